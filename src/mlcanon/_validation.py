@@ -1,0 +1,130 @@
+"""Shared input checks: every public entry point validates here and raises a clear error.
+
+Messages name the parameter, what is allowed and what was given, e.g.
+``ValueError: alpha must be >= 0, got -1.0``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "check_array",
+    "check_consistent_length",
+    "check_option",
+    "check_random_state",
+    "check_sample_weight",
+    "check_scalar",
+]
+
+
+def check_scalar(
+    value: Any,
+    name: str,
+    *,
+    kind: type | tuple[type, ...] = numbers.Real,
+    low: float | None = None,
+    high: float | None = None,
+    include_low: bool = True,
+    include_high: bool = True,
+) -> Any:
+    """Check that ``value`` is a scalar of type ``kind`` inside ``[low, high]``.
+
+    Booleans are rejected where a number is asked for, as scikit-learn does.
+    """
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+        allowed = " or ".join(getattr(k, "__name__", str(k)) for k in kinds)
+        raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
+    if isinstance(value, numbers.Real) and not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if low is not None and (value < low if include_low else value <= low):
+        raise ValueError(f"{name} must be {'>=' if include_low else '>'} {low}, got {value!r}")
+    if high is not None and (value > high if include_high else value >= high):
+        raise ValueError(f"{name} must be {'<=' if include_high else '<'} {high}, got {value!r}")
+    return value
+
+
+def check_option(value: Any, name: str, options: Iterable[Any]) -> Any:
+    """Check that ``value`` is one of ``options`` (string options never fall through)."""
+    options = tuple(options)
+    if value not in options:
+        allowed = ", ".join(repr(o) for o in options)
+        raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
+    return value
+
+
+def check_array(
+    X: Any,
+    name: str = "X",
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    dtype: Any = np.float64,
+    allow_nan: bool = False,
+    allow_inf: bool = False,
+    min_samples: int = 1,
+    copy: bool = False,
+) -> np.ndarray:
+    """Convert ``X`` to an ndarray and check its dimensions, size and finiteness.
+
+    ``dtype=None`` keeps the input dtype (used for labels, which may be strings).
+    """
+    try:
+        arr = np.array(X, dtype=dtype, copy=True) if copy else np.asarray(X, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be array-like of numbers, got {type(X).__name__}") from exc
+    if arr.dtype == object:
+        raise TypeError(f"{name} must be a numeric or string array, got dtype=object")
+    if ndim is not None:
+        dims = ndim if isinstance(ndim, tuple) else (ndim,)
+        if arr.ndim not in dims:
+            want = " or ".join(f"{d}-D" for d in dims)
+            raise ValueError(f"{name} must be {want}, got {arr.ndim}-D array of shape {arr.shape}")
+    n = arr.shape[0] if arr.ndim else 1
+    if n < min_samples:
+        raise ValueError(
+            f"{name} has {n} sample(s) (shape={arr.shape}), while at least {min_samples} "
+            f"{'is' if min_samples == 1 else 'are'} required"
+        )
+    if np.issubdtype(arr.dtype, np.inexact):
+        if not allow_nan and np.isnan(arr).any():
+            raise ValueError(f"{name} contains NaN")
+        if not allow_inf and np.isinf(arr).any():
+            raise ValueError(f"{name} contains infinity")
+    return arr
+
+
+def check_consistent_length(**arrays: Any) -> int:
+    """Check that all given arrays have the same first dimension; return it."""
+    lengths = {k: len(v) for k, v in arrays.items() if v is not None}
+    if len(set(lengths.values())) > 1:
+        desc = ", ".join(f"{k}={n}" for k, n in lengths.items())
+        raise ValueError(f"inconsistent numbers of samples: {desc}")
+    return next(iter(lengths.values()), 0)
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
+    """Return weights of length ``n_samples`` (ones for ``None``), non-negative and finite."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    w = check_array(sample_weight, "sample_weight", ndim=1)
+    if w.shape[0] != n_samples:
+        raise ValueError(f"sample_weight has {w.shape[0]} entries, expected n_samples={n_samples}")
+    if (w < 0).any():
+        raise ValueError(f"sample_weight must be non-negative, got min {w.min()!r}")
+    return w
+
+
+def check_random_state(seed: Any) -> np.random.Generator:
+    """Turn ``None``, an int or a Generator into a ``numpy.random.Generator``."""
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        return np.random.default_rng(seed)
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, np.random.RandomState):
+        return np.random.default_rng(seed.randint(np.iinfo(np.int32).max))
+    raise TypeError(f"random_state must be None, an int or a numpy Generator, got {seed!r}")
