@@ -1,0 +1,3 @@
+"""Data preparation: imputation, cleaning and resampling of imbalanced classes."""
+
+__all__: list[str] = []

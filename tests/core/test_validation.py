@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from mlcanon._validation import (
+    check_array,
+    check_consistent_length,
+    check_option,
+    check_random_state,
+    check_sample_weight,
+    check_scalar,
+)
+
+
+def test_check_scalar_bounds_and_types():
+    assert check_scalar(0.5, "alpha", low=0, high=1) == 0.5
+    with pytest.raises(ValueError, match=r"alpha must be >= 0, got -1"):
+        check_scalar(-1, "alpha", low=0)
+    with pytest.raises(ValueError, match=r"tol must be > 0, got 0"):
+        check_scalar(0, "tol", low=0, include_low=False)
+    with pytest.raises(TypeError, match=r"max_iter must be Integral, got float"):
+        import numbers
+
+        check_scalar(1.5, "max_iter", kind=numbers.Integral)
+    with pytest.raises(TypeError, match="bool"):
+        check_scalar(True, "alpha")
+    with pytest.raises(ValueError, match="finite"):
+        check_scalar(float("nan"), "alpha")
+
+
+def test_check_option_names_allowed_values():
+    with pytest.raises(ValueError, match=r"average must be one of 'micro', 'macro'; got 'x'"):
+        check_option("x", "average", ["micro", "macro"])
+
+
+def test_check_array():
+    X = check_array([[1, 2], [3, 4]], ndim=2)
+    assert X.dtype == np.float64
+    with pytest.raises(ValueError, match="X must be 2-D, got 1-D"):
+        check_array([1, 2], ndim=2)
+    with pytest.raises(ValueError, match="contains NaN"):
+        check_array([1, np.nan])
+    with pytest.raises(ValueError, match="infinity"):
+        check_array([1, np.inf])
+    assert np.isnan(check_array([1, np.nan], allow_nan=True)[1])
+    with pytest.raises(ValueError, match="at least 2"):
+        check_array([[1.0]], ndim=2, min_samples=2)
+    with pytest.raises(TypeError, match="array-like of numbers"):
+        check_array(["a", "b"])
+    assert check_array(["a", "b"], dtype=None).dtype.kind == "U"
+
+
+def test_lengths_weights_and_random_state():
+    assert check_consistent_length(a=[1, 2], b=[3, 4]) == 2
+    with pytest.raises(ValueError, match="a=2, b=3"):
+        check_consistent_length(a=[1, 2], b=[1, 2, 3])
+    np.testing.assert_array_equal(check_sample_weight(None, 3), np.ones(3))
+    with pytest.raises(ValueError, match="non-negative"):
+        check_sample_weight([1, -1], 2)
+    with pytest.raises(ValueError, match="expected n_samples=3"):
+        check_sample_weight([1, 1], 3)
+    a = check_random_state(0).random(3)
+    np.testing.assert_array_equal(a, np.random.default_rng(0).random(3))
+    with pytest.raises(TypeError, match="random_state"):
+        check_random_state("seed")
