@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mlcanon.lessons import LessonResult
@@ -18,14 +19,14 @@ def print_result(result: LessonResult, console: Console, *, checks_only: bool = 
     if not checks_only:
         for kind, payload in result.blocks:
             if kind == "text":
-                console.print(payload, end="\n\n")
+                console.print(escape(payload), end="\n\n")
             elif kind == "table":
                 title, header, rows = payload
                 t = Table(title=title, title_justify="left")
                 for h in header:
                     t.add_column(h)
                 for row in rows:
-                    t.add_row(*row)
+                    t.add_row(*(escape(c) for c in row))
                 console.print(t)
             elif kind == "figure" and payload.path is not None:
                 console.print(f"figure [cyan]{payload.name}[/cyan] written to {payload.path}")
@@ -36,7 +37,8 @@ def print_result(result: LessonResult, console: Console, *, checks_only: bool = 
         for c in result.checks:
             style = _STYLE[c.status]
             status = f"[{style}]{c.status}[/{style}]"
-            t.add_row(c.name, c.ours, c.reference, c.tolerance, c.ref_name, status, c.detail)
+            cells = (c.name, c.ours, c.reference, c.tolerance, c.ref_name)
+            t.add_row(*map(escape, cells), status, escape(c.detail))
         console.print(t)
     if result.error:
         console.print(f"[bold red]lesson raised an error[/bold red]\n{result.error}")

@@ -1,0 +1,44 @@
+"""Evaluation metrics in NumPy, with scikit-learn's names and conventions.
+
+- classification from labels: :func:`confusion_matrix`, :func:`precision_score`,
+  :func:`recall_score`, :func:`f1_score`, :func:`precision_recall_fscore_support`;
+- ranking from scores: :func:`roc_curve`, :func:`roc_auc_score`, :func:`auc`,
+  :func:`auc_mann_whitney`, :func:`precision_recall_curve`, :func:`average_precision_score`;
+- losses: :func:`log_loss` (from probabilities), :func:`cross_entropy_with_logits` and
+  :func:`binary_cross_entropy_with_logits` (from logits, numerically stable);
+- information: :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`.
+"""
+
+from ._checks import UndefinedMetricWarning
+from ._classification import (
+    f1_score,
+    precision_recall_fscore_support,
+    precision_score,
+    recall_score,
+)
+from ._confusion_matrix import confusion_matrix
+from ._cross_entropy import binary_cross_entropy_with_logits, cross_entropy_with_logits, log_loss
+from ._information import entropy, js_divergence, kl_divergence
+from ._precision_recall_curve import average_precision_score, precision_recall_curve
+from ._ranking import auc, auc_mann_whitney, roc_auc_score, roc_curve
+
+__all__ = [
+    "UndefinedMetricWarning",
+    "auc",
+    "auc_mann_whitney",
+    "average_precision_score",
+    "binary_cross_entropy_with_logits",
+    "confusion_matrix",
+    "cross_entropy_with_logits",
+    "entropy",
+    "f1_score",
+    "js_divergence",
+    "kl_divergence",
+    "log_loss",
+    "precision_recall_curve",
+    "precision_recall_fscore_support",
+    "precision_score",
+    "recall_score",
+    "roc_auc_score",
+    "roc_curve",
+]

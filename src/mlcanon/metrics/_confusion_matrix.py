@@ -1,0 +1,102 @@
+"""The confusion matrix: counts of (true class, predicted class) pairs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mlcanon._validation import check_consistent_length, check_option, check_sample_weight
+
+from ._checks import check_label_kinds, check_labels
+
+__all__ = ["confusion_matrix"]
+
+
+def _class_targets(
+    y_true: Any, y_pred: Any, sample_weight: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Validated label arrays of equal length, and float weights (or None)."""
+    yt = check_labels(y_true, "y_true")
+    yp = check_labels(y_pred, "y_pred")
+    check_label_kinds(y_true=yt, y_pred=yp)
+    check_consistent_length(y_true=yt, y_pred=yp, sample_weight=sample_weight)
+    w = None if sample_weight is None else check_sample_weight(sample_weight, yt.shape[0])
+    return yt, yp, w
+
+
+def _index_in(labels: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Position of each ``y`` in ``labels`` (any order), ``len(labels)`` where absent."""
+    order = np.argsort(labels, kind="stable")
+    ranked = labels[order]
+    at = np.minimum(np.searchsorted(ranked, y), labels.size - 1)
+    return np.where(ranked[at] == y, order[at], labels.size)
+
+
+def confusion_matrix(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    labels: Any = None,
+    sample_weight: Any = None,
+    normalize: str | None = None,
+) -> np.ndarray:
+    r"""Confusion matrix ``C[i, j]``: weight of samples of class ``i`` predicted as class ``j``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted class labels (numbers or strings, not mixed).
+    labels : array-like of shape (n_classes,), default=None
+        Classes indexing the rows and columns, in this order. Default: the sorted union of the
+        labels in ``y_true`` and ``y_pred``. A subset selects classes: samples whose true or
+        predicted class is not listed are left out, as in scikit-learn.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights; the matrix is then float, otherwise int64 counts.
+    normalize : {'true', 'pred', 'all'} or None, default=None
+        Divide by the row sums (rates per true class: recall on the diagonal), the column sums
+        (per predicted class: precision on the diagonal) or the total. An empty row or column
+        gives zeros.
+
+    Returns
+    -------
+    ndarray of shape (n_classes, n_classes)
+
+    Notes
+    -----
+    .. math:: C_{ij} = \sum_{k} w_k\, [y_k = c_i]\,[\hat y_k = c_j].
+
+    For a binary problem with classes (negative, positive), ``C.ravel()`` is
+    ``(TN, FP, FN, TP)``.
+
+    References
+    ----------
+    .. [1] T. Fawcett, "An introduction to ROC analysis", Pattern Recognition Letters 27(8),
+       861-874, 2006, Section 2.
+    """
+    normalize = check_option(normalize, "normalize", ("true", "pred", "all", None))
+    yt, yp, w = _class_targets(y_true, y_pred, sample_weight)
+    if labels is None:
+        labels = np.union1d(yt, yp)
+    else:
+        labels = check_labels(labels, "labels")
+        check_label_kinds(y_true=yt, labels=labels)
+        if np.unique(labels).size != labels.size:
+            raise ValueError(f"labels must be distinct, got {labels.tolist()}")
+        if not np.isin(labels, yt).any():
+            raise ValueError(f"none of labels={labels.tolist()[:10]} occurs in y_true")
+    n = labels.size
+    ti, pi = _index_in(labels, yt), _index_in(labels, yp)
+    keep = (ti < n) & (pi < n)
+    cell = ti[keep] * n + pi[keep]
+    weights = None if w is None else w[keep]
+    cm = np.bincount(cell, weights=weights, minlength=n * n).reshape(n, n)
+    if normalize is None:
+        return cm
+    if normalize == "true":
+        denom = cm.sum(axis=1, keepdims=True)
+    elif normalize == "pred":
+        denom = cm.sum(axis=0, keepdims=True)
+    else:
+        denom = np.full((1, 1), cm.sum())
+    return np.divide(cm, denom, out=np.zeros(cm.shape), where=denom != 0)

@@ -1,0 +1,299 @@
+"""Confusion matrix and precision / recall / F-score vs sklearn.metrics."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from numpy.testing import assert_allclose, assert_array_equal
+
+from mlcanon.metrics import (
+    UndefinedMetricWarning,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+    precision_score,
+    recall_score,
+)
+
+skm = pytest.importorskip("sklearn.metrics")
+RTOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """Held-out predictions of a Gaussian naive Bayes model on the digits data (10 classes)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.naive_bayes import GaussianNB
+
+    X, y = load_digits(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, random_state=0, stratify=y)
+    return y_te, GaussianNB().fit(X_tr, y_tr).predict(X_te)
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+    from sklearn.naive_bayes import GaussianNB
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, random_state=0, stratify=y)
+    return y_te, GaussianNB().fit(X_tr, y_tr).predict(X_te)
+
+
+def _weights(kind, n, seed=0):
+    if kind is None:
+        return None
+    rng = np.random.default_rng(seed)
+    w = rng.random(n) * 2
+    if kind == "with_zeros":
+        w[rng.random(n) < 0.3] = 0.0
+    return w
+
+
+def _sk(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+def _ours(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        warnings.filterwarnings("ignore", "pos_label=.* is ignored", UserWarning)
+        return fn(*args, **kwargs)
+
+
+def _assert_scores_equal(ours, ref):
+    for a, b in zip(ours, ref, strict=True):
+        if b is None:
+            assert a is None
+            continue
+        assert np.shape(a) == np.shape(b)
+        assert_allclose(np.asarray(a, float), np.asarray(b, float), rtol=RTOL, atol=0)
+
+
+# --- confusion matrix ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weights", [None, "positive", "with_zeros"])
+@pytest.mark.parametrize("normalize", [None, "true", "pred", "all"])
+def test_confusion_matrix_matches_sklearn_on_digits(digits, weights, normalize):
+    y, p = digits
+    w = _weights(weights, len(y))
+    ours = confusion_matrix(y, p, sample_weight=w, normalize=normalize)
+    ref = skm.confusion_matrix(y, p, sample_weight=w, normalize=normalize)
+    assert ours.shape == ref.shape
+    assert_allclose(ours, ref, rtol=RTOL, atol=0)
+    if weights is None and normalize is None:
+        assert ours.dtype == np.int64
+        assert_array_equal(ours, ref)
+
+
+@pytest.mark.parametrize("labels", [[9, 3, 0, 1], [3], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11]])
+def test_confusion_matrix_label_subset_and_order(digits, labels):
+    y, p = digits
+    assert_array_equal(
+        confusion_matrix(y, p, labels=labels), _sk(skm.confusion_matrix, y, p, labels=labels)
+    )
+
+
+def test_confusion_matrix_string_labels():
+    y = np.array(["cat", "dog", "dog", "eel", "cat", "eel"])
+    p = np.array(["cat", "cat", "dog", "eel", "dog", "dog"])
+    assert_array_equal(confusion_matrix(y, p), skm.confusion_matrix(y, p))
+    labels = ["eel", "cat"]
+    assert_array_equal(
+        confusion_matrix(y, p, labels=labels), skm.confusion_matrix(y, p, labels=labels)
+    )
+
+
+def test_confusion_matrix_hand_computed():
+    # TN: (0,0) x1; FP: (0,1) x1; FN: (1,0) x1; TP: (1,1) x2
+    cm = confusion_matrix([1, 1, 0, 0, 1], [1, 0, 0, 1, 1])
+    assert_array_equal(cm, [[1, 1], [1, 2]])
+    # both samples are predicted 0: column 0 splits evenly, column 2 is empty (zeros, not NaN)
+    assert_array_equal(confusion_matrix([0, 2], [0, 0], normalize="pred"), [[0.5, 0], [0.5, 0]])
+
+
+def test_confusion_matrix_errors():
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        confusion_matrix([0, 1, 1], [0, 1])
+    with pytest.raises(ValueError, match="normalize must be one of"):
+        confusion_matrix([0, 1], [0, 1], normalize="rows")
+    with pytest.raises(ValueError, match="none of labels"):
+        confusion_matrix([0, 1], [0, 1], labels=[5, 6])
+    with pytest.raises(ValueError, match="labels must be distinct"):
+        confusion_matrix([0, 1], [0, 1], labels=[0, 1, 1])
+    with pytest.raises(ValueError, match="labels mix strings and numbers"):
+        confusion_matrix(["a", "b"], [0, 1])
+    with pytest.raises(ValueError, match="y_pred must hold class labels"):
+        confusion_matrix([0, 1], [0.2, 0.9])
+    with pytest.raises(ValueError, match="y_true contains NaN"):
+        confusion_matrix([0, np.nan], [0, 1])
+
+
+# --- precision, recall, F -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted", None])
+@pytest.mark.parametrize("weights", [None, "positive", "with_zeros"])
+@pytest.mark.parametrize("beta", [1.0, 0.5, 2.0, 0.0])
+def test_prfs_matches_sklearn_on_digits(digits, average, weights, beta):
+    y, p = digits
+    w = _weights(weights, len(y))
+    kw = {"average": average, "sample_weight": w, "beta": beta}
+    _assert_scores_equal(
+        precision_recall_fscore_support(y, p, **kw), skm.precision_recall_fscore_support(y, p, **kw)
+    )
+
+
+@pytest.mark.parametrize("average", ["binary", "micro", "macro", "weighted", None])
+@pytest.mark.parametrize("pos_label", [0, 1])
+@pytest.mark.parametrize("weights", [None, "with_zeros"])
+def test_prfs_matches_sklearn_on_breast_cancer(cancer, average, pos_label, weights):
+    y, p = cancer
+    w = _weights(weights, len(y))
+    kw = {"average": average, "pos_label": pos_label, "sample_weight": w}
+    _assert_scores_equal(
+        _ours(precision_recall_fscore_support, y, p, **kw),
+        _sk(skm.precision_recall_fscore_support, y, p, **kw),
+    )
+    for ours, ref in [
+        (precision_score, skm.precision_score),
+        (recall_score, skm.recall_score),
+        (f1_score, skm.f1_score),
+    ]:
+        assert_allclose(_ours(ours, y, p, **kw), _sk(ref, y, p, **kw), rtol=RTOL, atol=0)
+
+
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted", None])
+@pytest.mark.parametrize("labels", [[0, 1, 2], [7, 3], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12]])
+def test_prfs_with_label_subsets_and_absent_labels(digits, average, labels):
+    y, p = digits
+    for zero_division in ["warn", 0.0, 1.0, np.nan]:
+        kw = {"average": average, "labels": labels, "zero_division": zero_division}
+        _assert_scores_equal(
+            _ours(precision_recall_fscore_support, y, p, **kw),
+            _sk(skm.precision_recall_fscore_support, y, p, **kw),
+        )
+
+
+@pytest.mark.parametrize("zero_division", ["warn", 0.0, 1.0, np.nan])
+@pytest.mark.parametrize("average", ["binary", "micro", "macro", "weighted", None])
+def test_zero_division_matches_sklearn(zero_division, average):
+    # class 2 is never predicted, class 3 never true: precision and recall are 0/0 for one each
+    y = np.array([0, 1, 2, 2, 0, 1, 1])
+    p = np.array([0, 1, 1, 3, 0, 0, 1])
+    if average == "binary":
+        y, p = np.array([0, 0, 0, 1]), np.array([0, 0, 0, 0])
+    kw = {"average": average, "zero_division": zero_division}
+    _assert_scores_equal(
+        _ours(precision_recall_fscore_support, y, p, **kw),
+        _sk(skm.precision_recall_fscore_support, y, p, **kw),
+    )
+
+
+def test_zero_division_warns_only_when_asked():
+    y, p = [0, 0, 1], [0, 0, 0]
+    with pytest.warns(UndefinedMetricWarning, match="Precision is 0/0"):
+        assert precision_score(y, p) == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert precision_score(y, p, zero_division=1.0) == 1.0
+        assert recall_score(y, p) == 0.0  # recall is well defined: no warning
+        assert np.isnan(precision_score(y, p, zero_division=np.nan))
+
+
+@pytest.mark.parametrize("labels", [(0, 1), ("neg", "pos"), (-1, 1)])
+def test_binary_string_and_signed_labels(cancer, labels):
+    y01, p01 = cancer
+    y = np.where(y01 == 1, labels[1], labels[0])
+    p = np.where(p01 == 1, labels[1], labels[0])
+    kw = {"pos_label": labels[0]}
+    assert_allclose(f1_score(y, p, **kw), skm.f1_score(y, p, **kw), rtol=RTOL)
+    assert_allclose(precision_score(y, p, **kw), skm.precision_score(y, p, **kw), rtol=RTOL)
+
+
+def test_hand_computed_binary_and_micro():
+    # TP=2, FP=1, FN=1: P = R = F1 = 2/3
+    y, p = [1, 1, 0, 0, 1], [1, 0, 0, 1, 1]
+    assert precision_score(y, p) == pytest.approx(2 / 3, rel=1e-15)
+    assert recall_score(y, p) == pytest.approx(2 / 3, rel=1e-15)
+    assert f1_score(y, p) == pytest.approx(2 / 3, rel=1e-15)
+    # multiclass: class 1 is predicted 3 times, right once: P = (1, 1/3, 0), R = (1/2, 1, 0)
+    y, p = [0, 0, 1, 2], [0, 1, 1, 1]
+    prec, rec, f, support = _ours(precision_recall_fscore_support, y, p)
+    assert_allclose(prec, [1, 1 / 3, 0], rtol=1e-15)
+    assert_allclose(rec, [0.5, 1, 0], rtol=1e-15)
+    assert_allclose(f, [2 / 3, 1 / 2, 0], rtol=1e-15)
+    assert_array_equal(support, [2, 1, 1])
+    assert _ours(precision_score, y, p, average="macro") == pytest.approx(4 / 9, rel=1e-15)
+    assert _ours(precision_score, y, p, average="micro") == pytest.approx(2 / 4, rel=1e-15)
+
+
+def test_pos_label_ignored_warning():
+    with pytest.warns(UserWarning, match="pos_label=0 is ignored"):
+        f1_score([0, 1, 1], [0, 1, 0], average="macro", pos_label=0)
+
+
+@given(
+    st.integers(1, 80).flatmap(
+        lambda n: st.tuples(
+            arrays(np.int64, n, elements=st.integers(0, 4)),
+            arrays(np.int64, n, elements=st.integers(0, 4)),
+        )
+    )
+)
+def test_property_micro_f1_equals_accuracy(data):
+    y, p = data
+    accuracy = np.mean(y == p)
+    assert f1_score(y, p, average="micro") == pytest.approx(accuracy, abs=1e-15)
+    assert precision_score(y, p, average="micro") == pytest.approx(accuracy, abs=1e-15)
+
+
+@given(
+    st.integers(1, 80).flatmap(
+        lambda n: st.tuples(
+            arrays(np.int64, n, elements=st.integers(0, 3)),
+            arrays(np.int64, n, elements=st.integers(0, 3)),
+        )
+    )
+)
+def test_property_scores_agree_with_confusion_matrix(data):
+    y, p = data
+    cm = confusion_matrix(y, p)
+    prec, rec, _, support = _ours(precision_recall_fscore_support, y, p, zero_division=np.nan)
+    diag = np.diag(cm)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        assert_allclose(prec, diag / cm.sum(axis=0), rtol=1e-15)
+        assert_allclose(rec, diag / cm.sum(axis=1), rtol=1e-15)
+    assert_array_equal(support, cm.sum(axis=1))
+
+
+def test_prfs_errors():
+    y3, p3 = [0, 1, 2], [0, 2, 1]
+    with pytest.raises(ValueError, match="average must be one of"):
+        f1_score(y3, p3, average="samples")
+    with pytest.raises(ValueError, match="average must be one of"):
+        f1_score(y3, p3, average="mean")
+    with pytest.raises(ValueError, match="average='binary' needs a binary target"):
+        f1_score(y3, p3)
+    with pytest.raises(ValueError, match="pos_label=1 is not a valid label"):
+        f1_score(["a", "b"], ["a", "a"])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        recall_score([0, 1, 1], [0, 1])
+    with pytest.raises(ValueError, match="labels mix strings and numbers"):
+        f1_score(y3, p3, labels=["a"], average="macro")
+    with pytest.raises(ValueError, match="zero_division must be one of"):
+        f1_score([0, 1], [0, 1], zero_division="ignore")
+    with pytest.raises(ValueError, match=r"beta must be >= 0\.0"):
+        precision_recall_fscore_support([0, 1], [0, 1], beta=-1.0)
+    with pytest.raises(ValueError, match="y_true must hold class labels"):
+        f1_score([0.1, 0.9], [0, 1])
+    with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+        f1_score([0, 1], [0, 1], sample_weight=[1, -2])

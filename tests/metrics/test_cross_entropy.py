@@ -1,0 +1,218 @@
+"""Log loss vs sklearn; cross-entropy from logits vs torch.nn.functional."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from mlcanon.metrics import binary_cross_entropy_with_logits, cross_entropy_with_logits, log_loss
+
+skm = pytest.importorskip("sklearn.metrics")
+RTOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def cancer_proba():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, random_state=0, stratify=y)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=10.0)).fit(X_tr, y_tr)
+    return y_te, model.predict_proba(X_te), model.decision_function(X_te)
+
+
+@pytest.fixture(scope="module")
+def digits_proba():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.naive_bayes import GaussianNB
+
+    X, y = load_digits(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, random_state=0, stratify=y)
+    model = GaussianNB().fit(X_tr, y_tr)
+    # naive Bayes is overconfident: many probabilities are exactly 0 or 1, so clipping matters
+    return y_te, model.predict_proba(X_te), model.predict_joint_log_proba(X_te)
+
+
+def _weights(kind, n):
+    if kind is None:
+        return None
+    w = np.random.default_rng(0).random(n) * 2
+    if kind == "with_zeros":
+        w[::3] = 0.0
+    return w
+
+
+# --- log loss -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weights", [None, "positive", "with_zeros"])
+@pytest.mark.parametrize("normalize", [True, False])
+@pytest.mark.parametrize("one_column", [True, False])
+def test_log_loss_matches_sklearn_binary(cancer_proba, weights, normalize, one_column):
+    y, proba, _ = cancer_proba
+    p = proba[:, 1] if one_column else proba
+    kw = {"sample_weight": _weights(weights, len(y)), "normalize": normalize}
+    assert_allclose(log_loss(y, p, **kw), skm.log_loss(y, p, **kw), rtol=RTOL)
+
+
+@pytest.mark.parametrize("weights", [None, "positive", "with_zeros"])
+@pytest.mark.parametrize("normalize", [True, False])
+def test_log_loss_matches_sklearn_multiclass_with_clipping(digits_proba, weights, normalize):
+    y, proba, _ = digits_proba
+    assert (proba == 0).any()  # the clip to [eps, 1 - eps] is exercised
+    kw = {"sample_weight": _weights(weights, len(y)), "normalize": normalize}
+    assert_allclose(log_loss(y, proba, **kw), skm.log_loss(y, proba, **kw), rtol=RTOL)
+
+
+def test_log_loss_string_labels_and_declared_classes():
+    y = ["spam", "ham", "ham", "spam"]
+    p = [[0.1, 0.9], [0.9, 0.1], [0.8, 0.2], [0.35, 0.65]]
+    assert_allclose(log_loss(y, p), skm.log_loss(y, p), rtol=RTOL)
+    # class 2 never occurs in y_true but has a column
+    y3 = [0, 1, 1, 0]
+    p3 = [[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.1, 0.8, 0.1], [0.5, 0.25, 0.25]]
+    assert_allclose(
+        log_loss(y3, p3, labels=[0, 1, 2]), skm.log_loss(y3, p3, labels=[0, 1, 2]), rtol=RTOL
+    )
+
+
+def test_log_loss_hand_computed():
+    # -(log 0.9 + log 0.9 + log 0.8 + log 0.65) / 4
+    expected = -(2 * np.log(0.9) + np.log(0.8) + np.log(0.65)) / 4
+    assert log_loss([1, 0, 0, 1], [0.9, 0.1, 0.2, 0.65]) == pytest.approx(expected, rel=1e-15)
+    # a certain, wrong prediction costs -log(eps) instead of infinity
+    assert log_loss([1, 0], [0.0, 0.0]) == pytest.approx(-np.log(np.finfo(float).eps) / 2)
+
+
+def test_log_loss_warns_when_rows_do_not_sum_to_one():
+    with pytest.warns(UserWarning, match="do not sum to one"):
+        log_loss([0, 1], [[0.5, 0.6], [0.4, 0.6]])
+
+
+def test_log_loss_errors():
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got values in \[0.1, 1.2\]"):
+        log_loss([0, 1], [0.1, 1.2])
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got values in \[-0.1"):
+        log_loss([0, 1], [-0.1, 0.5])
+    with pytest.raises(ValueError, match="y_proba contains NaN"):
+        log_loss([0, 1], [np.nan, 0.5])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        log_loss([0, 1, 1], [0.2, 0.5])
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        log_loss([1, 1], [0.2, 0.5])
+    with pytest.raises(ValueError, match=r"y_true holds labels \[7\] that are not in labels"):
+        log_loss([0, 7], [[0.5, 0.5], [0.5, 0.5]], labels=[0, 1])
+    with pytest.raises(ValueError, match="y_proba has 3 columns but there are 2 classes"):
+        log_loss([0, 1], [[0.2, 0.3, 0.5], [0.2, 0.3, 0.5]])
+
+
+# --- cross-entropy from logits ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("scale", [1.0, 30.0, 1e4])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cross_entropy_with_logits_matches_torch(reduction, scale, seed):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(257, 7)) * scale
+    y = rng.integers(0, 7, 257)
+    ref = F.cross_entropy(torch.from_numpy(logits), torch.from_numpy(y), reduction=reduction)
+    ours = cross_entropy_with_logits(y, logits, reduction=reduction)
+    assert np.all(np.isfinite(ours))
+    assert_allclose(ours, ref.numpy(), rtol=RTOL, atol=1e-12)
+
+
+def test_cross_entropy_with_logits_on_digits_matches_torch_and_log_loss(digits_proba):
+    torch = pytest.importorskip("torch")
+    y, _, joint_log = digits_proba  # joint log-likelihoods are logits of the posterior
+    ref = torch.nn.functional.cross_entropy(torch.from_numpy(joint_log), torch.from_numpy(y))
+    assert_allclose(cross_entropy_with_logits(y, joint_log), ref.item(), rtol=RTOL)
+    # logits within [-5, 5]: no probability is clipped, so log loss on softmax agrees
+    z = 5.0 * joint_log / np.abs(joint_log).max()
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    assert_allclose(cross_entropy_with_logits(y, z), skm.log_loss(y, p), rtol=RTOL)
+
+
+def test_cross_entropy_with_logits_hand_computed():
+    # uniform logits: -log(1/C); a dominant correct logit of 1e4: loss ~ 0, not nan
+    assert cross_entropy_with_logits([2], [[0.0, 0.0, 0.0, 0.0]]) == pytest.approx(np.log(4))
+    assert cross_entropy_with_logits([0], [[1e4, 0.0]]) == 0.0
+    assert cross_entropy_with_logits([1], [[1e4, 0.0]]) == 1e4
+
+
+def test_cross_entropy_with_logits_errors():
+    with pytest.raises(ValueError, match=r"class indices outside \[0, 3\): \[3, 5\]"):
+        cross_entropy_with_logits([0, 3, 5], np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"class indices outside \[0, 3\): \[-1\]"):
+        cross_entropy_with_logits([-1, 0, 0], np.zeros((3, 3)))
+    with pytest.raises(TypeError, match="integer class indices"):
+        cross_entropy_with_logits([0.0, 1.0], np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="logits must be 2-D"):
+        cross_entropy_with_logits([0, 1], np.zeros(2))
+    with pytest.raises(ValueError, match="logits contains infinity"):
+        cross_entropy_with_logits([0], [[np.inf, 0.0]])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        cross_entropy_with_logits([0, 1, 1], np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        cross_entropy_with_logits([0], np.zeros((1, 3)), reduction="avg")
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("pos_weight", [None, "scalar", "per_class"])
+@pytest.mark.parametrize("scale", [1.0, 50.0, 1e4])
+def test_binary_cross_entropy_with_logits_matches_torch(reduction, pos_weight, scale):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(200, 3)) * scale
+    target = np.where(
+        rng.random((200, 3)) < 0.5, rng.random((200, 3)), rng.integers(0, 2, (200, 3))
+    )
+    pw = {None: None, "scalar": np.array(3.0), "per_class": np.array([0.5, 1.0, 4.0])}[pos_weight]
+    ref = F.binary_cross_entropy_with_logits(
+        torch.from_numpy(logits),
+        torch.from_numpy(target),
+        pos_weight=None if pw is None else torch.from_numpy(pw),
+        reduction=reduction,
+    )
+    ours = binary_cross_entropy_with_logits(target, logits, pw, reduction=reduction)
+    assert_allclose(ours, ref.numpy(), rtol=RTOL, atol=1e-12)
+
+
+def test_binary_cross_entropy_with_logits_on_breast_cancer(cancer_proba):
+    y, proba, decision = cancer_proba
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = skm.log_loss(y, proba[:, 1])
+    assert_allclose(binary_cross_entropy_with_logits(y, decision), ref, rtol=RTOL)
+
+
+def test_binary_cross_entropy_with_logits_hand_computed():
+    assert binary_cross_entropy_with_logits([1.0], [0.0]) == pytest.approx(np.log(2))
+    # far on the wrong side: the loss is the logit's size, not inf
+    assert binary_cross_entropy_with_logits([1.0], [-800.0]) == 800.0
+    assert binary_cross_entropy_with_logits([0.0], [-800.0]) == 0.0
+    # pos_weight scales only the positive term
+    assert binary_cross_entropy_with_logits([1.0], [0.0], 3.0) == pytest.approx(3 * np.log(2))
+
+
+def test_binary_cross_entropy_with_logits_errors():
+    with pytest.raises(ValueError, match=r"y_true must lie in \[0, 1\]"):
+        binary_cross_entropy_with_logits([1.5, 0.0], [0.0, 0.0])
+    with pytest.raises(ValueError, match="y_true has shape"):
+        binary_cross_entropy_with_logits([1.0, 0.0], [0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="pos_weight must be non-negative"):
+        binary_cross_entropy_with_logits([1.0], [0.0], -1.0)
+    with pytest.raises(ValueError, match="does not broadcast"):
+        binary_cross_entropy_with_logits(np.ones((4, 3)), np.zeros((4, 3)), np.ones(2))
+    with pytest.raises(ValueError, match="logits contains NaN"):
+        binary_cross_entropy_with_logits([1.0], [np.nan])

@@ -1,0 +1,358 @@
+"""ROC curve, AUC (trapezoids and Mann-Whitney), PR curve and average precision vs sklearn."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from numpy.testing import assert_allclose, assert_array_equal
+
+from mlcanon.metrics import (
+    UndefinedMetricWarning,
+    auc,
+    auc_mann_whitney,
+    average_precision_score,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
+
+skm = pytest.importorskip("sklearn.metrics")
+RTOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    """Held-out decision values of a logistic regression on the breast-cancer data."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, random_state=0, stratify=y)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.05)).fit(X_tr, y_tr)
+    return y_te, model.decision_function(X_te), model.predict_proba(X_te)[:, 1]
+
+
+def _random_case(kind, seed, n=600):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.35).astype(int)
+    score = rng.normal(size=n) + 0.8 * y
+    if kind == "heavy_ties":
+        score = np.round(score, 0)  # a handful of distinct values
+    elif kind == "constant":
+        score = np.full(n, 0.25)
+    elif kind == "integer":
+        score = rng.integers(0, 4, n) + y
+    return y, score
+
+
+def _case(name, cancer, seed):
+    if name == "cancer":
+        return cancer[0], cancer[1]
+    if name == "cancer_rounded":  # probabilities rounded to one decimal: heavy ties
+        return cancer[0], np.round(cancer[2], 1)
+    return _random_case(name, seed)
+
+
+CASES = ["cancer", "cancer_rounded", "continuous", "heavy_ties", "constant", "integer"]
+
+
+def _weights(kind, n, seed):
+    if kind is None:
+        return None
+    rng = np.random.default_rng(seed + 100)
+    w = rng.random(n) * 3
+    if kind == "with_zeros":
+        w[rng.random(n) < 0.2] = 0.0
+    elif kind == "integer":
+        w = rng.integers(0, 4, n).astype(float)
+    return w
+
+
+def _assert_curves_equal(ours, ref):
+    for a, b in zip(ours, ref, strict=True):
+        assert a.shape == b.shape
+        assert_allclose(a, b, rtol=RTOL, atol=0)
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("weights", [None, "positive", "with_zeros", "integer"])
+@pytest.mark.parametrize("drop_intermediate", [True, False])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_roc_curve_matches_sklearn(cancer, case, weights, drop_intermediate, seed):
+    y, s = _case(case, cancer, seed)
+    w = _weights(weights, len(y), seed)
+    kw = {"sample_weight": w, "drop_intermediate": drop_intermediate}
+    _assert_curves_equal(roc_curve(y, s, **kw), skm.roc_curve(y, s, **kw))
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("weights", [None, "positive", "with_zeros", "integer"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_roc_auc_score_matches_sklearn(cancer, case, weights, seed):
+    y, s = _case(case, cancer, seed)
+    w = _weights(weights, len(y), seed)
+    assert_allclose(
+        roc_auc_score(y, s, sample_weight=w),
+        skm.roc_auc_score(y, s, sample_weight=w),
+        rtol=RTOL,
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_auc_mann_whitney_matches_scipy_and_trapezoids(cancer, case, seed):
+    stats = pytest.importorskip("scipy.stats")
+    y, s = _case(case, cancer, seed)
+    u = stats.mannwhitneyu(s[y == 1], s[y == 0]).statistic
+    expected = u / (np.sum(y == 1) * np.sum(y == 0))
+    assert_allclose(auc_mann_whitney(y, s), expected, rtol=RTOL)
+    assert_allclose(auc_mann_whitney(y, s), roc_auc_score(y, s), rtol=RTOL)
+
+
+@pytest.mark.parametrize(
+    ("labels", "pos"),
+    [((0, 1), 1), ((-1, 1), 1), ((1, 2), 2), (("ham", "spam"), "spam"), ((False, True), True)],
+)
+def test_auc_positive_class_is_the_greater_label(cancer, labels, pos):
+    y01, s = cancer[0], cancer[1]
+    y = np.where(y01 == 1, labels[1], labels[0])
+    expected = skm.roc_auc_score(y, s)
+    assert_allclose(roc_auc_score(y, s), expected, rtol=RTOL)
+    assert_allclose(auc_mann_whitney(y, s), expected, rtol=RTOL)
+    _assert_curves_equal(roc_curve(y, s, pos_label=pos), skm.roc_curve(y, s, pos_label=pos))
+
+
+def test_roc_curve_one_vs_rest_with_pos_label():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 400)
+    s = rng.normal(size=400) + (y == 2)
+    _assert_curves_equal(roc_curve(y, s, pos_label=2), skm.roc_curve(y, s, pos_label=2))
+
+
+def test_tiny_hand_computed_case():
+    # pairs (positive, negative): (.35,.1) right, (.35,.4) wrong, (.8,.1) right, (.8,.4) right
+    y, s = [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]
+    assert roc_auc_score(y, s) == 0.75
+    assert auc_mann_whitney(y, s) == 0.75
+    fpr, tpr, thr = roc_curve(y, s, drop_intermediate=False)
+    assert_array_equal(fpr, [0, 0, 0.5, 0.5, 1])
+    assert_array_equal(tpr, [0, 0.5, 0.5, 1, 1])
+    assert_array_equal(thr, [np.inf, 0.8, 0.4, 0.35, 0.1])
+    # thresholds .8 (P=1, R=1/2) and .35 (P=2/3, R=1) add recall
+    assert average_precision_score(y, s) == pytest.approx(0.5 * 1 + 0.5 * 2 / 3, rel=1e-15)
+    precision, recall, thresholds = precision_recall_curve(y, s)
+    assert_allclose(precision, [0.5, 2 / 3, 0.5, 1, 1], rtol=1e-15)
+    assert_array_equal(recall, [1, 1, 0.5, 0.5, 0])
+    assert_array_equal(thresholds, [0.1, 0.35, 0.4, 0.8])
+
+
+def test_ties_count_one_half():
+    # one positive and one negative with equal score: the pair is a coin flip
+    assert roc_auc_score([0, 1], [0.3, 0.3]) == 0.5
+    assert auc_mann_whitney([0, 1], [0.3, 0.3]) == 0.5
+    # 2 positives {1, 2}, 2 negatives {1, 0}: pairs 1>0, (1=1)/2, 2>1, 2>0 -> 3.5 / 4
+    assert roc_auc_score([1, 1, 0, 0], [1, 2, 1, 0]) == 3.5 / 4
+
+
+def test_constant_scores_give_chance_auc_and_prevalence_ap():
+    y = np.array([0, 1, 1, 0, 0, 0, 1, 0])
+    assert roc_auc_score(y, np.ones(8)) == 0.5
+    assert average_precision_score(y, np.ones(8)) == 3 / 8
+    fpr, tpr, _ = roc_curve(y, np.ones(8))
+    assert_array_equal(fpr, [0, 1])
+    assert_array_equal(tpr, [0, 1])
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("weights", [None, "positive", "with_zeros", "integer"])
+@pytest.mark.parametrize("drop_intermediate", [True, False])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_precision_recall_curve_matches_sklearn(cancer, case, weights, drop_intermediate, seed):
+    y, s = _case(case, cancer, seed)
+    w = _weights(weights, len(y), seed)
+    kw = {"sample_weight": w, "drop_intermediate": drop_intermediate}
+    _assert_curves_equal(precision_recall_curve(y, s, **kw), skm.precision_recall_curve(y, s, **kw))
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("weights", [None, "positive", "with_zeros", "integer"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_average_precision_matches_sklearn(cancer, case, weights, seed):
+    y, s = _case(case, cancer, seed)
+    w = _weights(weights, len(y), seed)
+    assert_allclose(
+        average_precision_score(y, s, sample_weight=w),
+        skm.average_precision_score(y, s, sample_weight=w),
+        rtol=RTOL,
+    )
+
+
+@pytest.mark.parametrize("pos_label", [0, 1])
+def test_average_precision_pos_label(cancer, pos_label):
+    y, s = cancer[0], cancer[1]
+    signed = s if pos_label == 1 else -s
+    assert_allclose(
+        average_precision_score(y, signed, pos_label=pos_label),
+        skm.average_precision_score(y, signed, pos_label=pos_label),
+        rtol=RTOL,
+    )
+    _assert_curves_equal(
+        precision_recall_curve(y, signed, pos_label=pos_label),
+        skm.precision_recall_curve(y, signed, pos_label=pos_label),
+    )
+
+
+def test_average_precision_without_positives_warns_and_is_zero():
+    y, s = np.zeros(5, int), np.arange(5.0)
+    with pytest.warns(UndefinedMetricWarning, match="no positive sample"):
+        ours = average_precision_score(y, s)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert ours == skm.average_precision_score(y, s) == 0.0
+    with pytest.warns(UndefinedMetricWarning, match="no positive sample"):
+        _, recall, _ = precision_recall_curve(y, s)
+    assert_array_equal(recall[:-1], 1.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_auc_trapezoid_matches_sklearn_on_monotone_curves(seed):
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.random(50))
+    y = rng.normal(size=50)
+    assert_allclose(auc(x, y), skm.auc(x, y), rtol=RTOL)
+    assert_allclose(auc(x[::-1], y[::-1]), skm.auc(x[::-1], y[::-1]), rtol=RTOL)
+    # a unit square and a triangle, by hand
+    assert auc([0, 1], [1, 1]) == 1.0
+    assert auc([0, 0.5, 1], [0, 0.5, 1]) == 0.5
+
+
+# --- properties -------------------------------------------------------------------------------
+
+labels_and_scores = st.integers(2, 60).flatmap(
+    lambda n: st.tuples(
+        arrays(np.int64, n, elements=st.integers(0, 1)),
+        arrays(np.int64, n, elements=st.integers(-3, 3)),  # few values: many ties
+    )
+)
+
+
+@given(labels_and_scores)
+def test_property_trapezoid_auc_equals_mann_whitney_with_ties(data):
+    y, s = data
+    assume(y.min() != y.max())
+    assert roc_auc_score(y, s) == pytest.approx(auc_mann_whitney(y, s), rel=1e-12)
+
+
+@given(labels_and_scores)
+def test_property_reversed_scores_give_one_minus_auc(data):
+    y, s = data
+    assume(y.min() != y.max())
+    assert roc_auc_score(y, -s) == pytest.approx(1.0 - roc_auc_score(y, s), abs=1e-12)
+
+
+@given(labels_and_scores)
+def test_property_auc_ignores_monotone_transforms(data):
+    y, s = data
+    assume(y.min() != y.max())
+    assert roc_auc_score(y, 3 * s + 7) == roc_auc_score(y, s)
+    assert roc_auc_score(y, np.exp(s)) == roc_auc_score(y, s)
+
+
+@given(labels_and_scores, st.integers(0, 2**31 - 1))
+def test_property_integer_weights_equal_repeated_samples(data, seed):
+    y, s = data
+    w = np.random.default_rng(seed).integers(1, 4, len(y))
+    assume(y.min() != y.max())
+    rep_y, rep_s = np.repeat(y, w), np.repeat(s, w)
+    assert roc_auc_score(y, s, sample_weight=w) == pytest.approx(
+        roc_auc_score(rep_y, rep_s), rel=1e-12
+    )
+    assert average_precision_score(y, s, sample_weight=w) == pytest.approx(
+        average_precision_score(rep_y, rep_s), rel=1e-12
+    )
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+BINARY_SCORERS = [roc_auc_score, auc_mann_whitney, roc_curve, average_precision_score]
+
+
+@pytest.mark.parametrize("fn", [*BINARY_SCORERS, precision_recall_curve])
+def test_mismatched_lengths(fn):
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        fn([0, 1, 1], [0.1, 0.2])
+
+
+@pytest.mark.parametrize("fn", [*BINARY_SCORERS, precision_recall_curve])
+@pytest.mark.parametrize(("bad", "msg"), [(np.nan, "y_score contains NaN"), (np.inf, "infinity")])
+def test_non_finite_scores(fn, bad, msg):
+    with pytest.raises(ValueError, match=msg):
+        fn([0, 1, 1], [0.1, bad, 0.3])
+
+
+@pytest.mark.parametrize("fn", [roc_auc_score, auc_mann_whitney])
+def test_single_class_auc_raises(fn):
+    with pytest.raises(ValueError, match=r"needs both classes.*only the label 1"):
+        fn([1, 1, 1], [0.1, 0.2, 0.3])
+
+
+def test_single_class_roc_curve_raises():
+    with pytest.raises(ValueError, match="no negative sample"):
+        roc_curve([1, 1, 1], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="no positive sample"):
+        roc_curve([0, 0, 1], [0.1, 0.2, 0.3], sample_weight=[1, 1, 0])
+
+
+@pytest.mark.parametrize("fn", [roc_auc_score, auc_mann_whitney])
+def test_multiclass_auc_raises(fn):
+    with pytest.raises(ValueError, match="exactly 2 classes, got 3"):
+        fn([0, 1, 2, 1], [0.1, 0.2, 0.3, 0.4])
+
+
+@pytest.mark.parametrize("fn", [roc_curve, precision_recall_curve])
+def test_labels_outside_0_1_need_pos_label(fn):
+    with pytest.raises(ValueError, match=r"not \{0, 1\} or \{-1, 1\}; pass pos_label"):
+        fn([1, 2, 2], [0.1, 0.2, 0.3])
+
+
+def test_average_precision_label_errors():
+    with pytest.raises(ValueError, match="pos_label=1 is not a valid label"):
+        average_precision_score([2, 3, 3], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="y_true must be binary, got 3 classes"):
+        average_precision_score([0, 1, 2], [0.1, 0.2, 0.3])
+
+
+def test_continuous_labels_raise():
+    with pytest.raises(ValueError, match="y_true must hold class labels"):
+        roc_auc_score([0.5, 1.0, 0.0], [0.1, 0.2, 0.3])
+
+
+def test_bad_sample_weight():
+    with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+        roc_auc_score([0, 1], [0.1, 0.2], sample_weight=[1, -1])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        roc_auc_score([0, 1], [0.1, 0.2], sample_weight=[1, 1, 1])
+    with pytest.raises(ValueError, match="zero for every sample"):
+        roc_auc_score([0, 1], [0.1, 0.2], sample_weight=[0, 0])
+
+
+def test_bad_score_shape_and_flag():
+    with pytest.raises(ValueError, match="y_score must be 1-D"):
+        roc_auc_score([0, 1], [[0.1, 0.9], [0.8, 0.2]])
+    with pytest.raises(TypeError, match="drop_intermediate must be a bool"):
+        roc_curve([0, 1], [0.1, 0.2], drop_intermediate="yes")
+
+
+def test_auc_errors():
+    with pytest.raises(ValueError, match="at least 2 points"):
+        auc([0.0], [1.0])
+    with pytest.raises(ValueError, match="monotonic"):
+        auc([0, 1, 0.5], [0, 1, 1])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        auc([0, 1, 2], [0, 1])
