@@ -1,0 +1,308 @@
+"""Machinery shared by the first-order optimizers: one update rule, two kinds of arrays.
+
+Each optimizer (:class:`SGD`, :class:`Adam`, ...) writes its update rule once, as a function of
+the parameter ``p``, its gradient ``g``, its state buffers and the hyper-parameters of its group.
+The rule mixes in-place operators (``v *= beta2``), which both NumPy arrays and torch tensors
+understand, with a handful of fused in-place primitives taken from an ``ops`` namespace:
+
+========================  ==================================  =============================
+primitive                 meaning                             torch method it maps to
+========================  ==================================  =============================
+``add(x, y, alpha=a)``    new array ``x + a y``               ``Tensor.add``
+``add_(x, y, alpha=a)``   ``x <- x + a y``                    ``Tensor.add_``
+``addcmul(x, y, z, v)``   new array ``x + v y z``             ``Tensor.addcmul``
+``addcmul_(x, y, z, v)``  ``x <- x + v y z``                  ``Tensor.addcmul_``
+``addcdiv_(x, y, z, v)``  ``x <- x + v y / z``                ``Tensor.addcdiv_``
+``lerp_(x, y, w)``        ``x <- x + w (y - x)``              ``Tensor.lerp_``
+``maximum_(x, y)``        ``x <- max(x, y)``                  ``torch.maximum(out=x)``
+``sqrt``, ``sqrt_``,      square root (new / in place),
+``abs``                   absolute value
+========================  ==================================  =============================
+
+On torch tensors these are the fused ATen kernels, so a step makes no temporary that
+``torch.optim`` does not make too; on NumPy arrays they are ufunc expressions. The same rule
+therefore drives the :class:`torch.optim.Optimizer` subclass (``Adam(model.parameters())``) and
+the NumPy front end (``Adam.for_arrays([w, b])``, an :class:`ArrayOptimizer`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from .._validation import check_scalar
+
+__all__ = ["ArrayOptimizer", "FirstOrderOptimizer"]
+
+Group = dict[str, Any]
+State = dict[str, Any]
+# what a torch optimizer accepts: tensors, or param groups {"params": [...], "lr": ...}
+Params = Iterable[torch.Tensor] | Iterable[dict[str, Any]]
+
+
+class _TorchOps:
+    """The primitives on torch tensors: the fused in-place ATen kernels, no temporaries."""
+
+    add = staticmethod(torch.Tensor.add)
+    add_ = staticmethod(torch.Tensor.add_)
+    addcmul = staticmethod(torch.Tensor.addcmul)
+    addcmul_ = staticmethod(torch.Tensor.addcmul_)
+    addcdiv_ = staticmethod(torch.Tensor.addcdiv_)
+    lerp_ = staticmethod(torch.Tensor.lerp_)
+    sqrt = staticmethod(torch.Tensor.sqrt)
+    sqrt_ = staticmethod(torch.Tensor.sqrt_)
+    abs = staticmethod(torch.Tensor.abs)
+    zeros_like = staticmethod(torch.zeros_like)
+    full_like = staticmethod(torch.full_like)
+
+    @staticmethod
+    def maximum_(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return torch.maximum(x, y, out=x)
+
+    @staticmethod
+    def clone(x: torch.Tensor) -> torch.Tensor:
+        return x.detach().clone()
+
+
+class _NumpyOps:
+    """The same primitives on NumPy arrays (ufunc expressions, results in place where asked)."""
+
+    abs = staticmethod(np.abs)
+    sqrt = staticmethod(np.sqrt)
+    zeros_like = staticmethod(np.zeros_like)
+    full_like = staticmethod(np.full_like)
+    clone = staticmethod(np.copy)
+
+    @staticmethod
+    def add(x: np.ndarray, y: np.ndarray, *, alpha: float = 1.0) -> np.ndarray:
+        return x + alpha * y
+
+    @staticmethod
+    def add_(x: np.ndarray, y: np.ndarray, *, alpha: float = 1.0) -> np.ndarray:
+        x += alpha * y
+        return x
+
+    @staticmethod
+    def addcmul(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, value: float = 1.0) -> np.ndarray:
+        return x + value * y * z
+
+    @staticmethod
+    def addcmul_(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, value: float = 1.0) -> np.ndarray:
+        x += value * y * z
+        return x
+
+    @staticmethod
+    def addcdiv_(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, value: float = 1.0) -> np.ndarray:
+        x += value * y / z
+        return x
+
+    @staticmethod
+    def lerp_(x: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
+        # torch's two-sided formula: exact at weight = 0 and at weight = 1
+        if abs(weight) < 0.5:
+            x += weight * (end - x)
+        else:
+            x[...] = end - (end - x) * (1 - weight)
+        return x
+
+    @staticmethod
+    def sqrt_(x: np.ndarray) -> np.ndarray:
+        return np.sqrt(x, out=x)
+
+    @staticmethod
+    def maximum_(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.maximum(x, y, out=x)
+
+
+TORCH_OPS = _TorchOps()
+NUMPY_OPS = _NumpyOps()
+
+
+# hyper-parameter checks shared by the optimizers ---------------------------------------------
+def check_flag(value: Any, name: str) -> None:
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be bool (True or False), got {value!r}")
+
+
+def check_unit(value: Any, name: str, *, include_high: bool = False) -> None:
+    """A decay rate in ``[0, 1)`` (or ``[0, 1]`` with ``include_high``)."""
+    check_scalar(value, name, low=0.0, high=1.0, include_high=include_high)
+
+
+def check_betas(betas: Any) -> None:
+    if not isinstance(betas, Sequence) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2) in [0, 1), got {betas!r}")
+    check_unit(betas[0], "betas[0]")
+    check_unit(betas[1], "betas[1]")
+
+
+def check_common(group: Group) -> None:
+    """``lr >= 0``, ``weight_decay >= 0``, ``eps >= 0`` (where present) and ``maximize`` bool."""
+    check_scalar(group["lr"], "lr", low=0.0)
+    check_scalar(group["weight_decay"], "weight_decay", low=0.0)
+    if "eps" in group:
+        check_scalar(group["eps"], "eps", low=0.0)
+    check_flag(group["maximize"], "maximize")
+
+
+class FirstOrderOptimizer(torch.optim.Optimizer):
+    """Base class: a :class:`torch.optim.Optimizer` driven by an update rule written once.
+
+    Subclasses implement three static methods that receive the ``ops`` namespace:
+
+    * ``_check_group(group)`` raises ``ValueError``/``TypeError`` for bad hyper-parameters;
+    * ``_init_state(ops, p, group)`` returns the fresh state of parameter ``p``;
+    * ``_update(ops, p, g, state, group)`` applies one step in place.
+
+    Param groups, ``zero_grad``, hooks and ``state_dict()``/``load_state_dict()`` come from
+    :class:`torch.optim.Optimizer`; state buffers carry torch's names (``exp_avg``,
+    ``momentum_buffer``, ...) so a state dict saved by ``torch.optim`` loads here as well.
+    """
+
+    _check_group: ClassVar[Callable[[Group], None]]
+    _init_state: ClassVar[Callable[..., State]]
+    _update: ClassVar[Callable[..., None]]
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        # validate the group's own hyper-parameters (e.g. a per-group lr) before torch adds it
+        merged = {**self.defaults, **{k: v for k, v in param_group.items() if k != "params"}}
+        self._check_group(merged)
+        super().add_param_group(param_group)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Perform one optimization step; ``closure`` re-evaluates the loss and returns it."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if p.grad.is_sparse:
+                    raise TypeError(f"{type(self).__name__} does not support sparse gradients")
+                state = self.state[p]
+                if not state:
+                    if p.is_complex():
+                        raise TypeError(f"{type(self).__name__} supports real parameters only")
+                    state.update(self._init_state(TORCH_OPS, p, group))
+                self._update(TORCH_OPS, p, p.grad, state, group)
+        return loss
+
+    @classmethod
+    def for_arrays(
+        cls, params: Iterable[np.ndarray] | Iterable[dict[str, Any]], **hyper: Any
+    ) -> ArrayOptimizer:
+        """The same optimizer on NumPy arrays, updated in place by ``step(grads)``.
+
+        ``params`` is a list of float arrays, or of dicts ``{"params": [...], "lr": ...}`` as
+        torch's param groups; ``hyper`` takes the same names and defaults as the constructor.
+        """
+        return ArrayOptimizer(cls, params, cls._bind_defaults(hyper))
+
+    @classmethod
+    def _bind_defaults(cls, hyper: dict[str, Any]) -> Group:
+        """The constructor's hyper-parameters, with its defaults (unknown names: TypeError)."""
+        bound = inspect.signature(cls.__init__).bind_partial(None, None, **hyper)
+        bound.apply_defaults()
+        return {k: v for k, v in bound.arguments.items() if k not in ("self", "params")}
+
+
+class ArrayOptimizer:
+    """A first-order update rule applied in place to NumPy arrays.
+
+    Build one with ``Optimizer.for_arrays(params, **hyper)``, e.g.
+    ``opt = Adam.for_arrays([w, b], lr=1e-2)``, then call ``opt.step([grad_w, grad_b])`` once per
+    iteration. The arithmetic is the rule of the optimizer class, evaluated with NumPy.
+
+    Attributes
+    ----------
+    rule : type
+        The optimizer class whose update rule is applied (e.g. :class:`Adam`).
+    defaults : dict
+        Hyper-parameters shared by every group unless a group overrides them.
+    param_groups : list of dict
+        As in torch: ``{"params": [arrays...], "lr": ..., ...}``; change ``lr`` here to schedule.
+    state : list of dict
+        One dict per parameter, in the order of :attr:`params`, holding the rule's buffers
+        (``"step"``, ``"exp_avg"``, ...) as arrays of the parameter's shape and dtype.
+    """
+
+    def __init__(
+        self,
+        rule: type[FirstOrderOptimizer],
+        params: Iterable[np.ndarray] | Iterable[dict[str, Any]],
+        defaults: Group,
+    ) -> None:
+        self.rule = rule
+        self.defaults = dict(defaults)
+        rule._check_group(self.defaults)
+        items = list(params)
+        if not items:
+            raise ValueError("params must contain at least one array, got an empty list")
+        groups = items if isinstance(items[0], dict) else [{"params": items}]
+        self.param_groups: list[Group] = []
+        for group in groups:
+            self._add_group(group)
+        self.state: list[State] = [{} for _ in self.params]
+
+    def _add_group(self, group: dict[str, Any]) -> None:
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError("params must be a list of arrays or a list of dicts with 'params'")
+        merged = {**self.defaults, **group}
+        merged["params"] = list(group["params"])
+        self.rule._check_group(merged)
+        for i, p in enumerate(merged["params"], start=len(self.params)):
+            if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
+                raise TypeError(
+                    f"params[{i}] must be a NumPy array of floats (updated in place), "
+                    f"got {type(p).__name__} with dtype {getattr(p, 'dtype', None)}"
+                )
+            if not p.flags.writeable:
+                raise ValueError(f"params[{i}] is read-only; it must be updated in place")
+        self.param_groups.append(merged)
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        """All parameter arrays, group after group."""
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def step(self, grads: Sequence[Any]) -> None:
+        """Update every parameter in place from its gradient (``None`` skips a parameter).
+
+        Parameters
+        ----------
+        grads : sequence of array-like or None
+            One gradient per parameter, in the order of :attr:`params`, each of the
+            parameter's shape.
+        """
+        params = self.params
+        if len(grads) != len(params):
+            raise ValueError(
+                f"grads has {len(grads)} entries, expected one per parameter: {len(params)}"
+            )
+        k = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = grads[k]
+                if g is not None:
+                    g = np.asarray(g, dtype=p.dtype)
+                    if g.shape != p.shape:
+                        raise ValueError(
+                            f"grads[{k}] has shape {g.shape}, expected the shape of "
+                            f"params[{k}]: {p.shape}"
+                        )
+                    state = self.state[k]
+                    if not state:
+                        state.update(self.rule._init_state(NUMPY_OPS, p, group))
+                    self.rule._update(NUMPY_OPS, p, g, state, group)
+                k += 1
+
+    def __repr__(self) -> str:
+        hyper = ", ".join(f"{k}={v!r}" for k, v in self.defaults.items())
+        return f"{self.rule.__name__}.for_arrays([{len(self.params)} arrays], {hyper})"

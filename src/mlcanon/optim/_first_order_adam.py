@@ -1,0 +1,278 @@
+"""Adam and its variants: AMSGrad (``amsgrad=True``), AdamW and Adamax."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._first_order import (
+    FirstOrderOptimizer,
+    Group,
+    Params,
+    State,
+    check_betas,
+    check_common,
+    check_flag,
+)
+
+__all__ = ["Adam", "AdamW", "Adamax"]
+
+
+class Adam(FirstOrderOptimizer):
+    r"""Adam: momentum on the gradient, RMSprop on its scale, both bias-corrected.
+
+    ``amsgrad=True`` gives AMSGrad; ``decoupled_weight_decay=True`` gives AdamW. Parameter
+    names and defaults are those of :class:`torch.optim.Adam`.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or dict
+        Parameters to optimize, or param groups.
+    lr : float, default=1e-3
+        Learning rate :math:`\gamma >= 0`.
+    betas : (float, float), default=(0.9, 0.999)
+        Decays :math:`\beta_1, \beta_2 \in [0, 1)` of the first and second moment estimates.
+    eps : float, default=1e-8
+        :math:`\epsilon >= 0` added to the root.
+    weight_decay : float, default=0
+        :math:`\lambda >= 0`: an L2 penalty added to the gradient or, with
+        ``decoupled_weight_decay``, a shrinkage :math:`\theta \leftarrow (1 - \gamma\lambda)\theta`.
+    amsgrad : bool, default=False
+        Normalize by the running maximum of :math:`v_t` (AMSGrad).
+    maximize : bool, default=False
+        Ascend the objective instead of descending.
+    decoupled_weight_decay : bool, default=False
+        Apply weight decay to the parameters directly (AdamW).
+
+    Notes
+    -----
+    With :math:`g_t = \nabla f(\theta_{t-1})` (plus :math:`\lambda\theta_{t-1}` unless decoupled):
+
+    .. math::
+
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+        \hat v_t = \max(\hat v_{t-1}, v_t) \ \text{(AMSGrad)}, \qquad
+        \hat v_t = v_t \ \text{(Adam)} \\
+        \theta_t = \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t}\,
+        \frac{m_t}{\sqrt{\hat v_t / (1 - \beta_2^t)} + \epsilon}
+
+    The factors :math:`1 - \beta^t` undo the bias of averages started at zero. Since
+    :math:`|m_t| / \sqrt{v_t}` is about 1 when gradients agree, each coordinate moves about
+    :math:`\gamma` per step whatever the gradient's scale. AMSGrad's non-decreasing
+    :math:`\hat v_t` repairs the convergence proof that fails for Adam (Reddi et al.).
+
+    References
+    ----------
+    .. [1] D. P. Kingma, J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015,
+       Algorithm 1.
+    .. [2] S. J. Reddi, S. Kale, S. Kumar, "On the Convergence of Adam and Beyond", ICLR 2018,
+       Algorithm 2 (AMSGrad).
+    .. [3] I. Loshchilov, F. Hutter, "Decoupled Weight Decay Regularization", ICLR 2019,
+       Algorithm 2 (AdamW).
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    @staticmethod
+    def _check_group(group: Group) -> None:
+        check_common(group)
+        check_betas(group["betas"])
+        check_flag(group["amsgrad"], "amsgrad")
+        check_flag(group["decoupled_weight_decay"], "decoupled_weight_decay")
+
+    @staticmethod
+    def _init_state(ops: Any, p: Any, group: Group) -> State:
+        state = {"step": 0, "exp_avg": ops.zeros_like(p), "exp_avg_sq": ops.zeros_like(p)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = ops.zeros_like(p)
+        return state
+
+    @staticmethod
+    def _update(ops: Any, p: Any, g: Any, state: State, group: Group) -> None:
+        lr, wd = group["lr"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        state["step"] = t = int(state["step"]) + 1
+        if group["maximize"]:
+            g = -g
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                p *= 1 - lr * wd  # theta <- (1 - lr lambda) theta
+            else:
+                g = ops.add(g, p, alpha=wd)  # g <- g + lambda theta
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        ops.lerp_(m, g, 1 - beta1)  # m <- beta1 m + (1 - beta1) g
+        v *= beta2
+        ops.addcmul_(v, g, g, value=1 - beta2)  # v <- beta2 v + (1 - beta2) g^2
+        if group["amsgrad"]:
+            v = ops.maximum_(state["max_exp_avg_sq"], v)  # v_hat <- max(v_hat, v)
+        bias1, bias2 = 1 - beta1**t, 1 - beta2**t
+        denom = ops.sqrt(v)
+        denom /= bias2**0.5
+        denom += group["eps"]  # sqrt(v / (1 - beta2^t)) + eps
+        ops.addcdiv_(p, m, denom, value=-lr / bias1)  # theta <- theta - lr m_hat / denom
+
+
+class AdamW(Adam):
+    r"""AdamW: Adam with weight decay decoupled from the gradient.
+
+    :class:`Adam` with ``decoupled_weight_decay=True`` and a default ``weight_decay`` of 1e-2,
+    as :class:`torch.optim.AdamW`.
+
+    Parameters
+    ----------
+    params, lr, betas, eps, amsgrad, maximize
+        As in :class:`Adam`.
+    weight_decay : float, default=1e-2
+        Shrinkage :math:`\lambda >= 0`.
+
+    Notes
+    -----
+    Each step first shrinks the parameters, then takes the Adam step on the raw gradient:
+
+    .. math::
+
+        \theta_{t-1}' = (1 - \gamma\lambda)\,\theta_{t-1}, \qquad
+        \theta_t = \theta_{t-1}' - \frac{\gamma}{1 - \beta_1^t}
+        \frac{m_t}{\sqrt{\hat v_t / (1 - \beta_2^t)} + \epsilon}
+
+    With an L2 penalty inside Adam, the penalty's gradient is divided by
+    :math:`\sqrt{\hat v_t}` like the rest, so weights with large gradients are barely
+    regularized; decoupling restores a uniform decay rate.
+
+    References
+    ----------
+    .. [1] I. Loshchilov, F. Hutter, "Decoupled Weight Decay Regularization", ICLR 2019,
+       Algorithm 2.
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )
+
+    @classmethod
+    def _bind_defaults(cls, hyper: dict[str, Any]) -> Group:
+        return {**super()._bind_defaults(hyper), "decoupled_weight_decay": True}
+
+
+class Adamax(FirstOrderOptimizer):
+    r"""Adamax: Adam with the second moment replaced by an exponentially weighted infinity norm.
+
+    Parameter names and defaults are those of :class:`torch.optim.Adamax`.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or dict
+        Parameters to optimize, or param groups.
+    lr : float, default=2e-3
+        Learning rate :math:`\gamma >= 0`.
+    betas : (float, float), default=(0.9, 0.999)
+        Decays :math:`\beta_1, \beta_2 \in [0, 1)`.
+    eps : float, default=1e-8
+        :math:`\epsilon >= 0`, added to :math:`|g_t|` so that :math:`u_t > 0`.
+    weight_decay : float, default=0
+        L2 penalty :math:`\lambda >= 0`, added to the gradient.
+    maximize : bool, default=False
+        Ascend the objective instead of descending.
+
+    Notes
+    -----
+    With :math:`g_t = \nabla f(\theta_{t-1}) + \lambda \theta_{t-1}`:
+
+    .. math::
+
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
+        u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon) \\
+        \theta_t = \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t} \frac{m_t}{u_t}
+
+    :math:`u_t` is the limit :math:`p \to \infty` of an :math:`L^p` version of Adam's
+    :math:`\sqrt{v_t}`; it needs no bias correction (a max is not pulled towards zero by its
+    zero start).
+
+    References
+    ----------
+    .. [1] D. P. Kingma, J. Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015,
+       Section 7.1 and Algorithm 2.
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    @staticmethod
+    def _check_group(group: Group) -> None:
+        check_common(group)
+        check_betas(group["betas"])
+
+    @staticmethod
+    def _init_state(ops: Any, p: Any, group: Group) -> State:
+        return {"step": 0, "exp_avg": ops.zeros_like(p), "exp_inf": ops.zeros_like(p)}
+
+    @staticmethod
+    def _update(ops: Any, p: Any, g: Any, state: State, group: Group) -> None:
+        beta1, beta2 = group["betas"]
+        state["step"] = t = int(state["step"]) + 1
+        if group["maximize"]:
+            g = -g
+        if group["weight_decay"] != 0:
+            g = ops.add(g, p, alpha=group["weight_decay"])  # g <- g + lambda theta
+        m, u = state["exp_avg"], state["exp_inf"]
+        ops.lerp_(m, g, 1 - beta1)  # m <- beta1 m + (1 - beta1) g
+        u *= beta2
+        abs_g = ops.abs(g)
+        abs_g += group["eps"]
+        ops.maximum_(u, abs_g)  # u <- max(beta2 u, |g| + eps)
+        ops.addcdiv_(p, m, u, value=-group["lr"] / (1 - beta1**t))  # theta <- theta - lr m_hat/u

@@ -1,0 +1,124 @@
+"""Stochastic gradient descent with (Nesterov) momentum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._validation import check_scalar
+from ._first_order import FirstOrderOptimizer, Group, Params, State, check_common, check_flag
+
+__all__ = ["SGD"]
+
+
+class SGD(FirstOrderOptimizer):
+    r"""Stochastic gradient descent, optionally with momentum or Nesterov momentum.
+
+    Plain SGD (``momentum=0``), heavy-ball momentum and Nesterov momentum are one rule, as in
+    :class:`torch.optim.SGD`, whose parameter names and defaults it keeps.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or dict
+        Parameters to optimize, or param groups (dicts with ``"params"`` and overrides).
+    lr : float, default=1e-3
+        Learning rate :math:`\gamma >= 0`.
+    momentum : float, default=0
+        Momentum factor :math:`\mu >= 0`.
+    dampening : float, default=0
+        Dampening :math:`\tau \in [0, 1]`: the new gradient enters the buffer with weight
+        :math:`1 - \tau`.
+    weight_decay : float, default=0
+        L2 penalty :math:`\lambda >= 0`, added to the gradient.
+    nesterov : bool, default=False
+        Nesterov momentum (needs ``momentum > 0`` and ``dampening = 0``).
+    maximize : bool, default=False
+        Ascend the objective instead of descending.
+
+    Notes
+    -----
+    With :math:`g_t = \nabla f(\theta_{t-1}) + \lambda \theta_{t-1}`:
+
+    .. math::
+
+        b_1 = g_1, \qquad b_t = \mu b_{t-1} + (1 - \tau) g_t \\
+        d_t = g_t + \mu b_t \ \text{(Nesterov)}, \qquad d_t = b_t \ \text{(momentum)},
+        \qquad d_t = g_t \ (\mu = 0) \\
+        \theta_t = \theta_{t-1} - \gamma d_t
+
+    Polyak's heavy ball, in the form of Sutskever et al.: the buffer is a velocity that averages
+    recent gradients, so steps grow along directions where gradients agree and cancel where they
+    oscillate. Nesterov's variant evaluates the step as if the velocity had already been applied,
+    which damps overshoot. (Sutskever et al. write :math:`b_t = \mu b_{t-1} + \gamma g_t`; moving
+    :math:`\gamma` out of the buffer is the same method when the learning rate is constant.)
+
+    References
+    ----------
+    .. [1] B. T. Polyak, "Some methods of speeding up the convergence of iteration methods",
+       USSR Computational Mathematics and Mathematical Physics 4(5), 1964.
+    .. [2] I. Sutskever, J. Martens, G. Dahl, G. Hinton, "On the importance of initialization and
+       momentum in deep learning", ICML 2013, eqs. (1)-(4).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from mlcanon.optim import SGD
+    >>> w = torch.tensor([1.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.1, momentum=0.9)
+    >>> (w**2).sum().backward(); _ = opt.step()
+    >>> w
+    tensor([0.8000], requires_grad=True)
+    """
+
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    @staticmethod
+    def _check_group(group: Group) -> None:
+        check_common(group)
+        check_scalar(group["momentum"], "momentum", low=0.0)
+        check_scalar(group["dampening"], "dampening", low=0.0, high=1.0)
+        check_flag(group["nesterov"], "nesterov")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                "nesterov=True requires momentum > 0 and dampening = 0, got "
+                f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
+            )
+
+    @staticmethod
+    def _init_state(ops: Any, p: Any, group: Group) -> State:
+        return {}  # the momentum buffer is born from the first gradient, see _update
+
+    @staticmethod
+    def _update(ops: Any, p: Any, g: Any, state: State, group: Group) -> None:
+        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        if group["maximize"]:
+            g = -g
+        if wd != 0:
+            g = ops.add(g, p, alpha=wd)  # g <- g + lambda theta
+        if mu != 0:
+            b = state.get("momentum_buffer")
+            if b is None:
+                b = state["momentum_buffer"] = ops.clone(g)  # b_1 = g_1
+            else:
+                b *= mu
+                ops.add_(b, g, alpha=1 - group["dampening"])  # b <- mu b + (1 - tau) g
+            g = ops.add(g, b, alpha=mu) if group["nesterov"] else b  # d = g + mu b  or  b
+        ops.add_(p, g, alpha=-lr)  # theta <- theta - lr d

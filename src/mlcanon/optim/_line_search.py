@@ -1,0 +1,390 @@
+"""Line searches along a descent direction: strong Wolfe (with zoom) and backtracking Armijo.
+
+Along a direction ``p`` from ``x`` the objective becomes a function of one variable,
+``phi(alpha) = f(x + alpha p)`` with slope ``phi'(alpha) = grad f(x + alpha p) . p``; a line
+search picks a step ``alpha > 0`` that lowers ``phi`` enough and, for Wolfe, also flattens it.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_array, check_scalar
+
+__all__ = ["LineSearchResult", "line_search_armijo", "line_search_wolfe"]
+
+FunGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
+
+
+@dataclass
+class LineSearchResult:
+    """Outcome of a line search.
+
+    Attributes
+    ----------
+    alpha : float
+        The step taken (``0.0`` when no lower point was found).
+    fun : float
+        ``f(x + alpha p)``.
+    jac : ndarray of shape (n,) or None
+        Gradient at ``x + alpha p`` (None for an Armijo search on ``f`` alone).
+    nfev : int
+        Number of objective evaluations made by the search.
+    success : bool
+        Whether the returned step satisfies the requested conditions.
+    message : str
+        Why the search stopped.
+    """
+
+    alpha: float
+    fun: float
+    jac: np.ndarray | None
+    nfev: int
+    success: bool
+    message: str
+
+
+# --- interpolation (Nocedal & Wright, Section 3.5) --------------------------------------------
+
+
+def _cubic_min(a: float, fa: float, da: float, b: float, fb: float, db: float) -> float:
+    """Minimizer of the cubic matching phi, phi' at ``a`` and ``b`` (N&W eq. 3.59), or NaN."""
+    d1 = da + db - 3.0 * (fa - fb) / (a - b)
+    disc = d1 * d1 - da * db
+    if not np.isfinite(disc) or disc < 0.0:
+        return np.nan
+    d2 = np.copysign(np.sqrt(disc), b - a)
+    denom = db - da + 2.0 * d2
+    return b - (b - a) * (db + d2 - d1) / denom if denom != 0.0 else np.nan
+
+
+def _quadratic_min(a: float, fa: float, da: float, b: float, fb: float) -> float:
+    """Minimizer of the parabola matching phi(a), phi'(a) and phi(b); NaN if it opens downwards."""
+    curv = (fb - fa - da * (b - a)) / (b - a) ** 2
+    return a - da / (2.0 * curv) if curv > 0.0 else np.nan
+
+
+def _interpolate(lo: tuple[float, ...], hi: tuple[float, ...]) -> float:
+    """Trial step inside the bracket: cubic, else quadratic, else the midpoint.
+
+    A trial too close to either end makes slow progress, so it must lie in the middle 80%
+    (cubic) or 60% (quadratic) of the bracket; otherwise the next choice is tried.
+    """
+    (a, fa, da), (b, fb, db) = lo, hi
+    left, width = min(a, b), abs(b - a)
+    cubic, quadratic = _cubic_min(a, fa, da, b, fb, db), _quadratic_min(a, fa, da, b, fb)
+    for trial, margin in ((cubic, 0.1), (quadratic, 0.2)):
+        if np.isfinite(trial) and left + margin * width <= trial <= left + (1 - margin) * width:
+            return float(trial)
+    return 0.5 * (a + b)
+
+
+# --- strong Wolfe search (N&W Algorithms 3.5 and 3.6) ---------------------------------------
+
+
+def _zoom(phi, phi0, dphi0, lo, hi, c1, c2, max_iter):
+    """Algorithm 3.6: shrink the bracket [lo, hi] (``lo`` has the lower phi) to a Wolfe point.
+
+    Each end is a tuple ``(alpha, phi(alpha), phi'(alpha))``; the bracket keeps the invariant that
+    ``lo`` satisfies sufficient decrease and ``phi'(lo) (hi - lo) < 0``, so a Wolfe point lies
+    between them.
+    """
+    for _ in range(max_iter):
+        a = _interpolate(lo, hi)
+        fa, da = phi(a)
+        if not np.isfinite(fa) or fa > phi0 + c1 * a * dphi0 or fa >= lo[1]:
+            hi = (a, fa, da)
+            continue
+        if abs(da) <= -c2 * dphi0:
+            return a, True
+        if da * (hi[0] - lo[0]) >= 0:
+            hi = lo
+        lo = (a, fa, da)
+        if abs(hi[0] - lo[0]) <= 1e-14 * lo[0]:  # the bracket vanished in rounding
+            break
+    return lo[0], False
+
+
+def _wolfe(phi, phi0, dphi0, alpha0, c1, c2, alpha_max, max_iter):
+    """Algorithm 3.5: grow the step until a bracket is found, then zoom into it.
+
+    ``phi(alpha)`` returns ``(value, slope)``. Returns ``(alpha, success)``.
+    """
+    prev = (0.0, phi0, dphi0)
+    a = min(alpha0, alpha_max)
+    for i in range(max_iter):
+        fa, da = phi(a)
+        if not np.isfinite(fa) or fa > phi0 + c1 * a * dphi0 or (i > 0 and fa >= prev[1]):
+            return _zoom(phi, phi0, dphi0, prev, (a, fa, da), c1, c2, max_iter)
+        if abs(da) <= -c2 * dphi0:
+            return a, True
+        if da >= 0:
+            return _zoom(phi, phi0, dphi0, (a, fa, da), prev, c1, c2, max_iter)
+        if a >= alpha_max:
+            return a, False
+        prev = (a, fa, da)
+        a = min(2.0 * a, alpha_max)  # phi still falls steeply: extrapolate
+    return prev[0], False
+
+
+def _wolfe_search(
+    fun_grad: FunGrad,
+    x: np.ndarray,
+    p: np.ndarray,
+    f: float,
+    g: np.ndarray,
+    *,
+    alpha0: float = 1.0,
+    c1: float = 1e-4,
+    c2: float = 0.9,
+    alpha_max: float = 1e10,
+    max_iter: int = 30,
+) -> LineSearchResult:
+    """Strong Wolfe search on validated input; ``fun_grad(x)`` returns ``(f, grad)``."""
+    seen: dict[float, tuple[float, np.ndarray]] = {0.0: (f, g)}
+    calls = [0]
+
+    def phi(alpha: float) -> tuple[float, float]:
+        fa, ga = fun_grad(x + alpha * p)
+        seen[alpha] = (fa, ga)
+        calls[0] += 1
+        return fa, float(ga @ p)
+
+    alpha, ok = _wolfe(phi, f, float(g @ p), alpha0, c1, c2, alpha_max, max_iter)
+    fa, ga = seen[alpha]
+    nfev = calls[0]
+    if ok:
+        return LineSearchResult(alpha, fa, ga, nfev, True, "strong Wolfe conditions hold")
+    msg = "no step satisfying the strong Wolfe conditions was found"
+    return LineSearchResult(alpha, fa, ga, nfev, False, msg)
+
+
+def _armijo_search(
+    fun: Callable[[np.ndarray], Any],
+    x: np.ndarray,
+    p: np.ndarray,
+    f: float,
+    slope: float,
+    *,
+    alpha0: float = 1.0,
+    rho: float = 0.5,
+    c1: float = 1e-4,
+    max_iter: int = 60,
+) -> tuple[float, Any, int, bool]:
+    """Backtracking (N&W Algorithm 3.1) on validated input.
+
+    ``fun(x)`` may return ``f`` or ``(f, grad)``; the first item is compared. Returns
+    ``(alpha, fun(x + alpha p), nfev, success)``.
+    """
+    alpha = alpha0
+    for k in range(1, max_iter + 1):
+        out = fun(x + alpha * p)
+        fa = out[0] if isinstance(out, tuple) else out
+        if np.isfinite(fa) and fa <= f + c1 * alpha * slope:
+            return alpha, out, k, True
+        alpha *= rho
+    return 0.0, None, max_iter, False
+
+
+# --- public entry points -----------------------------------------------------------------------
+
+
+def _prepare(fun, jac, xk, pk, gfk, old_fval):
+    if not callable(fun):
+        raise TypeError(f"fun must be callable, got {type(fun).__name__}")
+    xk = check_array(xk, "xk", ndim=1)
+    pk = check_array(pk, "pk", ndim=1)
+    if pk.shape != xk.shape:
+        raise ValueError(f"pk must have the shape of xk {xk.shape}, got {pk.shape}")
+    if jac is True:
+        fun_grad = _pair(fun)
+    elif callable(jac):
+        fun_grad = lambda x: (float(fun(x)), np.asarray(jac(x), dtype=float))  # noqa: E731
+    else:
+        raise TypeError(f"jac must be callable or True, got {jac!r}")
+    extra = 0
+    if old_fval is None or gfk is None:
+        f0, g0 = fun_grad(xk)
+        extra = 1
+        old_fval = f0 if old_fval is None else old_fval
+        gfk = g0 if gfk is None else gfk
+    gfk = check_array(gfk, "gfk", ndim=1)
+    slope = float(gfk @ pk)
+    if slope >= 0:
+        raise ValueError(f"pk must be a descent direction (gfk . pk < 0), got gfk . pk = {slope!r}")
+    return fun_grad, xk, pk, gfk, float(old_fval), extra
+
+
+def _pair(fun):
+    def fun_grad(x):
+        f, g = fun(x)
+        return float(f), np.asarray(g, dtype=float)
+
+    return fun_grad
+
+
+def _check_constants(c1: float, c2: float | None) -> None:
+    check_scalar(c1, "c1", low=0.0, high=1.0, include_low=False, include_high=False)
+    if c2 is not None:
+        check_scalar(c2, "c2", low=c1, high=1.0, include_low=False, include_high=False)
+
+
+def line_search_wolfe(
+    fun: Callable[[np.ndarray], Any],
+    jac: Callable[[np.ndarray], Any] | bool,
+    xk: Any,
+    pk: Any,
+    *,
+    gfk: Any = None,
+    old_fval: float | None = None,
+    alpha0: float = 1.0,
+    c1: float = 1e-4,
+    c2: float = 0.9,
+    alpha_max: float = 1e10,
+    max_iter: int = 30,
+) -> LineSearchResult:
+    r"""Find a step satisfying the strong Wolfe conditions.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> float``, or ``fun(x) -> (float, ndarray)`` when ``jac=True``.
+    jac : callable or True
+        Gradient ``jac(x) -> ndarray of shape (n,)``; ``True`` if ``fun`` returns it.
+    xk, pk : array-like of shape (n,)
+        Current point and a descent direction (``gfk . pk < 0``).
+    gfk : array-like of shape (n,), optional
+        Gradient at ``xk`` (computed if omitted).
+    old_fval : float, optional
+        ``fun(xk)`` (computed if omitted).
+    alpha0 : float, default=1.0
+        First trial step (1 is the natural step of Newton and quasi-Newton directions).
+    c1, c2 : float, default=1e-4, 0.9
+        Sufficient-decrease and curvature constants, ``0 < c1 < c2 < 1``.
+    alpha_max : float, default=1e10
+        Largest step tried.
+    max_iter : int, default=30
+        Most trials in each phase (bracketing, zoom).
+
+    Returns
+    -------
+    LineSearchResult
+        ``nfev`` counts the evaluations of the search (plus one if ``fun(xk)`` was computed).
+
+    Notes
+    -----
+    With :math:`\phi(\alpha) = f(x_k + \alpha p_k)` the strong Wolfe conditions are
+
+    .. math::
+
+        \phi(\alpha) \le \phi(0) + c_1 \alpha \phi'(0), \qquad
+        |\phi'(\alpha)| \le c_2 |\phi'(0)|.
+
+    The step is grown (doubled) until an interval is known to contain such a point, which is then
+    narrowed ("zoom") with safeguarded cubic interpolation of :math:`\phi` and :math:`\phi'` at the
+    two ends, falling back to quadratic interpolation and to bisection.
+
+    References
+    ----------
+    .. [1] J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., Springer, 2006,
+       Algorithms 3.5 and 3.6 and Section 3.5.
+    """
+    _check_constants(c1, c2)
+    check_scalar(alpha0, "alpha0", low=0.0, include_low=False)
+    check_scalar(alpha_max, "alpha_max", low=0.0, include_low=False)
+    check_scalar(max_iter, "max_iter", kind=numbers.Integral, low=1)
+    fun_grad, xk, pk, gfk, f0, extra = _prepare(fun, jac, xk, pk, gfk, old_fval)
+    res = _wolfe_search(
+        fun_grad,
+        xk,
+        pk,
+        f0,
+        gfk,
+        alpha0=alpha0,
+        c1=c1,
+        c2=c2,
+        alpha_max=alpha_max,
+        max_iter=max_iter,
+    )
+    res.nfev += extra
+    return res
+
+
+def line_search_armijo(
+    fun: Callable[[np.ndarray], Any],
+    xk: Any,
+    pk: Any,
+    gfk: Any,
+    old_fval: float | None = None,
+    *,
+    alpha0: float = 1.0,
+    rho: float = 0.5,
+    c1: float = 1e-4,
+    max_iter: int = 60,
+) -> LineSearchResult:
+    r"""Backtracking line search: shrink the step until it decreases ``fun`` enough.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> float``.
+    xk, pk, gfk : array-like of shape (n,)
+        Current point, a descent direction and the gradient at ``xk``.
+    old_fval : float, optional
+        ``fun(xk)`` (computed if omitted).
+    alpha0 : float, default=1.0
+        First trial step.
+    rho : float, default=0.5
+        Contraction factor, ``0 < rho < 1``.
+    c1 : float, default=1e-4
+        Sufficient-decrease constant, ``0 < c1 < 1``.
+    max_iter : int, default=60
+        Most trials.
+
+    Returns
+    -------
+    LineSearchResult
+        ``jac`` is None: the search looks at function values only.
+
+    Notes
+    -----
+    Tries :math:`\alpha = \alpha_0, \rho\alpha_0, \rho^2\alpha_0, \dots` and stops at the first
+    step meeting the sufficient-decrease (Armijo) condition
+    :math:`f(x_k + \alpha p_k) \le f(x_k) + c_1 \alpha \nabla f_k^\top p_k`.
+
+    References
+    ----------
+    .. [1] L. Armijo, "Minimization of functions having Lipschitz continuous first partial
+       derivatives", Pacific J. Math. 16(1), 1966.
+    .. [2] J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., 2006, Algorithm 3.1.
+    """
+    _check_constants(c1, None)
+    check_scalar(rho, "rho", low=0.0, high=1.0, include_low=False, include_high=False)
+    check_scalar(alpha0, "alpha0", low=0.0, include_low=False)
+    check_scalar(max_iter, "max_iter", kind=numbers.Integral, low=1)
+    f_only = lambda x: (float(fun(x)), None)  # noqa: E731
+    if not callable(fun):
+        raise TypeError(f"fun must be callable, got {type(fun).__name__}")
+    xk = check_array(xk, "xk", ndim=1)
+    pk = check_array(pk, "pk", ndim=1)
+    gfk = check_array(gfk, "gfk", ndim=1)
+    if pk.shape != xk.shape or gfk.shape != xk.shape:
+        raise ValueError(f"pk and gfk must have the shape of xk {xk.shape}")
+    slope = float(gfk @ pk)
+    if slope >= 0:
+        raise ValueError(f"pk must be a descent direction (gfk . pk < 0), got gfk . pk = {slope!r}")
+    extra = 0
+    if old_fval is None:
+        old_fval, extra = float(fun(xk)), 1
+    alpha, out, nfev, ok = _armijo_search(
+        f_only, xk, pk, float(old_fval), slope, alpha0=alpha0, rho=rho, c1=c1, max_iter=max_iter
+    )
+    if ok:
+        return LineSearchResult(alpha, out[0], None, nfev + extra, True, "Armijo condition holds")
+    msg = f"no step met the Armijo condition in {max_iter} trials"
+    return LineSearchResult(0.0, float(old_fval), None, nfev + extra, False, msg)
