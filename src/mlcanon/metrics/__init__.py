@@ -6,7 +6,8 @@
   :func:`auc_mann_whitney`, :func:`precision_recall_curve`, :func:`average_precision_score`;
 - losses: :func:`log_loss` (from probabilities), :func:`cross_entropy_with_logits` and
   :func:`binary_cross_entropy_with_logits` (from logits, numerically stable);
-- information: :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`.
+- information: :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`;
+- clustering: :func:`silhouette_score`, :func:`silhouette_samples`.
 """
 
 from ._checks import UndefinedMetricWarning
@@ -16,6 +17,7 @@ from ._classification import (
     precision_score,
     recall_score,
 )
+from ._cluster import silhouette_samples, silhouette_score
 from ._confusion_matrix import confusion_matrix
 from ._cross_entropy import binary_cross_entropy_with_logits, cross_entropy_with_logits, log_loss
 from ._information import entropy, js_divergence, kl_divergence
@@ -41,4 +43,6 @@ __all__ = [
     "recall_score",
     "roc_auc_score",
     "roc_curve",
+    "silhouette_samples",
+    "silhouette_score",
 ]

@@ -1,0 +1,317 @@
+"""What every hidden Markov model shares: the Markov chain, inference and Baum-Welch.
+
+A subclass supplies the emission model: its log-densities ``log b_j(x_t)``, its random
+initialization, its sufficient statistics and its M-step.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from mlcanon._validation import check_option, check_random_state, check_scalar
+from mlcanon.cluster._common import ConvergenceWarning
+
+from . import _kernels
+
+__all__ = ["BaseHMM"]
+
+
+def _log(a: np.ndarray) -> np.ndarray:
+    """Elementwise log with log(0) = -inf (a forbidden transition or start)."""
+    with np.errstate(divide="ignore"):
+        return np.log(a)
+
+
+def _normalize_rows(a: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """Rows scaled to sum to 1; a row with no mass keeps its previous value."""
+    s = a.sum(axis=-1, keepdims=True)
+    return np.where(s > 0, a / np.where(s > 0, s, 1.0), old)
+
+
+def check_lengths(lengths: Any, n_samples: int) -> np.ndarray:
+    """Offsets ``[0, l1, l1 + l2, ..., n_samples]`` of the sequences laid end to end in ``X``."""
+    if lengths is None:
+        return np.array([0, n_samples], dtype=np.int64)
+    arr = np.asarray(lengths)
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu":
+        raise ValueError(f"lengths must be a non-empty 1-D array of integers, got {lengths!r}")
+    if np.any(arr < 1):
+        raise ValueError(f"lengths must all be >= 1, got {arr.tolist()}")
+    if arr.sum() != n_samples:
+        raise ValueError(
+            f"lengths must sum to n_samples={n_samples} (the rows of X), got sum(lengths)="
+            f"{int(arr.sum())}"
+        )
+    return np.concatenate([[0], np.cumsum(arr)]).astype(np.int64)
+
+
+def _check_distribution(a: np.ndarray, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+    if not np.isfinite(a).all() or np.any(a < 0):
+        raise ValueError(f"{name} must hold finite non-negative probabilities")
+    if not np.allclose(a.sum(axis=-1), 1.0):
+        raise ValueError(f"{name} must sum to 1 along its last axis, got sums {a.sum(axis=-1)}")
+    return a
+
+
+class BaseHMM(BaseEstimator):
+    """Hidden Markov model with a Markov chain over ``n_components`` states.
+
+    Parameters common to every emission model are documented in the subclasses.
+    """
+
+    _param_codes = "st"
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        startprob_prior: Any = 1.0,
+        transmat_prior: Any = 1.0,
+        algorithm: str = "viterbi",
+        random_state: Any = None,
+        n_iter: int = 10,
+        tol: float = 1e-2,
+        params: str = "st",
+        init_params: str = "st",
+    ) -> None:
+        self.n_components = n_components
+        self.startprob_prior = startprob_prior
+        self.transmat_prior = transmat_prior
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.n_iter = n_iter
+        self.tol = tol
+        self.params = params
+        self.init_params = init_params
+
+    # -- hooks for the emission model ---------------------------------------------------------
+    def _check_X(self, X: Any, *, reset: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _init_emissions(self, X: np.ndarray, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def _check_emissions(self) -> None:
+        raise NotImplementedError
+
+    def _emission_mstep(self, X: np.ndarray, posteriors: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _emit(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def _n_emission_parameters(self) -> int:
+        raise NotImplementedError
+
+    # -- checks ---------------------------------------------------------------------------------
+    def _check_hyper(self) -> None:
+        check_scalar(self.n_components, "n_components", kind=numbers.Integral, low=1)
+        check_scalar(self.n_iter, "n_iter", kind=numbers.Integral, low=1)
+        check_scalar(self.tol, "tol", low=0.0)
+        check_option(self.algorithm, "algorithm", ("viterbi", "map"))
+        for name in ("params", "init_params"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or set(value) - set(self._param_codes):
+                raise ValueError(
+                    f"{name} must be a string of the letters {self._param_codes!r}, got {value!r}"
+                )
+
+    def _check_chain(self) -> None:
+        n = self.n_components
+        self.startprob_ = _check_distribution(self.startprob_, "startprob_", (n,))
+        self.transmat_ = _check_distribution(self.transmat_, "transmat_", (n, n))
+        self._check_emissions()
+
+    def _needs_init(self, code: str, name: str) -> bool:
+        return code in self.init_params or not hasattr(self, name)
+
+    def _validated(self, X: Any, lengths: Any) -> tuple[np.ndarray, np.ndarray]:
+        check_is_fitted(self, "startprob_")
+        self._check_chain()
+        X = self._check_X(X, reset=False)
+        return X, check_lengths(lengths, X.shape[0])
+
+    # -- inference ------------------------------------------------------------------------------
+    def _score(self, X: np.ndarray, bounds: np.ndarray, posteriors: bool) -> tuple[float, Any]:
+        lfp = self._log_frameprob(X)
+        post = np.empty((X.shape[0] if posteriors else 0, self.n_components))
+        A = self.transmat_
+        total = _kernels.score_sequences(_log(self.startprob_), A, _log(A), lfp, bounds, post)
+        return float(total), post
+
+    def score_samples(self, X: Any, lengths: Any = None) -> tuple[float, np.ndarray]:
+        r"""Log-likelihood of ``X`` and state posteriors, by forward-backward.
+
+        Returns
+        -------
+        log_prob : float
+            :math:`\sum_s \log P(x^{(s)})` over the sequences.
+        posteriors : ndarray of shape (n_samples, n_components)
+            :math:`\gamma_t(i) = P(z_t = i \mid x) = \alpha_t(i)\beta_t(i) / P(x)`.
+        """
+        X, bounds = self._validated(X, lengths)
+        return self._score(X, bounds, True)
+
+    def score(self, X: Any, y: Any = None, lengths: Any = None) -> float:
+        r"""Log-likelihood :math:`\log P(X)` by the forward pass (``y`` is ignored).
+
+        ``lengths`` must be passed by keyword: the second position is scikit-learn's ``y``.
+        """
+        check_is_fitted(self, "startprob_")
+        self._check_chain()
+        X = self._check_X(X, reset=False)
+        bounds = check_lengths(self._lengths_not_y(X, y, lengths), X.shape[0])
+        return self._score(X, bounds, False)[0]
+
+    def predict_proba(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """Posterior state probabilities, shape (n_samples, n_components)."""
+        return self.score_samples(X, lengths)[1]
+
+    def decode(
+        self, X: Any, lengths: Any = None, algorithm: str | None = None
+    ) -> tuple[float, np.ndarray]:
+        r"""Most likely hidden states.
+
+        ``'viterbi'`` returns the jointly most probable path and its log-probability
+        :math:`\max_z \log P(x, z)`; ``'map'`` returns the individually most probable state
+        at each step (argmax of the posteriors) and the sum of their log-posteriors.
+        """
+        algorithm = check_option(algorithm or self.algorithm, "algorithm", ("viterbi", "map"))
+        X, bounds = self._validated(X, lengths)
+        if algorithm == "map":
+            _, post = self._score(X, bounds, True)
+            with np.errstate(divide="ignore"):
+                return float(np.log(post.max(axis=1)).sum()), post.argmax(axis=1)
+        lfp = self._log_frameprob(X)
+        total, path = _kernels.viterbi(_log(self.startprob_), _log(self.transmat_), lfp, bounds)
+        return float(total), path
+
+    def predict(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """Hidden state of each sample by :meth:`decode` with ``self.algorithm``."""
+        return self.decode(X, lengths)[1]
+
+    def sample(
+        self, n_samples: int = 1, random_state: Any = None, currstate: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw a sequence of ``n_samples`` observations and the states that emitted them.
+
+        ``currstate`` fixes the first state; ``random_state`` defaults to the estimator's.
+        """
+        check_is_fitted(self, "startprob_")
+        self._check_chain()
+        check_scalar(n_samples, "n_samples", kind=numbers.Integral, low=1)
+        rng = check_random_state(self.random_state if random_state is None else random_state)
+        first = -1
+        if currstate is not None:
+            first = check_scalar(
+                currstate, "currstate", kind=numbers.Integral, low=0, high=self.n_components - 1
+            )
+        states = _kernels.sample_states(
+            np.cumsum(self.startprob_), np.cumsum(self.transmat_, axis=1),
+            rng.uniform(size=n_samples), int(first),
+        )  # fmt: skip
+        return self._emit(states, rng), states
+
+    # -- learning -------------------------------------------------------------------------------
+    def _lengths_not_y(self, X: Any, y: Any, lengths: Any) -> Any:
+        """Refuse a lengths vector passed where scikit-learn puts ``y``."""
+        if y is not None and lengths is None and len(y) != len(X):
+            raise ValueError(
+                f"the second argument is y (ignored), but it has {len(y)} entries for "
+                f"{len(X)} samples; pass the sequence lengths as lengths=..."
+            )
+        return lengths
+
+    def _init_chain(self, rng: np.random.Generator) -> None:
+        n = self.n_components
+        if self._needs_init("s", "startprob_"):
+            self.startprob_ = rng.dirichlet(np.full(n, 1.0 / n))
+        if self._needs_init("t", "transmat_"):
+            self.transmat_ = rng.dirichlet(np.full(n, 1.0 / n), size=n)
+
+    def _mstep(self, X: np.ndarray, stats: tuple[Any, ...]) -> None:
+        r"""Maximize the expected complete log-likelihood (MAP with Dirichlet priors).
+
+        :math:`\pi_i \propto \max(\gamma_1(i) + p_i - 1, 0)`,
+        :math:`a_{ij} \propto \max(\sum_t \xi_t(i, j) + q_{ij} - 1, 0)`; a start or a
+        transition that is 0 stays 0, so left-to-right structure survives training.
+        """
+        posteriors, start, trans = stats
+        if "s" in self.params:
+            new = np.maximum(self.startprob_prior - 1.0 + start, 0.0)
+            new = np.where(self.startprob_ == 0, 0.0, new)
+            self.startprob_ = _normalize_rows(new, self.startprob_)
+        if "t" in self.params:
+            new = np.maximum(self.transmat_prior - 1.0 + trans, 0.0)
+            new = np.where(self.transmat_ == 0, 0.0, new)
+            self.transmat_ = _normalize_rows(new, self.transmat_)
+        self._emission_mstep(X, posteriors)
+
+    def fit(self, X: Any, y: Any = None, lengths: Any = None) -> BaseHMM:
+        """Estimate the parameters by Baum-Welch (EM) from the initialization in ``init_params``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Sequences laid end to end.
+        y : ignored
+            Present for scikit-learn compatibility; pass ``lengths`` by keyword.
+        lengths : array-like of int, default=None
+            Length of each sequence (summing to n_samples); ``None`` is one sequence.
+        """
+        self._check_hyper()
+        X = self._check_X(X, reset=True)
+        bounds = check_lengths(self._lengths_not_y(X, y, lengths), X.shape[0])
+        rng = check_random_state(self.random_state)
+        self._init_chain(rng)
+        self._init_emissions(X, rng)
+        self._check_chain()
+        self.lower_bounds_: list[float] = []
+        self.converged_ = False
+        for n_iter in range(1, self.n_iter + 1):
+            A = self.transmat_
+            total, *stats = _kernels.estep(
+                _log(self.startprob_), A, _log(A), self._log_frameprob(X), bounds
+            )
+            if not np.isfinite(total):
+                raise ValueError("X has zero probability under the current parameters")
+            self._mstep(X, tuple(stats))
+            self.lower_bounds_.append(float(total))
+            if n_iter > 1 and total - self.lower_bounds_[-2] < self.tol:
+                self.converged_ = True
+                break
+        self.n_iter_ = n_iter
+        if not self.converged_:
+            warnings.warn(
+                f"Baum-Welch stopped after n_iter={self.n_iter} iterations with a gain of "
+                "log-likelihood still >= tol; increase n_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _n_parameters(self) -> int:
+        n = self.n_components
+        chain = {"s": n - 1, "t": n * (n - 1)}
+        return sum(chain[c] for c in "st" if c in self.params) + self._n_emission_parameters()
+
+    def aic(self, X: Any, lengths: Any = None) -> float:
+        r"""Akaike information criterion :math:`-2 \log L + 2p` (lower is better)."""
+        return -2 * self.score(X, lengths=lengths) + 2 * self._n_parameters()
+
+    def bic(self, X: Any, lengths: Any = None) -> float:
+        r"""Bayesian information criterion :math:`-2 \log L + p \log n` (lower is better)."""
+        n = len(X)
+        return -2 * self.score(X, lengths=lengths) + self._n_parameters() * np.log(n)

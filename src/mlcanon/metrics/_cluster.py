@@ -1,0 +1,127 @@
+"""Silhouette coefficient: how much closer each sample is to its own cluster than to the next.
+
+Distances are computed exactly, coordinate by coordinate, in a numba kernel that accumulates
+each sample's distance sums per cluster, so memory stays O(n_samples x n_clusters) and no
+n_samples^2 matrix is formed (unless a precomputed one is given).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from mlcanon._validation import check_array, check_option, check_random_state, check_scalar
+
+__all__ = ["silhouette_samples", "silhouette_score"]
+
+_METRICS = ("euclidean", "sqeuclidean", "manhattan", "cosine", "precomputed")
+_METRIC_CODE = {"euclidean": 0, "sqeuclidean": 1, "manhattan": 2, "cosine": 3}
+
+
+@njit(cache=True)
+def _cluster_distance_sums(X, labels, n_clusters, metric):  # pragma: no cover
+    """``out[i, c] = sum of d(x_i, x_j) over samples j with label c``, shape (n, n_clusters)."""
+    n, d = X.shape
+    out = np.zeros((n, n_clusters))
+    norms = np.empty(n)
+    if metric == 3:
+        for i in range(n):
+            s = 0.0
+            for f in range(d):
+                s += X[i, f] * X[i, f]
+            norms[i] = np.sqrt(s)
+    for i in range(n):
+        for j in range(i + 1, n):
+            acc = 0.0
+            if metric == 3:
+                for f in range(d):
+                    acc += X[i, f] * X[j, f]
+                denom = norms[i] * norms[j]
+                dist = 1.0 - acc / denom if denom > 0 else 1.0
+                dist = max(dist, 0.0)
+            else:
+                for f in range(d):
+                    diff = X[i, f] - X[j, f]
+                    acc += abs(diff) if metric == 2 else diff * diff
+                dist = np.sqrt(acc) if metric == 0 else acc
+            out[i, labels[j]] += dist
+            out[j, labels[i]] += dist
+    return out
+
+
+def silhouette_samples(X: Any, labels: Any, *, metric: str = "euclidean") -> np.ndarray:
+    r"""Silhouette coefficient of every sample, shape (n_samples,).
+
+    .. math:: s_i = \frac{b_i - a_i}{\max(a_i, b_i)}, \quad
+        a_i = \frac{1}{|C_i| - 1} \sum_{j \in C_i, j \ne i} d(x_i, x_j), \quad
+        b_i = \min_{C \ne C_i} \frac{1}{|C|} \sum_{j \in C} d(x_i, x_j)
+
+    and :math:`s_i = 0` when sample :math:`i` is alone in its cluster.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features), or (n_samples, n_samples) if
+        ``metric='precomputed'``
+    labels : array-like of shape (n_samples,)
+        Cluster of each sample; between 2 and n_samples - 1 distinct values.
+    metric : {'euclidean', 'sqeuclidean', 'manhattan', 'cosine', 'precomputed'}
+
+    References
+    ----------
+    Rousseeuw, "Silhouettes: a graphical aid to the interpretation and validation of cluster
+    analysis", J. Comput. Appl. Math. 20, 1987.
+    """
+    check_option(metric, "metric", _METRICS)
+    X = check_array(X, "X", ndim=2)
+    labels = check_array(labels, "labels", ndim=1, dtype=None)
+    if labels.shape[0] != X.shape[0]:
+        raise ValueError(f"inconsistent numbers of samples: X={X.shape[0]}, labels={labels.size}")
+    present, codes = np.unique(labels, return_inverse=True)
+    n, k = X.shape[0], present.size
+    if not 2 <= k <= n - 1:
+        raise ValueError(
+            f"Number of labels is {k}. Valid values are 2 to n_samples - 1 (inclusive)"
+        )
+    if metric == "precomputed":
+        if X.shape[0] != X.shape[1]:
+            raise ValueError(f"a precomputed distance matrix must be square, got {X.shape}")
+        if np.any(np.diag(X) != 0):
+            raise ValueError("a precomputed distance matrix must have a zero diagonal")
+        sums = X @ np.eye(k)[codes]  # (n, k): distance sums per cluster
+    else:
+        sums = _cluster_distance_sums(np.ascontiguousarray(X), codes, k, _METRIC_CODE[metric])
+    sizes = np.bincount(codes, minlength=k)
+    own = sizes[codes]
+    a = sums[np.arange(n), codes] / np.maximum(own - 1, 1)
+    mean_other = sums / sizes
+    mean_other[np.arange(n), codes] = np.inf
+    b = mean_other.min(axis=1)
+    denom = np.maximum(a, b)
+    s = np.divide(b - a, denom, out=np.zeros(n), where=denom > 0)
+    s[own == 1] = 0.0
+    return s
+
+
+def silhouette_score(
+    X: Any,
+    labels: Any,
+    *,
+    metric: str = "euclidean",
+    sample_size: int | None = None,
+    random_state: Any = None,
+) -> float:
+    """Mean silhouette coefficient over all samples (or a random subset of ``sample_size``).
+
+    Close to 1: compact, well separated clusters; near 0: overlapping clusters; negative:
+    samples closer to another cluster than to their own. See :func:`silhouette_samples`.
+    """
+    if sample_size is not None:
+        X = check_array(X, "X", ndim=2)
+        check_scalar(sample_size, "sample_size", kind=numbers.Integral, low=2, high=X.shape[0])
+        idx = check_random_state(random_state).permutation(X.shape[0])[:sample_size]
+        labels = np.asarray(labels)[idx]
+        X = X[idx][:, idx] if metric == "precomputed" else X[idx]
+    return float(np.mean(silhouette_samples(X, labels, metric=metric)))

@@ -1,0 +1,335 @@
+"""Gaussian mixture fitted by expectation-maximization."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.utils.validation import check_is_fitted
+
+from mlcanon._validation import check_option, check_random_state, check_scalar
+from mlcanon.cluster._common import ConvergenceWarning, check_X
+from mlcanon.cluster._kmeans import KMeans, _kmeans_plusplus
+
+from ._gaussian import (
+    COVARIANCE_TYPES,
+    estimate_gaussian_parameters,
+    log_gaussian_prob,
+    logsumexp,
+    precision_cholesky,
+    precision_cholesky_from_precisions,
+)
+
+__all__ = ["GaussianMixture"]
+
+INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+
+
+def _check_init_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    arr = np.array(value, dtype=np.float64)
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    return arr
+
+
+class GaussianMixture(DensityMixin, BaseEstimator):
+    r"""Mixture of Gaussians :math:`p(x) = \sum_k \pi_k \mathcal N(x \mid \mu_k, \Sigma_k)`.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+    covariance_type : {'full', 'tied', 'diag', 'spherical'}, default='full'
+        Structure of :math:`\Sigma_k` (see :mod:`mlcanon.mixture._gaussian` for the shapes).
+    tol : float, default=1e-3
+        EM stops when the mean log-likelihood gains less than ``tol`` in one iteration.
+    reg_covar : float, default=1e-6
+        Added to the diagonal of every covariance, keeping it positive definite.
+    max_iter : int, default=100
+    n_init : int, default=1
+        Number of initializations; the one with the highest final lower bound is kept.
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
+        Initial responsibilities: k-means labels, k-means++ seeds, uniform random weights,
+        or random samples as one-hot seeds.
+    weights_init, means_init, precisions_init : array-like, default=None
+        User-given starting parameters (precisions in the shape of ``covariance_type``);
+        when all three are given the initial responsibilities are not needed.
+    random_state : None, int or numpy.random.Generator
+    warm_start : bool, default=False
+        Start a new ``fit`` from the last solution (then ``n_init`` is ignored).
+
+    Attributes
+    ----------
+    weights_, means_, covariances_ : ndarray
+    precisions_, precisions_cholesky_ : ndarray
+        :math:`\Lambda_k = \Sigma_k^{-1}` and its factor :math:`U_k` (:math:`\Lambda = U U^T`).
+    converged_ : bool
+    n_iter_ : int
+    lower_bound_ : float
+        Mean log-likelihood of the training data at the start of the last EM iteration.
+    lower_bounds_ : list of float
+        That value after every iteration of the best initialization (never decreasing).
+
+    Notes
+    -----
+    E-step: responsibilities
+    :math:`r_{ik} = \pi_k \mathcal N(x_i \mid \mu_k, \Sigma_k) / \sum_j \pi_j
+    \mathcal N(x_i \mid \mu_j, \Sigma_j)`, computed in log space with log-sum-exp.
+    M-step: :math:`\pi_k = N_k / n` and the weighted means and covariances of
+    :func:`~mlcanon.mixture._gaussian.estimate_gaussian_parameters`. Each iteration cannot lower
+    :math:`\frac1n \sum_i \log p(x_i)` (Dempster et al. 1977, Theorem 1).
+
+    References
+    ----------
+    Dempster, Laird & Rubin, "Maximum likelihood from incomplete data via the EM algorithm",
+    JRSS B 39(1), 1977. Bishop, *Pattern Recognition and Machine Learning*, 2006, sec. 9.2.
+    """
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        covariance_type: str = "full",
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        max_iter: int = 100,
+        n_init: int = 1,
+        init_params: str = "kmeans",
+        weights_init: Any = None,
+        means_init: Any = None,
+        precisions_init: Any = None,
+        random_state: Any = None,
+        warm_start: bool = False,
+    ) -> None:
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+
+    # -- parameters --------------------------------------------------------------------------
+    def _check_params(self, n_features: int) -> None:
+        k = check_scalar(self.n_components, "n_components", kind=numbers.Integral, low=1)
+        check_option(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
+        check_option(self.init_params, "init_params", INIT_PARAMS)
+        check_scalar(self.tol, "tol", low=0.0)
+        check_scalar(self.reg_covar, "reg_covar", low=0.0)
+        check_scalar(self.max_iter, "max_iter", kind=numbers.Integral, low=0)
+        check_scalar(self.n_init, "n_init", kind=numbers.Integral, low=1)
+        self._weights_init = self._means_init = self._precisions_init = None
+        if self.weights_init is not None:
+            w = _check_init_array(self.weights_init, "weights_init", (k,))
+            if np.any(w < 0) or np.any(w > 1) or not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-8):
+                raise ValueError(f"weights_init must lie in [0, 1] and sum to 1, got {w}")
+            self._weights_init = w
+        if self.means_init is not None:
+            self._means_init = _check_init_array(self.means_init, "means_init", (k, n_features))
+        if self.precisions_init is not None:
+            shape = {
+                "full": (k, n_features, n_features),
+                "tied": (n_features, n_features),
+                "diag": (k, n_features),
+                "spherical": (k,),
+            }[self.covariance_type]
+            p = _check_init_array(self.precisions_init, "precisions_init", shape)
+            if self.covariance_type in ("full", "tied"):
+                mats = p if p.ndim == 3 else p[None]
+                sym = all(np.allclose(m, m.T) for m in mats)
+                if not sym or any(np.linalg.eigvalsh(m).min() <= 0 for m in mats):
+                    raise ValueError("precisions_init must be symmetric positive definite")
+            elif np.any(p <= 0):
+                raise ValueError("precisions_init must be positive")
+            self._precisions_init = p
+
+    def _initial_resp(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n, k = X.shape[0], self.n_components
+        resp = np.zeros((n, k))
+        if self.init_params == "kmeans":
+            labels = KMeans(n_clusters=k, n_init=1, random_state=rng).fit(X).labels_
+            resp[np.arange(n), labels] = 1.0
+        elif self.init_params == "k-means++":
+            _, idx = _kmeans_plusplus(X, k, np.ones(n), rng)
+            resp[idx, np.arange(k)] = 1.0
+        elif self.init_params == "random":
+            resp = rng.uniform(size=(n, k))
+            resp /= resp.sum(axis=1, keepdims=True)
+        else:
+            resp[rng.choice(n, size=k, replace=False), np.arange(k)] = 1.0
+        return resp
+
+    def _initialize(self, X: np.ndarray, rng: np.random.Generator) -> None:
+        given = (self._weights_init, self._means_init, self._precisions_init)
+        if any(v is None for v in given):
+            nk, means, cov = estimate_gaussian_parameters(
+                X, self._initial_resp(X, rng), self.reg_covar, self.covariance_type
+            )
+            self.weights_ = nk / X.shape[0] if self._weights_init is None else given[0]
+            self.means_ = means if self._means_init is None else given[1]
+            self.covariances_ = cov
+        else:
+            self.weights_, self.means_ = given[0], given[1]
+        if self._precisions_init is None:
+            self.precisions_cholesky_ = precision_cholesky(self.covariances_, self.covariance_type)
+        else:
+            self.precisions_cholesky_ = precision_cholesky_from_precisions(
+                self._precisions_init, self.covariance_type
+            )
+
+    # -- EM ----------------------------------------------------------------------------------
+    def _weighted_log_prob(self, X: np.ndarray) -> np.ndarray:
+        r""":math:`\log \pi_k + \log \mathcal N(x_i \mid \mu_k, \Sigma_k)`, (n, k)."""
+        log_prob = log_gaussian_prob(
+            X, self.means_, self.precisions_cholesky_, self.covariance_type
+        )
+        with np.errstate(divide="ignore"):  # a zero weight is a component that never fires
+            return log_prob + np.log(self.weights_)
+
+    def _e_step(self, X: np.ndarray) -> tuple[float, np.ndarray]:
+        wlp = self._weighted_log_prob(X)
+        log_norm = logsumexp(wlp, axis=1)
+        return float(np.mean(log_norm)), wlp - log_norm[:, None]
+
+    def _m_step(self, X: np.ndarray, log_resp: np.ndarray) -> None:
+        nk, self.means_, self.covariances_ = estimate_gaussian_parameters(
+            X, np.exp(log_resp), self.reg_covar, self.covariance_type
+        )
+        self.weights_ = nk / nk.sum()
+        self.precisions_cholesky_ = precision_cholesky(self.covariances_, self.covariance_type)
+
+    def _run_em(self, X: np.ndarray, lower_bound: float) -> tuple[float, list[float], int, bool]:
+        bounds: list[float] = []
+        for n_iter in range(1, self.max_iter + 1):
+            previous = lower_bound
+            lower_bound, log_resp = self._e_step(X)
+            self._m_step(X, log_resp)
+            bounds.append(lower_bound)
+            if abs(lower_bound - previous) < self.tol:
+                return lower_bound, bounds, n_iter, True
+        return lower_bound, bounds, self.max_iter, False
+
+    def _params(self) -> tuple[Any, ...]:
+        return (self.weights_, self.means_, getattr(self, "covariances_", None),
+                self.precisions_cholesky_)  # fmt: skip
+
+    def fit(self, X: Any, y: Any = None) -> GaussianMixture:
+        """Fit by EM from ``n_init`` initializations; keep the best lower bound."""
+        self._fit(X)
+        return self
+
+    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
+        """Fit, then return the most responsible component of each training sample."""
+        return self._fit(X)
+
+    def _fit(self, X: Any) -> np.ndarray:
+        X = check_X(self, X, reset=True, min_samples=2)
+        if X.shape[0] < self.n_components:
+            raise ValueError(
+                f"Expected n_samples >= n_components but got n_components = "
+                f"{self.n_components}, n_samples = {X.shape[0]}"
+            )
+        self._check_params(X.shape[1])
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        rng = check_random_state(self.random_state)
+        best, best_bound = None, -np.inf
+        for _ in range(self.n_init if do_init else 1):
+            if do_init:
+                self._initialize(X, rng)
+            start = -np.inf if do_init else self.lower_bound_
+            if self.max_iter == 0:
+                best, best_n_iter, best_bounds, converged = self._params(), 0, [], False
+                continue
+            bound, bounds, n_iter, conv = self._run_em(X, start)
+            if best is None or bound > best_bound:
+                best, best_bound, best_n_iter, best_bounds = self._params(), bound, n_iter, bounds
+                converged = conv
+        if not converged and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        self.weights_, self.means_, self.covariances_, self.precisions_cholesky_ = best
+        self.precisions_ = self._precisions()
+        self.converged_ = converged
+        self.n_iter_ = best_n_iter
+        self.lower_bound_ = float(best_bound)
+        self.lower_bounds_ = best_bounds
+        # labels from the final parameters, so fit_predict(X) == fit(X).predict(X)
+        return np.argmax(self._e_step(X)[1], axis=1)
+
+    def _precisions(self) -> np.ndarray:
+        U = self.precisions_cholesky_
+        if self.covariance_type == "full":
+            return U @ np.transpose(U, (0, 2, 1))
+        if self.covariance_type == "tied":
+            return U @ U.T
+        return U**2
+
+    # -- inference ---------------------------------------------------------------------------
+    def score_samples(self, X: Any) -> np.ndarray:
+        r"""Log density :math:`\log p(x_i)` of each sample, shape (n_samples,)."""
+        X = check_X(self, X, reset=False)
+        return logsumexp(self._weighted_log_prob(X), axis=1)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean log density of ``X`` under the mixture."""
+        return float(np.mean(self.score_samples(X)))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        r"""Responsibilities :math:`p(z = k \mid x_i)`, shape (n_samples, n_components)."""
+        X = check_X(self, X, reset=False)
+        return np.exp(self._e_step(X)[1])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most responsible component of each sample."""
+        X = check_X(self, X, reset=False)
+        return np.argmax(self._weighted_log_prob(X), axis=1)
+
+    def _n_parameters(self) -> int:
+        k, d = self.means_.shape
+        cov = {"full": k * d * (d + 1) / 2, "diag": k * d, "tied": d * (d + 1) / 2,
+               "spherical": k}[self.covariance_type]  # fmt: skip
+        return int(cov + k * d + k - 1)
+
+    def bic(self, X: Any) -> float:
+        r"""Bayesian information criterion :math:`-2 \log L + p \log n` (lower is better)."""
+        n = np.asarray(X).shape[0]
+        return -2 * self.score(X) * n + self._n_parameters() * np.log(n)
+
+    def aic(self, X: Any) -> float:
+        r"""Akaike information criterion :math:`-2 \log L + 2p` (lower is better)."""
+        return -2 * self.score(X) * np.asarray(X).shape[0] + 2 * self._n_parameters()
+
+    def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``n_samples`` points: components by the weights, then each Gaussian.
+
+        Returns ``X`` of shape (n_samples, n_features) and the component labels ``y``, grouped
+        by component.
+        """
+        check_is_fitted(self)
+        check_scalar(n_samples, "n_samples", kind=numbers.Integral, low=1)
+        rng = check_random_state(self.random_state)
+        counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
+        d = self.means_.shape[1]
+        parts = []
+        for k, m in enumerate(counts):
+            z = rng.standard_normal((m, d))
+            if self.covariance_type in ("full", "tied"):
+                cov = self.covariances_[k] if self.covariance_type == "full" else self.covariances_
+                parts.append(self.means_[k] + z @ np.linalg.cholesky(cov).T)
+            else:
+                parts.append(self.means_[k] + z * np.sqrt(self.covariances_[k]))
+        y = np.repeat(np.arange(len(counts)), counts)
+        return np.vstack(parts), y

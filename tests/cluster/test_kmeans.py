@@ -1,0 +1,140 @@
+"""KMeans vs scikit-learn: same starting centers, same run; k-means++, same quality."""
+
+import numpy as np
+import pytest
+from sklearn import cluster as skc
+from sklearn.datasets import load_digits, load_iris, make_blobs
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from mlcanon import io
+from mlcanon.cluster import ConvergenceWarning, KMeans, kmeans_plusplus
+
+
+def _data(name):
+    if name == "blobs":
+        return make_blobs(3000, 12, centers=7, cluster_std=3.0, random_state=0)[0], 7
+    if name == "digits":
+        return load_digits().data, 10
+    return load_iris().data, 3
+
+
+@pytest.mark.parametrize("name", ["blobs", "digits", "iris"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_same_initial_centers_give_the_same_run_as_sklearn(name, seed):
+    X, k = _data(name)
+    init = X[np.random.default_rng(seed).choice(len(X), k, replace=False)]
+    ours = KMeans(k, init=init, max_iter=300).fit(X)
+    ref = skc.KMeans(k, init=init, n_init=1, max_iter=300).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-8)
+    assert ours.n_iter_ == ref.n_iter_
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sample_weight_and_new_data_match_sklearn(seed):
+    rng = np.random.default_rng(seed)
+    X, _ = make_blobs(800, 5, centers=4, cluster_std=2.5, random_state=seed)
+    w = rng.uniform(0.1, 3.0, size=len(X))
+    init = X[:4]
+    ours = KMeans(4, init=init, tol=1e-6).fit(X, sample_weight=w)
+    ref = skc.KMeans(4, init=init, n_init=1, tol=1e-6).fit(X, sample_weight=w)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-8)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-8)
+    X_new = rng.normal(scale=6.0, size=(300, 5))
+    np.testing.assert_array_equal(ours.predict(X_new), ref.predict(X_new))
+    np.testing.assert_allclose(ours.transform(X_new), ref.transform(X_new), rtol=1e-8)
+    np.testing.assert_allclose(ours.score(X_new), ref.score(X_new), rtol=1e-8)
+
+
+def test_empty_cluster_is_relocated_like_sklearn():
+    X, _ = make_blobs(300, 2, centers=3, random_state=3)
+    init = np.vstack([X[:2], [[1e3, 1e3]]])  # the far center wins no sample at the first step
+    ours = KMeans(3, init=init).fit(X)
+    ref = skc.KMeans(3, init=init, n_init=1).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["blobs", "digits", "iris"])
+@pytest.mark.parametrize("seed", [0, 7])
+def test_kmeanspp_inertia_within_one_percent_of_sklearn(name, seed):
+    X, k = _data(name)
+    ours = KMeans(k, n_init=10, random_state=seed).fit(X).inertia_
+    ref = skc.KMeans(k, n_init=10, random_state=seed).fit(X).inertia_
+    assert abs(ours / ref - 1) < 0.01
+
+
+def test_hand_computed_two_groups():
+    X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    km = KMeans(2, init=[[0.0], [10.0]]).fit(X)
+    np.testing.assert_array_equal(km.labels_, [0, 0, 1, 1])
+    np.testing.assert_allclose(km.cluster_centers_, [[0.5], [10.5]])
+    assert km.inertia_ == pytest.approx(1.0)
+    np.testing.assert_allclose(km.transform([[5.5]]), [[5.0, 5.0]])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_kmeanspp_seeds_one_point_per_separated_group(seed):
+    centers = np.array([[0, 0], [100, 0], [0, 100], [100, 100]], dtype=float)
+    X = np.repeat(centers, 25, axis=0) + np.random.default_rng(seed).normal(size=(100, 2))
+    seeds, idx = kmeans_plusplus(X, 4, random_state=seed)
+    np.testing.assert_array_equal(seeds, X[idx])
+    assert sorted(idx // 25) == [0, 1, 2, 3]
+
+
+def test_fewer_distinct_points_than_clusters_warns():
+    X = np.repeat([[0.0, 0.0], [1.0, 1.0]], 5, axis=0)
+    with pytest.warns(ConvergenceWarning, match="distinct clusters"):
+        KMeans(3, random_state=0).fit(X)
+
+
+def test_save_load_round_trip(tmp_path):
+    X, k = _data("iris")
+    km = KMeans(k, random_state=0).fit(X)
+    back = io.load(io.save(km, tmp_path / "km.npz"))
+    np.testing.assert_array_equal(back.predict(X), km.predict(X))
+    np.testing.assert_array_equal(back.transform(X), km.transform(X))
+
+
+@pytest.mark.parametrize(
+    "kwargs, X, match",
+    [
+        ({"n_clusters": 5}, np.ones((3, 2)), r"n_samples=3 should be >= n_clusters=5"),
+        ({"n_clusters": 2}, [[0.0, np.nan], [1.0, 2.0], [3, 4]], "X contains NaN"),
+        ({"n_clusters": 2, "init": "kmeans"}, np.eye(3), "init must be one of"),
+        ({"n_clusters": 2, "init": np.zeros((3, 3))}, np.eye(3), r"init must have shape"),
+        ({"n_clusters": 2, "n_init": 0}, np.eye(3), "n_init must be >= 1"),
+        ({"n_clusters": 0}, np.eye(3), "n_clusters must be >= 1"),
+    ],
+)
+def test_bad_input_is_refused(kwargs, X, match):
+    with pytest.raises(ValueError, match=match):
+        KMeans(**kwargs).fit(X)
+
+
+def test_errors_after_fit():
+    with pytest.raises(NotFittedError):
+        KMeans(2).predict(np.eye(2))
+    km = KMeans(2, random_state=0).fit(np.eye(3))
+    with pytest.raises(ValueError, match="X has 2 features, but KMeans is expecting 3"):
+        km.predict(np.eye(2))
+    with pytest.raises(ValueError, match="sample_weight must not be all zero"):
+        KMeans(2).fit(np.eye(3), sample_weight=np.zeros(3))
+
+
+_XFAIL = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "k-means++ draws its seeds from the random stream, so repeating rows changes the "
+        "seeds; scikit-learn marks its own KMeans the same way"
+    ),
+}
+
+
+@parametrize_with_checks(
+    [KMeans(n_clusters=2, n_init=2, max_iter=5)], expected_failed_checks=lambda e: _XFAIL
+)
+def test_sklearn_estimator_contract(estimator, check):
+    check(estimator)

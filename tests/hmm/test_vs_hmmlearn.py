@@ -1,0 +1,157 @@
+"""CategoricalHMM and GaussianHMM against hmmlearn on sequences of 10^4 steps (1e-8)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from mlcanon.hmm import CategoricalHMM, GaussianHMM
+
+hmm = pytest.importorskip("hmmlearn.hmm")
+
+T = 10_000
+LENGTHS = [4000, 3500, 2500]
+
+
+def _chain(rng, N):
+    return rng.dirichlet(np.ones(N)), rng.dirichlet(np.full(N, 0.7) + 3 * np.eye(N)[0], size=N)
+
+
+def _set(model, **params):
+    for k, v in params.items():
+        setattr(model, k, np.array(v, copy=True))
+    return model
+
+
+def _pair_categorical(seed, N=3, M=6, **kw):
+    rng = np.random.default_rng(seed)
+    start, trans = _chain(rng, N)
+    params = dict(
+        startprob_=start, transmat_=trans, emissionprob_=rng.dirichlet(np.ones(M), size=N)
+    )
+    ref = _set(hmm.CategoricalHMM(N, init_params="", **kw), **params)
+    ours = _set(CategoricalHMM(N, init_params="", **kw), **params)
+    X, _ = ref.sample(T, random_state=seed)
+    return ours, ref, X
+
+
+def _gaussian_params(rng, N, d, cov_type):
+    A = rng.normal(size=(N, d, d)) * 0.4
+    full = np.eye(d) + A @ A.transpose(0, 2, 1)
+    covars = {
+        "spherical": rng.uniform(0.5, 2.0, N),
+        "diag": rng.uniform(0.5, 2.0, (N, d)),
+        "full": full,
+        "tied": full[0],
+    }[cov_type]
+    return rng.normal(scale=2.0, size=(N, d)), covars
+
+
+def _pair_gaussian(seed, cov_type, N=3, d=2, **kw):
+    rng = np.random.default_rng(seed)
+    start, trans = _chain(rng, N)
+    means, covars = _gaussian_params(rng, N, d, cov_type)
+    params = dict(startprob_=start, transmat_=trans, means_=means, covars_=covars)
+    ref = _set(hmm.GaussianHMM(N, covariance_type=cov_type, init_params="", **kw), **params)
+    ours = _set(GaussianHMM(N, covariance_type=cov_type, init_params="", **kw), **params)
+    X, _ = ref.sample(T, random_state=seed)
+    return ours, ref, X
+
+
+def _ref_covars(ref):
+    """hmmlearn's compact covariances (its ``covars_`` property expands them to full matrices)."""
+    c = ref._covars_
+    return c[:, 0] if ref.covariance_type == "spherical" else c
+
+
+def _assert_inference_matches(ours, ref, X, lengths):
+    lp, post = ours.score_samples(X, lengths)
+    ref_lp, ref_post = ref.score_samples(X, lengths)
+    np.testing.assert_allclose(lp, ref_lp, rtol=1e-8)
+    np.testing.assert_allclose(post, ref_post, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(ours.score(X, lengths=lengths), ref.score(X, lengths), rtol=1e-8)
+    vit_lp, path = ours.decode(X, lengths)
+    ref_vit_lp, ref_path = ref.decode(X, lengths)
+    np.testing.assert_array_equal(path, ref_path)
+    np.testing.assert_allclose(vit_lp, ref_vit_lp, rtol=1e-8)
+    map_lp, map_path = ours.decode(X, lengths, algorithm="map")
+    _, ref_map_path = ref.decode(X, lengths, algorithm="map")
+    np.testing.assert_array_equal(map_path, ref_map_path)
+    # hmmlearn 0.3 returns the sum of the max posteriors (not of their logs) as the MAP score
+    np.testing.assert_allclose(map_lp, np.log(ref_post.max(axis=1)).sum(), rtol=1e-8)
+
+
+def _fit_both(ours, ref, X, lengths):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # n_iter=1 never converges; hmmlearn logs, we warn
+        ours.fit(X, lengths=lengths)
+        ref.fit(X, lengths)
+    np.testing.assert_allclose(ours.lower_bounds_, list(ref.monitor_.history), rtol=1e-8)
+    np.testing.assert_allclose(ours.startprob_, ref.startprob_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ours.transmat_, ref.transmat_, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_categorical_inference(seed, lengths):
+    ours, ref, X = _pair_categorical(seed)
+    _assert_inference_matches(ours, ref, X, lengths)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+@pytest.mark.parametrize("n_iter", [1, 3])
+def test_categorical_baum_welch(seed, lengths, n_iter):
+    ours, ref, X = _pair_categorical(seed, n_iter=n_iter, tol=0.0)
+    _fit_both(ours, ref, X, lengths)
+    np.testing.assert_allclose(ours.emissionprob_, ref.emissionprob_, rtol=1e-8, atol=1e-10)
+
+
+def test_categorical_priors_match():
+    ours, ref, X = _pair_categorical(
+        3, n_iter=1, startprob_prior=2.0, transmat_prior=3.0, emissionprob_prior=1.5
+    )
+    _fit_both(ours, ref, X, None)
+    np.testing.assert_allclose(ours.emissionprob_, ref.emissionprob_, rtol=1e-8)
+
+
+@pytest.mark.parametrize("cov_type", ["spherical", "diag", "full", "tied"])
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_gaussian_inference(cov_type, lengths):
+    ours, ref, X = _pair_gaussian(0, cov_type)
+    _assert_inference_matches(ours, ref, X, lengths)
+
+
+@pytest.mark.parametrize("cov_type", ["spherical", "diag", "full", "tied"])
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_gaussian_baum_welch(cov_type, lengths):
+    ours, ref, X = _pair_gaussian(1, cov_type, n_iter=1)
+    _fit_both(ours, ref, X, lengths)
+    np.testing.assert_allclose(ours.means_, ref.means_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ours.covars_, _ref_covars(ref), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("cov_type", ["diag", "full"])
+def test_gaussian_map_priors_match(cov_type):
+    kw = dict(
+        means_prior=0.5, means_weight=2.0, covars_prior=0.3, covars_weight=4.0, n_iter=2, tol=0.0
+    )
+    ours, ref, X = _pair_gaussian(2, cov_type, **kw)
+    _fit_both(ours, ref, X, None)
+    np.testing.assert_allclose(ours.means_, ref.means_, rtol=1e-8)
+    np.testing.assert_allclose(ours.covars_, _ref_covars(ref), rtol=1e-8)
+
+
+def test_left_right_model_keeps_its_zeros():
+    rng = np.random.default_rng(4)
+    start = np.array([1.0, 0.0, 0.0])
+    trans = np.array([[0.9, 0.1, 0.0], [0.0, 0.95, 0.05], [0.0, 0.0, 1.0]])
+    params = dict(
+        startprob_=start, transmat_=trans, emissionprob_=rng.dirichlet(np.ones(4), size=3)
+    )
+    ref = _set(hmm.CategoricalHMM(3, init_params="", n_iter=2, tol=0.0), **params)
+    ours = _set(CategoricalHMM(3, init_params="", n_iter=2, tol=0.0), **params)
+    X, _ = ref.sample(3000, random_state=0)
+    _assert_inference_matches(ours, ref, X, None)
+    _fit_both(ours, ref, X, None)
+    assert np.all(ours.transmat_[trans == 0] == 0)

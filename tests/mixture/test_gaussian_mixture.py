@@ -1,0 +1,195 @@
+"""GaussianMixture against scikit-learn: from the same starting parameters, the same EM run."""
+
+import numpy as np
+import pytest
+from sklearn import mixture as skm
+from sklearn.datasets import load_iris, load_wine, make_blobs
+from sklearn.exceptions import NotFittedError
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from mlcanon import io
+from mlcanon.mixture import ConvergenceWarning, GaussianMixture
+
+COV_TYPES = ["full", "tied", "diag", "spherical"]
+
+
+def _data(name):
+    if name == "iris":
+        return load_iris().data, 3
+    if name == "wine":
+        return StandardScaler().fit_transform(load_wine().data[:, :6]), 3
+    return make_blobs(1500, 4, centers=4, cluster_std=[1.0, 2.0, 0.5, 1.5], random_state=2)[0], 4
+
+
+def _start(X, k, cov_type, seed):
+    """Random but valid starting weights, means and precisions of the given structure."""
+    rng = np.random.default_rng(seed)
+    d = X.shape[1]
+    weights = rng.dirichlet(np.full(k, 5.0))
+    means = X[rng.choice(len(X), k, replace=False)]
+    scale = 1.0 / X.var(axis=0).mean()
+    if cov_type == "full":
+        A = rng.normal(size=(k, d, d)) * 0.2
+        prec = scale * (np.eye(d) + A @ A.transpose(0, 2, 1))
+    elif cov_type == "tied":
+        A = rng.normal(size=(d, d)) * 0.2
+        prec = scale * (np.eye(d) + A @ A.T)
+    elif cov_type == "diag":
+        prec = scale * rng.uniform(0.5, 2.0, size=(k, d))
+    else:
+        prec = scale * rng.uniform(0.5, 2.0, size=k)
+    return {"weights_init": weights, "means_init": means, "precisions_init": prec}
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+@pytest.mark.parametrize("name", ["iris", "wine", "blobs"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_same_start_gives_the_same_em_run_as_sklearn(cov_type, name, seed):
+    X, k = _data(name)
+    kw = dict(
+        n_components=k,
+        covariance_type=cov_type,
+        max_iter=300,
+        tol=1e-6,
+        **_start(X, k, cov_type, seed),
+    )
+    ours = GaussianMixture(**kw).fit(X)
+    ref = skm.GaussianMixture(**kw).fit(X)
+    assert ours.n_iter_ == ref.n_iter_ and ours.converged_ == ref.converged_
+    for attr in ["weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"]:
+        np.testing.assert_allclose(
+            getattr(ours, attr), getattr(ref, attr), rtol=1e-6, atol=1e-9, err_msg=attr
+        )
+    np.testing.assert_allclose(ours.lower_bound_, ref.lower_bound_, rtol=1e-6)
+    np.testing.assert_allclose(ours.lower_bounds_, ref.lower_bounds_, rtol=1e-6)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+    np.testing.assert_allclose(ours.score_samples(X), ref.score_samples(X), rtol=1e-6)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    np.testing.assert_allclose(ours.bic(X), ref.bic(X), rtol=1e-6)
+    np.testing.assert_allclose(ours.aic(X), ref.aic(X), rtol=1e-6)
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+@pytest.mark.parametrize("init_params", ["kmeans", "k-means++", "random", "random_from_data"])
+def test_lower_bound_never_decreases(cov_type, init_params):
+    X, k = _data("wine")
+    gm = GaussianMixture(
+        k, covariance_type=cov_type, init_params=init_params, max_iter=500, tol=1e-8, random_state=0
+    ).fit(X)
+    assert gm.converged_
+    steps = np.diff(gm.lower_bounds_)
+    assert np.all(steps >= -1e-12 * np.abs(gm.lower_bounds_[1:])), steps.min()
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_each_init_finds_the_separated_components(cov_type):
+    centers = np.array([[0.0, 0.0], [12.0, 0.0], [0.0, 12.0]])
+    X, y = make_blobs(900, 2, centers=centers, random_state=0)
+    for init_params in ["kmeans", "k-means++", "random_from_data"]:
+        gm = GaussianMixture(
+            3, covariance_type=cov_type, init_params=init_params, random_state=1
+        ).fit(X)
+        order = np.argsort(gm.means_[:, 0] + 2 * gm.means_[:, 1])
+        np.testing.assert_allclose(gm.means_[order], centers, atol=0.2)
+        assert len(set(zip(gm.predict(X), y, strict=True))) == 3  # a one-to-one labeling
+
+
+def test_warm_start_continues_like_sklearn():
+    X, k = _data("iris")
+    kw = dict(n_components=k, max_iter=4, warm_start=True, **_start(X, k, "full", 3))
+    ours, ref = GaussianMixture(**kw), skm.GaussianMixture(**kw)
+    for _ in range(3):
+        with pytest.warns(ConvergenceWarning):
+            ours.fit(X)
+        with pytest.warns(Warning):
+            ref.fit(X)
+        np.testing.assert_allclose(ours.means_, ref.means_, rtol=1e-8)
+        np.testing.assert_allclose(ours.lower_bound_, ref.lower_bound_, rtol=1e-8)
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_sample_moments_follow_the_model(cov_type):
+    X, k = _data("iris")
+    gm = GaussianMixture(k, covariance_type=cov_type, random_state=0).fit(X)
+    Xs, ys = gm.sample(60000)
+    assert Xs.shape == (60000, 4) and np.all(np.diff(ys) >= 0)
+    np.testing.assert_allclose(np.bincount(ys) / len(ys), gm.weights_, atol=0.01)
+    for j in range(k):
+        mean = Xs[ys == j].mean(axis=0)
+        se = np.sqrt(np.diag(np.cov(Xs[ys == j].T)) / (ys == j).sum())
+        assert np.all(np.abs(mean - gm.means_[j]) < 5 * se)
+
+
+def test_hand_computed_single_component():
+    X = np.array([[0.0, 1.0], [2.0, 1.0], [1.0, 4.0]])
+    gm = GaussianMixture(1, reg_covar=0.0).fit(X)
+    np.testing.assert_allclose(gm.means_, [[1.0, 2.0]])
+    np.testing.assert_allclose(gm.covariances_[0], np.cov(X.T, bias=True), atol=1e-12)
+    # log N(x | mu, S) at the mean: -(d/2) log(2 pi) - (1/2) log det S
+    expected = -np.log(2 * np.pi) - 0.5 * np.log(np.linalg.det(np.cov(X.T, bias=True)))
+    np.testing.assert_allclose(gm.score_samples([[1.0, 2.0]]), [expected], rtol=1e-12)
+
+
+def test_max_iter_reached_warns():
+    X, k = _data("blobs")
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        GaussianMixture(k, max_iter=1, random_state=0).fit(X)
+
+
+def test_save_load_round_trip(tmp_path):
+    X, k = _data("iris")
+    gm = GaussianMixture(k, covariance_type="diag", random_state=0).fit(X)
+    back = io.load(io.save(gm, tmp_path / "gm.npz"))
+    np.testing.assert_array_equal(back.predict_proba(X), gm.predict_proba(X))
+    np.testing.assert_array_equal(back.score_samples(X), gm.score_samples(X))
+
+
+@pytest.mark.parametrize(
+    "kwargs, X, match",
+    [
+        (
+            {"n_components": 4},
+            np.eye(3),
+            r"n_samples >= n_components .* n_components = 4, n_samples = 3",
+        ),
+        ({"covariance_type": "block"}, np.eye(3), "covariance_type must be one of"),
+        ({"init_params": "kmeans+"}, np.eye(3), "init_params must be one of"),
+        ({}, [[0.0, np.nan], [1.0, 2.0]], "X contains NaN"),
+        ({"n_components": 2, "weights_init": [0.6, 0.6]}, np.eye(3), "sum to 1"),
+        (
+            {"n_components": 2, "means_init": np.zeros((2, 2))},
+            np.eye(3),
+            r"means_init must have shape \(2, 3\)",
+        ),
+        ({"n_components": 1, "precisions_init": -np.eye(3)[None]}, np.eye(3), "positive definite"),
+        (
+            {"covariance_type": "diag", "precisions_init": [[1.0, 0.0, 1.0]]},
+            np.eye(3),
+            "must be positive",
+        ),
+        ({"reg_covar": -1.0}, np.eye(3), "reg_covar must be >= 0"),
+    ],
+)
+def test_bad_input_is_refused(kwargs, X, match):
+    with pytest.raises(ValueError, match=match):
+        GaussianMixture(**kwargs).fit(X)
+
+
+def test_collapsed_component_error_names_the_remedy():
+    X = np.repeat([[0.0, 0.0], [5.0, 5.0]], 10, axis=0)
+    with pytest.raises(ValueError, match="increase reg_covar"):
+        GaussianMixture(2, reg_covar=0.0, random_state=0).fit(X)
+
+
+def test_unfitted_and_wrong_width():
+    with pytest.raises(NotFittedError):
+        GaussianMixture().predict(np.eye(2))
+    gm = GaussianMixture(random_state=0).fit(np.random.default_rng(0).normal(size=(20, 3)))
+    with pytest.raises(ValueError, match="X has 2 features, but GaussianMixture is expecting 3"):
+        gm.score_samples(np.eye(2))
+
+
+@parametrize_with_checks([GaussianMixture(n_init=2, max_iter=5)])
+def test_sklearn_estimator_contract(estimator, check):
+    check(estimator)

@@ -1,0 +1,217 @@
+"""Samplers against imbalanced-learn (class counts), SMOTE geometry, class weights vs sklearn."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.utils import compute_class_weight as sk_compute_class_weight
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from mlcanon import io
+from mlcanon.preprocessing import SMOTE, RandomOverSampler, RandomUnderSampler, compute_class_weight
+
+imblearn = pytest.importorskip("imblearn")
+from imblearn import over_sampling, under_sampling  # noqa: E402
+
+PAIRS = {
+    "over": (RandomOverSampler, over_sampling.RandomOverSampler),
+    "under": (RandomUnderSampler, under_sampling.RandomUnderSampler),
+    "smote": (SMOTE, over_sampling.SMOTE),
+}
+
+
+def _imbalanced(seed, counts=(300, 60, 25, 60)):
+    """Four classes, two of them tied (the smaller label is then 'the' minority)."""
+    rng = np.random.default_rng(seed)
+    y = np.concatenate([np.full(n, c) for c, n in enumerate(counts)])
+    rng.shuffle(y)
+    return rng.normal(size=(len(y), 3)) + y[:, None], y
+
+
+@pytest.mark.parametrize("kind", ["over", "under", "smote"])
+@pytest.mark.parametrize(
+    "strategy",
+    ["auto", "minority", "majority", "not minority", "not majority", "all", {1: 100, 2: 40}],
+)
+@pytest.mark.parametrize("counts", [(300, 60, 25, 60), (50, 50, 20, 20)])
+def test_class_counts_match_imblearn(kind, strategy, counts):
+    X, y = _imbalanced(0, counts)
+    ours_cls, ref_cls = PAIRS[kind]
+    if isinstance(strategy, dict) and kind == "under":
+        strategy = {0: 40, 3: 10}
+    try:
+        ref = ref_cls(sampling_strategy=strategy, random_state=0).fit_resample(X, y)
+    except ValueError:
+        with pytest.raises(ValueError, match="cannot be used"):
+            ours_cls(sampling_strategy=strategy, random_state=0).fit_resample(X, y)
+        return
+    Xo, yo = ours_cls(sampling_strategy=strategy, random_state=0).fit_resample(X, y)
+    assert Counter(yo.tolist()) == Counter(ref[1].tolist())
+    assert Xo.shape == ref[0].shape
+
+
+@pytest.mark.parametrize("kind", ["over", "under", "smote"])
+@pytest.mark.parametrize("ratio", [0.3, 0.5, 1.0])
+def test_float_strategy_counts_match_imblearn(kind, ratio):
+    X, y = _imbalanced(1, (400, 90))
+    ours_cls, ref_cls = PAIRS[kind]
+    _, y_ref = ref_cls(sampling_strategy=ratio, random_state=0).fit_resample(X, y)
+    _, y_ours = ours_cls(sampling_strategy=ratio, random_state=0).fit_resample(X, y)
+    assert Counter(y_ours.tolist()) == Counter(y_ref.tolist())
+
+
+def test_string_labels_and_resampled_rows():
+    X, y_int = _imbalanced(2)
+    y = np.array(["a", "b", "c", "d"])[y_int]
+    Xo, yo = RandomOverSampler(random_state=0).fit_resample(X, y)
+    ros = RandomOverSampler(random_state=0).fit(X, y)
+    assert ros.sampling_strategy_ == {"b": 240, "c": 275, "d": 240}
+    np.testing.assert_array_equal(Xo[: len(y)], X)  # the originals come first
+    sampler = RandomOverSampler(random_state=0)
+    Xo, yo = sampler.fit_resample(X, y)
+    np.testing.assert_array_equal(Xo, X[sampler.sample_indices_])
+    np.testing.assert_array_equal(yo, y[sampler.sample_indices_])
+    rus = RandomUnderSampler(random_state=0)
+    Xu, yu = rus.fit_resample(X, y)
+    assert len(np.unique(rus.sample_indices_)) == len(yu) == 4 * 25  # no repeats by default
+    np.testing.assert_array_equal(Xu, X[rus.sample_indices_])
+
+
+def _segment_ok(p, a, b, tol=1e-9):
+    """Whether point p lies on the segment [a, b]."""
+    ab = b - a
+    denom = ab @ ab
+    s = 0.0 if denom == 0 else np.clip((p - a) @ ab / denom, 0.0, 1.0)
+    return np.linalg.norm(p - (a + s * ab)) <= tol * (1 + np.linalg.norm(a) + np.linalg.norm(b))
+
+
+@given(
+    minority=arrays(
+        np.float64,
+        st.tuples(st.integers(4, 12), st.integers(1, 3)),
+        elements=st.floats(-50, 50, allow_nan=False),
+    ),
+    k=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_smote_points_lie_between_a_sample_and_one_of_its_k_neighbours(minority, k, seed):
+    n_min, d = minority.shape
+    majority = np.random.default_rng(seed).normal(size=(3 * n_min, d)) * 100
+    X = np.vstack([majority, minority])
+    y = np.r_[np.zeros(len(majority), int), np.ones(n_min, int)]
+    Xo, yo = SMOTE(k_neighbors=k, random_state=seed).fit_resample(X, y)
+    new = Xo[len(X) :]
+    assert len(new) == 2 * n_min and np.all(yo[len(X) :] == 1)
+    # oracle: j is one of i's k nearest neighbours if no more than k-1 others are strictly closer
+    D = np.linalg.norm(minority[:, None] - minority[None], axis=-1)
+    np.fill_diagonal(D, np.inf)
+    kth = np.sort(D, axis=1)[:, k - 1]
+    for p in new:
+        assert any(
+            _segment_ok(p, minority[i], minority[j])
+            for i in range(n_min)
+            for j in range(n_min)
+            if D[i, j] <= kth[i] * (1 + 1e-12)
+        )
+
+
+def test_smote_needs_more_minority_samples_than_neighbours():
+    X, y = _imbalanced(3, (100, 5))
+    with pytest.raises(
+        ValueError,
+        match=r"k_neighbors=5 must be smaller than the number of samples of class 1 \(5\)",
+    ):
+        SMOTE(random_state=0).fit_resample(X, y)
+    _, yo = SMOTE(k_neighbors=4, random_state=0).fit_resample(X, y)
+    assert Counter(yo.tolist()) == {0: 100, 1: 100}
+
+
+@pytest.mark.parametrize(
+    "sampler, y, match",
+    [
+        (RandomOverSampler(), None, "requires y to be passed"),
+        (RandomOverSampler(), np.zeros(6), "at least 2 classes, got 1 class"),
+        (
+            RandomOverSampler(sampling_strategy="most"),
+            [0, 0, 0, 1, 1, 2],
+            "sampling_strategy must be one of",
+        ),
+        (RandomOverSampler(sampling_strategy=0.5), [0, 0, 0, 1, 1, 2], "needs binary y"),
+        (
+            RandomOverSampler(sampling_strategy=0.1),
+            [0, 0, 0, 0, 1, 1],
+            "would remove minority samples",
+        ),
+        (RandomOverSampler(sampling_strategy={5: 3}), [0, 0, 0, 1, 1, 1], "absent from y: .5."),
+        (RandomOverSampler(sampling_strategy={1: 1}), [0, 0, 0, 1, 1, 1], "cannot shrink class 1"),
+        (RandomUnderSampler(sampling_strategy={0: 9}), [0, 0, 0, 1, 1, 1], "cannot grow class 0"),
+        (
+            RandomUnderSampler(sampling_strategy="minority"),
+            [0, 0, 0, 1, 1, 2],
+            "cannot be used when under",
+        ),
+        (SMOTE(), [0.5, 1.5, 2.0, 0.0, 1.0, 1.0], "continuous"),
+    ],
+)
+def test_bad_input_is_refused(sampler, y, match):
+    X = np.arange(12.0).reshape(6, 2)
+    with pytest.raises(ValueError, match=match):
+        sampler.fit_resample(X, y)
+
+
+def test_nan_is_refused():
+    with pytest.raises(ValueError, match="X contains NaN"):
+        SMOTE().fit_resample([[np.nan, 1.0], [0.0, 1.0]], [0, 1])
+
+
+@pytest.mark.parametrize("Sampler", [RandomOverSampler, RandomUnderSampler, SMOTE])
+def test_save_load_round_trip(tmp_path, Sampler):
+    X, y = _imbalanced(4)
+    sampler = Sampler(random_state=3).fit(X, y)
+    back = io.load(io.save(sampler, tmp_path / "s.npz"))
+    assert back.sampling_strategy_ == sampler.sampling_strategy_
+    a, b = back.fit_resample(X, y), Sampler(random_state=3).fit_resample(X, y)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", None, {0: 2.0, 2: 0.5}, {"b": 3.0}])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_compute_class_weight_matches_sklearn(class_weight, weighted):
+    _, y = _imbalanced(5)
+    classes = np.unique(y)
+    if isinstance(class_weight, dict) and "b" in class_weight:
+        y, classes = np.array(list("abcd"))[y], np.array(list("abcd"))
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y)) if weighted else None
+    ours = compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sw)
+    ref = sk_compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sw)
+    np.testing.assert_allclose(ours, ref, rtol=1e-14)
+
+
+def test_balanced_weights_hand_computed():
+    # n = 6, K = 2: class 0 has 4 samples -> 6 / (2 * 4), class 1 has 2 -> 6 / (2 * 2)
+    np.testing.assert_allclose(
+        compute_class_weight("balanced", classes=[0, 1], y=[0, 0, 0, 0, 1, 1]), [0.75, 1.5]
+    )
+
+
+@pytest.mark.parametrize(
+    "class_weight, classes, y, match",
+    [
+        ("balanced", [0, 1], [0, 1, 2], "classes should include all labels of y"),
+        ("balanced", [0, 1, 2], [0, 1, 1], "classes should have valid labels that are in y"),
+        ("uniform", [0, 1], [0, 1], "class_weight must be 'balanced', a dict or None"),
+        ({3: 1.0}, [0, 1], [0, 1], "not in classes"),
+    ],
+)
+def test_compute_class_weight_errors(class_weight, classes, y, match):
+    with pytest.raises(ValueError, match=match):
+        compute_class_weight(class_weight, classes=classes, y=y)
+
+
+@parametrize_with_checks([RandomOverSampler(), RandomUnderSampler(), SMOTE(k_neighbors=2)])
+def test_sklearn_estimator_contract(estimator, check):
+    check(estimator)
