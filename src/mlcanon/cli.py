@@ -101,6 +101,20 @@ def _cmd_report(args: argparse.Namespace, console: Console) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
+def _cmd_profile(args: argparse.Namespace, console: Console) -> int:
+    from mlcanon.models import get_model
+    from mlcanon.vision import check_input_shape, profile
+
+    try:
+        result = profile(get_model(args.arch), check_input_shape(args.input))
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+    console.print(
+        result.table(skip_zero=not args.all), markup=False, highlight=False, soft_wrap=True
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlcanon",
@@ -116,10 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="run lessons and write one self-contained HTML report")
     p.add_argument("slugs", nargs="*", metavar="SLUG")
     p.add_argument("--out", default="build/report", help="output folder (build/report)")
+    p = sub.add_parser("profile", help="parameters, MACs, FLOPs and receptive field per layer")
+    p.add_argument("arch", metavar="ARCH", help="bundled model name or package.module:callable")
+    p.add_argument("--input", default="3x224x224", help="input shape C x H x W (3x224x224)")
+    p.add_argument("--all", action="store_true", help="also list layers with no cost")
     return parser
 
 
-_COMMANDS = {"list": _cmd_list, "run": _cmd_run, "verify": _cmd_verify, "report": _cmd_report}
+_COMMANDS = {
+    "list": _cmd_list,
+    "run": _cmd_run,
+    "verify": _cmd_verify,
+    "report": _cmd_report,
+    "profile": _cmd_profile,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

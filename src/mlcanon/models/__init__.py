@@ -1,0 +1,92 @@
+"""Network architectures built from plain torch layers (a class and a lowercase builder each)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from torch import nn
+
+from ._blocks import (
+    ConvBNAct,
+    DepthwiseSeparableConv,
+    HSigmoid,
+    HSwish,
+    InvertedResidual,
+    SqueezeExcitation,
+    make_divisible,
+)
+from ._ghostnet import GhostBottleneck, GhostModule, GhostNet, ghostnet
+from ._mobilenet_v1 import MobileNetV1, mobilenet_v1
+from ._mobilenet_v2 import MobileNetV2, mobilenet_v2
+from ._mobilenet_v3 import MobileNetV3, mobilenet_v3_large, mobilenet_v3_small
+from ._vgg import VGG16, vgg16
+
+__all__ = [
+    "VGG16",
+    "ConvBNAct",
+    "DepthwiseSeparableConv",
+    "GhostBottleneck",
+    "GhostModule",
+    "GhostNet",
+    "HSigmoid",
+    "HSwish",
+    "InvertedResidual",
+    "MobileNetV1",
+    "MobileNetV2",
+    "MobileNetV3",
+    "SqueezeExcitation",
+    "get_model",
+    "ghostnet",
+    "list_models",
+    "make_divisible",
+    "mobilenet_v1",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "vgg16",
+]
+
+_BUILDERS: dict[str, Callable[..., nn.Module]] = {
+    "mobilenet_v1": mobilenet_v1,
+    "mobilenet_v2": mobilenet_v2,
+    "mobilenet_v3_large": mobilenet_v3_large,
+    "mobilenet_v3_small": mobilenet_v3_small,
+    "ghostnet": ghostnet,
+    "vgg16": vgg16,
+}
+
+
+def list_models() -> list[str]:
+    """Names accepted by :func:`get_model`."""
+    return list(_BUILDERS)
+
+
+def get_model(name: str, **kwargs: Any) -> nn.Module:
+    """Build a bundled architecture by name, or call ``'package.module:callable'``.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list_models`, or an import path such as ``'torchvision.models:resnet18'``
+        whose callable returns an ``nn.Module`` (called with ``kwargs``).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if ":" in name:
+        module_name, _, attr = name.partition(":")
+        try:
+            obj = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ValueError(f"cannot load {name!r}: {type(exc).__name__}: {exc}") from exc
+        model = obj(**kwargs) if callable(obj) and not isinstance(obj, nn.Module) else obj
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"{name!r} did not give a torch.nn.Module but {type(model).__name__}")
+        return model
+    if name not in _BUILDERS:
+        allowed = ", ".join(repr(n) for n in _BUILDERS)
+        raise ValueError(
+            f"name must be one of {allowed} or 'package.module:callable'; got {name!r}"
+        )
+    return _BUILDERS[name](**kwargs)

@@ -1,0 +1,57 @@
+"""VGG-16 (configuration D of Simonyan & Zisserman 2015), used as a receptive-field and
+parameter-count reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = ["VGG16", "vgg16"]
+
+# output channels of the 3x3 convolutions; "M" = 2x2 max pooling with stride 2 (Table 1, D)
+_CONFIG_D = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
+             512, 512, 512, "M"]  # fmt: skip
+
+
+class VGG16(nn.Module):
+    """VGG-16: thirteen 3x3 convolutions (padding 1, ReLU), five max poolings, three fully
+    connected layers, laid out as torchvision's ``vgg16`` (138,357,544 parameters).
+
+    References
+    ----------
+    K. Simonyan and A. Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
+    Recognition", ICLR 2015, Table 1 (configuration D).
+    """
+
+    def __init__(self, num_classes: int = 1000, dropout: float = 0.5):
+        super().__init__()
+        layers: list[nn.Module] = []
+        in_channels = 3
+        for v in _CONFIG_D:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [nn.Conv2d(in_channels, int(v), 3, padding=1), nn.ReLU(inplace=True)]
+                in_channels = int(v)
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * 7 * 7, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(4096, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(4096, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.avgpool(self.features(x))  # (N, 512, 7, 7)
+        return self.classifier(torch.flatten(x, 1))
+
+
+def vgg16(**kwargs: Any) -> VGG16:
+    """VGG-16; build it under ``with torch.device('meta'):`` to count without memory."""
+    return VGG16(**kwargs)

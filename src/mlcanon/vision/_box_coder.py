@@ -1,0 +1,106 @@
+"""Box regression targets relative to anchors: (tx, ty, tw, th), as torchvision's BoxCoder."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+from .._validation import check_scalar
+from ._boxes import check_boxes
+
+__all__ = ["BoxCoder"]
+
+
+class BoxCoder:
+    r"""Encode boxes as offsets from anchors (proposals), and decode offsets back to boxes.
+
+    Parameters
+    ----------
+    weights : tuple of 4 floats
+        :math:`(w_x, w_y, w_w, w_h)` multiplying the four offsets (Faster R-CNN's second stage
+        uses (10, 10, 5, 5) so that targets have roughly unit variance).
+    bbox_xform_clip : float
+        Upper clamp on :math:`t_w, t_h` before ``exp`` in :meth:`decode_single`, so that a wild
+        prediction cannot overflow (default :math:`\log(1000/16)`, as torchvision).
+
+    Notes
+    -----
+    For an anchor with centre :math:`(x_a, y_a)` and size :math:`(w_a, h_a)` and a box
+    :math:`(x, y, w, h)`:
+
+    .. math::
+        t_x = w_x \frac{x - x_a}{w_a},\quad t_y = w_y \frac{y - y_a}{h_a},\quad
+        t_w = w_w \log\frac{w}{w_a},\quad t_h = w_h \log\frac{h}{h_a}.
+
+    Dividing by the anchor size makes the centre offsets scale-free; the logarithm makes
+    the size offsets scale-free, symmetric for growing and shrinking, and its inverse
+    ``exp`` always yields a positive size. Widths are ``x2 - x1`` (no +1).
+
+    References
+    ----------
+    R. Girshick et al., "Rich feature hierarchies for accurate object detection and semantic
+    segmentation", CVPR 2014, Appendix C (eqs. 1-4, 6-9); S. Ren et al., "Faster R-CNN",
+    NeurIPS 2015, eq. (2).
+    """
+
+    def __init__(
+        self,
+        weights: Sequence[float] = (1.0, 1.0, 1.0, 1.0),
+        bbox_xform_clip: float = math.log(1000.0 / 16),
+    ):
+        if len(weights) != 4:
+            raise ValueError(f"weights must have 4 entries (wx, wy, ww, wh), got {weights!r}")
+        for w in weights:
+            check_scalar(w, "weights", low=0, include_low=False)
+        self.weights = tuple(float(w) for w in weights)
+        self.bbox_xform_clip = float(check_scalar(bbox_xform_clip, "bbox_xform_clip"))
+
+    def encode_single(self, reference_boxes: torch.Tensor, proposals: torch.Tensor) -> torch.Tensor:
+        """Offsets ``Tensor[N, 4]`` that move ``proposals[i]`` (anchors) onto
+        ``reference_boxes[i]`` (ground truth); both ``Tensor[N, 4]`` in xyxy."""
+        gt = check_boxes(reference_boxes, "reference_boxes")
+        anchors = check_boxes(proposals, "proposals").to(gt.dtype)
+        if gt.shape != anchors.shape:
+            raise ValueError(
+                f"reference_boxes and proposals must have the same shape, got "
+                f"{tuple(gt.shape)} and {tuple(anchors.shape)}"
+            )
+        wx, wy, ww, wh = self.weights
+        aw, ah = anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]
+        ax, ay = anchors[:, 0] + 0.5 * aw, anchors[:, 1] + 0.5 * ah
+        gw, gh = gt[:, 2] - gt[:, 0], gt[:, 3] - gt[:, 1]
+        gx, gy = gt[:, 0] + 0.5 * gw, gt[:, 1] + 0.5 * gh
+        return torch.stack(
+            (
+                wx * (gx - ax) / aw,
+                wy * (gy - ay) / ah,
+                ww * torch.log(gw / aw),
+                wh * torch.log(gh / ah),
+            ),
+            dim=1,
+        )
+
+    def decode_single(self, rel_codes: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+        """Boxes ``Tensor[N, 4k]`` (xyxy) from offsets ``rel_codes`` ``Tensor[N, 4k]`` (k sets
+        of (tx, ty, tw, th) per anchor, e.g. one per class) and anchors ``boxes`` ``Tensor[N, 4]``.
+        """
+        anchors = check_boxes(boxes, "boxes")
+        if not isinstance(rel_codes, torch.Tensor):
+            raise TypeError(f"rel_codes must be a torch.Tensor, got {type(rel_codes).__name__}")
+        if rel_codes.dim() != 2 or rel_codes.shape[1] % 4 or rel_codes.shape[0] != len(anchors):
+            raise ValueError(
+                f"rel_codes must have shape ({len(anchors)}, 4k), got {tuple(rel_codes.shape)}"
+            )
+        anchors = anchors.to(rel_codes.dtype)
+        wx, wy, ww, wh = self.weights
+        aw, ah = anchors[:, 2:3] - anchors[:, 0:1], anchors[:, 3:4] - anchors[:, 1:2]  # (N, 1)
+        ax, ay = anchors[:, 0:1] + 0.5 * aw, anchors[:, 1:2] + 0.5 * ah
+        dx, dy = rel_codes[:, 0::4] / wx, rel_codes[:, 1::4] / wy  # (N, k)
+        dw = (rel_codes[:, 2::4] / ww).clamp(max=self.bbox_xform_clip)
+        dh = (rel_codes[:, 3::4] / wh).clamp(max=self.bbox_xform_clip)
+        cx, cy = dx * aw + ax, dy * ah + ay
+        half_w, half_h = 0.5 * torch.exp(dw) * aw, 0.5 * torch.exp(dh) * ah
+        out = torch.stack((cx - half_w, cy - half_h, cx + half_w, cy + half_h), dim=2)  # (N, k, 4)
+        return out.flatten(1)

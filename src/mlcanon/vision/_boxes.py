@@ -1,0 +1,186 @@
+"""Box conversions and the IoU family (IoU, GIoU, DIoU, CIoU), pairwise, as torchvision.ops.
+
+Boxes are ``(x1, y1, x2, y2)`` with ``x1 <= x2`` and ``y1 <= y2`` unless a format says otherwise.
+All functions are differentiable torch code.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+
+from .._validation import check_option
+
+__all__ = [
+    "box_area",
+    "box_convert",
+    "box_iou",
+    "complete_box_iou",
+    "distance_box_iou",
+    "generalized_box_iou",
+]
+
+FORMATS = ("xyxy", "xywh", "cxcywh")
+
+
+def check_boxes(boxes: object, name: str = "boxes", *, ndim: int | None = 2) -> torch.Tensor:
+    """A tensor of shape (..., 4) (exactly (N, 4) when ``ndim=2``), ints promoted to float."""
+    if not isinstance(boxes, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(boxes).__name__}")
+    if boxes.shape[-1:] != (4,) or (ndim is not None and boxes.dim() != ndim):
+        want = "(N, 4)" if ndim == 2 else "(..., 4)"
+        raise ValueError(f"{name} must have shape {want}, got {tuple(boxes.shape)}")
+    if not boxes.is_floating_point():
+        boxes = boxes.to(torch.get_default_dtype())
+    elif boxes.dtype in (torch.float16, torch.bfloat16):
+        boxes = boxes.float()  # products of coordinates overflow half precision
+    return boxes
+
+
+def box_convert(boxes: torch.Tensor, in_fmt: str, out_fmt: str) -> torch.Tensor:
+    """Convert boxes between ``'xyxy'`` (corners), ``'xywh'`` (corner + size) and ``'cxcywh'``
+    (centre + size).
+
+    Parameters
+    ----------
+    boxes : Tensor[..., 4]
+    in_fmt, out_fmt : {'xyxy', 'xywh', 'cxcywh'}
+
+    Returns
+    -------
+    Tensor[..., 4]
+    """
+    check_option(in_fmt, "in_fmt", FORMATS)
+    check_option(out_fmt, "out_fmt", FORMATS)
+    boxes = check_boxes(boxes, ndim=None)
+    if in_fmt == out_fmt:
+        return boxes.clone()
+    a, b, c, d = boxes.unbind(-1)
+    if in_fmt == "xywh":
+        a, b, c, d = a, b, a + c, b + d
+    elif in_fmt == "cxcywh":
+        a, b, c, d = a - 0.5 * c, b - 0.5 * d, a + 0.5 * c, b + 0.5 * d
+    # (a, b, c, d) is now xyxy
+    if out_fmt == "xywh":
+        a, b, c, d = a, b, c - a, d - b
+    elif out_fmt == "cxcywh":
+        a, b, c, d = (a + c) / 2, (b + d) / 2, c - a, d - b
+    return torch.stack((a, b, c, d), dim=-1)
+
+
+def box_area(boxes: torch.Tensor) -> torch.Tensor:
+    """Area ``(x2 - x1) * (y2 - y1)`` of boxes ``Tensor[N, 4]`` in xyxy format -> ``Tensor[N]``."""
+    boxes = check_boxes(boxes, ndim=None)
+    return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
+
+
+class IoUTerms(NamedTuple):
+    inter: torch.Tensor
+    union: torch.Tensor
+    enclose_area: torch.Tensor  # area of the smallest box containing both
+    enclose_diag2: torch.Tensor  # squared diagonal of that box
+    center_dist2: torch.Tensor  # squared distance between the centres
+    aspect_v: torch.Tensor  # CIoU aspect-ratio term v
+
+
+def iou_terms(b1: torch.Tensor, b2: torch.Tensor) -> IoUTerms:
+    """Every quantity of the IoU family for broadcastable boxes ``b1``, ``b2`` (..., 4)."""
+    x1, y1, x2, y2 = b1.unbind(-1)
+    u1, v1, u2, v2 = b2.unbind(-1)
+    iw = (torch.minimum(x2, u2) - torch.maximum(x1, u1)).clamp(min=0)
+    ih = (torch.minimum(y2, v2) - torch.maximum(y1, v1)).clamp(min=0)
+    inter = iw * ih
+    w1, h1, w2, h2 = x2 - x1, y2 - y1, u2 - u1, v2 - v1
+    union = w1 * h1 + w2 * h2 - inter
+    cw = torch.maximum(x2, u2) - torch.minimum(x1, u1)
+    ch = torch.maximum(y2, v2) - torch.minimum(y1, v1)
+    center_dist2 = ((x1 + x2 - u1 - u2) / 2) ** 2 + ((y1 + y2 - v1 - v2) / 2) ** 2
+    v = (4 / math.pi**2) * (torch.atan(w2 / h2) - torch.atan(w1 / h1)) ** 2
+    return IoUTerms(inter, union, cw * ch, cw**2 + ch**2, center_dist2, v)
+
+
+def _pairwise(boxes1: torch.Tensor, boxes2: torch.Tensor) -> IoUTerms:
+    b1 = check_boxes(boxes1, "boxes1")
+    b2 = check_boxes(boxes2, "boxes2")
+    dtype = torch.promote_types(b1.dtype, b2.dtype)
+    return iou_terms(b1.to(dtype)[:, None, :], b2.to(dtype)[None, :, :])  # (N, M) terms
+
+
+def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
+    r"""Intersection over union of every pair: :math:`|A \cap B| / |A \cup B|`.
+
+    Parameters
+    ----------
+    boxes1 : Tensor[N, 4]
+    boxes2 : Tensor[M, 4]
+        xyxy boxes.
+
+    Returns
+    -------
+    Tensor[N, M]
+        Values in [0, 1]; NaN for two boxes of zero area (0 / 0), as torchvision.
+    """
+    t = _pairwise(boxes1, boxes2)
+    return t.inter / t.union
+
+
+def generalized_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
+    r"""Generalized IoU of every pair, in (-1, 1].
+
+    Notes
+    -----
+    With C the smallest box enclosing A and B,
+
+    .. math:: \mathrm{GIoU} = \mathrm{IoU} - \frac{|C \setminus (A \cup B)|}{|C|} .
+
+    Unlike IoU it keeps decreasing as disjoint boxes move apart.
+
+    References
+    ----------
+    H. Rezatofighi et al., "Generalized Intersection over Union", CVPR 2019, Algorithm 1.
+    """
+    t = _pairwise(boxes1, boxes2)
+    return t.inter / t.union - (t.enclose_area - t.union) / t.enclose_area
+
+
+def distance_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
+    r"""Distance IoU of every pair, in [-1, 1].
+
+    Notes
+    -----
+    With :math:`\rho` the distance between the box centres and c the diagonal of the
+    enclosing box, :math:`\mathrm{DIoU} = \mathrm{IoU} - \rho^2 / (c^2 + \epsilon)`.
+
+    References
+    ----------
+    Z. Zheng et al., "Distance-IoU Loss: Faster and Better Learning for Bounding Box
+    Regression", AAAI 2020, eq. (6).
+    """
+    t = _pairwise(boxes1, boxes2)
+    return t.inter / t.union - t.center_dist2 / (t.enclose_diag2 + eps)
+
+
+def complete_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
+    r"""Complete IoU of every pair (``boxes2`` plays the ground truth in the aspect term).
+
+    Notes
+    -----
+    .. math::
+        \mathrm{CIoU} = \mathrm{DIoU} - \alpha v, \quad
+        v = \frac{4}{\pi^2}\left(\arctan\frac{w^{gt}}{h^{gt}} - \arctan\frac{w}{h}\right)^2,
+        \quad \alpha = \frac{v}{(1 - \mathrm{IoU}) + v + \epsilon},
+
+    with :math:`\alpha` treated as a constant by autograd.
+
+    References
+    ----------
+    Z. Zheng et al., "Distance-IoU Loss: Faster and Better Learning for Bounding Box
+    Regression", AAAI 2020, eqs. (9)-(11).
+    """
+    t = _pairwise(boxes1, boxes2)
+    iou = t.inter / t.union
+    # alpha is a trade-off weight, held constant when differentiating (Section 4 of the paper)
+    alpha = (t.aspect_v / (1 - iou + t.aspect_v + eps)).detach()
+    return iou - t.center_dist2 / (t.enclose_diag2 + eps) - alpha * t.aspect_v

@@ -1,0 +1,336 @@
+"""Parameters, multiply-adds and FLOPs of any traceable torch model, layer by layer.
+
+Counting conventions (per input sample; every count is exact for the rule it states):
+
+=====================  ==============================================  ===========================
+operation              MACs (multiply-accumulates)                     extra FLOPs (beside 2*MACs)
+=====================  ==============================================  ===========================
+convolution            out elements x (C_in / groups) x prod(kernel)   bias: 1 add per output
+transposed conv        in elements x (C_out / groups) x prod(kernel)   bias: 1 add per output
+linear, matmul, bmm    out elements x inner dimension                  bias: 1 add per output
+batch norm (eval)      0 (foldable into the previous conv)             2 per element
+layer/group/inst norm  0                                               5 per element, +2 affine
+activations            0                                               per element: ReLU 1, ReLU6
+                                                                       2, sigmoid 4, h-sigmoid 4,
+                                                                       h-swish 5 (ELEMENT_FLOPS)
+max pooling            0                                               prod(kernel) - 1 per output
+average pooling        0                                               prod(kernel) per output
+adaptive avg pooling   0                                               sum of window sizes (input
+                                                                       elements if sizes divide)
+elementwise +, -, *, / 0                                               1 per output element
+reshape, cat, slicing  0                                               0
+=====================  ==============================================  ===========================
+
+One multiply-add is **1 MAC = 2 FLOPs**; the ``flops`` column is ``2 * macs + extra``. The MAC
+column is what papers call "multiply-adds" (MobileNet v1-v3) or, loosely, "FLOPs" (GhostNet),
+what fvcore reports as "flops" and thop as "macs". The other counters differ as follows.
+
+* fvcore (``FlopCountAnalysis``): conv and linear MACs without bias (= our MACs; transposed
+  conv too), batch norm 2 per element in eval mode (= our FLOPs) but 5 in training mode,
+  adaptive average pooling 1 per input element (= our FLOPs), activations, pooling and
+  elementwise ops skipped (reported as unsupported).
+* thop 0.1.x (``thop.profile``): conv and linear MACs without bias (= ours), but a transposed
+  conv as *output* elements x C_in / groups x prod(kernel) (the cost of a convolution producing
+  that output, not of the transposed one); batch norm 4 per element with affine, 2 without;
+  ReLU and max pooling 0; average pooling 1 per output; adaptive average pooling
+  prod(kernel) + 1 per output.
+* ptflops: conv MACs plus one bias add per output element, linear MACs plus the bias once per
+  output feature, ReLU 1 per element, any pooling 1 per *input* element, batch norm 1 per
+  element (2 with affine).
+
+Operations with no rule here are listed in ``Profile.uncounted`` and add nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from torch import fx, nn
+
+from ._graph import data_inputs, node_label, op_name, run_shapes, trace
+from ._receptive_field import ReceptiveField, propagate
+
+__all__ = ["LayerProfile", "Profile", "check_input_shape", "profile"]
+
+# FLOPs per element of activations and elementwise functions (exp, log, erf, tanh count as 1).
+ELEMENT_FLOPS: dict[str, int] = {
+    "ReLU": 1, "relu": 1, "ReLU6": 2, "relu6": 2, "Hardtanh": 2, "hardtanh": 2,
+    "LeakyReLU": 2, "leaky_relu": 2, "PReLU": 2, "Sigmoid": 4, "sigmoid": 4,
+    "Hardsigmoid": 4, "hardsigmoid": 4, "Hardswish": 5, "hardswish": 5, "SiLU": 5, "silu": 5,
+    "GELU": 5, "gelu": 5, "Tanh": 1, "tanh": 1, "ELU": 4, "elu": 4, "Softplus": 3,
+    "softplus": 3, "Mish": 5, "mish": 5, "Softmax": 3, "softmax": 3, "LogSoftmax": 4,
+    "log_softmax": 4, "exp": 1, "log": 1, "sqrt": 1, "abs": 1, "neg": 1, "pow": 1, "clamp": 2,
+    "add": 1, "sub": 1, "mul": 1, "truediv": 1, "div": 1, "rsub": 1, "iadd": 1, "isub": 1,
+    "imul": 1, "itruediv": 1, "floordiv": 1,
+}  # fmt: skip
+ZERO_COST = frozenset(
+    "Identity Dropout Dropout1d Dropout2d Dropout3d AlphaDropout Flatten Unflatten ZeroPad1d "
+    "ZeroPad2d ZeroPad3d ConstantPad1d ConstantPad2d ConstantPad3d ReflectionPad1d "
+    "ReflectionPad2d ReplicationPad1d ReplicationPad2d PixelShuffle PixelUnshuffle ChannelShuffle "
+    "dropout cat stack getitem view reshape flatten permute transpose contiguous size chunk split "
+    "squeeze unsqueeze clone to float type_as expand dim numel getattr".split()
+)
+
+
+@dataclass(frozen=True)
+class LayerProfile:
+    """One node of the traced model (a module call, function or tensor method)."""
+
+    name: str
+    type: str
+    output_shape: tuple[int, ...] | None  # without the batch axis
+    params: int
+    macs: int
+    flops: int
+    receptive_field: ReceptiveField | None
+    counted: bool  # False when no counting rule covers this operation
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Result of :func:`profile`: one row per node and the totals.
+
+    ``params`` is ``sum(p.numel() for p in model.parameters())`` (shared tensors once);
+    ``macs`` and ``flops`` are sums over the rows.
+    """
+
+    input_shape: tuple[int, ...]
+    layers: tuple[LayerProfile, ...]
+    params: int
+    macs: int
+    flops: int
+    uncounted: tuple[str, ...]
+
+    def by_type(self) -> dict[str, tuple[int, int, int, int]]:
+        """``type -> (count, params, MACs, FLOPs)`` summed over the rows of that type."""
+        out: dict[str, tuple[int, int, int, int]] = {}
+        for row in self.layers:
+            c, p, m, f = out.get(row.type, (0, 0, 0, 0))
+            out[row.type] = (c + 1, p + row.params, m + row.macs, f + row.flops)
+        return out
+
+    def summary(self) -> str:
+        return (
+            f"input {'x'.join(map(str, self.input_shape))}: params {self.params:,}  "
+            f"MACs {self.macs:,}  FLOPs {self.flops:,}  (1 MAC = 2 FLOPs)"
+        )
+
+    def table(self, *, skip_zero: bool = False) -> str:
+        """Plain-text table; ``skip_zero`` hides rows with no parameters and no FLOPs."""
+        head = ("layer", "type", "output", "params", "MACs", "FLOPs", "RF")
+        rows = [
+            (
+                r.name,
+                r.type + ("" if r.counted else " (?)"),
+                "x".join(map(str, r.output_shape)) if r.output_shape is not None else "-",
+                f"{r.params:,}",
+                f"{r.macs:,}",
+                f"{r.flops:,}",
+                str(r.receptive_field) if r.receptive_field is not None else "-",
+            )
+            for r in self.layers
+            if not (skip_zero and r.params == 0 and r.flops == 0)
+        ]
+        rows.append(("total", "", "", f"{self.params:,}", f"{self.macs:,}", f"{self.flops:,}", ""))
+        widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+        align = ["<", "<", ">", ">", ">", ">", ">"]
+
+        def line(cells: Sequence[str]) -> str:
+            return "  ".join(f"{c:{a}{w}}" for c, a, w in zip(cells, align, widths, strict=True))
+
+        out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
+        out.append(self.summary())
+        if any(
+            r.receptive_field is not None and r.receptive_field.global_context for r in self.layers
+        ):
+            out.append("RF with * : also sees the whole input through a global-pooling branch")
+        if self.uncounted:
+            out.append(f"(?) no counting rule, counted as 0: {', '.join(self.uncounted)}")
+        return "\n".join(out)
+
+    __str__ = table
+
+
+def check_input_shape(input_shape: Any) -> tuple[int, ...]:
+    """``(C, *spatial)`` from a sequence of positive ints or a string like ``'3x224x224'``."""
+    if isinstance(input_shape, str):
+        parts = re.split(r"[x,\s]+", input_shape.strip().lower())
+        if not all(p.isdigit() for p in parts):
+            raise ValueError(f"input_shape must look like '3x224x224', got {input_shape!r}")
+        input_shape = [int(p) for p in parts]
+    if not isinstance(input_shape, Sequence) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_shape
+    ):
+        raise ValueError(f"input_shape must be positive ints (C, H, W, ...), got {input_shape!r}")
+    if len(input_shape) < 1:
+        raise ValueError("input_shape must have at least one axis (channels), got ()")
+    return tuple(input_shape)
+
+
+def _numel(shape: tuple[int, ...] | None) -> int:
+    return math.prod(shape) if shape is not None else 0
+
+
+def _adaptive_window_total(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
+    """Sum of the window sizes of adaptive pooling (windows [floor(iI/O), ceil((i+1)I/O)))."""
+    total = in_shape[0] * in_shape[1]
+    for i, o in zip(in_shape[2:], out_shape[2:], strict=True):
+        total *= sum(-(-(j + 1) * i // o) - (j * i // o) for j in range(o))
+    return total
+
+
+def _module_cost(m: nn.Module, ins: list, out: tuple[int, ...]) -> tuple[int, int] | None:
+    """(MACs, extra FLOPs) of a module call, or None when no rule applies."""
+    x, n_out = ins[0] if ins else None, _numel(out)
+    kind = type(m).__name__
+    bias = n_out if getattr(m, "bias", None) is not None else 0
+    if isinstance(m, nn.modules.conv._ConvTransposeNd):
+        return _numel(x) * (m.out_channels // m.groups) * math.prod(m.kernel_size), bias
+    if isinstance(m, nn.modules.conv._ConvNd):
+        return n_out * (m.in_channels // m.groups) * math.prod(m.kernel_size), bias
+    if isinstance(m, nn.Linear):
+        return _numel(x) * m.out_features, bias
+    if isinstance(m, nn.modules.batchnorm._BatchNorm):
+        return 0, 2 * n_out
+    if isinstance(m, nn.GroupNorm | nn.LayerNorm | nn.modules.instancenorm._InstanceNorm):
+        affine = getattr(m, "affine", False) or getattr(m, "elementwise_affine", False)
+        return 0, (5 + 2 * bool(affine)) * n_out
+    if isinstance(m, nn.modules.pooling._MaxPoolNd):
+        k = m.kernel_size if isinstance(m.kernel_size, tuple) else (m.kernel_size,) * (len(out) - 2)
+        return 0, n_out * (math.prod(k) - 1)
+    if isinstance(m, nn.modules.pooling._AvgPoolNd) and hasattr(m, "kernel_size"):
+        k = m.kernel_size if isinstance(m.kernel_size, tuple) else (m.kernel_size,) * (len(out) - 2)
+        return 0, n_out * math.prod(k)
+    if isinstance(m, nn.modules.pooling._AdaptiveAvgPoolNd):
+        return 0, _adaptive_window_total(x, out)
+    if isinstance(m, nn.modules.pooling._AdaptiveMaxPoolNd):
+        return 0, _adaptive_window_total(x, out) - n_out
+    if isinstance(m, nn.Upsample) and m.mode == "nearest":
+        return 0, 0
+    if kind in ELEMENT_FLOPS:
+        return 0, ELEMENT_FLOPS[kind] * n_out
+    if kind in ZERO_COST:
+        return 0, 0
+    return None
+
+
+def _function_cost(node: fx.Node, name: str, ins: list, out: tuple[int, ...]) -> tuple | None:
+    n_out = _numel(out)
+    tensors = [s for s in ins if s is not None]
+    if name in ("conv1d", "conv2d", "conv3d", "linear"):
+        w = tensors[1]
+        has_bias = len(tensors) > 2
+        if name == "linear":
+            return _numel(tensors[0]) * w[0], n_out * has_bias
+        return n_out * w[1] * math.prod(w[2:]), n_out * has_bias
+    if name in ("matmul", "mm", "bmm"):
+        return n_out * tensors[0][-1], 0
+    if name.startswith("adaptive_avg_pool"):
+        return 0, _adaptive_window_total(tensors[0], out)
+    if name in ("mean", "sum") and len(tensors) == 1:
+        return 0, _numel(tensors[0]) - (n_out if name == "sum" else 0)
+    if name in ELEMENT_FLOPS:
+        return (0, ELEMENT_FLOPS[name] * n_out) if tensors else (0, 0)
+    if name in ZERO_COST:
+        return 0, 0
+    return None
+
+
+def _param_owner(gm: fx.GraphModule) -> dict[fx.Node, list]:
+    """Parameters used by each node: a module's own, or those fetched by ``get_attr``."""
+    owned: dict[fx.Node, list] = {}
+    for node in gm.graph.nodes:
+        if node.op == "call_module":
+            owned[node] = list(gm.get_submodule(node.target).parameters())
+        elif node.op in ("call_function", "call_method"):
+            attrs = [a for a in data_inputs(node) if a.op == "get_attr"]
+            owned[node] = []
+            for a in attrs:
+                obj = operator.attrgetter(a.target)(gm)
+                if isinstance(obj, nn.Parameter):
+                    owned[node].append(obj)
+    return owned
+
+
+def profile(model: nn.Module, input_shape: Sequence[int] | str) -> Profile:
+    """Per-layer parameters, MACs, FLOPs and receptive fields of ``model``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any module ``torch.fx`` can trace that takes one tensor ``(N, *input_shape)``; it is
+        run once, in eval mode and without gradients, on zeros (on the ``meta`` device if the
+        model lives there), and its training flags are restored.
+    input_shape : sequence of int or str
+        ``(C, H, W)`` (or any ``(C, *spatial)``) without the batch axis, or ``'3x224x224'``.
+
+    Returns
+    -------
+    Profile
+        Counts are per sample; see the module docstring for the conventions (1 MAC = 2 FLOPs).
+
+    Notes
+    -----
+    For a convolution with :math:`C_{in}` inputs, :math:`C_{out}` filters of size
+    :math:`k_h \\times k_w` and groups g, producing an :math:`H_{out} \\times W_{out}` map,
+
+    .. math::
+        \\text{params} = C_{out} \\frac{C_{in}}{g} k_h k_w + C_{out}\\,[\\text{bias}], \\qquad
+        \\text{MACs} = H_{out} W_{out} C_{out} \\frac{C_{in}}{g} k_h k_w .
+
+    References
+    ----------
+    A. G. Howard et al., "MobileNets", arXiv:1704.04861, 2017, Section 3.1 (cost of a
+    standard vs a depthwise separable convolution). P. Molchanov et al., "Pruning
+    Convolutional Neural Networks for Resource Efficient Inference", ICLR 2017, Appendix A.
+    """
+    input_shape = check_input_shape(input_shape)
+    gm = trace(model)
+    shapes = run_shapes(gm, input_shape)
+    fields, _, _ = propagate(gm, shapes)
+    owned = _param_owner(gm)
+    seen: set[int] = set()
+    rows, uncounted = [], []
+    for node in gm.graph.nodes:
+        if node.op in ("placeholder", "get_attr", "output"):
+            continue
+        out = shapes.get(node)
+        ins = [shapes.get(a) for a in data_inputs(node)]
+        params = sum(p.numel() for p in owned.get(node, []) if id(p) not in seen)
+        seen.update(id(p) for p in owned.get(node, []))
+        name = op_name(node)
+        if out is None:
+            cost: tuple | None = (0, 0)
+        elif node.op == "call_module":
+            cost = _module_cost(gm.get_submodule(node.target), ins, out)
+        else:
+            cost = _function_cost(node, name, ins, out)
+        if cost is None and name not in uncounted:
+            uncounted.append(name)
+        macs, extra = cost if cost is not None else (0, 0)
+        rows.append(
+            LayerProfile(
+                node_label(node),
+                name,
+                out[1:] if out is not None else None,
+                int(params),
+                int(macs),
+                int(2 * macs + extra),
+                fields.get(node),
+                cost is not None,
+            )
+        )
+    total_params = sum(p.numel() for p in model.parameters())
+    return Profile(
+        input_shape,
+        tuple(rows),
+        int(total_params),
+        sum(r.macs for r in rows),
+        sum(r.flops for r in rows),
+        tuple(uncounted),
+    )

@@ -1,0 +1,98 @@
+"""Output shape of every layer of a model, with sliding-window layers sized by the formulas."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from ._conv_arithmetic import conv_output_size, conv_transpose_output_size, pool_output_size
+from ._graph import ShapeRecorder, node_label, run_shapes, trace
+
+__all__ = ["output_shapes"]
+
+
+def _spatial_out(m: nn.Module, spatial: tuple[int, ...], kwargs: dict) -> tuple[int, ...] | None:
+    """Output spatial size of a window layer by this package's formulas; None for others."""
+    if isinstance(m, nn.modules.conv._ConvTransposeNd):
+        if kwargs.get("output_size") is not None:
+            return tuple(kwargs["output_size"])[-len(spatial) :]
+        return conv_transpose_output_size(
+            spatial, m.kernel_size, m.stride, m.padding, m.output_padding, m.dilation
+        )
+    if isinstance(m, nn.modules.conv._ConvNd):
+        return conv_output_size(spatial, m.kernel_size, m.stride, m.padding, m.dilation)
+    if isinstance(m, nn.modules.pooling._MaxPoolNd):
+        return pool_output_size(
+            spatial, m.kernel_size, m.stride, m.padding, m.dilation, m.ceil_mode
+        )
+    if isinstance(m, nn.modules.pooling._AvgPoolNd) and hasattr(m, "kernel_size"):
+        return pool_output_size(spatial, m.kernel_size, m.stride, m.padding, 1, m.ceil_mode)
+    if isinstance(m, nn.modules.pooling._AdaptiveAvgPoolNd | nn.modules.pooling._AdaptiveMaxPoolNd):
+        size = m.output_size
+        size = (size,) * len(spatial) if isinstance(size, int) else tuple(size)
+        return tuple(s if o is None else o for s, o in zip(spatial, size, strict=True))
+    pads = (
+        nn.modules.padding._ConstantPadNd,
+        nn.modules.padding._ReflectionPadNd,
+        nn.modules.padding._ReplicationPadNd,
+    )
+    if isinstance(m, pads):
+        p = m.padding  # (left, right) per axis, last axis first
+        n = len(spatial)
+        return tuple(spatial[a] + p[2 * (n - 1 - a)] + p[2 * (n - 1 - a) + 1] for a in range(n))
+    return None
+
+
+class _FormulaRecorder(ShapeRecorder):
+    """Replaces the call of every window layer by an empty tensor of the predicted shape."""
+
+    def call_module(self, target: Any, args: tuple, kwargs: dict) -> Any:
+        m = self.fetch_attr(target)
+        x = args[0] if args else None
+        if isinstance(x, torch.Tensor) and x.dim() >= 3:
+            spatial = _spatial_out(m, tuple(x.shape[2:]), kwargs)
+            if spatial is not None:
+                out_channels = getattr(m, "out_channels", x.shape[1])
+                shape = (x.shape[0], out_channels, *spatial)
+                return torch.empty(shape, device=x.device, dtype=x.dtype)
+        return super().call_module(target, args, kwargs)
+
+
+def output_shapes(model: nn.Module, input_shape: Sequence[int]) -> dict[str, tuple[int, ...]]:
+    """Output shape ``(C, *spatial)`` of every node of ``model``, walking its graph.
+
+    Convolutions, transposed convolutions, pooling, adaptive pooling and padding layers are
+    sized by :func:`conv_output_size`, :func:`conv_transpose_output_size` and
+    :func:`pool_output_size` (their torch ``forward`` is never called); every other node is
+    evaluated by torch on ``meta`` tensors, which carry shapes but no data.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A module ``torch.fx`` can trace, taking one tensor ``(N, *input_shape)``.
+    input_shape : sequence of int
+        ``(C, *spatial)`` without the batch axis.
+
+    Returns
+    -------
+    dict of str to tuple of int
+        Module name (or node name) -> output shape without the batch axis, in graph order.
+        A module called twice keeps the shape of its last call.
+
+    References
+    ----------
+    V. Dumoulin and F. Visin, "A guide to convolution arithmetic for deep learning",
+    arXiv:1603.07285, 2016.
+    """
+    from ._profile import check_input_shape
+
+    gm = trace(model)
+    shapes = run_shapes(gm, check_input_shape(input_shape), recorder_cls=_FormulaRecorder)
+    return {
+        node_label(n): s[1:]
+        for n, s in shapes.items()
+        if s is not None and n.op not in ("placeholder", "get_attr", "output")
+    }

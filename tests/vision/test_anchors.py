@@ -1,0 +1,180 @@
+"""Box coder round trips and hand cases, the anchor grid, and k-means anchors with 1 - IoU."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mlcanon.vision import AnchorGenerator, BoxCoder, kmeans_anchors, wh_iou
+
+
+def random_boxes(rng: np.random.Generator, n: int) -> torch.Tensor:
+    xy = rng.uniform(-50, 50, (n, 2))
+    wh = rng.uniform(1, 60, (n, 2))
+    return torch.tensor(np.hstack([xy, xy + wh]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("weights", [(1.0, 1.0, 1.0, 1.0), (10.0, 10.0, 5.0, 5.0)])
+def test_encode_decode_round_trip(seed, weights):
+    rng = np.random.default_rng(seed)
+    gt, anchors = random_boxes(rng, 50), random_boxes(rng, 50)
+    coder = BoxCoder(weights)
+    codes = coder.encode_single(gt, anchors)
+    torch.testing.assert_close(coder.decode_single(codes, anchors), gt, rtol=0, atol=1e-10)
+
+
+def test_encode_hand_case():
+    anchor = torch.tensor([[0.0, 0, 10, 10]])  # centre (5, 5), 10 x 10
+    gt = torch.tensor([[5.0, 5, 25, 15]])  # centre (15, 10), 20 x 10
+    codes = BoxCoder().encode_single(gt, anchor)
+    torch.testing.assert_close(codes, torch.tensor([[1.0, 0.5, math.log(2), 0.0]]))
+    codes = BoxCoder((10, 10, 5, 5)).encode_single(gt, anchor)
+    torch.testing.assert_close(codes, torch.tensor([[10.0, 5.0, 5 * math.log(2), 0.0]]))
+
+
+def test_decode_clamps_and_handles_several_classes():
+    anchor = torch.tensor([[0.0, 0, 10, 10]])
+    coder = BoxCoder()
+    codes = torch.tensor([[0.0, 0, 100, -1, 0, 0, 0, 0]])  # two sets of offsets
+    out = coder.decode_single(codes, anchor)
+    width = 10 * 1000 / 16  # exp(log(1000 / 16)) * anchor width: clamped, not exp(100)
+    expected = [5 - width / 2, 5 - 5 / math.e, 5 + width / 2, 5 + 5 / math.e, 0, 0, 10, 10]
+    torch.testing.assert_close(out, torch.tensor([expected]))
+
+
+def test_box_coder_errors():
+    with pytest.raises(ValueError, match="weights must have 4 entries"):
+        BoxCoder((1, 1))
+    with pytest.raises(ValueError, match="weights must be > 0"):
+        BoxCoder((1, 1, 0, 1))
+    with pytest.raises(ValueError, match="reference_boxes and proposals must have the same shape"):
+        BoxCoder().encode_single(torch.zeros(2, 4), torch.zeros(3, 4))
+    with pytest.raises(ValueError, match=r"rel_codes must have shape \(1, 4k\)"):
+        BoxCoder().decode_single(torch.zeros(1, 5), torch.zeros(1, 4))
+
+
+def test_box_coder_against_torchvision():
+    det_utils = pytest.importorskip("torchvision.models.detection._utils")
+    rng = np.random.default_rng(0)
+    gt, anchors = random_boxes(rng, 40).float(), random_boxes(rng, 40).float()
+    ref = det_utils.BoxCoder((10.0, 10.0, 5.0, 5.0))
+    ours = BoxCoder((10.0, 10.0, 5.0, 5.0))
+    codes = ours.encode_single(gt, anchors)
+    torch.testing.assert_close(codes, ref.encode_single(gt, anchors))
+    torch.testing.assert_close(
+        ours.decode_single(codes, anchors), ref.decode_single(codes, anchors)
+    )
+
+
+def test_cell_anchors_hand_case():
+    base = AnchorGenerator(((32,),), ((0.5, 1.0, 2.0),)).cell_anchors[0]
+    # ratio 0.5: w = 32 / sqrt(0.5) = 45.25, h = 22.63 -> halves 22.63, 11.31 -> rounded
+    expected = [[-23, -11, 23, 11], [-16, -16, 16, 16], [-11, -23, 11, 23]]
+    assert base.tolist() == expected
+
+
+def test_anchor_grid():
+    gen = AnchorGenerator(((16, 32), (64,)), ((0.5, 1.0, 2.0),))
+    assert gen.num_anchors_per_location() == [6, 3]
+    anchors = gen((64, 96), [(8, 12), (4, 6)])  # strides 8 and 16
+    assert anchors.shape == (8 * 12 * 6 + 4 * 6 * 3, 4)
+    first = anchors[:6]
+    torch.testing.assert_close(first, gen.cell_anchors[0])
+    # the cell at row 2, column 5 of level 0 is shifted by (5 * 8, 2 * 8)
+    cell = anchors[(2 * 12 + 5) * 6 : (2 * 12 + 6) * 6]
+    torch.testing.assert_close(cell, gen.cell_anchors[0] + torch.tensor([40.0, 16, 40, 16]))
+    w, h = (anchors[:, 2] - anchors[:, 0]), (anchors[:, 3] - anchors[:, 1])
+    ratios = torch.tensor([0.5, 0.5, 1, 1, 2, 2] * 96 + [0.5, 1, 2] * 24)
+    assert ((h / w - ratios).abs() / ratios < 0.1).all()  # up to the integer rounding
+
+
+def test_anchor_generator_errors():
+    with pytest.raises(ValueError, match="aspect_ratios must have one tuple per level"):
+        AnchorGenerator(((32,), (64,), (128,)), ((1.0,), (2.0,)))
+    with pytest.raises(ValueError, match="need one grid size and one stride per level"):
+        AnchorGenerator(((32,),)).grid_anchors([(2, 2), (1, 1)], [(8, 8), (16, 16)])
+    with pytest.raises(ValueError, match="must be > 0"):
+        AnchorGenerator(((0,),))
+
+
+def test_anchor_generator_against_torchvision():
+    anchor_utils = pytest.importorskip("torchvision.models.detection.anchor_utils")
+    image_list = pytest.importorskip("torchvision.models.detection.image_list")
+    sizes, ratios = ((32, 40), (64,)), ((0.5, 1.0, 2.0), (1.0, 3.0))
+    ref = anchor_utils.AnchorGenerator(sizes, ratios)
+    images = image_list.ImageList(torch.zeros(1, 3, 64, 96), [(64, 96)])
+    feats = [torch.zeros(1, 8, 8, 12), torch.zeros(1, 8, 4, 6)]
+    expected = ref(images, feats)[0]
+    torch.testing.assert_close(
+        AnchorGenerator(sizes, ratios)((64, 96), [(8, 12), (4, 6)]), expected
+    )
+
+
+def shape_clusters(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Three families of box shapes (tall small, square medium, wide large)."""
+    rng = np.random.default_rng(seed)
+    means = np.array([[10.0, 30.0], [60.0, 60.0], [200.0, 80.0]])
+    labels = rng.integers(0, 3, 600)
+    wh = means[labels] * rng.uniform(0.9, 1.1, (600, 2))
+    return wh, means
+
+
+def py_kmeans(wh: np.ndarray, centers: np.ndarray, max_iter: int = 300):
+    """Lloyd's algorithm with 1 - IoU, written plainly (the oracle)."""
+    centers = [list(c) for c in centers]
+    labels = None
+    for _ in range(max_iter):
+        new = []
+        for w, h in wh:
+            ious = [
+                min(w, cw) * min(h, ch) / (w * h + cw * ch - min(w, cw) * min(h, ch))
+                for cw, ch in centers
+            ]
+            new.append(int(np.argmax(ious)))
+        if new == labels:
+            break
+        labels = new
+        for c in range(len(centers)):
+            members = [wh[i] for i in range(len(wh)) if labels[i] == c]
+            if members:
+                centers[c] = list(np.mean(members, axis=0))
+    return np.array(centers), np.array(labels)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_kmeans_matches_oracle(seed):
+    wh, _ = shape_clusters(seed)
+    rng = np.random.default_rng(seed + 10)
+    init = wh[rng.choice(len(wh), 5, replace=False)]
+    result = kmeans_anchors(wh, 5, init=init)
+    centers, labels = py_kmeans(wh, init)
+    order = np.argsort(centers[:, 0] * centers[:, 1], kind="stable")
+    np.testing.assert_allclose(result.anchors, centers[order], rtol=1e-12)
+    np.testing.assert_array_equal(result.anchors[result.labels], centers[labels])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_kmeans_recovers_clusters_and_is_a_fixed_point(seed):
+    wh, means = shape_clusters(seed)
+    result = kmeans_anchors(wh, 3, random_state=seed)
+    np.testing.assert_allclose(result.anchors, means, rtol=0.05)  # sorted by area already
+    np.testing.assert_array_equal(result.labels, wh_iou(wh, result.anchors).argmax(1))
+    for c in range(3):
+        np.testing.assert_allclose(result.anchors[c], wh[result.labels == c].mean(0), rtol=1e-12)
+    assert 0.8 < result.mean_iou <= 1
+
+
+def test_kmeans_errors():
+    wh, _ = shape_clusters(0)
+    with pytest.raises(ValueError, match="n_samples=600 should be >= n_clusters=601"):
+        kmeans_anchors(wh, 601)
+    with pytest.raises(ValueError, match="wh must have shape"):
+        kmeans_anchors(-wh, 3)
+    with pytest.raises(ValueError, match=r"init must have shape \(3, 2\)"):
+        kmeans_anchors(wh, 3, init=wh[:2])
+    with pytest.raises(ValueError, match="init must be one of 'k-means\\+\\+', 'random'"):
+        kmeans_anchors(wh, 3, init="forgy")
+    with pytest.raises(TypeError, match="n_clusters must be Integral"):
+        kmeans_anchors(wh, 2.0)

@@ -1,0 +1,24 @@
+"""``mlcanon profile``: a bundled name or package.module:callable, and an input shape."""
+
+from mlcanon import cli
+
+
+def test_profile_bundled_model(capsys):
+    assert cli.main(["profile", "mobilenet_v2", "--input", "3x64x64"]) == 0
+    out = capsys.readouterr().out
+    assert "params 3,504,872" in out and "1 MAC = 2 FLOPs" in out
+    assert "features.0.0" in out and "flatten" not in out  # zero-cost rows hidden by default
+
+
+def test_profile_import_path_and_all_rows(capsys):
+    assert cli.main(["profile", "mlcanon.models:mobilenet_v1", "--input", "3x32x32", "--all"]) == 0
+    assert "flatten" in capsys.readouterr().out
+
+
+def test_profile_errors(capsys):
+    assert cli.main(["profile", "resnet9000"]) == 2
+    assert "name must be one of" in capsys.readouterr().err
+    assert cli.main(["profile", "ghostnet", "--input", "3xabc"]) == 2
+    assert "input_shape must look like '3x224x224'" in capsys.readouterr().err
+    assert cli.main(["profile", "ghostnet", "--input", "1x32x32"]) == 2
+    assert "model failed on an input of shape (1, 1, 32, 32)" in capsys.readouterr().err

@@ -1,0 +1,204 @@
+"""Profiler: parameter counts, hand-counted MACs, and agreement with fvcore and thop.
+
+fvcore and thop both report multiply-accumulates ("flops" / "macs"). They agree with our MAC
+column on convolutions and linear layers; elsewhere each counter has its own convention, and
+the tests below check that the differences are exactly the documented ones:
+
+* fvcore: batch norm in eval = 2 per element (= our FLOPs), adaptive average pooling = 1 per
+  input element (= our FLOPs), activations and additions not counted.
+* thop 0.1.x: batch norm = 4 per element with affine (twice our FLOPs), adaptive average
+  pooling = (window + 1) per output (ours + 1 per output), ReLU/ReLU6 = 0, and a transposed
+  conv = output elements x C_in / groups x prod(kernel) instead of input elements x C_out /
+  groups x prod(kernel).
+"""
+
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mlcanon import models
+from mlcanon.vision import check_input_shape, profile
+
+
+class Small(nn.Module):
+    """A bit of everything, with hand-countable costs on a 3x17x19 input."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)  # bias
+        self.bn = nn.BatchNorm2d(8)
+        self.dw = nn.Conv2d(8, 8, 3, stride=2, groups=8, bias=False)
+        self.pool = nn.MaxPool2d(2)
+        self.w = nn.Parameter(torch.randn(6, 8, 1, 1))
+        self.fc = nn.Linear(6, 5)
+
+    def forward(self, x):
+        y = F.relu(self.bn(self.conv(x)))  # (8, 17, 19)
+        y = self.pool(self.dw(y))  # (8, 8, 9) -> (8, 4, 4)
+        y = F.conv2d(y, self.w)  # functional conv with a parameter: (6, 4, 4)
+        y = y + 1.0
+        return self.fc(F.adaptive_avg_pool2d(y, 1).flatten(1))
+
+
+def test_hand_counts_small_net():
+    p = profile(Small(), "3x17x19")
+    rows = {r.name: r for r in p.layers}
+    assert rows["conv"].macs == 8 * 17 * 19 * 3 * 9
+    assert rows["conv"].flops == 2 * 8 * 17 * 19 * 3 * 9 + 8 * 17 * 19  # + bias adds
+    assert rows["bn"].flops == 2 * 8 * 17 * 19 and rows["bn"].macs == 0
+    assert rows["relu"].flops == 8 * 17 * 19
+    assert rows["dw"].macs == 8 * 8 * 9 * 9  # one 3x3 filter per channel
+    assert rows["pool"].flops == 8 * 4 * 4 * 3  # 4 - 1 comparisons per output
+    assert rows["conv2d"].macs == 6 * 4 * 4 * 8 and rows["conv2d"].params == 48
+    assert rows["add"].flops == 6 * 4 * 4
+    assert rows["adaptive_avg_pool2d"].flops == 6 * 16  # 15 adds + 1 division per channel
+    assert rows["fc"].macs == 30 and rows["fc"].flops == 65
+    assert rows["fc"].output_shape == (5,) and rows["dw"].output_shape == (8, 8, 9)
+    assert p.macs == sum(r.macs for r in p.layers)
+    assert p.uncounted == ()
+
+
+@pytest.mark.parametrize("name", models.list_models())
+def test_params_equal_numel(name):
+    with torch.device("meta"):
+        model = models.get_model(name)
+    p = profile(model, (3, 224, 224))
+    assert p.params == sum(prm.numel() for prm in model.parameters())
+    assert sum(r.params for r in p.layers) == p.params  # every parameter is used once
+
+
+def test_shared_and_unused_parameters():
+    class Shared(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(2, 2, 3, padding=1)
+            self.unused = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.conv(self.conv(x))  # called twice: counted once, costed twice
+
+    p = profile(Shared(), (2, 5, 5))
+    assert p.params == 2 * 2 * 9 + 2 + 20
+    assert sum(r.params for r in p.layers) == 38
+    assert p.macs == 2 * (2 * 25 * 2 * 9)
+
+
+def test_transposed_conv_and_norms():
+    net = nn.Sequential(
+        nn.ConvTranspose2d(4, 6, 3, stride=2, groups=2),  # 5x5 -> 11x11
+        nn.GroupNorm(3, 6),
+        nn.Hardswish(),
+        nn.AvgPool2d(3, 2, ceil_mode=True),  # 11 -> 5
+        nn.Upsample(scale_factor=2, mode="bilinear"),
+    )
+    p = profile(net, (4, 5, 5))
+    rows = {r.name: r for r in p.layers}
+    assert rows["0"].macs == 4 * 25 * 3 * 9  # input elements x C_out/groups x k^2
+    assert rows["0"].flops == 2 * rows["0"].macs + 6 * 121
+    assert rows["1"].flops == 7 * 6 * 121  # 5 + 2 (affine) per element
+    assert rows["2"].flops == 5 * 6 * 121
+    assert rows["3"].flops == 9 * 6 * 25
+    assert p.uncounted == ("Upsample",) and not rows["4"].counted
+    assert "no counting rule" in p.table()
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2", "ghostnet"])
+def test_agrees_with_fvcore(name):
+    fvcore = pytest.importorskip("fvcore.nn")
+    model = models.get_model(name).eval()
+    analysis = fvcore.FlopCountAnalysis(model, torch.zeros(1, 3, 64, 64))
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    by_module = analysis.by_module()
+    p = profile(model, (3, 64, 64))
+    rows = [r for r in p.layers if r.type in ("Conv2d", "Linear")]
+    assert rows and all(r.macs == by_module[r.name] for r in rows)
+    by_op = analysis.by_operator()
+    by_type = p.by_type()
+    assert by_op["conv"] == by_type["Conv2d"][2]
+    assert by_op["linear"] == by_type["Linear"][2]
+    assert by_op["batch_norm"] == by_type["BatchNorm2d"][3]  # eval: 2 per element, both
+
+
+def test_agrees_with_fvcore_transposed_conv():
+    fvcore = pytest.importorskip("fvcore.nn")
+    net = nn.Sequential(nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, groups=2)).eval()
+    analysis = fvcore.FlopCountAnalysis(net, torch.zeros(1, 4, 7, 5))
+    assert analysis.total() == profile(net, (4, 7, 5)).macs
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v1", "mobilenet_v2"])
+def test_agrees_with_thop(name):
+    thop = pytest.importorskip("thop")
+    model = models.get_model(name)
+    # thop leaves counter buffers on modules it has no rule for: give it a copy
+    macs, params = thop.profile(copy.deepcopy(model), (torch.zeros(1, 3, 64, 64),), verbose=False)
+    p = profile(model, (3, 64, 64))
+    t = p.by_type()
+    bn, pool = t["BatchNorm2d"][3], t["AdaptiveAvgPool2d"][3]
+    n_pooled = next(r for r in p.layers if r.type == "AdaptiveAvgPool2d").output_shape[0]
+    assert params == p.params
+    assert macs == p.macs + 2 * bn + pool + n_pooled  # the documented differences, exactly
+
+
+def test_thop_transposed_conv_convention():
+    thop = pytest.importorskip("thop")
+    net = nn.Sequential(nn.ConvTranspose2d(4, 6, 3, stride=2, groups=2, bias=False))
+    macs, _ = thop.profile(copy.deepcopy(net), (torch.zeros(1, 4, 5, 5),), verbose=False)
+    assert profile(net, (4, 5, 5)).macs == 4 * 25 * 3 * 9  # what the layer multiplies
+    assert macs == 6 * 121 * 2 * 9  # thop: output elements x C_in/groups x k^2
+
+
+def test_meta_model_and_published_vgg16_count():
+    with torch.device("meta"):
+        model = models.vgg16()
+    p = profile(model, (3, 224, 224))
+    assert p.params == 138_357_544  # torchvision's published vgg16 parameter count
+    conv_macs = p.by_type()["Conv2d"][2]
+    assert round(conv_macs / 1e9, 2) == 15.35  # the familiar "15.3 G multiply-adds" of VGG-16
+
+
+def test_training_flags_restored_and_table():
+    model = models.mobilenet_v3_small()
+    model.train()
+    model.classifier.eval()
+    p = profile(model, [3, 64, 64])
+    assert model.training and not model.classifier.training
+    text = str(p)
+    assert text.splitlines()[0].split() == [
+        "layer",
+        "type",
+        "output",
+        "params",
+        "MACs",
+        "FLOPs",
+        "RF",
+    ]
+    assert f"{p.params:,}" in text.splitlines()[-3] and "1 MAC = 2 FLOPs" in text
+    assert "RF with *" in text  # squeeze-excitation gives global context
+    assert len(p.table(skip_zero=True).splitlines()) < len(text.splitlines())
+
+
+def test_check_input_shape():
+    assert check_input_shape("3x224x224") == (3, 224, 224)
+    assert check_input_shape(" 1, 28, 28 ") == (1, 28, 28)
+    with pytest.raises(ValueError, match="input_shape must look like '3x224x224'"):
+        check_input_shape("3x224xa")
+    with pytest.raises(ValueError, match="input_shape must be positive ints"):
+        check_input_shape((3, -1))
+
+
+def test_errors():
+    class Branchy(nn.Module):
+        def forward(self, x):
+            return x if x.sum() > 0 else -x  # data-dependent control flow
+
+    with pytest.raises(ValueError, match=r"cannot be traced by torch\.fx"):
+        profile(Branchy(), (1, 4, 4))
+    with pytest.raises(ValueError, match="model failed on an input of shape"):
+        profile(nn.Conv2d(3, 4, 3), (2, 8, 8))
+    with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module"):
+        profile("mobilenet_v2", (3, 8, 8))
