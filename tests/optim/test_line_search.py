@@ -158,3 +158,28 @@ def test_armijo_bad_input():
         line_search_armijo(f, x, -g, g[:1])
     res = line_search_armijo(f, x, -g, g, max_iter=1, alpha0=1e3)  # too long, no second try
     assert not res.success and res.alpha == 0.0 and "Armijo" in res.message
+
+
+def test_collapsed_bracket_ends_the_search_instead_of_dividing_by_zero():
+    # Nonlinear CG asked for a gradient below what rounding allows on a ridge problem: the zoom
+    # bracket shrinks to one point. The search must stop (reporting the precision limit) rather
+    # than divide by the bracket's zero width, and the answer must still be the ridge solution.
+    from sklearn.datasets import load_breast_cancer
+
+    from mlcanon.optim import minimize
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    yc, n, lam = y - y.mean(), X.shape[0], 1e-3
+
+    def f(w):
+        return 0.5 * np.mean((yc - X @ w) ** 2) + 0.5 * lam * w @ w
+
+    def g(w):
+        return -X.T @ (yc - X @ w) / n + lam * w
+
+    r = minimize(f, np.zeros(X.shape[1]), g, method="cg", tol=1e-10, max_iter=100_000)
+    exact = np.linalg.solve(X.T @ X / n + lam * np.eye(X.shape[1]), X.T @ yc / n)
+    assert not r.success and "rounding" in r.message
+    # strongly convex with modulus >= lam: |w - w*| <= |g(w)| / lam
+    np.testing.assert_allclose(r.x, exact, atol=np.linalg.norm(g(r.x)) / lam + 1e-12)

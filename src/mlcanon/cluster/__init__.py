@@ -1,6 +1,7 @@
 """Clustering: k-means (greedy k-means++ seeding, Lloyd iterations) and the elbow method."""
 
-from ._common import ConvergenceWarning
+from mlcanon._estimator import ConvergenceWarning
+
 from ._elbow import ElbowResult, find_knee, kmeans_elbow
 from ._kmeans import KMeans, kmeans_plusplus
 

@@ -18,9 +18,8 @@ import numpy as np
 from numba import njit
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 
+from mlcanon._estimator import ConvergenceWarning, check_X
 from mlcanon._validation import check_option, check_random_state, check_sample_weight, check_scalar
-
-from ._common import ConvergenceWarning, check_X
 
 __all__ = ["KMeans", "kmeans_plusplus"]
 

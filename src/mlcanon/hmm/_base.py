@@ -14,8 +14,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from mlcanon._estimator import ConvergenceWarning
 from mlcanon._validation import check_option, check_random_state, check_scalar
-from mlcanon.cluster._common import ConvergenceWarning
 
 from . import _kernels
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from mlcanon._estimator import check_X
 from mlcanon._validation import check_scalar
-from mlcanon.cluster._common import check_X
 
 from ._base import BaseHMM, _check_distribution, _log, _normalize_rows
 

@@ -232,12 +232,19 @@ def _cell(v: Any) -> str:
 def run_lesson(
     lesson: Lesson, *, figures: bool = True, out_dir: Path | None = None
 ) -> LessonResult:
-    """Run one lesson; an exception inside it is recorded as an error (and fails verification)."""
+    """Run one lesson; an exception inside it is recorded as an error (and fails verification).
+
+    BLAS is held to one thread: lessons solve small problems, where a multi-threaded BLAS gains
+    nothing and, on a busy machine, spin-waits (seen to slow a lesson more than tenfold).
+    """
+    from threadpoolctl import threadpool_limits
+
     result = LessonResult(lesson)
     ctx = Context(result, figures=figures, out_dir=out_dir)
     start = time.perf_counter()
     try:
-        lesson.fn(ctx)
+        with threadpool_limits(1, user_api="blas"):
+            lesson.fn(ctx)
     except Exception:
         result.error = traceback.format_exc()
     result.seconds = time.perf_counter() - start

@@ -1,6 +1,6 @@
 """Mixture models: Gaussian mixtures fitted by EM with four covariance structures."""
 
-from mlcanon.cluster._common import ConvergenceWarning
+from mlcanon._estimator import ConvergenceWarning
 
 from ._gaussian_mixture import GaussianMixture
 

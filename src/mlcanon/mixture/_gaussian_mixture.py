@@ -10,8 +10,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
+from mlcanon._estimator import ConvergenceWarning, check_X
 from mlcanon._validation import check_option, check_random_state, check_scalar
-from mlcanon.cluster._common import ConvergenceWarning, check_X
 from mlcanon.cluster._kmeans import KMeans, _kmeans_plusplus
 
 from ._gaussian import (

@@ -95,6 +95,8 @@ def _zoom(phi, phi0, dphi0, lo, hi, c1, c2, max_iter):
     between them.
     """
     for _ in range(max_iter):
+        if abs(hi[0] - lo[0]) <= 1e-14 * max(abs(lo[0]), abs(hi[0])):
+            break  # the bracket vanished in rounding: no Wolfe point is resolvable in it
         a = _interpolate(lo, hi)
         fa, da = phi(a)
         if not np.isfinite(fa) or fa > phi0 + c1 * a * dphi0 or fa >= lo[1]:
@@ -105,8 +107,6 @@ def _zoom(phi, phi0, dphi0, lo, hi, c1, c2, max_iter):
         if da * (hi[0] - lo[0]) >= 0:
             hi = lo
         lo = (a, fa, da)
-        if abs(hi[0] - lo[0]) <= 1e-14 * lo[0]:  # the bracket vanished in rounding
-            break
     return lo[0], False
 
 

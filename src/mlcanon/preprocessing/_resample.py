@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from mlcanon._estimator import check_X
 from mlcanon._validation import check_array, check_random_state, check_sample_weight, check_scalar
-from mlcanon.cluster._common import check_X
 
 __all__ = ["SMOTE", "RandomOverSampler", "RandomUnderSampler", "compute_class_weight"]
 

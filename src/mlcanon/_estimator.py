@@ -1,4 +1,4 @@
-"""Input handling and the convergence warning shared by the unsupervised estimators.
+"""Estimator glue shared by every scikit-learn style estimator of the package.
 
 The value checks live in :mod:`mlcanon._validation`; this module adds what a scikit-learn style
 estimator needs around them: a float matrix with messages scikit-learn users recognise,
@@ -16,17 +16,17 @@ from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._validation import check_array
 
-__all__ = ["ConvergenceWarning", "check_X"]
+__all__ = ["ConvergenceWarning", "as_float_array", "check_X"]
 
 
 class ConvergenceWarning(_SklearnConvergenceWarning):
-    """An iterative fit (Lloyd, EM, Baum-Welch) stopped before meeting its tolerance.
+    """An iterative fit (Lloyd, EM, Baum-Welch, a solver) stopped before meeting its tolerance.
 
     Subclasses scikit-learn's ``ConvergenceWarning`` so that one warning filter silences both.
     """
 
 
-def _as_float(X: Any, name: str, dtype: Any) -> np.ndarray:
+def as_float_array(X: Any, name: str, dtype: Any = np.float64) -> np.ndarray:
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
         raise TypeError(f"{name} must be a dense array; sparse input is not supported")
     raw = X if isinstance(X, np.ndarray) else np.asarray(X)
@@ -56,12 +56,12 @@ def check_X(
     """
     if not reset:
         check_is_fitted(estimator)
-    arr = _as_float(X, name, dtype)
+    arr = as_float_array(X, name, dtype)
     if arr.ndim != 2:
         raise ValueError(
-            f"Expected 2D array for {name}, got {arr.ndim}D array of shape {arr.shape} instead. "
-            "Reshape your data either using array.reshape(-1, 1) if your data has a single "
-            "feature or array.reshape(1, -1) if it contains a single sample."
+            f"{name} must be 2-D, got {arr.ndim}-D array of shape {arr.shape}. Reshape your "
+            "data with array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) "
+            "if it is a single sample."
         )
     arr = check_array(arr, name, ndim=2, dtype=dtype, min_samples=min_samples)
     n_features = arr.shape[1]
