@@ -1,0 +1,5 @@
+"""Matrix decompositions: principal component analysis."""
+
+from ._pca import PCA
+
+__all__ = ["PCA"]

@@ -1,0 +1,15 @@
+"""Linear models: least squares, ridge, lasso / elastic net (coordinate descent), logistic."""
+
+from ._coordinate_descent import ElasticNet, Lasso, enet_path, lasso_path
+from ._least_squares import LinearRegression, Ridge
+from ._logistic import LogisticRegression
+
+__all__ = [
+    "ElasticNet",
+    "Lasso",
+    "LinearRegression",
+    "LogisticRegression",
+    "Ridge",
+    "enet_path",
+    "lasso_path",
+]

@@ -1,0 +1,377 @@
+r"""Lasso and elastic net by cyclic coordinate descent, and their regularization paths.
+
+The estimators minimize (scikit-learn's parametrization, so the same ``alpha`` means the same
+model)
+
+.. math::
+
+    \frac{1}{2n} \lVert y - Xw - b \rVert_2^2 + \alpha \rho \lVert w \rVert_1
+    + \frac{\alpha (1 - \rho)}{2} \lVert w \rVert_2^2 ,
+
+with ``rho = l1_ratio`` (``rho = 1`` is the Lasso). Multiplying by ``n`` gives the unscaled
+problem solved by :mod:`._cd_kernels` with ``alpha_kernel = n alpha rho`` and
+``beta_kernel = n alpha (1 - rho)``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+
+from mlcanon._validation import check_array, check_option, check_random_state, check_scalar
+
+from ._base import check_X_y, linear_predict, preprocess_data, sample_weight_or_none
+from ._cd_kernels import enet_cd, enet_cd_gram
+
+__all__ = ["ElasticNet", "Lasso", "enet_path", "lasso_path"]
+
+
+def _check_common(tol: Any, max_iter: Any, selection: Any, precompute: Any) -> None:
+    check_scalar(tol, "tol", low=0)
+    check_scalar(max_iter, "max_iter", kind=numbers.Integral, low=1)
+    check_option(selection, "selection", ("cyclic", "random"))
+    if not (isinstance(precompute, bool) or (isinstance(precompute, str) and precompute == "auto")):
+        raise ValueError(f"precompute must be one of True, False, 'auto'; got {precompute!r}")
+
+
+def _alpha_grid(
+    Xy: np.ndarray, n_samples: int, l1_ratio: float, eps: float, n_alphas: int, positive: bool
+) -> np.ndarray:
+    """``n_alphas`` values from ``alpha_max`` (the smallest alpha giving w = 0) down to
+    ``eps * alpha_max``, evenly spaced on a log scale."""
+    top = max(0.0, Xy.max()) if positive else np.abs(Xy).max()
+    alpha_max = top / (n_samples * l1_ratio)
+    if alpha_max <= np.finfo(np.float64).resolution:
+        return np.full(n_alphas, np.finfo(np.float64).resolution)
+    return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
+
+
+def _path(
+    X,
+    y,
+    alphas,
+    l1_ratio,
+    *,
+    precompute,
+    Xy,
+    coef_init,
+    positive,
+    tol,
+    max_iter,
+    selection,
+    random_state,
+):
+    """Solve along ``alphas`` (in the given order), each solve warm-started from the last."""
+    n_samples, n_features = X.shape
+    gram = precompute is True or (precompute == "auto" and n_samples > n_features)
+    if gram:
+        Q = np.ascontiguousarray(X.T @ X)
+        q = X.T @ y if Xy is None else Xy
+    else:
+        XT = np.ascontiguousarray(X.T)  # column j of X is the contiguous row XT[j]
+    seed = int(check_random_state(random_state).integers(2**31 - 1))
+    w = np.zeros(n_features) if coef_init is None else np.array(coef_init, dtype=np.float64)
+    coefs = np.empty((n_features, len(alphas)))
+    gaps, n_iters = np.empty(len(alphas)), []
+    for i, alpha in enumerate(alphas):
+        l1, l2 = alpha * l1_ratio * n_samples, alpha * (1.0 - l1_ratio) * n_samples
+        args = (max_iter, tol, positive, True, selection == "random", seed)
+        if gram:
+            gap, scaled_tol, n_iter, ok = enet_cd_gram(w, l1, l2, Q, q, y @ y, *args)
+        else:
+            gap, scaled_tol, n_iter, ok = enet_cd(w, l1, l2, XT, y, *args)
+        if not ok:
+            warnings.warn(
+                f"coordinate descent did not converge for alpha={alpha:.6g}: duality gap "
+                f"{gap:.3e} > tolerance {scaled_tol:.3e}; increase max_iter or tol, or scale "
+                "the features",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        coefs[:, i] = w
+        gaps[i] = gap / n_samples  # report the gap of the 1/(2n)-scaled objective
+        n_iters.append(n_iter)
+    return coefs, gaps, n_iters
+
+
+def enet_path(
+    X: Any,
+    y: Any,
+    *,
+    l1_ratio: float = 0.5,
+    eps: float = 1e-3,
+    alphas: int | Any = 100,
+    precompute: bool | str = "auto",
+    Xy: Any = None,
+    coef_init: Any = None,
+    positive: bool = False,
+    tol: float = 1e-4,
+    max_iter: int = 1000,
+    selection: str = "cyclic",
+    random_state: Any = None,
+    return_n_iter: bool = False,
+) -> tuple:
+    """Elastic-net coefficients along a decreasing sequence of ``alpha`` (no intercept).
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        Data, used as given (center it first to mimic an intercept).
+    y : array of shape (n_samples,)
+    l1_ratio : float in (0, 1], default 0.5
+        Share of the L1 penalty, ``rho`` in the objective of :class:`ElasticNet`.
+    eps : float, default 1e-3
+        ``alpha_min / alpha_max`` when the grid is generated.
+    alphas : int or array of shape (n_alphas,), default 100
+        Number of grid points, or the alphas themselves (sorted decreasingly before use).
+    precompute : bool or 'auto', default 'auto'
+        Work on the Gram matrix ``X^T X`` ('auto': when ``n_samples > n_features``).
+    Xy : array of shape (n_features,), optional
+        Precomputed ``X^T y`` (used with the Gram matrix).
+    coef_init : array of shape (n_features,), optional
+        Starting point of the first solve.
+    positive, tol, max_iter, selection, random_state
+        As in :class:`ElasticNet`.
+    return_n_iter : bool, default False
+        Also return the number of sweeps per alpha.
+
+    Returns
+    -------
+    alphas : array of shape (n_alphas,)
+    coefs : array of shape (n_features, n_alphas)
+    dual_gaps : array of shape (n_alphas,)
+    n_iters : list of int, only with ``return_n_iter=True``
+
+    Notes
+    -----
+    Each solve starts from the previous solution (warm start), which is what makes a whole path
+    cost little more than its hardest point. See :class:`ElasticNet` for the objective.
+
+    References
+    ----------
+    Friedman, Hastie & Tibshirani (2010), J. Stat. Softw. 33(1), Section 2.5 (pathwise
+    coordinate descent).
+    """
+    check_scalar(l1_ratio, "l1_ratio", low=0, high=1, include_low=False)
+    check_scalar(eps, "eps", low=0, include_low=False)
+    _check_common(tol, max_iter, selection, precompute)
+    X = check_array(X, "X", ndim=2)
+    y = check_array(y, "y", ndim=1)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"inconsistent numbers of samples: X={X.shape[0]}, y={y.shape[0]}")
+    if Xy is not None:
+        Xy = check_array(Xy, "Xy", ndim=1)
+    if coef_init is not None:
+        coef_init = check_array(coef_init, "coef_init", ndim=1)
+        if coef_init.shape[0] != X.shape[1]:
+            raise ValueError(
+                f"coef_init has {coef_init.shape[0]} entries, expected n_features={X.shape[1]}"
+            )
+    if isinstance(alphas, numbers.Integral) and not isinstance(alphas, bool):
+        check_scalar(alphas, "alphas", kind=numbers.Integral, low=1)
+        Xy_grid = X.T @ y if Xy is None else Xy
+        grid = _alpha_grid(Xy_grid, X.shape[0], l1_ratio, eps, alphas, positive)
+    else:
+        grid = np.sort(check_array(alphas, "alphas", ndim=1))[::-1]
+        if (grid < 0).any():
+            raise ValueError(f"alphas must be >= 0, got min {grid.min()!r}")
+    coefs, gaps, n_iters = _path(
+        X,
+        y,
+        grid,
+        l1_ratio,
+        precompute=precompute,
+        Xy=Xy,
+        coef_init=coef_init,
+        positive=positive,
+        tol=tol,
+        max_iter=max_iter,
+        selection=selection,
+        random_state=random_state,
+    )
+    return (grid, coefs, gaps, n_iters) if return_n_iter else (grid, coefs, gaps)
+
+
+def lasso_path(X: Any, y: Any, **kwargs: Any) -> tuple:
+    """Lasso coefficients along a decreasing sequence of ``alpha``: :func:`enet_path` with
+    ``l1_ratio=1``.
+
+    Minimizes ``(1 / (2 n)) ||y - Xw||^2 + alpha ||w||_1`` for each alpha; the keyword
+    arguments and return values are those of :func:`enet_path`.
+
+    References
+    ----------
+    Tibshirani (1996), "Regression shrinkage and selection via the lasso", JRSS B 58(1).
+    """
+    if "l1_ratio" in kwargs:
+        raise TypeError("lasso_path() got an unexpected keyword argument 'l1_ratio'")
+    return enet_path(X, y, l1_ratio=1.0, **kwargs)
+
+
+class ElasticNet(RegressorMixin, BaseEstimator):
+    r"""Linear regression with combined L1 and L2 penalties, fitted by coordinate descent.
+
+    Parameters
+    ----------
+    alpha : float >= 0, default 1.0
+        Overall penalty strength.
+    l1_ratio : float in [0, 1], default 0.5
+        Share of the L1 penalty (1: Lasso, 0: ridge-like).
+    fit_intercept : bool, default True
+    precompute : bool or 'auto', default False
+        Iterate on the Gram matrix ``X^T X`` instead of the residual.
+    max_iter : int, default 1000
+        Maximum number of sweeps over the features.
+    tol : float, default 1e-4
+        Stop when the duality gap is below ``tol * ||y - ȳ||^2``.
+    warm_start : bool, default False
+        Start from the previous ``coef_`` when refitting.
+    positive : bool, default False
+        Constrain the coefficients to be non-negative.
+    random_state : int, Generator or None
+        Seeds the coordinate order when ``selection='random'``.
+    selection : {'cyclic', 'random'}, default 'cyclic'
+
+    Attributes
+    ----------
+    coef_ : array of shape (n_features,)
+    intercept_ : float
+    n_iter_ : int
+        Sweeps run by the solver.
+    dual_gap_ : float
+        Duality gap at the end (of the 1/(2n)-scaled problem).
+    n_features_in_ : int
+
+    Notes
+    -----
+    .. math::
+
+        \min_{w, b} \frac{1}{2n} \lVert y - Xw - b \rVert_2^2
+        + \alpha \rho \lVert w \rVert_1 + \frac{\alpha (1 - \rho)}{2} \lVert w \rVert_2^2
+
+    Each coordinate step is an exact minimization, a soft-thresholding of the partial residual
+    correlation (see :mod:`mlcanon.linear_model._cd_kernels`).
+
+    References
+    ----------
+    Zou & Hastie (2005), "Regularization and variable selection via the elastic net", JRSS B
+    67(2). Friedman, Hastie & Tibshirani (2010), J. Stat. Softw. 33(1).
+    """
+
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        *,
+        l1_ratio: float = 0.5,
+        fit_intercept: bool = True,
+        precompute: bool | str = False,
+        max_iter: int = 1000,
+        tol: float = 1e-4,
+        warm_start: bool = False,
+        positive: bool = False,
+        random_state: Any = None,
+        selection: str = "cyclic",
+    ) -> None:
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.precompute = precompute
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.positive = positive
+        self.random_state = random_state
+        self.selection = selection
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> ElasticNet:
+        """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,)."""
+        check_scalar(self.alpha, "alpha", low=0)
+        check_scalar(self.l1_ratio, "l1_ratio", low=0, high=1)
+        _check_common(self.tol, self.max_iter, self.selection, self.precompute)
+        X, y = check_X_y(self, X, y)
+        sw = sample_weight_or_none(sample_weight, X.shape[0])
+        if sw is not None:
+            sw = sw * (X.shape[0] / sw.sum())  # so that alpha keeps its per-sample meaning
+        if self.alpha == 0:
+            warnings.warn(
+                "alpha=0 turns the model into ordinary least squares, for which coordinate "
+                "descent converges slowly; use LinearRegression instead",
+                UserWarning,
+                stacklevel=2,
+            )
+        Xc, yc, X_offset, y_offset = preprocess_data(
+            X, y, fit_intercept=self.fit_intercept, sample_weight=sw
+        )
+        coef_init = None
+        if self.warm_start and getattr(self, "coef_", None) is not None:
+            if self.coef_.shape == (X.shape[1],):
+                coef_init = self.coef_
+        coefs, gaps, n_iters = _path(
+            Xc,
+            yc,
+            np.array([float(self.alpha)]),
+            float(self.l1_ratio),
+            precompute=self.precompute,
+            Xy=None,
+            coef_init=coef_init,
+            positive=self.positive,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            selection=self.selection,
+            random_state=self.random_state,
+        )
+        self.coef_ = coefs[:, 0]
+        self.dual_gap_ = float(gaps[0])
+        self.n_iter_ = int(n_iters[0])
+        self.intercept_ = float(y_offset - X_offset @ self.coef_)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``X @ coef_ + intercept_``, shape (n_samples,)."""
+        return linear_predict(self, X)
+
+
+class Lasso(ElasticNet):
+    r"""Linear regression with an L1 penalty (``ElasticNet`` with ``l1_ratio=1``).
+
+    .. math::
+
+        \min_{w, b} \frac{1}{2n} \lVert y - Xw - b \rVert_2^2 + \alpha \lVert w \rVert_1
+
+    Parameters and attributes are those of :class:`ElasticNet` without ``l1_ratio``.
+
+    References
+    ----------
+    Tibshirani (1996), "Regression shrinkage and selection via the lasso", JRSS B 58(1).
+    """
+
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        *,
+        fit_intercept: bool = True,
+        precompute: bool | str = False,
+        max_iter: int = 1000,
+        tol: float = 1e-4,
+        warm_start: bool = False,
+        positive: bool = False,
+        random_state: Any = None,
+        selection: str = "cyclic",
+    ) -> None:
+        super().__init__(
+            alpha=alpha,
+            l1_ratio=1.0,
+            fit_intercept=fit_intercept,
+            precompute=precompute,
+            max_iter=max_iter,
+            tol=tol,
+            warm_start=warm_start,
+            positive=positive,
+            random_state=random_state,
+            selection=selection,
+        )

@@ -1,0 +1,85 @@
+r"""What every naive Bayes classifier shares: Bayes' rule on a joint log-likelihood.
+
+A subclass provides ``_joint_log_likelihood(X)``, the matrix of ``log P(c) + log P(x | c)``
+with shape (n_samples, n_classes); the posterior follows by normalizing each row,
+
+.. math::
+
+    \log P(c \mid x) = \log P(c) + \log P(x \mid c)
+    - \log \sum_{c'} P(c') P(x \mid c').
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from mlcanon._validation import check_array
+from mlcanon.linear_model._base import (
+    check_X,
+    check_X_y,
+    encode_classes,
+    sample_weight_or_none,
+)
+
+__all__ = ["BaseNB", "check_priors", "weighted_class_counts"]
+
+
+def check_priors(priors: Any, n_classes: int, name: str) -> np.ndarray | None:
+    """Validate user class priors: one non-negative entry per class, summing to 1."""
+    if priors is None:
+        return None
+    p = check_array(priors, name, ndim=1)
+    if p.shape[0] != n_classes:
+        raise ValueError(f"{name} has {p.shape[0]} entries, but y has {n_classes} classes")
+    if (p < 0).any():
+        raise ValueError(f"{name} must be non-negative, got {p!r}")
+    if not np.isclose(p.sum(), 1.0):
+        raise ValueError(f"{name} must sum to 1, got sum {p.sum()!r}")
+    return p
+
+
+def weighted_class_counts(Y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
+    """One-hot ``Y`` (n_samples, n_classes) scaled by the sample weights."""
+    return Y if sample_weight is None else Y * sample_weight[:, None]
+
+
+class BaseNB(ClassifierMixin, BaseEstimator):
+    """Prediction from the joint log-likelihood; subclasses implement the fit."""
+
+    def _prepare_fit(self, X: Any, y: Any, sample_weight: Any):
+        """Validate, encode labels; return ``(X, Y one-hot weighted, sw)``."""
+        X, y = check_X_y(self, X, y, numeric_y=False)
+        self.classes_, y_index = encode_classes(y)
+        sw = sample_weight_or_none(sample_weight, X.shape[0])
+        Y = np.zeros((X.shape[0], len(self.classes_)))
+        Y[np.arange(X.shape[0]), y_index] = 1.0
+        return X, weighted_class_counts(Y, sw), sw, y_index
+
+    def _check_X_predict(self, X: Any) -> np.ndarray:
+        return check_X(self, X, reset=False)
+
+    def predict_joint_log_proba(self, X: Any) -> np.ndarray:
+        """``log P(x, c)`` for each sample and class, shape (n_samples, n_classes)."""
+        return self._joint_log_likelihood(self._check_X_predict(X))
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """``log P(c | x)``, shape (n_samples, n_classes)."""
+        jll = self.predict_joint_log_proba(X)
+        # jll - logsumexp(jll), the evidence log P(x) formed as one number (scikit-learn's
+        # order of operations: with |jll| ~ 1e9 for near-constant pixels the last bits differ)
+        top = jll.max(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"):  # a row of -inf (every class impossible) -> nan
+            evidence = top + np.log(np.exp(jll - top).sum(axis=1, keepdims=True))
+        return jll - evidence
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """``P(c | x)``, shape (n_samples, n_classes); rows sum to 1."""
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The class of largest posterior, shape (n_samples,)."""
+        jll = self.predict_joint_log_proba(X)
+        return self.classes_[np.argmax(jll, axis=1)]

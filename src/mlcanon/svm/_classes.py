@@ -1,0 +1,302 @@
+"""Support vector classification: one SMO problem per pair of classes."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
+
+from mlcanon._validation import check_option, check_scalar
+from mlcanon.linear_model._base import check_X, check_X_y, encode_classes, sample_weight_or_none
+
+from ._kernels import KERNELS, kernel_matrix
+from ._smo import smo_solve
+
+__all__ = ["SVC"]
+
+
+def _class_weights(class_weight: Any, classes: np.ndarray, y_index: np.ndarray) -> np.ndarray:
+    """Per-class multipliers of ``C``: ones, 'balanced' (``n / (k n_c)``) or a dict."""
+    if class_weight is None:
+        return np.ones(len(classes))
+    if isinstance(class_weight, str):
+        check_option(class_weight, "class_weight", ("balanced",))
+        counts = np.bincount(y_index, minlength=len(classes))
+        return len(y_index) / (len(classes) * counts)
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight must be None, 'balanced' or a dict, got {class_weight!r}")
+    unknown = [c for c in class_weight if c not in set(classes.tolist())]
+    if unknown:
+        raise ValueError(
+            f"class_weight has labels {unknown!r} that are not in y's classes {classes.tolist()!r}"
+        )
+    return np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
+
+
+def _ovr_scores(dec: np.ndarray, n_classes: int) -> np.ndarray:
+    """One-vs-one decisions to per-class scores: votes plus a tie-breaking confidence squeezed
+    into (-1/3, 1/3), so it can reorder classes with equal votes but never override a vote."""
+    votes = np.zeros((dec.shape[0], n_classes))
+    confidence = np.zeros((dec.shape[0], n_classes))
+    p = 0
+    for a in range(n_classes):
+        for b in range(a + 1, n_classes):
+            confidence[:, a] += dec[:, p]
+            confidence[:, b] -= dec[:, p]
+            votes[:, a] += dec[:, p] > 0
+            votes[:, b] += dec[:, p] <= 0
+            p += 1
+    return votes + confidence / (3.0 * (np.abs(confidence) + 1.0))
+
+
+class SVC(ClassifierMixin, BaseEstimator):
+    r"""Kernel support vector classifier (C-SVM) trained by SMO; one-vs-one for many classes.
+
+    Parameters
+    ----------
+    C : float > 0, default 1.0
+        Penalty on margin violations (upper bound of the dual variables).
+    kernel : {'linear', 'poly', 'rbf', 'sigmoid'}, default 'rbf'
+    degree : int >= 0, default 3
+        Degree of the polynomial kernel.
+    gamma : {'scale', 'auto'} or float >= 0, default 'scale'
+        Kernel coefficient: 'scale' is ``1 / (n_features * X.var())``, 'auto' ``1 / n_features``.
+    coef0 : float, default 0.0
+        Offset of the polynomial and sigmoid kernels.
+    tol : float > 0, default 1e-3
+        Stop when the maximal KKT violation ``m(α) - M(α)`` is below ``tol``.
+    cache_size : float > 0, default 200
+        Kernel cache, in MB.
+    class_weight : dict, 'balanced' or None
+        Multiplies ``C`` per class.
+    max_iter : int, default -1
+        Iteration cap per SMO problem (-1: none).
+    decision_function_shape : {'ovr', 'ovo'}, default 'ovr'
+        Shape of ``decision_function`` for more than two classes.
+    break_ties : bool, default False
+        With 'ovr' and more than two classes, predict the argmax of the decision function
+        instead of the majority vote.
+
+    Attributes
+    ----------
+    classes_ : array of shape (n_classes,)
+    support_ : array of shape (n_SV,)
+        Indices of the support vectors, grouped by class.
+    support_vectors_ : array of shape (n_SV, n_features)
+    n_support_ : array of shape (n_classes,)
+    dual_coef_ : array of shape (n_classes - 1, n_SV)
+        ``y_i α_i`` of each support vector in the classifiers it takes part in (LIBSVM layout:
+        for the pair (a, b), class-a vectors sit in row b - 1 and class-b vectors in row a).
+    intercept_ : array of shape (n_classes * (n_classes - 1) / 2,)
+    n_iter_ : array of shape (n_classes * (n_classes - 1) / 2,)
+    class_weight_ : array of shape (n_classes,)
+    fit_status_ : int
+        0 if every problem converged, 1 if one hit ``max_iter``.
+    n_features_in_ : int
+
+    Notes
+    -----
+    Each pairwise classifier solves
+
+    .. math::
+
+        \min_{\alpha} \tfrac12 \alpha^T Q \alpha - \mathbf 1^T \alpha, \quad
+        0 \le \alpha_i \le C, \; y^T \alpha = 0, \quad Q_{ij} = y_i y_j K(x_i, x_j)
+
+    and predicts with ``f(x) = Σ_i y_i α_i K(x_i, x) + b``; only the support vectors
+    (``α_i > 0``) contribute. See :mod:`mlcanon.svm._smo` for the solver.
+
+    Differences from scikit-learn's ``SVC``: no ``shrinking`` heuristic (the kernel cache
+    already holds every row for a few thousand samples, and the steps taken are the same as
+    LIBSVM's with ``shrinking=False``), no ``probability`` (deprecated there; use
+    ``CalibratedClassifierCV``) and no precomputed or callable kernels.
+
+    References
+    ----------
+    Cortes & Vapnik (1995), "Support-vector networks", Machine Learning 20(3). Fan, Chen & Lin
+    (2005), JMLR 6 (working-set selection). Chang & Lin (2011), "LIBSVM", ACM TIST 2(3).
+    """
+
+    def __init__(
+        self,
+        *,
+        C: float = 1.0,
+        kernel: str = "rbf",
+        degree: int = 3,
+        gamma: str | float = "scale",
+        coef0: float = 0.0,
+        tol: float = 1e-3,
+        cache_size: float = 200,
+        class_weight: Any = None,
+        max_iter: int = -1,
+        decision_function_shape: str = "ovr",
+        break_ties: bool = False,
+    ) -> None:
+        self.C = C
+        self.kernel = kernel
+        self.degree = degree
+        self.gamma = gamma
+        self.coef0 = coef0
+        self.tol = tol
+        self.cache_size = cache_size
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.decision_function_shape = decision_function_shape
+        self.break_ties = break_ties
+
+    def _check_params(self) -> None:
+        check_scalar(self.C, "C", low=0, include_low=False)
+        check_option(self.kernel, "kernel", KERNELS)
+        check_scalar(self.degree, "degree", kind=numbers.Integral, low=0)
+        if isinstance(self.gamma, str):
+            check_option(self.gamma, "gamma", ("scale", "auto"))
+        else:
+            check_scalar(self.gamma, "gamma", low=0)
+        check_scalar(self.coef0, "coef0")
+        check_scalar(self.tol, "tol", low=0, include_low=False)
+        check_scalar(self.cache_size, "cache_size", low=0, include_low=False)
+        check_scalar(self.max_iter, "max_iter", kind=numbers.Integral, low=-1)
+        check_option(self.decision_function_shape, "decision_function_shape", ("ovr", "ovo"))
+
+    def _gamma_value(self, X: np.ndarray) -> float:
+        if self.gamma == "scale":
+            var = X.var()
+            return 1.0 / (X.shape[1] * var) if var != 0 else 1.0
+        if self.gamma == "auto":
+            return 1.0 / X.shape[1]
+        return float(self.gamma)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SVC:
+        """Fit on ``X`` (n_samples, n_features) and labels ``y``; ``sample_weight`` scales C."""
+        self._check_params()
+        X, y = check_X_y(self, X, y, numeric_y=False)
+        self.classes_, y_index = encode_classes(y)
+        sw = sample_weight_or_none(sample_weight, X.shape[0])
+        sw = np.ones(X.shape[0]) if sw is None else sw
+        self.class_weight_ = _class_weights(self.class_weight, self.classes_, y_index)
+        self._gamma = self._gamma_value(X)
+        keep = sw > 0  # a zero weight removes the sample from the problem
+        members = [np.flatnonzero(keep & (y_index == c)) for c in range(len(self.classes_))]
+        for c, idx in enumerate(members):
+            if idx.size == 0:
+                raise ValueError(
+                    f"class {self.classes_[c]!r} has no sample with positive "
+                    "sample_weight; every class needs at least one"
+                )
+        self._fit_pairs(X, sw, members)
+        self.shape_fit_ = X.shape
+        return self
+
+    def _fit_pairs(self, X: np.ndarray, sw: np.ndarray, members: list[np.ndarray]) -> None:
+        n_classes = len(self.classes_)
+        alphas, rhos, n_iters, status = {}, [], [], 0
+        for a in range(n_classes):
+            for b in range(a + 1, n_classes):
+                idx = np.concatenate([members[a], members[b]])
+                y_sub = np.concatenate([np.ones(members[a].size), -np.ones(members[b].size)])
+                C_sub = self.C * np.concatenate(
+                    [self.class_weight_[a] * sw[members[a]], self.class_weight_[b] * sw[members[b]]]
+                )
+                n_slots = int(self.cache_size * 2**20 / (4 * idx.size))
+                coef, rho, n_iter, ok = smo_solve(
+                    np.ascontiguousarray(X[idx]),
+                    y_sub,
+                    C_sub,
+                    KERNELS.index(self.kernel),
+                    self._gamma,
+                    float(self.coef0),
+                    int(self.degree),
+                    float(self.tol),
+                    int(self.max_iter),
+                    n_slots,
+                )
+                alphas[a, b] = coef
+                rhos.append(rho)
+                n_iters.append(n_iter)
+                status = status or int(not ok)
+        if status:
+            warnings.warn(
+                f"SMO stopped at max_iter={self.max_iter} before reaching tol; "
+                "consider scaling the features",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        self._build_model(X, members, alphas, np.array(rhos))
+        self.n_iter_ = np.array(n_iters, dtype=np.int32)
+        self.fit_status_ = status
+
+    def _build_model(self, X, members, alphas, rho) -> None:
+        """Collect the support vectors (nonzero α in any pair) and lay out ``dual_coef_``."""
+        n_classes = len(self.classes_)
+        nonzero = [np.zeros(m.size, dtype=bool) for m in members]
+        for (a, b), coef in alphas.items():
+            nonzero[a] |= coef[: members[a].size] != 0
+            nonzero[b] |= coef[members[a].size :] != 0
+        self.n_support_ = np.array([nz.sum() for nz in nonzero], dtype=np.int32)
+        self.support_ = np.concatenate([m[nz] for m, nz in zip(members, nonzero, strict=True)])
+        self.support_vectors_ = X[self.support_]
+        start = np.concatenate([[0], np.cumsum(self.n_support_)])
+        dual = np.zeros((max(n_classes - 1, 1), self.support_.size))
+        for (a, b), coef in alphas.items():
+            na = members[a].size
+            dual[b - 1, start[a] : start[a + 1]] = coef[:na][nonzero[a]]
+            dual[a, start[b] : start[b + 1]] = coef[na:][nonzero[b]]
+        # LIBSVM's convention: decision = Σ coef K - ρ, positive for the first class of a pair
+        self._dual_coef_, self._intercept_ = dual, -rho
+        flip = -1.0 if n_classes == 2 else 1.0  # two classes: positive means classes_[1]
+        self.dual_coef_, self.intercept_ = flip * dual, flip * -rho
+
+    def _ovo_decision(self, X: Any) -> np.ndarray:
+        """Pairwise decisions in LIBSVM's sign, shape (n_samples, n_pairs)."""
+        check_is_fitted(self)
+        X = check_X(self, X, reset=False)
+        K = kernel_matrix(
+            X, self.support_vectors_, self.kernel, self._gamma, float(self.coef0), int(self.degree)
+        )
+        start = np.concatenate([[0], np.cumsum(self.n_support_)])
+        n_classes = len(self.classes_)
+        dec = np.empty((X.shape[0], len(self._intercept_)))
+        p = 0
+        for a in range(n_classes):
+            sa = slice(start[a], start[a + 1])
+            for b in range(a + 1, n_classes):
+                sb = slice(start[b], start[b + 1])
+                dec[:, p] = (
+                    K[:, sa] @ self._dual_coef_[b - 1, sa]
+                    + K[:, sb] @ self._dual_coef_[a, sb]
+                    + self._intercept_[p]
+                )
+                p += 1
+        return dec
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Signed distance-like scores: (n_samples,) for two classes (positive means
+        ``classes_[1]``); else (n_samples, n_classes) for 'ovr' or (n_samples, n_pairs)."""
+        dec = self._ovo_decision(X)
+        if len(self.classes_) == 2:
+            return -dec.ravel()
+        if self.decision_function_shape == "ovr":
+            return _ovr_scores(dec, len(self.classes_))
+        return dec
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Majority vote of the pairwise classifiers (ties: the first class)."""
+        if self.break_ties and self.decision_function_shape == "ovo":
+            raise ValueError("break_ties must be False when decision_function_shape is 'ovo'")
+        dec = self._ovo_decision(X)
+        n_classes = len(self.classes_)
+        if self.break_ties and n_classes > 2:
+            return self.classes_[np.argmax(_ovr_scores(dec, n_classes), axis=1)]
+        votes = np.zeros((dec.shape[0], n_classes), dtype=np.int64)
+        p = 0
+        for a in range(n_classes):
+            for b in range(a + 1, n_classes):
+                votes[:, a] += dec[:, p] > 0
+                votes[:, b] += dec[:, p] <= 0
+                p += 1
+        return self.classes_[np.argmax(votes, axis=1)]

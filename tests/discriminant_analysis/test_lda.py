@@ -1,0 +1,115 @@
+"""LinearDiscriminantAnalysis against scikit-learn: predictions and probabilities to 1e-10."""
+
+import numpy as np
+import pytest
+from sklearn import discriminant_analysis as sk
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from mlcanon import io
+from mlcanon.discriminant_analysis import LinearDiscriminantAnalysis as LDA
+
+DATA = {
+    "iris": load_iris(return_X_y=True),
+    "wine": load_wine(return_X_y=True),
+    "breast_cancer": load_breast_cancer(return_X_y=True),
+    "digits": load_digits(return_X_y=True),
+}
+SOLVERS = [
+    {"solver": "svd"},
+    {"solver": "lsqr"},
+    {"solver": "lsqr", "shrinkage": "auto"},
+    {"solver": "eigen", "shrinkage": 0.2},
+    {"solver": "eigen", "shrinkage": "auto"},
+]
+
+
+def fit_both(X, y, **params):
+    with np.errstate(all="ignore"):
+        return LDA(**params).fit(X, y), sk.LinearDiscriminantAnalysis(**params).fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore:variables are collinear")
+@pytest.mark.filterwarnings("ignore:Variables are collinear")
+@pytest.mark.parametrize("data", list(DATA))
+@pytest.mark.parametrize("params", SOLVERS, ids=str)
+def test_classifier_matches_sklearn(data, params):
+    X, y = DATA[data]
+    ours, ref = fit_both(X, y, **params)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        ours.decision_function(X),
+        ref.decision_function(X),
+        rtol=1e-8,
+        atol=1e-8 * np.abs(ref.decision_function(X)).max(),
+    )
+
+
+@pytest.mark.filterwarnings("ignore:variables are collinear")
+@pytest.mark.filterwarnings("ignore:Variables are collinear")
+@pytest.mark.parametrize("data", ["iris", "wine", "digits"])
+@pytest.mark.parametrize(
+    "params", [{"solver": "svd"}, {"solver": "eigen", "shrinkage": 0.1}], ids=str
+)
+def test_transform_matches_sklearn_up_to_sign(data, params):
+    X, y = DATA[data]
+    ours, ref = fit_both(X, y, **params, n_components=2)
+    Z1, Z2 = ours.transform(X), ref.transform(X)
+    signs = np.sign(np.sum(Z1 * Z2, axis=0))
+    np.testing.assert_allclose(Z1 * signs, Z2, rtol=1e-8, atol=1e-8 * np.abs(Z2).max())
+    np.testing.assert_allclose(
+        ours.explained_variance_ratio_, ref.explained_variance_ratio_, rtol=1e-10
+    )
+
+
+def test_priors_and_string_labels_match_sklearn():
+    X, y = DATA["wine"]
+    labels = np.array(["c", "a", "b"])[y]
+    ours, ref = fit_both(X, labels, priors=[0.5, 0.3, 0.2])
+    np.testing.assert_array_equal(ours.classes_, ref.classes_)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-10, atol=1e-10)
+
+
+def test_one_dimension_by_hand():
+    # two classes, pooled variance 1, means -1 and 1, equal priors: log-odds = 2 x
+    X = np.array([[-2.0], [0.0], [0.0], [2.0]])
+    y = np.array([0, 0, 1, 1])
+    model = LDA(solver="lsqr").fit(X, y)
+    np.testing.assert_allclose(model.coef_, [[2.0]], rtol=1e-14)
+    np.testing.assert_allclose(model.intercept_, [0.0], atol=1e-14)
+    np.testing.assert_allclose(model.predict_proba([[0.5]])[0, 1], 1 / (1 + np.exp(-1.0)))
+
+
+@parametrize_with_checks([LDA(), LDA(solver="eigen", shrinkage="auto")])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_save_load_round_trip(tmp_path):
+    X, y = DATA["wine"]
+    model = LDA().fit(X, y)
+    back = io.load(io.save(model, tmp_path / "lda.npz"))
+    np.testing.assert_array_equal(back.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(back.transform(X), model.transform(X))
+
+
+def test_errors_name_the_parameter():
+    X, y = DATA["iris"]
+    with pytest.raises(ValueError, match="solver must be one of 'svd', 'lsqr', 'eigen'"):
+        LDA(solver="qr").fit(X, y)
+    with pytest.raises(ValueError, match="shrinkage is not supported with solver='svd'"):
+        LDA(shrinkage=0.1).fit(X, y)
+    with pytest.raises(ValueError, match="shrinkage must be <= 1"):
+        LDA(solver="lsqr", shrinkage=2.0).fit(X, y)
+    with pytest.raises(ValueError, match=r"n_components=3 must be <= min\(n_classes - 1"):
+        LDA(n_components=3).fit(X, y)
+    with pytest.raises(ValueError, match="only one class"):
+        LDA().fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match="n_samples=3 must be larger than n_classes=3"):
+        LDA().fit(X[[0, 50, 100]], y[[0, 50, 100]])
+    with pytest.raises(NotImplementedError, match="transform is not available"):
+        LDA(solver="lsqr").fit(X, y).transform(X)
+    with pytest.raises(ValueError, match="within-class covariance is singular"):
+        LDA(solver="eigen").fit(*DATA["digits"])

@@ -1,0 +1,149 @@
+"""Naive Bayes models against scikit-learn: predictions and probabilities to 1e-10."""
+
+import numpy as np
+import pytest
+from sklearn import naive_bayes as sk
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from mlcanon import io
+from mlcanon.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
+
+DATA = {
+    "iris": load_iris(return_X_y=True),
+    "wine": load_wine(return_X_y=True),
+    "breast_cancer": load_breast_cancer(return_X_y=True),
+    "digits": load_digits(return_X_y=True),
+}
+CASES = [
+    ("GaussianNB", {}),
+    ("GaussianNB", {"var_smoothing": 1e-3}),
+    ("MultinomialNB", {}),
+    ("MultinomialNB", {"alpha": 0.1, "fit_prior": False}),
+    ("BernoulliNB", {"binarize": 4.0}),
+    ("BernoulliNB", {"alpha": 0.5, "binarize": 0.5}),
+]
+OURS = {"GaussianNB": GaussianNB, "MultinomialNB": MultinomialNB, "BernoulliNB": BernoulliNB}
+
+
+def fit_both(name, params, X, y, **fit):
+    return OURS[name](**params).fit(X, y, **fit), getattr(sk, name)(**params).fit(X, y, **fit)
+
+
+def assert_same_predictions(ours, ref, X):
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-10, atol=1e-10)
+    # log-probabilities: relative, since they reach -1e9 for far-off Gaussian classes
+    np.testing.assert_allclose(
+        ours.predict_log_proba(X), ref.predict_log_proba(X), rtol=1e-10, atol=1e-10
+    )
+
+
+@pytest.mark.parametrize("data", list(DATA))
+@pytest.mark.parametrize(("name", "params"), CASES)
+def test_matches_sklearn(data, name, params):
+    X, y = DATA[data]
+    ours, ref = fit_both(name, params, X, y)
+    assert_same_predictions(ours, ref, X)
+    np.testing.assert_allclose(
+        ours.predict_joint_log_proba(X), ref.predict_joint_log_proba(X), rtol=1e-10, atol=1e-10
+    )
+
+
+@pytest.mark.parametrize(("name", "params"), CASES)
+def test_sample_weight_and_string_labels_match_sklearn(name, params):
+    X, y = DATA["wine"]
+    labels = np.array(["barolo", "grignolino", "barbera"])[y]
+    w = np.random.default_rng(0).uniform(0.1, 2.0, len(y))
+    ours, ref = fit_both(name, params, X, labels, sample_weight=w)
+    np.testing.assert_array_equal(ours.classes_, ref.classes_)
+    assert_same_predictions(ours, ref, X)
+
+
+def test_gaussian_attributes_match_sklearn():
+    X, y = DATA["iris"]
+    ours, ref = fit_both("GaussianNB", {"priors": [0.2, 0.3, 0.5]}, X, y)
+    for attr in ("theta_", "var_", "class_prior_", "class_count_", "epsilon_"):
+        np.testing.assert_allclose(getattr(ours, attr), getattr(ref, attr), rtol=1e-12)
+
+
+def test_gaussian_by_hand():
+    # class 0: x in {0, 2} -> mean 1, var 1; class 1: x in {4, 6} -> mean 5, var 1
+    X, y = np.array([[0.0], [2.0], [4.0], [6.0]]), np.array([0, 0, 1, 1])
+    model = GaussianNB(var_smoothing=0.0).fit(X, y)
+    np.testing.assert_allclose(model.theta_.ravel(), [1.0, 5.0])
+    np.testing.assert_allclose(model.var_.ravel(), [1.0, 1.0])
+    # at x = 3 both densities are equal, so the posterior is the prior
+    np.testing.assert_allclose(model.predict_proba([[3.0]]), [[0.5, 0.5]], rtol=1e-15)
+    # at x = 1: log-odds = -(1-1)^2/2 + (1-5)^2/2 = 8
+    p1 = model.predict_proba([[1.0]])[0, 1]
+    assert p1 == pytest.approx(1.0 / (1.0 + np.exp(8.0)), rel=1e-12)
+
+
+def test_multinomial_by_hand():
+    # counts: class a sees feature 0 three times, class b feature 1 once; alpha = 1
+    X, y = np.array([[3.0, 0.0], [0.0, 1.0]]), np.array(["a", "b"])
+    model = MultinomialNB().fit(X, y)
+    np.testing.assert_allclose(np.exp(model.feature_log_prob_), [[4 / 5, 1 / 5], [1 / 3, 2 / 3]])
+    np.testing.assert_allclose(np.exp(model.class_log_prior_), [0.5, 0.5])
+
+
+def test_bernoulli_absence_is_evidence():
+    # feature 1 is always on in class 1: a sample without it leans to class 0
+    X = np.array([[1, 0], [0, 0], [1, 1], [0, 1]], dtype=float)
+    y = np.array([0, 0, 1, 1])
+    model = BernoulliNB().fit(X, y)
+    np.testing.assert_allclose(np.exp(model.feature_log_prob_), [[2 / 4, 1 / 4], [2 / 4, 3 / 4]])
+    assert model.predict_proba([[1.0, 0.0]])[0, 0] == pytest.approx(0.75)
+
+
+@parametrize_with_checks([GaussianNB(), MultinomialNB(), BernoulliNB()])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize(("name", "params"), CASES)
+def test_save_load_round_trip(tmp_path, name, params):
+    X, y = DATA["digits"]
+    model = OURS[name](**params).fit(X, y)
+    back = io.load(io.save(model, tmp_path / "nb.npz"))
+    np.testing.assert_array_equal(back.predict_proba(X), model.predict_proba(X))
+
+
+def test_errors_name_the_parameter():
+    X, y = DATA["iris"]
+    with pytest.raises(ValueError, match="Negative values in data passed to MultinomialNB"):
+        MultinomialNB().fit(X - 5.0, y)
+    with pytest.raises(ValueError, match="alpha must be >= 0, got -1"):
+        MultinomialNB(alpha=-1).fit(X, y)
+    with pytest.raises(ValueError, match="var_smoothing must be >= 0"):
+        GaussianNB(var_smoothing=-1e-9).fit(X, y)
+    with pytest.raises(ValueError, match="priors must sum to 1"):
+        GaussianNB(priors=[0.5, 0.5, 0.5]).fit(X, y)
+    with pytest.raises(ValueError, match="class_prior has 2 entries, but y has 3 classes"):
+        BernoulliNB(class_prior=[0.5, 0.5]).fit(X, y)
+    with pytest.raises(ValueError, match="only one class"):
+        GaussianNB().fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match="Unknown label type"):
+        GaussianNB().fit(X, y + 0.5)
+    with pytest.raises(ValueError, match="contains NaN"):
+        GaussianNB().fit(np.where(X > 7, np.nan, X), y)
+    with pytest.warns(UserWarning, match="alpha=0 would make unseen features impossible"):
+        MultinomialNB(alpha=0, force_alpha=False).fit(X, y)
+
+
+def test_unsmoothed_zero_counts_follow_zero_log_zero_convention():
+    # alpha = 0: feature 1 never occurs in class "a", so theta_a1 = 0 (log = -inf)
+    X = np.array([[2.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 2.0]])
+    y = np.array(["a", "a", "b", "b"])
+    model = MultinomialNB(alpha=0.0).fit(X, y)
+    assert np.isneginf(model.feature_log_prob_[0, 1])
+    # a sample without feature 1: 0 * log 0 = 0, finite for both classes
+    jll = model.predict_joint_log_proba([[3.0, 0.0]])
+    assert np.isfinite(jll).all()
+    expected_a = np.log(0.5) + 3.0 * np.log(1.0)  # theta_a = (1, 0)
+    assert jll[0, 0] == pytest.approx(expected_a)
+    # a sample with feature 1 is impossible under class "a"
+    np.testing.assert_allclose(model.predict_proba([[1.0, 1.0]]), [[0.0, 1.0]])
+    bern = BernoulliNB(alpha=0.0).fit(X, y)  # feature 0 always on in class "a": p = 1
+    np.testing.assert_allclose(bern.predict_proba([[0.0, 1.0]]), [[0.0, 1.0]])
