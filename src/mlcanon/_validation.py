@@ -74,9 +74,15 @@ def check_array(
     ``dtype=None`` keeps the input dtype (used for labels, which may be strings).
     """
     try:
-        arr = np.array(X, dtype=dtype, copy=True) if copy else np.asarray(X, dtype=dtype)
+        raw = np.asarray(X)
+        if raw.dtype.kind != "c":
+            arr = np.array(raw, dtype=dtype, copy=True) if copy else np.asarray(raw, dtype=dtype)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be array-like of numbers, got {type(X).__name__}") from exc
+        raise TypeError(
+            f"{name} must be array-like of numbers, got {type(X).__name__} ({exc})"
+        ) from exc
+    if raw.dtype.kind == "c":  # casting would silently drop the imaginary part
+        raise ValueError(f"{name} must be real: complex data are not supported")
     if arr.dtype == object:
         raise TypeError(f"{name} must be a numeric or string array, got dtype=object")
     if ndim is not None:

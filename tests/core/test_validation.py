@@ -47,6 +47,8 @@ def test_check_array():
     with pytest.raises(TypeError, match="array-like of numbers"):
         check_array(["a", "b"])
     assert check_array(["a", "b"], dtype=None).dtype.kind == "U"
+    with pytest.raises(ValueError, match="complex"):
+        check_array(np.array([1 + 2j, 3]))
 
 
 def test_lengths_weights_and_random_state():
