@@ -8,15 +8,17 @@ iterations that stop before converging.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._validation import check_array
+from mlcanon._validation import check_array, check_consistent_length
 
-__all__ = ["ConvergenceWarning", "as_float_array", "check_X"]
+__all__ = ["ConvergenceWarning", "as_float_array", "check_X", "check_X_y"]
 
 
 class ConvergenceWarning(_SklearnConvergenceWarning):
@@ -48,6 +50,7 @@ def check_X(
     min_samples: int = 1,
     dtype: Any = np.float64,
     name: str = "X",
+    allow_nan: bool = False,
 ) -> np.ndarray:
     """Validate a 2-D sample matrix; at fit (``reset=True``) record ``n_features_in_``.
 
@@ -63,7 +66,7 @@ def check_X(
             "data with array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) "
             "if it is a single sample."
         )
-    arr = check_array(arr, name, ndim=2, dtype=dtype, min_samples=min_samples)
+    arr = check_array(arr, name, ndim=2, dtype=dtype, min_samples=min_samples, allow_nan=allow_nan)
     n_features = arr.shape[1]
     if reset:
         if n_features == 0:
@@ -77,3 +80,51 @@ def check_X(
             f"{estimator.n_features_in_} features as input"
         )
     return arr
+
+
+def check_X_y(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    *,
+    classifier: bool,
+    allow_nan: bool = False,
+    min_samples: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate training data: ``X`` as in :func:`check_X` (``reset=True``), ``y`` 1-D of equal
+    length — float64 for a regressor, labels keeping their dtype for a classifier.
+
+    A column vector ``y`` of shape (n, 1) is accepted with a ``DataConversionWarning``.
+    """
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None"
+        )
+    X = check_X(estimator, X, reset=True, allow_nan=allow_nan, min_samples=min_samples)
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected; it is raveled.",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        y_arr = y_arr.ravel()
+    if classifier:
+        if y_arr.dtype == object:
+            y_arr = _object_labels(y_arr)
+        y_arr = check_array(y_arr, "y", ndim=1, dtype=None)
+    else:
+        y_arr = check_array(as_float_array(y_arr, "y"), "y", ndim=1)
+    check_consistent_length(X=X, y=y_arr)
+    return X, y_arr
+
+
+def _object_labels(y: np.ndarray) -> np.ndarray:
+    """Labels given as an object array: all strings, or all numbers; anything else is refused."""
+    if all(isinstance(v, str) for v in y.ravel()):
+        return y.astype(str)
+    try:
+        return y.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        kinds = sorted({type(v).__name__ for v in y.ravel()})
+        raise ValueError(f"Unknown label type: y mixes label types {kinds}") from exc

@@ -160,7 +160,7 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
 
     def fit(self, X: Any, y: Any) -> LinearDiscriminantAnalysis:
         """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
-        X, y = check_X_y(self, X, y, numeric_y=False)
+        X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
         self.classes_, y_index = encode_classes(y)
         n_samples, n_features = X.shape
         n_classes = len(self.classes_)

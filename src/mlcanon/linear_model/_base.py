@@ -7,14 +7,12 @@ labels into indices, and centering (and sample-weight rescaling) the data of a l
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
-from sklearn.exceptions import DataConversionWarning
 
-from mlcanon._estimator import as_float_array, check_X
-from mlcanon._validation import check_array, check_consistent_length, check_sample_weight
+from mlcanon._estimator import as_float_array, check_X, check_X_y
+from mlcanon._validation import check_sample_weight
 
 __all__ = [
     "check_X",
@@ -25,48 +23,6 @@ __all__ = [
     "preprocess_data",
     "sample_weight_or_none",
 ]
-
-
-def check_X_y(
-    estimator: Any, X: Any, y: Any, *, min_samples: int = 2, numeric_y: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
-    """Validate training data: ``X`` 2-D with ``min_samples`` rows, ``y`` 1-D of equal length.
-
-    ``numeric_y=False`` keeps the labels' dtype (classification with string labels).
-    A column vector ``y`` of shape (n, 1) is accepted with a ``DataConversionWarning``.
-    """
-    if y is None:
-        raise ValueError(
-            f"{type(estimator).__name__} requires y to be passed, but the target y is None"
-        )
-    X = check_X(estimator, X, reset=True, min_samples=min_samples)
-    y_arr = np.asarray(y)
-    if y_arr.ndim == 2 and y_arr.shape[1] == 1:
-        warnings.warn(
-            "A column-vector y was passed when a 1d array was expected; it is raveled.",
-            DataConversionWarning,
-            stacklevel=3,
-        )
-        y_arr = y_arr.ravel()
-    if numeric_y:
-        y_arr = as_float_array(y_arr, "y")
-    elif y_arr.dtype.kind == "O":
-        y_arr = _object_labels(y_arr)
-    y_arr = check_array(y_arr, "y", ndim=1, dtype=None if not numeric_y else np.float64)
-    check_consistent_length(X=X, y=y_arr)
-    return X, y_arr
-
-
-def _object_labels(y: np.ndarray) -> np.ndarray:
-    """Labels given as an object array: all strings, or all numbers; anything else is refused."""
-    if all(isinstance(v, str) for v in y.ravel()):
-        return y.astype(str)
-    try:
-        return y.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            "Unknown label type: y must hold only strings or only numbers, got a mix"
-        ) from exc
 
 
 def encode_classes(y: np.ndarray, *, min_classes: int = 2) -> tuple[np.ndarray, np.ndarray]:

@@ -293,7 +293,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         check_scalar(self.alpha, "alpha", low=0)
         check_scalar(self.l1_ratio, "l1_ratio", low=0, high=1)
         _check_common(self.tol, self.max_iter, self.selection, self.precompute)
-        X, y = check_X_y(self, X, y)
+        X, y = check_X_y(self, X, y, classifier=False, min_samples=2)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         if sw is not None:
             sw = sw * (X.shape[0] / sw.sum())  # so that alpha keeps its per-sample meaning

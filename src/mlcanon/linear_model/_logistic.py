@@ -144,7 +144,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
         """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
         rho = self._l1_share()
-        X, y = check_X_y(self, X, y, numeric_y=False)
+        X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
         self.classes_, y_index = encode_classes(y)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         sw = (np.ones(X.shape[0]) if sw is None else sw) * _class_sample_weights(

@@ -51,7 +51,7 @@ class BaseNB(ClassifierMixin, BaseEstimator):
 
     def _prepare_fit(self, X: Any, y: Any, sample_weight: Any):
         """Validate, encode labels; return ``(X, Y one-hot weighted, sw)``."""
-        X, y = check_X_y(self, X, y, numeric_y=False)
+        X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
         self.classes_, y_index = encode_classes(y)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         Y = np.zeros((X.shape[0], len(self.classes_)))

@@ -174,7 +174,7 @@ class SVC(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SVC:
         """Fit on ``X`` (n_samples, n_features) and labels ``y``; ``sample_weight`` scales C."""
         self._check_params()
-        X, y = check_X_y(self, X, y, numeric_y=False)
+        X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
         self.classes_, y_index = encode_classes(y)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         sw = np.ones(X.shape[0]) if sw is None else sw
