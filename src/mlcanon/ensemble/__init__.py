@@ -1,0 +1,26 @@
+"""Tree ensembles: random forests, AdaBoost, gradient boosting, a second-order histogram
+booster (the XGBoost algorithm), bagging, voting and stacking."""
+
+from ._bagging import BaggingClassifier, BaggingRegressor
+from ._forest import RandomForestClassifier, RandomForestRegressor
+from ._gb import GradientBoostingClassifier, GradientBoostingRegressor
+from ._voting import StackingClassifier, StackingRegressor, VotingClassifier, VotingRegressor
+from ._weight_boosting import AdaBoostClassifier, AdaBoostRegressor
+from ._xgb import XGBClassifier, XGBRegressor
+
+__all__ = [
+    "AdaBoostClassifier",
+    "AdaBoostRegressor",
+    "BaggingClassifier",
+    "BaggingRegressor",
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+    "StackingClassifier",
+    "StackingRegressor",
+    "VotingClassifier",
+    "VotingRegressor",
+    "XGBClassifier",
+    "XGBRegressor",
+]

@@ -1,0 +1,205 @@
+"""Numba kernels of the second-order histogram booster (parallel over nodes x features).
+
+A node's samples are a contiguous range ``idx[start:end]`` of row ids. Its histogram holds, for
+every feature and bin, the sums of the gradients ``g`` and hessians ``h`` of its samples; the
+last bin (``missing_bin``) collects the samples whose value is missing. The split search scans
+the bins of a feature twice (missing samples right, then left) and scores each boundary by
+
+.. math::
+
+    \\text{gain} = \\frac{T_\\alpha(G_L)^2}{H_L + \\lambda}
+                 + \\frac{T_\\alpha(G_R)^2}{H_R + \\lambda}
+                 - \\frac{T_\\alpha(G)^2}{H + \\lambda},
+    \\qquad T_\\alpha(G) = \\operatorname{sign}(G)\\max(|G| - \\alpha, 0),
+
+which is twice the decrease of the second-order objective (the paper's
+:math:`\\tfrac12[\\dots] - \\gamma`); as in xgboost, ``gamma`` is compared with this quantity.
+
+References
+----------
+Chen, Guestrin (2016). XGBoost: A Scalable Tree Boosting System, KDD, eq. (7) and Alg. 3.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+LEAF = -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _thresholded(G, alpha):
+    if G > alpha:
+        return G - alpha
+    if G < -alpha:
+        return G + alpha
+    return 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def score(G, H, lam, alpha):
+    """Structure score T(G)^2 / (H + lambda) of a leaf (twice its objective decrease)."""
+    t = _thresholded(G, alpha)
+    return t * t / (H + lam)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def leaf_weight(G, H, lam, alpha):
+    """Optimal leaf value -T(G) / (H + lambda) of the second-order objective."""
+    return -_thresholded(G, alpha) / (H + lam)
+
+
+def _build_histograms(binned, g, h, idx, starts, ends, nodes, features, hist):
+    """``hist[j, f, b] = (sum g, sum h)`` over samples of node ``nodes[j]`` in bin ``b``.
+
+    ``g``/``h`` are gathered in ``idx`` order (``g[k]`` belongs to row ``idx[k]``), so the inner
+    loop reads them sequentially.
+    """
+    n_f = features.shape[0]
+    for job in prange(nodes.shape[0] * n_f):
+        j = job // n_f
+        f = features[job % n_f]
+        out = hist[j, f]
+        out[:] = 0.0
+        col = binned[f]
+        node = nodes[j]
+        for k in range(starts[node], ends[node]):
+            b = col[idx[k]]
+            out[b, 0] += g[k]
+            out[b, 1] += h[k]
+
+
+# One body, two compilations: threads pay off only when a level has enough samples, and on a
+# busy machine every parallel launch waits for both cores.
+# (numba's on-disk cache keys on the function's name, not on the compile options: only one of
+# the two compilations may be cached, so the small serial one is compiled per process)
+_hist_parallel = njit(cache=True, nogil=True, parallel=True)(_build_histograms)
+_hist_serial = njit(nogil=True)(_build_histograms)
+PARALLEL_WORK = 1 << 18  # samples x features below which one thread is faster
+
+
+def build_histograms(binned, g, h, idx, starts, ends, nodes, features, hist):
+    """Histograms of a level (see ``_build_histograms``); threaded when the level is large."""
+    work = int(np.sum(ends[nodes] - starts[nodes])) * features.shape[0]
+    kernel = _hist_parallel if work >= PARALLEL_WORK else _hist_serial
+    kernel(binned, g, h, idx, starts, ends, nodes, features, hist)
+
+
+@njit(cache=True, nogil=True)
+def find_splits(
+    hist,
+    totals,
+    features,
+    n_bins,
+    missing_bin,
+    lam,
+    alpha,
+    min_child_weight,
+    gain,
+    split_bin,
+    default_left,
+):
+    """Best boundary of every (node, feature) pair; ``gain = -inf`` where none is valid.
+
+    ``n_bins[f]`` counts the non-missing bins of feature ``f``; ``totals[j] = (G, H)``.
+    A boundary ``t`` sends bins ``<= t`` left. Missing samples go right in the first scan
+    (so "all non-missing left | missing right" is a candidate) and left in the second; on a
+    tie the first scan wins, so a node without missing values sends them right, like xgboost.
+    """
+    n_f = features.shape[0]
+    min_h = max(min_child_weight, 1e-12)
+    for job in range(gain.shape[0] * n_f):
+        j = job // n_f
+        fi = job % n_f
+        f = features[fi]
+        hst = hist[j, f]
+        G, H = totals[j, 0], totals[j, 1]
+        parent = score(G, H, lam, alpha)
+        Gm, Hm = hst[missing_bin, 0], hst[missing_bin, 1]
+        has_missing = Hm > 0.0 or Gm != 0.0
+        best, best_bin, best_left = -np.inf, -1, False
+        GL, HL = 0.0, 0.0
+        last = n_bins[f] if has_missing else n_bins[f] - 1
+        for t in range(last):
+            GL += hst[t, 0]
+            HL += hst[t, 1]
+            HR = H - HL
+            if HL < min_h or HR < min_h:
+                continue
+            s = score(GL, HL, lam, alpha) + score(G - GL, HR, lam, alpha) - parent
+            if s > best:
+                best, best_bin, best_left = s, t, False
+        if has_missing:
+            GL, HL = Gm, Hm
+            for t in range(n_bins[f] - 1):
+                GL += hst[t, 0]
+                HL += hst[t, 1]
+                HR = H - HL
+                if HL < min_h or HR < min_h:
+                    continue
+                s = score(GL, HL, lam, alpha) + score(G - GL, HR, lam, alpha) - parent
+                if s > best:
+                    best, best_bin, best_left = s, t, True
+        gain[j, fi] = best
+        split_bin[j, fi] = best_bin
+        default_left[j, fi] = best_left
+
+
+@njit(cache=True, nogil=True)
+def partition(
+    binned, idx, starts, ends, nodes, feature, split_bin, default_left, missing_bin, buf, mids
+):
+    """Stable partition of each split node's range (left first); ``mids[j]`` = first right."""
+    for j in range(nodes.shape[0]):
+        node = nodes[j]
+        col = binned[feature[j]]
+        s, e = starts[node], ends[node]
+        n_left, n_right = s, s
+        for k in range(s, e):
+            i = idx[k]
+            b = col[i]
+            go_left = default_left[j] if b == missing_bin else b <= split_bin[j]
+            if go_left:
+                idx[n_left] = i
+                n_left += 1
+            else:
+                buf[n_right] = i
+                n_right += 1
+        idx[n_left:e] = buf[s:n_right]
+        mids[j] = n_left
+
+
+@njit(cache=True, nogil=True)
+def add_tree_binned(binned, missing_bin, left, right, feature, split_bin, default_left, value, out):
+    """``out[i] += value of the leaf row i reaches`` (binned data, one tree)."""
+    for i in range(out.shape[0]):
+        node = 0
+        while left[node] != LEAF:
+            b = binned[feature[node], i]
+            go_left = default_left[node] if b == missing_bin else b <= split_bin[node]
+            node = left[node] if go_left else right[node]
+        out[i] += value[node]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def predict_raw(
+    X, left, right, feature, threshold, default_left, value, offsets, n_outputs, first, stop, out
+):
+    """Raw margins: ``out[i, t % n_outputs] += leaf value`` of trees ``first <= t < stop``.
+
+    Node arrays of all trees are concatenated; tree ``t`` owns ``offsets[t]:offsets[t + 1]``
+    and its child ids are relative to ``offsets[t]``.
+    """
+    for i in prange(X.shape[0]):
+        for t in range(first, stop):
+            base = offsets[t]
+            node = 0
+            while left[base + node] != LEAF:
+                x = X[i, feature[base + node]]
+                if np.isnan(x):
+                    go_left = default_left[base + node]
+                else:
+                    go_left = x <= threshold[base + node]
+                node = left[base + node] if go_left else right[base + node]
+            out[i, t % n_outputs] += value[base + node]

@@ -1,0 +1,305 @@
+"""AdaBoost: SAMME for (multi-class) classification and AdaBoost.R2 for regression.
+
+SAMME (Zhu et al. 2009) fits weak learner :math:`G_m` to the weighted data, measures its
+weighted error :math:`\\mathrm{err}_m` and gives it the vote
+
+.. math::
+
+    \\alpha_m = \\eta\\Big(\\log\\frac{1 - \\mathrm{err}_m}{\\mathrm{err}_m} + \\log(K - 1)\\Big),
+
+then multiplies the weight of every misclassified sample by :math:`e^{\\alpha_m}` and renormalises.
+A learner no better than chance (:math:`\\mathrm{err}_m \\ge 1 - 1/K`) ends the boosting. The
+prediction is :math:`\\arg\\max_k \\sum_m \\alpha_m [G_m(x) = k]`.
+
+AdaBoost.R2 (Drucker 1997) fits each learner to a weighted bootstrap sample, scales its absolute
+errors to :math:`L_i \\in [0, 1]` (linear, square or exponential), computes
+:math:`\\bar L = \\sum_i w_i L_i`, :math:`\\beta = \\bar L / (1 - \\bar L)`, multiplies weights by
+:math:`\\beta^{\\eta (1 - L_i)}` and predicts with the weighted median of the learners, weights
+:math:`\\eta \\log(1/\\beta)`.
+
+References
+----------
+Zhu, Zou, Rosset, Hastie (2009). Multi-class AdaBoost. Statistics and Its Interface 2, 349-360.
+Drucker (1997). Improving Regressors using Boosting Techniques. ICML.
+Freund, Schapire (1997). A decision-theoretic generalization of on-line learning. JCSS 55.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+
+from mlcanon._validation import check_option, check_random_state, check_scalar
+from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from mlcanon.tree._checks import check_X, check_X_y, encode_labels, sample_weight_array
+
+__all__ = ["AdaBoostClassifier", "AdaBoostRegressor"]
+
+
+class _BaseAdaBoost(BaseEstimator):
+    def __init__(
+        self,
+        estimator: Any = None,
+        *,
+        n_estimators: int = 50,
+        learning_rate: float = 1.0,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+
+    def _check_params(self) -> np.random.Generator:
+        check_scalar(self.n_estimators, "n_estimators", kind=numbers.Integral, low=1)
+        check_scalar(self.learning_rate, "learning_rate", low=0.0, include_low=False)
+        return check_random_state(self.random_state)
+
+    def _new_learner(self, rng: np.random.Generator) -> Any:
+        learner = clone(self.estimator if self.estimator is not None else self._default)
+        if "random_state" in learner.get_params():
+            learner.set_params(random_state=int(rng.integers(2**31)))
+        return learner
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.estimator is None  # our trees accept NaN
+        return tags
+
+
+class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
+    """AdaBoost with the SAMME multi-class weight update.
+
+    Parameters
+    ----------
+    estimator : classifier, default=DecisionTreeClassifier(max_depth=1)
+        Weak learner; its ``fit`` must accept ``sample_weight``.
+    n_estimators : int, default=50
+        Maximum number of learners (fewer if one is perfect or no better than chance).
+    learning_rate : float, default=1.0
+        Shrinks each vote :math:`\\alpha_m`.
+    random_state : int, Generator or None, default=None
+        Seeds the learners.
+
+    Attributes
+    ----------
+    estimators_ : list
+    estimator_weights_ : ndarray of shape (n_estimators_,)
+        Votes :math:`\\alpha_m`.
+    estimator_errors_ : ndarray of shape (n_estimators_,)
+        Weighted training errors :math:`\\mathrm{err}_m`.
+    classes_ : ndarray
+
+    Notes
+    -----
+    :math:`\\alpha_m = \\eta(\\log\\frac{1-\\mathrm{err}_m}{\\mathrm{err}_m} + \\log(K-1))`;
+    misclassified weights are multiplied by :math:`e^{\\alpha_m}`.
+
+    References
+    ----------
+    Zhu, Zou, Rosset, Hastie (2009). Multi-class AdaBoost. Statistics and Its Interface 2.
+    """
+
+    _default = DecisionTreeClassifier(max_depth=1)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> AdaBoostClassifier:
+        """Boost up to ``n_estimators`` weak learners on ``X``, ``y``."""
+        rng = self._check_params()
+        X, y = check_X_y(self, X, y, classifier=True, allow_nan=self.estimator is None)
+        w = sample_weight_array(sample_weight, X.shape[0])
+        w = w / w.sum()
+        self.classes_, _ = encode_labels(y)
+        K = self.n_classes_ = len(self.classes_)
+        if K < 2:
+            raise ValueError(
+                f"AdaBoostClassifier needs samples of at least 2 classes; y contains only one "
+                f"class, {self.classes_[0]!r}"
+            )
+        self.estimators_, alphas, errors = [], [], []
+        for _ in range(self.n_estimators):
+            learner = self._new_learner(rng).fit(X, y, sample_weight=w)
+            wrong = learner.predict(X) != y
+            err = float(np.average(wrong, weights=w))
+            if err <= 0.0:  # a perfect learner decides alone
+                self.estimators_.append(learner)
+                alphas.append(1.0)
+                errors.append(0.0)
+                break
+            if err >= 1.0 - 1.0 / K:
+                if not self.estimators_:
+                    raise ValueError(
+                        f"the first weak learner is no better than chance (weighted error "
+                        f"{err:.3g} >= 1 - 1/n_classes = {1 - 1 / K:.3g}); boosting cannot start"
+                    )
+                break
+            alpha = self.learning_rate * (np.log((1.0 - err) / err) + np.log(K - 1.0))
+            self.estimators_.append(learner)
+            alphas.append(alpha)
+            errors.append(err)
+            w = w * np.exp(alpha * wrong * (w > 0))
+            if not np.isfinite(w.sum()) or w.sum() <= 0:
+                break
+            w /= w.sum()
+        self.estimator_weights_ = np.array(alphas)
+        self.estimator_errors_ = np.array(errors)
+        return self
+
+    def staged_decision_function(self, X: Any) -> Iterator[np.ndarray]:
+        """Class scores after each round: :math:`\\sum_{m' \\le m} \\alpha_{m'} c_k(G_{m'}(x))`
+        divided by :math:`\\sum \\alpha`, with the code :math:`c_k = 1` for the predicted class
+        and :math:`-1/(K-1)` otherwise; shape (n_samples,) for two classes (positive minus
+        negative score), (n_samples, n_classes) otherwise."""
+        X = check_X(self, X, reset=False, allow_nan=self.estimator is None)
+        votes = np.zeros((X.shape[0], self.n_classes_))
+        total = 0.0
+        wrong_vote = -1.0 / (self.n_classes_ - 1)  # SAMME's symmetric class code
+        for learner, alpha in zip(self.estimators_, self.estimator_weights_, strict=True):
+            hit = learner.predict(X)[:, None] == self.classes_[None, :]
+            votes += alpha * np.where(hit, 1.0, wrong_vote)
+            total += alpha
+            scores = votes / total
+            yield scores[:, 1] - scores[:, 0] if self.n_classes_ == 2 else scores
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Normalised weighted votes (see :meth:`staged_decision_function`)."""
+        return deque(self.staged_decision_function(X), maxlen=1)[0]  # after the last round
+
+    def _proba(self, scores: np.ndarray) -> np.ndarray:
+        if self.n_classes_ == 2:
+            scores = np.column_stack([-scores, scores]) / 2
+        else:
+            scores = scores / (self.n_classes_ - 1)
+        return softmax(scores, axis=1)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Softmax of the normalised votes divided by ``K - 1`` (SAMME's class estimate)."""
+        return self._proba(self.decision_function(X))
+
+    def _label(self, scores: np.ndarray) -> np.ndarray:
+        if self.n_classes_ == 2:
+            index = (scores > 0).astype(int)
+            return self.classes_[index]
+        index = np.argmax(scores, axis=1)
+        return self.classes_[index]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class with the largest weighted vote."""
+        return self._label(self.decision_function(X))
+
+    def staged_predict(self, X: Any) -> Iterator[np.ndarray]:
+        for scores in self.staged_decision_function(X):
+            yield self._label(scores)
+
+
+class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
+    """AdaBoost.R2: boosting on weighted bootstrap samples, weighted-median prediction.
+
+    Parameters
+    ----------
+    estimator : regressor, default=DecisionTreeRegressor(max_depth=3)
+    n_estimators : int, default=50
+    learning_rate : float, default=1.0
+    loss : {"linear", "square", "exponential"}, default="linear"
+        Scaled error :math:`L_i = e_i/e_{\\max}`, its square, or :math:`1 - e^{-e_i/e_{\\max}}`.
+    random_state : int, Generator or None, default=None
+        Seeds the bootstrap samples and the learners.
+
+    Attributes
+    ----------
+    estimators_, estimator_weights_, estimator_errors_
+
+    Notes
+    -----
+    :math:`\\beta_m = \\bar L_m / (1 - \\bar L_m)`, vote :math:`\\eta\\log(1/\\beta_m)`, weights
+    :math:`w_i \\leftarrow w_i \\beta_m^{\\eta(1 - L_i)}`; boosting stops when
+    :math:`\\bar L_m \\ge 1/2`.
+
+    References
+    ----------
+    Drucker (1997). Improving Regressors using Boosting Techniques. ICML.
+    """
+
+    _default = DecisionTreeRegressor(max_depth=3)
+
+    def __init__(
+        self,
+        estimator: Any = None,
+        *,
+        n_estimators: int = 50,
+        learning_rate: float = 1.0,
+        loss: str = "linear",
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        super().__init__(
+            estimator,
+            n_estimators=n_estimators,
+            learning_rate=learning_rate,
+            random_state=random_state,
+        )
+        self.loss = loss
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> AdaBoostRegressor:
+        """Boost up to ``n_estimators`` regressors on ``X``, ``y``."""
+        rng = self._check_params()
+        check_option(self.loss, "loss", ("linear", "square", "exponential"))
+        X, y = check_X_y(self, X, y, classifier=False, allow_nan=self.estimator is None)
+        w = sample_weight_array(sample_weight, X.shape[0])
+        w = w / w.sum()
+        n = X.shape[0]
+        self.estimators_, alphas, errors = [], [], []
+        for _ in range(self.n_estimators):
+            boot = rng.choice(n, size=n, replace=True, p=w)
+            learner = self._new_learner(rng).fit(X[boot], y[boot])
+            e = np.abs(learner.predict(X) - y)
+            L = e / e.max() if e.max() > 0 else e
+            if self.loss == "square":
+                L = L**2
+            elif self.loss == "exponential":
+                L = 1.0 - np.exp(-L)
+            avg = float(np.sum(w * L))
+            if avg <= 0.0:  # a perfect fit ends the boosting
+                self.estimators_.append(learner)
+                alphas.append(1.0)
+                errors.append(0.0)
+                break
+            if avg >= 0.5:
+                if not self.estimators_:  # keep one learner so the model can predict
+                    self.estimators_.append(learner)
+                    alphas.append(1.0)
+                    errors.append(avg)
+                break
+            beta = avg / (1.0 - avg)
+            self.estimators_.append(learner)
+            alphas.append(self.learning_rate * np.log(1.0 / beta))
+            errors.append(avg)
+            w = w * np.power(beta, (1.0 - L) * self.learning_rate)
+            w /= w.sum()
+        self.estimator_weights_ = np.array(alphas)
+        self.estimator_errors_ = np.array(errors)
+        return self
+
+    def _weighted_median(self, preds: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Per row, the smallest prediction whose cumulative weight reaches half the total."""
+        order = np.argsort(preds, axis=1)
+        cdf = np.cumsum(weights[order], axis=1)
+        k = np.argmax(cdf >= 0.5 * cdf[:, -1:], axis=1)
+        rows = np.arange(preds.shape[0])
+        return preds[rows, order[rows, k]]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Weighted median of the learners' predictions."""
+        X = check_X(self, X, reset=False, allow_nan=self.estimator is None)
+        preds = np.column_stack([est.predict(X) for est in self.estimators_])
+        return self._weighted_median(preds, self.estimator_weights_)
+
+    def staged_predict(self, X: Any) -> Iterator[np.ndarray]:
+        X = check_X(self, X, reset=False, allow_nan=self.estimator is None)
+        preds = np.column_stack([est.predict(X) for est in self.estimators_])
+        for m in range(1, preds.shape[1] + 1):
+            yield self._weighted_median(preds[:, :m], self.estimator_weights_[:m])

@@ -1,0 +1,298 @@
+"""The boosting loop shared by :class:`XGBRegressor` and :class:`XGBClassifier`.
+
+See :mod:`mlcanon.ensemble._xgb` for the algorithm; this module holds the parameters, their
+validation, the rounds (gradients, one tree per output, evaluation, early stopping) and the
+prediction of raw margins.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numba
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from mlcanon._validation import check_option, check_random_state, check_scalar
+from mlcanon.tree._checks import check_X
+
+from ._binning import apply_bins, fit_bin_edges
+from ._hist_grower import GrowParams, grow_tree
+from ._hist_kernels import add_tree_binned, predict_raw
+from ._objectives import DEFAULT_METRIC, METRICS, OBJECTIVES, Objective
+
+__all__ = ["DOC_PARAMS", "BaseXGB"]
+
+_NODE_KEYS = (
+    "left",
+    "right",
+    "feature",
+    "split_bin",
+    "threshold",
+    "default_left",
+    "value",
+    "gain",
+    "cover",
+)
+
+
+class BaseXGB(BaseEstimator):
+    def __init__(
+        self,
+        *,
+        n_estimators: int = 100,
+        learning_rate: float = 0.3,
+        max_depth: int = 6,
+        reg_lambda: float = 1.0,
+        reg_alpha: float = 0.0,
+        gamma: float = 0.0,
+        min_child_weight: float = 1.0,
+        subsample: float = 1.0,
+        colsample_bytree: float = 1.0,
+        max_bin: int = 256,
+        objective: str | Callable | None = None,
+        base_score: float | None = None,
+        early_stopping_rounds: int | None = None,
+        eval_metric: str | None = None,
+        n_jobs: int | None = None,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.reg_lambda = reg_lambda
+        self.reg_alpha = reg_alpha
+        self.gamma = gamma
+        self.min_child_weight = min_child_weight
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.max_bin = max_bin
+        self.objective = objective
+        self.base_score = base_score
+        self.early_stopping_rounds = early_stopping_rounds
+        self.eval_metric = eval_metric
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # --- validation --------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        I, R = numbers.Integral, numbers.Real
+        check_scalar(self.n_estimators, "n_estimators", kind=I, low=1)
+        check_scalar(self.learning_rate, "learning_rate", kind=R, low=0.0, include_low=False)
+        check_scalar(self.max_depth, "max_depth", kind=I, low=1)
+        check_scalar(self.reg_lambda, "reg_lambda", kind=R, low=0.0)
+        check_scalar(self.reg_alpha, "reg_alpha", kind=R, low=0.0)
+        check_scalar(self.gamma, "gamma", kind=R, low=0.0)
+        check_scalar(self.min_child_weight, "min_child_weight", kind=R, low=0.0)
+        check_scalar(self.subsample, "subsample", kind=R, low=0.0, high=1.0, include_low=False)
+        check_scalar(
+            self.colsample_bytree, "colsample_bytree", kind=R, low=0.0, high=1.0, include_low=False
+        )
+        check_scalar(self.max_bin, "max_bin", kind=I, low=2, high=65535)
+        if self.early_stopping_rounds is not None:
+            check_scalar(self.early_stopping_rounds, "early_stopping_rounds", kind=I, low=1)
+        if self.eval_metric is not None:
+            check_option(self.eval_metric, "eval_metric", METRICS)
+        if self.n_jobs is not None:
+            check_scalar(self.n_jobs, "n_jobs", kind=I)
+            if self.n_jobs == 0:
+                raise ValueError("n_jobs must be a positive int, -1 or None, got 0")
+
+    def _n_threads(self) -> int:
+        n_max = numba.config.NUMBA_NUM_THREADS
+        if self.n_jobs is None or self.n_jobs < 0:
+            return n_max
+        return min(self.n_jobs, n_max)
+
+    def _objective(self) -> Objective:
+        if callable(self.objective):
+            return Objective(self.objective)
+        return OBJECTIVES[self._default_objective()]()
+
+    # --- fitting -----------------------------------------------------------------------------
+    def _boost(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, eval_set: list) -> None:
+        rng = check_random_state(self.random_state)
+        obj = self._objective()
+        n, d = X.shape
+        K = self.n_outputs_
+        self.bin_edges_, self.n_bin_edges_ = fit_bin_edges(X, self.max_bin, rng=rng)
+        binned = apply_bins(X, self.bin_edges_, self.n_bin_edges_, self.max_bin)
+        n_bins = self.n_bin_edges_ + 1
+        self.base_margin_ = self._base_margin(obj, y, w)
+        FT = np.tile(self.base_margin_[:, None], (1, n))  # margins, one row per output
+        params = GrowParams(
+            self.max_depth,
+            float(self.learning_rate),
+            float(self.reg_lambda),
+            float(self.reg_alpha),
+            float(self.gamma),
+            float(self.min_child_weight),
+            self.max_bin,
+        )
+        metric = self.eval_metric or self._default_metric(obj.name)
+        fn, _ = METRICS[metric]
+        evals = [(Xe, ye, we, np.tile(self.base_margin_, (len(ye), 1))) for Xe, ye, we in eval_set]
+        self.evals_result_ = {f"validation_{i}": {metric: []} for i in range(len(evals))}
+        trees: list[dict[str, np.ndarray]] = []
+        n_rows = max(1, round(self.subsample * n))
+        n_cols = max(1, int(self.colsample_bytree * d))
+        best_score, best_iter = np.inf, 0
+        for it in range(self.n_estimators):
+            g, h = obj.grad_hess(y, FT.T)
+            g, h = g * w[:, None], h * w[:, None]
+            rows = np.arange(n) if n_rows == n else np.sort(rng.choice(n, n_rows, replace=False))
+            cols = np.arange(d) if n_cols == d else np.sort(rng.choice(d, n_cols, replace=False))
+            for k in range(K):
+                tree = grow_tree(
+                    binned,
+                    np.ascontiguousarray(g[:, k]),
+                    np.ascontiguousarray(h[:, k]),
+                    rows,
+                    cols,
+                    n_bins,
+                    self.bin_edges_,
+                    params,
+                )
+                add_tree_binned(
+                    binned,
+                    self.max_bin,
+                    tree["left"],
+                    tree["right"],
+                    tree["feature"],
+                    tree["split_bin"],
+                    tree["default_left"],
+                    tree["value"],
+                    FT[k],
+                )
+                trees.append(tree)
+            self._store(trees)
+            for i, (Xe, ye, we, Fe) in enumerate(evals):
+                self._add_margins(Xe, Fe, len(trees) - K, len(trees))
+                self.evals_result_[f"validation_{i}"][metric].append(fn(ye, Fe, we))
+            if evals and self.early_stopping_rounds is not None:
+                score = self.evals_result_[f"validation_{len(evals) - 1}"][metric][-1]
+                if score < best_score:
+                    best_score, best_iter = score, it
+                elif it - best_iter >= self.early_stopping_rounds:
+                    break
+        self.n_iterations_ = len(trees) // K
+        if evals and self.early_stopping_rounds is not None:
+            self.best_iteration_, self.best_score_ = best_iter, float(best_score)
+        else:
+            self.best_iteration_ = self.n_iterations_ - 1
+
+    def _base_margin(self, obj: Objective, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+        if self.base_score is None:
+            return obj.base_margin(y, w, self.n_outputs_).astype(np.float64)
+        check_scalar(self.base_score, "base_score", kind=numbers.Real)
+        return np.full(self.n_outputs_, self._score_to_margin(float(self.base_score)))
+
+    def _score_to_margin(self, score: float) -> float:
+        return score
+
+    def _default_metric(self, objective: str) -> str:
+        if objective == "custom" and isinstance(self, ClassifierMixin):
+            return "logloss" if self.n_outputs_ == 1 else "mlogloss"
+        return DEFAULT_METRIC[objective]
+
+    def _store(self, trees: list[dict[str, np.ndarray]]) -> None:
+        sizes = [len(t["left"]) for t in trees]
+        self.tree_offsets_ = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.nodes_ = {k: np.concatenate([t[k] for t in trees]) for k in _NODE_KEYS}
+
+    def _add_margins(self, X: np.ndarray, F: np.ndarray, first: int, stop: int) -> None:
+        nd = self.nodes_
+        predict_raw(
+            X,
+            nd["left"],
+            nd["right"],
+            nd["feature"],
+            nd["threshold"],
+            nd["default_left"],
+            nd["value"],
+            self.tree_offsets_,
+            self.n_outputs_,
+            first,
+            stop,
+            F,
+        )
+
+    def _fit_checked(self, X, y, w, eval_set, y_transform) -> None:
+        self._check_params()
+        evals = []
+        for i, pair in enumerate(eval_set or []):
+            if not (isinstance(pair, tuple | list) and len(pair) == 2):
+                raise ValueError(f"eval_set[{i}] must be a pair (X, y), got {type(pair).__name__}")
+            Xe = check_X(self, pair[0], reset=False)
+            ye = y_transform(np.asarray(pair[1]))
+            if len(ye) != len(Xe):
+                raise ValueError(f"eval_set[{i}]: X has {len(Xe)} rows but y has {len(ye)}")
+            evals.append((Xe, ye, np.ones(len(ye))))
+        if self.early_stopping_rounds is not None and not evals:
+            raise ValueError("early_stopping_rounds needs at least one eval_set=[(X_val, y_val)]")
+        previous = numba.get_num_threads()
+        numba.set_num_threads(self._n_threads())
+        try:
+            self._boost(X, y, w, evals)
+        finally:
+            numba.set_num_threads(previous)
+
+    def decision_function_raw(self, X: Any, iteration_range: tuple[int, int] | None = None):
+        """Raw margins (n_samples, n_outputs), by default of rounds ``0..best_iteration_``."""
+        X = check_X(self, X, reset=False)
+        start, stop = iteration_range or (0, self.best_iteration_ + 1)
+        if not 0 <= start < stop <= self.n_iterations_:
+            raise ValueError(
+                f"iteration_range must satisfy 0 <= start < stop <= "
+                f"{self.n_iterations_}, got {(start, stop)}"
+            )
+        F = np.tile(self.base_margin_, (X.shape[0], 1))
+        previous = numba.get_num_threads()
+        numba.set_num_threads(self._n_threads())
+        try:
+            self._add_margins(X, F, start * self.n_outputs_, stop * self.n_outputs_)
+        finally:
+            numba.set_num_threads(previous)
+        return F
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+DOC_PARAMS = """
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Boosting rounds (trees per output).
+    learning_rate : float, default=0.3
+        Shrinkage :math:`\\eta` of each tree.
+    max_depth : int, default=6
+        Depth of each tree (grown level by level).
+    reg_lambda, reg_alpha : float, default=1.0, 0.0
+        L2 and L1 penalties on leaf values.
+    gamma : float, default=0.0
+        Minimum gain (as defined above) for a split.
+    min_child_weight : float, default=1.0
+        Minimum hessian sum in each child.
+    subsample, colsample_bytree : float, default=1.0
+        Fraction of rows / features drawn (without replacement) for each tree.
+    max_bin : int, default=256
+        Maximum number of quantile bins per feature (missing values get their own).
+    objective : str or callable, optional
+        Built-in name or ``fn(y_true, margin) -> (grad, hess)``.
+    base_score : float, optional
+        Initial prediction; estimated from ``y`` (mean, or log-odds) when ``None``.
+    early_stopping_rounds : int, optional
+        Stop when the metric on the last ``eval_set`` has not improved for this many rounds;
+        predictions then use the best round (``best_iteration_``).
+    eval_metric : str, optional
+        One of "rmse", "mae", "logloss", "error", "mlogloss", "merror".
+    n_jobs : int, optional
+        Threads of the numba kernels (default: all).
+    random_state : int, Generator or None
+        Seeds row/column subsampling and the quantile sample.
+"""

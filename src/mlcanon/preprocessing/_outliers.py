@@ -1,0 +1,126 @@
+"""Data cleaning: outlier flags (IQR fences, z-scores) and duplicate rows.
+
+Tukey's fences flag :math:`x < Q_1 - k\\,\\mathrm{IQR}` or :math:`x > Q_3 + k\\,\\mathrm{IQR}`
+(:math:`\\mathrm{IQR} = Q_3 - Q_1`, :math:`k = 1.5`); they depend only on quartiles, so the outliers
+themselves cannot move them. The z-score rule flags :math:`|x - \\bar x| / s > t`; a single large
+outlier inflates :math:`s` and can hide itself (with :math:`n` points no z-score exceeds
+:math:`(n-1)/\\sqrt n`). Missing values are never flagged and are ignored by the statistics.
+
+References
+----------
+Tukey (1977). Exploratory Data Analysis, ch. 2.
+Shiffler (1988). Maximum Z scores and outliers. The American Statistician 42(1), 79-80.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mlcanon._validation import check_array, check_option, check_scalar
+
+__all__ = ["drop_duplicates", "duplicated", "iqr_outliers", "zscore_outliers"]
+
+
+def _matrix(X: Any) -> tuple[np.ndarray, bool]:
+    arr = check_array(X, "X", ndim=(1, 2), allow_nan=True)
+    return (arr[:, None], True) if arr.ndim == 1 else (arr, False)
+
+
+def iqr_outliers(X: Any, *, k: float = 1.5) -> np.ndarray:
+    """Boolean mask of values outside Tukey's fences, column by column.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples,) or (n_samples, n_features)
+        NaN allowed (never flagged, ignored by the quartiles).
+    k : float, default=1.5
+        Fence distance in IQRs (3.0 gives Tukey's "far out" values).
+
+    Returns
+    -------
+    ndarray of bool, same shape as ``X``.
+    """
+    check_scalar(k, "k", low=0.0)
+    M, flat = _matrix(X)
+    with np.errstate(invalid="ignore"):
+        q1, q3 = np.nanpercentile(M, [25, 75], axis=0)
+    iqr = q3 - q1
+    with np.errstate(invalid="ignore"):
+        out = (M < q1 - k * iqr) | (M > q3 + k * iqr)
+    return out[:, 0] if flat else out
+
+
+def zscore_outliers(X: Any, *, threshold: float = 3.0, ddof: int = 0) -> np.ndarray:
+    """Boolean mask of values whose z-score :math:`|x - \\bar x| / s` exceeds ``threshold``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples,) or (n_samples, n_features)
+        NaN allowed (never flagged, ignored by the mean and standard deviation).
+    threshold : float, default=3.0
+    ddof : int, default=0
+        Delta degrees of freedom of :math:`s` (0: population, 1: sample standard deviation).
+
+    Returns
+    -------
+    ndarray of bool, same shape as ``X``. A constant column has no outliers.
+    """
+    check_scalar(threshold, "threshold", low=0.0, include_low=False)
+    check_scalar(ddof, "ddof", kind=int, low=0)
+    M, flat = _matrix(X)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(M, axis=0)
+        std = np.nanstd(M, axis=0, ddof=ddof)
+        z = np.abs(M - mean) / std
+        out = np.where(std > 0, z > threshold, False)
+    return out[:, 0] if flat else out
+
+
+def duplicated(X: Any, *, keep: str = "first") -> np.ndarray:
+    """Mask of rows that repeat another row exactly (NaN equals NaN).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features) or (n_samples,)
+    keep : {"first", "last", "none"}, default="first"
+        Which occurrence is *not* flagged: the first, the last, or none (flag every copy).
+
+    Returns
+    -------
+    ndarray of bool of shape (n_samples,)
+    """
+    check_option(keep, "keep", ("first", "last", "none"))
+    M, _ = _matrix(X)
+    # Row keys: NaN replaced by a sentinel pattern so that equal rows with NaN compare equal.
+    keyed = np.where(np.isnan(M), np.inf, M)
+    nan_flags = np.isnan(M)
+    rows = np.hstack([keyed, nan_flags.astype(float)])
+    _, first, inverse, counts = np.unique(
+        rows, axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
+    inverse = inverse.ravel()
+    if keep == "none":
+        return counts[inverse] > 1
+    if keep == "first":
+        return np.arange(len(inverse)) != first[inverse]
+    last = np.zeros_like(first)
+    last[inverse] = np.arange(len(inverse))  # later rows overwrite: the last index remains
+    return np.arange(len(inverse)) != last[inverse]
+
+
+def drop_duplicates(X: Any, y: Any = None, *, keep: str = "first") -> Any:
+    """Rows of ``X`` (and ``y``) without repeats, in their original order.
+
+    Returns ``X_unique`` or ``(X_unique, y_unique)`` when ``y`` is given. Rows are compared on
+    ``X`` only; with ``y`` given, conflicting labels on equal rows are kept as in ``keep``.
+    """
+    X_arr = check_array(X, "X", ndim=(1, 2), allow_nan=True)
+    mask = ~duplicated(X_arr, keep=keep)
+    if y is None:
+        return X_arr[mask]
+    y_arr = np.asarray(y)
+    if len(y_arr) != len(X_arr):
+        raise ValueError(f"X has {len(X_arr)} rows but y has {len(y_arr)}")
+    return X_arr[mask], y_arr[mask]

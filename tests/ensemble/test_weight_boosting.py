@@ -1,0 +1,88 @@
+"""AdaBoost (SAMME, R2) against scikit-learn's AdaBoost*."""
+
+import numpy as np
+import pytest
+from sklearn import ensemble as ske
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
+from sklearn.model_selection import train_test_split
+
+from mlcanon import io
+from mlcanon.ensemble import AdaBoostClassifier, AdaBoostRegressor
+from mlcanon.tree import DecisionTreeClassifier
+
+
+@pytest.mark.parametrize("load", [load_breast_cancer, load_wine, load_iris])
+def test_samme_equals_sklearn(load):
+    """Deterministic stumps: the same learners, votes, errors and probabilities."""
+    X, y = load(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0)
+    ours = AdaBoostClassifier(n_estimators=40, random_state=0).fit(Xtr, ytr)
+    ref = ske.AdaBoostClassifier(n_estimators=40, random_state=0).fit(Xtr, ytr)
+    assert abs(ours.score(Xte, yte) - ref.score(Xte, yte)) <= 0.02
+    n = min(len(ours.estimator_weights_), len(ref.estimator_weights_))
+    np.testing.assert_allclose(ours.estimator_weights_[:n], ref.estimator_weights_[:n], rtol=1e-10)
+    np.testing.assert_allclose(ours.estimator_errors_[:n], ref.estimator_errors_[:n], rtol=1e-10)
+    if len(ours.estimator_weights_) == len(ref.estimator_weights_):
+        np.testing.assert_allclose(ours.predict_proba(Xte), ref.predict_proba(Xte), atol=1e-10)
+
+
+def test_hand_computed_first_round():
+    """Four points, one misclassified by the best stump: err = 1/4, alpha = log 3."""
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([0, 0, 1, 0])
+    m = AdaBoostClassifier(n_estimators=1).fit(X, y)
+    assert m.estimator_errors_[0] == pytest.approx(0.25)
+    assert m.estimator_weights_[0] == pytest.approx(np.log(3.0))
+
+
+def test_regressor_r2_close_to_sklearn():
+    X, y = load_diabetes(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0)
+    scores = []
+    for seed in range(3):  # R2 resamples by weight: compare averages over seeds
+        ours = AdaBoostRegressor(n_estimators=50, random_state=seed).fit(Xtr, ytr)
+        ref = ske.AdaBoostRegressor(n_estimators=50, random_state=seed).fit(Xtr, ytr)
+        scores.append((ours.score(Xte, yte), ref.score(Xte, yte)))
+    ours_mean, ref_mean = np.mean(scores, axis=0)
+    assert abs(ours_mean - ref_mean) <= 0.02
+
+
+def test_regressor_prediction_is_weighted_median():
+    X, y = load_diabetes(return_X_y=True)
+    m = AdaBoostRegressor(n_estimators=5, random_state=0).fit(X, y)
+    preds = np.column_stack([e.predict(X[:3]) for e in m.estimators_])
+    w = m.estimator_weights_
+    for row, out in zip(preds, m.predict(X[:3]), strict=True):
+        order = np.argsort(row)
+        cdf = np.cumsum(w[order])
+        assert out == row[order][np.searchsorted(cdf, 0.5 * cdf[-1])]
+
+
+def test_staged_predictions_end_at_predict():
+    X, y = load_wine(return_X_y=True)
+    m = AdaBoostClassifier(n_estimators=10, random_state=0).fit(X, y)
+    *_, last = m.staged_predict(X)
+    np.testing.assert_array_equal(last, m.predict(X))
+
+
+def test_save_load_round_trip(tmp_path):
+    X, y = load_wine(return_X_y=True)
+    m = AdaBoostClassifier(n_estimators=10, random_state=0).fit(X, y)
+    back = io.load(io.save(m, tmp_path / "ada.npz"))
+    np.testing.assert_array_equal(back.predict_proba(X), m.predict_proba(X))
+
+
+def test_bad_parameters_and_input():
+    X, y = load_wine(return_X_y=True)
+    with pytest.raises(ValueError, match="learning_rate must be > 0"):
+        AdaBoostClassifier(learning_rate=-1).fit(X, y)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        AdaBoostRegressor(loss="huber").fit(X, y.astype(float))
+    with pytest.raises(ValueError, match="only one class"):
+        AdaBoostClassifier().fit(X, np.ones(len(y)))
+    with pytest.raises(ValueError, match="no better than chance"):
+        # a learner that cannot split is a constant: error 1 - 1/3 on balanced 3 classes
+        X3 = np.zeros((9, 1))
+        AdaBoostClassifier(estimator=DecisionTreeClassifier(max_depth=1)).fit(
+            X3, np.repeat([0, 1, 2], 3)
+        )

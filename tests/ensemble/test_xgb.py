@@ -1,0 +1,301 @@
+"""The second-order histogram booster against xgboost (hist) and LightGBM."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy.special import expit
+from sklearn.datasets import load_breast_cancer, load_digits, make_classification, make_regression
+from sklearn.metrics import accuracy_score, mean_squared_error, roc_auc_score
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from mlcanon import io
+from mlcanon.ensemble import XGBClassifier, XGBRegressor
+
+xgb = pytest.importorskip("xgboost")
+
+PARAMS = dict(n_estimators=40, learning_rate=0.3, max_depth=3, reg_lambda=1.0, min_child_weight=1.0)
+
+
+def _lgb(kind):
+    lgb = pytest.importorskip("lightgbm")
+    cls = lgb.LGBMRegressor if kind == "reg" else lgb.LGBMClassifier
+    # num_leaves = 2^depth and no sample-count floor: the same trees as a depth-wise grower
+    return cls(
+        n_estimators=40,
+        learning_rate=0.3,
+        max_depth=3,
+        num_leaves=8,
+        reg_lambda=1.0,
+        min_child_weight=1.0,
+        min_child_samples=1,
+        max_bin=255,
+        verbose=-1,
+    )
+
+
+def _cv_score(model, X, y, metric, kind, n_splits=3):
+    folds = (KFold if kind == "reg" else StratifiedKFold)(n_splits, shuffle=True, random_state=0)
+    scores = []
+    for tr, te in folds.split(X, y):
+        model.fit(X[tr], y[tr])
+        if metric == "auc":
+            scores.append(roc_auc_score(y[te], model.predict_proba(X[te])[:, 1]))
+        elif metric == "accuracy":
+            scores.append(accuracy_score(y[te], model.predict(X[te])))
+        else:
+            scores.append(mean_squared_error(y[te], model.predict(X[te])) ** 0.5)
+    return float(np.mean(scores))
+
+
+def _nan_data(kind, seed=0):
+    rng = np.random.default_rng(seed)
+    make = make_regression if kind == "reg" else make_classification
+    kw = dict(noise=10.0) if kind == "reg" else {}
+    X, y = make(3000, 20, n_informative=8, random_state=seed, **kw)
+    # On a 0.05 grid every feature has fewer distinct values than bins, so the comparison
+    # measures the boosting and the missing-value handling, not two quantile sketches.
+    X = np.round(X * 20) / 20
+    X[rng.random(X.shape) < 0.2] = np.nan  # 20% of the values missing
+    return X, y
+
+
+CASES = {
+    "breast_cancer-auc": (lambda: load_breast_cancer(return_X_y=True), "clf", "auc"),
+    "digits-accuracy": (lambda: load_digits(return_X_y=True), "clf", "accuracy"),
+    "nan20-auc": (lambda: _nan_data("clf"), "clf", "auc"),
+    "nan20-rmse": (lambda: _nan_data("reg"), "reg", "rmse"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("reference", ["xgboost", "lightgbm"])
+def test_metric_within_half_percent_of_reference(case, reference):
+    load, kind, metric = CASES[case]
+    if case.startswith("digits") and reference == "lightgbm":
+        pytest.skip(
+            "LightGBM's multiclass hessian is K/(K-1) p(1-p), xgboost's (and ours) 2 p(1-p): "
+            "the same learning_rate takes different steps, so the two agree only at convergence"
+        )
+    X, y = load()
+    if reference == "xgboost":
+        cls = xgb.XGBRegressor if kind == "reg" else xgb.XGBClassifier
+        ref = cls(**PARAMS, tree_method="hist", max_bin=256)
+    else:
+        ref = _lgb(kind)
+    ours = (XGBRegressor if kind == "reg" else XGBClassifier)(**PARAMS)
+    a, b = _cv_score(ours, X, y, metric, kind), _cv_score(ref, X, y, metric, kind)
+    assert abs(a - b) <= 0.005 * abs(b), (a, b)
+
+
+def _xgb_nodes(booster):
+    """Node dicts of the first tree of an xgboost model, by node id."""
+    tree = json.loads(booster.get_booster().get_dump(dump_format="json", with_stats=True)[0])
+    out, stack = {}, [tree]
+    while stack:
+        node = stack.pop()
+        out[node["nodeid"]] = node
+        stack.extend(node.get("children", []))
+    return out
+
+
+@pytest.mark.parametrize("nan_rate", [0.0, 0.2])
+def test_first_tree_gains_and_leaves_equal_xgboost(nan_rate):
+    """One depth-2 tree on data with fewer distinct values than bins: same splits, same gains
+    G_L^2/(H_L+l) + G_R^2/(H_R+l) - G^2/(H+l), same leaves -G/(H+l), same missing sides."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(150, 3))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] + 0.1 * rng.normal(size=150)
+    X[rng.random(X.shape) < nan_rate] = np.nan
+    params = dict(
+        n_estimators=1, max_depth=2, learning_rate=1.0, reg_lambda=2.0, base_score=float(y.mean())
+    )
+    ours = XGBRegressor(**params, max_bin=256).fit(X, y)
+    ref = _xgb_nodes(xgb.XGBRegressor(**params, tree_method="hist", max_bin=256).fit(X, y))
+    nd = ours.nodes_
+    assert len(nd["left"]) == len(ref)
+    for i, node in ref.items():
+        if "leaf" in node:
+            assert nd["left"][i] == -1
+            assert nd["value"][i] == pytest.approx(node["leaf"], rel=1e-5)
+            continue
+        assert nd["feature"][i] == int(node["split"][1:])
+        assert nd["gain"][i] == pytest.approx(node["gain"], rel=1e-5)
+        assert nd["cover"][i] == pytest.approx(node["cover"], rel=1e-6)
+        assert bool(nd["default_left"][i]) == (node["missing"] == node["yes"])
+
+
+def test_hand_computed_leaf_weights_and_gain():
+    """x = 1..4, y = (0, 0, 4, 4), base 0, lambda = 1: g = -y, h = 1.
+    Root G = -8, H = 4; split at 2.5: G_L = 0, H_L = 2; G_R = -8, H_R = 2.
+    gain = 0 + 64/3 - 64/5; leaves -0/3 = 0 and 8/3."""
+    X = np.arange(1.0, 5.0)[:, None]
+    m = XGBRegressor(
+        n_estimators=1, max_depth=1, learning_rate=1.0, base_score=0.0, min_child_weight=0.0
+    ).fit(X, [0.0, 0.0, 4.0, 4.0])
+    nd = m.nodes_
+    assert nd["threshold"][0] == 2.5
+    assert nd["gain"][0] == pytest.approx(64 / 3 - 64 / 5)
+    np.testing.assert_allclose(nd["value"][1:], [0.0, 8 / 3])
+    np.testing.assert_allclose(m.predict([[1.0], [4.0]]), [0.0, 8 / 3])
+
+
+def test_gamma_blocks_weak_splits_as_xgboost():
+    X = np.arange(1.0, 5.0)[:, None]
+    y = [0.0, 0.0, 4.0, 4.0]
+    gain = 64 / 3 - 64 / 5
+    kw = dict(n_estimators=1, max_depth=1, learning_rate=1.0, base_score=0.0, min_child_weight=0.0)
+    assert len(XGBRegressor(gamma=gain * 0.99, **kw).fit(X, y).nodes_["left"]) == 3
+    assert len(XGBRegressor(gamma=gain * 1.01, **kw).fit(X, y).nodes_["left"]) == 1
+    ref = xgb.XGBRegressor(gamma=gain * 1.01, tree_method="hist", **kw).fit(X, y)
+    assert len(_xgb_nodes(ref)) == 1
+
+
+def test_missing_goes_right_when_training_had_none():
+    """No NaN at fit: both our booster and xgboost send NaN to the right child."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 3, size=(500, 1))
+    y = 10.0 * (X[:, 0] > 0.5)  # the left child is the smaller one
+    kw = dict(n_estimators=1, max_depth=1, learning_rate=1.0, base_score=0.0)
+    ours = XGBRegressor(**kw).fit(X, y)
+    ref = xgb.XGBRegressor(**kw, tree_method="hist").fit(X, y)
+    probe = np.array([[np.nan], [2.9]])
+    assert not ours.nodes_["default_left"][0]
+    np.testing.assert_allclose(ours.predict(probe), ref.predict(probe), rtol=1e-5)
+
+
+def test_informative_missing_learns_its_side():
+    """NaN rows behave like small x: the learned default is left, as in xgboost."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, 400)
+    y = (x > 0.5).astype(float)
+    x[rng.random(400) < 0.3] = np.nan
+    y[np.isnan(x)] = 0.0
+    kw = dict(n_estimators=1, max_depth=1, learning_rate=1.0, base_score=0.5)
+    ours = XGBRegressor(**kw).fit(x[:, None], y)
+    ref = _xgb_nodes(xgb.XGBRegressor(**kw, tree_method="hist").fit(x[:, None], y))
+    assert ours.nodes_["default_left"][0]
+    assert ref[0]["missing"] == ref[0]["yes"]
+
+
+def test_custom_objective_equals_builtin():
+    X, y = make_classification(400, 6, random_state=0)
+
+    def logistic(y_true, margin):
+        p = expit(margin)
+        return p - y_true, p * (1 - p)
+
+    a = XGBClassifier(n_estimators=20, base_score=0.5).fit(X, y)
+    b = XGBClassifier(n_estimators=20, base_score=0.5, objective=logistic).fit(X, y)
+    np.testing.assert_allclose(b.predict_proba(X), a.predict_proba(X), rtol=1e-12)
+
+
+def test_custom_objective_matches_xgboost_custom_objective():
+    """Pseudo-Huber loss given as a (grad, hess) callable, in ours and in xgboost. With fewer
+    distinct values than bins both split on the same candidates (xgboost's sketch weighs
+    quantiles by hessian), so the models agree to xgboost's float32 precision."""
+    X, y = make_regression(200, 5, noise=20.0, random_state=0)
+
+    def pseudo_huber(y_true, margin):
+        r = margin - y_true
+        s = np.sqrt(1 + (r / 10.0) ** 2)
+        return r / s, 1 / s**3
+
+    kw = dict(n_estimators=30, max_depth=3, base_score=0.0)
+    ours = XGBRegressor(objective=pseudo_huber, **kw).fit(X, y)
+    ref = xgb.XGBRegressor(objective=pseudo_huber, tree_method="hist", **kw).fit(X, y)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=2e-5, atol=1e-3)
+
+
+@pytest.mark.parametrize("kind", ["reg", "clf"])
+def test_equal_to_xgboost_when_bins_are_exact(kind):
+    """Every feature has fewer distinct values than max_bin: the same boosting, tree by tree."""
+    X, y = (make_regression if kind == "reg" else make_classification)(200, 6, random_state=1)
+    kw = dict(n_estimators=20, max_depth=4, learning_rate=0.3, base_score=0.5)
+    if kind == "reg":
+        ours = XGBRegressor(**kw).fit(X, y).predict(X)
+        ref = xgb.XGBRegressor(**kw, tree_method="hist").fit(X, y).predict(X)
+        np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-3)
+    else:
+        ours = XGBClassifier(**kw).fit(X, y).predict_proba(X)
+        ref = xgb.XGBClassifier(**kw, tree_method="hist").fit(X, y).predict_proba(X)
+        np.testing.assert_allclose(ours, ref, atol=1e-5)
+
+
+def test_early_stopping_keeps_the_best_round():
+    X, y = make_classification(600, 10, flip_y=0.2, random_state=0)
+    Xtr, ytr, Xva, yva = X[:400], y[:400], X[400:], y[400:]
+    m = XGBClassifier(n_estimators=300, learning_rate=0.3, early_stopping_rounds=10)
+    m.fit(Xtr, ytr, eval_set=[(Xva, yva)])
+    curve = m.evals_result_["validation_0"]["logloss"]
+    assert m.best_iteration_ == int(np.argmin(curve))
+    assert len(curve) == m.best_iteration_ + 11  # stopped 10 rounds after the best
+    full = m.decision_function_raw(Xva, iteration_range=(0, m.best_iteration_ + 1))
+    np.testing.assert_allclose(m.predict_proba(Xva)[:, 1], expit(full[:, 0]))
+
+
+def test_multiclass_probabilities_and_eval_metric_match_definition():
+    X, y = load_digits(return_X_y=True)
+    m = XGBClassifier(n_estimators=5, max_depth=2, eval_metric="mlogloss")
+    m.fit(X[:1000], y[:1000], eval_set=[(X[1000:], y[1000:])])
+    P = m.predict_proba(X[1000:])
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    logloss = -np.mean(np.log(P[np.arange(len(P)), y[1000:]]))
+    assert m.evals_result_["validation_0"]["mlogloss"][-1] == pytest.approx(logloss, rel=1e-10)
+
+
+def test_subsampling_is_seeded():
+    X, y = make_regression(300, 8, random_state=0)
+    kw = dict(n_estimators=10, subsample=0.7, colsample_bytree=0.5, random_state=3)
+    np.testing.assert_array_equal(
+        XGBRegressor(**kw).fit(X, y).predict(X), XGBRegressor(**kw).fit(X, y).predict(X)
+    )
+
+
+def test_threads_do_not_change_the_model():
+    X, y = _nan_data("clf")
+    a = XGBClassifier(n_estimators=10, n_jobs=1).fit(X, y).predict_proba(X)
+    b = XGBClassifier(n_estimators=10, n_jobs=2).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_save_load_round_trip(tmp_path):
+    X, y = _nan_data("clf")
+    m = XGBClassifier(n_estimators=10).fit(X[:500], y[:500])
+    back = io.load(io.save(m, tmp_path / "booster.npz"))
+    np.testing.assert_array_equal(back.predict_proba(X), m.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(learning_rate=0.0), "learning_rate must be > 0"),
+        (dict(max_depth=0), "max_depth must be >= 1"),
+        (dict(subsample=1.5), "subsample must be <= 1"),
+        (dict(max_bin=1), "max_bin must be >= 2"),
+        (dict(eval_metric="auc"), "eval_metric must be one of"),
+        (dict(objective="reg:gamma"), "objective must be one of"),
+        (dict(n_jobs=0), "n_jobs must be a positive int"),
+    ],
+)
+def test_bad_parameters(params, match):
+    X, y = make_regression(50, 3, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        XGBRegressor(n_estimators=2, **params).fit(X, y)
+
+
+def test_bad_input():
+    X, y = make_classification(60, 4, random_state=0)
+    with pytest.raises(ValueError, match="infinity"):
+        XGBClassifier(n_estimators=2).fit(np.where(X > 1, np.inf, X), y)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        XGBClassifier(n_estimators=2).fit(X, np.zeros(60))
+    with pytest.raises(ValueError, match="needs at least one eval_set"):
+        XGBClassifier(n_estimators=2, early_stopping_rounds=2).fit(X, y)
+    with pytest.raises(ValueError, match=r"labels \[7\] not seen in training"):
+        XGBClassifier(n_estimators=2).fit(X, y, eval_set=[(X[:5], [0, 1, 7, 0, 1])])
+    m = XGBClassifier(n_estimators=2).fit(X, y)
+    with pytest.raises(ValueError, match="X has 3 features, but XGBClassifier"):
+        m.predict(X[:, :3])
+    with pytest.raises(ValueError, match="iteration_range"):
+        m.decision_function_raw(X, iteration_range=(0, 5))

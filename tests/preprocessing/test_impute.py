@@ -1,0 +1,138 @@
+"""SimpleImputer and KNNImputer against scikit-learn's."""
+
+import numpy as np
+import pytest
+from sklearn import impute as ski
+from sklearn.datasets import load_diabetes
+
+from mlcanon import io
+from mlcanon.preprocessing import KNNImputer, SimpleImputer
+
+
+def _holes(X, rate, seed):
+    X = X.copy()
+    X[np.random.default_rng(seed).random(X.shape) < rate] = np.nan
+    return X
+
+
+@pytest.fixture
+def diabetes():
+    X, _ = load_diabetes(return_X_y=True)
+    X = _holes(X, 0.2, 0)
+    X[:, 3] = np.nan  # an empty column
+    X_new = _holes(load_diabetes(return_X_y=True)[0][:60] + 0.001, 0.3, 1)
+    return X, X_new
+
+
+@pytest.mark.parametrize("strategy", ["mean", "median", "most_frequent", "constant"])
+@pytest.mark.parametrize("keep_empty_features", [False, True])
+@pytest.mark.filterwarnings("ignore:.*(observed|Skipping).*:UserWarning")
+def test_simple_imputer_equals_sklearn(diabetes, strategy, keep_empty_features):
+    X, X_new = diabetes
+    kw = dict(strategy=strategy, keep_empty_features=keep_empty_features, add_indicator=True)
+    ours, ref = SimpleImputer(**kw).fit(X), ski.SimpleImputer(**kw).fit(X)
+    np.testing.assert_allclose(ours.transform(X_new), ref.transform(X_new), rtol=1e-12, atol=0)
+    ref_stats = np.asarray(ref.statistics_, dtype=float)
+    np.testing.assert_allclose(ours.statistics_, ref_stats, rtol=1e-12, equal_nan=True)
+
+
+def test_simple_imputer_numeric_marker_and_fill_value():
+    X = np.array([[1.0, -1.0], [-1.0, 4.0], [3.0, 4.0], [5.0, 6.0]])
+    for kw in (dict(strategy="median"), dict(strategy="constant", fill_value=9.5)):
+        ours = SimpleImputer(missing_values=-1.0, **kw).fit_transform(X)
+        ref = ski.SimpleImputer(missing_values=-1.0, **kw).fit_transform(X)
+        np.testing.assert_array_equal(ours, ref)
+
+
+def test_simple_imputer_hand_computed():
+    X = np.array([[1.0, 2.0], [np.nan, 2.0], [4.0, 3.0], [7.0, np.nan]])
+    np.testing.assert_array_equal(SimpleImputer().fit(X).statistics_, [4.0, 7 / 3])
+    np.testing.assert_array_equal(SimpleImputer(strategy="median").fit(X).statistics_, [4, 2])
+    np.testing.assert_array_equal(
+        SimpleImputer(strategy="most_frequent").fit(X).statistics_,
+        [1.0, 2.0],  # tie -> smallest
+    )
+
+
+def _continuous(seed, n=200, d=6, rate=0.15):
+    """Continuous values, so no two neighbours are at exactly the same distance."""
+    X = np.random.default_rng(seed).normal(size=(n, d))
+    return _holes(X, rate, seed + 1)
+
+
+def _knn_oracle(X_fit, X, n_neighbors, weights):
+    """The definition, row by row: nan-Euclidean distances from the differences themselves."""
+    out = X.copy()
+    d = X.shape[1]
+    for i, j in zip(*np.nonzero(np.isnan(X)), strict=True):
+        donors = np.flatnonzero(~np.isnan(X_fit[:, j]))
+        both = ~np.isnan(X[i]) & ~np.isnan(X_fit[donors])
+        sq = np.where(both, (X[i] - X_fit[donors]) ** 2, 0.0).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):  # no shared coordinate: NaN
+            dist = np.sqrt(sq * d / both.sum(axis=1))
+        near = np.argsort(dist)[:n_neighbors]
+        w = np.ones(len(near)) if weights == "uniform" else 1 / dist[near]
+        out[i, j] = np.sum(w * X_fit[donors[near], j]) / np.sum(w)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+@pytest.mark.parametrize("n_neighbors", [1, 5])
+def test_knn_imputer_equals_sklearn(seed, weights, n_neighbors):
+    X, X_new = _continuous(seed), _continuous(seed + 50, n=80)
+    kw = dict(n_neighbors=n_neighbors, weights=weights)
+    ours, ref = KNNImputer(**kw).fit(X), ski.KNNImputer(**kw).fit(X)
+    for data in (X_new, X):
+        np.testing.assert_allclose(ours.transform(data), _knn_oracle(X, data, **kw), rtol=1e-12)
+        # scikit-learn expands |x - z|^2 = |x|^2 + |z|^2 - 2 x.z, which loses digits when two
+        # rows are close; with 1/d weights that reaches the imputed values at ~1e-11.
+        rtol = 1e-12 if weights == "uniform" else 1e-9
+        np.testing.assert_allclose(ours.transform(data), ref.transform(data), rtol=rtol)
+
+
+def test_knn_imputer_hand_computed():
+    """Row (nan, 1): nan-Euclidean distances to the donors with column 0 observed are
+    sqrt(2/1 * (1-1)^2) = 0, sqrt(2 * 1) and sqrt(2 * 4); the 2 nearest give (10 + 20) / 2."""
+    X = np.array([[10.0, 1.0], [20.0, 2.0], [30.0, 3.0], [np.nan, 1.0]])
+    out = KNNImputer(n_neighbors=2).fit_transform(X)
+    assert out[3, 0] == 15.0
+    out = KNNImputer(n_neighbors=2, weights="distance").fit_transform(X)
+    assert out[3, 0] == 10.0  # an exact match takes all the weight
+
+
+def test_knn_imputer_no_shared_coordinate_gets_the_column_mean():
+    X = np.array([[1.0, np.nan], [3.0, np.nan], [np.nan, 5.0]])
+    out = KNNImputer(n_neighbors=1).fit_transform(X)
+    ref = ski.KNNImputer(n_neighbors=1).fit_transform(X)
+    np.testing.assert_array_equal(out, ref)
+    assert out[2, 0] == 2.0
+
+
+def test_save_load_round_trip(tmp_path):
+    X = _continuous(3)
+    for imputer in (SimpleImputer(strategy="median"), KNNImputer()):
+        imputer.fit(X)
+        back = io.load(io.save(imputer, tmp_path / "imp.npz"))
+        np.testing.assert_array_equal(back.transform(X), imputer.transform(X))
+
+
+def test_bad_parameters_and_input():
+    X = _continuous(4)
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        SimpleImputer(strategy="mode").fit(X)
+    with pytest.raises(ValueError, match="n_neighbors must be >= 1"):
+        KNNImputer(n_neighbors=0).fit(X)
+    with pytest.raises(ValueError, match="weights must be one of"):
+        KNNImputer(weights="gaussian").fit(X)
+    with pytest.raises(TypeError, match=r"missing_values must be np\.nan or a number"):
+        SimpleImputer(missing_values="?").fit(X)
+    with pytest.raises(ValueError, match="infinity"):
+        SimpleImputer().fit(np.where(X > 2, np.inf, X))
+    with pytest.raises(ValueError, match="contains NaN"):
+        SimpleImputer(missing_values=-1.0).fit(X)
+    imputer = SimpleImputer().fit(X)
+    with pytest.raises(ValueError, match="X has 2 features, but SimpleImputer"):
+        imputer.transform(X[:, :2])
+    with pytest.warns(UserWarning, match=r"features \[0\] have no observed value"):
+        SimpleImputer().fit(np.column_stack([np.full(5, np.nan), np.arange(5.0)]))
