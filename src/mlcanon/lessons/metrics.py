@@ -289,6 +289,7 @@ def cross_entropy_lesson(ctx: Context) -> None:
     ctx.check("gradient of softmax + CE is (p - y) / n", (p - np.eye(10)[ys]) / ys.size,
               lambda: _torch_ce_grad(ys, zs), rtol=1e-12, atol=1e-15,
               ref="torch autograd")  # fmt: skip
+    _network_layer_checks(ctx, zs, ys)
     zz = np.linspace(-10, 10, 401)
     sig = 1 / (1 + np.exp(-zz))
     ce_grad, mse_grad = sig - 1, 2 * (sig - 1) * sig * (1 - sig)  # target y = 1
@@ -306,6 +307,33 @@ def cross_entropy_lesson(ctx: Context) -> None:
         ax1.set(xlabel="logit z (true class 1)", ylabel="loss", title="loss")
         ax2.set(xlabel="logit z (true class 1)", ylabel="|d loss / dz|", title="gradient")
         ax1.legend()
+
+
+def _network_layer_checks(ctx: Context, z: np.ndarray, y: np.ndarray) -> None:
+    """The loss layer a network trains with: mlcanon.nn's cross_entropy, backward by hand."""
+    import torch
+
+    from mlcanon.nn import functional as ours
+
+    ctx.say("""
+        In a network the same loss is a layer: mlcanon.nn.functional.cross_entropy is a torch
+        autograd Function whose backward pass is the formula above written out, (p - y) / n,
+        with label smoothing mixing y with the uniform distribution and ignored targets
+        contributing nothing. Its loss and gradient are checked against torch's built-in.
+        """)
+
+    def loss_and_grad(fn, **kw):
+        zt = torch.tensor(z, requires_grad=True)
+        loss = fn(zt, torch.from_numpy(y), **kw)
+        loss.backward()
+        return np.r_[loss.item(), zt.grad.numpy().ravel()]
+
+    for kw in ({}, {"label_smoothing": 0.1}, {"ignore_index": int(y[0])}):
+        desc = ", ".join(f"{k}={v}" for k, v in kw.items()) or "plain"
+        ctx.check(f"network layer cross_entropy ({desc}): loss and d loss / dz",
+                  loss_and_grad(ours.cross_entropy, **kw),
+                  lambda kw=kw: loss_and_grad(torch.nn.functional.cross_entropy, **kw),
+                  rtol=1e-12, atol=1e-15, ref="torch.nn.functional")  # fmt: skip
 
 
 def _torch_loss(name: str, logits: np.ndarray, target: np.ndarray) -> float:

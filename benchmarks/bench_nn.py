@@ -1,0 +1,107 @@
+"""Hand-written backward passes vs torch's native kernels: forward + backward, float32, CPU."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as TF
+
+from benchmarks._harness import compare
+from mlcanon import nn
+from mlcanon.nn import functional as F
+
+
+def _fwd_bwd(fn, *inputs):
+    """A closure running fn(*inputs) forward and backward (gradients reset each time)."""
+
+    def run():
+        for t in inputs:
+            t.grad = None
+        out = fn(*inputs)
+        out = out[0] if isinstance(out, tuple) else out
+        out.backward(torch.ones_like(out))
+
+    return run
+
+
+def _leaves(*tensors):
+    return [t.clone().requires_grad_() for t in tensors]
+
+
+def main() -> None:
+    torch.manual_seed(0)
+    # conv2d: a ResNet stage-2 layer (64 channels, 56x56), batch 16, 3x3, stride 1, padding 1
+    x, w, b = torch.randn(16, 64, 56, 56), torch.randn(64, 64, 3, 3) * 0.05, torch.randn(64)
+    compare(
+        "conv2d fwd+bwd 16x64x56x56, 3x3",
+        _fwd_bwd(lambda *a: F.conv2d(*a, padding=1), *_leaves(x, w, b)),
+        _fwd_bwd(lambda *a: TF.conv2d(*a, padding=1), *_leaves(x, w, b)),
+        ref_name="torch",
+        target=3.0,
+        repeat=5,
+    )
+
+    # what bounds the ratio: the three matrix products of im2col convolution alone (forward,
+    # weight gradient, input gradient), with torch.matmul (MKL sgemm), against torch's whole
+    # conv forward+backward (oneDNN kernels)
+    cols = torch.randn(16, 1, 576, 3136)
+    w2, g = w.reshape(1, 64, 576), torch.randn(16, 1, 64, 3136)
+
+    def three_gemms():
+        w2.matmul(cols), g.matmul(cols.transpose(2, 3)), w2.transpose(1, 2).matmul(g)
+
+    compare(
+        "  its 3 GEMMs alone (floor of the im2col route)",
+        three_gemms,
+        _fwd_bwd(lambda *a: TF.conv2d(*a, padding=1), *_leaves(x, w, b)),
+        ref_name="torch",
+        repeat=5,
+        note="no target: shows the bound",
+    )
+
+    # LSTM: T = 100, batch 32, hidden 256 (input 256)
+    ref = torch.nn.LSTM(256, 256)
+    ours = nn.LSTM(256, 256)
+    ours.load_state_dict(ref.state_dict())
+    seq = torch.randn(100, 32, 256)
+    compare(
+        "LSTM fwd+bwd T=100 B=32 H=256",
+        _fwd_bwd(lambda s: ours(s)[0], *_leaves(seq)),
+        _fwd_bwd(lambda s: ref(s)[0], *_leaves(seq)),
+        ref_name="torch",
+        target=2.0,
+        repeat=5,
+    )
+
+    # normalization on the conv activations
+    gamma, beta = torch.rand(64) + 0.5, torch.randn(64)
+    rm, rv = torch.zeros(64), torch.ones(64)
+    compare(
+        "batch_norm fwd+bwd 16x64x56x56 (training)",
+        _fwd_bwd(lambda *a: F.batch_norm(a[0], rm, rv, a[1], a[2], True), *_leaves(x, gamma, beta)),
+        _fwd_bwd(
+            lambda *a: TF.batch_norm(a[0], rm, rv, a[1], a[2], True), *_leaves(x, gamma, beta)
+        ),
+        ref_name="torch",
+        target=2.0,
+    )
+    compare(
+        "group_norm fwd+bwd 16x64x56x56, 8 groups",
+        _fwd_bwd(lambda *a: F.group_norm(a[0], 8, a[1], a[2]), *_leaves(x, gamma, beta)),
+        _fwd_bwd(lambda *a: TF.group_norm(a[0], 8, a[1], a[2]), *_leaves(x, gamma, beta)),
+        ref_name="torch",
+        target=2.0,
+    )
+
+    # cross-entropy of 1000-class logits
+    logits, labels = torch.randn(2048, 1000), torch.randint(0, 1000, (2048,))
+    compare(
+        "cross_entropy fwd+bwd 2048x1000",
+        _fwd_bwd(lambda z: F.cross_entropy(z, labels), *_leaves(logits)),
+        _fwd_bwd(lambda z: TF.cross_entropy(z, labels), *_leaves(logits)),
+        ref_name="torch",
+        target=1.5,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""Activation functions, each a ``torch.autograd.Function`` with its derivative written out.
+
+Every pointwise activation is a pair ``(f, f')`` listed side by side below; one small factory
+turns a pair into an autograd Function whose backward is ``grad * f'(x)``. When ``f'`` is cheaper
+from the output (sigmoid, tanh) the output is saved instead of the input.
+
+References
+----------
+.. [1] Nair & Hinton, "Rectified linear units improve restricted Boltzmann machines", ICML 2010.
+.. [2] Maas et al., "Rectifier nonlinearities improve neural network acoustic models", 2013.
+.. [3] He et al., "Delving deep into rectifiers" (PReLU), ICCV 2015.
+.. [4] Clevert et al., "Fast and accurate deep network learning by ELUs", ICLR 2016.
+.. [5] Hendrycks & Gimpel, "Gaussian error linear units (GELUs)", 2016.
+.. [6] Howard et al., "Searching for MobileNetV3" (h-swish, h-sigmoid), ICCV 2019.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+from torch.autograd import Function
+
+from mlcanon._validation import check_option, check_scalar
+
+from ._utils import check_tensor
+
+__all__ = [
+    "elu",
+    "gelu",
+    "hardsigmoid",
+    "hardswish",
+    "leaky_relu",
+    "prelu",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "tanh",
+]
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_C = 0.044715  # cubic coefficient of the tanh approximation, Hendrycks & Gimpel eq. (2)
+
+
+def _make_pointwise(name: str, f: Callable, df: Callable, *, from_output: bool) -> type[Function]:
+    """Build a Function computing ``y = f(x, *args)`` with backward ``g * df(saved, *args)``."""
+
+    def forward(ctx, x: Tensor, *args):
+        y = f(x, *args)
+        ctx.save_for_backward(y if from_output else x)
+        ctx.args = args
+        return y
+
+    def backward(ctx, grad: Tensor):
+        (saved,) = ctx.saved_tensors
+        return (grad * df(saved, *ctx.args), *([None] * len(ctx.args)))
+
+    return type(
+        name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)}
+    )
+
+
+# --- (f, f') pairs ----------------------------------------------------------------------------
+def _phi(x):  # standard normal CDF
+    return 0.5 * (1.0 + torch.erf(x * _INV_SQRT_2))
+
+
+def _gelu_tanh(x):
+    return 0.5 * x * (1.0 + torch.tanh(_SQRT_2_OVER_PI * (x + _GELU_C * x**3)))
+
+
+def _d_gelu_tanh(x):
+    t = torch.tanh(_SQRT_2_OVER_PI * (x + _GELU_C * x**3))
+    du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_C * x * x)
+    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
+
+
+_Sigmoid = _make_pointwise("_Sigmoid", torch.sigmoid, lambda y: y * (1.0 - y), from_output=True)
+_Tanh = _make_pointwise("_Tanh", torch.tanh, lambda y: 1.0 - y * y, from_output=True)
+_ReLU = _make_pointwise(
+    "_ReLU", lambda x: x.clamp_min(0.0), lambda x: (x > 0).to(x.dtype), from_output=False
+)
+_LeakyReLU = _make_pointwise(
+    "_LeakyReLU",
+    lambda x, a: torch.where(x > 0, x, a * x),
+    # scalars as 0-d tensors of x's dtype: torch.where on two Python floats would give float32
+    lambda x, a: torch.where(x > 0, x.new_tensor(1.0), x.new_tensor(a)),
+    from_output=False,
+)
+_ReLU6 = _make_pointwise(
+    "_ReLU6",
+    lambda x: x.clamp(0.0, 6.0),
+    lambda x: ((x > 0) & (x < 6)).to(x.dtype),
+    from_output=False,
+)
+_ELU = _make_pointwise(
+    "_ELU",
+    lambda x, a: torch.where(x > 0, x, a * torch.expm1(x)),
+    lambda x, a: torch.where(x > 0, 1.0, a * torch.exp(x)).to(x.dtype),
+    from_output=False,
+)
+_GELU = _make_pointwise(
+    "_GELU",
+    lambda x: x * _phi(x),
+    lambda x: _phi(x) + x * _INV_SQRT_2PI * torch.exp(-0.5 * x * x),
+    from_output=False,
+)
+_GELUTanh = _make_pointwise("_GELUTanh", _gelu_tanh, _d_gelu_tanh, from_output=False)
+_Hardsigmoid = _make_pointwise(
+    "_Hardsigmoid",
+    lambda x: (x / 6.0 + 0.5).clamp(0.0, 1.0),
+    lambda x: ((x > -3) & (x < 3)).to(x.dtype) / 6.0,
+    from_output=False,
+)
+_Hardswish = _make_pointwise(
+    "_Hardswish",
+    lambda x: x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
+    # at the kinks -3 and 3 take the outer one-sided values 0 and 1, as torch does
+    lambda x: torch.where(x <= -3, 0.0, torch.where(x < 3, x / 3.0 + 0.5, 1.0)).to(x.dtype),
+    from_output=False,
+)
+
+
+# --- public functions -------------------------------------------------------------------------
+def sigmoid(input: Tensor) -> Tensor:
+    r"""Logistic sigmoid :math:`\sigma(x) = 1 / (1 + e^{-x})`.
+
+    Notes
+    -----
+    :math:`\sigma' = \sigma(1 - \sigma) \le 1/4`, computed from the saved output.
+    """
+    return _Sigmoid.apply(check_tensor(input, "input"))
+
+
+def tanh(input: Tensor) -> Tensor:
+    r"""Hyperbolic tangent, with :math:`\tanh' = 1 - \tanh^2`."""
+    return _Tanh.apply(check_tensor(input, "input"))
+
+
+def relu(input: Tensor) -> Tensor:
+    r"""Rectified linear unit :math:`\max(x, 0)` [1]_; its derivative is :math:`[x > 0]`.
+
+    At :math:`x = 0` the derivative is taken as 0, as torch does.
+    """
+    return _ReLU.apply(check_tensor(input, "input"))
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    r"""Leaky ReLU [2]_: :math:`x` for :math:`x > 0`, else ``negative_slope`` :math:`\cdot x`."""
+    check_scalar(negative_slope, "negative_slope")
+    return _LeakyReLU.apply(check_tensor(input, "input"), float(negative_slope))
+
+
+def relu6(input: Tensor) -> Tensor:
+    r""":math:`\min(\max(x, 0), 6)`: ReLU capped at 6, as used by MobileNet for low precision."""
+    return _ReLU6.apply(check_tensor(input, "input"))
+
+
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    r"""Exponential linear unit [4]_: :math:`x` for :math:`x > 0`, :math:`\alpha(e^x - 1)` else."""
+    check_scalar(alpha, "alpha")
+    return _ELU.apply(check_tensor(input, "input"), float(alpha))
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    r"""Gaussian error linear unit [5]_: :math:`x\,\Phi(x)`.
+
+    Notes
+    -----
+    ``approximate='none'``: :math:`\Phi(x) = \tfrac12(1 + \operatorname{erf}(x/\sqrt2))` and
+    :math:`\tfrac{d}{dx} = \Phi(x) + x\,\varphi(x)`. ``approximate='tanh'``:
+    :math:`\tfrac12 x(1 + \tanh(\sqrt{2/\pi}(x + 0.044715x^3)))`.
+    """
+    check_option(approximate, "approximate", ("none", "tanh"))
+    x = check_tensor(input, "input")
+    return _GELU.apply(x) if approximate == "none" else _GELUTanh.apply(x)
+
+
+def hardsigmoid(input: Tensor) -> Tensor:
+    r"""Piecewise-linear sigmoid [6]_: :math:`\operatorname{clip}(x/6 + 1/2, 0, 1)`."""
+    return _Hardsigmoid.apply(check_tensor(input, "input"))
+
+
+def hardswish(input: Tensor) -> Tensor:
+    r"""h-swish [6]_: :math:`x \cdot \operatorname{ReLU6}(x + 3) / 6`."""
+    return _Hardswish.apply(check_tensor(input, "input"))
+
+
+class _PReLU(Function):
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor) -> Tensor:
+        a = _channel_view(weight, x)
+        ctx.save_for_backward(x, weight)
+        return torch.where(x > 0, x, a * x)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        x, weight = ctx.saved_tensors
+        a = _channel_view(weight, x)
+        positive = x > 0
+        grad_x = torch.where(positive, grad, a * grad)
+        # dy/da = x where x <= 0: summed over every position that shares the slope
+        grad_a = torch.where(positive, 0.0, grad * x)
+        dims = [d for d in range(x.dim()) if not (weight.numel() > 1 and d == 1)]
+        grad_w = grad_a.sum(dim=dims).reshape(weight.shape) if dims else grad_a.reshape(-1)
+        return grad_x, grad_w
+
+
+def _channel_view(weight: Tensor, x: Tensor) -> Tensor:
+    """Broadcast a per-channel slope along dim 1 of ``x`` (or a single shared slope)."""
+    if weight.numel() == 1 or x.dim() < 2:
+        return weight.reshape(())
+    return weight.reshape([1, -1] + [1] * (x.dim() - 2))
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    r"""Parametric ReLU [3]_: :math:`\max(x, 0) + a_c \min(x, 0)` with a learned slope per channel.
+
+    Parameters
+    ----------
+    input : Tensor[N, C, *]
+    weight : Tensor[C] or Tensor[1]
+        The slopes :math:`a_c` (channel is dim 1), or one slope shared by all channels.
+
+    Notes
+    -----
+    :math:`\partial L / \partial a_c = \sum_{\text{positions of } c,\ x \le 0} g\, x`.
+    """
+    x = check_tensor(input, "input")
+    w = check_tensor(weight, "weight", ndim=1)
+    channels = x.shape[1] if x.dim() >= 2 else 1
+    if w.numel() not in (1, channels):
+        raise ValueError(
+            f"weight must have 1 or {channels} (= input.shape[1]) elements, got {w.numel()}"
+        )
+    return _PReLU.apply(x, w)

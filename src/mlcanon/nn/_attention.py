@@ -1,0 +1,289 @@
+r"""Attention: scaled dot-product (with masks), additive (Bahdanau) and multiplicative (Luong).
+
+All three weight the values by a softmax over scores :math:`e_{ij}` of query :math:`i` against
+key :math:`j`; they differ in the score:
+
+- scaled dot-product: :math:`e_{ij} = q_i^T k_j / \sqrt{d}`
+- multiplicative ("general"): :math:`e_{ij} = q_i^T W k_j` ("dot": :math:`W = I`)
+- additive: :math:`e_{ij} = v^T \tanh(W_q q_i + W_k k_j)`
+
+Backward through the softmax: with :math:`P = \operatorname{softmax}(E)` and :math:`O = PV`,
+:math:`\partial L/\partial V = P^T G`, :math:`\partial L/\partial P = G V^T`,
+:math:`\partial L/\partial E = P \odot (\partial L/\partial P - \operatorname{rowsum}(P \odot
+\partial L/\partial P))`.
+
+References
+----------
+.. [1] Bahdanau, Cho & Bengio, "Neural machine translation by jointly learning to align and
+   translate", ICLR 2015, eq. (6) and appendix A.1.2.
+.. [2] Luong, Pham & Manning, "Effective approaches to attention-based neural machine
+   translation", EMNLP 2015, eq. (8).
+.. [3] Vaswani et al., "Attention is all you need", NeurIPS 2017, eq. (1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+from torch.autograd import Function
+
+from mlcanon._validation import check_scalar
+
+from ._linear import linear
+from ._utils import check_tensor, probability, sum_to
+
+__all__ = ["additive_attention", "multiplicative_attention", "scaled_dot_product_attention"]
+
+
+def _safe_softmax(e: Tensor) -> Tensor:
+    """Softmax over the last dim; a row whose scores are all -inf gets weights 0 (as torch)."""
+    m = e.amax(-1, keepdim=True)
+    m = torch.where(torch.isneginf(m), 0.0, m)
+    p = (e - m).exp_()
+    s = p.sum(-1, keepdim=True)
+    return p.div_(torch.where(s == 0, 1.0, s))
+
+
+def _softmax_backward(p: Tensor, dp: Tensor) -> Tensor:
+    return p * (dp - (dp * p).sum(-1, keepdim=True))
+
+
+class _Attend(Function):
+    """O = dropout(softmax(scale * Q K^T + mask)) V; returns (O, weights after dropout)."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask, scale, keep):
+        e = q.matmul(k.transpose(-2, -1)).mul_(scale)  # (..., L, S)
+        if mask is not None:
+            e = e + mask
+        p = _safe_softmax(e)
+        pd = p * keep if keep is not None else p  # keep = bernoulli mask / (1 - dropout_p)
+        ctx.save_for_backward(q, k, v, p, pd, keep, mask)
+        ctx.scale = scale
+        return pd.matmul(v), pd
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_w):
+        q, k, v, p, pd, keep, mask = ctx.saved_tensors
+        grad_v = sum_to(pd.transpose(-2, -1).matmul(grad_out), v.shape)
+        dpd = grad_out.matmul(v.transpose(-2, -1)) + grad_w
+        de = _softmax_backward(p, dpd * keep if keep is not None else dpd)
+        grad_q = sum_to(de.matmul(k) * ctx.scale, q.shape)
+        grad_k = sum_to(de.transpose(-2, -1).matmul(q) * ctx.scale, k.shape)
+        grad_mask = sum_to(de, mask.shape) if mask is not None and ctx.needs_input_grad[3] else None
+        return grad_q, grad_k, grad_v, grad_mask, None, None
+
+
+def _additive_mask(mask: Tensor | None, like: Tensor) -> Tensor | None:
+    """Boolean masks (True = may attend) become 0 / -inf; float masks are added as they are."""
+    if mask is None:
+        return None
+    if mask.dtype == torch.bool:
+        return like.new_zeros(()).masked_fill(~mask.to(like.device), float("-inf"))
+    check_tensor(mask, "attn_mask")
+    return mask
+
+
+def _check_qkv(query: Tensor, key: Tensor, value: Tensor) -> None:
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        check_tensor(t, name)
+        if t.dim() < 2:
+            raise ValueError(f"{name} must be at least 2-D (..., length, features), got 1-D")
+    if key.shape[-2] != value.shape[-2]:
+        raise ValueError(
+            f"key and value must have the same length (dim -2), got {key.shape[-2]} and "
+            f"{value.shape[-2]}"
+        )
+
+
+def attend(q, k, v, mask, scale, dropout_p, training=True):
+    """Shared core: weighted values and the weights, with optional dropout on the weights."""
+    keep = None
+    if dropout_p > 0 and training:
+        shape = (*torch.broadcast_shapes(q.shape[:-1], k.shape[:-2]), k.shape[-2])
+        keep = q.new_empty(shape).bernoulli_(1.0 - dropout_p) / (1.0 - dropout_p)
+    return _Attend.apply(q, k, v, mask, scale, keep)
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+) -> Tensor:
+    r"""Scaled dot-product attention, as ``torch.nn.functional.scaled_dot_product_attention``.
+
+    Parameters
+    ----------
+    query : Tensor[..., L, E]
+    key : Tensor[..., S, E]
+    value : Tensor[..., S, Ev]
+    attn_mask : Tensor broadcastable to (..., L, S), optional
+        Boolean (True = may attend) or float (added to the scores).
+    dropout_p : float, dropout on the attention weights
+    is_causal : bool, query i attends to keys j <= i (cannot be combined with ``attn_mask``)
+    scale : float, default :math:`1/\sqrt{E}`
+
+    Returns
+    -------
+    Tensor[..., L, Ev]
+
+    Notes
+    -----
+    :math:`\operatorname{softmax}(QK^T/\sqrt{E} + M)V`. Dividing by :math:`\sqrt E` keeps the
+    scores' variance near 1 for unit-variance inputs, so the softmax does not saturate.
+
+    References
+    ----------
+    .. [1] Vaswani et al., NeurIPS 2017, sec. 3.2.1.
+    """
+    _check_qkv(query, key, value)
+    if query.shape[-1] != key.shape[-1]:
+        raise ValueError(
+            f"query and key must have the same feature size, got {query.shape[-1]} and "
+            f"{key.shape[-1]}"
+        )
+    dropout_p = probability(dropout_p, "dropout_p")
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError("pass either attn_mask or is_causal=True, not both")
+        length, source = query.shape[-2], key.shape[-2]
+        attn_mask = torch.ones(length, source, dtype=torch.bool, device=query.device).tril()
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1])
+    check_scalar(scale, "scale")
+    mask = _additive_mask(attn_mask, query)
+    return attend(query, key, value, mask, float(scale), dropout_p)[0]
+
+
+def multiplicative_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    weight: Tensor | None = None,
+    mask: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    r"""Luong attention: scores :math:`q_i^T W k_j` ("general") or :math:`q_i^T k_j` ("dot").
+
+    Parameters
+    ----------
+    query : Tensor[B, L, Dq]
+    key : Tensor[B, S, Dk]
+    value : Tensor[B, S, Dv]
+    weight : Tensor[Dq, Dk], optional; None means the "dot" score (needs Dq = Dk)
+    mask : BoolTensor broadcastable to (B, L, S), True = may attend
+
+    Returns
+    -------
+    context : Tensor[B, L, Dv]
+    weights : Tensor[B, L, S]
+
+    References
+    ----------
+    .. [1] Luong, Pham & Manning, EMNLP 2015, eq. (8).
+    """
+    _check_qkv(query, key, value)
+    if weight is not None:
+        check_tensor(weight, "weight", ndim=2)
+        if weight.shape != (query.shape[-1], key.shape[-1]):
+            raise ValueError(
+                f"weight must have shape ({query.shape[-1]}, {key.shape[-1]}) = (query features, "
+                f"key features), got {tuple(weight.shape)}"
+            )
+        query = linear(query, weight.t())  # q W
+    elif query.shape[-1] != key.shape[-1]:
+        raise ValueError(
+            f"the dot score needs query and key of one size, got {query.shape[-1]} and "
+            f"{key.shape[-1]}; pass a weight for the general score"
+        )
+    return attend(query, key, value, _additive_mask(mask, query), 1.0, 0.0)
+
+
+class _Additive(Function):
+    @staticmethod
+    def forward(ctx, q, k, v, w_q, w_k, v_a, mask):
+        qa = q.matmul(w_q.t())  # (B, L, A)
+        ka = k.matmul(w_k.t())  # (B, S, A)
+        h = torch.tanh(qa.unsqueeze(2) + ka.unsqueeze(1))  # (B, L, S, A)
+        e = h.matmul(v_a)  # (B, L, S)
+        if mask is not None:
+            e = e + mask
+        p = _safe_softmax(e)
+        ctx.save_for_backward(q, k, v, w_q, w_k, v_a, h, p)
+        return p.matmul(v), p
+
+    @staticmethod
+    def backward(ctx, grad_ctx, grad_p):
+        q, k, v, w_q, w_k, v_a, h, p = ctx.saved_tensors
+        grad_v = p.transpose(1, 2).matmul(grad_ctx)
+        de = _softmax_backward(p, grad_ctx.matmul(v.transpose(1, 2)) + grad_p)  # (B, L, S)
+        grad_va = torch.einsum("bls,blsa->a", de, h)
+        dh = de.unsqueeze(-1) * v_a * (1.0 - h * h)  # through tanh: (B, L, S, A)
+        dqa, dka = dh.sum(2), dh.sum(1)  # (B, L, A), (B, S, A)
+        grad_q, grad_k = dqa.matmul(w_q), dka.matmul(w_k)
+        grad_wq = dqa.reshape(-1, dqa.shape[-1]).t().matmul(q.reshape(-1, q.shape[-1]))
+        grad_wk = dka.reshape(-1, dka.shape[-1]).t().matmul(k.reshape(-1, k.shape[-1]))
+        return grad_q, grad_k, grad_v, grad_wq, grad_wk, grad_va, None
+
+
+def additive_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    weight_query: Tensor,
+    weight_key: Tensor,
+    v: Tensor,
+    mask: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    r"""Bahdanau (additive) attention: :math:`e_{ij} = v^T\tanh(W_q q_i + W_k k_j)`.
+
+    Parameters
+    ----------
+    query : Tensor[B, L, Dq] (or Tensor[B, Dq] for one decoder step)
+    key : Tensor[B, S, Dk]
+    value : Tensor[B, S, Dv]
+    weight_query : Tensor[A, Dq]
+    weight_key : Tensor[A, Dk]
+    v : Tensor[A]
+    mask : BoolTensor broadcastable to (B, L, S), True = may attend
+
+    Returns
+    -------
+    context : Tensor[B, L, Dv] (or [B, Dv])
+    weights : Tensor[B, L, S] (or [B, S])
+
+    Notes
+    -----
+    Backward: with :math:`\delta e` from the softmax, :math:`\delta h_{ij} = \delta e_{ij}\, v
+    \odot (1 - h_{ij}^2)`; :math:`\partial L/\partial W_q = \sum_i (\sum_j \delta h_{ij}) q_i^T`,
+    :math:`\partial L/\partial W_k = \sum_j (\sum_i \delta h_{ij}) k_j^T`,
+    :math:`\partial L/\partial v = \sum_{ij} \delta e_{ij} h_{ij}`.
+
+    References
+    ----------
+    .. [1] Bahdanau, Cho & Bengio, ICLR 2015, appendix A.1.2.
+    """
+    _check_qkv(query if query.dim() > 2 else query.unsqueeze(1), key, value)
+    single = query.dim() == 2
+    q = query.unsqueeze(1) if single else query
+    for name, t in (("query", q), ("key", key), ("value", value)):
+        if t.dim() != 3:
+            raise ValueError(f"{name} must be 3-D (batch, length, features), got {tuple(t.shape)}")
+    check_tensor(weight_query, "weight_query", ndim=2)
+    check_tensor(weight_key, "weight_key", ndim=2)
+    check_tensor(v, "v", ndim=1)
+    a = v.shape[0]
+    if weight_query.shape != (a, q.shape[-1]) or weight_key.shape != (a, key.shape[-1]):
+        raise ValueError(
+            f"weight_query must be ({a}, {q.shape[-1]}) and weight_key ({a}, {key.shape[-1]}) "
+            f"for v of size {a}; got {tuple(weight_query.shape)} and {tuple(weight_key.shape)}"
+        )
+    if mask is not None and single and mask.dim() == 2:
+        mask = mask.unsqueeze(1)  # (B, S) -> (B, 1, S)
+    ctx, p = _Additive.apply(q, key, value, weight_query, weight_key, v, _additive_mask(mask, q))
+    return (ctx.squeeze(1), p.squeeze(1)) if single else (ctx, p)

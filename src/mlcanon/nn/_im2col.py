@@ -1,0 +1,104 @@
+"""im2col / col2im: the two index shuffles every convolution and pooling op is built from.
+
+``windows`` lays the receptive field of each output pixel out along new axes without copying
+(a strided view); a matrix product with the flattened kernel then *is* the convolution.
+``col2im`` is its adjoint: it adds each window back onto the pixels it was read from, which is
+exactly the backward pass of ``windows`` (overlapping windows accumulate).
+
+References
+----------
+.. [1] Chellapilla, Puri & Simard, "High performance convolutional neural networks for document
+   processing", 2006 (convolution as unrolled matrix product).
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+Pads = tuple[int, int, int, int]  # (top, bottom, left, right)
+
+
+def out_size(length: int, kernel: int, stride: int, pad_lo: int, pad_hi: int, dilation: int) -> int:
+    r"""Window positions: :math:`\lfloor (L + p_0 + p_1 - d(k-1) - 1) / s \rfloor + 1`."""
+    return (length + pad_lo + pad_hi - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def pad2d(x: Tensor, pads: Pads, value: float = 0.0) -> Tensor:
+    """Pad the last two dims of ``x`` by ``(top, bottom, left, right)`` with ``value``."""
+    top, bottom, left, right = pads
+    if not any(pads):
+        return x.contiguous()
+    *lead, h, w = x.shape
+    out = x.new_full((*lead, h + top + bottom, w + left + right), value)
+    out[..., top : top + h, left : left + w] = x
+    return out
+
+
+def windows(
+    xp: Tensor,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    out_hw: tuple[int, int],
+) -> Tensor:
+    """Strided view of a padded (N, C, Hp, Wp) tensor as (N, C, kh, kw, Ho, Wo), no copy.
+
+    Element ``[n, c, i, j, oh, ow]`` is ``xp[n, c, oh*sh + i*dh, ow*sw + j*dw]``.
+    """
+    xp = xp.contiguous()
+    sn, sc, sh, sw = xp.stride()
+    (kh, kw), (st_h, st_w), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    n, c = xp.shape[:2]
+    return xp.as_strided((n, c, kh, kw, ho, wo), (sn, sc, dh * sh, dw * sw, st_h * sh, st_w * sw))
+
+
+def col2im(
+    cols: Tensor,
+    padded_hw: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+) -> Tensor:
+    """Adjoint of :func:`windows`: sum (N, C, kh, kw, Ho, Wo) windows into (N, C, Hp, Wp)."""
+    n, c, kh, kw, ho, wo = cols.shape
+    (st_h, st_w), (dh, dw) = stride, dilation
+    out = cols.new_zeros((n, c, *padded_hw))
+    # one strided add per kernel offset: kh*kw vectorized adds instead of a loop over pixels
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + st_h * (ho - 1) + 1, st_h)
+        for j in range(kw):
+            out[:, :, rows, j * dw : j * dw + st_w * (wo - 1) + 1 : st_w] += cols[:, :, i, j]
+    return out
+
+
+def crop2d(x: Tensor, pads: Pads) -> Tensor:
+    """Remove ``(top, bottom, left, right)`` from the last two dims (inverse of :func:`pad2d`)."""
+    top, bottom, left, right = pads
+    h, w = x.shape[-2:]
+    return x[..., top : h - bottom, left : w - right]
+
+
+def col2im_matmul(
+    w_offsets: Tensor,
+    src: Tensor,
+    padded_hw: tuple[int, int],
+    win_hw: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+) -> Tensor:
+    """``col2im(W^T @ src)`` without materializing the (N, C*kh*kw, L) column matrix.
+
+    ``w_offsets`` is (kh, kw, G, A, B) and ``src`` is (N, G, B, L) with ``L = ho*wo``; for each
+    kernel offset the product ``w_offsets[i, j] @ src`` (N, G, A, L) is added at the pixels that
+    offset reads. Used for the input gradient of a convolution and for the forward pass of the
+    transposed convolution, where the column matrix would be the largest tensor of the step.
+    """
+    kh, kw, groups, a = w_offsets.shape[:4]
+    n = src.shape[0]
+    (ho, wo), (st_h, st_w), (dh, dw) = win_hw, stride, dilation
+    out = src.new_zeros((n, groups, a, *padded_hw))
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + st_h * (ho - 1) + 1, st_h)
+        for j in range(kw):
+            part = w_offsets[i, j].matmul(src).view(n, groups, a, ho, wo)
+            out[..., rows, j * dw : j * dw + st_w * (wo - 1) + 1 : st_w] += part
+    return out.view(n, groups * a, *padded_hw)

@@ -1,0 +1,64 @@
+"""Fully connected layer :math:`y = x W^T + b` with its three gradients written out."""
+
+from __future__ import annotations
+
+from torch import Tensor
+from torch.autograd import Function
+
+from ._utils import check_param, check_tensor
+
+__all__ = ["linear"]
+
+
+class _Linear(Function):
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        y = x.matmul(weight.t())  # (*, out)
+        return y + bias if bias is not None else y
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        x, weight = ctx.saved_tensors
+        g2 = grad.reshape(-1, grad.shape[-1])  # (M, out), M = product of the leading dims
+        x2 = x.reshape(-1, x.shape[-1])  # (M, in)
+        grad_x = grad.matmul(weight) if ctx.needs_input_grad[0] else None
+        grad_w = g2.t().matmul(x2) if ctx.needs_input_grad[1] else None
+        grad_b = g2.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
+        return grad_x, grad_w, grad_b
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    r"""Affine map :math:`y = x W^T + b` over the last dimension.
+
+    Parameters
+    ----------
+    input : Tensor[*, in_features]
+    weight : Tensor[out_features, in_features]
+    bias : Tensor[out_features], optional
+
+    Returns
+    -------
+    Tensor[*, out_features]
+
+    Notes
+    -----
+    With upstream gradient :math:`G = \partial L / \partial y` (rows = samples):
+    :math:`\partial L/\partial x = G W`, :math:`\partial L/\partial W = G^T x`,
+    :math:`\partial L/\partial b = \mathbf 1^T G`.
+
+    References
+    ----------
+    .. [1] Rumelhart, Hinton & Williams, "Learning representations by back-propagating errors",
+       Nature 323, 1986.
+    """
+    x = check_tensor(input, "input")
+    w = check_tensor(weight, "weight", ndim=2)
+    if x.dim() == 0 or x.shape[-1] != w.shape[1]:
+        raise ValueError(
+            f"input.shape[-1]={x.shape[-1] if x.dim() else None} must equal "
+            f"in_features={w.shape[1]} (weight shape {tuple(w.shape)})"
+        )
+    check_param(bias, "bias", (w.shape[0],))
+    return _Linear.apply(x, w, bias)

@@ -1,0 +1,349 @@
+r"""Regression and binary losses with hand-written gradients (input and target).
+
+Each loss is an elementwise :math:`\ell(x, t)` followed by a reduction (``'none'``, ``'mean'``,
+``'sum'``); the backward pass multiplies the upstream gradient, spread back over the elements,
+by :math:`\partial\ell/\partial x` and :math:`\partial\ell/\partial t`.
+
+References
+----------
+.. [1] Huber, "Robust estimation of a location parameter", Ann. Math. Stat. 35, 1964.
+.. [2] Girshick, "Fast R-CNN", ICCV 2015, eq. (3) (smooth L1).
+.. [3] Lin et al., "Focal loss for dense object detection", ICCV 2017, eq. (5).
+.. [4] Kullback & Leibler, "On information and sufficiency", Ann. Math. Stat. 22, 1951.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+from torch.autograd import Function
+
+from mlcanon._validation import check_scalar
+
+from ._utils import (
+    check_reduction,
+    check_same_shape,
+    check_tensor,
+    expand_reduced_grad,
+    reduce_loss,
+    sum_to,
+)
+
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
+    "mse_loss",
+    "sigmoid_focal_loss",
+    "smooth_l1_loss",
+]
+
+
+def _make_loss(name: str, f: Callable, df: Callable) -> type[Function]:
+    """Function for ``reduce(f(x - t, *args))`` whose backward uses ``df`` = dl/dx = -dl/dt."""
+
+    def forward(ctx, x, t, reduction, *args):
+        d = x - t
+        ctx.save_for_backward(d)
+        ctx.reduction, ctx.args = reduction, args
+        return reduce_loss(f(d, *args), reduction)
+
+    def backward(ctx, grad):
+        (d,) = ctx.saved_tensors
+        g = expand_reduced_grad(grad, d.shape, ctx.reduction) * df(d, *ctx.args)
+        return g, -g, None, *([None] * len(ctx.args))
+
+    return type(
+        name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)}
+    )
+
+
+def _smooth_l1(d, beta):
+    a = d.abs()
+    return torch.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta) if beta > 0 else a
+
+
+def _d_smooth_l1(d, beta):
+    return torch.where(d.abs() < beta, d / beta, d.sign()) if beta > 0 else d.sign()
+
+
+def _huber(d, delta):
+    a = d.abs()
+    return torch.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+
+
+_MSE = _make_loss("_MSE", lambda d: d * d, lambda d: 2.0 * d)
+_L1 = _make_loss("_L1", torch.abs, torch.sign)  # sign(0) = 0: the subgradient torch picks
+_SmoothL1 = _make_loss("_SmoothL1", _smooth_l1, _d_smooth_l1)
+_Huber = _make_loss("_Huber", _huber, lambda d, delta: d.clamp(-delta, delta))
+
+
+def _pair_args(input, target, reduction):
+    x, t = check_tensor(input, "input"), check_tensor(target, "target")
+    check_same_shape(x, t, "input", "target")
+    check_reduction(reduction)
+    return x, t
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    r"""Squared error :math:`(x - t)^2`; gradient :math:`2(x - t)`.
+
+    ``input`` and ``target`` must have the same shape (torch broadcasts with a warning; a shape
+    mismatch here is almost always a bug, so it raises).
+    """
+    x, t = _pair_args(input, target, reduction)
+    return _MSE.apply(x, t, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    r"""Absolute error :math:`|x - t|`; gradient :math:`\operatorname{sign}(x - t)` (0 at 0)."""
+    x, t = _pair_args(input, target, reduction)
+    return _L1.apply(x, t, reduction)
+
+
+def smooth_l1_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0
+) -> Tensor:
+    r"""Smooth L1 (Fast R-CNN) loss.
+
+    Notes
+    -----
+    With :math:`d = x - t`: :math:`\ell = \tfrac12 d^2/\beta` for :math:`|d| < \beta`, else
+    :math:`|d| - \tfrac12\beta`. The gradient :math:`d/\beta` is small near the target and
+    saturates at :math:`\pm 1` far from it, so outliers cannot dominate (unlike L2) while the
+    minimum is still smooth (unlike L1). ``beta = 0`` is L1.
+
+    References
+    ----------
+    .. [1] Girshick, "Fast R-CNN", ICCV 2015, eq. (3).
+    """
+    x, t = _pair_args(input, target, reduction)
+    check_scalar(beta, "beta", low=0.0)
+    return _SmoothL1.apply(x, t, reduction, float(beta))
+
+
+def huber_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0
+) -> Tensor:
+    r"""Huber loss: :math:`\tfrac12 d^2` for :math:`|d| < \delta`, else
+    :math:`\delta(|d| - \tfrac12\delta)`; equals ``delta * smooth_l1_loss(beta=delta)``.
+
+    References
+    ----------
+    .. [1] Huber, Ann. Math. Stat. 35, 1964.
+    """
+    x, t = _pair_args(input, target, reduction)
+    check_scalar(delta, "delta", low=0.0, include_low=False)
+    return _Huber.apply(x, t, reduction, float(delta))
+
+
+def _softplus(x: Tensor) -> Tensor:
+    """:math:`\\log(1 + e^x)` without overflow: :math:`\\max(x, 0) + \\log(1 + e^{-|x|})`."""
+    return x.clamp_min(0) + torch.log1p(torch.exp(-x.abs()))
+
+
+class _BCEWithLogits(Function):
+    @staticmethod
+    def forward(ctx, x, t, weight, pos_weight, reduction):
+        # -log sigma(x) = softplus(-x),  -log(1 - sigma(x)) = softplus(x)
+        sp_neg, sp_pos = _softplus(-x), _softplus(x)
+        pw = pos_weight if pos_weight is not None else 1.0
+        raw = pw * t * sp_neg + (1.0 - t) * sp_pos  # unweighted loss
+        loss = raw * weight if weight is not None else raw
+        ctx.save_for_backward(x, t, weight, pos_weight, sp_neg, sp_pos)
+        ctx.reduction = reduction
+        return reduce_loss(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, weight, pos_weight, sp_neg, sp_pos = ctx.saved_tensors
+        g = expand_reduced_grad(grad, x.shape, ctx.reduction)
+        gw = g * weight if weight is not None else g
+        pw = pos_weight if pos_weight is not None else 1.0
+        s = torch.sigmoid(x)
+        grad_x = gw * (s * (pw * t + 1.0 - t) - pw * t)
+        grad_t = gw * (pw * sp_neg - sp_pos) if ctx.needs_input_grad[1] else None
+        grad_w = grad_pw = None
+        if weight is not None and ctx.needs_input_grad[2]:
+            raw = (pw * t * sp_neg + (1.0 - t) * sp_pos) * g
+            grad_w = sum_to(raw, weight.shape)
+        if pos_weight is not None and ctx.needs_input_grad[3]:
+            grad_pw = sum_to(gw * t * sp_neg, pos_weight.shape)
+        return grad_x, grad_t, grad_w, grad_pw, None
+
+
+def _check_broadcast(p: Tensor | None, name: str, shape: torch.Size) -> None:
+    if p is None:
+        return
+    check_tensor(p, name)
+    try:
+        if torch.broadcast_shapes(p.shape, shape) != shape:
+            raise RuntimeError
+    except RuntimeError:
+        raise ValueError(
+            f"{name} of shape {tuple(p.shape)} does not broadcast to input shape {tuple(shape)}"
+        ) from None
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    r"""Binary cross-entropy of logits, stable for any magnitude of ``input``.
+
+    Parameters
+    ----------
+    input, target : Tensor, same shape (targets in [0, 1])
+    weight : Tensor, optional, broadcastable to ``input`` (rescales each element's loss)
+    reduction : {'none', 'mean', 'sum'}
+    pos_weight : Tensor, optional, broadcastable (usually Tensor[C] over the last dim)
+        Weight :math:`p_c` of the positive term, e.g. ``n_negative / n_positive``.
+
+    Notes
+    -----
+    :math:`\ell = -w[p\,t\log\sigma(x) + (1-t)\log(1-\sigma(x))]
+    = w[p\,t\operatorname{softplus}(-x) + (1-t)\operatorname{softplus}(x)]`;
+    :math:`\partial\ell/\partial x = w[\sigma(x)(p t + 1 - t) - p t]` (:math:`\sigma(x) - t` when
+    :math:`p = 1`).
+
+    References
+    ----------
+    .. [1] Bishop, "Pattern recognition and machine learning", 2006, sec. 4.3.2.
+    """
+    x, t = _pair_args(input, target, reduction)
+    _check_broadcast(weight, "weight", x.shape)
+    _check_broadcast(pos_weight, "pos_weight", x.shape)
+    return _BCEWithLogits.apply(x, t, weight, pos_weight, reduction)
+
+
+class _KLDiv(Function):
+    @staticmethod
+    def forward(ctx, x, t, reduction, log_target):
+        if log_target:
+            loss = t.exp() * (t - x)
+        else:  # t log t with 0 log 0 = 0
+            loss = torch.xlogy(t, t) - t * x
+        ctx.save_for_backward(x, t)
+        ctx.config = (reduction, log_target)
+        if reduction == "batchmean":
+            return loss.sum() / (x.shape[0] if x.dim() else 1)
+        return reduce_loss(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        reduction, log_target = ctx.config
+        if reduction == "batchmean":
+            g = (grad / (x.shape[0] if x.dim() else 1)).expand(x.shape)
+        else:
+            g = expand_reduced_grad(grad, x.shape, reduction)
+        if log_target:
+            pt = t.exp()
+            return -g * pt, g * pt * (t - x + 1.0), None, None
+        grad_t = None
+        if ctx.needs_input_grad[1]:
+            grad_t = g * (torch.log(t) + 1.0 - x)
+        return -g * t, grad_t, None, None
+
+
+def kl_div(
+    input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False
+) -> Tensor:
+    r"""Pointwise KL divergence :math:`t(\log t - x)` with ``input`` :math:`x = \log q`.
+
+    Parameters
+    ----------
+    input : Tensor, log-probabilities :math:`\log q`
+    target : Tensor, same shape, probabilities :math:`p` (or :math:`\log p` if ``log_target``)
+    reduction : {'none', 'mean', 'sum', 'batchmean'}
+        ``'batchmean'`` (sum / batch size) is the true :math:`KL(p\|q)` per sample; ``'mean'``
+        divides by the number of elements, as torch does.
+    log_target : bool
+
+    Notes
+    -----
+    :math:`\partial/\partial x = -t`, :math:`\partial/\partial t = \log t + 1 - x`.
+
+    References
+    ----------
+    .. [1] Kullback & Leibler, 1951.
+    """
+    x, t = check_tensor(input, "input"), check_tensor(target, "target")
+    check_same_shape(x, t, "input", "target")
+    check_reduction(reduction, ("none", "mean", "sum", "batchmean"))
+    return _KLDiv.apply(x, t, reduction, bool(log_target))
+
+
+class _SigmoidFocal(Function):
+    @staticmethod
+    def forward(ctx, x, t, alpha, gamma, reduction):
+        p = torch.sigmoid(x)
+        ce = t * _softplus(-x) + (1.0 - t) * _softplus(x)  # BCE of logits
+        m = 1.0 - (p * t + (1.0 - p) * (1.0 - t))  # 1 - p_t: how wrong the prediction is
+        a = alpha * t + (1.0 - alpha) * (1.0 - t) if alpha >= 0 else torch.ones_like(x)
+        loss = a * ce * m.pow(gamma)
+        ctx.save_for_backward(x, t, p, ce, m, a)
+        ctx.config = (alpha, gamma, reduction)
+        return reduce_loss(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, p, ce, m, a = ctx.saved_tensors
+        alpha, gamma, reduction = ctx.config
+        g = expand_reduced_grad(grad, x.shape, reduction)
+        mg = m.pow(gamma)
+        # gamma m^(gamma-1), taken as its limit 0 at m = 0 (gamma >= 1) to avoid 0 * inf
+        dmg = gamma * m.pow(gamma - 1) if gamma != 0 else torch.zeros_like(m)
+        dmg = torch.where(m > 0, dmg, 0.0) if gamma != 1 else dmg
+        dp = p * (1.0 - p)  # d sigma / dx
+        # d/dx: ce' = p - t,  m' = -dp (2t - 1)
+        grad_x = g * a * ((p - t) * mg - ce * dmg * dp * (2.0 * t - 1.0))
+        grad_t = None
+        if ctx.needs_input_grad[1]:
+            # d/dt: ce' = -x,  m' = 1 - 2p,  a' = 2 alpha - 1
+            da = 2.0 * alpha - 1.0 if alpha >= 0 else 0.0
+            grad_t = g * (da * ce * mg + a * (-x * mg + ce * dmg * (1.0 - 2.0 * p)))
+        return grad_x, grad_t, None, None, None
+
+
+def sigmoid_focal_loss(
+    inputs: Tensor,
+    targets: Tensor,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    reduction: str = "none",
+) -> Tensor:
+    r"""Focal loss of RetinaNet, as ``torchvision.ops.sigmoid_focal_loss``.
+
+    Parameters
+    ----------
+    inputs : Tensor, logits
+    targets : Tensor, same shape, binary labels (0 or 1)
+    alpha : float in [0, 1], or negative to disable the class weighting
+    gamma : float >= 0, focusing parameter (0 gives alpha-weighted BCE)
+    reduction : {'none', 'mean', 'sum'}
+
+    Notes
+    -----
+    :math:`FL = -\alpha_t (1 - p_t)^\gamma \log p_t` with :math:`p_t = p` if :math:`t = 1` else
+    :math:`1 - p`, :math:`\alpha_t = \alpha t + (1-\alpha)(1-t)`. With :math:`m = 1 - p_t` and
+    :math:`c = -\log p_t`: :math:`\partial FL/\partial x = \alpha_t[(p - t)m^\gamma - \gamma
+    m^{\gamma-1} c\, p(1-p)(2t-1)]`. Easy examples (:math:`m \to 0`) are down-weighted by
+    :math:`m^\gamma`.
+
+    References
+    ----------
+    .. [1] Lin et al., "Focal loss for dense object detection", ICCV 2017, eq. (5).
+    """
+    x, t = check_tensor(inputs, "inputs"), check_tensor(targets, "targets")
+    check_same_shape(x, t, "inputs", "targets")
+    check_reduction(reduction)
+    check_scalar(alpha, "alpha", high=1.0)
+    check_scalar(gamma, "gamma", low=0.0)
+    return _SigmoidFocal.apply(x, t, float(alpha), float(gamma), reduction)

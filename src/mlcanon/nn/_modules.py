@@ -1,0 +1,355 @@
+"""``nn.Module`` wrappers: parameters and buffers named and initialized as in ``torch.nn``.
+
+A module holds state (parameters, running statistics, the train/eval flag) and calls a
+stateless op of :mod:`mlcanon.nn.functional`; the op's autograd Function holds the backward.
+Because names and shapes match torch, ``load_state_dict`` works in both directions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from mlcanon._validation import check_scalar
+
+from . import _activations as A
+from ._conv import conv2d, conv_transpose2d
+from ._dropout import dropout
+from ._linear import linear
+from ._norm import batch_norm, group_norm, instance_norm, layer_norm
+from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ._softmax import log_softmax, softmax
+from ._utils import pair, probability
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "Dropout",
+    "GroupNorm",
+    "Hardsigmoid",
+    "Hardswish",
+    "InstanceNorm2d",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MaxPool2d",
+    "PReLU",
+    "ReLU",
+    "ReLU6",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+]  # fmt: skip
+
+
+def _fan_in_uniform(weight: Tensor, bias: Tensor | None, fan_in: int) -> None:
+    """torch's default: kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    nn.init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        nn.init.uniform_(bias, -bound, bound)
+
+
+class Linear(nn.Module):
+    """:math:`y = xW^T + b` (see :func:`mlcanon.nn.functional.linear`)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        check_scalar(in_features, "in_features", kind=int, low=1)
+        check_scalar(out_features, "out_features", kind=int, low=1)
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = nn.Parameter(torch.empty(out_features, in_features))
+        self.bias = nn.Parameter(torch.empty(out_features)) if bias else None
+        _fan_in_uniform(self.weight, self.bias, in_features)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}"
+
+
+class _ConvNd(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                 bias, transposed) -> None:  # fmt: skip
+        super().__init__()
+        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            check_scalar(v, name, kind=int, low=1)
+        check_scalar(groups, "groups", kind=int, low=1)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"in_channels={in_channels} and out_channels={out_channels} must both be "
+                f"divisible by groups={groups}"
+            )
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = pair(kernel_size, "kernel_size", low=1)
+        self.stride, self.dilation = (
+            pair(stride, "stride", low=1),
+            pair(dilation, "dilation", low=1),
+        )
+        self.padding = padding if isinstance(padding, str) else pair(padding, "padding")
+        self.groups = groups
+        shape = (in_channels, out_channels // groups) if transposed else (
+            out_channels, in_channels // groups)  # fmt: skip
+        self.weight = nn.Parameter(torch.empty(*shape, *self.kernel_size))
+        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
+        _fan_in_uniform(self.weight, self.bias, fan_in)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}, "
+            f"groups={self.groups}"
+        )
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution (see :func:`mlcanon.nn.functional.conv2d`)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1,
+                 bias: bool = True) -> None:  # fmt: skip
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, transposed=False)  # fmt: skip
+
+    def forward(self, input: Tensor) -> Tensor:
+        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                      self.groups)  # fmt: skip
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed 2-D convolution (see :func:`mlcanon.nn.functional.conv_transpose2d`)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1) -> None:  # fmt: skip
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, transposed=True)  # fmt: skip
+        self.output_padding = pair(output_padding, "output_padding")
+
+    def forward(self, input: Tensor) -> Tensor:
+        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                self.output_padding, self.groups, self.dilation)  # fmt: skip
+
+
+class MaxPool2d(nn.Module):
+    """2-D max pooling (see :func:`mlcanon.nn.functional.max_pool2d`)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:  # fmt: skip
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
+
+    def forward(self, input: Tensor) -> Any:
+        return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                          self.ceil_mode, self.return_indices)  # fmt: skip
+
+
+class AvgPool2d(nn.Module):
+    """2-D average pooling (see :func:`mlcanon.nn.functional.avg_pool2d`)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:  # fmt: skip
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:
+        return avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad, self.divisor_override)  # fmt: skip
+
+
+class AdaptiveAvgPool2d(nn.Module):
+    """Adaptive average pooling to a fixed output size."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return adaptive_avg_pool2d(input, self.output_size)
+
+
+class _BatchNorm(nn.Module):
+    _ndims: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True) -> None:  # fmt: skip
+        super().__init__()
+        check_scalar(num_features, "num_features", kind=int, low=1)
+        if momentum is not None:
+            probability(momentum, "momentum")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = nn.Parameter(torch.ones(num_features)) if affine else None
+        self.bias = nn.Parameter(torch.zeros(num_features)) if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", torch.zeros(num_features))
+            self.register_buffer("running_var", torch.ones(num_features))
+            self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.dim() not in self._ndims:
+            raise ValueError(
+                f"{type(self).__name__} expects {' or '.join(map(str, self._ndims))}-D input, "
+                f"got shape {tuple(input.shape)}"
+            )
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:  # cumulative average of all batches seen
+                momentum = 1.0 / float(self.num_batches_tracked)
+        use_batch = self.training or not self.track_running_stats
+        return batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                          use_batch, momentum, self.eps)  # fmt: skip
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over (N, C) or (N, C, L) inputs."""
+
+    _ndims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over (N, C, H, W) inputs."""
+
+    _ndims = (4,)
+
+
+class InstanceNorm2d(_BatchNorm):
+    """Instance norm over (N, C, H, W) inputs; no affine and no running stats by default."""
+
+    _ndims = (4,)
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = False, track_running_stats: bool = False) -> None:  # fmt: skip
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+
+    def forward(self, input: Tensor) -> Tensor:
+        use_input_stats = self.training or not self.track_running_stats
+        return instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                             use_input_stats, self.momentum, self.eps)  # fmt: skip
+
+
+class GroupNorm(nn.Module):
+    """Group norm (see :func:`mlcanon.nn.functional.group_norm`)."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True) -> None:  # fmt: skip
+        super().__init__()
+        check_scalar(num_groups, "num_groups", kind=int, low=1)
+        if num_channels % num_groups:
+            raise ValueError(
+                f"num_channels={num_channels} must be divisible by num_groups={num_groups}"
+            )
+        self.num_groups, self.num_channels, self.eps, self.affine = (
+            num_groups,
+            num_channels,
+            eps,
+            affine,
+        )
+        self.weight = nn.Parameter(torch.ones(num_channels)) if affine else None
+        self.bias = nn.Parameter(torch.zeros(num_channels)) if affine else None
+
+    def forward(self, input: Tensor) -> Tensor:
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+
+class LayerNorm(nn.Module):
+    """Layer norm over the trailing ``normalized_shape`` dims."""
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True) -> None:  # fmt: skip
+        super().__init__()
+        shape = (
+            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        )
+        self.normalized_shape, self.eps = shape, eps
+        self.weight = nn.Parameter(torch.ones(shape)) if elementwise_affine else None
+        self.bias = nn.Parameter(torch.zeros(shape)) if elementwise_affine else None
+
+    def forward(self, input: Tensor) -> Tensor:
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+
+class Dropout(nn.Module):
+    """Inverted dropout, active only in training mode."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        self.p = probability(p, "p")
+
+    def forward(self, input: Tensor) -> Tensor:
+        return dropout(input, self.p, self.training)
+
+
+class PReLU(nn.Module):
+    """PReLU with ``num_parameters`` learned slopes (1, or one per channel), initialized to
+    ``init``."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
+        super().__init__()
+        check_scalar(num_parameters, "num_parameters", kind=int, low=1)
+        self.num_parameters = num_parameters
+        self.weight = nn.Parameter(torch.full((num_parameters,), float(init)))
+
+    def forward(self, input: Tensor) -> Tensor:
+        return A.prelu(input, self.weight)
+
+
+def _simple(name: str, fn, doc: str, **defaults: Any) -> type[nn.Module]:
+    """A parameter-free module class calling ``fn(input, **options)``."""
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        nn.Module.__init__(self)
+        if len(args) > len(defaults):
+            raise TypeError(f"{name} takes at most {len(defaults)} arguments, got {len(args)}")
+        options.update(zip(defaults, args, strict=False))  # positional options in torch's order
+        unknown = set(options) - set(defaults)
+        if unknown:
+            raise TypeError(f"{name} got unexpected arguments {sorted(unknown)}")
+        self.options = {**defaults, **options}
+
+    def forward(self, input: Tensor) -> Tensor:
+        return fn(input, **self.options)
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+
+    body = {"__init__": __init__, "forward": forward, "extra_repr": extra_repr, "__doc__": doc}
+    return type(name, (nn.Module,), body)
+
+
+Sigmoid = _simple("Sigmoid", A.sigmoid, "Logistic sigmoid.")
+Tanh = _simple("Tanh", A.tanh, "Hyperbolic tangent.")
+ReLU = _simple("ReLU", A.relu, "max(x, 0).")
+ReLU6 = _simple("ReLU6", A.relu6, "min(max(x, 0), 6).")
+LeakyReLU = _simple("LeakyReLU", A.leaky_relu, "Leaky ReLU.", negative_slope=0.01)
+ELU = _simple("ELU", A.elu, "Exponential linear unit.", alpha=1.0)
+GELU = _simple("GELU", A.gelu, "Gaussian error linear unit.", approximate="none")
+Hardsigmoid = _simple("Hardsigmoid", A.hardsigmoid, "Piecewise-linear sigmoid.")
+Hardswish = _simple("Hardswish", A.hardswish, "h-swish.")
+Softmax = _simple("Softmax", softmax, "Softmax along ``dim``.", dim=-1)
+LogSoftmax = _simple("LogSoftmax", log_softmax, "Log-softmax along ``dim``.", dim=-1)

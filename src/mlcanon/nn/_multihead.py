@@ -1,0 +1,219 @@
+"""Attention modules: multi-head (torch-compatible), additive (Bahdanau), multiplicative (Luong)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from mlcanon._validation import check_option, check_scalar
+
+from ._attention import additive_attention, attend, multiplicative_attention
+from ._linear import linear
+from ._modules import Linear
+from ._utils import check_tensor, probability
+
+__all__ = ["AdditiveAttention", "MultiheadAttention", "MultiplicativeAttention"]
+
+
+class MultiheadAttention(nn.Module):
+    r"""Multi-head attention with the parameters and call signature of
+    ``torch.nn.MultiheadAttention``.
+
+    Parameters
+    ----------
+    embed_dim : int
+    num_heads : int, must divide ``embed_dim``
+    dropout : float, dropout on the attention weights (training only)
+    bias : bool
+    kdim, vdim : int, optional, feature sizes of key and value (default ``embed_dim``)
+    batch_first : bool
+
+    Notes
+    -----
+    :math:`\operatorname{head}_h = \operatorname{softmax}(Q W^Q_h (K W^K_h)^T/\sqrt{d_h})
+    V W^V_h`, :math:`d_h = E/H`; the heads are concatenated and projected by ``out_proj``.
+    Every step is one of the hand-differentiated ops (:func:`linear` and the attention core).
+
+    References
+    ----------
+    .. [1] Vaswani et al., "Attention is all you need", NeurIPS 2017, sec. 3.2.2.
+    """
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 kdim: int | None = None, vdim: int | None = None,
+                 batch_first: bool = False) -> None:  # fmt: skip
+        super().__init__()
+        check_scalar(embed_dim, "embed_dim", kind=int, low=1)
+        check_scalar(num_heads, "num_heads", kind=int, low=1)
+        if embed_dim % num_heads:
+            raise ValueError(f"embed_dim={embed_dim} must be divisible by num_heads={num_heads}")
+        self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
+        self.kdim, self.vdim = kdim or embed_dim, vdim or embed_dim
+        self.dropout, self.batch_first = probability(dropout, "dropout"), batch_first
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = nn.Parameter(torch.empty(3 * embed_dim, embed_dim))
+            self.register_parameter("q_proj_weight", None)
+            self.register_parameter("k_proj_weight", None)
+            self.register_parameter("v_proj_weight", None)
+        else:
+            self.q_proj_weight = nn.Parameter(torch.empty(embed_dim, embed_dim))
+            self.k_proj_weight = nn.Parameter(torch.empty(embed_dim, self.kdim))
+            self.v_proj_weight = nn.Parameter(torch.empty(embed_dim, self.vdim))
+            self.register_parameter("in_proj_weight", None)
+        self.in_proj_bias = nn.Parameter(torch.zeros(3 * embed_dim)) if bias else None
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias)
+        for w in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+            if w is not None:
+                nn.init.xavier_uniform_(w)
+        if bias:
+            nn.init.zeros_(self.out_proj.bias)
+
+    def _projections(self) -> list[tuple[Tensor, Tensor | None]]:
+        e = self.embed_dim
+        ws = (self.in_proj_weight.split(e) if self._qkv_same_embed_dim
+              else (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight))  # fmt: skip
+        bs = self.in_proj_bias.split(e) if self.in_proj_bias is not None else (None,) * 3
+        return list(zip(ws, bs, strict=True))
+
+    def _mask(self, attn_mask, key_padding_mask, n, length, source, like) -> Tensor | None:
+        """Both masks as one additive float mask of shape (N or 1, H or 1, L, S)."""
+        total = None
+        if attn_mask is not None:
+            shapes = {
+                (length, source): (1, 1),
+                (n * self.num_heads, length, source): (n, self.num_heads),
+            }
+            if tuple(attn_mask.shape) not in shapes:
+                raise ValueError(
+                    f"attn_mask must have shape ({length}, {source}) or "
+                    f"({n * self.num_heads}, {length}, {source}), got {tuple(attn_mask.shape)}"
+                )
+            total = _to_additive(attn_mask, like).reshape(
+                *shapes[tuple(attn_mask.shape)], length, source
+            )
+        if key_padding_mask is not None:
+            if tuple(key_padding_mask.shape) != (n, source):
+                raise ValueError(
+                    f"key_padding_mask must have shape (batch, source length) = ({n}, {source}), "
+                    f"got {tuple(key_padding_mask.shape)}"
+                )
+            pad = _to_additive(key_padding_mask, like).reshape(n, 1, 1, source)
+            total = pad if total is None else total + pad
+        return total
+
+    def forward(self, query: Tensor, key: Tensor, value: Tensor,
+                key_padding_mask: Tensor | None = None, need_weights: bool = True,
+                attn_mask: Tensor | None = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> tuple[Tensor, Tensor | None]:  # fmt: skip
+        """(L, N, E) query, (S, N, kdim) key, (S, N, vdim) value (batch first if ``batch_first``;
+        unbatched (L, E) also accepted) -> (output like query, weights (N, L, S) or None).
+        Boolean masks use torch's convention here: True marks a position that may *not* be
+        attended."""
+        for name, t in (("query", query), ("key", key), ("value", value)):
+            check_tensor(t, name, ndim=(2, 3))
+        unbatched = query.dim() == 2
+        if unbatched:
+            query, key, value = (t.unsqueeze(1) for t in (query, key, value))
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+        elif self.batch_first:
+            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        length, n, e = query.shape
+        source = key.shape[0]
+        if e != self.embed_dim or key.shape[-1] != self.kdim or value.shape[-1] != self.vdim:
+            raise ValueError(
+                f"feature sizes must be query {self.embed_dim}, key {self.kdim}, value "
+                f"{self.vdim}; got {e}, {key.shape[-1]}, {value.shape[-1]}"
+            )
+        if is_causal and attn_mask is None:
+            attn_mask = torch.ones(length, source, dtype=torch.bool, device=query.device).triu(1)
+        mask = self._mask(attn_mask, key_padding_mask, n, length, source, query)
+        (wq, bq), (wk, bk), (wv, bv) = self._projections()
+        h, d = self.num_heads, self.head_dim
+        heads = lambda t: t.reshape(t.shape[0], n, h, d).permute(1, 2, 0, 3)  # noqa: E731  (N, H, T, d)
+        q, k, v = (
+            heads(linear(query, wq, bq)),
+            heads(linear(key, wk, bk)),
+            heads(linear(value, wv, bv)),
+        )
+        out, weights = attend(q, k, v, mask, 1.0 / math.sqrt(d), self.dropout, self.training)
+        out = self.out_proj(out.permute(2, 0, 1, 3).reshape(length, n, e))  # (L, N, E)
+        if unbatched:
+            out = out.squeeze(1)
+        elif self.batch_first:
+            out = out.transpose(0, 1)
+        if not need_weights:
+            return out, None
+        weights = weights.mean(1) if average_attn_weights else weights
+        return out, (weights.squeeze(0) if unbatched else weights)
+
+
+def _to_additive(mask: Tensor, like: Tensor) -> Tensor:
+    """torch.nn.MultiheadAttention convention: a True entry is *masked out* (-inf)."""
+    if mask.dtype == torch.bool:
+        return like.new_zeros(mask.shape).masked_fill(mask.to(like.device), float("-inf"))
+    return check_tensor(mask, "mask").to(like.dtype)
+
+
+class AdditiveAttention(nn.Module):
+    r"""Bahdanau attention :math:`e_{ij} = v^T\tanh(W_q q_i + W_k k_j)` with learned
+    :math:`W_q, W_k, v` (see :func:`mlcanon.nn.functional.additive_attention`).
+
+    Parameters
+    ----------
+    query_size, key_size, hidden_size : int
+        :math:`D_q`, :math:`D_k` and the size :math:`A` of the alignment layer.
+    """
+
+    def __init__(self, query_size: int, key_size: int, hidden_size: int) -> None:
+        super().__init__()
+        for name, v in (("query_size", query_size), ("key_size", key_size),
+                        ("hidden_size", hidden_size)):  # fmt: skip
+            check_scalar(v, name, kind=int, low=1)
+        self.weight_query = nn.Parameter(torch.empty(hidden_size, query_size))
+        self.weight_key = nn.Parameter(torch.empty(hidden_size, key_size))
+        self.v = nn.Parameter(torch.empty(hidden_size))
+        for p, fan_in in ((self.weight_query, query_size), (self.weight_key, key_size),
+                          (self.v, hidden_size)):  # fmt: skip
+            bound = 1.0 / math.sqrt(fan_in)
+            nn.init.uniform_(p, -bound, bound)
+
+    def forward(self, query: Tensor, key: Tensor, value: Tensor | None = None,
+                mask: Tensor | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
+        """query (B, L, Dq) or (B, Dq); key (B, S, Dk); value defaults to key; mask True = may
+        attend. Returns (context, weights)."""
+        return additive_attention(query, key, key if value is None else value, self.weight_query,
+                                  self.weight_key, self.v, mask)  # fmt: skip
+
+
+class MultiplicativeAttention(nn.Module):
+    r"""Luong attention with score ``'general'`` (:math:`q^T W k`) or ``'dot'`` (:math:`q^T k`).
+
+    Parameters
+    ----------
+    query_size, key_size : int
+    score : {'general', 'dot'}
+    """
+
+    def __init__(self, query_size: int, key_size: int, score: str = "general") -> None:
+        super().__init__()
+        check_option(score, "score", ("general", "dot"))
+        if score == "dot" and query_size != key_size:
+            raise ValueError(
+                f"score='dot' needs query_size == key_size, got {query_size} and {key_size}"
+            )
+        self.score = score
+        self.weight = (
+            nn.Parameter(torch.empty(query_size, key_size)) if score == "general" else None
+        )
+        if self.weight is not None:
+            nn.init.xavier_uniform_(self.weight)
+
+    def forward(self, query: Tensor, key: Tensor, value: Tensor | None = None,
+                mask: Tensor | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
+        """query (B, L, Dq), key (B, S, Dk), value defaults to key -> (context, weights)."""
+        return multiplicative_attention(query, key, key if value is None else value, self.weight,
+                                        mask)  # fmt: skip

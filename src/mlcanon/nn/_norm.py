@@ -1,0 +1,344 @@
+r"""Batch, instance, group and layer normalization with hand-written backward passes.
+
+All four compute :math:`\hat x = (x - \mu)/\sqrt{\sigma^2 + \epsilon}` and :math:`y = \gamma
+\hat x + \beta`; they differ only in the set :math:`S` of entries that share one
+:math:`(\mu, \sigma^2)`:
+
+==============  =====================================  =========================
+norm            statistics over                        affine :math:`\gamma,\beta`
+==============  =====================================  =========================
+batch_norm      (N, H, W) for each channel             per channel
+instance_norm   (H, W) for each sample and channel     per channel
+group_norm      (C/G, H, W) for each sample and group  per channel
+layer_norm      the trailing ``normalized_shape`` dims elementwise
+==============  =====================================  =========================
+
+Backward (Ioffe & Szegedy 2015, sec. 3), with :math:`m = |S|` and means over :math:`S`:
+
+.. math::
+    \frac{\partial L}{\partial x} = \frac{1}{\sqrt{\sigma^2+\epsilon}}\Big(\hat g
+    - \overline{\hat g} - \hat x\,\overline{\hat g \hat x}\Big),\quad \hat g = \gamma g .
+
+The variance is computed in two passes (mean first, then the mean of squared deviations), which
+avoids the cancellation of :math:`E[x^2] - E[x]^2`.
+
+References
+----------
+.. [1] Ioffe & Szegedy, "Batch normalization", ICML 2015.
+.. [2] Ulyanov, Vedaldi & Lempitsky, "Instance normalization", 2016.
+.. [3] Wu & He, "Group normalization", ECCV 2018.
+.. [4] Ba, Kiros & Hinton, "Layer normalization", 2016.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+from torch.autograd import Function
+
+from mlcanon._validation import check_scalar
+
+from ._utils import check_param, check_tensor
+
+__all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
+
+
+class _ChannelNorm(Function):
+    """Normalize x viewed as (N, G, Cg*L) over its last dim (and N if ``over_batch``), then
+    apply a per-channel affine map.
+
+    Per element everything is ``(x - mean) * a + b`` with per-(sample, channel) coefficients.
+    Each pass allocates one full-size buffer (the output, or the input gradient) and works in it
+    in place: large temporaries, not arithmetic, dominate the cost of a normalization layer.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, groups, over_batch, eps):
+        n, c = x.shape[:2]
+        dims = (0, 2) if over_batch else (2,)
+        xg = x.reshape(n, groups, -1)  # (N, G, Cg*L)
+        mean = xg.mean(dims, keepdim=True)  # (N or 1, G, 1)
+        y = xg - mean  # centred data, in the buffer that becomes the output
+        m = xg.shape[2] * (n if over_batch else 1)  # |S|, entries sharing one mean
+        # second pass, on centred data; a norm reduction needs no (x - mean)^2 temporary
+        var = torch.linalg.vector_norm(y, dim=dims, keepdim=True).square_().div_(m)
+        invstd = (var + eps).rsqrt()
+        scale = _per_channel(invstd, c)  # (N or 1, C, 1)
+        y3 = y.view(n, c, -1)  # (N, C, L)
+        if weight is not None:
+            y3.mul_(scale * weight.view(1, c, 1)).add_(bias.view(1, c, 1))
+        else:
+            y3.mul_(scale)
+        ctx.save_for_backward(x, mean, invstd, weight)
+        ctx.config = (over_batch, m, groups)
+        ctx.mark_non_differentiable(mean, var)
+        return y3.reshape(x.shape), mean.reshape(-1), var.reshape(-1)
+
+    @staticmethod
+    def backward(ctx, grad, _grad_mean, _grad_var):
+        x, mean, invstd, weight = ctx.saved_tensors
+        over_batch, m, groups = ctx.config
+        n, c = x.shape[:2]
+        g3, x3 = grad.reshape(n, c, -1), x.reshape(n, c, -1)  # (N, C, L)
+        mu = _per_channel(mean, c)  # (N or 1, C, 1)
+        inv = _per_channel(invstd, c)[..., 0]  # (N or 1, C)
+        buf = torch.sub(x3, mu)  # x - mean; the one full-size buffer, ends as the gradient
+        s1 = g3.sum(2)  # sum of g per (sample, channel)
+        s2 = buf.mul_(g3).sum(2) * inv  # sum of g * xhat
+        grad_w = grad_b = None
+        if weight is not None:
+            grad_w, grad_b = s2.sum(0), s1.sum(0)
+            s1, s2 = s1 * weight, s2 * weight  # now sums of g_hat = gamma g
+        w = weight if weight is not None else torch.ones_like(s1[0])
+
+        def group_mean(t):  # (N, C) -> mean over the set S of each group, per channel
+            t = t.view(n, groups, -1).sum(2, keepdim=True)
+            t = t.sum(0, keepdim=True) if over_batch else t
+            return _per_channel(t / m, c)[..., 0]
+
+        mean_g, mean_gx = group_mean(s1), group_mean(s2)
+        # dx = inv (g_hat - mean_g - xhat mean_gx), xhat = (x - mean) inv:  (x - mean) B + g A + C
+        torch.sub(x3, mu, out=buf)
+        buf.mul_((-inv * inv * mean_gx).unsqueeze(2)).sub_((inv * mean_g).unsqueeze(2))
+        buf.addcmul_(g3, (inv * w).unsqueeze(2))
+        return buf.reshape(grad.shape), grad_w, grad_b, None, None, None
+
+
+def _per_channel(t: Tensor, channels: int) -> Tensor:
+    """(N, G, 1) per-group statistics repeated for each channel of the group: (N, C, 1)."""
+    return t.repeat_interleave(channels // t.shape[1], dim=1)
+
+
+class _ChannelAffine(Function):
+    """Eval-mode batch norm: y = (x - mean) * invstd * w + b with fixed statistics."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, mean, invstd):
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        scale = invstd if weight is None else invstd * weight
+        y = (x - mean.view(shape)) * scale.view(shape)
+        ctx.save_for_backward(x, weight, mean, invstd)
+        return y if bias is None else y + bias.view(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, mean, invstd = ctx.saved_tensors
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        dims = [0, *range(2, x.dim())]
+        scale = invstd if weight is None else invstd * weight
+        grad_x = grad * scale.view(shape)
+        grad_w = grad_b = None
+        if weight is not None:
+            xhat = (x - mean.view(shape)) * invstd.view(shape)
+            grad_w, grad_b = (grad * xhat).sum(dims), grad.sum(dims)
+        return grad_x, grad_w, grad_b, None, None
+
+
+class _LayerNorm(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, d, eps):
+        xv = x.reshape(-1, d)  # (M, D): one row per normalized block
+        mean = xv.mean(1, keepdim=True)
+        xhat = xv - mean
+        invstd = (xhat.square().mean(1, keepdim=True) + eps).rsqrt()
+        xhat.mul_(invstd)
+        y = xhat if weight is None else xhat.mul(weight.reshape(1, d)).add_(bias.reshape(1, d))
+        ctx.save_for_backward(xhat, invstd, weight)
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xhat, invstd, weight = ctx.saved_tensors
+        g = grad.reshape(xhat.shape)
+        grad_w = grad_b = None
+        if weight is not None:
+            grad_w = (g * xhat).sum(0).reshape(weight.shape)
+            grad_b = g.sum(0).reshape(weight.shape)
+            g = g * weight.reshape(1, -1)
+        mean_g = g.mean(1, keepdim=True)
+        mean_gx = (g * xhat).mean(1, keepdim=True)
+        grad_x = invstd * (g - mean_g - xhat * mean_gx)
+        return grad_x.reshape(grad.shape), grad_w, grad_b, None, None
+
+
+def _check_affine(x: Tensor, weight, bias, eps) -> None:
+    check_scalar(eps, "eps", low=0.0, include_low=False)
+    check_param(weight, "weight", (x.shape[1],))
+    check_param(bias, "bias", (x.shape[1],))
+    if (weight is None) != (bias is None):
+        raise ValueError("weight and bias must be given together (both or neither)")
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    r"""Batch normalization over (N, *) for each channel (dim 1), as torch's ``batch_norm``.
+
+    Parameters
+    ----------
+    input : Tensor[N, C, *]
+    running_mean, running_var : Tensor[C], optional
+        Updated in place when ``training``:
+        :math:`r \leftarrow (1 - \text{momentum})\, r + \text{momentum}\cdot s` with the batch mean
+        and the *unbiased* batch variance :math:`\frac{m}{m-1}\sigma^2_B`. Used instead of the
+        batch statistics when not ``training``.
+    weight, bias : Tensor[C], optional
+        :math:`\gamma, \beta`.
+    training : bool
+    momentum : float in [0, 1]
+    eps : float > 0
+
+    Notes
+    -----
+    See the module docstring for the shared backward formula. In evaluation the map is affine
+    per channel, so :math:`\partial L/\partial x = g\,\gamma/\sqrt{r_\sigma + \epsilon}`.
+
+    References
+    ----------
+    .. [1] Ioffe & Szegedy, "Batch normalization", ICML 2015, Algorithms 1 and 2.
+    """
+    x = check_tensor(input, "input", ndim=tuple(range(2, 9)))
+    _check_affine(x, weight, bias, eps)
+    check_scalar(momentum, "momentum", low=0.0, high=1.0)
+    for name, r in (("running_mean", running_mean), ("running_var", running_var)):
+        check_param(r, name, (x.shape[1],))
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("running_mean and running_var are required when training=False")
+        invstd = (running_var + eps).rsqrt()
+        return _ChannelAffine.apply(x, weight, bias, running_mean, invstd)
+    m = x.numel() // x.shape[1]
+    if m < 2:
+        raise ValueError(
+            f"batch_norm in training needs more than 1 value per channel, got input shape "
+            f"{tuple(x.shape)}"
+        )
+    y, mean, var = _ChannelNorm.apply(x, weight, bias, x.shape[1], True, float(eps))
+    with torch.no_grad():
+        if running_mean is not None:
+            running_mean.mul_(1 - momentum).add_(mean, alpha=momentum)
+        if running_var is not None:
+            running_var.mul_(1 - momentum).add_(var * (m / (m - 1)), alpha=momentum)
+    return y
+
+
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    r"""Instance normalization: statistics over the spatial dims of each (sample, channel).
+
+    Parameters are those of :func:`batch_norm`; running statistics (if given) are updated with
+    the batch average of the per-instance mean and unbiased variance, and used when
+    ``use_input_stats`` is False.
+
+    References
+    ----------
+    .. [1] Ulyanov, Vedaldi & Lempitsky, "Instance normalization: the missing ingredient for fast
+       stylization", 2016.
+    """
+    x = check_tensor(input, "input", ndim=tuple(range(3, 9)))
+    _check_affine(x, weight, bias, eps)
+    if not use_input_stats:
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    n, c = x.shape[:2]
+    m = x[0, 0].numel()
+    if m < 2:
+        raise ValueError(
+            f"instance_norm needs more than 1 spatial element, got shape {tuple(x.shape)}"
+        )
+    y, mean, var = _ChannelNorm.apply(x, weight, bias, c, False, float(eps))
+    with torch.no_grad():
+        if running_mean is not None:
+            running_mean.mul_(1 - momentum).add_(mean.view(n, c).mean(0), alpha=momentum)
+        if running_var is not None:
+            unbiased = var.view(n, c).mean(0) * (m / (m - 1))
+            running_var.mul_(1 - momentum).add_(unbiased, alpha=momentum)
+    return y
+
+
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    r"""Group normalization: channels split into ``num_groups`` groups, statistics per
+    (sample, group) over the group's channels and all spatial positions.
+
+    Parameters
+    ----------
+    input : Tensor[N, C, *]
+    num_groups : int, must divide C
+    weight, bias : Tensor[C], optional
+    eps : float > 0
+
+    Notes
+    -----
+    ``num_groups = 1`` is layer norm over (C, H, W) with a per-channel affine; ``num_groups = C``
+    is instance norm. It never mixes samples, so it behaves the same at any batch size.
+
+    References
+    ----------
+    .. [1] Wu & He, "Group normalization", ECCV 2018, eq. (1)-(3).
+    """
+    x = check_tensor(input, "input", ndim=tuple(range(2, 9)))
+    check_scalar(num_groups, "num_groups", kind=int, low=1)
+    if x.shape[1] % num_groups:
+        raise ValueError(f"num_channels={x.shape[1]} must be divisible by num_groups={num_groups}")
+    _check_affine(x, weight, bias, eps)
+    return _ChannelNorm.apply(x, weight, bias, num_groups, False, float(eps))[0]
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    r"""Layer normalization over the trailing ``normalized_shape`` dimensions.
+
+    Parameters
+    ----------
+    input : Tensor[*, *normalized_shape]
+    normalized_shape : int or sequence of int
+    weight, bias : Tensor[*normalized_shape], optional (elementwise affine)
+    eps : float > 0
+
+    References
+    ----------
+    .. [1] Ba, Kiros & Hinton, "Layer normalization", 2016, eq. (4).
+    """
+    x = check_tensor(input, "input")
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.dim() < k or tuple(x.shape[x.dim() - k :]) != shape:
+        raise ValueError(
+            f"normalized_shape={shape} must match the trailing dims of input shape {tuple(x.shape)}"
+        )
+    check_scalar(eps, "eps", low=0.0, include_low=False)
+    check_param(weight, "weight", shape)
+    check_param(bias, "bias", shape)
+    if (weight is None) != (bias is None):
+        raise ValueError("weight and bias must be given together (both or neither)")
+    d = 1
+    for s in shape:
+        d *= s
+    return _LayerNorm.apply(x, weight, bias, d, float(eps))

@@ -1,0 +1,272 @@
+"""Max, average and adaptive average pooling over 2-D windows, with hand-written backward.
+
+The backward passes are the point of the ``pooling-backprop`` lesson: max pooling routes each
+output gradient to the single input that won its window (the argmax), average pooling spreads it
+evenly, ``g / |window|``, over every input of the window.
+
+References
+----------
+.. [1] Boureau, Ponce & LeCun, "A theoretical analysis of feature pooling in visual
+   recognition", ICML 2010.
+.. [2] He et al., "Spatial pyramid pooling in deep convolutional networks", ECCV 2014
+   (adaptive bins).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.autograd import Function
+
+from ._im2col import col2im, crop2d, pad2d, windows
+from ._utils import check_tensor, pair
+
+__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]
+
+
+def _pool_size(length: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """Output length; in ceil mode the last window must still start inside input or left pad."""
+    span = length + 2 * p - d * (k - 1) - 1
+    n = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (n - 1) * s >= length + p:
+        n -= 1
+    return n
+
+
+def _geometry(x: Tensor, kernel, stride, padding, dilation, ceil_mode):
+    """Output size and the (top, bottom, left, right) padding that makes every window fit."""
+    h, w = x.shape[-2:]
+    ho = _pool_size(h, kernel[0], stride[0], padding[0], dilation[0], ceil_mode)
+    wo = _pool_size(w, kernel[1], stride[1], padding[1], dilation[1], ceil_mode)
+    # ceil mode may let the last window hang past the right padding: pad a little more there
+    extra_h = max(0, (ho - 1) * stride[0] + dilation[0] * (kernel[0] - 1) + 1 - h - 2 * padding[0])
+    extra_w = max(0, (wo - 1) * stride[1] + dilation[1] * (kernel[1] - 1) + 1 - w - 2 * padding[1])
+    pads = (padding[0], padding[0] + extra_h, padding[1], padding[1] + extra_w)
+    return (ho, wo), pads
+
+
+class _MaxPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, kernel, stride, dilation, out_hw, pads):
+        xp = pad2d(x, pads, float("-inf"))
+        n, c = x.shape[:2]
+        win = windows(xp, kernel, stride, dilation, out_hw)  # (N, C, kh, kw, Ho, Wo)
+        win = win.reshape(n, c, kernel[0] * kernel[1], *out_hw)
+        y, arg = win.max(dim=2)  # arg: flat offset of the winner inside its window
+        ctx.save_for_backward(arg)
+        ctx.geometry = (xp.shape[-2:], kernel, stride, dilation, pads)
+        ctx.mark_non_differentiable(arg)
+        return y, arg
+
+    @staticmethod
+    def backward(ctx, grad, _grad_arg):
+        (arg,) = ctx.saved_tensors
+        padded_hw, kernel, stride, dilation, pads = ctx.geometry
+        n, c, ho, wo = grad.shape
+        # the whole gradient of an output goes to the input that was its maximum
+        gcols = grad.new_zeros((n, c, kernel[0] * kernel[1], ho, wo))
+        gcols.scatter_(2, arg.unsqueeze(2), grad.unsqueeze(2))
+        gcols = gcols.reshape(n, c, *kernel, ho, wo)
+        return crop2d(col2im(gcols, tuple(padded_hw), stride, dilation), pads), *([None] * 5)
+
+
+class _AvgPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, kernel, stride, out_hw, pads, divisor):
+        win = windows(pad2d(x, pads), kernel, stride, (1, 1), out_hw)  # (N, C, kh, kw, Ho, Wo)
+        ctx.save_for_backward(divisor)
+        ctx.geometry = (x.shape[-2:], kernel, stride, pads)
+        return win.sum(dim=(2, 3)) / divisor
+
+    @staticmethod
+    def backward(ctx, grad):
+        (divisor,) = ctx.saved_tensors
+        (h, w), kernel, stride, pads = ctx.geometry
+        n, c, ho, wo = grad.shape
+        # every input of a window receives g / divisor (a broadcast view, no copy)
+        share = (grad / divisor).reshape(n, c, 1, 1, ho, wo).expand(n, c, *kernel, ho, wo)
+        padded = (h + pads[0] + pads[1], w + pads[2] + pads[3])
+        return crop2d(col2im(share, padded, stride, (1, 1)), pads), *([None] * 5)
+
+
+def _divisor(length, k, s, p, n_out, count_include_pad):
+    """Per-output window sizes along one axis, clipped as torch does."""
+    start = torch.arange(n_out) * s - p
+    end = torch.clamp(start + k, max=length + p)
+    if count_include_pad:
+        return end - start  # padding counts, the overhang of ceil mode does not
+    return torch.clamp(end, max=length) - torch.clamp(start, min=0)
+
+
+def _check_pool_args(input, kernel_size, stride, padding, dilation=1):
+    x = check_tensor(input, "input", ndim=(3, 4))
+    kernel = pair(kernel_size, "kernel_size", low=1)
+    stride = kernel if stride is None or stride == [] else pair(stride, "stride", low=1)
+    padding, dilation = pair(padding, "padding"), pair(dilation, "dilation", low=1)
+    for p, k, d in zip(padding, kernel, dilation, strict=True):
+        if 2 * p > d * (k - 1) + 1:
+            raise ValueError(
+                f"padding={padding} must be at most half of the effective kernel size "
+                f"{tuple(d * (kk - 1) + 1 for kk, d in zip(kernel, dilation, strict=True))}"
+            )
+    h, w = x.shape[-2:]
+    for size, p, k, d in zip((h, w), padding, kernel, dilation, strict=True):
+        if d * (k - 1) + 1 > size + 2 * p:
+            raise ValueError(
+                f"kernel_size={kernel} (dilation {dilation}) is larger than the padded input "
+                f"({h + 2 * padding[0]}, {w + 2 * padding[1]})"
+            )
+    return x, kernel, stride, padding, dilation
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    r"""2-D max pooling, as ``torch.nn.functional.max_pool2d``.
+
+    Parameters
+    ----------
+    input : Tensor[N, C, H, W] or Tensor[C, H, W]
+    kernel_size, stride (default ``kernel_size``), padding, dilation : int or (int, int)
+        Padding is implicit :math:`-\infty` and at most half the effective kernel.
+    ceil_mode : bool
+        Round the output size up (the last window may overhang, but must start inside).
+    return_indices : bool
+        Also return the flat index ``h * W + w`` of each maximum in its input plane.
+
+    Notes
+    -----
+    :math:`y_o = \max_{i \in R_o} x_i`; backward: :math:`\partial L/\partial x_i =
+    \sum_o g_o [i = \arg\max_{R_o} x]` (ties go to the first position in the window).
+
+    References
+    ----------
+    .. [1] Boureau, Ponce & LeCun, ICML 2010.
+    """
+    x, kernel, stride, padding, dilation = _check_pool_args(
+        input, kernel_size, stride, padding, dilation
+    )
+    unbatched = x.dim() == 3
+    x = x.unsqueeze(0) if unbatched else x
+    out_hw, pads = _geometry(x, kernel, stride, padding, dilation, ceil_mode)
+    y, arg = _MaxPool2d.apply(x, kernel, stride, dilation, out_hw, pads)
+    if unbatched:
+        y, arg = y.squeeze(0), arg.squeeze(0)
+    if not return_indices:
+        return y
+    ki, kj = arg // kernel[1], arg % kernel[1]
+    rows = torch.arange(out_hw[0], device=x.device).view(-1, 1) * stride[0] - padding[0]
+    cols = torch.arange(out_hw[1], device=x.device) * stride[1] - padding[1]
+    rows, cols = rows + ki * dilation[0], cols + kj * dilation[1]
+    return y, rows * x.shape[-1] + cols
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    r"""2-D average pooling, as ``torch.nn.functional.avg_pool2d``.
+
+    Parameters
+    ----------
+    input : Tensor[N, C, H, W] or Tensor[C, H, W]
+    kernel_size, stride (default ``kernel_size``), padding : int or (int, int)
+    ceil_mode : bool
+    count_include_pad : bool
+        Whether the zero padding counts in the divisor (the overhang of ceil mode never does).
+    divisor_override : int, optional
+
+    Notes
+    -----
+    :math:`y_o = \frac1{|R_o|}\sum_{i \in R_o} x_i`; backward spreads :math:`g_o/|R_o|` to every
+    :math:`i \in R_o` (overlapping windows add).
+
+    References
+    ----------
+    .. [1] Boureau, Ponce & LeCun, ICML 2010.
+    """
+    x, kernel, stride, padding, _ = _check_pool_args(input, kernel_size, stride, padding)
+    if divisor_override is not None and (
+        isinstance(divisor_override, bool)
+        or not isinstance(divisor_override, int)
+        or divisor_override <= 0
+    ):
+        raise ValueError(f"divisor_override must be a positive int, got {divisor_override!r}")
+    unbatched = x.dim() == 3
+    x = x.unsqueeze(0) if unbatched else x
+    out_hw, pads = _geometry(x, kernel, stride, padding, (1, 1), ceil_mode)
+    if divisor_override is not None:
+        divisor = torch.full(out_hw, float(divisor_override), dtype=x.dtype)
+    else:
+        dh, dw = (
+            _divisor(size, k, s, p, n, count_include_pad)
+            for size, k, s, p, n in zip(x.shape[-2:], kernel, stride, padding, out_hw, strict=True)
+        )
+        divisor = (dh.view(-1, 1) * dw.view(1, -1)).to(x.dtype)  # (Ho, Wo)
+    y = _AvgPool2d.apply(x, kernel, stride, out_hw, pads, divisor.to(x.device))
+    return y.squeeze(0) if unbatched else y
+
+
+def _adaptive_matrix(length: int, n_out: int, like: Tensor) -> Tensor:
+    """(n_out, length) averaging matrix; bin i covers [floor(i L/n), ceil((i+1) L/n))."""
+    m = like.new_zeros((n_out, length))
+    for i in range(n_out):
+        start, end = (i * length) // n_out, math.ceil((i + 1) * length / n_out)
+        m[i, start:end] = 1.0 / (end - start)
+    return m
+
+
+class _AdaptiveAvgPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, ah, aw):
+        ctx.save_for_backward(ah, aw)
+        return ah.matmul(x).matmul(aw.t())  # (Ho, H) @ (N, C, H, W) @ (W, Wo)
+
+    @staticmethod
+    def backward(ctx, grad):
+        ah, aw = ctx.saved_tensors
+        return ah.t().matmul(grad).matmul(aw), None, None
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    r"""Average over ``output_size`` bins that tile the input, as torch's adaptive pooling.
+
+    Parameters
+    ----------
+    input : Tensor[N, C, H, W] or Tensor[C, H, W]
+    output_size : int or (int or None, int or None)
+        ``None`` keeps that input dimension.
+
+    Notes
+    -----
+    The average over a rectangle is the product of averages along rows and columns, so
+    :math:`Y = A_H X A_W^T` with :math:`(A_H)_{ij} = 1/|B_i|` for :math:`j \in B_i =
+    [\lfloor iH/H_o\rfloor, \lceil (i+1)H/H_o\rceil)`; backward: :math:`A_H^T G A_W`.
+
+    References
+    ----------
+    .. [1] He et al., "Spatial pyramid pooling in deep convolutional networks", ECCV 2014.
+    """
+    x = check_tensor(input, "input", ndim=(3, 4))
+    h, w = x.shape[-2:]
+    sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != 2:
+        raise ValueError(f"output_size must be an int or a pair, got {output_size!r}")
+    ho, wo = (size if o is None else o for o, size in zip(sizes, (h, w), strict=True))
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (ho, wo)):
+        raise ValueError(f"output_size must hold positive ints (or None), got {output_size!r}")
+    return _AdaptiveAvgPool2d.apply(x, _adaptive_matrix(h, ho, x), _adaptive_matrix(w, wo, x))

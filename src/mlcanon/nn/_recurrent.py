@@ -1,0 +1,241 @@
+"""``RNN``, ``LSTM`` and ``GRU`` modules: stacks of the hand-differentiated layers of ``_rnn``.
+
+Parameter names, shapes, initialization and call signature follow ``torch.nn.RNN/LSTM/GRU``, so
+``ours.load_state_dict(theirs.state_dict())`` works and the outputs match.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from mlcanon._validation import check_option, check_scalar
+
+from ._dropout import dropout
+from ._rnn import GRULayer, LSTMLayer, RNNLayer
+from ._utils import check_tensor
+
+__all__ = ["GRU", "LSTM", "RNN"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+class _RNNBase(nn.Module):
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+    ) -> None:
+        super().__init__()
+        check_scalar(input_size, "input_size", kind=int, low=1)
+        check_scalar(hidden_size, "hidden_size", kind=int, low=1)
+        check_scalar(num_layers, "num_layers", kind=int, low=1)
+        check_scalar(dropout, "dropout", low=0.0, high=1.0)
+        self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
+        self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
+        self.dropout, self.bidirectional = float(dropout), bidirectional
+        self.num_directions = 2 if bidirectional else 1
+        gate_rows = _GATES[mode] * hidden_size
+        for layer in range(num_layers):
+            width = input_size if layer == 0 else hidden_size * self.num_directions
+            for suffix in ("", "_reverse")[: self.num_directions]:
+                name = f"l{layer}{suffix}"
+                self.register_parameter(
+                    f"weight_ih_{name}", nn.Parameter(torch.empty(gate_rows, width))
+                )
+                self.register_parameter(
+                    f"weight_hh_{name}", nn.Parameter(torch.empty(gate_rows, hidden_size))
+                )
+                if bias:
+                    self.register_parameter(f"bias_ih_{name}", nn.Parameter(torch.empty(gate_rows)))
+                    self.register_parameter(f"bias_hh_{name}", nn.Parameter(torch.empty(gate_rows)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Uniform(-1/sqrt(H), 1/sqrt(H)) for every weight and bias, as torch does."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
+            f"bias={self.bias}, batch_first={self.batch_first}, dropout={self.dropout}, "
+            f"bidirectional={self.bidirectional}"
+        )
+
+    def _layer_params(self, layer: int, reverse: bool) -> list[Tensor | None]:
+        name = f"l{layer}{'_reverse' if reverse else ''}"
+        get = lambda kind: getattr(self, f"{kind}_{name}", None)  # noqa: E731
+        return [get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")]
+
+    def _check_state(self, h: Tensor | None, name: str, batch: int, like: Tensor, unbatched: bool):
+        shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
+        if h is None:
+            return like.new_zeros(shape)
+        check_tensor(h, name)
+        want = shape[::2] if unbatched else shape
+        if tuple(h.shape) != want:
+            raise ValueError(
+                f"{name} must have shape {want} (num_layers * num_directions, "
+                f"{'' if unbatched else 'batch, '}hidden_size), got {tuple(h.shape)}"
+            )
+        return h.unsqueeze(1) if unbatched else h
+
+    def _run(self, input: Tensor, states: list[Tensor | None]):
+        x = check_tensor(input, "input", ndim=(2, 3))
+        unbatched = x.dim() == 2
+        if x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"input.shape[-1]={x.shape[-1]} must equal input_size={self.input_size}"
+            )
+        if unbatched:
+            x = x.unsqueeze(1)
+        elif self.batch_first:
+            x = x.transpose(0, 1)
+        x = x.contiguous()  # (T, B, I)
+        names = ("hx", "cx") if len(states) == 2 else ("hx",)
+        states = [
+            self._check_state(s, n, x.shape[1], x, unbatched)
+            for s, n in zip(states, names, strict=True)
+        ]
+        finals: list[list[Tensor]] = [[] for _ in states]
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(self.num_directions):
+                k = layer * self.num_directions + d
+                init = [s[k] for s in states]
+                out, *last = self._cell(x, init, self._layer_params(layer, d == 1), d == 1)
+                outs.append(out)
+                for acc, s in zip(finals, last, strict=True):
+                    acc.append(s)
+            x = outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = dropout(x, self.dropout, True)
+        finals_t = [torch.stack(f) for f in finals]  # (L * D, B, H)
+        if unbatched:
+            return x.squeeze(1), [f.squeeze(1) for f in finals_t]
+        return (x.transpose(0, 1) if self.batch_first else x), finals_t
+
+
+class RNN(_RNNBase):
+    r"""Elman RNN, :math:`h_t = \tanh(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})`.
+
+    Parameters
+    ----------
+    input_size, hidden_size, num_layers : int
+    nonlinearity : {'tanh', 'relu'}
+    bias, batch_first, bidirectional : bool
+    dropout : float, dropout on the outputs of every layer but the last (training only)
+
+    Notes
+    -----
+    Backpropagation through time multiplies the gradient by :math:`W_{hh}^T
+    \operatorname{diag}(\phi'(a_t))` at every step, so it shrinks or grows geometrically with the
+    distance in time (Bengio, Simard & Frasconi 1994).
+
+    References
+    ----------
+    .. [1] Elman, "Finding structure in time", Cognitive Science 14, 1990.
+    .. [2] Werbos, "Backpropagation through time", Proc. IEEE 78, 1990.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False) -> None:  # fmt: skip
+        check_option(nonlinearity, "nonlinearity", ("tanh", "relu"))
+        self.nonlinearity = nonlinearity
+        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional)  # fmt: skip
+
+    def _cell(self, x, init, params, reverse):
+        return RNNLayer.apply(x, init[0], *params, reverse, self.nonlinearity == "relu")
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """input (T, B, I) [or (B, T, I) if batch_first, or (T, I)] -> (output, h_n)."""
+        out, (h,) = self._run(input, [hx])
+        return out, h
+
+
+class LSTM(_RNNBase):
+    r"""Long short-term memory, gate rows ``[i, f, g, o]`` as torch.
+
+    .. math::
+        i, f, o = \sigma(\cdot),\ g = \tanh(\cdot)\ \text{of}\ W_{ih}x_t + b_{ih} + W_{hh}h_{t-1}
+        + b_{hh};\quad c_t = f\odot c_{t-1} + i\odot g;\quad h_t = o \odot \tanh c_t
+
+    Backward through time (with :math:`\delta h_t` including the gradient from step
+    :math:`t+1`): :math:`\delta c_t \mathrel{+}= \delta h_t\, o(1 - \tanh^2 c_t)`,
+    :math:`\delta o = \delta h_t \tanh c_t`, :math:`\delta i = \delta c_t\, g`,
+    :math:`\delta g = \delta c_t\, i`, :math:`\delta f = \delta c_t c_{t-1}`,
+    :math:`\delta c_{t-1} = \delta c_t f` — the additive cell path that lets gradients survive
+    many steps when :math:`f \approx 1`.
+
+    Parameters are those of :class:`RNN` (no ``nonlinearity``; ``proj_size`` is not supported).
+
+    References
+    ----------
+    .. [1] Hochreiter & Schmidhuber, Neural Computation 9, 1997.
+    .. [2] Greff et al., "LSTM: a search space odyssey", IEEE TNNLS 2017 (the backward formulas).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False) -> None:  # fmt: skip
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional)  # fmt: skip
+
+    def _cell(self, x, init, params, reverse):
+        return LSTMLayer.apply(x, init[0], init[1], *params, reverse)
+
+    def forward(
+        self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        """input -> (output, (h_n, c_n)); ``hx = (h_0, c_0)``, each (L * D, B, H)."""
+        if hx is not None and (not isinstance(hx, tuple | list) or len(hx) != 2):
+            raise ValueError(f"hx must be a pair (h_0, c_0) for LSTM, got {type(hx).__name__}")
+        out, (h, c) = self._run(input, list(hx) if hx is not None else [None, None])
+        return out, (h, c)
+
+
+class GRU(_RNNBase):
+    r"""Gated recurrent unit, gate rows ``[r, z, n]`` as torch.
+
+    .. math::
+        r, z = \sigma(W_{i\cdot}x_t + b_{i\cdot} + W_{h\cdot}h_{t-1} + b_{h\cdot}),\quad
+        n = \tanh(W_{in}x_t + b_{in} + r\odot(W_{hn}h_{t-1} + b_{hn})),\quad
+        h_t = (1 - z)\odot n + z\odot h_{t-1}
+
+    Compared with the LSTM: no separate cell state (the hidden state is the memory), one update
+    gate :math:`z` couples forgetting and writing (:math:`1 - z` vs :math:`z`), no output gate,
+    and the reset gate acts *inside* the candidate, on :math:`W_{hn}h_{t-1}`.
+
+    References
+    ----------
+    .. [1] Cho et al., EMNLP 2014.
+    .. [2] Chung et al., "Empirical evaluation of gated recurrent neural networks on sequence
+       modeling", 2014.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False) -> None:  # fmt: skip
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional)  # fmt: skip
+
+    def _cell(self, x, init, params, reverse):
+        return GRULayer.apply(x, init[0], *params, reverse)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """input -> (output, h_n)."""
+        out, (h,) = self._run(input, [hx])
+        return out, h

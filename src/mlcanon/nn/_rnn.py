@@ -1,0 +1,193 @@
+r"""Recurrent layers (Elman RNN, LSTM, GRU) over a whole sequence, with backprop through time.
+
+Each Function runs one direction of one layer on a time-major sequence ``x`` of shape
+(T, B, I). The input projection of every step is one matrix product done up front; each step
+then needs a single ``(B, H) @ (H, kH)`` product for all ``k`` gates. The backward pass walks the
+steps in reverse, stores the gate gradients of every step, and forms the weight gradients with
+one matrix product each at the end (:math:`\partial L/\partial W_{hh} = \sum_t \delta_t^T
+h_{t-1}`).
+
+Gate layouts follow torch, so a torch module's ``state_dict`` loads unchanged:
+LSTM rows ``[i, f, g, o]``, GRU rows ``[r, z, n]``.
+
+References
+----------
+.. [1] Werbos, "Backpropagation through time: what it does and how to do it", Proc. IEEE, 1990.
+.. [2] Hochreiter & Schmidhuber, "Long short-term memory", Neural Computation 9, 1997;
+   Gers, Schmidhuber & Cummins, "Learning to forget", 2000 (forget gate).
+.. [3] Cho et al., "Learning phrase representations using RNN encoder-decoder", EMNLP 2014 (GRU).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.autograd import Function
+
+
+def _input_projection(x: Tensor, w_ih: Tensor, bias: Tensor | None) -> Tensor:
+    """x W_ih^T (+ bias) for all steps at once: (T, B, I) -> (T, B, kH)."""
+    t, b, _ = x.shape
+    x2 = x.reshape(t * b, -1)
+    out = torch.addmm(bias, x2, w_ih.t()) if bias is not None else x2.matmul(w_ih.t())
+    return out.view(t, b, -1)
+
+
+def _order(length: int, reverse: bool) -> range:
+    return range(length - 1, -1, -1) if reverse else range(length)
+
+
+def _previous_states(out: Tensor, h0: Tensor, reverse: bool) -> Tensor:
+    """h_{t-1} for every t in processing order: the state each step started from."""
+    if reverse:
+        return torch.cat([out[1:], h0.unsqueeze(0)])
+    return torch.cat([h0.unsqueeze(0), out[:-1]])
+
+
+def _weight_grads(ctx, d_in: Tensor, d_hid: Tensor, x: Tensor, h_prev: Tensor, w_ih, w_hh):
+    """Gradients of x, W_ih, W_hh, b_ih, b_hh from per-step gate gradients (T, B, kH)."""
+    k = d_in.shape[-1]
+    d_in2, d_hid2 = d_in.reshape(-1, k), d_hid.reshape(-1, k)
+    grad_x = d_in.matmul(w_ih) if ctx.needs_input_grad[0] else None
+    grad_w_ih = d_in2.t().matmul(x.reshape(-1, x.shape[-1]))
+    grad_w_hh = d_hid2.t().matmul(h_prev.reshape(-1, h_prev.shape[-1]))
+    grad_b_ih = d_in2.sum(0) if ctx.has_bias else None
+    grad_b_hh = d_hid2.sum(0) if ctx.has_bias else None
+    return grad_x, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
+
+
+class RNNLayer(Function):
+    r""":math:`h_t = \phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})`, :math:`\phi` = tanh
+    or ReLU."""
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
+        bias = b_ih + b_hh if b_ih is not None else None
+        pre = _input_projection(x, w_ih, bias)  # (T, B, H)
+        out = torch.empty_like(pre)
+        h = h0
+        for t in _order(x.shape[0], reverse):
+            a = torch.addmm(pre[t], h, w_hh.t())
+            h = torch.clamp_min(a, 0.0, out=out[t]) if relu else torch.tanh(a, out=out[t])
+        ctx.save_for_backward(x, h0, w_ih, w_hh, out)
+        ctx.has_bias, ctx.reverse, ctx.relu = b_ih is not None, reverse, relu
+        return out, h.clone()
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_hn):
+        x, h0, w_ih, w_hh, out = ctx.saved_tensors
+        d_pre = torch.empty_like(out)
+        dh = grad_hn.clone()
+        for t in _order(x.shape[0], not ctx.reverse):
+            dh += grad_out[t]
+            y = out[t]
+            dp = dh * (y > 0) if ctx.relu else dh * (1.0 - y * y)  # phi'(a) from the output
+            d_pre[t] = dp
+            dh = dp.matmul(w_hh)
+        h_prev = _previous_states(out, h0, ctx.reverse)
+        grads = _weight_grads(ctx, d_pre, d_pre, x, h_prev, w_ih, w_hh)
+        return grads[0], dh, *grads[1:], None, None
+
+
+class LSTMLayer(Function):
+    r"""LSTM with gates :math:`[i, f, g, o]`:
+
+    :math:`i, f, o = \sigma(\cdot)`, :math:`g = \tanh(\cdot)` of :math:`W_{ih}x_t + b_{ih} +
+    W_{hh}h_{t-1} + b_{hh}`; :math:`c_t = f c_{t-1} + i g`, :math:`h_t = o \tanh c_t`.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+        bias = b_ih + b_hh if b_ih is not None else None
+        pre = _input_projection(x, w_ih, bias)  # (T, B, 4H)
+        n = h0.shape[-1]
+        gates = torch.empty_like(pre)  # activated gates, kept for backward
+        out, cells, tanh_c = (pre.new_empty((*pre.shape[:2], n)) for _ in range(3))
+        h, c = h0, c0
+        for t in _order(x.shape[0], reverse):
+            a = torch.addmm(pre[t], h, w_hh.t(), out=gates[t])  # one product for all 4 gates
+            a[:, : 2 * n].sigmoid_()
+            a[:, 2 * n : 3 * n].tanh_()
+            a[:, 3 * n :].sigmoid_()
+            i, f, g, o = a.split(n, dim=1)
+            c = torch.addcmul(f * c, i, g, out=cells[t])
+            h = torch.mul(o, torch.tanh(c, out=tanh_c[t]), out=out[t])
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, out, cells, tanh_c)
+        ctx.has_bias, ctx.reverse = b_ih is not None, reverse
+        return out, h.clone(), c.clone()
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_hn, grad_cn):
+        x, h0, c0, w_ih, w_hh, gates, out, cells, tanh_c = ctx.saved_tensors
+        n = h0.shape[-1]
+        d_gates = torch.empty_like(gates)  # gradients of the gate pre-activations
+        dh, dc = grad_hn.clone(), grad_cn.clone()
+        last = x.shape[0] - 1
+        for t in _order(x.shape[0], not ctx.reverse):
+            i, f, g, o = gates[t].split(n, dim=1)
+            first = t == (last if ctx.reverse else 0)
+            c_prev = c0 if first else cells[t + 1 if ctx.reverse else t - 1]
+            dh += grad_out[t]
+            tc = tanh_c[t]
+            dc += dh * o * (1.0 - tc * tc)  # through h_t = o tanh(c_t)
+            di, df, dg, do = d_gates[t].split(n, dim=1)
+            torch.mul(dc * g, i * (1.0 - i), out=di)
+            torch.mul(dc * c_prev, f * (1.0 - f), out=df)
+            torch.mul(dc * i, 1.0 - g * g, out=dg)
+            torch.mul(dh * tc, o * (1.0 - o), out=do)
+            dc = dc * f  # c_{t-1} reaches c_t through the forget gate only
+            dh = d_gates[t].matmul(w_hh)
+        h_prev = _previous_states(out, h0, ctx.reverse)
+        grads = _weight_grads(ctx, d_gates, d_gates, x, h_prev, w_ih, w_hh)
+        return grads[0], dh, dc, *grads[1:], None
+
+
+class GRULayer(Function):
+    r"""GRU with gates :math:`[r, z, n]`:
+
+    :math:`r, z = \sigma(W_i x_t + b_i + W_h h_{t-1} + b_h)`, :math:`n = \tanh(W_{in} x_t + b_{in}
+    + r \odot (W_{hn} h_{t-1} + b_{hn}))`, :math:`h_t = (1 - z) n + z h_{t-1}`.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
+        pre = _input_projection(x, w_ih, b_ih)  # (T, B, 3H)
+        n_h = h0.shape[-1]
+        gates = torch.empty_like(pre)  # [r, z, n] after activation
+        hid_n = pre.new_empty((*pre.shape[:2], n_h))  # W_hn h + b_hn, needed by dr
+        out = torch.empty_like(hid_n)
+        h = h0
+        for t in _order(x.shape[0], reverse):
+            hw = torch.addmm(b_hh, h, w_hh.t()) if b_hh is not None else h.matmul(w_hh.t())
+            xr, xz, xn = pre[t].split(n_h, dim=1)
+            hr, hz, hn = hw.split(n_h, dim=1)
+            r, z, nn_ = gates[t].split(n_h, dim=1)
+            torch.sigmoid(xr + hr, out=r)
+            torch.sigmoid(xz + hz, out=z)
+            hid_n[t] = hn
+            torch.tanh(torch.addcmul(xn, r, hn), out=nn_)
+            h = torch.addcmul(nn_, z, h - nn_, out=out[t])
+        ctx.save_for_backward(x, h0, w_ih, w_hh, gates, hid_n, out)
+        ctx.has_bias, ctx.reverse = b_ih is not None, reverse
+        return out, h.clone()
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_hn):
+        x, h0, w_ih, w_hh, gates, hid_n, out = ctx.saved_tensors
+        n_h = h0.shape[-1]
+        h_prev = _previous_states(out, h0, ctx.reverse)
+        d_in = torch.empty_like(gates)  # gradient of the input-side pre-activations
+        d_hid = torch.empty_like(gates)  # ... and of the hidden-side ones (differ in n)
+        dh = grad_hn.clone()
+        for t in _order(x.shape[0], not ctx.reverse):
+            r, z, nn_ = gates[t].split(n_h, dim=1)
+            dh += grad_out[t]
+            dr, dz, dn = d_in[t].split(n_h, dim=1)
+            torch.mul(dh * (1.0 - z), 1.0 - nn_ * nn_, out=dn)
+            torch.mul(dh * (h_prev[t] - nn_), z * (1.0 - z), out=dz)
+            torch.mul(dn * hid_n[t], r * (1.0 - r), out=dr)
+            d_hid[t, :, : 2 * n_h] = d_in[t, :, : 2 * n_h]
+            torch.mul(dn, r, out=d_hid[t, :, 2 * n_h :])
+            dh = torch.addmm(dh * z, d_hid[t], w_hh)
+        grads = _weight_grads(ctx, d_in, d_hid, x, h_prev, w_ih, w_hh)
+        return grads[0], dh, *grads[1:], None

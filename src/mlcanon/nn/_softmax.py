@@ -1,0 +1,241 @@
+r"""Softmax, log-softmax and cross-entropy, computed through the log-sum-exp trick.
+
+:math:`\log\sum_j e^{x_j} = m + \log\sum_j e^{x_j - m}` with :math:`m = \max_j x_j` never
+overflows, and cross-entropy is computed from logits so that :math:`\log p` is never the log of
+an underflowed probability. The gradient of softmax followed by cross-entropy collapses to
+:math:`p - y`.
+
+References
+----------
+.. [1] Bridle, "Probabilistic interpretation of feedforward classification network outputs",
+   1990 (softmax).
+.. [2] Szegedy et al., "Rethinking the Inception architecture for computer vision", CVPR 2016,
+   sec. 7 (label smoothing).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.autograd import Function
+
+from mlcanon._validation import check_scalar
+
+from ._utils import check_param, check_reduction, check_tensor
+
+__all__ = ["cross_entropy", "log_softmax", "softmax"]
+
+
+def _shifted(x: Tensor, dim: int) -> tuple[Tensor, Tensor]:
+    """``z = x - max(x)`` and ``sum(exp(z))`` along ``dim`` (keepdim)."""
+    z = x - x.amax(dim, keepdim=True)
+    return z, z.exp().sum(dim, keepdim=True)
+
+
+class _Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        z, s = _shifted(x, dim)
+        y = z.exp_().div_(s)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        # Jacobian diag(y) - y y^T applied to g
+        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None
+
+
+class _LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        z, s = _shifted(x, dim)
+        y = z.sub_(s.log())
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
+
+
+def _check_dim(x: Tensor, dim: int) -> int:
+    check_scalar(dim, "dim", kind=int)
+    nd = max(x.dim(), 1)
+    if not -nd <= dim < nd:
+        raise ValueError(f"dim={dim} is out of range for a {x.dim()}-D input")
+    return dim % nd
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    r"""Softmax along ``dim``: :math:`y_i = e^{x_i - m} / \sum_j e^{x_j - m}`.
+
+    Notes
+    -----
+    Backward: :math:`\partial L/\partial x = y \odot (g - \langle g, y\rangle)`.
+    """
+    x = check_tensor(input, "input")
+    return _Softmax.apply(x, _check_dim(x, dim))
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    r"""Log-softmax along ``dim``: :math:`y_i = x_i - m - \log\sum_j e^{x_j - m}`.
+
+    Notes
+    -----
+    Backward: :math:`\partial L/\partial x = g - e^{y} \sum_j g_j`.
+    """
+    x = check_tensor(input, "input")
+    return _LogSoftmax.apply(x, _check_dim(x, dim))
+
+
+class _CrossEntropy(Function):
+    r"""Cross-entropy of logits (M, C) against class indices (M,) or probabilities (M, C).
+
+    Every variant is :math:`\ell_n = -\sum_c q_{nc} \log p_{nc}` for a per-sample target weight
+    vector :math:`q_n`; its gradient is :math:`p_n \sum_c q_{nc} - q_n`.
+    """
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction, eps):
+        m, c = x.shape
+        row_max = x.amax(1, keepdim=True)
+        e = (x - row_max).exp_()  # the only (M, C) temporary: softmax(x) = e / s
+        s = e.sum(1, keepdim=True)
+        lse = (row_max + s.log())[:, 0]  # log-sum-exp per row
+        if target.dtype == torch.long:
+            keep = target != ignore_index
+            safe_t = torch.where(keep, target, 0).unsqueeze(1)  # (M, 1)
+            keep = keep.to(x.dtype)  # a bool tensor times a float would become float32
+            w_t = weight[safe_t[:, 0]] * keep if weight is not None else keep  # 0 if ignored
+            loss = (1.0 - eps) * w_t * (lse - x.gather(1, safe_t)[:, 0])  # -w_y log p_y
+            if eps > 0:  # sum_c w_c log p_c = sum_c w_c x_c - lse sum_c w_c
+                wx = x.matmul(weight) if weight is not None else x.sum(1)
+                w_sum = weight.sum() if weight is not None else c
+                loss = loss - (eps / c) * keep * (wx - lse * w_sum)
+            denom = w_t.sum()
+        else:
+            tq = target * (1.0 - eps) + eps / c if eps > 0 else target  # smoothed target
+            q = tq * weight if weight is not None else tq
+            loss = lse * q.sum(1) - torch.linalg.vecdot(x, q, dim=1)
+            denom, safe_t, keep, w_t = x.new_tensor(float(m)), None, None, None
+        ctx.save_for_backward(e, s, x, lse, target, weight, w_t, denom)
+        ctx.config = (safe_t, keep, reduction, eps)
+        if reduction == "none":
+            return loss
+        return loss.sum() / denom if reduction == "mean" else loss.sum()
+
+    @staticmethod
+    def backward(ctx, grad):
+        e, s, x, lse, target, weight, w_t, denom = ctx.saved_tensors
+        safe_t, keep, reduction, eps = ctx.config
+        c = e.shape[1]
+        scale = grad / denom if reduction == "mean" else grad  # dL/d loss_n: () or (M,)
+        scale = scale.reshape(-1, 1) if reduction == "none" else scale
+        grad_t = None
+        if target.dtype == torch.long:
+            # q_n = (1-eps) w_{y_n} onehot(y_n) + (eps/C) w keep_n, and its sum over classes
+            w_sum = weight.sum() if weight is not None else c
+            q_sum = ((1.0 - eps) * w_t + (eps / c) * keep * w_sum).unsqueeze(1)
+            grad_x = e * (q_sum * scale / s)  # p sum(q) with p = e / s, already scaled
+            grad_x.scatter_add_(1, safe_t, (-(1.0 - eps) * w_t).unsqueeze(1) * scale)
+            if eps > 0:
+                w = weight if weight is not None else e.new_ones(c)
+                grad_x.sub_((eps / c) * (keep.unsqueeze(1) * scale) * w)
+            return grad_x, None, None, None, None, None
+        tq = target * (1.0 - eps) + eps / c if eps > 0 else target
+        q = tq * weight if weight is not None else tq
+        grad_x = (e * (q.sum(1, keepdim=True) / s)).sub_(q).mul_(scale)
+        if ctx.needs_input_grad[1]:
+            wq = weight if weight is not None else 1.0
+            grad_t = (-(1.0 - eps) * (x - lse.unsqueeze(1))) * wq * scale  # -(1-eps) w log p
+        return grad_x, grad_t, None, None, None, None
+
+
+def _check_ce(x: Tensor, target, weight, ignore_index, reduction, label_smoothing):
+    x = check_tensor(x, "input", ndim=tuple(range(1, 9)))
+    check_reduction(reduction)
+    check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
+    check_scalar(ignore_index, "ignore_index", kind=int)
+    c = x.shape[0] if x.dim() == 1 else x.shape[1]
+    check_param(weight, "weight", (c,))
+    if not isinstance(target, Tensor):
+        raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
+    if target.is_floating_point():
+        if target.shape != x.shape:
+            raise ValueError(
+                f"probability targets must have the input's shape {tuple(x.shape)}, got "
+                f"{tuple(target.shape)}"
+            )
+    else:
+        expected = () if x.dim() == 1 else (x.shape[0], *x.shape[2:])
+        if tuple(target.shape) != expected:
+            raise ValueError(
+                f"class-index target must have shape {expected} for input {tuple(x.shape)}, got "
+                f"{tuple(target.shape)}"
+            )
+        bad = (target != ignore_index) & ((target < 0) | (target >= c))
+        if bad.any():
+            raise ValueError(
+                f"target class indices must be in [0, {c}) or ignore_index={ignore_index}; got "
+                f"{int(target[bad][0])}"
+            )
+    return x, c
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    r"""Cross-entropy between logits and class indices or class probabilities.
+
+    Parameters
+    ----------
+    input : Tensor[N, C, *] or Tensor[C]
+        Unnormalized logits.
+    target : LongTensor[N, *] of class indices, or Tensor[N, C, *] of probabilities
+    weight : Tensor[C], optional
+        Class weights :math:`w_c` (treated as constants: no gradient).
+    ignore_index : int
+        Index targets equal to it contribute nothing, not even to the mean's denominator.
+    reduction : {'none', 'mean', 'sum'}
+        ``'mean'`` divides by :math:`\sum_n w_{y_n}` for index targets, by N for probabilities.
+    label_smoothing : float in [0, 1]
+        Mix the target with the uniform distribution: :math:`(1-\epsilon) y + \epsilon / C`.
+
+    Notes
+    -----
+    :math:`\ell_n = -(1-\epsilon)\, w_{y_n} \log p_{n y_n} - \frac{\epsilon}{C}\sum_c w_c \log
+    p_{nc}`, :math:`\log p = x - \operatorname{logsumexp}(x)`. Writing :math:`\ell_n =
+    -\sum_c q_{nc}\log p_{nc}`, :math:`\partial \ell_n / \partial x_n = p_n \sum_c q_{nc} - q_n`,
+    which is :math:`p_n - \text{onehot}(y_n)` in the plain case.
+
+    References
+    ----------
+    .. [1] Bridle, 1990; [2] Szegedy et al., CVPR 2016, sec. 7.
+    """
+    x, c = _check_ce(input, target, weight, ignore_index, reduction, label_smoothing)
+    unbatched = x.dim() == 1
+    if unbatched:
+        x, target = x.unsqueeze(0), target.unsqueeze(0)
+    rest = x.shape[2:]
+    x2 = x.movedim(1, -1).reshape(-1, c) if rest else x  # (M, C), M = N * prod(rest)
+    if target.is_floating_point():
+        t2 = target.unsqueeze(0) if unbatched else target
+        t2 = t2.movedim(1, -1).reshape(-1, c) if rest else t2
+        if unbatched:
+            t2 = target.reshape(1, c)
+    else:
+        t2 = target.reshape(-1).long()
+    loss = _CrossEntropy.apply(x2, t2, weight, ignore_index, reduction, float(label_smoothing))
+    if reduction == "none":
+        loss = loss.reshape(() if unbatched else (x.shape[0], *rest))
+    return loss

@@ -1,0 +1,95 @@
+"""Argument checks and small tensor helpers shared by the ops of :mod:`mlcanon.nn`.
+
+Every public op validates here so that a bad argument raises ``ValueError``/``TypeError`` naming
+the parameter, the allowed values and the value given, before any arithmetic happens.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from mlcanon._validation import check_option, check_scalar
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def check_tensor(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None) -> Tensor:
+    """Check that ``x`` is a floating-point tensor with one of the allowed numbers of dims."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype={x.dtype}")
+    if ndim is not None:
+        dims = ndim if isinstance(ndim, tuple) else (ndim,)
+        if x.dim() not in dims:
+            want = " or ".join(f"{d}-D" for d in dims)
+            raise ValueError(f"{name} must be {want}, got shape {tuple(x.shape)}")
+    return x
+
+
+def check_param(p: Tensor | None, name: str, shape: tuple[int, ...]) -> Tensor | None:
+    """Check an optional parameter tensor (weight, bias) against the shape the op needs."""
+    if p is None:
+        return None
+    check_tensor(p, name)
+    if tuple(p.shape) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(p.shape)}")
+    return p
+
+
+def check_same_shape(a: Tensor, b: Tensor, name_a: str, name_b: str) -> None:
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same shape, got {tuple(a.shape)} and "
+            f"{tuple(b.shape)}"
+        )
+
+
+def check_reduction(reduction: str, options: Sequence[str] = REDUCTIONS) -> str:
+    return check_option(reduction, "reduction", options)
+
+
+def pair(value: Any, name: str, *, low: int = 0) -> tuple[int, int]:
+    """Turn an int or a pair of ints into a pair, each ``>= low`` (torch's ``_pair``)."""
+    items = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+    if len(items) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    for v in items:
+        check_scalar(v, name, kind=numbers.Integral, low=low)
+    return int(items[0]), int(items[1])
+
+
+def probability(p: float, name: str) -> float:
+    return float(check_scalar(p, name, low=0.0, high=1.0))
+
+
+def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
+    """Apply ``'none' | 'mean' | 'sum'`` to an elementwise loss (inside a Function's forward)."""
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def expand_reduced_grad(grad: Tensor, shape: torch.Size, reduction: str) -> Tensor:
+    """Backward of :func:`reduce_loss`: the upstream gradient for every element of the loss."""
+    if reduction == "none":
+        return grad
+    n = 1
+    for s in shape:
+        n *= s
+    scale = grad / n if reduction == "mean" else grad
+    return scale.expand(shape)
+
+
+def sum_to(grad: Tensor | None, shape: torch.Size) -> Tensor | None:
+    """Sum a broadcast gradient back to the shape of the tensor that was broadcast."""
+    if grad is None or grad.shape == shape:
+        return grad
+    return grad.sum_to_size(shape)

@@ -1,0 +1,73 @@
+"""Stateless ops with hand-written backward passes, named and called as in
+``torch.nn.functional``.
+
+Each op validates its arguments and calls a ``torch.autograd.Function`` whose ``backward`` is
+written out (no autograd inside it); the implementations live in the private modules listed
+below, grouped by family.
+"""
+
+from ._activations import (
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    leaky_relu,
+    prelu,
+    relu,
+    relu6,
+    sigmoid,
+    tanh,
+)
+from ._attention import additive_attention, multiplicative_attention, scaled_dot_product_attention
+from ._conv import conv2d, conv_transpose2d
+from ._dropout import dropout
+from ._linear import linear
+from ._loss import (
+    binary_cross_entropy_with_logits,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    sigmoid_focal_loss,
+    smooth_l1_loss,
+)
+from ._norm import batch_norm, group_norm, instance_norm, layer_norm
+from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ._softmax import cross_entropy, log_softmax, softmax
+
+__all__ = [
+    "adaptive_avg_pool2d",
+    "additive_attention",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "conv_transpose2d",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "gelu",
+    "group_norm",
+    "hardsigmoid",
+    "hardswish",
+    "huber_loss",
+    "instance_norm",
+    "kl_div",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "max_pool2d",
+    "mse_loss",
+    "multiplicative_attention",
+    "prelu",
+    "relu",
+    "relu6",
+    "scaled_dot_product_attention",
+    "sigmoid",
+    "sigmoid_focal_loss",
+    "smooth_l1_loss",
+    "softmax",
+    "tanh",
+]

@@ -1,0 +1,111 @@
+"""Activations and linear against torch.nn.functional (float64 forward 1e-10, gradients 1e-8)."""
+
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import mlcanon.nn.functional as F
+
+SHAPES = [(3, 5, 7), (1, 4), (2, 3, 4, 5)]  # odd sizes, batch size 1, 4-D
+
+POINTWISE = [
+    (F.sigmoid, torch.sigmoid),
+    (F.tanh, torch.tanh),
+    (F.relu, TF.relu),
+    (F.relu6, TF.relu6),
+    (lambda x: F.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2)),
+    (lambda x: F.elu(x, 0.7), lambda x: TF.elu(x, 0.7)),
+    (F.gelu, TF.gelu),
+    (lambda x: F.gelu(x, "tanh"), lambda x: TF.gelu(x, approximate="tanh")),
+    # torch's fused hardsigmoid backward multiplies by a float32 constant 1/6 even in float64
+    # (relative error 3e-8), so the float64 reference is the same function composed of exact ops
+    (F.hardsigmoid, lambda x: torch.clamp(x / 6.0 + 0.5, 0.0, 1.0)),
+    (F.hardswish, TF.hardswish),
+]
+IDS = ["sigmoid", "tanh", "relu", "relu6", "leaky", "elu", "gelu", "gelu_tanh", "hsig", "hswish"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(("ours", "theirs"), POINTWISE, ids=IDS)
+def test_pointwise_matches_torch(check_op, rand, ours, theirs, shape):
+    check_op(ours, theirs, [3.5 * rand(*shape)], gradcheck=len(shape) < 4)
+
+
+KINKS = [
+    (F.relu, TF.relu),
+    (F.relu6, TF.relu6),
+    (lambda x: F.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2)),
+    (lambda x: F.elu(x, 0.7), lambda x: TF.elu(x, 0.7)),
+    (F.hardsigmoid, TF.hardsigmoid),
+    (F.hardswish, TF.hardswish),
+]
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"), KINKS, ids=["relu", "relu6", "leaky", "elu", "hsig", "hswish"]
+)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_kinks_take_torch_subgradient(ours, theirs, dtype):
+    # where the derivative jumps both must pick the same one-sided value (a discrete choice:
+    # torch's float32 constant 1/6 in hardsigmoid's backward is within the default tolerance)
+    x = torch.tensor([-6.0, -3.0, -1.0, 0.0, 1e-30, 3.0, 6.0], dtype=dtype)
+    a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ours(a).sum().backward()
+    theirs(b).sum().backward()
+    torch.testing.assert_close(a.grad, b.grad, rtol=1e-6, atol=1e-7)
+
+
+def test_hardsigmoid_forward_equals_torch_builtin(rand):
+    x = 3.5 * rand(3, 5, 7)
+    torch.testing.assert_close(F.hardsigmoid(x), TF.hardsigmoid(x), rtol=1e-10, atol=1e-10)
+
+
+def test_sigmoid_is_finite_for_large_inputs():
+    x = torch.tensor([-800.0, 800.0], dtype=torch.float64, requires_grad=True)
+    y = F.sigmoid(x)
+    y.sum().backward()
+    assert torch.equal(y, torch.tensor([0.0, 1.0], dtype=torch.float64))
+    assert torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize(("shape", "n_slopes"), [((2, 3, 5, 4), 3), ((1, 6, 7), 6), ((4, 5), 1)])
+def test_prelu_matches_torch(check_op, rand, shape, n_slopes):
+    slopes = rand(n_slopes, seed=1, low=0.05, high=0.5)
+    check_op(F.prelu, TF.prelu, [rand(*shape), slopes])
+
+
+def test_prelu_by_hand():
+    x = torch.tensor([[-2.0, 3.0], [4.0, -1.0]], requires_grad=True)
+    a = torch.tensor([0.5, 0.1], requires_grad=True)
+    y = F.prelu(x, a)
+    assert torch.equal(y, torch.tensor([[-1.0, 3.0], [4.0, -0.1]]))
+    y.sum().backward()
+    # dy/da_c = sum of the negative inputs of channel c
+    assert torch.equal(a.grad, torch.tensor([-2.0, -1.0]))
+
+
+@pytest.mark.parametrize("shape", [(5, 7), (1, 3), (2, 3, 6)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_matches_torch(check_op, rand, shape, bias):
+    w, b = rand(4, shape[-1], seed=1), rand(4, seed=2)
+    ours = (lambda x, w, b: F.linear(x, w, b)) if bias else (lambda x, w, b: F.linear(x, w))
+    ref = (lambda x, w, b: TF.linear(x, w, b)) if bias else (lambda x, w, b: TF.linear(x, w))
+    check_op(ours, ref, [rand(*shape), w, b], diff=[0, 1, 2] if bias else [0, 1])
+
+
+def test_bad_activation_arguments():
+    x = torch.randn(2, 3)
+    with pytest.raises(ValueError, match="approximate must be one of 'none', 'tanh'; got 'fast'"):
+        F.gelu(x, "fast")
+    with pytest.raises(
+        ValueError, match=r"weight must have 1 or 3 \(= input.shape\[1\]\) elements, got 2"
+    ):
+        F.prelu(x, torch.ones(2))
+    with pytest.raises(TypeError, match=r"input must be a torch\.Tensor, got list"):
+        F.relu([1.0, 2.0])
+    with pytest.raises(TypeError, match="floating-point"):
+        F.sigmoid(torch.arange(3))
+    with pytest.raises(ValueError, match=r"input.shape\[-1\]=3 must equal in_features=4"):
+        F.linear(x, torch.ones(5, 4))
+    with pytest.raises(ValueError, match=r"bias must have shape \(5,\), got \(4,\)"):
+        F.linear(x, torch.ones(5, 3), torch.ones(4))

@@ -1,0 +1,189 @@
+"""Attention: scaled dot-product and multi-head against torch; additive and multiplicative
+against the same formulas composed of torch built-ins (torch has no module for them)."""
+
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import mlcanon.nn as nn
+import mlcanon.nn.functional as F
+
+
+def _bool_mask(*shape, seed=0):
+    m = torch.rand(*shape, generator=torch.Generator().manual_seed(seed)) > 0.3
+    m[..., 0] = True
+    return m
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        dict(q=(2, 3, 4, 5), k=(2, 3, 6, 5), v=(2, 3, 6, 7)),
+        dict(q=(1, 5, 3), k=(1, 4, 3), v=(1, 4, 2), is_causal=True),
+        dict(q=(2, 4, 5), k=(2, 6, 5), v=(2, 6, 3), mask="bool"),
+        dict(q=(2, 3, 4, 5), k=(2, 3, 6, 5), v=(2, 3, 6, 7), mask="float", scale=0.3),
+    ],
+    ids=["plain", "causal", "bool-mask", "float-mask"],
+)
+def test_sdpa_matches_torch(check_op, rand, case):
+    q, k, v = rand(*case["q"]), rand(*case["k"], seed=1), rand(*case["v"], seed=2)
+    lq, s = case["q"][-2], case["k"][-2]
+    kw = {"is_causal": case.get("is_causal", False), "scale": case.get("scale")}
+    inputs = [q, k, v]
+    if case.get("mask") == "float":  # a float mask is an input and gets a gradient too
+        inputs.append(rand(2, 1, lq, s, seed=3))
+    mask = _bool_mask(lq, s) if case.get("mask") == "bool" else None
+
+    def make(fn):
+        return lambda q, k, v, m=mask: fn(q, k, v, m, **kw)
+
+    check_op(make(F.scaled_dot_product_attention), make(TF.scaled_dot_product_attention), inputs)
+
+
+def test_sdpa_fully_masked_row_gives_zeros_as_torch(rand):
+    q, k, v = rand(2, 3, 4), rand(2, 5, 4, seed=1), rand(2, 5, 6, seed=2)
+    mask = torch.ones(3, 5, dtype=torch.bool)
+    mask[1] = False
+    ours = F.scaled_dot_product_attention(q, k, v, mask)
+    torch.testing.assert_close(ours, TF.scaled_dot_product_attention(q, k, v, mask))
+    assert torch.equal(ours[:, 1], torch.zeros(2, 6, dtype=torch.float64))
+
+
+def _additive_reference(q, k, v, wq, wk, va, mask=None):
+    e = torch.tanh((q @ wq.T).unsqueeze(2) + (k @ wk.T).unsqueeze(1)) @ va
+    if mask is not None:
+        e = e.masked_fill(~mask, float("-inf"))
+    p = torch.softmax(e, -1)
+    return p @ v, p
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_additive_attention_matches_formula(check_op, rand, masked, batch):
+    mask = _bool_mask(batch, 1, 5, seed=4) if masked else None
+    q, k, v = rand(batch, 2, 4), rand(batch, 5, 6, seed=1), rand(batch, 5, 3, seed=2)
+    inputs = [q, k, v, rand(7, 4, seed=3), rand(7, 6, seed=5), rand(7, seed=6)]
+    check_op(
+        lambda *a: F.additive_attention(*a, mask=mask),
+        lambda *a: _additive_reference(*a, mask),
+        inputs,
+    )
+
+
+def test_additive_attention_single_decoder_step(rand):
+    q, k = rand(3, 4), rand(3, 5, 6, seed=1)
+    wq, wk, va = rand(7, 4, seed=2), rand(7, 6, seed=3), rand(7, seed=4)
+    ctx, p = F.additive_attention(q, k, k, wq, wk, va)
+    ref_ctx, _ = _additive_reference(q.unsqueeze(1), k, k, wq, wk, va)
+    torch.testing.assert_close(ctx, ref_ctx.squeeze(1), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(p.sum(-1), torch.ones(3, dtype=torch.float64))
+
+
+def _luong_reference(q, k, v, w):
+    p = torch.softmax(q @ w @ k.transpose(1, 2), -1)
+    return p @ v, p
+
+
+def test_multiplicative_attention_matches_formula(check_op, rand):
+    inputs = [rand(2, 3, 4), rand(2, 5, 6, seed=1), rand(2, 5, 3, seed=2), rand(4, 6, seed=3)]
+    check_op(F.multiplicative_attention, _luong_reference, inputs)
+    q, k = rand(2, 3, 4), rand(2, 5, 4, seed=1)
+    ctx, _ = F.multiplicative_attention(q, k, k)  # 'dot' score = scaled dot product with scale 1
+    torch.testing.assert_close(ctx, TF.scaled_dot_product_attention(q, k, k, scale=1.0))
+
+
+MHA = [
+    dict(batch_first=False),
+    dict(batch_first=True, kdim=3, vdim=5),
+    dict(batch_first=False, bias=False),
+]
+
+
+@pytest.mark.parametrize("config", MHA, ids=["packed", "kdim-vdim", "no-bias"])
+@pytest.mark.parametrize("masks", ["none", "attn", "padding-per-head", "float"])
+def test_multihead_attention_matches_torch(rand, config, masks):
+    torch.manual_seed(0)
+    ref = torch.nn.MultiheadAttention(8, 2, **config).double()
+    ours = nn.MultiheadAttention(8, 2, **config).double()
+    assert sorted(ours.state_dict()) == sorted(ref.state_dict())
+    ours.load_state_dict(ref.state_dict())
+    n, lq, s = 3, 4, 5
+    shape = (lambda t, d: (n, t, d)) if config["batch_first"] else (lambda t, d: (t, n, d))
+    q, k, v = (
+        rand(*shape(lq, 8)),
+        rand(*shape(s, config.get("kdim", 8)), seed=1),
+        rand(*shape(s, config.get("vdim", 8)), seed=2),
+    )
+    kw = {
+        "none": {},
+        "attn": {"attn_mask": ~_bool_mask(lq, s)},
+        "padding-per-head": {
+            "key_padding_mask": ~_bool_mask(n, s, seed=1),
+            "average_attn_weights": False,
+        },
+        "float": {"attn_mask": rand(n * 2, lq, s, seed=3)},
+    }[masks]
+    grads = []
+    outs = []
+    for module in (ours, ref):
+        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+        out, weights = module(*leaves, **kw)
+        g = torch.Generator().manual_seed(1)
+        loss = (out * torch.randn(out.shape, generator=g, dtype=torch.float64)).sum() + (
+            weights**2
+        ).sum()
+        grads.append(torch.autograd.grad(loss, [*leaves, *module.parameters()]))
+        outs.append((out, weights))
+    for a, b in zip(outs[0], outs[1], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+    for a, b in zip(grads[0], grads[1], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-8)
+
+
+def test_multihead_attention_unbatched_float32():
+    torch.manual_seed(0)
+    ref, ours = torch.nn.MultiheadAttention(6, 3), nn.MultiheadAttention(6, 3)
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(4, 6)
+    for a, b in zip(ours(x, x, x), ref(x, x, x), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    assert ours(x, x, x, need_weights=False)[1] is None
+
+
+def test_attention_modules_run_and_learn(rand):
+    add = nn.AdditiveAttention(4, 6, 5).double()
+    mul = nn.MultiplicativeAttention(4, 6).double()
+    q, k = rand(2, 3, 4), rand(2, 5, 6, seed=1)
+    for module in (add, mul):
+        ctx, w = module(q, k)
+        assert ctx.shape == (2, 3, 6) and w.shape == (2, 3, 5)
+        ctx.sum().backward()
+        assert all(p.grad is not None for p in module.parameters())
+
+
+def test_bad_attention_arguments():
+    with pytest.raises(ValueError, match="embed_dim=10 must be divisible by num_heads=3"):
+        nn.MultiheadAttention(10, 3)
+    mha = nn.MultiheadAttention(8, 2)
+    x = torch.zeros(4, 2, 8)
+    with pytest.raises(
+        ValueError, match=r"attn_mask must have shape \(4, 4\) or \(4, 4, 4\), got \(3, 4\)"
+    ):
+        mha(x, x, x, attn_mask=torch.zeros(3, 4, dtype=torch.bool))
+    with pytest.raises(
+        ValueError, match=r"key_padding_mask must have shape .* = \(2, 4\), got \(4, 2\)"
+    ):
+        mha(x, x, x, key_padding_mask=torch.zeros(4, 2, dtype=torch.bool))
+    q = torch.zeros(2, 3, 4)
+    with pytest.raises(
+        ValueError, match="query and key must have the same feature size, got 4 and 5"
+    ):
+        F.scaled_dot_product_attention(q, torch.zeros(2, 6, 5), torch.zeros(2, 6, 5))
+    with pytest.raises(ValueError, match=r"key and value must have the same length .* got 6 and 5"):
+        F.scaled_dot_product_attention(q, torch.zeros(2, 6, 4), torch.zeros(2, 5, 4))
+    with pytest.raises(ValueError, match="either attn_mask or is_causal"):
+        F.scaled_dot_product_attention(q, q, q, torch.ones(3, 3, dtype=torch.bool), is_causal=True)
+    with pytest.raises(ValueError, match=r"weight must have shape \(4, 6\)"):
+        F.multiplicative_attention(q, torch.zeros(2, 5, 6), torch.zeros(2, 5, 6), torch.zeros(6, 4))
+    with pytest.raises(ValueError, match="score='dot' needs query_size == key_size, got 4 and 6"):
+        nn.MultiplicativeAttention(4, 6, score="dot")

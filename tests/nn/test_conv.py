@@ -1,0 +1,150 @@
+"""conv2d and conv_transpose2d against torch (float64 forward 1e-10, gradients 1e-8)."""
+
+import pytest
+import torch
+import torch.nn.functional as TF
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mlcanon.nn.functional as F
+
+# (N, C, H, W, O, kernel, stride, padding, dilation, groups, bias)
+CONV = [
+    (2, 3, 7, 9, 4, 3, 1, 1, 1, 1, True),  # odd, non-square
+    (1, 4, 8, 5, 6, (2, 3), 2, (1, 0), 1, 2, True),  # batch 1, grouped, rectangular kernel
+    (2, 4, 9, 7, 4, 3, (2, 1), 2, (2, 1), 4, False),  # depthwise, dilated, no bias
+    (3, 6, 5, 6, 9, 1, 1, 0, 1, 3, True),  # 1x1, grouped
+    (2, 2, 7, 6, 3, (3, 4), 1, "same", (2, 1), 1, True),  # 'same' with an odd total padding
+    (1, 3, 6, 8, 2, (3, 5), 1, "valid", 1, 1, True),
+]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel lengths:UserWarning")
+@pytest.mark.parametrize("case", CONV, ids=[str(i) for i in range(len(CONV))])
+def test_conv2d_matches_torch(check_op, rand, case):
+    n, c, h, w, o, k, s, p, d, g, bias = case
+    kh, kw = (k, k) if isinstance(k, int) else k
+    inputs = [rand(n, c, h, w), rand(o, c // g, kh, kw, seed=1), rand(o, seed=2)]
+
+    def make(fn):
+        return lambda x, wt, b: fn(x, wt, b if bias else None, s, p, d, g)
+
+    check_op(make(F.conv2d), make(TF.conv2d), inputs, diff=[0, 1, 2] if bias else [0, 1])
+
+
+# (N, C, H, W, O, kernel, stride, padding, output_padding, groups, dilation, bias)
+CONV_T = [
+    (2, 3, 5, 4, 4, 3, 2, 1, 1, 1, 1, True),
+    (1, 4, 3, 6, 6, (2, 3), (3, 1), (0, 1), (2, 0), 2, 1, True),
+    (2, 4, 4, 5, 4, 3, 1, 0, 0, 4, 2, False),  # depthwise, dilated
+    (2, 2, 3, 3, 5, 2, 2, 1, 2, 1, 3, True),  # output_padding >= stride, allowed by dilation
+]
+
+
+@pytest.mark.parametrize("case", CONV_T, ids=[str(i) for i in range(len(CONV_T))])
+def test_conv_transpose2d_matches_torch(check_op, rand, case):
+    n, c, h, w, o, k, s, p, op, g, d, bias = case
+    kh, kw = (k, k) if isinstance(k, int) else k
+    inputs = [rand(n, c, h, w), rand(c, o // g, kh, kw, seed=1), rand(o, seed=2)]
+
+    def make(fn):
+        return lambda x, wt, b: fn(x, wt, b if bias else None, s, p, op, g, d)
+
+    check_op(make(F.conv_transpose2d), make(TF.conv_transpose2d), inputs,
+             diff=[0, 1, 2] if bias else [0, 1])  # fmt: skip
+
+
+def test_unbatched_input(rand):
+    x, w = rand(3, 6, 5), rand(2, 3, 3, 3)
+    torch.testing.assert_close(F.conv2d(x, w, padding=1), TF.conv2d(x, w, padding=1))
+    torch.testing.assert_close(
+        F.conv_transpose2d(x, w.transpose(0, 1)), TF.conv_transpose2d(x, w.transpose(0, 1))
+    )
+
+
+def test_conv2d_by_hand():
+    # a 2x2 kernel of ones sums each 2x2 window; the input gradient counts the windows
+    x = torch.arange(9.0).reshape(1, 1, 3, 3).requires_grad_()
+    y = F.conv2d(x, torch.ones(1, 1, 2, 2))
+    assert torch.equal(y, torch.tensor([[[[8.0, 12.0], [20.0, 24.0]]]]))
+    y.sum().backward()
+    assert torch.equal(
+        x.grad[0, 0], torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]])
+    )
+
+
+def test_transposed_conv_is_the_adjoint_of_conv(rand):
+    # <conv(x), y> = <x, conv_transpose(y)> for the same kernel, stride, padding
+    x, w, y = rand(2, 3, 9, 8), rand(4, 3, 3, 3, seed=1), rand(2, 4, 5, 4, seed=2)
+    lhs = (F.conv2d(x, w, stride=2, padding=1) * y).sum()
+    rhs = (x * F.conv_transpose2d(y, w, stride=2, padding=1, output_padding=(0, 1))).sum()
+    torch.testing.assert_close(lhs, rhs, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=25)
+@given(
+    n=st.integers(1, 2), cg=st.integers(1, 3), og=st.integers(1, 3), g=st.integers(1, 3),
+    h=st.integers(1, 9), w=st.integers(1, 9), k=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    p=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    d=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+)  # fmt: skip
+def test_conv2d_any_geometry_matches_torch(n, cg, og, g, h, w, k, s, p, d):
+    if any(
+        dd * (kk - 1) + 1 > size + 2 * pp for dd, kk, size, pp in zip(d, k, (h, w), p, strict=True)
+    ):
+        with pytest.raises(ValueError, match="larger than the padded input"):
+            F.conv2d(torch.zeros(n, cg * g, h, w), torch.zeros(og * g, cg, *k), None, s, p, d, g)
+        return
+    gen = torch.Generator().manual_seed(h * 100 + w)
+    x = torch.randn(n, cg * g, h, w, generator=gen, dtype=torch.float64)
+    wt = torch.randn(og * g, cg, *k, generator=gen, dtype=torch.float64)
+    ours, ref = F.conv2d(x, wt, None, s, p, d, g), TF.conv2d(x, wt, None, s, p, d, g)
+    assert ours.shape == ref.shape
+    torch.testing.assert_close(ours, ref, rtol=1e-10, atol=1e-10)
+
+
+def test_bad_conv_arguments():
+    x = torch.zeros(2, 6, 5, 5)
+    with pytest.raises(ValueError, match="in_channels=6 must be divisible by groups=4"):
+        F.conv2d(x, torch.zeros(4, 1, 3, 3), groups=4)
+    with pytest.raises(
+        ValueError, match=r"weight.shape\[1\]=2 times groups=2 must equal in_channels=6"
+    ):
+        F.conv2d(x, torch.zeros(4, 2, 3, 3), groups=2)
+    with pytest.raises(ValueError, match="out_channels=5 must be divisible by groups=3"):
+        F.conv2d(x, torch.zeros(5, 2, 3, 3), groups=3)
+    with pytest.raises(
+        ValueError, match=r"spans \(7, 7\), larger than the padded input \(7, 7\)|larger"
+    ):
+        F.conv2d(x, torch.zeros(1, 6, 4, 4), padding=0, dilation=3)
+    with pytest.raises(ValueError, match="padding='same' needs stride 1, got stride=\\(2, 2\\)"):
+        F.conv2d(x, torch.zeros(1, 6, 3, 3), stride=2, padding="same")
+    with pytest.raises(
+        ValueError, match="padding must be an int, a pair, 'valid' or 'same'; got 'full'"
+    ):
+        F.conv2d(x, torch.zeros(1, 6, 3, 3), padding="full")
+    with pytest.raises(ValueError, match="stride must be >= 1, got 0"):
+        F.conv2d(x, torch.zeros(1, 6, 3, 3), stride=0)
+    with pytest.raises(ValueError, match=r"bias must have shape \(1,\), got \(2,\)"):
+        F.conv2d(x, torch.zeros(1, 6, 3, 3), torch.zeros(2))
+    with pytest.raises(
+        ValueError, match=r"output_padding=\(2, 2\) must be smaller than stride=\(2, 2\)"
+    ):
+        F.conv_transpose2d(x, torch.zeros(6, 1, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(ValueError, match=r"weight.shape\[0\]=4 must equal in_channels=6"):
+        F.conv_transpose2d(x, torch.zeros(4, 1, 3, 3))
+    with pytest.raises(ValueError, match="input must be 3-D or 4-D"):
+        F.conv2d(torch.zeros(5, 5), torch.zeros(1, 1, 3, 3))
+
+
+def test_conv2d_unrolled_in_blocks_of_samples_matches_torch(check_op, rand, monkeypatch):
+    from mlcanon.nn import _conv
+
+    monkeypatch.setattr(_conv, "_COLS_BUDGET", 100)  # one sample per block of columns
+    make = lambda fn: lambda x, w, b: fn(x, w, b, 2, 1, 1, 2)  # noqa: E731
+    check_op(
+        make(F.conv2d),
+        make(TF.conv2d),
+        [rand(3, 4, 7, 6), rand(6, 2, 3, 3, seed=1), rand(6, seed=2)],
+    )

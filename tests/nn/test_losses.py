@@ -1,0 +1,252 @@
+"""Softmax, cross-entropy and the other losses against torch (float64 forward 1e-10, grads 1e-8)."""
+
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import mlcanon.nn.functional as F
+
+REDUCTIONS = ["none", "mean", "sum"]
+
+
+@pytest.mark.parametrize(("shape", "dim"), [((4, 5, 3), 1), ((1, 7), -1), ((3, 2, 5), 0)])
+@pytest.mark.parametrize("which", ["softmax", "log_softmax"])
+def test_softmax_matches_torch(check_op, rand, shape, dim, which):
+    ours, ref = getattr(F, which), getattr(TF, which)
+    check_op(lambda x: ours(x, dim), lambda x: ref(x, dim), [3 * rand(*shape)])
+
+
+def test_log_softmax_is_stable_for_huge_logits():
+    x = torch.tensor([[1000.0, 0.0, -1000.0]], dtype=torch.float64)
+    torch.testing.assert_close(F.log_softmax(x, 1), TF.log_softmax(x, 1), rtol=1e-12, atol=1e-12)
+
+
+def _labels(shape, classes, seed, ignore=()):
+    t = torch.randint(0, classes, shape, generator=torch.Generator().manual_seed(seed))
+    for idx in ignore:
+        t[idx] = -100
+    return t
+
+
+CE_OPTIONS = [
+    {},
+    {"weight": True},
+    {"label_smoothing": 0.2},
+    {"weight": True, "label_smoothing": 0.3},
+]
+
+
+@pytest.mark.parametrize("options", CE_OPTIONS, ids=["plain", "weight", "smooth", "weight-smooth"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(
+    ("shape", "ignore"), [((4, 5, 3), [(0, 1), (2, 2)]), ((1, 6), []), ((7, 3), [(2,)])]
+)
+def test_cross_entropy_with_class_indices_matches_torch(
+    check_op, rand, options, reduction, shape, ignore
+):
+    c = shape[1]
+    target = _labels((shape[0], *shape[2:]), c, seed=len(shape), ignore=ignore)
+    weighted, eps = options.get("weight", False), options.get("label_smoothing", 0.0)
+
+    def make(fn):  # the class weights are an input so that the float32 pass converts them
+        return lambda x, w: fn(
+            x, target, w if weighted else None, reduction=reduction, label_smoothing=eps
+        )
+
+    check_op(
+        make(F.cross_entropy),
+        make(TF.cross_entropy),
+        [3 * rand(*shape), rand(c, seed=5, low=0.2, high=2.0)],
+        diff=[0],
+    )
+
+
+@pytest.mark.parametrize("options", CE_OPTIONS, ids=["plain", "weight", "smooth", "weight-smooth"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(4, 5, 3), (1, 6)])
+def test_cross_entropy_with_probabilities_matches_torch(check_op, rand, options, reduction, shape):
+    c = shape[1]
+    weighted, eps = options.get("weight", False), options.get("label_smoothing", 0.0)
+    probs = torch.softmax(rand(*shape, seed=3), 1)
+
+    def make(fn):
+        return lambda x, t, w: fn(
+            x, t, w if weighted else None, reduction=reduction, label_smoothing=eps
+        )
+
+    inputs = [3 * rand(*shape), probs, rand(c, seed=5, low=0.2, high=2.0)]
+    check_op(make(F.cross_entropy), make(TF.cross_entropy), inputs, diff=[0, 1])
+
+
+def test_cross_entropy_unbatched_and_by_hand():
+    x = torch.tensor([0.0, 0.0, 0.0, 0.0], dtype=torch.float64, requires_grad=True)
+    loss = F.cross_entropy(x, torch.tensor(2))
+    torch.testing.assert_close(loss, torch.log(torch.tensor(4.0, dtype=torch.float64)))
+    loss.backward()  # softmax + cross-entropy: p - onehot
+    assert torch.equal(x.grad, torch.tensor([0.25, 0.25, -0.75, 0.25], dtype=torch.float64))
+
+
+def test_cross_entropy_ignored_samples_leave_the_mean():
+    x = torch.randn(3, 4, dtype=torch.float64)
+    t = torch.tensor([1, -100, 3])
+    torch.testing.assert_close(F.cross_entropy(x, t), F.cross_entropy(x[[0, 2]], t[[0, 2]]))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(4, 5, 3), (1, 7)])
+def test_bce_with_logits_matches_torch(check_op, rand, reduction, shape):
+    def make(fn):  # torch has no gradient for weight and pos_weight: compare x and target only
+        return lambda x, t, w, pw: fn(x, t, w, reduction=reduction, pos_weight=pw)
+
+    weight = rand(shape[-1], seed=4, low=0.1, high=2.0)
+    pos_weight = rand(shape[-1], seed=5, low=0.5, high=3.0)
+    inputs = [4 * rand(*shape), rand(*shape, seed=2, low=0.0, high=1.0), weight, pos_weight]
+    check_op(
+        make(F.binary_cross_entropy_with_logits),
+        make(TF.binary_cross_entropy_with_logits),
+        inputs,
+        diff=[0, 1],
+    )
+
+
+def test_bce_weight_gradients_by_gradcheck(rand):
+    # torch does not differentiate with respect to weight and pos_weight; ours does
+    args = [rand(3, 4), rand(3, 4, seed=2, low=0, high=1), rand(4, seed=3, low=0.1, high=1),
+            rand(4, seed=4, low=0.5, high=2)]  # fmt: skip
+    args = [a.requires_grad_() for a in args]
+    fn = lambda x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, w, "sum", pw)  # noqa: E731
+    assert torch.autograd.gradcheck(fn, args)
+
+
+def test_bce_with_logits_is_stable_for_huge_logits():
+    x = torch.tensor([-1000.0, 1000.0], dtype=torch.float64)
+    t = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    torch.testing.assert_close(
+        F.binary_cross_entropy_with_logits(x, t), torch.tensor(1000.0, dtype=torch.float64)
+    )
+
+
+REGRESSION = [
+    (F.mse_loss, TF.mse_loss, {}),
+    (F.l1_loss, TF.l1_loss, {}),
+    (F.smooth_l1_loss, TF.smooth_l1_loss, {"beta": 0.7}),
+    (F.smooth_l1_loss, TF.smooth_l1_loss, {"beta": 0.0}),
+    (F.huber_loss, TF.huber_loss, {"delta": 1.3}),
+]
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "kw"), REGRESSION, ids=["mse", "l1", "smoothl1", "smoothl1-0", "huber"]
+)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(4, 5, 3), (1, 7)])
+def test_regression_losses_match_torch(check_op, rand, ours, theirs, kw, reduction, shape):
+    make = lambda fn: lambda x, t: fn(x, t, reduction=reduction, **kw)  # noqa: E731
+    check_op(make(ours), make(theirs), [2 * rand(*shape), 2 * rand(*shape, seed=1)])
+
+
+def test_smooth_l1_and_huber_by_hand():
+    x = torch.tensor([0.5, 3.0], requires_grad=True)
+    loss = F.smooth_l1_loss(x, torch.zeros(2), reduction="sum")
+    assert loss.item() == 0.125 + 2.5
+    loss.backward()
+    assert torch.equal(x.grad, torch.tensor([0.5, 1.0]))  # d/beta near 0, sign(d) far away
+    torch.testing.assert_close(
+        F.huber_loss(x, torch.zeros(2), delta=2.0),
+        2.0 * F.smooth_l1_loss(x, torch.zeros(2), beta=2.0),
+    )
+
+
+@pytest.mark.parametrize("reduction", [*REDUCTIONS, "batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")
+def test_kl_div_matches_torch(check_op, rand, reduction, log_target):
+    q = torch.log_softmax(rand(4, 5), 1)
+    p = torch.softmax(rand(4, 5, seed=1), 1)
+    target = p.log() if log_target else p
+    make = lambda fn: lambda x, t: fn(x, t, reduction=reduction, log_target=log_target)  # noqa: E731
+    check_op(make(F.kl_div), make(TF.kl_div), [q, target])
+
+
+def _torchvision_focal(inputs, targets, alpha=0.25, gamma=2.0, reduction="none"):
+    """torchvision.ops.sigmoid_focal_loss's formula written with torch built-ins (torchvision is
+    optional; ``test_focal_loss_matches_torchvision`` uses the real one when installed)."""
+    p = torch.sigmoid(inputs)
+    ce = TF.binary_cross_entropy_with_logits(inputs, targets, reduction="none")
+    p_t = p * targets + (1 - p) * (1 - targets)
+    loss = ce * (1 - p_t) ** gamma
+    if alpha >= 0:
+        loss = (alpha * targets + (1 - alpha) * (1 - targets)) * loss
+    return {"none": loss, "mean": loss.mean(), "sum": loss.sum()}[reduction]
+
+
+@pytest.mark.parametrize(
+    ("alpha", "gamma"), [(0.25, 2.0), (-1.0, 0.0), (0.7, 1.5), (0.5, 1.0), (0.3, 0.5)]
+)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_sigmoid_focal_loss_matches_formula(check_op, rand, alpha, gamma, reduction):
+    labels = (rand(4, 5, 3, seed=9) > 0).double()
+    make = lambda fn: lambda x, t: fn(x, t, alpha, gamma, reduction)  # noqa: E731
+    check_op(make(F.sigmoid_focal_loss), make(_torchvision_focal), [3 * rand(4, 5, 3), labels])
+
+
+def test_focal_loss_matches_torchvision(rand):
+    ops = pytest.importorskip("torchvision.ops")  # optional reference
+    x, t = 3 * rand(6, 4), (rand(6, 4, seed=1) > 0).double()
+    torch.testing.assert_close(
+        F.sigmoid_focal_loss(x, t, reduction="sum"), ops.sigmoid_focal_loss(x, t, reduction="sum")
+    )
+
+
+def test_dropout_matches_torch_mask_for_the_same_seed(rand):
+    x = rand(5, 7, 3)
+    torch.manual_seed(11)
+    ours = F.dropout(x, 0.3)
+    torch.manual_seed(11)
+    torch.testing.assert_close(ours, TF.dropout(x, 0.3), rtol=0, atol=0)
+
+
+def test_dropout_backward_uses_the_same_mask(rand):
+    x = rand(50, 40).requires_grad_()
+    y = F.dropout(x, 0.4)
+    y.sum().backward()
+    kept = y != 0
+    assert 0.5 < kept.double().mean().item() < 0.7
+    torch.testing.assert_close(x.grad, kept.double() / 0.6)
+    assert torch.equal(F.dropout(x, 0.4, training=False), x)
+    assert torch.equal(F.dropout(x, 1.0), torch.zeros_like(x))
+
+
+def test_bad_loss_arguments():
+    x = torch.zeros(3, 4)
+    with pytest.raises(
+        ValueError, match="reduction must be one of 'none', 'mean', 'sum'; got 'avg'"
+    ):
+        F.sigmoid_focal_loss(x, x, reduction="avg")
+    with pytest.raises(
+        ValueError, match="reduction must be one of 'none', 'mean', 'sum', 'batchmean'; got 'max'"
+    ):
+        F.kl_div(x, x, reduction="max")
+    with pytest.raises(
+        ValueError, match=r"input and target must have the same shape, got \(3, 4\) and \(4, 3\)"
+    ):
+        F.mse_loss(x, torch.zeros(4, 3))
+    with pytest.raises(
+        ValueError,
+        match=r"class indices must be in \[0, 4\) or ignore_index=-100; got 4",
+    ):
+        F.cross_entropy(x, torch.tensor([0, 4, 1]))
+    with pytest.raises(ValueError, match=r"class-index target must have shape \(3,\)"):
+        F.cross_entropy(x, torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match=r"label_smoothing must be <= 1\.0, got 1\.5"):
+        F.cross_entropy(x, torch.tensor([0, 1, 2]), label_smoothing=1.5)
+    with pytest.raises(
+        ValueError, match=r"pos_weight of shape \(3,\) does not broadcast to input shape \(3, 4\)"
+    ):
+        F.binary_cross_entropy_with_logits(x, x, pos_weight=torch.ones(3))
+    with pytest.raises(ValueError, match=r"beta must be >= 0\.0, got -1\.0"):
+        F.smooth_l1_loss(x, x, beta=-1.0)
+    with pytest.raises(ValueError, match=r"p must be <= 1\.0, got 1\.5"):
+        F.dropout(x, 1.5)
+    with pytest.raises(ValueError, match="dim=2 is out of range for a 2-D input"):
+        F.softmax(x, 2)

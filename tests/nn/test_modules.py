@@ -1,0 +1,151 @@
+"""Modules: torch state_dicts load, outputs match, and a small network trains like torch's."""
+
+import pytest
+import torch
+
+import mlcanon.nn as nn
+
+# (ours, torch, input shape): modules with parameters or buffers are built with the same seed
+MODULES = [
+    (lambda: nn.Linear(5, 3), lambda: torch.nn.Linear(5, 3), (4, 5)),
+    (
+        lambda: nn.Conv2d(4, 6, 3, 2, 1, groups=2),
+        lambda: torch.nn.Conv2d(4, 6, 3, 2, 1, groups=2),
+        (2, 4, 7, 6),
+    ),
+    (
+        lambda: nn.ConvTranspose2d(4, 6, 3, 2, 1, 1),
+        lambda: torch.nn.ConvTranspose2d(4, 6, 3, 2, 1, 1),
+        (2, 4, 5, 3),
+    ),
+    (lambda: nn.BatchNorm2d(4), lambda: torch.nn.BatchNorm2d(4), (3, 4, 5, 2)),
+    (
+        lambda: nn.BatchNorm1d(4, momentum=None),
+        lambda: torch.nn.BatchNorm1d(4, momentum=None),
+        (5, 4),
+    ),
+    (
+        lambda: nn.InstanceNorm2d(4, affine=True),
+        lambda: torch.nn.InstanceNorm2d(4, affine=True),
+        (3, 4, 5, 2),
+    ),
+    (lambda: nn.GroupNorm(2, 4), lambda: torch.nn.GroupNorm(2, 4), (3, 4, 5, 2)),
+    (lambda: nn.LayerNorm((5, 2)), lambda: torch.nn.LayerNorm((5, 2)), (3, 4, 5, 2)),
+    (lambda: nn.PReLU(4), lambda: torch.nn.PReLU(4), (3, 4, 5)),
+    (
+        lambda: nn.MaxPool2d(3, 2, 1, ceil_mode=True),
+        lambda: torch.nn.MaxPool2d(3, 2, 1, ceil_mode=True),
+        (2, 3, 7, 6),
+    ),
+    (lambda: nn.AvgPool2d(2), lambda: torch.nn.AvgPool2d(2), (2, 3, 7, 6)),
+    (
+        lambda: nn.AdaptiveAvgPool2d((3, 2)),
+        lambda: torch.nn.AdaptiveAvgPool2d((3, 2)),
+        (2, 3, 7, 6),
+    ),
+    (lambda: nn.LeakyReLU(0.3), lambda: torch.nn.LeakyReLU(0.3), (3, 4)),
+    (lambda: nn.Softmax(dim=1), lambda: torch.nn.Softmax(dim=1), (3, 4)),
+    (lambda: nn.LogSoftmax(1), lambda: torch.nn.LogSoftmax(1), (3, 4)),
+    (lambda: nn.GELU(approximate="tanh"), lambda: torch.nn.GELU(approximate="tanh"), (3, 4)),
+]
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "shape"), MODULES, ids=[str(i) for i in range(len(MODULES))]
+)
+@pytest.mark.parametrize("train", [True, False])
+def test_module_matches_torch(rand, ours, theirs, shape, train):
+    torch.manual_seed(0)
+    ref = theirs().double()
+    torch.manual_seed(0)
+    mod = ours().double()
+    assert list(mod.state_dict()) == list(ref.state_dict())
+    for a, b in zip(mod.state_dict().values(), ref.state_dict().values(), strict=True):
+        assert torch.equal(a, b)  # same names, shapes and default initialization
+    mod.train(train)
+    ref.train(train)
+    for step in range(2):  # twice, so that running statistics are used and updated
+        x = rand(*shape, seed=step)
+        torch.testing.assert_close(mod(x), ref(x), rtol=1e-10, atol=1e-10)
+    for a, b in zip(mod.state_dict().values(), ref.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+def _cnn(lib):
+    return torch.nn.Sequential(
+        lib.Conv2d(1, 4, 3, padding=1), lib.BatchNorm2d(4), lib.ReLU(), lib.MaxPool2d(2),
+        lib.Conv2d(4, 6, 3, groups=2), lib.GroupNorm(3, 6), lib.PReLU(6),
+        lib.AvgPool2d(2, ceil_mode=True), torch.nn.Flatten(), lib.Linear(6, 10), lib.Dropout(0.0),
+    )  # fmt: skip
+
+
+def test_small_cnn_trains_step_for_step_like_torch():
+    # every op sits mid-network here; three SGD steps compare all parameters afterwards
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    x = torch.tensor(X[:32] / 16.0).reshape(-1, 1, 8, 8)
+    t = torch.tensor(y[:32])
+    torch.manual_seed(0)
+    ref = _cnn(torch.nn).double()
+    ours = _cnn(nn).double()
+    ours.load_state_dict(ref.state_dict())
+    opts = [torch.optim.SGD(m.parameters(), lr=0.1) for m in (ours, ref)]
+    losses = [
+        nn.CrossEntropyLoss(label_smoothing=0.1),
+        torch.nn.CrossEntropyLoss(label_smoothing=0.1),
+    ]
+    for _ in range(3):
+        for model, opt, loss_fn in zip((ours, ref), opts, losses, strict=True):
+            opt.zero_grad()
+            loss_fn(model(x), t).backward()
+            opt.step()
+    for a, b in zip(ours.state_dict().values(), ref.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-8)
+
+
+LOSSES = [
+    (lambda: nn.MSELoss(), lambda: torch.nn.MSELoss()),
+    (lambda: nn.L1Loss(reduction="sum"), lambda: torch.nn.L1Loss(reduction="sum")),
+    (lambda: nn.SmoothL1Loss(beta=0.5), lambda: torch.nn.SmoothL1Loss(beta=0.5)),
+    (lambda: nn.HuberLoss(delta=0.5), lambda: torch.nn.HuberLoss(delta=0.5)),
+    (
+        lambda: nn.BCEWithLogitsLoss(pos_weight=torch.full((4,), 2.0)),
+        lambda: torch.nn.BCEWithLogitsLoss(pos_weight=torch.full((4,), 2.0)),
+    ),
+]
+
+
+@pytest.mark.parametrize(("ours", "theirs"), LOSSES, ids=["mse", "l1", "smoothl1", "huber", "bce"])
+def test_loss_modules_match_torch(rand, ours, theirs):
+    x, t = rand(3, 4), rand(3, 4, seed=1, low=0, high=1)
+    torch.testing.assert_close(
+        ours().double()(x, t), theirs().double()(x, t), rtol=1e-10, atol=1e-10
+    )
+
+
+def test_kl_and_cross_entropy_modules_match_torch(rand):
+    x = torch.log_softmax(rand(3, 4), 1)
+    p = torch.softmax(rand(3, 4, seed=1), 1)
+    torch.testing.assert_close(
+        nn.KLDivLoss("batchmean")(x, p), torch.nn.KLDivLoss(reduction="batchmean")(x, p)
+    )
+    w, t = rand(4, low=0.5, high=1.0), torch.tensor([0, 3, 1])
+    torch.testing.assert_close(nn.CrossEntropyLoss(w)(x, t), torch.nn.CrossEntropyLoss(w)(x, t))
+
+
+def test_bad_module_arguments():
+    with pytest.raises(
+        ValueError, match="in_channels=4 and out_channels=6 must both be divisible by groups=4"
+    ):
+        nn.Conv2d(4, 6, 3, groups=4)
+    with pytest.raises(ValueError, match="num_channels=6 must be divisible by num_groups=4"):
+        nn.GroupNorm(4, 6)
+    with pytest.raises(ValueError, match=r"BatchNorm2d expects 4-D input, got shape \(3, 4\)"):
+        nn.BatchNorm2d(4)(torch.zeros(3, 4))
+    with pytest.raises(TypeError, match=r"LeakyReLU got unexpected arguments \['inplace'\]"):
+        nn.LeakyReLU(inplace=True)
+    with pytest.raises(
+        ValueError, match="reduction must be one of 'none', 'mean', 'sum'; got 'batchmean'"
+    ):
+        nn.MSELoss("batchmean")

@@ -1,0 +1,156 @@
+"""Batch, instance, group and layer norm against torch (float64 forward 1e-10, gradients 1e-8)."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import mlcanon.nn.functional as F
+
+SHAPES = [(4, 3, 5, 7), (1, 6, 3, 5), (5, 3), (3, 2, 9)]
+
+
+def _bn(fn, training, momentum=0.1):
+    def run(x, w, b, rm, rv):
+        return fn(x, rm.clone(), rv.clone(), w, b, training, momentum, 1e-5)
+
+    return run
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_matches_torch(check_op, rand, shape, training):
+    if training and shape[0] == 1 and len(shape) == 2:
+        pytest.skip("one value per channel")
+    c = shape[1]
+    inputs = [
+        rand(*shape),
+        rand(c, seed=1),
+        rand(c, seed=2),
+        rand(c, seed=3),
+        rand(c, seed=4, low=0.5, high=2),
+    ]
+    check_op(_bn(F.batch_norm, training), _bn(TF.batch_norm, training), inputs, diff=[0, 1, 2])
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.7])
+def test_batch_norm_running_statistics_match_torch(rand, momentum):
+    x = rand(6, 3, 4, 5)
+    ours = [rand(3, seed=1), rand(3, seed=2, low=0.5, high=2)]
+    ref = [t.clone() for t in ours]
+    for step in range(3):
+        F.batch_norm(x + step, *ours, training=True, momentum=momentum)
+        TF.batch_norm(x + step, *ref, training=True, momentum=momentum)
+    for a, b in zip(ours, ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_batch_norm_running_var_is_unbiased():
+    x = torch.tensor([[1.0], [3.0]], dtype=torch.float64)  # mean 2, biased var 1, unbiased var 2
+    rm, rv = torch.zeros(1, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)
+    F.batch_norm(x, rm, rv, training=True, momentum=1.0)
+    torch.testing.assert_close((rm.item(), rv.item()), (2.0, 2.0), rtol=1e-15, atol=0.0)
+
+
+def test_batch_norm_two_pass_variance_survives_a_large_offset():
+    # E[x^2] - E[x]^2 loses every digit at an offset of 1e8; two passes keep them
+    x = 1e8 + torch.tensor([[0.0], [1.0], [2.0], [3.0]], dtype=torch.float64)
+    y = F.batch_norm(x, None, None, training=True, eps=1e-12)
+    expected = (torch.arange(4.0, dtype=torch.float64) - 1.5) / math.sqrt(1.25)
+    torch.testing.assert_close(y[:, 0], expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 5, 7), (1, 6, 3, 5), (2, 4, 9)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_instance_norm_matches_torch(check_op, rand, shape, affine):
+    c = shape[1]
+
+    def make(fn):
+        def run(x, w, b, rm, rv):
+            return fn(x, rm.clone(), rv.clone(), w if affine else None, b if affine else None)
+
+        return run
+
+    inputs = [
+        rand(*shape),
+        rand(c, seed=1),
+        rand(c, seed=2),
+        rand(c, seed=3),
+        rand(c, seed=4, low=0.5, high=2),
+    ]
+    check_op(
+        make(F.instance_norm), make(TF.instance_norm), inputs, diff=[0, 1, 2] if affine else [0]
+    )
+
+
+def test_instance_norm_running_statistics_match_torch(rand):
+    x = rand(3, 4, 5, 6)
+    ours = [rand(4, seed=1), rand(4, seed=2, low=0.5, high=2)]
+    ref = [t.clone() for t in ours]
+    F.instance_norm(x, *ours, momentum=0.3)
+    TF.instance_norm(x, *ref, momentum=0.3)
+    for a, b in zip(ours, ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(
+        F.instance_norm(x, *ours, use_input_stats=False),
+        TF.instance_norm(x, *ref, use_input_stats=False),
+    )
+
+
+@pytest.mark.parametrize(
+    ("shape", "groups"), [((4, 6, 5, 7), 3), ((1, 6, 3, 5), 2), ((2, 4, 9), 1), ((3, 4, 5, 3), 4)]
+)
+@pytest.mark.parametrize("affine", [True, False])
+def test_group_norm_matches_torch(check_op, rand, shape, groups, affine):
+    c = shape[1]
+
+    def make(fn):
+        return lambda x, w, b: fn(x, groups, w if affine else None, b if affine else None)
+
+    inputs = [rand(*shape), rand(c, seed=1), rand(c, seed=2)]
+    check_op(make(F.group_norm), make(TF.group_norm), inputs, diff=[0, 1, 2] if affine else [0])
+
+
+@pytest.mark.parametrize(
+    ("shape", "normalized"), [((4, 3, 5, 7), (5, 7)), ((1, 6), (6,)), ((2, 3, 9), [9])]
+)
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_matches_torch(check_op, rand, shape, normalized, affine):
+    ns = (normalized,) if isinstance(normalized, int) else normalized
+
+    def make(fn):
+        return lambda x, w, b: fn(x, normalized, w if affine else None, b if affine else None)
+
+    inputs = [rand(*shape), rand(*ns, seed=1), rand(*ns, seed=2)]
+    check_op(make(F.layer_norm), make(TF.layer_norm), inputs, diff=[0, 1, 2] if affine else [0])
+
+
+def test_group_norm_special_cases_are_layer_and_instance_norm(rand):
+    x = rand(3, 4, 5, 6)
+    torch.testing.assert_close(F.group_norm(x, 4), F.instance_norm(x), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(
+        F.group_norm(x, 1), F.layer_norm(x, (4, 5, 6)), rtol=1e-12, atol=1e-12
+    )
+
+
+def test_bad_norm_arguments():
+    x = torch.zeros(2, 6, 4, 4)
+    with pytest.raises(ValueError, match="num_channels=6 must be divisible by num_groups=4"):
+        F.group_norm(x, 4)
+    with pytest.raises(
+        ValueError, match=r"more than 1 value per channel, got input shape \(1, 6\)"
+    ):
+        F.batch_norm(torch.zeros(1, 6), None, None, training=True)
+    with pytest.raises(
+        ValueError, match="running_mean and running_var are required when training=False"
+    ):
+        F.batch_norm(x, None, None)
+    with pytest.raises(ValueError, match=r"weight must have shape \(6,\), got \(4,\)"):
+        F.batch_norm(x, None, None, torch.ones(4), torch.zeros(4), training=True)
+    with pytest.raises(ValueError, match=r"normalized_shape=\(5,\) must match the trailing dims"):
+        F.layer_norm(x, 5)
+    with pytest.raises(ValueError, match=r"momentum must be <= 1\.0, got 2\.0"):
+        F.batch_norm(x, None, None, training=True, momentum=2.0)
+    with pytest.raises(ValueError, match=r"eps must be > 0\.0, got 0\.0"):
+        F.group_norm(x, 2, eps=0.0)

@@ -1,0 +1,140 @@
+"""RNN, LSTM and GRU loaded from torch modules: same outputs, final states and gradients."""
+
+import pytest
+import torch
+
+import mlcanon.nn as nn
+from mlcanon.nn._rnn import GRULayer, LSTMLayer, RNNLayer
+
+PAIRS = [
+    (nn.RNN, torch.nn.RNN, {"nonlinearity": "tanh"}),
+    (nn.RNN, torch.nn.RNN, {"nonlinearity": "relu"}),
+    (nn.LSTM, torch.nn.LSTM, {}),
+    (nn.GRU, torch.nn.GRU, {}),
+]
+IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru"]
+# (num_layers, batch_first, bidirectional, bias, batch)
+CONFIGS = [(1, False, False, True, 3), (2, True, True, True, 1), (3, False, True, False, 4)]
+
+
+def _pair(ours_cls, ref_cls, kw, layers, batch_first, bidirectional, bias):
+    torch.manual_seed(0)
+    ref = ref_cls(
+        4, 5, layers, batch_first=batch_first, bidirectional=bidirectional, bias=bias, **kw
+    )
+    ours = ours_cls(
+        4, 5, layers, batch_first=batch_first, bidirectional=bidirectional, bias=bias, **kw
+    )
+    ours.load_state_dict(ref.state_dict())
+    return ours.double(), ref.double()
+
+
+def _states(cls, layers, directions, batch, seed):
+    g = torch.Generator().manual_seed(seed)
+    make = lambda: torch.randn(layers * directions, batch, 5, generator=g, dtype=torch.float64)  # noqa: E731
+    return (make(), make()) if cls is nn.LSTM else make()
+
+
+def _flat(out):
+    y, state = out
+    return [y, *(state if isinstance(state, tuple) else (state,))]
+
+
+@pytest.mark.parametrize(("ours_cls", "ref_cls", "kw"), PAIRS, ids=IDS)
+@pytest.mark.parametrize("config", CONFIGS, ids=["1layer", "2layer-bf-bi", "3layer-bi-nobias"])
+@pytest.mark.parametrize("initial_state", [True, False])
+def test_recurrent_module_matches_torch(rand, ours_cls, ref_cls, kw, config, initial_state):
+    layers, batch_first, bidirectional, bias, batch = config
+    ours, ref = _pair(ours_cls, ref_cls, kw, layers, batch_first, bidirectional, bias)
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    x = rand(batch, 7, 4) if batch_first else rand(7, batch, 4)
+    hx = (
+        _states(ours_cls, layers, 2 if bidirectional else 1, batch, seed=1)
+        if initial_state
+        else None
+    )
+    leaves = []
+    results = []
+    for module in (ours, ref):
+        xi = x.clone().requires_grad_()
+        hi = (
+            None
+            if hx is None
+            else tuple(h.clone().requires_grad_() for h in hx)
+            if isinstance(hx, tuple)
+            else hx.clone().requires_grad_()
+        )
+        outs = _flat(module(xi, hi))
+        g = torch.Generator().manual_seed(5)
+        loss = sum((o * torch.randn(o.shape, generator=g, dtype=torch.float64)).sum() for o in outs)
+        wrt = [
+            xi,
+            *([] if hi is None else hi if isinstance(hi, tuple) else [hi]),
+            *module.parameters(),
+        ]
+        results.append((outs, torch.autograd.grad(loss, wrt)))
+        leaves.append(wrt)
+    (o1, g1), (o2, g2) = results
+    for a, b in zip(o1, o2, strict=True):  # output, h_n (and c_n)
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+    for a, b in zip(g1, g2, strict=True):  # input, initial states, every parameter
+        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize(("ours_cls", "ref_cls", "kw"), PAIRS, ids=IDS)
+def test_unbatched_and_float32(ours_cls, ref_cls, kw):
+    ours, ref = _pair(ours_cls, ref_cls, kw, 2, False, True, True)
+    ours, ref = ours.float(), ref.float()
+    x = torch.randn(6, 4)
+    for a, b in zip(_flat(ours(x)), _flat(ref(x)), strict=True):
+        assert a.dtype == torch.float32
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_layers_pass_gradcheck(rand, reverse):
+    x, h0, c0 = rand(3, 2, 2), rand(2, 3, seed=1), rand(2, 3, seed=2)  # tiny: T=3, B=2, I=2, H=3
+    for k, layer in ((1, RNNLayer), (4, LSTMLayer), (3, GRULayer)):
+        w_ih, w_hh = 0.5 * rand(k * 3, 2, seed=3), 0.5 * rand(k * 3, 3, seed=4)
+        b_ih, b_hh = rand(k * 3, seed=5), rand(k * 3, seed=6)
+        params = [
+            t.requires_grad_() for t in (x.clone(), h0.clone(), c0.clone(), w_ih, w_hh, b_ih, b_hh)
+        ]
+        if layer is LSTMLayer:
+            fn = lambda *a: LSTMLayer.apply(*a, reverse)  # noqa: E731
+            assert torch.autograd.gradcheck(fn, params)
+        else:
+            args = [params[0], params[1], *params[3:]]
+            extra = (reverse, False) if layer is RNNLayer else (reverse,)
+            assert torch.autograd.gradcheck(lambda *a, L=layer, e=extra: L.apply(*a, *e), args)
+
+
+def test_inter_layer_dropout_only_in_training():
+    torch.manual_seed(0)
+    lstm = nn.LSTM(3, 4, num_layers=2, dropout=0.5).double()
+    x = torch.randn(5, 2, 3, dtype=torch.float64)
+    lstm.eval()
+    a, b = lstm(x)[0], lstm(x)[0]
+    assert torch.equal(a, b)
+    lstm.train()
+    assert not torch.equal(lstm(x)[0], a)
+
+
+def test_bad_recurrent_arguments():
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    x = torch.zeros(5, 2, 3)
+    bad = torch.zeros(2, 2, 4)
+    with pytest.raises(ValueError, match=r"hx must have shape \(4, 2, 4\) .* got \(2, 2, 4\)"):
+        lstm(x, (bad, torch.zeros(4, 2, 4)))
+    with pytest.raises(ValueError, match=r"cx must have shape \(4, 2, 4\)"):
+        lstm(x, (torch.zeros(4, 2, 4), bad))
+    with pytest.raises(ValueError, match="hx must be a pair"):
+        lstm(x, torch.zeros(4, 2, 4))
+    with pytest.raises(ValueError, match=r"input.shape\[-1\]=2 must equal input_size=3"):
+        nn.GRU(3, 4)(torch.zeros(5, 2, 2))
+    with pytest.raises(
+        ValueError, match="nonlinearity must be one of 'tanh', 'relu'; got 'sigmoid'"
+    ):
+        nn.RNN(3, 4, nonlinearity="sigmoid")
+    with pytest.raises(ValueError, match="hidden_size must be >= 1, got 0"):
+        nn.GRU(3, 0)
