@@ -234,18 +234,23 @@ def run_lesson(
 ) -> LessonResult:
     """Run one lesson; an exception inside it is recorded as an error (and fails verification).
 
-    BLAS is held to one thread: lessons solve small problems, where a multi-threaded BLAS gains
-    nothing and, on a busy machine, spin-waits (seen to slow a lesson more than tenfold).
+    BLAS and torch are held to one thread: lessons solve small problems, where threads gain
+    nothing and, on a busy machine, spin-wait (seen to slow a lesson more than twentyfold).
     """
+    import torch
     from threadpoolctl import threadpool_limits
 
     result = LessonResult(lesson)
     ctx = Context(result, figures=figures, out_dir=out_dir)
     start = time.perf_counter()
+    torch_threads = torch.get_num_threads()
     try:
+        torch.set_num_threads(1)
         with threadpool_limits(1, user_api="blas"):
             lesson.fn(ctx)
     except Exception:
         result.error = traceback.format_exc()
+    finally:
+        torch.set_num_threads(torch_threads)
     result.seconds = time.perf_counter() - start
     return result
