@@ -8,6 +8,7 @@ from typing import Any
 
 from torch import nn
 
+from ._autoencoder import ConvAutoEncoder, conv_autoencoder
 from ._blocks import (
     ConvBNAct,
     DepthwiseSeparableConv,
@@ -25,6 +26,7 @@ from ._vgg import VGG16, vgg16
 
 __all__ = [
     "VGG16",
+    "ConvAutoEncoder",
     "ConvBNAct",
     "DepthwiseSeparableConv",
     "GhostBottleneck",
@@ -37,6 +39,7 @@ __all__ = [
     "MobileNetV2",
     "MobileNetV3",
     "SqueezeExcitation",
+    "conv_autoencoder",
     "get_model",
     "ghostnet",
     "list_models",

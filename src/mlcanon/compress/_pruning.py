@@ -1,0 +1,130 @@
+"""Pruning masks: unstructured magnitude pruning (per layer or global) and L_n filter pruning.
+
+A mask has the shape of the weight, 1 where a weight is kept and 0 where it is removed; the
+pruned weight is ``weight * mask``. The count removed follows ``torch.nn.utils.prune``: an int
+``amount`` is a count, a float in [0, 1] a fraction, rounded with Python's ``round``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["apply_masks", "global_magnitude_masks", "ln_structured_mask", "magnitude_mask"]
+
+
+def _n_prune(amount: float, size: int) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, numbers.Real):
+        raise TypeError(f"amount must be an int or a float, got {type(amount).__name__}")
+    if isinstance(amount, numbers.Integral):
+        if not 0 <= amount <= size:
+            raise ValueError(f"amount must be in [0, {size}] (the number of units), got {amount}")
+        return int(amount)
+    if not 0.0 <= amount <= 1.0:
+        raise ValueError(f"amount as a fraction must be in [0, 1], got {amount}")
+    return round(amount * size)
+
+
+def _keep_largest(scores: torch.Tensor, n_prune: int) -> torch.Tensor:
+    """0/1 mask (float) zeroing the ``n_prune`` smallest entries of a 1-D score vector."""
+    mask = torch.ones_like(scores)
+    if n_prune:
+        mask[torch.argsort(scores, stable=True)[:n_prune]] = 0.0
+    return mask
+
+
+def magnitude_mask(weight: torch.Tensor, amount: float) -> torch.Tensor:
+    """Mask removing the ``amount`` weights of smallest absolute value (unstructured).
+
+    Notes
+    -----
+    Keep :math:`w_j` iff :math:`|w_j|` is not among the k smallest, k = round(amount * n).
+    Same mask as ``torch.nn.utils.prune.l1_unstructured`` (ties aside).
+
+    References
+    ----------
+    S. Han, J. Pool, J. Tran and W. Dally, "Learning both Weights and Connections for
+    Efficient Neural Networks", NeurIPS 2015.
+    """
+    if not isinstance(weight, torch.Tensor):
+        raise TypeError(f"weight must be a torch.Tensor, got {type(weight).__name__}")
+    w = weight.detach()
+    k = _n_prune(amount, w.numel())
+    return _keep_largest(w.abs().reshape(-1), k).reshape(w.shape)
+
+
+def global_magnitude_masks(weights: Sequence[torch.Tensor], amount: float) -> list[torch.Tensor]:
+    """Masks removing the ``amount`` smallest-|w| weights pooled over all ``weights``.
+
+    A global threshold lets layers with many redundant weights lose more than sensitive ones;
+    same masks as ``torch.nn.utils.prune.global_unstructured`` with ``L1Unstructured``.
+    See :func:`magnitude_mask` for the reference.
+    """
+    weights = list(weights)
+    if not weights or not all(isinstance(w, torch.Tensor) for w in weights):
+        raise ValueError("weights must be a non-empty sequence of tensors")
+    scores = torch.cat([w.detach().abs().reshape(-1) for w in weights])
+    flat = _keep_largest(scores, _n_prune(amount, scores.numel()))
+    sizes = [w.numel() for w in weights]
+    return [m.reshape(w.shape) for m, w in zip(flat.split(sizes), weights, strict=True)]
+
+
+def ln_structured_mask(
+    weight: torch.Tensor, amount: float, n: float = 1, dim: int = 0
+) -> torch.Tensor:
+    """Mask removing whole slices (filters for ``dim=0``) of smallest L_n norm.
+
+    Parameters
+    ----------
+    weight : Tensor
+        E.g. a conv weight (C_out, C_in, kh, kw).
+    amount : int or float
+        Number or fraction of slices along ``dim`` to remove.
+    n : float, default 1
+        Order of the norm over each slice (1: the L1 filter pruning of Li et al.).
+    dim : int, default 0
+        Axis of the slices (0: output channels / filters).
+
+    Notes
+    -----
+    Slice j is scored by :math:`\\|W_{j}\\|_n`; the k lowest-scoring slices are zeroed.
+    Removing a filter also removes the matching input channel of the next layer, so the
+    saving is real on dense hardware (unlike unstructured sparsity). Same mask as
+    ``torch.nn.utils.prune.ln_structured`` (ties aside).
+
+    References
+    ----------
+    H. Li, A. Kadav, I. Durdanovic, H. Samet and H. P. Graf, "Pruning Filters for Efficient
+    ConvNets", ICLR 2017, Section 3.1.
+    """
+    if not isinstance(weight, torch.Tensor) or weight.ndim < 1:
+        raise ValueError(f"weight must be a tensor with at least 1 axis, got {weight!r}")
+    if not isinstance(dim, int) or not -weight.ndim <= dim < weight.ndim:
+        raise ValueError(f"dim must be an int in [{-weight.ndim}, {weight.ndim - 1}], got {dim!r}")
+    if isinstance(n, bool) or not isinstance(n, numbers.Real) or n <= 0:
+        raise ValueError(f"n must be a positive number (the norm order), got {n!r}")
+    dim = dim % weight.ndim
+    w = weight.detach().movedim(dim, 0).reshape(weight.shape[dim], -1)  # (slices, rest)
+    keep = _keep_largest(torch.linalg.vector_norm(w, ord=n, dim=1), _n_prune(amount, w.shape[0]))
+    shape = [1] * weight.ndim
+    shape[dim] = -1
+    return keep.reshape(shape).expand(weight.shape).clone()
+
+
+@torch.no_grad()
+def apply_masks(model: nn.Module, masks: dict[str, torch.Tensor]) -> nn.Module:
+    """Multiply parameters of ``model`` in place by ``masks`` (``{parameter name: mask}``)."""
+    params = dict(model.named_parameters())
+    for name, mask in masks.items():
+        if name not in params:
+            raise ValueError(f"masks names unknown parameter {name!r}; known: {sorted(params)}")
+        if mask.shape != params[name].shape:
+            raise ValueError(
+                f"mask for {name!r} has shape {tuple(mask.shape)}, parameter has "
+                f"{tuple(params[name].shape)}"
+            )
+        params[name].mul_(mask.to(params[name].dtype))
+    return model

@@ -1,0 +1,252 @@
+"""Affine integer quantization: min-max calibration, (de)quantization, fake quantization.
+
+A real value x is stored as an integer q with a scale s and a zero point z:
+:math:`q = \\mathrm{clamp}(\\lfloor x / s \\rceil + z, q_{min}, q_{max})`,
+:math:`\\hat x = s (q - z)`. Per tensor, one (s, z) serves the whole tensor; per channel, each
+slice along ``axis`` has its own.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .._validation import check_option
+
+__all__ = [
+    "calibrate_minmax",
+    "dequantize",
+    "fake_quantize",
+    "quantize_per_channel",
+    "quantize_per_tensor",
+]
+
+# (quant_min, quant_max, storage dtype) of the integer types torch names qint8 / quint8
+_RANGES = {"qint8": (-128, 127, torch.int8), "quint8": (0, 255, torch.uint8)}
+
+
+def _check_tensor(x: object, name: str) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    return x
+
+
+def _check_scale(scale: torch.Tensor) -> torch.Tensor:
+    scale = torch.as_tensor(scale, dtype=torch.float32)
+    if not bool(torch.all(scale > 0)) or not bool(torch.all(torch.isfinite(scale))):
+        raise ValueError(f"scale must be positive and finite, got {scale.tolist()}")
+    return scale
+
+
+def _check_axis(x: torch.Tensor, axis: int) -> int:
+    if not isinstance(axis, int) or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"axis must be an int in [{-x.ndim}, {x.ndim - 1}], got {axis!r}")
+    return axis % x.ndim
+
+
+def _along(v: torch.Tensor, x: torch.Tensor, axis: int) -> torch.Tensor:
+    """View a per-channel vector so that it broadcasts along ``axis`` of ``x``."""
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    return v.reshape(shape)
+
+
+def calibrate_minmax(
+    x: torch.Tensor,
+    dtype: str = "quint8",
+    qscheme: str = "affine",
+    axis: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Scale and zero point from the observed range of ``x`` (min-max calibration).
+
+    Parameters
+    ----------
+    x : Tensor
+        Calibration data (activations seen on a few batches, or a weight).
+    dtype : {'quint8', 'qint8'}
+        Target integer type: [0, 255] or [-128, 127].
+    qscheme : {'affine', 'symmetric'}
+        Affine maps [min, max] onto the whole integer range; symmetric uses [-a, a] with
+        a = max|x| and a fixed zero point (0, or 128 for quint8).
+    axis : int or None
+        None: one pair for the tensor; an int: one pair per slice along that axis.
+
+    Returns
+    -------
+    scale : Tensor (float32), zero_point : Tensor (int64)
+        Scalars, or vectors of length ``x.shape[axis]``.
+
+    Notes
+    -----
+    The range is widened to contain 0 so that zero (padding, ReLU outputs) is exact:
+
+    .. math::
+        s = \\frac{\\max(x_{max}, 0) - \\min(x_{min}, 0)}{q_{max} - q_{min}}, \\qquad
+        z = \\mathrm{clamp}(q_{min} - \\lfloor \\min(x_{min}, 0) / s \\rceil,
+        q_{min}, q_{max}),
+
+    with s floored at the float32 machine epsilon (the convention of ``torch.ao``'s observers).
+
+    References
+    ----------
+    B. Jacob et al., "Quantization and Training of Neural Networks for Efficient
+    Integer-Arithmetic-Only Inference", CVPR 2018, Section 2.1 and 3.
+    """
+    x = _check_tensor(x, "x").detach().float()
+    check_option(dtype, "dtype", _RANGES)
+    check_option(qscheme, "qscheme", ("affine", "symmetric"))
+    qmin, qmax, _ = _RANGES[dtype]
+    if axis is None:
+        lo, hi = x.min(), x.max()
+    else:
+        axis = _check_axis(x, axis)
+        flat = x.movedim(axis, 0).reshape(x.shape[axis], -1)  # (C, rest)
+        lo, hi = flat.min(1).values, flat.max(1).values
+    lo, hi = torch.clamp(lo, max=0.0), torch.clamp(hi, min=0.0)
+    eps = torch.finfo(torch.float32).eps
+    if qscheme == "symmetric":
+        scale = torch.clamp(torch.maximum(-lo, hi) / ((qmax - qmin) / 2), min=eps)
+        zero_point = torch.full_like(scale, 0 if dtype == "qint8" else 128, dtype=torch.int64)
+    else:
+        scale = torch.clamp((hi - lo) / float(qmax - qmin), min=eps)
+        zero_point = torch.clamp(qmin - torch.round(lo / scale).to(torch.int64), qmin, qmax)
+    return scale, zero_point
+
+
+def quantize_per_tensor(
+    input: torch.Tensor, scale: float, zero_point: int, dtype: str = "quint8"
+) -> torch.Tensor:
+    """Integer codes ``clamp(round(input / scale + zero_point), qmin, qmax)`` (int8 / uint8).
+
+    The same codes as ``torch.quantize_per_tensor(...).int_repr()``. ``scale`` is used in float32
+    through its reciprocal and ``input * (1/scale) + zero_point`` is rounded once (a fused
+    multiply-add), as torch's vectorised kernel does: this matters only at exact ties.
+    See :func:`calibrate_minmax` for the formula and the reference.
+    """
+    x = _check_tensor(input, "input").float()
+    check_option(dtype, "dtype", _RANGES)
+    qmin, qmax, store = _RANGES[dtype]
+    inv = 1.0 / _check_scale(scale)
+    # float32 * float32 is exact in float64, so this rounds the fused result only once
+    t = (x.double() * inv.double() + float(zero_point)).float()
+    return torch.clamp(torch.round(t), qmin, qmax).to(store)
+
+
+def quantize_per_channel(
+    input: torch.Tensor,
+    scales: torch.Tensor,
+    zero_points: torch.Tensor,
+    axis: int,
+    dtype: str = "qint8",
+) -> torch.Tensor:
+    """Integer codes with one (scale, zero point) per slice along ``axis``.
+
+    The same codes as ``torch.quantize_per_channel(...).int_repr()``:
+    ``clamp(round(input * (1/scale_c) + zero_point_c), qmin, qmax)`` in float32.
+    """
+    x = _check_tensor(input, "input").float()
+    check_option(dtype, "dtype", _RANGES)
+    axis = _check_axis(x, axis)
+    scales = _check_scale(scales)
+    if scales.shape != (x.shape[axis],) or torch.as_tensor(zero_points).shape != scales.shape:
+        raise ValueError(
+            f"scales and zero_points must have shape ({x.shape[axis]},) (input.shape[axis]), "
+            f"got {tuple(scales.shape)} and {tuple(torch.as_tensor(zero_points).shape)}"
+        )
+    qmin, qmax, store = _RANGES[dtype]
+    inv = _along(1.0 / scales, x, axis)
+    zp = _along(torch.as_tensor(zero_points).float(), x, axis)
+    return torch.clamp(torch.round(x * inv + zp), qmin, qmax).to(store)
+
+
+def dequantize(
+    q: torch.Tensor,
+    scale: torch.Tensor | float,
+    zero_point: torch.Tensor | int,
+    axis: int | None = None,
+) -> torch.Tensor:
+    """Real values ``scale * (q - zero_point)`` (float32), per tensor or per channel (``axis``)."""
+    if not isinstance(q, torch.Tensor) or q.is_floating_point():
+        raise TypeError(f"q must be an integer torch.Tensor, got {getattr(q, 'dtype', type(q))}")
+    scale = _check_scale(scale)
+    zero_point = torch.as_tensor(zero_point)
+    if axis is not None:
+        axis = _check_axis(q, axis)
+        scale, zero_point = _along(scale, q, axis), _along(zero_point, q, axis)
+    return (q.to(torch.int32) - zero_point.to(torch.int32)).float() * scale
+
+
+class _FakeQuantize(torch.autograd.Function):
+    """Quantize-dequantize forward; straight-through (masked identity) backward."""
+
+    @staticmethod
+    def forward(ctx, x, scale, zero_point, quant_min, quant_max):
+        q = torch.round(x * (1.0 / scale)) + zero_point  # rounded before the shift, as torch
+        inside = (q >= quant_min) & (q <= quant_max)
+        ctx.save_for_backward(inside)
+        return (torch.clamp(q, quant_min, quant_max) - zero_point) * scale
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (inside,) = ctx.saved_tensors
+        return grad_output * inside, None, None, None, None
+
+
+def fake_quantize(
+    input: torch.Tensor,
+    scale: torch.Tensor | float,
+    zero_point: torch.Tensor | int,
+    quant_min: int = -128,
+    quant_max: int = 127,
+    axis: int | None = None,
+) -> torch.Tensor:
+    """Quantize then dequantize in floating point, with a straight-through gradient (for QAT).
+
+    Parameters
+    ----------
+    input : Tensor (float32)
+    scale, zero_point : scalars, or vectors of length ``input.shape[axis]`` when ``axis`` is set
+    quant_min, quant_max : int
+        Integer range (e.g. -128, 127; or -8, 7 for 4 bits).
+    axis : int or None
+        Per-channel axis; None for per tensor.
+
+    Returns
+    -------
+    Tensor
+        Same values as ``torch.fake_quantize_per_tensor_affine`` /
+        ``torch.fake_quantize_per_channel_affine``.
+
+    Notes
+    -----
+    Forward :math:`\\hat x = s\\,(\\mathrm{clamp}(\\lfloor x/s \\rceil + z, q_{min}, q_{max}) - z)`.
+    Rounding has zero derivative almost everywhere, so the straight-through estimator passes
+    the gradient unchanged where the code is inside the range and zeroes it where clamped:
+    :math:`\\partial \\hat x / \\partial x = [q_{min} \\le \\lfloor x/s \\rceil + z \\le q_{max}]`.
+
+    References
+    ----------
+    Y. Bengio, N. Leonard and A. Courville, "Estimating or Propagating Gradients Through
+    Stochastic Neurons", arXiv:1308.3432, 2013 (straight-through estimator). B. Jacob et al.,
+    CVPR 2018, Section 3 (simulated quantization during training).
+    """
+    x = _check_tensor(input, "input")
+    if not (isinstance(quant_min, int) and isinstance(quant_max, int) and quant_min < quant_max):
+        raise ValueError(
+            f"quant_min and quant_max must be ints with quant_min < quant_max, "
+            f"got {quant_min!r} and {quant_max!r}"
+        )
+    scale = _check_scale(scale).to(x.dtype)
+    zero_point = torch.as_tensor(zero_point).to(x.dtype)
+    if axis is not None:
+        axis = _check_axis(x, axis)
+        if scale.shape != (x.shape[axis],) or zero_point.shape != scale.shape:
+            raise ValueError(
+                f"scale and zero_point must have shape ({x.shape[axis]},) for axis={axis}, "
+                f"got {tuple(scale.shape)} and {tuple(zero_point.shape)}"
+            )
+        scale, zero_point = _along(scale, x, axis), _along(zero_point, x, axis)
+    if bool(torch.any(zero_point < quant_min)) or bool(torch.any(zero_point > quant_max)):
+        raise ValueError(f"zero_point must lie in [{quant_min}, {quant_max}]")
+    return _FakeQuantize.apply(x, scale, zero_point, float(quant_min), float(quant_max))

@@ -1,0 +1,134 @@
+"""Affine quantization against torch's quantize / fake-quantize ops and MinMax observers."""
+
+import pytest
+import torch
+
+from mlcanon.compress import (
+    calibrate_minmax,
+    dequantize,
+    fake_quantize,
+    quantize_per_channel,
+    quantize_per_tensor,
+)
+
+TORCH_DTYPE = {"qint8": torch.qint8, "quint8": torch.quint8}
+pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:UserWarning")
+
+
+def _data(seed, shape=(6, 40)):
+    g = torch.Generator().manual_seed(seed)
+    scale = torch.linspace(0.2, 3.0, shape[0]).reshape(-1, *[1] * (len(shape) - 1))
+    x = torch.randn(shape, generator=g) * scale
+    return x + 0.3  # off-centre so the zero point is not trivial
+
+
+def _ties(scale):
+    """Values on and next to the half-way points between codes (where rounding conventions show)."""
+    x = (torch.arange(-300, 300, dtype=torch.float32) + 0.5) * torch.tensor(scale)
+    return torch.cat([x, torch.nextafter(x, x + 1), torch.nextafter(x, x - 1)])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("dtype", ["qint8", "quint8"])
+@pytest.mark.parametrize("qscheme", ["affine", "symmetric"])
+def test_calibration_matches_minmax_observers(seed, dtype, qscheme):
+    from torch.ao.quantization import MinMaxObserver, PerChannelMinMaxObserver
+
+    x = _data(seed)
+    scheme = {"affine": "affine", "symmetric": "symmetric"}[qscheme]
+    obs = MinMaxObserver(dtype=TORCH_DTYPE[dtype], qscheme=getattr(torch, f"per_tensor_{scheme}"))
+    obs(x)
+    s_ref, z_ref = obs.calculate_qparams()
+    s, z = calibrate_minmax(x, dtype, qscheme)
+    assert torch.equal(s, s_ref.reshape(())) and torch.equal(z, z_ref.reshape(()))
+    obs = PerChannelMinMaxObserver(
+        ch_axis=0, dtype=TORCH_DTYPE[dtype], qscheme=getattr(torch, f"per_channel_{scheme}")
+    )
+    obs(x)
+    s_ref, z_ref = obs.calculate_qparams()
+    s, z = calibrate_minmax(x, dtype, qscheme, axis=0)
+    assert torch.equal(s, s_ref) and torch.equal(z, z_ref)
+
+
+@pytest.mark.parametrize("scale", [0.1, 0.0371, 0.25, 1 / 3])
+@pytest.mark.parametrize("dtype", ["qint8", "quint8"])
+def test_quantize_per_tensor_matches_torch_including_ties(scale, dtype):
+    zp = 3 if dtype == "qint8" else 130
+    for x in (_ties(scale), _data(0).reshape(-1) * 10 * scale):
+        ref = torch.quantize_per_tensor(x, scale, zp, TORCH_DTYPE[dtype])
+        q = quantize_per_tensor(x, scale, zp, dtype)
+        assert torch.equal(q, ref.int_repr())
+        assert torch.equal(dequantize(q, scale, zp), ref.dequantize())
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("dtype", ["qint8", "quint8"])
+def test_quantize_per_channel_matches_torch(axis, dtype):
+    x = _data(2, (5, 7, 9))
+    scales, zps = calibrate_minmax(x, dtype, axis=axis)
+    ref = torch.quantize_per_channel(x, scales.double(), zps, axis % 3, TORCH_DTYPE[dtype])
+    q = quantize_per_channel(x, scales, zps, axis, dtype)
+    assert torch.equal(q, ref.int_repr())
+    assert torch.equal(dequantize(q, scales, zps, axis=axis), ref.dequantize())
+
+
+@pytest.mark.parametrize("scale", [0.1, 0.0371, 0.25])
+def test_fake_quantize_per_tensor_forward_and_ste_gradient(scale):
+    x = torch.cat([_ties(scale), _data(3).reshape(-1) * 30 * scale])
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ref = torch.fake_quantize_per_tensor_affine(x1, scale, 3, -128, 127)
+    ours = fake_quantize(x2, scale, 3, -128, 127)
+    assert torch.equal(ours, ref)
+    g = torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+    ref.backward(g)
+    ours.backward(g)
+    assert torch.equal(x2.grad, x1.grad)
+    assert 0 < int((x2.grad == 0).sum()) < x.numel()  # both clamped and passed-through entries
+
+
+@pytest.mark.parametrize("quant_range", [(-128, 127), (-8, 7), (0, 15)])
+def test_fake_quantize_per_channel_forward_and_ste_gradient(quant_range):
+    qmin, qmax = quant_range
+    x = _data(4, (6, 3, 5)) * 4
+    scales = torch.linspace(0.05, 0.4, 6)
+    zps = torch.tensor([0, 1, -1, 2, 0, 3], dtype=torch.int32).clamp(qmin, qmax)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ref = torch.fake_quantize_per_channel_affine(x1, scales, zps, 0, qmin, qmax)
+    ours = fake_quantize(x2, scales, zps, qmin, qmax, axis=0)
+    assert torch.equal(ours, ref)
+    ref.sum().backward()
+    ours.sum().backward()
+    assert torch.equal(x2.grad, x1.grad)
+
+
+def test_hand_case():
+    # scale 0.5, zero point 2: 1.0 -> 2 + 2 = 4; -3.0 -> -6 + 2 = -4; 100 clamps to 127
+    x = torch.tensor([1.0, -3.0, 100.0, 0.0])
+    q = quantize_per_tensor(x, 0.5, 2, "qint8")
+    assert q.tolist() == [4, -4, 127, 2] and q.dtype == torch.int8
+    assert dequantize(q, 0.5, 2).tolist() == [1.0, -3.0, 62.5, 0.0]
+    # calibration on [-1, 3] to quint8: s = 4 / 255, z = round(255 / 4) = 64 (63.75 rounds up)
+    s, z = calibrate_minmax(torch.tensor([-1.0, 3.0]), "quint8")
+    assert s.item() == pytest.approx(4 / 255) and z.item() == 64
+
+
+def test_errors():
+    x = torch.randn(4, 3)
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        quantize_per_tensor(x, 0.1, 0, "int4")
+    with pytest.raises(ValueError, match="scale must be positive"):
+        quantize_per_tensor(x, -0.1, 0)
+    with pytest.raises(ValueError, match="floating-point"):
+        quantize_per_tensor(torch.ones(3, dtype=torch.int64), 0.1, 0)
+    with pytest.raises(ValueError, match="axis must be an int"):
+        quantize_per_channel(x, torch.ones(4), torch.zeros(4), 2)
+    with pytest.raises(ValueError, match=r"shape \(3,\)"):
+        quantize_per_channel(x, torch.ones(4), torch.zeros(4), 1)
+    with pytest.raises(ValueError, match="qscheme must be one of"):
+        calibrate_minmax(x, qscheme="asymmetric")
+    with pytest.raises(ValueError, match="quant_min < quant_max"):
+        fake_quantize(x, 0.1, 0, 5, 5)
+    with pytest.raises(ValueError, match="zero_point must lie"):
+        fake_quantize(x, 0.1, 300, 0, 255)
+    with pytest.raises(TypeError, match=r"integer torch\.Tensor"):
+        dequantize(x, 0.1, 0)
