@@ -42,3 +42,13 @@ def _grads(model, loss) -> list:
     import torch
 
     return list(torch.autograd.grad(loss, list(model.parameters())))
+
+
+def _mlp(hidden: int = 32, dropout: float = 0.0):
+    """A one-hidden-layer ReLU network for the 64 digit pixels (10 classes)."""
+    import torch
+
+    layers = [torch.nn.Linear(64, hidden), torch.nn.ReLU()]
+    if dropout:
+        layers.append(torch.nn.Dropout(dropout))
+    return torch.nn.Sequential(*layers, torch.nn.Linear(hidden, 10))

@@ -1,0 +1,83 @@
+"""Early stopping: end training once a validation metric has stopped improving."""
+
+from __future__ import annotations
+
+import math
+
+from mlcanon._validation import check_option, check_scalar
+
+__all__ = ["EarlyStopping"]
+
+
+class EarlyStopping:
+    r"""Stop training after ``patience`` evaluations without improvement of a monitored metric.
+
+    Call :meth:`step` with the validation metric after each epoch; it returns ``True`` when
+    training should stop. Counting follows ``torch.optim.lr_scheduler.ReduceLROnPlateau`` with
+    ``threshold_mode='abs'``; stopping follows Keras and Lightning (stop once the count of bad
+    epochs reaches ``patience``).
+
+    Parameters
+    ----------
+    patience : int >= 1, default=5
+        Evaluations without improvement tolerated.
+    min_delta : float >= 0, default=0.0
+        Smallest change that counts as an improvement.
+    mode : {'min', 'max'}, default='min'
+        Whether a lower ('min', a loss) or higher ('max', an accuracy) value is better.
+
+    Attributes
+    ----------
+    best_ : float
+        Best value seen (``inf`` for 'min', ``-inf`` for 'max' before the first step).
+    best_epoch_ : int
+        Index of the step that gave ``best_`` (-1 before the first step).
+    num_bad_epochs_ : int
+        Consecutive steps without improvement.
+    should_stop_ : bool
+
+    Notes
+    -----
+    With best value :math:`b`, a value :math:`v` improves when :math:`v < b - \delta` ('min') or
+    :math:`v > b + \delta` ('max'). Keep the weights of ``best_epoch_``: stopping early is a
+    regulariser whose effective strength is the number of steps taken (for a quadratic loss and
+    gradient descent it acts like an L2 penalty of about :math:`1/(\eta t)`).
+
+    References
+    ----------
+    .. [1] Prechelt, "Early stopping - but when?", in Neural Networks: Tricks of the Trade,
+       Springer, 1998.
+    .. [2] Goodfellow, Bengio and Courville, "Deep Learning", MIT Press, 2016, sec. 7.8.
+    """
+
+    def __init__(self, patience: int = 5, min_delta: float = 0.0, mode: str = "min") -> None:
+        check_scalar(patience, "patience", kind=int, low=1)
+        check_scalar(min_delta, "min_delta", low=0.0)
+        check_option(mode, "mode", ("min", "max"))
+        self.patience = patience
+        self.min_delta = float(min_delta)
+        self.mode = mode
+        self.best_ = math.inf if mode == "min" else -math.inf
+        self.best_epoch_ = -1
+        self.num_bad_epochs_ = 0
+        self.should_stop_ = False
+        self._epoch = -1
+
+    def is_better(self, value: float) -> bool:
+        """Whether ``value`` improves on ``best_`` by more than ``min_delta``."""
+        if self.mode == "min":
+            return value < self.best_ - self.min_delta
+        return value > self.best_ + self.min_delta
+
+    def step(self, value: float) -> bool:
+        """Record one evaluation of the metric; return ``True`` when training should stop."""
+        value = float(value)
+        if math.isnan(value):
+            raise ValueError("value is NaN: the monitored metric must be a number")
+        self._epoch += 1
+        if self.is_better(value):
+            self.best_, self.best_epoch_, self.num_bad_epochs_ = value, self._epoch, 0
+        else:
+            self.num_bad_epochs_ += 1
+        self.should_stop_ = self.num_bad_epochs_ >= self.patience
+        return self.should_stop_

@@ -1,0 +1,78 @@
+import re
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from torch.utils.data import WeightedRandomSampler
+
+from mlcanon.train import ClassBalancedSampler, class_balanced_weights
+
+
+def _imbalanced_digits(seed):
+    _, y = load_digits(return_X_y=True)
+    rng = np.random.default_rng(seed)
+    keep = np.concatenate(
+        [rng.choice(np.flatnonzero(y == c), 10 + 15 * c, replace=False) for c in range(10)]
+    )
+    return y[keep]
+
+
+def test_weights_hand_case():
+    w = class_balanced_weights(["a", "b", "a", "a", "c", "b"])
+    np.testing.assert_array_equal(w, [1 / 3, 1 / 2, 1 / 3, 1 / 3, 1.0, 1 / 2])
+    assert w.sum() == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("replacement", [True, False])
+def test_same_indices_as_weighted_random_sampler(seed, replacement):
+    y = _imbalanced_digits(seed)
+    counts = np.bincount(y)
+    ref_w = torch.tensor([1.0 / counts[c] for c in y], dtype=torch.double)
+    ours = ClassBalancedSampler(y, 300, replacement, generator=torch.Generator().manual_seed(seed))
+    ref = WeightedRandomSampler(
+        ref_w, 300, replacement, generator=torch.Generator().manual_seed(seed)
+    )
+    assert list(ours) == list(ref)
+    assert len(ours) == len(ref) == 300
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_class_frequencies_are_uniform(seed):
+    y = _imbalanced_digits(seed)  # class 9 is 14x class 0
+    n = 40_000
+    idx = list(ClassBalancedSampler(y, n, generator=torch.Generator().manual_seed(seed)))
+    freq = np.bincount(y[idx], minlength=10) / n
+    # binomial standard deviation sqrt(0.1 * 0.9 / n) = 0.0015; allow 5 of them
+    np.testing.assert_allclose(freq, 0.1, atol=5 * np.sqrt(0.09 / n))
+
+
+def test_default_num_samples_and_no_replacement_is_permutation():
+    y = np.array([0, 0, 0, 1, 2, 2])
+    s = ClassBalancedSampler(y, replacement=False, generator=torch.Generator().manual_seed(0))
+    assert len(s) == 6
+    assert sorted(s) == list(range(6))
+
+
+def test_works_in_dataloader():
+    y = np.array([0] * 30 + [1] * 3)
+    ds = torch.utils.data.TensorDataset(torch.arange(33), torch.tensor(y))
+    s = ClassBalancedSampler(y, 64, generator=torch.Generator().manual_seed(0))
+    batches = list(torch.utils.data.DataLoader(ds, batch_size=16, sampler=s))
+    assert sum(len(b[0]) for b in batches) == 64
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="num_samples=7 must be <= len"):
+        ClassBalancedSampler([0, 1, 1], 7, replacement=False)
+    with pytest.raises(ValueError, match="num_samples must be >= 1"):
+        ClassBalancedSampler([0, 1], 0)
+    with pytest.raises(TypeError, match="num_samples must be int"):
+        ClassBalancedSampler([0, 1], 2.5)
+    with pytest.raises(TypeError, match=re.escape("generator must be a torch.Generator")):
+        ClassBalancedSampler([0, 1], generator=0)
+    with pytest.raises(TypeError, match="replacement must be bool"):
+        ClassBalancedSampler([0, 1], replacement="yes")
+    with pytest.raises(ValueError, match="labels must be 1-D"):
+        class_balanced_weights([[0, 1]])
