@@ -270,3 +270,80 @@ def ghostnet_lesson(ctx: Context) -> None:
             ax.scatter(macs, params)
             ax.annotate(name, (macs, params), fontsize=8)
         ax.set(xlabel="mult-adds (M)", ylabel="parameters (M)", title="cost at 224 x 224")
+
+
+# torchvision's model documentation (published parameter counts of the same architectures)
+_TORCHVISION_PARAMS = {
+    "mobilenet_v2": 3_504_872,
+    "mobilenet_v3_large": 5_483_032,
+    "mobilenet_v3_small": 2_542_856,
+    "vgg16": 138_357_544,
+}
+
+
+def _backbone_row(name: str, side: int = 224) -> tuple[list[Any], int, int]:
+    """Table row of a bundled model: params, MACs, final receptive field, feature strides."""
+    import torch
+
+    from mlcanon import models
+    from mlcanon.vision import profile
+
+    with torch.device("meta"):  # shapes only: no weights are allocated
+        model = models.get_model(name)
+        p = profile(model, (3, side, side))
+        numel = sum(t.numel() for t in model.parameters())
+    sides = [
+        lay.output_shape[-1] for lay in p.layers if lay.output_shape and len(lay.output_shape) == 3
+    ]
+    strides = sorted({side // s for s in sides if 1 < s and side % s == 0})  # not pooled maps
+    rf = next(
+        (lay.receptive_field for lay in reversed(p.layers)
+         if lay.receptive_field is not None and not lay.receptive_field.is_global),
+        None,
+    )  # fmt: skip
+    rf_text = "—" if rf is None else f"{rf.size[0]}{'*' if rf.global_context else ''}"
+    row = [name, f"{p.params:,}", f"{p.macs:,}", rf_text, ", ".join(map(str, strides))]
+    return row, p.params, numel
+
+
+@lesson("backbones")
+def backbones_lesson(ctx: Context) -> None:
+    from mlcanon import models
+
+    ctx.say("""
+        A detector reuses a classification network as its backbone and reads feature maps at
+        several strides (8, 16, 32 for a three-level head). What decides the choice is what the
+        profiler measures: parameters (memory), multiply-adds (speed), the receptive field of
+        the deepest map (how much context a unit sees: it should cover the largest objects)
+        and the strides available for the feature pyramid. The table profiles every bundled
+        backbone at 224 x 224 on meta tensors (nothing is computed). A * marks a receptive
+        field that also sees the whole image through squeeze-and-excitation's global pooling.
+        """)
+    rows = []
+    for name in models.list_models():
+        row, params, numel = _backbone_row(name)
+        rows.append(row)
+        ctx.check(f"{name}: profiler parameters = sum(p.numel())", params, numel,
+                  ref="torch parameters")  # fmt: skip
+        if name in _TORCHVISION_PARAMS:
+            ctx.check(f"{name}: parameters", params, _TORCHVISION_PARAMS[name],
+                      ref="torchvision's published count")  # fmt: skip
+    ctx.table("bundled backbones at 224 x 224",
+              ["model", "parameters", "MACs", "receptive field (final map)", "feature strides"],
+              rows)  # fmt: skip
+    macs = {r[0]: int(r[2].replace(",", "")) for r in rows}
+    ctx.claim("MobileNetV3-Small needs fewer than 1/250 of VGG-16's multiply-adds",
+              macs["mobilenet_v3_small"] * 250 < macs["vgg16"],
+              f"{macs['mobilenet_v3_small']:,} vs {macs['vgg16']:,}")  # fmt: skip
+    ctx.say("""
+        RefineDet (Zhang et al., CVPR 2018) is a one-stage detector that borrows the two-step
+        idea of two-stage detectors without their region-of-interest pooling. An anchor
+        refinement module on the backbone's maps first removes easy negative anchors (those it
+        scores as background above a threshold) and coarsely regresses the rest; a transfer
+        connection block passes its features, with top-down fusion like a feature pyramid, to an
+        object detection module that classifies and regresses again, starting from the refined
+        anchors instead of the fixed ones. The first step eases the class imbalance a one-stage
+        head faces (the problem focal loss addresses by re-weighting instead), and the second
+        step starts from better-placed boxes. This paragraph is explanation from the paper, not
+        a measurement of this project.
+        """)
