@@ -18,16 +18,37 @@ from ._blocks import (
     SqueezeExcitation,
     make_divisible,
 )
+from ._cyclegan import (
+    CycleGAN,
+    CycleGANLoss,
+    PatchDiscriminator,
+    ResnetGenerator,
+    cyclegan,
+    patch_discriminator,
+    resnet_generator,
+)
+from ._fpn import FPN, TinyBackbone, TinyFPNBackbone, tiny_fpn_backbone
 from ._ghostnet import GhostBottleneck, GhostModule, GhostNet, ghostnet
 from ._mobilenet_v1 import MobileNetV1, mobilenet_v1
 from ._mobilenet_v2 import MobileNetV2, mobilenet_v2
 from ._mobilenet_v3 import MobileNetV3, mobilenet_v3_large, mobilenet_v3_small
 from ._vgg import VGG16, vgg16
+from ._yolo import (
+    TinyYOLOv3,
+    assign_yolo_targets,
+    decode_yolo,
+    tiny_yolo_v3,
+    yolo_loss,
+    yolo_postprocess,
+)
 
 __all__ = [
+    "FPN",
     "VGG16",
     "ConvAutoEncoder",
     "ConvBNAct",
+    "CycleGAN",
+    "CycleGANLoss",
     "DepthwiseSeparableConv",
     "GhostBottleneck",
     "GhostModule",
@@ -38,8 +59,16 @@ __all__ = [
     "MobileNetV1",
     "MobileNetV2",
     "MobileNetV3",
+    "PatchDiscriminator",
+    "ResnetGenerator",
     "SqueezeExcitation",
+    "TinyBackbone",
+    "TinyFPNBackbone",
+    "TinyYOLOv3",
+    "assign_yolo_targets",
     "conv_autoencoder",
+    "cyclegan",
+    "decode_yolo",
     "get_model",
     "ghostnet",
     "list_models",
@@ -48,7 +77,13 @@ __all__ = [
     "mobilenet_v2",
     "mobilenet_v3_large",
     "mobilenet_v3_small",
+    "patch_discriminator",
+    "resnet_generator",
+    "tiny_fpn_backbone",
+    "tiny_yolo_v3",
     "vgg16",
+    "yolo_loss",
+    "yolo_postprocess",
 ]
 
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {
