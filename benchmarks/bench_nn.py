@@ -41,13 +41,14 @@ def main() -> None:
     )
 
     # what bounds the ratio: the three matrix products of im2col convolution alone (forward,
-    # weight gradient, input gradient), with torch.matmul (MKL sgemm), against torch's whole
-    # conv forward+backward (oneDNN kernels)
+    # weight gradient, and the input gradient, at stride 1 itself a correlation of the same
+    # shape as the forward), with torch.matmul (MKL sgemm), against torch's whole conv
+    # forward+backward (oneDNN kernels)
     cols = torch.randn(16, 1, 576, 3136)
     w2, g = w.reshape(1, 64, 576), torch.randn(16, 1, 64, 3136)
 
     def three_gemms():
-        w2.matmul(cols), g.matmul(cols.transpose(2, 3)), w2.transpose(1, 2).matmul(g)
+        w2.matmul(cols), g.matmul(cols.transpose(2, 3)), w2.matmul(cols)
 
     compare(
         "  its 3 GEMMs alone (floor of the im2col route)",
@@ -70,6 +71,35 @@ def main() -> None:
         ref_name="torch",
         target=2.0,
         repeat=5,
+    )
+
+    # what bounds it: the LSTM's matrix products alone (input projection, one (B, H) @ (H, 4H)
+    # product per step forward and one (B, 4H) @ (4H, H) backward, then the input and the two
+    # weight gradients), with torch.matmul (MKL sgemm), against torch's whole LSTM (oneDNN)
+    w_ih, w_hh = ref.weight_ih_l0.detach(), ref.weight_hh_l0.detach()
+    d_gates, h_prev = torch.randn(100, 32, 1024), torch.randn(100, 32, 256)
+
+    def lstm_gemms():
+        pre = seq.matmul(w_ih.t())
+        h = h_prev[0]
+        for t in range(100):
+            torch.addmm(pre[t], h, w_hh.t())
+        for t in range(100):
+            d_gates[t].matmul(w_hh)
+        d2 = d_gates.reshape(-1, 1024)
+        (
+            d_gates.matmul(w_ih),
+            d2.t().matmul(seq.reshape(-1, 256)),
+            d2.t().matmul(h_prev.view(-1, 256)),
+        )
+
+    compare(
+        "  its GEMMs alone (floor of this route)",
+        lstm_gemms,
+        _fwd_bwd(lambda s: ref(s)[0], *_leaves(seq)),
+        ref_name="torch",
+        repeat=5,
+        note="no target: shows the bound",
     )
 
     # normalization on the conv activations

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import Tensor
 from torch.autograd import Function
 
@@ -31,28 +32,42 @@ _COLS_BUDGET = 1 << 22  # elements of the (samples, K, L) column block
 
 
 def _column_blocks(xp, kernel, stride, dilation, out_hw, groups):
-    """Yield (first sample, cols (n_block, G, K, L)) for consecutive blocks of samples."""
+    """Yield (first sample, cols (n_block, G, K, L)) for consecutive blocks of samples.
+
+    Every block is unrolled into the same buffer: a fresh 16 MB allocation per block would be
+    paid again in page faults each time.
+    """
     n, c = xp.shape[:2]
     per_sample = c * kernel[0] * kernel[1] * out_hw[0] * out_hw[1]
-    step = max(1, _COLS_BUDGET // per_sample)
+    step = max(1, min(n, _COLS_BUDGET // per_sample))
+    length = out_hw[0] * out_hw[1]
+    buf = xp.new_empty((step, groups, per_sample // (groups * length), length))
     for s in range(0, n, step):
         win = windows(xp[s : s + step], kernel, stride, dilation, out_hw)  # view, no copy
-        yield s, win.reshape(win.shape[0], groups, -1, out_hw[0] * out_hw[1])  # copy
+        cols = buf[: win.shape[0]]
+        cols.view(win.shape).copy_(win)
+        yield s, cols
+
+
+def _correlate(xp, w2, kernel, stride, dilation, out_hw, groups):
+    """(G, Og, K) kernels slid over the padded (N, C, Hp, Wp) input: (N, G*Og, Ho, Wo)."""
+    n = xp.shape[0]
+    y = xp.new_empty((n, groups, w2.shape[1], out_hw[0] * out_hw[1]))
+    for s, cols in _column_blocks(xp, kernel, stride, dilation, out_hw, groups):
+        torch.matmul(w2, cols, out=y[s : s + cols.shape[0]])  # (G, Og, K) @ (n, G, K, L)
+    return y.view(n, -1, *out_hw)
 
 
 class _Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, pads, dilation, groups):
-        n, _c, h, w = x.shape
+        _n, _c, h, w = x.shape
         o, cg, kh, kw = weight.shape
         ho = out_size(h, kh, stride[0], pads[0], pads[1], dilation[0])
         wo = out_size(w, kw, stride[1], pads[2], pads[3], dilation[1])
         xp = pad2d(x, pads)
         w2 = weight.reshape(groups, o // groups, cg * kh * kw)  # (G, Og, K)
-        y = x.new_empty((n, groups, o // groups, ho * wo))
-        for s, cols in _column_blocks(xp, (kh, kw), stride, dilation, (ho, wo), groups):
-            y[s : s + cols.shape[0]] = w2.matmul(cols)  # (G, Og, K) @ (n, G, K, L)
-        y = y.view(n, o, ho, wo)
+        y = _correlate(xp, w2, (kh, kw), stride, dilation, (ho, wo), groups)
         if bias is not None:
             y.add_(bias.view(1, o, 1, 1))
         ctx.save_for_backward(xp, weight)
@@ -67,7 +82,18 @@ class _Conv2d(Function):
         _, cg, kh, kw = weight.shape
         g = grad.reshape(n, groups, o // groups, ho * wo)  # (N, G, Og, L)
         grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
+        # with stride 1, dX is itself a correlation: of G, padded by d(k-1) - p, with the kernel
+        # flipped and its channel axes swapped (W'[c, o, i, j] = W[o, c, k-1-i, k-1-j]); that is
+        # one well-shaped product per block, like the forward, instead of kh*kw thin ones
+        reach = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
+        gpads = (reach[0] - pads[0], reach[0] - pads[1], reach[1] - pads[2], reach[1] - pads[3])
+        if ctx.needs_input_grad[0] and stride == (1, 1) and min(gpads) >= 0:
+            h, w = xp.shape[2] - pads[0] - pads[1], xp.shape[3] - pads[2] - pads[3]
+            w_flip = weight.flip(2, 3).reshape(groups, o // groups, cg, kh * kw)
+            w_flip = w_flip.transpose(1, 2).reshape(groups, cg, -1)  # (G, Cg, Og*kh*kw)
+            gp = pad2d(grad, gpads)
+            grad_x = _correlate(gp, w_flip, (kh, kw), stride, dilation, (h, w), groups)
+        elif ctx.needs_input_grad[0]:
             # dX = col2im(W^T G), one kernel offset at a time
             w_off = weight.reshape(groups, o // groups, cg, kh, kw).permute(3, 4, 0, 2, 1)
             gx = col2im_matmul(w_off, g, tuple(xp.shape[-2:]), (ho, wo), stride, dilation)
@@ -188,7 +214,10 @@ def conv2d(
     Unroll every receptive field into a column, :math:`X_{col} \in \mathbb R^{K \times L}`, then
     :math:`Y = W X_{col} + b` per group. Backward: :math:`\partial L/\partial W = \sum_n G_n
     X_{col,n}^T`, :math:`\partial L/\partial X = \operatorname{col2im}(W^T G)` (overlapping
-    windows add up), :math:`\partial L/\partial b = \sum G`.
+    windows add up), :math:`\partial L/\partial b = \sum G`. With stride 1 the input gradient
+    is computed as the equal correlation of :math:`G`, padded by :math:`d(k-1) - p`, with the
+    flipped kernel :math:`W'_{c,o,i,j} = W_{o,c,k-1-i,k-1-j}`: one product with
+    :math:`K = O_g k_h k_w` instead of :math:`k_h k_w` thin ones.
 
     References
     ----------

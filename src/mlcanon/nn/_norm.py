@@ -20,7 +20,10 @@ Backward (Ioffe & Szegedy 2015, sec. 3), with :math:`m = |S|` and means over :ma
     - \overline{\hat g} - \hat x\,\overline{\hat g \hat x}\Big),\quad \hat g = \gamma g .
 
 The variance is computed in two passes (mean first, then the mean of squared deviations), which
-avoids the cancellation of :math:`E[x^2] - E[x]^2`.
+avoids the cancellation of :math:`E[x^2] - E[x]^2`. The backward needs two sums per (sample,
+channel), :math:`\sum g` and :math:`\sum g x`, with :math:`\sum g \hat x = (\sum g x - \mu
+\sum g)/\sqrt{\sigma^2+\epsilon}` (as torch's own kernels do); the gradient is then
+:math:`A g + B x + C` with per-(sample, channel) coefficients, formed in one buffer.
 
 References
 ----------
@@ -46,69 +49,62 @@ __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
 
 
 class _ChannelNorm(Function):
-    """Normalize x viewed as (N, G, Cg*L) over its last dim (and N if ``over_batch``), then
-    apply a per-channel affine map.
+    """Normalize x viewed as (N, G, Cg, L) over (Cg, L) (and N if ``over_batch``), then apply a
+    per-channel affine map.
 
-    Per element everything is ``(x - mean) * a + b`` with per-(sample, channel) coefficients.
-    Each pass allocates one full-size buffer (the output, or the input gradient) and works in it
-    in place: large temporaries, not arithmetic, dominate the cost of a normalization layer.
+    Per element everything is ``x a + b`` with per-(sample, channel) coefficients, so both
+    passes are a few reductions and a few in-place sweeps over one full-size buffer (the output,
+    or the input gradient): memory traffic, not arithmetic, is the cost of a normalization layer.
+    The 4-D view puts the group statistics (N, G, 1, 1) and the per-channel affine (1, G, Cg, 1)
+    in shapes that broadcast against each other without copies.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, groups, over_batch, eps):
         n, c = x.shape[:2]
-        dims = (0, 2) if over_batch else (2,)
-        xg = x.reshape(n, groups, -1)  # (N, G, Cg*L)
-        mean = xg.mean(dims, keepdim=True)  # (N or 1, G, 1)
-        y = xg - mean  # centred data, in the buffer that becomes the output
-        m = xg.shape[2] * (n if over_batch else 1)  # |S|, entries sharing one mean
+        x4 = x.reshape(n, groups, c // groups, -1)  # (N, G, Cg, L)
+        dims = (0, 2, 3) if over_batch else (2, 3)
+        m = x4[0].numel() // groups * (n if over_batch else 1)  # |S|, entries sharing one mean
+        mean = x4.mean(dims, keepdim=True)  # (N or 1, G, 1, 1)
+        y = x4 - mean  # centred data, in the buffer that becomes the output
         # second pass, on centred data; a norm reduction needs no (x - mean)^2 temporary
         var = torch.linalg.vector_norm(y, dim=dims, keepdim=True).square_().div_(m)
         invstd = (var + eps).rsqrt()
-        scale = _per_channel(invstd, c)  # (N or 1, C, 1)
-        y3 = y.view(n, c, -1)  # (N, C, L)
         if weight is not None:
-            y3.mul_(scale * weight.view(1, c, 1)).add_(bias.view(1, c, 1))
+            y.mul_(invstd * weight.view(1, groups, -1, 1)).add_(bias.view(1, groups, -1, 1))
         else:
-            y3.mul_(scale)
+            y.mul_(invstd)
         ctx.save_for_backward(x, mean, invstd, weight)
         ctx.config = (over_batch, m, groups)
         ctx.mark_non_differentiable(mean, var)
-        return y3.reshape(x.shape), mean.reshape(-1), var.reshape(-1)
+        return y.view(x.shape), mean.reshape(-1), var.reshape(-1)
 
     @staticmethod
     def backward(ctx, grad, _grad_mean, _grad_var):
         x, mean, invstd, weight = ctx.saved_tensors
         over_batch, m, groups = ctx.config
         n, c = x.shape[:2]
-        g3, x3 = grad.reshape(n, c, -1), x.reshape(n, c, -1)  # (N, C, L)
-        mu = _per_channel(mean, c)  # (N or 1, C, 1)
-        inv = _per_channel(invstd, c)[..., 0]  # (N or 1, C)
-        buf = torch.sub(x3, mu)  # x - mean; the one full-size buffer, ends as the gradient
-        s1 = g3.sum(2)  # sum of g per (sample, channel)
-        s2 = buf.mul_(g3).sum(2) * inv  # sum of g * xhat
+        g4 = grad.reshape(n, groups, c // groups, -1)  # (N, G, Cg, L)
+        x4 = x.reshape(g4.shape)
+        # two reductions per (sample, channel): sum g, and sum g x (its product buffer becomes
+        # the gradient); sum g xhat = invstd (sum g x - mean sum g)
+        s1 = g4.sum(3, keepdim=True)  # (N, G, Cg, 1)
+        dx = torch.mul(g4, x4)
+        s2 = (dx.sum(3, keepdim=True) - mean * s1).mul_(invstd)
         grad_w = grad_b = None
+        w = 1.0
         if weight is not None:
-            grad_w, grad_b = s2.sum(0), s1.sum(0)
-            s1, s2 = s1 * weight, s2 * weight  # now sums of g_hat = gamma g
-        w = weight if weight is not None else torch.ones_like(s1[0])
-
-        def group_mean(t):  # (N, C) -> mean over the set S of each group, per channel
-            t = t.view(n, groups, -1).sum(2, keepdim=True)
-            t = t.sum(0, keepdim=True) if over_batch else t
-            return _per_channel(t / m, c)[..., 0]
-
-        mean_g, mean_gx = group_mean(s1), group_mean(s2)
-        # dx = inv (g_hat - mean_g - xhat mean_gx), xhat = (x - mean) inv:  (x - mean) B + g A + C
-        torch.sub(x3, mu, out=buf)
-        buf.mul_((-inv * inv * mean_gx).unsqueeze(2)).sub_((inv * mean_g).unsqueeze(2))
-        buf.addcmul_(g3, (inv * w).unsqueeze(2))
-        return buf.reshape(grad.shape), grad_w, grad_b, None, None, None
-
-
-def _per_channel(t: Tensor, channels: int) -> Tensor:
-    """(N, G, 1) per-group statistics repeated for each channel of the group: (N, C, 1)."""
-    return t.repeat_interleave(channels // t.shape[1], dim=1)
+            grad_w, grad_b = s2.sum(0).view(c), s1.sum(0).view(c)
+            w = weight.view(1, groups, -1, 1)
+            s1, s2 = s1 * w, s2 * w  # now sums of g_hat = gamma g
+        dims = (0, 2) if over_batch else (2,)  # the rest of the set S
+        mean_g = s1.sum(dims, keepdim=True).div_(m)  # (N or 1, G, 1, 1)
+        mean_gx = s2.sum(dims, keepdim=True).div_(m)
+        # dx = inv (g_hat - mean_g - xhat mean_gx) with xhat = (x - mean) inv:  x B + g A + C
+        b = -invstd * invstd * mean_gx
+        torch.mul(x4, b, out=dx)
+        dx.addcmul_(g4, invstd * w).sub_(invstd * mean_g + b * mean)
+        return dx.view(grad.shape), grad_w, grad_b, None, None, None
 
 
 class _ChannelAffine(Function):

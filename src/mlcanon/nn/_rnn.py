@@ -52,7 +52,10 @@ def _weight_grads(ctx, d_in: Tensor, d_hid: Tensor, x: Tensor, h_prev: Tensor, w
     grad_w_ih = d_in2.t().matmul(x.reshape(-1, x.shape[-1]))
     grad_w_hh = d_hid2.t().matmul(h_prev.reshape(-1, h_prev.shape[-1]))
     grad_b_ih = d_in2.sum(0) if ctx.has_bias else None
-    grad_b_hh = d_hid2.sum(0) if ctx.has_bias else None
+    if ctx.has_bias and d_hid is d_in:  # LSTM: the same pre-activations, the same sum
+        grad_b_hh = grad_b_ih.clone()
+    else:
+        grad_b_hh = d_hid2.sum(0) if ctx.has_bias else None
     return grad_x, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
 
 
@@ -94,24 +97,42 @@ class LSTMLayer(Function):
 
     :math:`i, f, o = \sigma(\cdot)`, :math:`g = \tanh(\cdot)` of :math:`W_{ih}x_t + b_{ih} +
     W_{hh}h_{t-1} + b_{hh}`; :math:`c_t = f c_{t-1} + i g`, :math:`h_t = o \tanh c_t`.
+
+    Backward: every local derivative is known once the forward has run, so they are formed for
+    all steps at once before the loop (big vectorized ops), and each step of the loop is left
+    with the recurrence itself, on :math:`\delta h_t` (which includes :math:`W_{hh}^T
+    \delta a_{t+1}` from the step after) and :math:`\delta c_t`:
+
+    .. math::
+        \delta c_t \mathrel{+}= \delta h_t\, o(1 - \tanh^2 c_t),\quad
+        \delta a_t = [\delta c_t\, g\, i(1-i),\ \delta c_t\, c_{t-1} f(1-f),\
+        \delta c_t\, i (1-g^2),\ \delta h_t \tanh c_t\, o(1-o)],\quad
+        \delta c_{t-1} = \delta c_t f .
     """
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
-        bias = b_ih + b_hh if b_ih is not None else None
-        pre = _input_projection(x, w_ih, bias)  # (T, B, 4H)
         n = h0.shape[-1]
-        gates = torch.empty_like(pre)  # activated gates, kept for backward
-        out, cells, tanh_c = (pre.new_empty((*pre.shape[:2], n)) for _ in range(3))
+        # tanh(a) = 2 sigmoid(2a) - 1: with the g rows of the weights doubled, one sigmoid covers
+        # all four gates (torch's CPU tanh is several times slower than its sigmoid)
+        rows = w_hh.new_ones(4 * n, 1)
+        rows[2 * n : 3 * n] = 2.0
+        bias = (b_ih + b_hh) * rows[:, 0] if b_ih is not None else None
+        # input projection of all steps, g block doubled; each step adds W_hh h_{t-1} in place
+        # and activates, so this buffer ends holding the gates (kept for backward)
+        gates = _input_projection(x, w_ih * rows, bias)  # (T, B, 4H)
+        w_hh_t = (w_hh * rows).t()
+        out, cells, tanh_c = (gates.new_empty((*gates.shape[:2], n)) for _ in range(3))
+        # per-step views made once (unbind), so the loop below only dispatches arithmetic
+        gates_t, out_t, cells_t, tanh_t = (v.unbind(0) for v in (gates, out, cells, tanh_c))
+        i_t, f_t, g_t, o_t = (v.unbind(0) for v in gates.split(n, dim=2))
         h, c = h0, c0
         for t in _order(x.shape[0], reverse):
-            a = torch.addmm(pre[t], h, w_hh.t(), out=gates[t])  # one product for all 4 gates
-            a[:, : 2 * n].sigmoid_()
-            a[:, 2 * n : 3 * n].tanh_()
-            a[:, 3 * n :].sigmoid_()
-            i, f, g, o = a.split(n, dim=1)
-            c = torch.addcmul(f * c, i, g, out=cells[t])
-            h = torch.mul(o, torch.tanh(c, out=tanh_c[t]), out=out[t])
+            gates_t[t].addmm_(h, w_hh_t).sigmoid_()  # one product for all 4 gates
+            g_t[t].mul_(2.0).sub_(1.0)  # = tanh of the (undoubled) pre-activation
+            c = torch.mul(f_t[t], c, out=cells_t[t]).addcmul_(i_t[t], g_t[t])
+            tc = torch.mul(c, 2.0, out=tanh_t[t]).sigmoid_().mul_(2.0).sub_(1.0)  # tanh c_t
+            h = torch.mul(o_t[t], tc, out=out_t[t])
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, out, cells, tanh_c)
         ctx.has_bias, ctx.reverse = b_ih is not None, reverse
         return out, h.clone(), c.clone()
@@ -120,23 +141,33 @@ class LSTMLayer(Function):
     def backward(ctx, grad_out, grad_hn, grad_cn):
         x, h0, c0, w_ih, w_hh, gates, out, cells, tanh_c = ctx.saved_tensors
         n = h0.shape[-1]
-        d_gates = torch.empty_like(gates)  # gradients of the gate pre-activations
-        dh, dc = grad_hn.clone(), grad_cn.clone()
-        last = x.shape[0] - 1
-        for t in _order(x.shape[0], not ctx.reverse):
-            i, f, g, o = gates[t].split(n, dim=1)
-            first = t == (last if ctx.reverse else 0)
-            c_prev = c0 if first else cells[t + 1 if ctx.reverse else t - 1]
-            dh += grad_out[t]
-            tc = tanh_c[t]
-            dc += dh * o * (1.0 - tc * tc)  # through h_t = o tanh(c_t)
-            di, df, dg, do = d_gates[t].split(n, dim=1)
-            torch.mul(dc * g, i * (1.0 - i), out=di)
-            torch.mul(dc * c_prev, f * (1.0 - f), out=df)
-            torch.mul(dc * i, 1.0 - g * g, out=dg)
-            torch.mul(dh * tc, o * (1.0 - o), out=do)
-            dc = dc * f  # c_{t-1} reaches c_t through the forget gate only
-            dh = d_gates[t].matmul(w_hh)
+        i, f, g, o = gates.split(n, dim=2)  # (T, B, H) each
+        c_prev = _previous_states(cells, c0, ctx.reverse)
+        # local derivatives of all steps: d_gates holds d a / d c_t (gates i, f, g) and
+        # d a / d h_t (gate o) until the loop multiplies in dc_t and dh_t
+        d_gates = torch.empty_like(gates)
+        di, df, dg, do = d_gates.split(n, dim=2)
+        torch.addcmul(i, i, i, value=-1.0, out=di).mul_(g)  # i(1-i) g
+        torch.addcmul(f, f, f, value=-1.0, out=df).mul_(c_prev)  # f(1-f) c_{t-1}
+        torch.addcmul(i, i, torch.mul(g, g, out=dg), value=-1.0, out=dg)  # i(1-g^2)
+        torch.addcmul(o, o, o, value=-1.0, out=do).mul_(tanh_c)  # o(1-o) tanh c_t
+        dc_dh = torch.addcmul(o, o, tanh_c * tanh_c, value=-1.0)  # o(1 - tanh^2 c_t)
+        d_t, dc_dh_t, f_t, g_out = (v.unbind(0) for v in (d_gates, dc_dh, f, grad_out))
+        d_ifg = d_gates[..., : 3 * n].view(*d_gates.shape[:2], 3, n).unbind(0)  # (B, 3, H)
+        d_o = do.unbind(0)
+        steps = list(_order(x.shape[0], not ctx.reverse))
+        dh, dc = grad_hn + g_out[steps[0]], grad_cn.clone()
+        dc3 = dc.unsqueeze(1)  # (B, 1, H) view of dc, broadcast over the gates i, f, g
+        for k, t in enumerate(steps):
+            dc.addcmul_(dh, dc_dh_t[t])
+            d_ifg[t].mul_(dc3)  # di, df, dg: dc_t times their local derivatives
+            d_o[t].mul_(dh)
+            dc.mul_(f_t[t])  # c_{t-1} reaches c_t through the forget gate only
+            # dh_{t-1} = W_hh^T da_t (+ the output gradient of step t-1)
+            if k + 1 < len(steps):
+                dh = torch.addmm(g_out[steps[k + 1]], d_t[t], w_hh)
+            else:
+                dh = d_t[t].matmul(w_hh)
         h_prev = _previous_states(out, h0, ctx.reverse)
         grads = _weight_grads(ctx, d_gates, d_gates, x, h_prev, w_ih, w_hh)
         return grads[0], dh, dc, *grads[1:], None

@@ -25,6 +25,8 @@ from ._utils import check_param, check_reduction, check_tensor
 
 __all__ = ["cross_entropy", "log_softmax", "softmax"]
 
+_LOG2E = 1.4426950408889634  # log2(e)
+
 
 def _shifted(x: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     """``z = x - max(x)`` and ``sum(exp(z))`` along ``dim`` (keepdim)."""
@@ -104,7 +106,9 @@ class _CrossEntropy(Function):
     def forward(ctx, x, target, weight, ignore_index, reduction, eps):
         m, c = x.shape
         row_max = x.amax(1, keepdim=True)
-        e = (x - row_max).exp_()  # the only (M, C) temporary: softmax(x) = e / s
+        # the only (M, C) temporary: softmax(x) = e / s. e^z is formed as 2^(z log2 e): torch's
+        # CPU exp2 kernel is ~4x faster than its exp, and the rounding of z log2 e costs |z| ulp
+        e = torch.sub(x, row_max).mul_(_LOG2E).exp2_()
         s = e.sum(1, keepdim=True)
         lse = (row_max + s.log())[:, 0]  # log-sum-exp per row
         if target.dtype == torch.long:
