@@ -32,6 +32,7 @@ from ._ghostnet import GhostBottleneck, GhostModule, GhostNet, ghostnet
 from ._mobilenet_v1 import MobileNetV1, mobilenet_v1
 from ._mobilenet_v2 import MobileNetV2, mobilenet_v2
 from ._mobilenet_v3 import MobileNetV3, mobilenet_v3_large, mobilenet_v3_small
+from ._retinanet import TinyRetinaNet, match_anchors, retinanet_loss, tiny_retinanet
 from ._vgg import VGG16, vgg16
 from ._yolo import (
     TinyYOLOv3,
@@ -64,6 +65,7 @@ __all__ = [
     "SqueezeExcitation",
     "TinyBackbone",
     "TinyFPNBackbone",
+    "TinyRetinaNet",
     "TinyYOLOv3",
     "assign_yolo_targets",
     "conv_autoencoder",
@@ -73,13 +75,16 @@ __all__ = [
     "ghostnet",
     "list_models",
     "make_divisible",
+    "match_anchors",
     "mobilenet_v1",
     "mobilenet_v2",
     "mobilenet_v3_large",
     "mobilenet_v3_small",
     "patch_discriminator",
     "resnet_generator",
+    "retinanet_loss",
     "tiny_fpn_backbone",
+    "tiny_retinanet",
     "tiny_yolo_v3",
     "vgg16",
     "yolo_loss",

@@ -1,0 +1,351 @@
+"""Section I lesson on RetinaNet: structure, the focal loss against class imbalance, and a
+brief training run on synthetic shapes."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from mlcanon.lessons import Context, lesson
+
+_SEED = 0
+_SIZE = (64, 64)
+_STEPS = 150
+
+
+@lru_cache(maxsize=1)
+def _trained() -> tuple:
+    import torch
+
+    from mlcanon.datasets import make_shapes
+    from mlcanon.models import TinyRetinaNet
+
+    torch.manual_seed(_SEED)
+    images, boxes, labels = make_shapes(96, random_state=_SEED)
+    x = torch.from_numpy(images)
+    model = TinyRetinaNet(num_classes=3)
+    model.eval()
+    with torch.no_grad():
+        before = model.postprocess(model(x[64:]), _SIZE)
+    init_state = {k: v.clone() for k, v in model.state_dict().items()}
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    rng = np.random.default_rng(_SEED)
+    losses = []
+    for _ in range(_STEPS):
+        idx = rng.choice(64, 16, replace=False)
+        parts = model.loss(model(x[idx]), [boxes[i] for i in idx], [labels[i] for i in idx], _SIZE)
+        opt.zero_grad()
+        parts["total"].backward()
+        opt.step()
+        losses.append(parts["total"].item())
+    model.eval()
+    with torch.no_grad():
+        dets = model.postprocess(model(x[64:]), _SIZE)
+    return model, init_state, losses, x, boxes, labels, dets, before
+
+
+def _imbalance(model, x, boxes, labels) -> dict[str, float]:
+    """Loss shares on the non-ignored (anchor, class) entries of a batch, CE vs focal."""
+    import torch
+    import torch.nn.functional as F
+
+    from mlcanon.models import match_anchors
+    from mlcanon.nn.functional import sigmoid_focal_loss
+
+    with torch.no_grad():
+        logits = torch.cat(model(x)["cls_logits"], dim=1).double()  # (B, N, K)
+    anchors = torch.cat(model.anchors(_SIZE)).double()
+    ce, fl, easy_neg, pos_all, n_pos, n_neg = [], [], [], [], 0, 0
+    for b in range(len(x)):
+        m = match_anchors(anchors, torch.as_tensor(boxes[b], dtype=torch.float64))
+        t = torch.zeros_like(logits[b])
+        pos = m >= 0
+        t[pos, torch.as_tensor(labels[b])[m[pos]]] = 1.0
+        keep = m != -2
+        z, tt = logits[b][keep], t[keep]
+        ce.append(F.binary_cross_entropy_with_logits(z, tt, reduction="none").flatten())
+        fl.append(sigmoid_focal_loss(z, tt, alpha=0.25, gamma=2.0).flatten())
+        # easy negative: background entry already classified with p_t = 1 - p > 0.9
+        easy_neg.append(((tt == 0) & (torch.sigmoid(z) < 0.1)).flatten())
+        pos_all.append((tt == 1).flatten())
+        n_pos += int(pos.sum())
+        n_neg += int((m == -1).sum())
+    ce, fl, easy, posm = (torch.cat(v) for v in (ce, fl, easy_neg, pos_all))
+    return {
+        "n_pos": n_pos,
+        "n_neg": n_neg,
+        "easy_frac": float(easy.double().mean()),
+        "ce_easy": float(ce[easy].sum() / ce.sum()),
+        "fl_easy": float(fl[easy].sum() / fl.sum()),
+        "ce_pos": float(ce[posm].sum() / ce.sum()),
+        "fl_pos": float(fl[posm].sum() / fl.sum()),
+    }
+
+
+@lesson("retinanet")
+def retinanet(ctx: Context) -> None:
+    import torch
+
+    from mlcanon.vision import AnchorGenerator, profile
+
+    ctx.say("""
+        RetinaNet is a one-stage detector: a backbone with a feature pyramid (here a tiny
+        convolutional backbone and an FPN with levels at strides 4, 8 and 16 for 64-pixel
+        images; ResNet + FPN P3-P7 in the paper), A = 9 anchors at every position of every
+        level (3 sizes 2^0, 2^(1/3), 2^(2/3) times a base size x 3 aspect ratios 1:2, 1:1, 2:1),
+        and two small fully convolutional subnets shared by all levels: a classification
+        subnet giving K sigmoid scores per anchor (K A channels) and a box subnet giving 4
+        offsets per anchor (4 A channels). An anchor is positive if its IoU with a ground truth
+        is >= 0.5, background if < 0.4, ignored in between; each ground truth also gets its
+        best anchor. The loss is the focal loss summed over all non-ignored anchors divided by
+        the number of positives, plus smooth L1 on the offsets of the positives.""")
+    model, init_state, losses, x, boxes, labels, dets, before = _trained()
+    d, a, k = model.backbone.out_channels, model.num_anchors, model.num_classes
+    anchors = model.anchors(_SIZE)
+    grids = [(_SIZE[0] // s, _SIZE[1] // s) for s in model.strides]
+    ctx.check(
+        "anchors per level = H * W * 9 (64 x 64 image)",
+        [len(v) for v in anchors],
+        [h * w * 9 for h, w in grids],
+        ref="Lin et al. 2017, Section 4 (A = 9)",
+    )
+    ctx.table(
+        "anchors per level (sides in pixels for ratio 1:1)",
+        ["level (stride)", "grid", "anchor sides", "anchors"],
+        [
+            [f"level {i} (stride {s})", f"{h} x {w}", ", ".join(f"{v:.1f}" for v in sz), len(anc)]
+            for i, (s, (h, w), sz, anc) in enumerate(
+                zip(model.strides, grids, model.anchor_generator.sizes, anchors, strict=True)
+            )
+        ],
+    )
+    n_conv = sum(isinstance(m, torch.nn.Conv2d) for m in model.cls_subnet) - 1
+    prof = {
+        "backbone (without FPN)": profile(model.backbone.body, (3, *_SIZE)),
+        "class subnet": profile(model.cls_subnet, (d, 16, 16)),
+        "box subnet": profile(model.box_subnet, (d, 16, 16)),
+    }
+    ctx.table(
+        "parameters and MACs (subnets on the 16 x 16 stride-4 level)",
+        ["part", "params", "MACs"],
+        [[name, p.params, p.macs] for name, p in prof.items()]
+        + [["FPN", sum(p.numel() for p in model.backbone.fpn.parameters()), "—"]],
+    )
+    ctx.check(
+        "subnet parameters = n (9 d^2 + d) + 9 d A m + A m, m = K or 4",
+        [prof["class subnet"].params, prof["box subnet"].params],
+        [n_conv * (9 * d * d + d) + (9 * d + 1) * a * m for m in (k, 4)],
+        ref="hand count",
+    )
+    _torchvision_checks(ctx)
+    _imbalance_section(ctx, model, init_state, x, boxes, labels)
+    _training_section(ctx, model, losses, boxes, labels, dets, before)
+    big = AnchorGenerator(
+        tuple(tuple(32 * 2**i * 2 ** (j / 3) for j in range(3)) for i in range(5)),
+        ((0.5, 1.0, 2.0),),
+    )
+    strides = [8 * 2**i for i in range(5)]
+    n_big = sum(
+        len(v)
+        for v in big.grid_anchors(
+            [(-(-800 // s), -(-1024 // s)) for s in strides], [(s, s) for s in strides]
+        )
+    )
+    ctx.table(
+        "anchor count at the paper's scale (P3-P7, 800 x 1024 image)",
+        ["image", "anchors"],
+        [["64 x 64 (this lesson)", sum(len(v) for v in anchors)], ["800 x 1024", n_big]],
+    )
+    ctx.say("""
+        Explanation (from the paper, not measured here): why RetinaNet beat SSD-style one-stage
+        detectors. A dense detector scores on the order of 10^5 anchors per image (the count
+        above), almost all of them easy background. With cross-entropy the sum of their small
+        losses dominates training, so SSD samples negatives by hard-negative mining (at most
+        3 negatives per positive) and discards the rest. The focal loss multiplies each term
+        by (1 - p_t)^gamma, which shrinks the easy negatives' contribution (the table above
+        measures by how much on this batch), so the head can be trained on all anchors with
+        no sampling, normalised by the number of positives; with the prior-probability bias
+        initialisation training is stable from the first step. The second ingredient is the
+        FPN: every level, including the fine ones that see small objects, carries deep
+        semantic features, whereas SSD predicts small objects from shallow backbone layers.
+        In the paper's ablations on COCO (Table 1) the focal loss with gamma = 2 gave +2.9 AP
+        over the best alpha-balanced cross-entropy (ResNet-50 FPN) and +3.2 AP over the best
+        online hard example mining setting (ResNet-101 FPN).""")
+    if ctx.figures:
+        _figure(ctx, losses)
+
+
+def _torchvision_checks(ctx: Context) -> None:
+    import torch
+
+    from mlcanon.models import TinyRetinaNet
+
+    torch.manual_seed(_SEED)
+    net = TinyRetinaNet(num_classes=3, num_convs=4)  # torchvision's heads have 4 convs
+    images = torch.rand(2, 3, *_SIZE)
+    with torch.no_grad():
+        feats = net.backbone(images)
+        out = net(images)
+    ours_cls = torch.cat(out["cls_logits"], dim=1)  # (B, sum H W A, K), torchvision's layout
+    ours_reg = torch.cat(out["bbox_regression"], dim=1)
+
+    def _tv(kind: str) -> np.ndarray:
+        from torchvision.models.detection import retinanet as tv
+
+        if kind == "cls":
+            head, mine = tv.RetinaNetClassificationHead(32, 9, 3), net.cls_subnet
+        else:
+            head, mine = tv.RetinaNetRegressionHead(32, 9), net.box_subnet
+        with torch.no_grad():
+            for p, q in zip(head.parameters(), mine.parameters(), strict=True):
+                p.copy_(q)
+            return head(list(feats)).numpy()
+
+    ctx.check(
+        "class subnet output = torchvision RetinaNetClassificationHead (same weights)",
+        ours_cls.numpy(),
+        lambda: _tv("cls"),
+        rtol=1e-5,
+        atol=1e-6,
+        ref="torchvision.models.detection.retinanet",
+    )
+    ctx.check(
+        "box subnet output = torchvision RetinaNetRegressionHead (same weights)",
+        ours_reg.numpy(),
+        lambda: _tv("reg"),
+        rtol=1e-5,
+        atol=1e-6,
+        ref="torchvision.models.detection.retinanet",
+    )
+
+
+def _imbalance_section(ctx: Context, model, init_state, x, boxes, labels) -> None:
+    from mlcanon.models import TinyRetinaNet
+
+    fresh = TinyRetinaNet(num_classes=3)
+    fresh.load_state_dict(init_state)
+    fresh.eval()
+    idx = list(range(16))
+    batch = (x[:16], [boxes[i] for i in idx], [labels[i] for i in idx])
+    rows, res = [], {}
+    for name, net in (("at initialisation (p = 0.01)", fresh), (f"after {_STEPS} steps", model)):
+        r = res[name] = _imbalance(net, *batch)
+        rows.append([name, r["n_pos"], r["n_neg"], r["easy_frac"], r["ce_easy"], r["fl_easy"]])
+        rows[-1] += [r["ce_pos"], r["fl_pos"]]
+    ctx.table(
+        "class imbalance on 16 training images: share of the classification loss "
+        "(easy negative = background entry with p < 0.1)",
+        [
+            "model",
+            "positive anchors",
+            "negative anchors",
+            "easy-neg share of entries",
+            "easy-neg loss share CE",
+            "easy-neg loss share FL",
+            "positive share CE",
+            "positive share FL",
+        ],
+        rows,
+    )
+    trained = res[f"after {_STEPS} steps"]
+    ctx.claim(
+        "focal loss (gamma = 2, alpha = 0.25) cuts the easy negatives' share of the loss",
+        all(r["fl_easy"] < r["ce_easy"] for r in res.values()),
+        ", ".join(f"{n}: CE {r['ce_easy']:.3f} -> FL {r['fl_easy']:.3f}" for n, r in res.items()),
+    )
+    ctx.claim(
+        "negatives outnumber positives by more than 10 to 1",
+        trained["n_neg"] > 10 * trained["n_pos"],
+        f"{trained['n_neg']} negative vs {trained['n_pos']} positive anchors",
+    )
+    _focal_checks(ctx, model, batch)
+
+
+def _focal_checks(ctx: Context, model, batch) -> None:
+    import torch
+
+    from mlcanon.models import match_anchors
+
+    x, boxes, labels = batch
+    with torch.no_grad():
+        out = {k: [t.double() for t in v] for k, v in model(x).items()}
+    ours = float(model.loss(out, boxes, labels, _SIZE)["classification"])
+    logits = torch.cat(out["cls_logits"], dim=1)
+    anchors = torch.cat(model.anchors(_SIZE)).double()
+    per_image = []
+    for b in range(len(x)):
+        m = match_anchors(anchors, torch.as_tensor(boxes[b], dtype=torch.float64))
+        t = torch.zeros_like(logits[b])
+        t[m >= 0, torch.as_tensor(labels[b])[m[m >= 0]]] = 1.0
+        per_image.append((logits[b][m != -2], t[m != -2], max(1, int((m >= 0).sum()))))
+
+    def direct() -> float:
+        total = 0.0
+        for z, t, n in per_image:
+            p = torch.sigmoid(z)
+            p_t = p * t + (1 - p) * (1 - t)
+            a_t = 0.25 * t + 0.75 * (1 - t)
+            total += float((-a_t * (1 - p_t) ** 2 * torch.log(p_t)).sum()) / n
+        return total / len(per_image)
+
+    def tv() -> float:
+        from torchvision.ops import sigmoid_focal_loss
+
+        return sum(float(sigmoid_focal_loss(z, t, reduction="sum")) / n for z, t, n in per_image)
+
+    ctx.check(
+        "classification loss of the model = direct focal-loss formula (float64)",
+        ours,
+        direct,
+        rtol=1e-12,
+        ref="Lin et al. 2017, eq. (5)",
+    )
+    ctx.check(
+        "classification loss of the model = torchvision sigmoid_focal_loss",
+        ours,
+        lambda: tv() / len(per_image),
+        rtol=1e-12,
+        ref="torchvision.ops.sigmoid_focal_loss",
+    )
+
+
+def _training_section(ctx: Context, model, losses, boxes, labels, dets, before) -> None:
+    import torch
+
+    from mlcanon.lessons.detection_models import _match, average_precision
+
+    gts = [torch.from_numpy(b) for b in boxes[64:]]
+    labs = [torch.from_numpy(lab) for lab in labels[64:]]
+    matched = _match(dets, gts, labs, 3)
+    aps = [average_precision(s, t, n) for s, t, n in matched.values()]
+    base = [average_precision(*v) for v in _match(before, gts, labs, 3).values()]
+    names = ("square", "disk", "triangle")
+    ctx.table(
+        f"AP@0.5 on 32 held-out images ({_STEPS} Adam steps on 64 images)",
+        ["class", "AP@0.5 untrained", "AP@0.5 trained", "#gt"],
+        [[names[c], base[c], aps[c], matched[c][2]] for c in range(3)],
+    )
+    ctx.claim(
+        "training loss falls",
+        np.mean(losses[-20:]) < 0.7 * np.mean(losses[:5]),
+        f"mean loss first 5 steps {np.mean(losses[:5]):.3f}, last 20 {np.mean(losses[-20:]):.3f}",
+    )
+    ctx.claim(
+        "training raises mAP@0.5 above the untrained network's",
+        np.mean(aps) > np.mean(base) + 0.1,
+        f"mAP@0.5 untrained {np.mean(base):.3f}, after {_STEPS} steps {np.mean(aps):.3f}",
+    )
+    ctx.say(f"""
+        {_STEPS} steps on 64 images is far from convergence: the mAP above is what this budget
+        buys on this toy data, not what the architecture reaches.""")
+
+
+def _figure(ctx: Context, losses: list) -> None:
+    with ctx.figure("retinanet_loss", figsize=(6, 3.5)) as fig:
+        ax = fig.subplots()
+        ax.plot(losses)
+        ax.set_xlabel("Adam step")
+        ax.set_ylabel("focal + smooth L1 loss")
+        ax.set_title("RetinaNet training on synthetic shapes")

@@ -1,0 +1,331 @@
+"""A RetinaNet-style one-stage detector: FPN features, 9 anchors per location, class and box
+subnets shared across levels, focal loss, decoding and per-class NMS (Lin et al. 2017)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._validation import check_option, check_scalar
+from ..nn.functional import sigmoid_focal_loss
+from ..vision import AnchorGenerator, BoxCoder, batched_nms, box_iou, generalized_box_iou_loss
+from ._fpn import TinyFPNBackbone
+
+__all__ = ["TinyRetinaNet", "match_anchors", "retinanet_loss", "tiny_retinanet"]
+
+# matched index of an anchor that is background / that is left out of the loss (torchvision's
+# Matcher uses the same two codes)
+BELOW_LOW_THRESHOLD = -1
+BETWEEN_THRESHOLDS = -2
+
+
+def match_anchors(
+    anchors: torch.Tensor,
+    gt_boxes: torch.Tensor,
+    fg_iou_thresh: float = 0.5,
+    bg_iou_thresh: float = 0.4,
+    allow_low_quality_matches: bool = True,
+) -> torch.Tensor:
+    r"""Ground-truth index of every anchor, or -1 (negative) or -2 (ignored).
+
+    Parameters
+    ----------
+    anchors : Tensor[N, 4]
+        Anchors (xyxy).
+    gt_boxes : Tensor[k, 4]
+        Ground-truth boxes (xyxy); ``k`` may be 0 (every anchor is then negative).
+    fg_iou_thresh, bg_iou_thresh : float
+        An anchor whose best IoU is >= ``fg_iou_thresh`` is positive, < ``bg_iou_thresh``
+        negative, in between ignored.
+    allow_low_quality_matches : bool
+        Also give each ground truth the anchor of highest IoU with it (if that IoU is > 0),
+        so that no object is left without a positive anchor.
+
+    Returns
+    -------
+    Tensor[N] (int64)
+
+    References
+    ----------
+    T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollar, "Focal Loss for Dense Object
+    Detection", ICCV 2017, Section 4 ("Anchors").
+    """
+    fg = float(check_scalar(fg_iou_thresh, "fg_iou_thresh", low=0.0, high=1.0))
+    bg = float(check_scalar(bg_iou_thresh, "bg_iou_thresh", low=0.0, high=1.0))
+    if bg > fg:
+        raise ValueError(f"bg_iou_thresh={bg} should be <= fg_iou_thresh={fg}")
+    matches = torch.full((len(anchors),), BELOW_LOW_THRESHOLD, dtype=torch.long)
+    if len(gt_boxes) == 0:
+        return matches
+    iou = box_iou(anchors, gt_boxes)  # (N, k)
+    best, idx = iou.max(dim=1)
+    matches = torch.where(best >= fg, idx, matches)
+    matches[(best >= bg) & (best < fg)] = BETWEEN_THRESHOLDS
+    if allow_low_quality_matches:
+        top, anchor_of_gt = iou.max(dim=0)  # (k,) best anchor of each ground truth
+        has = top > 0
+        matches[anchor_of_gt[has]] = torch.arange(len(gt_boxes))[has]
+    return matches
+
+
+def _check_targets(boxes: Sequence[Any], labels: Sequence[Any], batch: int) -> None:
+    if len(boxes) != batch or len(labels) != batch:
+        raise ValueError(
+            f"boxes and labels must hold one entry per image ({batch}), "
+            f"got {len(boxes)} and {len(labels)}"
+        )
+
+
+def retinanet_loss(
+    outputs: dict[str, list[torch.Tensor]],
+    anchors: Sequence[torch.Tensor],
+    boxes: Sequence[Any],
+    labels: Sequence[Any],
+    box_coder: BoxCoder | None = None,
+    *,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    bbox_loss: str = "smooth_l1",
+    beta: float = 1.0 / 9,
+) -> dict[str, torch.Tensor]:
+    r"""RetinaNet loss: focal loss over all non-ignored anchors plus a box loss on positives,
+    each normalised by the number of positive anchors of the image, averaged over images.
+
+    Parameters
+    ----------
+    outputs : dict
+        ``cls_logits`` (per level ``Tensor[B, H W A, K]``) and ``bbox_regression`` (per level
+        ``Tensor[B, H W A, 4]``), as returned by :class:`TinyRetinaNet`.
+    anchors : sequence of Tensor[H W A, 4]
+        Anchors per level, in the same order as the outputs.
+    boxes, labels : sequences of B arrays of shapes (k_i, 4) and (k_i,)
+    box_coder : BoxCoder, optional
+        Offset encoding, default weights (1, 1, 1, 1).
+    alpha, gamma : float
+        Focal-loss class weight and focusing parameter (0.25 and 2 in the paper).
+    bbox_loss : {'smooth_l1', 'giou'}
+        Smooth L1 on the offsets (``beta`` = transition point) or GIoU on decoded boxes.
+
+    Returns
+    -------
+    dict with ``classification``, ``bbox_regression``, ``total`` and ``num_pos`` (total
+    number of positive anchors in the batch, float).
+
+    Notes
+    -----
+    .. math::
+        L = \frac{1}{B}\sum_b \frac{1}{\max(1, N^b_{pos})}\Big[
+            \sum_{a \notin \text{ignored}} \sum_{c} FL(x_{ac}, [c = y_a])
+            + \sum_{a \in \text{pos}} \ell_{box}(\hat t_a, t_a)\Big]
+
+    References
+    ----------
+    T.-Y. Lin et al., "Focal Loss for Dense Object Detection", ICCV 2017, Sections 3.3 and 4.
+    """
+    check_option(bbox_loss, "bbox_loss", ("smooth_l1", "giou"))
+    check_scalar(beta, "beta", low=0.0, include_low=False)
+    coder = box_coder if box_coder is not None else BoxCoder()
+    logits = torch.cat(outputs["cls_logits"], dim=1)  # (B, N, K)
+    deltas = torch.cat(outputs["bbox_regression"], dim=1)  # (B, N, 4)
+    anc = torch.cat(list(anchors)).to(logits.dtype)  # (N, 4)
+    if anc.shape[0] != logits.shape[1]:
+        raise ValueError(f"anchors give {anc.shape[0]} anchors, outputs {logits.shape[1]}")
+    _check_targets(boxes, labels, len(logits))
+    cls_l, box_l, n_pos = logits.sum() * 0, logits.sum() * 0, 0
+    for b in range(len(logits)):
+        gt = torch.as_tensor(boxes[b], dtype=logits.dtype).reshape(-1, 4)
+        lab = torch.as_tensor(labels[b], dtype=torch.long).reshape(-1)
+        matches = match_anchors(anc, gt)
+        pos, valid = matches >= 0, matches != BETWEEN_THRESHOLDS
+        target = torch.zeros_like(logits[b])
+        target[pos, lab[matches[pos]]] = 1.0
+        norm = max(1, int(pos.sum()))
+        fl = sigmoid_focal_loss(logits[b][valid], target[valid], alpha, gamma, "sum")
+        cls_l = cls_l + fl / norm
+        if pos.any():
+            matched_gt = gt[matches[pos]]
+            if bbox_loss == "smooth_l1":
+                t = coder.encode_single(matched_gt, anc[pos])
+                reg = F.smooth_l1_loss(deltas[b][pos], t, reduction="sum", beta=beta)
+            else:
+                pred = coder.decode_single(deltas[b][pos], anc[pos])
+                reg = generalized_box_iou_loss(pred, matched_gt, reduction="sum")
+            box_l = box_l + reg / norm
+        n_pos += int(pos.sum())
+    batch = len(logits)
+    parts = {"classification": cls_l / batch, "bbox_regression": box_l / batch}
+    parts["total"] = parts["classification"] + parts["bbox_regression"]
+    parts["num_pos"] = torch.tensor(float(n_pos))
+    return parts
+
+
+class TinyRetinaNet(nn.Module):
+    r"""RetinaNet on :class:`TinyFPNBackbone` (levels at strides 4, 8 and 16).
+
+    Parameters
+    ----------
+    num_classes : int
+        Object classes K (no background class: every class has its own sigmoid).
+    width : int
+        FPN and subnet channels (256 in the paper).
+    num_convs : int
+        3x3 conv + ReLU layers in each subnet before the output layer (4 in the paper).
+    sizes : tuple of tuples of float, optional
+        Anchor sides per level; default :math:`2 s \cdot 2^{\{0, 1/3, 2/3\}}` for stride s,
+        which covers the 6 to 40 pixel objects of 64-pixel images.
+    aspect_ratios : tuple of float
+        Height/width ratios (1:2, 1:1, 2:1 in the paper).
+    prior_probability : float
+        Initial foreground probability :math:`\pi` of every class output.
+
+    Notes
+    -----
+    ``forward`` returns ``{'cls_logits': [Tensor[B, H_l W_l A, K]], 'bbox_regression':
+    [Tensor[B, H_l W_l A, 4]]}``, one entry per level, anchors ordered as
+    :class:`~mlcanon.vision.AnchorGenerator` lists them (row-major cells, A per cell). The
+    class output bias is :math:`b = -\log((1 - \pi)/\pi)` so that at the start every anchor
+    predicts :math:`p = \pi`: with ~10^4 to 10^5 background anchors, p = 0.5 would make the
+    first steps' loss and gradients be dominated by background (Section 4.1, "Initialization").
+
+    References
+    ----------
+    T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollar, "Focal Loss for Dense Object
+    Detection", ICCV 2017, Section 4 and Figure 3.
+    """
+
+    def __init__(
+        self,
+        num_classes: int = 3,
+        width: int = 32,
+        num_convs: int = 2,
+        sizes: Sequence[Sequence[float]] | None = None,
+        aspect_ratios: Sequence[float] = (0.5, 1.0, 2.0),
+        prior_probability: float = 0.01,
+    ):
+        super().__init__()
+        k = int(check_scalar(num_classes, "num_classes", kind=numbers.Integral, low=1))
+        n_conv = int(check_scalar(num_convs, "num_convs", kind=numbers.Integral, low=0))
+        pi = float(check_scalar(prior_probability, "prior_probability", low=0.0, high=1.0))
+        if not 0 < pi < 1:
+            raise ValueError(f"prior_probability must be in (0, 1), got {prior_probability}")
+        self.backbone = TinyFPNBackbone(out_channels=width)
+        self.strides = self.backbone.strides
+        if sizes is None:
+            sizes = tuple(tuple(2 * s * 2 ** (i / 3) for i in range(3)) for s in self.strides)
+        if len(sizes) != len(self.strides):
+            raise ValueError(f"sizes must have one tuple per level (3), got {len(sizes)}")
+        self.anchor_generator = AnchorGenerator(tuple(sizes), (tuple(aspect_ratios),))
+        a = self.anchor_generator.num_anchors_per_location()[0]
+        if len(set(self.anchor_generator.num_anchors_per_location())) != 1:
+            raise ValueError("every level must have the same number of sizes (shared subnets)")
+        self.num_classes, self.num_anchors = k, a
+        d = self.backbone.out_channels
+        self.cls_subnet = self._subnet(d, n_conv, a * k)
+        self.box_subnet = self._subnet(d, n_conv, a * 4)
+        with torch.no_grad():
+            self.cls_subnet[-1].bias.fill_(-math.log((1 - pi) / pi))
+
+    @staticmethod
+    def _subnet(d: int, n_conv: int, n_out: int) -> nn.Sequential:
+        layers: list[nn.Module] = []
+        for _ in range(n_conv):
+            layers += [nn.Conv2d(d, d, 3, padding=1), nn.ReLU()]
+        layers.append(nn.Conv2d(d, n_out, 3, padding=1))
+        for m in layers:  # Gaussian sigma = 0.01 and zero bias (Section 4.1)
+            if isinstance(m, nn.Conv2d):
+                nn.init.normal_(m.weight, std=0.01)
+                nn.init.zeros_(m.bias)
+        return nn.Sequential(*layers)
+
+    def forward(self, images: torch.Tensor) -> dict[str, list[torch.Tensor]]:
+        cls, reg = [], []
+        for feat in self.backbone(images):
+            b, _, h, w = feat.shape
+            c = self.cls_subnet(feat).view(b, self.num_anchors, self.num_classes, h, w)
+            r = self.box_subnet(feat).view(b, self.num_anchors, 4, h, w)
+            cls.append(c.permute(0, 3, 4, 1, 2).reshape(b, h * w * self.num_anchors, -1))
+            reg.append(r.permute(0, 3, 4, 1, 2).reshape(b, h * w * self.num_anchors, 4))
+        return {"cls_logits": cls, "bbox_regression": reg}  # per level (B, H W A, K) / (.., 4)
+
+    def anchors(self, image_size: Sequence[int]) -> list[torch.Tensor]:
+        """Anchors ``Tensor[H_l W_l A, 4]`` per level for an image of size ``(H, W)``."""
+        h, w = (int(v) for v in image_size)
+        grids = [(h // s, w // s) for s in self.strides]
+        return self.anchor_generator.grid_anchors(grids, [(s, s) for s in self.strides])
+
+    def loss(
+        self,
+        outputs: dict[str, list[torch.Tensor]],
+        boxes: Sequence[Any],
+        labels: Sequence[Any],
+        image_size: Sequence[int],
+        **kwargs: Any,
+    ) -> dict[str, torch.Tensor]:
+        """:func:`retinanet_loss` with this model's anchors (``kwargs`` are passed on)."""
+        return retinanet_loss(outputs, self.anchors(image_size), boxes, labels, **kwargs)
+
+    def postprocess(
+        self,
+        outputs: dict[str, list[torch.Tensor]],
+        image_size: Sequence[int],
+        score_thresh: float = 0.05,
+        nms_thresh: float = 0.5,
+        topk_candidates: int = 1000,
+        detections_per_img: int = 100,
+    ) -> list[dict[str, torch.Tensor]]:
+        """Detections per image: ``boxes`` (xyxy, clipped to the image), ``scores``,
+        ``labels`` and ``levels``.
+
+        Per level, the (anchor, class) pairs with sigmoid score > ``score_thresh`` are kept,
+        at most ``topk_candidates`` of them, decoded with :class:`~mlcanon.vision.BoxCoder`;
+        the levels are merged, per-class NMS at IoU ``nms_thresh`` is run and the
+        ``detections_per_img`` best remain (torchvision's names and defaults).
+        """
+        check_scalar(score_thresh, "score_thresh", low=0.0, high=1.0)
+        check_scalar(nms_thresh, "nms_thresh", low=0.0, high=1.0)
+        topk = int(check_scalar(topk_candidates, "topk_candidates", kind=numbers.Integral, low=1))
+        n_det = int(
+            check_scalar(detections_per_img, "detections_per_img", kind=numbers.Integral, low=1)
+        )
+        anchors = self.anchors(image_size)
+        coder, k = BoxCoder(), self.num_classes
+        h, w = (float(v) for v in image_size)
+        results = []
+        for b in range(len(outputs["cls_logits"][0])):
+            bx, sc, lb, lv = [], [], [], []
+            for level, anc in enumerate(anchors):
+                scores = torch.sigmoid(outputs["cls_logits"][level][b]).flatten()  # (N K,)
+                idx = torch.nonzero(scores > score_thresh).flatten()
+                top = scores[idx].topk(min(topk, len(idx))).indices
+                idx = idx[top]
+                a_idx = idx // k
+                deltas = outputs["bbox_regression"][level][b][a_idx]
+                boxes = coder.decode_single(deltas, anc[a_idx].to(deltas.dtype))
+                x = boxes[:, 0::2].clamp(0, w)
+                y = boxes[:, 1::2].clamp(0, h)
+                bx.append(torch.stack((x[:, 0], y[:, 0], x[:, 1], y[:, 1]), dim=1))
+                sc.append(scores[idx])
+                lb.append(idx % k)
+                lv.append(torch.full((len(idx),), level))
+            boxes, scores, labels, levels = (torch.cat(v) for v in (bx, sc, lb, lv))
+            keep = batched_nms(boxes, scores, labels, nms_thresh)[:n_det]
+            results.append(
+                {
+                    "boxes": boxes[keep],
+                    "scores": scores[keep],
+                    "labels": labels[keep],
+                    "levels": levels[keep],
+                }
+            )
+        return results
+
+
+def tiny_retinanet(**kwargs: Any) -> TinyRetinaNet:
+    """Build a :class:`TinyRetinaNet`."""
+    return TinyRetinaNet(**kwargs)

@@ -1,0 +1,205 @@
+import math
+
+import pytest
+import torch
+
+from mlcanon.datasets import make_shapes
+from mlcanon.models import TinyRetinaNet, match_anchors, retinanet_loss, tiny_retinanet
+from mlcanon.vision import BoxCoder
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return TinyRetinaNet(num_classes=3, width=16, num_convs=1)
+
+
+@pytest.mark.parametrize(("h", "w"), [(64, 64), (48, 80)])
+def test_output_shapes_per_level_are_anchors_by_classes(model, h, w):
+    out = model(torch.rand(2, 3, h, w))
+    anchors = model.anchors((h, w))
+    for s, cls, reg, anc in zip(
+        (4, 8, 16), out["cls_logits"], out["bbox_regression"], anchors, strict=True
+    ):
+        n = (h // s) * (w // s) * 9
+        assert cls.shape == (2, n, 3)
+        assert reg.shape == (2, n, 4)
+        assert anc.shape == (n, 4)
+
+
+def test_class_bias_starts_at_the_prior(model):
+    torch.manual_seed(1)
+    with torch.no_grad():
+        logits = torch.cat(model(torch.rand(1, 3, 32, 32))["cls_logits"], dim=1)
+    p = torch.sigmoid(logits)
+    # weights are N(0, 0.01^2): the output is the bias up to a small perturbation
+    assert torch.allclose(p, torch.full_like(p, 0.01), atol=2e-3)
+    assert math.isclose(torch.sigmoid(model.cls_subnet[-1].bias[0]).item(), 0.01, rel_tol=1e-6)
+
+
+def test_anchor_layout_follows_cell_then_anchor_order(model):
+    anc = model.anchors((16, 16))[0]  # stride 4, 4 x 4 cells, 9 anchors each
+    base = model.anchor_generator.cell_anchors[0]
+    torch.testing.assert_close(anc[:9], base)
+    torch.testing.assert_close(anc[9:18], base + torch.tensor([4.0, 0.0, 4.0, 0.0]))
+    torch.testing.assert_close(anc[4 * 9 : 5 * 9], base + torch.tensor([0.0, 4.0, 0.0, 4.0]))
+
+
+def test_matching_hand_made_case():
+    anchors = torch.tensor(
+        [
+            [0.0, 0.0, 10.0, 10.0],  # IoU 1 with gt 0 -> positive (0)
+            [0.0, 0.0, 10.0, 5.0],  # IoU 0.5 with gt 0 -> positive (0), at the threshold
+            [0.0, 0.0, 10.0, 4.5],  # IoU 0.45 -> ignored
+            [0.0, 0.0, 10.0, 3.0],  # IoU 0.3 -> negative
+            [50.0, 50.0, 60.0, 60.0],  # no overlap -> negative
+            [20.0, 20.0, 30.0, 26.0],  # IoU 60/100 = 0.6 with gt 1 -> positive (1)
+            [100.0, 100.0, 110.0, 113.0],  # IoU 100/130 with gt 2 (its best) -> positive (2)
+        ]
+    )
+    gt = torch.tensor(
+        [[0.0, 0.0, 10.0, 10.0], [20.0, 20.0, 30.0, 30.0], [100.0, 100.0, 110.0, 110.0]]
+    )
+    got = match_anchors(anchors, gt)
+    assert got.tolist() == [0, 0, -2, -1, -1, 1, 2]
+
+
+def test_low_quality_match_gives_each_ground_truth_its_best_anchor():
+    anchors = torch.tensor([[0.0, 0.0, 10.0, 10.0], [0.0, 0.0, 10.0, 3.0]])
+    gt = torch.tensor([[0.0, 0.0, 10.0, 2.0]])  # IoUs 0.2 and 2/3
+    gt_far = torch.tensor([[0.0, 0.0, 30.0, 30.0]])  # IoUs 1/9 and 1/30: all < 0.4
+    assert match_anchors(anchors, gt).tolist() == [-1, 0]
+    assert match_anchors(anchors, gt_far).tolist() == [0, -1]
+    assert match_anchors(anchors, gt_far, allow_low_quality_matches=False).tolist() == [-1, -1]
+    assert match_anchors(anchors, torch.zeros(0, 4)).tolist() == [-1, -1]
+
+
+def _batch(n=4, seed=0):
+    images, boxes, labels = make_shapes(n, image_size=32, random_state=seed)
+    return torch.from_numpy(images), boxes, labels
+
+
+@pytest.mark.parametrize("bbox_loss", ["smooth_l1", "giou"])
+def test_loss_finite_and_decreasing_on_one_batch(bbox_loss):
+    torch.manual_seed(0)
+    net = tiny_retinanet(width=16, num_convs=1)
+    x, boxes, labels = _batch()
+    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(20):
+        parts = net.loss(net(x), boxes, labels, (32, 32), bbox_loss=bbox_loss)
+        assert all(torch.isfinite(v) for v in parts.values())
+        assert parts["num_pos"] >= sum(len(b) for b in boxes)  # every object has an anchor
+        opt.zero_grad()
+        parts["total"].backward()
+        opt.step()
+        losses.append(parts["total"].item())
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_classification_loss_is_the_focal_formula_over_non_ignored_anchors():
+    torch.manual_seed(2)
+    net = TinyRetinaNet(width=8, num_convs=1)
+    x, boxes, labels = _batch(2, seed=3)
+    out = {k: [t.double() for t in v] for k, v in net(x).items()}
+    anchors = net.anchors((32, 32))
+    got = retinanet_loss(out, anchors, boxes, labels)["classification"]
+    logits, anc = torch.cat(out["cls_logits"], 1), torch.cat(anchors).double()
+    want = 0.0
+    for b in range(2):
+        m = match_anchors(anc, torch.as_tensor(boxes[b], dtype=torch.float64))
+        t = torch.zeros_like(logits[b])
+        pos = m >= 0
+        t[pos, torch.as_tensor(labels[b])[m[pos]]] = 1.0
+        keep = m != -2
+        p = torch.sigmoid(logits[b][keep])
+        tt = t[keep]
+        p_t = p * tt + (1 - p) * (1 - tt)
+        a_t = 0.25 * tt + 0.75 * (1 - tt)
+        want += (-a_t * (1 - p_t) ** 2 * torch.log(p_t)).sum() / max(1, int(pos.sum()))
+    torch.testing.assert_close(got, want / 2, rtol=1e-12, atol=0)
+
+
+def test_loss_matches_torchvision_focal_loss():
+    ops = pytest.importorskip("torchvision.ops")  # skipped where torchvision is absent
+    logits = torch.randn(50, 3, dtype=torch.float64)
+    target = (torch.rand(50, 3) < 0.2).double()
+    from mlcanon.nn.functional import sigmoid_focal_loss
+
+    torch.testing.assert_close(
+        sigmoid_focal_loss(logits, target, reduction="sum"),
+        ops.sigmoid_focal_loss(logits, target, reduction="sum"),
+        rtol=1e-12,
+        atol=0,
+    )
+
+
+def _perfect_outputs(net, boxes, labels, size):
+    anchors = net.anchors(size)
+    coder = BoxCoder()
+    cls, reg = [], []
+    all_anc = torch.cat(anchors)
+    m = match_anchors(all_anc, torch.as_tensor(boxes))
+    logits = torch.full((len(all_anc), net.num_classes), -20.0)
+    deltas = torch.zeros(len(all_anc), 4)
+    pos = m >= 0
+    logits[pos, torch.as_tensor(labels)[m[pos]]] = 20.0
+    deltas[pos] = coder.encode_single(torch.as_tensor(boxes)[m[pos]], all_anc[pos])
+    start = 0
+    for a in anchors:
+        cls.append(logits[start : start + len(a)][None])
+        reg.append(deltas[start : start + len(a)][None])
+        start += len(a)
+    return {"cls_logits": cls, "bbox_regression": reg}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_decoding_a_perfect_prediction_returns_the_ground_truth(seed):
+    net = TinyRetinaNet(width=8, num_convs=0)
+    _, boxes, labels = make_shapes(1, image_size=64, random_state=seed)
+    out = _perfect_outputs(net, boxes[0], labels[0], (64, 64))
+    det = net.postprocess(out, (64, 64))[0]
+    order = torch.argsort(det["boxes"][:, 0] * 1000 + det["boxes"][:, 1])
+    gt = torch.as_tensor(boxes[0])
+    gorder = torch.argsort(gt[:, 0] * 1000 + gt[:, 1])
+    torch.testing.assert_close(det["boxes"][order], gt[gorder], rtol=0, atol=1e-4)
+    assert det["labels"][order].tolist() == torch.as_tensor(labels[0])[gorder].tolist()
+    assert torch.all(det["scores"] > 0.99)
+
+
+def test_postprocess_limits_and_empty_images():
+    torch.manual_seed(0)
+    net = TinyRetinaNet(width=8, num_convs=0)
+    with torch.no_grad():
+        out = net(torch.rand(2, 3, 32, 32))
+    assert all(len(d["boxes"]) == 0 for d in net.postprocess(out, (32, 32), score_thresh=0.5))
+    dets = net.postprocess(out, (32, 32), score_thresh=0.0, detections_per_img=7)
+    assert [len(d["boxes"]) for d in dets] == [7, 7]
+    assert all(((d["boxes"] >= 0) & (d["boxes"] <= 32)).all() for d in dets)
+
+
+def test_error_paths():
+    with pytest.raises(ValueError, match="num_classes"):
+        TinyRetinaNet(num_classes=0)
+    with pytest.raises(ValueError, match="prior_probability"):
+        TinyRetinaNet(prior_probability=1.0)
+    with pytest.raises(ValueError, match="sizes"):
+        TinyRetinaNet(sizes=((8, 10, 12),))
+    anc, gt = torch.tensor([[0.0, 0.0, 2.0, 2.0]]), torch.tensor([[0.0, 0.0, 2.0, 2.0]])
+    with pytest.raises(ValueError, match="bg_iou_thresh"):
+        match_anchors(anc, gt, fg_iou_thresh=0.3, bg_iou_thresh=0.4)
+    with pytest.raises(ValueError, match="fg_iou_thresh"):
+        match_anchors(anc, gt, fg_iou_thresh=1.5)
+    net = TinyRetinaNet(width=8, num_convs=0)
+    x, boxes, labels = _batch(2)
+    out = net(x)
+    with pytest.raises(ValueError, match="bbox_loss"):
+        net.loss(out, boxes, labels, (32, 32), bbox_loss="l2")
+    with pytest.raises(ValueError, match="one entry per image"):
+        net.loss(out, boxes[:1], labels[:1], (32, 32))
+    with pytest.raises(ValueError, match="anchors"):
+        net.loss(out, boxes, labels, (64, 64))
+    with pytest.raises(ValueError, match="score_thresh"):
+        net.postprocess(out, (32, 32), score_thresh=2.0)
+    with pytest.raises(ValueError, match="detections_per_img"):
+        net.postprocess(out, (32, 32), detections_per_img=0)
