@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from mlcanon.linear_model import ElasticNet, Lasso, enet_path, lasso_path
 
-RTOL = 1e-6  # the tolerance for coefficients and intercepts
+RTOL = 1e-6  # required agreement for coefficients and intercepts
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from sklearn.datasets import load_diabetes
 
 from mlcanon.linear_model import LinearRegression, Ridge
 
-RTOL = 1e-6  # the tolerance for coefficients and intercepts
+RTOL = 1e-6  # required agreement for coefficients and intercepts
 
 
 @pytest.fixture(scope="module")

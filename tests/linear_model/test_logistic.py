@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from mlcanon import io
 from mlcanon.linear_model import LogisticRegression
 
-RTOL = 1e-4  # the tolerance for logistic-regression coefficients
+RTOL = 1e-4  # required agreement for logistic-regression coefficients
 
 
 def _scaled(loader, columns=slice(None)):
