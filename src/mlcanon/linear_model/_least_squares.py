@@ -50,7 +50,29 @@ def _lstsq(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return _min_norm_lstsq(X, y)
 
 
-class LinearRegression(RegressorMixin, BaseEstimator):
+class _LeastSquaresBase(RegressorMixin, BaseEstimator):
+    """What least squares and ridge share: the intercept from the centering offsets, predict,
+    and several targets at once."""
+
+    def _set_coef(self, coef: np.ndarray, X_offset: np.ndarray, y_offset: Any) -> Any:
+        # coef is (n_features,) or (n_features, n_targets); the intercept undoes the centering
+        self.coef_ = coef.T
+        self.intercept_ = y_offset - X_offset @ coef
+        if coef.ndim == 1:
+            self.intercept_ = float(self.intercept_)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``X @ coef_.T + intercept_``."""
+        return linear_predict(self, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class LinearRegression(_LeastSquaresBase):
     r"""Ordinary least squares.
 
     Parameters
@@ -86,21 +108,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         Xc, yc, X_offset, y_offset = preprocess_data(
             X, y, fit_intercept=self.fit_intercept, sample_weight=sw
         )
-        coef = _lstsq(Xc, yc)
-        self.coef_ = coef.T
-        self.intercept_ = y_offset - X_offset @ coef
-        if y.ndim == 1:
-            self.intercept_ = float(self.intercept_)
-        return self
-
-    def predict(self, X: Any) -> np.ndarray:
-        """``X @ coef_.T + intercept_``."""
-        return linear_predict(self, X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
+        return self._set_coef(_lstsq(Xc, yc), X_offset, y_offset)
 
 
 def _ridge_solve(X: np.ndarray, y: np.ndarray, alpha: float, solver: str) -> np.ndarray:
@@ -130,7 +138,7 @@ def _ridge_solve(X: np.ndarray, y: np.ndarray, alpha: float, solver: str) -> np.
     return Vt.T @ (d * Uty if y.ndim == 1 else d[:, None] * Uty)
 
 
-class Ridge(RegressorMixin, BaseEstimator):
+class Ridge(_LeastSquaresBase):
     r"""Least squares with an L2 penalty, solved in closed form.
 
     Parameters
@@ -179,18 +187,4 @@ class Ridge(RegressorMixin, BaseEstimator):
             X, y, fit_intercept=self.fit_intercept, sample_weight=sw
         )
         solver = "cholesky" if self.solver == "auto" else self.solver
-        coef = _ridge_solve(Xc, yc, float(self.alpha), solver)
-        self.coef_ = coef.T
-        self.intercept_ = y_offset - X_offset @ coef
-        if y.ndim == 1:
-            self.intercept_ = float(self.intercept_)
-        return self
-
-    def predict(self, X: Any) -> np.ndarray:
-        """``X @ coef_.T + intercept_``."""
-        return linear_predict(self, X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
+        return self._set_coef(_ridge_solve(Xc, yc, float(self.alpha), solver), X_offset, y_offset)
