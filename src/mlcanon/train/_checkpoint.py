@@ -1,0 +1,161 @@
+"""Checkpoint files: tensors in safetensors, everything else as JSON in its header, never pickle.
+
+One checkpoint is one ``.safetensors`` file. Its tensors carry the model weights, the optimizer
+moments and the random-generator states under prefixes (``model/``, ``optimizer/``, ...); its
+header's ``__metadata__`` holds the rest of the state as JSON (numbers, step counters, learning
+rates) plus a SHA-256 digest of the tensor bytes. A file is written to a temporary name in the
+same folder, flushed to disk, then renamed over the final name with :func:`os.replace`, so a
+process killed while writing leaves the previous checkpoints untouched and at worst a stray
+``.tmp`` file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as _st_load
+from safetensors.torch import save as _st_save
+
+__all__ = ["CheckpointError", "load_state_file", "save_state_file"]
+
+FORMAT = "mlcanon-checkpoint-1"
+_FORMAT_KEY, _STATE_KEY, _DIGEST_KEY = "mlcanon.format", "mlcanon.state", "mlcanon.sha256"
+_PLACEHOLDER = "0" * 64  # replaced in place by the digest, so header offsets do not move
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that is truncated, corrupted or not a checkpoint at all."""
+
+
+def encode_state(obj: Any, tensors: dict[str, torch.Tensor], key: str) -> Any:
+    """JSON-ready copy of ``obj``; tensors and arrays move into ``tensors`` under ``key``.
+
+    Dicts with non-string keys (the optimizer's per-parameter state is keyed by int) and tuples
+    are tagged so that :func:`decode_state` rebuilds them exactly.
+    """
+    if isinstance(obj, (torch.Tensor, np.ndarray)) and key in tensors:
+        raise ValueError(f"two tensors of the state map to the key {key!r}")
+    if isinstance(obj, torch.Tensor):
+        tensors[key] = obj.detach().to("cpu", copy=True).contiguous()
+        return {"__tensor__": key}
+    if isinstance(obj, np.ndarray):
+        tensors[key] = torch.from_numpy(np.ascontiguousarray(obj).copy())
+        return {"__ndarray__": key}
+    if isinstance(obj, dict):
+        return {"__items__": [[k, encode_state(v, tensors, f"{key}.{k}")] for k, v in obj.items()]}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [encode_state(v, tensors, f"{key}.{i}") for i, v in enumerate(obj)]}
+    if isinstance(obj, list):
+        return [encode_state(v, tensors, f"{key}.{i}") for i, v in enumerate(obj)]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"cannot store {type(obj).__name__} at {key!r} in a checkpoint")
+
+
+def decode_state(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """Inverse of :func:`encode_state`."""
+    if isinstance(obj, list):
+        return [decode_state(v, tensors) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if "__tensor__" in obj:
+        return tensors[obj["__tensor__"]]
+    if "__ndarray__" in obj:
+        return tensors[obj["__ndarray__"]].numpy()
+    if "__tuple__" in obj:
+        return tuple(decode_state(v, tensors) for v in obj["__tuple__"])
+    return {k: decode_state(v, tensors) for k, v in obj["__items__"]}
+
+
+def save_state_file(
+    path: str | os.PathLike, state: Any, tensors: dict[str, torch.Tensor] | None = None
+) -> Path:
+    """Write ``state`` (nested dicts, lists, numbers, tensors) to ``path`` atomically.
+
+    ``tensors`` are stored under their own names (a weights file that plain
+    ``safetensors.torch.load_file`` reads); the tensors inside ``state`` go under ``state.*``.
+    Returns the path.
+    """
+    path = Path(path)
+    tensors = dict(tensors or {})
+    encoded = encode_state(state, tensors, "state")
+    meta = {_FORMAT_KEY: FORMAT, _STATE_KEY: json.dumps(encoded), _DIGEST_KEY: _PLACEHOLDER}
+    blob = bytearray(_st_save(tensors, metadata=meta))
+    (n,) = struct.unpack("<Q", blob[:8])
+    digest = hashlib.sha256(memoryview(blob)[8 + n :]).hexdigest()
+    at = blob.find(_PLACEHOLDER.encode(), 8, 8 + n)
+    assert at > 0 and blob.find(_PLACEHOLDER.encode(), at + 1, 8 + n) < 0
+    blob[at : at + 64] = digest.encode()
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(blob)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load_state_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], Any]:
+    """Read a file written by :func:`save_state_file`: ``(tensors, state)``.
+
+    ``tensors`` holds every tensor of the file, ``state`` the decoded state.
+
+    Raises
+    ------
+    CheckpointError
+        If the file is truncated, its digest does not match its bytes, or it is not a
+        checkpoint; the message names the file.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+
+    def bad(why: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint {str(path)!r} is unusable: {why}")
+
+    if len(data) < 8:
+        raise bad(f"{len(data)} bytes, too short for a header (truncated?)")
+    (n,) = struct.unpack("<Q", data[:8])
+    if 8 + n > len(data):
+        raise bad(
+            f"header of {n} bytes runs past the end of the {len(data)}-byte file (truncated?)"
+        )
+    try:
+        meta = json.loads(data[8 : 8 + n]).get("__metadata__") or {}
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as e:
+        raise bad(f"header is not valid JSON ({e})") from None
+    if meta.get(_FORMAT_KEY) != FORMAT:
+        raise bad(f"format is {meta.get(_FORMAT_KEY)!r}, expected {FORMAT!r}")
+    digest = hashlib.sha256(memoryview(data)[8 + n :]).hexdigest()
+    if digest != meta.get(_DIGEST_KEY):
+        raise bad("SHA-256 of the tensor bytes does not match the header (corrupted or truncated)")
+    try:
+        tensors = _st_load(data)
+        state = decode_state(json.loads(meta[_STATE_KEY]), tensors)
+    except (SafetensorError, json.JSONDecodeError, KeyError, TypeError) as e:
+        raise bad(f"{type(e).__name__}: {e}") from None
+    return tensors, state

@@ -1,0 +1,486 @@
+"""The training loop: clipping, schedules, early stopping, checkpoints that survive a kill, DDP."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from mlcanon._validation import check_option, check_scalar
+
+from ._checkpoint import CheckpointError, load_state_file, save_state_file
+from ._distributed import average_gradients, broadcast_module, world
+from ._early_stopping import EarlyStopping
+
+__all__ = ["Trainer", "load_weights", "save_weights"]
+
+_CKPT = re.compile(r"^ckpt-(\d{9})\.safetensors$")
+
+
+class Trainer:
+    r"""Train a ``torch.nn.Module`` with checkpoints that survive a kill, alone or under torchrun.
+
+    Each optimizer step runs ``loss = loss_fn(model, batch)``, ``loss.backward()``, averages the
+    gradients over the ranks (under ``torch.distributed``), clips their global norm, then steps
+    the optimizer and (per step or per epoch) the scheduler. After each epoch ``evaluate`` may
+    compute metrics, which feed early stopping. A checkpoint is written every
+    ``checkpoint_every`` optimizer steps and at the end of every epoch.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Trained in place. Under ``torch.distributed`` every rank builds the same model; rank 0's
+        weights are broadcast at construction.
+    optimizer : torch.optim.Optimizer
+    loss_fn : callable ``(model, batch) -> Tensor[]``
+        Returns the scalar loss of one batch (a mean over its samples, so that averaging the
+        gradients over ranks gives the global-batch gradient). ``batch`` is whatever
+        ``train_loader`` yields (a custom ``collate_fn`` may yield images and lists of target
+        dicts), moved to ``device``. ``model`` is the bare module: call any of its methods.
+    train_loader : torch.utils.data.DataLoader
+        Its order must be reproducible for a bit-identical resume: it is driven by the global
+        torch generator, by ``loader.generator``, by a sampler's ``generator``, or by a sampler's
+        ``set_epoch(epoch)`` (called before every epoch, as for ``DistributedSampler`` and
+        :class:`ClassBalancedSampler`); the states of all of these are checkpointed.
+    scheduler : torch.optim.lr_scheduler.LRScheduler, optional
+        E.g. :func:`warmup_cosine`. Stepped after every optimizer step, or after every epoch
+        with ``scheduler_interval='epoch'``.
+    scheduler_interval : {'step', 'epoch'}, default='step'
+    clip_grad_norm : float > 0, optional
+        Clip the global L2 norm of the gradients to this value (``clip_grad_norm_``).
+    evaluate : callable ``(model) -> dict[str, float] | float``, optional
+        Run after each epoch under ``model.eval()`` and ``torch.no_grad()``; a bare number is
+        stored as ``'val'``. Its values join the epoch's entry in :attr:`history`.
+    early_stopping : EarlyStopping, optional
+        Stepped with the ``monitor`` value after each epoch; training stops when it says so.
+    monitor : str, optional
+        Metric that ``early_stopping`` watches; default ``'val'`` when ``evaluate`` is given,
+        else the mean training loss ``'loss'``.
+    checkpoint_dir : path, optional
+        Folder of ``ckpt-<step>.safetensors`` files; no checkpoints when ``None``.
+    checkpoint_every : int >= 1, optional
+        Optimizer steps between checkpoints within an epoch (epoch ends always checkpoint).
+    keep_last : int >= 1, default=2
+        Newest checkpoints kept; older ones are deleted after a new one is written.
+    device : torch.device or str, optional
+        Where batches go; default: the device of the model's first parameter.
+    progress : bool, default=True
+        Show a progress bar and one line per epoch (rank 0 only).
+    on_step : callable ``(trainer) -> None``, optional
+        Called after every optimizer step (logging, or a test that kills the process).
+
+    Attributes
+    ----------
+    epoch : int
+        Completed epochs.
+    step : int
+        Completed optimizer steps.
+    history : list of dict
+        One entry per completed epoch: ``epoch``, ``loss`` (mean training loss over the epoch's
+        batches and ranks), ``lr`` and the ``evaluate`` metrics.
+
+    Notes
+    -----
+    A checkpoint holds the weights, the optimizer and scheduler states, the early-stopping
+    counters, the history, the position in the epoch and the random-generator states (torch,
+    NumPy, Python, CUDA when initialised, and the loader's generators) both now and at the start
+    of the epoch. :meth:`resume` restores them, rewinds the generators to the epoch's start to
+    rebuild the same batch order, draws and discards the batches already trained on, then
+    restores the current generator states, so training continues exactly where it stopped:
+    on the same device and thread count, the final weights are bit-identical to those of an
+    uninterrupted run. Under torchrun the checkpoint holds rank 0's generator states, which
+    every rank restores: steps that draw random numbers (dropout, augmentation) resume with
+    the same stream on every rank.
+
+    Examples
+    --------
+    >>> trainer = Trainer(model, opt, lambda m, b: F.cross_entropy(m(b[0]), b[1]), loader,
+    ...                   scheduler=warmup_cosine(opt, 10, 300), checkpoint_dir="ckpt",
+    ...                   checkpoint_every=50)                                # doctest: +SKIP
+    >>> trainer.resume()                                                    # doctest: +SKIP
+    >>> history = trainer.fit(epochs=3)                                     # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        loss_fn: Callable[[nn.Module, Any], torch.Tensor],
+        train_loader: DataLoader,
+        *,
+        scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+        scheduler_interval: str = "step",
+        clip_grad_norm: float | None = None,
+        evaluate: Callable[[nn.Module], dict[str, float] | float] | None = None,
+        early_stopping: EarlyStopping | None = None,
+        monitor: str | None = None,
+        checkpoint_dir: str | Path | None = None,
+        checkpoint_every: int | None = None,
+        keep_last: int = 2,
+        device: torch.device | str | None = None,
+        progress: bool = True,
+        on_step: Callable[[Trainer], None] | None = None,
+    ) -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(
+                f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
+            )
+        if not callable(loss_fn):
+            raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+        if not isinstance(train_loader, DataLoader):
+            raise TypeError(
+                f"train_loader must be a torch DataLoader, got {type(train_loader).__name__}"
+            )
+        check_option(scheduler_interval, "scheduler_interval", ("step", "epoch"))
+        if clip_grad_norm is not None:
+            check_scalar(clip_grad_norm, "clip_grad_norm", low=0.0, include_low=False)
+        if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+            raise TypeError(
+                f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}"
+            )
+        if checkpoint_every is not None:
+            check_scalar(checkpoint_every, "checkpoint_every", kind=int, low=1)
+        check_scalar(keep_last, "keep_last", kind=int, low=1)
+        self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
+        self.train_loader, self.scheduler = train_loader, scheduler
+        self.scheduler_interval, self.clip_grad_norm = scheduler_interval, clip_grad_norm
+        self.evaluate, self.early_stopping = evaluate, early_stopping
+        self.monitor = monitor or ("val" if evaluate is not None else "loss")
+        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
+        self.checkpoint_every, self.keep_last = checkpoint_every, keep_last
+        first = next(model.parameters(), None)
+        self.device = (
+            torch.device(device)
+            if device is not None
+            else (first.device if first is not None else torch.device("cpu"))
+        )
+        self.progress, self.on_step = progress, on_step
+        self.rank, self.world_size = world()
+        if self.world_size > 1:
+            broadcast_module(model)
+        self.epoch = self.step = 0
+        self.history: list[dict[str, float]] = []
+        self._batch = 0  # batches of the current epoch already trained on
+        self._loss_sum = 0.0
+        self._epoch_rng: dict[str, Any] | None = None
+        self._stop = False
+
+    # ------------------------------------------------------------------ training
+    def fit(self, epochs: int) -> list[dict[str, float]]:
+        """Train until ``epochs`` epochs are complete in total (resumed epochs count).
+
+        Returns :attr:`history`. Stops earlier when ``early_stopping`` says so.
+        """
+        check_scalar(epochs, "epochs", kind=int, low=1)
+        bar = self._progress_bar()
+        with bar or nullcontext():
+            while self.epoch < epochs and not self._stop:
+                if bar:
+                    desc, total = f"epoch {self.epoch + 1}/{epochs}", _len(self.train_loader)
+                    task = bar.add_task(desc, total=total, completed=self._batch, loss=math.nan)
+                for _ in self._epoch_steps():
+                    if bar:
+                        bar.update(task, completed=self._batch, loss=self._loss_sum / self._batch)
+                self._end_epoch()
+                if bar:
+                    bar.remove_task(task)
+                    bar.console.print(
+                        "  ".join(f"{k} {v:.4g}" for k, v in self.history[-1].items())
+                    )
+        return self.history
+
+    def _epoch_steps(self) -> Iterator[None]:
+        loader, gens = self.train_loader, _generators(self.train_loader)
+        resuming = self._batch > 0
+        if resuming:  # rewind the generators to the epoch's start to rebuild its batch order
+            now = _rng_state(gens)
+            _set_rng_state(self._epoch_rng, gens)
+        else:
+            self._epoch_rng = _rng_state(gens)
+        for holder in (loader.sampler, getattr(loader.batch_sampler, "sampler", None)):
+            if hasattr(holder, "set_epoch"):
+                holder.set_epoch(self.epoch)
+        batches = iter(loader)
+        if resuming:  # draw and drop the batches already trained on, then return to the present
+            for _ in range(self._batch):
+                next(batches)
+            _set_rng_state(now, gens)
+        self.model.train()
+        for batch in batches:
+            self._train_step(_to_device(batch, self.device))
+            yield
+            if self.on_step is not None:
+                self.on_step(self)
+            if self.checkpoint_every and self.step % self.checkpoint_every == 0:
+                self.save_checkpoint()
+
+    def _train_step(self, batch: Any) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.loss_fn(self.model, batch)
+        if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+            raise TypeError(f"loss_fn must return a scalar tensor, got {_describe(loss)}")
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise FloatingPointError(
+                f"loss is {value} at epoch {self.epoch}, step {self.step}; lower the learning "
+                f"rate or set clip_grad_norm"
+            )
+        loss.backward()
+        params = [p for g in self.optimizer.param_groups for p in g["params"]]
+        if self.world_size > 1:
+            average_gradients(params)
+        if self.clip_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(params, self.clip_grad_norm)
+        self.optimizer.step()
+        if self.scheduler is not None and self.scheduler_interval == "step":
+            self.scheduler.step()
+        if self.world_size > 1:
+            broadcast_module(self.model, params=False)
+        self.step += 1
+        self._batch += 1
+        self._loss_sum += value
+
+    def _end_epoch(self) -> None:
+        loss = self._loss_sum / max(self._batch, 1)
+        if self.world_size > 1:
+            t = torch.tensor([loss], dtype=torch.float64)
+            torch.distributed.all_reduce(t)
+            loss = float(t) / self.world_size
+        entry = {"epoch": self.epoch + 1, "loss": loss, "lr": self.optimizer.param_groups[0]["lr"]}
+        if self.evaluate is not None:
+            self.model.eval()
+            with torch.no_grad():
+                metrics = self.evaluate(self.model)
+            self.model.train()
+            entry.update(metrics if isinstance(metrics, dict) else {"val": float(metrics)})
+        if self.scheduler is not None and self.scheduler_interval == "epoch":
+            self.scheduler.step()
+        if self.early_stopping is not None:
+            if self.monitor not in entry:
+                raise ValueError(
+                    f"monitor={self.monitor!r} is not among the epoch's metrics {sorted(entry)}"
+                )
+            self._stop = self.early_stopping.step(entry[self.monitor])
+        self.history.append(entry)
+        self.epoch += 1
+        self._batch, self._loss_sum, self._epoch_rng = 0, 0.0, None
+        self.save_checkpoint()
+
+    def _progress_bar(self):
+        if not self.progress or self.rank != 0:
+            return None
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        return Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]:.4g}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        )
+
+    # ---------------------------------------------------------------- checkpoints
+    def state(self) -> dict[str, Any]:
+        """Everything a checkpoint holds (nested dicts of numbers and tensors)."""
+        return {
+            "model_class": type(self.model).__qualname__,
+            "epoch": self.epoch,
+            "step": self.step,
+            "batch_in_epoch": self._batch,
+            "loss_sum": self._loss_sum,
+            "stop": self._stop,
+            "history": self.history,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "early_stopping": None if self.early_stopping is None else vars(self.early_stopping),
+            "rng": _rng_state(_generators(self.train_loader)),
+            "epoch_rng": self._epoch_rng,
+        }
+
+    def save_checkpoint(self) -> Path | None:
+        """Write ``ckpt-<step>.safetensors`` atomically (rank 0 only) and prune old ones."""
+        if self.checkpoint_dir is None or self.rank != 0:
+            return None
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        path = save_state_file(
+            self.checkpoint_dir / f"ckpt-{self.step:09d}.safetensors", self.state()
+        )
+        for old in self.checkpoints()[self.keep_last :]:
+            old.unlink(missing_ok=True)
+        return path
+
+    def checkpoints(self) -> list[Path]:
+        """Checkpoint files in ``checkpoint_dir``, newest first."""
+        if self.checkpoint_dir is None or not self.checkpoint_dir.is_dir():
+            return []
+        found = [p for p in self.checkpoint_dir.iterdir() if _CKPT.match(p.name)]
+        return sorted(found, key=lambda p: p.name, reverse=True)
+
+    def load_checkpoint(self, path: str | Path) -> None:
+        """Restore the whole training state from ``path``.
+
+        Raises
+        ------
+        CheckpointError
+            The file is truncated or corrupted (the message names it).
+        ValueError
+            The checkpoint was written by a different model (names the differing keys).
+        """
+        _, s = load_state_file(path)
+        _check_same_model(self.model, s["model"], s.get("model_class"), path)
+        self.model.load_state_dict(s["model"])
+        self.optimizer.load_state_dict(s["optimizer"])
+        if (s["scheduler"] is None) != (self.scheduler is None):
+            raise ValueError(
+                f"checkpoint {str(path)!r}: scheduler present in only one of "
+                f"the checkpoint and this Trainer"
+            )
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(s["scheduler"])
+        if self.early_stopping is not None and s["early_stopping"] is not None:
+            vars(self.early_stopping).update(s["early_stopping"])
+        self.epoch, self.step, self._batch = s["epoch"], s["step"], s["batch_in_epoch"]
+        self._loss_sum, self._stop, self.history = s["loss_sum"], s["stop"], s["history"]
+        self._epoch_rng = s["epoch_rng"]
+        _set_rng_state(s["rng"], _generators(self.train_loader))
+
+    def resume(self) -> Path | None:
+        """Load the newest valid checkpoint of ``checkpoint_dir``; return its path.
+
+        A corrupted or truncated newest file is skipped with a warning naming it, and the next
+        older one is tried. Returns ``None`` when the folder holds no checkpoint.
+
+        Raises
+        ------
+        CheckpointError
+            Checkpoints exist but none is valid.
+        """
+        found = self.checkpoints()
+        errors = []
+        for path in found:
+            try:
+                self.load_checkpoint(path)
+            except CheckpointError as e:
+                warnings.warn(f"{e}; trying an older checkpoint", RuntimeWarning, stacklevel=2)
+                errors.append(str(e))
+                continue
+            return path
+        if errors:
+            raise CheckpointError("no valid checkpoint: " + "; ".join(errors))
+        return None
+
+
+def _check_same_model(model: nn.Module, saved: dict, saved_class: str | None, path) -> None:
+    ours = model.state_dict()
+    missing = sorted(set(ours) - set(saved))
+    extra = sorted(set(saved) - set(ours))
+    shapes = [
+        f"{k}: {tuple(saved[k].shape)} vs {tuple(v.shape)}"
+        for k, v in ours.items()
+        if k in saved and saved[k].shape != v.shape
+    ]
+    if missing or extra or shapes:
+        raise ValueError(
+            f"checkpoint {str(path)!r} was written by another model ({saved_class}, this is "
+            f"{type(model).__qualname__}): missing {missing[:5]}, unexpected {extra[:5]}, "
+            f"shape mismatches {shapes[:5]}"
+        )
+
+
+def _generators(loader: DataLoader) -> list[torch.Generator]:
+    """Distinct torch generators that drive ``loader``'s order (loader's and samplers')."""
+    found: list[torch.Generator] = []
+    for holder in (loader, loader.sampler, getattr(loader.batch_sampler, "sampler", None)):
+        g = getattr(holder, "generator", None)
+        if isinstance(g, torch.Generator) and all(g is not h for h in found):
+            found.append(g)
+    return found
+
+
+def _rng_state(gens: list[torch.Generator]) -> dict[str, Any]:
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),  # noqa: NPY002 (the global state that user code draws from)
+        "python": random.getstate(),
+        "generators": [g.get_state() for g in gens],
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any], gens: list[torch.Generator]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])  # noqa: NPY002
+    random.setstate(state["python"])
+    if len(state["generators"]) != len(gens):
+        raise ValueError(
+            f"the checkpoint has {len(state['generators'])} loader generators, the train_loader "
+            f"has {len(gens)}: it must be built the same way as when the checkpoint was written"
+        )
+    for g, s in zip(gens, state["generators"], strict=True):
+        g.set_state(s)
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _to_device(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: _to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        moved = [_to_device(v, device) for v in batch]
+        return type(batch)(moved) if not hasattr(batch, "_fields") else type(batch)(*moved)
+    return batch
+
+
+def _len(loader: DataLoader) -> int | None:
+    try:
+        return len(loader)
+    except TypeError:
+        return None
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, torch.Tensor):
+        return f"a tensor of shape {tuple(x.shape)}"
+    return type(x).__name__
+
+
+def save_weights(model: nn.Module, path: str | Path) -> Path:
+    """Save ``model.state_dict()`` as a plain safetensors file, atomically."""
+    tensors = {
+        k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()
+    }
+    return save_state_file(path, {"model_class": type(model).__qualname__}, tensors)
+
+
+def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
+    """Load weights written by :func:`save_weights` into ``model`` (checked key by key)."""
+    tensors, state = load_state_file(path)
+    _check_same_model(model, tensors, state.get("model_class"), path)
+    model.load_state_dict(tensors)
+    return model

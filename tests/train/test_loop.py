@@ -1,0 +1,189 @@
+import os
+import signal
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file
+from torch.utils.data import DataLoader, TensorDataset
+
+from mlcanon.train import (
+    CheckpointError,
+    EarlyStopping,
+    Trainer,
+    load_weights,
+    save_weights,
+    warmup_cosine,
+)
+
+SCRIPT = Path(__file__).with_name("_killable_run.py")
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def _run(*args):
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
+    full, killed = tmp_path / "full", tmp_path / "killed"
+    r = _run(full)
+    assert r.returncode == 0, r.stderr
+    # 13 batches per epoch, a checkpoint every 4 steps: step 18 is batch 5 of epoch 2, and the
+    # newest checkpoint is step 16 (batch 3 of epoch 2).
+    r = _run(killed, "--kill-at", 18)
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    assert not (killed / "final.safetensors").exists()
+    names = sorted(p.name for p in (killed / "checkpoints").iterdir())
+    assert names == ["ckpt-000000013.safetensors", "ckpt-000000016.safetensors"]
+    r = _run(killed, "--resume")
+    assert r.returncode == 0, r.stderr
+    assert "resumed from ckpt-000000016.safetensors at step 16" in r.stdout
+    a = load_file(full / "final.safetensors")
+    b = load_file(killed / "final.safetensors")
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k  # bit-identical, not merely close
+
+
+def _mlp(seed=0, hidden=16):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(
+        torch.nn.Linear(4, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 2)
+    )
+
+
+def _trainer(model, tmp_path, **kw):
+    torch.manual_seed(1)
+    x = torch.randn(40, 4)
+    y = (x.sum(1) > 0).long()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loader = DataLoader(TensorDataset(x, y), batch_size=10, shuffle=True)
+    kw.setdefault("checkpoint_dir", tmp_path / "ckpt")
+    return Trainer(
+        model, opt, lambda m, b: F.cross_entropy(m(b[0]), b[1]), loader, progress=False, **kw
+    )
+
+
+def test_truncated_or_corrupted_checkpoint_is_named_and_previous_survives(tmp_path):
+    t = _trainer(_mlp(), tmp_path)
+    t.fit(2)
+    newest, previous = t.checkpoints()
+    data = newest.read_bytes()
+    newest.write_bytes(data[: len(data) // 2])
+    fresh = _trainer(_mlp(), tmp_path)
+    with pytest.raises(CheckpointError, match=newest.name):
+        fresh.load_checkpoint(newest)
+    assert previous.exists()
+    with pytest.warns(RuntimeWarning, match=newest.name):
+        assert fresh.resume() == previous
+    assert fresh.epoch == 1 and fresh.step == 4
+    # one flipped byte in the tensor data: the digest catches it
+    data = bytearray(previous.read_bytes())
+    data[-3] ^= 0xFF
+    previous.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="SHA-256"):
+        fresh.load_checkpoint(previous)
+    with pytest.raises(CheckpointError, match="no valid checkpoint"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fresh.resume()
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path):
+    t = _trainer(_mlp(), tmp_path)
+    t.fit(1)
+    other = _trainer(_mlp(hidden=8), tmp_path)
+    with pytest.raises(ValueError, match=r"another model.*shape mismatches \['0.weight"):
+        other.resume()
+    save_weights(t.model, tmp_path / "w.safetensors")
+    with pytest.raises(ValueError, match="another model"):
+        load_weights(torch.nn.Linear(4, 2), tmp_path / "w.safetensors")
+    same = load_weights(_mlp(seed=5), tmp_path / "w.safetensors")
+    for a, b in zip(same.parameters(), t.model.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_not_a_checkpoint(tmp_path):
+    path = tmp_path / "ckpt" / "ckpt-000000001.safetensors"
+    path.parent.mkdir()
+    path.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{}              ")
+    with pytest.raises(CheckpointError, match=r"ckpt-000000001.*format is None"):
+        _trainer(_mlp(), tmp_path).load_checkpoint(path)
+
+
+def test_resume_on_empty_folder_starts_fresh(tmp_path):
+    assert _trainer(_mlp(), tmp_path).resume() is None
+
+
+def test_per_step_schedule_and_keep_last(tmp_path):
+    model = _mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = warmup_cosine(opt, 2, 12)
+    t = _trainer(model, tmp_path, scheduler=sched, checkpoint_every=3, keep_last=3)
+    t.optimizer = opt
+    t.fit(3)
+    assert t.step == 12 and sched.last_epoch == 12
+    assert [p.name for p in t.checkpoints()] == [
+        "ckpt-000000012.safetensors",
+        "ckpt-000000009.safetensors",
+        "ckpt-000000008.safetensors",
+    ]
+
+
+def test_clip_grad_norm_bounds_the_sgd_step(tmp_path):
+    # plain SGD: theta' = theta - lr * g * min(1, c / ||g||), so ||theta' - theta|| = lr * c
+    model = _mlp()
+    before = torch.cat([p.detach().flatten() for p in model.parameters()])
+    t = _trainer(model, tmp_path, clip_grad_norm=1e-3, checkpoint_dir=None)
+    t.optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    t.on_step = lambda tr: setattr(tr, "_stop", True)
+    t.train_loader = DataLoader(t.train_loader.dataset, batch_size=40)
+    t.fit(1)
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert torch.linalg.vector_norm(after - before).item() == pytest.approx(0.5e-3, rel=1e-5)
+
+
+def test_early_stopping_ends_the_run(tmp_path):
+    scores = iter([0.5, 0.6, 0.6, 0.6, 0.9])
+    t = _trainer(
+        _mlp(),
+        tmp_path,
+        evaluate=lambda m: next(scores),
+        early_stopping=EarlyStopping(patience=2, mode="max"),
+    )
+    hist = t.fit(5)
+    assert [h["val"] for h in hist] == [0.5, 0.6, 0.6, 0.6]
+
+
+def test_bad_loss_values(tmp_path):
+    t = _trainer(_mlp(), tmp_path, checkpoint_dir=None)
+    t.loss_fn = lambda m, b: m(b[0])
+    with pytest.raises(TypeError, match=r"scalar tensor, got a tensor of shape \(10, 2\)"):
+        t.fit(1)
+    t.loss_fn = lambda m, b: m(b[0]).sum() * float("nan")
+    with pytest.raises(FloatingPointError, match="loss is nan at epoch 0, step 0"):
+        t.fit(1)
+
+
+@pytest.mark.parametrize(
+    ("kw", "err", "match"),
+    [
+        ({"clip_grad_norm": 0.0}, ValueError, "clip_grad_norm must be > 0"),
+        ({"checkpoint_every": 0}, ValueError, "checkpoint_every must be >= 1"),
+        ({"scheduler_interval": "batch"}, ValueError, "scheduler_interval must be one of"),
+        ({"early_stopping": 3}, TypeError, "early_stopping must be an EarlyStopping"),
+    ],
+)
+def test_bad_parameters(tmp_path, kw, err, match):
+    with pytest.raises(err, match=match):
+        _trainer(_mlp(), tmp_path, **kw)
