@@ -92,8 +92,12 @@ def l1_l2_lesson(ctx: Context) -> None:
         The Bayesian reading (MAP): minimizing ||y - Xw||^2 / (2 sigma^2) - log p(w) is finding
         the posterior mode. A Gaussian prior p(w) ~ exp(-||w||^2 / (2 tau^2)) gives ridge with
         alpha = sigma^2 / tau^2; a Laplace prior p(w) ~ exp(-||w||_1 / b) gives the lasso with
-        alpha = sigma^2 / b. The Laplace density has a sharp peak at zero and heavier tails: it
-        believes most weights are exactly zero and a few are large.
+        alpha = 2 sigma^2 / b (both after multiplying the objective by 2 sigma^2 to get
+        ||y - Xw||^2 + alpha * penalty). The Laplace density has a sharp peak at zero and
+        heavier tails: it puts more mass near zero and on a few large weights than a Gaussian
+        does, but, being continuous, it gives probability zero to a weight being exactly zero.
+        The exact zeros come from taking the mode (MAP) of the posterior, whose kink at zero
+        is the L1 corner above; a posterior mean or a sample would not be sparse.
 
         Why does this fight overfitting? The penalty limits how large (L2) or how many (L1) the
         weights can be, so the fit cannot chase noise with big, cancelling coefficients. The

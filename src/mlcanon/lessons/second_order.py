@@ -374,11 +374,14 @@ def beyond_gd_lesson(ctx: Context) -> None:
               nit["lbfgs"] < nit["bfgs"] and ref_nit["L-BFGS-B"] < ref_nit["BFGS"],
               f"ours {nit['lbfgs']} vs {nit['bfgs']}, scipy {ref_nit['L-BFGS-B']} vs "
               f"{ref_nit['BFGS']}")  # fmt: skip
-    ctx.say("""
-        Two things the table shows that the slogans hide. Iterations are not cost: CG takes
-        few iterations but several function evaluations per line search, and Newton's 8
-        iterations each build and factor a 31 x 31 Hessian. And more memory is not always
-        better: L-BFGS rescales its starting matrix H_0 = gamma_k I at every step with the
+    nfev = {row[0]: row[4] for row in rows}
+    d = lg.X.shape[1]
+    ctx.say(f"""
+        Two things the table shows that the slogans hide. Iterations are not cost: CG took
+        {nit["cg"]} iterations but {nfev["cg"]} function evaluations in its line searches, and
+        Newton's {nit["newton"]} iterations each build and factor a {d} x {d} Hessian.
+        And more memory is not always better: L-BFGS rescales its starting matrix
+        H_0 = gamma_k I at every step with the
         latest curvature (gamma_k = s^T y / y^T y), while BFGS still carries the poor guesses
         of its first steps in H_k; on this problem that makes the 10-pair method faster, and
         scipy's BFGS and L-BFGS-B show the same gap.

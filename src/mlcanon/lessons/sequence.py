@@ -132,7 +132,7 @@ def rnn_lesson(ctx: Context) -> None:
         f"ratio {c05[30] / c05[0]:.1e}",
     )
     ctx.claim(
-        "a ReLU recurrence with spectral radius 1.2 explodes instead",
+        "a ReLU recurrence with W_hh = 2 x orthogonal (spectral radius 2) explodes instead",
         relu[59] > 100 * relu[0],
         f"ratio {relu[59] / relu[0]:.1e}",
     )

@@ -294,13 +294,24 @@ def gmm(ctx: Context) -> None:
         rows,
     )
     ll = {r[0]: r[3] for r in rows}
-    ctx.say("""
-        The structures are nested (spherical within diag within full, and within tied within
-        full), so at its best optimum a richer one fits the training data at least as well:
-        the training likelihood cannot choose the structure. EM only finds a local optimum,
-        though; here 'tied' stops below 'spherical', a reminder to try several starts
-        (n_init). BIC = -2 log L + p log n charges each parameter log n; the lowest BIC
-        balances fit against size.
+    nested = (("diag", "spherical"), ("full", "diag"), ("full", "tied"))
+    below = [(a, b) for a, b in nested if ll[a] < ll[b] - 1e-9]
+    local = (
+        "here "
+        + ", ".join(f"'{a}' stops below '{b}'" for a, b in below)
+        + " although it contains it, a reminder to try several starts (n_init)"
+        if below
+        else "here each richer structure did reach at least the likelihood of those it"
+        " contains, but that is not guaranteed from every start: try several (n_init)"
+    )
+    ctx.say(f"""
+        The structures are partly nested: spherical within diag within full, and tied within
+        full (tied and spherical are not nested: tied shares one full matrix, spherical gives
+        each component its own scalar variance). At its best optimum a richer structure fits
+        the training data at least as well as one it contains, so the training likelihood
+        cannot choose the structure. EM only finds a local optimum, though; {local}.
+        BIC = -2 log L + p log n charges each parameter log n; the lowest BIC balances fit
+        against size.
         """)
     ctx.claim(
         "full covariances reach the highest training likelihood",

@@ -125,8 +125,9 @@ def params_flops_lesson(ctx: Context) -> None:
         "per second", which is FLOPS. A multiply-accumulate is two FLOPs. The notes' formula
         [(C_in k^2) + (C_in k^2 - 1) + 1] C_out H W counts the products, the additions between
         them and the bias: exactly 2 MACs per output. Our FLOP column counts 2 per MAC plus the
-        bias add (ptflops does the same); papers' "multiply-adds", fvcore ("flops") and thop
-        ("macs") all report MACs.
+        bias add. The counters people use report MACs instead, whatever they call them:
+        papers' "multiply-adds", fvcore ("flops"), thop ("macs") and ptflops (one per
+        multiply-add plus the bias add, printed as GMac).
         """)
     conv = nn.Conv2d(16, 32, 3, padding=1)
     p = profile(conv, (16, 28, 28))
