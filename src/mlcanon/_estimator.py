@@ -2,8 +2,9 @@
 
 The value checks live in :mod:`mlcanon._validation`; this module adds what a scikit-learn style
 estimator needs around them: a float matrix with messages scikit-learn users recognise,
-``n_features_in_`` recorded at fit and checked afterwards, and a typed warning for EM or Lloyd
-iterations that stop before converging.
+``n_features_in_`` recorded at fit and checked afterwards, class labels turned into indices,
+sample weights and class priors checked, and a typed warning for EM or Lloyd iterations that stop
+before converging. Every family imports these from here; none borrows another family's copy.
 """
 
 from __future__ import annotations
@@ -16,9 +17,18 @@ from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._validation import check_array, check_consistent_length
+from mlcanon._validation import check_array, check_consistent_length, check_sample_weight
 
-__all__ = ["ConvergenceWarning", "as_float_array", "check_X", "check_X_y"]
+__all__ = [
+    "ConvergenceWarning",
+    "as_float_array",
+    "check_X",
+    "check_X_y",
+    "check_priors",
+    "encode_labels",
+    "sample_weight_array",
+    "sample_weight_or_none",
+]
 
 
 class ConvergenceWarning(_SklearnConvergenceWarning):
@@ -128,3 +138,58 @@ def _object_labels(y: np.ndarray) -> np.ndarray:
     except (TypeError, ValueError) as exc:
         kinds = sorted({type(v).__name__ for v in y.ravel()})
         raise ValueError(f"Unknown label type: y mixes label types {kinds}") from exc
+
+
+def encode_labels(y: np.ndarray, *, min_classes: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(classes_, codes)`` with ``classes_[codes] == y``; refuse continuous targets.
+
+    ``min_classes=2`` is for the classifiers that cannot learn from a single class (a tree can:
+    it predicts that class).
+    """
+    if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
+        raise ValueError(
+            "Unknown label type: continuous; a classifier needs discrete labels (integers or "
+            "strings), got floating-point values with a fractional part"
+        )
+    if y.dtype.kind == "O":
+        kinds = {type(v).__name__ for v in y}
+        if len(kinds) > 1:
+            raise ValueError(f"Unknown label type: y mixes label types {sorted(kinds)}")
+    classes, codes = np.unique(y, return_inverse=True)
+    if len(classes) < min_classes:
+        raise ValueError(
+            f"a classifier needs samples of at least {min_classes} classes in y, but y "
+            f"contains only one class: {classes[0]!r}"
+        )
+    return classes, codes.ravel().astype(np.int64)
+
+
+def sample_weight_or_none(sample_weight: Any, n_samples: int) -> np.ndarray | None:
+    """Validated non-negative weights, at least one positive; ``None`` stays ``None`` (so that
+    unweighted code paths stay unweighted)."""
+    if sample_weight is None:
+        return None
+    sw = check_sample_weight(as_float_array(sample_weight, "sample_weight"), n_samples)
+    if not sw.sum() > 0:
+        raise ValueError("sample_weight: all weights are zero; at least one must be positive")
+    return sw
+
+
+def sample_weight_array(sample_weight: Any, n_samples: int) -> np.ndarray:
+    """:func:`sample_weight_or_none` with ``None`` read as unit weights."""
+    sw = sample_weight_or_none(sample_weight, n_samples)
+    return np.ones(n_samples) if sw is None else sw
+
+
+def check_priors(priors: Any, n_classes: int, name: str) -> np.ndarray | None:
+    """Validate user class priors: one non-negative entry per class, summing to 1."""
+    if priors is None:
+        return None
+    p = check_array(priors, name, ndim=1)
+    if p.shape[0] != n_classes:
+        raise ValueError(f"{name} has {p.shape[0]} entries, but y has {n_classes} classes")
+    if (p < 0).any():
+        raise ValueError(f"{name} must be non-negative, got {p!r}")
+    if not np.isclose(p.sum(), 1.0):
+        raise ValueError(f"{name} must sum to 1, got sum {p.sum()!r}")
+    return p

@@ -9,8 +9,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from mlcanon._estimator import check_X
 from mlcanon._validation import check_array, check_option, check_scalar
-from mlcanon.linear_model._base import check_X
 
 __all__ = ["PCA"]
 

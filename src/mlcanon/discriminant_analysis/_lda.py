@@ -11,9 +11,9 @@ import scipy.linalg
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from mlcanon._estimator import check_priors, check_X, check_X_y, encode_labels
+from mlcanon._special import log_softmax
 from mlcanon._validation import check_option, check_scalar
-from mlcanon.linear_model._base import check_X, check_X_y, encode_classes, log_softmax
-from mlcanon.naive_bayes._base import check_priors
 
 __all__ = ["LinearDiscriminantAnalysis"]
 
@@ -161,7 +161,7 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
     def fit(self, X: Any, y: Any) -> LinearDiscriminantAnalysis:
         """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
         X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
-        self.classes_, y_index = encode_classes(y)
+        self.classes_, y_index = encode_labels(y, min_classes=2)
         n_samples, n_features = X.shape
         n_classes = len(self.classes_)
         if n_samples == n_classes:

@@ -21,9 +21,10 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 
+from mlcanon._estimator import encode_labels
 from mlcanon._validation import check_random_state, check_scalar
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from mlcanon.tree._checks import check_X, check_X_y, encode_labels
+from mlcanon.tree._checks import check_X, check_X_y
 
 __all__ = ["BaggingClassifier", "BaggingRegressor"]
 

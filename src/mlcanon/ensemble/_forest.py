@@ -27,9 +27,10 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
+from mlcanon._estimator import encode_labels, sample_weight_array
 from mlcanon._validation import check_random_state, check_scalar
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from mlcanon.tree._checks import check_X, check_X_y, encode_labels, sample_weight_array
+from mlcanon.tree._checks import check_X, check_X_y
 from mlcanon.tree._classes import as_float32
 
 __all__ = ["RandomForestClassifier", "RandomForestRegressor"]

@@ -27,9 +27,10 @@ import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
+from mlcanon._estimator import encode_labels, sample_weight_array
 from mlcanon._validation import check_option, check_random_state, check_scalar
 from mlcanon.tree import DecisionTreeRegressor
-from mlcanon.tree._checks import check_X, check_X_y, encode_labels, sample_weight_array
+from mlcanon.tree._checks import check_X, check_X_y
 from mlcanon.tree._classes import as_float32
 
 from ._gb_losses import LOSSES, Huber, MultinomialLogLoss, SquaredError

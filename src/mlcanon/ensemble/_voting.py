@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin, clone
 
+from mlcanon._estimator import encode_labels
 from mlcanon._validation import check_option, check_scalar
-from mlcanon.tree._checks import check_X, check_X_y, encode_labels
+from mlcanon.tree._checks import check_X, check_X_y
 
 __all__ = ["StackingClassifier", "StackingRegressor", "VotingClassifier", "VotingRegressor"]
 

@@ -35,9 +35,10 @@ import numpy as np
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 
+from mlcanon._estimator import encode_labels, sample_weight_array
 from mlcanon._validation import check_option, check_random_state, check_scalar
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from mlcanon.tree._checks import check_X, check_X_y, encode_labels, sample_weight_array
+from mlcanon.tree._checks import check_X, check_X_y
 
 __all__ = ["AdaBoostClassifier", "AdaBoostRegressor"]
 

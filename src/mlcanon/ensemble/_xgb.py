@@ -30,8 +30,9 @@ import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
 
+from mlcanon._estimator import encode_labels, sample_weight_array
 from mlcanon._validation import check_option, check_scalar
-from mlcanon.tree._checks import check_X_y, encode_labels, sample_weight_array
+from mlcanon.tree._checks import check_X_y
 
 from ._xgb_base import DOC_PARAMS, BaseXGB
 

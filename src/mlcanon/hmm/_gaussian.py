@@ -8,7 +8,7 @@ import numpy as np
 
 from mlcanon._estimator import check_X
 from mlcanon._validation import check_option, check_scalar
-from mlcanon.cluster._kmeans import KMeans
+from mlcanon.cluster import KMeans
 from mlcanon.mixture._gaussian import COVARIANCE_TYPES, log_gaussian_prob, precision_cholesky
 
 from ._base import BaseHMM

@@ -23,9 +23,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 
+from mlcanon._estimator import check_X_y, sample_weight_or_none
 from mlcanon._validation import check_array, check_option, check_random_state, check_scalar
 
-from ._base import check_X_y, linear_predict, preprocess_data, sample_weight_or_none
+from ._base import linear_predict, preprocess_data
 from ._cd_kernels import enet_cd, enet_cd_gram
 
 __all__ = ["ElasticNet", "Lasso", "enet_path", "lasso_path"]

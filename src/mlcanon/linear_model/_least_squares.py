@@ -8,9 +8,10 @@ import numpy as np
 import scipy.linalg
 from sklearn.base import BaseEstimator, RegressorMixin
 
+from mlcanon._estimator import check_X, sample_weight_or_none
 from mlcanon._validation import check_array, check_consistent_length, check_option, check_scalar
 
-from ._base import check_X, linear_predict, preprocess_data, sample_weight_or_none
+from ._base import linear_predict, preprocess_data
 
 __all__ = ["LinearRegression", "Ridge"]
 

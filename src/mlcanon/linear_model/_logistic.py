@@ -10,10 +10,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 
+from mlcanon._estimator import check_X, check_X_y, encode_labels, sample_weight_or_none
+from mlcanon._special import expit, log_softmax
 from mlcanon._validation import check_option, check_scalar
 
-from ._base import check_X, check_X_y, encode_classes, log_softmax, sample_weight_or_none
-from ._logistic_loss import LogisticLoss, _sigmoid
+from ._logistic_loss import LogisticLoss
 from ._proximal import fista
 
 __all__ = ["LogisticRegression"]
@@ -145,7 +146,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
         rho = self._l1_share()
         X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
-        self.classes_, y_index = encode_classes(y)
+        self.classes_, y_index = encode_labels(y, min_classes=2)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         sw = (np.ones(X.shape[0]) if sw is None else sw) * _class_sample_weights(
             self.class_weight, self.classes_, y_index
@@ -225,10 +226,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         sigmoids to sum to one."""
         scores = self.decision_function(X)
         if scores.ndim == 1:
-            p = _sigmoid(scores)
+            p = expit(scores)
             return np.column_stack([1.0 - p, p])
         if self.multi_class == "ovr":
-            p = _sigmoid(scores)
+            p = expit(scores)
             return p / p.sum(axis=1, keepdims=True)
         return np.exp(log_softmax(scores))
 

@@ -30,18 +30,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlcanon._special import expit
+
 __all__ = ["LogisticLoss"]
 
 
 def _log1pexp(z: np.ndarray) -> np.ndarray:
     """``log(1 + e^z)`` without overflow for large ``z`` or cancellation for very negative z."""
     return np.logaddexp(0.0, z)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    # exp of a non-positive number only: no overflow on either side
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 class LogisticLoss:
@@ -86,7 +82,7 @@ class LogisticLoss:
         if self.binary:
             z, y = Z[:, 0], self.Y[:, 0]
             loss = self.s @ (_log1pexp(z) - y * z)
-            P = _sigmoid(z)[:, None]
+            P = expit(z)[:, None]
         else:
             Z -= Z.max(axis=1, keepdims=True)  # shift for exp; softmax is shift-invariant
             E = np.exp(Z)

@@ -22,7 +22,6 @@ __all__ = [
     "COVARIANCE_TYPES",
     "estimate_gaussian_parameters",
     "log_gaussian_prob",
-    "logsumexp",
     "precision_cholesky",
     "precision_cholesky_from_precisions",
 ]
@@ -34,15 +33,6 @@ _ILL_DEFINED = (
     "covariance (for instance caused by singleton or collapsed samples). Try to decrease the "
     "number of components, increase reg_covar, or scale the input data."
 )
-
-
-def logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
-    """``log(sum(exp(a), axis))`` computed as ``m + log(sum(exp(a - m)))`` with ``m = max``."""
-    m = np.max(a, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)  # an all -inf row stays -inf without nan
-    with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
-    return np.squeeze(out, axis=axis)
 
 
 def estimate_gaussian_parameters(

@@ -11,14 +11,14 @@ from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import ConvergenceWarning, check_X
+from mlcanon._special import logsumexp
 from mlcanon._validation import check_option, check_random_state, check_scalar
-from mlcanon.cluster._kmeans import KMeans, _kmeans_plusplus
+from mlcanon.cluster import KMeans, kmeans_plusplus
 
 from ._gaussian import (
     COVARIANCE_TYPES,
     estimate_gaussian_parameters,
     log_gaussian_prob,
-    logsumexp,
     precision_cholesky,
     precision_cholesky_from_precisions,
 )
@@ -159,7 +159,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             labels = KMeans(n_clusters=k, n_init=1, random_state=rng).fit(X).labels_
             resp[np.arange(n), labels] = 1.0
         elif self.init_params == "k-means++":
-            _, idx = _kmeans_plusplus(X, k, np.ones(n), rng)
+            _, idx = kmeans_plusplus(X, k, random_state=rng)
             resp[idx, np.arange(k)] = 1.0
         elif self.init_params == "random":
             resp = rng.uniform(size=(n, k))

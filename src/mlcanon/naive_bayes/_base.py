@@ -16,29 +16,14 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from mlcanon._validation import check_array
-from mlcanon.linear_model._base import (
+from mlcanon._estimator import (
     check_X,
     check_X_y,
-    encode_classes,
+    encode_labels,
     sample_weight_or_none,
 )
 
-__all__ = ["BaseNB", "check_priors", "weighted_class_counts"]
-
-
-def check_priors(priors: Any, n_classes: int, name: str) -> np.ndarray | None:
-    """Validate user class priors: one non-negative entry per class, summing to 1."""
-    if priors is None:
-        return None
-    p = check_array(priors, name, ndim=1)
-    if p.shape[0] != n_classes:
-        raise ValueError(f"{name} has {p.shape[0]} entries, but y has {n_classes} classes")
-    if (p < 0).any():
-        raise ValueError(f"{name} must be non-negative, got {p!r}")
-    if not np.isclose(p.sum(), 1.0):
-        raise ValueError(f"{name} must sum to 1, got sum {p.sum()!r}")
-    return p
+__all__ = ["BaseNB", "weighted_class_counts"]
 
 
 def weighted_class_counts(Y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
@@ -52,7 +37,7 @@ class BaseNB(ClassifierMixin, BaseEstimator):
     def _prepare_fit(self, X: Any, y: Any, sample_weight: Any):
         """Validate, encode labels; return ``(X, Y one-hot weighted, sw)``."""
         X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
-        self.classes_, y_index = encode_classes(y)
+        self.classes_, y_index = encode_labels(y, min_classes=2)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         Y = np.zeros((X.shape[0], len(self.classes_)))
         Y[np.arange(X.shape[0]), y_index] = 1.0

@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from mlcanon._estimator import check_priors
 from mlcanon._validation import check_scalar
 
-from ._base import BaseNB, check_priors
+from ._base import BaseNB
 
 __all__ = ["BernoulliNB", "MultinomialNB"]
 

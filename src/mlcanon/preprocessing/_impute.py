@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from mlcanon._estimator import check_X
 from mlcanon._validation import check_option, check_scalar
-from mlcanon.tree._checks import check_X
 
 __all__ = ["KNNImputer", "SimpleImputer"]
 

@@ -11,8 +11,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
+from mlcanon._estimator import check_X, check_X_y, encode_labels, sample_weight_or_none
 from mlcanon._validation import check_option, check_scalar
-from mlcanon.linear_model._base import check_X, check_X_y, encode_classes, sample_weight_or_none
 
 from ._kernels import KERNELS, kernel_matrix
 from ._smo import smo_solve
@@ -175,7 +175,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         """Fit on ``X`` (n_samples, n_features) and labels ``y``; ``sample_weight`` scales C."""
         self._check_params()
         X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
-        self.classes_, y_index = encode_classes(y)
+        self.classes_, y_index = encode_labels(y, min_classes=2)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         sw = np.ones(X.shape[0]) if sw is None else sw
         self.class_weight_ = _class_weights(self.class_weight, self.classes_, y_index)

@@ -2,8 +2,8 @@
 
 The array checks themselves are :mod:`mlcanon._validation`; this module adds what a tree-based
 estimator needs around them: NaN allowed in ``X`` (infinity never), complex and sparse input
-refused with a clear message, ``n_features_in_`` recorded at fit and enforced at predict, class
-labels turned into indices, and the size parameters (``min_samples_leaf=0.1``, ``max_features=
+refused with a clear message, ``n_features_in_`` recorded at fit and enforced at predict, and the
+size parameters (``min_samples_leaf=0.1``, ``max_features=
 "sqrt"``) resolved to counts.
 """
 
@@ -14,21 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from mlcanon._estimator import as_float_array
 from mlcanon._estimator import check_X as _check_X
 from mlcanon._estimator import check_X_y as _check_X_y
-from mlcanon._validation import (
-    check_sample_weight,
-    check_scalar,
-)
+from mlcanon._validation import check_scalar
 
 __all__ = [
     "check_X",
     "check_X_y",
-    "encode_labels",
     "resolve_max_features",
     "resolve_min_samples",
-    "sample_weight_array",
 ]
 
 
@@ -44,32 +38,6 @@ def check_X_y(
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`mlcanon._estimator.check_X_y` with NaN allowed in ``X`` by default."""
     return _check_X_y(estimator, X, y, classifier=classifier, allow_nan=allow_nan)
-
-
-def encode_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(classes_, codes)`` with ``classes_[codes] == y``; refuse continuous targets."""
-    if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
-        raise ValueError(
-            "Unknown label type: continuous; a classifier needs discrete labels (integers or "
-            "strings), got floating-point values with a fractional part"
-        )
-    if y.dtype.kind == "O":
-        kinds = {type(v).__name__ for v in y}
-        if len(kinds) > 1:
-            raise ValueError(f"Unknown label type: y mixes label types {sorted(kinds)}")
-    classes, codes = np.unique(y, return_inverse=True)
-    return classes, codes.ravel().astype(np.int64)
-
-
-def sample_weight_array(sample_weight: Any, n_samples: int) -> np.ndarray:
-    """Validated non-negative weights (ones for ``None``); at least one must be positive."""
-    sw = check_sample_weight(
-        None if sample_weight is None else as_float_array(sample_weight, "sample_weight"),
-        n_samples,
-    )
-    if not sw.sum() > 0:
-        raise ValueError("sample_weight: all weights are zero; at least one must be positive")
-    return sw
 
 
 def resolve_min_samples(value: Any, name: str, n_samples: int, *, low: int) -> int:

@@ -28,17 +28,11 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
+from mlcanon._estimator import encode_labels, sample_weight_array
 from mlcanon._validation import check_option, check_random_state, check_scalar
 
 from ._builder import build_tree
-from ._checks import (
-    check_X,
-    check_X_y,
-    encode_labels,
-    resolve_max_features,
-    resolve_min_samples,
-    sample_weight_array,
-)
+from ._checks import check_X, check_X_y, resolve_max_features, resolve_min_samples
 from ._criterion import CRITERIA
 from ._tree import Tree
 
