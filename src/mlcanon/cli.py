@@ -115,6 +115,16 @@ def _cmd_profile(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace, console: Console) -> int:
+    from mlcanon.train import run_task
+
+    try:
+        run_task(args.task, args.out, epochs=args.epochs, seed=args.seed, resume=args.resume)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlcanon",
@@ -134,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("arch", metavar="ARCH", help="bundled model name or package.module:callable")
     p.add_argument("--input", default="3x224x224", help="input shape C x H x W (3x224x224)")
     p.add_argument("--all", action="store_true", help="also list layers with no cost")
+    p = sub.add_parser("train", help="train a task with checkpoints; runs under torchrun too")
+    p.add_argument("task", metavar="TASK", help="task name, e.g. digits-cnn")
+    p.add_argument("--out", required=True, help="output folder (checkpoints/, model.safetensors)")
+    p.add_argument("--epochs", type=int, default=None, help="total epochs (task default)")
+    p.add_argument("--seed", type=int, default=0, help="seed of every generator (0)")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
     return parser
 
 
@@ -143,6 +159,7 @@ _COMMANDS = {
     "verify": _cmd_verify,
     "report": _cmd_report,
     "profile": _cmd_profile,
+    "train": _cmd_train,
 }
 
 

@@ -76,3 +76,40 @@ def test_errors():
         ClassBalancedSampler([0, 1], replacement="yes")
     with pytest.raises(ValueError, match="labels must be 1-D"):
         class_balanced_weights([[0, 1]])
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_replicas_split_the_single_process_stream(world):
+    y = _imbalanced_digits(0)
+    n = len(y) - len(y) % world
+    one = ClassBalancedSampler(y, num_samples=n, seed=7)
+    parts = [
+        ClassBalancedSampler(y, num_samples=n, seed=7, num_replicas=world, rank=r)
+        for r in range(world)
+    ]
+    for s in (one, *parts):
+        s.set_epoch(3)
+    stream = list(one)
+    drawn = [list(p) for p in parts]
+    assert [len(d) for d in drawn] == [n // world] * world == [len(p) for p in parts]
+    # rank r holds positions r, r + W, ... of the stream: disjoint, and together all of it
+    for r, d in enumerate(drawn):
+        assert d == stream[r::world]
+    # the stream is the seeded multinomial draw of the class-balanced weights
+    g = torch.Generator().manual_seed(7 + 3)
+    expected = torch.multinomial(torch.as_tensor(class_balanced_weights(y)), n, True, generator=g)
+    assert stream == expected.tolist()
+    one.set_epoch(4)
+    assert list(one) != stream
+
+
+def test_replica_errors():
+    y = np.arange(10) % 2
+    with pytest.raises(ValueError, match=r"num_samples=10 must be a multiple of num_replicas=3"):
+        ClassBalancedSampler(y, seed=0, num_replicas=3, rank=0)
+    with pytest.raises(ValueError, match="seed is required with num_replicas=2"):
+        ClassBalancedSampler(y, num_replicas=2, rank=0)
+    with pytest.raises(ValueError, match="rank must be <= 1, got 2"):
+        ClassBalancedSampler(y, seed=0, num_replicas=2, rank=2)
+    with pytest.raises(ValueError, match="either seed or generator"):
+        ClassBalancedSampler(y, seed=0, generator=torch.Generator())

@@ -11,6 +11,8 @@ from torch.utils.data import Sampler
 
 from mlcanon._validation import check_array, check_scalar
 
+from ._distributed import world
+
 __all__ = ["ClassBalancedSampler", "class_balanced_weights"]
 
 
@@ -61,6 +63,23 @@ class ClassBalancedSampler(Sampler[int]):
         minority classes run out first, so the balance holds only at the start of the epoch.
     generator : torch.Generator, optional
         Source of randomness (the global torch generator when ``None``).
+    num_replicas : int >= 1, optional
+        Number of data-parallel processes sharing the stream; default: the world size of the
+        initialised ``torch.distributed`` process group, else 1.
+    rank : int in [0, num_replicas), optional
+        This process's part; default: its ``torch.distributed`` rank, else 0.
+    seed : int, optional
+        Seed of the stream: epoch :math:`e` draws from a generator seeded with ``seed + e``
+        (see :meth:`set_epoch`), identical on every rank. Required when ``num_replicas > 1``;
+        excludes ``generator``.
+
+    With ``num_replicas`` :math:`W > 1`, every rank draws the same global stream of
+    ``num_samples`` indices and keeps positions ``rank, rank + W, rank + 2W, ...`` (as
+    ``DistributedSampler`` splits a permutation), so the ranks' parts are disjoint and together
+    form the single-process stream. ``num_samples`` must be a multiple of :math:`W`, so that
+    every rank takes the same number of steps. A ``DataLoader`` with batch size :math:`B` per
+    rank then gives, at each step, the same global batch of :math:`W B` indices as a single
+    process with batch size :math:`W B`.
 
     Notes
     -----
@@ -79,6 +98,10 @@ class ClassBalancedSampler(Sampler[int]):
         num_samples: int | None = None,
         replacement: bool = True,
         generator: torch.Generator | None = None,
+        *,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        seed: int | None = None,
     ) -> None:
         weights = class_balanced_weights(labels)
         n = len(weights)
@@ -93,16 +116,41 @@ class ClassBalancedSampler(Sampler[int]):
             )
         if generator is not None and not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        dist_rank, dist_size = world()
+        num_replicas = dist_size if num_replicas is None else num_replicas
+        rank = dist_rank if rank is None else rank
+        check_scalar(num_replicas, "num_replicas", kind=int, low=1)
+        check_scalar(rank, "rank", kind=int, low=0, high=num_replicas - 1)
+        if seed is not None:
+            check_scalar(seed, "seed", kind=int)
+            if generator is not None:
+                raise ValueError("pass either seed or generator, not both")
+        if num_replicas > 1 and seed is None:
+            raise ValueError(
+                f"seed is required with num_replicas={num_replicas}: every rank must draw "
+                f"the same stream"
+            )
+        if num_samples % num_replicas:
+            raise ValueError(
+                f"num_samples={num_samples} must be a multiple of num_replicas={num_replicas} "
+                f"(the world size), so that every rank takes the same number of steps"
+            )
         self.weights = torch.as_tensor(weights, dtype=torch.double)
         self.num_samples = int(num_samples)
         self.replacement = replacement
         self.generator = generator
+        self.num_replicas, self.rank, self.seed, self.epoch = num_replicas, rank, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use the stream of ``epoch`` (with ``seed``); the training loop calls it every epoch."""
+        self.epoch = int(epoch)
 
     def __iter__(self) -> Iterator[int]:
-        idx = torch.multinomial(
-            self.weights, self.num_samples, self.replacement, generator=self.generator
-        )
-        yield from idx.tolist()
+        gen = self.generator
+        if self.seed is not None:
+            gen = torch.Generator().manual_seed(self.seed + self.epoch)
+        idx = torch.multinomial(self.weights, self.num_samples, self.replacement, generator=gen)
+        yield from idx[self.rank :: self.num_replicas].tolist()
 
     def __len__(self) -> int:
-        return self.num_samples
+        return self.num_samples // self.num_replicas

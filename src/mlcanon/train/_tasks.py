@@ -1,0 +1,206 @@
+"""Named training tasks behind ``mlcanon train TASK``, alone or under torchrun.
+
+A task is a function that receives a :class:`TaskConfig` (seed, epochs, rank, world size,
+device) and returns a :class:`TaskSetup` (model, optimizer, loss, loader, schedule, evaluation).
+Registering one takes a few lines::
+
+    def build(cfg: TaskConfig) -> TaskSetup:
+        model = MyNet().to(cfg.device)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        sampler = ClassBalancedSampler(labels, seed=cfg.seed)   # splits itself across ranks
+        loader = DataLoader(data, batch_size=cfg.per_rank(64), sampler=sampler)
+        return TaskSetup(model, opt, my_loss, loader,
+                         scheduler=warmup_cosine(opt, 10, cfg.epochs * len(loader)))
+
+    register_task("my-task", build, "what it trains", default_epochs=10)
+
+:func:`run_task` joins the torchrun process group when there is one, seeds every generator,
+builds the task, resumes from ``OUT/checkpoints`` if asked, trains with :class:`Trainer`
+(checkpoints under ``OUT/checkpoints``) and writes the weights to ``OUT/model.safetensors``
+and the per-epoch history to ``OUT/history.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from mlcanon._validation import check_scalar
+
+from ._distributed import init_distributed
+from ._early_stopping import EarlyStopping
+from ._loop import Trainer, save_weights
+
+__all__ = ["TaskConfig", "TaskSetup", "get_task", "register_task", "registered_tasks", "run_task"]
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """What a task builder is told about the run."""
+
+    epochs: int
+    seed: int
+    rank: int = 0
+    world_size: int = 1
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    def per_rank(self, global_batch: int) -> int:
+        """Batch size of one rank for a global batch of ``global_batch`` samples."""
+        if global_batch % self.world_size:
+            raise ValueError(
+                f"the global batch of {global_batch} samples cannot be split over "
+                f"world_size={self.world_size} processes; use a world size that divides it"
+            )
+        return global_batch // self.world_size
+
+
+@dataclass
+class TaskSetup:
+    """What a task builder returns: the arguments of :class:`Trainer` for this task."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    loss_fn: Callable[[nn.Module, Any], torch.Tensor]
+    train_loader: DataLoader
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
+    scheduler_interval: str = "step"
+    clip_grad_norm: float | None = None
+    evaluate: Callable[[nn.Module], dict[str, float] | float] | None = None
+    early_stopping: EarlyStopping | None = None
+    monitor: str | None = None
+    checkpoint_every: int | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    build: Callable[[TaskConfig], TaskSetup]
+    description: str
+    default_epochs: int
+
+
+_TASKS: dict[str, Task] = {}
+
+
+def register_task(
+    name: str,
+    build: Callable[[TaskConfig], TaskSetup],
+    description: str = "",
+    *,
+    default_epochs: int = 10,
+) -> None:
+    """Make ``build`` available as ``mlcanon train NAME``."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
+    if not callable(build):
+        raise TypeError(f"build must be callable, got {type(build).__name__}")
+    check_scalar(default_epochs, "default_epochs", kind=int, low=1)
+    if name in _TASKS and _TASKS[name].build is not build:
+        raise ValueError(f"task {name!r} is already registered")
+    _TASKS[name] = Task(name, build, description, default_epochs)
+
+
+def registered_tasks() -> list[Task]:
+    """Every registered task, by name."""
+    _load_builtin()
+    return [_TASKS[k] for k in sorted(_TASKS)]
+
+
+def get_task(name: str) -> Task:
+    """The task registered as ``name``; ``ValueError`` listing the known ones otherwise."""
+    _load_builtin()
+    if name not in _TASKS:
+        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(sorted(_TASKS))}")
+    return _TASKS[name]
+
+
+def _load_builtin() -> None:
+    from . import _digits  # noqa: F401  (registers digits-cnn)
+
+
+def run_task(
+    name: str,
+    out: str | Path,
+    *,
+    epochs: int | None = None,
+    seed: int = 0,
+    resume: bool = False,
+    progress: bool = True,
+) -> list[dict[str, float]]:
+    """Train task ``name`` into folder ``out``; return the history (see the module docstring).
+
+    Under torchrun every rank runs this; rank 0 writes the files. Each rank prints the SHA-256
+    of its final weights, so the replicas can be checked to be identical.
+
+    Raises
+    ------
+    ValueError
+        Unknown task; ``out/checkpoints`` already holds checkpoints and ``resume`` is false.
+    """
+    task = get_task(name)
+    epochs = task.default_epochs if epochs is None else epochs
+    check_scalar(epochs, "epochs", kind=int, low=1)
+    check_scalar(seed, "seed", kind=int, low=0)
+    out = Path(out)
+    ckpt = out / "checkpoints"
+    rank, size = init_distributed()
+    device = torch.device(
+        f"cuda:{torch.cuda.current_device()}" if torch.cuda.is_available() else "cpu"
+    )
+    torch.manual_seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (seeds user code that draws from the global state)
+    random.seed(seed)
+    setup = task.build(TaskConfig(epochs, seed, rank, size, device))
+    trainer = Trainer(
+        setup.model,
+        setup.optimizer,
+        setup.loss_fn,
+        setup.train_loader,
+        scheduler=setup.scheduler,
+        scheduler_interval=setup.scheduler_interval,
+        clip_grad_norm=setup.clip_grad_norm,
+        evaluate=setup.evaluate,
+        early_stopping=setup.early_stopping,
+        monitor=setup.monitor,
+        checkpoint_dir=ckpt,
+        checkpoint_every=setup.checkpoint_every,
+        device=device,
+        progress=progress,
+    )
+    if resume:
+        path = trainer.resume()
+        if rank == 0:
+            where = f"{path} (epoch {trainer.epoch}, step {trainer.step})" if path else "nothing"
+            print(f"resumed from {where}", flush=True)
+    elif trainer.checkpoints():
+        raise ValueError(
+            f"{ckpt} already holds checkpoints; pass --resume to continue that run or choose "
+            f"another --out"
+        )
+    history = trainer.fit(epochs)
+    print(f"rank {rank}/{size} weights sha256 {_digest(setup.model)}", flush=True)
+    if rank == 0:
+        save_weights(setup.model, out / "model.safetensors")
+        (out / "history.json").write_text(json.dumps(history, indent=1))
+    if size > 1:
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+    return history
+
+
+def _digest(model: nn.Module) -> str:
+    h = hashlib.sha256()
+    for k, v in model.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
