@@ -178,3 +178,34 @@ def test_kmeans_errors():
         kmeans_anchors(wh, 3, init="forgy")
     with pytest.raises(TypeError, match="n_clusters must be Integral"):
         kmeans_anchors(wh, 2.0)
+
+
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+def test_anchors_follow_dtype_and_device(device):
+    gen = AnchorGenerator(((16, 32), (64,)), ((0.5, 1.0, 2.0),))
+    out = gen((64, 96), [(8, 12), (4, 6)], dtype=torch.float64, device=device)
+    assert out.device.type == device and out.dtype == torch.float64
+    assert out.shape == (8 * 12 * 6 + 4 * 6 * 3, 4)
+    levels = gen.grid_anchors(
+        [(8, 12), (4, 6)], [(8, 8), (16, 16)], dtype=torch.float64, device=device
+    )
+    assert all(v.device.type == device and v.dtype == torch.float64 for v in levels)
+    base = AnchorGenerator.generate_anchors((32,), (1.0,), torch.float64, device)
+    assert base.device.type == device and base.dtype == torch.float64
+    if device == "cpu":  # rounded integers: the same values in float32 and float64
+        torch.testing.assert_close(out, gen((64, 96), [(8, 12), (4, 6)]).double(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+def test_box_coding_follows_dtype_and_device(device):
+    rng = np.random.default_rng(0)
+    gt, anchors = random_boxes(rng, 6).to(device), random_boxes(rng, 6).to(device)
+    coder = BoxCoder((10.0, 10.0, 5.0, 5.0))
+    codes = coder.encode_single(gt, anchors)
+    boxes = coder.decode_single(codes, anchors)
+    for out in (codes, boxes):
+        assert out.device.type == device and out.dtype == torch.float64 and out.shape == (6, 4)
+    wide = coder.decode_single(torch.zeros(6, 8, dtype=torch.float64, device=device), anchors)
+    assert wide.shape == (6, 8) and wide.device.type == device
+    ints = coder.decode_single(torch.zeros(6, 4, dtype=torch.int64, device=device), anchors)
+    assert ints.dtype == torch.get_default_dtype()  # integer codes are promoted, not truncated

@@ -190,3 +190,16 @@ def test_against_torchvision(seed):
     for fmt in ("xywh", "cxcywh"):
         torch.testing.assert_close(box_convert(a, "xyxy", fmt), ops.box_convert(a, "xyxy", fmt))
     torch.testing.assert_close(box_area(a), ops.box_area(a))
+
+
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+def test_ops_follow_dtype_and_device(device):
+    a = t([[0, 0, 2, 2], [1, 1, 4, 3]]).to(device)
+    for fn in PAIRWISE:
+        out = fn(a, a[:1])
+        assert out.shape == (2, 1) and out.dtype == torch.float64 and out.device.type == device
+    for loss in LOSSES:
+        out = loss(a, a.flip(0))
+        assert out.shape == (2,) and out.dtype == torch.float64 and out.device.type == device
+    converted = box_convert(a, "xyxy", "cxcywh")
+    assert converted.dtype == torch.float64 and converted.device.type == device

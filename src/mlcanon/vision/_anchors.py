@@ -63,11 +63,14 @@ class AnchorGenerator:
 
     @staticmethod
     def generate_anchors(
-        scales: Sequence[float], aspect_ratios: Sequence[float], dtype: torch.dtype = torch.float32
+        scales: Sequence[float],
+        aspect_ratios: Sequence[float],
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str | None = None,
     ) -> torch.Tensor:
         """Zero-centred anchors ``Tensor[len(ratios) * len(scales), 4]`` (xyxy, rounded)."""
-        s = torch.as_tensor(scales, dtype=dtype)
-        r = torch.as_tensor(aspect_ratios, dtype=dtype)
+        s = torch.as_tensor(scales, dtype=dtype, device=device)
+        r = torch.as_tensor(aspect_ratios, dtype=dtype, device=device)
         h_ratio = torch.sqrt(r)
         w_ratio = 1 / h_ratio  # multiplied, not divided: the same rounding as torchvision
         ws = (w_ratio[:, None] * s[None, :]).reshape(-1)  # (ratios * scales,)
@@ -78,35 +81,115 @@ class AnchorGenerator:
         return [len(s) * len(a) for s, a in zip(self.sizes, self.aspect_ratios, strict=True)]
 
     def grid_anchors(
-        self, grid_sizes: Sequence[Sequence[int]], strides: Sequence[Sequence[int]]
+        self,
+        grid_sizes: Sequence[Sequence[int]],
+        strides: Sequence[Sequence[int]],
+        *,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str | None = None,
     ) -> list[torch.Tensor]:
-        """Anchors ``Tensor[H * W * A, 4]`` per level for grids ``(H, W)`` and strides."""
+        """Anchors ``Tensor[H * W * A, 4]`` per level for grids ``(H, W)`` and strides, in
+        ``dtype`` on ``device`` (pass those of the feature maps, as torchvision does)."""
         if len(grid_sizes) != len(self.cell_anchors) or len(strides) != len(grid_sizes):
             raise ValueError(
                 f"need one grid size and one stride per level ({len(self.cell_anchors)}), got "
                 f"{len(grid_sizes)} grid sizes and {len(strides)} strides"
             )
+        grid_sizes = _int_pairs(grid_sizes, "grid_sizes", low=0)
+        strides = _int_pairs(strides, "strides", low=1)
         out = []
         for (gh, gw), (sh, sw), base in zip(grid_sizes, strides, self.cell_anchors, strict=True):
-            ys = torch.arange(gh, dtype=base.dtype) * sh
-            xs = torch.arange(gw, dtype=base.dtype) * sw
+            # cell anchors are rounded integers, exact in any float dtype
+            base = base.to(device=device, dtype=dtype)
+            ys = torch.arange(gh, dtype=dtype, device=device) * sh
+            xs = torch.arange(gw, dtype=dtype, device=device) * sw
             sy, sx = torch.meshgrid(ys, xs, indexing="ij")
             shifts = torch.stack((sx, sy, sx, sy), dim=-1).reshape(-1, 1, 4)  # (H W, 1, 4)
             out.append((shifts + base[None]).reshape(-1, 4))
         return out
 
     def __call__(
-        self, image_size: Sequence[int], feature_map_sizes: Sequence[Sequence[int]]
+        self,
+        image_size: Sequence[int],
+        feature_map_sizes: Sequence[Sequence[int]],
+        *,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str | None = None,
     ) -> torch.Tensor:
         """All anchors ``Tensor[sum_l H_l W_l A_l, 4]`` for an image ``(H, W)`` and its feature
         maps ``[(H_1, W_1), ...]``; strides are ``image_size // feature_map_size``."""
-        strides = [(image_size[0] // g[0], image_size[1] // g[1]) for g in feature_map_sizes]
-        return torch.cat(self.grid_anchors(feature_map_sizes, strides))
+        (ih, iw), *_ = _int_pairs([image_size], "image_size", low=1)
+        grids = _int_pairs(feature_map_sizes, "feature_map_sizes", low=1)
+        for gh, gw in grids:
+            if gh > ih or gw > iw:
+                raise ValueError(
+                    f"feature_map_sizes must not exceed image_size={(ih, iw)}, got {(gh, gw)}"
+                )
+        strides = [(ih // gh, iw // gw) for gh, gw in grids]
+        return torch.cat(self.grid_anchors(grids, strides, dtype=dtype, device=device))
 
 
-def wh_iou(wh1: np.ndarray, wh2: np.ndarray) -> np.ndarray:
-    """IoU ``(n, k)`` of boxes given by width and height only, as if sharing one centre."""
-    inter = np.minimum(wh1[:, None, 0], wh2[None, :, 0]) * np.minimum(
+def _int_pairs(pairs: Sequence[Sequence[int]], name: str, low: int) -> list[tuple[int, int]]:
+    """``pairs`` as (int, int) tuples, each entry >= ``low``."""
+    out = []
+    for p in pairs:
+        if (
+            len(p) != 2
+            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in p)
+            or min(p) < low
+        ):
+            raise ValueError(f"{name} must hold pairs of integers >= {low}, got {p!r}")
+        out.append((int(p[0]), int(p[1])))
+    return out
+
+
+def wh_iou(wh1: Any, wh2: Any) -> Any:
+    """IoU ``(n, k)`` of boxes given by width and height only, as if sharing one centre.
+
+    Parameters
+    ----------
+    wh1 : array-like or Tensor of shape (n, 2)
+    wh2 : array-like or Tensor of shape (k, 2)
+        Finite, non-negative widths and heights (the rule of
+        :func:`~mlcanon.vision.check_boxes`); a negative size raises a ValueError.
+
+    Returns
+    -------
+    ndarray or Tensor of shape (n, k)
+        A Tensor (on the inputs' device, in their promoted dtype) when both inputs are
+        Tensors, otherwise a float64 array. NaN for two boxes of zero area (0 / 0), as
+        :func:`~mlcanon.vision.box_iou`.
+    """
+    if isinstance(wh1, torch.Tensor) and isinstance(wh2, torch.Tensor):
+        a, b = _check_wh(wh1, "wh1", torch), _check_wh(wh2, "wh2", torch)
+        dtype = torch.promote_types(a.dtype, b.dtype)
+        return _wh_iou(a.to(dtype), b.to(dtype), torch)
+    return _wh_iou(_check_wh(wh1, "wh1", np), _check_wh(wh2, "wh2", np), np)
+
+
+def _check_wh(wh: Any, name: str, xp: Any) -> Any:
+    """Sizes of shape (n, 2), finite and >= 0 (a Tensor, or a float64 array)."""
+    if xp is np:
+        wh = check_array(wh, name, ndim=2, min_samples=0, allow_nan=True, allow_inf=True)
+    elif not wh.is_floating_point():
+        wh = wh.to(torch.get_default_dtype())
+    if wh.ndim != 2 or wh.shape[1] != 2:
+        raise ValueError(f"{name} must have shape (n, 2), got {tuple(wh.shape)}")
+    if xp is torch and wh.device.type == "meta":
+        return wh  # no values to check
+    bad = ~xp.isfinite(wh).all(1) | (wh < 0).any(1)
+    if bad.any():
+        i = int(bad.nonzero()[0][0])
+        raise ValueError(
+            f"{name}[{i}] = {wh[i].tolist()} is not a valid (w, h): widths and heights must be "
+            f"finite and >= 0 ({int(bad.sum())} invalid row(s) in {name})"
+        )
+    return wh
+
+
+def _wh_iou(wh1: Any, wh2: Any, xp: Any) -> Any:
+    """IoU of validated (n, 2) and (k, 2) sizes; ``xp`` is numpy or torch."""
+    inter = xp.minimum(wh1[:, None, 0], wh2[None, :, 0]) * xp.minimum(
         wh1[:, None, 1], wh2[None, :, 1]
     )
     area1 = wh1[:, 0] * wh1[:, 1]
@@ -133,7 +216,7 @@ def _init_centers(wh: np.ndarray, k: int, init: Any, rng: np.random.Generator) -
     # k-means++ seeding with d = 1 - IoU (Arthur & Vassilvitskii 2007, sampling prop. to d^2)
     centers = [wh[rng.integers(len(wh))]]
     for _ in range(1, k):
-        d = 1.0 - wh_iou(wh, np.array(centers)).max(axis=1)
+        d = 1.0 - _wh_iou(wh, np.array(centers), np).max(axis=1)
         p = d**2
         centers.append(wh[rng.choice(len(wh), p=p / p.sum())] if p.sum() > 0 else wh[0])
     return np.array(centers)
@@ -191,7 +274,7 @@ def kmeans_anchors(
     labels = np.full(len(wh), -1)
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is reported
-        new = wh_iou(wh, centers).argmax(axis=1)
+        new = _wh_iou(wh, centers, np).argmax(axis=1)
         if np.array_equal(new, labels):
             break
         labels = new
@@ -203,5 +286,5 @@ def kmeans_anchors(
     rank = np.empty(k, dtype=np.int64)
     rank[order] = np.arange(k)
     centers = centers[order]
-    mean_iou = float(wh_iou(wh, centers).max(axis=1).mean())
+    mean_iou = float(_wh_iou(wh, centers, np).max(axis=1).mean())
     return KMeansAnchors(centers, rank[labels], mean_iou, n_iter)

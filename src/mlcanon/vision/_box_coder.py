@@ -59,14 +59,17 @@ class BoxCoder:
 
     def encode_single(self, reference_boxes: torch.Tensor, proposals: torch.Tensor) -> torch.Tensor:
         """Offsets ``Tensor[N, 4]`` that move ``proposals[i]`` (anchors) onto
-        ``reference_boxes[i]`` (ground truth); both ``Tensor[N, 4]`` in xyxy."""
-        gt = check_boxes(reference_boxes, "reference_boxes")
-        anchors = check_boxes(proposals, "proposals").to(gt.dtype)
-        if gt.shape != anchors.shape:
+        ``reference_boxes[i]`` (ground truth); both ``Tensor[N, 4]`` in xyxy with positive
+        widths and heights (their logarithms are taken). The offsets have the device and dtype
+        of ``reference_boxes``."""
+        shapes = [tuple(getattr(b, "shape", ())) for b in (reference_boxes, proposals)]
+        if shapes[0] != shapes[1]:
             raise ValueError(
-                f"reference_boxes and proposals must have the same shape, got "
-                f"{tuple(gt.shape)} and {tuple(anchors.shape)}"
+                f"reference_boxes and proposals must have the same shape, got {shapes[0]} and "
+                f"{shapes[1]}"
             )
+        gt = check_boxes(reference_boxes, "reference_boxes", positive=True)
+        anchors = check_boxes(proposals, "proposals", positive=True).to(gt.dtype)
         wx, wy, ww, wh = self.weights
         aw, ah = anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]
         ax, ay = anchors[:, 0] + 0.5 * aw, anchors[:, 1] + 0.5 * ah
@@ -85,6 +88,10 @@ class BoxCoder:
     def decode_single(self, rel_codes: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
         """Boxes ``Tensor[N, 4k]`` (xyxy) from offsets ``rel_codes`` ``Tensor[N, 4k]`` (k sets
         of (tx, ty, tw, th) per anchor, e.g. one per class) and anchors ``boxes`` ``Tensor[N, 4]``.
+
+        The boxes have the device and dtype of ``rel_codes`` (integer codes are promoted to the
+        default float dtype). The codes are network outputs and are not checked: a NaN code gives
+        a NaN box, as in torchvision.
         """
         anchors = check_boxes(boxes, "boxes")
         if not isinstance(rel_codes, torch.Tensor):
@@ -93,6 +100,8 @@ class BoxCoder:
             raise ValueError(
                 f"rel_codes must have shape ({len(anchors)}, 4k), got {tuple(rel_codes.shape)}"
             )
+        if not rel_codes.is_floating_point():
+            rel_codes = rel_codes.to(torch.get_default_dtype())
         anchors = anchors.to(rel_codes.dtype)
         wx, wy, ww, wh = self.weights
         aw, ah = anchors[:, 2:3] - anchors[:, 0:1], anchors[:, 3:4] - anchors[:, 1:2]  # (N, 1)

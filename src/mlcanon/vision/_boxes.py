@@ -1,7 +1,9 @@
 """Box conversions and the IoU family (IoU, GIoU, DIoU, CIoU), pairwise, as torchvision.ops.
 
 Boxes are ``(x1, y1, x2, y2)`` with ``x1 <= x2`` and ``y1 <= y2`` unless a format says otherwise.
-All functions are differentiable torch code.
+All functions are differentiable torch code. :func:`check_boxes` is the one validation rule of
+the box ops, NMS, anchors, the box coder and the box losses: a reversed box or a non-finite
+coordinate raises a ValueError that names the parameter, the box's index and its values.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ __all__ = [
     "box_area",
     "box_convert",
     "box_iou",
+    "check_boxes",
     "complete_box_iou",
     "distance_box_iou",
     "generalized_box_iou",
@@ -25,18 +28,93 @@ __all__ = [
 FORMATS = ("xyxy", "xywh", "cxcywh")
 
 
-def check_boxes(boxes: object, name: str = "boxes", *, ndim: int | None = 2) -> torch.Tensor:
-    """A tensor of shape (..., 4) (exactly (N, 4) when ``ndim=2``), ints promoted to float."""
+def check_boxes(
+    boxes: object,
+    name: str = "boxes",
+    *,
+    ndim: int | None = 2,
+    fmt: str = "xyxy",
+    positive: bool = False,
+) -> torch.Tensor:
+    """Validate boxes: the one rule shared by the box ops, NMS, anchors, the box coder and the
+    box losses.
+
+    Parameters
+    ----------
+    boxes : Tensor[N, 4] (``ndim=2``) or Tensor[..., 4] (``ndim=None``)
+        In format ``fmt``: ``'xyxy'`` needs ``x1 <= x2`` and ``y1 <= y2``, ``'xywh'`` and
+        ``'cxcywh'`` need ``w >= 0`` and ``h >= 0``.
+    name : str
+        Parameter name used in error messages.
+    ndim : int or None
+        Required number of dimensions, or None for any leading shape.
+    fmt : {'xyxy', 'xywh', 'cxcywh'}
+    positive : bool
+        Also refuse zero widths and heights (``x2 == x1``), as torchvision's detectors refuse
+        such target boxes; the box coder needs them positive (it takes their logarithm).
+
+    Returns
+    -------
+    Tensor
+        ``boxes`` itself, or a float copy: integer boxes are promoted to the default float
+        dtype and half-precision ones to float32 (products of coordinates overflow them).
+
+    Raises
+    ------
+    TypeError
+        ``boxes`` is not a real-valued tensor.
+    ValueError
+        Wrong shape, a non-finite coordinate, or a reversed (degenerate) box; the message names
+        ``name``, the index of the first offending box and its values.
+
+    Notes
+    -----
+    One vectorised pass and one host synchronisation; tensors on the ``meta`` device have no
+    values and are checked for shape only. Zero-area boxes are valid (unless ``positive``): the
+    IoU of two of them is 0 / 0 = NaN, as in torchvision.
+    """
     if not isinstance(boxes, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(boxes).__name__}")
     if boxes.shape[-1:] != (4,) or (ndim is not None and boxes.dim() != ndim):
         want = "(N, 4)" if ndim == 2 else "(..., 4)"
         raise ValueError(f"{name} must have shape {want}, got {tuple(boxes.shape)}")
+    if boxes.is_complex() or boxes.dtype == torch.bool:
+        raise TypeError(f"{name} must hold real numbers, got dtype={boxes.dtype}")
     if not boxes.is_floating_point():
         boxes = boxes.to(torch.get_default_dtype())
     elif boxes.dtype in (torch.float16, torch.bfloat16):
         boxes = boxes.float()  # products of coordinates overflow half precision
+    if boxes.device.type != "meta" and boxes.numel():
+        _check_box_values(boxes.detach(), name, fmt, positive)
     return boxes
+
+
+_SIDES = {"xyxy": ("x2 - x1", "y2 - y1"), "xywh": ("w", "h"), "cxcywh": ("w", "h")}
+
+
+def _check_box_values(b: torch.Tensor, name: str, fmt: str, positive: bool) -> None:
+    if fmt == "xyxy":
+        w, h = b[..., 2] - b[..., 0], b[..., 3] - b[..., 1]
+    else:
+        w, h = b[..., 2], b[..., 3]
+    finite = torch.isfinite(b).all(-1)
+    bad_w, bad_h = (w <= 0, h <= 0) if positive else (w < 0, h < 0)
+    bad = ~finite | bad_w | bad_h
+    if not bool(bad.any()):
+        return
+    where = tuple(bad.nonzero()[0].tolist())
+    wide, tall = _SIDES[fmt]
+    low, ok = ("<= 0", "> 0") if positive else ("< 0", ">= 0")
+    reason = (
+        "a non-finite coordinate"
+        if not finite[where]
+        else f"{wide if bad_w[where] else tall} {low}"
+    )
+    raise ValueError(
+        f"{name}[{', '.join(map(str, where))}] = {b[where].tolist()} is not a valid {fmt} box: "
+        f"{reason} ({int(bad.sum())} invalid box(es) in {name}); boxes need finite coordinates "
+        f"with {wide} {ok} and {tall} {ok}"
+    )
 
 
 def box_convert(boxes: torch.Tensor, in_fmt: str, out_fmt: str) -> torch.Tensor:
@@ -54,7 +132,7 @@ def box_convert(boxes: torch.Tensor, in_fmt: str, out_fmt: str) -> torch.Tensor:
     """
     check_option(in_fmt, "in_fmt", FORMATS)
     check_option(out_fmt, "out_fmt", FORMATS)
-    boxes = check_boxes(boxes, ndim=None)
+    boxes = check_boxes(boxes, ndim=None, fmt=in_fmt)
     if in_fmt == out_fmt:
         return boxes.clone()
     a, b, c, d = boxes.unbind(-1)
@@ -120,7 +198,8 @@ def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
     Returns
     -------
     Tensor[N, M]
-        Values in [0, 1]; NaN for two boxes of zero area (0 / 0), as torchvision.
+        Values in [0, 1]; NaN for two boxes of zero area (0 / 0), as torchvision. A reversed
+        box (``x2 < x1`` or ``y2 < y1``) or a non-finite coordinate raises a ValueError.
     """
     t = _pairwise(boxes1, boxes2)
     return t.inter / t.union

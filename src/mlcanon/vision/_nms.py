@@ -1,7 +1,9 @@
 """Non-maximum suppression: greedy (``nms``), per class (``batched_nms``) and soft-NMS.
 
 The public functions validate and sort; the loops run in numba kernels, in float64 (so that the
-comparison with the threshold does not depend on the input precision).
+comparison with the threshold does not depend on the input precision). Boxes follow the rule of
+:func:`~mlcanon.vision.check_boxes` (finite, ``x1 <= x2``, ``y1 <= y2``): a reversed box raises a
+ValueError rather than being kept or dropped by a meaningless negative area.
 """
 
 from __future__ import annotations
@@ -105,8 +107,8 @@ def _prepare(boxes: object, scores: object) -> tuple[torch.Tensor, np.ndarray, n
         )
     b = boxes.detach().cpu().to(torch.float64).numpy()
     s = scores.detach().cpu().to(torch.float64).numpy()
-    if not (np.isfinite(b).all() and np.isfinite(s).all()):
-        raise ValueError("boxes and scores must be finite (no NaN or infinity)")
+    if not np.isfinite(s).all():
+        raise ValueError(f"scores must be finite, got {s[~np.isfinite(s)][:3].tolist()} among them")
     order = np.argsort(-s, kind="stable")  # ties keep the input order
     return boxes, np.ascontiguousarray(b[order]), order
 
@@ -124,9 +126,9 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torc
     Parameters
     ----------
     boxes : Tensor[N, 4]
-        xyxy boxes.
+        xyxy boxes (finite, ``x1 <= x2``, ``y1 <= y2``).
     scores : Tensor[N]
-        Their scores; equal scores are visited in input order.
+        Their scores (finite); equal scores are visited in input order.
     iou_threshold : float
         Boxes with IoU > ``iou_threshold`` with a kept box are discarded.
 
@@ -164,12 +166,15 @@ def batched_nms(
     Returns
     -------
     Tensor[K] (int64)
-        Indices of the kept boxes, by decreasing score (all categories mixed).
+        Indices of the kept boxes, by decreasing score (all categories mixed); an empty tensor
+        for empty input, on the device of ``boxes``.
     """
     thr = _threshold(iou_threshold)
     boxes, b, order = _prepare(boxes, scores)
     if not isinstance(idxs, torch.Tensor) or idxs.shape != (boxes.shape[0],):
         raise ValueError(f"idxs must be a Tensor of shape ({boxes.shape[0]},), got {idxs!r}")
+    if len(order) == 0:  # whatever the dtype of idxs, as torchvision
+        return torch.empty(0, dtype=torch.int64, device=boxes.device)
     if idxs.is_floating_point() or idxs.is_complex():
         raise TypeError(f"idxs must be an integer tensor, got dtype={idxs.dtype}")
     labels = idxs.detach().cpu().to(torch.int64).numpy()[order]
