@@ -5,9 +5,11 @@
 - Modules named as in ``torch.nn`` (parameters too, so ``state_dict``s are interchangeable),
   including the recurrent ``RNN``, ``LSTM``, ``GRU`` with backpropagation through time.
 - :class:`MLP`: a NumPy multilayer perceptron whose backward pass is BP1-BP4.
+- :func:`from_torch`: swap a ``torch.nn`` model's layers for these modules, same ``state_dict``.
 """
 
 from . import functional
+from ._from_torch import from_torch
 from ._loss_modules import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
@@ -86,5 +88,6 @@ __all__ = [
     "SmoothL1Loss",
     "Softmax",
     "Tanh",
+    "from_torch",
     "functional",
 ]

@@ -1,0 +1,196 @@
+"""Swap a torch model's layers for the hand-written-backward modules of :mod:`mlcanon.nn`.
+
+:func:`from_torch` walks the module tree and replaces every layer whose type has a counterpart
+here (convolutions, linear, normalization, activations, pooling, dropout, recurrent layers) by
+that counterpart, built with the same options and holding the very same parameter and buffer
+tensors. The ``state_dict`` is therefore unchanged (same keys, shapes, dtypes, devices and
+values), and the converted model computes the same function with the project's own forward and
+backward passes. Everything else (containers, user modules, functional calls inside a
+``forward``) stays as it is.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from torch import nn
+
+from . import _modules as M
+from . import _recurrent as R
+
+__all__ = ["from_torch"]
+
+
+def _conv(m: nn.Conv2d | nn.ConvTranspose2d) -> dict[str, Any]:
+    if m.padding_mode != "zeros":
+        raise ValueError(
+            f"from_torch converts convolutions with padding_mode='zeros'; {m} has "
+            f"padding_mode={m.padding_mode!r} (pad with a separate layer instead)"
+        )
+    options = {"stride": m.stride, "padding": m.padding, "dilation": m.dilation}
+    if isinstance(m, nn.ConvTranspose2d):
+        options["output_padding"] = m.output_padding
+    return {
+        "in_channels": m.in_channels,
+        "out_channels": m.out_channels,
+        "kernel_size": m.kernel_size,
+        "groups": m.groups,
+        "bias": m.bias is not None,
+        **options,
+    }
+
+
+def _options(*names: str) -> Callable[[nn.Module], dict[str, Any]]:
+    """The constructor options of a layer: the attributes of the same names."""
+    return lambda m: {k: getattr(m, k) for k in names}
+
+
+_BATCH_NORM = ("num_features", "eps", "momentum", "affine", "track_running_stats")
+_RECURRENT = (
+    "input_size",
+    "hidden_size",
+    "num_layers",
+    "bias",
+    "batch_first",
+    "dropout",
+    "bidirectional",
+)
+_MAX_POOL = ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode")
+_AVG_POOL = (
+    "kernel_size",
+    "stride",
+    "padding",
+    "ceil_mode",
+    "count_include_pad",
+    "divisor_override",
+)
+
+
+def _layer_norm(m: nn.LayerNorm) -> dict[str, Any]:
+    if m.elementwise_affine and m.bias is None:
+        raise ValueError(f"from_torch converts LayerNorm with a bias only; {m} has bias=False")
+    return _options("normalized_shape", "eps", "elementwise_affine")(m)
+
+
+def _recurrent(m: nn.RNNBase) -> dict[str, Any]:
+    if getattr(m, "proj_size", 0):
+        raise ValueError(f"from_torch converts LSTMs without projection; {m} has proj_size > 0")
+    options = _options(*_RECURRENT)(m)
+    if isinstance(m, nn.RNN):
+        options["nonlinearity"] = m.nonlinearity
+    return options
+
+
+def _softmax(m: nn.Softmax | nn.LogSoftmax) -> dict[str, Any]:
+    if m.dim is None:
+        raise ValueError(f"from_torch needs an explicit dim; {m} has dim=None")
+    return {"dim": m.dim}
+
+
+def _linear(m: nn.Linear) -> dict[str, Any]:
+    return {
+        "in_features": m.in_features,
+        "out_features": m.out_features,
+        "bias": m.bias is not None,
+    }
+
+
+# torch layer type -> (our module type, the constructor options read off the torch layer)
+_CONVERSIONS: dict[type[nn.Module], tuple[type[nn.Module], Callable[[Any], dict[str, Any]]]] = {
+    nn.Conv2d: (M.Conv2d, _conv),
+    nn.ConvTranspose2d: (M.ConvTranspose2d, _conv),
+    nn.Linear: (M.Linear, _linear),
+    nn.BatchNorm1d: (M.BatchNorm1d, _options(*_BATCH_NORM)),
+    nn.BatchNorm2d: (M.BatchNorm2d, _options(*_BATCH_NORM)),
+    nn.InstanceNorm2d: (M.InstanceNorm2d, _options(*_BATCH_NORM)),
+    nn.GroupNorm: (M.GroupNorm, _options("num_groups", "num_channels", "eps", "affine")),
+    nn.LayerNorm: (M.LayerNorm, _layer_norm),
+    nn.MaxPool2d: (M.MaxPool2d, _options(*_MAX_POOL)),
+    nn.AvgPool2d: (M.AvgPool2d, _options(*_AVG_POOL)),
+    nn.AdaptiveAvgPool2d: (M.AdaptiveAvgPool2d, _options("output_size")),
+    nn.Dropout: (M.Dropout, _options("p")),
+    nn.ReLU: (M.ReLU, _options()),
+    nn.ReLU6: (M.ReLU6, _options()),
+    nn.Sigmoid: (M.Sigmoid, _options()),
+    nn.Tanh: (M.Tanh, _options()),
+    nn.Hardsigmoid: (M.Hardsigmoid, _options()),
+    nn.Hardswish: (M.Hardswish, _options()),
+    nn.LeakyReLU: (M.LeakyReLU, _options("negative_slope")),
+    nn.ELU: (M.ELU, _options("alpha")),
+    nn.GELU: (M.GELU, _options("approximate")),
+    nn.PReLU: (M.PReLU, _options("num_parameters")),
+    nn.Softmax: (M.Softmax, _softmax),
+    nn.LogSoftmax: (M.LogSoftmax, _softmax),
+    nn.RNN: (R.RNN, _recurrent),
+    nn.LSTM: (R.LSTM, _recurrent),
+    nn.GRU: (R.GRU, _recurrent),
+}
+
+
+def _convert_layer(layer: nn.Module) -> nn.Module:
+    """Our counterpart of one torch layer, holding the torch layer's own tensors."""
+    cls, options = _CONVERSIONS[type(layer)]
+    ours = cls(**options(layer))
+    if ours.state_dict().keys() != layer.state_dict().keys():
+        raise ValueError(
+            f"from_torch: {layer} has tensors {sorted(layer.state_dict())} but its counterpart "
+            f"{cls.__name__} has {sorted(ours.state_dict())}"
+        )
+    for table, theirs in ((ours._parameters, layer._parameters), (ours._buffers, layer._buffers)):
+        table.update({k: t for k, t in theirs.items() if t is not None})  # the same tensors
+    return ours.train(layer.training)
+
+
+def from_torch(module: nn.Module, *, inplace: bool = False) -> nn.Module:
+    """Replace the ``torch.nn`` layers of ``module`` by the hand-written-backward modules.
+
+    Converted: ``Conv2d``, ``ConvTranspose2d`` (``padding_mode='zeros'``), ``Linear``,
+    ``BatchNorm1d/2d``, ``InstanceNorm2d``, ``GroupNorm``, ``LayerNorm``, ``MaxPool2d``,
+    ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``Dropout``, the activations (``ReLU``, ``ReLU6``,
+    ``Sigmoid``, ``Tanh``, ``Hardsigmoid``, ``Hardswish``, ``LeakyReLU``, ``ELU``, ``GELU``,
+    ``PReLU``, ``Softmax``, ``LogSoftmax``) and ``RNN``, ``LSTM``, ``GRU``. A layer is matched by
+    its exact type, so a user subclass with its own ``forward`` is left alone; so is every other
+    module (containers, custom blocks) and every functional call inside a ``forward``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A model or a single layer.
+    inplace : bool, default=False
+        Convert ``module`` itself; otherwise a deep copy is converted and ``module`` is unchanged.
+
+    Returns
+    -------
+    torch.nn.Module
+        The converted model. Its ``state_dict`` equals the input's (the converted layers hold the
+        input layers' tensors; with ``inplace=True`` the very same ``Parameter`` objects, so an
+        optimizer built on the input keeps training the result). Train/eval mode is kept.
+
+    Raises
+    ------
+    ValueError
+        For a layer option the hand-written modules do not implement (``padding_mode`` other
+        than zeros, an LSTM projection, ``LayerNorm(bias=False)``, ``Softmax(dim=None)``).
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> net = from_torch(nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU()))
+    >>> [type(m).__module__ for m in net]  # doctest: +NORMALIZE_WHITESPACE
+    ['mlcanon.nn._modules', 'mlcanon.nn._modules', 'mlcanon.nn._modules']
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    root = module if inplace else copy.deepcopy(module)
+    if type(root) in _CONVERSIONS:
+        return _convert_layer(root)
+    converted: dict[int, nn.Module] = {}  # a layer used in two places stays one layer
+    for parent in list(root.modules()):
+        for name, child in list(parent._modules.items()):  # named_children skips repeats
+            if type(child) in _CONVERSIONS:
+                if id(child) not in converted:
+                    converted[id(child)] = _convert_layer(child)
+                setattr(parent, name, converted[id(child)])
+    return root

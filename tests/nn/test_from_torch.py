@@ -1,0 +1,194 @@
+"""from_torch: whole networks on the hand-written backward passes equal the same networks on
+torch's layers (float64, outputs and every parameter gradient within 1e-8)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from mlcanon import models
+from mlcanon.nn import from_torch
+from mlcanon.nn._from_torch import _CONVERSIONS
+
+TOL = {"rtol": 1e-8, "atol": 1e-8}
+
+
+def _flat(out) -> torch.Tensor:
+    outs = out if isinstance(out, list | tuple) else [out]
+    return torch.cat([o.reshape(-1) for o in outs])
+
+
+def _torch_layers_left(model: nn.Module) -> list[str]:
+    return [name for name, m in model.named_modules() if type(m) in _CONVERSIONS]
+
+
+def _assert_same_training_step(theirs: nn.Module, x: torch.Tensor, seed: int = 0) -> None:
+    """Forward (train mode), one backward, running statistics, then an eval-mode forward."""
+    ours = from_torch(theirs)
+    assert not _torch_layers_left(ours), _torch_layers_left(ours)
+    assert _torch_layers_left(theirs), "the reference must keep torch's layers"
+    out_theirs, out_ours = _flat(theirs(x)), _flat(ours(x))
+    torch.testing.assert_close(out_ours, out_theirs, **TOL)
+    w = torch.randn(out_theirs.shape, generator=torch.Generator().manual_seed(seed), dtype=x.dtype)
+    (out_theirs * w).sum().backward()
+    (out_ours * w).sum().backward()
+    grads_theirs = dict(theirs.named_parameters())
+    grads_ours = dict(ours.named_parameters())
+    assert grads_ours.keys() == grads_theirs.keys()
+    for name, p in grads_theirs.items():
+        torch.testing.assert_close(grads_ours[name].grad, p.grad, **TOL, msg=name)
+    state_theirs, state_ours = theirs.state_dict(), ours.state_dict()
+    assert state_ours.keys() == state_theirs.keys()
+    for name, t in state_theirs.items():  # running statistics moved by the same step
+        torch.testing.assert_close(state_ours[name], t, **TOL, msg=name)
+    theirs.eval(), ours.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(_flat(ours(x)), _flat(theirs(x)), **TOL)
+
+
+def _no_dropout(model: nn.Module) -> nn.Module:
+    """Dropout draws different masks in the two engines; its own test is below."""
+    for m in model.modules():
+        if isinstance(m, nn.Dropout):
+            m.p = 0.0
+    return model
+
+
+@pytest.mark.parametrize(
+    ("build", "side"),
+    [  # 4 images of side >= 48 leave 16 values per channel to the last batch norms, whose
+        # gradients are then well conditioned (3 images of side 32 leave 3 and amplify 1e4-fold)
+        (lambda: models.mobilenet_v2(num_classes=7, width_mult=0.35), 64),
+        (lambda: models.ghostnet(num_classes=7, width_mult=0.3), 48),
+        (lambda: models.tiny_yolo_v3(num_classes=2, width=8), 32),
+    ],
+    ids=["mobilenet_v2", "ghostnet", "tiny_yolo_v3"],
+)
+def test_models_train_the_same_on_our_layers(build, side):
+    torch.manual_seed(0)
+    theirs = _no_dropout(build().double().train())
+    x = torch.randn(
+        3, 3, side, side, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+    )
+    _assert_same_training_step(theirs, x)
+
+
+def test_every_listed_layer_converts_in_a_mixed_network():
+    torch.manual_seed(0)
+    theirs = nn.Sequential(
+        nn.Conv2d(2, 6, 3, padding=1, bias=True),
+        nn.GroupNorm(3, 6),
+        nn.PReLU(6),
+        nn.ConvTranspose2d(6, 4, 3, stride=2, padding=1, output_padding=1),
+        nn.InstanceNorm2d(4, affine=True),
+        nn.ELU(0.7),
+        nn.MaxPool2d(2, ceil_mode=True),
+        nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
+        nn.Hardswish(),
+        nn.AdaptiveAvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16, 10, bias=False),
+        nn.BatchNorm1d(10),
+        nn.LeakyReLU(0.2),
+        nn.LayerNorm(10),
+        nn.GELU(approximate="tanh"),
+        nn.Linear(10, 6),
+        nn.Hardsigmoid(),
+        nn.Tanh(),
+        nn.Sigmoid(),
+        nn.ReLU6(),
+        nn.ReLU(),
+        nn.LogSoftmax(dim=1),
+    ).double()
+    _assert_same_training_step(theirs, torch.randn(4, 2, 7, 7, dtype=torch.float64))
+
+
+class _Recurrent(nn.Module):
+    def __init__(self, cell: type[nn.RNNBase], **options):
+        super().__init__()
+        self.rnn = cell(5, 4, num_layers=2, batch_first=True, bidirectional=True, **options)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)  # (B, T, 2H)
+        return nn.functional.softmax(self.head(out), dim=-1)
+
+
+@pytest.mark.parametrize(
+    ("cell", "options"),
+    [(nn.LSTM, {}), (nn.GRU, {}), (nn.RNN, {"nonlinearity": "relu"})],
+    ids=["lstm", "gru", "rnn-relu"],
+)
+def test_recurrent_layers_convert(cell, options):
+    torch.manual_seed(0)
+    theirs = _Recurrent(cell, **options).double()
+    _assert_same_training_step(theirs, torch.randn(3, 6, 5, dtype=torch.float64))
+
+
+def test_state_dict_is_unchanged_and_the_input_model_is_left_alone():
+    theirs = models.tiny_yolo_v3(width=8)
+    before = copy.deepcopy(theirs.state_dict())
+    ours = from_torch(theirs)
+    assert _torch_layers_left(theirs)  # a copy was converted
+    for (k1, v1), (k2, v2) in zip(before.items(), ours.state_dict().items(), strict=True):
+        assert k1 == k2 and v1.dtype == v2.dtype and torch.equal(v1, v2)
+
+
+def test_inplace_keeps_the_parameter_objects_so_an_optimizer_keeps_training_them():
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    params = list(net.parameters())
+    opt = torch.optim.SGD(params, lr=0.1)
+    converted = from_torch(net, inplace=True)
+    assert converted is net and not _torch_layers_left(net)
+    assert all(a is b for a, b in zip(params, net.parameters(), strict=True))
+    before = params[0].detach().clone()
+    net(torch.randn(5, 3)).sum().backward()
+    opt.step()
+    assert not torch.equal(before, params[0])
+
+
+def test_a_shared_layer_stays_shared_and_modes_are_kept():
+    act = nn.ReLU()
+    drop = nn.Dropout(0.3).eval()
+    ours = from_torch(nn.Sequential(act, nn.Linear(2, 2), act, drop))
+    assert ours[0] is ours[2]
+    assert ours[0].training and not ours[3].training
+
+
+def test_dropout_keeps_its_rate_and_scales_kept_units():
+    ours = from_torch(nn.Dropout(0.25))
+    assert type(ours) is not nn.Dropout and ours.p == 0.25
+    y = ours(torch.ones(10_000, dtype=torch.float64))
+    kept = y != 0
+    torch.testing.assert_close(y[kept], torch.full_like(y[kept], 1 / 0.75))
+    assert 0.7 < kept.double().mean() < 0.8
+
+
+def test_a_single_layer_and_a_subclass():
+    class MyConv(nn.Conv2d):  # an exact-type match only: a subclass may change forward
+        pass
+
+    assert type(from_torch(nn.Conv2d(1, 1, 1))).__module__ == "mlcanon.nn._modules"
+    assert type(from_torch(MyConv(1, 1, 1))) is MyConv
+
+
+@pytest.mark.parametrize(
+    ("layer", "match"),
+    [
+        (nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect"), "padding_mode='zeros'"),
+        (nn.LSTM(3, 4, proj_size=2), "proj_size"),
+        (nn.LayerNorm(4, bias=False), "bias=False"),
+        (nn.Softmax(dim=None), "dim=None"),
+    ],
+)
+def test_options_we_do_not_implement_are_refused(layer, match):
+    with pytest.raises(ValueError, match=match):
+        from_torch(nn.Sequential(layer))
+
+
+def test_not_a_module_is_refused():
+    with pytest.raises(TypeError, match=r"module must be a torch.nn.Module, got list"):
+        from_torch([nn.ReLU()])
