@@ -1,9 +1,9 @@
 """Safe persistence of fitted estimators: arrays in an ``.npz`` archive plus JSON metadata.
 
 Loading never unpickles: the archive is read with ``allow_pickle=False``, the metadata is JSON,
-and the only classes that can be re-created are mlcanon's own (or ones registered explicitly with
-:func:`register`). An estimator is saved as its class name and its ``__dict__`` (hyper-parameters
-and fitted attributes), encoded recursively:
+and the only classes that can be re-created are the public mlcanon estimators (or ones registered
+explicitly with :func:`register`). An estimator is saved as its class name and its ``__dict__``
+(hyper-parameters and fitted attributes), encoded recursively:
 
 - ``None``, ``bool``, ``int``, ``float``, ``str`` as JSON;
 - NumPy arrays (numeric, boolean or string dtypes) and NumPy scalars as archive members;
@@ -13,6 +13,21 @@ and fitted attributes), encoded recursively:
 Anything else (a lambda, a file handle, an object array) raises ``TypeError`` at save time naming
 the attribute, so a model that cannot round-trip is never written.
 
+A file is checked before it becomes a model, and every failure is a ``ValueError`` naming the
+file and what is wrong:
+
+- a SHA-256 digest of the metadata and of every array, written by :func:`save`, must match, so a
+  damaged file (flipped bits, a truncated or edited member) is refused rather than loaded as a
+  different model;
+- the metadata is bounded in size and nesting depth, and every entry must be one that
+  :func:`save` writes;
+- a class must be one that :func:`save` writes, its stored attributes must be its own (every
+  hyper-parameter, no foreign ones; fitted classifiers carry ``classes_``, nothing else does);
+- classes with invariants that prediction relies on (a tree's node arrays: indices in range,
+  every node reachable exactly once from the root, split features below ``n_features_in_``)
+  register a check with :func:`on_load`; those checks defend against a file that was edited
+  and re-sealed on purpose, which would otherwise make ``predict`` loop or read out of bounds.
+
 Example
 -------
 >>> from mlcanon import io                                   # doctest: +SKIP
@@ -21,26 +36,64 @@ Example
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
+import numbers
+import struct
 import zipfile
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import ClassifierMixin
 
-__all__ = ["load", "register", "save"]
+__all__ = ["load", "on_load", "register", "save"]
 
 FORMAT = "mlcanon-model"
-VERSION = 1
+VERSION = 2  # version 2 added the digest
 _META = "__meta__"
+_DIGEST = "__sha256__"
+MAX_META_BYTES = 64 << 20
+MAX_DEPTH = 64  # nesting of the metadata: a stacking of forests of trees is about 12 deep
 _REGISTRY: dict[str, type] = {}
+_CHECKS: dict[type, list[Callable[[Any], None]]] = {}
+# What a damaged archive can raise from inside zipfile / zlib / numpy's .npy reader.
+_READ_ERRORS = (
+    ValueError,
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    NotImplementedError,
+    MemoryError,
+    OverflowError,
+    UnicodeDecodeError,
+    KeyError,
+)
 
 
 def register(cls: type) -> type:
     """Allow instances of ``cls`` (defined outside mlcanon) to be saved and loaded."""
     _REGISTRY[_class_key(cls)] = cls
     return cls
+
+
+def on_load(cls: type) -> Callable[[Callable[[Any], None]], Callable[[Any], None]]:
+    """Decorator: run ``check(obj)`` on every loaded instance of ``cls`` (or of a subclass).
+
+    The check raises ``ValueError`` (or ``TypeError``) saying what is inconsistent; :func:`load`
+    adds the file name and where in the model the object sits.
+    """
+
+    def decorate(check: Callable[[Any], None]) -> Callable[[Any], None]:
+        _CHECKS.setdefault(cls, []).append(check)
+        return check
+
+    return decorate
 
 
 def _class_key(cls: type) -> str:
@@ -88,6 +141,15 @@ class _Encoder:
         return {"class": _class_key(type(obj)), "attrs": attrs}
 
 
+def _digest(meta: np.ndarray, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    h = hashlib.sha256(meta.tobytes())
+    for name in sorted(arrays):
+        a = arrays[name]
+        h.update(f"\0{name}\0{a.dtype.str}\0{a.shape}\0".encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return np.frombuffer(h.digest(), dtype=np.uint8)
+
+
 def save(obj: Any, path: str | Path) -> Path:
     """Save a (fitted) mlcanon estimator to ``path`` (a ``.npz`` archive); return the path."""
     if not _is_persistable(obj):
@@ -100,8 +162,18 @@ def save(obj: Any, path: str | Path) -> Path:
     blob = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     path = Path(path)
     with path.open("wb") as fh:
-        np.savez_compressed(fh, **{_META: blob}, **enc.arrays)
+        members = {_META: blob, _DIGEST: _digest(blob, enc.arrays)}
+        np.savez_compressed(fh, **members, **enc.arrays)
     return path
+
+
+def _public(cls: type) -> bool:
+    """Whether ``cls`` is exported by its package (``mlcanon.tree`` for ``mlcanon.tree._x``)."""
+    module = cls.__module__
+    head, _, last = module.rpartition(".")
+    package = importlib.import_module(head if last.startswith("_") else module)
+    name = cls.__qualname__
+    return name in getattr(package, "__all__", ()) and getattr(package, name, None) is cls
 
 
 def _resolve(key: str) -> type:
@@ -117,37 +189,104 @@ def _resolve(key: str) -> type:
             raise ValueError(f"unknown class {key!r} in model file") from exc
         if not isinstance(cls, type):
             raise ValueError(f"{key!r} in model file is not a class")
+        if not (hasattr(cls, "get_params") and _public(cls)):
+            raise ValueError(
+                f"refusing to load class {key!r}: mlcanon.io.save writes public estimators "
+                f"(and registered classes) only"
+            )
         _REGISTRY[key] = cls
     return _REGISTRY[key]
 
 
-_TAGS = {"__array__", "__scalar__", "__list__", "__tuple__", "__dict__", "__object__"}
+def _check_attrs(cls: type, attrs: dict[str, Any]) -> None:
+    """The stored attributes must be those of ``cls``: its hyper-parameters plus fitted ones."""
+    if not hasattr(cls, "_get_param_names"):
+        return
+    params = set(cls._get_param_names())
+    missing = sorted(params - set(attrs))
+    if missing:
+        raise ValueError(f"attributes do not match class {cls.__name__}: missing {missing}")
+    # What the constructor stores (scikit-learn's rule: __init__ only stores its arguments).
+    made = set(vars(cls(**{k: attrs[k] for k in params})))
+    foreign = sorted(k for k in set(attrs) - made if not (k.endswith("_") or k[0] == "_"))
+    if foreign:
+        raise ValueError(
+            f"attributes do not match class {cls.__name__}: it has no attributes {foreign}"
+        )
+    fitted = any(k.endswith("_") and not k.startswith("__") for k in attrs)
+    ours = cls.__module__.startswith("mlcanon.")
+    if ours and fitted and issubclass(cls, ClassifierMixin) != ("classes_" in attrs):
+        kind = "a classifier without" if "classes_" not in attrs else "a non-classifier with"
+        raise ValueError(f"attributes do not match class {cls.__name__}: {kind} classes_")
+    n = attrs.get("n_features_in_", 1)
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"n_features_in_ must be a non-negative integer, got {n!r}")
 
 
-def _decode(v: Any, arrays: dict[str, np.ndarray]) -> Any:
-    if not isinstance(v, dict):
-        return v
-    if len(v) != 1 or next(iter(v)) not in _TAGS:
-        raise ValueError(f"malformed model file: unexpected entry {sorted(v)!r}")
-    ((tag, payload),) = v.items()
-    if tag == "__array__":
-        return arrays[payload]
-    if tag == "__scalar__":
-        return arrays[payload][()]
-    if tag in ("__list__", "__tuple__"):
-        items = [_decode(x, arrays) for x in payload]
-        return items if tag == "__list__" else tuple(items)
-    if tag == "__dict__":
-        return {k: _decode(x, arrays) for k, x in payload.items()}
-    obj = object.__new__(_resolve(payload["class"]))
-    obj.__dict__.update({k: _decode(x, arrays) for k, x in payload["attrs"].items()})
-    return obj
+class _Decoder:
+    def __init__(self, path: Path, arrays: dict[str, np.ndarray]) -> None:
+        self.path, self.arrays = path, arrays
+
+    def fail(self, where: str, what: str) -> ValueError:
+        return ValueError(f"{self.path} is not a valid mlcanon model file: {where}: {what}")
+
+    def array(self, key: Any, where: str) -> np.ndarray:
+        if not isinstance(key, str) or key not in self.arrays:
+            raise self.fail(where, f"refers to a missing array {key!r}")
+        return self.arrays[key]
+
+    def decode(self, v: Any, where: str, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise self.fail(where, f"nested deeper than {MAX_DEPTH} levels")
+        if v is None or isinstance(v, bool | int | float | str):
+            return v
+        if not (isinstance(v, dict) and len(v) == 1):
+            raise self.fail(where, f"unexpected entry of type {type(v).__name__}")
+        ((tag, payload),) = v.items()
+        kinds = {"__list__": list, "__tuple__": list, "__dict__": dict, "__object__": dict}
+        if tag == "__array__":
+            return self.array(payload, where)
+        if tag == "__scalar__":
+            a = self.array(payload, where)
+            if a.ndim != 0:
+                raise self.fail(where, f"a scalar stored as an array of shape {a.shape}")
+            return a[()]
+        if tag not in kinds:
+            raise self.fail(where, f"unknown entry {tag!r}")
+        if not isinstance(payload, kinds[tag]):
+            raise self.fail(where, f"{tag} holds a {type(payload).__name__}")
+        if tag in ("__list__", "__tuple__"):
+            items = [self.decode(x, f"{where}[{i}]", depth + 1) for i, x in enumerate(payload)]
+            return items if tag == "__list__" else tuple(items)
+        if tag == "__dict__":
+            return {k: self.decode(x, f"{where}[{k!r}]", depth + 1) for k, x in payload.items()}
+        return self.object(payload, where, depth)
+
+    def object(self, payload: dict[str, Any], where: str, depth: int) -> Any:
+        if set(payload) != {"class", "attrs"} or not isinstance(payload["attrs"], dict):
+            raise self.fail(where, "an object needs exactly a 'class' name and an 'attrs' dict")
+        try:
+            cls = _resolve(str(payload["class"]))
+            attrs = {
+                k: self.decode(x, f"{where}.{k}", depth + 1) for k, x in payload["attrs"].items()
+            }
+            _check_attrs(cls, attrs)
+            obj = object.__new__(cls)
+            obj.__dict__.update(attrs)
+            for klass in cls.__mro__:
+                for check in _CHECKS.get(klass, ()):
+                    check(obj)
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+            if str(exc).startswith(f"{self.path} "):
+                raise
+            raise self.fail(where, str(exc)) from exc
+        return obj
 
 
-def _read(path: Path) -> tuple[Any, dict[str, np.ndarray]]:
+def _read(path: Path) -> dict[str, np.ndarray]:
     try:
         archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except _READ_ERRORS as exc:
         raise ValueError(f"{path} is not a readable mlcanon model file: {exc}") from exc
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"{path} is not an mlcanon model file (a bare .npy array)")
@@ -155,23 +294,45 @@ def _read(path: Path) -> tuple[Any, dict[str, np.ndarray]]:
         if _META not in archive.files:
             raise ValueError(f"{path} is not an mlcanon model file (no metadata)")
         try:
-            meta = json.loads(archive[_META].tobytes().decode("utf-8"))
-            arrays = {k: archive[k] for k in archive.files if k != _META}
-        except (ValueError, zipfile.BadZipFile, EOFError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path} is a corrupt mlcanon model file: {exc}") from exc
-    return meta, arrays
+            members = {k: archive[k] for k in archive.files}
+        except _READ_ERRORS as exc:
+            raise ValueError(f"{path} is a corrupt mlcanon model file: {exc!r}") from exc
+    for k, a in members.items():
+        if not isinstance(a, np.ndarray):
+            raise ValueError(f"{path} is a corrupt mlcanon model file: member {k!r} is not .npy")
+    return members
+
+
+def _parse_meta(path: Path, members: dict[str, np.ndarray]) -> Any:
+    blob, digest = members.pop(_META), members.pop(_DIGEST, None)
+    if blob.dtype != np.uint8 or blob.ndim != 1 or blob.size > MAX_META_BYTES:
+        raise ValueError(
+            f"{path} is a corrupt mlcanon model file: metadata must be at most "
+            f"{MAX_META_BYTES} bytes of uint8, got {blob.dtype} of shape {blob.shape}"
+        )
+    if digest is None:
+        raise ValueError(f"{path} has no {_DIGEST} digest (written by an older mlcanon?)")
+    if not np.array_equal(digest, _digest(blob, members)):
+        raise ValueError(f"{path} is a damaged mlcanon model file: its SHA-256 digest differs")
+    try:
+        return json.loads(blob.tobytes().decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"{path} has corrupt metadata: {type(exc).__name__}: {exc}") from exc
 
 
 def load(path: str | Path) -> Any:
-    """Load an estimator written by :func:`save`. Never unpickles; rejects foreign files."""
+    """Load an estimator written by :func:`save`. Never unpickles; rejects foreign files.
+
+    Raises ``ValueError`` naming the file for anything that :func:`save` would not have written.
+    """
     path = Path(path)
-    meta, arrays = _read(path)
+    members = _read(path)
+    meta = _parse_meta(path, members)
     fmt = meta.get("format") if isinstance(meta, dict) else None
     if fmt != FORMAT:
         raise ValueError(f"{path} is not an mlcanon model file (format {fmt!r})")
     if meta.get("version") != VERSION:
         raise ValueError(f"{path} has format version {meta.get('version')!r}; expected {VERSION}")
-    try:
-        return _decode({"__object__": meta["object"]}, arrays)
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"malformed model file {path}: {exc!r}") from exc
+    if not isinstance(meta.get("object"), dict):
+        raise ValueError(f"{path} is not a valid mlcanon model file: no 'object' entry")
+    return _Decoder(path, members).decode({"__object__": meta["object"]}, "model")

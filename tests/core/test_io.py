@@ -1,5 +1,6 @@
 """Safe save/load: round trip, refusal of foreign or corrupt files, no pickle anywhere."""
 
+import hashlib
 import json
 import zipfile
 
@@ -71,8 +72,10 @@ def test_foreign_objects_and_files_are_refused(tmp_path):
 
 
 def _write_meta(path, meta):
-    blob = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    np.savez(path, __meta__=blob)
+    """A file with this metadata, no arrays, and a valid digest (SHA-256 of the metadata)."""
+    raw = json.dumps(meta).encode()
+    digest = np.frombuffer(hashlib.sha256(raw).digest(), dtype=np.uint8)
+    np.savez(path, __meta__=np.frombuffer(raw, dtype=np.uint8), __sha256__=digest)
 
 
 def test_metadata_is_validated(tmp_path):
@@ -84,15 +87,15 @@ def test_metadata_is_validated(tmp_path):
     with pytest.raises(ValueError, match="version 99"):
         io.load(p)
     obj = {"class": "os:system", "attrs": {}}
-    _write_meta(p, {"format": "mlcanon-model", "version": 1, "object": obj})
+    _write_meta(p, {"format": "mlcanon-model", "version": 2, "object": obj})
     with pytest.raises(ValueError, match="not an mlcanon class"):
         io.load(p)
     obj = {"class": "mlcanon.io:Nope", "attrs": {}}
-    _write_meta(p, {"format": "mlcanon-model", "version": 1, "object": obj})
+    _write_meta(p, {"format": "mlcanon-model", "version": 2, "object": obj})
     with pytest.raises(ValueError, match="unknown class"):
         io.load(p)
     obj = {"class": "mlcanon.io:save", "attrs": {}}
-    _write_meta(p, {"format": "mlcanon-model", "version": 1, "object": obj})
+    _write_meta(p, {"format": "mlcanon-model", "version": 2, "object": obj})
     with pytest.raises(ValueError, match="not a class"):
         io.load(p)
 

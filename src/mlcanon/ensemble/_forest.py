@@ -27,6 +27,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
+from mlcanon import io
 from mlcanon._estimator import encode_labels, sample_weight_array
 from mlcanon._validation import check_random_state, check_scalar
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -324,3 +325,16 @@ class RandomForestRegressor(RegressorMixin, BaseForest):
         """Mean of the trees' predictions."""
         X32 = as_float32(check_X(self, X, reset=False))
         return self._tree_sum(X32)[:, 0] / len(self.estimators_)
+
+
+@io.on_load(BaseForest)
+def _check_loaded(forest: BaseForest) -> None:
+    """The forest hands its own ``X`` to every tree's kernel: their widths must agree."""
+    for i, tree in enumerate(vars(forest).get("estimators_", ())):
+        if not (isinstance(tree, forest._tree_class) and "tree_" in vars(tree)):
+            raise ValueError(f"estimators_[{i}] must be a fitted {forest._tree_class.__name__}")
+        if tree.n_features_in_ != forest.n_features_in_:
+            raise ValueError(
+                f"estimators_[{i}].n_features_in_={tree.n_features_in_} differs from the "
+                f"forest's n_features_in_={forest.n_features_in_}"
+            )

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
+from mlcanon import io
 from mlcanon._estimator import encode_labels, sample_weight_array
 from mlcanon._validation import check_option, check_random_state, check_scalar
 from mlcanon.tree import DecisionTreeRegressor
@@ -339,3 +340,17 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGB):
     def staged_predict(self, X: Any) -> Iterator[np.ndarray]:
         for P in self.staged_predict_proba(X):
             yield self.classes_[np.argmax(P, axis=1)]
+
+
+@io.on_load(_BaseGB)
+def _check_loaded(model: _BaseGB) -> None:
+    """Every stage's trees read the ensemble's own ``X``: their widths must agree."""
+    for i, stage in enumerate(vars(model).get("estimators_", ())):
+        for k, tree in enumerate(stage):
+            if not (isinstance(tree, DecisionTreeRegressor) and "tree_" in vars(tree)):
+                raise ValueError(f"estimators_[{i}][{k}] must be a fitted DecisionTreeRegressor")
+            if tree.n_features_in_ != model.n_features_in_:
+                raise ValueError(
+                    f"estimators_[{i}][{k}].n_features_in_={tree.n_features_in_} differs from "
+                    f"the model's n_features_in_={model.n_features_in_}"
+                )

@@ -15,8 +15,10 @@ import numba
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from mlcanon import io
 from mlcanon._validation import check_option, check_random_state, check_scalar
 from mlcanon.tree._checks import check_X
+from mlcanon.tree._tree import check_nodes
 
 from ._binning import apply_bins, fit_bin_edges
 from ._hist_grower import GrowParams, grow_tree
@@ -261,6 +263,51 @@ class BaseXGB(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+@io.on_load(BaseXGB)
+def _check_loaded(model: BaseXGB) -> None:
+    """The prediction kernel trusts the node arrays: check each tree and the bookkeeping."""
+    state = vars(model)
+    if "nodes_" not in state:
+        return
+    nodes, offsets, k = model.nodes_, model.tree_offsets_, model.n_outputs_
+    if not (isinstance(nodes, dict) and set(nodes) == set(_NODE_KEYS)):
+        raise ValueError(f"nodes_ must be a dict of the arrays {list(_NODE_KEYS)}")
+    n_nodes = len(nodes["left"])
+    if not (isinstance(offsets, np.ndarray) and offsets.dtype == np.int64 and offsets.ndim == 1):
+        raise ValueError("tree_offsets_ must be a 1-D int64 array")
+    if (
+        offsets.size < 2
+        or offsets[0] != 0
+        or offsets[-1] != n_nodes
+        or np.any(np.diff(offsets) < 1)
+    ):
+        raise ValueError(f"tree_offsets_ must rise from 0 to the node count {n_nodes}")
+    n_trees = offsets.size - 1
+    if not (isinstance(k, int) and k >= 1 and n_trees == model.n_iterations_ * k):
+        raise ValueError(f"{n_trees} trees do not make n_iterations_ rounds of n_outputs_={k!r}")
+    if not 0 <= model.best_iteration_ < model.n_iterations_:
+        raise ValueError(f"best_iteration_ must lie in [0, {model.n_iterations_})")
+    if getattr(model.base_margin_, "shape", None) != (k,):
+        raise ValueError(f"base_margin_ must have shape ({k},)")
+    if "classes_" in state and k != (1 if len(model.classes_) == 2 else len(model.classes_)):
+        raise ValueError(f"n_outputs_={k} does not fit {len(model.classes_)} classes")
+    value = nodes["value"]
+    if not (
+        isinstance(value, np.ndarray) and value.dtype == np.float64 and value.shape == (n_nodes,)
+    ):
+        raise ValueError(f"nodes_['value'] must be float64 of shape ({n_nodes},)")
+    for t in range(n_trees):
+        part = slice(offsets[t], offsets[t + 1])
+        try:
+            check_nodes(
+                *(nodes[key][part] for key in ("left", "right", "feature", "threshold")),
+                nodes["default_left"][part],
+                model.n_features_in_,
+            )
+        except ValueError as exc:
+            raise ValueError(f"tree {t} of nodes_: {exc}") from exc
 
 
 DOC_PARAMS = """

@@ -28,13 +28,14 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
+from mlcanon import io
 from mlcanon._estimator import encode_labels, sample_weight_array
 from mlcanon._validation import check_option, check_random_state, check_scalar
 
 from ._builder import build_tree
 from ._checks import check_X, check_X_y, resolve_max_features, resolve_min_samples
 from ._criterion import CRITERIA
-from ._tree import Tree
+from ._tree import Tree, check_nodes
 
 __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
 
@@ -293,3 +294,27 @@ random_state
     def predict(self, X: Any) -> np.ndarray:
         """Mean training target of the leaf each sample reaches."""
         return self._leaf_values(X)[:, 0]
+
+
+@io.on_load(BaseDecisionTree)
+def _check_loaded(model: BaseDecisionTree) -> None:
+    """A loaded tree's splits must index columns of ``X``; its leaves hold one value per class."""
+    tree = vars(model).get("tree_")
+    if tree is None:
+        return
+    if not isinstance(tree, Tree):
+        raise ValueError(f"tree_ must be a Tree, got {type(tree).__name__}")
+    try:
+        check_nodes(
+            tree.children_left,
+            tree.children_right,
+            tree.feature,
+            tree.threshold,
+            tree.missing_go_to_left,
+            model.n_features_in_,
+        )
+    except ValueError as exc:
+        raise ValueError(f"tree_: {exc}") from exc
+    n_values = len(model.classes_) if model._is_clf else 1
+    if tree.value.shape[1:] != (1, n_values):
+        raise ValueError(f"tree_.value must have shape (node_count, 1, {n_values})")

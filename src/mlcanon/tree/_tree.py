@@ -17,7 +17,7 @@ from mlcanon import io
 
 from ._builder import LEAF, apply_tree
 
-__all__ = ["Tree"]
+__all__ = ["Tree", "check_nodes"]
 
 
 class Tree:
@@ -109,4 +109,78 @@ class Tree:
         self.__dict__.update(state)
 
 
+def check_nodes(
+    left: np.ndarray,
+    right: np.ndarray,
+    feature: np.ndarray,
+    threshold: np.ndarray,
+    missing_left: np.ndarray,
+    n_features: int | None = None,
+) -> None:
+    """Refuse node arrays that do not form one tree rooted at node 0 (see :mod:`mlcanon.io`).
+
+    Every child id must lie after its parent's id (the pre-order layout written by the growers)
+    and every node but the root must have exactly one parent. Following parents then strictly
+    decreases the id and can only stop at the root: the nodes form one tree, every node is
+    reached exactly once and there is no cycle, so prediction walks at most ``node_count`` steps.
+    Split features must index a column (``0 <= f < n_features``, checked when the width is
+    given: a bare :class:`Tree` does not know it), thresholds must not be NaN
+    (``inf`` is the "missing right" split) and the missing-value directions must be booleans.
+    """
+    n = left.shape[0] if isinstance(left, np.ndarray) and left.ndim == 1 else 0
+    if n == 0:
+        raise ValueError("children_left must be a non-empty 1-D array (a tree has a root)")
+    for name, a, kind in (
+        ("children_left", left, "i"),
+        ("children_right", right, "i"),
+        ("feature", feature, "i"),
+        ("threshold", threshold, "f"),
+        ("missing_go_to_left", missing_left, "b"),
+    ):
+        if not isinstance(a, np.ndarray) or a.dtype.kind != kind or a.shape != (n,):
+            got = f"{a.dtype} {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
+            raise ValueError(
+                f"node array {name} must be 1-D of kind {kind!r}, length {n}; got {got}"
+            )
+    split = left != LEAF
+    if np.any(right[~split] != LEAF):
+        raise ValueError("a leaf (children_left == -1) must have children_right == -1")
+    parent = np.flatnonzero(split)
+    kids = np.concatenate([left[split], right[split]])
+    if kids.size and (kids.min() < 1 or kids.max() >= n):
+        raise ValueError(
+            f"child ids must lie in [1, {n}) (node 0 is the root), got {kids.min()}..{kids.max()}"
+        )
+    if np.any(kids <= np.concatenate([parent, parent])):
+        raise ValueError("a child id must be larger than its parent's (no cycles)")
+    if not np.all(np.bincount(kids, minlength=n)[1:] == 1):
+        raise ValueError("every node but the root must have exactly one parent")
+    f = feature[split]
+    if n_features is not None and f.size and (f.min() < 0 or f.max() >= n_features):
+        raise ValueError(f"split features must lie in [0, {n_features}), got {f.min()}..{f.max()}")
+    if np.any(np.isnan(threshold[split])):
+        raise ValueError("split thresholds must not be NaN")
+
+
 io.register(Tree)
+
+
+@io.on_load(Tree)
+def _check_tree(tree: Tree) -> None:
+    if set(vars(tree)) != set(Tree._ARRAYS):
+        raise ValueError(f"a Tree holds exactly the arrays {list(Tree._ARRAYS)}")
+    check_nodes(
+        tree.children_left,
+        tree.children_right,
+        tree.feature,
+        tree.threshold,
+        tree.missing_go_to_left,
+    )
+    n = tree.node_count
+    for name in ("impurity", "n_node_samples", "weighted_n_node_samples"):
+        a = getattr(tree, name)
+        if not (isinstance(a, np.ndarray) and a.dtype.kind in "iuf" and a.shape == (n,)):
+            raise ValueError(f"node array {name} must be numeric of shape ({n},)")
+    v = tree.value
+    if not (isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.ndim == 3 and len(v) == n):
+        raise ValueError(f"value must be a float array of shape ({n}, 1, n_values)")
