@@ -18,13 +18,15 @@ import numbers
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 
 from mlcanon._estimator import encode_labels
 from mlcanon._validation import check_random_state, check_scalar
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from mlcanon.tree._checks import check_X, check_X_y
+
+from ._forest import fit_members
 
 __all__ = ["BaggingClassifier", "BaggingRegressor"]
 
@@ -84,11 +86,15 @@ class _BaseBagging(BaseEstimator):
             self.estimators_samples_.append(rows)
             self.estimators_features_.append(cols)
             members.append(learner)
-        self.estimators_ = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_member)(m, X, y, r, c)
-            for m, r, c in zip(
-                members, self.estimators_samples_, self.estimators_features_, strict=True
-            )
+        self.estimators_ = fit_members(
+            self.n_jobs,
+            (
+                delayed(_fit_member)(m, X, y, r, c)
+                for m, r, c in zip(
+                    members, self.estimators_samples_, self.estimators_features_, strict=True
+                )
+            ),
+            self.n_estimators,
         )
 
     def _oob_mask(self, k: int, n: int) -> np.ndarray:

@@ -11,7 +11,9 @@ predicting it with those trees only gives the out-of-bag (OOB) estimate of the t
 
 The trees are independent, so they are fitted in parallel with joblib (threads by default; the
 numba tree builder releases the GIL). Under ``joblib.parallel_config(backend="dask")`` the same
-code ships the tree fits to the workers of a Dask cluster.
+code ships the tree fits to the workers of a Dask cluster; a worker that dies mid-fit has its
+tasks rerun by Dask on the others, or the fit raises (when the data that joblib scattered to
+that worker died with it); a forest with fewer trees than ``n_estimators`` is never kept.
 
 References
 ----------
@@ -21,6 +23,7 @@ Breiman (2001). Random Forests. Machine Learning 45(1), 5-32.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -35,6 +38,31 @@ from mlcanon.tree._checks import check_X, check_X_y
 from mlcanon.tree._classes import as_float32
 
 __all__ = ["RandomForestClassifier", "RandomForestRegressor"]
+
+
+def fit_members(n_jobs: int | None, jobs: Iterable, n_estimators: int) -> list:
+    """Run the members' fits through joblib; all of them come back fitted, or this raises.
+
+    On a Dask cluster a worker that dies is rerun elsewhere by Dask when it can be; when it
+    cannot (the data joblib scattered to that worker died with it) Dask cancels the batch, which
+    is reported here as a ``RuntimeError`` rather than as Dask's internal cancellation.
+    """
+    try:
+        members = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
+    except BaseException as e:  # Dask's FutureCancelledError derives from BaseException
+        if type(e).__module__.split(".")[0] != "distributed":
+            raise
+        raise RuntimeError(
+            f"the Dask cluster lost a worker and its data during the fit ({type(e).__name__}: "
+            f"{e}); no partial ensemble was kept: fit again"
+        ) from e
+    fitted = [m for m in members if m is not None]
+    if len(fitted) != n_estimators:
+        raise RuntimeError(
+            f"{len(fitted)} of n_estimators={n_estimators} members came back fitted; the "
+            f"parallel backend lost work"
+        )
+    return members
 
 
 def _bootstrap_indices(seed: int, n_samples: int, n_draws: int) -> np.ndarray:
@@ -108,9 +136,15 @@ class BaseForest(BaseEstimator):
             tree = self._make_tree(int(np.random.default_rng(s).integers(2**31)))
             tree.n_features_in_ = X.shape[1]
             trees.append(tree)
-        self.estimators_ = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_tree)(t, XT32, ycode, yval, w, n_stats, int(s), n_draws, self.bootstrap)
-            for t, s in zip(trees, self._seeds, strict=True)
+        self.estimators_ = fit_members(
+            self.n_jobs,
+            (
+                delayed(_fit_tree)(
+                    t, XT32, ycode, yval, w, n_stats, int(s), n_draws, self.bootstrap
+                )
+                for t, s in zip(trees, self._seeds, strict=True)
+            ),
+            self.n_estimators,
         )
         self._n_draws_fit = n_draws
 
