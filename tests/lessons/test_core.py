@@ -82,5 +82,5 @@ def test_register_rejects_unknown_slug():
 
 def test_catalogue_covers_all_sections():
     assert set(SECTIONS) == {e.section for e in CATALOG.values()}
-    assert len(CATALOG) == 70
+    assert len(CATALOG) == 72
     assert all(e.question and e.title for e in CATALOG.values())

@@ -421,5 +421,19 @@ CATALOG: dict[str, Entry] = {
             "Detection backbones",
             "the project's profiler",
         ),
+        Entry(
+            "xception-shufflenet",
+            "L",
+            "MobileNet 与 Xception / ShuffleNet 的区别",
+            "Depthwise separable vs group convolution with channel shuffle",
+            "papers' tables, the project's profiler",
+        ),
+        Entry(
+            "latency-vs-macs",
+            "L",
+            "MobileNet 在不同设备上的速度",
+            "Multiply-adds vs measured latency",
+            "measured (torch.utils.benchmark)",
+        ),
     ]
 }

@@ -33,6 +33,13 @@ from ._mobilenet_v1 import MobileNetV1, mobilenet_v1
 from ._mobilenet_v2 import MobileNetV2, mobilenet_v2
 from ._mobilenet_v3 import MobileNetV3, mobilenet_v3_large, mobilenet_v3_small
 from ._retinanet import TinyRetinaNet, match_anchors, retinanet_loss, tiny_retinanet
+from ._shufflenet import (
+    ShuffleNetUnit,
+    ShuffleNetV1,
+    channel_shuffle,
+    shuffle_order,
+    shufflenet_v1,
+)
 from ._vgg import VGG16, vgg16
 from ._yolo import (
     TinyYOLOv3,
@@ -62,12 +69,15 @@ __all__ = [
     "MobileNetV3",
     "PatchDiscriminator",
     "ResnetGenerator",
+    "ShuffleNetUnit",
+    "ShuffleNetV1",
     "SqueezeExcitation",
     "TinyBackbone",
     "TinyFPNBackbone",
     "TinyRetinaNet",
     "TinyYOLOv3",
     "assign_yolo_targets",
+    "channel_shuffle",
     "conv_autoencoder",
     "cyclegan",
     "decode_yolo",
@@ -83,6 +93,8 @@ __all__ = [
     "patch_discriminator",
     "resnet_generator",
     "retinanet_loss",
+    "shuffle_order",
+    "shufflenet_v1",
     "tiny_fpn_backbone",
     "tiny_retinanet",
     "tiny_yolo_v3",
@@ -97,6 +109,7 @@ _BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "mobilenet_v3_large": mobilenet_v3_large,
     "mobilenet_v3_small": mobilenet_v3_small,
     "ghostnet": ghostnet,
+    "shufflenet_v1": shufflenet_v1,
     "vgg16": vgg16,
 }
 
