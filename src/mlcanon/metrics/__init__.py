@@ -7,7 +7,9 @@
 - losses: :func:`log_loss` (from probabilities), :func:`cross_entropy_with_logits` and
   :func:`binary_cross_entropy_with_logits` (from logits, numerically stable);
 - information: :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`;
-- clustering: :func:`silhouette_score`, :func:`silhouette_samples`.
+- clustering: :func:`silhouette_score`, :func:`silhouette_samples`;
+- detection: :func:`mean_average_precision` (COCO), :func:`voc_average_precision` and
+  :func:`interpolated_average_precision` (PASCAL VOC).
 """
 
 from ._checks import UndefinedMetricWarning
@@ -20,6 +22,11 @@ from ._classification import (
 from ._cluster import silhouette_samples, silhouette_score
 from ._confusion_matrix import confusion_matrix
 from ._cross_entropy import binary_cross_entropy_with_logits, cross_entropy_with_logits, log_loss
+from ._detection import (
+    interpolated_average_precision,
+    mean_average_precision,
+    voc_average_precision,
+)
 from ._information import entropy, js_divergence, kl_divergence
 from ._precision_recall_curve import average_precision_score, precision_recall_curve
 from ._ranking import auc, auc_mann_whitney, roc_auc_score, roc_curve
@@ -34,9 +41,11 @@ __all__ = [
     "cross_entropy_with_logits",
     "entropy",
     "f1_score",
+    "interpolated_average_precision",
     "js_divergence",
     "kl_divergence",
     "log_loss",
+    "mean_average_precision",
     "precision_recall_curve",
     "precision_recall_fscore_support",
     "precision_score",
@@ -45,4 +54,5 @@ __all__ = [
     "roc_curve",
     "silhouette_samples",
     "silhouette_score",
+    "voc_average_precision",
 ]

@@ -1,0 +1,518 @@
+"""Detection metrics: COCO mean average precision and recall, and PASCAL VOC average precision.
+
+Inputs follow torchmetrics' ``MeanAveragePrecision``: one dict per image, ``preds[i]`` with
+``boxes`` (N, 4), ``scores`` (N,) and ``labels`` (N,), ``targets[i]`` with ``boxes`` (M, 4) and
+``labels`` (M,); tensors, arrays or lists. Boxes obey :func:`mlcanon.vision.check_boxes`.
+
+The COCO matching is greedy and sequential within one (image, class) pair, so it runs in one
+numba kernel over all pairs; everything around it (sorting, cumulative counts, the precision
+envelope, the 101-point sampling) is vectorised NumPy.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+from numba import njit
+
+from mlcanon._validation import check_array, check_option, check_scalar
+
+__all__ = ["interpolated_average_precision", "mean_average_precision", "voc_average_precision"]
+
+AREA_NAMES = ("all", "small", "medium", "large")
+# COCO's area ranges in pixels^2, both ends inclusive (an area of exactly 32^2 is small and medium)
+AREA_RANGES = np.array([[0.0, 1e10], [0.0, 32.0**2], [32.0**2, 96.0**2], [96.0**2, 1e10]])
+
+
+class _Flat(NamedTuple):
+    """Every box of one side (detections or ground truths), grouped by (class, image)."""
+
+    boxes: np.ndarray  # (n, 4) xyxy float64
+    scores: np.ndarray  # (n,) (ones for ground truths)
+    group: np.ndarray  # (n,) class index * n_images + image, non-decreasing
+    rank: np.ndarray  # (n,) position within its group (score order for detections)
+
+
+def _side(dicts: Any, name: str, keys: tuple[str, ...], box_format: str) -> list[dict]:
+    """Validated per-image arrays: ``boxes`` as float64 xyxy, ``scores``, integer ``labels``."""
+    import torch
+
+    from mlcanon.vision import box_convert, check_boxes
+
+    if not isinstance(dicts, Sequence) or isinstance(dicts, str | bytes):
+        raise TypeError(
+            f"{name} must be a list with one dict per image, got {type(dicts).__name__}"
+        )
+    out = []
+    for i, d in enumerate(dicts):
+        if not isinstance(d, Mapping) or any(k not in d for k in keys):
+            raise ValueError(f"{name}[{i}] must be a dict with keys {keys}, got {d!r:.80}")
+        raw = d["boxes"]
+        b = (
+            raw.detach().cpu()
+            if isinstance(raw, torch.Tensor)
+            else torch.as_tensor(np.asarray(raw))
+        )
+        if b.numel() == 0:
+            b = b.reshape(0, 4)
+        where = f"{name}[{i}]['boxes']"
+        if box_format == "xyxy":
+            b = check_boxes(b, where)
+        else:
+            b = box_convert(check_boxes(b, where, fmt=box_format), box_format, "xyxy")
+        entry = {"boxes": b.to(torch.float64).numpy()}
+        for key in keys[1:]:
+            v = d[key]
+            v = v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v
+            v = check_array(v, f"{name}[{i}]['{key}']", ndim=1, min_samples=0, dtype=None)
+            if len(v) != len(b):
+                raise ValueError(f"{name}[{i}]['{key}'] has {len(v)} entries for {len(b)} boxes")
+            if key == "labels" and v.dtype.kind not in "iu":
+                raise TypeError(f"{name}[{i}]['labels'] must hold integers, got dtype={v.dtype}")
+            if key == "scores" and v.dtype.kind not in "iuf":
+                raise TypeError(f"{name}[{i}]['scores'] must hold numbers, got dtype={v.dtype}")
+            entry[key] = v.astype(np.int64 if key == "labels" else np.float64)
+        out.append(entry)
+    return out
+
+
+def _flatten(per_image: list[dict], classes: np.ndarray, is_det: bool) -> _Flat:
+    """Concatenate the images, sort by (class, image, decreasing score, input order)."""
+    n = sum(len(d["labels"]) for d in per_image)
+    boxes = np.concatenate([d["boxes"] for d in per_image]) if n else np.zeros((0, 4))
+    labels = np.concatenate([d["labels"] for d in per_image]) if n else np.zeros(0, np.int64)
+    scores = np.concatenate([d["scores"] for d in per_image]) if is_det and n else np.ones(n)
+    image = np.repeat(np.arange(len(per_image)), [len(d["labels"]) for d in per_image])
+    group = np.searchsorted(classes, labels) * len(per_image) + image
+    # np.lexsort: last key first; the input position breaks ties, as COCO's stable mergesort
+    order = np.lexsort((np.arange(n), -scores, group))
+    group = group[order]
+    starts = np.searchsorted(group, group, side="left")
+    return _Flat(boxes[order], scores[order], group, np.arange(n) - starts)
+
+
+@njit(cache=True)
+def _group_iou(det: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """IoU (n_det, n_gt) of xyxy boxes; 0 when they do not overlap (also for empty boxes)."""
+    iou = np.zeros((det.shape[0], gt.shape[0]))
+    for d in range(det.shape[0]):
+        da = (det[d, 2] - det[d, 0]) * (det[d, 3] - det[d, 1])
+        for g in range(gt.shape[0]):
+            w = min(det[d, 2], gt[g, 2]) - max(det[d, 0], gt[g, 0])
+            h = min(det[d, 3], gt[g, 3]) - max(det[d, 1], gt[g, 1])
+            if w > 0 and h > 0:
+                ga = (gt[g, 2] - gt[g, 0]) * (gt[g, 3] - gt[g, 1])
+                iou[d, g] = w * h / (da + ga - w * h)
+    return iou
+
+
+@njit(cache=True)
+def _voc_match_kernel(det_boxes, det_bounds, gt_boxes, gt_bounds, threshold):  # type: ignore[no-untyped-def]
+    """PASCAL VOC's matching for every (class, image) group: each detection, in decreasing score
+    order, is a true positive if the ground truth of highest IoU (the first on a tie) has
+    IoU >= ``threshold`` and is not taken yet; otherwise a false positive."""
+    is_tp = np.zeros(det_boxes.shape[0], dtype=np.bool_)
+    for grp in range(det_bounds.shape[0]):
+        d0, d1 = det_bounds[grp, 0], det_bounds[grp, 1]
+        g0, g1 = gt_bounds[grp, 0], gt_bounds[grp, 1]
+        if d0 == d1 or g0 == g1:
+            continue
+        iou = _group_iou(det_boxes[d0:d1], gt_boxes[g0:g1])
+        taken = np.zeros(g1 - g0, dtype=np.bool_)
+        for d in range(d1 - d0):
+            j = np.argmax(iou[d])
+            if iou[d, j] >= threshold and not taken[j]:
+                taken[j] = True
+                is_tp[d0 + d] = True
+    return is_tp
+
+
+@njit(cache=True)
+def _match_kernel(det_boxes, det_bounds, gt_boxes, gt_bounds, thresholds, area_ranges):  # type: ignore[no-untyped-def]
+    """COCO's greedy matching for every (class, image) group, area range and IoU threshold.
+
+    Detections of a group come in decreasing score order. For each one, among the ground truths
+    not matched yet whose IoU reaches the threshold, take the one of highest IoU (on a tie the
+    later one), preferring ground truths inside the area range to those outside it.
+    Returns the matched ground truth's index (-1: none), shape (A, T, n_detections).
+    """
+    n_groups = det_bounds.shape[0]
+    A, T = area_ranges.shape[0], thresholds.shape[0]
+    match = np.full((A, T, det_boxes.shape[0]), -1, dtype=np.int64)
+    for grp in range(n_groups):
+        d0, d1 = det_bounds[grp, 0], det_bounds[grp, 1]
+        g0, g1 = gt_bounds[grp, 0], gt_bounds[grp, 1]
+        if d0 == d1 or g0 == g1:
+            continue
+        iou = _group_iou(det_boxes[d0:d1], gt_boxes[g0:g1])
+        for a in range(A):
+            lo, hi = area_ranges[a, 0], area_ranges[a, 1]
+            area = (gt_boxes[g0:g1, 2] - gt_boxes[g0:g1, 0]) * (
+                gt_boxes[g0:g1, 3] - gt_boxes[g0:g1, 1]
+            )
+            outside = (area < lo) | (area > hi)
+            for t in range(T):
+                thr = min(thresholds[t], 1 - 1e-10)
+                taken = np.zeros(g1 - g0, dtype=np.bool_)
+                for d in range(d1 - d0):
+                    m = -1
+                    for p in range(2):  # inside-range ground truths first, then outside ones
+                        best = thr
+                        for g in range(g1 - g0):
+                            if taken[g] or outside[g] != (p == 1) or iou[d, g] < best:
+                                continue
+                            best, m = iou[d, g], g  # >=: on a tie the later one
+                        if m >= 0:
+                            taken[m] = True
+                            match[a, t, d0 + d] = g0 + m
+                            break
+    return match
+
+
+def _bounds(group: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """(len(keys), 2) start and end of each key's run in the sorted ``group``."""
+    return np.stack(
+        (np.searchsorted(group, keys, "left"), np.searchsorted(group, keys, "right")), axis=1
+    )
+
+
+def _pr_at_recalls(
+    tps: np.ndarray, fps: np.ndarray, n_pos: int, rec_thresholds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interpolated precision at each recall threshold (T, R) and final recall (T,).
+
+    ``tps``/``fps`` are (T, n) flags of detections in decreasing score order (an ignored
+    detection is neither). The precision at recall r is the highest precision reached at any
+    recall >= r, 0 where recall r is never reached.
+    """
+    T, n = tps.shape
+    tp = np.cumsum(tps, axis=1, dtype=np.float64)
+    fp = np.cumsum(fps, axis=1, dtype=np.float64)
+    rc = tp / n_pos
+    pr = tp / (fp + tp + np.spacing(1))
+    envelope = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
+    q = np.zeros((T, len(rec_thresholds)))
+    for t in range(T):
+        idx = np.searchsorted(rc[t], rec_thresholds, side="left")
+        reached = idx < n
+        q[t, reached] = envelope[t, idx[reached]]
+    return q, (rc[:, -1] if n else np.zeros(T))
+
+
+def _mean_defined(x: np.ndarray) -> float:
+    """Mean of the entries that are defined (> -1); -1 if none is."""
+    v = x[x > -1]
+    return float(v.mean()) if v.size else -1.0
+
+
+def _thresholds(values: Any, name: str, default: np.ndarray) -> np.ndarray:
+    if values is None:
+        return default
+    v = check_array(values, name, ndim=1)
+    if ((v < 0) | (v > 1)).any():
+        raise ValueError(f"{name} must lie in [0, 1], got {v.tolist()}")
+    return v
+
+
+def _max_dets(values: Any) -> tuple[int, ...]:
+    v = tuple(values)
+    if (
+        not v
+        or not all(isinstance(m, numbers.Integral) and not isinstance(m, bool) for m in v)
+        or min(v) < 1
+        or list(v) != sorted(set(v))
+    ):
+        raise ValueError(
+            f"max_detection_thresholds must be increasing integers >= 1, got {values!r}"
+        )
+    return tuple(int(m) for m in v)
+
+
+def mean_average_precision(
+    preds: Sequence[Mapping[str, Any]],
+    targets: Sequence[Mapping[str, Any]],
+    *,
+    box_format: str = "xyxy",
+    iou_thresholds: Sequence[float] | None = None,
+    rec_thresholds: Sequence[float] | None = None,
+    max_detection_thresholds: Sequence[int] = (1, 10, 100),
+    class_metrics: bool = False,
+) -> dict[str, Any]:
+    r"""COCO mean average precision and recall of box detections, as pycocotools' ``COCOeval``.
+
+    Parameters
+    ----------
+    preds : list of dict, one per image
+        ``boxes`` (N, 4), ``scores`` (N,), ``labels`` (N,) integers.
+    targets : list of dict, one per image
+        ``boxes`` (M, 4), ``labels`` (M,). Crowd annotations are not supported.
+    box_format : {'xyxy', 'xywh', 'cxcywh'}
+    iou_thresholds : sequence of float, default 0.5, 0.55, ..., 0.95
+    rec_thresholds : sequence of float, default 0, 0.01, ..., 1 (101 points)
+    max_detection_thresholds : increasing ints, default (1, 10, 100)
+        At most this many detections per image *and class*, the highest-scoring ones, as COCO.
+        The AP keys and the size-specific recalls use the last (largest) one.
+    class_metrics : bool
+        Also return ``map_per_class``, ``mar_{max}_per_class`` and ``classes``.
+
+    Returns
+    -------
+    dict
+        ``map`` (AP averaged over IoU thresholds and classes), ``map_50``, ``map_75`` (-1 if the
+        threshold is not among ``iou_thresholds``), ``map_small``, ``map_medium``,
+        ``map_large``, ``mar_{m}`` for each max-detections threshold, ``mar_small``,
+        ``mar_medium``, ``mar_large`` (floats), and with ``class_metrics`` the per-class arrays
+        and the sorted class labels. A value is -1 where it is undefined: no ground truth of any
+        class in the area range.
+
+    Notes
+    -----
+    For each IoU threshold t, image and class, the detections (best ``max`` by score) are
+    matched greedily in decreasing score order: each takes the unmatched ground truth of
+    highest IoU >= t. Ground truths whose box area lies outside the area range (small:
+    :math:`[0, 32^2]`, medium: :math:`[32^2, 96^2]`, large: :math:`[96^2, \infty)`) are
+    matched only when no ground truth inside the range qualifies, and a detection matched to
+    one, or unmatched with its own area outside the range, is ignored (neither true nor false
+    positive). Over all images, detections are ranked by score (ties in image, then input,
+    order); with :math:`p(r)` precision at recall r,
+
+    .. math::
+        \mathrm{AP}_{t,k} = \frac{1}{101} \sum_{r \in \{0, 0.01, \ldots, 1\}}
+        \max_{r' \ge r} p(r'),
+
+    0 for recalls never reached. Recall is the final recall. ``map`` averages
+    :math:`\mathrm{AP}_{t,k}` over thresholds and over the classes with a ground truth (a class
+    with detections only is undefined, not zero).
+
+    References
+    ----------
+    T.-Y. Lin et al., "Microsoft COCO: Common Objects in Context", ECCV 2014; the COCO detection
+    evaluation (cocodataset.org/#detection-eval) and its reference implementation,
+    pycocotools ``COCOeval``.
+    """
+    ious = _thresholds(iou_thresholds, "iou_thresholds", np.linspace(0.5, 0.95, 10))
+    recs = _thresholds(rec_thresholds, "rec_thresholds", np.linspace(0.0, 1.0, 101))
+    max_dets = _max_dets(max_detection_thresholds)
+    precision, recall, classes = _coco_arrays(preds, targets, box_format, ious, recs, max_dets)
+    return _summarize(precision, recall, ious, max_dets, classes, class_metrics)
+
+
+def _coco_arrays(
+    preds: Any,
+    targets: Any,
+    box_format: str,
+    ious: np.ndarray,
+    recs: np.ndarray,
+    max_dets: tuple[int, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COCOeval's ``eval['precision']`` (T, R, K, A, M), ``eval['recall']`` (T, K, A, M) and
+    the classes (K,)."""
+    det, gt, classes, n_img = _prepare(preds, targets, box_format)
+    det = _Flat(*(v[det.rank < max_dets[-1]] for v in det))
+    keys = np.union1d(det.group, gt.group)
+    match = _match_kernel(
+        det.boxes, _bounds(det.group, keys), gt.boxes, _bounds(gt.group, keys), ious, AREA_RANGES
+    )
+    precision, recall = _accumulate(det, gt, match, len(classes), n_img, recs, max_dets)
+    return precision, recall, classes
+
+
+def _prepare(preds: Any, targets: Any, box_format: str) -> tuple[_Flat, _Flat, np.ndarray, int]:
+    """Validated detections and ground truths, flattened; the sorted classes; the image count."""
+    check_option(box_format, "box_format", ("xyxy", "xywh", "cxcywh"))
+    dets = _side(preds, "preds", ("boxes", "scores", "labels"), box_format)
+    gts = _side(targets, "targets", ("boxes", "labels"), box_format)
+    if len(dets) != len(gts):
+        raise ValueError(
+            f"preds and targets must hold one dict per image each, got {len(dets)} and {len(gts)}"
+        )
+    for i, t in enumerate(targets):
+        crowd = t.get("iscrowd")
+        if crowd is not None and np.asarray(crowd).any():
+            raise ValueError(f"targets[{i}]['iscrowd']: crowd annotations are not supported")
+    labels = [d["labels"] for d in dets + gts]
+    classes = np.unique(np.concatenate([*labels, np.zeros(0, np.int64)]))
+    return _flatten(dets, classes, True), _flatten(gts, classes, False), classes, len(gts)
+
+
+def _area(boxes: np.ndarray) -> np.ndarray:
+    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+
+
+def _accumulate(
+    det: _Flat,
+    gt: _Flat,
+    match: np.ndarray,
+    n_classes: int,
+    n_images: int,
+    recs: np.ndarray,
+    max_dets: tuple[int, ...],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Precision (T, R, K, A, M) and recall (T, K, A, M), -1 where a class has no ground truth
+    in the area range."""
+    A, T = match.shape[:2]
+    K, M = n_classes, len(max_dets)
+    precision = -np.ones((T, len(recs), K, A, M))
+    recall = -np.ones((T, K, A, M))
+    lo, hi = AREA_RANGES[:, :1], AREA_RANGES[:, 1:]
+    gt_out = (_area(gt.boxes) < lo) | (_area(gt.boxes) > hi)  # (A, n_gt)
+    det_out = (_area(det.boxes) < lo) | (_area(det.boxes) > hi)  # (A, n_det)
+    matched = match >= 0
+    # a detection matched to an out-of-range ground truth, or unmatched and out of range itself
+    gt_out_ext = np.concatenate([gt_out, np.zeros((A, 1), bool)], axis=1)  # index -1 -> False
+    to_out = np.take_along_axis(gt_out_ext[:, None, :], match, axis=2)  # (A, T, n_det)
+    ignored = to_out | (~matched & det_out[:, None, :])
+    tp, fp = matched & ~ignored, ~matched & ~ignored
+    det_k = _bounds(det.group // n_images, np.arange(K))
+    gt_k = _bounds(gt.group // n_images, np.arange(K))
+    for k in range(K):
+        dsl, gsl = slice(*det_k[k]), slice(*gt_k[k])
+        n_pos = (~gt_out[:, gsl]).sum(axis=1)  # (A,)
+        for mi, m in enumerate(max_dets):
+            # one class, all images in order, each image's best m detections by score
+            idx = np.arange(dsl.start, dsl.stop)[det.rank[dsl] < m]
+            idx = idx[np.argsort(-det.scores[idx], kind="stable")]
+            for a in range(A):
+                if n_pos[a] == 0:
+                    continue  # undefined: stays -1
+                q, rc = _pr_at_recalls(tp[a][:, idx], fp[a][:, idx], n_pos[a], recs)
+                precision[:, :, k, a, mi], recall[:, k, a, mi] = q, rc
+    return precision, recall
+
+
+def _summarize(
+    precision: np.ndarray,
+    recall: np.ndarray,
+    ious: np.ndarray,
+    max_dets: tuple[int, ...],
+    classes: np.ndarray,
+    class_metrics: bool,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"map": _mean_defined(precision[:, :, :, 0, -1])}
+    for name, thr in (("map_50", 0.5), ("map_75", 0.75)):
+        at = np.flatnonzero(np.isclose(ious, thr, rtol=0, atol=1e-12))
+        out[name] = _mean_defined(precision[at, :, :, 0, -1])
+    for a, area in enumerate(AREA_NAMES[1:], start=1):
+        out[f"map_{area}"] = _mean_defined(precision[:, :, :, a, -1])
+    for mi, m in enumerate(max_dets):
+        out[f"mar_{m}"] = _mean_defined(recall[:, :, 0, mi])
+    for a, area in enumerate(AREA_NAMES[1:], start=1):
+        out[f"mar_{area}"] = _mean_defined(recall[:, :, a, -1])
+    if class_metrics:
+        k = len(classes)
+        out["map_per_class"] = np.array(
+            [_mean_defined(precision[:, :, c, 0, -1]) for c in range(k)]
+        )
+        out[f"mar_{max_dets[-1]}_per_class"] = np.array(
+            [_mean_defined(recall[:, c, 0, -1]) for c in range(k)]
+        )
+        out["classes"] = classes
+    return out
+
+
+def interpolated_average_precision(scores: Any, is_tp: Any, n_gt: int) -> float:
+    r"""All-point interpolated average precision (PASCAL VOC 2010 and later).
+
+    Parameters
+    ----------
+    scores : array-like of shape (n,)
+        Scores of the detections of one class, over all images.
+    is_tp : array-like of bool, shape (n,)
+        Whether each detection is a true positive (matched to a ground truth).
+    n_gt : int
+        Number of ground truths of the class (>= the number of true positives).
+
+    Returns
+    -------
+    float
+        The area under the precision envelope; -1 when ``n_gt`` is 0 (undefined).
+
+    Notes
+    -----
+    Ranking by decreasing score (ties in input order) gives recall :math:`r_i` and precision
+    :math:`p_i` after the i-th detection;
+
+    .. math:: \mathrm{AP} = \sum_i (r_i - r_{i-1}) \max_{j \ge i} p_j, \quad r_0 = 0.
+
+    References
+    ----------
+    M. Everingham et al., "The PASCAL Visual Object Classes Challenge 2012 Development Kit",
+    Section 4.2 (average precision).
+    """
+    scores = check_array(scores, "scores", ndim=1, min_samples=0)
+    hits = check_array(is_tp, "is_tp", ndim=1, min_samples=0, dtype=None)
+    if (
+        hits.shape != scores.shape
+        or (hits.size > 0 and hits.dtype.kind not in "biu")
+        or not np.isin(hits, (0, 1)).all()
+    ):
+        raise ValueError(
+            f"is_tp must hold {len(scores)} booleans (one per score), got {hits!r:.80}"
+        )
+    if not isinstance(n_gt, numbers.Integral) or n_gt < int(hits.sum()):
+        raise ValueError(
+            f"n_gt must be an integer >= the number of true positives ({int(hits.sum())}), "
+            f"got {n_gt!r}"
+        )
+    if n_gt == 0:
+        return -1.0
+    tp = np.cumsum(hits[np.argsort(-scores, kind="stable")], dtype=np.float64)
+    recall = np.concatenate(([0.0], tp / n_gt))
+    precision = tp / np.arange(1, len(tp) + 1)
+    envelope = np.maximum.accumulate(precision[::-1])[::-1]
+    return float(np.sum(np.diff(recall) * envelope))
+
+
+def voc_average_precision(
+    preds: Sequence[Mapping[str, Any]],
+    targets: Sequence[Mapping[str, Any]],
+    *,
+    iou_threshold: float = 0.5,
+    box_format: str = "xyxy",
+) -> dict[str, Any]:
+    """PASCAL VOC average precision per class at one IoU threshold, and its mean.
+
+    Parameters
+    ----------
+    preds, targets : list of dict, one per image
+        As in :func:`mean_average_precision`.
+    iou_threshold : float
+        A detection is a true positive if its best ground truth (highest IoU, same class and
+        image) has IoU >= ``iou_threshold`` and was not taken by a higher-scoring detection.
+    box_format : {'xyxy', 'xywh', 'cxcywh'}
+
+    Returns
+    -------
+    dict
+        ``map`` (mean over the classes with a ground truth, -1 if none), ``ap_per_class``
+        (-1 for a class without ground truth) and ``classes`` (sorted labels).
+
+    Notes
+    -----
+    Unlike COCO's matching, a detection whose best ground truth is taken is a false positive
+    even if another ground truth overlaps it enough. Boxes are continuous (width x2 - x1, not
+    the devkit's x2 - x1 + 1 pixels). AP is :func:`interpolated_average_precision`.
+
+    References
+    ----------
+    M. Everingham et al., "The PASCAL Visual Object Classes (VOC) Challenge", IJCV 2010,
+    Section 4.1.
+    """
+    thr = float(check_scalar(iou_threshold, "iou_threshold", low=0.0, high=1.0))
+    det, gt, classes, n_img = _prepare(preds, targets, box_format)
+    keys = np.union1d(det.group, gt.group)
+    is_tp = _voc_match_kernel(
+        det.boxes, _bounds(det.group, keys), gt.boxes, _bounds(gt.group, keys), thr
+    )
+    det_k = _bounds(det.group // n_img, np.arange(len(classes)))
+    n_gt = np.bincount(gt.group // max(n_img, 1), minlength=len(classes))
+    ap = np.array(
+        [
+            interpolated_average_precision(det.scores[lo:hi], is_tp[lo:hi], int(n_gt[k]))
+            for k, (lo, hi) in enumerate(det_k)
+        ]
+    )
+    return {"map": _mean_defined(ap), "ap_per_class": ap, "classes": classes}
