@@ -32,13 +32,18 @@ from torch.autograd import Function
 from mlcanon._validation import check_scalar
 
 from ._linear import linear
-from ._utils import check_tensor, probability, sum_to
+from ._utils import check_like, check_tensor, probability, sum_to
 
 __all__ = ["additive_attention", "multiplicative_attention", "scaled_dot_product_attention"]
 
 
 def _safe_softmax(e: Tensor) -> Tensor:
-    """Softmax over the last dim; a row whose scores are all -inf gets weights 0 (as torch)."""
+    """Softmax over the last dim; a row whose scores are all -inf gets weights 0 (as torch).
+
+    With no keys (or no queries) the weights are empty and the weighted sum of values is zero.
+    """
+    if e.numel() == 0:
+        return e.new_zeros(e.shape)
     m = e.amax(-1, keepdim=True)
     m = torch.where(torch.isneginf(m), 0.0, m)
     p = (e - m).exp_()
@@ -91,6 +96,8 @@ def _check_qkv(query: Tensor, key: Tensor, value: Tensor) -> None:
         check_tensor(t, name)
         if t.dim() < 2:
             raise ValueError(f"{name} must be at least 2-D (..., length, features), got 1-D")
+    check_like(key, "key", query, "attention")
+    check_like(value, "value", query, "attention")
     if key.shape[-2] != value.shape[-2]:
         raise ValueError(
             f"key and value must have the same length (dim -2), got {key.shape[-2]} and "

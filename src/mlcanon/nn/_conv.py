@@ -21,7 +21,7 @@ from torch.autograd import Function
 from mlcanon._validation import check_scalar
 
 from ._im2col import col2im_matmul, crop2d, out_size, pad2d, windows
-from ._utils import check_param, check_tensor, pair
+from ._utils import InputMismatchError, check_like, check_param, check_tensor, pair, zeros_from
 
 __all__ = ["conv2d", "conv_transpose2d"]
 
@@ -159,6 +159,10 @@ def _check_conv_args(
     check_scalar(groups, "groups", kind=int, low=1)
     unbatched = x.dim() == 3
     c = x.shape[-3]
+    if weight.shape[0] == 0:  # torch refuses a kernel without output (or, transposed, input) maps
+        raise InputMismatchError(
+            f"weight of shape {tuple(weight.shape)} must have at least 1 entry at dimension 0"
+        )
     if c % groups:
         raise ValueError(f"in_channels={c} must be divisible by groups={groups}")
     if transposed:
@@ -235,16 +239,23 @@ def conv2d(
     else:
         ph, pw = pair(padding, "padding")
         pads = (ph, ph, pw, pw)
-    check_param(bias, "bias", (weight.shape[0],))
+    check_like(weight, "weight", x, "conv2d")
+    check_param(bias, "bias", (weight.shape[0],), x, "conv2d")
     h, w = x.shape[-2:]
     reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
     padded = (h + pads[0] + pads[1], w + pads[2] + pads[3])
     if reach[0] > padded[0] or reach[1] > padded[1]:
-        raise ValueError(
+        raise InputMismatchError(
             f"kernel size {kernel} with dilation {dilation} spans {reach}, larger than the padded "
             f"input {padded}"
         )
-    y = _Conv2d.apply(x, weight, bias, stride, pads, dilation, groups)
+    if x.numel() == 0:  # 0 samples, or 0 input channels: torch returns an empty result
+        ho = out_size(h, kernel[0], stride[0], pads[0], pads[1], dilation[0])
+        wo = out_size(w, kernel[1], stride[1], pads[2], pads[3], dilation[1])
+        out_channels = weight.shape[0] if x.shape[1] else 0  # torch's shape for 0 channels
+        y = zeros_from((x.shape[0], out_channels, ho, wo), x, weight, bias)
+    else:
+        y = _Conv2d.apply(x, weight, bias, stride, pads, dilation, groups)
     return y.squeeze(0) if unbatched else y
 
 
@@ -296,7 +307,8 @@ def conv_transpose2d(
                 f"output_padding={output_padding} must be smaller than stride={stride} or "
                 f"dilation={dilation}"
             )
-    check_param(bias, "bias", (weight.shape[1] * groups,))
+    check_like(weight, "weight", x, "conv_transpose2d")
+    check_param(bias, "bias", (weight.shape[1] * groups,), x, "conv_transpose2d")
     h, w = x.shape[-2:]
     kernel = weight.shape[-2:]
     out_hw = tuple(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 from torch.autograd import Function
 
-from ._utils import check_param, check_tensor
+from ._utils import check_like, check_param, check_tensor, zeros_from
 
 __all__ = ["linear"]
 
@@ -60,5 +60,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"input.shape[-1]={x.shape[-1] if x.dim() else None} must equal "
             f"in_features={w.shape[1]} (weight shape {tuple(w.shape)})"
         )
-    check_param(bias, "bias", (w.shape[0],))
+    check_like(w, "weight", x, "linear")
+    check_param(bias, "bias", (w.shape[0],), x, "linear")
+    if w.shape[1] == 0:  # a sum over no inputs: the bias alone
+        y = zeros_from((*x.shape[:-1], w.shape[0]), x, w)
+        return y if bias is None else y + bias
     return _Linear.apply(x, w, bias)

@@ -43,7 +43,7 @@ from torch.autograd import Function
 
 from mlcanon._validation import check_scalar
 
-from ._utils import check_param, check_tensor
+from ._utils import check_param, check_tensor, zeros_from
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
 
@@ -159,10 +159,10 @@ class _LayerNorm(Function):
         return grad_x.reshape(grad.shape), grad_w, grad_b, None, None
 
 
-def _check_affine(x: Tensor, weight, bias, eps) -> None:
+def _check_affine(x: Tensor, weight, bias, eps, op: str) -> None:
     check_scalar(eps, "eps", low=0.0, include_low=False)
-    check_param(weight, "weight", (x.shape[1],))
-    check_param(bias, "bias", (x.shape[1],))
+    check_param(weight, "weight", (x.shape[1],), x, op)
+    check_param(bias, "bias", (x.shape[1],), x, op)
     if (weight is None) != (bias is None):
         raise ValueError("weight and bias must be given together (both or neither)")
 
@@ -203,10 +203,12 @@ def batch_norm(
     .. [1] Ioffe & Szegedy, "Batch normalization", ICML 2015, Algorithms 1 and 2.
     """
     x = check_tensor(input, "input", ndim=tuple(range(2, 9)))
-    _check_affine(x, weight, bias, eps)
+    _check_affine(x, weight, bias, eps, "batch_norm")
     check_scalar(momentum, "momentum", low=0.0, high=1.0)
     for name, r in (("running_mean", running_mean), ("running_var", running_var)):
-        check_param(r, name, (x.shape[1],))
+        check_param(r, name, (x.shape[1],), x, "batch_norm")
+    if x.numel() == 0:  # torch: an empty result, running statistics untouched
+        return zeros_from(x.shape, x, weight, bias)
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("running_mean and running_var are required when training=False")
@@ -249,7 +251,9 @@ def instance_norm(
        stylization", 2016.
     """
     x = check_tensor(input, "input", ndim=tuple(range(3, 9)))
-    _check_affine(x, weight, bias, eps)
+    _check_affine(x, weight, bias, eps, "instance_norm")
+    if x.numel() == 0:
+        return zeros_from(x.shape, x, weight, bias)
     if not use_input_stats:
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
     n, c = x.shape[:2]
@@ -298,7 +302,9 @@ def group_norm(
     check_scalar(num_groups, "num_groups", kind=int, low=1)
     if x.shape[1] % num_groups:
         raise ValueError(f"num_channels={x.shape[1]} must be divisible by num_groups={num_groups}")
-    _check_affine(x, weight, bias, eps)
+    _check_affine(x, weight, bias, eps, "group_norm")
+    if x.numel() == 0:
+        return zeros_from(x.shape, x, weight, bias)
     return _ChannelNorm.apply(x, weight, bias, num_groups, False, float(eps))[0]
 
 
@@ -330,11 +336,13 @@ def layer_norm(
             f"normalized_shape={shape} must match the trailing dims of input shape {tuple(x.shape)}"
         )
     check_scalar(eps, "eps", low=0.0, include_low=False)
-    check_param(weight, "weight", shape)
-    check_param(bias, "bias", shape)
+    check_param(weight, "weight", shape, x, "layer_norm")
+    check_param(bias, "bias", shape, x, "layer_norm")
     if (weight is None) != (bias is None):
         raise ValueError("weight and bias must be given together (both or neither)")
     d = 1
     for s in shape:
         d *= s
+    if x.numel() == 0:
+        return zeros_from(x.shape, x, weight, bias)
     return _LayerNorm.apply(x, weight, bias, d, float(eps))

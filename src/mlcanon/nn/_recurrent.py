@@ -15,7 +15,7 @@ from mlcanon._validation import check_option, check_scalar
 
 from ._dropout import dropout
 from ._rnn import GRULayer, LSTMLayer, RNNLayer
-from ._utils import check_tensor
+from ._utils import InputMismatchError, check_like, check_tensor, zeros_from
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
@@ -82,6 +82,7 @@ class _RNNBase(nn.Module):
         if h is None:
             return like.new_zeros(shape)
         check_tensor(h, name)
+        check_like(h, name, like, type(self).__name__)
         want = shape[::2] if unbatched else shape
         if tuple(h.shape) != want:
             raise ValueError(
@@ -89,6 +90,21 @@ class _RNNBase(nn.Module):
                 f"{'' if unbatched else 'batch, '}hidden_size), got {tuple(h.shape)}"
             )
         return h.unsqueeze(1) if unbatched else h
+
+    def _check_input(self, x: Tensor) -> None:
+        """(T, B, I) input: torch's checks on the sequence length and on dtype agreement."""
+        if x.shape[0] == 0:
+            raise InputMismatchError(
+                f"{type(self).__name__}: expected sequence length to be larger than 0, got "
+                f"input of shape {tuple(x.shape)} (sequence dim {1 if self.batch_first else 0})"
+            )
+        w = self.weight_ih_l0
+        if x.dtype != w.dtype or x.device != w.device:
+            raise InputMismatchError(
+                f"{type(self).__name__}: input has dtype {x.dtype} on {x.device} but its weights "
+                f"have dtype {w.dtype} on {w.device}: convert the input (input.to({w.dtype})) or "
+                f"the model (model.to({x.dtype}))"
+            )
 
     def _run(self, input: Tensor, states: list[Tensor | None]):
         x = check_tensor(input, "input", ndim=(2, 3))
@@ -102,11 +118,17 @@ class _RNNBase(nn.Module):
         elif self.batch_first:
             x = x.transpose(0, 1)
         x = x.contiguous()  # (T, B, I)
+        self._check_input(x)
         names = ("hx", "cx") if len(states) == 2 else ("hx",)
         states = [
             self._check_state(s, n, x.shape[1], x, unbatched)
             for s, n in zip(states, names, strict=True)
         ]
+        if x.shape[1] == 0:  # an empty batch: empty outputs, as torch
+            params = list(self.parameters())
+            out = zeros_from((*x.shape[:2], self.num_directions * self.hidden_size), x, *params)
+            finals_t = [zeros_from(s.shape, s, *params) for s in states]
+            return (out.transpose(0, 1) if self.batch_first else out), finals_t
         finals: list[list[Tensor]] = [[] for _ in states]
         for layer in range(self.num_layers):
             outs = []

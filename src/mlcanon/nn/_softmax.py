@@ -21,7 +21,7 @@ from torch.autograd import Function
 
 from mlcanon._validation import check_scalar
 
-from ._utils import check_param, check_reduction, check_tensor
+from ._utils import check_param, check_reduction, check_tensor, zeros_from
 
 __all__ = ["cross_entropy", "log_softmax", "softmax"]
 
@@ -81,7 +81,8 @@ def softmax(input: Tensor, dim: int) -> Tensor:
     Backward: :math:`\partial L/\partial x = y \odot (g - \langle g, y\rangle)`.
     """
     x = check_tensor(input, "input")
-    return _Softmax.apply(x, _check_dim(x, dim))
+    dim = _check_dim(x, dim)
+    return zeros_from(x.shape, x) if x.numel() == 0 else _Softmax.apply(x, dim)
 
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:
@@ -92,7 +93,8 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
     Backward: :math:`\partial L/\partial x = g - e^{y} \sum_j g_j`.
     """
     x = check_tensor(input, "input")
-    return _LogSoftmax.apply(x, _check_dim(x, dim))
+    dim = _check_dim(x, dim)
+    return zeros_from(x.shape, x) if x.numel() == 0 else _LogSoftmax.apply(x, dim)
 
 
 class _CrossEntropy(Function):
@@ -166,7 +168,7 @@ def _check_ce(x: Tensor, target, weight, ignore_index, reduction, label_smoothin
     check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     check_scalar(ignore_index, "ignore_index", kind=int)
     c = x.shape[0] if x.dim() == 1 else x.shape[1]
-    check_param(weight, "weight", (c,))
+    check_param(weight, "weight", (c,), x, "cross_entropy")
     if not isinstance(target, Tensor):
         raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
     if target.is_floating_point():

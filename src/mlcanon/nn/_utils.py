@@ -1,7 +1,10 @@
 """Argument checks and small tensor helpers shared by the ops of :mod:`mlcanon.nn`.
 
 Every public op validates here so that a bad argument raises ``ValueError``/``TypeError`` naming
-the parameter, the allowed values and the value given, before any arithmetic happens.
+the parameter, the allowed values and the value given, before any arithmetic happens. Where torch
+reports the same mistake as a ``RuntimeError`` (mixed dtypes, an empty dimension it cannot
+handle), the error is an :class:`InputMismatchError`, which is both, so code written against
+torch catches it too.
 """
 
 from __future__ import annotations
@@ -12,10 +15,45 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.autograd import Function
 
 from mlcanon._validation import check_option, check_scalar
 
 REDUCTIONS = ("none", "mean", "sum")
+
+
+class InputMismatchError(ValueError, RuntimeError):
+    """Bad input that torch reports as a ``RuntimeError``: caught by either ``except`` clause."""
+
+
+def check_like(p: Tensor | None, name: str, like: Tensor, op: str) -> None:
+    """``p`` (a parameter or second input) must share the input's dtype and device, as in torch."""
+    if p is not None and (p.dtype != like.dtype or p.device != like.device):
+        raise InputMismatchError(
+            f"{op}: input has dtype {like.dtype} on {like.device} but {name} has dtype "
+            f"{p.dtype} on {p.device}; convert one of them (e.g. model.to(input.dtype))"
+        )
+
+
+class _ZerosFrom(Function):
+    """Zeros of a given shape whose gradient with respect to each input is zero."""
+
+    @staticmethod
+    def forward(ctx, shape, *inputs):
+        ctx.specs = [(t.shape, t.dtype, t.device) for t in inputs]
+        return inputs[0].new_zeros(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zeros = [torch.zeros(shape, dtype=dt, device=dev) for shape, dt, dev in ctx.specs]
+        return (None, *zeros)
+
+
+def zeros_from(shape: Sequence[int], *inputs: Tensor | None) -> Tensor:
+    """The result of an op on empty input, as torch gives it: zeros of ``shape`` (often empty,
+    e.g. a batch of 0 samples; zeros where a sum runs over an empty axis, e.g. 0 input channels
+    or 0 keys), differentiable with zero gradients for every input tensor."""
+    return _ZerosFrom.apply(tuple(shape), *(t for t in inputs if t is not None))
 
 
 def check_tensor(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None) -> Tensor:
@@ -32,11 +70,16 @@ def check_tensor(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None
     return x
 
 
-def check_param(p: Tensor | None, name: str, shape: tuple[int, ...]) -> Tensor | None:
-    """Check an optional parameter tensor (weight, bias) against the shape the op needs."""
+def check_param(
+    p: Tensor | None, name: str, shape: tuple[int, ...], like: Tensor | None = None, op: str = ""
+) -> Tensor | None:
+    """Check an optional parameter tensor (weight, bias) against the shape the op needs and,
+    given ``like`` (the input), against the input's dtype and device."""
     if p is None:
         return None
     check_tensor(p, name)
+    if like is not None:
+        check_like(p, name, like, op)
     if tuple(p.shape) != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(p.shape)}")
     return p
