@@ -16,6 +16,8 @@ CONV = [
     (3, 6, 5, 6, 9, 1, 1, 0, 1, 3, True),  # 1x1, grouped
     (2, 2, 7, 6, 3, (3, 4), 1, "same", (2, 1), 1, True),  # 'same' with an odd total padding
     (1, 3, 6, 8, 2, (3, 5), 1, "valid", 1, 1, True),
+    (3, 5, 8, 7, 5, 3, 2, 1, 1, 5, True),  # depthwise, strided, with bias (MobileNet's)
+    (2, 6, 5, 4, 3, 1, 1, 0, 1, 1, False),  # pointwise: x is read in place, no unrolling
 ]
 
 

@@ -38,6 +38,9 @@ def _column_blocks(xp, kernel, stride, dilation, out_hw, groups):
     paid again in page faults each time.
     """
     n, c = xp.shape[:2]
+    if kernel == (1, 1) and stride == (1, 1):  # a pointwise convolution reads x as it is
+        yield 0, xp.view(n, groups, c // groups, out_hw[0] * out_hw[1])
+        return
     per_sample = c * kernel[0] * kernel[1] * out_hw[0] * out_hw[1]
     step = max(1, min(n, _COLS_BUDGET // per_sample))
     length = out_hw[0] * out_hw[1]
@@ -58,16 +61,52 @@ def _correlate(xp, w2, kernel, stride, dilation, out_hw, groups):
     return y.view(n, -1, *out_hw)
 
 
+def _depthwise(xp, weight, stride, dilation, out_hw):
+    """Depthwise correlation (G = C = O): one multiply-add sweep per kernel offset.
+
+    A product per channel would multiply a 1 x kh*kw row by a kh*kw x L matrix, far too thin
+    for a matrix kernel; the sweeps read each window in place.
+    """
+    win = windows(xp, tuple(weight.shape[-2:]), stride, dilation, out_hw)  # (N, C, kh, kw, Ho, Wo)
+    y = xp.new_zeros((xp.shape[0], xp.shape[1], *out_hw))
+    for i, j in _offsets(weight):
+        y.addcmul_(win[:, :, i, j], weight[:, :, i, j].view(1, -1, 1, 1))
+    return y
+
+
+def _depthwise_grads(xp, weight, grad, stride, dilation, needs):
+    """Input (padded) and weight gradients of :func:`_depthwise`, one sweep per offset each."""
+    kernel, out_hw = tuple(weight.shape[-2:]), tuple(grad.shape[-2:])
+    win = windows(xp, kernel, stride, dilation, out_hw)
+    grad_xp = xp.new_zeros(xp.shape) if needs[0] else None
+    grad_win = windows(grad_xp, kernel, stride, dilation, out_hw) if needs[0] else None
+    grad_w = weight.new_empty(weight.shape) if needs[1] else None
+    product = torch.empty_like(grad) if needs[1] else None
+    for i, j in _offsets(weight):
+        if needs[0]:  # windows of one offset do not overlap: an in-place add into the view
+            grad_win[:, :, i, j].addcmul_(grad, weight[:, :, i, j].view(1, -1, 1, 1))
+        if needs[1]:
+            grad_w[:, 0, i, j] = torch.mul(grad, win[:, :, i, j], out=product).sum((0, 2, 3))
+    return grad_xp, grad_w
+
+
+def _offsets(weight):
+    return [(i, j) for i in range(weight.shape[2]) for j in range(weight.shape[3])]
+
+
 class _Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, pads, dilation, groups):
-        _n, _c, h, w = x.shape
+        _n, c, h, w = x.shape
         o, cg, kh, kw = weight.shape
         ho = out_size(h, kh, stride[0], pads[0], pads[1], dilation[0])
         wo = out_size(w, kw, stride[1], pads[2], pads[3], dilation[1])
         xp = pad2d(x, pads)
-        w2 = weight.reshape(groups, o // groups, cg * kh * kw)  # (G, Og, K)
-        y = _correlate(xp, w2, (kh, kw), stride, dilation, (ho, wo), groups)
+        if groups == c == o:
+            y = _depthwise(xp, weight, stride, dilation, (ho, wo))
+        else:
+            w2 = weight.reshape(groups, o // groups, cg * kh * kw)  # (G, Og, K)
+            y = _correlate(xp, w2, (kh, kw), stride, dilation, (ho, wo), groups)
         if bias is not None:
             y.add_(bias.view(1, o, 1, 1))
         ctx.save_for_backward(xp, weight)
@@ -82,6 +121,14 @@ class _Conv2d(Function):
         _, cg, kh, kw = weight.shape
         g = grad.reshape(n, groups, o // groups, ho * wo)  # (N, G, Og, L)
         grad_x = grad_w = grad_b = None
+        if groups == xp.shape[1] == o:
+            grad = grad.contiguous()
+            grad_xp, grad_w = _depthwise_grads(
+                xp, weight, grad, stride, dilation, ctx.needs_input_grad
+            )
+            grad_x = None if grad_xp is None else crop2d(grad_xp, pads)
+            grad_b = grad.sum((0, 2, 3)) if has_bias and ctx.needs_input_grad[2] else None
+            return grad_x, grad_w, grad_b, None, None, None, None
         # with stride 1, dX is itself a correlation: of G, padded by d(k-1) - p, with the kernel
         # flipped and its channel axes swapped (W'[c, o, i, j] = W[o, c, k-1-i, k-1-j]); that is
         # one well-shaped product per block, like the forward, instead of kh*kw thin ones
