@@ -122,7 +122,8 @@ def _deep_net(activation: str, init: str, norm: bool, depth: int = 20, width: in
         lin = nn.Linear(64 if i == 0 else width, width)
         fan_in = lin.weight.shape[1]
         fan_out = lin.weight.shape[0]
-        var = {"small": 1e-4, "xavier": 2.0 / (fan_in + fan_out), "he": 2.0 / fan_in}[init]
+        var = {"small": 1e-4, "xavier": 2.0 / (fan_in + fan_out), "he": 2.0 / fan_in,
+               "large": 8.0 / fan_in}[init]  # fmt: skip
         std = var**0.5
         with torch.no_grad():
             lin.weight.normal_(0.0, std)
@@ -163,6 +164,7 @@ def vanishing_gradients_lesson(ctx: Context) -> None:
         ("relu", "small", False),
         ("relu", "xavier", False),
         ("relu", "he", False),
+        ("relu", "large", False),
         ("sigmoid", "small", True),
         ("relu", "small", True),
     ]
@@ -203,6 +205,13 @@ def vanishing_gradients_lesson(ctx: Context) -> None:
         max(small) < 1e-20,
         f"largest |dC/dW| = {max(small):.1e}",
     )
+    big = norms["relu + large"]
+    ctx.claim(
+        "ReLU with twice He's standard deviation explodes: every layer's gradient is > 1e4 "
+        "times the He net's",
+        min(big) > 1e4 * max(he),
+        f"smallest |dC/dW| {min(big):.2e} vs largest with He init {max(he):.2e}",
+    )
     bn = [norms["sigmoid + small + BN"], norms["relu + small + BN"]]
     spread = max(max(v) / min(v) for v in bn)
     ctx.claim(
@@ -228,6 +237,7 @@ def vanishing_gradients_lesson(ctx: Context) -> None:
         (ReLU), variance-preserving initialization (Xavier, He), normalization (BN, LN, GN),
         and residual connections that add an identity path to every factor.
         """)
+    _exploding(ctx, x, y)
     with _seeded(0):
         ref = torch.nn.Sequential(
             torch.nn.Linear(64, 64),
@@ -259,6 +269,72 @@ def vanishing_gradients_lesson(ctx: Context) -> None:
             title="gradient norm per layer at initialization",
         )
         ax.legend(fontsize=7)
+
+
+def _clip_by_total_norm(grads: list, max_norm: float) -> float:
+    """Scale all gradients in place by min(1, max_norm / ||g||), ||g|| over all of them."""
+    import torch
+
+    total = torch.sqrt(sum((g**2).sum() for g in grads)).item()
+    for g in grads:
+        g.mul_(min(1.0, max_norm / (total + 1e-6)))
+    return total
+
+
+def _exploding(ctx: Context, x, y) -> None:
+    """Train the exploding ReLU net with and without clipping, and the He-initialized one."""
+    import torch
+
+    from mlcanon.nn import functional as F
+
+    runs = {}
+    for name, init, clip in (("std 2x He, no clipping", "large", None),
+                             ("std 2x He, clipped to norm 1", "large", 1.0),
+                             ("He init, no clipping", "he", None)):  # fmt: skip
+        with _seeded(7):
+            net = _deep_net("relu", init, False)
+        opt = torch.optim.SGD(net.parameters(), lr=0.01)
+        losses = []
+        for _ in range(20):
+            opt.zero_grad()
+            loss = F.cross_entropy(net(x), y)
+            loss.backward()
+            if clip:
+                _clip_by_total_norm([p.grad for p in net.parameters()], clip)
+            opt.step()
+            losses.append(loss.item())
+        runs[name] = losses
+    ctx.table("SGD (learning rate 0.01, 20 full-batch steps on 200 digits), 20-layer ReLU net",
+              ["run", "loss at step 1", "step 2", "step 20"],
+              [[k, v[0], v[1], v[-1]] for k, v in runs.items()])  # fmt: skip
+    raw, clipped, he = runs.values()
+    ctx.claim("without clipping the exploding net's loss blows up (> 1e10 after one step, not "
+              "finite at the end); clipped, it stays finite and falls", raw[1] > 1e10 and not
+              np.isfinite(raw[-1]) and bool(np.all(np.isfinite(clipped))) and
+              clipped[-1] < clipped[0], f"unclipped: {raw[0]:.3g}, {raw[1]:.3g}, ..., {raw[-1]};"
+              f" clipped: {clipped[0]:.3g} -> {clipped[-1]:.3g}")  # fmt: skip
+    ctx.say(f"""
+        Exploding: with weights of twice He's standard deviation each ReLU layer doubles the
+        signal, forward and backward, and after 20 layers the loss starts at {raw[0]:.3g}
+        and the gradient is so large that one SGD step takes it to {raw[1]:.3g} (and to
+        {raw[-1]} after {len(raw)} steps). Clipping the total gradient norm to 1 bounds the
+        step, so training proceeds ({clipped[0]:.3g} -> {clipped[-1]:.3g} in {len(raw)}
+        steps), but it only treats the symptom: the net is still badly scaled and learns
+        slowly. Fixing the initialization removes the cause: the He net starts at
+        {he[0]:.3g}. Clipping is what recurrent nets use, where the same matrix multiplies
+        the gradient at every time step (see the rnn lesson).
+        """)
+    gen = torch.Generator().manual_seed(0)
+    grads = [torch.randn(5, 3, generator=gen, dtype=torch.float64) * 10 for _ in range(3)]
+    ours = [g.clone() for g in grads]
+    _clip_by_total_norm(ours, 1.0)
+    params = [torch.nn.Parameter(torch.zeros_like(g)) for g in grads]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g.clone()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    ctx.check("clipping by total norm", torch.cat([g.ravel() for g in ours]).numpy(),
+              torch.cat([p.grad.ravel() for p in params]).numpy(), rtol=1e-12,
+              ref="torch.nn.utils.clip_grad_norm_")  # fmt: skip
 
 
 @lesson("activations")

@@ -59,6 +59,30 @@ def decision_tree(ctx: Context) -> None:
     p = np.bincount(ytr) / len(ytr)
     ctx.check("root Gini impurity = 1 - sum p_k^2 (by hand)", ours.tree_.impurity[0],
               1 - np.sum(p**2), rtol=1e-12, ref="definition")  # fmt: skip
+    ent = DecisionTreeClassifier(criterion="entropy", max_depth=3, random_state=0).fit(Xtr, ytr)
+    ent_ref = sk.DecisionTreeClassifier(criterion="entropy", max_depth=3, random_state=0)
+    ent_ref.fit(Xtr, ytr)
+    for attr in ("feature", "threshold", "n_node_samples"):
+        ctx.check(f"entropy criterion, depth 3: {attr} of every node", getattr(ent.tree_, attr),
+                  getattr(ent_ref.tree_, attr), ref="sklearn DecisionTreeClassifier")  # fmt: skip
+    ctx.check("entropy criterion: impurity of every node", ent.tree_.impurity,
+              ent_ref.tree_.impurity, rtol=1e-12, ref="sklearn DecisionTreeClassifier")  # fmt: skip
+    ctx.check("root entropy = -sum p_k log2 p_k (by hand)", ent.tree_.impurity[0],
+              -np.sum(p * np.log2(p)), rtol=1e-12, ref="definition")  # fmt: skip
+    same = int(
+        np.sum(
+            (ours.tree_.feature == ent.tree_.feature)
+            & (ours.tree_.threshold == ent.tree_.threshold)
+            & (ours.tree_.feature >= 0)
+        )
+    )
+    n_splits = int(np.sum(ours.tree_.feature >= 0))
+    ctx.say(f"""
+        Gini and entropy are both concave in p and agree at the extremes, but on ten classes
+        they weigh impure nodes differently: in these two depth-3 trees on digits {same} of
+        the {n_splits} split nodes of the Gini tree have the same feature and threshold in the
+        entropy tree (a node's position also depends on the splits above it).
+        """)
     ctx.say("""
         A caveat when comparing with scikit-learn on other data: when two features cut a node
         into exactly the same two groups (common in small nodes and with rounded values), the
@@ -96,9 +120,12 @@ def _depth_curves(ctx: Context, Xtr, Xte, ytr, yte) -> None:
         leaf_rows.append([leaf, t.get_n_leaves(), t.get_depth(), t.score(Xte, yte)])
     ctx.table("min_samples_leaf as pre-pruning", ["min_samples_leaf", "leaves", "depth",
               "test acc"], leaf_rows)  # fmt: skip
-    ctx.say("""
-        Gini and entropy almost always pick the same splits (both are concave in p and agree
-        at the extremes); the choice matters far less than how deep the tree is allowed to go.
+    gap = max(abs(acc["gini", d][1] - acc["entropy", d][1]) for d in depths)
+    low, high = min(acc["gini", d][1] for d in depths), max(acc["gini", d][1] for d in depths)
+    ctx.say(f"""
+        On breast cancer the two criteria's test accuracies differ by at most {gap:.3f} at any
+        depth, while the depth moves the Gini tree's test accuracy between {low:.3f} and
+        {high:.3f}.
         """)
     with ctx.figure("depth", figsize=(6, 3.5)) as fig:
         ax = fig.subplots()

@@ -260,6 +260,7 @@ def conv_output_size_lesson(ctx: Context) -> None:
     ctx.check(
         "900 random pool/conv sizes: mismatches", mismatches, 0, ref="shapes produced by torch"
     )
+    _dilated_and_transposed(ctx)
     rows = [
         [
             f"W={w} k={k} S={s} P={p}",
@@ -293,3 +294,46 @@ def conv_output_size_lesson(ctx: Context) -> None:
             ax.step(xs, sizes, where="mid", ls=style, label="ceil" if ceil else "floor")
         ax.set(xlabel="input size W", ylabel="output size", title="3x3 pooling, stride 2")
         ax.legend()
+
+
+def _dilated_and_transposed(ctx: Context) -> None:
+    """Dilated and transposed convolutions over a full grid of sizes, against torch's shapes."""
+    import itertools
+
+    import torch
+    import torch.nn.functional as F
+
+    from mlcanon.vision import conv_output_size, conv_transpose_output_size
+
+    grid = itertools.product((5, 8, 13, 20), (1, 2, 3, 5), (1, 2, 3), (0, 1, 2), (1, 2, 3))
+    conv = {"torch": [], "formula": [], "ours": []}
+    tconv = {"torch": [], "formula": [], "ours": []}
+    for w, k, s, p, d in grid:
+        x = torch.empty(1, 1, w, device="meta")
+        if w + 2 * p >= d * (k - 1) + 1:  # the dilated window fits
+            weight = torch.empty(1, 1, k, device="meta")
+            conv["torch"].append(F.conv1d(x, weight, stride=s, padding=p, dilation=d).shape[-1])
+            conv["formula"].append((w + 2 * p - d * (k - 1) - 1) // s + 1)
+            conv["ours"].append(conv_output_size(w, k, s, p, d))
+        for op in range(max(s, d)):  # output_padding must be below stride or dilation
+            weight = torch.empty(1, 1, k, device="meta")
+            out = (w - 1) * s - 2 * p + d * (k - 1) + op + 1
+            if out < 1:
+                continue
+            tconv["torch"].append(
+                F.conv_transpose1d(
+                    x, weight, stride=s, padding=p, output_padding=op, dilation=d
+                ).shape[-1]
+            )
+            tconv["formula"].append(out)
+            tconv["ours"].append(conv_transpose_output_size(w, k, s, p, op, d))
+    ref = "shapes produced by torch (meta tensors)"
+    ctx.check(f"dilated conv, {len(conv['torch'])} (W, k, S, P, d): floor((W + 2P - d(k - 1) "
+              "- 1) / S) + 1", conv["formula"], conv["torch"], ref=ref)  # fmt: skip
+    ctx.check("dilated conv: mlcanon.vision.conv_output_size", conv["ours"], conv["torch"],
+              ref=ref)  # fmt: skip
+    ctx.check(f"transposed conv, {len(tconv['torch'])} (W, k, S, P, d, output_padding): "
+              "(W - 1)S - 2P + d(k - 1) + output_padding + 1", tconv["formula"], tconv["torch"],
+              ref=ref)  # fmt: skip
+    ctx.check("transposed conv: mlcanon.vision.conv_transpose_output_size", tconv["ours"],
+              tconv["torch"], ref=ref)  # fmt: skip
