@@ -114,6 +114,12 @@ def _imbalance(ctx: Context) -> None:
             _imblearn_counts(type(sampler).__name__, d.X_tr, d.y_tr),
             ref="imbalanced-learn",
         )
+    try:
+        _against_imblearn(ctx, d, samplers)
+    except ModuleNotFoundError as exc:
+        ctx.skip(
+            "resampled sets vs imbalanced-learn", f"{exc.name} missing", ref="imbalanced-learn"
+        )
     _smote_geometry(ctx, d, resampled["SMOTE (k = 5)"])
 
     plain = logreg().fit(d.X_tr, d.y_tr)
@@ -161,6 +167,68 @@ def _imblearn_counts(name: str, X: np.ndarray, y: np.ndarray):
     return counts
 
 
+def _against_imblearn(ctx: Context, d: SimpleNamespace, samplers: dict) -> None:
+    """Compare the resampled sets themselves with imbalanced-learn's, not just their sizes.
+
+    imbalanced-learn draws from a legacy RandomState and we from a numpy Generator, so the same
+    seed cannot give the same draws; what must agree is which rows are kept for certain, which
+    rows can be drawn, and how often each is drawn over many seeds.
+    """
+    import imblearn.over_sampling as over
+    import imblearn.under_sampling as under
+    from scipy.stats import chi2_contingency
+
+    X, y = d.X_tr, d.y_tr
+    n, minority, majority = len(y), np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    seeds = range(30)
+    dup = {"ours": np.zeros(n), "imbalanced-learn": np.zeros(n)}
+    kept = {"ours": np.zeros(n), "imbalanced-learn": np.zeros(n)}
+    repeats = {"ours": 0, "imbalanced-learn": 0}  # rows drawn twice in one under-sampling
+    for seed in seeds:
+        for who, o, u in (("ours", RandomOverSampler(random_state=seed),
+                           RandomUnderSampler(random_state=seed)),
+                          ("imbalanced-learn", over.RandomOverSampler(random_state=seed),
+                           under.RandomUnderSampler(random_state=seed))):  # fmt: skip
+            o.fit_resample(X, y)
+            u.fit_resample(X, y)
+            if seed == 0:
+                first = (
+                    o.sample_indices_[:n],
+                    np.sort(u.sample_indices_[y[u.sample_indices_] == 1]),
+                )
+                if who == "ours":
+                    ours_first = first
+                else:
+                    ctx.check("over-sampling keeps every original row, in order",
+                              ours_first[0], first[0], ref="imbalanced-learn sample_indices_")  # fmt: skip
+                    ctx.check("under-sampling keeps every minority row", ours_first[1], first[1],
+                              ref="imbalanced-learn sample_indices_")  # fmt: skip
+            dup[who] += np.bincount(o.sample_indices_[n:], minlength=n)
+            kept[who] += np.bincount(u.sample_indices_, minlength=n)
+            repeats[who] = max(repeats[who], len(u.sample_indices_) - len(set(u.sample_indices_)))
+    rows = []
+    for who in dup:
+        rows.append([who, int(dup[who][majority].sum()), dup[who][minority].mean(),
+                     dup[who][minority].std(), kept[who][majority].mean() / len(seeds),
+                     repeats[who]])  # fmt: skip
+    ctx.table(f"random over/under-sampling over {len(seeds)} seeds",
+              ["sampler", "majority rows copied", "copies per minority row (mean)", "(std)",
+               "share of majority rows kept", "rows drawn twice in one under-sampling"],
+              rows)  # fmt: skip
+    p_over = chi2_contingency([dup["ours"][minority], dup["imbalanced-learn"][minority]]).pvalue
+    # times each majority row was kept over the seeds: histogram 0, 1, 2, 3+ for each library
+    hist = [np.bincount(np.minimum(kept[w][majority], 3).astype(int), minlength=4) for w in kept]
+    p_under = chi2_contingency(hist).pvalue
+    ctx.claim("same distribution of copies per minority row as imbalanced-learn (chi-square "
+              "homogeneity, p > 0.001)", p_over > 1e-3 and rows[0][1] == rows[1][1] == 0,
+              f"p = {p_over:.3f}; no majority row copied by either")  # fmt: skip
+    ctx.claim("under-sampling: same distribution of how often a majority row is kept (p > "
+              "0.001), never the same row twice in one draw", p_under > 1e-3 and
+              rows[0][5] == rows[1][5] == 0,
+              f"p = {p_under:.3f}; kept 0/1/2/3+ times: ours {hist[0].tolist()}, "
+              f"imbalanced-learn {hist[1].tolist()}")  # fmt: skip
+
+
 def _smote_geometry(ctx: Context, d: SimpleNamespace, smote: tuple[np.ndarray, np.ndarray]) -> None:
     minority = d.X_tr[d.y_tr == 1]
     synthetic = smote[0][len(d.y_tr) :]
@@ -169,11 +237,39 @@ def _smote_geometry(ctx: Context, d: SimpleNamespace, smote: tuple[np.ndarray, n
     fifth = np.sort(dist, axis=1)[:, 4]
     a_idx, b_idx = np.nonzero(dist <= fifth[:, None])  # every segment (sample, one of its 5-NN)
     a, ab = minority[a_idx], minority[b_idx] - minority[a_idx]
-    ok = 0
+    ok, used = 0, set()
     for p in synthetic:
         # distance from p to each segment a + s (b - a), s in [0, 1]
         s = np.clip(np.einsum("ij,ij->i", p - a, ab) / np.einsum("ij,ij->i", ab, ab), 0.0, 1.0)
-        ok += np.min(np.linalg.norm(p - a - s[:, None] * ab, axis=1)) < 1e-9
+        gaps = np.linalg.norm(p - a - s[:, None] * ab, axis=1)
+        ok += gaps.min() < 1e-9
+        used.add((int(a_idx[gaps.argmin()]), int(b_idx[gaps.argmin()])))
+    pairs = set(zip(a_idx.tolist(), b_idx.tolist(), strict=True))
+
+    def imblearn_pairs():
+        from imblearn.over_sampling import SMOTE as ImbSMOTE
+
+        sm = ImbSMOTE(random_state=0, k_neighbors=5)
+        sm.fit_resample(d.X_tr, d.y_tr)
+        nn = sm.nn_k_.kneighbors(minority, return_distance=False)[:, 1:]  # drop the row itself
+        return {(i, int(j)) for i, row in enumerate(nn) for j in row}
+
+    try:
+        ref_pairs = imblearn_pairs()
+    except ModuleNotFoundError as exc:
+        ctx.skip("SMOTE neighbour sets vs imbalanced-learn", f"{exc.name} missing",
+                 ref="imbalanced-learn")  # fmt: skip
+    else:
+        ctx.check("5-NN pairs by the definition that imbalanced-learn's table lacks",
+                  len(pairs - ref_pairs), 0, ref="imbalanced-learn SMOTE.nn_k_")  # fmt: skip
+        ctx.check("segments our synthetic points lie on that are not (sample, one of its 5-NN) "
+                  "in imbalanced-learn's table", len(used - ref_pairs), 0,
+                  ref="imbalanced-learn SMOTE.nn_k_")  # fmt: skip
+        ctx.say(f"""
+            The {len(synthetic)} synthetic points lie on {len(used)} of the {len(ref_pairs)}
+            (sample, neighbour) segments of imbalanced-learn's neighbour table, and on no
+            other segment.
+            """)
     ctx.say("""
         SMOTE makes new minority points by interpolation: pick a minority sample, pick one of
         its k nearest minority neighbours, and place a point at a uniform random fraction of
