@@ -532,20 +532,30 @@ def _adaboost_weights(ctx: Context, X: np.ndarray, y: np.ndarray) -> None:
 # --- LR vs GBDT --------------------------------------------------------------------------------
 
 
-def _sparse_text_like(seed: int, n: int = 600, d: int = 2000):
-    """Bag-of-words-like data: 2% of 2000 binary features on, label linear in many of them."""
+def _sparse_rare(seed: int, n: int = 1500, levels: int = 300, words: int = 300):
+    """Signal spread over rare columns: a 300-level one-hot id (about 3 training rows per level,
+    each level its own effect) and 300 bag-of-words columns present in 0.2% to 5% of the rows,
+    half of them informative. The label thresholds the sum of the effects plus Gaussian noise
+    (a probit, not a logistic, link: logistic regression is not the true model)."""
     rng = np.random.default_rng(seed)
-    X = (rng.random((n, d)) < 0.02).astype(float)
-    w = rng.normal(size=d) * (rng.random(d) < 0.3)
-    p = expit(3.0 * (X @ w))
-    return X, (rng.random(n) < p).astype(int)
+    onehot = np.eye(levels)[rng.integers(0, levels, n)]
+    rate = np.exp(rng.uniform(np.log(0.002), np.log(0.05), words))
+    bow = (rng.random((n, words)) < rate).astype(float)
+    w = np.r_[rng.normal(0, 1.0, levels), rng.normal(0, 1.5, words) * (rng.random(words) < 0.5)]
+    X = np.hstack([onehot, bow])
+    score = X @ w
+    return X, (score + rng.normal(0, 1.0, n) > np.median(score)).astype(int), w
 
 
-def _dense_nonlinear(seed: int, n: int = 1200):
+def _dense_nonlinear(seed: int, n: int = 1500):
     rng = np.random.default_rng(seed)
     X = rng.uniform(-2, 2, size=(n, 4))
     f = np.sin(2 * X[:, 0]) * np.cos(2 * X[:, 1]) + (X[:, 2] * X[:, 3] > 0.5)
-    return X, (f + 0.2 * rng.normal(size=n) > 0.5).astype(int)
+    return X, (f + 0.2 * rng.normal(size=n) > 0.5).astype(int), None
+
+
+_SEEDS = range(5)
+_TRAIN = 1000
 
 
 @lesson("lr-vs-gbdt")
@@ -558,33 +568,131 @@ def lr_vs_gbdt(ctx: Context) -> None:
         Logistic regression is a linear model of the log-odds: cheap, convex, easy to read and
         to parallelize, but it only sees the interactions you engineer. GBDT builds feature
         interactions and thresholds itself, but each tree is greedy and its penalty counts
-        leaves or depth, not weights. The notes' claim: on high-dimensional sparse data LR
-        (with L2) beats GBDT. The argument: a rare feature that happens to separate a handful of
-        training samples costs a tree a single split (almost no penalty), so trees latch on to
-        it, while the L2 penalty keeps LR's weight on it small. We measure both regimes,
-        held-out AUC, with mlcanon's LogisticRegression (L2, C = 1) and our second-order
-        booster (depth 3, 200 rounds, learning rate 0.1).
+        leaves, not weights. The notes' claim: on high-dimensional sparse data LR (with L2)
+        beats GBDT. The reason has two parts. (1) A rare binary column is worth a split only
+        if its handful of rows is pure enough to beat every common column at that node, and
+        when it does win the split rests on a few rows; L2-penalized LR instead gives every
+        column a small, shrunk weight at once. (2) A tree of depth 3 holds 7 splits; summing
+        hundreds of weak effects takes hundreds of splits spread over many rounds, while LR
+        adds them in one linear term.
+
+        The sparse data below put the signal in rare columns: a 300-level one-hot id (about 3
+        training rows per level) and 300 bag-of-words columns present in 0.2% to 5% of rows,
+        the label a thresholded sum of their effects plus Gaussian noise. For contrast, dense
+        data with 4 features and a non-linear boundary. Each over 5 seeds, 1,000 training and
+        500 test rows, held-out AUC, mlcanon's LogisticRegression (L2, C = 1) and second-order
+        booster (depth 3, 100 rounds, learning rate 0.1).
         """)
-    results = {}
-    for name, make in (("sparse: 2000 binary features, 2% on", _sparse_text_like),
-                       ("dense: 4 features, non-linear boundary", _dense_nonlinear)):  # fmt: skip
-        X, y = make(0)
-        half = len(y) * 2 // 3
-        lr = LogisticRegression(C=1.0, tol=1e-8, max_iter=5000).fit(X[:half], y[:half])
-        gb = XGBClassifier(n_estimators=200, learning_rate=0.1, max_depth=3, max_bin=16)
-        gb.fit(X[:half], y[:half])
-        results[name] = (roc_auc_score(y[half:], lr.predict_proba(X[half:])[:, 1]),
-                         roc_auc_score(y[half:], gb.predict_proba(X[half:])[:, 1]))  # fmt: skip
-        ctx.check(f"{name}: our logistic regression's probabilities",
-                  lr.predict_proba(X[half:])[:, 1], _sklearn_lr(X[:half], y[:half], X[half:]),
-                  atol=1e-4, ref="sklearn LogisticRegression")  # fmt: skip
-    ctx.table("held-out AUC", ["data", "logistic regression (L2)", "GBDT (second order)"],
-              [[k, *v] for k, v in results.items()])  # fmt: skip
-    (lr_s, gb_s), (lr_d, gb_d) = results.values()
-    ctx.claim("high-dimensional sparse data: L2 logistic regression beats GBDT", lr_s > gb_s,
-              f"AUC {lr_s:.3f} vs {gb_s:.3f}")  # fmt: skip
-    ctx.claim("dense low-dimensional non-linear data: GBDT beats logistic regression",
-              gb_d > lr_d + 0.1, f"AUC {gb_d:.3f} vs {lr_d:.3f}")  # fmt: skip
+    auc: dict[str, list] = {}
+    usage = []
+    for kind, make in (("sparse", _sparse_rare), ("dense", _dense_nonlinear)):
+        for seed in _SEEDS:
+            X, y, w = make(seed)
+            Xtr, ytr, Xte, yte = X[:_TRAIN], y[:_TRAIN], X[_TRAIN:], y[_TRAIN:]
+            lr = LogisticRegression(C=1.0, tol=1e-6, max_iter=5000).fit(Xtr, ytr)
+            gb = XGBClassifier(n_estimators=100, learning_rate=0.1, max_depth=3, max_bin=16)
+            gb.fit(Xtr, ytr)
+            auc.setdefault(kind, []).append(
+                (roc_auc_score(yte, lr.predict_proba(Xte)[:, 1]),
+                 roc_auc_score(yte, gb.predict_proba(Xte)[:, 1])))  # fmt: skip
+            if seed == 0:
+                ctx.check(f"{kind}, seed 0: our logistic regression's probabilities",
+                          lr.predict_proba(Xte)[:, 1], _sklearn_lr(Xtr, ytr, Xte), atol=1e-4,
+                          ref="sklearn LogisticRegression")  # fmt: skip
+            if kind == "sparse":
+                usage.append(_feature_usage(Xtr, w, lr, gb))
+    rows = []
+    for kind, vals in auc.items():
+        a = np.array(vals)
+        rows.append([kind, *(f"{a[:, j].mean():.3f} ± {a[:, j].std():.3f}" for j in (0, 1)),
+                     f"{int(np.sum(a[:, 0] > a[:, 1]))} of {len(a)}"])  # fmt: skip
+    ctx.table("held-out AUC over 5 seeds (mean ± std)", ["data", "logistic regression (L2)",
+              "GBDT (second order)", "seeds where LR wins"], rows)  # fmt: skip
+    sparse, dense = np.array(auc["sparse"]), np.array(auc["dense"])
+    ctx.claim("sparse data with the signal in rare columns: L2 logistic regression beats GBDT "
+              "on every seed", bool(np.all(sparse[:, 0] > sparse[:, 1])),
+              "AUC differences " + ", ".join(f"{d:+.3f}" for d in sparse[:, 0] - sparse[:, 1]),
+              ref="notes' claim, measured")  # fmt: skip
+    ctx.claim("dense non-linear data: GBDT beats logistic regression by > 0.1 on every seed",
+              bool(np.all(dense[:, 1] > dense[:, 0] + 0.1)),
+              "AUC differences "
+              + ", ".join(f"{d:+.3f}" for d in dense[:, 1] - dense[:, 0]))  # fmt: skip
+    _usage_table(ctx, usage)
+    _sharded_gradient(ctx)
+
+
+def _feature_usage(X: np.ndarray, w: np.ndarray, lr, gb) -> dict[str, np.ndarray]:
+    """Per column group (by training rows where the column is 1): true signal, LR's fitted
+    signal and GBDT's split gain and split count, each as a share of its total."""
+    rows = X.sum(0)
+    freq = rows / len(X)
+    groups = {"<= 3 rows": rows <= 3, "4-20 rows": (rows > 3) & (rows <= 20),
+              "> 20 rows": rows > 20}  # fmt: skip
+    var = freq * (1 - freq)
+    true = w**2 * var  # each column's contribution to the variance of the score
+    fitted = lr.coef_.ravel() ** 2 * var
+    nd = gb.nodes_
+    split = nd["left"] != -1
+    gain = np.bincount(nd["feature"][split], weights=nd["gain"][split], minlength=X.shape[1])
+    count = np.bincount(nd["feature"][split], minlength=X.shape[1])
+    out = {}
+    for name, g in groups.items():
+        informative = g & (w != 0)
+        used = np.mean(count[informative] > 0) if np.any(informative) else 0.0
+        shares = [v[g].sum() / v.sum() for v in (true, fitted, gain, count)]
+        out[name] = np.array([g.sum(), *shares, used])
+    return out
+
+
+def _usage_table(ctx: Context, usage: list[dict[str, np.ndarray]]) -> None:
+    mean = {k: np.mean([u[k] for u in usage], axis=0) for k in usage[0]}
+    ctx.table("where the signal is and where each model looks (sparse data, mean over 5 seeds)",
+              ["columns present in", "columns", "share of true signal", "share of LR's fitted "
+               "signal", "share of GBDT split gain", "share of GBDT splits",
+               "informative columns GBDT ever splits on"],
+              [[k, *v] for k, v in mean.items()])  # fmt: skip
+    rare, mid, common = mean["<= 3 rows"], mean["4-20 rows"], mean["> 20 rows"]
+    ctx.say(f"""
+        The columns present in at most 3 training rows hold {rare[1]:.0%} of the true signal;
+        LR puts {rare[2]:.0%} of its fitted signal there, GBDT {rare[3]:.0%} of its split gain.
+        Here the booster cannot split on them at all: min_child_weight = 1 (xgboost's default)
+        asks for a hessian sum of 1 in each child, and with p(1 - p) <= 1/4 per row that is at
+        least 4 rows. The columns on 4-20 rows hold {mid[1]:.0%} of the signal; GBDT splits on
+        {mid[5]:.0%} of the informative ones even once in 100 rounds (against {common[5]:.0%} of
+        the common ones), because at each node a split on a few rows must beat the best
+        common column. LR's L2 penalty lets every column contribute a shrunk weight at once.
+        This is the mechanism behind the AUC gap.
+        """)
+    ctx.claim("GBDT's share of split gain on the rarest columns is below their share of the true "
+              "signal, and below LR's share", rare[3] < rare[1] and rare[3] < rare[2],
+              f"GBDT {rare[3]:.3f}, true {rare[1]:.3f}, LR {rare[2]:.3f}")  # fmt: skip
+
+
+def _sharded_gradient(ctx: Context) -> None:
+    """The log-loss gradient is a sum over rows, so shards' gradients add up to the full one."""
+    import torch
+
+    X, y, _ = _sparse_rare(0)
+    w = np.random.default_rng(1).normal(0, 0.1, X.shape[1])
+    shards = np.array_split(np.arange(len(y)), 4)
+    summed = sum(
+        X[s].T @ (expit(X[s] @ w) - y[s]) for s in shards
+    )  # each worker: X_s^T (p_s - y_s)
+    wt = torch.tensor(w, requires_grad=True)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        torch.tensor(X) @ wt, torch.tensor(y, dtype=torch.float64), reduction="sum"
+    )
+    loss.backward()
+    ctx.check("sum over 4 row shards of X_s^T (p_s - y_s) = gradient of the full log-loss",
+              summed, wt.grad.numpy(), rtol=1e-10, atol=1e-10, ref="torch autograd")  # fmt: skip
+    ctx.say("""
+        Why LR parallelizes easily: the log-loss and its gradient X^T (p - y) are sums over
+        rows, so each worker computes the gradient of its own shard and one all-reduce adds
+        them (checked above, 4 shards against torch's gradient of the full loss). Every
+        optimizer step of the data-parallel fit is then the single-machine step. GBDT is
+        sequential across trees (tree m fits the gradients left by trees 1..m-1) and
+        parallelizes only inside a tree, over features or row blocks of the split search.
+        """)
 
 
 def _sklearn_lr(X, y, X_test):

@@ -199,10 +199,11 @@ def _against_imblearn(ctx: Context, d: SimpleNamespace, samplers: dict) -> None:
                 if who == "ours":
                     ours_first = first
                 else:
+                    ref = "imbalanced-learn sample_indices_"
                     ctx.check("over-sampling keeps every original row, in order",
-                              ours_first[0], first[0], ref="imbalanced-learn sample_indices_")  # fmt: skip
+                              ours_first[0], first[0], ref=ref)  # fmt: skip
                     ctx.check("under-sampling keeps every minority row", ours_first[1], first[1],
-                              ref="imbalanced-learn sample_indices_")  # fmt: skip
+                              ref=ref)  # fmt: skip
             dup[who] += np.bincount(o.sample_indices_[n:], minlength=n)
             kept[who] += np.bincount(u.sample_indices_, minlength=n)
             repeats[who] = max(repeats[who], len(u.sample_indices_) - len(set(u.sample_indices_)))
