@@ -25,6 +25,44 @@ def test_encode_decode_round_trip(seed, weights):
     torch.testing.assert_close(coder.decode_single(codes, anchors), gt, rtol=0, atol=1e-10)
 
 
+def encode_by_definition(gt, anchors, weights):
+    """R-CNN's (t_x, t_y, t_w, t_h), box by box with Python floats."""
+    wx, wy, ww, wh = weights
+    rows = []
+    for (x1, y1, x2, y2), (a1, b1, a2, b2) in zip(gt.tolist(), anchors.tolist(), strict=True):
+        w, h, wa, ha = x2 - x1, y2 - y1, a2 - a1, b2 - b1
+        tx = ((x1 + x2) / 2 - (a1 + a2) / 2) / wa
+        ty = ((y1 + y2) / 2 - (b1 + b2) / 2) / ha
+        rows.append([wx * tx, wy * ty, ww * math.log(w / wa), wh * math.log(h / ha)])
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def decode_by_definition(codes, anchors, weights):
+    """The inverse, with t_w and t_h clamped at log(1000 / 16) before exp."""
+    wx, wy, ww, wh = weights
+    clip = math.log(1000 / 16)
+    rows = []
+    for (tx, ty, tw, th), (a1, b1, a2, b2) in zip(codes.tolist(), anchors.tolist(), strict=True):
+        wa, ha = a2 - a1, b2 - b1
+        cx, cy = (a1 + a2) / 2 + tx / wx * wa, (b1 + b2) / 2 + ty / wy * ha
+        w, h = wa * math.exp(min(tw / ww, clip)), ha * math.exp(min(th / wh, clip))
+        rows.append([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("weights", [(1.0, 1.0, 1.0, 1.0), (10.0, 10.0, 5.0, 5.0)])
+def test_coder_matches_the_definition(seed, weights):
+    rng = np.random.default_rng(seed)
+    gt, anchors = random_boxes(rng, 40), random_boxes(rng, 40)
+    coder = BoxCoder(weights)
+    expected = encode_by_definition(gt, anchors, weights)
+    torch.testing.assert_close(coder.encode_single(gt, anchors), expected, rtol=1e-12, atol=1e-12)
+    codes = torch.tensor(rng.normal(0, 3, (40, 4))) * torch.tensor(weights)  # some clamped
+    expected = decode_by_definition(codes, anchors, weights)
+    torch.testing.assert_close(coder.decode_single(codes, anchors), expected, rtol=1e-12, atol=1e-9)
+
+
 def test_encode_hand_case():
     anchor = torch.tensor([[0.0, 0, 10, 10]])  # centre (5, 5), 10 x 10
     gt = torch.tensor([[5.0, 5, 25, 15]])  # centre (15, 10), 20 x 10

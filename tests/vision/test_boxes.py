@@ -177,6 +177,74 @@ def random_boxes(seed: int, n: int) -> torch.Tensor:
     return torch.tensor(np.hstack([xy, xy + wh]), dtype=torch.float32)
 
 
+def family_by_definition(a, b, eps=1e-7):
+    """IoU, GIoU, DIoU, CIoU and the three losses of one pair, from the papers, with torch
+    scalars (0-d tensors) so that autograd differentiates the formula itself."""
+    x1, y1, x2, y2 = a.unbind()
+    u1, v1, u2, v2 = b.unbind()
+    iw = max(min(x2, u2) - max(x1, u1), 0)
+    ih = max(min(y2, v2) - max(y1, v1), 0)
+    inter = iw * ih
+    union = (x2 - x1) * (y2 - y1) + (u2 - u1) * (v2 - v1) - inter
+    cw, ch = max(x2, u2) - min(x1, u1), max(y2, v2) - min(y1, v1)
+    rho2 = ((x1 + x2) / 2 - (u1 + u2) / 2) ** 2 + ((y1 + y2) / 2 - (v1 + v2) / 2) ** 2
+    v = (4 / math.pi**2) * (
+        torch.atan((u2 - u1) / (v2 - v1)) - torch.atan((x2 - x1) / (y2 - y1))
+    ) ** 2
+    iou, iou_e = inter / union, inter / (union + eps)
+    alpha = v / (1 - iou + v + eps)
+    alpha_e = (v / (1 - iou_e + v + eps)).detach()  # CIoU's weight is not differentiated
+    return {
+        "box_iou": iou,
+        "generalized_box_iou": iou - (cw * ch - union) / (cw * ch),
+        "distance_box_iou": iou - rho2 / (cw**2 + ch**2 + eps),
+        "complete_box_iou": iou - rho2 / (cw**2 + ch**2 + eps) - alpha * v,
+        "generalized_box_iou_loss": 1 - iou_e + (cw * ch - union) / (cw * ch + eps),
+        "distance_box_iou_loss": 1 - iou_e + rho2 / (cw**2 + ch**2 + eps),
+        "complete_box_iou_loss": 1 - iou_e + rho2 / (cw**2 + ch**2 + eps) + alpha_e * v,
+    }
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pairwise_ops_match_the_definitions(seed):
+    a, b = random_boxes(seed, 9).double(), random_boxes(seed + 100, 7).double()
+    a[3] = b[2]  # identical boxes
+    a[4] = torch.tensor([0.0, 0, 200, 200])  # one contains others
+    for fn in PAIRWISE:
+        expected = [[family_by_definition(p, q)[fn.__name__].item() for q in b] for p in a]
+        torch.testing.assert_close(fn(a, b), t(expected), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("loss", LOSSES)
+def test_losses_and_gradients_match_the_definitions(seed, loss):
+    pred, target = random_boxes(seed, 12).double(), random_boxes(seed + 100, 12).double()
+    pred[0] = target[0]  # identical
+    # disjoint; no coordinate equal to the target's, where min/max have no derivative
+    pred[1] = target[1] + torch.tensor([200.0, 3, 200, 3])
+    ours = pred.clone().requires_grad_(True)
+    loss(ours, target, reduction="sum").backward()
+    plain = pred.clone().requires_grad_(True)
+    values = [family_by_definition(p, q)[loss.__name__] for p, q in zip(plain, target, strict=True)]
+    sum(values).backward()
+    torch.testing.assert_close(
+        loss(pred, target), t([v.item() for v in values]), rtol=0, atol=1e-12
+    )
+    # identical boxes (row 0) sit on the kinks of min/max: no gradient to compare there
+    torch.testing.assert_close(ours.grad[1:], plain.grad[1:], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_box_iou_against_pycocotools(seed):
+    mask = pytest.importorskip("pycocotools.mask")
+    a, b = random_boxes(seed, 30).double(), random_boxes(seed + 100, 20).double()
+    a[:3] = b[:3]  # identical pairs give 1
+    xywh = [box_convert(x, "xyxy", "xywh").numpy() for x in (a, b)]
+    # pycocotools takes (x, y, w, h) and a crowd flag per ground truth (crowd changes the union)
+    expected = mask.iou(xywh[0], xywh[1], np.zeros(len(b), dtype=np.uint8))
+    np.testing.assert_allclose(box_iou(a, b).numpy(), expected, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_against_torchvision(seed):
     ops = pytest.importorskip("torchvision.ops")  # torchvision is optional

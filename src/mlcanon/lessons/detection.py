@@ -26,17 +26,64 @@ def _detections() -> tuple:
     return torch.tensor(gts), torch.tensor(np.array(boxes)), torch.tensor(scores)
 
 
-def _greedy_loop(boxes: Any, scores: Any, thr: float) -> list[int]:
-    """The notes' procedure, literally: keep the best, drop what overlaps it, repeat."""
-    from mlcanon.vision import box_iou
+def check_first_available(
+    ctx: Context, name: str, ours: Any, refs: list[tuple[str, Any]], **tol: float
+) -> bool:
+    """Compare ``ours`` with the first reference ``(label, callable)`` whose package imports:
+    torchvision where it is installed, an independent definition everywhere else."""
+    for label, reference in refs:
+        try:
+            value = reference()
+        except ModuleNotFoundError:
+            continue
+        return ctx.check(name, ours, value, ref=label, **tol)
+    ctx.skip(name, "no reference package installed", ref=" / ".join(r[0] for r in refs))
+    return False
 
-    iou = box_iou(boxes, boxes).tolist()
-    remaining = sorted(range(len(scores)), key=lambda i: -float(scores[i]))
+
+# --------------------------------------------------------------------------------------------
+# the definitions written out with Python floats: the references of this section's checks
+def _plain_iou(a: list[float], b: list[float]) -> float:
+    """|A and B| / |A or B| of two xyxy boxes."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+    return w * h / union
+
+
+def _greedy_loop(boxes: Any, scores: Any, thr: float, labels: Any = None) -> list[int]:
+    """The notes' procedure, literally: keep the best, drop what overlaps it (in its class),
+    repeat."""
+    b, s = boxes.tolist(), [float(v) for v in scores]
+    lab = [0] * len(s) if labels is None else [int(v) for v in labels]
+    remaining = sorted(range(len(s)), key=lambda i: -s[i])  # stable: ties in input order
     keep = []
     while remaining:
-        keep.append(remaining.pop(0))
-        remaining = [j for j in remaining if not iou[keep[-1]][j] > thr]
+        i = remaining.pop(0)
+        keep.append(i)
+        remaining = [j for j in remaining if lab[j] != lab[i] or not _plain_iou(b[i], b[j]) > thr]
     return keep
+
+
+def _soft_nms_loop(boxes: Any, scores: Any, method: str, nt: float = 0.3, sigma: float = 0.5,
+                   floor: float = 0.001) -> tuple[list[int], list[float]]:  # fmt: skip
+    """Soft-NMS (Bodla et al. 2017, Algorithm 1) with lists: pick the best, decay the rest."""
+    b, s = boxes.tolist(), [float(v) for v in scores]
+    alive = [i for i in sorted(range(len(s)), key=lambda i: -s[i]) if s[i] >= floor]
+    keep, kept = [], []
+    while alive:
+        m = max(alive, key=lambda i: s[i])  # the first of equal scores
+        alive.remove(m)
+        keep.append(m)
+        kept.append(s[m])
+        for i in alive:
+            iou = _plain_iou(b[m], b[i])
+            if method == "gaussian":
+                s[i] *= math.exp(-iou * iou / sigma)
+            elif iou >= nt:
+                s[i] *= 1 - iou
+        alive = [i for i in alive if s[i] >= floor]
+    return keep, kept
 
 
 def _rect(box: list[float], color: str, alpha: float = 1.0) -> Any:
@@ -68,26 +115,49 @@ def nms_lesson(ctx: Context) -> None:
     ctx.check(
         "nms = the textbook loop", keep, _greedy_loop(boxes, scores, 0.5), ref="pure-Python NMS"
     )
+    b32, s32 = boxes.float(), scores.float()
 
     def torchvision_nms() -> Any:
         from torchvision.ops import nms as reference
 
-        return reference(boxes.float(), scores.float(), 0.5)
+        return reference(b32, s32, 0.5)
 
-    ctx.check(
+    check_first_available(
+        ctx,
         "nms (float32)",
-        nms(boxes.float(), scores.float(), 0.5),
-        torchvision_nms,
-        ref="torchvision.ops.nms",
+        nms(b32, s32, 0.5),
+        [
+            ("torchvision.ops.nms", torchvision_nms),
+            ("pure-Python NMS", lambda: _greedy_loop(b32.double(), s32, 0.5)),
+        ],
     )
     labels = torch.tensor([0] * 8 + [1] * 8 + [0] * 8)
-    shifted = nms(boxes + 1000 * labels[:, None], scores, 0.5)  # classes moved apart never overlap
-    ctx.check(
-        "batched_nms = nms on classes moved apart",
+
+    def torchvision_batched() -> Any:
+        from torchvision.ops import batched_nms as reference
+
+        return reference(boxes, scores, labels, 0.5)
+
+    check_first_available(
+        ctx,
+        "batched_nms: boxes of different classes never suppress each other",
         batched_nms(boxes, scores, labels, 0.5),
-        shifted,
-        ref="torchvision's coordinate-offset trick",
+        [
+            ("torchvision.ops.batched_nms", torchvision_batched),
+            ("pure-Python NMS per class", lambda: _greedy_loop(boxes, scores, 0.5, labels)),
+        ],
     )
+    for method in ("gaussian", "linear"):  # float64 scores: decayed scores to 1e-12
+        kept, decayed = soft_nms(boxes, scores.double(), method=method)
+        loop_keep, loop_scores = _soft_nms_loop(boxes, scores.double(), method)
+        ctx.check(f"soft-NMS ({method}): kept boxes", kept, loop_keep, ref="pure-Python soft-NMS")
+        ctx.check(
+            f"soft-NMS ({method}): decayed scores",
+            decayed,
+            loop_scores,
+            rtol=1e-12,
+            ref="pure-Python soft-NMS",
+        )
     found = {"greedy, IoU > 0.5": box_iou(gts, boxes[keep]).max(1).values}
     for method in ("gaussian", "linear"):
         kept, decayed = soft_nms(boxes, scores, method=method)
@@ -116,6 +186,30 @@ def nms_lesson(ctx: Context) -> None:
             ax.set(xlim=(30, 310), ylim=(170, 20), title=title, aspect="equal")
 
 
+def _encode_loop(gt: Any, anchors: Any, weights: tuple = (1, 1, 1, 1)) -> list[list[float]]:
+    """(t_x, t_y, t_w, t_h) of each box from its anchor (R-CNN, Appendix C), box by box."""
+    wx, wy, ww, wh = weights
+    out = []
+    for (x1, y1, x2, y2), (a1, b1, a2, b2) in zip(gt.tolist(), anchors.tolist(), strict=True):
+        w, h, w_a, h_a = x2 - x1, y2 - y1, a2 - a1, b2 - b1
+        dx, dy = (x1 + w / 2) - (a1 + w_a / 2), (y1 + h / 2) - (b1 + h_a / 2)
+        out.append([wx * dx / w_a, wy * dy / h_a, ww * math.log(w / w_a), wh * math.log(h / h_a)])
+    return out
+
+
+def _decode_loop(codes: Any, anchors: Any, weights: tuple = (1, 1, 1, 1)) -> list[list[float]]:
+    """The inverse, with t_w and t_h clamped at log(1000 / 16) before exp."""
+    wx, wy, ww, wh = weights
+    clip = math.log(1000 / 16)
+    out = []
+    for (tx, ty, tw, th), (a1, b1, a2, b2) in zip(codes.tolist(), anchors.tolist(), strict=True):
+        w_a, h_a = a2 - a1, b2 - b1
+        cx, cy = a1 + w_a / 2 + tx / wx * w_a, b1 + h_a / 2 + ty / wy * h_a
+        w, h = math.exp(min(tw / ww, clip)) * w_a, math.exp(min(th / wh, clip)) * h_a
+        out.append([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+    return out
+
+
 @lesson("box-offsets")
 def box_offsets_lesson(ctx: Context) -> None:
     import torch
@@ -138,12 +232,14 @@ def box_offsets_lesson(ctx: Context) -> None:
     move = torch.tensor([96.0, 160.0, 96.0, 160.0])
     car, anchor = torch.tensor([[-28.0, -14.0, 36.0, 20.0]], dtype=torch.float64), anchors[1:2]
     t1, t2 = coder.encode_single(car, anchor), coder.encode_single(car + move, anchor + move)
-    same("same car, two places: same offsets", t2, t1, ref="translation")
+    formula = _encode_loop(car, anchor)  # the offsets of the car at its first place
+    same("offsets of the car = the formula", t1, formula, ref="definition written out")
+    same("same car, second place: the same offsets", t2, formula, ref="definition written out")
     same(
-        "scaled x3 with its anchor: same offsets",
+        "scaled x3 with its anchor: the same offsets",
         coder.encode_single(3 * car, 3 * anchor),
-        t1,
-        ref="scale",
+        formula,
+        ref="definition written out",
     )
     unit = torch.tensor([[0.0, 0, 10, 10]], dtype=torch.float64)
     grow, shrink = (
@@ -170,18 +266,35 @@ def box_offsets_lesson(ctx: Context) -> None:
         "exp(t_w) > 0, with t_w clamped at log(1000/16) first",
     )
 
-    def torchvision_codes() -> Any:
+    b32, g32 = picked.float(), gt.float()
+    raw = torch.tensor(rng.normal(0, 2, (100, 4)), dtype=torch.float32)  # some t_w clamped
+
+    def torchvision_coder() -> Any:
         from torchvision.models.detection._utils import BoxCoder as Reference
 
-        return Reference((10.0, 10.0, 5.0, 5.0)).encode_single(gt.float(), picked.float())
+        return Reference((10.0, 10.0, 5.0, 5.0))
 
-    ctx.check(
+    check_first_available(
+        ctx,
         "encode (float32)",
-        codes.float(),
-        torchvision_codes,
+        weighted.encode_single(g32, b32),
+        [
+            ("torchvision BoxCoder", lambda: torchvision_coder().encode_single(g32, b32)),
+            ("definition written out", lambda: _encode_loop(g32, b32, (10, 10, 5, 5))),
+        ],
         rtol=1e-5,
         atol=1e-5,
-        ref="torchvision BoxCoder",
+    )
+    check_first_available(
+        ctx,
+        "decode (float32, t_w and t_h clamped at log(1000/16))",
+        weighted.decode_single(raw * 20, b32),
+        [
+            ("torchvision BoxCoder", lambda: torchvision_coder().decode_single(raw * 20, b32)),
+            ("definition written out", lambda: _decode_loop(raw * 20, b32, (10, 10, 5, 5))),
+        ],
+        rtol=1e-5,
+        atol=1e-4,
     )
     ctx.table(
         "offsets of the two cars",
@@ -230,7 +343,7 @@ def iou_family_lesson(ctx: Context) -> None:
         rtol=1e-12,
         ref="closed form",
     )
-    _iou_against_torchvision(ctx)
+    _iou_against_references(ctx)
     inside = torch.tensor([[1.0, 1, 3, 3], [4.0, 4, 6, 6]], dtype=torch.float64)
     target = torch.tensor([[0.0, 0, 10, 10]], dtype=torch.float64)
     giou, diou = (
@@ -269,7 +382,56 @@ def iou_family_lesson(ctx: Context) -> None:
         ax.legend()
 
 
-def _iou_against_torchvision(ctx: Context) -> None:
+def _family_by_definition(a: Any, b: Any, eps: float = 1e-7) -> dict[str, Any]:
+    """IoU, GIoU, DIoU, CIoU and their losses for one pair of xyxy boxes, written from the
+    papers with torch scalars (so that autograd differentiates the formula itself)."""
+    import torch
+
+    x1, y1, x2, y2 = a.unbind()
+    u1, v1, u2, v2 = b.unbind()
+    inter = max(min(x2, u2) - max(x1, u1), 0) * max(min(y2, v2) - max(y1, v1), 0)
+    union = (x2 - x1) * (y2 - y1) + (u2 - u1) * (v2 - v1) - inter
+    enclose_w, enclose_h = max(x2, u2) - min(x1, u1), max(y2, v2) - min(y1, v1)
+    enclose, diag2 = enclose_w * enclose_h, enclose_w**2 + enclose_h**2
+    rho2 = ((x1 + x2 - u1 - u2) / 2) ** 2 + ((y1 + y2 - v1 - v2) / 2) ** 2
+    v = (
+        4
+        / math.pi**2
+        * (torch.atan((u2 - u1) / (v2 - v1)) - torch.atan((x2 - x1) / (y2 - y1))) ** 2
+    )
+    iou = inter / union
+    iou_eps = inter / (union + eps)  # the losses add eps to every denominator
+    alpha_eps = (v / (1 - iou_eps + v + eps)).detach()  # a weight, not differentiated
+    return {
+        "box_iou": iou,
+        "generalized_box_iou": iou - (enclose - union) / enclose,
+        "distance_box_iou": iou - rho2 / (diag2 + eps),
+        "complete_box_iou": iou - rho2 / (diag2 + eps) - (v / (1 - iou + v + eps)) * v,
+        "generalized_box_iou_loss": 1 - iou_eps + (enclose - union) / (enclose + eps),
+        "distance_box_iou_loss": 1 - iou_eps + rho2 / (diag2 + eps),
+        "complete_box_iou_loss": 1 - iou_eps + rho2 / (diag2 + eps) + alpha_eps * v,
+    }
+
+
+def _by_definition(name: str, boxes1: Any, boxes2: Any) -> list:
+    """``name`` for every pair (pairwise ops) or for matching rows (losses), in float64."""
+    b1, b2 = boxes1.double(), boxes2.double()
+    if name.endswith("loss"):
+        return [_family_by_definition(a, b)[name].item() for a, b in zip(b1, b2, strict=True)]
+    return [[_family_by_definition(a, b)[name].item() for b in b2] for a in b1]
+
+
+def _coco_iou(boxes1: Any, boxes2: Any) -> Any:
+    """pycocotools' box IoU (it takes x, y, w, h and a crowd flag per ground truth)."""
+    from pycocotools import mask
+
+    from mlcanon.vision import box_convert
+
+    xywh1, xywh2 = (box_convert(b.double(), "xyxy", "xywh").numpy() for b in (boxes1, boxes2))
+    return mask.iou(xywh1, xywh2, [0] * len(boxes2))
+
+
+def _iou_against_references(ctx: Context) -> None:
     import torch
 
     from mlcanon import vision as V
@@ -288,13 +450,30 @@ def _iou_against_torchvision(ctx: Context) -> None:
     ):
         args = (boxes, boxes.flip(0)) if name.endswith("loss") else (boxes[:12], boxes[8:])
 
-        def reference(name: str = name, args: tuple = args) -> Any:
+        def torchvision_op(name: str = name, args: tuple = args) -> Any:
             import torchvision.ops
 
             return getattr(torchvision.ops, name)(*args)
 
+        refs = [("torchvision.ops", torchvision_op)]
+        if name == "box_iou":
+            refs.append(("pycocotools.mask.iou", lambda args=args: _coco_iou(*args)))
+        refs.append(("definition written out", lambda n=name, a=args: _by_definition(n, *a)))
+        check_first_available(ctx, name, getattr(V, name)(*args), refs, rtol=1e-5, atol=1e-6)
+    pred, target = boxes.double(), boxes.flip(0).double()
+    for name in ("generalized_box_iou_loss", "distance_box_iou_loss", "complete_box_iou_loss"):
+        ours = pred.clone().requires_grad_(True)
+        getattr(V, name)(ours, target).sum().backward()
+        plain = pred.clone().requires_grad_(True)
+        total = sum(_family_by_definition(a, b)[name] for a, b in zip(plain, target, strict=True))
+        total.backward()
         ctx.check(
-            name, getattr(V, name)(*args), reference, rtol=1e-5, atol=1e-6, ref="torchvision.ops"
+            f"{name}: gradient",
+            ours.grad,
+            plain.grad,
+            rtol=1e-10,
+            atol=1e-12,
+            ref="torch autograd through the written-out formula",
         )
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from mlcanon.lessons import Context, lesson
 
 from ._nn_common import _digits, _mlp, _seeded
+from .detection import check_first_available
 
 # --------------------------------------------------------------------------------------------
 MINORITY = (5, 6, 7, 8, 9)  # classes cut to a few training images each
@@ -363,27 +364,59 @@ def focal_loss(ctx: Context) -> None:
             (scale * _focal_direct(x, t, a, gamma)).numpy(),
             rtol=1e-12,
             atol=1e-15,
-            ref="torch formula",
+            ref="definition written out (torch)",
         )
-        ctx.check(
-            f"sigmoid_focal_loss = torchvision (alpha={alpha}, gamma={gamma})",
+        check_first_available(
+            ctx,
+            f"sigmoid_focal_loss, torch's BCE-with-logits form (alpha={alpha}, gamma={gamma})",
             ours,
-            lambda alpha=alpha, gamma=gamma: _torchvision_focal(x, t, alpha, gamma),
+            [
+                (
+                    "torchvision.ops.sigmoid_focal_loss",
+                    lambda alpha=alpha, gamma=gamma: _torchvision_focal(x, t, alpha, gamma),
+                ),
+                (
+                    "torch binary_cross_entropy_with_logits x (1 - p_t)^gamma",
+                    lambda alpha=alpha, gamma=gamma: _focal_from_bce(x, t, alpha, gamma),
+                ),
+            ],
             rtol=1e-12,
             atol=1e-15,
-            ref="torchvision.ops.sigmoid_focal_loss",
         )
     xg = x.clone().requires_grad_(True)
     sigmoid_focal_loss(xg, t, 0.25, 2.0, reduction="sum").backward()
+    xd = x.clone().requires_grad_(True)
+    _focal_direct(xd, t, 0.25, 2.0).sum().backward()
     ctx.check(
-        "hand-derived gradient = autograd of our focal loss",
-        _focal_grad(x.numpy(), t.numpy(), 0.25, 2.0),
+        "hand-written backward of sigmoid_focal_loss = autograd of the written-out formula",
         xg.grad.numpy(),
+        xd.grad.numpy(),
+        rtol=1e-10,
+        atol=1e-14,
+        ref="torch.autograd",
+    )
+    ctx.check(
+        "the gradient derived above = autograd of the written-out formula",
+        _focal_grad(x.numpy(), t.numpy(), 0.25, 2.0),
+        xd.grad.numpy(),
         rtol=1e-10,
         atol=1e-14,
         ref="torch.autograd",
     )
     _focal_tables(ctx)
+
+
+def _focal_from_bce(x: Any, t: Any, alpha: float, gamma: float) -> np.ndarray:
+    """-log p_t from torch's stable BCE-with-logits kernel, times the modulating factor and
+    alpha_t (alpha < 0: no weight)."""
+    import torch.nn.functional as F
+
+    p = x.sigmoid()
+    p_t = p * t + (1 - p) * (1 - t)
+    loss = F.binary_cross_entropy_with_logits(x, t, reduction="none") * (1 - p_t) ** gamma
+    if alpha >= 0:
+        loss = (alpha * t + (1 - alpha) * (1 - t)) * loss
+    return loss.numpy()
 
 
 def _torchvision_focal(x: Any, t: Any, alpha: float, gamma: float) -> np.ndarray:
