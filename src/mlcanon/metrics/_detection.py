@@ -110,7 +110,13 @@ def _group_iou(det: np.ndarray, gt: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _voc_match_kernel(det_boxes, det_bounds, gt_boxes, gt_bounds, threshold):  # type: ignore[no-untyped-def]
+def _voc_match_kernel(
+    det_boxes: np.ndarray,
+    det_bounds: np.ndarray,
+    gt_boxes: np.ndarray,
+    gt_bounds: np.ndarray,
+    threshold: float,
+) -> np.ndarray:
     """PASCAL VOC's matching for every (class, image) group: each detection, in decreasing score
     order, is a true positive if the ground truth of highest IoU (the first on a tie) has
     IoU >= ``threshold`` and is not taken yet; otherwise a false positive."""
@@ -131,7 +137,14 @@ def _voc_match_kernel(det_boxes, det_bounds, gt_boxes, gt_bounds, threshold):  #
 
 
 @njit(cache=True)
-def _match_kernel(det_boxes, det_bounds, gt_boxes, gt_bounds, thresholds, area_ranges):  # type: ignore[no-untyped-def]
+def _match_kernel(
+    det_boxes: np.ndarray,
+    det_bounds: np.ndarray,
+    gt_boxes: np.ndarray,
+    gt_bounds: np.ndarray,
+    thresholds: np.ndarray,
+    area_ranges: np.ndarray,
+) -> np.ndarray:
     """COCO's greedy matching for every (class, image) group, area range and IoU threshold.
 
     Detections of a group come in decreasing score order. For each one, among the ground truths
@@ -147,13 +160,11 @@ def _match_kernel(det_boxes, det_bounds, gt_boxes, gt_bounds, thresholds, area_r
         g0, g1 = gt_bounds[grp, 0], gt_bounds[grp, 1]
         if d0 == d1 or g0 == g1:
             continue
-        iou = _group_iou(det_boxes[d0:d1], gt_boxes[g0:g1])
+        gt = gt_boxes[g0:g1]
+        iou = _group_iou(det_boxes[d0:d1], gt)
+        area = (gt[:, 2] - gt[:, 0]) * (gt[:, 3] - gt[:, 1])
         for a in range(A):
-            lo, hi = area_ranges[a, 0], area_ranges[a, 1]
-            area = (gt_boxes[g0:g1, 2] - gt_boxes[g0:g1, 0]) * (
-                gt_boxes[g0:g1, 3] - gt_boxes[g0:g1, 1]
-            )
-            outside = (area < lo) | (area > hi)
+            outside = (area < area_ranges[a, 0]) | (area > area_ranges[a, 1])
             for t in range(T):
                 thr = min(thresholds[t], 1 - 1e-10)
                 taken = np.zeros(g1 - g0, dtype=np.bool_)
