@@ -72,8 +72,12 @@ def test_max_pool_ties_go_to_the_first_position_as_torch():
 
 def test_bad_pool_arguments():
     x = torch.zeros(1, 2, 5, 5)
-    with pytest.raises(ValueError, match="must be at most half of the effective kernel size"):
+    with pytest.raises(ValueError, match=r"padding=\(2, 2\) must be at most half of kernel_size"):
         F.max_pool2d(x, 2, padding=2)
+    with pytest.raises(RuntimeError, match="half of kernel size"):  # torch: dilation does not help
+        TF.max_pool2d(x, 2, padding=2, dilation=3)
+    with pytest.raises(ValueError, match=r"padding=\(2, 2\) must be at most half of kernel_size"):
+        F.max_pool2d(x, 2, padding=2, dilation=3)
     with pytest.raises(
         ValueError, match=r"kernel_size=\(7, 7\) .* larger than the padded input \(5, 5\)"
     ):

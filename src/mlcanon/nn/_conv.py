@@ -19,8 +19,9 @@ from torch import Tensor
 from torch.autograd import Function
 
 from mlcanon._validation import check_scalar
+from mlcanon.vision import conv_output_size, conv_transpose_output_size
 
-from ._im2col import col2im_matmul, crop2d, out_size, pad2d, windows
+from ._im2col import col2im_matmul, crop2d, pad2d, windows
 from ._utils import InputMismatchError, check_like, check_param, check_tensor, pair, zeros_from
 
 __all__ = ["conv2d", "conv_transpose2d"]
@@ -97,11 +98,10 @@ def _offsets(weight):
 class _Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, pads, dilation, groups):
-        _n, c, h, w = x.shape
+        c = x.shape[1]
         o, cg, kh, kw = weight.shape
-        ho = out_size(h, kh, stride[0], pads[0], pads[1], dilation[0])
-        wo = out_size(w, kw, stride[1], pads[2], pads[3], dilation[1])
         xp = pad2d(x, pads)
+        ho, wo = conv_output_size(tuple(xp.shape[-2:]), (kh, kw), stride, 0, dilation)
         if groups == c == o:
             y = _depthwise(xp, weight, stride, dilation, (ho, wo))
         else:
@@ -160,12 +160,7 @@ class _ConvTranspose2d(Function):
     def forward(ctx, x, weight, bias, stride, padding, output_padding, dilation, groups):
         n, c, h, w = x.shape
         _, og, kh, kw = weight.shape
-        full = tuple(
-            (size - 1) * s + d * (k - 1) + 1 + op
-            for size, s, d, k, op in zip(
-                (h, w), stride, dilation, (kh, kw), output_padding, strict=True
-            )
-        )
+        full = conv_transpose_output_size((h, w), (kh, kw), stride, 0, output_padding, dilation)
         # each input pixel paints the kernel, scaled by its value, onto the output
         w_off = weight.reshape(groups, c // groups, og, kh, kw).permute(3, 4, 0, 2, 1)
         xg = x.reshape(n, groups, c // groups, h * w)  # (N, G, Cg, H*W)
@@ -297,8 +292,7 @@ def conv2d(
             f"input {padded}"
         )
     if x.numel() == 0:  # 0 samples, or 0 input channels: torch returns an empty result
-        ho = out_size(h, kernel[0], stride[0], pads[0], pads[1], dilation[0])
-        wo = out_size(w, kernel[1], stride[1], pads[2], pads[3], dilation[1])
+        ho, wo = conv_output_size(padded, kernel, stride, 0, dilation)
         out_channels = weight.shape[0] if x.shape[1] else 0  # torch's shape for 0 channels
         y = zeros_from((x.shape[0], out_channels, ho, wo), x, weight, bias)
     else:
@@ -358,12 +352,8 @@ def conv_transpose2d(
     check_param(bias, "bias", (weight.shape[1] * groups,), x, "conv_transpose2d")
     h, w = x.shape[-2:]
     kernel = weight.shape[-2:]
-    out_hw = tuple(
-        (size - 1) * s - 2 * p + d * (k - 1) + op + 1
-        for size, s, p, d, k, op in zip(
-            (h, w), stride, padding, dilation, kernel, output_padding, strict=True
-        )
-    )
+    full = conv_transpose_output_size((h, w), kernel, stride, 0, output_padding, dilation)
+    out_hw = tuple(f - 2 * p for f, p in zip(full, padding, strict=True))
     if min(out_hw) < 1:
         raise ValueError(f"padding={padding} is too large: the output would be {out_hw}")
     y = _ConvTranspose2d.apply(x, weight, bias, stride, padding, output_padding, dilation, groups)

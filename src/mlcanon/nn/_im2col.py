@@ -18,11 +18,6 @@ from torch import Tensor
 Pads = tuple[int, int, int, int]  # (top, bottom, left, right)
 
 
-def out_size(length: int, kernel: int, stride: int, pad_lo: int, pad_hi: int, dilation: int) -> int:
-    r"""Window positions: :math:`\lfloor (L + p_0 + p_1 - d(k-1) - 1) / s \rfloor + 1`."""
-    return (length + pad_lo + pad_hi - dilation * (kernel - 1) - 1) // stride + 1
-
-
 def pad2d(x: Tensor, pads: Pads, value: float = 0.0) -> Tensor:
     """Pad the last two dims of ``x`` by ``(top, bottom, left, right)`` with ``value``."""
     top, bottom, left, right = pads

@@ -21,26 +21,18 @@ import torch
 from torch import Tensor
 from torch.autograd import Function
 
+from mlcanon.vision import pool_output_size
+
 from ._im2col import col2im, crop2d, pad2d, windows
 from ._utils import InputMismatchError, check_tensor, pair
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]
 
 
-def _pool_size(length: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
-    """Output length; in ceil mode the last window must still start inside input or left pad."""
-    span = length + 2 * p - d * (k - 1) - 1
-    n = (-(-span // s) if ceil_mode else span // s) + 1
-    if ceil_mode and (n - 1) * s >= length + p:
-        n -= 1
-    return n
-
-
 def _geometry(x: Tensor, kernel, stride, padding, dilation, ceil_mode):
     """Output size and the (top, bottom, left, right) padding that makes every window fit."""
     h, w = x.shape[-2:]
-    ho = _pool_size(h, kernel[0], stride[0], padding[0], dilation[0], ceil_mode)
-    wo = _pool_size(w, kernel[1], stride[1], padding[1], dilation[1], ceil_mode)
+    ho, wo = pool_output_size((h, w), kernel, stride, padding, dilation, ceil_mode)
     # ceil mode may let the last window hang past the right padding: pad a little more there
     extra_h = max(0, (ho - 1) * stride[0] + dilation[0] * (kernel[0] - 1) + 1 - h - 2 * padding[0])
     extra_w = max(0, (wo - 1) * stride[1] + dilation[1] * (kernel[1] - 1) + 1 - w - 2 * padding[1])
@@ -116,12 +108,9 @@ def _check_pool_args(input, kernel_size, stride, padding, dilation=1, op="max_po
     kernel = pair(kernel_size, "kernel_size", low=1)
     stride = kernel if stride is None or stride == [] else pair(stride, "stride", low=1)
     padding, dilation = pair(padding, "padding"), pair(dilation, "dilation", low=1)
-    for p, k, d in zip(padding, kernel, dilation, strict=True):
-        if 2 * p > d * (k - 1) + 1:
-            raise ValueError(
-                f"padding={padding} must be at most half of the effective kernel size "
-                f"{tuple(d * (kk - 1) + 1 for kk, d in zip(kernel, dilation, strict=True))}"
-            )
+    if any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
+        # torch bounds the padding by the undilated kernel, whatever the dilation
+        raise ValueError(f"padding={padding} must be at most half of kernel_size={kernel}")
     h, w = x.shape[-2:]
     for size, p, k, d in zip((h, w), padding, kernel, dilation, strict=True):
         if d * (k - 1) + 1 > size + 2 * p:

@@ -14,8 +14,9 @@ from ._boxes import (
     generalized_box_iou,
 )
 from ._conv_arithmetic import conv_output_size, conv_transpose_output_size, pool_output_size
+from ._graph import check_input_shape
 from ._nms import batched_nms, nms, soft_nms
-from ._profile import LayerProfile, Profile, check_input_shape, profile
+from ._profile import LayerProfile, Profile, profile
 from ._receptive_field import (
     Misalignment,
     ReceptiveField,

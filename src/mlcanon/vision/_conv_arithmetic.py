@@ -47,11 +47,6 @@ def _result(sizes: list[int], scalar: bool, what: str, given: str) -> int | tupl
     return sizes[0] if scalar else tuple(sizes)
 
 
-def _same_padding(kernel: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[int, ...]:
-    """Left padding of torch's ``padding='same'`` (any odd remainder goes to the right)."""
-    return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation, strict=True))
-
-
 def conv_output_size(
     input_size: IntOrTuple,
     kernel_size: IntOrTuple,

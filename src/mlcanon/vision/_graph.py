@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numbers
 import operator
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -305,3 +306,19 @@ def classify(node: fx.Node, shapes: dict[fx.Node, tuple[int, ...] | None]) -> st
     if node.target is operator.getitem and ins and ins[0] is None:
         return None  # indexing a tuple of python values
     return _classify_function(node, name, ins, out)
+
+
+def check_input_shape(input_shape: Any) -> tuple[int, ...]:
+    """``(C, *spatial)`` from a sequence of positive ints or a string like ``'3x224x224'``."""
+    if isinstance(input_shape, str):
+        parts = re.split(r"[x,\s]+", input_shape.strip().lower())
+        if not all(p.isdigit() for p in parts):
+            raise ValueError(f"input_shape must look like '3x224x224', got {input_shape!r}")
+        input_shape = [int(p) for p in parts]
+    if not isinstance(input_shape, Sequence) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_shape
+    ):
+        raise ValueError(f"input_shape must be positive ints (C, H, W, ...), got {input_shape!r}")
+    if len(input_shape) < 1:
+        raise ValueError("input_shape must have at least one axis (channels), got ()")
+    return tuple(input_shape)

@@ -45,14 +45,12 @@ from __future__ import annotations
 
 import math
 import operator
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from torch import fx, nn
 
-from ._graph import data_inputs, node_label, op_name, run_shapes, trace
+from ._graph import check_input_shape, data_inputs, node_label, op_name, run_shapes, trace
 from ._receptive_field import ReceptiveField, propagate
 
 __all__ = ["LayerProfile", "Profile", "check_input_shape", "profile"]
@@ -156,22 +154,6 @@ class Profile:
     __str__ = table
 
 
-def check_input_shape(input_shape: Any) -> tuple[int, ...]:
-    """``(C, *spatial)`` from a sequence of positive ints or a string like ``'3x224x224'``."""
-    if isinstance(input_shape, str):
-        parts = re.split(r"[x,\s]+", input_shape.strip().lower())
-        if not all(p.isdigit() for p in parts):
-            raise ValueError(f"input_shape must look like '3x224x224', got {input_shape!r}")
-        input_shape = [int(p) for p in parts]
-    if not isinstance(input_shape, Sequence) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_shape
-    ):
-        raise ValueError(f"input_shape must be positive ints (C, H, W, ...), got {input_shape!r}")
-    if len(input_shape) < 1:
-        raise ValueError("input_shape must have at least one axis (channels), got ()")
-    return tuple(input_shape)
-
-
 def _numel(shape: tuple[int, ...] | None) -> int:
     return math.prod(shape) if shape is not None else 0
 
@@ -219,7 +201,7 @@ def _module_cost(m: nn.Module, ins: list, out: tuple[int, ...]) -> tuple[int, in
     return None
 
 
-def _function_cost(node: fx.Node, name: str, ins: list, out: tuple[int, ...]) -> tuple | None:
+def _function_cost(name: str, ins: list, out: tuple[int, ...]) -> tuple | None:
     n_out = _numel(out)
     tensors = [s for s in ins if s is not None]
     if name in ("conv1d", "conv2d", "conv3d", "linear"):
@@ -309,7 +291,7 @@ def profile(model: nn.Module, input_shape: Sequence[int] | str) -> Profile:
         elif node.op == "call_module":
             cost = _module_cost(gm.get_submodule(node.target), ins, out)
         else:
-            cost = _function_cost(node, name, ins, out)
+            cost = _function_cost(name, ins, out)
         if cost is None and name not in uncounted:
             uncounted.append(name)
         macs, extra = cost if cost is not None else (0, 0)

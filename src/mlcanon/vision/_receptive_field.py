@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 
 from torch import fx, nn
 
-from ._graph import CONTEXT, GLOBAL, OPAQUE, Window, classify, data_inputs, node_label, trace
+from ._graph import (
+    CONTEXT,
+    GLOBAL,
+    OPAQUE,
+    Window,
+    check_input_shape,
+    classify,
+    data_inputs,
+    node_label,
+    trace,
+)
 from ._graph import run_shapes as _run_shapes
 
 __all__ = [
@@ -268,8 +278,6 @@ def receptive_field(model: nn.Module, input_shape: Sequence[int]) -> ReceptiveFi
     A. Araujo, W. Norris and J. Sim, "Computing Receptive Fields of Convolutional Neural
     Networks", Distill, 2019, section "Arbitrary computation graphs" and "Alignment".
     """
-    from ._profile import check_input_shape
-
     input_shape = check_input_shape(input_shape)
     if len(input_shape) < 2:
         raise ValueError(f"input must have spatial axes (C, *spatial), got {input_shape}")

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ._conv_arithmetic import conv_output_size, conv_transpose_output_size, pool_output_size
-from ._graph import ShapeRecorder, node_label, run_shapes, trace
+from ._graph import ShapeRecorder, check_input_shape, node_label, run_shapes, trace
 
 __all__ = ["output_shapes"]
 
@@ -87,8 +87,6 @@ def output_shapes(model: nn.Module, input_shape: Sequence[int]) -> dict[str, tup
     V. Dumoulin and F. Visin, "A guide to convolution arithmetic for deep learning",
     arXiv:1603.07285, 2016.
     """
-    from ._profile import check_input_shape
-
     gm = trace(model)
     shapes = run_shapes(gm, check_input_shape(input_shape), recorder_cls=_FormulaRecorder)
     return {
