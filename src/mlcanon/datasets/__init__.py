@@ -1,5 +1,5 @@
 """Synthetic data sets drawn with NumPy (nothing is downloaded)."""
 
-from ._shapes import make_shapes
+from ._shapes import SHAPES_SPLITS, load_shapes, make_shapes
 
-__all__ = ["make_shapes"]
+__all__ = ["SHAPES_SPLITS", "load_shapes", "make_shapes"]

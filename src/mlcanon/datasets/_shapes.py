@@ -10,9 +10,13 @@ import numpy as np
 
 from .._validation import check_option, check_random_state, check_scalar
 
-__all__ = ["make_shapes"]
+__all__ = ["SHAPES_SPLITS", "load_shapes", "make_shapes"]
 
 _KNOWN = ("square", "disk", "triangle")
+
+# The fixed splits of :func:`load_shapes`: (number of images, seed). Different seeds make the
+# splits independent draws, so validation images are never training images.
+SHAPES_SPLITS = {"train": (2000, 20261), "val": (200, 20262), "test": (200, 20263)}
 
 
 def _mask(kind: str, x0: int, y0: int, s: int, size: int) -> np.ndarray:
@@ -133,3 +137,22 @@ def make_shapes(
         boxes.append(b)
         labels.append(lab)
     return images, boxes, labels
+
+
+def load_shapes(split: str = "train") -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """A fixed split of :func:`make_shapes` with its defaults (64-pixel images, 1 to 3 objects
+    of sides 8 to 32 pixels, three classes).
+
+    Parameters
+    ----------
+    split : {'train', 'val', 'test'}
+        2000, 200 and 200 images, each drawn from its own fixed seed (``SHAPES_SPLITS``), so the
+        same call gives the same arrays on every machine.
+
+    Returns
+    -------
+    images, boxes, labels : as :func:`make_shapes`
+    """
+    check_option(split, "split", tuple(SHAPES_SPLITS))
+    n, seed = SHAPES_SPLITS[split]
+    return make_shapes(n, random_state=seed)

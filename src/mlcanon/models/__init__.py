@@ -27,12 +27,19 @@ from ._cyclegan import (
     patch_discriminator,
     resnet_generator,
 )
+from ._detection_backbone import MobileNetV2FPN, mobilenet_v2_fpn
 from ._fpn import FPN, TinyBackbone, TinyFPNBackbone, tiny_fpn_backbone
 from ._ghostnet import GhostBottleneck, GhostModule, GhostNet, ghostnet
 from ._mobilenet_v1 import MobileNetV1, mobilenet_v1
 from ._mobilenet_v2 import MobileNetV2, mobilenet_v2
 from ._mobilenet_v3 import MobileNetV3, mobilenet_v3_large, mobilenet_v3_small
-from ._retinanet import TinyRetinaNet, match_anchors, retinanet_loss, tiny_retinanet
+from ._retinanet import (
+    TinyRetinaNet,
+    match_anchors,
+    retinanet_loss,
+    retinanet_mobilenet_v2,
+    tiny_retinanet,
+)
 from ._shufflenet import (
     ShuffleNetUnit,
     ShuffleNetV1,
@@ -44,10 +51,12 @@ from ._vgg import VGG16, vgg16
 from ._yolo import (
     TinyYOLOv3,
     assign_yolo_targets,
+    build_backbone,
     decode_yolo,
     tiny_yolo_v3,
     yolo_loss,
     yolo_postprocess,
+    yolov3_mobilenet_v2,
 )
 
 __all__ = [
@@ -66,6 +75,7 @@ __all__ = [
     "InvertedResidual",
     "MobileNetV1",
     "MobileNetV2",
+    "MobileNetV2FPN",
     "MobileNetV3",
     "PatchDiscriminator",
     "ResnetGenerator",
@@ -77,6 +87,7 @@ __all__ = [
     "TinyRetinaNet",
     "TinyYOLOv3",
     "assign_yolo_targets",
+    "build_backbone",
     "channel_shuffle",
     "conv_autoencoder",
     "cyclegan",
@@ -88,11 +99,13 @@ __all__ = [
     "match_anchors",
     "mobilenet_v1",
     "mobilenet_v2",
+    "mobilenet_v2_fpn",
     "mobilenet_v3_large",
     "mobilenet_v3_small",
     "patch_discriminator",
     "resnet_generator",
     "retinanet_loss",
+    "retinanet_mobilenet_v2",
     "shuffle_order",
     "shufflenet_v1",
     "tiny_fpn_backbone",
@@ -101,6 +114,7 @@ __all__ = [
     "vgg16",
     "yolo_loss",
     "yolo_postprocess",
+    "yolov3_mobilenet_v2",
 ]
 
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {

@@ -12,7 +12,21 @@ from torch import nn
 from .._validation import check_scalar
 from ._blocks import ConvBNAct
 
-__all__ = ["FPN", "TinyBackbone", "TinyFPNBackbone", "tiny_fpn_backbone"]
+__all__ = ["FPN", "TinyBackbone", "TinyFPNBackbone", "check_images", "tiny_fpn_backbone"]
+
+
+def check_images(x: object, stride: int) -> None:
+    """Refuse anything but a floating ``Tensor[B, C, H, W]`` with H and W multiples of
+    ``stride`` (the coarsest level's), naming what was given."""
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        raise ValueError(f"images must be a Tensor of shape (B, C, H, W), got {x!r:.80}")
+    if not x.is_floating_point():
+        raise TypeError(f"images must be a floating-point tensor, got dtype {x.dtype}")
+    if x.shape[-2] % stride or x.shape[-1] % stride:
+        raise ValueError(
+            f"image height and width must be multiples of {stride} (the largest stride), "
+            f"got {tuple(x.shape[-2:])}"
+        )
 
 
 def _check_channels(value: Sequence[int], name: str, length: int | None = None) -> tuple[int, ...]:
@@ -63,6 +77,9 @@ class FPN(nn.Module):
         Channels of the backbone maps, finest (largest) first.
     out_channels : int
         Channels d of every pyramid level (256 in the paper).
+    top_down : bool, default=True
+        With ``False`` the top-down sum is left out: :math:`M_l = \mathrm{conv}_{1\times1}(C_l)`,
+        so each level sees only its own backbone map (the paper's Table 1 ablation).
 
     Notes
     -----
@@ -82,8 +99,11 @@ class FPN(nn.Module):
     Networks for Object Detection", CVPR 2017, Section 3 and Figure 3.
     """
 
-    def __init__(self, in_channels_list: Sequence[int], out_channels: int = 32):
+    def __init__(
+        self, in_channels_list: Sequence[int], out_channels: int = 32, top_down: bool = True
+    ):
         super().__init__()
+        self.top_down = bool(top_down)
         chans = _check_channels(in_channels_list, "in_channels_list")
         d = int(check_scalar(out_channels, "out_channels", kind=numbers.Integral, low=1))
         self.lateral = nn.ModuleList(nn.Conv2d(c, d, 1) for c in chans)
@@ -96,8 +116,11 @@ class FPN(nn.Module):
         merged = self.lateral[-1](feats[-1])
         outs = [self.smooth[-1](merged)]
         for i in range(len(feats) - 2, -1, -1):  # coarse to fine
-            top_down = F.interpolate(merged, size=feats[i].shape[-2:], mode="nearest")
-            merged = self.lateral[i](feats[i]) + top_down
+            merged = self.lateral[i](feats[i]) + (
+                F.interpolate(merged, size=feats[i].shape[-2:], mode="nearest")
+                if self.top_down
+                else 0
+            )
             outs.insert(0, self.smooth[i](merged))
         return outs  # finest first, each (B, d, H_l, W_l)
 
@@ -116,10 +139,7 @@ class TinyFPNBackbone(nn.Module):
         self.strides = self.body.strides
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        if not isinstance(x, torch.Tensor) or x.dim() != 4:
-            raise ValueError(f"images must be a Tensor of shape (B, C, H, W), got {x!r:.80}")
-        if x.shape[-2] % 16 or x.shape[-1] % 16:
-            raise ValueError(f"image height and width must be multiples of 16, got {x.shape}")
+        check_images(x, max(self.strides))
         return self.fpn(self.body(x))
 
 

@@ -9,15 +9,21 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_option, check_scalar
-from ..nn.functional import sigmoid_focal_loss
+from ..nn.functional import sigmoid_focal_loss, smooth_l1_loss
 from ..vision import AnchorGenerator, BoxCoder, batched_nms, box_iou, generalized_box_iou_loss
-from ._fpn import TinyFPNBackbone
+from ._targets import check_targets
+from ._yolo import build_backbone
 
-__all__ = ["TinyRetinaNet", "match_anchors", "retinanet_loss", "tiny_retinanet"]
+__all__ = [
+    "TinyRetinaNet",
+    "match_anchors",
+    "retinanet_loss",
+    "retinanet_mobilenet_v2",
+    "tiny_retinanet",
+]
 
 # matched index of an anchor that is background / that is left out of the loss (torchvision's
 # Matcher uses the same two codes)
@@ -60,8 +66,10 @@ def match_anchors(
     bg = float(check_scalar(bg_iou_thresh, "bg_iou_thresh", low=0.0, high=1.0))
     if bg > fg:
         raise ValueError(f"bg_iou_thresh={bg} should be <= fg_iou_thresh={fg}")
-    matches = torch.full((len(anchors),), BELOW_LOW_THRESHOLD, dtype=torch.long)
-    if len(gt_boxes) == 0:
+    matches = torch.full(
+        (len(anchors),), BELOW_LOW_THRESHOLD, dtype=torch.long, device=anchors.device
+    )
+    if len(gt_boxes) == 0 or len(anchors) == 0:
         return matches
     iou = box_iou(anchors, gt_boxes)  # (N, k)
     best, idx = iou.max(dim=1)
@@ -70,16 +78,8 @@ def match_anchors(
     if allow_low_quality_matches:
         top, anchor_of_gt = iou.max(dim=0)  # (k,) best anchor of each ground truth
         has = top > 0
-        matches[anchor_of_gt[has]] = torch.arange(len(gt_boxes))[has]
+        matches[anchor_of_gt[has]] = torch.arange(len(gt_boxes), device=anchors.device)[has]
     return matches
-
-
-def _check_targets(boxes: Sequence[Any], labels: Sequence[Any], batch: int) -> None:
-    if len(boxes) != batch or len(labels) != batch:
-        raise ValueError(
-            f"boxes and labels must hold one entry per image ({batch}), "
-            f"got {len(boxes)} and {len(labels)}"
-        )
 
 
 def retinanet_loss(
@@ -133,40 +133,45 @@ def retinanet_loss(
     coder = box_coder if box_coder is not None else BoxCoder()
     logits = torch.cat(outputs["cls_logits"], dim=1)  # (B, N, K)
     deltas = torch.cat(outputs["bbox_regression"], dim=1)  # (B, N, 4)
-    anc = torch.cat(list(anchors)).to(logits.dtype)  # (N, 4)
+    anc = torch.cat(list(anchors)).to(device=logits.device, dtype=logits.dtype)  # (N, 4)
     if anc.shape[0] != logits.shape[1]:
         raise ValueError(f"anchors give {anc.shape[0]} anchors, outputs {logits.shape[1]}")
-    _check_targets(boxes, labels, len(logits))
-    cls_l, box_l, n_pos = logits.sum() * 0, logits.sum() * 0, 0
-    for b in range(len(logits)):
-        gt = torch.as_tensor(boxes[b], dtype=logits.dtype).reshape(-1, 4)
-        lab = torch.as_tensor(labels[b], dtype=torch.long).reshape(-1)
-        matches = match_anchors(anc, gt)
-        pos, valid = matches >= 0, matches != BETWEEN_THRESHOLDS
-        target = torch.zeros_like(logits[b])
-        target[pos, lab[matches[pos]]] = 1.0
-        norm = max(1, int(pos.sum()))
-        fl = sigmoid_focal_loss(logits[b][valid], target[valid], alpha, gamma, "sum")
-        cls_l = cls_l + fl / norm
-        if pos.any():
-            matched_gt = gt[matches[pos]]
-            if bbox_loss == "smooth_l1":
-                t = coder.encode_single(matched_gt, anc[pos])
-                reg = F.smooth_l1_loss(deltas[b][pos], t, reduction="sum", beta=beta)
-            else:
-                pred = coder.decode_single(deltas[b][pos], anc[pos])
-                reg = generalized_box_iou_loss(pred, matched_gt, reduction="sum")
-            box_l = box_l + reg / norm
-        n_pos += int(pos.sum())
-    batch = len(logits)
+    batch, k = logits.shape[0], logits.shape[2]
+    gts, labs = check_targets(boxes, labels, k, batch, logits.detach())
+    zero = logits.sum() * 0
+    if batch == 0:  # an empty batch: nothing to learn from, a zero loss that keeps the graph
+        return {"classification": zero, "bbox_regression": zero, "total": zero, "num_pos": zero}
+    matches = torch.stack([match_anchors(anc, gt) for gt in gts])  # (B, N)
+    pos, valid = matches >= 0, matches != BETWEEN_THRESHOLDS  # (B, N)
+    n_pos = pos.sum(dim=1)
+    norm = n_pos.clamp(min=1).to(logits.dtype)  # (B,)
+    img, a_idx = pos.nonzero(as_tuple=True)  # positives over the batch
+    # ground truth of every positive: index into the batch's concatenated boxes
+    offsets = torch.tensor([0] + [len(g) for g in gts[:-1]], device=logits.device).cumsum(0)
+    g_idx = offsets[img] + matches[img, a_idx]
+    all_gt, all_lab = torch.cat(gts), torch.cat(labs)
+    target = torch.zeros_like(logits)
+    target[img, a_idx, all_lab[g_idx]] = 1.0
+    fl = sigmoid_focal_loss(logits, target, alpha, gamma, "none").sum(dim=2)  # (B, N)
+    cls_l = ((fl * valid).sum(dim=1) / norm).sum()
+    box_l = zero
+    if len(img):
+        matched_gt, weight = all_gt[g_idx], 1 / norm[img]
+        if bbox_loss == "smooth_l1":
+            t = coder.encode_single(matched_gt, anc[a_idx])
+            reg = smooth_l1_loss(deltas[img, a_idx], t, reduction="none", beta=beta).sum(1)
+        else:
+            pred = coder.decode_single(deltas[img, a_idx], anc[a_idx])
+            reg = generalized_box_iou_loss(pred, matched_gt, reduction="none")
+        box_l = (reg * weight).sum()
     parts = {"classification": cls_l / batch, "bbox_regression": box_l / batch}
     parts["total"] = parts["classification"] + parts["bbox_regression"]
-    parts["num_pos"] = torch.tensor(float(n_pos))
+    parts["num_pos"] = n_pos.sum().to(logits.dtype)
     return parts
 
 
 class TinyRetinaNet(nn.Module):
-    r"""RetinaNet on :class:`TinyFPNBackbone` (levels at strides 4, 8 and 16).
+    r"""RetinaNet on a three-level feature pyramid (strides 4, 8 and 16).
 
     Parameters
     ----------
@@ -183,6 +188,8 @@ class TinyRetinaNet(nn.Module):
         Height/width ratios (1:2, 1:1, 2:1 in the paper).
     prior_probability : float
         Initial foreground probability :math:`\pi` of every class output.
+    backbone : {'tiny', 'mobilenet_v2'} or nn.Module
+        See :func:`~mlcanon.models.build_backbone`.
 
     Notes
     -----
@@ -207,6 +214,7 @@ class TinyRetinaNet(nn.Module):
         sizes: Sequence[Sequence[float]] | None = None,
         aspect_ratios: Sequence[float] = (0.5, 1.0, 2.0),
         prior_probability: float = 0.01,
+        backbone: str | nn.Module = "tiny",
     ):
         super().__init__()
         k = int(check_scalar(num_classes, "num_classes", kind=numbers.Integral, low=1))
@@ -214,7 +222,8 @@ class TinyRetinaNet(nn.Module):
         pi = float(check_scalar(prior_probability, "prior_probability", low=0.0, high=1.0))
         if not 0 < pi < 1:
             raise ValueError(f"prior_probability must be in (0, 1), got {prior_probability}")
-        self.backbone = TinyFPNBackbone(out_channels=width)
+        width = int(check_scalar(width, "width", kind=numbers.Integral, low=1))
+        self.backbone = build_backbone(backbone, width)
         self.strides = self.backbone.strides
         if sizes is None:
             sizes = tuple(tuple(2 * s * 2 ** (i / 3) for i in range(3)) for s in self.strides)
@@ -253,11 +262,21 @@ class TinyRetinaNet(nn.Module):
             reg.append(r.permute(0, 3, 4, 1, 2).reshape(b, h * w * self.num_anchors, 4))
         return {"cls_logits": cls, "bbox_regression": reg}  # per level (B, H W A, K) / (.., 4)
 
-    def anchors(self, image_size: Sequence[int]) -> list[torch.Tensor]:
-        """Anchors ``Tensor[H_l W_l A, 4]`` per level for an image of size ``(H, W)``."""
+    def anchors(
+        self,
+        image_size: Sequence[int],
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> list[torch.Tensor]:
+        """Anchors ``Tensor[H_l W_l A, 4]`` per level for an image of size ``(H, W)``, on
+        ``device`` in ``dtype`` (default: those of the model's parameters)."""
         h, w = (int(v) for v in image_size)
+        p = next(self.parameters())
+        device = p.device if device is None else device
+        dtype = p.dtype if dtype is None else dtype
         grids = [(h // s, w // s) for s in self.strides]
-        return self.anchor_generator.grid_anchors(grids, [(s, s) for s in self.strides])
+        strides = [(s, s) for s in self.strides]
+        return self.anchor_generator.grid_anchors(grids, strides, device=device, dtype=dtype)
 
     def loss(
         self,
@@ -268,7 +287,9 @@ class TinyRetinaNet(nn.Module):
         **kwargs: Any,
     ) -> dict[str, torch.Tensor]:
         """:func:`retinanet_loss` with this model's anchors (``kwargs`` are passed on)."""
-        return retinanet_loss(outputs, self.anchors(image_size), boxes, labels, **kwargs)
+        ref = outputs["cls_logits"][0]
+        anchors = self.anchors(image_size, ref.device, ref.dtype)
+        return retinanet_loss(outputs, anchors, boxes, labels, **kwargs)
 
     def postprocess(
         self,
@@ -293,7 +314,8 @@ class TinyRetinaNet(nn.Module):
         n_det = int(
             check_scalar(detections_per_img, "detections_per_img", kind=numbers.Integral, low=1)
         )
-        anchors = self.anchors(image_size)
+        ref = outputs["cls_logits"][0]
+        anchors = self.anchors(image_size, ref.device, ref.dtype)
         coder, k = BoxCoder(), self.num_classes
         h, w = (float(v) for v in image_size)
         results = []
@@ -312,7 +334,7 @@ class TinyRetinaNet(nn.Module):
                 bx.append(torch.stack((x[:, 0], y[:, 0], x[:, 1], y[:, 1]), dim=1))
                 sc.append(scores[idx])
                 lb.append(idx % k)
-                lv.append(torch.full((len(idx),), level))
+                lv.append(torch.full((len(idx),), level, device=idx.device))
             boxes, scores, labels, levels = (torch.cat(v) for v in (bx, sc, lb, lv))
             keep = batched_nms(boxes, scores, labels, nms_thresh)[:n_det]
             results.append(
@@ -327,5 +349,11 @@ class TinyRetinaNet(nn.Module):
 
 
 def tiny_retinanet(**kwargs: Any) -> TinyRetinaNet:
-    """Build a :class:`TinyRetinaNet`."""
+    """Build a :class:`TinyRetinaNet` (tiny convolutional backbone by default)."""
     return TinyRetinaNet(**kwargs)
+
+
+def retinanet_mobilenet_v2(**kwargs: Any) -> TinyRetinaNet:
+    """Build a :class:`TinyRetinaNet` on :class:`MobileNetV2FPN` (width 0.5, 48 channels)."""
+    kwargs.setdefault("width", 48)
+    return TinyRetinaNet(backbone="mobilenet_v2", **kwargs)

@@ -1,5 +1,5 @@
 """A YOLOv3-style detector: three FPN scales x three anchors, BCE objectness and class
-scores, a GIoU box loss, decoding and per-class NMS."""
+scores, a GIoU (or CIoU) box loss, decoding and per-class NMS."""
 
 from __future__ import annotations
 
@@ -9,21 +9,25 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_scalar
-from ..vision import batched_nms, box_iou, generalized_box_iou_loss, wh_iou
+from .._validation import check_option, check_scalar
+from ..nn.functional import binary_cross_entropy_with_logits
+from ..vision import batched_nms, box_iou, complete_box_iou_loss, generalized_box_iou_loss
+from ._detection_backbone import MobileNetV2FPN
 from ._fpn import TinyFPNBackbone
+from ._targets import check_targets
 
 __all__ = [
     "DEFAULT_YOLO_ANCHORS",
     "TinyYOLOv3",
     "assign_yolo_targets",
+    "build_backbone",
     "decode_yolo",
     "tiny_yolo_v3",
     "yolo_loss",
     "yolo_postprocess",
+    "yolov3_mobilenet_v2",
 ]
 
 # (width, height) in pixels for 64-pixel images; one row of three per level, finest first
@@ -32,20 +36,37 @@ DEFAULT_YOLO_ANCHORS = (
     ((16.0, 16.0), (14.0, 20.0), (20.0, 14.0)),
     ((30.0, 30.0), (24.0, 34.0), (34.0, 24.0)),
 )
+_BOX_LOSSES = {"giou": generalized_box_iou_loss, "ciou": complete_box_iou_loss}
+
+
+def build_backbone(backbone: str | nn.Module, width: int) -> nn.Module:
+    """``'tiny'`` (:class:`TinyFPNBackbone`), ``'mobilenet_v2'`` (:class:`MobileNetV2FPN`, width
+    multiplier 0.5) or a module with ``strides`` and ``out_channels`` attributes."""
+    if isinstance(backbone, nn.Module):
+        if not hasattr(backbone, "strides") or not hasattr(backbone, "out_channels"):
+            raise ValueError("a backbone module must have 'strides' and 'out_channels' attributes")
+        return backbone
+    check_option(backbone, "backbone", ("tiny", "mobilenet_v2"))
+    if backbone == "tiny":
+        return TinyFPNBackbone(out_channels=width)
+    return MobileNetV2FPN(width_mult=0.5, out_channels=width)
 
 
 def _check_anchors(anchors: Any, n_levels: int) -> torch.Tensor:
     a = torch.as_tensor(np.asarray(anchors, dtype=np.float64), dtype=torch.float32)
-    if a.dim() != 3 or a.shape[0] != n_levels or a.shape[2] != 2 or (a <= 0).any():
+    if a.dim() != 3 or a.shape[0] != n_levels or a.shape[2] != 2 or not (a > 0).all():
         raise ValueError(
             f"anchors must have shape ({n_levels}, A, 2) with positive (w, h), got {tuple(a.shape)}"
         )
     return a
 
 
-def _grid(h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
-    gy, gx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
-    return gx.float(), gy.float()  # (H, W) cell columns and rows
+def _check_levels(outputs: Sequence[torch.Tensor], anchors: torch.Tensor, strides: Any) -> None:
+    if not len(outputs) == len(anchors) == len(strides):
+        raise ValueError(
+            f"outputs, anchors and strides must have one entry per level, got {len(outputs)}, "
+            f"{len(anchors)} and {len(strides)}"
+        )
 
 
 def decode_yolo(
@@ -55,18 +76,29 @@ def decode_yolo(
 
     :math:`b_x = (\sigma(t_x) + c_x) s`, :math:`b_y = (\sigma(t_y) + c_y) s`,
     :math:`b_w = p_w e^{t_w}`, :math:`b_h = p_h e^{t_h}` for cell :math:`(c_x, c_y)`, stride
-    :math:`s` and anchor :math:`(p_w, p_h)` (Redmon & Farhadi 2018, Section 2.1).
+    :math:`s` and anchor :math:`(p_w, p_h)` (Redmon & Farhadi 2018, Section 2.1). The
+    result has the outputs' device and dtype.
     """
+    _check_levels(outputs, anchors, strides)
     boxes = []
     for out, anc, s in zip(outputs, anchors, strides, strict=True):
-        gx, gy = _grid(out.shape[2], out.shape[3])
+        h, w = out.shape[2], out.shape[3]
+        gy = torch.arange(h, device=out.device, dtype=out.dtype).view(h, 1)  # cell rows
+        gx = torch.arange(w, device=out.device, dtype=out.dtype).view(1, w)  # cell columns
         cx = (torch.sigmoid(out[..., 0]) + gx) * s  # (B, A, H, W)
         cy = (torch.sigmoid(out[..., 1]) + gy) * s
+        anc = anc.to(device=out.device, dtype=out.dtype)
         pw, ph = anc[:, 0].view(1, -1, 1, 1), anc[:, 1].view(1, -1, 1, 1)
         # clamp: an untrained net must not overflow exp
-        w, h = pw * torch.exp(out[..., 2].clamp(max=8)), ph * torch.exp(out[..., 3].clamp(max=8))
-        boxes.append(torch.stack((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), dim=-1))
+        w_, h_ = pw * torch.exp(out[..., 2].clamp(max=8)), ph * torch.exp(out[..., 3].clamp(max=8))
+        boxes.append(torch.stack((cx - w_ / 2, cy - h_ / 2, cx + w_ / 2, cy + h_ / 2), dim=-1))
     return boxes
+
+
+def _wh_iou(wh: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
+    """IoU ``(k, M)`` of box shapes and anchor shapes placed on one centre."""
+    inter = torch.minimum(wh[:, None], anchors[None]).prod(-1)
+    return inter / (wh.prod(-1)[:, None] + anchors.prod(-1)[None] - inter)
 
 
 def assign_yolo_targets(
@@ -75,46 +107,53 @@ def assign_yolo_targets(
     anchors: torch.Tensor,
     strides: Sequence[int],
     grid_sizes: Sequence[tuple[int, int]],
+    *,
+    like: torch.Tensor | None = None,
 ) -> list[dict[str, torch.Tensor]]:
     """Give each ground-truth box to the one anchor of highest shape IoU (all levels
-    compete), in the cell holding the box centre.
+    compete), in the cell holding the box centre (clamped to the grid).
 
     Returns, per level, ``obj`` ``Tensor[B, A, H, W]`` (1 where responsible), ``cls``
-    (long, the label there) and ``box`` ``Tensor[B, A, H, W, 4]`` (the xyxy target there).
+    (long, the label there) and ``box`` ``Tensor[B, A, H, W, 4]`` (the xyxy target there), on
+    ``like``'s device and dtype (default: ``anchors``'). When two boxes claim the same anchor
+    of the same cell, one of them is kept.
     """
-    n_anchors = anchors.shape[1]
-    batch = len(boxes)
+    like = anchors if like is None else like
+    dev, dt = like.device, like.dtype
+    n_anchors, batch = anchors.shape[1], len(boxes)
     targets = [
         {
-            "obj": torch.zeros(batch, n_anchors, h, w),
-            "cls": torch.zeros(batch, n_anchors, h, w, dtype=torch.long),
-            "box": torch.zeros(batch, n_anchors, h, w, 4),
+            "obj": torch.zeros(batch, n_anchors, h, w, device=dev, dtype=dt),
+            "cls": torch.zeros(batch, n_anchors, h, w, device=dev, dtype=torch.long),
+            "box": torch.zeros(batch, n_anchors, h, w, 4, device=dev, dtype=dt),
         }
         for h, w in grid_sizes
     ]
-    flat = anchors.reshape(-1, 2).double().numpy()
-    for b, (gt, lab) in enumerate(zip(boxes, labels, strict=True)):
-        gt = torch.as_tensor(gt, dtype=torch.float32).reshape(-1, 4)
-        if len(gt) == 0:
-            continue
-        wh = (gt[:, 2:] - gt[:, :2]).double().numpy()
-        best = wh_iou(wh, flat).argmax(axis=1)  # (k,) over all L * A anchors
-        for g, k in enumerate(best.tolist()):
-            level, a = divmod(k, n_anchors)
-            h, w = grid_sizes[level]
-            cx, cy = (gt[g, :2] + gt[g, 2:]) / 2
-            j = min(int(cx // strides[level]), w - 1)
-            i = min(int(cy // strides[level]), h - 1)
-            t = targets[level]
-            t["obj"][b, a, i, j] = 1.0
-            t["cls"][b, a, i, j] = int(lab[g])
-            t["box"][b, a, i, j] = gt[g]
+    gts = [torch.as_tensor(g).to(device=dev, dtype=dt).reshape(-1, 4) for g in boxes]
+    labs = [torch.as_tensor(v).to(device=dev).reshape(-1).long() for v in labels]
+    gt = torch.cat(gts)  # (K, 4) over the batch
+    if len(gt) == 0:
+        return targets
+    lab = torch.cat(labs)
+    img = torch.cat([torch.full((len(g),), b, device=dev) for b, g in enumerate(gts)])
+    flat = anchors.reshape(-1, 2).to(device=dev, dtype=dt)
+    best = _wh_iou(gt[:, 2:] - gt[:, :2], flat).argmax(dim=1)  # (K,) over all L * A anchors
+    level, a = best // n_anchors, best % n_anchors
+    centre = (gt[:, :2] + gt[:, 2:]) / 2
+    for lv, ((h, w), s, t) in enumerate(zip(grid_sizes, strides, targets, strict=True)):
+        m = level == lv
+        j = torch.div(centre[m, 0], s, rounding_mode="floor").long().clamp(0, w - 1)
+        i = torch.div(centre[m, 1], s, rounding_mode="floor").long().clamp(0, h - 1)
+        where = (img[m], a[m], i, j)
+        t["obj"][where] = 1.0
+        t["cls"][where] = lab[m]
+        t["box"][where] = gt[m]
     return targets
 
 
 def _ignore_mask(pred: torch.Tensor, gts: Sequence[torch.Tensor], thr: float) -> torch.Tensor:
     """True where a predicted box overlaps some ground truth by more than ``thr``."""
-    out = torch.zeros(pred.shape[:-1], dtype=torch.bool)
+    out = torch.zeros(pred.shape[:-1], dtype=torch.bool, device=pred.device)
     for b, gt in enumerate(gts):
         if len(gt):
             iou = box_iou(pred[b].detach().reshape(-1, 4), gt)  # (A H W, k)
@@ -129,45 +168,66 @@ def yolo_loss(
     anchors: torch.Tensor,
     strides: Sequence[int],
     ignore_thresh: float = 0.5,
+    box_loss: str = "giou",
 ) -> dict[str, torch.Tensor]:
     r"""YOLOv3 loss, summed over anchors and averaged over images.
+
+    Parameters
+    ----------
+    outputs : list of Tensor[B, A, H, W, 5 + C]
+        Raw outputs per level, as :class:`TinyYOLOv3` returns them.
+    boxes, labels : sequences of B arrays of shapes (k_i, 4) (xyxy pixels) and (k_i,)
+        Ground truth; an image may have none. Degenerate or non-finite boxes and labels
+        outside ``[0, C)`` raise ValueError.
+    anchors : Tensor[L, A, 2]
+    strides : sequence of L ints
+    ignore_thresh : float
+    box_loss : {'giou', 'ciou'}
 
     Notes
     -----
     .. math::
-        L = \sum_{\text{pos}} \big[\mathcal{L}_{GIoU}(\hat b, b)
+        L = \sum_{\text{pos}} \big[\mathcal{L}_{box}(\hat b, b)
             + \mathrm{BCE}(\hat o, 1) + \textstyle\sum_c \mathrm{BCE}(\hat p_c, [c = y])\big]
             + \sum_{\text{neg, not ignored}} \mathrm{BCE}(\hat o, 0)
 
     An anchor that is not responsible for a box but whose predicted box has IoU
     > ``ignore_thresh`` with one is left out of the no-object term: it is a good detection
     that should not be pushed down (Redmon & Farhadi 2018, Section 2.1). Class scores are
-    independent logistic outputs, not a softmax (Section 2.2).
+    independent logistic outputs, not a softmax (Section 2.2). The box term is GIoU
+    (Rezatofighi et al. 2019) or CIoU (Zheng et al. 2020, used by YOLOv4/v5).
 
     References
     ----------
     J. Redmon and A. Farhadi, "YOLOv3: An Incremental Improvement", arXiv:1804.02767, 2018;
-    H. Rezatofighi et al., "Generalized Intersection over Union", CVPR 2019.
+    H. Rezatofighi et al., "Generalized Intersection over Union", CVPR 2019;
+    Z. Zheng et al., "Distance-IoU Loss", AAAI 2020.
     """
     thr = float(check_scalar(ignore_thresh, "ignore_thresh", low=0.0, high=1.0))
+    check_option(box_loss, "box_loss", tuple(_BOX_LOSSES))
+    _check_levels(outputs, anchors, strides)
+    ref = outputs[0]
+    n_classes = ref.shape[-1] - 5
+    gts, labs = check_targets(boxes, labels, n_classes, len(ref), ref.detach())
     grids = [(o.shape[2], o.shape[3]) for o in outputs]
-    targets = assign_yolo_targets(boxes, labels, anchors, strides, grids)
-    gts = [torch.as_tensor(g, dtype=torch.float32).reshape(-1, 4) for g in boxes]
+    targets = assign_yolo_targets(gts, labs, anchors, strides, grids, like=ref.detach())
     pred_boxes = decode_yolo(outputs, anchors, strides)
-    zero = outputs[0].sum() * 0
+    zero = ref.sum() * 0
     box_l, obj_l, cls_l = zero, zero, zero
     for out, pred, t in zip(outputs, pred_boxes, targets, strict=True):
         pos = t["obj"] > 0
         keep = pos | ~_ignore_mask(pred, gts, thr)
-        obj = F.binary_cross_entropy_with_logits(out[..., 4], t["obj"], reduction="none")
-        obj_l = obj_l + obj[keep].sum()
+        obj = binary_cross_entropy_with_logits(out[..., 4][keep], t["obj"][keep], reduction="sum")
+        obj_l = obj_l + obj
         if pos.any():
-            box_l = box_l + generalized_box_iou_loss(pred[pos], t["box"][pos], reduction="sum")
-            onehot = F.one_hot(t["cls"][pos], out.shape[-1] - 5).float()
-            cls_l = cls_l + F.binary_cross_entropy_with_logits(
+            box_l = box_l + _BOX_LOSSES[box_loss](pred[pos], t["box"][pos], reduction="sum")
+            cls_pos = t["cls"][pos]
+            onehot = torch.zeros_like(out[..., 5:][pos])
+            onehot[torch.arange(len(cls_pos), device=onehot.device), cls_pos] = 1.0
+            cls_l = cls_l + binary_cross_entropy_with_logits(
                 out[..., 5:][pos], onehot, reduction="sum"
             )
-    n = len(outputs[0])
+    n = max(1, len(ref))
     parts = {"box": box_l / n, "obj": obj_l / n, "cls": cls_l / n}
     parts["total"] = parts["box"] + parts["obj"] + parts["cls"]
     return parts
@@ -179,10 +239,14 @@ def yolo_postprocess(
     strides: Sequence[int],
     score_thresh: float = 0.3,
     iou_threshold: float = 0.5,
+    max_detections: int = 100,
 ) -> list[dict[str, torch.Tensor]]:
     """Detections per image: ``boxes``, ``scores`` (objectness x class probability),
-    ``labels`` and ``levels`` (pyramid level index), after per-class NMS."""
+    ``labels`` and ``levels`` (pyramid level index), after per-class NMS; at most
+    ``max_detections`` per image, best first."""
     check_scalar(score_thresh, "score_thresh", low=0.0, high=1.0)
+    check_scalar(iou_threshold, "iou_threshold", low=0.0, high=1.0)
+    n_max = int(check_scalar(max_detections, "max_detections", kind=numbers.Integral, low=1))
     decoded = decode_yolo(outputs, anchors, strides)
     results = []
     for b in range(len(outputs[0])):
@@ -191,11 +255,11 @@ def yolo_postprocess(
             prob = torch.sigmoid(out[b, ..., 4:5]) * torch.sigmoid(out[b, ..., 5:])
             bx.append(pred[b].reshape(-1, 4))
             sc.append(prob.reshape(-1, prob.shape[-1]))  # (A H W, C)
-            lv.append(torch.full((len(bx[-1]),), level))
+            lv.append(torch.full((len(bx[-1]),), level, device=out.device))
         boxes, scores, levels = torch.cat(bx), torch.cat(sc), torch.cat(lv)
         idx, cls = torch.nonzero(scores > score_thresh, as_tuple=True)
         boxes, scores, levels = boxes[idx], scores[idx, cls], levels[idx]
-        keep = batched_nms(boxes, scores, cls, iou_threshold)
+        keep = batched_nms(boxes, scores, cls, iou_threshold)[:n_max]
         results.append(
             {
                 "boxes": boxes[keep],
@@ -208,7 +272,7 @@ def yolo_postprocess(
 
 
 class TinyYOLOv3(nn.Module):
-    """YOLOv3-style detector on :class:`TinyFPNBackbone` (strides 4, 8, 16).
+    r"""YOLOv3-style detector on a three-level feature pyramid (strides 4, 8, 16).
 
     Parameters
     ----------
@@ -217,27 +281,38 @@ class TinyYOLOv3(nn.Module):
         Anchor (width, height) in pixels per level, finest level first.
     width : int
         FPN channels.
+    backbone : {'tiny', 'mobilenet_v2'} or nn.Module
+        See :func:`build_backbone`.
+    box_loss : {'giou', 'ciou'}
+        Box term of :meth:`loss`.
 
     ``forward`` returns, per level, raw outputs ``Tensor[B, A, H, W, 5 + num_classes]``
-    holding :math:`(t_x, t_y, t_w, t_h, \\text{objectness}, \\text{class logits})`.
+    holding :math:`(t_x, t_y, t_w, t_h, \text{objectness}, \text{class logits})`.
     """
 
-    def __init__(self, num_classes: int = 3, anchors: Any = DEFAULT_YOLO_ANCHORS, width: int = 32):
+    def __init__(
+        self,
+        num_classes: int = 3,
+        anchors: Any = DEFAULT_YOLO_ANCHORS,
+        width: int = 32,
+        backbone: str | nn.Module = "tiny",
+        box_loss: str = "giou",
+    ):
         super().__init__()
         self.num_classes = int(
             check_scalar(num_classes, "num_classes", kind=numbers.Integral, low=1)
         )
-        self.backbone = TinyFPNBackbone(out_channels=width)
-        self.strides = self.backbone.strides
+        width = int(check_scalar(width, "width", kind=numbers.Integral, low=1))
+        self.box_loss = check_option(box_loss, "box_loss", tuple(_BOX_LOSSES))
+        self.backbone = build_backbone(backbone, width)
+        self.strides = tuple(self.backbone.strides)
         self.register_buffer("anchors", _check_anchors(anchors, len(self.strides)))
-        n_out = self.anchors.shape[1] * (5 + self.num_classes)
+        d, n_a = self.backbone.out_channels, self.anchors.shape[1]
+        n_out = n_a * (5 + self.num_classes)
         self.heads = nn.ModuleList(
-            nn.Sequential(
-                nn.Conv2d(width, width, 3, padding=1), nn.ReLU(), nn.Conv2d(width, n_out, 1)
-            )
+            nn.Sequential(nn.Conv2d(d, d, 3, padding=1), nn.ReLU(), nn.Conv2d(d, n_out, 1))
             for _ in self.strides
         )
-        n_a = self.anchors.shape[1]
         for head in self.heads:  # objectness prior 0.01: the many background cells start quiet
             head[-1].bias.data.view(n_a, -1)[:, 4] = -4.595  # -log((1 - 0.01) / 0.01)
 
@@ -256,16 +331,30 @@ class TinyYOLOv3(nn.Module):
         labels: Sequence[Any],
         ignore_thresh: float = 0.5,
     ) -> dict[str, torch.Tensor]:
-        """:func:`yolo_loss` with this model's anchors and strides."""
-        return yolo_loss(outputs, boxes, labels, self.anchors, self.strides, ignore_thresh)
+        """:func:`yolo_loss` with this model's anchors, strides and box loss."""
+        return yolo_loss(
+            outputs, boxes, labels, self.anchors, self.strides, ignore_thresh, self.box_loss
+        )
 
     def postprocess(
-        self, outputs: Sequence[torch.Tensor], score_thresh: float = 0.3, iou_threshold: float = 0.5
+        self,
+        outputs: Sequence[torch.Tensor],
+        score_thresh: float = 0.3,
+        iou_threshold: float = 0.5,
+        max_detections: int = 100,
     ) -> list[dict[str, torch.Tensor]]:
         """:func:`yolo_postprocess` with this model's anchors and strides."""
-        return yolo_postprocess(outputs, self.anchors, self.strides, score_thresh, iou_threshold)
+        return yolo_postprocess(
+            outputs, self.anchors, self.strides, score_thresh, iou_threshold, max_detections
+        )
 
 
 def tiny_yolo_v3(**kwargs: Any) -> TinyYOLOv3:
-    """Build a :class:`TinyYOLOv3`."""
+    """Build a :class:`TinyYOLOv3` (tiny convolutional backbone by default)."""
     return TinyYOLOv3(**kwargs)
+
+
+def yolov3_mobilenet_v2(**kwargs: Any) -> TinyYOLOv3:
+    """Build a :class:`TinyYOLOv3` on :class:`MobileNetV2FPN` (width 0.5, 48 FPN channels)."""
+    kwargs.setdefault("width", 48)
+    return TinyYOLOv3(backbone="mobilenet_v2", **kwargs)

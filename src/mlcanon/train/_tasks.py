@@ -125,7 +125,7 @@ def get_task(name: str) -> Task:
 
 
 def _load_builtin() -> None:
-    from . import _digits  # noqa: F401  (registers digits-cnn)
+    from . import _detection, _digits  # noqa: F401  (register their tasks)
 
 
 def run_task(

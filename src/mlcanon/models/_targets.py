@@ -1,0 +1,58 @@
+"""Checks on the detectors' ground truth, shared by the YOLO and RetinaNet losses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from ..vision import check_boxes
+
+__all__ = ["check_targets"]
+
+
+def check_targets(
+    boxes: Sequence[Any],
+    labels: Sequence[Any],
+    num_classes: int,
+    batch: int,
+    like: torch.Tensor,
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Per-image boxes ``Tensor[k_i, 4]`` (xyxy) and labels ``Tensor[k_i]`` (int64) on
+    ``like``'s device, boxes in ``like``'s dtype.
+
+    An image may have no boxes. Refused with a ValueError naming the image and the box:
+    a count of images other than ``batch``, boxes not of shape (k, 4), labels not of length k,
+    non-finite coordinates or degenerate boxes (x2 <= x1 or y2 <= y1, the rule of
+    :func:`~mlcanon.vision.check_boxes`), labels outside ``[0, num_classes)``. Boxes reaching
+    outside the image are kept as given: the YOLO assignment clamps their centre cell to the
+    grid, RetinaNet matches them by IoU like any other box.
+    """
+    if len(boxes) != batch or len(labels) != batch:
+        raise ValueError(
+            f"boxes and labels must hold one entry per image ({batch}), "
+            f"got {len(boxes)} and {len(labels)}"
+        )
+    out_boxes, out_labels = [], []
+    for i, (b, lab) in enumerate(zip(boxes, labels, strict=True)):
+        b = torch.as_tensor(b).to(device=like.device, dtype=like.dtype)
+        if b.numel() == 0:
+            b = b.reshape(0, 4)
+        lab = torch.as_tensor(lab).to(device=like.device).reshape(-1)
+        b = check_boxes(b, f"boxes[{i}]", positive=True)
+        if (len(lab) and (lab.is_floating_point() or lab.is_complex())) or len(lab) != len(b):
+            raise ValueError(
+                f"labels[{i}] must hold {len(b)} integer class indices, "
+                f"got {tuple(lab.shape)} of dtype {lab.dtype}"
+            )
+        if lab.device.type != "meta" and len(lab):
+            bad = (lab < 0) | (lab >= num_classes)
+            if bad.any():
+                j = int(bad.nonzero()[0])
+                raise ValueError(
+                    f"labels[{i}][{j}] = {int(lab[j])} is outside [0, num_classes={num_classes})"
+                )
+        out_boxes.append(b)
+        out_labels.append(lab.long())
+    return out_boxes, out_labels
