@@ -149,6 +149,25 @@ def check_common(group: Group) -> None:
     check_flag(group["maximize"], "maximize")
 
 
+def objective_gradient(ops: Any, p: Any, g: Any, group: Group) -> Any:
+    r"""The preamble every update rule shares: the gradient of the objective actually minimized.
+
+    ``maximize`` flips the sign (ascent on ``f`` is descent on ``-f``); ``weight_decay`` adds the
+    L2 term's gradient, :math:`g + \lambda\theta`, or, when the group asks for decoupled decay
+    (AdamW, Loshchilov & Hutter 2019), shrinks the parameter itself, :math:`\theta \leftarrow
+    (1 - \eta\lambda)\theta`, and leaves the gradient alone.
+    """
+    if group["maximize"]:
+        g = -g
+    wd = group["weight_decay"]
+    if wd != 0:
+        if group.get("decoupled_weight_decay", False):
+            p *= 1 - group["lr"] * wd  # theta <- (1 - lr lambda) theta
+        else:
+            g = ops.add(g, p, alpha=wd)  # g <- g + lambda theta
+    return g
+
+
 class FirstOrderOptimizer(torch.optim.Optimizer):
     """Base class: a :class:`torch.optim.Optimizer` driven by an update rule written once.
 
@@ -156,7 +175,8 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
 
     * ``_check_group(group)`` raises ``ValueError``/``TypeError`` for bad hyper-parameters;
     * ``_init_state(ops, p, group)`` returns the fresh state of parameter ``p``;
-    * ``_update(ops, p, g, state, group)`` applies one step in place.
+    * ``_update(ops, p, g, state, group)`` applies one step in place, given the gradient that
+      :func:`objective_gradient` has already prepared (sign and weight decay).
 
     Param groups, ``zero_grad``, hooks and ``state_dict()``/``load_state_dict()`` come from
     :class:`torch.optim.Optimizer`; state buffers carry torch's names (``exp_avg``,
@@ -191,7 +211,9 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
                     if p.is_complex():
                         raise TypeError(f"{type(self).__name__} supports real parameters only")
                     state.update(self._init_state(TORCH_OPS, p, group))
-                self._update(TORCH_OPS, p, p.grad, state, group)
+                self._update(
+                    TORCH_OPS, p, objective_gradient(TORCH_OPS, p, p.grad, group), state, group
+                )
         return loss
 
     @classmethod
@@ -300,6 +322,7 @@ class ArrayOptimizer:
                     state = self.state[k]
                     if not state:
                         state.update(self.rule._init_state(NUMPY_OPS, p, group))
+                    g = objective_gradient(NUMPY_OPS, p, g, group)
                     self.rule._update(NUMPY_OPS, p, g, state, group)
                 k += 1
 

@@ -110,16 +110,9 @@ class Adam(FirstOrderOptimizer):
 
     @staticmethod
     def _update(ops: Any, p: Any, g: Any, state: State, group: Group) -> None:
-        lr, wd = group["lr"], group["weight_decay"]
+        lr = group["lr"]
         beta1, beta2 = group["betas"]
         state["step"] = t = int(state["step"]) + 1
-        if group["maximize"]:
-            g = -g
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * wd  # theta <- (1 - lr lambda) theta
-            else:
-                g = ops.add(g, p, alpha=wd)  # g <- g + lambda theta
         m, v = state["exp_avg"], state["exp_avg_sq"]
         ops.lerp_(m, g, 1 - beta1)  # m <- beta1 m + (1 - beta1) g
         v *= beta2
@@ -265,10 +258,6 @@ class Adamax(FirstOrderOptimizer):
     def _update(ops: Any, p: Any, g: Any, state: State, group: Group) -> None:
         beta1, beta2 = group["betas"]
         state["step"] = t = int(state["step"]) + 1
-        if group["maximize"]:
-            g = -g
-        if group["weight_decay"] != 0:
-            g = ops.add(g, p, alpha=group["weight_decay"])  # g <- g + lambda theta
         m, u = state["exp_avg"], state["exp_inf"]
         ops.lerp_(m, g, 1 - beta1)  # m <- beta1 m + (1 - beta1) g
         u *= beta2

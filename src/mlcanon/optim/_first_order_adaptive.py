@@ -96,10 +96,6 @@ class Adagrad(FirstOrderOptimizer):
     @staticmethod
     def _update(ops: Any, p: Any, g: Any, state: State, group: Group) -> None:
         state["step"] = t = int(state["step"]) + 1
-        if group["maximize"]:
-            g = -g
-        if group["weight_decay"] != 0:
-            g = ops.add(g, p, alpha=group["weight_decay"])  # g <- g + lambda theta
         lr_t = group["lr"] / (1 + (t - 1) * group["lr_decay"])
         G = state["sum"]
         ops.addcmul_(G, g, g, value=1)  # G <- G + g^2
@@ -181,10 +177,6 @@ class Adadelta(FirstOrderOptimizer):
     def _update(ops: Any, p: Any, g: Any, state: State, group: Group) -> None:
         rho, eps = group["rho"], group["eps"]
         state["step"] = int(state["step"]) + 1
-        if group["maximize"]:
-            g = -g
-        if group["weight_decay"] != 0:
-            g = ops.add(g, p, alpha=group["weight_decay"])  # g <- g + lambda theta
         Eg2, Ed2 = state["square_avg"], state["acc_delta"]
         Eg2 *= rho
         ops.addcmul_(Eg2, g, g, value=1 - rho)  # E[g^2] <- rho E[g^2] + (1 - rho) g^2
@@ -288,10 +280,6 @@ class RMSprop(FirstOrderOptimizer):
     def _update(ops: Any, p: Any, g: Any, state: State, group: Group) -> None:
         alpha, mu, lr = group["alpha"], group["momentum"], group["lr"]
         state["step"] = int(state["step"]) + 1
-        if group["maximize"]:
-            g = -g
-        if group["weight_decay"] != 0:
-            g = ops.add(g, p, alpha=group["weight_decay"])  # g <- g + lambda theta
         v = state["square_avg"]
         v *= alpha
         ops.addcmul_(v, g, g, value=1 - alpha)  # v <- alpha v + (1 - alpha) g^2

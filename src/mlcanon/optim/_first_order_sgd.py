@@ -108,11 +108,7 @@ class SGD(FirstOrderOptimizer):
 
     @staticmethod
     def _update(ops: Any, p: Any, g: Any, state: State, group: Group) -> None:
-        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-        if group["maximize"]:
-            g = -g
-        if wd != 0:
-            g = ops.add(g, p, alpha=wd)  # g <- g + lambda theta
+        lr, mu = group["lr"], group["momentum"]
         if mu != 0:
             b = state.get("momentum_buffer")
             if b is None:
