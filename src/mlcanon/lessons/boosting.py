@@ -15,6 +15,8 @@ from mlcanon.ensemble import (
 )
 from mlcanon.lessons import Context, lesson
 
+from . import _boosting_knobs as knobs
+
 
 def _log_loss(y, p):
     p = np.clip(p, 1e-15, 1 - 1e-15)
@@ -152,6 +154,10 @@ def xgboost_lesson(ctx: Context) -> None:
     _newton_vs_gradient(ctx)
     _against_references(ctx)
     _parameters(ctx)
+    knobs.histogram_vs_exact(ctx)
+    knobs.shrinkage(ctx)
+    knobs.column_subsampling(ctx)
+    knobs.parallelism(ctx)
 
 
 def _small_regression():
