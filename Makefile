@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 REPORT  ?= build/report
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test test-browser lint format bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,6 +22,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
 
+# The report in headless Chromium (the system's /usr/bin/chromium; `.ci/run` installs it).
+$(VENV)/.installed-browser: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,browser]'
+	touch $@
+
+test-browser: $(VENV)/.installed-browser
+	$(BIN)/python -m pytest -m browser -n 0 -q tests/report
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
@@ -31,7 +39,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/mlcanon bench
 
 clean:
 	rm -rf build .pytest_cache $(VENV)

@@ -48,5 +48,14 @@ def compare(
         f"ratio {ratio:5.2f}{verdict}{('  ' + note) if note else ''}",
         flush=True,
     )
-    RESULTS.append({"name": name, "ours": t_ours, "ref": t_ref, "ratio": ratio, "target": target})
+    RESULTS.append(
+        {
+            "name": name,
+            "ref_name": ref_name,
+            "ours": t_ours,
+            "ref": t_ref,
+            "ratio": ratio,
+            "target": target,
+        }
+    )
     return ratio

@@ -1,59 +1,178 @@
-"""The command line: list, run, verify, report and their exit statuses."""
+"""The command line: list, run, verify, report, bench; their output formats and exit statuses."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from mlcanon import cli
-from mlcanon.lessons import registered_lessons
+from mlcanon.lessons import CATALOG, Entry, Lesson, registered_lessons
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_list_shows_whole_catalogue(capsys):
+def _json_lines(text):
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_list_prints_every_entry_whole_when_not_a_terminal(capsys):
     assert cli.main(["list"]) == 0
-    out = capsys.readouterr().out
-    assert "lessons ready" in out
-    assert "planned" in out or len(registered_lessons()) == len(cli.CATALOG)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in lines] == list(CATALOG)
+    ready = {lesson.slug for lesson in registered_lessons()}
+    for line in lines:
+        slug, status, section, title, question = line.split("\t")
+        assert status == ("ready" if slug in ready else "planned")
+        entry = CATALOG[slug]
+        assert (section, title, question) == (entry.section, entry.title, entry.question)
 
 
-def test_unknown_slug_exits_nonzero_and_suggests(capsys):
-    if not registered_lessons():
-        pytest.skip("no lesson registered yet")
-    slug = registered_lessons()[0].slug
-    typo = slug[:-1] + ("x" if slug[-1] != "x" else "y")
-    assert cli.main(["run", typo]) == 2
+def test_list_json(capsys):
+    assert cli.main(["list", "--json"]) == 0
+    records = _json_lines(capsys.readouterr().out)
+    assert [r["slug"] for r in records] == list(CATALOG)
+    auc = records[list(CATALOG).index("auc")]
+    assert auc["status"] == "ready" and auc["question"] == "AUC / ROC"
+    assert auc["module"] == "mlcanon.lessons.metrics"
+
+
+def test_unknown_slug_stops_before_anything_runs(capsys, tmp_path):
+    out = tmp_path / "rep"
+    assert cli.main(["report", "auc", "aucc", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "unknown lesson" in err and slug in err
+    assert "unknown lesson 'aucc'" in err and "did you mean auc" in err
+    assert not out.exists()  # nothing ran, nothing was written
 
 
-def test_planned_lesson_is_reported(capsys):
-    planned = [s for s in cli.CATALOG if s not in {x.slug for x in registered_lessons()}]
-    if not planned:
-        pytest.skip("every lesson is registered")
-    assert cli.main(["verify", planned[0]]) == 2
+def test_planned_lesson_is_reported(capsys, monkeypatch):
+    planned = Entry("not-yet", "A", "还没有", "Not written", "—", module="no_such_module")
+    monkeypatch.setitem(cli.CATALOG, "not-yet", planned)
+    assert cli.main(["verify", "not-yet"]) == 2
     assert "not written yet" in capsys.readouterr().err
 
 
-def test_run_verify_and_report(tmp_path, capsys):
-    lessons = registered_lessons()
-    if not lessons:
-        pytest.skip("no lesson registered yet")
-    slug = lessons[0].slug
-    assert cli.main(["run", slug, "--out", str(tmp_path / "figs")]) == 0
-    out = capsys.readouterr().out
-    assert "checks" in out
-    assert cli.main(["verify", slug]) == 0
-    assert "0 failed" in capsys.readouterr().out
-    assert cli.main(["report", slug, "--out", str(tmp_path / "rep")]) == 0
-    html = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
-    assert lessons[0].entry.question in html and "<table>" in html
-    assert 'src="data:image/png;base64,' in html or "figure" not in out
+def _fake(monkeypatch, body):
+    fake = Lesson(CATALOG["auc"], body)
+    monkeypatch.setattr(cli, "get_lesson", lambda slug: fake)
 
 
-def test_verify_fails_when_a_check_fails(monkeypatch, capsys):
-    from mlcanon.lessons import CATALOG, Lesson
+def _mixed(ctx):
+    ctx.check("agrees", 1.0, 1.0 + 1e-12, rtol=1e-9, ref="closed form")
+    ctx.claim("a measured statement", True, "measured 0.3")
+    ctx.skip("needs a package", "nothing missing", ref="nothing")
 
-    def bad(ctx):
+
+def test_verify_json_one_record_per_check(monkeypatch, capsys):
+    _fake(monkeypatch, _mixed)
+    assert cli.main(["verify", "--json", "auc"]) == 0
+    records = _json_lines(capsys.readouterr().out)
+    assert [(r["lesson"], r["name"], r["kind"], r["status"]) for r in records] == [
+        ("auc", "agrees", "reference", "pass"),
+        ("auc", "a measured statement", "claim", "pass"),
+        ("auc", "needs a package", "reference", "skip"),
+    ]
+    assert records[0]["value"] == "1.0" and records[0]["reference_value"] == "1.000000000001"
+    assert records[0]["tolerance"] == "rtol=1e-09, atol=0"
+
+
+def test_verify_counts_claims_apart_and_fails_on_a_failed_check(monkeypatch, capsys):
+    def body(ctx):
+        _mixed(ctx)
         ctx.check("wrong", 1.0, 2.0, rtol=1e-9, ref="x")
 
-    fake = Lesson(CATALOG["auc"], bad)
-    monkeypatch.setattr(cli, "get_lesson", lambda slug: fake)
+    _fake(monkeypatch, body)
     assert cli.main(["verify", "auc"]) == 1
-    assert "1 failed" in capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())
+    assert "reference checks: 1 passed, 1 failed, 1 skipped" in out
+    assert "measured claims: 1 held, 0 did not" in out
+
+
+def test_warnings_inside_a_lesson_are_recorded_in_it(monkeypatch, capsys, tmp_path):
+    import warnings
+
+    def body(ctx):
+        ctx.check("agrees", 1.0, 1.0, ref="x")
+        for _ in range(3):
+            warnings.warn("did not converge", UserWarning, stacklevel=1)
+
+    _fake(monkeypatch, body)
+    assert cli.main(["run", "auc", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "warning UserWarning: did not converge" in " ".join(captured.out.split())
+    assert "did not converge" not in captured.err
+
+
+def test_run_and_report_a_real_lesson(tmp_path, capsys):
+    assert cli.main(["run", "sqrt", "--out", str(tmp_path / "figs")]) == 0
+    assert "checks" in capsys.readouterr().out
+    assert cli.main(["report", "sqrt", "--out", str(tmp_path / "rep")]) == 0
+    html = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
+    assert f'<p class="q" lang="zh">{CATALOG["sqrt"].question}</p>' in html
+    assert 'id="sqrt"' in html
+    # written through temporary files that were renamed: nothing else is left in the folder
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["index.html", "notes.html"]
+
+
+@pytest.mark.parametrize("command", ["run", "report"])
+def test_out_that_cannot_be_written_is_refused_before_running(tmp_path, capsys, command):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert cli.main([command, "auc", "--out", str(blocker / "sub")]) == 2
+    captured = capsys.readouterr()
+    assert "--out" in captured.err and "cannot be written" in captured.err
+    assert "checks" not in captured.out  # no lesson ran
+
+
+def test_interrupted_report_leaves_no_page(monkeypatch, tmp_path, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_lesson", interrupted)
+    out = tmp_path / "rep"
+    assert cli.main(["report", "auc", "--out", str(out)]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+
+
+def test_python_dash_m_and_lazy_lookup():
+    """`python -m mlcanon` works, and finding one lesson imports only its own module."""
+    code = (
+        "import sys; from mlcanon.cli import main; from mlcanon.lessons import get_lesson;"
+        "get_lesson('auc');"
+        "print(sorted(m for m in sys.modules if m.startswith('mlcanon.lessons.')))"
+    )
+    env_path = str(ROOT / "src")
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    assert done.stdout.split() == [
+        "['mlcanon.lessons._catalog',",
+        "'mlcanon.lessons._core',",
+        "'mlcanon.lessons.metrics']",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "mlcanon", "list", "--json"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    assert len(_json_lines(done.stdout)) == len(CATALOG)
+
+
+def test_bench_outside_a_checkout_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["bench"]) == 2
+    assert "repository root" in capsys.readouterr().err
+
+
+def test_bench_unknown_topic(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    assert cli.main(["bench", "no-such-topic"]) == 2
+    assert "unknown benchmark" in capsys.readouterr().out

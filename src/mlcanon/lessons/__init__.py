@@ -1,13 +1,14 @@
 """Lessons: one per question of the notes, each checking the library against its reference.
 
-Lesson modules (one per section of the notes) register functions with :func:`lesson`; they are
-discovered on first use, so importing this package stays cheap.
+Each catalogue entry names the lesson module that registers it with :func:`lesson`; a lesson is
+looked up from its slug by importing that one module, so importing this package stays cheap.
 """
 
 from ._catalog import CATALOG, SECTIONS, Entry
 from ._core import (
     Check,
     Context,
+    Figure,
     Lesson,
     LessonResult,
     get_lesson,
@@ -22,6 +23,7 @@ __all__ = [
     "Check",
     "Context",
     "Entry",
+    "Figure",
     "Lesson",
     "LessonResult",
     "get_lesson",

@@ -1,9 +1,11 @@
 """The lesson contract: a registry of lesson functions and the context they record into.
 
-A lesson is a function ``fn(ctx)`` registered under a slug of the catalogue. It explains in prose
-(``ctx.say``), records tables (``ctx.table``), figures (``ctx.figure``) and checks of our numbers
-against a reference (``ctx.check``) or of a measured claim (``ctx.claim``). A check whose reference
-package is missing is recorded as skipped, never as passed.
+A lesson is a function ``fn(ctx)`` registered under a slug of the catalogue, from the module
+that the catalogue entry names. It explains in prose (``ctx.say``), records tables
+(``ctx.table``), figures (``ctx.figure``) and checks: comparisons of our numbers with a reference
+(``ctx.check``, kind ``"reference"``) and measured claims (``ctx.claim``, kind ``"claim"``), which
+are counted apart. A check whose reference package is missing is recorded as skipped, never as
+passed. Warnings raised while a lesson runs are recorded in its result.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
-import pkgutil
+import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +29,7 @@ from ._catalog import CATALOG, Entry
 __all__ = [
     "Check",
     "Context",
+    "Figure",
     "Lesson",
     "LessonResult",
     "get_lesson",
@@ -35,6 +39,7 @@ __all__ = [
 ]
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
+REFERENCE, CLAIM = "reference", "claim"
 
 
 @dataclass(frozen=True)
@@ -47,43 +52,62 @@ class Lesson:
         return self.entry.slug
 
 
-_REGISTRY: dict[str, Lesson] = {}
+_FUNCTIONS: dict[str, Callable[[Context], None]] = {}
 
 
 def lesson(slug: str) -> Callable[[Callable[[Context], None]], Callable[[Context], None]]:
-    """Register ``fn(ctx)`` as the lesson for ``slug`` (which must be in the catalogue)."""
+    """Register ``fn(ctx)`` as the lesson for ``slug`` (from the module its entry names)."""
     if slug not in CATALOG:
         raise ValueError(f"unknown lesson slug {slug!r}: add it to the catalogue first")
+    entry = CATALOG[slug]
 
     def register(fn: Callable[[Context], None]) -> Callable[[Context], None]:
-        if slug in _REGISTRY and _REGISTRY[slug].fn is not fn:
+        home = f"{__package__}.{entry.module}"
+        if fn.__module__ != home:
+            raise ValueError(
+                f"lesson {slug!r} is registered from {fn.__module__} but its catalogue entry "
+                f"names module={entry.module!r} ({home}): fix one of them"
+            )
+        if _FUNCTIONS.get(slug, fn) is not fn:
             raise ValueError(f"lesson {slug!r} is registered twice")
-        _REGISTRY[slug] = Lesson(CATALOG[slug], fn)
+        _FUNCTIONS[slug] = fn
         return fn
 
     return register
 
 
-def _discover() -> None:
-    from mlcanon import lessons as pkg
-
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{pkg.__name__}.{info.name}")
-
-
-def registered_lessons() -> list[Lesson]:
-    """All registered lessons, in catalogue order."""
-    _discover()
-    return [_REGISTRY[s] for s in CATALOG if s in _REGISTRY]
+def _import_home(entry: Entry) -> bool:
+    """Import the module that registers ``entry``; False when that module does not exist yet."""
+    name = f"{__package__}.{entry.module}"
+    if name in sys.modules:
+        return True
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return False
+    return True
 
 
 def get_lesson(slug: str) -> Lesson:
-    _discover()
+    """The lesson for ``slug``; only its own module is imported.
+
+    Raises ``KeyError`` for a slug outside the catalogue and for one whose lesson is not written.
+    """
+    entry = CATALOG[slug]
+    _import_home(entry)
     try:
-        return _REGISTRY[slug]
+        return Lesson(entry, _FUNCTIONS[slug])
     except KeyError:
         raise KeyError(slug) from None
+
+
+def registered_lessons() -> list[Lesson]:
+    """All written lessons, in catalogue order (imports every lesson module)."""
+    for entry in CATALOG.values():
+        _import_home(entry)
+    return [Lesson(e, _FUNCTIONS[e.slug]) for e in CATALOG.values() if e.slug in _FUNCTIONS]
 
 
 @dataclass
@@ -97,13 +121,23 @@ class Check:
     ref_name: str
     status: str
     detail: str = ""
+    kind: str = REFERENCE  # REFERENCE: compared with a reference; CLAIM: a measured statement
 
 
 @dataclass
 class Figure:
+    """A drawn figure: PNG or SVG bytes and its size in CSS pixels."""
+
     name: str
-    png: bytes
+    data: bytes
+    mime: str  # "image/png" or "image/svg+xml"
+    width: int
+    height: int
     path: Path | None
+
+    @property
+    def suffix(self) -> str:
+        return ".svg" if self.mime == "image/svg+xml" else ".png"
 
 
 @dataclass
@@ -111,11 +145,13 @@ class LessonResult:
     lesson: Lesson
     blocks: list[tuple[str, Any]] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
 
-    def count(self, status: str) -> int:
-        return sum(c.status == status for c in self.checks)
+    def count(self, status: str, kind: str | None = None) -> int:
+        """Checks with ``status``, of one ``kind`` (reference or claim) or of both."""
+        return sum(c.status == status and kind in (None, c.kind) for c in self.checks)
 
     @property
     def ok(self) -> bool:
@@ -126,7 +162,7 @@ def _summarize(value: Any) -> str:
     arr = np.asarray(value)
     if arr.ndim == 0:
         v = arr.item()
-        return f"{v:.10g}" if isinstance(v, float) else str(v)
+        return repr(v) if isinstance(v, float) else str(v)  # shortest exact form
     flat = arr.ravel()
     head = ", ".join(
         f"{x:.6g}" if isinstance(x, float | np.floating) else str(x) for x in flat[:4].tolist()
@@ -191,7 +227,8 @@ class Context:
     def claim(self, name: str, holds: bool, detail: str, *, ref: str = "measured") -> bool:
         """Record a measured statement (e.g. 'Adam ends far from the optimum') with evidence."""
         status = PASS if holds else FAIL
-        self._add(Check(name, "holds" if holds else "does not hold", "—", "—", ref, status, detail))
+        verdict = "holds" if holds else "does not hold"
+        self._add(Check(name, verdict, "—", "—", ref, status, detail, kind=CLAIM))
         return bool(holds)
 
     def skip(self, name: str, reason: str, *, ref: str) -> None:
@@ -213,14 +250,36 @@ class Context:
         yield fig
         if not self.figures:
             return
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100)
-        path = None
+        data, mime = _encode(fig)
+        width, height = (round(v * _CSS_DPI) for v in fig.get_size_inches())
+        figure = Figure(name, data, mime, width, height, None)
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            path = self.out_dir / f"{self._result.lesson.slug}-{name}.png"
-            path.write_bytes(buf.getvalue())
-        self._result.blocks.append(("figure", Figure(name, buf.getvalue(), path)))
+            figure.path = self.out_dir / f"{self._result.lesson.slug}-{name}{figure.suffix}"
+            figure.path.write_bytes(data)
+        self._result.blocks.append(("figure", figure))
+
+
+_CSS_DPI = 100  # CSS pixels per inch of figsize; the bitmap is drawn at twice that
+
+
+def _encode(fig: Any) -> tuple[bytes, str]:
+    """The smaller of a 2x palette PNG and an SVG (text kept as text) of ``fig``."""
+    import matplotlib
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=2 * _CSS_DPI)
+    # Plots use few colours: a 256-colour palette is about a third of the RGBA size.
+    image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    png = io.BytesIO()
+    image.quantize(256, method=Image.Quantize.FASTOCTREE).save(png, format="png", optimize=True)
+    svg = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "mlcanon"}):
+        fig.savefig(svg, format="svg", dpi=2 * _CSS_DPI, metadata={"Date": None})
+    if svg.tell() < png.tell():
+        return svg.getvalue(), "image/svg+xml"
+    return png.getvalue(), "image/png"
 
 
 def _cell(v: Any) -> str:
@@ -237,20 +296,34 @@ def run_lesson(
     BLAS and torch are held to one thread: lessons solve small problems, where threads gain
     nothing and, on a busy machine, spin-wait (seen to slow a lesson more than twentyfold).
     """
-    import torch
     from threadpoolctl import threadpool_limits
 
     result = LessonResult(lesson)
     ctx = Context(result, figures=figures, out_dir=out_dir)
+    # torch is imported by the lesson modules that use it; the others need not pay for it.
+    torch = sys.modules.get("torch")
+    torch_threads = torch.get_num_threads() if torch else 0
+    caught: list[warnings.WarningMessage] = []
     start = time.perf_counter()
-    torch_threads = torch.get_num_threads()
     try:
-        torch.set_num_threads(1)
-        with threadpool_limits(1, user_api="blas"):
+        if torch:
+            torch.set_num_threads(1)
+        with threadpool_limits(1, user_api="blas"), warnings.catch_warnings(record=True) as caught:
             lesson.fn(ctx)
     except Exception:
         result.error = traceback.format_exc()
     finally:
-        torch.set_num_threads(torch_threads)
+        if torch:
+            torch.set_num_threads(torch_threads)
     result.seconds = time.perf_counter() - start
+    result.warnings = _warning_lines(caught)
     return result
+
+
+def _warning_lines(caught: list[warnings.WarningMessage]) -> list[str]:
+    """One line per distinct warning (category and message), with its count when repeated."""
+    counts: dict[str, int] = {}
+    for w in caught:
+        line = f"{w.category.__name__}: {w.message}"
+        counts[line] = counts.get(line, 0) + 1
+    return [line if n == 1 else f"{line} (x{n})" for line, n in counts.items()]
