@@ -144,6 +144,7 @@ def test_filter_hides_passed_rows(site, browser):
     page.check("input[value=failed]")
     assert page.evaluate(visible, "tr.pass") == 0
     assert page.evaluate(visible, "tr.fail") == 1
+    assert page.evaluate(visible, ".lesson img") == 0  # only the checks of failing lessons
     page.screenshot(path=SHOTS / "report-filter-failed.png")
     page.check("input[value=skipped]")
     assert page.evaluate(visible, "tr.pass") == 0
