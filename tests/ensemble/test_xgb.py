@@ -299,3 +299,20 @@ def test_bad_input():
         m.predict(X[:, :3])
     with pytest.raises(ValueError, match="iteration_range"):
         m.decision_function_raw(X, iteration_range=(0, 5))
+
+
+def test_rounds_do_not_rejoin_all_trees(monkeypatch):
+    """Each round evaluates only its own trees; all trees are joined once, after the last round
+    (joining them every round made the fit quadratic in the number of rounds)."""
+    import mlcanon.ensemble._xgb_base as base
+
+    calls = []
+    real = base._join
+    monkeypatch.setattr(base, "_join", lambda trees: calls.append(len(trees)) or real(trees))
+    X, y = load_digits(return_X_y=True)
+    m = XGBClassifier(n_estimators=6, max_depth=2).fit(X, y, eval_set=[(X, y)])
+    assert calls == [10] * 6 + [60]  # 10 classes: 10 trees per round
+    # the per-round evaluation equals predicting with the finished model
+    last = m.evals_result_["validation_0"]["mlogloss"][-1]
+    p = m.predict_proba(X)
+    assert last == pytest.approx(-np.mean(np.log(p[np.arange(len(y)), y])), rel=1e-9)

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._hist_kernels import LEAF, build_histograms, find_splits, leaf_weight, partition
+from ._hist_kernels import (
+    LEAF,
+    build_histograms,
+    find_splits,
+    leaf_weight,
+    partition,
+    subtract_siblings,
+)
 
 MIN_GAIN = 1e-6  # below this a split is numerical noise (xgboost's kRtEps)
 
@@ -60,8 +67,18 @@ def _child_sums(hist_f: np.ndarray, t: int, missing_left: bool, missing_bin: int
     return float(GL), float(HL)
 
 
+@dataclass(frozen=True)
+class LeafRows:
+    """Where each node's samples ended up: ``idx[start[node]:end[node]]``."""
+
+    idx: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+
 def grow_tree(
     binned: np.ndarray,
+    binned_rows: np.ndarray,
     g: np.ndarray,
     h: np.ndarray,
     rows: np.ndarray,
@@ -69,11 +86,12 @@ def grow_tree(
     n_bins: np.ndarray,
     edges: np.ndarray,
     p: GrowParams,
-) -> dict[str, np.ndarray]:
+) -> tuple[dict[str, np.ndarray], LeafRows]:
     """Grow one tree on the samples ``rows`` using ``features``; return its node arrays.
 
-    ``binned`` is (n_features, n_samples); ``g``/``h`` are per-sample gradients/hessians
-    (already multiplied by sample weights).
+    ``binned`` is (n_features, n_samples) and ``binned_rows`` the same bins row-major;
+    ``g``/``h`` are per-sample gradients/hessians (already multiplied by sample weights).
+    Also returns the samples of every node (:class:`LeafRows`).
     """
     n_features, n_total_bins = binned.shape[0], p.missing_bin + 1
     idx = rows.astype(np.int64, copy=True)
@@ -83,16 +101,9 @@ def grow_tree(
     children: dict[int, tuple[int, int]] = {}
     level = np.array([0])
     hist = np.empty((1, n_features, n_total_bins, 2))
+    gh = np.column_stack((g, h))  # (n_samples, 2): a sample's pair in one cache line
     build_histograms(
-        binned,
-        g[idx],
-        h[idx],
-        idx,
-        np.array(nodes.start),
-        np.array(nodes.end),
-        level,
-        features,
-        hist,
+        binned_rows, gh, idx, np.array(nodes.start), np.array(nodes.end), level, features, hist
     )
     for depth in range(p.max_depth):
         totals = np.column_stack([np.array(nodes.G)[level], np.array(nodes.H)[level]])
@@ -155,35 +166,36 @@ def grow_tree(
         if depth + 1 == p.max_depth:
             break
         hist = _children_histograms(
-            binned, g, h, idx, nodes, features, hist, small, parent_pos, small_is_left
+            binned_rows, gh, idx, nodes, features, hist, small, parent_pos, small_is_left
         )
         level = np.array(next_level)
-    return _to_arrays(nodes, split_of, children, edges, p)
+    where = LeafRows(idx, np.array(nodes.start), np.array(nodes.end))
+    return _to_arrays(nodes, split_of, children, edges, p), where
 
 
 def _children_histograms(
-    binned, g, h, idx, nodes, features, parent_hist, small, parent_pos, small_is_left
+    binned_rows, gh, idx, nodes, features, parent_hist, small, parent_pos, small_is_left
 ):
-    """Histograms of the next level: build the smaller child, subtract it from the parent."""
-    n_pairs = len(small)
-    small_hist = np.empty((n_pairs, *parent_hist.shape[1:]))
+    """Histograms of the next level: build the smaller child, subtract it from the parent.
+
+    Pair ``k`` fills ``out[2k]`` (left) and ``out[2k + 1]`` (right); only the histograms of
+    the tree's features are filled (colsample_bytree).
+    """
+    small_is_left = np.array(small_is_left)
+    slots = 2 * np.arange(len(small)) + np.where(small_is_left, 0, 1)
+    out = np.empty((2 * len(small), *parent_hist.shape[1:]))
     build_histograms(
-        binned,
-        g[idx],
-        h[idx],
+        binned_rows,
+        gh,
         idx,
         np.array(nodes.start),
         np.array(nodes.end),
         np.array(small),
         features,
-        small_hist,
+        out,
+        slots,
     )
-    # only the histograms of the tree's features are filled (colsample_bytree)
-    out = np.empty((2 * n_pairs, *parent_hist.shape[1:]))
-    for k in range(n_pairs):
-        s, l_ = (2 * k, 2 * k + 1) if small_is_left[k] else (2 * k + 1, 2 * k)
-        out[s, features] = small_hist[k, features]
-        out[l_, features] = parent_hist[parent_pos[k], features] - small_hist[k, features]
+    subtract_siblings(parent_hist, out, np.array(parent_pos), small_is_left, features)
     return out
 
 

@@ -22,7 +22,7 @@ from mlcanon.tree._tree import check_nodes
 
 from ._binning import apply_bins, fit_bin_edges
 from ._hist_grower import GrowParams, grow_tree
-from ._hist_kernels import add_tree_binned, predict_raw
+from ._hist_kernels import LEAF, add_leaf_values, add_tree_binned, predict_raw
 from ._objectives import DEFAULT_METRIC, METRICS, OBJECTIVES, Objective
 
 __all__ = ["DOC_PARAMS", "BaseXGB"]
@@ -121,6 +121,7 @@ class BaseXGB(BaseEstimator):
         K = self.n_outputs_
         self.bin_edges_, self.n_bin_edges_ = fit_bin_edges(X, self.max_bin, rng=rng)
         binned = apply_bins(X, self.bin_edges_, self.n_bin_edges_, self.max_bin)
+        binned_rows = np.ascontiguousarray(binned.T)  # the histogram kernel reads rows
         n_bins = self.n_bin_edges_ + 1
         self.base_margin_ = self._base_margin(obj, y, w)
         FT = np.tile(self.base_margin_[:, None], (1, n))  # margins, one row per output
@@ -147,8 +148,9 @@ class BaseXGB(BaseEstimator):
             rows = np.arange(n) if n_rows == n else np.sort(rng.choice(n, n_rows, replace=False))
             cols = np.arange(d) if n_cols == d else np.sort(rng.choice(d, n_cols, replace=False))
             for k in range(K):
-                tree = grow_tree(
+                tree, where = grow_tree(
                     binned,
+                    binned_rows,
                     np.ascontiguousarray(g[:, k]),
                     np.ascontiguousarray(h[:, k]),
                     rows,
@@ -157,21 +159,26 @@ class BaseXGB(BaseEstimator):
                     self.bin_edges_,
                     params,
                 )
-                add_tree_binned(
-                    binned,
-                    self.max_bin,
-                    tree["left"],
-                    tree["right"],
-                    tree["feature"],
-                    tree["split_bin"],
-                    tree["default_left"],
-                    tree["value"],
-                    FT[k],
-                )
+                if n_rows == n:  # every row sits in one leaf's range: no need to walk the tree
+                    leaves = np.flatnonzero(tree["left"] == LEAF)
+                    add_leaf_values(where.idx, where.start, where.end, leaves, tree["value"], FT[k])
+                else:
+                    add_tree_binned(
+                        binned,
+                        self.max_bin,
+                        tree["left"],
+                        tree["right"],
+                        tree["feature"],
+                        tree["split_bin"],
+                        tree["default_left"],
+                        tree["value"],
+                        FT[k],
+                    )
                 trees.append(tree)
-            self._store(trees)
+            if evals:  # this round's trees only: joining all of them each round is quadratic
+                new_nodes, new_offsets = _join(trees[-K:])
             for i, (Xe, ye, we, Fe) in enumerate(evals):
-                self._add_margins(Xe, Fe, len(trees) - K, len(trees))
+                _add_margins(Xe, Fe, new_nodes, new_offsets, K, 0, K)
                 self.evals_result_[f"validation_{i}"][metric].append(fn(ye, Fe, we))
             if evals and self.early_stopping_rounds is not None:
                 score = self.evals_result_[f"validation_{len(evals) - 1}"][metric][-1]
@@ -179,6 +186,7 @@ class BaseXGB(BaseEstimator):
                     best_score, best_iter = score, it
                 elif it - best_iter >= self.early_stopping_rounds:
                     break
+        self.nodes_, self.tree_offsets_ = _join(trees)
         self.n_iterations_ = len(trees) // K
         if evals and self.early_stopping_rounds is not None:
             self.best_iteration_, self.best_score_ = best_iter, float(best_score)
@@ -198,28 +206,6 @@ class BaseXGB(BaseEstimator):
         if objective == "custom" and isinstance(self, ClassifierMixin):
             return "logloss" if self.n_outputs_ == 1 else "mlogloss"
         return DEFAULT_METRIC[objective]
-
-    def _store(self, trees: list[dict[str, np.ndarray]]) -> None:
-        sizes = [len(t["left"]) for t in trees]
-        self.tree_offsets_ = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        self.nodes_ = {k: np.concatenate([t[k] for t in trees]) for k in _NODE_KEYS}
-
-    def _add_margins(self, X: np.ndarray, F: np.ndarray, first: int, stop: int) -> None:
-        nd = self.nodes_
-        predict_raw(
-            X,
-            nd["left"],
-            nd["right"],
-            nd["feature"],
-            nd["threshold"],
-            nd["default_left"],
-            nd["value"],
-            self.tree_offsets_,
-            self.n_outputs_,
-            first,
-            stop,
-            F,
-        )
 
     def _fit_checked(self, X, y, w, eval_set, y_transform) -> None:
         self._check_params()
@@ -254,7 +240,10 @@ class BaseXGB(BaseEstimator):
         previous = numba.get_num_threads()
         numba.set_num_threads(self._n_threads())
         try:
-            self._add_margins(X, F, start * self.n_outputs_, stop * self.n_outputs_)
+            _add_margins(
+                X, F, self.nodes_, self.tree_offsets_, self.n_outputs_,
+                start * self.n_outputs_, stop * self.n_outputs_,
+            )  # fmt: skip
         finally:
             numba.set_num_threads(previous)
         return F
@@ -263,6 +252,21 @@ class BaseXGB(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _join(trees: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Concatenated node arrays of ``trees`` and the offset of each tree's first node."""
+    sizes = [len(t["left"]) for t in trees]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    return {k: np.concatenate([t[k] for t in trees]) for k in _NODE_KEYS}, offsets
+
+
+def _add_margins(X, F, nodes, offsets, n_outputs, first, stop) -> None:
+    """``F += margins`` of trees ``first <= t < stop`` of the joined ``nodes``."""
+    predict_raw(
+        X, nodes["left"], nodes["right"], nodes["feature"], nodes["threshold"],
+        nodes["default_left"], nodes["value"], offsets, n_outputs, first, stop, F,
+    )  # fmt: skip
 
 
 @io.on_load(BaseXGB)
