@@ -7,12 +7,15 @@ from ._gb import GradientBoostingClassifier, GradientBoostingRegressor
 from ._voting import StackingClassifier, StackingRegressor, VotingClassifier, VotingRegressor
 from ._weight_boosting import AdaBoostClassifier, AdaBoostRegressor
 from ._xgb import XGBClassifier, XGBRegressor
+from ._xgb_dask import DaskXGBClassifier, DaskXGBRegressor
 
 __all__ = [
     "AdaBoostClassifier",
     "AdaBoostRegressor",
     "BaggingClassifier",
     "BaggingRegressor",
+    "DaskXGBClassifier",
+    "DaskXGBRegressor",
     "GradientBoostingClassifier",
     "GradientBoostingRegressor",
     "RandomForestClassifier",

@@ -21,6 +21,7 @@ import numpy as np
 
 from ._hist_kernels import (
     LEAF,
+    add_leaf_values,
     build_histograms,
     find_splits,
     leaf_weight,
@@ -46,17 +47,15 @@ class GrowParams:
 class _Nodes:
     """Growing node table (Python lists; a depth-6 tree has at most 127 nodes)."""
 
-    start: list[int]
-    end: list[int]
+    count: list[int]
     G: list[float]
     H: list[float]
 
-    def add(self, start: int, end: int, G: float, H: float) -> int:
-        self.start.append(start)
-        self.end.append(end)
+    def add(self, count: int, G: float, H: float) -> int:
+        self.count.append(count)
         self.G.append(G)
         self.H.append(H)
-        return len(self.start) - 1
+        return len(self.count) - 1
 
 
 def _child_sums(hist_f: np.ndarray, t: int, missing_left: bool, missing_bin: int) -> tuple:
@@ -67,18 +66,58 @@ def _child_sums(hist_f: np.ndarray, t: int, missing_left: bool, missing_bin: int
     return float(GL), float(HL)
 
 
-@dataclass(frozen=True)
-class LeafRows:
-    """Where each node's samples ended up: ``idx[start[node]:end[node]]``."""
+class RowBlock:
+    """The rows a tree is grown on, in one process: bins, gradients and each node's samples.
 
-    idx: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
+    Node ``v``'s samples are ``idx[start[v]:end[v]]``; children get the next ids, left then
+    right for each split node in order, as :func:`grow_tree` numbers them. The data-parallel
+    booster holds one block per row partition and sums what the blocks return.
+    """
+
+    def __init__(self, binned: np.ndarray, missing_bin: int) -> None:
+        self.binned = binned  # (n_features, n_samples): partition reads one feature's column
+        self.binned_rows = np.ascontiguousarray(binned.T)  # the histogram kernel reads rows
+        self.missing_bin = missing_bin
+
+    def start_tree(self, g: np.ndarray, h: np.ndarray, rows: np.ndarray) -> tuple:
+        """Begin a tree on ``rows``; return the root's ``(G, H, n_samples)``."""
+        self.gh = np.column_stack((g, h))  # (n_samples, 2): a sample's pair in one cache line
+        self.idx = rows.astype(np.int64, copy=True)
+        self.buf = np.empty_like(self.idx)
+        self.start, self.end = [0], [self.idx.shape[0]]
+        return float(g[self.idx].sum()), float(h[self.idx].sum()), self.idx.shape[0]
+
+    def histograms(self, nodes, features, out, slots) -> None:
+        """``out[slots[j]]`` = histogram of node ``nodes[j]`` over ``features``."""
+        build_histograms(
+            self.binned_rows, self.gh, self.idx, np.array(self.start), np.array(self.end),
+            np.asarray(nodes), features, out, np.asarray(slots),
+        )  # fmt: skip
+
+    def split(self, nodes, feats, bins, lefts) -> np.ndarray:
+        """Partition the samples of each node in ``nodes``; return each one's left count."""
+        nodes = np.asarray(nodes)
+        mids = np.empty(nodes.shape[0], np.int64)
+        start, end = np.array(self.start), np.array(self.end)
+        partition(
+            self.binned, self.idx, start, end, nodes, feats, bins, lefts, self.missing_bin,
+            self.buf, mids,
+        )  # fmt: skip
+        for v, m in zip(nodes, mids, strict=True):
+            self.start += [start[v], m]
+            self.end += [m, end[v]]
+        return mids - start[nodes]
+
+    def add_leaf_values(self, tree: dict[str, np.ndarray], out: np.ndarray) -> None:
+        """``out[i] +=`` the value of the leaf holding sample ``i`` (grown on every row)."""
+        leaves = np.flatnonzero(tree["left"] == LEAF)
+        add_leaf_values(
+            self.idx, np.array(self.start), np.array(self.end), leaves, tree["value"], out
+        )
 
 
 def grow_tree(
-    binned: np.ndarray,
-    binned_rows: np.ndarray,
+    data: RowBlock,
     g: np.ndarray,
     h: np.ndarray,
     rows: np.ndarray,
@@ -86,43 +125,34 @@ def grow_tree(
     n_bins: np.ndarray,
     edges: np.ndarray,
     p: GrowParams,
-) -> tuple[dict[str, np.ndarray], LeafRows]:
+) -> dict[str, np.ndarray]:
     """Grow one tree on the samples ``rows`` using ``features``; return its node arrays.
 
-    ``binned`` is (n_features, n_samples) and ``binned_rows`` the same bins row-major;
     ``g``/``h`` are per-sample gradients/hessians (already multiplied by sample weights).
-    Also returns the samples of every node (:class:`LeafRows`).
+    ``data`` supplies histograms and partitions (a :class:`RowBlock`, or an object with the
+    same methods that sums them over row partitions).
     """
-    n_features, n_total_bins = binned.shape[0], p.missing_bin + 1
-    idx = rows.astype(np.int64, copy=True)
-    buf = np.empty_like(idx)
-    nodes = _Nodes([0], [idx.shape[0]], [float(g[idx].sum())], [float(h[idx].sum())])
+    G, H, n = data.start_tree(g, h, rows)
+    return grow_from(data, (G, H, n), features, n_bins, edges, p, edges.shape[0])
+
+
+def grow_from(data, root: tuple, features, n_bins, edges, p: GrowParams, n_features: int):
+    """The level-by-level loop of :func:`grow_tree` once ``data`` holds the tree's gradients."""
+    nodes = _Nodes([root[2]], [root[0]], [root[1]])
     split_of: dict[int, tuple[int, int, bool, float]] = {}
     children: dict[int, tuple[int, int]] = {}
     level = np.array([0])
-    hist = np.empty((1, n_features, n_total_bins, 2))
-    gh = np.column_stack((g, h))  # (n_samples, 2): a sample's pair in one cache line
-    build_histograms(
-        binned_rows, gh, idx, np.array(nodes.start), np.array(nodes.end), level, features, hist
-    )
+    hist = np.empty((1, n_features, p.missing_bin + 1, 2))
+    data.histograms([0], features, hist, [0])
     for depth in range(p.max_depth):
         totals = np.column_stack([np.array(nodes.G)[level], np.array(nodes.H)[level]])
         gain = np.empty((level.shape[0], features.shape[0]))
         sbin = np.empty(gain.shape, np.int64)
         dleft = np.empty(gain.shape, np.bool_)
         find_splits(
-            hist,
-            totals,
-            features,
-            n_bins,
-            p.missing_bin,
-            p.reg_lambda,
-            p.reg_alpha,
-            p.min_child_weight,
-            gain,
-            sbin,
-            dleft,
-        )
+            hist, totals, features, n_bins, p.missing_bin, p.reg_lambda, p.reg_alpha,
+            p.min_child_weight, gain, sbin, dleft,
+        )  # fmt: skip
         best = np.argmax(gain, axis=1)
         chosen = [
             j
@@ -135,47 +165,29 @@ def grow_tree(
         feats = features[best[sel]]
         bins = sbin[sel, best[sel]]
         lefts = dleft[sel, best[sel]]
-        mids = np.empty(sel.shape[0], np.int64)
-        partition(
-            binned,
-            idx,
-            np.array(nodes.start),
-            np.array(nodes.end),
-            level[sel],
-            feats,
-            bins,
-            lefts,
-            p.missing_bin,
-            buf,
-            mids,
-        )
+        n_lefts = data.split(level[sel], feats, bins, lefts)
         next_level, small, parent_pos, small_is_left = [], [], [], []
         for k, j in enumerate(chosen):
             node = int(level[j])
             GL, HL = _child_sums(hist[j, feats[k]], int(bins[k]), bool(lefts[k]), p.missing_bin)
-            G, H = nodes.G[node], nodes.H[node]
-            left = nodes.add(nodes.start[node], int(mids[k]), GL, HL)
-            right = nodes.add(int(mids[k]), nodes.end[node], G - GL, H - HL)
+            G, H, count = nodes.G[node], nodes.H[node], nodes.count[node]
+            n_left = int(n_lefts[k])
+            left = nodes.add(n_left, GL, HL)
+            right = nodes.add(count - n_left, G - GL, H - HL)
             split_of[node] = (int(feats[k]), int(bins[k]), bool(lefts[k]), float(gain[j, best[j]]))
             children[node] = (left, right)
             next_level += [left, right]
-            n_left, n_right = mids[k] - nodes.start[node], nodes.end[node] - mids[k]
-            small.append(left if n_left <= n_right else right)
+            small.append(left if n_left <= count - n_left else right)
             parent_pos.append(j)
-            small_is_left.append(n_left <= n_right)
+            small_is_left.append(n_left <= count - n_left)
         if depth + 1 == p.max_depth:
             break
-        hist = _children_histograms(
-            binned_rows, gh, idx, nodes, features, hist, small, parent_pos, small_is_left
-        )
+        hist = _children_histograms(data, features, hist, small, parent_pos, small_is_left)
         level = np.array(next_level)
-    where = LeafRows(idx, np.array(nodes.start), np.array(nodes.end))
-    return _to_arrays(nodes, split_of, children, edges, p), where
+    return _to_arrays(nodes, split_of, children, edges, p)
 
 
-def _children_histograms(
-    binned_rows, gh, idx, nodes, features, parent_hist, small, parent_pos, small_is_left
-):
+def _children_histograms(data, features, parent_hist, small, parent_pos, small_is_left):
     """Histograms of the next level: build the smaller child, subtract it from the parent.
 
     Pair ``k`` fills ``out[2k]`` (left) and ``out[2k + 1]`` (right); only the histograms of
@@ -184,23 +196,13 @@ def _children_histograms(
     small_is_left = np.array(small_is_left)
     slots = 2 * np.arange(len(small)) + np.where(small_is_left, 0, 1)
     out = np.empty((2 * len(small), *parent_hist.shape[1:]))
-    build_histograms(
-        binned_rows,
-        gh,
-        idx,
-        np.array(nodes.start),
-        np.array(nodes.end),
-        np.array(small),
-        features,
-        out,
-        slots,
-    )
+    data.histograms(small, features, out, slots)
     subtract_siblings(parent_hist, out, np.array(parent_pos), small_is_left, features)
     return out
 
 
 def _to_arrays(nodes, split_of, children, edges, p: GrowParams) -> dict[str, np.ndarray]:
-    n = len(nodes.start)
+    n = len(nodes.count)
     left = np.full(n, LEAF, np.int64)
     right = np.full(n, LEAF, np.int64)
     feature = np.zeros(n, np.int64)

@@ -21,8 +21,8 @@ from mlcanon.tree._checks import check_X
 from mlcanon.tree._tree import check_nodes
 
 from ._binning import apply_bins, fit_bin_edges
-from ._hist_grower import GrowParams, grow_tree
-from ._hist_kernels import LEAF, add_leaf_values, add_tree_binned, predict_raw
+from ._hist_grower import GrowParams, RowBlock, grow_tree
+from ._hist_kernels import add_tree_binned, predict_raw
 from ._objectives import DEFAULT_METRIC, METRICS, OBJECTIVES, Objective
 
 __all__ = ["DOC_PARAMS", "BaseXGB"]
@@ -121,7 +121,7 @@ class BaseXGB(BaseEstimator):
         K = self.n_outputs_
         self.bin_edges_, self.n_bin_edges_ = fit_bin_edges(X, self.max_bin, rng=rng)
         binned = apply_bins(X, self.bin_edges_, self.n_bin_edges_, self.max_bin)
-        binned_rows = np.ascontiguousarray(binned.T)  # the histogram kernel reads rows
+        data = RowBlock(binned, self.max_bin)
         n_bins = self.n_bin_edges_ + 1
         self.base_margin_ = self._base_margin(obj, y, w)
         FT = np.tile(self.base_margin_[:, None], (1, n))  # margins, one row per output
@@ -148,9 +148,8 @@ class BaseXGB(BaseEstimator):
             rows = np.arange(n) if n_rows == n else np.sort(rng.choice(n, n_rows, replace=False))
             cols = np.arange(d) if n_cols == d else np.sort(rng.choice(d, n_cols, replace=False))
             for k in range(K):
-                tree, where = grow_tree(
-                    binned,
-                    binned_rows,
+                tree = grow_tree(
+                    data,
                     np.ascontiguousarray(g[:, k]),
                     np.ascontiguousarray(h[:, k]),
                     rows,
@@ -160,8 +159,7 @@ class BaseXGB(BaseEstimator):
                     params,
                 )
                 if n_rows == n:  # every row sits in one leaf's range: no need to walk the tree
-                    leaves = np.flatnonzero(tree["left"] == LEAF)
-                    add_leaf_values(where.idx, where.start, where.end, leaves, tree["value"], FT[k])
+                    data.add_leaf_values(tree, FT[k])
                 else:
                     add_tree_binned(
                         binned,
