@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -327,18 +328,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console()
-    err = Console(stderr=True)
+
+    def fail(message: str) -> None:
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/bold red] {escape(message)}")
+
     try:
         return _SUBCOMMANDS[args.command][2](args, console)
     except UsageError as exc:
-        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
+        fail(str(exc))
         return 2
+    except BrokenPipeError:  # the reader stopped early (`mlcanon list | head`): end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as exc:  # a file that cannot be written or read: say which, no traceback
-        where = f": {exc.filename}" if exc.filename else ""
-        err.print(f"[bold red]error:[/bold red] {escape(exc.strerror or str(exc))}{escape(where)}")
+        fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
         return 2
     except KeyboardInterrupt:
-        err.print("[bold red]interrupted[/bold red]: nothing more was written")
+        Console(stderr=True).print("[bold red]interrupted[/bold red]: nothing more was written")
         return 130
 
 

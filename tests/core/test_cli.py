@@ -176,3 +176,17 @@ def test_bench_unknown_topic(monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     assert cli.main(["bench", "no-such-topic"]) == 2
     assert "unknown benchmark" in capsys.readouterr().out
+
+
+def test_os_error_while_writing_is_a_message_not_a_traceback(monkeypatch, tmp_path, capsys):
+    import mlcanon.report
+
+    def denied(results, out):
+        raise PermissionError(13, "Permission denied", str(out / "index.html"))
+
+    _fake(monkeypatch, _mixed)
+    monkeypatch.setattr(mlcanon.report, "build_report", denied)
+    assert cli.main(["report", "auc", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: Permission denied: {tmp_path / 'index.html'}" in err
+    assert "Traceback" not in err
