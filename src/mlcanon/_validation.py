@@ -40,7 +40,7 @@ def check_scalar(
     if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
         allowed = " or ".join(getattr(k, "__name__", str(k)) for k in kinds)
         raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
-    if isinstance(value, numbers.Real) and not np.isfinite(value):
+    if isinstance(value, numbers.Real) and not isinstance(value, int) and not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
     if low is not None and (value < low if include_low else value <= low):
         raise ValueError(f"{name} must be {'>=' if include_low else '>'} {low}, got {value!r}")

@@ -39,6 +39,21 @@ def _check_scale(scale: torch.Tensor) -> torch.Tensor:
     return scale
 
 
+def _check_zero_point(zero_point: object, dtype: str) -> torch.Tensor:
+    """Integer zero point(s) inside the code range of ``dtype`` (torch refuses others too)."""
+    zp = torch.as_tensor(zero_point)
+    integral = zp.is_floating_point() and bool(torch.all(zp == torch.round(zp)))
+    if zp.is_complex() or zp.dtype == torch.bool or (zp.is_floating_point() and not integral):
+        raise TypeError(f"zero_point must hold integers, got {zero_point!r}")
+    zp = zp.to(torch.int64)
+    qmin, qmax, _ = _RANGES[dtype]
+    if zp.numel() and (int(zp.min()) < qmin or int(zp.max()) > qmax):
+        raise ValueError(
+            f"zero_point must lie in [{qmin}, {qmax}] for dtype={dtype!r}, got {zp.tolist()}"
+        )
+    return zp
+
+
 def _check_axis(x: torch.Tensor, axis: int) -> int:
     if not isinstance(axis, int) or not -x.ndim <= axis < x.ndim:
         raise ValueError(f"axis must be an int in [{-x.ndim}, {x.ndim - 1}], got {axis!r}")
@@ -97,6 +112,10 @@ def calibrate_minmax(
     check_option(dtype, "dtype", _RANGES)
     check_option(qscheme, "qscheme", ("affine", "symmetric"))
     qmin, qmax, _ = _RANGES[dtype]
+    if x.numel() == 0:
+        raise ValueError(
+            f"calibrate_minmax needs at least one value, got x of shape {tuple(x.shape)}"
+        )
     if axis is None:
         lo, hi = x.min(), x.max()
     else:
@@ -127,6 +146,7 @@ def quantize_per_tensor(
     x = _check_tensor(input, "input").float()
     check_option(dtype, "dtype", _RANGES)
     qmin, qmax, store = _RANGES[dtype]
+    zero_point = int(_check_zero_point(zero_point, dtype))
     inv = 1.0 / _check_scale(scale)
     # float32 * float32 is exact in float64, so this rounds the fused result only once
     t = (x.double() * inv.double() + float(zero_point)).float()
@@ -149,14 +169,15 @@ def quantize_per_channel(
     check_option(dtype, "dtype", _RANGES)
     axis = _check_axis(x, axis)
     scales = _check_scale(scales)
-    if scales.shape != (x.shape[axis],) or torch.as_tensor(zero_points).shape != scales.shape:
+    zero_points = _check_zero_point(zero_points, dtype)
+    if scales.shape != (x.shape[axis],) or zero_points.shape != scales.shape:
         raise ValueError(
             f"scales and zero_points must have shape ({x.shape[axis]},) (input.shape[axis]), "
-            f"got {tuple(scales.shape)} and {tuple(torch.as_tensor(zero_points).shape)}"
+            f"got {tuple(scales.shape)} and {tuple(zero_points.shape)}"
         )
     qmin, qmax, store = _RANGES[dtype]
     inv = _along(1.0 / scales, x, axis)
-    zp = _along(torch.as_tensor(zero_points).float(), x, axis)
+    zp = _along(zero_points.float(), x, axis)
     return torch.clamp(torch.round(x * inv + zp), qmin, qmax).to(store)
 
 

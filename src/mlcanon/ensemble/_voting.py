@@ -22,7 +22,15 @@ import numbers
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    TransformerMixin,
+    clone,
+    is_classifier,
+    is_regressor,
+)
 
 from mlcanon._estimator import encode_labels
 from mlcanon._validation import check_option, check_scalar
@@ -31,7 +39,15 @@ from mlcanon.tree._checks import check_X, check_X_y
 __all__ = ["StackingClassifier", "StackingRegressor", "VotingClassifier", "VotingRegressor"]
 
 
-def _check_estimators(estimators: Any) -> list[tuple[str, Any]]:
+def _check_kind(estimator: Any, kind: str, what: str = "The estimator {name}") -> None:
+    """Refuse a regressor where a classifier is needed and vice versa (scikit-learn's words)."""
+    ok = is_classifier(estimator) if kind == "classifier" else is_regressor(estimator)
+    if not ok:
+        name = type(estimator).__name__
+        raise ValueError(f"{what.format(name=name)} should be a {kind}. Got {estimator!r}")
+
+
+def _check_estimators(estimators: Any, kind: str | None = None) -> list[tuple[str, Any]]:
     if not isinstance(estimators, list | tuple) or not estimators:
         raise ValueError(
             f"estimators must be a non-empty list of (name, estimator) pairs, got {estimators!r}"
@@ -44,6 +60,8 @@ def _check_estimators(estimators: Any) -> list[tuple[str, Any]]:
     names = [n for n, _ in estimators]
     if len(set(names)) != len(names):
         raise ValueError(f"estimator names must be unique, got {names}")
+    for _, est in estimators if kind else ():
+        _check_kind(est, kind)
     return list(estimators)
 
 
@@ -93,7 +111,7 @@ class VotingClassifier(ClassifierMixin, _AllowNaNIfMembersDo):
         self.weights = weights
 
     def fit(self, X: Any, y: Any) -> VotingClassifier:
-        members = _check_estimators(self.estimators)
+        members = _check_estimators(self.estimators, "classifier")
         check_option(self.voting, "voting", ("hard", "soft"))
         self._w = _check_weights(self.weights, len(members))
         X, y = check_X_y(self, X, y, classifier=True, allow_nan=True)
@@ -140,7 +158,7 @@ class VotingRegressor(RegressorMixin, _AllowNaNIfMembersDo):
         self.weights = weights
 
     def fit(self, X: Any, y: Any) -> VotingRegressor:
-        members = _check_estimators(self.estimators)
+        members = _check_estimators(self.estimators, "regressor")
         self._w = _check_weights(self.weights, len(members))
         X, y = check_X_y(self, X, y, classifier=False, allow_nan=True)
         self.estimators_ = [clone(e).fit(X, y) for _, e in members]
@@ -187,6 +205,8 @@ class _BaseStacking(TransformerMixin, _AllowNaNIfMembersDo):
 
     def _fit_stack(self, X: np.ndarray, y: np.ndarray, stratify: bool) -> None:
         members = _check_estimators(self.estimators)
+        final = self._final()
+        _check_kind(final, self._kind, "'final_estimator' parameter")
         folds = _folds(self.cv, X, y, stratify)
         self.estimators_ = [clone(e).fit(X, y) for _, e in members]
         self.named_estimators_ = {n: e for (n, _), e in zip(members, self.estimators_, strict=True)}
@@ -200,7 +220,7 @@ class _BaseStacking(TransformerMixin, _AllowNaNIfMembersDo):
                 oof[test] = part
             blocks.append(oof)
         Z = np.hstack(blocks + ([X] if self.passthrough else []))
-        self.final_estimator_ = clone(self._final()).fit(Z, y)
+        self.final_estimator_ = clone(final).fit(Z, y)
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         blocks = [self._member_output(e, X) for e in self.estimators_]
@@ -209,6 +229,27 @@ class _BaseStacking(TransformerMixin, _AllowNaNIfMembersDo):
     def transform(self, X: Any) -> np.ndarray:
         """Features the final estimator sees: the members' outputs (and ``X`` if passthrough)."""
         return self._transform(check_X(self, X, reset=False, allow_nan=True))
+
+
+def _all_classes(model: Any, out: np.ndarray, n_classes: int, fill: float) -> np.ndarray:
+    """One column per class of the whole problem, for a fold model that missed some classes.
+
+    A class rarer than the number of folds is absent from some training folds; as scikit-learn's
+    ``cross_val_predict`` does, the absent classes get probability 0 (decision: the lowest
+    float). Labels are the codes ``0..n_classes-1``, so ``model.classes_`` are column indices.
+    """
+    seen = np.asarray(model.classes_, dtype=np.int64)
+    if len(seen) == n_classes:
+        return out
+    if out.shape[1] != len(seen):
+        raise ValueError(
+            f"a training fold holds only {len(seen)} of the {n_classes} classes and "
+            f"{type(model).__name__} gives {out.shape[1]} decision column(s): use a member with "
+            "predict_proba or fewer folds (cv)"
+        )
+    full = np.full((out.shape[0], n_classes), fill)
+    full[:, seen] = out
+    return full
 
 
 class StackingClassifier(ClassifierMixin, _BaseStacking):
@@ -235,6 +276,8 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
     Wolpert (1992). Stacked generalization. Neural Networks 5(2).
     """
 
+    _kind = "classifier"
+
     def _final(self) -> Any:
         if self.final_estimator is not None:
             return self.final_estimator
@@ -249,12 +292,13 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
         return self
 
     def _member_output(self, model: Any, X: np.ndarray) -> np.ndarray:
+        n_classes = len(self.classes_)
         if hasattr(model, "predict_proba"):
-            P = model.predict_proba(X)
-            return P[:, 1:] if P.shape[1] == 2 else P  # two columns carry one number
+            P = _all_classes(model, model.predict_proba(X), n_classes, fill=0.0)
+            return P[:, 1:] if n_classes == 2 else P  # two columns carry one number
         if hasattr(model, "decision_function"):
-            d = model.decision_function(X)
-            return d.reshape(len(X), -1)
+            d = model.decision_function(X).reshape(len(X), -1)
+            return d if n_classes == 2 else _all_classes(model, d, n_classes, np.finfo(float).min)
         return model.predict(X).reshape(-1, 1).astype(float)
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -283,6 +327,8 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
     ----------
     Breiman (1996). Stacked regressions. Machine Learning 24(1).
     """
+
+    _kind = "regressor"
 
     def _final(self) -> Any:
         if self.final_estimator is not None:

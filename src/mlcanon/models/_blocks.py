@@ -3,11 +3,14 @@ convolution, inverted residual with linear bottleneck, squeeze-and-excitation, h
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from mlcanon._validation import check_scalar
 
 __all__ = [
     "ConvBNAct",
@@ -30,6 +33,8 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
     The rule of the MobileNet reference code (TF-slim ``_make_divisible``): channel counts that
     are multiples of 8 map well onto vector units.
     """
+    check_scalar(divisor, "divisor", kind=numbers.Integral, low=1)
+    check_scalar(value, "value", low=0.0)
     min_value = divisor if min_value is None else min_value
     rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
     if rounded < 0.9 * value:  # rounding down must not lose more than 10%

@@ -60,6 +60,20 @@ class OptimizeResult:
     path: np.ndarray | None = None
 
 
+def _scalar(f: Any) -> float:
+    """The objective's value as a float; an array of several values is refused (as SciPy does)."""
+    a = np.asarray(f)
+    if a.size != 1:
+        raise ValueError(
+            f"fun(x) must return a scalar, got an array of shape {a.shape}; reduce it to one "
+            "number (e.g. lambda x: np.sum(x**2))"
+        )
+    try:
+        return float(a.reshape(()))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"fun(x) must return a real number, got {f!r}") from exc
+
+
 class _Objective:
     """``fun``/``jac``/``hess`` behind one ``(f, g)`` call that counts evaluations."""
 
@@ -75,14 +89,14 @@ class _Objective:
 
     def _f(self, x: np.ndarray) -> float:
         self.nfev += 1
-        return float(self.fun(x))
+        return _scalar(self.fun(x))
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         if self.jac is True:
             self.nfev += 1
             self.njev += 1
             f, g = self.fun(x)
-            return float(f), np.asarray(g, dtype=float)
+            return _scalar(f), np.asarray(g, dtype=float)
         f = self._f(x)
         if self.jac is None:
             return f, approx_gradient(self._f, x)
@@ -111,7 +125,7 @@ class _Objective:
             raise ValueError("with jac=True, fun must return a pair (f, gradient)")
         self.nfev += 1
         self.njev += 1
-        return float(out[0]), np.asarray(out[1], dtype=float)
+        return _scalar(out[0]), np.asarray(out[1], dtype=float)
 
 
 def _check_inputs(fun, x0, jac, hess, tol, max_iter):

@@ -34,7 +34,13 @@ _GD_MAX_ITER = 200
 
 def _check_y(y: Any) -> float:
     check_scalar(y, "y", low=0.0)
-    return float(y)
+    try:
+        return float(y)
+    except OverflowError:  # a Python int beyond float64
+        raise ValueError(
+            f"y must fit in a float64 (at most {np.finfo(float).max:.4g}), got an int of "
+            f"{len(str(y))} digits"
+        ) from None
 
 
 def _split(y: float) -> tuple[float, int]:

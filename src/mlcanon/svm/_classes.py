@@ -246,6 +246,12 @@ class SVC(ClassifierMixin, BaseEstimator):
             na = members[a].size
             dual[b - 1, start[a] : start[a + 1]] = coef[:na][nonzero[a]]
             dual[a, start[b] : start[b + 1]] = coef[na:][nonzero[b]]
+        if not (np.isfinite(dual).all() and np.isfinite(rho).all()):  # as scikit-learn refuses
+            raise ValueError(
+                "The dual coefficients or intercepts are not finite: the kernel overflowed. The "
+                f"input data may contain large values (max |X| = {np.abs(X).max():.3g}) and need "
+                "to be preprocessed (e.g. StandardScaler)."
+            )
         # LIBSVM's convention: decision = Σ coef K - ρ, positive for the first class of a pair
         self._dual_coef_, self._intercept_ = dual, -rho
         flip = -1.0 if n_classes == 2 else 1.0  # two classes: positive means classes_[1]

@@ -109,7 +109,13 @@ def _sweep(model, loss_fn, loader, optimizer, start_lr, end_lr, num_iter, smooth
             x, y = next(batches)
         except StopIteration:  # a short loader is cycled, as an epoch boundary would be
             batches = iter(loader)
-            x, y = next(batches)
+            x, y = next(batches, (None, None))
+            if x is None:
+                raise ValueError(
+                    "loader yielded no batches: lr_range_test needs an iterable of (x, y) "
+                    "batches that can be iterated again (a list or a DataLoader, not a spent "
+                    "generator)"
+                ) from None
         for group in optimizer.param_groups:
             group["lr"] = float(lr)
         optimizer.zero_grad()

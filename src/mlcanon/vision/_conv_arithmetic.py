@@ -35,7 +35,9 @@ def _expand(value: IntOrTuple, name: str, n: int, *, low: int) -> tuple[int, ...
 
 def _axes(input_size: IntOrTuple) -> tuple[tuple[int, ...], bool]:
     scalar = isinstance(input_size, numbers.Integral) and not isinstance(input_size, bool)
-    n = 1 if scalar else len(input_size)  # type: ignore[arg-type]
+    if not scalar and not (isinstance(input_size, Sequence) and not isinstance(input_size, str)):
+        raise TypeError(f"input_size must be an int or a tuple of ints, got {input_size!r}")
+    n = 1 if scalar else len(input_size)
     if n == 0:
         raise ValueError("input_size must have at least one axis, got ()")
     return _expand(input_size, "input_size", n, low=1), scalar

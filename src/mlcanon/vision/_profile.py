@@ -8,6 +8,12 @@ operation              MACs (multiply-accumulates)                     extra FLO
 convolution            out elements x (C_in / groups) x prod(kernel)   bias: 1 add per output
 transposed conv        in elements x (C_out / groups) x prod(kernel)   bias: 1 add per output
 linear, matmul, bmm    out elements x inner dimension                  bias: 1 add per output
+RNN / GRU / LSTM       per step, layer and direction: G H (I_l + H),   bias: 2 G H per step;
+                       G = 1 / 3 / 4 gate blocks, I_l = input_size,    gates per hidden unit and
+                       then D H (D = 2 if bidirectional)               step: RNN 1, GRU 15, LSTM 18
+multi-head attention   E (L_q E + L_k k_dim + L_k v_dim)  (in-proj.)   in/out biases, q scaling
+                       + 2 L_q L_k E  (scores, weighted values)        L_q E, softmax 3 per score
+                       + L_q E^2  (out-projection)                     (heads x L_q x L_k scores)
 batch norm (eval)      0 (foldable into the previous conv)             2 per element
 layer/group/inst norm  0                                               5 per element, +2 affine
 activations            0                                               per element: ReLU 1, ReLU6
@@ -38,7 +44,8 @@ what fvcore reports as "flops" and thop as "macs". The other counters differ as 
   output feature, ReLU 1 per element, any pooling 1 per *input* element, batch norm 1 per
   element (2 with affine).
 
-Operations with no rule here are listed in ``Profile.uncounted`` and add nothing.
+Operations with no rule here (including any module that returns something other than one
+tensor, unless it has a rule above) are listed in ``Profile.uncounted`` and add nothing.
 """
 
 from __future__ import annotations
@@ -166,9 +173,47 @@ def _adaptive_window_total(in_shape: tuple[int, ...], out_shape: tuple[int, ...]
     return total
 
 
-def _module_cost(m: nn.Module, ins: list, out: tuple[int, ...]) -> tuple[int, int] | None:
+# Elementwise FLOPs per hidden unit and step after the matrix products: LSTM 3 sigmoids (4 each),
+# 2 tanh, c = f*c + i*g (3), h = o*tanh(c) (1); GRU 2 sigmoids, tanh, r*(W h + b) (1), the add
+# into n (1), h = (1 - z)*n + z*h (4); plain RNN its one nonlinearity.
+_GATES = {"RNN_TANH": (1, 1), "RNN_RELU": (1, 1), "GRU": (3, 15), "LSTM": (4, 18)}
+
+
+def _recurrent_cost(m: nn.RNNBase, x: tuple[int, ...]) -> tuple[int, int] | None:
+    if m.mode not in _GATES or getattr(m, "proj_size", 0):
+        return None
+    gates, per_unit = _GATES[m.mode]
+    steps, batch = (x[0], 1) if len(x) == 2 else ((x[1], x[0]) if m.batch_first else x[:2])
+    h, d = m.hidden_size, 2 if m.bidirectional else 1
+    widths = [m.input_size] + [d * h] * (m.num_layers - 1)
+    macs = sum(d * gates * h * (w + h) for w in widths)
+    extra = m.num_layers * d * h * (2 * gates * m.bias + per_unit)
+    return steps * batch * macs, steps * batch * extra
+
+
+def _attention_cost(m: nn.MultiheadAttention, q, k, v) -> tuple[int, int]:
+    if len(q) == 2:  # unbatched (L, E)
+        (lq, _), (lk, _), batch = q, k, 1
+    elif m.batch_first:
+        batch, lq, lk = q[0], q[1], k[1]
+    else:
+        lq, batch, lk = q[0], q[1], k[0]
+    e = m.embed_dim
+    macs = e * (lq * e + lk * m.kdim + lk * m.vdim) + 2 * lq * lk * e + lq * e * e
+    bias = (lq + 2 * lk) * e * (m.in_proj_bias is not None) + lq * e * (m.out_proj.bias is not None)
+    extra = bias + lq * e + 3 * m.num_heads * lq * lk
+    return batch * macs, batch * extra
+
+
+def _module_cost(m: nn.Module, ins: list, out: tuple[int, ...] | None) -> tuple[int, int] | None:
     """(MACs, extra FLOPs) of a module call, or None when no rule applies."""
     x, n_out = ins[0] if ins else None, _numel(out)
+    if isinstance(m, nn.RNNBase) and x is not None:
+        return _recurrent_cost(m, x)
+    if isinstance(m, nn.MultiheadAttention) and len(ins) >= 3 and None not in ins[:3]:
+        return _attention_cost(m, *ins[:3])
+    if out is None:  # a tuple or another non-tensor result that no rule covers
+        return None
     kind = type(m).__name__
     bias = n_out if getattr(m, "bias", None) is not None else 0
     if isinstance(m, nn.modules.conv._ConvTransposeNd):
@@ -286,10 +331,10 @@ def profile(model: nn.Module, input_shape: Sequence[int] | str) -> Profile:
         params = sum(p.numel() for p in owned.get(node, []) if id(p) not in seen)
         seen.update(id(p) for p in owned.get(node, []))
         name = op_name(node)
-        if out is None:
-            cost: tuple | None = (0, 0)
-        elif node.op == "call_module":
-            cost = _module_cost(gm.get_submodule(node.target), ins, out)
+        if node.op == "call_module":
+            cost: tuple | None = _module_cost(gm.get_submodule(node.target), ins, out)
+        elif out is None:
+            cost = (0, 0) if name in ZERO_COST else None
         else:
             cost = _function_cost(name, ins, out)
         if cost is None and name not in uncounted:

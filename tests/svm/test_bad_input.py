@@ -1,0 +1,28 @@
+"""Bad input to SVC: the cases found by an independent bad-input suite and their neighbours."""
+
+import numpy as np
+import pytest
+from sklearn import svm as sk_svm
+from sklearn.datasets import make_classification
+
+from mlcanon.svm import SVC
+
+X, Y = make_classification(n_samples=60, n_features=4, random_state=0)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e160])
+@pytest.mark.parametrize("kernel", ["rbf", "linear"])
+def test_overflowing_kernel_is_refused_like_scikit_learn(scale, kernel):
+    with pytest.raises(ValueError, match="dual coefficients or intercepts are not finite"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            sk_svm.SVC(kernel=kernel).fit(X * scale, Y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        with pytest.raises(ValueError, match=r"not finite.*max \|X\| = .*StandardScaler"):
+            SVC(kernel=kernel).fit(X * scale, Y)
+
+
+def test_non_finite_input_is_refused():
+    bad = X.copy()
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        SVC().fit(bad, Y)
