@@ -28,6 +28,17 @@ FEATURE_THRESHOLD = 1e-7  # values closer than this are treated as tied (float32
 EPSILON = np.finfo(np.float64).eps
 LEAF = -1
 
+# Named slots of the kernels' small state arrays (numba reads module constants as literals).
+# The best split found so far, float64[4]: the criterion's proxy, the boundary position among
+# the sorted non-missing values, the threshold, and 1.0 when the missing samples went left.
+PROXY, POS, THRESHOLD, MISSING_LEFT = 0, 1, 2, 3
+# A pending node on the stack, int64[5]: its sample range, depth, parent and side.
+START, END, DEPTH, PARENT, IS_LEFT = 0, 1, 2, 3, 4
+# The scratch arrays reused at every node (``ws``): one feature's values and samples
+# (non-missing first, sorted), statistics of the missing samples, of a left and a right
+# child, and the best split.
+VALS, IDS, MISS, LEFT, RIGHT, BEST = 0, 1, 2, 3, 4, 5
+
 
 @njit(cache=True, nogil=True)
 def rand_int(state, high):
@@ -62,31 +73,16 @@ def _node_stats(s, is_clf, ycode, yval, w, samples, start, end):
 
 @njit(cache=True, nogil=True)
 def _scan(
-    crit,
-    is_clf,
-    ycode,
-    yval,
-    w,
-    sv,
-    ss,
-    nm,
-    n_node,
-    base,
-    w_base,
-    total,
-    w_total,
-    left,
-    right,
-    min_leaf,
-    best,
-    missing_right,
+    crit, is_clf, ycode, yval, w, ws, nm, n_node, w_base, total, w_total, min_leaf, missing_right
 ):
-    """Scan boundaries of sorted values ``sv`` (samples ``ss``); ``base`` starts on the left.
+    """Scan the boundaries of the sorted values ``ws[VALS][:nm]`` (samples ``ws[IDS]``); the left
+    child starts from ``ws[MISS]`` (weight ``w_base``): nothing, or the missing samples.
 
-    ``best`` = [proxy, position, threshold, missing went left], updated in place when a split
-    is strictly better (so the first of equal splits wins, as in scikit-learn).
+    ``best`` (slots ``PROXY``, ``POS``, ``THRESHOLD``, ``MISSING_LEFT``) is updated in place
+    when a split is strictly better (so the first of equal splits wins, as in scikit-learn).
     With ``missing_right`` the last boundary (all non-missing left) is also a candidate.
     """
+    sv, ss, base, left, right, best = ws[VALS], ws[IDS], ws[MISS], ws[LEFT], ws[RIGHT], ws[BEST]
     left[:] = base
     w_left = w_base
     s_left = base[0]  # regression keeps its running sum in a register
@@ -114,17 +110,15 @@ def _scan(
             proxy = s_left * s_left / w_left + s_right * s_right / w_right
         else:
             proxy = proxy_improvement(crit, left, w_left, total, w_total, right)
-        if proxy > best[0]:
-            best[0] = proxy
-            best[1] = p
-            best[3] = 0.0 if missing_right else 1.0
+        if proxy > best[PROXY]:
+            best[PROXY] = proxy
+            best[POS] = p
+            best[MISSING_LEFT] = 0.0 if missing_right else 1.0
             if p == nm:
-                best[2] = np.inf  # NaN <= inf is False: only the missing samples go right
+                best[THRESHOLD] = np.inf  # NaN <= inf is False: only the missing go right
             else:
                 thr = sv[p - 1] / 2.0 + sv[p] / 2.0
-                if thr == sv[p]:
-                    thr = sv[p - 1]
-                best[2] = thr
+                best[THRESHOLD] = sv[p - 1] if thr == sv[p] else thr
 
 
 @njit(cache=True, nogil=True)
@@ -169,25 +163,11 @@ def _gather(col, samples, start, end, vals, ids):
 
 @njit(cache=True, nogil=True)
 def _best_split(
-    XT,
-    ycode,
-    yval,
-    w,
-    samples,
-    start,
-    end,
-    crit,
-    is_clf,
-    total,
-    w_total,
-    features,
-    max_features,
-    min_leaf,
-    rng,
-    ws,
+    XT, target, samples, start, end, total, w_total, features, max_features, min_leaf, rng, ws
 ):
     """Best split of ``samples[start:end]`` -> (feature, threshold, missing_left, pos) or -1."""
-    vals, ids, miss, left, right, best = ws
+    vals, ids, miss, best = ws[VALS], ws[IDS], ws[MISS], ws[BEST]
+    crit, is_clf, ycode, yval, w = target  # criterion code, class codes, targets, weights
     n_node = end - start
     n_features = features.shape[0]
     best_feature, best_threshold, best_missing_left, best_pos = -1, 0.0, False, -1
@@ -205,68 +185,42 @@ def _best_split(
         if nm == 0:
             continue
         sort_pairs(vals, ids, nm)
-        sv, ss = vals, ids
-        if n_missing == 0 and sv[nm - 1] <= sv[0] + FEATURE_THRESHOLD:
+        if n_missing == 0 and vals[nm - 1] <= vals[0] + FEATURE_THRESHOLD:
             continue  # constant feature: no split, and it does not count as visited
         n_visited += 1
-        # pass 1: missing samples right
-        best[0] = best_proxy
-        best[1] = -1.0
-        best[3] = 0.0
+        best[PROXY], best[POS], best[MISSING_LEFT] = best_proxy, -1.0, 0.0
         miss[:] = 0.0
-        _scan(
-            crit,
-            is_clf,
-            ycode,
-            yval,
-            w,
-            sv,
-            ss,
-            nm,
-            n_node,
-            miss,
-            0.0,
-            total,
-            w_total,
-            left,
-            right,
-            min_leaf,
-            best,
-            True,
-        )
-        pass_left = False
-        if n_missing > 0:
-            # pass 2: missing samples left (the base statistics of the left child)
-            w_miss = 0.0
-            for k in range(nm, n_node):
-                _add_sample(miss, is_clf, ycode, yval, w, ids[k], 1.0)
-                w_miss += w[ids[k]]
+        w_miss = 0.0
+        # pass 1 sends the missing samples right; pass 2, when there are some, sends them left
+        # (the left child then starts from their statistics)
+        for missing_right in (True, False):
+            if not missing_right:
+                if n_missing == 0:
+                    break
+                for k in range(nm, n_node):
+                    _add_sample(miss, is_clf, ycode, yval, w, ids[k], 1.0)
+                    w_miss += w[ids[k]]
             _scan(
                 crit,
                 is_clf,
                 ycode,
                 yval,
                 w,
-                sv,
-                ss,
+                ws,
                 nm,
                 n_node,
-                miss,
                 w_miss,
                 total,
                 w_total,
-                left,
-                right,
                 min_leaf,
-                best,
-                False,
+                missing_right,
             )
-            pass_left = best[3] == 1.0
-        if best[1] >= 0.0 and best[0] > best_proxy:
-            best_proxy = best[0]
+        pass_left = best[MISSING_LEFT] == 1.0
+        if best[POS] >= 0.0 and best[PROXY] > best_proxy:
+            best_proxy = best[PROXY]
             best_feature = f
-            best_threshold = best[2]
-            p = int(best[1])
+            best_threshold = best[THRESHOLD]
+            p = int(best[POS])
             if n_missing == 0:
                 best_missing_left = p > n_node - p  # follow the larger child
             else:
@@ -277,11 +231,55 @@ def _best_split(
 
 @njit(cache=True, nogil=True)
 def _push(stack, top, start, end, depth, parent, is_left):
-    stack[top, 0] = start
-    stack[top, 1] = end
-    stack[top, 2] = depth
-    stack[top, 3] = parent
-    stack[top, 4] = is_left
+    stack[top, START] = start
+    stack[top, END] = end
+    stack[top, DEPTH] = depth
+    stack[top, PARENT] = parent
+    stack[top, IS_LEFT] = is_left
+
+
+@njit(cache=True, nogil=True)
+def _new_nodes(cap, n_stats):
+    """Empty node arrays: left, right, feature, threshold, missing_left, impurity, n_samples,
+    weighted_n_samples, stats (scikit-learn's ``Tree`` fields, and the nodes' statistics)."""
+    return (
+        np.full(cap, LEAF, np.int64),
+        np.full(cap, LEAF, np.int64),
+        np.full(cap, -2, np.int64),
+        np.full(cap, -2.0),
+        np.zeros(cap, np.bool_),
+        np.zeros(cap),
+        np.zeros(cap, np.int64),
+        np.zeros(cap),
+        np.zeros((cap, n_stats)),
+    )
+
+
+@njit(cache=True, nogil=True)
+def _trim(nodes, n):
+    """Copies of the first ``n`` entries of every node array."""
+    left, right, feature, threshold, missing_left, imp, n_samples, wn, stats = nodes
+    return (
+        left[:n].copy(),
+        right[:n].copy(),
+        feature[:n].copy(),
+        threshold[:n].copy(),
+        missing_left[:n].copy(),
+        imp[:n].copy(),
+        n_samples[:n].copy(),
+        wn[:n].copy(),
+        stats[:n].copy(),
+    )
+
+
+@njit(cache=True, nogil=True)
+def _decrease(crit, imp, w_node, s_l, w_l, s_r, w_root):
+    """scikit-learn's weighted impurity decrease of a split:
+    ``N_t / N * (impurity - N_tR / N_t * right_impurity - N_tL / N_t * left_impurity)``."""
+    w_r = w_node - w_l
+    return (w_node / w_root) * (
+        imp - w_r / w_node * impurity(crit, s_r, w_r) - w_l / w_node * impurity(crit, s_l, w_l)
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -306,76 +304,41 @@ def build_tree(
     weighted_n_samples, stats)`` trimmed to the number of nodes; ``stats[node]`` holds the
     node's class counts (classification) or ``(sum, sum of squares)`` of ``y`` (regression).
     """
-    n_features = XT.shape[0]
+    target = (crit, is_clf, ycode, yval, w)
     samples = np.flatnonzero(w > 0.0)
     n = samples.shape[0]
-    cap = 2 * n
-    left_a = np.full(cap, LEAF, np.int64)
-    right_a = np.full(cap, LEAF, np.int64)
-    feat_a = np.full(cap, -2, np.int64)
-    thr_a = np.full(cap, -2.0)
-    miss_a = np.zeros(cap, np.bool_)
-    imp_a = np.zeros(cap)
-    n_a = np.zeros(cap, np.int64)
-    wn_a = np.zeros(cap)
-    stats_a = np.zeros((cap, n_stats))
-    # stack of pending nodes: start, end, depth, parent, is_left
-    stack = np.zeros((n + 1, 5), np.int64)
+    nodes = _new_nodes(2 * n, n_stats)
+    left_a, right_a, feat_a, thr_a, miss_a, imp_a, n_a, wn_a, stats_a = nodes
+    stack = np.zeros((n + 1, 5), np.int64)  # pending nodes, columns START ... IS_LEFT
     _push(stack, 0, 0, n, 0, -1, 0)
     top = 1
-    ws = (
-        np.empty(n, XT.dtype),
-        np.empty(n, np.int64),
-        np.zeros(n_stats),
-        np.zeros(n_stats),
-        np.zeros(n_stats),
-        np.zeros(4),
-    )
-    features = np.arange(n_features)
+    vals, ids, miss = np.empty(n, XT.dtype), np.empty(n, np.int64), np.zeros(n_stats)
+    ws = (vals, ids, miss, np.zeros(n_stats), np.zeros(n_stats), np.zeros(4))  # VALS ... BEST
+    features, buf = np.arange(XT.shape[0]), np.empty(n, np.int64)
     rng = np.array([np.uint64(seed) * np.uint64(2) + np.uint64(1)])
-    buf = np.empty(n, np.int64)
-    w_root = 0.0
-    n_nodes = 0
+    w_root, n_nodes = 0.0, 0
     while top > 0:
         top -= 1
-        start, end, depth, parent, is_left = (
-            stack[top, 0],
-            stack[top, 1],
-            stack[top, 2],
-            stack[top, 3],
-            stack[top, 4],
-        )
+        start, end, depth = stack[top, START], stack[top, END], stack[top, DEPTH]
+        parent, is_left = stack[top, PARENT], stack[top, IS_LEFT]
         node = n_nodes
         n_nodes += 1
         if parent >= 0:
-            if is_left:
-                left_a[parent] = node
-            else:
-                right_a[parent] = node
+            (left_a if is_left else right_a)[parent] = node
         total = stats_a[node]
         w_node = _node_stats(total, is_clf, ycode, yval, w, samples, start, end)
-        if node == 0:
-            w_root = w_node
+        w_root = w_node if node == 0 else w_root
         imp = impurity(crit, total, w_node)
-        imp_a[node], n_a[node], wn_a[node] = imp, end - start, w_node
         n_node = end - start
-        if (
-            depth >= max_depth
-            or n_node < min_samples_split
-            or n_node < 2 * min_leaf
-            or imp <= EPSILON
-        ):
+        imp_a[node], n_a[node], wn_a[node] = imp, n_node, w_node
+        if depth >= max_depth or n_node < max(min_samples_split, 2 * min_leaf) or imp <= EPSILON:
             continue
         f, thr, mleft, pos = _best_split(
             XT,
-            ycode,
-            yval,
-            w,
+            target,
             samples,
             start,
             end,
-            crit,
-            is_clf,
             total,
             w_node,
             features,
@@ -389,31 +352,17 @@ def build_tree(
         mid = _partition(XT, samples, start, end, f, thr, mleft, buf)
         if mid != start + pos:
             raise RuntimeError("partition disagrees with the split search")
-        s_l, s_r = ws[3], ws[4]
+        s_l, s_r = ws[LEFT], ws[RIGHT]
         w_l = _node_stats(s_l, is_clf, ycode, yval, w, samples, start, mid)
-        w_r = w_node - w_l
-        for k in range(n_stats):
-            s_r[k] = total[k] - s_l[k]
-        improvement = (w_node / w_root) * (
-            imp - w_r / w_node * impurity(crit, s_r, w_r) - w_l / w_node * impurity(crit, s_l, w_l)
-        )
-        if improvement + EPSILON < min_impurity_decrease:
+        s_r[:] = total - s_l
+        decrease = _decrease(crit, imp, w_node, s_l, w_l, s_r, w_root)
+        if decrease + EPSILON < min_impurity_decrease:
             continue
         feat_a[node], thr_a[node], miss_a[node] = f, thr, mleft
         _push(stack, top, mid, end, depth + 1, node, 0)  # right child waits below the left
         _push(stack, top + 1, start, mid, depth + 1, node, 1)
         top += 2
-    return (
-        left_a[:n_nodes].copy(),
-        right_a[:n_nodes].copy(),
-        feat_a[:n_nodes].copy(),
-        thr_a[:n_nodes].copy(),
-        miss_a[:n_nodes].copy(),
-        imp_a[:n_nodes].copy(),
-        n_a[:n_nodes].copy(),
-        wn_a[:n_nodes].copy(),
-        stats_a[:n_nodes].copy(),
-    )
+    return _trim(nodes, n_nodes)
 
 
 @njit(cache=True, nogil=True)
