@@ -22,7 +22,8 @@ file and what is wrong:
 - the metadata is bounded in size and nesting depth, and every entry must be one that
   :func:`save` writes;
 - a class must be one that :func:`save` writes, its stored attributes must be its own (every
-  hyper-parameter, no foreign ones; fitted classifiers carry ``classes_``, nothing else does);
+  hyper-parameter, no foreign ones; fitted classifiers carry ``classes_``, nothing else does;
+  per-feature arrays such as ``coef_`` or ``means_`` end in an axis of ``n_features_in_``);
 - classes with invariants that prediction relies on (a tree's node arrays: indices in range,
   every node reachable exactly once from the root, split features below ``n_features_in_``)
   register a check with :func:`on_load`; those checks defend against a file that was edited
@@ -73,6 +74,7 @@ _READ_ERRORS = (
     OverflowError,
     UnicodeDecodeError,
     KeyError,
+    RuntimeError,  # zipfile: a flipped "encrypted" flag asks for a password
 )
 
 
@@ -198,6 +200,23 @@ def _resolve(key: str) -> type:
     return _REGISTRY[key]
 
 
+# Fitted arrays whose last axis runs over the input features; prediction multiplies them with X.
+_PER_FEATURE = (
+    "cluster_centers_",
+    "coef_",
+    "components_",
+    "feature_count_",
+    "feature_log_prob_",
+    "mean_",
+    "means_",
+    "statistics_",
+    "support_vectors_",
+    "theta_",
+    "var_",
+    "xbar_",
+)
+
+
 def _check_attrs(cls: type, attrs: dict[str, Any]) -> None:
     """The stored attributes must be those of ``cls``: its hyper-parameters plus fitted ones."""
     if not hasattr(cls, "_get_param_names"):
@@ -221,6 +240,18 @@ def _check_attrs(cls: type, attrs: dict[str, Any]) -> None:
     n = attrs.get("n_features_in_", 1)
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
         raise ValueError(f"n_features_in_ must be a non-negative integer, got {n!r}")
+    for name in _PER_FEATURE if ours and "n_features_in_" in attrs else ():
+        a = attrs.get(name)
+        if a is not None and not (
+            isinstance(a, np.ndarray)
+            and a.dtype.kind == "f"
+            and a.ndim in (1, 2)
+            and a.shape[-1] == n
+        ):
+            got = f"{a.dtype} {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
+            raise ValueError(
+                f"{name} must be a float array with a last axis of n_features_in_={n}, got {got}"
+            )
 
 
 class _Decoder:
