@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "Interval",
+    "Options",
     "check_array",
     "check_consistent_length",
     "check_option",
     "check_random_state",
     "check_sample_weight",
     "check_scalar",
+    "validate_params",
 ]
 
 
@@ -134,3 +138,91 @@ def check_random_state(seed: Any) -> np.random.Generator:
     if isinstance(seed, np.random.RandomState):
         return np.random.default_rng(seed.randint(np.iinfo(np.int32).max))
     raise TypeError(f"random_state must be None, an int or a numpy Generator, got {seed!r}")
+
+
+# Declarative parameter constraints ------------------------------------------------------------
+# An estimator lists its hyper-parameters once, in a class attribute read by one validator:
+#
+#     _parameter_constraints = {
+#         "C": Interval(low=0, include_low=False),
+#         "max_depth": (None, Interval(numbers.Integral, low=1)),
+#         "gamma": (Options("scale", "auto"), Interval(low=0)),
+#     }
+#
+# and calls ``validate_params(self)`` at the start of ``fit``. A tuple lists alternatives;
+# ``None`` among them allows the value ``None``.
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A scalar of type ``kind`` (default real) between optional bounds (see check_scalar)."""
+
+    kind: type | tuple[type, ...] = numbers.Real
+    low: float | None = None
+    high: float | None = None
+    include_low: bool = True
+    include_high: bool = True
+
+    def check(self, value: Any, name: str) -> Any:
+        bounds = {"low": self.low, "high": self.high}
+        closed = {"include_low": self.include_low, "include_high": self.include_high}
+        return check_scalar(value, name, kind=self.kind, **bounds, **closed)
+
+    def __str__(self) -> str:
+        kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
+        text = " or ".join(getattr(k, "__name__", str(k)) for k in kinds)
+        if self.low is not None:
+            text += f" {'>=' if self.include_low else '>'} {self.low}"
+        if self.high is not None:
+            text += f"{',' if self.low is not None else ''} {'<=' if self.include_high else '<'} "
+            text += f"{self.high}"
+        return text
+
+
+@dataclass(frozen=True, init=False)
+class Options:
+    """One of a fixed set of values; a value of another type is a TypeError."""
+
+    values: tuple[Any, ...]
+
+    def __init__(self, *values: Any) -> None:
+        object.__setattr__(self, "values", values)
+
+    def check(self, value: Any, name: str) -> Any:
+        if not any(isinstance(value, type(v)) for v in self.values):
+            raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
+        return check_option(value, name, self.values)
+
+    def __str__(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+def validate_params(estimator: Any) -> None:
+    """Check every parameter of ``type(estimator)._parameter_constraints`` against its entry.
+
+    A failing parameter raises the error of the one alternative whose type it has (a
+    ``ValueError`` naming the parameter, the allowed values and the value given), or a
+    ``TypeError`` listing every alternative when its type fits none.
+    """
+    for name, spec in type(estimator)._parameter_constraints.items():
+        value = getattr(estimator, name)
+        alternatives = spec if isinstance(spec, tuple) else (spec,)
+        if value is None and None in alternatives:
+            continue
+        wrong_type, wrong_value = [], []
+        for constraint in (c for c in alternatives if c is not None):
+            try:
+                constraint.check(value, name)
+                break
+            except TypeError as exc:
+                wrong_type.append(exc)
+            except ValueError as exc:
+                wrong_value.append(exc)
+        else:
+            if len(wrong_value) == 1:
+                raise wrong_value[0]
+            if len(alternatives) == 1:
+                raise wrong_type[0]
+            allowed = " or ".join("None" if c is None else str(c) for c in alternatives)
+            error = ValueError if wrong_value else TypeError
+            raise error(f"{name} must be {allowed}; got {type(value).__name__} {value!r}")

@@ -1,13 +1,20 @@
+import importlib
+import inspect
+import numbers
+
 import numpy as np
 import pytest
 
 from mlcanon._validation import (
+    Interval,
+    Options,
     check_array,
     check_consistent_length,
     check_option,
     check_random_state,
     check_sample_weight,
     check_scalar,
+    validate_params,
 )
 
 
@@ -64,3 +71,58 @@ def test_lengths_weights_and_random_state():
     np.testing.assert_array_equal(a, np.random.default_rng(0).random(3))
     with pytest.raises(TypeError, match="random_state"):
         check_random_state("seed")
+
+
+class _Toy:
+    _parameter_constraints = {  # noqa: RUF012
+        "alpha": Interval(low=0.0),
+        "depth": (None, Interval(numbers.Integral, low=1)),
+        "gamma": (Options("scale", "auto"), Interval(low=0, include_low=False)),
+        "solver": Options("svd", "lsqr"),
+    }
+
+    def __init__(self, alpha=1.0, depth=None, gamma="scale", solver="svd"):
+        self.alpha, self.depth, self.gamma, self.solver = alpha, depth, gamma, solver
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "match"),
+    [
+        ({"alpha": -1.0}, ValueError, r"^alpha must be >= 0.0, got -1.0$"),
+        ({"alpha": "big"}, TypeError, r"^alpha must be Real, got str 'big'$"),
+        ({"depth": 0}, ValueError, r"^depth must be >= 1, got 0$"),
+        ({"depth": 2.5}, TypeError, r"^depth must be None or Integral >= 1; got float 2.5$"),
+        ({"gamma": "fast"}, ValueError, r"^gamma must be one of 'scale', 'auto'; got 'fast'$"),
+        ({"gamma": 0.0}, ValueError, r"^gamma must be > 0, got 0.0$"),
+        ({"gamma": [1]}, TypeError, r"^gamma must be one of 'scale', 'auto' or Real > 0; got list"),
+        ({"solver": 3}, TypeError, r"^solver must be one of 'svd', 'lsqr'; got int 3$"),
+    ],
+)
+def test_validate_params_names_parameter_allowed_values_and_value(params, error, match):
+    with pytest.raises(error, match=match):
+        validate_params(_Toy(**params))
+
+
+def test_validate_params_accepts_every_allowed_form():
+    for params in ({}, {"depth": 3, "gamma": 0.5, "solver": "lsqr"}, {"gamma": "auto"}):
+        validate_params(_Toy(**params))
+
+
+def _declaring_classes():
+    found = {}
+    for family in ("tree", "svm", "decomposition", "discriminant_analysis", "naive_bayes"):
+        module = importlib.import_module(f"mlcanon.{family}")
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if isinstance(obj, type) and hasattr(obj, "_parameter_constraints"):
+                found[f"{family}.{name}"] = obj
+    return found
+
+
+DECLARING = _declaring_classes()
+
+
+@pytest.mark.parametrize("cls", list(DECLARING.values()), ids=list(DECLARING))
+def test_declared_constraints_name_constructor_parameters(cls):
+    params = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    assert set(cls._parameter_constraints) <= params

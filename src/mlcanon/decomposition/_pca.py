@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import check_X
-from mlcanon._validation import check_array, check_option, check_scalar
+from mlcanon._validation import Options, check_array, check_scalar, validate_params
 
 __all__ = ["PCA"]
 
@@ -103,6 +103,12 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.whiten = whiten
         self.svd_solver = svd_solver
 
+    # n_components is checked against the data's rank in _n_kept
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "svd_solver": Options("auto", "full", "covariance_eigh"),
+        "whiten": Options(False, True),
+    }
+
     def _n_kept(self, ratio: np.ndarray, limit: int) -> int:
         k = self.n_components
         if k is None:
@@ -116,7 +122,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> PCA:
         """Fit on ``X`` (n_samples, n_features); ``y`` is ignored."""
-        check_option(self.svd_solver, "svd_solver", ("auto", "full", "covariance_eigh"))
+        validate_params(self)
         if self.n_components is not None and not isinstance(self.n_components, numbers.Real):
             raise TypeError(
                 f"n_components must be an int, a float in (0, 1) or None; got {self.n_components!r}"

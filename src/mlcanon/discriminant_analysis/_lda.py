@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.linalg
@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import check_priors, check_X, check_X_y, encode_labels
 from mlcanon._special import log_softmax
-from mlcanon._validation import check_option, check_scalar
+from mlcanon._validation import Interval, Options, validate_params
 
 __all__ = ["LinearDiscriminantAnalysis"]
 
@@ -135,22 +135,24 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         self.n_components = n_components
         self.tol = tol
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "solver": Options("svd", "lsqr", "eigen"),
+        "shrinkage": (None, Options("auto"), Interval(low=0, high=1)),
+        "n_components": (None, Interval(numbers.Integral, low=1)),
+        "tol": Interval(low=0),
+    }
+
     def _check_params(self, n_classes: int, n_features: int) -> None:
-        check_option(self.solver, "solver", ("svd", "lsqr", "eigen"))
-        check_scalar(self.tol, "tol", low=0)
-        if self.shrinkage is not None:
-            if self.solver == "svd":
-                raise ValueError(
-                    "shrinkage is not supported with solver='svd'; use 'lsqr' or "
-                    f"'eigen' (got shrinkage={self.shrinkage!r})"
-                )
-            if self.shrinkage != "auto":
-                check_scalar(self.shrinkage, "shrinkage", low=0, high=1)
+        validate_params(self)
+        if self.shrinkage is not None and self.solver == "svd":
+            raise ValueError(
+                "shrinkage is not supported with solver='svd'; use 'lsqr' or "
+                f"'eigen' (got shrinkage={self.shrinkage!r})"
+            )
         most = min(n_classes - 1, n_features)
         if self.n_components is None:
             self._max_components = most
         else:
-            check_scalar(self.n_components, "n_components", kind=numbers.Integral, low=1)
             if self.n_components > most:
                 raise ValueError(
                     f"n_components={self.n_components} must be <= min(n_classes - "

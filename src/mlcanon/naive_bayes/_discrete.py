@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from mlcanon._estimator import check_priors
-from mlcanon._validation import check_scalar
+from mlcanon._validation import Interval, validate_params
 
 from ._base import BaseNB
 
@@ -34,8 +34,11 @@ def _log_dot(X: np.ndarray, log_theta: np.ndarray) -> np.ndarray:
 class _DiscreteNB(BaseNB):
     """Counting, smoothing and class priors shared by the multinomial and Bernoulli models."""
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {"alpha": Interval(low=0)}
+
     def _alpha(self) -> float:
-        alpha = check_scalar(self.alpha, "alpha", low=0)
+        validate_params(self)
+        alpha = self.alpha
         if alpha < _ALPHA_FLOOR and not self.force_alpha:
             warnings.warn(
                 f"alpha={alpha!r} would make unseen features impossible (log 0); using "
@@ -183,6 +186,11 @@ class BernoulliNB(_DiscreteNB):
     Information Retrieval*, Section 13.3.
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_DiscreteNB._parameter_constraints,
+        "binarize": (None, Interval()),
+    }
+
     def __init__(
         self,
         *,
@@ -201,7 +209,6 @@ class BernoulliNB(_DiscreteNB):
     def _transform_input(self, X: np.ndarray) -> np.ndarray:
         if self.binarize is None:
             return X
-        check_scalar(self.binarize, "binarize")
         return (X > self.binarize).astype(np.float64)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BernoulliNB:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from mlcanon._estimator import check_priors
-from mlcanon._validation import check_scalar
+from mlcanon._validation import Interval, validate_params
 
 from ._base import BaseNB
 
@@ -55,13 +55,15 @@ class GaussianNB(BaseNB):
     Section 6.6.3. Murphy (2012), *Machine Learning: A Probabilistic Perspective*, Section 3.5.
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {"var_smoothing": Interval(low=0)}
+
     def __init__(self, *, priors: Any = None, var_smoothing: float = 1e-9) -> None:
         self.priors = priors
         self.var_smoothing = var_smoothing
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GaussianNB:
         """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
-        check_scalar(self.var_smoothing, "var_smoothing", low=0)
+        validate_params(self)
         X, Yw, sw, y_index = self._prepare_fit(X, y, sample_weight)
         priors = check_priors(self.priors, len(self.classes_), "priors")
         self.epsilon_ = float(self.var_smoothing * np.var(X, axis=0).max())

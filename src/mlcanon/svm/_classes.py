@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import check_X, check_X_y, encode_labels, sample_weight_or_none
-from mlcanon._validation import check_option, check_scalar
+from mlcanon._validation import Interval, Options, check_option, validate_params
 
 from ._kernels import KERNELS, kernel_matrix
 from ._smo import smo_solve
@@ -149,19 +149,17 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.decision_function_shape = decision_function_shape
         self.break_ties = break_ties
 
-    def _check_params(self) -> None:
-        check_scalar(self.C, "C", low=0, include_low=False)
-        check_option(self.kernel, "kernel", KERNELS)
-        check_scalar(self.degree, "degree", kind=numbers.Integral, low=0)
-        if isinstance(self.gamma, str):
-            check_option(self.gamma, "gamma", ("scale", "auto"))
-        else:
-            check_scalar(self.gamma, "gamma", low=0)
-        check_scalar(self.coef0, "coef0")
-        check_scalar(self.tol, "tol", low=0, include_low=False)
-        check_scalar(self.cache_size, "cache_size", low=0, include_low=False)
-        check_scalar(self.max_iter, "max_iter", kind=numbers.Integral, low=-1)
-        check_option(self.decision_function_shape, "decision_function_shape", ("ovr", "ovo"))
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "C": Interval(low=0, include_low=False),
+        "kernel": Options(*KERNELS),
+        "degree": Interval(numbers.Integral, low=0),
+        "gamma": (Options("scale", "auto"), Interval(low=0)),
+        "coef0": Interval(),
+        "tol": Interval(low=0, include_low=False),
+        "cache_size": Interval(low=0, include_low=False),
+        "max_iter": Interval(numbers.Integral, low=-1),
+        "decision_function_shape": Options("ovr", "ovo"),
+    }
 
     def _gamma_value(self, X: np.ndarray) -> float:
         if self.gamma == "scale":
@@ -173,7 +171,7 @@ class SVC(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SVC:
         """Fit on ``X`` (n_samples, n_features) and labels ``y``; ``sample_weight`` scales C."""
-        self._check_params()
+        validate_params(self)
         X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
         self.classes_, y_index = encode_labels(y, min_classes=2)
         sw = sample_weight_or_none(sample_weight, X.shape[0])

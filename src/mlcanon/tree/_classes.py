@@ -23,14 +23,14 @@ Breiman, Friedman, Olshen, Stone (1984). Classification and Regression Trees. Wa
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from mlcanon import io
 from mlcanon._estimator import encode_labels, sample_weight_array
-from mlcanon._validation import check_option, check_random_state, check_scalar
+from mlcanon._validation import Interval, Options, check_random_state, validate_params
 
 from ._builder import build_tree
 from ._checks import check_X, check_X_y, resolve_max_features, resolve_min_samples
@@ -52,7 +52,12 @@ def as_float32(X: np.ndarray) -> np.ndarray:
 class BaseDecisionTree(BaseEstimator):
     """Shared fit/predict of the two CART estimators (parameters as in scikit-learn)."""
 
-    _criteria: tuple[str, ...] = ()
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "max_depth": (None, Interval(numbers.Integral, low=1)),
+        # min_samples_split, min_samples_leaf, max_features: a count or a fraction, resolved
+        # against the data by resolve_min_samples / resolve_max_features
+        "min_impurity_decrease": Interval(low=0.0),
+    }
 
     def __init__(
         self,
@@ -81,13 +86,10 @@ class BaseDecisionTree(BaseEstimator):
         ``XT32`` is the float32 transpose (n_features, n_samples); samples with zero weight are
         left out, which is how the ensembles pass bootstrap samples.
         """
-        check_option(self.criterion, "criterion", self._criteria)
-        if self.max_depth is not None:
-            check_scalar(self.max_depth, "max_depth", kind=numbers.Integral, low=1)
+        validate_params(self)
         n = int(np.count_nonzero(w))
         min_split = resolve_min_samples(self.min_samples_split, "min_samples_split", n, low=2)
         min_leaf = resolve_min_samples(self.min_samples_leaf, "min_samples_leaf", n, low=1)
-        check_scalar(self.min_impurity_decrease, "min_impurity_decrease", low=0.0)
         self.max_features_ = resolve_max_features(self.max_features, XT32.shape[0])
         seed = int(check_random_state(self.random_state).integers(0, 2**62))
         depth = np.iinfo(np.int64).max if self.max_depth is None else self.max_depth
@@ -191,7 +193,10 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
     Breiman et al. (1984). Classification and Regression Trees, ch. 4.
     """
 
-    _criteria = ("gini", "entropy", "log_loss")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **BaseDecisionTree._parameter_constraints,
+        "criterion": Options("gini", "entropy", "log_loss"),
+    }
     _is_clf = True
 
     def __init__(
@@ -261,7 +266,10 @@ random_state
     Breiman et al. (1984). Classification and Regression Trees, ch. 8.
     """
 
-    _criteria = ("squared_error",)
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **BaseDecisionTree._parameter_constraints,
+        "criterion": Options("squared_error"),
+    }
     _is_clf = False
 
     def __init__(
