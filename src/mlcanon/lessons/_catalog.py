@@ -849,7 +849,7 @@ CATALOG: dict[str, Entry] = {
             "I",
             "复现一下NMS",
             "Non-maximum suppression",
-            "torchvision.ops.nms",
+            "torchvision.ops.nms where installed; pure-Python NMS and soft-NMS",
             module="detection",
             answer=(
                 "Sort boxes by score, keep the best, drop every remaining box whose IoU "
@@ -863,7 +863,7 @@ CATALOG: dict[str, Entry] = {
             "I",
             "为什么要学习偏移而不是实际值 / 偏移系数",
             "Box offsets instead of absolute coordinates",
-            "torchvision BoxCoder",
+            "torchvision BoxCoder where installed; the offset formulas written out",
             module="detection",
             answer=(
                 "Regress offsets from an anchor, normalised by its size, with log-scale "
@@ -880,7 +880,7 @@ CATALOG: dict[str, Entry] = {
             "I",
             "IOU 各种进化版本 / GIoU loss",
             "IoU, GIoU, DIoU and CIoU",
-            "torchvision.ops *_box_iou / *_loss",
+            "torchvision.ops where installed; pycocotools box IoU, the definitions written out",
             module="detection",
             answer=(
                 "IoU gives no gradient when boxes do not overlap; GIoU subtracts the empty "
@@ -894,7 +894,7 @@ CATALOG: dict[str, Entry] = {
             "I",
             "Focal Loss 论文理解及公式推导",
             "Focal loss",
-            "torchvision.ops.sigmoid_focal_loss",
+            "torchvision.ops.sigmoid_focal_loss where installed; torch BCE, torch autograd",
             module="sampling",
             answer=(
                 "Focal loss multiplies cross-entropy by (1 − p_t)^γ so that the many easy, "
