@@ -64,18 +64,7 @@ def minimize_cg(
        methods for optimization", SIAM J. Optim. 2(1), 1992.
     .. [3] J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., 2006, Section 5.2.
     """
-    run = _Run(
-        fun,
-        x0,
-        jac,
-        None,
-        tol=tol,
-        max_iter=max_iter,
-        callback=callback,
-        return_path=return_path,
-        c1=c1,
-        c2=c2,
-    )
+    run = _Run.start(locals())
     period = run.x.size if restart is None else restart
     check_scalar(period, "restart", kind=numbers.Integral, low=1)
     p = -run.g

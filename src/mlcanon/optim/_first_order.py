@@ -149,6 +149,12 @@ def check_common(group: Group) -> None:
     check_flag(group["maximize"], "maximize")
 
 
+def hyper_parameters(arguments: dict[str, Any]) -> Group:
+    """A constructor's hyper-parameters (its ``locals()``, less ``self`` and ``params``): the
+    defaults of every param group, under torch's names."""
+    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+
+
 def objective_gradient(ops: Any, p: Any, g: Any, group: Group) -> Any:
     r"""The preamble every update rule shares: the gradient of the objective actually minimized.
 

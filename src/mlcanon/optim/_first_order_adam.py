@@ -12,6 +12,7 @@ from ._first_order import (
     check_betas,
     check_common,
     check_flag,
+    hyper_parameters,
 )
 
 __all__ = ["Adam", "AdamW", "Adamax"]
@@ -83,16 +84,7 @@ class Adam(FirstOrderOptimizer):
         maximize: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "amsgrad": amsgrad,
-            "maximize": maximize,
-            "decoupled_weight_decay": decoupled_weight_decay,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, hyper_parameters(locals()))
 
     @staticmethod
     def _check_group(group: Group) -> None:
@@ -236,14 +228,7 @@ class Adamax(FirstOrderOptimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "maximize": maximize,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, hyper_parameters(locals()))
 
     @staticmethod
     def _check_group(group: Group) -> None:

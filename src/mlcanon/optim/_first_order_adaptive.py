@@ -13,6 +13,7 @@ from ._first_order import (
     check_common,
     check_flag,
     check_unit,
+    hyper_parameters,
 )
 
 __all__ = ["Adadelta", "Adagrad", "RMSprop"]
@@ -73,15 +74,7 @@ class Adagrad(FirstOrderOptimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "lr_decay": lr_decay,
-            "weight_decay": weight_decay,
-            "initial_accumulator_value": initial_accumulator_value,
-            "eps": eps,
-            "maximize": maximize,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, hyper_parameters(locals()))
 
     @staticmethod
     def _check_group(group: Group) -> None:
@@ -155,14 +148,7 @@ class Adadelta(FirstOrderOptimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "rho": rho,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "maximize": maximize,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, hyper_parameters(locals()))
 
     @staticmethod
     def _check_group(group: Group) -> None:
@@ -249,16 +235,7 @@ class RMSprop(FirstOrderOptimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "alpha": alpha,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "momentum": momentum,
-            "centered": centered,
-            "maximize": maximize,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, hyper_parameters(locals()))
 
     @staticmethod
     def _check_group(group: Group) -> None:

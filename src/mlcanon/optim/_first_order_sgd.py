@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from .._validation import check_scalar
-from ._first_order import FirstOrderOptimizer, Group, Params, State, check_common, check_flag
+from ._first_order import (
+    FirstOrderOptimizer,
+    Group,
+    Params,
+    State,
+    check_common,
+    check_flag,
+    hyper_parameters,
+)
 
 __all__ = ["SGD"]
 
@@ -80,15 +88,7 @@ class SGD(FirstOrderOptimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "dampening": dampening,
-            "weight_decay": weight_decay,
-            "nesterov": nesterov,
-            "maximize": maximize,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, hyper_parameters(locals()))
 
     @staticmethod
     def _check_group(group: Group) -> None:

@@ -72,18 +72,7 @@ def minimize_gd(
        Sections 3.1 and 3.3.
     """
     check_option(line_search, "line_search", ("wolfe", "armijo"))
-    run = _Run(
-        fun,
-        x0,
-        jac,
-        None,
-        tol=tol,
-        max_iter=max_iter,
-        callback=callback,
-        return_path=return_path,
-        c1=c1,
-        c2=c2,
-    )
+    run = _Run.start(locals())
     while run.going():
         p = -run.g
         ls = run.search(p, run.initial_step(p), armijo=line_search == "armijo")
@@ -147,18 +136,7 @@ def minimize_newton(
     """
     if hess is None:
         raise ValueError("method 'newton' needs hess, a callable returning the (n, n) Hessian")
-    run = _Run(
-        fun,
-        x0,
-        jac,
-        hess,
-        tol=tol,
-        max_iter=max_iter,
-        callback=callback,
-        return_path=return_path,
-        c1=c1,
-        c2=c2,
-    )
+    run = _Run.start(locals())
     n = run.x.size
     while run.going():
         H = run.obj.hess(run.x)

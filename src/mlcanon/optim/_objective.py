@@ -156,6 +156,15 @@ class _Run:
         self.nit, self.status, self.message = 0, -1, ""
         self.path = [self.x.copy()] if return_path else None
 
+    @classmethod
+    def start(cls, arguments: dict[str, Any]) -> _Run:
+        """A run from a solver's own arguments (its ``locals()``): ``fun``, ``x0``, ``jac``,
+        ``hess`` (if it takes one), ``tol``, ``max_iter``, ``callback``, ``return_path``, ``c1``,
+        ``c2``."""
+        options = ("tol", "max_iter", "callback", "return_path", "c1", "c2")
+        fun, x0, jac, hess = (arguments.get(k) for k in ("fun", "x0", "jac", "hess"))
+        return cls(fun, x0, jac, hess, **{k: arguments[k] for k in options})
+
     def going(self) -> bool:
         if self.status >= 0:
             return False

@@ -68,18 +68,7 @@ def minimize_bfgs(
        Section 6.1 (Algorithm 6.1).
     .. [2] R. Fletcher, "A new approach to variable metric algorithms", Computer J. 13(3), 1970.
     """
-    run = _Run(
-        fun,
-        x0,
-        jac,
-        None,
-        tol=tol,
-        max_iter=max_iter,
-        callback=callback,
-        return_path=return_path,
-        c1=c1,
-        c2=c2,
-    )
+    run = _Run.start(locals())
     eye = np.eye(run.x.size)
     H = eye.copy()
     updated = False
@@ -162,18 +151,7 @@ def minimize_lbfgs(
        Section 7.2 (Algorithms 7.4 and 7.5).
     """
     check_scalar(m, "m", kind=numbers.Integral, low=1)
-    run = _Run(
-        fun,
-        x0,
-        jac,
-        None,
-        tol=tol,
-        max_iter=max_iter,
-        callback=callback,
-        return_path=return_path,
-        c1=c1,
-        c2=c2,
-    )
+    run = _Run.start(locals())
     pairs: deque = deque(maxlen=m)
     gamma = 1.0
     while run.going():
