@@ -28,7 +28,16 @@ __all__ = [
     "encode_labels",
     "sample_weight_array",
     "sample_weight_or_none",
+    "store_params",
 ]
+
+
+def store_params(estimator: Any, arguments: dict[str, Any]) -> None:
+    """Store each constructor argument (the constructor's ``locals()``) as an attribute of the
+    same name, unvalidated, as scikit-learn's ``get_params``/``clone`` expect."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
 
 
 class ConvergenceWarning(_SklearnConvergenceWarning):

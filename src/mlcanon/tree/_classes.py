@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from mlcanon import io
-from mlcanon._estimator import encode_labels, sample_weight_array
+from mlcanon._estimator import encode_labels, sample_weight_array, store_params
 from mlcanon._validation import Interval, Options, check_random_state, validate_params
 
 from ._builder import build_tree
@@ -58,25 +58,6 @@ class BaseDecisionTree(BaseEstimator):
         # against the data by resolve_min_samples / resolve_max_features
         "min_impurity_decrease": Interval(low=0.0),
     }
-
-    def __init__(
-        self,
-        *,
-        criterion: str,
-        max_depth: int | None = None,
-        min_samples_split: int | float = 2,
-        min_samples_leaf: int | float = 1,
-        max_features: int | float | str | None = None,
-        min_impurity_decrease: float = 0.0,
-        random_state: int | np.random.Generator | None = None,
-    ) -> None:
-        self.criterion = criterion
-        self.max_depth = max_depth
-        self.min_samples_split = min_samples_split
-        self.min_samples_leaf = min_samples_leaf
-        self.max_features = max_features
-        self.min_impurity_decrease = min_impurity_decrease
-        self.random_state = random_state
 
     def _grow(
         self, XT32: np.ndarray, ycode: np.ndarray, yval: np.ndarray, w: np.ndarray, n_stats: int
@@ -210,15 +191,7 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
         min_impurity_decrease: float = 0.0,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
-        super().__init__(
-            criterion=criterion,
-            max_depth=max_depth,
-            min_samples_split=min_samples_split,
-            min_samples_leaf=min_samples_leaf,
-            max_features=max_features,
-            min_impurity_decrease=min_impurity_decrease,
-            random_state=random_state,
-        )
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> DecisionTreeClassifier:
         """Grow the tree on ``X`` (n_samples, n_features; NaN allowed) and labels ``y``."""
@@ -283,15 +256,7 @@ random_state
         min_impurity_decrease: float = 0.0,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
-        super().__init__(
-            criterion=criterion,
-            max_depth=max_depth,
-            min_samples_split=min_samples_split,
-            min_samples_leaf=min_samples_leaf,
-            max_features=max_features,
-            min_impurity_decrease=min_impurity_decrease,
-            random_state=random_state,
-        )
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> DecisionTreeRegressor:
         """Grow the tree on ``X`` (n_samples, n_features; NaN allowed) and targets ``y``."""
