@@ -216,7 +216,8 @@ def _cmd_bench(args: argparse.Namespace, console: Console) -> int:
             "the benchmarks ship with the source checkout, not the package: run `mlcanon bench` "
             f"from the repository root (no benchmarks/ folder in {root})"
         )
-    sys.path.insert(0, str(root))
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
     from benchmarks import _harness
     from benchmarks.__main__ import main as run_benchmarks
 
