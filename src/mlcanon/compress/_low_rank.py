@@ -69,9 +69,16 @@ def low_rank_conv2d(conv: nn.Conv2d, rank: int) -> nn.Sequential:
     c_out, c_in, kh, kw = conv.weight.shape
     a, b = truncated_svd(conv.weight.reshape(c_out, -1), rank)  # (C_out, r), (r, C_in kh kw)
     first = nn.Conv2d(
-        c_in, rank, (kh, kw), conv.stride, conv.padding, conv.dilation,
-        bias=False, padding_mode=conv.padding_mode, dtype=b.dtype,
-    )  # fmt: skip
+        c_in,
+        rank,
+        (kh, kw),
+        conv.stride,
+        conv.padding,
+        conv.dilation,
+        bias=False,
+        padding_mode=conv.padding_mode,
+        dtype=b.dtype,
+    )
     second = nn.Conv2d(rank, c_out, 1, bias=conv.bias is not None, dtype=a.dtype)
     with torch.no_grad():
         first.weight.copy_(b.reshape(rank, c_in, kh, kw))

@@ -219,9 +219,11 @@ class BaseHMM(BaseEstimator):
                 currstate, "currstate", kind=numbers.Integral, low=0, high=self.n_components - 1
             )
         states = _kernels.sample_states(
-            np.cumsum(self.startprob_), np.cumsum(self.transmat_, axis=1),
-            rng.uniform(size=n_samples), int(first),
-        )  # fmt: skip
+            np.cumsum(self.startprob_),
+            np.cumsum(self.transmat_, axis=1),
+            rng.uniform(size=n_samples),
+            int(first),
+        )
         return self._emit(states, rng), states
 
     # -- learning -------------------------------------------------------------------------------

@@ -219,8 +219,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return lower_bound, bounds, self.max_iter, False
 
     def _params(self) -> tuple[Any, ...]:
-        return (self.weights_, self.means_, getattr(self, "covariances_", None),
-                self.precisions_cholesky_)  # fmt: skip
+        return (
+            self.weights_,
+            self.means_,
+            getattr(self, "covariances_", None),
+            self.precisions_cholesky_,
+        )
 
     def fit(self, X: Any, y: Any = None) -> GaussianMixture:
         """Fit by EM from ``n_init`` initializations; keep the best lower bound."""
@@ -299,8 +303,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _n_parameters(self) -> int:
         k, d = self.means_.shape
-        cov = {"full": k * d * (d + 1) / 2, "diag": k * d, "tied": d * (d + 1) / 2,
-               "spherical": k}[self.covariance_type]  # fmt: skip
+        cov = {"full": k * d * (d + 1) / 2, "diag": k * d, "tied": d * (d + 1) / 2, "spherical": k}[
+            self.covariance_type
+        ]
         return int(cov + k * d + k - 1)
 
     def bic(self, X: Any) -> float:

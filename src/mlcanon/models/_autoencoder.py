@@ -48,15 +48,22 @@ class ConvAutoEncoder(nn.Module):
             raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
         self.latent_dim = latent_dim
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),  # (N, 32, 4, 4)
-            nn.Flatten(), nn.Linear(32 * 4 * 4, latent_dim),
-        )  # fmt: skip
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1),
+            nn.ReLU(),  # (N, 32, 4, 4)
+            nn.Flatten(),
+            nn.Linear(32 * 4 * 4, latent_dim),
+        )
         self.decoder = nn.Sequential(
-            nn.Linear(latent_dim, 32 * 4 * 4), nn.ReLU(), nn.Unflatten(1, (32, 4, 4)),
-            nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), nn.ReLU(),  # (N, 16, 8, 8)
-            nn.Conv2d(16, 1, 3, padding=1), nn.Sigmoid(),
-        )  # fmt: skip
+            nn.Linear(latent_dim, 32 * 4 * 4),
+            nn.ReLU(),
+            nn.Unflatten(1, (32, 4, 4)),
+            nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1),
+            nn.ReLU(),  # (N, 16, 8, 8)
+            nn.Conv2d(16, 1, 3, padding=1),
+            nn.Sigmoid(),
+        )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Codes ``(N, latent_dim)`` of images ``(N, 1, 8, 8)``."""

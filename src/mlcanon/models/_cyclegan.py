@@ -41,10 +41,14 @@ class _ResidualBlock(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), nn.InstanceNorm2d(channels),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3),
+            nn.InstanceNorm2d(channels),
             nn.ReLU(),
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), nn.InstanceNorm2d(channels),
-        )  # fmt: skip
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3),
+            nn.InstanceNorm2d(channels),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
@@ -92,14 +96,21 @@ class ResnetGenerator(nn.Module):
         _check_int(ngf, "ngf", 1)
         _check_int(n_blocks, "n_blocks", 0)
         self.net = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(in_channels, ngf, 3), nn.InstanceNorm2d(ngf),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(in_channels, ngf, 3),
+            nn.InstanceNorm2d(ngf),
             nn.ReLU(),
-            nn.Conv2d(ngf, 2 * ngf, 3, stride=2, padding=1), nn.InstanceNorm2d(2 * ngf), nn.ReLU(),
+            nn.Conv2d(ngf, 2 * ngf, 3, stride=2, padding=1),
+            nn.InstanceNorm2d(2 * ngf),
+            nn.ReLU(),
             *[_ResidualBlock(2 * ngf) for _ in range(n_blocks)],  # (N, 2 ngf, H/2, W/2)
             nn.ConvTranspose2d(2 * ngf, ngf, 3, stride=2, padding=1, output_padding=1),
-            nn.InstanceNorm2d(ngf), nn.ReLU(),  # (N, ngf, H, W)
-            nn.ReflectionPad2d(1), nn.Conv2d(ngf, out_channels, 3), nn.Tanh(),
-        )  # fmt: skip
+            nn.InstanceNorm2d(ngf),
+            nn.ReLU(),  # (N, ngf, H, W)
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(ngf, out_channels, 3),
+            nn.Tanh(),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map images ``(N, in_channels, H, W)`` (H, W even) to ``(N, out_channels, H, W)``."""

@@ -226,7 +226,11 @@ class BernoulliNB(_DiscreteNB):
             log_off = np.log1p(-np.exp(self.feature_log_prob_))  # log(1 - p_cj)
         if np.isfinite(log_off).all() and np.isfinite(self.feature_log_prob_).all():
             # sum_j (1 - x_j) log(1 - p) = sum_j log(1 - p) - x . log(1 - p): one product
-            return (X @ (self.feature_log_prob_ - log_off).T + self.class_log_prior_
-                    + log_off.sum(axis=1))  # fmt: skip
-        return (_log_dot(X, self.feature_log_prob_) + _log_dot(1.0 - X, log_off)
-                + self.class_log_prior_)  # fmt: skip
+            return (
+                X @ (self.feature_log_prob_ - log_off).T
+                + self.class_log_prior_
+                + log_off.sum(axis=1)
+            )
+        return (
+            _log_dot(X, self.feature_log_prob_) + _log_dot(1.0 - X, log_off) + self.class_log_prior_
+        )

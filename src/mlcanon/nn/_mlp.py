@@ -72,8 +72,14 @@ class MLP:
     biases : list of ndarray (n_out,)
     """
 
-    def __init__(self, layer_sizes: Sequence[int], activation: str = "sigmoid", loss: str = "mse",
-                 output_activation: str = "identity", random_state=None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        activation: str = "sigmoid",
+        loss: str = "mse",
+        output_activation: str = "identity",
+        random_state=None,
+    ) -> None:
         if len(layer_sizes) < 2:
             raise ValueError(f"layer_sizes needs at least 2 entries, got {list(layer_sizes)}")
         for s in layer_sizes:
@@ -88,8 +94,11 @@ class MLP:
 
     def _act(self, layer: int):
         last = layer == len(self.weights) - 1
-        name = ("identity" if self.loss == "cross_entropy" else self.output_activation) if last \
-            else self.activation  # fmt: skip
+        name = (
+            ("identity" if self.loss == "cross_entropy" else self.output_activation)
+            if last
+            else self.activation
+        )
         return _ACTIVATIONS[name]
 
     def forward(self, X) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -41,9 +41,16 @@ class MultiheadAttention(nn.Module):
     .. [1] Vaswani et al., "Attention is all you need", NeurIPS 2017, sec. 3.2.2.
     """
 
-    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
-                 kdim: int | None = None, vdim: int | None = None,
-                 batch_first: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        kdim: int | None = None,
+        vdim: int | None = None,
+        batch_first: bool = False,
+    ) -> None:
         super().__init__()
         check_scalar(embed_dim, "embed_dim", kind=int, low=1)
         check_scalar(num_heads, "num_heads", kind=int, low=1)
@@ -73,8 +80,11 @@ class MultiheadAttention(nn.Module):
 
     def _projections(self) -> list[tuple[Tensor, Tensor | None]]:
         e = self.embed_dim
-        ws = (self.in_proj_weight.split(e) if self._qkv_same_embed_dim
-              else (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight))  # fmt: skip
+        ws = (
+            self.in_proj_weight.split(e)
+            if self._qkv_same_embed_dim
+            else (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+        )
         bs = self.in_proj_bias.split(e) if self.in_proj_bias is not None else (None,) * 3
         return list(zip(ws, bs, strict=True))
 
@@ -104,10 +114,17 @@ class MultiheadAttention(nn.Module):
             total = pad if total is None else total + pad
         return total
 
-    def forward(self, query: Tensor, key: Tensor, value: Tensor,
-                key_padding_mask: Tensor | None = None, need_weights: bool = True,
-                attn_mask: Tensor | None = None, average_attn_weights: bool = True,
-                is_causal: bool = False) -> tuple[Tensor, Tensor | None]:  # fmt: skip
+    def forward(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None = None,
+        need_weights: bool = True,
+        attn_mask: Tensor | None = None,
+        average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ) -> tuple[Tensor, Tensor | None]:
         """(L, N, E) query, (S, N, kdim) key, (S, N, vdim) value (batch first if ``batch_first``;
         unbatched (L, E) also accepted) -> (output like query, weights (N, L, S) or None).
         Boolean masks use torch's convention here: True marks a position that may *not* be
@@ -170,23 +187,37 @@ class AdditiveAttention(nn.Module):
 
     def __init__(self, query_size: int, key_size: int, hidden_size: int) -> None:
         super().__init__()
-        for name, v in (("query_size", query_size), ("key_size", key_size),
-                        ("hidden_size", hidden_size)):  # fmt: skip
+        for name, v in (
+            ("query_size", query_size),
+            ("key_size", key_size),
+            ("hidden_size", hidden_size),
+        ):
             check_scalar(v, name, kind=int, low=1)
         self.weight_query = nn.Parameter(torch.empty(hidden_size, query_size))
         self.weight_key = nn.Parameter(torch.empty(hidden_size, key_size))
         self.v = nn.Parameter(torch.empty(hidden_size))
-        for p, fan_in in ((self.weight_query, query_size), (self.weight_key, key_size),
-                          (self.v, hidden_size)):  # fmt: skip
+        for p, fan_in in (
+            (self.weight_query, query_size),
+            (self.weight_key, key_size),
+            (self.v, hidden_size),
+        ):
             bound = 1.0 / math.sqrt(fan_in)
             nn.init.uniform_(p, -bound, bound)
 
-    def forward(self, query: Tensor, key: Tensor, value: Tensor | None = None,
-                mask: Tensor | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
+    def forward(
+        self, query: Tensor, key: Tensor, value: Tensor | None = None, mask: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         """query (B, L, Dq) or (B, Dq); key (B, S, Dk); value defaults to key; mask True = may
         attend. Returns (context, weights)."""
-        return additive_attention(query, key, key if value is None else value, self.weight_query,
-                                  self.weight_key, self.v, mask)  # fmt: skip
+        return additive_attention(
+            query,
+            key,
+            key if value is None else value,
+            self.weight_query,
+            self.weight_key,
+            self.v,
+            mask,
+        )
 
 
 class MultiplicativeAttention(nn.Module):
@@ -212,8 +243,10 @@ class MultiplicativeAttention(nn.Module):
         if self.weight is not None:
             nn.init.xavier_uniform_(self.weight)
 
-    def forward(self, query: Tensor, key: Tensor, value: Tensor | None = None,
-                mask: Tensor | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
+    def forward(
+        self, query: Tensor, key: Tensor, value: Tensor | None = None, mask: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         """query (B, L, Dq), key (B, S, Dk), value defaults to key -> (context, weights)."""
-        return multiplicative_attention(query, key, key if value is None else value, self.weight,
-                                        mask)  # fmt: skip
+        return multiplicative_attention(
+            query, key, key if value is None else value, self.weight, mask
+        )

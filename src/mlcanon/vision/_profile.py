@@ -62,7 +62,8 @@ from ._receptive_field import ReceptiveField, propagate
 
 __all__ = ["LayerProfile", "Profile", "check_input_shape", "profile"]
 
-# FLOPs per element of activations and elementwise functions (exp, log, erf, tanh count as 1).
+# FLOPs per element of activations and elementwise functions (exp, log, erf, tanh count as 1);
+# fmt: skip keeps the table a few dense rows instead of one entry per line.
 ELEMENT_FLOPS: dict[str, int] = {
     "ReLU": 1, "relu": 1, "ReLU6": 2, "relu6": 2, "Hardtanh": 2, "hardtanh": 2,
     "LeakyReLU": 2, "leaky_relu": 2, "PReLU": 2, "Sigmoid": 4, "sigmoid": 4,
