@@ -388,9 +388,11 @@ CATALOG: dict[str, Entry] = {
             module="boosting",
             answer=(
                 "On high-dimensional sparse data (bag of words, one-hot ids) a regularised "
-                "linear model often wins: trees split on rare features one at a time, "
-                "overfit them, and need many splits to sum many weak signals. On dense, "
-                "low-dimensional, non-linear data boosting wins."
+                "linear model often wins: a tree uses a rare column only when its few rows "
+                "beat every common column at a node (and never below min_child_weight), "
+                "and summing many weak signals takes many splits, while L2 logistic "
+                "regression weighs every column at once. On dense, low-dimensional, "
+                "non-linear data boosting wins."
             ),
             notes_claim=(
                 "In high-dimensional sparse data logistic regression beats GBDT, stated as a rule."
