@@ -138,3 +138,19 @@ def test_bad_recurrent_arguments():
         nn.RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="hidden_size must be >= 1, got 0"):
         nn.GRU(3, 0)
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+def test_frozen_weights_get_no_gradient_and_the_others_match_torch(name):
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, name)(3, 4).double()
+    ours = getattr(nn, name)(3, 4).double()
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(5, 2, 3, dtype=torch.float64)
+    for m in (theirs, ours):
+        m.weight_hh_l0.requires_grad_(False)
+        m.bias_ih_l0.requires_grad_(False)
+        m(x)[0].pow(2).sum().backward()
+    assert ours.weight_hh_l0.grad is None and ours.bias_ih_l0.grad is None
+    for key in ("weight_ih_l0", "bias_hh_l0"):
+        torch.testing.assert_close(getattr(ours, key).grad, getattr(theirs, key).grad)

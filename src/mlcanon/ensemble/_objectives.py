@@ -113,14 +113,14 @@ def _merror(y, F, w):
     return float(np.average(np.argmax(F, axis=1) != y, weights=w))
 
 
-# name -> (function of (y, margins, weights), greater_is_better)
+# name -> function of (y, margins, weights); every one is a loss (lower is better)
 METRICS = {
-    "rmse": (_rmse, False),
-    "mae": (_mae, False),
-    "logloss": (_logloss, False),
-    "error": (_error, False),
-    "mlogloss": (_mlogloss, False),
-    "merror": (_merror, False),
+    "rmse": _rmse,
+    "mae": _mae,
+    "logloss": _logloss,
+    "error": _error,
+    "mlogloss": _mlogloss,
+    "merror": _merror,
 }
 DEFAULT_METRIC = {
     "reg:squarederror": "rmse",

@@ -135,7 +135,7 @@ class BaseXGB(BaseEstimator):
             self.max_bin,
         )
         metric = self.eval_metric or self._default_metric(obj.name)
-        fn, _ = METRICS[metric]
+        fn = METRICS[metric]
         evals = [(Xe, ye, we, np.tile(self.base_margin_, (len(ye), 1))) for Xe, ye, we in eval_set]
         self.evals_result_ = {f"validation_{i}": {metric: []} for i in range(len(evals))}
         trees: list[dict[str, np.ndarray]] = []

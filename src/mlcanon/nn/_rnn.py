@@ -44,18 +44,23 @@ def _previous_states(out: Tensor, h0: Tensor, reverse: bool) -> Tensor:
     return torch.cat([h0.unsqueeze(0), out[:-1]])
 
 
-def _weight_grads(ctx, d_in: Tensor, d_hid: Tensor, x: Tensor, h_prev: Tensor, w_ih, w_hh):
-    """Gradients of x, W_ih, W_hh, b_ih, b_hh from per-step gate gradients (T, B, kH)."""
+def _weight_grads(ctx, d_in: Tensor, d_hid: Tensor, x: Tensor, h_prev: Tensor, w_ih, first: int):
+    """Gradients of x, W_ih, W_hh, b_ih, b_hh from per-step gate gradients (T, B, kH).
+
+    ``first`` is the position of W_ih among the Function's inputs (W_hh, b_ih, b_hh follow);
+    a gradient nobody asked for (a frozen weight) is not computed.
+    """
     k = d_in.shape[-1]
     d_in2, d_hid2 = d_in.reshape(-1, k), d_hid.reshape(-1, k)
+    need_w_ih, need_w_hh, need_b_ih, need_b_hh = ctx.needs_input_grad[first : first + 4]
     grad_x = d_in.matmul(w_ih) if ctx.needs_input_grad[0] else None
-    grad_w_ih = d_in2.t().matmul(x.reshape(-1, x.shape[-1]))
-    grad_w_hh = d_hid2.t().matmul(h_prev.reshape(-1, h_prev.shape[-1]))
-    grad_b_ih = d_in2.sum(0) if ctx.has_bias else None
-    if ctx.has_bias and d_hid is d_in:  # LSTM: the same pre-activations, the same sum
-        grad_b_hh = grad_b_ih.clone()
+    grad_w_ih = d_in2.t().matmul(x.reshape(-1, x.shape[-1])) if need_w_ih else None
+    grad_w_hh = d_hid2.t().matmul(h_prev.reshape(-1, h_prev.shape[-1])) if need_w_hh else None
+    grad_b_ih = d_in2.sum(0) if ctx.has_bias and need_b_ih else None
+    if ctx.has_bias and need_b_hh:  # LSTM: d_hid is d_in, the same sum as b_ih's
+        grad_b_hh = grad_b_ih.clone() if d_hid is d_in and need_b_ih else d_hid2.sum(0)
     else:
-        grad_b_hh = d_hid2.sum(0) if ctx.has_bias else None
+        grad_b_hh = None
     return grad_x, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
 
 
@@ -88,7 +93,7 @@ class RNNLayer(Function):
             d_pre[t] = dp
             dh = dp.matmul(w_hh)
         h_prev = _previous_states(out, h0, ctx.reverse)
-        grads = _weight_grads(ctx, d_pre, d_pre, x, h_prev, w_ih, w_hh)
+        grads = _weight_grads(ctx, d_pre, d_pre, x, h_prev, w_ih, first=2)
         return grads[0], dh, *grads[1:], None, None
 
 
@@ -169,7 +174,7 @@ class LSTMLayer(Function):
             else:
                 dh = d_t[t].matmul(w_hh)
         h_prev = _previous_states(out, h0, ctx.reverse)
-        grads = _weight_grads(ctx, d_gates, d_gates, x, h_prev, w_ih, w_hh)
+        grads = _weight_grads(ctx, d_gates, d_gates, x, h_prev, w_ih, first=3)
         return grads[0], dh, dc, *grads[1:], None
 
 
@@ -220,5 +225,5 @@ class GRULayer(Function):
             d_hid[t, :, : 2 * n_h] = d_in[t, :, : 2 * n_h]
             torch.mul(dn, r, out=d_hid[t, :, 2 * n_h :])
             dh = torch.addmm(dh * z, d_hid[t], w_hh)
-        grads = _weight_grads(ctx, d_in, d_hid, x, h_prev, w_ih, w_hh)
+        grads = _weight_grads(ctx, d_in, d_hid, x, h_prev, w_ih, first=2)
         return grads[0], dh, *grads[1:], None
