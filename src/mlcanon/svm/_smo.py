@@ -39,6 +39,16 @@ TAU = 1e-12  # stands in for a non-positive curvature a_ij (non-PSD kernels, dup
 LOWER, UPPER, FREE = 0, 1, 2
 
 
+# Slots of the row cache (a tuple, so that numba keeps each array's own type): the cached rows,
+# the slot holding each row (-1 if none), the row held by each slot, each slot's last use, the
+# counters, and scratch space for one kernel row.
+ROWS, SLOT_OF, OWNER, LAST_USE, COUNTERS, SCRATCH = 0, 1, 2, 3, 4, 5
+# COUNTERS: the clock (one tick per lookup) and the number of slots filled so far
+TICK, FILLED = 0, 1
+# kern: the kernel's code and parameters
+CODE, GAMMA, COEF0, DEGREE = 0, 1, 2, 3
+
+
 @njit(cache=True)
 def _status(alpha, C):
     if alpha >= C:
@@ -51,23 +61,24 @@ def _status(alpha, C):
 @njit(cache=True)
 def _q_row(i, X, sq, y, kern, cache):
     """Row ``Q[i]`` (float32) from the LRU cache, computing it on a miss."""
-    code, gamma, coef0, degree = kern
-    rows, slot_of, owner, stamp, clock, buf = cache
+    rows, slot_of, owner = cache[ROWS], cache[SLOT_OF], cache[OWNER]
+    last_use, counters, buf = cache[LAST_USE], cache[COUNTERS], cache[SCRATCH]
     s = slot_of[i]
     if s < 0:
-        if clock[1] < rows.shape[0]:  # a free slot is left
-            s = clock[1]
-            clock[1] += 1
+        if counters[FILLED] < rows.shape[0]:  # a free slot is left
+            s = counters[FILLED]
+            counters[FILLED] += 1
         else:  # evict the least recently used row
-            s = np.argmin(stamp)
+            s = np.argmin(last_use)
             slot_of[owner[s]] = -1
         owner[s] = i
         slot_of[i] = s
-        kernel_row(i, X, sq, code, gamma, coef0, int(degree), buf)
+        degree = int(kern[DEGREE])
+        kernel_row(i, X, sq, kern[CODE], kern[GAMMA], kern[COEF0], degree, buf)
         for k in range(X.shape[0]):
             rows[s, k] = np.float32(y[i] * y[k] * buf[k])
-    clock[0] += 1
-    stamp[s] = clock[0]
+    counters[TICK] += 1
+    last_use[s] = counters[TICK]
     return rows[s]
 
 
@@ -182,13 +193,13 @@ def smo_solve(X, y, C, code, gamma, coef0, degree, tol, max_iter, n_slots):
     QD = kernel_diagonal(X, sq, code, gamma, coef0, degree)
     kern = (code, gamma, coef0, float(degree))
     n_slots = max(2, min(n_slots, l))
-    cache = (
-        np.empty((n_slots, l), dtype=np.float32),  # rows
-        np.full(l, -1, dtype=np.int64),  # slot holding each row, -1 if none
-        np.full(n_slots, -1, dtype=np.int64),  # row held by each slot
-        np.zeros(n_slots, dtype=np.int64),  # last use of each slot
-        np.zeros(2, dtype=np.int64),  # [clock, slots used]
-        np.empty(l),  # scratch for one kernel row
+    cache = (  # slots ROWS, SLOT_OF, OWNER, LAST_USE, COUNTERS, SCRATCH
+        np.empty((n_slots, l), dtype=np.float32),
+        np.full(l, -1, dtype=np.int64),
+        np.full(n_slots, -1, dtype=np.int64),
+        np.zeros(n_slots, dtype=np.int64),
+        np.zeros(2, dtype=np.int64),
+        np.empty(l),
     )
 
     alpha = np.zeros(l)
