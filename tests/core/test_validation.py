@@ -110,7 +110,8 @@ def test_validate_params_accepts_every_allowed_form():
 
 def _declaring_classes():
     found = {}
-    for family in ("tree", "svm", "decomposition", "discriminant_analysis", "naive_bayes"):
+    families = ("tree", "svm", "decomposition", "discriminant_analysis", "naive_bayes", "cluster")
+    for family in (*families, "mixture"):
         module = importlib.import_module(f"mlcanon.{family}")
         for name in module.__all__:
             obj = getattr(module, name)

@@ -12,14 +12,21 @@ from __future__ import annotations
 import functools
 import numbers
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numba import njit
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 
 from mlcanon._estimator import ConvergenceWarning, check_X
-from mlcanon._validation import check_option, check_random_state, check_sample_weight, check_scalar
+from mlcanon._validation import (
+    Interval,
+    check_option,
+    check_random_state,
+    check_sample_weight,
+    check_scalar,
+    validate_params,
+)
 
 __all__ = ["KMeans", "kmeans_plusplus"]
 
@@ -258,10 +265,15 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.tol = tol
         self.random_state = random_state
 
+    # init may also be an array of centers, n_init also "auto": checked with the data below
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_clusters": Interval(numbers.Integral, low=1),
+        "max_iter": Interval(numbers.Integral, low=1),
+        "tol": Interval(low=0.0),
+    }
+
     def _check_params(self, X: np.ndarray) -> tuple[np.ndarray | None, int]:
-        check_scalar(self.n_clusters, "n_clusters", kind=numbers.Integral, low=1)
-        check_scalar(self.max_iter, "max_iter", kind=numbers.Integral, low=1)
-        check_scalar(self.tol, "tol", low=0.0)
+        validate_params(self)
         if X.shape[0] < self.n_clusters:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         init = None

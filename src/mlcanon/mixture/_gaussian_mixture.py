@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
@@ -12,7 +12,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import ConvergenceWarning, check_X
 from mlcanon._special import logsumexp
-from mlcanon._validation import check_option, check_random_state, check_scalar
+from mlcanon._validation import (
+    Interval,
+    Options,
+    check_random_state,
+    check_scalar,
+    validate_params,
+)
 from mlcanon.cluster import KMeans, kmeans_plusplus
 
 from ._gaussian import (
@@ -119,14 +125,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.warm_start = warm_start
 
     # -- parameters --------------------------------------------------------------------------
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_components": Interval(numbers.Integral, low=1),
+        "covariance_type": Options(*COVARIANCE_TYPES),
+        "init_params": Options(*INIT_PARAMS),
+        "tol": Interval(low=0.0),
+        "reg_covar": Interval(low=0.0),
+        "max_iter": Interval(numbers.Integral, low=0),
+        "n_init": Interval(numbers.Integral, low=1),
+    }
+
     def _check_params(self, n_features: int) -> None:
-        k = check_scalar(self.n_components, "n_components", kind=numbers.Integral, low=1)
-        check_option(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
-        check_option(self.init_params, "init_params", INIT_PARAMS)
-        check_scalar(self.tol, "tol", low=0.0)
-        check_scalar(self.reg_covar, "reg_covar", low=0.0)
-        check_scalar(self.max_iter, "max_iter", kind=numbers.Integral, low=0)
-        check_scalar(self.n_init, "n_init", kind=numbers.Integral, low=1)
+        validate_params(self)
+        k = self.n_components
         self._weights_init = self._means_init = self._precisions_init = None
         if self.weights_init is not None:
             w = _check_init_array(self.weights_init, "weights_init", (k,))
