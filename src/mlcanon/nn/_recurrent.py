@@ -23,9 +23,10 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 class _RNNBase(nn.Module):
+    mode: str  # "LSTM", "GRU", "RNN_TANH" or "RNN_RELU": the gates and the cell
+
     def __init__(
         self,
-        mode: str,
         input_size: int,
         hidden_size: int,
         num_layers: int = 1,
@@ -39,11 +40,11 @@ class _RNNBase(nn.Module):
         check_scalar(hidden_size, "hidden_size", kind=int, low=1)
         check_scalar(num_layers, "num_layers", kind=int, low=1)
         check_scalar(dropout, "dropout", low=0.0, high=1.0)
-        self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
+        self.input_size, self.hidden_size = input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bidirectional
         self.num_directions = 2 if bidirectional else 1
-        gate_rows = _GATES[mode] * hidden_size
+        gate_rows = _GATES[self.mode] * hidden_size
         for layer in range(num_layers):
             width = input_size if layer == 0 else hidden_size * self.num_directions
             for suffix in ("", "_reverse")[: self.num_directions]:
@@ -183,9 +184,9 @@ class RNN(_RNNBase):
     ) -> None:
         check_option(nonlinearity, "nonlinearity", ("tanh", "relu"))
         self.nonlinearity = nonlinearity
-        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(
-            mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional
         )
 
     def _cell(self, x, init, params, reverse):
@@ -219,19 +220,7 @@ class LSTM(_RNNBase):
     .. [2] Greff et al., "LSTM: a search space odyssey", IEEE TNNLS 2017 (the backward formulas).
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-    ) -> None:
-        super().__init__(
-            "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional
-        )
+    mode = "LSTM"  # constructor: that of _RNNBase (torch's arguments)
 
     def _cell(self, x, init, params, reverse):
         return LSTMLayer.apply(x, init[0], init[1], *params, reverse)
@@ -265,19 +254,7 @@ class GRU(_RNNBase):
        modeling", 2014.
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-    ) -> None:
-        super().__init__(
-            "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional
-        )
+    mode = "GRU"  # constructor: that of _RNNBase (torch's arguments)
 
     def _cell(self, x, init, params, reverse):
         return GRULayer.apply(x, init[0], *params, reverse)
