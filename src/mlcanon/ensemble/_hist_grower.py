@@ -30,6 +30,7 @@ from ._hist_kernels import (
 )
 
 MIN_GAIN = 1e-6  # below this a split is numerical noise (xgboost's kRtEps)
+TIE = 1e-10  # relative gap under which two gains are the same up to rounding
 
 
 @dataclass(frozen=True)
@@ -75,34 +76,53 @@ class RowBlock:
     """
 
     def __init__(self, binned: np.ndarray, missing_bin: int) -> None:
-        self.binned = binned  # (n_features, n_samples): partition reads one feature's column
-        self.binned_rows = np.ascontiguousarray(binned.T)  # the histogram kernel reads rows
+        self.binned = binned  # (n_features, n_samples)
+        d = binned.shape[0]
+        width = -(-d * binned.itemsize // 8) * 8 // binned.itemsize  # rows of whole 8-byte words
+        self.binned_rows = np.zeros((binned.shape[1], width), binned.dtype)  # row-major
+        self.binned_rows[:, :d] = binned.T
         self.missing_bin = missing_bin
 
     def start_tree(self, g: np.ndarray, h: np.ndarray, rows: np.ndarray) -> tuple:
         """Begin a tree on ``rows``; return the root's ``(G, H, n_samples)``."""
-        self.gh = np.column_stack((g, h))  # (n_samples, 2): a sample's pair in one cache line
         self.idx = rows.astype(np.int64, copy=True)
-        self.buf = np.empty_like(self.idx)
-        self.start, self.end = [0], [self.idx.shape[0]]
-        return float(g[self.idx].sum()), float(h[self.idx].sum()), self.idx.shape[0]
+        # the tree's samples in node order: bins and gradient pairs move with them
+        self.rows = self.binned_rows[self.idx]  # (n, n_features rounded up to 8 bytes)
+        self.words = self.rows.view(np.uint64)
+        self.gh = np.empty((self.idx.shape[0], 2))
+        np.take(g, self.idx, out=self.gh[:, 0])
+        np.take(h, self.idx, out=self.gh[:, 1])
+        n = self.idx.shape[0]
+        if getattr(self, "_spare", (None,))[0] is None or self._spare[0].shape != self.words.shape:
+            self._spare = (np.empty_like(self.words), np.empty_like(self.gh))
+            self._buf_idx = np.empty_like(self.idx)
+        self.start, self.end = [0], [n]
+        return float(self.gh[:, 0].sum()), float(self.gh[:, 1].sum()), n
 
     def histograms(self, nodes, features, out, slots) -> None:
         """``out[slots[j]]`` = histogram of node ``nodes[j]`` over ``features``."""
         build_histograms(
-            self.binned_rows, self.gh, self.idx, np.array(self.start), np.array(self.end),
-            np.asarray(nodes), features, out, np.asarray(slots),
+            self.rows, self.gh, np.array(self.start), np.array(self.end), np.asarray(nodes),
+            features, out, np.asarray(slots),
         )  # fmt: skip
 
-    def split(self, nodes, feats, bins, lefts) -> np.ndarray:
-        """Partition the samples of each node in ``nodes``; return each one's left count."""
+    def split(self, nodes, feats, bins, lefts, last: bool = False) -> np.ndarray:
+        """Partition the samples of each node in ``nodes``; return each one's left count.
+
+        ``last``: the children are leaves, so only the sample ids need to move.
+        """
         nodes = np.asarray(nodes)
         mids = np.empty(nodes.shape[0], np.int64)
         start, end = np.array(self.start), np.array(self.end)
+        spare = (np.empty((0, 0), np.uint64), self.gh[:0]) if last else self._spare
         partition(
-            self.binned, self.idx, start, end, nodes, feats, bins, lefts, self.missing_bin,
-            self.buf, mids,
+            self.rows, self.words, self.gh, self.idx, start, end, nodes, feats, bins, lefts,
+            self.missing_bin, (*spare, self._buf_idx), mids,
         )  # fmt: skip
+        if not last:  # the moved arrays become the current ones (two buffers, swapped)
+            self._spare = (self.words, self.gh)
+            self.words, self.gh = spare
+            self.rows = self.words.view(self.rows.dtype)
         for v, m in zip(nodes, mids, strict=True):
             self.start += [start[v], m]
             self.end += [m, end[v]]
@@ -153,7 +173,11 @@ def grow_from(data, root: tuple, features, n_bins, edges, p: GrowParams, n_featu
             hist, totals, features, n_bins, p.missing_bin, p.reg_lambda, p.reg_alpha,
             p.min_child_weight, gain, sbin, dleft,
         )  # fmt: skip
-        best = np.argmax(gain, axis=1)
+        # the first feature within rounding of the best gain: two features that cut a node into
+        # the same two sets tie exactly, and summing in another order (per row partition on a
+        # cluster) must not change which one is chosen
+        top = gain.max(axis=1, keepdims=True)
+        best = np.argmax(gain >= top - TIE * np.abs(top), axis=1)
         chosen = [
             j
             for j in range(level.shape[0])
@@ -165,7 +189,7 @@ def grow_from(data, root: tuple, features, n_bins, edges, p: GrowParams, n_featu
         feats = features[best[sel]]
         bins = sbin[sel, best[sel]]
         lefts = dleft[sel, best[sel]]
-        n_lefts = data.split(level[sel], feats, bins, lefts)
+        n_lefts = data.split(level[sel], feats, bins, lefts, depth + 1 == p.max_depth)
         next_level, small, parent_pos, small_is_left = [], [], [], []
         for k, j in enumerate(chosen):
             node = int(level[j])

@@ -51,14 +51,14 @@ def leaf_weight(G, H, lam, alpha):
     return -_thresholded(G, alpha) / (H + lam)
 
 
-def _build_histograms(rows, gh, idx, starts, ends, nodes, features, n_blocks, hist, slots):
+def _build_histograms(rows, gh, starts, ends, nodes, features, n_blocks, hist, slots):
     """``hist[slots[j], f, b] = (sum g, sum h)`` over samples of node ``nodes[j]`` in bin ``b``.
 
-    ``rows`` is the row-major (n_samples, n_features) bin matrix: a sample's bins are read
-    together, and its gradient pair ``gh[i] = (g_i, h_i)`` once per block of features (as
-    LightGBM's and xgboost's row-wise histograms do), rather than once per feature. A node's
-    ``idx`` range is sorted (the partition is stable), so both are read in increasing address
-    order. Jobs are (node, block of features) pairs.
+    ``rows[k]`` holds the bins of the ``k``-th sample in node order and ``gh[k]`` its
+    gradient pair: the partition moves them with the samples, so a node's samples are one
+    contiguous block, read sequentially, and a sample's bins are read together with its pair
+    read once per block of features (as LightGBM's and xgboost's row-wise histograms do).
+    Jobs are (node, block of features) pairs.
     """
     n_f = features.shape[0]
     width = (n_f + n_blocks - 1) // n_blocks
@@ -71,9 +71,8 @@ def _build_histograms(rows, gh, idx, starts, ends, nodes, features, n_blocks, hi
             out[features[fi]] = 0.0
         node = nodes[j]
         for k in range(starts[node], ends[node]):
-            i = idx[k]
-            row = rows[i]
-            gk, hk = gh[i, 0], gh[i, 1]
+            row = rows[k]
+            gk, hk = gh[k, 0], gh[k, 1]
             for fi in range(f0, f1):
                 f = features[fi]
                 b = row[f]
@@ -91,20 +90,20 @@ _hist_serial = njit(nogil=True)(_build_histograms)
 PARALLEL_WORK = 1 << 18  # samples x features below which one thread is faster
 
 
-def build_histograms(rows, gh, idx, starts, ends, nodes, features, hist, slots=None):
+def build_histograms(rows, gh, starts, ends, nodes, features, hist, slots=None):
     """Histograms of ``nodes`` into ``hist[slots]`` (default: ``hist[0..]``); threaded when the
     level is large (see ``_build_histograms``)."""
     slots = np.arange(nodes.shape[0]) if slots is None else slots
     work = int(np.sum(ends[nodes] - starts[nodes])) * features.shape[0]
     if work < PARALLEL_WORK:
-        _hist_serial(rows, gh, idx, starts, ends, nodes, features, 1, hist, slots)
+        _hist_serial(rows, gh, starts, ends, nodes, features, 1, hist, slots)
         return
     # enough (node, block) jobs to keep every thread busy, blocks of at least 8 features
     threads = numba.get_num_threads()
     n_blocks = 1
     if threads > 1:  # each block rereads the rows: worth it only to feed more threads
         n_blocks = max(1, min(-(-2 * threads // nodes.shape[0]), features.shape[0] // 8))
-    _hist_parallel(rows, gh, idx, starts, ends, nodes, features, n_blocks, hist, slots)
+    _hist_parallel(rows, gh, starts, ends, nodes, features, n_blocks, hist, slots)
 
 
 @njit(cache=True, nogil=True)
@@ -182,26 +181,40 @@ def find_splits(
 
 @njit(cache=True, nogil=True)
 def partition(
-    binned, idx, starts, ends, nodes, feature, split_bin, default_left, missing_bin, buf, mids
-):
-    """Stable partition of each split node's range (left first); ``mids[j]`` = first right."""
+    rows, words, gh, idx, starts, ends, nodes, feature, split_bin, default_left, missing_bin,
+    moved, mids,
+):  # fmt: skip
+    """Partition each split node's range: left samples first; ``mids[j]`` = first right one.
+
+    The samples' ids ``idx`` are partitioned in place. When ``moved`` is given, their bins and
+    gradient pairs are written in the same order to ``moved = (words, gh, idx scratch)``, the
+    next level's arrays, so each child's samples are contiguous there; ``words`` is ``rows``
+    seen as 8-byte words (rows are padded to whole words). Without ``moved`` (the children are
+    leaves, whose histograms are never built) only ``idx`` is partitioned.
+    """
+    new_words, new_gh, buf_idx = moved
+    n_words = words.shape[1]
+    move = new_words.shape[0] > 0
     for j in range(nodes.shape[0]):
         node = nodes[j]
-        col = binned[feature[j]]
+        f = feature[j]
         s, e = starts[node], ends[node]
-        n_left, n_right = s, s
+        left, right = s, e - 1  # lefts fill forwards, rights backwards
         for k in range(s, e):
-            i = idx[k]
-            b = col[i]
+            b = rows[k, f]
             go_left = default_left[j] if b == missing_bin else b <= split_bin[j]
+            p = left if go_left else right
+            if move:
+                for c in range(n_words):
+                    new_words[p, c] = words[k, c]
+                new_gh[p, 0], new_gh[p, 1] = gh[k, 0], gh[k, 1]
+            buf_idx[p] = idx[k]
             if go_left:
-                idx[n_left] = i
-                n_left += 1
+                left += 1
             else:
-                buf[n_right] = i
-                n_right += 1
-        idx[n_left:e] = buf[s:n_right]
-        mids[j] = n_left
+                right -= 1
+        idx[s:e] = buf_idx[s:e]
+        mids[j] = left
 
 
 @njit(cache=True, nogil=True)

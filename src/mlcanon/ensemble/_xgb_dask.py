@@ -12,7 +12,8 @@ The bin edges come from the same rows as in a single-process fit (all rows, or t
 random sample of 200,000 when there are more), gathered on the client; so the model has the
 same trees as ``XGBClassifier``/``XGBRegressor`` fitted on the computed arrays. Only the order
 of the floating-point sums differs (per partition, then across partitions), which moves leaf
-values by rounding.
+values by rounding; gains within rounding of each other count as a tie, broken by the lower
+feature index in both fits.
 
 References
 ----------
@@ -61,8 +62,8 @@ class _Partition:
         self.block.histograms(nodes, features, out, slots)
         return out
 
-    def split(self, nodes, feats, bins, lefts) -> np.ndarray:
-        return self.block.split(nodes, feats, bins, lefts)
+    def split(self, nodes, feats, bins, lefts, last) -> np.ndarray:
+        return self.block.split(nodes, feats, bins, lefts, last)
 
     def finish_tree(self, k: int, tree: dict, all_rows: bool) -> None:
         if all_rows:
@@ -91,8 +92,8 @@ class _Summed:
             total += p
         out[...] = total
 
-    def split(self, nodes, feats, bins, lefts) -> np.ndarray:
-        return np.sum(self._all("split", nodes, feats, bins, lefts), axis=0)
+    def split(self, nodes, feats, bins, lefts, last=False) -> np.ndarray:
+        return np.sum(self._all("split", nodes, feats, bins, lefts, last), axis=0)
 
 
 def _client(client):
