@@ -22,6 +22,7 @@ import numpy as np
 from ._hist_kernels import (
     LEAF,
     add_leaf_values,
+    add_tree_binned,
     build_histograms,
     find_splits,
     leaf_weight,
@@ -76,12 +77,13 @@ class RowBlock:
     """
 
     def __init__(self, binned: np.ndarray, missing_bin: int) -> None:
-        self.binned = binned  # (n_features, n_samples)
+        """``binned``: the bins, feature-major (n_features, n_samples)."""
         d = binned.shape[0]
         width = -(-d * binned.itemsize // 8) * 8 // binned.itemsize  # rows of whole 8-byte words
         self.binned_rows = np.zeros((binned.shape[1], width), binned.dtype)  # row-major
         self.binned_rows[:, :d] = binned.T
         self.missing_bin = missing_bin
+        self._spare: tuple | None = None  # the second buffer of rows and gradient pairs
 
     def start_tree(self, g: np.ndarray, h: np.ndarray, rows: np.ndarray) -> tuple:
         """Begin a tree on ``rows``; return the root's ``(G, H, n_samples)``."""
@@ -93,7 +95,7 @@ class RowBlock:
         np.take(g, self.idx, out=self.gh[:, 0])
         np.take(h, self.idx, out=self.gh[:, 1])
         n = self.idx.shape[0]
-        if getattr(self, "_spare", (None,))[0] is None or self._spare[0].shape != self.words.shape:
+        if self._spare is None or self._spare[0].shape != self.words.shape:
             self._spare = (np.empty_like(self.words), np.empty_like(self.gh))
             self._buf_idx = np.empty_like(self.idx)
         self.start, self.end = [0], [n]
@@ -134,6 +136,14 @@ class RowBlock:
         add_leaf_values(
             self.idx, np.array(self.start), np.array(self.end), leaves, tree["value"], out
         )
+
+
+def add_tree(binned: np.ndarray, missing_bin: int, tree: dict, out: np.ndarray) -> None:
+    """``out[i] +=`` the value of the leaf that sample ``i`` of ``binned`` reaches in ``tree``."""
+    add_tree_binned(
+        binned, missing_bin, tree["left"], tree["right"], tree["feature"], tree["split_bin"],
+        tree["default_left"], tree["value"], out,
+    )  # fmt: skip
 
 
 def grow_tree(

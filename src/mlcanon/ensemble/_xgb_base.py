@@ -21,8 +21,8 @@ from mlcanon.tree._checks import check_X
 from mlcanon.tree._tree import check_nodes
 
 from ._binning import apply_bins, fit_bin_edges
-from ._hist_grower import GrowParams, RowBlock, grow_tree
-from ._hist_kernels import add_tree_binned, predict_raw
+from ._hist_grower import GrowParams, RowBlock, add_tree, grow_tree
+from ._hist_kernels import predict_raw
 from ._objectives import DEFAULT_METRIC, METRICS, OBJECTIVES, Objective
 
 __all__ = ["DOC_PARAMS", "BaseXGB"]
@@ -161,17 +161,7 @@ class BaseXGB(BaseEstimator):
                 if n_rows == n:  # every row sits in one leaf's range: no need to walk the tree
                     data.add_leaf_values(tree, FT[k])
                 else:
-                    add_tree_binned(
-                        binned,
-                        self.max_bin,
-                        tree["left"],
-                        tree["right"],
-                        tree["feature"],
-                        tree["split_bin"],
-                        tree["default_left"],
-                        tree["value"],
-                        FT[k],
-                    )
+                    add_tree(binned, self.max_bin, tree, FT[k])
                 trees.append(tree)
             if evals:  # this round's trees only: joining all of them each round is quadratic
                 new_nodes, new_offsets = _join(trees[-K:])

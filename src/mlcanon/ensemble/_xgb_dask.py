@@ -30,8 +30,7 @@ import numpy as np
 from mlcanon._validation import check_random_state
 
 from ._binning import apply_bins, fit_bin_edges
-from ._hist_grower import GrowParams, RowBlock, grow_from
-from ._hist_kernels import add_tree_binned
+from ._hist_grower import GrowParams, RowBlock, add_tree, grow_from
 from ._xgb import XGBClassifier, XGBRegressor
 from ._xgb_base import _join
 
@@ -69,10 +68,7 @@ class _Partition:
         if all_rows:
             self.block.add_leaf_values(tree, self.FT[k])
         else:
-            add_tree_binned(
-                self.binned, self.max_bin, tree["left"], tree["right"], tree["feature"],
-                tree["split_bin"], tree["default_left"], tree["value"], self.FT[k],
-            )  # fmt: skip
+            add_tree(self.binned, self.max_bin, tree, self.FT[k])
 
 
 class _Summed:
