@@ -71,6 +71,6 @@ def test_torchrun_two_ranks_match_each_other_and_one_process(tmp_path):
     a = load_file(tmp_path / "ddp" / "model.safetensors")
     b = load_file(tmp_path / "one" / "model.safetensors")
     # same global batch of 64 (2 ranks x 32) and the same sample stream: only the order of the
-    # float32 sums differs, so 22 Adam steps stay within 1e-5 (measured: under 1e-6)
+    # float32 sums differs, so 22 Adam steps stay within 1e-5 (66 steps measured: 3.8e-7)
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-5)
