@@ -120,6 +120,41 @@ def test_classification_loss_is_the_focal_formula_over_non_ignored_anchors():
     torch.testing.assert_close(got, want / 2, rtol=1e-12, atol=0)
 
 
+@pytest.mark.parametrize("kind", ["bce", "hard_negative"])
+def test_bce_and_ssd_hard_negative_mining_follow_their_definitions(kind):
+    torch.manual_seed(4)
+    net = TinyRetinaNet(width=8, num_convs=1)
+    x, boxes, labels = _batch(2, seed=5)
+    out = {k: [t.double() for t in v] for k, v in net(x).items()}
+    anchors = net.anchors((32, 32))
+    got = retinanet_loss(out, anchors, boxes, labels, classification=kind)["classification"]
+    logits, anc = torch.cat(out["cls_logits"], 1), torch.cat(anchors).double()
+    want = 0.0
+    for b in range(2):
+        m = match_anchors(anc, torch.as_tensor(boxes[b], dtype=torch.float64))
+        t = torch.zeros_like(logits[b])
+        pos = m >= 0
+        t[pos, torch.as_tensor(labels[b])[m[pos]]] = 1.0
+        p = torch.sigmoid(logits[b])
+        bce = -(t * torch.log(p) + (1 - t) * torch.log(1 - p)).sum(1)  # per anchor
+        n_pos = int(pos.sum())
+        if kind == "bce":
+            kept = bce[m != -2].sum()
+        else:  # positives + the 3 n_pos negatives of highest loss (SSD, Section 2.2)
+            negatives = sorted(bce[m == -1].tolist(), reverse=True)
+            kept = bce[pos].sum() + sum(negatives[: 3 * max(1, n_pos)])
+        want += kept / max(1, n_pos)
+    torch.testing.assert_close(got, want / 2, rtol=1e-10, atol=0)
+
+
+def test_unknown_classification_loss():
+    torch.manual_seed(0)
+    net = TinyRetinaNet(width=8, num_convs=0)
+    x, boxes, labels = _batch(1, seed=0)
+    with pytest.raises(ValueError, match="classification must be one of 'focal', 'bce'"):
+        net.loss(net(x), boxes, labels, (32, 32), classification="ohem")
+
+
 def test_loss_matches_torchvision_focal_loss():
     ops = pytest.importorskip("torchvision.ops")  # skipped where torchvision is absent
     logits = torch.randn(50, 3, dtype=torch.float64)

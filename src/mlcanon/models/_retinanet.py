@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .._validation import check_option, check_scalar
-from ..nn.functional import sigmoid_focal_loss, smooth_l1_loss
+from ..nn.functional import binary_cross_entropy_with_logits, sigmoid_focal_loss, smooth_l1_loss
 from ..vision import AnchorGenerator, BoxCoder, batched_nms, box_iou, generalized_box_iou_loss
 from ._targets import check_targets
 from ._yolo import build_backbone
@@ -93,6 +93,8 @@ def retinanet_loss(
     gamma: float = 2.0,
     bbox_loss: str = "smooth_l1",
     beta: float = 1.0 / 9,
+    classification: str = "focal",
+    neg_pos_ratio: int = 3,
 ) -> dict[str, torch.Tensor]:
     r"""RetinaNet loss: focal loss over all non-ignored anchors plus a box loss on positives,
     each normalised by the number of positive anchors of the image, averaged over images.
@@ -111,6 +113,13 @@ def retinanet_loss(
         Focal-loss class weight and focusing parameter (0.25 and 2 in the paper).
     bbox_loss : {'smooth_l1', 'giou'}
         Smooth L1 on the offsets (``beta`` = transition point) or GIoU on decoded boxes.
+    classification : {'focal', 'bce', 'hard_negative'}
+        The classification term: the focal loss (RetinaNet); plain binary cross-entropy over
+        every non-ignored anchor; or SSD's hard-negative mining, binary cross-entropy over the
+        positives and, of the negatives, only the ``neg_pos_ratio * max(1, N_pos)`` with the
+        highest loss in the image (Liu et al. 2016, Section 2.2).
+    neg_pos_ratio : int
+        Negatives kept per positive with ``'hard_negative'`` (3 in SSD).
 
     Returns
     -------
@@ -130,6 +139,8 @@ def retinanet_loss(
     """
     check_option(bbox_loss, "bbox_loss", ("smooth_l1", "giou"))
     check_scalar(beta, "beta", low=0.0, include_low=False)
+    check_option(classification, "classification", ("focal", "bce", "hard_negative"))
+    ratio = int(check_scalar(neg_pos_ratio, "neg_pos_ratio", kind=numbers.Integral, low=1))
     coder = box_coder if box_coder is not None else BoxCoder()
     logits = torch.cat(outputs["cls_logits"], dim=1)  # (B, N, K)
     deltas = torch.cat(outputs["bbox_regression"], dim=1)  # (B, N, 4)
@@ -152,8 +163,13 @@ def retinanet_loss(
     all_gt, all_lab = torch.cat(gts), torch.cat(labs)
     target = torch.zeros_like(logits)
     target[img, a_idx, all_lab[g_idx]] = 1.0
-    fl = sigmoid_focal_loss(logits, target, alpha, gamma, "none").sum(dim=2)  # (B, N)
-    cls_l = ((fl * valid).sum(dim=1) / norm).sum()
+    if classification == "focal":
+        per_anchor = sigmoid_focal_loss(logits, target, alpha, gamma, "none").sum(dim=2)
+    else:
+        per_anchor = binary_cross_entropy_with_logits(logits, target, reduction="none").sum(2)
+    if classification == "hard_negative":
+        valid = pos | _hardest_negatives(per_anchor.detach(), matches, ratio * n_pos.clamp(min=1))
+    cls_l = ((per_anchor * valid).sum(dim=1) / norm).sum()  # per_anchor: (B, N)
     box_l = zero
     if len(img):
         matched_gt, weight = all_gt[g_idx], 1 / norm[img]
@@ -168,6 +184,15 @@ def retinanet_loss(
     parts["total"] = parts["classification"] + parts["bbox_regression"]
     parts["num_pos"] = n_pos.sum().to(logits.dtype)
     return parts
+
+
+def _hardest_negatives(loss: torch.Tensor, matches: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Mask ``(B, N)`` of the ``k[b]`` background anchors of highest ``loss`` in each image."""
+    neg_loss = loss.masked_fill(matches != BELOW_LOW_THRESHOLD, -math.inf)
+    order = neg_loss.argsort(dim=1, descending=True)
+    rank = torch.empty_like(order)
+    rank.scatter_(1, order, torch.arange(order.shape[1], device=order.device).expand_as(order))
+    return (rank < k[:, None]) & (matches == BELOW_LOW_THRESHOLD)
 
 
 class TinyRetinaNet(nn.Module):

@@ -65,12 +65,16 @@ def collate(batch: list) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.T
     return torch.stack(images), list(boxes), list(labels)
 
 
-def _loss(model: nn.Module, batch: Any) -> torch.Tensor:
-    images, boxes, labels = batch
-    out = model(images)
-    if hasattr(model, "anchor_generator"):  # RetinaNet needs the image size for its anchors
-        return model.loss(out, boxes, labels, tuple(images.shape[-2:]))["total"]
-    return model.loss(out, boxes, labels)["total"]
+def _loss_fn(**loss_kwargs: Any) -> Any:
+    def loss(model: nn.Module, batch: Any) -> torch.Tensor:
+        images, boxes, labels = batch
+        out = model(images)
+        if hasattr(model, "anchor_generator"):  # RetinaNet needs the image size for anchors
+            size = tuple(images.shape[-2:])
+            return model.loss(out, boxes, labels, size, **loss_kwargs)["total"]
+        return model.loss(out, boxes, labels, **loss_kwargs)["total"]
+
+    return loss
 
 
 @torch.no_grad()
@@ -105,15 +109,21 @@ def evaluate_detector(model: nn.Module, split: str = "val") -> dict[str, float]:
     return {k: float(scores[k]) for k in ("map", "map_50", "map_75", "mar_100")}
 
 
-def _build(name: str, cfg: TaskConfig) -> TaskSetup:
+def _build(
+    name: str,
+    cfg: TaskConfig,
+    model_kwargs: dict[str, Any] | None = None,
+    loss_kwargs: dict[str, Any] | None = None,
+) -> TaskSetup:
     lr, warmup, _ = RECIPES[name]
+    model_kwargs = model_kwargs or {}
     images, boxes, labels = load_shapes("train")
     if name == "yolo":
         wh = np.concatenate([b[:, 2:] - b[:, :2] for b in boxes]).astype(np.float64)
         anchors = kmeans_anchors(wh, 9, random_state=cfg.seed).anchors.reshape(3, 3, 2)
-        model = yolov3_mobilenet_v2(num_classes=3, anchors=anchors)
+        model = yolov3_mobilenet_v2(num_classes=3, anchors=anchors, **model_kwargs)
     else:
-        model = retinanet_mobilenet_v2(num_classes=3)
+        model = retinanet_mobilenet_v2(num_classes=3, **model_kwargs)
     model = model.to(cfg.device)
     data = ShapesDetection(images, boxes, labels, flip=True)
     sampler = (
@@ -136,7 +146,7 @@ def _build(name: str, cfg: TaskConfig) -> TaskSetup:
     return TaskSetup(
         model,
         opt,
-        _loss,
+        _loss_fn(**(loss_kwargs or {})),
         loader,
         scheduler=schedule,
         clip_grad_norm=10.0,
@@ -155,15 +165,25 @@ def build_retinanet(cfg: TaskConfig) -> TaskSetup:
 
 
 def fit_detector(
-    name: str, epochs: int | None = None, seed: int = 0, progress: bool = False
+    name: str,
+    epochs: int | None = None,
+    seed: int = 0,
+    progress: bool = False,
+    *,
+    model_kwargs: dict[str, Any] | None = None,
+    loss_kwargs: dict[str, Any] | None = None,
 ) -> tuple[nn.Module, list[dict[str, float]]]:
     """Train detector ``name`` (``'yolo'`` or ``'retinanet'``) in this process, without
-    checkpoints, and return it with its per-epoch history (validation metrics included)."""
+    checkpoints, and return it with its per-epoch history (validation metrics included).
+
+    ``model_kwargs`` go to the model's builder (e.g. ``backbone=MobileNetV2FPN(top_down=False)``,
+    ``box_loss='ciou'``), ``loss_kwargs`` to its ``loss`` (e.g. RetinaNet's
+    ``classification='hard_negative'``): the ablations of the lessons and benchmarks."""
     if name not in RECIPES:
         raise ValueError(f"name must be one of 'yolo', 'retinanet'; got {name!r}")
     epochs = RECIPES[name][2] if epochs is None else epochs
     torch.manual_seed(seed)
-    setup = _build(name, TaskConfig(epochs, seed))
+    setup = _build(name, TaskConfig(epochs, seed), model_kwargs, loss_kwargs)
     trainer = Trainer(
         setup.model,
         setup.optimizer,
