@@ -58,10 +58,19 @@ from ._yolo import (
     yolo_postprocess,
     yolov3_mobilenet_v2,
 )
+from ._yolo_family import (
+    CSPBlock,
+    PANet,
+    SpaceToDepth,
+    mosaic,
+    yolo_v1_decode,
+    yolo_v1_loss,
+)
 
 __all__ = [
     "FPN",
     "VGG16",
+    "CSPBlock",
     "ConvAutoEncoder",
     "ConvBNAct",
     "CycleGAN",
@@ -77,10 +86,12 @@ __all__ = [
     "MobileNetV2",
     "MobileNetV2FPN",
     "MobileNetV3",
+    "PANet",
     "PatchDiscriminator",
     "ResnetGenerator",
     "ShuffleNetUnit",
     "ShuffleNetV1",
+    "SpaceToDepth",
     "SqueezeExcitation",
     "TinyBackbone",
     "TinyFPNBackbone",
@@ -102,6 +113,7 @@ __all__ = [
     "mobilenet_v2_fpn",
     "mobilenet_v3_large",
     "mobilenet_v3_small",
+    "mosaic",
     "patch_discriminator",
     "resnet_generator",
     "retinanet_loss",
@@ -114,6 +126,8 @@ __all__ = [
     "vgg16",
     "yolo_loss",
     "yolo_postprocess",
+    "yolo_v1_decode",
+    "yolo_v1_loss",
     "yolov3_mobilenet_v2",
 ]
 
