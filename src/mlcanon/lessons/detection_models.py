@@ -199,8 +199,61 @@ def yolo(ctx: Context) -> None:
         `mlcanon train yolo --out DIR` (15 epochs, the same data and schedule shape), is
         measured by `make bench` (benchmarks/bench_detection.py) and its figures are in the
         README.""")
+    _versions(ctx)
     if ctx.figures:
         _figure(ctx, dets, boxes)
+
+
+def _versions(ctx: Context) -> None:
+    import torch
+    import torch.nn.functional as F
+
+    from mlcanon.models import CSPBlock, SpaceToDepth, yolo_v1_decode
+
+    ctx.say("""
+        What each version changed. v1: one S x S grid, each cell predicts B boxes (x, y, w, h,
+        confidence) and one set of C class probabilities, so the output is S x S x (5B + C);
+        the loss is sum-squared error with weights 5 on coordinates and 0.5 on empty cells and
+        square roots of w and h. v2: batch norm, anchors from k-means (1 - IoU), offsets
+        squashed by a sigmoid to stay in their cell, and a passthrough layer that turns the
+        26 x 26 map into 13 x 13 x 4C channels (space-to-depth) to keep fine detail. v3: three
+        scales with an FPN-like top-down path, 3 anchors per scale and independent logistic
+        class scores (the model in this lesson). v4/v5: CSP blocks in the backbone, PANet's
+        extra bottom-up path in the neck, mosaic augmentation (four images in one) and the
+        CIoU box loss. mlcanon.models has each of these as a module.""")
+    out = torch.zeros(1, 7, 7, 2 * 5 + 20)  # the paper's S = 7, B = 2, C = 20 (VOC)
+    boxes, scores = yolo_v1_decode(out)
+    ctx.check(
+        "YOLOv1 output per image: S x S x (5B + C) = 7 x 7 x 30 (VOC)",
+        [out[0].numel(), *boxes.shape[1:4], scores.shape[-1]],
+        [1470, 7, 7, 2, 20],
+        ref="Redmon et al. 2016, Section 2",
+    )
+    x = torch.randn(1, 64, 26, 26)
+    ctx.check(
+        "v2 passthrough: 26 x 26 x 64 -> 13 x 13 x 256, = torch pixel_unshuffle",
+        SpaceToDepth(2)(x).numpy(),
+        F.pixel_unshuffle(x, 2).numpy(),
+        rtol=0,
+        ref="torch.nn.functional.pixel_unshuffle",
+    )
+
+    def conv_bn(c_in: int, c_out: int, k: int) -> int:  # bias-free conv + BN scale and shift
+        return c_in * c_out * k * k + 2 * c_out
+
+    csp = sum(p.numel() for p in CSPBlock(64, 64, n=1).parameters())
+    plain = 2 * conv_bn(64, 64, 1) + conv_bn(64, 64, 3)  # 1x1, then a 1x1 + 3x3 bottleneck
+    ctx.check(
+        "CSP block (64 -> 64, one bottleneck): parameters by hand",
+        csp,
+        2 * conv_bn(64, 32, 1) + conv_bn(32, 32, 1) + conv_bn(32, 32, 3) + conv_bn(64, 64, 1),
+        ref="hand count: two 1x1 splits, bottleneck 1x1 + 3x3 on half, 1x1 fuse",
+    )
+    ctx.claim(
+        "the CSP block costs less than the same bottleneck on all channels",
+        csp < plain,
+        f"CSP {csp:,} parameters vs {plain:,} for a 1x1 + (1x1, 3x3) stack at width 64",
+    )
 
 
 def _figure(ctx: Context, dets: list, boxes: list) -> None:
