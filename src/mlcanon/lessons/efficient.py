@@ -297,10 +297,13 @@ def _backbone_row(name: str, side: int = 224) -> tuple[list[Any], int, int]:
     ]
     strides = sorted({side // s for s in sides if 1 < s and side % s == 0})  # not pooled maps
     rf = next(
-        (lay.receptive_field for lay in reversed(p.layers)
-         if lay.receptive_field is not None and not lay.receptive_field.is_global),
+        (
+            lay.receptive_field
+            for lay in reversed(p.layers)
+            if lay.receptive_field is not None and not lay.receptive_field.is_global
+        ),
         None,
-    )  # fmt: skip
+    )
     rf_text = "—" if rf is None else f"{rf.size[0]}{'*' if rf.global_context else ''}"
     row = [name, f"{p.params:,}", f"{p.macs:,}", rf_text, ", ".join(map(str, strides))]
     return row, p.params, numel
@@ -323,18 +326,28 @@ def backbones_lesson(ctx: Context) -> None:
     for name in models.list_models():
         row, params, numel = _backbone_row(name)
         rows.append(row)
-        ctx.check(f"{name}: profiler parameters = sum(p.numel())", params, numel,
-                  ref="torch parameters")  # fmt: skip
+        ctx.check(
+            f"{name}: profiler parameters = sum(p.numel())", params, numel, ref="torch parameters"
+        )
         if name in _TORCHVISION_PARAMS:
-            ctx.check(f"{name}: parameters", params, _TORCHVISION_PARAMS[name],
-                      ref="torchvision's published count")  # fmt: skip
-    ctx.table("bundled backbones at 224 x 224",
-              ["model", "parameters", "MACs", "receptive field (final map)", "feature strides"],
-              rows)  # fmt: skip
+            ctx.check(
+                f"{name}: parameters",
+                params,
+                _TORCHVISION_PARAMS[name],
+                ref="torchvision's published count",
+            )
+    ctx.table(
+        "bundled backbones at 224 x 224",
+        ["model", "parameters", "MACs", "receptive field (final map)", "feature strides"],
+        rows,
+    )
     macs = {r[0]: int(r[2].replace(",", "")) for r in rows}
-    ctx.claim("MobileNetV3-Small needs fewer than 1/250 of VGG-16's multiply-adds",
-              macs["mobilenet_v3_small"] * 250 < macs["vgg16"],
-              f"{macs['mobilenet_v3_small']:,} vs {macs['vgg16']:,}")  # fmt: skip
+    ctx.claim(
+        "MobileNetV3-Small needs fewer than 1/250 of VGG-16's multiply-adds",
+        macs["mobilenet_v3_small"] * 250 < macs["vgg16"],
+        f"{macs['mobilenet_v3_small']:,} vs {macs['vgg16']:,}",
+    )
+    _detection_backbones(ctx)
     ctx.say("""
         RefineDet (Zhang et al., CVPR 2018) is a one-stage detector that borrows the two-step
         idea of two-stage detectors without their region-of-interest pooling. An anchor
@@ -347,3 +360,59 @@ def backbones_lesson(ctx: Context) -> None:
         step starts from better-placed boxes. This paragraph is explanation from the paper, not
         a measurement of this project.
         """)
+
+
+def _detection_backbones(ctx: Context) -> None:
+    """The detectors' backbones with their FPN, at the 64 x 64 input they are trained on."""
+    import torch
+
+    from mlcanon.models import MobileNetV2FPN, TinyFPNBackbone
+    from mlcanon.vision import profile, receptive_field
+
+    ctx.say("""
+        The detectors of section I read three pyramid levels. The table profiles their
+        backbones with the feature pyramid at 64 x 64: parameters and MACs of the whole
+        backbone + FPN, and per level the stride, the channels and the receptive field of the
+        backbone map feeding that level (the top-down sum then gives every level the context
+        of the coarsest one as well).""")
+    rows = []
+    builders = {
+        "MobileNetV2 (x0.5) + FPN": lambda: MobileNetV2FPN(out_channels=48),
+        "tiny conv net + FPN": lambda: TinyFPNBackbone(out_channels=48),
+    }
+    for name, build in builders.items():
+        with torch.device("meta"):
+            model = build()
+            p = profile(model, (3, 64, 64))
+            feats = model(torch.empty(1, 3, 64, 64))
+            numel = sum(t.numel() for t in model.parameters())
+        ctx.check(
+            f"{name}: profiler parameters = sum(p.numel())", p.params, numel, ref="torch parameters"
+        )
+        rf = receptive_field(model, (3, 64, 64)).layers
+        for level, f in enumerate(feats):
+            field = rf.get(f"fpn.lateral.{level}")  # a 1x1 conv: the backbone map's field
+            rows.append(
+                [
+                    name if level == 0 else "",
+                    f"P{level}",
+                    64 // f.shape[-1],
+                    f.shape[1],
+                    "—" if field is None else field.size[0],
+                    f"{p.params:,}" if level == 0 else "",
+                    f"{p.macs:,}" if level == 0 else "",
+                ]
+            )
+    ctx.table(
+        "detection backbones with FPN at 64 x 64",
+        [
+            "backbone",
+            "level",
+            "stride",
+            "channels",
+            "receptive field of its backbone map",
+            "parameters",
+            "MACs",
+        ],
+        rows,
+    )

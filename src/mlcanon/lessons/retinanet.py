@@ -121,7 +121,7 @@ def retinanet(ctx: Context) -> None:
         [n_conv * (9 * d * d + d) + (9 * d + 1) * a * m for m in (k, 4)],
         ref="hand count",
     )
-    _torchvision_checks(ctx)
+    _head_checks(ctx)
     _imbalance_section(ctx, model, fresh, batch)
     _training_section(ctx, history, seconds, dets, val_boxes, val_labels)
     big = AnchorGenerator(
@@ -162,8 +162,13 @@ def retinanet(ctx: Context) -> None:
         _figure(ctx, history)
 
 
-def _torchvision_checks(ctx: Context) -> None:
+def _head_checks(ctx: Context) -> None:
+    """The subnets' output layout against the definition written with plain torch layers, and
+    against torchvision's heads where torchvision is installed."""
+    import importlib.util
+
     import torch
+    import torch.nn.functional as F
 
     from mlcanon.models import TinyRetinaNet
 
@@ -175,6 +180,36 @@ def _torchvision_checks(ctx: Context) -> None:
         out = net(images)
     ours_cls = torch.cat(out["cls_logits"], dim=1)  # (B, sum H W A, K), torchvision's layout
     ours_reg = torch.cat(out["bbox_regression"], dim=1)
+
+    def written_out(subnet: torch.nn.Sequential, per_anchor: int) -> np.ndarray:
+        """Every level: 3x3 conv + ReLU four times, a 3x3 output conv, then channels
+        (A, per_anchor) moved behind the cell: (B, H, W, A, per_anchor) -> (B, H W A, .)."""
+        convs = [m for m in subnet if isinstance(m, torch.nn.Conv2d)]
+        levels = []
+        with torch.no_grad():
+            for f in feats:
+                for conv in convs[:-1]:
+                    f = F.relu(F.conv2d(f, conv.weight, conv.bias, padding=1))
+                y = F.conv2d(f, convs[-1].weight, convs[-1].bias, padding=1)
+                b, _, h, w = y.shape
+                y = y.view(b, 9, per_anchor, h, w).permute(0, 3, 4, 1, 2)
+                levels.append(y.reshape(b, h * w * 9, per_anchor))
+        return torch.cat(levels, dim=1).numpy()
+
+    for part, ours, subnet, m in (
+        ("class", ours_cls, net.cls_subnet, 3),
+        ("box", ours_reg, net.box_subnet, 4),
+    ):
+        ctx.check(
+            f"{part} subnet output = four conv + ReLU, output conv, anchor-major layout",
+            ours.numpy(),
+            written_out(subnet, m),
+            rtol=1e-6,
+            atol=1e-7,
+            ref="definition (Lin et al. 2017, Figure 3), plain torch layers",
+        )
+    if importlib.util.find_spec("torchvision") is None:
+        return  # torchvision cannot be installed beside the pinned CPU torch here
 
     def _tv(kind: str) -> np.ndarray:
         from torchvision.models.detection import retinanet as tv
@@ -188,22 +223,15 @@ def _torchvision_checks(ctx: Context) -> None:
                 p.copy_(q)
             return head(list(feats)).numpy()
 
-    ctx.check(
-        "class subnet output = torchvision RetinaNetClassificationHead (same weights)",
-        ours_cls.numpy(),
-        lambda: _tv("cls"),
-        rtol=1e-5,
-        atol=1e-6,
-        ref="torchvision.models.detection.retinanet",
-    )
-    ctx.check(
-        "box subnet output = torchvision RetinaNetRegressionHead (same weights)",
-        ours_reg.numpy(),
-        lambda: _tv("reg"),
-        rtol=1e-5,
-        atol=1e-6,
-        ref="torchvision.models.detection.retinanet",
-    )
+    for kind, ours, name in (("cls", ours_cls, "Classification"), ("reg", ours_reg, "Regression")):
+        ctx.check(
+            f"{name.lower()} subnet output = torchvision RetinaNet{name}Head (same weights)",
+            ours.numpy(),
+            lambda kind=kind: _tv(kind),
+            rtol=1e-5,
+            atol=1e-6,
+            ref="torchvision.models.detection.retinanet",
+        )
 
 
 def _imbalance_section(ctx: Context, model, fresh, batch) -> None:
@@ -245,6 +273,8 @@ def _imbalance_section(ctx: Context, model, fresh, batch) -> None:
 
 
 def _focal_checks(ctx: Context, model, batch) -> None:
+    import importlib.util
+
     import torch
 
     from mlcanon.models import match_anchors
@@ -283,6 +313,8 @@ def _focal_checks(ctx: Context, model, batch) -> None:
         rtol=1e-12,
         ref="Lin et al. 2017, eq. (5)",
     )
+    if importlib.util.find_spec("torchvision") is None:
+        return
     ctx.check(
         "classification loss of the model = torchvision sigmoid_focal_loss",
         ours,

@@ -14,6 +14,8 @@ from ._mobilenet_v2 import MobileNetV2
 
 __all__ = ["MobileNetV2FPN", "mobilenet_v2_fpn"]
 
+torch.fx.wrap("check_images")  # a leaf for torch.fx, so that the profiler can trace the model
+
 # Blocks of MobileNetV2.features that end at each output stride (stem = block 0; Table 2 rows
 # "t=6, c=24, s=2" end at block 3, "c=32" at block 6, "c=64" and "c=96" at block 13). The
 # stride-32 rows (c=160, 320) and the 1280-channel layer are not used: on 64-pixel images a

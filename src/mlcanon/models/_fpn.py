@@ -29,6 +29,9 @@ def check_images(x: object, stride: int) -> None:
         )
 
 
+torch.fx.wrap("check_images")  # a leaf for torch.fx: the profiler traces the models past it
+
+
 def _check_channels(value: Sequence[int], name: str, length: int | None = None) -> tuple[int, ...]:
     if isinstance(value, int | str) or len(value) == 0:
         raise ValueError(f"{name} must be a non-empty sequence of ints, got {value!r}")
