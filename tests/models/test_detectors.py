@@ -186,3 +186,55 @@ def test_flip_augmentation_mirrors_image_and_boxes():
     assert seen == {True, False}
     imgs, bxs, lbs = collate([data[0], data[1]])
     assert imgs.shape == (2, 3, 64, 64) and len(bxs) == len(lbs) == 2
+
+
+def _refinedet():
+    from mlcanon.models import TinyRefineDet
+
+    torch.manual_seed(0)
+    return TinyRefineDet(num_classes=3, width=8, num_convs=1)
+
+
+def test_refinedet_zero_arm_offsets_keep_the_anchors_and_filtering_drops_scores():
+    model = _refinedet().eval()
+    images = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        out = model(images)
+    out["arm_regression"] = [torch.zeros_like(r) for r in out["arm_regression"]]
+    out["arm_logits"] = [torch.zeros_like(t) for t in out["arm_logits"]]  # objectness 0.5
+    refined, keep = model.refined_anchors(out, (32, 32))
+    for r, a in zip(refined, model.anchors((32, 32)), strict=True):
+        torch.testing.assert_close(r, a.expand_as(r))  # decode(0, anchor) = anchor
+    assert keep.all()
+    # anchors the ARM calls background with confidence > 0.99 can produce no detection
+    out["arm_logits"] = [torch.full_like(t, -10.0) for t in out["arm_logits"]]
+    out["cls_logits"] = [torch.full_like(t, 10.0) for t in out["cls_logits"]]
+    assert all(len(d["boxes"]) == 0 for d in model.postprocess(out, (32, 32)))
+
+
+def test_refinedet_loss_is_arm_plus_filtered_odm_and_trains():
+    from mlcanon.models import retinanet_loss
+
+    model = _refinedet()
+    images, boxes, labels = make_shapes(4, image_size=32, random_state=1)
+    x = torch.from_numpy(images)
+    parts = model.loss(model(x), boxes, labels, (32, 32))
+    out = model(x)
+    refined, keep = model.refined_anchors(out, (32, 32))
+    odm = retinanet_loss(out, refined, boxes, labels, anchor_mask=keep)
+    arm = retinanet_loss(
+        {"cls_logits": out["arm_logits"], "bbox_regression": out["arm_regression"]},
+        model.anchors((32, 32)),
+        boxes,
+        [np.zeros(len(b), dtype=np.int64) for b in boxes],
+    )
+    torch.testing.assert_close(parts["total"], arm["total"] + odm["total"])
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    first = None
+    for _ in range(15):
+        loss = model.loss(model(x), boxes, labels, (32, 32))["total"]
+        first = loss.item() if first is None else first
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.7 * first

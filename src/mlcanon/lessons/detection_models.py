@@ -12,7 +12,8 @@ import numpy as np
 from mlcanon.lessons import Context, lesson
 
 _SEED = 0
-_EPOCHS = 5  # the lessons' short schedule; the full recipe (15 epochs) is `mlcanon train yolo`
+# the lessons' short schedules; the full recipe (15 epochs) is `mlcanon train yolo|retinanet`
+_EPOCHS = {"yolo": 5, "retinanet": 3}
 _NAMES = ("square", "disk", "triangle")
 # pycocotools' stats vector, in the order of mean_average_precision's keys
 _COCO_KEYS = (
@@ -39,7 +40,7 @@ def trained_detector(name: str) -> tuple:
     from mlcanon.train._detection import detect, fit_detector
 
     start = time.perf_counter()
-    model, history = fit_detector(name, epochs=_EPOCHS, seed=_SEED)
+    model, history = fit_detector(name, epochs=_EPOCHS[name], seed=_SEED)
     seconds = time.perf_counter() - start
     images, boxes, labels = load_shapes("val")
     return model, history, seconds, detect(model, images), (images, boxes, labels)
@@ -152,6 +153,7 @@ def yolo(ctx: Context) -> None:
         distance 1 - IoU (YOLOv2), so that large boxes do not dominate as they would with
         Euclidean distance.""")
     model, history, seconds, dets, (_, boxes, labels) = trained_detector("yolo")
+    epochs = _EPOCHS["yolo"]
     train_boxes = load_shapes("train")[1]
     wh = np.concatenate([b[:, 2:] - b[:, :2] for b in train_boxes]).astype(np.float64)
     anchors = model.anchors.reshape(-1, 2).double().numpy()
@@ -172,7 +174,7 @@ def yolo(ctx: Context) -> None:
     )
     scores = check_against_pycocotools(ctx, "YOLO", dets, boxes, labels)
     ctx.table(
-        f"COCO AP on the {len(boxes)} validation images after {_EPOCHS} epochs",
+        f"COCO AP on the {len(boxes)} validation images after {epochs} epochs",
         ["class", "AP@[.5:.95]", "AR@100"],
         [
             [_NAMES[int(c)], ap, ar]
@@ -189,13 +191,13 @@ def yolo(ctx: Context) -> None:
         f"mean loss epoch 1 {losses[0]:.2f}, epoch {len(losses)} {losses[-1]:.3f}",
     )
     ctx.claim(
-        f"the short schedule ({_EPOCHS} epochs) reaches AP@0.5 >= 0.70 on held-out images",
+        f"the short schedule ({epochs} epochs) reaches AP@0.5 >= 0.70 on held-out images",
         scores["map_50"] >= 0.70,
         f"AP@0.5 {scores['map_50']:.3f}, AP@[.5:.95] {scores['map']:.3f}, "
         f"{seconds:.0f} s of training",
     )
     ctx.say(f"""
-        This lesson trains {_EPOCHS} epochs ({seconds:.0f} s here). The full recipe,
+        This lesson trains {epochs} epochs ({seconds:.0f} s here). The full recipe,
         `mlcanon train yolo --out DIR` (15 epochs, the same data and schedule shape), is
         measured by `make bench` (benchmarks/bench_detection.py) and its figures are in the
         README.""")

@@ -238,7 +238,7 @@ def _imbalance_section(ctx: Context, model, fresh, batch) -> None:
     from mlcanon.lessons.detection_models import _EPOCHS
 
     rows, res = [], {}
-    trained_name = f"after {_EPOCHS} epochs"
+    trained_name = f"after {_EPOCHS['retinanet']} epochs"
     for name, net in (("at initialisation (p = 0.01)", fresh), (trained_name, model)):
         r = res[name] = _imbalance(net, *batch)
         rows.append([name, r["n_pos"], r["n_neg"], r["easy_frac"], r["ce_easy"], r["fl_easy"]])
@@ -327,9 +327,10 @@ def _focal_checks(ctx: Context, model, batch) -> None:
 def _training_section(ctx: Context, history, seconds, dets, boxes, labels) -> None:
     from mlcanon.lessons.detection_models import _EPOCHS, _NAMES, check_against_pycocotools
 
+    epochs = _EPOCHS["retinanet"]
     scores = check_against_pycocotools(ctx, "RetinaNet", dets, boxes, labels)
     ctx.table(
-        f"COCO AP on the {len(boxes)} validation images after {_EPOCHS} epochs",
+        f"COCO AP on the {len(boxes)} validation images after {epochs} epochs",
         ["class", "AP@[.5:.95]", "AR@100"],
         [
             [_NAMES[int(c)], ap, ar]
@@ -349,7 +350,7 @@ def _training_section(ctx: Context, history, seconds, dets, boxes, labels) -> No
         f"mean loss epoch 1 {losses[0]:.3f}, epoch {len(losses)} {losses[-1]:.3f}",
     )
     ctx.claim(
-        f"the short schedule ({_EPOCHS} epochs) reaches AP@0.5 >= 0.70 on held-out images",
+        f"the short schedule ({epochs} epochs) reaches AP@0.5 >= 0.70 on held-out images",
         scores["map_50"] >= 0.70,
         f"AP@0.5 {scores['map_50']:.3f}, AP@[.5:.95] {scores['map']:.3f}, "
         f"{seconds:.0f} s of training",
@@ -357,7 +358,7 @@ def _training_section(ctx: Context, history, seconds, dets, boxes, labels) -> No
     ctx.say(f"""
         The full recipe, `mlcanon train retinanet --out DIR` (15 epochs), is measured by
         `make bench` (benchmarks/bench_detectors.py); its figures are in the README. This
-        lesson's {_EPOCHS} epochs took {seconds:.0f} s here.""")
+        lesson's {epochs} epochs took {seconds:.0f} s here.""")
 
 
 def _figure(ctx: Context, history: list) -> None:

@@ -33,6 +33,7 @@ from ._ghostnet import GhostBottleneck, GhostModule, GhostNet, ghostnet
 from ._mobilenet_v1 import MobileNetV1, mobilenet_v1
 from ._mobilenet_v2 import MobileNetV2, mobilenet_v2
 from ._mobilenet_v3 import MobileNetV3, mobilenet_v3_large, mobilenet_v3_small
+from ._refinedet import TinyRefineDet, refinedet_mobilenet_v2
 from ._retinanet import (
     TinyRetinaNet,
     match_anchors,
@@ -95,6 +96,7 @@ __all__ = [
     "SqueezeExcitation",
     "TinyBackbone",
     "TinyFPNBackbone",
+    "TinyRefineDet",
     "TinyRetinaNet",
     "TinyYOLOv3",
     "assign_yolo_targets",
@@ -115,6 +117,7 @@ __all__ = [
     "mobilenet_v3_small",
     "mosaic",
     "patch_discriminator",
+    "refinedet_mobilenet_v2",
     "resnet_generator",
     "retinanet_loss",
     "retinanet_mobilenet_v2",

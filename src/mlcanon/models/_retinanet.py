@@ -95,6 +95,7 @@ def retinanet_loss(
     beta: float = 1.0 / 9,
     classification: str = "focal",
     neg_pos_ratio: int = 3,
+    anchor_mask: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     r"""RetinaNet loss: focal loss over all non-ignored anchors plus a box loss on positives,
     each normalised by the number of positive anchors of the image, averaged over images.
@@ -104,8 +105,9 @@ def retinanet_loss(
     outputs : dict
         ``cls_logits`` (per level ``Tensor[B, H W A, K]``) and ``bbox_regression`` (per level
         ``Tensor[B, H W A, 4]``), as returned by :class:`TinyRetinaNet`.
-    anchors : sequence of Tensor[H W A, 4]
-        Anchors per level, in the same order as the outputs.
+    anchors : sequence of Tensor[H W A, 4] or Tensor[B, H W A, 4]
+        Anchors per level, in the same order as the outputs; shared by the images, or one set
+        per image (RefineDet's refined anchors).
     boxes, labels : sequences of B arrays of shapes (k_i, 4) and (k_i,)
     box_coder : BoxCoder, optional
         Offset encoding, default weights (1, 1, 1, 1).
@@ -120,6 +122,9 @@ def retinanet_loss(
         highest loss in the image (Liu et al. 2016, Section 2.2).
     neg_pos_ratio : int
         Negatives kept per positive with ``'hard_negative'`` (3 in SSD).
+    anchor_mask : Tensor[B, N] of bool, optional
+        Anchors to use; the others are left out of the classification term as if ignored
+        (RefineDet's negative anchor filtering).
 
     Returns
     -------
@@ -144,15 +149,16 @@ def retinanet_loss(
     coder = box_coder if box_coder is not None else BoxCoder()
     logits = torch.cat(outputs["cls_logits"], dim=1)  # (B, N, K)
     deltas = torch.cat(outputs["bbox_regression"], dim=1)  # (B, N, 4)
-    anc = torch.cat(list(anchors)).to(device=logits.device, dtype=logits.dtype)  # (N, 4)
-    if anc.shape[0] != logits.shape[1]:
-        raise ValueError(f"anchors give {anc.shape[0]} anchors, outputs {logits.shape[1]}")
+    anc = torch.cat(list(anchors), dim=-2).to(device=logits.device, dtype=logits.dtype)
+    anc = anc.expand(logits.shape[0], -1, -1) if anc.dim() == 2 else anc  # (B, N, 4)
+    if anc.shape[:2] != logits.shape[:2]:
+        raise ValueError(f"anchors give {tuple(anc.shape[:2])} anchors, outputs {logits.shape[1]}")
     batch, k = logits.shape[0], logits.shape[2]
     gts, labs = check_targets(boxes, labels, k, batch, logits.detach())
     zero = logits.sum() * 0
     if batch == 0:  # an empty batch: nothing to learn from, a zero loss that keeps the graph
         return {"classification": zero, "bbox_regression": zero, "total": zero, "num_pos": zero}
-    matches = torch.stack([match_anchors(anc, gt) for gt in gts])  # (B, N)
+    matches = torch.stack([match_anchors(a, gt) for a, gt in zip(anc, gts, strict=True)])
     pos, valid = matches >= 0, matches != BETWEEN_THRESHOLDS  # (B, N)
     n_pos = pos.sum(dim=1)
     norm = n_pos.clamp(min=1).to(logits.dtype)  # (B,)
@@ -167,6 +173,9 @@ def retinanet_loss(
         per_anchor = sigmoid_focal_loss(logits, target, alpha, gamma, "none").sum(dim=2)
     else:
         per_anchor = binary_cross_entropy_with_logits(logits, target, reduction="none").sum(2)
+    if anchor_mask is not None:
+        matches = matches.masked_fill(~anchor_mask & (matches < 0), BETWEEN_THRESHOLDS)
+        valid = valid & (anchor_mask | pos)
     if classification == "hard_negative":
         valid = pos | _hardest_negatives(per_anchor.detach(), matches, ratio * n_pos.clamp(min=1))
     cls_l = ((per_anchor * valid).sum(dim=1) / norm).sum()  # per_anchor: (B, N)
@@ -174,10 +183,10 @@ def retinanet_loss(
     if len(img):
         matched_gt, weight = all_gt[g_idx], 1 / norm[img]
         if bbox_loss == "smooth_l1":
-            t = coder.encode_single(matched_gt, anc[a_idx])
+            t = coder.encode_single(matched_gt, anc[img, a_idx])
             reg = smooth_l1_loss(deltas[img, a_idx], t, reduction="none", beta=beta).sum(1)
         else:
-            pred = coder.decode_single(deltas[img, a_idx], anc[a_idx])
+            pred = coder.decode_single(deltas[img, a_idx], anc[img, a_idx])
             reg = generalized_box_iou_loss(pred, matched_gt, reduction="none")
         box_l = (reg * weight).sum()
     parts = {"classification": cls_l / batch, "bbox_regression": box_l / batch}
@@ -278,13 +287,21 @@ class TinyRetinaNet(nn.Module):
         return nn.Sequential(*layers)
 
     def forward(self, images: torch.Tensor) -> dict[str, list[torch.Tensor]]:
+        return self._heads(
+            self.backbone(images), self.cls_subnet, self.box_subnet, self.num_classes
+        )
+
+    def _heads(
+        self, feats: Sequence[torch.Tensor], cls_net: nn.Module, box_net: nn.Module, k: int
+    ) -> dict[str, list[torch.Tensor]]:
         cls, reg = [], []
-        for feat in self.backbone(images):
+        a = self.num_anchors
+        for feat in feats:
             b, _, h, w = feat.shape
-            c = self.cls_subnet(feat).view(b, self.num_anchors, self.num_classes, h, w)
-            r = self.box_subnet(feat).view(b, self.num_anchors, 4, h, w)
-            cls.append(c.permute(0, 3, 4, 1, 2).reshape(b, h * w * self.num_anchors, -1))
-            reg.append(r.permute(0, 3, 4, 1, 2).reshape(b, h * w * self.num_anchors, 4))
+            c = cls_net(feat).view(b, a, k, h, w)
+            r = box_net(feat).view(b, a, 4, h, w)
+            cls.append(c.permute(0, 3, 4, 1, 2).reshape(b, h * w * a, k))
+            reg.append(r.permute(0, 3, 4, 1, 2).reshape(b, h * w * a, 4))
         return {"cls_logits": cls, "bbox_regression": reg}  # per level (B, H W A, K) / (.., 4)
 
     def anchors(
@@ -339,23 +356,46 @@ class TinyRetinaNet(nn.Module):
         n_det = int(
             check_scalar(detections_per_img, "detections_per_img", kind=numbers.Integral, low=1)
         )
+        cls_logits, regression, anchors = self._decode_inputs(outputs, image_size)
+        return self._detect(
+            cls_logits, regression, anchors, image_size, score_thresh, nms_thresh, topk, n_det
+        )
+
+    def _decode_inputs(
+        self, outputs: dict[str, list[torch.Tensor]], image_size: Sequence[int]
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
+        """Class logits, offsets and the anchors they are relative to, per level."""
         ref = outputs["cls_logits"][0]
         anchors = self.anchors(image_size, ref.device, ref.dtype)
+        return outputs["cls_logits"], outputs["bbox_regression"], anchors
+
+    def _detect(
+        self,
+        cls_logits: Sequence[torch.Tensor],
+        bbox_regression: Sequence[torch.Tensor],
+        anchors: Sequence[torch.Tensor],
+        image_size: Sequence[int],
+        score_thresh: float,
+        nms_thresh: float,
+        topk: int,
+        n_det: int,
+    ) -> list[dict[str, torch.Tensor]]:
+        """Per-level top-k, decoding from ``anchors`` (per level ``[N, 4]`` or ``[B, N, 4]``),
+        clipping, per-class NMS."""
         coder, k = BoxCoder(), self.num_classes
         h, w = (float(v) for v in image_size)
         results = []
-        for b in range(len(outputs["cls_logits"][0])):
+        for b in range(len(cls_logits[0])):
             bx, sc, lb, lv = [], [], [], []
             for level, anc in enumerate(anchors):
-                scores = torch.sigmoid(outputs["cls_logits"][level][b]).flatten()  # (N K,)
+                anc = anc[b] if anc.dim() == 3 else anc
+                scores = torch.sigmoid(cls_logits[level][b]).flatten()  # (N K,)
                 idx = torch.nonzero(scores > score_thresh).flatten()
-                top = scores[idx].topk(min(topk, len(idx))).indices
-                idx = idx[top]
+                idx = idx[scores[idx].topk(min(topk, len(idx))).indices]
                 a_idx = idx // k
-                deltas = outputs["bbox_regression"][level][b][a_idx]
+                deltas = bbox_regression[level][b][a_idx]
                 boxes = coder.decode_single(deltas, anc[a_idx].to(deltas.dtype))
-                x = boxes[:, 0::2].clamp(0, w)
-                y = boxes[:, 1::2].clamp(0, h)
+                x, y = boxes[:, 0::2].clamp(0, w), boxes[:, 1::2].clamp(0, h)
                 bx.append(torch.stack((x[:, 0], y[:, 0], x[:, 1], y[:, 1]), dim=1))
                 sc.append(scores[idx])
                 lb.append(idx % k)

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from ..datasets import load_shapes
 from ..metrics import mean_average_precision
-from ..models import retinanet_mobilenet_v2, yolov3_mobilenet_v2
+from ..models import refinedet_mobilenet_v2, retinanet_mobilenet_v2, yolov3_mobilenet_v2
 from ..vision import kmeans_anchors
 from ._loop import Trainer
 from ._schedule import warmup_cosine
@@ -30,7 +30,7 @@ __all__ = ["ShapesDetection", "detect", "evaluate_detector", "fit_detector"]
 GLOBAL_BATCH = 32
 IMAGE_SIZE = (64, 64)
 # learning rate, warmup steps and default epochs of each detector's recipe
-RECIPES = {"yolo": (4e-3, 100, 15), "retinanet": (4e-3, 100, 15)}
+RECIPES = {"yolo": (4e-3, 100, 15), "retinanet": (4e-3, 100, 15), "refinedet": (4e-3, 100, 15)}
 
 
 class ShapesDetection(Dataset):
@@ -122,6 +122,8 @@ def _build(
         wh = np.concatenate([b[:, 2:] - b[:, :2] for b in boxes]).astype(np.float64)
         anchors = kmeans_anchors(wh, 9, random_state=cfg.seed).anchors.reshape(3, 3, 2)
         model = yolov3_mobilenet_v2(num_classes=3, anchors=anchors, **model_kwargs)
+    elif name == "refinedet":
+        model = refinedet_mobilenet_v2(num_classes=3, **model_kwargs)
     else:
         model = retinanet_mobilenet_v2(num_classes=3, **model_kwargs)
     model = model.to(cfg.device)
@@ -164,6 +166,11 @@ def build_retinanet(cfg: TaskConfig) -> TaskSetup:
     return _build("retinanet", cfg)
 
 
+def build_refinedet(cfg: TaskConfig) -> TaskSetup:
+    """The ``refinedet`` task (see the module docstring)."""
+    return _build("refinedet", cfg)
+
+
 def fit_detector(
     name: str,
     epochs: int | None = None,
@@ -173,14 +180,16 @@ def fit_detector(
     model_kwargs: dict[str, Any] | None = None,
     loss_kwargs: dict[str, Any] | None = None,
 ) -> tuple[nn.Module, list[dict[str, float]]]:
-    """Train detector ``name`` (``'yolo'`` or ``'retinanet'``) in this process, without
-    checkpoints, and return it with its per-epoch history (validation metrics included).
+    """Train detector ``name`` (``'yolo'``, ``'retinanet'`` or ``'refinedet'``) in this
+    process, without checkpoints, and return it with its per-epoch history (validation
+    metrics included).
 
     ``model_kwargs`` go to the model's builder (e.g. ``backbone=MobileNetV2FPN(top_down=False)``,
     ``box_loss='ciou'``), ``loss_kwargs`` to its ``loss`` (e.g. RetinaNet's
     ``classification='hard_negative'``): the ablations of the lessons and benchmarks."""
     if name not in RECIPES:
-        raise ValueError(f"name must be one of 'yolo', 'retinanet'; got {name!r}")
+        allowed = ", ".join(repr(n) for n in RECIPES)
+        raise ValueError(f"name must be one of {allowed}; got {name!r}")
     epochs = RECIPES[name][2] if epochs is None else epochs
     torch.manual_seed(seed)
     setup = _build(name, TaskConfig(epochs, seed), model_kwargs, loss_kwargs)
@@ -205,4 +214,10 @@ register_task(
     build_retinanet,
     "RetinaNet on the shapes set",
     default_epochs=RECIPES["retinanet"][2],
+)
+register_task(
+    "refinedet",
+    build_refinedet,
+    "RefineDet (anchor refinement + detection module) on the shapes set",
+    default_epochs=RECIPES["refinedet"][2],
 )
