@@ -13,7 +13,13 @@ from torch import nn
 
 from .._validation import check_option, check_scalar
 from ..nn.functional import binary_cross_entropy_with_logits
-from ..vision import batched_nms, box_iou, complete_box_iou_loss, generalized_box_iou_loss
+from ..vision import (
+    batched_nms,
+    box_iou,
+    complete_box_iou_loss,
+    generalized_box_iou_loss,
+    wh_iou,
+)
 from ._detection_backbone import MobileNetV2FPN
 from ._fpn import TinyFPNBackbone
 from ._targets import check_targets
@@ -95,12 +101,6 @@ def decode_yolo(
     return boxes
 
 
-def _wh_iou(wh: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
-    """IoU ``(k, M)`` of box shapes and anchor shapes placed on one centre."""
-    inter = torch.minimum(wh[:, None], anchors[None]).prod(-1)
-    return inter / (wh.prod(-1)[:, None] + anchors.prod(-1)[None] - inter)
-
-
 def assign_yolo_targets(
     boxes: Sequence[Any],
     labels: Sequence[Any],
@@ -137,7 +137,7 @@ def assign_yolo_targets(
     lab = torch.cat(labs)
     img = torch.cat([torch.full((len(g),), b, device=dev) for b, g in enumerate(gts)])
     flat = anchors.reshape(-1, 2).to(device=dev, dtype=dt)
-    best = _wh_iou(gt[:, 2:] - gt[:, :2], flat).argmax(dim=1)  # (K,) over all L * A anchors
+    best = wh_iou(gt[:, 2:] - gt[:, :2], flat).argmax(dim=1)  # (K,) over all L * A anchors
     level, a = best // n_anchors, best % n_anchors
     centre = (gt[:, :2] + gt[:, 2:]) / 2
     for lv, ((h, w), s, t) in enumerate(zip(grid_sizes, strides, targets, strict=True)):
