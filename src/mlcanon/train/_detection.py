@@ -144,7 +144,8 @@ def _build(
         drop_last=True,
     )
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    schedule = warmup_cosine(opt, warmup, cfg.epochs * len(loader))
+    total = cfg.epochs * len(loader)
+    schedule = warmup_cosine(opt, min(warmup, total - 1), total)  # short runs: shorter warmup
     return TaskSetup(
         model,
         opt,
