@@ -47,9 +47,13 @@ class ConvergenceWarning(_SklearnConvergenceWarning):
     """
 
 
-def as_float_array(X: Any, name: str, dtype: Any = np.float64) -> np.ndarray:
+def as_float_array(
+    X: Any, name: str, dtype: Any = np.float64, accept_sparse: bool = False
+) -> np.ndarray:
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
-        raise TypeError(f"{name} must be a dense array; sparse input is not supported")
+        if not accept_sparse:
+            raise TypeError(f"{name} must be a dense array; sparse input is not supported")
+        X = X.toarray()  # the estimators that take scipy.sparse matrices compute densely
     raw = X if isinstance(X, np.ndarray) else np.asarray(X)
     if raw.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: {name} has dtype {raw.dtype}")
@@ -70,15 +74,17 @@ def check_X(
     dtype: Any = np.float64,
     name: str = "X",
     allow_nan: bool = False,
+    accept_sparse: bool = False,
 ) -> np.ndarray:
     """Validate a 2-D sample matrix; at fit (``reset=True``) record ``n_features_in_``.
 
     After fit the estimator must be fitted and ``X`` must have as many columns as the training
-    data. A 1-D ``X`` is refused (a single sample and a single feature look the same).
+    data. A 1-D ``X`` is refused (a single sample and a single feature look the same). With
+    ``accept_sparse`` a scipy.sparse matrix is converted to a dense array.
     """
     if not reset:
         check_is_fitted(estimator)
-    arr = as_float_array(X, name, dtype)
+    arr = as_float_array(X, name, dtype, accept_sparse)
     if arr.ndim != 2:
         raise ValueError(
             f"{name} must be 2-D, got {arr.ndim}-D array of shape {arr.shape}. Reshape your "
@@ -109,6 +115,7 @@ def check_X_y(
     classifier: bool,
     allow_nan: bool = False,
     min_samples: int = 1,
+    accept_sparse: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate training data: ``X`` as in :func:`check_X` (``reset=True``), ``y`` 1-D of equal
     length — float64 for a regressor, labels keeping their dtype for a classifier.
@@ -119,7 +126,14 @@ def check_X_y(
         raise ValueError(
             f"{type(estimator).__name__} requires y to be passed, but the target y is None"
         )
-    X = check_X(estimator, X, reset=True, allow_nan=allow_nan, min_samples=min_samples)
+    X = check_X(
+        estimator,
+        X,
+        reset=True,
+        allow_nan=allow_nan,
+        min_samples=min_samples,
+        accept_sparse=accept_sparse,
+    )
     y_arr = np.asarray(y)
     if y_arr.ndim == 2 and y_arr.shape[1] == 1:
         warnings.warn(

@@ -130,8 +130,14 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
 
 
 def check_random_state(seed: Any) -> np.random.Generator:
-    """Turn ``None``, an int or a Generator into a ``numpy.random.Generator``."""
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+    """Turn ``None``, an int or a Generator into a ``numpy.random.Generator``.
+
+    ``None`` draws the seed from NumPy's global generator, as scikit-learn's ``None`` uses it:
+    ``np.random.seed(...)`` then makes an unseeded fit reproducible.
+    """
+    if seed is None:
+        return np.random.default_rng(np.random.randint(np.iinfo(np.int32).max))  # noqa: NPY002
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
         return np.random.default_rng(seed)
     if isinstance(seed, np.random.Generator):
         return seed

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn import cluster as skc
 from sklearn.datasets import load_digits, load_iris, make_blobs
+from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -125,11 +126,13 @@ def test_errors_after_fit():
         KMeans(2).fit(np.eye(3), sample_weight=np.zeros(3))
 
 
+_SEEDS_MOVE = (
+    "k-means++ draws its seeds from the random stream, so repeating rows changes the "
+    "seeds; scikit-learn marks its own KMeans the same way"
+)
 _XFAIL = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "k-means++ draws its seeds from the random stream, so repeating rows changes the "
-        "seeds; scikit-learn marks its own KMeans the same way"
-    ),
+    "check_sample_weight_equivalence_on_dense_data": _SEEDS_MOVE,
+    "check_sample_weight_equivalence_on_sparse_data": _SEEDS_MOVE,
 }
 
 
@@ -138,3 +141,51 @@ _XFAIL = {
 )
 def test_sklearn_estimator_contract(estimator, check):
     check(estimator)
+
+
+def test_duplicate_initial_centers_stop_after_one_iteration():
+    """Upstream test_relocating_with_duplicates: 4 distinct points, 5 given centers."""
+    X = np.array([[0, 0], [1, 1], [1, 1], [1, 0], [0, 1]], dtype=float)
+    ours, ref = KMeans(n_clusters=5, init=X), skc.KMeans(n_clusters=5, init=X)
+    for model in (ours, ref):  # ours subclasses scikit-learn's warning
+        with pytest.warns(SkConvergenceWarning, match=r"Number of distinct clusters \(4\)"):
+            model.fit(X)
+    assert ours.n_iter_ == ref.n_iter_ == 1
+    np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
+
+
+def test_callable_init_as_sklearn():
+    X, _ = make_blobs(200, centers=3, random_state=0)
+    calls = []
+
+    def init(data, n_clusters, random_state):
+        calls.append((data.shape, n_clusters))
+        return data[:n_clusters] + 0.1
+
+    ours = KMeans(n_clusters=3, init=init, n_init=1).fit(X)
+    ref = skc.KMeans(n_clusters=3, init=init, n_init=1).fit(X)
+    assert calls == [(X.shape, 3), (X.shape, 3)]  # the data is passed in its own coordinates
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-12)
+    assert ours.n_iter_ == ref.n_iter_
+    with pytest.raises(ValueError, match=r"init must have shape \(n_clusters, n_features\)"):
+        KMeans(n_clusters=3, init=lambda X, k, rs: X[:2]).fit(X)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_elkan_matches_lloyd_and_sklearn_elkan(seed):
+    X, _ = make_blobs(1500, centers=5, n_features=4, cluster_std=2.5, random_state=seed)
+    w = np.random.default_rng(seed).uniform(0.5, 2.0, len(X))
+    init = X[:5]
+    elkan = KMeans(5, init=init, algorithm="elkan").fit(X, sample_weight=w)
+    lloyd = KMeans(5, init=init, algorithm="lloyd").fit(X, sample_weight=w)
+    ref = skc.KMeans(5, init=init, algorithm="elkan", n_init=1).fit(X, sample_weight=w)
+    np.testing.assert_array_equal(elkan.labels_, lloyd.labels_)
+    np.testing.assert_allclose(elkan.cluster_centers_, lloyd.cluster_centers_, rtol=1e-12)
+    np.testing.assert_array_equal(elkan.labels_, ref.labels_)
+    np.testing.assert_allclose(elkan.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
+    assert elkan.n_iter_ == lloyd.n_iter_ == ref.n_iter_
+
+
+def test_unknown_algorithm_is_refused():
+    with pytest.raises(ValueError, match="algorithm must be one of 'lloyd', 'elkan'"):
+        KMeans(2, algorithm="full").fit(np.eye(3))

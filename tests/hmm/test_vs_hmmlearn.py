@@ -58,12 +58,6 @@ def _pair_gaussian(seed, cov_type, N=3, d=2, **kw):
     return ours, ref, X
 
 
-def _ref_covars(ref):
-    """hmmlearn's compact covariances (its ``covars_`` property expands them to full matrices)."""
-    c = ref._covars_
-    return c[:, 0] if ref.covariance_type == "spherical" else c
-
-
 def _assert_inference_matches(ours, ref, X, lengths):
     lp, post = ours.score_samples(X, lengths)
     ref_lp, ref_post = ref.score_samples(X, lengths)
@@ -79,6 +73,14 @@ def _assert_inference_matches(ours, ref, X, lengths):
     np.testing.assert_array_equal(map_path, ref_map_path)
     # hmmlearn 0.3 returns the sum of the max posteriors (not of their logs) as the MAP score
     np.testing.assert_allclose(map_lp, np.log(ref_post.max(axis=1)).sum(), rtol=1e-8)
+
+
+def _ref_covars(ref):
+    """hmmlearn's covariances as full matrices (its property repeats 'spherical' ones d times)."""
+    c = ref._covars_
+    if ref.covariance_type == "spherical":
+        return c[:, 0, None, None] * np.eye(c.shape[1])
+    return ref.covars_
 
 
 def _fit_both(ours, ref, X, lengths):

@@ -11,7 +11,15 @@ from mlcanon.linear_model import ElasticNet, Lasso, LinearRegression, Ridge
 ESTIMATORS = [LinearRegression(), Ridge(), Lasso(), ElasticNet()]
 
 
-@parametrize_with_checks(ESTIMATORS)
+def _expected_failures(estimator):
+    if isinstance(estimator, Ridge):
+        # as scikit-learn's Ridge (listed the same way in its own test suite): n_iter_ is None
+        # for every solver but its sag, saga and lsqr
+        return {"check_non_transformer_estimators_n_iter": "Ridge reports n_iter_ = None"}
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 

@@ -163,3 +163,16 @@ def test_bad_input_is_refused():
         lasso_path(X, y, l1_ratio=0.5)
     with pytest.raises(ValueError, match="alphas must be >= 0"):
         lasso_path(X, y, alphas=[0.1, -1.0])
+
+
+@pytest.mark.parametrize("model", [ElasticNet, Lasso])
+def test_non_finite_parameters_raise(model):
+    """Upstream test_enet_nonfinite_params: X near 1e308 overflows the updates."""
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    y = rng.randint(0, 2, size=10)
+    with pytest.raises(ValueError, match="non-finite parameter values"):
+        with np.errstate(all="ignore"):
+            sk.ElasticNet(alpha=0.1).fit(X, y)
+    with pytest.raises(ValueError, match="non-finite parameter values"):
+        model(alpha=0.1).fit(X, y)

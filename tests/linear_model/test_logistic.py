@@ -30,7 +30,7 @@ DATA = {
     "wine": _scaled(load_wine),  # 3 classes
     "iris": _scaled(load_iris),  # 3 classes
 }
-# our penalty -> scikit-learn >= 1.8 spelling of the same objective
+# a penalty -> scikit-learn >= 1.8 spelling of the same objective (shared by both libraries)
 SK_PENALTY = {
     "l2": {},
     "l1": {"l1_ratio": 1.0},
@@ -56,7 +56,7 @@ def assert_close_to(ours, ref, X):
 
 
 @pytest.mark.parametrize("data", list(DATA))
-@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky", "gd", "fista"])
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky", "newton-cg", "gd", "fista"])
 def test_l2_matches_sklearn(data, solver):
     X, y = DATA[data]
     ours = LogisticRegression(solver=solver, tol=1e-8, max_iter=20000).fit(X, y)
@@ -68,7 +68,7 @@ def test_l2_matches_sklearn(data, solver):
 def test_l1_terms_match_sklearn_saga(data, penalty, C):
     X, y = DATA[data]
     ours = LogisticRegression(
-        penalty=penalty, C=C, l1_ratio=0.5, solver="fista", tol=1e-8, max_iter=20000
+        **SK_PENALTY[penalty], C=C, solver="fista", tol=1e-8, max_iter=20000
     ).fit(X, y)
     ref = reference(X, y, penalty, C=C)
     assert_close_to(ours, ref, X)
@@ -83,7 +83,7 @@ def test_no_penalty_matches_sklearn(data, columns, solver):
     # keep the classes summing to zero
     X, y = DATA[data]
     X = X[:, columns]
-    ours = LogisticRegression(penalty=None, solver=solver, tol=1e-8, max_iter=20000).fit(X, y)
+    ours = LogisticRegression(C=np.inf, solver=solver, tol=1e-8, max_iter=20000).fit(X, y)
     assert_close_to(ours, reference(X, y, None), X)
 
 
@@ -120,7 +120,7 @@ def test_l1_selects_features():
     # the notes' "logistic regression cannot select features": with an L1 term it does
     X, y = _scaled(load_breast_cancer)
     dense = LogisticRegression(tol=1e-6, max_iter=5000).fit(X, y)
-    sparse = LogisticRegression(penalty="l1", C=0.05, solver="fista", tol=1e-6).fit(X, y)
+    sparse = LogisticRegression(l1_ratio=1.0, C=0.05, solver="fista", tol=1e-6).fit(X, y)
     assert np.count_nonzero(dense.coef_) == X.shape[1]
     assert 0 < np.count_nonzero(sparse.coef_) < X.shape[1] // 3
 
@@ -151,7 +151,7 @@ def test_warm_start_and_convergence_warning():
 @parametrize_with_checks(
     [
         LogisticRegression(),
-        LogisticRegression(penalty="l1", solver="fista", max_iter=1000),
+        LogisticRegression(l1_ratio=1.0, solver="fista", max_iter=1000),
         LogisticRegression(multi_class="ovr"),
         # a tight tol, so that the weighted and the repeated-sample fits stop at the same point
         LogisticRegression(solver="newton-cholesky", tol=1e-8),
@@ -162,7 +162,7 @@ def test_sklearn_estimator_checks(estimator, check):
 
 
 @pytest.mark.parametrize(
-    "params", [{}, {"multi_class": "ovr"}, {"penalty": "l1", "solver": "fista"}], ids=str
+    "params", [{}, {"multi_class": "ovr"}, {"l1_ratio": 1.0, "solver": "fista"}], ids=str
 )
 def test_save_load_round_trip(tmp_path, params):
     X, y = DATA["wine"]
@@ -173,19 +173,21 @@ def test_save_load_round_trip(tmp_path, params):
 
 def test_errors_name_the_parameter():
     X, y = DATA["iris"]
-    with pytest.raises(
-        ValueError, match="solver='lbfgs' supports penalty 'l2' or None, got penalty='l1'"
-    ):
-        LogisticRegression(penalty="l1").fit(X, y)
-    with pytest.raises(ValueError, match="penalty='elasticnet' needs l1_ratio"):
-        LogisticRegression(penalty="elasticnet", solver="fista").fit(X, y)
+    with pytest.raises(ValueError, match="solver='lbfgs' supports only the L2 penalty or none"):
+        LogisticRegression(l1_ratio=1.0).fit(X, y)
+    with pytest.warns(FutureWarning, match="'penalty' was deprecated"):
+        with pytest.raises(ValueError, match="penalty='elasticnet' needs l1_ratio"):
+            LogisticRegression(penalty="elasticnet", l1_ratio=None, solver="fista").fit(X, y)
     with pytest.raises(
         ValueError,
-        match="solver must be one of 'lbfgs', 'newton-cholesky', 'gd', 'fista'; got 'saga'",
+        match="solver must be one of 'lbfgs', 'newton-cholesky', 'gd', 'newton-cg', 'fista', "
+        "'sag', 'saga'; got 'liblinear'",
     ):
-        LogisticRegression(solver="saga").fit(X, y)
+        LogisticRegression(solver="liblinear").fit(X, y)
     with pytest.raises(ValueError, match="penalty must be one of"):
         LogisticRegression(penalty="l3").fit(X, y)
+    with pytest.raises(ValueError, match="l1_ratio must be <= 1, got 2"):
+        LogisticRegression(l1_ratio=2).fit(X, y)
     with pytest.raises(ValueError, match="C must be > 0, got -1"):
         LogisticRegression(C=-1).fit(X, y)
     with pytest.raises(ValueError, match="only one class"):
@@ -194,3 +196,65 @@ def test_errors_name_the_parameter():
         LogisticRegression().fit(X, y + 0.25)
     with pytest.raises(ValueError, match="contains NaN"):
         LogisticRegression().fit(np.where(X > 2, np.nan, X), y)
+
+
+# scikit-learn 1.9's spellings of the penalty, and its warnings for the deprecated ones
+# (upstream test_logistic.py: the l1_ratio / penalty / C=inf consistency warnings)
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"penalty": "l2", "l1_ratio": 0.5}, "l1_ratio is only used when penalty is 'elasticnet'"),
+        ({"penalty": "l1", "solver": "fista", "max_iter": 5000}, "Inconsistent values"),
+        ({"penalty": None, "C": 2.0}, "penalty=None fits without penalty: C=2.0"),
+    ],
+)
+def test_inconsistent_penalty_warns_as_sklearn(params, message):
+    X, y = DATA["breast_cancer"]
+    with pytest.warns(UserWarning, match=message):
+        with pytest.warns(FutureWarning, match="'penalty' was deprecated"):
+            LogisticRegression(**params).fit(X, y)
+    with pytest.warns(UserWarning):  # the reference warns on the same spellings
+        with pytest.warns(FutureWarning):
+            ref_params = {**params, "solver": "saga"} if "solver" in params else params
+            sk.LogisticRegression(**ref_params).fit(X, y)
+
+
+def test_c_inf_is_no_penalty():
+    X, y = DATA["breast_cancer"]
+    X = X[:, :3]
+    free = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(X, y)
+    assert_close_to(free, reference(X, y, None), X)
+    with pytest.warns(FutureWarning):
+        old = LogisticRegression(penalty=None, tol=1e-10, max_iter=1000).fit(X, y)
+    np.testing.assert_allclose(free.coef_, old.coef_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["sag", "saga"])
+@pytest.mark.parametrize("data", ["iris", "wine"])
+def test_sag_saga_l2_match_sklearn(data, solver):
+    X, y = DATA[data]
+    ours = LogisticRegression(solver=solver, tol=1e-9, max_iter=20000, random_state=0).fit(X, y)
+    assert_close_to(ours, reference(X, y, "l2"), X)
+    assert 1 < ours.n_iter_[0] < 20000  # epochs, stopped by tol
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_saga_l1_terms_match_sklearn_saga(penalty):
+    X, y = DATA["iris"]
+    ours = LogisticRegression(
+        **SK_PENALTY[penalty], C=0.5, solver="saga", tol=1e-10, max_iter=20000, random_state=0
+    ).fit(X, y)
+    ref = reference(X, y, penalty, C=0.5)
+    assert_close_to(ours, ref, X)
+    np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
+
+
+def test_saga_random_state_orders_the_draws():
+    X, y = DATA["wine"]
+    kw = {"solver": "saga", "max_iter": 3, "tol": 1e-12}
+    with pytest.warns(ConvergenceWarning):
+        a = LogisticRegression(random_state=0, **kw).fit(X, y)
+        b = LogisticRegression(random_state=0, **kw).fit(X, y)
+        c = LogisticRegression(random_state=1, **kw).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert not np.array_equal(a.coef_, c.coef_)

@@ -297,3 +297,30 @@ def test_prfs_errors():
         f1_score([0.1, 0.9], [0, 1])
     with pytest.raises(ValueError, match="sample_weight must be non-negative"):
         f1_score([0, 1], [0, 1], sample_weight=[1, -2])
+
+
+def test_undefined_metric_warning_is_sklearns():
+    """scikit-learn's warning filters catch ours."""
+    from sklearn.exceptions import UndefinedMetricWarning as SkUndefined
+
+    assert issubclass(UndefinedMetricWarning, SkUndefined)
+    with pytest.warns(SkUndefined):
+        precision_score([0, 0, 1], [0, 0, 0])
+
+
+@pytest.mark.parametrize("weights", [[1, 2, 3, 1], [True, False, True, True]])
+def test_confusion_matrix_integer_weights_stay_integer(weights):
+    y_true, y_pred = [0, 1, 1, 0], [0, 1, 0, 0]
+    ours = confusion_matrix(y_true, y_pred, sample_weight=weights)
+    ref = skm.confusion_matrix(y_true, y_pred, sample_weight=weights)
+    assert ours.dtype == ref.dtype == np.int64
+    assert_array_equal(ours, ref)
+    assert (
+        confusion_matrix(y_true, y_pred, sample_weight=np.array(weights, float)).dtype.kind == "f"
+    )
+
+
+def test_confusion_matrix_single_label_warns():
+    for fn in (confusion_matrix, skm.confusion_matrix):
+        with pytest.warns(UserWarning, match="single label"):
+            assert fn([1, 1], [1, 1]).shape == (1, 1)

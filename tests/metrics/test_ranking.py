@@ -309,10 +309,11 @@ def test_single_class_roc_curve_raises():
         roc_curve([0, 0, 1], [0.1, 0.2, 0.3], sample_weight=[1, 1, 0])
 
 
-@pytest.mark.parametrize("fn", [roc_auc_score, auc_mann_whitney])
-def test_multiclass_auc_raises(fn):
+def test_multiclass_auc_raises():
     with pytest.raises(ValueError, match="exactly 2 classes, got 3"):
-        fn([0, 1, 2, 1], [0.1, 0.2, 0.3, 0.4])
+        auc_mann_whitney([0, 1, 2, 1], [0.1, 0.2, 0.3, 0.4])
+    with pytest.raises(ValueError, match="more than two classes, so pass multi_class"):
+        roc_auc_score([0, 1, 2, 1], [0.1, 0.2, 0.3, 0.4])
 
 
 @pytest.mark.parametrize("fn", [roc_curve, precision_recall_curve])
@@ -356,3 +357,92 @@ def test_auc_errors():
         auc([0, 1, 0.5], [0, 1, 1])
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         auc([0, 1, 2], [0, 1])
+
+
+# multiclass, multilabel and partial AUC: the parameters of scikit-learn's roc_auc_score
+@pytest.fixture(scope="module")
+def iris_probabilities():
+    """Held-out class probabilities of a (deliberately weak) model on iris, 3 classes."""
+    from sklearn.datasets import load_iris
+    from sklearn.naive_bayes import GaussianNB
+
+    X, y = load_iris(return_X_y=True)
+    rng = np.random.default_rng(0)
+    X = X[:, :2] + rng.normal(scale=0.5, size=(len(y), 2))
+    return y, GaussianNB().fit(X[::2], y[::2]).predict_proba(X)
+
+
+@pytest.mark.parametrize("multi_class", ["ovr", "ovo"])
+@pytest.mark.parametrize("average", ["macro", "weighted"])
+def test_multiclass_auc_matches_sklearn(iris_probabilities, multi_class, average):
+    y, P = iris_probabilities
+    kw = {"multi_class": multi_class, "average": average}
+    assert_allclose(roc_auc_score(y, P, **kw), skm.roc_auc_score(y, P, **kw), rtol=1e-12)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    kw["labels"] = ["setosa", "versicolor", "virginica"]
+    assert_allclose(roc_auc_score(names, P, **kw), skm.roc_auc_score(names, P, **kw), rtol=1e-12)
+
+
+def test_ovr_auc_per_class_micro_and_weights(iris_probabilities):
+    y, P = iris_probabilities
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    for average in ("micro", None):
+        assert_allclose(
+            roc_auc_score(y, P, multi_class="ovr", average=average, sample_weight=w),
+            skm.roc_auc_score(y, P, multi_class="ovr", average=average, sample_weight=w),
+            rtol=1e-12,
+        )
+    # one-vs-rest written out: class k against the rest, scored by column k
+    by_hand = [roc_auc_score((y == k).astype(int), P[:, k]) for k in range(3)]
+    assert_allclose(roc_auc_score(y, P, multi_class="ovr", average=None), by_hand)
+
+
+def test_hand_till_written_out(iris_probabilities):
+    y, P = iris_probabilities
+    pairs = []
+    for a, b in [(0, 1), (0, 2), (1, 2)]:
+        m = (y == a) | (y == b)
+        pairs.append((roc_auc_score(y[m] == a, P[m, a]) + roc_auc_score(y[m] == b, P[m, b])) / 2)
+    assert_allclose(roc_auc_score(y, P, multi_class="ovo"), np.mean(pairs), rtol=1e-12)
+
+
+@pytest.mark.parametrize("average", ["macro", "weighted", "micro", "samples", None])
+def test_multilabel_auc_matches_sklearn(average):
+    rng = np.random.default_rng(2)
+    Y = (rng.random((80, 4)) < 0.5).astype(int)
+    S = Y * 0.3 + rng.random((80, 4))
+    Y[:, 0], Y[0, :] = 1 - Y[:, 1], [1, 0, 1, 0]  # every row and column holds both values
+    Y[1, :] = [0, 1, 0, 1]
+    Y[Y.sum(axis=1) == 0, 0] = 1
+    Y[Y.sum(axis=1) == 4, 0] = 0
+    assert_allclose(
+        roc_auc_score(Y, S, average=average), skm.roc_auc_score(Y, S, average=average), rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("max_fpr", [0.05, 0.3, 0.5, 1.0])
+def test_partial_auc_matches_sklearn(cancer, max_fpr):
+    y, score, _ = cancer
+    assert_allclose(
+        roc_auc_score(y, score, max_fpr=max_fpr),
+        skm.roc_auc_score(y, score, max_fpr=max_fpr),
+        rtol=1e-12,
+    )
+
+
+def test_multiclass_auc_errors(iris_probabilities):
+    y, P = iris_probabilities
+    with pytest.raises(ValueError, match="pass multi_class='ovr' or 'ovo'"):
+        roc_auc_score(y, P)
+    with pytest.raises(NotImplementedError, match="average=None is not implemented"):
+        roc_auc_score(y, P, multi_class="ovo", average=None)
+    with pytest.raises(ValueError, match="need to be probabilities"):
+        roc_auc_score(y, P * 2, multi_class="ovr")
+    with pytest.raises(ValueError, match="Partial AUC computation not available"):
+        roc_auc_score(y, P, multi_class="ovr", max_fpr=0.5)
+    with pytest.raises(ValueError, match="Parameter 'labels' must be ordered"):
+        roc_auc_score(y, P, multi_class="ovr", labels=[2, 1, 0])
+    with pytest.raises(ValueError, match="sample_weight is not supported for multiclass one-vs"):
+        roc_auc_score(y, P, multi_class="ovo", sample_weight=np.ones(len(y)))
+    with pytest.raises(ValueError, match="max_fpr must be a float in"):
+        roc_auc_score([0, 1], [0.2, 0.4], max_fpr=0)

@@ -193,3 +193,16 @@ def test_unfitted_and_wrong_width():
 @parametrize_with_checks([GaussianMixture(n_init=2, max_iter=5)])
 def test_sklearn_estimator_contract(estimator, check):
     check(estimator)
+
+
+def test_float32_weights_init_within_float32_rounding():
+    """Upstream: float32 weights that sum to 1 up to float32 rounding are accepted (atol 1e-6)."""
+    X, _ = make_blobs(100, centers=3, random_state=0)
+    weights = np.array([0.1, 0.2, 0.7], dtype=np.float32)
+    weights[2] = np.float32(1.0) - weights[0] - weights[1] + np.float32(1e-7)
+    assert abs(float(weights.astype(np.float64).sum()) - 1.0) > 1e-8
+    ours = GaussianMixture(3, weights_init=weights, random_state=0).fit(X)
+    ref = skm.GaussianMixture(3, weights_init=weights, random_state=0).fit(X)
+    assert ours.converged_ and ref.converged_
+    with pytest.raises(ValueError, match="weights_init must lie in"):
+        GaussianMixture(3, weights_init=weights.astype(np.float64) + 1e-7).fit(X)

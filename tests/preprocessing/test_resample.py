@@ -215,3 +215,44 @@ def test_compute_class_weight_errors(class_weight, classes, y, match):
 @parametrize_with_checks([RandomOverSampler(), RandomUnderSampler(), SMOTE(k_neighbors=2)])
 def test_sklearn_estimator_contract(estimator, check):
     check(estimator)
+
+
+def _two_classes(n_major=900, n_minor=100, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(size=(n_major, d)), rng.normal(2.0, [0.5, 1.0, 2.0], (n_minor, d))])
+    return X, np.r_[np.zeros(n_major, int), np.ones(n_minor, int)]
+
+
+def test_smoothed_bootstrap_noise_matches_imblearn():
+    """imbalanced-learn's shrinkage: added noise has std = s * h * std(class) per feature."""
+    imblearn = pytest.importorskip("imblearn.over_sampling")
+    X, y = _two_classes()
+    n, d = X.shape
+    h = (4 / ((d + 2) * n)) ** (1 / (d + 4))  # Silverman's bandwidth, written out
+    expected = 2.0 * h * X[y == 1].std(axis=0)
+    for sampler in (
+        RandomOverSampler(shrinkage=2.0, random_state=0),
+        imblearn.RandomOverSampler(shrinkage=2.0, random_state=0),
+    ):
+        Xr, yr = sampler.fit_resample(X, y)
+        assert Counter(yr.tolist()) == {0: 900, 1: 900}
+        noise = Xr[n:] - X[sampler.sample_indices_[n:]]
+        np.testing.assert_allclose(noise.std(axis=0), expected, rtol=0.1)
+        assert sampler.shrinkage_ == {1: 2.0}
+
+
+def test_shrinkage_zero_or_none_is_the_plain_bootstrap():
+    X, y = _two_classes()
+    plain = RandomOverSampler(random_state=0).fit_resample(X, y)
+    zero = RandomOverSampler(shrinkage={1: 0.0}, random_state=0)
+    Xz, _ = zero.fit_resample(X, y)
+    np.testing.assert_array_equal(Xz[: len(y)], plain[0][: len(y)])
+    np.testing.assert_array_equal(Xz[len(y) :], X[zero.sample_indices_[len(y) :]])
+
+
+def test_shrinkage_errors():
+    X, y = _two_classes()
+    with pytest.raises(ValueError, match=r"shrinkage must give a factor for every class .* \[1\]"):
+        RandomOverSampler(shrinkage={0: 1.0}).fit_resample(X, y)
+    with pytest.raises(ValueError, match="shrinkage of class 1 must be >= 0"):
+        RandomOverSampler(shrinkage=-1.0).fit_resample(X, y)

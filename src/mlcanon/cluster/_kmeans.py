@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from mlcanon._estimator import ConvergenceWarning, check_X
 from mlcanon._validation import (
     Interval,
+    Options,
     check_option,
     check_random_state,
     check_sample_weight,
@@ -180,8 +181,9 @@ def _lloyd(X, w, centers, max_iter, tol):
         np.dot(centers, X.T, out=dots)  # (k, n) cross terms by BLAS
         _assign(X, w, dots, np.einsum("ij,ij->i", centers, centers), labels, sums, weights, True)
         _relocate_empty(X, w, centers, labels, sums, weights)
-        new = sums.copy()
-        np.divide(new, weights[:, None], out=new, where=weights[:, None] > 0)
+        # a cluster left empty (fewer distinct points than clusters) keeps its center
+        new = centers.copy()
+        np.divide(sums, weights[:, None], out=new, where=weights[:, None] > 0)
         shift = ((new - centers) ** 2).sum()
         centers = new
         if np.array_equal(labels, labels_old):
@@ -208,11 +210,13 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     ----------
     n_clusters : int, default=8
         Number of clusters :math:`k`.
-    init : {'k-means++', 'random'} or array-like of shape (n_clusters, n_features)
-        Seeding: greedy k-means++, ``k`` distinct samples drawn at random, or given centers.
+    init : {'k-means++', 'random'}, callable or array-like of shape (n_clusters, n_features)
+        Seeding: greedy k-means++, ``k`` distinct samples drawn at random, given centers, or
+        ``init(X, n_clusters, random_state)`` returning the centers (as in scikit-learn; it
+        receives the random generator of the fit).
     n_init : 'auto' or int, default='auto'
         Number of seedings; the run with the lowest inertia is kept. ``'auto'`` means 1 for
-        k-means++ and given centers, 10 for random.
+        k-means++ and given centers, 10 for random and a callable.
     max_iter : int, default=300
         Maximum number of Lloyd iterations per run.
     tol : float, default=1e-4
@@ -220,6 +224,10 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         mean per-feature variance of ``X``.
     random_state : None, int or numpy.random.Generator
         Seed of the seeding.
+    algorithm : {'lloyd', 'elkan'}, default='lloyd'
+        Lloyd's iterations computing every sample-center distance, or Elkan's, which skips
+        most of them with triangle-inequality bounds (:mod:`mlcanon.cluster._elkan`); both
+        give the same clustering.
 
     Attributes
     ----------
@@ -257,6 +265,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         max_iter: int = 300,
         tol: float = 1e-4,
         random_state: Any = None,
+        algorithm: str = "lloyd",
     ) -> None:
         self.n_clusters = n_clusters
         self.init = init
@@ -264,12 +273,14 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
+        self.algorithm = algorithm
 
     # init may also be an array of centers, n_init also "auto": checked with the data below
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "n_clusters": Interval(numbers.Integral, low=1),
         "max_iter": Interval(numbers.Integral, low=1),
         "tol": Interval(low=0.0),
+        "algorithm": Options("lloyd", "elkan"),
     }
 
     def _check_params(self, X: np.ndarray) -> tuple[np.ndarray | None, int]:
@@ -279,17 +290,10 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         init = None
         if isinstance(self.init, str):
             check_option(self.init, "init", ("k-means++", "random"))
-        else:
-            init = np.array(self.init, dtype=np.float64)
-            if init.shape != (self.n_clusters, X.shape[1]):
-                raise ValueError(
-                    f"init must have shape (n_clusters, n_features)=({self.n_clusters}, "
-                    f"{X.shape[1]}), got {init.shape}"
-                )
-            if not np.isfinite(init).all():
-                raise ValueError("init contains NaN or infinity")
+        elif not callable(self.init):
+            init = self._check_centers(self.init, X.shape[1])
         if self.n_init == "auto":
-            n_init = 10 if init is None and self.init == "random" else 1
+            n_init = 10 if init is None and self.init != "k-means++" else 1
         else:
             n_init = check_scalar(self.n_init, "n_init", kind=numbers.Integral, low=1)
             if init is not None and n_init != 1:
@@ -301,14 +305,35 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 n_init = 1
         return init, n_init
 
+    def _check_centers(self, init: Any, n_features: int) -> np.ndarray:
+        centers = np.array(init, dtype=np.float64)
+        if centers.shape != (self.n_clusters, n_features):
+            raise ValueError(
+                f"init must have shape (n_clusters, n_features)=({self.n_clusters}, "
+                f"{n_features}), got {centers.shape}"
+            )
+        if not np.isfinite(centers).all():
+            raise ValueError("init contains NaN or infinity")
+        return centers
+
     def _seed(self, Xc, w, init, mean, rng) -> np.ndarray:
         """Initial centers (in the centered coordinates of ``Xc``)."""
         if init is not None:
             return init - mean
+        if callable(self.init):
+            centers = self.init(Xc + mean, self.n_clusters, rng)
+            return self._check_centers(centers, Xc.shape[1]) - mean
         if self.init == "k-means++":
             return _kmeans_plusplus(Xc, self.n_clusters, w, rng)[0]
         idx = rng.choice(Xc.shape[0], size=self.n_clusters, replace=False, p=w / w.sum())
         return Xc[idx].copy()
+
+    def _run(self, Xc, w, centers, tol):
+        if self.algorithm == "elkan" and self.n_clusters > 1:
+            from ._elkan import elkan
+
+            return elkan(Xc, w, centers, self.max_iter, tol, _relocate_empty, _inertia)
+        return _lloyd(Xc, w, centers, self.max_iter, tol)
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
         """Run ``n_init`` seedings of Lloyd's algorithm and keep the lowest inertia.
@@ -320,7 +345,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the means and the inertia (not used by a given ``init``).
         """
-        X = check_X(self, X, reset=True)
+        X = check_X(self, X, reset=True, accept_sparse=True)
         init, n_init = self._check_params(X)
         w = check_sample_weight(sample_weight, X.shape[0])
         if not w.sum() > 0:
@@ -334,7 +359,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         with _threadpools().limit(limits=1, user_api="blas"):
             best = None
             for _ in range(n_init):
-                run = _lloyd(Xc, w, self._seed(Xc, w, init, mean, rng), self.max_iter, tol)
+                run = self._run(Xc, w, self._seed(Xc, w, init, mean, rng), tol)
                 if best is None or (
                     run[1] < best[1] and not _same_clustering(run[0], best[0], self.n_clusters)
                 ):
@@ -362,19 +387,24 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         _assign(X, no_weights, C @ X.T, c_sq, labels, no_sums, no_weights, False)
         return labels
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X is densified
+        return tags
+
     def predict(self, X: Any) -> np.ndarray:
         """Index of the nearest center for each sample, shape (n_samples,)."""
-        return self._labels(check_X(self, X, reset=False))
+        return self._labels(check_X(self, X, reset=False, accept_sparse=True))
 
     def transform(self, X: Any) -> np.ndarray:
         """Euclidean distance of each sample to each center, shape (n_samples, n_clusters)."""
-        X = check_X(self, X, reset=False)
+        X = check_X(self, X, reset=False, accept_sparse=True)
         C = self.cluster_centers_
         sq = _sq_distances(C, np.einsum("ij,ij->i", C, C), X)  # (n_samples, n_clusters)
         return np.sqrt(sq)
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """Opposite of the inertia of ``X`` under the fitted centers (higher is better)."""
-        X = check_X(self, X, reset=False)
+        X = check_X(self, X, reset=False, accept_sparse=True)
         w = check_sample_weight(sample_weight, X.shape[0])
         return -float(_inertia(X, w, self.cluster_centers_, self._labels(X)))

@@ -7,6 +7,7 @@ initialization, its sufficient statistics and its M-step.
 from __future__ import annotations
 
 import numbers
+import sys
 import warnings
 from typing import Any
 
@@ -17,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from mlcanon._estimator import ConvergenceWarning
 from mlcanon._validation import check_option, check_random_state, check_scalar
 
-from . import _kernels
+from . import _kernels, _scaling
 
 __all__ = ["BaseHMM"]
 
@@ -80,8 +81,10 @@ class BaseHMM(BaseEstimator):
         random_state: Any = None,
         n_iter: int = 10,
         tol: float = 1e-2,
+        verbose: bool = False,
         params: str = "st",
         init_params: str = "st",
+        implementation: str = "log",
     ) -> None:
         self.n_components = n_components
         self.startprob_prior = startprob_prior
@@ -90,8 +93,10 @@ class BaseHMM(BaseEstimator):
         self.random_state = random_state
         self.n_iter = n_iter
         self.tol = tol
+        self.verbose = verbose
         self.params = params
         self.init_params = init_params
+        self.implementation = implementation
 
     # -- hooks for the emission model ---------------------------------------------------------
     def _check_X(self, X: Any, *, reset: bool) -> np.ndarray:
@@ -118,9 +123,10 @@ class BaseHMM(BaseEstimator):
     # -- checks ---------------------------------------------------------------------------------
     def _check_hyper(self) -> None:
         check_scalar(self.n_components, "n_components", kind=numbers.Integral, low=1)
-        check_scalar(self.n_iter, "n_iter", kind=numbers.Integral, low=1)
+        check_scalar(self.n_iter, "n_iter", kind=numbers.Integral, low=0)
         check_scalar(self.tol, "tol", low=0.0)
         check_option(self.algorithm, "algorithm", ("viterbi", "map"))
+        check_option(self.implementation, "implementation", ("log", "scaling"))
         for name in ("params", "init_params"):
             value = getattr(self, name)
             if not isinstance(value, str) or set(value) - set(self._param_codes):
@@ -145,10 +151,14 @@ class BaseHMM(BaseEstimator):
 
     # -- inference ------------------------------------------------------------------------------
     def _score(self, X: np.ndarray, bounds: np.ndarray, posteriors: bool) -> tuple[float, Any]:
+        check_option(self.implementation, "implementation", ("log", "scaling"))
         lfp = self._log_frameprob(X)
         post = np.empty((X.shape[0] if posteriors else 0, self.n_components))
         A = self.transmat_
-        total = _kernels.score_sequences(_log(self.startprob_), A, _log(A), lfp, bounds, post)
+        if self.implementation == "scaling":
+            total = _scaling.score_sequences(self.startprob_, A, lfp, bounds, post)
+        else:
+            total = _kernels.score_sequences(_log(self.startprob_), A, _log(A), lfp, bounds, post)
         return float(total), post
 
     def score_samples(self, X: Any, lengths: Any = None) -> tuple[float, np.ndarray]:
@@ -164,16 +174,17 @@ class BaseHMM(BaseEstimator):
         X, bounds = self._validated(X, lengths)
         return self._score(X, bounds, True)
 
-    def score(self, X: Any, y: Any = None, lengths: Any = None) -> float:
-        r"""Log-likelihood :math:`\log P(X)` by the forward pass (``y`` is ignored).
+    def score(self, X: Any, lengths: Any = None, *, y: Any = None) -> float:
+        r"""Log-likelihood :math:`\log P(X)` by the forward pass.
 
-        ``lengths`` must be passed by keyword: the second position is scikit-learn's ``y``.
+        ``lengths`` is the second argument, as in hmmlearn; a vector with one entry per sample
+        that cannot be sequence lengths is taken as scikit-learn's ``y`` and ignored; ``y`` by
+        keyword is ignored too.
         """
         check_is_fitted(self, "startprob_")
         self._check_chain()
         X = self._check_X(X, reset=False)
-        bounds = check_lengths(self._lengths_not_y(X, y, lengths), X.shape[0])
-        return self._score(X, bounds, False)[0]
+        return self._score(X, self._bounds(X, lengths), False)[0]
 
     def predict_proba(self, X: Any, lengths: Any = None) -> np.ndarray:
         """Posterior state probabilities, shape (n_samples, n_components)."""
@@ -227,14 +238,21 @@ class BaseHMM(BaseEstimator):
         return self._emit(states, rng), states
 
     # -- learning -------------------------------------------------------------------------------
-    def _lengths_not_y(self, X: Any, y: Any, lengths: Any) -> Any:
-        """Refuse a lengths vector passed where scikit-learn puts ``y``."""
-        if y is not None and lengths is None and len(y) != len(X):
-            raise ValueError(
-                f"the second argument is y (ignored), but it has {len(y)} entries for "
-                f"{len(X)} samples; pass the sequence lengths as lengths=..."
-            )
-        return lengths
+    @staticmethod
+    def _bounds(X: np.ndarray, lengths: Any) -> np.ndarray:
+        """Sequence offsets from ``lengths`` (hmmlearn's second argument of fit and score).
+
+        scikit-learn passes its ``y`` in that position (pipelines, estimator checks): a vector
+        with one entry per sample that is not all ones cannot be lengths (they would have to
+        sum to ``n_samples``), so it is read as that ignored ``y``.
+        """
+        n = X.shape[0]
+        if lengths is not None and not np.isscalar(lengths) and np.ndim(lengths) == 1:
+            arr = np.asarray(lengths)
+            lengths_like = arr.dtype.kind in "iu" and arr.min() >= 1 and arr.sum() == n
+            if len(arr) == n and n > 1 and not lengths_like:
+                lengths = None
+        return check_lengths(lengths, n)
 
     def _init_chain(self, rng: np.random.Generator) -> None:
         n = self.n_components
@@ -261,41 +279,49 @@ class BaseHMM(BaseEstimator):
             self.transmat_ = _normalize_rows(new, self.transmat_)
         self._emission_mstep(X, posteriors)
 
-    def fit(self, X: Any, y: Any = None, lengths: Any = None) -> BaseHMM:
+    def fit(self, X: Any, lengths: Any = None, *, y: Any = None) -> BaseHMM:
         """Estimate the parameters by Baum-Welch (EM) from the initialization in ``init_params``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Sequences laid end to end.
-        y : ignored
-            Present for scikit-learn compatibility; pass ``lengths`` by keyword.
         lengths : array-like of int, default=None
-            Length of each sequence (summing to n_samples); ``None`` is one sequence.
+            Length of each sequence (summing to n_samples); ``None`` is one sequence. Second
+            argument as in hmmlearn (``fit(X, lengths)``); scikit-learn's ``y`` passed there
+            is recognised and ignored (see :meth:`_bounds`).
+        y : ignored
+            scikit-learn's target, accepted by keyword for pipelines and meta-estimators.
         """
         self._check_hyper()
         X = self._check_X(X, reset=True)
-        bounds = check_lengths(self._lengths_not_y(X, y, lengths), X.shape[0])
+        bounds = self._bounds(X, lengths)
         rng = check_random_state(self.random_state)
         self._init_chain(rng)
         self._init_emissions(X, rng)
         self._check_chain()
         self.lower_bounds_: list[float] = []
         self.converged_ = False
+        n_iter = 0  # n_iter=0 only initializes (hmmlearn's tests use it so)
         for n_iter in range(1, self.n_iter + 1):
-            A = self.transmat_
-            total, *stats = _kernels.estep(
-                _log(self.startprob_), A, _log(A), self._log_frameprob(X), bounds
-            )
+            A, lfp = self.transmat_, self._log_frameprob(X)
+            if self.implementation == "scaling":
+                total, *stats = _scaling.estep(self.startprob_, A, lfp, bounds)
+            else:
+                total, *stats = _kernels.estep(_log(self.startprob_), A, _log(A), lfp, bounds)
             if not np.isfinite(total):
                 raise ValueError("X has zero probability under the current parameters")
-            self._mstep(X, tuple(stats))
+            with np.errstate(under="ignore"):  # posteriors below the smallest float count 0
+                self._mstep(X, tuple(stats))
+            if self.verbose:
+                gain = total - self.lower_bounds_[-1] if self.lower_bounds_ else np.nan
+                print(f"{n_iter:>10d} {total:>16.8f} {gain:>+16.8f}", file=sys.stderr)
             self.lower_bounds_.append(float(total))
             if n_iter > 1 and total - self.lower_bounds_[-2] < self.tol:
                 self.converged_ = True
                 break
         self.n_iter_ = n_iter
-        if not self.converged_:
+        if not self.converged_ and self.n_iter > 0:
             warnings.warn(
                 f"Baum-Welch stopped after n_iter={self.n_iter} iterations with a gain of "
                 "log-likelihood still >= tol; increase n_iter or tol.",
@@ -311,9 +337,9 @@ class BaseHMM(BaseEstimator):
 
     def aic(self, X: Any, lengths: Any = None) -> float:
         r"""Akaike information criterion :math:`-2 \log L + 2p` (lower is better)."""
-        return -2 * self.score(X, lengths=lengths) + 2 * self._n_parameters()
+        return -2 * self.score(X, lengths) + 2 * self._n_parameters()
 
     def bic(self, X: Any, lengths: Any = None) -> float:
         r"""Bayesian information criterion :math:`-2 \log L + p \log n` (lower is better)."""
         n = len(X)
-        return -2 * self.score(X, lengths=lengths) + self._n_parameters() * np.log(n)
+        return -2 * self.score(X, lengths) + self._n_parameters() * np.log(n)

@@ -25,19 +25,25 @@ class CategoricalHMM(BaseHMM):
     startprob_prior, transmat_prior, emissionprob_prior : float or array-like, default=1.0
         Dirichlet concentrations of the MAP estimate; 1.0 is maximum likelihood.
     n_features : int, default=None
-        Number of symbols :math:`M`; ``None`` takes ``max(X) + 1`` at fit.
+        Number of symbols :math:`M`; ``None`` takes ``max(X) + 1`` at fit and stores it here,
+        as hmmlearn does.
     algorithm : {'viterbi', 'map'}, default='viterbi'
         Decoder used by :meth:`predict`.
     random_state : None, int or numpy.random.Generator
         Seed of the random initialization and of :meth:`sample`.
     n_iter : int, default=10
-        Maximum number of Baum-Welch iterations.
+        Maximum number of Baum-Welch iterations (0: initialize only).
     tol : float, default=1e-2
         Stop when the log-likelihood gains less than ``tol``.
+    verbose : bool, default=False
+        Print each Baum-Welch iteration's log-likelihood and its gain to stderr.
     params, init_params : str, default='ste'
         Parameters updated by training / initialized at random before it: 's' start
         probabilities, 't' transitions, 'e' emissions. A parameter left out of
         ``init_params`` must be set beforehand (``model.emissionprob_ = ...``).
+    implementation : {'log', 'scaling'}, default='log'
+        Forward-backward in log space, or with per-step scaled probabilities (Rabiner's
+        scaling, :mod:`mlcanon.hmm._scaling`); the two agree up to rounding.
 
     Attributes
     ----------
@@ -64,20 +70,22 @@ class CategoricalHMM(BaseHMM):
 
     _param_codes = "ste"
 
-    def __init__(
+    def __init__(  # hmmlearn's order and keyword-only split
         self,
         n_components: int = 1,
-        *,
         startprob_prior: Any = 1.0,
         transmat_prior: Any = 1.0,
+        *,
         emissionprob_prior: Any = 1.0,
         n_features: int | None = None,
         algorithm: str = "viterbi",
         random_state: Any = None,
         n_iter: int = 10,
         tol: float = 1e-2,
+        verbose: bool = False,
         params: str = "ste",
         init_params: str = "ste",
+        implementation: str = "log",
     ) -> None:
         super().__init__(
             n_components,
@@ -87,8 +95,10 @@ class CategoricalHMM(BaseHMM):
             random_state=random_state,
             n_iter=n_iter,
             tol=tol,
+            verbose=verbose,
             params=params,
             init_params=init_params,
+            implementation=implementation,
         )
         self.emissionprob_prior = emissionprob_prior
         self.n_features = n_features
@@ -147,6 +157,7 @@ class CategoricalHMM(BaseHMM):
             )
         shape = (self.n_components, n_symbols)
         self.emissionprob_ = _check_distribution(self.emissionprob_, "emissionprob_", shape)
+        self.n_features = n_symbols  # hmmlearn records the alphabet size here
         self.n_features_in_ = 1
 
     def _emission_mstep(self, X: np.ndarray, posteriors: np.ndarray) -> None:

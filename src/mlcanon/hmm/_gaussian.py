@@ -5,15 +5,59 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from mlcanon._estimator import check_X
 from mlcanon._validation import check_option, check_scalar
 from mlcanon.cluster import KMeans
-from mlcanon.mixture._gaussian import COVARIANCE_TYPES, log_gaussian_prob, precision_cholesky
+from mlcanon.mixture._gaussian import COVARIANCE_TYPES, log_gaussian_prob
 
 from ._base import BaseHMM
 
 __all__ = ["GaussianHMM"]
+
+# Added to a covariance whose Cholesky factorization fails (a state stuck on too few points,
+# a constant feature), the retry hmmlearn makes before giving up.
+CHOLESKY_RETRY = 1e-7
+
+
+def _cholesky(cov: np.ndarray, state: str) -> np.ndarray:
+    """Lower Cholesky factor of ``cov``, retried once with ``CHOLESKY_RETRY`` on the diagonal."""
+    try:
+        return np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        pass
+    try:
+        return np.linalg.cholesky(cov + CHOLESKY_RETRY * np.eye(len(cov)))
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            f"covars_ of {state} is not symmetric positive-definite, even with "
+            f"{CHOLESKY_RETRY} added to its diagonal; increase min_covar or covars_prior, or "
+            "use fewer hidden states"
+        ) from None
+
+
+def _full_covars(covars: np.ndarray, covariance_type: str, n: int, d: int) -> np.ndarray:
+    """The (n_components, n_features, n_features) matrices of a compact ``covars``."""
+    if covariance_type == "full":
+        return covars
+    if covariance_type == "tied":
+        return np.tile(covars, (n, 1, 1))
+    diag = covars if covariance_type == "diag" else np.repeat(covars[:, None], d, axis=1)
+    return diag[:, :, None] * np.eye(d)
+
+
+def _compact_covars(full: np.ndarray, covariance_type: str) -> np.ndarray:
+    """Inverse of :func:`_full_covars` for matrices of that structure."""
+    diag = np.diagonal(full, axis1=1, axis2=2)
+    compact = {"full": full, "tied": full[0], "diag": diag, "spherical": diag[:, 0]}
+    compact = compact[covariance_type]
+    if not np.array_equal(_full_covars(compact, covariance_type, *full.shape[:2]), full):
+        raise ValueError(
+            f"covars_ given as (n_components, n_features, n_features) matrices must have the "
+            f"{covariance_type!r} structure (or pass the compact form)"
+        )
+    return compact
 
 
 def _per_component(value: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -40,7 +84,7 @@ class GaussianHMM(BaseHMM):
         Normal prior on the means: prior mean and pseudo-count.
     covars_prior, covars_weight : float or array-like, default=1e-2 and 1
         Inverse-gamma (diag/spherical) or inverse-Wishart (full/tied) prior on the covariances.
-    algorithm, random_state, n_iter, tol
+    algorithm, random_state, n_iter, tol, verbose, implementation
         As in :class:`~mlcanon.hmm.CategoricalHMM`.
     params, init_params : str, default='stmc'
         's' start probabilities, 't' transitions, 'm' means, 'c' covariances. Means are
@@ -50,11 +94,11 @@ class GaussianHMM(BaseHMM):
     ----------
     startprob_, transmat_ : ndarray
     means_ : ndarray of shape (n_components, n_features)
-    covars_ : ndarray
-        (n_components,) 'spherical', (n_components, n_features) 'diag',
-        (n_components, n_features, n_features) 'full', (n_features, n_features) 'tied'.
-        (hmmlearn's ``covars_`` property returns full matrices; this is the compact form that
-        its setter takes.)
+    covars_ : ndarray of shape (n_components, n_features, n_features)
+        One full matrix per state whatever the ``covariance_type``, as in hmmlearn. It can be
+        set in the compact form of the type -- (n_components,) 'spherical',
+        (n_components, n_features) 'diag', (n_components, n_features, n_features) 'full',
+        (n_features, n_features) 'tied' -- or as full matrices of that structure.
     lower_bounds_, n_iter_, converged_
         As in :class:`~mlcanon.hmm.CategoricalHMM`.
 
@@ -78,10 +122,9 @@ class GaussianHMM(BaseHMM):
 
     _param_codes = "stmc"
 
-    def __init__(
+    def __init__(  # hmmlearn's order: every parameter may be given by position
         self,
         n_components: int = 1,
-        *,
         covariance_type: str = "diag",
         min_covar: float = 1e-3,
         startprob_prior: Any = 1.0,
@@ -94,8 +137,10 @@ class GaussianHMM(BaseHMM):
         random_state: Any = None,
         n_iter: int = 10,
         tol: float = 1e-2,
+        verbose: bool = False,
         params: str = "stmc",
         init_params: str = "stmc",
+        implementation: str = "log",
     ) -> None:
         super().__init__(
             n_components,
@@ -105,8 +150,10 @@ class GaussianHMM(BaseHMM):
             random_state=random_state,
             n_iter=n_iter,
             tol=tol,
+            verbose=verbose,
             params=params,
             init_params=init_params,
+            implementation=implementation,
         )
         self.covariance_type = covariance_type
         self.min_covar = min_covar
@@ -129,9 +176,31 @@ class GaussianHMM(BaseHMM):
     def _check_X(self, X: Any, *, reset: bool) -> np.ndarray:
         return check_X(self, X, reset=reset, min_samples=2 if reset else 1)
 
+    @property
+    def covars_(self) -> np.ndarray:
+        n, d = np.shape(self.means_)
+        return _full_covars(self._covars_, self.covariance_type, n, d)
+
+    @covars_.setter
+    def covars_(self, covars: Any) -> None:
+        covars = np.array(covars, dtype=np.float64)
+        if covars.ndim == 3 and self.covariance_type != "full":
+            covars = _compact_covars(covars, self.covariance_type)
+        self._covars_ = covars
+
     def _log_frameprob(self, X: np.ndarray) -> np.ndarray:
-        prec_chol = precision_cholesky(self.covars_, self.covariance_type)
-        return log_gaussian_prob(X, self.means_, prec_chol, self.covariance_type)
+        cov_type, covars = self.covariance_type, self._covars_
+        if cov_type in ("full", "tied"):
+            mats = covars if cov_type == "full" else covars[None]
+            eye = np.eye(mats.shape[-1])
+            prec_chol = np.stack(
+                [solve_triangular(_cholesky(m, f"state {j}"), eye, lower=True).T
+                 for j, m in enumerate(mats)]
+            )  # fmt: skip
+            prec_chol = prec_chol if cov_type == "full" else prec_chol[0]
+        else:
+            prec_chol = 1.0 / np.sqrt(covars)
+        return log_gaussian_prob(X, self.means_, prec_chol, cov_type)
 
     def _init_emissions(self, X: np.ndarray, rng: np.random.Generator) -> None:
         d = X.shape[1]
@@ -143,7 +212,7 @@ class GaussianHMM(BaseHMM):
                 )
             km = KMeans(n_clusters=self.n_components, n_init=10, random_state=rng).fit(X)
             self.means_ = km.cluster_centers_
-        if self._needs_init("c", "covars_"):
+        if self._needs_init("c", "_covars_"):
             cv = np.atleast_2d(np.cov(X.T)) + self.min_covar * np.eye(d)
             self.covars_ = {
                 "spherical": np.full(self.n_components, np.diag(cv).mean()),
@@ -162,22 +231,25 @@ class GaussianHMM(BaseHMM):
         d = getattr(self, "n_features_in_", means.shape[1])
         if means.shape[1] != d:
             raise ValueError(f"means_ has {means.shape[1]} features, expected {d}")
-        covars = np.asarray(self.covars_, dtype=np.float64)
+        if not hasattr(self, "_covars_"):
+            raise ValueError("covars_ must be set when 'c' is not in init_params")
+        covars = np.asarray(self._covars_, dtype=np.float64)
         if covars.shape != self._covars_shape(d):
             raise ValueError(
                 f"covars_ must have shape {self._covars_shape(d)} for covariance_type="
                 f"{self.covariance_type!r}, got {covars.shape}"
             )
+        if not np.isfinite(covars).all():
+            raise ValueError("covars_ must be finite")
         if self.covariance_type in ("full", "tied"):
             mats = covars if covars.ndim == 3 else covars[None]
-            sym = all(np.allclose(m, m.T) for m in mats)
-            if not sym or any(np.linalg.eigvalsh(m).min() <= 0 for m in mats):
-                raise ValueError(
-                    f"{self.covariance_type!r} covars_ must be symmetric, positive-definite"
-                )
-        elif np.any(covars <= 0) or not np.isfinite(covars).all():
+            if not all(np.allclose(m, m.T) for m in mats):
+                raise ValueError(f"{self.covariance_type!r} covars_ must be symmetric")
+            for j, m in enumerate(mats):
+                _cholesky(m, f"state {j}" if self.covariance_type == "full" else "the states")
+        elif np.any(covars <= 0):
             raise ValueError(f"{self.covariance_type!r} covars_ must be positive")
-        self.means_, self.covars_ = means, covars
+        self.means_, self._covars_ = means, covars
         self.n_features_in_ = d
 
     def _emission_mstep(self, X: np.ndarray, post: np.ndarray) -> None:
@@ -220,14 +292,11 @@ class GaussianHMM(BaseHMM):
     def _emit(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         d = self.means_.shape[1]
         X = np.empty((len(states), d))
+        covars = self.covars_
         for j in range(self.n_components):
             idx = np.flatnonzero(states == j)
             z = rng.standard_normal((idx.size, d))
-            if self.covariance_type in ("full", "tied"):
-                cov = self.covars_[j] if self.covariance_type == "full" else self.covars_
-                X[idx] = self.means_[j] + z @ np.linalg.cholesky(cov).T
-            else:
-                X[idx] = self.means_[j] + z * np.sqrt(self.covars_[j])
+            X[idx] = self.means_[j] + z @ _cholesky(covars[j], f"state {j}").T
         return X
 
     def _n_emission_parameters(self) -> int:

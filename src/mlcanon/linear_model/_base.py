@@ -42,5 +42,5 @@ def preprocess_data(
 
 def linear_predict(estimator: Any, X: Any) -> np.ndarray:
     """``X @ coef_.T + intercept_`` after the usual predict-time checks."""
-    X = check_X(estimator, X, reset=False)
+    X = check_X(estimator, X, reset=False, accept_sparse=True)
     return X @ estimator.coef_.T + estimator.intercept_

@@ -294,7 +294,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         check_scalar(self.alpha, "alpha", low=0)
         check_scalar(self.l1_ratio, "l1_ratio", low=0, high=1)
         _check_common(self.tol, self.max_iter, self.selection, self.precompute)
-        X, y = check_X_y(self, X, y, classifier=False, min_samples=2)
+        X, y = check_X_y(self, X, y, classifier=False, min_samples=2, accept_sparse=True)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         if sw is not None:
             sw = sw * (X.shape[0] / sw.sum())  # so that alpha keeps its per-sample meaning
@@ -329,8 +329,20 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         self.coef_ = coefs[:, 0]
         self.dual_gap_ = float(gaps[0])
         self.n_iter_ = int(n_iters[0])
-        self.intercept_ = float(y_offset - X_offset @ self.coef_)
+        with np.errstate(invalid="ignore", over="ignore"):  # refused just below
+            self.intercept_ = float(y_offset - X_offset @ self.coef_)
+        if not (np.isfinite(self.coef_).all() and np.isfinite(self.intercept_)):
+            raise ValueError(
+                "Coordinate descent iterations resulted in non-finite parameter values "
+                f"(coef_ or intercept_ is NaN or infinite); X has values up to "
+                f"{np.abs(X).max():.3g}: scale the input data"
+            )
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X is densified
+        return tags
 
     def predict(self, X: Any) -> np.ndarray:
         """``X @ coef_ + intercept_``, shape (n_samples,)."""

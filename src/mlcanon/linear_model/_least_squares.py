@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ def _check_X_y_multi(estimator: Any, X: Any, y: Any) -> tuple[np.ndarray, np.nda
         raise ValueError(
             f"{type(estimator).__name__} requires y to be passed, but the target y is None"
         )
-    X = check_X(estimator, X, reset=True, min_samples=2)
+    X = check_X(estimator, X, reset=True, min_samples=2, accept_sparse=True)
     y = check_array(y, "y", ndim=(1, 2))
     check_consistent_length(X=X, y=y)
     return X, y
@@ -70,6 +71,7 @@ class _LeastSquaresBase(RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.input_tags.sparse = True  # scipy.sparse X is densified
         return tags
 
 
@@ -139,22 +141,150 @@ def _ridge_solve(X: np.ndarray, y: np.ndarray, alpha: float, solver: str) -> np.
     return Vt.T @ (d * Uty if y.ndim == 1 else d[:, None] * Uty)
 
 
+def _ridge_cg(X: np.ndarray, y: np.ndarray, alpha: float, tol: float, max_iter: int):
+    r"""Conjugate gradient on :math:`(X^T X + \alpha I) w = X^T y` with matrix-vector products only.
+
+    Stops when :math:`\lVert r \rVert \le` ``tol`` :math:`\lVert X^T y \rVert` (SciPy's ``cg``
+    rule, which scikit-learn's 'sparse_cg' uses).
+    """
+    b = X.T @ y
+    w, r = np.zeros_like(b), b.copy()
+    p, rs = r.copy(), r @ r
+    stop = tol**2 * rs
+    for _ in range(max_iter):
+        if rs <= stop:
+            break
+        Ap = X.T @ (X @ p) + alpha * p
+        step = rs / (p @ Ap)
+        w += step * p
+        r -= step * Ap
+        rs_new = r @ r
+        p = r + (rs_new / rs) * p
+        rs = rs_new
+    return w
+
+
+def _ridge_lsqr(X: np.ndarray, y: np.ndarray, alpha: float, tol: float, max_iter: int):
+    r"""LSQR (Paige & Saunders) on :math:`\min_w \lVert Xw - y \rVert^2 + \alpha \lVert w \rVert^2`.
+
+    Golub-Kahan bidiagonalization of ``X`` from ``y``; each step updates the solution by two
+    plane rotations, the first folding in the damping :math:`\sqrt\alpha`. Stops when the
+    estimated normal-equation residual :math:`\lVert X^T r - \alpha w \rVert` is at most
+    ``tol`` times :math:`\lVert X \rVert \lVert r \rVert` (scikit-learn passes its ``tol`` as
+    LSQR's ``atol`` and ``btol``). Returns ``(w, n_iter)``.
+    """
+    damp = np.sqrt(alpha)
+    w = np.zeros(X.shape[1])
+    u = y.astype(np.float64, copy=True)
+    beta = np.linalg.norm(u)
+    b_norm = beta
+    if beta == 0:
+        return w, 0
+    u /= beta
+    v = X.T @ u
+    a = np.linalg.norm(v)
+    if a == 0:
+        return w, 0
+    v /= a
+    direction = v.copy()
+    phibar, rhobar = beta, a
+    x_norm_sq = a_norm_sq = res_damp = 0.0
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 (it is the iteration count)
+        u = X @ v - a * u
+        beta = np.linalg.norm(u)
+        if beta > 0:
+            u /= beta
+        a_norm_sq += a**2 + beta**2 + alpha
+        v = X.T @ u - beta * v
+        a = np.linalg.norm(v)
+        if a > 0:
+            v /= a
+        rhobar1 = np.hypot(rhobar, damp)  # rotation that folds in the damping row
+        cs1, sn1 = rhobar / rhobar1, damp / rhobar1
+        res_damp += (sn1 * phibar) ** 2
+        phibar *= cs1
+        rho = np.hypot(rhobar1, beta)  # rotation that eliminates beta
+        cs, sn = rhobar1 / rho, beta / rho
+        theta, rhobar, phi = sn * a, -cs * a, cs * phibar
+        phibar *= sn
+        w += (phi / rho) * direction
+        direction = v - (theta / rho) * direction
+        x_norm_sq = w @ w
+        r_norm = np.sqrt(phibar**2 + res_damp)
+        ar_norm = a * abs(sn * phi)
+        a_norm = np.sqrt(a_norm_sq)
+        if r_norm <= (tol + tol * a_norm * np.sqrt(x_norm_sq) / b_norm) * b_norm:
+            break
+        if a_norm * r_norm > 0 and ar_norm / (a_norm * r_norm) <= tol:
+            break
+    return w, it
+
+
+def _ridge_cd_positive(X: np.ndarray, y: np.ndarray, alpha: float, tol: float, max_iter: int):
+    r"""Cyclic coordinate descent for ridge with :math:`w \ge 0`.
+
+    Each coordinate minimizes the quadratic exactly and is clipped at zero,
+    :math:`w_j = \max(0, x_j^T (r + x_j w_j) / (\lVert x_j \rVert^2 + \alpha))`; the
+    bound-constrained problem is strictly convex for :math:`\alpha > 0`, so this reaches the
+    same minimizer as scikit-learn's L-BFGS-B. Stops when no coordinate moves by more than
+    ``tol`` times the largest coefficient.
+    """
+    n_features = X.shape[1]
+    norm2 = np.einsum("ij,ij->j", X, X) + alpha
+    w, r = np.zeros(n_features), y.copy()
+    for _ in range(max_iter):
+        largest_step = 0.0
+        for j in range(n_features):
+            if norm2[j] == 0.0:
+                continue
+            new = max(0.0, (X[:, j] @ r + (norm2[j] - alpha) * w[j]) / norm2[j])
+            if new != w[j]:
+                r -= (new - w[j]) * X[:, j]
+                largest_step = max(largest_step, abs(new - w[j]))
+                w[j] = new
+        if largest_step <= tol * max(np.abs(w).max(), 1e-300):
+            break
+    return w
+
+
 class Ridge(_LeastSquaresBase):
-    r"""Least squares with an L2 penalty, solved in closed form.
+    r"""Least squares with an L2 penalty.
 
     Parameters
     ----------
-    alpha : float >= 0, default 1.0
-        Penalty strength.
+    alpha : float >= 0 or array of shape (n_targets,), default 1.0
+        Penalty strength; an array gives each target its own.
     fit_intercept : bool, default True
-    solver : {'auto', 'cholesky', 'svd'}, default 'auto'
-        'auto' is 'cholesky' (primal or dual, whichever system is smaller) when ``alpha > 0``,
-        else 'svd'.
+    solver : {'auto', 'svd', 'cholesky', 'sparse_cg', 'lsqr', 'lbfgs'}, default 'auto'
+        'cholesky' solves the normal equations (primal or dual, whichever system is smaller);
+        'svd' filters the singular values (also for ``alpha = 0``); 'sparse_cg' is conjugate
+        gradient on the normal equations and 'lsqr' is Paige & Saunders' LSQR with damping
+        :math:`\sqrt\alpha`, both with matrix-vector products only. 'lbfgs' names
+        scikit-learn's solver for ``positive=True`` and is accepted only with it. 'auto' is
+        the positive solver when ``positive=True``, else 'cholesky' when ``alpha > 0``, else
+        'svd'.
+    max_iter : int, default None
+        Iteration limit of 'sparse_cg' (default ``10 * n_features``), 'lsqr' (default
+        ``2 * n_features``) and of the positive solver (default 1000).
+    tol : float, default 1e-4
+        Stopping tolerance of the iterative solvers: relative residual of the normal equations
+        for 'sparse_cg', largest coefficient change relative to the largest coefficient for
+        ``positive``.
+    positive : bool, default False
+        Constrain the coefficients to be >= 0. Solved by projected coordinate descent, which
+        reaches the same unique minimizer as scikit-learn's L-BFGS-B (``alpha > 0``).
+    random_state : None, int or numpy.random.Generator, default None
+        Accepted for scikit-learn's signature, where only its stochastic 'sag' and 'saga'
+        solvers read it; every solver here is deterministic, so it has no effect.
 
     Attributes
     ----------
     coef_ : array of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or array of shape (n_targets,)
+    n_iter_ : None or array of shape (n_targets,)
+        Iterations of 'lsqr'; None for the other solvers (as scikit-learn, which also reports
+        them for its 'sag' and 'saga').
     n_features_in_ : int
 
     Notes
@@ -170,22 +300,85 @@ class Ridge(_LeastSquaresBase):
     References
     ----------
     Hoerl & Kennard (1970), "Ridge regression: biased estimation for nonorthogonal problems",
-    Technometrics 12(1).
+    Technometrics 12(1). Hestenes & Stiefel (1952), "Methods of conjugate gradients for solving
+    linear systems", J. Res. NBS 49(6).
     """
 
-    def __init__(self, alpha: float = 1.0, *, fit_intercept: bool = True, solver: str = "auto"):
+    def __init__(
+        self,
+        alpha: Any = 1.0,
+        *,
+        fit_intercept: bool = True,
+        max_iter: int | None = None,
+        tol: float = 1e-4,
+        solver: str = "auto",
+        positive: bool = False,
+        random_state: Any = None,
+    ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
         self.solver = solver
+        self.positive = positive
+        self.random_state = random_state
+
+    def _alphas(self, n_targets: int) -> np.ndarray:
+        """One penalty per target, from a scalar or an array of ``n_targets``."""
+        if np.ndim(self.alpha) == 0:
+            check_scalar(self.alpha, "alpha", low=0)
+            return np.full(n_targets, float(self.alpha))
+        alphas = np.asarray(self.alpha, dtype=np.float64).ravel()
+        if alphas.shape != (n_targets,):
+            raise ValueError(
+                f"alpha must be a float or an array of one value per target: got {alphas.size} "
+                f"values for {n_targets} target(s)"
+            )
+        if not np.isfinite(alphas).all() or (alphas < 0).any():
+            raise ValueError(f"alpha must hold finite values >= 0, got {alphas.tolist()}")
+        return alphas
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Ridge:
         """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_targets)."""
-        check_scalar(self.alpha, "alpha", low=0)
-        check_option(self.solver, "solver", ("auto", "cholesky", "svd"))
+        solver = check_option(
+            self.solver, "solver", ("auto", "svd", "cholesky", "sparse_cg", "lsqr", "lbfgs")
+        )
+        check_scalar(self.tol, "tol", low=0)
+        if self.max_iter is not None:
+            check_scalar(self.max_iter, "max_iter", kind=numbers.Integral, low=1)
+        if self.positive and solver not in ("auto", "lbfgs"):
+            raise ValueError(
+                f"positive=True needs solver 'auto' or 'lbfgs' (as in scikit-learn), got "
+                f"solver={solver!r}"
+            )
+        if solver == "lbfgs" and not self.positive:
+            raise ValueError("solver='lbfgs' is the positive=True solver; set positive=True")
         X, y = _check_X_y_multi(self, X, y)
+        alphas = self._alphas(1 if y.ndim == 1 else y.shape[1])
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         Xc, yc, X_offset, y_offset = preprocess_data(
             X, y, fit_intercept=self.fit_intercept, sample_weight=sw
         )
-        solver = "cholesky" if self.solver == "auto" else self.solver
-        return self._set_coef(_ridge_solve(Xc, yc, float(self.alpha), solver), X_offset, y_offset)
+        Y = yc[:, None] if yc.ndim == 1 else yc
+        self.n_iter_ = None  # as scikit-learn, which reports iterations only for sag and lsqr
+        if not self.positive and solver in ("auto", "svd", "cholesky") and np.ptp(alphas) == 0:
+            coef = _ridge_solve(Xc, Y, alphas[0], "cholesky" if solver == "auto" else solver)
+        elif solver == "lsqr" and not self.positive:
+            fits = [
+                _ridge_lsqr(Xc, Y[:, k], alphas[k], self.tol, self.max_iter or 2 * X.shape[1])
+                for k in range(Y.shape[1])
+            ]
+            coef = np.column_stack([w for w, _ in fits])
+            self.n_iter_ = np.array([n for _, n in fits], dtype=np.int32)
+        else:  # one target at a time: its own alpha, or an iterative solver
+            coef = np.column_stack(
+                [self._solve_one(Xc, Y[:, k], alphas[k], solver) for k in range(Y.shape[1])]
+            )
+        return self._set_coef(coef[:, 0] if yc.ndim == 1 else coef, X_offset, y_offset)
+
+    def _solve_one(self, X: np.ndarray, y: np.ndarray, alpha: float, solver: str) -> np.ndarray:
+        if self.positive:
+            return _ridge_cd_positive(X, y, alpha, self.tol, self.max_iter or 1000)
+        if solver == "sparse_cg":
+            return _ridge_cg(X, y, alpha, self.tol, self.max_iter or 10 * X.shape[1])
+        return _ridge_solve(X, y, alpha, "cholesky" if solver == "auto" else solver)

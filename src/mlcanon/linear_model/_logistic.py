@@ -12,15 +12,18 @@ from sklearn.exceptions import ConvergenceWarning
 
 from mlcanon._estimator import check_X, check_X_y, encode_labels, sample_weight_or_none
 from mlcanon._special import expit, log_softmax
-from mlcanon._validation import check_option, check_scalar
+from mlcanon._validation import check_option, check_random_state, check_scalar
 
 from ._logistic_loss import LogisticLoss
+from ._newton_cg import newton_cg
 from ._proximal import fista
+from ._saga import saga
 
 __all__ = ["LogisticRegression"]
 
 SMOOTH_SOLVERS = {"lbfgs": "lbfgs", "newton-cholesky": "newton", "gd": "gd"}
-SOLVERS = (*SMOOTH_SOLVERS, "fista")
+SOLVERS = (*SMOOTH_SOLVERS, "newton-cg", "fista", "sag", "saga")
+L1_SOLVERS = ("fista", "saga")
 PENALTIES = ("l2", "l1", "elasticnet", None)
 
 
@@ -45,19 +48,27 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    penalty : {'l2', 'l1', 'elasticnet', None}, default 'l2'
-        'l1' and 'elasticnet' need ``solver='fista'``.
-    C : float > 0, default 1.0
-        Inverse penalty strength (larger C, weaker penalty).
-    l1_ratio : float in [0, 1], optional
-        Share of the L1 term for 'elasticnet'.
+    penalty : {'l2', 'l1', 'elasticnet', None}, deprecated
+        scikit-learn >= 1.8 spells the penalty through ``l1_ratio`` and ``C``; setting
+        ``penalty`` still works and gives a ``FutureWarning``, as there.
+    C : float > 0 or ``np.inf``, default 1.0
+        Inverse penalty strength (larger C, weaker penalty); ``np.inf`` fits without penalty.
+    l1_ratio : float in [0, 1], default 0.0
+        Share of the L1 term: 0 is the L2 penalty, 1 the L1 penalty, in between the elastic
+        net. A positive share needs ``solver='fista'``.
     fit_intercept : bool, default True
     class_weight : dict, 'balanced' or None
         Multiplies the sample weights per class.
-    solver : {'lbfgs', 'newton-cholesky', 'gd', 'fista'}, default 'lbfgs'
-        'lbfgs' and 'gd' use :func:`mlcanon.optim.minimize`; 'newton-cholesky' is Newton's method
-        with the exact Hessian (iteratively reweighted least squares); 'fista' is accelerated
-        proximal gradient, the one that handles the L1 term.
+    random_state : None, int or numpy.random.Generator, default None
+        Order in which 'sag' and 'saga' draw the samples (the other solvers are deterministic).
+    solver : {'lbfgs', 'newton-cholesky', 'newton-cg', 'gd', 'fista', 'sag', 'saga'}
+        Default 'lbfgs'. 'lbfgs' and 'gd' use :func:`mlcanon.optim.minimize`;
+        'newton-cholesky' is Newton's method with the exact Hessian (iteratively reweighted
+        least squares), 'newton-cg' solves each Newton step by conjugate gradient
+        (:mod:`mlcanon.linear_model._newton_cg`); 'fista' is accelerated
+        proximal gradient; 'sag' and 'saga' are incremental gradient methods
+        (:mod:`mlcanon.linear_model._saga`), ``max_iter`` counting epochs. 'fista' and 'saga'
+        handle the L1 term.
     multi_class : {'auto', 'multinomial', 'ovr'}, default 'auto'
         With more than two classes: one softmax model ('auto', 'multinomial') or one binary
         model per class against the rest ('ovr').
@@ -85,11 +96,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         \min_{W, b} \; C \sum_i s_i \, \ell(y_i, W x_i + b)
         + \rho \lVert W \rVert_1 + \frac{1 - \rho}{2} \lVert W \rVert_F^2
 
-    with ``ρ = 1`` for 'l1', ``0`` for 'l2', ``l1_ratio`` for 'elasticnet' (scikit-learn's
-    objective). The gradient of the loss is ``X^T (p - y)``; see
-    :mod:`mlcanon.linear_model._logistic_loss`. scikit-learn >= 1.8 spells the penalty through
-    ``l1_ratio`` and ``C = inf`` alone and fits one-vs-rest through ``OneVsRestClassifier``;
-    the explicit ``penalty`` and ``multi_class`` here mirror its long-standing interface.
+    with ``ρ = l1_ratio`` (scikit-learn's objective). The gradient of the loss is
+    ``X^T (p - y)``; see :mod:`mlcanon.linear_model._logistic_loss`. scikit-learn >= 1.8 fits
+    one-vs-rest through ``OneVsRestClassifier``; ``multi_class='ovr'`` here keeps its
+    long-standing interface.
 
     References
     ----------
@@ -100,12 +110,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        penalty: str | None = "l2",
+        penalty: str | None = "deprecated",
         *,
         C: float = 1.0,
-        l1_ratio: float | None = None,
+        l1_ratio: float | None = 0.0,
         fit_intercept: bool = True,
         class_weight: Any = None,
+        random_state: Any = None,
         solver: str = "lbfgs",
         multi_class: str = "auto",
         tol: float = 1e-4,
@@ -117,35 +128,84 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
+        self.random_state = random_state
         self.solver = solver
         self.multi_class = multi_class
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
 
+    def _penalty(self) -> str | None:
+        """The penalty that ``penalty``, ``l1_ratio`` and ``C`` spell, with scikit-learn's
+        warnings for the deprecated and the inconsistent spellings."""
+        check_option(self.penalty, "penalty", (*PENALTIES, "deprecated"))
+        if self.l1_ratio is not None:
+            check_scalar(self.l1_ratio, "l1_ratio", low=0, high=1)
+        if self.penalty == "deprecated":
+            if self.l1_ratio is None:
+                warnings.warn(
+                    "l1_ratio=None is deprecated (scikit-learn 1.8); give a float in [0, 1]",
+                    FutureWarning,
+                    stacklevel=3,
+                )
+            ratio = self.l1_ratio or 0.0
+            penalty = "l2" if ratio == 0 else "l1" if ratio == 1 else "elasticnet"
+            return None if self.C == np.inf else penalty
+        warnings.warn(
+            "'penalty' was deprecated in scikit-learn 1.8: use l1_ratio (0 for 'l2', 1 for "
+            "'l1', in between for 'elasticnet') and C=np.inf for no penalty",
+            FutureWarning,
+            stacklevel=3,
+        )
+        ratio = self.l1_ratio
+        if self.penalty != "elasticnet" and ratio is not None and 0 < ratio < 1:
+            warnings.warn(
+                f"l1_ratio is only used when penalty is 'elasticnet'; penalty={self.penalty!r} "
+                f"ignores l1_ratio={ratio}",
+                UserWarning,
+                stacklevel=3,
+            )
+        if (self.penalty == "l2" and ratio != 0) or (self.penalty == "l1" and ratio != 1):
+            warnings.warn(
+                f"Inconsistent values: penalty={self.penalty!r} with l1_ratio={ratio}; "
+                "penalty wins (it is deprecated: set l1_ratio alone)",
+                UserWarning,
+                stacklevel=3,
+            )
+        if self.penalty is None and self.C != 1.0:
+            warnings.warn(
+                f"penalty=None fits without penalty: C={self.C} and l1_ratio are ignored",
+                UserWarning,
+                stacklevel=3,
+            )
+        return self.penalty
+
     def _l1_share(self) -> float:
         """Validate penalty/solver and return ρ, the L1 share of the penalty."""
-        check_option(self.penalty, "penalty", PENALTIES)
+        penalty = self._penalty()
         check_option(self.solver, "solver", SOLVERS)
         check_option(self.multi_class, "multi_class", ("auto", "multinomial", "ovr"))
-        check_scalar(self.C, "C", low=0, include_low=False)
+        if self.C != np.inf:  # C = inf is scikit-learn's spelling of "no penalty"
+            check_scalar(self.C, "C", low=0, include_low=False)
         check_scalar(self.tol, "tol", low=0, include_low=False)
         check_scalar(self.max_iter, "max_iter", kind=numbers.Integral, low=1)
-        if self.penalty in ("l1", "elasticnet") and self.solver != "fista":
+        self._penalty_ = penalty
+        if penalty in ("l1", "elasticnet") and self.solver not in L1_SOLVERS:
             raise ValueError(
-                f"solver={self.solver!r} supports penalty 'l2' or None, got "
-                f"penalty={self.penalty!r}; use solver='fista' for L1 terms"
+                f"solver={self.solver!r} supports only the L2 penalty or none, got "
+                f"penalty={penalty!r} (l1_ratio={self.l1_ratio}); use solver 'saga' or 'fista' "
+                "for L1 terms"
             )
-        if self.penalty == "elasticnet":
+        if penalty == "elasticnet":
             if self.l1_ratio is None:
                 raise ValueError("penalty='elasticnet' needs l1_ratio, a float in [0, 1]")
-            return float(check_scalar(self.l1_ratio, "l1_ratio", low=0, high=1))
-        return 1.0 if self.penalty == "l1" else 0.0
+            return float(self.l1_ratio)
+        return 1.0 if penalty == "l1" else 0.0
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
         """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
         rho = self._l1_share()
-        X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
+        X, y = check_X_y(self, X, y, classifier=True, min_samples=2, accept_sparse=True)
         self.classes_, y_index = encode_labels(y, min_classes=2)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         sw = (np.ones(X.shape[0]) if sw is None else sw) * _class_sample_weights(
@@ -180,12 +240,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _solve(self, X, Y, sw, rho, w0):
         """Fit one model (binary column or softmax block); returns ``(W, b, n_iter)``."""
         S = sw.sum()
-        penalized = self.penalty is not None
+        penalized = self._penalty_ is not None
         loss = LogisticLoss(
             X, Y, sw, (1.0 - rho) / (self.C * S) if penalized else 0.0, self.fit_intercept
         )
         w0 = np.zeros(loss.n_params) if w0 is None else np.asarray(w0, dtype=np.float64)
-        if self.solver == "fista":
+        if self.solver in ("sag", "saga"):
+            w, n_iter, ok = self._saga(X, Y, sw, loss, w0, rho if penalized else 0.0)
+            message = "max_iter epochs reached"
+        elif self.solver == "newton-cg":
+            w, n_iter, ok = newton_cg(loss.loss_grad, loss.hessian, w0, self.tol, self.max_iter)
+            message = "max_iter reached or no decrease along the Newton direction"
+        elif self.solver == "fista":
             l1 = np.zeros(loss.n_params)
             l1[: loss.K * X.shape[1]] = rho / (self.C * S) if penalized else 0.0
             w, n_iter, ok = fista(loss.loss_grad, l1, w0, tol=self.tol, max_iter=self.max_iter)
@@ -215,9 +281,26 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         W, b = loss.unpack(w)
         return W.copy(), b.copy(), n_iter
 
+    def _saga(self, X, Y, sw, loss, w0, rho):
+        """SAG / SAGA epochs (:mod:`mlcanon.linear_model._saga`) from the flat start ``w0``."""
+        W, b = (np.array(a, dtype=np.float64) for a in loss.unpack(w0))
+        if W.ndim == 1:
+            W = W[None, :]
+        b = np.ascontiguousarray(b, dtype=np.float64).reshape(loss.K)
+        seed = int(check_random_state(self.random_state).integers(np.iinfo(np.int32).max))
+        S = sw.sum()
+        l1 = rho / (self.C * S)
+        n_iter, ok = saga(
+            np.ascontiguousarray(X), np.ascontiguousarray(Y, dtype=np.float64), sw / S,
+            l1, loss.l2, self.fit_intercept, W, b, self.max_iter, self.tol,
+            self.solver == "saga", seed,
+        )  # fmt: skip
+        w = W.ravel().tolist() + (b.tolist() if self.fit_intercept else [])
+        return np.array(w), n_iter, ok
+
     def decision_function(self, X: Any) -> np.ndarray:
         """Scores ``X W^T + b``: (n_samples,) for two classes, else (n_samples, n_classes)."""
-        X = check_X(self, X, reset=False)
+        X = check_X(self, X, reset=False, accept_sparse=True)
         scores = X @ self.coef_.T + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
@@ -240,6 +323,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return log_softmax(scores)
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X is densified
+        return tags
 
     def predict(self, X: Any) -> np.ndarray:
         """The class with the largest score."""

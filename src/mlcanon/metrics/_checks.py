@@ -10,14 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import UndefinedMetricWarning as _SklearnUndefinedMetricWarning
 
 from mlcanon._validation import check_array
 
 __all__ = ["UndefinedMetricWarning"]
 
 
-class UndefinedMetricWarning(UserWarning):
-    """A metric is ill-defined on the given data (e.g. precision with no predicted positives)."""
+class UndefinedMetricWarning(_SklearnUndefinedMetricWarning):
+    """A metric is ill-defined on the given data (e.g. precision with no predicted positives).
+
+    Subclasses scikit-learn's ``UndefinedMetricWarning`` so that its warning filters catch it.
+    """
 
 
 def check_labels(y: Any, name: str) -> np.ndarray:

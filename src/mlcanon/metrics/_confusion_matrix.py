@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -52,7 +53,8 @@ def confusion_matrix(
         labels in ``y_true`` and ``y_pred``. A subset selects classes: samples whose true or
         predicted class is not listed are left out, as in scikit-learn.
     sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights; the matrix is then float, otherwise int64 counts.
+        Non-negative weights; the matrix is float for float weights, int64 for integer or
+        boolean weights and for no weights (as in scikit-learn).
     normalize : {'true', 'pred', 'all'} or None, default=None
         Divide by the row sums (rates per true class: recall on the diagonal), the column sums
         (per predicted class: precision on the diagonal) or the total. An empty row or column
@@ -91,6 +93,15 @@ def confusion_matrix(
     cell = ti[keep] * n + pi[keep]
     weights = None if w is None else w[keep]
     cm = np.bincount(cell, weights=weights, minlength=n * n).reshape(n, n)
+    if np.asarray(sample_weight).dtype.kind in "iub":  # integer weights: integer counts
+        cm = cm.astype(np.int64)
+    if cm.shape == (1, 1):
+        warnings.warn(
+            "A single label was found in y_true and y_pred: the confusion matrix is 1 x 1. "
+            "Pass all known classes through labels for the full matrix.",
+            UserWarning,
+            stacklevel=2,
+        )
     if normalize is None:
         return cm
     if normalize == "true":

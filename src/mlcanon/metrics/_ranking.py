@@ -13,7 +13,13 @@ import numpy as np
 
 from mlcanon._validation import check_array, check_consistent_length, check_sample_weight
 
-from ._checks import check_bool, check_scores, greater_label_positive, positive_mask
+from ._checks import (
+    check_bool,
+    check_labels,
+    check_scores,
+    greater_label_positive,
+    positive_mask,
+)
 
 __all__ = ["auc", "auc_mann_whitney", "roc_auc_score", "roc_curve"]
 
@@ -176,28 +182,73 @@ def auc(x: Any, y: Any) -> float:
     return -area if np.any(dx < 0) else area
 
 
-def roc_auc_score(y_true: Any, y_score: Any, *, sample_weight: Any = None) -> float:
-    r"""Area under the ROC curve of a binary problem.
+def _binary_auc(is_pos: np.ndarray, score: Any, w: Any, max_fpr: float | None = None) -> float:
+    """AUC of one binary problem given as a positive mask (optionally up to ``max_fpr``)."""
+    is_pos, score, w = _binary_inputs(np.asarray(is_pos, dtype=bool), score, w)
+    fps, tps, _ = _counts_at_thresholds(is_pos, score, w)
+    _require_both_classes(fps, tps, "roc_auc_score")
+    fps = np.concatenate(([0], fps))
+    tps = np.concatenate(([0], tps))
+    if max_fpr is None or max_fpr == 1:
+        # twice the area in count units; integer, hence exact, when unweighted
+        twice_area = np.sum(np.diff(fps) * (tps[1:] + tps[:-1]))
+        return float(twice_area / (2.0 * fps[-1] * tps[-1]))
+    fpr, tpr = fps / fps[-1], tps / tps[-1]
+    stop = np.searchsorted(fpr, max_fpr, side="right")
+    # the curve up to max_fpr, closed by the linear interpolation at max_fpr
+    fpr_cut = np.append(fpr[:stop], max_fpr)
+    tpr_cut = np.append(
+        tpr[:stop], np.interp(max_fpr, fpr[stop - 1 : stop + 1], tpr[stop - 1 : stop + 1])
+    )
+    partial = float(np.sum(np.diff(fpr_cut) * (tpr_cut[1:] + tpr_cut[:-1])) / 2)
+    # McClish's standardization: 0.5 for a random ranking, 1 for a perfect one
+    min_area, max_area = 0.5 * max_fpr**2, max_fpr
+    return 0.5 * (1 + (partial - min_area) / (max_area - min_area))
+
+
+def roc_auc_score(
+    y_true: Any,
+    y_score: Any,
+    *,
+    average: str | None = "macro",
+    sample_weight: Any = None,
+    max_fpr: float | None = None,
+    multi_class: str = "raise",
+    labels: Any = None,
+) -> Any:
+    r"""Area under the ROC curve: binary, multiclass (one-vs-rest or one-vs-one), multilabel.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        Exactly two classes; the greater label (in sorted order) is the positive one.
-    y_score : array-like of shape (n_samples,)
-        Finite scores, higher meaning more positive.
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Class labels (binary: the greater label in sorted order is the positive one), or a 0/1
+        label-indicator matrix (multilabel).
+    y_score : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Binary: finite scores, higher meaning more positive. Multiclass: probabilities (rows
+        summing to 1), columns in the order of ``labels``. Multilabel: one score per column.
+    average : {'macro', 'weighted', 'micro', 'samples'} or None, default='macro'
+        How the per-class AUCs of a multiclass or multilabel problem are combined (see
+        :mod:`mlcanon.metrics._ranking_multiclass`); ignored for a binary problem.
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative weights.
+    max_fpr : float in (0, 1], default=None
+        Binary only: the standardized partial AUC over false positive rates ``[0, max_fpr]``.
+    multi_class : {'raise', 'ovr', 'ovo'}, default='raise'
+        Required for multiclass ``y_true``: one-vs-rest or one-vs-one (Hand & Till).
+    labels : array-like of shape (n_classes,), default=None
+        Multiclass: the sorted classes indexing the columns of ``y_score``.
 
     Returns
     -------
-    float
+    float, or ndarray of shape (n_classes,) for ``average=None``
         The AUC, in [0, 1].
 
     Raises
     ------
     ValueError
-        If ``y_true`` has one class (AUC is undefined; scikit-learn warns and returns NaN) or
-        more than two.
+        If a binary ``y_true`` has one class (AUC is undefined; scikit-learn 1.9 warns and
+        returns NaN -- a deliberate difference: a number that means "undefined" is easy to
+        average by mistake).
 
     Notes
     -----
@@ -208,7 +259,8 @@ def roc_auc_score(y_true: Any, y_score: Any, *, sample_weight: Any = None) -> fl
 
     which is the probability that a random positive outscores a random negative, a tie counting
     one half (see :func:`auc_mann_whitney`). Without weights the sum is done in exact integer
-    arithmetic and divided once.
+    arithmetic and divided once. The partial AUC :math:`A_p` up to ``max_fpr`` = :math:`m` is
+    standardized as :math:`\tfrac12 (1 + (A_p - m^2/2) / (m - m^2/2))` (McClish).
 
     References
     ----------
@@ -216,16 +268,38 @@ def roc_auc_score(y_true: Any, y_score: Any, *, sample_weight: Any = None) -> fl
        operating characteristic (ROC) curve", Radiology 143(1), 29-36, 1982.
     .. [2] T. Fawcett, "An introduction to ROC analysis", Pattern Recognition Letters 27(8),
        861-874, 2006, Algorithm 3.
+    .. [3] D. K. McClish, "Analyzing a portion of the ROC curve", Medical Decision Making 9(3),
+       190-195, 1989.
     """
-    is_pos = greater_label_positive(y_true)
-    is_pos, score, w = _binary_inputs(is_pos, y_score, sample_weight)
-    fps, tps, _ = _counts_at_thresholds(is_pos, score, w)
-    _require_both_classes(fps, tps, "roc_auc_score")
-    fps = np.concatenate(([0], fps))
-    tps = np.concatenate(([0], tps))
-    # twice the area in count units; integer, hence exact, when unweighted
-    twice_area = np.sum(np.diff(fps) * (tps[1:] + tps[:-1]))
-    return float(twice_area / (2.0 * fps[-1] * tps[-1]))
+    from ._ranking_multiclass import average_binary_auc, multiclass_roc_auc
+
+    if max_fpr is not None and not (isinstance(max_fpr, (int, float)) and 0 < max_fpr <= 1):
+        raise ValueError(f"max_fpr must be a float in (0, 1], got {max_fpr!r}")
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if np.ndim(y_true) == 2:  # multilabel indicator matrix
+        Y = check_array(y_true, "y_true", ndim=2)
+        if not np.isin(Y, (0, 1)).all():
+            raise ValueError("a 2-D y_true must be a 0/1 label-indicator matrix")
+        S = check_array(y_score, "y_score", ndim=2)
+        check_consistent_length(y_true=Y, y_score=S, sample_weight=w)
+        binary = lambda p, s, ww: _binary_auc(p == 1, s, ww, max_fpr)  # noqa: E731
+        return average_binary_auc(binary, Y, S, average, w)
+    y = check_labels(y_true, "y_true")
+    if np.unique(y).size > 2 or (np.ndim(y_score) == 2 and np.shape(y_score)[1] > 2):
+        if max_fpr is not None and max_fpr != 1:
+            raise ValueError(
+                "Partial AUC computation not available in multiclass setting, 'max_fpr' must "
+                f"be set to `None`, received `max_fpr={max_fpr}` instead"
+            )
+        if multi_class == "raise":
+            raise ValueError(
+                "multi_class must be in ('ovo', 'ovr'): y_true has more than two classes, so "
+                "pass multi_class='ovr' or 'ovo' (and one probability column per class)"
+            )
+        return multiclass_roc_auc(
+            _binary_auc, y, y_score, labels=labels, multi_class=multi_class, average=average, w=w
+        )
+    return _binary_auc(greater_label_positive(y_true), y_score, sample_weight, max_fpr)
 
 
 def auc_mann_whitney(y_true: Any, y_score: Any) -> float:

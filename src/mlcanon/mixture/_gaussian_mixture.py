@@ -31,6 +31,13 @@ from ._gaussian import (
 
 __all__ = ["GaussianMixture"]
 
+
+def _exp(log_p: np.ndarray) -> np.ndarray:
+    """Probabilities from log-probabilities; those below the smallest float become 0."""
+    with np.errstate(under="ignore"):
+        return np.exp(log_p)
+
+
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
@@ -141,7 +148,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self._weights_init = self._means_init = self._precisions_init = None
         if self.weights_init is not None:
             w = _check_init_array(self.weights_init, "weights_init", (k,))
-            if np.any(w < 0) or np.any(w > 1) or not np.isclose(w.sum(), 1.0, rtol=0, atol=1e-8):
+            # float32 weights sum to 1 only within float32 rounding (scikit-learn's tolerances)
+            atol = 1e-6 if np.asarray(self.weights_init).dtype == np.float32 else 1e-8
+            if np.any(w < 0) or np.any(w > 1) or not np.isclose(w.sum(), 1.0, rtol=0, atol=atol):
                 raise ValueError(f"weights_init must lie in [0, 1] and sum to 1, got {w}")
             self._weights_init = w
         if self.means_init is not None:
@@ -213,7 +222,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _m_step(self, X: np.ndarray, log_resp: np.ndarray) -> None:
         nk, self.means_, self.covariances_ = estimate_gaussian_parameters(
-            X, np.exp(log_resp), self.reg_covar, self.covariance_type
+            X, _exp(log_resp), self.reg_covar, self.covariance_type
         )
         self.weights_ = nk / nk.sum()
         self.precisions_cholesky_ = precision_cholesky(self.covariances_, self.covariance_type)
@@ -305,7 +314,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         r"""Responsibilities :math:`p(z = k \mid x_i)`, shape (n_samples, n_components)."""
         X = check_X(self, X, reset=False)
-        return np.exp(self._e_step(X)[1])
+        return _exp(self._e_step(X)[1])
 
     def predict(self, X: Any) -> np.ndarray:
         """Most responsible component of each sample."""

@@ -36,7 +36,7 @@ class BaseNB(ClassifierMixin, BaseEstimator):
 
     def _prepare_fit(self, X: Any, y: Any, sample_weight: Any):
         """Validate, encode labels; return ``(X, Y one-hot weighted, sw)``."""
-        X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
+        X, y = check_X_y(self, X, y, classifier=True, min_samples=2, accept_sparse=True)
         self.classes_, y_index = encode_labels(y, min_classes=2)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         Y = np.zeros((X.shape[0], len(self.classes_)))
@@ -44,7 +44,7 @@ class BaseNB(ClassifierMixin, BaseEstimator):
         return X, weighted_class_counts(Y, sw), sw, y_index
 
     def _check_X_predict(self, X: Any) -> np.ndarray:
-        return check_X(self, X, reset=False)
+        return check_X(self, X, reset=False, accept_sparse=True)
 
     def predict_joint_log_proba(self, X: Any) -> np.ndarray:
         """``log P(x, c)`` for each sample and class, shape (n_samples, n_classes)."""
@@ -56,13 +56,20 @@ class BaseNB(ClassifierMixin, BaseEstimator):
         # jll - logsumexp(jll), the evidence log P(x) formed as one number (scikit-learn's
         # order of operations: with |jll| ~ 1e9 for near-constant pixels the last bits differ)
         top = jll.max(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore"):  # a row of -inf (every class impossible) -> nan
+        # a row of -inf (every class impossible) -> nan; terms below the smallest float add 0
+        with np.errstate(invalid="ignore", under="ignore"):
             evidence = top + np.log(np.exp(jll - top).sum(axis=1, keepdims=True))
         return jll - evidence
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """``P(c | x)``, shape (n_samples, n_classes); rows sum to 1."""
-        return np.exp(self.predict_log_proba(X))
+        with np.errstate(under="ignore"):  # probabilities below the smallest float are 0
+            return np.exp(self.predict_log_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X is densified
+        return tags
 
     def predict(self, X: Any) -> np.ndarray:
         """The class of largest posterior, shape (n_samples,)."""

@@ -155,13 +155,20 @@ class _BaseSampler(BaseEstimator):
 
 
 class RandomOverSampler(_BaseSampler):
-    """Add copies of randomly chosen samples (with replacement) of the targeted classes.
+    r"""Add copies of randomly chosen samples (with replacement) of the targeted classes.
 
     Parameters
     ----------
     sampling_strategy : str, float, dict or callable, default='auto'
         See :func:`sampling_targets`; ``'auto'`` grows every class to the majority count.
     random_state : None, int or numpy.random.Generator
+    shrinkage : float >= 0, dict or None, default=None
+        ``None`` copies the drawn samples (plain bootstrap). A number (or one per targeted
+        class, as a dict) draws a smoothed bootstrap instead: each copy is moved by Gaussian
+        noise, :math:`x' = x + s\,h\,\sigma_c \odot z`, :math:`z \sim \mathcal N(0, I)`,
+        with :math:`\sigma_c` the per-feature standard deviation of the class and
+        :math:`h = (4 / ((d + 2) n))^{1 / (d + 4)}` Silverman's rule-of-thumb bandwidth
+        (:math:`n` samples, :math:`d` features), as imbalanced-learn does.
 
     Attributes
     ----------
@@ -169,25 +176,60 @@ class RandomOverSampler(_BaseSampler):
         Number of samples added to each class.
     sample_indices_ : ndarray
         Row of the input behind each output row (the originals come first).
+    shrinkage_ : dict or None
+        The shrinkage of each targeted class.
 
     References
     ----------
     Japkowicz & Stephen, "The class imbalance problem: a systematic study", Intelligent Data
-    Analysis 6(5), 2002.
+    Analysis 6(5), 2002. Menardi & Torelli, "Training and assessing classification rules with
+    imbalanced data", Data Mining and Knowledge Discovery 28, 2014 (smoothed bootstrap, ROSE).
+    Silverman, *Density Estimation for Statistics and Data Analysis*, 1986, eq. (4.14).
     """
 
     _kind = "over"
 
-    def __init__(self, *, sampling_strategy: Any = "auto", random_state: Any = None) -> None:
+    def __init__(
+        self, *, sampling_strategy: Any = "auto", random_state: Any = None, shrinkage: Any = None
+    ) -> None:
         self.sampling_strategy = sampling_strategy
         self.random_state = random_state
+        self.shrinkage = shrinkage
+
+    def _shrinkages(self) -> dict[Any, float] | None:
+        targets = self.sampling_strategy_
+        if self.shrinkage is None:
+            return None
+        if isinstance(self.shrinkage, dict):
+            missing = set(targets) - set(self.shrinkage)
+            if missing:
+                raise ValueError(
+                    f"shrinkage must give a factor for every class that is resampled; missing: "
+                    f"{sorted(missing, key=str)}"
+                )
+            shrink = {c: self.shrinkage[c] for c in targets}
+        else:
+            shrink = dict.fromkeys(targets, self.shrinkage)
+        for c, factor in shrink.items():
+            check_scalar(factor, f"shrinkage of class {c!r}", low=0)
+        return shrink
 
     def _resample(self, X, y, rng):
+        self.shrinkage_ = self._shrinkages()
         extra = [
             rng.choice(np.flatnonzero(y == c), size=n) for c, n in self.sampling_strategy_.items()
         ]
         self.sample_indices_ = np.concatenate([np.arange(len(y)), *extra]).astype(np.int64)
-        return X[self.sample_indices_], y[self.sample_indices_]
+        X_new, y_new = X[self.sample_indices_], y[self.sample_indices_]
+        if self.shrinkage_ is not None:
+            n, d = X.shape
+            bandwidth = (4 / ((d + 2) * n)) ** (1 / (d + 4))
+            start = n
+            for c, count in self.sampling_strategy_.items():
+                scale = self.shrinkage_[c] * bandwidth * X[y == c].std(axis=0)  # (n_features,)
+                X_new[start : start + count] += rng.standard_normal((count, d)) * scale
+                start += count
+        return X_new, y_new
 
 
 class RandomUnderSampler(_BaseSampler):
