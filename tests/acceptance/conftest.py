@@ -173,12 +173,20 @@ def _rebinding_import(name, globals=None, locals=None, fromlist=(), level=0):
 
 
 def _import_rebound(dotted: str) -> types.ModuleType:
-    """Execute an upstream test module afresh with the rebinding ``__import__``."""
-    spec = importlib.util.find_spec(dotted)
-    module = importlib.util.module_from_spec(spec)
-    module.__dict__["__builtins__"] = dict(builtins.__dict__, __import__=_rebinding_import)
-    sys.modules["mlcanon_acceptance." + dotted] = module
-    spec.loader.exec_module(module)
+    """Execute an upstream test module afresh with the rebinding ``__import__``.
+
+    NumPy's floating-point error state is restored afterwards: hmmlearn's test package sets
+    ``np.seterr(all="warn")`` when imported, which would leak into every later test.
+    """
+    saved = np.geterr()
+    try:
+        spec = importlib.util.find_spec(dotted)
+        module = importlib.util.module_from_spec(spec)
+        module.__dict__["__builtins__"] = dict(builtins.__dict__, __import__=_rebinding_import)
+        sys.modules["mlcanon_acceptance." + dotted] = module
+        spec.loader.exec_module(module)
+    finally:
+        np.seterr(**saved)
     return module
 
 
@@ -389,11 +397,12 @@ class _Plugin:
         seed = zlib.crc32(item.nodeid.encode())
         np.random.seed(seed)  # noqa: NPY002 (seeds the legacy global generator on purpose)
         random.seed(seed)
-        patched = _patch_classes()
+        patched, saved = _patch_classes(), np.geterr()
         try:
             return (yield)
         finally:
             _unpatch(patched)
+            np.seterr(**saved)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
