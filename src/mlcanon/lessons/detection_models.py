@@ -121,6 +121,50 @@ def check_against_pycocotools(ctx: Context, name: str, dets: list, boxes: list, 
     return ours
 
 
+def report_training(
+    ctx: Context,
+    name: str,
+    title: str,
+    history: list,
+    seconds: float,
+    dets: list,
+    boxes: list,
+    labels: list,
+    loss_drop: float,
+) -> dict:
+    """The trained detector's COCO scores (checked against pycocotools), a per-class table,
+    and the claims on its loss and on AP@0.5 after the short schedule."""
+    epochs = _EPOCHS[name]
+    scores = check_against_pycocotools(ctx, title, dets, boxes, labels)
+    per_class = zip(
+        scores["classes"], scores["map_per_class"], scores["mar_100_per_class"], strict=True
+    )
+    ctx.table(
+        f"{title}: COCO AP on the {len(boxes)} validation images after {epochs} epochs",
+        ["class", "AP@[.5:.95]", "AR@100"],
+        [[_NAMES[int(c)], ap, ar] for c, ap, ar in per_class]
+        + [["all", scores["map"], scores["mar_100"]]],
+    )
+    losses = [h["loss"] for h in history]
+    ctx.claim(
+        "training loss falls",
+        losses[-1] < loss_drop * losses[0],
+        f"mean loss epoch 1 {losses[0]:.3f}, epoch {len(losses)} {losses[-1]:.3f}",
+    )
+    ctx.claim(
+        f"the short schedule ({epochs} epochs) reaches AP@0.5 >= 0.70 on held-out images",
+        scores["map_50"] >= 0.70,
+        f"AP@0.5 {scores['map_50']:.3f}, AP@[.5:.95] {scores['map']:.3f}, "
+        f"{seconds:.0f} s of training",
+    )
+    ctx.say(f"""
+        This lesson trains {epochs} epochs ({seconds:.0f} s here). The full recipe,
+        `mlcanon train {name} --out DIR` (15 epochs, the same data and schedule shape), is
+        measured by `make bench` (benchmarks/bench_detectors.py); its figures are in the
+        README.""")
+    return scores
+
+
 def _lloyd_fixed_point(wh: np.ndarray, anchors: np.ndarray) -> np.ndarray:
     """YOLOv2's dimension clusters, by definition: each box joins the anchor of highest IoU
     (shapes on one centre), each anchor is the mean (w, h) of its boxes."""
@@ -153,7 +197,6 @@ def yolo(ctx: Context) -> None:
         distance 1 - IoU (YOLOv2), so that large boxes do not dominate as they would with
         Euclidean distance.""")
     model, history, seconds, dets, (_, boxes, labels) = trained_detector("yolo")
-    epochs = _EPOCHS["yolo"]
     train_boxes = load_shapes("train")[1]
     wh = np.concatenate([b[:, 2:] - b[:, :2] for b in train_boxes]).astype(np.float64)
     anchors = model.anchors.reshape(-1, 2).double().numpy()
@@ -172,35 +215,7 @@ def yolo(ctx: Context) -> None:
             for lv, s in enumerate(model.strides)
         ],
     )
-    scores = check_against_pycocotools(ctx, "YOLO", dets, boxes, labels)
-    ctx.table(
-        f"COCO AP on the {len(boxes)} validation images after {epochs} epochs",
-        ["class", "AP@[.5:.95]", "AR@100"],
-        [
-            [_NAMES[int(c)], ap, ar]
-            for c, ap, ar in zip(
-                scores["classes"], scores["map_per_class"], scores["mar_100_per_class"], strict=True
-            )
-        ]
-        + [["all", scores["map"], scores["mar_100"]]],
-    )
-    losses = [h["loss"] for h in history]
-    ctx.claim(
-        "training loss falls",
-        losses[-1] < 0.3 * losses[0],
-        f"mean loss epoch 1 {losses[0]:.2f}, epoch {len(losses)} {losses[-1]:.3f}",
-    )
-    ctx.claim(
-        f"the short schedule ({epochs} epochs) reaches AP@0.5 >= 0.70 on held-out images",
-        scores["map_50"] >= 0.70,
-        f"AP@0.5 {scores['map_50']:.3f}, AP@[.5:.95] {scores['map']:.3f}, "
-        f"{seconds:.0f} s of training",
-    )
-    ctx.say(f"""
-        This lesson trains {epochs} epochs ({seconds:.0f} s here). The full recipe,
-        `mlcanon train yolo --out DIR` (15 epochs, the same data and schedule shape), is
-        measured by `make bench` (benchmarks/bench_detection.py) and its figures are in the
-        README.""")
+    report_training(ctx, "yolo", "YOLO", history, seconds, dets, boxes, labels, 0.3)
     _versions(ctx)
     if ctx.figures:
         _figure(ctx, dets, boxes)

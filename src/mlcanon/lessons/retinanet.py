@@ -70,6 +70,7 @@ def _imbalance(model, x, boxes, labels) -> dict[str, float]:
 def retinanet(ctx: Context) -> None:
     import torch
 
+    from mlcanon.lessons.detection_models import report_training
     from mlcanon.vision import AnchorGenerator, profile
 
     ctx.say("""
@@ -123,7 +124,9 @@ def retinanet(ctx: Context) -> None:
     )
     _head_checks(ctx)
     _imbalance_section(ctx, model, fresh, batch)
-    _training_section(ctx, history, seconds, dets, val_boxes, val_labels)
+    report_training(
+        ctx, "retinanet", "RetinaNet", history, seconds, dets, val_boxes, val_labels, 0.5
+    )
     big = AnchorGenerator(
         tuple(tuple(32 * 2**i * 2 ** (j / 3) for j in range(3)) for i in range(5)),
         ((0.5, 1.0, 2.0),),
@@ -322,43 +325,6 @@ def _focal_checks(ctx: Context, model, batch) -> None:
         rtol=1e-12,
         ref="torchvision.ops.sigmoid_focal_loss",
     )
-
-
-def _training_section(ctx: Context, history, seconds, dets, boxes, labels) -> None:
-    from mlcanon.lessons.detection_models import _EPOCHS, _NAMES, check_against_pycocotools
-
-    epochs = _EPOCHS["retinanet"]
-    scores = check_against_pycocotools(ctx, "RetinaNet", dets, boxes, labels)
-    ctx.table(
-        f"COCO AP on the {len(boxes)} validation images after {epochs} epochs",
-        ["class", "AP@[.5:.95]", "AR@100"],
-        [
-            [_NAMES[int(c)], ap, ar]
-            for c, ap, ar in zip(
-                scores["classes"],
-                scores["map_per_class"],
-                scores["mar_100_per_class"],
-                strict=True,
-            )
-        ]
-        + [["all", scores["map"], scores["mar_100"]]],
-    )
-    losses = [h["loss"] for h in history]
-    ctx.claim(
-        "training loss falls",
-        losses[-1] < 0.5 * losses[0],
-        f"mean loss epoch 1 {losses[0]:.3f}, epoch {len(losses)} {losses[-1]:.3f}",
-    )
-    ctx.claim(
-        f"the short schedule ({epochs} epochs) reaches AP@0.5 >= 0.70 on held-out images",
-        scores["map_50"] >= 0.70,
-        f"AP@0.5 {scores['map_50']:.3f}, AP@[.5:.95] {scores['map']:.3f}, "
-        f"{seconds:.0f} s of training",
-    )
-    ctx.say(f"""
-        The full recipe, `mlcanon train retinanet --out DIR` (15 epochs), is measured by
-        `make bench` (benchmarks/bench_detectors.py); its figures are in the README. This
-        lesson's {epochs} epochs took {seconds:.0f} s here.""")
 
 
 def _figure(ctx: Context, history: list) -> None:

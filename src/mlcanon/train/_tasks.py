@@ -80,6 +80,24 @@ class TaskSetup:
     monitor: str | None = None
     checkpoint_every: int | None = None
 
+    def trainer(self, **kwargs: Any) -> Trainer:
+        """A :class:`Trainer` for this setup; ``kwargs`` (checkpoint folder, device, progress)
+        go to it as well."""
+        return Trainer(
+            self.model,
+            self.optimizer,
+            self.loss_fn,
+            self.train_loader,
+            scheduler=self.scheduler,
+            scheduler_interval=self.scheduler_interval,
+            clip_grad_norm=self.clip_grad_norm,
+            evaluate=self.evaluate,
+            early_stopping=self.early_stopping,
+            monitor=self.monitor,
+            checkpoint_every=self.checkpoint_every,
+            **kwargs,
+        )
+
 
 @dataclass(frozen=True)
 class Task:
@@ -161,22 +179,7 @@ def run_task(
     np.random.seed(seed)  # noqa: NPY002 (seeds user code that draws from the global state)
     random.seed(seed)
     setup = task.build(TaskConfig(epochs, seed, rank, size, device))
-    trainer = Trainer(
-        setup.model,
-        setup.optimizer,
-        setup.loss_fn,
-        setup.train_loader,
-        scheduler=setup.scheduler,
-        scheduler_interval=setup.scheduler_interval,
-        clip_grad_norm=setup.clip_grad_norm,
-        evaluate=setup.evaluate,
-        early_stopping=setup.early_stopping,
-        monitor=setup.monitor,
-        checkpoint_dir=ckpt,
-        checkpoint_every=setup.checkpoint_every,
-        device=device,
-        progress=progress,
-    )
+    trainer = setup.trainer(checkpoint_dir=ckpt, device=device, progress=progress)
     if resume:
         path = trainer.resume()
         if rank == 0:
