@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from mlcanon.datasets import load_shapes
-from mlcanon.lessons.detection_models import coco_stats, targets_of
+from mlcanon.lessons.detection_models import _EPOCHS, coco_stats, targets_of
 from mlcanon.metrics import mean_average_precision
 from mlcanon.models import MobileNetV2FPN
 from mlcanon.train._detection import detect, fit_detector
@@ -93,7 +93,7 @@ def _ablation(label: str, name: str, seeds: range, epochs: int, model_kwargs=dic
 def ablations(group: str = "all", seeds: range = range(3)) -> None:
     """RetinaNet's classification term (group ``retinanet``); YOLO's box loss and FPN's
     top-down pathway (group ``yolo``; the GIoU row is also the top-down-on row). Each run uses
-    the lessons' schedule (RetinaNet 3 epochs, YOLO 5)."""
+    the lessons' schedule (RetinaNet and RefineDet 4 epochs, YOLO 5)."""
     torch.set_num_threads(1 if group != "all" else 2)
     print("ablations: validation split, pycocotools, areas scaled to 64-pixel images", flush=True)
     if group in ("all", "retinanet"):
@@ -102,23 +102,24 @@ def ablations(group: str = "all", seeds: range = range(3)) -> None:
                 f"retinanet classification={kind}",
                 "retinanet",
                 seeds,
-                3,
+                _EPOCHS["retinanet"],
                 loss_kwargs={"classification": kind},
             )
+        _ablation("refinedet (ARM + ODM, focal)", "refinedet", seeds, _EPOCHS["retinanet"])
     if group in ("all", "yolo"):
         for box in ("giou", "ciou"):
             _ablation(
                 f"yolo box_loss={box} (FPN top-down on)",
                 "yolo",
                 seeds,
-                5,
+                _EPOCHS["yolo"],
                 lambda b=box: {"box_loss": b},
             )
         _ablation(
             "yolo box_loss=giou, FPN top-down off",
             "yolo",
             seeds,
-            5,
+            _EPOCHS["yolo"],
             lambda: {"backbone": MobileNetV2FPN(out_channels=48, top_down=False)},
         )
 
