@@ -115,6 +115,7 @@ def ablations(group: str = "all", seeds: range = range(3)) -> None:
                 _EPOCHS["yolo"],
                 lambda b=box: {"box_loss": b},
             )
+    if group in ("all", "yolo", "fpn"):  # 'fpn': this row alone
         _ablation(
             "yolo box_loss=giou, FPN top-down off",
             "yolo",

@@ -121,4 +121,5 @@ class TinyRefineDet(TinyRetinaNet):
 def refinedet_mobilenet_v2(**kwargs: Any) -> TinyRefineDet:
     """Build a :class:`TinyRefineDet` on :class:`MobileNetV2FPN` (width 0.5, 48 channels)."""
     kwargs.setdefault("width", 48)
-    return TinyRefineDet(backbone="mobilenet_v2", **kwargs)
+    kwargs.setdefault("backbone", "mobilenet_v2")
+    return TinyRefineDet(**kwargs)

@@ -421,4 +421,5 @@ def tiny_retinanet(**kwargs: Any) -> TinyRetinaNet:
 def retinanet_mobilenet_v2(**kwargs: Any) -> TinyRetinaNet:
     """Build a :class:`TinyRetinaNet` on :class:`MobileNetV2FPN` (width 0.5, 48 channels)."""
     kwargs.setdefault("width", 48)
-    return TinyRetinaNet(backbone="mobilenet_v2", **kwargs)
+    kwargs.setdefault("backbone", "mobilenet_v2")
+    return TinyRetinaNet(**kwargs)

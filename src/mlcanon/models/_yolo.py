@@ -357,4 +357,5 @@ def tiny_yolo_v3(**kwargs: Any) -> TinyYOLOv3:
 def yolov3_mobilenet_v2(**kwargs: Any) -> TinyYOLOv3:
     """Build a :class:`TinyYOLOv3` on :class:`MobileNetV2FPN` (width 0.5, 48 FPN channels)."""
     kwargs.setdefault("width", 48)
-    return TinyYOLOv3(backbone="mobilenet_v2", **kwargs)
+    kwargs.setdefault("backbone", "mobilenet_v2")
+    return TinyYOLOv3(**kwargs)
