@@ -27,7 +27,7 @@ from ._cyclegan import (
     patch_discriminator,
     resnet_generator,
 )
-from ._detection_backbone import MobileNetV2FPN, mobilenet_v2_fpn
+from ._detection_backbone import MobileNetV2FPN, build_backbone, mobilenet_v2_fpn
 from ._fpn import FPN, TinyBackbone, TinyFPNBackbone, tiny_fpn_backbone
 from ._ghostnet import GhostBottleneck, GhostModule, GhostNet, ghostnet
 from ._mobilenet_v1 import MobileNetV1, mobilenet_v1
@@ -52,7 +52,6 @@ from ._vgg import VGG16, vgg16
 from ._yolo import (
     TinyYOLOv3,
     assign_yolo_targets,
-    build_backbone,
     decode_yolo,
     tiny_yolo_v3,
     yolo_loss,

@@ -1,5 +1,5 @@
-"""A MobileNetV2 body cut at strides 4, 8 and 16, topped by a feature pyramid: the detectors'
-backbone for small images."""
+"""The detectors' backbones: a MobileNetV2 body cut at strides 4, 8 and 16 under a feature
+pyramid (for small images), and the choice of backbone by name."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._validation import check_scalar
-from ._fpn import FPN, check_images
+from .._validation import check_option, check_scalar
+from ._fpn import FPN, TinyFPNBackbone, check_images
 from ._mobilenet_v2 import MobileNetV2
 
-__all__ = ["MobileNetV2FPN", "mobilenet_v2_fpn"]
+__all__ = ["MobileNetV2FPN", "build_backbone", "mobilenet_v2_fpn"]
 
 torch.fx.wrap("check_images")  # a leaf for torch.fx, so that the profiler can trace the model
 
@@ -71,3 +71,16 @@ class MobileNetV2FPN(nn.Module):
 def mobilenet_v2_fpn(**kwargs: Any) -> MobileNetV2FPN:
     """Build a :class:`MobileNetV2FPN`."""
     return MobileNetV2FPN(**kwargs)
+
+
+def build_backbone(backbone: str | nn.Module, width: int) -> nn.Module:
+    """``'tiny'`` (:class:`TinyFPNBackbone`), ``'mobilenet_v2'`` (:class:`MobileNetV2FPN`, width
+    multiplier 0.5) or a module with ``strides`` and ``out_channels`` attributes."""
+    if isinstance(backbone, nn.Module):
+        if not hasattr(backbone, "strides") or not hasattr(backbone, "out_channels"):
+            raise ValueError("a backbone module must have 'strides' and 'out_channels' attributes")
+        return backbone
+    check_option(backbone, "backbone", ("tiny", "mobilenet_v2"))
+    if backbone == "tiny":
+        return TinyFPNBackbone(out_channels=width)
+    return MobileNetV2FPN(width_mult=0.5, out_channels=width)

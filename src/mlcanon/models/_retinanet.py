@@ -14,8 +14,8 @@ from torch import nn
 from .._validation import check_option, check_scalar
 from ..nn.functional import binary_cross_entropy_with_logits, sigmoid_focal_loss, smooth_l1_loss
 from ..vision import AnchorGenerator, BoxCoder, batched_nms, box_iou, generalized_box_iou_loss
+from ._detection_backbone import build_backbone
 from ._targets import check_targets
-from ._yolo import build_backbone
 
 __all__ = [
     "TinyRetinaNet",

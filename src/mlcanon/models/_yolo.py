@@ -20,15 +20,13 @@ from ..vision import (
     generalized_box_iou_loss,
     wh_iou,
 )
-from ._detection_backbone import MobileNetV2FPN
-from ._fpn import TinyFPNBackbone
+from ._detection_backbone import build_backbone
 from ._targets import check_targets
 
 __all__ = [
     "DEFAULT_YOLO_ANCHORS",
     "TinyYOLOv3",
     "assign_yolo_targets",
-    "build_backbone",
     "decode_yolo",
     "tiny_yolo_v3",
     "yolo_loss",
@@ -43,19 +41,6 @@ DEFAULT_YOLO_ANCHORS = (
     ((30.0, 30.0), (24.0, 34.0), (34.0, 24.0)),
 )
 _BOX_LOSSES = {"giou": generalized_box_iou_loss, "ciou": complete_box_iou_loss}
-
-
-def build_backbone(backbone: str | nn.Module, width: int) -> nn.Module:
-    """``'tiny'`` (:class:`TinyFPNBackbone`), ``'mobilenet_v2'`` (:class:`MobileNetV2FPN`, width
-    multiplier 0.5) or a module with ``strides`` and ``out_channels`` attributes."""
-    if isinstance(backbone, nn.Module):
-        if not hasattr(backbone, "strides") or not hasattr(backbone, "out_channels"):
-            raise ValueError("a backbone module must have 'strides' and 'out_channels' attributes")
-        return backbone
-    check_option(backbone, "backbone", ("tiny", "mobilenet_v2"))
-    if backbone == "tiny":
-        return TinyFPNBackbone(out_channels=width)
-    return MobileNetV2FPN(width_mult=0.5, out_channels=width)
 
 
 def _check_anchors(anchors: Any, n_levels: int) -> torch.Tensor:
