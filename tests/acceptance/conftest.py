@@ -14,10 +14,10 @@ exercising mlcanon only if mlcanon code actually ran during it (a flag set by ev
 function and by every method of a rebound class while the test runs). The others are reported
 as skipped ("mlcanon code did not run").
 
-Expected failures live in ``expected_failures.txt``, grouped under the reason each fails
-(a private internal, a random-number stream, a documented difference, a parameter not yet
-implemented); they are strict xfails, so a fixed test must leave the list. ``expected.py``
-regenerates the list from a run, naming each reason from the failure it saw.
+Expected failures live in ``expected_failures/`` (one list per upstream file), grouped under
+the reason each fails (a private internal, a random-number stream, a documented difference, a
+parameter not yet implemented); they are strict xfails, so a fixed test must leave the list.
+``expected.py`` regenerates the lists from a run, naming each reason from the failure it saw.
 
 ``python tests/acceptance/table.py`` prints the per-file pass/xfail/fail counts.
 """
@@ -63,7 +63,11 @@ UPSTREAM_PACKAGES = ("sklearn", "hmmlearn", "imblearn")
 
 
 def _load_suites() -> tuple[list[str], set[str]]:
-    """Upstream test files (relative to site-packages) from upstream.txt, and the slow ones."""
+    """Upstream test files (relative to site-packages) from upstream.txt, and the slow ones.
+
+    ``MLCANON_ACCEPTANCE_FILES`` (comma-separated substrings) keeps only the matching files.
+    """
+    only = [x for x in os.environ.get("MLCANON_ACCEPTANCE_FILES", "").split(",") if x]
     files, slow = [], set()
     for raw in (HERE / "upstream.txt").read_text().splitlines():
         line = raw.split("#", 1)[0].strip()
@@ -71,6 +75,8 @@ def _load_suites() -> tuple[list[str], set[str]]:
             continue
         speed, rel = line.split()
         assert speed in ("fast", "slow"), f"upstream.txt: {raw!r}"
+        if only and not any(part in rel for part in only):
+            continue
         files.append(rel)
         if speed == "slow":
             slow.add(rel)
@@ -264,22 +270,26 @@ def _item_reaches_mlcanon(item) -> bool:
 # Expected failures
 # ---------------------------------------------------------------------------------------------
 def _load_expected() -> dict[str, str]:
-    """``test id -> reason`` from expected_failures.txt (blocks under ``# reason:``).
+    """``test id -> reason`` from expected_failures/*.txt (blocks under ``# reason:``).
 
-    A test id is ``upstream file::test name[parameters]``; one ending in ``*`` stands for every
-    test id that starts with the text before it. Setting ``MLCANON_ACCEPTANCE_IGNORE_EXPECTED``
-    runs without the list (to regenerate it with expected.py).
+    There is one file per upstream test file (``expected_failures/<upstream path with / as
+    .>.txt``). A test id is ``upstream file::test name[parameters]``; one ending in ``*`` stands
+    for every test id that starts with the text before it. Setting
+    ``MLCANON_ACCEPTANCE_IGNORE_EXPECTED`` runs without the lists (to regenerate them with
+    expected.py).
     """
     if os.environ.get("MLCANON_ACCEPTANCE_IGNORE_EXPECTED"):
         return {}
-    entries, reason = {}, None
-    for raw in (HERE / "expected_failures.txt").read_text().splitlines():
-        line = raw.strip()
-        if line.startswith("# reason:"):
-            reason = line.removeprefix("# reason:").strip()
-        elif line and not line.startswith("#"):
-            assert reason is not None, f"expected_failures.txt: {line!r} has no reason above it"
-            entries[line] = reason
+    entries = {}
+    for path in sorted((HERE / "expected_failures").glob("*.txt")):
+        reason = None
+        for raw in path.read_text().splitlines():
+            line = raw.strip()
+            if line.startswith("# reason:"):
+                reason = line.removeprefix("# reason:").strip()
+            elif line and not line.startswith("#"):
+                assert reason is not None, f"{path.name}: {line!r} has no reason above it"
+                entries[line] = reason
     return entries
 
 

@@ -1,7 +1,11 @@
-"""Regenerate expected_failures.txt from a run without it, one block per reason.
+"""Regenerate expected_failures/ from a run without the lists, one block per reason.
 
     MLCANON_ACCEPTANCE_IGNORE_EXPECTED=1 python tests/acceptance/table.py --all --save run.json
-    python tests/acceptance/expected.py run.json > tests/acceptance/expected_failures.txt
+    python tests/acceptance/expected.py run.json
+
+Each upstream file that ran gets its own list, ``expected_failures/<path with / as .>.txt``;
+the lists of files that did not run are left as they are, so a run of one upstream file
+(``--files``, see table.py) regenerates only that file's list.
 
 The reason of each failing test is read from its failure (a missing parameter, sparse input, a
 private internal the test reads, a message worded differently, ...). Reasons written by hand in
@@ -68,9 +72,14 @@ def reason_of(error: str) -> str:
     return "fails with: " + re.sub(r"\s+", " ", error)[:120]
 
 
-def kept_blocks() -> dict[str, str]:
+def list_path(upstream_file: str) -> Path:
+    return HERE / "expected_failures" / (upstream_file.replace("/", ".") + ".txt")
+
+
+def kept_blocks(path: Path) -> dict[str, str]:
     kept, reason = {}, None
-    for line in (HERE / "expected_failures.txt").read_text().splitlines():
+    lines = path.read_text().splitlines() if path.exists() else []
+    for line in lines:
         if line.startswith("# reason:"):
             reason = line.removeprefix("# reason:").strip()
         elif line.strip() and not line.startswith("#") and reason and reason.startswith("[kept]"):
@@ -78,22 +87,38 @@ def kept_blocks() -> dict[str, str]:
     return kept
 
 
+def write_list(upstream_file: str, failed: list[tuple[str, str]]) -> None:
+    path = list_path(upstream_file)
+    kept = kept_blocks(path)
+    blocks: dict[str, list[str]] = defaultdict(list)
+    for test_id, error in failed:
+        blocks[kept.get(test_id) or reason_of(error)].append(test_id)
+    text = [
+        f"# Upstream tests of {upstream_file} expected to fail against mlcanon, grouped under",
+        "# the reason they fail. Each line is a test id (upstream file::test name[parameters]);",
+        "# a line ending in `*` covers every id that starts with it. They are strict xfails: a",
+        "# test that starts passing must leave the list. Regenerate with expected.py.",
+    ]
+    for reason in sorted(blocks, key=lambda r: (-len(blocks[r]), r)):
+        text += ["", f"# reason: {reason}".rstrip(), *blocks[reason]]
+    path.write_text("\n".join(text) + "\n")
+
+
 def main() -> None:
     rows = json.loads(Path(sys.argv[1]).read_text())
-    blocks: dict[str, list[str]] = defaultdict(list)
-    kept = kept_blocks()
+    if any(row.get("outcome") == "xfail" for row in rows.values()):
+        sys.exit(
+            "expected.py: this run used the lists; rerun with MLCANON_ACCEPTANCE_IGNORE_EXPECTED=1"
+        )
+    failed: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for nodeid, row in sorted(rows.items()):
-        if row.get("outcome") not in ("failed", "error"):
-            continue
         test_id = nodeid.removeprefix(PREFIX)
-        blocks[kept.get(test_id) or reason_of(row.get("error", ""))].append(test_id)
-    print("# Upstream tests expected to fail against mlcanon, grouped under the reason they fail.")
-    print("# Each line is a test id (upstream file::test name[parameters]); a line ending in `*`")
-    print("# covers every id that starts with it. They are strict xfails: a test that starts")
-    print("# passing must leave the list. Regenerate with expected.py (see its docstring).")
-    for reason in sorted(blocks, key=lambda r: (-len(blocks[r]), r)):
-        print(f"\n# reason: {reason}")
-        print("\n".join(blocks[reason]))
+        upstream_file = test_id.split("::")[0]
+        failed.setdefault(upstream_file, [])
+        if row.get("outcome") in ("failed", "error"):
+            failed[upstream_file].append((test_id, row.get("error", "")))
+    for upstream_file, tests in failed.items():
+        write_list(upstream_file, tests)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@
     python tests/acceptance/table.py --all        # fast and slow files
     python tests/acceptance/table.py --json F     # only print the table of an earlier run
     python tests/acceptance/table.py --save F     # run, print, and keep the results in F
+    python tests/acceptance/table.py --all --files test_ridge,test_logistic   # only these files
 
 A test counts only if mlcanon code ran in it. Columns: pass, xfail (listed in
-expected_failures.txt with its reason), fail (anything else: a failure, an error, or a listed
+expected_failures/ with its reason), fail (anything else: a failure, an error, or a listed
 test that now passes), and the pass rate pass / (pass + xfail + fail).
 """
 
@@ -24,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(include_slow: bool, workers: str) -> dict:
+def run(include_slow: bool, workers: str, files: str = "") -> dict:
     out = Path(tempfile.mkdtemp()) / "acceptance.json"
-    env = dict(os.environ, MLCANON_ACCEPTANCE_JSON=str(out))
+    env = dict(os.environ, MLCANON_ACCEPTANCE_JSON=str(out), MLCANON_ACCEPTANCE_FILES=files)
     env.setdefault("PYTHONPATH", str(ROOT / "src"))
     cmd = [sys.executable, "-m", "pytest", "tests/acceptance", "-q", "-p", "no:cacheprovider"]
     cmd += ["-n", workers, "-o", "addopts=--strict-markers --import-mode=importlib"]
@@ -68,8 +69,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="results of an earlier run")
     parser.add_argument("--save", type=Path, help="also write this run's results here")
     parser.add_argument("-n", default="2", help="pytest-xdist workers (default 2)")
+    parser.add_argument("--files", default="", help="comma-separated parts of upstream paths")
     args = parser.parse_args()
-    rows = json.loads(args.json.read_text()) if args.json else run(args.all, args.n)
+    rows = json.loads(args.json.read_text()) if args.json else run(args.all, args.n, args.files)
     if args.save:
         args.save.write_text(json.dumps(rows, indent=0))
     print(table(rows))
