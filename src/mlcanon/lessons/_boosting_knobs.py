@@ -40,9 +40,11 @@ def histogram_vs_exact(ctx: Context) -> None:
         rows.append([label, gains[bins], None, _log_loss(model, Xte, yte, 100), seconds])
     for row, bins in zip(rows, gains, strict=True):  # gain lost, now that the exact one is known
         row[2] = 1 - gains[bins] / gains[exact_bins]
-    ctx.table(f"histogram split search on {len(ytr):,} x 10 (one tree of depth 3, 100 rounds)",
-              ["max_bin", "root split gain", "gain lost vs exact", "test log-loss",
-               "fit time (s)"], rows)  # fmt: skip
+    ctx.table(
+        f"histogram split search on {len(ytr):,} x 10 (one tree of depth 3, 100 rounds)",
+        ["max_bin", "root split gain", "gain lost vs exact", "test log-loss", "fit time (s)"],
+        rows,
+    )
 
     def xgb_exact_gain():
         import json
@@ -53,9 +55,13 @@ def histogram_vs_exact(ctx: Context) -> None:
         dump = ref.get_booster().get_dump(dump_format="json", with_stats=True)[0]
         return json.loads(dump)["gain"]
 
-    ctx.check("root gain with a bin per distinct value = xgboost's exact greedy split",
-              gains[exact_bins], xgb_exact_gain, rtol=1e-5,
-              ref="xgboost tree_method='exact'")  # fmt: skip
+    ctx.check(
+        "root gain with a bin per distinct value = xgboost's exact greedy split",
+        gains[exact_bins],
+        xgb_exact_gain,
+        rtol=1e-5,
+        ref="xgboost tree_method='exact'",
+    )
     ctx.say(f"""
         Histogram split search first cuts every feature into max_bin quantile bins and then
         scans only bin boundaries: the scan costs O(bins) per feature and node instead of
@@ -68,9 +74,11 @@ def histogram_vs_exact(ctx: Context) -> None:
         (At this size the fit time is dominated by fixed costs; the histogram's advantage
         grows with the rows.)
         """)
-    ctx.claim("the gain lost shrinks as the bins grow, and 256 bins lose under 1%",
-              bool(np.all(np.diff([r[2] for r in rows]) <= 1e-12) and rows[3][2] < 0.01),
-              ", ".join(f"{r[0]}: {r[2]:.4f}" for r in rows))  # fmt: skip
+    ctx.claim(
+        "the gain lost shrinks as the bins grow, and 256 bins lose under 1%",
+        bool(np.all(np.diff([r[2] for r in rows]) <= 1e-12) and rows[3][2] < 0.01),
+        ", ".join(f"{r[0]}: {r[2]:.4f}" for r in rows),
+    )
 
 
 def shrinkage(ctx: Context) -> None:
@@ -82,9 +90,16 @@ def shrinkage(ctx: Context) -> None:
         curves[lr] = [_log_loss(model, Xte, yte, m) for m in grid]
         best = int(np.argmin(curves[lr]))
         rows.append([lr, grid[best], curves[lr][best], curves[lr][-1]])
-    ctx.table("shrinkage: test log-loss vs learning rate", ["learning_rate",
-              "best number of rounds (of 10 ... 400)", "best test log-loss",
-              "test log-loss at 400"], rows)  # fmt: skip
+    ctx.table(
+        "shrinkage: test log-loss vs learning rate",
+        [
+            "learning_rate",
+            "best number of rounds (of 10 ... 400)",
+            "best test log-loss",
+            "test log-loss at 400",
+        ],
+        rows,
+    )
     still = " and is still improving there" if rows[3][1] == max(grid) else ""
     ctx.say(f"""
         Shrinkage multiplies every tree by the learning rate, so each tree corrects only part
@@ -95,10 +110,12 @@ def shrinkage(ctx: Context) -> None:
         and, given them, overfit later and end lower than the full step.
         """)
     rounds = [r[1] for r in rows]
-    ctx.claim("a smaller learning rate needs at least as many rounds for its best loss, and "
-              "0.1 beats 1.0 at its best", rounds == sorted(rounds)
-              and rows[2][2] < rows[0][2], "; ".join(f"lr {r[0]}: {r[2]:.4f} at {r[1]}"
-                                                     for r in rows))  # fmt: skip
+    ctx.claim(
+        "a smaller learning rate needs at least as many rounds for its best loss, and "
+        "0.1 beats 1.0 at its best",
+        rounds == sorted(rounds) and rows[2][2] < rows[0][2],
+        "; ".join(f"lr {r[0]}: {r[2]:.4f} at {r[1]}" for r in rows),
+    )
     with ctx.figure("shrinkage", figsize=(6, 3.8)) as fig:
         ax = fig.subplots()
         for lr, c in curves.items():
@@ -116,16 +133,27 @@ def column_subsampling(ctx: Context) -> None:
     for frac in (1.0, 0.5, 0.2):
         margins, losses = [], []
         for seed, idx in enumerate(subsets):
-            model = XGBClassifier(n_estimators=100, max_depth=3, learning_rate=0.3,
-                                  colsample_bytree=frac, random_state=seed)  # fmt: skip
+            model = XGBClassifier(
+                n_estimators=100,
+                max_depth=3,
+                learning_rate=0.3,
+                colsample_bytree=frac,
+                random_state=seed,
+            )
             model.fit(Xtr[idx], ytr[idx])
             margins.append(model.decision_function_raw(Xte)[:, 0])
             losses.append(_log_loss(model, Xte, yte, 100))
         var = float(np.mean(np.var(margins, axis=0)))
         rows.append([frac, var, float(np.mean(losses))])
-    ctx.table("column subsampling: 5 training sets of 1,000 rows, same test set",
-              ["colsample_bytree", "variance of the test margins across training sets",
-               "mean test log-loss"], rows)  # fmt: skip
+    ctx.table(
+        "column subsampling: 5 training sets of 1,000 rows, same test set",
+        [
+            "colsample_bytree",
+            "variance of the test margins across training sets",
+            "mean test log-loss",
+        ],
+        rows,
+    )
     ctx.say(f"""
         colsample_bytree draws the features each tree may use. Like the random forest's
         feature sampling it keeps one strong feature from shaping every tree, so the trees,
@@ -134,8 +162,11 @@ def column_subsampling(ctx: Context) -> None:
         {rows[1][1]:.3f} with half and {rows[2][1]:.3f} with a fifth (test log-loss
         {rows[0][2]:.4f}, {rows[1][2]:.4f}, {rows[2][2]:.4f}).
         """)
-    ctx.claim("sampling a fifth of the features per tree lowers the variance of the predictions",
-              rows[2][1] < rows[0][1], f"{rows[0][1]:.3f} -> {rows[2][1]:.3f}")  # fmt: skip
+    ctx.claim(
+        "sampling a fifth of the features per tree lowers the variance of the predictions",
+        rows[2][1] < rows[0][1],
+        f"{rows[0][1]:.3f} -> {rows[2][1]:.3f}",
+    )
 
 
 def parallelism(ctx: Context) -> None:
@@ -153,14 +184,21 @@ def parallelism(ctx: Context) -> None:
     start = time.perf_counter()
     XGBClassifier(n_estimators=40, max_depth=6, learning_rate=0.1, n_jobs=1).fit(Xtr, ytr)
     forty = time.perf_counter() - start
-    ctx.table(f"where the booster's time goes ({len(ytr):,} rows x 10, depth 6)",
-              ["measurement", "value"],
-              [["seconds per tree, 1 thread", per_tree[1]],
-               ["seconds per tree, 2 threads", per_tree[2]],
-               ["speed-up from the second thread", per_tree[1] / per_tree[2]],
-               ["40 rounds / 20 rounds (1 thread)", forty / (20 * per_tree[1])]])  # fmt: skip
-    ctx.claim("the model does not depend on the number of threads", bool(np.array_equal(
-              preds[1], preds[2])), "identical margins with 1 and 2 threads")  # fmt: skip
+    ctx.table(
+        f"where the booster's time goes ({len(ytr):,} rows x 10, depth 6)",
+        ["measurement", "value"],
+        [
+            ["seconds per tree, 1 thread", per_tree[1]],
+            ["seconds per tree, 2 threads", per_tree[2]],
+            ["speed-up from the second thread", per_tree[1] / per_tree[2]],
+            ["40 rounds / 20 rounds (1 thread)", forty / (20 * per_tree[1])],
+        ],
+    )
+    ctx.claim(
+        "the model does not depend on the number of threads",
+        bool(np.array_equal(preds[1], preds[2])),
+        "identical margins with 1 and 2 threads",
+    )
     ctx.say(f"""
         Boosting is sequential across trees: tree m is fitted to the gradients that trees 1 to
         m - 1 leave, so twice the rounds take about twice the time (measured ratio

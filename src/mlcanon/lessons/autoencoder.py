@@ -70,19 +70,32 @@ def autoencoder_lesson(ctx: Context) -> None:
         pca_err = _pca_error(PCA, train, test, k)
         errors[k] = (ae_err, pca_err, model, curve)
         rows.append([k, ae_err, pca_err, ae_err / pca_err])
-    ctx.table("held-out mean squared reconstruction error (pixels in [0, 1])",
-              ["code size", "autoencoder", "PCA", "ratio"], rows)  # fmt: skip
+    ctx.table(
+        "held-out mean squared reconstruction error (pixels in [0, 1])",
+        ["code size", "autoencoder", "PCA", "ratio"],
+        rows,
+    )
     from sklearn.decomposition import PCA as SkPCA
 
-    ctx.check("PCA reconstruction error at k = 2 (ours)", errors[2][1],
-              lambda: _pca_error(SkPCA, train, test, 2), rtol=1e-10,
-              ref="sklearn PCA")  # fmt: skip
+    ctx.check(
+        "PCA reconstruction error at k = 2 (ours)",
+        errors[2][1],
+        lambda: _pca_error(SkPCA, train, test, 2),
+        rtol=1e-10,
+        ref="sklearn PCA",
+    )
     ae2, pca2 = errors[2][0], errors[2][1]
-    ctx.claim("with a 2-number code the autoencoder reconstructs held-out digits better than PCA",
-              ae2 < pca2, f"MSE {ae2:.4f} vs {pca2:.4f}")  # fmt: skip
+    ctx.claim(
+        "with a 2-number code the autoencoder reconstructs held-out digits better than PCA",
+        ae2 < pca2,
+        f"MSE {ae2:.4f} vs {pca2:.4f}",
+    )
     curve = errors[2][3]
-    ctx.claim("training lowers the reconstruction error at least threefold",
-              curve[-1] * 3 < curve[0], f"{curve[0]:.4f} -> {curve[-1]:.4f}")  # fmt: skip
+    ctx.claim(
+        "training lowers the reconstruction error at least threefold",
+        curve[-1] * 3 < curve[0],
+        f"{curve[0]:.4f} -> {curve[-1]:.4f}",
+    )
     ratios = {k: errors[k][0] / errors[k][1] for k in errors}
     ctx.say(f"""
         Measured here, the autoencoder's held-out error is {ratios[2]:.2f} times PCA's with a

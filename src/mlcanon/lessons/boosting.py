@@ -48,11 +48,35 @@ def gbdt(ctx: Context) -> None:
     stages = list(ours.staged_predict(X))
     F0 = np.full_like(y, ours.init_[0])
     r1, r2 = y - F0, y - stages[0]
-    rows = [[x[i], y[i], F0[i], r1[i], stages[0][i] - F0[i], stages[0][i], r2[i],
-             stages[1][i] - stages[0][i], stages[1][i]] for i in range(6)]  # fmt: skip
-    ctx.table("squared error, stumps, learning rate 0.5",
-              ["x", "y", "F0 = mean", "r1 = y - F0", "0.5 * tree 1", "F1", "r2 = y - F1",
-               "0.5 * tree 2", "F2"], rows)  # fmt: skip
+    rows = [
+        [
+            x[i],
+            y[i],
+            F0[i],
+            r1[i],
+            stages[0][i] - F0[i],
+            stages[0][i],
+            r2[i],
+            stages[1][i] - stages[0][i],
+            stages[1][i],
+        ]
+        for i in range(6)
+    ]
+    ctx.table(
+        "squared error, stumps, learning rate 0.5",
+        [
+            "x",
+            "y",
+            "F0 = mean",
+            "r1 = y - F0",
+            "0.5 * tree 1",
+            "F1",
+            "r2 = y - F1",
+            "0.5 * tree 2",
+            "F2",
+        ],
+        rows,
+    )
     t1, t2 = (ours.estimators_[m][0].tree_ for m in (0, 1))
     ctx.say(f"""
         Stage 1 splits at x <= {t1.threshold[0]:g}: the left leaf is the mean of the residuals
@@ -63,8 +87,13 @@ def gbdt(ctx: Context) -> None:
         """)
     ref = ske.GradientBoostingRegressor(**kw).fit(X, y)
     for m, (a, b) in enumerate(zip(stages, ref.staged_predict(X), strict=True)):
-        ctx.check(f"F_{m + 1} on the worked example", a, b, rtol=1e-12,
-                  ref="sklearn GradientBoostingRegressor")  # fmt: skip
+        ctx.check(
+            f"F_{m + 1} on the worked example",
+            a,
+            b,
+            rtol=1e-12,
+            ref="sklearn GradientBoostingRegressor",
+        )
     _gbdt_classification(ctx)
     _gbdt_on_diabetes(ctx)
 
@@ -88,16 +117,30 @@ def _gbdt_classification(ctx: Context) -> None:
     gamma_l = np.sum((y - p0)[left]) / np.sum(left * p0 * (1 - p0))
     gamma_r = np.sum((y - p0)[~left]) / np.sum(~left * p0 * (1 - p0))
     F1 = ours.init_[0] + np.where(left, gamma_l, gamma_r)
-    rows = [[x[i], y[i], p0, y[i] - p0, "left" if left[i] else "right", F1[i], expit(F1[i])]
-            for i in range(6)]  # fmt: skip
-    ctx.table(f"log-loss, one stump (split x <= {tree.threshold[0]:g}), learning rate 1",
-              ["x", "y", "p0", "r = y - p0", "leaf", "F1", "p1"], rows)  # fmt: skip
-    ctx.check("leaf values = sum r / sum p(1-p) (by hand)", tree.value[1:, 0, 0],
-              [gamma_l, gamma_r], rtol=1e-12, ref="definition")  # fmt: skip
+    rows = [
+        [x[i], y[i], p0, y[i] - p0, "left" if left[i] else "right", F1[i], expit(F1[i])]
+        for i in range(6)
+    ]
+    ctx.table(
+        f"log-loss, one stump (split x <= {tree.threshold[0]:g}), learning rate 1",
+        ["x", "y", "p0", "r = y - p0", "leaf", "F1", "p1"],
+        rows,
+    )
+    ctx.check(
+        "leaf values = sum r / sum p(1-p) (by hand)",
+        tree.value[1:, 0, 0],
+        [gamma_l, gamma_r],
+        rtol=1e-12,
+        ref="definition",
+    )
     ref = ske.GradientBoostingClassifier(**kw).fit(x[:, None], y)
-    ctx.check("F1 on the worked example", ours.decision_function(x[:, None]),
-              ref.decision_function(x[:, None]), rtol=1e-12,
-              ref="sklearn GradientBoostingClassifier")  # fmt: skip
+    ctx.check(
+        "F1 on the worked example",
+        ours.decision_function(x[:, None]),
+        ref.decision_function(x[:, None]),
+        rtol=1e-12,
+        ref="sklearn GradientBoostingClassifier",
+    )
 
 
 def _gbdt_on_diabetes(ctx: Context) -> None:
@@ -110,8 +153,13 @@ def _gbdt_on_diabetes(ctx: Context) -> None:
     kw = dict(n_estimators=200, learning_rate=0.05, max_depth=3, random_state=0)
     ours = GradientBoostingRegressor(**kw).fit(Xtr, ytr)
     ref = ske.GradientBoostingRegressor(**kw).fit(Xtr, ytr)
-    ctx.check("200 stages on diabetes: training-set predictions", ours.predict(Xtr),
-              ref.predict(Xtr), rtol=1e-6, ref="sklearn GradientBoostingRegressor")  # fmt: skip
+    ctx.check(
+        "200 stages on diabetes: training-set predictions",
+        ours.predict(Xtr),
+        ref.predict(Xtr),
+        rtol=1e-6,
+        ref="sklearn GradientBoostingRegressor",
+    )
     test_mse = [np.mean((yte - p) ** 2) for p in ours.staged_predict(Xte)]
     with ctx.figure("stages", figsize=(6, 3.5)) as fig:
         ax = fig.subplots()
@@ -120,10 +168,12 @@ def _gbdt_on_diabetes(ctx: Context) -> None:
         ax.set(xlabel="stage", ylabel="mean squared error", title="GBDT on diabetes")
         ax.legend()
     best = int(np.argmin(test_mse))
-    ctx.claim("training error keeps falling, test error bottoms out earlier",
-              bool(ours.train_score_[-1] < ours.train_score_[best] and best < 199),
-              f"test MSE lowest at stage {best + 1} ({test_mse[best]:.0f}); "
-              f"{test_mse[-1]:.0f} at stage 200")  # fmt: skip
+    ctx.claim(
+        "training error keeps falling, test error bottoms out earlier",
+        bool(ours.train_score_[-1] < ours.train_score_[best] and best < 199),
+        f"test MSE lowest at stage {best + 1} ({test_mse[best]:.0f}); "
+        f"{test_mse[-1]:.0f} at stage 200",
+    )
 
 
 # --- XGBoost: second order ---------------------------------------------------------------------
@@ -191,10 +241,20 @@ def _formulas_against_models(ctx: Context) -> None:
         node_of[idx[go_left]] = nd["left"][node]
         node_of[idx[~go_left]] = nd["right"][node]
     split = nd["left"] != -1
-    ctx.check("split gains G_L^2/(H_L+l) + G_R^2/(H_R+l) - G^2/(H+l) (by hand)",
-              nd["gain"][split], gains, rtol=1e-10, ref="formula")  # fmt: skip
-    ctx.check("leaf values -G/(H+lambda) (by hand)", nd["value"][~split], leaves, rtol=1e-10,
-              ref="formula")  # fmt: skip
+    ctx.check(
+        "split gains G_L^2/(H_L+l) + G_R^2/(H_R+l) - G^2/(H+l) (by hand)",
+        nd["gain"][split],
+        gains,
+        rtol=1e-10,
+        ref="formula",
+    )
+    ctx.check(
+        "leaf values -G/(H+lambda) (by hand)",
+        nd["value"][~split],
+        leaves,
+        rtol=1e-10,
+        ref="formula",
+    )
 
     def xgb_nodes():
         import json
@@ -216,12 +276,20 @@ def _formulas_against_models(ctx: Context) -> None:
         ctx.skip("xgboost's fitted tree", f"{exc.name} missing", ref="xgboost")
         return
     ids = sorted(ref)
-    ctx.check("xgboost's gains for the same tree", nd["gain"][split],
-              [ref[i]["gain"] for i in ids if "leaf" not in ref[i]], rtol=1e-5,
-              ref="xgboost (float32)")  # fmt: skip
-    ctx.check("xgboost's leaf values", nd["value"][~split],
-              [ref[i]["leaf"] for i in ids if "leaf" in ref[i]], rtol=1e-5,
-              ref="xgboost (float32)")  # fmt: skip
+    ctx.check(
+        "xgboost's gains for the same tree",
+        nd["gain"][split],
+        [ref[i]["gain"] for i in ids if "leaf" not in ref[i]],
+        rtol=1e-5,
+        ref="xgboost (float32)",
+    )
+    ctx.check(
+        "xgboost's leaf values",
+        nd["value"][~split],
+        [ref[i]["leaf"] for i in ids if "leaf" in ref[i]],
+        rtol=1e-5,
+        ref="xgboost (float32)",
+    )
     ctx.say("""
         Note the factor 1/2: xgboost reports (and compares gamma with) G_L^2/(H_L+lambda) +
         G_R^2/(H_R+lambda) - G^2/(H+lambda) without it, i.e. twice the objective decrease.
@@ -231,17 +299,26 @@ def _formulas_against_models(ctx: Context) -> None:
     gain = nd["gain"][0]
     kept = len(XGBRegressor(**kw, gamma=0.99 * gain).fit(X, y).nodes_["left"]) > 1
     cut = len(XGBRegressor(**kw, gamma=1.01 * gain).fit(X, y).nodes_["left"]) == 1
-    ctx.claim("a split is kept iff its reported gain reaches gamma (no factor 1/2)",
-              bool(kept and cut), f"root gain {gain:.4g}: kept with gamma = 0.99 x gain, "
-              "removed with 1.01 x gain", ref="xgboost semantics")  # fmt: skip
+    ctx.claim(
+        "a split is kept iff its reported gain reaches gamma (no factor 1/2)",
+        bool(kept and cut),
+        f"root gain {gain:.4g}: kept with gamma = 0.99 x gain, removed with 1.01 x gain",
+        ref="xgboost semantics",
+    )
 
 
 def _newton_vs_gradient(ctx: Context) -> None:
     from sklearn.datasets import load_breast_cancer
 
     X, y = load_breast_cancer(return_X_y=True)
-    one = dict(n_estimators=1, max_depth=2, learning_rate=1.0, reg_lambda=0.0,
-               min_child_weight=0.0, base_score=0.5)  # fmt: skip
+    one = dict(
+        n_estimators=1,
+        max_depth=2,
+        learning_rate=1.0,
+        reg_lambda=0.0,
+        min_child_weight=0.0,
+        base_score=0.5,
+    )
     newton = XGBClassifier(**one).fit(X, y)
     nd = newton.nodes_
     p0 = 0.5
@@ -251,13 +328,21 @@ def _newton_vs_gradient(ctx: Context) -> None:
     grad_leaf = {leaf: np.mean((y - p0)[leaf_of == leaf]) for leaf in leaves}
     F_grad = np.array([grad_leaf[leaf] for leaf in leaf_of])
     F_newton = newton.decision_function_raw(X)[:, 0]
-    rows = [["start (p = 0.5)", _log_loss(y, np.full(len(y), p0))],
-            ["leaf = mean residual (first order)", _log_loss(y, expit(F_grad))],
-            ["leaf = -G/H (second order, Newton)", _log_loss(y, expit(F_newton))]]  # fmt: skip
-    ctx.table("one depth-2 tree on breast cancer, same splits: training log-loss", ["leaf values",
-              "log-loss"], rows)  # fmt: skip
-    ctx.claim("the Newton leaf lowers the log-loss more than the gradient leaf",
-              rows[2][1] < rows[1][1], f"{rows[2][1]:.4f} vs {rows[1][1]:.4f}")  # fmt: skip
+    rows = [
+        ["start (p = 0.5)", _log_loss(y, np.full(len(y), p0))],
+        ["leaf = mean residual (first order)", _log_loss(y, expit(F_grad))],
+        ["leaf = -G/H (second order, Newton)", _log_loss(y, expit(F_newton))],
+    ]
+    ctx.table(
+        "one depth-2 tree on breast cancer, same splits: training log-loss",
+        ["leaf values", "log-loss"],
+        rows,
+    )
+    ctx.claim(
+        "the Newton leaf lowers the log-loss more than the gradient leaf",
+        rows[2][1] < rows[1][1],
+        f"{rows[2][1]:.4f} vs {rows[1][1]:.4f}",
+    )
 
 
 def _leaf_index(model: XGBRegressor | XGBClassifier, X: np.ndarray) -> np.ndarray:
@@ -305,22 +390,29 @@ def _against_references(ctx: Context) -> None:
         return run
 
     for name in ("xgboost", "lightgbm", "sklearn HistGradientBoosting"):
-        ctx.check(f"held-out AUC on breast cancer vs {name}", auc, ref_auc(name), atol=0.005,
-                  ref=name)  # fmt: skip
+        ctx.check(
+            f"held-out AUC on breast cancer vs {name}", auc, ref_auc(name), atol=0.005, ref=name
+        )
 
 
 def _parameters(ctx: Context) -> None:
-    ctx.table("parameters (xgboost's names)", ["parameter", "role"], [
-        ["n_estimators, learning_rate", "number of trees; shrinkage of each tree"],
-        ["max_depth", "tree size (trees are grown level by level)"],
-        ["reg_lambda, reg_alpha", "L2 / L1 penalty on leaf values: w = -T_alpha(G)/(H+lambda)"],
-        ["gamma", "minimum gain for a split (prunes weak splits)"],
-        ["min_child_weight", "minimum hessian sum H in a child (a sample-count floor for "
-         "squared error)"],
-        ["subsample, colsample_bytree", "rows / features drawn per tree (variance reduction)"],
-        ["max_bin", "quantile bins per feature for the histogram split search"],
-        ["early_stopping_rounds", "stop when the validation metric stops improving"],
-    ])  # fmt: skip
+    ctx.table(
+        "parameters (xgboost's names)",
+        ["parameter", "role"],
+        [
+            ["n_estimators, learning_rate", "number of trees; shrinkage of each tree"],
+            ["max_depth", "tree size (trees are grown level by level)"],
+            ["reg_lambda, reg_alpha", "L2 / L1 penalty on leaf values: w = -T_alpha(G)/(H+lambda)"],
+            ["gamma", "minimum gain for a split (prunes weak splits)"],
+            [
+                "min_child_weight",
+                "minimum hessian sum H in a child (a sample-count floor for squared error)",
+            ],
+            ["subsample, colsample_bytree", "rows / features drawn per tree (variance reduction)"],
+            ["max_bin", "quantile bins per feature for the histogram split search"],
+            ["early_stopping_rounds", "stop when the validation metric stops improving"],
+        ],
+    )
 
 
 # --- missing values in XGBoost -----------------------------------------------------------------
@@ -359,8 +451,9 @@ def _one_split(name: str, X: np.ndarray, y: np.ndarray, probe: np.ndarray) -> np
     elif name == "sklearn HistGradientBoosting":
         from sklearn.ensemble import HistGradientBoostingRegressor
 
-        model = HistGradientBoostingRegressor(max_iter=1, max_depth=1, learning_rate=1.0,
-                                              early_stopping=False)  # fmt: skip
+        model = HistGradientBoostingRegressor(
+            max_iter=1, max_depth=1, learning_rate=1.0, early_stopping=False
+        )
         pred = model.fit(X, y).predict(probe)
     else:  # our CART tree
         from mlcanon.tree import DecisionTreeRegressor
@@ -387,8 +480,10 @@ def xgboost_missing(ctx: Context) -> None:
         """)
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 3, size=(1000, 1))
-    layouts = {"left smaller (x > 0.5)": 10.0 * (X[:, 0] > 0.5),
-               "left larger (x > 2.0)": 10.0 * (X[:, 0] > 2.0)}  # fmt: skip
+    layouts = {
+        "left smaller (x > 0.5)": 10.0 * (X[:, 0] > 0.5),
+        "left larger (x > 2.0)": 10.0 * (X[:, 0] > 2.0),
+    }
     sides: dict[tuple[str, str], str] = {}
     rows = []
     for lib in LIBRARIES:
@@ -400,38 +495,52 @@ def xgboost_missing(ctx: Context) -> None:
                 sides[lib, name] = f"({exc.name} missing)"
             row.append(sides[lib, name])
         rows.append(row)
-    ctx.table("no NaN in training: where does a NaN go at predict time?",
-              ["library", *layouts], rows)  # fmt: skip
+    ctx.table(
+        "no NaN in training: where does a NaN go at predict time?", ["library", *layouts], rows
+    )
     for name in layouts:
-        ctx.check(f"ours sends NaN where xgboost does ({name})", sides["ours", name],
-                  lambda name=name: _nan_side("xgboost", X, layouts[name]),
-                  ref="xgboost")  # fmt: skip
+        ctx.check(
+            f"ours sends NaN where xgboost does ({name})",
+            sides["ours", name],
+            lambda name=name: _nan_side("xgboost", X, layouts[name]),
+            ref="xgboost",
+        )
     hgb = "sklearn HistGradientBoosting"
     larger = []
     for y in layouts.values():
         train_sides = _sides(hgb, X, y, X)
         larger.append(max(("left", "right"), key=train_sides.count))
-    ctx.claim("scikit-learn's HistGradientBoosting: NaN follows the child with more training "
-              "samples", [sides[hgb, n] for n in layouts] == larger,
-              f"NaN went {[sides[hgb, n] for n in layouts]}; the larger children (counted by "
-              f"routing the training rows) are {larger}", ref=hgb)  # fmt: skip
+    ctx.claim(
+        "scikit-learn's HistGradientBoosting: NaN follows the child with more training samples",
+        [sides[hgb, n] for n in layouts] == larger,
+        f"NaN went {[sides[hgb, n] for n in layouts]}; the larger children (counted by "
+        f"routing the training rows) are {larger}",
+        ref=hgb,
+    )
     try:
         lgb_nan = [sides["lightgbm", n] for n in layouts]
         lgb_zero = [_sides("lightgbm", X, y, np.zeros((1, 1)))[0] for y in layouts.values()]
     except ModuleNotFoundError as exc:
-        ctx.skip("LightGBM: an unseen NaN goes where x = 0 goes", f"{exc.name} missing",
-                 ref="lightgbm")  # fmt: skip
+        ctx.skip(
+            "LightGBM: an unseen NaN goes where x = 0 goes", f"{exc.name} missing", ref="lightgbm"
+        )
     else:
-        ctx.claim("LightGBM: an unseen NaN goes where x = 0 goes", lgb_nan == lgb_zero,
-                  f"NaN went {lgb_nan}; a row with x = 0 went {lgb_zero}",
-                  ref="lightgbm")  # fmt: skip
+        ctx.claim(
+            "LightGBM: an unseen NaN goes where x = 0 goes",
+            lgb_nan == lgb_zero,
+            f"NaN went {lgb_nan}; a row with x = 0 went {lgb_zero}",
+            ref="lightgbm",
+        )
     try:
         import xgboost
 
         xgb_sides = [sides["xgboost", n] for n in layouts]
-        ctx.claim("the notes: xgboost sends an unseen NaN to the right child", xgb_sides ==
-                  ["right", "right"], f"xgboost {xgboost.__version__}: {xgb_sides} in the two "
-                  "layouts", ref="notes' claim, measured")  # fmt: skip
+        ctx.claim(
+            "the notes: xgboost sends an unseen NaN to the right child",
+            xgb_sides == ["right", "right"],
+            f"xgboost {xgboost.__version__}: {xgb_sides} in the two layouts",
+            ref="notes' claim, measured",
+        )
     except ModuleNotFoundError:
         ctx.skip("the notes: xgboost sends an unseen NaN right", "xgboost missing", ref="xgboost")
     ctx.say("""
@@ -460,15 +569,29 @@ def _learned_direction(ctx: Context) -> None:
             rows.append([lib, _nan_side(lib, X, y)])
         except ModuleNotFoundError as exc:
             rows.append([lib, f"({exc.name} missing)"])
-    ctx.table("NaN in training (labels like the left side): learned direction",
-              ["library", "NaN goes"], rows)  # fmt: skip
-    ctx.check("learned direction: ours vs xgboost", rows[0][1],
-              lambda: _nan_side("xgboost", X, y), ref="xgboost")  # fmt: skip
-    ctx.check("learned direction: ours vs LightGBM", rows[0][1],
-              lambda: _nan_side("lightgbm", X, y), ref="lightgbm")  # fmt: skip
-    ctx.check("learned direction: ours vs scikit-learn HistGradientBoosting", rows[0][1],
-              lambda: _nan_side("sklearn HistGradientBoosting", X, y),
-              ref="sklearn HistGradientBoosting")  # fmt: skip
+    ctx.table(
+        "NaN in training (labels like the left side): learned direction",
+        ["library", "NaN goes"],
+        rows,
+    )
+    ctx.check(
+        "learned direction: ours vs xgboost",
+        rows[0][1],
+        lambda: _nan_side("xgboost", X, y),
+        ref="xgboost",
+    )
+    ctx.check(
+        "learned direction: ours vs LightGBM",
+        rows[0][1],
+        lambda: _nan_side("lightgbm", X, y),
+        ref="lightgbm",
+    )
+    ctx.check(
+        "learned direction: ours vs scikit-learn HistGradientBoosting",
+        rows[0][1],
+        lambda: _nan_side("sklearn HistGradientBoosting", X, y),
+        ref="sklearn HistGradientBoosting",
+    )
 
 
 # --- AdaBoost vs GBDT vs XGBoost ---------------------------------------------------------------
@@ -495,26 +618,39 @@ def adaboost_gbdt_xgboost(ctx: Context) -> None:
     Xtr, Xte, ytr, yte = X[:800], X[800:], y[:800], y[800:]
     ada = AdaBoostClassifier(n_estimators=150, random_state=0).fit(Xtr, ytr)
     ada_ref = ske.AdaBoostClassifier(n_estimators=150, random_state=0).fit(Xtr, ytr)
-    ctx.check("AdaBoost votes alpha_m", ada.estimator_weights_, ada_ref.estimator_weights_,
-              rtol=1e-10, ref="sklearn AdaBoostClassifier")  # fmt: skip
+    ctx.check(
+        "AdaBoost votes alpha_m",
+        ada.estimator_weights_,
+        ada_ref.estimator_weights_,
+        rtol=1e-10,
+        ref="sklearn AdaBoostClassifier",
+    )
     gb_kw = dict(n_estimators=150, max_depth=3, min_samples_leaf=15, random_state=0)
     gb = GradientBoostingClassifier(**gb_kw).fit(Xtr, ytr)
     gb_ref = ske.GradientBoostingClassifier(**gb_kw).fit(Xtr, ytr)
-    ctx.check("GBDT probabilities", gb.predict_proba(Xte), gb_ref.predict_proba(Xte), atol=1e-6,
-              ref="sklearn GradientBoostingClassifier")  # fmt: skip
+    ctx.check(
+        "GBDT probabilities",
+        gb.predict_proba(Xte),
+        gb_ref.predict_proba(Xte),
+        atol=1e-6,
+        ref="sklearn GradientBoostingClassifier",
+    )
     xg = XGBClassifier(n_estimators=150, max_depth=3, learning_rate=0.1).fit(Xtr, ytr)
     rounds = [1, 5, 20, 50, 150]
     curves = {
         "AdaBoost": [np.mean(p == yte) for p in ada.staged_predict(Xte)],
         "GBDT": [np.mean(p == yte) for p in gb.staged_predict(Xte)],
-        "XGBoost": [np.mean(XGBClassifier.predict(xg, Xte) == yte)],
     }
-    xgb_curve = [np.mean((xg.decision_function_raw(Xte, (0, m))[:, 0] > 0) == yte)
-                 for m in rounds]  # fmt: skip
-    rows = [[m, curves["AdaBoost"][m - 1], curves["GBDT"][m - 1], xgb_curve[i]]
-            for i, m in enumerate(rounds)]  # fmt: skip
-    ctx.table("held-out accuracy after m rounds", ["m", "AdaBoost (stumps)", "GBDT (depth 3)",
-              "XGBoost (depth 3)"], rows)  # fmt: skip
+    xgb_curve = [np.mean((xg.decision_function_raw(Xte, (0, m))[:, 0] > 0) == yte) for m in rounds]
+    rows = [
+        [m, curves["AdaBoost"][m - 1], curves["GBDT"][m - 1], xgb_curve[i]]
+        for i, m in enumerate(rounds)
+    ]
+    ctx.table(
+        "held-out accuracy after m rounds",
+        ["m", "AdaBoost (stumps)", "GBDT (depth 3)", "XGBoost (depth 3)"],
+        rows,
+    )
     _adaboost_weights(ctx, Xtr, ytr)
 
 
@@ -528,11 +664,13 @@ def _adaboost_weights(ctx: Context, X: np.ndarray, y: np.ndarray) -> None:
     margin = ada.decision_function(X) * np.where(y == ada.classes_[1], 1, -1)
     top = np.argsort(w)[-len(w) // 20 :]  # the 5% heaviest samples
     share = float(w[top].sum())
-    ctx.claim("AdaBoost concentrates the weight on the hard samples",
-              bool(share > 0.2 and np.median(margin[top]) < np.median(margin)),
-              f"after 60 rounds the heaviest 5% of samples carry {share:.0%} of the weight; "
-              f"their median margin {np.median(margin[top]):.3f} vs {np.median(margin):.3f} "
-              "overall")  # fmt: skip
+    ctx.claim(
+        "AdaBoost concentrates the weight on the hard samples",
+        bool(share > 0.2 and np.median(margin[top]) < np.median(margin)),
+        f"after 60 rounds the heaviest 5% of samples carry {share:.0%} of the weight; "
+        f"their median margin {np.median(margin[top]):.3f} vs {np.median(margin):.3f} "
+        "overall",
+    )
 
 
 # --- LR vs GBDT --------------------------------------------------------------------------------
@@ -599,30 +737,49 @@ def lr_vs_gbdt(ctx: Context) -> None:
             gb = XGBClassifier(n_estimators=100, learning_rate=0.1, max_depth=3, max_bin=16)
             gb.fit(Xtr, ytr)
             auc.setdefault(kind, []).append(
-                (roc_auc_score(yte, lr.predict_proba(Xte)[:, 1]),
-                 roc_auc_score(yte, gb.predict_proba(Xte)[:, 1])))  # fmt: skip
+                (
+                    roc_auc_score(yte, lr.predict_proba(Xte)[:, 1]),
+                    roc_auc_score(yte, gb.predict_proba(Xte)[:, 1]),
+                )
+            )
             if seed == 0:
-                ctx.check(f"{kind}, seed 0: our logistic regression's probabilities",
-                          lr.predict_proba(Xte)[:, 1], _sklearn_lr(Xtr, ytr, Xte), atol=1e-4,
-                          ref="sklearn LogisticRegression")  # fmt: skip
+                ctx.check(
+                    f"{kind}, seed 0: our logistic regression's probabilities",
+                    lr.predict_proba(Xte)[:, 1],
+                    _sklearn_lr(Xtr, ytr, Xte),
+                    atol=1e-4,
+                    ref="sklearn LogisticRegression",
+                )
             if kind == "sparse":
                 usage.append(_feature_usage(Xtr, w, lr, gb))
     rows = []
     for kind, vals in auc.items():
         a = np.array(vals)
-        rows.append([kind, *(f"{a[:, j].mean():.3f} ± {a[:, j].std():.3f}" for j in (0, 1)),
-                     f"{int(np.sum(a[:, 0] > a[:, 1]))} of {len(a)}"])  # fmt: skip
-    ctx.table("held-out AUC over 5 seeds (mean ± std)", ["data", "logistic regression (L2)",
-              "GBDT (second order)", "seeds where LR wins"], rows)  # fmt: skip
+        rows.append(
+            [
+                kind,
+                *(f"{a[:, j].mean():.3f} ± {a[:, j].std():.3f}" for j in (0, 1)),
+                f"{int(np.sum(a[:, 0] > a[:, 1]))} of {len(a)}",
+            ]
+        )
+    ctx.table(
+        "held-out AUC over 5 seeds (mean ± std)",
+        ["data", "logistic regression (L2)", "GBDT (second order)", "seeds where LR wins"],
+        rows,
+    )
     sparse, dense = np.array(auc["sparse"]), np.array(auc["dense"])
-    ctx.claim("sparse data with the signal in rare columns: L2 logistic regression beats GBDT "
-              "on every seed", bool(np.all(sparse[:, 0] > sparse[:, 1])),
-              "AUC differences " + ", ".join(f"{d:+.3f}" for d in sparse[:, 0] - sparse[:, 1]),
-              ref="notes' claim, measured")  # fmt: skip
-    ctx.claim("dense non-linear data: GBDT beats logistic regression by > 0.1 on every seed",
-              bool(np.all(dense[:, 1] > dense[:, 0] + 0.1)),
-              "AUC differences "
-              + ", ".join(f"{d:+.3f}" for d in dense[:, 1] - dense[:, 0]))  # fmt: skip
+    ctx.claim(
+        "sparse data with the signal in rare columns: L2 logistic regression beats GBDT "
+        "on every seed",
+        bool(np.all(sparse[:, 0] > sparse[:, 1])),
+        "AUC differences " + ", ".join(f"{d:+.3f}" for d in sparse[:, 0] - sparse[:, 1]),
+        ref="notes' claim, measured",
+    )
+    ctx.claim(
+        "dense non-linear data: GBDT beats logistic regression by > 0.1 on every seed",
+        bool(np.all(dense[:, 1] > dense[:, 0] + 0.1)),
+        "AUC differences " + ", ".join(f"{d:+.3f}" for d in dense[:, 1] - dense[:, 0]),
+    )
     _usage_table(ctx, usage)
     _sharded_gradient(ctx)
 
@@ -632,8 +789,11 @@ def _feature_usage(X: np.ndarray, w: np.ndarray, lr, gb) -> dict[str, np.ndarray
     signal and GBDT's split gain and split count, each as a share of its total."""
     rows = X.sum(0)
     freq = rows / len(X)
-    groups = {"<= 3 rows": rows <= 3, "4-20 rows": (rows > 3) & (rows <= 20),
-              "> 20 rows": rows > 20}  # fmt: skip
+    groups = {
+        "<= 3 rows": rows <= 3,
+        "4-20 rows": (rows > 3) & (rows <= 20),
+        "> 20 rows": rows > 20,
+    }
     var = freq * (1 - freq)
     true = w**2 * var  # each column's contribution to the variance of the score
     fitted = lr.coef_.ravel() ** 2 * var
@@ -652,11 +812,19 @@ def _feature_usage(X: np.ndarray, w: np.ndarray, lr, gb) -> dict[str, np.ndarray
 
 def _usage_table(ctx: Context, usage: list[dict[str, np.ndarray]]) -> None:
     mean = {k: np.mean([u[k] for u in usage], axis=0) for k in usage[0]}
-    ctx.table("where the signal is and where each model looks (sparse data, mean over 5 seeds)",
-              ["columns present in", "columns", "share of true signal", "share of LR's fitted "
-               "signal", "share of GBDT split gain", "share of GBDT splits",
-               "informative columns GBDT ever splits on"],
-              [[k, *v] for k, v in mean.items()])  # fmt: skip
+    ctx.table(
+        "where the signal is and where each model looks (sparse data, mean over 5 seeds)",
+        [
+            "columns present in",
+            "columns",
+            "share of true signal",
+            "share of LR's fitted signal",
+            "share of GBDT split gain",
+            "share of GBDT splits",
+            "informative columns GBDT ever splits on",
+        ],
+        [[k, *v] for k, v in mean.items()],
+    )
     rare, mid, common = mean["<= 3 rows"], mean["4-20 rows"], mean["> 20 rows"]
     ctx.say(f"""
         The columns present in at most 3 training rows hold {rare[1]:.0%} of the true signal;
@@ -669,9 +837,12 @@ def _usage_table(ctx: Context, usage: list[dict[str, np.ndarray]]) -> None:
         common column. LR's L2 penalty lets every column contribute a shrunk weight at once.
         This is the mechanism behind the AUC gap.
         """)
-    ctx.claim("GBDT's share of split gain on the rarest columns is below their share of the true "
-              "signal, and below LR's share", rare[3] < rare[1] and rare[3] < rare[2],
-              f"GBDT {rare[3]:.3f}, true {rare[1]:.3f}, LR {rare[2]:.3f}")  # fmt: skip
+    ctx.claim(
+        "GBDT's share of split gain on the rarest columns is below their share of the true "
+        "signal, and below LR's share",
+        rare[3] < rare[1] and rare[3] < rare[2],
+        f"GBDT {rare[3]:.3f}, true {rare[1]:.3f}, LR {rare[2]:.3f}",
+    )
 
 
 def _sharded_gradient(ctx: Context) -> None:
@@ -689,8 +860,14 @@ def _sharded_gradient(ctx: Context) -> None:
         torch.tensor(X) @ wt, torch.tensor(y, dtype=torch.float64), reduction="sum"
     )
     loss.backward()
-    ctx.check("sum over 4 row shards of X_s^T (p_s - y_s) = gradient of the full log-loss",
-              summed, wt.grad.numpy(), rtol=1e-10, atol=1e-10, ref="torch autograd")  # fmt: skip
+    ctx.check(
+        "sum over 4 row shards of X_s^T (p_s - y_s) = gradient of the full log-loss",
+        summed,
+        wt.grad.numpy(),
+        rtol=1e-10,
+        atol=1e-10,
+        ref="torch autograd",
+    )
     ctx.say("""
         Why LR parallelizes easily: the log-loss and its gradient X^T (p - y) are sums over
         rows, so each worker computes the gradient of its own shard and one all-reduce adds

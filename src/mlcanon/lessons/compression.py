@@ -140,12 +140,19 @@ def compression_lesson(ctx: Context) -> None:
         "distillation loss (T=4, alpha=0.7)",
         distillation_loss(p, s, y, 4.0, 0.7).item(),
         lambda: (
-            0.7 * 16 * F.kl_div(F.log_softmax(p / 4, 1), F.log_softmax(s / 4, 1),
-                                reduction="batchmean", log_target=True)
+            0.7
+            * 16
+            * F.kl_div(
+                F.log_softmax(p / 4, 1),
+                F.log_softmax(s / 4, 1),
+                reduction="batchmean",
+                log_target=True,
+            )
             + 0.3 * F.cross_entropy(p, y)
         ).item(),
-        rtol=1e-12, ref="torch.nn.functional.kl_div + cross_entropy",
-    )  # fmt: skip
+        rtol=1e-12,
+        ref="torch.nn.functional.kl_div + cross_entropy",
+    )
     w = teacher[0].weight.detach()
 
     def torch_l1(amount: float) -> Any:
@@ -169,8 +176,9 @@ def compression_lesson(ctx: Context) -> None:
         "rank-32 error = sqrt(sum of discarded sigma^2)",
         torch.linalg.matrix_norm(w.double() - (a @ b).double()).item(),
         sv[32:].square().sum().sqrt().item(),
-        rtol=1e-4, ref="Eckart-Young (float32 weights)",
-    )  # fmt: skip
+        rtol=1e-4,
+        ref="Eckart-Young (float32 weights)",
+    )
     with ctx.figure("size-accuracy", figsize=(6.4, 4)) as fig:
         ax = fig.subplots()
         for name, n, a_ in rows:
@@ -234,8 +242,10 @@ def _distillation(ctx: Context, xtr: Any, ytr: Any, xte: Any, yte: Any, t_logits
         return out
 
     # the temperature sweep where it matters; T = 2 and 4 only on the (slower) full-label setting
-    settings = {f"{len(ytr):,} labelled images, student 64-8-10": students(len(ytr), 8, (2.0, 4.0)),
-                "100 labelled images, student 64-8-10": students(100, 8, temps)}  # fmt: skip
+    settings = {
+        f"{len(ytr):,} labelled images, student 64-8-10": students(len(ytr), 8, (2.0, 4.0)),
+        "100 labelled images, student 64-8-10": students(100, 8, temps),
+    }
     rows = []
     for name, res in settings.items():
         base = np.array(res["labels only"])
@@ -243,9 +253,17 @@ def _distillation(ctx: Context, xtr: Any, ytr: Any, xte: Any, yte: Any, t_logits
             a = np.array(accs)
             wins = "" if method == "labels only" else f"{int(np.sum(a > base))} of {len(a)}"
             rows.append([name, method, f"{a.mean():.3f} ± {a.std():.3f}", wins])
-    ctx.table("distillation (alpha = 0.7 on the soft targets; teacher trained on all labels): "
-              "test accuracy over 5 seeds", ["setting", "student trained on", "accuracy (mean "
-              "± std)", "seeds where it beats labels only"], rows)  # fmt: skip
+    ctx.table(
+        "distillation (alpha = 0.7 on the soft targets; teacher trained on all labels): "
+        "test accuracy over 5 seeds",
+        [
+            "setting",
+            "student trained on",
+            "accuracy (mean ± std)",
+            "seeds where it beats labels only",
+        ],
+        rows,
+    )
     full, few = settings.values()
     gain_full = {k: np.mean(v) - np.mean(full["labels only"]) for k, v in full.items()}
     gain_few = {k: np.mean(v) - np.mean(few["labels only"]) for k, v in few.items()}
@@ -260,11 +278,13 @@ def _distillation(ctx: Context, xtr: Any, ytr: Any, xte: Any, yte: Any, t_logits
         looks like every other class, information a one-hot label throws away, and it matters
         when labels are scarce (Hinton et al. 2015 trained on 3% of the data the same way).
         """)
-    ctx.claim("with 100 labelled images, distillation at its best temperature beats labels "
-              "alone on every seed", bool(np.all(np.array(few[best_few]) >
-                                                 np.array(few["labels only"]))),
-              f"{best_few}: {np.mean(few[best_few]):.3f} vs {np.mean(few['labels only']):.3f} "
-              "(mean of 5 seeds)")  # fmt: skip
+    ctx.claim(
+        "with 100 labelled images, distillation at its best temperature beats labels "
+        "alone on every seed",
+        bool(np.all(np.array(few[best_few]) > np.array(few["labels only"]))),
+        f"{best_few}: {np.mean(few[best_few]):.3f} vs {np.mean(few['labels only']):.3f} "
+        "(mean of 5 seeds)",
+    )
 
 
 @lesson("quantization")
@@ -304,9 +324,11 @@ def quantization_lesson(ctx: Context) -> None:
     ctx.table(
         "int8 error on the first layer's weight (symmetric, min-max)",
         ["scheme", "RMS error", "max |error|"],
-        [["per tensor", err_t.pow(2).mean().sqrt().item(), err_t.abs().max().item()],
-         ["per channel", err_c.pow(2).mean().sqrt().item(), err_c.abs().max().item()]],
-    )  # fmt: skip
+        [
+            ["per tensor", err_t.pow(2).mean().sqrt().item(), err_t.abs().max().item()],
+            ["per channel", err_c.pow(2).mean().sqrt().item(), err_c.abs().max().item()],
+        ],
+    )
     ctx.claim(
         "per-channel int8 error is below per-tensor",
         err_c.pow(2).mean() < err_t.pow(2).mean(),
@@ -315,16 +337,19 @@ def quantization_lesson(ctx: Context) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch marks quantized tensors deprecated
         ctx.check(
-            "per-tensor int8 codes", quantize_per_tensor(w, s_t.item(), 0, "qint8").numpy(),
+            "per-tensor int8 codes",
+            quantize_per_tensor(w, s_t.item(), 0, "qint8").numpy(),
             lambda: torch.quantize_per_tensor(w, s_t.item(), 0, torch.qint8).int_repr().numpy(),
             ref="torch.quantize_per_tensor",
-        )  # fmt: skip
+        )
         ctx.check(
-            "per-channel int8 codes", q_c.numpy(),
-            lambda: torch.quantize_per_channel(w, s_c.double(), z_c, 0, torch.qint8)
-            .int_repr().numpy(),
+            "per-channel int8 codes",
+            q_c.numpy(),
+            lambda: (
+                torch.quantize_per_channel(w, s_c.double(), z_c, 0, torch.qint8).int_repr().numpy()
+            ),
             ref="torch.quantize_per_channel",
-        )  # fmt: skip
+        )
 
     def observer() -> Any:
         from torch.ao.quantization import PerChannelMinMaxObserver
@@ -375,8 +400,11 @@ def quantization_lesson(ctx: Context) -> None:
         ["model", "accuracy"],
         [["float32", base], ["post-training quantization", ptq], ["QAT, 60 steps", qat]],
     )
-    ctx.claim("QAT with the STE recovers accuracy lost by 3-bit rounding", qat > ptq,
-              f"PTQ {ptq:.3f} -> QAT {qat:.3f} (float {base:.3f})")  # fmt: skip
+    ctx.claim(
+        "QAT with the STE recovers accuracy lost by 3-bit rounding",
+        qat > ptq,
+        f"PTQ {ptq:.3f} -> QAT {qat:.3f} (float {base:.3f})",
+    )
     x = w[:4].clone().requires_grad_()
     fake_quantize(x, s_c[:4], z_c[:4], -8, 7, axis=0).sum().backward()
 
@@ -387,5 +415,9 @@ def quantization_lesson(ctx: Context) -> None:
         ).sum().backward()
         return xr.grad.numpy()
 
-    ctx.check("STE gradient (4-bit, clamped entries get 0)", x.grad.numpy(), torch_grad,
-              ref="torch.fake_quantize_per_channel_affine")  # fmt: skip
+    ctx.check(
+        "STE gradient (4-bit, clamped entries get 0)",
+        x.grad.numpy(),
+        torch_grad,
+        ref="torch.fake_quantize_per_channel_affine",
+    )

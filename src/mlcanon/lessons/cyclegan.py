@@ -77,8 +77,10 @@ def _domain_scores(data, fake_b, rec_a) -> dict[str, float]:
     y = np.r_[np.zeros(len(data.a)), np.ones(len(data.b))]
     clf = LogisticRegression(C=1.0, max_iter=500).fit(X.astype(np.float64), y)
     sets = {"held-out A": data.a_test, "G(A)": fake_b, "F(G(A))": rec_a, "bold A": data.b_true}
-    return {k: float(clf.predict_proba(v.reshape(len(v), -1).double().numpy())[:, 1].mean())
-            for k, v in sets.items()}  # fmt: skip
+    return {
+        k: float(clf.predict_proba(v.reshape(len(v), -1).double().numpy())[:, 1].mean())
+        for k, v in sets.items()
+    }
 
 
 @lesson("cyclegan")
@@ -139,15 +141,26 @@ def _loss_checks(ctx: Context, model, crit, data) -> None:
         terms = crit.generator(m, a, b)
         pairs = [
             ("LSGAN generator term E[(D_B(G(a)) - 1)^2]", terms["gan_ab"], lsgan_g),
-            ("cycle term |F(G(a)) - a|_1 + |G(F(b)) - b|_1", terms["cycle"],
-             lambda: F.l1_loss(f(g(a)), a) + F.l1_loss(g(f(b)), b)),
-            ("identity term |G(b) - b|_1 + |F(a) - a|_1", terms["identity"],
-             lambda: F.l1_loss(g(b), b) + F.l1_loss(f(a), a)),
+            (
+                "cycle term |F(G(a)) - a|_1 + |G(F(b)) - b|_1",
+                terms["cycle"],
+                lambda: F.l1_loss(f(g(a)), a) + F.l1_loss(g(f(b)), b),
+            ),
+            (
+                "identity term |G(b) - b|_1 + |F(a) - a|_1",
+                terms["identity"],
+                lambda: F.l1_loss(g(b), b) + F.l1_loss(f(a), a),
+            ),
             ("LSGAN critic loss for D_B", crit.discriminator(d_b, b, g(a)), lsgan_d),
-        ]  # fmt: skip
+        ]
         for name, ours, ref in pairs:
-            ctx.check(name, ours.item(), lambda ref=ref: ref().item(), rtol=1e-12,
-                      ref="torch.nn.functional")  # fmt: skip
+            ctx.check(
+                name,
+                ours.item(),
+                lambda ref=ref: ref().item(),
+                rtol=1e-12,
+                ref="torch.nn.functional",
+            )
 
 
 def _measure(ctx: Context, data, fake_b, rec_a, before: float, after: float) -> None:
@@ -162,22 +175,37 @@ def _measure(ctx: Context, data, fake_b, rec_a, before: float, after: float) -> 
     ctx.table(
         "held-out A digits: mean ink and a logistic regression's P(domain B)",
         ["images", "mean ink", "P(B)"],
-        [[k, ink(v), scores[k]] for k, v in
-         {"held-out A": data.a_test, "G(A)": fake_b, "F(G(A))": rec_a,
-          "bold A": data.b_true}.items()],
-    )  # fmt: skip
+        [
+            [k, ink(v), scores[k]]
+            for k, v in {
+                "held-out A": data.a_test,
+                "G(A)": fake_b,
+                "F(G(A))": rec_a,
+                "bold A": data.b_true,
+            }.items()
+        ],
+    )
     factor = before / after
-    ctx.claim("training lowers the held-out cycle error |F(G(a)) - a| at least fivefold",
-              factor >= 5, f"{before:.3f} -> {after:.3f} (x{factor:.1f})")  # fmt: skip
-    ctx.claim("G(A) carries more ink than A, at least half-way to the bold digits",
-              ink(fake_b) - ink(data.a_test) >= 0.5 * (ink(data.b_true) - ink(data.a_test)),
-              f"ink A {ink(data.a_test):.3f}, G(A) {ink(fake_b):.3f}, "
-              f"bold {ink(data.b_true):.3f}")  # fmt: skip
-    ctx.claim("a classifier of real A vs real B calls G(A) domain B and F(G(A)) domain A",
-              scores["G(A)"] > 0.5 > scores["F(G(A))"],
-              f"mean P(B): G(A) {scores['G(A)']:.3f}, F(G(A)) {scores['F(G(A))']:.3f}")  # fmt: skip
-    ctx.claim("G(a) is closer to a's unseen bold version than a itself is",
-              mse_out < mse_in, f"MSE to bold: input {mse_in:.4f}, G(a) {mse_out:.4f}")  # fmt: skip
+    ctx.claim(
+        "training lowers the held-out cycle error |F(G(a)) - a| at least fivefold",
+        factor >= 5,
+        f"{before:.3f} -> {after:.3f} (x{factor:.1f})",
+    )
+    ctx.claim(
+        "G(A) carries more ink than A, at least half-way to the bold digits",
+        ink(fake_b) - ink(data.a_test) >= 0.5 * (ink(data.b_true) - ink(data.a_test)),
+        f"ink A {ink(data.a_test):.3f}, G(A) {ink(fake_b):.3f}, bold {ink(data.b_true):.3f}",
+    )
+    ctx.claim(
+        "a classifier of real A vs real B calls G(A) domain B and F(G(A)) domain A",
+        scores["G(A)"] > 0.5 > scores["F(G(A))"],
+        f"mean P(B): G(A) {scores['G(A)']:.3f}, F(G(A)) {scores['F(G(A))']:.3f}",
+    )
+    ctx.claim(
+        "G(a) is closer to a's unseen bold version than a itself is",
+        mse_out < mse_in,
+        f"MSE to bold: input {mse_in:.4f}, G(a) {mse_out:.4f}",
+    )
     ctx.say(f"""
         Measured here: the held-out cycle error falls from {before:.3f} to {after:.3f}
         (x{factor:.1f}); the translated digits carry {ink(fake_b):.3f} mean ink against

@@ -42,11 +42,18 @@ def _duplicates(ctx: Context) -> None:
     copies = rng.choice(len(X), 40, replace=False)
     Xd, yd = np.vstack([X, X[copies]]), np.concatenate([y, y[copies]])
     Xu, _ = drop_duplicates(Xd, yd)
-    ctx.check("rows left after dropping duplicates", len(Xu),
-              lambda: len(np.unique(Xd, axis=0)), ref="numpy unique")  # fmt: skip
-    ctx.check("duplicate flags mark exactly the 40 appended copies",
-              np.flatnonzero(duplicated(Xd)), np.arange(len(X), len(Xd)),
-              ref="construction")  # fmt: skip
+    ctx.check(
+        "rows left after dropping duplicates",
+        len(Xu),
+        lambda: len(np.unique(Xd, axis=0)),
+        ref="numpy unique",
+    )
+    ctx.check(
+        "duplicate flags mark exactly the 40 appended copies",
+        np.flatnonzero(duplicated(Xd)),
+        np.arange(len(X), len(Xd)),
+        ref="construction",
+    )
 
 
 def _outliers(ctx: Context) -> None:
@@ -65,18 +72,26 @@ def _outliers(ctx: Context) -> None:
     for k in (1, 4, 10):
         x = np.concatenate([base, np.full(k, 8.0)])
         rows.append([k, int(iqr_outliers(x)[-k:].sum()), int(zscore_outliers(x)[-k:].sum())])
-    ctx.table("gross errors found (out of k)", ["k errors at x = 8", "IQR fences", "z > 3"],
-              rows)  # fmt: skip
-    ctx.claim("the z-score rule is masked by several outliers, the IQR fences are not",
-              bool(rows[-1][1] == 10 and rows[-1][2] < 10),
-              f"with 10 errors: IQR finds {rows[-1][1]}, z-score {rows[-1][2]}")  # fmt: skip
+    ctx.table("gross errors found (out of k)", ["k errors at x = 8", "IQR fences", "z > 3"], rows)
+    ctx.claim(
+        "the z-score rule is masked by several outliers, the IQR fences are not",
+        bool(rows[-1][1] == 10 and rows[-1][2] < 10),
+        f"with 10 errors: IQR finds {rows[-1][1]}, z-score {rows[-1][2]}",
+    )
     X, _ = _cancer()
     q1, q3 = np.percentile(X, [25, 75], axis=0)
-    ctx.check("IQR fences on breast cancer (all 30 columns)", iqr_outliers(X),
-              lambda: (X < q1 - 1.5 * stats.iqr(X, axis=0)) | (X > q3 + 1.5 * stats.iqr(X, axis=0)),
-              ref="scipy.stats.iqr")  # fmt: skip
-    ctx.check("z-score flags on breast cancer", zscore_outliers(X),
-              lambda: np.abs(stats.zscore(X, axis=0)) > 3, ref="scipy.stats.zscore")  # fmt: skip
+    ctx.check(
+        "IQR fences on breast cancer (all 30 columns)",
+        iqr_outliers(X),
+        lambda: (X < q1 - 1.5 * stats.iqr(X, axis=0)) | (X > q3 + 1.5 * stats.iqr(X, axis=0)),
+        ref="scipy.stats.iqr",
+    )
+    ctx.check(
+        "z-score flags on breast cancer",
+        zscore_outliers(X),
+        lambda: np.abs(stats.zscore(X, axis=0)) > 3,
+        ref="scipy.stats.zscore",
+    )
 
 
 def _model_impute(X: np.ndarray) -> np.ndarray:
@@ -113,13 +128,20 @@ def _imputation(ctx: Context) -> None:
     mask = rng.random(X.shape) < 0.2
     Xn[mask] = np.nan
     for strategy in ("mean", "median", "most_frequent", "constant"):
-        ctx.check(f"SimpleImputer(strategy={strategy!r})",
-                  SimpleImputer(strategy=strategy).fit_transform(Xn),
-                  lambda s=strategy: ski.SimpleImputer(strategy=s).fit_transform(Xn),
-                  rtol=1e-12, ref="sklearn SimpleImputer")  # fmt: skip
-    ctx.check("KNNImputer(n_neighbors=5)", KNNImputer().fit_transform(Xn),
-              lambda: ski.KNNImputer().fit_transform(Xn), rtol=1e-12,
-              ref="sklearn KNNImputer")  # fmt: skip
+        ctx.check(
+            f"SimpleImputer(strategy={strategy!r})",
+            SimpleImputer(strategy=strategy).fit_transform(Xn),
+            lambda s=strategy: ski.SimpleImputer(strategy=s).fit_transform(Xn),
+            rtol=1e-12,
+            ref="sklearn SimpleImputer",
+        )
+    ctx.check(
+        "KNNImputer(n_neighbors=5)",
+        KNNImputer().fit_transform(Xn),
+        lambda: ski.KNNImputer().fit_transform(Xn),
+        rtol=1e-12,
+        ref="sklearn KNNImputer",
+    )
     fills = {
         "constant 0 (= mean, standardized data)": SimpleImputer(strategy="constant"),
         "mean": SimpleImputer(),
@@ -135,14 +157,21 @@ def _imputation(ctx: Context) -> None:
         rmse = float(np.sqrt(np.mean((Xf[mask] - X[mask]) ** 2)))
         rows.append([name, rmse, _cv_accuracy(Xf, y, folds)])
     rows.append(["none: NaN routed by the booster", float("nan"), _cv_accuracy(Xn, y, folds)])
-    ctx.table("20% missing (breast cancer, standardized)", ["fill", "RMSE vs true values",
-              "5-fold accuracy (boosted trees)"], rows)  # fmt: skip
+    ctx.table(
+        "20% missing (breast cancer, standardized)",
+        ["fill", "RMSE vs true values", "5-fold accuracy (boosted trees)"],
+        rows,
+    )
     err = {r[0]: r[1] for r in rows}
-    ctx.claim("on correlated features, neighbours and models fill far better than a statistic",
-              bool(err["KNN (k = 5)"] < 0.7 * err["mean"]
-                   and err["model (a tree per column)"] < 0.7 * err["mean"]),
-              f"RMSE: mean {err['mean']:.3f}, KNN {err['KNN (k = 5)']:.3f}, "
-              f"model {err['model (a tree per column)']:.3f}")  # fmt: skip
+    ctx.claim(
+        "on correlated features, neighbours and models fill far better than a statistic",
+        bool(
+            err["KNN (k = 5)"] < 0.7 * err["mean"]
+            and err["model (a tree per column)"] < 0.7 * err["mean"]
+        ),
+        f"RMSE: mean {err['mean']:.3f}, KNN {err['KNN (k = 5)']:.3f}, "
+        f"model {err['model (a tree per column)']:.3f}",
+    )
     ctx.say("""
         Downstream, the boosted trees barely care which fill was used: they split on ranks,
         and 20% MCAR holes in 30 highly correlated features leave plenty of signal. The fill
@@ -152,8 +181,11 @@ def _imputation(ctx: Context) -> None:
         """)
     forest = RandomForestClassifier(n_estimators=100, random_state=0)
     acc = np.mean([forest.fit(Xn[tr], y[tr]).score(Xn[te], y[te]) for tr, te in folds])
-    ctx.claim("a forest of NaN-aware trees also trains on the holes directly", acc > 0.9,
-              f"5-fold accuracy {acc:.3f}")  # fmt: skip
+    ctx.claim(
+        "a forest of NaN-aware trees also trains on the holes directly",
+        acc > 0.9,
+        f"5-fold accuracy {acc:.3f}",
+    )
 
 
 def _cv_accuracy(X: np.ndarray, y: np.ndarray, folds: list) -> float:

@@ -122,8 +122,12 @@ def _deep_net(activation: str, init: str, norm: bool, depth: int = 20, width: in
         lin = nn.Linear(64 if i == 0 else width, width)
         fan_in = lin.weight.shape[1]
         fan_out = lin.weight.shape[0]
-        var = {"small": 1e-4, "xavier": 2.0 / (fan_in + fan_out), "he": 2.0 / fan_in,
-               "large": 8.0 / fan_in}[init]  # fmt: skip
+        var = {
+            "small": 1e-4,
+            "xavier": 2.0 / (fan_in + fan_out),
+            "he": 2.0 / fan_in,
+            "large": 8.0 / fan_in,
+        }[init]
         std = var**0.5
         with torch.no_grad():
             lin.weight.normal_(0.0, std)
@@ -288,9 +292,11 @@ def _exploding(ctx: Context, x, y) -> None:
     from mlcanon.nn import functional as F
 
     runs = {}
-    for name, init, clip in (("std 2x He, no clipping", "large", None),
-                             ("std 2x He, clipped to norm 1", "large", 1.0),
-                             ("He init, no clipping", "he", None)):  # fmt: skip
+    for name, init, clip in (
+        ("std 2x He, no clipping", "large", None),
+        ("std 2x He, clipped to norm 1", "large", 1.0),
+        ("He init, no clipping", "he", None),
+    ):
         with _seeded(7):
             net = _deep_net("relu", init, False)
         opt = torch.optim.SGD(net.parameters(), lr=0.01)
@@ -304,15 +310,22 @@ def _exploding(ctx: Context, x, y) -> None:
             opt.step()
             losses.append(loss.item())
         runs[name] = losses
-    ctx.table("SGD (learning rate 0.01, 20 full-batch steps on 200 digits), 20-layer ReLU net",
-              ["run", "loss at step 1", "step 2", "step 20"],
-              [[k, v[0], v[1], v[-1]] for k, v in runs.items()])  # fmt: skip
+    ctx.table(
+        "SGD (learning rate 0.01, 20 full-batch steps on 200 digits), 20-layer ReLU net",
+        ["run", "loss at step 1", "step 2", "step 20"],
+        [[k, v[0], v[1], v[-1]] for k, v in runs.items()],
+    )
     raw, clipped, he = runs.values()
-    ctx.claim("without clipping the exploding net's loss blows up (> 1e10 after one step, not "
-              "finite at the end); clipped, it stays finite and falls", raw[1] > 1e10 and not
-              np.isfinite(raw[-1]) and bool(np.all(np.isfinite(clipped))) and
-              clipped[-1] < clipped[0], f"unclipped: {raw[0]:.3g}, {raw[1]:.3g}, ..., {raw[-1]};"
-              f" clipped: {clipped[0]:.3g} -> {clipped[-1]:.3g}")  # fmt: skip
+    ctx.claim(
+        "without clipping the exploding net's loss blows up (> 1e10 after one step, not "
+        "finite at the end); clipped, it stays finite and falls",
+        raw[1] > 1e10
+        and not np.isfinite(raw[-1])
+        and bool(np.all(np.isfinite(clipped)))
+        and clipped[-1] < clipped[0],
+        f"unclipped: {raw[0]:.3g}, {raw[1]:.3g}, ..., {raw[-1]};"
+        f" clipped: {clipped[0]:.3g} -> {clipped[-1]:.3g}",
+    )
     ctx.say(f"""
         Exploding: with weights of twice He's standard deviation each ReLU layer doubles the
         signal, forward and backward, and after 20 layers the loss starts at {raw[0]:.3g}
@@ -332,9 +345,13 @@ def _exploding(ctx: Context, x, y) -> None:
     for p, g in zip(params, grads, strict=True):
         p.grad = g.clone()
     torch.nn.utils.clip_grad_norm_(params, 1.0)
-    ctx.check("clipping by total norm", torch.cat([g.ravel() for g in ours]).numpy(),
-              torch.cat([p.grad.ravel() for p in params]).numpy(), rtol=1e-12,
-              ref="torch.nn.utils.clip_grad_norm_")  # fmt: skip
+    ctx.check(
+        "clipping by total norm",
+        torch.cat([g.ravel() for g in ours]).numpy(),
+        torch.cat([p.grad.ravel() for p in params]).numpy(),
+        rtol=1e-12,
+        ref="torch.nn.utils.clip_grad_norm_",
+    )
 
 
 @lesson("activations")

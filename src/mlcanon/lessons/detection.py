@@ -65,8 +65,9 @@ def _greedy_loop(boxes: Any, scores: Any, thr: float, labels: Any = None) -> lis
     return keep
 
 
-def _soft_nms_loop(boxes: Any, scores: Any, method: str, nt: float = 0.3, sigma: float = 0.5,
-                   floor: float = 0.001) -> tuple[list[int], list[float]]:  # fmt: skip
+def _soft_nms_loop(
+    boxes: Any, scores: Any, method: str, nt: float = 0.3, sigma: float = 0.5, floor: float = 0.001
+) -> tuple[list[int], list[float]]:
     """Soft-NMS (Bodla et al. 2017, Algorithm 1) with lists: pick the best, decay the rest."""
     b, s = boxes.tolist(), [float(v) for v in scores]
     alive = [i for i in sorted(range(len(s)), key=lambda i: -s[i]) if s[i] >= floor]

@@ -185,10 +185,14 @@ def _against_imblearn(ctx: Context, d: SimpleNamespace, samplers: dict) -> None:
     kept = {"ours": np.zeros(n), "imbalanced-learn": np.zeros(n)}
     repeats = {"ours": 0, "imbalanced-learn": 0}  # rows drawn twice in one under-sampling
     for seed in seeds:
-        for who, o, u in (("ours", RandomOverSampler(random_state=seed),
-                           RandomUnderSampler(random_state=seed)),
-                          ("imbalanced-learn", over.RandomOverSampler(random_state=seed),
-                           under.RandomUnderSampler(random_state=seed))):  # fmt: skip
+        for who, o, u in (
+            ("ours", RandomOverSampler(random_state=seed), RandomUnderSampler(random_state=seed)),
+            (
+                "imbalanced-learn",
+                over.RandomOverSampler(random_state=seed),
+                under.RandomUnderSampler(random_state=seed),
+            ),
+        ):
             o.fit_resample(X, y)
             u.fit_resample(X, y)
             if seed == 0:
@@ -200,34 +204,59 @@ def _against_imblearn(ctx: Context, d: SimpleNamespace, samplers: dict) -> None:
                     ours_first = first
                 else:
                     ref = "imbalanced-learn sample_indices_"
-                    ctx.check("over-sampling keeps every original row, in order",
-                              ours_first[0], first[0], ref=ref)  # fmt: skip
-                    ctx.check("under-sampling keeps every minority row", ours_first[1], first[1],
-                              ref=ref)  # fmt: skip
+                    ctx.check(
+                        "over-sampling keeps every original row, in order",
+                        ours_first[0],
+                        first[0],
+                        ref=ref,
+                    )
+                    ctx.check(
+                        "under-sampling keeps every minority row", ours_first[1], first[1], ref=ref
+                    )
             dup[who] += np.bincount(o.sample_indices_[n:], minlength=n)
             kept[who] += np.bincount(u.sample_indices_, minlength=n)
             repeats[who] = max(repeats[who], len(u.sample_indices_) - len(set(u.sample_indices_)))
     rows = []
     for who in dup:
-        rows.append([who, int(dup[who][majority].sum()), dup[who][minority].mean(),
-                     dup[who][minority].std(), kept[who][majority].mean() / len(seeds),
-                     repeats[who]])  # fmt: skip
-    ctx.table(f"random over/under-sampling over {len(seeds)} seeds",
-              ["sampler", "majority rows copied", "copies per minority row (mean)", "(std)",
-               "share of majority rows kept", "rows drawn twice in one under-sampling"],
-              rows)  # fmt: skip
+        rows.append(
+            [
+                who,
+                int(dup[who][majority].sum()),
+                dup[who][minority].mean(),
+                dup[who][minority].std(),
+                kept[who][majority].mean() / len(seeds),
+                repeats[who],
+            ]
+        )
+    ctx.table(
+        f"random over/under-sampling over {len(seeds)} seeds",
+        [
+            "sampler",
+            "majority rows copied",
+            "copies per minority row (mean)",
+            "(std)",
+            "share of majority rows kept",
+            "rows drawn twice in one under-sampling",
+        ],
+        rows,
+    )
     p_over = chi2_contingency([dup["ours"][minority], dup["imbalanced-learn"][minority]]).pvalue
     # times each majority row was kept over the seeds: histogram 0, 1, 2, 3+ for each library
     hist = [np.bincount(np.minimum(kept[w][majority], 3).astype(int), minlength=4) for w in kept]
     p_under = chi2_contingency(hist).pvalue
-    ctx.claim("same distribution of copies per minority row as imbalanced-learn (chi-square "
-              "homogeneity, p > 0.001)", p_over > 1e-3 and rows[0][1] == rows[1][1] == 0,
-              f"p = {p_over:.3f}; no majority row copied by either")  # fmt: skip
-    ctx.claim("under-sampling: same distribution of how often a majority row is kept (p > "
-              "0.001), never the same row twice in one draw", p_under > 1e-3 and
-              rows[0][5] == rows[1][5] == 0,
-              f"p = {p_under:.3f}; kept 0/1/2/3+ times: ours {hist[0].tolist()}, "
-              f"imbalanced-learn {hist[1].tolist()}")  # fmt: skip
+    ctx.claim(
+        "same distribution of copies per minority row as imbalanced-learn (chi-square "
+        "homogeneity, p > 0.001)",
+        p_over > 1e-3 and rows[0][1] == rows[1][1] == 0,
+        f"p = {p_over:.3f}; no majority row copied by either",
+    )
+    ctx.claim(
+        "under-sampling: same distribution of how often a majority row is kept (p > "
+        "0.001), never the same row twice in one draw",
+        p_under > 1e-3 and rows[0][5] == rows[1][5] == 0,
+        f"p = {p_under:.3f}; kept 0/1/2/3+ times: ours {hist[0].tolist()}, "
+        f"imbalanced-learn {hist[1].tolist()}",
+    )
 
 
 def _smote_geometry(ctx: Context, d: SimpleNamespace, smote: tuple[np.ndarray, np.ndarray]) -> None:
@@ -258,14 +287,25 @@ def _smote_geometry(ctx: Context, d: SimpleNamespace, smote: tuple[np.ndarray, n
     try:
         ref_pairs = imblearn_pairs()
     except ModuleNotFoundError as exc:
-        ctx.skip("SMOTE neighbour sets vs imbalanced-learn", f"{exc.name} missing",
-                 ref="imbalanced-learn")  # fmt: skip
+        ctx.skip(
+            "SMOTE neighbour sets vs imbalanced-learn",
+            f"{exc.name} missing",
+            ref="imbalanced-learn",
+        )
     else:
-        ctx.check("5-NN pairs by the definition that imbalanced-learn's table lacks",
-                  len(pairs - ref_pairs), 0, ref="imbalanced-learn SMOTE.nn_k_")  # fmt: skip
-        ctx.check("segments our synthetic points lie on that are not (sample, one of its 5-NN) "
-                  "in imbalanced-learn's table", len(used - ref_pairs), 0,
-                  ref="imbalanced-learn SMOTE.nn_k_")  # fmt: skip
+        ctx.check(
+            "5-NN pairs by the definition that imbalanced-learn's table lacks",
+            len(pairs - ref_pairs),
+            0,
+            ref="imbalanced-learn SMOTE.nn_k_",
+        )
+        ctx.check(
+            "segments our synthetic points lie on that are not (sample, one of its 5-NN) "
+            "in imbalanced-learn's table",
+            len(used - ref_pairs),
+            0,
+            ref="imbalanced-learn SMOTE.nn_k_",
+        )
         ctx.say(f"""
             The {len(synthetic)} synthetic points lie on {len(used)} of the {len(ref_pairs)}
             (sample, neighbour) segments of imbalanced-learn's neighbour table, and on no

@@ -11,8 +11,14 @@ from mlcanon.lessons import Context, lesson
 
 SIDE = 112  # input side: a quarter of the 224 x 224 cost keeps the timing inside seconds
 # the mobile networks (VGG-16's 138 M parameters would cost more to build than to time)
-NETWORKS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small",
-            "ghostnet", "shufflenet_v1")  # fmt: skip
+NETWORKS = (
+    "mobilenet_v1",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "ghostnet",
+    "shufflenet_v1",
+)
 
 
 def _median_seconds(fn: Any, x: Any, min_run_time: float = 0.1) -> float:
@@ -60,8 +66,11 @@ def latency_vs_macs_lesson(ctx: Context) -> None:
         """)
     cpu = _networks("cpu")
     rows = [[n, macs / 1e6, t * 1e3, macs / t / 1e9] for n, (macs, t) in cpu.items()]
-    ctx.table(f"CPU, batch 1, {SIDE} x {SIDE}", ["network", "MMACs", "latency (ms)",
-              "achieved GMAC/s"], rows)  # fmt: skip
+    ctx.table(
+        f"CPU, batch 1, {SIDE} x {SIDE}",
+        ["network", "MMACs", "latency (ms)", "achieved GMAC/s"],
+        rows,
+    )
     macs = np.array([r[1] for r in rows])
     lat = np.array([r[2] for r in rows])
     rate = np.array([r[3] for r in rows])
@@ -75,10 +84,16 @@ def latency_vs_macs_lesson(ctx: Context) -> None:
         {spread:.1f} between them ({rate.min():.1f} to {rate.max():.1f} GMAC/s), as large as
         their differences in MACs, so the count alone cannot tell which one is faster.
         """)
-    ctx.claim("MACs alone do not rank the networks' latency (Spearman rho < 0.9)", rho < 0.9,
-              f"rho = {rho:.2f} over {len(rows)} networks")  # fmt: skip
-    ctx.claim("the achieved MAC rate varies by more than 2x between the networks", spread > 2,
-              f"{rate.min():.2f} to {rate.max():.2f} GMAC/s")  # fmt: skip
+    ctx.claim(
+        "MACs alone do not rank the networks' latency (Spearman rho < 0.9)",
+        rho < 0.9,
+        f"rho = {rho:.2f} over {len(rows)} networks",
+    )
+    ctx.claim(
+        "the achieved MAC rate varies by more than 2x between the networks",
+        spread > 2,
+        f"{rate.min():.2f} to {rate.max():.2f} GMAC/s",
+    )
     _layer_rates(ctx)
     _gpu(ctx)
     with ctx.figure("macs-vs-latency", figsize=(6.4, 4.2)) as fig:
@@ -86,9 +101,13 @@ def latency_vs_macs_lesson(ctx: Context) -> None:
         ax.scatter(macs, lat)
         for name, a, b in zip(cpu, macs, lat, strict=True):
             ax.annotate(name, (a, b), fontsize=7)
-        ax.set(xscale="log", yscale="log", xlabel="multiply-adds (millions)",
-               ylabel="latency (ms, CPU, batch 1)",
-               title=f"MACs vs measured latency, {SIDE} x {SIDE}")  # fmt: skip
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="multiply-adds (millions)",
+            ylabel="latency (ms, CPU, batch 1)",
+            title=f"MACs vs measured latency, {SIDE} x {SIDE}",
+        )
 
 
 def _layer_rates(ctx: Context) -> None:
@@ -101,9 +120,11 @@ def _layer_rates(ctx: Context) -> None:
     kinds = {  # name -> (layer builder, MACs per output position)
         "dense 3x3": (lambda c: nn.Conv2d(c, c, 3, padding=1, bias=False), lambda c: 9 * c * c),
         "pointwise 1x1": (lambda c: nn.Conv2d(c, c, 1, bias=False), lambda c: c * c),
-        "depthwise 3x3": (lambda c: nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False),
-                          lambda c: 9 * c),
-    }  # fmt: skip
+        "depthwise 3x3": (
+            lambda c: nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False),
+            lambda c: 9 * c,
+        ),
+    }
     total = {k: [0, 0.0] for k in kinds}  # MACs, seconds
     rows = []
     for c, hw in ((64, 56), (128, 28), (256, 14), (512, 7)):
@@ -112,8 +133,12 @@ def _layer_rates(ctx: Context) -> None:
         for name, (build, per_position) in kinds.items():
             layer = build(c).eval()
             macs = profile(layer, (c, hw, hw)).macs
-            ctx.check(f"{name} on {hw} x {hw} x {c}: MACs", macs, per_position(c) * hw * hw,
-                      ref="k^2 C_in C_out / groups per output position")  # fmt: skip
+            ctx.check(
+                f"{name} on {hw} x {hw} x {c}: MACs",
+                macs,
+                per_position(c) * hw * hw,
+                ref="k^2 C_in C_out / groups per output position",
+            )
             t = _median_seconds(layer, x, 0.05)
             total[name][0] += macs
             total[name][1] += t
@@ -121,8 +146,11 @@ def _layer_rates(ctx: Context) -> None:
         # the depthwise layer's MACs per byte it must move at least: x, y and weights, float32
         row.append(9 * c * hw * hw / (4 * (2 * x.numel() + 9 * c)))
         rows.append(row)
-    ctx.table("achieved GMAC/s per layer kind (CPU, one thread)",
-              ["map", *kinds, "depthwise: MACs per byte moved"], rows)  # fmt: skip
+    ctx.table(
+        "achieved GMAC/s per layer kind (CPU, one thread)",
+        ["map", *kinds, "depthwise: MACs per byte moved"],
+        rows,
+    )
     rate = {k: m / t / 1e9 for k, (m, t) in total.items()}
     ratio = rate["dense 3x3"] / rate["depthwise 3x3"]
     ctx.say(f"""
@@ -137,24 +165,32 @@ def _layer_rates(ctx: Context) -> None:
         why a network built of depthwise layers is slower than its MAC count suggests, and why
         ShuffleNet v2 and MobileNetV3 were designed with measured latency in the loop.
         """)
-    ctx.claim("depthwise convs run at under half the dense conv's MAC rate (summed over the "
-              "four shapes)", ratio > 2,
-              ", ".join(f"{k}: {v:.2f} GMAC/s" for k, v in rate.items()))  # fmt: skip
+    ctx.claim(
+        "depthwise convs run at under half the dense conv's MAC rate (summed over the four shapes)",
+        ratio > 2,
+        ", ".join(f"{k}: {v:.2f} GMAC/s" for k, v in rate.items()),
+    )
 
 
 def _gpu(ctx: Context) -> None:
     import torch
 
     if not torch.cuda.is_available():
-        ctx.skip("GPU latency: the same networks on a GPU", "no CUDA device on this machine",
-                 ref="torch.cuda")  # fmt: skip
+        ctx.skip(
+            "GPU latency: the same networks on a GPU",
+            "no CUDA device on this machine",
+            ref="torch.cuda",
+        )
         return
     rows = []
     for batch in (1, 64):
         for name, (macs, t) in _networks("cuda", batch).items():
             rows.append([name, batch, macs / 1e6, t * 1e3, batch * macs / t / 1e9])
-    ctx.table(f"GPU ({torch.cuda.get_device_name()}), {SIDE} x {SIDE}",
-              ["network", "batch", "MMACs per image", "latency (ms)", "GMAC/s"], rows)  # fmt: skip
+    ctx.table(
+        f"GPU ({torch.cuda.get_device_name()}), {SIDE} x {SIDE}",
+        ["network", "batch", "MMACs per image", "latency (ms)", "GMAC/s"],
+        rows,
+    )
     one = [r[3] for r in rows if r[1] == 1]
     ctx.say(f"""
         On the GPU at batch 1 the networks take {min(one):.1f} to {max(one):.1f} ms whatever

@@ -54,26 +54,39 @@ def l1_l2_lesson(ctx: Context) -> None:
     ref = sk.lasso_path(d.X, d.y, eps=1e-3, alphas=60, tol=1e-10)
     ctx.check("lasso_path alphas", alphas, ref[0], rtol=1e-12, ref="sklearn lasso_path")
     scale = np.abs(ref[1]).max()
-    ctx.check("lasso_path coefficients along the whole path", coefs, ref[1], rtol=1e-6,
-              atol=1e-6 * scale, ref="sklearn lasso_path")  # fmt: skip
+    ctx.check(
+        "lasso_path coefficients along the whole path",
+        coefs,
+        ref[1],
+        rtol=1e-6,
+        atol=1e-6 * scale,
+        ref="sklearn lasso_path",
+    )
     # ridge with the same per-sample scaling: alpha_ridge = n * alpha
     ridge = np.array([Ridge(alpha=n * a, fit_intercept=False).fit(d.X, d.y).coef_ for a in alphas])
     for a in alphas[[0, 30, 59]]:
-        ctx.check(f"Ridge coefficients at alpha={n * a:.4g}",
-                  Ridge(alpha=n * a, fit_intercept=False).fit(d.X, d.y).coef_,
-                  lambda a=a: sk.Ridge(alpha=n * a, fit_intercept=False).fit(d.X, d.y).coef_,
-                  rtol=1e-10, ref="sklearn Ridge")  # fmt: skip
+        ctx.check(
+            f"Ridge coefficients at alpha={n * a:.4g}",
+            Ridge(alpha=n * a, fit_intercept=False).fit(d.X, d.y).coef_,
+            lambda a=a: sk.Ridge(alpha=n * a, fit_intercept=False).fit(d.X, d.y).coef_,
+            rtol=1e-10,
+            ref="sklearn Ridge",
+        )
     nz_lasso = (coefs != 0).sum(axis=0)
     nz_ridge = (ridge != 0).sum(axis=1)
     picks = [0, 10, 20, 30, 40, 59]
-    ctx.table("nonzero coefficients along the path",
-              ["alpha", "lasso nonzero", "ridge nonzero"],
-              [[alphas[i], nz_lasso[i], nz_ridge[i]] for i in picks])  # fmt: skip
+    ctx.table(
+        "nonzero coefficients along the path",
+        ["alpha", "lasso nonzero", "ridge nonzero"],
+        [[alphas[i], nz_lasso[i], nz_ridge[i]] for i in picks],
+    )
     sparse_share = float(np.mean(nz_lasso < 10))
-    ctx.claim("most of the lasso path has exact zeros; the ridge path has none",
-              bool(sparse_share > 0.5 and (nz_ridge == 10).all()),
-              f"{sparse_share:.0%} of the lasso path has a zero coefficient (nonzero counts "
-              f"{nz_lasso[picks].tolist()}); ridge keeps all 10 everywhere")  # fmt: skip
+    ctx.claim(
+        "most of the lasso path has exact zeros; the ridge path has none",
+        bool(sparse_share > 0.5 and (nz_ridge == 10).all()),
+        f"{sparse_share:.0%} of the lasso path has a zero coefficient (nonzero counts "
+        f"{nz_lasso[picks].tolist()}); ridge keeps all 10 everywhere",
+    )
     order = [d.names[j] for j in np.argsort([np.argmax(coefs[j] != 0) for j in range(10)])]
     ctx.say(f"""
         Order in which the lasso lets features in as alpha decreases: {", ".join(order)}.
@@ -149,8 +162,14 @@ def _constraint_picture(ctx: Context) -> None:
         loss = ((y[:, None] - X @ W.T) ** 2).mean(axis=0).reshape(W1.shape)
         for ax, w, name in zip(fig.subplots(1, 2), (w_l1, w_l2), ("L1", "L2"), strict=True):
             level = np.mean((y - X @ w) ** 2)
-            ax.contour(W1, W2, loss, levels=np.sort([level, level * 1.3, level * 1.8, level * 3]),
-                       colors="0.6", linewidths=0.8)  # fmt: skip
+            ax.contour(
+                W1,
+                W2,
+                loss,
+                levels=np.sort([level, level * 1.3, level * 1.8, level * 3]),
+                colors="0.6",
+                linewidths=0.8,
+            )
             ax.contour(W1, W2, loss, levels=[level], colors="C1")
             t = np.abs(w).sum() if name == "L1" else np.linalg.norm(w)
             if name == "L1":
@@ -161,8 +180,14 @@ def _constraint_picture(ctx: Context) -> None:
             ax.plot(*w, "o", color="C3", label=f"{name} solution")
             ax.axhline(0, color="k", lw=0.5)
             ax.axvline(0, color="k", lw=0.5)
-            ax.set(aspect="equal", xlim=(-0.5, 2), ylim=(-0.5, 2), xlabel="w1", ylabel="w2",
-                   title=f"{name} ball touches the loss ellipse")  # fmt: skip
+            ax.set(
+                aspect="equal",
+                xlim=(-0.5, 2),
+                ylim=(-0.5, 2),
+                xlabel="w1",
+                ylabel="w2",
+                title=f"{name} ball touches the loss ellipse",
+            )
             ax.legend(fontsize=7, loc="upper right")
 
 
@@ -175,23 +200,31 @@ def _held_out_curve(ctx: Context) -> None:
     X_tr, X_te, y_tr, y_te = train_test_split(X, d.y, test_size=0.5, random_state=0)
     alphas = np.geomspace(1e-3, 30, 25)
     err = {
-        "lasso": [np.mean((Lasso(alpha=a).fit(X_tr, y_tr).predict(X_te) - y_te) ** 2)
-                  for a in alphas],
-        "ridge": [np.mean((Ridge(alpha=a * len(y_tr)).fit(X_tr, y_tr).predict(X_te) - y_te) ** 2)
-                  for a in alphas],
-    }  # fmt: skip
+        "lasso": [
+            np.mean((Lasso(alpha=a).fit(X_tr, y_tr).predict(X_te) - y_te) ** 2) for a in alphas
+        ],
+        "ridge": [
+            np.mean((Ridge(alpha=a * len(y_tr)).fit(X_tr, y_tr).predict(X_te) - y_te) ** 2)
+            for a in alphas
+        ],
+    }
     best = {k: float(np.min(v)) for k, v in err.items()}
-    ctx.claim("with 40 noise features added, some penalty beats none on held-out data",
-              all(best[k] < err[k][0] for k in err),
-              f"test MSE at smallest alpha: lasso {err['lasso'][0]:.0f}, ridge "
-              f"{err['ridge'][0]:.0f}; best: lasso {best['lasso']:.0f}, ridge "
-              f"{best['ridge']:.0f}")  # fmt: skip
+    ctx.claim(
+        "with 40 noise features added, some penalty beats none on held-out data",
+        all(best[k] < err[k][0] for k in err),
+        f"test MSE at smallest alpha: lasso {err['lasso'][0]:.0f}, ridge "
+        f"{err['ridge'][0]:.0f}; best: lasso {best['lasso']:.0f}, ridge "
+        f"{best['ridge']:.0f}",
+    )
     with ctx.figure("held-out-error", figsize=(6, 3.6)) as fig:
         ax = fig.subplots()
         for k, v in err.items():
             ax.semilogx(alphas, v, label=k)
-        ax.set(xlabel="alpha (lasso scale)", ylabel="test MSE",
-               title="diabetes + 40 noise features: held-out error")  # fmt: skip
+        ax.set(
+            xlabel="alpha (lasso scale)",
+            ylabel="test MSE",
+            title="diabetes + 40 noise features: held-out error",
+        )
         ax.legend()
 
 
@@ -242,10 +275,20 @@ def l1_nondifferentiable_lesson(ctx: Context) -> None:
         """)
     model = Lasso(alpha=alpha, fit_intercept=False, tol=1e-10).fit(d.X, d.y)
     ref = sk.Lasso(alpha=alpha, fit_intercept=False, tol=1e-10).fit(d.X, d.y)
-    ctx.check("coordinate-descent Lasso coefficients", model.coef_, ref.coef_, rtol=1e-6,
-              atol=1e-9, ref="sklearn Lasso")  # fmt: skip
-    ctx.check("number of sweeps (same duality-gap stopping rule)", model.n_iter_, ref.n_iter_,
-              ref="sklearn Lasso")  # fmt: skip
+    ctx.check(
+        "coordinate-descent Lasso coefficients",
+        model.coef_,
+        ref.coef_,
+        rtol=1e-6,
+        atol=1e-9,
+        ref="sklearn Lasso",
+    )
+    ctx.check(
+        "number of sweeps (same duality-gap stopping rule)",
+        model.n_iter_,
+        ref.n_iter_,
+        ref="sklearn Lasso",
+    )
     f_star = _lasso_objective(d.X, d.y, model.coef_, alpha)
     cd_trace = []
     for sweeps in range(1, 31):
@@ -261,32 +304,63 @@ def l1_nondifferentiable_lesson(ctx: Context) -> None:
         return 0.5 * np.mean(r**2), d.X.T @ r / len(d.y)
 
     w_prox, _, _ = fista(smooth, np.full(10, alpha), np.zeros(10), tol=1e-10, max_iter=5000)
-    ctx.check("FISTA (proximal gradient) coefficients", w_prox, ref.coef_, rtol=1e-6, atol=1e-7,
-              ref="sklearn Lasso")  # fmt: skip
-    zeros = {"coordinate descent": int((model.coef_ == 0).sum()),
-             "FISTA": int((w_prox == 0).sum()), "subgradient": int((w_sub == 0).sum())}  # fmt: skip
-    ctx.table("after convergence (CD, FISTA) / 3000 steps (subgradient)",
-              ["method", "objective - optimum", "exact zeros", "smallest |w_j|"],
-              [["coordinate descent", cd_trace[-1] - f_star, zeros["coordinate descent"],
-                np.abs(model.coef_).min()],
-               ["FISTA", _lasso_objective(d.X, d.y, w_prox, alpha) - f_star, zeros["FISTA"],
-                np.abs(w_prox).min()],
-               ["subgradient", sub_trace[-1] - f_star, zeros["subgradient"],
-                np.abs(w_sub).min()]])  # fmt: skip
-    ctx.claim("subgradient descent is slower and never lands on zero; CD and FISTA do",
-              zeros["subgradient"] == 0 < zeros["coordinate descent"] == zeros["FISTA"]
-              and sub_trace[-1] - f_star > 1e3 * max(cd_trace[-1] - f_star, 1e-12),
-              f"exact zeros {zeros}; subgradient gap after 3000 steps "
-              f"{sub_trace[-1] - f_star:.2e}")  # fmt: skip
+    ctx.check(
+        "FISTA (proximal gradient) coefficients",
+        w_prox,
+        ref.coef_,
+        rtol=1e-6,
+        atol=1e-7,
+        ref="sklearn Lasso",
+    )
+    zeros = {
+        "coordinate descent": int((model.coef_ == 0).sum()),
+        "FISTA": int((w_prox == 0).sum()),
+        "subgradient": int((w_sub == 0).sum()),
+    }
+    ctx.table(
+        "after convergence (CD, FISTA) / 3000 steps (subgradient)",
+        ["method", "objective - optimum", "exact zeros", "smallest |w_j|"],
+        [
+            [
+                "coordinate descent",
+                cd_trace[-1] - f_star,
+                zeros["coordinate descent"],
+                np.abs(model.coef_).min(),
+            ],
+            [
+                "FISTA",
+                _lasso_objective(d.X, d.y, w_prox, alpha) - f_star,
+                zeros["FISTA"],
+                np.abs(w_prox).min(),
+            ],
+            ["subgradient", sub_trace[-1] - f_star, zeros["subgradient"], np.abs(w_sub).min()],
+        ],
+    )
+    ctx.claim(
+        "subgradient descent is slower and never lands on zero; CD and FISTA do",
+        zeros["subgradient"] == 0 < zeros["coordinate descent"] == zeros["FISTA"]
+        and sub_trace[-1] - f_star > 1e3 * max(cd_trace[-1] - f_star, 1e-12),
+        f"exact zeros {zeros}; subgradient gap after 3000 steps {sub_trace[-1] - f_star:.2e}",
+    )
     with ctx.figure("convergence", figsize=(6.4, 4)) as fig:
         ax = fig.subplots()
         # one sweep of 10 coordinates and one full subgradient both cost about two passes
-        ax.loglog(np.arange(1, 31), np.maximum(np.array(cd_trace) - f_star, 1e-16), "o-",
-                  label="coordinate descent (x = sweeps)")  # fmt: skip
-        ax.loglog(np.arange(1, 3001), np.maximum(sub_trace - f_star, 1e-16),
-                  label="subgradient, best so far (x = steps)")  # fmt: skip
-        ax.set(xlabel="passes over the data", ylabel="objective - optimum",
-               title=f"lasso on diabetes, alpha = {alpha}")  # fmt: skip
+        ax.loglog(
+            np.arange(1, 31),
+            np.maximum(np.array(cd_trace) - f_star, 1e-16),
+            "o-",
+            label="coordinate descent (x = sweeps)",
+        )
+        ax.loglog(
+            np.arange(1, 3001),
+            np.maximum(sub_trace - f_star, 1e-16),
+            label="subgradient, best so far (x = steps)",
+        )
+        ax.set(
+            xlabel="passes over the data",
+            ylabel="objective - optimum",
+            title=f"lasso on diabetes, alpha = {alpha}",
+        )
         ax.legend(fontsize=8)
 
 
@@ -322,9 +396,13 @@ def logistic_regression_lesson(ctx: Context) -> None:
         """)
     w_test = np.random.default_rng(0).normal(0, 0.1, X1.shape[1])
     _, g = _log_loss_and_grad(X1, c.y, w_test)
-    ctx.check("gradient X^T (p - y) / n vs finite differences", g,
-              lambda: approx_fprime(w_test, lambda w: _log_loss_and_grad(X1, c.y, w)[0], 1e-7),
-              atol=1e-6, ref="scipy.optimize.approx_fprime")  # fmt: skip
+    ctx.check(
+        "gradient X^T (p - y) / n vs finite differences",
+        g,
+        lambda: approx_fprime(w_test, lambda w: _log_loss_and_grad(X1, c.y, w)[0], 1e-7),
+        atol=1e-6,
+        ref="scipy.optimize.approx_fprime",
+    )
     ref = sk.LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(c.X, c.y)
     rows = []
     for solver in ("gd", "newton-cholesky", "lbfgs"):
@@ -339,10 +417,19 @@ def logistic_regression_lesson(ctx: Context) -> None:
             atol=1e-4 * np.abs(ref.coef_).max(),
             ref="sklearn LogisticRegression",
         )
-        rows.append([solver, int(m.n_iter_[0]), f"{seconds * 1e3:.0f} ms",
-                     int((m.predict(c.X) == ref.predict(c.X)).all())])  # fmt: skip
-    ctx.table("three solvers, one convex problem (tol 1e-8 on the gradient)",
-              ["solver", "iterations", "time", "predictions = sklearn"], rows)  # fmt: skip
+        rows.append(
+            [
+                solver,
+                int(m.n_iter_[0]),
+                f"{seconds * 1e3:.0f} ms",
+                int((m.predict(c.X) == ref.predict(c.X)).all()),
+            ]
+        )
+    ctx.table(
+        "three solvers, one convex problem (tol 1e-8 on the gradient)",
+        ["solver", "iterations", "time", "predictions = sklearn"],
+        rows,
+    )
     iters = {r[0]: r[1] for r in rows}
     ctx.claim(
         "Newton (IRLS) needs the fewest iterations, gradient descent the most",
@@ -366,24 +453,31 @@ def _why_not_squared_loss(ctx: Context) -> None:
     z = np.linspace(-10, 10, 2001)
     s = 1.0 / (1.0 + np.exp(-z))
     ds = s * (1 - s)
-    ctx.claim("sigma'(z) = sigma (1 - sigma) <= 0.25, with the maximum at z = 0",
-              bool(abs(ds.max() - 0.25) < 1e-12 and z[np.argmax(ds)] == 0.0),
-              f"max sigma' = {ds.max():.6f} at z = {z[np.argmax(ds)]:.1f}")  # fmt: skip
+    ctx.claim(
+        "sigma'(z) = sigma (1 - sigma) <= 0.25, with the maximum at z = 0",
+        bool(abs(ds.max() - 0.25) < 1e-12 and z[np.argmax(ds)] == 0.0),
+        f"max sigma' = {ds.max():.6f} at z = {z[np.argmax(ds)]:.1f}",
+    )
     # a confidently wrong prediction: y = 1, z = -8
     zw, p = -8.0, 1.0 / (1.0 + np.exp(8.0))
     grad_ce, grad_sq = p - 1.0, (p - 1.0) * p * (1.0 - p)
-    ctx.table("gradient w.r.t. z for y = 1 at z = -8 (a confident mistake)",
-              ["loss", "d loss / dz", "formula"],
-              [["log-loss", grad_ce, "p - y"], ["squared error (p - y)^2 / 2", grad_sq,
-                                                 "(p - y) p (1 - p)"]])  # fmt: skip
+    ctx.table(
+        "gradient w.r.t. z for y = 1 at z = -8 (a confident mistake)",
+        ["loss", "d loss / dz", "formula"],
+        [
+            ["log-loss", grad_ce, "p - y"],
+            ["squared error (p - y)^2 / 2", grad_sq, "(p - y) p (1 - p)"],
+        ],
+    )
     # convexity along z: second derivative of each loss in z, for y = 1
     sq = 0.5 * (s - 1.0) ** 2
     ce = np.logaddexp(0.0, -z)
     d2 = {k: np.diff(v, 2) / (z[1] - z[0]) ** 2 for k, v in (("sq", sq), ("ce", ce))}
-    ctx.claim("squared error on sigma(z) is not convex in z, the log-loss is",
-              bool(d2["sq"].min() < -1e-3 and d2["ce"].min() > -1e-9),
-              f"min second derivative: squared {d2['sq'].min():.4f}, log-loss "
-              f"{d2['ce'].min():.2e}")  # fmt: skip
+    ctx.claim(
+        "squared error on sigma(z) is not convex in z, the log-loss is",
+        bool(d2["sq"].min() < -1e-3 and d2["ce"].min() > -1e-9),
+        f"min second derivative: squared {d2['sq'].min():.4f}, log-loss {d2['ce'].min():.2e}",
+    )
     ctx.say(f"""
         Why not fit p = sigma(z) by squared error? Two reasons, both visible above. The gradient
         of (p - y)^2 / 2 carries the factor sigma'(z) <= 0.25, which vanishes when the sigmoid
@@ -421,16 +515,24 @@ def _l1_selects_features(ctx: Context) -> None:
         atol=1e-4 * np.abs(ref.coef_).max(),
         ref="sklearn LogisticRegression",
     )
-    ctx.check("the same features are selected", ours.coef_ != 0, ref.coef_ != 0,
-              ref="sklearn LogisticRegression")  # fmt: skip
+    ctx.check(
+        "the same features are selected",
+        ours.coef_ != 0,
+        ref.coef_ != 0,
+        ref="sklearn LogisticRegression",
+    )
     kept = np.flatnonzero(ours.coef_[0])
     dense = LogisticRegression(C=1.0, tol=1e-6).fit(c.X, c.y)
-    acc = {"L1, C=0.05": (ours.predict(c.X) == c.y).mean(),
-           "L2, C=1": (dense.predict(c.X) == c.y).mean()}  # fmt: skip
-    ctx.claim("'logistic regression cannot select features' is false: L1 keeps a few",
-              0 < len(kept) <= 10 and acc["L1, C=0.05"] > 0.9,
-              f"{len(kept)} of 30 features kept ({', '.join(c.names[kept])}); training accuracy "
-              f"{acc['L1, C=0.05']:.3f} vs {acc['L2, C=1']:.3f} with all 30")  # fmt: skip
+    acc = {
+        "L1, C=0.05": (ours.predict(c.X) == c.y).mean(),
+        "L2, C=1": (dense.predict(c.X) == c.y).mean(),
+    }
+    ctx.claim(
+        "'logistic regression cannot select features' is false: L1 keeps a few",
+        0 < len(kept) <= 10 and acc["L1, C=0.05"] > 0.9,
+        f"{len(kept)} of 30 features kept ({', '.join(c.names[kept])}); training accuracy "
+        f"{acc['L1, C=0.05']:.3f} vs {acc['L2, C=1']:.3f} with all 30",
+    )
     ctx.say("""
         The notes claim logistic regression cannot select features. With the default L2
         penalty that is true in practice (every weight is shrunk, none vanishes). But the
@@ -496,8 +598,13 @@ def multiclass_lr_lesson(ctx: Context) -> None:
         atol=1e-4 * np.abs(ovr_coef).max(),
         ref="sklearn OneVsRestClassifier",
     )
-    ctx.check("one-vs-rest probabilities", ovr.predict_proba(X_te), ref_ovr.predict_proba(X_te),
-              atol=1e-5, ref="sklearn OneVsRestClassifier")  # fmt: skip
+    ctx.check(
+        "one-vs-rest probabilities",
+        ovr.predict_proba(X_te),
+        ref_ovr.predict_proba(X_te),
+        atol=1e-5,
+        ref="sklearn OneVsRestClassifier",
+    )
     rows = []
     for name, m in (("softmax", soft), ("one-vs-rest", ovr)):
         P = m.predict_proba(X_te)
@@ -510,8 +617,9 @@ def multiclass_lr_lesson(ctx: Context) -> None:
                 float(np.abs(raw.sum(axis=1) - 1).mean()) if name != "softmax" else 0.0,
             ]
         )
-    ctx.table("digits, test half", ["model", "accuracy", "log-loss",
-                                     "mean |sum of sigmoids - 1|"], rows)  # fmt: skip
+    ctx.table(
+        "digits, test half", ["model", "accuracy", "log-loss", "mean |sum of sigmoids - 1|"], rows
+    )
     ctx.claim(
         "softmax gives the lower test log-loss (its probabilities are fitted jointly)",
         rows[0][2] < rows[1][2],
@@ -532,11 +640,18 @@ def _decision_regions_figure(ctx: Context) -> None:
         grid = np.c_[G1.ravel(), G2.ravel()]
         for ax, mc in zip(fig.subplots(1, 2), ("multinomial", "ovr"), strict=True):
             m = LogisticRegression(C=10.0, multi_class=mc, max_iter=1000).fit(Xi, yi)
-            ax.contourf(G1, G2, m.predict(grid).reshape(G1.shape), alpha=0.3, levels=[-0.5, 0.5,
-                        1.5, 2.5], colors=["C0", "C1", "C2"])  # fmt: skip
+            ax.contourf(
+                G1,
+                G2,
+                m.predict(grid).reshape(G1.shape),
+                alpha=0.3,
+                levels=[-0.5, 0.5, 1.5, 2.5],
+                colors=["C0", "C1", "C2"],
+            )
             ax.scatter(Xi[:, 0], Xi[:, 1], c=[f"C{k}" for k in yi], s=8)
-            ax.set(title=f"iris petals, {mc}", xlabel="petal length (std)",
-                   ylabel="petal width (std)")  # fmt: skip
+            ax.set(
+                title=f"iris petals, {mc}", xlabel="petal length (std)", ylabel="petal width (std)"
+            )
 
 
 def _two_class_softmax(ctx: Context) -> None:

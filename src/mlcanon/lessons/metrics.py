@@ -38,9 +38,13 @@ def _digits() -> SimpleNamespace:
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.5, random_state=0, stratify=y)
     nb = GaussianNB().fit(X_tr, y_tr)
     return SimpleNamespace(
-        X=X, target=y, y=y_te, pred=nb.predict(X_te), proba=nb.predict_proba(X_te),
+        X=X,
+        target=y,
+        y=y_te,
+        pred=nb.predict(X_te),
+        proba=nb.predict_proba(X_te),
         joint_log=nb.predict_joint_log_proba(X_te),
-    )  # fmt: skip
+    )
 
 
 @lesson("precision-recall")
@@ -63,8 +67,11 @@ def precision_recall_lesson(ctx: Context) -> None:
         of the two, so a good F1 cannot be bought with one of them alone.
         """)
     cm = M.confusion_matrix(y, pred)
-    ctx.table("confusion matrix (threshold 0.5)", ["", "pred benign", "pred malignant"],
-              [["benign", *cm[0]], ["malignant", *cm[1]]])  # fmt: skip
+    ctx.table(
+        "confusion matrix (threshold 0.5)",
+        ["", "pred benign", "pred malignant"],
+        [["benign", *cm[0]], ["malignant", *cm[1]]],
+    )
     vs_sk("confusion_matrix", cm, lambda: skm.confusion_matrix(y, pred))
     vs_sk("binary precision", M.precision_score(y, pred), lambda: skm.precision_score(y, pred))
     vs_sk("binary recall", M.recall_score(y, pred), lambda: skm.recall_score(y, pred))
@@ -73,8 +80,11 @@ def precision_recall_lesson(ctx: Context) -> None:
     for t in (0.1, 0.3, 0.5, 0.7, 0.9):
         scores = M.precision_recall_fscore_support(y, (proba >= t).astype(int), average="binary")
         rows.append([t, *scores[:3]])
-    ctx.table("moving the threshold trades recall for precision",
-              ["threshold", "precision", "recall", "F1"], rows)  # fmt: skip
+    ctx.table(
+        "moving the threshold trades recall for precision",
+        ["threshold", "precision", "recall", "F1"],
+        rows,
+    )
 
     d = _digits()
     ctx.say("""
@@ -112,14 +122,22 @@ def precision_recall_lesson(ctx: Context) -> None:
         trapezoids come out slightly below AP; when a threshold admits positives and negatives
         together (ties, or sparse operating points) the straight line overstates the area.
         """)
-    ctx.table("AP vs trapezoids under the PR curve", ["scores", "AP (steps)", "trapezoids"],
-              [[k, *v] for k, v in areas.items()])  # fmt: skip
-    ctx.claim("trapezoids <= AP with distinct scores, > AP with ties",
-              areas["distinct scores"][1] <= areas["distinct scores"][0]
-              and areas["rounded to 0.1"][1] > areas["rounded to 0.1"][0],
-              ", ".join(f"{k}: {a:.4f} vs {t:.4f}" for k, (a, t) in areas.items()))  # fmt: skip
-    vs_sk("precision_recall_curve", np.concatenate([precision, recall]),
-          lambda: np.concatenate(skm.precision_recall_curve(y, proba)[:2]))  # fmt: skip
+    ctx.table(
+        "AP vs trapezoids under the PR curve",
+        ["scores", "AP (steps)", "trapezoids"],
+        [[k, *v] for k, v in areas.items()],
+    )
+    ctx.claim(
+        "trapezoids <= AP with distinct scores, > AP with ties",
+        areas["distinct scores"][1] <= areas["distinct scores"][0]
+        and areas["rounded to 0.1"][1] > areas["rounded to 0.1"][0],
+        ", ".join(f"{k}: {a:.4f} vs {t:.4f}" for k, (a, t) in areas.items()),
+    )
+    vs_sk(
+        "precision_recall_curve",
+        np.concatenate([precision, recall]),
+        lambda: np.concatenate(skm.precision_recall_curve(y, proba)[:2]),
+    )
     vs_sk("average_precision_score", ap, lambda: skm.average_precision_score(y, proba))
     with ctx.figure("pr-curve", figsize=(10, 4)) as fig:
         ax1, ax2 = fig.subplots(1, 2)
@@ -130,8 +148,13 @@ def precision_recall_lesson(ctx: Context) -> None:
         )
         ax1.legend(loc="lower left")
         ax2.imshow(M.confusion_matrix(d.y, d.pred, normalize="true"), cmap="Blues")
-        ax2.set(xlabel="predicted digit", ylabel="true digit", xticks=range(10), yticks=range(10),
-                title="digits: rows normalised, recall on the diagonal")  # fmt: skip
+        ax2.set(
+            xlabel="predicted digit",
+            ylabel="true digit",
+            xticks=range(10),
+            yticks=range(10),
+            title="digits: rows normalised, recall on the diagonal",
+        )
 
 
 @lesson("auc")
@@ -163,14 +186,28 @@ def auc_lesson(ctx: Context) -> None:
     pos, neg = s[y == 1], s[y == 0]
     pairs = np.mean((pos[:, None] > neg) + 0.5 * (pos[:, None] == neg))
     mw = M.auc_mann_whitney(y, s)
-    ctx.table("one number, three ways (breast cancer, logistic regression)", ["method", "AUC"],
-              [["trapezoids under the ROC curve", area], ["Mann-Whitney ranks", mw],
-               ["all P x N pairs", pairs]])  # fmt: skip
-    vs_sk("roc_curve (fpr, tpr)", np.concatenate([fpr, tpr]),
-          lambda: np.concatenate(skm.roc_curve(y, s)[:2]))  # fmt: skip
+    ctx.table(
+        "one number, three ways (breast cancer, logistic regression)",
+        ["method", "AUC"],
+        [
+            ["trapezoids under the ROC curve", area],
+            ["Mann-Whitney ranks", mw],
+            ["all P x N pairs", pairs],
+        ],
+    )
+    vs_sk(
+        "roc_curve (fpr, tpr)",
+        np.concatenate([fpr, tpr]),
+        lambda: np.concatenate(skm.roc_curve(y, s)[:2]),
+    )
     vs_sk("roc_auc_score", area, lambda: skm.roc_auc_score(y, s))
-    ctx.check("Mann-Whitney AUC", mw, lambda: stats.mannwhitneyu(pos, neg).statistic
-              / (pos.size * neg.size), rtol=1e-12, ref="scipy.stats.mannwhitneyu")  # fmt: skip
+    ctx.check(
+        "Mann-Whitney AUC",
+        mw,
+        lambda: stats.mannwhitneyu(pos, neg).statistic / (pos.size * neg.size),
+        rtol=1e-12,
+        ref="scipy.stats.mannwhitneyu",
+    )
     ctx.check("AUC by counting every pair", area, pairs, rtol=1e-12, ref="brute force")
 
     coarse = np.round(c.proba, 1)
@@ -181,10 +218,16 @@ def auc_lesson(ctx: Context) -> None:
         matters: reversing it gives 1 - AUC, and probabilities rank like the logits they come
         from.
         """)
-    identity("heavy ties: trapezoids = Mann-Whitney", M.roc_auc_score(y, coarse),
-             M.auc_mann_whitney(y, coarse))  # fmt: skip
-    vs_sk("heavy ties: roc_auc_score", M.roc_auc_score(y, coarse),
-          lambda: skm.roc_auc_score(y, coarse))  # fmt: skip
+    identity(
+        "heavy ties: trapezoids = Mann-Whitney",
+        M.roc_auc_score(y, coarse),
+        M.auc_mann_whitney(y, coarse),
+    )
+    vs_sk(
+        "heavy ties: roc_auc_score",
+        M.roc_auc_score(y, coarse),
+        lambda: skm.roc_auc_score(y, coarse),
+    )
     identity("AUC(-s) = 1 - AUC(s)", M.roc_auc_score(y, -s), 1.0 - area)
     identity("AUC(probabilities) = AUC(logits)", M.roc_auc_score(y, c.proba), area)
 
@@ -197,8 +240,11 @@ def auc_lesson(ctx: Context) -> None:
         scikit-learn reports with multi_class='ovr'. (Hand and Till's one-vs-one average is
         the other common choice.)
         """)
-    vs_sk("one-vs-rest macro AUC (digits)", ovr,
-          lambda: skm.roc_auc_score(d.y, d.proba, multi_class="ovr"))  # fmt: skip
+    vs_sk(
+        "one-vs-rest macro AUC (digits)",
+        ovr,
+        lambda: skm.roc_auc_score(d.y, d.proba, multi_class="ovr"),
+    )
     weak_fpr, weak_tpr, _ = M.roc_curve(y, c.weak)
     with ctx.figure("roc", figsize=(5.5, 5)) as fig:
         ax = fig.subplots()
@@ -207,8 +253,12 @@ def auc_lesson(ctx: Context) -> None:
         weak_auc = M.roc_auc_score(y, c.weak)
         ax.plot(weak_fpr, weak_tpr, label=f"'mean smoothness' alone (AUC = {weak_auc:.3f})")
         ax.plot([0, 1], [0, 1], "k--", label="chance (AUC = 0.5)")
-        ax.set(xlabel="false-positive rate", ylabel="true-positive rate",
-               title="ROC, breast cancer (test half)", aspect="equal")  # fmt: skip
+        ax.set(
+            xlabel="false-positive rate",
+            ylabel="true-positive rate",
+            title="ROC, breast cancer (test half)",
+            aspect="equal",
+        )
         ax.legend(loc="lower right")
 
 
@@ -231,8 +281,13 @@ def cross_entropy_lesson(ctx: Context) -> None:
         H(t, p) = H(t) + KL(t || p) with H(t) = 0, so the cross-entropy is the KL divergence
         from the labels to the prediction.
         """)
-    ctx.check("binary CE from probabilities", M.log_loss(y, proba), lambda: skm.log_loss(y, proba),
-              rtol=1e-12, ref="sklearn.metrics.log_loss")  # fmt: skip
+    ctx.check(
+        "binary CE from probabilities",
+        M.log_loss(y, proba),
+        lambda: skm.log_loss(y, proba),
+        rtol=1e-12,
+        ref="sklearn.metrics.log_loss",
+    )
     torch_bce = partial(_torch_loss, "binary_cross_entropy_with_logits", logit, y.astype(float))
     vs_torch("binary CE from logits", M.binary_cross_entropy_with_logits(y, logit), torch_bce)
     grid = np.linspace(0.01, 0.99, 99)
@@ -243,13 +298,18 @@ def cross_entropy_lesson(ctx: Context) -> None:
         malignant tumours ({y.mean():.4f}), and that lowest value is the entropy of the labels:
         no constant model beats the labels' own uncertainty.
         """)
-    ctx.claim("the best constant prediction is the class frequency (MLE)",
-              abs(best - y.mean()) <= 0.005,
-              f"argmin q = {best:.2f}, frequency {y.mean():.4f}")  # fmt: skip
-    ctx.check("CE at the frequency = entropy of the labels",
-              M.log_loss(y, np.full(y.size, y.mean())),
-              lambda: stats.entropy([y.mean(), 1 - y.mean()]), rtol=1e-12,
-              ref="scipy.stats.entropy")  # fmt: skip
+    ctx.claim(
+        "the best constant prediction is the class frequency (MLE)",
+        abs(best - y.mean()) <= 0.005,
+        f"argmin q = {best:.2f}, frequency {y.mean():.4f}",
+    )
+    ctx.check(
+        "CE at the frequency = entropy of the labels",
+        M.log_loss(y, np.full(y.size, y.mean())),
+        lambda: stats.entropy([y.mean(), 1 - y.mean()]),
+        rtol=1e-12,
+        ref="scipy.stats.entropy",
+    )
 
     d = _digits()
     z = d.joint_log
@@ -265,15 +325,21 @@ def cross_entropy_lesson(ctx: Context) -> None:
         naive_p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
         naive = -np.mean(np.log(naive_p[np.arange(z.shape[0]), d.y]))
     stable = M.cross_entropy_with_logits(d.y, z)
-    ctx.claim("softmax-then-log fails on these logits, the stable form does not",
-              not np.isfinite(naive) and np.isfinite(stable),
-              f"naive = {naive}, stable = {stable:.6f}")  # fmt: skip
-    vs_torch("multiclass CE from logits (digits)", stable,
-             lambda: _torch_loss("cross_entropy", z, d.y))  # fmt: skip
+    ctx.claim(
+        "softmax-then-log fails on these logits, the stable form does not",
+        not np.isfinite(naive) and np.isfinite(stable),
+        f"naive = {naive}, stable = {stable:.6f}",
+    )
+    vs_torch(
+        "multiclass CE from logits (digits)", stable, lambda: _torch_loss("cross_entropy", z, d.y)
+    )
     rng = np.random.default_rng(0)
     big, labels = rng.normal(size=(64, 10)) * 1e4, rng.integers(0, 10, 64)
-    vs_torch("multiclass CE, logits of size 1e4", M.cross_entropy_with_logits(labels, big),
-             lambda: _torch_loss("cross_entropy", big, labels))  # fmt: skip
+    vs_torch(
+        "multiclass CE, logits of size 1e4",
+        M.cross_entropy_with_logits(labels, big),
+        lambda: _torch_loss("cross_entropy", big, labels),
+    )
 
     zs, ys = z[:50] / np.abs(z[:50]).max() * 8.0, d.y[:50]  # moderate logits
     p = np.exp(zs - zs.max(axis=1, keepdims=True))
@@ -286,22 +352,34 @@ def cross_entropy_lesson(ctx: Context) -> None:
         p(1 - p) factor vanishes when the unit saturates, so a confidently wrong model barely
         learns.
         """)
-    ctx.check("gradient of softmax + CE is (p - y) / n", (p - np.eye(10)[ys]) / ys.size,
-              lambda: _torch_ce_grad(ys, zs), rtol=1e-12, atol=1e-15,
-              ref="torch autograd")  # fmt: skip
+    ctx.check(
+        "gradient of softmax + CE is (p - y) / n",
+        (p - np.eye(10)[ys]) / ys.size,
+        lambda: _torch_ce_grad(ys, zs),
+        rtol=1e-12,
+        atol=1e-15,
+        ref="torch autograd",
+    )
     _network_layer_checks(ctx, zs, ys)
     zz = np.linspace(-10, 10, 401)
     sig = 1 / (1 + np.exp(-zz))
     ce_grad, mse_grad = sig - 1, 2 * (sig - 1) * sig * (1 - sig)  # target y = 1
-    ctx.table("gradient when the true class is 1", ["logit", "d CE / dz", "d MSE / dz"],
-              [[zz[i], ce_grad[i], mse_grad[i]] for i in (0, 100, 200)])  # fmt: skip
-    ctx.claim("at z = -10 the CE gradient is > 1000x the squared-error gradient",
-              abs(ce_grad[0]) > 1000 * abs(mse_grad[0]),
-              f"{ce_grad[0]:.4f} vs {mse_grad[0]:.2e}")  # fmt: skip
+    ctx.table(
+        "gradient when the true class is 1",
+        ["logit", "d CE / dz", "d MSE / dz"],
+        [[zz[i], ce_grad[i], mse_grad[i]] for i in (0, 100, 200)],
+    )
+    ctx.claim(
+        "at z = -10 the CE gradient is > 1000x the squared-error gradient",
+        abs(ce_grad[0]) > 1000 * abs(mse_grad[0]),
+        f"{ce_grad[0]:.4f} vs {mse_grad[0]:.2e}",
+    )
     with ctx.figure("ce-vs-mse", figsize=(10, 4)) as fig:
         ax1, ax2 = fig.subplots(1, 2)
-        for name, loss, grad in [("cross-entropy", np.logaddexp(0, -zz), ce_grad),
-                                 ("squared error", (1 - sig) ** 2, mse_grad)]:  # fmt: skip
+        for name, loss, grad in [
+            ("cross-entropy", np.logaddexp(0, -zz), ce_grad),
+            ("squared error", (1 - sig) ** 2, mse_grad),
+        ]:
             ax1.plot(zz, loss, label=name)
             ax2.semilogy(zz, np.abs(grad), label=name)
         ax1.set(xlabel="logit z (true class 1)", ylabel="loss", title="loss")
@@ -330,10 +408,14 @@ def _network_layer_checks(ctx: Context, z: np.ndarray, y: np.ndarray) -> None:
 
     for kw in ({}, {"label_smoothing": 0.1}, {"ignore_index": int(y[0])}):
         desc = ", ".join(f"{k}={v}" for k, v in kw.items()) or "plain"
-        ctx.check(f"network layer cross_entropy ({desc}): loss and d loss / dz",
-                  loss_and_grad(ours.cross_entropy, **kw),
-                  lambda kw=kw: loss_and_grad(torch.nn.functional.cross_entropy, **kw),
-                  rtol=1e-12, atol=1e-15, ref="torch.nn.functional")  # fmt: skip
+        ctx.check(
+            f"network layer cross_entropy ({desc}): loss and d loss / dz",
+            loss_and_grad(ours.cross_entropy, **kw),
+            lambda kw=kw: loss_and_grad(torch.nn.functional.cross_entropy, **kw),
+            rtol=1e-12,
+            atol=1e-15,
+            ref="torch.nn.functional",
+        )
 
 
 def _torch_loss(name: str, logits: np.ndarray, target: np.ndarray) -> float:
@@ -374,22 +456,50 @@ def kl_divergence_lesson(ctx: Context) -> None:
         and of a 1 (q).
         """)
     kl_pq, kl_qp, js = M.kl_divergence(p, q), M.kl_divergence(q, p), M.js_divergence(p, q)
-    ctx.table("pixel-intensity distributions (nats)", ["quantity", "value"],
-              [["H(p), digit 0", M.entropy(p)], ["H(q), digit 1", M.entropy(q)],
-               ["KL(p || q)", kl_pq], ["KL(q || p)", kl_qp], ["JS(p, q)", js]])  # fmt: skip
-    vs_scipy("entropy of p and q", np.array([M.entropy(p), M.entropy(q)]),
-             lambda: stats.entropy(np.stack([p, q], axis=1)))  # fmt: skip
-    vs_scipy("KL(p || q) and KL(q || p)", np.array([kl_pq, kl_qp]),
-             lambda: stats.entropy(np.stack([p, q], axis=1), np.stack([q, p], axis=1)))  # fmt: skip
-    ctx.check("KL(p || q)", kl_pq, lambda: _torch_kl(p, q), rtol=1e-12,
-              ref="torch.nn.functional.kl_div")  # fmt: skip
-    ctx.check("JS(p, q)", js, lambda: distance.jensenshannon(p, q) ** 2, rtol=1e-12,
-              ref="scipy.spatial.distance.jensenshannon, squared")  # fmt: skip
-    ctx.check("cross-entropy = entropy + KL", -np.sum(p * np.log(q)), M.entropy(p) + kl_pq,
-              rtol=1e-12, ref="identity")  # fmt: skip
+    ctx.table(
+        "pixel-intensity distributions (nats)",
+        ["quantity", "value"],
+        [
+            ["H(p), digit 0", M.entropy(p)],
+            ["H(q), digit 1", M.entropy(q)],
+            ["KL(p || q)", kl_pq],
+            ["KL(q || p)", kl_qp],
+            ["JS(p, q)", js],
+        ],
+    )
+    vs_scipy(
+        "entropy of p and q",
+        np.array([M.entropy(p), M.entropy(q)]),
+        lambda: stats.entropy(np.stack([p, q], axis=1)),
+    )
+    vs_scipy(
+        "KL(p || q) and KL(q || p)",
+        np.array([kl_pq, kl_qp]),
+        lambda: stats.entropy(np.stack([p, q], axis=1), np.stack([q, p], axis=1)),
+    )
+    ctx.check(
+        "KL(p || q)", kl_pq, lambda: _torch_kl(p, q), rtol=1e-12, ref="torch.nn.functional.kl_div"
+    )
+    ctx.check(
+        "JS(p, q)",
+        js,
+        lambda: distance.jensenshannon(p, q) ** 2,
+        rtol=1e-12,
+        ref="scipy.spatial.distance.jensenshannon, squared",
+    )
+    ctx.check(
+        "cross-entropy = entropy + KL",
+        -np.sum(p * np.log(q)),
+        M.entropy(p) + kl_pq,
+        rtol=1e-12,
+        ref="identity",
+    )
     ctx.check("JS(p, q) = JS(q, p)", M.js_divergence(q, p), js, rtol=1e-15, ref="identity")
-    ctx.claim("KL(p || q) and KL(q || p) differ by more than 1%", abs(kl_pq / kl_qp - 1) > 0.01,
-              f"{kl_pq:.4f} vs {kl_qp:.4f}")  # fmt: skip
+    ctx.claim(
+        "KL(p || q) and KL(q || p) differ by more than 1%",
+        abs(kl_pq / kl_qp - 1) > 0.01,
+        f"{kl_pq:.4f} vs {kl_qp:.4f}",
+    )
     _asymmetry_demo(ctx)
 
 
@@ -419,15 +529,24 @@ def _asymmetry_demo(ctx: Context) -> None:
         it puts mass that p lacks, so q settles on one bump. The first is what maximum
         likelihood does; the second is what variational inference inherits.
         """)
-    ctx.table("best single Gaussian for a two-bump p", ["objective", "mean", "std", "value"],
-              [["KL(p || q), mass-covering", mus[i, j], sigmas[i, j], forward[i, j]],
-               ["KL(q || p), mode-seeking", mus[k, m], sigmas[k, m], reverse[k, m]]])  # fmt: skip
-    ctx.claim("forward KL matches the moments of p (grid step 0.1)",
-              abs(mus[i, j] - mean) <= 0.1 and abs(sigmas[i, j] - std) <= 0.1,
-              f"fit ({mus[i, j]:.2f}, {sigmas[i, j]:.2f}), "
-              f"moments ({mean:.2f}, {std:.2f})")  # fmt: skip
-    ctx.claim("reverse KL sits on one bump", abs(abs(mus[k, m]) - 2.5) <= 0.2
-              and sigmas[k, m] < 1.2, f"fit ({mus[k, m]:.2f}, {sigmas[k, m]:.2f})")  # fmt: skip
+    ctx.table(
+        "best single Gaussian for a two-bump p",
+        ["objective", "mean", "std", "value"],
+        [
+            ["KL(p || q), mass-covering", mus[i, j], sigmas[i, j], forward[i, j]],
+            ["KL(q || p), mode-seeking", mus[k, m], sigmas[k, m], reverse[k, m]],
+        ],
+    )
+    ctx.claim(
+        "forward KL matches the moments of p (grid step 0.1)",
+        abs(mus[i, j] - mean) <= 0.1 and abs(sigmas[i, j] - std) <= 0.1,
+        f"fit ({mus[i, j]:.2f}, {sigmas[i, j]:.2f}), moments ({mean:.2f}, {std:.2f})",
+    )
+    ctx.claim(
+        "reverse KL sits on one bump",
+        abs(abs(mus[k, m]) - 2.5) <= 0.2 and sigmas[k, m] < 1.2,
+        f"fit ({mus[k, m]:.2f}, {sigmas[k, m]:.2f})",
+    )
     with ctx.figure("kl-asymmetry", figsize=(7, 4)) as fig:
         ax = fig.subplots()
         ax.fill_between(x, p, alpha=0.3, label="p (two bumps)")

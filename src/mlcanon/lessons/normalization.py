@@ -408,8 +408,9 @@ def _sweep_errors(batch: int, X, y, X_test, y_test, epochs: int) -> np.ndarray:
         for idx in torch.randperm(len(y), generator=gen).split(batch):
             opt.zero_grad()
             out = net(X[idx])  # (B, copies, 10); the sum keeps each copy's own gradient
-            F.cross_entropy(out.transpose(1, 2), y[idx][:, None].expand(-1, out.shape[1]),
-                            reduction="none").mean(0).sum().backward()  # fmt: skip
+            F.cross_entropy(
+                out.transpose(1, 2), y[idx][:, None].expand(-1, out.shape[1]), reduction="none"
+            ).mean(0).sum().backward()
             opt.step()
     net.eval()
     with torch.no_grad():
@@ -433,12 +434,23 @@ def _one_copy(packed, norm: int, seed: int, c1: int = 8, c2: int = 16):
             else nn.GroupNorm({"GN": 4, "LN": 1, "IN": c}[name], c)
         )
 
-    net = nn.Sequential(nn.Conv2d(1, c1, 3, padding=1), make(c1), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(c1, c2, 3, padding=1), make(c2), nn.ReLU(),
-                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c2, 10))  # fmt: skip
+    net = nn.Sequential(
+        nn.Conv2d(1, c1, 3, padding=1),
+        make(c1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 3, padding=1),
+        make(c2),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(c2, 10),
+    )
     with torch.no_grad():
-        for dst, src, rows in ((net[0], packed.conv1, slice(k * c1, (k + 1) * c1)),
-                               (net[4], packed.conv2, slice(k * c2, (k + 1) * c2))):  # fmt: skip
+        for dst, src, rows in (
+            (net[0], packed.conv1, slice(k * c1, (k + 1) * c1)),
+            (net[4], packed.conv2, slice(k * c2, (k + 1) * c2)),
+        ):
             dst.weight.copy_(src.weight[rows])
             dst.bias.copy_(src.bias[rows])
         for dst, src, rows in ((net[1], packed.norm1[norm], s), (net[5], packed.norm2[norm], s2)):
@@ -456,16 +468,25 @@ def _batch_sweep(ctx: Context, d) -> None:
         packed = _packed_cnns()
     out = packed(X[:16]).detach()
     for norm, seed in ((0, 1), (1, 2), (2, 0), (3, 4)):
-        ctx.check(f"packed network: copy ({_SWEEP_NORMS[norm]}, seed {seed}) = the same CNN "
-                  "built alone", out[:, norm * _SWEEP_SEEDS + seed].numpy(),
-                  _one_copy(packed, norm, seed)(X[:16]).detach().numpy(), rtol=1e-4, atol=1e-5,
-                  ref="torch.nn.Sequential (float32)")  # fmt: skip
+        ctx.check(
+            f"packed network: copy ({_SWEEP_NORMS[norm]}, seed {seed}) = the same CNN built alone",
+            out[:, norm * _SWEEP_SEEDS + seed].numpy(),
+            _one_copy(packed, norm, seed)(X[:16]).detach().numpy(),
+            rtol=1e-4,
+            atol=1e-5,
+            ref="torch.nn.Sequential (float32)",
+        )
     err = {b: _sweep_errors(b, X, y, d.img_test.float(), d.y_test, epochs) for b in batches}
-    rows = [[f"{norm}", *(f"{err[b][i].mean():.3f} ± {err[b][i].std():.3f}" for b in batches)]
-            for i, norm in enumerate(_SWEEP_NORMS)]  # fmt: skip
-    ctx.table(f"test error (eval mode) after {epochs} epochs of {n} digits at each batch size "
-              f"(mean ± std over {_SWEEP_SEEDS} initializations)",
-              ["norm", *(f"batch {b}" for b in batches)], rows)  # fmt: skip
+    rows = [
+        [f"{norm}", *(f"{err[b][i].mean():.3f} ± {err[b][i].std():.3f}" for b in batches)]
+        for i, norm in enumerate(_SWEEP_NORMS)
+    ]
+    ctx.table(
+        f"test error (eval mode) after {epochs} epochs of {n} digits at each batch size "
+        f"(mean ± std over {_SWEEP_SEEDS} initializations)",
+        ["norm", *(f"batch {b}" for b in batches)],
+        rows,
+    )
     mean = {norm: [err[b][i].mean() for b in batches] for i, norm in enumerate(_SWEEP_NORMS)}
     bn, gn = mean["BN"], mean["GN"]
     best = [min(_SWEEP_NORMS, key=lambda k, j=j: mean[k][j]) for j in range(len(batches))]
@@ -487,21 +508,29 @@ def _batch_sweep(ctx: Context, d) -> None:
         their noise. What carries over at this scale is the batch-dependence of BN at test
         time measured above, the mechanism behind the paper's curve.
         """)
-    ctx.claim("at equal epochs every norm ends better at batch 2 than at batch 32 (more steps)",
-              all(mean[k][-1] < mean[k][0] for k in _SWEEP_NORMS),
-              "; ".join(f"{k} {mean[k][0]:.3f} -> {mean[k][-1]:.3f}"
-                        for k in _SWEEP_NORMS))  # fmt: skip
-    ctx.claim("GN does not beat BN at batch 2 on this small CNN (the paper's crossover is absent)",
-              gn[-1] >= bn[-1], f"batch 2: BN {bn[-1]:.3f} ± {err[2][0].std():.3f}, "
-              f"GN {gn[-1]:.3f} ± {err[2][1].std():.3f} (mean ± std over {_SWEEP_SEEDS} seeds)",
-              ref="GN paper's claim, measured at small scale")  # fmt: skip
+    ctx.claim(
+        "at equal epochs every norm ends better at batch 2 than at batch 32 (more steps)",
+        all(mean[k][-1] < mean[k][0] for k in _SWEEP_NORMS),
+        "; ".join(f"{k} {mean[k][0]:.3f} -> {mean[k][-1]:.3f}" for k in _SWEEP_NORMS),
+    )
+    ctx.claim(
+        "GN does not beat BN at batch 2 on this small CNN (the paper's crossover is absent)",
+        gn[-1] >= bn[-1],
+        f"batch 2: BN {bn[-1]:.3f} ± {err[2][0].std():.3f}, "
+        f"GN {gn[-1]:.3f} ± {err[2][1].std():.3f} (mean ± std over {_SWEEP_SEEDS} seeds)",
+        ref="GN paper's claim, measured at small scale",
+    )
     with ctx.figure("error-vs-batch", figsize=(6.5, 4)) as fig:
         ax = fig.subplots()
         for i, norm in enumerate(_SWEEP_NORMS):
             m = np.array([err[b][i].mean() for b in batches])
             sd = np.array([err[b][i].std() for b in batches])
             ax.errorbar(batches, m, yerr=sd, marker="o", capsize=3, label=norm)
-        ax.set(xscale="log", xlabel="training batch size (equal epochs)", ylabel="test error",
-               title="error vs batch size, small CNN on digits")  # fmt: skip
+        ax.set(
+            xscale="log",
+            xlabel="training batch size (equal epochs)",
+            ylabel="test error",
+            title="error vs batch size, small CNN on digits",
+        )
         ax.set_xticks(list(batches), [str(b) for b in batches])
         ax.legend()

@@ -104,8 +104,12 @@ def gradient_lesson(ctx: Context) -> None:
         """)
     theta = np.linspace(0.0, 2 * np.pi, 720, endpoint=False)
     h = 1e-5
-    D = np.array([(f(x + h * u) - f(x - h * u)) / (2 * h)
-                  for u in np.column_stack([np.cos(theta), np.sin(theta)])])  # fmt: skip
+    D = np.array(
+        [
+            (f(x + h * u) - f(x - h * u)) / (2 * h)
+            for u in np.column_stack([np.cos(theta), np.sin(theta)])
+        ]
+    )
     g = grad(x)
     best = int(np.argmax(D))
     step = theta[1] - theta[0]
@@ -113,22 +117,41 @@ def gradient_lesson(ctx: Context) -> None:
         "directional derivatives around x = (1, 0.5)",
         ["direction", "angle (deg)", "D_u f (measured)", "grad . u"],
         [
-            ["along the gradient (measured peak)", np.degrees(theta[best]), D[best],
-             float(np.linalg.norm(g) * np.cos(theta[best] - np.arctan2(g[1], g[0])))],
+            [
+                "along the gradient (measured peak)",
+                np.degrees(theta[best]),
+                D[best],
+                float(np.linalg.norm(g) * np.cos(theta[best] - np.arctan2(g[1], g[0]))),
+            ],
             ["+x axis", 0.0, D[0], float(g[0])],
             ["+y axis", 90.0, D[180], float(g[1])],
-            ["opposite the peak", np.degrees(theta[(best + 360) % 720]), D[(best + 360) % 720],
-             -float(np.linalg.norm(g) * np.cos(theta[best] - np.arctan2(g[1], g[0])))],
+            [
+                "opposite the peak",
+                np.degrees(theta[(best + 360) % 720]),
+                D[(best + 360) % 720],
+                -float(np.linalg.norm(g) * np.cos(theta[best] - np.arctan2(g[1], g[0]))),
+            ],
         ],
-    )  # fmt: skip
+    )
     gap = abs((theta[best] - np.arctan2(g[1], g[0]) + np.pi) % (2 * np.pi) - np.pi)
-    ctx.check("angle of the steepest direction vs angle of the gradient (rad)", gap, 0.0,
-              atol=step / 2, ref="analytic gradient")  # fmt: skip
-    ctx.check("largest directional derivative = |grad f|", D.max(), np.linalg.norm(g),
-              rtol=1e-5, ref="analytic gradient")  # fmt: skip
+    ctx.check(
+        "angle of the steepest direction vs angle of the gradient (rad)",
+        gap,
+        0.0,
+        atol=step / 2,
+        ref="analytic gradient",
+    )
+    ctx.check(
+        "largest directional derivative = |grad f|",
+        D.max(),
+        np.linalg.norm(g),
+        rtol=1e-5,
+        ref="analytic gradient",
+    )
     along = np.cos(theta) * g[0] + np.sin(theta) * g[1]
-    ctx.check("D_u f = grad f . u for all 720 directions", D, along, atol=1e-9,
-              ref="analytic gradient")  # fmt: skip
+    ctx.check(
+        "D_u f = grad f . u for all 720 directions", D, along, atol=1e-9, ref="analytic gradient"
+    )
 
     ctx.say("""
         The same idea gives the standard gradient check. Central differences
@@ -143,29 +166,47 @@ def gradient_lesson(ctx: Context) -> None:
     exact = lg.g(w)
     central = O.approx_gradient(lg.f, w)
     forward = O.approx_gradient(lg.f, w, np.sqrt(np.finfo(float).eps), method="forward")
-    ctx.check("central differences vs analytic gradient (logistic loss)", central, exact,
-              atol=1e-9, ref="numerical differentiation")  # fmt: skip
-    ctx.check("forward differences vs scipy.optimize.approx_fprime", forward,
-              lambda: so.approx_fprime(w, lg.f), rtol=1e-12, ref="scipy.optimize")  # fmt: skip
+    ctx.check(
+        "central differences vs analytic gradient (logistic loss)",
+        central,
+        exact,
+        atol=1e-9,
+        ref="numerical differentiation",
+    )
+    ctx.check(
+        "forward differences vs scipy.optimize.approx_fprime",
+        forward,
+        lambda: so.approx_fprime(w, lg.f),
+        rtol=1e-12,
+        ref="scipy.optimize",
+    )
     ctx.table(
         "finite-difference error on the logistic loss",
         ["formula", "step", "max |error|"],
-        [["central", "eps^(1/3) max(1,|w_i|)", float(np.abs(central - exact).max())],
-         ["forward", "eps^(1/2)", float(np.abs(forward - exact).max())]],
-    )  # fmt: skip
+        [
+            ["central", "eps^(1/3) max(1,|w_i|)", float(np.abs(central - exact).max())],
+            ["forward", "eps^(1/2)", float(np.abs(forward - exact).max())],
+        ],
+    )
     with ctx.figure("directional-derivatives", figsize=(10, 4)) as fig:
         ax1, ax2 = fig.subplots(1, 2)
         gx, gy = np.meshgrid(np.linspace(-0.5, 2.5, 200), np.linspace(-1.0, 2.0, 200))
         ax1.contour(gx, gy, gx**2 + 3 * gy**2 + np.sin(gx * gy), levels=20, cmap="viridis")
-        sc = ax1.scatter(x[0] + 0.4 * np.cos(theta), x[1] + 0.4 * np.sin(theta), c=D, s=6,
-                         cmap="coolwarm")  # fmt: skip
-        ax1.annotate("", x + 0.4 * g / np.linalg.norm(g), x,
-                     arrowprops={"arrowstyle": "->", "lw": 2})  # fmt: skip
+        sc = ax1.scatter(
+            x[0] + 0.4 * np.cos(theta), x[1] + 0.4 * np.sin(theta), c=D, s=6, cmap="coolwarm"
+        )
+        ax1.annotate(
+            "", x + 0.4 * g / np.linalg.norm(g), x, arrowprops={"arrowstyle": "->", "lw": 2}
+        )
         ax1.set(aspect="equal", title="D_u f on a circle of directions; arrow: gradient")
         fig.colorbar(sc, ax=ax1)
         ax2.plot(np.degrees(theta), D, label="measured D_u f")
-        ax2.axvline(np.degrees(np.arctan2(g[1], g[0]) % (2 * np.pi)), color="k", ls="--",
-                    label="angle of grad f")  # fmt: skip
+        ax2.axvline(
+            np.degrees(np.arctan2(g[1], g[0]) % (2 * np.pi)),
+            color="k",
+            ls="--",
+            label="angle of grad f",
+        )
         ax2.set(xlabel="direction angle (deg)", ylabel="D_u f", title="peak = |grad f|")
         ax2.legend()
 
@@ -202,41 +243,91 @@ def newton_quasi_newton_lesson(ctx: Context) -> None:
         |g_{k+1}^T p_k| <= c2 |g_k^T p_k| has y_k^T s_k >= (1 - c2) |g_k^T s_k| > 0.
         """)
     x0, x_star = np.array([-1.2, 1.0]), np.ones(2)
-    runs = {m: O.minimize(_rosen, x0, _rosen_grad, _rosen_hess if m == "newton" else None,
-                          method=m, tol=1e-8, max_iter=100_000, return_path=True)
-            for m in ("gd", "newton", "bfgs", "lbfgs")}  # fmt: skip
+    runs = {
+        m: O.minimize(
+            _rosen,
+            x0,
+            _rosen_grad,
+            _rosen_hess if m == "newton" else None,
+            method=m,
+            tol=1e-8,
+            max_iter=100_000,
+            return_path=True,
+        )
+        for m in ("gd", "newton", "bfgs", "lbfgs")
+    }
     opts = {"gtol": 1e-8, "maxiter": 100_000}
     refs = {
-        "newton": ("trust-exact", so.minimize(_rosen, x0, jac=_rosen_grad, hess=_rosen_hess,
-                                              method="trust-exact", options=opts)),
+        "newton": (
+            "trust-exact",
+            so.minimize(
+                _rosen, x0, jac=_rosen_grad, hess=_rosen_hess, method="trust-exact", options=opts
+            ),
+        ),
         "bfgs": ("BFGS", so.minimize(_rosen, x0, jac=_rosen_grad, method="BFGS", options=opts)),
-        "lbfgs": ("L-BFGS-B", so.minimize(_rosen, x0, jac=_rosen_grad, method="L-BFGS-B",
-                                          options={**opts, "ftol": 0.0})),
-    }  # fmt: skip
+        "lbfgs": (
+            "L-BFGS-B",
+            so.minimize(
+                _rosen, x0, jac=_rosen_grad, method="L-BFGS-B", options={**opts, "ftol": 0.0}
+            ),
+        ),
+    }
     rows = []
     for m, r in runs.items():
         ref = refs.get(m)
-        rows.append([m, r.nit, r.nfev, r.nhev, float(np.linalg.norm(r.x - x_star)),
-                     ref[0] if ref else "—", ref[1].nit if ref else "—",
-                     ref[1].nfev if ref else "—"])  # fmt: skip
-    ctx.table("2-D Rosenbrock from (-1.2, 1), stop at max|g_i| <= 1e-8",
-              ["ours", "iterations", "f evals", "Hessians", "|x - x*|", "scipy method",
-               "scipy iterations", "scipy f evals"], rows)  # fmt: skip
+        rows.append(
+            [
+                m,
+                r.nit,
+                r.nfev,
+                r.nhev,
+                float(np.linalg.norm(r.x - x_star)),
+                ref[0] if ref else "—",
+                ref[1].nit if ref else "—",
+                ref[1].nfev if ref else "—",
+            ]
+        )
+    ctx.table(
+        "2-D Rosenbrock from (-1.2, 1), stop at max|g_i| <= 1e-8",
+        [
+            "ours",
+            "iterations",
+            "f evals",
+            "Hessians",
+            "|x - x*|",
+            "scipy method",
+            "scipy iterations",
+            "scipy f evals",
+        ],
+        rows,
+    )
     for m, (name, ref) in refs.items():
-        ctx.check(f"{m}: minimizer vs scipy {name}", runs[m].x, ref.x, atol=1e-7,
-                  ref="scipy.optimize.minimize")  # fmt: skip
+        ctx.check(
+            f"{m}: minimizer vs scipy {name}",
+            runs[m].x,
+            ref.x,
+            atol=1e-7,
+            ref="scipy.optimize.minimize",
+        )
     nit = {m: r.nit for m, r in runs.items()}
-    ctx.claim("Newton < BFGS, L-BFGS << gradient descent in iterations",
-              nit["newton"] < nit["bfgs"] and max(nit["bfgs"], nit["lbfgs"]) * 20 < nit["gd"],
-              f"iterations: {nit}")  # fmt: skip
+    ctx.claim(
+        "Newton < BFGS, L-BFGS << gradient descent in iterations",
+        nit["newton"] < nit["bfgs"] and max(nit["bfgs"], nit["lbfgs"]) * 20 < nit["gd"],
+        f"iterations: {nit}",
+    )
     _rates(ctx, runs, x_star)
     _curvature_pairs(ctx, runs["bfgs"].path)
     _rosen_100(ctx, so)
     with ctx.figure("convergence", figsize=(11, 4.2)) as fig:
         ax1, ax2 = fig.subplots(1, 2)
         gx, gy = np.meshgrid(np.linspace(-1.6, 1.6, 300), np.linspace(-0.6, 1.6, 300))
-        ax1.contour(gx, gy, 100 * (gy - gx**2) ** 2 + (1 - gx) ** 2,
-                    levels=np.geomspace(0.05, 400, 14), cmap="Greys")  # fmt: skip
+        ax1.contour(
+            gx,
+            gy,
+            100 * (gy - gx**2) ** 2 + (1 - gx) ** 2,
+            levels=np.geomspace(0.05, 400, 14),
+            cmap="Greys",
+        )
         for m, r in runs.items():
             ax1.plot(r.path[:, 0], r.path[:, 1], ".-", ms=3, lw=1, label=f"{m} ({r.nit} it.)")
             ax2.loglog(np.arange(1, r.nit + 2), _errors(r.path, x_star) + 1e-17, label=m)
@@ -255,22 +346,32 @@ def _rates(ctx: Context, runs: dict, x_star: np.ndarray) -> None:
         tail[m] = (e[-3:] / e[-4:-1]) if e.size >= 4 else np.array([np.nan])
         quad = e[-3:] / e[-4:-1] ** 2 if e.size >= 4 else np.array([np.nan])
         rows.append([m, *[float(v) for v in tail[m]], float(quad.max())])
-    ctx.table("last error ratios e_{k+1}/e_k (-> 0: superlinear; -> c < 1: linear)",
-              ["method", "ratio 1", "ratio 2", "ratio 3", "max e_{k+1}/e_k^2"], rows)  # fmt: skip
-    ctx.claim("gradient descent converges linearly (error ratio stays near a constant)",
-              bool(np.all(tail["gd"] > 0.5)), f"last ratios {np.round(tail['gd'], 3)}")  # fmt: skip
-    ctx.claim("BFGS and Newton converge superlinearly (last error ratio < 0.1)",
-              bool(tail["bfgs"][-1] < 0.1 and tail["newton"][-1] < 0.1),
-              f"BFGS {np.round(tail['bfgs'], 4)}, "
-              f"Newton {np.round(tail['newton'], 6)}")  # fmt: skip
+    ctx.table(
+        "last error ratios e_{k+1}/e_k (-> 0: superlinear; -> c < 1: linear)",
+        ["method", "ratio 1", "ratio 2", "ratio 3", "max e_{k+1}/e_k^2"],
+        rows,
+    )
+    ctx.claim(
+        "gradient descent converges linearly (error ratio stays near a constant)",
+        bool(np.all(tail["gd"] > 0.5)),
+        f"last ratios {np.round(tail['gd'], 3)}",
+    )
+    ctx.claim(
+        "BFGS and Newton converge superlinearly (last error ratio < 0.1)",
+        bool(tail["bfgs"][-1] < 0.1 and tail["newton"][-1] < 0.1),
+        f"BFGS {np.round(tail['bfgs'], 4)}, Newton {np.round(tail['newton'], 6)}",
+    )
 
 
 def _curvature_pairs(ctx: Context, path: np.ndarray) -> None:
     s = np.diff(path, axis=0)
     y = np.diff(np.array([_rosen_grad(p) for p in path]), axis=0)
     ys = np.einsum("ij,ij->i", s, y)
-    ctx.claim("every accepted BFGS step had y^T s > 0, so H_k stayed positive definite",
-              bool(np.all(ys > 0)), f"{ys.size} steps, min y^T s = {ys.min():.3g}")  # fmt: skip
+    ctx.claim(
+        "every accepted BFGS step had y^T s > 0, so H_k stayed positive definite",
+        bool(np.all(ys > 0)),
+        f"{ys.size} steps, min y^T s = {ys.min():.3g}",
+    )
 
 
 def _rosen_100(ctx: Context, so) -> None:
@@ -285,18 +386,37 @@ def _rosen_100(ctx: Context, so) -> None:
 def _rosen_100_runs(ctx: Context, so) -> None:
     x0 = np.tile([-1.2, 1.0], 50)
     rows = []
-    for m, ref_m in (("newton", "trust-exact"), ("bfgs", "BFGS"), ("lbfgs", "L-BFGS-B"),
-                     ("cg", "CG")):  # fmt: skip
+    for m, ref_m in (
+        ("newton", "trust-exact"),
+        ("bfgs", "BFGS"),
+        ("lbfgs", "L-BFGS-B"),
+        ("cg", "CG"),
+    ):
         hess = _rosen_hess if m == "newton" else None
         r = O.minimize(_rosen, x0, _rosen_grad, hess, method=m, tol=1e-8)
         opts = {"gtol": 1e-8, "maxiter": 100_000, **({"ftol": 0.0} if m == "lbfgs" else {})}
         ref = so.minimize(_rosen, x0, jac=_rosen_grad, hess=hess, method=ref_m, options=opts)
-        ctx.check(f"100-D Rosenbrock, {m}: minimizer vs scipy {ref_m}", r.x, ref.x, atol=1e-7,
-                  ref="scipy.optimize.minimize")  # fmt: skip
+        ctx.check(
+            f"100-D Rosenbrock, {m}: minimizer vs scipy {ref_m}",
+            r.x,
+            ref.x,
+            atol=1e-7,
+            ref="scipy.optimize.minimize",
+        )
         rows.append([m, r.nit, r.nfev, ref_m, ref.nit, ref.nfev, float(r.x[0])])
-    ctx.table("100-D Rosenbrock from (-1.2, 1, -1.2, 1, ...)",
-              ["ours", "iterations", "f evals", "scipy", "scipy iterations", "scipy f evals",
-               "x[0] at the end"], rows)  # fmt: skip
+    ctx.table(
+        "100-D Rosenbrock from (-1.2, 1, -1.2, 1, ...)",
+        [
+            "ours",
+            "iterations",
+            "f evals",
+            "scipy",
+            "scipy iterations",
+            "scipy f evals",
+            "x[0] at the end",
+        ],
+        rows,
+    )
     ctx.say("""
         In 100 dimensions Newton's method (and scipy's exact-Hessian trust region) stop at
         x[0] ~ -0.99: chained Rosenbrock has a second local minimizer near (-1, 1, ..., 1) for
@@ -341,39 +461,77 @@ def beyond_gd_lesson(ctx: Context) -> None:
     rows, curves, ours_x, ref_nit = [], {}, {}, {}
     for name, ref_name, memory, cost in _FAMILIES:
         fun, seen = _counting(lg.f)
-        r = O.minimize(fun, lg.w0, lg.g, lg.h if name == "newton" else None, method=name,
-                       tol=1e-8, max_iter=100_000)  # fmt: skip
+        r = O.minimize(
+            fun,
+            lg.w0,
+            lg.g,
+            lg.h if name == "newton" else None,
+            method=name,
+            tol=1e-8,
+            max_iter=100_000,
+        )
         curves[name], ours_x[name] = np.minimum.accumulate(seen), r.x
         ref = None
         if ref_name is not None:
             opts = {"gtol": 1e-8, "maxiter": 100_000, **({"ftol": 0.0} if name == "lbfgs" else {})}
-            ref = so.minimize(lg.f, lg.w0, jac=lg.g, hess=lg.h if name == "newton" else None,
-                              method=ref_name, options=opts)  # fmt: skip
+            ref = so.minimize(
+                lg.f,
+                lg.w0,
+                jac=lg.g,
+                hess=lg.h if name == "newton" else None,
+                method=ref_name,
+                options=opts,
+            )
             ref_nit[ref_name] = ref.nit
             # strongly convex (Hessian >= lam I on the weights): |w - w*| <= |g| / mu, mu ~ 1e-2
-            ctx.check(f"{name}: weights vs scipy {ref_name}", r.x, ref.x, atol=1e-5,
-                      ref="scipy.optimize.minimize")  # fmt: skip
+            ctx.check(
+                f"{name}: weights vs scipy {ref_name}",
+                r.x,
+                ref.x,
+                atol=1e-5,
+                ref="scipy.optimize.minimize",
+            )
         theirs = [ref_name, ref.nit, ref.nfev] if ref else ["—", "—", "—"]
         rows.append([name, memory, cost, r.nit, r.nfev, r.nhev, r.fun, *theirs])
-    ctx.table("one problem, five directions (ours beside scipy's)",
-              ["method", "memory", "direction cost", "iterations", "f evals", "Hessians",
-               "final loss", "scipy", "scipy iterations", "scipy f evals"], rows)  # fmt: skip
+    ctx.table(
+        "one problem, five directions (ours beside scipy's)",
+        [
+            "method",
+            "memory",
+            "direction cost",
+            "iterations",
+            "f evals",
+            "Hessians",
+            "final loss",
+            "scipy",
+            "scipy iterations",
+            "scipy f evals",
+        ],
+        rows,
+    )
     from sklearn.linear_model import LogisticRegression
 
     n = lg.X.shape[0]
     clf = LogisticRegression(C=1.0 / (n * lg.lam), tol=1e-12, max_iter=10_000)
     clf.fit(lg.X[:, :-1], lg.y)
-    ctx.check("L-BFGS weights vs sklearn LogisticRegression (same objective, C = 1 / (n lam))",
-              ours_x["lbfgs"], np.r_[clf.coef_.ravel(), clf.intercept_], atol=1e-5,
-              ref="sklearn.linear_model")  # fmt: skip
+    ctx.check(
+        "L-BFGS weights vs sklearn LogisticRegression (same objective, C = 1 / (n lam))",
+        ours_x["lbfgs"],
+        np.r_[clf.coef_.ravel(), clf.intercept_],
+        atol=1e-5,
+        ref="sklearn.linear_model",
+    )
     nit = {row[0]: row[3] for row in rows}
-    ctx.claim("Newton needs the fewest iterations, and every method needs fewer than GD",
-              nit["newton"] == min(nit.values()) and max(nit[m] for m in nit if m != "gd")
-              < nit["gd"], f"iterations: {nit}")  # fmt: skip
-    ctx.claim("L-BFGS needs fewer iterations than full BFGS here, in ours and scipy's alike",
-              nit["lbfgs"] < nit["bfgs"] and ref_nit["L-BFGS-B"] < ref_nit["BFGS"],
-              f"ours {nit['lbfgs']} vs {nit['bfgs']}, scipy {ref_nit['L-BFGS-B']} vs "
-              f"{ref_nit['BFGS']}")  # fmt: skip
+    ctx.claim(
+        "Newton needs the fewest iterations, and every method needs fewer than GD",
+        nit["newton"] == min(nit.values()) and max(nit[m] for m in nit if m != "gd") < nit["gd"],
+        f"iterations: {nit}",
+    )
+    ctx.claim(
+        "L-BFGS needs fewer iterations than full BFGS here, in ours and scipy's alike",
+        nit["lbfgs"] < nit["bfgs"] and ref_nit["L-BFGS-B"] < ref_nit["BFGS"],
+        f"ours {nit['lbfgs']} vs {nit['bfgs']}, scipy {ref_nit['L-BFGS-B']} vs {ref_nit['BFGS']}",
+    )
     nfev = {row[0]: row[4] for row in rows}
     d = lg.X.shape[1]
     ctx.say(f"""
@@ -391,8 +549,12 @@ def beyond_gd_lesson(ctx: Context) -> None:
         f_star = min(c[-1] for c in curves.values())
         for name, c in curves.items():
             ax.semilogy(np.arange(1, c.size + 1), c - f_star + 1e-16, label=name)
-        ax.set(xscale="log", xlabel="function evaluations", ylabel="loss - best loss",
-               title="logistic regression on breast cancer")  # fmt: skip
+        ax.set(
+            xscale="log",
+            xlabel="function evaluations",
+            ylabel="loss - best loss",
+            title="logistic regression on breast cancer",
+        )
         ax.legend()
     _coordinate_descent_section(ctx, lg)
 
@@ -417,8 +579,13 @@ def _coordinate_descent_section(ctx: Context, lg: SimpleNamespace) -> None:
         """)
     cd = ElasticNet(alpha=lam, l1_ratio=0.0, tol=1e-12, max_iter=10_000).fit(X, y)
     ref = SkRidge(alpha=n * lam).fit(X, y)
-    ctx.check("coordinate descent (ElasticNet, l1_ratio=0) vs closed-form ridge", cd.coef_,
-              ref.coef_, atol=1e-8, ref="sklearn Ridge")  # fmt: skip
+    ctx.check(
+        "coordinate descent (ElasticNet, l1_ratio=0) vs closed-form ridge",
+        cd.coef_,
+        ref.coef_,
+        atol=1e-8,
+        ref="sklearn Ridge",
+    )
     Xc, yc = X - X.mean(0), y - y.mean()
 
     def f(w: np.ndarray) -> float:
@@ -431,11 +598,15 @@ def _coordinate_descent_section(ctx: Context, lg: SimpleNamespace) -> None:
     for method in ("cg", "lbfgs", "gd"):
         r = O.minimize(f, np.zeros(X.shape[1]), g, method=method, tol=1e-8, max_iter=100_000)
         # strongly convex with modulus >= lam: |w - w*| <= |g| / lam = 1e-6
-        ctx.check(f"{method} on the same ridge problem", r.x, ref.coef_, atol=1e-5,
-                  ref="sklearn Ridge")  # fmt: skip
+        ctx.check(
+            f"{method} on the same ridge problem", r.x, ref.coef_, atol=1e-5, ref="sklearn Ridge"
+        )
         rows.append([method, r.nit, f"{r.nfev} function evaluations"])
-    ctx.table("least squares + L2 on breast cancer: coordinate descent beside gradient methods",
-              ["method", "iterations", "work"], rows)  # fmt: skip
+    ctx.table(
+        "least squares + L2 on breast cancer: coordinate descent beside gradient methods",
+        ["method", "iterations", "work"],
+        rows,
+    )
 
 
 # --- square root by optimization ---------------------------------------------------------------
@@ -461,19 +632,31 @@ def sqrt_lesson(ctx: Context) -> None:
     special = [0.0, 5e-324, 1e-300, 0.25, 2.0, 250.0, 1e6, 1e12]
     grid = np.concatenate([special, 10 ** rng.uniform(-300, 12, 300), rng.uniform(0, 1e12, 100)])
     truth = np.array([math.sqrt(y) for y in grid])
-    methods = {"newton": O.sqrt_newton, "bisection": O.sqrt_bisection,
-               "gradient descent (step 1/8)": O.sqrt_gradient_descent}  # fmt: skip
+    methods = {
+        "newton": O.sqrt_newton,
+        "bisection": O.sqrt_bisection,
+        "gradient descent (step 1/8)": O.sqrt_gradient_descent,
+    }
     rows = []
     for name, fn in methods.items():
         out = [fn(float(y), return_n_iter=True) for y in grid]
         vals, its = np.array([v for v, _ in out]), np.array([k for _, k in out])
-        ctx.check(f"{name} vs math.sqrt on {grid.size} y in [0, 1e12]", vals, truth, rtol=1e-12,
-                  ref="math.sqrt")  # fmt: skip
+        ctx.check(
+            f"{name} vs math.sqrt on {grid.size} y in [0, 1e12]",
+            vals,
+            truth,
+            rtol=1e-12,
+            ref="math.sqrt",
+        )
         rel = np.abs(vals - truth) / np.where(truth > 0, truth, 1.0)
-        rows.append([name, int(its[1:].min()), float(np.median(its[1:])), int(its.max()),
-                     float(rel.max())])  # fmt: skip
-    ctx.table("iterations over the grid (y > 0) and worst relative error",
-              ["method", "min", "median", "max", "max rel. error"], rows)  # fmt: skip
+        rows.append(
+            [name, int(its[1:].min()), float(np.median(its[1:])), int(its.max()), float(rel.max())]
+        )
+    ctx.table(
+        "iterations over the grid (y > 0) and worst relative error",
+        ["method", "min", "median", "max", "max rel. error"],
+        rows,
+    )
     _check_chain_rule(ctx)
     _naive(ctx)
 
@@ -486,8 +669,13 @@ def _check_chain_rule(ctx: Context) -> None:
         ((2.0 - x**2) ** 2).backward()
         return x.grad.item()
 
-    ctx.check("dL/dx = 4x(x^2 - y) at x = 1.7, y = 2 vs torch autograd", 4 * 1.7 * (1.7**2 - 2),
-              autograd, rtol=1e-14, ref="torch.autograd")  # fmt: skip
+    ctx.check(
+        "dL/dx = 4x(x^2 - y) at x = 1.7, y = 2 vs torch autograd",
+        4 * 1.7 * (1.7**2 - 2),
+        autograd,
+        rtol=1e-14,
+        ref="torch.autograd",
+    )
 
 
 def _naive(ctx: Context) -> None:
@@ -499,28 +687,37 @@ def _naive(ctx: Context) -> None:
         for y up to 1e12 on a log grid.
         """)
     ys = np.concatenate([np.arange(1.0, 1001.0), np.geomspace(1e3, 1e12, 60)])
-    status = np.array([O.sqrt_gradient_descent_naive(float(y), max_iter=10_000).status
-                       for y in ys])  # fmt: skip
+    status = np.array([O.sqrt_gradient_descent_naive(float(y), max_iter=10_000).status for y in ys])
     conv, div = ys[status == "converged"], ys[status == "diverged"]
     first_fail, first_div = ys[status != "converged"].min(), div.min()
-    ctx.table("outcome of the notes' fixed step alpha = 0.001",
-              ["y range (measured)", "outcome"],
-              [[f"1 .. {conv.max():g}", "converges"],
-               [f"{first_fail:g} .. {first_div - 1:g}", "oscillates, never meets the stop test"],
-               [f"{first_div:g} .. 1e12", "overflows to inf within a few steps"]])  # fmt: skip
-    ctx.claim("alpha = 0.001 converges for y < 250 and fails for every y >= 250 tried",
-              conv.max() < 250 <= first_fail and set(status[ys >= 250]) <= {"max_iter", "diverged"},
-              f"last converging y = {conv.max():g}, first failing y = {first_fail:g}",
-              ref="1 - 8 alpha y < -1 for y > 250")  # fmt: skip
-    ctx.claim("alpha = 0.001 overflows for all large y (from about 500 up to 1e12)",
-              bool(np.all(status[ys >= first_div] == "diverged")) and first_div <= 1000,
-              f"first overflow at y = {first_div:g}; y = 1e12 -> "
-              f"{O.sqrt_gradient_descent_naive(1e12).status}")  # fmt: skip
+    ctx.table(
+        "outcome of the notes' fixed step alpha = 0.001",
+        ["y range (measured)", "outcome"],
+        [
+            [f"1 .. {conv.max():g}", "converges"],
+            [f"{first_fail:g} .. {first_div - 1:g}", "oscillates, never meets the stop test"],
+            [f"{first_div:g} .. 1e12", "overflows to inf within a few steps"],
+        ],
+    )
+    ctx.claim(
+        "alpha = 0.001 converges for y < 250 and fails for every y >= 250 tried",
+        conv.max() < 250 <= first_fail and set(status[ys >= 250]) <= {"max_iter", "diverged"},
+        f"last converging y = {conv.max():g}, first failing y = {first_fail:g}",
+        ref="1 - 8 alpha y < -1 for y > 250",
+    )
+    ctx.claim(
+        "alpha = 0.001 overflows for all large y (from about 500 up to 1e12)",
+        bool(np.all(status[ys >= first_div] == "diverged")) and first_div <= 1000,
+        f"first overflow at y = {first_div:g}; y = 1e12 -> "
+        f"{O.sqrt_gradient_descent_naive(1e12).status}",
+    )
     safe = [O.sqrt_gradient_descent(float(y), return_n_iter=True) for y in ys]
     worst = max(abs(x - math.sqrt(y)) / math.sqrt(y) for (x, _), y in zip(safe, ys, strict=True))
-    ctx.claim("the scaled fixed step 1/8 converges on the same y, within 128 steps",
-              worst <= 1e-12 and max(k for _, k in safe) <= 128,
-              f"max rel. error {worst:.2g}, max steps {max(k for _, k in safe)}")  # fmt: skip
+    ctx.claim(
+        "the scaled fixed step 1/8 converges on the same y, within 128 steps",
+        worst <= 1e-12 and max(k for _, k in safe) <= 128,
+        f"max rel. error {worst:.2g}, max steps {max(k for _, k in safe)}",
+    )
     with ctx.figure("naive-step", figsize=(10, 4)) as fig:
         ax1, ax2 = fig.subplots(1, 2)
         for y in (100.0, 240.0, 300.0, 600.0):
@@ -530,10 +727,18 @@ def _naive(ctx: Context) -> None:
                     x = float(np.float64(x) - 0.004 * np.float64(x) * (np.float64(x) ** 2 - y))
                     xs.append(x)
             ax1.plot(np.array(xs) / math.sqrt(y), ".-", ms=3, label=f"y = {y:g}")
-        ax1.set(ylim=(-3, 3), xlabel="step", ylabel="x / sqrt(y)",
-                title="notes' step alpha = 0.001 on the raw loss")  # fmt: skip
+        ax1.set(
+            ylim=(-3, 3),
+            xlabel="step",
+            ylabel="x / sqrt(y)",
+            title="notes' step alpha = 0.001 on the raw loss",
+        )
         ax1.legend()
         codes = {"converged": 0, "max_iter": 1, "diverged": 2}
         ax2.semilogx(ys, [codes[s] for s in status], ".", ms=3)
-        ax2.set(yticks=[0, 1, 2], yticklabels=list(codes), xlabel="y",
-                title="outcome vs y (alpha = 0.001)")  # fmt: skip
+        ax2.set(
+            yticks=[0, 1, 2],
+            yticklabels=list(codes),
+            xlabel="y",
+            title="outcome vs y (alpha = 0.001)",
+        )

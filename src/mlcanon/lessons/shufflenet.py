@@ -31,18 +31,31 @@ def _blocks(c: int, m: int, g: int) -> dict[str, tuple[Any, int, int]]:
     return {
         "standard 3x3 conv": (conv(c, c, 3), 9 * c * c, 9 * c * c),
         "MobileNet: depthwise 3x3 + pointwise 1x1": (
-            DepthwiseSeparableConv(c, c), 9 * c + c * c, 9 * c + c * c),
+            DepthwiseSeparableConv(c, c),
+            9 * c + c * c,
+            9 * c + c * c,
+        ),
         "Xception: pointwise 1x1, then depthwise 3x3": (
-            nn.Sequential(conv(c, c, 1), conv(c, c, 3, c)), c * c + 9 * c, c * c + 9 * c),
+            nn.Sequential(conv(c, c, 1), conv(c, c, 3, c)),
+            c * c + 9 * c,
+            c * c + 9 * c,
+        ),
         "ResNet bottleneck (1x1, 3x3, 1x1)": (
             nn.Sequential(conv(c, m, 1), conv(m, m, 3), conv(m, c, 1)),
-            2 * c * m + 9 * m * m, 2 * c * m + 9 * m * m),
+            2 * c * m + 9 * m * m,
+            2 * c * m + 9 * m * m,
+        ),
         f"ResNeXt bottleneck (3x3 in {g} groups)": (
             nn.Sequential(conv(c, m, 1), conv(m, m, 3, g), conv(m, c, 1)),
-            2 * c * m + 9 * m * m // g, 2 * c * m + 9 * m * m // g),
+            2 * c * m + 9 * m * m // g,
+            2 * c * m + 9 * m * m // g,
+        ),
         f"ShuffleNet unit (1x1 convs in {g} groups)": (
-            ShuffleNetUnit(c, c, g), 2 * c * m // g + 9 * m, 2 * c * m // g + 9 * m),
-    }  # fmt: skip
+            ShuffleNetUnit(c, c, g),
+            2 * c * m // g + 9 * m,
+            2 * c * m // g + 9 * m,
+        ),
+    }
 
 
 @lesson("xception-shufflenet")
@@ -76,8 +89,11 @@ def xception_shufflenet_lesson(ctx: Context) -> None:
         rows.append([name, _conv_params(module), p.macs, p.macs / (9 * c * c * hw * hw)])
         ctx.check(f"{name}: parameters", _conv_params(module), params, ref=FORMULA)
         ctx.check(f"{name}: multiply-adds (profiler)", p.macs, macs * hw * hw, ref=FORMULA)
-    ctx.table(f"one layer, {c} -> {c} channels on a {hw} x {hw} map (bottleneck m = {m}, g = {g})",
-              ["block", "conv parameters", "MACs", "MACs / standard conv"], rows)  # fmt: skip
+    ctx.table(
+        f"one layer, {c} -> {c} channels on a {hw} x {hw} map (bottleneck m = {m}, g = {g})",
+        ["block", "conv parameters", "MACs", "MACs / standard conv"],
+        rows,
+    )
     _pointwise_share(ctx)
     _shuffle_restores_mixing(ctx, torch)
     _networks(ctx)
@@ -96,15 +112,21 @@ def _pointwise_share(ctx: Context) -> None:
         with torch.device("meta"):
             net = models.get_model(name)
             p = profile(net, (3, 224, 224))
-        kernels = {k: mod.kernel_size for k, mod in net.named_modules()
-                   if isinstance(mod, nn.Conv2d)}  # fmt: skip
+        kernels = {
+            k: mod.kernel_size for k, mod in net.named_modules() if isinstance(mod, nn.Conv2d)
+        }
         macs = {"1x1": 0, "depthwise / other": 0}
         for row in p.layers:
             if row.name in kernels:
                 macs["1x1" if kernels[row.name] == (1, 1) else "depthwise / other"] += row.macs
         shares[name] = macs["1x1"] / p.macs
-    ctx.check("MobileNet v1: share of multiply-adds in 1x1 convolutions", shares["mobilenet_v1"],
-              0.9486, atol=0.002, ref="Howard et al. 2017, Table 2 (94.86%)")  # fmt: skip
+    ctx.check(
+        "MobileNet v1: share of multiply-adds in 1x1 convolutions",
+        shares["mobilenet_v1"],
+        0.9486,
+        atol=0.002,
+        ref="Howard et al. 2017, Table 2 (94.86%)",
+    )
     ctx.say(f"""
         In MobileNet v1 the 1x1 convolutions carry {shares["mobilenet_v1"]:.1%} of the
         multiply-adds (the paper's Table 2 gives 94.86%). In ShuffleNet (g = 3), whose 1x1
@@ -112,10 +134,11 @@ def _pointwise_share(ctx: Context) -> None:
         what grouping saves on width (960 channels in its last stage, against 512 for a
         MobileNet v1 of the same cost, below), so the 1x1 layers remain the bulk of the work.
         """)
-    ctx.claim("the 1x1 convolutions dominate the cost of both networks",
-              min(shares.values()) > 0.8,
-              f"ShuffleNet {shares['shufflenet_v1']:.3f}, MobileNet v1 "
-              f"{shares['mobilenet_v1']:.3f}")  # fmt: skip
+    ctx.claim(
+        "the 1x1 convolutions dominate the cost of both networks",
+        min(shares.values()) > 0.8,
+        f"ShuffleNet {shares['shufflenet_v1']:.3f}, MobileNet v1 {shares['mobilenet_v1']:.3f}",
+    )
 
 
 def _shuffle_restores_mixing(ctx: Context, torch: Any) -> None:
@@ -126,8 +149,12 @@ def _shuffle_restores_mixing(ctx: Context, torch: Any) -> None:
     c, g = 12, 3
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(2, c, 4, 4, generator=gen, dtype=torch.float64)
-    ctx.check("channel_shuffle", channel_shuffle(x, g).numpy(),
-              lambda: nn.ChannelShuffle(g)(x).numpy(), ref="torch.nn.ChannelShuffle")  # fmt: skip
+    ctx.check(
+        "channel_shuffle",
+        channel_shuffle(x, g).numpy(),
+        lambda: nn.ChannelShuffle(g)(x).numpy(),
+        ref="torch.nn.ChannelShuffle",
+    )
     with torch.random.fork_rng():
         torch.manual_seed(0)
         first, second = (nn.Conv2d(c, c, 1, groups=g).double() for _ in range(2))
@@ -141,10 +168,18 @@ def _shuffle_restores_mixing(ctx: Context, torch: Any) -> None:
         jac = torch.autograd.functional.jacobian(lambda t: net(t)[0, :, 0, 0], x)  # (C, 2, C, 4, 4)
         depends = jac[:, 0, :, 0, 0].abs() > 0  # output channel -> input channels it reads
         reach[shuffle] = depends.sum(1).numpy()
-    ctx.check("two stacked 1x1 group convs: input channels each output reads, no shuffle",
-              reach[False], np.full(c, c // g), ref="C / g (each group stays closed)")  # fmt: skip
-    ctx.check("the same with a channel shuffle between them", reach[True], np.full(c, c),
-              ref="C (every group reaches every output)")  # fmt: skip
+    ctx.check(
+        "two stacked 1x1 group convs: input channels each output reads, no shuffle",
+        reach[False],
+        np.full(c, c // g),
+        ref="C / g (each group stays closed)",
+    )
+    ctx.check(
+        "the same with a channel shuffle between them",
+        reach[True],
+        np.full(c, c),
+        ref="C (every group reaches every output)",
+    )
     ctx.say(f"""
         Measured through the Jacobian of two stacked 1x1 group convs ({c} channels, {g}
         groups): without a shuffle each output channel depends on {int(reach[False][0])} input
@@ -165,15 +200,28 @@ def _networks(ctx: Context) -> None:
         with torch.device("meta"):
             p = profile(models.ShuffleNetV1(groups=g), (3, 224, 224))
         rows.append([f"ShuffleNet 1x, g = {g}", p.params, p.macs / 1e6, mmacs])
-        ctx.check(f"ShuffleNet 1x g={g}: MMACs", p.macs / 1e6, mmacs, rtol=0.02,
-                  ref="Zhang et al. 2018, Table 1 (within 2%)")  # fmt: skip
+        ctx.check(
+            f"ShuffleNet 1x g={g}: MMACs",
+            p.macs / 1e6,
+            mmacs,
+            rtol=0.02,
+            ref="Zhang et al. 2018, Table 1 (within 2%)",
+        )
     with torch.device("meta"):
         mb = profile(models.mobilenet_v1(width_mult=0.5), (3, 224, 224))
     rows.append(["MobileNet v1 0.5x", mb.params, mb.macs / 1e6, 149])
-    ctx.check("MobileNet v1 0.5x: MMACs", mb.macs / 1e6, 149, rtol=0.02,
-              ref="Howard et al. 2017, Table 6 (within 2%)")  # fmt: skip
-    ctx.table("whole networks at 224 x 224", ["network", "parameters", "MMACs (ours)",
-              "MMACs (paper)"], rows)  # fmt: skip
+    ctx.check(
+        "MobileNet v1 0.5x: MMACs",
+        mb.macs / 1e6,
+        149,
+        rtol=0.02,
+        ref="Howard et al. 2017, Table 6 (within 2%)",
+    )
+    ctx.table(
+        "whole networks at 224 x 224",
+        ["network", "parameters", "MMACs (ours)", "MMACs (paper)"],
+        rows,
+    )
     ctx.say("""
         At equal multiply-adds a group count buys width: g = 8 runs 1536 channels in its last
         stage against 576 for g = 1 at about the same cost, at the price of more parameters and

@@ -52,25 +52,58 @@ def decision_tree(ctx: Context) -> None:
     ours = DecisionTreeClassifier(max_depth=3, random_state=0).fit(Xtr, ytr)
     ref = sk.DecisionTreeClassifier(max_depth=3, random_state=0).fit(Xtr, ytr)
     for attr in ("feature", "threshold", "n_node_samples"):
-        ctx.check(f"depth-3 tree on digits: {attr} of every node", getattr(ours.tree_, attr),
-                  getattr(ref.tree_, attr), ref="sklearn DecisionTreeClassifier")  # fmt: skip
-    ctx.check("impurity of every node", ours.tree_.impurity, ref.tree_.impurity, rtol=1e-12,
-              ref="sklearn DecisionTreeClassifier")  # fmt: skip
-    ctx.check("predicted probabilities on the test set", ours.predict_proba(Xte),
-              ref.predict_proba(Xte), atol=1e-12, ref="sklearn DecisionTreeClassifier")  # fmt: skip
+        ctx.check(
+            f"depth-3 tree on digits: {attr} of every node",
+            getattr(ours.tree_, attr),
+            getattr(ref.tree_, attr),
+            ref="sklearn DecisionTreeClassifier",
+        )
+    ctx.check(
+        "impurity of every node",
+        ours.tree_.impurity,
+        ref.tree_.impurity,
+        rtol=1e-12,
+        ref="sklearn DecisionTreeClassifier",
+    )
+    ctx.check(
+        "predicted probabilities on the test set",
+        ours.predict_proba(Xte),
+        ref.predict_proba(Xte),
+        atol=1e-12,
+        ref="sklearn DecisionTreeClassifier",
+    )
     p = np.bincount(ytr) / len(ytr)
-    ctx.check("root Gini impurity = 1 - sum p_k^2 (by hand)", ours.tree_.impurity[0],
-              1 - np.sum(p**2), rtol=1e-12, ref="definition")  # fmt: skip
+    ctx.check(
+        "root Gini impurity = 1 - sum p_k^2 (by hand)",
+        ours.tree_.impurity[0],
+        1 - np.sum(p**2),
+        rtol=1e-12,
+        ref="definition",
+    )
     ent = DecisionTreeClassifier(criterion="entropy", max_depth=3, random_state=0).fit(Xtr, ytr)
     ent_ref = sk.DecisionTreeClassifier(criterion="entropy", max_depth=3, random_state=0)
     ent_ref.fit(Xtr, ytr)
     for attr in ("feature", "threshold", "n_node_samples"):
-        ctx.check(f"entropy criterion, depth 3: {attr} of every node", getattr(ent.tree_, attr),
-                  getattr(ent_ref.tree_, attr), ref="sklearn DecisionTreeClassifier")  # fmt: skip
-    ctx.check("entropy criterion: impurity of every node", ent.tree_.impurity,
-              ent_ref.tree_.impurity, rtol=1e-12, ref="sklearn DecisionTreeClassifier")  # fmt: skip
-    ctx.check("root entropy = -sum p_k log2 p_k (by hand)", ent.tree_.impurity[0],
-              -np.sum(p * np.log2(p)), rtol=1e-12, ref="definition")  # fmt: skip
+        ctx.check(
+            f"entropy criterion, depth 3: {attr} of every node",
+            getattr(ent.tree_, attr),
+            getattr(ent_ref.tree_, attr),
+            ref="sklearn DecisionTreeClassifier",
+        )
+    ctx.check(
+        "entropy criterion: impurity of every node",
+        ent.tree_.impurity,
+        ent_ref.tree_.impurity,
+        rtol=1e-12,
+        ref="sklearn DecisionTreeClassifier",
+    )
+    ctx.check(
+        "root entropy = -sum p_k log2 p_k (by hand)",
+        ent.tree_.impurity[0],
+        -np.sum(p * np.log2(p)),
+        rtol=1e-12,
+        ref="definition",
+    )
     same = int(
         np.sum(
             (ours.tree_.feature == ent.tree_.feature)
@@ -93,8 +126,11 @@ def decision_tree(ctx: Context) -> None:
         """)
     names = [f"x{j}" for j in range(Xtr.shape[1])]
     rules = export_text(ours, feature_names=names).rstrip("\n").split("\n")
-    ctx.table("the fitted tree (export_text; '(NaN)' marks where missing values go)",
-              ["rule"], [[r] for r in rules])  # fmt: skip
+    ctx.table(
+        "the fitted tree (export_text; '(NaN)' marks where missing values go)",
+        ["rule"],
+        [[r] for r in rules],
+    )
     _depth_curves(ctx, *_split("breast_cancer"))
     _regression_tree(ctx)
 
@@ -108,20 +144,27 @@ def _depth_curves(ctx: Context, Xtr, Xte, ytr, yte) -> None:
             acc[crit, d] = (t.score(Xtr, ytr), t.score(Xte, yte), t.get_n_leaves())
     for d in depths:
         rows.append([str(d), *acc["gini", d], acc["entropy", d][1]])
-    ctx.table("depth as pre-pruning (breast cancer)",
-              ["max_depth", "train acc (gini)", "test acc (gini)", "leaves", "test acc (entropy)"],
-              rows)  # fmt: skip
+    ctx.table(
+        "depth as pre-pruning (breast cancer)",
+        ["max_depth", "train acc (gini)", "test acc (gini)", "leaves", "test acc (entropy)"],
+        rows,
+    )
     full, best = acc["gini", None], max(acc["gini", d][1] for d in depths)
-    ctx.claim("a fully grown tree fits the training set perfectly but does not test best",
-              bool(full[0] == 1.0 and full[1] <= best),
-              f"full tree: train {full[0]:.3f}, test {full[1]:.3f}; best test accuracy over "
-              f"depths {best:.3f}")  # fmt: skip
+    ctx.claim(
+        "a fully grown tree fits the training set perfectly but does not test best",
+        bool(full[0] == 1.0 and full[1] <= best),
+        f"full tree: train {full[0]:.3f}, test {full[1]:.3f}; best test accuracy over "
+        f"depths {best:.3f}",
+    )
     leaf_rows = []
     for leaf in (1, 5, 20, 50):
         t = DecisionTreeClassifier(min_samples_leaf=leaf, random_state=0).fit(Xtr, ytr)
         leaf_rows.append([leaf, t.get_n_leaves(), t.get_depth(), t.score(Xte, yte)])
-    ctx.table("min_samples_leaf as pre-pruning", ["min_samples_leaf", "leaves", "depth",
-              "test acc"], leaf_rows)  # fmt: skip
+    ctx.table(
+        "min_samples_leaf as pre-pruning",
+        ["min_samples_leaf", "leaves", "depth", "test acc"],
+        leaf_rows,
+    )
     gap = max(abs(acc["gini", d][1] - acc["entropy", d][1]) for d in depths)
     low, high = min(acc["gini", d][1] for d in depths), max(acc["gini", d][1] for d in depths)
     ctx.say(f"""
@@ -145,11 +188,20 @@ def _regression_tree(ctx: Context) -> None:
     Xtr, Xte, ytr, _ = _split_regression()
     ours = DecisionTreeRegressor(max_depth=4, random_state=0).fit(Xtr, ytr)
     ref = sk.DecisionTreeRegressor(max_depth=4, random_state=0).fit(Xtr, ytr)
-    ctx.check("regression tree (squared error, depth 4) on diabetes: test predictions",
-              ours.predict(Xte), ref.predict(Xte), rtol=1e-12,
-              ref="sklearn DecisionTreeRegressor")  # fmt: skip
-    ctx.check("root impurity = variance of y", ours.tree_.impurity[0], np.var(ytr), rtol=1e-10,
-              ref="numpy var")  # fmt: skip
+    ctx.check(
+        "regression tree (squared error, depth 4) on diabetes: test predictions",
+        ours.predict(Xte),
+        ref.predict(Xte),
+        rtol=1e-12,
+        ref="sklearn DecisionTreeRegressor",
+    )
+    ctx.check(
+        "root impurity = variance of y",
+        ours.tree_.impurity[0],
+        np.var(ytr),
+        rtol=1e-10,
+        ref="numpy var",
+    )
 
 
 def _split_regression(seed: int = 0):
@@ -183,12 +235,18 @@ def random_forest(ctx: Context) -> None:
     ours = RandomForestClassifier(**kw).fit(Xtr, ytr)
     ref = ske.RandomForestClassifier(**kw).fit(Xtr, ytr)
     _against_sklearn_over_seeds(ctx, Xtr, Xte, ytr, yte)
-    ctx.claim("the OOB score estimates the held-out score",
-              abs(ours.oob_score_ - ours.score(Xte, yte)) < 0.04,
-              f"OOB {ours.oob_score_:.3f} vs held-out {ours.score(Xte, yte):.3f}")  # fmt: skip
+    ctx.claim(
+        "the OOB score estimates the held-out score",
+        abs(ours.oob_score_ - ours.score(Xte, yte)) < 0.04,
+        f"OOB {ours.oob_score_:.3f} vs held-out {ours.score(Xte, yte):.3f}",
+    )
     corr = np.corrcoef(ours.feature_importances_, ref.feature_importances_)[0, 1]
-    ctx.claim("impurity importances agree with scikit-learn's", corr > 0.9,
-              f"correlation {corr:.3f} over the 30 features", ref="sklearn")  # fmt: skip
+    ctx.claim(
+        "impurity importances agree with scikit-learn's",
+        corr > 0.9,
+        f"correlation {corr:.3f} over the 30 features",
+        ref="sklearn",
+    )
     from sklearn.datasets import make_classification
 
     _parallel_fits(ctx, *make_classification(4000, 20, n_informative=8, random_state=0))
@@ -212,8 +270,12 @@ def _parallel_fits(ctx: Context, Xtr, ytr) -> None:
     t0 = time.perf_counter()
     par.fit(Xtr, ytr)
     t_par = time.perf_counter() - t0
-    ctx.check("n_jobs=2 (threads) builds the same forest as n_jobs=1", par.predict_proba(Xtr),
-              seq.predict_proba(Xtr), ref="n_jobs=1 fit")  # fmt: skip
+    ctx.check(
+        "n_jobs=2 (threads) builds the same forest as n_jobs=1",
+        par.predict_proba(Xtr),
+        seq.predict_proba(Xtr),
+        ref="n_jobs=1 fit",
+    )
     rows = [["in process, n_jobs=1", t_seq], ["in process, n_jobs=2 (threads)", t_par]]
     try:
         import dask.distributed  # noqa: F401
@@ -221,8 +283,12 @@ def _parallel_fits(ctx: Context, Xtr, ytr) -> None:
         ctx.skip("fit on a Dask cluster of processes", "dask.distributed missing", ref="dask")
     else:
         _on_dask_processes(ctx, Xtr, ytr, seq, rows)
-    ctx.table(f"fit time of 40 trees, {len(ytr):,} x {Xtr.shape[1]} (seconds; a shared 2-core "
-              "machine, indicative)", ["backend", "seconds"], rows)  # fmt: skip
+    ctx.table(
+        f"fit time of 40 trees, {len(ytr):,} x {Xtr.shape[1]} (seconds; a shared 2-core "
+        "machine, indicative)",
+        ["backend", "seconds"],
+        rows,
+    )
 
 
 def _on_dask_processes(ctx: Context, Xtr, ytr, seq, rows: list) -> None:
@@ -240,8 +306,13 @@ def _on_dask_processes(ctx: Context, Xtr, ytr, seq, rows: list) -> None:
 
     # started here, inside the lesson function: worker processes re-import mlcanon, nothing
     # of the caller's module-level state
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
     with cluster, Client(cluster) as client:
         fit(client)  # warm-up: imports and numba's cached kernels load in each worker
         two, t_two, stream = fit(client)
@@ -249,15 +320,25 @@ def _on_dask_processes(ctx: Context, Xtr, ytr, seq, rows: list) -> None:
         client.retire_workers(workers=list(pids)[1:], close_workers=True)
         one, t_one, _ = fit(client)
     rows += [["Dask, 2 worker processes", t_two], ["Dask, 1 worker process", t_one]]
-    ctx.check("the forest fitted on 2 worker processes equals the in-process one",
-              two.predict_proba(Xtr), seq.predict_proba(Xtr), ref="n_jobs=1 fit")  # fmt: skip
-    ctx.check("... and on 1 worker process", one.predict_proba(Xtr), seq.predict_proba(Xtr),
-              ref="n_jobs=1 fit")  # fmt: skip
+    ctx.check(
+        "the forest fitted on 2 worker processes equals the in-process one",
+        two.predict_proba(Xtr),
+        seq.predict_proba(Xtr),
+        ref="n_jobs=1 fit",
+    )
+    ctx.check(
+        "... and on 1 worker process",
+        one.predict_proba(Xtr),
+        seq.predict_proba(Xtr),
+        ref="n_jobs=1 fit",
+    )
     workers = sorted({t["worker"] for t in stream})
-    ctx.claim("the trees were fitted in two separate worker processes",
-              len(set(pids.values())) == 2 and os.getpid() not in pids.values() and
-              len(workers) == 2, f"worker pids {sorted(pids.values())}, this process "
-              f"{os.getpid()}; {len(stream)} tasks over {len(workers)} workers")  # fmt: skip
+    ctx.claim(
+        "the trees were fitted in two separate worker processes",
+        len(set(pids.values())) == 2 and os.getpid() not in pids.values() and len(workers) == 2,
+        f"worker pids {sorted(pids.values())}, this process "
+        f"{os.getpid()}; {len(stream)} tasks over {len(workers)} workers",
+    )
     ctx.say(f"""
         The same 40-tree fit on a local Dask cluster of worker processes took {t_two:.2f} s
         with two workers and {t_one:.2f} s with one ({t_one / t_two:.2f}x; the machine has 2
@@ -270,8 +351,13 @@ def _on_dask_processes(ctx: Context, Xtr, ytr, seq, rows: list) -> None:
         for t in stream:
             for ss in t["startstops"]:
                 if ss["action"] == "compute":
-                    ax.barh(workers.index(t["worker"]), ss["stop"] - ss["start"],
-                            left=ss["start"] - t0, height=0.6, edgecolor="white")  # fmt: skip
+                    ax.barh(
+                        workers.index(t["worker"]),
+                        ss["stop"] - ss["start"],
+                        left=ss["start"] - t0,
+                        height=0.6,
+                        edgecolor="white",
+                    )
         ax.set_yticks(range(len(workers)), [f"worker {i + 1}" for i in range(len(workers))])
         ax.set(xlabel="seconds", title="Dask task stream: tree-fitting tasks per worker process")
 
@@ -283,23 +369,36 @@ def _against_sklearn_over_seeds(ctx: Context, Xtr, Xte, ytr, yte) -> None:
 
     stats = {"ours": [], "scikit-learn": []}
     for seed in range(10):
-        for name, cls in (("ours", RandomForestClassifier),
-                          ("scikit-learn", ske.RandomForestClassifier)):  # fmt: skip
+        for name, cls in (
+            ("ours", RandomForestClassifier),
+            ("scikit-learn", ske.RandomForestClassifier),
+        ):
             f = cls(n_estimators=30, oob_score=True, random_state=seed).fit(Xtr, ytr)
             leaves = np.mean([t.get_n_leaves() for t in f.estimators_])
             stats[name].append([f.score(Xte, yte), f.oob_score_, leaves])
     a, b = np.array(stats["ours"]), np.array(stats["scikit-learn"])
     names = ["held-out accuracy", "OOB accuracy", "leaves per tree"]
     pvals = [ttest_ind(a[:, j], b[:, j], equal_var=False).pvalue for j in range(3)]
-    ctx.table("30-tree forests on breast cancer over 10 seeds (mean ± std)",
-              ["statistic", "ours", "scikit-learn", "Welch t-test p"],
-              [[n, f"{a[:, j].mean():.4f} ± {a[:, j].std():.4f}",
-                f"{b[:, j].mean():.4f} ± {b[:, j].std():.4f}", pvals[j]]
-               for j, n in enumerate(names)])  # fmt: skip
-    ctx.claim("same distribution over seeds as scikit-learn's forest: no statistic's means "
-              "differ at p < 0.01", min(pvals) > 0.01,
-              ", ".join(f"{n}: p = {p:.2f}" for n, p in zip(names, pvals, strict=True)),
-              ref="sklearn RandomForestClassifier")  # fmt: skip
+    ctx.table(
+        "30-tree forests on breast cancer over 10 seeds (mean ± std)",
+        ["statistic", "ours", "scikit-learn", "Welch t-test p"],
+        [
+            [
+                n,
+                f"{a[:, j].mean():.4f} ± {a[:, j].std():.4f}",
+                f"{b[:, j].mean():.4f} ± {b[:, j].std():.4f}",
+                pvals[j],
+            ]
+            for j, n in enumerate(names)
+        ],
+    )
+    ctx.claim(
+        "same distribution over seeds as scikit-learn's forest: no statistic's means "
+        "differ at p < 0.01",
+        min(pvals) > 0.01,
+        ", ".join(f"{n}: p = {p:.2f}" for n, p in zip(names, pvals, strict=True)),
+        ref="sklearn RandomForestClassifier",
+    )
 
 
 def _forest_missing(ctx: Context, Xtr, Xte, ytr, yte) -> None:
@@ -323,8 +422,13 @@ def _forest_missing(ctx: Context, Xtr, Xte, ytr, yte) -> None:
     imp = SimpleImputer(strategy="median").fit(Ntr)
     filled = RandomForestClassifier(n_estimators=100, random_state=0)
     filled.fit(imp.transform(Ntr), ytr)
-    ctx.check("accuracy with NaN routed by the trees", native.score(Nte, yte),
-              ref.score(Nte, yte), atol=0.02, ref="sklearn RandomForestClassifier")  # fmt: skip
+    ctx.check(
+        "accuracy with NaN routed by the trees",
+        native.score(Nte, yte),
+        ref.score(Nte, yte),
+        atol=0.02,
+        ref="sklearn RandomForestClassifier",
+    )
     complete = RandomForestClassifier(100, random_state=0).fit(Xtr, ytr).score(Xte, yte)
     rows = [
         ["no missing values", complete],
@@ -332,8 +436,9 @@ def _forest_missing(ctx: Context, Xtr, Xte, ytr, yte) -> None:
         ["NaN routed at each split (scikit-learn)", ref.score(Nte, yte)],
         ["median imputation, then forest", filled.score(imp.transform(Nte), yte)],
     ]
-    ctx.table("20% of values missing (breast cancer, held-out accuracy)", ["approach", "accuracy"],
-              rows)  # fmt: skip
+    ctx.table(
+        "20% of values missing (breast cancer, held-out accuracy)", ["approach", "accuracy"], rows
+    )
 
 
 def _notes_pros_and_cons(ctx: Context, Xtr, Xte, ytr, yte) -> None:
@@ -346,32 +451,43 @@ def _notes_pros_and_cons(ctx: Context, Xtr, Xte, ytr, yte) -> None:
         harder to read than one tree.)
         """)
     sizes = [1, 5, 25, 100, 300]
-    accs = [RandomForestClassifier(n_estimators=b, random_state=0).fit(Xtr, ytr).score(Xte, yte)
-            for b in sizes]  # fmt: skip
-    ctx.table("more trees do not overfit", ["n_estimators", "test acc"],
-              [[b, a] for b, a in zip(sizes, accs, strict=True)])  # fmt: skip
-    ctx.claim("advantage: test accuracy does not fall as trees are added",
-              min(accs[2:]) >= max(accs[2:]) - 0.02,
-              f"accuracies {np.round(accs, 3).tolist()} for {sizes} trees")  # fmt: skip
+    accs = [
+        RandomForestClassifier(n_estimators=b, random_state=0).fit(Xtr, ytr).score(Xte, yte)
+        for b in sizes
+    ]
+    ctx.table(
+        "more trees do not overfit",
+        ["n_estimators", "test acc"],
+        [[b, a] for b, a in zip(sizes, accs, strict=True)],
+    )
+    ctx.claim(
+        "advantage: test accuracy does not fall as trees are added",
+        min(accs[2:]) >= max(accs[2:]) - 0.02,
+        f"accuracies {np.round(accs, 3).tolist()} for {sizes} trees",
+    )
     rng = np.random.default_rng(1)
     noisy = ytr.copy()
     flip = rng.random(len(noisy)) < 0.15
     noisy[flip] = 1 - noisy[flip]
     tree_acc = DecisionTreeClassifier(random_state=0).fit(Xtr, noisy).score(Xte, yte)
     rf_acc = RandomForestClassifier(200, random_state=0).fit(Xtr, noisy).score(Xte, yte)
-    ctx.claim("advantage: robust to label noise (15% of training labels flipped)",
-              rf_acc > tree_acc + 0.03,
-              f"forest {rf_acc:.3f} vs single tree {tree_acc:.3f}")  # fmt: skip
+    ctx.claim(
+        "advantage: robust to label noise (15% of training labels flipped)",
+        rf_acc > tree_acc + 0.03,
+        f"forest {rf_acc:.3f} vs single tree {tree_acc:.3f}",
+    )
     from sklearn.datasets import make_classification
 
-    X, y = make_classification(1500, 20, n_informative=6, flip_y=0.0, class_sep=0.6,
-                               random_state=2)  # fmt: skip
+    X, y = make_classification(1500, 20, n_informative=6, flip_y=0.0, class_sep=0.6, random_state=2)
     rf = RandomForestClassifier(300, random_state=0).fit(X[:1000], y[:1000])
     gb = XGBClassifier(n_estimators=300, learning_rate=0.1, max_depth=4).fit(X[:1000], y[:1000])
     acc_gb, acc_rf = gb.score(X[1000:], y[1000:]), rf.score(X[1000:], y[1000:])
-    ctx.claim("weakness: on a hard, noise-free problem boosting (which concentrates on the "
-              "errors) beats the forest", acc_gb > acc_rf,
-              f"boosting {acc_gb:.3f} vs forest {acc_rf:.3f} (held-out accuracy)")  # fmt: skip
+    ctx.claim(
+        "weakness: on a hard, noise-free problem boosting (which concentrates on the "
+        "errors) beats the forest",
+        acc_gb > acc_rf,
+        f"boosting {acc_gb:.3f} vs forest {acc_rf:.3f} (held-out accuracy)",
+    )
 
 
 # --- ensemble methods --------------------------------------------------------------------------
@@ -393,8 +509,11 @@ def ensembles(ctx: Context) -> None:
         predictions.
         """)
     Xtr, Xte, ytr, yte = _split("breast_cancer")
-    members = [("tree", DecisionTreeClassifier(max_depth=4, random_state=0)), ("nb", GaussianNB()),
-               ("forest", RandomForestClassifier(50, random_state=0))]  # fmt: skip
+    members = [
+        ("tree", DecisionTreeClassifier(max_depth=4, random_state=0)),
+        ("nb", GaussianNB()),
+        ("forest", RandomForestClassifier(50, random_state=0)),
+    ]
     models = {
         "single tree": DecisionTreeClassifier(random_state=0),
         "bagging (50 trees)": BaggingClassifier(n_estimators=50, random_state=0),
@@ -408,24 +527,37 @@ def ensembles(ctx: Context) -> None:
     rows = [[name, m.fit(Xtr, ytr).score(Xte, yte)] for name, m in models.items()]
     ctx.table("held-out accuracy on breast cancer", ["method", "accuracy"], rows)
     vote = ske.VotingClassifier(members, voting="soft").fit(Xtr, ytr)
-    ctx.check("soft voting probabilities", models["soft voting (tree, NB, forest)"]
-              .predict_proba(Xte), vote.predict_proba(Xte), rtol=1e-12,
-              ref="sklearn VotingClassifier")  # fmt: skip
+    ctx.check(
+        "soft voting probabilities",
+        models["soft voting (tree, NB, forest)"].predict_proba(Xte),
+        vote.predict_proba(Xte),
+        rtol=1e-12,
+        ref="sklearn VotingClassifier",
+    )
     from sklearn.linear_model import LogisticRegression
 
     final = LogisticRegression()
     ours = StackingClassifier(members, final_estimator=final, cv=StratifiedKFold(5)).fit(Xtr, ytr)
     ref = ske.StackingClassifier(members, final_estimator=final, cv=StratifiedKFold(5))
     ref.fit(Xtr, ytr)
-    ctx.check("stacking: out-of-fold features and final probabilities", ours.predict_proba(Xte),
-              ref.predict_proba(Xte), rtol=1e-9, ref="sklearn StackingClassifier")  # fmt: skip
+    ctx.check(
+        "stacking: out-of-fold features and final probabilities",
+        ours.predict_proba(Xte),
+        ref.predict_proba(Xte),
+        rtol=1e-9,
+        ref="sklearn StackingClassifier",
+    )
     ada, ada_ref = (
         models["AdaBoost (stumps)"],
         ske.AdaBoostClassifier(n_estimators=100, random_state=0),
     )
-    ctx.check("AdaBoost (boosting) test probabilities", ada.predict_proba(Xte),
-              ada_ref.fit(Xtr, ytr).predict_proba(Xte), atol=1e-10,
-              ref="sklearn AdaBoostClassifier")  # fmt: skip
+    ctx.check(
+        "AdaBoost (boosting) test probabilities",
+        ada.predict_proba(Xte),
+        ada_ref.fit(Xtr, ytr).predict_proba(Xte),
+        atol=1e-10,
+        ref="sklearn AdaBoostClassifier",
+    )
     _variance_reduction(ctx, Xtr, Xte, ytr)
 
 
@@ -440,6 +572,9 @@ def _variance_reduction(ctx: Context, Xtr, Xte, ytr) -> None:
         preds["single tree"].append(tree.predict_proba(Xte)[:, 1])
         preds["bagging"].append(bag.predict_proba(Xte)[:, 1])
     var = {k: float(np.mean(np.var(v, axis=0))) for k, v in preds.items()}
-    ctx.claim("bagging reduces the variance of the predictions", var["bagging"] < var[
-        "single tree"] / 2, f"mean variance of P(y=1|x) across 8 training halves: tree "
-        f"{var['single tree']:.4f}, bagged trees {var['bagging']:.4f}")  # fmt: skip
+    ctx.claim(
+        "bagging reduces the variance of the predictions",
+        var["bagging"] < var["single tree"] / 2,
+        f"mean variance of P(y=1|x) across 8 training halves: tree "
+        f"{var['single tree']:.4f}, bagged trees {var['bagging']:.4f}",
+    )

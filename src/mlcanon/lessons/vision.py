@@ -328,12 +328,24 @@ def _dilated_and_transposed(ctx: Context) -> None:
             tconv["formula"].append(out)
             tconv["ours"].append(conv_transpose_output_size(w, k, s, p, op, d))
     ref = "shapes produced by torch (meta tensors)"
-    ctx.check(f"dilated conv, {len(conv['torch'])} (W, k, S, P, d): floor((W + 2P - d(k - 1) "
-              "- 1) / S) + 1", conv["formula"], conv["torch"], ref=ref)  # fmt: skip
-    ctx.check("dilated conv: mlcanon.vision.conv_output_size", conv["ours"], conv["torch"],
-              ref=ref)  # fmt: skip
-    ctx.check(f"transposed conv, {len(tconv['torch'])} (W, k, S, P, d, output_padding): "
-              "(W - 1)S - 2P + d(k - 1) + output_padding + 1", tconv["formula"], tconv["torch"],
-              ref=ref)  # fmt: skip
-    ctx.check("transposed conv: mlcanon.vision.conv_transpose_output_size", tconv["ours"],
-              tconv["torch"], ref=ref)  # fmt: skip
+    ctx.check(
+        f"dilated conv, {len(conv['torch'])} (W, k, S, P, d): floor((W + 2P - d(k - 1) "
+        "- 1) / S) + 1",
+        conv["formula"],
+        conv["torch"],
+        ref=ref,
+    )
+    ctx.check("dilated conv: mlcanon.vision.conv_output_size", conv["ours"], conv["torch"], ref=ref)
+    ctx.check(
+        f"transposed conv, {len(tconv['torch'])} (W, k, S, P, d, output_padding): "
+        "(W - 1)S - 2P + d(k - 1) + output_padding + 1",
+        tconv["formula"],
+        tconv["torch"],
+        ref=ref,
+    )
+    ctx.check(
+        "transposed conv: mlcanon.vision.conv_transpose_output_size",
+        tconv["ours"],
+        tconv["torch"],
+        ref=ref,
+    )

@@ -14,10 +14,20 @@ __all__ = ["MobileNetV1", "mobilenet_v1"]
 # (out_channels, stride) of the 13 depthwise separable layers, Table 1 of the paper (fmt: skip
 # keeps a row per resolution)
 _LAYERS = [
-    (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
-    (512, 1), (512, 1), (512, 1), (512, 1), (512, 1),
-    (1024, 2), (1024, 1),
-]  # fmt: skip
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (1024, 2),
+    (1024, 1),
+]
 
 
 class MobileNetV1(nn.Module):

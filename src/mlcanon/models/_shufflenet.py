@@ -19,8 +19,13 @@ __all__ = [
 ]
 
 # output channels of stages 2-4 for each number of groups g (Table 1 of the paper, 1x)
-_STAGE_CHANNELS = {1: (144, 288, 576), 2: (200, 400, 800), 3: (240, 480, 960),
-                   4: (272, 544, 1088), 8: (384, 768, 1536)}  # fmt: skip
+_STAGE_CHANNELS = {
+    1: (144, 288, 576),
+    2: (200, 400, 800),
+    3: (240, 480, 960),
+    4: (272, 544, 1088),
+    8: (384, 768, 1536),
+}
 _STAGE_REPEATS = (4, 8, 4)  # units per stage, the first with stride 2
 
 
@@ -161,11 +166,19 @@ class ShuffleNetV1(nn.Module):
         self.stem = nn.Sequential(ConvBNAct(3, 24, 3, 2), nn.MaxPool2d(3, 2, 1))
         units: list[nn.Module] = []
         c_in = 24
-        for stage, (c_out, repeats) in enumerate(zip(_STAGE_CHANNELS[groups], _STAGE_REPEATS,
-                                                     strict=True)):  # fmt: skip
+        for stage, (c_out, repeats) in enumerate(
+            zip(_STAGE_CHANNELS[groups], _STAGE_REPEATS, strict=True)
+        ):
             for i in range(repeats):
-                units.append(ShuffleNetUnit(c_in, c_out, groups, stride=2 if i == 0 else 1,
-                                            first_group=not (stage == 0 and i == 0)))  # fmt: skip
+                units.append(
+                    ShuffleNetUnit(
+                        c_in,
+                        c_out,
+                        groups,
+                        stride=2 if i == 0 else 1,
+                        first_group=not (stage == 0 and i == 0),
+                    )
+                )
                 c_in = c_out
         self.stages = nn.Sequential(*units)
         self.pool = nn.AdaptiveAvgPool2d(1)

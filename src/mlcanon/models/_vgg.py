@@ -12,8 +12,7 @@ __all__ = ["VGG16", "vgg16"]
 
 # output channels of the 3x3 convolutions; "M" = 2x2 max pooling with stride 2 (Table 1, D;
 # fmt: skip keeps it one line per two blocks, as the table prints it)
-_CONFIG_D = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
-             512, 512, 512, "M"]  # fmt: skip
+_CONFIG_D = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 
 
 class VGG16(nn.Module):

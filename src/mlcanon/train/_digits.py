@@ -20,10 +20,15 @@ def digits_cnn() -> nn.Sequential:
     """Two conv/pool stages and a linear classifier; no batch norm, so that the data-parallel
     run computes the same function of the global batch as a single process."""
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 16, 4, 4)
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 32, 2, 2)
-        nn.Flatten(), nn.Linear(128, 10),
-    )  # fmt: skip
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (B, 16, 4, 4)
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (B, 32, 2, 2)
+        nn.Flatten(),
+        nn.Linear(128, 10),
+    )
 
 
 def _data(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -38,9 +43,12 @@ def build(cfg: TaskConfig) -> TaskSetup:
     x_tr, y_tr, x_te, y_te = x[:-N_TEST], y[:-N_TEST], x[-N_TEST:], y[-N_TEST:]
     steps = len(y_tr) // GLOBAL_BATCH  # whole global batches per epoch
     sampler = ClassBalancedSampler(
-        y_tr.numpy(), num_samples=steps * GLOBAL_BATCH, num_replicas=cfg.world_size,
-        rank=cfg.rank, seed=cfg.seed,
-    )  # fmt: skip
+        y_tr.numpy(),
+        num_samples=steps * GLOBAL_BATCH,
+        num_replicas=cfg.world_size,
+        rank=cfg.rank,
+        seed=cfg.seed,
+    )
     loader = DataLoader(
         TensorDataset(x_tr, y_tr), batch_size=cfg.per_rank(GLOBAL_BATCH), sampler=sampler
     )
@@ -56,10 +64,14 @@ def build(cfg: TaskConfig) -> TaskSetup:
         }
 
     return TaskSetup(
-        model, opt, lambda m, b: F.cross_entropy(m(b[0]), b[1]), loader,
-        scheduler=warmup_cosine(opt, steps // 2, cfg.epochs * steps), evaluate=evaluate,
+        model,
+        opt,
+        lambda m, b: F.cross_entropy(m(b[0]), b[1]),
+        loader,
+        scheduler=warmup_cosine(opt, steps // 2, cfg.epochs * steps),
+        evaluate=evaluate,
         checkpoint_every=5,
-    )  # fmt: skip
+    )
 
 
 register_task("digits-cnn", build, "small CNN on scikit-learn's 8x8 digits", default_epochs=3)
