@@ -1,4 +1,5 @@
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -187,3 +188,16 @@ def test_bad_loss_values(tmp_path):
 def test_bad_parameters(tmp_path, kw, err, match):
     with pytest.raises(err, match=match):
         _trainer(_mlp(), tmp_path, **kw)
+
+
+def test_torchrun_resume_restores_each_rank_generators(tmp_path):
+    """Ranks with different dropout streams, stopped at step 9 and resumed from step 8's file."""
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    cmd += [str(SCRIPT.with_name("_ddp_resume_run.py")), str(tmp_path)]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    found = re.findall(r"rank (\d) whole (\w+) resumed (\w+)", r.stdout)
+    assert sorted(rank for rank, _, _ in found) == ["0", "1"], r.stdout
+    for _, whole, resumed in found:
+        assert whole == resumed

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -98,9 +99,11 @@ class Trainer:
     rebuild the same batch order, draws and discards the batches already trained on, then
     restores the current generator states, so training continues exactly where it stopped:
     on the same device and thread count, the final weights are bit-identical to those of an
-    uninterrupted run. Under torchrun the checkpoint holds rank 0's generator states, which
-    every rank restores: steps that draw random numbers (dropout, augmentation) resume with
-    the same stream on every rank.
+    uninterrupted run. Under torchrun the checkpoint holds every rank's generator states
+    (gathered to rank 0, which writes the file) and each rank restores its own, so steps that
+    draw random numbers (dropout, augmentation) resume each rank's stream where it stopped, even
+    when the ranks draw differently. A checkpoint resumed with another world size restores
+    weights and counters; the ranks it does not hold start from rank 0's generator states.
 
     Examples
     --------
@@ -320,13 +323,23 @@ class Trainer:
         }
 
     def save_checkpoint(self) -> Path | None:
-        """Write ``ckpt-<step>.safetensors`` atomically (rank 0 only) and prune old ones."""
-        if self.checkpoint_dir is None or self.rank != 0:
+        """Write ``ckpt-<step>.safetensors`` atomically (rank 0 only) and prune old ones.
+
+        Under torchrun every rank calls this at the same step: the ranks' generator states are
+        gathered to rank 0 (``ranks``, in rank order) before it writes the file.
+        """
+        if self.checkpoint_dir is None:
+            return None
+        state = self.state()
+        if self.world_size > 1:
+            mine = {"rng": state["rng"], "epoch_rng": state["epoch_rng"]}
+            ranks: list[Any] = [None] * self.world_size
+            dist.all_gather_object(ranks, mine)
+            state["ranks"] = ranks
+        if self.rank != 0:
             return None
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        path = save_state_file(
-            self.checkpoint_dir / f"ckpt-{self.step:09d}.safetensors", self.state()
-        )
+        path = save_state_file(self.checkpoint_dir / f"ckpt-{self.step:09d}.safetensors", state)
         for old in self.checkpoints()[self.keep_last :]:
             old.unlink(missing_ok=True)
         return path
@@ -363,8 +376,10 @@ class Trainer:
             vars(self.early_stopping).update(s["early_stopping"])
         self.epoch, self.step, self._batch = s["epoch"], s["step"], s["batch_in_epoch"]
         self._loss_sum, self._stop, self.history = s["loss_sum"], s["stop"], s["history"]
-        self._epoch_rng = s["epoch_rng"]
-        _set_rng_state(s["rng"], _generators(self.train_loader))
+        ranks = s.get("ranks") or []
+        own = ranks[self.rank] if self.rank < len(ranks) else s
+        self._epoch_rng = own["epoch_rng"]
+        _set_rng_state(own["rng"], _generators(self.train_loader))
 
     def resume(self) -> Path | None:
         """Load the newest valid checkpoint of ``checkpoint_dir``; return its path.
