@@ -275,7 +275,7 @@ def test_save_load_round_trip(tmp_path):
         (dict(max_bin=1), "max_bin must be >= 2"),
         (dict(eval_metric="auc"), "eval_metric must be one of"),
         (dict(objective="reg:gamma"), "objective must be one of"),
-        (dict(n_jobs=0), "n_jobs must be a positive int"),
+        (dict(n_jobs=0), "n_jobs must be None or Integral >= 1 or Integral <= -1; got int 0"),
     ],
 )
 def test_bad_parameters(params, match):

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numba
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from mlcanon import io
-from mlcanon._validation import check_option, check_random_state, check_scalar
+from mlcanon._validation import Interval, Options, check_random_state, validate_params
 from mlcanon.tree._checks import check_X
 from mlcanon.tree._tree import check_nodes
 
@@ -79,28 +79,25 @@ class BaseXGB(BaseEstimator):
         self.random_state = random_state
 
     # --- validation --------------------------------------------------------------------------
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_estimators": Interval(numbers.Integral, low=1),
+        "learning_rate": Interval(low=0.0, include_low=False),
+        "max_depth": Interval(numbers.Integral, low=1),
+        "reg_lambda": Interval(low=0.0),
+        "reg_alpha": Interval(low=0.0),
+        "gamma": Interval(low=0.0),
+        "min_child_weight": Interval(low=0.0),
+        "subsample": Interval(low=0.0, high=1.0, include_low=False),
+        "colsample_bytree": Interval(low=0.0, high=1.0, include_low=False),
+        "max_bin": Interval(numbers.Integral, low=2, high=65535),
+        "early_stopping_rounds": (None, Interval(numbers.Integral, low=1)),
+        "eval_metric": (None, Options(*METRICS)),
+        "n_jobs": (None, Interval(numbers.Integral, low=1), Interval(numbers.Integral, high=-1)),
+        "base_score": (None, Interval()),
+    }
+
     def _check_params(self) -> None:
-        I, R = numbers.Integral, numbers.Real
-        check_scalar(self.n_estimators, "n_estimators", kind=I, low=1)
-        check_scalar(self.learning_rate, "learning_rate", kind=R, low=0.0, include_low=False)
-        check_scalar(self.max_depth, "max_depth", kind=I, low=1)
-        check_scalar(self.reg_lambda, "reg_lambda", kind=R, low=0.0)
-        check_scalar(self.reg_alpha, "reg_alpha", kind=R, low=0.0)
-        check_scalar(self.gamma, "gamma", kind=R, low=0.0)
-        check_scalar(self.min_child_weight, "min_child_weight", kind=R, low=0.0)
-        check_scalar(self.subsample, "subsample", kind=R, low=0.0, high=1.0, include_low=False)
-        check_scalar(
-            self.colsample_bytree, "colsample_bytree", kind=R, low=0.0, high=1.0, include_low=False
-        )
-        check_scalar(self.max_bin, "max_bin", kind=I, low=2, high=65535)
-        if self.early_stopping_rounds is not None:
-            check_scalar(self.early_stopping_rounds, "early_stopping_rounds", kind=I, low=1)
-        if self.eval_metric is not None:
-            check_option(self.eval_metric, "eval_metric", METRICS)
-        if self.n_jobs is not None:
-            check_scalar(self.n_jobs, "n_jobs", kind=I)
-            if self.n_jobs == 0:
-                raise ValueError("n_jobs must be a positive int, -1 or None, got 0")
+        validate_params(self)
 
     def _n_threads(self) -> int:
         n_max = numba.config.NUMBA_NUM_THREADS
@@ -184,7 +181,6 @@ class BaseXGB(BaseEstimator):
     def _base_margin(self, obj: Objective, y: np.ndarray, w: np.ndarray) -> np.ndarray:
         if self.base_score is None:
             return obj.base_margin(y, w, self.n_outputs_).astype(np.float64)
-        check_scalar(self.base_score, "base_score", kind=numbers.Real)
         return np.full(self.n_outputs_, self._score_to_margin(float(self.base_score)))
 
     def _score_to_margin(self, score: float) -> float:
