@@ -283,20 +283,7 @@ def lda_lesson(ctx: Context) -> None:
     for solver in ("svd", "eigen"):
         ours = LinearDiscriminantAnalysis(solver=solver).fit(d.X_tr, d.y_tr)
         ref = sk.LinearDiscriminantAnalysis(solver=solver).fit(d.X_tr, d.y_tr)
-        ctx.check(
-            f"{solver}: test predictions",
-            ours.predict(d.X_te),
-            ref.predict(d.X_te),
-            ref="sklearn LinearDiscriminantAnalysis",
-        )
-        ctx.check(
-            f"{solver}: test probabilities",
-            ours.predict_proba(d.X_te),
-            ref.predict_proba(d.X_te),
-            rtol=1e-10,
-            atol=1e-10,
-            ref="sklearn LinearDiscriminantAnalysis",
-        )
+        _check_classifier(ctx, solver, ours, ref, d.X_te, "sklearn LinearDiscriminantAnalysis")
     lda = LinearDiscriminantAnalysis().fit(d.X_tr, d.y_tr)
     ref = sk.LinearDiscriminantAnalysis().fit(d.X_tr, d.y_tr)
     Z, Z_ref = lda.transform(X), ref.transform(X)
@@ -374,20 +361,7 @@ def naive_bayes_lesson(ctx: Context) -> None:
     for name, (ours, ref) in models.items():
         ours.fit(d.X_tr, d.y_tr)
         ref.fit(d.X_tr, d.y_tr)
-        ctx.check(
-            f"{name}: test predictions",
-            ours.predict(d.X_te),
-            ref.predict(d.X_te),
-            ref="sklearn naive_bayes",
-        )
-        ctx.check(
-            f"{name}: test probabilities",
-            ours.predict_proba(d.X_te),
-            ref.predict_proba(d.X_te),
-            rtol=1e-10,
-            atol=1e-10,
-            ref="sklearn naive_bayes",
-        )
+        _check_classifier(ctx, name, ours, ref, d.X_te, "sklearn naive_bayes")
         rows.append([name, (ours.predict(d.X_te) == d.y_te).mean()])
     ctx.table("digits, test accuracy", ["model", "accuracy"], rows)
     # the zero-frequency problem: a pixel never lit in a class's training images
@@ -527,3 +501,16 @@ def discriminative_vs_generative_lesson(ctx: Context) -> None:
             title="breast cancer: learning curves (Ng & Jordan 2002)",
         )
         ax.legend()
+
+
+def _check_classifier(ctx: Context, label: str, ours, ref, X: np.ndarray, ref_name: str) -> None:
+    """Our fitted classifier against the reference's: test predictions and probabilities."""
+    ctx.check(f"{label}: test predictions", ours.predict(X), ref.predict(X), ref=ref_name)
+    ctx.check(
+        f"{label}: test probabilities",
+        ours.predict_proba(X),
+        ref.predict_proba(X),
+        rtol=1e-10,
+        atol=1e-10,
+        ref=ref_name,
+    )
