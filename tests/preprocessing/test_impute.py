@@ -6,7 +6,7 @@ from sklearn import impute as ski
 from sklearn.datasets import load_diabetes
 
 from mlcanon import io
-from mlcanon.preprocessing import KNNImputer, SimpleImputer
+from mlcanon.preprocessing import KNNImputer, MissingIndicator, SimpleImputer
 
 
 def _holes(X, rate, seed):
@@ -125,8 +125,10 @@ def test_bad_parameters_and_input():
         KNNImputer(n_neighbors=0).fit(X)
     with pytest.raises(ValueError, match="weights must be one of"):
         KNNImputer(weights="gaussian").fit(X)
-    with pytest.raises(TypeError, match=r"missing_values must be np\.nan or a number"):
-        SimpleImputer(missing_values="?").fit(X)
+    with pytest.raises(TypeError, match=r"missing_values must be None or a number, np\.nan"):
+        SimpleImputer(missing_values=[1]).fit(X)
+    with pytest.raises(ValueError, match="types are expected to be both numerical"):
+        SimpleImputer(missing_values="?").fit(np.ones((3, 2)))
     with pytest.raises(ValueError, match="infinity"):
         SimpleImputer().fit(np.where(X > 2, np.inf, X))
     with pytest.raises(ValueError, match="contains NaN"):
@@ -134,5 +136,93 @@ def test_bad_parameters_and_input():
     imputer = SimpleImputer().fit(X)
     with pytest.raises(ValueError, match="X has 2 features, but SimpleImputer"):
         imputer.transform(X[:, :2])
-    with pytest.warns(UserWarning, match=r"features \[0\] have no observed value"):
-        SimpleImputer().fit(np.column_stack([np.full(5, np.nan), np.arange(5.0)]))
+    with pytest.warns(UserWarning, match=r"Skipping features without any observed values: \[0\]"):
+        SimpleImputer().fit_transform(np.column_stack([np.full(5, np.nan), np.arange(5.0)]))
+
+
+# Input kinds and parameters added for scikit-learn's own tests (issue 16) ---------------------
+_OBJECTS = np.array(
+    [[None, "a", "b", None], ["c", None, "d", None], ["e", "a", None, None], ["c", "h", "d", None]],
+    dtype=object,
+)
+
+
+@pytest.mark.parametrize("strategy", ["most_frequent", "constant"])
+@pytest.mark.parametrize("keep_empty_features", [False, True])
+@pytest.mark.filterwarnings("ignore:Skipping features:UserWarning")
+def test_simple_imputer_objects_equal_sklearn(strategy, keep_empty_features):
+    kw = dict(missing_values=None, strategy=strategy, keep_empty_features=keep_empty_features)
+    ours = SimpleImputer(**kw).fit_transform(_OBJECTS)
+    ref = ski.SimpleImputer(**kw).fit_transform(_OBJECTS)
+    assert ours.dtype == ref.dtype == object
+    np.testing.assert_array_equal(ours, ref)
+
+
+@pytest.mark.parametrize("strategy", ["mean", "median", "most_frequent", "constant", np.max])
+@pytest.mark.filterwarnings("ignore:Skipping features:UserWarning")
+def test_simple_imputer_sparse_equals_sklearn(diabetes, strategy):
+    import scipy.sparse as sp
+
+    X, X_new = diabetes
+    X, X_new = np.where(np.abs(X) < 0.02, 0.0, X), np.where(np.abs(X_new) < 0.02, 0.0, X_new)
+    if callable(strategy):  # scikit-learn calls it on the empty column 3 too, and np.max fails
+        X, X_new = np.delete(X, 3, axis=1), np.delete(X_new, 3, axis=1)
+    kw = dict(strategy=strategy, add_indicator=True)
+    ours = SimpleImputer(**kw).fit(sp.csc_matrix(X))
+    ref = ski.SimpleImputer(**kw).fit(sp.csc_matrix(X))
+    np.testing.assert_allclose(ours.statistics_, ref.statistics_.astype(float), equal_nan=True)
+    out = ours.transform(sp.csr_matrix(X_new))
+    assert sp.issparse(out)
+    np.testing.assert_allclose(out.toarray(), ref.transform(sp.csr_matrix(X_new)).toarray())
+    with pytest.raises(ValueError, match="Provide a dense array"):
+        SimpleImputer(missing_values=0).fit(sp.csc_matrix(X))
+
+
+def test_simple_imputer_inverse_transform_copy_and_dtype():
+    X = np.array([[9, -1, 3, 1], [4, 2, 5, 4], [6, 7, -1, 1], [8, 9, 0, -1]], dtype=float)
+    ours = SimpleImputer(missing_values=-1, add_indicator=True)
+    ref = ski.SimpleImputer(missing_values=-1, add_indicator=True)
+    np.testing.assert_array_equal(ours.fit_transform(X), ref.fit_transform(X))
+    np.testing.assert_array_equal(ours.inverse_transform(ours.transform(X)), X)
+    np.testing.assert_array_equal(ours.indicator_.features_, ref.indicator_.features_)
+    in_place = X.copy()
+    SimpleImputer(missing_values=-1, copy=False).fit(in_place).transform(in_place)
+    np.testing.assert_array_equal(in_place, ref.fit(X).transform(X)[:, :4])
+    assert SimpleImputer().fit(X).transform(X.astype(np.float32)).dtype == np.float32
+    with pytest.raises(ValueError, match="cannot be cast to the input data"):
+        SimpleImputer(strategy="constant", fill_value=1.5, missing_values=9).fit(X.astype(int))
+    with pytest.raises(ValueError, match="non-numeric data:\ncould not convert"):
+        SimpleImputer().fit(_OBJECTS)
+
+
+@pytest.mark.parametrize("features", ["missing-only", "all"])
+@pytest.mark.parametrize("sparse", ["auto", True, False])
+def test_missing_indicator_equals_sklearn(features, sparse):
+    import scipy.sparse as sp
+
+    X = np.array([[np.nan, 1, 2, 3], [4, np.nan, 2, 3], [4, 1, 2, 3]])
+    for data in (X, sp.csr_matrix(X)):
+        ours = MissingIndicator(features=features, sparse=sparse)
+        ref = ski.MissingIndicator(features=features, sparse=sparse)
+        out, want = ours.fit_transform(data), ref.fit_transform(data)
+        assert sp.issparse(out) == sp.issparse(want)
+        np.testing.assert_array_equal(ours.features_, ref.features_)
+        dense = out.toarray() if sp.issparse(out) else out
+        np.testing.assert_array_equal(dense, want.toarray() if sp.issparse(want) else want)
+    with pytest.raises(ValueError, match="have missing values in transform"):
+        MissingIndicator().fit(X).transform(np.full((2, 4), np.nan))
+
+
+def test_knn_imputer_callable_metric_and_weights():
+    X = _continuous(5, n=40, d=4)
+
+    def l1(x, z, missing_values=np.nan):
+        return np.nansum(np.abs(x - z))
+
+    def inverse_square(dist):
+        return 1.0 / (1.0 + dist**2)
+
+    for kw in (dict(metric=l1), dict(weights=inverse_square), dict(weights=lambda d: None)):
+        ours = KNNImputer(n_neighbors=3, **kw).fit_transform(X)
+        ref = ski.KNNImputer(n_neighbors=3, **kw).fit_transform(X)
+        np.testing.assert_allclose(ours, ref, rtol=1e-9)

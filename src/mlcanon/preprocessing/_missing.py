@@ -1,0 +1,277 @@
+"""Missing-value markers: which entries are missing, input checks shared by the imputers, and
+``MissingIndicator``.
+
+A missing entry is one equal to the marker ``missing_values`` (a number, a string or ``None``),
+or, for the marker ``np.nan``, one that is NaN (in an object array: an entry unequal to itself,
+the defining property of NaN). In a scipy.sparse matrix only stored entries can be missing; an
+implicit zero is an observed zero, which is why the marker 0 is refused for sparse input.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from mlcanon._validation import Options, validate_params
+
+__all__ = ["MissingIndicator", "is_scalar_nan", "missing_mask"]
+
+
+def is_scalar_nan(value: Any) -> bool:
+    """Whether ``value`` is a NaN scalar (``float('nan')``, ``np.nan``, ``np.float32('nan')``)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(np.isnan(value))
+
+
+def missing_mask(X: np.ndarray, missing_values: Any) -> np.ndarray:
+    """Boolean array of the entries of ``X`` (an ndarray, or a sparse matrix's ``data``)
+    equal to the marker."""
+    if is_scalar_nan(missing_values):
+        if X.dtype.kind == "f":
+            return np.isnan(X)
+        if X.dtype.kind in "iub":
+            return np.zeros(X.shape, dtype=bool)
+        return X != X  # object entries: NaN is the one value unequal to itself
+    if X.dtype.kind in "iuf" and not isinstance(missing_values, numbers.Real):
+        return np.zeros(X.shape, dtype=bool)
+    return np.asarray(X == missing_values, dtype=bool)
+
+
+class MissingValuesOption:
+    """Parameter constraint: a missing-value marker (a number, NaN, a string or ``None``)."""
+
+    def check(self, value: Any, name: str) -> Any:
+        if not isinstance(value, numbers.Real | str) or isinstance(value, bool):
+            raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
+        return value
+
+    def __str__(self) -> str:
+        return "a number, np.nan or a string"
+
+
+class CallableOption:
+    """Parameter constraint: a callable."""
+
+    def check(self, value: Any, name: str) -> Any:
+        if not callable(value):
+            raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
+        return value
+
+    def __str__(self) -> str:
+        return "a callable"
+
+
+BOOL = Options(True, False)
+MISSING_VALUES = (None, MissingValuesOption())
+
+
+def as_imputer_input(
+    estimator: Any,
+    X: Any,
+    *,
+    dtype: Any,
+    allowed_kinds: str,
+    copy: bool,
+    sparse: bool,
+    non_numeric_hint: str | None = None,
+) -> Any:
+    """``X`` as a 2-D ndarray (or a CSC matrix when ``sparse``), checked for the marker.
+
+    ``dtype="float"`` keeps a floating dtype and casts anything else to float64; ``None`` keeps
+    the dtype (a list holding strings becomes an object array). Entries equal to NaN or infinity
+    are refused unless NaN is the marker; a numeric ``X`` needs a numeric marker.
+    """
+    name = type(estimator).__name__
+    if sp.issparse(X):
+        if not sparse:
+            raise TypeError(f"{name} does not accept sparse input; pass a dense array")
+        if estimator.missing_values == 0:
+            raise ValueError(
+                "Imputation not possible when missing_values == 0 and input is sparse. "
+                "Provide a dense array instead."
+            )
+        was_csc = X.format == "csc"
+        X = X.tocsc()
+        if dtype == "float" and X.dtype.kind != "f":
+            X = X.astype(np.float64)
+        elif copy and was_csc:
+            X = X.copy()
+        values = X.data
+    else:
+        if isinstance(X, list) and dtype is None and any(isinstance(v, str) for r in X for v in r):
+            dtype = object
+        try:
+            raw = np.asarray(X, dtype=object if dtype is object else None)
+            if raw.dtype.kind == "c":
+                raise ValueError(f"Complex data not supported: X has dtype {raw.dtype}")
+            if dtype == "float":
+                want = raw.dtype if raw.dtype.kind == "f" else np.float64
+            else:
+                want = raw.dtype if dtype is None else dtype
+            X = np.array(raw, dtype=want, copy=True) if copy else np.asarray(raw, dtype=want)
+        except ValueError as exc:
+            if non_numeric_hint is None or "could not convert" not in str(exc):
+                raise
+            raise ValueError(f"{non_numeric_hint}:\n{exc}") from None
+        if X.ndim != 2:
+            raise ValueError(
+                f"Expected a 2-D array, got {X.ndim}-D array of shape {X.shape}. Reshape your "
+                "data with array.reshape(-1, 1) if it has a single feature or "
+                "array.reshape(1, -1) if it is a single sample."
+            )
+        values = X
+    if values.dtype.kind == "f":
+        if not is_scalar_nan(estimator.missing_values) and np.isnan(values).any():
+            raise ValueError(
+                f"Input X contains NaN. {name} does not accept missing values "
+                "encoded as NaN unless missing_values=np.nan."
+            )
+        if np.isinf(values).any():
+            raise ValueError(f"Input X contains infinity or a value too large for {X.dtype!r}.")
+    elif values.dtype.kind == "O" and not is_scalar_nan(estimator.missing_values):
+        if (values != values).any():
+            raise ValueError("Input X contains NaN.")
+    if values.dtype.kind in "iuf" and not isinstance(estimator.missing_values, numbers.Real):
+        raise ValueError(
+            "'X' and 'missing_values' types are expected to be both numerical. Got "
+            f"X.dtype={X.dtype} and type(missing_values)={type(estimator.missing_values)}."
+        )
+    if values.dtype.kind not in allowed_kinds:
+        raise ValueError(
+            f"{name} does not support data with dtype {X.dtype}. Please provide either a numeric "
+            "array (with a floating point or integer dtype) or categorical data represented "
+            "either as an array with integer dtype or an array of string values with an object "
+            "dtype."
+        )
+    return X
+
+
+def check_n_features(estimator: Any, X: Any, *, reset: bool) -> None:
+    if reset:
+        for axis, what in ((0, "sample"), (1, "feature")):
+            if X.shape[axis] < 1:
+                raise ValueError(
+                    f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 is "
+                    f"required by {type(estimator).__name__}."
+                )
+        estimator.n_features_in_ = X.shape[1]
+    elif X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.n_features_in_} features as input"
+        )
+
+
+def mask_of(X: Any, missing_values: Any) -> Any:
+    """Missing entries of a dense array, or a CSC boolean matrix of those of a sparse one."""
+    if not sp.issparse(X):
+        return missing_mask(X, missing_values)
+    mask = X.copy()
+    mask.data = missing_mask(X.data, missing_values)
+    mask.eliminate_zeros()
+    return mask.astype(bool)
+
+
+class MissingIndicator(TransformerMixin, BaseEstimator):
+    """Boolean indicators of the missing entries, one column per (selected) feature.
+
+    Parameters
+    ----------
+    missing_values : number, str, np.nan or None, default=np.nan
+    features : {"missing-only", "all"}, default="missing-only"
+        Indicate only the features with a missing value at fit, or every feature.
+    sparse : bool or "auto", default="auto"
+        Return a CSC matrix ("auto": when the input is sparse).
+    error_on_new : bool, default=True
+        With ``features="missing-only"``, raise if a feature without missing values at fit has
+        some at transform.
+
+    Attributes
+    ----------
+    features_ : ndarray of int
+        The indicated features.
+    """
+
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "missing_values": MISSING_VALUES,
+        "features": Options("missing-only", "all"),
+        "sparse": (Options(True, False), Options("auto")),
+        "error_on_new": BOOL,
+    }
+
+    def __init__(
+        self,
+        *,
+        missing_values: Any = np.nan,
+        features: str = "missing-only",
+        sparse: bool | str = "auto",
+        error_on_new: bool = True,
+    ) -> None:
+        self.missing_values = missing_values
+        self.features = features
+        self.sparse = sparse
+        self.error_on_new = error_on_new
+
+    def _mask(self, X: Any, *, reset: bool) -> Any:
+        if sp.issparse(X) and self.missing_values == 0:
+            raise ValueError(
+                "Sparse input with missing_values=0 is not supported. Provide a dense array "
+                "instead."
+            )
+        X = as_imputer_input(self, X, dtype=None, allowed_kinds="iufO", copy=False, sparse=True)
+        check_n_features(self, X, reset=reset)
+        return mask_of(X, self.missing_values)
+
+    def _output(self, mask: Any) -> Any:
+        mask = mask[:, self.features_]
+        want_sparse = sp.issparse(mask) if self.sparse == "auto" else self.sparse
+        if want_sparse and not sp.issparse(mask):
+            return sp.csc_matrix(mask)
+        if not want_sparse and sp.issparse(mask):
+            return mask.toarray()
+        return mask.tocsc() if want_sparse else mask
+
+    def _fit_mask(self, mask: Any) -> None:
+        if self.features == "all":
+            self.features_ = np.arange(mask.shape[1])
+        else:
+            counts = np.asarray(mask.sum(axis=0)).ravel()
+            self.features_ = np.flatnonzero(counts)
+
+    def fit(self, X: Any, y: Any = None) -> MissingIndicator:
+        """Find the features that have missing values."""
+        validate_params(self)
+        self._fit_mask(self._mask(X, reset=True))
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None) -> Any:
+        """Fit, then return the indicators of ``X``."""
+        validate_params(self)
+        mask = self._mask(X, reset=True)
+        self._fit_mask(mask)
+        return self._output(mask)
+
+    def transform(self, X: Any) -> Any:
+        """Indicators of the missing entries of the features in ``features_``."""
+        check_is_fitted(self)
+        mask = self._mask(X, reset=False)
+        if self.features == "missing-only" and self.error_on_new:
+            counts = np.asarray(mask.sum(axis=0)).ravel()
+            new = np.setdiff1d(np.flatnonzero(counts), self.features_)
+            if new.size:
+                raise ValueError(
+                    f"The features {new} have missing values in transform but have no missing "
+                    "values in fit."
+                )
+        return self._output(mask)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = is_scalar_nan(self.missing_values)
+        tags.input_tags.sparse = True
+        tags.input_tags.string = True
+        return tags
