@@ -78,6 +78,8 @@ _WEIGHTS_NOT_REPEATS = {
     "GradientBoostingClassifier": "float sums of repeated vs weighted rows break exact ties",
     "XGBClassifier": "quantile bin edges are computed from rows, not weights",
     "XGBRegressor": "quantile bin edges are computed from rows, not weights",
+    "BaggingClassifier": "rows are drawn with probabilities proportional to the weights",
+    "BaggingRegressor": "rows are drawn with probabilities proportional to the weights",
 }
 
 
