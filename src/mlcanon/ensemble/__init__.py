@@ -4,7 +4,8 @@ booster (the XGBoost algorithm), bagging, voting and stacking."""
 from ._bagging import BaggingClassifier, BaggingRegressor
 from ._forest import RandomForestClassifier, RandomForestRegressor
 from ._gb import GradientBoostingClassifier, GradientBoostingRegressor
-from ._voting import StackingClassifier, StackingRegressor, VotingClassifier, VotingRegressor
+from ._stacking import StackingClassifier, StackingRegressor
+from ._voting import VotingClassifier, VotingRegressor
 from ._weight_boosting import AdaBoostClassifier, AdaBoostRegressor
 from ._xgb import XGBClassifier, XGBRegressor
 from ._xgb_dask import DaskXGBClassifier, DaskXGBRegressor

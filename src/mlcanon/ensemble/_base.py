@@ -14,11 +14,12 @@
 from __future__ import annotations
 
 import inspect
+import time
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
 
 from mlcanon._estimator import check_X, check_X_y
 from mlcanon._validation import check_array
@@ -27,8 +28,13 @@ __all__ = [
     "MemberSequence",
     "NamedMembers",
     "accepts_sample_weight",
+    "check_kind",
     "check_meta_X",
     "check_meta_X_y",
+    "feature_names",
+    "fit_member",
+    "is_drop",
+    "named_members",
     "new_member",
 ]
 
@@ -46,6 +52,81 @@ def new_member(prototype: Any, seed: int | None) -> Any:
 def accepts_sample_weight(learner: Any) -> bool:
     """Whether ``learner.fit`` has a ``sample_weight`` parameter."""
     return "sample_weight" in inspect.signature(learner.fit).parameters
+
+
+def fit_member(
+    learner: Any, X: Any, y: Any, sample_weight: Any = None, message: str | None = None
+) -> Any:
+    """Fit ``learner`` (with the weights when given; a learner without ``sample_weight`` is
+    then a TypeError) and print ``message`` with the time it took when there is one."""
+    start = time.perf_counter()
+    if sample_weight is None:
+        learner.fit(X, y)
+    elif not accepts_sample_weight(learner):
+        raise TypeError(
+            f"Underlying estimator {type(learner).__name__} does not support sample weights."
+        )
+    else:
+        learner.fit(X, y, sample_weight=sample_weight)
+    if message:
+        print(f"{message}, total={time.perf_counter() - start:5.1f}s")
+    return learner
+
+
+def check_kind(estimator: Any, kind: str, what: str) -> None:
+    """Refuse a regressor where a classifier is needed and vice versa."""
+    ok = is_classifier(estimator) if kind == "classifier" else is_regressor(estimator)
+    if not ok:
+        raise ValueError(f"{what} should be a {kind}. Got {estimator!r}")
+
+
+def is_drop(est: Any) -> bool:
+    return isinstance(est, str) and est == "drop"
+
+
+def named_members(ensemble: Any, kind: str | None = None) -> list[tuple[str, Any]]:
+    """The ``(name, estimator)`` pairs of ``ensemble.estimators`` that are not ``"drop"``.
+
+    Names must be unique strings without ``__`` that do not shadow a constructor parameter;
+    with ``kind`` every member must be a classifier (regressor).
+    """
+    estimators = ensemble.estimators
+    if (
+        not isinstance(estimators, list | tuple)
+        or not estimators
+        or not all(
+            isinstance(item, tuple | list) and len(item) == 2 and isinstance(item[0], str)
+            for item in estimators
+        )
+    ):
+        raise ValueError(
+            "Invalid 'estimators' attribute, 'estimators' should be a non-empty list of "
+            f"(string, estimator) tuples; got {estimators!r}"
+        )
+    names = [name for name, _ in estimators]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Names provided are not unique: {names!r}")
+    clash = sorted(set(names) & set(ensemble._get_param_names()))
+    if clash or any("__" in name for name in names):
+        raise ValueError(
+            f"Estimator names must be unique, free of '__' and differ from the constructor "
+            f"arguments; got {names!r}"
+        )
+    kept = [(name, est) for name, est in estimators if not is_drop(est)]
+    if not kept:
+        raise ValueError("All estimators are dropped. At least one is required to be an estimator.")
+    for _, est in kept if kind else ():
+        check_kind(est, kind, f"The estimator {type(est).__name__}")
+    return kept
+
+
+def feature_names(ensemble: Any, widths: list[int], names: list[str]) -> list[str]:
+    """``<class>_<name>`` for a member giving one column, ``<class>_<name><k>`` for several."""
+    prefix = type(ensemble).__name__.lower()
+    out = []
+    for name, width in zip(names, widths, strict=True):
+        out += [f"{prefix}_{name}"] if width == 1 else [f"{prefix}_{name}{k}" for k in range(width)]
+    return out
 
 
 def check_meta_X(estimator: Any, X: Any, *, reset: bool, allow_nan: bool = True) -> Any:
@@ -105,9 +186,17 @@ class NamedMembers(BaseEstimator):
     removes it from the ensemble.
     """
 
+    def _pairs(self) -> list:
+        """``estimators`` when it is a list of (name, estimator) pairs, else nothing."""
+        pairs = getattr(self, "estimators", None)
+        ok = isinstance(pairs, list | tuple) and all(
+            isinstance(p, tuple | list) and len(p) == 2 and isinstance(p[0], str) for p in pairs
+        )
+        return list(pairs) if ok else []
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         params = super().get_params(deep=deep)
-        for name, est in (getattr(self, "estimators", None) or ()) if deep else ():
+        for name, est in self._pairs() if deep else ():
             params[name] = est
             if hasattr(est, "get_params"):
                 params.update({f"{name}__{k}": v for k, v in est.get_params(deep=True).items()})
@@ -116,8 +205,14 @@ class NamedMembers(BaseEstimator):
     def set_params(self, **params: Any) -> NamedMembers:
         if "estimators" in params:
             self.estimators = params.pop("estimators")
-        names = [n for n, _ in getattr(self, "estimators", None) or ()]
+        names = [n for n, _ in self._pairs()]
         for name in [k for k in params if k in names]:
-            value = params.pop(name)
+            value = params.pop(name)  # "drop" or an estimator
             self.estimators = [(n, value if n == name else e) for n, e in self.estimators]
         return super().set_params(**params) if params else self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        members = [e for _, e in self._pairs() if not is_drop(e)]
+        tags.input_tags.allow_nan = all(e.__sklearn_tags__().input_tags.allow_nan for e in members)
+        return tags

@@ -1,103 +1,110 @@
-"""Voting and stacking: combine already different models instead of perturbed copies of one.
+"""Voting: combine already different models instead of perturbed copies of one.
 
-Voting predicts the (weighted) majority label, the weighted mean of the class probabilities
-(``voting="soft"``) or of the predictions (regression):
+A voting classifier predicts the (weighted) majority label, or with ``voting="soft"`` the class
+of largest weighted mean probability; a voting regressor predicts the weighted mean:
 
 .. math:: \\hat y = \\arg\\max_k \\sum_j w_j \\hat p_j(k \\mid x) \\big/ \\textstyle\\sum_j w_j.
 
-Stacking learns the combination: each base model's out-of-fold predictions (from a
-``cv``-fold split, so no model judges data it was fit on) become the features of a final model,
-which is fit on them; the base models are then refit on all the data.
+A member set to ``"drop"`` (``set_params(name="drop")``) is left out with its weight.
 
 References
 ----------
-Wolpert (1992). Stacked generalization. Neural Networks 5(2), 241-259.
-Breiman (1996). Stacked regressions. Machine Learning 24(1), 49-64.
-Kuncheva (2004). Combining Pattern Classifiers, ch. 4-5.
+Kuncheva (2004). Combining Pattern Classifiers, ch. 4.
 """
 
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    RegressorMixin,
-    TransformerMixin,
-    clone,
-    is_classifier,
-    is_regressor,
-)
+from joblib import delayed
+from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin, clone
+from sklearn.utils import Bunch
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import encode_labels
-from mlcanon._validation import check_option, check_scalar
-from mlcanon.tree._checks import check_X, check_X_y
+from mlcanon._estimator import check_X, check_X_y, encode_labels
+from mlcanon._validation import Interval, Options, validate_params
 
-__all__ = ["StackingClassifier", "StackingRegressor", "VotingClassifier", "VotingRegressor"]
+from ._base import NamedMembers, feature_names, fit_member, is_drop, named_members
+from ._forest import fit_members
+
+__all__ = ["VotingClassifier", "VotingRegressor"]
 
 
-def _check_kind(estimator: Any, kind: str, what: str = "The estimator {name}") -> None:
-    """Refuse a regressor where a classifier is needed and vice versa (scikit-learn's words)."""
-    ok = is_classifier(estimator) if kind == "classifier" else is_regressor(estimator)
-    if not ok:
-        name = type(estimator).__name__
-        raise ValueError(f"{what.format(name=name)} should be a {kind}. Got {estimator!r}")
+class _BaseVoting(TransformerMixin, NamedMembers):
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_jobs": (None, Interval(numbers.Integral)),
+        "verbose": Options(True, False, 0, 1, 2, 3),
+    }
 
-
-def _check_estimators(estimators: Any, kind: str | None = None) -> list[tuple[str, Any]]:
-    if not isinstance(estimators, list | tuple) or not estimators:
-        raise ValueError(
-            f"estimators must be a non-empty list of (name, estimator) pairs, got {estimators!r}"
-        )
-    for item in estimators:
-        if not (isinstance(item, tuple | list) and len(item) == 2 and isinstance(item[0], str)):
+    def _weights(self) -> np.ndarray:
+        """Weights of the members that are not dropped (ones when ``weights`` is None)."""
+        if self.weights is None:
+            return np.ones(len(named_members(self)))
+        w = np.asarray(self.weights, dtype=np.float64)
+        if w.shape != (len(self.estimators),):
             raise ValueError(
-                f"each entry of estimators must be a (name, estimator) pair, got {item!r}"
+                f"Number of `estimators` and weights must be equal; got {w.size} weights, "
+                f"{len(self.estimators)} estimators"
             )
-    names = [n for n, _ in estimators]
-    if len(set(names)) != len(names):
-        raise ValueError(f"estimator names must be unique, got {names}")
-    for _, est in estimators if kind else ():
-        _check_kind(est, kind)
-    return list(estimators)
-
-
-def _check_weights(weights: Any, n: int) -> np.ndarray:
-    if weights is None:
-        return np.ones(n)
-    w = np.asarray(weights, dtype=float)
-    if w.shape != (n,) or (w < 0).any() or w.sum() <= 0:
-        raise ValueError(
-            f"weights must be {n} non-negative numbers with a positive sum, got {weights!r}"
+        if (w < 0).any() or not np.isfinite(w).all():
+            raise ValueError(f"weights must be finite and non-negative, got {self.weights!r}")
+        return np.array(
+            [wi for (_, e), wi in zip(self.estimators, w, strict=True) if not is_drop(e)]
         )
-    return w
+
+    def _fit_all(self, X: np.ndarray, y: np.ndarray, sample_weight: Any, kind: str) -> None:
+        validate_params(self)
+        members = named_members(self, kind)
+        self._w = self._weights()
+        n = len(members)
+        jobs = (
+            delayed(fit_member)(
+                clone(est),
+                X,
+                y,
+                sample_weight,
+                f"[Voting] ({i} of {n}) Processing {name}" if self.verbose else None,
+            )
+            for i, (name, est) in enumerate(members, 1)
+        )
+        self.estimators_ = fit_members(self.n_jobs, jobs, n)
+        fitted = dict(zip((name for name, _ in members), self.estimators_, strict=True))
+        self.named_estimators_ = Bunch(**{n: fitted.get(n, "drop") for n, _ in self.estimators})
+
+    def _member_names(self) -> list[str]:
+        return [name for name, _ in named_members(self)]
 
 
-class _AllowNaNIfMembersDo(BaseEstimator):
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        members = [e for _, e in self.estimators]
-        tags.input_tags.allow_nan = all(e.__sklearn_tags__().input_tags.allow_nan for e in members)
-        return tags
+def _soft_only(self) -> bool:
+    if self.voting == "hard":
+        raise AttributeError(f"predict_proba is not available when voting={self.voting!r}")
+    return True
 
 
-class VotingClassifier(ClassifierMixin, _AllowNaNIfMembersDo):
-    """Hard (majority) or soft (mean probability) vote of several fitted classifiers.
+class VotingClassifier(ClassifierMixin, _BaseVoting):
+    """Hard (majority) or soft (mean probability) vote of several classifiers.
 
     Parameters
     ----------
-    estimators : list of (str, classifier)
+    estimators : list of (str, classifier or "drop")
     voting : {"hard", "soft"}, default="hard"
     weights : array-like of shape (n_estimators,), optional
         Weight of each member's vote or probabilities.
+    n_jobs : int or None
+        joblib workers (threads) fitting the members.
+    flatten_transform : bool, default=True
+        With soft voting, :meth:`transform` returns (n_samples, n_members * n_classes)
+        instead of (n_members, n_samples, n_classes).
+    verbose : bool, default=False
+        Print each member's fit time.
 
     Attributes
     ----------
-    estimators_ : list of fitted classifiers
-    named_estimators_ : dict
+    estimators_ : list of fitted classifiers (dropped ones left out)
+    named_estimators_ : Bunch
     classes_ : ndarray
 
     References
@@ -105,246 +112,130 @@ class VotingClassifier(ClassifierMixin, _AllowNaNIfMembersDo):
     Kuncheva (2004). Combining Pattern Classifiers, ch. 4.
     """
 
-    def __init__(self, estimators: list, *, voting: str = "hard", weights: Any = None) -> None:
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_BaseVoting._parameter_constraints,
+        "voting": Options("hard", "soft"),
+        "flatten_transform": Options(True, False),
+    }
+
+    def __init__(
+        self,
+        estimators: list,
+        *,
+        voting: str = "hard",
+        weights: Any = None,
+        n_jobs: int | None = None,
+        flatten_transform: bool = True,
+        verbose: bool = False,
+    ) -> None:
         self.estimators = estimators
         self.voting = voting
         self.weights = weights
+        self.n_jobs = n_jobs
+        self.flatten_transform = flatten_transform
+        self.verbose = verbose
 
-    def fit(self, X: Any, y: Any) -> VotingClassifier:
-        members = _check_estimators(self.estimators, "classifier")
-        check_option(self.voting, "voting", ("hard", "soft"))
-        self._w = _check_weights(self.weights, len(members))
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> VotingClassifier:
+        """Fit every member on ``X`` and the class codes of ``y`` (with the weights, if any)."""
+        y_arr = np.asarray(y)
+        if y_arr.ndim == 2 and y_arr.shape[1] > 1:
+            raise NotImplementedError(
+                "Multilabel and multi-output classification is not supported."
+            )
         X, y = check_X_y(self, X, y, classifier=True, allow_nan=True)
         self.classes_, codes = encode_labels(y)
-        self.estimators_ = [clone(e).fit(X, codes) for _, e in members]
-        self.named_estimators_ = {n: e for (n, _), e in zip(members, self.estimators_, strict=True)}
+        self._fit_all(X, codes, sample_weight, "classifier")
         return self
 
+    def _probas(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        X = check_X(self, X, reset=False, allow_nan=True)
+        return np.asarray([e.predict_proba(X) for e in self.estimators_])
+
+    def _votes(self, X: Any) -> np.ndarray:
+        """Members' predicted class codes, shape (n_samples, n_members)."""
+        X = check_X(self, X, reset=False, allow_nan=True)
+        return np.column_stack([np.asarray(e.predict(X), dtype=np.int64) for e in self.estimators_])
+
+    @available_if(_soft_only)
     def predict_proba(self, X: Any) -> np.ndarray:
         """Weighted mean of the members' probabilities (soft voting only)."""
-        if self.voting != "soft":
-            raise AttributeError("predict_proba is only available with voting='soft'")
-        X = check_X(self, X, reset=False, allow_nan=True)
-        P = [e.predict_proba(X) for e in self.estimators_]
-        return np.average(P, axis=0, weights=self._w)
+        return np.average(self._probas(X), axis=0, weights=self._w)
 
     def predict(self, X: Any) -> np.ndarray:
+        """Class of largest weighted mean probability (soft) or weighted vote (hard; a tie goes
+        to the first class)."""
+        check_is_fitted(self)
         if self.voting == "soft":
-            index = np.argmax(self.predict_proba(X), axis=1)
-            return self.classes_[index]
-        X = check_X(self, X, reset=False, allow_nan=True)
-        votes = np.zeros((X.shape[0], len(self.classes_)))
-        for e, w in zip(self.estimators_, self._w, strict=True):
-            votes[np.arange(X.shape[0]), e.predict(X).astype(int)] += w
-        index = np.argmax(votes, axis=1)  # ties: the smallest label wins
-        return self.classes_[index]
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        votes = self._votes(X)
+        tally = np.zeros((votes.shape[0], len(self.classes_)))
+        for j, w in enumerate(self._w):
+            tally[np.arange(votes.shape[0]), votes[:, j]] += w
+        return self.classes_[np.argmax(tally, axis=1)]
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Members' probabilities (soft voting) or predicted class codes (hard voting)."""
+        if self.voting == "hard":
+            return self._votes(X)
+        P = self._probas(X)
+        return np.hstack(list(P)) if self.flatten_transform else P
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """``votingclassifier_<name>`` (hard) or ``votingclassifier_<name><class>`` (soft)."""
+        if self.voting == "soft" and not self.flatten_transform:
+            raise ValueError(
+                "get_feature_names_out is not supported when `voting='soft'` and "
+                "`flatten_transform=False`"
+            )
+        names = self._member_names()
+        width = 1 if self.voting == "hard" else len(self.classes_)
+        return np.asarray(feature_names(self, [width] * len(names), names), dtype=object)
 
 
-class VotingRegressor(RegressorMixin, _AllowNaNIfMembersDo):
-    """Weighted mean of several fitted regressors' predictions.
+class VotingRegressor(RegressorMixin, _BaseVoting):
+    """Weighted mean of several regressors' predictions.
 
     Parameters
     ----------
-    estimators : list of (str, regressor)
+    estimators : list of (str, regressor or "drop")
     weights : array-like of shape (n_estimators,), optional
+    n_jobs : int or None
+    verbose : bool, default=False
 
     References
     ----------
     Kuncheva (2004). Combining Pattern Classifiers, ch. 4.
     """
 
-    def __init__(self, estimators: list, *, weights: Any = None) -> None:
-        self.estimators = estimators
-        self.weights = weights
-
-    def fit(self, X: Any, y: Any) -> VotingRegressor:
-        members = _check_estimators(self.estimators, "regressor")
-        self._w = _check_weights(self.weights, len(members))
-        X, y = check_X_y(self, X, y, classifier=False, allow_nan=True)
-        self.estimators_ = [clone(e).fit(X, y) for _, e in members]
-        self.named_estimators_ = {n: e for (n, _), e in zip(members, self.estimators_, strict=True)}
-        return self
-
-    def predict(self, X: Any) -> np.ndarray:
-        X = check_X(self, X, reset=False, allow_nan=True)
-        return np.average([e.predict(X) for e in self.estimators_], axis=0, weights=self._w)
-
-
-def _folds(cv: Any, X: np.ndarray, y: np.ndarray, stratify: bool) -> list:
-    """(train, test) index pairs: an int ``k`` gives (stratified) k-fold without shuffling; any
-    object with ``split(X, y)`` (a scikit-learn splitter) is used as is."""
-    if hasattr(cv, "split"):
-        return list(cv.split(X, y))
-    check_scalar(cv, "cv", kind=numbers.Integral, low=2)
-    n = len(y)
-    if n < cv:
-        raise ValueError(f"cv={cv} folds need at least {cv} samples, got n_samples={n}")
-    fold = np.empty(n, np.int64)
-    if stratify:  # deal each class's samples round-robin over the folds
-        for c in np.unique(y):
-            idx = np.flatnonzero(y == c)
-            fold[idx] = np.arange(len(idx)) % cv
-    else:
-        fold[:] = np.arange(n) * cv // n
-    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(cv)]
-
-
-class _BaseStacking(TransformerMixin, _AllowNaNIfMembersDo):
     def __init__(
         self,
         estimators: list,
-        final_estimator: Any = None,
         *,
-        cv: Any = 5,
-        passthrough: bool = False,
+        weights: Any = None,
+        n_jobs: int | None = None,
+        verbose: bool = False,
     ) -> None:
         self.estimators = estimators
-        self.final_estimator = final_estimator
-        self.cv = cv
-        self.passthrough = passthrough
+        self.weights = weights
+        self.n_jobs = n_jobs
+        self.verbose = verbose
 
-    def _fit_stack(self, X: np.ndarray, y: np.ndarray, stratify: bool) -> None:
-        members = _check_estimators(self.estimators)
-        final = self._final()
-        _check_kind(final, self._kind, "'final_estimator' parameter")
-        folds = _folds(self.cv, X, y, stratify)
-        self.estimators_ = [clone(e).fit(X, y) for _, e in members]
-        self.named_estimators_ = {n: e for (n, _), e in zip(members, self.estimators_, strict=True)}
-        blocks = []
-        for _, est in members:
-            oof = None
-            for train, test in folds:
-                part = self._member_output(clone(est).fit(X[train], y[train]), X[test])
-                if oof is None:
-                    oof = np.zeros((X.shape[0], part.shape[1]))
-                oof[test] = part
-            blocks.append(oof)
-        Z = np.hstack(blocks + ([X] if self.passthrough else []))
-        self.final_estimator_ = clone(final).fit(Z, y)
-
-    def _transform(self, X: np.ndarray) -> np.ndarray:
-        blocks = [self._member_output(e, X) for e in self.estimators_]
-        return np.hstack(blocks + ([X] if self.passthrough else []))
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> VotingRegressor:
+        """Fit every member on ``X``, ``y`` (with the weights, if any)."""
+        X, y = check_X_y(self, X, y, classifier=False, allow_nan=True)
+        self._fit_all(X, y, sample_weight, "regressor")
+        return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """Features the final estimator sees: the members' outputs (and ``X`` if passthrough)."""
-        return self._transform(check_X(self, X, reset=False, allow_nan=True))
-
-
-def _all_classes(model: Any, out: np.ndarray, n_classes: int, fill: float) -> np.ndarray:
-    """One column per class of the whole problem, for a fold model that missed some classes.
-
-    A class rarer than the number of folds is absent from some training folds; as scikit-learn's
-    ``cross_val_predict`` does, the absent classes get probability 0 (decision: the lowest
-    float). Labels are the codes ``0..n_classes-1``, so ``model.classes_`` are column indices.
-    """
-    seen = np.asarray(model.classes_, dtype=np.int64)
-    if len(seen) == n_classes:
-        return out
-    if out.shape[1] != len(seen):
-        raise ValueError(
-            f"a training fold holds only {len(seen)} of the {n_classes} classes and "
-            f"{type(model).__name__} gives {out.shape[1]} decision column(s): use a member with "
-            "predict_proba or fewer folds (cv)"
-        )
-    full = np.full((out.shape[0], n_classes), fill)
-    full[:, seen] = out
-    return full
-
-
-class StackingClassifier(ClassifierMixin, _BaseStacking):
-    """Stacked generalization for classification.
-
-    Parameters
-    ----------
-    estimators : list of (str, classifier)
-        Base models; each contributes its out-of-fold class probabilities (all classes but the
-        first when there are two), or its decision function / labels when it has no
-        ``predict_proba``.
-    final_estimator : classifier, default=mlcanon.linear_model.LogisticRegression()
-    cv : int or splitter, default=5
-        Stratified k-fold (no shuffling) or any object with ``split(X, y)``.
-    passthrough : bool, default=False
-        Also give the final model the original features.
-
-    Attributes
-    ----------
-    estimators_, named_estimators_, final_estimator_, classes_
-
-    References
-    ----------
-    Wolpert (1992). Stacked generalization. Neural Networks 5(2).
-    """
-
-    _kind = "classifier"
-
-    def _final(self) -> Any:
-        if self.final_estimator is not None:
-            return self.final_estimator
-        from mlcanon.linear_model import LogisticRegression
-
-        return LogisticRegression()
-
-    def fit(self, X: Any, y: Any) -> StackingClassifier:
-        X, y = check_X_y(self, X, y, classifier=True, allow_nan=True)
-        self.classes_, codes = encode_labels(y)
-        self._fit_stack(X, codes, stratify=True)
-        return self
-
-    def _member_output(self, model: Any, X: np.ndarray) -> np.ndarray:
-        n_classes = len(self.classes_)
-        if hasattr(model, "predict_proba"):
-            P = _all_classes(model, model.predict_proba(X), n_classes, fill=0.0)
-            return P[:, 1:] if n_classes == 2 else P  # two columns carry one number
-        if hasattr(model, "decision_function"):
-            d = model.decision_function(X).reshape(len(X), -1)
-            return d if n_classes == 2 else _all_classes(model, d, n_classes, np.finfo(float).min)
-        return model.predict(X).reshape(-1, 1).astype(float)
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Final estimator's probabilities on the stacked features."""
-        Z = self.transform(X)
-        return self.final_estimator_.predict_proba(Z)
+        """Members' predictions, shape (n_samples, n_members)."""
+        X = check_X(self, X, reset=False, allow_nan=True)
+        return np.column_stack([e.predict(X) for e in self.estimators_])
 
     def predict(self, X: Any) -> np.ndarray:
-        Z = self.transform(X)
-        index = self.final_estimator_.predict(Z).astype(int)
-        return self.classes_[index]
+        """Weighted mean of the members' predictions."""
+        return np.average(self.transform(X), axis=1, weights=self._w)
 
-
-class StackingRegressor(RegressorMixin, _BaseStacking):
-    """Stacked generalization for regression.
-
-    Parameters
-    ----------
-    estimators : list of (str, regressor)
-    final_estimator : regressor, default=mlcanon.linear_model.Ridge()
-    cv : int or splitter, default=5
-        k-fold on consecutive blocks (no shuffling) or any object with ``split(X, y)``.
-    passthrough : bool, default=False
-
-    References
-    ----------
-    Breiman (1996). Stacked regressions. Machine Learning 24(1).
-    """
-
-    _kind = "regressor"
-
-    def _final(self) -> Any:
-        if self.final_estimator is not None:
-            return self.final_estimator
-        from mlcanon.linear_model import Ridge
-
-        return Ridge()
-
-    def fit(self, X: Any, y: Any) -> StackingRegressor:
-        X, y = check_X_y(self, X, y, classifier=False, allow_nan=True)
-        self._fit_stack(X, y, stratify=False)
-        return self
-
-    def _member_output(self, model: Any, X: np.ndarray) -> np.ndarray:
-        return model.predict(X).reshape(-1, 1)
-
-    def predict(self, X: Any) -> np.ndarray:
-        Z = self.transform(X)
-        return self.final_estimator_.predict(Z)
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        names = self._member_names()
+        return np.asarray(feature_names(self, [1] * len(names), names), dtype=object)

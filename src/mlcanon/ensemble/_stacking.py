@@ -1,0 +1,379 @@
+"""Stacking: learn how to combine different models.
+
+Each base model's out-of-fold outputs (from a ``cv``-fold split, so no model judges data it
+was fit on) become the features of a final model, which is fit on them; the base models are
+then refit on all the data (or, with ``cv="prefit"``, used as given). A classifier's members
+contribute ``stack_method`` outputs: class probabilities (all columns but the first when there
+are two classes), decision values or labels.
+
+References
+----------
+Wolpert (1992). Stacked generalization. Neural Networks 5(2), 241-259.
+Breiman (1996). Stacked regressions. Machine Learning 24(1), 49-64.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import delayed
+from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin, clone
+from sklearn.utils import Bunch
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from mlcanon._estimator import encode_labels
+from mlcanon._validation import Interval, Options, validate_params
+
+from ._base import (
+    NamedMembers,
+    check_kind,
+    check_meta_X,
+    check_meta_X_y,
+    feature_names,
+    fit_member,
+    named_members,
+)
+from ._forest import fit_members
+
+__all__ = ["StackingClassifier", "StackingRegressor"]
+
+_METHODS = ("predict_proba", "decision_function", "predict")
+
+
+def _folds(cv: Any, X: Any, y: np.ndarray, stratify: bool) -> list:
+    """(train, test) index pairs: an int ``k`` (``None``: 5) gives (stratified) k-fold without
+    shuffling; any object with ``split(X, y)`` (a scikit-learn splitter) is used as is."""
+    if hasattr(cv, "split"):
+        return list(cv.split(X, y))
+    if isinstance(cv, list | tuple):
+        return list(cv)
+    cv = 5 if cv is None else cv
+    n = len(y)
+    if n < cv:
+        raise ValueError(f"cv={cv} folds need at least {cv} samples, got n_samples={n}")
+    fold = np.empty(n, np.int64)
+    if stratify:  # deal each class's samples round-robin over the folds
+        for c in np.unique(y):
+            idx = np.flatnonzero(y == c)
+            fold[idx] = np.arange(len(idx)) % cv
+    else:
+        fold[:] = np.arange(n) * cv // n
+    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(cv)]
+
+
+class _Splitter:
+    """Parameter constraint: an object with ``split(X, y)`` (a scikit-learn splitter)."""
+
+    def check(self, value: Any, name: str) -> Any:
+        if not (hasattr(value, "split") or isinstance(value, list | tuple)):
+            raise TypeError(f"{name} must have a split method; got {value!r}")
+        return value
+
+    def __str__(self) -> str:
+        return "a splitter (an object with split(X, y)) or a list of (train, test) pairs"
+
+
+def _fold_output(model, method, X, y, w, train, test):
+    """Fit a copy of a member on one training fold; its outputs on the held-out fold."""
+    fitted = fit_member(clone(model), X[train], y[train], None if w is None else w[train])
+    return test, fitted, getattr(fitted, method)(X[test])
+
+
+def _final_has(method: str):
+    """``available_if`` check: the final estimator (fitted, else as given) has ``method``."""
+
+    def check(self) -> bool:
+        final = getattr(self, "final_estimator_", None) or self._final()
+        getattr(final, method)  # raises the final estimator's own AttributeError
+        return True
+
+    return check
+
+
+class _BaseStacking(TransformerMixin, NamedMembers):
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "cv": (None, Options("prefit"), Interval(numbers.Integral, low=2), _Splitter()),
+        "passthrough": Options(True, False),
+        "n_jobs": (None, Interval(numbers.Integral)),
+        "verbose": Interval(numbers.Integral, low=0),
+    }
+
+    def _methods(self, members: list) -> list[str]:
+        """The output each member contributes (``stack_method_``)."""
+        return ["predict"] * len(members)
+
+    def _fit_stack(self, X: Any, y: np.ndarray, sample_weight: Any) -> None:
+        validate_params(self)
+        members = named_members(self)
+        final = self._final()
+        check_kind(final, self._kind, "'final_estimator' parameter")
+        if self.cv == "prefit":
+            for _, est in members:
+                check_is_fitted(est)
+            self.estimators_ = [est for _, est in members]
+            self.stack_method_ = self._methods(members)
+            blocks = self._blocks(X)
+        else:
+            self.estimators_ = fit_members(
+                self.n_jobs,
+                (delayed(fit_member)(clone(e), X, y, sample_weight) for _, e in members),
+                len(members),
+            )
+            self.stack_method_ = self._methods(members)
+            blocks = self._out_of_fold(X, y, sample_weight, [e for _, e in members])
+        names = [name for name, _ in members]
+        self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_, strict=True)))
+        self._widths = [b.shape[1] for b in blocks]
+        Z = self._with_passthrough(blocks, X)
+        self.final_estimator_ = fit_member(clone(final), Z, y, sample_weight)
+
+    def _out_of_fold(self, X: Any, y: np.ndarray, w: Any, members: list) -> list[np.ndarray]:
+        """Each member's outputs on every sample, from the fold model that did not see it."""
+        w = None if w is None else np.asarray(w, dtype=np.float64)
+        folds = _folds(self.cv, X, y, stratify=self._kind == "classifier")
+        blocks = []
+        for est, method in zip(members, self.stack_method_, strict=True):
+            parts = fit_members(
+                self.n_jobs,
+                (delayed(_fold_output)(est, method, X, y, w, tr, te) for tr, te in folds),
+                len(folds),
+            )
+            outs = [(te, self._columns(m, method, out, oof=True)) for te, m, out in parts]
+            block = np.zeros((X.shape[0], outs[0][1].shape[1]))
+            for te, out in outs:
+                block[te] = out
+            blocks.append(block)
+        return blocks
+
+    def _with_passthrough(self, blocks: list, X: Any) -> Any:
+        if not self.passthrough:
+            return np.hstack(blocks)
+        if sp.issparse(X):
+            return sp.hstack([*blocks, X], format=X.format)
+        return np.hstack([*blocks, X])
+
+    def _columns(self, model: Any, method: str, out: Any, oof: bool = False) -> np.ndarray:
+        return np.asarray(out, dtype=np.float64).reshape(out.shape[0], -1)
+
+    def _blocks(self, X: Any) -> list[np.ndarray]:
+        members = zip(self.estimators_, self.stack_method_, strict=True)
+        return [self._columns(e, m, getattr(e, m)(X)) for e, m in members]
+
+    def transform(self, X: Any) -> Any:
+        """Features the final estimator sees: the members' outputs (and ``X`` if passthrough)."""
+        X = check_meta_X(self, X, reset=False)
+        return self._with_passthrough(self._blocks(X), X)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """``<class>_<member>[<column>]`` for the members' outputs, then the input features
+        when ``passthrough``."""
+        check_is_fitted(self)
+        names = feature_names(self, self._widths, list(self.named_estimators_))
+        if self.passthrough:
+            given = input_features
+            if given is None:
+                given = [f"x{i}" for i in range(self.n_features_in_)]
+            names += list(given)
+        return np.asarray(names, dtype=object)
+
+
+_PARAMS_DOC = """
+    cv : int, splitter, "prefit" or None, default=None
+        Folds of the out-of-fold outputs: ``None`` is 5; an int ``k`` is k consecutive folds
+        (stratified by class for a classifier), a splitter's ``split(X, y)`` or a list of
+        (train, test) index pairs is used as is;
+        ``"prefit"`` takes the members as already fitted and stacks their outputs on the
+        training data.
+    n_jobs : int or None
+        joblib workers (threads) fitting the members.
+    passthrough : bool, default=False
+        Also give the final model the original features.
+    verbose : int, default=0
+        Accepted for scikit-learn compatibility; nothing is printed.
+"""
+
+
+class StackingClassifier(ClassifierMixin, _BaseStacking):
+    __doc__ = (
+        """Stacked generalization for classification.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator or "drop")
+        Base models (classifiers or regressors).
+    final_estimator : classifier, default=mlcanon.linear_model.LogisticRegression()"""
+        + _PARAMS_DOC
+        + """    stack_method : {"auto", "predict_proba", "decision_function", "predict"}
+        What each member contributes; ``"auto"`` (the default) takes the first of the
+        three it has.
+
+    Attributes
+    ----------
+    estimators_, named_estimators_, final_estimator_, stack_method_, classes_
+
+    References
+    ----------
+    Wolpert (1992). Stacked generalization. Neural Networks 5(2).
+    """
+    )
+
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_BaseStacking._parameter_constraints,
+        "stack_method": Options("auto", *_METHODS),
+    }
+    _kind = "classifier"
+
+    def __init__(
+        self,
+        estimators: list,
+        final_estimator: Any = None,
+        *,
+        cv: Any = None,
+        stack_method: str = "auto",
+        n_jobs: int | None = None,
+        passthrough: bool = False,
+        verbose: int = 0,
+    ) -> None:
+        self.estimators = estimators
+        self.final_estimator = final_estimator
+        self.cv = cv
+        self.stack_method = stack_method
+        self.n_jobs = n_jobs
+        self.passthrough = passthrough
+        self.verbose = verbose
+
+    def _final(self) -> Any:
+        if self.final_estimator is not None:
+            return self.final_estimator
+        from mlcanon.linear_model import LogisticRegression
+
+        return LogisticRegression()
+
+    def _methods(self, members: list) -> list[str]:
+        methods = []
+        for name, est in members:
+            wanted = _METHODS if self.stack_method == "auto" else (self.stack_method,)
+            have = [m for m in wanted if hasattr(est, m)]
+            if not have:
+                raise ValueError(
+                    f"Underlying estimator {name} does not implement the method "
+                    f"{self.stack_method}."
+                )
+            methods.append(have[0])
+        return methods
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> StackingClassifier:
+        """Fit the members and the final classifier on their out-of-fold outputs."""
+        X, y = check_meta_X_y(self, X, y, classifier=True)
+        self.classes_, codes = encode_labels(y)
+        self._fit_stack(X, codes, sample_weight)
+        return self
+
+    def _columns(self, model: Any, method: str, out: Any, oof: bool = False) -> np.ndarray:
+        """One column per class of the whole problem (a fold model may have missed some:
+        probability 0, decision the lowest float, as scikit-learn's ``cross_val_predict``);
+        of two probability columns only the second is kept (they sum to one)."""
+        out = np.asarray(out, dtype=np.float64).reshape(out.shape[0], -1)
+        n_classes = len(self.classes_)
+        if oof and method != "predict" and hasattr(model, "classes_"):
+            fill = 0.0 if method == "predict_proba" else np.finfo(np.float64).min
+            out = _all_classes(model, out, n_classes, fill)
+        return out[:, 1:] if method == "predict_proba" and n_classes == 2 else out
+
+    def predict(self, X: Any, **predict_params: Any) -> np.ndarray:
+        """Final estimator's labels on the stacked features."""
+        Z = self.transform(X)
+        labels = self.final_estimator_.predict(Z, **predict_params)
+        return self.classes_[np.asarray(labels, dtype=np.int64)]
+
+    @available_if(_final_has("predict_proba"))
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Final estimator's probabilities on the stacked features."""
+        Z = self.transform(X)
+        return self.final_estimator_.predict_proba(Z)
+
+    @available_if(_final_has("decision_function"))
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Final estimator's decision function on the stacked features."""
+        Z = self.transform(X)
+        return self.final_estimator_.decision_function(Z)
+
+
+def _all_classes(model: Any, out: np.ndarray, n_classes: int, fill: float) -> np.ndarray:
+    """Columns of a fold model that saw only some classes, spread over all ``n_classes``
+    (labels are the codes ``0..n_classes-1``, so ``model.classes_`` are column indices)."""
+    if len(model.classes_) == n_classes:
+        return out
+    seen = np.asarray(model.classes_, dtype=np.int64)
+    if out.shape[1] != len(seen):
+        raise ValueError(
+            f"a training fold holds only {len(seen)} of the {n_classes} classes and "
+            f"{type(model).__name__} gives {out.shape[1]} decision column(s): use a member with "
+            "predict_proba or fewer folds (cv)"
+        )
+    full = np.full((out.shape[0], n_classes), fill)
+    full[:, seen] = out
+    return full
+
+
+class StackingRegressor(RegressorMixin, _BaseStacking):
+    __doc__ = (
+        """Stacked generalization for regression.
+
+    Parameters
+    ----------
+    estimators : list of (str, regressor or "drop")
+    final_estimator : regressor, default=mlcanon.linear_model.Ridge()"""
+        + _PARAMS_DOC
+        + """
+    Attributes
+    ----------
+    estimators_, named_estimators_, final_estimator_, stack_method_
+
+    References
+    ----------
+    Breiman (1996). Stacked regressions. Machine Learning 24(1).
+    """
+    )
+
+    _kind = "regressor"
+
+    def __init__(
+        self,
+        estimators: list,
+        final_estimator: Any = None,
+        *,
+        cv: Any = None,
+        n_jobs: int | None = None,
+        passthrough: bool = False,
+        verbose: int = 0,
+    ) -> None:
+        self.estimators = estimators
+        self.final_estimator = final_estimator
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.passthrough = passthrough
+        self.verbose = verbose
+
+    def _final(self) -> Any:
+        if self.final_estimator is not None:
+            return self.final_estimator
+        from mlcanon.linear_model import Ridge
+
+        return Ridge()
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> StackingRegressor:
+        """Fit the members and the final regressor on their out-of-fold predictions."""
+        X, y = check_meta_X_y(self, X, y, classifier=False)
+        self._fit_stack(X, y, sample_weight)
+        return self
+
+    def predict(self, X: Any, **predict_params: Any) -> Any:
+        """Final estimator's prediction on the stacked features (``predict_params``, e.g.
+        ``return_std=True``, go to it)."""
+        Z = self.transform(X)
+        return self.final_estimator_.predict(Z, **predict_params)

@@ -1,0 +1,88 @@
+"""Voting and stacking options (dropped members, sample weights, stack_method, cv="prefit",
+transform, feature names) against scikit-learn on the same data."""
+
+import numpy as np
+import pytest
+from sklearn import ensemble as ske
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.preprocessing import scale
+from sklearn.svm import LinearSVC
+
+from mlcanon import ensemble as me
+
+X, Y = scale(load_iris().data), load_iris().target
+XR, YR = load_diabetes(return_X_y=True)
+WR = np.random.default_rng(0).uniform(0.1, 2.0, size=len(YR))
+W = WR[: len(Y)]
+MEMBERS = [("lr", LogisticRegression()), ("nb", GaussianNB()), ("svc", LinearSVC())]
+
+
+@pytest.mark.parametrize("voting", ["hard", "soft"])
+def test_voting_drop_weights_and_transform_equal_sklearn(voting):
+    members = MEMBERS[:2] if voting == "soft" else MEMBERS
+    kw = dict(voting=voting, weights=[1, 2, 3][: len(members)])
+    ours = me.VotingClassifier(members, **kw).set_params(nb="drop").fit(X, Y, sample_weight=W)
+    ref = ske.VotingClassifier(members, **kw).set_params(nb="drop").fit(X, Y, sample_weight=W)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    np.testing.assert_allclose(ours.transform(X), ref.transform(X), atol=1e-12)
+    np.testing.assert_array_equal(ours.get_feature_names_out(), ref.get_feature_names_out())
+    assert ours.get_params()["nb"] == "drop" and len(ours.estimators_) == len(members) - 1
+
+
+def test_voting_regressor_weights_equal_sklearn():
+    members = [("lin", LinearRegression()), ("ridge", Ridge(alpha=10.0))]
+    ours = me.VotingRegressor(members, weights=[3, 1]).fit(XR, YR, sample_weight=WR)
+    ref = ske.VotingRegressor(members, weights=[3, 1]).fit(XR, YR, sample_weight=WR)
+    np.testing.assert_allclose(ours.predict(XR), ref.predict(XR), rtol=1e-10)
+    np.testing.assert_allclose(ours.transform(XR), ref.transform(XR), rtol=1e-10)
+
+
+def test_member_without_sample_weight_is_refused_with_sklearns_words():
+    voting = me.VotingClassifier([("knn", KNeighborsClassifier())])
+    with pytest.raises(TypeError, match="KNeighborsClassifier does not support sample weights"):
+        voting.fit(X, Y, sample_weight=W)
+    with pytest.raises(ValueError, match="All estimators are dropped"):
+        me.VotingClassifier([("lr", "drop")]).fit(X, Y)
+
+
+@pytest.mark.parametrize("stack_method", ["auto", "predict_proba", "predict"])
+def test_stacking_stack_method_equals_sklearn(stack_method):
+    members = MEMBERS[:2]
+    folds = [
+        (np.flatnonzero(np.arange(150) % 3 != k), np.flatnonzero(np.arange(150) % 3 == k))
+        for k in range(3)
+    ]
+    kw = dict(final_estimator=LogisticRegression(), cv=folds, stack_method=stack_method)
+    ours = me.StackingClassifier(members, **kw).fit(X, Y, sample_weight=W)
+    ref = ske.StackingClassifier(members, **kw).fit(X, Y, sample_weight=W)
+    assert ours.stack_method_ == ref.stack_method_
+    np.testing.assert_allclose(ours.transform(X), ref.transform(X), atol=1e-12)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-8)
+
+
+def test_stacking_prefit_uses_members_as_given():
+    fitted = [
+        ("a", Ridge(alpha=1.0).fit(XR[:200], YR[:200])),
+        ("b", LinearRegression().fit(XR[:200], YR[:200])),
+    ]
+    kw = dict(final_estimator=LinearRegression(), cv="prefit", passthrough=True)
+    ours = me.StackingRegressor(fitted, **kw).fit(XR[200:], YR[200:])
+    ref = ske.StackingRegressor(fitted, **kw).fit(XR[200:], YR[200:])
+    assert all(a is b for a, (_, b) in zip(ours.estimators_, fitted, strict=True))
+    np.testing.assert_allclose(ours.predict(XR), ref.predict(XR), rtol=1e-9)
+    names = [f"x{i}" for i in range(XR.shape[1])]
+    np.testing.assert_array_equal(
+        ours.get_feature_names_out(names), ref.get_feature_names_out(names)
+    )
+
+
+def test_stacking_errors_use_sklearns_words():
+    with pytest.raises(ValueError, match="does not implement the method predict_proba"):
+        me.StackingClassifier([("svc", LinearSVC())], stack_method="predict_proba").fit(X, Y)
+    with pytest.raises(ValueError, match="Invalid 'estimators' attribute"):
+        me.StackingRegressor([]).fit(XR, YR)
+    with pytest.raises(AttributeError, match="has no attribute 'decision_function'"):
+        me.StackingClassifier(MEMBERS[:1], final_estimator=GaussianNB()).fit(X, Y).decision_function
