@@ -1,7 +1,8 @@
 """Evaluation metrics in NumPy, with scikit-learn's names and conventions.
 
 - classification from labels: :func:`confusion_matrix`, :func:`precision_score`,
-  :func:`recall_score`, :func:`f1_score`, :func:`precision_recall_fscore_support`;
+  :func:`recall_score`, :func:`f1_score`, :func:`fbeta_score`,
+  :func:`precision_recall_fscore_support`;
 - ranking from scores: :func:`roc_curve`, :func:`roc_auc_score`, :func:`auc`,
   :func:`auc_mann_whitney`, :func:`precision_recall_curve`, :func:`average_precision_score`;
 - losses: :func:`log_loss` (from probabilities), :func:`cross_entropy_with_logits` and
@@ -15,6 +16,7 @@
 from ._checks import UndefinedMetricWarning
 from ._classification import (
     f1_score,
+    fbeta_score,
     precision_recall_fscore_support,
     precision_score,
     recall_score,
@@ -41,6 +43,7 @@ __all__ = [
     "cross_entropy_with_logits",
     "entropy",
     "f1_score",
+    "fbeta_score",
     "interpolated_average_precision",
     "js_divergence",
     "kl_divergence",

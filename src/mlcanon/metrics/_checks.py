@@ -14,7 +14,9 @@ from sklearn.exceptions import UndefinedMetricWarning as _SklearnUndefinedMetric
 
 from mlcanon._validation import check_array
 
-__all__ = ["UndefinedMetricWarning"]
+from ._targets import check_label_kinds
+
+__all__ = ["UndefinedMetricWarning", "check_label_kinds"]
 
 
 class UndefinedMetricWarning(_SklearnUndefinedMetricWarning):
@@ -36,14 +38,6 @@ def check_labels(y: Any, name: str) -> np.ndarray:
         bad = arr[arr != np.floor(arr)][0]
         raise ValueError(f"{name} must hold class labels, got the non-integer value {bad.item()!r}")
     return arr
-
-
-def check_label_kinds(**arrays: np.ndarray) -> None:
-    """Refuse a mix of string and numeric labels (they cannot be compared or sorted)."""
-    kinds = {k: "string" if a.dtype.kind in "US" else "number" for k, a in arrays.items()}
-    if len(set(kinds.values())) > 1:
-        desc = ", ".join(f"{k} holds {v}s" for k, v in kinds.items())
-        raise ValueError(f"labels mix strings and numbers: {desc}")
 
 
 def contains(values: np.ndarray, item: Any) -> bool:

@@ -9,53 +9,81 @@ import numpy as np
 
 from mlcanon._validation import check_option, check_scalar
 
-from ._checks import (
-    UndefinedMetricWarning,
-    check_label_kinds,
-    check_labels,
-    check_zero_division,
-    contains,
-)
-from ._confusion_matrix import _class_targets
+from ._checks import UndefinedMetricWarning, check_zero_division, contains
+from ._targets import Targets, as_target, check_class_targets, check_label_kinds
 
-__all__ = ["f1_score", "precision_recall_fscore_support", "precision_score", "recall_score"]
+__all__ = [
+    "f1_score",
+    "fbeta_score",
+    "precision_recall_fscore_support",
+    "precision_score",
+    "recall_score",
+]
 
-AVERAGES = ("binary", "micro", "macro", "weighted", None)
+AVERAGES = ("binary", "micro", "macro", "weighted", "samples", None)
 Scores = tuple[Any, Any, Any, Any]
 
 
-def _set_wise_labels(
-    yt: np.ndarray, yp: np.ndarray, average: str | None, labels: Any, pos_label: Any
-) -> np.ndarray:
+def _binary_label(t: Targets, pos_label: Any) -> np.ndarray:
+    """``[pos_label]``, checked against a binary target, for ``average='binary'``."""
+    if t.kind != "binary":
+        options = [a for a in AVERAGES if a != "binary"]
+        if t.kind == "multiclass":
+            options.remove("samples")
+        raise ValueError(
+            f"Target is {t.kind} but average='binary'. Please choose another average "
+            f"setting, one of {options}."
+        )
+    if t.labels.size == 2 and not contains(t.labels, pos_label):
+        raise ValueError(
+            f"pos_label={pos_label!r} is not a valid label. It should be one of {t.labels}"
+        )
+    chosen = np.asarray([pos_label])
+    check_label_kinds(y_true=t.y_true, pos_label=chosen)
+    return chosen
+
+
+def _chosen_labels(labels: Any, t: Targets) -> np.ndarray:
+    """``labels`` as given: class labels, or column indices of an indicator matrix."""
+    labels = as_target(labels, "labels").reshape(-1)
+    if t.kind != "multilabel-indicator":
+        check_label_kinds(y_true=t.y_true, labels=labels)
+        return labels
+    n = t.y_true.shape[1]
+    if labels.dtype.kind not in "iu":
+        raise ValueError(
+            f"labels must be column indices of the multilabel indicator, got {labels.tolist()}"
+        )
+    if labels.size and labels.max() >= n:
+        raise ValueError(
+            f"All labels must be in [0, n labels) for multilabel targets. Got {labels.max()} "
+            f"> {n - 1}"
+        )
+    if labels.size and labels.min() < 0:
+        raise ValueError(
+            f"All labels must be in [0, n labels) for multilabel targets. Got {labels.min()} < 0"
+        )
+    return labels
+
+
+def _set_wise_labels(t: Targets, average: str | None, labels: Any, pos_label: Any) -> np.ndarray:
     """The classes to score: ``[pos_label]`` for a binary average, else ``labels`` or all."""
-    present = np.union1d(yt, yp)
     if average == "binary":
-        if present.size > 2:
-            raise ValueError(
-                f"average='binary' needs a binary target, but y_true and y_pred hold "
-                f"{present.size} classes {present.tolist()[:10]}; choose average from "
-                "'micro', 'macro', 'weighted' or None"
-            )
-        if present.size == 2 and not contains(present, pos_label):
-            raise ValueError(
-                f"pos_label={pos_label!r} is not a valid label; it should be one of "
-                f"{present.tolist()}"
-            )
-        chosen = np.asarray([pos_label])
-        check_label_kinds(y_true=yt, pos_label=chosen)
-        return chosen
+        return _binary_label(t, pos_label)
     if pos_label not in (None, 1):
         warnings.warn(
-            f"pos_label={pos_label!r} is ignored when average={average!r}; "
-            "pass labels=[pos_label] to score that class alone",
+            f"Note that pos_label (set to {pos_label!r}) is ignored when average != 'binary' "
+            f"(got {average!r}). You may use labels=[pos_label] to specify a single positive "
+            "class.",
             UserWarning,
             stacklevel=4,
         )
-    if labels is None:
-        return present
-    labels = check_labels(labels, "labels")
-    check_label_kinds(y_true=yt, labels=labels)
-    return labels
+    if average == "samples" and t.kind != "multilabel-indicator":
+        raise ValueError(
+            "Sample-based precision, recall, fscore is not meaningful outside multilabel "
+            f"classification (the target is {t.kind}). See the accuracy_score instead."
+        )
+    return t.labels if labels is None else _chosen_labels(labels, t)
 
 
 def _per_label_sums(
@@ -73,19 +101,40 @@ def _per_label_sums(
     return tp[sel], pred[sel], true[sel]
 
 
+def _indicator_sums(
+    t: Targets, labels: np.ndarray, samplewise: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The same sums from 0/1 indicator columns: per column, or per sample (row)."""
+    yt, yp = t.y_true[:, labels], t.y_pred[:, labels]
+    if samplewise:  # per row; sample weights enter the average instead
+        return (yt & yp).sum(axis=1), yp.sum(axis=1), yt.sum(axis=1)
+    w = np.ones(yt.shape[0], np.int64) if t.sample_weight is None else t.sample_weight
+    return w @ (yt & yp), w @ yp, w @ yt
+
+
 def _divide(
-    num: np.ndarray, den: np.ndarray, zero_division: float | str, metric: str, warn: bool
+    num: np.ndarray,
+    den: np.ndarray,
+    zero_division: float | str,
+    what: tuple[str, str, str | None],
+    warn_for: Any,
 ) -> np.ndarray:
-    """``num / den`` with 0/0 replaced by ``zero_division`` (0 and a warning for 'warn')."""
+    """``num / den`` with 0/0 replaced by ``zero_division`` (0 and a warning for 'warn').
+
+    ``what`` is (metric, the missing kind, average) and words the warning.
+    """
     empty = den == 0
     out = np.divide(num, den, out=np.zeros(num.shape), where=~empty, dtype=np.float64)
     if not empty.any():
         return out
     out[empty] = 0.0 if zero_division == "warn" else zero_division
-    if zero_division == "warn" and warn:
+    metric, missing, average = what
+    if zero_division == "warn" and metric.lower() in warn_for:
+        rows, cols = ("labels", "samples") if average == "samples" else ("samples", "labels")
+        where = "due to" if empty.size == 1 else f"in {cols} with"
         warnings.warn(
-            f"{metric} is 0/0 for {int(empty.sum())} of {empty.size} label(s) and is set to 0.0; "
-            "use the zero_division parameter to choose the value",
+            f"{metric} is ill-defined and being set to 0.0 {where} no {missing} {rows}. "
+            "Use `zero_division` parameter to control this behavior.",
             UndefinedMetricWarning,
             stacklevel=4,
         )
@@ -120,19 +169,23 @@ def precision_recall_fscore_support(
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n_samples,)
-        True and predicted class labels.
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
+        True and predicted class labels, or 0/1 label-indicator matrices (multilabel: each
+        column is a label that a sample has or not; dense, list of rows or scipy.sparse).
     beta : float, default=1.0
         Weight of recall against precision in the F-score (``beta >= 0``).
     labels : array-like, default=None
         Classes to score (and their order when ``average=None``); default all classes seen.
-        Classes can be left out, e.g. a majority class from a macro average.
+        Classes can be left out, e.g. a majority class from a macro average. For a multilabel
+        target, column indices.
     pos_label : int, float, bool or str, default=1
         The class scored when ``average='binary'``; ignored (with a warning) otherwise.
-    average : {'binary', 'micro', 'macro', 'weighted'} or None, default=None
+    average : {'binary', 'micro', 'macro', 'weighted', 'samples'} or None, default=None
         ``None``: one value per class. ``'binary'``: the ``pos_label`` class only.
         ``'micro'``: pool the counts of all classes, then divide. ``'macro'``: unweighted mean
-        of the per-class values. ``'weighted'``: mean weighted by support.
+        of the per-class values. ``'weighted'``: mean weighted by support. ``'samples'``
+        (multilabel only): the value of each sample's set of labels, averaged over samples
+        (weighted by ``sample_weight``).
     warn_for : tuple of str, default=('precision', 'recall', 'f-score')
         Which ill-defined quantities warn when ``zero_division='warn'``.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -156,6 +209,10 @@ def precision_recall_fscore_support(
               F_{\beta,c} = \frac{(1 + \beta^2)\, TP_c}{(1 + \beta^2)\, TP_c + \beta^2 FN_c
               + FP_c}.
 
+    For ``average='samples'`` the same ratios are taken per sample :math:`i` over its label
+    sets, :math:`P_i = |Y_i \cap \hat Y_i| / |\hat Y_i|`, :math:`R_i = |Y_i \cap \hat Y_i| / |Y_i|`,
+    and averaged over samples.
+
     The F-score is computed from counts, so it is defined whenever the class is either true or
     predicted at least once. Micro-averaging sums the counts over classes first; for a
     single-label multiclass problem scored over all classes it equals accuracy.
@@ -169,19 +226,24 @@ def precision_recall_fscore_support(
     average = check_option(average, "average", AVERAGES)
     zero_division = check_zero_division(zero_division)
     beta = check_scalar(beta, "beta", low=0.0)
-    yt, yp, w = _class_targets(y_true, y_pred, sample_weight)
-    chosen = _set_wise_labels(yt, yp, average, labels, pos_label)
-    tp, pred, true = _per_label_sums(yt, yp, w, chosen)
+    t = check_class_targets(y_true, y_pred, sample_weight)
+    chosen = _set_wise_labels(t, average, labels, pos_label)
+    if t.kind == "multilabel-indicator":
+        tp, pred, true = _indicator_sums(t, chosen, samplewise=average == "samples")
+    else:
+        tp, pred, true = _per_label_sums(t.y_true, t.y_pred, t.sample_weight, chosen)
     if average == "micro":
         tp, pred, true = tp.sum(keepdims=True), pred.sum(keepdims=True), true.sum(keepdims=True)
     beta2 = beta * beta
-    precision = _divide(tp, pred, zero_division, "Precision", "precision" in warn_for)
-    recall = _divide(tp, true, zero_division, "Recall", "recall" in warn_for)
+    precision = _divide(tp, pred, zero_division, ("Precision", "predicted", average), warn_for)
+    recall = _divide(tp, true, zero_division, ("Recall", "true", average), warn_for)
     f_den = beta2 * true + pred
-    f_score = _divide((1 + beta2) * tp, f_den, zero_division, "F-score", "f-score" in warn_for)
+    f_score = _divide(
+        (1 + beta2) * tp, f_den, zero_division, ("F-score", "true nor predicted", average), warn_for
+    )
     if average is None:
         return precision, recall, f_score, true
-    weights = true if average == "weighted" else None
+    weights = {"weighted": true, "samples": t.sample_weight}.get(average)
     return (
         _nan_average(precision, weights),
         _nan_average(recall, weights),
@@ -279,6 +341,43 @@ def f1_score(
     return precision_recall_fscore_support(
         y_true,
         y_pred,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        warn_for=("f-score",),
+        sample_weight=sample_weight,
+        zero_division=zero_division,
+    )[2]
+
+
+def fbeta_score(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    beta: float,
+    labels: Any = None,
+    pos_label: Any = 1,
+    average: str | None = "binary",
+    sample_weight: Any = None,
+    zero_division: float | str = "warn",
+) -> Any:
+    r"""F-beta score, the weighted harmonic mean of precision and recall.
+
+    .. math:: F_\beta = \frac{(1 + \beta^2) P R}{\beta^2 P + R}
+              = \frac{(1 + \beta^2)\, TP}{(1 + \beta^2)\, TP + \beta^2 FN + FP}.
+
+    ``beta > 1`` favours recall, ``beta < 1`` precision; ``beta = 1`` is :func:`f1_score`.
+    Other parameters are those of :func:`precision_recall_fscore_support`, with
+    ``average='binary'`` by default.
+
+    References
+    ----------
+    .. [1] C. J. van Rijsbergen, *Information Retrieval*, 2nd ed., Butterworths, 1979, ch. 7.
+    """
+    return precision_recall_fscore_support(
+        y_true,
+        y_pred,
+        beta=beta,
         labels=labels,
         pos_label=pos_label,
         average=average,

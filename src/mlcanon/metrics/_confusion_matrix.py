@@ -7,23 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from mlcanon._validation import check_consistent_length, check_option, check_sample_weight
+from mlcanon._validation import check_option
 
-from ._checks import check_label_kinds, check_labels
+from ._targets import as_target, check_class_targets, check_label_kinds
 
 __all__ = ["confusion_matrix"]
-
-
-def _class_targets(
-    y_true: Any, y_pred: Any, sample_weight: Any
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Validated label arrays of equal length, and float weights (or None)."""
-    yt = check_labels(y_true, "y_true")
-    yp = check_labels(y_pred, "y_pred")
-    check_label_kinds(y_true=yt, y_pred=yp)
-    check_consistent_length(y_true=yt, y_pred=yp, sample_weight=sample_weight)
-    w = None if sample_weight is None else check_sample_weight(sample_weight, yt.shape[0])
-    return yt, yp, w
 
 
 def _index_in(labels: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -77,16 +65,26 @@ def confusion_matrix(
        861-874, 2006, Section 2.
     """
     normalize = check_option(normalize, "normalize", ("true", "pred", "all", None))
-    yt, yp, w = _class_targets(y_true, y_pred, sample_weight)
+    kind, labels_seen, yt, yp, w = check_class_targets(y_true, y_pred, sample_weight)
+    if kind == "multilabel-indicator":
+        raise ValueError(
+            "multilabel-indicator is not supported: confusion_matrix takes class labels; "
+            "score each column of an indicator matrix as its own binary problem"
+        )
     if labels is None:
-        labels = np.union1d(yt, yp)
+        labels = labels_seen
     else:
-        labels = check_labels(labels, "labels")
+        labels = as_target(labels, "labels").reshape(-1)
         check_label_kinds(y_true=yt, labels=labels)
+        if labels.size == 0:
+            raise ValueError("'labels' should contain at least one label, got an empty list")
         if np.unique(labels).size != labels.size:
             raise ValueError(f"labels must be distinct, got {labels.tolist()}")
         if not np.isin(labels, yt).any():
-            raise ValueError(f"none of labels={labels.tolist()[:10]} occurs in y_true")
+            raise ValueError(
+                f"At least one label specified must be in y_true; none of "
+                f"labels={labels.tolist()[:10]} occurs in it"
+            )
     n = labels.size
     ti, pi = _index_in(labels, yt), _index_in(labels, yp)
     keep = (ti < n) & (pi < n)
