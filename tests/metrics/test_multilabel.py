@@ -9,11 +9,13 @@ from numpy.testing import assert_allclose
 
 from mlcanon.metrics import (
     UndefinedMetricWarning,
+    average_precision_score,
     f1_score,
     fbeta_score,
     precision_recall_fscore_support,
     precision_score,
     recall_score,
+    roc_auc_score,
 )
 
 skm = pytest.importorskip("sklearn.metrics")
@@ -138,3 +140,34 @@ def test_object_string_labels_equal_str_labels():
     assert f1_score(y, p, pos_label="b") == f1_score(y.astype(str), p.astype(str), pos_label="b")
     with pytest.raises(ValueError, match=r"Mix of label input types \(string and number\)"):
         f1_score(y, [0, 1, 1, 0], pos_label="b")
+
+
+@pytest.mark.parametrize("average", AVERAGES)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_average_precision_multilabel_matches_sklearn(indicators, average, weighted):
+    y, _ = indicators
+    rng = np.random.default_rng(2)
+    s = rng.random(y.shape)
+    w = rng.random(y.shape[0]) if weighted else None
+    if average == "samples":  # a sample without any label has no AP
+        y, s, w = y[3:], s[3:], None if w is None else w[3:]
+    got = average_precision_score(y, s, average=average, sample_weight=w)
+    assert_allclose(got, skm.average_precision_score(y, s, average=average, sample_weight=w))
+
+
+@pytest.mark.parametrize("average", ["macro", "weighted", "micro", None])
+def test_average_precision_multiclass_matches_sklearn(average):
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 4, 70)
+    s = rng.random((70, 4))
+    got = average_precision_score(y, s, average=average)
+    assert_allclose(got, skm.average_precision_score(y, s, average=average), rtol=RTOL)
+
+
+@pytest.mark.parametrize("average", ["macro", "weighted", "micro", "samples"])
+def test_roc_auc_multilabel_matches_sklearn(indicators, average):
+    y, _ = indicators
+    s = np.random.default_rng(4).random(y.shape)
+    keep = (y.sum(axis=1) > 0) & ~y.all(axis=1)  # a sample needs both kinds for its own AUC
+    y, s = y[keep], s[keep]
+    assert_allclose(roc_auc_score(y, s, average=average), skm.roc_auc_score(y, s, average=average))

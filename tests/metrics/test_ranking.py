@@ -210,12 +210,12 @@ def test_average_precision_pos_label(cancer, pos_label):
 
 def test_average_precision_without_positives_warns_and_is_zero():
     y, s = np.zeros(5, int), np.arange(5.0)
-    with pytest.warns(UndefinedMetricWarning, match="no positive sample"):
+    with pytest.warns(UndefinedMetricWarning, match="No positive class found in y_true"):
         ours = average_precision_score(y, s)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert ours == skm.average_precision_score(y, s) == 0.0
-    with pytest.warns(UndefinedMetricWarning, match="no positive sample"):
+    with pytest.warns(UndefinedMetricWarning, match="No positive class found in y_true"):
         _, recall, _ = precision_recall_curve(y, s)
     assert_array_equal(recall[:-1], 1.0)
 
@@ -318,15 +318,19 @@ def test_multiclass_auc_raises():
 
 @pytest.mark.parametrize("fn", [roc_curve, precision_recall_curve])
 def test_labels_outside_0_1_need_pos_label(fn):
-    with pytest.raises(ValueError, match=r"not \{0, 1\} or \{-1, 1\}; pass pos_label"):
+    with pytest.raises(ValueError, match=r"y_true takes value in \{1, 2\} and pos_label is not"):
         fn([1, 2, 2], [0.1, 0.2, 0.3])
 
 
 def test_average_precision_label_errors():
     with pytest.raises(ValueError, match="pos_label=1 is not a valid label"):
         average_precision_score([2, 3, 3], [0.1, 0.2, 0.3])
-    with pytest.raises(ValueError, match="y_true must be binary, got 3 classes"):
+    with pytest.raises(ValueError, match=r"`y_score` needs to be of shape `\(n_samples, n_cl"):
         average_precision_score([0, 1, 2], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="pos_label is fixed to 1 for multiclass y_true"):
+        average_precision_score([0, 1, 2], np.eye(3), pos_label=2)
+    with pytest.raises(ValueError, match="multiclass-multioutput format is not supported"):
+        average_precision_score([[0, 2], [1, 3]], np.eye(2))
 
 
 def test_continuous_labels_raise():

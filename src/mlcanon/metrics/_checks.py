@@ -1,8 +1,8 @@
 """Input checks shared by the metrics: class labels, binary targets and scores.
 
 Each helper validates once and returns plain arrays, so the kernels after it can assume clean
-input. Checks that would cost a sort (``np.unique``) are avoided on the hot path of the ranking
-metrics: a binary target is recognised with a few linear passes instead.
+input. What kind of target an array is (binary, multiclass, multilabel indicator) is decided in
+:mod:`._targets`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sklearn.exceptions import UndefinedMetricWarning as _SklearnUndefinedMetric
 
 from mlcanon._validation import check_array
 
-from ._targets import check_label_kinds
+from ._targets import as_target, check_label_kinds, target_type
 
 __all__ = ["UndefinedMetricWarning", "check_label_kinds"]
 
@@ -27,17 +27,15 @@ class UndefinedMetricWarning(_SklearnUndefinedMetricWarning):
 
 
 def check_labels(y: Any, name: str) -> np.ndarray:
-    """Return ``y`` as a 1-D array of class labels (numbers or strings).
+    """Return ``y`` as a 1-D array of class labels (numbers or strings; a column is flattened).
 
     Floats are accepted only when they hold whole numbers: ``0.5`` is a score, not a class.
     """
-    arr = check_array(y, name, ndim=1, dtype=None)
-    if arr.dtype.kind not in "biufUS":
-        raise TypeError(f"{name} must hold numbers or strings, got dtype={arr.dtype}")
-    if arr.dtype.kind == "f" and not np.all(arr == np.floor(arr)):
-        bad = arr[arr != np.floor(arr)][0]
-        raise ValueError(f"{name} must hold class labels, got the non-integer value {bad.item()!r}")
-    return arr
+    arr = as_target(y, name)
+    kind = target_type(arr, name)
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(f"{name} must hold class labels (binary or multiclass), got {kind} values")
+    return arr.reshape(-1)
 
 
 def contains(values: np.ndarray, item: Any) -> bool:
@@ -49,8 +47,25 @@ def contains(values: np.ndarray, item: Any) -> bool:
 
 
 def check_scores(y_score: Any, name: str = "y_score") -> np.ndarray:
-    """Scores: a 1-D float64 array without NaN or infinity."""
-    return check_array(y_score, name, ndim=1)
+    """Scores: a 1-D float64 array (a column is flattened) without NaN or infinity."""
+    score = check_array(y_score, name, ndim=(1, 2))
+    if score.ndim == 2 and score.shape[1] != 1:
+        raise ValueError(
+            f"{name} must be 1-D (one score per sample), got shape {score.shape}; a 2-D y_score "
+            "goes with a multiclass or multilabel y_true"
+        )
+    return score.reshape(-1)
+
+
+def check_score_matrix(y_score: Any) -> np.ndarray:
+    """Scores of a multiclass or multilabel target: one column per class, finite."""
+    score = check_array(y_score, "y_score", ndim=(1, 2))
+    if score.ndim != 2:
+        raise ValueError(
+            "`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains "
+            f"multiple classes. Got `y_score.shape={score.shape}`."
+        )
+    return score
 
 
 def check_zero_division(zero_division: Any) -> float | str:
@@ -72,35 +87,33 @@ def check_bool(value: Any, name: str) -> bool:
     return bool(value)
 
 
-def positive_mask(y_true: Any, pos_label: Any, *, one_vs_rest: bool) -> np.ndarray:
+def positive_mask(y_true: Any, pos_label: Any) -> np.ndarray:
     """Boolean mask of the positive samples of a binary target.
 
     ``pos_label=None`` accepts only {0, 1} or {-1, 1} (positive = 1), as scikit-learn does.
-    With an explicit ``pos_label``, a target with more than two classes is read one-vs-rest when
-    ``one_vs_rest`` is true and refused otherwise. Linear passes only: no sort of ``y_true``.
+    With an explicit ``pos_label``, a multiclass target is read one-vs-rest.
     """
-    y = check_labels(y_true, "y_true")
+    y = as_target(y_true, "y_true")
+    kind = target_type(y, "y_true")
+    if kind != "binary" and not (kind == "multiclass" and pos_label is not None):
+        raise ValueError(
+            f"{kind} format is not supported: y_true must be binary labels (or multiclass "
+            "labels with pos_label, read one-vs-rest)"
+        )
+    y = y.reshape(-1)
     if pos_label is None:
         is_pos = y == 1
         rest = y[~is_pos]
         if y.dtype.kind not in "biuf" or not (np.all(rest == 0) or np.all(rest == -1)):
+            shown = ", ".join(repr(c) for c in np.unique(y).tolist())
             raise ValueError(
-                f"y_true takes the values {np.unique(y).tolist()[:10]}, not {{0, 1}} or "
-                "{-1, 1}; pass pos_label to say which label is the positive class"
+                f"y_true takes value in {{{shown}}} and pos_label is not specified: either make "
+                "y_true take value in {0, 1} or {-1, 1} or pass pos_label explicitly."
             )
         return is_pos
     is_pos = np.asarray(y == pos_label)
     if is_pos.shape != y.shape:  # incomparable types: numpy answers with one scalar
         is_pos = np.zeros(y.shape, bool)
-    if not one_vs_rest:
-        rest = y[~is_pos]
-        if rest.size and bool(np.any(rest != rest[0])):
-            classes = np.unique(y).tolist()
-            if not is_pos.any() and len(classes) == 2:
-                raise ValueError(
-                    f"pos_label={pos_label!r} is not a valid label; it should be one of {classes}"
-                )
-            raise ValueError(f"y_true must be binary, got {len(classes)} classes {classes[:10]}")
     return is_pos
 
 

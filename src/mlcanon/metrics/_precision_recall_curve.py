@@ -7,23 +7,19 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import UndefinedMetricWarning, check_bool, positive_mask
+from mlcanon._validation import check_option
+
+from ._average import AVERAGES, average_binary_score
+from ._checks import UndefinedMetricWarning, check_bool, check_score_matrix, contains, positive_mask
 from ._ranking import _binary_inputs, _counts_at_thresholds
+from ._targets import as_target, check_lengths, check_weights, target_type
 
 __all__ = ["average_precision_score", "precision_recall_curve"]
 
 
-def _curve_counts(
-    y_true: Any, y_score: Any, pos_label: Any, sample_weight: Any, *, one_vs_rest: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    is_pos = positive_mask(y_true, pos_label, one_vs_rest=one_vs_rest)
-    is_pos, score, w = _binary_inputs(is_pos, y_score, sample_weight)
-    return _counts_at_thresholds(is_pos, score, w)
-
-
 def _warn_no_positive() -> None:
     warnings.warn(
-        "y_true has no positive sample: recall is 0/0 and is set to 1 at every threshold",
+        "No positive class found in y_true: recall is 0/0 and is set to 1 at every threshold",
         UndefinedMetricWarning,
         stacklevel=3,
     )
@@ -79,9 +75,8 @@ def precision_recall_curve(
        curves", ICML 2006.
     """
     drop_intermediate = check_bool(drop_intermediate, "drop_intermediate")
-    fps, tps, thresholds = _curve_counts(
-        y_true, y_score, pos_label, sample_weight, one_vs_rest=True
-    )
+    is_pos, score, w = _binary_inputs(positive_mask(y_true, pos_label), y_score, sample_weight)
+    fps, tps, thresholds = _counts_at_thresholds(is_pos, score, w)
     if drop_intermediate and fps.size > 2:
         moves = (np.diff(tps[:-1]) != 0) | (np.diff(tps[1:]) != 0)
         keep = np.concatenate(([True], moves, [True]))
@@ -102,25 +97,60 @@ def precision_recall_curve(
     )
 
 
+def _binary_average_precision(is_pos: np.ndarray, y_score: Any, sample_weight: Any) -> float:
+    """AP of one binary problem given as a positive mask (0 with a warning if no positive)."""
+    is_pos, score, w = _binary_inputs(np.asarray(is_pos, dtype=bool), y_score, sample_weight)
+    fps, tps, _ = _counts_at_thresholds(is_pos, score, w)
+    if tps[-1] == 0:
+        _warn_no_positive()
+        return 0.0
+    precision = tps / (tps + fps)
+    recall_gain = np.diff(tps, prepend=0)
+    return float(np.dot(recall_gain, precision) / tps[-1])
+
+
+def _indicator_target(y: np.ndarray, kind: str, pos_label: Any) -> np.ndarray:
+    """The 0/1 indicator of a multilabel or multiclass ``y_true`` (one column per class)."""
+    if pos_label != 1:
+        raise ValueError(
+            f"Parameter pos_label is fixed to 1 for {kind} y_true. Do not set pos_label or set "
+            "pos_label to 1."
+        )
+    if kind == "multilabel-indicator":
+        return y
+    y = y.reshape(-1)
+    return (y[:, None] == np.unique(y)).astype(np.int64)
+
+
 def average_precision_score(
-    y_true: Any, y_score: Any, *, pos_label: Any = 1, sample_weight: Any = None
-) -> float:
+    y_true: Any,
+    y_score: Any,
+    *,
+    average: str | None = "macro",
+    pos_label: Any = 1,
+    sample_weight: Any = None,
+) -> Any:
     r"""Average precision: the precision at each threshold weighted by the recall it adds.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        Binary labels (at most two classes).
-    y_score : array-like of shape (n_samples,)
-        Finite scores, higher meaning more positive.
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Binary labels, multiclass labels (scored one-vs-rest, each class against the others)
+        or a 0/1 label-indicator matrix (multilabel).
+    y_score : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Finite scores, higher meaning more positive; one column per class (in sorted class
+        order) unless ``y_true`` is binary.
+    average : {'macro', 'weighted', 'micro', 'samples'} or None, default='macro'
+        How the per-class APs of a multiclass or multilabel target are combined (see
+        :mod:`mlcanon.metrics._average`); ignored for a binary target.
     pos_label : int, float, bool or str, default=1
-        The positive class.
+        The positive class of a binary target; must stay 1 otherwise.
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative weights.
 
     Returns
     -------
-    float
+    float, or ndarray of shape (n_classes,) for ``average=None``
         AP in [0, 1]; 0 (with a warning) when there is no positive sample.
 
     Notes
@@ -133,7 +163,7 @@ def average_precision_score(
 
     This is the area under the step function that holds each precision until recall next
     grows. Joining PR points by straight lines (trapezoids) is not a valid interpolation in
-    precision-recall space and overstates the area [2]_. Only the binary case is provided.
+    precision-recall space and overstates the area [2]_.
 
     References
     ----------
@@ -142,10 +172,28 @@ def average_precision_score(
     .. [2] J. Davis and M. Goadrich, "The relationship between precision-recall and ROC
        curves", ICML 2006.
     """
-    fps, tps, _ = _curve_counts(y_true, y_score, pos_label, sample_weight, one_vs_rest=False)
-    if tps[-1] == 0:
-        _warn_no_positive()
-        return 0.0
-    precision = tps / (tps + fps)
-    recall_gain = np.diff(tps, prepend=0)
-    return float(np.dot(recall_gain, precision) / tps[-1])
+    average = check_option(average, "average", AVERAGES)
+    y = as_target(y_true, "y_true")
+    kind = target_type(y, "y_true")
+    if kind == "binary":
+        y = y.reshape(-1)
+        present = np.unique(y)
+        if present.size == 2 and not contains(present, pos_label):
+            raise ValueError(
+                f"pos_label={pos_label!r} is not a valid label. It should be one of {present}"
+            )
+        return _binary_average_precision(np.asarray(y == pos_label), y_score, sample_weight)
+    if kind not in ("multiclass", "multilabel-indicator"):
+        raise ValueError(
+            f"{kind} format is not supported: y_true must be binary, multiclass or a "
+            "multilabel indicator"
+        )
+    Y = _indicator_target(y, kind, pos_label)
+    S = check_score_matrix(y_score)
+    if S.shape != Y.shape:
+        raise ValueError(
+            "`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains "
+            f"multiple classes. Got `y_score.shape={S.shape}` for {Y.shape[1]} classes."
+        )
+    w = check_weights(sample_weight, check_lengths(Y, S, sample_weight))
+    return average_binary_score(_binary_average_precision, Y, S, average, w)

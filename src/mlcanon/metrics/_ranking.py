@@ -11,15 +11,18 @@ from typing import Any
 
 import numpy as np
 
-from mlcanon._validation import check_array, check_consistent_length, check_sample_weight
+from mlcanon._validation import check_array, check_consistent_length
 
+from ._average import average_binary_score
 from ._checks import (
     check_bool,
     check_labels,
+    check_score_matrix,
     check_scores,
     greater_label_positive,
     positive_mask,
 )
+from ._targets import as_target, check_lengths, check_weights, target_type
 
 __all__ = ["auc", "auc_mann_whitney", "roc_auc_score", "roc_curve"]
 
@@ -57,10 +60,10 @@ def _binary_inputs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Check scores and weights against the target; drop zero-weight samples (they add no point)."""
     score = check_scores(y_score)
-    check_consistent_length(y_true=is_pos, y_score=score, sample_weight=sample_weight)
+    n = check_lengths(is_pos, score, sample_weight)
     if sample_weight is None:
         return is_pos, score, None
-    w = check_sample_weight(sample_weight, score.shape[0])
+    w = check_weights(sample_weight, n)
     keep = w != 0
     if not keep.any():
         raise ValueError("sample_weight is zero for every sample: there is nothing to rank")
@@ -131,7 +134,7 @@ def roc_curve(
        861-874, 2006.
     """
     drop_intermediate = check_bool(drop_intermediate, "drop_intermediate")
-    is_pos = positive_mask(y_true, pos_label, one_vs_rest=True)
+    is_pos = positive_mask(y_true, pos_label)
     is_pos, score, w = _binary_inputs(is_pos, y_score, sample_weight)
     fps, tps, thresholds = _counts_at_thresholds(is_pos, score, w)
     _require_both_classes(fps, tps, "roc_curve")
@@ -170,6 +173,7 @@ def auc(x: Any, y: Any) -> float:
     .. [1] T. Fawcett, "An introduction to ROC analysis", Pattern Recognition Letters 27(8),
        861-874, 2006, Section 7.
     """
+    x_given = x
     x = check_array(x, "x", ndim=1)
     y = check_array(y, "y", ndim=1)
     check_consistent_length(x=x, y=y)
@@ -177,7 +181,9 @@ def auc(x: Any, y: Any) -> float:
         raise ValueError(f"auc needs at least 2 points, got x of shape {x.shape}")
     dx = np.diff(x)
     if np.any(dx < 0) and np.any(dx > 0):
-        raise ValueError("x must be monotonic (increasing or decreasing), got it going both ways")
+        raise ValueError(
+            f"x is neither increasing nor decreasing : {np.asarray(x_given)}; auc needs monotonic x"
+        )
     area = float(np.sum(dx * (y[1:] + y[:-1]) / 2.0))
     return -area if np.any(dx < 0) else area
 
@@ -271,21 +277,20 @@ def roc_auc_score(
     .. [3] D. K. McClish, "Analyzing a portion of the ROC curve", Medical Decision Making 9(3),
        190-195, 1989.
     """
-    from ._ranking_multiclass import average_binary_auc, multiclass_roc_auc
+    from ._ranking_multiclass import multiclass_roc_auc
 
     if max_fpr is not None and not (isinstance(max_fpr, (int, float)) and 0 < max_fpr <= 1):
         raise ValueError(f"max_fpr must be a float in (0, 1], got {max_fpr!r}")
-    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    if np.ndim(y_true) == 2:  # multilabel indicator matrix
-        Y = check_array(y_true, "y_true", ndim=2)
-        if not np.isin(Y, (0, 1)).all():
-            raise ValueError("a 2-D y_true must be a 0/1 label-indicator matrix")
-        S = check_array(y_score, "y_score", ndim=2)
-        check_consistent_length(y_true=Y, y_score=S, sample_weight=w)
+    y = as_target(y_true, "y_true")
+    kind = target_type(y, "y_true")
+    if kind == "multilabel-indicator":
+        S = check_score_matrix(y_score)
+        n = check_lengths(y, S, sample_weight)
+        w = check_weights(sample_weight, n)
         binary = lambda p, s, ww: _binary_auc(p == 1, s, ww, max_fpr)  # noqa: E731
-        return average_binary_auc(binary, Y, S, average, w)
-    y = check_labels(y_true, "y_true")
-    if np.unique(y).size > 2 or (np.ndim(y_score) == 2 and np.shape(y_score)[1] > 2):
+        return average_binary_score(binary, y, S, average, w)
+    y = check_labels(y, "y_true")
+    if kind == "multiclass" or (np.ndim(y_score) == 2 and np.shape(y_score)[1] > 2):
         if max_fpr is not None and max_fpr != 1:
             raise ValueError(
                 "Partial AUC computation not available in multiclass setting, 'max_fpr' must "
@@ -296,10 +301,12 @@ def roc_auc_score(
                 "multi_class must be in ('ovo', 'ovr'): y_true has more than two classes, so "
                 "pass multi_class='ovr' or 'ovo' (and one probability column per class)"
             )
+        n = check_lengths(y, y_score, sample_weight)
+        w = check_weights(sample_weight, n)
         return multiclass_roc_auc(
             _binary_auc, y, y_score, labels=labels, multi_class=multi_class, average=average, w=w
         )
-    return _binary_auc(greater_label_positive(y_true), y_score, sample_weight, max_fpr)
+    return _binary_auc(greater_label_positive(y), y_score, sample_weight, max_fpr)
 
 
 def auc_mann_whitney(y_true: Any, y_score: Any) -> float:

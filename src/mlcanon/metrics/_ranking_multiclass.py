@@ -1,6 +1,7 @@
 r"""ROC AUC beyond one binary problem: one-vs-rest, one-vs-one (Hand & Till) and multilabel.
 
-Each is an average of binary AUCs (:func:`mlcanon.metrics.roc_auc_score` on one column):
+Each is an average of binary AUCs (:func:`mlcanon.metrics.roc_auc_score` on one column; the
+label-wise averages are those of :mod:`._average`):
 
 - one-vs-rest and multilabel: class :math:`k` against the others, scored by column :math:`k`;
   ``'macro'`` is the plain mean, ``'weighted'`` weights by the (weighted) support,
@@ -21,39 +22,15 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from itertools import combinations
 from typing import Any
 
 import numpy as np
 
-from mlcanon._validation import check_array, check_option
+from ._average import BinaryMetric, average_binary_score
+from ._checks import check_score_matrix
 
-__all__ = ["average_binary_auc", "multiclass_roc_auc"]
-
-BinaryAUC = Callable[[np.ndarray, np.ndarray, np.ndarray | None], float]
-
-
-def average_binary_auc(
-    binary: BinaryAUC, Y: np.ndarray, S: np.ndarray, average: Any, w: np.ndarray | None
-) -> Any:
-    """Average of ``binary(y_column, score_column, w)`` over the columns of 0/1 ``Y``."""
-    average = check_option(average, "average", ("micro", "macro", "weighted", "samples", None))
-    if average == "micro":
-        ww = None if w is None else np.repeat(w, Y.shape[1])
-        return binary(Y.ravel(), S.ravel(), ww)
-    if average == "samples":
-        per_row = [binary(Y[i], S[i], None) for i in range(Y.shape[0])]
-        return float(np.average(per_row, weights=w))
-    aucs = np.array([binary(Y[:, k], S[:, k], w) for k in range(Y.shape[1])])
-    if average is None:
-        return aucs
-    if average == "weighted":
-        support = Y.sum(axis=0) if w is None else (Y * w[:, None]).sum(axis=0)
-        if support.sum() == 0:
-            return 0.0
-        return float(np.average(aucs, weights=support))
-    return float(aucs.mean())
+__all__ = ["multiclass_roc_auc"]
 
 
 def _classes(y: np.ndarray, labels: Any, n_columns: int) -> np.ndarray:
@@ -74,7 +51,7 @@ def _classes(y: np.ndarray, labels: Any, n_columns: int) -> np.ndarray:
     if classes.size != n_columns:
         raise ValueError(
             f"Number of given labels, {classes.size}, not equal to the number of columns in "
-            f"y_score, {n_columns}"
+            f"'y_score', {n_columns}"
         )
     if np.setdiff1d(y, classes).size:
         raise ValueError(f"'y_true' contains labels not in parameter 'labels' ({classes.tolist()})")
@@ -82,7 +59,7 @@ def _classes(y: np.ndarray, labels: Any, n_columns: int) -> np.ndarray:
 
 
 def multiclass_roc_auc(
-    binary: BinaryAUC,
+    binary: BinaryMetric,
     y: np.ndarray,
     y_score: Any,
     *,
@@ -92,7 +69,7 @@ def multiclass_roc_auc(
     w: np.ndarray | None,
 ) -> Any:
     """One-vs-rest or one-vs-one AUC of class labels ``y`` and probability columns."""
-    S = check_array(y_score, "y_score", ndim=2)
+    S = check_score_matrix(y_score)
     if not np.allclose(S.sum(axis=1), 1.0):
         raise ValueError(
             "Target scores need to be probabilities for multiclass roc_auc, i.e. they should "
@@ -106,10 +83,13 @@ def multiclass_roc_auc(
     if multi_class not in ("ovr", "ovo"):
         raise ValueError(f"multi_class must be in ('ovo', 'ovr'), got {multi_class!r}")
     if average is None and multi_class == "ovo":
-        raise NotImplementedError("average=None is not implemented for multi_class='ovo'")
+        raise NotImplementedError(
+            "average=None is not implemented for multi_class='ovo'. Use average='macro' or "
+            "'weighted'"
+        )
     classes = _classes(y, labels, S.shape[1])
     if multi_class == "ovr":
-        return average_binary_auc(binary, (y[:, None] == classes).astype(int), S, average, w)
+        return average_binary_score(binary, (y[:, None] == classes).astype(int), S, average, w)
     if w is not None:
         raise ValueError(
             "sample_weight is not supported for multiclass one-vs-one ROC AUC, "

@@ -106,7 +106,13 @@ def target_type(y: np.ndarray, name: str) -> str:
         return "continuous" + suffix
     if wide:
         return "multiclass" + suffix
-    return "multiclass" if np.unique(y).size > 2 else "binary"
+    return "multiclass" if _more_than_two(y.reshape(-1)) else "binary"
+
+
+def _more_than_two(y: np.ndarray) -> bool:
+    """Whether ``y`` holds more than two distinct values, in linear passes (no sort)."""
+    rest = y[y != y[0]]
+    return bool(rest.size) and bool(np.any(rest != rest[0]))
 
 
 def n_samples(y: Any) -> int:
