@@ -316,3 +316,23 @@ def test_rounds_do_not_rejoin_all_trees(monkeypatch):
     last = m.evals_result_["validation_0"]["mlogloss"][-1]
     p = m.predict_proba(X)
     assert last == pytest.approx(-np.mean(np.log(p[np.arange(len(y)), y])), rel=1e-9)
+
+
+@pytest.mark.parametrize("max_bin, nan", [(16, True), (256, False), (256, True), (300, False)])
+def test_bins_are_searchsorted_of_the_edges(max_bin, nan):
+    """The bin of x is the number of edges below it (NumPy's searchsorted); NaN -> max_bin."""
+    from mlcanon.ensemble._binning import apply_bins, fit_bin_edges
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 4))
+    X[:, 1] = rng.integers(0, 5, 3000)  # few distinct values: edges at midpoints
+    if nan:
+        X[rng.random(X.shape) < 0.1] = np.nan
+    edges, n_edges = fit_bin_edges(X, max_bin, rng=rng)
+    X[:50, 0] = edges[0, rng.integers(0, n_edges[0], 50)]  # values on an edge go left
+    binned = apply_bins(X, edges, n_edges, max_bin)
+    small = max_bin < 256 or (max_bin == 256 and not nan)  # every bin index fits a byte
+    assert binned.dtype == (np.uint8 if small else np.uint16)
+    for f in range(4):
+        expected = np.searchsorted(edges[f, : n_edges[f]], X[:, f], side="left")
+        np.testing.assert_array_equal(binned[f], np.where(np.isnan(X[:, f]), max_bin, expected))

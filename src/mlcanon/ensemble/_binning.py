@@ -51,12 +51,10 @@ def _edges_of(values, max_bin, out):
     return n_edges
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _fit_edges(X, max_bin, edges, n_edges):
-    for f in prange(X.shape[1]):
-        col = X[:, f]
-        values = np.sort(col[~np.isnan(col)])
-        n_edges[f] = _edges_of(values, max_bin, edges[f])
+@njit(cache=True, nogil=True)
+def _fit_edges(sorted_values, n_valid, max_bin, edges, n_edges):
+    for f in range(sorted_values.shape[0]):
+        n_edges[f] = _edges_of(sorted_values[f, : n_valid[f]], max_bin, edges[f])
 
 
 def fit_bin_edges(
@@ -75,28 +73,49 @@ def fit_bin_edges(
         X = X[np.sort(rng.choice(X.shape[0], subsample, replace=False))]
     edges = np.full((X.shape[1], max(max_bin - 1, 1)), np.inf)
     n_edges = np.zeros(X.shape[1], np.int64)
-    _fit_edges(np.asfortranarray(X), max_bin, edges, n_edges)
+    # NumPy's sort (vectorised) is many times faster than numba's; it puts NaN last
+    sorted_values = np.sort(X.T, axis=1)
+    n_valid = X.shape[0] - np.isnan(sorted_values).sum(axis=1)
+    _fit_edges(sorted_values, n_valid, max_bin, edges, n_edges)
     return edges, n_edges
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def _apply(X, edges, n_edges, missing_bin, out):
     for f in prange(X.shape[1]):
-        e = edges[f, : n_edges[f]]
+        e, m = edges[f], n_edges[f]
         for i in range(X.shape[0]):
             x = X[i, f]
-            if np.isnan(x):
-                out[f, i] = missing_bin
-            else:
-                out[f, i] = np.searchsorted(e, x)
+            # the number of edges below x (np.searchsorted), by a binary search whose steps
+            # are selects rather than branches: x falls on either side at random
+            base, size = 0, m
+            while size > 1:
+                half = size >> 1
+                base = base + half if e[base + half - 1] < x else base
+                size -= half
+            if size == 1 and e[base] < x:
+                base += 1
+            out[f, i] = missing_bin if np.isnan(x) else base
+
+
+@njit(cache=True, nogil=True)
+def _any_nan(X):
+    for i in range(X.shape[0]):
+        for f in range(X.shape[1]):
+            if np.isnan(X[i, f]):
+                return True
+    return False
 
 
 def apply_bins(X: np.ndarray, edges: np.ndarray, n_edges: np.ndarray, max_bin: int) -> np.ndarray:
     """Bin index of every value, feature-major: shape (n_features, n_samples).
 
-    uint8 when ``max_bin < 256`` (the missing bin is ``max_bin``), uint16 otherwise.
+    uint8 when every bin index fits: ``max_bin < 256`` (the missing bin is ``max_bin``), or
+    ``max_bin == 256`` and no value is missing; uint16 otherwise. Half the bytes per sample
+    make the histograms and the partition of a tree's samples faster.
     """
-    dtype = np.uint8 if max_bin < 256 else np.uint16
+    fits = max_bin < 256 or (max_bin == 256 and not _any_nan(X))
+    dtype = np.uint8 if fits else np.uint16
     out = np.empty((X.shape[1], X.shape[0]), dtype)
     _apply(X, edges, n_edges, max_bin, out)
     return out

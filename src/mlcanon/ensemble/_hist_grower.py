@@ -78,26 +78,31 @@ class RowBlock:
 
     def __init__(self, binned: np.ndarray, missing_bin: int) -> None:
         """``binned``: the bins, feature-major (n_features, n_samples)."""
-        d = binned.shape[0]
+        d, n = binned.shape
         width = -(-d * binned.itemsize // 8) * 8 // binned.itemsize  # rows of whole 8-byte words
-        self.binned_rows = np.zeros((binned.shape[1], width), binned.dtype)  # row-major
+        self.binned_rows = np.zeros((n, width), binned.dtype)  # row-major
         self.binned_rows[:, :d] = binned.T
+        # one record per sample: the partition copies a row as one fixed-size block
+        self.record = np.dtype([("bins", binned.dtype, (width,))])
         self.missing_bin = missing_bin
-        self._spare: tuple | None = None  # the second buffer of rows and gradient pairs
+        self._buffers: list = []  # two (rows, gradient pairs) buffers, used in turn
 
     def start_tree(self, g: np.ndarray, h: np.ndarray, rows: np.ndarray) -> tuple:
         """Begin a tree on ``rows``; return the root's ``(G, H, n_samples)``."""
         self.idx = rows.astype(np.int64, copy=True)
+        n = self.idx.shape[0]
+        if not self._buffers or self._buffers[0][0].shape[0] != n:
+            shape, dtype = (n, self.binned_rows.shape[1]), self.binned_rows.dtype
+            self._buffers = [(np.empty(shape, dtype), np.empty((n, 2))) for _ in range(2)]
+            self._buf_idx = np.empty_like(self.idx)
         # the tree's samples in node order: bins and gradient pairs move with them
-        self.rows = self.binned_rows[self.idx]  # (n, n_features rounded up to 8 bytes)
-        self.words = self.rows.view(np.uint64)
-        self.gh = np.empty((self.idx.shape[0], 2))
+        self.rows, self.gh = self._buffers[0]
+        if n == self.binned_rows.shape[0] and np.all(self.idx[1:] > self.idx[:-1]):
+            self.rows = self.binned_rows  # every row in order: read them in place
+        else:
+            np.take(self.binned_rows, self.idx, axis=0, out=self.rows)
         np.take(g, self.idx, out=self.gh[:, 0])
         np.take(h, self.idx, out=self.gh[:, 1])
-        n = self.idx.shape[0]
-        if self._spare is None or self._spare[0].shape != self.words.shape:
-            self._spare = (np.empty_like(self.words), np.empty_like(self.gh))
-            self._buf_idx = np.empty_like(self.idx)
         self.start, self.end = [0], [n]
         return float(self.gh[:, 0].sum()), float(self.gh[:, 1].sum()), n
 
@@ -116,15 +121,17 @@ class RowBlock:
         nodes = np.asarray(nodes)
         mids = np.empty(nodes.shape[0], np.int64)
         start, end = np.array(self.start), np.array(self.end)
-        spare = (np.empty((0, 0), np.uint64), self.gh[:0]) if last else self._spare
+        if last:
+            rows, gh = self.rows[:0], self.gh[:0]
+        else:  # the buffer pair not being read
+            rows, gh = self._buffers[1] if self.gh is self._buffers[0][1] else self._buffers[0]
         partition(
-            self.rows, self.words, self.gh, self.idx, start, end, nodes, feats, bins, lefts,
-            self.missing_bin, (*spare, self._buf_idx), mids,
+            self.rows, self.rows.view(self.record)[:, 0], self.gh, self.idx, start, end, nodes,
+            feats, bins, lefts, self.missing_bin,
+            (rows.view(self.record)[:, 0], gh, self._buf_idx), mids,
         )  # fmt: skip
-        if not last:  # the moved arrays become the current ones (two buffers, swapped)
-            self._spare = (self.words, self.gh)
-            self.words, self.gh = spare
-            self.rows = self.words.view(self.rows.dtype)
+        if not last:
+            self.rows, self.gh = rows, gh
         for v, m in zip(nodes, mids, strict=True):
             self.start += [start[v], m]
             self.end += [m, end[v]]

@@ -110,13 +110,15 @@ def build_histograms(rows, gh, starts, ends, nodes, features, hist, slots=None):
 def subtract_siblings(parent_hist, hist, parent_pos, small_is_left, features):
     """Each pair ``hist[2k], hist[2k+1]`` holds the smaller child (as built); fill the other
     with parent - smaller."""
-    n_f = features.shape[0]
-    for job in range(parent_pos.shape[0] * n_f):
-        k = job // n_f
-        f = features[job % n_f]
+    for k in range(parent_pos.shape[0]):
         s = 2 * k if small_is_left[k] else 2 * k + 1
         o = 2 * k + 1 if small_is_left[k] else 2 * k
-        hist[o, f] = parent_hist[parent_pos[k], f] - hist[s, f]
+        parent, small, other = parent_hist[parent_pos[k]], hist[s], hist[o]
+        for fi in range(features.shape[0]):
+            f = features[fi]
+            for b in range(hist.shape[2]):  # explicit loops: no temporary array per feature
+                other[f, b, 0] = parent[f, b, 0] - small[f, b, 0]
+                other[f, b, 1] = parent[f, b, 1] - small[f, b, 1]
 
 
 @njit(cache=True, nogil=True)
@@ -181,38 +183,47 @@ def find_splits(
 
 @njit(cache=True, nogil=True)
 def partition(
-    rows, words, gh, idx, starts, ends, nodes, feature, split_bin, default_left, missing_bin,
+    rows, records, gh, idx, starts, ends, nodes, feature, split_bin, default_left, missing_bin,
     moved, mids,
 ):  # fmt: skip
     """Partition each split node's range: left samples first; ``mids[j]`` = first right one.
 
     The samples' ids ``idx`` are partitioned in place. When ``moved`` is given, their bins and
-    gradient pairs are written in the same order to ``moved = (words, gh, idx scratch)``, the
-    next level's arrays, so each child's samples are contiguous there; ``words`` is ``rows``
-    seen as 8-byte words (rows are padded to whole words). Without ``moved`` (the children are
-    leaves, whose histograms are never built) only ``idx`` is partitioned.
+    gradient pairs are written in the same order to ``moved = (records, gh, idx scratch)``,
+    the next level's arrays, so each child's samples are contiguous there; ``records`` is
+    ``rows`` seen as one fixed-size record per sample, copied as a block. Without ``moved``
+    (the children are leaves, whose histograms are never built) only ``idx`` is partitioned.
     """
-    new_words, new_gh, buf_idx = moved
-    n_words = words.shape[1]
-    move = new_words.shape[0] > 0
+    new_records, new_gh, buf_idx = moved
+    move = new_records.shape[0] > 0
+    to_left = np.empty(missing_bin + 1, np.int64)  # 1 where a bin goes left
     for j in range(nodes.shape[0]):
         node = nodes[j]
         f = feature[j]
+        for b in range(missing_bin):
+            to_left[b] = b <= split_bin[j]
+        to_left[missing_bin] = default_left[j]
         s, e = starts[node], ends[node]
         left, right = s, e - 1  # lefts fill forwards, rights backwards
-        for k in range(s, e):
-            b = rows[k, f]
-            go_left = default_left[j] if b == missing_bin else b <= split_bin[j]
-            p = left if go_left else right
-            if move:
-                for c in range(n_words):
-                    new_words[p, c] = words[k, c]
-                new_gh[p, 0], new_gh[p, 1] = gh[k, 0], gh[k, 1]
-            buf_idx[p] = idx[k]
-            if go_left:
-                left += 1
-            else:
-                right -= 1
+        # branch-free: the side of a sample is a table look-up, its slot an arithmetic select
+        # (a split sends about half the samples each way, so a branch would mispredict often)
+        if move:
+            for k in range(s, e):
+                go = to_left[rows[k, f]]
+                p = right + go * (left - right)
+                new_records[p] = records[k]
+                new_gh[p, 0] = gh[k, 0]
+                new_gh[p, 1] = gh[k, 1]
+                buf_idx[p] = idx[k]
+                left += go
+                right -= 1 - go
+        else:
+            for k in range(s, e):
+                go = to_left[rows[k, f]]
+                p = right + go * (left - right)
+                buf_idx[p] = idx[k]
+                left += go
+                right -= 1 - go
         idx[s:e] = buf_idx[s:e]
         mids[j] = left
 
