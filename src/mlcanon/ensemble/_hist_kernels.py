@@ -62,22 +62,28 @@ def _build_histograms(rows, gh, starts, ends, nodes, features, n_blocks, hist, s
     """
     n_f = features.shape[0]
     width = (n_f + n_blocks - 1) // n_blocks
+    n_bins = hist.shape[2]
+    # unsigned indices into flat histograms: numba then emits no negative-index wraparound,
+    # which more than halves the instructions of the innermost loop
+    feature_u = features.astype(np.uint64)
+    offset_u = feature_u * np.uint64(2 * n_bins)  # (g, h) of bin b of feature f: offset + 2b
     for job in prange(nodes.shape[0] * n_blocks):
         j = job // n_blocks
         f0 = (job % n_blocks) * width
         f1 = min(f0 + width, n_f)
-        out = hist[slots[j]]
-        for fi in range(f0, f1):
-            out[features[fi]] = 0.0
+        out = hist[slots[j]].reshape(-1)
+        feats, offsets = feature_u[f0:f1], offset_u[f0:f1]  # loops from 0: indices >= 0
+        for q in range(offsets.shape[0]):
+            for b in range(2 * n_bins):
+                out[offsets[q] + b] = 0.0
         node = nodes[j]
         for k in range(starts[node], ends[node]):
             row = rows[k]
             gk, hk = gh[k, 0], gh[k, 1]
-            for fi in range(f0, f1):
-                f = features[fi]
-                b = row[f]
-                out[f, b, 0] += gk
-                out[f, b, 1] += hk
+            for q in range(offsets.shape[0]):
+                o = offsets[q] + np.uint64(2) * row[feats[q]]
+                out[o] += gk
+                out[o + np.uint64(1)] += hk
 
 
 # One body, two compilations: threads pay off only when a level has enough samples, and on a
@@ -121,7 +127,9 @@ def subtract_siblings(parent_hist, hist, parent_pos, small_is_left, features):
                 other[f, b, 1] = parent[f, b, 1] - small[f, b, 1]
 
 
-@njit(cache=True, nogil=True)
+# error_model="numpy": a division by zero gives inf/nan instead of raising, which lets LLVM put
+# the divisions of the scores on vector registers (scores of too-light children are dropped)
+@njit(cache=True, nogil=True, error_model="numpy")
 def find_splits(
     hist,
     totals,
@@ -144,6 +152,8 @@ def find_splits(
     """
     n_f = features.shape[0]
     min_h = max(min_child_weight, 1e-12)
+    cum = np.empty((hist.shape[2], 2))
+    scores = np.empty(hist.shape[2])
     for job in range(gain.shape[0] * n_f):
         j = job // n_f
         fi = job % n_f
@@ -153,32 +163,43 @@ def find_splits(
         parent = score(G, H, lam, alpha)
         Gm, Hm = hst[missing_bin, 0], hst[missing_bin, 1]
         has_missing = Hm > 0.0 or Gm != 0.0
-        best, best_bin, best_left = -np.inf, -1, False
-        GL, HL = 0.0, 0.0
         last = n_bins[f] if has_missing else n_bins[f] - 1
-        for t in range(last):
-            GL += hst[t, 0]
-            HL += hst[t, 1]
-            HR = H - HL
-            if HL < min_h or HR < min_h:
-                continue
-            s = score(GL, HL, lam, alpha) + score(G - GL, HR, lam, alpha) - parent
-            if s > best:
-                best, best_bin, best_left = s, t, False
+        best, best_bin = _best_boundary(hst, 0.0, 0.0, last, G, H, parent, lam, alpha, min_h,
+                                        cum, scores)  # fmt: skip
+        best_left = False
         if has_missing:
-            GL, HL = Gm, Hm
-            for t in range(n_bins[f] - 1):
-                GL += hst[t, 0]
-                HL += hst[t, 1]
-                HR = H - HL
-                if HL < min_h or HR < min_h:
-                    continue
-                s = score(GL, HL, lam, alpha) + score(G - GL, HR, lam, alpha) - parent
-                if s > best:
-                    best, best_bin, best_left = s, t, True
+            s, t = _best_boundary(hst, Gm, Hm, n_bins[f] - 1, G, H, parent, lam, alpha, min_h,
+                                  cum, scores)  # fmt: skip
+            if s > best:
+                best, best_bin, best_left = s, t, True
         gain[j, fi] = best
         split_bin[j, fi] = best_bin
         default_left[j, fi] = best_left
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _best_boundary(hst, G0, H0, n_t, G, H, parent, lam, alpha, min_h, cum, scores):
+    """Best of the boundaries ``t < n_t`` (left: ``(G0, H0)`` plus bins ``<= t``): gain, t.
+
+    Three passes (running sums, scores, first maximum) rather than one, so that the middle
+    one, which holds the divisions, runs on vector registers; each score is computed exactly
+    as in a single pass.
+    """
+    GL, HL = G0, H0
+    for t in range(n_t):
+        GL += hst[t, 0]
+        HL += hst[t, 1]
+        cum[t, 0], cum[t, 1] = GL, HL
+    for t in range(n_t):
+        GL, HL = cum[t, 0], cum[t, 1]
+        HR = H - HL
+        s = score(GL, HL, lam, alpha) + score(G - GL, HR, lam, alpha) - parent
+        scores[t] = -np.inf if (HL < min_h or HR < min_h) else s
+    best, best_bin = -np.inf, -1
+    for t in range(n_t):
+        if scores[t] > best:
+            best, best_bin = scores[t], t
+    return best, best_bin
 
 
 @njit(cache=True, nogil=True)
