@@ -231,3 +231,50 @@ def test_zero_iterations_only_initialize():
     assert model.n_iter_ == 0 and model.lower_bounds_ == []
     # 'diag': the variances of the data plus min_covar
     np.testing.assert_allclose(model.covars_[0], np.diag(np.var(X, axis=0, ddof=1) + 1e-3))
+
+
+def _log_messages(caplog, fn):
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        fn()
+    return [r.getMessage() for r in caplog.records]
+
+
+@pytest.mark.parametrize("covariance_type", ["spherical", "diag", "full", "tied"])
+def test_init_hook_and_logged_warnings_as_hmmlearn(caplog, covariance_type):
+    """hmmlearn's ``_init(X, lengths)`` initializes what ``init_params`` names and logs, as
+    hmmlearn does, a parameter it overwrites and a fit with fewer numbers than parameters."""
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    logs = []
+    for cls in (GaussianHMM, hmm.GaussianHMM):
+        model = cls(3, covariance_type, init_params="")
+        model.startprob_ = np.full(3, 1 / 3)
+        model.transmat_ = np.full((3, 3), 1 / 3)
+        model.means_ = np.eye(3)
+        model.covars_ = {
+            "spherical": np.ones(3),
+            "diag": np.ones((3, 3)),
+            "full": np.tile(np.eye(3), (3, 1, 1)),
+            "tied": np.eye(3),
+        }[covariance_type]
+        logs.append(_log_messages(caplog, lambda m=model: m._init(X, [5])))
+        model.init_params = "s"
+        logs.append(_log_messages(caplog, lambda m=model: m._init(X, [5])))
+    assert logs[0] == logs[2] and "degenerate solution" in logs[0][0]
+    assert logs[1] == logs[3] and "'startprob_' attribute is set" in logs[1][0]
+
+
+def test_check_and_spherical_covars_of_one_value_per_state():
+    ours, ref = _both(GaussianHMM, hmm.GaussianHMM, 2, "spherical")
+    for model in (ours, ref):
+        model.startprob_ = np.array([0.6, 0.4])
+        model.transmat_ = np.array([[0.4, 0.6], [0.9, 0.1]])
+        model.means_ = np.array([[3.0], [5.0]])
+        model.covars_ = np.array([[[[4.0]]], [[[3.0]]]])
+        model.n_features = 1
+    np.testing.assert_array_equal(ours.covars_, ref.covars_)
+    ours.covars_ = [[1.0], [2.0]]
+    np.testing.assert_array_equal(ours.covars_[:, 0, 0], [1.0, 2.0])
+    ours.transmat_ = np.ones((2, 2))
+    with pytest.raises(ValueError, match="transmat_ must sum to 1"):
+        ours._check()

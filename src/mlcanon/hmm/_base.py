@@ -6,21 +6,63 @@ initialization, its sufficient statistics and its M-step.
 
 from __future__ import annotations
 
+import logging
 import numbers
 import sys
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import ConvergenceWarning
-from mlcanon._validation import check_option, check_random_state, check_scalar
+from mlcanon._validation import (
+    Interval,
+    Options,
+    check_option,
+    check_random_state,
+    check_scalar,
+    validate_params,
+)
 
 from . import _kernels, _scaling
 
 __all__ = ["BaseHMM"]
+
+# hmmlearn reports ignored user-set parameters and too little data through logging; so do we,
+# so that the same log filters and ``caplog`` checks apply.
+logger = logging.getLogger(__name__)
+
+
+class Letters:
+    """Parameter constraint: a string made of some of the letters of ``codes``."""
+
+    def __init__(self, codes: str) -> None:
+        self.codes = codes
+
+    def check(self, value: Any, name: str) -> Any:
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
+        if set(value) - set(self.codes):
+            raise ValueError(f"{name} must be {self}, got {value!r}")
+        return value
+
+    def __str__(self) -> str:
+        return f"a string of the letters {self.codes!r}"
+
+
+def chain_constraints(codes: str) -> dict[str, Any]:
+    """The hyper-parameters every HMM shares, ``params`` and ``init_params`` over ``codes``."""
+    return {
+        "n_components": Interval(numbers.Integral, low=1),
+        "n_iter": Interval(numbers.Integral, low=0),
+        "tol": Interval(low=0.0),
+        "algorithm": Options("viterbi", "map"),
+        "implementation": Options("log", "scaling"),
+        "params": Letters(codes),
+        "init_params": Letters(codes),
+    }
 
 
 def _log(a: np.ndarray) -> np.ndarray:
@@ -70,6 +112,7 @@ class BaseHMM(BaseEstimator):
     """
 
     _param_codes = "st"
+    _parameter_constraints: ClassVar[dict[str, Any]] = chain_constraints("st")
 
     def __init__(
         self,
@@ -121,31 +164,30 @@ class BaseHMM(BaseEstimator):
         raise NotImplementedError
 
     # -- checks ---------------------------------------------------------------------------------
-    def _check_hyper(self) -> None:
-        check_scalar(self.n_components, "n_components", kind=numbers.Integral, low=1)
-        check_scalar(self.n_iter, "n_iter", kind=numbers.Integral, low=0)
-        check_scalar(self.tol, "tol", low=0.0)
-        check_option(self.algorithm, "algorithm", ("viterbi", "map"))
-        check_option(self.implementation, "implementation", ("log", "scaling"))
-        for name in ("params", "init_params"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or set(value) - set(self._param_codes):
-                raise ValueError(
-                    f"{name} must be a string of the letters {self._param_codes!r}, got {value!r}"
-                )
-
-    def _check_chain(self) -> None:
+    def _check(self) -> None:
+        """Check the model's parameters (start, transitions, emissions) before they are used."""
         n = self.n_components
         self.startprob_ = _check_distribution(self.startprob_, "startprob_", (n,))
         self.transmat_ = _check_distribution(self.transmat_, "transmat_", (n, n))
         self._check_emissions()
 
     def _needs_init(self, code: str, name: str) -> bool:
-        return code in self.init_params or not hasattr(self, name)
+        """Whether initialization sets ``name``: its code is in ``init_params`` (a value set by
+        the user is then overwritten, which is logged) or it has no value yet."""
+        if code in self.init_params:
+            if hasattr(self, name):
+                logger.warning(
+                    "Even though the %r attribute is set, it will be overwritten during "
+                    "initialization because 'init_params' contains %r",
+                    name,
+                    code,
+                )
+            return True
+        return not hasattr(self, name)
 
     def _validated(self, X: Any, lengths: Any) -> tuple[np.ndarray, np.ndarray]:
         check_is_fitted(self, "startprob_")
-        self._check_chain()
+        self._check()
         X = self._check_X(X, reset=False)
         return X, check_lengths(lengths, X.shape[0])
 
@@ -182,7 +224,7 @@ class BaseHMM(BaseEstimator):
         keyword is ignored too.
         """
         check_is_fitted(self, "startprob_")
-        self._check_chain()
+        self._check()
         X = self._check_X(X, reset=False)
         return self._score(X, self._bounds(X, lengths), False)[0]
 
@@ -221,7 +263,7 @@ class BaseHMM(BaseEstimator):
         ``currstate`` fixes the first state; ``random_state`` defaults to the estimator's.
         """
         check_is_fitted(self, "startprob_")
-        self._check_chain()
+        self._check()
         check_scalar(n_samples, "n_samples", kind=numbers.Integral, low=1)
         rng = check_random_state(self.random_state if random_state is None else random_state)
         first = -1
@@ -254,12 +296,32 @@ class BaseHMM(BaseEstimator):
                 lengths = None
         return check_lengths(lengths, n)
 
-    def _init_chain(self, rng: np.random.Generator) -> None:
+    def _init(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """Validate ``X`` and initialize the parameters that ``init_params`` names (or that
+        have no value yet); return the validated ``X``.
+
+        This is the step :meth:`fit` takes before Baum-Welch, under hmmlearn's name. ``lengths``
+        is accepted for hmmlearn's signature: the initialization pools the sequences. When
+        ``X`` holds fewer numbers than the parameters to learn (``params``), a warning is logged
+        that the fit will be degenerate.
+        """
+        X = self._check_X(X, reset=True)
+        rng = check_random_state(self.random_state)
         n = self.n_components
         if self._needs_init("s", "startprob_"):
             self.startprob_ = rng.dirichlet(np.full(n, 1.0 / n))
         if self._needs_init("t", "transmat_"):
             self.transmat_ = rng.dirichlet(np.full(n, 1.0 / n), size=n)
+        self._init_emissions(X, rng)
+        n_free = self._n_parameters()
+        if X.size < n_free:
+            logger.warning(
+                "Fitting a model with %d free scalar parameters with only %d data points will "
+                "result in a degenerate solution.",
+                n_free,
+                X.size,
+            )
+        return X
 
     def _mstep(self, X: np.ndarray, stats: tuple[Any, ...]) -> None:
         r"""Maximize the expected complete log-likelihood (MAP with Dirichlet priors).
@@ -293,13 +355,10 @@ class BaseHMM(BaseEstimator):
         y : ignored
             scikit-learn's target, accepted by keyword for pipelines and meta-estimators.
         """
-        self._check_hyper()
-        X = self._check_X(X, reset=True)
+        validate_params(self)
+        X = self._init(X)
         bounds = self._bounds(X, lengths)
-        rng = check_random_state(self.random_state)
-        self._init_chain(rng)
-        self._init_emissions(X, rng)
-        self._check_chain()
+        self._check()
         self.lower_bounds_: list[float] = []
         self.converged_ = False
         n_iter = 0  # n_iter=0 only initializes (hmmlearn's tests use it so)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from mlcanon._estimator import check_X
-from mlcanon._validation import check_scalar
+from mlcanon._validation import Interval, check_scalar
 
-from ._base import BaseHMM, _check_distribution, _log, _normalize_rows
+from ._base import BaseHMM, _check_distribution, _log, _normalize_rows, chain_constraints
 
 __all__ = ["CategoricalHMM"]
 
@@ -69,6 +69,10 @@ class CategoricalHMM(BaseHMM):
     """
 
     _param_codes = "ste"
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **chain_constraints("ste"),
+        "n_features": (None, Interval(numbers.Integral, low=1)),
+    }
 
     def __init__(  # hmmlearn's order and keyword-only split
         self,

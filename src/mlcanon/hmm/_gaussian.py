@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.linalg import solve_triangular
 
 from mlcanon._estimator import check_X
-from mlcanon._validation import check_option, check_scalar
+from mlcanon._validation import Interval, Options, check_option
 from mlcanon.cluster import KMeans
 from mlcanon.mixture._gaussian import COVARIANCE_TYPES, log_gaussian_prob
 
-from ._base import BaseHMM
+from ._base import BaseHMM, chain_constraints
 
 __all__ = ["GaussianHMM"]
 
@@ -121,6 +121,11 @@ class GaussianHMM(BaseHMM):
     """
 
     _param_codes = "stmc"
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **chain_constraints("stmc"),
+        "covariance_type": Options(*COVARIANCE_TYPES),
+        "min_covar": Interval(low=0.0),
+    }
 
     def __init__(  # hmmlearn's order: every parameter may be given by position
         self,
@@ -168,11 +173,6 @@ class GaussianHMM(BaseHMM):
             check_option(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
         ]
 
-    def _check_hyper(self) -> None:
-        super()._check_hyper()
-        check_option(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
-        check_scalar(self.min_covar, "min_covar", low=0.0)
-
     def _check_X(self, X: Any, *, reset: bool) -> np.ndarray:
         return check_X(self, X, reset=reset, min_samples=2 if reset else 1)
 
@@ -184,7 +184,9 @@ class GaussianHMM(BaseHMM):
     @covars_.setter
     def covars_(self, covars: Any) -> None:
         covars = np.array(covars, dtype=np.float64)
-        if covars.ndim == 3 and self.covariance_type != "full":
+        if self.covariance_type == "spherical" and covars.ndim > 1 and covars.size == len(covars):
+            covars = covars.reshape(-1)  # one variance per state, e.g. (n, 1) or (n, 1, 1)
+        elif covars.ndim == 3 and self.covariance_type != "full":
             covars = _compact_covars(covars, self.covariance_type)
         self._covars_ = covars
 
@@ -212,7 +214,7 @@ class GaussianHMM(BaseHMM):
                 )
             km = KMeans(n_clusters=self.n_components, n_init=10, random_state=rng).fit(X)
             self.means_ = km.cluster_centers_
-        if self._needs_init("c", "_covars_"):
+        if self._needs_init("c", "covars_"):
             cv = np.atleast_2d(np.cov(X.T)) + self.min_covar * np.eye(d)
             self.covars_ = {
                 "spherical": np.full(self.n_components, np.diag(cv).mean()),
@@ -300,7 +302,7 @@ class GaussianHMM(BaseHMM):
         return X
 
     def _n_emission_parameters(self) -> int:
-        n, d = self.means_.shape
+        n, d = np.shape(self.means_)
         cov = {
             "spherical": n,
             "diag": n * d,
