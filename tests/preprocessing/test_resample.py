@@ -252,7 +252,63 @@ def test_shrinkage_zero_or_none_is_the_plain_bootstrap():
 
 def test_shrinkage_errors():
     X, y = _two_classes()
-    with pytest.raises(ValueError, match=r"shrinkage must give a factor for every class .* \[1\]"):
+    with pytest.raises(
+        ValueError, match=r"shrinkage factor for each class that will be resampled; missing: \[1\]"
+    ):
         RandomOverSampler(shrinkage={0: 1.0}).fit_resample(X, y)
     with pytest.raises(ValueError, match="shrinkage of class 1 must be >= 0"):
         RandomOverSampler(shrinkage=-1.0).fit_resample(X, y)
+
+
+def test_random_samplers_copy_any_rows_as_imblearn():
+    """Object columns, NaN and infinity are copied as they are (imbalanced-learn's samplers
+    only index rows); a smoothed bootstrap needs numbers."""
+    imblearn = pytest.importorskip("imblearn")
+    X = np.array([["xxx", 1, 1.0], ["yyy", 2, np.nan], ["zzz", 3, np.inf]], dtype=object)
+    y = np.array([0, 0, 1])
+    for ours, ref in (
+        (RandomOverSampler(random_state=0), imblearn.over_sampling.RandomOverSampler()),
+        (RandomUnderSampler(random_state=0), imblearn.under_sampling.RandomUnderSampler()),
+    ):
+        Xo, yo = ours.fit_resample(X, y)
+        Xr, yr = ref.fit_resample(X, y)
+        assert Xo.dtype == Xr.dtype == object and Xo.shape == Xr.shape
+        np.testing.assert_array_equal(Counter(yo.tolist()), Counter(yr.tolist()))
+        assert set(Xo[:, 0]) <= set(X[:, 0])  # rows of X, copied
+    with pytest.raises(ValueError, match="X needs to contain only numerical data"):
+        RandomOverSampler(shrinkage=1.0).fit_resample(X, y)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_smoothed_bootstrap_of_sparse_rows(fmt):
+    import scipy.sparse as sp
+
+    X, y = _two_classes()
+    sampler = RandomOverSampler(shrinkage=2.0, random_state=0)
+    Xs, ys = sampler.fit_resample(sp.csr_matrix(X).asformat(fmt), y)
+    assert sp.issparse(Xs) and Xs.shape == (len(ys), X.shape[1])
+    n, d = X.shape
+    h = (4 / ((d + 2) * n)) ** (1 / (d + 4))  # Silverman's bandwidth, written out
+    noise = Xs.toarray()[n:] - X[sampler.sample_indices_[n:]]
+    np.testing.assert_allclose(noise.std(axis=0), 2.0 * h * X[y == 1].std(axis=0), rtol=0.1)
+
+
+def test_smote_takes_a_neighbours_estimator_as_imblearn():
+    """k_neighbors=NearestNeighbors(n_neighbors=k + 1) is k_neighbors=k: each new point lies on
+    a segment from a minority sample to one of its k nearest minority samples."""
+    from sklearn.neighbors import NearestNeighbors
+
+    X, y = _imbalanced(5)
+    Xo, yo = SMOTE(k_neighbors=NearestNeighbors(n_neighbors=4), random_state=0).fit_resample(X, y)
+    for x, c in zip(Xo[len(y) :], yo[len(y) :], strict=True):
+        Xc = X[y == c]
+        dist = np.linalg.norm(Xc[:, None] - Xc[None], axis=2)
+        np.fill_diagonal(dist, np.inf)
+        near = np.argsort(dist, axis=1)[:, :3]  # the 3 nearest others of the class, by definition
+        steps = Xc[near] - Xc[:, None]  # (n_c, 3, d)
+        t = np.einsum("ikd,ikd->ik", x - Xc[:, None], steps) / np.einsum(
+            "ikd,ikd->ik", steps, steps
+        )
+        gap = np.linalg.norm(Xc[:, None] + t[..., None] * steps - x, axis=2)
+        assert np.any((gap < 1e-10) & (t >= 0) & (t <= 1))
+    assert Counter(yo.tolist()) == Counter(SMOTE(k_neighbors=3).fit_resample(X, y)[1].tolist())

@@ -1,4 +1,4 @@
-"""Rebalancing classes: random over- and under-sampling, SMOTE, and balanced class weights.
+"""Rebalancing classes: the sampling strategy, and random over- and under-sampling.
 
 The samplers follow imbalanced-learn's API: ``fit_resample(X, y)`` returns a new data set, and
 ``sampling_strategy`` says how many samples each class should end with. Resample the training
@@ -11,12 +11,13 @@ import numbers
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 from mlcanon._estimator import check_X
-from mlcanon._validation import check_array, check_random_state, check_sample_weight, check_scalar
+from mlcanon._validation import check_random_state, check_scalar
 
-__all__ = ["SMOTE", "RandomOverSampler", "RandomUnderSampler", "compute_class_weight"]
+__all__ = ["RandomOverSampler", "RandomUnderSampler", "sampling_targets"]
 
 _STRATEGIES = ("auto", "minority", "majority", "not minority", "not majority", "all")
 
@@ -118,18 +119,48 @@ def sampling_targets(strategy: Any, y: np.ndarray, kind: str) -> dict[Any, int]:
     return dict(sorted(targets.items()))
 
 
+def _check_any_X(estimator: Any, X: Any) -> Any:
+    """Rows to copy as they are: any dtype (object columns, NaN and infinity included), or a
+    CSR/CSC matrix; only the shape is checked."""
+    if sp.issparse(X):
+        X = X if X.format in ("csr", "csc") else X.tocsr()
+    else:
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D, got {X.ndim}-D array of shape {X.shape}")
+    if X.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: X has dtype {X.dtype}")
+    for axis, what in ((0, "sample"), (1, "feature")):
+        if X.shape[axis] < 1:
+            raise ValueError(
+                f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 is "
+                f"required by {type(estimator).__name__}."
+            )
+    estimator.n_features_in_ = X.shape[1]
+    return X
+
+
 class _BaseSampler(BaseEstimator):
     _kind = "over"
+    _copies_rows = False  # True: X is only indexed, so any dtype or sparse matrix will do
+
+    def _check_X(self, X: Any) -> Any:
+        if self._copies_rows:
+            return _check_any_X(self, X)
+        return check_X(self, X, reset=True)
 
     def fit(self, X: Any, y: Any) -> _BaseSampler:
         """Check the data and work out ``sampling_strategy_`` (``{class: n}``)."""
-        X = check_X(self, X, reset=True)
+        self._fit(self._check_X(X), y)
+        return self
+
+    def _fit(self, X: Any, y: Any) -> np.ndarray:
         y = _check_y(y, X.shape[0], type(self).__name__)
         targets = sampling_targets(self.sampling_strategy, y, self._kind)
         # kept as two arrays so that mlcanon.io can save them (its dicts need string keys)
         self._target_classes = np.array(list(targets), dtype=y.dtype)
         self._target_counts = np.array(list(targets.values()), dtype=np.int64)
-        return self
+        return y
 
     @property
     def sampling_strategy_(self) -> dict[Any, int]:
@@ -141,9 +172,9 @@ class _BaseSampler(BaseEstimator):
 
     def fit_resample(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         """Resample ``(X, y)``; returns ``X_resampled`` and ``y_resampled``."""
-        self.fit(X, y)
-        X = check_X(self, X, reset=False)
-        return self._resample(X, np.asarray(y), check_random_state(self.random_state))
+        X = self._check_X(X)
+        y = self._fit(X, y)
+        return self._resample(X, y, check_random_state(self.random_state))
 
     def _resample(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> Any:
         raise NotImplementedError
@@ -151,6 +182,8 @@ class _BaseSampler(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
+        if self._copies_rows:
+            tags.input_tags.allow_nan = tags.input_tags.sparse = tags.input_tags.string = True
         return tags
 
 
@@ -188,6 +221,7 @@ class RandomOverSampler(_BaseSampler):
     """
 
     _kind = "over"
+    _copies_rows = True
 
     def __init__(
         self, *, sampling_strategy: Any = "auto", random_state: Any = None, shrinkage: Any = None
@@ -204,14 +238,19 @@ class RandomOverSampler(_BaseSampler):
             missing = set(targets) - set(self.shrinkage)
             if missing:
                 raise ValueError(
-                    f"shrinkage must give a factor for every class that is resampled; missing: "
-                    f"{sorted(missing, key=str)}"
+                    "`shrinkage` should contain a shrinkage factor for each class that will be "
+                    f"resampled; missing: {sorted(missing, key=str)}"
                 )
             shrink = {c: self.shrinkage[c] for c in targets}
         else:
             shrink = dict.fromkeys(targets, self.shrinkage)
         for c, factor in shrink.items():
-            check_scalar(factor, f"shrinkage of class {c!r}", low=0)
+            check_scalar(factor, f"shrinkage of class {c!r}", kind=numbers.Real)
+            if factor < 0:
+                raise ValueError(
+                    f"The shrinkage factor needs to be >= 0: shrinkage of class {c!r} must be "
+                    f">= 0, got {factor!r}"
+                )
         return shrink
 
     def _resample(self, X, y, rng):
@@ -220,16 +259,37 @@ class RandomOverSampler(_BaseSampler):
             rng.choice(np.flatnonzero(y == c), size=n) for c, n in self.sampling_strategy_.items()
         ]
         self.sample_indices_ = np.concatenate([np.arange(len(y)), *extra]).astype(np.int64)
-        X_new, y_new = X[self.sample_indices_], y[self.sample_indices_]
-        if self.shrinkage_ is not None:
-            n, d = X.shape
-            bandwidth = (4 / ((d + 2) * n)) ** (1 / (d + 4))
-            start = n
-            for c, count in self.sampling_strategy_.items():
-                scale = self.shrinkage_[c] * bandwidth * X[y == c].std(axis=0)  # (n_features,)
-                X_new[start : start + count] += rng.standard_normal((count, d)) * scale
-                start += count
+        y_new = y[self.sample_indices_]
+        if self.shrinkage_ is None:
+            return X[self.sample_indices_], y_new
+        if X.dtype.kind not in "iuf":
+            raise ValueError(
+                "When shrinkage is not None, X needs to contain only numerical data to "
+                f"generate a smoothed bootstrap sample; got dtype {X.dtype}"
+            )
+        n, d = X.shape
+        bandwidth = (4 / ((d + 2) * n)) ** (1 / (d + 4))
+        noise = np.zeros((self.sample_indices_.size - n, d))
+        start = 0
+        for c, count in self.sampling_strategy_.items():
+            scale = self.shrinkage_[c] * bandwidth * _column_std(X[y == c])  # (n_features,)
+            noise[start : start + count] = rng.standard_normal((count, d)) * scale
+            start += count
+        if sp.issparse(X):  # the jittered copies are dense rows
+            copies = sp.csr_matrix(X[self.sample_indices_[n:]].toarray() + noise)
+            return sp.vstack([X, copies], format=X.format), y_new
+        X_new = X[self.sample_indices_].astype(np.float64)
+        X_new[n:] += noise
         return X_new, y_new
+
+
+def _column_std(X: Any) -> np.ndarray:
+    """Per-feature (population) standard deviation of a dense or sparse matrix."""
+    if not sp.issparse(X):
+        return X.std(axis=0)
+    mean = np.asarray(X.mean(axis=0)).ravel()
+    mean_sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+    return np.sqrt(np.maximum(mean_sq - mean**2, 0.0))
 
 
 class RandomUnderSampler(_BaseSampler):
@@ -256,6 +316,7 @@ class RandomUnderSampler(_BaseSampler):
     """
 
     _kind = "under"
+    _copies_rows = True
 
     def __init__(
         self,
@@ -280,131 +341,3 @@ class RandomUnderSampler(_BaseSampler):
             keep.append(idx)
         self.sample_indices_ = np.concatenate(keep).astype(np.int64)
         return X[self.sample_indices_], y[self.sample_indices_]
-
-
-def _nearest_neighbors(X: np.ndarray, k: int, chunk: int = 1024) -> np.ndarray:
-    """Indices (n, k) of each row's k nearest other rows, nearest first (ties by index)."""
-    sq = np.einsum("ij,ij->i", X, X)
-    out = np.empty((X.shape[0], k), dtype=np.int64)
-    for start in range(0, X.shape[0], chunk):
-        rows = np.arange(start, min(start + chunk, X.shape[0]))
-        d = sq[rows, None] - 2.0 * X[rows] @ X.T + sq[None, :]  # (chunk, n) squared distances
-        d[np.arange(rows.size), rows] = np.inf  # a sample is not its own neighbour
-        part = np.argpartition(d, k - 1, axis=1)[:, :k] if k < X.shape[0] else np.argsort(d, 1)
-        order = np.lexsort((part, np.take_along_axis(d, part, axis=1)), axis=1)
-        out[rows] = np.take_along_axis(part, order, axis=1)[:, :k]
-    return out
-
-
-class SMOTE(_BaseSampler):
-    r"""Synthetic minority over-sampling: new points on segments between close neighbours.
-
-    Each synthetic sample picks a sample :math:`x_i` of the class uniformly, one of its
-    ``k_neighbors`` nearest neighbours :math:`x_{nn}` within the class uniformly, and a gap
-    :math:`\lambda \sim U[0, 1)`:
-
-    .. math:: x_{new} = x_i + \lambda (x_{nn} - x_i) .
-
-    Parameters
-    ----------
-    sampling_strategy : str, float, dict or callable, default='auto'
-    random_state : None, int or numpy.random.Generator
-    k_neighbors : int, default=5
-        Must be smaller than the number of samples of every class that is over-sampled.
-
-    Attributes
-    ----------
-    sampling_strategy_ : dict
-        Number of synthetic samples made for each class.
-
-    References
-    ----------
-    Chawla, Bowyer, Hall & Kegelmeyer, "SMOTE: synthetic minority over-sampling technique",
-    JAIR 16, 2002, section 4.2.
-    """
-
-    _kind = "over"
-
-    def __init__(
-        self, *, sampling_strategy: Any = "auto", random_state: Any = None, k_neighbors: int = 5
-    ) -> None:
-        self.sampling_strategy = sampling_strategy
-        self.random_state = random_state
-        self.k_neighbors = k_neighbors
-
-    def _resample(self, X, y, rng):
-        k = check_scalar(self.k_neighbors, "k_neighbors", kind=numbers.Integral, low=1)
-        X_parts, y_parts = [X], [y]
-        for c, n in self.sampling_strategy_.items():
-            if n == 0:
-                continue
-            Xc = X[y == c]
-            if k >= Xc.shape[0]:
-                raise ValueError(
-                    f"k_neighbors={k} must be smaller than the number of samples of class "
-                    f"{c!r} ({Xc.shape[0]}): SMOTE needs k_neighbors + 1 samples of a class"
-                )
-            nn = _nearest_neighbors(Xc, k)
-            rows = rng.integers(0, Xc.shape[0], size=n)
-            cols = rng.integers(0, k, size=n)
-            gap = rng.uniform(size=(n, 1))
-            X_parts.append(Xc[rows] + gap * (Xc[nn[rows, cols]] - Xc[rows]))
-            y_parts.append(np.full(n, c, dtype=y.dtype))
-        return np.vstack(X_parts), np.concatenate(y_parts)
-
-
-def compute_class_weight(
-    class_weight: dict[Any, float] | str | None,
-    *,
-    classes: Any,
-    y: Any,
-    sample_weight: Any = None,
-) -> np.ndarray:
-    r"""Weight of each class, for losses that should not be dominated by the majority.
-
-    ``'balanced'`` gives class :math:`c` the weight :math:`n / (K \, n_c)` (with sample weights,
-    :math:`n_c` and :math:`n` are weight sums), so every class carries the same total weight;
-    a dict gives weights by label (missing labels get 1); ``None`` gives 1 everywhere.
-
-    Parameters
-    ----------
-    class_weight : dict, 'balanced' or None
-    classes : array-like of shape (n_classes,)
-        The labels, in the order of the returned weights.
-    y : array-like of shape (n_samples,)
-    sample_weight : array-like of shape (n_samples,), default=None
-
-    Returns
-    -------
-    ndarray of shape (n_classes,)
-
-    References
-    ----------
-    King & Zeng, "Logistic regression in rare events data", Political Analysis 9(2), 2001.
-    """
-    classes = check_array(classes, "classes", ndim=1, dtype=None)
-    y = check_array(y, "y", ndim=1, dtype=None)
-    if np.setdiff1d(y, classes).size:
-        raise ValueError(
-            f"classes should include all labels of y; missing {np.setdiff1d(y, classes)}"
-        )
-    if class_weight is None or (isinstance(class_weight, dict) and not class_weight):
-        return np.ones(classes.size)
-    if isinstance(class_weight, str):
-        if class_weight != "balanced":
-            raise ValueError(
-                f"class_weight must be 'balanced', a dict or None; got {class_weight!r}"
-            )
-        if not np.isin(classes, y).all():
-            raise ValueError("classes should have valid labels that are in y")
-        w = check_sample_weight(sample_weight, y.shape[0])
-        present, y_ind = np.unique(y, return_inverse=True)
-        per_class = np.bincount(y_ind, weights=w)
-        recip = per_class.sum() / (present.size * per_class)
-        return recip[np.searchsorted(present, classes)]
-    if not isinstance(class_weight, dict):
-        raise TypeError(f"class_weight must be 'balanced', a dict or None; got {class_weight!r}")
-    unknown = [c for c in class_weight if c not in set(classes.tolist())]
-    if unknown:
-        raise ValueError(f"class_weight names labels that are not in classes: {unknown}")
-    return np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])

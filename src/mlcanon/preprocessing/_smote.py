@@ -1,0 +1,105 @@
+"""SMOTE: synthetic minority samples on segments between a sample and a close neighbour of
+its class.
+
+References
+----------
+Chawla, Bowyer, Hall & Kegelmeyer, "SMOTE: synthetic minority over-sampling technique",
+JAIR 16, 2002.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+from mlcanon._validation import check_scalar
+
+from ._resample import _BaseSampler
+
+__all__ = ["SMOTE"]
+
+
+def _nearest_neighbors(X: np.ndarray, k: int, chunk: int = 1024) -> np.ndarray:
+    """Indices (n, k) of each row's k nearest other rows, nearest first (ties by index)."""
+    sq = np.einsum("ij,ij->i", X, X)
+    out = np.empty((X.shape[0], k), dtype=np.int64)
+    for start in range(0, X.shape[0], chunk):
+        rows = np.arange(start, min(start + chunk, X.shape[0]))
+        d = sq[rows, None] - 2.0 * X[rows] @ X.T + sq[None, :]  # (chunk, n) squared distances
+        d[np.arange(rows.size), rows] = np.inf  # a sample is not its own neighbour
+        part = np.argpartition(d, k - 1, axis=1)[:, :k] if k < X.shape[0] else np.argsort(d, 1)
+        order = np.lexsort((part, np.take_along_axis(d, part, axis=1)), axis=1)
+        out[rows] = np.take_along_axis(part, order, axis=1)[:, :k]
+    return out
+
+
+class SMOTE(_BaseSampler):
+    r"""Synthetic minority over-sampling: new points on segments between close neighbours.
+
+    Each synthetic sample picks a sample :math:`x_i` of the class uniformly, one of its
+    ``k_neighbors`` nearest neighbours :math:`x_{nn}` within the class uniformly, and a gap
+    :math:`\lambda \sim U[0, 1)`:
+
+    .. math:: x_{new} = x_i + \lambda (x_{nn} - x_i) .
+
+    Parameters
+    ----------
+    sampling_strategy : str, float, dict or callable, default='auto'
+    random_state : None, int or numpy.random.Generator
+    k_neighbors : int or neighbours estimator, default=5
+        Must be smaller than the number of samples of every class that is over-sampled. An
+        estimator with ``fit`` and ``kneighbors`` (e.g. scikit-learn's ``NearestNeighbors``)
+        is cloned and fitted on each class; its ``n_neighbors`` counts the sample itself, as
+        in imbalanced-learn (``NearestNeighbors(n_neighbors=6)`` is ``k_neighbors=5``).
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        Number of synthetic samples made for each class.
+
+    References
+    ----------
+    Chawla, Bowyer, Hall & Kegelmeyer, "SMOTE: synthetic minority over-sampling technique",
+    JAIR 16, 2002, section 4.2.
+    """
+
+    _kind = "over"
+
+    def __init__(
+        self, *, sampling_strategy: Any = "auto", random_state: Any = None, k_neighbors: int = 5
+    ) -> None:
+        self.sampling_strategy = sampling_strategy
+        self.random_state = random_state
+        self.k_neighbors = k_neighbors
+
+    def _neighbours(self, Xc: np.ndarray, c: Any) -> np.ndarray:
+        """(n_c, k) indices of each sample's k nearest other samples of its class."""
+        if hasattr(self.k_neighbors, "kneighbors"):
+            # a neighbours estimator: as in imbalanced-learn, it is asked for each sample's
+            # n_neighbors nearest samples of the class, the first of which is the sample itself
+            nn = clone(self.k_neighbors).fit(Xc)
+            return nn.kneighbors(Xc, return_distance=False)[:, 1:]
+        k = check_scalar(self.k_neighbors, "k_neighbors", kind=numbers.Integral, low=1)
+        if k >= Xc.shape[0]:
+            raise ValueError(
+                f"k_neighbors={k} must be smaller than the number of samples of class "
+                f"{c!r} ({Xc.shape[0]}): SMOTE needs k_neighbors + 1 samples of a class"
+            )
+        return _nearest_neighbors(Xc, k)
+
+    def _resample(self, X, y, rng):
+        X_parts, y_parts = [X], [y]
+        for c, n in self.sampling_strategy_.items():
+            if n == 0:
+                continue
+            Xc = X[y == c]
+            nn = self._neighbours(Xc, c)
+            rows = rng.integers(0, Xc.shape[0], size=n)
+            cols = rng.integers(0, nn.shape[1], size=n)
+            gap = rng.uniform(size=(n, 1))
+            X_parts.append(Xc[rows] + gap * (Xc[nn[rows, cols]] - Xc[rows]))
+            y_parts.append(np.full(n, c, dtype=y.dtype))
+        return np.vstack(X_parts), np.concatenate(y_parts)
