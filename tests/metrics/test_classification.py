@@ -332,3 +332,18 @@ def test_confusion_matrix_single_label_warns():
     for fn in (confusion_matrix, skm.confusion_matrix):
         with pytest.warns(UserWarning, match="single label"):
             assert fn([1, 1], [1, 1]).shape == (1, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int32, np.uint32, np.uint64, np.float32, object])
+def test_confusion_matrix_weight_dtype_matches_sklearn(dtype):
+    y, p = [0, 1, 1, 2], [0, 1, 2, 2]
+    w = (np.full(4, 4294967295) if dtype == np.uint32 else np.ones(4)).astype(dtype)
+    ours, ref = confusion_matrix(y, p, sample_weight=w), skm.confusion_matrix(y, p, sample_weight=w)
+    assert ours.dtype == ref.dtype
+    assert_array_equal(ours, ref)
+
+
+def test_precision_recall_fscore_beta_inf_is_recall():
+    y, p = [0, 1, 1, 1, 0], [1, 1, 0, 1, 0]
+    _, r, f, _ = precision_recall_fscore_support(y, p, beta=np.inf, average="binary")
+    assert f == r == skm.fbeta_score(y, p, beta=np.inf)

@@ -104,10 +104,24 @@ def test_log_loss_errors():
         log_loss([0, 1], [np.nan, 0.5])
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         log_loss([0, 1, 1], [0.2, 0.5])
-    with pytest.raises(ValueError, match="at least 2 classes"):
+    with pytest.raises(ValueError, match=r"y_true contains only one label \(1\)"):
         log_loss([1, 1], [0.2, 0.5])
-    with pytest.raises(ValueError, match=r"y_true holds labels \[7\] that are not in labels"):
+    with pytest.raises(ValueError, match=r"y_true contains values \{7\} not belonging to the"):
         log_loss([0, 7], [[0.5, 0.5], [0.5, 0.5]], labels=[0, 1])
+    with pytest.warns(UserWarning, match=r"Pass the ordered labels=\['a', 'b'\]"):
+        log_loss(["a", "b"], [[0.5, 0.5], [0.5, 0.5]], labels=["b", "a"])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_log_loss_multilabel_matches_sklearn(weighted):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, (40, 4))
+    p = rng.random((40, 4))
+    p /= p.sum(axis=1, keepdims=True)
+    w = rng.random(40) if weighted else None
+    assert_allclose(
+        log_loss(y, p, sample_weight=w), skm.log_loss(y, p, sample_weight=w), rtol=1e-12
+    )
     with pytest.raises(ValueError, match="y_proba has 3 columns but there are 2 classes"):
         log_loss([0, 1], [[0.2, 0.3, 0.5], [0.2, 0.3, 0.5]])
 

@@ -27,7 +27,7 @@ Scores = tuple[Any, Any, Any, Any]
 def _binary_label(t: Targets, pos_label: Any) -> np.ndarray:
     """``[pos_label]``, checked against a binary target, for ``average='binary'``."""
     if t.kind != "binary":
-        options = [a for a in AVERAGES if a != "binary"]
+        options = [None, "micro", "macro", "weighted", "samples"]
         if t.kind == "multiclass":
             options.remove("samples")
         raise ValueError(
@@ -173,7 +173,8 @@ def precision_recall_fscore_support(
         True and predicted class labels, or 0/1 label-indicator matrices (multilabel: each
         column is a label that a sample has or not; dense, list of rows or scipy.sparse).
     beta : float, default=1.0
-        Weight of recall against precision in the F-score (``beta >= 0``).
+        Weight of recall against precision in the F-score (``beta >= 0``; ``np.inf`` gives
+        recall, the limit of the formula).
     labels : array-like, default=None
         Classes to score (and their order when ``average=None``); default all classes seen.
         Classes can be left out, e.g. a majority class from a macro average. For a multilabel
@@ -225,7 +226,8 @@ def precision_recall_fscore_support(
     """
     average = check_option(average, "average", AVERAGES)
     zero_division = check_zero_division(zero_division)
-    beta = check_scalar(beta, "beta", low=0.0)
+    if beta != np.inf:  # F_inf is recall, the limit of the formula
+        beta = check_scalar(beta, "beta", low=0.0)
     t = check_class_targets(y_true, y_pred, sample_weight)
     chosen = _set_wise_labels(t, average, labels, pos_label)
     if t.kind == "multilabel-indicator":
@@ -237,10 +239,16 @@ def precision_recall_fscore_support(
     beta2 = beta * beta
     precision = _divide(tp, pred, zero_division, ("Precision", "predicted", average), warn_for)
     recall = _divide(tp, true, zero_division, ("Recall", "true", average), warn_for)
-    f_den = beta2 * true + pred
-    f_score = _divide(
-        (1 + beta2) * tp, f_den, zero_division, ("F-score", "true nor predicted", average), warn_for
-    )
+    if beta == np.inf:
+        f_score = recall
+    else:
+        f_score = _divide(
+            (1 + beta2) * tp,
+            beta2 * true + pred,
+            zero_division,
+            ("F-score", "true nor predicted", average),
+            warn_for,
+        )
     if average is None:
         return precision, recall, f_score, true
     weights = {"weighted": true, "samples": t.sample_weight}.get(average)

@@ -89,10 +89,14 @@ def confusion_matrix(
     ti, pi = _index_in(labels, yt), _index_in(labels, yp)
     keep = (ti < n) & (pi < n)
     cell = ti[keep] * n + pi[keep]
-    weights = None if w is None else w[keep]
-    cm = np.bincount(cell, weights=weights, minlength=n * n).reshape(n, n)
-    if np.asarray(sample_weight).dtype.kind in "iub":  # integer weights: integer counts
-        cm = cm.astype(np.int64)
+    if w is not None and np.asarray(sample_weight).dtype.kind in "iub":
+        # integer weights: counts summed in int64 (wrapping on overflow as scikit-learn does)
+        cm = np.zeros(n * n, np.int64)
+        np.add.at(cm, cell, np.asarray(sample_weight).astype(np.int64)[keep])
+        cm = cm.reshape(n, n)
+    else:
+        weights = None if w is None else w[keep]
+        cm = np.bincount(cell, weights=weights, minlength=n * n).reshape(n, n)
     if cm.shape == (1, 1):
         warnings.warn(
             "A single label was found in y_true and y_pred: the confusion matrix is 1 x 1. "

@@ -7,14 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from mlcanon._validation import (
-    check_array,
-    check_consistent_length,
-    check_option,
-    check_sample_weight,
-)
+from mlcanon._validation import check_array, check_consistent_length, check_option
 
 from ._checks import check_label_kinds, check_labels
+from ._targets import as_target, check_lengths, check_weights, target_type
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy_with_logits", "log_loss"]
 
@@ -42,21 +38,42 @@ def _log_loss_classes(yt: np.ndarray, labels: Any) -> np.ndarray:
     """Sorted classes that index the columns of ``y_proba``; every ``y_true`` must be one."""
     if labels is None:
         classes = np.unique(yt)
-    else:
-        classes = np.unique(check_labels(labels, "labels"))
-        check_label_kinds(y_true=yt, labels=classes)
-        outside = ~np.isin(yt, classes)
-        if outside.any():
+        if classes.size < 2:
             raise ValueError(
-                f"y_true holds labels {np.unique(yt[outside]).tolist()[:10]} that are not in "
-                f"labels={classes.tolist()[:10]}"
+                f"y_true contains only one label ({classes[0]}). Please provide the list of all "
+                "expected class labels explicitly through the labels argument."
             )
-    if classes.size < 2:
-        raise ValueError(
-            f"log_loss needs at least 2 classes, got {classes.tolist()}; pass every class "
-            "through labels"
+        return classes
+    given = check_labels(labels, "labels")
+    classes = np.unique(given)
+    check_label_kinds(y_true=yt, labels=classes)
+    if not np.array_equal(classes, given):
+        warnings.warn(
+            f"Labels passed were {given.tolist()}. But this function assumes labels are ordered "
+            f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure that the "
+            "columns of y_prob correspond to this ordering.",
+            UserWarning,
+            stacklevel=3,
         )
+    outside = ~np.isin(yt, classes)
+    if outside.any():
+        raise ValueError(
+            f"y_true contains values {set(np.unique(yt[outside]).tolist())} not belonging to the "
+            f"passed labels {given.tolist()}."
+        )
+    if classes.size < 2:
+        raise ValueError(f"The labels array needs to contain at least two labels, got {classes}.")
     return classes
+
+
+def _one_hot(y_true: Any, labels: Any) -> np.ndarray:
+    """The target as a 0/1 matrix, one column per class (a multilabel indicator as it is)."""
+    y = as_target(y_true, "y_true")
+    if target_type(y, "y_true") == "multilabel-indicator" and labels is None:
+        return y.astype(np.float64)
+    yt = check_labels(y, "y_true")
+    classes = _log_loss_classes(yt, labels)
+    return (yt[:, None] == classes).astype(np.float64)
 
 
 def log_loss(
@@ -71,8 +88,9 @@ def log_loss(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True class labels.
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        True class labels, or a 0/1 label-indicator matrix (multilabel: the loss of a sample
+        sums :math:`-\log p_{ic}` over its labels :math:`c`).
     y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
         Predicted probabilities, columns in sorted class order; a 1-D array is the probability
         of the greater of two classes. Values must lie in [0, 1]; rows that do not sum to 1
@@ -82,7 +100,8 @@ def log_loss(
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative weights.
     labels : array-like, default=None
-        All classes, when ``y_true`` does not show them all. A ``y_true`` outside them raises.
+        All classes, when ``y_true`` does not show them all. A ``y_true`` outside them raises;
+        labels not in sorted order draw a ``UserWarning`` (the columns follow sorted order).
 
     Returns
     -------
@@ -103,26 +122,26 @@ def log_loss(
        Section 4.3.2 (eq. 4.90) and 4.3.4 (eq. 4.108).
     """
     p = _check_probabilities(y_proba)
-    yt = check_labels(y_true, "y_true")
-    check_consistent_length(y_true=yt, y_proba=p, sample_weight=sample_weight)
-    w = None if sample_weight is None else check_sample_weight(sample_weight, yt.shape[0])
-    classes = _log_loss_classes(yt, labels)
+    n = check_lengths(p, y_true, sample_weight)
+    w = check_weights(sample_weight, n)
+    onehot = _one_hot(y_true, labels)
     if p.ndim == 1:
         p = p[:, None]
     if p.shape[1] == 1:
         p = np.hstack((1.0 - p, p))
-    if p.shape[1] != classes.size:
-        raise ValueError(
-            f"y_proba has {p.shape[1]} columns but there are {classes.size} classes "
-            f"{classes.tolist()[:10]}; pass all classes through labels"
-        )
     eps = np.finfo(np.float64).eps
     if not np.allclose(p.sum(axis=1), 1.0, rtol=np.sqrt(eps), atol=0.0):
         warnings.warn(
-            "rows of y_proba do not sum to one; pass probabilities", UserWarning, stacklevel=2
+            "The y_prob values do not sum to one. Make sure y_proba holds probabilities.",
+            UserWarning,
+            stacklevel=2,
         )
-    p_true = np.clip(p[np.arange(p.shape[0]), np.searchsorted(classes, yt)], eps, 1 - eps)
-    loss = -np.log(p_true)
+    if p.shape[1] != onehot.shape[1]:
+        raise ValueError(
+            f"y_proba has {p.shape[1]} columns but there are {onehot.shape[1]} classes; pass "
+            "all classes through labels"
+        )
+    loss = -(onehot * np.log(np.clip(p, eps, 1 - eps))).sum(axis=1)
     if w is None:
         return float(loss.mean() if normalize else loss.sum())
     total = (loss * w).sum()

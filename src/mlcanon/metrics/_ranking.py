@@ -301,6 +301,11 @@ def roc_auc_score(
                 "multi_class must be in ('ovo', 'ovr'): y_true has more than two classes, so "
                 "pass multi_class='ovr' or 'ovo' (and one probability column per class)"
             )
+        if multi_class == "ovo" and sample_weight is not None:
+            raise ValueError(
+                "sample_weight is not supported for multiclass one-vs-one ROC AUC, "
+                "'sample_weight' must be None in this case"
+            )
         n = check_lengths(y, y_score, sample_weight)
         w = check_weights(sample_weight, n)
         return multiclass_roc_auc(

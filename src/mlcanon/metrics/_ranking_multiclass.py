@@ -90,11 +90,7 @@ def multiclass_roc_auc(
     classes = _classes(y, labels, S.shape[1])
     if multi_class == "ovr":
         return average_binary_score(binary, (y[:, None] == classes).astype(int), S, average, w)
-    if w is not None:
-        raise ValueError(
-            "sample_weight is not supported for multiclass one-vs-one ROC AUC, "
-            "'sample_weight' must be None in this case"
-        )
+    assert w is None, "roc_auc_score refuses sample_weight for one-vs-one"
     present = np.unique(y)
     index = {c: k for k, c in enumerate(classes.tolist())}
     pair_auc, prevalence = [], []

@@ -83,8 +83,8 @@ def as_target(y: Any, name: str) -> np.ndarray:
         raise ValueError(f"Complex data not supported: {name} has dtype {arr.dtype}")
     if arr.dtype.kind == "S":
         raise TypeError(
-            f"{name} holds bytes; labels represented as bytes are not supported, convert them "
-            "to str or int"
+            f"Support for labels represented as bytes is not supported: {name} holds bytes; "
+            "convert the labels to str or int"
         )
     if arr.dtype == object:
         arr = _object_labels(arr, name)
@@ -135,6 +135,8 @@ def check_weights(sample_weight: Any, n: int) -> np.ndarray | None:
     if sample_weight is None:
         return None
     w = np.asarray(sample_weight)
+    if w.dtype == object:
+        w = w.astype(np.float64)
     if w.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: sample_weight has dtype {w.dtype}")
     if w.dtype.kind not in "biuf":
