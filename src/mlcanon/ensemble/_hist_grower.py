@@ -24,8 +24,9 @@ from ._hist_kernels import (
     add_leaf_values,
     add_tree_binned,
     build_histograms,
+    child_sums,
     find_splits,
-    leaf_weight,
+    leaf_weights,
     partition,
     subtract_siblings,
 )
@@ -45,27 +46,11 @@ class GrowParams:
     missing_bin: int
 
 
-@dataclass
-class _Nodes:
-    """Growing node table (Python lists; a depth-6 tree has at most 127 nodes)."""
-
-    count: list[int]
-    G: list[float]
-    H: list[float]
-
-    def add(self, count: int, G: float, H: float) -> int:
-        self.count.append(count)
-        self.G.append(G)
-        self.H.append(H)
-        return len(self.count) - 1
-
-
-def _child_sums(hist_f: np.ndarray, t: int, missing_left: bool, missing_bin: int) -> tuple:
-    """(G, H) of the left child from the histogram of the split feature."""
-    GL, HL = hist_f[: t + 1].sum(axis=0)
-    if missing_left:
-        GL, HL = GL + hist_f[missing_bin, 0], HL + hist_f[missing_bin, 1]
-    return float(GL), float(HL)
+def _interleave(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``[a[0], b[0], a[1], b[1], ...]``: the values of left and right children in id order."""
+    out = np.empty(2 * a.shape[0], a.dtype)
+    out[0::2], out[1::2] = a, b
+    return out
 
 
 class RowBlock:
@@ -103,14 +88,14 @@ class RowBlock:
             np.take(self.binned_rows, self.idx, axis=0, out=self.rows)
         np.take(g, self.idx, out=self.gh[:, 0])
         np.take(h, self.idx, out=self.gh[:, 1])
-        self.start, self.end = [0], [n]
+        self.start, self.end = np.array([0]), np.array([n])
         return float(self.gh[:, 0].sum()), float(self.gh[:, 1].sum()), n
 
     def histograms(self, nodes, features, out, slots) -> None:
         """``out[slots[j]]`` = histogram of node ``nodes[j]`` over ``features``."""
         build_histograms(
-            self.rows, self.gh, np.array(self.start), np.array(self.end), np.asarray(nodes),
-            features, out, np.asarray(slots),
+            self.rows, self.gh, self.start, self.end, np.asarray(nodes), features, out,
+            np.asarray(slots),
         )  # fmt: skip
 
     def split(self, nodes, feats, bins, lefts, last: bool = False) -> np.ndarray:
@@ -120,7 +105,7 @@ class RowBlock:
         """
         nodes = np.asarray(nodes)
         mids = np.empty(nodes.shape[0], np.int64)
-        start, end = np.array(self.start), np.array(self.end)
+        start, end = self.start, self.end
         if last:
             rows, gh = self.rows[:0], self.gh[:0]
         else:  # the buffer pair not being read
@@ -132,17 +117,15 @@ class RowBlock:
         )  # fmt: skip
         if not last:
             self.rows, self.gh = rows, gh
-        for v, m in zip(nodes, mids, strict=True):
-            self.start += [start[v], m]
-            self.end += [m, end[v]]
+        # the children's ranges, left then right for each node in order
+        self.start = np.concatenate([start, _interleave(start[nodes], mids)])
+        self.end = np.concatenate([end, _interleave(mids, end[nodes])])
         return mids - start[nodes]
 
     def add_leaf_values(self, tree: dict[str, np.ndarray], out: np.ndarray) -> None:
         """``out[i] +=`` the value of the leaf holding sample ``i`` (grown on every row)."""
         leaves = np.flatnonzero(tree["left"] == LEAF)
-        add_leaf_values(
-            self.idx, np.array(self.start), np.array(self.end), leaves, tree["value"], out
-        )
+        add_leaf_values(self.idx, self.start, self.end, leaves, tree["value"], out)
 
 
 def add_tree(binned: np.ndarray, missing_bin: int, tree: dict, out: np.ndarray) -> None:
@@ -174,91 +157,92 @@ def grow_tree(
 
 
 def grow_from(data, root: tuple, features, n_bins, edges, p: GrowParams, n_features: int):
-    """The level-by-level loop of :func:`grow_tree` once ``data`` holds the tree's gradients."""
-    nodes = _Nodes([root[2]], [root[0]], [root[1]])
-    split_of: dict[int, tuple[int, int, bool, float]] = {}
-    children: dict[int, tuple[int, int]] = {}
-    level = np.array([0])
+    """The level-by-level loop of :func:`grow_tree` once ``data`` holds the tree's gradients.
+
+    Each level is a handful of array operations, whatever its number of nodes: the nodes'
+    sums and the chosen splits are kept as one array per level.
+    """
+    G, H, count = np.array([root[0]]), np.array([root[1]]), np.array([root[2]], np.int64)
+    level = np.array([0])  # ids of this level's nodes (breadth-first numbering)
+    sums = [(G, H)]  # (G, H) of every level's nodes
+    splits = []  # per level: (split nodes, feature, bin, default left, gain)
     hist = np.empty((1, n_features, p.missing_bin + 1, 2))
     data.histograms([0], features, hist, [0])
     for depth in range(p.max_depth):
-        totals = np.column_stack([np.array(nodes.G)[level], np.array(nodes.H)[level]])
         gain = np.empty((level.shape[0], features.shape[0]))
         sbin = np.empty(gain.shape, np.int64)
         dleft = np.empty(gain.shape, np.bool_)
         find_splits(
-            hist, totals, features, n_bins, p.missing_bin, p.reg_lambda, p.reg_alpha,
-            p.min_child_weight, gain, sbin, dleft,
+            hist, np.column_stack([G, H]), features, n_bins, p.missing_bin, p.reg_lambda,
+            p.reg_alpha, p.min_child_weight, gain, sbin, dleft,
         )  # fmt: skip
         # the first feature within rounding of the best gain: two features that cut a node into
         # the same two sets tie exactly, and summing in another order (per row partition on a
         # cluster) must not change which one is chosen
         top = gain.max(axis=1, keepdims=True)
         best = np.argmax(gain >= top - TIE * np.abs(top), axis=1)
-        chosen = [
-            j
-            for j in range(level.shape[0])
-            if gain[j, best[j]] > MIN_GAIN and gain[j, best[j]] >= p.gamma
-        ]
-        if not chosen:
+        best_gain = gain[np.arange(gain.shape[0]), best]
+        sel = np.flatnonzero((best_gain > MIN_GAIN) & (best_gain >= p.gamma))
+        if sel.shape[0] == 0:
             break
-        sel = np.array(chosen)
-        feats = features[best[sel]]
-        bins = sbin[sel, best[sel]]
-        lefts = dleft[sel, best[sel]]
-        n_lefts = data.split(level[sel], feats, bins, lefts, depth + 1 == p.max_depth)
-        next_level, small, parent_pos, small_is_left = [], [], [], []
-        for k, j in enumerate(chosen):
-            node = int(level[j])
-            GL, HL = _child_sums(hist[j, feats[k]], int(bins[k]), bool(lefts[k]), p.missing_bin)
-            G, H, count = nodes.G[node], nodes.H[node], nodes.count[node]
-            n_left = int(n_lefts[k])
-            left = nodes.add(n_left, GL, HL)
-            right = nodes.add(count - n_left, G - GL, H - HL)
-            split_of[node] = (int(feats[k]), int(bins[k]), bool(lefts[k]), float(gain[j, best[j]]))
-            children[node] = (left, right)
-            next_level += [left, right]
-            small.append(left if n_left <= count - n_left else right)
-            parent_pos.append(j)
-            small_is_left.append(n_left <= count - n_left)
+        feats, bins, lefts = features[best[sel]], sbin[sel, best[sel]], dleft[sel, best[sel]]
+        n_lefts = np.asarray(data.split(level[sel], feats, bins, lefts, depth + 1 == p.max_depth))
+        splits.append((level[sel], feats, bins, lefts, best_gain[sel]))
+        GL_HL = np.empty((sel.shape[0], 2))
+        child_sums(hist, sel, feats, bins, lefts, p.missing_bin, GL_HL)
+        # children: left then right for each split node, numbered after every node so far
+        G = _interleave(GL_HL[:, 0], G[sel] - GL_HL[:, 0])
+        H = _interleave(GL_HL[:, 1], H[sel] - GL_HL[:, 1])
+        n_rights = count[sel] - n_lefts
+        count = _interleave(n_lefts, n_rights)
+        n_before = sum(g.shape[0] for g, _ in sums)
+        level = n_before + np.arange(G.shape[0])
+        sums.append((G, H))
         if depth + 1 == p.max_depth:
             break
-        hist = _children_histograms(data, features, hist, small, parent_pos, small_is_left)
-        level = np.array(next_level)
-    return _to_arrays(nodes, split_of, children, edges, p)
+        small_is_left = n_lefts <= n_rights
+        hist = _children_histograms(data, features, hist, sel, level, small_is_left)
+    return _to_arrays(sums, splits, edges, p)
 
 
-def _children_histograms(data, features, parent_hist, small, parent_pos, small_is_left):
+def _children_histograms(data, features, parent_hist, parent_pos, children, small_is_left):
     """Histograms of the next level: build the smaller child, subtract it from the parent.
 
-    Pair ``k`` fills ``out[2k]`` (left) and ``out[2k + 1]`` (right); only the histograms of
-    the tree's features are filled (colsample_bytree).
+    Pair ``k`` (``children[2k]``, ``children[2k + 1]``, whose parent's histogram is
+    ``parent_hist[parent_pos[k]]``) fills ``out[2k]`` (left) and ``out[2k + 1]`` (right);
+    only the histograms of the tree's features are filled (colsample_bytree).
     """
-    small_is_left = np.array(small_is_left)
-    slots = 2 * np.arange(len(small)) + np.where(small_is_left, 0, 1)
-    out = np.empty((2 * len(small), *parent_hist.shape[1:]))
-    data.histograms(small, features, out, slots)
-    subtract_siblings(parent_hist, out, np.array(parent_pos), small_is_left, features)
+    slots = 2 * np.arange(small_is_left.shape[0]) + np.where(small_is_left, 0, 1)
+    out = np.empty((2 * small_is_left.shape[0], *parent_hist.shape[1:]))
+    data.histograms(children[slots], features, out, slots)
+    subtract_siblings(parent_hist, out, parent_pos, small_is_left, features)
     return out
 
 
-def _to_arrays(nodes, split_of, children, edges, p: GrowParams) -> dict[str, np.ndarray]:
-    n = len(nodes.count)
+def _to_arrays(sums, splits, edges, p: GrowParams) -> dict[str, np.ndarray]:
+    G = np.concatenate([g for g, _ in sums])
+    H = np.concatenate([h for _, h in sums])
+    n = G.shape[0]
     left = np.full(n, LEAF, np.int64)
     right = np.full(n, LEAF, np.int64)
     feature = np.zeros(n, np.int64)
     split_bin = np.zeros(n, np.int64)
-    threshold = np.zeros(n)
     default_left = np.zeros(n, np.bool_)
     gain = np.zeros(n)
-    G, H = np.array(nodes.G), np.array(nodes.H)
-    value = np.array(
-        [leaf_weight(Gi, Hi, p.reg_lambda, p.reg_alpha) for Gi, Hi in zip(G, H, strict=True)]
-    )
-    for node, (f, t, dl, gn) in split_of.items():
-        left[node], right[node] = children[node]
-        feature[node], split_bin[node], default_left[node], gain[node] = f, t, dl, gn
-        threshold[node] = edges[f, t] if t < edges.shape[1] else np.inf
+    first_child = 1  # children are numbered in the order their parents split
+    for nodes, feats, bins, lefts, gains in splits:
+        left[nodes] = first_child + 2 * np.arange(nodes.shape[0])
+        right[nodes] = left[nodes] + 1
+        feature[nodes], split_bin[nodes], default_left[nodes], gain[nodes] = (
+            feats, bins, lefts, gains,
+        )  # fmt: skip
+        first_child += 2 * nodes.shape[0]
+    # a split on the last bin boundary of a feature has no finite edge
+    inner = split_bin < edges.shape[1]
+    threshold = np.where(inner, edges[feature, np.where(inner, split_bin, 0)], np.inf)
+    threshold[left == LEAF] = 0.0
+    value = np.empty(n)
+    leaf_weights(G, H, p.reg_lambda, p.reg_alpha, value)
     return {
         "left": left,
         "right": right,

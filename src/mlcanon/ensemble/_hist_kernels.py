@@ -113,6 +113,29 @@ def build_histograms(rows, gh, starts, ends, nodes, features, hist, slots=None):
 
 
 @njit(cache=True, nogil=True)
+def leaf_weights(G, H, lam, alpha, out):
+    """``out[v]`` = :func:`leaf_weight` of every node ``v``."""
+    for v in range(G.shape[0]):
+        out[v] = leaf_weight(G[v], H[v], lam, alpha)
+
+
+@njit(cache=True, nogil=True)
+def child_sums(hist, pos, feature, split_bin, default_left, missing_bin, out):
+    """``out[k] = (G, H)`` of the left child of split ``k`` (of the node whose histogram is
+    ``hist[pos[k]]``): bins ``<= split_bin[k]`` of its feature, plus missing if they go left."""
+    for k in range(pos.shape[0]):
+        hst = hist[pos[k], feature[k]]
+        GL, HL = hst[0, 0], hst[0, 1]
+        for b in range(1, split_bin[k] + 1):
+            GL += hst[b, 0]
+            HL += hst[b, 1]
+        if default_left[k]:
+            GL += hst[missing_bin, 0]
+            HL += hst[missing_bin, 1]
+        out[k, 0], out[k, 1] = GL, HL
+
+
+@njit(cache=True, nogil=True)
 def subtract_siblings(parent_hist, hist, parent_pos, small_is_left, features):
     """Each pair ``hist[2k], hist[2k+1]`` holds the smaller child (as built); fill the other
     with parent - smaller."""
