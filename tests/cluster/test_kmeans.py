@@ -189,3 +189,62 @@ def test_elkan_matches_lloyd_and_sklearn_elkan(seed):
 def test_unknown_algorithm_is_refused():
     with pytest.raises(ValueError, match="algorithm must be one of 'lloyd', 'elkan'"):
         KMeans(2, algorithm="full").fit(np.eye(3))
+
+
+# Parameters and input kinds added for scikit-learn's own tests (issue 16) ---------------------
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+@pytest.mark.parametrize("tol", [0.0, 1e-2])
+def test_verbose_prints_scikit_learns_lines(capsys, algorithm, tol):
+    X, k = _data("blobs")
+    init = X[:k]
+    kw = dict(init=init, n_init=1, tol=tol, algorithm=algorithm, verbose=1)
+    KMeans(k, **kw).fit(X)
+    ours = capsys.readouterr().out.splitlines()
+    skc.KMeans(k, **kw).fit(X)
+    ref = capsys.readouterr().out.splitlines()
+    assert ours[0] == ref[0] == "Initialization complete"
+    assert len(ours) == len(ref)  # the same number of iterations
+    for a, b in zip(ours[1:-1], ref[1:-1], strict=True):  # "Iteration i, inertia J."
+        assert a.split(",")[0] == b.split(",")[0]
+        np.testing.assert_allclose(float(a.split()[-1][:-1]), float(b.split()[-1][:-1]), rtol=1e-9)
+    assert ours[-1].split(":")[0] == ref[-1].split(":")[0]  # "Converged at iteration i"
+    assert ("strict convergence" in ours[-1]) == ("strict convergence" in ref[-1])
+
+
+def test_float32_centers_transform_and_copy_x():
+    X, k = _data("iris")
+    X32 = X.astype(np.float32)
+    ours = KMeans(k, init=X[:k], n_init=1).fit(X32)
+    ref = skc.KMeans(k, init=X[:k], n_init=1).fit(X32)
+    assert ours.cluster_centers_.dtype == ref.cluster_centers_.dtype == np.float32
+    assert ours.transform(X32).dtype == np.float32
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-5)
+    fitted = KMeans(k, random_state=0).fit(X)
+    np.testing.assert_array_equal(np.diag(fitted.transform(fitted.cluster_centers_)), 0.0)
+    np.testing.assert_allclose(
+        fitted.transform(X), np.linalg.norm(X[:, None] - fitted.cluster_centers_, axis=2)
+    )
+    X_in_place = X.copy()
+    same = KMeans(k, init=X[:k], n_init=1, copy_x=False).fit(X_in_place)
+    np.testing.assert_allclose(X_in_place, X, rtol=1e-14)  # centered in fit, then restored
+    np.testing.assert_array_equal(same.labels_, KMeans(k, init=X[:k], n_init=1).fit(X).labels_)
+    assert list(fitted.get_feature_names_out()) == [f"kmeans{i}" for i in range(k)]
+
+
+def test_kmeans_plusplus_sparse_and_precomputed_norms():
+    import scipy.sparse as sp
+
+    X, k = _data("digits")
+    dense = kmeans_plusplus(X, k, random_state=0)
+    for data in (sp.csr_matrix(X), X.astype(np.float32)):
+        centers, indices = kmeans_plusplus(data, k, random_state=0)
+        np.testing.assert_array_equal(indices, dense[1])
+        assert centers.dtype == (np.float32 if data.dtype == np.float32 else np.float64)
+    norms = (X**2).sum(axis=1)
+    np.testing.assert_array_equal(
+        kmeans_plusplus(X, k, x_squared_norms=norms, random_state=0)[1], dense[1]
+    )
+    with pytest.raises(ValueError, match="The length of x_squared_norms 2 should be equal"):
+        kmeans_plusplus(X, k, x_squared_norms=norms[:2])
+    with pytest.warns(RuntimeWarning, match="doesn't make sense for a single cluster"):
+        KMeans(1, algorithm="elkan").fit(X)

@@ -193,7 +193,10 @@ def test_forest_member_of_another_width_is_refused(saved, tmp_path):
     ("cls", "words"),
     [
         ("mlcanon.linear_model._least_squares:LinearRegression", r"no attributes \['C', 'class_w"),
-        ("mlcanon.cluster._kmeans:KMeans", r"KMeans: missing \['algorithm', 'init', 'n_clusters'"),
+        (
+            "mlcanon.cluster._kmeans:KMeans",
+            r"KMeans: missing \['algorithm', 'copy_x', 'init', 'n_clusters'",
+        ),
         ("mlcanon.nn._modules:Conv2d", "writes public estimators"),
         ("mlcanon.tree._classes:BaseDecisionTree", "writes public estimators"),
         ("mlcanon.tree._classes:DecisionTreeRegressor", "a non-classifier with classes_"),

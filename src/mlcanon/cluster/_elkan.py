@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._lloyd import inertia, relocate_empty
+
 
 def _center_distances(centers: np.ndarray) -> np.ndarray:
     diff = centers[:, None, :] - centers[None, :, :]  # (k, k, n_features)
@@ -57,11 +59,11 @@ def _assign_with_bounds(X, centers, labels, upper, lower):
     upper[rows[moves]] = best[moves]
 
 
-def elkan(X, w, centers, max_iter, tol, relocate_empty, inertia):
+def elkan(X, w, centers, max_iter, tol, progress):
     """One run from ``centers``; returns ``labels, inertia, centers, n_iter`` as Lloyd's does.
 
-    ``relocate_empty`` and ``inertia`` are the Lloyd module's helpers, shared so that empty
-    clusters and the reported inertia are handled identically.
+    Empty clusters, the reported inertia and the verbose ``progress`` are those of
+    :mod:`._lloyd`, so that both algorithms handle them identically.
     """
     n, k = X.shape[0], centers.shape[0]
     labels = np.zeros(n, dtype=np.int64)
@@ -70,8 +72,9 @@ def elkan(X, w, centers, max_iter, tol, relocate_empty, inertia):
     labels_old = np.full(n, -1, dtype=np.int64)
     strict = False
     it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007 (it is the iteration count)
+    for it in range(1, max_iter + 1):
         _assign_with_bounds(X, centers, labels, upper, lower)
+        progress.iteration(it - 1, X, w, centers, labels)
         weights = np.bincount(labels, weights=w, minlength=k)
         sums = np.zeros_like(centers)
         np.add.at(sums, labels, w[:, None] * X)
@@ -84,8 +87,10 @@ def elkan(X, w, centers, max_iter, tol, relocate_empty, inertia):
         lower = np.maximum(lower - shift, 0.0)
         if np.array_equal(labels, labels_old):
             strict = True
+            progress.strict(it - 1)
             break
         if (shift**2).sum() <= tol:
+            progress.shift(it - 1, (shift**2).sum(), tol)
             break
         labels_old[:] = labels
     if not strict:  # make the labels consistent with the final centers
