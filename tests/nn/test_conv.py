@@ -1,5 +1,7 @@
 """conv2d and conv_transpose2d against torch (float64 forward 1e-10, gradients 1e-8)."""
 
+from unittest import mock
+
 import pytest
 import torch
 import torch.nn.functional as TF
@@ -17,7 +19,15 @@ CONV = [
     (2, 2, 7, 6, 3, (3, 4), 1, "same", (2, 1), 1, True),  # 'same' with an odd total padding
     (1, 3, 6, 8, 2, (3, 5), 1, "valid", 1, 1, True),
     (3, 5, 8, 7, 5, 3, 2, 1, 1, 5, True),  # depthwise, strided, with bias (MobileNet's)
-    (2, 6, 5, 4, 3, 1, 1, 0, 1, 1, False),  # pointwise: x is read in place, no unrolling
+    (2, 6, 5, 4, 3, 1, 1, 0, 1, 1, False),  # pointwise, few positions: one product for the batch
+    (2, 3, 10, 9, 5, 1, 1, 0, 1, 1, True),  # pointwise, 90 positions: a product per sample
+    (2, 4, 7, 8, 3, 1, 2, 0, 1, 1, True),  # pointwise, strided
+    (2, 4, 11, 9, 3, 1, (3, 2), 0, 1, 1, True),  # pointwise, strided, a product per sample
+    (2, 3, 5, 5, 4, 1, 1, 1, 1, 1, True),  # 1x1 with padding: the im2col route
+    (2, 4, 11, 10, 4, 3, 3, (2, 1), 2, 4, True),  # depthwise, stride 3, dilated
+    (2, 3, 6, 7, 3, (2, 3), 1, "same", 1, 3, True),  # depthwise, odd total padding
+    (2, 3, 9, 8, 3, (4, 2), (2, 3), (0, 1), (1, 2), 3, True),  # depthwise, mixed geometry
+    (1, 2, 6, 6, 4, 3, 2, 1, 1, 2, True),  # two filters per channel: the grouped im2col route
 ]
 
 
@@ -104,6 +114,44 @@ def test_conv2d_any_geometry_matches_torch(n, cg, og, g, h, w, k, s, p, d):
     ours, ref = F.conv2d(x, wt, None, s, p, d, g), TF.conv2d(x, wt, None, s, p, d, g)
     assert ours.shape == ref.shape
     torch.testing.assert_close(ours, ref, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("route", ["depthwise", "pointwise per sample", "pointwise folded"])
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(1, 2), c=st.integers(1, 3), h=st.integers(1, 9), w=st.integers(1, 9),
+    k=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    p=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    d=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+)  # fmt: skip
+def test_depthwise_and_pointwise_gradients_match_torch(route, n, c, h, w, k, s, p, d):
+    # the special routes (groups = C = O; 1x1 with groups 1 and no padding) for any geometry
+    from mlcanon.nn import _conv
+
+    depthwise = route == "depthwise"
+    if not depthwise:
+        k, p, d = (1, 1), (0, 0), (1, 1)
+    if any(
+        dd * (kk - 1) + 1 > size + 2 * pp for dd, kk, size, pp in zip(d, k, (h, w), p, strict=True)
+    ):
+        return  # covered by test_conv2d_any_geometry_matches_torch
+    gen = torch.Generator().manual_seed(h * 100 + w * 10 + c)
+    o, cg = (c, 1) if depthwise else (c + 1, c)
+    x = torch.randn(n, c, h, w, generator=gen, dtype=torch.float64)
+    wt = torch.randn(o, cg, *k, generator=gen, dtype=torch.float64)
+    b = torch.randn(o, generator=gen, dtype=torch.float64)
+    groups = c if depthwise else 1
+    fold_below = 0 if route == "pointwise per sample" else 10**9
+    results = []
+    for conv in (F.conv2d, TF.conv2d):
+        leaves = [t.clone().requires_grad_() for t in (x, wt, b)]
+        with mock.patch.object(_conv, "_FOLD_BELOW", fold_below):
+            y = conv(*leaves, s, p, d, groups)
+        y.backward(torch.linspace(-1, 1, y.numel(), dtype=y.dtype).view(y.shape))
+        results.append([y.detach()] + [t.grad for t in leaves])
+    for ours, ref in zip(*results, strict=True):
+        torch.testing.assert_close(ours, ref, rtol=1e-10, atol=1e-10)
 
 
 def test_bad_conv_arguments():

@@ -47,7 +47,8 @@ _GELU_C = 0.044715  # cubic coefficient of the tanh approximation, Hendrycks & G
 
 
 def _make_pointwise(name: str, f: Callable, df: Callable, *, from_output: bool) -> type[Function]:
-    """Build a Function computing ``y = f(x, *args)`` with backward ``g * df(saved, *args)``."""
+    """Build a Function computing ``y = f(x, *args)`` with backward ``g * df(saved, *args)``
+    (``df`` returns a new tensor, which the backward multiplies by ``g`` in place)."""
 
     def forward(ctx, x: Tensor, *args):
         y = f(x, *args)
@@ -57,7 +58,7 @@ def _make_pointwise(name: str, f: Callable, df: Callable, *, from_output: bool) 
 
     def backward(ctx, grad: Tensor):
         (saved,) = ctx.saved_tensors
-        return (grad * df(saved, *ctx.args), *([None] * len(ctx.args)))
+        return (df(saved, *ctx.args).mul_(grad), *([None] * len(ctx.args)))
 
     return type(
         name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)}
@@ -65,6 +66,17 @@ def _make_pointwise(name: str, f: Callable, df: Callable, *, from_output: bool) 
 
 
 # --- (f, f') pairs ----------------------------------------------------------------------------
+def _above(x, low):
+    """1 where x > low, 0 elsewhere, in x's dtype (a comparison written straight into a float
+    buffer is several times faster on CPU than a bool mask converted afterwards)."""
+    return torch.gt(x, low, out=torch.empty_like(x))
+
+
+def _between(x, low, high):
+    """1 where low < x < high, 0 elsewhere, in x's dtype."""
+    return _above(x, low).mul_(torch.lt(x, high, out=torch.empty_like(x)))
+
+
 def _phi(x):  # standard normal CDF
     return 0.5 * (1.0 + torch.erf(x * _INV_SQRT_2))
 
@@ -82,7 +94,7 @@ def _d_gelu_tanh(x):
 _Sigmoid = _make_pointwise("_Sigmoid", torch.sigmoid, lambda y: y * (1.0 - y), from_output=True)
 _Tanh = _make_pointwise("_Tanh", torch.tanh, lambda y: 1.0 - y * y, from_output=True)
 _ReLU = _make_pointwise(
-    "_ReLU", lambda x: x.clamp_min(0.0), lambda x: (x > 0).to(x.dtype), from_output=False
+    "_ReLU", lambda x: x.clamp_min(0.0), lambda x: _above(x, 0), from_output=False
 )
 _LeakyReLU = _make_pointwise(
     "_LeakyReLU",
@@ -94,7 +106,7 @@ _LeakyReLU = _make_pointwise(
 _ReLU6 = _make_pointwise(
     "_ReLU6",
     lambda x: x.clamp(0.0, 6.0),
-    lambda x: ((x > 0) & (x < 6)).to(x.dtype),
+    lambda x: _between(x, 0, 6),
     from_output=False,
 )
 _ELU = _make_pointwise(
@@ -113,7 +125,7 @@ _GELUTanh = _make_pointwise("_GELUTanh", _gelu_tanh, _d_gelu_tanh, from_output=F
 _Hardsigmoid = _make_pointwise(
     "_Hardsigmoid",
     lambda x: (x / 6.0 + 0.5).clamp(0.0, 1.0),
-    lambda x: ((x > -3) & (x < 3)).to(x.dtype) / 6.0,
+    lambda x: _between(x, -3, 3).div_(6.0),
     from_output=False,
 )
 _Hardswish = _make_pointwise(

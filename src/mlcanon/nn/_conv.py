@@ -21,6 +21,7 @@ from torch.autograd import Function
 from mlcanon._validation import check_scalar
 from mlcanon.vision import conv_output_size, conv_transpose_output_size
 
+from ._depthwise import depthwise_conv2d
 from ._im2col import col2im_matmul, crop2d, pad2d, windows
 from ._utils import InputMismatchError, check_like, check_param, check_tensor, pair, zeros_from
 
@@ -62,51 +63,14 @@ def _correlate(xp, w2, kernel, stride, dilation, out_hw, groups):
     return y.view(n, -1, *out_hw)
 
 
-def _depthwise(xp, weight, stride, dilation, out_hw):
-    """Depthwise correlation (G = C = O): one multiply-add sweep per kernel offset.
-
-    A product per channel would multiply a 1 x kh*kw row by a kh*kw x L matrix, far too thin
-    for a matrix kernel; the sweeps read each window in place.
-    """
-    win = windows(xp, tuple(weight.shape[-2:]), stride, dilation, out_hw)  # (N, C, kh, kw, Ho, Wo)
-    y = xp.new_zeros((xp.shape[0], xp.shape[1], *out_hw))
-    for i, j in _offsets(weight):
-        y.addcmul_(win[:, :, i, j], weight[:, :, i, j].view(1, -1, 1, 1))
-    return y
-
-
-def _depthwise_grads(xp, weight, grad, stride, dilation, needs):
-    """Input (padded) and weight gradients of :func:`_depthwise`, one sweep per offset each."""
-    kernel, out_hw = tuple(weight.shape[-2:]), tuple(grad.shape[-2:])
-    win = windows(xp, kernel, stride, dilation, out_hw)
-    grad_xp = xp.new_zeros(xp.shape) if needs[0] else None
-    grad_win = windows(grad_xp, kernel, stride, dilation, out_hw) if needs[0] else None
-    grad_w = weight.new_empty(weight.shape) if needs[1] else None
-    product = torch.empty_like(grad) if needs[1] else None
-    for i, j in _offsets(weight):
-        if needs[0]:  # windows of one offset do not overlap: an in-place add into the view
-            grad_win[:, :, i, j].addcmul_(grad, weight[:, :, i, j].view(1, -1, 1, 1))
-        if needs[1]:
-            grad_w[:, 0, i, j] = torch.mul(grad, win[:, :, i, j], out=product).sum((0, 2, 3))
-    return grad_xp, grad_w
-
-
-def _offsets(weight):
-    return [(i, j) for i in range(weight.shape[2]) for j in range(weight.shape[3])]
-
-
 class _Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, pads, dilation, groups):
-        c = x.shape[1]
         o, cg, kh, kw = weight.shape
         xp = pad2d(x, pads)
         ho, wo = conv_output_size(tuple(xp.shape[-2:]), (kh, kw), stride, 0, dilation)
-        if groups == c == o:
-            y = _depthwise(xp, weight, stride, dilation, (ho, wo))
-        else:
-            w2 = weight.reshape(groups, o // groups, cg * kh * kw)  # (G, Og, K)
-            y = _correlate(xp, w2, (kh, kw), stride, dilation, (ho, wo), groups)
+        w2 = weight.reshape(groups, o // groups, cg * kh * kw)  # (G, Og, K)
+        y = _correlate(xp, w2, (kh, kw), stride, dilation, (ho, wo), groups)
         if bias is not None:
             y.add_(bias.view(1, o, 1, 1))
         ctx.save_for_backward(xp, weight)
@@ -121,14 +85,6 @@ class _Conv2d(Function):
         _, cg, kh, kw = weight.shape
         g = grad.reshape(n, groups, o // groups, ho * wo)  # (N, G, Og, L)
         grad_x = grad_w = grad_b = None
-        if groups == xp.shape[1] == o:
-            grad = grad.contiguous()
-            grad_xp, grad_w = _depthwise_grads(
-                xp, weight, grad, stride, dilation, ctx.needs_input_grad
-            )
-            grad_x = None if grad_xp is None else crop2d(grad_xp, pads)
-            grad_b = grad.sum((0, 2, 3)) if has_bias and ctx.needs_input_grad[2] else None
-            return grad_x, grad_w, grad_b, None, None, None, None
         # with stride 1, dX is itself a correlation: of G, padded by d(k-1) - p, with the kernel
         # flipped and its channel axes swapped (W'[c, o, i, j] = W[o, c, k-1-i, k-1-j]); that is
         # one well-shaped product per block, like the forward, instead of kh*kw thin ones
@@ -153,6 +109,71 @@ class _Conv2d(Function):
         if has_bias and ctx.needs_input_grad[2]:
             grad_b = grad.sum((0, 2, 3))
         return grad_x, grad_w, grad_b, None, None, None, None
+
+
+# Below this many output positions per sample, one product over the whole batch (after a
+# transpose to (C, N*L)) beats a product per sample: a (O, C) @ (C, L) product with small L
+# is far too thin for the matrix kernel.
+_FOLD_BELOW = 64
+
+
+def _mix_channels(w2: Tensor, cols: Tensor) -> Tensor:
+    """``w2 @ cols`` for (A, B) ``w2`` and (B, N*L) or (N, B, L) ``cols``, as plain products
+    (``torch.matmul`` would copy a batched right operand to fold it)."""
+    if cols.dim() == 2:
+        return w2.mm(cols)
+    return torch.bmm(w2.expand(cols.shape[0], *w2.shape), cols)
+
+
+class _PointwiseConv2d(Function):
+    """A 1x1 convolution (groups 1, no padding) is a plain matrix product over the channels:
+    Y = W X, dX = W^T G, dW = G X^T, with X the (C, L) matrix of each sample, or the (C, N*L)
+    matrix of the whole batch when a sample has few positions. No patches are unrolled."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride):
+        xs = x[:, :, :: stride[0], :: stride[1]]
+        n, c, ho, wo = xs.shape
+        length, w2 = ho * wo, weight.view(-1, c)  # (O, C)
+        if length < _FOLD_BELOW:
+            cols = xs.transpose(0, 1).reshape(c, n * length)  # (C, N*L)
+            y = w2.mm(cols).view(-1, n, length).transpose(0, 1).contiguous()  # (N, O, L)
+        else:
+            cols = xs.reshape(n, c, length)  # (N, C, L)
+            y = _mix_channels(w2, cols)
+        y = y.view(n, -1, ho, wo)
+        if bias is not None:
+            y.add_(bias.view(1, -1, 1, 1))
+        ctx.save_for_backward(cols, weight)
+        ctx.geometry = (x.shape, stride, bias is not None)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        cols, weight = ctx.saved_tensors
+        shape, stride, has_bias = ctx.geometry
+        n, o, ho, wo = grad.shape
+        fold = cols.dim() == 2
+        g = grad.reshape(n, o, ho * wo)  # (N, O, L)
+        if fold:
+            g = g.transpose(0, 1).reshape(o, -1)  # (O, N*L)
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            gx = _mix_channels(weight.view(o, -1).t(), g)  # W^T G: (C, N*L) or (N, C, L)
+            if fold:
+                gx = gx.view(-1, n, ho * wo).transpose(0, 1).contiguous()
+            gx = gx.view(n, -1, ho, wo)
+            if stride == (1, 1):
+                grad_x = gx
+            else:  # the pixels the stride skipped get no gradient
+                grad_x = grad.new_zeros(shape)
+                grad_x[:, :, :: stride[0], :: stride[1]] = gx
+        if ctx.needs_input_grad[1]:
+            gw = g.mm(cols.t()) if fold else torch.bmm(g, cols.transpose(1, 2)).sum(0)  # G X^T
+            grad_w = gw.view(weight.shape)
+        if has_bias and ctx.needs_input_grad[2]:
+            grad_b = grad.sum((0, 2, 3))
+        return grad_x, grad_w, grad_b, None
 
 
 class _ConvTranspose2d(Function):
@@ -296,8 +317,19 @@ def conv2d(
         out_channels = weight.shape[0] if x.shape[1] else 0  # torch's shape for 0 channels
         y = zeros_from((x.shape[0], out_channels, ho, wo), x, weight, bias)
     else:
-        y = _Conv2d.apply(x, weight, bias, stride, pads, dilation, groups)
+        y = _conv2d(x, weight, bias, stride, pads, dilation, groups, padded)
     return y.squeeze(0) if unbatched else y
+
+
+def _conv2d(x, weight, bias, stride, pads, dilation, groups, padded):
+    """The kernel for the layer's shape: depthwise, pointwise, or im2col in general."""
+    kernel = tuple(weight.shape[-2:])
+    if groups == x.shape[1] == weight.shape[0]:
+        out_hw = conv_output_size(padded, kernel, stride, 0, dilation)
+        return depthwise_conv2d(x, weight, bias, stride, pads, dilation, out_hw)
+    if kernel == (1, 1) and groups == 1 and not any(pads):
+        return _PointwiseConv2d.apply(x, weight, bias, stride)
+    return _Conv2d.apply(x, weight, bias, stride, pads, dilation, groups)
 
 
 def conv_transpose2d(
