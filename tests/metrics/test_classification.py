@@ -285,7 +285,9 @@ def test_property_scores_agree_with_confusion_matrix(data):
 
 def test_prfs_errors():
     y3, p3 = [0, 1, 2], [0, 2, 1]
-    with pytest.raises(ValueError, match="not meaningful outside multilabel classification"):
+    with pytest.raises(
+        ValueError, match="Samplewise metrics are not available outside of multilabel"
+    ):
         f1_score(y3, p3, average="samples")
     with pytest.raises(ValueError, match="average must be one of"):
         f1_score(y3, p3, average="mean")

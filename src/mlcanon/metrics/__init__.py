@@ -1,8 +1,10 @@
 """Evaluation metrics in NumPy, with scikit-learn's names and conventions.
 
-- classification from labels: :func:`confusion_matrix`, :func:`precision_score`,
-  :func:`recall_score`, :func:`f1_score`, :func:`fbeta_score`,
-  :func:`precision_recall_fscore_support`;
+- classification from labels (single-label, or multilabel 0/1 indicator matrices):
+  :func:`confusion_matrix`, :func:`multilabel_confusion_matrix`, :func:`accuracy_score`,
+  :func:`balanced_accuracy_score`, :func:`zero_one_loss`, :func:`hamming_loss`,
+  :func:`precision_score`, :func:`recall_score`, :func:`f1_score`, :func:`fbeta_score`,
+  :func:`precision_recall_fscore_support`, :func:`jaccard_score`, :func:`matthews_corrcoef`;
 - ranking from scores: :func:`roc_curve`, :func:`roc_auc_score`, :func:`auc`,
   :func:`auc_mann_whitney`, :func:`precision_recall_curve`, :func:`average_precision_score`;
 - losses: :func:`log_loss` (from probabilities), :func:`cross_entropy_with_logits` and
@@ -13,6 +15,7 @@
   :func:`interpolated_average_precision` (PASCAL VOC).
 """
 
+from ._accuracy import accuracy_score, balanced_accuracy_score, hamming_loss, zero_one_loss
 from ._checks import UndefinedMetricWarning
 from ._classification import (
     f1_score,
@@ -30,25 +33,34 @@ from ._detection import (
     voc_average_precision,
 )
 from ._information import entropy, js_divergence, kl_divergence
+from ._jaccard import jaccard_score
+from ._matthews import matthews_corrcoef
+from ._multilabel_confusion_matrix import multilabel_confusion_matrix
 from ._precision_recall_curve import average_precision_score, precision_recall_curve
 from ._ranking import auc, auc_mann_whitney, roc_auc_score, roc_curve
 
 __all__ = [
     "UndefinedMetricWarning",
+    "accuracy_score",
     "auc",
     "auc_mann_whitney",
     "average_precision_score",
+    "balanced_accuracy_score",
     "binary_cross_entropy_with_logits",
     "confusion_matrix",
     "cross_entropy_with_logits",
     "entropy",
     "f1_score",
     "fbeta_score",
+    "hamming_loss",
     "interpolated_average_precision",
+    "jaccard_score",
     "js_divergence",
     "kl_divergence",
     "log_loss",
+    "matthews_corrcoef",
     "mean_average_precision",
+    "multilabel_confusion_matrix",
     "precision_recall_curve",
     "precision_recall_fscore_support",
     "precision_score",
@@ -58,4 +70,5 @@ __all__ = [
     "silhouette_samples",
     "silhouette_score",
     "voc_average_precision",
+    "zero_one_loss",
 ]

@@ -1,0 +1,133 @@
+"""Accuracy, zero-one and Hamming loss, balanced accuracy, Jaccard, MCC and the per-label
+confusion matrices vs sklearn.metrics, on single-label and multilabel targets."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from mlcanon.metrics import (
+    UndefinedMetricWarning,
+    accuracy_score,
+    balanced_accuracy_score,
+    hamming_loss,
+    jaccard_score,
+    matthews_corrcoef,
+    multilabel_confusion_matrix,
+    zero_one_loss,
+)
+
+skm = pytest.importorskip("sklearn.metrics")
+RTOL = 1e-12
+
+
+def _sk(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+def _targets(kind, seed=0):
+    rng = np.random.default_rng(seed)
+    if kind == "multilabel":
+        return rng.integers(0, 2, (50, 4)), rng.integers(0, 2, (50, 4))
+    k = 2 if kind == "binary" else 4
+    return rng.integers(0, k, 50), rng.integers(0, k, 50)
+
+
+KINDS = ["binary", "multiclass", "multilabel"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("normalize", [True, False])
+def test_accuracy_and_zero_one_loss_match_sklearn(kind, weighted, normalize):
+    y, p = _targets(kind)
+    w = np.random.default_rng(1).random(len(y)) if weighted else None
+    kw = {"sample_weight": w, "normalize": normalize}
+    assert_allclose(accuracy_score(y, p, **kw), skm.accuracy_score(y, p, **kw), rtol=RTOL)
+    assert_allclose(zero_one_loss(y, p, **kw), skm.zero_one_loss(y, p, **kw), rtol=RTOL)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_hamming_loss_matches_sklearn(kind, weighted):
+    y, p = _targets(kind)
+    w = np.random.default_rng(1).random(len(y)) if weighted else None
+    assert_allclose(hamming_loss(y, p, sample_weight=w), skm.hamming_loss(y, p, sample_weight=w))
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass"])
+@pytest.mark.parametrize("adjusted", [False, True])
+def test_balanced_accuracy_and_mcc_match_sklearn(kind, adjusted):
+    y, p = _targets(kind, seed=2)
+    w = np.random.default_rng(3).random(len(y))
+    got = balanced_accuracy_score(y, p, sample_weight=w, adjusted=adjusted)
+    ref = skm.balanced_accuracy_score(y, p, sample_weight=w, adjusted=adjusted)
+    assert_allclose(got, ref, rtol=RTOL)
+    assert_allclose(
+        matthews_corrcoef(y, p, sample_weight=w), skm.matthews_corrcoef(y, p, sample_weight=w)
+    )
+
+
+def test_hand_computed_small_cases():
+    # TP=1, TN=1, FP=1, FN=0: MCC = (1 - 0) / sqrt(2 * 1 * 2 * 1) = 1/2
+    assert matthews_corrcoef([1, 0, 0], [1, 1, 0]) == pytest.approx(0.5)
+    assert matthews_corrcoef([1, 1, 1], [1, 1, 1]) == 0.0  # a single class: 0/0 -> 0
+    assert accuracy_score([[1, 1], [0, 1]], [[1, 1], [1, 1]]) == 0.5  # subset accuracy
+    assert hamming_loss([[1, 1], [0, 1]], [[1, 1], [1, 1]]) == 0.25
+    assert jaccard_score([1, 1, 0], [1, 0, 1]) == pytest.approx(1 / 3)
+    with pytest.warns(UserWarning, match="y_pred contains classes not in y_true"):
+        assert balanced_accuracy_score([0, 0, 1], [0, 2, 1]) == 0.75
+
+
+JACCARD_CASES = [(k, a) for k in KINDS for a in ("micro", "macro", "weighted", None)]
+JACCARD_CASES.append(("multilabel", "samples"))
+
+
+@pytest.mark.parametrize(("kind", "average"), JACCARD_CASES)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_jaccard_matches_sklearn(kind, average, weighted):
+    y, p = _targets(kind, seed=4)
+    w = np.random.default_rng(5).random(len(y)) if weighted else None
+    kw = {"average": average, "sample_weight": w, "zero_division": 1}
+    assert_allclose(jaccard_score(y, p, **kw), skm.jaccard_score(y, p, **kw), rtol=RTOL)
+
+
+def test_jaccard_warns_on_empty_label():
+    with pytest.warns(UndefinedMetricWarning, match="Jaccard is ill-defined"):
+        assert jaccard_score([[0, 1]], [[0, 1]], average="macro") == 0.5
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("labels", [None, "subset"])
+def test_multilabel_confusion_matrix_matches_sklearn(kind, weighted, labels):
+    y, p = _targets(kind, seed=6)
+    w = np.random.default_rng(7).random(len(y)) if weighted else None
+    labels = None if labels is None else ([1, 0] if kind != "binary" else [1])
+    ours = multilabel_confusion_matrix(y, p, sample_weight=w, labels=labels)
+    ref = skm.multilabel_confusion_matrix(y, p, sample_weight=w, labels=labels)
+    assert ours.dtype.kind == ref.dtype.kind
+    assert_allclose(ours, ref, rtol=RTOL)
+    if kind == "multilabel":
+        ours = multilabel_confusion_matrix(y, p, sample_weight=w, samplewise=True)
+        ref = skm.multilabel_confusion_matrix(y, p, sample_weight=w, samplewise=True)
+        # sklearn forms TN = L w - TP w - FP w - FN w in floats: a true 0 comes out as 1e-16
+        assert_allclose(ours, ref, rtol=RTOL, atol=1e-12)
+
+
+def test_multilabel_confusion_matrix_errors():
+    with pytest.raises(ValueError, match="Samplewise metrics are not available"):
+        multilabel_confusion_matrix([0, 1], [1, 1], samplewise=True)
+    with pytest.raises(ValueError, match=r"All labels must be in \[0, n labels\)"):
+        multilabel_confusion_matrix([[0, 1], [1, 1]], [[0, 1], [1, 0]], labels=[2])
+    assert_array_equal(
+        multilabel_confusion_matrix([0, 1, 1], [1, 1, 0]), [[[1, 1], [1, 0]], [[0, 1], [1, 1]]]
+    )
+
+
+def test_adjusted_balanced_accuracy_single_class_is_nan():
+    with pytest.warns(UndefinedMetricWarning, match="single class"):
+        assert np.isnan(balanced_accuracy_score([1, 1], [1, 1], adjusted=True))
