@@ -85,7 +85,12 @@ _WEIGHTS_NOT_REPEATS = {
 
 def _expected_failures(estimator):
     reason = _WEIGHTS_NOT_REPEATS.get(type(estimator).__name__)
-    return {"check_sample_weight_equivalence_on_dense_data": reason} if reason else {}
+    if not reason:
+        return {}
+    checks = ["check_sample_weight_equivalence_on_dense_data"]
+    if estimator.__sklearn_tags__().input_tags.sparse:
+        checks.append("check_sample_weight_equivalence_on_sparse_data")
+    return dict.fromkeys(checks, reason)
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)

@@ -121,5 +121,5 @@ def test_bad_parameters():
         GradientBoostingRegressor(subsample=2.0).fit(X, y)
     with pytest.raises(ValueError, match="alpha must be < 1"):
         GradientBoostingRegressor(loss="huber", alpha=1.0).fit(X, y)
-    with pytest.raises(ValueError, match="at least 2 classes"):
+    with pytest.raises(ValueError, match="a minimum of 2 classes are required"):
         GradientBoostingClassifier().fit(X, np.zeros(len(y)))

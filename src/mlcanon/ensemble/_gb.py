@@ -1,14 +1,18 @@
 """Gradient boosting with regression trees (first order: trees fit the negative gradient).
 
-Starting from the best constant :math:`F_0`, stage :math:`m` computes the pseudo-residuals
-:math:`r_{im} = -\\partial L(y_i, F_{m-1}(x_i)) / \\partial F`, fits a squared-error regression
-tree to them, replaces each leaf's value by the loss's line search :math:`\\gamma_{jm}` and adds
-the tree shrunk by the learning rate:
+Starting from the best constant :math:`F_0` (or an ``init`` estimator's predictions), stage
+:math:`m` computes the pseudo-residuals :math:`r_{im} = -\\partial L(y_i, F_{m-1}(x_i)) /
+\\partial F`, fits a squared-error regression tree to them, replaces each leaf's value by the
+loss's line search :math:`\\gamma_{jm}` and adds the tree shrunk by the learning rate:
 
 .. math:: F_m(x) = F_{m-1}(x) + \\nu \\sum_j \\gamma_{jm} [x \\in R_{jm}].
 
 With ``subsample < 1`` each tree sees a random fraction of the samples (stochastic gradient
-boosting). Classification uses one tree per stage (two classes) or one per class and stage.
+boosting) and the others measure the out-of-bag improvement of each stage. With
+``n_iter_no_change`` a ``validation_fraction`` of the data is held out and boosting stops once
+``n_iter_no_change`` stages in a row fail to lower its loss by ``tol``. With ``warm_start`` a new
+``fit`` adds stages to the fitted ones. Classification uses one tree per stage (two classes) or
+one per class and stage.
 
 References
 ----------
@@ -19,131 +23,260 @@ Friedman (2002). Stochastic gradient boosting. Comput. Stat. Data Anal. 38(4).
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections import deque
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from mlcanon import io
-from mlcanon._estimator import encode_labels, sample_weight_array
-from mlcanon._validation import check_option, check_random_state, check_scalar
+from mlcanon._estimator import (
+    check_X,
+    check_X_y,
+    encode_labels,
+    sample_weight_array,
+    store_params,
+)
+from mlcanon._validation import Interval, Options, check_random_state, validate_params
 from mlcanon.tree import DecisionTreeRegressor
-from mlcanon.tree._checks import check_X, check_X_y
+from mlcanon.tree._checks import resolve_max_features
 from mlcanon.tree._classes import as_float32
 
-from ._gb_losses import LOSSES, Huber, MultinomialLogLoss, SquaredError
+from ._gb_losses import LOSSES, Huber, MultinomialLogLoss, QuantileLoss
+from ._gb_stages import (
+    Progress,
+    ValidationStop,
+    fit_init,
+    line_search,
+    stage_raw,
+    validation_mask,
+)
 
 __all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor"]
 
+_BOOL = Options(True, False)
+
+
+class _InitEstimator:
+    """Parameter constraint: an object with ``fit`` and ``method`` (scikit-learn's wording)."""
+
+    def __init__(self, owner: str, method: str) -> None:
+        self.owner, self.method = owner, method
+
+    def check(self, value: Any, name: str) -> Any:
+        if isinstance(value, type) or not (hasattr(value, "fit") and hasattr(value, self.method)):
+            raise ValueError(
+                f"The '{name}' parameter of {self.owner} must be a str among {{'zero'}}, None or "
+                f"an object implementing 'fit' and '{self.method}'. Got {value!r} instead."
+            )
+        return value
+
+    def __str__(self) -> str:
+        return f"an object implementing 'fit' and '{self.method}'"
+
 
 class _BaseGB(BaseEstimator):
-    def __init__(
-        self,
-        *,
-        loss: str,
-        learning_rate: float = 0.1,
-        n_estimators: int = 100,
-        subsample: float = 1.0,
-        max_depth: int | None = 3,
-        min_samples_split: int | float = 2,
-        min_samples_leaf: int | float = 1,
-        max_features: int | float | str | None = None,
-        min_impurity_decrease: float = 0.0,
-        alpha: float = 0.9,
-        random_state: int | np.random.Generator | None = None,
-    ) -> None:
-        self.loss = loss
-        self.learning_rate = learning_rate
-        self.n_estimators = n_estimators
-        self.subsample = subsample
-        self.max_depth = max_depth
-        self.min_samples_split = min_samples_split
-        self.min_samples_leaf = min_samples_leaf
-        self.max_features = max_features
-        self.min_impurity_decrease = min_impurity_decrease
-        self.alpha = alpha
-        self.random_state = random_state
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "learning_rate": Interval(low=0.0, include_low=False),
+        "n_estimators": Interval(numbers.Integral, low=1),
+        "subsample": Interval(low=0.0, high=1.0, include_low=False),
+        "criterion": Options("deprecated", "friedman_mse", "squared_error"),
+        "verbose": Interval(numbers.Integral, low=0),
+        "warm_start": _BOOL,
+        "validation_fraction": Interval(low=0.0, high=1.0, include_low=False, include_high=False),
+        "n_iter_no_change": (None, Interval(numbers.Integral, low=1)),
+        "tol": Interval(low=0.0),
+    }
 
-    def _check_params(self) -> None:
-        check_scalar(self.learning_rate, "learning_rate", low=0.0, include_low=False)
-        check_scalar(self.n_estimators, "n_estimators", kind=numbers.Integral, low=1)
-        check_scalar(self.subsample, "subsample", low=0.0, high=1.0, include_low=False)
-        check_scalar(self.alpha, "alpha", low=0.0, high=1.0, include_low=False, include_high=False)
+    def _tree(self, seed: int) -> DecisionTreeRegressor:
+        return DecisionTreeRegressor(
+            max_depth=self.max_depth,
+            min_samples_split=self.min_samples_split,
+            min_samples_leaf=self.min_samples_leaf,
+            max_features=self.max_features,
+            min_impurity_decrease=self.min_impurity_decrease,
+            random_state=seed,
+        )
 
-    def _boost(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, loss: Any) -> None:
-        rng = check_random_state(self.random_state)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, monitor: Any = None) -> _BaseGB:
+        """Fit ``n_estimators`` stages (more with ``warm_start``) on ``X`` (dense or
+        scipy.sparse, NaN allowed) and ``y``.
+
+        ``monitor(i, self, locals())`` is called after each stage; a true result stops the fit.
+        """
+        validate_params(self)
+        if self.criterion != "deprecated":
+            warnings.warn(
+                "The parameter `criterion` is deprecated and will be removed in 1.11. It has no "
+                "effect. Leave it to its default value to avoid this warning.",
+                FutureWarning,
+                stacklevel=2,
+            )
+        X, y = check_X_y(self, X, y, classifier=self._is_clf, allow_nan=True, accept_sparse=True)
+        w = sample_weight_array(sample_weight, X.shape[0])
+        y, loss = self._target_and_loss(y, w)
+        self.max_features_ = resolve_max_features(self.max_features, X.shape[1])
+        if not self.warm_start:
+            self._clear_state()
+        val = None
+        if self.n_iter_no_change is not None:
+            val = validation_mask(y, self.validation_fraction, self.random_state, self._is_clf)
+            X, Xv, y, yv, w, wv = X[~val], X[val], y[~val], y[val], w[~val], w[val]
+        if "_stages" not in vars(self):
+            self._start(X, y, w, loss, sample_weight is not None)
+        elif self.n_estimators < len(self._stages):
+            raise ValueError(
+                f"n_estimators={self.n_estimators} must be larger or equal to "
+                f"estimators_.shape[0]={len(self._stages)} when warm_start==True"
+            )
+        self._resize(self.n_estimators)
+        stop = None if val is None else ValidationStop(self, loss, Xv, yv, wv)
+        n_stages = self._fit_stages(X, y, w, loss, monitor, stop)
+        self._resize(n_stages)
+        self.n_estimators_ = n_stages
+        return self
+
+    def _clear_state(self) -> None:
+        fitted = ("_stages", "init_", "_seed", "train_score_", "oob_improvement_", "oob_scores_")
+        for name in (*fitted, "oob_score_"):
+            vars(self).pop(name, None)
+
+    def _start(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, loss: Any, weighted: bool):
+        """First fit: the initial model and the seed every stage's randomness derives from."""
+        if self.init is None:
+            self.init_ = loss.init(y, w)
+        elif isinstance(self.init, str):
+            self.init_ = "zero"
+        else:
+            self.init_ = fit_init(self.init, X, y, w if weighted else None)
+        self._seed = int(check_random_state(self.random_state).integers(2**62))
+        self._stages = []
+        self.train_score_ = np.zeros(0)
+
+    def _resize(self, n: int) -> None:
+        """Make the per-stage arrays ``n`` long (keeping what was computed)."""
+        del self._stages[n:]
+        names = ["train_score_"]
+        if self.subsample < 1.0 or "oob_scores_" in vars(self):
+            names += ["oob_improvement_", "oob_scores_"]
+        for name in names:
+            old = vars(self).get(name, np.zeros(0))[:n]
+            setattr(self, name, np.concatenate([old, np.zeros(n - len(old))]))
+        if "oob_scores_" in vars(self) and n:
+            self.oob_score_ = float(self.oob_scores_[n - 1])
+
+    def _raw_init(self, X: np.ndarray) -> np.ndarray:
+        """:math:`F_0` on ``X``: the constant, zeros, or the ``init`` estimator's output."""
+        K = self._n_outputs()
+        if isinstance(self.init_, np.ndarray):
+            return np.tile(self.init_, (X.shape[0], 1))
+        if isinstance(self.init_, str):
+            return np.zeros((X.shape[0], K))
+        if self._is_clf:
+            return self._fitted_loss().raw_from_proba(self.init_.predict_proba(X))
+        return np.asarray(self.init_.predict(X), dtype=np.float64).reshape(-1, 1)
+
+    def _fit_stages(self, X, y, w, loss, monitor, stop) -> int:
+        """Boost from the current stage to ``n_estimators``; return the number of stages kept."""
         n = X.shape[0]
         XT32 = np.ascontiguousarray(as_float32(X).T)
         X32 = np.ascontiguousarray(XT32.T)
-        self.init_ = loss.init(y, w)
-        F = np.tile(self.init_, (n, 1))
-        K = loss.n_outputs
-        self.estimators_: list[list[DecisionTreeRegressor]] = []
-        self.train_score_ = np.zeros(self.n_estimators)
+        F = self._raw_init(X)
+        for stage in self._stages:
+            F += self.learning_rate * stage_raw(stage, X32)
+        do_oob, factor = self.subsample < 1.0, loss.score_factor
         n_inbag = max(1, int(self.subsample * n))
-        for m in range(self.n_estimators):
+        progress = Progress(self.verbose, do_oob, len(self._stages)) if self.verbose else None
+        for i in range(len(self._stages), self.n_estimators):
+            rng = np.random.default_rng([self._seed, i])
             mask = np.ones(n, bool)
-            if self.subsample < 1.0:
-                mask = np.zeros(n, bool)
+            if do_oob:
+                mask[:] = False
                 mask[rng.choice(n, n_inbag, replace=False)] = True
-            if isinstance(loss, Huber):
-                loss.update_delta(y[mask], F[mask], w[mask])
-            R = loss.negative_gradient(y, F)
-            stage = []
-            for k in range(K):
-                tree = DecisionTreeRegressor(
-                    max_depth=self.max_depth,
-                    min_samples_split=self.min_samples_split,
-                    min_samples_leaf=self.min_samples_leaf,
-                    max_features=self.max_features,
-                    min_impurity_decrease=self.min_impurity_decrease,
-                    random_state=int(rng.integers(2**31)),
-                )
-                tree.n_features_in_ = X.shape[1]
-                tree.tree_ = tree._grow(XT32, np.zeros(1, np.int64), R[:, k], w * mask, 2)
-                leaves = tree.tree_.apply(X32)
-                self._line_search(tree, leaves, mask, y, F, R[:, k], w, loss, k)
-                F[:, k] += self.learning_rate * tree.tree_.value[leaves, 0, 0]
-                stage.append(tree)
-            self.estimators_.append(stage)
-            self.train_score_[m] = loss(y[mask], F[mask], w[mask])
+                oob_before = factor * loss(y[~mask], F[~mask], w[~mask])
+            F = self._fit_stage(XT32, X32, y, w, F, mask, loss, rng)
+            self.train_score_[i] = factor * loss(y[mask], F[mask], w[mask])
+            if do_oob:
+                self.oob_scores_[i] = factor * loss(y[~mask], F[~mask], w[~mask])
+                self.oob_improvement_[i] = oob_before - self.oob_scores_[i]
+            if progress is not None:
+                progress.update(i, self)
+            if monitor is not None and monitor(i, self, locals()):
+                return i + 1
+            if stop is not None and stop.after(self._stages[-1]):
+                return i + 1
+        return len(self._stages)
 
-    @staticmethod
-    def _line_search(tree, leaves, mask, y, F, r, w, loss, k) -> None:
-        """Replace each leaf's mean residual by the loss's optimal step on in-bag samples."""
-        if isinstance(loss, SquaredError):
-            return  # the mean residual is already the optimal step
-        for leaf in np.flatnonzero(tree.tree_.children_left == -1):
-            inleaf = (leaves == leaf) & mask
-            if not inleaf.any():
-                continue
-            v = loss.leaf_value(y[inleaf], F[inleaf], r[inleaf], w[inleaf], k)
-            if v is not None:
-                tree.tree_.value[leaf, 0, 0] = v
+    def _fit_stage(self, XT32, X32, y, w, F, mask, loss, rng) -> np.ndarray:
+        """Fit one tree per output on the pseudo-residuals of the in-bag rows; add them."""
+        if isinstance(loss, Huber):
+            loss.update_delta(y[mask], F[mask], w[mask])
+        R = loss.negative_gradient(y, F)
+        stage = []
+        for k in range(loss.n_outputs):
+            tree = self._tree(int(rng.integers(2**31)))
+            tree.n_features_in_ = X32.shape[1]
+            tree.tree_ = tree._grow(XT32, np.zeros(1, np.int64), R[:, k], w * mask, 2)
+            leaves = tree.tree_.apply(X32)
+            line_search(tree, leaves, mask, y, F, R[:, k], w, loss, k)
+            F[:, k] += self.learning_rate * tree.tree_.value[leaves, 0, 0]
+            stage.append(tree)
+        self._stages.append(stage)
+        return F
+
+    @property
+    def estimators_(self) -> np.ndarray:
+        """The fitted trees, an object array of shape (n_stages, K)."""
+        stages = vars(self).get("_stages")
+        if stages is None:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute 'estimators_'")
+        out = np.empty((len(stages), self._n_outputs()), dtype=object)
+        for i, stage in enumerate(stages):
+            out[i, :] = stage
+        return out
+
+    @property
+    def n_trees_per_iteration_(self) -> int:
+        return self._n_outputs()
+
+    def _n_outputs(self) -> int:
+        n_classes = getattr(self, "n_classes_", 2)
+        return 1 if n_classes == 2 else n_classes
+
+    def _validate_X(self, X: Any) -> np.ndarray:
+        return check_X(self, X, reset=False, allow_nan=True, accept_sparse=True)
 
     def _raw_stages(self, X: Any) -> Iterator[np.ndarray]:
-        X32 = as_float32(check_X(self, X, reset=False))
-        F = np.tile(self.init_, (X32.shape[0], 1))
-        for stage in self.estimators_:
-            for k, tree in enumerate(stage):
-                F[:, k] += self.learning_rate * tree.tree_.predict(X32)[:, 0]
+        X = self._validate_X(X)
+        X32 = as_float32(X)
+        F = self._raw_init(X)
+        for stage in self._stages:
+            F += self.learning_rate * stage_raw(stage, X32)
             yield F.copy()
 
     def _raw_predict(self, X: Any) -> np.ndarray:
         return deque(self._raw_stages(X), maxlen=1)[0]  # the last stage only
 
+    def apply(self, X: Any) -> np.ndarray:
+        """Leaf index of every sample in every tree: (n_samples, n_stages, K) for a classifier,
+        (n_samples, n_stages) for a regressor."""
+        X32 = as_float32(self._validate_X(X))
+        leaves = np.array([[t.tree_.apply(X32) for t in stage] for stage in self._stages])
+        leaves = leaves.transpose(2, 0, 1)
+        return leaves if self._is_clf else leaves[:, :, 0]
+
     @property
     def feature_importances_(self) -> np.ndarray:
         """Mean of the trees' normalised impurity-decrease importances."""
-        imp = np.mean([t.feature_importances_ for s in self.estimators_ for t in s], axis=0)
+        imp = np.mean([t.feature_importances_ for s in self._stages for t in s], axis=0)
         return imp / imp.sum() if imp.sum() > 0 else imp
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -153,32 +286,50 @@ _PARAMS_DOC = """
     n_estimators : int, default=100
         Number of boosting stages.
     subsample : float, default=1.0
-        Fraction of samples (drawn without replacement) each stage's trees are fit on.
+        Fraction of samples (drawn without replacement) each stage's trees are fit on; the
+        others give ``oob_improvement_``, ``oob_scores_`` and ``oob_score_``.
+    criterion : deprecated
+        Has no effect (as in scikit-learn, which deprecates it); setting it warns.
     max_depth, min_samples_split, min_samples_leaf, max_features, min_impurity_decrease
         Passed to each :class:`~mlcanon.tree.DecisionTreeRegressor` (``max_depth=3``).
+    init : estimator, "zero" or None, default=None
+        :math:`F_0`: the loss's best constant (None), zero, or an estimator's predictions
+        (a classifier's probabilities through the loss's link).
     random_state : int, Generator or None, default=None
-        Seeds subsampling and the trees' feature order.
+        Seeds subsampling, the early-stopping split and the trees' feature order.
+    verbose : int, default=0
+        Print the training loss (and out-of-bag improvement) every 1, 10, 100... stages.
+    warm_start : bool, default=False
+        A new ``fit`` keeps the fitted stages and adds up to ``n_estimators``.
+    validation_fraction : float, default=0.1
+        Share of the data held out for early stopping (stratified for a classifier).
+    n_iter_no_change : int or None, default=None
+        Stop once this many stages in a row do not lower the held-out loss by ``tol``.
+    tol : float, default=1e-4
 """
 
 
 class GradientBoostingRegressor(RegressorMixin, _BaseGB):
     __doc__ = (
-        """Gradient boosting for regression (squared, absolute or Huber loss).
+        """Gradient boosting for regression (squared, absolute, Huber or quantile loss).
 
     Parameters
     ----------
-    loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
+    loss : {"squared_error", "absolute_error", "huber", "quantile"}, default="squared_error"
     alpha : float, default=0.9
-        Quantile of :math:`|y - F|` used as the Huber threshold :math:`\\delta`."""
+        Quantile of :math:`|y - F|` used as the Huber threshold :math:`\\delta`, or the
+        quantile the ``"quantile"`` loss estimates."""
         + _PARAMS_DOC
         + """
     Attributes
     ----------
-    estimators_ : list of lists of DecisionTreeRegressor, (n_estimators, 1)
-    init_ : ndarray of shape (1,)
-        :math:`F_0`: mean (squared error) or median of ``y``.
-    train_score_ : ndarray of shape (n_estimators,)
-        Mean loss on the in-bag samples after each stage.
+    estimators_ : ndarray of DecisionTreeRegressor, shape (n_estimators_, 1)
+    init_ : ndarray of shape (1,), "zero" or estimator
+        :math:`F_0`: mean (squared error), median or quantile of ``y``, or the init model.
+    train_score_ : ndarray of shape (n_estimators_,)
+        Loss on the in-bag samples after each stage.
+    n_estimators_ : int
+        Stages fitted (fewer than ``n_estimators`` after early stopping).
 
     Notes
     -----
@@ -190,6 +341,14 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGB):
     """
     )
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_BaseGB._parameter_constraints,
+        "loss": Options("squared_error", "absolute_error", "huber", "quantile"),
+        "alpha": Interval(low=0.0, high=1.0, include_low=False, include_high=False),
+        "init": (None, Options("zero"), _InitEstimator("GradientBoostingRegressor", "predict")),
+    }
+    _is_clf = False
+
     def __init__(
         self,
         *,
@@ -197,37 +356,27 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGB):
         learning_rate: float = 0.1,
         n_estimators: int = 100,
         subsample: float = 1.0,
-        max_depth: int | None = 3,
+        criterion: str = "deprecated",
         min_samples_split: int | float = 2,
         min_samples_leaf: int | float = 1,
-        max_features: int | float | str | None = None,
+        max_depth: int | None = 3,
         min_impurity_decrease: float = 0.0,
-        alpha: float = 0.9,
+        init: Any = None,
         random_state: int | np.random.Generator | None = None,
+        max_features: int | float | str | None = None,
+        alpha: float = 0.9,
+        verbose: int = 0,
+        warm_start: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int | None = None,
+        tol: float = 1e-4,
     ) -> None:
-        super().__init__(
-            loss=loss,
-            learning_rate=learning_rate,
-            n_estimators=n_estimators,
-            subsample=subsample,
-            max_depth=max_depth,
-            min_samples_split=min_samples_split,
-            min_samples_leaf=min_samples_leaf,
-            max_features=max_features,
-            min_impurity_decrease=min_impurity_decrease,
-            alpha=alpha,
-            random_state=random_state,
-        )
+        store_params(self, locals())
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GradientBoostingRegressor:
-        """Fit ``n_estimators`` stages on ``X`` (NaN allowed) and ``y``."""
-        self._check_params()
-        check_option(self.loss, "loss", ("squared_error", "absolute_error", "huber"))
-        X, y = check_X_y(self, X, y, classifier=False)
-        w = sample_weight_array(sample_weight, X.shape[0])
-        loss = Huber(self.alpha) if self.loss == "huber" else LOSSES[self.loss]()
-        self._boost(X, y, w, loss)
-        return self
+    def _target_and_loss(self, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, Any]:
+        if self.loss in ("huber", "quantile"):
+            return y, (Huber if self.loss == "huber" else QuantileLoss)(self.alpha)
+        return y, LOSSES[self.loss]()
 
     def predict(self, X: Any) -> np.ndarray:
         """:math:`F_M(x)`."""
@@ -241,23 +390,24 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGB):
 
 class GradientBoostingClassifier(ClassifierMixin, _BaseGB):
     __doc__ = (
-        """Gradient boosting for classification with the binomial or multinomial log-loss.
+        """Gradient boosting for classification (log-loss, or AdaBoost's exponential loss).
 
     Parameters
     ----------
-    loss : {"log_loss"}, default="log_loss"
+    loss : {"log_loss", "exponential"}, default="log_loss"
         Binomial deviance for two classes (one tree per stage), multinomial for more (one
-        tree per class and stage)."""
+        tree per class and stage); the exponential loss is for two classes only."""
         + _PARAMS_DOC
         + """
     Attributes
     ----------
     classes_ : ndarray
-    estimators_ : list of lists of DecisionTreeRegressor, (n_estimators, K)
+    estimators_ : ndarray of DecisionTreeRegressor, shape (n_estimators_, K)
         ``K = 1`` for two classes, ``n_classes`` otherwise.
-    init_ : ndarray of shape (K,)
-        Log-odds (two classes) or centred log-priors.
-    train_score_ : ndarray of shape (n_estimators,)
+    init_ : ndarray of shape (K,), "zero" or estimator
+        Log-odds (two classes), centred log-priors, or the init model.
+    train_score_ : ndarray of shape (n_estimators_,)
+        Deviance (two classes) or log-loss on the in-bag samples after each stage.
 
     Notes
     -----
@@ -270,6 +420,17 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGB):
     """
     )
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_BaseGB._parameter_constraints,
+        "loss": Options("log_loss", "exponential"),
+        "init": (
+            None,
+            Options("zero"),
+            _InitEstimator("GradientBoostingClassifier", "predict_proba"),
+        ),
+    }
+    _is_clf = True
+
     def __init__(
         self,
         *,
@@ -277,57 +438,58 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGB):
         learning_rate: float = 0.1,
         n_estimators: int = 100,
         subsample: float = 1.0,
-        max_depth: int | None = 3,
+        criterion: str = "deprecated",
         min_samples_split: int | float = 2,
         min_samples_leaf: int | float = 1,
-        max_features: int | float | str | None = None,
+        max_depth: int | None = 3,
         min_impurity_decrease: float = 0.0,
+        init: Any = None,
         random_state: int | np.random.Generator | None = None,
+        max_features: int | float | str | None = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int | None = None,
+        tol: float = 1e-4,
     ) -> None:
-        super().__init__(
-            loss=loss,
-            learning_rate=learning_rate,
-            n_estimators=n_estimators,
-            subsample=subsample,
-            max_depth=max_depth,
-            min_samples_split=min_samples_split,
-            min_samples_leaf=min_samples_leaf,
-            max_features=max_features,
-            min_impurity_decrease=min_impurity_decrease,
-            random_state=random_state,
-        )
+        store_params(self, locals())
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GradientBoostingClassifier:
-        """Fit ``n_estimators`` stages on ``X`` (NaN allowed) and class labels ``y``."""
-        self._check_params()
-        check_option(self.loss, "loss", ("log_loss",))
-        X, y = check_X_y(self, X, y, classifier=True)
-        w = sample_weight_array(sample_weight, X.shape[0])
+    def _target_and_loss(self, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, Any]:
         self.classes_, codes = encode_labels(y)
-        if len(self.classes_) < 2:
+        K = self.n_classes_ = len(self.classes_)
+        if np.count_nonzero(np.bincount(codes, weights=w, minlength=K)) < 2:
             raise ValueError(
-                f"GradientBoostingClassifier needs at least 2 classes in y, got "
-                f"only one class {self.classes_[0]!r}"
+                f"y contains {np.count_nonzero(np.bincount(codes, weights=w))} class after "
+                "sample_weight trimmed classes with zero weights, while a minimum of 2 classes "
+                "are required."
             )
-        K = len(self.classes_)
-        loss = LOSSES["log_loss"]() if K == 2 else MultinomialLogLoss(K)
-        self._boost(X, codes.astype(np.float64), w, loss)
-        return self
+        if self.loss == "exponential" and K > 2:
+            raise ValueError(
+                f"loss='exponential' is only suitable for a binary classification problem, you "
+                f"have n_classes={K}. Please use loss='log_loss' instead."
+            )
+        return codes.astype(np.float64), self._fitted_loss()
+
+    def _fitted_loss(self) -> Any:
+        return LOSSES[self.loss]() if self.n_classes_ == 2 else MultinomialLogLoss(self.n_classes_)
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Raw scores :math:`F_M(x)`: shape (n_samples,) for two classes, else (n, K)."""
         F = self._raw_predict(X)
         return F[:, 0] if F.shape[1] == 1 else F
 
-    def _proba(self, F: np.ndarray) -> np.ndarray:
-        if F.shape[1] == 1:
-            p = expit(F[:, 0])
-            return np.column_stack([1 - p, p])
-        return softmax(F, axis=1)
+    def staged_decision_function(self, X: Any) -> Iterator[np.ndarray]:
+        for F in self._raw_stages(X):
+            yield F[:, 0] if F.shape[1] == 1 else F
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Sigmoid (two classes) or softmax of the raw scores."""
-        return self._proba(self._raw_predict(X))
+        F = self._raw_predict(X)
+        return self._fitted_loss().proba(F)
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def predict(self, X: Any) -> np.ndarray:
         index = np.argmax(self.predict_proba(X), axis=1)
@@ -335,7 +497,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGB):
 
     def staged_predict_proba(self, X: Any) -> Iterator[np.ndarray]:
         for F in self._raw_stages(X):
-            yield self._proba(F)
+            yield self._fitted_loss().proba(F)
 
     def staged_predict(self, X: Any) -> Iterator[np.ndarray]:
         for P in self.staged_predict_proba(X):
@@ -345,7 +507,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGB):
 @io.on_load(_BaseGB)
 def _check_loaded(model: _BaseGB) -> None:
     """Every stage's trees read the ensemble's own ``X``: their widths must agree."""
-    for i, stage in enumerate(vars(model).get("estimators_", ())):
+    for i, stage in enumerate(vars(model).get("_stages", ())):
         for k, tree in enumerate(stage):
             if not (isinstance(tree, DecisionTreeRegressor) and "tree_" in vars(tree)):
                 raise ValueError(f"estimators_[{i}][{k}] must be a fitted DecisionTreeRegressor")

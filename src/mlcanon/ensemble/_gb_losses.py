@@ -40,6 +40,9 @@ def median(x: np.ndarray, w: np.ndarray) -> float:
     return weighted_percentile(x, w, 50)
 
 
+_EPS = np.finfo(np.float64).eps
+
+
 def _safe_ratio(num: float, den: float) -> float:
     return 0.0 if abs(den) < 1e-150 else num / den
 
@@ -48,6 +51,7 @@ class SquaredError:
     """:math:`L = (y - F)^2`; :math:`r = y - F`; a leaf is the mean residual."""
 
     n_outputs = 1
+    score_factor = 1.0
 
     def init(self, y, w):
         return np.array([np.average(y, weights=w)])
@@ -66,6 +70,7 @@ class AbsoluteError:
     """:math:`L = |y - F|`; :math:`r = \\operatorname{sign}(y - F)`; a leaf is a median."""
 
     n_outputs = 1
+    score_factor = 1.0
 
     def init(self, y, w):
         return np.array([median(y, w)])
@@ -85,6 +90,7 @@ class Huber:
     of :math:`|y - F|`, re-estimated every stage (Friedman 2001, Algorithm 4)."""
 
     n_outputs = 1
+    score_factor = 1.0
 
     def __init__(self, alpha: float) -> None:
         self.alpha = alpha
@@ -116,9 +122,19 @@ class Huber:
 
 class BinomialLogLoss:
     """:math:`L = -y F + \\log(1 + e^F)`; :math:`r = y - p`; leaf
-    :math:`\\sum w r / \\sum w p(1-p)` (one Newton step)."""
+    :math:`\\sum w r / \\sum w p(1-p)` (one Newton step). Scores are reported as the
+    deviance :math:`2L`, as scikit-learn does."""
 
     n_outputs = 1
+    score_factor = 2.0
+
+    def raw_from_proba(self, P):
+        p = np.clip(P[:, 1], _EPS, 1 - _EPS)
+        return np.log(p / (1 - p))[:, None]
+
+    def proba(self, F):
+        p = expit(F[:, 0])
+        return np.column_stack([1 - p, p])
 
     def init(self, y, w):
         p = np.clip(np.average(y, weights=w), np.finfo(float).eps, 1 - np.finfo(float).eps)
@@ -140,8 +156,17 @@ class MultinomialLogLoss:
     class on :math:`r_k = y_k - p_k`; leaf :math:`\\frac{K-1}{K}\\sum w r_k / \\sum w p_k(1-p_k)`
     (Friedman 2001, Algorithm 6)."""
 
+    score_factor = 1.0
+
     def __init__(self, n_classes: int) -> None:
         self.n_outputs = n_classes
+
+    def raw_from_proba(self, P):
+        logp = np.log(np.clip(P, _EPS, 1 - _EPS))
+        return logp - logp.mean(axis=1, keepdims=True)
+
+    def proba(self, F):
+        return softmax(F, axis=1)
 
     def init(self, y, w):
         eps = np.finfo(float).eps
@@ -169,9 +194,67 @@ class MultinomialLogLoss:
         )
 
 
+class ExponentialLoss:
+    """AdaBoost's loss for two classes, :math:`L = y e^{-F} + (1 - y) e^{F}`; :math:`p =
+    \\sigma(2F)`; :math:`F_0 = \\tfrac12 \\log\\frac{p}{1-p}`; leaf: one Newton step
+    :math:`\\sum w r / \\sum w |r|`, since the Hessian equals :math:`|r|`."""
+
+    n_outputs = 1
+    score_factor = 1.0
+
+    def init(self, y, w):
+        p = np.clip(np.average(y, weights=w), _EPS, 1 - _EPS)
+        return np.array([0.5 * np.log(p / (1 - p))])
+
+    def raw_from_proba(self, P):
+        p = np.clip(P[:, 1], _EPS, 1 - _EPS)
+        return 0.5 * np.log(p / (1 - p))[:, None]
+
+    def proba(self, F):
+        p = expit(2 * F[:, 0])
+        return np.column_stack([1 - p, p])
+
+    def negative_gradient(self, y, F):
+        return (y * np.exp(-F[:, 0]) - (1 - y) * np.exp(F[:, 0]))[:, None]
+
+    def leaf_value(self, y, F, r, w, k):
+        return _safe_ratio(np.average(r, weights=w), np.average(np.abs(r), weights=w))
+
+    def __call__(self, y, F, w):
+        return float(np.average(y * np.exp(-F[:, 0]) + (1 - y) * np.exp(F[:, 0]), weights=w))
+
+
+class QuantileLoss:
+    """Pinball loss :math:`L = \\alpha (y - F)_+ + (1 - \\alpha)(F - y)_+`; :math:`r = \\alpha`
+    above the prediction, :math:`\\alpha - 1` below; start and leaves are weighted
+    ``alpha`` quantiles (of ``y``, of the residuals)."""
+
+    n_outputs = 1
+    score_factor = 1.0
+
+    def __init__(self, alpha: float) -> None:
+        self.alpha = alpha
+
+    def init(self, y, w):
+        if np.all(w == w[0]):
+            return np.array([np.percentile(y, 100 * self.alpha)])
+        return np.array([weighted_percentile(y, w, 100 * self.alpha)])
+
+    def negative_gradient(self, y, F):
+        return np.where(y >= F[:, 0], self.alpha, self.alpha - 1.0)[:, None]
+
+    def leaf_value(self, y, F, r, w, k):
+        return weighted_percentile(y - F[:, 0], w, 100 * self.alpha)
+
+    def __call__(self, y, F, w):
+        d = y - F[:, 0]
+        return float(np.average(np.maximum(self.alpha * d, (self.alpha - 1) * d), weights=w))
+
+
 LOSSES = {
     "squared_error": SquaredError,
     "absolute_error": AbsoluteError,
     "huber": Huber,
     "log_loss": BinomialLogLoss,
+    "exponential": ExponentialLoss,
 }
