@@ -171,15 +171,14 @@ class _BaseBagging(MemberSequence, BaseEstimator):
                 )
         n_rows, n_cols = self._sizes(X, sw)
         self.estimator_ = self.estimator if self.estimator is not None else self._default
-        if not (self.warm_start and hasattr(self, "estimators_")):
-            self.estimators_, self.estimators_samples_, self.estimators_features_ = [], [], []
-            self._seeds = []
+        kept = self.warm_start and hasattr(self, "estimators_")
+        n_done = len(self.estimators_) if kept else 0
         vars(self).pop("oob_score_", None)
-        n_more = self.n_estimators - len(self.estimators_)
+        n_more = self.n_estimators - n_done
         if n_more < 0:
             raise ValueError(
                 f"n_estimators={self.n_estimators} must be larger or equal to "
-                f"len(estimators_)={len(self.estimators_)} when warm_start==True"
+                f"len(estimators_)={n_done} when warm_start==True"
             )
         if n_more == 0:
             warnings.warn(
@@ -189,7 +188,7 @@ class _BaseBagging(MemberSequence, BaseEstimator):
             )
             return
         rng = check_random_state(self.random_state)
-        seeds = rng.integers(_SEED_BOUND, size=self.n_estimators)[len(self.estimators_) :]
+        seeds = rng.integers(_SEED_BOUND, size=self.n_estimators)[n_done:]
         p = None if sw is None else sw / sw.sum()
         n, d = X.shape
         draws = [
@@ -204,10 +203,14 @@ class _BaseBagging(MemberSequence, BaseEstimator):
             )
             for s, (r, c) in zip(seeds, draws, strict=True)
         )
-        self.estimators_ += fit_members(self.n_jobs, jobs, n_more)
-        self._seeds += [int(s) for s in seeds]
-        self.estimators_samples_ += [r for r, _ in draws]
-        self.estimators_features_ += [c for _, c in draws]
+        fitted = fit_members(self.n_jobs, jobs, n_more)  # nothing is stored if this fails
+        if not kept:
+            self.estimators_, self.estimators_samples_, self.estimators_features_ = [], [], []
+            self._seeds = []
+        self.estimators_ = self.estimators_ + fitted
+        self._seeds = self._seeds + [int(s) for s in seeds]
+        self.estimators_samples_ = self.estimators_samples_ + [r for r, _ in draws]
+        self.estimators_features_ = self.estimators_features_ + [c for _, c in draws]
 
     def _oob_members(self, n: int):
         """(member, its columns, mask of the rows it never drew) for every member."""
