@@ -156,17 +156,21 @@ def test_save_load_round_trip(tmp_path):
         ({"covariance_type": "block"}, np.eye(3), "covariance_type must be one of"),
         ({"init_params": "kmeans+"}, np.eye(3), "init_params must be one of"),
         ({}, [[0.0, np.nan], [1.0, 2.0]], "X contains NaN"),
-        ({"n_components": 2, "weights_init": [0.6, 0.6]}, np.eye(3), "sum to 1"),
+        ({"n_components": 2, "weights_init": [0.6, 0.6]}, np.eye(3), "should be normalized"),
         (
             {"n_components": 2, "means_init": np.zeros((2, 2))},
             np.eye(3),
-            r"means_init must have shape \(2, 3\)",
+            r"The parameter 'means' should have the shape of \(2, 3\)",
         ),
-        ({"n_components": 1, "precisions_init": -np.eye(3)[None]}, np.eye(3), "positive definite"),
+        (
+            {"n_components": 1, "precisions_init": -np.eye(3)[None]},
+            np.eye(3),
+            "symmetric, positive-definite",
+        ),
         (
             {"covariance_type": "diag", "precisions_init": [[1.0, 0.0, 1.0]]},
             np.eye(3),
-            "must be positive",
+            "'diag precision' should be positive",
         ),
         ({"reg_covar": -1.0}, np.eye(3), "reg_covar must be >= 0"),
     ],
@@ -204,5 +208,31 @@ def test_float32_weights_init_within_float32_rounding():
     ours = GaussianMixture(3, weights_init=weights, random_state=0).fit(X)
     ref = skm.GaussianMixture(3, weights_init=weights, random_state=0).fit(X)
     assert ours.converged_ and ref.converged_
-    with pytest.raises(ValueError, match="weights_init must lie in"):
+    with pytest.raises(ValueError, match="The parameter 'weights' should be normalized"):
         GaussianMixture(3, weights_init=weights.astype(np.float64) + 1e-7).fit(X)
+
+
+def test_verbose_prints_scikit_learns_lines(capsys):
+    X, _ = make_blobs(200, centers=3, random_state=0)
+    kw = dict(n_components=3, means_init=X[:3], max_iter=40, tol=1e-8, verbose=1)
+    kw["verbose_interval"] = 5
+    GaussianMixture(**kw).fit(X)
+    ours = capsys.readouterr().out.splitlines()
+    skm.GaussianMixture(**kw).fit(X)
+    ref = capsys.readouterr().out.splitlines()
+    assert ours == ref
+    GaussianMixture(**{**kw, "verbose": 2}).fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(ref) and "ll change" in lines[1] and "lower bound" in lines[-1]
+
+
+def test_init_parameter_messages_name_the_parameter():
+    X, _ = make_blobs(60, centers=3, random_state=0)
+    with pytest.raises(ValueError, match=r"'weights' should have the shape of \(3,\)"):
+        GaussianMixture(3, weights_init=np.ones((3, 1)) / 3).fit(X)
+    with pytest.raises(ValueError, match=r"range \[0, 1\], but got min value -0.50000"):
+        GaussianMixture(3, weights_init=[-0.5, 0.5, 1.0]).fit(X)
+    with pytest.raises(ValueError, match=r"'tied precision' should have the shape of \(2, 2\)"):
+        GaussianMixture(3, covariance_type="tied", precisions_init=np.eye(3)).fit(X)
+    with pytest.raises(ValueError, match="Invalid value for 'n_samples': 0"):
+        GaussianMixture(3, random_state=0).fit(X).sample(0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import time
 import warnings
 from typing import Any, ClassVar
 
@@ -41,13 +42,48 @@ def _exp(log_p: np.ndarray) -> np.ndarray:
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
-def _check_init_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+def _check_init_array(value: Any, param: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A user-given starting parameter as float64 of the expected shape (``param`` is its name
+    in scikit-learn's messages: 'weights', 'means', 'full precision', ...)."""
     arr = np.array(value, dtype=np.float64)
     if arr.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+        raise ValueError(
+            f"The parameter '{param}' should have the shape of {shape}, but got {arr.shape}"
+        )
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinity")
+        raise ValueError(f"The parameter '{param}' contains NaN or infinity")
     return arr
+
+
+def _check_weights(value: Any, k: int) -> np.ndarray:
+    w = _check_init_array(value, "weights", (k,))
+    if np.any(w < 0) or np.any(w > 1):
+        raise ValueError(
+            "The parameter 'weights' should be in the range [0, 1], but got "
+            f"min value {w.min():.5f}, max value {w.max():.5f}"
+        )
+    # float32 weights sum to 1 only within float32 rounding (scikit-learn's tolerances)
+    atol = 1e-6 if np.asarray(value).dtype == np.float32 else 1e-8
+    if not np.isclose(w.sum(), 1.0, rtol=0, atol=atol):
+        raise ValueError(
+            f"The parameter 'weights' should be normalized, but got sum(weights) = {w.sum():.5f}"
+        )
+    return w
+
+
+def _check_precisions(value: Any, covariance_type: str, k: int, d: int) -> np.ndarray:
+    shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
+    p = _check_init_array(value, f"{covariance_type} precision", shape[covariance_type])
+    if covariance_type in ("full", "tied"):
+        mats = p if p.ndim == 3 else p[None]
+        sym = all(np.allclose(m, m.T) for m in mats)
+        if not sym or any(np.linalg.eigvalsh(m).min() <= 0 for m in mats):
+            raise ValueError(
+                f"'{covariance_type} precision' should be symmetric, positive-definite"
+            )
+    elif np.any(p <= 0):
+        raise ValueError(f"'{covariance_type} precision' should be positive")
+    return p
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -74,6 +110,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     random_state : None, int or numpy.random.Generator
     warm_start : bool, default=False
         Start a new ``fit`` from the last solution (then ``n_init`` is ignored).
+    verbose : int, default=0
+        1 prints each initialization, every ``verbose_interval``-th iteration and whether it
+        converged; 2 adds the time taken and the change of the lower bound.
+    verbose_interval : int, default=10
 
     Attributes
     ----------
@@ -117,6 +157,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         precisions_init: Any = None,
         random_state: Any = None,
         warm_start: bool = False,
+        verbose: int = 0,
+        verbose_interval: int = 10,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -130,6 +172,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.precisions_init = precisions_init
         self.random_state = random_state
         self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
 
     # -- parameters --------------------------------------------------------------------------
     _parameter_constraints: ClassVar[dict[str, Any]] = {
@@ -140,6 +184,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         "reg_covar": Interval(low=0.0),
         "max_iter": Interval(numbers.Integral, low=0),
         "n_init": Interval(numbers.Integral, low=1),
+        "warm_start": Options(False, True),
+        "verbose": (Options(False, True), Interval(numbers.Integral, low=0)),
+        "verbose_interval": Interval(numbers.Integral, low=1),
     }
 
     def _check_params(self, n_features: int) -> None:
@@ -147,30 +194,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         k = self.n_components
         self._weights_init = self._means_init = self._precisions_init = None
         if self.weights_init is not None:
-            w = _check_init_array(self.weights_init, "weights_init", (k,))
-            # float32 weights sum to 1 only within float32 rounding (scikit-learn's tolerances)
-            atol = 1e-6 if np.asarray(self.weights_init).dtype == np.float32 else 1e-8
-            if np.any(w < 0) or np.any(w > 1) or not np.isclose(w.sum(), 1.0, rtol=0, atol=atol):
-                raise ValueError(f"weights_init must lie in [0, 1] and sum to 1, got {w}")
-            self._weights_init = w
+            self._weights_init = _check_weights(self.weights_init, k)
         if self.means_init is not None:
-            self._means_init = _check_init_array(self.means_init, "means_init", (k, n_features))
+            self._means_init = _check_init_array(self.means_init, "means", (k, n_features))
         if self.precisions_init is not None:
-            shape = {
-                "full": (k, n_features, n_features),
-                "tied": (n_features, n_features),
-                "diag": (k, n_features),
-                "spherical": (k,),
-            }[self.covariance_type]
-            p = _check_init_array(self.precisions_init, "precisions_init", shape)
-            if self.covariance_type in ("full", "tied"):
-                mats = p if p.ndim == 3 else p[None]
-                sym = all(np.allclose(m, m.T) for m in mats)
-                if not sym or any(np.linalg.eigvalsh(m).min() <= 0 for m in mats):
-                    raise ValueError("precisions_init must be symmetric positive definite")
-            elif np.any(p <= 0):
-                raise ValueError("precisions_init must be positive")
-            self._precisions_init = p
+            self._precisions_init = _check_precisions(
+                self.precisions_init, self.covariance_type, k, n_features
+            )
 
     def _initial_resp(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         n, k = X.shape[0], self.n_components
@@ -229,14 +259,33 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _run_em(self, X: np.ndarray, lower_bound: float) -> tuple[float, list[float], int, bool]:
         bounds: list[float] = []
+        start = last = time.perf_counter()
         for n_iter in range(1, self.max_iter + 1):
             previous = lower_bound
             lower_bound, log_resp = self._e_step(X)
             self._m_step(X, log_resp)
             bounds.append(lower_bound)
+            if self.verbose and n_iter % self.verbose_interval == 0:
+                now = time.perf_counter()
+                extra = f"\t time lapse {now - last:.5f}s\t ll change {lower_bound - previous:.5f}"
+                print(f"  Iteration {n_iter}" + (extra if self.verbose >= 2 else ""))
+                last = now
             if abs(lower_bound - previous) < self.tol:
+                self._report_end(True, start, lower_bound)
                 return lower_bound, bounds, n_iter, True
+        self._report_end(False, start, lower_bound)
         return lower_bound, bounds, self.max_iter, False
+
+    def _report_end(self, converged: bool, start: float, lower_bound: float) -> None:
+        """What scikit-learn's verbose EM prints when an initialization ends."""
+        if not self.verbose:
+            return
+        text = f"Initialization {'converged' if converged else 'did not converge'}."
+        if self.verbose >= 2:
+            text += (
+                f" time lapse {time.perf_counter() - start:.5f}s\t lower bound {lower_bound:.5f}"
+            )
+        print(text)
 
     def _params(self) -> tuple[Any, ...]:
         return (
@@ -266,7 +315,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         rng = check_random_state(self.random_state)
         best, best_bound = None, -np.inf
-        for _ in range(self.n_init if do_init else 1):
+        for init in range(self.n_init if do_init else 1):
+            if self.verbose:
+                print(f"Initialization {init}")
             if do_init:
                 self._initialize(X, rng)
             start = -np.inf if do_init else self.lower_bound_
@@ -344,6 +395,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         by component.
         """
         check_is_fitted(self)
+        if isinstance(n_samples, numbers.Integral) and n_samples < 1:
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples}. The sampling requires at least "
+                "one sample (n_samples must be >= 1)."
+            )
         check_scalar(n_samples, "n_samples", kind=numbers.Integral, low=1)
         rng = check_random_state(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_ / self.weights_.sum())
