@@ -6,7 +6,8 @@
   :func:`precision_score`, :func:`recall_score`, :func:`f1_score`, :func:`fbeta_score`,
   :func:`precision_recall_fscore_support`, :func:`jaccard_score`, :func:`matthews_corrcoef`;
 - ranking from scores: :func:`roc_curve`, :func:`roc_auc_score`, :func:`auc`,
-  :func:`auc_mann_whitney`, :func:`precision_recall_curve`, :func:`average_precision_score`;
+  :func:`auc_mann_whitney`, :func:`precision_recall_curve`, :func:`average_precision_score`,
+  :func:`det_curve`, :func:`confusion_matrix_at_thresholds`, :func:`top_k_accuracy_score`;
 - losses: :func:`log_loss` (from probabilities), :func:`cross_entropy_with_logits` and
   :func:`binary_cross_entropy_with_logits` (from logits, numerically stable);
 - information: :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`;
@@ -27,6 +28,7 @@ from ._classification import (
 from ._cluster import silhouette_samples, silhouette_score
 from ._confusion_matrix import confusion_matrix
 from ._cross_entropy import binary_cross_entropy_with_logits, cross_entropy_with_logits, log_loss
+from ._det_curve import confusion_matrix_at_thresholds, det_curve
 from ._detection import (
     interpolated_average_precision,
     mean_average_precision,
@@ -38,6 +40,7 @@ from ._matthews import matthews_corrcoef
 from ._multilabel_confusion_matrix import multilabel_confusion_matrix
 from ._precision_recall_curve import average_precision_score, precision_recall_curve
 from ._ranking import auc, auc_mann_whitney, roc_auc_score, roc_curve
+from ._top_k import top_k_accuracy_score
 
 __all__ = [
     "UndefinedMetricWarning",
@@ -48,7 +51,9 @@ __all__ = [
     "balanced_accuracy_score",
     "binary_cross_entropy_with_logits",
     "confusion_matrix",
+    "confusion_matrix_at_thresholds",
     "cross_entropy_with_logits",
+    "det_curve",
     "entropy",
     "f1_score",
     "fbeta_score",
@@ -69,6 +74,7 @@ __all__ = [
     "roc_curve",
     "silhouette_samples",
     "silhouette_score",
+    "top_k_accuracy_score",
     "voc_average_precision",
     "zero_one_loss",
 ]

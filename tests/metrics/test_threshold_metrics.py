@@ -1,0 +1,82 @@
+"""Counts at thresholds, the DET curve and top-k accuracy vs sklearn.metrics."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from mlcanon.metrics import (
+    UndefinedMetricWarning,
+    confusion_matrix_at_thresholds,
+    det_curve,
+    top_k_accuracy_score,
+)
+
+skm = pytest.importorskip("sklearn.metrics")
+RTOL = 1e-12
+
+
+def _binary(seed, ties=False):
+    rng = np.random.default_rng(seed)
+    s = rng.random(60)
+    if ties:
+        s = s.round(1)
+    return rng.integers(0, 2, 60), s
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_confusion_matrix_at_thresholds_matches_sklearn(seed, ties, weighted):
+    y, s = _binary(seed, ties)
+    w = np.random.default_rng(seed + 5).random(60) if weighted else None
+    ours = confusion_matrix_at_thresholds(y, s, sample_weight=w)
+    ref = skm.confusion_matrix_at_thresholds(y, s, sample_weight=w)
+    for a, b in zip(ours, ref, strict=True):
+        assert_allclose(a, b, rtol=RTOL)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("drop", [False, True])
+def test_det_curve_matches_sklearn(seed, ties, drop):
+    y, s = _binary(seed, ties)
+    ours = det_curve(y, s, drop_intermediate=drop)
+    ref = skm.det_curve(y, s, drop_intermediate=drop)
+    for a, b in zip(ours, ref, strict=True):
+        assert_allclose(a, b, rtol=RTOL)
+
+
+def test_det_curve_hand_computed_and_errors():
+    # scores 0.8 (pos), 0.4 (neg), 0.35 (pos), 0.1 (neg): at t = 0.35 FP = 1/2, FN = 0
+    fpr, fnr, t = det_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    assert_array_equal(fpr, [0.5, 0.5, 0.0])
+    assert_array_equal(fnr, [0.0, 0.5, 0.5])
+    assert_array_equal(t, [0.35, 0.4, 0.8])
+    with pytest.raises(ValueError, match="Only one class is present in y_true"):
+        det_curve([1, 1, 1], [0.1, 0.5, 0.9])
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_top_k_accuracy_matches_sklearn_with_ties(k, weighted):
+    rng = np.random.default_rng(0)
+    y, S = rng.integers(0, 4, 80), rng.random((80, 4)).round(1)  # many tied scores
+    w = rng.random(80) if weighted else None
+    got = top_k_accuracy_score(y, S, k=k, sample_weight=w)
+    assert_allclose(got, skm.top_k_accuracy_score(y, S, k=k, sample_weight=w), rtol=RTOL)
+
+
+def test_top_k_accuracy_binary_and_errors():
+    y, s = _binary(2)
+    assert top_k_accuracy_score(y, s, k=1) == skm.top_k_accuracy_score(y, s, k=1)
+    with pytest.warns(UndefinedMetricWarning, match="perfect score"):
+        assert top_k_accuracy_score(y, s, k=2) == 1.0
+    S = np.eye(3)[[0, 1, 2, 2]]
+    with pytest.raises(ValueError, match="`y_true` is binary while y_score is 2d with 3"):
+        top_k_accuracy_score([0, 1, 1, 0], S)
+    with pytest.raises(ValueError, match=r"Number of classes in 'y_true' \(4\)"):
+        top_k_accuracy_score([0, 1, 2, 3], S)
+    with pytest.raises(ValueError, match="Parameter 'labels' must be ordered"):
+        top_k_accuracy_score([0, 1, 2, 2], S, labels=[2, 1, 0])
+    with pytest.raises(ValueError, match="y type must be 'binary' or 'multiclass'"):
+        top_k_accuracy_score([0.5, 1, 2, 2], S)
