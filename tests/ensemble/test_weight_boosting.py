@@ -78,11 +78,40 @@ def test_bad_parameters_and_input():
         AdaBoostClassifier(learning_rate=-1).fit(X, y)
     with pytest.raises(ValueError, match="loss must be one of"):
         AdaBoostRegressor(loss="huber").fit(X, y.astype(float))
-    with pytest.raises(ValueError, match="only one class"):
-        AdaBoostClassifier().fit(X, np.ones(len(y)))
-    with pytest.raises(ValueError, match="no better than chance"):
+    # a single class is learnt perfectly by the first learner (scikit-learn's behaviour)
+    one = AdaBoostClassifier().fit(X, np.ones(len(y)))
+    np.testing.assert_array_equal(one.predict_proba(X), np.ones((len(y), 1)))
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        AdaBoostClassifier().fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="worse than random"):
         # a learner that cannot split is a constant: error 1 - 1/3 on balanced 3 classes
         X3 = np.zeros((9, 1))
         AdaBoostClassifier(estimator=DecisionTreeClassifier(max_depth=1)).fit(
             X3, np.repeat([0, 1, 2], 3)
         )
+
+
+def test_staged_outputs_and_importances_equal_sklearn():
+    """Same stumps as scikit-learn (wine): staged probabilities and scores, and the
+    vote-weighted mean of the stumps' importances."""
+    X, y = load_wine(return_X_y=True)
+    ours = AdaBoostClassifier(n_estimators=10, random_state=0).fit(X, y)
+    ref = ske.AdaBoostClassifier(n_estimators=10, random_state=0).fit(X, y)
+    for a, b in zip(ours.staged_predict_proba(X), ref.staged_predict_proba(X), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-10)
+    np.testing.assert_allclose(list(ours.staged_score(X, y)), list(ref.staged_score(X, y)))
+    np.testing.assert_allclose(ours.feature_importances_, ref.feature_importances_, atol=1e-12)
+
+
+def test_sparse_X_gives_the_dense_result():
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    kw = dict(estimator=LogisticRegression(max_iter=500), n_estimators=3, random_state=0)
+    dense = AdaBoostClassifier(**kw).fit(X, y)
+    sparse = AdaBoostClassifier(**kw).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X))
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(2,\), expected \(569,\)"):
+        AdaBoostClassifier().fit(X, y, sample_weight=[1.0, 2.0])

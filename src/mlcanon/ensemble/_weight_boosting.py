@@ -27,50 +27,99 @@ Freund, Schapire (1997). A decision-theoretic generalization of on-line learning
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections import deque
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
-from mlcanon._estimator import encode_labels, sample_weight_array
-from mlcanon._validation import check_option, check_random_state, check_scalar
+from mlcanon._estimator import encode_labels, store_params
+from mlcanon._validation import Interval, Options, check_random_state, validate_params
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from mlcanon.tree._checks import check_X, check_X_y
+
+from ._base import (
+    MemberSequence,
+    accepts_sample_weight,
+    check_meta_X,
+    check_meta_X_y,
+    new_member,
+)
 
 __all__ = ["AdaBoostClassifier", "AdaBoostRegressor"]
 
 
-class _BaseAdaBoost(BaseEstimator):
-    def __init__(
-        self,
-        estimator: Any = None,
-        *,
-        n_estimators: int = 50,
-        learning_rate: float = 1.0,
-        random_state: int | np.random.Generator | None = None,
-    ) -> None:
-        self.estimator = estimator
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.random_state = random_state
+def _initial_weights(sample_weight: Any, n: int) -> np.ndarray:
+    """Normalised starting weights (uniform when none are given), in scikit-learn's words."""
+    if sample_weight is None:
+        return np.full(n, 1.0 / n)
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ValueError(f"sample_weight.shape == {w.shape}, expected {(n,)}!")
+    if not np.isfinite(w).all():
+        raise ValueError("sample_weight must be finite")
+    if (w < 0).any():
+        raise ValueError("Negative values in data passed to `sample_weight`")
+    if not w.sum() > 0:
+        raise ValueError("sample_weight: all weights are zero; at least one must be positive")
+    return w / w.sum()
 
-    def _check_params(self) -> np.random.Generator:
-        check_scalar(self.n_estimators, "n_estimators", kind=numbers.Integral, low=1)
-        check_scalar(self.learning_rate, "learning_rate", low=0.0, include_low=False)
-        return check_random_state(self.random_state)
+
+class _BaseAdaBoost(MemberSequence, BaseEstimator):
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_estimators": Interval(numbers.Integral, low=1),
+        "learning_rate": Interval(low=0.0, include_low=False),
+    }
+
+    def _prepare(self, X: Any, y: Any, sample_weight: Any) -> tuple:
+        """Validated parameters, data and starting weights; the generator seeding the members."""
+        validate_params(self)
+        X, y = check_meta_X_y(self, X, y, classifier=self._is_clf)
+        w = _initial_weights(sample_weight, X.shape[0])
+        self.estimator_ = self.estimator if self.estimator is not None else self._default
+        return check_random_state(self.random_state), X, y, w
 
     def _new_learner(self, rng: np.random.Generator) -> Any:
-        learner = clone(self.estimator if self.estimator is not None else self._default)
-        if "random_state" in learner.get_params():
-            learner.set_params(random_state=int(rng.integers(2**31)))
-        return learner
+        return new_member(self.estimator_, int(rng.integers(2**31)))
+
+    def _check_X(self, X: Any) -> Any:
+        return check_meta_X(self, X, reset=False)
+
+    def staged_score(self, X: Any, y: Any, sample_weight: Any = None) -> Iterator[float]:
+        """Score after each round: (weighted) accuracy for a classifier, :math:`R^2` for a
+        regressor."""
+        y = np.asarray(y)
+        for pred in self.staged_predict(X):
+            if self._is_clf:
+                yield float(np.average(pred == y, weights=sample_weight))
+                continue
+            mean = np.average(y, weights=sample_weight)
+            resid = np.average((y - pred) ** 2, weights=sample_weight)
+            yield float(1.0 - resid / np.average((y - mean) ** 2, weights=sample_weight))
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        """Members' impurity-based importances averaged with the weights
+        :math:`\\alpha_m` (when the members have importances)."""
+        try:
+            imp = [
+                w * m.feature_importances_
+                for w, m in zip(self.estimator_weights_, self.estimators_, strict=True)
+            ]
+        except AttributeError as exc:
+            raise AttributeError(
+                "Unable to compute feature importances since estimator does not have a "
+                "feature_importances_ attribute"
+            ) from exc
+        return np.sum(imp, axis=0) / self.estimator_weights_.sum()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = self.estimator is None  # our trees accept NaN
+        base = self.estimator if self.estimator is not None else self._default
+        tags.input_tags.allow_nan = base.__sklearn_tags__().input_tags.allow_nan
+        tags.input_tags.sparse = base.__sklearn_tags__().input_tags.sparse
         return tags
 
 
@@ -90,12 +139,13 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
 
     Attributes
     ----------
-    estimators_ : list
+    estimator_, estimators_ : the base learner and the fitted learners
     estimator_weights_ : ndarray of shape (n_estimators_,)
         Votes :math:`\\alpha_m`.
     estimator_errors_ : ndarray of shape (n_estimators_,)
         Weighted training errors :math:`\\mathrm{err}_m`.
     classes_ : ndarray
+    feature_importances_ : ndarray of shape (n_features,)
 
     Notes
     -----
@@ -108,23 +158,29 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
     """
 
     _default = DecisionTreeClassifier(max_depth=1)
+    _is_clf = True
+
+    def __init__(
+        self,
+        estimator: Any = None,
+        *,
+        n_estimators: int = 50,
+        learning_rate: float = 1.0,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> AdaBoostClassifier:
-        """Boost up to ``n_estimators`` weak learners on ``X``, ``y``."""
-        rng = self._check_params()
-        X, y = check_X_y(self, X, y, classifier=True, allow_nan=self.estimator is None)
-        w = sample_weight_array(sample_weight, X.shape[0])
-        w = w / w.sum()
+        """Boost up to ``n_estimators`` weak learners on ``X`` (dense or scipy.sparse), ``y``."""
+        rng, X, y, w = self._prepare(X, y, sample_weight)
         self.classes_, _ = encode_labels(y)
         K = self.n_classes_ = len(self.classes_)
-        if K < 2:
-            raise ValueError(
-                f"AdaBoostClassifier needs samples of at least 2 classes; y contains only one "
-                f"class, {self.classes_[0]!r}"
-            )
+        if not accepts_sample_weight(self.estimator_):
+            raise ValueError(f"{type(self.estimator_).__name__} doesn't support sample_weight.")
         self.estimators_, alphas, errors = [], [], []
-        for _ in range(self.n_estimators):
-            learner = self._new_learner(rng).fit(X, y, sample_weight=w)
+        for m in range(self.n_estimators):
+            learner = self._new_learner(rng)
+            learner.fit(X, y, sample_weight=w)
             wrong = learner.predict(X) != y
             err = float(np.average(wrong, weights=w))
             if err <= 0.0:  # a perfect learner decides alone
@@ -135,16 +191,25 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
             if err >= 1.0 - 1.0 / K:
                 if not self.estimators_:
                     raise ValueError(
-                        f"the first weak learner is no better than chance (weighted error "
-                        f"{err:.3g} >= 1 - 1/n_classes = {1 - 1 / K:.3g}); boosting cannot start"
+                        "BaseClassifier in AdaBoostClassifier ensemble is worse than random, "
+                        f"ensemble can not be fit (weighted error {err:.3g} >= 1 - 1/n_classes)."
                     )
                 break
             alpha = self.learning_rate * (np.log((1.0 - err) / err) + np.log(K - 1.0))
             self.estimators_.append(learner)
             alphas.append(alpha)
             errors.append(err)
-            w = w * np.exp(alpha * wrong * (w > 0))
-            if not np.isfinite(w.sum()) or w.sum() <= 0:
+            with np.errstate(over="ignore"):
+                w = w * np.exp(alpha * wrong * (w > 0))
+            if not np.isfinite(w.sum()):
+                warnings.warn(
+                    f"Sample weights have reached infinite values, at iteration {m}, causing "
+                    "overflow. Iterations stopped. Try lowering the learning rate.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                break
+            if w.sum() <= 0:
                 break
             w /= w.sum()
         self.estimator_weights_ = np.array(alphas)
@@ -155,8 +220,11 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
         """Class scores after each round: :math:`\\sum_{m' \\le m} \\alpha_{m'} c_k(G_{m'}(x))`
         divided by :math:`\\sum \\alpha`, with the code :math:`c_k = 1` for the predicted class
         and :math:`-1/(K-1)` otherwise; shape (n_samples,) for two classes (positive minus
-        negative score), (n_samples, n_classes) otherwise."""
-        X = check_X(self, X, reset=False, allow_nan=self.estimator is None)
+        negative score), (n_samples, n_classes) otherwise (zeros for a single class)."""
+        X = self._check_X(X)
+        if self.n_classes_ == 1:
+            yield np.zeros((X.shape[0], 1))
+            return
         votes = np.zeros((X.shape[0], self.n_classes_))
         total = 0.0
         wrong_vote = -1.0 / (self.n_classes_ - 1)  # SAMME's symmetric class code
@@ -172,6 +240,8 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
         return deque(self.staged_decision_function(X), maxlen=1)[0]  # after the last round
 
     def _proba(self, scores: np.ndarray) -> np.ndarray:
+        if self.n_classes_ == 1:
+            return np.ones((scores.shape[0], 1))
         if self.n_classes_ == 2:
             scores = np.column_stack([-scores, scores]) / 2
         else:
@@ -181,6 +251,13 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Softmax of the normalised votes divided by ``K - 1`` (SAMME's class estimate)."""
         return self._proba(self.decision_function(X))
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        return np.log(self.predict_proba(X))
+
+    def staged_predict_proba(self, X: Any) -> Iterator[np.ndarray]:
+        for scores in self.staged_decision_function(X):
+            yield self._proba(scores)
 
     def _label(self, scores: np.ndarray) -> np.ndarray:
         if self.n_classes_ == 2:
@@ -204,6 +281,7 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
     Parameters
     ----------
     estimator : regressor, default=DecisionTreeRegressor(max_depth=3)
+        Any regressor: each learner is fit on a weighted bootstrap sample, not on weights.
     n_estimators : int, default=50
     learning_rate : float, default=1.0
     loss : {"linear", "square", "exponential"}, default="linear"
@@ -213,7 +291,7 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
 
     Attributes
     ----------
-    estimators_, estimator_weights_, estimator_errors_
+    estimator_, estimators_, estimator_weights_, estimator_errors_, feature_importances_
 
     Notes
     -----
@@ -226,7 +304,12 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
     Drucker (1997). Improving Regressors using Boosting Techniques. ICML.
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_BaseAdaBoost._parameter_constraints,
+        "loss": Options("linear", "square", "exponential"),
+    }
     _default = DecisionTreeRegressor(max_depth=3)
+    _is_clf = False
 
     def __init__(
         self,
@@ -237,32 +320,27 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
         loss: str = "linear",
         random_state: int | np.random.Generator | None = None,
     ) -> None:
-        super().__init__(
-            estimator,
-            n_estimators=n_estimators,
-            learning_rate=learning_rate,
-            random_state=random_state,
-        )
-        self.loss = loss
+        store_params(self, locals())
+
+    def _scaled_errors(self, learner: Any, X: Any, y: np.ndarray) -> np.ndarray:
+        e = np.abs(learner.predict(X) - y)
+        L = e / e.max() if e.max() > 0 else e
+        if self.loss == "square":
+            return L**2
+        if self.loss == "exponential":
+            return 1.0 - np.exp(-L)
+        return L
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> AdaBoostRegressor:
-        """Boost up to ``n_estimators`` regressors on ``X``, ``y``."""
-        rng = self._check_params()
-        check_option(self.loss, "loss", ("linear", "square", "exponential"))
-        X, y = check_X_y(self, X, y, classifier=False, allow_nan=self.estimator is None)
-        w = sample_weight_array(sample_weight, X.shape[0])
-        w = w / w.sum()
+        """Boost up to ``n_estimators`` regressors on ``X`` (dense or scipy.sparse), ``y``."""
+        rng, X, y, w = self._prepare(X, y, sample_weight)
         n = X.shape[0]
         self.estimators_, alphas, errors = [], [], []
         for _ in range(self.n_estimators):
             boot = rng.choice(n, size=n, replace=True, p=w)
-            learner = self._new_learner(rng).fit(X[boot], y[boot])
-            e = np.abs(learner.predict(X) - y)
-            L = e / e.max() if e.max() > 0 else e
-            if self.loss == "square":
-                L = L**2
-            elif self.loss == "exponential":
-                L = 1.0 - np.exp(-L)
+            learner = self._new_learner(rng)
+            learner.fit(X[boot], y[boot])
+            L = self._scaled_errors(learner, X, y)
             avg = float(np.sum(w * L))
             if avg <= 0.0:  # a perfect fit ends the boosting
                 self.estimators_.append(learner)
@@ -295,12 +373,12 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
 
     def predict(self, X: Any) -> np.ndarray:
         """Weighted median of the learners' predictions."""
-        X = check_X(self, X, reset=False, allow_nan=self.estimator is None)
+        X = self._check_X(X)
         preds = np.column_stack([est.predict(X) for est in self.estimators_])
         return self._weighted_median(preds, self.estimator_weights_)
 
     def staged_predict(self, X: Any) -> Iterator[np.ndarray]:
-        X = check_X(self, X, reset=False, allow_nan=self.estimator is None)
+        X = self._check_X(X)
         preds = np.column_stack([est.predict(X) for est in self.estimators_])
         for m in range(1, preds.shape[1] + 1):
             yield self._weighted_median(preds[:, :m], self.estimator_weights_[:m])
