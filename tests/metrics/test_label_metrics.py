@@ -11,6 +11,7 @@ from mlcanon.metrics import (
     UndefinedMetricWarning,
     accuracy_score,
     balanced_accuracy_score,
+    cohen_kappa_score,
     hamming_loss,
     jaccard_score,
     matthews_corrcoef,
@@ -131,3 +132,23 @@ def test_multilabel_confusion_matrix_errors():
 def test_adjusted_balanced_accuracy_single_class_is_nan():
     with pytest.warns(UndefinedMetricWarning, match="single class"):
         assert np.isnan(balanced_accuracy_score([1, 1], [1, 1], adjusted=True))
+
+
+@pytest.mark.parametrize("weights", [None, "linear", "quadratic"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cohen_kappa_matches_sklearn(weights, weighted):
+    y1, y2 = _targets("multiclass", seed=8)
+    w = np.random.default_rng(9).random(len(y1)) if weighted else None
+    got = cohen_kappa_score(y1, y2, weights=weights, sample_weight=w)
+    ref = skm.cohen_kappa_score(y1, y2, weights=weights, sample_weight=w)
+    assert_allclose(got, ref, rtol=RTOL)
+    assert_allclose(cohen_kappa_score(y2, y1, weights=weights, sample_weight=w), got, rtol=RTOL)
+
+
+def test_cohen_kappa_hand_computed_and_undefined():
+    # p_o = 3/4; marginals (2, 2) and (1, 3): p_e = (2*1 + 2*3) / 16 = 1/2; kappa = 1/2
+    assert cohen_kappa_score([0, 0, 1, 1], [0, 1, 1, 1]) == pytest.approx(0.5)
+    with pytest.warns(UndefinedMetricWarning, match="only one label in common"):
+        assert np.isnan(cohen_kappa_score([1, 1], [1, 1]))
+    with pytest.raises(ValueError, match="At least one label in `labels` must be present"):
+        cohen_kappa_score([0, 1], [0, 1], labels=[5])

@@ -4,7 +4,8 @@
   :func:`confusion_matrix`, :func:`multilabel_confusion_matrix`, :func:`accuracy_score`,
   :func:`balanced_accuracy_score`, :func:`zero_one_loss`, :func:`hamming_loss`,
   :func:`precision_score`, :func:`recall_score`, :func:`f1_score`, :func:`fbeta_score`,
-  :func:`precision_recall_fscore_support`, :func:`jaccard_score`, :func:`matthews_corrcoef`;
+  :func:`precision_recall_fscore_support`, :func:`jaccard_score`, :func:`matthews_corrcoef`,
+  :func:`cohen_kappa_score`;
 - ranking from scores: :func:`roc_curve`, :func:`roc_auc_score`, :func:`auc`,
   :func:`auc_mann_whitney`, :func:`precision_recall_curve`, :func:`average_precision_score`,
   :func:`det_curve`, :func:`confusion_matrix_at_thresholds`, :func:`top_k_accuracy_score`;
@@ -26,6 +27,7 @@ from ._classification import (
     recall_score,
 )
 from ._cluster import silhouette_samples, silhouette_score
+from ._cohen_kappa import cohen_kappa_score
 from ._confusion_matrix import confusion_matrix
 from ._cross_entropy import binary_cross_entropy_with_logits, cross_entropy_with_logits, log_loss
 from ._det_curve import confusion_matrix_at_thresholds, det_curve
@@ -50,6 +52,7 @@ __all__ = [
     "average_precision_score",
     "balanced_accuracy_score",
     "binary_cross_entropy_with_logits",
+    "cohen_kappa_score",
     "confusion_matrix",
     "confusion_matrix_at_thresholds",
     "cross_entropy_with_logits",
