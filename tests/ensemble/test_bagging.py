@@ -96,3 +96,12 @@ def test_bad_sampling_parameters():
         me.BaggingClassifier(oob_score=True, bootstrap=False).fit(Xtr, ytr)
     with pytest.raises(TypeError, match="bootstrap_features must be one of True, False"):
         me.BaggingClassifier(bootstrap_features="yes").fit(Xtr, ytr)
+
+
+def test_verbose_prints_one_line_per_member(capsys):
+    Xtr, _, ytr, _ = IRIS
+    me.BaggingClassifier(n_estimators=3, verbose=1, random_state=0).fit(Xtr, ytr)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        f"[Bagging] ({i} of 3) Building estimator" for i in (1, 2, 3)
+    ]

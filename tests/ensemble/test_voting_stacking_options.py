@@ -86,3 +86,14 @@ def test_stacking_errors_use_sklearns_words():
         me.StackingRegressor([]).fit(XR, YR)
     with pytest.raises(AttributeError, match="has no attribute 'decision_function'"):
         me.StackingClassifier(MEMBERS[:1], final_estimator=GaussianNB()).fit(X, Y).decision_function
+
+
+def test_verbose_prints_each_member_fit(capsys):
+    me.VotingRegressor([("a", Ridge()), ("b", LinearRegression())], verbose=True).fit(XR, YR)
+    me.StackingRegressor([("a", Ridge())], verbose=1).fit(XR, YR)
+    lines = [line.split(",")[0] for line in capsys.readouterr().out.splitlines()]
+    assert lines == [
+        "[Voting] (1 of 2) Processing a",
+        "[Voting] (2 of 2) Processing b",
+        "[Stacking] (1 of 1) Processing a",
+    ]

@@ -42,6 +42,7 @@ from ._base import (
     accepts_sample_weight,
     check_meta_X,
     check_meta_X_y,
+    fit_member,
     new_member,
 )
 from ._forest import fit_members
@@ -94,14 +95,12 @@ def _draw(seed: int, n: int, d: int, n_rows: int, n_cols: int, params: tuple, p)
     return rows.astype(np.int64), cols.astype(np.int64)
 
 
-def _fit_member(learner, X, y, rows, cols, by_weight):
+def _fit_member(learner, X, y, rows, cols, by_weight, message):
     """Fit one member on its rows (as counts when it takes sample weights) and columns."""
     X_cols = X if cols is None else X[:, cols]
     if by_weight:
-        learner.fit(X_cols, y, sample_weight=np.bincount(rows, minlength=X.shape[0]))
-    else:
-        learner.fit(X_cols[rows], y[rows])
-    return learner
+        return fit_member(learner, X_cols, y, np.bincount(rows, minlength=X.shape[0]), message)
+    return fit_member(learner, X_cols[rows], y[rows], None, message)
 
 
 class _BaseBagging(MemberSequence, BaseEstimator):
@@ -197,11 +196,14 @@ class _BaseBagging(MemberSequence, BaseEstimator):
         ]
         keep_all_cols = n_cols == d and not self.bootstrap_features
         by_weight = accepts_sample_weight(self.estimator_)
+        cols = [None if keep_all_cols else c for _, c in draws]
+        said = [
+            f"[Bagging] ({i} of {self.n_estimators}) Building estimator" if self.verbose else None
+            for i in range(n_done + 1, self.n_estimators + 1)
+        ]
         jobs = (
-            delayed(_fit_member)(
-                new_member(self.estimator_, s), X, y, r, None if keep_all_cols else c, by_weight
-            )
-            for s, (r, c) in zip(seeds, draws, strict=True)
+            delayed(_fit_member)(new_member(self.estimator_, s), X, y, r, c, by_weight, m)
+            for s, (r, _), c, m in zip(seeds, draws, cols, said, strict=True)
         )
         fitted = fit_members(self.n_jobs, jobs, n_more)  # nothing is stored if this fails
         if not kept:
@@ -274,7 +276,7 @@ _PARAMS_DOC = """
         joblib workers (threads) for fitting.
     random_state : int, Generator or None
     verbose : int, default=0
-        Accepted for scikit-learn compatibility; nothing is printed.
+        Print each member's fit time.
 """
 
 

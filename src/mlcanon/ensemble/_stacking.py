@@ -25,7 +25,7 @@ from sklearn.utils import Bunch
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import encode_labels
+from mlcanon._estimator import encode_labels, store_params
 from mlcanon._validation import Interval, Options, validate_params
 
 from ._base import (
@@ -118,11 +118,16 @@ class _BaseStacking(TransformerMixin, NamedMembers):
             self.stack_method_ = self._methods(members)
             blocks = self._blocks(X)
         else:
-            self.estimators_ = fit_members(
-                self.n_jobs,
-                (delayed(fit_member)(clone(e), X, y, sample_weight) for _, e in members),
-                len(members),
+            n = len(members)
+            said = [
+                f"[Stacking] ({i} of {n}) Processing {name}" if self.verbose else None
+                for i, (name, _) in enumerate(members, 1)
+            ]
+            jobs = (
+                delayed(fit_member)(clone(e), X, y, sample_weight, m)
+                for (_, e), m in zip(members, said, strict=True)
             )
+            self.estimators_ = fit_members(self.n_jobs, jobs, n)
             self.stack_method_ = self._methods(members)
             blocks = self._out_of_fold(X, y, sample_weight, [e for _, e in members])
         names = [name for name, _ in members]
@@ -193,7 +198,7 @@ _PARAMS_DOC = """
     passthrough : bool, default=False
         Also give the final model the original features.
     verbose : int, default=0
-        Accepted for scikit-learn compatibility; nothing is printed.
+        Print each member's fit time (the fit on all the data).
 """
 
 
@@ -238,13 +243,7 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
         passthrough: bool = False,
         verbose: int = 0,
     ) -> None:
-        self.estimators = estimators
-        self.final_estimator = final_estimator
-        self.cv = cv
-        self.stack_method = stack_method
-        self.n_jobs = n_jobs
-        self.passthrough = passthrough
-        self.verbose = verbose
+        store_params(self, locals())
 
     def _final(self) -> Any:
         if self.final_estimator is not None:
@@ -352,12 +351,7 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
         passthrough: bool = False,
         verbose: int = 0,
     ) -> None:
-        self.estimators = estimators
-        self.final_estimator = final_estimator
-        self.cv = cv
-        self.n_jobs = n_jobs
-        self.passthrough = passthrough
-        self.verbose = verbose
+        store_params(self, locals())
 
     def _final(self) -> Any:
         if self.final_estimator is not None:

@@ -24,7 +24,7 @@ from sklearn.utils import Bunch
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import check_X, check_X_y, encode_labels
+from mlcanon._estimator import check_X, check_X_y, encode_labels, store_params
 from mlcanon._validation import Interval, Options, validate_params
 
 from ._base import NamedMembers, feature_names, fit_member, is_drop, named_members
@@ -128,12 +128,7 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         flatten_transform: bool = True,
         verbose: bool = False,
     ) -> None:
-        self.estimators = estimators
-        self.voting = voting
-        self.weights = weights
-        self.n_jobs = n_jobs
-        self.flatten_transform = flatten_transform
-        self.verbose = verbose
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> VotingClassifier:
         """Fit every member on ``X`` and the class codes of ``y`` (with the weights, if any)."""
@@ -216,10 +211,7 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
         n_jobs: int | None = None,
         verbose: bool = False,
     ) -> None:
-        self.estimators = estimators
-        self.weights = weights
-        self.n_jobs = n_jobs
-        self.verbose = verbose
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> VotingRegressor:
         """Fit every member on ``X``, ``y`` (with the weights, if any)."""
