@@ -68,8 +68,11 @@ def _to_phases(x: Tensor, pads: Pads, stride: tuple[int, int], phase_hw) -> Tens
 
 
 def _from_phases(p: Tensor, pads: Pads, stride: tuple[int, int], hw) -> Tensor:
-    """Inverse of :func:`_to_phases`: gather (N, C, H, W) back, dropping the padding."""
+    """Inverse of :func:`_to_phases`: gather (N, C, H, W) back, dropping the padding (with
+    stride 1, a view of the one phase)."""
     (sh, sw), (h, w) = stride, hw
+    if stride == (1, 1):
+        return p[0, 0, :, :, pads[0] : pads[0] + h, pads[2] : pads[2] + w]
     x = p.new_empty((*p.shape[2:4], h, w))
     for a, r0, k0, nr in _phase_blocks(h, pads[0], sh):
         for b, c0, q0, nc in _phase_blocks(w, pads[2], sw):

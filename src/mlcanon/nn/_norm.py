@@ -67,8 +67,10 @@ class _ChannelNorm(Function):
         m = x4[0].numel() // groups * (n if over_batch else 1)  # |S|, entries sharing one mean
         mean = x4.mean(dims, keepdim=True)  # (N or 1, G, 1, 1)
         y = x4 - mean  # centred data, in the buffer that becomes the output
-        # second pass, on centred data; a norm reduction needs no (x - mean)^2 temporary
-        var = torch.linalg.vector_norm(y, dim=dims, keepdim=True).square_().div_(m)
+        # second pass, on centred data; a norm reduction needs no (x - mean)^2 temporary, and
+        # one along the contiguous last dim is ~10x faster than one over (N, Cg, L) at once
+        sq = torch.linalg.vector_norm(y, dim=3, keepdim=True).square_()  # (N, G, Cg, 1)
+        var = sq.sum(dims[:-1], keepdim=True).div_(m)
         invstd = (var + eps).rsqrt()
         if weight is not None:
             y.mul_(invstd * weight.view(1, groups, -1, 1)).add_(bias.view(1, groups, -1, 1))
