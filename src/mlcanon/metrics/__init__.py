@@ -9,6 +9,9 @@
 - ranking from scores: :func:`roc_curve`, :func:`roc_auc_score`, :func:`auc`,
   :func:`auc_mann_whitney`, :func:`precision_recall_curve`, :func:`average_precision_score`,
   :func:`det_curve`, :func:`confusion_matrix_at_thresholds`, :func:`top_k_accuracy_score`;
+- ranking labels or items: :func:`coverage_error`, :func:`label_ranking_loss`,
+  :func:`label_ranking_average_precision_score` (multilabel), :func:`dcg_score` and
+  :func:`ndcg_score` (graded relevance);
 - losses: :func:`log_loss` (from probabilities), :func:`cross_entropy_with_logits` and
   :func:`binary_cross_entropy_with_logits` (from logits, numerically stable);
 - information: :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`;
@@ -30,6 +33,7 @@ from ._cluster import silhouette_samples, silhouette_score
 from ._cohen_kappa import cohen_kappa_score
 from ._confusion_matrix import confusion_matrix
 from ._cross_entropy import binary_cross_entropy_with_logits, cross_entropy_with_logits, log_loss
+from ._dcg import dcg_score, ndcg_score
 from ._det_curve import confusion_matrix_at_thresholds, det_curve
 from ._detection import (
     interpolated_average_precision,
@@ -38,6 +42,11 @@ from ._detection import (
 )
 from ._information import entropy, js_divergence, kl_divergence
 from ._jaccard import jaccard_score
+from ._label_ranking import (
+    coverage_error,
+    label_ranking_average_precision_score,
+    label_ranking_loss,
+)
 from ._matthews import matthews_corrcoef
 from ._multilabel_confusion_matrix import multilabel_confusion_matrix
 from ._precision_recall_curve import average_precision_score, precision_recall_curve
@@ -55,7 +64,9 @@ __all__ = [
     "cohen_kappa_score",
     "confusion_matrix",
     "confusion_matrix_at_thresholds",
+    "coverage_error",
     "cross_entropy_with_logits",
+    "dcg_score",
     "det_curve",
     "entropy",
     "f1_score",
@@ -65,10 +76,13 @@ __all__ = [
     "jaccard_score",
     "js_divergence",
     "kl_divergence",
+    "label_ranking_average_precision_score",
+    "label_ranking_loss",
     "log_loss",
     "matthews_corrcoef",
     "mean_average_precision",
     "multilabel_confusion_matrix",
+    "ndcg_score",
     "precision_recall_curve",
     "precision_recall_fscore_support",
     "precision_score",
