@@ -6,11 +6,22 @@ import numbers
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import check_X
-from mlcanon._validation import Options, check_array, check_scalar, validate_params
+from mlcanon._validation import (
+    Interval,
+    Options,
+    check_array,
+    check_random_state,
+    check_scalar,
+    validate_params,
+)
+
+from ._pca_mle import mle_rank
+from ._truncated_svd import arpack_svd, randomized_svd
 
 __all__ = ["PCA"]
 
@@ -24,8 +35,12 @@ def _flip_signs(Vt: np.ndarray) -> np.ndarray:
     return Vt * signs[:, None]
 
 
-def _spectrum(X: np.ndarray, mean: np.ndarray, solver: str) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(variances, Vt)``: the covariance eigenvalues (decreasing) and eigenvectors.
+def _spectrum(
+    X: np.ndarray, mean: np.ndarray, solver: str, copy: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Return ``(variances, Vt, scores)``: the covariance eigenvalues (decreasing), the
+    eigenvectors, and for 'full' the projections ``U diag(s)`` of the centered data (None for
+    'covariance_eigh', which never forms it).
 
     'covariance_eigh': ``C = (X^T X - n m m^T) / (n - 1)`` then ``C = V diag(λ) V^T``; cheap when
     ``n_samples >> n_features`` (one pass over X, then a p x p problem) but it squares the
@@ -34,15 +49,25 @@ def _spectrum(X: np.ndarray, mean: np.ndarray, solver: str) -> tuple[np.ndarray,
     """
     n_samples = X.shape[0]
     if solver == "full":
-        _, s, Vt = np.linalg.svd(X - mean, full_matrices=False)
-        return s**2 / (n_samples - 1), Vt
+        Xc = np.subtract(X, mean, out=None if copy else X)  # copy=False centers X in place
+        U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+        return s**2 / (n_samples - 1), Vt, U * s
     C = X.T @ X
     C -= n_samples * np.outer(mean, mean)
     C /= n_samples - 1
     lam, V = np.linalg.eigh(C)  # ascending
     lam, V = lam[::-1], V[:, ::-1]
     lam[lam < 0.0] = 0.0  # rounding can make a zero eigenvalue slightly negative
-    return lam, V.T
+    return lam, V.T, None
+
+
+_FITTED_ARRAYS = (
+    "components_",
+    "explained_variance_",
+    "explained_variance_ratio_",
+    "singular_values_",
+    "mean_",
+)
 
 
 class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -50,14 +75,33 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int, float in (0, 1) or None, default None
+    n_components : int, float in (0, 1), 'mle' or None, default None
         Number of components to keep; a float keeps the fewest components whose explained
-        variance ratio adds up to more than it; None keeps ``min(n_samples, n_features)``.
+        variance ratio adds up to more than it; 'mle' the rank of largest evidence by Minka's
+        approximation (:mod:`._pca_mle`; 'full' and 'covariance_eigh' solvers, n_samples >=
+        n_features); None keeps ``min(n_samples, n_features)``.
     whiten : bool, default False
         Scale the projections to unit variance.
-    svd_solver : {'auto', 'full', 'covariance_eigh'}, default 'auto'
+    svd_solver : {'auto', 'full', 'covariance_eigh', 'arpack', 'randomized'}, default 'auto'
         'auto' uses 'covariance_eigh' when ``n_features <= 1000`` and
-        ``n_samples >= 10 n_features``, else 'full'.
+        ``n_samples >= 10 n_features``, else 'full'. 'arpack' (Lanczos, ``n_components`` <
+        ``min(n_samples, n_features)``) and 'randomized' (Halko et al.) compute only the
+        leading ``n_components`` (an int) components; see :mod:`._truncated_svd`.
+    copy : bool, default True
+        With ``False``, the 'full', 'arpack' and 'randomized' solvers center ``X`` in place
+        (a float64 array passed to ``fit`` is overwritten).
+    tol : float >= 0, default 0.0
+        Convergence tolerance of 'arpack' (0: machine precision).
+    iterated_power : int >= 0 or 'auto', default 'auto'
+        Power iterations of 'randomized' ('auto': 7 when ``n_components`` is below a tenth of
+        ``min(n_samples, n_features)``, else 4).
+    n_oversamples : int >= 1, default 10
+        Extra random directions of 'randomized'.
+    power_iteration_normalizer : {'auto', 'QR', 'LU', 'none'}, default 'auto'
+        Factorization after each product of a power iteration ('auto': 'none' for at most 2
+        iterations, else 'LU').
+    random_state : None, int or numpy.random.Generator
+        Seed of 'arpack''s start vector and of 'randomized''s test matrix.
 
     Attributes
     ----------
@@ -96,25 +140,50 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self,
         n_components: int | float | None = None,
         *,
+        copy: bool = True,
         whiten: bool = False,
         svd_solver: str = "auto",
+        tol: float = 0.0,
+        iterated_power: int | str = "auto",
+        n_oversamples: int = 10,
+        power_iteration_normalizer: str = "auto",
+        random_state: Any = None,
     ) -> None:
         self.n_components = n_components
+        self.copy = copy
         self.whiten = whiten
         self.svd_solver = svd_solver
+        self.tol = tol
+        self.iterated_power = iterated_power
+        self.n_oversamples = n_oversamples
+        self.power_iteration_normalizer = power_iteration_normalizer
+        self.random_state = random_state
 
     # n_components is checked against the data's rank in _n_kept
     _parameter_constraints: ClassVar[dict[str, Any]] = {
-        "svd_solver": Options("auto", "full", "covariance_eigh"),
+        "svd_solver": Options("auto", "full", "covariance_eigh", "arpack", "randomized"),
         "whiten": Options(False, True),
+        "copy": Options(False, True),
+        "tol": Interval(low=0.0),
+        "iterated_power": (Options("auto"), Interval(numbers.Integral, low=0)),
+        "n_oversamples": Interval(numbers.Integral, low=1),
+        "power_iteration_normalizer": Options("auto", "QR", "LU", "none"),
     }
 
-    def _n_kept(self, ratio: np.ndarray, limit: int) -> int:
+    def _n_kept(self, variances: np.ndarray, limit: int, solver: str, n_samples: int) -> int:
+        total = variances.sum()
+        ratio = variances / total if total > 0 else np.zeros_like(variances)
         k = self.n_components
         if k is None:
             return limit
+        if k == "mle":
+            return mle_rank(variances, n_samples)
         if isinstance(k, numbers.Integral) and not isinstance(k, bool):
-            check_scalar(k, "n_components", kind=numbers.Integral, low=0, high=limit)
+            if not 0 <= k <= limit:
+                raise ValueError(
+                    f"n_components={k} must be between 0 and min(n_samples, n_features)="
+                    f"{limit} with svd_solver={solver!r}"
+                )
             return int(k)
         check_scalar(k, "n_components", low=0, high=1, include_low=False, include_high=False)
         # the first count whose cumulated ratio exceeds the requested fraction
@@ -122,42 +191,173 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> PCA:
         """Fit on ``X`` (n_samples, n_features); ``y`` is ignored."""
+        self._fit(X)
+        return self
+
+    def _fit(self, X: Any) -> np.ndarray | None:
+        """Fit; return the truncated solvers' :math:`U \\Sigma` (None for the others)."""
         validate_params(self)
-        if self.n_components is not None and not isinstance(self.n_components, numbers.Real):
+        k = self.n_components
+        if k is not None and k != "mle" and not isinstance(k, numbers.Real):
             raise TypeError(
-                f"n_components must be an int, a float in (0, 1) or None; got {self.n_components!r}"
+                f"n_components must be an int, a float in (0, 1), 'mle' or None; got {k!r}"
             )
-        X = check_X(self, X, reset=True, min_samples=2)
-        n_samples, n_features = X.shape
         solver = self.svd_solver
+        if sp.issparse(X) and solver not in ("auto", "arpack", "covariance_eigh"):
+            raise TypeError(
+                'PCA only support sparse inputs with the "arpack" and "covariance_eigh" '
+                f'solvers, while "{solver}" was passed (a sparse X is densified by these two).'
+            )
+        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+        X = check_X(self, X, reset=True, min_samples=2, accept_sparse=True)
+        n_samples, n_features = X.shape
         if solver == "auto":
             small = n_features <= 1_000 and n_samples >= 10 * n_features
             solver = "covariance_eigh" if small else "full"
+        if k == "mle":
+            if solver in ("arpack", "randomized"):
+                raise ValueError(
+                    f"n_components='mle' cannot be a string with svd_solver='{solver}'"
+                )
+            if n_samples < n_features:
+                raise ValueError(
+                    "n_components='mle' is only supported if n_samples >= n_features, got "
+                    f"n_samples={n_samples} and n_features={n_features}"
+                )
         self.mean_ = X.mean(axis=0)
-        variances, Vt = _spectrum(X, self.mean_, solver)
-        Vt = _flip_signs(Vt)
-        total = variances.sum()
-        ratio = variances / total if total > 0 else np.zeros_like(variances)
         limit = min(n_samples, n_features)
-        k = self._n_kept(ratio, limit)
+        if solver in ("arpack", "randomized"):
+            k, variances, Vt, ratio, noise, scores = self._fit_truncated(X, solver, limit)
+        else:
+            variances, raw, scores = _spectrum(X, self.mean_, solver, self.copy)
+            Vt = _flip_signs(raw)
+            total = variances.sum()
+            ratio = variances / total if total > 0 else np.zeros_like(variances)
+            k = self._n_kept(variances, limit, solver, n_samples)
+            noise = float(variances[k:limit].mean()) if k < limit else 0.0
+            if scores is not None:  # X may be overwritten (copy=False): keep U diag(s)
+                scores = scores[:, :k] * np.sign(np.sum(Vt[:k] * raw[:k], axis=1))
         self.n_components_ = k
         self.n_samples_ = n_samples
         self.components_ = np.ascontiguousarray(Vt[:k])
         self.explained_variance_ = variances[:k].copy()
         self.explained_variance_ratio_ = ratio[:k].copy()
         self.singular_values_ = np.sqrt(variances[:k] * (n_samples - 1))
-        self.noise_variance_ = float(variances[k:limit].mean()) if k < limit else 0.0
+        self.noise_variance_ = noise
         self._fit_solver = solver
-        return self
+        if dtype == np.float32:  # float32 data get float32 results (computed in float64)
+            for name in _FITTED_ARRAYS:
+                setattr(self, name, getattr(self, name).astype(np.float32))
+        return scores
+
+    def _fit_truncated(self, X: np.ndarray, solver: str, limit: int) -> tuple[Any, ...]:
+        """The leading components only: ``k, variances, Vt, ratios, noise variance``.
+
+        The ratios divide by the total variance of ``X``; the noise variance is the mean of
+        the variance left out, as with the full spectrum.
+        """
+        k = self.n_components
+        if k is None:  # ARPACK cannot return every component
+            k = limit - 1 if solver == "arpack" else limit
+        if not isinstance(k, numbers.Integral) or isinstance(k, bool) or not 1 <= k <= limit:
+            raise ValueError(
+                f"n_components={k!r} must be between 1 and min(n_samples, n_features)={limit} "
+                f"with svd_solver={solver!r} (an int)"
+            )
+        if solver == "arpack" and k == limit:
+            raise ValueError(
+                f"n_components={k} must be strictly less than min(n_samples, n_features)="
+                f"{limit} with svd_solver='arpack'"
+            )
+        total = float(np.var(X, axis=0, ddof=1).sum())
+        Xc = np.subtract(X, self.mean_, out=None if self.copy else X)
+        rng = check_random_state(self.random_state)
+        if solver == "arpack":
+            U, s, Vt = arpack_svd(Xc, k, tol=self.tol, rng=rng)
+        else:
+            n_iter = self.iterated_power
+            if n_iter == "auto":
+                n_iter = 7 if k < 0.1 * limit else 4
+            normalizer = self.power_iteration_normalizer
+            if normalizer == "auto":
+                normalizer = "none" if n_iter <= 2 else "LU"
+            U, s, Vt = randomized_svd(
+                Xc, k, n_oversamples=self.n_oversamples, n_iter=n_iter, normalizer=normalizer,
+                rng=rng,
+            )  # fmt: skip
+        variances = s**2 / (X.shape[0] - 1)
+        ratio = variances / total if total > 0 else np.zeros_like(variances)
+        noise = (total - variances.sum()) / (limit - k) if k < limit else 0.0
+        flipped = _flip_signs(Vt)
+        # the scores of the truncated decomposition, U diag(s), signs following the components
+        scores = U * (s * np.sign(np.sum(flipped * Vt, axis=1)))
+        return k, variances, flipped, ratio, float(max(noise, 0.0)), scores
 
     def transform(self, X: Any) -> np.ndarray:
         """Project ``X`` (n_samples, n_features) to (n_samples, n_components_)."""
-        X = check_X(self, X, reset=False)
-        Z = X @ self.components_.T - self.mean_ @ self.components_.T  # center after projecting
+        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+        X = check_X(self, X, reset=False, accept_sparse=True)
+        V = self.components_.astype(np.float64)
+        Z = X @ V.T - self.mean_.astype(np.float64) @ V.T  # center after projecting
         if self.whiten:
             # a component with (numerically) zero variance would divide by zero
             Z /= np.maximum(np.sqrt(self.explained_variance_), np.finfo(np.float64).eps)
-        return Z
+        return Z.astype(dtype, copy=False)
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """Fit, then project ``X``; for the 'full', 'arpack' and 'randomized' solvers the
+        projection is the decomposition's own :math:`U \\Sigma` (whitened:
+        :math:`U \\sqrt{n - 1}`), whose column variances are ``explained_variance_`` exactly, as
+        in scikit-learn (and which ``copy=False`` does not disturb)."""
+        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+        scores = self._fit(X)
+        if scores is None:
+            return self.transform(X)
+        if self.whiten:
+            scores = scores / np.maximum(np.sqrt(self.explained_variance_), np.finfo(float).eps)
+        return scores.astype(dtype, copy=False)
+
+    def get_covariance(self) -> np.ndarray:
+        r"""Covariance of the data under the probabilistic PCA model, (n_features, n_features).
+
+        :math:`\Sigma = V_k^T \operatorname{diag}(\lambda_k - \sigma^2)_+ V_k + \sigma^2 I`
+        with :math:`\sigma^2` = ``noise_variance_`` (Tipping & Bishop 1999, eq. 7 at the
+        maximum-likelihood :math:`W`).
+        """
+        check_is_fitted(self)
+        V = self.components_.astype(np.float64)  # (k, d)
+        spread = np.maximum(self.explained_variance_ - self.noise_variance_, 0.0)  # (k,)
+        cov = (V.T * spread) @ V
+        cov.flat[:: cov.shape[0] + 1] += self.noise_variance_
+        return cov
+
+    def get_precision(self) -> np.ndarray:
+        r"""Inverse of :meth:`get_covariance`, by the matrix inversion lemma when
+        :math:`\sigma^2 > 0`: :math:`\Sigma^{-1} = (I - V_k^T \operatorname{diag}(
+        \frac{d_j}{d_j + \sigma^2}) V_k) / \sigma^2`, :math:`d_j = (\lambda_j - \sigma^2)_+`."""
+        check_is_fitted(self)
+        s2 = self.noise_variance_
+        if s2 <= 0:
+            return np.linalg.inv(self.get_covariance())
+        V = self.components_.astype(np.float64)
+        spread = np.maximum(self.explained_variance_ - s2, 0.0)
+        precision = -(V.T * (spread / (spread + s2))) @ V
+        precision.flat[:: precision.shape[0] + 1] += 1.0
+        return precision / s2
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        r"""Log-likelihood of each sample under :math:`\mathcal N(\mu, \Sigma)` of
+        :meth:`get_covariance`, shape (n_samples,)."""
+        X = check_X(self, X, reset=False, accept_sparse=True)
+        R = X - self.mean_.astype(np.float64)
+        P = self.get_precision()
+        _, logdet = np.linalg.slogdet(P)
+        d = X.shape[1]
+        return -0.5 * np.einsum("ij,ij->i", R @ P, R) - 0.5 * (d * np.log(2 * np.pi) - logdet)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean log-likelihood of the samples (see :meth:`score_samples`)."""
+        return float(np.mean(self.score_samples(X)))
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Map projections (n_samples, n_components_) back to (n_samples, n_features)."""
@@ -171,6 +371,12 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if self.whiten:
             W = np.sqrt(self.explained_variance_)[:, None] * W
         return Z @ W + self.mean_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # scipy.sparse X is densified, by the 'arpack' and 'covariance_eigh' solvers only
+        tags.input_tags.sparse = self.svd_solver in ("auto", "arpack", "covariance_eigh")
+        return tags
 
     @property
     def _n_features_out(self) -> int:
