@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from mlcanon.metrics import binary_cross_entropy_with_logits, cross_entropy_with_logits, log_loss
+from mlcanon.metrics import (
+    binary_cross_entropy_with_logits,
+    brier_score_loss,
+    cross_entropy_with_logits,
+    log_loss,
+)
 
 skm = pytest.importorskip("sklearn.metrics")
 RTOL = 1e-12
@@ -122,7 +127,7 @@ def test_log_loss_multilabel_matches_sklearn(weighted):
     assert_allclose(
         log_loss(y, p, sample_weight=w), skm.log_loss(y, p, sample_weight=w), rtol=1e-12
     )
-    with pytest.raises(ValueError, match="y_proba has 3 columns but there are 2 classes"):
+    with pytest.raises(ValueError, match="contain different number of classes: 2 vs 3"):
         log_loss([0, 1], [[0.2, 0.3, 0.5], [0.2, 0.3, 0.5]])
 
 
@@ -230,3 +235,36 @@ def test_binary_cross_entropy_with_logits_errors():
         binary_cross_entropy_with_logits(np.ones((4, 3)), np.zeros((4, 3)), np.ones(2))
     with pytest.raises(ValueError, match="logits contains NaN"):
         binary_cross_entropy_with_logits([1.0], [np.nan])
+
+
+@pytest.mark.parametrize("kind", ["binary", "signed", "strings", "multiclass", "indicator"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("scale_by_half", ["auto", True, False])
+def test_brier_score_loss_matches_sklearn(kind, weighted, scale_by_half):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 50)
+    p = rng.random(50)
+    kw = {}
+    if kind == "signed":
+        y = 2 * y - 1
+    elif kind == "strings":
+        y, kw = np.array(["ham", "spam"])[y], {"pos_label": "spam"}
+    elif kind in ("multiclass", "indicator"):
+        y = rng.integers(0, 3, 50)
+        p = rng.random((50, 3))
+        p /= p.sum(axis=1, keepdims=True)
+        if kind == "indicator":
+            y = np.eye(3, dtype=int)[y]
+    kw |= {"sample_weight": rng.random(50) if weighted else None, "scale_by_half": scale_by_half}
+    assert_allclose(brier_score_loss(y, p, **kw), skm.brier_score_loss(y, p, **kw), rtol=1e-12)
+
+
+def test_brier_score_loss_hand_computed_and_errors():
+    # binary: the squared error of the positive probability, (0.2^2 + 0.4^2) / 2
+    assert brier_score_loss([1, 0], [0.8, 0.4]) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="inferred from y_true is multiclass but should be bin"):
+        brier_score_loss([0, 1, 2], [0.2, 0.5, 0.3])
+    with pytest.raises(ValueError, match="pos_label is not specified"):
+        brier_score_loss(["a", "b"], [0.2, 0.5])
+    with pytest.raises(ValueError, match=r"Classes found in labels: \['a' 'b' 'c'\]"):
+        brier_score_loss(["a", "b"], [[0.5, 0.5], [0.5, 0.5]], labels=["a", "b", "c"])

@@ -12,8 +12,9 @@
 - ranking labels or items: :func:`coverage_error`, :func:`label_ranking_loss`,
   :func:`label_ranking_average_precision_score` (multilabel), :func:`dcg_score` and
   :func:`ndcg_score` (graded relevance);
-- losses: :func:`log_loss` (from probabilities), :func:`cross_entropy_with_logits` and
-  :func:`binary_cross_entropy_with_logits` (from logits, numerically stable);
+- losses: :func:`log_loss` and :func:`brier_score_loss` (from probabilities),
+  :func:`cross_entropy_with_logits` and :func:`binary_cross_entropy_with_logits` (from logits,
+  numerically stable);
 - information: :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`;
 - clustering: :func:`silhouette_score`, :func:`silhouette_samples`;
 - detection: :func:`mean_average_precision` (COCO), :func:`voc_average_precision` and
@@ -21,6 +22,7 @@
 """
 
 from ._accuracy import accuracy_score, balanced_accuracy_score, hamming_loss, zero_one_loss
+from ._brier import brier_score_loss
 from ._checks import UndefinedMetricWarning
 from ._classification import (
     f1_score,
@@ -61,6 +63,7 @@ __all__ = [
     "average_precision_score",
     "balanced_accuracy_score",
     "binary_cross_entropy_with_logits",
+    "brier_score_loss",
     "cohen_kappa_score",
     "confusion_matrix",
     "confusion_matrix_at_thresholds",

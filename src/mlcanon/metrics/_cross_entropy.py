@@ -66,14 +66,50 @@ def _log_loss_classes(yt: np.ndarray, labels: Any) -> np.ndarray:
     return classes
 
 
-def _one_hot(y_true: Any, labels: Any) -> np.ndarray:
+def _one_hot(y_true: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     """The target as a 0/1 matrix, one column per class (a multilabel indicator as it is)."""
     y = as_target(y_true, "y_true")
     if target_type(y, "y_true") == "multilabel-indicator" and labels is None:
-        return y.astype(np.float64)
+        return y.astype(np.float64), np.arange(y.shape[1])
     yt = check_labels(y, "y_true")
     classes = _log_loss_classes(yt, labels)
-    return (yt[:, None] == classes).astype(np.float64)
+    return (yt[:, None] == classes).astype(np.float64), classes
+
+
+def probability_targets(
+    y_true: Any, y_proba: Any, sample_weight: Any, labels: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One-hot targets, probabilities with one column per class, and weights.
+
+    A single column of probabilities is that of the greater of two classes. Rows that do not
+    sum to one draw a ``UserWarning``.
+    """
+    p = _check_probabilities(y_proba)
+    w = check_weights(sample_weight, check_lengths(p, y_true, sample_weight))
+    onehot, classes = _one_hot(y_true, labels)
+    if p.ndim == 1:
+        p = p[:, None]
+    if p.shape[1] == 1:
+        p = np.hstack((1.0 - p, p))
+    eps = np.finfo(np.float64).eps
+    if not np.allclose(p.sum(axis=1), 1.0, rtol=np.sqrt(eps), atol=0.0):
+        warnings.warn(
+            "The y_prob values do not sum to one. Make sure y_proba holds probabilities.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if p.shape[1] != onehot.shape[1]:
+        if labels is None:
+            raise ValueError(
+                f"y_true and y_prob contain different number of classes: {onehot.shape[1]} vs "
+                f"{p.shape[1]}. Please provide the true labels explicitly through the labels "
+                f"argument. Classes found in y_true: {classes}"
+            )
+        raise ValueError(
+            "The number of classes in labels is different from that in y_prob. Classes found "
+            f"in labels: {classes}"
+        )
+    return onehot, p, w
 
 
 def log_loss(
@@ -121,26 +157,8 @@ def log_loss(
     .. [1] C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer, 2006,
        Section 4.3.2 (eq. 4.90) and 4.3.4 (eq. 4.108).
     """
-    p = _check_probabilities(y_proba)
-    n = check_lengths(p, y_true, sample_weight)
-    w = check_weights(sample_weight, n)
-    onehot = _one_hot(y_true, labels)
-    if p.ndim == 1:
-        p = p[:, None]
-    if p.shape[1] == 1:
-        p = np.hstack((1.0 - p, p))
+    onehot, p, w = probability_targets(y_true, y_proba, sample_weight, labels)
     eps = np.finfo(np.float64).eps
-    if not np.allclose(p.sum(axis=1), 1.0, rtol=np.sqrt(eps), atol=0.0):
-        warnings.warn(
-            "The y_prob values do not sum to one. Make sure y_proba holds probabilities.",
-            UserWarning,
-            stacklevel=2,
-        )
-    if p.shape[1] != onehot.shape[1]:
-        raise ValueError(
-            f"y_proba has {p.shape[1]} columns but there are {onehot.shape[1]} classes; pass "
-            "all classes through labels"
-        )
     loss = -(onehot * np.log(np.clip(p, eps, 1 - eps))).sum(axis=1)
     if w is None:
         return float(loss.mean() if normalize else loss.sum())
