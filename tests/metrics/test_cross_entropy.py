@@ -7,9 +7,12 @@ import pytest
 from numpy.testing import assert_allclose
 
 from mlcanon.metrics import (
+    UndefinedMetricWarning,
     binary_cross_entropy_with_logits,
     brier_score_loss,
     cross_entropy_with_logits,
+    d2_brier_score,
+    d2_log_loss_score,
     log_loss,
 )
 
@@ -101,9 +104,9 @@ def test_log_loss_warns_when_rows_do_not_sum_to_one():
 
 
 def test_log_loss_errors():
-    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got values in \[0.1, 1.2\]"):
+    with pytest.raises(ValueError, match=r"y_prob contains values greater than 1: 1\.2"):
         log_loss([0, 1], [0.1, 1.2])
-    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got values in \[-0.1"):
+    with pytest.raises(ValueError, match=r"y_prob contains values less than 0: -0\.1"):
         log_loss([0, 1], [-0.1, 0.5])
     with pytest.raises(ValueError, match="y_proba contains NaN"):
         log_loss([0, 1], [np.nan, 0.5])
@@ -268,3 +271,29 @@ def test_brier_score_loss_hand_computed_and_errors():
         brier_score_loss(["a", "b"], [0.2, 0.5])
     with pytest.raises(ValueError, match=r"Classes found in labels: \['a' 'b' 'c'\]"):
         brier_score_loss(["a", "b"], [[0.5, 0.5], [0.5, 0.5]], labels=["a", "b", "c"])
+
+
+@pytest.mark.parametrize(("n_classes", "one_column"), [(2, False), (2, True), (3, False)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_d2_scores_match_sklearn(n_classes, one_column, weighted):
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, n_classes, 60)
+    p = rng.random((60, n_classes))
+    p /= p.sum(axis=1, keepdims=True)
+    if one_column:
+        p = p[:, 1]
+    w = rng.random(60) if weighted else None
+    for ours, ref in (
+        (d2_log_loss_score, skm.d2_log_loss_score),
+        (d2_brier_score, skm.d2_brier_score),
+    ):
+        assert_allclose(ours(y, p, sample_weight=w), ref(y, p, sample_weight=w), rtol=1e-12)
+
+
+def test_d2_baseline_is_zero_and_one_sample_is_nan():
+    y = np.array([0, 1, 1, 1])
+    prior = np.tile([0.25, 0.75], (4, 1))  # the class frequencies: nothing explained
+    assert d2_log_loss_score(y, prior) == pytest.approx(0.0, abs=1e-15)
+    assert d2_brier_score(y, prior) == pytest.approx(0.0, abs=1e-15)
+    with pytest.warns(UndefinedMetricWarning, match="less than two samples"):
+        assert np.isnan(d2_brier_score([1], [0.3]))

@@ -12,7 +12,8 @@
 - ranking labels or items: :func:`coverage_error`, :func:`label_ranking_loss`,
   :func:`label_ranking_average_precision_score` (multilabel), :func:`dcg_score` and
   :func:`ndcg_score` (graded relevance);
-- losses: :func:`log_loss` and :func:`brier_score_loss` (from probabilities),
+- losses: :func:`log_loss` and :func:`brier_score_loss` (from probabilities) and their D²
+  scores :func:`d2_log_loss_score`, :func:`d2_brier_score`,
   :func:`cross_entropy_with_logits` and :func:`binary_cross_entropy_with_logits` (from logits,
   numerically stable);
 - information: :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`;
@@ -35,6 +36,7 @@ from ._cluster import silhouette_samples, silhouette_score
 from ._cohen_kappa import cohen_kappa_score
 from ._confusion_matrix import confusion_matrix
 from ._cross_entropy import binary_cross_entropy_with_logits, cross_entropy_with_logits, log_loss
+from ._d2 import d2_brier_score, d2_log_loss_score
 from ._dcg import dcg_score, ndcg_score
 from ._det_curve import confusion_matrix_at_thresholds, det_curve
 from ._detection import (
@@ -69,6 +71,8 @@ __all__ = [
     "confusion_matrix_at_thresholds",
     "coverage_error",
     "cross_entropy_with_logits",
+    "d2_brier_score",
+    "d2_log_loss_score",
     "dcg_score",
     "det_curve",
     "entropy",

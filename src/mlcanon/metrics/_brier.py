@@ -10,7 +10,7 @@ from ._checks import check_labels
 from ._cross_entropy import _check_probabilities, probability_targets
 from ._targets import check_lengths, check_weights, target_type
 
-__all__ = ["brier_score_loss"]
+__all__ = ["brier_score_loss", "brier_targets"]
 
 
 def _binary_positive(y: np.ndarray, pos_label: Any) -> np.ndarray:
@@ -33,6 +33,19 @@ def _binary_positive(y: np.ndarray, pos_label: Any) -> np.ndarray:
     if set(classes.tolist()) <= {0, 1} or set(classes.tolist()) <= {-1, 1}:
         return y == 1
     return y == classes[-1]
+
+
+def brier_targets(
+    y_true: Any, y_proba: Any, sample_weight: Any, pos_label: Any, labels: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One-hot targets and probabilities, one column per class (two for a 1-D binary score)."""
+    if not (np.ndim(y_proba) == 1 or (np.ndim(y_proba) == 2 and np.shape(y_proba)[1] == 1)):
+        return probability_targets(y_true, y_proba, sample_weight, labels)
+    p = _check_probabilities(y_proba).reshape(-1)
+    y = check_labels(y_true, "y_true")
+    w = check_weights(sample_weight, check_lengths(p, y, sample_weight))
+    is_pos = _binary_positive(y, pos_label).astype(np.float64)
+    return np.column_stack((1 - is_pos, is_pos)), np.column_stack((1 - p, p)), w
 
 
 def brier_score_loss(
@@ -82,18 +95,8 @@ def brier_score_loss(
     """
     if scale_by_half not in ("auto", True, False):
         raise ValueError(f"scale_by_half must be True, False or 'auto', got {scale_by_half!r}")
-    if np.ndim(y_proba) == 1 or (np.ndim(y_proba) == 2 and np.shape(y_proba)[1] == 1):
-        p = _check_probabilities(y_proba).reshape(-1)
-        y = check_labels(y_true, "y_true")
-        w = check_weights(sample_weight, check_lengths(p, y, sample_weight))
-        is_pos = _binary_positive(y, pos_label)
-        per_sample = 2.0 * (is_pos - p) ** 2  # both columns (1 - p and p) miss by the same
-        n_columns = 1
-    else:
-        onehot, P, w = probability_targets(y_true, y_proba, sample_weight, labels)
-        per_sample = ((onehot - P) ** 2).sum(axis=1)
-        n_columns = P.shape[1]
-    score = float(np.average(per_sample, weights=w))
-    if scale_by_half is True or (scale_by_half == "auto" and n_columns < 3):
+    T, P, w = brier_targets(y_true, y_proba, sample_weight, pos_label, labels)
+    score = float(np.average(((T - P) ** 2).sum(axis=1), weights=w))
+    if scale_by_half is True or (scale_by_half == "auto" and P.shape[1] < 3):
         score *= 0.5
     return score

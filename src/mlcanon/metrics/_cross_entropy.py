@@ -27,9 +27,15 @@ def _reduce(loss: np.ndarray, reduction: str) -> Any:
 
 def _check_probabilities(y_proba: Any) -> np.ndarray:
     p = check_array(y_proba, "y_proba", ndim=(1, 2))
-    if p.max() > 1 or p.min() < 0:
+    if p.max() > 1:
         raise ValueError(
-            f"y_proba must hold probabilities in [0, 1], got values in [{p.min():g}, {p.max():g}]"
+            f"y_prob contains values greater than 1: {p.max():g}; y_proba must hold "
+            "probabilities in [0, 1]"
+        )
+    if p.min() < 0:
+        raise ValueError(
+            f"y_prob contains values less than 0: {p.min():g}; y_proba must hold "
+            "probabilities in [0, 1]"
         )
     return p
 
@@ -69,11 +75,23 @@ def _log_loss_classes(yt: np.ndarray, labels: Any) -> np.ndarray:
 def _one_hot(y_true: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     """The target as a 0/1 matrix, one column per class (a multilabel indicator as it is)."""
     y = as_target(y_true, "y_true")
-    if target_type(y, "y_true") == "multilabel-indicator" and labels is None:
+    kind = target_type(y, "y_true")
+    if kind == "multilabel-indicator" and labels is None:
         return y.astype(np.float64), np.arange(y.shape[1])
+    if kind.endswith("multioutput"):
+        raise ValueError(
+            f"Multioutput target data is not supported: y_true is {kind}; give one class label "
+            "per sample or a 0/1 indicator matrix"
+        )
     yt = check_labels(y, "y_true")
     classes = _log_loss_classes(yt, labels)
     return (yt[:, None] == classes).astype(np.float64), classes
+
+
+def sample_log_losses(onehot: np.ndarray, p: np.ndarray) -> np.ndarray:
+    r"""Per-sample :math:`-\sum_c y_{ic} \log p_{ic}`, probabilities clipped to [eps, 1 - eps]."""
+    eps = np.finfo(np.float64).eps
+    return -(onehot * np.log(np.clip(p, eps, 1 - eps))).sum(axis=1)
 
 
 def probability_targets(
@@ -158,8 +176,7 @@ def log_loss(
        Section 4.3.2 (eq. 4.90) and 4.3.4 (eq. 4.108).
     """
     onehot, p, w = probability_targets(y_true, y_proba, sample_weight, labels)
-    eps = np.finfo(np.float64).eps
-    loss = -(onehot * np.log(np.clip(p, eps, 1 - eps))).sum(axis=1)
+    loss = sample_log_losses(onehot, p)
     if w is None:
         return float(loss.mean() if normalize else loss.sum())
     total = (loss * w).sum()
