@@ -127,16 +127,18 @@ class _DepthwiseConv2d(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         grad_phases = torch.zeros_like(phases) if need_x else None
         grad_flat = grad_phases.view(flat.shape) if need_x else None
-        grad_w = weight.new_empty(weight.shape) if need_w else None
         product = torch.empty_like(g) if need_w else None
-        for i, j, a, b, off in _taps(weight.shape[2:], stride, dilation, wq):
-            x_t = flat[a, b, :, :, off : off + span]
+        taps = list(_taps(weight.shape[2:], stride, dilation, wq))
+        sums = g.new_empty((len(taps), n, c)) if need_w else None  # sum over positions of g x_t
+        for t, (i, j, a, b, off) in enumerate(taps):
             if need_x:  # the transposed tap: scatter g back onto the pixels it read
                 grad_flat[a, b, :, :, off : off + span].addcmul_(
                     g, weight[:, 0, i, j].view(1, c, 1)
                 )
             if need_w:
-                grad_w[:, 0, i, j] = torch.mul(g, x_t, out=product).sum(2).sum(0)
+                x_t = flat[a, b, :, :, off : off + span]
+                torch.sum(torch.mul(g, x_t, out=product), 2, out=sums[t])
+        grad_w = sums.sum(1).t().reshape(weight.shape) if need_w else None  # taps in (i, j) order
         grad_x = _from_phases(grad_phases, pads, stride, hw) if need_x else None
         grad_b = grad.sum((0, 2, 3)) if has_bias and need_b else None
         return grad_x, grad_w, grad_b, None, None, None, None
