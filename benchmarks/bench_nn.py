@@ -59,6 +59,24 @@ def main() -> None:
         note="no target: shows the bound",
     )
 
+    # the two layer kinds that take most of MobileNetV2's step, at the shapes of its third stage
+    xd, wd = torch.randn(16, 144, 24, 24), torch.randn(144, 1, 3, 3) * 0.1
+    compare(
+        "depthwise conv2d fwd+bwd 16x144x24x24, 3x3",
+        _fwd_bwd(lambda *a: F.conv2d(*a, padding=1, groups=144), *_leaves(xd, wd)),
+        _fwd_bwd(lambda *a: TF.conv2d(*a, padding=1, groups=144), *_leaves(xd, wd)),
+        ref_name="torch",
+        note="no target: a part of the MobileNetV2 step",
+    )
+    xp, wp = torch.randn(16, 24, 24, 24), torch.randn(144, 24, 1, 1) * 0.1
+    compare(
+        "pointwise conv2d fwd+bwd 16x24x24x24 -> 144",
+        _fwd_bwd(F.conv2d, *_leaves(xp, wp)),
+        _fwd_bwd(TF.conv2d, *_leaves(xp, wp)),
+        ref_name="torch",
+        note="no target: a part of the MobileNetV2 step",
+    )
+
     # LSTM: T = 100, batch 32, hidden 256 (input 256)
     ref = torch.nn.LSTM(256, 256)
     ours = nn.LSTM(256, 256)
