@@ -154,6 +154,30 @@ def test_depthwise_and_pointwise_gradients_match_torch(route, n, c, h, w, k, s, 
         torch.testing.assert_close(ours, ref, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize(
+    ("c", "o", "k", "hw", "groups"),
+    [(4, 4, 3, 5, 4), (3, 5, 1, 5, 1), (3, 5, 1, 9, 1)],
+    ids=["depthwise", "pointwise folded", "pointwise per sample"],
+)
+def test_non_contiguous_input_and_weight_match_torch(c, o, k, hw, groups):
+    # a channels-last input, a strided weight and a strided upstream gradient
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(2, c, hw, hw, generator=gen, dtype=torch.float64)
+    wt = torch.randn(o, c // groups, k, 2 * k, generator=gen, dtype=torch.float64)
+    out = hw - k + 1
+    g = torch.randn(out, out, o, 2, generator=gen, dtype=torch.float64).permute(3, 2, 1, 0)
+    results = []
+    for conv in (F.conv2d, TF.conv2d):
+        leaves = [x.clone().requires_grad_(), wt.clone().requires_grad_()]
+        xs, ws = leaves[0].to(memory_format=torch.channels_last), leaves[1][..., ::2]
+        assert not xs.is_contiguous() and not ws.is_contiguous()
+        y = conv(xs, ws, None, 1, 0, 1, groups)
+        y.backward(g)
+        results.append([y.detach(), *(t.grad for t in leaves)])
+    for ours, ref in zip(*results, strict=True):
+        torch.testing.assert_close(ours, ref, rtol=1e-10, atol=1e-10)
+
+
 def test_bad_conv_arguments():
     x = torch.zeros(2, 6, 5, 5)
     with pytest.raises(ValueError, match="in_channels=6 must be divisible by groups=4"):

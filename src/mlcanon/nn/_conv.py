@@ -1,5 +1,9 @@
 """2-D convolution and transposed convolution by im2col + one (batched) matrix product.
 
+Two shapes take shorter routes: a depthwise convolution (``groups = C = O``) is a few shifted
+multiply-adds (:mod:`._depthwise`), and a 1x1 convolution is a plain matrix product over the
+channels, with nothing to unroll.
+
 Shapes below use N batch, C input channels, O output channels, G groups, ``Cg = C/G``,
 ``Og = O/G``, ``K = Cg*kh*kw`` rows of the unrolled patch matrix and ``L = Ho*Wo`` positions.
 
@@ -134,7 +138,7 @@ class _PointwiseConv2d(Function):
     def forward(ctx, x, weight, bias, stride):
         xs = x[:, :, :: stride[0], :: stride[1]]
         n, c, ho, wo = xs.shape
-        length, w2 = ho * wo, weight.view(-1, c)  # (O, C)
+        length, w2 = ho * wo, weight.reshape(-1, c)  # (O, C)
         if length < _FOLD_BELOW:
             cols = xs.transpose(0, 1).reshape(c, n * length)  # (C, N*L)
             y = w2.mm(cols).view(-1, n, length).transpose(0, 1).contiguous()  # (N, O, L)
@@ -159,7 +163,7 @@ class _PointwiseConv2d(Function):
             g = g.transpose(0, 1).reshape(o, -1)  # (O, N*L)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            gx = _mix_channels(weight.view(o, -1).t(), g)  # W^T G: (C, N*L) or (N, C, L)
+            gx = _mix_channels(weight.reshape(o, -1).t(), g)  # W^T G: (C, N*L) or (N, C, L)
             if fold:
                 gx = gx.view(-1, n, ho * wo).transpose(0, 1).contiguous()
             gx = gx.view(n, -1, ho, wo)
@@ -284,7 +288,9 @@ def conv2d(
     windows add up), :math:`\partial L/\partial b = \sum G`. With stride 1 the input gradient
     is computed as the equal correlation of :math:`G`, padded by :math:`d(k-1) - p`, with the
     flipped kernel :math:`W'_{c,o,i,j} = W_{o,c,k-1-i,k-1-j}`: one product with
-    :math:`K = O_g k_h k_w` instead of :math:`k_h k_w` thin ones.
+    :math:`K = O_g k_h k_w` instead of :math:`k_h k_w` thin ones. A depthwise convolution
+    (``groups = C = O``) is computed as :math:`k_h k_w` shifted multiply-adds instead, and a 1x1
+    one (groups 1, no padding) as :math:`Y = W X` with no unrolling.
 
     References
     ----------
