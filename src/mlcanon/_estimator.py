@@ -9,6 +9,7 @@ before converging. Every family imports these from here; none borrows another fa
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "check_X_y",
     "check_priors",
     "encode_labels",
+    "float_dtype",
     "sample_weight_array",
     "sample_weight_or_none",
     "store_params",
@@ -47,12 +49,25 @@ class ConvergenceWarning(_SklearnConvergenceWarning):
     """
 
 
+def float_dtype(X: Any) -> type:
+    """``np.float32`` for float32 input (dense or sparse), else ``np.float64``: the dtype an
+    estimator that keeps float32 as float32 computes and returns in."""
+    return np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+
+
 def as_float_array(
-    X: Any, name: str, dtype: Any = np.float64, accept_sparse: bool = False
-) -> np.ndarray:
+    X: Any, name: str, dtype: Any = np.float64, accept_sparse: bool | str = False
+) -> Any:
+    """A float array; a scipy.sparse matrix is densified (``accept_sparse=True``), kept as a
+    float CSR copy (``accept_sparse="csr"``) or refused."""
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
         if not accept_sparse:
-            raise TypeError(f"{name} must be a dense array; sparse input is not supported")
+            raise TypeError(
+                f"Sparse data was passed for {name}, but dense data is required (sparse input "
+                "is not supported here)"
+            )
+        if accept_sparse == "csr":
+            return X.tocsr().astype(np.float64 if dtype is None else dtype)
         X = X.toarray()  # the estimators that take scipy.sparse matrices compute densely
     raw = X if isinstance(X, np.ndarray) else np.asarray(X)
     if raw.dtype.kind == "c":
@@ -74,13 +89,14 @@ def check_X(
     dtype: Any = np.float64,
     name: str = "X",
     allow_nan: bool = False,
-    accept_sparse: bool = False,
-) -> np.ndarray:
+    accept_sparse: bool | str = False,
+) -> Any:
     """Validate a 2-D sample matrix; at fit (``reset=True``) record ``n_features_in_``.
 
     After fit the estimator must be fitted and ``X`` must have as many columns as the training
     data. A 1-D ``X`` is refused (a single sample and a single feature look the same). With
-    ``accept_sparse`` a scipy.sparse matrix is converted to a dense array.
+    ``accept_sparse=True`` a scipy.sparse matrix is converted to a dense array, with
+    ``accept_sparse="csr"`` it stays sparse (a float CSR copy, its stored values checked).
     """
     if not reset:
         check_is_fitted(estimator)
@@ -91,7 +107,17 @@ def check_X(
             "data with array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) "
             "if it is a single sample."
         )
-    arr = check_array(arr, name, ndim=2, dtype=dtype, min_samples=min_samples, allow_nan=allow_nan)
+    if hasattr(arr, "tocsr"):
+        check_array(arr.data, name, dtype=None, min_samples=0, allow_nan=allow_nan)
+        if arr.shape[0] < min_samples:
+            raise ValueError(
+                f"{name} has {arr.shape[0]} sample(s) (shape={arr.shape}), while at least "
+                f"{min_samples} are required"
+            )
+    else:
+        arr = check_array(
+            arr, name, ndim=2, dtype=dtype, min_samples=min_samples, allow_nan=allow_nan
+        )
     n_features = arr.shape[1]
     if reset:
         if n_features == 0:
@@ -189,9 +215,12 @@ def encode_labels(y: np.ndarray, *, min_classes: int = 1) -> tuple[np.ndarray, n
 
 def sample_weight_or_none(sample_weight: Any, n_samples: int) -> np.ndarray | None:
     """Validated non-negative weights, at least one positive; ``None`` stays ``None`` (so that
-    unweighted code paths stay unweighted)."""
+    unweighted code paths stay unweighted), and a number is that weight for every sample (as
+    scikit-learn; a 0-D array is still refused)."""
     if sample_weight is None:
         return None
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
     sw = check_sample_weight(as_float_array(sample_weight, "sample_weight"), n_samples)
     if not sw.sum() > 0:
         raise ValueError("sample_weight: all weights are zero; at least one must be positive")
@@ -210,9 +239,12 @@ def check_priors(priors: Any, n_classes: int, name: str) -> np.ndarray | None:
         return None
     p = check_array(priors, name, ndim=1)
     if p.shape[0] != n_classes:
-        raise ValueError(f"{name} has {p.shape[0]} entries, but y has {n_classes} classes")
+        raise ValueError(
+            f"Number of priors must match number of classes: {name} has {p.shape[0]} entries, "
+            f"but y has {n_classes} classes"
+        )
     if (p < 0).any():
-        raise ValueError(f"{name} must be non-negative, got {p!r}")
+        raise ValueError(f"Priors must be non-negative: {name} = {p!r}")
     if not np.isclose(p.sum(), 1.0):
-        raise ValueError(f"{name} must sum to 1, got sum {p.sum()!r}")
+        raise ValueError(f"The sum of the priors should be 1: {name} sums to {float(p.sum())!r}")
     return p

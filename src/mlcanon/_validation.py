@@ -110,7 +110,12 @@ def check_array(
 
 def check_consistent_length(**arrays: Any) -> int:
     """Check that all given arrays have the same first dimension; return it."""
-    lengths = {k: len(v) for k, v in arrays.items() if v is not None}
+    # shape[0], not len(): a scipy.sparse matrix has a shape but no length
+    lengths = {
+        k: v.shape[0] if getattr(v, "shape", ()) else len(v)
+        for k, v in arrays.items()
+        if v is not None
+    }
     if len(set(lengths.values())) > 1:
         desc = ", ".join(f"{k}={n}" for k, n in lengths.items())
         raise ValueError(f"inconsistent numbers of samples: {desc}")
