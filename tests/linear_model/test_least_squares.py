@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn import exceptions as sk_exceptions
 from sklearn import linear_model as sk
 from sklearn.datasets import load_diabetes
 
@@ -77,11 +78,13 @@ def test_errors_name_the_parameter():
     with pytest.raises(ValueError, match=r"alpha must be >= 0, got -0\.5"):
         Ridge(alpha=-0.5).fit(X, y)
     with pytest.raises(ValueError, match="solver must be one of 'auto', 'svd', 'cholesky'"):
-        Ridge(solver="sag").fit(X, y)
+        Ridge(solver="newton").fit(X, y)
+    with pytest.raises(TypeError, match="positive must be one of True, False; got str 'yes'"):
+        Ridge(positive="yes").fit(X, y)
     with pytest.raises(ValueError, match="X must be 2-D"):
         LinearRegression().fit(X[:, 0], y)
-    with pytest.raises(ValueError, match="at least 2 are required"):
-        LinearRegression().fit(X[:1], y[:1])
+    with pytest.raises(ValueError, match="at least 1 is required"):
+        LinearRegression().fit(X[:0], y[:0])
     with pytest.raises(ValueError, match="contains NaN"):
         LinearRegression().fit(X, np.where(y > 3, np.nan, y))
     with pytest.raises(ValueError, match="sample_weight must be non-negative"):
@@ -133,15 +136,55 @@ def test_ridge_alpha_per_target_matches_sklearn(diabetes, solver):
         np.testing.assert_allclose(ours.coef_[k], one.coef_, rtol=1e-7)
 
 
+@pytest.mark.parametrize("solver", ["sag", "saga"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_ridge_sag_saga_match_sklearn(diabetes, solver, fit_intercept):
+    """SAG/SAGA reach scikit-learn's (closed-form and own-solver) coefficients, weighted,
+    several targets with their own alpha; n_iter_ counts epochs."""
+    X, y = diabetes
+    X, y = X[:150], y[:150]
+    Y = np.column_stack([y, -y + 3.0])
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    params = dict(alpha=[0.1, 1.0], solver=solver, tol=1e-10, max_iter=50_000, random_state=0)
+    ours = Ridge(**params, fit_intercept=fit_intercept).fit(X, Y, sample_weight=sw)
+    ref = sk.Ridge(**params, fit_intercept=fit_intercept).fit(X, Y, sample_weight=sw)
+    exact = sk.Ridge(alpha=[0.1, 1.0], solver="svd", fit_intercept=fit_intercept)
+    exact.fit(X, Y, sample_weight=sw)
+    np.testing.assert_allclose(ours.coef_, exact.coef_, rtol=1e-6)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6)
+    assert ours.n_iter_.shape == (2,) and ours.solver_ == solver
+
+
+def test_ridge_sag_max_iter_counts_epochs_and_warns(diabetes):
+    X, y = diabetes
+    with pytest.warns(sk_exceptions.ConvergenceWarning, match="did not converge"):
+        ours = Ridge(solver="sag", max_iter=2, tol=1e-12).fit(X, y)
+    assert ours.n_iter_.tolist() == [2]
+
+
+@pytest.mark.parametrize("solver", ["auto", "svd", "cholesky", "lsqr", "sparse_cg", "sag"])
+def test_ridge_float32_stays_float32(diabetes, solver):
+    """float32 input: float32 coef_, intercept_ and predictions, close to scikit-learn's."""
+    X, y = (a.astype(np.float32) for a in diabetes)
+    params = dict(alpha=0.5, solver=solver, tol=1e-8, max_iter=5000, random_state=0)
+    ours = Ridge(**params).fit(X, y)
+    ref = sk.Ridge(**params).fit(X, y)
+    assert ours.coef_.dtype == ref.coef_.dtype == np.float32
+    assert ours.predict(X).dtype == np.float32
+    assert ours.solver_ == ref.solver_
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-3)
+
+
 def test_ridge_parameter_errors(diabetes):
     X, y = diabetes
-    with pytest.raises(ValueError, match="alpha must be a float or an array of one value"):
+    with pytest.raises(ValueError, match="number of penalties do not correspond: 2 != 1"):
         Ridge(alpha=[1.0, 2.0]).fit(X, y)
     with pytest.raises(ValueError, match="alpha must hold finite values >= 0"):
         Ridge(alpha=[-1.0]).fit(X, y)
-    with pytest.raises(ValueError, match="positive=True needs solver 'auto' or 'lbfgs'"):
+    with pytest.raises(ValueError, match="solver='svd' does not support positive fitting"):
         Ridge(positive=True, solver="svd").fit(X, y)
-    with pytest.raises(ValueError, match="solver='lbfgs' is the positive=True solver"):
+    with pytest.raises(ValueError, match="solver='lbfgs' can be used only when positive=True"):
         Ridge(solver="lbfgs").fit(X, y)
     with pytest.raises(ValueError, match="max_iter must be >= 1"):
         Ridge(solver="sparse_cg", max_iter=0).fit(X, y)
@@ -176,3 +219,72 @@ def test_ridge_lsqr_matches_sklearn_iterates(diabetes, params):
         ours.coef_, ref.coef_, rtol=1e-7, atol=1e-7 * np.abs(ref.coef_).max()
     )
     np.testing.assert_array_equal(ours.n_iter_, ref.n_iter_)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_linear_regression_sparse_lsqr_matches_sklearn(fmt, fit_intercept):
+    """Sparse X stays sparse (implicit centering, LSQR with tol) and gives scikit-learn's fit."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 6)) * (rng.random((40, 6)) < 0.4)
+    Y = rng.normal(size=(40, 2))
+    sw = rng.uniform(0.2, 2.0, 40)
+    Xs = {"csr": sp.csr_matrix, "csc": sp.csc_matrix}[fmt](X)
+    ours = LinearRegression(fit_intercept=fit_intercept, tol=1e-12).fit(Xs, Y, sample_weight=sw)
+    ref = sk.LinearRegression(fit_intercept=fit_intercept, tol=1e-12).fit(X, Y, sample_weight=sw)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8, atol=1e-12)
+
+
+def test_linear_regression_positive_matches_sklearn_nnls(diabetes):
+    X, y = diabetes
+    Y = np.column_stack([y, -y])
+    ours = LinearRegression(positive=True).fit(X, Y)
+    ref = sk.LinearRegression(positive=True).fit(X, Y)
+    assert (ours.coef_ >= 0).all()
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8)
+    import scipy.sparse as sp
+
+    with pytest.raises(TypeError, match="Sparse data was passed for X, but dense data"):
+        LinearRegression(positive=True).fit(sp.csr_matrix(X), y)
+
+
+def test_linear_regression_tol_truncates_small_singular_values():
+    """tol is scipy's lstsq cond: a nearly collinear column is dropped as scikit-learn does."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 3))
+    X = np.column_stack([X, X[:, 0] + 1e-8 * rng.normal(size=50)])
+    y = rng.normal(size=50)
+    for tol in (1e-6, 1e-12):
+        ours = LinearRegression(tol=tol).fit(X, y)
+        ref = sk.LinearRegression(tol=tol).fit(X, y)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6)
+
+
+def test_linear_regression_copy_X_false_centers_in_place():
+    rng = np.random.default_rng(2)
+    X = rng.normal(loc=3.0, size=(20, 3))
+    y = rng.normal(size=20)
+    original = X.copy()
+    LinearRegression().fit(X, y)
+    np.testing.assert_array_equal(X, original)
+    ours = LinearRegression(copy_X=False).fit(X, y)
+    np.testing.assert_allclose(X, original - original.mean(axis=0))
+    ref = sk.LinearRegression().fit(original, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10)
+
+
+def test_one_sample_fits_its_target_as_sklearn():
+    ours = LinearRegression().fit([[1.0]], [3.0])
+    ref = sk.LinearRegression().fit([[1.0]], [3.0])
+    np.testing.assert_allclose([ours.coef_[0], ours.intercept_], [ref.coef_[0], ref.intercept_])
+
+
+def test_scalar_sample_weight_is_every_samples_weight(diabetes):
+    X, y = diabetes
+    ours = Ridge(alpha=1.0).fit(X, y, sample_weight=2.0)
+    ref = sk.Ridge(alpha=1.0).fit(X, y, sample_weight=2.0)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10)

@@ -5,6 +5,8 @@ Every solver is compared with scikit-learn's solution of the same objective (sci
 predictions.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn import linear_model as sk
@@ -138,7 +140,7 @@ def test_symmetric_data_by_hand():
 
 def test_warm_start_and_convergence_warning():
     X, y = DATA["wine"]
-    with pytest.warns(ConvergenceWarning, match="did not reach tol"):
+    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge after 2 iteration"):
         model = LogisticRegression(max_iter=2, warm_start=True).fit(X, y)
     with pytest.warns(ConvergenceWarning):
         model.fit(X, y)  # two more iterations from where the first fit stopped
@@ -190,6 +192,10 @@ def test_errors_name_the_parameter():
         LogisticRegression(l1_ratio=2).fit(X, y)
     with pytest.raises(ValueError, match="C must be > 0, got -1"):
         LogisticRegression(C=-1).fit(X, y)
+    with pytest.raises(ValueError, match="max_iter must be >= 0, got -1"):
+        LogisticRegression(max_iter=-1).fit(X, y)
+    with pytest.raises(TypeError, match="warm_start must be one of True, False; got str 'no'"):
+        LogisticRegression(warm_start="no").fit(X, y)
     with pytest.raises(ValueError, match="only one class"):
         LogisticRegression().fit(X[:50], y[:50])
     with pytest.raises(ValueError, match="Unknown label type"):
@@ -203,9 +209,12 @@ def test_errors_name_the_parameter():
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"penalty": "l2", "l1_ratio": 0.5}, "l1_ratio is only used when penalty is 'elasticnet'"),
+        (
+            {"penalty": "l2", "l1_ratio": 0.5},
+            r"l1_ratio parameter is only used when penalty is 'elasticnet'\. Got \(penalty=l2\)",
+        ),
         ({"penalty": "l1", "solver": "fista", "max_iter": 5000}, "Inconsistent values"),
-        ({"penalty": None, "C": 2.0}, "penalty=None fits without penalty: C=2.0"),
+        ({"penalty": None, "C": 2.0}, "Setting penalty=None will ignore the C and l1_ratio"),
     ],
 )
 def test_inconsistent_penalty_warns_as_sklearn(params, message):
@@ -258,3 +267,28 @@ def test_saga_random_state_orders_the_draws():
         c = LogisticRegression(random_state=1, **kw).fit(X, y)
     np.testing.assert_array_equal(a.coef_, b.coef_)
     assert not np.array_equal(a.coef_, c.coef_)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky", "sag", "saga"])
+def test_float32_input_gives_float32_model(solver):
+    X, y = DATA["breast_cancer"]
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    params = dict(solver=solver, tol=1e-8, max_iter=5000, random_state=0)
+    ours = LogisticRegression(**params).fit(X, y)
+    ref = sk.LogisticRegression(**params).fit(X, y)
+    assert ours.coef_.dtype == ours.intercept_.dtype == ref.coef_.dtype == np.float32
+    assert ours.decision_function(X).dtype == np.float32
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("solver", ["newton-cg", "sag", "saga"])
+def test_zero_max_iter_keeps_the_start_as_sklearn(solver):
+    X, y = DATA["iris"]
+    y = y == 2
+    with pytest.warns(ConvergenceWarning):
+        ours = LogisticRegression(solver=solver, max_iter=0).fit(X, y)
+    with warnings.catch_warnings():  # scikit-learn warns for some solvers only
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = sk.LogisticRegression(solver=solver, max_iter=0).fit(X, y)
+    np.testing.assert_array_equal(ours.coef_, ref.coef_)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X))

@@ -3,65 +3,95 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+import warnings
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.linalg
+import scipy.optimize
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from mlcanon._estimator import check_X, sample_weight_or_none
-from mlcanon._validation import check_array, check_consistent_length, check_option, check_scalar
+from mlcanon._estimator import ConvergenceWarning, check_X, float_dtype, sample_weight_or_none
+from mlcanon._validation import (
+    Interval,
+    Options,
+    check_array,
+    check_consistent_length,
+    check_random_state,
+    check_scalar,
+    validate_params,
+)
 
 from ._base import linear_predict, preprocess_data
+from ._saga import SQUARED, saga, step_size
 
 __all__ = ["LinearRegression", "Ridge"]
 
 
-def _check_X_y_multi(estimator: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+def _check_X_y_multi(
+    estimator: Any, X: Any, y: Any, accept_sparse: bool | str = True
+) -> tuple[Any, np.ndarray]:
     """Like ``check_X_y`` but ``y`` may be 2-D (one column per target)."""
     if y is None:
         raise ValueError(
             f"{type(estimator).__name__} requires y to be passed, but the target y is None"
         )
-    X = check_X(estimator, X, reset=True, min_samples=2, accept_sparse=True)
+    X = check_X(estimator, X, reset=True, accept_sparse=accept_sparse)
     y = check_array(y, "y", ndim=(1, 2))
     check_consistent_length(X=X, y=y)
     return X, y
 
 
-def _min_norm_lstsq(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Minimum-norm least squares ``V diag(1/s) U^T y`` over the numerically nonzero ``s``."""
-    U, s, Vt = np.linalg.svd(X, full_matrices=False)
-    keep = s > s[0] * max(X.shape) * np.finfo(np.float64).eps if s.size else s > 0
+def _lstsq(X: np.ndarray, y: np.ndarray, cond: float) -> np.ndarray:
+    """Solve ``min ||Xw - y||`` by Householder QR, ``X = QR``, then the SVD of the small ``R``.
+
+    QR never forms ``X^T X`` (which would square the condition number); the SVD of ``R``
+    (``d x d``) gives the singular values of ``X``, and those below ``cond`` times the largest
+    are dropped (scipy's ``lstsq(cond=...)``, which scikit-learn calls with ``tol``): the
+    minimum-norm solution of the rank-truncated problem.
+    """
+    if X.shape[0] >= X.shape[1]:
+        Q, R = np.linalg.qr(X)
+        U, s, Vt = np.linalg.svd(R)
+        U = Q @ U
+    else:
+        U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    keep = s > max(cond, np.finfo(np.float64).eps) * s[0] if s.size else s > 0
     Uty = U[:, keep].T @ y
     return Vt[keep].T @ (Uty / (s[keep] if y.ndim == 1 else s[keep, None]))
 
 
-def _lstsq(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Solve ``min ||Xw - y||`` by Householder QR: ``R w = Q^T y``.
+def _centered_operator(X: Any, X_offset: np.ndarray, root: np.ndarray | None) -> Any:
+    """``diag(root) (X - 1 X_offset^T)`` as a LinearOperator: centering a sparse ``X``
+    without densifying it (``root`` the square-root sample weights, or None)."""
+    from scipy.sparse.linalg import LinearOperator
 
-    QR never forms ``X^T X`` (which would square the condition number). A rank-deficient ``X``
-    (tiny diagonal of ``R``) has no unique solution; the SVD gives the one of minimum norm.
-    """
-    n_samples, n_features = X.shape
-    if n_samples >= n_features:
-        Q, R = np.linalg.qr(X)
-        d = np.abs(np.diag(R))
-        if d.size and d.min() > d.max() * max(X.shape) * np.finfo(np.float64).eps:
-            return scipy.linalg.solve_triangular(R, Q.T @ y)
-    return _min_norm_lstsq(X, y)
+    r = np.ones(X.shape[0]) if root is None else root
+
+    def matvec(v):
+        return r * (X @ v - X_offset @ v)
+
+    def rmatvec(u):
+        return X.T @ (r * u) - X_offset * (r @ u)
+
+    return LinearOperator(X.shape, matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
 
 
 class _LeastSquaresBase(RegressorMixin, BaseEstimator):
     """What least squares and ridge share: the intercept from the centering offsets, predict,
     and several targets at once."""
 
-    def _set_coef(self, coef: np.ndarray, X_offset: np.ndarray, y_offset: Any) -> Any:
-        # coef is (n_features,) or (n_features, n_targets); the intercept undoes the centering
-        self.coef_ = coef.T
-        self.intercept_ = y_offset - X_offset @ coef
+    def _set_coef(
+        self, coef: np.ndarray, X_offset: np.ndarray, y_offset: Any, dtype: Any = np.float64
+    ) -> Any:
+        # coef is (n_features,) or (n_features, n_targets); the intercept undoes the centering.
+        # The solvers run in float64; float32 input gets float32 attributes (as scikit-learn).
+        self.coef_ = coef.T.astype(dtype)
+        self.intercept_ = np.asarray(y_offset - X_offset @ coef).astype(dtype)
+        if self.coef_.ndim == 2 and self.coef_.shape[0] == 1:
+            self.coef_ = self.coef_[0]  # a single target as a column: 1-D coef_, as scikit-learn
         if coef.ndim == 1:
-            self.intercept_ = float(self.intercept_)
+            self.intercept_ = self.intercept_[()]  # a NumPy scalar: a float with a shape
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -81,6 +111,14 @@ class LinearRegression(_LeastSquaresBase):
     Parameters
     ----------
     fit_intercept : bool, default True
+    copy_X : bool, default True
+        False lets the fit center (and weight) a float64 ``X`` in place instead of in a copy.
+    tol : float, default 1e-6
+        Dense ``X``: singular values below ``tol`` times the largest are treated as zero (the
+        ``cond`` of :func:`scipy.linalg.lstsq`). Sparse ``X``: the ``atol``/``btol`` of LSQR.
+    positive : bool, default False
+        Constrain the coefficients to be >= 0 (non-negative least squares, Lawson-Hanson, via
+        :func:`scipy.optimize.nnls`); dense ``X`` only.
 
     Attributes
     ----------
@@ -93,29 +131,74 @@ class LinearRegression(_LeastSquaresBase):
     .. math:: \hat w = \arg\min_w \lVert y - Xw \rVert_2^2 = R^{-1} Q^T y, \quad X = QR
 
     on centered data (the intercept is ``ȳ - x̄^T w``). Sample weights multiply the rows by
-    ``sqrt(w_i)``.
+    ``sqrt(w_i)``. A scipy.sparse ``X`` stays sparse: it is centered implicitly, as a linear
+    operator, and solved by LSQR.
 
     References
     ----------
     Golub & Van Loan (2013), *Matrix Computations*, 4th ed., Section 5.3 (the least-squares
-    problem via QR).
+    problem via QR). Lawson & Hanson (1974), *Solving Least Squares Problems*, Chapter 23
+    (NNLS). Paige & Saunders (1982), ACM TOMS 8(1) (LSQR).
     """
 
-    def __init__(self, *, fit_intercept: bool = True) -> None:
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "fit_intercept": Options(True, False),
+        "copy_X": Options(True, False),
+        "tol": Interval(low=0),
+        "positive": Options(True, False),
+    }
+
+    def __init__(
+        self,
+        *,
+        fit_intercept: bool = True,
+        copy_X: bool = True,
+        tol: float = 1e-6,
+        positive: bool = False,
+    ) -> None:
         self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
+        self.tol = tol
+        self.positive = positive
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearRegression:
         """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_targets)."""
-        X, y = _check_X_y_multi(self, X, y)
+        validate_params(self)
+        X, y = _check_X_y_multi(self, X, y, accept_sparse=False if self.positive else "csr")
         sw = sample_weight_or_none(sample_weight, X.shape[0])
+        if hasattr(X, "tocsr"):
+            return self._fit_sparse(X, y, sw)
         Xc, yc, X_offset, y_offset = preprocess_data(
-            X, y, fit_intercept=self.fit_intercept, sample_weight=sw
+            X, y, fit_intercept=self.fit_intercept, sample_weight=sw, copy=self.copy_X
         )
-        return self._set_coef(_lstsq(Xc, yc), X_offset, y_offset)
+        if self.positive:
+            Y = yc[:, None] if yc.ndim == 1 else yc
+            coef = np.column_stack([scipy.optimize.nnls(Xc, Y[:, k])[0] for k in range(Y.shape[1])])
+            coef = coef[:, 0] if yc.ndim == 1 else coef
+        else:
+            coef = _lstsq(Xc, yc, self.tol)
+        return self._set_coef(coef, X_offset, y_offset)
+
+    def _fit_sparse(self, X: Any, y: np.ndarray, sw: np.ndarray | None) -> LinearRegression:
+        """LSQR on the implicitly centered sparse ``X`` (scikit-learn's sparse path)."""
+        if self.fit_intercept:
+            X_offset = np.asarray(X.T @ (np.ones(X.shape[0]) if sw is None else sw)).ravel()
+            X_offset /= X.shape[0] if sw is None else sw.sum()
+            y_offset = np.average(y, axis=0, weights=sw)
+        else:
+            X_offset, y_offset = np.zeros(X.shape[1]), np.zeros(y.shape[1:]) if y.ndim > 1 else 0.0
+        root = None if sw is None else np.sqrt(sw)
+        A = _centered_operator(X, X_offset, root)
+        Y = (y - y_offset).reshape(len(y), -1) * (1.0 if root is None else root[:, None])
+        coef = np.column_stack(
+            [_ridge_lsqr(A, Y[:, k], 0.0, self.tol, 2 * X.shape[1])[0] for k in range(Y.shape[1])]
+        )
+        return self._set_coef(coef[:, 0] if y.ndim == 1 else coef, X_offset, y_offset)
 
 
-def _ridge_solve(X: np.ndarray, y: np.ndarray, alpha: float, solver: str) -> np.ndarray:
-    """Solve ``(X^T X + alpha I) w = X^T y``; returns ``w`` shaped like ``X^T y``.
+def _ridge_solve(X: np.ndarray, y: np.ndarray, alpha: float, solver: str) -> tuple[Any, str]:
+    """Solve ``(X^T X + alpha I) w = X^T y``; returns ``w`` shaped like ``X^T y`` and the solver
+    that ran ('svd' when the Cholesky system is singular).
 
     'cholesky' factors the smaller of ``X^T X + alpha I`` (primal) and ``X X^T + alpha I``
     (dual, ``w = X^T (X X^T + alpha I)^{-1} y``); 'svd' filters the singular values,
@@ -127,10 +210,10 @@ def _ridge_solve(X: np.ndarray, y: np.ndarray, alpha: float, solver: str) -> np.
             if n_features <= n_samples:
                 A = X.T @ X
                 A.flat[:: n_features + 1] += alpha
-                return scipy.linalg.solve(A, X.T @ y, assume_a="pos", overwrite_a=True)
+                return scipy.linalg.solve(A, X.T @ y, assume_a="pos", overwrite_a=True), solver
             K = X @ X.T
             K.flat[:: n_samples + 1] += alpha
-            return X.T @ scipy.linalg.solve(K, y, assume_a="pos", overwrite_a=True)
+            return X.T @ scipy.linalg.solve(K, y, assume_a="pos", overwrite_a=True), solver
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgWarning):
             pass  # numerically singular system: the SVD below is the robust fallback
     U, s, Vt = np.linalg.svd(X, full_matrices=False)
@@ -138,7 +221,7 @@ def _ridge_solve(X: np.ndarray, y: np.ndarray, alpha: float, solver: str) -> np.
     d = np.zeros_like(s)
     d[nonzero] = s[nonzero] / (s[nonzero] ** 2 + alpha)
     Uty = U.T @ y
-    return Vt.T @ (d * Uty if y.ndim == 1 else d[:, None] * Uty)
+    return Vt.T @ (d * Uty if y.ndim == 1 else d[:, None] * Uty), "svd"
 
 
 def _ridge_cg(X: np.ndarray, y: np.ndarray, alpha: float, tol: float, max_iter: int):
@@ -244,8 +327,42 @@ def _ridge_cd_positive(X: np.ndarray, y: np.ndarray, alpha: float, tol: float, m
                 largest_step = max(largest_step, abs(new - w[j]))
                 w[j] = new
         if largest_step <= tol * max(np.abs(w).max(), 1e-300):
-            break
+            return w
+    warnings.warn(
+        f"Ridge(positive=True): the lbfgs solver did not converge in max_iter={max_iter} "
+        f"iterations to tol={tol} (solved here by projected coordinate descent); increase "
+        "max_iter",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
     return w
+
+
+def _ridge_sag(X, y, sw, alpha, tol, max_iter, unbiased, seed) -> tuple[np.ndarray, int]:
+    r"""SAG or SAGA (:mod:`mlcanon.linear_model._saga`) on centered data, weights kept apart.
+
+    :math:`\sum_i s_i (y_i - x_i^T w)^2 + \alpha \lVert w \rVert^2` divided by
+    :math:`2 \sum_i s_i` is the kernel's mean-of-samples form with :math:`\lambda_2 =
+    \alpha / \sum_i s_i`. Returns ``(w, epochs)`` and warns when ``max_iter`` epochs end
+    before ``tol`` is met.
+    """
+    weight = sw / sw.sum()
+    l2 = alpha / sw.sum()
+    step = step_size(X, weight, l2, False, SQUARED, unbiased)
+    W, b = np.zeros((1, X.shape[1])), np.zeros(1)
+    Y = np.ascontiguousarray(y, dtype=np.float64)[:, None]
+    n_iter, ok = saga(
+        np.ascontiguousarray(X), Y, weight, 0.0, l2, False, W, b, max_iter, tol, unbiased,
+        seed, SQUARED, step,
+    )  # fmt: skip
+    if not ok:
+        warnings.warn(
+            f"{'saga' if unbiased else 'sag'} reached max_iter={max_iter} epochs before "
+            f"tol={tol}: the coefficients did not converge",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return W[0], n_iter
 
 
 class Ridge(_LeastSquaresBase):
@@ -256,11 +373,13 @@ class Ridge(_LeastSquaresBase):
     alpha : float >= 0 or array of shape (n_targets,), default 1.0
         Penalty strength; an array gives each target its own.
     fit_intercept : bool, default True
-    solver : {'auto', 'svd', 'cholesky', 'sparse_cg', 'lsqr', 'lbfgs'}, default 'auto'
+    solver : {'auto', 'svd', 'cholesky', 'sparse_cg', 'lsqr', 'sag', 'saga', 'lbfgs'}
         'cholesky' solves the normal equations (primal or dual, whichever system is smaller);
         'svd' filters the singular values (also for ``alpha = 0``); 'sparse_cg' is conjugate
         gradient on the normal equations and 'lsqr' is Paige & Saunders' LSQR with damping
-        :math:`\sqrt\alpha`, both with matrix-vector products only. 'lbfgs' names
+        :math:`\sqrt\alpha`, both with matrix-vector products only; 'sag' and 'saga' are the
+        incremental gradient methods of :mod:`mlcanon.linear_model._saga` on the squared loss,
+        ``max_iter`` counting epochs (default 1000). 'lbfgs' names
         scikit-learn's solver for ``positive=True`` and is accepted only with it. 'auto' is
         the positive solver when ``positive=True``, else 'cholesky' when ``alpha > 0``, else
         'svd'.
@@ -275,16 +394,19 @@ class Ridge(_LeastSquaresBase):
         Constrain the coefficients to be >= 0. Solved by projected coordinate descent, which
         reaches the same unique minimizer as scikit-learn's L-BFGS-B (``alpha > 0``).
     random_state : None, int or numpy.random.Generator, default None
-        Accepted for scikit-learn's signature, where only its stochastic 'sag' and 'saga'
-        solvers read it; every solver here is deterministic, so it has no effect.
+        Order in which 'sag' and 'saga' draw the samples (the other solvers are
+        deterministic).
 
     Attributes
     ----------
     coef_ : array of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or array of shape (n_targets,)
     n_iter_ : None or array of shape (n_targets,)
-        Iterations of 'lsqr'; None for the other solvers (as scikit-learn, which also reports
-        them for its 'sag' and 'saga').
+        Iterations of 'lsqr', epochs of 'sag' and 'saga'; None for the other solvers (as
+        scikit-learn).
+    solver_ : str
+        The solver that ran: 'auto' resolved ('lbfgs' for ``positive=True``, else
+        'cholesky'), and 'cholesky' reported as 'svd' when its system was singular.
     n_features_in_ : int
 
     Notes
@@ -323,6 +445,14 @@ class Ridge(_LeastSquaresBase):
         self.positive = positive
         self.random_state = random_state
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "fit_intercept": Options(True, False),
+        "max_iter": (None, Interval(numbers.Integral, low=1)),
+        "tol": Interval(low=0),
+        "solver": Options("auto", "svd", "cholesky", "sparse_cg", "lsqr", "sag", "saga", "lbfgs"),
+        "positive": Options(True, False),
+    }
+
     def _alphas(self, n_targets: int) -> np.ndarray:
         """One penalty per target, from a scalar or an array of ``n_targets``."""
         if np.ndim(self.alpha) == 0:
@@ -331,54 +461,68 @@ class Ridge(_LeastSquaresBase):
         alphas = np.asarray(self.alpha, dtype=np.float64).ravel()
         if alphas.shape != (n_targets,):
             raise ValueError(
-                f"alpha must be a float or an array of one value per target: got {alphas.size} "
-                f"values for {n_targets} target(s)"
+                "Number of targets and number of penalties do not correspond: "
+                f"{alphas.size} != {n_targets} (alpha must be a float or one value per target)"
             )
         if not np.isfinite(alphas).all() or (alphas < 0).any():
             raise ValueError(f"alpha must hold finite values >= 0, got {alphas.tolist()}")
         return alphas
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Ridge:
-        """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_targets)."""
-        solver = check_option(
-            self.solver, "solver", ("auto", "svd", "cholesky", "sparse_cg", "lsqr", "lbfgs")
-        )
-        check_scalar(self.tol, "tol", low=0)
-        if self.max_iter is not None:
-            check_scalar(self.max_iter, "max_iter", kind=numbers.Integral, low=1)
+    def _resolve_solver(self) -> str:
+        validate_params(self)
+        solver = self.solver
         if self.positive and solver not in ("auto", "lbfgs"):
             raise ValueError(
-                f"positive=True needs solver 'auto' or 'lbfgs' (as in scikit-learn), got "
-                f"solver={solver!r}"
+                f"solver={solver!r} does not support positive fitting: set the solver to "
+                "'auto' or 'lbfgs', or set positive=False"
             )
         if solver == "lbfgs" and not self.positive:
-            raise ValueError("solver='lbfgs' is the positive=True solver; set positive=True")
+            raise ValueError(
+                "solver='lbfgs' can be used only when positive=True; use another solver"
+            )
+        if solver == "auto":
+            return "lbfgs" if self.positive else "cholesky"
+        return solver
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Ridge:
+        """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_targets)."""
+        solver = self._resolve_solver()
+        dtype = float_dtype(X)
         X, y = _check_X_y_multi(self, X, y)
         alphas = self._alphas(1 if y.ndim == 1 else y.shape[1])
         sw = sample_weight_or_none(sample_weight, X.shape[0])
+        stochastic = solver in ("sag", "saga")
         Xc, yc, X_offset, y_offset = preprocess_data(
-            X, y, fit_intercept=self.fit_intercept, sample_weight=sw
+            X, y, fit_intercept=self.fit_intercept, sample_weight=sw, rescale=not stochastic
         )
         Y = yc[:, None] if yc.ndim == 1 else yc
         self.n_iter_ = None  # as scikit-learn, which reports iterations only for sag and lsqr
-        if not self.positive and solver in ("auto", "svd", "cholesky") and np.ptp(alphas) == 0:
-            coef = _ridge_solve(Xc, Y, alphas[0], "cholesky" if solver == "auto" else solver)
-        elif solver == "lsqr" and not self.positive:
+        if solver in ("svd", "cholesky") and np.ptp(alphas) == 0:
+            coef, solver = _ridge_solve(Xc, Y, alphas[0], solver)
+        elif solver == "lsqr":
             fits = [
                 _ridge_lsqr(Xc, Y[:, k], alphas[k], self.tol, self.max_iter or 2 * X.shape[1])
                 for k in range(Y.shape[1])
             ]
             coef = np.column_stack([w for w, _ in fits])
             self.n_iter_ = np.array([n for _, n in fits], dtype=np.int32)
+        elif stochastic:
+            seed = int(check_random_state(self.random_state).integers(np.iinfo(np.int32).max))
+            weights = np.ones(X.shape[0]) if sw is None else sw
+            settings = (self.tol, self.max_iter or 1000, solver == "saga", seed)
+            fits = [_ridge_sag(Xc, Y[:, k], weights, a, *settings) for k, a in enumerate(alphas)]
+            coef = np.column_stack([w for w, _ in fits])
+            self.n_iter_ = np.array([n for _, n in fits], dtype=np.int32)
         else:  # one target at a time: its own alpha, or an iterative solver
             coef = np.column_stack(
                 [self._solve_one(Xc, Y[:, k], alphas[k], solver) for k in range(Y.shape[1])]
             )
-        return self._set_coef(coef[:, 0] if yc.ndim == 1 else coef, X_offset, y_offset)
+        self.solver_ = solver
+        return self._set_coef(coef[:, 0] if yc.ndim == 1 else coef, X_offset, y_offset, dtype)
 
     def _solve_one(self, X: np.ndarray, y: np.ndarray, alpha: float, solver: str) -> np.ndarray:
         if self.positive:
             return _ridge_cd_positive(X, y, alpha, self.tol, self.max_iter or 1000)
         if solver == "sparse_cg":
             return _ridge_cg(X, y, alpha, self.tol, self.max_iter or 10 * X.shape[1])
-        return _ridge_solve(X, y, alpha, "cholesky" if solver == "auto" else solver)
+        return _ridge_solve(X, y, alpha, solver)[0]

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 
-from mlcanon._estimator import check_X, check_X_y, encode_labels, sample_weight_or_none
+from mlcanon._estimator import (
+    check_X,
+    check_X_y,
+    encode_labels,
+    float_dtype,
+    sample_weight_or_none,
+)
 from mlcanon._special import expit, log_softmax
-from mlcanon._validation import check_option, check_random_state, check_scalar
+from mlcanon._validation import Interval, Options, check_option, check_random_state, validate_params
 
 from ._logistic_loss import LogisticLoss
 from ._newton_cg import newton_cg
 from ._proximal import fista
-from ._saga import saga
+from ._saga import LOGISTIC, SOFTMAX, saga, step_size
 
 __all__ = ["LogisticRegression"]
 
@@ -25,6 +31,16 @@ SMOOTH_SOLVERS = {"lbfgs": "lbfgs", "newton-cholesky": "newton", "gd": "gd"}
 SOLVERS = (*SMOOTH_SOLVERS, "newton-cg", "fista", "sag", "saga")
 L1_SOLVERS = ("fista", "saga")
 PENALTIES = ("l2", "l1", "elasticnet", None)
+# what each solver says when it stops at max_iter (scikit-learn's wording, which users filter on)
+NOT_CONVERGED = {
+    "lbfgs": "lbfgs failed to converge after {n} iteration(s)",
+    "newton-cholesky": "Newton solver did not converge after {n} iterations",
+    "newton-cg": "newton-cg failed to converge after {n} iteration(s)",
+    "sag": "The max_iter was reached which means the coef_ did not converge ({n} epochs)",
+    "gd": "gd failed to converge after {n} iteration(s)",
+    "fista": "fista failed to converge after {n} iteration(s)",
+}
+NOT_CONVERGED["saga"] = NOT_CONVERGED["sag"]
 
 
 def _class_sample_weights(class_weight: Any, classes: np.ndarray, y_index: np.ndarray):
@@ -72,16 +88,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     multi_class : {'auto', 'multinomial', 'ovr'}, default 'auto'
         With more than two classes: one softmax model ('auto', 'multinomial') or one binary
         model per class against the rest ('ovr').
-    tol : float > 0, default 1e-4
+    tol : float >= 0, default 1e-4
         Stop when the largest gradient entry (for 'fista': of the smallest subgradient) of the
         objective divided by the total sample weight is below ``tol``.
-    max_iter : int, default 100
+    max_iter : int >= 0, default 100
+        0 returns the starting point (zeros, or the previous fit with ``warm_start``).
     warm_start : bool, default False
 
     Attributes
     ----------
     classes_ : array of shape (n_classes,)
     coef_ : array of shape (1, n_features) for two classes, else (n_classes, n_features)
+        float32 for float32 ``X`` (the solvers run in float64), as scikit-learn.
     intercept_ : array of shape (1,) or (n_classes,)
     n_iter_ : array of shape (1,) or (n_classes,) for 'ovr'
     n_features_in_ : int
@@ -135,16 +153,25 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.warm_start = warm_start
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "penalty": Options(*PENALTIES, "deprecated"),
+        "C": (Options(np.inf), Interval(low=0, include_low=False)),
+        "l1_ratio": (None, Interval(low=0, high=1)),
+        "fit_intercept": Options(True, False),
+        "solver": Options(*SOLVERS),
+        "multi_class": Options("auto", "multinomial", "ovr"),
+        "tol": Interval(low=0),
+        "max_iter": Interval(numbers.Integral, low=0),
+        "warm_start": Options(True, False),
+    }
+
     def _penalty(self) -> str | None:
         """The penalty that ``penalty``, ``l1_ratio`` and ``C`` spell, with scikit-learn's
         warnings for the deprecated and the inconsistent spellings."""
-        check_option(self.penalty, "penalty", (*PENALTIES, "deprecated"))
-        if self.l1_ratio is not None:
-            check_scalar(self.l1_ratio, "l1_ratio", low=0, high=1)
         if self.penalty == "deprecated":
             if self.l1_ratio is None:
                 warnings.warn(
-                    "l1_ratio=None is deprecated (scikit-learn 1.8); give a float in [0, 1]",
+                    "'l1_ratio=None' was deprecated in scikit-learn 1.8; give a float in [0, 1]",
                     FutureWarning,
                     stacklevel=3,
                 )
@@ -160,21 +187,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         ratio = self.l1_ratio
         if self.penalty != "elasticnet" and ratio is not None and 0 < ratio < 1:
             warnings.warn(
-                f"l1_ratio is only used when penalty is 'elasticnet'; penalty={self.penalty!r} "
-                f"ignores l1_ratio={ratio}",
+                f"l1_ratio parameter is only used when penalty is 'elasticnet'. Got "
+                f"(penalty={self.penalty}): l1_ratio={ratio} is ignored",
                 UserWarning,
                 stacklevel=3,
             )
         if (self.penalty == "l2" and ratio != 0) or (self.penalty == "l1" and ratio != 1):
             warnings.warn(
-                f"Inconsistent values: penalty={self.penalty!r} with l1_ratio={ratio}; "
+                f"Inconsistent values: penalty={self.penalty} with l1_ratio={ratio}; "
                 "penalty wins (it is deprecated: set l1_ratio alone)",
                 UserWarning,
                 stacklevel=3,
             )
         if self.penalty is None and self.C != 1.0:
             warnings.warn(
-                f"penalty=None fits without penalty: C={self.C} and l1_ratio are ignored",
+                f"Setting penalty=None will ignore the C and l1_ratio parameters (got C={self.C})",
                 UserWarning,
                 stacklevel=3,
             )
@@ -182,13 +209,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _l1_share(self) -> float:
         """Validate penalty/solver and return ρ, the L1 share of the penalty."""
+        validate_params(self)  # C = inf is scikit-learn's spelling of "no penalty"
         penalty = self._penalty()
-        check_option(self.solver, "solver", SOLVERS)
-        check_option(self.multi_class, "multi_class", ("auto", "multinomial", "ovr"))
-        if self.C != np.inf:  # C = inf is scikit-learn's spelling of "no penalty"
-            check_scalar(self.C, "C", low=0, include_low=False)
-        check_scalar(self.tol, "tol", low=0, include_low=False)
-        check_scalar(self.max_iter, "max_iter", kind=numbers.Integral, low=1)
         self._penalty_ = penalty
         if penalty in ("l1", "elasticnet") and self.solver not in L1_SOLVERS:
             raise ValueError(
@@ -205,6 +227,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
         """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
         rho = self._l1_share()
+        dtype = float_dtype(X)
         X, y = check_X_y(self, X, y, classifier=True, min_samples=2, accept_sparse=True)
         self.classes_, y_index = encode_labels(y, min_classes=2)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
@@ -222,7 +245,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         results = [self._solve(X, Y, sw, rho, w0) for Y, w0 in zip(targets, starts, strict=True)]
         W = np.vstack([W for W, _, _ in results])
         b = np.concatenate([b for _, b, _ in results])
-        self.coef_, self.intercept_ = W, b
+        self.coef_, self.intercept_ = W.astype(dtype), b.astype(dtype)
         self.n_iter_ = np.array([n for _, _, n in results], dtype=np.int32)
         return self
 
@@ -245,9 +268,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             X, Y, sw, (1.0 - rho) / (self.C * S) if penalized else 0.0, self.fit_intercept
         )
         w0 = np.zeros(loss.n_params) if w0 is None else np.asarray(w0, dtype=np.float64)
-        if self.solver in ("sag", "saga"):
+        message = ""
+        if self.max_iter == 0:
+            w, n_iter, ok = w0, 0, False
+        elif self.solver in ("sag", "saga"):
             w, n_iter, ok = self._saga(X, Y, sw, loss, w0, rho if penalized else 0.0)
-            message = "max_iter epochs reached"
         elif self.solver == "newton-cg":
             w, n_iter, ok = newton_cg(loss.loss_grad, loss.hessian, w0, self.tol, self.max_iter)
             message = "max_iter reached or no decrease along the Newton direction"
@@ -255,7 +280,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             l1 = np.zeros(loss.n_params)
             l1[: loss.K * X.shape[1]] = rho / (self.C * S) if penalized else 0.0
             w, n_iter, ok = fista(loss.loss_grad, l1, w0, tol=self.tol, max_iter=self.max_iter)
-            message = "max_iter reached"
         else:
             from mlcanon.optim import minimize  # optim imports torch: load it on first use
 
@@ -273,8 +297,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             w, n_iter, ok, message = res.x, res.nit, res.success, res.message
         if not ok:
             warnings.warn(
-                f"{self.solver} did not reach tol={self.tol} ({message}); increase "
-                "max_iter or scale the data",
+                f"{NOT_CONVERGED[self.solver].format(n=n_iter)} to tol={self.tol}"
+                f"{f' ({message})' if message else ''}. Increase the number of iterations "
+                "(max_iter) or scale the data.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -290,17 +315,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         seed = int(check_random_state(self.random_state).integers(np.iinfo(np.int32).max))
         S = sw.sum()
         l1 = rho / (self.C * S)
+        unbiased, code = self.solver == "saga", LOGISTIC if loss.K == 1 else SOFTMAX
+        step = step_size(X, sw / S, loss.l2, self.fit_intercept, code, unbiased)
         n_iter, ok = saga(
             np.ascontiguousarray(X), np.ascontiguousarray(Y, dtype=np.float64), sw / S,
             l1, loss.l2, self.fit_intercept, W, b, self.max_iter, self.tol,
-            self.solver == "saga", seed,
+            unbiased, seed, code, step,
         )  # fmt: skip
         w = W.ravel().tolist() + (b.tolist() if self.fit_intercept else [])
         return np.array(w), n_iter, ok
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Scores ``X W^T + b``: (n_samples,) for two classes, else (n_samples, n_classes)."""
-        X = check_X(self, X, reset=False, accept_sparse=True)
+        X = check_X(self, X, reset=False, accept_sparse=True, dtype=float_dtype(X))
         scores = X @ self.coef_.T + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 

@@ -1,10 +1,11 @@
 r"""SAG and SAGA: incremental gradient methods with a table of past per-sample gradients.
 
-For the logistic objective of :mod:`mlcanon.linear_model._logistic_loss` written as a mean over
-samples, :math:`f(w) = \frac1n \sum_i f_i(w) + \frac{\lambda_2}{2} \lVert W \rVert^2 +
-\lambda_1 \lVert W \rVert_1` with :math:`f_i = n \tfrac{s_i}{S} \ell(y_i, W x_i + b)`, each step
-draws one sample :math:`j`, computes :math:`g_j = \nabla f_j(w)` and, with the stored
-:math:`m_j` and the table mean :math:`\bar m = \frac1n \sum_i m_i`,
+For an objective written as a mean over samples,
+:math:`f(w) = \frac1n \sum_i f_i(w) + \frac{\lambda_2}{2} \lVert W \rVert^2 +
+\lambda_1 \lVert W \rVert_1` with :math:`f_i = n \tfrac{s_i}{S} \ell(y_i, W x_i + b)` (``ℓ`` the
+logistic, softmax or half squared loss), each step draws one sample :math:`j`, computes
+:math:`g_j = \nabla f_j(w)` and, with the stored :math:`m_j` and the table mean
+:math:`\bar m = \frac1n \sum_i m_i`,
 
 .. math::
     \text{SAGA:}\; w \leftarrow \operatorname{prox}_{\gamma \lambda_1}\!\big(w - \gamma
@@ -13,10 +14,12 @@ draws one sample :math:`j`, computes :math:`g_j = \nabla f_j(w)` and, with the s
 
 where :math:`\bar m'` already holds :math:`g_j` in place of :math:`m_j`; then
 :math:`m_j \leftarrow g_j`. The gradient of a linear model is a multiple of :math:`x_j`, so the
-table stores one number per sample and score column. The step is :math:`\gamma = 1 / (3L)`
-with :math:`L` the largest per-sample smoothness constant; the L1 term (SAGA only) is handled
-by soft-thresholding, the intercept is not penalized. An epoch is ``n`` draws; the run stops
-when an epoch moves no weight by more than ``tol`` times the largest weight.
+table stores one number per sample and score column. The step is scikit-learn's (see
+:func:`step_size`): :math:`1 / L` for SAG and :math:`1 / (2L + \min(2 n \lambda_2, L))` for
+SAGA, with :math:`L` the largest per-sample smoothness constant (the loss curvature times the
+largest squared row norm plus one for the intercept) plus :math:`\lambda_2`. The L1 term (SAGA
+only) is handled by soft-thresholding, the intercept is not penalized. An epoch is ``n`` draws;
+the run stops when an epoch moves no weight by more than ``tol`` times the largest weight.
 
 References
 ----------
@@ -31,11 +34,34 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+LOGISTIC, SOFTMAX, SQUARED = 0, 1, 2  # the loss codes the kernel reads
+# the loss curvature scikit-learn's step assumes (it uses the binary 1/4 for softmax too)
+_CURVATURE = {LOGISTIC: 0.25, SOFTMAX: 0.25, SQUARED: 1.0}
+
+
+def step_size(X, weight, l2, fit_intercept, loss, unbiased):
+    """scikit-learn's step: ``1 / L`` (SAG) or ``1 / (2L + min(2 n l2, L))`` (SAGA).
+
+    ``L = max_i n w_i c (||x_i||^2 + fit_intercept) + l2`` with ``c`` the loss curvature;
+    with unit weights it is scikit-learn's constant, and the weights ``n w_i`` keep it an upper
+    bound on the smoothness of every ``f_i`` when they are not all one.
+    """
+    n = X.shape[0]
+    sq = np.einsum("ij,ij->i", X, X) + float(fit_intercept)
+    lipschitz = _CURVATURE[loss] * float(np.max(n * weight * sq)) + l2
+    if unbiased:
+        return 1.0 / (2.0 * lipschitz + min(2.0 * n * l2, lipschitz))
+    return 1.0 / lipschitz
+
 
 @njit(cache=True)
-def _score_gradient(z, y, binary, out):  # pragma: no cover
-    """d loss / d z for one sample: ``p - y`` (binary) or ``softmax(z) - y``."""
-    if binary:
+def _score_gradient(z, y, loss, out):  # pragma: no cover
+    """d loss / d z for one sample: ``p - y`` (logistic), ``softmax(z) - y`` or ``z - y``."""
+    if loss == 2:  # SQUARED
+        for k in range(z.shape[0]):
+            out[k] = z[k] - y[k]
+        return
+    if loss == 0:  # LOGISTIC
         out[0] = 1.0 / (1.0 + np.exp(-z[0])) - y[0]
         return
     top = z.max()
@@ -49,27 +75,19 @@ def _score_gradient(z, y, binary, out):  # pragma: no cover
 
 @njit(cache=True)
 def saga(
-    X, Y, weight, l1, l2, fit_intercept, W, b, max_epochs, tol, unbiased, seed
+    X, Y, weight, l1, l2, fit_intercept, W, b, max_epochs, tol, unbiased, seed, loss, step
 ):  # pragma: no cover
     """Run SAGA (``unbiased``) or SAG in place on ``W`` (K, d) and ``b`` (K,).
 
-    ``weight`` are the sample weights divided by their sum. Returns ``(epochs, converged)``.
+    ``weight`` are the sample weights divided by their sum, ``loss`` one of the codes above,
+    ``step`` from :func:`step_size`. Returns ``(epochs, converged)``.
     """
     np.random.seed(seed)  # noqa: NPY002 (numba has no Generator; this seeds its own RNG)
     n, d = X.shape
     K = Y.shape[1]
-    binary = K == 1
     table = np.zeros((n, K))
     mean_w = np.zeros((K, d))
     mean_b = np.zeros(K)
-    lipschitz = 0.0
-    curvature = 0.25 if binary else 0.5
-    for i in range(n):
-        sq = 1.0 if fit_intercept else 0.0
-        for f in range(d):
-            sq += X[i, f] * X[i, f]
-        lipschitz = max(lipschitz, n * weight[i] * curvature * sq)
-    step = 1.0 / (3.0 * (lipschitz + l2))
     z = np.empty(K)
     g = np.empty(K)
     W_start = W.copy()
@@ -83,7 +101,7 @@ def saga(
                 z[k] = b[k]
                 for f in range(d):
                     z[k] += W[k, f] * X[j, f]
-            _score_gradient(z, Y[j], binary, g)
+            _score_gradient(z, Y[j], loss, g)
             for k in range(K):
                 delta = n * weight[j] * g[k] - table[j, k]
                 table[j, k] += delta
