@@ -118,17 +118,25 @@ def test_errors_name_the_parameter():
         MultinomialNB(alpha=-1).fit(X, y)
     with pytest.raises(ValueError, match="var_smoothing must be >= 0"):
         GaussianNB(var_smoothing=-1e-9).fit(X, y)
-    with pytest.raises(ValueError, match="priors must sum to 1"):
+    with pytest.raises(ValueError, match=r"The sum of the priors should be 1: priors sums to 1\.5"):
         GaussianNB(priors=[0.5, 0.5, 0.5]).fit(X, y)
-    with pytest.raises(ValueError, match="class_prior has 2 entries, but y has 3 classes"):
+    with pytest.raises(
+        ValueError, match="must match number of classes: class_prior has 2 entries, but y has 3"
+    ):
         BernoulliNB(class_prior=[0.5, 0.5]).fit(X, y)
-    with pytest.raises(ValueError, match="only one class"):
-        GaussianNB().fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        GaussianNB().partial_fit(X, y)
+    with pytest.raises(ValueError, match=r"target label\(s\) \[2\] in y do not exist"):
+        MultinomialNB().partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="is not the same as on last call to partial_fit"):
+        BernoulliNB().partial_fit(X, y, classes=[0, 1, 2]).partial_fit(X, y, classes=[0, 1])
     with pytest.raises(ValueError, match="Unknown label type"):
         GaussianNB().fit(X, y + 0.5)
     with pytest.raises(ValueError, match="contains NaN"):
         GaussianNB().fit(np.where(X > 7, np.nan, X), y)
-    with pytest.warns(UserWarning, match="alpha=0 would make unseen features impossible"):
+    with pytest.warns(
+        UserWarning, match="alpha too small will result in numeric errors, setting alpha = 1.0e-10"
+    ):
         MultinomialNB(alpha=0, force_alpha=False).fit(X, y)
 
 
@@ -147,3 +155,59 @@ def test_unsmoothed_zero_counts_follow_zero_log_zero_convention():
     np.testing.assert_allclose(model.predict_proba([[1.0, 1.0]]), [[0.0, 1.0]])
     bern = BernoulliNB(alpha=0.0).fit(X, y)  # feature 0 always on in class "a": p = 1
     np.testing.assert_allclose(bern.predict_proba([[0.0, 1.0]]), [[0.0, 1.0]])
+
+
+@pytest.mark.parametrize(("name", "params"), CASES)
+def test_partial_fit_in_batches_matches_sklearn(name, params):
+    """Three weighted batches give scikit-learn's partial_fit model; for counts, the same
+    model as one fit (GaussianNB's var_smoothing term follows the latest batch)."""
+    X, y = DATA["digits"]
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    ours, ref = OURS[name](**params), getattr(sk, name)(**params)
+    for rows in np.array_split(np.arange(len(y)), 3):
+        ours.partial_fit(X[rows], y[rows], classes=np.unique(y), sample_weight=sw[rows])
+        ref.partial_fit(X[rows], y[rows], classes=np.unique(y), sample_weight=sw[rows])
+    assert_same_predictions(ours, ref, X)
+    if name != "GaussianNB":
+        once = OURS[name](**params).fit(X, y, sample_weight=sw)
+        np.testing.assert_allclose(ours.feature_count_, once.feature_count_, rtol=1e-12)
+        assert_same_predictions(ours, once, X)
+
+
+def test_gaussian_single_class_fits_like_sklearn():
+    X, y = DATA["iris"]
+    ours, ref = fit_both("GaussianNB", {}, X[:50], y[:50])
+    assert_same_predictions(ours, ref, X)
+
+
+@pytest.mark.parametrize("name", ["MultinomialNB", "BernoulliNB"])
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_counts_stay_sparse_and_match_sklearn(name, fmt):
+    import scipy.sparse as sp
+
+    X, y = DATA["digits"]
+    Xs = {"csr": sp.csr_matrix, "csc": sp.csc_matrix}[fmt](X)
+    ours = OURS[name]().fit(Xs, y)
+    ref = getattr(sk, name)().fit(Xs, y)
+    np.testing.assert_allclose(ours.feature_count_, ref.feature_count_)
+    assert_same_predictions(ours, ref, Xs)
+
+
+@pytest.mark.parametrize("name", ["MultinomialNB", "BernoulliNB"])
+def test_alpha_per_feature_matches_sklearn(name):
+    X, y = DATA["digits"]
+    alpha = np.linspace(0.1, 2.0, X.shape[1])
+    ours = OURS[name](alpha=alpha).fit(X, y)
+    if name == "MultinomialNB":
+        ref = sk.MultinomialNB(alpha=alpha).fit(X, y)
+        np.testing.assert_allclose(ours.feature_log_prob_, ref.feature_log_prob_, rtol=1e-12)
+        assert_same_predictions(ours, ref, X)
+    else:  # scikit-learn's BernoulliNB takes a scalar alpha only: the formula written out
+        on = np.array([(X[y == c] > 0).sum(axis=0) for c in np.unique(y)])
+        total = np.bincount(y)[:, None]
+        expected = np.log((on + alpha) / (total + 2 * alpha))
+        np.testing.assert_allclose(ours.feature_log_prob_, expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="All values in alpha must be greater than 0"):
+        OURS[name](alpha=-alpha).fit(X, y)
+    with pytest.raises(ValueError, match=r"it should contains `n_features`\. Got 3 elements"):
+        OURS[name](alpha=[1.0, 2.0, 3.0]).fit(X, y)

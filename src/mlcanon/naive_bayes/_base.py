@@ -11,17 +11,13 @@ with shape (n_samples, n_classes); the posterior follows by normalizing each row
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from mlcanon._estimator import (
-    check_X,
-    check_X_y,
-    encode_labels,
-    sample_weight_or_none,
-)
+from mlcanon._estimator import check_X, check_X_y, encode_labels, sample_weight_or_none
+from mlcanon._validation import check_array, check_consistent_length
 
 __all__ = ["BaseNB", "weighted_class_counts"]
 
@@ -32,19 +28,68 @@ def weighted_class_counts(Y: np.ndarray, sample_weight: np.ndarray | None) -> np
 
 
 class BaseNB(ClassifierMixin, BaseEstimator):
-    """Prediction from the joint log-likelihood; subclasses implement the fit."""
+    """Prediction from the joint log-likelihood, and fitting by sufficient statistics.
 
-    def _prepare_fit(self, X: Any, y: Any, sample_weight: Any):
-        """Validate, encode labels; return ``(X, Y one-hot weighted, sw)``."""
-        X, y = check_X_y(self, X, y, classifier=True, min_samples=2, accept_sparse=True)
-        self.classes_, y_index = encode_labels(y, min_classes=2)
+    ``fit`` is one ``partial_fit`` from empty statistics: a subclass implements
+    ``_reset(n_features)`` (zero statistics), ``_accumulate(X, Yw, sw, y_index)`` (add a
+    batch) and ``_finish()`` (the parameters from the statistics).
+    """
+
+    _accept_sparse: ClassVar[bool | str] = True  # scipy.sparse X densified; "csr": kept sparse
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+        """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
+        X, y = check_X_y(self, X, y, classifier=True, accept_sparse=self._accept_sparse)
+        self.classes_ = encode_labels(y)[0]
+        self._reset(X.shape[1])
+        return self._update(X, y, sample_weight)
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> Any:
+        """Add the batch ``(X, y)`` to the statistics of the previous calls; the first call
+        needs ``classes``, every label the stream will hold."""
+        first = self._first_partial_call(classes)
+        if first:
+            X, y = check_X_y(self, X, y, classifier=True, accept_sparse=self._accept_sparse)
+            self.classes_ = encode_labels(np.asarray(classes))[0]
+            self._reset(X.shape[1])
+        else:
+            X = check_X(self, X, reset=False, accept_sparse=self._accept_sparse)
+            y = check_array(np.asarray(y).ravel(), "y", ndim=1, dtype=None)
+            check_consistent_length(X=X, y=y)
+        return self._update(X, y, sample_weight)
+
+    def _first_partial_call(self, classes: Any) -> bool:
+        seen = getattr(self, "classes_", None)
+        if classes is None:
+            if seen is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            return False
+        if seen is None:
+            return True
+        if not np.array_equal(np.unique(classes), seen):
+            raise ValueError(
+                f"`classes={np.asarray(classes)!r}` is not the same as on last call to "
+                f"partial_fit, was: {seen!r}"
+            )
+        return False
+
+    def _update(self, X: Any, y: np.ndarray, sample_weight: Any) -> Any:
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"The target label(s) {unknown} in y do not exist in the initial classes "
+                f"{self.classes_}"
+            )
+        y_index = np.searchsorted(self.classes_, y)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         Y = np.zeros((X.shape[0], len(self.classes_)))
         Y[np.arange(X.shape[0]), y_index] = 1.0
-        return X, weighted_class_counts(Y, sw), sw, y_index
+        self._accumulate(X, weighted_class_counts(Y, sw), sw, y_index)
+        self._finish()
+        return self
 
     def _check_X_predict(self, X: Any) -> np.ndarray:
-        return check_X(self, X, reset=False, accept_sparse=True)
+        return check_X(self, X, reset=False, accept_sparse=self._accept_sparse)
 
     def predict_joint_log_proba(self, X: Any) -> np.ndarray:
         """``log P(x, c)`` for each sample and class, shape (n_samples, n_classes)."""
@@ -68,7 +113,7 @@ class BaseNB(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True  # scipy.sparse X is densified
+        tags.input_tags.sparse = True
         return tags
 
     def predict(self, X: Any) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mlcanon._estimator import check_priors
-from mlcanon._validation import Interval, validate_params
+from mlcanon._validation import Interval, Options, check_scalar, validate_params
 
 from ._base import BaseNB
 
@@ -34,26 +34,49 @@ def _log_dot(X: np.ndarray, log_theta: np.ndarray) -> np.ndarray:
 class _DiscreteNB(BaseNB):
     """Counting, smoothing and class priors shared by the multinomial and Bernoulli models."""
 
-    _parameter_constraints: ClassVar[dict[str, Any]] = {"alpha": Interval(low=0)}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "force_alpha": Options(True, False),
+        "fit_prior": Options(True, False),
+    }
 
-    def _alpha(self) -> float:
+    def _check_alpha(self) -> float | np.ndarray:
+        """``alpha`` validated: a number >= 0 or one value >= 0 per feature; raised to 1e-10
+        (with a warning) where smaller, unless ``force_alpha``."""
         validate_params(self)
-        alpha = self.alpha
-        if alpha < _ALPHA_FLOOR and not self.force_alpha:
+        if np.ndim(self.alpha) == 0:
+            alpha = float(check_scalar(self.alpha, "alpha", low=0))
+        else:
+            alpha = np.asarray(self.alpha, dtype=np.float64)
+            if alpha.shape != (self.n_features_in_,):
+                raise ValueError(
+                    "When alpha is an array, it should contains `n_features`. Got "
+                    f"{alpha.size} elements instead of {self.n_features_in_}."
+                )
+            if (alpha < 0).any():
+                raise ValueError(f"All values in alpha must be greater than 0. Got {alpha}")
+        if np.min(alpha) < _ALPHA_FLOOR and not self.force_alpha:
             warnings.warn(
-                f"alpha={alpha!r} would make unseen features impossible (log 0); using "
-                f"{_ALPHA_FLOOR:g}. Pass force_alpha=True to keep it.",
+                f"alpha too small will result in numeric errors, setting alpha = "
+                f"{_ALPHA_FLOOR:.1e} (alpha={self.alpha!r} would make unseen features "
+                "impossible, log 0). Use `force_alpha=True` to keep alpha unchanged.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-            return _ALPHA_FLOOR
-        return float(alpha)
+            return np.maximum(alpha, _ALPHA_FLOOR)
+        return alpha
 
-    def _fit_counts(self, X: Any, y: Any, sample_weight: Any) -> tuple[np.ndarray, float]:
-        X, Yw, _, _ = self._prepare_fit(X, y, sample_weight)
+    _accept_sparse = "csr"  # counts are sums over rows: a sparse X stays sparse
+
+    def _reset(self, n_features: int) -> None:
+        self.feature_count_ = np.zeros((len(self.classes_), n_features))
+        self.class_count_ = np.zeros(len(self.classes_))
+
+    def _accumulate(self, X: Any, Yw: np.ndarray, sw: Any, y_index: np.ndarray) -> None:
         X = self._transform_input(X)
-        self.feature_count_ = Yw.T @ X  # (n_classes, n_features)
-        self.class_count_ = Yw.sum(axis=0)
+        self.feature_count_ += np.asarray(X.T @ Yw).T  # (n_classes, n_features)
+        self.class_count_ += Yw.sum(axis=0)
+
+    def _finish(self) -> None:
         n_classes = len(self.classes_)
         prior = check_priors(self.class_prior, n_classes, "class_prior")
         with np.errstate(divide="ignore"):  # an empty class has log prior -inf
@@ -63,7 +86,7 @@ class _DiscreteNB(BaseNB):
                 self.class_log_prior_ = np.log(self.class_count_) - np.log(self.class_count_.sum())
             else:
                 self.class_log_prior_ = np.full(n_classes, -np.log(n_classes))
-        return X, self._alpha()
+        self._set_feature_log_prob(self._check_alpha())
 
     def _check_X_predict(self, X: Any) -> np.ndarray:
         return self._transform_input(super()._check_X_predict(X))
@@ -80,8 +103,8 @@ class MultinomialNB(_DiscreteNB):
 
     Parameters
     ----------
-    alpha : float >= 0, default 1.0
-        Additive (Laplace/Lidstone) smoothing.
+    alpha : float >= 0 or array of shape (n_features,), default 1.0
+        Additive (Laplace/Lidstone) smoothing, one pseudo-count for all features or one each.
     force_alpha : bool, default True
         Keep ``alpha`` even below 1e-10 (else it is raised to 1e-10).
     fit_prior : bool, default True
@@ -131,21 +154,18 @@ class MultinomialNB(_DiscreteNB):
         tags.input_tags.positive_only = True
         return tags
 
-    def _transform_input(self, X: np.ndarray) -> np.ndarray:
-        if (X < 0).any():
+    def _transform_input(self, X: Any) -> Any:
+        if ((X.data if hasattr(X, "tocsr") else X) < 0).any():
             raise ValueError(
                 "Negative values in data passed to MultinomialNB (input X): "
                 "the multinomial model needs non-negative counts"
             )
         return X
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MultinomialNB:
-        """Fit on non-negative ``X`` (n_samples, n_features) and labels ``y``."""
-        _, alpha = self._fit_counts(X, y, sample_weight)
+    def _set_feature_log_prob(self, alpha: Any) -> None:
         smoothed = self.feature_count_ + alpha
         with np.errstate(divide="ignore"):  # alpha = 0 and an unseen feature: log 0 = -inf
             self.feature_log_prob_ = np.log(smoothed) - np.log(smoothed.sum(axis=1, keepdims=True))
-        return self
 
     def _joint_log_likelihood(self, X: np.ndarray) -> np.ndarray:
         return _log_dot(X, self.feature_log_prob_) + self.class_log_prior_
@@ -206,20 +226,18 @@ class BernoulliNB(_DiscreteNB):
         self.fit_prior = fit_prior
         self.class_prior = class_prior
 
-    def _transform_input(self, X: np.ndarray) -> np.ndarray:
+    def _transform_input(self, X: Any) -> Any:
         if self.binarize is None:
             return X
+        if hasattr(X, "tocsr") and self.binarize < 0:  # every implicit zero would become 1
+            X = X.toarray()
         return (X > self.binarize).astype(np.float64)
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BernoulliNB:
-        """Fit on ``X`` (n_samples, n_features), binarized at ``binarize``, and labels ``y``."""
-        _, alpha = self._fit_counts(X, y, sample_weight)
+    def _set_feature_log_prob(self, alpha: Any) -> None:
         with np.errstate(divide="ignore"):
-            self.feature_log_prob_ = (
-                np.log(self.feature_count_ + alpha)
-                - np.log(self.class_count_ + 2.0 * alpha)[:, None]
+            self.feature_log_prob_ = np.log(self.feature_count_ + alpha) - np.log(
+                self.class_count_[:, None] + 2.0 * alpha
             )
-        return self
 
     def _joint_log_likelihood(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
@@ -231,6 +249,7 @@ class BernoulliNB(_DiscreteNB):
                 + self.class_log_prior_
                 + log_off.sum(axis=1)
             )
+        X = X.toarray() if hasattr(X, "tocsr") else X  # 1 - X is dense anyway
         return (
             _log_dot(X, self.feature_log_prob_) + _log_dot(1.0 - X, log_off) + self.class_log_prior_
         )

@@ -14,6 +14,23 @@ from ._base import BaseNB
 __all__ = ["GaussianNB"]
 
 
+def _update_mean_variance(n_past, mu, var, X, weights, n_new):
+    """Mean and variance of the past ``n_past`` samples merged with the batch ``X``.
+
+    Chan, Golub & LeVeque's pairwise rule: with batch statistics ``(n_b, μ_b, σ²_b)``,
+    ``μ = (n_a μ_a + n_b μ_b) / n`` and
+    ``n σ² = n_a σ²_a + n_b σ²_b + (n_a n_b / n) (μ_a - μ_b)²``.
+    """
+    new_mu = np.average(X, axis=0, weights=weights)
+    new_var = np.average((X - new_mu) ** 2, axis=0, weights=weights)
+    if n_past == 0:
+        return new_mu, new_var
+    total = n_past + n_new
+    mu_total = (n_new * new_mu + n_past * mu) / total
+    ssd = n_past * var + n_new * new_var + (n_new * n_past / total) * (mu - new_mu) ** 2
+    return mu_total, ssd / total
+
+
 class GaussianNB(BaseNB):
     r"""Naive Bayes with a normal density per feature and class.
 
@@ -36,7 +53,7 @@ class GaussianNB(BaseNB):
     var_ : array of shape (n_classes, n_features)
         Per-class feature variances (``ddof=0``) plus ``epsilon_``.
     epsilon_ : float
-        ``var_smoothing * max_j Var(X_j)``.
+        ``var_smoothing * max_j Var(X_j)`` over the latest batch (``partial_fit``).
     n_features_in_ : int
 
     Notes
@@ -53,6 +70,8 @@ class GaussianNB(BaseNB):
     ----------
     Hastie, Tibshirani & Friedman (2009), *The Elements of Statistical Learning*, 2nd ed.,
     Section 6.6.3. Murphy (2012), *Machine Learning: A Probabilistic Perspective*, Section 3.5.
+    Chan, Golub & LeVeque (1982), "Updating formulae and a pairwise algorithm for computing
+    sample variances", COMPSTAT (``partial_fit``).
     """
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {"var_smoothing": Interval(low=0)}
@@ -61,31 +80,38 @@ class GaussianNB(BaseNB):
         self.priors = priors
         self.var_smoothing = var_smoothing
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GaussianNB:
-        """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
+    def _reset(self, n_features: int) -> None:
         validate_params(self)
-        X, Yw, sw, y_index = self._prepare_fit(X, y, sample_weight)
-        priors = check_priors(self.priors, len(self.classes_), "priors")
-        self.epsilon_ = float(self.var_smoothing * np.var(X, axis=0).max())
-        n_classes, n_features = len(self.classes_), X.shape[1]
+        n_classes = len(self.classes_)
         self.theta_ = np.zeros((n_classes, n_features))
         self.var_ = np.zeros((n_classes, n_features))
-        self.class_count_ = Yw.sum(axis=0)
-        for k in range(n_classes):
+        self.class_count_ = np.zeros(n_classes)
+        self.epsilon_ = None
+
+    def _accumulate(self, X: np.ndarray, Yw: np.ndarray, sw: Any, y_index: np.ndarray) -> None:
+        # scikit-learn's rule, kept for identical partial_fit results: epsilon_ comes from the
+        # latest batch, and that new value is what is taken off the stored variances
+        first = self.epsilon_ is None
+        self.epsilon_ = float(self.var_smoothing * np.var(X, axis=0).max())
+        if not first:
+            self.var_ -= self.epsilon_
+        for k in range(len(self.classes_)):
             rows = y_index == k
-            if sw is None:
-                self.theta_[k], self.var_[k] = X[rows].mean(axis=0), X[rows].var(axis=0)
-                continue
-            weights = sw[rows]
-            if weights.sum() == 0:
-                continue  # a class present only with zero weight carries no information
-            self.theta_[k] = np.average(X[rows], axis=0, weights=weights)
-            self.var_[k] = np.average((X[rows] - self.theta_[k]) ** 2, axis=0, weights=weights)
+            weights = None if sw is None else sw[rows]
+            n_new = rows.sum() if sw is None else weights.sum()
+            if n_new == 0:
+                continue  # a class absent (or only with zero weight) carries no information
+            self.theta_[k], self.var_[k] = _update_mean_variance(
+                self.class_count_[k], self.theta_[k], self.var_[k], X[rows], weights, n_new
+            )
+            self.class_count_[k] += n_new
         self.var_ += self.epsilon_
-        if priors is None:
-            priors = self.class_count_ / self.class_count_.sum()
-        self.class_prior_ = priors
-        return self
+
+    def _finish(self) -> None:
+        priors = check_priors(self.priors, len(self.classes_), "priors")
+        self.class_prior_ = (
+            self.class_count_ / self.class_count_.sum() if priors is None else priors
+        )
 
     def _joint_log_likelihood(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):  # a zero prior gives log 0 = -inf on purpose
