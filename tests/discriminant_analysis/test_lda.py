@@ -99,17 +99,66 @@ def test_errors_name_the_parameter():
     X, y = DATA["iris"]
     with pytest.raises(ValueError, match="solver must be one of 'svd', 'lsqr', 'eigen'"):
         LDA(solver="qr").fit(X, y)
-    with pytest.raises(ValueError, match="shrinkage is not supported with solver='svd'"):
+    with pytest.raises(NotImplementedError, match="shrinkage not supported with 'svd' solver"):
         LDA(shrinkage=0.1).fit(X, y)
     with pytest.raises(ValueError, match="shrinkage must be <= 1"):
         LDA(solver="lsqr", shrinkage=2.0).fit(X, y)
-    with pytest.raises(ValueError, match=r"n_components=3 must be <= min\(n_classes - 1"):
+    with pytest.raises(
+        ValueError, match=r"larger than min\(n_features, n_classes - 1\) = 2; got n_"
+    ):
         LDA(n_components=3).fit(X, y)
     with pytest.raises(ValueError, match="only one class"):
         LDA().fit(X[:50], y[:50])
-    with pytest.raises(ValueError, match="n_samples=3 must be larger than n_classes=3"):
+    with pytest.raises(
+        ValueError, match="must be more than the number of classes: got n_samples=3"
+    ):
         LDA().fit(X[[0, 50, 100]], y[[0, 50, 100]])
-    with pytest.raises(NotImplementedError, match="transform is not available"):
+    with pytest.raises(NotImplementedError, match="transform not implemented for 'lsqr'"):
         LDA(solver="lsqr").fit(X, y).transform(X)
     with pytest.raises(ValueError, match="within-class covariance is singular"):
         LDA(solver="eigen").fit(*DATA["digits"])
+
+
+@pytest.mark.parametrize("solver", ["svd", "lsqr", "eigen"])
+def test_store_covariance_matches_sklearn(solver):
+    X, y = DATA["iris"]
+    ours = LDA(solver=solver, store_covariance=True).fit(X, y)
+    ref = sk.LinearDiscriminantAnalysis(solver=solver, store_covariance=True).fit(X, y)
+    np.testing.assert_allclose(ours.covariance_, ref.covariance_, rtol=1e-10)
+    assert not hasattr(LDA().fit(X, y), "covariance_")
+
+
+def test_priors_not_summing_to_one_are_renormalized_with_a_warning():
+    X, y = DATA["iris"]
+    with pytest.warns(UserWarning, match="priors do not sum to 1"):
+        ours = LDA(priors=[0.2, 0.2, 0.2]).fit(X, y)
+    ref = sk.LinearDiscriminantAnalysis(priors=[0.2, 0.2, 0.2]).fit(X, y)
+    np.testing.assert_allclose(ours.priors_, ref.priors_)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-8)
+
+
+@pytest.mark.parametrize("solver", ["lsqr", "eigen"])
+def test_covariance_estimator_matches_sklearn(solver):
+    from sklearn.covariance import OAS, ShrunkCovariance
+
+    X, y = DATA["wine"]
+    for estimator in (ShrunkCovariance(shrinkage=0.3), OAS()):
+        ours = LDA(solver=solver, covariance_estimator=estimator).fit(X, y)
+        ref = sk.LinearDiscriminantAnalysis(solver=solver, covariance_estimator=estimator)
+        ref.fit(X, y)
+        np.testing.assert_allclose(ours.covariance_, ref.covariance_, rtol=1e-10)
+        np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-7)
+    with pytest.raises(ValueError, match="Only one of the two can be set"):
+        LDA(solver=solver, shrinkage=0.1, covariance_estimator=OAS()).fit(X, y)
+    with pytest.raises(ValueError, match="not supported with svd solver"):
+        LDA(covariance_estimator=OAS()).fit(X, y)
+
+
+def test_float32_input_gives_float32_coefficients():
+    X, y = DATA["iris"]
+    ours = LDA().fit(X.astype(np.float32), y)
+    ref = sk.LinearDiscriminantAnalysis().fit(X.astype(np.float32), y)
+    assert ours.coef_.dtype == ref.coef_.dtype == np.float32
+    # the solve runs in float64: float32 rounding of scikit-learn's float64 coefficients
+    ref64 = sk.LinearDiscriminantAnalysis().fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref64.coef_, rtol=1e-6)

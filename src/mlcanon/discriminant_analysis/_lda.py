@@ -11,7 +11,7 @@ import scipy.linalg
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import check_priors, check_X, check_X_y, encode_labels
+from mlcanon._estimator import check_priors, check_X, check_X_y, encode_labels, float_dtype
 from mlcanon._special import log_softmax
 from mlcanon._validation import Interval, Options, validate_params
 
@@ -44,12 +44,21 @@ def _ledoit_wolf_shrinkage(Z: np.ndarray) -> float:
     return 0.0 if beta == 0 else beta / delta
 
 
-def _covariance(X: np.ndarray, shrinkage: float | str | None) -> np.ndarray:
-    """Maximum-likelihood covariance (``ddof=0``), optionally shrunk towards ``mu I``.
+def _covariance(X: np.ndarray, shrinkage: float | str | None, estimator: Any = None) -> np.ndarray:
+    """Maximum-likelihood covariance (``ddof=0``), optionally shrunk towards ``mu I``, or the
+    ``covariance_`` of ``estimator`` fitted on ``X``.
 
     ``'auto'`` standardizes the features, shrinks with the Ledoit-Wolf estimate and maps back,
     so that the identity target is meaningful whatever the feature units.
     """
+    if estimator is not None:
+        estimator.fit(X)  # fitted in place, as scikit-learn does (it need not be clonable)
+        if not hasattr(estimator, "covariance_"):
+            raise ValueError(
+                f"covariance_estimator {type(estimator).__name__} does not have a covariance_ "
+                "attribute after fit"
+            )
+        return np.asarray(estimator.covariance_, dtype=np.float64)
     Xc = X - X.mean(axis=0)
     if shrinkage is None:
         return Xc.T @ Xc / X.shape[0]
@@ -61,6 +70,21 @@ def _covariance(X: np.ndarray, shrinkage: float | str | None) -> np.ndarray:
     Z = Z - Z.mean(axis=0)
     S = _shrunk(Z.T @ Z / X.shape[0], _ledoit_wolf_shrinkage(Z))
     return scale[:, None] * S * scale[None, :]
+
+
+def _normalized(priors: Any) -> Any:
+    """User priors rescaled to sum to 1, with scikit-learn's warning when they did not."""
+    if priors is None:
+        return None
+    p = np.asarray(priors, dtype=np.float64)
+    if p.ndim == 1 and (p >= 0).all() and p.sum() > 0 and not np.isclose(p.sum(), 1.0):
+        warnings.warn(
+            f"The priors do not sum to 1 (sum {p.sum()!r}). Renormalizing",
+            UserWarning,
+            stacklevel=4,
+        )
+        return p / p.sum()
+    return p
 
 
 class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
@@ -79,6 +103,11 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         Class priors; class frequencies when None.
     n_components : int, optional
         Dimensions kept by ``transform`` (at most ``min(n_classes - 1, n_features)``).
+    covariance_estimator : estimator with ``fit(X)`` and ``covariance_``, optional
+        Estimates each class covariance instead of the empirical one ('lsqr', 'eigen'; not
+        together with ``shrinkage``).
+    store_covariance : bool, default False
+        With 'svd', also compute ``covariance_`` (the other solvers always form it).
     tol : float, default 1e-4
         Singular values below it count as zero ('svd').
 
@@ -96,7 +125,8 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
     xbar_ : array of shape (n_features,)
         Prior-weighted overall mean ('svd').
     covariance_ : array of shape (n_features, n_features)
-        Pooled within-class covariance ('lsqr', 'eigen').
+        Pooled within-class covariance ``Σ_k π_k Σ_k`` ('lsqr', 'eigen', or 'svd' with
+        ``store_covariance=True``).
     n_features_in_ : int
 
     Notes
@@ -127,59 +157,82 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         shrinkage: float | str | None = None,
         priors: Any = None,
         n_components: int | None = None,
+        store_covariance: bool = False,
         tol: float = 1e-4,
+        covariance_estimator: Any = None,
     ) -> None:
         self.solver = solver
         self.shrinkage = shrinkage
         self.priors = priors
         self.n_components = n_components
+        self.store_covariance = store_covariance
         self.tol = tol
+        self.covariance_estimator = covariance_estimator
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "solver": Options("svd", "lsqr", "eigen"),
         "shrinkage": (None, Options("auto"), Interval(low=0, high=1)),
         "n_components": (None, Interval(numbers.Integral, low=1)),
+        "store_covariance": Options(True, False),
         "tol": Interval(low=0),
     }
 
     def _check_params(self, n_classes: int, n_features: int) -> None:
         validate_params(self)
         if self.shrinkage is not None and self.solver == "svd":
-            raise ValueError(
-                "shrinkage is not supported with solver='svd'; use 'lsqr' or "
-                f"'eigen' (got shrinkage={self.shrinkage!r})"
+            raise NotImplementedError(
+                "shrinkage not supported with 'svd' solver; use 'lsqr' or 'eigen' (got "
+                f"shrinkage={self.shrinkage!r})"
             )
+        if self.covariance_estimator is not None:
+            if self.shrinkage is not None and self.shrinkage != 0:
+                raise ValueError(
+                    "covariance_estimator and shrinkage parameters are not None. Only one of "
+                    f"the two can be set (got shrinkage={self.shrinkage!r})."
+                )
+            if self.solver == "svd":
+                raise ValueError(
+                    "covariance estimator is not supported with svd solver; use 'lsqr' or 'eigen'"
+                )
         most = min(n_classes - 1, n_features)
         if self.n_components is None:
             self._max_components = most
         else:
             if self.n_components > most:
                 raise ValueError(
-                    f"n_components={self.n_components} must be <= min(n_classes - "
-                    f"1, n_features)={most}"
+                    "n_components cannot be larger than min(n_features, n_classes - 1) = "
+                    f"{most}; got n_components={self.n_components}"
                 )
             self._max_components = int(self.n_components)
 
     def fit(self, X: Any, y: Any) -> LinearDiscriminantAnalysis:
         """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
+        dtype = float_dtype(X)
         X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
         self.classes_, y_index = encode_labels(y, min_classes=2)
         n_samples, n_features = X.shape
         n_classes = len(self.classes_)
         if n_samples == n_classes:
-            raise ValueError(f"n_samples={n_samples} must be larger than n_classes={n_classes}")
+            raise ValueError(
+                "The number of samples must be more than the number of classes: got "
+                f"n_samples={n_samples}, n_classes={n_classes}"
+            )
         self._check_params(n_classes, n_features)
         counts = np.bincount(y_index, minlength=n_classes)
-        priors = check_priors(self.priors, n_classes, "priors")
+        priors = check_priors(_normalized(self.priors), n_classes, "priors")
         self.priors_ = counts / n_samples if priors is None else priors
         self.means_ = np.array([X[y_index == k].mean(axis=0) for k in range(n_classes)])
         if self.solver == "svd":
             self._solve_svd(X, y_index)
+            if self.store_covariance:
+                self.covariance_ = self._pooled_covariance(X, y_index)
         else:
             self._solve_covariance(X, y_index)
         if n_classes == 2:  # one score suffices: the log-odds of class 1 against class 0
             self.coef_ = (self.coef_[1] - self.coef_[0])[None, :]
             self.intercept_ = np.array([self.intercept_[1] - self.intercept_[0]])
+        # computed in float64; float32 input gets float32 coefficients, as scikit-learn
+        self.coef_, self.intercept_ = self.coef_.astype(dtype), self.intercept_.astype(dtype)
         return self
 
     def _solve_svd(self, X: np.ndarray, y_index: np.ndarray) -> None:
@@ -207,16 +260,22 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         self.coef_ = proj @ self.scalings_.T
         self.intercept_ -= self.xbar_ @ self.coef_.T
 
+    def _pooled_covariance(self, X: np.ndarray, y_index: np.ndarray) -> np.ndarray:
+        """``Σ_w = Σ_k π_k Σ_k``, each class covariance shrunk as ``shrinkage`` says."""
+        return sum(
+            self.priors_[k]
+            * _covariance(X[y_index == k], self.shrinkage, self.covariance_estimator)
+            for k in range(len(self.classes_))
+        )
+
     def _solve_covariance(self, X: np.ndarray, y_index: np.ndarray) -> None:
         """'lsqr' and 'eigen': form the pooled covariance ``Σ_w = Σ_k π_k Σ_k`` explicitly."""
-        n_classes = len(self.classes_)
-        self.covariance_ = sum(
-            self.priors_[k] * _covariance(X[y_index == k], self.shrinkage) for k in range(n_classes)
-        )
+        self.covariance_ = self._pooled_covariance(X, y_index)
         if self.solver == "lsqr":
             self.coef_ = scipy.linalg.lstsq(self.covariance_, self.means_.T)[0].T
         else:
-            between = _covariance(X, self.shrinkage) - self.covariance_
+            total = _covariance(X, self.shrinkage, self.covariance_estimator)
+            between = total - self.covariance_
             try:
                 evals, evecs = scipy.linalg.eigh(between, self.covariance_)
             except np.linalg.LinAlgError as exc:
@@ -259,7 +318,7 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         """Project onto the discriminant directions, shape (n_samples, n_components)."""
         if self.solver == "lsqr":
             raise NotImplementedError(
-                "transform is not available with solver='lsqr'; use 'svd' or 'eigen'"
+                "transform not implemented for 'lsqr' solver; use 'svd' or 'eigen'"
             )
         check_is_fitted(self)
         X = check_X(self, X, reset=False)
