@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "Interval",
+    "IsCallable",
     "Options",
     "check_array",
     "check_consistent_length",
@@ -206,6 +207,19 @@ class Options:
 
     def __str__(self) -> str:
         return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+@dataclass(frozen=True)
+class IsCallable:
+    """Any callable (a user-supplied function such as a kernel)."""
+
+    def check(self, value: Any, name: str) -> Any:
+        if not callable(value):
+            raise TypeError(f"{name} must be a callable; got {type(value).__name__} {value!r}")
+        return value
+
+    def __str__(self) -> str:
+        return "a callable"
 
 
 def validate_params(estimator: Any) -> None:

@@ -128,7 +128,8 @@ def test_save_load_round_trip(tmp_path):
 def test_errors_name_the_parameter():
     X, y = DATA["iris"]
     with pytest.raises(
-        ValueError, match="kernel must be one of 'linear', 'poly', 'rbf', 'sigmoid'; got 'cosine'"
+        ValueError,
+        match="kernel must be one of 'linear', 'poly', 'rbf', 'sigmoid', 'precomputed'; got 'cos",
     ):
         SVC(kernel="cosine").fit(X, y)
     with pytest.raises(ValueError, match="gamma must be one of 'scale', 'auto'; got 'big'"):
@@ -147,3 +148,35 @@ def test_errors_name_the_parameter():
         SVC(break_ties=True, decision_function_shape="ovo").fit(X, y).predict(X)
     with pytest.warns(Warning, match="max_iter=3"):
         SVC(max_iter=3).fit(X, y)
+
+
+@pytest.mark.parametrize("data", ["iris", "wine"])
+def test_precomputed_and_callable_kernels_match_sklearn(data):
+    X, y = DATA[data]
+    rbf = lambda A, B: np.exp(-0.1 * ((A[:, None, :] - B[None, :, :]) ** 2).sum(-1))  # noqa: E731
+    K = rbf(X, X)
+    ours, ref = fit_both(K, y, kernel="precomputed")
+    assert_same_model(ours, ref, K)
+    np.testing.assert_allclose(ours.decision_function(K), ref.decision_function(K), atol=1e-3)
+    ours_c, ref_c = SVC(kernel=rbf).fit(X, y), sk.SVC(kernel=rbf).fit(X, y)
+    assert_same_model(ours_c, ref_c, X)
+    with pytest.raises(ValueError, match="Precomputed matrix must be a square matrix"):
+        SVC(kernel="precomputed").fit(X, y)
+    with pytest.raises(ValueError, match="must return the Gram matrix"):
+        SVC(kernel=lambda A, B: A).fit(X, y)
+
+
+@pytest.mark.parametrize("data", ["iris", "breast_cancer"])
+def test_linear_coef_matches_sklearn_and_is_read_only(data):
+    X, y = DATA[data]
+    ours, ref = fit_both(X, y, kernel="linear")
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-3, atol=1e-3)
+    with pytest.raises(ValueError):
+        ours.coef_[0, 0] = 0.0
+    assert not hasattr(SVC().fit(X, y), "coef_")
+
+
+def test_infinite_C_is_the_hard_margin():
+    X, y = DATA["breast_cancer"]
+    ours, ref = SVC(C=np.inf).fit(X, y), sk.SVC(C=1e10).fit(X, y)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))

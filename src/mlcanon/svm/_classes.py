@@ -12,9 +12,17 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import check_X, check_X_y, encode_labels, sample_weight_or_none
-from mlcanon._validation import Interval, Options, check_option, validate_params
+from mlcanon._validation import (
+    Interval,
+    IsCallable,
+    Options,
+    check_array,
+    check_consistent_length,
+    check_option,
+    validate_params,
+)
 
-from ._kernels import KERNELS, kernel_matrix
+from ._kernels import KERNELS, PRECOMPUTED, kernel_matrix
 from ._smo import smo_solve
 
 __all__ = ["SVC"]
@@ -59,9 +67,13 @@ class SVC(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    C : float > 0, default 1.0
-        Penalty on margin violations (upper bound of the dual variables).
-    kernel : {'linear', 'poly', 'rbf', 'sigmoid'}, default 'rbf'
+    C : float > 0 or ``np.inf``, default 1.0
+        Penalty on margin violations (upper bound of the dual variables); ``np.inf`` is the
+        hard margin (unbounded multipliers).
+    kernel : {'linear', 'poly', 'rbf', 'sigmoid', 'precomputed'} or callable, default 'rbf'
+        'precomputed': ``X`` is the Gram matrix (n_samples, n_samples) at fit and
+        ``K(X_test, X_train)`` (n_test, n_samples) at predict. A callable ``k(A, B)`` returns
+        the Gram matrix (n_A, n_B); it receives the data as given (strings, for instance).
     degree : int >= 0, default 3
         Degree of the polynomial kernel.
     gamma : {'scale', 'auto'} or float >= 0, default 'scale'
@@ -81,6 +93,10 @@ class SVC(ClassifierMixin, BaseEstimator):
     break_ties : bool, default False
         With 'ovr' and more than two classes, predict the argmax of the decision function
         instead of the majority vote.
+    random_state : None, int or Generator, default None
+        Accepted for scikit-learn's signature: there it seeds only the cross-validation of
+        ``probability=True`` (deprecated in scikit-learn, not offered here); SMO is
+        deterministic, so it has no effect.
 
     Attributes
     ----------
@@ -88,6 +104,10 @@ class SVC(ClassifierMixin, BaseEstimator):
     support_ : array of shape (n_SV,)
         Indices of the support vectors, grouped by class.
     support_vectors_ : array of shape (n_SV, n_features)
+        Empty (0, 0) for ``kernel='precomputed'``.
+    coef_ : array of shape (n_classes * (n_classes - 1) / 2, n_features)
+        ``kernel='linear'`` only: the primal weights ``Σ_i y_i α_i x_i`` of each pairwise
+        classifier (read-only, derived from ``dual_coef_``).
     n_support_ : array of shape (n_classes,)
     dual_coef_ : array of shape (n_classes - 1, n_SV)
         ``y_i α_i`` of each support vector in the classifiers it takes part in (LIBSVM layout:
@@ -113,8 +133,8 @@ class SVC(ClassifierMixin, BaseEstimator):
 
     Differences from scikit-learn's ``SVC``: no ``shrinking`` heuristic (the kernel cache
     already holds every row for a few thousand samples, and the steps taken are the same as
-    LIBSVM's with ``shrinking=False``), no ``probability`` (deprecated there; use
-    ``CalibratedClassifierCV``) and no precomputed or callable kernels.
+    LIBSVM's with ``shrinking=False``) and no ``probability`` (deprecated there; use
+    ``CalibratedClassifierCV``).
 
     References
     ----------
@@ -136,6 +156,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         max_iter: int = -1,
         decision_function_shape: str = "ovr",
         break_ties: bool = False,
+        random_state: Any = None,
     ) -> None:
         self.C = C
         self.kernel = kernel
@@ -148,10 +169,11 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.decision_function_shape = decision_function_shape
         self.break_ties = break_ties
+        self.random_state = random_state
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
-        "C": Interval(low=0, include_low=False),
-        "kernel": Options(*KERNELS),
+        "C": (Options(np.inf), Interval(low=0, include_low=False)),
+        "kernel": (Options(*KERNELS), IsCallable()),
         "degree": Interval(numbers.Integral, low=0),
         "gamma": (Options("scale", "auto"), Interval(low=0)),
         "coef0": Interval(),
@@ -172,12 +194,12 @@ class SVC(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SVC:
         """Fit on ``X`` (n_samples, n_features) and labels ``y``; ``sample_weight`` scales C."""
         validate_params(self)
-        X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
+        X, y, gram = self._check_fit_input(X, y)
         self.classes_, y_index = encode_labels(y, min_classes=2)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         sw = np.ones(X.shape[0]) if sw is None else sw
         self.class_weight_ = _class_weights(self.class_weight, self.classes_, y_index)
-        self._gamma = self._gamma_value(X)
+        self._gamma = self._gamma_value(X) if gram is None else 0.0
         keep = sw > 0  # a zero weight removes the sample from the problem
         members = [np.flatnonzero(keep & (y_index == c)) for c in range(len(self.classes_))]
         for c, idx in enumerate(members):
@@ -186,11 +208,62 @@ class SVC(ClassifierMixin, BaseEstimator):
                     f"class {self.classes_[c]!r} has no sample with positive "
                     "sample_weight; every class needs at least one"
                 )
-        self._fit_pairs(X, sw, members)
-        self.shape_fit_ = X.shape
+        self._fit_pairs(X if gram is None else gram, sw, members, gram is not None)
+        self.shape_fit_ = np.shape(X) if gram is None or callable(self.kernel) else gram.shape
+        if self.kernel == "precomputed":
+            self.support_vectors_ = np.empty((0, 0))
+        elif callable(self.kernel):  # the callable's own input, to evaluate it at predict
+            self.support_vectors_ = np.asarray(X)[self.support_]
         return self
 
-    def _fit_pairs(self, X: np.ndarray, sw: np.ndarray, members: list[np.ndarray]) -> None:
+    def _check_fit_input(self, X: Any, y: Any) -> tuple[Any, np.ndarray, np.ndarray | None]:
+        """``(X, y, gram)``: the Gram matrix for a precomputed or callable kernel, else None."""
+        if self.kernel == "precomputed" and hasattr(X, "tocsr"):
+            raise TypeError("Sparse precomputed kernels are not supported (kernel='precomputed')")
+        if not callable(self.kernel):
+            X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
+            if self.kernel != "precomputed":
+                return X, y, None
+            if X.shape[0] != X.shape[1]:
+                raise ValueError(
+                    "Precomputed matrix must be a square matrix. Input is a "
+                    f"{X.shape[0]}x{X.shape[1]} matrix."
+                )
+            return X, y, X
+        y = check_array(y, "y", ndim=1, dtype=None)
+        check_consistent_length(X=X, y=y)
+        return X, y, self._call_kernel(X, X)
+
+    def _call_kernel(self, A: Any, B: Any) -> np.ndarray:
+        K = check_array(self.kernel(A, B), "the kernel's output", ndim=2)
+        if K.shape != (len(A), len(B)):
+            raise ValueError(
+                f"kernel(A, B) must return the Gram matrix of shape (n_A, n_B) = "
+                f"({len(A)}, {len(B)}); got shape {K.shape}"
+            )
+        return K
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """Primal weights of each pairwise classifier (``kernel='linear'`` only), read-only."""
+        if self.kernel != "linear":
+            raise AttributeError("coef_ is only available when using a linear kernel")
+        check_is_fitted(self, "support_")
+        start = np.concatenate([[0], np.cumsum(self.n_support_)])
+        sv, dual, n_classes = self.support_vectors_, self._dual_coef_, len(self.classes_)
+        rows = []
+        for a in range(n_classes):
+            sa = slice(start[a], start[a + 1])
+            for b in range(a + 1, n_classes):
+                sb = slice(start[b], start[b + 1])
+                rows.append(dual[b - 1, sa] @ sv[sa] + dual[a, sb] @ sv[sb])
+        coef = np.array(rows) * (-1.0 if n_classes == 2 else 1.0)
+        coef.flags.writeable = False  # a write would not change the model: refuse it
+        return coef
+
+    def _fit_pairs(
+        self, X: np.ndarray, sw: np.ndarray, members: list[np.ndarray], gram: bool
+    ) -> None:
         n_classes = len(self.classes_)
         alphas, rhos, n_iters, status = {}, [], [], 0
         for a in range(n_classes):
@@ -202,10 +275,10 @@ class SVC(ClassifierMixin, BaseEstimator):
                 )
                 n_slots = int(self.cache_size * 2**20 / (4 * idx.size))
                 coef, rho, n_iter, ok = smo_solve(
-                    np.ascontiguousarray(X[idx]),
+                    np.ascontiguousarray(X[np.ix_(idx, idx)] if gram else X[idx]),
                     y_sub,
                     C_sub,
-                    KERNELS.index(self.kernel),
+                    PRECOMPUTED if gram else KERNELS.index(self.kernel),
                     self._gamma,
                     float(self.coef0),
                     int(self.degree),
@@ -219,8 +292,9 @@ class SVC(ClassifierMixin, BaseEstimator):
                 status = status or int(not ok)
         if status:
             warnings.warn(
-                f"SMO stopped at max_iter={self.max_iter} before reaching tol; "
-                "consider scaling the features",
+                f"Solver terminated early (max_iter={self.max_iter}).  Consider pre-processing "
+                "your data with StandardScaler or MinMaxScaler (SMO stopped before reaching "
+                f"tol={self.tol}).",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -258,10 +332,15 @@ class SVC(ClassifierMixin, BaseEstimator):
     def _ovo_decision(self, X: Any) -> np.ndarray:
         """Pairwise decisions in LIBSVM's sign, shape (n_samples, n_pairs)."""
         check_is_fitted(self)
-        X = check_X(self, X, reset=False)
-        K = kernel_matrix(
-            X, self.support_vectors_, self.kernel, self._gamma, float(self.coef0), int(self.degree)
-        )
+        if callable(self.kernel):
+            K = self._call_kernel(X, self.support_vectors_)
+        elif self.kernel == "precomputed":
+            K = check_X(self, X, reset=False)[:, self.support_]  # K(test, train) at the SVs
+        else:
+            X = check_X(self, X, reset=False)
+            K = kernel_matrix(
+                X, self.support_vectors_, self.kernel, self._gamma, self.coef0, int(self.degree)
+            )
         start = np.concatenate([[0], np.cumsum(self.n_support_)])
         n_classes = len(self.classes_)
         dec = np.empty((X.shape[0], len(self._intercept_)))

@@ -21,8 +21,8 @@ from numba import njit
 
 __all__ = ["KERNELS", "kernel_matrix", "kernel_row"]
 
-KERNELS = ("linear", "poly", "rbf", "sigmoid")  # the index is the code passed to numba
-LINEAR, POLY, RBF, SIGMOID = range(4)
+KERNELS = ("linear", "poly", "rbf", "sigmoid", "precomputed")  # index: the code numba reads
+LINEAR, POLY, RBF, SIGMOID, PRECOMPUTED = range(5)  # PRECOMPUTED: "X" is the Gram matrix
 
 
 @njit(cache=True)
@@ -52,6 +52,9 @@ def _from_dot(code, dot, sq_a, sq_b, gamma, coef0, degree):
 @njit(cache=True)
 def kernel_row(i, X, sq, code, gamma, coef0, degree, out):
     """``out[k] = K(x_i, x_k)`` for every row ``k`` of ``X``; ``sq`` holds ``||x_k||^2``."""
+    if code == PRECOMPUTED:
+        out[:] = X[i]
+        return
     dots = X @ X[i]
     for k in range(X.shape[0]):
         out[k] = _from_dot(code, dots[k], sq[i], sq[k], gamma, coef0, degree)
@@ -62,7 +65,10 @@ def kernel_diagonal(X, sq, code, gamma, coef0, degree):
     """``K(x_i, x_i)`` for every row."""
     out = np.empty(X.shape[0])
     for i in range(X.shape[0]):
-        out[i] = _from_dot(code, sq[i], sq[i], sq[i], gamma, coef0, degree)
+        if code == PRECOMPUTED:
+            out[i] = X[i, i]
+        else:
+            out[i] = _from_dot(code, sq[i], sq[i], sq[i], gamma, coef0, degree)
     return out
 
 
