@@ -176,3 +176,44 @@ def test_non_finite_parameters_raise(model):
             sk.ElasticNet(alpha=0.1).fit(X, y)
     with pytest.raises(ValueError, match="non-finite parameter values"):
         model(alpha=0.1).fit(X, y)
+
+
+def test_precomputed_gram_matches_sklearn_and_is_checked():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 5)), rng.normal(size=60)
+    sw = rng.uniform(0.5, 2.0, 60)
+    w = sw * (60 / sw.sum())
+    Xc = X - np.average(X, axis=0, weights=w)
+    gram = (Xc * np.sqrt(w)[:, None]).T @ (Xc * np.sqrt(w)[:, None])
+    ours = ElasticNet(alpha=0.01, precompute=gram).fit(Xc, y, sample_weight=sw)
+    ref = sk.ElasticNet(alpha=0.01, precompute=gram).fit(Xc, y, sample_weight=sw)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6)
+    with pytest.raises(ValueError, match="Gram matrix passed in via 'precompute' parameter did"):
+        ElasticNet(precompute=np.eye(5)).fit(Xc, y, sample_weight=sw)
+    with pytest.warns(UserWarning, match="Gram matrix was provided but X was centered"):
+        ElasticNet(precompute=X.T @ X).fit(X, y)
+
+
+def test_copy_X_false_and_check_input_false_center_in_place():
+    rng = np.random.default_rng(1)
+    X = np.asfortranarray(rng.normal(loc=2.0, size=(30, 4)))
+    y = rng.normal(size=30)
+    original = X.copy()
+    ElasticNet(alpha=0.1).fit(X, y, check_input=False)
+    np.testing.assert_array_equal(X, original)
+    ours = ElasticNet(alpha=0.1, copy_X=False).fit(X, y, check_input=False)
+    np.testing.assert_allclose(X, original - original.mean(axis=0))
+    ref = sk.ElasticNet(alpha=0.1).fit(original, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-7)
+
+
+def test_path_deprecations_and_unknown_parameters_as_sklearn():
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(20, 4)), rng.normal(size=20)
+    with pytest.warns(FutureWarning, match="'n_alphas' was deprecated in 1.9"):
+        alphas, _, _ = enet_path(X, y, n_alphas=5)
+    np.testing.assert_allclose(alphas, sk.enet_path(X, y, alphas=5)[0])
+    with pytest.warns(FutureWarning, match="'alphas=None' is deprecated"):
+        assert len(lasso_path(X, y, alphas=None)[0]) == 100
+    with pytest.raises(ValueError, match="Unexpected parameters in params"):
+        enet_path(X, y, normalize=True)

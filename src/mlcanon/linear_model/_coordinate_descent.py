@@ -36,8 +36,30 @@ def _check_common(tol: Any, max_iter: Any, selection: Any, precompute: Any) -> N
     check_scalar(tol, "tol", low=0)
     check_scalar(max_iter, "max_iter", kind=numbers.Integral, low=1)
     check_option(selection, "selection", ("cyclic", "random"))
+    if isinstance(precompute, np.ndarray):
+        return  # a Gram matrix, checked against X where it is used
     if not (isinstance(precompute, bool) or (isinstance(precompute, str) and precompute == "auto")):
-        raise ValueError(f"precompute must be one of True, False, 'auto'; got {precompute!r}")
+        raise ValueError(
+            f"precompute must be one of True, False, 'auto' or a Gram matrix; got {precompute!r}"
+        )
+
+
+def _checked_gram(gram: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """A user's Gram matrix: the right shape, and one entry recomputed from ``X`` (as
+    scikit-learn checks it: a full check would cost what precomputing saves)."""
+    gram = check_array(gram, "precompute", ndim=2)
+    d = X.shape[1]
+    if gram.shape != (d, d):
+        raise ValueError(f"precompute has shape {gram.shape}; the Gram matrix needs ({d}, {d})")
+    i, j = d // 2, d - 1
+    expected = X[:, i] @ X[:, j]
+    if not np.isclose(expected, gram[i, j], rtol=1e-4, atol=1e-8 * max(1.0, abs(expected))):
+        raise ValueError(
+            "Gram matrix passed in via 'precompute' parameter did not pass validation when a "
+            f"single element was checked: for element ({i}, {j}) the data give {expected!r} but "
+            f"the supplied value is {gram[i, j]!r}"
+        )
+    return gram
 
 
 def _alpha_grid(
@@ -69,9 +91,10 @@ def _path(
 ):
     """Solve along ``alphas`` (in the given order), each solve warm-started from the last."""
     n_samples, n_features = X.shape
-    gram = precompute is True or (precompute == "auto" and n_samples > n_features)
+    given = isinstance(precompute, np.ndarray)
+    gram = given or precompute is True or (precompute == "auto" and n_samples > n_features)
     if gram:
-        Q = np.ascontiguousarray(X.T @ X)
+        Q = np.ascontiguousarray(_checked_gram(precompute, X) if given else X.T @ X)
         q = X.T @ y if Xy is None else Xy
     else:
         XT = np.ascontiguousarray(X.T)  # column j of X is the contiguous row XT[j]
@@ -100,6 +123,27 @@ def _path(
     return coefs, gaps, n_iters
 
 
+def _deprecated_alphas(alphas: Any, n_alphas: Any) -> Any:
+    """scikit-learn 1.9's deprecations: ``n_alphas=k`` and ``alphas=None`` both mean a grid."""
+    if not isinstance(n_alphas, str) or n_alphas != "deprecated":
+        warnings.warn(
+            "'n_alphas' was deprecated in 1.9 and will be removed in 1.11; pass the number "
+            "of alphas as alphas",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return n_alphas if alphas is None or isinstance(alphas, numbers.Integral) else alphas
+    if alphas is None:
+        warnings.warn(
+            "'alphas=None' is deprecated and will be removed in 1.11; pass alphas=100 for "
+            "the default grid",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return 100
+    return alphas
+
+
 def enet_path(
     X: Any,
     y: Any,
@@ -116,6 +160,9 @@ def enet_path(
     selection: str = "cyclic",
     random_state: Any = None,
     return_n_iter: bool = False,
+    check_input: bool = True,
+    n_alphas: Any = "deprecated",
+    **params: Any,
 ) -> tuple:
     """Elastic-net coefficients along a decreasing sequence of ``alpha`` (no intercept).
 
@@ -130,8 +177,9 @@ def enet_path(
         ``alpha_min / alpha_max`` when the grid is generated.
     alphas : int or array of shape (n_alphas,), default 100
         Number of grid points, or the alphas themselves (sorted decreasingly before use).
-    precompute : bool or 'auto', default 'auto'
-        Work on the Gram matrix ``X^T X`` ('auto': when ``n_samples > n_features``).
+    precompute : bool, 'auto' or array of shape (n_features, n_features), default 'auto'
+        Work on the Gram matrix ``X^T X`` ('auto': when ``n_samples > n_features``), or on
+        the one given (one entry is checked against ``X``).
     Xy : array of shape (n_features,), optional
         Precomputed ``X^T y`` (used with the Gram matrix).
     coef_init : array of shape (n_features,), optional
@@ -140,6 +188,11 @@ def enet_path(
         As in :class:`ElasticNet`.
     return_n_iter : bool, default False
         Also return the number of sweeps per alpha.
+    check_input : bool, default True
+        False skips the conversion and finiteness checks of ``X`` and ``y`` (the caller
+        passes float arrays).
+    n_alphas : int, deprecated
+        scikit-learn 1.9's old spelling of an integer ``alphas`` (a FutureWarning).
 
     Returns
     -------
@@ -158,11 +211,15 @@ def enet_path(
     Friedman, Hastie & Tibshirani (2010), J. Stat. Softw. 33(1), Section 2.5 (pathwise
     coordinate descent).
     """
+    if params:
+        raise ValueError(f"Unexpected parameters in params: {sorted(params)}")
+    alphas = _deprecated_alphas(alphas, n_alphas)
     check_scalar(l1_ratio, "l1_ratio", low=0, high=1, include_low=False)
     check_scalar(eps, "eps", low=0, include_low=False)
     _check_common(tol, max_iter, selection, precompute)
-    X = check_array(X, "X", ndim=2)
-    y = check_array(y, "y", ndim=1)
+    if check_input:
+        X = check_array(X, "X", ndim=2)
+        y = check_array(y, "y", ndim=1)
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"inconsistent numbers of samples: X={X.shape[0]}, y={y.shape[0]}")
     if Xy is not None:
@@ -224,8 +281,10 @@ class ElasticNet(RegressorMixin, BaseEstimator):
     l1_ratio : float in [0, 1], default 0.5
         Share of the L1 penalty (1: Lasso, 0: ridge-like).
     fit_intercept : bool, default True
-    precompute : bool or 'auto', default False
-        Iterate on the Gram matrix ``X^T X`` instead of the residual.
+    precompute : bool, 'auto' or array of shape (n_features, n_features), default False
+        Iterate on the Gram matrix ``X^T X`` instead of the residual; an array is the Gram
+        matrix of the (weighted) data as given, recomputed with a warning when the fit
+        centers ``X`` for the intercept.
     max_iter : int, default 1000
         Maximum number of sweeps over the features.
     tol : float, default 1e-4
@@ -237,6 +296,8 @@ class ElasticNet(RegressorMixin, BaseEstimator):
     random_state : int, Generator or None
         Seeds the coordinate order when ``selection='random'``.
     selection : {'cyclic', 'random'}, default 'cyclic'
+    copy_X : bool, default True
+        False lets the fit center (and weight) a float64 ``X`` in place.
 
     Attributes
     ----------
@@ -277,6 +338,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         positive: bool = False,
         random_state: Any = None,
         selection: str = "cyclic",
+        copy_X: bool = True,
     ) -> None:
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -288,13 +350,21 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         self.positive = positive
         self.random_state = random_state
         self.selection = selection
+        self.copy_X = copy_X
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> ElasticNet:
-        """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,)."""
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, check_input: bool = True
+    ) -> ElasticNet:
+        """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,); ``check_input=False``
+        skips the conversion and finiteness checks (the caller passes float arrays)."""
         check_scalar(self.alpha, "alpha", low=0)
         check_scalar(self.l1_ratio, "l1_ratio", low=0, high=1)
         _check_common(self.tol, self.max_iter, self.selection, self.precompute)
-        X, y = check_X_y(self, X, y, classifier=False, min_samples=2, accept_sparse=True)
+        if check_input:
+            X, y = check_X_y(self, X, y, classifier=False, min_samples=2, accept_sparse=True)
+        else:  # float64 arrays are used as they are (and centered in place with copy_X=False)
+            X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+            self.n_features_in_ = X.shape[1]
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         if sw is not None:
             sw = sw * (X.shape[0] / sw.sum())  # so that alpha keeps its per-sample meaning
@@ -306,8 +376,18 @@ class ElasticNet(RegressorMixin, BaseEstimator):
                 stacklevel=2,
             )
         Xc, yc, X_offset, y_offset = preprocess_data(
-            X, y, fit_intercept=self.fit_intercept, sample_weight=sw
+            X, y, fit_intercept=self.fit_intercept, sample_weight=sw, copy=self.copy_X
         )
+        precompute = self.precompute
+        centered = self.fit_intercept and not np.allclose(X_offset, 0.0)
+        if isinstance(precompute, np.ndarray) and centered:
+            warnings.warn(
+                "Gram matrix was provided but X was centered to fit intercept: recomputing "
+                "Gram matrix.",
+                UserWarning,
+                stacklevel=2,
+            )
+            precompute = "auto"
         coef_init = None
         if self.warm_start and getattr(self, "coef_", None) is not None:
             if self.coef_.shape == (X.shape[1],):
@@ -317,7 +397,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
             yc,
             np.array([float(self.alpha)]),
             float(self.l1_ratio),
-            precompute=self.precompute,
+            precompute=precompute,
             Xy=None,
             coef_init=coef_init,
             positive=self.positive,
@@ -375,6 +455,7 @@ class Lasso(ElasticNet):
         positive: bool = False,
         random_state: Any = None,
         selection: str = "cyclic",
+        copy_X: bool = True,
     ) -> None:
         super().__init__(
             alpha=alpha,
@@ -387,4 +468,5 @@ class Lasso(ElasticNet):
             positive=positive,
             random_state=random_state,
             selection=selection,
+            copy_X=copy_X,
         )
