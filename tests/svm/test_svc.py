@@ -180,3 +180,20 @@ def test_infinite_C_is_the_hard_margin():
     X, y = DATA["breast_cancer"]
     ours, ref = SVC(C=np.inf).fit(X, y), sk.SVC(C=1e10).fit(X, y)
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+
+
+def test_non_positive_weights_drop_samples_as_libsvm():
+    X, y = DATA["iris"]
+    X, y = X[50:], y[50:]
+    w = np.where(np.arange(len(y)) % 3 == 0, -0.5, 1.0)
+    ours, ref = SVC(kernel="linear").fit(X, y, sample_weight=w), sk.SVC(kernel="linear")
+    ref.fit(X, y, sample_weight=w)
+    # support_ indexes the X given (scikit-learn's indexes the samples left after masking)
+    np.testing.assert_array_equal(ours.support_vectors_, ref.support_vectors_)
+    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-3, atol=1e-3)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    with pytest.raises(ValueError, match="all samples have zero or negative weights"):
+        SVC().fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="positive weights belong to the same class"):
+        SVC().fit(X, y, sample_weight=np.r_[np.ones(50), np.zeros(50)])

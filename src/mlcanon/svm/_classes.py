@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import check_X, check_X_y, encode_labels, sample_weight_or_none
+from mlcanon._estimator import check_X, check_X_y, encode_labels
 from mlcanon._validation import (
     Interval,
     IsCallable,
@@ -44,6 +44,26 @@ def _class_weights(class_weight: Any, classes: np.ndarray, y_index: np.ndarray) 
             f"class_weight has labels {unknown!r} that are not in y's classes {classes.tolist()!r}"
         )
     return np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
+
+
+def _masking_weights(sample_weight: Any, n_samples: int, y_index: np.ndarray) -> np.ndarray:
+    """LIBSVM's reading of sample weights: they scale ``C``, and one <= 0 drops the sample.
+
+    Refused when no sample is left, or when those left are of a single class.
+    """
+    if sample_weight is None:
+        return np.ones(n_samples)
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n_samples, float(sample_weight))
+    sw = check_array(sample_weight, "sample_weight", ndim=1)
+    check_consistent_length(sample_weight=sw, y=y_index)
+    if not (sw > 0).any():
+        raise ValueError("Invalid input - all samples have zero or negative weights.")
+    if np.unique(y_index[sw > 0]).size < 2:
+        raise ValueError(
+            "Invalid input - all samples with positive weights belong to the same class."
+        )
+    return sw
 
 
 def _ovr_scores(dec: np.ndarray, n_classes: int) -> np.ndarray:
@@ -196,11 +216,10 @@ class SVC(ClassifierMixin, BaseEstimator):
         validate_params(self)
         X, y, gram = self._check_fit_input(X, y)
         self.classes_, y_index = encode_labels(y, min_classes=2)
-        sw = sample_weight_or_none(sample_weight, X.shape[0])
-        sw = np.ones(X.shape[0]) if sw is None else sw
+        sw = _masking_weights(sample_weight, len(y), y_index)
         self.class_weight_ = _class_weights(self.class_weight, self.classes_, y_index)
         self._gamma = self._gamma_value(X) if gram is None else 0.0
-        keep = sw > 0  # a zero weight removes the sample from the problem
+        keep = sw > 0  # a zero or negative weight removes the sample from the problem (LIBSVM)
         members = [np.flatnonzero(keep & (y_index == c)) for c in range(len(self.classes_))]
         for c, idx in enumerate(members):
             if idx.size == 0:
@@ -343,7 +362,7 @@ class SVC(ClassifierMixin, BaseEstimator):
             )
         start = np.concatenate([[0], np.cumsum(self.n_support_)])
         n_classes = len(self.classes_)
-        dec = np.empty((X.shape[0], len(self._intercept_)))
+        dec = np.empty((K.shape[0], len(self._intercept_)))
         p = 0
         for a in range(n_classes):
             sa = slice(start[a], start[a + 1])
