@@ -111,9 +111,10 @@ def _path(
             gap, scaled_tol, n_iter, ok = enet_cd(w, l1, l2, XT, y, *args)
         if not ok:
             warnings.warn(
-                f"coordinate descent did not converge for alpha={alpha:.6g}: duality gap "
-                f"{gap:.3e} > tolerance {scaled_tol:.3e}; increase max_iter or tol, or scale "
-                "the features",
+                "Objective did not converge. You might want to increase the number of "
+                f"iterations (coordinate descent for alpha={alpha:.6g}: duality gap "
+                f"{gap:.3e} > tolerance {scaled_tol:.3e}); or increase tol, or scale the "
+                "features",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -364,14 +365,20 @@ class ElasticNet(RegressorMixin, BaseEstimator):
             X, y = check_X_y(self, X, y, classifier=False, min_samples=2, accept_sparse=True)
         else:  # float64 arrays are used as they are (and centered in place with copy_X=False)
             X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+            if X.ndim != 2 or y.shape != (X.shape[0],):  # the unchecked input must still fit
+                raise ValueError(
+                    f"check_input=False needs a 2-D X and a 1-D y of as many samples (multi-"
+                    f"output targets are not supported); got X {X.shape}, y {y.shape}"
+                )
             self.n_features_in_ = X.shape[1]
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         if sw is not None:
             sw = sw * (X.shape[0] / sw.sum())  # so that alpha keeps its per-sample meaning
         if self.alpha == 0:
             warnings.warn(
-                "alpha=0 turns the model into ordinary least squares, for which coordinate "
-                "descent converges slowly; use LinearRegression instead",
+                "With alpha=0, this algorithm does not converge well. You are advised to use "
+                "the LinearRegression estimator (alpha=0 is ordinary least squares, for which "
+                "coordinate descent converges slowly)",
                 UserWarning,
                 stacklevel=2,
             )
