@@ -292,3 +292,18 @@ def test_zero_max_iter_keeps_the_start_as_sklearn(solver):
         ref = sk.LogisticRegression(solver=solver, max_iter=0).fit(X, y)
     np.testing.assert_array_equal(ours.coef_, ref.coef_)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X))
+
+
+def test_sparsify_and_densify_keep_predictions_as_sklearn():
+    import scipy.sparse
+
+    X, y = DATA["iris"]
+    X = StandardScaler().fit_transform(X)
+    ours = LogisticRegression(tol=1e-10, max_iter=1000).fit(X, y)
+    dense = ours.decision_function(X)
+    assert scipy.sparse.issparse(ours.sparsify().coef_)
+    ref = sk.LogisticRegression(tol=1e-10, max_iter=1000).fit(X, y).sparsify()
+    np.testing.assert_allclose(ours.coef_.toarray(), ref.coef_.toarray(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ours.decision_function(X), dense, rtol=1e-12)
+    np.testing.assert_allclose(ours.decision_function(scipy.sparse.csr_matrix(X)), dense)
+    assert isinstance(ours.densify().coef_, np.ndarray)

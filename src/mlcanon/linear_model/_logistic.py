@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import (
     check_X,
@@ -328,8 +329,24 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """Scores ``X W^T + b``: (n_samples,) for two classes, else (n_samples, n_classes)."""
         X = check_X(self, X, reset=False, accept_sparse=True, dtype=float_dtype(X))
-        scores = X @ self.coef_.T + self.intercept_
+        scores = np.asarray(X @ self.coef_.T) + self.intercept_  # coef_ may be sparse
         return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def sparsify(self) -> LogisticRegression:
+        """Store ``coef_`` as a scipy.sparse CSR matrix (worth it when most weights are 0, as
+        after an L1 fit); predictions are unchanged."""
+        import scipy.sparse
+
+        check_is_fitted(self)
+        self.coef_ = scipy.sparse.csr_matrix(self.coef_)
+        return self
+
+    def densify(self) -> LogisticRegression:
+        """Store ``coef_`` as a dense array again (undoes :meth:`sparsify`)."""
+        check_is_fitted(self)
+        if hasattr(self.coef_, "toarray"):
+            self.coef_ = self.coef_.toarray()
+        return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes); one-vs-rest normalizes the K
