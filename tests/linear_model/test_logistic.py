@@ -307,3 +307,13 @@ def test_sparsify_and_densify_keep_predictions_as_sklearn():
     np.testing.assert_allclose(ours.decision_function(X), dense, rtol=1e-12)
     np.testing.assert_allclose(ours.decision_function(scipy.sparse.csr_matrix(X)), dense)
     assert isinstance(ours.densify().coef_, np.ndarray)
+
+
+def test_n_jobs_is_deprecated_and_ignored_as_in_sklearn():
+    X, y = DATA["iris"]
+    with pytest.warns(FutureWarning, match="'n_jobs' has no effect since 1.8"):
+        ours = LogisticRegression(n_jobs=2, max_iter=1000).fit(X, y)
+    plain = LogisticRegression(max_iter=1000).fit(X, y)
+    np.testing.assert_array_equal(ours.coef_, plain.coef_)
+    with pytest.warns(FutureWarning, match="'n_jobs' has no effect since 1.8"):
+        sk.LogisticRegression(n_jobs=2, max_iter=1000).fit(X, y)

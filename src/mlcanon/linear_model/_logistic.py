@@ -92,6 +92,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     tol : float >= 0, default 1e-4
         Stop when the largest gradient entry (for 'fista': of the smallest subgradient) of the
         objective divided by the total sample weight is below ``tol``.
+    n_jobs : None, deprecated
+        scikit-learn >= 1.8 ignores it and warns (FutureWarning); so does this class.
     max_iter : int >= 0, default 100
         0 returns the starting point (zeros, or the previous fit with ``warm_start``).
     warm_start : bool, default False
@@ -141,6 +143,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         tol: float = 1e-4,
         max_iter: int = 100,
         warm_start: bool = False,
+        n_jobs: int | None = None,
     ) -> None:
         self.penalty = penalty
         self.C = C
@@ -153,6 +156,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
+        self.n_jobs = n_jobs
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "penalty": Options(*PENALTIES, "deprecated"),
@@ -164,6 +168,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         "tol": Interval(low=0),
         "max_iter": Interval(numbers.Integral, low=0),
         "warm_start": Options(True, False),
+        "n_jobs": (None, Interval(numbers.Integral)),
     }
 
     def _penalty(self) -> str | None:
@@ -211,6 +216,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _l1_share(self) -> float:
         """Validate penalty/solver and return ρ, the L1 share of the penalty."""
         validate_params(self)  # C = inf is scikit-learn's spelling of "no penalty"
+        if self.n_jobs is not None:
+            warnings.warn(
+                "'n_jobs' has no effect since 1.8 and will be removed in 1.10. You provided "
+                f"'n_jobs={self.n_jobs}', please leave it unspecified.",
+                FutureWarning,
+                stacklevel=3,
+            )
         penalty = self._penalty()
         self._penalty_ = penalty
         if penalty in ("l1", "elasticnet") and self.solver not in L1_SOLVERS:
