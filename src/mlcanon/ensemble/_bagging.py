@@ -251,7 +251,8 @@ def _base_has(method: str):
     """``available_if`` check: the (unfitted or fitted) base learner has ``method``."""
 
     def check(self) -> bool:
-        base = getattr(self, "estimator_", None) or self.estimator or self._default
+        base = getattr(self, "estimator_", self.estimator)
+        base = self._default if base is None else base
         return hasattr(base, method)
 
     return check

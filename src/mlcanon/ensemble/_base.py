@@ -129,21 +129,19 @@ def feature_names(ensemble: Any, widths: list[int], names: list[str]) -> list[st
     return out
 
 
-def check_meta_X(estimator: Any, X: Any, *, reset: bool, allow_nan: bool = True) -> Any:
+def check_meta_X(estimator: Any, X: Any, *, reset: bool) -> Any:
     """Validate ``X`` for an ensemble whose members do the numerical work.
 
     A scipy.sparse matrix stays sparse (converted to CSR unless it is CSR or CSC) with its
-    width recorded or checked like a dense one; anything else becomes a 2-D float64 array
-    (NaN allowed by default: the members decide what they accept).
+    width recorded or checked like a dense one; anything else becomes a 2-D float64 array.
+    NaN is let through: the members decide what they accept.
     """
     if not sp.issparse(X):
-        return check_X(estimator, X, reset=reset, allow_nan=allow_nan)
+        return check_X(estimator, X, reset=reset, allow_nan=True)
     if X.format not in ("csr", "csc"):
         X = X.tocsr()
     dense_head = X[:1].toarray()  # shape and n_features_in_ checks without densifying X
     check_X(estimator, dense_head, reset=reset, allow_nan=True)
-    if not np.isfinite(X.data).all() and not allow_nan:
-        raise ValueError("X contains NaN or infinity")
     return X
 
 

@@ -87,7 +87,7 @@ def _final_has(method: str):
     """``available_if`` check: the final estimator (fitted, else as given) has ``method``."""
 
     def check(self) -> bool:
-        final = getattr(self, "final_estimator_", None) or self._final()
+        final = self.final_estimator_ if hasattr(self, "final_estimator_") else self._final()
         getattr(final, method)  # raises the final estimator's own AttributeError
         return True
 
