@@ -46,6 +46,7 @@ from mlcanon.tree._classes import as_float32
 
 from ._gb_losses import LOSSES, Huber, MultinomialLogLoss, QuantileLoss
 from ._gb_stages import (
+    InitEstimator,
     Progress,
     ValidationStop,
     fit_init,
@@ -57,24 +58,6 @@ from ._gb_stages import (
 __all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor"]
 
 _BOOL = Options(True, False)
-
-
-class _InitEstimator:
-    """Parameter constraint: an object with ``fit`` and ``method`` (scikit-learn's wording)."""
-
-    def __init__(self, owner: str, method: str) -> None:
-        self.owner, self.method = owner, method
-
-    def check(self, value: Any, name: str) -> Any:
-        if isinstance(value, type) or not (hasattr(value, "fit") and hasattr(value, self.method)):
-            raise ValueError(
-                f"The '{name}' parameter of {self.owner} must be a str among {{'zero'}}, None or "
-                f"an object implementing 'fit' and '{self.method}'. Got {value!r} instead."
-            )
-        return value
-
-    def __str__(self) -> str:
-        return f"an object implementing 'fit' and '{self.method}'"
 
 
 class _BaseGB(BaseEstimator):
@@ -345,7 +328,7 @@ class GradientBoostingRegressor(RegressorMixin, _BaseGB):
         **_BaseGB._parameter_constraints,
         "loss": Options("squared_error", "absolute_error", "huber", "quantile"),
         "alpha": Interval(low=0.0, high=1.0, include_low=False, include_high=False),
-        "init": (None, Options("zero"), _InitEstimator("GradientBoostingRegressor", "predict")),
+        "init": (None, Options("zero"), InitEstimator("GradientBoostingRegressor", "predict")),
     }
     _is_clf = False
 
@@ -426,7 +409,7 @@ class GradientBoostingClassifier(ClassifierMixin, _BaseGB):
         "init": (
             None,
             Options("zero"),
-            _InitEstimator("GradientBoostingClassifier", "predict_proba"),
+            InitEstimator("GradientBoostingClassifier", "predict_proba"),
         ),
     }
     _is_clf = True

@@ -1,5 +1,6 @@
-"""Pieces of the gradient-boosting loop: one stage's raw output, the leaf line search, the init
-estimator, the early-stopping split and stopper, and the progress printout."""
+"""Pieces of gradient boosting: the ``init`` parameter's constraint, one stage's raw output,
+the leaf line search, the init estimator's fit, the early-stopping split and stopper, and the
+progress printout."""
 
 from __future__ import annotations
 
@@ -15,7 +16,33 @@ from mlcanon.tree._classes import as_float32
 from ._base import accepts_sample_weight
 from ._gb_losses import SquaredError
 
-__all__ = ["Progress", "ValidationStop", "fit_init", "line_search", "stage_raw", "validation_mask"]
+__all__ = [
+    "InitEstimator",
+    "Progress",
+    "ValidationStop",
+    "fit_init",
+    "line_search",
+    "stage_raw",
+    "validation_mask",
+]
+
+
+class InitEstimator:
+    """Parameter constraint: an object with ``fit`` and ``method`` (scikit-learn's wording)."""
+
+    def __init__(self, owner: str, method: str) -> None:
+        self.owner, self.method = owner, method
+
+    def check(self, value: Any, name: str) -> Any:
+        if isinstance(value, type) or not (hasattr(value, "fit") and hasattr(value, self.method)):
+            raise ValueError(
+                f"The '{name}' parameter of {self.owner} must be a str among {{'zero'}}, None or "
+                f"an object implementing 'fit' and '{self.method}'. Got {value!r} instead."
+            )
+        return value
+
+    def __str__(self) -> str:
+        return f"an object implementing 'fit' and '{self.method}'"
 
 
 def stage_raw(stage: list, X32: np.ndarray) -> np.ndarray:
