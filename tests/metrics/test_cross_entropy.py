@@ -13,6 +13,7 @@ from mlcanon.metrics import (
     cross_entropy_with_logits,
     d2_brier_score,
     d2_log_loss_score,
+    hinge_loss,
     log_loss,
 )
 
@@ -297,3 +298,25 @@ def test_d2_baseline_is_zero_and_one_sample_is_nan():
     assert d2_brier_score(y, prior) == pytest.approx(0.0, abs=1e-15)
     with pytest.warns(UndefinedMetricWarning, match="less than two samples"):
         assert np.isnan(d2_brier_score([1], [0.3]))
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_hinge_loss_matches_sklearn(n_classes, weighted):
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, n_classes, 50)
+    d = rng.normal(size=50) if n_classes == 2 else rng.normal(size=(50, n_classes))
+    w = rng.random(50) if weighted else None
+    assert_allclose(hinge_loss(y, d, sample_weight=w), skm.hinge_loss(y, d, sample_weight=w))
+
+
+def test_hinge_loss_hand_computed_and_errors():
+    # margins +2 (no loss), -0.5 (loss 1.5): mean 0.75
+    assert hinge_loss([1, -1], [2.0, 0.5]) == pytest.approx(0.75)
+    # class 0 leads by 0.5 (loss 0.5); class 2 trails class 1 by 1 (loss 2)
+    d = [[1.0, 0.5, 0.0], [0.0, 1.0, 0.0]]
+    assert hinge_loss([0, 2], d, labels=[0, 1, 2]) == pytest.approx(1.25)
+    with pytest.raises(ValueError, match="cannot be 1d array with a multiclass target"):
+        hinge_loss([0, 1, 2], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="Please include all labels in y_true"):
+        hinge_loss([0, 1, 2], np.zeros((3, 4)))

@@ -13,9 +13,9 @@
   :func:`label_ranking_average_precision_score` (multilabel), :func:`dcg_score` and
   :func:`ndcg_score` (graded relevance);
 - losses: :func:`log_loss` and :func:`brier_score_loss` (from probabilities) and their D²
-  scores :func:`d2_log_loss_score`, :func:`d2_brier_score`,
-  :func:`cross_entropy_with_logits` and :func:`binary_cross_entropy_with_logits` (from logits,
-  numerically stable);
+  scores :func:`d2_log_loss_score`, :func:`d2_brier_score`; :func:`hinge_loss` (from decision
+  values); :func:`cross_entropy_with_logits` and :func:`binary_cross_entropy_with_logits` (from
+  logits, numerically stable);
 - information: :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`;
 - clustering: :func:`silhouette_score`, :func:`silhouette_samples`;
 - detection: :func:`mean_average_precision` (COCO), :func:`voc_average_precision` and
@@ -44,6 +44,7 @@ from ._detection import (
     mean_average_precision,
     voc_average_precision,
 )
+from ._hinge import hinge_loss
 from ._information import entropy, js_divergence, kl_divergence
 from ._jaccard import jaccard_score
 from ._label_ranking import (
@@ -79,6 +80,7 @@ __all__ = [
     "f1_score",
     "fbeta_score",
     "hamming_loss",
+    "hinge_loss",
     "interpolated_average_precision",
     "jaccard_score",
     "js_divergence",
