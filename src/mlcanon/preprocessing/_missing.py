@@ -36,8 +36,6 @@ def missing_mask(X: np.ndarray, missing_values: Any) -> np.ndarray:
         if X.dtype.kind in "iub":
             return np.zeros(X.shape, dtype=bool)
         return X != X  # object entries: NaN is the one value unequal to itself
-    if X.dtype.kind in "iuf" and not isinstance(missing_values, numbers.Real):
-        return np.zeros(X.shape, dtype=bool)
     return np.asarray(X == missing_values, dtype=bool)
 
 

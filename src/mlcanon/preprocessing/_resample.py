@@ -17,6 +17,8 @@ from sklearn.base import BaseEstimator
 from mlcanon._estimator import check_X
 from mlcanon._validation import check_random_state, check_scalar
 
+from ._missing import check_n_features
+
 __all__ = ["RandomOverSampler", "RandomUnderSampler", "sampling_targets"]
 
 _STRATEGIES = ("auto", "minority", "majority", "not minority", "not majority", "all")
@@ -130,13 +132,7 @@ def _check_any_X(estimator: Any, X: Any) -> Any:
             raise ValueError(f"X must be 2-D, got {X.ndim}-D array of shape {X.shape}")
     if X.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: X has dtype {X.dtype}")
-    for axis, what in ((0, "sample"), (1, "feature")):
-        if X.shape[axis] < 1:
-            raise ValueError(
-                f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 is "
-                f"required by {type(estimator).__name__}."
-            )
-    estimator.n_features_in_ = X.shape[1]
+    check_n_features(estimator, X, reset=True)
     return X
 
 
