@@ -56,7 +56,7 @@ def _lstsq(X: np.ndarray, y: np.ndarray, cond: float) -> np.ndarray:
         U = Q @ U
     else:
         U, s, Vt = np.linalg.svd(X, full_matrices=False)
-    keep = s > max(cond, np.finfo(np.float64).eps) * s[0] if s.size else s > 0
+    keep = s > max(cond, np.finfo(np.float64).eps) * s[0]
     Uty = U[:, keep].T @ y
     return Vt[keep].T @ (Uty / (s[keep] if y.ndim == 1 else s[keep, None]))
 
@@ -351,10 +351,23 @@ def _ridge_sag(X, y, sw, alpha, tol, max_iter, unbiased, seed) -> tuple[np.ndarr
     step = step_size(X, weight, l2, False, SQUARED, unbiased)
     W, b = np.zeros((1, X.shape[1])), np.zeros(1)
     Y = np.ascontiguousarray(y, dtype=np.float64)[:, None]
+    no_l1, no_intercept = 0.0, False
     n_iter, ok = saga(
-        np.ascontiguousarray(X), Y, weight, 0.0, l2, False, W, b, max_iter, tol, unbiased,
-        seed, SQUARED, step,
-    )  # fmt: skip
+        np.ascontiguousarray(X),
+        Y,
+        weight,
+        no_l1,
+        l2,
+        no_intercept,
+        W,
+        b,
+        max_iter,
+        tol,
+        unbiased,
+        seed,
+        SQUARED,
+        step,
+    )
     if not ok:
         warnings.warn(
             f"{'saga' if unbiased else 'sag'} reached max_iter={max_iter} epochs before "
