@@ -162,3 +162,9 @@ def test_float32_input_gives_float32_coefficients():
     # the solve runs in float64: float32 rounding of scikit-learn's float64 coefficients
     ref64 = sk.LinearDiscriminantAnalysis().fit(X, y)
     np.testing.assert_allclose(ours.coef_, ref64.coef_, rtol=1e-6)
+
+
+def test_negative_priors_are_refused():
+    X, y = DATA["iris"]
+    with pytest.raises(ValueError, match=r"priors must be non-negative, got \[2.0, -1.0, 0.0\]"):
+        LDA(priors=[2.0, -1.0, 0.0]).fit(X, y)

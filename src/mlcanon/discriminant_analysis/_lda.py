@@ -77,7 +77,9 @@ def _normalized(priors: Any) -> Any:
     if priors is None:
         return None
     p = np.asarray(priors, dtype=np.float64)
-    if p.ndim == 1 and (p >= 0).all() and p.sum() > 0 and not np.isclose(p.sum(), 1.0):
+    if (p < 0).any():  # scikit-learn's LDA wording (GaussianNB's is capitalized)
+        raise ValueError(f"priors must be non-negative, got {p.tolist()}")
+    if p.ndim == 1 and p.sum() > 0 and not np.isclose(p.sum(), 1.0):
         warnings.warn(
             f"The priors do not sum to 1 (sum {p.sum()!r}). Renormalizing",
             UserWarning,
