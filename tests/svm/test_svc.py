@@ -197,3 +197,18 @@ def test_non_positive_weights_drop_samples_as_libsvm():
         SVC().fit(X, y, sample_weight=-np.ones(len(y)))
     with pytest.raises(ValueError, match="positive weights belong to the same class"):
         SVC().fit(X, y, sample_weight=np.r_[np.ones(50), np.zeros(50)])
+
+
+def test_callable_kernel_sees_raw_input_and_the_training_set_as_sklearn():
+    """A kernel on strings (counts of 'A' and 'B'), called with the training input at predict."""
+    data = ["A A", "A", "B", "B B", "A B", "B A B"]
+    y = np.array([1, 1, 2, 2, 1, 2])
+
+    def counts(A, B):
+        a = np.array([[s.count("A"), s.count("B")] for s in A], dtype=float)
+        b = np.array([[s.count("A"), s.count("B")] for s in B], dtype=float)
+        return a @ b.T
+
+    ours, ref = SVC(kernel=counts).fit(data, y), sk.SVC(kernel=counts).fit(data, y)
+    np.testing.assert_allclose(ours.decision_function(data), ref.decision_function(data), atol=1e-6)
+    np.testing.assert_array_equal(ours.predict(["A", "B B B"]), ref.predict(["A", "B B B"]))

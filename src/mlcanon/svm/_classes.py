@@ -233,6 +233,7 @@ class SVC(ClassifierMixin, BaseEstimator):
             self.support_vectors_ = np.empty((0, 0))
         elif callable(self.kernel):  # the callable's own input, to evaluate it at predict
             self.support_vectors_ = np.asarray(X)[self.support_]
+            self._fit_X = X  # predict calls kernel(X, training input), as scikit-learn does
         return self
 
     def _check_fit_input(self, X: Any, y: Any) -> tuple[Any, np.ndarray, np.ndarray | None]:
@@ -352,7 +353,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         """Pairwise decisions in LIBSVM's sign, shape (n_samples, n_pairs)."""
         check_is_fitted(self)
         if callable(self.kernel):
-            K = self._call_kernel(X, self.support_vectors_)
+            K = self._call_kernel(X, self._fit_X)[:, self.support_]
         elif self.kernel == "precomputed":
             K = check_X(self, X, reset=False)[:, self.support_]  # K(test, train) at the SVs
         else:
