@@ -1,8 +1,13 @@
-"""Tree ensembles: random forests, AdaBoost, gradient boosting, a second-order histogram
-booster (the XGBoost algorithm), bagging, voting and stacking."""
+"""Tree ensembles: random forests, extra-trees, AdaBoost, gradient boosting, a second-order
+histogram booster (the XGBoost algorithm), bagging, voting and stacking."""
 
 from ._bagging import BaggingClassifier, BaggingRegressor
-from ._forest import RandomForestClassifier, RandomForestRegressor
+from ._forest import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from ._gb import GradientBoostingClassifier, GradientBoostingRegressor
 from ._stacking import StackingClassifier, StackingRegressor
 from ._voting import VotingClassifier, VotingRegressor
@@ -17,6 +22,8 @@ __all__ = [
     "BaggingRegressor",
     "DaskXGBClassifier",
     "DaskXGBRegressor",
+    "ExtraTreesClassifier",
+    "ExtraTreesRegressor",
     "GradientBoostingClassifier",
     "GradientBoostingRegressor",
     "RandomForestClassifier",

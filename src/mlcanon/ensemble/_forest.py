@@ -1,8 +1,11 @@
-"""Random forests: bootstrap samples, random feature subsets, averaged CART trees.
+"""Random forests and extra-trees: bootstrap samples, random feature subsets, averaged trees.
 
-Tree :math:`b` is grown on a bootstrap sample (``n`` draws with replacement, passed to the tree
-as integer sample weights) and searches only ``max_features`` random features at each node. The
-forest averages the trees' class distributions (or predictions):
+Tree :math:`b` is grown on a bootstrap sample (``max_samples`` draws with replacement, with
+probabilities proportional to ``sample_weight`` as in scikit-learn 1.9, passed to the tree as
+integer sample weights) and searches only ``max_features`` random features at each node. The
+extra-trees draw one random threshold per feature (:class:`~mlcanon.tree.ExtraTreeClassifier`)
+and use the whole sample by default. The forest averages the trees' class distributions (or
+predictions):
 
 .. math:: \\hat p(y = k \\mid x) = \\frac1B \\sum_{b=1}^B \\hat p_b(y = k \\mid x).
 
@@ -15,29 +18,66 @@ code ships the tree fits to the workers of a Dask cluster; a worker that dies mi
 tasks rerun by Dask on the others, or the fit raises (when the data that joblib scattered to
 that worker died with it); a forest with fewer trees than ``n_estimators`` is never kept.
 
+``warm_start=True`` keeps the fitted trees and adds the missing ones; tree :math:`b` always gets
+the :math:`b`-th seed drawn from ``random_state``, so a forest grown in steps equals one grown at
+once.
+
 References
 ----------
 Breiman (2001). Random Forests. Machine Learning 45(1), 5-32.
+Geurts, Ernst, Wehenkel (2006). Extremely randomized trees. Machine Learning 63(1), 3-42.
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from mlcanon import io
-from mlcanon._estimator import encode_labels, sample_weight_array
-from mlcanon._validation import check_random_state, check_scalar
-from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from mlcanon.tree._checks import check_X, check_X_y
-from mlcanon.tree._classes import as_float32
+from mlcanon._estimator import sample_weight_or_none, store_params
+from mlcanon._validation import Interval, Options, check_random_state, validate_params
+from mlcanon.tree import (
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    ExtraTreeClassifier,
+    ExtraTreeRegressor,
+)
+from mlcanon.tree._checks import check_class_weight, check_X, check_X_y, class_weight_factors
+from mlcanon.tree._classes import (
+    as_float32,
+    check_poisson_targets,
+    deprecated_criterion,
+    encode_columns,
+)
 
-__all__ = ["RandomForestClassifier", "RandomForestRegressor"]
+__all__ = [
+    "ExtraTreesClassifier",
+    "ExtraTreesRegressor",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+]
+
+MAX_SEED = np.iinfo(np.int32).max
+# the parameters a forest hands to each of its trees
+TREE_PARAMS = (
+    "criterion",
+    "max_depth",
+    "min_samples_split",
+    "min_samples_leaf",
+    "min_weight_fraction_leaf",
+    "max_features",
+    "max_leaf_nodes",
+    "min_impurity_decrease",
+)
 
 
 def fit_members(n_jobs: int | None, jobs: Iterable, n_estimators: int) -> list:
@@ -65,160 +105,365 @@ def fit_members(n_jobs: int | None, jobs: Iterable, n_estimators: int) -> list:
     return members
 
 
-def _bootstrap_indices(seed: int, n_samples: int, n_draws: int) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, n_samples, n_draws)
+def bootstrap_indices(
+    seed: int, n_samples: int, n_draws: int, weights: np.ndarray | None
+) -> np.ndarray:
+    """Rows drawn with replacement for the tree seeded ``seed``: uniformly, or with
+    probabilities proportional to ``weights``."""
+    rng = np.random.default_rng(seed)
+    if weights is None:
+        return rng.integers(0, n_samples, n_draws).astype(np.int32)
+    return rng.choice(n_samples, n_draws, p=weights / weights.sum()).astype(np.int32)
 
 
-def _fit_tree(tree, XT32, ycode, yval, w, n_stats, seed, n_draws, bootstrap):
-    """Fit one tree of the forest (a joblib task: it must be a picklable module function)."""
-    if bootstrap:
-        counts = np.bincount(_bootstrap_indices(seed, len(w), n_draws), minlength=len(w))
-        w = w * counts
+def _fit_tree(
+    tree, XT32, ycode, yval, w, n_stats, draws, subsample_classes, verbose, index, n_trees
+):
+    """Fit one tree of the forest (a joblib task: it must be a picklable module function).
+
+    ``draws`` is ``(n_draws, weights)`` for a bootstrap sample, ``None`` to use every row with
+    weights ``w``; ``subsample_classes`` (the classes of each output) reweighs the drawn rows to
+    balanced classes.
+    """
+    if verbose > 1:
+        print(f"building tree {index + 1} of {n_trees}")
+    if draws is not None:
+        rows = bootstrap_indices(tree.random_state, len(w), *draws)
+        w = np.bincount(rows, minlength=len(w)).astype(np.float64)
+        if subsample_classes is not None:
+            w = w * class_weight_factors("balanced", subsample_classes, ycode, rows)
     tree.tree_ = tree._grow(XT32, ycode, yval, w, n_stats)
     return tree
 
 
-class BaseForest(BaseEstimator):
-    def __init__(
-        self,
-        n_estimators: int = 100,
-        *,
-        criterion: str,
-        max_depth: int | None = None,
-        min_samples_split: int | float = 2,
-        min_samples_leaf: int | float = 1,
-        max_features: int | float | str | None,
-        min_impurity_decrease: float = 0.0,
-        bootstrap: bool = True,
-        oob_score: bool = False,
-        max_samples: int | float | None = None,
-        n_jobs: int | None = None,
-        random_state: int | np.random.Generator | None = None,
-    ) -> None:
-        self.n_estimators = n_estimators
-        self.criterion = criterion
-        self.max_depth = max_depth
-        self.min_samples_split = min_samples_split
-        self.min_samples_leaf = min_samples_leaf
-        self.max_features = max_features
-        self.min_impurity_decrease = min_impurity_decrease
-        self.bootstrap = bootstrap
-        self.oob_score = oob_score
-        self.max_samples = max_samples
-        self.n_jobs = n_jobs
-        self.random_state = random_state
+def _leaf_values(tree, X32: np.ndarray) -> np.ndarray:
+    return tree.tree_.value[tree.tree_.apply(X32)]
 
-    def _n_draws(self, n: int) -> int:
+
+@dataclass(frozen=True)
+class _Callable:
+    """Constraint: any callable (a scorer for ``oob_score``)."""
+
+    def check(self, value: Any, name: str) -> Any:
+        if not callable(value):
+            raise TypeError(f"{name} must be callable; got {type(value).__name__} {value!r}")
+        return value
+
+    def __str__(self) -> str:
+        return "a callable"
+
+
+class BaseForest(BaseEstimator):
+    """Shared fit, prediction and out-of-bag estimate of the forests."""
+
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_estimators": Interval(numbers.Integral, low=1),
+        "bootstrap": Options(True, False),
+        "oob_score": (Options(True, False), _Callable()),
+        "warm_start": Options(True, False),
+        "max_samples": (
+            None,
+            Interval(numbers.Integral, low=1),
+            Interval(numbers.Real, low=0.0, include_low=False),
+        ),
+        "n_jobs": (None, Interval(numbers.Integral)),
+        "verbose": Interval(numbers.Integral, low=0),
+    }
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaseForest:
+        """Grow the trees on ``X`` (NaN allowed, scipy.sparse densified) and ``y`` (one column
+        per output); with ``warm_start`` only the trees beyond the fitted ones."""
+        validate_params(self)
+        if sp.issparse(y):
+            raise ValueError("sparse multilabel-indicator for y is not supported.")
+        X, y = check_X_y(self, X, y, classifier=self._is_clf)
+        Y = y.reshape(len(y), -1)
+        self._n_samples, self.n_outputs_ = Y.shape
+        sw = sample_weight_or_none(sample_weight, len(X))
+        ycode, yval, n_stats, factors = self._encode(Y)
+        weights = factors if sw is None else (sw if factors is None else sw * factors)
+        self._sample_weight = weights
+        self._n_samples_bootstrap = self._bootstrap_size(len(X), weights)
+        if self.oob_score and not self.bootstrap:
+            raise ValueError("Out of bag estimation only available if bootstrap=True")
+        trees = self._new_trees(X.shape[1])
+        if trees:
+            XT32 = np.ascontiguousarray(as_float32(X).T)
+            w = np.ones(len(X)) if weights is None else weights
+            draws = (self._n_samples_bootstrap, weights) if self.bootstrap else None
+            subsample = self._classes if self._subsample_balanced() else None
+            jobs = (
+                delayed(_fit_tree)(
+                    t, XT32, ycode, yval, w, n_stats, draws, subsample, self.verbose, i, len(trees)
+                )
+                for i, t in enumerate(trees)
+            )
+            self.estimators_ += fit_members(self.n_jobs, jobs, len(trees))
+        if self.oob_score and (trees or not hasattr(self, "oob_score_")):
+            self._set_oob(as_float32(X), ycode if self._is_clf else yval)
+        return self
+
+    def _subsample_balanced(self) -> bool:
+        return self.bootstrap and getattr(self, "class_weight", None) == "balanced_subsample"
+
+    def _bootstrap_size(self, n: int, weights: np.ndarray | None) -> int | None:
+        """Rows drawn for each tree (``max_samples``: a count, or a fraction of the weight)."""
+        if not self.bootstrap:
+            if self.max_samples is not None:
+                raise ValueError(
+                    "`max_sample` cannot be set if `bootstrap=False`. Either switch to "
+                    "`bootstrap=True` or set `max_sample=None`."
+                )
+            return None
         if self.max_samples is None:
             return n
-        if isinstance(self.max_samples, numbers.Integral) and not isinstance(
-            self.max_samples, bool
-        ):
-            check_scalar(self.max_samples, "max_samples", kind=numbers.Integral, low=1, high=n)
+        if isinstance(self.max_samples, numbers.Integral):
             return int(self.max_samples)
-        check_scalar(
-            self.max_samples, "max_samples", kind=numbers.Real, low=0.0, high=1.0, include_low=False
-        )
-        return max(1, round(self.max_samples * n))
+        total = n if weights is None else float(weights.sum())
+        size = max(int(self.max_samples * total), 1)
+        if size < max(10, n ** (1 / 3)):
+            warnings.warn(
+                f"max_samples={self.max_samples} of a total weight of {total} gives only {size} "
+                "bootstrap draws; pass max_samples as an integer instead",
+                UserWarning,
+                stacklevel=3,
+            )
+        return size
 
-    def _fit_forest(self, X, ycode, yval, w, n_stats) -> None:
-        check_scalar(self.n_estimators, "n_estimators", kind=numbers.Integral, low=1)
-        if not isinstance(self.bootstrap, bool | np.bool_):
-            raise TypeError(f"bootstrap must be a bool, got {self.bootstrap!r}")
-        if self.oob_score and not self.bootstrap:
-            raise ValueError("oob_score=True needs bootstrap=True (no sample is out of bag)")
-        n_draws = self._n_draws(X.shape[0])
-        rng = check_random_state(self.random_state)
-        self._seeds = rng.integers(0, 2**62, self.n_estimators)
-        XT32 = np.ascontiguousarray(as_float32(X).T)
-        trees = []
-        for s in self._seeds:
-            tree = self._make_tree(int(np.random.default_rng(s).integers(2**31)))
-            tree.n_features_in_ = X.shape[1]
-            trees.append(tree)
-        self.estimators_ = fit_members(
-            self.n_jobs,
-            (
-                delayed(_fit_tree)(
-                    t, XT32, ycode, yval, w, n_stats, int(s), n_draws, self.bootstrap
-                )
-                for t, s in zip(trees, self._seeds, strict=True)
-            ),
-            self.n_estimators,
-        )
-        self._n_draws_fit = n_draws
+    def _new_trees(self, n_features: int) -> list:
+        """Unfitted trees for the places ``len(estimators_) .. n_estimators - 1``."""
+        if not self.warm_start or not hasattr(self, "estimators_"):
+            self.estimators_ = []
+        n_old = len(self.estimators_)
+        if self.n_estimators < n_old:
+            raise ValueError(
+                f"n_estimators={self.n_estimators} must be larger or equal to "
+                f"len(estimators_)={n_old} when warm_start==True"
+            )
+        if self.n_estimators == n_old:
+            warnings.warn(
+                "Warm-start fitting without increasing n_estimators does not fit new trees.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return []
+        seeds = check_random_state(self.random_state).integers(0, MAX_SEED, self.n_estimators)
+        return [self._make_tree(int(s), n_features) for s in seeds[n_old:]]
 
-    def _make_tree(self, seed: int):
-        return self._tree_class(
-            criterion=self.criterion,
-            max_depth=self.max_depth,
-            min_samples_split=self.min_samples_split,
-            min_samples_leaf=self.min_samples_leaf,
-            max_features=self.max_features,
-            min_impurity_decrease=self.min_impurity_decrease,
-            random_state=seed,
-        )
+    def _make_tree(self, seed: int, n_features: int):
+        params = {name: getattr(self, name) for name in TREE_PARAMS}
+        tree = self._tree_class(**params, random_state=seed)
+        tree.n_features_in_, tree.n_outputs_ = n_features, self.n_outputs_
+        if self._is_clf:
+            tree._set_classes(self._classes)
+        return tree
 
-    def _tree_sum(self, X32: np.ndarray, trees: list | None = None) -> np.ndarray:
-        """Sum over trees of the leaf values reached by each row: (n_samples, n_values)."""
-        trees = self.estimators_ if trees is None else trees
+    def _mean_values(self, X: Any) -> np.ndarray:
+        """Mean over trees of the leaf values reached by each row: (n_samples, K, n_values)."""
+        X32 = as_float32(check_X(self, X, reset=False))
         parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(t.tree_.predict)(X32) for t in trees
+            delayed(_leaf_values)(t, X32) for t in self.estimators_
         )
-        return np.sum(parts, axis=0)
+        return np.sum(parts, axis=0) / len(self.estimators_)
 
-    def _oob_values(self, X32: np.ndarray, n_values: int) -> np.ndarray:
-        """Average leaf values of each sample over the trees that did not draw it (NaN if none)."""
+    def _oob_values(self, X32: np.ndarray) -> np.ndarray:
+        """Mean leaf values of each sample over the trees that did not draw it: (n, K, C)."""
         n = X32.shape[0]
-        acc, hits = np.zeros((n, n_values)), np.zeros(n)
-        for tree, s in zip(self.estimators_, self._seeds, strict=True):
-            oob = np.bincount(_bootstrap_indices(int(s), n, self._n_draws_fit), minlength=n) == 0
-            if oob.any():
-                acc[oob] += tree.tree_.predict(X32[oob])
-                hits[oob] += 1
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return acc / hits[:, None]
+        acc, hits = 0.0, np.zeros(n)
+        for tree in self.estimators_:
+            rows = bootstrap_indices(
+                tree.random_state, n, self._n_samples_bootstrap, self._sample_weight
+            )
+            oob = np.bincount(rows, minlength=n) == 0
+            acc = acc + np.where(oob[:, None, None], _leaf_values(tree, X32), 0.0)
+            hits += oob
+        if np.any(hits == 0):
+            warnings.warn(
+                "Some inputs do not have OOB scores. This probably means too few trees were "
+                "used to compute any reliable OOB estimates.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return acc / np.maximum(hits, 1)[:, None, None]
+
+    def apply(self, X: Any) -> np.ndarray:
+        """Leaf reached in every tree: shape (n_samples, n_estimators)."""
+        X32 = as_float32(check_X(self, X, reset=False))
+        return np.stack([t.tree_.apply(X32) for t in self.estimators_], axis=1)
+
+    def decision_path(self, X: Any) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Nodes visited in every tree, side by side, and the column where each tree starts."""
+        check_X(self, X, reset=False)
+        paths = [t.decision_path(X) for t in self.estimators_]
+        n_nodes_ptr = np.cumsum([0] + [p.shape[1] for p in paths])
+        return sp.hstack(paths).tocsr(), n_nodes_ptr
+
+    @property
+    def estimators_samples_(self) -> list[np.ndarray]:
+        """Rows each tree was grown on (the bootstrap draws, or every row)."""
+        check_is_fitted(self)
+        n = self._n_samples
+        return [
+            bootstrap_indices(t.random_state, n, self._n_samples_bootstrap, self._sample_weight)
+            if self.bootstrap
+            else np.arange(n, dtype=np.int32)
+            for t in self.estimators_
+        ]
 
     @property
     def feature_importances_(self) -> np.ndarray:
-        """Mean over trees of their (normalised) impurity-decrease importances."""
-        imp = np.mean([t.feature_importances_ for t in self.estimators_], axis=0)
-        return imp / imp.sum() if imp.sum() > 0 else imp
+        """Mean over the trees that split of their normalised impurity-decrease importances."""
+        check_is_fitted(self)
+        imps = [t.feature_importances_ for t in self.estimators_ if t.tree_.node_count > 1]
+        if not imps:
+            return np.zeros(self.n_features_in_)
+        imp = np.mean(imps, axis=0)
+        return imp / imp.sum()
+
+    def __len__(self) -> int:
+        return len(self.estimators_)
+
+    def __getitem__(self, index: int):
+        return self.estimators_[index]
+
+    def __iter__(self):
+        return iter(self.estimators_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
         return tags
 
 
-class RandomForestClassifier(ClassifierMixin, BaseForest):
+class ForestClassifier(ClassifierMixin, BaseForest):
+    """Class votes of a forest: the mean of the trees' leaf class distributions."""
+
+    _is_clf = True
+
+    def _encode(self, Y: np.ndarray) -> tuple:
+        classes, codes = encode_columns(Y)
+        self._classes = classes
+        single = len(classes) == 1
+        self.classes_ = classes[0] if single else classes
+        self.n_classes_ = len(classes[0]) if single else np.array([len(c) for c in classes])
+        spec = self.class_weight
+        if isinstance(spec, str) and spec in ("balanced", "balanced_subsample"):
+            if self.warm_start:
+                warnings.warn(
+                    f"class_weight={spec!r} with warm_start weighs each fit's classes by that "
+                    "fit's data; pass the weights of the whole data as a dict instead",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            spec = None if self._subsample_balanced() else "balanced"
+        check_class_weight(spec, len(classes))
+        factors = None if spec is None else class_weight_factors(spec, classes, codes)
+        return codes, np.zeros((1, 1)), max(len(c) for c in classes), factors
+
+    def _set_oob(self, X32: np.ndarray, codes: np.ndarray) -> None:
+        if codes.shape[1] > 1 and any(len(c) > 2 for c in self._classes):
+            raise ValueError(
+                "The type of target cannot be used to compute OOB estimates. Got "
+                "multiclass-multioutput while only the following are supported: continuous, "
+                "continuous-multioutput, binary, multiclass, multilabel-indicator."
+            )
+        proba = np.moveaxis(self._oob_values(X32), 1, 2)  # (n, n_classes, n_outputs)
+        y = codes[:, 0] if codes.shape[1] == 1 else codes
+        self.oob_decision_function_ = proba[:, :, 0] if codes.shape[1] == 1 else proba
+        pred = np.argmax(self.oob_decision_function_, axis=1)
+        if callable(self.oob_score):
+            self.oob_score_ = self.oob_score(y, pred)
+        else:  # accuracy: every output right
+            self.oob_score_ = float(np.mean(np.all((y == pred).reshape(len(y), -1), axis=1)))
+
+    def predict_proba(self, X: Any) -> np.ndarray | list[np.ndarray]:
+        """Mean of the trees' leaf class distributions: (n_samples, n_classes), or a list of
+        them (one per output)."""
+        mean = self._mean_values(X)
+        classes = self._classes
+        proba = [mean[:, k, : len(c)] for k, c in enumerate(classes)]
+        return proba[0] if len(classes) == 1 else proba
+
+    def predict_log_proba(self, X: Any) -> np.ndarray | list[np.ndarray]:
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba) if self.n_outputs_ == 1 else [np.log(p) for p in proba]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class with the largest mean probability (one column per output)."""
+        mean = self._mean_values(X)
+        labels = [c[np.argmax(mean[:, k, : len(c)], axis=1)] for k, c in enumerate(self._classes)]
+        return labels[0] if len(labels) == 1 else np.stack(labels, axis=1)
+
+
+class ForestRegressor(RegressorMixin, BaseForest):
+    """Prediction of a forest: the mean of the trees' predictions."""
+
+    _is_clf = False
+
+    def _encode(self, Y: np.ndarray) -> tuple:
+        if self.criterion == "poisson":
+            check_poisson_targets(Y)
+        return np.zeros((1, 1), np.int64), np.ascontiguousarray(Y, dtype=np.float64), 1, None
+
+    def _set_oob(self, X32: np.ndarray, Y: np.ndarray) -> None:
+        pred = self._oob_values(X32)[:, :, 0]
+        y = Y[:, 0] if Y.shape[1] == 1 else Y
+        self.oob_prediction_ = pred[:, 0] if Y.shape[1] == 1 else pred
+        if callable(self.oob_score):
+            self.oob_score_ = self.oob_score(y, self.oob_prediction_)
+        else:  # R^2 averaged over the outputs
+            ss_res = np.sum((Y - pred) ** 2, axis=0)
+            ss_tot = np.sum((Y - Y.mean(axis=0)) ** 2, axis=0)
+            self.oob_score_ = float(np.mean(1.0 - ss_res / ss_tot))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Mean of the trees' predictions (one column per output)."""
+        mean = self._mean_values(X)[:, :, 0]
+        return mean[:, 0] if self.n_outputs_ == 1 else mean
+
+
+class RandomForestClassifier(ForestClassifier):
     """Random forest of CART classifiers (bootstrap + random feature subsets), NaN allowed.
 
     Parameters
     ----------
     n_estimators : int, default=100
         Number of trees.
-    criterion, max_depth, min_samples_split, min_samples_leaf, min_impurity_decrease
-        Passed to each :class:`~mlcanon.tree.DecisionTreeClassifier`.
+    criterion, max_depth, min_samples_split, min_samples_leaf, min_weight_fraction_leaf, \\
+max_leaf_nodes, min_impurity_decrease
+        Passed to each tree (see :class:`~mlcanon.tree.DecisionTreeClassifier`).
     max_features : int, float, {"sqrt", "log2"} or None, default="sqrt"
         Features searched at each node.
     bootstrap : bool, default=True
         Draw a bootstrap sample for each tree (otherwise every tree sees all samples).
-    oob_score : bool, default=False
-        Compute ``oob_score_`` (accuracy of out-of-bag predictions).
-    max_samples : int, float or None, default=None
-        Size of each bootstrap sample (default ``n_samples``).
+    oob_score : bool or callable, default=False
+        Compute ``oob_score_``: accuracy of the out-of-bag predictions (every output right), or
+        the given ``score(y, y_pred)`` on the class codes.
     n_jobs : int or None, default=None
         joblib workers for fitting and predicting (``-1``: all cores).
     random_state : int, Generator or None, default=None
+    verbose : int, default=0
+        Above 1, print a line as each tree starts.
+    warm_start : bool, default=False
+        Keep the fitted trees and add ``n_estimators - len(estimators_)`` new ones.
+    class_weight : dict, list of dicts, "balanced", "balanced_subsample" or None, default=None
+        Class weights multiplied into ``sample_weight`` (``"balanced_subsample"``: balanced on
+        each tree's bootstrap sample).
+    max_samples : int, float or None, default=None
+        Size of each bootstrap sample (a float: that fraction of the total sample weight).
 
     Attributes
     ----------
     estimators_ : list of DecisionTreeClassifier
-    classes_ : ndarray
+    classes_ : ndarray, or a list of them (one per output)
+    n_outputs_ : int
     oob_score_ : float
-    oob_decision_function_ : ndarray of shape (n_samples, n_classes)
+    oob_decision_function_ : ndarray of shape (n_samples, n_classes[, n_outputs])
     feature_importances_ : ndarray of shape (n_features,)
+    estimators_samples_ : list of ndarray
 
     Notes
     -----
@@ -239,69 +484,38 @@ class RandomForestClassifier(ClassifierMixin, BaseForest):
         max_depth: int | None = None,
         min_samples_split: int | float = 2,
         min_samples_leaf: int | float = 1,
+        min_weight_fraction_leaf: float = 0.0,
         max_features: int | float | str | None = "sqrt",
+        max_leaf_nodes: int | None = None,
         min_impurity_decrease: float = 0.0,
         bootstrap: bool = True,
-        oob_score: bool = False,
-        max_samples: int | float | None = None,
+        oob_score: bool | Any = False,
         n_jobs: int | None = None,
         random_state: int | np.random.Generator | None = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        class_weight: dict | list | str | None = None,
+        max_samples: int | float | None = None,
     ) -> None:
-        super().__init__(
-            n_estimators,
-            criterion=criterion,
-            max_depth=max_depth,
-            min_samples_split=min_samples_split,
-            min_samples_leaf=min_samples_leaf,
-            max_features=max_features,
-            min_impurity_decrease=min_impurity_decrease,
-            bootstrap=bootstrap,
-            oob_score=oob_score,
-            max_samples=max_samples,
-            n_jobs=n_jobs,
-            random_state=random_state,
-        )
-
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> RandomForestClassifier:
-        """Fit ``n_estimators`` trees on bootstrap samples of ``X`` (NaN allowed), ``y``."""
-        X, y = check_X_y(self, X, y, classifier=True)
-        w = sample_weight_array(sample_weight, X.shape[0])
-        self.classes_, codes = encode_labels(y)
-        self.n_classes_ = len(self.classes_)
-        self._fit_forest(X, codes, np.zeros(1), w, self.n_classes_)
-        for tree in self.estimators_:
-            tree.classes_, tree.n_classes_ = self.classes_, self.n_classes_
-        if self.oob_score:
-            proba = self._oob_values(as_float32(X), self.n_classes_)
-            self.oob_decision_function_ = proba
-            seen = ~np.isnan(proba[:, 0])
-            self.oob_score_ = float(np.mean(codes[seen] == np.argmax(proba[seen], axis=1)))
-        return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Mean of the trees' leaf class distributions: shape (n_samples, n_classes)."""
-        X32 = as_float32(check_X(self, X, reset=False))
-        return self._tree_sum(X32) / len(self.estimators_)
-
-    def predict(self, X: Any) -> np.ndarray:
-        index = np.argmax(self.predict_proba(X), axis=1)
-        return self.classes_[index]
+        store_params(self, locals())
 
 
-class RandomForestRegressor(RegressorMixin, BaseForest):
+class RandomForestRegressor(ForestRegressor):
     """Random forest of CART regressors; the prediction is the mean of the trees'.
 
     Parameters
     ----------
-    As :class:`RandomForestClassifier`, with ``criterion="squared_error"`` and
-    ``max_features=1.0`` (all features) by default.
+    As :class:`RandomForestClassifier` (without ``class_weight``), with
+    ``criterion="squared_error"`` (or ``"poisson"``) and ``max_features=1.0`` by default.
 
     Attributes
     ----------
     estimators_ : list of DecisionTreeRegressor
+    n_outputs_ : int
     oob_score_ : float
-        :math:`R^2` of the out-of-bag predictions.
-    oob_prediction_ : ndarray of shape (n_samples,)
+        :math:`R^2` of the out-of-bag predictions (averaged over the outputs), or the given
+        ``oob_score(y, y_pred)``.
+    oob_prediction_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)
     feature_importances_ : ndarray of shape (n_features,)
 
     References
@@ -319,46 +533,91 @@ class RandomForestRegressor(RegressorMixin, BaseForest):
         max_depth: int | None = None,
         min_samples_split: int | float = 2,
         min_samples_leaf: int | float = 1,
+        min_weight_fraction_leaf: float = 0.0,
         max_features: int | float | str | None = 1.0,
+        max_leaf_nodes: int | None = None,
         min_impurity_decrease: float = 0.0,
         bootstrap: bool = True,
-        oob_score: bool = False,
-        max_samples: int | float | None = None,
+        oob_score: bool | Any = False,
         n_jobs: int | None = None,
         random_state: int | np.random.Generator | None = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        max_samples: int | float | None = None,
     ) -> None:
-        super().__init__(
-            n_estimators,
-            criterion=criterion,
-            max_depth=max_depth,
-            min_samples_split=min_samples_split,
-            min_samples_leaf=min_samples_leaf,
-            max_features=max_features,
-            min_impurity_decrease=min_impurity_decrease,
-            bootstrap=bootstrap,
-            oob_score=oob_score,
-            max_samples=max_samples,
-            n_jobs=n_jobs,
-            random_state=random_state,
-        )
+        criterion = deprecated_criterion(criterion)
+        store_params(self, locals())
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> RandomForestRegressor:
-        """Fit ``n_estimators`` trees on bootstrap samples of ``X`` (NaN allowed), ``y``."""
-        X, y = check_X_y(self, X, y, classifier=False)
-        w = sample_weight_array(sample_weight, X.shape[0])
-        self._fit_forest(X, np.zeros(1, np.int64), y, w, 2)
-        if self.oob_score:
-            pred = self._oob_values(as_float32(X), 1)[:, 0]
-            self.oob_prediction_ = pred
-            seen = ~np.isnan(pred)
-            resid = y[seen] - pred[seen]
-            self.oob_score_ = float(1 - resid @ resid / np.sum((y[seen] - y[seen].mean()) ** 2))
-        return self
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Mean of the trees' predictions."""
-        X32 = as_float32(check_X(self, X, reset=False))
-        return self._tree_sum(X32)[:, 0] / len(self.estimators_)
+class ExtraTreesClassifier(ForestClassifier):
+    """Extra-trees classifier: :class:`RandomForestClassifier` made of
+    :class:`~mlcanon.tree.ExtraTreeClassifier` (one random threshold per visited feature),
+    each grown on the whole sample by default (``bootstrap=False``).
+
+    References
+    ----------
+    Geurts, Ernst, Wehenkel (2006). Extremely randomized trees. Machine Learning 63(1), 3-42.
+    """
+
+    _tree_class = ExtraTreeClassifier
+
+    def __init__(
+        self,
+        n_estimators: int = 100,
+        *,
+        criterion: str = "gini",
+        max_depth: int | None = None,
+        min_samples_split: int | float = 2,
+        min_samples_leaf: int | float = 1,
+        min_weight_fraction_leaf: float = 0.0,
+        max_features: int | float | str | None = "sqrt",
+        max_leaf_nodes: int | None = None,
+        min_impurity_decrease: float = 0.0,
+        bootstrap: bool = False,
+        oob_score: bool | Any = False,
+        n_jobs: int | None = None,
+        random_state: int | np.random.Generator | None = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        class_weight: dict | list | str | None = None,
+        max_samples: int | float | None = None,
+    ) -> None:
+        store_params(self, locals())
+
+
+class ExtraTreesRegressor(ForestRegressor):
+    """Extra-trees regressor: :class:`RandomForestRegressor` made of
+    :class:`~mlcanon.tree.ExtraTreeRegressor`, each grown on the whole sample by default.
+
+    References
+    ----------
+    Geurts, Ernst, Wehenkel (2006). Extremely randomized trees. Machine Learning 63(1), 3-42.
+    """
+
+    _tree_class = ExtraTreeRegressor
+
+    def __init__(
+        self,
+        n_estimators: int = 100,
+        *,
+        criterion: str = "squared_error",
+        max_depth: int | None = None,
+        min_samples_split: int | float = 2,
+        min_samples_leaf: int | float = 1,
+        min_weight_fraction_leaf: float = 0.0,
+        max_features: int | float | str | None = 1.0,
+        max_leaf_nodes: int | None = None,
+        min_impurity_decrease: float = 0.0,
+        bootstrap: bool = False,
+        oob_score: bool | Any = False,
+        n_jobs: int | None = None,
+        random_state: int | np.random.Generator | None = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        max_samples: int | float | None = None,
+    ) -> None:
+        criterion = deprecated_criterion(criterion)
+        store_params(self, locals())
 
 
 @io.on_load(BaseForest)

@@ -2,9 +2,10 @@
 
 The array checks themselves are :mod:`mlcanon._validation`; this module adds what a tree-based
 estimator needs around them: NaN allowed in ``X`` (infinity never), complex and sparse input
-refused with a clear message, ``n_features_in_`` recorded at fit and enforced at predict, and the
-size parameters (``min_samples_leaf=0.1``, ``max_features=
-"sqrt"``) resolved to counts.
+refused with a clear message, scipy.sparse ``X`` densified (the kernels read dense columns),
+``y`` with several outputs (one column each), ``n_features_in_`` recorded at fit and enforced at
+predict, class weights turned into per-sample factors, and the size parameters
+(``min_samples_leaf=0.1``, ``max_features="sqrt"``) resolved to counts.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from mlcanon._estimator import check_X as _check_X
 from mlcanon._estimator import check_X_y as _check_X_y
@@ -21,6 +23,8 @@ from mlcanon._validation import check_scalar
 __all__ = [
     "check_X",
     "check_X_y",
+    "check_class_weight",
+    "class_weight_factors",
     "resolve_max_features",
     "resolve_min_samples",
 ]
@@ -29,15 +33,73 @@ __all__ = [
 def check_X(
     estimator: Any, X: Any, *, reset: bool, allow_nan: bool = True, min_samples: int = 1
 ) -> np.ndarray:
-    """:func:`mlcanon._estimator.check_X` with NaN allowed by default (trees route it)."""
-    return _check_X(estimator, X, reset=reset, allow_nan=allow_nan, min_samples=min_samples)
+    """:func:`mlcanon._estimator.check_X` with NaN allowed by default (trees route it) and
+    scipy.sparse input densified."""
+    return _check_X(
+        estimator, X, reset=reset, allow_nan=allow_nan, min_samples=min_samples, accept_sparse=True
+    )
 
 
 def check_X_y(
     estimator: Any, X: Any, y: Any, *, classifier: bool, allow_nan: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`mlcanon._estimator.check_X_y` with NaN allowed in ``X`` by default."""
-    return _check_X_y(estimator, X, y, classifier=classifier, allow_nan=allow_nan)
+    """:func:`mlcanon._estimator.check_X_y` with NaN allowed in ``X`` by default, scipy.sparse
+    ``X`` densified and a 2-D ``y`` (one column per output) kept 2-D, each column checked."""
+    y_arr = y if y is None or sp.issparse(y) else np.asarray(y)
+    if y_arr is None or y_arr.ndim != 2 or y_arr.shape[1] == 1:
+        return _check_X_y(
+            estimator, X, y, classifier=classifier, allow_nan=allow_nan, accept_sparse=True
+        )
+    X_arr, _ = _check_X_y(
+        estimator, X, y_arr[:, 0], classifier=classifier, allow_nan=allow_nan, accept_sparse=True
+    )
+    columns = [_check_X_y(estimator, X_arr[:, :1], c, classifier=classifier)[1] for c in y_arr.T]
+    estimator.n_features_in_ = X_arr.shape[1]
+    return X_arr, np.stack(columns, axis=1)
+
+
+def check_class_weight(class_weight: Any, n_outputs: int) -> None:
+    """``None``, ``"balanced"``, a dict (one output) or a list of ``n_outputs`` dicts."""
+    if class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced"):
+        return
+    if isinstance(class_weight, dict) and n_outputs == 1:
+        return
+    if isinstance(class_weight, list) and all(isinstance(d, dict) for d in class_weight):
+        if len(class_weight) != n_outputs:
+            raise ValueError(
+                "number of elements in class_weight should match number of outputs. "
+                f"Got {len(class_weight)} dicts for {n_outputs} outputs"
+            )
+        return
+    raise ValueError(
+        "class_weight must be None, 'balanced', a dict (one output) or a list of one dict per "
+        f"output ({n_outputs} outputs); got {class_weight!r}"
+    )
+
+
+def class_weight_factors(
+    class_weight: Any, classes: list[np.ndarray], codes: np.ndarray, rows: Any = None
+) -> np.ndarray:
+    """Per-sample product over the outputs of the weight of the sample's class.
+
+    ``"balanced"`` weighs class ``c`` of an output by ``n / (n_present * n_c)``, counted over
+    ``rows`` (default: every row; a bootstrap sample for "balanced_subsample"), where
+    ``n_present`` is the number of classes among them; a dict maps labels to weights (labels
+    not in it weigh 1).
+    """
+    rows = slice(None) if rows is None else rows
+    factors = np.ones(codes.shape[0])
+    if class_weight is None:
+        return factors
+    dicts = class_weight if isinstance(class_weight, list) else [class_weight] * len(classes)
+    for k, (labels, spec) in enumerate(zip(classes, dicts, strict=True)):
+        if isinstance(spec, str):  # "balanced"
+            counts = np.bincount(codes[rows, k], minlength=len(labels))
+            per_class = counts.sum() / (np.count_nonzero(counts) * np.maximum(counts, 1))
+        else:
+            per_class = np.array([float(spec.get(c, 1.0)) for c in labels.tolist()])
+        factors *= per_class[codes[:, k]]
+    return factors
 
 
 def resolve_min_samples(value: Any, name: str, n_samples: int, *, low: int) -> int:

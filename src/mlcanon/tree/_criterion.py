@@ -1,19 +1,29 @@
 """Impurity criteria of CART as numba functions over sufficient statistics.
 
-A node is summarised by its weighted sample count ``w`` and a statistics vector ``s``:
+The targets of a tree travel through the kernels as one tuple, ``target = (crit, is_clf, ycode,
+yval, w, stride)``: the criterion code, whether it classifies, the class codes (n, K) or the
+targets (n, K) of the ``K`` outputs, the sample weights, and the number of classes per output
+block (``stride``, the largest class count). A node is summarised by its weighted sample count
+``w`` and a statistics vector ``s``:
 
-- classification: ``s[k]`` = weighted count of class ``k``;
-- regression: ``s = (sum_i w_i y_i, sum_i w_i y_i^2)``.
+- classification: ``s[k * stride + c]`` = weighted count of class ``c`` of output ``k``;
+- regression: ``s[k] = sum_i w_i y_ik``, ``s[K] = sum_i w_i sum_k y_ik^2`` and
+  ``s[K + 1 + k]`` = number of samples with ``y_ik > 0`` (so that a child whose targets are all
+  zero is recognised exactly, not from a difference of sums that rounding leaves at 1e-15).
 
 .. math::
 
-    \\text{gini} = 1 - \\sum_k p_k^2, \\qquad
-    \\text{entropy} = -\\sum_k p_k \\log_2 p_k, \\qquad
-    \\text{squared error} = \\frac{1}{w}\\sum_i w_i y_i^2 - \\bar y^2
+    \\text{gini} = 1 - \\sum_c p_c^2, \\qquad
+    \\text{entropy} = -\\sum_c p_c \\log_2 p_c, \\qquad
+    \\text{squared error} = \\frac{1}{w}\\sum_i w_i y_i^2 - \\bar y^2, \\qquad
+    \\text{poisson} = \\frac{1}{w}\\sum_i w_i\\, y_i \\log \\frac{y_i}{\\bar y}
 
-with :math:`p_k = s_k / w`. Splits are ranked by a *proxy* that differs from the impurity decrease
-by terms constant for the node, so it is cheaper: :math:`-(w_L I_L + w_R I_R)` for the class
-criteria and :math:`S_L^2 / w_L + S_R^2 / w_R` (sums of ``y``) for squared error.
+with :math:`p_c = s_c / w`, each averaged over the outputs. Splits are ranked by a *proxy* that
+differs from the impurity decrease by terms constant for the node, so it is cheaper:
+:math:`-(w_L I_L + w_R I_R)` for the class criteria, :math:`\\sum_k S_{Lk}^2 / w_L +
+S_{Rk}^2 / w_R` for squared error and :math:`\\sum_k S_{Lk} \\log \\bar y_{Lk} + S_{Rk} \\log
+\\bar y_{Rk}` for the Poisson deviance (a child whose targets sum to zero is refused: its mean
+cannot be the rate of a Poisson law).
 
 References
 ----------
@@ -25,31 +35,115 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-GINI, ENTROPY, SQUARED_ERROR = 0, 1, 2
-CRITERIA = {"gini": GINI, "entropy": ENTROPY, "log_loss": ENTROPY, "squared_error": SQUARED_ERROR}
+GINI, ENTROPY, SQUARED_ERROR, POISSON = 0, 1, 2, 3
+CRITERIA = {
+    "gini": GINI,
+    "entropy": ENTROPY,
+    "log_loss": ENTROPY,
+    "squared_error": SQUARED_ERROR,
+    "poisson": POISSON,
+}
+EPSILON = np.finfo(np.float64).eps
+# Named slots of the ``target`` tuple.
+CRIT, IS_CLF, YCODE, YVAL, WEIGHT, STRIDE = 0, 1, 2, 3, 4, 5
 
 
 @njit(cache=True, nogil=True)
-def impurity(crit, s, w):
-    """Impurity of a node with statistics ``s`` (1-D) and weight ``w > 0``."""
-    if crit == SQUARED_ERROR:
-        mean = s[0] / w
-        return s[1] / w - mean * mean
+def n_outputs(target):
+    return target[YCODE].shape[1] if target[IS_CLF] else target[YVAL].shape[1]
+
+
+@njit(cache=True, nogil=True)
+def add_sample(s, target, i, sign):
+    """Add (``sign=1``) or remove (``-1``) sample ``i`` from the statistics ``s``."""
+    ycode, yval, stride = target[YCODE], target[YVAL], target[STRIDE]
+    wi = sign * target[WEIGHT][i]
+    if target[IS_CLF]:
+        for k in range(ycode.shape[1]):
+            s[k * stride + ycode[i, k]] += wi
+    else:
+        n_out = yval.shape[1]
+        sq = 0.0
+        for k in range(n_out):
+            y = yval[i, k]
+            s[k] += wi * y
+            sq += y * y
+            if y > 0.0:
+                s[n_out + 1 + k] += sign
+        s[n_out] += wi * sq
+
+
+@njit(cache=True, nogil=True)
+def _class_impurity(crit, s, w, n_out, stride):
+    total = 0.0
+    for k in range(n_out):
+        acc = 0.0
+        for c in range(k * stride, (k + 1) * stride):
+            if s[c] > 0.0:
+                p = s[c] / w
+                acc += p * p if crit == GINI else -p * np.log2(p)
+        total += 1.0 - acc if crit == GINI else acc
+    return total / n_out
+
+
+@njit(cache=True, nogil=True)
+def _poisson_loss(target, s, w, samples, start, end):
+    """Half Poisson deviance of ``samples[start:end]`` (``inf`` when an output is all zero)."""
+    yval, ww = target[YVAL], target[WEIGHT]
+    n_out = yval.shape[1]
     acc = 0.0
-    for k in range(s.shape[0]):
-        if s[k] > 0.0:
-            p = s[k] / w
-            acc += p * p if crit == GINI else -p * np.log2(p)
-    return 1.0 - acc if crit == GINI else acc
+    for k in range(n_out):
+        if s[n_out + 1 + k] == 0.0 or s[k] <= EPSILON:
+            return np.inf
+        mean = s[k] / w
+        for p in range(start, end):
+            y = yval[samples[p], k]
+            if y > 0.0:
+                acc += ww[samples[p]] * y * np.log(y / mean)
+    return acc / (w * n_out)
 
 
 @njit(cache=True, nogil=True)
-def proxy_improvement(crit, left, w_left, total, w_total, right):
+def impurity(target, s, w, samples, start, end):
+    """Impurity of the node ``samples[start:end]`` with statistics ``s`` and weight ``w > 0``."""
+    crit = target[CRIT]
+    n_out = n_outputs(target)
+    if crit == SQUARED_ERROR:
+        acc = s[n_out] / w
+        for k in range(n_out):
+            mean = s[k] / w
+            acc -= mean * mean
+        return acc / n_out
+    if crit == POISSON:
+        return _poisson_loss(target, s, w, samples, start, end)
+    return _class_impurity(crit, s, w, n_out, target[STRIDE])
+
+
+@njit(cache=True, nogil=True)
+def proxy_improvement(target, left, w_left, total, w_total, right):
     """Rank of the split ``left | total - left`` (larger is better); ``right`` is scratch."""
+    crit, stride = target[CRIT], target[STRIDE]
+    n_out = n_outputs(target)
     w_right = w_total - w_left
     if crit == SQUARED_ERROR:
-        s_right = total[0] - left[0]
-        return left[0] * left[0] / w_left + s_right * s_right / w_right
+        acc = 0.0
+        for k in range(n_out):
+            s_right = total[k] - left[k]
+            acc += left[k] * left[k] / w_left + s_right * s_right / w_right
+        return acc
+    if crit == POISSON:
+        acc = 0.0
+        for k in range(n_out):
+            s_left, s_right = left[k], total[k] - left[k]
+            n_pos_left, n_pos_right = (
+                left[n_out + 1 + k],
+                total[n_out + 1 + k] - left[n_out + 1 + k],
+            )
+            if n_pos_left == 0.0 or n_pos_right == 0.0 or s_left <= EPSILON or s_right <= EPSILON:
+                return -np.inf
+            acc += s_left * np.log(s_left / w_left) + s_right * np.log(s_right / w_right)
+        return acc
     for k in range(total.shape[0]):
         right[k] = total[k] - left[k]
-    return -w_left * impurity(crit, left, w_left) - w_right * impurity(crit, right, w_right)
+    w_imp_left = w_left * _class_impurity(crit, left, w_left, n_out, stride)
+    return -w_imp_left - w_right * _class_impurity(crit, right, w_right, n_out, stride)

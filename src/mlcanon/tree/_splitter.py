@@ -1,0 +1,221 @@
+"""Split search of one node: exact ("best") or at a random threshold ("random"), in numba.
+
+The best splitter visits features in random order (Fisher-Yates, so ``max_features`` draws
+without replacement; constant features do not count towards it), sorts the node's non-missing
+values and scans every boundary between two distinct values. When the node has missing values
+the scan runs twice: once with the missing samples sent right, once sent left, plus the split
+"all non-missing left | all missing right" (threshold ``+inf``). The direction with the better
+criterion is stored with the split; when a node saw no missing value for the chosen feature,
+missing values at predict time follow the child that received more samples.
+
+The random splitter (Extremely Randomized Trees) draws, for each visited feature, one threshold
+uniformly between the node's smallest and largest non-missing value, and a random side for the
+missing values; the best of these candidates wins.
+
+References
+----------
+Breiman et al. (1984). Classification and Regression Trees, ch. 2-4.
+Geurts, Ernst, Wehenkel (2006). Extremely randomized trees. Machine Learning 63(1), 3-42.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ._criterion import WEIGHT, add_sample, proxy_improvement
+from ._sort import sort_pairs
+
+FEATURE_THRESHOLD = 1e-7  # values closer than this are treated as tied (float32 data)
+
+# Named slots of the kernels' small state arrays (numba reads module constants as literals).
+# The best split of one feature, float64[4]: the criterion's proxy, the number of samples sent
+# left, the threshold, and 1.0 when the missing samples went left.
+PROXY, POS, THRESHOLD, MISSING_LEFT = 0, 1, 2, 3
+# The scratch arrays reused at every node (``ws``): one feature's values and samples
+# (non-missing first, sorted), statistics of the missing samples, of a left and a right
+# child, and the best split.
+VALS, IDS, MISS, LEFT, RIGHT, BEST = 0, 1, 2, 3, 4, 5
+# The split-search settings (``rules``, float64[4]): features searched, minimum samples and
+# minimum weight of a child, and 1.0 when thresholds are drawn at random.
+MAX_FEATURES, MIN_LEAF, MIN_WEIGHT_LEAF, RANDOM = 0, 1, 2, 3
+
+
+@njit(cache=True, nogil=True)
+def rand_int(state, high):
+    """Uniform integer in [0, high) from a xorshift64* stream held in ``state`` (uint64[1])."""
+    x = state[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    state[0] = x
+    return np.int64((x * np.uint64(2685821657736338717)) >> np.uint64(33)) % high
+
+
+@njit(cache=True, nogil=True)
+def rand_uniform(state, low, high):
+    """Uniform float in [low, high) from the same stream (53 random bits)."""
+    u = rand_int(state, 1 << 31) * 4194304.0 + rand_int(state, 4194304)
+    return low + (high - low) * (u / 9007199254740992.0)
+
+
+@njit(cache=True, nogil=True)
+def _admissible(n_left, n_right, w_left, w_right, rules):
+    """Whether both children meet ``min_samples_leaf`` and ``min_weight_fraction_leaf``."""
+    min_leaf, min_weight = rules[MIN_LEAF], rules[MIN_WEIGHT_LEAF]
+    if n_left < min_leaf or n_right < min_leaf:
+        return False
+    if w_left < min_weight or w_right < min_weight:
+        return False
+    return w_left > 0.0 and w_right > 0.0
+
+
+@njit(cache=True, nogil=True)
+def _record(best, proxy, pos, threshold, missing_left):
+    best[PROXY] = proxy
+    best[POS] = pos
+    best[THRESHOLD] = threshold
+    best[MISSING_LEFT] = 1.0 if missing_left else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _scan(target, ws, nm, n_node, w_base, total, w_total, rules, missing_right):
+    """Scan the boundaries of the sorted values ``ws[VALS][:nm]`` (samples ``ws[IDS]``); the left
+    child starts from ``ws[MISS]`` (weight ``w_base``): nothing, or the missing samples.
+
+    ``ws[BEST]`` is updated in place when a split is strictly better (so the first of equal
+    splits wins, as in scikit-learn). With ``missing_right`` the last boundary (all non-missing
+    left) is also a candidate.
+    """
+    sv, ss, left, right, best = ws[VALS], ws[IDS], ws[LEFT], ws[RIGHT], ws[BEST]
+    w = target[WEIGHT]
+    left[:] = ws[MISS]
+    w_left = w_base
+    n_base = n_node - nm if not missing_right else 0
+    last = nm if (missing_right and nm < n_node) else nm - 1
+    for k in range(last):
+        i = ss[k]
+        w_left += w[i]
+        add_sample(left, target, i, 1.0)
+        p = k + 1
+        if p < nm and sv[p] <= sv[p - 1] + FEATURE_THRESHOLD:
+            continue
+        n_left = n_base + p
+        if not _admissible(n_left, n_node - n_left, w_left, w_total - w_left, rules):
+            continue
+        proxy = proxy_improvement(target, left, w_left, total, w_total, right)
+        if proxy > best[PROXY]:
+            if p == nm:
+                thr = np.inf  # NaN <= inf is False: only the missing go right
+            else:
+                thr = sv[p - 1] / 2.0 + sv[p] / 2.0
+                thr = sv[p - 1] if thr == sv[p] else thr
+            _record(
+                best, proxy, p + (n_node - nm if not missing_right else 0), thr, not missing_right
+            )
+
+
+@njit(cache=True, nogil=True)
+def _best_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy):
+    """Exact search over the sorted values of one feature, missing samples right then left."""
+    ids, miss, w = ws[IDS], ws[MISS], target[WEIGHT]
+    _record(ws[BEST], best_proxy, -1.0, 0.0, False)
+    miss[:] = 0.0
+    _scan(target, ws, nm, n_node, 0.0, total, w_total, rules, True)
+    if nm < n_node:
+        w_miss = 0.0
+        for k in range(nm, n_node):
+            add_sample(miss, target, ids[k], 1.0)
+            w_miss += w[ids[k]]
+        _scan(target, ws, nm, n_node, w_miss, total, w_total, rules, False)
+
+
+@njit(cache=True, nogil=True)
+def _random_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy, rng):
+    """One random threshold between the node's extreme non-missing values of the feature."""
+    vals, ids, left, best, w = ws[VALS], ws[IDS], ws[LEFT], ws[BEST], target[WEIGHT]
+    _record(best, best_proxy, -1.0, 0.0, False)
+    lo, hi = vals[:nm].min(), vals[:nm].max()
+    thr = rand_uniform(rng, np.float64(lo), np.float64(hi))
+    missing_left = rand_int(rng, 2) == 1 if nm < n_node else False
+    if thr == hi:
+        thr = np.float64(lo)
+    left[:] = 0.0
+    w_left, n_left = 0.0, 0
+    for k in range(n_node):
+        if (vals[k] <= thr) if k < nm else missing_left:
+            add_sample(left, target, ids[k], 1.0)
+            w_left += w[ids[k]]
+            n_left += 1
+    if not _admissible(n_left, n_node - n_left, w_left, w_total - w_left, rules):
+        return
+    proxy = proxy_improvement(target, left, w_left, total, w_total, ws[RIGHT])
+    if proxy > best_proxy:
+        _record(best, proxy, n_left, thr, missing_left if nm < n_node else n_left > n_node - n_left)
+
+
+@njit(cache=True, nogil=True)
+def _gather(col, samples, start, end, vals, ids):
+    """Node values of one feature: non-missing ones (and their samples) at the front of
+    ``vals``/``ids``, the samples with a missing value at the back; return the count of the
+    non-missing ones."""
+    n_node = end - start
+    nm, n_missing = 0, 0
+    for p in range(start, end):
+        i = samples[p]
+        x = col[i]
+        if np.isnan(x):
+            n_missing += 1
+            ids[n_node - n_missing] = i
+        else:
+            vals[nm] = x
+            ids[nm] = i
+            nm += 1
+    return nm
+
+
+@njit(cache=True, nogil=True)
+def _is_constant(vals, nm, n_node, random):
+    if nm == 0:
+        return True
+    if random:
+        lo, hi = vals[:nm].min(), vals[:nm].max()
+    else:
+        lo, hi = vals[0], vals[nm - 1]
+    return nm == n_node and hi <= lo + FEATURE_THRESHOLD
+
+
+@njit(cache=True, nogil=True)
+def find_split(XT, target, samples, start, end, total, w_total, features, rules, rng, ws):
+    """Best split of ``samples[start:end]`` -> (feature, threshold, missing_left, n_left); the
+    feature is -1 when no admissible split exists."""
+    vals, ids, best = ws[VALS], ws[IDS], ws[BEST]
+    n_node, n_features = end - start, features.shape[0]
+    best_feature, best_threshold, best_missing_left, best_pos = -1, 0.0, False, -1
+    best_proxy = -np.inf
+    n_drawn, n_visited = 0, 0
+    while n_drawn < n_features and n_visited < rules[MAX_FEATURES]:
+        j = n_drawn + rand_int(rng, n_features - n_drawn)
+        f = features[j]
+        features[j] = features[n_drawn]
+        features[n_drawn] = f
+        n_drawn += 1
+        nm = _gather(XT[f], samples, start, end, vals, ids)
+        if rules[RANDOM] == 0.0 and nm > 0:
+            sort_pairs(vals, ids, nm)
+        if _is_constant(vals, nm, n_node, rules[RANDOM] != 0.0):
+            continue  # no split, and it does not count as visited
+        n_visited += 1
+        if rules[RANDOM] != 0.0:
+            _random_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy, rng)
+        else:
+            _best_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy)
+        if best[POS] >= 0.0 and best[PROXY] > best_proxy:
+            best_proxy = best[PROXY]
+            best_feature, best_threshold = f, best[THRESHOLD]
+            best_pos = int(best[POS])
+            if nm == n_node and rules[RANDOM] == 0.0:
+                best_missing_left = best_pos > n_node - best_pos  # follow the larger child
+            else:
+                best_missing_left = best[MISSING_LEFT] == 1.0
+    return best_feature, best_threshold, best_missing_left, best_pos

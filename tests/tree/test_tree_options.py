@@ -1,0 +1,166 @@
+"""Tree options against scikit-learn's trees on the same data: Poisson criterion, best-first
+growth (max_leaf_nodes), min_weight_fraction_leaf, several outputs, class weights, sparse X,
+decision paths, and the random splitter of extremely randomized trees.
+
+The data are continuous and the leaves hold at least 10 samples (no tied gains between
+features, which each library breaks with its own random feature order), so the exact splitters
+must build the very same tree.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn import tree as skt
+
+from mlcanon.tree import (
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    ExtraTreeClassifier,
+    ExtraTreeRegressor,
+)
+
+
+def _data(seed=0, n=300, d=5):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    rate = np.exp(1.5 + 0.6 * X[:, 0] - 0.4 * X[:, 1])  # few zero counts: see the Poisson test
+    noisy = X + rng.normal(size=X.shape)  # labels with noise: no pure children, few ties
+    y_class = (noisy[:, 0] + noisy[:, 2] > 0).astype(int) + (noisy[:, 1] > 1)
+    return X, rng.poisson(rate).astype(float), y_class
+
+
+def assert_same_tree(ours, ref):
+    a, b = ours.tree_, ref.tree_
+    np.testing.assert_array_equal(a.children_left, b.children_left)
+    np.testing.assert_array_equal(a.children_right, b.children_right)
+    np.testing.assert_array_equal(a.feature, b.feature)
+    np.testing.assert_allclose(a.threshold, b.threshold)
+    np.testing.assert_allclose(a.impurity, b.impurity, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.weighted_n_node_samples, b.weighted_n_node_samples)
+    np.testing.assert_allclose(a.value, b.value, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(criterion="poisson", max_depth=5),
+        dict(criterion="poisson", max_leaf_nodes=12),
+        dict(max_leaf_nodes=7),
+        dict(max_leaf_nodes=30),
+        dict(min_weight_fraction_leaf=0.05),
+    ],
+)
+def test_regressor_options_build_sklearn_tree(kw):
+    X, y, _ = _data()
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    kw = dict(kw, min_samples_leaf=10)
+    ours = DecisionTreeRegressor(**kw).fit(X, y, sample_weight=w)
+    assert_same_tree(ours, skt.DecisionTreeRegressor(**kw).fit(X, y, sample_weight=w))
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(max_leaf_nodes=6, criterion="entropy"),
+        dict(min_weight_fraction_leaf=0.1),
+        dict(class_weight="balanced", max_depth=4),
+        dict(class_weight={0: 3.0, 2: 0.5}, max_depth=4),
+    ],
+)
+def test_classifier_options_build_sklearn_tree(kw):
+    X, _, y = _data()
+    kw = dict(kw, min_samples_leaf=10)
+    ours = DecisionTreeClassifier(**kw).fit(X, y)
+    assert_same_tree(ours, skt.DecisionTreeClassifier(**kw).fit(X, y))
+
+
+def test_multi_output_trees_match_sklearn():
+    X, y_count, y_class = _data()
+    Y = np.column_stack([y_count, X[:, 3] ** 2])
+    ours = DecisionTreeRegressor(max_depth=4, min_samples_leaf=10).fit(X, Y)
+    ref = skt.DecisionTreeRegressor(max_depth=4, min_samples_leaf=10).fit(X, Y)
+    assert_same_tree(ours, ref)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X))
+    labels = np.column_stack([y_class, np.where(X[:, 4] > 0, "a", "b")])
+    ours = DecisionTreeClassifier(max_depth=3, min_samples_leaf=10).fit(X, labels)
+    ref = skt.DecisionTreeClassifier(max_depth=3, min_samples_leaf=10).fit(X, labels)
+    assert_same_tree(ours, ref)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    for p, q in zip(ours.predict_proba(X), ref.predict_proba(X), strict=True):
+        np.testing.assert_allclose(p, q)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_X_gives_sklearn_tree_and_paths(fmt):
+    X, y, _ = _data()
+    y = y + X[:, 3]  # a continuous target: no tied gains on the many zeros
+    X[np.abs(X) < 0.7] = 0.0
+    Xs = sp.csr_matrix(X) if fmt == "csr" else sp.csc_matrix(X)
+    ours = DecisionTreeRegressor(max_depth=5, min_samples_leaf=10).fit(Xs, y)
+    ref = skt.DecisionTreeRegressor(max_depth=5, min_samples_leaf=10).fit(Xs, y)
+    assert_same_tree(ours, ref)
+    np.testing.assert_array_equal(ours.apply(Xs), ref.apply(Xs))
+    assert (ours.decision_path(Xs) != ref.decision_path(Xs)).nnz == 0
+
+
+def test_friedman_mse_is_a_deprecated_alias():
+    with pytest.warns(FutureWarning, match="friedman_mse"):
+        tree = DecisionTreeRegressor(criterion="friedman_mse")
+    assert tree.criterion == "squared_error"
+
+
+def test_poisson_refuses_negative_or_zero_targets():
+    X = np.arange(6.0).reshape(-1, 1)
+    with pytest.raises(ValueError, match="negative"):
+        DecisionTreeRegressor(criterion="poisson").fit(X, [1, 2, -1, 0, 1, 2])
+    with pytest.raises(ValueError, match="Sum of y is not positive"):
+        DecisionTreeRegressor(criterion="poisson").fit(X, np.zeros(6))
+
+
+@pytest.mark.parametrize("cls", [ExtraTreeClassifier, ExtraTreeRegressor])
+def test_random_thresholds_lie_inside_the_node_range(cls):
+    """Each split of the random splitter cuts strictly inside the node's values of its feature
+    (Geurts et al. 2006, alg. 2), so both children receive training samples."""
+    X, y_count, y_class = _data()
+    y = y_class if cls is ExtraTreeClassifier else y_count
+    tree = cls(random_state=0, max_depth=6).fit(X, y)
+    t, paths = tree.tree_, tree.decision_path(X).tocsc()
+    for node in np.flatnonzero(t.children_left != -1):
+        rows = paths[:, node].nonzero()[0]
+        values = X[rows, t.feature[node]].astype(np.float32)
+        assert values.min() <= t.threshold[node] < values.max()
+
+
+def test_extra_tree_accuracy_matches_sklearn_on_average():
+    """Random thresholds come from different streams: compare the mean over seeds."""
+    X, _, y = _data(n=600)
+    Xte, _, yte = _data(seed=5, n=600)
+    ours = [ExtraTreeClassifier(random_state=s).fit(X, y).score(Xte, yte) for s in range(10)]
+    ref = [skt.ExtraTreeClassifier(random_state=s).fit(X, y).score(Xte, yte) for s in range(10)]
+    assert abs(np.mean(ours) - np.mean(ref)) <= 0.03
+
+
+def test_new_parameters_are_validated():
+    X, _, y = _data(n=20)
+    with pytest.raises(ValueError, match="splitter must be one of"):
+        DecisionTreeClassifier(splitter="fast").fit(X, y)
+    with pytest.raises(ValueError, match=r"min_weight_fraction_leaf must be <= 0\.5"):
+        DecisionTreeClassifier(min_weight_fraction_leaf=0.6).fit(X, y)
+    with pytest.raises(ValueError, match="max_leaf_nodes must be >= 2"):
+        DecisionTreeClassifier(max_leaf_nodes=1).fit(X, y)
+    with pytest.raises(ValueError, match="number of elements in class_weight"):
+        DecisionTreeClassifier(class_weight=[{0: 1.0}]).fit(X, np.column_stack([y, y]))
+
+
+def test_poisson_never_makes_an_all_zero_child():
+    """A Poisson leaf predicts the mean of its targets, which must be a positive rate: no
+    child whose targets are all zero is created (the counts of positive targets decide, so
+    the rounding left in a difference of sums cannot let one through)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 3))
+    y = rng.poisson(0.3 * np.exp(X[:, 0])).astype(float)
+    w = rng.uniform(0.5, 2.0, len(y))
+    tree = DecisionTreeRegressor(criterion="poisson", min_samples_leaf=5).fit(X, y, sample_weight=w)
+    leaves = tree.tree_.children_left == -1
+    assert leaves.sum() > 10
+    assert np.all(tree.tree_.value[leaves, 0, 0] > 0)
