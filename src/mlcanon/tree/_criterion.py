@@ -48,7 +48,7 @@ EPSILON = np.finfo(np.float64).eps
 CRIT, IS_CLF, YCODE, YVAL, WEIGHT, STRIDE = 0, 1, 2, 3, 4, 5
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def n_outputs(target):
     return target[YCODE].shape[1] if target[IS_CLF] else target[YVAL].shape[1]
 
@@ -73,7 +73,7 @@ def add_sample(s, target, i, sign):
         s[n_out] += wi * sq
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _class_impurity(crit, s, w, n_out, stride):
     total = 0.0
     for k in range(n_out):
@@ -119,7 +119,26 @@ def impurity(target, s, w, samples, start, end):
     return _class_impurity(crit, s, w, n_out, target[STRIDE])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
+def scan_add(left, target, i):
+    """Move sample ``i`` into the left child during a scan: only the statistics the proxy
+    reads (class counts; target sums, and positive counts for the Poisson deviance)."""
+    wi = target[WEIGHT][i]
+    if target[IS_CLF]:
+        ycode, stride = target[YCODE], target[STRIDE]
+        for k in range(ycode.shape[1]):
+            left[k * stride + ycode[i, k]] += wi
+    else:
+        yval = target[YVAL]
+        n_out = yval.shape[1]
+        for k in range(n_out):
+            y = yval[i, k]
+            left[k] += wi * y
+            if target[CRIT] == POISSON and y > 0.0:
+                left[n_out + 1 + k] += 1.0
+
+
+@njit(cache=True, nogil=True, inline="always")
 def proxy_improvement(target, left, w_left, total, w_total, right):
     """Rank of the split ``left | total - left`` (larger is better); ``right`` is scratch."""
     crit, stride = target[CRIT], target[STRIDE]

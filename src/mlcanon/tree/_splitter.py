@@ -23,7 +23,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._criterion import WEIGHT, add_sample, proxy_improvement
+from ._criterion import (
+    CRIT,
+    IS_CLF,
+    SQUARED_ERROR,
+    WEIGHT,
+    YVAL,
+    add_sample,
+    proxy_improvement,
+    scan_add,
+)
 from ._sort import sort_pairs
 
 FEATURE_THRESHOLD = 1e-7  # values closer than this are treated as tied (float32 data)
@@ -59,7 +68,7 @@ def rand_uniform(state, low, high):
     return low + (high - low) * (u / 9007199254740992.0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _admissible(n_left, n_right, w_left, w_right, rules):
     """Whether both children meet ``min_samples_leaf`` and ``min_weight_fraction_leaf``."""
     min_leaf, min_weight = rules[MIN_LEAF], rules[MIN_WEIGHT_LEAF]
@@ -93,17 +102,26 @@ def _scan(target, ws, nm, n_node, w_base, total, w_total, rules, missing_right):
     w_left = w_base
     n_base = n_node - nm if not missing_right else 0
     last = nm if (missing_right and nm < n_node) else nm - 1
+    fast = not target[IS_CLF] and target[YVAL].shape[1] == 1 and target[CRIT] == SQUARED_ERROR
+    y, s_left, s_total = target[YVAL][:, 0], left[0], total[0]
     for k in range(last):
         i = ss[k]
         w_left += w[i]
-        add_sample(left, target, i, 1.0)
+        if fast:  # one squared-error output: the running sum stays in a register
+            s_left += w[i] * y[i]
+        else:
+            scan_add(left, target, i)
         p = k + 1
         if p < nm and sv[p] <= sv[p - 1] + FEATURE_THRESHOLD:
             continue
         n_left = n_base + p
         if not _admissible(n_left, n_node - n_left, w_left, w_total - w_left, rules):
             continue
-        proxy = proxy_improvement(target, left, w_left, total, w_total, right)
+        if fast:
+            s_right = s_total - s_left
+            proxy = s_left * s_left / w_left + s_right * s_right / (w_total - w_left)
+        else:
+            proxy = proxy_improvement(target, left, w_left, total, w_total, right)
         if proxy > best[PROXY]:
             if p == nm:
                 thr = np.inf  # NaN <= inf is False: only the missing go right
