@@ -44,6 +44,8 @@ def assert_same_tree(ours, ref):
     "kw",
     [
         dict(criterion="poisson", max_depth=5),
+        dict(criterion="absolute_error", max_depth=4),
+        dict(criterion="absolute_error", max_leaf_nodes=9),
         dict(criterion="poisson", max_leaf_nodes=12),
         dict(max_leaf_nodes=7),
         dict(max_leaf_nodes=30),
@@ -52,6 +54,8 @@ def assert_same_tree(ours, ref):
 )
 def test_regressor_options_build_sklearn_tree(kw):
     X, y, _ = _data()
+    if kw.get("criterion") == "absolute_error":
+        y = y + X[:, 3]  # integer counts tie in absolute error between thresholds
     w = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
     kw = dict(kw, min_samples_leaf=10)
     ours = DecisionTreeRegressor(**kw).fit(X, y, sample_weight=w)
@@ -101,6 +105,26 @@ def test_sparse_X_gives_sklearn_tree_and_paths(fmt):
     assert_same_tree(ours, ref)
     np.testing.assert_array_equal(ours.apply(Xs), ref.apply(Xs))
     assert (ours.decision_path(Xs) != ref.decision_path(Xs)).nnz == 0
+
+
+def test_absolute_error_leaves_hold_weighted_medians():
+    """Each node's value is the weighted median of its targets and its impurity the mean
+    absolute deviation from it (written out here with sorting and cumulative weights)."""
+    X, y, _ = _data()
+    y = y + X[:, 3]
+    w = np.random.default_rng(2).integers(1, 4, len(y)).astype(float)
+    tree = DecisionTreeRegressor(criterion="absolute_error", max_depth=3).fit(X, y, sample_weight=w)
+    paths = tree.decision_path(X).tocsc()
+    for node in range(tree.tree_.node_count):
+        rows = paths[:, node].nonzero()[0]
+        order = np.argsort(y[rows])
+        ys, ws = y[rows][order], w[rows][order]
+        cum = np.cumsum(ws)
+        j = np.searchsorted(cum, cum[-1] / 2, side="right")
+        median = (ys[j - 1] + ys[j]) / 2 if j > 0 and cum[j - 1] == cum[-1] / 2 else ys[j]
+        assert tree.tree_.value[node, 0, 0] == pytest.approx(median)
+        mad = np.sum(ws * np.abs(ys - median)) / ws.sum()
+        assert tree.tree_.impurity[node] == pytest.approx(mad)
 
 
 def test_friedman_mse_is_a_deprecated_alias():

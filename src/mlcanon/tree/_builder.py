@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._criterion import EPSILON, WEIGHT, add_sample, impurity
+from ._absolute_error import new_scratch
+from ._criterion import ABSOLUTE_ERROR, CRIT, EPSILON, WEIGHT, YVAL, add_sample, impurity
 from ._splitter import LEFT, RIGHT, find_split
 
 LEAF = -1
@@ -261,7 +262,8 @@ def build_tree(XT, target, n_stats, rules, limits, seed):
     nodes = _new_nodes(2 * n, n_stats)
     data = (XT, target, samples, np.empty(n, np.int64))
     vals, ids = np.empty(n, XT.dtype), np.empty(n, np.int64)
-    ws = (vals, ids, np.zeros(n_stats), np.zeros(n_stats), np.zeros(n_stats), np.zeros(4))
+    mae = new_scratch(n if target[CRIT] == ABSOLUTE_ERROR else 1, target[YVAL].shape[1])
+    ws = (vals, ids, np.zeros(n_stats), np.zeros(n_stats), np.zeros(n_stats), np.zeros(4), mae)
     rng = np.array([np.uint64(seed) * np.uint64(2) + np.uint64(1)])
     search = (np.arange(XT.shape[0]), rules, rng, ws)
     w_root = 0.0

@@ -108,7 +108,7 @@ class BaseDecisionTree(BaseEstimator):
         validate_params(self)
         ycode, yval = _as_columns(ycode, np.int64), _as_columns(yval, np.float64)
         n_out = ycode.shape[1] if self._is_clf else yval.shape[1]
-        n_stats = n_out * n_stats if self._is_clf else 2 * n_out + 1
+        n_stats = n_out * n_stats if self._is_clf else 3 * n_out + 1
         rules, limits = self._settings(int(np.count_nonzero(w)), XT32.shape[0], float(w.sum()))
         seed = int(check_random_state(self.random_state).integers(0, 2**62))
         target = (CRITERIA[self.criterion], self._is_clf, ycode, yval, w, n_stats // n_out)
@@ -117,6 +117,8 @@ class BaseDecisionTree(BaseEstimator):
         )
         if self._is_clf:
             value = stats.reshape(len(wn), n_out, -1) / wn[:, None, None]
+        elif self.criterion == "absolute_error":  # the weighted medians
+            value = stats[:, 2 * n_out + 1 :, None].copy()
         else:
             value = (stats[:, :n_out] / wn[:, None])[:, :, None]
         return Tree(
@@ -305,9 +307,11 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
 
     Parameters
     ----------
-    criterion : {"squared_error", "poisson"}, default="squared_error"
-        Node impurity :math:`\\frac1{w}\\sum_i w_i (y_i - \\bar y)^2`, or the half Poisson
-        deviance :math:`\\frac1{w}\\sum_i w_i y_i \\log(y_i / \\bar y)` (``y >= 0``); a leaf
+    criterion : {"squared_error", "absolute_error", "poisson"}, default="squared_error"
+        Node impurity :math:`\\frac1{w}\\sum_i w_i (y_i - \\bar y)^2`, the mean absolute
+        deviation from the weighted median :math:`\\tilde y` (a leaf then predicts
+        :math:`\\tilde y`), or the half Poisson deviance
+        :math:`\\frac1{w}\\sum_i w_i y_i \\log(y_i / \\bar y)` (``y >= 0``); a leaf
         predicts :math:`\\bar y`. ``"friedman_mse"`` is a deprecated alias of
         ``"squared_error"`` (as in scikit-learn 1.9, which maps it there with a FutureWarning).
     splitter : {"best", "random"}, default="best"
@@ -342,7 +346,7 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         **BaseDecisionTree._parameter_constraints,
-        "criterion": Options("squared_error", "poisson"),
+        "criterion": Options("squared_error", "absolute_error", "poisson"),
     }
     _is_clf = False
 

@@ -9,7 +9,8 @@ block (``stride``, the largest class count). A node is summarised by its weighte
 - classification: ``s[k * stride + c]`` = weighted count of class ``c`` of output ``k``;
 - regression: ``s[k] = sum_i w_i y_ik``, ``s[K] = sum_i w_i sum_k y_ik^2`` and
   ``s[K + 1 + k]`` = number of samples with ``y_ik > 0`` (so that a child whose targets are all
-  zero is recognised exactly, not from a difference of sums that rounding leaves at 1e-15).
+  zero is recognised exactly, not from a difference of sums that rounding leaves at 1e-15), and
+  ``s[2K + 1 + k]`` the weighted median of output ``k`` (absolute error only).
 
 .. math::
 
@@ -18,7 +19,9 @@ block (``stride``, the largest class count). A node is summarised by its weighte
     \\text{squared error} = \\frac{1}{w}\\sum_i w_i y_i^2 - \\bar y^2, \\qquad
     \\text{poisson} = \\frac{1}{w}\\sum_i w_i\\, y_i \\log \\frac{y_i}{\\bar y}
 
-with :math:`p_c = s_c / w`, each averaged over the outputs. Splits are ranked by a *proxy* that
+with :math:`p_c = s_c / w` and :math:`\tilde y` the weighted median (the smallest value whose
+cumulative weight passes half the total, or the midpoint of two values when a cumulative weight
+equals half exactly), each averaged over the outputs. Splits are ranked by a *proxy* that
 differs from the impurity decrease by terms constant for the node, so it is cheaper:
 :math:`-(w_L I_L + w_R I_R)` for the class criteria, :math:`\\sum_k S_{Lk}^2 / w_L +
 S_{Rk}^2 / w_R` for squared error and :math:`\\sum_k S_{Lk} \\log \\bar y_{Lk} + S_{Rk} \\log
@@ -35,13 +38,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-GINI, ENTROPY, SQUARED_ERROR, POISSON = 0, 1, 2, 3
+GINI, ENTROPY, SQUARED_ERROR, POISSON, ABSOLUTE_ERROR = 0, 1, 2, 3, 4
 CRITERIA = {
     "gini": GINI,
     "entropy": ENTROPY,
     "log_loss": ENTROPY,
     "squared_error": SQUARED_ERROR,
     "poisson": POISSON,
+    "absolute_error": ABSOLUTE_ERROR,
 }
 EPSILON = np.finfo(np.float64).eps
 # Named slots of the ``target`` tuple.
@@ -104,6 +108,34 @@ def _poisson_loss(target, s, w, samples, start, end):
 
 
 @njit(cache=True, nogil=True)
+def weighted_median(y, w):
+    """Weighted median of ``y`` (the scikit-learn rule above) and ``sum_i w_i |y_i - median|``."""
+    order = np.argsort(y)
+    half = 0.5 * w.sum()
+    cum, j = 0.0, 0
+    while cum + w[order[j]] <= half and j < len(y) - 1:
+        cum += w[order[j]]
+        j += 1
+    median = y[order[j]]
+    if j > 0 and cum == half:
+        median = 0.5 * (y[order[j - 1]] + median)
+    return median, np.sum(w * np.abs(y - median))
+
+
+@njit(cache=True, nogil=True)
+def absolute_error(target, s, w, ids):
+    """Absolute-error impurity of the samples ``ids``; the medians go to ``s[2K + 1 + k]``."""
+    yval, ww = target[YVAL], target[WEIGHT]
+    n_out = yval.shape[1]
+    acc = 0.0
+    for k in range(n_out):
+        median, err = weighted_median(yval[ids, k], ww[ids])
+        s[2 * n_out + 1 + k] = median
+        acc += err
+    return acc / (w * n_out)
+
+
+@njit(cache=True, nogil=True)
 def impurity(target, s, w, samples, start, end):
     """Impurity of the node ``samples[start:end]`` with statistics ``s`` and weight ``w > 0``."""
     crit = target[CRIT]
@@ -116,6 +148,8 @@ def impurity(target, s, w, samples, start, end):
         return acc / n_out
     if crit == POISSON:
         return _poisson_loss(target, s, w, samples, start, end)
+    if crit == ABSOLUTE_ERROR:
+        return absolute_error(target, s, w, samples[start:end])
     return _class_impurity(crit, s, w, n_out, target[STRIDE])
 
 

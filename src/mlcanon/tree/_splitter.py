@@ -23,12 +23,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._absolute_error import AE_PREFIX, AE_SUFFIX, SEQ, rank_targets, sequence_errors
 from ._criterion import (
+    ABSOLUTE_ERROR,
     CRIT,
     IS_CLF,
     SQUARED_ERROR,
     WEIGHT,
     YVAL,
+    absolute_error,
     add_sample,
     proxy_improvement,
     scan_add,
@@ -43,8 +46,8 @@ FEATURE_THRESHOLD = 1e-7  # values closer than this are treated as tied (float32
 PROXY, POS, THRESHOLD, MISSING_LEFT = 0, 1, 2, 3
 # The scratch arrays reused at every node (``ws``): one feature's values and samples
 # (non-missing first, sorted), statistics of the missing samples, of a left and a right
-# child, and the best split.
-VALS, IDS, MISS, LEFT, RIGHT, BEST = 0, 1, 2, 3, 4, 5
+# child, the best split, and the absolute-error criterion's arrays (see _absolute_error).
+VALS, IDS, MISS, LEFT, RIGHT, BEST, MAE = 0, 1, 2, 3, 4, 5, 6
 # The split-search settings (``rules``, float64[4]): features searched, minimum samples and
 # minimum weight of a child, and 1.0 when thresholds are drawn at random.
 MAX_FEATURES, MIN_LEAF, MIN_WEIGHT_LEAF, RANDOM = 0, 1, 2, 3
@@ -103,6 +106,8 @@ def _scan(target, ws, nm, n_node, w_base, total, w_total, rules, missing_right):
     n_base = n_node - nm if not missing_right else 0
     last = nm if (missing_right and nm < n_node) else nm - 1
     fast = not target[IS_CLF] and target[YVAL].shape[1] == 1 and target[CRIT] == SQUARED_ERROR
+    mae = target[CRIT] == ABSOLUTE_ERROR
+    ae_prefix, ae_suffix = ws[MAE][AE_PREFIX], ws[MAE][AE_SUFFIX]
     y, s_left, s_total = target[YVAL][:, 0], left[0], total[0]
     for k in range(last):
         i = ss[k]
@@ -120,6 +125,8 @@ def _scan(target, ws, nm, n_node, w_base, total, w_total, rules, missing_right):
         if fast:
             s_right = s_total - s_left
             proxy = s_left * s_left / w_left + s_right * s_right / (w_total - w_left)
+        elif mae:
+            proxy = -(ae_prefix[n_left - 1] + ae_suffix[n_left])
         else:
             proxy = proxy_improvement(target, left, w_left, total, w_total, right)
         if proxy > best[PROXY]:
@@ -139,13 +146,31 @@ def _best_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy):
     ids, miss, w = ws[IDS], ws[MISS], target[WEIGHT]
     _record(ws[BEST], best_proxy, -1.0, 0.0, False)
     miss[:] = 0.0
+    _sequence(target, ws, nm, n_node, True)
     _scan(target, ws, nm, n_node, 0.0, total, w_total, rules, True)
     if nm < n_node:
         w_miss = 0.0
         for k in range(nm, n_node):
             add_sample(miss, target, ids[k], 1.0)
             w_miss += w[ids[k]]
+        _sequence(target, ws, nm, n_node, False)
         _scan(target, ws, nm, n_node, w_miss, total, w_total, rules, False)
+
+
+@njit(cache=True, nogil=True)
+def _sequence(target, ws, nm, n_node, missing_right):
+    """For the absolute error: errors of every left child (a prefix of the scan order: the
+    sorted non-missing samples, after the missing ones when they go left) and right child."""
+    if target[CRIT] != ABSOLUTE_ERROR:
+        return
+    ids, seq = ws[IDS], ws[MAE][SEQ]
+    n_miss = n_node - nm
+    if missing_right:
+        seq[:n_node] = ids[:n_node]
+    else:
+        seq[:n_miss] = ids[nm:n_node]
+        seq[n_miss:n_node] = ids[:nm]
+    sequence_errors(target, ws[MAE], n_node)
 
 
 @njit(cache=True, nogil=True)
@@ -167,9 +192,30 @@ def _random_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy
             n_left += 1
     if not _admissible(n_left, n_node - n_left, w_left, w_total - w_left, rules):
         return
-    proxy = proxy_improvement(target, left, w_left, total, w_total, ws[RIGHT])
+    if target[CRIT] == ABSOLUTE_ERROR:
+        proxy = -_random_absolute_error(target, ws, vals, nm, n_node, thr, missing_left, w_left)
+    else:
+        proxy = proxy_improvement(target, left, w_left, total, w_total, ws[RIGHT])
     if proxy > best_proxy:
         _record(best, proxy, n_left, thr, missing_left if nm < n_node else n_left > n_node - n_left)
+
+
+@njit(cache=True, nogil=True)
+def _random_absolute_error(target, ws, vals, nm, n_node, thr, missing_left, w_left):
+    """``w_L I_L + w_R I_R`` of the random split, from the children's weighted medians."""
+    ids, seq, w = ws[IDS], ws[MAE][SEQ], target[WEIGHT]
+    n_left, n_right = 0, 0
+    for k in range(n_node):
+        if (vals[k] <= thr) if k < nm else missing_left:
+            seq[n_left] = ids[k]
+            n_left += 1
+        else:
+            n_right += 1
+            seq[n_node - n_right] = ids[k]
+    w_right = w[seq[n_left:n_node]].sum()
+    scratch = ws[RIGHT]
+    err = w_left * absolute_error(target, scratch, w_left, seq[:n_left])
+    return err + w_right * absolute_error(target, scratch, w_right, seq[n_left:n_node])
 
 
 @njit(cache=True, nogil=True)
@@ -209,6 +255,8 @@ def find_split(XT, target, samples, start, end, total, w_total, features, rules,
     feature is -1 when no admissible split exists."""
     vals, ids, best = ws[VALS], ws[IDS], ws[BEST]
     n_node, n_features = end - start, features.shape[0]
+    if target[CRIT] == ABSOLUTE_ERROR:
+        rank_targets(target, samples, start, end, ws[MAE])
     best_feature, best_threshold, best_missing_left, best_pos = -1, 0.0, False, -1
     best_proxy = -np.inf
     n_drawn, n_visited = 0, 0
