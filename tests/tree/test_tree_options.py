@@ -188,3 +188,33 @@ def test_poisson_never_makes_an_all_zero_child():
     leaves = tree.tree_.children_left == -1
     assert leaves.sum() > 10
     assert np.all(tree.tree_.value[leaves, 0, 0] > 0)
+
+
+@pytest.mark.parametrize("ccp_alpha", [0.002, 0.01, 0.05])
+def test_cost_complexity_pruning_matches_sklearn(ccp_alpha):
+    X, y, _ = _data()
+    y = y + X[:, 3]
+    kw = dict(min_samples_leaf=5)
+    ours = DecisionTreeRegressor(**kw).cost_complexity_pruning_path(X, y)
+    ref = skt.DecisionTreeRegressor(**kw).cost_complexity_pruning_path(X, y)
+    np.testing.assert_allclose(ours.ccp_alphas, ref.ccp_alphas, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.impurities, ref.impurities, rtol=1e-9, atol=1e-12)
+    scale = np.var(y)  # alphas are in units of the node impurity
+    pruned = DecisionTreeRegressor(ccp_alpha=ccp_alpha * scale, **kw).fit(X, y)
+    assert_same_tree(pruned, skt.DecisionTreeRegressor(ccp_alpha=ccp_alpha * scale, **kw).fit(X, y))
+
+
+def test_tree_object_reads_float32_dense_or_sparse():
+    X, y, _ = _data()
+    y = y + X[:, 3]
+    tree = DecisionTreeRegressor(max_depth=4, min_samples_leaf=10).fit(X, y)
+    X32 = X.astype(np.float32)
+    np.testing.assert_array_equal(tree.tree_.apply(sp.csr_matrix(X32)), tree.apply(X))
+    assert (tree.tree_.decision_path(X32) != tree.decision_path(X)).nnz == 0
+    with pytest.raises(ValueError, match="float32"):
+        tree.tree_.apply(X)
+    ref = skt.DecisionTreeRegressor(max_depth=4, min_samples_leaf=10).fit(X, y)
+    np.testing.assert_allclose(
+        tree.tree_.compute_feature_importances(normalize=False),
+        ref.tree_.compute_feature_importances(normalize=False),
+    )

@@ -77,6 +77,7 @@ TREE_PARAMS = (
     "max_features",
     "max_leaf_nodes",
     "min_impurity_decrease",
+    "ccp_alpha",
 )
 
 
@@ -495,6 +496,7 @@ max_leaf_nodes, min_impurity_decrease
         verbose: int = 0,
         warm_start: bool = False,
         class_weight: dict | list | str | None = None,
+        ccp_alpha: float = 0.0,
         max_samples: int | float | None = None,
     ) -> None:
         store_params(self, locals())
@@ -543,6 +545,7 @@ class RandomForestRegressor(ForestRegressor):
         random_state: int | np.random.Generator | None = None,
         verbose: int = 0,
         warm_start: bool = False,
+        ccp_alpha: float = 0.0,
         max_samples: int | float | None = None,
     ) -> None:
         criterion = deprecated_criterion(criterion)
@@ -580,6 +583,7 @@ class ExtraTreesClassifier(ForestClassifier):
         verbose: int = 0,
         warm_start: bool = False,
         class_weight: dict | list | str | None = None,
+        ccp_alpha: float = 0.0,
         max_samples: int | float | None = None,
     ) -> None:
         store_params(self, locals())
@@ -614,6 +618,7 @@ class ExtraTreesRegressor(ForestRegressor):
         random_state: int | np.random.Generator | None = None,
         verbose: int = 0,
         warm_start: bool = False,
+        ccp_alpha: float = 0.0,
         max_samples: int | float | None = None,
     ) -> None:
         criterion = deprecated_criterion(criterion)

@@ -33,10 +33,11 @@ RANKS, SORTED_Y, TREE_W, TREE_WY, AE_PREFIX, AE_SUFFIX, SEQ = 0, 1, 2, 3, 4, 5, 
 
 
 @njit(cache=True, nogil=True)
-def new_scratch(n, n_outputs):
-    """The criterion's arrays for nodes of up to ``n`` samples (pass ``n=1`` when unused)."""
+def new_scratch(n_rows, n, n_outputs):
+    """The criterion's arrays for ``n_rows`` rows and nodes of up to ``n`` samples (pass ones
+    when unused)."""
     return (
-        np.zeros((n, n_outputs), np.int64),
+        np.zeros((n_rows, n_outputs), np.int64),
         np.zeros((n, n_outputs)),
         np.zeros(n + 1),
         np.zeros(n + 1),

@@ -262,7 +262,8 @@ def build_tree(XT, target, n_stats, rules, limits, seed):
     nodes = _new_nodes(2 * n, n_stats)
     data = (XT, target, samples, np.empty(n, np.int64))
     vals, ids = np.empty(n, XT.dtype), np.empty(n, np.int64)
-    mae = new_scratch(n if target[CRIT] == ABSOLUTE_ERROR else 1, target[YVAL].shape[1])
+    n_mae = n if target[CRIT] == ABSOLUTE_ERROR else 1
+    mae = new_scratch(w.shape[0] if n_mae > 1 else 1, n_mae, target[YVAL].shape[1])
     ws = (vals, ids, np.zeros(n_stats), np.zeros(n_stats), np.zeros(n_stats), np.zeros(4), mae)
     rng = np.array([np.uint64(seed) * np.uint64(2) + np.uint64(1)])
     search = (np.arange(XT.shape[0]), rules, rng, ws)

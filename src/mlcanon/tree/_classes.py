@@ -28,13 +28,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.utils import Bunch
 
 from mlcanon import io
 from mlcanon._estimator import encode_labels, sample_weight_array, store_params
 from mlcanon._validation import Interval, Options, check_random_state, validate_params
 
-from ._builder import build_tree, path_tree
+from ._builder import build_tree
 from ._checks import (
     check_class_weight,
     check_X,
@@ -44,6 +45,7 @@ from ._checks import (
     resolve_min_samples,
 )
 from ._criterion import CRITERIA
+from ._prune import prune, pruning_path
 from ._tree import Tree, check_nodes
 
 __all__ = [
@@ -80,6 +82,7 @@ class BaseDecisionTree(BaseEstimator):
         "min_weight_fraction_leaf": Interval(low=0.0, high=0.5),
         "max_leaf_nodes": (None, Interval(numbers.Integral, low=2)),
         "min_impurity_decrease": Interval(low=0.0),
+        "ccp_alpha": Interval(low=0.0),
     }
 
     def _settings(self, n: int, n_features: int, weight_sum: float) -> tuple:
@@ -121,7 +124,8 @@ class BaseDecisionTree(BaseEstimator):
             value = stats[:, 2 * n_out + 1 :, None].copy()
         else:
             value = (stats[:, :n_out] / wn[:, None])[:, :, None]
-        return Tree(
+        tree = Tree(
+            n_features=XT32.shape[0],
             children_left=left,
             children_right=right,
             feature=feat,
@@ -132,6 +136,14 @@ class BaseDecisionTree(BaseEstimator):
             weighted_n_node_samples=wn,
             value=value,
         )
+        return prune(tree, self.ccp_alpha) if self.ccp_alpha > 0 else tree
+
+    def cost_complexity_pruning_path(self, X: Any, y: Any, sample_weight: Any = None) -> Bunch:
+        """Effective alphas of minimal cost-complexity pruning of the tree fitted to ``X, y``,
+        and the total leaf impurity of each pruned subtree (see :mod:`mlcanon.tree._prune`)."""
+        tree = clone(self).set_params(ccp_alpha=0.0).fit(X, y, sample_weight=sample_weight)
+        alphas, impurities = pruning_path(tree.tree_)
+        return Bunch(ccp_alphas=alphas, impurities=impurities)
 
     def _prepare(self, X: Any, y: Any, sample_weight: Any) -> tuple:
         X, y = check_X_y(self, X, y, classifier=self._is_clf)
@@ -156,14 +168,7 @@ class BaseDecisionTree(BaseEstimator):
     def decision_path(self, X: Any) -> sp.csr_matrix:
         """Indicator matrix (n_samples, node_count): entry (i, t) is 1 when sample i passes
         through node t."""
-        X32 = self._X32(X)
-        t = self.tree_
-        indptr, indices = path_tree(
-            X32, t.children_left, t.children_right, t.feature, t.threshold,
-            t.missing_go_to_left, t.max_depth,
-        )  # fmt: skip
-        data = np.ones(len(indices), np.int64)
-        return sp.csr_matrix((data, indices, indptr), shape=(len(X32), t.node_count))
+        return self.tree_.decision_path(self._X32(X))
 
     @property
     def feature_importances_(self) -> np.ndarray:
@@ -217,6 +222,9 @@ min_impurity_decrease, random_state
         A split is made only if the weighted impurity decrease :math:`\\Delta` reaches this.
     random_state : int, Generator or None, default=None
         Seeds the feature order at each node (and the thresholds of the random splitter).
+    ccp_alpha : float >= 0, default=0.0
+        Minimal cost-complexity pruning: collapse the weakest links whose effective alpha is at
+        most this (see ``cost_complexity_pruning_path``).
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,), or a list of them (one per output)
@@ -257,6 +265,7 @@ min_impurity_decrease, random_state
         max_leaf_nodes: int | None = None,
         min_impurity_decrease: float = 0.0,
         class_weight: dict | list | str | None = None,
+        ccp_alpha: float = 0.0,
     ) -> None:
         store_params(self, locals())
 
@@ -331,6 +340,9 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
         A split is made only if the weighted impurity decrease :math:`\\Delta` reaches this.
     random_state : int, Generator or None, default=None
         Seeds the feature order at each node (and the thresholds of the random splitter).
+    ccp_alpha : float >= 0, default=0.0
+        Minimal cost-complexity pruning: collapse the weakest links whose effective alpha is at
+        most this (see ``cost_complexity_pruning_path``).
     Attributes
     ----------
     tree_ : Tree
@@ -363,6 +375,7 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
         random_state: int | np.random.Generator | None = None,
         max_leaf_nodes: int | None = None,
         min_impurity_decrease: float = 0.0,
+        ccp_alpha: float = 0.0,
     ) -> None:
         criterion = deprecated_criterion(criterion)
         store_params(self, locals())
@@ -405,6 +418,7 @@ class ExtraTreeClassifier(DecisionTreeClassifier):
         max_leaf_nodes: int | None = None,
         min_impurity_decrease: float = 0.0,
         class_weight: dict | list | str | None = None,
+        ccp_alpha: float = 0.0,
     ) -> None:
         store_params(self, locals())
 
@@ -431,6 +445,7 @@ class ExtraTreeRegressor(DecisionTreeRegressor):
         random_state: int | np.random.Generator | None = None,
         max_leaf_nodes: int | None = None,
         min_impurity_decrease: float = 0.0,
+        ccp_alpha: float = 0.0,
     ) -> None:
         criterion = deprecated_criterion(criterion)
         store_params(self, locals())

@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from mlcanon import io
 
-from ._builder import LEAF, apply_tree
+from ._builder import LEAF, apply_tree, path_tree
 
 __all__ = ["Tree", "check_nodes"]
 
@@ -35,7 +36,9 @@ class Tree:
         Direction of a missing value at each split node.
     impurity, weighted_n_node_samples : ndarray of float64
     n_node_samples : ndarray of int64
-    value : ndarray of shape (node_count, 1, n_classes) or (node_count, 1, 1)
+    value : ndarray of shape (node_count, n_outputs, max_n_classes) or (node_count, n_outputs, 1)
+    n_features : int or None
+        Columns of the data the tree was grown on.
     """
 
     _ARRAYS = (
@@ -50,16 +53,30 @@ class Tree:
         "value",
     )
 
-    def __init__(self, **arrays: np.ndarray) -> None:
+    def __init__(self, n_features: int | None = None, **arrays: np.ndarray) -> None:
         missing = set(self._ARRAYS) - set(arrays)
         if missing:
             raise ValueError(f"Tree needs arrays {sorted(missing)}")
         for name in self._ARRAYS:
             setattr(self, name, arrays[name])
+        self.n_features = n_features
 
     @property
     def node_count(self) -> int:
         return int(self.children_left.shape[0])
+
+    @property
+    def capacity(self) -> int:
+        """Allocated nodes (the arrays are trimmed: equal to ``node_count``)."""
+        return self.node_count
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self.value.shape[1])
+
+    @property
+    def max_n_classes(self) -> int:
+        return int(self.value.shape[2])
 
     @property
     def n_leaves(self) -> int:
@@ -73,10 +90,8 @@ class Tree:
                 depth[self.children_left[node]] = depth[self.children_right[node]] = depth[node] + 1
         return int(depth.max())
 
-    def apply(self, X32: np.ndarray) -> np.ndarray:
-        """Leaf id of each row of a validated float32 C-contiguous matrix."""
-        return apply_tree(
-            X32,
+    def _nodes(self) -> tuple:
+        return (
             self.children_left,
             self.children_right,
             self.feature,
@@ -84,23 +99,49 @@ class Tree:
             self.missing_go_to_left,
         )
 
-    def predict(self, X32: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _float32(X: Any) -> np.ndarray:
+        """A float32 matrix (dense, or scipy.sparse densified), as scikit-learn's ``Tree``."""
+        if sp.issparse(X):
+            X = X.toarray()
+        if not isinstance(X, np.ndarray) or X.dtype != np.float32 or X.ndim != 2:
+            got = f"{X.dtype} {X.shape}" if isinstance(X, np.ndarray) else type(X).__name__
+            raise ValueError(f"X.dtype should be np.float32 with 2 dimensions, got {got}")
+        return np.ascontiguousarray(X)
+
+    def apply(self, X32: Any) -> np.ndarray:
+        """Leaf id of each row of a float32 matrix."""
+        return apply_tree(self._float32(X32), *self._nodes())
+
+    def decision_path(self, X32: Any) -> sp.csr_matrix:
+        """Indicator matrix (n_samples, node_count): entry (i, t) is 1 when row i passes
+        through node t."""
+        X32 = self._float32(X32)
+        indptr, indices = path_tree(X32, *self._nodes(), self.max_depth)
+        data = np.ones(len(indices), np.int64)
+        return sp.csr_matrix((data, indices, indptr), shape=(len(X32), self.node_count))
+
+    def predict(self, X32: Any) -> np.ndarray:
         """``value`` of the leaf reached by each row: shape (n_samples, n_values)."""
         return self.value[self.apply(X32), 0]
 
-    def compute_feature_importances(self, n_features: int) -> np.ndarray:
+    def compute_feature_importances(
+        self, n_features: int | None = None, normalize: bool = True
+    ) -> np.ndarray:
         """Weighted impurity decrease summed per feature, normalised to sum to one.
 
         .. math:: \\mathrm{imp}(f) \\propto \\sum_{t: f_t = f} w_t I_t - w_{L(t)} I_{L(t)}
                   - w_{R(t)} I_{R(t)}
         """
+        n_features = self.n_features if n_features is None else n_features
         out = np.zeros(n_features)
         split = np.flatnonzero(self.children_left != LEAF)
         wi = self.weighted_n_node_samples * self.impurity
         gain = wi[split] - wi[self.children_left[split]] - wi[self.children_right[split]]
         np.add.at(out, self.feature[split], gain)
+        out /= self.weighted_n_node_samples[0]
         total = out.sum()
-        return out / total if total > 0 else out
+        return out / total if normalize and total > 0 else out
 
     def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -167,14 +208,18 @@ io.register(Tree)
 
 @io.on_load(Tree)
 def _check_tree(tree: Tree) -> None:
-    if set(vars(tree)) != set(Tree._ARRAYS):
+    if set(vars(tree)) - {"n_features"} != set(Tree._ARRAYS):
         raise ValueError(f"a Tree holds exactly the arrays {list(Tree._ARRAYS)}")
+    n_features = vars(tree).get("n_features")
+    if n_features is not None and not (isinstance(n_features, int) and n_features >= 1):
+        raise ValueError(f"Tree.n_features must be None or an int >= 1, got {n_features!r}")
     check_nodes(
         tree.children_left,
         tree.children_right,
         tree.feature,
         tree.threshold,
         tree.missing_go_to_left,
+        n_features,
     )
     n = tree.node_count
     for name in ("impurity", "n_node_samples", "weighted_n_node_samples"):
