@@ -177,7 +177,7 @@ class BaseForest(BaseEstimator):
         validate_params(self)
         if sp.issparse(y):
             raise ValueError("sparse multilabel-indicator for y is not supported.")
-        X, y = check_X_y(self, X, y, classifier=self._is_clf)
+        X, y = check_X_y(self, X, y, classifier=self._is_clf, accept_sparse=True, multi_output=True)
         Y = y.reshape(len(y), -1)
         self._n_samples, self.n_outputs_ = Y.shape
         sw = sample_weight_or_none(sample_weight, len(X))
@@ -261,7 +261,7 @@ class BaseForest(BaseEstimator):
 
     def _mean_values(self, X: Any) -> np.ndarray:
         """Mean over trees of the leaf values reached by each row: (n_samples, K, n_values)."""
-        X32 = as_float32(check_X(self, X, reset=False))
+        X32 = as_float32(check_X(self, X, reset=False, accept_sparse=True))
         parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(_leaf_values)(t, X32) for t in self.estimators_
         )
@@ -289,12 +289,12 @@ class BaseForest(BaseEstimator):
 
     def apply(self, X: Any) -> np.ndarray:
         """Leaf reached in every tree: shape (n_samples, n_estimators)."""
-        X32 = as_float32(check_X(self, X, reset=False))
+        X32 = as_float32(check_X(self, X, reset=False, accept_sparse=True))
         return np.stack([t.tree_.apply(X32) for t in self.estimators_], axis=1)
 
     def decision_path(self, X: Any) -> tuple[sp.csr_matrix, np.ndarray]:
         """Nodes visited in every tree, side by side, and the column where each tree starts."""
-        check_X(self, X, reset=False)
+        check_X(self, X, reset=False, accept_sparse=True)
         paths = [t.decision_path(X) for t in self.estimators_]
         n_nodes_ptr = np.cumsum([0] + [p.shape[1] for p in paths])
         return sp.hstack(paths).tocsr(), n_nodes_ptr

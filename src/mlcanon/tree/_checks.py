@@ -31,28 +31,44 @@ __all__ = [
 
 
 def check_X(
-    estimator: Any, X: Any, *, reset: bool, allow_nan: bool = True, min_samples: int = 1
+    estimator: Any,
+    X: Any,
+    *,
+    reset: bool,
+    allow_nan: bool = True,
+    min_samples: int = 1,
+    accept_sparse: bool = False,
 ) -> np.ndarray:
-    """:func:`mlcanon._estimator.check_X` with NaN allowed by default (trees route it) and
-    scipy.sparse input densified."""
+    """:func:`mlcanon._estimator.check_X` with NaN allowed by default (trees route it);
+    ``accept_sparse`` densifies scipy.sparse input (trees and forests)."""
     return _check_X(
-        estimator, X, reset=reset, allow_nan=allow_nan, min_samples=min_samples, accept_sparse=True
+        estimator,
+        X,
+        reset=reset,
+        allow_nan=allow_nan,
+        min_samples=min_samples,
+        accept_sparse=accept_sparse,
     )
 
 
 def check_X_y(
-    estimator: Any, X: Any, y: Any, *, classifier: bool, allow_nan: bool = True
+    estimator: Any,
+    X: Any,
+    y: Any,
+    *,
+    classifier: bool,
+    allow_nan: bool = True,
+    accept_sparse: bool = False,
+    multi_output: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`mlcanon._estimator.check_X_y` with NaN allowed in ``X`` by default, scipy.sparse
-    ``X`` densified and a 2-D ``y`` (one column per output) kept 2-D, each column checked."""
+    """:func:`mlcanon._estimator.check_X_y` with NaN allowed in ``X`` by default;
+    ``accept_sparse`` densifies scipy.sparse ``X`` and ``multi_output`` keeps a 2-D ``y`` (one
+    column per output) 2-D, each column checked."""
     y_arr = y if y is None or sp.issparse(y) else np.asarray(y)
-    if y_arr is None or y_arr.ndim != 2 or y_arr.shape[1] == 1:
-        return _check_X_y(
-            estimator, X, y, classifier=classifier, allow_nan=allow_nan, accept_sparse=True
-        )
-    X_arr, _ = _check_X_y(
-        estimator, X, y_arr[:, 0], classifier=classifier, allow_nan=allow_nan, accept_sparse=True
-    )
+    kw = dict(classifier=classifier, allow_nan=allow_nan, accept_sparse=accept_sparse)
+    if not multi_output or y_arr is None or y_arr.ndim != 2 or y_arr.shape[1] == 1:
+        return _check_X_y(estimator, X, y, **kw)
+    X_arr, _ = _check_X_y(estimator, X, y_arr[:, 0], **kw)
     columns = [_check_X_y(estimator, X_arr[:, :1], c, classifier=classifier)[1] for c in y_arr.T]
     estimator.n_features_in_ = X_arr.shape[1]
     return X_arr, np.stack(columns, axis=1)

@@ -146,14 +146,14 @@ class BaseDecisionTree(BaseEstimator):
         return Bunch(ccp_alphas=alphas, impurities=impurities)
 
     def _prepare(self, X: Any, y: Any, sample_weight: Any) -> tuple:
-        X, y = check_X_y(self, X, y, classifier=self._is_clf)
+        X, y = check_X_y(self, X, y, classifier=self._is_clf, accept_sparse=True, multi_output=True)
         w = sample_weight_array(sample_weight, X.shape[0])
         XT32 = np.ascontiguousarray(as_float32(X).T)
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         return XT32, y, w
 
     def _X32(self, X: Any) -> np.ndarray:
-        return as_float32(check_X(self, X, reset=False))
+        return as_float32(check_X(self, X, reset=False, accept_sparse=True))
 
     def _leaf_values(self, X: Any) -> np.ndarray:
         """Values of the leaf each sample reaches: (n_samples, n_outputs, n_values)."""
@@ -501,10 +501,11 @@ def _check_loaded(model: BaseDecisionTree) -> None:
         )
     except ValueError as exc:
         raise ValueError(f"tree_: {exc}") from exc
+    n_outputs = vars(model).get("n_outputs_", 1)  # trees grown by boosting keep one output
     if model._is_clf:
-        classes = [model.classes_] if model.n_outputs_ == 1 else model.classes_
+        classes = [model.classes_] if n_outputs == 1 else model.classes_
         shape = (len(classes), max(len(c) for c in classes))
     else:
-        shape = (model.n_outputs_, 1)
+        shape = (n_outputs, 1)
     if tree.value.shape[1:] != shape:
         raise ValueError(f"tree_.value must have shape (node_count, {shape[0]}, {shape[1]})")
