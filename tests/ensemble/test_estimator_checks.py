@@ -78,18 +78,19 @@ _WEIGHTS_NOT_REPEATS = {
     "GradientBoostingClassifier": "float sums of repeated vs weighted rows break exact ties",
     "XGBClassifier": "quantile bin edges are computed from rows, not weights",
     "XGBRegressor": "quantile bin edges are computed from rows, not weights",
+    "BaggingClassifier": "rows are drawn with probabilities proportional to the weights",
+    "BaggingRegressor": "rows are drawn with probabilities proportional to the weights",
 }
 
 
 def _expected_failures(estimator):
-    name = type(estimator).__name__
-    reason = _WEIGHTS_NOT_REPEATS.get(name)
+    reason = _WEIGHTS_NOT_REPEATS.get(type(estimator).__name__)
     if not reason:
         return {}
-    failures = {"check_sample_weight_equivalence_on_dense_data": reason}
-    if name.startswith("RandomForest"):  # they take scipy.sparse X too
-        failures["check_sample_weight_equivalence_on_sparse_data"] = reason
-    return failures
+    checks = ["check_sample_weight_equivalence_on_dense_data"]
+    if estimator.__sklearn_tags__().input_tags.sparse:
+        checks.append("check_sample_weight_equivalence_on_sparse_data")
+    return dict.fromkeys(checks, reason)
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
