@@ -35,6 +35,7 @@ from ._base import (
     check_meta_X_y,
     feature_names,
     fit_member,
+    is_drop,
     named_members,
 )
 from ._forest import fit_members
@@ -153,6 +154,14 @@ class _BaseStacking(TransformerMixin, NamedMembers):
                 block[te] = out
             blocks.append(block)
         return blocks
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # sparse X reaches every member (and the final estimator with passthrough)
+        models = [e for _, e in self._pairs() if not is_drop(e)]
+        models += [self._final()] if self.passthrough else []
+        tags.input_tags.sparse = all(m.__sklearn_tags__().input_tags.sparse for m in models)
+        return tags
 
     def _with_passthrough(self, blocks: list, X: Any) -> Any:
         if not self.passthrough:
