@@ -282,9 +282,13 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             if normalizer == "auto":
                 normalizer = "none" if n_iter <= 2 else "LU"
             U, s, Vt = randomized_svd(
-                Xc, k, n_oversamples=self.n_oversamples, n_iter=n_iter, normalizer=normalizer,
+                Xc,
+                k,
+                n_oversamples=self.n_oversamples,
+                n_iter=n_iter,
+                normalizer=normalizer,
                 rng=rng,
-            )  # fmt: skip
+            )
         variances = s**2 / (X.shape[0] - 1)
         ratio = variances / total if total > 0 else np.zeros_like(variances)
         noise = (total - variances.sum()) / (limit - k) if k < limit else 0.0

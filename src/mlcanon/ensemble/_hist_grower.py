@@ -94,9 +94,15 @@ class RowBlock:
     def histograms(self, nodes, features, out, slots) -> None:
         """``out[slots[j]]`` = histogram of node ``nodes[j]`` over ``features``."""
         build_histograms(
-            self.rows, self.gh, self.start, self.end, np.asarray(nodes), features, out,
+            self.rows,
+            self.gh,
+            self.start,
+            self.end,
+            np.asarray(nodes),
+            features,
+            out,
             np.asarray(slots),
-        )  # fmt: skip
+        )
 
     def split(self, nodes, feats, bins, lefts, last: bool = False) -> np.ndarray:
         """Partition the samples of each node in ``nodes``; return each one's left count.
@@ -111,10 +117,20 @@ class RowBlock:
         else:  # the buffer pair not being read
             rows, gh = self._buffers[1] if self.gh is self._buffers[0][1] else self._buffers[0]
         partition(
-            self.rows, self.rows.view(self.record)[:, 0], self.gh, self.idx, start, end, nodes,
-            feats, bins, lefts, self.missing_bin,
-            (rows.view(self.record)[:, 0], gh, self._buf_idx), mids,
-        )  # fmt: skip
+            self.rows,
+            self.rows.view(self.record)[:, 0],
+            self.gh,
+            self.idx,
+            start,
+            end,
+            nodes,
+            feats,
+            bins,
+            lefts,
+            self.missing_bin,
+            (rows.view(self.record)[:, 0], gh, self._buf_idx),
+            mids,
+        )
         if not last:
             self.rows, self.gh = rows, gh
         # the children's ranges, left then right for each node in order
@@ -131,9 +147,16 @@ class RowBlock:
 def add_tree(binned: np.ndarray, missing_bin: int, tree: dict, out: np.ndarray) -> None:
     """``out[i] +=`` the value of the leaf that sample ``i`` of ``binned`` reaches in ``tree``."""
     add_tree_binned(
-        binned, missing_bin, tree["left"], tree["right"], tree["feature"], tree["split_bin"],
-        tree["default_left"], tree["value"], out,
-    )  # fmt: skip
+        binned,
+        missing_bin,
+        tree["left"],
+        tree["right"],
+        tree["feature"],
+        tree["split_bin"],
+        tree["default_left"],
+        tree["value"],
+        out,
+    )
 
 
 def grow_tree(
@@ -173,9 +196,18 @@ def grow_from(data, root: tuple, features, n_bins, edges, p: GrowParams, n_featu
         sbin = np.empty(gain.shape, np.int64)
         dleft = np.empty(gain.shape, np.bool_)
         find_splits(
-            hist, np.column_stack([G, H]), features, n_bins, p.missing_bin, p.reg_lambda,
-            p.reg_alpha, p.min_child_weight, gain, sbin, dleft,
-        )  # fmt: skip
+            hist,
+            np.column_stack([G, H]),
+            features,
+            n_bins,
+            p.missing_bin,
+            p.reg_lambda,
+            p.reg_alpha,
+            p.min_child_weight,
+            gain,
+            sbin,
+            dleft,
+        )
         # the first feature within rounding of the best gain: two features that cut a node into
         # the same two sets tie exactly, and summing in another order (per row partition on a
         # cluster) must not change which one is chosen
@@ -234,8 +266,11 @@ def _to_arrays(sums, splits, edges, p: GrowParams) -> dict[str, np.ndarray]:
         left[nodes] = first_child + 2 * np.arange(nodes.shape[0])
         right[nodes] = left[nodes] + 1
         feature[nodes], split_bin[nodes], default_left[nodes], gain[nodes] = (
-            feats, bins, lefts, gains,
-        )  # fmt: skip
+            feats,
+            bins,
+            lefts,
+            gains,
+        )
         first_child += 2 * nodes.shape[0]
     # a split on the last bin boundary of a feature has no finite edge
     inner = split_bin < edges.shape[1]

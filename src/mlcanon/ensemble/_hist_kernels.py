@@ -187,12 +187,14 @@ def find_splits(
         Gm, Hm = hst[missing_bin, 0], hst[missing_bin, 1]
         has_missing = Hm > 0.0 or Gm != 0.0
         last = n_bins[f] if has_missing else n_bins[f] - 1
-        best, best_bin = _best_boundary(hst, 0.0, 0.0, last, G, H, parent, lam, alpha, min_h,
-                                        cum, scores)  # fmt: skip
+        best, best_bin = _best_boundary(
+            hst, 0.0, 0.0, last, G, H, parent, lam, alpha, min_h, cum, scores
+        )
         best_left = False
         if has_missing:
-            s, t = _best_boundary(hst, Gm, Hm, n_bins[f] - 1, G, H, parent, lam, alpha, min_h,
-                                  cum, scores)  # fmt: skip
+            s, t = _best_boundary(
+                hst, Gm, Hm, n_bins[f] - 1, G, H, parent, lam, alpha, min_h, cum, scores
+            )
             if s > best:
                 best, best_bin, best_left = s, t, True
         gain[j, fi] = best
@@ -227,9 +229,20 @@ def _best_boundary(hst, G0, H0, n_t, G, H, parent, lam, alpha, min_h, cum, score
 
 @njit(cache=True, nogil=True)
 def partition(
-    rows, records, gh, idx, starts, ends, nodes, feature, split_bin, default_left, missing_bin,
-    moved, mids,
-):  # fmt: skip
+    rows,
+    records,
+    gh,
+    idx,
+    starts,
+    ends,
+    nodes,
+    feature,
+    split_bin,
+    default_left,
+    missing_bin,
+    moved,
+    mids,
+):
     """Partition each split node's range: left samples first; ``mids[j]`` = first right one.
 
     The samples' ids ``idx`` are partitioned in place. When ``moved`` is given, their bins and

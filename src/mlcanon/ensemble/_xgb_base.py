@@ -225,9 +225,14 @@ class BaseXGB(BaseEstimator):
         numba.set_num_threads(self._n_threads())
         try:
             _add_margins(
-                X, F, self.nodes_, self.tree_offsets_, self.n_outputs_,
-                start * self.n_outputs_, stop * self.n_outputs_,
-            )  # fmt: skip
+                X,
+                F,
+                self.nodes_,
+                self.tree_offsets_,
+                self.n_outputs_,
+                start * self.n_outputs_,
+                stop * self.n_outputs_,
+            )
         finally:
             numba.set_num_threads(previous)
         return F
@@ -248,9 +253,19 @@ def _join(trees: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], np
 def _add_margins(X, F, nodes, offsets, n_outputs, first, stop) -> None:
     """``F += margins`` of trees ``first <= t < stop`` of the joined ``nodes``."""
     predict_raw(
-        X, nodes["left"], nodes["right"], nodes["feature"], nodes["threshold"],
-        nodes["default_left"], nodes["value"], offsets, n_outputs, first, stop, F,
-    )  # fmt: skip
+        X,
+        nodes["left"],
+        nodes["right"],
+        nodes["feature"],
+        nodes["threshold"],
+        nodes["default_left"],
+        nodes["value"],
+        offsets,
+        n_outputs,
+        first,
+        stop,
+        F,
+    )
 
 
 @io.on_load(BaseXGB)

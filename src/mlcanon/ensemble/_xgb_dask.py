@@ -181,9 +181,14 @@ class _DaskBoost:
     def _rounds(self, data: _Summed, bounds: np.ndarray, rng, n: int, d: int) -> None:
         K = self.n_outputs_
         params = GrowParams(
-            self.max_depth, float(self.learning_rate), float(self.reg_lambda),
-            float(self.reg_alpha), float(self.gamma), float(self.min_child_weight), self.max_bin,
-        )  # fmt: skip
+            self.max_depth,
+            float(self.learning_rate),
+            float(self.reg_lambda),
+            float(self.reg_alpha),
+            float(self.gamma),
+            float(self.min_child_weight),
+            self.max_bin,
+        )
         n_bins = self.n_bin_edges_ + 1
         n_rows = max(1, round(self.subsample * n))
         n_cols = max(1, int(self.colsample_bytree * d))
@@ -198,9 +203,14 @@ class _DaskBoost:
                 futures = [a.start_tree(k, r) for a, r in zip(data.actors, local, strict=True)]
                 G, H, count = np.sum([f.result() for f in futures], axis=0)
                 tree = grow_from(
-                    data, (float(G), float(H), int(count)), cols, n_bins, self.bin_edges_,
-                    params, d,
-                )  # fmt: skip
+                    data,
+                    (float(G), float(H), int(count)),
+                    cols,
+                    n_bins,
+                    self.bin_edges_,
+                    params,
+                    d,
+                )
                 data._all("finish_tree", k, tree, n_rows == n)
                 trees.append(tree)
         self.nodes_, self.tree_offsets_ = _join(trees)

@@ -196,9 +196,11 @@ class GaussianHMM(BaseHMM):
             mats = covars if cov_type == "full" else covars[None]
             eye = np.eye(mats.shape[-1])
             prec_chol = np.stack(
-                [solve_triangular(_cholesky(m, f"state {j}"), eye, lower=True).T
-                 for j, m in enumerate(mats)]
-            )  # fmt: skip
+                [
+                    solve_triangular(_cholesky(m, f"state {j}"), eye, lower=True).T
+                    for j, m in enumerate(mats)
+                ]
+            )
             prec_chol = prec_chol if cov_type == "full" else prec_chol[0]
         else:
             prec_chol = 1.0 / np.sqrt(covars)

@@ -140,8 +140,14 @@ def estep(startprob, transmat, log_frameprob, bounds):
     total = shift
     for a, b in itertools.pairwise(bounds):
         total += _one_sequence(
-            startprob, transmat, frameprob[a:b], alpha[a:b], beta[a:b], scale[a:b],
-            posteriors[a:b], xi_sum,
-        )  # fmt: skip
+            startprob,
+            transmat,
+            frameprob[a:b],
+            alpha[a:b],
+            beta[a:b],
+            scale[a:b],
+            posteriors[a:b],
+            xi_sum,
+        )
         start += posteriors[a]
     return total, posteriors, start, xi_sum

@@ -331,10 +331,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         unbiased, code = self.solver == "saga", LOGISTIC if loss.K == 1 else SOFTMAX
         step = step_size(X, sw / S, loss.l2, self.fit_intercept, code, unbiased)
         n_iter, ok = saga(
-            np.ascontiguousarray(X), np.ascontiguousarray(Y, dtype=np.float64), sw / S,
-            l1, loss.l2, self.fit_intercept, W, b, self.max_iter, self.tol,
-            unbiased, seed, code, step,
-        )  # fmt: skip
+            np.ascontiguousarray(X),
+            np.ascontiguousarray(Y, dtype=np.float64),
+            sw / S,
+            l1,
+            loss.l2,
+            self.fit_intercept,
+            W,
+            b,
+            self.max_iter,
+            self.tol,
+            unbiased,
+            seed,
+            code,
+            step,
+        )
         w = W.ravel().tolist() + (b.tolist() if self.fit_intercept else [])
         return np.array(w), n_iter, ok
 
