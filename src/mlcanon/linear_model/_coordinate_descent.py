@@ -17,14 +17,22 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 
 from mlcanon._estimator import check_X_y, sample_weight_or_none
-from mlcanon._validation import check_array, check_option, check_random_state, check_scalar
+from mlcanon._validation import (
+    Interval,
+    Options,
+    check_array,
+    check_option,
+    check_random_state,
+    check_scalar,
+    validate_params,
+)
 
 from ._base import linear_predict, preprocess_data
 from ._cd_kernels import enet_cd, enet_cd_gram
@@ -36,6 +44,10 @@ def _check_common(tol: Any, max_iter: Any, selection: Any, precompute: Any) -> N
     check_scalar(tol, "tol", low=0)
     check_scalar(max_iter, "max_iter", kind=numbers.Integral, low=1)
     check_option(selection, "selection", ("cyclic", "random"))
+    _check_precompute(precompute)
+
+
+def _check_precompute(precompute: Any) -> None:
     if isinstance(precompute, np.ndarray):
         return  # a Gram matrix, checked against X where it is used
     if not (isinstance(precompute, bool) or (isinstance(precompute, str) and precompute == "auto")):
@@ -353,14 +365,21 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         self.selection = selection
         self.copy_X = copy_X
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "alpha": Interval(low=0),
+        "l1_ratio": Interval(low=0, high=1),
+        "tol": Interval(low=0),
+        "max_iter": Interval(numbers.Integral, low=1),
+        "selection": Options("cyclic", "random"),
+    }
+
     def fit(
         self, X: Any, y: Any, sample_weight: Any = None, check_input: bool = True
     ) -> ElasticNet:
         """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,); ``check_input=False``
         skips the conversion and finiteness checks (the caller passes float arrays)."""
-        check_scalar(self.alpha, "alpha", low=0)
-        check_scalar(self.l1_ratio, "l1_ratio", low=0, high=1)
-        _check_common(self.tol, self.max_iter, self.selection, self.precompute)
+        validate_params(self)
+        _check_precompute(self.precompute)
         if check_input:
             X, y = check_X_y(self, X, y, classifier=False, min_samples=2, accept_sparse=True)
         else:  # float64 arrays are used as they are (and centered in place with copy_X=False)
