@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 REPORT  ?= build/report
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-browser lint format bench clean
+.PHONY: demo test test-browser lint format bench clean clean-cache
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -41,5 +41,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/mlcanon bench
 
-clean:
+# numba's on-disk cache (cache=True) is checked against each function's own file only: a kernel
+# that calls into a module changed by a branch switch keeps its old machine code until cleared.
+clean-cache:
+	find src -name '*.nbi' -delete -o -name '*.nbc' -delete
+
+clean: clean-cache
 	rm -rf build .pytest_cache $(VENV)
