@@ -99,6 +99,18 @@ class BaseXGB(BaseEstimator):
     def _check_params(self) -> None:
         validate_params(self)
 
+    def _grow_params(self) -> GrowParams:
+        """The hyper-parameters that the tree grower reads, as plain floats and ints."""
+        return GrowParams(
+            self.max_depth,
+            float(self.learning_rate),
+            float(self.reg_lambda),
+            float(self.reg_alpha),
+            float(self.gamma),
+            float(self.min_child_weight),
+            self.max_bin,
+        )
+
     def _n_threads(self) -> int:
         n_max = numba.config.NUMBA_NUM_THREADS
         if self.n_jobs is None or self.n_jobs < 0:
@@ -122,15 +134,7 @@ class BaseXGB(BaseEstimator):
         n_bins = self.n_bin_edges_ + 1
         self.base_margin_ = self._base_margin(obj, y, w)
         FT = np.tile(self.base_margin_[:, None], (1, n))  # margins, one row per output
-        params = GrowParams(
-            self.max_depth,
-            float(self.learning_rate),
-            float(self.reg_lambda),
-            float(self.reg_alpha),
-            float(self.gamma),
-            float(self.min_child_weight),
-            self.max_bin,
-        )
+        params = self._grow_params()
         metric = self.eval_metric or self._default_metric(obj.name)
         fn = METRICS[metric]
         evals = [(Xe, ye, we, np.tile(self.base_margin_, (len(ye), 1))) for Xe, ye, we in eval_set]

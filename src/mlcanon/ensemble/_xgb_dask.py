@@ -30,7 +30,7 @@ import numpy as np
 from mlcanon._validation import check_random_state
 
 from ._binning import apply_bins, fit_bin_edges
-from ._hist_grower import GrowParams, RowBlock, add_tree, grow_from
+from ._hist_grower import RowBlock, add_tree, grow_from
 from ._xgb import XGBClassifier, XGBRegressor
 from ._xgb_base import _join
 
@@ -180,15 +180,7 @@ class _DaskBoost:
 
     def _rounds(self, data: _Summed, bounds: np.ndarray, rng, n: int, d: int) -> None:
         K = self.n_outputs_
-        params = GrowParams(
-            self.max_depth,
-            float(self.learning_rate),
-            float(self.reg_lambda),
-            float(self.reg_alpha),
-            float(self.gamma),
-            float(self.min_child_weight),
-            self.max_bin,
-        )
+        params = self._grow_params()
         n_bins = self.n_bin_edges_ + 1
         n_rows = max(1, round(self.subsample * n))
         n_cols = max(1, int(self.colsample_bytree * d))

@@ -204,9 +204,6 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
     class_weight : dict, list of dicts, "balanced" or None, default=None
         Weight of each class (per output), multiplied into ``sample_weight``; "balanced" uses
         ``n_samples / (n_classes * count(class))``.
-    max_depth, min_samples_split, min_samples_leaf, min_weight_fraction_leaf, max_leaf_nodes, \
-min_impurity_decrease, random_state
-        See below.
     max_depth : int or None, default=None
         Maximum depth; ``None`` grows until leaves are pure or too small to split.
     min_samples_split : int or float, default=2
@@ -225,6 +222,7 @@ min_impurity_decrease, random_state
     ccp_alpha : float >= 0, default=0.0
         Minimal cost-complexity pruning: collapse the weakest links whose effective alpha is at
         most this (see ``cost_complexity_pruning_path``).
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,), or a list of them (one per output)
@@ -343,6 +341,7 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
     ccp_alpha : float >= 0, default=0.0
         Minimal cost-complexity pruning: collapse the weakest links whose effective alpha is at
         most this (see ``cost_complexity_pruning_path``).
+
     Attributes
     ----------
     tree_ : Tree
