@@ -469,6 +469,10 @@ class Lasso(ElasticNet):
     Tibshirani (1996), "Regression shrinkage and selection via the lasso", JRSS B 58(1).
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        k: v for k, v in ElasticNet._parameter_constraints.items() if k != "l1_ratio"
+    }
+
     def __init__(
         self,
         alpha: float = 1.0,
