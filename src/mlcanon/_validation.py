@@ -14,6 +14,10 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "RANDOM_STATE",
+    "ArrayLike",
+    "HasMethods",
+    "InstanceOf",
     "Interval",
     "IsCallable",
     "Options",
@@ -23,6 +27,7 @@ __all__ = [
     "check_random_state",
     "check_sample_weight",
     "check_scalar",
+    "validate_args",
     "validate_params",
 ]
 
@@ -162,7 +167,8 @@ def check_random_state(seed: Any) -> np.random.Generator:
 #     }
 #
 # and calls ``validate_params(self)`` at the start of ``fit``. A tuple lists alternatives;
-# ``None`` among them allows the value ``None``.
+# ``None`` among them allows the value ``None``. A function declares its arguments the same way
+# in a module-level dict and calls ``validate_args(CONSTRAINTS, name=value, ...)``.
 
 
 @dataclass(frozen=True)
@@ -222,16 +228,87 @@ class IsCallable:
         return "a callable"
 
 
+@dataclass(frozen=True)
+class ArrayLike:
+    """An array-like of finite numbers (a list, tuple or ndarray of at least one dimension),
+    every entry >= ``low`` when it is given; its shape is checked where it is used."""
+
+    low: float | None = None
+
+    def check(self, value: Any, name: str) -> Any:
+        if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
+            raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
+        arr = check_array(value, name, ndim=None)
+        if self.low is not None and arr.size and not (arr >= self.low).all():
+            low = float(arr.min())
+            raise ValueError(f"{name} must be >= {self.low} in every entry; got min {low!r}")
+        return value
+
+    def __str__(self) -> str:
+        return "an array-like" + ("" if self.low is None else f" of entries >= {self.low}")
+
+
+@dataclass(frozen=True, init=False)
+class InstanceOf:
+    """An instance of one of the given types."""
+
+    types: tuple[type, ...]
+
+    def __init__(self, *types: type) -> None:
+        object.__setattr__(self, "types", types)
+
+    def check(self, value: Any, name: str) -> Any:
+        if not isinstance(value, self.types):
+            raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
+        return value
+
+    def __str__(self) -> str:
+        return "an instance of " + " or ".join(t.__name__ for t in self.types)
+
+
+@dataclass(frozen=True, init=False)
+class HasMethods:
+    """An object with the given methods (an estimator: ``HasMethods("fit", "predict")``)."""
+
+    methods: tuple[str, ...]
+
+    def __init__(self, *methods: str) -> None:
+        object.__setattr__(self, "methods", methods)
+
+    def check(self, value: Any, name: str) -> Any:
+        if not all(callable(getattr(value, m, None)) for m in self.methods):
+            raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
+        return value
+
+    def __str__(self) -> str:
+        return "an object with methods " + ", ".join(self.methods)
+
+
+# What ``check_random_state`` accepts.
+RANDOM_STATE = (
+    None,
+    Interval(numbers.Integral, low=0),
+    InstanceOf(np.random.Generator, np.random.RandomState),
+)
+
+
 def validate_params(estimator: Any) -> None:
-    """Check every parameter of ``type(estimator)._parameter_constraints`` against its entry.
+    """Check every parameter of ``type(estimator)._parameter_constraints`` against its entry
+    (see :func:`validate_args`)."""
+    constraints = type(estimator)._parameter_constraints
+    validate_args(constraints, **{name: getattr(estimator, name) for name in constraints})
+
+
+def validate_args(constraints: dict[str, Any], **values: Any) -> None:
+    """Check each of ``values`` against its entry in ``constraints``.
 
     A failing parameter raises the error of the one alternative whose type it has (a
     ``ValueError`` naming the parameter, the allowed values and the value given), or a
     ``TypeError`` listing every alternative when its type fits none.
     """
-    for name, spec in type(estimator)._parameter_constraints.items():
-        value = getattr(estimator, name)
-        alternatives = spec if isinstance(spec, tuple) else (spec,)
+    for name, value in values.items():
+        alternatives = constraints[name]
+        alternatives = alternatives if isinstance(alternatives, tuple) else (alternatives,)
         if value is None and None in alternatives:
             continue
         wrong_type, wrong_value = [], []

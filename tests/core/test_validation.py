@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from mlcanon._validation import (
+    RANDOM_STATE,
+    ArrayLike,
+    HasMethods,
     Interval,
     Options,
     check_array,
@@ -14,6 +17,7 @@ from mlcanon._validation import (
     check_random_state,
     check_sample_weight,
     check_scalar,
+    validate_args,
     validate_params,
 )
 
@@ -106,6 +110,50 @@ def test_validate_params_names_parameter_allowed_values_and_value(params, error,
 def test_validate_params_accepts_every_allowed_form():
     for params in ({}, {"depth": 3, "gamma": 0.5, "solver": "lsqr"}, {"gamma": "auto"}):
         assert validate_params(_Toy(**params)) is None  # no error for any allowed form
+
+
+_ARGS = {
+    "weights": (None, ArrayLike(low=0)),
+    "estimator": HasMethods("fit", "predict"),
+    "seed": RANDOM_STATE,
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        (
+            {"weights": [1.0, -2.0]},
+            ValueError,
+            r"^weights must be >= 0 in every entry; got min -2.0$",
+        ),
+        ({"weights": [1.0, np.nan]}, ValueError, r"^weights contains NaN$"),
+        ({"weights": 3.0}, TypeError, r"^weights must be None or an array-like of entries >= 0"),
+        ({"weights": "abc"}, TypeError, r"^weights must be None or an array-like"),
+        ({"estimator": object()}, TypeError, r"^estimator must be an object with methods fit, pre"),
+        ({"seed": -1}, ValueError, r"^seed must be >= 0, got -1$"),
+        ({"seed": "x"}, TypeError, r"^seed must be None or Integral >= 0 or an instance of Gen"),
+    ],
+)
+def test_validate_args_names_argument_allowed_values_and_value(args, error, match):
+    with pytest.raises(error, match=match):
+        validate_args(_ARGS, **args)
+
+
+def test_validate_args_accepts_every_allowed_form():
+    class Model:
+        def fit(self): ...
+
+        def predict(self): ...
+
+    allowed = [
+        {"weights": None, "estimator": Model(), "seed": None},
+        {"weights": np.array([0.0, 2.0]), "seed": 3},
+        {"weights": (1, 2), "seed": np.random.default_rng(0)},
+        {"seed": np.random.RandomState(0)},
+    ]
+    for args in allowed:
+        assert validate_args(_ARGS, **args) is None  # no error for any allowed form
 
 
 def _declaring_classes():

@@ -25,12 +25,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from mlcanon._estimator import check_X_y, sample_weight_or_none
 from mlcanon._validation import (
+    RANDOM_STATE,
+    ArrayLike,
     Interval,
     Options,
     check_array,
-    check_option,
     check_random_state,
-    check_scalar,
+    validate_args,
     validate_params,
 )
 
@@ -40,20 +41,19 @@ from ._cd_kernels import enet_cd, enet_cd_gram
 __all__ = ["ElasticNet", "Lasso", "enet_path", "lasso_path"]
 
 
-def _check_common(tol: Any, max_iter: Any, selection: Any, precompute: Any) -> None:
-    check_scalar(tol, "tol", low=0)
-    check_scalar(max_iter, "max_iter", kind=numbers.Integral, low=1)
-    check_option(selection, "selection", ("cyclic", "random"))
-    _check_precompute(precompute)
-
-
-def _check_precompute(precompute: Any) -> None:
-    if isinstance(precompute, np.ndarray):
-        return  # a Gram matrix, checked against X where it is used
-    if not (isinstance(precompute, bool) or (isinstance(precompute, str) and precompute == "auto")):
-        raise ValueError(
-            f"precompute must be one of True, False, 'auto' or a Gram matrix; got {precompute!r}"
-        )
+# ``precompute``: a flag, or the Gram matrix itself (its shape is checked against X where used).
+_PRECOMPUTE = (Options(True, False, "auto"), ArrayLike())
+_PATH_CONSTRAINTS = {
+    "l1_ratio": Interval(low=0, high=1, include_low=False),
+    "eps": Interval(low=0, include_low=False),
+    "alphas": (Interval(numbers.Integral, low=1), ArrayLike(low=0)),
+    "precompute": _PRECOMPUTE,
+    "tol": Interval(low=0),
+    "max_iter": Interval(numbers.Integral, low=1),
+    "selection": Options("cyclic", "random"),
+    "positive": Options(True, False),
+    "random_state": RANDOM_STATE,
+}
 
 
 def _checked_gram(gram: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -227,9 +227,18 @@ def enet_path(
     if params:
         raise ValueError(f"Unexpected parameters in params: {sorted(params)}")
     alphas = _deprecated_alphas(alphas, n_alphas)
-    check_scalar(l1_ratio, "l1_ratio", low=0, high=1, include_low=False)
-    check_scalar(eps, "eps", low=0, include_low=False)
-    _check_common(tol, max_iter, selection, precompute)
+    validate_args(
+        _PATH_CONSTRAINTS,
+        l1_ratio=l1_ratio,
+        eps=eps,
+        alphas=alphas,
+        precompute=precompute,
+        tol=tol,
+        max_iter=max_iter,
+        selection=selection,
+        positive=positive,
+        random_state=random_state,
+    )
     if check_input:
         X = check_array(X, "X", ndim=2)
         y = check_array(y, "y", ndim=1)
@@ -243,14 +252,11 @@ def enet_path(
             raise ValueError(
                 f"coef_init has {coef_init.shape[0]} entries, expected n_features={X.shape[1]}"
             )
-    if isinstance(alphas, numbers.Integral) and not isinstance(alphas, bool):
-        check_scalar(alphas, "alphas", kind=numbers.Integral, low=1)
+    if isinstance(alphas, numbers.Integral):
         Xy_grid = X.T @ y if Xy is None else Xy
         grid = _alpha_grid(Xy_grid, X.shape[0], l1_ratio, eps, alphas, positive)
     else:
         grid = np.sort(check_array(alphas, "alphas", ndim=1))[::-1]
-        if (grid < 0).any():
-            raise ValueError(f"alphas must be >= 0, got min {grid.min()!r}")
     coefs, gaps, n_iters = _path(
         X,
         y,
@@ -368,9 +374,15 @@ class ElasticNet(RegressorMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "alpha": Interval(low=0),
         "l1_ratio": Interval(low=0, high=1),
-        "tol": Interval(low=0),
+        "fit_intercept": Options(True, False),
+        "precompute": _PRECOMPUTE,
         "max_iter": Interval(numbers.Integral, low=1),
+        "tol": Interval(low=0),
+        "warm_start": Options(True, False),
+        "positive": Options(True, False),
+        "random_state": RANDOM_STATE,
         "selection": Options("cyclic", "random"),
+        "copy_X": Options(True, False),
     }
 
     def fit(
@@ -379,7 +391,6 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,); ``check_input=False``
         skips the conversion and finiteness checks (the caller passes float arrays)."""
         validate_params(self)
-        _check_precompute(self.precompute)
         if check_input:
             X, y = check_X_y(self, X, y, classifier=False, min_samples=2, accept_sparse=True)
         else:  # float64 arrays are used as they are (and centered in place with copy_X=False)

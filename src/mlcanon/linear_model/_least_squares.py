@@ -13,12 +13,13 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from mlcanon._estimator import ConvergenceWarning, check_X, float_dtype, sample_weight_or_none
 from mlcanon._validation import (
+    RANDOM_STATE,
+    ArrayLike,
     Interval,
     Options,
     check_array,
     check_consistent_length,
     check_random_state,
-    check_scalar,
     validate_params,
 )
 
@@ -462,14 +463,15 @@ class Ridge(_LeastSquaresBase):
         "fit_intercept": Options(True, False),
         "max_iter": (None, Interval(numbers.Integral, low=1)),
         "tol": Interval(low=0),
+        "alpha": (Interval(low=0), ArrayLike(low=0)),
         "solver": Options("auto", "svd", "cholesky", "sparse_cg", "lsqr", "sag", "saga", "lbfgs"),
         "positive": Options(True, False),
+        "random_state": RANDOM_STATE,
     }
 
     def _alphas(self, n_targets: int) -> np.ndarray:
         """One penalty per target, from a scalar or an array of ``n_targets``."""
         if np.ndim(self.alpha) == 0:
-            check_scalar(self.alpha, "alpha", low=0)
             return np.full(n_targets, float(self.alpha))
         alphas = np.asarray(self.alpha, dtype=np.float64).ravel()
         if alphas.shape != (n_targets,):
@@ -477,8 +479,6 @@ class Ridge(_LeastSquaresBase):
                 "Number of targets and number of penalties do not correspond: "
                 f"{alphas.size} != {n_targets} (alpha must be a float or one value per target)"
             )
-        if not np.isfinite(alphas).all() or (alphas < 0).any():
-            raise ValueError(f"alpha must hold finite values >= 0, got {alphas.tolist()}")
         return alphas
 
     def _resolve_solver(self) -> str:

@@ -19,7 +19,14 @@ from mlcanon._estimator import (
     sample_weight_or_none,
 )
 from mlcanon._special import expit, log_softmax
-from mlcanon._validation import Interval, Options, check_option, check_random_state, validate_params
+from mlcanon._validation import (
+    RANDOM_STATE,
+    InstanceOf,
+    Interval,
+    Options,
+    check_random_state,
+    validate_params,
+)
 
 from ._logistic_loss import LogisticLoss
 from ._newton_cg import newton_cg
@@ -45,18 +52,17 @@ NOT_CONVERGED["saga"] = NOT_CONVERGED["sag"]
 
 
 def _class_sample_weights(class_weight: Any, classes: np.ndarray, y_index: np.ndarray):
+    """Per-sample weights from ``class_weight``: None, 'balanced' or a dict (declared in
+    LogisticRegression's constraints)."""
     if class_weight is None:
         return np.ones(len(y_index))
-    if isinstance(class_weight, str):
-        check_option(class_weight, "class_weight", ("balanced",))
+    if isinstance(class_weight, str):  # 'balanced'
         per_class = len(y_index) / (len(classes) * np.bincount(y_index, minlength=len(classes)))
-    elif isinstance(class_weight, dict):
+    else:
         unknown = [c for c in class_weight if c not in set(classes.tolist())]
         if unknown:
             raise ValueError(f"class_weight has labels {unknown!r} that are not in y's classes")
         per_class = np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
-    else:
-        raise TypeError(f"class_weight must be None, 'balanced' or a dict, got {class_weight!r}")
     return per_class[y_index]
 
 
@@ -169,6 +175,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         "max_iter": Interval(numbers.Integral, low=0),
         "warm_start": Options(True, False),
         "n_jobs": (None, Interval(numbers.Integral)),
+        "class_weight": (None, Options("balanced"), InstanceOf(dict)),
+        "random_state": RANDOM_STATE,
     }
 
     def _penalty(self) -> str | None:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mlcanon._estimator import check_priors
-from mlcanon._validation import Interval, Options, check_scalar, validate_params
+from mlcanon._validation import ArrayLike, Interval, Options, validate_params
 
 from ._base import BaseNB
 
@@ -34,9 +34,13 @@ def _log_dot(X: np.ndarray, log_theta: np.ndarray) -> np.ndarray:
 class _DiscreteNB(BaseNB):
     """Counting, smoothing and class priors shared by the multinomial and Bernoulli models."""
 
+    # An array ``alpha``'s length and signs are checked in _check_alpha, with scikit-learn's
+    # messages, once the number of features is known.
     _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "alpha": (Interval(low=0), ArrayLike()),
         "force_alpha": Options(True, False),
         "fit_prior": Options(True, False),
+        "class_prior": (None, ArrayLike()),
     }
 
     def _check_alpha(self) -> float | np.ndarray:
@@ -44,7 +48,7 @@ class _DiscreteNB(BaseNB):
         (with a warning) where smaller, unless ``force_alpha``."""
         validate_params(self)
         if np.ndim(self.alpha) == 0:
-            alpha = float(check_scalar(self.alpha, "alpha", low=0))
+            alpha = float(self.alpha)
         else:
             alpha = np.asarray(self.alpha, dtype=np.float64)
             if alpha.shape != (self.n_features_in_,):

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mlcanon._estimator import check_priors
-from mlcanon._validation import Interval, validate_params
+from mlcanon._validation import ArrayLike, Interval, validate_params
 
 from ._base import BaseNB
 
@@ -74,7 +74,10 @@ class GaussianNB(BaseNB):
     sample variances", COMPSTAT (``partial_fit``).
     """
 
-    _parameter_constraints: ClassVar[dict[str, Any]] = {"var_smoothing": Interval(low=0)}
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "priors": (None, ArrayLike()),
+        "var_smoothing": Interval(low=0),
+    }
 
     def __init__(self, *, priors: Any = None, var_smoothing: float = 1e-9) -> None:
         self.priors = priors
