@@ -28,41 +28,25 @@ __all__ = ["cross_entropy", "log_softmax", "softmax"]
 _LOG2E = 1.4426950408889634  # log2(e)
 
 
-def _shifted(x: Tensor, dim: int) -> tuple[Tensor, Tensor]:
-    """``z = x - max(x)`` and ``sum(exp(z))`` along ``dim`` (keepdim)."""
-    z = x - x.amax(dim, keepdim=True)
-    return z, z.exp().sum(dim, keepdim=True)
-
-
 class _Softmax(Function):
+    """Softmax, or log-softmax when ``log``: both shift by the max and save their output."""
+
     @staticmethod
-    def forward(ctx, x, dim):
-        z, s = _shifted(x, dim)
-        y = z.exp_().div_(s)
+    def forward(ctx, x, dim, log):
+        z = x - x.amax(dim, keepdim=True)
+        s = z.exp().sum(dim, keepdim=True)
+        y = z.sub_(s.log()) if log else z.exp_().div_(s)
         ctx.save_for_backward(y)
-        ctx.dim = dim
+        ctx.dim, ctx.log = dim, log
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
+        if ctx.log:
+            return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None, None
         # Jacobian diag(y) - y y^T applied to g
-        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None
-
-
-class _LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
-        z, s = _shifted(x, dim)
-        y = z.sub_(s.log())
-        ctx.save_for_backward(y)
-        ctx.dim = dim
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
+        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None, None
 
 
 def _check_dim(x: Tensor, dim: int) -> int:
@@ -73,6 +57,12 @@ def _check_dim(x: Tensor, dim: int) -> int:
     return dim % nd
 
 
+def _softmax(input: Tensor, dim: int, log: bool) -> Tensor:
+    x = check_tensor(input, "input")
+    dim = _check_dim(x, dim)
+    return zeros_from(x.shape, x) if x.numel() == 0 else _Softmax.apply(x, dim, log)
+
+
 def softmax(input: Tensor, dim: int) -> Tensor:
     r"""Softmax along ``dim``: :math:`y_i = e^{x_i - m} / \sum_j e^{x_j - m}`.
 
@@ -80,9 +70,7 @@ def softmax(input: Tensor, dim: int) -> Tensor:
     -----
     Backward: :math:`\partial L/\partial x = y \odot (g - \langle g, y\rangle)`.
     """
-    x = check_tensor(input, "input")
-    dim = _check_dim(x, dim)
-    return zeros_from(x.shape, x) if x.numel() == 0 else _Softmax.apply(x, dim)
+    return _softmax(input, dim, log=False)
 
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:
@@ -92,9 +80,7 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
     -----
     Backward: :math:`\partial L/\partial x = g - e^{y} \sum_j g_j`.
     """
-    x = check_tensor(input, "input")
-    dim = _check_dim(x, dim)
-    return zeros_from(x.shape, x) if x.numel() == 0 else _LogSoftmax.apply(x, dim)
+    return _softmax(input, dim, log=True)
 
 
 class _CrossEntropy(Function):
