@@ -67,6 +67,19 @@ def _correlate(xp, w2, kernel, stride, dilation, out_hw, groups):
     return y.view(n, -1, *out_hw)
 
 
+def _paint(src, weight, groups, canvas_hw, stride, dilation, pads):
+    """Each pixel of ``src`` (N, A, h, w) paints the (A, B/G, kh, kw) ``weight``, scaled by its
+    value, onto a ``canvas_hw`` canvas, ``stride`` pixels apart; ``pads`` are then cropped off:
+    (N, B, Ho, Wo). This is the transposed convolution, hence also a convolution's input
+    gradient (``src`` the output gradient, ``weight`` the convolution's (O, C/G, kh, kw)).
+    """
+    n, a, h, w = src.shape
+    _, bg, kh, kw = weight.shape
+    w_off = weight.reshape(groups, a // groups, bg, kh, kw).permute(3, 4, 0, 2, 1)
+    src_g = src.reshape(n, groups, a // groups, h * w)  # (N, G, A/G, h*w)
+    return crop2d(col2im_matmul(w_off, src_g, canvas_hw, (h, w), stride, dilation), pads)
+
+
 class _Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, pads, dilation, groups):
@@ -78,13 +91,13 @@ class _Conv2d(Function):
         if bias is not None:
             y.add_(bias.view(1, o, 1, 1))
         ctx.save_for_backward(xp, weight)
-        ctx.geometry = (pads, stride, dilation, groups, bias is not None)
+        ctx.geometry = (pads, stride, dilation, groups)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         xp, weight = ctx.saved_tensors
-        pads, stride, dilation, groups, has_bias = ctx.geometry
+        pads, stride, dilation, groups = ctx.geometry
         n, o, ho, wo = grad.shape
         _, cg, kh, kw = weight.shape
         g = grad.reshape(n, groups, o // groups, ho * wo)  # (N, G, Og, L)
@@ -100,17 +113,14 @@ class _Conv2d(Function):
             w_flip = w_flip.transpose(1, 2).reshape(groups, cg, -1)  # (G, Cg, Og*kh*kw)
             gp = pad2d(grad, gpads)
             grad_x = _correlate(gp, w_flip, (kh, kw), stride, dilation, (h, w), groups)
-        elif ctx.needs_input_grad[0]:
-            # dX = col2im(W^T G), one kernel offset at a time
-            w_off = weight.reshape(groups, o // groups, cg, kh, kw).permute(3, 4, 0, 2, 1)
-            gx = col2im_matmul(w_off, g, tuple(xp.shape[-2:]), (ho, wo), stride, dilation)
-            grad_x = crop2d(gx, pads)
+        elif ctx.needs_input_grad[0]:  # dX = col2im(W^T G), one kernel offset at a time
+            grad_x = _paint(grad, weight, groups, tuple(xp.shape[-2:]), stride, dilation, pads)
         if ctx.needs_input_grad[1]:
             grad_w = weight.new_zeros((groups, o // groups, cg * kh * kw))
             for s, cols in _column_blocks(xp, (kh, kw), stride, dilation, (ho, wo), groups):
                 grad_w += g[s : s + cols.shape[0]].matmul(cols.transpose(2, 3)).sum(0)  # G X^T
             grad_w = grad_w.reshape(weight.shape)
-        if has_bias and ctx.needs_input_grad[2]:
+        if ctx.needs_input_grad[2]:  # False when there is no bias
             grad_b = grad.sum((0, 2, 3))
         return grad_x, grad_w, grad_b, None, None, None, None
 
@@ -149,13 +159,13 @@ class _PointwiseConv2d(Function):
         if bias is not None:
             y.add_(bias.view(1, -1, 1, 1))
         ctx.save_for_backward(cols, weight)
-        ctx.geometry = (x.shape, stride, bias is not None)
+        ctx.geometry = (x.shape, stride)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         cols, weight = ctx.saved_tensors
-        shape, stride, has_bias = ctx.geometry
+        shape, stride = ctx.geometry
         n, o, ho, wo = grad.shape
         fold = cols.dim() == 2
         g = grad.reshape(n, o, ho * wo)  # (N, O, L)
@@ -175,7 +185,7 @@ class _PointwiseConv2d(Function):
         if ctx.needs_input_grad[1]:
             gw = g.mm(cols.t()) if fold else torch.bmm(g, cols.transpose(1, 2)).sum(0)  # G X^T
             grad_w = gw.view(weight.shape)
-        if has_bias and ctx.needs_input_grad[2]:
+        if ctx.needs_input_grad[2]:
             grad_b = grad.sum((0, 2, 3))
         return grad_x, grad_w, grad_b, None
 
@@ -183,24 +193,20 @@ class _PointwiseConv2d(Function):
 class _ConvTranspose2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, output_padding, dilation, groups):
-        n, c, h, w = x.shape
-        _, og, kh, kw = weight.shape
-        full = conv_transpose_output_size((h, w), (kh, kw), stride, 0, output_padding, dilation)
-        # each input pixel paints the kernel, scaled by its value, onto the output
-        w_off = weight.reshape(groups, c // groups, og, kh, kw).permute(3, 4, 0, 2, 1)
-        xg = x.reshape(n, groups, c // groups, h * w)  # (N, G, Cg, H*W)
+        kernel = tuple(weight.shape[-2:])
+        full = conv_transpose_output_size(x.shape[-2:], kernel, stride, 0, output_padding, dilation)
         pads = (padding[0], padding[0], padding[1], padding[1])
-        y = crop2d(col2im_matmul(w_off, xg, full, (h, w), stride, dilation), pads)
+        y = _paint(x, weight, groups, full, stride, dilation, pads)
         if bias is not None:
             y = y + bias.view(1, -1, 1, 1)
         ctx.save_for_backward(x, weight)
-        ctx.geometry = (pads, stride, dilation, groups, bias is not None)
+        ctx.geometry = (pads, stride, dilation, groups)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        pads, stride, dilation, groups, has_bias = ctx.geometry
+        pads, stride, dilation, groups = ctx.geometry
         n, c, h, w = x.shape
         _, og, kh, kw = weight.shape
         # the adjoint of "paint and crop" is "pad and read windows": a strided convolution
@@ -213,7 +219,7 @@ class _ConvTranspose2d(Function):
         if ctx.needs_input_grad[1]:
             xg = x.reshape(n, groups, c // groups, h * w)
             grad_w = xg.matmul(gcols.transpose(2, 3)).sum(0).reshape(weight.shape)
-        if has_bias and ctx.needs_input_grad[2]:
+        if ctx.needs_input_grad[2]:
             grad_b = grad.sum((0, 2, 3))
         return grad_x, grad_w, grad_b, None, None, None, None, None
 

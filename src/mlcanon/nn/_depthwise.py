@@ -110,13 +110,13 @@ class _DepthwiseConv2d(Function):
         if bias is not None:
             out.add_(bias.view(1, c, 1, 1))
         ctx.save_for_backward(phases, weight)
-        ctx.geometry = (x.shape[-2:], stride, pads, dilation, bias is not None)
+        ctx.geometry = (x.shape[-2:], stride, pads, dilation)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         phases, weight = ctx.saved_tensors
-        hw, stride, pads, dilation, has_bias = ctx.geometry
+        hw, stride, pads, dilation = ctx.geometry
         n, c, ho, wo = grad.shape
         hq, wq = phases.shape[-2:]
         flat = phases.view(*phases.shape[:4], hq * wq)
@@ -140,7 +140,7 @@ class _DepthwiseConv2d(Function):
                 torch.sum(torch.mul(g, x_t, out=product), 2, out=sums[t])
         grad_w = sums.sum(1).t().reshape(weight.shape) if need_w else None  # taps in (i, j) order
         grad_x = _from_phases(grad_phases, pads, stride, hw) if need_x else None
-        grad_b = grad.sum((0, 2, 3)) if has_bias and need_b else None
+        grad_b = grad.sum((0, 2, 3)) if need_b else None  # need_b is False without a bias
         return grad_x, grad_w, grad_b, None, None, None, None
 
 

@@ -47,6 +47,16 @@ def windows(
     return xp.as_strided((n, c, kh, kw, ho, wo), (sn, sc, dh * sh, dw * sw, st_h * sh, st_w * sw))
 
 
+def _offsets(kernel, win_hw, stride, dilation):
+    """Per kernel offset (i, j): the rows and the columns of the padded input that it reads in
+    the ``win_hw`` windows, as strided slices."""
+    (kh, kw), (ho, wo), (st_h, st_w), (dh, dw) = kernel, win_hw, stride, dilation
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + st_h * (ho - 1) + 1, st_h)
+        for j in range(kw):
+            yield i, j, rows, slice(j * dw, j * dw + st_w * (wo - 1) + 1, st_w)
+
+
 def col2im(
     cols: Tensor,
     padded_hw: tuple[int, int],
@@ -54,14 +64,11 @@ def col2im(
     dilation: tuple[int, int],
 ) -> Tensor:
     """Adjoint of :func:`windows`: sum (N, C, kh, kw, Ho, Wo) windows into (N, C, Hp, Wp)."""
-    n, c, kh, kw, ho, wo = cols.shape
-    (st_h, st_w), (dh, dw) = stride, dilation
+    n, c = cols.shape[:2]
     out = cols.new_zeros((n, c, *padded_hw))
     # one strided add per kernel offset: kh*kw vectorized adds instead of a loop over pixels
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + st_h * (ho - 1) + 1, st_h)
-        for j in range(kw):
-            out[:, :, rows, j * dw : j * dw + st_w * (wo - 1) + 1 : st_w] += cols[:, :, i, j]
+    for i, j, rows, columns in _offsets(cols.shape[2:4], cols.shape[4:], stride, dilation):
+        out[:, :, rows, columns] += cols[:, :, i, j]
     return out
 
 
@@ -87,13 +94,10 @@ def col2im_matmul(
     offset reads. Used for the input gradient of a convolution and for the forward pass of the
     transposed convolution, where the column matrix would be the largest tensor of the step.
     """
-    kh, kw, groups, a = w_offsets.shape[:4]
+    groups, a = w_offsets.shape[2:4]
     n = src.shape[0]
-    (ho, wo), (st_h, st_w), (dh, dw) = win_hw, stride, dilation
     out = src.new_zeros((n, groups, a, *padded_hw))
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + st_h * (ho - 1) + 1, st_h)
-        for j in range(kw):
-            part = w_offsets[i, j].matmul(src).view(n, groups, a, ho, wo)
-            out[..., rows, j * dw : j * dw + st_w * (wo - 1) + 1 : st_w] += part
+    for i, j, rows, columns in _offsets(w_offsets.shape[:2], win_hw, stride, dilation):
+        part = w_offsets[i, j].matmul(src).view(n, groups, a, *win_hw)
+        out[..., rows, columns] += part
     return out.view(n, groups * a, *padded_hw)

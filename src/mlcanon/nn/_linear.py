@@ -14,7 +14,6 @@ class _Linear(Function):
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         ctx.save_for_backward(x, weight)
-        ctx.has_bias = bias is not None
         y = x.matmul(weight.t())  # (*, out)
         return y + bias if bias is not None else y
 
@@ -25,7 +24,7 @@ class _Linear(Function):
         x2 = x.reshape(-1, x.shape[-1])  # (M, in)
         grad_x = grad.matmul(weight) if ctx.needs_input_grad[0] else None
         grad_w = g2.t().matmul(x2) if ctx.needs_input_grad[1] else None
-        grad_b = g2.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
+        grad_b = g2.sum(0) if ctx.needs_input_grad[2] else None  # False without a bias
         return grad_x, grad_w, grad_b
 
 
