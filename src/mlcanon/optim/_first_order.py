@@ -28,13 +28,15 @@ the NumPy front end (``Adam.for_arrays([w, b])``, an :class:`ArrayOptimizer`).
 from __future__ import annotations
 
 import inspect
+import re
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from .._validation import check_scalar
+from .._validation import Interval, check_scalar, validate_args
 
 __all__ = ["ArrayOptimizer", "FirstOrderOptimizer"]
 
@@ -122,31 +124,62 @@ TORCH_OPS = _TorchOps()
 NUMPY_OPS = _NumpyOps()
 
 
-# hyper-parameter checks shared by the optimizers ---------------------------------------------
-def check_flag(value: Any, name: str) -> None:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be bool (True or False), got {value!r}")
+# hyper-parameter constraints shared by the optimizers (read by _validation.validate_args) -----
+class Flag:
+    """``True`` or ``False`` (a NumPy bool too), as torch's optimizers take their switches."""
+
+    def check(self, value: Any, name: str) -> Any:
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{name} must be bool (True or False), got {value!r}")
+        return value
+
+    def __str__(self) -> str:
+        return "bool"
 
 
-def check_unit(value: Any, name: str, *, include_high: bool = False) -> None:
-    """A decay rate in ``[0, 1)`` (or ``[0, 1]`` with ``include_high``)."""
-    check_scalar(value, name, low=0.0, high=1.0, include_high=include_high)
+class Betas:
+    """A pair of decay rates ``(beta1, beta2)``, each in ``[0, 1)``."""
+
+    def check(self, value: Any, name: str) -> Any:
+        if not isinstance(value, Sequence) or len(value) != 2:
+            raise TypeError(f"{name} must be a pair (beta1, beta2) in [0, 1), got {value!r}")
+        for i, beta in enumerate(value):
+            check_scalar(beta, f"{name}[{i}]", low=0.0, high=1.0, include_high=False)
+        return value
+
+    def __str__(self) -> str:
+        return "a pair (beta1, beta2) in [0, 1)"
 
 
-def check_betas(betas: Any) -> None:
-    if not isinstance(betas, Sequence) or len(betas) != 2:
-        raise TypeError(f"betas must be a pair (beta1, beta2) in [0, 1), got {betas!r}")
-    check_unit(betas[0], "betas[0]")
-    check_unit(betas[1], "betas[1]")
+FLAG, BETAS = Flag(), Betas()
+NON_NEGATIVE = Interval(low=0.0)
+UNIT = Interval(low=0.0, high=1.0)  # a decay rate or a dampening in [0, 1]
 
 
-def check_common(group: Group) -> None:
-    """``lr >= 0``, ``weight_decay >= 0``, ``eps >= 0`` (where present) and ``maximize`` bool."""
-    check_scalar(group["lr"], "lr", low=0.0)
-    check_scalar(group["weight_decay"], "weight_decay", low=0.0)
-    if "eps" in group:
-        check_scalar(group["eps"], "eps", low=0.0)
-    check_flag(group["maximize"], "maximize")
+# docstring entries shared by the optimizers ---------------------------------------------------
+PARAMETER_DOCS = {
+    "params": (
+        "params : iterable of Tensor or dict\n"
+        '    Parameters to optimize, or param groups (dicts with ``"params"`` and overrides).'
+    ),
+    "weight_decay": (
+        "weight_decay : float, default=0\n"
+        r"    L2 penalty :math:`\lambda >= 0`, added to the gradient."
+    ),
+    "maximize": "maximize : bool, default=False\n    Ascend the objective instead of descending.",
+}
+
+
+def fill_doc(doc: str | None) -> str | None:
+    """``doc`` with each line ``%(name)s`` replaced by the entry ``PARAMETER_DOCS[name]``,
+    indented as that line (the placeholders of SciPy's ``doccer``)."""
+
+    def entry(match: re.Match[str]) -> str:
+        return textwrap.indent(PARAMETER_DOCS[match[2]], match[1])
+
+    if doc is None:  # python -OO strips docstrings
+        return None
+    return re.sub(r"^( *)%\((\w+)\)s$", entry, doc, flags=re.MULTILINE)
 
 
 def hyper_parameters(arguments: dict[str, Any]) -> Group:
@@ -177,21 +210,40 @@ def objective_gradient(ops: Any, p: Any, g: Any, group: Group) -> Any:
 class FirstOrderOptimizer(torch.optim.Optimizer):
     """Base class: a :class:`torch.optim.Optimizer` driven by an update rule written once.
 
-    Subclasses implement three static methods that receive the ``ops`` namespace:
+    Subclasses declare their hyper-parameters' constraints in ``_parameter_constraints``
+    (extending the base's ``lr``, ``weight_decay`` and ``maximize``), checked for every param
+    group by :meth:`_check_group`, and implement two static methods that receive the ``ops``
+    namespace:
 
-    * ``_check_group(group)`` raises ``ValueError``/``TypeError`` for bad hyper-parameters;
     * ``_init_state(ops, p, group)`` returns the fresh state of parameter ``p``;
     * ``_update(ops, p, g, state, group)`` applies one step in place, given the gradient that
       :func:`objective_gradient` has already prepared (sign and weight decay).
+
+    A subclass's docstring may list the parameters every optimizer shares as placeholder lines
+    (``%(params)s``, ``%(weight_decay)s``, ``%(maximize)s``), filled from ``PARAMETER_DOCS``.
 
     Param groups, ``zero_grad``, hooks and ``state_dict()``/``load_state_dict()`` come from
     :class:`torch.optim.Optimizer`; state buffers carry torch's names (``exp_avg``,
     ``momentum_buffer``, ...) so a state dict saved by ``torch.optim`` loads here as well.
     """
 
-    _check_group: ClassVar[Callable[[Group], None]]
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "lr": NON_NEGATIVE,
+        "weight_decay": NON_NEGATIVE,
+        "maximize": FLAG,
+    }
     _init_state: ClassVar[Callable[..., State]]
     _update: ClassVar[Callable[..., None]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__doc__ = fill_doc(cls.__doc__)  # the shared entries: %(params)s, %(maximize)s, ...
+
+    @classmethod
+    def _check_group(cls, group: Group) -> None:
+        """Raise ``ValueError``/``TypeError`` for a bad hyper-parameter of ``group``."""
+        constraints = cls._parameter_constraints
+        validate_args(constraints, **{name: group[name] for name in constraints})
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         # validate the group's own hyper-parameters (e.g. a per-group lr) before torch adds it

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ._first_order import (
+    BETAS,
+    FLAG,
+    NON_NEGATIVE,
     FirstOrderOptimizer,
     Group,
     Params,
     State,
-    check_betas,
-    check_common,
-    check_flag,
     hyper_parameters,
 )
 
@@ -26,8 +26,7 @@ class Adam(FirstOrderOptimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or dict
-        Parameters to optimize, or param groups.
+    %(params)s
     lr : float, default=1e-3
         Learning rate :math:`\gamma >= 0`.
     betas : (float, float), default=(0.9, 0.999)
@@ -39,8 +38,7 @@ class Adam(FirstOrderOptimizer):
         ``decoupled_weight_decay``, a shrinkage :math:`\theta \leftarrow (1 - \gamma\lambda)\theta`.
     amsgrad : bool, default=False
         Normalize by the running maximum of :math:`v_t` (AMSGrad).
-    maximize : bool, default=False
-        Ascend the objective instead of descending.
+    %(maximize)s
     decoupled_weight_decay : bool, default=False
         Apply weight decay to the parameters directly (AdamW).
 
@@ -72,6 +70,14 @@ class Adam(FirstOrderOptimizer):
        Algorithm 2 (AdamW).
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **FirstOrderOptimizer._parameter_constraints,
+        "eps": NON_NEGATIVE,
+        "betas": BETAS,
+        "amsgrad": FLAG,
+        "decoupled_weight_decay": FLAG,
+    }
+
     def __init__(
         self,
         params: Params,
@@ -85,13 +91,6 @@ class Adam(FirstOrderOptimizer):
         decoupled_weight_decay: bool = False,
     ) -> None:
         super().__init__(params, hyper_parameters(locals()))
-
-    @staticmethod
-    def _check_group(group: Group) -> None:
-        check_common(group)
-        check_betas(group["betas"])
-        check_flag(group["amsgrad"], "amsgrad")
-        check_flag(group["decoupled_weight_decay"], "decoupled_weight_decay")
 
     @staticmethod
     def _init_state(ops: Any, p: Any, group: Group) -> State:
@@ -185,18 +184,15 @@ class Adamax(FirstOrderOptimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or dict
-        Parameters to optimize, or param groups.
+    %(params)s
     lr : float, default=2e-3
         Learning rate :math:`\gamma >= 0`.
     betas : (float, float), default=(0.9, 0.999)
         Decays :math:`\beta_1, \beta_2 \in [0, 1)`.
     eps : float, default=1e-8
         :math:`\epsilon >= 0`, added to :math:`|g_t|` so that :math:`u_t > 0`.
-    weight_decay : float, default=0
-        L2 penalty :math:`\lambda >= 0`, added to the gradient.
-    maximize : bool, default=False
-        Ascend the objective instead of descending.
+    %(weight_decay)s
+    %(maximize)s
 
     Notes
     -----
@@ -218,6 +214,12 @@ class Adamax(FirstOrderOptimizer):
        Section 7.1 and Algorithm 2.
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **FirstOrderOptimizer._parameter_constraints,
+        "eps": NON_NEGATIVE,
+        "betas": BETAS,
+    }
+
     def __init__(
         self,
         params: Params,
@@ -229,11 +231,6 @@ class Adamax(FirstOrderOptimizer):
         maximize: bool = False,
     ) -> None:
         super().__init__(params, hyper_parameters(locals()))
-
-    @staticmethod
-    def _check_group(group: Group) -> None:
-        check_common(group)
-        check_betas(group["betas"])
 
     @staticmethod
     def _init_state(ops: Any, p: Any, group: Group) -> State:

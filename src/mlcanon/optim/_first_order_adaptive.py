@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from .._validation import check_scalar
 from ._first_order import (
+    FLAG,
+    NON_NEGATIVE,
+    UNIT,
     FirstOrderOptimizer,
     Group,
     Params,
     State,
-    check_common,
-    check_flag,
-    check_unit,
     hyper_parameters,
 )
 
@@ -26,21 +25,18 @@ class Adagrad(FirstOrderOptimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or dict
-        Parameters to optimize, or param groups.
+    %(params)s
     lr : float, default=1e-2
         Learning rate :math:`\gamma >= 0`.
     lr_decay : float, default=0
         Learning-rate decay :math:`\eta >= 0`: step :math:`t` uses
         :math:`\gamma / (1 + (t - 1)\eta)`.
-    weight_decay : float, default=0
-        L2 penalty :math:`\lambda >= 0`, added to the gradient.
+    %(weight_decay)s
     initial_accumulator_value : float, default=0
         Starting value :math:`G_0 >= 0` of the accumulator.
     eps : float, default=1e-10
         :math:`\epsilon >= 0` added to the root for stability.
-    maximize : bool, default=False
-        Ascend the objective instead of descending.
+    %(maximize)s
 
     Notes
     -----
@@ -63,6 +59,13 @@ class Adagrad(FirstOrderOptimizer):
        Stochastic Optimization", JMLR 12, 2011 (diagonal update, Section 1.1 and Figure 1).
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **FirstOrderOptimizer._parameter_constraints,
+        "lr_decay": NON_NEGATIVE,
+        "initial_accumulator_value": NON_NEGATIVE,
+        "eps": NON_NEGATIVE,
+    }
+
     def __init__(
         self,
         params: Params,
@@ -75,12 +78,6 @@ class Adagrad(FirstOrderOptimizer):
         maximize: bool = False,
     ) -> None:
         super().__init__(params, hyper_parameters(locals()))
-
-    @staticmethod
-    def _check_group(group: Group) -> None:
-        check_common(group)
-        check_scalar(group["lr_decay"], "lr_decay", low=0.0)
-        check_scalar(group["initial_accumulator_value"], "initial_accumulator_value", low=0.0)
 
     @staticmethod
     def _init_state(ops: Any, p: Any, group: Group) -> State:
@@ -104,18 +101,15 @@ class Adadelta(FirstOrderOptimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or dict
-        Parameters to optimize, or param groups.
+    %(params)s
     lr : float, default=1.0
         Factor :math:`\gamma >= 0` on the step (the paper has none, i.e. 1).
     rho : float, default=0.9
         Decay :math:`\rho \in [0, 1]` of both running averages.
     eps : float, default=1e-6
         :math:`\epsilon >= 0` inside both square roots.
-    weight_decay : float, default=0
-        L2 penalty :math:`\lambda >= 0`, added to the gradient.
-    maximize : bool, default=False
-        Ascend the objective instead of descending.
+    %(weight_decay)s
+    %(maximize)s
 
     Notes
     -----
@@ -138,6 +132,12 @@ class Adadelta(FirstOrderOptimizer):
        Algorithm 1.
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **FirstOrderOptimizer._parameter_constraints,
+        "rho": UNIT,
+        "eps": NON_NEGATIVE,
+    }
+
     def __init__(
         self,
         params: Params,
@@ -149,11 +149,6 @@ class Adadelta(FirstOrderOptimizer):
         maximize: bool = False,
     ) -> None:
         super().__init__(params, hyper_parameters(locals()))
-
-    @staticmethod
-    def _check_group(group: Group) -> None:
-        check_common(group)
-        check_unit(group["rho"], "rho", include_high=True)
 
     @staticmethod
     def _init_state(ops: Any, p: Any, group: Group) -> State:
@@ -182,22 +177,19 @@ class RMSprop(FirstOrderOptimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or dict
-        Parameters to optimize, or param groups.
+    %(params)s
     lr : float, default=1e-2
         Learning rate :math:`\gamma >= 0`.
     alpha : float, default=0.99
         Decay :math:`\alpha \in [0, 1]` of the running averages.
     eps : float, default=1e-8
         :math:`\epsilon >= 0` added to the root.
-    weight_decay : float, default=0
-        L2 penalty :math:`\lambda >= 0`, added to the gradient.
+    %(weight_decay)s
     momentum : float, default=0
         Momentum :math:`\mu >= 0` on the normalized gradient.
     centered : bool, default=False
         Normalize by an estimate of the gradient's standard deviation instead of its RMS.
-    maximize : bool, default=False
-        Ascend the objective instead of descending.
+    %(maximize)s
 
     Notes
     -----
@@ -223,6 +215,14 @@ class RMSprop(FirstOrderOptimizer):
        2013, eqs. (38)-(41).
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **FirstOrderOptimizer._parameter_constraints,
+        "alpha": UNIT,
+        "eps": NON_NEGATIVE,
+        "momentum": NON_NEGATIVE,
+        "centered": FLAG,
+    }
+
     def __init__(
         self,
         params: Params,
@@ -236,13 +236,6 @@ class RMSprop(FirstOrderOptimizer):
         maximize: bool = False,
     ) -> None:
         super().__init__(params, hyper_parameters(locals()))
-
-    @staticmethod
-    def _check_group(group: Group) -> None:
-        check_common(group)
-        check_unit(group["alpha"], "alpha", include_high=True)
-        check_scalar(group["momentum"], "momentum", low=0.0)
-        check_flag(group["centered"], "centered")
 
     @staticmethod
     def _init_state(ops: Any, p: Any, group: Group) -> State:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from .._validation import check_scalar
 from ._first_order import (
+    FLAG,
+    NON_NEGATIVE,
+    UNIT,
     FirstOrderOptimizer,
     Group,
     Params,
     State,
-    check_common,
-    check_flag,
     hyper_parameters,
 )
 
@@ -26,8 +26,7 @@ class SGD(FirstOrderOptimizer):
 
     Parameters
     ----------
-    params : iterable of Tensor or dict
-        Parameters to optimize, or param groups (dicts with ``"params"`` and overrides).
+    %(params)s
     lr : float, default=1e-3
         Learning rate :math:`\gamma >= 0`.
     momentum : float, default=0
@@ -35,12 +34,10 @@ class SGD(FirstOrderOptimizer):
     dampening : float, default=0
         Dampening :math:`\tau \in [0, 1]`: the new gradient enters the buffer with weight
         :math:`1 - \tau`.
-    weight_decay : float, default=0
-        L2 penalty :math:`\lambda >= 0`, added to the gradient.
+    %(weight_decay)s
     nesterov : bool, default=False
         Nesterov momentum (needs ``momentum > 0`` and ``dampening = 0``).
-    maximize : bool, default=False
-        Ascend the objective instead of descending.
+    %(maximize)s
 
     Notes
     -----
@@ -77,6 +74,13 @@ class SGD(FirstOrderOptimizer):
     tensor([0.8000], requires_grad=True)
     """
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **FirstOrderOptimizer._parameter_constraints,
+        "momentum": NON_NEGATIVE,
+        "dampening": UNIT,
+        "nesterov": FLAG,
+    }
+
     def __init__(
         self,
         params: Params,
@@ -90,12 +94,9 @@ class SGD(FirstOrderOptimizer):
     ) -> None:
         super().__init__(params, hyper_parameters(locals()))
 
-    @staticmethod
-    def _check_group(group: Group) -> None:
-        check_common(group)
-        check_scalar(group["momentum"], "momentum", low=0.0)
-        check_scalar(group["dampening"], "dampening", low=0.0, high=1.0)
-        check_flag(group["nesterov"], "nesterov")
+    @classmethod
+    def _check_group(cls, group: Group) -> None:
+        super()._check_group(group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
                 "nesterov=True requires momentum > 0 and dampening = 0, got "
