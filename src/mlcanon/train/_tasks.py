@@ -26,7 +26,7 @@ import hashlib
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,8 @@ class TaskConfig:
 
 @dataclass
 class TaskSetup:
-    """What a task builder returns: the arguments of :class:`Trainer` for this task."""
+    """What a task builder returns: the arguments of :class:`Trainer` for this task, each field
+    under the name of the argument it fills."""
 
     model: nn.Module
     optimizer: torch.optim.Optimizer
@@ -83,20 +84,7 @@ class TaskSetup:
     def trainer(self, **kwargs: Any) -> Trainer:
         """A :class:`Trainer` for this setup; ``kwargs`` (checkpoint folder, device, progress)
         go to it as well."""
-        return Trainer(
-            self.model,
-            self.optimizer,
-            self.loss_fn,
-            self.train_loader,
-            scheduler=self.scheduler,
-            scheduler_interval=self.scheduler_interval,
-            clip_grad_norm=self.clip_grad_norm,
-            evaluate=self.evaluate,
-            early_stopping=self.early_stopping,
-            monitor=self.monitor,
-            checkpoint_every=self.checkpoint_every,
-            **kwargs,
-        )
+        return Trainer(**{f.name: getattr(self, f.name) for f in fields(self)}, **kwargs)
 
 
 @dataclass(frozen=True)
