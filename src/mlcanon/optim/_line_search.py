@@ -165,7 +165,7 @@ def _wolfe_search(
 
 
 def _armijo_search(
-    fun: Callable[[np.ndarray], Any],
+    fun_grad: Callable[[np.ndarray], tuple[float, np.ndarray | None]],
     x: np.ndarray,
     p: np.ndarray,
     f: float,
@@ -175,57 +175,58 @@ def _armijo_search(
     rho: float = 0.5,
     c1: float = 1e-4,
     max_iter: int = 60,
-) -> tuple[float, Any, int, bool]:
-    """Backtracking (N&W Algorithm 3.1) on validated input.
-
-    ``fun(x)`` may return ``f`` or ``(f, grad)``; the first item is compared. Returns
-    ``(alpha, fun(x + alpha p), nfev, success)``.
-    """
+) -> LineSearchResult:
+    """Backtracking (N&W Algorithm 3.1) on validated input; ``fun_grad(x)`` returns
+    ``(f, grad)``, where ``grad`` may be None, and only ``f`` is compared. A failed search
+    returns ``alpha = 0`` and ``f``."""
     alpha = alpha0
     for k in range(1, max_iter + 1):
-        out = fun(x + alpha * p)
-        fa = out[0] if isinstance(out, tuple) else out
+        fa, ga = fun_grad(x + alpha * p)
         if np.isfinite(fa) and fa <= f + c1 * alpha * slope:
-            return alpha, out, k, True
+            return LineSearchResult(alpha, fa, ga, k, True, "Armijo condition holds")
         alpha *= rho
-    return 0.0, None, max_iter, False
+    msg = f"no step met the Armijo condition in {max_iter} trials"
+    return LineSearchResult(0.0, f, None, max_iter, False, msg)
 
 
 # --- public entry points -----------------------------------------------------------------------
 
 
-def _prepare(fun, jac, xk, pk, gfk, old_fval):
+def _check_point(fun: Any, xk: Any, pk: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The entry points' ``fun`` (callable), ``xk`` and ``pk`` (1-D arrays of one shape)."""
     if not callable(fun):
         raise TypeError(f"fun must be callable, got {type(fun).__name__}")
     xk = check_array(xk, "xk", ndim=1)
     pk = check_array(pk, "pk", ndim=1)
     if pk.shape != xk.shape:
         raise ValueError(f"pk must have the shape of xk {xk.shape}, got {pk.shape}")
-    if jac is True:
-        fun_grad = _pair(fun)
-    elif callable(jac):
-        fun_grad = lambda x: (float(fun(x)), np.asarray(jac(x), dtype=float))  # noqa: E731
-    else:
-        raise TypeError(f"jac must be callable or True, got {jac!r}")
-    extra = 0
-    if old_fval is None or gfk is None:
-        f0, g0 = fun_grad(xk)
-        extra = 1
-        old_fval = f0 if old_fval is None else old_fval
-        gfk = g0 if gfk is None else gfk
+    return xk, pk
+
+
+def _check_slope(gfk: Any, xk: np.ndarray, pk: np.ndarray) -> tuple[np.ndarray, float]:
+    """The gradient ``gfk`` at ``xk`` as an array, and the slope ``gfk . pk`` (must be < 0)."""
     gfk = check_array(gfk, "gfk", ndim=1)
+    if gfk.shape != xk.shape:
+        raise ValueError(f"gfk must have the shape of xk {xk.shape}, got {gfk.shape}")
     slope = float(gfk @ pk)
     if slope >= 0:
         raise ValueError(f"pk must be a descent direction (gfk . pk < 0), got gfk . pk = {slope!r}")
-    return fun_grad, xk, pk, gfk, float(old_fval), extra
+    return gfk, slope
 
 
-def _pair(fun):
-    def fun_grad(x):
-        f, g = fun(x)
-        return float(f), np.asarray(g, dtype=float)
+def _fun_grad(fun: Callable, jac: Any) -> FunGrad:
+    """``x -> (f(x), grad f(x))`` from ``fun`` and ``jac`` (a callable, or True when ``fun``
+    returns the pair)."""
+    if jac is True:
 
-    return fun_grad
+        def fun_grad(x):
+            f, g = fun(x)
+            return float(f), np.asarray(g, dtype=float)
+
+        return fun_grad
+    if callable(jac):
+        return lambda x: (float(fun(x)), np.asarray(jac(x), dtype=float))
+    raise TypeError(f"jac must be callable or True, got {jac!r}")
 
 
 def _check_constants(c1: float, c2: float | None) -> None:
@@ -298,12 +299,20 @@ def line_search_wolfe(
     check_scalar(alpha0, "alpha0", low=0.0, include_low=False)
     check_scalar(alpha_max, "alpha_max", low=0.0, include_low=False)
     check_scalar(max_iter, "max_iter", kind=numbers.Integral, low=1)
-    fun_grad, xk, pk, gfk, f0, extra = _prepare(fun, jac, xk, pk, gfk, old_fval)
+    xk, pk = _check_point(fun, xk, pk)
+    fun_grad = _fun_grad(fun, jac)
+    extra = 0
+    if old_fval is None or gfk is None:
+        f0, g0 = fun_grad(xk)
+        extra = 1
+        old_fval = f0 if old_fval is None else old_fval
+        gfk = g0 if gfk is None else gfk
+    gfk, _ = _check_slope(gfk, xk, pk)
     res = _wolfe_search(
         fun_grad,
         xk,
         pk,
-        f0,
+        float(old_fval),
         gfk,
         alpha0=alpha0,
         c1=c1,
@@ -367,24 +376,14 @@ def line_search_armijo(
     check_scalar(rho, "rho", low=0.0, high=1.0, include_low=False, include_high=False)
     check_scalar(alpha0, "alpha0", low=0.0, include_low=False)
     check_scalar(max_iter, "max_iter", kind=numbers.Integral, low=1)
-    f_only = lambda x: (float(fun(x)), None)  # noqa: E731
-    if not callable(fun):
-        raise TypeError(f"fun must be callable, got {type(fun).__name__}")
-    xk = check_array(xk, "xk", ndim=1)
-    pk = check_array(pk, "pk", ndim=1)
-    gfk = check_array(gfk, "gfk", ndim=1)
-    if pk.shape != xk.shape or gfk.shape != xk.shape:
-        raise ValueError(f"pk and gfk must have the shape of xk {xk.shape}")
-    slope = float(gfk @ pk)
-    if slope >= 0:
-        raise ValueError(f"pk must be a descent direction (gfk . pk < 0), got gfk . pk = {slope!r}")
+    xk, pk = _check_point(fun, xk, pk)
+    _, slope = _check_slope(gfk, xk, pk)
     extra = 0
     if old_fval is None:
         old_fval, extra = float(fun(xk)), 1
-    alpha, out, nfev, ok = _armijo_search(
-        f_only, xk, pk, float(old_fval), slope, alpha0=alpha0, rho=rho, c1=c1, max_iter=max_iter
+    f_only = lambda x: (float(fun(x)), None)  # noqa: E731  (the search compares values only)
+    res = _armijo_search(
+        f_only, xk, pk, float(old_fval), slope, alpha0=alpha0, c1=c1, rho=rho, max_iter=max_iter
     )
-    if ok:
-        return LineSearchResult(alpha, out[0], None, nfev + extra, True, "Armijo condition holds")
-    msg = f"no step met the Armijo condition in {max_iter} trials"
-    return LineSearchResult(0.0, float(old_fval), None, nfev + extra, False, msg)
+    res.nfev += extra
+    return res

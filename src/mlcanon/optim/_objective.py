@@ -182,13 +182,14 @@ class _Run:
         alpha0 = min(1.0, 1.01 * 2.0 * (self.f - self.f_prev) / slope)
         return alpha0 if alpha0 > 0 else 1.0  # slope >= 0 cannot happen for a descent direction
 
-    def search(self, p: np.ndarray, alpha0: float, *, armijo: bool = False):
+    def search(
+        self, p: np.ndarray, alpha0: float, *, armijo: bool = False
+    ) -> LineSearchResult | None:
         """Line search along ``p``; returns the step or None (and stops) when none lowers f."""
         if armijo:
-            alpha, out, _, ok = _armijo_search(
+            ls = _armijo_search(
                 self.obj, self.x, p, self.f, float(self.g @ p), alpha0=alpha0, c1=self.c1
             )
-            ls = LineSearchResult(alpha, *(out if ok else (self.f, None)), 0, ok, "")
         else:
             ls = _wolfe_search(
                 self.obj, self.x, p, self.f, self.g, alpha0=alpha0, c1=self.c1, c2=self.c2
