@@ -26,6 +26,7 @@ __all__ = [
     "check_X",
     "check_X_y",
     "check_priors",
+    "class_weights",
     "encode_labels",
     "float_dtype",
     "sample_weight_array",
@@ -231,6 +232,22 @@ def sample_weight_array(sample_weight: Any, n_samples: int) -> np.ndarray:
     """:func:`sample_weight_or_none` with ``None`` read as unit weights."""
     sw = sample_weight_or_none(sample_weight, n_samples)
     return np.ones(n_samples) if sw is None else sw
+
+
+def class_weights(class_weight: Any, classes: np.ndarray, y_index: np.ndarray) -> np.ndarray:
+    """Weight of each class from ``class_weight`` (checked by the estimator's constraints):
+    ones for None, ``n / (k n_c)`` for 'balanced' (``y_index``: each sample's class index), or
+    a dict by label with 1 for the labels it leaves out."""
+    if class_weight is None:
+        return np.ones(len(classes))
+    if isinstance(class_weight, str):  # 'balanced'
+        return len(y_index) / (len(classes) * np.bincount(y_index, minlength=len(classes)))
+    unknown = [c for c in class_weight if c not in set(classes.tolist())]
+    if unknown:
+        raise ValueError(
+            f"class_weight has labels {unknown!r} that are not in y's classes {classes.tolist()!r}"
+        )
+    return np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
 
 
 def check_priors(priors: Any, n_classes: int, name: str) -> np.ndarray | None:

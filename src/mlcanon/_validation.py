@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "BOOL",
     "RANDOM_STATE",
+    "AnyValue",
     "ArrayLike",
     "HasMethods",
     "InstanceOf",
@@ -284,6 +286,18 @@ class HasMethods:
         return "an object with methods " + ", ".join(self.methods)
 
 
+@dataclass(frozen=True)
+class AnyValue:
+    """No constraint: the value is used as given (a fill value of any type)."""
+
+    def check(self, value: Any, name: str) -> Any:
+        return value
+
+    def __str__(self) -> str:
+        return "any value"
+
+
+BOOL = Options(True, False)
 # What ``check_random_state`` accepts.
 RANDOM_STATE = (
     None,

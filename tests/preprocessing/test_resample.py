@@ -256,8 +256,10 @@ def test_shrinkage_errors():
         ValueError, match=r"shrinkage factor for each class that will be resampled; missing: \[1\]"
     ):
         RandomOverSampler(shrinkage={0: 1.0}).fit_resample(X, y)
-    with pytest.raises(ValueError, match="shrinkage of class 1 must be >= 0"):
+    with pytest.raises(ValueError, match=r"^shrinkage must be >= 0, got -1.0$"):
         RandomOverSampler(shrinkage=-1.0).fit_resample(X, y)
+    with pytest.raises(ValueError, match=r"shrinkage of class 1 must be >= 0, got -1\.0"):
+        RandomOverSampler(shrinkage={1: -1.0}).fit_resample(X, y)
 
 
 def test_random_samplers_copy_any_rows_as_imblearn():

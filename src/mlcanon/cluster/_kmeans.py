@@ -17,12 +17,13 @@ from sklearn.base import (
 
 from mlcanon._estimator import ConvergenceWarning, check_X
 from mlcanon._validation import (
+    RANDOM_STATE,
+    ArrayLike,
     Interval,
+    IsCallable,
     Options,
-    check_option,
     check_random_state,
     check_sample_weight,
-    check_scalar,
     validate_params,
 )
 
@@ -128,6 +129,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         "algorithm": Options("lloyd", "elkan"),
         "verbose": (Options(False, True), Interval(numbers.Integral, low=0)),
         "copy_x": Options(True, False),
+        "init": (Options("k-means++", "random"), ArrayLike(), IsCallable()),  # shape: below
+        "n_init": (Options("auto"), Interval(numbers.Integral, low=1)),
+        "random_state": RANDOM_STATE,
     }
 
     def _check_params(self, X: np.ndarray) -> tuple[np.ndarray | None, int]:
@@ -135,14 +139,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         if X.shape[0] < self.n_clusters:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         init = None
-        if isinstance(self.init, str):
-            check_option(self.init, "init", ("k-means++", "random"))
-        elif not callable(self.init):
+        if not isinstance(self.init, str) and not callable(self.init):
             init = self._check_centers(self.init, X.shape[1])
         if self.n_init == "auto":
             n_init = 10 if init is None and self.init != "k-means++" else 1
         else:
-            n_init = check_scalar(self.n_init, "n_init", kind=numbers.Integral, low=1)
+            n_init = self.n_init
             if init is not None and n_init != 1:
                 warnings.warn(
                     "Explicit initial center position passed: performing only one init in "

@@ -12,11 +12,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import check_X
 from mlcanon._validation import (
+    RANDOM_STATE,
     Interval,
     Options,
     check_array,
     check_random_state,
-    check_scalar,
     validate_params,
 )
 
@@ -161,6 +161,12 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # n_components is checked against the data's rank in _n_kept
     _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_components": (
+            None,
+            Interval(numbers.Integral, low=0),
+            Interval(low=0, high=1, include_low=False, include_high=False),
+            Options("mle"),
+        ),
         "svd_solver": Options("auto", "full", "covariance_eigh", "arpack", "randomized"),
         "whiten": Options(False, True),
         "copy": Options(False, True),
@@ -168,6 +174,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "iterated_power": (Options("auto"), Interval(numbers.Integral, low=0)),
         "n_oversamples": Interval(numbers.Integral, low=1),
         "power_iteration_normalizer": Options("auto", "QR", "LU", "none"),
+        "random_state": RANDOM_STATE,
     }
 
     def _n_kept(self, variances: np.ndarray, limit: int, solver: str, n_samples: int) -> int:
@@ -178,14 +185,13 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return limit
         if k == "mle":
             return mle_rank(variances, n_samples)
-        if isinstance(k, numbers.Integral) and not isinstance(k, bool):
-            if not 0 <= k <= limit:
+        if isinstance(k, numbers.Integral):
+            if k > limit:
                 raise ValueError(
                     f"n_components={k} must be between 0 and min(n_samples, n_features)="
                     f"{limit} with svd_solver={solver!r}"
                 )
             return int(k)
-        check_scalar(k, "n_components", low=0, high=1, include_low=False, include_high=False)
         # the first count whose cumulated ratio exceeds the requested fraction
         return int(np.searchsorted(np.cumsum(ratio), k, side="right") + 1)
 
@@ -198,10 +204,6 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """Fit; return the truncated solvers' :math:`U \\Sigma` (None for the others)."""
         validate_params(self)
         k = self.n_components
-        if k is not None and k != "mle" and not isinstance(k, numbers.Real):
-            raise TypeError(
-                f"n_components must be an int, a float in (0, 1), 'mle' or None; got {k!r}"
-            )
         solver = self.svd_solver
         if sp.issparse(X) and solver not in ("auto", "arpack", "covariance_eigh"):
             raise TypeError(

@@ -18,6 +18,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import ConvergenceWarning
 from mlcanon._validation import (
+    BOOL,
+    RANDOM_STATE,
+    ArrayLike,
     Interval,
     Options,
     check_option,
@@ -52,9 +55,25 @@ class Letters:
         return f"a string of the letters {self.codes!r}"
 
 
+# The Dirichlet / normal-Wishart prior hyper-parameters of each parameter code: a number, or
+# an array shaped like the parameter (its shape is checked where it is used).
+_PRIORS = {
+    "s": ("startprob_prior",),
+    "t": ("transmat_prior",),
+    "e": ("emissionprob_prior",),
+    "m": ("means_prior", "means_weight"),
+    "c": ("covars_prior", "covars_weight"),
+}
+
+
 def chain_constraints(codes: str) -> dict[str, Any]:
-    """The hyper-parameters every HMM shares, ``params`` and ``init_params`` over ``codes``."""
+    """The hyper-parameters every HMM shares, ``params`` and ``init_params`` over ``codes``,
+    and the priors of those parameters."""
+    priors = {name: (Interval(), ArrayLike()) for code in codes for name in _PRIORS[code]}
     return {
+        **priors,
+        "random_state": RANDOM_STATE,
+        "verbose": BOOL,
         "n_components": Interval(numbers.Integral, low=1),
         "n_iter": Interval(numbers.Integral, low=0),
         "tol": Interval(low=0.0),

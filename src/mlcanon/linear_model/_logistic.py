@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from mlcanon._estimator import (
     check_X,
     check_X_y,
+    class_weights,
     encode_labels,
     float_dtype,
     sample_weight_or_none,
@@ -49,21 +50,6 @@ NOT_CONVERGED = {
     "fista": "fista failed to converge after {n} iteration(s)",
 }
 NOT_CONVERGED["saga"] = NOT_CONVERGED["sag"]
-
-
-def _class_sample_weights(class_weight: Any, classes: np.ndarray, y_index: np.ndarray):
-    """Per-sample weights from ``class_weight``: None, 'balanced' or a dict (declared in
-    LogisticRegression's constraints)."""
-    if class_weight is None:
-        return np.ones(len(y_index))
-    if isinstance(class_weight, str):  # 'balanced'
-        per_class = len(y_index) / (len(classes) * np.bincount(y_index, minlength=len(classes)))
-    else:
-        unknown = [c for c in class_weight if c not in set(classes.tolist())]
-        if unknown:
-            raise ValueError(f"class_weight has labels {unknown!r} that are not in y's classes")
-        per_class = np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
-    return per_class[y_index]
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -252,9 +238,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         X, y = check_X_y(self, X, y, classifier=True, min_samples=2, accept_sparse=True)
         self.classes_, y_index = encode_labels(y, min_classes=2)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
-        sw = (np.ones(X.shape[0]) if sw is None else sw) * _class_sample_weights(
-            self.class_weight, self.classes_, y_index
-        )
+        per_class = class_weights(self.class_weight, self.classes_, y_index)
+        sw = (np.ones(X.shape[0]) if sw is None else sw) * per_class[y_index]
         n_classes = len(self.classes_)
         if n_classes == 2:
             targets = [(y_index == 1).astype(float)[:, None]]

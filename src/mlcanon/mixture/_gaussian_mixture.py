@@ -14,6 +14,8 @@ from sklearn.utils.validation import check_is_fitted
 from mlcanon._estimator import ConvergenceWarning, check_X
 from mlcanon._special import logsumexp
 from mlcanon._validation import (
+    RANDOM_STATE,
+    ArrayLike,
     Interval,
     Options,
     check_random_state,
@@ -187,6 +189,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         "warm_start": Options(False, True),
         "verbose": (Options(False, True), Interval(numbers.Integral, low=0)),
         "verbose_interval": Interval(numbers.Integral, low=1),
+        "random_state": RANDOM_STATE,
+        # the initial values' shapes and sums are checked against the data in _check_params
+        "weights_init": (None, ArrayLike()),
+        "means_init": (None, ArrayLike()),
+        "precisions_init": (None, ArrayLike()),
     }
 
     def _check_params(self, n_features: int) -> None:

@@ -28,12 +28,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._validation import Interval, Options, validate_params
+from mlcanon._validation import BOOL, Interval, IsCallable, Options, validate_params
 
 from ._missing import (
-    BOOL,
     MISSING_VALUES,
-    CallableOption,
     as_imputer_input,
     check_n_features,
     is_scalar_nan,
@@ -87,8 +85,8 @@ class KNNImputer(TransformerMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "missing_values": MISSING_VALUES,
         "n_neighbors": Interval(numbers.Integral, low=1),
-        "weights": (Options("uniform", "distance"), CallableOption()),
-        "metric": (Options("nan_euclidean"), CallableOption()),
+        "weights": (Options("uniform", "distance"), IsCallable()),
+        "metric": (Options("nan_euclidean"), IsCallable()),
         "copy": BOOL,
         "add_indicator": BOOL,
         "keep_empty_features": BOOL,

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._validation import Options, validate_params
+from mlcanon._validation import BOOL, Options, validate_params
 
 __all__ = ["MissingIndicator", "is_scalar_nan", "missing_mask"]
 
@@ -51,19 +51,6 @@ class MissingValuesOption:
         return "a number, np.nan or a string"
 
 
-class CallableOption:
-    """Parameter constraint: a callable."""
-
-    def check(self, value: Any, name: str) -> Any:
-        if not callable(value):
-            raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
-        return value
-
-    def __str__(self) -> str:
-        return "a callable"
-
-
-BOOL = Options(True, False)
 MISSING_VALUES = (None, MissingValuesOption())
 
 
@@ -197,7 +184,7 @@ class MissingIndicator(TransformerMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "missing_values": MISSING_VALUES,
         "features": Options("missing-only", "all"),
-        "sparse": (Options(True, False), Options("auto")),
+        "sparse": (BOOL, Options("auto")),
         "error_on_new": BOOL,
     }
 

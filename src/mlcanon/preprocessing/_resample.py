@@ -8,14 +8,23 @@ split only: a resampled test set no longer measures the class balance the model 
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 from mlcanon._estimator import check_X
-from mlcanon._validation import check_random_state, check_scalar
+from mlcanon._validation import (
+    BOOL,
+    RANDOM_STATE,
+    InstanceOf,
+    Interval,
+    IsCallable,
+    Options,
+    check_random_state,
+    validate_params,
+)
 
 from ._missing import check_n_features
 
@@ -139,6 +148,12 @@ def _check_any_X(estimator: Any, X: Any) -> Any:
 class _BaseSampler(BaseEstimator):
     _kind = "over"
     _copies_rows = False  # True: X is only indexed, so any dtype or sparse matrix will do
+    # What a strategy asks of y (a float needs binary y, a dict names y's classes) is checked
+    # by sampling_targets.
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "sampling_strategy": (Options(*_STRATEGIES), Interval(), InstanceOf(dict), IsCallable()),
+        "random_state": RANDOM_STATE,
+    }
 
     def _check_X(self, X: Any) -> Any:
         if self._copies_rows:
@@ -151,6 +166,7 @@ class _BaseSampler(BaseEstimator):
         return self
 
     def _fit(self, X: Any, y: Any) -> np.ndarray:
+        validate_params(self)
         y = _check_y(y, X.shape[0], type(self).__name__)
         targets = sampling_targets(self.sampling_strategy, y, self._kind)
         # kept as two arrays so that mlcanon.io can save them (its dicts need string keys)
@@ -218,6 +234,10 @@ class RandomOverSampler(_BaseSampler):
 
     _kind = "over"
     _copies_rows = True
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_BaseSampler._parameter_constraints,
+        "shrinkage": (None, Interval(low=0), InstanceOf(dict)),  # a dict's factors: below
+    }
 
     def __init__(
         self, *, sampling_strategy: Any = "auto", random_state: Any = None, shrinkage: Any = None
@@ -241,7 +261,7 @@ class RandomOverSampler(_BaseSampler):
         else:
             shrink = dict.fromkeys(targets, self.shrinkage)
         for c, factor in shrink.items():
-            check_scalar(factor, f"shrinkage of class {c!r}", kind=numbers.Real)
+            Interval().check(factor, f"shrinkage of class {c!r}")
             if factor < 0:
                 raise ValueError(
                     f"The shrinkage factor needs to be >= 0: shrinkage of class {c!r} must be "
@@ -313,6 +333,10 @@ class RandomUnderSampler(_BaseSampler):
 
     _kind = "under"
     _copies_rows = True
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_BaseSampler._parameter_constraints,
+        "replacement": BOOL,
+    }
 
     def __init__(
         self,
@@ -326,8 +350,6 @@ class RandomUnderSampler(_BaseSampler):
         self.replacement = replacement
 
     def _resample(self, X, y, rng):
-        if not isinstance(self.replacement, bool | np.bool_):
-            raise TypeError(f"replacement must be a bool, got {self.replacement!r}")
         keep = []
         for c in np.unique(y).tolist():
             idx = np.flatnonzero(y == c)

@@ -29,12 +29,10 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._validation import Options, validate_params
+from mlcanon._validation import BOOL, AnyValue, IsCallable, Options, validate_params
 
 from ._missing import (
-    BOOL,
     MISSING_VALUES,
-    CallableOption,
     MissingIndicator,
     as_imputer_input,
     check_n_features,
@@ -122,7 +120,8 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "missing_values": MISSING_VALUES,
-        "strategy": (Options(*_STRATEGIES), CallableOption()),
+        "strategy": (Options(*_STRATEGIES), IsCallable()),
+        "fill_value": AnyValue(),
         "copy": BOOL,
         "add_indicator": BOOL,
         "keep_empty_features": BOOL,

@@ -10,12 +10,12 @@ JAIR 16, 2002.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import clone
 
-from mlcanon._validation import check_scalar
+from mlcanon._validation import HasMethods, Interval
 
 from ._resample import _BaseSampler
 
@@ -67,6 +67,10 @@ class SMOTE(_BaseSampler):
     """
 
     _kind = "over"
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_BaseSampler._parameter_constraints,
+        "k_neighbors": (Interval(numbers.Integral, low=1), HasMethods("fit", "kneighbors")),
+    }
 
     def __init__(
         self, *, sampling_strategy: Any = "auto", random_state: Any = None, k_neighbors: int = 5
@@ -82,7 +86,7 @@ class SMOTE(_BaseSampler):
             # n_neighbors nearest samples of the class, the first of which is the sample itself
             nn = clone(self.k_neighbors).fit(Xc)
             return nn.kneighbors(Xc, return_distance=False)[:, 1:]
-        k = check_scalar(self.k_neighbors, "k_neighbors", kind=numbers.Integral, low=1)
+        k = self.k_neighbors
         if k >= Xc.shape[0]:
             raise ValueError(
                 f"k_neighbors={k} must be smaller than the number of samples of class "

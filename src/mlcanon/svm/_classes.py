@@ -11,14 +11,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import check_X, check_X_y, encode_labels
+from mlcanon._estimator import check_X, check_X_y, class_weights, encode_labels
 from mlcanon._validation import (
+    BOOL,
+    RANDOM_STATE,
+    InstanceOf,
     Interval,
     IsCallable,
     Options,
     check_array,
     check_consistent_length,
-    check_option,
     validate_params,
 )
 
@@ -26,24 +28,6 @@ from ._kernels import KERNELS, PRECOMPUTED, kernel_matrix
 from ._smo import smo_solve
 
 __all__ = ["SVC"]
-
-
-def _class_weights(class_weight: Any, classes: np.ndarray, y_index: np.ndarray) -> np.ndarray:
-    """Per-class multipliers of ``C``: ones, 'balanced' (``n / (k n_c)``) or a dict."""
-    if class_weight is None:
-        return np.ones(len(classes))
-    if isinstance(class_weight, str):
-        check_option(class_weight, "class_weight", ("balanced",))
-        counts = np.bincount(y_index, minlength=len(classes))
-        return len(y_index) / (len(classes) * counts)
-    if not isinstance(class_weight, dict):
-        raise TypeError(f"class_weight must be None, 'balanced' or a dict, got {class_weight!r}")
-    unknown = [c for c in class_weight if c not in set(classes.tolist())]
-    if unknown:
-        raise ValueError(
-            f"class_weight has labels {unknown!r} that are not in y's classes {classes.tolist()!r}"
-        )
-    return np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
 
 
 def _masking_weights(sample_weight: Any, n_samples: int, y_index: np.ndarray) -> np.ndarray:
@@ -201,6 +185,9 @@ class SVC(ClassifierMixin, BaseEstimator):
         "cache_size": Interval(low=0, include_low=False),
         "max_iter": Interval(numbers.Integral, low=-1),
         "decision_function_shape": Options("ovr", "ovo"),
+        "break_ties": BOOL,
+        "class_weight": (None, Options("balanced"), InstanceOf(dict)),
+        "random_state": RANDOM_STATE,
     }
 
     def _gamma_value(self, X: np.ndarray) -> float:
@@ -217,7 +204,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         X, y, gram = self._check_fit_input(X, y)
         self.classes_, y_index = encode_labels(y, min_classes=2)
         sw = _masking_weights(sample_weight, len(y), y_index)
-        self.class_weight_ = _class_weights(self.class_weight, self.classes_, y_index)
+        self.class_weight_ = class_weights(self.class_weight, self.classes_, y_index)
         self._gamma = self._gamma_value(X) if gram is None else 0.0
         keep = sw > 0  # a zero or negative weight removes the sample from the problem (LIBSVM)
         members = [np.flatnonzero(keep & (y_index == c)) for c in range(len(self.classes_))]
