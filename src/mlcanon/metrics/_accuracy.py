@@ -47,6 +47,7 @@ def accuracy_score(
     Returns
     -------
     float
+        In [0, 1]; with ``normalize=False``, the total weight of the right samples.
 
     Notes
     -----
@@ -88,6 +89,7 @@ def hamming_loss(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> floa
     Returns
     -------
     float
+        In [0, 1]: the share of wrong (sample, label) entries.
 
     Notes
     -----

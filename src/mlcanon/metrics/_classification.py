@@ -9,8 +9,7 @@ import numpy as np
 from mlcanon._validation import check_option, check_scalar
 
 from ._checks import check_zero_division
-from ._setwise import AVERAGES, divide, label_sums, nan_average, set_wise_labels
-from ._targets import check_class_targets
+from ._setwise import AVERAGES, divide, nan_average, set_wise_counts
 
 __all__ = [
     "f1_score",
@@ -94,13 +93,31 @@ def precision_recall_fscore_support(
     .. [2] M. Sokolova and G. Lapalme, "A systematic analysis of performance measures for
        classification tasks", Information Processing & Management 45(4), 427-437, 2009.
     """
+    return _scores(
+        warn_for, y_true, y_pred, labels, pos_label, average, sample_weight, zero_division, beta
+    )
+
+
+def _scores(
+    warn_for: tuple[str, ...],
+    y_true: Any,
+    y_pred: Any,
+    labels: Any,
+    pos_label: Any,
+    average: str | None,
+    sample_weight: Any,
+    zero_division: float | str,
+    beta: float = 1.0,
+) -> Scores:
+    """The body of :func:`precision_recall_fscore_support` and of the four scores built on it,
+    one frame below each of them, so that a warning's ``stacklevel`` names their caller."""
     average = check_option(average, "average", AVERAGES)
     zero_division = check_zero_division(zero_division)
     if beta != np.inf:  # F_inf is recall, the limit of the formula
         beta = check_scalar(beta, "beta", low=0.0)
-    t = check_class_targets(y_true, y_pred, sample_weight)
-    chosen = set_wise_labels(t, average, labels, pos_label)
-    tp, pred, true = label_sums(t, chosen, samplewise=average == "samples")
+    tp, pred, true, weights = set_wise_counts(
+        y_true, y_pred, sample_weight, average, labels, pos_label
+    )
     if average == "micro":
         tp, pred, true = tp.sum(keepdims=True), pred.sum(keepdims=True), true.sum(keepdims=True)
     beta2 = beta * beta
@@ -118,7 +135,6 @@ def precision_recall_fscore_support(
         )
     if average is None:
         return precision, recall, f_score, true
-    weights = {"weighted": true, "samples": t.sample_weight}.get(average)
     return (
         nan_average(precision, weights),
         nan_average(recall, weights),
@@ -147,15 +163,8 @@ def precision_score(
     ----------
     .. [1] C. J. van Rijsbergen, *Information Retrieval*, 2nd ed., Butterworths, 1979, ch. 7.
     """
-    return precision_recall_fscore_support(
-        y_true,
-        y_pred,
-        labels=labels,
-        pos_label=pos_label,
-        average=average,
-        warn_for=("precision",),
-        sample_weight=sample_weight,
-        zero_division=zero_division,
+    return _scores(
+        ("precision",), y_true, y_pred, labels, pos_label, average, sample_weight, zero_division
     )[0]
 
 
@@ -179,15 +188,8 @@ def recall_score(
     ----------
     .. [1] C. J. van Rijsbergen, *Information Retrieval*, 2nd ed., Butterworths, 1979, ch. 7.
     """
-    return precision_recall_fscore_support(
-        y_true,
-        y_pred,
-        labels=labels,
-        pos_label=pos_label,
-        average=average,
-        warn_for=("recall",),
-        sample_weight=sample_weight,
-        zero_division=zero_division,
+    return _scores(
+        ("recall",), y_true, y_pred, labels, pos_label, average, sample_weight, zero_division
     )[1]
 
 
@@ -213,15 +215,8 @@ def f1_score(
     ----------
     .. [1] C. J. van Rijsbergen, *Information Retrieval*, 2nd ed., Butterworths, 1979, ch. 7.
     """
-    return precision_recall_fscore_support(
-        y_true,
-        y_pred,
-        labels=labels,
-        pos_label=pos_label,
-        average=average,
-        warn_for=("f-score",),
-        sample_weight=sample_weight,
-        zero_division=zero_division,
+    return _scores(
+        ("f-score",), y_true, y_pred, labels, pos_label, average, sample_weight, zero_division
     )[2]
 
 
@@ -249,14 +244,6 @@ def fbeta_score(
     ----------
     .. [1] C. J. van Rijsbergen, *Information Retrieval*, 2nd ed., Butterworths, 1979, ch. 7.
     """
-    return precision_recall_fscore_support(
-        y_true,
-        y_pred,
-        beta=beta,
-        labels=labels,
-        pos_label=pos_label,
-        average=average,
-        warn_for=("f-score",),
-        sample_weight=sample_weight,
-        zero_division=zero_division,
+    return _scores(
+        ("f-score",), y_true, y_pred, labels, pos_label, average, sample_weight, zero_division, beta
     )[2]

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import check_bool, positive_mask
-from ._ranking import _binary_inputs, _counts_at_thresholds
+from ._ranking import _binary_inputs, _counts_at_thresholds, _drop_flat_tps
 
 __all__ = ["confusion_matrix_at_thresholds", "det_curve"]
 
@@ -19,14 +19,8 @@ def confusion_matrix_at_thresholds(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        Class labels; {0, 1} or {-1, 1} unless ``pos_label`` is given (then one-vs-rest).
-    y_score : array-like of shape (n_samples,)
-        Finite scores, higher meaning more positive.
-    pos_label : int, float, bool or str, default=None
-        The positive class.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights; zero-weight samples are dropped.
+    y_true, y_score, pos_label, sample_weight
+        As in :func:`precision_recall_curve`.
 
     Returns
     -------
@@ -65,7 +59,7 @@ def det_curve(
     Parameters
     ----------
     y_true, y_score, pos_label, sample_weight
-        As in :func:`confusion_matrix_at_thresholds`.
+        As in :func:`precision_recall_curve`.
     drop_intermediate : bool, default=False
         Drop the thresholds at which the true positives change neither before nor after
         (horizontal stretches of the curve).
@@ -108,10 +102,8 @@ def det_curve(
     # the threshold at +inf predicts nothing positive
     fps, tps = np.concatenate(([0.0], fps)), np.concatenate(([0.0], tps))
     thresholds = np.concatenate(([np.inf], thresholds.astype(np.float64)))
-    if drop_intermediate and fps.size > 2:
-        moves = (np.diff(tps[:-1]) != 0) | (np.diff(tps[1:]) != 0)
-        keep = np.concatenate(([True], moves, [True]))
-        fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
+    if drop_intermediate:
+        fps, tps, thresholds = _drop_flat_tps(fps, tps, thresholds)
     n_neg, n_pos = fps[-1], tps[-1]
     first = np.searchsorted(fps, 0.0, side="right") - 1  # last point with FP still 0
     last = np.searchsorted(tps, n_pos) + 1  # first point with every positive found

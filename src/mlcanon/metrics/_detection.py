@@ -111,21 +111,14 @@ def _group_iou(det: np.ndarray, gt: np.ndarray) -> np.ndarray:
 
 @njit(cache=True)
 def _voc_match_kernel(
-    det_boxes: np.ndarray,
-    det_bounds: np.ndarray,
-    gt_boxes: np.ndarray,
-    gt_bounds: np.ndarray,
-    threshold: float,
+    det_boxes: np.ndarray, gt_boxes: np.ndarray, groups: np.ndarray, threshold: float
 ) -> np.ndarray:
     """PASCAL VOC's matching for every (class, image) group: each detection, in decreasing score
     order, is a true positive if the ground truth of highest IoU (the first on a tie) has
     IoU >= ``threshold`` and is not taken yet; otherwise a false positive."""
     is_tp = np.zeros(det_boxes.shape[0], dtype=np.bool_)
-    for grp in range(det_bounds.shape[0]):
-        d0, d1 = det_bounds[grp, 0], det_bounds[grp, 1]
-        g0, g1 = gt_bounds[grp, 0], gt_bounds[grp, 1]
-        if d0 == d1 or g0 == g1:
-            continue
+    for grp in range(groups.shape[0]):
+        d0, d1, g0, g1 = groups[grp]
         iou = _group_iou(det_boxes[d0:d1], gt_boxes[g0:g1])
         taken = np.zeros(g1 - g0, dtype=np.bool_)
         for d in range(d1 - d0):
@@ -139,9 +132,8 @@ def _voc_match_kernel(
 @njit(cache=True)
 def _match_kernel(
     det_boxes: np.ndarray,
-    det_bounds: np.ndarray,
     gt_boxes: np.ndarray,
-    gt_bounds: np.ndarray,
+    groups: np.ndarray,
     thresholds: np.ndarray,
     area_ranges: np.ndarray,
 ) -> np.ndarray:
@@ -152,14 +144,10 @@ def _match_kernel(
     later one), preferring ground truths inside the area range to those outside it.
     Returns the matched ground truth's index (-1: none), shape (A, T, n_detections).
     """
-    n_groups = det_bounds.shape[0]
     A, T = area_ranges.shape[0], thresholds.shape[0]
     match = np.full((A, T, det_boxes.shape[0]), -1, dtype=np.int64)
-    for grp in range(n_groups):
-        d0, d1 = det_bounds[grp, 0], det_bounds[grp, 1]
-        g0, g1 = gt_bounds[grp, 0], gt_bounds[grp, 1]
-        if d0 == d1 or g0 == g1:
-            continue
+    for grp in range(groups.shape[0]):
+        d0, d1, g0, g1 = groups[grp]
         gt = gt_boxes[g0:g1]
         iou = _group_iou(det_boxes[d0:d1], gt)
         area = (gt[:, 2] - gt[:, 0]) * (gt[:, 3] - gt[:, 1])
@@ -188,6 +176,13 @@ def _bounds(group: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return np.stack(
         (np.searchsorted(group, keys, "left"), np.searchsorted(group, keys, "right")), axis=1
     )
+
+
+def _shared_groups(det: _Flat, gt: _Flat) -> np.ndarray:
+    """(n, 4) ``d0, d1, g0, g1``: the runs of detections and of ground truths of each (class,
+    image) group that has both (a group without one of them matches nothing)."""
+    keys = np.intersect1d(det.group, gt.group)
+    return np.hstack((_bounds(det.group, keys), _bounds(gt.group, keys)))
 
 
 def _pr_at_recalls(
@@ -323,10 +318,7 @@ def _coco_arrays(
     the classes (K,)."""
     det, gt, classes, n_img = _prepare(preds, targets, box_format)
     det = _Flat(*(v[det.rank < max_dets[-1]] for v in det))
-    keys = np.union1d(det.group, gt.group)
-    match = _match_kernel(
-        det.boxes, _bounds(det.group, keys), gt.boxes, _bounds(gt.group, keys), ious, AREA_RANGES
-    )
+    match = _match_kernel(det.boxes, gt.boxes, _shared_groups(det, gt), ious, AREA_RANGES)
     precision, recall = _accumulate(det, gt, match, len(classes), n_img, recs, max_dets)
     return precision, recall, classes
 
@@ -514,10 +506,7 @@ def voc_average_precision(
     """
     thr = float(check_scalar(iou_threshold, "iou_threshold", low=0.0, high=1.0))
     det, gt, classes, n_img = _prepare(preds, targets, box_format)
-    keys = np.union1d(det.group, gt.group)
-    is_tp = _voc_match_kernel(
-        det.boxes, _bounds(det.group, keys), gt.boxes, _bounds(gt.group, keys), thr
-    )
+    is_tp = _voc_match_kernel(det.boxes, gt.boxes, _shared_groups(det, gt), thr)
     det_k = _bounds(det.group // n_img, np.arange(len(classes)))
     n_gt = np.bincount(gt.group // max(n_img, 1), minlength=len(classes))
     ap = np.array(

@@ -73,6 +73,7 @@ def hinge_loss(
     Returns
     -------
     float
+        The (weighted) mean of :math:`\max(0, 1 - m_i)`, non-negative.
 
     Notes
     -----

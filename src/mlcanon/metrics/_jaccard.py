@@ -9,8 +9,7 @@ import numpy as np
 from mlcanon._validation import check_option
 
 from ._checks import check_zero_division
-from ._setwise import AVERAGES, divide, label_sums, set_wise_labels
-from ._targets import check_class_targets
+from ._setwise import AVERAGES, divide, set_wise_counts
 
 __all__ = ["jaccard_score"]
 
@@ -58,9 +57,9 @@ def jaccard_score(
     """
     average = check_option(average, "average", AVERAGES)
     zero_division = check_zero_division(zero_division)
-    t = check_class_targets(y_true, y_pred, sample_weight)
-    chosen = set_wise_labels(t, average, labels, pos_label)
-    tp, pred, true = label_sums(t, chosen, samplewise=average == "samples")
+    tp, pred, true, weights = set_wise_counts(
+        y_true, y_pred, sample_weight, average, labels, pos_label
+    )
     union = pred + true - tp
     if average == "micro":
         tp, union = tp.sum(keepdims=True), union.sum(keepdims=True)
@@ -68,7 +67,6 @@ def jaccard_score(
     jaccard = divide(tp, union, zero_division, what, ("jaccard",))
     if average is None:
         return jaccard
-    weights = {"weighted": true, "samples": t.sample_weight}.get(average)
     if weights is not None and not np.any(weights):
         weights = None
     return float(np.average(jaccard, weights=weights))

@@ -7,6 +7,7 @@ label, or only relevant ones, has no ranking error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,42 @@ def _ranking_inputs(
             "score per (sample, label)"
         )
     return Y.astype(bool), S, w
+
+
+def _mean_over_samples(
+    y_true: Any,
+    y_score: Any,
+    sample_weight: Any,
+    per_sample: Callable[[np.ndarray, np.ndarray], float],
+    mixed_only: float,
+) -> float:
+    """(Weighted) mean of ``per_sample(y, s)`` over the samples with both relevant and
+    irrelevant labels; a sample whose labels are all one or the other scores ``mixed_only``."""
+    Y, S, w = _ranking_inputs(y_true, y_score, sample_weight)
+    n_rel = Y.sum(axis=1)
+    values = np.full(Y.shape[0], mixed_only)
+    for i in np.flatnonzero((n_rel > 0) & (n_rel < Y.shape[1])):
+        values[i] = per_sample(Y[i], S[i])
+    return float(np.average(values, weights=w))
+
+
+def _misordered_share(y: np.ndarray, s: np.ndarray) -> float:
+    """Share of the (relevant, irrelevant) pairs of one sample with the irrelevant scored >=."""
+    n_rel = y.sum()
+    n_irr = y.size - n_rel
+    irrelevant = np.sort(s[~y])
+    # irrelevant labels scored at or above each relevant one
+    above = n_irr - np.searchsorted(irrelevant, s[y], side="left")
+    return above.sum() / (n_rel * n_irr)
+
+
+def _precision_at_ranks(y: np.ndarray, s: np.ndarray) -> float:
+    """Mean over one sample's relevant labels of the share of relevant ones ranked at or above."""
+    everything = np.sort(s)
+    relevant = np.sort(s[y])
+    rank = everything.size - np.searchsorted(everything, s[y], side="left")
+    rank_among_relevant = relevant.size - np.searchsorted(relevant, s[y], side="left")
+    return (rank_among_relevant / rank).mean()
 
 
 def coverage_error(y_true: Any, y_score: Any, *, sample_weight: Any = None) -> float:
@@ -97,16 +134,7 @@ def label_ranking_loss(y_true: Any, y_score: Any, *, sample_weight: Any = None) 
     .. [1] G. Tsoumakas, I. Katakis and I. Vlahavas, "Mining multi-label data", in *Data
        Mining and Knowledge Discovery Handbook*, Springer, 2010, Section 7.1.2.
     """
-    Y, S, w = _ranking_inputs(y_true, y_score, sample_weight)
-    n_rel = Y.sum(axis=1)
-    n_irr = Y.shape[1] - n_rel
-    loss = np.zeros(Y.shape[0])
-    for i in np.flatnonzero((n_rel > 0) & (n_irr > 0)):
-        irrelevant = np.sort(S[i, ~Y[i]])
-        # irrelevant labels scored at or above each relevant one
-        above = n_irr[i] - np.searchsorted(irrelevant, S[i, Y[i]], side="left")
-        loss[i] = above.sum() / (n_rel[i] * n_irr[i])
-    return float(np.average(loss, weights=w))
+    return _mean_over_samples(y_true, y_score, sample_weight, _misordered_share, 0.0)
 
 
 def label_ranking_average_precision_score(
@@ -132,14 +160,4 @@ def label_ranking_average_precision_score(
     .. [1] G. Tsoumakas, I. Katakis and I. Vlahavas, "Mining multi-label data", in *Data
        Mining and Knowledge Discovery Handbook*, Springer, 2010, Section 7.1.2.
     """
-    Y, S, w = _ranking_inputs(y_true, y_score, sample_weight)
-    n_rel = Y.sum(axis=1)
-    scores = np.ones(Y.shape[0])
-    for i in np.flatnonzero((n_rel > 0) & (n_rel < Y.shape[1])):
-        everything = np.sort(S[i])
-        relevant = np.sort(S[i, Y[i]])
-        s = S[i, Y[i]]
-        rank = everything.size - np.searchsorted(everything, s, side="left")
-        rank_among_relevant = relevant.size - np.searchsorted(relevant, s, side="left")
-        scores[i] = (rank_among_relevant / rank).mean()
-    return float(np.average(scores, weights=w))
+    return _mean_over_samples(y_true, y_score, sample_weight, _precision_at_ranks, 1.0)

@@ -11,7 +11,7 @@ from mlcanon._validation import check_option
 
 from ._average import AVERAGES, average_binary_score
 from ._checks import UndefinedMetricWarning, check_bool, check_score_matrix, contains, positive_mask
-from ._ranking import _binary_inputs, _counts_at_thresholds
+from ._ranking import _binary_inputs, _counts_at_thresholds, _drop_flat_tps
 from ._targets import as_target, check_lengths, check_weights, target_type
 
 __all__ = ["average_precision_score", "precision_recall_curve"]
@@ -77,10 +77,8 @@ def precision_recall_curve(
     drop_intermediate = check_bool(drop_intermediate, "drop_intermediate")
     is_pos, score, w = _binary_inputs(positive_mask(y_true, pos_label), y_score, sample_weight)
     fps, tps, thresholds = _counts_at_thresholds(is_pos, score, w)
-    if drop_intermediate and fps.size > 2:
-        moves = (np.diff(tps[:-1]) != 0) | (np.diff(tps[1:]) != 0)
-        keep = np.concatenate(([True], moves, [True]))
-        fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
+    if drop_intermediate:
+        fps, tps, thresholds = _drop_flat_tps(fps, tps, thresholds)
     predicted = tps + fps
     precision = np.divide(
         tps, predicted, out=np.zeros(tps.shape), where=predicted != 0, dtype=np.float64

@@ -55,6 +55,18 @@ def _counts_at_thresholds(
     return fps, tps, score[last]
 
 
+def _drop_flat_tps(
+    fps: np.ndarray, tps: np.ndarray, thresholds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop the thresholds at which ``tps`` changes neither before nor after (first and last
+    stay): the inner points of a stretch of constant recall."""
+    if fps.size <= 2:
+        return fps, tps, thresholds
+    moves = (np.diff(tps[:-1]) != 0) | (np.diff(tps[1:]) != 0)
+    keep = np.concatenate(([True], moves, [True]))
+    return fps[keep], tps[keep], thresholds[keep]
+
+
 def _binary_inputs(
     is_pos: np.ndarray, y_score: Any, sample_weight: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from ._checks import UndefinedMetricWarning, contains
-from ._targets import Targets, as_target, check_label_kinds
+from ._targets import Targets, as_target, check_class_targets, check_label_kinds
 
-__all__ = ["AVERAGES", "divide", "label_sums", "nan_average", "set_wise_labels"]
+__all__ = ["AVERAGES", "divide", "label_sums", "nan_average", "set_wise_counts", "set_wise_labels"]
 
 AVERAGES = ("binary", "micro", "macro", "weighted", "samples", None)
 
@@ -73,7 +73,7 @@ def set_wise_labels(t: Targets, average: str | None, labels: Any, pos_label: Any
             f"(got {average!r}). You may use labels=[pos_label] to specify a single positive "
             "class.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     return t.labels if labels is None else _chosen_labels(labels, t)
 
@@ -158,3 +158,17 @@ def label_sums(
             "matrix"
         )
     return _class_sums(t.y_true, t.y_pred, t.sample_weight, labels)
+
+
+def set_wise_counts(
+    y_true: Any, y_pred: Any, sample_weight: Any, average: str | None, labels: Any, pos_label: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """``tp, pred, true`` of the labels (or samples) that ``average`` scores, and their weights.
+
+    The weights are the support for ``'weighted'``, the sample weights for ``'samples'``, else None.
+    """
+    t = check_class_targets(y_true, y_pred, sample_weight)
+    chosen = set_wise_labels(t, average, labels, pos_label)
+    tp, pred, true = label_sums(t, chosen, samplewise=average == "samples")
+    weights = {"weighted": true, "samples": t.sample_weight}.get(average)
+    return tp, pred, true, weights

@@ -9,6 +9,7 @@ import numpy as np
 
 from mlcanon._validation import check_array, check_scalar
 
+from ._accuracy import _total
 from ._checks import UndefinedMetricWarning, check_bool, check_labels, check_score_matrix
 from ._targets import as_target, check_lengths, check_weights, target_type
 
@@ -128,6 +129,4 @@ def top_k_accuracy_score(
         # stable ascending sort, read backwards: among ties the higher class index comes first
         ranked = np.argsort(score, axis=1, kind="stable")[:, ::-1][:, :k]
         hits = (ranked == index[:, None]).any(axis=1)
-    if normalize:
-        return float(np.average(hits, weights=w))
-    return float(hits.sum() if w is None else hits @ w)
+    return _total(hits, w, normalize)
