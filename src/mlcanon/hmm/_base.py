@@ -148,17 +148,13 @@ class BaseHMM(BaseEstimator):
         init_params: str = "st",
         implementation: str = "log",
     ) -> None:
-        self.n_components = n_components
-        self.startprob_prior = startprob_prior
-        self.transmat_prior = transmat_prior
-        self.algorithm = algorithm
-        self.random_state = random_state
-        self.n_iter = n_iter
-        self.tol = tol
-        self.verbose = verbose
-        self.params = params
-        self.init_params = init_params
-        self.implementation = implementation
+        self._store_params(locals())
+
+    def _store_params(self, arguments: dict[str, Any]) -> None:
+        """Store each constructor argument under its own name, untouched (scikit-learn's
+        contract); ``arguments`` is the ``locals()`` of this class's ``__init__``."""
+        for name in self._get_param_names():
+            setattr(self, name, arguments[name])
 
     # -- hooks for the emission model ---------------------------------------------------------
     def _check_X(self, X: Any, *, reset: bool) -> np.ndarray:

@@ -91,21 +91,7 @@ class CategoricalHMM(BaseHMM):
         init_params: str = "ste",
         implementation: str = "log",
     ) -> None:
-        super().__init__(
-            n_components,
-            startprob_prior=startprob_prior,
-            transmat_prior=transmat_prior,
-            algorithm=algorithm,
-            random_state=random_state,
-            n_iter=n_iter,
-            tol=tol,
-            verbose=verbose,
-            params=params,
-            init_params=init_params,
-            implementation=implementation,
-        )
-        self.emissionprob_prior = emissionprob_prior
-        self.n_features = n_features
+        self._store_params(locals())
 
     def _n_symbols(self) -> int | None:
         if hasattr(self, "emissionprob_"):

@@ -147,25 +147,7 @@ class GaussianHMM(BaseHMM):
         init_params: str = "stmc",
         implementation: str = "log",
     ) -> None:
-        super().__init__(
-            n_components,
-            startprob_prior=startprob_prior,
-            transmat_prior=transmat_prior,
-            algorithm=algorithm,
-            random_state=random_state,
-            n_iter=n_iter,
-            tol=tol,
-            verbose=verbose,
-            params=params,
-            init_params=init_params,
-            implementation=implementation,
-        )
-        self.covariance_type = covariance_type
-        self.min_covar = min_covar
-        self.means_prior = means_prior
-        self.means_weight = means_weight
-        self.covars_prior = covars_prior
-        self.covars_weight = covars_weight
+        self._store_params(locals())
 
     def _covars_shape(self, d: int) -> tuple[int, ...]:
         n = self.n_components
