@@ -26,18 +26,6 @@ import numpy as np
 
 from ._catalog import CATALOG, Entry
 
-__all__ = [
-    "Check",
-    "Context",
-    "Figure",
-    "Lesson",
-    "LessonResult",
-    "get_lesson",
-    "lesson",
-    "registered_lessons",
-    "run_lesson",
-]
-
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 REFERENCE, CLAIM = "reference", "claim"
 

@@ -374,6 +374,13 @@ def _curvature_pairs(ctx: Context, path: np.ndarray) -> None:
     )
 
 
+def _scipy_minimize(so, ours: str, method: str, f, x0: np.ndarray, grad, hess):
+    """scipy's ``method``, the reference for our method ``ours``: stopped at max |g_i| <= 1e-8
+    (up to 100 000 iterations); for L-BFGS-B, its stop on a small relative change of f is off."""
+    opts = {"gtol": 1e-8, "maxiter": 100_000, **({"ftol": 0.0} if ours == "lbfgs" else {})}
+    return so.minimize(f, x0, jac=grad, hess=hess, method=method, options=opts)
+
+
 def _rosen_100(ctx: Context, so) -> None:
     from threadpoolctl import threadpool_limits
 
@@ -394,8 +401,7 @@ def _rosen_100_runs(ctx: Context, so) -> None:
     ):
         hess = _rosen_hess if m == "newton" else None
         r = O.minimize(_rosen, x0, _rosen_grad, hess, method=m, tol=1e-8)
-        opts = {"gtol": 1e-8, "maxiter": 100_000, **({"ftol": 0.0} if m == "lbfgs" else {})}
-        ref = so.minimize(_rosen, x0, jac=_rosen_grad, hess=hess, method=ref_m, options=opts)
+        ref = _scipy_minimize(so, m, ref_m, _rosen, x0, _rosen_grad, hess)
         ctx.check(
             f"100-D Rosenbrock, {m}: minimizer vs scipy {ref_m}",
             r.x,
@@ -473,15 +479,8 @@ def beyond_gd_lesson(ctx: Context) -> None:
         curves[name], ours_x[name] = np.minimum.accumulate(seen), r.x
         ref = None
         if ref_name is not None:
-            opts = {"gtol": 1e-8, "maxiter": 100_000, **({"ftol": 0.0} if name == "lbfgs" else {})}
-            ref = so.minimize(
-                lg.f,
-                lg.w0,
-                jac=lg.g,
-                hess=lg.h if name == "newton" else None,
-                method=ref_name,
-                options=opts,
-            )
+            hess = lg.h if name == "newton" else None
+            ref = _scipy_minimize(so, name, ref_name, lg.f, lg.w0, lg.g, hess)
             ref_nit[ref_name] = ref.nit
             # strongly convex (Hessian >= lam I on the weights): |w - w*| <= |g| / mu, mu ~ 1e-2
             ctx.check(
