@@ -68,11 +68,9 @@ class TinyRefineDet(TinyRetinaNet):
     ) -> tuple[list[torch.Tensor], torch.Tensor]:
         """Per level ``Tensor[B, H W A, 4]`` of ARM-refined anchors (no gradient), and the mask
         ``Tensor[B, N]`` of anchors kept by the filter."""
-        ref = outputs["cls_logits"][0]
         coder, refined = BoxCoder(), []
-        for anc, deltas in zip(
-            self.anchors(image_size, ref.device, ref.dtype), outputs["arm_regression"], strict=True
-        ):
+        anchors = self._anchors_like(outputs, image_size)
+        for anc, deltas in zip(anchors, outputs["arm_regression"], strict=True):
             d = deltas.detach()
             refined.append(coder.decode_single(d.reshape(-1, 4), anc.repeat(len(d), 1)).view_as(d))
         objectness = torch.sigmoid(torch.cat(outputs["arm_logits"], dim=1).detach())[..., 0]
@@ -88,10 +86,9 @@ class TinyRefineDet(TinyRetinaNet):
     ) -> dict[str, torch.Tensor]:
         """ARM loss (binary focal + smooth L1 on the original anchors) plus ODM loss
         (:func:`retinanet_loss` on the refined anchors, filtered); ``kwargs`` go to the ODM."""
-        ref = outputs["cls_logits"][0]
         arm = retinanet_loss(
             {"cls_logits": outputs["arm_logits"], "bbox_regression": outputs["arm_regression"]},
-            self.anchors(image_size, ref.device, ref.dtype),
+            self._anchors_like(outputs, image_size),
             boxes,
             [
                 torch.zeros(len(torch.as_tensor(lab).reshape(-1)), dtype=torch.long)

@@ -13,9 +13,9 @@ from torch import nn
 
 from .._validation import check_option, check_scalar
 from ..nn.functional import binary_cross_entropy_with_logits, sigmoid_focal_loss, smooth_l1_loss
-from ..vision import AnchorGenerator, BoxCoder, batched_nms, box_iou, generalized_box_iou_loss
+from ..vision import AnchorGenerator, BoxCoder, box_iou, generalized_box_iou_loss
+from ._detection import best_detections, check_targets
 from ._detection_backbone import build_backbone
-from ._targets import check_targets
 
 __all__ = [
     "TinyRetinaNet",
@@ -320,6 +320,13 @@ class TinyRetinaNet(nn.Module):
         strides = [(s, s) for s in self.strides]
         return self.anchor_generator.grid_anchors(grids, strides, device=device, dtype=dtype)
 
+    def _anchors_like(
+        self, outputs: dict[str, list[torch.Tensor]], image_size: Sequence[int]
+    ) -> list[torch.Tensor]:
+        """:meth:`anchors` on the device and in the dtype of ``outputs``."""
+        ref = outputs["cls_logits"][0]
+        return self.anchors(image_size, ref.device, ref.dtype)
+
     def loss(
         self,
         outputs: dict[str, list[torch.Tensor]],
@@ -329,8 +336,7 @@ class TinyRetinaNet(nn.Module):
         **kwargs: Any,
     ) -> dict[str, torch.Tensor]:
         """:func:`retinanet_loss` with this model's anchors (``kwargs`` are passed on)."""
-        ref = outputs["cls_logits"][0]
-        anchors = self.anchors(image_size, ref.device, ref.dtype)
+        anchors = self._anchors_like(outputs, image_size)
         return retinanet_loss(outputs, anchors, boxes, labels, **kwargs)
 
     def postprocess(
@@ -365,8 +371,7 @@ class TinyRetinaNet(nn.Module):
         self, outputs: dict[str, list[torch.Tensor]], image_size: Sequence[int]
     ) -> tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
         """Class logits, offsets and the anchors they are relative to, per level."""
-        ref = outputs["cls_logits"][0]
-        anchors = self.anchors(image_size, ref.device, ref.dtype)
+        anchors = self._anchors_like(outputs, image_size)
         return outputs["cls_logits"], outputs["bbox_regression"], anchors
 
     def _detect(
@@ -401,15 +406,7 @@ class TinyRetinaNet(nn.Module):
                 lb.append(idx % k)
                 lv.append(torch.full((len(idx),), level, device=idx.device))
             boxes, scores, labels, levels = (torch.cat(v) for v in (bx, sc, lb, lv))
-            keep = batched_nms(boxes, scores, labels, nms_thresh)[:n_det]
-            results.append(
-                {
-                    "boxes": boxes[keep],
-                    "scores": scores[keep],
-                    "labels": labels[keep],
-                    "levels": levels[keep],
-                }
-            )
+            results.append(best_detections(boxes, scores, labels, levels, nms_thresh, n_det))
         return results
 
 

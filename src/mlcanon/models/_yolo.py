@@ -14,14 +14,13 @@ from torch import nn
 from .._validation import check_option, check_scalar
 from ..nn.functional import binary_cross_entropy_with_logits
 from ..vision import (
-    batched_nms,
     box_iou,
     complete_box_iou_loss,
     generalized_box_iou_loss,
     wh_iou,
 )
+from ._detection import best_detections, check_targets
 from ._detection_backbone import build_backbone
-from ._targets import check_targets
 
 __all__ = [
     "DEFAULT_YOLO_ANCHORS",
@@ -244,15 +243,7 @@ def yolo_postprocess(
         boxes, scores, levels = torch.cat(bx), torch.cat(sc), torch.cat(lv)
         idx, cls = torch.nonzero(scores > score_thresh, as_tuple=True)
         boxes, scores, levels = boxes[idx], scores[idx, cls], levels[idx]
-        keep = batched_nms(boxes, scores, cls, iou_threshold)[:n_max]
-        results.append(
-            {
-                "boxes": boxes[keep],
-                "scores": scores[keep],
-                "labels": cls[keep],
-                "levels": levels[keep],
-            }
-        )
+        results.append(best_detections(boxes, scores, cls, levels, iou_threshold, n_max))
     return results
 
 

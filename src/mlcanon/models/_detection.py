@@ -1,4 +1,5 @@
-"""Checks on the detectors' ground truth, shared by the YOLO and RetinaNet losses."""
+"""What the YOLO and RetinaNet detectors share: the checks on their ground truth (in the
+losses) and the per-class NMS that ends their postprocessing."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Any
 
 import torch
 
-from ..vision import check_boxes
+from ..vision import batched_nms, check_boxes
 
-__all__ = ["check_targets"]
+__all__ = ["best_detections", "check_targets"]
 
 
 def check_targets(
@@ -56,3 +57,23 @@ def check_targets(
         out_boxes.append(b)
         out_labels.append(lab.long())
     return out_boxes, out_labels
+
+
+def best_detections(
+    boxes: torch.Tensor,
+    scores: torch.Tensor,
+    labels: torch.Tensor,
+    levels: torch.Tensor,
+    iou_threshold: float,
+    max_detections: int,
+) -> dict[str, torch.Tensor]:
+    """One image's candidates (``Tensor[N, 4]`` xyxy boxes, ``Tensor[N]`` scores, labels and
+    pyramid levels) after per-class NMS at ``iou_threshold``: the ``max_detections`` best,
+    best first."""
+    keep = batched_nms(boxes, scores, labels, iou_threshold)[:max_detections]
+    return {
+        "boxes": boxes[keep],
+        "scores": scores[keep],
+        "labels": labels[keep],
+        "levels": levels[keep],
+    }
