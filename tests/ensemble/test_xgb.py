@@ -284,6 +284,23 @@ def test_bad_parameters(params, match):
         XGBRegressor(n_estimators=2, **params).fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "objective, n_classes, error, match",
+    [
+        ("reg:squarederror", 2, ValueError, r"^objective must be one of 'binary:logistic', "),
+        ("multi:softprob", 2, ValueError, r"^objective must be None or 'binary:logistic' for 2"),
+        ("binary:logistic", 3, ValueError, r"for 3 classes; got 'binary:logistic'$"),
+        (3, 2, TypeError, r"^objective must be None or one of .* or a callable; got int 3$"),
+    ],
+)
+def test_classifier_objective_names_allowed_values(objective, n_classes, error, match):
+    X, y = make_classification(
+        60, 4, n_informative=3, n_redundant=0, n_classes=n_classes, random_state=0
+    )
+    with pytest.raises(error, match=match):
+        XGBClassifier(n_estimators=2, objective=objective).fit(X, y)
+
+
 def test_bad_input():
     X, y = make_classification(60, 4, random_state=0)
     with pytest.raises(ValueError, match="infinity"):

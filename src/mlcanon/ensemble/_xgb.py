@@ -23,16 +23,14 @@ Friedman (2001). Greedy function approximation: a gradient boosting machine, Ann
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
 
-from mlcanon._estimator import encode_labels, sample_weight_array
-from mlcanon._validation import check_option, check_scalar
-from mlcanon.tree._checks import check_X_y
+from mlcanon._estimator import encode_labels
+from mlcanon._validation import IsCallable, Options, check_scalar
 
 from ._xgb_base import DOC_PARAMS, BaseXGB
 
@@ -62,24 +60,20 @@ class XGBRegressor(RegressorMixin, BaseXGB):
     """
     )
 
-    def _default_objective(self) -> str:
-        if self.objective is None:
-            return "reg:squarederror"
-        return check_option(self.objective, "objective", ("reg:squarederror",))
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **BaseXGB._parameter_constraints,
+        "objective": (None, Options("reg:squarederror"), IsCallable()),
+    }
 
-    def fit(
-        self,
-        X: Any,
-        y: Any,
-        sample_weight: Any = None,
-        eval_set: Sequence[tuple[Any, Any]] | None = None,
-    ) -> XGBRegressor:
-        """Boost ``n_estimators`` rounds on ``X`` (NaN allowed) and targets ``y``."""
-        X, y = check_X_y(self, X, y, classifier=False)
-        w = sample_weight_array(sample_weight, X.shape[0])
+    def _default_objective(self) -> str:
+        return "reg:squarederror"
+
+    def _encode_y(self, y: np.ndarray) -> np.ndarray:
         self.n_outputs_ = 1
-        self._fit_checked(X, y, w, eval_set, lambda ye: np.asarray(ye, dtype=np.float64))
-        return self
+        return self._encode_eval(y)
+
+    def _encode_eval(self, ye: np.ndarray) -> np.ndarray:
+        return np.asarray(ye, dtype=np.float64)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets (margins of rounds ``0..best_iteration_``)."""
@@ -110,11 +104,20 @@ class XGBClassifier(ClassifierMixin, BaseXGB):
     """
     )
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **BaseXGB._parameter_constraints,
+        "objective": (None, Options("binary:logistic", "multi:softprob"), IsCallable()),
+    }
+
     def _default_objective(self) -> str:
-        allowed = ("binary:logistic",) if self.n_outputs_ == 1 else ("multi:softprob",)
-        if self.objective is None:
-            return allowed[0]
-        return check_option(self.objective, "objective", allowed)
+        """The built-in objective for the number of classes found in ``y``."""
+        fits = "binary:logistic" if self.n_outputs_ == 1 else "multi:softprob"
+        if self.objective not in (None, fits):
+            raise ValueError(
+                f"objective must be None or {fits!r} for {len(self.classes_)} classes; got "
+                f"{self.objective!r}"
+            )
+        return fits
 
     def _score_to_margin(self, score: float) -> float:
         if self.n_outputs_ == 1:  # base_score is a probability, as in xgboost
@@ -130,25 +133,16 @@ class XGBClassifier(ClassifierMixin, BaseXGB):
             return float(np.log(score / (1 - score)))
         return score
 
-    def fit(
-        self,
-        X: Any,
-        y: Any,
-        sample_weight: Any = None,
-        eval_set: Sequence[tuple[Any, Any]] | None = None,
-    ) -> XGBClassifier:
-        """Boost on ``X`` (NaN allowed) and class labels ``y`` (at least two classes)."""
-        X, y = check_X_y(self, X, y, classifier=True)
-        w = sample_weight_array(sample_weight, X.shape[0])
+    def _encode_y(self, y: np.ndarray) -> np.ndarray:
+        """Class codes of the labels ``y`` (at least two classes); sets ``classes_``."""
         self.classes_, codes = encode_labels(y)
         if len(self.classes_) < 2:
             raise ValueError(
-                f"XGBClassifier needs at least 2 classes in y, got only one class "
+                f"{type(self).__name__} needs at least 2 classes in y, got only one class "
                 f"{self.classes_[0]!r}"
             )
         self.n_outputs_ = 1 if len(self.classes_) == 2 else len(self.classes_)
-        self._fit_checked(X, codes.astype(np.float64), w, eval_set, self._encode_eval)
-        return self
+        return codes.astype(np.float64)
 
     def _encode_eval(self, ye: np.ndarray) -> np.ndarray:
         unseen = np.setdiff1d(ye, self.classes_)

@@ -8,7 +8,7 @@ prediction of raw margins.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numba
@@ -16,8 +16,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from mlcanon import io
+from mlcanon._estimator import sample_weight_array
 from mlcanon._validation import Interval, Options, check_random_state, validate_params
-from mlcanon.tree._checks import check_X
+from mlcanon.tree._checks import check_X, check_X_y
 from mlcanon.tree._tree import check_nodes
 
 from ._binning import apply_bins, fit_bin_edges
@@ -95,9 +96,6 @@ class BaseXGB(BaseEstimator):
         "n_jobs": (None, Interval(numbers.Integral, low=1), Interval(numbers.Integral, high=-1)),
         "base_score": (None, Interval()),
     }
-
-    def _check_params(self) -> None:
-        validate_params(self)
 
     def _grow_params(self) -> GrowParams:
         """The hyper-parameters that the tree grower reads, as plain floats and ints."""
@@ -195,14 +193,26 @@ class BaseXGB(BaseEstimator):
             return "logloss" if self.n_outputs_ == 1 else "mlogloss"
         return DEFAULT_METRIC[objective]
 
-    def _fit_checked(self, X, y, w, eval_set, y_transform) -> None:
-        self._check_params()
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        eval_set: Sequence[tuple[Any, Any]] | None = None,
+    ) -> BaseXGB:
+        """Boost ``n_estimators`` rounds on ``X`` (NaN allowed) and ``y`` (targets, or class
+        labels of at least two classes); each ``(X, y)`` of ``eval_set`` is scored after every
+        round, and the last one drives early stopping."""
+        X, y = check_X_y(self, X, y, classifier=isinstance(self, ClassifierMixin))
+        w = sample_weight_array(sample_weight, X.shape[0])
+        y = self._encode_y(y)
+        validate_params(self)
         evals = []
         for i, pair in enumerate(eval_set or []):
             if not (isinstance(pair, tuple | list) and len(pair) == 2):
                 raise ValueError(f"eval_set[{i}] must be a pair (X, y), got {type(pair).__name__}")
             Xe = check_X(self, pair[0], reset=False)
-            ye = y_transform(np.asarray(pair[1]))
+            ye = self._encode_eval(np.asarray(pair[1]))
             if len(ye) != len(Xe):
                 raise ValueError(f"eval_set[{i}]: X has {len(Xe)} rows but y has {len(ye)}")
             evals.append((Xe, ye, np.ones(len(ye))))
@@ -214,6 +224,7 @@ class BaseXGB(BaseEstimator):
             self._boost(X, y, w, evals)
         finally:
             numba.set_num_threads(previous)
+        return self
 
     def decision_function_raw(self, X: Any, iteration_range: tuple[int, int] | None = None):
         """Raw margins (n_samples, n_outputs), by default of rounds ``0..best_iteration_``."""
@@ -337,7 +348,8 @@ DOC_PARAMS = """
     max_bin : int, default=256
         Maximum number of quantile bins per feature (missing values get their own).
     objective : str or callable, optional
-        Built-in name or ``fn(y_true, margin) -> (grad, hess)``.
+        Built-in name (``"reg:squarederror"``; ``"binary:logistic"`` for two classes,
+        ``"multi:softprob"`` for more) or ``fn(y_true, margin) -> (grad, hess)``.
     base_score : float, optional
         Initial prediction; estimated from ``y`` (mean, or log-odds) when ``None``.
     early_stopping_rounds : int, optional

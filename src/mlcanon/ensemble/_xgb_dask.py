@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from mlcanon._validation import check_random_state
+from mlcanon._validation import check_random_state, validate_params
 
 from ._binning import apply_bins, fit_bin_edges
 from ._hist_grower import RowBlock, add_tree, grow_from
@@ -123,7 +123,7 @@ def _as_dask(a: Any, name: str, chunks):
 class _DaskBoost:
     """The fit shared by the two Dask estimators (mixed in before the single-process class)."""
 
-    def _fit_dask(self, X, y, sample_weight, client, to_targets) -> None:
+    def _fit_dask(self, X, y, sample_weight, client) -> None:
         import dask.array as da
 
         client = _client(client)
@@ -137,10 +137,10 @@ class _DaskBoost:
         if y.ndim != 1 or y.shape[0] != n:
             raise ValueError(f"X has {n} rows but y has shape {y.shape}; y must be (n_samples,)")
         y = y.rechunk((X.chunks[0],))
-        self._check_params()
+        validate_params(self)
         self.n_features_in_ = d
         y_all = np.asarray(y.compute())  # labels are small: classes and base margin need all
-        codes = to_targets(y_all)
+        codes = self._encode_y(y_all)
         if sample_weight is None:
             w = da.ones(n, chunks=(X.chunks[0],))
             w_all = np.ones(n)
@@ -222,8 +222,7 @@ class DaskXGBRegressor(_DaskBoost, XGBRegressor):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, client: Any = None):
         """Boost on the Dask arrays ``X`` (n, d) and ``y`` (n,) with the cluster's workers."""
-        self.n_outputs_ = 1
-        self._fit_dask(X, y, sample_weight, client, lambda y: np.asarray(y, np.float64))
+        self._fit_dask(X, y, sample_weight, client)
         return self
 
 
@@ -235,16 +234,5 @@ class DaskXGBClassifier(_DaskBoost, XGBClassifier):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, client: Any = None):
         """Boost on the Dask arrays ``X`` (n, d) and class labels ``y`` (n,)."""
-        self._fit_dask(X, y, sample_weight, client, self._codes)
+        self._fit_dask(X, y, sample_weight, client)
         return self
-
-    def _codes(self, y: np.ndarray) -> np.ndarray:
-        from mlcanon._estimator import encode_labels
-
-        self.classes_, codes = encode_labels(y)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"DaskXGBClassifier needs at least 2 classes in y, got {self.classes_}"
-            )
-        self.n_outputs_ = 1 if len(self.classes_) == 2 else len(self.classes_)
-        return codes.astype(np.float64)
