@@ -1,10 +1,14 @@
-"""What the meta-ensembles (bagging, AdaBoost, voting, stacking) share.
+"""What the meta-ensembles (bagging, AdaBoost, voting, stacking) and the forests share.
 
 - :func:`new_member`: a fresh copy of the base learner whose every ``random_state`` (also inside
   a pipeline) is set from the ensemble's generator, so that a fit is reproducible;
 - :func:`check_meta_X`: the ensemble's ``X``, dense as float64, or scipy.sparse kept sparse (as
   CSR or CSC) for members that take it;
 - :func:`accepts_sample_weight`: whether a learner's ``fit`` takes ``sample_weight``;
+- :func:`fit_members`: the members' fits run through joblib (threads, or the workers of a Dask
+  cluster under ``joblib.parallel_config(backend="dask")``), all of them or an error;
+- :class:`BaseLearnerMixin`: the base learner of bagging and AdaBoost (``estimator`` or a
+  default) and the input tags it passes on;
 - :class:`MemberSequence`: ``ensemble[i]``, ``len(ensemble)`` and iteration over the fitted
   members, as scikit-learn's ensembles allow;
 - :class:`NamedMembers`: the ``(name, estimator)`` list of voting and stacking seen as nested
@@ -15,16 +19,19 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import Parallel
 from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
 
 from mlcanon._estimator import check_X, check_X_y
 from mlcanon._validation import check_array
 
 __all__ = [
+    "BaseLearnerMixin",
     "MemberSequence",
     "NamedMembers",
     "accepts_sample_weight",
@@ -33,6 +40,7 @@ __all__ = [
     "check_meta_X_y",
     "feature_names",
     "fit_member",
+    "fit_members",
     "is_drop",
     "named_members",
     "new_member",
@@ -71,6 +79,31 @@ def fit_member(
     if message:
         print(f"{message}, total={time.perf_counter() - start:5.1f}s")
     return learner
+
+
+def fit_members(n_jobs: int | None, jobs: Iterable, n_estimators: int) -> list:
+    """Run the members' fits through joblib; all of them come back fitted, or this raises.
+
+    On a Dask cluster a worker that dies is rerun elsewhere by Dask when it can be; when it
+    cannot (the data joblib scattered to that worker died with it) Dask cancels the batch, which
+    is reported here as a ``RuntimeError`` rather than as Dask's internal cancellation.
+    """
+    try:
+        members = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
+    except BaseException as e:  # Dask's FutureCancelledError derives from BaseException
+        if type(e).__module__.split(".")[0] != "distributed":
+            raise
+        raise RuntimeError(
+            f"the Dask cluster lost a worker and its data during the fit ({type(e).__name__}: "
+            f"{e}); no partial ensemble was kept: fit again"
+        ) from e
+    fitted = [m for m in members if m is not None]
+    if len(fitted) != n_estimators:
+        raise RuntimeError(
+            f"{len(fitted)} of n_estimators={n_estimators} members came back fitted; the "
+            f"parallel backend lost work"
+        )
+    return members
 
 
 def check_kind(estimator: Any, kind: str, what: str) -> None:
@@ -174,6 +207,21 @@ class MemberSequence:
 
     def __iter__(self):
         return iter(self.estimators_)
+
+
+class BaseLearnerMixin:
+    """An ensemble of copies of one base learner, ``estimator`` or else the class's ``_default``
+    (bagging, AdaBoost); it takes the input that learner takes (NaN, scipy.sparse)."""
+
+    def _base_learner(self) -> Any:
+        return self.estimator if self.estimator is not None else self._default
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        learner = self._base_learner().__sklearn_tags__().input_tags
+        tags.input_tags.allow_nan = learner.allow_nan
+        tags.input_tags.sparse = learner.sparse
+        return tags
 
 
 class NamedMembers(BaseEstimator):

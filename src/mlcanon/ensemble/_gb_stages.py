@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import clone
 
 from mlcanon._validation import check_random_state
-from mlcanon.tree._classes import as_float32
+from mlcanon.tree._checks import as_float32
 
 from ._base import accepts_sample_weight
 from ._gb_losses import SquaredError

@@ -35,10 +35,10 @@ from ._base import (
     check_meta_X_y,
     feature_names,
     fit_member,
+    fit_members,
     is_drop,
     named_members,
 )
-from ._forest import fit_members
 
 __all__ = ["StackingClassifier", "StackingRegressor"]
 
@@ -102,6 +102,14 @@ class _BaseStacking(TransformerMixin, NamedMembers):
         "n_jobs": (None, Interval(numbers.Integral)),
         "verbose": Interval(numbers.Integral, low=0),
     }
+
+    def _final(self) -> Any:
+        """``final_estimator``, or a new ``mlcanon.linear_model.<_default_final>``."""
+        if self.final_estimator is not None:
+            return self.final_estimator
+        from mlcanon import linear_model  # imported only when a default is needed
+
+        return getattr(linear_model, self._default_final)()
 
     def _methods(self, members: list) -> list[str]:
         """The output each member contributes (``stack_method_``)."""
@@ -239,7 +247,7 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
         **_BaseStacking._parameter_constraints,
         "stack_method": Options("auto", *_METHODS),
     }
-    _kind = "classifier"
+    _kind, _default_final = "classifier", "LogisticRegression"
 
     def __init__(
         self,
@@ -253,13 +261,6 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
         verbose: int = 0,
     ) -> None:
         store_params(self, locals())
-
-    def _final(self) -> Any:
-        if self.final_estimator is not None:
-            return self.final_estimator
-        from mlcanon.linear_model import LogisticRegression
-
-        return LogisticRegression()
 
     def _methods(self, members: list) -> list[str]:
         methods = []
@@ -348,7 +349,7 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
     """
     )
 
-    _kind = "regressor"
+    _kind, _default_final = "regressor", "Ridge"
 
     def __init__(
         self,
@@ -361,13 +362,6 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
         verbose: int = 0,
     ) -> None:
         store_params(self, locals())
-
-    def _final(self) -> Any:
-        if self.final_estimator is not None:
-            return self.final_estimator
-        from mlcanon.linear_model import Ridge
-
-        return Ridge()
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> StackingRegressor:
         """Fit the members and the final regressor on their out-of-fold predictions."""

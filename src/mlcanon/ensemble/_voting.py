@@ -27,8 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from mlcanon._estimator import check_X, check_X_y, encode_labels, store_params
 from mlcanon._validation import Interval, Options, validate_params
 
-from ._base import NamedMembers, feature_names, fit_member, is_drop, named_members
-from ._forest import fit_members
+from ._base import NamedMembers, feature_names, fit_member, fit_members, is_drop, named_members
 
 __all__ = ["VotingClassifier", "VotingRegressor"]
 

@@ -41,6 +41,7 @@ from mlcanon._validation import Interval, Options, check_random_state, validate_
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from ._base import (
+    BaseLearnerMixin,
     MemberSequence,
     accepts_sample_weight,
     check_meta_X,
@@ -67,7 +68,7 @@ def _initial_weights(sample_weight: Any, n: int) -> np.ndarray:
     return w / w.sum()
 
 
-class _BaseAdaBoost(MemberSequence, BaseEstimator):
+class _BaseAdaBoost(BaseLearnerMixin, MemberSequence, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "n_estimators": Interval(numbers.Integral, low=1),
         "learning_rate": Interval(low=0.0, include_low=False),
@@ -78,7 +79,7 @@ class _BaseAdaBoost(MemberSequence, BaseEstimator):
         validate_params(self)
         X, y = check_meta_X_y(self, X, y, classifier=self._is_clf)
         w = _initial_weights(sample_weight, X.shape[0])
-        self.estimator_ = self.estimator if self.estimator is not None else self._default
+        self.estimator_ = self._base_learner()
         return check_random_state(self.random_state), X, y, w
 
     def _new_learner(self, rng: np.random.Generator) -> Any:
@@ -114,13 +115,6 @@ class _BaseAdaBoost(MemberSequence, BaseEstimator):
                 "feature_importances_ attribute"
             ) from exc
         return np.sum(imp, axis=0) / self.estimator_weights_.sum()
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        base = self.estimator if self.estimator is not None else self._default
-        tags.input_tags.allow_nan = base.__sklearn_tags__().input_tags.allow_nan
-        tags.input_tags.sparse = base.__sklearn_tags__().input_tags.sparse
-        return tags
 
 
 class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):

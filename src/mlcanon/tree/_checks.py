@@ -4,13 +4,15 @@ The array checks themselves are :mod:`mlcanon._validation`; this module adds wha
 estimator needs around them: NaN allowed in ``X`` (infinity never), complex and sparse input
 refused with a clear message, scipy.sparse ``X`` densified (the kernels read dense columns),
 ``y`` with several outputs (one column each), ``n_features_in_`` recorded at fit and enforced at
-predict, class weights turned into per-sample factors, and the size parameters
+predict, ``X`` cast to float32 (as scikit-learn's trees do), class labels encoded per output,
+class weights turned into per-sample factors, and the size parameters
 (``min_samples_leaf=0.1``, ``max_features="sqrt"``) resolved to counts.
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -18,13 +20,18 @@ import scipy.sparse as sp
 
 from mlcanon._estimator import check_X as _check_X
 from mlcanon._estimator import check_X_y as _check_X_y
+from mlcanon._estimator import encode_labels
 from mlcanon._validation import check_scalar
 
 __all__ = [
+    "as_float32",
     "check_X",
     "check_X_y",
     "check_class_weight",
+    "check_poisson_targets",
     "class_weight_factors",
+    "deprecated_criterion",
+    "encode_columns",
     "resolve_max_features",
     "resolve_min_samples",
 ]
@@ -72,6 +79,46 @@ def check_X_y(
     columns = [_check_X_y(estimator, X_arr[:, :1], c, classifier=classifier)[1] for c in y_arr.T]
     estimator.n_features_in_ = X_arr.shape[1]
     return X_arr, np.stack(columns, axis=1)
+
+
+def as_float32(X: np.ndarray) -> np.ndarray:
+    """float32 copy of a validated matrix; values beyond float32's range are refused."""
+    with np.errstate(over="ignore"):
+        X32 = np.ascontiguousarray(X, dtype=np.float32)
+    if np.isinf(X32).any():
+        raise ValueError("X contains a value too large for float32 (|x| > 3.4e38)")
+    return X32
+
+
+def check_poisson_targets(y: np.ndarray) -> None:
+    """The Poisson deviance needs ``y >= 0`` with a positive sum (per output)."""
+    if np.any(y < 0):
+        raise ValueError(
+            "Some value(s) of y are negative which is not allowed for Poisson regression."
+        )
+    if np.any(np.sum(y, axis=0) <= 0):
+        raise ValueError("Sum of y is not positive which is necessary for Poisson regression.")
+
+
+def encode_columns(y: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Class labels and codes of each output: ``(classes per output, codes (n, K))``."""
+    Y = y.reshape(len(y), -1)
+    pairs = [encode_labels(Y[:, k]) for k in range(Y.shape[1])]
+    return [c for c, _ in pairs], np.stack([codes for _, codes in pairs], axis=1)
+
+
+def deprecated_criterion(criterion: Any) -> Any:
+    """``"friedman_mse"`` -> ``"squared_error"`` with a FutureWarning, as scikit-learn 1.9 does
+    (with one output the two always chose the same splits)."""
+    if isinstance(criterion, str) and criterion == "friedman_mse":
+        warnings.warn(
+            'criterion="friedman_mse" is deprecated (as in scikit-learn): it is the same as '
+            '"squared_error", which is used instead',
+            FutureWarning,
+            stacklevel=3,
+        )
+        return "squared_error"
+    return criterion
 
 
 def check_class_weight(class_weight: Any, n_outputs: int) -> None:

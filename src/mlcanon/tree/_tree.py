@@ -143,6 +143,18 @@ class Tree:
         total = out.sum()
         return out / total if normalize and total > 0 else out
 
+    def check_nodes(self, n_features: int | None = None) -> None:
+        """Refuse node arrays that do not form one tree whose splits index ``n_features``
+        columns (:func:`check_nodes` on this tree's arrays)."""
+        check_nodes(
+            self.children_left,
+            self.children_right,
+            self.feature,
+            self.threshold,
+            self.missing_go_to_left,
+            n_features,
+        )
+
     def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
@@ -213,14 +225,7 @@ def _check_tree(tree: Tree) -> None:
     n_features = vars(tree).get("n_features")
     if n_features is not None and not (isinstance(n_features, int) and n_features >= 1):
         raise ValueError(f"Tree.n_features must be None or an int >= 1, got {n_features!r}")
-    check_nodes(
-        tree.children_left,
-        tree.children_right,
-        tree.feature,
-        tree.threshold,
-        tree.missing_go_to_left,
-        n_features,
-    )
+    tree.check_nodes(n_features)
     n = tree.node_count
     for name in ("impurity", "n_node_samples", "weighted_n_node_samples"):
         a = getattr(tree, name)
