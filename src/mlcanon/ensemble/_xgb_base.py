@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from mlcanon import io
-from mlcanon._estimator import sample_weight_array
+from mlcanon._estimator import sample_weight_array, store_params
 from mlcanon._validation import Interval, Options, check_random_state, validate_params
 from mlcanon.tree._checks import check_X, check_X_y
 from mlcanon.tree._tree import check_nodes
@@ -42,6 +42,8 @@ _NODE_KEYS = (
 
 
 class BaseXGB(BaseEstimator):
+    """Parameters, boosting rounds and raw margins shared by the XGB regressor and classifier."""
+
     def __init__(
         self,
         *,
@@ -62,22 +64,7 @@ class BaseXGB(BaseEstimator):
         n_jobs: int | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.max_depth = max_depth
-        self.reg_lambda = reg_lambda
-        self.reg_alpha = reg_alpha
-        self.gamma = gamma
-        self.min_child_weight = min_child_weight
-        self.subsample = subsample
-        self.colsample_bytree = colsample_bytree
-        self.max_bin = max_bin
-        self.objective = objective
-        self.base_score = base_score
-        self.early_stopping_rounds = early_stopping_rounds
-        self.eval_metric = eval_metric
-        self.n_jobs = n_jobs
-        self.random_state = random_state
+        store_params(self, locals())
 
     # --- validation --------------------------------------------------------------------------
     _parameter_constraints: ClassVar[dict[str, Any]] = {
