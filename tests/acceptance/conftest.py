@@ -467,6 +467,10 @@ def _patch_classes():
             if isinstance(value, types.FunctionType):
                 patched.append((owner, attr, value))
                 setattr(owner, attr, _flagging(value))
+            elif isinstance(value, functools.partialmethod):  # e.g. a constructor, other defaults
+                patched.append((owner, attr, value))
+                func, args, kwargs = _flagging(value.func), value.args, value.keywords
+                setattr(owner, attr, functools.partialmethod(func, *args, **kwargs))
     return patched
 
 
