@@ -92,7 +92,8 @@ class RegressorOutputsMixin:
 
 
 class BaseDecisionTree(TreeTagsMixin, BaseEstimator):
-    """Shared fit/predict of the CART estimators (parameters as in scikit-learn)."""
+    """Growth, pruning and node queries shared by the CART estimators (parameters as in
+    scikit-learn)."""
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "splitter": Options("best", "random"),
