@@ -73,6 +73,10 @@ def mobilenet_v2_fpn(**kwargs: Any) -> MobileNetV2FPN:
     return MobileNetV2FPN(**kwargs)
 
 
+# the detectors' ``*_mobilenet_v2`` builders: MobileNetV2FPN (width 0.5) with 48 channels
+ON_MOBILENET_V2 = {"backbone": "mobilenet_v2", "width": 48}
+
+
 def build_backbone(backbone: str | nn.Module, width: int) -> nn.Module:
     """``'tiny'`` (:class:`TinyFPNBackbone`), ``'mobilenet_v2'`` (:class:`MobileNetV2FPN`, width
     multiplier 0.5) or a module with ``strides`` and ``out_channels`` attributes."""

@@ -11,6 +11,7 @@ import torch
 
 from .._validation import check_scalar
 from ..vision import BoxCoder
+from ._detection_backbone import ON_MOBILENET_V2
 from ._retinanet import TinyRetinaNet, retinanet_loss
 
 __all__ = ["TinyRefineDet", "refinedet_mobilenet_v2"]
@@ -117,6 +118,4 @@ class TinyRefineDet(TinyRetinaNet):
 
 def refinedet_mobilenet_v2(**kwargs: Any) -> TinyRefineDet:
     """Build a :class:`TinyRefineDet` on :class:`MobileNetV2FPN` (width 0.5, 48 channels)."""
-    kwargs.setdefault("width", 48)
-    kwargs.setdefault("backbone", "mobilenet_v2")
-    return TinyRefineDet(**kwargs)
+    return TinyRefineDet(**{**ON_MOBILENET_V2, **kwargs})

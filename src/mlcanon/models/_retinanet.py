@@ -15,7 +15,7 @@ from .._validation import check_option, check_scalar
 from ..nn.functional import binary_cross_entropy_with_logits, sigmoid_focal_loss, smooth_l1_loss
 from ..vision import AnchorGenerator, BoxCoder, box_iou, generalized_box_iou_loss
 from ._detection import best_detections, check_targets
-from ._detection_backbone import build_backbone
+from ._detection_backbone import ON_MOBILENET_V2, build_backbone
 
 __all__ = [
     "TinyRetinaNet",
@@ -417,6 +417,4 @@ def tiny_retinanet(**kwargs: Any) -> TinyRetinaNet:
 
 def retinanet_mobilenet_v2(**kwargs: Any) -> TinyRetinaNet:
     """Build a :class:`TinyRetinaNet` on :class:`MobileNetV2FPN` (width 0.5, 48 channels)."""
-    kwargs.setdefault("width", 48)
-    kwargs.setdefault("backbone", "mobilenet_v2")
-    return TinyRetinaNet(**kwargs)
+    return TinyRetinaNet(**{**ON_MOBILENET_V2, **kwargs})

@@ -20,7 +20,7 @@ from ..vision import (
     wh_iou,
 )
 from ._detection import best_detections, check_targets
-from ._detection_backbone import build_backbone
+from ._detection_backbone import ON_MOBILENET_V2, build_backbone
 
 __all__ = [
     "DEFAULT_YOLO_ANCHORS",
@@ -332,6 +332,4 @@ def tiny_yolo_v3(**kwargs: Any) -> TinyYOLOv3:
 
 def yolov3_mobilenet_v2(**kwargs: Any) -> TinyYOLOv3:
     """Build a :class:`TinyYOLOv3` on :class:`MobileNetV2FPN` (width 0.5, 48 FPN channels)."""
-    kwargs.setdefault("width", 48)
-    kwargs.setdefault("backbone", "mobilenet_v2")
-    return TinyYOLOv3(**kwargs)
+    return TinyYOLOv3(**{**ON_MOBILENET_V2, **kwargs})
