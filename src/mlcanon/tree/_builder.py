@@ -71,7 +71,8 @@ def _decrease(target, samples, start, mid, end, imp, total, w_node, ws, w_root):
     ``N_t / N * (impurity - N_tR / N_t * right_impurity - N_tL / N_t * left_impurity)``."""
     s_l, s_r = ws[LEFT], ws[RIGHT]
     w_l = _node_stats(s_l, target, samples, start, mid)
-    s_r[:] = total - s_l
+    for c in range(s_r.shape[0]):  # by hand: ``total - s_l`` would allocate at every node
+        s_r[c] = total[c] - s_l[c]
     w_r = w_node - w_l
     imp_l = impurity(target, s_l, w_l, samples, start, mid)
     imp_r = impurity(target, s_r, w_r, samples, mid, end)
@@ -264,7 +265,8 @@ def build_tree(XT, target, n_stats, rules, limits, seed):
     vals, ids = np.empty(n, XT.dtype), np.empty(n, np.int64)
     n_mae = n if target[CRIT] == ABSOLUTE_ERROR else 1
     mae = new_scratch(w.shape[0] if n_mae > 1 else 1, n_mae, target[YVAL].shape[1])
-    ws = (vals, ids, np.zeros(n_stats), np.zeros(n_stats), np.zeros(n_stats), np.zeros(4), mae)
+    stats = (np.zeros(n_stats), np.zeros(n_stats), np.zeros(n_stats))  # MISS, LEFT, RIGHT
+    ws = (vals, ids, *stats, np.zeros(4), mae, np.empty(128, np.int64))
     rng = np.array([np.uint64(seed) * np.uint64(2) + np.uint64(1)])
     search = (np.arange(XT.shape[0]), rules, rng, ws)
     w_root = 0.0

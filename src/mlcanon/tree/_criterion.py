@@ -173,6 +173,17 @@ def scan_add(left, target, i):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def class_proxy(crit, left, w_left, total, w_total, right):
+    """:func:`proxy_improvement` of one class output (``left``, ``total``: its class counts),
+    with the same arithmetic, for the scan's plain case."""
+    for c in range(total.shape[0]):
+        right[c] = total[c] - left[c]
+    w_right = w_total - w_left
+    w_imp_left = w_left * _class_impurity(crit, left, w_left, 1, total.shape[0])
+    return -w_imp_left - w_right * _class_impurity(crit, right, w_right, 1, total.shape[0])
+
+
+@njit(cache=True, nogil=True, inline="always")
 def proxy_improvement(target, left, w_left, total, w_total, right):
     """Rank of the split ``left | total - left`` (larger is better); ``right`` is scratch."""
     crit, stride = target[CRIT], target[STRIDE]

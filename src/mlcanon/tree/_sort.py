@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 
@@ -13,13 +12,14 @@ def _swap(v, s, i, j):
 
 
 @njit(cache=True, nogil=True)
-def sort_pairs(v, s, n):
+def sort_pairs(v, s, n, stack):
     """Sort ``v[:n]`` in place, carrying ``s`` along (median-of-3 quicksort + insertion sort).
 
     Written out rather than ``np.argsort`` because the split search sorts once per node and
-    feature: no allocation, and small nodes (most of them) finish in the insertion sort.
+    feature: no allocation (``stack``, int64[128], is the caller's scratch; the smaller side
+    goes first, so at most log2(n) pairs are pending), and small nodes (most of them) finish in
+    the insertion sort.
     """
-    stack = np.empty(128, np.int64)  # smaller side first: depth <= log2(n) pairs
     top = 0
     lo, hi = 0, n - 1
     while True:

@@ -30,9 +30,12 @@ from ._criterion import (
     IS_CLF,
     SQUARED_ERROR,
     WEIGHT,
+    YCODE,
     YVAL,
     absolute_error,
     add_sample,
+    class_proxy,
+    n_outputs,
     proxy_improvement,
     scan_add,
 )
@@ -46,8 +49,9 @@ FEATURE_THRESHOLD = 1e-7  # values closer than this are treated as tied (float32
 PROXY, POS, THRESHOLD, MISSING_LEFT = 0, 1, 2, 3
 # The scratch arrays reused at every node (``ws``): one feature's values and samples
 # (non-missing first, sorted), statistics of the missing samples, of a left and a right
-# child, the best split, and the absolute-error criterion's arrays (see _absolute_error).
-VALS, IDS, MISS, LEFT, RIGHT, BEST, MAE = 0, 1, 2, 3, 4, 5, 6
+# child, the best split, the absolute-error criterion's arrays (see _absolute_error) and the
+# sort's stack.
+VALS, IDS, MISS, LEFT, RIGHT, BEST, MAE, STACK = 0, 1, 2, 3, 4, 5, 6, 7
 # The split-search settings (``rules``, float64[4]): features searched, minimum samples and
 # minimum weight of a child, and 1.0 when thresholds are drawn at random.
 MAX_FEATURES, MIN_LEAF, MIN_WEIGHT_LEAF, RANDOM = 0, 1, 2, 3
@@ -72,9 +76,8 @@ def rand_uniform(state, low, high):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _admissible(n_left, n_right, w_left, w_right, rules):
+def _admissible(n_left, n_right, w_left, w_right, min_leaf, min_weight):
     """Whether both children meet ``min_samples_leaf`` and ``min_weight_fraction_leaf``."""
-    min_leaf, min_weight = rules[MIN_LEAF], rules[MIN_WEIGHT_LEAF]
     if n_left < min_leaf or n_right < min_leaf:
         return False
     if w_left < min_weight or w_right < min_weight:
@@ -90,6 +93,85 @@ def _record(best, proxy, pos, threshold, missing_left):
     best[MISSING_LEFT] = 1.0 if missing_left else 0.0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _record_boundary(best, proxy, sv, p, nm, n_node, missing_right):
+    """Record the split between the sorted values ``sv[p - 1]`` and ``sv[p]`` (``p == nm``: all
+    non-missing left, only the missing samples right)."""
+    if p == nm:
+        thr = np.inf  # NaN <= inf is False: only the missing go right
+    else:
+        thr = sv[p - 1] / 2.0 + sv[p] / 2.0
+        thr = sv[p - 1] if thr == sv[p] else thr
+    _record(best, proxy, p + (n_node - nm if not missing_right else 0), thr, not missing_right)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def is_plain(target):
+    """The plain case: one output with a gini/entropy criterion (a class count per sample and a
+    proxy over the classes) or squared error (a running sum and a proxy of a few scalar
+    operations); anything else (several outputs, Poisson, absolute error) takes :func:`_scan`."""
+    return n_outputs(target) == 1 and (target[IS_CLF] or target[CRIT] == SQUARED_ERROR)
+
+
+@njit(cache=True, nogil=True)
+def _plain_scan(crit, sv, ss, y, yc, w, left, right, total, best, node, base, leaf, missing_right):
+    """:func:`_scan` in the plain case, on arrays passed one by one: an array taken out of a
+    tuple costs numba an atomic reference count, which small nodes pay at every call.
+
+    ``y``, ``yc`` and ``w`` hold the targets, class codes and weights of the samples; ``left``,
+    ``right`` and ``total`` class counts (``left`` starts with those of the left child);
+    ``node`` is ``(nm, n_node, w_total)``, ``base`` the starting weight and target sum of the
+    left child and the node's target sum, ``leaf`` the minimum samples and weight of a child.
+    """
+    nm, n_node, w_total = node
+    w_left, s_left, s_total = base
+    squared = crit == SQUARED_ERROR
+    n_base = n_node - nm if not missing_right else 0
+    last = nm if (missing_right and nm < n_node) else nm - 1
+    for k in range(last):
+        i = ss[k]
+        w_left += w[i]
+        if squared:  # the running sum stays in a register
+            s_left += w[i] * y[i]
+        else:
+            left[yc[i]] += w[i]
+        p = k + 1
+        if p < nm and sv[p] <= sv[p - 1] + FEATURE_THRESHOLD:
+            continue
+        n_left, w_right = n_base + p, w_total - w_left
+        if not _admissible(n_left, n_node - n_left, w_left, w_right, leaf[0], leaf[1]):
+            continue
+        if squared:
+            s_right = s_total - s_left
+            proxy = s_left * s_left / w_left + s_right * s_right / w_right
+        else:
+            proxy = class_proxy(crit, left, w_left, total, w_total, right)
+        if proxy > best[PROXY]:
+            _record_boundary(best, proxy, sv, p, nm, n_node, missing_right)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _plain_best(crit, sv, ss, y, yc, w, left, right, total, best, node, leaf, best_proxy):
+    """:func:`_best_of_feature` in the plain case (arguments as :func:`_plain_scan`)."""
+    nm, n_node, _ = node
+    _record(best, best_proxy, -1.0, 0.0, False)
+    left[:] = 0.0
+    base = (0.0, 0.0, total[0])
+    _plain_scan(crit, sv, ss, y, yc, w, left, right, total, best, node, base, leaf, True)
+    if nm < n_node:
+        left[:] = 0.0
+        w_miss, s_miss = 0.0, 0.0
+        for k in range(nm, n_node):
+            i = ss[k]
+            w_miss += w[i]
+            if crit == SQUARED_ERROR:
+                s_miss += w[i] * y[i]
+            else:
+                left[yc[i]] += w[i]
+        base = (w_miss, s_miss, total[0])
+        _plain_scan(crit, sv, ss, y, yc, w, left, right, total, best, node, base, leaf, False)
+
+
 @njit(cache=True, nogil=True)
 def _scan(target, ws, nm, n_node, w_base, total, w_total, rules, missing_right):
     """Scan the boundaries of the sorted values ``ws[VALS][:nm]`` (samples ``ws[IDS]``); the left
@@ -100,44 +182,31 @@ def _scan(target, ws, nm, n_node, w_base, total, w_total, rules, missing_right):
     left) is also a candidate.
     """
     sv, ss, left, right, best = ws[VALS], ws[IDS], ws[LEFT], ws[RIGHT], ws[BEST]
-    w = target[WEIGHT]
-    left[:] = ws[MISS]
+    w, miss = target[WEIGHT], ws[MISS]
+    for c in range(left.shape[0]):  # by hand: numba's slice assignment of an array allocates
+        left[c] = miss[c]
     w_left = w_base
     n_base = n_node - nm if not missing_right else 0
     last = nm if (missing_right and nm < n_node) else nm - 1
-    fast = not target[IS_CLF] and target[YVAL].shape[1] == 1 and target[CRIT] == SQUARED_ERROR
     mae = target[CRIT] == ABSOLUTE_ERROR
     ae_prefix, ae_suffix = ws[MAE][AE_PREFIX], ws[MAE][AE_SUFFIX]
-    y, s_left, s_total = target[YVAL][:, 0], left[0], total[0]
     for k in range(last):
         i = ss[k]
         w_left += w[i]
-        if fast:  # one squared-error output: the running sum stays in a register
-            s_left += w[i] * y[i]
-        else:
-            scan_add(left, target, i)
+        scan_add(left, target, i)
         p = k + 1
         if p < nm and sv[p] <= sv[p - 1] + FEATURE_THRESHOLD:
             continue
-        n_left = n_base + p
-        if not _admissible(n_left, n_node - n_left, w_left, w_total - w_left, rules):
+        n_left, w_right = n_base + p, w_total - w_left
+        leaf, min_weight = rules[MIN_LEAF], rules[MIN_WEIGHT_LEAF]
+        if not _admissible(n_left, n_node - n_left, w_left, w_right, leaf, min_weight):
             continue
-        if fast:
-            s_right = s_total - s_left
-            proxy = s_left * s_left / w_left + s_right * s_right / (w_total - w_left)
-        elif mae:
+        if mae:
             proxy = -(ae_prefix[n_left - 1] + ae_suffix[n_left])
         else:
             proxy = proxy_improvement(target, left, w_left, total, w_total, right)
         if proxy > best[PROXY]:
-            if p == nm:
-                thr = np.inf  # NaN <= inf is False: only the missing go right
-            else:
-                thr = sv[p - 1] / 2.0 + sv[p] / 2.0
-                thr = sv[p - 1] if thr == sv[p] else thr
-            _record(
-                best, proxy, p + (n_node - nm if not missing_right else 0), thr, not missing_right
-            )
+            _record_boundary(best, proxy, sv, p, nm, n_node, missing_right)
 
 
 @njit(cache=True, nogil=True)
@@ -146,23 +215,24 @@ def _best_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy):
     ids, miss, w = ws[IDS], ws[MISS], target[WEIGHT]
     _record(ws[BEST], best_proxy, -1.0, 0.0, False)
     miss[:] = 0.0
-    _sequence(target, ws, nm, n_node, True)
+    mae = target[CRIT] == ABSOLUTE_ERROR
+    if mae:
+        _sequence(target, ws, nm, n_node, True)
     _scan(target, ws, nm, n_node, 0.0, total, w_total, rules, True)
     if nm < n_node:
         w_miss = 0.0
         for k in range(nm, n_node):
             add_sample(miss, target, ids[k], 1.0)
             w_miss += w[ids[k]]
-        _sequence(target, ws, nm, n_node, False)
+        if mae:
+            _sequence(target, ws, nm, n_node, False)
         _scan(target, ws, nm, n_node, w_miss, total, w_total, rules, False)
 
 
 @njit(cache=True, nogil=True)
 def _sequence(target, ws, nm, n_node, missing_right):
-    """For the absolute error: errors of every left child (a prefix of the scan order: the
+    """Absolute error: errors of every left child (a prefix of the scan order: the
     sorted non-missing samples, after the missing ones when they go left) and right child."""
-    if target[CRIT] != ABSOLUTE_ERROR:
-        return
     ids, seq = ws[IDS], ws[MAE][SEQ]
     n_miss = n_node - nm
     if missing_right:
@@ -190,7 +260,8 @@ def _random_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy
             add_sample(left, target, ids[k], 1.0)
             w_left += w[ids[k]]
             n_left += 1
-    if not _admissible(n_left, n_node - n_left, w_left, w_total - w_left, rules):
+    leaf, min_weight = rules[MIN_LEAF], rules[MIN_WEIGHT_LEAF]
+    if not _admissible(n_left, n_node - n_left, w_left, w_total - w_left, leaf, min_weight):
         return
     if target[CRIT] == ABSOLUTE_ERROR:
         proxy = -_random_absolute_error(target, ws, vals, nm, n_node, thr, missing_left, w_left)
@@ -254,6 +325,10 @@ def find_split(XT, target, samples, start, end, total, w_total, features, rules,
     """Best split of ``samples[start:end]`` -> (feature, threshold, missing_left, n_left); the
     feature is -1 when no admissible split exists."""
     vals, ids, best = ws[VALS], ws[IDS], ws[BEST]
+    plain, crit, w = is_plain(target), target[CRIT], target[WEIGHT]
+    y, yc = target[YVAL][:, 0], target[YCODE][:, 0]  # the plain case's one output
+    left, right = ws[LEFT], ws[RIGHT]
+    leaf = (rules[MIN_LEAF], rules[MIN_WEIGHT_LEAF])
     n_node, n_features = end - start, features.shape[0]
     if target[CRIT] == ABSOLUTE_ERROR:
         rank_targets(target, samples, start, end, ws[MAE])
@@ -268,12 +343,15 @@ def find_split(XT, target, samples, start, end, total, w_total, features, rules,
         n_drawn += 1
         nm = _gather(XT[f], samples, start, end, vals, ids)
         if rules[RANDOM] == 0.0 and nm > 0:
-            sort_pairs(vals, ids, nm)
+            sort_pairs(vals, ids, nm, ws[STACK])
         if _is_constant(vals, nm, n_node, rules[RANDOM] != 0.0):
             continue  # no split, and it does not count as visited
         n_visited += 1
         if rules[RANDOM] != 0.0:
             _random_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy, rng)
+        elif plain:
+            node = (nm, n_node, w_total)
+            _plain_best(crit, vals, ids, y, yc, w, left, right, total, best, node, leaf, best_proxy)
         else:
             _best_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy)
         if best[POS] >= 0.0 and best[PROXY] > best_proxy:
