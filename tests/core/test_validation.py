@@ -178,10 +178,7 @@ def test_declared_constraints_name_constructor_parameters(cls):
     assert set(cls._parameter_constraints) <= params
 
 
-COMPLETE = {k: v for k, v in DECLARING.items() if not k.startswith(("tree.", "ensemble."))}
-
-
-@pytest.mark.parametrize("cls", list(COMPLETE.values()), ids=list(COMPLETE))
+@pytest.mark.parametrize("cls", list(DECLARING.values()), ids=list(DECLARING))
 def test_every_constructor_parameter_is_declared(cls):
     """Each hyper-parameter is checked in one place, validate_params (issue 15, item 2)."""
     params = set(inspect.signature(cls.__init__).parameters) - {"self"}

@@ -14,7 +14,14 @@ from joblib import delayed
 from sklearn.base import BaseEstimator
 
 from mlcanon._estimator import sample_weight_or_none, store_params
-from mlcanon._validation import Interval, Options, check_random_state, validate_params
+from mlcanon._validation import (
+    BOOL,
+    RANDOM_STATE,
+    HasMethods,
+    Interval,
+    check_random_state,
+    validate_params,
+)
 
 from ._base import (
     BaseLearnerMixin,
@@ -29,7 +36,6 @@ from ._base import (
 __all__ = ["BaseBagging", "base_has", "warn_no_oob"]
 
 _SEED_BOUND = 2**31 - 1
-_BOOL = Options(True, False)
 _COUNT_OR_FRACTION = (
     Interval(numbers.Integral, low=1),
     Interval(numbers.Real, low=0.0, high=1.0, include_low=False),
@@ -84,13 +90,15 @@ def _fit_member(learner, X, y, rows, cols, by_weight, message):
 
 class BaseBagging(BaseLearnerMixin, MemberSequence, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "estimator": (None, HasMethods("fit")),
         "n_estimators": Interval(numbers.Integral, low=1),
+        "random_state": RANDOM_STATE,
         "max_samples": (None, *_COUNT_OR_FRACTION),
         "max_features": _COUNT_OR_FRACTION,
-        "bootstrap": _BOOL,
-        "bootstrap_features": _BOOL,
-        "oob_score": _BOOL,
-        "warm_start": _BOOL,
+        "bootstrap": BOOL,
+        "bootstrap_features": BOOL,
+        "oob_score": BOOL,
+        "warm_start": BOOL,
         "n_jobs": (None, Interval(numbers.Integral)),
         "verbose": Interval(numbers.Integral, low=0),
     }

@@ -20,13 +20,20 @@ from sklearn.utils.validation import check_is_fitted
 from mlcanon import io
 from mlcanon._estimator import sample_weight_or_none
 from mlcanon._validation import (
+    InstanceOf,
     Interval,
     IsCallable,
     Options,
     check_random_state,
     validate_params,
 )
-from mlcanon.tree._base import ClassifierOutputsMixin, RegressorOutputsMixin, TreeTagsMixin
+from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from mlcanon.tree._base import (
+    TREE_CONSTRAINTS,
+    ClassifierOutputsMixin,
+    RegressorOutputsMixin,
+    TreeTagsMixin,
+)
 from mlcanon.tree._checks import (
     as_float32,
     check_class_weight,
@@ -106,6 +113,7 @@ class BaseForest(TreeTagsMixin, BaseEstimator):
         ),
         "n_jobs": (None, Interval(numbers.Integral)),
         "verbose": Interval(numbers.Integral, low=0),
+        **TREE_CONSTRAINTS,  # passed on to each tree
     }
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaseForest:
@@ -271,6 +279,12 @@ class BaseForest(TreeTagsMixin, BaseEstimator):
 class ForestClassifier(ClassifierMixin, ClassifierOutputsMixin, BaseForest):
     """Class votes of a forest: the mean of the trees' leaf class distributions."""
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **BaseForest._parameter_constraints,
+        "criterion": DecisionTreeClassifier._parameter_constraints["criterion"],
+        "class_weight": (None, Options("balanced", "balanced_subsample"), InstanceOf(dict, list)),
+    }
+
     _is_clf = True
 
     def _encode(self, Y: np.ndarray) -> tuple:
@@ -309,6 +323,11 @@ class ForestClassifier(ClassifierMixin, ClassifierOutputsMixin, BaseForest):
 
 class ForestRegressor(RegressorMixin, RegressorOutputsMixin, BaseForest):
     """Prediction of a forest: the mean of the trees' predictions."""
+
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **BaseForest._parameter_constraints,
+        "criterion": DecisionTreeRegressor._parameter_constraints["criterion"],
+    }
 
     _is_clf = False
 

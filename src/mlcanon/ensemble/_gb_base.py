@@ -19,12 +19,24 @@ from mlcanon import io
 from mlcanon._estimator import check_X, check_X_y, sample_weight_array
 from mlcanon._validation import Interval, Options, check_random_state, validate_params
 from mlcanon.tree import DecisionTreeRegressor
+from mlcanon.tree._base import TREE_CONSTRAINTS
 from mlcanon.tree._checks import as_float32, resolve_max_features
 
 from ._gb_losses import Huber
 from ._gb_stages import Progress, ValidationStop, fit_init, line_search, stage_raw, validation_mask
 
 __all__ = ["BaseGB"]
+
+
+# The regression trees' hyper-parameters that the boosting estimators take.
+_TREE_PARAMS = (
+    "max_depth",
+    "min_samples_split",
+    "min_samples_leaf",
+    "max_features",
+    "min_impurity_decrease",
+    "random_state",
+)
 
 
 class BaseGB(BaseEstimator):
@@ -40,6 +52,7 @@ class BaseGB(BaseEstimator):
         "validation_fraction": Interval(low=0.0, high=1.0, include_low=False, include_high=False),
         "n_iter_no_change": (None, Interval(numbers.Integral, low=1)),
         "tol": Interval(low=0.0),
+        **{name: TREE_CONSTRAINTS[name] for name in _TREE_PARAMS},  # passed on to each tree
     }
 
     def _tree(self, seed: int) -> DecisionTreeRegressor:

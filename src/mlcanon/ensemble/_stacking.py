@@ -26,7 +26,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import encode_labels, store_params
-from mlcanon._validation import Interval, Options, validate_params
+from mlcanon._validation import HasMethods, InstanceOf, Interval, Options, validate_params
 
 from ._base import (
     NamedMembers,
@@ -97,6 +97,8 @@ def _final_has(method: str):
 
 class _BaseStacking(TransformerMixin, NamedMembers):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "estimators": InstanceOf(list),
+        "final_estimator": (None, HasMethods("fit")),
         "cv": (None, Options("prefit"), Interval(numbers.Integral, low=2), _Splitter()),
         "passthrough": Options(True, False),
         "n_jobs": (None, Interval(numbers.Integral)),

@@ -25,7 +25,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import check_X, check_X_y, encode_labels, store_params
-from mlcanon._validation import Interval, Options, validate_params
+from mlcanon._validation import ArrayLike, InstanceOf, Interval, Options, validate_params
 
 from ._base import NamedMembers, feature_names, fit_member, fit_members, is_drop, named_members
 
@@ -34,6 +34,8 @@ __all__ = ["VotingClassifier", "VotingRegressor"]
 
 class _BaseVoting(TransformerMixin, NamedMembers):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "estimators": InstanceOf(list),
+        "weights": (None, ArrayLike(low=0)),  # one per member: checked in _weights
         "n_jobs": (None, Interval(numbers.Integral)),
         "verbose": Options(True, False, 0, 1, 2, 3),
     }
@@ -48,8 +50,6 @@ class _BaseVoting(TransformerMixin, NamedMembers):
                 f"Number of `estimators` and weights must be equal; got {w.size} weights, "
                 f"{len(self.estimators)} estimators"
             )
-        if (w < 0).any() or not np.isfinite(w).all():
-            raise ValueError(f"weights must be finite and non-negative, got {self.weights!r}")
         return np.array(
             [wi for (_, e), wi in zip(self.estimators, w, strict=True) if not is_drop(e)]
         )

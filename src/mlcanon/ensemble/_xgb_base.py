@@ -17,7 +17,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from mlcanon import io
 from mlcanon._estimator import sample_weight_array, store_params
-from mlcanon._validation import Interval, Options, check_random_state, validate_params
+from mlcanon._validation import (
+    RANDOM_STATE,
+    Interval,
+    Options,
+    check_random_state,
+    validate_params,
+)
 from mlcanon.tree._checks import check_X, check_X_y
 from mlcanon.tree._tree import check_nodes
 
@@ -78,6 +84,7 @@ class BaseXGB(BaseEstimator):
         "subsample": Interval(low=0.0, high=1.0, include_low=False),
         "colsample_bytree": Interval(low=0.0, high=1.0, include_low=False),
         "max_bin": Interval(numbers.Integral, low=2, high=65535),
+        "random_state": RANDOM_STATE,
         "early_stopping_rounds": (None, Interval(numbers.Integral, low=1)),
         "eval_metric": (None, Options(*METRICS)),
         "n_jobs": (None, Interval(numbers.Integral, low=1), Interval(numbers.Integral, high=-1)),

@@ -20,7 +20,14 @@ from sklearn.utils import Bunch
 
 from mlcanon import io
 from mlcanon._estimator import sample_weight_array
-from mlcanon._validation import Interval, Options, check_random_state, validate_params
+from mlcanon._validation import (
+    RANDOM_STATE,
+    InstanceOf,
+    Interval,
+    Options,
+    check_random_state,
+    validate_params,
+)
 
 from ._builder import build_tree
 from ._checks import as_float32, check_X, check_X_y, resolve_max_features, resolve_min_samples
@@ -91,25 +98,39 @@ class RegressorOutputsMixin:
         return values[:, 0] if self.n_outputs_ == 1 else values
 
 
+# A share of the samples or features: a float in (0, 1] (where an int is a count).
+_FRACTION = Interval((float, np.floating), low=0.0, high=1.0, include_low=False)
+# One tree's hyper-parameters, which the ensembles made of trees declare too. Counts and
+# fractions are turned into counts against the data by resolve_min_samples/resolve_max_features.
+TREE_CONSTRAINTS: dict[str, Any] = {
+    "max_depth": (None, Interval(numbers.Integral, low=1)),
+    "min_samples_split": (Interval(numbers.Integral, low=2), _FRACTION),
+    "min_samples_leaf": (Interval(numbers.Integral, low=1), _FRACTION),
+    "min_weight_fraction_leaf": Interval(low=0.0, high=0.5),
+    "max_features": (None, Options("sqrt", "log2"), Interval(numbers.Integral, low=1), _FRACTION),
+    "max_leaf_nodes": (None, Interval(numbers.Integral, low=2)),
+    "min_impurity_decrease": Interval(low=0.0),
+    "ccp_alpha": Interval(low=0.0),
+    "random_state": RANDOM_STATE,
+}
+# None, "balanced", a dict (one output) or a list of dicts (one per output: see
+# check_class_weight, which counts them once the outputs are known).
+CLASS_WEIGHT = (None, Options("balanced"), InstanceOf(dict, list))
+
+
 class BaseDecisionTree(TreeTagsMixin, BaseEstimator):
     """Growth, pruning and node queries shared by the CART estimators (parameters as in
     scikit-learn)."""
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "splitter": Options("best", "random"),
-        "max_depth": (None, Interval(numbers.Integral, low=1)),
-        # min_samples_split, min_samples_leaf, max_features: a count or a fraction, resolved
-        # against the data by resolve_min_samples / resolve_max_features
-        "min_weight_fraction_leaf": Interval(low=0.0, high=0.5),
-        "max_leaf_nodes": (None, Interval(numbers.Integral, low=2)),
-        "min_impurity_decrease": Interval(low=0.0),
-        "ccp_alpha": Interval(low=0.0),
+        **TREE_CONSTRAINTS,
     }
 
     def _settings(self, n: int, n_features: int, weight_sum: float) -> tuple:
         """The split-search ``rules`` and growth ``limits`` arrays of the kernels."""
-        min_split = resolve_min_samples(self.min_samples_split, "min_samples_split", n, low=2)
-        min_leaf = resolve_min_samples(self.min_samples_leaf, "min_samples_leaf", n, low=1)
+        min_split = resolve_min_samples(self.min_samples_split, n, low=2)
+        min_leaf = resolve_min_samples(self.min_samples_leaf, n, low=1)
         self.max_features_ = resolve_max_features(self.max_features, n_features)
         min_weight_leaf = self.min_weight_fraction_leaf * weight_sum
         random = self.splitter == "random"

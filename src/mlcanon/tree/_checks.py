@@ -21,7 +21,6 @@ import scipy.sparse as sp
 from mlcanon._estimator import check_X as _check_X
 from mlcanon._estimator import check_X_y as _check_X_y
 from mlcanon._estimator import encode_labels
-from mlcanon._validation import check_scalar
 
 __all__ = [
     "as_float32",
@@ -165,30 +164,23 @@ def class_weight_factors(
     return factors
 
 
-def resolve_min_samples(value: Any, name: str, n_samples: int, *, low: int) -> int:
-    """An int ``>= low`` is a count; a float in (0, 1] is a fraction of ``n_samples``."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return int(check_scalar(value, name, kind=numbers.Integral, low=low))
-    check_scalar(value, name, kind=numbers.Real, low=0.0, high=1.0, include_low=False)
+def resolve_min_samples(value: Any, n_samples: int, *, low: int) -> int:
+    """An int is a count; a float in (0, 1] is a fraction of ``n_samples`` (at least ``low``).
+    The value is one that the estimator's constraints accepted."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
     return max(low, int(np.ceil(value * n_samples)))
 
 
 def resolve_max_features(value: Any, n_features: int) -> int:
-    """``None`` -> all, ``"sqrt"``/``"log2"``, an int count or a float fraction in (0, 1]."""
+    """``None`` -> all, ``"sqrt"``/``"log2"``, an int count or a float fraction in (0, 1]
+    (a value that the estimator's constraints accepted)."""
     if value is None:
         return n_features
     if isinstance(value, str):
-        if value == "sqrt":
-            return max(1, int(np.sqrt(n_features)))
-        if value == "log2":
-            return max(1, int(np.log2(n_features)))
-        raise ValueError(
-            f"max_features must be None, 'sqrt', 'log2', an int or a float; got {value!r}"
-        )
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        check_scalar(value, "max_features", kind=numbers.Integral, low=1)
+        return max(1, int(np.sqrt(n_features) if value == "sqrt" else np.log2(n_features)))
+    if isinstance(value, numbers.Integral):
         if value > n_features:
             raise ValueError(f"max_features={value} must be <= n_features={n_features}")
         return int(value)
-    check_scalar(value, "max_features", kind=numbers.Real, low=0.0, high=1.0, include_low=False)
     return max(1, int(value * n_features))

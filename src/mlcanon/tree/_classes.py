@@ -31,7 +31,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from mlcanon._estimator import store_params
 from mlcanon._validation import Options
 
-from ._base import BaseDecisionTree, ClassifierOutputsMixin, RegressorOutputsMixin
+from ._base import CLASS_WEIGHT, BaseDecisionTree, ClassifierOutputsMixin, RegressorOutputsMixin
 from ._checks import (
     check_class_weight,
     check_poisson_targets,
@@ -112,6 +112,7 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierOutputsMixin, BaseDecisi
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         **BaseDecisionTree._parameter_constraints,
         "criterion": Options("gini", "entropy", "log_loss"),
+        "class_weight": CLASS_WEIGHT,
     }
     _is_clf = True
 
