@@ -317,8 +317,11 @@ def validate_args(constraints: dict[str, Any], **values: Any) -> None:
     """Check each of ``values`` against its entry in ``constraints``.
 
     A failing parameter raises the error of the one alternative whose type it has (a
-    ``ValueError`` naming the parameter, the allowed values and the value given), or a
-    ``TypeError`` listing every alternative when its type fits none.
+    ``ValueError`` naming the parameter, the allowed values and the value given: "alpha must be
+    >= 0, got -1"), or else an error listing every alternative (a ``ValueError`` when some
+    alternative had its type, a ``TypeError`` when none had). A value outside a set of
+    options is answered with every alternative when there are others (``max_features="all"``:
+    None, 'sqrt', 'log2', an int or a fraction).
     """
     for name, value in values.items():
         alternatives = constraints[name]
@@ -333,10 +336,12 @@ def validate_args(constraints: dict[str, Any], **values: Any) -> None:
             except TypeError as exc:
                 wrong_type.append(exc)
             except ValueError as exc:
-                wrong_value.append(exc)
+                wrong_value.append((constraint, exc))
         else:
-            if len(wrong_value) == 1:
-                raise wrong_value[0]
+            if len(wrong_value) == 1 and not (
+                isinstance(wrong_value[0][0], Options) and len(alternatives) > 1
+            ):
+                raise wrong_value[0][1]
             if len(alternatives) == 1:
                 raise wrong_type[0]
             allowed = " or ".join("None" if c is None else str(c) for c in alternatives)

@@ -96,7 +96,11 @@ class _Toy:
         ({"alpha": "big"}, TypeError, r"^alpha must be Real, got str 'big'$"),
         ({"depth": 0}, ValueError, r"^depth must be >= 1, got 0$"),
         ({"depth": 2.5}, TypeError, r"^depth must be None or Integral >= 1; got float 2.5$"),
-        ({"gamma": "fast"}, ValueError, r"^gamma must be one of 'scale', 'auto'; got 'fast'$"),
+        (
+            {"gamma": "fast"},
+            ValueError,
+            r"^gamma must be one of 'scale', 'auto' or Real > 0; got str 'fast'$",
+        ),
         ({"gamma": 0.0}, ValueError, r"^gamma must be > 0, got 0.0$"),
         ({"gamma": [1]}, TypeError, r"^gamma must be one of 'scale', 'auto' or Real > 0; got list"),
         ({"solver": 3}, TypeError, r"^solver must be one of 'svd', 'lsqr'; got int 3$"),

@@ -273,8 +273,11 @@ def test_save_load_round_trip(tmp_path):
         (dict(max_depth=0), "max_depth must be >= 1"),
         (dict(subsample=1.5), "subsample must be <= 1"),
         (dict(max_bin=1), "max_bin must be >= 2"),
-        (dict(eval_metric="auc"), "eval_metric must be one of"),
-        (dict(objective="reg:gamma"), "objective must be one of"),
+        (dict(eval_metric="auc"), "eval_metric must be None or one of .rmse., .mae."),
+        (
+            dict(objective="reg:gamma"),
+            "objective must be None or one of .reg:squarederror. or a call",
+        ),
         (dict(n_jobs=0), "n_jobs must be None or Integral >= 1 or Integral <= -1; got int 0"),
     ],
 )
@@ -287,7 +290,12 @@ def test_bad_parameters(params, match):
 @pytest.mark.parametrize(
     "objective, n_classes, error, match",
     [
-        ("reg:squarederror", 2, ValueError, r"^objective must be one of 'binary:logistic', "),
+        (
+            "reg:squarederror",
+            2,
+            ValueError,
+            r"^objective must be None or one of .binary:logistic., ",
+        ),
         ("multi:softprob", 2, ValueError, r"^objective must be None or 'binary:logistic' for 2"),
         ("binary:logistic", 3, ValueError, r"for 3 classes; got 'binary:logistic'$"),
         (3, 2, TypeError, r"^objective must be None or one of .* or a callable; got int 3$"),

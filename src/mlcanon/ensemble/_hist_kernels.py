@@ -26,29 +26,22 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from mlcanon._special import soft_threshold
+
 LEAF = -1
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _thresholded(G, alpha):
-    if G > alpha:
-        return G - alpha
-    if G < -alpha:
-        return G + alpha
-    return 0.0
 
 
 @njit(cache=True, nogil=True, inline="always")
 def score(G, H, lam, alpha):
     """Structure score T(G)^2 / (H + lambda) of a leaf (twice its objective decrease)."""
-    t = _thresholded(G, alpha)
+    t = soft_threshold(G, alpha)
     return t * t / (H + lam)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def leaf_weight(G, H, lam, alpha):
     """Optimal leaf value -T(G) / (H + lambda) of the second-order objective."""
-    return -_thresholded(G, alpha) / (H + lam)
+    return -soft_threshold(G, alpha) / (H + lam)
 
 
 def _build_histograms(rows, gh, starts, ends, nodes, features, n_blocks, hist, slots):

@@ -36,16 +36,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from mlcanon._special import soft_threshold
+
 __all__ = ["enet_cd", "enet_cd_gram"]
-
-
-@njit(cache=True)
-def _soft_threshold(z, t):
-    if z > t:
-        return z - t
-    if z < -t:
-        return z + t
-    return 0.0
 
 
 @njit(cache=True)
@@ -143,7 +136,7 @@ def enet_cd(w, alpha, beta, XT, y, max_iter, tol, positive, screening, random, s
             if positive and rho < 0.0:
                 w[j] = 0.0
             else:
-                w[j] = _soft_threshold(rho, alpha) / (norm2[j] + beta)
+                w[j] = soft_threshold(rho, alpha) / (norm2[j] + beta)
             if w[j] != w_j:
                 _axpy(w_j - w[j], XT[j], R)
             d_w_max = max(d_w_max, abs(w[j] - w_j))
@@ -241,7 +234,7 @@ def enet_cd_gram(w, alpha, beta, Q, q, y_norm2, max_iter, tol, positive, screeni
             if positive and rho < 0.0:
                 w[j] = 0.0
             else:
-                w[j] = _soft_threshold(rho, alpha) / (diag[j] + beta)
+                w[j] = soft_threshold(rho, alpha) / (diag[j] + beta)
             if w[j] != w_j:
                 _axpy(w[j] - w_j, Q[j], Qw)
             d_w_max = max(d_w_max, abs(w[j] - w_j))
