@@ -132,7 +132,7 @@ def test_errors_name_the_parameter():
         match=r"kernel must be one of 'linear', .* 'precomputed' or a callable; got str 'cosine'",
     ):
         SVC(kernel="cosine").fit(X, y)
-    with pytest.raises(ValueError, match=r"^gamma must be one of 'scale', 'auto' or Real >= 0; got"):
+    with pytest.raises(ValueError, match=r"^gamma must be one of 'scale', 'auto' or Real >= 0;"):
         SVC(gamma="big").fit(X, y)
     with pytest.raises(ValueError, match="C must be > 0, got 0"):
         SVC(C=0).fit(X, y)
