@@ -64,7 +64,8 @@ def test_torchrun_two_ranks_match_each_other_and_one_process(tmp_path):
     cmd += ["-m", "mlcanon", "train", "digits-cnn", "--out", str(tmp_path / "ddp"), "--epochs", "1"]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
-    digests = dict(re.findall(r"rank (\d)/2 weights sha256 (\w+)", r.stdout))
+    # the two ranks share stdout, so another line may follow a digest without a newline between
+    digests = dict(re.findall(r"rank (\d)/2 weights sha256 ([0-9a-f]{16})", r.stdout))
     assert set(digests) == {"0", "1"}
     assert digests["0"] == digests["1"]  # both replicas hold the same weights, bit for bit
     run_task("digits-cnn", tmp_path / "one", epochs=1, progress=False)
