@@ -14,14 +14,7 @@ from joblib import delayed
 from sklearn.base import BaseEstimator
 
 from mlcanon._estimator import sample_weight_or_none, store_params
-from mlcanon._validation import (
-    BOOL,
-    RANDOM_STATE,
-    HasMethods,
-    Interval,
-    check_random_state,
-    validate_params,
-)
+from mlcanon._validation import BOOL, Interval, check_random_state, validate_params
 
 from ._base import (
     BaseLearnerMixin,
@@ -90,9 +83,8 @@ def _fit_member(learner, X, y, rows, cols, by_weight, message):
 
 class BaseBagging(BaseLearnerMixin, MemberSequence, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
-        "estimator": (None, HasMethods("fit")),
+        **BaseLearnerMixin._parameter_constraints,
         "n_estimators": Interval(numbers.Integral, low=1),
-        "random_state": RANDOM_STATE,
         "max_samples": (None, *_COUNT_OR_FRACTION),
         "max_features": _COUNT_OR_FRACTION,
         "bootstrap": BOOL,

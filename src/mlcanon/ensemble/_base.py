@@ -20,7 +20,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,7 +28,7 @@ from joblib import Parallel
 from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
 
 from mlcanon._estimator import check_X, check_X_y
-from mlcanon._validation import check_array
+from mlcanon._validation import RANDOM_STATE, HasMethods, check_array
 
 __all__ = [
     "BaseLearnerMixin",
@@ -212,6 +212,11 @@ class MemberSequence:
 class BaseLearnerMixin:
     """An ensemble of copies of one base learner, ``estimator`` or else the class's ``_default``
     (bagging, AdaBoost); it takes the input that learner takes (NaN, scipy.sparse)."""
+
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "estimator": (None, HasMethods("fit")),
+        "random_state": RANDOM_STATE,  # seeds the members
+    }
 
     def _base_learner(self) -> Any:
         return self.estimator if self.estimator is not None else self._default

@@ -37,14 +37,7 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from mlcanon._estimator import encode_labels, store_params
-from mlcanon._validation import (
-    RANDOM_STATE,
-    HasMethods,
-    Interval,
-    Options,
-    check_random_state,
-    validate_params,
-)
+from mlcanon._validation import Interval, Options, check_random_state, validate_params
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from ._base import (
@@ -77,10 +70,9 @@ def _initial_weights(sample_weight: Any, n: int) -> np.ndarray:
 
 class _BaseAdaBoost(BaseLearnerMixin, MemberSequence, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
-        "estimator": (None, HasMethods("fit")),
+        **BaseLearnerMixin._parameter_constraints,
         "n_estimators": Interval(numbers.Integral, low=1),
         "learning_rate": Interval(low=0.0, include_low=False),
-        "random_state": RANDOM_STATE,
     }
 
     def _prepare(self, X: Any, y: Any, sample_weight: Any) -> tuple:
