@@ -18,6 +18,7 @@ __all__ = [
     "RANDOM_STATE",
     "AnyValue",
     "ArrayLike",
+    "Boolean",
     "HasMethods",
     "InstanceOf",
     "Interval",
@@ -297,7 +298,20 @@ class AnyValue:
         return "any value"
 
 
-BOOL = Options(True, False)
+@dataclass(frozen=True)
+class Boolean:
+    """``True`` or ``False``, a NumPy bool too (an int is refused)."""
+
+    def check(self, value: Any, name: str) -> Any:
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
+        return value
+
+    def __str__(self) -> str:
+        return "bool (True or False)"
+
+
+BOOL = Boolean()
 # What ``check_random_state`` accepts.
 RANDOM_STATE = (
     None,

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mlcanon._validation import (
+    BOOL,
     RANDOM_STATE,
     ArrayLike,
     HasMethods,
@@ -120,6 +121,7 @@ _ARGS = {
     "weights": (None, ArrayLike(low=0)),
     "estimator": HasMethods("fit", "predict"),
     "seed": RANDOM_STATE,
+    "flag": BOOL,
 }
 
 
@@ -136,6 +138,7 @@ _ARGS = {
         ({"weights": "abc"}, TypeError, r"^weights must be None or an array-like"),
         ({"estimator": object()}, TypeError, r"^estimator must be an object with methods fit, pre"),
         ({"seed": -1}, ValueError, r"^seed must be >= 0, got -1$"),
+        ({"flag": 1}, TypeError, r"^flag must be bool \(True or False\); got int 1$"),
         ({"seed": "x"}, TypeError, r"^seed must be None or Integral >= 0 or an instance of Gen"),
     ],
 )
@@ -155,6 +158,8 @@ def test_validate_args_accepts_every_allowed_form():
         {"weights": np.array([0.0, 2.0]), "seed": 3},
         {"weights": (1, 2), "seed": np.random.default_rng(0)},
         {"seed": np.random.RandomState(0)},
+        {"flag": np.True_},
+        {"flag": False},
     ]
     for args in allowed:
         assert validate_args(_ARGS, **args) is None  # no error for any allowed form

@@ -94,7 +94,7 @@ def test_bad_sampling_parameters():
         me.BaggingClassifier(max_samples=500, bootstrap=False).fit(Xtr, ytr)
     with pytest.raises(ValueError, match="only available if bootstrap=True"):
         me.BaggingClassifier(oob_score=True, bootstrap=False).fit(Xtr, ytr)
-    with pytest.raises(TypeError, match="bootstrap_features must be one of True, False"):
+    with pytest.raises(TypeError, match=r"bootstrap_features must be bool \(True or False\); got"):
         me.BaggingClassifier(bootstrap_features="yes").fit(Xtr, ytr)
 
 

@@ -117,6 +117,20 @@ def test_categorical_priors_match():
     np.testing.assert_allclose(ours.emissionprob_, ref.emissionprob_, rtol=1e-8)
 
 
+def test_categorical_priors_as_nested_lists_match():
+    """Priors given per state as Python lists (hmmlearn needs arrays: it subtracts from them)."""
+    priors = dict(
+        startprob_prior=[2.0, 1.0, 1.5],
+        transmat_prior=[[3.0, 1.0, 1.0], [1.0, 3.0, 1.0], [1.0, 1.0, 3.0]],
+        emissionprob_prior=[[1.5] * 6, [1.0] * 6, [2.0] * 6],
+    )
+    ours, ref, X = _pair_categorical(4, n_iter=1)
+    ours.set_params(**priors)
+    ref.set_params(**{k: np.array(v) for k, v in priors.items()})
+    _fit_both(ours, ref, X, None)
+    np.testing.assert_allclose(ours.emissionprob_, ref.emissionprob_, rtol=1e-8)
+
+
 @pytest.mark.parametrize("cov_type", ["spherical", "diag", "full", "tied"])
 @pytest.mark.parametrize("lengths", [None, LENGTHS])
 def test_gaussian_inference(cov_type, lengths):

@@ -136,7 +136,10 @@ def test_max_iter_warns_convergence(diabetes):
         ({"l1_ratio": 1.5}, "l1_ratio must be <= 1"),
         ({"tol": -1e-3}, "tol must be >= 0"),
         ({"selection": "greedy"}, "selection must be one of 'cyclic', 'random'; got 'greedy'"),
-        ({"precompute": "yes"}, "precompute must be one of True, False, 'auto'"),
+        (
+            {"precompute": "yes"},
+            r"precompute must be bool \(True or False\) or one of 'auto' or an array-like; got str",
+        ),
     ],
 )
 def test_bad_parameters_are_named(params, match):

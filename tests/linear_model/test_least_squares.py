@@ -79,7 +79,7 @@ def test_errors_name_the_parameter():
         Ridge(alpha=-0.5).fit(X, y)
     with pytest.raises(ValueError, match="solver must be one of 'auto', 'svd', 'cholesky'"):
         Ridge(solver="newton").fit(X, y)
-    with pytest.raises(TypeError, match="positive must be one of True, False; got str 'yes'"):
+    with pytest.raises(TypeError, match=r"positive must be bool \(True or False\); got str 'yes'"):
         Ridge(positive="yes").fit(X, y)
     with pytest.raises(ValueError, match="X must be 2-D"):
         LinearRegression().fit(X[:, 0], y)

@@ -194,7 +194,7 @@ def test_errors_name_the_parameter():
         LogisticRegression(C=-1).fit(X, y)
     with pytest.raises(ValueError, match="max_iter must be >= 0, got -1"):
         LogisticRegression(max_iter=-1).fit(X, y)
-    with pytest.raises(TypeError, match="warm_start must be one of True, False; got str 'no'"):
+    with pytest.raises(TypeError, match=r"warm_start must be bool \(True or False\); got str 'no'"):
         LogisticRegression(warm_start="no").fit(X, y)
     with pytest.raises(ValueError, match="only one class"):
         LogisticRegression().fit(X[:50], y[:50])

@@ -17,6 +17,7 @@ from sklearn.base import (
 
 from mlcanon._estimator import ConvergenceWarning, check_X
 from mlcanon._validation import (
+    BOOL,
     RANDOM_STATE,
     ArrayLike,
     Interval,
@@ -127,8 +128,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         "max_iter": Interval(numbers.Integral, low=1),
         "tol": Interval(low=0.0),
         "algorithm": Options("lloyd", "elkan"),
-        "verbose": (Options(False, True), Interval(numbers.Integral, low=0)),
-        "copy_x": Options(True, False),
+        "verbose": (BOOL, Interval(numbers.Integral, low=0)),
+        "copy_x": BOOL,
         "init": (Options("k-means++", "random"), ArrayLike(), IsCallable()),  # shape: below
         "n_init": (Options("auto"), Interval(numbers.Integral, low=1)),
         "random_state": RANDOM_STATE,

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import check_X
 from mlcanon._validation import (
+    BOOL,
     RANDOM_STATE,
     Interval,
     Options,
@@ -168,8 +169,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             Options("mle"),
         ),
         "svd_solver": Options("auto", "full", "covariance_eigh", "arpack", "randomized"),
-        "whiten": Options(False, True),
-        "copy": Options(False, True),
+        "whiten": BOOL,
+        "copy": BOOL,
         "tol": Interval(low=0.0),
         "iterated_power": (Options("auto"), Interval(numbers.Integral, low=0)),
         "n_oversamples": Interval(numbers.Integral, low=1),

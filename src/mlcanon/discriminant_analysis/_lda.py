@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import check_priors, check_X, check_X_y, encode_labels, float_dtype
 from mlcanon._special import log_softmax
-from mlcanon._validation import ArrayLike, HasMethods, Interval, Options, validate_params
+from mlcanon._validation import BOOL, ArrayLike, HasMethods, Interval, Options, validate_params
 
 __all__ = ["LinearDiscriminantAnalysis"]
 
@@ -176,7 +176,7 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         "shrinkage": (None, Options("auto"), Interval(low=0, high=1)),
         "n_components": (None, Interval(numbers.Integral, low=1)),
         "priors": (None, ArrayLike()),  # one per class, summing to 1: checked in fit
-        "store_covariance": Options(True, False),
+        "store_covariance": BOOL,
         "tol": Interval(low=0),
         "covariance_estimator": (None, HasMethods("fit")),
     }

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from mlcanon import io
 from mlcanon._estimator import sample_weight_or_none
 from mlcanon._validation import (
+    BOOL,
     InstanceOf,
     Interval,
     IsCallable,
@@ -103,9 +104,9 @@ class BaseForest(TreeTagsMixin, BaseEstimator):
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "n_estimators": Interval(numbers.Integral, low=1),
-        "bootstrap": Options(True, False),
-        "oob_score": (Options(True, False), IsCallable()),
-        "warm_start": Options(True, False),
+        "bootstrap": BOOL,
+        "oob_score": (BOOL, IsCallable()),
+        "warm_start": BOOL,
         "max_samples": (
             None,
             Interval(numbers.Integral, low=1),

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator
 
 from mlcanon import io
 from mlcanon._estimator import check_X, check_X_y, sample_weight_array
-from mlcanon._validation import Interval, Options, check_random_state, validate_params
+from mlcanon._validation import BOOL, Interval, Options, check_random_state, validate_params
 from mlcanon.tree import DecisionTreeRegressor
 from mlcanon.tree._base import TREE_CONSTRAINTS
 from mlcanon.tree._checks import as_float32, resolve_max_features
@@ -48,7 +48,7 @@ class BaseGB(BaseEstimator):
         "subsample": Interval(low=0.0, high=1.0, include_low=False),
         "criterion": Options("deprecated", "friedman_mse", "squared_error"),
         "verbose": Interval(numbers.Integral, low=0),
-        "warm_start": Options(True, False),
+        "warm_start": BOOL,
         "validation_fraction": Interval(low=0.0, high=1.0, include_low=False, include_high=False),
         "n_iter_no_change": (None, Interval(numbers.Integral, low=1)),
         "tol": Interval(low=0.0),

@@ -26,7 +26,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import encode_labels, store_params
-from mlcanon._validation import HasMethods, InstanceOf, Interval, Options, validate_params
+from mlcanon._validation import BOOL, HasMethods, InstanceOf, Interval, Options, validate_params
 
 from ._base import (
     NamedMembers,
@@ -100,7 +100,7 @@ class _BaseStacking(TransformerMixin, NamedMembers):
         "estimators": InstanceOf(list),
         "final_estimator": (None, HasMethods("fit")),
         "cv": (None, Options("prefit"), Interval(numbers.Integral, low=2), _Splitter()),
-        "passthrough": Options(True, False),
+        "passthrough": BOOL,
         "n_jobs": (None, Interval(numbers.Integral)),
         "verbose": Interval(numbers.Integral, low=0),
     }

@@ -25,7 +25,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import check_X, check_X_y, encode_labels, store_params
-from mlcanon._validation import ArrayLike, InstanceOf, Interval, Options, validate_params
+from mlcanon._validation import BOOL, ArrayLike, InstanceOf, Interval, Options, validate_params
 
 from ._base import NamedMembers, feature_names, fit_member, fit_members, is_drop, named_members
 
@@ -114,7 +114,7 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         **_BaseVoting._parameter_constraints,
         "voting": Options("hard", "soft"),
-        "flatten_transform": Options(True, False),
+        "flatten_transform": BOOL,
     }
 
     def __init__(

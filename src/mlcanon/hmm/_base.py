@@ -73,7 +73,7 @@ def chain_constraints(codes: str) -> dict[str, Any]:
     return {
         **priors,
         "random_state": RANDOM_STATE,
-        "verbose": BOOL,
+        "verbose": (BOOL, Interval(numbers.Integral, low=0)),
         "n_components": Interval(numbers.Integral, low=1),
         "n_iter": Interval(numbers.Integral, low=0),
         "tol": Interval(low=0.0),
@@ -347,11 +347,11 @@ class BaseHMM(BaseEstimator):
         """
         posteriors, start, trans = stats
         if "s" in self.params:
-            new = np.maximum(self.startprob_prior - 1.0 + start, 0.0)
+            new = np.maximum(np.asarray(self.startprob_prior) - 1.0 + start, 0.0)
             new = np.where(self.startprob_ == 0, 0.0, new)
             self.startprob_ = _normalize_rows(new, self.startprob_)
         if "t" in self.params:
-            new = np.maximum(self.transmat_prior - 1.0 + trans, 0.0)
+            new = np.maximum(np.asarray(self.transmat_prior) - 1.0 + trans, 0.0)
             new = np.where(self.transmat_ == 0, 0.0, new)
             self.transmat_ = _normalize_rows(new, self.transmat_)
         self._emission_mstep(X, posteriors)

@@ -160,7 +160,7 @@ class CategoricalHMM(BaseHMM):
                 for j in range(len(posteriors.T))
             ]
         )
-        new = np.maximum(self.emissionprob_prior - 1.0 + counts, 0.0)
+        new = np.maximum(np.asarray(self.emissionprob_prior) - 1.0 + counts, 0.0)
         self.emissionprob_ = _normalize_rows(new, self.emissionprob_)
 
     def _emit(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:

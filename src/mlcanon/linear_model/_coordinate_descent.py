@@ -25,6 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from mlcanon._estimator import check_X_y, sample_weight_or_none
 from mlcanon._validation import (
+    BOOL,
     RANDOM_STATE,
     ArrayLike,
     Interval,
@@ -42,7 +43,7 @@ __all__ = ["ElasticNet", "Lasso", "enet_path", "lasso_path"]
 
 
 # ``precompute``: a flag, or the Gram matrix itself (its shape is checked against X where used).
-_PRECOMPUTE = (Options(True, False, "auto"), ArrayLike())
+_PRECOMPUTE = (BOOL, Options("auto"), ArrayLike())
 _PATH_CONSTRAINTS = {
     "l1_ratio": Interval(low=0, high=1, include_low=False),
     "eps": Interval(low=0, include_low=False),
@@ -51,7 +52,7 @@ _PATH_CONSTRAINTS = {
     "tol": Interval(low=0),
     "max_iter": Interval(numbers.Integral, low=1),
     "selection": Options("cyclic", "random"),
-    "positive": Options(True, False),
+    "positive": BOOL,
     "random_state": RANDOM_STATE,
 }
 
@@ -374,15 +375,15 @@ class ElasticNet(RegressorMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "alpha": Interval(low=0),
         "l1_ratio": Interval(low=0, high=1),
-        "fit_intercept": Options(True, False),
+        "fit_intercept": BOOL,
         "precompute": _PRECOMPUTE,
         "max_iter": Interval(numbers.Integral, low=1),
         "tol": Interval(low=0),
-        "warm_start": Options(True, False),
-        "positive": Options(True, False),
+        "warm_start": BOOL,
+        "positive": BOOL,
         "random_state": RANDOM_STATE,
         "selection": Options("cyclic", "random"),
-        "copy_X": Options(True, False),
+        "copy_X": BOOL,
     }
 
     def fit(

@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from mlcanon._estimator import ConvergenceWarning, check_X, float_dtype, sample_weight_or_none
 from mlcanon._validation import (
+    BOOL,
     RANDOM_STATE,
     ArrayLike,
     Interval,
@@ -143,10 +144,10 @@ class LinearRegression(_LeastSquaresBase):
     """
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
-        "fit_intercept": Options(True, False),
-        "copy_X": Options(True, False),
+        "fit_intercept": BOOL,
+        "copy_X": BOOL,
         "tol": Interval(low=0),
-        "positive": Options(True, False),
+        "positive": BOOL,
     }
 
     def __init__(
@@ -460,12 +461,12 @@ class Ridge(_LeastSquaresBase):
         self.random_state = random_state
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
-        "fit_intercept": Options(True, False),
+        "fit_intercept": BOOL,
         "max_iter": (None, Interval(numbers.Integral, low=1)),
         "tol": Interval(low=0),
         "alpha": (Interval(low=0), ArrayLike(low=0)),
         "solver": Options("auto", "svd", "cholesky", "sparse_cg", "lsqr", "sag", "saga", "lbfgs"),
-        "positive": Options(True, False),
+        "positive": BOOL,
         "random_state": RANDOM_STATE,
     }
 

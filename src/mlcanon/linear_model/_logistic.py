@@ -21,6 +21,7 @@ from mlcanon._estimator import (
 )
 from mlcanon._special import expit, log_softmax
 from mlcanon._validation import (
+    BOOL,
     RANDOM_STATE,
     InstanceOf,
     Interval,
@@ -154,12 +155,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         "penalty": Options(*PENALTIES, "deprecated"),
         "C": (Options(np.inf), Interval(low=0, include_low=False)),
         "l1_ratio": (None, Interval(low=0, high=1)),
-        "fit_intercept": Options(True, False),
+        "fit_intercept": BOOL,
         "solver": Options(*SOLVERS),
         "multi_class": Options("auto", "multinomial", "ovr"),
         "tol": Interval(low=0),
         "max_iter": Interval(numbers.Integral, low=0),
-        "warm_start": Options(True, False),
+        "warm_start": BOOL,
         "n_jobs": (None, Interval(numbers.Integral)),
         "class_weight": (None, Options("balanced"), InstanceOf(dict)),
         "random_state": RANDOM_STATE,

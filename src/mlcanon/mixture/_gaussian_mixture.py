@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from mlcanon._estimator import ConvergenceWarning, check_X
 from mlcanon._special import logsumexp
 from mlcanon._validation import (
+    BOOL,
     RANDOM_STATE,
     ArrayLike,
     Interval,
@@ -186,8 +187,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         "reg_covar": Interval(low=0.0),
         "max_iter": Interval(numbers.Integral, low=0),
         "n_init": Interval(numbers.Integral, low=1),
-        "warm_start": Options(False, True),
-        "verbose": (Options(False, True), Interval(numbers.Integral, low=0)),
+        "warm_start": BOOL,
+        "verbose": (BOOL, Interval(numbers.Integral, low=0)),
         "verbose_interval": Interval(numbers.Integral, low=1),
         "random_state": RANDOM_STATE,
         # the initial values' shapes and sums are checked against the data in _check_params

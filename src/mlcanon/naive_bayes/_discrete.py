@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mlcanon._estimator import check_priors
-from mlcanon._validation import ArrayLike, Interval, Options, validate_params
+from mlcanon._validation import BOOL, ArrayLike, Interval, validate_params
 
 from ._base import BaseNB
 
@@ -38,8 +38,8 @@ class _DiscreteNB(BaseNB):
     # messages, once the number of features is known.
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "alpha": (Interval(low=0), ArrayLike()),
-        "force_alpha": Options(True, False),
-        "fit_prior": Options(True, False),
+        "force_alpha": BOOL,
+        "fit_prior": BOOL,
         "class_prior": (None, ArrayLike()),
     }
 

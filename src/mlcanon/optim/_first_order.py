@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from .._validation import Interval, check_scalar, validate_args
+from .._validation import BOOL, Interval, check_scalar, validate_args
 
 __all__ = ["ArrayOptimizer", "FirstOrderOptimizer"]
 
@@ -125,18 +125,6 @@ NUMPY_OPS = _NumpyOps()
 
 
 # hyper-parameter constraints shared by the optimizers (read by _validation.validate_args) -----
-class Flag:
-    """``True`` or ``False`` (a NumPy bool too), as torch's optimizers take their switches."""
-
-    def check(self, value: Any, name: str) -> Any:
-        if not isinstance(value, bool | np.bool_):
-            raise TypeError(f"{name} must be bool (True or False), got {value!r}")
-        return value
-
-    def __str__(self) -> str:
-        return "bool"
-
-
 class Betas:
     """A pair of decay rates ``(beta1, beta2)``, each in ``[0, 1)``."""
 
@@ -151,7 +139,7 @@ class Betas:
         return "a pair (beta1, beta2) in [0, 1)"
 
 
-FLAG, BETAS = Flag(), Betas()
+BETAS = Betas()
 NON_NEGATIVE = Interval(low=0.0)
 UNIT = Interval(low=0.0, high=1.0)  # a decay rate or a dampening in [0, 1]
 
@@ -230,7 +218,7 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "lr": NON_NEGATIVE,
         "weight_decay": NON_NEGATIVE,
-        "maximize": FLAG,
+        "maximize": BOOL,
     }
     _init_state: ClassVar[Callable[..., State]]
     _update: ClassVar[Callable[..., None]]

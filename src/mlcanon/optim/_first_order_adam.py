@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from mlcanon._validation import BOOL
+
 from ._first_order import (
     BETAS,
-    FLAG,
     NON_NEGATIVE,
     FirstOrderOptimizer,
     Group,
@@ -74,8 +75,8 @@ class Adam(FirstOrderOptimizer):
         **FirstOrderOptimizer._parameter_constraints,
         "eps": NON_NEGATIVE,
         "betas": BETAS,
-        "amsgrad": FLAG,
-        "decoupled_weight_decay": FLAG,
+        "amsgrad": BOOL,
+        "decoupled_weight_decay": BOOL,
     }
 
     def __init__(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from mlcanon._validation import BOOL
+
 from ._first_order import (
-    FLAG,
     NON_NEGATIVE,
     UNIT,
     FirstOrderOptimizer,
@@ -220,7 +221,7 @@ class RMSprop(FirstOrderOptimizer):
         "alpha": UNIT,
         "eps": NON_NEGATIVE,
         "momentum": NON_NEGATIVE,
-        "centered": FLAG,
+        "centered": BOOL,
     }
 
     def __init__(

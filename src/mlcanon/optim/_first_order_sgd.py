@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from mlcanon._validation import BOOL
+
 from ._first_order import (
-    FLAG,
     NON_NEGATIVE,
     UNIT,
     FirstOrderOptimizer,
@@ -78,7 +79,7 @@ class SGD(FirstOrderOptimizer):
         **FirstOrderOptimizer._parameter_constraints,
         "momentum": NON_NEGATIVE,
         "dampening": UNIT,
-        "nesterov": FLAG,
+        "nesterov": BOOL,
     }
 
     def __init__(

@@ -143,14 +143,13 @@ class BaseDecisionTree(TreeTagsMixin, BaseEstimator):
     def _grow(
         self, XT32: np.ndarray, ycode: np.ndarray, yval: np.ndarray, w: np.ndarray, n_stats: int
     ) -> Tree:
-        """Validate the hyper-parameters and grow the tree on prepared arrays (no data checks).
+        """Grow the tree on prepared arrays (no parameter or data checks: see :meth:`_prepare`).
 
         ``XT32`` is the float32 transpose (n_features, n_samples); ``ycode`` (classification,
         ``n_stats`` = the largest class count) or ``yval`` (regression) hold one column per
         output (a 1-D array is one output). Samples with zero weight are left out, which is how
         the ensembles pass bootstrap samples.
         """
-        validate_params(self)
         ycode, yval = _as_columns(ycode, np.int64), _as_columns(yval, np.float64)
         n_out = ycode.shape[1] if self._is_clf else yval.shape[1]
         n_stats = n_out * n_stats if self._is_clf else 3 * n_out + 1
@@ -188,6 +187,9 @@ class BaseDecisionTree(TreeTagsMixin, BaseEstimator):
         return Bunch(ccp_alphas=alphas, impurities=impurities)
 
     def _prepare(self, X: Any, y: Any, sample_weight: Any) -> tuple:
+        """Validated hyper-parameters and data (the ensembles, which validate the parameters
+        they pass on, grow their trees from prepared arrays with :meth:`_grow`)."""
+        validate_params(self)
         X, y = check_X_y(self, X, y, classifier=self._is_clf, accept_sparse=True, multi_output=True)
         w = sample_weight_array(sample_weight, X.shape[0])
         XT32 = np.ascontiguousarray(as_float32(X).T)

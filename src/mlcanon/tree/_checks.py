@@ -121,22 +121,21 @@ def deprecated_criterion(criterion: Any) -> Any:
 
 
 def check_class_weight(class_weight: Any, n_outputs: int) -> None:
-    """``None``, ``"balanced"``, a dict (one output) or a list of ``n_outputs`` dicts."""
-    if class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced"):
-        return
-    if isinstance(class_weight, dict) and n_outputs == 1:
-        return
-    if isinstance(class_weight, list) and all(isinstance(d, dict) for d in class_weight):
-        if len(class_weight) != n_outputs:
-            raise ValueError(
-                "number of elements in class_weight should match number of outputs. "
-                f"Got {len(class_weight)} dicts for {n_outputs} outputs"
-            )
-        return
-    raise ValueError(
-        "class_weight must be None, 'balanced', a dict (one output) or a list of one dict per "
-        f"output ({n_outputs} outputs); got {class_weight!r}"
-    )
+    """A ``class_weight`` of a declared type (None, "balanced", a dict or a list) checked
+    against the outputs: a dict is for one output, a list holds one dict per output."""
+    is_list = isinstance(class_weight, list)
+    if (isinstance(class_weight, dict) and n_outputs > 1) or (
+        is_list and not all(isinstance(d, dict) for d in class_weight)
+    ):
+        raise ValueError(
+            "class_weight must be None, 'balanced', a dict (one output) or a list of one dict per "
+            f"output ({n_outputs} outputs); got {class_weight!r}"
+        )
+    if is_list and len(class_weight) != n_outputs:
+        raise ValueError(
+            "number of elements in class_weight should match number of outputs. "
+            f"Got {len(class_weight)} dicts for {n_outputs} outputs"
+        )
 
 
 def class_weight_factors(
