@@ -1,6 +1,7 @@
 """Accuracy, zero-one and Hamming loss, balanced accuracy, Jaccard, MCC and the per-label
 confusion matrices vs sklearn.metrics, on single-label and multilabel targets."""
 
+import inspect
 import warnings
 
 import numpy as np
@@ -16,6 +17,7 @@ from mlcanon.metrics import (
     jaccard_score,
     matthews_corrcoef,
     multilabel_confusion_matrix,
+    precision_score,
     zero_one_loss,
 )
 
@@ -152,3 +154,27 @@ def test_cohen_kappa_hand_computed_and_undefined():
         assert np.isnan(cohen_kappa_score([1, 1], [1, 1]))
     with pytest.raises(ValueError, match="At least one label in `labels` must be present"):
         cohen_kappa_score([0, 1], [0, 1], labels=[5])
+
+
+def _warning_places(fn, *args, **kwargs):
+    """The line that calls ``fn``, and the (file, line) of each warning it raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = inspect.currentframe().f_lineno + 1
+        fn(*args, **kwargs)
+    return line, {(w.filename, w.lineno) for w in caught}
+
+
+@pytest.mark.parametrize(
+    ("fn", "kwargs"),
+    [
+        (jaccard_score, dict(average="macro", pos_label=2)),  # pos_label ignored
+        (precision_score, dict(average="macro", pos_label=2)),
+        (jaccard_score, dict(average="binary")),  # no positive sample: ill-defined
+    ],
+)
+def test_set_wise_warnings_name_the_callers_line(fn, kwargs):
+    """The warnings of the shared set-wise counts point at the user's call (stacklevel)."""
+    y_true, y_pred = ([0, 0, 1], [0, 0, 0]) if "pos_label" in kwargs else ([0, 0], [0, 0])
+    line, places = _warning_places(fn, y_true, y_pred, **kwargs)
+    assert places == {(__file__, line)}

@@ -55,6 +55,13 @@ def jaccard_score(
     .. [1] P. Jaccard, "Étude comparative de la distribution florale dans une portion des Alpes
        et du Jura", Bulletin de la Société Vaudoise des Sciences Naturelles 37, 547-579, 1901.
     """
+    return _jaccard(y_true, y_pred, labels, pos_label, average, sample_weight, zero_division)
+
+
+def _jaccard(y_true, y_pred, labels, pos_label, average, sample_weight, zero_division) -> Any:
+    """The body of :func:`jaccard_score`, one frame below it as :func:`._classification._scores`
+    is below the precision-type scores, so that the shared warnings' ``stacklevel`` names the
+    caller."""
     average = check_option(average, "average", AVERAGES)
     zero_division = check_zero_division(zero_division)
     tp, pred, true, weights = set_wise_counts(
