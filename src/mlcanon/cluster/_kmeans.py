@@ -15,7 +15,7 @@ from sklearn.base import (
     TransformerMixin,
 )
 
-from mlcanon._estimator import ConvergenceWarning, check_X
+from mlcanon._estimator import ConvergenceWarning, check_X, store_params
 from mlcanon._validation import (
     BOOL,
     RANDOM_STATE,
@@ -112,15 +112,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         copy_x: bool = True,
         algorithm: str = "lloyd",
     ) -> None:
-        self.n_clusters = n_clusters
-        self.init = init
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.verbose = verbose
-        self.random_state = random_state
-        self.copy_x = copy_x
-        self.algorithm = algorithm
+        store_params(self, locals())
 
     # init may also be an array of centers, n_init also "auto": checked with the data below
     _parameter_constraints: ClassVar[dict[str, Any]] = {

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import check_X
+from mlcanon._estimator import check_X, store_params
 from mlcanon._validation import (
     BOOL,
     RANDOM_STATE,
@@ -150,15 +150,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         power_iteration_normalizer: str = "auto",
         random_state: Any = None,
     ) -> None:
-        self.n_components = n_components
-        self.copy = copy
-        self.whiten = whiten
-        self.svd_solver = svd_solver
-        self.tol = tol
-        self.iterated_power = iterated_power
-        self.n_oversamples = n_oversamples
-        self.power_iteration_normalizer = power_iteration_normalizer
-        self.random_state = random_state
+        store_params(self, locals())
 
     # n_components is checked against the data's rank in _n_kept
     _parameter_constraints: ClassVar[dict[str, Any]] = {

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import ConvergenceWarning
+from mlcanon._estimator import ConvergenceWarning, store_params
 from mlcanon._validation import (
     BOOL,
     RANDOM_STATE,
@@ -148,13 +148,7 @@ class BaseHMM(BaseEstimator):
         init_params: str = "st",
         implementation: str = "log",
     ) -> None:
-        self._store_params(locals())
-
-    def _store_params(self, arguments: dict[str, Any]) -> None:
-        """Store each constructor argument under its own name, untouched (scikit-learn's
-        contract); ``arguments`` is the ``locals()`` of this class's ``__init__``."""
-        for name in self._get_param_names():
-            setattr(self, name, arguments[name])
+        store_params(self, locals())
 
     # -- hooks for the emission model ---------------------------------------------------------
     def _check_X(self, X: Any, *, reset: bool) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mlcanon._estimator import check_X
+from mlcanon._estimator import check_X, store_params
 from mlcanon._validation import Interval, check_scalar
 
 from ._base import BaseHMM, _check_distribution, _log, _normalize_rows, chain_constraints
@@ -91,7 +91,7 @@ class CategoricalHMM(BaseHMM):
         init_params: str = "ste",
         implementation: str = "log",
     ) -> None:
-        self._store_params(locals())
+        store_params(self, locals())
 
     def _n_symbols(self) -> int | None:
         if hasattr(self, "emissionprob_"):

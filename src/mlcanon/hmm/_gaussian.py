@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from mlcanon._estimator import check_X
+from mlcanon._estimator import check_X, store_params
 from mlcanon._validation import Interval, Options, check_option
 from mlcanon.cluster import KMeans
 from mlcanon.mixture._gaussian import COVARIANCE_TYPES, log_gaussian_prob
@@ -147,7 +147,7 @@ class GaussianHMM(BaseHMM):
         init_params: str = "stmc",
         implementation: str = "log",
     ) -> None:
-        self._store_params(locals())
+        store_params(self, locals())
 
     def _covars_shape(self, d: int) -> tuple[int, ...]:
         n = self.n_components

@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 
-from mlcanon._estimator import check_X_y, sample_weight_or_none
+from mlcanon._estimator import check_X_y, sample_weight_or_none, store_params
 from mlcanon._validation import (
     BOOL,
     RANDOM_STATE,
@@ -360,17 +360,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         selection: str = "cyclic",
         copy_X: bool = True,
     ) -> None:
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.precompute = precompute
-        self.max_iter = max_iter
-        self.tol = tol
-        self.warm_start = warm_start
-        self.positive = positive
-        self.random_state = random_state
-        self.selection = selection
-        self.copy_X = copy_X
+        store_params(self, locals())
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "alpha": Interval(low=0),

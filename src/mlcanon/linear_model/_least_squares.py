@@ -11,7 +11,13 @@ import scipy.linalg
 import scipy.optimize
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from mlcanon._estimator import ConvergenceWarning, check_X, float_dtype, sample_weight_or_none
+from mlcanon._estimator import (
+    ConvergenceWarning,
+    check_X,
+    float_dtype,
+    sample_weight_or_none,
+    store_params,
+)
 from mlcanon._validation import (
     BOOL,
     RANDOM_STATE,
@@ -158,10 +164,7 @@ class LinearRegression(_LeastSquaresBase):
         tol: float = 1e-6,
         positive: bool = False,
     ) -> None:
-        self.fit_intercept = fit_intercept
-        self.copy_X = copy_X
-        self.tol = tol
-        self.positive = positive
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearRegression:
         """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_targets)."""
@@ -452,13 +455,7 @@ class Ridge(_LeastSquaresBase):
         positive: bool = False,
         random_state: Any = None,
     ):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
-        self.solver = solver
-        self.positive = positive
-        self.random_state = random_state
+        store_params(self, locals())
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "fit_intercept": BOOL,

@@ -18,6 +18,7 @@ from mlcanon._estimator import (
     encode_labels,
     float_dtype,
     sample_weight_or_none,
+    store_params,
 )
 from mlcanon._special import expit, log_softmax
 from mlcanon._validation import (
@@ -138,18 +139,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         warm_start: bool = False,
         n_jobs: int | None = None,
     ) -> None:
-        self.penalty = penalty
-        self.C = C
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.class_weight = class_weight
-        self.random_state = random_state
-        self.solver = solver
-        self.multi_class = multi_class
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.n_jobs = n_jobs
+        store_params(self, locals())
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "penalty": Options(*PENALTIES, "deprecated"),

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import ConvergenceWarning, check_X
+from mlcanon._estimator import ConvergenceWarning, check_X, store_params
 from mlcanon._special import logsumexp
 from mlcanon._validation import (
     BOOL,
@@ -163,20 +163,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         verbose: int = 0,
         verbose_interval: int = 10,
     ) -> None:
-        self.n_components = n_components
-        self.covariance_type = covariance_type
-        self.tol = tol
-        self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.n_init = n_init
-        self.init_params = init_params
-        self.weights_init = weights_init
-        self.means_init = means_init
-        self.precisions_init = precisions_init
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.verbose_interval = verbose_interval
+        store_params(self, locals())
 
     # -- parameters --------------------------------------------------------------------------
     _parameter_constraints: ClassVar[dict[str, Any]] = {

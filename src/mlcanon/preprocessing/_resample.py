@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from mlcanon._estimator import check_X
+from mlcanon._estimator import check_X, store_params
 from mlcanon._validation import (
     BOOL,
     RANDOM_STATE,
@@ -242,9 +242,7 @@ class RandomOverSampler(_BaseSampler):
     def __init__(
         self, *, sampling_strategy: Any = "auto", random_state: Any = None, shrinkage: Any = None
     ) -> None:
-        self.sampling_strategy = sampling_strategy
-        self.random_state = random_state
-        self.shrinkage = shrinkage
+        store_params(self, locals())
 
     def _shrinkages(self) -> dict[Any, float] | None:
         targets = self.sampling_strategy_
@@ -345,9 +343,7 @@ class RandomUnderSampler(_BaseSampler):
         random_state: Any = None,
         replacement: bool = False,
     ) -> None:
-        self.sampling_strategy = sampling_strategy
-        self.random_state = random_state
-        self.replacement = replacement
+        store_params(self, locals())
 
     def _resample(self, X, y, rng):
         keep = []

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import clone
 
+from mlcanon._estimator import store_params
 from mlcanon._validation import HasMethods, Interval
 
 from ._resample import _BaseSampler
@@ -75,9 +76,7 @@ class SMOTE(_BaseSampler):
     def __init__(
         self, *, sampling_strategy: Any = "auto", random_state: Any = None, k_neighbors: int = 5
     ) -> None:
-        self.sampling_strategy = sampling_strategy
-        self.random_state = random_state
-        self.k_neighbors = k_neighbors
+        store_params(self, locals())
 
     def _neighbours(self, Xc: np.ndarray, c: Any) -> np.ndarray:
         """(n_c, k) indices of each sample's k nearest other samples of its class."""

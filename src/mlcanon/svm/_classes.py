@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import check_X, check_X_y, class_weights, encode_labels
+from mlcanon._estimator import check_X, check_X_y, class_weights, encode_labels, store_params
 from mlcanon._validation import (
     BOOL,
     RANDOM_STATE,
@@ -162,18 +162,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         break_ties: bool = False,
         random_state: Any = None,
     ) -> None:
-        self.C = C
-        self.kernel = kernel
-        self.degree = degree
-        self.gamma = gamma
-        self.coef0 = coef0
-        self.tol = tol
-        self.cache_size = cache_size
-        self.class_weight = class_weight
-        self.max_iter = max_iter
-        self.decision_function_shape = decision_function_shape
-        self.break_ties = break_ties
-        self.random_state = random_state
+        store_params(self, locals())
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "C": (Options(np.inf), Interval(low=0, include_low=False)),
