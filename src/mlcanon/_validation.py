@@ -239,7 +239,11 @@ class ArrayLike:
     low: float | None = None
 
     def check(self, value: Any, name: str) -> Any:
-        if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
+        try:
+            scalar = isinstance(value, (str, bytes)) or np.ndim(value) == 0
+        except ValueError as exc:  # nested sequences of unequal lengths
+            raise TypeError(f"{name} must be {self}; got a ragged {type(value).__name__}") from exc
+        if scalar:
             raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
         arr = check_array(value, name, ndim=None)
         if self.low is not None and arr.size and not (arr >= self.low).all():

@@ -136,6 +136,7 @@ _ARGS = {
         ({"weights": [1.0, np.nan]}, ValueError, r"^weights contains NaN$"),
         ({"weights": 3.0}, TypeError, r"^weights must be None or an array-like of entries >= 0"),
         ({"weights": "abc"}, TypeError, r"^weights must be None or an array-like"),
+        ({"weights": [[1.0], [1.0, 2.0]]}, TypeError, r"^weights must be None or an array-lik"),
         ({"estimator": object()}, TypeError, r"^estimator must be an object with methods fit, pre"),
         ({"seed": -1}, ValueError, r"^seed must be >= 0, got -1$"),
         ({"flag": 1}, TypeError, r"^flag must be bool \(True or False\); got int 1$"),
