@@ -11,7 +11,14 @@ import scipy.linalg
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import check_priors, check_X, check_X_y, encode_labels, float_dtype
+from mlcanon._estimator import (
+    check_priors,
+    check_X,
+    check_X_y,
+    encode_labels,
+    float_dtype,
+    store_params,
+)
 from mlcanon._special import log_softmax
 from mlcanon._validation import BOOL, ArrayLike, HasMethods, Interval, Options, validate_params
 
@@ -163,13 +170,7 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         tol: float = 1e-4,
         covariance_estimator: Any = None,
     ) -> None:
-        self.solver = solver
-        self.shrinkage = shrinkage
-        self.priors = priors
-        self.n_components = n_components
-        self.store_covariance = store_covariance
-        self.tol = tol
-        self.covariance_estimator = covariance_estimator
+        store_params(self, locals())
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "solver": Options("svd", "lsqr", "eigen"),

@@ -38,6 +38,35 @@ def check_labels(y: Any, name: str) -> np.ndarray:
     return arr.reshape(-1)
 
 
+def classes_of_columns(
+    y: np.ndarray, labels: Any, n_columns: int, count_messages: tuple[str, str]
+) -> np.ndarray:
+    """The sorted classes that index the columns of ``y_score``: those of ``y``, or ``labels``,
+    which must be unique, sorted, one per column and cover ``y``.
+
+    ``count_messages`` word a class count that does not match the columns (``{n}`` classes,
+    ``{n_columns}`` columns), for classes taken from ``y`` and for given labels: the multiclass
+    AUC and top-k accuracy each keep scikit-learn's wording, which its users and tests match.
+    """
+    if labels is None:
+        classes = np.unique(y)
+    else:
+        given = check_labels(labels, "labels")
+        classes = np.unique(given)
+        if classes.size != given.size:
+            raise ValueError(f"Parameter 'labels' must be unique. Got {given.tolist()}")
+        if not np.array_equal(classes, given):
+            raise ValueError(f"Parameter 'labels' must be ordered. Got {given.tolist()}")
+    if classes.size != n_columns:
+        message = count_messages[labels is not None]
+        raise ValueError(message.format(n=classes.size, n_columns=n_columns))
+    if labels is not None and np.setdiff1d(y, classes).size:
+        raise ValueError(
+            f"'y_true' contains labels not in parameter 'labels'. labels={classes.tolist()}"
+        )
+    return classes
+
+
 def contains(values: np.ndarray, item: Any) -> bool:
     """``item in values`` that is False (not an error) when the types cannot be compared."""
     try:

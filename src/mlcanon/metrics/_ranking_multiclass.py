@@ -28,34 +28,16 @@ from typing import Any
 import numpy as np
 
 from ._average import BinaryMetric, average_binary_score
-from ._checks import check_score_matrix
+from ._checks import check_score_matrix, classes_of_columns
 
 __all__ = ["multiclass_roc_auc"]
 
 
-def _classes(y: np.ndarray, labels: Any, n_columns: int) -> np.ndarray:
-    if labels is None:
-        classes = np.unique(y)
-        if classes.size != n_columns:
-            raise ValueError(
-                f"Number of classes in y_true not equal to the number of columns in 'y_score' "
-                f"({classes.size} != {n_columns}); pass the classes of the columns as labels"
-            )
-        return classes
-    # the messages of scikit-learn, whose users (and tests) match them
-    classes = np.asarray(labels)
-    if np.unique(classes).size != classes.size:
-        raise ValueError(f"Parameter 'labels' must be unique, got {classes.tolist()}")
-    if not np.array_equal(np.sort(classes), classes):
-        raise ValueError(f"Parameter 'labels' must be ordered (sorted), got {classes.tolist()}")
-    if classes.size != n_columns:
-        raise ValueError(
-            f"Number of given labels, {classes.size}, not equal to the number of columns in "
-            f"'y_score', {n_columns}"
-        )
-    if np.setdiff1d(y, classes).size:
-        raise ValueError(f"'y_true' contains labels not in parameter 'labels' ({classes.tolist()})")
-    return classes
+_COUNT_MESSAGES = (
+    "Number of classes in y_true not equal to the number of columns in 'y_score' "
+    "({n} != {n_columns}); pass the classes of the columns as labels",
+    "Number of given labels, {n}, not equal to the number of columns in 'y_score', {n_columns}",
+)
 
 
 def multiclass_roc_auc(
@@ -87,7 +69,7 @@ def multiclass_roc_auc(
             "average=None is not implemented for multi_class='ovo'. Use average='macro' or "
             "'weighted'"
         )
-    classes = _classes(y, labels, S.shape[1])
+    classes = classes_of_columns(y, labels, S.shape[1], _COUNT_MESSAGES)
     if multi_class == "ovr":
         return average_binary_score(binary, (y[:, None] == classes).astype(int), S, average, w)
     assert w is None, "roc_auc_score refuses sample_weight for one-vs-one"

@@ -10,39 +10,23 @@ import numpy as np
 from mlcanon._validation import check_array, check_scalar
 
 from ._accuracy import _total
-from ._checks import UndefinedMetricWarning, check_bool, check_labels, check_score_matrix
+from ._checks import (
+    UndefinedMetricWarning,
+    check_bool,
+    check_score_matrix,
+    classes_of_columns,
+)
 from ._targets import as_target, check_lengths, check_weights, target_type
 
 __all__ = ["top_k_accuracy_score"]
 
 
-def _top_k_classes(y: np.ndarray, labels: Any, n_columns: int) -> np.ndarray:
-    """The sorted classes that index the columns of ``y_score``."""
-    if labels is None:
-        classes = np.unique(y)
-        if classes.size != n_columns:
-            raise ValueError(
-                f"Number of classes in 'y_true' ({classes.size}) not equal to the number of "
-                f"classes in 'y_score' ({n_columns}). You can provide a list of all known "
-                "classes by assigning it to the `labels` parameter."
-            )
-        return classes
-    given = check_labels(labels, "labels")
-    classes = np.unique(given)
-    if classes.size != given.size:
-        raise ValueError(f"Parameter 'labels' must be unique. Got {given.tolist()}")
-    if not np.array_equal(classes, given):
-        raise ValueError(f"Parameter 'labels' must be ordered. Got {given.tolist()}")
-    if classes.size != n_columns:
-        raise ValueError(
-            f"Number of given labels ({classes.size}) not equal to the number of classes in "
-            f"'y_score' ({n_columns})."
-        )
-    if np.setdiff1d(y, classes).size:
-        raise ValueError(
-            f"'y_true' contains labels not in parameter 'labels'. labels={given.tolist()}"
-        )
-    return classes
+_COUNT_MESSAGES = (
+    "Number of classes in 'y_true' ({n}) not equal to the number of classes in 'y_score' "
+    "({n_columns}). You can provide a list of all known classes by assigning it to the "
+    "`labels` parameter.",
+    "Number of given labels ({n}) not equal to the number of classes in 'y_score' ({n_columns}).",
+)
 
 
 def top_k_accuracy_score(
@@ -110,7 +94,8 @@ def top_k_accuracy_score(
             )
         score = score.ravel()
     w = check_weights(sample_weight, check_lengths(y, score, sample_weight))
-    classes = _top_k_classes(y, labels, score.shape[1] if score.ndim == 2 else 2)
+    n_columns = score.shape[1] if score.ndim == 2 else 2
+    classes = classes_of_columns(y, labels, n_columns, _COUNT_MESSAGES)
     if k >= classes.size:
         warnings.warn(
             f"'k' ({k}) greater than or equal to 'n_classes' ({classes.size}) will result in a "

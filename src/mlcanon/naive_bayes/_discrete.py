@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mlcanon._estimator import check_priors
+from mlcanon._estimator import check_priors, store_params
 from mlcanon._validation import BOOL, ArrayLike, Interval, validate_params
 
 from ._base import BaseNB
@@ -148,10 +148,7 @@ class MultinomialNB(_DiscreteNB):
         fit_prior: bool = True,
         class_prior: Any = None,
     ) -> None:
-        self.alpha = alpha
-        self.force_alpha = force_alpha
-        self.fit_prior = fit_prior
-        self.class_prior = class_prior
+        store_params(self, locals())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -224,11 +221,7 @@ class BernoulliNB(_DiscreteNB):
         fit_prior: bool = True,
         class_prior: Any = None,
     ) -> None:
-        self.alpha = alpha
-        self.force_alpha = force_alpha
-        self.binarize = binarize
-        self.fit_prior = fit_prior
-        self.class_prior = class_prior
+        store_params(self, locals())
 
     def _transform_input(self, X: Any) -> Any:
         if self.binarize is None:

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mlcanon._estimator import check_priors
+from mlcanon._estimator import check_priors, store_params
 from mlcanon._validation import ArrayLike, Interval, validate_params
 
 from ._base import BaseNB
@@ -80,8 +80,7 @@ class GaussianNB(BaseNB):
     }
 
     def __init__(self, *, priors: Any = None, var_smoothing: float = 1e-9) -> None:
-        self.priors = priors
-        self.var_smoothing = var_smoothing
+        store_params(self, locals())
 
     def _reset(self, n_features: int) -> None:
         validate_params(self)

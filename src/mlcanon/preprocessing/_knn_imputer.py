@@ -28,6 +28,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from mlcanon._estimator import store_params
 from mlcanon._validation import BOOL, Interval, IsCallable, Options, validate_params
 
 from ._missing import (
@@ -103,13 +104,7 @@ class KNNImputer(TransformerMixin, BaseEstimator):
         add_indicator: bool = False,
         keep_empty_features: bool = False,
     ) -> None:
-        self.missing_values = missing_values
-        self.n_neighbors = n_neighbors
-        self.weights = weights
-        self.metric = metric
-        self.copy = copy
-        self.add_indicator = add_indicator
-        self.keep_empty_features = keep_empty_features
+        store_params(self, locals())
 
     def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
         X = as_imputer_input(self, X, dtype="float", allowed_kinds="f", copy=True, sparse=False)

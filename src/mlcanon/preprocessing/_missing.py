@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from mlcanon._estimator import store_params
 from mlcanon._validation import BOOL, Options, validate_params
 
 __all__ = ["MissingIndicator", "is_scalar_nan", "missing_mask"]
@@ -196,10 +197,7 @@ class MissingIndicator(TransformerMixin, BaseEstimator):
         sparse: bool | str = "auto",
         error_on_new: bool = True,
     ) -> None:
-        self.missing_values = missing_values
-        self.features = features
-        self.sparse = sparse
-        self.error_on_new = error_on_new
+        store_params(self, locals())
 
     def _mask(self, X: Any, *, reset: bool) -> Any:
         if sp.issparse(X) and self.missing_values == 0:

@@ -29,6 +29,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from mlcanon._estimator import store_params
 from mlcanon._validation import BOOL, AnyValue, IsCallable, Options, validate_params
 
 from ._missing import (
@@ -137,12 +138,7 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
         add_indicator: bool = False,
         keep_empty_features: bool = False,
     ) -> None:
-        self.missing_values = missing_values
-        self.strategy = strategy
-        self.fill_value = fill_value
-        self.copy = copy
-        self.add_indicator = add_indicator
-        self.keep_empty_features = keep_empty_features
+        store_params(self, locals())
 
     def _validate(self, X: Any, *, in_fit: bool, copy: bool) -> Any:
         numeric = not (isinstance(self.strategy, str) and self.strategy in _STRATEGIES[2:])
