@@ -91,64 +91,116 @@ def _sweep_order(n_active, random):
 
 
 @njit(cache=True)
+def _sweep(w, active, n_active, random, rows, curvature, acc, q, alpha, beta, positive):
+    """One pass of exact coordinate updates over the active features, in place.
+
+    Returns the largest ``|w_j|`` and the largest change, for the stopping test. ``acc`` is
+    what the updates keep current: the residual ``R = y - Xw`` when ``q`` is empty (``rows`` is
+    ``XT``, the correlation ``x_j^T R``), else ``Qw`` (``rows`` is ``Q``, the correlation
+    ``q_j - (Qw)_j``). ``curvature[j]`` is ``||x_j||^2``.
+    """
+    gram = q.shape[0] > 0
+    w_max = 0.0
+    d_w_max = 0.0
+    for k in _sweep_order(n_active, random):
+        j = active[k]
+        if curvature[j] == 0.0:
+            continue
+        w_j = w[j]
+        correlation = q[j] - acc[j] if gram else np.dot(rows[j], acc)
+        rho = correlation + w_j * curvature[j]
+        if positive and rho < 0.0:
+            w[j] = 0.0
+        else:
+            w[j] = soft_threshold(rho, alpha) / (curvature[j] + beta)
+        if w[j] != w_j:  # R loses (w_j' - w_j) x_j; Qw gains (w_j' - w_j) Q_j
+            _axpy(w[j] - w_j if gram else w_j - w[j], rows[j], acc)
+        d_w_max = max(d_w_max, abs(w[j] - w_j))
+        w_max = max(w_max, abs(w[j]))
+    return w_max, d_w_max
+
+
+@njit(cache=True)
 def enet_cd(w, alpha, beta, XT, y, max_iter, tol, positive, screening, random, seed):
     """Coordinate descent on the residual. ``w`` (n_features,) is updated in place.
 
     Returns ``(gap, scaled_tol, n_iter, converged)``.
     """
-    n_features = XT.shape[0]
     np.random.seed(seed)  # noqa: NPY002 (numba has no Generator; this seeds its own RNG)
-    norm2 = np.empty(n_features)
-    for j in range(n_features):
+    norm2 = np.empty(XT.shape[0])
+    for j in range(XT.shape[0]):
         norm2[j] = np.dot(XT[j], XT[j])
     R = y.copy()
-    for j in range(n_features):
+    for j in range(XT.shape[0]):
         if w[j] != 0.0:
             R -= w[j] * XT[j]
+    no_gram = np.empty(0)
+    return _descend(
+        w, alpha, beta, XT, norm2, R, no_gram, y, y @ y, max_iter, tol, positive, screening, random
+    )
+
+
+@njit(cache=True)
+def enet_cd_gram(w, alpha, beta, Q, q, y_norm2, max_iter, tol, positive, screening, random, seed):
+    """Coordinate descent on ``Q = X^T X``, ``q = X^T y``. ``w`` is updated in place.
+
+    Returns ``(gap, scaled_tol, n_iter, converged)``.
+    """
+    np.random.seed(seed)  # noqa: NPY002 (numba has no Generator; this seeds its own RNG)
+    diag, Qw, no_y = np.diag(Q).copy(), Q @ w, np.empty(0)
+    return _descend(
+        w, alpha, beta, Q, diag, Qw, q, no_y, y_norm2, max_iter, tol, positive, screening, random
+    )
+
+
+@njit(cache=True)
+def _descend(
+    w, alpha, beta, rows, curvature, acc, q, y, y_norm2, max_iter, tol, positive, screening, random
+):
+    """The loop of both kernels: sweeps until the duality gap falls below ``tol * ||y||^2``,
+    screening out features between sweeps (``rows``, ``curvature``, ``acc`` and ``q`` as in
+    :func:`_sweep`; ``y`` is used on the residual only)."""
+    gram = q.shape[0] > 0
+    dropped = -1.0 if gram else 1.0  # zeroing w_j adds w_j x_j to R and takes w_j Q_j from Qw
+    n_features = w.shape[0]
     XtA = np.empty(n_features)
     d_w_tol = tol
-    tol = tol * np.dot(y, y)
+    tol = tol * y_norm2
     screening = screening and alpha > 0.0
     excluded = np.zeros(n_features, dtype=np.bool_)
     active = np.arange(n_features)
     n_active = n_features
 
-    gap, dual_norm = _residual_gap(w, alpha, beta, XT, y, R, XtA, positive)
-    if gap <= tol:
+    gap, dual_norm = _gap(w, alpha, beta, rows, acc, q, y, y_norm2, XtA, positive)
+    if gap <= tol and (gap >= 0.0 or not gram):  # a singular Q can give a slightly negative gap
         return gap, tol, 0, True
     if screening:
         for j in range(n_features):
-            if norm2[j] == 0.0:
+            if curvature[j] == 0.0:
                 w[j] = 0.0
                 excluded[j] = True
-        n_active = _screen(alpha, beta, gap, dual_norm, XtA, norm2, excluded, active)
-        _drop_excluded(w, excluded, XT, R, 1.0)
+        n_active = _screen(alpha, beta, gap, dual_norm, XtA, curvature, excluded, active)
+        _drop_excluded(w, excluded, rows, acc, dropped)
 
     for n_iter in range(max_iter):
-        w_max = 0.0
-        d_w_max = 0.0
-        for k in _sweep_order(n_active, random):
-            j = active[k]
-            if norm2[j] == 0.0:
-                continue
-            w_j = w[j]
-            rho = np.dot(XT[j], R) + w_j * norm2[j]
-            if positive and rho < 0.0:
-                w[j] = 0.0
-            else:
-                w[j] = soft_threshold(rho, alpha) / (norm2[j] + beta)
-            if w[j] != w_j:
-                _axpy(w_j - w[j], XT[j], R)
-            d_w_max = max(d_w_max, abs(w[j] - w_j))
-            w_max = max(w_max, abs(w[j]))
+        w_max, d_w_max = _sweep(
+            w, active, n_active, random, rows, curvature, acc, q, alpha, beta, positive
+        )
         if w_max == 0.0 or d_w_max / w_max <= d_w_tol or n_iter == max_iter - 1:
-            gap, dual_norm = _residual_gap(w, alpha, beta, XT, y, R, XtA, positive)
+            gap, dual_norm = _gap(w, alpha, beta, rows, acc, q, y, y_norm2, XtA, positive)
             if gap <= tol:
                 return gap, tol, n_iter + 1, True
             if screening:
-                n_active = _screen(alpha, beta, gap, dual_norm, XtA, norm2, excluded, active)
-                _drop_excluded(w, excluded, XT, R, 1.0)
+                n_active = _screen(alpha, beta, gap, dual_norm, XtA, curvature, excluded, active)
+                _drop_excluded(w, excluded, rows, acc, dropped)
     return gap, tol, max_iter, False
+
+
+@njit(cache=True)
+def _gap(w, alpha, beta, rows, acc, q, y, y_norm2, XtA, positive):
+    if q.shape[0] > 0:
+        return _gram_gap(w, alpha, beta, acc, q, y_norm2, XtA, positive)
+    return _residual_gap(w, alpha, beta, rows, y, acc, XtA, positive)
 
 
 @njit(cache=True)
@@ -191,59 +243,3 @@ def _gram_gap(w, alpha, beta, Qw, q, y_norm2, XtA, positive):
     return _gap_from_parts(
         alpha, beta, np.sum(np.abs(w)), w_l2sq, R_norm2, y_norm2 - q_w, XtA, positive
     )
-
-
-@njit(cache=True)
-def enet_cd_gram(w, alpha, beta, Q, q, y_norm2, max_iter, tol, positive, screening, random, seed):
-    """Coordinate descent on ``Q = X^T X``, ``q = X^T y``. ``w`` is updated in place.
-
-    Returns ``(gap, scaled_tol, n_iter, converged)``.
-    """
-    n_features = Q.shape[0]
-    np.random.seed(seed)  # noqa: NPY002 (numba has no Generator; this seeds its own RNG)
-    diag = np.diag(Q).copy()
-    Qw = Q @ w
-    XtA = np.empty(n_features)
-    d_w_tol = tol
-    tol = tol * y_norm2
-    screening = screening and alpha > 0.0
-    excluded = np.zeros(n_features, dtype=np.bool_)
-    active = np.arange(n_features)
-    n_active = n_features
-
-    gap, dual_norm = _gram_gap(w, alpha, beta, Qw, q, y_norm2, XtA, positive)
-    if 0.0 <= gap <= tol:  # a singular Q can give a slightly negative gap
-        return gap, tol, 0, True
-    if screening:
-        for j in range(n_features):
-            if diag[j] == 0.0:
-                w[j] = 0.0
-                excluded[j] = True
-        n_active = _screen(alpha, beta, gap, dual_norm, XtA, diag, excluded, active)
-        _drop_excluded(w, excluded, Q, Qw, -1.0)
-
-    for n_iter in range(max_iter):
-        w_max = 0.0
-        d_w_max = 0.0
-        for k in _sweep_order(n_active, random):
-            j = active[k]
-            if diag[j] == 0.0:
-                continue
-            w_j = w[j]
-            rho = q[j] - Qw[j] + w_j * diag[j]
-            if positive and rho < 0.0:
-                w[j] = 0.0
-            else:
-                w[j] = soft_threshold(rho, alpha) / (diag[j] + beta)
-            if w[j] != w_j:
-                _axpy(w[j] - w_j, Q[j], Qw)
-            d_w_max = max(d_w_max, abs(w[j] - w_j))
-            w_max = max(w_max, abs(w[j]))
-        if w_max == 0.0 or d_w_max / w_max <= d_w_tol or n_iter == max_iter - 1:
-            gap, dual_norm = _gram_gap(w, alpha, beta, Qw, q, y_norm2, XtA, positive)
-            if gap <= tol:
-                return gap, tol, n_iter + 1, True
-            if screening:
-                n_active = _screen(alpha, beta, gap, dual_norm, XtA, diag, excluded, active)
-                _drop_excluded(w, excluded, Q, Qw, -1.0)
-    return gap, tol, max_iter, False
