@@ -91,6 +91,7 @@ def check_X(
     name: str = "X",
     allow_nan: bool = False,
     accept_sparse: bool | str = False,
+    allow_inf: bool = False,
 ) -> Any:
     """Validate a 2-D sample matrix; at fit (``reset=True``) record ``n_features_in_``.
 
@@ -108,17 +109,16 @@ def check_X(
             "data with array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) "
             "if it is a single sample."
         )
+    finiteness = {"allow_nan": allow_nan, "allow_inf": allow_inf}
     if hasattr(arr, "tocsr"):
-        check_array(arr.data, name, dtype=None, min_samples=0, allow_nan=allow_nan)
+        check_array(arr.data, name, dtype=None, min_samples=0, **finiteness)
         if arr.shape[0] < min_samples:
             raise ValueError(
                 f"{name} has {arr.shape[0]} sample(s) (shape={arr.shape}), while at least "
                 f"{min_samples} are required"
             )
     else:
-        arr = check_array(
-            arr, name, ndim=2, dtype=dtype, min_samples=min_samples, allow_nan=allow_nan
-        )
+        arr = check_array(arr, name, ndim=2, dtype=dtype, min_samples=min_samples, **finiteness)
     n_features = arr.shape[1]
     if reset:
         if n_features == 0:
@@ -143,6 +143,7 @@ def check_X_y(
     allow_nan: bool = False,
     min_samples: int = 1,
     accept_sparse: bool = False,
+    allow_inf: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate training data: ``X`` as in :func:`check_X` (``reset=True``), ``y`` 1-D of equal
     length — float64 for a regressor, labels keeping their dtype for a classifier.
@@ -160,6 +161,7 @@ def check_X_y(
         allow_nan=allow_nan,
         min_samples=min_samples,
         accept_sparse=accept_sparse,
+        allow_inf=allow_inf,
     )
     y_arr = np.asarray(y)
     if y_arr.ndim == 2 and y_arr.shape[1] == 1:

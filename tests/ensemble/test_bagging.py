@@ -105,3 +105,25 @@ def test_verbose_prints_one_line_per_member(capsys):
     assert [line.split(",")[0] for line in lines] == [
         f"[Bagging] ({i} of 3) Building estimator" for i in (1, 2, 3)
     ]
+
+
+def test_infinite_inputs_reach_a_member_that_imputes_them():
+    # As scikit-learn's bagging: X may hold NaN and infinity; the members decide.
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    from sklearn.tree import DecisionTreeClassifier
+
+    def finite(X):
+        X = np.array(X, dtype=float)
+        X[~np.isfinite(X)] = 0.0
+        return X
+
+    X = np.array([[1, 3, 5], [2, np.nan, 6], [2, np.inf, 6], [2, -np.inf, 6], [1, 2, 5.0]])
+    y = np.array([0, 1, 1, 1, 0])
+    member = make_pipeline(FunctionTransformer(finite), DecisionTreeClassifier(random_state=0))
+    kw = dict(n_estimators=1, bootstrap=False, random_state=0)
+    ours = me.BaggingClassifier(member, **kw).fit(X, y)
+    np.testing.assert_array_equal(ours.predict(X), member.fit(X, y).predict(X))
+    plain = me.BaggingClassifier(DecisionTreeClassifier(), **kw)
+    with pytest.raises(ValueError, match="infinity"):  # the tree refuses it, as it should
+        plain.fit(X, y)

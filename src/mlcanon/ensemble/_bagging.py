@@ -81,7 +81,7 @@ class BaggingClassifier(ClassifierMixin, BaseBagging):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaggingClassifier:
         """Fit the members on bootstrap samples of ``X`` (dense or scipy.sparse) and ``y``."""
-        X, y = check_meta_X_y(self, X, y, classifier=True)
+        X, y = check_meta_X_y(self, X, y, classifier=True, allow_inf=True)
         self.classes_, codes = encode_labels(y)
         self.n_classes_ = len(self.classes_)
         self._fit_members(X, codes, sample_weight)
@@ -160,7 +160,7 @@ class BaggingRegressor(RegressorMixin, BaseBagging):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaggingRegressor:
         """Fit the members on bootstrap samples of ``X`` (dense or scipy.sparse) and ``y``."""
-        X, y = check_meta_X_y(self, X, y, classifier=False)
+        X, y = check_meta_X_y(self, X, y, classifier=False, allow_inf=True)
         self._fit_members(X, y, sample_weight)
         if self.oob_score:
             self._set_oob_score(X, y)

@@ -204,7 +204,7 @@ class BaseBagging(BaseLearnerMixin, MemberSequence, BaseEstimator):
 
     def _members_X(self, X: Any):
         """(member, the columns of ``X`` it was fit on) for every member."""
-        X = check_meta_X(self, X, reset=False)
+        X = check_meta_X(self, X, reset=False, allow_inf=True)
         members = zip(self.estimators_, self.estimators_features_, strict=True)
         return ((m, X[:, f]) for m, f in members)
 

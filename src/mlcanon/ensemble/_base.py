@@ -162,28 +162,32 @@ def feature_names(ensemble: Any, widths: list[int], names: list[str]) -> list[st
     return out
 
 
-def check_meta_X(estimator: Any, X: Any, *, reset: bool) -> Any:
+def check_meta_X(estimator: Any, X: Any, *, reset: bool, allow_inf: bool = False) -> Any:
     """Validate ``X`` for an ensemble whose members do the numerical work.
 
     A scipy.sparse matrix stays sparse (converted to CSR unless it is CSR or CSC) with its
     width recorded or checked like a dense one; anything else becomes a 2-D float64 array.
-    NaN is let through: the members decide what they accept.
+    NaN is let through, and infinity with ``allow_inf``: the members decide what they accept.
     """
     if not sp.issparse(X):
-        return check_X(estimator, X, reset=reset, allow_nan=True)
+        return check_X(estimator, X, reset=reset, allow_nan=True, allow_inf=allow_inf)
     if X.format not in ("csr", "csc"):
         X = X.tocsr()
     dense_head = X[:1].toarray()  # shape and n_features_in_ checks without densifying X
-    check_X(estimator, dense_head, reset=reset, allow_nan=True)
+    check_X(estimator, dense_head, reset=reset, allow_nan=True, allow_inf=allow_inf)
     return X
 
 
-def check_meta_X_y(estimator: Any, X: Any, y: Any, *, classifier: bool) -> tuple[Any, np.ndarray]:
+def check_meta_X_y(
+    estimator: Any, X: Any, y: Any, *, classifier: bool, allow_inf: bool = False
+) -> tuple[Any, np.ndarray]:
     """Training data of an ensemble: ``X`` as in :func:`check_meta_X`, ``y`` 1-D of equal
     length (labels keep their dtype for a classifier; float64 for a regressor)."""
     if not sp.issparse(X):
-        return check_X_y(estimator, X, y, classifier=classifier, allow_nan=True)
-    X = check_meta_X(estimator, X, reset=True)
+        return check_X_y(
+            estimator, X, y, classifier=classifier, allow_nan=True, allow_inf=allow_inf
+        )
+    X = check_meta_X(estimator, X, reset=True, allow_inf=allow_inf)
     y = np.asarray(y)
     y = check_array(
         y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y,
