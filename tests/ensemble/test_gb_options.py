@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn import ensemble as ske
+from sklearn.datasets import make_hastie_10_2
 from sklearn.linear_model import LinearRegression
+from sklearn.metrics import log_loss
 
 from mlcanon.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
@@ -77,6 +79,15 @@ def test_sparse_X_gives_the_dense_model():
     dense = GradientBoostingRegressor(**KW).fit(X, y)
     sparse = GradientBoostingRegressor(**KW).fit(sp.csr_matrix(X), y)
     np.testing.assert_allclose(sparse.predict(sp.csc_matrix(X)), dense.predict(X))
+
+
+def test_two_random_features_per_split_fit_hastie():
+    """The public part of scikit-learn's test_max_feature_regression (its data, seed and
+    bound; upstream reads the log-loss from its private ``_loss``): held-out log-loss < 0.5."""
+    X, y = make_hastie_10_2(n_samples=12000, random_state=42)
+    kw = dict(n_estimators=100, min_samples_split=5, max_depth=2, max_features=2)
+    m = GradientBoostingClassifier(**kw, random_state=42).fit(X[:2000], y[:2000])
+    assert log_loss(y[2000:], m.predict_proba(X[2000:])) < 0.5
 
 
 def test_early_stopping_and_monitor_stop_the_boosting():

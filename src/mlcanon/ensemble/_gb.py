@@ -48,8 +48,14 @@ _PARAMS_DOC = """
         others give ``oob_improvement_``, ``oob_scores_`` and ``oob_score_``.
     criterion : deprecated
         Has no effect (as in scikit-learn, which deprecates it); setting it warns.
-    max_depth, min_samples_split, min_samples_leaf, max_features, min_impurity_decrease
+    max_depth, min_samples_split, min_samples_leaf, min_weight_fraction_leaf, max_features
         Passed to each :class:`~mlcanon.tree.DecisionTreeRegressor` (``max_depth=3``).
+    max_leaf_nodes : int or None, default=None
+        Grow each tree best-first (the split with the largest impurity decrease next) up to
+        this many leaves; ``max_depth`` still applies.
+    min_impurity_decrease, ccp_alpha : float, default=0.0
+        Passed to each tree: the smallest weighted impurity decrease a split must bring, and
+        the cost-complexity pruning applied to the grown tree before its leaves' line search.
     init : estimator, "zero" or None, default=None
         :math:`F_0`: the loss's best constant (None), zero, or an estimator's predictions
         (a classifier's probabilities through the loss's link).
@@ -117,6 +123,7 @@ class GradientBoostingRegressor(RegressorMixin, BaseGB):
         criterion: str = "deprecated",
         min_samples_split: int | float = 2,
         min_samples_leaf: int | float = 1,
+        min_weight_fraction_leaf: float = 0.0,
         max_depth: int | None = 3,
         min_impurity_decrease: float = 0.0,
         init: Any = None,
@@ -124,10 +131,12 @@ class GradientBoostingRegressor(RegressorMixin, BaseGB):
         max_features: int | float | str | None = None,
         alpha: float = 0.9,
         verbose: int = 0,
+        max_leaf_nodes: int | None = None,
         warm_start: bool = False,
         validation_fraction: float = 0.1,
         n_iter_no_change: int | None = None,
         tol: float = 1e-4,
+        ccp_alpha: float = 0.0,
     ) -> None:
         store_params(self, locals())
 
@@ -199,16 +208,19 @@ class GradientBoostingClassifier(ClassifierMixin, BaseGB):
         criterion: str = "deprecated",
         min_samples_split: int | float = 2,
         min_samples_leaf: int | float = 1,
+        min_weight_fraction_leaf: float = 0.0,
         max_depth: int | None = 3,
         min_impurity_decrease: float = 0.0,
         init: Any = None,
         random_state: int | np.random.Generator | None = None,
         max_features: int | float | str | None = None,
         verbose: int = 0,
+        max_leaf_nodes: int | None = None,
         warm_start: bool = False,
         validation_fraction: float = 0.1,
         n_iter_no_change: int | None = None,
         tol: float = 1e-4,
+        ccp_alpha: float = 0.0,
     ) -> None:
         store_params(self, locals())
 

@@ -33,8 +33,11 @@ _TREE_PARAMS = (
     "max_depth",
     "min_samples_split",
     "min_samples_leaf",
+    "min_weight_fraction_leaf",
     "max_features",
+    "max_leaf_nodes",
     "min_impurity_decrease",
+    "ccp_alpha",
     "random_state",
 )
 
@@ -56,14 +59,8 @@ class BaseGB(BaseEstimator):
     }
 
     def _tree(self, seed: int) -> DecisionTreeRegressor:
-        return DecisionTreeRegressor(
-            max_depth=self.max_depth,
-            min_samples_split=self.min_samples_split,
-            min_samples_leaf=self.min_samples_leaf,
-            max_features=self.max_features,
-            min_impurity_decrease=self.min_impurity_decrease,
-            random_state=seed,
-        )
+        params = {name: getattr(self, name) for name in _TREE_PARAMS}
+        return DecisionTreeRegressor(**{**params, "random_state": seed})
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, monitor: Any = None) -> BaseGB:
         """Fit ``n_estimators`` stages (more with ``warm_start``) on ``X`` (dense or
@@ -234,9 +231,23 @@ class BaseGB(BaseEstimator):
 
     @property
     def feature_importances_(self) -> np.ndarray:
-        """Mean of the trees' normalised impurity-decrease importances."""
-        imp = np.mean([t.feature_importances_ for s in self._stages for t in s], axis=0)
-        return imp / imp.sum() if imp.sum() > 0 else imp
+        """Impurity decrease per feature, averaged over the trees that split and normalised
+        to sum to one (zeros when no tree splits).
+
+        Each tree's decrease is taken per unit of its root weight but not normalised on its
+        own, as scikit-learn does: a stage that fits its residuals better weighs more.
+        """
+        n = self.n_features_in_
+        imps = [
+            t.tree_.compute_feature_importances(n, normalize=False)
+            for stage in self._stages
+            for t in stage
+            if t.tree_.node_count > 1
+        ]
+        if not imps:
+            return np.zeros(n)
+        imp = np.mean(imps, axis=0)
+        return imp / imp.sum()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
