@@ -166,7 +166,8 @@ def check_X_y(
     y_arr = np.asarray(y)
     if y_arr.ndim == 2 and y_arr.shape[1] == 1:
         warnings.warn(
-            "A column-vector y was passed when a 1d array was expected; it is raveled.",
+            "A column-vector y was passed when a 1d array was expected. Please change the shape of "
+            "y to (n_samples, ), for example using ravel().",
             DataConversionWarning,
             stacklevel=3,
         )
