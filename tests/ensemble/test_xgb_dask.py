@@ -1,6 +1,8 @@
 """The data-parallel booster on a Dask cluster of two worker processes against the
 single-process booster fitted on the computed arrays."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
@@ -71,12 +73,16 @@ def test_regressor_with_weights_equals_single_process(client):
 
 
 def test_work_runs_on_both_workers(client):
+    """Training and eval partitions live on both workers (the eval rows are not gathered)."""
     X, y = load_breast_cancer(return_X_y=True)
     with distributed.get_task_stream(client) as ts:
         DaskXGBClassifier(n_estimators=2, max_depth=2).fit(
-            da.from_array(X, chunks=(300, 30)), da.from_array(y, chunks=300)
+            da.from_array(X, chunks=(300, 30)),
+            da.from_array(y, chunks=300),
+            eval_set=[(da.from_array(X, chunks=(300, 30)), da.from_array(y, chunks=300))],
         )
-    assert len({t["worker"] for t in ts.data}) == 2
+    assert len({t["worker"] for t in ts.data if "_Partition" in t["key"]}) == 2
+    assert len({t["worker"] for t in ts.data if "_EvalPartition" in t["key"]}) == 2
 
 
 def test_errors(client):
@@ -85,3 +91,110 @@ def test_errors(client):
         DaskXGBClassifier().fit(X, y)
     with pytest.raises(ValueError, match=r"X has 569 rows but y has shape \(100,\)"):
         DaskXGBClassifier().fit(da.from_array(X), da.from_array(y[:100]))
+    dX, dy = da.from_array(X), da.from_array(y)
+    with pytest.raises(ValueError, match="early_stopping_rounds needs at least one eval_set"):
+        DaskXGBClassifier(early_stopping_rounds=2).fit(dX, dy)
+    with pytest.raises(ValueError, match=r"eval_set\[0\] must be a pair \(X, y\), got ndarray"):
+        DaskXGBClassifier().fit(dX, dy, eval_set=[X])
+    with pytest.raises(ValueError, match=r"eval_set\[0\]: X must be 2-D with 30 features as in "):
+        DaskXGBClassifier().fit(dX, dy, eval_set=[(X[:, :5], y)])
+    with pytest.raises(ValueError, match=r"eval_set\[1\]: X has 569 rows but y has shape \(9,\)"):
+        DaskXGBClassifier().fit(dX, dy, eval_set=[(X, y), (dX, y[:9])])
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(569,\), got \(5,\)"):
+        DaskXGBClassifier().fit(dX, dy, sample_weight=np.ones(5))
+    with pytest.raises(ValueError, match=r"eval_set\[0\]: X must have known chunk sizes"):
+        DaskXGBClassifier().fit(dX, dy, eval_set=[(dX[dX[:, 0] > 10], y)])
+    with pytest.raises(ValueError, match=r"eval_set y has labels \[7\] not seen in training"):
+        DaskXGBClassifier(n_estimators=1).fit(dX, dy, eval_set=[(dX, np.where(y == 1, 7, 0))])
+
+
+def _curves(model):
+    return {name: np.array(c) for name, sets in model.evals_result().items() for c in sets.values()}
+
+
+@pytest.mark.parametrize(
+    ("load", "kw"),
+    [
+        (load_diabetes, {"eval_metric": "mae", "learning_rate": 0.3}),
+        (load_breast_cancer, {"learning_rate": 0.5}),  # logloss
+        (load_breast_cancer, {"eval_metric": "error", "subsample": 0.7, "random_state": 2}),
+        # 5 classes; stops after round 4: merror ties its best (round 2) there, a tie is no gain
+        (
+            partial(load_digits, n_class=5),
+            {"n_estimators": 12, "eval_metric": "merror", "early_stopping_rounds": 2},
+        ),
+    ],
+    ids=["diabetes-mae", "cancer-logloss", "cancer-error-subsample", "digits5-merror"],
+)
+def test_eval_set_and_early_stopping_equal_single_process(client, load, kw):
+    """Metric curves, best round and the stopped model equal the single-process fit's; the
+    eval sets come as Dask arrays cut differently from the training rows, and as NumPy."""
+    X, y = load(return_X_y=True)
+    X = X.copy()
+    X[::13, 2] = np.nan
+    rng = np.random.default_rng(0)
+    va = rng.random(len(y)) < 0.3
+    Xt, yt, Xv, yv = X[~va], y[~va], X[va], y[va]
+    params = {"n_estimators": 60, "max_depth": 3, "early_stopping_rounds": 4, **kw}
+    ref = (XGBClassifier if load is not load_diabetes else XGBRegressor)(**params)
+    ref.fit(Xt, yt, eval_set=[(Xt, yt), (Xv, yv)])
+    ours = (DaskXGBClassifier if load is not load_diabetes else DaskXGBRegressor)(**params)
+    chunk = len(yt) // 3 + 1
+    ours.fit(
+        da.from_array(Xt, chunks=(chunk, 7)),
+        da.from_array(yt, chunks=chunk),
+        eval_set=[(Xt, yt), (da.from_array(Xv, chunks=(45, 5)), da.from_array(yv, chunks=60))],
+    )
+    assert ours.n_iterations_ < params["n_estimators"]  # early stopping did stop the fit
+    assert ours.best_iteration_ == ref.best_iteration_
+    assert ours.n_iterations_ == ref.n_iterations_
+    ref_curves, our_curves = _curves(ref), _curves(ours)
+    assert ref_curves.keys() == our_curves.keys() == {"validation_0", "validation_1"}
+    for name, curve in ref_curves.items():
+        # the leaf values agree to rtol 1e-9 (see _same_model); the sums over partitions
+        # differ from one sum over all rows only by float64 rounding
+        np.testing.assert_allclose(our_curves[name], curve, rtol=1e-9, err_msg=name)
+    assert ours.best_score == pytest.approx(ref.best_score_, rel=1e-9)
+    assert ours.best_iteration == ours.best_iteration_
+    _same_model(ours, ref, X)
+    np.testing.assert_allclose(ours.predict(Xv), ref.predict(Xv), rtol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["reg", "binary", "multi"])
+def test_eval_curve_equals_xgboost(client, kind):
+    """Against xgboost (hist) on one machine. On an integer grid every feature has fewer
+    distinct values than bins and the eval rows take training values, so both boosters grow
+    the same trees and route the eval rows alike; xgboost keeps margins in float32
+    (eps 1.2e-7): the curves agree to 4e-8 when measured, checked at 1e-6 (8 eps)."""
+    xgb = pytest.importorskip("xgboost")
+    from sklearn.datasets import make_classification, make_regression
+
+    if kind == "reg":
+        X, y = make_regression(300, 6, noise=40.0, random_state=1)
+    else:
+        n_classes = 2 if kind == "binary" else 3
+        X, y = make_classification(
+            300, 6, n_informative=4, n_classes=n_classes, flip_y=0.2, random_state=1
+        )
+    X = np.round(X * 3)
+    params = dict(n_estimators=60, max_depth=3, learning_rate=0.5, early_stopping_rounds=5)
+    # xgboost estimates its own intercept (one per class for softmax): fix the same start
+    params["base_score"] = 0.0 if kind == "multi" else 0.5
+    ref_cls, our_cls = (
+        (xgb.XGBRegressor, DaskXGBRegressor)
+        if kind == "reg"
+        else (xgb.XGBClassifier, DaskXGBClassifier)
+    )
+    ref = ref_cls(tree_method="hist", n_jobs=1, **params)
+    ref.fit(X[:200], y[:200], eval_set=[(X[200:], y[200:])], verbose=False)
+    ours = our_cls(**params).fit(
+        da.from_array(X[:200], chunks=(70, 6)),
+        da.from_array(y[:200], chunks=70),
+        eval_set=[(da.from_array(X[200:], chunks=(40, 6)), da.from_array(y[200:], chunks=40))],
+    )
+    assert ours.best_iteration == ref.best_iteration
+    (metric,) = ref.evals_result()["validation_0"]
+    curve = ref.evals_result()["validation_0"][metric]
+    assert len(curve) < params["n_estimators"]  # early stopping did stop both fits
+    np.testing.assert_allclose(ours.evals_result()["validation_0"][metric], curve, rtol=1e-6)
+    assert ours.best_score == pytest.approx(ref.best_score, rel=1e-6)

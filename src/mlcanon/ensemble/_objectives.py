@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
 
-__all__ = ["METRICS", "OBJECTIVES", "Objective"]
+__all__ = ["METRICS", "OBJECTIVES", "Objective", "metric_sums", "metric_value"]
 
 HESS_FLOOR = 1e-16  # keeps a saturated logistic hessian from dividing by zero
 
@@ -85,43 +85,61 @@ class Softmax(Objective):
 OBJECTIVES = {c.name: c for c in (SquaredError, Logistic, Softmax)}
 
 
-def _rmse(y, F, w):
-    return float(np.sqrt(np.average((y - F[:, 0]) ** 2, weights=w)))
+# Per-row losses l(y, F) of the metrics. Every metric is a map of the weighted mean of its
+# loss, so sums over row partitions add up to the metric of all rows (see metric_sums).
+def _squared(y, F):
+    return (y - F[:, 0]) ** 2
 
 
-def _mae(y, F, w):
-    return float(np.average(np.abs(y - F[:, 0]), weights=w))
+def _absolute(y, F):
+    return np.abs(y - F[:, 0])
 
 
-def _logloss(y, F, w):
+def _logloss(y, F):
     # -log sigma(F) = log(1 + e^-F), computed without overflow
-    return float(
-        np.average(np.logaddexp(0, -F[:, 0]) * y + np.logaddexp(0, F[:, 0]) * (1 - y), weights=w)
-    )
+    return np.logaddexp(0, -F[:, 0]) * y + np.logaddexp(0, F[:, 0]) * (1 - y)
 
 
-def _error(y, F, w):
-    return float(np.average((F[:, 0] > 0) != (y > 0.5), weights=w))
+def _error(y, F):
+    return ((F[:, 0] > 0) != (y > 0.5)).astype(np.float64)
 
 
-def _mlogloss(y, F, w):
-    logp = log_softmax(F, axis=1)
-    return float(-np.average(logp[np.arange(len(y)), y.astype(np.int64)], weights=w))
+def _mlogloss(y, F):
+    return -log_softmax(F, axis=1)[np.arange(len(y)), y.astype(np.int64)]
 
 
-def _merror(y, F, w):
-    return float(np.average(np.argmax(F, axis=1) != y, weights=w))
+def _merror(y, F):
+    return (np.argmax(F, axis=1) != y).astype(np.float64)
 
 
-# name -> function of (y, margins, weights); every one is a loss (lower is better)
+# name -> (per-row loss, map from the weighted mean loss to the metric); every metric is a
+# loss (lower is better)
 METRICS = {
-    "rmse": _rmse,
-    "mae": _mae,
-    "logloss": _logloss,
-    "error": _error,
-    "mlogloss": _mlogloss,
-    "merror": _merror,
+    "rmse": (_squared, np.sqrt),
+    "mae": (_absolute, float),
+    "logloss": (_logloss, float),
+    "error": (_error, float),
+    "mlogloss": (_mlogloss, float),
+    "merror": (_merror, float),
 }
+
+
+def metric_sums(name: str, y: np.ndarray, F: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """``(sum_i w_i l(y_i, F_i), sum_i w_i)`` over the rows given, for the metric ``name``.
+
+    The sums of row partitions add up to those of all rows, which :func:`metric_value` turns
+    into the metric: a data-parallel fit evaluates each partition where it lives.
+    """
+    loss = METRICS[name][0](y, F)
+    return float(np.sum(loss * w)), float(np.sum(w))
+
+
+def metric_value(name: str, sums: tuple[float, float]) -> float:
+    """The metric ``name`` from the summed ``(sum w l, sum w)`` of :func:`metric_sums`."""
+    total, weight = sums
+    return float(METRICS[name][1](total / weight))
+
+
 DEFAULT_METRIC = {
     "reg:squarederror": "rmse",
     "binary:logistic": "logloss",

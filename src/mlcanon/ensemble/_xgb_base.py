@@ -30,7 +30,7 @@ from mlcanon.tree._tree import check_nodes
 from ._binning import apply_bins, fit_bin_edges
 from ._hist_grower import GrowParams, RowBlock, add_tree, grow_tree
 from ._hist_kernels import predict_raw
-from ._objectives import DEFAULT_METRIC, METRICS, OBJECTIVES, Objective
+from ._objectives import DEFAULT_METRIC, METRICS, OBJECTIVES, Objective, metric_sums, metric_value
 
 __all__ = ["DOC_PARAMS", "BaseXGB"]
 
@@ -127,19 +127,12 @@ class BaseXGB(BaseEstimator):
         self.base_margin_ = self._base_margin(obj, y, w)
         FT = np.tile(self.base_margin_[:, None], (1, n))  # margins, one row per output
         params = self._grow_params()
-        metric = self.eval_metric or self._default_metric(obj.name)
-        fn = METRICS[metric]
-        evals = [(Xe, ye, we, np.tile(self.base_margin_, (len(ye), 1))) for Xe, ye, we in eval_set]
-        self.evals_result_ = {f"validation_{i}": {metric: []} for i in range(len(evals))}
-        trees: list[dict[str, np.ndarray]] = []
-        n_rows = max(1, round(self.subsample * n))
-        n_cols = max(1, int(self.colsample_bytree * d))
-        best_score, best_iter = np.inf, 0
-        for it in range(self.n_estimators):
+        evals = [(Xe, ye, np.tile(self.base_margin_, (len(ye), 1))) for Xe, ye in eval_set]
+
+        def grow_round(rows: np.ndarray, cols: np.ndarray) -> list[dict[str, np.ndarray]]:
             g, h = obj.grad_hess(y, FT.T)
             g, h = g * w[:, None], h * w[:, None]
-            rows = np.arange(n) if n_rows == n else np.sort(rng.choice(n, n_rows, replace=False))
-            cols = np.arange(d) if n_cols == d else np.sort(rng.choice(d, n_cols, replace=False))
+            trees = []
             for k in range(K):
                 tree = grow_tree(
                     data,
@@ -151,28 +144,70 @@ class BaseXGB(BaseEstimator):
                     self.bin_edges_,
                     params,
                 )
-                if n_rows == n:  # every row sits in one leaf's range: no need to walk the tree
+                if len(rows) == n:  # every row sits in one leaf's range: no need to walk the tree
                     data.add_leaf_values(tree, FT[k])
                 else:
                     add_tree(binned, self.max_bin, tree, FT[k])
                 trees.append(tree)
-            if evals:  # this round's trees only: joining all of them each round is quadratic
-                new_nodes, new_offsets = _join(trees[-K:])
-            for i, (Xe, ye, we, Fe) in enumerate(evals):
-                _add_margins(Xe, Fe, new_nodes, new_offsets, K, 0, K)
-                self.evals_result_[f"validation_{i}"][metric].append(fn(ye, Fe, we))
-            if evals and self.early_stopping_rounds is not None:
-                score = self.evals_result_[f"validation_{len(evals) - 1}"][metric][-1]
-                if score < best_score:
-                    best_score, best_iter = score, it
-                elif it - best_iter >= self.early_stopping_rounds:
-                    break
+            return trees
+
+        def score_round(nodes: dict, offsets: np.ndarray, metric: str) -> list[float]:
+            scores = []
+            for Xe, ye, Fe in evals:
+                _add_margins(Xe, Fe, nodes, offsets, K, 0, K)
+                scores.append(metric_value(metric, metric_sums(metric, ye, Fe, np.ones(len(ye)))))
+            return scores
+
+        self._boost_rounds(grow_round, score_round, obj, len(evals), rng, n, d)
+
+    def _boost_rounds(
+        self,
+        grow_round: Callable,
+        score_round: Callable,
+        obj: Objective,
+        n_evals: int,
+        rng: np.random.Generator,
+        n: int,
+        d: int,
+    ) -> None:
+        """The boosting rounds, wherever the rows live (one process, or Dask workers).
+
+        ``grow_round(rows, cols)`` grows one round's trees (one per output) on the drawn rows
+        and features and adds them to the training margins; ``score_round(nodes, offsets,
+        metric)`` adds them to the margins of each eval set and returns each set's metric.
+        The last eval set drives early stopping.
+        """
+        metric = self.eval_metric or self._default_metric(obj.name)
+        self.evals_result_ = {f"validation_{i}": {metric: []} for i in range(n_evals)}
+        patience = self.early_stopping_rounds if n_evals else None
+        n_rows = max(1, round(self.subsample * n))
+        n_cols = max(1, int(self.colsample_bytree * d))
+        trees: list[dict[str, np.ndarray]] = []
+        best_score, best_iter = np.inf, 0
+        for it in range(self.n_estimators):
+            rows = np.arange(n) if n_rows == n else np.sort(rng.choice(n, n_rows, replace=False))
+            cols = np.arange(d) if n_cols == d else np.sort(rng.choice(d, n_cols, replace=False))
+            new = grow_round(rows, cols)
+            trees += new
+            if not n_evals:
+                continue
+            # this round's trees only: joining all of them each round is quadratic
+            scores = score_round(*_join(new), metric)
+            for i, score in enumerate(scores):
+                self.evals_result_[f"validation_{i}"][metric].append(score)
+            if patience is None:
+                continue
+            if scores[-1] < best_score:
+                best_score, best_iter = scores[-1], it
+            elif it - best_iter >= patience:
+                break
         self.nodes_, self.tree_offsets_ = _join(trees)
-        self.n_iterations_ = len(trees) // K
-        if evals and self.early_stopping_rounds is not None:
-            self.best_iteration_, self.best_score_ = best_iter, float(best_score)
-        else:
+        self.n_iterations_ = len(trees) // self.n_outputs_
+        vars(self).pop("best_score_", None)  # a score of an earlier fit would be stale
+        if patience is None:
             self.best_iteration_ = self.n_iterations_ - 1
+        else:
+            self.best_iteration_, self.best_score_ = best_iter, float(best_score)
 
     def _base_margin(self, obj: Objective, y: np.ndarray, w: np.ndarray) -> np.ndarray:
         if self.base_score is None:
@@ -202,16 +237,12 @@ class BaseXGB(BaseEstimator):
         y = self._encode_y(y)
         validate_params(self)
         evals = []
-        for i, pair in enumerate(eval_set or []):
-            if not (isinstance(pair, tuple | list) and len(pair) == 2):
-                raise ValueError(f"eval_set[{i}] must be a pair (X, y), got {type(pair).__name__}")
-            Xe = check_X(self, pair[0], reset=False)
-            ye = self._encode_eval(np.asarray(pair[1]))
+        for i, (Xe, ye) in enumerate(self._eval_pairs(eval_set)):
+            Xe = check_X(self, Xe, reset=False)
+            ye = self._encode_eval(np.asarray(ye))
             if len(ye) != len(Xe):
                 raise ValueError(f"eval_set[{i}]: X has {len(Xe)} rows but y has {len(ye)}")
-            evals.append((Xe, ye, np.ones(len(ye))))
-        if self.early_stopping_rounds is not None and not evals:
-            raise ValueError("early_stopping_rounds needs at least one eval_set=[(X_val, y_val)]")
+            evals.append((Xe, ye))
         previous = numba.get_num_threads()
         numba.set_num_threads(self._n_threads())
         try:
@@ -219,6 +250,32 @@ class BaseXGB(BaseEstimator):
         finally:
             numba.set_num_threads(previous)
         return self
+
+    def _eval_pairs(self, eval_set: Sequence | None) -> list[tuple[Any, Any]]:
+        """The ``(X, y)`` pairs of ``eval_set``, checked to be pairs; early stopping needs one."""
+        pairs = []
+        for i, pair in enumerate(eval_set or []):
+            if not (isinstance(pair, tuple | list) and len(pair) == 2):
+                raise ValueError(f"eval_set[{i}] must be a pair (X, y), got {type(pair).__name__}")
+            pairs.append(tuple(pair))
+        if self.early_stopping_rounds is not None and not pairs:
+            raise ValueError("early_stopping_rounds needs at least one eval_set=[(X_val, y_val)]")
+        return pairs
+
+    # xgboost's names for the results of early stopping and evaluation
+    def evals_result(self) -> dict[str, dict[str, list[float]]]:
+        """The metric of every round on each eval set: ``evals_result_``, as xgboost's."""
+        return self.evals_result_
+
+    @property
+    def best_iteration(self) -> int:
+        """``best_iteration_`` (the last round when there was no early stopping)."""
+        return self.best_iteration_
+
+    @property
+    def best_score(self) -> float:
+        """``best_score_``: the best metric on the last eval set, set by early stopping."""
+        return self.best_score_
 
     def decision_function_raw(self, X: Any, iteration_range: tuple[int, int] | None = None):
         """Raw margins (n_samples, n_outputs), by default of rounds ``0..best_iteration_``."""

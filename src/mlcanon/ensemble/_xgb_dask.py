@@ -15,6 +15,12 @@ of the floating-point sums differs (per partition, then across partitions), whic
 values by rounding; gains within rounding of each other count as a tie, broken by the lower
 feature index in both fits.
 
+Eval sets stay on the workers too: an actor per eval partition keeps its rows and margins,
+adds each round's trees to them and returns the sums :math:`(\\sum_i w_i l_i, \\sum_i w_i)` of
+the metric's per-row loss (:func:`~mlcanon.ensemble._objectives.metric_sums`); the client adds
+these numbers across partitions and turns them into the metric, so ``evals_result_`` and early
+stopping are those of the single-process fit, up to the order of the sums.
+
 References
 ----------
 Chen, Guestrin (2016). XGBoost: A Scalable Tree Boosting System, KDD, sec. 4.1 (column blocks
@@ -23,6 +29,7 @@ for parallel learning) and the distributed (Rabit all-reduce) histogram method o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,8 +38,9 @@ from mlcanon._validation import check_random_state, validate_params
 
 from ._binning import apply_bins, fit_bin_edges
 from ._hist_grower import RowBlock, add_tree, grow_from
+from ._objectives import metric_sums, metric_value
 from ._xgb import XGBClassifier, XGBRegressor
-from ._xgb_base import _join
+from ._xgb_base import _add_margins
 
 __all__ = ["DaskXGBClassifier", "DaskXGBRegressor"]
 
@@ -72,7 +80,8 @@ class _Partition:
 
 
 class _Summed:
-    """The data source of :func:`grow_from` over all partitions: sums what each returns."""
+    """The actors of all partitions as one; the data source of :func:`grow_from` (it sums what
+    each partition returns)."""
 
     def __init__(self, actors: list) -> None:
         self.actors = actors
@@ -110,42 +119,85 @@ def _client(client):
         ) from None
 
 
-def _as_dask(a: Any, name: str, chunks):
+def _as_dask(a: Any):
+    """``a`` as a Dask array (one chunk when it was in memory)."""
     import dask.array as da
 
-    if isinstance(a, da.Array):
-        return a
-    if a is None:
-        return None
-    return da.from_array(np.asarray(a), chunks=chunks)
+    return a if isinstance(a, da.Array) else da.from_array(np.asarray(a), chunks=-1)
+
+
+def _rows(X, y, where: str) -> tuple:
+    """``X`` in chunks of whole rows and ``y`` chunked as its rows; ``where`` names them."""
+    if any(np.isnan(c) for c in X.chunks[0]):
+        raise ValueError(f"{where}X must have known chunk sizes (call X.compute_chunk_sizes())")
+    X = X.rechunk({1: -1})  # a partition holds whole rows
+    y = _as_dask(y)
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"{where}X has {X.shape[0]} rows but y has shape {y.shape}; y must be (n_samples,)"
+        )
+    return X, y.rechunk((X.chunks[0],))
+
+
+def _actors(client, cls, arrays: list, *args) -> list:
+    """One ``cls(*partitions, *args)`` actor per row partition of the row-aligned ``arrays``,
+    on a worker that holds the partition."""
+    futures = []
+    for parts in zip(*(a.to_delayed().ravel() for a in arrays), strict=True):
+        futures.append(client.submit(cls, *client.compute(list(parts)), *args, actor=True))
+    return [f.result() for f in futures]
+
+
+class _EvalPartition:
+    """One row partition of an eval set on a worker (a Dask actor): rows, labels, margins."""
+
+    def __init__(self, X, y, base_margin) -> None:
+        self.X = np.ascontiguousarray(X, dtype=np.float64)
+        self.y = np.asarray(y, np.float64)
+        self.F = np.tile(base_margin, (len(self.y), 1))
+
+    def score(self, nodes: dict, offsets: np.ndarray, metric: str) -> tuple[float, float]:
+        """Add one round's trees to the margins; the metric's sums over these rows."""
+        K = self.F.shape[1]
+        _add_margins(self.X, self.F, nodes, offsets, K, 0, K)
+        return metric_sums(metric, self.y, self.F, np.ones(len(self.y)))
 
 
 class _DaskBoost:
     """The fit shared by the two Dask estimators (mixed in before the single-process class)."""
 
-    def _fit_dask(self, X, y, sample_weight, client) -> None:
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        eval_set: Sequence[tuple[Any, Any]] | None = None,
+        client: Any = None,
+    ):
+        """Boost on the Dask arrays ``X`` (n, d) and ``y`` (n,) (targets, or class labels) with
+        the workers of ``client`` (default: the current client); each ``(X, y)`` of
+        ``eval_set`` (Dask or NumPy arrays) is scored after every round on the workers that
+        hold it, and the last one drives early stopping."""
         import dask.array as da
 
         client = _client(client)
         if not isinstance(X, da.Array) or X.ndim != 2:
             raise TypeError(f"X must be a 2-D dask array, got {type(X).__name__}")
-        if any(np.isnan(c) for c in X.chunks[0]):
-            raise ValueError("X must have known chunk sizes (call X.compute_chunk_sizes())")
-        X = X.rechunk({1: -1})  # a partition holds whole rows
-        y = _as_dask(y, "y", (X.chunks[0],))
+        X, y = _rows(X, y, "")
         n, d = X.shape
-        if y.ndim != 1 or y.shape[0] != n:
-            raise ValueError(f"X has {n} rows but y has shape {y.shape}; y must be (n_samples,)")
-        y = y.rechunk((X.chunks[0],))
         validate_params(self)
         self.n_features_in_ = d
         y_all = np.asarray(y.compute())  # labels are small: classes and base margin need all
         codes = self._encode_y(y_all)
+        evals = self._dask_evals(eval_set, X.chunks[0][0])
         if sample_weight is None:
             w = da.ones(n, chunks=(X.chunks[0],))
             w_all = np.ones(n)
         else:
-            w = _as_dask(sample_weight, "sample_weight", (X.chunks[0],)).rechunk((X.chunks[0],))
+            w = _as_dask(sample_weight)
+            if w.shape != (n,):
+                raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
+            w = w.rechunk((X.chunks[0],))
             w_all = np.asarray(w.compute(), np.float64)
         rng = check_random_state(self.random_state)
         sample = np.sort(rng.choice(n, EDGE_SAMPLE, replace=False)) if n > EDGE_SAMPLE else None
@@ -156,74 +208,78 @@ class _DaskBoost:
         obj = self._objective()
         self.base_margin_ = self._base_margin(obj, codes, w_all)
         codes_d = da.from_array(codes, chunks=(X.chunks[0],))
-        actors = []
-        for xp, yp, wp in zip(
-            X.to_delayed().ravel(), codes_d.to_delayed(), w.to_delayed(), strict=True
-        ):
-            xf, yf, wf = client.compute([xp, yp, wp])
-            actors.append(
-                client.submit(
-                    _Partition,
-                    xf,
-                    yf,
-                    wf,
-                    self.bin_edges_,
-                    self.n_bin_edges_,
-                    self.max_bin,
-                    self.base_margin_,
-                    obj,
-                    actor=True,
-                )
-            )
-        actors = [a.result() for a in actors]
-        self._rounds(_Summed(actors), np.cumsum([0, *X.chunks[0]]), rng, n, d)
+        self._boost_on_workers(client, [X, codes_d, w], evals, obj, rng)
+        return self
 
-    def _rounds(self, data: _Summed, bounds: np.ndarray, rng, n: int, d: int) -> None:
-        K = self.n_outputs_
+    def _boost_on_workers(self, client, rows: list, evals: list, obj, rng) -> None:
+        """The rounds, with the training ``rows`` (X, codes, weights) and each eval set's
+        partitions held by actors on the workers."""
+        X = rows[0]
+        n, d = X.shape
+        args = (self.bin_edges_, self.n_bin_edges_, self.max_bin, self.base_margin_, obj)
+        data = _Summed(_actors(client, _Partition, rows, *args))
+        scored = [
+            _Summed(_actors(client, _EvalPartition, pair, self.base_margin_)) for pair in evals
+        ]
+        bounds = np.cumsum([0, *X.chunks[0]])
         params = self._grow_params()
         n_bins = self.n_bin_edges_ + 1
-        n_rows = max(1, round(self.subsample * n))
-        n_cols = max(1, int(self.colsample_bytree * d))
-        trees = []
-        for _ in range(self.n_estimators):
+
+        def grow_round(rows: np.ndarray, cols: np.ndarray) -> list[dict[str, np.ndarray]]:
             data._all("gradients")
-            rows = np.arange(n) if n_rows == n else np.sort(rng.choice(n, n_rows, replace=False))
-            cols = np.arange(d) if n_cols == d else np.sort(rng.choice(d, n_cols, replace=False))
             cut = np.searchsorted(rows, bounds)
             local = [rows[cut[p] : cut[p + 1]] - bounds[p] for p in range(len(bounds) - 1)]
-            for k in range(K):
+            trees = []
+            for k in range(self.n_outputs_):
                 futures = [a.start_tree(k, r) for a, r in zip(data.actors, local, strict=True)]
                 G, H, count = np.sum([f.result() for f in futures], axis=0)
-                tree = grow_from(
-                    data,
-                    (float(G), float(H), int(count)),
-                    cols,
-                    n_bins,
-                    self.bin_edges_,
-                    params,
-                    d,
-                )
-                data._all("finish_tree", k, tree, n_rows == n)
+                root = (float(G), float(H), int(count))
+                tree = grow_from(data, root, cols, n_bins, self.bin_edges_, params, d)
+                data._all("finish_tree", k, tree, len(rows) == n)
                 trees.append(tree)
-        self.nodes_, self.tree_offsets_ = _join(trees)
-        self.n_iterations_ = len(trees) // K
-        self.best_iteration_ = self.n_iterations_ - 1
-        self.evals_result_ = {}
+            return trees
+
+        def score_round(nodes: dict, offsets: np.ndarray, metric: str) -> list[float]:
+            return [
+                metric_value(metric, np.sum(s._all("score", nodes, offsets, metric), axis=0))
+                for s in scored
+            ]
+
+        self._boost_rounds(grow_round, score_round, obj, len(evals), rng, n, d)
+
+    def _dask_evals(self, eval_set, chunk_rows: int) -> list[tuple]:
+        import dask.array as da
+
+        """Each ``(X, y)`` of ``eval_set`` as row-aligned Dask arrays, labels encoded lazily
+        (on the workers); NumPy arrays are cut into partitions of ``chunk_rows`` rows."""
+        evals = []
+        for i, (Xe, ye) in enumerate(self._eval_pairs(eval_set)):
+            in_memory = not isinstance(Xe, da.Array)
+            Xe = _as_dask(Xe)
+            if Xe.ndim != 2 or Xe.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"eval_set[{i}]: X must be 2-D with {self.n_features_in_} features as in "
+                    f"fit, got shape {Xe.shape}"
+                )
+            if in_memory:
+                Xe = Xe.rechunk((chunk_rows, -1))
+            Xe, ye = _rows(Xe, ye, f"eval_set[{i}]: ")
+            evals.append((Xe, ye.map_blocks(self._encode_eval, dtype=np.float64)))
+        return evals
 
 
 class DaskXGBRegressor(_DaskBoost, XGBRegressor):
     """:class:`XGBRegressor` fitted data-parallel on the workers of a Dask cluster.
 
-    ``fit(X, y, sample_weight=None, client=None)`` takes Dask arrays (row chunks become the
-    partitions) and uses ``client``, or the current ``dask.distributed`` client. The fitted
-    model is an ordinary in-memory :class:`XGBRegressor` for prediction and saving. Early
-    stopping and ``eval_set`` are not supported here.
+    ``fit(X, y, sample_weight=None, eval_set=None, client=None)`` takes Dask arrays (row
+    chunks become the partitions) and uses ``client``, or the current ``dask.distributed``
+    client. The fitted model is an ordinary in-memory :class:`XGBRegressor` for prediction
+    and saving. ``eval_set`` takes pairs of Dask (or NumPy) arrays; each eval partition stays
+    on a worker, which adds every round's trees to its margins and returns the sums of the
+    metric's loss over its rows, so the client only adds numbers. Metric values,
+    ``best_iteration_`` and early stopping are those of :class:`XGBRegressor` on the computed
+    arrays.
     """
-
-    def fit(self, X: Any, y: Any, sample_weight: Any = None, client: Any = None):
-        """Boost on the Dask arrays ``X`` (n, d) and ``y`` (n,) with the cluster's workers."""
-        self._fit_dask(X, y, sample_weight, client)
-        return self
 
 
 class DaskXGBClassifier(_DaskBoost, XGBClassifier):
@@ -231,8 +287,3 @@ class DaskXGBClassifier(_DaskBoost, XGBClassifier):
 
     As :class:`DaskXGBRegressor`; the labels are gathered on the client to find the classes.
     """
-
-    def fit(self, X: Any, y: Any, sample_weight: Any = None, client: Any = None):
-        """Boost on the Dask arrays ``X`` (n, d) and class labels ``y`` (n,)."""
-        self._fit_dask(X, y, sample_weight, client)
-        return self
