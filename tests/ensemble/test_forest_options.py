@@ -6,6 +6,7 @@ of the whole data, so such a forest must equal scikit-learn's exactly; the rando
 (bootstrap draws, random thresholds) are compared on average over seeds.
 """
 
+import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -129,3 +130,59 @@ def test_oob_attributes_have_sklearn_shapes():
         assert abs(a.oob_score_ - b.oob_score_) < 0.1
     with pytest.raises(ValueError, match="multiclass-multioutput"):
         RandomForestClassifier(**kw).fit(X, labels)
+
+
+def test_fractional_sizes_are_shares_of_every_row():
+    """min_samples_split=0.5 / min_samples_leaf=0.2 are shares of all n rows, not of the distinct
+    rows a bootstrap drew (about 0.63 n): no split of a node with fewer than n/2 distinct rows,
+    no leaf with fewer than n/5 (scikit-learn's trees obey the same bounds)."""
+    X, Y, _ = _data(n=40)
+    for forest in (RandomForestRegressor, ske.RandomForestRegressor):
+        for kw, bound in [(dict(min_samples_split=0.5), 20), (dict(min_samples_leaf=0.2), 8)]:
+            fitted = forest(n_estimators=5, random_state=0, **kw).fit(X, Y[:, 0])
+            for tree in fitted.estimators_:
+                t = tree.tree_
+                counts = t.n_node_samples[(t.children_left != -1) == ("min_samples_split" in kw)]
+                assert counts.min() >= bound
+
+
+class _CountingBackend(joblib.parallel.LokyBackend):
+    calls = 0
+
+    def start_call(self):
+        type(self).calls += 1
+        return super().start_call()
+
+
+def test_predictions_stay_in_threads_under_a_process_backend():
+    """Fits go to the active joblib backend; predictions never leave this process (they need
+    shared memory, as scikit-learn's forests declare)."""
+    joblib.register_parallel_backend("mlcanon-counting", _CountingBackend)
+    X, _, labels = _data(n=60)
+    for forest in (RandomForestClassifier, ske.RandomForestClassifier):
+        clf = forest(n_estimators=4, n_jobs=2, random_state=0)
+        _CountingBackend.calls = 0
+        with joblib.parallel_config(backend="mlcanon-counting"):
+            clf.fit(X, labels[:, 0])
+            assert _CountingBackend.calls > 0
+            _CountingBackend.calls = 0
+            clf.predict_proba(X)
+        assert _CountingBackend.calls == 0
+
+
+def test_estimator_is_the_template_tree():
+    forests = [ExtraTreesClassifier, ExtraTreesRegressor, RandomForestClassifier]
+    for forest in [*forests, RandomForestRegressor]:
+        ours, ref = forest().estimator, getattr(ske, forest.__name__)().estimator
+        assert type(ours).__name__ == type(ref).__name__
+        assert ours.get_params().keys() <= ref.get_params().keys()
+        assert ours.splitter == ref.splitter and not hasattr(ours, "tree_")
+
+
+def test_poisson_messages_are_sklearn_s():
+    X = np.zeros((3, 3))
+    for forest in (RandomForestRegressor, ske.RandomForestRegressor):
+        with pytest.raises(ValueError, match=r"Some value\(s\) of y are negative"):
+            forest(criterion="poisson").fit(X, [-1, 1, 3])
+        with pytest.raises(ValueError, match="Sum of y is not strictly positive"):
+            forest(criterion="poisson").fit(X, [0, 0, 0])

@@ -255,6 +255,19 @@ def test_save_load_round_trip(tmp_path):
     back = io.load(io.save(t, tmp_path / "tree.npz"))
     np.testing.assert_array_equal(back.predict_proba(X), t.predict_proba(X))
     np.testing.assert_array_equal(back.tree_.threshold, t.tree_.threshold)
+    np.testing.assert_array_equal(back.tree_.n_classes, [3])
+
+
+@pytest.mark.parametrize(
+    ("n_classes", "words"),
+    [([5], r"n_classes must hold one count in \[1, 3\] per output"), ([2], "classes_ of each")],
+)
+def test_load_refuses_a_wrong_class_count(tmp_path, n_classes, words):
+    X, y = _gaussian(8, classes=3)
+    t = DecisionTreeClassifier(max_depth=3).fit(X, y)
+    t.tree_.n_classes = np.array(n_classes)
+    with pytest.raises(ValueError, match=words):
+        io.load(io.save(t, tmp_path / "tree.npz"))
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn import tree as skt
+from sklearn.exceptions import NotFittedError
 
 from mlcanon.tree import (
     DecisionTreeClassifier,
@@ -127,17 +128,72 @@ def test_absolute_error_leaves_hold_weighted_medians():
         assert tree.tree_.impurity[node] == pytest.approx(mad)
 
 
-def test_friedman_mse_is_a_deprecated_alias():
+@pytest.mark.parametrize("frac", [dict(min_samples_split=0.3), dict(min_samples_leaf=0.1)])
+def test_fractions_count_the_zero_weight_rows_like_sklearn(frac):
+    """A fractional min_samples_split/min_samples_leaf is a share of every row of X, those of
+    weight zero included (scikit-learn's rule; a forest's bootstrap passes its draws so)."""
+    X, y, _ = _data()
+    y = y + X[:, 3]
+    w = np.ones(len(y))
+    w[::3] = 0.0
+    ours = DecisionTreeRegressor(**frac).fit(X, y, sample_weight=w)
+    ref = skt.DecisionTreeRegressor(**frac).fit(X, y, sample_weight=w)
+    assert_same_tree(ours, ref)
+    np.testing.assert_array_equal(ours.tree_.n_node_samples, ref.tree_.n_node_samples)
+
+
+@pytest.mark.parametrize("cls", [DecisionTreeRegressor, ExtraTreeRegressor])
+def test_friedman_mse_is_a_deprecated_alias_of_the_constructor_only(cls):
+    """As in scikit-learn 1.9: the constructor maps it to "squared_error" with a
+    FutureWarning; set_params stores it as given, and fit then refuses it."""
+    ref_cls = getattr(skt, cls.__name__)
     with pytest.warns(FutureWarning, match="friedman_mse"):
-        tree = DecisionTreeRegressor(criterion="friedman_mse")
-    assert tree.criterion == "squared_error"
+        tree = cls(criterion="friedman_mse")
+    with pytest.warns(FutureWarning, match="friedman_mse"):
+        ref = ref_cls(criterion="friedman_mse")
+    assert tree.criterion == ref.criterion == "squared_error"
+    X, y, _ = _data(n=30)
+    tree, ref = cls().set_params(criterion="friedman_mse"), ref_cls()
+    ref.set_params(criterion="friedman_mse")
+    assert tree.get_params()["criterion"] == ref.get_params()["criterion"] == "friedman_mse"
+    with pytest.raises(ValueError, match="criterion"):
+        ref.fit(X, y)
+    with pytest.raises(ValueError, match=r"criterion must be one of .*got 'friedman_mse'"):
+        tree.fit(X, y)
+
+
+def test_tree_n_classes_is_sklearn_s():
+    """``tree_.n_classes``: the classes of each output (1 per output for a regressor)."""
+    X, y_count, y_class = _data()
+    labels = np.column_stack([y_class, X[:, 4] > 0])  # 3 and 2 classes
+    for ours, ref in [
+        (DecisionTreeClassifier(max_depth=2), skt.DecisionTreeClassifier(max_depth=2)),
+        (DecisionTreeRegressor(max_depth=2), skt.DecisionTreeRegressor(max_depth=2)),
+    ]:
+        for y in (labels, labels[:, 0]) if ours._is_clf else (np.column_stack([y_count] * 2),):
+            a, b = ours.fit(X, y).tree_, ref.fit(X, y).tree_
+            np.testing.assert_array_equal(a.n_classes, b.n_classes)
+    pruned = DecisionTreeClassifier(ccp_alpha=0.01).fit(X, labels).tree_
+    np.testing.assert_array_equal(pruned.n_classes, [3, 2])
+
+
+def test_unfitted_and_sparse_target_errors_are_sklearn_s():
+    X, _, y = _data(n=20)
+    with pytest.raises(NotFittedError):
+        _ = DecisionTreeClassifier().feature_importances_
+    with pytest.raises(NotFittedError):
+        _ = skt.DecisionTreeClassifier().feature_importances_
+    Y = sp.csr_matrix(np.column_stack([y, y]))
+    for cls in (DecisionTreeClassifier, skt.DecisionTreeClassifier, DecisionTreeRegressor):
+        with pytest.raises(TypeError, match=r"[Ss]parse"):
+            cls().fit(X, Y)
 
 
 def test_poisson_refuses_negative_or_zero_targets():
     X = np.arange(6.0).reshape(-1, 1)
     with pytest.raises(ValueError, match="negative"):
         DecisionTreeRegressor(criterion="poisson").fit(X, [1, 2, -1, 0, 1, 2])
-    with pytest.raises(ValueError, match="Sum of y is not positive"):
+    with pytest.raises(ValueError, match="Sum of y is not strictly positive"):
         DecisionTreeRegressor(criterion="poisson").fit(X, np.zeros(6))
 
 

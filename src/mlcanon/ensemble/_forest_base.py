@@ -197,6 +197,13 @@ class BaseForest(TreeTagsMixin, BaseEstimator):
         seeds = check_random_state(self.random_state).integers(0, MAX_SEED, self.n_estimators)
         return [self._make_tree(int(s), n_features) for s in seeds[n_old:]]
 
+    @property
+    def estimator(self):
+        """The unfitted tree that the forest's trees are configured from (its class and
+        defaults; the forest's tree parameters replace them in each tree), as scikit-learn's
+        ``estimator`` attribute."""
+        return self._tree_class()
+
     def _make_tree(self, seed: int, n_features: int):
         params = {name: getattr(self, name) for name in TREE_PARAMS}
         tree = self._tree_class(**params, random_state=seed)
@@ -206,9 +213,13 @@ class BaseForest(TreeTagsMixin, BaseEstimator):
         return tree
 
     def _output_values(self, X: Any) -> np.ndarray:
-        """Mean over trees of the leaf values reached by each row: (n_samples, K, n_values)."""
+        """Mean over trees of the leaf values reached by each row: (n_samples, K, n_values).
+
+        Always in threads of this process, even under a process or cluster backend: shipping
+        the trees away to read a few leaves costs more than it saves (scikit-learn's forests
+        require shared memory here too)."""
         X32 = as_float32(check_X(self, X, reset=False, accept_sparse=True))
-        parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        parts = Parallel(n_jobs=self.n_jobs, require="sharedmem")(
             delayed(_leaf_values)(t, X32) for t in self.estimators_
         )
         return np.sum(parts, axis=0) / len(self.estimators_)

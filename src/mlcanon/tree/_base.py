@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import Bunch
+from sklearn.utils.validation import check_is_fitted
 
 from mlcanon import io
 from mlcanon._estimator import sample_weight_array
@@ -148,12 +149,14 @@ class BaseDecisionTree(TreeTagsMixin, BaseEstimator):
         ``XT32`` is the float32 transpose (n_features, n_samples); ``ycode`` (classification,
         ``n_stats`` = the largest class count) or ``yval`` (regression) hold one column per
         output (a 1-D array is one output). Samples with zero weight are left out, which is how
-        the ensembles pass bootstrap samples.
+        the ensembles pass bootstrap samples; a fractional ``min_samples_split`` or
+        ``min_samples_leaf`` is still a share of every row of ``XT32`` (as in scikit-learn,
+        whose forests also pass the whole ``X`` with bootstrap counts as weights).
         """
         ycode, yval = _as_columns(ycode, np.int64), _as_columns(yval, np.float64)
         n_out = ycode.shape[1] if self._is_clf else yval.shape[1]
         n_stats = n_out * n_stats if self._is_clf else 3 * n_out + 1
-        rules, limits = self._settings(int(np.count_nonzero(w)), XT32.shape[0], float(w.sum()))
+        rules, limits = self._settings(XT32.shape[1], XT32.shape[0], float(w.sum()))
         seed = int(check_random_state(self.random_state).integers(0, 2**62))
         target = (CRITERIA[self.criterion], self._is_clf, ycode, yval, w, n_stats // n_out)
         left, right, feat, thr, miss, imp, n_nodes, wn, stats = build_tree(
@@ -165,8 +168,10 @@ class BaseDecisionTree(TreeTagsMixin, BaseEstimator):
             value = stats[:, 2 * n_out + 1 :, None].copy()
         else:
             value = (stats[:, :n_out] / wn[:, None])[:, :, None]
+        n_classes = [len(c) for c in self._classes_per_output()] if self._is_clf else None
         tree = Tree(
             n_features=XT32.shape[0],
+            n_classes=n_classes,
             children_left=left,
             children_right=right,
             feature=feat,
@@ -217,6 +222,7 @@ class BaseDecisionTree(TreeTagsMixin, BaseEstimator):
     @property
     def feature_importances_(self) -> np.ndarray:
         """Normalised total impurity decrease brought by each feature (mean decrease impurity)."""
+        check_is_fitted(self, "tree_")
         return self.tree_.compute_feature_importances(self.n_features_in_)
 
     def get_depth(self) -> int:
@@ -246,3 +252,5 @@ def _check_loaded(model: BaseDecisionTree) -> None:
         shape = (n_outputs, 1)
     if tree.value.shape[1:] != shape:
         raise ValueError(f"tree_.value must have shape (node_count, {shape[0]}, {shape[1]})")
+    if model._is_clf and tree.n_classes.tolist() != [len(c) for c in classes]:
+        raise ValueError("tree_.n_classes must hold the number of classes_ of each output")

@@ -69,8 +69,13 @@ def check_X_y(
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`mlcanon._estimator.check_X_y` with NaN allowed in ``X`` by default;
     ``accept_sparse`` densifies scipy.sparse ``X`` and ``multi_output`` keeps a 2-D ``y`` (one
-    column per output) 2-D, each column checked."""
-    y_arr = y if y is None or sp.issparse(y) else np.asarray(y)
+    column per output) 2-D, each column checked. A scipy.sparse ``y`` is a TypeError."""
+    if sp.issparse(y):
+        raise TypeError(
+            f"y must be a dense array-like (one column per output); got a scipy.sparse "
+            f"{type(y).__name__}: pass y.toarray()"
+        )
+    y_arr = y if y is None else np.asarray(y)
     kw = dict(classifier=classifier, allow_nan=allow_nan, accept_sparse=accept_sparse)
     if not multi_output or y_arr is None or y_arr.ndim != 2 or y_arr.shape[1] == 1:
         return _check_X_y(estimator, X, y, **kw)
@@ -96,7 +101,9 @@ def check_poisson_targets(y: np.ndarray) -> None:
             "Some value(s) of y are negative which is not allowed for Poisson regression."
         )
     if np.any(np.sum(y, axis=0) <= 0):
-        raise ValueError("Sum of y is not positive which is necessary for Poisson regression.")
+        raise ValueError(
+            "Sum of y is not strictly positive which is necessary for Poisson regression."
+        )
 
 
 def encode_columns(y: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:

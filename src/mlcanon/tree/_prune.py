@@ -110,7 +110,7 @@ def prune(tree: Tree, ccp_alpha: float) -> Tree:
     arrays["feature"] = np.where(is_split, arrays["feature"], -2)
     arrays["threshold"] = np.where(is_split, arrays["threshold"], -2.0)
     arrays["missing_go_to_left"] &= is_split
-    return Tree(n_features=tree.n_features, **arrays)
+    return Tree(n_features=tree.n_features, n_classes=tree.n_classes, **arrays)
 
 
 def _preorder(left: np.ndarray, right: np.ndarray, split: np.ndarray) -> np.ndarray:

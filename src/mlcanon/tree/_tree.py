@@ -39,6 +39,9 @@ class Tree:
     value : ndarray of shape (node_count, n_outputs, max_n_classes) or (node_count, n_outputs, 1)
     n_features : int or None
         Columns of the data the tree was grown on.
+    n_classes : ndarray of intp, shape (n_outputs,)
+        Classes of each output (1 for regression); ``value`` keeps ``max_n_classes`` columns,
+        those beyond an output's classes are zero.
     """
 
     _ARRAYS = (
@@ -53,13 +56,18 @@ class Tree:
         "value",
     )
 
-    def __init__(self, n_features: int | None = None, **arrays: np.ndarray) -> None:
+    def __init__(
+        self, n_features: int | None = None, n_classes: Any = None, **arrays: np.ndarray
+    ) -> None:
         missing = set(self._ARRAYS) - set(arrays)
         if missing:
             raise ValueError(f"Tree needs arrays {sorted(missing)}")
         for name in self._ARRAYS:
             setattr(self, name, arrays[name])
         self.n_features = n_features
+        if n_classes is None:  # every output has max_n_classes classes (1 for regression)
+            n_classes = np.full(self.n_outputs, self.max_n_classes)
+        self.n_classes = np.asarray(n_classes, dtype=np.intp)
 
     @property
     def node_count(self) -> int:
@@ -220,7 +228,7 @@ io.register(Tree)
 
 @io.on_load(Tree)
 def _check_tree(tree: Tree) -> None:
-    if set(vars(tree)) - {"n_features"} != set(Tree._ARRAYS):
+    if set(vars(tree)) - {"n_features", "n_classes"} != set(Tree._ARRAYS):
         raise ValueError(f"a Tree holds exactly the arrays {list(Tree._ARRAYS)}")
     n_features = vars(tree).get("n_features")
     if n_features is not None and not (isinstance(n_features, int) and n_features >= 1):
@@ -234,3 +242,15 @@ def _check_tree(tree: Tree) -> None:
     v = tree.value
     if not (isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.ndim == 3 and len(v) == n):
         raise ValueError(f"value must be a float array of shape ({n}, 1, n_values)")
+    # files written before trees stored n_classes: every output has max_n_classes classes
+    k = vars(tree).setdefault("n_classes", np.full(v.shape[1], v.shape[2], np.intp))
+    if not (
+        isinstance(k, np.ndarray)
+        and k.dtype.kind in "iu"
+        and k.shape == (v.shape[1],)
+        and np.all((k >= 1) & (k <= v.shape[2]))
+    ):
+        raise ValueError(
+            f"Tree.n_classes must hold one count in [1, {v.shape[2]}] per output "
+            f"({v.shape[1]} outputs)"
+        )
