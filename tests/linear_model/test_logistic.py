@@ -10,7 +10,13 @@ import warnings
 import numpy as np
 import pytest
 from sklearn import linear_model as sk
-from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_low_rank_matrix,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import StandardScaler
@@ -87,6 +93,32 @@ def test_no_penalty_matches_sklearn(data, columns, solver):
     X = X[:, columns]
     ours = LogisticRegression(C=np.inf, solver=solver, tol=1e-8, max_iter=20000).fit(X, y)
     assert_close_to(ours, reference(X, y, None), X)
+
+
+def _low_rank_softmax_data(seed=42):
+    # an ill-conditioned design (scikit-learn's generator) with labels drawn from a softmax
+    rng = np.random.RandomState(seed)
+    X = make_low_rank_matrix(100, 4, effective_rank=4, tail_strength=0.1, random_state=rng)
+    Z = X @ rng.uniform(1, 3, size=(4, 3)) + rng.uniform(-1, 1, size=3)
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    return X, (P.cumsum(axis=1) < rng.uniform(size=(100, 1))).sum(axis=1)
+
+
+@pytest.mark.parametrize(
+    ("data", "C", "tol"), [("low_rank", np.inf, 1e-9), ("iris", 150.0, 1e-8)], ids=str
+)
+def test_newton_cg_softmax_keeps_classes_summing_to_zero_as_sklearn(data, C, tol):
+    # the softmax is unchanged by adding one vector to every class: the gradient and every
+    # Hessian product are orthogonal to those shifts, so conjugate gradient from 0 never
+    # moves along them, and the fit keeps sum_k W_k = 0 and sum_k b_k = 0 up to rounding
+    X, y = _low_rank_softmax_data() if data == "low_rank" else DATA[data]
+    params = {"C": C, "solver": "newton-cg", "tol": tol}
+    ours = LogisticRegression(**params).fit(X, y)
+    ref = sk.LogisticRegression(**params).fit(X, y)
+    np.testing.assert_allclose(ours.coef_.sum(axis=0), 0.0, atol=1e-11)
+    assert abs(ours.intercept_.sum()) <= 1e-11
+    assert_close_to(ours, ref, X)
 
 
 def test_multinomial_digits_probabilities_match_sklearn():

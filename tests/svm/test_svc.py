@@ -7,7 +7,7 @@ rows, so on the same data they take the same steps.
 import numpy as np
 import pytest
 from sklearn import svm as sk
-from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_blobs
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -71,6 +71,18 @@ def test_parameters_match_sklearn(params):
     np.testing.assert_allclose(
         ours.decision_function(X), ref.decision_function(X), rtol=1e-6, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("break_ties", [False, True])
+def test_exact_zero_pairwise_decisions_break_ties_as_sklearn(break_ties):
+    # gamma = 1e6: away from the training points every kernel value underflows to 0, each
+    # pairwise decision is its intercept, and the (0, 1) intercept is exactly 0 here
+    X, y = make_blobs(random_state=42, n_samples=20, n_features=2)
+    grid = np.random.default_rng(0).uniform(X.min(axis=0), X.max(axis=0), size=(200, 2))
+    ours, ref = fit_both(X, y, gamma=1e6, break_ties=break_ties)
+    assert ref.intercept_[0] == 0.0
+    np.testing.assert_array_equal(ours.decision_function(grid), ref.decision_function(grid))
+    np.testing.assert_array_equal(ours.predict(grid), ref.predict(grid))
 
 
 def test_sample_weight_and_string_labels_match_sklearn():

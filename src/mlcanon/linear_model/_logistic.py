@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 from typing import Any, ClassVar
@@ -271,7 +272,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         elif self.solver in ("sag", "saga"):
             w, n_iter, ok = self._saga(X, Y, sw, loss, w0, rho if penalized else 0.0)
         elif self.solver == "newton-cg":
-            w, n_iter, ok = newton_cg(loss.loss_grad, loss.hessian, w0, self.tol, self.max_iter)
+            hess = functools.partial(loss.hessian, fix_gauge=False)
+            w, n_iter, ok = newton_cg(loss.loss_grad, hess, w0, self.tol, self.max_iter)
             message = "max_iter reached or no decrease along the Newton direction"
         elif self.solver == "fista":
             l1 = np.zeros(loss.n_params)

@@ -109,8 +109,13 @@ class LogisticLoss:
         pen, pen_grad = self.penalty_grad(w)
         return loss + pen, grad + pen_grad
 
-    def hessian(self, w: np.ndarray) -> np.ndarray:
-        """Full Hessian, shape (n_params, n_params), for Newton / IRLS."""
+    def hessian(self, w: np.ndarray, fix_gauge: bool = True) -> np.ndarray:
+        """Full Hessian, shape (n_params, n_params), for Newton / IRLS.
+
+        ``fix_gauge`` makes the softmax Hessian invertible (see :meth:`_fix_gauge`), which a
+        factorization needs; conjugate gradient does not, and must not have it (see
+        :mod:`mlcanon.linear_model._newton_cg`).
+        """
         _, _, P = self.data_loss_grad(w)
         Xa = np.hstack([self.X, np.ones((self.X.shape[0], 1))]) if self.fit_intercept else self.X
         q = Xa.shape[1]
@@ -131,7 +136,7 @@ class LogisticLoss:
         H = H[np.ix_(order, order)]
         nW = self.K * p
         H[np.arange(nW), np.arange(nW)] += self.l2
-        if not self.binary:
+        if fix_gauge and not self.binary:
             self._fix_gauge(H, p)
         return H
 

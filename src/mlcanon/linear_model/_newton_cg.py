@@ -8,6 +8,13 @@ optimum); a backtracking line search with the Armijo condition then picks the st
 Only Hessian-vector products are used, so the Hessian is never factored (unlike
 'newton-cholesky').
 
+A singular Hessian is fine here, and the softmax model's is: adding one vector to every class
+changes nothing, and the gradient and every product ``H p`` are orthogonal to those shifts, so
+the iterates never move along them (the classes keep summing to zero, as scikit-learn's do).
+The Hessian handed in must therefore be the plain one, not one made invertible along those
+directions for a factorization: conjugate gradient would then solve for the rounding noise
+there too, amplified by the inverse of the small eigenvalue added.
+
 References
 ----------
 Nocedal & Wright, *Numerical Optimization*, 2nd ed., 2006, Algorithm 7.1 (line search

@@ -52,7 +52,12 @@ def _masking_weights(sample_weight: Any, n_samples: int, y_index: np.ndarray) ->
 
 def _ovr_scores(dec: np.ndarray, n_classes: int) -> np.ndarray:
     """One-vs-one decisions to per-class scores: votes plus a tie-breaking confidence squeezed
-    into (-1/3, 1/3), so it can reorder classes with equal votes but never override a vote."""
+    into (-1/3, 1/3), so it can reorder classes with equal votes but never override a vote.
+
+    A pairwise decision of exactly 0 is a vote for the pair's first class here, as in
+    scikit-learn's ``decision_function``; :meth:`SVC.predict`'s majority vote gives it to the
+    second class, as LIBSVM's predict does. So far from every support vector (where each
+    decision is its intercept) the two can disagree, in both libraries alike."""
     votes = np.zeros((dec.shape[0], n_classes))
     confidence = np.zeros((dec.shape[0], n_classes))
     p = 0
@@ -60,8 +65,8 @@ def _ovr_scores(dec: np.ndarray, n_classes: int) -> np.ndarray:
         for b in range(a + 1, n_classes):
             confidence[:, a] += dec[:, p]
             confidence[:, b] -= dec[:, p]
-            votes[:, a] += dec[:, p] > 0
-            votes[:, b] += dec[:, p] <= 0
+            votes[:, a] += dec[:, p] >= 0
+            votes[:, b] += dec[:, p] < 0
             p += 1
     return votes + confidence / (3.0 * (np.abs(confidence) + 1.0))
 
