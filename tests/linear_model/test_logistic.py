@@ -9,12 +9,14 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.linalg import LinAlgWarning
 from sklearn import linear_model as sk
 from sklearn.datasets import (
     load_breast_cancer,
     load_digits,
     load_iris,
     load_wine,
+    make_classification,
     make_low_rank_matrix,
 )
 from sklearn.exceptions import ConvergenceWarning
@@ -119,6 +121,26 @@ def test_newton_cg_softmax_keeps_classes_summing_to_zero_as_sklearn(data, C, tol
     np.testing.assert_allclose(ours.coef_.sum(axis=0), 0.0, atol=1e-11)
     assert abs(ours.intercept_.sum()) <= 1e-11
     assert_close_to(ours, ref, X)
+
+
+@pytest.mark.parametrize(("seed", "C", "max_iter"), [(42, 1e30, 100), (42, 1e30, 5), (0, 1e4, 100)])
+def test_newton_cholesky_stops_and_falls_back_to_lbfgs_as_sklearn(seed, C, max_iter):
+    # 10 samples, 20 features: the Hessian has rank <= 11 of 21 plus the penalty's C^-1 / 10.
+    # C = 1e30: too ill-conditioned to factor, both go on with L-BFGS (same iterates on this
+    # data); C = 1e4: Newton runs until the gradient and the Newton decrement are below tol
+    X, y = make_classification(n_samples=10, n_features=20, random_state=seed)
+    params = {"solver": "newton-cholesky", "C": C, "max_iter": max_iter}
+    caught = {}
+    for name, cls in (("ours", LogisticRegression), ("ref", sk.LogisticRegression)):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            caught[name] = (cls(**params).fit(X, y), {w.category for w in record})
+    (ours, ours_warned), (ref, ref_warned) = caught["ours"], caught["ref"]
+    assert ours_warned == ref_warned
+    assert (LinAlgWarning in ours_warned) == (C == 1e30)
+    assert ours.n_iter_[0] == ref.n_iter_[0]
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8)
 
 
 def test_multinomial_digits_probabilities_match_sklearn():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import numbers
 import warnings
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.linalg
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
@@ -33,14 +34,13 @@ from mlcanon._validation import (
 )
 
 from ._logistic_loss import LogisticLoss
-from ._newton_cg import newton_cg
+from ._newton import newton
 from ._proximal import fista
 from ._saga import LOGISTIC, SOFTMAX, saga, step_size
 
 __all__ = ["LogisticRegression"]
 
-SMOOTH_SOLVERS = {"lbfgs": "lbfgs", "newton-cholesky": "newton", "gd": "gd"}
-SOLVERS = (*SMOOTH_SOLVERS, "newton-cg", "fista", "sag", "saga")
+SOLVERS = ("lbfgs", "newton-cholesky", "gd", "newton-cg", "fista", "sag", "saga")
 L1_SOLVERS = ("fista", "saga")
 PENALTIES = ("l2", "l1", "elasticnet", None)
 # what each solver says when it stops at max_iter (scikit-learn's wording, which users filter on)
@@ -76,8 +76,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     solver : {'lbfgs', 'newton-cholesky', 'newton-cg', 'gd', 'fista', 'sag', 'saga'}
         Default 'lbfgs'. 'lbfgs' and 'gd' use :func:`mlcanon.optim.minimize`;
         'newton-cholesky' is Newton's method with the exact Hessian (iteratively reweighted
-        least squares), 'newton-cg' solves each Newton step by conjugate gradient
-        (:mod:`mlcanon.linear_model._newton_cg`); 'fista' is accelerated
+        least squares; on a Hessian too ill-conditioned to factor it warns
+        (``LinAlgWarning``) and goes on with 'lbfgs', as scikit-learn's), 'newton-cg' solves
+        each Newton step by conjugate gradient (:mod:`mlcanon.linear_model._newton`);
+        'fista' is accelerated
         proximal gradient; 'sag' and 'saga' are incremental gradient methods
         (:mod:`mlcanon.linear_model._saga`), ``max_iter`` counting epochs. 'fista' and 'saga'
         handle the L1 term.
@@ -266,37 +268,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             X, Y, sw, (1.0 - rho) / (self.C * S) if penalized else 0.0, self.fit_intercept
         )
         w0 = np.zeros(loss.n_params) if w0 is None else np.asarray(w0, dtype=np.float64)
-        message = ""
+        name, message = self.solver, ""
         if self.max_iter == 0:
             w, n_iter, ok = w0, 0, False
         elif self.solver in ("sag", "saga"):
             w, n_iter, ok = self._saga(X, Y, sw, loss, w0, rho if penalized else 0.0)
-        elif self.solver == "newton-cg":
-            hess = functools.partial(loss.hessian, fix_gauge=False)
-            w, n_iter, ok = newton_cg(loss.loss_grad, hess, w0, self.tol, self.max_iter)
-            message = "max_iter reached or no decrease along the Newton direction"
+        elif self.solver in ("newton-cholesky", "newton-cg"):
+            w, n_iter, ok, message, name = self._newton(loss, w0)
         elif self.solver == "fista":
             l1 = np.zeros(loss.n_params)
             l1[: loss.K * X.shape[1]] = rho / (self.C * S) if penalized else 0.0
             w, n_iter, ok = fista(loss.loss_grad, l1, w0, tol=self.tol, max_iter=self.max_iter)
         else:
-            from mlcanon.optim import minimize  # optim imports torch: load it on first use
-
-            method = SMOOTH_SOLVERS[self.solver]
-            hess = loss.hessian if method == "newton" else None
-            res = minimize(
-                loss.loss_grad,
-                w0,
-                jac=True,
-                hess=hess,
-                method=method,
-                tol=self.tol,
-                max_iter=self.max_iter,
-            )
-            w, n_iter, ok, message = res.x, res.nit, res.success, res.message
+            w, n_iter, ok, message = self._minimize(loss, w0, self.solver, self.max_iter)
         if not ok:
             warnings.warn(
-                f"{NOT_CONVERGED[self.solver].format(n=n_iter)} to tol={self.tol}"
+                f"{NOT_CONVERGED[name].format(n=n_iter)} to tol={self.tol}"
                 f"{f' ({message})' if message else ''}. Increase the number of iterations "
                 "(max_iter) or scale the data.",
                 ConvergenceWarning,
@@ -304,6 +291,35 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
         W, b = loss.unpack(w)
         return W.copy(), b.copy(), n_iter
+
+    def _minimize(self, loss, w0, method, max_iter):
+        """'lbfgs' or 'gd' through :func:`mlcanon.optim.minimize`: ``(w, n_iter, ok, message)``."""
+        from mlcanon.optim import minimize  # optim imports torch: load it on first use
+
+        res = minimize(loss.loss_grad, w0, jac=True, method=method, tol=self.tol, max_iter=max_iter)
+        return res.x, res.nit, res.success, res.message
+
+    def _newton(self, loss, w0):
+        """'newton-cholesky' or 'newton-cg' (:mod:`mlcanon.linear_model._newton`); returns
+        ``(w, n_iter, ok, message, name)`` with the name of the solver that finished."""
+        inner = self.solver.removeprefix("newton-")
+        # conjugate gradient needs the plain softmax Hessian (see _newton's docstring)
+        hess = loss.hessian if inner == "cholesky" else partial(loss.hessian, fix_gauge=False)
+        w, n_iter, ok, singular = newton(loss.loss_grad, hess, w0, self.tol, self.max_iter, inner)
+        if not singular:
+            return w, n_iter, ok, "no decrease along the Newton direction", self.solver
+        warnings.warn(
+            f"The Hessian at Newton iteration {n_iter + 1} is singular or too ill-conditioned "
+            "for a Cholesky factorization (collinear features, or more features than samples, "
+            "with little or no penalty): newton-cholesky goes on with lbfgs instead.",
+            scipy.linalg.LinAlgWarning,
+            stacklevel=4,
+        )
+        budget = self.max_iter - n_iter - 1  # the failed iteration counts, as in scikit-learn
+        if budget == 0:
+            return w, n_iter, False, "", "lbfgs"
+        w, n_lbfgs, ok, message = self._minimize(loss, w, "lbfgs", budget)
+        return w, n_iter + n_lbfgs, ok, message, "lbfgs"
 
     def _saga(self, X, Y, sw, loss, w0, rho):
         """SAG / SAGA epochs (:mod:`mlcanon.linear_model._saga`) from the flat start ``w0``."""

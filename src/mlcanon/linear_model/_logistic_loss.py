@@ -114,7 +114,7 @@ class LogisticLoss:
 
         ``fix_gauge`` makes the softmax Hessian invertible (see :meth:`_fix_gauge`), which a
         factorization needs; conjugate gradient does not, and must not have it (see
-        :mod:`mlcanon.linear_model._newton_cg`).
+        :mod:`mlcanon.linear_model._newton`).
         """
         _, _, P = self.data_loss_grad(w)
         Xa = np.hstack([self.X, np.ones((self.X.shape[0], 1))]) if self.fit_intercept else self.X

@@ -1,0 +1,110 @@
+r"""Newton's method for the logistic objectives, the step solved by Cholesky or by conjugate
+gradient.
+
+At :math:`w` the Newton step :math:`d` solves :math:`\nabla^2 f(w)\, d = -\nabla f(w)`; a
+backtracking line search with the Armijo condition then picks the step length, and the
+iteration stops when the largest gradient entry is at most ``tol``; 'newton-cholesky' also
+asks that half the squared Newton decrement of its last step,
+:math:`\lambda^2 / 2 = d^\top \nabla^2 f\, d / 2`, be at most ``tol`` (Boyd & Vandenberghe,
+Section 9.5.1), as scikit-learn's does, so it always takes at least one step.
+
+'newton-cholesky' solves for :math:`d` exactly, by a Cholesky factorization. A Hessian that is
+singular, or whose reciprocal condition number is below the machine epsilon (more features than
+samples, or collinear ones, with little or no penalty), gives no trustworthy step: the iteration
+then stops and says so, and :class:`~mlcanon.linear_model.LogisticRegression` goes on with
+L-BFGS from there, as scikit-learn's ``NewtonCholeskySolver`` does.
+
+'newton-cg' (truncated Newton) solves it inexactly by conjugate gradient, stopped when the
+residual falls below :math:`\eta \lVert \nabla f \rVert` with the forcing term
+:math:`\eta = \min(0.5, \lVert \nabla f \rVert^{1/2})` (superlinear convergence near the
+optimum). Only Hessian-vector products are used, so the Hessian is never factored, and a
+singular one is fine; the softmax model's is: adding one vector to every class changes nothing,
+and the gradient and every product ``H p`` are orthogonal to those shifts, so the iterates never
+move along them (the classes keep summing to zero, as scikit-learn's do). The Hessian handed to
+it must therefore be the plain one, not one made invertible along those directions for a
+factorization: conjugate gradient would then solve for the rounding noise there too, amplified
+by the inverse of the small eigenvalue added.
+
+References
+----------
+Nocedal & Wright, *Numerical Optimization*, 2nd ed., 2006, Algorithms 3.1 (backtracking line
+search) and 7.1 (line search Newton-CG), Theorem 7.2 (forcing sequence). Boyd & Vandenberghe,
+*Convex Optimization*, 2004, Section 9.5 (Newton decrement).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import scipy.linalg
+
+__all__ = ["newton"]
+
+
+def _cg(hess_vec: Callable[[np.ndarray], np.ndarray], b: np.ndarray, rtol: float) -> np.ndarray:
+    """Conjugate gradient for ``H d = b`` from ``d = 0``, to ``||r|| <= rtol ||b||``."""
+    d, r = np.zeros_like(b), b.copy()
+    p, rs = r.copy(), r @ r
+    stop = (rtol**2) * rs
+    for _ in range(2 * b.size):
+        if rs <= stop:
+            break
+        Hp = hess_vec(p)
+        curvature = p @ Hp
+        if curvature <= 0:  # not positive definite along p: keep what we have
+            break
+        step = rs / curvature
+        d += step * p
+        r -= step * Hp
+        rs_new = r @ r
+        p = r + (rs_new / rs) * p
+        rs = rs_new
+    return d if d.any() else b  # no progress: fall back to steepest descent
+
+
+def _cg_step(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    return _cg(H.__matmul__, -g, rtol=min(0.5, np.sqrt(np.linalg.norm(g))))
+
+
+def _cholesky_step(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Raises LinAlgError (not positive definite) or LinAlgWarning (ill-conditioned)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
+        return scipy.linalg.solve(H, -g, assume_a="pos", check_finite=False)
+
+
+def _converged(g: np.ndarray, tol: float) -> bool:
+    return bool(np.abs(g).max(initial=0.0) <= tol)
+
+
+def newton(loss_grad, hessian, w0: np.ndarray, tol: float, max_iter: int, inner: str):
+    """Minimize from ``w0``, each step solved by ``inner`` ('cholesky' or 'cg').
+
+    Returns ``(w, n_iter, converged, singular)``: ``singular`` says that the Hessian at ``w``
+    could not be factored, after ``n_iter`` steps ('cholesky' only).
+    """
+    step = _cholesky_step if inner == "cholesky" else _cg_step
+    w = np.array(w0, dtype=np.float64)
+    f, g = loss_grad(w)
+    decrement = np.inf if inner == "cholesky" else 0.0  # λ²/2 of the last exact step
+    for it in range(max_iter):
+        if _converged(g, tol) and decrement <= tol:
+            return w, it, True, False
+        try:
+            d = step(hessian(w), g)
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgWarning):
+            return w, it, False, True
+        slope, t = g @ d, 1.0
+        while True:
+            f_new, g_new = loss_grad(w + t * d)
+            if f_new <= f + 1e-4 * t * slope:
+                break
+            t *= 0.5
+            if t < 1e-12:  # no decrease along d: at the precision limit
+                return w, it + 1, False, False
+        if inner == "cholesky":
+            decrement = -0.5 * slope  # d = -H^{-1} g, so -g^T d = d^T H d = λ²
+        w, f, g = w + t * d, f_new, g_new
+    return w, max_iter, _converged(g, tol) and decrement <= tol, False
