@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -303,8 +302,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """'newton-cholesky' or 'newton-cg' (:mod:`mlcanon.linear_model._newton`); returns
         ``(w, n_iter, ok, message, name)`` with the name of the solver that finished."""
         inner = self.solver.removeprefix("newton-")
-        # conjugate gradient needs the plain softmax Hessian (see _newton's docstring)
-        hess = loss.hessian if inner == "cholesky" else partial(loss.hessian, fix_gauge=False)
+        hess = loss.hessian if inner == "cholesky" else loss.hessian_product
         w, n_iter, ok, singular = newton(loss.loss_grad, hess, w0, self.tol, self.max_iter, inner)
         if not singular:
             return w, n_iter, ok, "no decrease along the Newton direction", self.solver

@@ -109,13 +109,28 @@ class LogisticLoss:
         pen, pen_grad = self.penalty_grad(w)
         return loss + pen, grad + pen_grad
 
-    def hessian(self, w: np.ndarray, fix_gauge: bool = True) -> np.ndarray:
-        """Full Hessian, shape (n_params, n_params), for Newton / IRLS.
+    def hessian_product(self, w: np.ndarray):
+        """``v -> H v`` at ``w`` without forming ``H``: O(n_samples n_params) per product, for
+        conjugate gradient. It is the plain Hessian, singular along the softmax's class shifts
+        (see :mod:`mlcanon.linear_model._newton` for why that matters)."""
+        _, _, P = self.data_loss_grad(w)
+        sP, nW = self.s[:, None] * P, self.K * self.X.shape[1]
 
-        ``fix_gauge`` makes the softmax Hessian invertible (see :meth:`_fix_gauge`), which a
-        factorization needs; conjugate gradient does not, and must not have it (see
-        :mod:`mlcanon.linear_model._newton`).
-        """
+        def product(v: np.ndarray) -> np.ndarray:
+            D = self.scores(v)  # (n_samples, K): the scores' change along v
+            # binary: s p (1 - p) d; softmax, class k: s p_k (d_k - Σ_l p_l d_l)
+            R = sP * ((1.0 - P) * D if self.binary else D - (P * D).sum(axis=1, keepdims=True))
+            out = (R.T @ self.X).ravel()
+            if self.fit_intercept:
+                out = np.concatenate([out, R.sum(axis=0)])
+            out[:nW] += self.l2 * v[:nW]
+            return out
+
+        return product
+
+    def hessian(self, w: np.ndarray) -> np.ndarray:
+        """Full Hessian, shape (n_params, n_params), for Newton / IRLS; made invertible along
+        the softmax's class shifts (:meth:`_fix_gauge`) for the Cholesky factorization."""
         _, _, P = self.data_loss_grad(w)
         Xa = np.hstack([self.X, np.ones((self.X.shape[0], 1))]) if self.fit_intercept else self.X
         q = Xa.shape[1]
@@ -136,7 +151,7 @@ class LogisticLoss:
         H = H[np.ix_(order, order)]
         nW = self.K * p
         H[np.arange(nW), np.arange(nW)] += self.l2
-        if fix_gauge and not self.binary:
+        if not self.binary:
             self._fix_gauge(H, p)
         return H
 

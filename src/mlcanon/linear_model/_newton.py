@@ -17,13 +17,13 @@ L-BFGS from there, as scikit-learn's ``NewtonCholeskySolver`` does.
 'newton-cg' (truncated Newton) solves it inexactly by conjugate gradient, stopped when the
 residual falls below :math:`\eta \lVert \nabla f \rVert` with the forcing term
 :math:`\eta = \min(0.5, \lVert \nabla f \rVert^{1/2})` (superlinear convergence near the
-optimum). Only Hessian-vector products are used, so the Hessian is never factored, and a
-singular one is fine; the softmax model's is: adding one vector to every class changes nothing,
-and the gradient and every product ``H p`` are orthogonal to those shifts, so the iterates never
-move along them (the classes keep summing to zero, as scikit-learn's do). The Hessian handed to
-it must therefore be the plain one, not one made invertible along those directions for a
-factorization: conjugate gradient would then solve for the rounding noise there too, amplified
-by the inverse of the small eigenvalue added.
+optimum). Only Hessian-vector products are used, so the Hessian is never formed or factored,
+and a singular one is fine; the softmax model's is: adding one vector to every class changes
+nothing, and the gradient and every product ``H p`` are orthogonal to those shifts, so the
+iterates never move along them (the classes keep summing to zero, as scikit-learn's do). The
+products must therefore be the plain Hessian's, not those of one made invertible along those
+directions for a factorization: conjugate gradient would then solve for the rounding noise
+there too, amplified by the inverse of the small eigenvalue added.
 
 References
 ----------
@@ -64,8 +64,8 @@ def _cg(hess_vec: Callable[[np.ndarray], np.ndarray], b: np.ndarray, rtol: float
     return d if d.any() else b  # no progress: fall back to steepest descent
 
 
-def _cg_step(H: np.ndarray, g: np.ndarray) -> np.ndarray:
-    return _cg(H.__matmul__, -g, rtol=min(0.5, np.sqrt(np.linalg.norm(g))))
+def _cg_step(hess_vec: Callable[[np.ndarray], np.ndarray], g: np.ndarray) -> np.ndarray:
+    return _cg(hess_vec, -g, rtol=min(0.5, np.sqrt(np.linalg.norm(g))))
 
 
 def _cholesky_step(H: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -80,7 +80,8 @@ def _converged(g: np.ndarray, tol: float) -> bool:
 
 
 def newton(loss_grad, hessian, w0: np.ndarray, tol: float, max_iter: int, inner: str):
-    """Minimize from ``w0``, each step solved by ``inner`` ('cholesky' or 'cg').
+    """Minimize from ``w0``, each step solved by ``inner``: 'cholesky' (``hessian(w)`` is the
+    matrix) or 'cg' (``hessian(w)`` is the function ``v -> H v``).
 
     Returns ``(w, n_iter, converged, singular)``: ``singular`` says that the Hessian at ``w``
     could not be factored, after ``n_iter`` steps ('cholesky' only).
