@@ -78,10 +78,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         least squares; on a Hessian too ill-conditioned to factor it warns
         (``LinAlgWarning``) and goes on with 'lbfgs', as scikit-learn's), 'newton-cg' solves
         each Newton step by conjugate gradient (:mod:`mlcanon.linear_model._newton`);
-        'fista' is accelerated
-        proximal gradient; 'sag' and 'saga' are incremental gradient methods
-        (:mod:`mlcanon.linear_model._saga`), ``max_iter`` counting epochs. 'fista' and 'saga'
-        handle the L1 term.
+        'fista' is accelerated proximal gradient; 'sag' and 'saga' are incremental gradient
+        methods (:mod:`mlcanon.linear_model._saga`), ``max_iter`` counting epochs. 'fista' and
+        'saga' handle the L1 term.
     multi_class : {'auto', 'multinomial', 'ovr'}, default 'auto'
         With more than two classes: one softmax model ('auto', 'multinomial') or one binary
         model per class against the rest ('ovr').
@@ -305,7 +304,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         hess = loss.hessian if inner == "cholesky" else loss.hessian_product
         w, n_iter, ok, singular = newton(loss.loss_grad, hess, w0, self.tol, self.max_iter, inner)
         if not singular:
-            return w, n_iter, ok, "no decrease along the Newton direction", self.solver
+            return w, n_iter, ok, "max_iter reached or no decrease along the step", self.solver
         warnings.warn(
             f"The Hessian at Newton iteration {n_iter + 1} is singular or too ill-conditioned "
             "for a Cholesky factorization (collinear features, or more features than samples, "
