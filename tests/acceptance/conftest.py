@@ -154,6 +154,13 @@ class _Proxy(types.ModuleType):
     def __dir__(self):
         return dir(self._real)
 
+    def __getattribute__(self, attr):
+        # monkeypatch (pytest >= 9) records the value to restore from ``target.__dict__``: the
+        # real module's, or it would delete a patched name from the real module on undo
+        if attr == "__dict__":
+            return object.__getattribute__(self, "_real").__dict__
+        return super().__getattribute__(attr)
+
 
 _PROXIES: dict[str, _Proxy] = {}
 
