@@ -50,18 +50,8 @@ from ._base import fit_members
 __all__ = ["BaseForest", "ForestClassifier", "ForestRegressor", "bootstrap_indices"]
 
 MAX_SEED = np.iinfo(np.int32).max
-# the parameters a forest hands to each of its trees
-TREE_PARAMS = (
-    "criterion",
-    "max_depth",
-    "min_samples_split",
-    "min_samples_leaf",
-    "min_weight_fraction_leaf",
-    "max_features",
-    "max_leaf_nodes",
-    "min_impurity_decrease",
-    "ccp_alpha",
-)
+# the parameters a forest hands to each of its trees (which it seeds itself)
+TREE_PARAMS = ("criterion", *(name for name in TREE_CONSTRAINTS if name != "random_state"))
 
 
 def bootstrap_indices(

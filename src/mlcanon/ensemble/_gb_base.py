@@ -28,20 +28,6 @@ from ._gb_stages import Progress, ValidationStop, fit_init, line_search, stage_r
 __all__ = ["BaseGB"]
 
 
-# The regression trees' hyper-parameters that the boosting estimators take.
-_TREE_PARAMS = (
-    "max_depth",
-    "min_samples_split",
-    "min_samples_leaf",
-    "min_weight_fraction_leaf",
-    "max_features",
-    "max_leaf_nodes",
-    "min_impurity_decrease",
-    "ccp_alpha",
-    "random_state",
-)
-
-
 class BaseGB(BaseEstimator):
     """Shared fit, stages and raw scores of the gradient-boosting estimators."""
 
@@ -55,11 +41,11 @@ class BaseGB(BaseEstimator):
         "validation_fraction": Interval(low=0.0, high=1.0, include_low=False, include_high=False),
         "n_iter_no_change": (None, Interval(numbers.Integral, low=1)),
         "tol": Interval(low=0.0),
-        **{name: TREE_CONSTRAINTS[name] for name in _TREE_PARAMS},  # passed on to each tree
+        **TREE_CONSTRAINTS,  # passed on to each regression tree
     }
 
     def _tree(self, seed: int) -> DecisionTreeRegressor:
-        params = {name: getattr(self, name) for name in _TREE_PARAMS}
+        params = {name: getattr(self, name) for name in TREE_CONSTRAINTS}
         return DecisionTreeRegressor(**{**params, "random_state": seed})
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, monitor: Any = None) -> BaseGB:
