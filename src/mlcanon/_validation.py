@@ -111,9 +111,9 @@ def check_array(
         )
     if np.issubdtype(arr.dtype, np.inexact):
         if not allow_nan and np.isnan(arr).any():
-            raise ValueError(f"{name} contains NaN")
+            raise ValueError(f"Input {name} contains NaN.")
         if not allow_inf and np.isinf(arr).any():
-            raise ValueError(f"{name} contains infinity")
+            raise ValueError(f"Input {name} contains infinity.")
     return arr
 
 
@@ -127,7 +127,7 @@ def check_consistent_length(**arrays: Any) -> int:
     }
     if len(set(lengths.values())) > 1:
         desc = ", ".join(f"{k}={n}" for k, n in lengths.items())
-        raise ValueError(f"inconsistent numbers of samples: {desc}")
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: {desc}")
     return next(iter(lengths.values()), 0)
 
 

@@ -133,7 +133,7 @@ _ARGS = {
             ValueError,
             r"^weights must be >= 0 in every entry; got min -2.0$",
         ),
-        ({"weights": [1.0, np.nan]}, ValueError, r"^weights contains NaN$"),
+        ({"weights": [1.0, np.nan]}, ValueError, r"^Input weights contains NaN\.$"),
         ({"weights": 3.0}, TypeError, r"^weights must be None or an array-like of entries >= 0"),
         ({"weights": "abc"}, TypeError, r"^weights must be None or an array-like"),
         ({"weights": [[1.0], [1.0, 2.0]]}, TypeError, r"^weights must be None or an array-lik"),

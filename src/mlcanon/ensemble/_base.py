@@ -28,7 +28,7 @@ from joblib import Parallel
 from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
 
 from mlcanon._estimator import check_X, check_X_y
-from mlcanon._validation import RANDOM_STATE, HasMethods, check_array
+from mlcanon._validation import RANDOM_STATE, HasMethods, check_array, check_consistent_length
 
 __all__ = [
     "BaseLearnerMixin",
@@ -195,8 +195,7 @@ def check_meta_X_y(
         ndim=1,
         dtype=None if classifier else np.float64,
     )
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"inconsistent numbers of samples: X={X.shape[0]}, y={y.shape[0]}")
+    check_consistent_length(X=X, y=y)
     return X, y
 
 

@@ -31,6 +31,7 @@ from mlcanon._validation import (
     Interval,
     Options,
     check_array,
+    check_consistent_length,
     check_random_state,
     validate_args,
     validate_params,
@@ -243,8 +244,7 @@ def enet_path(
     if check_input:
         X = check_array(X, "X", ndim=2)
         y = check_array(y, "y", ndim=1)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"inconsistent numbers of samples: X={X.shape[0]}, y={y.shape[0]}")
+    check_consistent_length(X=X, y=y)
     if Xy is not None:
         Xy = check_array(Xy, "Xy", ndim=1)
     if coef_init is not None:

@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from mlcanon._validation import check_array, check_option, check_random_state, check_scalar
+from mlcanon._validation import (
+    check_array,
+    check_consistent_length,
+    check_option,
+    check_random_state,
+    check_scalar,
+)
 
 __all__ = ["silhouette_samples", "silhouette_score"]
 
@@ -77,8 +83,7 @@ def silhouette_samples(X: Any, labels: Any, *, metric: str = "euclidean") -> np.
     check_option(metric, "metric", _METRICS)
     X = check_array(X, "X", ndim=2)
     labels = check_array(labels, "labels", ndim=1, dtype=None)
-    if labels.shape[0] != X.shape[0]:
-        raise ValueError(f"inconsistent numbers of samples: X={X.shape[0]}, labels={labels.size}")
+    check_consistent_length(X=X, labels=labels)
     present, codes = np.unique(labels, return_inverse=True)
     n, k = X.shape[0], present.size
     if not 2 <= k <= n - 1:

@@ -22,6 +22,7 @@ from mlcanon._validation import (
     Interval,
     IsCallable,
     Options,
+    check_consistent_length,
     check_random_state,
     validate_params,
 )
@@ -33,14 +34,13 @@ __all__ = ["RandomOverSampler", "RandomUnderSampler", "sampling_targets"]
 _STRATEGIES = ("auto", "minority", "majority", "not minority", "not majority", "all")
 
 
-def _check_y(y: Any, n_samples: int, owner: str) -> np.ndarray:
+def _check_y(y: Any, X: Any, owner: str) -> np.ndarray:
     if y is None:
         raise ValueError(f"{owner} requires y to be passed, but the target y is None")
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y should be a 1d array of class labels, got shape {y.shape}")
-    if y.shape[0] != n_samples:
-        raise ValueError(f"inconsistent numbers of samples: X={n_samples}, y={y.shape[0]}")
+    check_consistent_length(X=X, y=y)
     if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
         raise ValueError("y must hold class labels; got continuous (non-integer) values")
     return y
@@ -167,7 +167,7 @@ class _BaseSampler(BaseEstimator):
 
     def _fit(self, X: Any, y: Any) -> np.ndarray:
         validate_params(self)
-        y = _check_y(y, X.shape[0], type(self).__name__)
+        y = _check_y(y, X, type(self).__name__)
         targets = sampling_targets(self.sampling_strategy, y, self._kind)
         # kept as two arrays so that mlcanon.io can save them (its dicts need string keys)
         self._target_classes = np.array(list(targets), dtype=y.dtype)
