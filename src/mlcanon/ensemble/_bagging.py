@@ -6,7 +6,8 @@ and ``max_features`` columns drawn without replacement (with replacement when
 ``bootstrap_features=True``). A learner whose ``fit`` takes ``sample_weight`` gets the drawn rows
 as counts (row ``i`` drawn ``c_i`` times has weight ``c_i``); another gets the drawn rows
 themselves. A classifier averages the learners' class probabilities (or counts their votes when a
-learner has no ``predict_proba``); a regressor averages predictions. Averaging :math:`B` learners
+learner has no ``predict_proba``); a regressor averages predictions (of each output, when
+``y`` has several columns and the learner predicts them all). Averaging :math:`B` learners
 with variance :math:`\\sigma^2` and pairwise correlation :math:`\\rho` leaves variance
 :math:`\\rho\\sigma^2 + (1 - \\rho)\\sigma^2 / B`, which is why bagging helps unstable learners.
 
@@ -148,7 +149,7 @@ class BaggingRegressor(RegressorMixin, BaseBagging):
     Attributes
     ----------
     estimator_, estimators_, estimators_samples_, estimators_features_, oob_score_
-    (:math:`R^2`), oob_prediction_
+    (:math:`R^2`, averaged over the outputs of a 2-D ``y``), oob_prediction_ (shaped like ``y``)
 
     References
     ----------
@@ -159,23 +160,28 @@ class BaggingRegressor(RegressorMixin, BaseBagging):
     _default = DecisionTreeRegressor()
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaggingRegressor:
-        """Fit the members on bootstrap samples of ``X`` (dense or scipy.sparse) and ``y``."""
-        X, y = check_meta_X_y(self, X, y, classifier=False, allow_inf=True)
+        """Fit the members on bootstrap samples of ``X`` (dense or scipy.sparse) and ``y``
+        (1-D, or ``(n_samples, n_outputs)`` for members that predict several outputs)."""
+        X, y = check_meta_X_y(self, X, y, classifier=False, allow_inf=True, multi_output=True)
         self._fit_members(X, y, sample_weight)
         if self.oob_score:
             self._set_oob_score(X, y)
         return self
 
     def _set_oob_score(self, X: Any, y: np.ndarray) -> None:
-        acc, hits = np.zeros(X.shape[0]), np.zeros(X.shape[0])
-        for m, cols, mask in self._oob_members(X.shape[0]):
-            acc[mask] += m.predict(X[mask][:, cols])
+        """Out-of-bag predictions and their :math:`R^2` (the mean over outputs of
+        :math:`1 - \\sum_i (y_i - \\hat y_i)^2 / \\sum_i (y_i - \\bar y)^2`)."""
+        Y = y.reshape(len(y), -1)  # (n, n_outputs)
+        acc, hits = np.zeros(Y.shape), np.zeros(len(Y))
+        for m, cols, mask in self._oob_members(len(Y)):
+            acc[mask] += m.predict(X[mask][:, cols]).reshape(-1, Y.shape[1])
             hits[mask] += 1
         warn_no_oob(hits > 0)
-        self.oob_prediction_ = acc / np.maximum(hits, 1)
-        resid = np.sum((y - self.oob_prediction_) ** 2)
-        self.oob_score_ = float(1 - resid / np.sum((y - y.mean()) ** 2))
+        pred = acc / np.maximum(hits, 1)[:, None]
+        self.oob_prediction_ = pred.reshape(y.shape)
+        resid = np.sum((Y - pred) ** 2, axis=0)
+        self.oob_score_ = float(np.mean(1 - resid / np.sum((Y - Y.mean(axis=0)) ** 2, axis=0)))
 
     def predict(self, X: Any) -> np.ndarray:
-        """Mean of the members' predictions."""
+        """Mean of the members' predictions, of shape (n_samples,) or (n_samples, n_outputs)."""
         return np.mean([m.predict(Xm) for m, Xm in self._members_X(X)], axis=0)

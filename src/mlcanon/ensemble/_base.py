@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from joblib import Parallel
 from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
 
-from mlcanon._estimator import check_X, check_X_y
+from mlcanon._estimator import _object_labels, as_float_array, check_X, check_X_y
 from mlcanon._validation import RANDOM_STATE, HasMethods, check_array, check_consistent_length
 
 __all__ = [
@@ -179,10 +179,28 @@ def check_meta_X(estimator: Any, X: Any, *, reset: bool, allow_inf: bool = False
 
 
 def check_meta_X_y(
-    estimator: Any, X: Any, y: Any, *, classifier: bool, allow_inf: bool = False
+    estimator: Any,
+    X: Any,
+    y: Any,
+    *,
+    classifier: bool,
+    allow_inf: bool = False,
+    multi_output: bool = False,
 ) -> tuple[Any, np.ndarray]:
-    """Training data of an ensemble: ``X`` as in :func:`check_meta_X`, ``y`` 1-D of equal
-    length (labels keep their dtype for a classifier; float64 for a regressor)."""
+    """Training data of an ensemble: ``X`` as in :func:`check_meta_X`, ``y`` of equal length
+    (labels keep their dtype for a classifier; float64 for a regressor).
+
+    ``y`` is 1-D (a single column is raveled); with ``multi_output`` a ``y`` of shape
+    ``(n_samples, n_outputs)``, ``n_outputs >= 2``, stays 2-D, one column per output, for the
+    members to take or refuse.
+    """
+    y_2d = None if y is None or sp.issparse(y) else np.asarray(y)
+    if multi_output and y_2d is not None and y_2d.ndim == 2 and y_2d.shape[1] > 1:
+        X, _ = check_meta_X_y(estimator, X, y_2d[:, 0], classifier=classifier, allow_inf=allow_inf)
+        if classifier:
+            labels = _object_labels(y_2d) if y_2d.dtype == object else y_2d
+            return X, check_array(labels, "y", ndim=2, dtype=None)
+        return X, check_array(as_float_array(y_2d, "y"), "y", ndim=2)
     if not sp.issparse(X):
         return check_X_y(
             estimator, X, y, classifier=classifier, allow_nan=True, allow_inf=allow_inf

@@ -4,7 +4,10 @@ Each base model's out-of-fold outputs (from a ``cv``-fold split, so no model jud
 was fit on) become the features of a final model, which is fit on them; the base models are
 then refit on all the data (or, with ``cv="prefit"``, used as given). A classifier's members
 contribute ``stack_method`` outputs: class probabilities (all columns but the first when there
-are two classes), decision values or labels.
+are two classes), decision values or labels. A multilabel classifier (``y`` a 0/1 indicator
+matrix, one column per label) stacks one column per label and member: the label's probability
+(the second column of that output's pair, when the member gives one pair per output as a forest
+does), decision value or predicted label.
 
 References
 ----------
@@ -150,7 +153,9 @@ class _BaseStacking(TransformerMixin, NamedMembers):
     def _out_of_fold(self, X: Any, y: np.ndarray, w: Any, members: list) -> list[np.ndarray]:
         """Each member's outputs on every sample, from the fold model that did not see it."""
         w = None if w is None else np.asarray(w, dtype=np.float64)
-        folds = _folds(self.cv, X, y, stratify=self._kind == "classifier")
+        # folds stratified by class for a 1-D classification target; a multilabel y gets
+        # plain k-fold, as scikit-learn's check_cv gives it
+        folds = _folds(self.cv, X, y, stratify=self._kind == "classifier" and y.ndim == 1)
         blocks = []
         for est, method in zip(members, self.stack_method_, strict=True):
             parts = fit_members(
@@ -237,7 +242,14 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
 
     Attributes
     ----------
-    estimators_, named_estimators_, final_estimator_, stack_method_, classes_
+    estimators_, named_estimators_, final_estimator_, stack_method_, classes_ (a list of each
+    label's classes for a multilabel ``y``)
+
+    Notes
+    -----
+    ``y`` may be a multilabel indicator matrix (n_samples, n_labels): members and final
+    estimator must then take such a ``y`` (forests, trees, nearest neighbours, an MLP); the
+    folds of an int ``cv`` are then plain k-fold (no classes to stratify by).
 
     References
     ----------
@@ -278,34 +290,62 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
         return methods
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> StackingClassifier:
-        """Fit the members and the final classifier on their out-of-fold outputs."""
-        X, y = check_meta_X_y(self, X, y, classifier=True)
-        self.classes_, codes = encode_labels(y)
+        """Fit the members and the final classifier on their out-of-fold outputs; ``y`` holds
+        labels (1-D) or a multilabel indicator matrix of shape (n_samples, n_labels)."""
+        X, y = check_meta_X_y(self, X, y, classifier=True, multi_output=True)
+        if y.ndim == 2:
+            _check_multilabel(y)
+            pairs = [encode_labels(column) for column in y.T]
+            self.classes_ = [classes for classes, _ in pairs]
+            codes = np.stack([c for _, c in pairs], axis=1)
+        else:
+            self.classes_, codes = encode_labels(y)
         self._fit_stack(X, codes, sample_weight)
         return self
 
     def _columns(self, model: Any, method: str, out: Any, oof: bool = False) -> np.ndarray:
         """One column per class of the whole problem (a fold model may have missed some:
         probability 0, decision the lowest float, as scikit-learn's ``cross_val_predict``);
-        of two probability columns only the second is kept (they sum to one)."""
+        of two probability columns only the second is kept (they sum to one).
+
+        Multilabel: a list of one block per label (a forest's ``predict_proba``) is treated
+        label by label like that; an array has one column per label already, all kept."""
+        if isinstance(out, list):
+            seen = model.classes_ if oof and hasattr(model, "classes_") else [None] * len(out)
+            blocks = zip(out, seen, self.classes_, strict=True)
+            full = [_all_classes(model, b, s, len(c), method) for b, s, c in blocks]
+            return np.hstack([b[:, 1:] for b in full])
         out = np.asarray(out, dtype=np.float64).reshape(out.shape[0], -1)
+        if isinstance(self.classes_, list):
+            return out
         n_classes = len(self.classes_)
         if oof and method != "predict" and hasattr(model, "classes_"):
-            fill = 0.0 if method == "predict_proba" else np.finfo(np.float64).min
-            out = _all_classes(model, out, n_classes, fill)
+            out = _all_classes(model, out, model.classes_, n_classes, method)
         return out[:, 1:] if method == "predict_proba" and n_classes == 2 else out
 
     def predict(self, X: Any, **predict_params: Any) -> np.ndarray:
-        """Final estimator's labels on the stacked features."""
+        """Final estimator's labels on the stacked features, of shape (n_samples,) or
+        (n_samples, n_labels) for a multilabel target."""
         Z = self.transform(X)
-        labels = self.final_estimator_.predict(Z, **predict_params)
-        return self.classes_[np.asarray(labels, dtype=np.int64)]
+        labels = np.asarray(self.final_estimator_.predict(Z, **predict_params), dtype=np.int64)
+        if isinstance(self.classes_, list):
+            return np.stack([c[k] for c, k in zip(self.classes_, labels.T, strict=True)], axis=1)
+        return self.classes_[labels]
 
     @available_if(_final_has("predict_proba"))
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Final estimator's probabilities on the stacked features."""
+        """Final estimator's probabilities on the stacked features.
+
+        Multilabel: shape (n_samples, n_labels), each label's probability of its last class
+        (the label's presence in a 0/1 indicator); a final estimator that gives one
+        ``(n_samples, 2)`` block per label is reduced to that column. scikit-learn 1.9 keeps the
+        first column instead, the probability of the label's absence.
+        """
         Z = self.transform(X)
-        return self.final_estimator_.predict_proba(Z)
+        proba = self.final_estimator_.predict_proba(Z)
+        if isinstance(self.classes_, list) and isinstance(proba, list):
+            return np.stack([p[:, -1] for p in proba], axis=1)
+        return proba
 
     @available_if(_final_has("decision_function"))
     def decision_function(self, X: Any) -> np.ndarray:
@@ -314,21 +354,39 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
         return self.final_estimator_.decision_function(Z)
 
 
-def _all_classes(model: Any, out: np.ndarray, n_classes: int, fill: float) -> np.ndarray:
-    """Columns of a fold model that saw only some classes, spread over all ``n_classes``
-    (labels are the codes ``0..n_classes-1``, so ``model.classes_`` are column indices)."""
-    if len(model.classes_) == n_classes:
+def _all_classes(model: Any, out: Any, seen: Any, n_classes: int, method: str) -> np.ndarray:
+    """Columns of a fold model that saw only the classes ``seen`` (of one output), spread over
+    all ``n_classes`` (labels are the codes ``0..n_classes-1``, so ``seen`` are column indices);
+    a missing class gets probability 0, or the lowest float as its decision value."""
+    out = np.asarray(out, dtype=np.float64)
+    if seen is None or len(seen) == n_classes:
         return out
-    seen = np.asarray(model.classes_, dtype=np.int64)
+    seen = np.asarray(seen, dtype=np.int64)
     if out.shape[1] != len(seen):
         raise ValueError(
             f"a training fold holds only {len(seen)} of the {n_classes} classes and "
             f"{type(model).__name__} gives {out.shape[1]} decision column(s): use a member with "
             "predict_proba or fewer folds (cv)"
         )
+    fill = 0.0 if method == "predict_proba" else np.finfo(np.float64).min
     full = np.full((out.shape[0], n_classes), fill)
     full[:, seen] = out
     return full
+
+
+def _check_multilabel(y: np.ndarray) -> None:
+    """A 2-D classification target must be a multilabel indicator: integer values, at most
+    two distinct ones (scikit-learn's ``type_of_target`` "multilabel-indicator")."""
+    values = np.unique(y)
+    integral = y.dtype.kind in "biu" or (
+        y.dtype.kind == "f" and np.array_equal(values, np.round(values))
+    )
+    if not integral or len(values) > 2:
+        raise ValueError(
+            f"StackingClassifier takes a 2-D y only as a multilabel indicator (one column per "
+            f"label, at most two distinct integer values such as 0/1); got y of shape {y.shape} "
+            f"and dtype {y.dtype} with {len(values)} distinct value(s)"
+        )
 
 
 class StackingRegressor(RegressorMixin, _BaseStacking):
