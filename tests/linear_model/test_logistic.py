@@ -229,7 +229,7 @@ def test_save_load_round_trip(tmp_path, params):
 
 def test_errors_name_the_parameter():
     X, y = DATA["iris"]
-    with pytest.raises(ValueError, match="solver='lbfgs' supports only the L2 penalty or none"):
+    with pytest.raises(ValueError, match="Solver lbfgs supports only 'l2' or None penalties"):
         LogisticRegression(l1_ratio=1.0).fit(X, y)
     with pytest.warns(FutureWarning, match="'penalty' was deprecated"):
         with pytest.raises(ValueError, match="penalty='elasticnet' needs l1_ratio"):
@@ -237,9 +237,9 @@ def test_errors_name_the_parameter():
     with pytest.raises(
         ValueError,
         match="solver must be one of 'lbfgs', 'newton-cholesky', 'gd', 'newton-cg', 'fista', "
-        "'sag', 'saga'; got 'liblinear'",
+        "'sag', 'saga', 'liblinear'; got 'newton'",
     ):
-        LogisticRegression(solver="liblinear").fit(X, y)
+        LogisticRegression(solver="newton").fit(X, y)
     with pytest.raises(ValueError, match="penalty must be one of"):
         LogisticRegression(penalty="l3").fit(X, y)
     with pytest.raises(ValueError, match="l1_ratio must be <= 1, got 2"):

@@ -32,6 +32,7 @@ from mlcanon._validation import (
     validate_params,
 )
 
+from ._logistic_liblinear import check_liblinear_data, fit_liblinear
 from ._logistic_loss import LogisticLoss
 from ._newton import newton
 from ._proximal import fista
@@ -39,8 +40,8 @@ from ._saga import LOGISTIC, SOFTMAX, saga, step_size
 
 __all__ = ["LogisticRegression"]
 
-SOLVERS = ("lbfgs", "newton-cholesky", "gd", "newton-cg", "fista", "sag", "saga")
-L1_SOLVERS = ("fista", "saga")
+SOLVERS = ("lbfgs", "newton-cholesky", "gd", "newton-cg", "fista", "sag", "saga", "liblinear")
+L1_SOLVERS = ("fista", "saga", "liblinear")
 PENALTIES = ("l2", "l1", "elasticnet", None)
 # what each solver says when it stops at max_iter (scikit-learn's wording, which users filter on)
 NOT_CONVERGED = {
@@ -52,6 +53,7 @@ NOT_CONVERGED = {
     "fista": "fista failed to converge after {n} iteration(s)",
 }
 NOT_CONVERGED["saga"] = NOT_CONVERGED["sag"]
+LIBLINEAR_NOT_CONVERGED = "Liblinear failed to converge, increase the number of iterations."
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -66,13 +68,20 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Inverse penalty strength (larger C, weaker penalty); ``np.inf`` fits without penalty.
     l1_ratio : float in [0, 1], default 0.0
         Share of the L1 term: 0 is the L2 penalty, 1 the L1 penalty, in between the elastic
-        net. A positive share needs ``solver='fista'``.
+        net. A positive share needs ``solver='fista'``, ``'saga'`` or (1 only) ``'liblinear'``.
+    dual : bool, default False
+        Solve the dual problem (``solver='liblinear'`` with the L2 penalty only).
     fit_intercept : bool, default True
+    intercept_scaling : float > 0, default 1.0
+        ``solver='liblinear'`` only: the value ``c`` of the synthetic constant feature whose
+        penalized weight ``w_c`` gives the intercept ``c w_c``; a larger ``c`` penalizes the
+        intercept less. The other solvers never penalize the intercept and ignore it.
     class_weight : dict, 'balanced' or None
         Multiplies the sample weights per class.
     random_state : None, int or numpy.random.Generator, default None
-        Order in which 'sag' and 'saga' draw the samples (the other solvers are deterministic).
-    solver : {'lbfgs', 'newton-cholesky', 'newton-cg', 'gd', 'fista', 'sag', 'saga'}
+        Order in which 'sag', 'saga' and 'liblinear' with ``dual=True`` visit the samples (the
+        other solvers are deterministic).
+    solver : {'lbfgs', 'newton-cholesky', 'newton-cg', 'gd', 'fista', 'sag', 'saga', 'liblinear'}
         Default 'lbfgs'. 'lbfgs' and 'gd' use :func:`mlcanon.optim.minimize`;
         'newton-cholesky' is Newton's method with the exact Hessian (iteratively reweighted
         least squares; on a Hessian too ill-conditioned to factor it warns
@@ -80,7 +89,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         each Newton step by conjugate gradient (:mod:`mlcanon.linear_model._newton`);
         'fista' is accelerated proximal gradient; 'sag' and 'saga' are incremental gradient
         methods (:mod:`mlcanon.linear_model._saga`), ``max_iter`` counting epochs. 'fista' and
-        'saga' handle the L1 term.
+        'saga' handle the L1 term. 'liblinear' solves scikit-learn's liblinear problem (one
+        binary fit per class, penalized intercept, L2 primal or dual, or L1; see
+        :mod:`mlcanon.linear_model._logistic_liblinear`) with this package's solvers: Newton-CG,
+        proximal Newton, or dual coordinate descent; its ``n_iter_`` counts their steps, not
+        liblinear's. It needs ``multi_class='ovr'`` for more than two classes (scikit-learn
+        1.9 refuses those outright and points to ``OneVsRestClassifier``, which gives the same
+        model), and fits ``float32`` data in float64, returning float64 coefficients, as there;
+        it ignores ``warm_start``.
     multi_class : {'auto', 'multinomial', 'ovr'}, default 'auto'
         With more than two classes: one softmax model ('auto', 'multinomial') or one binary
         model per class against the rest ('ovr').
@@ -139,6 +155,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         max_iter: int = 100,
         warm_start: bool = False,
         n_jobs: int | None = None,
+        dual: bool = False,
+        intercept_scaling: float = 1.0,
     ) -> None:
         store_params(self, locals())
 
@@ -155,6 +173,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         "n_jobs": (None, Interval(numbers.Integral)),
         "class_weight": (None, Options("balanced"), InstanceOf(dict)),
         "random_state": RANDOM_STATE,
+        "dual": BOOL,
+        "intercept_scaling": Interval(low=0, include_low=False),
     }
 
     def _penalty(self) -> str | None:
@@ -213,9 +233,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._penalty_ = penalty
         if penalty in ("l1", "elasticnet") and self.solver not in L1_SOLVERS:
             raise ValueError(
-                f"solver={self.solver!r} supports only the L2 penalty or none, got "
-                f"penalty={penalty!r} (l1_ratio={self.l1_ratio}); use solver 'saga' or 'fista' "
-                "for L1 terms"
+                f"Solver {self.solver} supports only 'l2' or None penalties, got {penalty} "
+                f"penalty (l1_ratio={self.l1_ratio}); use solver 'saga', 'fista' or "
+                "'liblinear' for L1 terms"
+            )
+        if self.dual and (self.solver != "liblinear" or penalty != "l2"):
+            raise ValueError(
+                f"Solver {self.solver} supports only dual=False, got dual=True"
+                if self.solver != "liblinear"
+                else f"dual=True needs the L2 penalty with solver 'liblinear', got {penalty}"
+            )
+        if self.solver == "liblinear" and penalty in (None, "elasticnet"):
+            raise ValueError(
+                "C=np.inf as well as penalty=None is not supported for the liblinear solver"
+                if penalty is None
+                else "Only 'saga' solver supports elasticnet penalty, got solver=liblinear "
+                "('fista' does too in mlcanon)"
             )
         if penalty == "elasticnet":
             if self.l1_ratio is None:
@@ -226,9 +259,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
         """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
         rho = self._l1_share()
-        dtype = float_dtype(X)
+        dtype = np.float64 if self.solver == "liblinear" else float_dtype(X)
         X, y = check_X_y(self, X, y, classifier=True, min_samples=2, accept_sparse=True)
         self.classes_, y_index = encode_labels(y, min_classes=2)
+        if self.solver == "liblinear":
+            check_liblinear_data(X, len(self.classes_), self.multi_class)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         per_class = class_weights(self.class_weight, self.classes_, y_index)
         sw = (np.ones(X.shape[0]) if sw is None else sw) * per_class[y_index]
@@ -260,6 +295,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def _solve(self, X, Y, sw, rho, w0):
         """Fit one model (binary column or softmax block); returns ``(W, b, n_iter)``."""
+        if self.solver == "liblinear":
+            return self._liblinear(X, Y[:, 0], sw, rho)
         S = sw.sum()
         penalized = self._penalty_ is not None
         loss = LogisticLoss(
@@ -289,6 +326,30 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
         W, b = loss.unpack(w)
         return W.copy(), b.copy(), n_iter
+
+    def _liblinear(self, X, y, sw, rho):
+        """One binary liblinear problem (:func:`fit_liblinear`): ``(W, b, n_iter)``."""
+        seed = int(check_random_state(self.random_state).integers(np.iinfo(np.int32).max))
+        coef, b, n_iter, ok = fit_liblinear(
+            X,
+            y,
+            sw,
+            C=self.C,
+            l1=rho == 1.0,
+            dual=self.dual,
+            fit_intercept=self.fit_intercept,
+            intercept_scaling=self.intercept_scaling,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            seed=seed,
+        )
+        if not ok:
+            warnings.warn(
+                f"{LIBLINEAR_NOT_CONVERGED} ({n_iter} iterations, tol={self.tol})",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return coef[None, :], np.array([b]), n_iter
 
     def _minimize(self, loss, w0, method, max_iter):
         """'lbfgs' or 'gd' through :func:`mlcanon.optim.minimize`: ``(w, n_iter, ok, message)``."""
