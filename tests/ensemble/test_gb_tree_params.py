@@ -118,3 +118,11 @@ def test_bad_tree_parameters(params, match):
     X, y = _data(5)
     with pytest.raises(ValueError, match=match):
         GradientBoostingRegressor(**params).fit(X, y)
+
+
+def test_feature_importances_before_fit_is_not_fitted_error():
+    from sklearn.exceptions import NotFittedError
+
+    for est in (GradientBoostingRegressor(), ske.GradientBoostingRegressor()):
+        with pytest.raises(NotFittedError):
+            est.feature_importances_

@@ -78,7 +78,7 @@ def test_bad_input():
         iqr_outliers(np.zeros(3), k=-1)
     with pytest.raises(ValueError, match="threshold must be > 0"):
         zscore_outliers(np.zeros(3), threshold=0)
-    with pytest.raises(ValueError, match="X has 3 rows but y has 2"):
+    with pytest.raises(ValueError, match="inconsistent numbers of samples: X=3, y=2"):
         drop_duplicates(np.zeros((3, 1)), [1, 2])
     with pytest.raises(ValueError, match="infinity"):
         iqr_outliers([1.0, np.inf])

@@ -258,6 +258,18 @@ def test_save_load_round_trip(tmp_path):
     np.testing.assert_array_equal(back.tree_.n_classes, [3])
 
 
+def test_load_fills_in_the_class_counts_of_a_file_written_before_trees_stored_them(tmp_path):
+    X, _ = _gaussian(8, classes=3)
+    y = np.column_stack([np.arange(len(X)) % 3, np.arange(len(X)) % 2])  # 3 and 2 classes
+    t = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    del t.tree_.n_classes
+    back = io.load(io.save(t, tmp_path / "old.npz"))
+    np.testing.assert_array_equal(back.tree_.n_classes, [3, 2])
+    r = DecisionTreeRegressor(max_depth=3).fit(X, y.astype(float))
+    del r.tree_.n_classes
+    np.testing.assert_array_equal(io.load(io.save(r, tmp_path / "r.npz")).tree_.n_classes, [1, 1])
+
+
 @pytest.mark.parametrize(
     ("n_classes", "words"),
     [([5], r"n_classes must hold one count in \[1, 3\] per output"), ([2], "classes_ of each")],

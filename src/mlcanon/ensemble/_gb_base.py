@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from mlcanon import io
 from mlcanon._estimator import check_X, check_X_y, sample_weight_array
@@ -223,6 +224,7 @@ class BaseGB(BaseEstimator):
         Each tree's decrease is taken per unit of its root weight but not normalised on its
         own, as scikit-learn does: a stage that fits its residuals better weighs more.
         """
+        check_is_fitted(self)
         n = self.n_features_in_
         imps = [
             t.tree_.compute_feature_importances(n, normalize=False)

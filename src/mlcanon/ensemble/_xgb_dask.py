@@ -248,10 +248,10 @@ class _DaskBoost:
         self._boost_rounds(grow_round, score_round, obj, len(evals), rng, n, d)
 
     def _dask_evals(self, eval_set, chunk_rows: int) -> list[tuple]:
-        import dask.array as da
-
         """Each ``(X, y)`` of ``eval_set`` as row-aligned Dask arrays, labels encoded lazily
         (on the workers); NumPy arrays are cut into partitions of ``chunk_rows`` rows."""
+        import dask.array as da
+
         evals = []
         for i, (Xe, ye) in enumerate(self._eval_pairs(eval_set)):
             in_memory = not isinstance(Xe, da.Array)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mlcanon._validation import check_array, check_option, check_scalar
+from mlcanon._validation import check_array, check_consistent_length, check_option, check_scalar
 
 __all__ = ["drop_duplicates", "duplicated", "iqr_outliers", "zscore_outliers"]
 
@@ -121,6 +121,5 @@ def drop_duplicates(X: Any, y: Any = None, *, keep: str = "first") -> Any:
     if y is None:
         return X_arr[mask]
     y_arr = np.asarray(y)
-    if len(y_arr) != len(X_arr):
-        raise ValueError(f"X has {len(X_arr)} rows but y has {len(y_arr)}")
+    check_consistent_length(X=X_arr, y=y_arr)
     return X_arr[mask], y_arr[mask]

@@ -252,5 +252,8 @@ def _check_loaded(model: BaseDecisionTree) -> None:
         shape = (n_outputs, 1)
     if tree.value.shape[1:] != shape:
         raise ValueError(f"tree_.value must have shape (node_count, {shape[0]}, {shape[1]})")
+    if "n_classes" not in vars(tree):  # a file written before trees stored n_classes
+        counts = [len(c) for c in classes] if model._is_clf else [1] * n_outputs
+        tree.n_classes = np.array(counts, np.intp)
     if model._is_clf and tree.n_classes.tolist() != [len(c) for c in classes]:
         raise ValueError("tree_.n_classes must hold the number of classes_ of each output")

@@ -242,8 +242,9 @@ def _check_tree(tree: Tree) -> None:
     v = tree.value
     if not (isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.ndim == 3 and len(v) == n):
         raise ValueError(f"value must be a float array of shape ({n}, 1, n_values)")
-    # files written before trees stored n_classes: every output has max_n_classes classes
-    k = vars(tree).setdefault("n_classes", np.full(v.shape[1], v.shape[2], np.intp))
+    k = vars(tree).get("n_classes")
+    if k is None:  # a file written before trees stored it: the owning estimator fills it in
+        return
     if not (
         isinstance(k, np.ndarray)
         and k.dtype.kind in "iu"

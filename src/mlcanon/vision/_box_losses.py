@@ -1,10 +1,8 @@
 """Elementwise IoU-family losses for box regression, as torchvision.ops ``*_box_iou_loss``.
 
-Each loss compares ``boxes1[i]`` (predicted) with ``boxes2[i]`` (target): xyxy boxes of one shape
-``(..., 4)``. It is 1 minus a similarity, reduced by ``reduction`` ('none', the default, 'mean' or
-'sum'); ``eps`` keeps degenerate boxes from dividing 0 by 0. The plain IoU loss has zero gradient
-for disjoint boxes; the enclosing-box (GIoU), centre-distance (DIoU) and aspect-ratio (CIoU) terms
-keep a gradient there.
+Each loss compares ``boxes1[i]`` with ``boxes2[i]`` (xyxy, shape ``(..., 4)``) and is 1 minus a
+similarity. The plain IoU loss has zero gradient for disjoint boxes; the enclosing-box (GIoU),
+centre-distance (DIoU) and aspect-ratio (CIoU) terms keep a gradient there.
 """
 
 from __future__ import annotations
@@ -42,7 +40,13 @@ def generalized_box_iou_loss(
 ) -> torch.Tensor:
     r"""GIoU loss :math:`1 - \mathrm{IoU} + |C \setminus (A \cup B)| / |C|`, in [0, 2).
 
-    ``eps`` is added to the union and the enclosing area (no 0 / 0 for degenerate boxes).
+    Parameters
+    ----------
+    boxes1, boxes2 : Tensor[..., 4]
+        Predicted and target boxes (xyxy), same shape.
+    reduction : {'none', 'mean', 'sum'}
+    eps : float
+        Added to the union and the enclosing area (no 0 / 0 for degenerate boxes).
 
     References
     ----------
@@ -59,7 +63,13 @@ def distance_box_iou_loss(
 ) -> torch.Tensor:
     r"""DIoU loss :math:`1 - \mathrm{IoU} + \rho^2(b, b^{gt}) / c^2`, in [0, 2).
 
-    ``eps`` is added to the union and to :math:`c^2`.
+    Parameters
+    ----------
+    boxes1, boxes2 : Tensor[..., 4]
+        Predicted and target boxes (xyxy), same shape.
+    reduction : {'none', 'mean', 'sum'}
+    eps : float
+        Added to the union and to :math:`c^2`.
 
     References
     ----------
@@ -75,7 +85,13 @@ def complete_box_iou_loss(
 ) -> torch.Tensor:
     r"""CIoU loss :math:`1 - \mathrm{IoU} + \rho^2 / c^2 + \alpha v` (``boxes2`` = ground truth).
 
-    ``eps`` is added to the union, to :math:`c^2` and to the denominator of :math:`\alpha`.
+    Parameters
+    ----------
+    boxes1, boxes2 : Tensor[..., 4]
+        Predicted and target boxes (xyxy), same shape.
+    reduction : {'none', 'mean', 'sum'}
+    eps : float
+        Added to the union, to :math:`c^2` and to the denominator of :math:`\alpha`.
 
     Notes
     -----
