@@ -237,14 +237,21 @@ def sample_weight_array(sample_weight: Any, n_samples: int) -> np.ndarray:
     return np.ones(n_samples) if sw is None else sw
 
 
-def class_weights(class_weight: Any, classes: np.ndarray, y_index: np.ndarray) -> np.ndarray:
+def class_weights(
+    class_weight: Any,
+    classes: np.ndarray,
+    y_index: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+) -> np.ndarray:
     """Weight of each class from ``class_weight`` (checked by the estimator's constraints):
-    ones for None, ``n / (k n_c)`` for 'balanced' (``y_index``: each sample's class index), or
-    a dict by label with 1 for the labels it leaves out."""
+    ones for None, ``n / (k n_c)`` for 'balanced' (``y_index``: each sample's class index; with
+    ``sample_weight``, ``n`` and ``n_c`` are sums of weights), or a dict by label with 1 for the
+    labels it leaves out."""
     if class_weight is None:
         return np.ones(len(classes))
     if isinstance(class_weight, str):  # 'balanced'
-        return len(y_index) / (len(classes) * np.bincount(y_index, minlength=len(classes)))
+        counts = np.bincount(y_index, weights=sample_weight, minlength=len(classes))
+        return counts.sum() / (len(classes) * counts)
     unknown = [c for c in class_weight if c not in set(classes.tolist())]
     if unknown:
         raise ValueError(

@@ -163,10 +163,12 @@ def test_one_vs_rest_matches_sklearn_one_vs_rest_classifier():
     assert ours.n_iter_.shape == (3,)
 
 
-def test_class_and_sample_weights_match_sklearn():
+@pytest.mark.parametrize("class_weight", [{0: 3.0, 2: 0.5}, "balanced"])
+def test_class_and_sample_weights_match_sklearn(class_weight):
+    # 'balanced' counts each class by its sample weights, as scikit-learn does
     X, y = DATA["iris"]
     w = np.random.default_rng(0).uniform(0.2, 2.0, len(y))
-    kw = {"class_weight": {0: 3.0, 2: 0.5}}
+    kw = {"class_weight": class_weight}
     ours = LogisticRegression(tol=1e-8, max_iter=5000, **kw).fit(X, y, sample_weight=w)
     ref = sk.LogisticRegression(tol=1e-10, max_iter=5000, **kw).fit(X, y, sample_weight=w)
     assert_close_to(ours, ref, X)

@@ -265,7 +265,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.solver == "liblinear":
             check_liblinear_data(X, len(self.classes_), self.multi_class)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
-        per_class = class_weights(self.class_weight, self.classes_, y_index)
+        per_class = class_weights(self.class_weight, self.classes_, y_index, sw)
         sw = (np.ones(X.shape[0]) if sw is None else sw) * per_class[y_index]
         n_classes = len(self.classes_)
         if n_classes == 2:
