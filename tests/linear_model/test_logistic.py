@@ -373,3 +373,19 @@ def test_n_jobs_is_deprecated_and_ignored_as_in_sklearn():
     np.testing.assert_array_equal(ours.coef_, plain.coef_)
     with pytest.warns(FutureWarning, match="'n_jobs' has no effect since 1.8"):
         sk.LogisticRegression(n_jobs=2, max_iter=1000).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("kw", "category"),
+    [
+        ({"max_iter": 2}, ConvergenceWarning),
+        ({"solver": "liblinear", "max_iter": 1}, ConvergenceWarning),
+        ({"solver": "newton-cholesky", "C": 1e30}, LinAlgWarning),
+    ],
+)
+def test_solver_warnings_name_the_callers_line(kw, category):
+    X = np.random.default_rng(0).standard_normal((10, 20))
+    X, y = np.hstack([X, X]), np.arange(10) % 2  # collinear: newton-cholesky cannot factor
+    with pytest.warns(category) as record:
+        LogisticRegression(**kw).fit(X, y)
+    assert {w.filename for w in record if w.category is category} == {__file__}

@@ -275,7 +275,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         else:
             targets = [np.eye(n_classes)[y_index]]
         starts = self._warm_starts(targets, X.shape[1])
-        results = [self._solve(X, Y, sw, rho, w0) for Y, w0 in zip(targets, starts, strict=True)]
+        results = []
+        for Y, w0 in zip(targets, starts, strict=True):  # a loop: warnings name the caller's line
+            results.append(self._solve(X, Y, sw, rho, w0))
         W = np.vstack([W for W, _, _ in results])
         b = np.concatenate([b for _, b, _ in results])
         self.coef_, self.intercept_ = W.astype(dtype), b.astype(dtype)
