@@ -151,6 +151,18 @@ def test_stacking_classifier_multilabel_forest_member_and_probabilities():
     np.testing.assert_allclose(ref.predict_proba(XM), 1 - presence, rtol=1e-12)
 
 
+def test_stacking_classifier_multilabel_probability_of_a_label_never_or_always_present():
+    """A label absent from every training row has presence probability 0, one present in every
+    row 1, in agreement with predict."""
+    y = YM.copy()
+    y[:, 1], y[:, 2] = 0, 1
+    members = [MULTILABEL_MEMBERS[0]]
+    model = me.StackingClassifier(members, final_estimator=KNeighborsClassifier()).fit(XM, y)
+    proba = model.predict_proba(XM)
+    np.testing.assert_array_equal(proba[:, 1:], np.column_stack([np.zeros(100), np.ones(100)]))
+    np.testing.assert_array_equal(model.predict(XM)[:, 1:], y[:, 1:])
+
+
 @pytest.mark.parametrize(
     ("y", "what"),
     [

@@ -140,3 +140,16 @@ def test_dual_needs_liblinear_and_large_values_are_refused():
     X_big = np.array([[0.0], [1e100]])
     with pytest.raises(ValueError, match="X contains a maximum value > 1e30"):
         LogisticRegression(solver="liblinear").fit(X_big, [0, 1])
+    with pytest.raises(ValueError, match=r"intercept_scaling must be <= 1e30 .*; got 1e\+300"):
+        LogisticRegression(solver="liblinear", intercept_scaling=1e300).fit(X, y)
+    LogisticRegression(solver="liblinear", intercept_scaling=1e300, fit_intercept=False).fit(X, y)
+
+
+def test_dual_with_a_large_C_matches_sklearn():
+    """At C = 100 some dual variables sit within 1e-38 of a bound: the one-variable solves keep
+    the variable nearer its bound apart from the other (they divided by zero before)."""
+    X, y = BINARY
+    ours = LogisticRegression(solver="liblinear", dual=True, C=100.0, tol=1e-8, max_iter=50_000)
+    ref = sk.LogisticRegression(C=100.0, **SK_TIGHT).fit(X, y)
+    ours.fit(X, y)
+    _assert_same_model(ours.coef_, ours.intercept_, ref.coef_, ref.intercept_)

@@ -336,15 +336,22 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Final estimator's probabilities on the stacked features.
 
-        Multilabel: shape (n_samples, n_labels), each label's probability of its last class
-        (the label's presence in a 0/1 indicator); a final estimator that gives one
-        ``(n_samples, 2)`` block per label is reduced to that column. scikit-learn 1.9 keeps the
-        first column instead, the probability of the label's absence.
+        Multilabel: shape (n_samples, n_labels), each label's probability of presence (of the
+        indicator's larger value; 0 for a label never present in training); a final estimator
+        that gives one ``(n_samples, n_classes)`` block per label is reduced to that column.
+        scikit-learn 1.9 keeps the first column instead, the probability of absence.
         """
         Z = self.transform(X)
         proba = self.final_estimator_.predict_proba(Z)
         if isinstance(self.classes_, list) and isinstance(proba, list):
-            return np.stack([p[:, -1] for p in proba], axis=1)
+            present = max(c.max() for c in self.classes_)
+            return np.stack(
+                [
+                    p[:, np.flatnonzero(c == present)[0]] if present in c else np.zeros(len(p))
+                    for p, c in zip(proba, self.classes_, strict=True)
+                ],
+                axis=1,
+            )
         return proba
 
     @available_if(_final_has("decision_function"))

@@ -263,7 +263,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         X, y = check_X_y(self, X, y, classifier=True, min_samples=2, accept_sparse=True)
         self.classes_, y_index = encode_labels(y, min_classes=2)
         if self.solver == "liblinear":
-            check_liblinear_data(X, len(self.classes_), self.multi_class)
+            scaling = self.intercept_scaling if self.fit_intercept else None
+            check_liblinear_data(X, len(self.classes_), self.multi_class, scaling)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         per_class = class_weights(self.class_weight, self.classes_, y_index, sw)
         sw = (np.ones(X.shape[0]) if sw is None else sw) * per_class[y_index]

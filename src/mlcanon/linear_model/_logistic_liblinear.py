@@ -19,7 +19,9 @@ not liblinear's (TRON and newGLMNET).
   (:func:`mlcanon.linear_model._newton.newton`) on the objective divided by ``C S``
   (``S = Σ s_i``).
 * L1, primal: proximal Newton with a coordinate-descent inner solver
-  (:func:`mlcanon.linear_model._proximal.prox_newton`).
+  (:func:`mlcanon.linear_model._proximal.prox_newton`). It forms the ``p x p`` Hessian of the
+  smooth part, so it suits up to a few thousand features, unlike liblinear's own L1 solver,
+  which is built for wide sparse data.
 
   Both stop, as liblinear's primal solvers do, when the largest entry of the gradient (of the
   smallest subgradient for L1) has shrunk below ``tol · max(min(n_+, n_-), 1) / n`` times its
@@ -35,10 +37,10 @@ not liblinear's (TRON and newGLMNET).
 
   whose solution gives the primal one as ``w̃ = Σ α_i y_i x̃_i``. Each epoch visits the samples
   in an order drawn from ``random_state`` and solves every one-variable problem exactly (its
-  derivative ``y_i w̃^T x̃_i + a δ + \log((α_i + δ)/(C_i - α_i - δ))`` is increasing, so a
-  bracketed Newton iteration finds its root); the run stops after an epoch in which no dual
-  gradient entry exceeded ``tol`` times the largest one of the first epoch (liblinear's
-  test). Samples of weight zero drop out (``C_i = 0`` pins
+  derivative ``y_i w̃^T x̃_i + a δ + \log((α_i + δ)/(C_i - α_i - δ))`` is increasing; Newton's
+  method runs on whichever of ``α_i`` and ``C_i - α_i`` is nearer zero, as liblinear does, so
+  neither loses its digits at a bound); the run stops after an epoch in which no dual gradient
+  entry reached ``tol`` (liblinear's test). Samples of weight zero drop out (``C_i = 0`` pins
   ``α_i = 0``).
 
 ``max_iter`` bounds Newton steps (primal) or epochs (dual), so ``n_iter_`` counts those and
@@ -65,24 +67,24 @@ __all__ = ["check_liblinear_data", "fit_liblinear"]
 
 
 @njit(cache=True)
-def _dual_step(a, b, alpha, rest):
-    """The root ``δ ∈ (-α, rest)`` of ``b + a δ + log(α + δ) - log(rest - δ)``, where
-    ``rest = C_i - α`` is kept apart from ``α`` so that neither loses digits near a bound."""
-    lo, hi, d = -alpha, rest, 0.0
+def _dual_step(a, b, alpha, rest, C, eps):
+    """One sample's exact dual update: the new ``(α_i, C_i - α_i)``.
+
+    The one-variable problem ``min_z z log z + (C - z) log(C - z) + a/2 (z - z0)^2 + s b (z - z0)``
+    is solved by Newton's method on whichever of ``z = α`` (``s = 1``) or ``z = C - α``
+    (``s = -1``) the solution is nearer zero, so that ``z`` keeps its digits down to 1e-300 and
+    a step past 0 is replaced by ``z / 10`` (Yu, Huang & Lin 2011, Algorithm 3)."""
+    sign, z0 = 1.0, alpha
+    if 0.5 * a * (rest - alpha) + b < 0.0:  # the solution lies nearer C than 0
+        sign, z0 = -1.0, rest
+    z = 0.1 * z0 if C - z0 < 0.5 * C else z0
     for _ in range(100):
-        za, zb = alpha + d, rest - d
-        g = b + a * d + np.log(za) - np.log(zb)
-        if g > 0.0:
-            hi = d
-        else:
-            lo = d
-        d_new = d - g / (a + 1.0 / za + 1.0 / zb)
-        if not lo < d_new < hi:  # Newton left the bracket: bisect instead
-            d_new = 0.5 * (lo + hi)
-        if d_new == d:
+        gp = a * (z - z0) + sign * b + np.log(z / (C - z))
+        if abs(gp) < eps:
             break
-        d = d_new
-    return d
+        step = z - gp / (a + C / ((C - z) * z))
+        z = 0.1 * z if step <= 0.0 else step
+    return (z, C - z) if sign > 0.0 else (C - z, z)
 
 
 @njit(cache=True)
@@ -96,27 +98,26 @@ def _dual_cd(X, y, Cs, w, tol, max_iter, seed):
     for i in active:
         w += alpha[i] * y[i] * X[i]
     sq_norms = (X * X).sum(axis=1)
-    first = 0.0
+    inner_eps = min(1e-8, tol)
     for epoch in range(max_iter):
         biggest = 0.0
         for i in active[np.random.permutation(active.size)]:  # noqa: NPY002 (numba's RNG)
             b = y[i] * (X[i] @ w)
             biggest = max(biggest, abs(b + np.log(alpha[i]) - np.log(rest[i])))
-            d = _dual_step(sq_norms[i], b, alpha[i], rest[i])
-            if d != 0.0 and alpha[i] + d > 0.0 and rest[i] - d > 0.0:
-                alpha[i] += d
-                rest[i] -= d
-                w += d * y[i] * X[i]
-        if epoch == 0:
-            first = biggest
-        if biggest <= tol * first:
+            new_alpha, rest[i] = _dual_step(sq_norms[i], b, alpha[i], rest[i], Cs[i], inner_eps)
+            w += (new_alpha - alpha[i]) * y[i] * X[i]
+            alpha[i] = new_alpha
+        if biggest < tol:
             return epoch + 1, True
     return max_iter, False
 
 
-def check_liblinear_data(X, n_classes: int, multi_class: str) -> None:
+def check_liblinear_data(
+    X, n_classes: int, multi_class: str, intercept_scaling: float | None
+) -> None:
     """scikit-learn's refusals: several classes (unless ``multi_class='ovr'`` asks for one
-    binary fit per class) and values above 1e30."""
+    binary fit per class) and values above 1e30, in ``X`` or in the synthetic intercept feature
+    (``intercept_scaling``; None without an intercept), where scikit-learn's fit never ends."""
     if n_classes > 2 and multi_class != "ovr":
         raise ValueError(
             f"The 'liblinear' solver does not support multiclass classification (n_classes="
@@ -127,6 +128,11 @@ def check_liblinear_data(X, n_classes: int, multi_class: str) -> None:
         raise ValueError(
             "Using the 'liblinear' solver while X contains a maximum value > 1e30 results in a "
             "frozen fit. Please choose another solver or rescale the input X."
+        )
+    if intercept_scaling is not None and intercept_scaling > 1e30:
+        raise ValueError(
+            "intercept_scaling must be <= 1e30 for solver='liblinear': it is the value of the "
+            f"synthetic intercept feature of every sample; got {intercept_scaling!r}"
         )
 
 
