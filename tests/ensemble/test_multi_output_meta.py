@@ -70,6 +70,17 @@ def test_bagging_regressor_oob_prediction_and_r2(n_outputs):
     assert ours.oob_score_ == pytest.approx(r2_score(y, expected), rel=1e-12)
 
 
+def test_bagging_regressor_oob_r2_of_a_constant_output_is_finite_as_r2_score():
+    """A constant output column scores 1 when predicted exactly, else 0 (r2_score's
+    force_finite), instead of NaN."""
+    y = YR.copy()
+    y[:, 1] = 1.0
+    ours = me.BaggingRegressor(LinearRegression(), n_estimators=20, oob_score=True, random_state=0)
+    ours.fit(XR, y)
+    assert np.isfinite(ours.oob_score_)
+    assert ours.oob_score_ == pytest.approx(r2_score(y, ours.oob_prediction_), rel=1e-12)
+
+
 @pytest.mark.parametrize(
     ("ours", "ref", "y"),
     [

@@ -170,7 +170,8 @@ class BaggingRegressor(RegressorMixin, BaseBagging):
 
     def _set_oob_score(self, X: Any, y: np.ndarray) -> None:
         """Out-of-bag predictions and their :math:`R^2` (the mean over outputs of
-        :math:`1 - \\sum_i (y_i - \\hat y_i)^2 / \\sum_i (y_i - \\bar y)^2`)."""
+        :math:`1 - \\sum_i (y_i - \\hat y_i)^2 / \\sum_i (y_i - \\bar y)^2`; a constant output
+        scores 1 if predicted exactly, else 0, as ``r2_score``'s ``force_finite``)."""
         Y = y.reshape(len(y), -1)  # (n, n_outputs)
         acc, hits = np.zeros(Y.shape), np.zeros(len(Y))
         for m, cols, mask in self._oob_members(len(Y)):
@@ -180,7 +181,11 @@ class BaggingRegressor(RegressorMixin, BaseBagging):
         pred = acc / np.maximum(hits, 1)[:, None]
         self.oob_prediction_ = pred.reshape(y.shape)
         resid = np.sum((Y - pred) ** 2, axis=0)
-        self.oob_score_ = float(np.mean(1 - resid / np.sum((Y - Y.mean(axis=0)) ** 2, axis=0)))
+        total = np.sum((Y - Y.mean(axis=0)) ** 2, axis=0)
+        constant = total == 0
+        r2 = np.where(constant, (resid == 0).astype(float), 0.0)
+        r2[~constant] = 1 - resid[~constant] / total[~constant]
+        self.oob_score_ = float(np.mean(r2))
 
     def predict(self, X: Any) -> np.ndarray:
         """Mean of the members' predictions, of shape (n_samples,) or (n_samples, n_outputs)."""
