@@ -139,13 +139,14 @@ def _wolfe_search(
     f: float,
     g: np.ndarray,
     *,
-    alpha0: float = 1.0,
-    c1: float = 1e-4,
-    c2: float = 0.9,
+    alpha0: float,
+    c1: float,
+    c2: float,
     alpha_max: float = 1e10,
     max_iter: int = 30,
 ) -> LineSearchResult:
-    """Strong Wolfe search on validated input; ``fun_grad(x)`` returns ``(f, grad)``."""
+    """Strong Wolfe search (:func:`line_search_wolfe`) on validated input; ``fun_grad(x)``
+    returns ``(f, grad)``."""
     seen: dict[float, tuple[float, np.ndarray]] = {0.0: (f, g)}
     calls = [0]
 
