@@ -180,7 +180,6 @@ def test_a_single_layer_and_a_subclass():
     [
         (nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect"), "padding_mode='zeros'"),
         (nn.LSTM(3, 4, proj_size=2), "proj_size"),
-        (nn.LayerNorm(4, bias=False), "bias=False"),
         (nn.Softmax(dim=None), "dim=None"),
     ],
 )

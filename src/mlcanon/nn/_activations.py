@@ -25,7 +25,7 @@ from torch.autograd import Function
 
 from mlcanon._validation import check_option, check_scalar
 
-from ._utils import check_tensor
+from ._utils import check_like, check_tensor
 
 __all__ = [
     "elu",
@@ -235,7 +235,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     Parameters
     ----------
     input : Tensor[N, C, *]
-    weight : Tensor[C] or Tensor[1]
+    weight : Tensor[C], Tensor[1] or Tensor[]
         The slopes :math:`a_c` (channel is dim 1), or one slope shared by all channels.
 
     Notes
@@ -243,7 +243,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     :math:`\partial L / \partial a_c = \sum_{\text{positions of } c,\ x \le 0} g\, x`.
     """
     x = check_tensor(input, "input")
-    w = check_tensor(weight, "weight", ndim=1)
+    w = check_tensor(weight, "weight", ndim=(0, 1))
+    check_like(w, "weight", x, "prelu")  # torch does not promote here either
     channels = x.shape[1] if x.dim() >= 2 else 1
     if w.numel() not in (1, channels):
         raise ValueError(

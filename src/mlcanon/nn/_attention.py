@@ -32,7 +32,14 @@ from torch.autograd import Function
 from mlcanon._validation import check_scalar
 
 from ._linear import linear
-from ._utils import check_like, check_tensor, probability, sum_to
+from ._utils import (
+    InputMismatchError,
+    check_broadcast,
+    check_like,
+    check_tensor,
+    probability,
+    sum_to,
+)
 
 __all__ = ["additive_attention", "multiplicative_attention", "scaled_dot_product_attention"]
 
@@ -81,13 +88,17 @@ class _Attend(Function):
         return grad_q, grad_k, grad_v, grad_mask, None, None
 
 
-def _additive_mask(mask: Tensor | None, like: Tensor) -> Tensor | None:
-    """Boolean masks (True = may attend) become 0 / -inf; float masks are added as they are."""
+def _additive_mask(mask: Tensor | None, query: Tensor, key: Tensor, name: str) -> Tensor | None:
+    """Boolean masks (True = may attend) become 0 / -inf; float masks are added as they are.
+    Either must broadcast to the scores' shape (..., L, S)."""
     if mask is None:
         return None
+    if not (isinstance(mask, Tensor) and mask.dtype == torch.bool):
+        check_tensor(mask, name)
+    batch = torch.broadcast_shapes(query.shape[:-2], key.shape[:-2])
+    check_broadcast(mask, name, (*batch, query.shape[-2], key.shape[-2]), "the attention scores'")
     if mask.dtype == torch.bool:
-        return like.new_zeros(()).masked_fill(~mask.to(like.device), float("-inf"))
-    check_tensor(mask, "attn_mask")
+        return query.new_zeros(()).masked_fill(~mask.to(query.device), float("-inf"))
     return mask
 
 
@@ -103,6 +114,13 @@ def _check_qkv(query: Tensor, key: Tensor, value: Tensor) -> None:
             f"key and value must have the same length (dim -2), got {key.shape[-2]} and "
             f"{value.shape[-2]}"
         )
+    try:
+        torch.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    except RuntimeError:
+        raise InputMismatchError(
+            f"the batch dims of query {tuple(query.shape[:-2])}, key {tuple(key.shape[:-2])} and "
+            f"value {tuple(value.shape[:-2])} must broadcast together"
+        ) from None
 
 
 def attend(q, k, v, mask, scale, dropout_p, training=True):
@@ -161,10 +179,10 @@ def scaled_dot_product_attention(
             raise ValueError("pass either attn_mask or is_causal=True, not both")
         length, source = query.shape[-2], key.shape[-2]
         attn_mask = torch.ones(length, source, dtype=torch.bool, device=query.device).tril()
-    if scale is None:
-        scale = 1.0 / math.sqrt(query.shape[-1])
+    if scale is None:  # with 0 features every score is an empty sum, 0, whatever the scale
+        scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0
     check_scalar(scale, "scale")
-    mask = _additive_mask(attn_mask, query)
+    mask = _additive_mask(attn_mask, query, key, "attn_mask")
     return attend(query, key, value, mask, float(scale), dropout_p)[0]
 
 
@@ -208,7 +226,7 @@ def multiplicative_attention(
             f"the dot score needs query and key of one size, got {query.shape[-1]} and "
             f"{key.shape[-1]}; pass a weight for the general score"
         )
-    return attend(query, key, value, _additive_mask(mask, query), 1.0, 0.0)
+    return attend(query, key, value, _additive_mask(mask, query, key, "mask"), 1.0, 0.0)
 
 
 class _Additive(Function):
@@ -292,5 +310,6 @@ def additive_attention(
         )
     if mask is not None and single and mask.dim() == 2:
         mask = mask.unsqueeze(1)  # (B, S) -> (B, 1, S)
-    ctx, p = _Additive.apply(q, key, value, weight_query, weight_key, v, _additive_mask(mask, q))
+    mask = _additive_mask(mask, q, key, "mask")
+    ctx, p = _Additive.apply(q, key, value, weight_query, weight_key, v, mask)
     return (ctx.squeeze(1), p.squeeze(1)) if single else (ctx, p)

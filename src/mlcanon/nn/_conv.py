@@ -27,7 +27,15 @@ from mlcanon.vision import conv_output_size, conv_transpose_output_size
 
 from ._depthwise import depthwise_conv2d
 from ._im2col import col2im_matmul, crop2d, pad2d, windows
-from ._utils import InputMismatchError, check_like, check_param, check_tensor, pair, zeros_from
+from ._utils import (
+    InputMismatchError,
+    check_like,
+    check_nonempty,
+    check_param,
+    check_tensor,
+    pair,
+    zeros_from,
+)
 
 __all__ = ["conv2d", "conv_transpose2d"]
 
@@ -232,10 +240,13 @@ def _check_conv_args(
     check_scalar(groups, "groups", kind=int, low=1)
     unbatched = x.dim() == 3
     c = x.shape[-3]
-    if weight.shape[0] == 0:  # torch refuses a kernel without output (or, transposed, input) maps
-        raise InputMismatchError(
-            f"weight of shape {tuple(weight.shape)} must have at least 1 entry at dimension 0"
-        )
+    # torch refuses a kernel without output maps (dimension 0; transposed: dimension 1 too)
+    for dim in (0, 1) if transposed else (0,):
+        if weight.shape[dim] == 0:
+            raise InputMismatchError(
+                f"weight of shape {tuple(weight.shape)} must have at least 1 entry at "
+                f"dimension {dim}"
+            )
     if c % groups:
         raise ValueError(f"in_channels={c} must be divisible by groups={groups}")
     if transposed:
@@ -253,6 +264,18 @@ def _check_conv_args(
                 f"in_channels={c}"
             )
     return (x.unsqueeze(0) if unbatched else x), unbatched
+
+
+def conv_padding(padding: Any, stride: tuple[int, int]) -> str | tuple[int, int]:
+    """A convolution's ``padding``: ``'valid'``, ``'same'`` (stride 1 only), or an int or a
+    pair of ints >= 0 (returned as a pair)."""
+    if not isinstance(padding, str):
+        return pair(padding, "padding")
+    if padding not in ("valid", "same"):
+        raise ValueError(f"padding must be an int, a pair, 'valid' or 'same'; got {padding!r}")
+    if padding == "same" and stride != (1, 1):
+        raise ValueError(f"padding='same' needs stride 1, got stride={stride}")
+    return padding
 
 
 def _same_pads(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -305,15 +328,11 @@ def conv2d(
     x, unbatched = _check_conv_args(input, weight, groups, transposed=False)
     kernel = tuple(weight.shape[-2:])
     stride, dilation = pair(stride, "stride", low=1), pair(dilation, "dilation", low=1)
+    padding = conv_padding(padding, stride)
     if isinstance(padding, str):
-        if padding not in ("valid", "same"):
-            raise ValueError(f"padding must be an int, a pair, 'valid' or 'same'; got {padding!r}")
-        if padding == "same" and stride != (1, 1):
-            raise ValueError(f"padding='same' needs stride 1, got stride={stride}")
         pads = _same_pads(kernel, dilation) if padding == "same" else (0, 0, 0, 0)
     else:
-        ph, pw = pair(padding, "padding")
-        pads = (ph, ph, pw, pw)
+        pads = (padding[0], padding[0], padding[1], padding[1])
     check_like(weight, "weight", x, "conv2d")
     check_param(bias, "bias", (weight.shape[0],), x, "conv2d")
     h, w = x.shape[-2:]
@@ -324,6 +343,7 @@ def conv2d(
             f"kernel size {kernel} with dilation {dilation} spans {reach}, larger than the padded "
             f"input {padded}"
         )
+    check_nonempty(x, "conv2d", 2)
     if x.numel() == 0:  # 0 samples, or 0 input channels: torch returns an empty result
         ho, wo = conv_output_size(padded, kernel, stride, 0, dilation)
         out_channels = weight.shape[0] if x.shape[1] else 0  # torch's shape for 0 channels
@@ -383,6 +403,7 @@ def conv_transpose2d(
     .. [2] Zeiler et al., "Deconvolutional networks", CVPR 2010.
     """
     x, unbatched = _check_conv_args(input, weight, groups, transposed=True)
+    check_nonempty(x, "conv_transpose2d", 2)
     stride, dilation = pair(stride, "stride", low=1), pair(dilation, "dilation", low=1)
     padding = pair(padding, "padding")
     output_padding = pair(output_padding, "output_padding")

@@ -69,9 +69,10 @@ _AVG_POOL = (
 
 
 def _layer_norm(m: nn.LayerNorm) -> dict[str, Any]:
-    if m.elementwise_affine and m.bias is None:
-        raise ValueError(f"from_torch converts LayerNorm with a bias only; {m} has bias=False")
-    return _options("normalized_shape", "eps", "elementwise_affine")(m)
+    return {
+        **_options("normalized_shape", "eps", "elementwise_affine")(m),
+        "bias": m.bias is not None,
+    }
 
 
 def _recurrent(m: nn.RNNBase) -> dict[str, Any]:
@@ -172,7 +173,7 @@ def from_torch(module: nn.Module, *, inplace: bool = False) -> nn.Module:
     ------
     ValueError
         For a layer option the hand-written modules do not implement (``padding_mode`` other
-        than zeros, an LSTM projection, ``LayerNorm(bias=False)``, ``Softmax(dim=None)``).
+        than zeros, an LSTM projection, ``Softmax(dim=None)``).
 
     Examples
     --------

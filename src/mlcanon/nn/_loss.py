@@ -23,6 +23,7 @@ from torch.autograd import Function
 from mlcanon._validation import check_scalar
 
 from ._utils import (
+    check_broadcast,
     check_reduction,
     check_same_shape,
     check_tensor,
@@ -176,16 +177,8 @@ class _BCEWithLogits(Function):
 
 
 def _check_broadcast(p: Tensor | None, name: str, shape: torch.Size) -> None:
-    if p is None:
-        return
-    check_tensor(p, name)
-    try:
-        if torch.broadcast_shapes(p.shape, shape) != shape:
-            raise RuntimeError
-    except RuntimeError:
-        raise ValueError(
-            f"{name} of shape {tuple(p.shape)} does not broadcast to input shape {tuple(shape)}"
-        ) from None
+    if p is not None:
+        check_broadcast(check_tensor(p, name), name, shape)
 
 
 def binary_cross_entropy_with_logits(

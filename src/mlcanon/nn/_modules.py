@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from mlcanon._validation import check_scalar
 
 from . import _activations as A
-from ._conv import conv2d, conv_transpose2d
+from ._conv import conv2d, conv_padding, conv_transpose2d
 from ._dropout import dropout
 from ._linear import linear
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm
@@ -108,7 +108,10 @@ class _ConvNd(nn.Module):
             pair(stride, "stride", low=1),
             pair(dilation, "dilation", low=1),
         )
-        self.padding = padding if isinstance(padding, str) else pair(padding, "padding")
+        # a string (valid/same) only for a convolution, as torch
+        self.padding = (
+            pair(padding, "padding") if transposed else conv_padding(padding, self.stride)
+        )
         self.groups = groups
         shape = (
             (in_channels, out_channels // groups)
@@ -295,12 +298,15 @@ class _BatchNorm(nn.Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
-    def forward(self, input: Tensor) -> Tensor:
+    def _check_ndim(self, input: Tensor) -> None:
         if input.dim() not in self._ndims:
             raise ValueError(
                 f"{type(self).__name__} expects {' or '.join(map(str, self._ndims))}-D input, "
                 f"got shape {tuple(input.shape)}"
             )
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_ndim(input)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
@@ -337,9 +343,10 @@ class BatchNorm2d(_BatchNorm):
 
 
 class InstanceNorm2d(_BatchNorm):
-    """Instance norm over (N, C, H, W) inputs; no affine and no running stats by default."""
+    """Instance norm over (N, C, H, W) or unbatched (C, H, W) inputs; no affine and no running
+    stats by default."""
 
-    _ndims = (4,)
+    _ndims = (3, 4)
 
     def __init__(
         self,
@@ -352,9 +359,11 @@ class InstanceNorm2d(_BatchNorm):
         super().__init__(num_features, eps, momentum, affine, track_running_stats)
 
     def forward(self, input: Tensor) -> Tensor:
+        self._check_ndim(input)
+        unbatched = input.dim() == 3  # (C, H, W), as torch: one sample
         use_input_stats = self.training or not self.track_running_stats
-        return instance_norm(
-            input,
+        y = instance_norm(
+            input.unsqueeze(0) if unbatched else input,
             self.running_mean,
             self.running_var,
             self.weight,
@@ -363,6 +372,7 @@ class InstanceNorm2d(_BatchNorm):
             self.momentum,
             self.eps,
         )
+        return y.squeeze(0) if unbatched else y
 
 
 class GroupNorm(nn.Module):
@@ -391,21 +401,25 @@ class GroupNorm(nn.Module):
 
 
 class LayerNorm(nn.Module):
-    """Layer norm over the trailing ``normalized_shape`` dims."""
+    """Layer norm over the trailing ``normalized_shape`` dims; with ``elementwise_affine`` a
+    learned weight and (if ``bias``) a learned bias of that shape."""
 
     def __init__(
         self,
         normalized_shape: int | Sequence[int],
         eps: float = 1e-5,
         elementwise_affine: bool = True,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         shape = (
             (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         )
+        for size in shape:
+            check_scalar(size, "normalized_shape", kind=int, low=0)
         self.normalized_shape, self.eps = shape, eps
         self.weight = nn.Parameter(torch.ones(shape)) if elementwise_affine else None
-        self.bias = nn.Parameter(torch.zeros(shape)) if elementwise_affine else None
+        self.bias = nn.Parameter(torch.zeros(shape)) if elementwise_affine and bias else None
 
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)

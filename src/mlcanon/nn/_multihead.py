@@ -12,7 +12,7 @@ from mlcanon._validation import check_option, check_scalar
 from ._attention import additive_attention, attend, multiplicative_attention
 from ._linear import linear
 from ._modules import Linear
-from ._utils import check_tensor, probability
+from ._utils import InputMismatchError, check_tensor, probability
 
 __all__ = ["AdditiveAttention", "MultiheadAttention", "MultiplicativeAttention"]
 
@@ -131,6 +131,9 @@ class MultiheadAttention(nn.Module):
         attended."""
         for name, t in (("query", query), ("key", key), ("value", value)):
             check_tensor(t, name, ndim=(2, 3))
+        shapes = f"query {tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}"
+        if not query.dim() == key.dim() == value.dim():
+            raise ValueError(f"query, key and value must all be 3-D or all 2-D, got {shapes}")
         unbatched = query.dim() == 2
         if unbatched:
             query, key, value = (t.unsqueeze(1) for t in (query, key, value))
@@ -140,6 +143,11 @@ class MultiheadAttention(nn.Module):
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
         length, n, e = query.shape
         source = key.shape[0]
+        if key.shape[:2] != value.shape[:2] or key.shape[1] != n:
+            raise InputMismatchError(
+                f"key and value must have the same source length, and all three the same batch "
+                f"size; got {shapes}"
+            )
         if e != self.embed_dim or key.shape[-1] != self.kdim or value.shape[-1] != self.vdim:
             raise ValueError(
                 f"feature sizes must be query {self.embed_dim}, key {self.kdim}, value "

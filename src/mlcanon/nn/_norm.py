@@ -161,12 +161,19 @@ class _LayerNorm(Function):
         return grad_x.reshape(grad.shape), grad_w, grad_b, None, None
 
 
-def _check_affine(x: Tensor, weight, bias, eps, op: str) -> None:
+def _check_affine(x: Tensor, weight, bias, eps, op: str, shape: Sequence[int] | None = None):
+    """Check ``eps`` and the affine parameters (of ``shape``, default ``(C,)``); return
+    ``(weight, bias)``. Given only one of them, as torch allows (``LayerNorm(bias=False)``),
+    the other is the identity: ones for the weight, zeros for the bias."""
     check_scalar(eps, "eps", low=0.0, include_low=False)
-    check_param(weight, "weight", (x.shape[1],), x, op)
-    check_param(bias, "bias", (x.shape[1],), x, op)
-    if (weight is None) != (bias is None):
-        raise ValueError("weight and bias must be given together (both or neither)")
+    shape = (x.shape[1],) if shape is None else tuple(shape)
+    check_param(weight, "weight", shape, x, op)
+    check_param(bias, "bias", shape, x, op)
+    if weight is None and bias is not None:
+        weight = x.new_ones(shape)
+    elif bias is None and weight is not None:
+        bias = x.new_zeros(shape)
+    return weight, bias
 
 
 def batch_norm(
@@ -190,7 +197,7 @@ def batch_norm(
         and the *unbiased* batch variance :math:`\frac{m}{m-1}\sigma^2_B`. Used instead of the
         batch statistics when not ``training``.
     weight, bias : Tensor[C], optional
-        :math:`\gamma, \beta`.
+        :math:`\gamma, \beta` (either may be given alone: the other is then 1 or 0).
     training : bool
     momentum : float in [0, 1]
     eps : float > 0
@@ -205,7 +212,7 @@ def batch_norm(
     .. [1] Ioffe & Szegedy, "Batch normalization", ICML 2015, Algorithms 1 and 2.
     """
     x = check_tensor(input, "input", ndim=tuple(range(2, 9)))
-    _check_affine(x, weight, bias, eps, "batch_norm")
+    weight, bias = _check_affine(x, weight, bias, eps, "batch_norm")
     check_scalar(momentum, "momentum", low=0.0, high=1.0)
     for name, r in (("running_mean", running_mean), ("running_var", running_var)):
         check_param(r, name, (x.shape[1],), x, "batch_norm")
@@ -253,7 +260,7 @@ def instance_norm(
        stylization", 2016.
     """
     x = check_tensor(input, "input", ndim=tuple(range(3, 9)))
-    _check_affine(x, weight, bias, eps, "instance_norm")
+    weight, bias = _check_affine(x, weight, bias, eps, "instance_norm")
     if x.numel() == 0:
         return zeros_from(x.shape, x, weight, bias)
     if not use_input_stats:
@@ -304,7 +311,7 @@ def group_norm(
     check_scalar(num_groups, "num_groups", kind=int, low=1)
     if x.shape[1] % num_groups:
         raise ValueError(f"num_channels={x.shape[1]} must be divisible by num_groups={num_groups}")
-    _check_affine(x, weight, bias, eps, "group_norm")
+    weight, bias = _check_affine(x, weight, bias, eps, "group_norm")
     if x.numel() == 0:
         return zeros_from(x.shape, x, weight, bias)
     return _ChannelNorm.apply(x, weight, bias, num_groups, False, float(eps))[0]
@@ -323,7 +330,8 @@ def layer_norm(
     ----------
     input : Tensor[*, *normalized_shape]
     normalized_shape : int or sequence of int
-    weight, bias : Tensor[*normalized_shape], optional (elementwise affine)
+    weight, bias : Tensor[*normalized_shape], optional
+        Elementwise affine; either may be given alone (the other is then 1 or 0).
     eps : float > 0
 
     References
@@ -337,11 +345,7 @@ def layer_norm(
         raise ValueError(
             f"normalized_shape={shape} must match the trailing dims of input shape {tuple(x.shape)}"
         )
-    check_scalar(eps, "eps", low=0.0, include_low=False)
-    check_param(weight, "weight", shape, x, "layer_norm")
-    check_param(bias, "bias", shape, x, "layer_norm")
-    if (weight is None) != (bias is None):
-        raise ValueError("weight and bias must be given together (both or neither)")
+    weight, bias = _check_affine(x, weight, bias, eps, "layer_norm", shape)
     d = 1
     for s in shape:
         d *= s

@@ -24,7 +24,7 @@ from torch.autograd import Function
 from mlcanon.vision import pool_output_size
 
 from ._im2col import col2im, crop2d, pad2d, windows
-from ._utils import InputMismatchError, check_tensor, pair
+from ._utils import check_nonempty, check_tensor, pair
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]
 
@@ -93,18 +93,9 @@ def _divisor(length, k, s, p, n_out, count_include_pad):
     return torch.clamp(end, max=length) - torch.clamp(start, min=0)
 
 
-def _check_nonempty(x: Tensor, op: str) -> None:
-    """Only the batch dimension may be empty (torch's rule for 2-D pooling)."""
-    if 0 in x.shape[-3:]:
-        raise InputMismatchError(
-            f"{op}: expected a 3-D or 4-D input with only the batch dimension (optionally) "
-            f"empty, got shape {tuple(x.shape)}"
-        )
-
-
 def _check_pool_args(input, kernel_size, stride, padding, dilation=1, op="max_pool2d"):
     x = check_tensor(input, "input", ndim=(3, 4))
-    _check_nonempty(x, op)
+    check_nonempty(x, op, 3)
     kernel = pair(kernel_size, "kernel_size", low=1)
     stride = kernel if stride is None or stride == [] else pair(stride, "stride", low=1)
     padding, dilation = pair(padding, "padding"), pair(dilation, "dilation", low=1)
@@ -263,11 +254,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     .. [1] He et al., "Spatial pyramid pooling in deep convolutional networks", ECCV 2014.
     """
     x = check_tensor(input, "input", ndim=(3, 4))
-    if 0 in x.shape[-2:]:
-        raise InputMismatchError(
-            f"adaptive_avg_pool2d: the input must have non-zero height and width, got shape "
-            f"{tuple(x.shape)}"
-        )
+    check_nonempty(x, "adaptive_avg_pool2d", 2)
     h, w = x.shape[-2:]
     sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
     if len(sizes) != 2:

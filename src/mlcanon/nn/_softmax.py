@@ -215,6 +215,10 @@ def cross_entropy(
     .. [1] Bridle, 1990; [2] Szegedy et al., CVPR 2016, sec. 7.
     """
     x, c = _check_ce(input, target, weight, ignore_index, reduction, label_smoothing)
+    if target.is_floating_point() and target.dtype != x.dtype:  # torch promotes, so do we
+        dtype = torch.promote_types(x.dtype, target.dtype)
+        x, target = x.to(dtype), target.to(dtype)
+        weight = weight.to(dtype) if weight is not None else None
     unbatched = x.dim() == 1
     if unbatched:
         x, target = x.unsqueeze(0), target.unsqueeze(0)

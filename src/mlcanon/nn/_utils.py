@@ -70,6 +70,20 @@ def check_tensor(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None
     return x
 
 
+def check_nonempty(x: Tensor, op: str, dims: int) -> None:
+    """torch's rule for 2-D convolution (``dims=2``) and pooling (``dims=3``): the last ``dims``
+    dimensions of the input must be non-empty; only the leading ones (batch, channels) may be 0."""
+    if 0 in x.shape[-dims:]:
+        names, lead = {
+            2: ("height and width", "batch and channel dimensions"),
+            3: ("channels, height and width", "batch dimension"),
+        }[dims]
+        raise InputMismatchError(
+            f"{op}: the input must have non-zero {names} (only the {lead} may be empty), got "
+            f"shape {tuple(x.shape)}"
+        )
+
+
 def check_param(
     p: Tensor | None, name: str, shape: tuple[int, ...], like: Tensor | None = None, op: str = ""
 ) -> Tensor | None:
@@ -83,6 +97,19 @@ def check_param(
     if tuple(p.shape) != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(p.shape)}")
     return p
+
+
+def check_broadcast(p: Tensor, name: str, shape: Sequence[int], target: str = "input") -> None:
+    """``p`` must broadcast to ``shape`` (the shape of ``target``) without enlarging it."""
+    shape = torch.Size(shape)
+    try:
+        fits = torch.broadcast_shapes(p.shape, shape) == shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise InputMismatchError(
+            f"{name} of shape {tuple(p.shape)} does not broadcast to {target} shape {tuple(shape)}"
+        )
 
 
 def check_same_shape(a: Tensor, b: Tensor, name_a: str, name_b: str) -> None:

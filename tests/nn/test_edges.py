@@ -1,0 +1,238 @@
+"""Edge cases found by an adversarial sweep against torch: each case here once failed.
+
+Ours and torch's op run on the same tensors. Where torch returns, ours returns the same values,
+dtype and gradients; where torch refuses, ours raises a ``ValueError`` (that is also a
+``RuntimeError`` where torch raises one) whose message names the parameter.
+"""
+
+import pytest
+import torch
+import torch.nn as tnn
+import torch.nn.functional as TF
+
+import mlcanon.nn as N
+import mlcanon.nn.functional as F
+
+D = torch.float64
+
+
+def r(*shape, dtype=D, seed=0):
+    g = torch.Generator().manual_seed(seed + sum(shape))
+    return torch.randn(*shape, generator=g, dtype=torch.float64).to(dtype)
+
+
+def forward_backward(fn, tensors):
+    """Output and the gradients of a random contraction of it with respect to every tensor."""
+    leaves = [t.detach().clone().requires_grad_(True) for t in tensors]
+    out = fn(*leaves)
+    weights = torch.randn(out.shape, generator=torch.Generator().manual_seed(1), dtype=D)
+    grads = torch.autograd.grad((out * weights.to(out.dtype)).sum(), leaves)
+    return out.detach(), grads
+
+
+def check_same(ours, theirs, tensors):
+    (y, grads), (y_ref, grads_ref) = (
+        forward_backward(ours, tensors),
+        forward_backward(theirs, tensors),
+    )
+    assert y.dtype == y_ref.dtype and y.shape == y_ref.shape
+    torch.testing.assert_close(y, y_ref)
+    for k, (g, g_ref) in enumerate(zip(grads, grads_ref, strict=True)):
+        torch.testing.assert_close(g, g_ref, msg=lambda m, k=k: f"gradient of tensor {k}: {m}")
+
+
+def check_both_refuse(ours, theirs, match, torch_error=RuntimeError):
+    with pytest.raises(torch_error):
+        theirs()
+    with pytest.raises((ValueError, TypeError), match=match) as info:
+        ours()
+    if torch_error is RuntimeError:
+        assert isinstance(info.value, RuntimeError), "ours should also be caught as torch's error"
+
+
+def both(name, **kw):
+    return (lambda *a: getattr(F, name)(*a, **kw)), (lambda *a: getattr(TF, name)(*a, **kw))
+
+
+# --- InstanceNorm2d on an unbatched (C, H, W) image: it was normalized as (N=C, C=H, L=W) ----
+@pytest.mark.parametrize("affine", [False, True])
+def test_instance_norm2d_unbatched_input_is_one_sample(affine):
+    torch.manual_seed(0)
+    kw = {"affine": affine, "track_running_stats": affine}
+    ours, theirs = N.InstanceNorm2d(4, **kw).double(), tnn.InstanceNorm2d(4, **kw).double()
+    if affine:
+        ours.load_state_dict(theirs.state_dict())
+        with torch.no_grad():
+            theirs.weight.normal_(), theirs.bias.normal_()
+            ours.weight.copy_(theirs.weight), ours.bias.copy_(theirs.bias)
+    check_same(ours, theirs, [r(4, 5, 6)])
+    for a, b in zip(ours.buffers(), theirs.buffers(), strict=True):  # running statistics
+        torch.testing.assert_close(a, b)
+    with pytest.raises(
+        ValueError, match=r"InstanceNorm2d expects 3 or 4-D input, got shape \(4, 5\)"
+    ):
+        ours(r(4, 5))
+
+
+# --- a norm with a weight but no bias (or the reverse): torch accepts, it used to raise ------
+AFFINE_ALONE = {
+    "batch_norm": lambda M, x, w, b: M.batch_norm(x, None, None, w, b, True),
+    "batch_norm eval": lambda M, x, w, b: M.batch_norm(
+        x, torch.zeros(4, dtype=D), torch.full((4,), 2.0, dtype=D), w, b, False
+    ),
+    "instance_norm": lambda M, x, w, b: M.instance_norm(x, weight=w, bias=b),
+    "group_norm": lambda M, x, w, b: M.group_norm(x, 2, w, b),
+    "layer_norm": lambda M, x, w, b: M.layer_norm(x.transpose(1, 2), (4,), w, b),
+}
+
+
+@pytest.mark.parametrize("op", AFFINE_ALONE)
+@pytest.mark.parametrize("given", ["weight", "bias"])
+def test_norm_accepts_weight_or_bias_alone(op, given):
+    call = AFFINE_ALONE[op]
+
+    def with_one(M):
+        if given == "weight":
+            return lambda x, p: call(M, x, p, None)
+        return lambda x, p: call(M, x, None, p)
+
+    theirs = with_one(TF)
+    if (op, given) == ("group_norm", "bias"):  # torch's own backward fails here (no device)
+        theirs = lambda x, p: TF.group_norm(x, 2) + p.view(1, -1, 1)  # noqa: E731
+    check_same(with_one(F), theirs, [r(3, 4, 5), r(4, seed=1)])
+
+
+def test_layer_norm_without_bias_module_and_from_torch():
+    torch.manual_seed(0)
+    theirs = tnn.LayerNorm(5, bias=False).double()
+    with torch.no_grad():
+        theirs.weight.normal_()
+    ours = N.LayerNorm(5, bias=False).double()
+    assert ours.bias is None and ours.state_dict().keys() == theirs.state_dict().keys()
+    ours.load_state_dict(theirs.state_dict())
+    check_same(ours, theirs, [r(3, 5)])
+    converted = N.from_torch(theirs)
+    assert isinstance(converted, N.LayerNorm)
+    check_same(converted, theirs, [r(3, 5)])
+    with pytest.raises(ValueError, match="normalized_shape must be >= 0, got -1"):
+        N.LayerNorm(-1)  # torch: a RuntimeError from deep inside torch.empty
+
+
+# --- prelu -----------------------------------------------------------------------------------
+def test_prelu_takes_a_0d_slope_like_torch():
+    check_same(*both("prelu"), [r(2, 3, 4), torch.tensor(0.3, dtype=D)])
+
+
+def test_prelu_weight_of_another_dtype_is_refused_like_torch():
+    x, w = r(2, 3), torch.full((3,), 0.25)
+    check_both_refuse(
+        lambda: F.prelu(x, w),
+        lambda: TF.prelu(x, w),
+        r"prelu: input has dtype torch.float64 on cpu but weight has dtype torch.float32",
+    )
+
+
+# --- attention -------------------------------------------------------------------------------
+def test_attention_with_zero_features_matches_torch():
+    # every score is an empty sum: uniform weights (it raised ZeroDivisionError)
+    check_same(*both("scaled_dot_product_attention"), [r(2, 3, 0), r(2, 4, 0), r(2, 4, 5)])
+
+
+@pytest.mark.parametrize(
+    ("shapes", "mask", "match"),
+    [
+        (
+            [(2, 3, 4), (2, 5, 4), (2, 5, 3)],
+            (4, 5),
+            r"attn_mask of shape \(4, 5\) does not broadcast to the attention scores' shape "
+            r"\(2, 3, 5\)",
+        ),
+        (
+            [(2, 3, 4), (3, 5, 4), (3, 5, 3)],
+            None,
+            r"the batch dims of query \(2,\), key \(3,\) and value \(3,\) must broadcast",
+        ),
+    ],
+)
+def test_attention_shapes_that_do_not_broadcast_are_named(shapes, mask, match):
+    q, k, v = (r(*s) for s in shapes)
+    m = None if mask is None else r(*mask)
+    check_both_refuse(
+        lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
+        lambda: TF.scaled_dot_product_attention(q, k, v, attn_mask=m),
+        match,
+    )
+
+
+def test_attention_batch_dims_that_broadcast_match_torch():
+    check_same(*both("scaled_dot_product_attention"), [r(2, 3, 4), r(1, 5, 4), r(1, 5, 3)])
+
+
+@pytest.mark.parametrize(
+    ("shapes", "match", "torch_error"),
+    [
+        ([(3, 2, 4), (3, 3, 4), (3, 3, 4)], "all three the same batch size", RuntimeError),
+        (
+            [(3, 2, 4), (3, 2, 4), (4, 2, 4)],
+            "key and value must have the same source length",
+            AssertionError,
+        ),
+        ([(3, 2, 4), (3, 4), (3, 4)], "must all be 3-D or all 2-D", AssertionError),
+    ],
+)
+def test_multihead_attention_mismatched_inputs_are_named(shapes, match, torch_error):
+    torch.manual_seed(0)
+    ours, theirs = N.MultiheadAttention(4, 2), tnn.MultiheadAttention(4, 2)
+    q, k, v = (r(*s, dtype=torch.float32) for s in shapes)
+    check_both_refuse(lambda: ours(q, k, v), lambda: theirs(q, k, v), match, torch_error)
+
+
+# --- convolution -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda M: M.conv_transpose2d(r(2, 4, 5, 5), r(4, 0, 3, 3)),
+            r"weight of shape \(4, 0, 3, 3\) must have at least 1 entry at dimension 1",
+        ),
+        (
+            lambda M: M.conv2d(r(2, 4, 5, 0), r(3, 4, 1, 1), padding=1),
+            r"conv2d: the input must have non-zero height and width .* \(2, 4, 5, 0\)",
+        ),
+        (
+            lambda M: M.conv_transpose2d(r(2, 4, 0, 5), r(4, 3, 3, 3)),
+            r"conv_transpose2d: the input must have non-zero height and width",
+        ),
+    ],
+)
+def test_conv_without_output_maps_or_pixels_is_refused_like_torch(call, match):
+    check_both_refuse(lambda: call(F), lambda: call(TF), match)
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"padding": "full"}, "padding must be an int, a pair, 'valid' or 'same'; got 'full'"),
+        ({"padding": "same", "stride": 2}, r"padding='same' needs stride 1, got stride=\(2, 2\)"),
+    ],
+)
+def test_conv2d_module_checks_its_padding_when_built_like_torch(kw, match):
+    with pytest.raises(ValueError):
+        tnn.Conv2d(4, 6, 3, **kw)
+    with pytest.raises(ValueError, match=match):
+        N.Conv2d(4, 6, 3, **kw)
+
+
+# --- cross-entropy with probabilities of another float dtype: torch promotes ----------------
+@pytest.mark.parametrize("dtypes", [(D, torch.float32), (torch.float32, D)])
+def test_cross_entropy_promotes_a_target_of_another_dtype(dtypes):
+    x, t = r(3, 4, dtype=dtypes[0]), torch.softmax(r(3, 4, seed=1), 1).to(dtypes[1])
+    (y, (gx, gt)), (y_ref, (gx_ref, gt_ref)) = (
+        forward_backward(M.cross_entropy, [x, t]) for M in (F, TF)
+    )
+    assert y.dtype == y_ref.dtype == D
+    assert (gx.dtype, gt.dtype) == (gx_ref.dtype, gt_ref.dtype) == dtypes
+    tol = {"rtol": 1e-5, "atol": 1e-6}  # part of it computed in float32
+    torch.testing.assert_close(y, y_ref, **tol)
+    torch.testing.assert_close(gx, gx_ref, **tol)
+    torch.testing.assert_close(gt, gt_ref, **tol)
