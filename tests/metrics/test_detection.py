@@ -437,3 +437,41 @@ def test_voc_errors():
         interpolated_average_precision([0.5, 0.4], [1, 2], 3)
     with pytest.raises(ValueError, match="iou_threshold must be <= 1"):
         voc_average_precision([], [], iou_threshold=2)
+
+
+# ------------------------------------------------------------------------------------------
+# inputs that used to be refused or to crash
+def test_empty_lists_bfloat16_and_reversed_views_match_cocoeval():
+    box = np.array([[10.0, 10, 50, 60], [0, 0, 5, 5]])
+    targets = [{"boxes": box, "labels": [1, 1]}, {"boxes": box[:1], "labels": [2]}]
+    # an image without detections given as empty lists (NumPy reads [] as float64)
+    preds = [{"boxes": [], "scores": [], "labels": []}, {"boxes": box, "scores": [0.9, 0.4]}]
+    preds[1]["labels"] = [2, 1]
+    assert_matches_coco(preds, targets)
+    # a reversed view (negative strides) and bfloat16 tensors (NumPy has no bfloat16)
+    flipped = {"boxes": box[::-1], "scores": np.array([0.9, 0.4])[::-1], "labels": [1, 2]}
+    want = assert_matches_coco([flipped, preds[0]], targets)
+    bf16 = {k: torch.as_tensor(np.ascontiguousarray(v)) for k, v in flipped.items()}
+    bf16["boxes"], bf16["scores"] = bf16["boxes"].bfloat16(), bf16["scores"].bfloat16()
+    got = mean_average_precision([bf16, preds[0]], targets)  # these values are exact in bf16
+    assert [got[k] for k in KEYS] == [want[k] for k in KEYS]
+
+
+def test_unreadable_inputs_are_named():
+    box = [[0.0, 0, 1, 1]]
+    ok = [{"boxes": box, "scores": [0.5], "labels": [0]}]
+    for bad, words in (
+        ([["a", "b", "c", "d"]], "must hold numbers"),
+        ([[None, 1, 2, 3]], "must be a numeric or string array, got dtype=object"),
+        ([[0, 1, 2], [0, 1, 2, 3]], "must be array-like of numbers"),
+    ):
+        with pytest.raises(TypeError, match=rf"preds\[0\]\['boxes'\] {words}"):
+            mean_average_precision([{**ok[0], "boxes": bad}], ok)
+    with pytest.raises(ValueError, match=r"preds\[0\]\['scores'\] must hold values, got a tensor"):
+        mean_average_precision([{**ok[0], "scores": torch.ones(1, device="meta")}], ok)
+    with pytest.raises(ValueError, match="max_detection_thresholds must be increasing integers"):
+        mean_average_precision(ok, ok, max_detection_thresholds=100)
+    with pytest.raises(TypeError, match="class_metrics must be bool, got str"):
+        mean_average_precision(ok, ok, class_metrics="yes")
+    with pytest.raises(ValueError, match=r"n_gt must be an integer .* got True"):
+        interpolated_average_precision([0.5], [1], True)

@@ -50,33 +50,52 @@ def _side(dicts: Any, name: str, keys: tuple[str, ...], box_format: str) -> list
     for i, d in enumerate(dicts):
         if not isinstance(d, Mapping) or any(k not in d for k in keys):
             raise ValueError(f"{name}[{i}] must be a dict with keys {keys}, got {d!r:.80}")
-        raw = d["boxes"]
-        b = (
-            raw.detach().cpu()
-            if isinstance(raw, torch.Tensor)
-            else torch.as_tensor(np.asarray(raw))
-        )
-        if b.numel() == 0:
-            b = b.reshape(0, 4)
         where = f"{name}[{i}]['boxes']"
+        b = _numbers(d["boxes"], where, ndim=None, finite=False)  # check_boxes says which box
+        b = torch.from_numpy(np.ascontiguousarray(b.reshape(0, 4) if b.size == 0 else b))
         if box_format == "xyxy":
             b = check_boxes(b, where)
-        else:
-            b = box_convert(check_boxes(b, where, fmt=box_format), box_format, "xyxy")
+        else:  # in float64: converting in the input's (perhaps half) precision would round
+            b = box_convert(check_boxes(b, where, fmt=box_format).double(), box_format, "xyxy")
         entry = {"boxes": b.to(torch.float64).numpy()}
         for key in keys[1:]:
-            v = d[key]
-            v = v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v
-            v = check_array(v, f"{name}[{i}]['{key}']", ndim=1, min_samples=0, dtype=None)
+            v = _numbers(d[key], f"{name}[{i}]['{key}']", ndim=1, finite=True)
             if len(v) != len(b):
                 raise ValueError(f"{name}[{i}]['{key}'] has {len(v)} entries for {len(b)} boxes")
-            if key == "labels" and v.dtype.kind not in "iu":
+            # an empty list is float64 for NumPy: no entry, nothing to refuse
+            if key == "labels" and v.size and v.dtype.kind not in "iu":
                 raise TypeError(f"{name}[{i}]['labels'] must hold integers, got dtype={v.dtype}")
             if key == "scores" and v.dtype.kind not in "iuf":
                 raise TypeError(f"{name}[{i}]['scores'] must hold numbers, got dtype={v.dtype}")
             entry[key] = v.astype(np.int64 if key == "labels" else np.float64)
         out.append(entry)
     return out
+
+
+def _numbers(value: Any, name: str, ndim: int | None, finite: bool) -> np.ndarray:
+    """``value`` (a Tensor on any device and in any dtype, an array or nested lists) as a NumPy
+    array of numbers, NaN and infinity refused if ``finite``; errors name ``name``."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        if value.device.type == "meta":
+            raise ValueError(f"{name} must hold values, got a tensor on the meta device")
+        value = value.detach().cpu()
+        if value.dtype in (torch.float16, torch.bfloat16):  # NumPy has no bfloat16
+            value = value.float()
+        value = value.numpy()
+    v = check_array(
+        value,
+        name,
+        ndim=ndim,
+        min_samples=0,
+        dtype=None,
+        allow_nan=not finite,
+        allow_inf=not finite,
+    )
+    if v.size and v.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got dtype={v.dtype}")
+    return v
 
 
 def _flatten(per_image: list[dict], classes: np.ndarray, is_det: bool) -> _Flat:
@@ -224,7 +243,7 @@ def _thresholds(values: Any, name: str, default: np.ndarray) -> np.ndarray:
 
 
 def _max_dets(values: Any) -> tuple[int, ...]:
-    v = tuple(values)
+    v = tuple(values) if isinstance(values, Sequence) and not isinstance(values, str) else ()
     if (
         not v
         or not all(isinstance(m, numbers.Integral) and not isinstance(m, bool) for m in v)
@@ -302,6 +321,7 @@ def mean_average_precision(
     ious = _thresholds(iou_thresholds, "iou_thresholds", np.linspace(0.5, 0.95, 10))
     recs = _thresholds(rec_thresholds, "rec_thresholds", np.linspace(0.0, 1.0, 101))
     max_dets = _max_dets(max_detection_thresholds)
+    check_scalar(class_metrics, "class_metrics", kind=(bool, np.bool_))
     precision, recall, classes = _coco_arrays(preds, targets, box_format, ious, recs, max_dets)
     return _summarize(precision, recall, ious, max_dets, classes, class_metrics)
 
@@ -455,7 +475,7 @@ def interpolated_average_precision(scores: Any, is_tp: Any, n_gt: int) -> float:
         raise ValueError(
             f"is_tp must hold {len(scores)} booleans (one per score), got {hits!r:.80}"
         )
-    if not isinstance(n_gt, numbers.Integral) or n_gt < int(hits.sum()):
+    if not isinstance(n_gt, numbers.Integral) or isinstance(n_gt, bool) or n_gt < hits.sum():
         raise ValueError(
             f"n_gt must be an integer >= the number of true positives ({int(hits.sum())}), "
             f"got {n_gt!r}"

@@ -3,9 +3,10 @@ losses) and the per-class NMS that ends their postprocessing."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..vision import batched_nms, check_boxes
@@ -30,19 +31,21 @@ def check_targets(
     outside the image are kept as given: the YOLO assignment clamps their centre cell to the
     grid, RetinaNet matches them by IoU like any other box.
     """
-    if len(boxes) != batch or len(labels) != batch:
+    sizes = [len(v) if isinstance(v, Sized) else v for v in (boxes, labels)]
+    if sizes != [batch, batch]:
         raise ValueError(
-            f"boxes and labels must hold one entry per image ({batch}), "
-            f"got {len(boxes)} and {len(labels)}"
+            f"boxes and labels must be sequences with one entry per image ({batch}), "
+            f"got {sizes[0]!r:.40} and {sizes[1]!r:.40}"
         )
     out_boxes, out_labels = [], []
     for i, (b, lab) in enumerate(zip(boxes, labels, strict=True)):
-        b = torch.as_tensor(b).to(device=like.device, dtype=like.dtype)
+        b = _as_tensor(b, f"boxes[{i}]").to(device=like.device, dtype=like.dtype)
         if b.numel() == 0:
             b = b.reshape(0, 4)
-        lab = torch.as_tensor(lab).to(device=like.device).reshape(-1)
+        lab = _as_tensor(lab, f"labels[{i}]").to(device=like.device).reshape(-1)
         b = check_boxes(b, f"boxes[{i}]", positive=True)
-        if (len(lab) and (lab.is_floating_point() or lab.is_complex())) or len(lab) != len(b):
+        integer = not (lab.is_floating_point() or lab.is_complex() or lab.dtype == torch.bool)
+        if len(lab) != len(b) or (len(lab) and not integer):
             raise ValueError(
                 f"labels[{i}] must hold {len(b)} integer class indices, "
                 f"got {tuple(lab.shape)} of dtype {lab.dtype}"
@@ -57,6 +60,19 @@ def check_targets(
         out_boxes.append(b)
         out_labels.append(lab.long())
     return out_boxes, out_labels
+
+
+def _as_tensor(value: Any, name: str) -> torch.Tensor:
+    """A tensor as given; anything else through NumPy, refused unless it holds numbers."""
+    if isinstance(value, torch.Tensor):
+        return value
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:  # ragged nested lists
+        raise TypeError(f"{name} must be an array of numbers, got {value!r:.60} ({exc})") from exc
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of numbers, got {value!r:.60}")
+    return torch.as_tensor(arr)
 
 
 def best_detections(

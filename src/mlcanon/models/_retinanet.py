@@ -146,6 +146,8 @@ def retinanet_loss(
     check_scalar(beta, "beta", low=0.0, include_low=False)
     check_option(classification, "classification", ("focal", "bce", "hard_negative"))
     ratio = int(check_scalar(neg_pos_ratio, "neg_pos_ratio", kind=numbers.Integral, low=1))
+    if box_coder is not None and not isinstance(box_coder, BoxCoder):
+        raise TypeError(f"box_coder must be a BoxCoder or None, got {type(box_coder).__name__}")
     coder = box_coder if box_coder is not None else BoxCoder()
     logits = torch.cat(outputs["cls_logits"], dim=1)  # (B, N, K)
     deltas = torch.cat(outputs["bbox_regression"], dim=1)  # (B, N, 4)
@@ -174,6 +176,13 @@ def retinanet_loss(
     else:
         per_anchor = binary_cross_entropy_with_logits(logits, target, reduction="none").sum(2)
     if anchor_mask is not None:
+        if not isinstance(anchor_mask, torch.Tensor) or anchor_mask.dtype != torch.bool:
+            raise TypeError(f"anchor_mask must be a boolean Tensor, got {anchor_mask!r:.60}")
+        if anchor_mask.shape != matches.shape:
+            raise ValueError(
+                f"anchor_mask must have shape {tuple(matches.shape)} (images, anchors), got "
+                f"{tuple(anchor_mask.shape)}"
+            )
         matches = matches.masked_fill(~anchor_mask & (matches < 0), BETWEEN_THRESHOLDS)
         valid = valid & (anchor_mask | pos)
     if classification == "hard_negative":
@@ -202,6 +211,18 @@ def _hardest_negatives(loss: torch.Tensor, matches: torch.Tensor, k: torch.Tenso
     rank = torch.empty_like(order)
     rank.scatter_(1, order, torch.arange(order.shape[1], device=order.device).expand_as(order))
     return (rank < k[:, None]) & (matches == BELOW_LOW_THRESHOLD)
+
+
+def _image_size(image_size: Any) -> tuple[int, int]:
+    """``(H, W)`` as two ints >= 1."""
+    if not (
+        isinstance(image_size, Sequence)
+        and len(image_size) == 2
+        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in image_size)
+        and min(image_size) >= 1
+    ):
+        raise ValueError(f"image_size must be two integers (H, W) >= 1, got {image_size!r}")
+    return int(image_size[0]), int(image_size[1])
 
 
 class TinyRetinaNet(nn.Module):
@@ -312,7 +333,7 @@ class TinyRetinaNet(nn.Module):
     ) -> list[torch.Tensor]:
         """Anchors ``Tensor[H_l W_l A, 4]`` per level for an image of size ``(H, W)``, on
         ``device`` in ``dtype`` (default: those of the model's parameters)."""
-        h, w = (int(v) for v in image_size)
+        h, w = _image_size(image_size)
         p = next(self.parameters())
         device = p.device if device is None else device
         dtype = p.dtype if dtype is None else dtype
@@ -323,9 +344,17 @@ class TinyRetinaNet(nn.Module):
     def _anchors_like(
         self, outputs: dict[str, list[torch.Tensor]], image_size: Sequence[int]
     ) -> list[torch.Tensor]:
-        """:meth:`anchors` on the device and in the dtype of ``outputs``."""
-        ref = outputs["cls_logits"][0]
-        return self.anchors(image_size, ref.device, ref.dtype)
+        """:meth:`anchors` on the device and in the dtype of ``outputs``, as many per level as
+        the outputs have rows (a wrong ``image_size`` would pair outputs with other anchors)."""
+        ref = outputs["cls_logits"]
+        anchors = self.anchors(image_size, ref[0].device, ref[0].dtype)
+        rows = [r.shape[1] for r in ref]
+        if [len(a) for a in anchors] != rows:
+            raise ValueError(
+                f"image_size={tuple(image_size)} gives {[len(a) for a in anchors]} anchors per "
+                f"level, but the outputs hold {rows}: pass the (H, W) of the images they come from"
+            )
+        return anchors
 
     def loss(
         self,

@@ -51,12 +51,25 @@ def _check_anchors(anchors: Any, n_levels: int) -> torch.Tensor:
     return a
 
 
-def _check_levels(outputs: Sequence[torch.Tensor], anchors: torch.Tensor, strides: Any) -> None:
-    if not len(outputs) == len(anchors) == len(strides):
+def _check_levels(outputs: Sequence[torch.Tensor], anchors: Any, strides: Any) -> None:
+    """One output ``Tensor[B, A, H, W, 5 + C]``, one row of A anchors and one stride per level
+    (at least one level), every output with the same batch and class count."""
+    if not isinstance(anchors, torch.Tensor) or anchors.dim() != 3 or anchors.shape[2] != 2:
+        raise TypeError(f"anchors must be a Tensor of shape (L, A, 2), got {anchors!r:.60}")
+    if not len(outputs) == len(anchors) == len(strides) or not len(outputs):
         raise ValueError(
             f"outputs, anchors and strides must have one entry per level, got {len(outputs)}, "
             f"{len(anchors)} and {len(strides)}"
         )
+    want = (outputs[0].shape[0], anchors.shape[1]) if outputs[0].dim() == 5 else None
+    for lv, out in enumerate(outputs):
+        if out.dim() != 5 or out.shape[:2] != want or out.shape[-1] != outputs[0].shape[-1]:
+            raise ValueError(
+                f"outputs[{lv}] must have shape (B, A={anchors.shape[1]}, H, W, 5 + C), with one "
+                f"B and one C for all levels, got {tuple(out.shape)}"
+            )
+    if outputs[0].shape[-1] < 5:
+        raise ValueError(f"outputs must hold 5 + C >= 5 values per anchor, got {outputs[0].shape}")
 
 
 def decode_yolo(
@@ -115,9 +128,9 @@ def assign_yolo_targets(
     ]
     gts = [torch.as_tensor(g).to(device=dev, dtype=dt).reshape(-1, 4) for g in boxes]
     labs = [torch.as_tensor(v).to(device=dev).reshape(-1).long() for v in labels]
-    gt = torch.cat(gts)  # (K, 4) over the batch
-    if len(gt) == 0:
+    if sum(len(g) for g in gts) == 0:  # no box in the batch (or no image)
         return targets
+    gt = torch.cat(gts)  # (K, 4) over the batch
     lab = torch.cat(labs)
     img = torch.cat([torch.full((len(g),), b, device=dev) for b, g in enumerate(gts)])
     flat = anchors.reshape(-1, 2).to(device=dev, dtype=dt)
@@ -297,7 +310,8 @@ class TinyYOLOv3(nn.Module):
         for feat, head in zip(self.backbone(images), self.heads, strict=True):
             y = head(feat)  # (B, A (5 + C), H, W)
             b, _, h, w = y.shape
-            outs.append(y.view(b, self.anchors.shape[1], -1, h, w).permute(0, 1, 3, 4, 2))
+            n_a = self.anchors.shape[1]
+            outs.append(y.view(b, n_a, 5 + self.num_classes, h, w).permute(0, 1, 3, 4, 2))
         return outs  # per level (B, A, H, W, 5 + C)
 
     def loss(

@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_random_state, check_scalar
+from .._validation import check_array, check_random_state, check_scalar
+from ..vision import check_boxes
 from ._blocks import ConvBNAct
 
 __all__ = ["CSPBlock", "PANet", "SpaceToDepth", "mosaic", "yolo_v1_decode", "yolo_v1_loss"]
@@ -23,11 +24,15 @@ __all__ = ["CSPBlock", "PANet", "SpaceToDepth", "mosaic", "yolo_v1_decode", "yol
 def _split_v1(output: torch.Tensor, boxes_per_cell: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``(…, S, S, B*5 + C)`` -> boxes ``(…, S, S, B, 5)`` (x, y, w, h, confidence) and class
     probabilities ``(…, S, S, C)``."""
-    b5 = 5 * boxes_per_cell
-    if output.shape[-1] <= b5 or output.shape[-2] != output.shape[-3]:
+    b5 = 5 * int(check_scalar(boxes_per_cell, "boxes_per_cell", kind=numbers.Integral, low=1))
+    if output.dim() < 3 or output.shape[-1] <= b5 or output.shape[-2] != output.shape[-3]:
         raise ValueError(
             f"output must have shape (N, S, S, {b5} + C) for boxes_per_cell={boxes_per_cell}, "
             f"got {tuple(output.shape)}"
+        )
+    if output.shape[-2] == 0:
+        raise ValueError(
+            f"output must have a grid of S >= 1 cells a side, got {tuple(output.shape)}"
         )
     return output[..., :b5].unflatten(-1, (boxes_per_cell, 5)), output[..., b5:]
 
@@ -102,10 +107,19 @@ def yolo_v1_loss(
     Section 2.2, equation (3).
     """
     box, cls = _split_v1(output, boxes_per_cell)
-    if target.shape != (*output.shape[:-1], 5 + cls.shape[-1]):
+    if not isinstance(target, torch.Tensor) or target.shape != (
+        *output.shape[:-1],
+        5 + cls.shape[-1],
+    ):
         raise ValueError(
-            f"target must have shape {(*output.shape[:-1], 5 + cls.shape[-1])}, "
-            f"got {tuple(target.shape)}"
+            f"target must have shape {(*output.shape[:-1], 5 + cls.shape[-1])} (a Tensor), "
+            f"got {type(target).__name__} of shape {tuple(getattr(target, 'shape', ()))}"
+        )
+    wh_target = target[..., 2:4].detach()
+    if target.device.type != "meta" and not (wh_target >= 0).all():  # NaN compares False
+        raise ValueError(
+            "target widths and heights (target[..., 2:4]) must be finite and >= 0 (their "
+            f"square roots are taken), got {wh_target[~(wh_target >= 0)][:3].tolist()} among them"
         )
     obj = target[..., 4]  # (N, S, S)
     t = target[..., None, :4]  # (N, S, S, 1, 4)
@@ -113,7 +127,10 @@ def yolo_v1_loss(
     best = iou.argmax(dim=-1, keepdim=True)
     resp = torch.zeros_like(iou).scatter_(-1, best, 1.0) * obj.unsqueeze(-1)  # 1^obj_ij
     xy = ((box[..., :2] - t[..., :2]) ** 2).sum(-1)
-    wh = ((box[..., 2:4].clamp(min=0).sqrt() - t[..., 2:4].sqrt()) ** 2).sum(-1)
+    # a predicted size <= 0 has no square root: clamped to the smallest normal number, so that
+    # its gradient is 0 there rather than 0 * inf = NaN (sqrt has an infinite slope at 0)
+    tiny = torch.finfo(box.dtype).tiny
+    wh = ((box[..., 2:4].clamp(min=tiny).sqrt() - t[..., 2:4].sqrt()) ** 2).sum(-1)
     conf_target = iou.detach()  # the IoU is a target, not a path for gradients
     parts = {
         "coord": lambda_coord * (resp * (xy + wh)).sum(),
@@ -242,6 +259,8 @@ def mosaic(
     c, s, s2 = images[0].shape
     if s != s2 or any(im.shape != (c, s, s) for im in images):
         raise ValueError("mosaic takes four square images of one shape")
+    min_side = float(check_scalar(min_side, "min_side", low=0.0))
+    boxes, labels = _check_mosaic_targets(boxes, labels)
     rng = check_random_state(random_state)
     cx, cy = (int(v) for v in rng.integers(s // 4, 3 * s // 4 + 1, size=2))
     out = np.zeros_like(images[0])
@@ -253,15 +272,35 @@ def mosaic(
         sx = s - (x2 - x1) if x1 == 0 else 0
         sy = s - (y2 - y1) if y1 == 0 else 0
         out[:, y1:y2, x1:x2] = im[:, sy : sy + y2 - y1, sx : sx + x2 - x1]
-        shifted = b.reshape(-1, 4) + np.array([x1 - sx, y1 - sy, x1 - sx, y1 - sy])
+        shifted = b + np.array([x1 - sx, y1 - sy, x1 - sx, y1 - sy])
         clipped = np.clip(shifted, [x1, y1, x1, y1], [x2, y2, x2, y2])
         keep = ((clipped[:, 2] - clipped[:, 0]) >= min_side) & (
             (clipped[:, 3] - clipped[:, 1]) >= min_side
         )
         all_boxes.append(clipped[keep])
-        all_labels.append(np.asarray(lab).reshape(-1)[keep])
+        all_labels.append(lab[keep])
     return (
         out,
         np.concatenate(all_boxes).astype(np.float32),
         np.concatenate(all_labels).astype(np.int64),
     )
+
+
+def _check_mosaic_targets(
+    boxes: Sequence[Any], labels: Sequence[Any]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per image, float64 boxes ``(k, 4)`` under the rule of
+    :func:`~mlcanon.vision.check_boxes` and ``k`` integer labels."""
+    out_boxes, out_labels = [], []
+    for k, (b, lab) in enumerate(zip(boxes, labels, strict=True)):
+        b = check_array(b, f"boxes[{k}]", min_samples=0, allow_nan=True, allow_inf=True)
+        b = b.reshape(0, 4) if b.size == 0 else b
+        check_boxes(torch.from_numpy(b), f"boxes[{k}]")
+        lab = check_array(lab, f"labels[{k}]", ndim=1, min_samples=0, dtype=None)
+        if len(lab) != len(b) or (lab.size and lab.dtype.kind not in "iu"):
+            raise ValueError(
+                f"labels[{k}] must hold {len(b)} integers (one per box), got {lab!r:.60}"
+            )
+        out_boxes.append(b)
+        out_labels.append(lab)
+    return out_boxes, out_labels

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from .._validation import check_array, check_option, check_random_state, check_scalar
+from ._boxes import as_compute_float
 
 __all__ = ["AnchorGenerator", "KMeansAnchors", "kmeans_anchors", "wh_iou"]
 
@@ -51,6 +52,10 @@ class AnchorGenerator:
         if len(aspect_ratios) != len(sizes):
             raise ValueError(
                 f"aspect_ratios must have one tuple per level ({len(sizes)}), got {aspect_ratios!r}"
+            )
+        if not all(isinstance(a, Sequence) and len(a) > 0 for a in aspect_ratios):
+            raise ValueError(
+                f"aspect_ratios must be a tuple of non-empty tuples, got {aspect_ratios!r}"
             )
         for s, a in zip(sizes, aspect_ratios, strict=True):
             for v in (*s, *a):
@@ -156,8 +161,9 @@ def wh_iou(wh1: Any, wh2: Any) -> Any:
     Returns
     -------
     ndarray or Tensor of shape (n, k)
-        A Tensor (on the inputs' device, in their promoted dtype) when both inputs are
-        Tensors, otherwise a float64 array. NaN for two boxes of zero area (0 / 0), as
+        A Tensor (on the inputs' device, in their promoted dtype; float32 for half precision,
+        whose areas overflow, as :func:`~mlcanon.vision.box_iou`) when both inputs are Tensors,
+        otherwise a float64 array. NaN for two boxes of zero area (0 / 0), as
         :func:`~mlcanon.vision.box_iou`.
     """
     if isinstance(wh1, torch.Tensor) and isinstance(wh2, torch.Tensor):
@@ -171,8 +177,8 @@ def _check_wh(wh: Any, name: str, xp: Any) -> Any:
     """Sizes of shape (n, 2), finite and >= 0 (a Tensor, or a float64 array)."""
     if xp is np:
         wh = check_array(wh, name, ndim=2, min_samples=0, allow_nan=True, allow_inf=True)
-    elif not wh.is_floating_point():
-        wh = wh.to(torch.get_default_dtype())
+    else:
+        wh = as_compute_float(wh, name)
     if wh.ndim != 2 or wh.shape[1] != 2:
         raise ValueError(f"{name} must have shape (n, 2), got {tuple(wh.shape)}")
     if xp is torch and wh.device.type == "meta":
@@ -207,8 +213,11 @@ class KMeansAnchors(NamedTuple):
 def _init_centers(wh: np.ndarray, k: int, init: Any, rng: np.random.Generator) -> np.ndarray:
     if not isinstance(init, str):
         centers = check_array(init, "init", ndim=2)
-        if centers.shape != (k, 2):
-            raise ValueError(f"init must have shape ({k}, 2), got {centers.shape}")
+        if centers.shape != (k, 2) or (centers <= 0).any():
+            raise ValueError(
+                f"init must have shape ({k}, 2) with positive widths and heights, got "
+                f"{centers.tolist()!r:.80}"
+            )
         return centers.copy()
     check_option(init, "init", ("k-means++", "random"))
     if init == "random":

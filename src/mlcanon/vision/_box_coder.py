@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 
 from .._validation import check_scalar
-from ._boxes import check_boxes
+from ._boxes import check_boxes, result_dtype
 
 __all__ = ["BoxCoder"]
 
@@ -50,7 +50,7 @@ class BoxCoder:
         weights: Sequence[float] = (1.0, 1.0, 1.0, 1.0),
         bbox_xform_clip: float = math.log(1000.0 / 16),
     ):
-        if len(weights) != 4:
+        if not isinstance(weights, Sequence) or len(weights) != 4:
             raise ValueError(f"weights must have 4 entries (wx, wy, ww, wh), got {weights!r}")
         for w in weights:
             check_scalar(w, "weights", low=0, include_low=False)
@@ -61,7 +61,7 @@ class BoxCoder:
         """Offsets ``Tensor[N, 4]`` that move ``proposals[i]`` (anchors) onto
         ``reference_boxes[i]`` (ground truth); both ``Tensor[N, 4]`` in xyxy with positive
         widths and heights (their logarithms are taken). The offsets have the device and dtype
-        of ``reference_boxes``."""
+        of ``reference_boxes`` (the default float dtype for integer boxes)."""
         shapes = [tuple(getattr(b, "shape", ())) for b in (reference_boxes, proposals)]
         if shapes[0] != shapes[1]:
             raise ValueError(
@@ -70,6 +70,7 @@ class BoxCoder:
             )
         gt = check_boxes(reference_boxes, "reference_boxes", positive=True)
         anchors = check_boxes(proposals, "proposals", positive=True).to(gt.dtype)
+        dtype = result_dtype(reference_boxes)  # computed in at least float32, returned in this
         wx, wy, ww, wh = self.weights
         aw, ah = anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]
         ax, ay = anchors[:, 0] + 0.5 * aw, anchors[:, 1] + 0.5 * ah
@@ -83,7 +84,7 @@ class BoxCoder:
                 wh * torch.log(gh / ah),
             ),
             dim=1,
-        )
+        ).to(dtype)
 
     def decode_single(self, rel_codes: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
         """Boxes ``Tensor[N, 4k]`` (xyxy) from offsets ``rel_codes`` ``Tensor[N, 4k]`` (k sets

@@ -2,7 +2,8 @@
 
 Each loss compares ``boxes1[i]`` with ``boxes2[i]`` (xyxy, shape ``(..., 4)``) and is 1 minus a
 similarity. The plain IoU loss has zero gradient for disjoint boxes; the enclosing-box (GIoU),
-centre-distance (DIoU) and aspect-ratio (CIoU) terms keep a gradient there.
+centre-distance (DIoU) and aspect-ratio (CIoU) terms keep a gradient there. The terms are
+computed in at least float32; the loss comes back in the boxes' dtype (half precision included).
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from __future__ import annotations
 import torch
 
 from .._validation import check_option
-from ._boxes import check_boxes, iou_terms
+from ._boxes import IoUTerms, check_boxes, check_eps, iou_terms, result_dtype
 
 __all__ = ["complete_box_iou_loss", "distance_box_iou_loss", "generalized_box_iou_loss"]
 
 
-def _terms(boxes1: torch.Tensor, boxes2: torch.Tensor, reduction: str):
+def _terms(
+    boxes1: torch.Tensor, boxes2: torch.Tensor, reduction: str, eps: float
+) -> tuple[IoUTerms, float, torch.dtype]:
+    """The IoU terms (computed in at least float32), ``eps`` checked, and the dtype the loss is
+    returned in: that of the boxes, as torchvision's losses."""
     check_option(reduction, "reduction", ("none", "mean", "sum"))
     b1 = check_boxes(boxes1, "boxes1", ndim=None)
     b2 = check_boxes(boxes2, "boxes2", ndim=None)
@@ -24,15 +29,15 @@ def _terms(boxes1: torch.Tensor, boxes2: torch.Tensor, reduction: str):
             f"boxes1 and boxes2 must have the same shape, got {tuple(b1.shape)} and "
             f"{tuple(b2.shape)}"
         )
-    return iou_terms(b1, b2)
+    return iou_terms(b1, b2), check_eps(eps), result_dtype(boxes1, boxes2)
 
 
-def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
+def _reduce(loss: torch.Tensor, reduction: str, dtype: torch.dtype) -> torch.Tensor:
     if reduction == "mean":
-        return loss.mean() if loss.numel() > 0 else loss.sum()  # empty: 0, not NaN
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+        loss = loss.mean() if loss.numel() > 0 else loss.sum()  # empty: 0, not NaN
+    elif reduction == "sum":
+        loss = loss.sum()
+    return loss.to(dtype)
 
 
 def generalized_box_iou_loss(
@@ -52,10 +57,10 @@ def generalized_box_iou_loss(
     ----------
     H. Rezatofighi et al., "Generalized Intersection over Union", CVPR 2019, Algorithm 2.
     """
-    t = _terms(boxes1, boxes2, reduction)
+    t, eps, dtype = _terms(boxes1, boxes2, reduction, eps)
     iou = t.inter / (t.union + eps)
     loss = 1 - iou + (t.enclose_area - t.union) / (t.enclose_area + eps)
-    return _reduce(loss, reduction)
+    return _reduce(loss, reduction, dtype)
 
 
 def distance_box_iou_loss(
@@ -75,9 +80,9 @@ def distance_box_iou_loss(
     ----------
     Z. Zheng et al., "Distance-IoU Loss", AAAI 2020, eq. (7).
     """
-    t = _terms(boxes1, boxes2, reduction)
+    t, eps, dtype = _terms(boxes1, boxes2, reduction, eps)
     loss = 1 - t.inter / (t.union + eps) + t.center_dist2 / (t.enclose_diag2 + eps)
-    return _reduce(loss, reduction)
+    return _reduce(loss, reduction, dtype)
 
 
 def complete_box_iou_loss(
@@ -102,8 +107,8 @@ def complete_box_iou_loss(
     ----------
     Z. Zheng et al., "Distance-IoU Loss", AAAI 2020, eqs. (9)-(11).
     """
-    t = _terms(boxes1, boxes2, reduction)
+    t, eps, dtype = _terms(boxes1, boxes2, reduction, eps)
     iou = t.inter / (t.union + eps)
     alpha = (t.aspect_v / (1 - iou + t.aspect_v + eps)).detach()
     loss = 1 - iou + t.center_dist2 / (t.enclose_diag2 + eps) + alpha * t.aspect_v
-    return _reduce(loss, reduction)
+    return _reduce(loss, reduction, dtype)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import torch
 
-from .._validation import check_option
+from .._validation import check_option, check_scalar
 
 __all__ = [
     "box_area",
@@ -78,15 +78,37 @@ def check_boxes(
     if boxes.shape[-1:] != (4,) or (ndim is not None and boxes.dim() != ndim):
         want = "(N, 4)" if ndim == 2 else "(..., 4)"
         raise ValueError(f"{name} must have shape {want}, got {tuple(boxes.shape)}")
-    if boxes.is_complex() or boxes.dtype == torch.bool:
-        raise TypeError(f"{name} must hold real numbers, got dtype={boxes.dtype}")
-    if not boxes.is_floating_point():
-        boxes = boxes.to(torch.get_default_dtype())
-    elif boxes.dtype in (torch.float16, torch.bfloat16):
-        boxes = boxes.float()  # products of coordinates overflow half precision
+    boxes = as_compute_float(boxes, name)
     if boxes.device.type != "meta" and boxes.numel():
         _check_box_values(boxes.detach(), name, fmt, positive)
     return boxes
+
+
+def as_compute_float(t: torch.Tensor, name: str) -> torch.Tensor:
+    """``t`` in a float dtype fit for products of coordinates: integers go to the default float
+    dtype and half precision to float32 (a 300 x 300 area overflows float16); booleans and
+    complex numbers raise a TypeError naming ``name``."""
+    if t.is_complex() or t.dtype == torch.bool:
+        raise TypeError(f"{name} must hold real numbers, got dtype={t.dtype}")
+    if not t.is_floating_point():
+        return t.to(torch.get_default_dtype())
+    if t.dtype in (torch.float16, torch.bfloat16):
+        return t.float()
+    return t
+
+
+def result_dtype(*tensors: torch.Tensor) -> torch.dtype:
+    """The dtype a result created from ``tensors`` is returned in: their promoted float dtype
+    (the default float dtype for integers), half precision included."""
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = torch.promote_types(dtype, t.dtype)
+    return dtype if dtype.is_floating_point else torch.get_default_dtype()
+
+
+def check_eps(eps: object) -> float:
+    """``eps`` as a float >= 0 (the guard added to denominators of the IoU family)."""
+    return float(check_scalar(eps, "eps", low=0.0))
 
 
 _SIDES = {"xyxy": ("x2 - x1", "y2 - y1"), "xywh": ("w", "h"), "cxcywh": ("w", "h")}
@@ -129,12 +151,14 @@ def box_convert(boxes: torch.Tensor, in_fmt: str, out_fmt: str) -> torch.Tensor:
     Returns
     -------
     Tensor[..., 4]
+        In the dtype of ``boxes`` (the default float dtype for integer boxes).
     """
     check_option(in_fmt, "in_fmt", FORMATS)
     check_option(out_fmt, "out_fmt", FORMATS)
-    boxes = check_boxes(boxes, ndim=None, fmt=in_fmt)
+    checked = check_boxes(boxes, ndim=None, fmt=in_fmt)
+    dtype, boxes = result_dtype(boxes), checked
     if in_fmt == out_fmt:
-        return boxes.clone()
+        return boxes.to(dtype, copy=True)
     a, b, c, d = boxes.unbind(-1)
     if in_fmt == "xywh":
         a, b, c, d = a, b, a + c, b + d
@@ -145,7 +169,7 @@ def box_convert(boxes: torch.Tensor, in_fmt: str, out_fmt: str) -> torch.Tensor:
         a, b, c, d = a, b, c - a, d - b
     elif out_fmt == "cxcywh":
         a, b, c, d = (a + c) / 2, (b + d) / 2, c - a, d - b
-    return torch.stack((a, b, c, d), dim=-1)
+    return torch.stack((a, b, c, d), dim=-1).to(dtype)
 
 
 def box_area(boxes: torch.Tensor) -> torch.Tensor:
@@ -237,6 +261,7 @@ def distance_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float = 1e
     Z. Zheng et al., "Distance-IoU Loss: Faster and Better Learning for Bounding Box
     Regression", AAAI 2020, eq. (6).
     """
+    eps = check_eps(eps)
     t = _pairwise(boxes1, boxes2)
     return t.inter / t.union - t.center_dist2 / (t.enclose_diag2 + eps)
 
@@ -258,6 +283,7 @@ def complete_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float = 1e
     Z. Zheng et al., "Distance-IoU Loss: Faster and Better Learning for Bounding Box
     Regression", AAAI 2020, eqs. (9)-(11).
     """
+    eps = check_eps(eps)
     t = _pairwise(boxes1, boxes2)
     iou = t.inter / t.union
     # alpha is a trade-off weight, held constant when differentiating (Section 4 of the paper)

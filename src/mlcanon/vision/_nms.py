@@ -16,7 +16,7 @@ import torch
 from numba import njit
 
 from .._validation import check_option, check_scalar
-from ._boxes import check_boxes
+from ._boxes import as_compute_float, check_boxes, result_dtype
 
 __all__ = ["batched_nms", "nms", "soft_nms"]
 
@@ -104,6 +104,12 @@ def _prepare(boxes: object, scores: object) -> tuple[torch.Tensor, np.ndarray, n
         raise ValueError(
             f"scores must have shape (N,) with N = {boxes.shape[0]} boxes, "
             f"got {tuple(scores.shape)}"
+        )
+    as_compute_float(scores, "scores")  # refuses boolean and complex scores
+    if "meta" in (boxes.device.type, scores.device.type):
+        raise ValueError(
+            "boxes and scores must hold values: suppression depends on them, and tensors on the "
+            f"meta device have none (got boxes on {boxes.device}, scores on {scores.device})"
         )
     b = boxes.detach().cpu().to(torch.float64).numpy()
     s = scores.detach().cpu().to(torch.float64).numpy()
@@ -212,7 +218,8 @@ def soft_nms(
     keep : Tensor[K] (int64)
         Indices in the order they were selected (decreasing decayed score).
     scores : Tensor[K]
-        Their decayed scores at selection, in the dtype of ``scores``.
+        Their decayed scores at selection, in the dtype of ``scores`` (the default float dtype
+        for integer scores: a decayed score is a fraction).
 
     Notes
     -----
@@ -234,4 +241,4 @@ def soft_nms(
     s = scores.detach().cpu().to(torch.float64).numpy()[order]
     kept, kept_scores = _soft_kernel(b, s, thr, sigma, score_threshold, method == "gaussian")
     keep = torch.from_numpy(order[kept]).to(boxes.device)
-    return keep, torch.from_numpy(kept_scores).to(scores.dtype).to(scores.device)
+    return keep, torch.from_numpy(kept_scores).to(device=scores.device, dtype=result_dtype(scores))

@@ -1,0 +1,180 @@
+"""Edge cases of the detectors found by an adversarial audit: images without targets (loss and
+gradient against the formula written out with torch's own functions), empty batches, half
+precision, mismatched image sizes, YOLOv1's square roots at zero, and mosaic's boxes."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mlcanon.models import TinyRetinaNet, TinyYOLOv3, decode_yolo, yolo_loss
+from mlcanon.models._retinanet import retinanet_loss
+from mlcanon.models._yolo_family import mosaic, yolo_v1_loss
+from mlcanon.vision import AnchorGenerator
+
+BOX = [[4.0, 6.0, 20.0, 30.0]]
+
+
+def _yolo(**kw):
+    torch.manual_seed(0)
+    return TinyYOLOv3(num_classes=3, width=8, **kw)
+
+
+def _retina():
+    torch.manual_seed(0)
+    return TinyRetinaNet(num_classes=3, width=8, num_convs=1)
+
+
+def test_yolo_loss_without_targets_is_the_no_object_term():
+    torch.manual_seed(1)
+    anchors = _yolo().anchors.double()
+    outs = [torch.randn(2, 3, h, h, 8, dtype=torch.float64, requires_grad=True) for h in (8, 4, 2)]
+    parts = yolo_loss(outs, [torch.zeros(0, 4), []], [[], []], anchors, (4, 8, 16))
+    # nothing to find, nothing ignored: BCE(objectness, 0) over every anchor, over 2 images
+    want = (
+        sum(
+            F.binary_cross_entropy_with_logits(
+                o[..., 4], torch.zeros_like(o[..., 4]), reduction="sum"
+            )
+            for o in outs
+        )
+        / 2
+    )
+    assert parts["box"].detach() == 0 and parts["cls"].detach() == 0
+    torch.testing.assert_close(parts["total"], want, rtol=1e-12, atol=0)
+    got = torch.autograd.grad(parts["total"], outs)
+    for g, w in zip(got, torch.autograd.grad(want, outs), strict=True):
+        torch.testing.assert_close(g, w, rtol=1e-12, atol=1e-15)
+
+
+def test_retinanet_loss_without_targets_is_the_focal_background_term():
+    torch.manual_seed(2)
+    alpha, gamma = 0.25, 2.0
+    gen = AnchorGenerator(((8.0, 10.0),), ((0.5, 1.0),))
+    anchors = gen.grid_anchors([(4, 4)], [(8, 8)], dtype=torch.float64)
+    logits = torch.randn(1, len(anchors[0]), 3, dtype=torch.float64, requires_grad=True)
+    deltas = torch.randn(1, len(anchors[0]), 4, dtype=torch.float64, requires_grad=True)
+    out = {"cls_logits": [logits], "bbox_regression": [deltas]}
+    parts = retinanet_loss(out, anchors, [np.zeros((0, 4))], [np.zeros(0, np.int64)])
+    # every anchor is background: (1 - alpha) p^gamma (-log(1 - p)), normalised by max(1, 0)
+    p = torch.sigmoid(logits)
+    want = ((1 - alpha) * p**gamma * F.softplus(logits)).sum()
+    torch.testing.assert_close(parts["total"], want, rtol=1e-12, atol=0)
+    g_logits, g_deltas = torch.autograd.grad(parts["total"], (logits, deltas), allow_unused=True)
+    torch.testing.assert_close(g_logits, torch.autograd.grad(want, logits)[0], rtol=1e-10, atol=0)
+    assert g_deltas is None or not g_deltas.any()
+
+
+def test_yolo_on_an_empty_batch():
+    model = _yolo()
+    out = model(torch.rand(0, 3, 32, 32))
+    assert [tuple(o.shape) for o in out] == [(0, 3, h, h, 8) for h in (8, 4, 2)]
+    parts = model.loss(out, [], [])
+    assert all(float(v) == 0 for v in parts.values()) and parts["total"].requires_grad
+    assert model.postprocess(out) == []
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_yolo_loss_stays_in_half_precision(dtype):
+    model = _yolo().to(dtype)
+    parts = model.loss(model(torch.rand(1, 3, 32, 32, dtype=dtype)), [torch.tensor(BOX)], [[1]])
+    assert {k: v.dtype for k, v in parts.items()} == dict.fromkeys(parts, dtype)
+    assert all(torch.isfinite(v) for v in parts.values())
+
+
+@pytest.mark.parametrize("build", [_yolo, _retina])
+def test_targets_that_are_not_arrays_of_numbers(build):
+    model = build()
+    out = model(torch.rand(1, 3, 32, 32))
+    loss = model.loss if build is _yolo else lambda o, b, lab: model.loss(o, b, lab, (32, 32))
+    with pytest.raises(TypeError, match=r"boxes\[0\] must be an array of numbers, got None"):
+        loss(out, [None], [[1]])
+    with pytest.raises(TypeError, match=r"labels\[0\] must be an array of numbers, got 'a'"):
+        loss(out, [torch.tensor(BOX)], ["a"])
+    with pytest.raises(ValueError, match=r"labels\[0\] must hold 1 integer .* torch\.bool"):
+        loss(out, [torch.tensor(BOX)], [[True]])
+    with pytest.raises(ValueError, match=r"sequences with one entry per image \(1\), got 5"):
+        loss(out, 5, [[1]])
+
+
+def test_yolo_functions_check_outputs_and_anchors():
+    model = _yolo()
+    out, anchors, strides = model(torch.rand(1, 3, 32, 32)), model.anchors, model.strides
+    with pytest.raises(TypeError, match=r"anchors must be a Tensor of shape \(L, A, 2\)"):
+        yolo_loss(out, [torch.tensor(BOX)], [[1]], anchors.numpy(), strides)
+    with pytest.raises(ValueError, match=r"outputs\[0\] must have shape \(B, A=2, H, W, 5 \+ C\)"):
+        decode_yolo(out, anchors[:, :2], strides)
+    with pytest.raises(ValueError, match=r"outputs\[1\] must have shape .* got \(1, 3, 4, 4, 7\)"):
+        decode_yolo([out[0], out[1][..., :7], out[2]], anchors, strides)
+    with pytest.raises(ValueError, match=r"5 \+ C >= 5 values per anchor"):
+        yolo_loss([o[..., :4] for o in out], [[]], [[]], anchors, strides)
+    with pytest.raises(ValueError, match="one entry per level, got 0, 0 and 0"):
+        decode_yolo([], anchors[:0], ())
+
+
+def test_retinanet_refuses_an_image_size_its_outputs_do_not_come_from():
+    model = _retina()
+    out = model(torch.rand(1, 3, 32, 32))
+    # (64, 64) has 4x the anchors: the outputs' rows would be decoded from other anchors
+    for call in (
+        lambda size: model.postprocess(out, size, score_thresh=0.0),
+        lambda size: model.loss(out, [torch.tensor(BOX)], [[1]], size),
+    ):
+        with pytest.raises(ValueError, match=r"image_size=\(64, 64\) gives \[2304, 576, 144\]"):
+            call((64, 64))
+        for bad in ((0, 0), (32, 32, 3), "ab", (32.0, 32)):
+            with pytest.raises(ValueError, match=r"image_size must be two integers \(H, W\)"):
+                call(bad)
+    with pytest.raises(TypeError, match="box_coder must be a BoxCoder or None, got str"):
+        model.loss(out, [torch.tensor(BOX)], [[1]], (32, 32), box_coder="smooth")
+    with pytest.raises(ValueError, match=r"anchor_mask must have shape \(1, 756\)"):
+        model.loss(out, [torch.tensor(BOX)], [[1]], (32, 32), anchor_mask=torch.ones(3) > 0)
+
+
+def test_yolo_v1_gradient_at_non_positive_predicted_sizes():
+    # one box per cell, so the responsible predictor is the cell's only one
+    s, c, lam = 2, 2, 5.0
+    out = torch.rand(1, s, s, 5 + c, dtype=torch.float64)
+    out[0, 0, 0, 2:4] = torch.tensor([-0.3, 0.0])  # w < 0 and h = 0 in a cell with an object
+    out[0, 1, 1, 2:4] = torch.tensor([0.25, 0.36])
+    out.requires_grad_()
+    target = torch.zeros(1, s, s, 5 + c, dtype=torch.float64)
+    target[0, 0, 0] = torch.tensor([0.5, 0.5, 0.16, 0.09, 1, 1, 0], dtype=torch.float64)
+    target[0, 1, 1] = torch.tensor([0.5, 0.5, 0.49, 0.04, 1, 0, 1], dtype=torch.float64)
+    grad = torch.autograd.grad(yolo_v1_loss(out, target, 1, lam)["total"], out)[0]
+    # d/dw lam (sqrt w - sqrt t)^2 = lam (sqrt w - sqrt t) / sqrt w for w > 0; 0 where the
+    # prediction is clamped (w <= 0)
+    w, t = out.detach()[..., 2:4], target[..., 2:4]
+    obj = target[..., 4:5]
+    want = torch.where(w > 0, lam * obj * (w.clamp(min=1e-300).sqrt() - t.sqrt()) / w.sqrt(), 0)
+    torch.testing.assert_close(grad[..., 2:4], want, rtol=1e-12, atol=1e-15)
+
+
+def test_yolo_v1_refuses_what_has_no_square_root_or_no_grid():
+    out = torch.rand(1, 2, 2, 13)
+    target = torch.zeros(1, 2, 2, 8)
+    target[0, 0, 0, 2] = -0.1
+    with pytest.raises(ValueError, match=r"target widths and heights .* \[-0\.1"):
+        yolo_v1_loss(out, target)
+    target[0, 0, 0, 2] = float("nan")
+    with pytest.raises(ValueError, match=r"must be finite and >= 0 .* \[nan\]"):
+        yolo_v1_loss(out, target)
+    with pytest.raises(ValueError, match="boxes_per_cell must be >= 1, got 0"):
+        yolo_v1_loss(out, torch.zeros(1, 2, 2, 13), boxes_per_cell=0)
+    with pytest.raises(ValueError, match="grid of S >= 1 cells a side"):
+        yolo_v1_loss(torch.rand(1, 0, 0, 13), torch.zeros(1, 0, 0, 8))
+
+
+def test_mosaic_reads_empty_lists_and_refuses_bad_boxes():
+    images = [np.full((1, 16, 16), k, dtype=np.float32) for k in range(4)]
+    none = mosaic(images, [np.zeros((0, 4))] * 4, [np.zeros(0, np.int64)] * 4, random_state=0)
+    listed = mosaic(images, [[]] * 4, [[]] * 4, random_state=0)
+    np.testing.assert_array_equal(listed[0], none[0])
+    assert listed[1].shape == (0, 4) and listed[2].shape == (0,)
+    empty = [np.zeros((0, 4))] * 3
+    with pytest.raises(ValueError, match=r"boxes\[0\]\[0\] = \[10\.0, 10\.0, 0\.0, 0\.0\]"):
+        mosaic(images, [np.array([[10.0, 10, 0, 0]]), *empty], [[0], [], [], []])
+    with pytest.raises(ValueError, match=r"boxes\[0\]\[0\] .* non-finite"):
+        mosaic(images, [np.array([[np.nan, 0, 5, 5]]), *empty], [[0], [], [], []])
+    with pytest.raises(ValueError, match=r"labels\[0\] must hold 1 integers \(one per box\)"):
+        mosaic(images, [np.array([[0.0, 0, 8, 8]]), *empty], [[0, 1], [], [], []])
