@@ -321,7 +321,8 @@ def mean_average_precision(
     ious = _thresholds(iou_thresholds, "iou_thresholds", np.linspace(0.5, 0.95, 10))
     recs = _thresholds(rec_thresholds, "rec_thresholds", np.linspace(0.0, 1.0, 101))
     max_dets = _max_dets(max_detection_thresholds)
-    check_scalar(class_metrics, "class_metrics", kind=(bool, np.bool_))
+    if not isinstance(class_metrics, bool | np.bool_):
+        raise TypeError(f"class_metrics must be bool, got {type(class_metrics).__name__}")
     precision, recall, classes = _coco_arrays(preds, targets, box_format, ious, recs, max_dets)
     return _summarize(precision, recall, ious, max_dets, classes, class_metrics)
 
