@@ -20,6 +20,7 @@ from mlcanon.vision import (
     generalized_box_iou_loss,
     kmeans_anchors,
     nms,
+    receptive_field_single_path,
     soft_nms,
     wh_iou,
 )
@@ -145,3 +146,15 @@ def test_constructor_and_seed_arguments():
     for init in ([[-1.0, 1], [2, 2]], [[0.0, 0], [2, 2]]):
         with pytest.raises(ValueError, match=r"init must have shape \(2, 2\) with positive"):
             kmeans_anchors(wh, 2, init=np.array(init))
+
+
+def test_single_path_receptive_field_takes_numpy_integers():
+    # kernels 3, 3, 2 with strides 2, 2, 1 and left paddings 1, 1, 0 (Distill eqs. 2, 3, 5):
+    # r = 2*1 + 2*2 + 1*4 + 1 = 11, S = 4, P = 1*1 + 1*2 = 3
+    rf = receptive_field_single_path(
+        np.array([3, 3, 2]), (np.int64(2), np.int32(2), 1), paddings=np.array([1, 1, 0])
+    )
+    assert (rf.size, rf.stride, rf.padding) == ((11,), (4,), (3,))
+    for bad in (3, None, "33", torch.tensor([3])):
+        with pytest.raises(TypeError, match="kernel_sizes must be a sequence of ints, got"):
+            receptive_field_single_path(bad, [1])

@@ -101,7 +101,8 @@ def complete_box_iou_loss(
     Notes
     -----
     :math:`v = \frac{4}{\pi^2}(\arctan(w^{gt}/h^{gt}) - \arctan(w/h))^2` and
-    :math:`\alpha = v / ((1 - \mathrm{IoU}) + v)`, the latter held constant by autograd.
+    :math:`\alpha = v / ((1 - \mathrm{IoU}) + v)`, the latter held constant by autograd. A box
+    of zero width and height has no aspect ratio: its loss is NaN, as in torchvision.
 
     References
     ----------

@@ -276,7 +276,8 @@ def complete_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float = 1e
         v = \frac{4}{\pi^2}\left(\arctan\frac{w^{gt}}{h^{gt}} - \arctan\frac{w}{h}\right)^2,
         \quad \alpha = \frac{v}{(1 - \mathrm{IoU}) + v + \epsilon},
 
-    with :math:`\alpha` treated as a constant by autograd.
+    with :math:`\alpha` treated as a constant by autograd. A box of zero width and height has no
+    aspect ratio: its :math:`v` is NaN (0 / 0), as in torchvision.
 
     References
     ----------

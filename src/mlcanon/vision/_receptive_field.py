@@ -9,10 +9,13 @@ receptive-field size, S the effective stride and P the effective padding.
 from __future__ import annotations
 
 import itertools
+import numbers
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 from torch import fx, nn
 
 from ._graph import (
@@ -154,19 +157,11 @@ def receptive_field_single_path(
     A. Araujo, W. Norris and J. Sim, "Computing Receptive Fields of Convolutional Neural
     Networks", Distill, 2019, equations (2), (3) and (5).
     """
+    kernel_sizes = _int_list(kernel_sizes, "kernel_sizes", 1)
     L = len(kernel_sizes)
-    paddings = [0] * L if paddings is None else list(paddings)
-    dilations = [1] * L if dilations is None else list(dilations)
-    for name, seq, low in (
-        ("kernel_sizes", kernel_sizes, 1),
-        ("strides", strides, 1),
-        ("paddings", paddings, 0),
-        ("dilations", dilations, 1),
-    ):
-        if len(seq) != L:
-            raise ValueError(f"{name} has {len(seq)} entries, expected {L} (one per layer)")
-        if any(not isinstance(v, int) or isinstance(v, bool) or v < low for v in seq):
-            raise ValueError(f"{name} must be ints >= {low}, got {list(seq)}")
+    strides = _int_list(strides, "strides", 1, L)
+    paddings = [0] * L if paddings is None else _int_list(paddings, "paddings", 0, L)
+    dilations = [1] * L if dilations is None else _int_list(dilations, "dilations", 1, L)
     k_eff = [d * (k - 1) + 1 for k, d in zip(kernel_sizes, dilations, strict=True)]
     # prod_{i<l} s_i for l = 1..L (an empty product is 1)
     before = list(itertools.accumulate([1, *strides[:-1]], operator.mul)) if L else []
@@ -174,6 +169,18 @@ def receptive_field_single_path(
     p = sum(pl * sb for pl, sb in zip(paddings, before, strict=True))
     s = before[-1] * strides[-1] if L else 1
     return ReceptiveField((r,), (s,), (p,))
+
+
+def _int_list(values: Any, name: str, low: int, length: int | None = None) -> list[int]:
+    """``values`` (a sequence or a 1-D array of integers >= ``low``, ``length`` of them if
+    given) as a list of ints."""
+    if not isinstance(values, Sequence | np.ndarray) or isinstance(values, str):
+        raise TypeError(f"{name} must be a sequence of ints, got {type(values).__name__}")
+    if length is not None and len(values) != length:
+        raise ValueError(f"{name} has {len(values)} entries, expected {length} (one per layer)")
+    if any(not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < low for v in values):
+        raise ValueError(f"{name} must be ints >= {low}, got {list(values)}")
+    return [int(v) for v in values]
 
 
 def _through_window(rf: ReceptiveField, w: Window) -> ReceptiveField:
