@@ -236,3 +236,59 @@ def test_cross_entropy_promotes_a_target_of_another_dtype(dtypes):
     torch.testing.assert_close(y, y_ref, **tol)
     torch.testing.assert_close(gx, gx_ref, **tol)
     torch.testing.assert_close(gt, gt_ref, **tol)
+
+
+def test_dropout_training_must_be_a_bool_like_torch():
+    x = r(3)
+    with pytest.raises(TypeError):
+        TF.dropout(x, 0.5, training="yes")
+    with pytest.raises(TypeError, match="training must be bool, got str 'yes'"):
+        F.dropout(x, 0.5, training="yes")  # it was taken as True
+
+
+# --- additive and multiplicative attention (no torch counterpart: the definition written out) --
+def additive_reference(q, k, v, w_q, w_k, v_a):
+    scores = torch.tanh((q @ w_q.T)[:, :, None, :] + (k @ w_k.T)[:, None, :, :]) @ v_a
+    return torch.softmax(scores, -1) @ v
+
+
+def test_additive_attention_refuses_different_batch_sizes():
+    q, k, v = r(1, 3, 4), r(2, 5, 6), r(2, 5, 7)
+    w_q, w_k, v_a = r(8, 4), r(8, 6), r(8)
+    check_same(
+        lambda q, k, v: F.additive_attention(q.expand(2, 3, 4), k, v, w_q, w_k, v_a)[0],
+        lambda q, k, v: additive_reference(q.expand(2, 3, 4), k, v, w_q, w_k, v_a),
+        [q, k, v],
+    )
+    # the forward broadcast q over the batch, the backward then failed in a matrix product
+    with pytest.raises(ValueError, match="the same batch size, got 1, 2 and 2"):
+        F.additive_attention(q, k, v, w_q, w_k, v_a)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: N.AdditiveAttention(4, 6, 8)(r(2, 3, 4), r(2, 5, 6)), "weight_query has dtype"),
+        (lambda: N.MultiplicativeAttention(4, 6)(r(2, 3, 4), r(2, 5, 6)), "weight has dtype"),
+    ],
+)
+def test_attention_modules_name_a_dtype_mismatch(make, match):
+    torch.manual_seed(0)
+    with pytest.raises(ValueError, match=f"input has dtype torch.float64 on cpu but {match}"):
+        make()  # float32 parameters, float64 input: a RuntimeError from a matmul before
+
+
+def test_multiplicative_attention_sizes_are_checked():
+    with pytest.raises(ValueError, match="query_size must be >= 1, got -1"):
+        N.MultiplicativeAttention(-1, 6)
+
+
+# --- the NumPy MLP: a target of the wrong shape was reshaped onto the wrong samples ----------
+def test_mlp_target_of_the_wrong_shape_is_refused():
+    mlp = N.MLP([3, 4, 2], random_state=0)
+    X = r(2, 3).numpy()
+    with pytest.raises(ValueError, match=r"y must have shape \(2, 2\) for 2 samples, got \(4,\)"):
+        mlp.cost(X, r(4).numpy())
+    y = r(2, 2).numpy()
+    out = mlp.forward(X)[1][-1]
+    assert mlp.cost(X, y) == pytest.approx(0.5 * ((out - y) ** 2).sum() / 2)

@@ -215,6 +215,7 @@ def multiplicative_attention(
     _check_qkv(query, key, value)
     if weight is not None:
         check_tensor(weight, "weight", ndim=2)
+        check_like(weight, "weight", query, "multiplicative_attention")
         if weight.shape != (query.shape[-1], key.shape[-1]):
             raise ValueError(
                 f"weight must have shape ({query.shape[-1]}, {key.shape[-1]}) = (query features, "
@@ -299,9 +300,18 @@ def additive_attention(
     for name, t in (("query", q), ("key", key), ("value", value)):
         if t.dim() != 3:
             raise ValueError(f"{name} must be 3-D (batch, length, features), got {tuple(t.shape)}")
-    check_tensor(weight_query, "weight_query", ndim=2)
-    check_tensor(weight_key, "weight_key", ndim=2)
-    check_tensor(v, "v", ndim=1)
+    if not q.shape[0] == key.shape[0] == value.shape[0]:
+        raise ValueError(
+            f"query, key and value must have the same batch size, got {q.shape[0]}, "
+            f"{key.shape[0]} and {value.shape[0]}"
+        )
+    for name, t, ndim in (
+        ("weight_query", weight_query, 2),
+        ("weight_key", weight_key, 2),
+        ("v", v, 1),
+    ):
+        check_tensor(t, name, ndim=ndim)
+        check_like(t, name, q, "additive_attention")
     a = v.shape[0]
     if weight_query.shape != (a, q.shape[-1]) or weight_key.shape != (a, key.shape[-1]):
         raise ValueError(

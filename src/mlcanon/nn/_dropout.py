@@ -6,6 +6,8 @@ import torch
 from torch import Tensor
 from torch.autograd import Function
 
+from mlcanon._validation import check_scalar
+
 from ._utils import check_tensor, probability
 
 __all__ = ["dropout"]
@@ -50,6 +52,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """
     x = check_tensor(input, "input")
     p = probability(p, "p")
+    check_scalar(training, "training", kind=bool)
     if not training or p == 0.0:
         return x
     if p == 1.0:

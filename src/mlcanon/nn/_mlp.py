@@ -122,7 +122,12 @@ class MLP:
                 raise ValueError(f"y must hold integer labels in [0, {k}), got {y[:5]}...")
             return np.eye(k)[y]
         y = check_array(y, "y", ndim=(1, 2))
-        return y.reshape(n, -1)
+        k = self.weights[-1].shape[0]
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if Y.shape != (n, k):  # a reshape would silently pair targets with the wrong samples
+            one = f" or ({n},)" if k == 1 else ""
+            raise ValueError(f"y must have shape ({n}, {k}){one} for {n} samples, got {y.shape}")
+        return Y
 
     def cost(self, X, y) -> float:
         """The training objective :math:`C` on ``(X, y)``."""

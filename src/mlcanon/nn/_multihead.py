@@ -183,6 +183,11 @@ def _to_additive(mask: Tensor, like: Tensor) -> Tensor:
     return check_tensor(mask, "mask").to(like.dtype)
 
 
+def _check_sizes(**sizes: int) -> None:
+    for name, size in sizes.items():
+        check_scalar(size, name, kind=int, low=1)
+
+
 class AdditiveAttention(nn.Module):
     r"""Bahdanau attention :math:`e_{ij} = v^T\tanh(W_q q_i + W_k k_j)` with learned
     :math:`W_q, W_k, v` (see :func:`mlcanon.nn.functional.additive_attention`).
@@ -195,12 +200,7 @@ class AdditiveAttention(nn.Module):
 
     def __init__(self, query_size: int, key_size: int, hidden_size: int) -> None:
         super().__init__()
-        for name, v in (
-            ("query_size", query_size),
-            ("key_size", key_size),
-            ("hidden_size", hidden_size),
-        ):
-            check_scalar(v, name, kind=int, low=1)
+        _check_sizes(query_size=query_size, key_size=key_size, hidden_size=hidden_size)
         self.weight_query = nn.Parameter(torch.empty(hidden_size, query_size))
         self.weight_key = nn.Parameter(torch.empty(hidden_size, key_size))
         self.v = nn.Parameter(torch.empty(hidden_size))
@@ -239,6 +239,7 @@ class MultiplicativeAttention(nn.Module):
 
     def __init__(self, query_size: int, key_size: int, score: str = "general") -> None:
         super().__init__()
+        _check_sizes(query_size=query_size, key_size=key_size)
         check_option(score, "score", ("general", "dot"))
         if score == "dot" and query_size != key_size:
             raise ValueError(
