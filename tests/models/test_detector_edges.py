@@ -7,7 +7,18 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mlcanon.models import TinyRetinaNet, TinyYOLOv3, decode_yolo, yolo_loss
+from mlcanon.models import (
+    PANet,
+    SpaceToDepth,
+    TinyRetinaNet,
+    TinyYOLOv3,
+    assign_yolo_targets,
+    decode_yolo,
+    match_anchors,
+    yolo_loss,
+    yolo_postprocess,
+    yolo_v1_decode,
+)
 from mlcanon.models._retinanet import retinanet_loss
 from mlcanon.models._yolo_family import mosaic, yolo_v1_loss
 from mlcanon.vision import AnchorGenerator
@@ -70,7 +81,7 @@ def test_yolo_on_an_empty_batch():
     out = model(torch.rand(0, 3, 32, 32))
     assert [tuple(o.shape) for o in out] == [(0, 3, h, h, 8) for h in (8, 4, 2)]
     parts = model.loss(out, [], [])
-    assert all(float(v) == 0 for v in parts.values()) and parts["total"].requires_grad
+    assert all(v.detach() == 0 for v in parts.values()) and parts["total"].requires_grad
     assert model.postprocess(out) == []
 
 
@@ -178,3 +189,57 @@ def test_mosaic_reads_empty_lists_and_refuses_bad_boxes():
         mosaic(images, [np.array([[np.nan, 0, 5, 5]]), *empty], [[0], [], [], []])
     with pytest.raises(ValueError, match=r"labels\[0\] must hold 1 integers \(one per box\)"):
         mosaic(images, [np.array([[0.0, 0, 8, 8]]), *empty], [[0, 1], [], [], []])
+
+
+def test_yolo_strides_anchors_and_targets_of_the_functional_api():
+    model = _yolo()
+    out, anchors, strides = model(torch.rand(1, 3, 32, 32)), model.anchors, model.strides
+    for bad in ((0, 8, 16), (4, -8, 16)):
+        with pytest.raises(ValueError, match="strides entries must be > 0"):
+            decode_yolo(out, anchors, bad)
+        with pytest.raises(ValueError, match="strides entries must be > 0"):
+            yolo_postprocess(out, anchors, bad)
+    for bad in (-anchors, anchors * float("inf")):
+        with pytest.raises(ValueError, match=r"anchors must hold finite positive \(w, h\)"):
+            decode_yolo(out, bad, strides)
+    with pytest.raises(ValueError, match=r"anchors must have shape \(3, A, 2\) with finite"):
+        TinyYOLOv3(anchors=[[[float("inf"), 1.0]]] * 3)
+    with pytest.raises(TypeError, match="anchors must be array-like of numbers"):
+        TinyYOLOv3(anchors=[[[1.0, 1.0]], [[1.0, 1.0], [2.0, 2.0]], [[1.0, 1.0]]])
+    grids = [(8, 8), (4, 4), (2, 2)]
+    with pytest.raises(TypeError, match=r"boxes\[0\] must be an array of numbers, got None"):
+        assign_yolo_targets([None], [[1]], anchors, strides, grids)
+    with pytest.raises(ValueError, match=r"labels\[0\] must hold 1 integer class indices"):
+        assign_yolo_targets([BOX], [[]], anchors, strides, grids)
+    with pytest.raises(ValueError, match="one entry per level, got 2, 3 and 3"):
+        assign_yolo_targets([BOX], [[1]], anchors, strides, grids[:2])
+
+
+def test_yolo_v1_decode_and_the_passthrough_layer_inputs():
+    with pytest.raises(ValueError, match="image_size must be > 0, got 0"):
+        yolo_v1_decode(torch.rand(1, 2, 2, 13), image_size=0)
+    with pytest.raises(TypeError, match=r"output must be a torch\.Tensor, got ndarray"):
+        yolo_v1_decode(np.zeros((1, 2, 2, 13)))
+    # unbatched and extra leading dims, as torch's pixel_unshuffle takes them
+    for shape in ((3, 4, 6), (2, 2, 3, 4, 6)):
+        x = torch.randn(shape)
+        torch.testing.assert_close(SpaceToDepth(2)(x), F.pixel_unshuffle(x, 2), rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r"input must have shape \(\*, C, H, W\), got \(4, 4\)"):
+        SpaceToDepth(2)(torch.zeros(4, 4))
+    with pytest.raises(ValueError, match="in_channels_list must have one entry per level"):
+        PANet([], 8)
+
+
+def test_retinanet_functions_name_their_bad_arguments():
+    anchors = torch.tensor([[0.0, 0, 8, 8], [4, 4, 12, 12]])
+    with pytest.raises(TypeError, match=r"anchors must be a torch\.Tensor, got list"):
+        match_anchors(anchors.tolist(), anchors)
+    with pytest.raises(TypeError, match="allow_low_quality_matches must be bool, got str"):
+        match_anchors(anchors, anchors, allow_low_quality_matches="no")
+    model = _retina()
+    out = model(torch.rand(1, 3, 32, 32))
+    levels = model.anchors((32, 32))
+    with pytest.raises(ValueError, match="outputs must be a dict with non-empty 'cls_logits'"):
+        retinanet_loss({"cls_logits": out["cls_logits"]}, levels, [BOX], [[1]])
+    with pytest.raises(ValueError, match="anchors must hold one tensor per level, got none"):
+        retinanet_loss(out, [], [BOX], [[1]])

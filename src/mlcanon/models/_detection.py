@@ -3,6 +3,7 @@ losses) and the per-class NMS that ends their postprocessing."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence, Sized
 from typing import Any
 
@@ -17,7 +18,7 @@ __all__ = ["best_detections", "check_targets"]
 def check_targets(
     boxes: Sequence[Any],
     labels: Sequence[Any],
-    num_classes: int,
+    num_classes: int | None,
     batch: int,
     like: torch.Tensor,
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
@@ -27,7 +28,8 @@ def check_targets(
     An image may have no boxes. Refused with a ValueError naming the image and the box:
     a count of images other than ``batch``, boxes not of shape (k, 4), labels not of length k,
     non-finite coordinates or degenerate boxes (x2 <= x1 or y2 <= y1, the rule of
-    :func:`~mlcanon.vision.check_boxes`), labels outside ``[0, num_classes)``. Boxes reaching
+    :func:`~mlcanon.vision.check_boxes`), labels outside ``[0, num_classes)`` (negative ones
+    only, when ``num_classes`` is None). Boxes reaching
     outside the image are kept as given: the YOLO assignment clamps their centre cell to the
     grid, RetinaNet matches them by IoU like any other box.
     """
@@ -51,13 +53,13 @@ def check_targets(
                 f"got {tuple(lab.shape)} of dtype {lab.dtype}"
             )
         if lab.device.type != "meta" and len(lab):
-            bad = (lab < 0) | (lab >= num_classes)
+            bad = (lab < 0) | (lab >= (num_classes if num_classes is not None else math.inf))
             if bad.any():
                 j = int(bad.nonzero()[0])
                 raise ValueError(
                     f"labels[{i}][{j}] = {int(lab[j])} is outside [0, num_classes={num_classes})"
                 )
-        out_boxes.append(b)
+        out_boxes.append(b.to(like.dtype))  # check_boxes promotes half precision
         out_labels.append(lab.long())
     return out_boxes, out_labels
 

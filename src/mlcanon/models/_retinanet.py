@@ -13,7 +13,7 @@ from torch import nn
 
 from .._validation import check_option, check_scalar
 from ..nn.functional import binary_cross_entropy_with_logits, sigmoid_focal_loss, smooth_l1_loss
-from ..vision import AnchorGenerator, BoxCoder, box_iou, generalized_box_iou_loss
+from ..vision import AnchorGenerator, BoxCoder, box_iou, check_boxes, generalized_box_iou_loss
 from ._detection import best_detections, check_targets
 from ._detection_backbone import ON_MOBILENET_V2, build_backbone
 
@@ -62,6 +62,8 @@ def match_anchors(
     T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollar, "Focal Loss for Dense Object
     Detection", ICCV 2017, Section 4 ("Anchors").
     """
+    anchors = check_boxes(anchors, "anchors")
+    check_scalar(allow_low_quality_matches, "allow_low_quality_matches", kind=bool)
     fg = float(check_scalar(fg_iou_thresh, "fg_iou_thresh", low=0.0, high=1.0))
     bg = float(check_scalar(bg_iou_thresh, "bg_iou_thresh", low=0.0, high=1.0))
     if bg > fg:
@@ -149,6 +151,12 @@ def retinanet_loss(
     if box_coder is not None and not isinstance(box_coder, BoxCoder):
         raise TypeError(f"box_coder must be a BoxCoder or None, got {type(box_coder).__name__}")
     coder = box_coder if box_coder is not None else BoxCoder()
+    if not isinstance(outputs, dict) or any(
+        not outputs.get(key) for key in ("cls_logits", "bbox_regression")
+    ):
+        raise ValueError("outputs must be a dict with non-empty 'cls_logits' and 'bbox_regression'")
+    if len(anchors) == 0:
+        raise ValueError("anchors must hold one tensor per level, got none")
     logits = torch.cat(outputs["cls_logits"], dim=1)  # (B, N, K)
     deltas = torch.cat(outputs["bbox_regression"], dim=1)  # (B, N, 4)
     anc = torch.cat(list(anchors), dim=-2).to(device=logits.device, dtype=logits.dtype)

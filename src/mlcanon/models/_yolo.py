@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import check_option, check_scalar
+from .._validation import check_array, check_option, check_scalar
 from ..nn.functional import binary_cross_entropy_with_logits
 from ..vision import (
     box_iou,
@@ -43,12 +43,13 @@ _BOX_LOSSES = {"giou": generalized_box_iou_loss, "ciou": complete_box_iou_loss}
 
 
 def _check_anchors(anchors: Any, n_levels: int) -> torch.Tensor:
-    a = torch.as_tensor(np.asarray(anchors, dtype=np.float64), dtype=torch.float32)
-    if a.dim() != 3 or a.shape[0] != n_levels or a.shape[2] != 2 or not (a > 0).all():
+    a = check_array(anchors, "anchors", ndim=3, allow_nan=True, allow_inf=True)
+    if a.shape[0] != n_levels or a.shape[2] != 2 or not (np.isfinite(a) & (a > 0)).all():
         raise ValueError(
-            f"anchors must have shape ({n_levels}, A, 2) with positive (w, h), got {tuple(a.shape)}"
+            f"anchors must have shape ({n_levels}, A, 2) with finite positive (w, h), got "
+            f"{a.tolist()!r:.80}"
         )
-    return a
+    return torch.as_tensor(a, dtype=torch.float32)
 
 
 def _check_levels(outputs: Sequence[torch.Tensor], anchors: Any, strides: Any) -> None:
@@ -56,11 +57,15 @@ def _check_levels(outputs: Sequence[torch.Tensor], anchors: Any, strides: Any) -
     (at least one level), every output with the same batch and class count."""
     if not isinstance(anchors, torch.Tensor) or anchors.dim() != 3 or anchors.shape[2] != 2:
         raise TypeError(f"anchors must be a Tensor of shape (L, A, 2), got {anchors!r:.60}")
+    if anchors.device.type != "meta" and not (torch.isfinite(anchors) & (anchors > 0)).all():
+        raise ValueError(f"anchors must hold finite positive (w, h), got {anchors.tolist()!r:.80}")
     if not len(outputs) == len(anchors) == len(strides) or not len(outputs):
         raise ValueError(
             f"outputs, anchors and strides must have one entry per level, got {len(outputs)}, "
             f"{len(anchors)} and {len(strides)}"
         )
+    for s in strides:
+        check_scalar(s, "strides entries", low=0, include_low=False)
     want = (outputs[0].shape[0], anchors.shape[1]) if outputs[0].dim() == 5 else None
     for lv, out in enumerate(outputs):
         if out.dim() != 5 or out.shape[:2] != want or out.shape[-1] != outputs[0].shape[-1]:
@@ -116,6 +121,12 @@ def assign_yolo_targets(
     of the same cell, one of them is kept.
     """
     like = anchors if like is None else like
+    if not len(grid_sizes) == len(strides) == len(anchors):
+        raise ValueError(
+            f"grid_sizes, strides and anchors must have one entry per level, got "
+            f"{len(grid_sizes)}, {len(strides)} and {len(anchors)}"
+        )
+    boxes, labels = check_targets(boxes, labels, None, len(boxes), like)
     dev, dt = like.device, like.dtype
     n_anchors, batch = anchors.shape[1], len(boxes)
     targets = [
@@ -126,8 +137,7 @@ def assign_yolo_targets(
         }
         for h, w in grid_sizes
     ]
-    gts = [torch.as_tensor(g).to(device=dev, dtype=dt).reshape(-1, 4) for g in boxes]
-    labs = [torch.as_tensor(v).to(device=dev).reshape(-1).long() for v in labels]
+    gts, labs = boxes, labels
     if sum(len(g) for g in gts) == 0:  # no box in the batch (or no image)
         return targets
     gt = torch.cat(gts)  # (K, 4) over the batch

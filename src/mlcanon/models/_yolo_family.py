@@ -24,6 +24,8 @@ __all__ = ["CSPBlock", "PANet", "SpaceToDepth", "mosaic", "yolo_v1_decode", "yol
 def _split_v1(output: torch.Tensor, boxes_per_cell: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``(…, S, S, B*5 + C)`` -> boxes ``(…, S, S, B, 5)`` (x, y, w, h, confidence) and class
     probabilities ``(…, S, S, C)``."""
+    if not isinstance(output, torch.Tensor):
+        raise TypeError(f"output must be a torch.Tensor, got {type(output).__name__}")
     b5 = 5 * int(check_scalar(boxes_per_cell, "boxes_per_cell", kind=numbers.Integral, low=1))
     if output.dim() < 3 or output.shape[-1] <= b5 or output.shape[-2] != output.shape[-3]:
         raise ValueError(
@@ -55,6 +57,7 @@ def yolo_v1_decode(
     scores : Tensor[N, S, S, B, C]
     """
     box, cls = _split_v1(output, boxes_per_cell)
+    image_size = float(check_scalar(image_size, "image_size", low=0, include_low=False))
     return _cells_to_xyxy(box, image_size), box[..., 4:5] * cls.unsqueeze(-2)
 
 
@@ -161,12 +164,14 @@ class SpaceToDepth(nn.Module):
         self.block = int(check_scalar(block, "block", kind=numbers.Integral, low=1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = x.shape
+        if x.dim() < 3:
+            raise ValueError(f"input must have shape (*, C, H, W), got {tuple(x.shape)}")
+        *lead, c, h, w = x.shape  # any leading dims, as pixel_unshuffle
         b = self.block
         if h % b or w % b:
             raise ValueError(f"height and width must be multiples of block={b}, got {(h, w)}")
-        x = x.view(n, c, h // b, b, w // b, b)  # (N, C, H/b, b, W/b, b)
-        return x.permute(0, 1, 3, 5, 2, 4).reshape(n, c * b * b, h // b, w // b)
+        x = x.reshape(-1, c, h // b, b, w // b, b)  # (N, C, H/b, b, W/b, b)
+        return x.permute(0, 1, 3, 5, 2, 4).reshape(*lead, c * b * b, h // b, w // b)
 
 
 class CSPBlock(nn.Module):
@@ -224,6 +229,8 @@ class PANet(nn.Module):
     def __init__(self, in_channels_list: Sequence[int], out_channels: int):
         super().__init__()
         d = int(check_scalar(out_channels, "out_channels", kind=numbers.Integral, low=2))
+        if len(in_channels_list) == 0:
+            raise ValueError("in_channels_list must have one entry per level, got none")
         self.lateral = nn.ModuleList(ConvBNAct(c, d, 1) for c in in_channels_list)
         self.top_down = nn.ModuleList(CSPBlock(d, d) for _ in in_channels_list[:-1])
         self.down = nn.ModuleList(ConvBNAct(d, d, 3, stride=2) for _ in in_channels_list[:-1])
