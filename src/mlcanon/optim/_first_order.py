@@ -113,7 +113,8 @@ class _NumpyOps:
 
     @staticmethod
     def sqrt_(x: np.ndarray) -> np.ndarray:
-        return np.sqrt(x, out=x)
+        # a 0-d array plus a float is a NumPy scalar, which has no buffer to write into
+        return np.sqrt(x, out=x) if isinstance(x, np.ndarray) else np.sqrt(x)
 
     @staticmethod
     def maximum_(x: np.ndarray, y: np.ndarray) -> np.ndarray:
