@@ -11,6 +11,11 @@ learner has no ``predict_proba``); a regressor averages predictions (of each out
 with variance :math:`\\sigma^2` and pairwise correlation :math:`\\rho` leaves variance
 :math:`\\rho\\sigma^2 + (1 - \\rho)\\sigma^2 / B`, which is why bagging helps unstable learners.
 
+With scikit-learn's metadata routing on, the metadata passed to ``fit`` and to the prediction
+methods go to the learners that request them; ``sample_weight`` stays the ensemble's own (the
+rows' drawing probabilities), and the drawn rows reach a learner as counts only if it requests
+``sample_weight`` in ``fit``.
+
 References
 ----------
 Breiman (1996). Bagging predictors. Machine Learning 24(2), 123-140.
@@ -30,7 +35,7 @@ from mlcanon._estimator import encode_labels
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from ._bagging_base import BaseBagging, base_has, warn_no_oob
-from ._base import check_meta_X_y
+from ._base import check_meta_X_y, route, routed_to
 
 __all__ = ["BaggingClassifier", "BaggingRegressor"]
 
@@ -80,12 +85,16 @@ class BaggingClassifier(ClassifierMixin, BaseBagging):
 
     _default = DecisionTreeClassifier()
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaggingClassifier:
-        """Fit the members on bootstrap samples of ``X`` (dense or scipy.sparse) and ``y``."""
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any
+    ) -> BaggingClassifier:
+        """Fit the members on bootstrap samples of ``X`` (dense or scipy.sparse) and ``y``
+        (``fit_params`` are metadata, routed when routing is on)."""
+        routed = route(self, "fit", fit_params)
         X, y = check_meta_X_y(self, X, y, classifier=True, allow_inf=True)
         self.classes_, codes = encode_labels(y)
         self.n_classes_ = len(self.classes_)
-        self._fit_members(X, codes, sample_weight)
+        self._fit_members(X, codes, sample_weight, routed)
         if self.oob_score:
             self._set_oob_score(X, codes)
         return self
@@ -100,40 +109,52 @@ class BaggingClassifier(ClassifierMixin, BaseBagging):
             self.oob_decision_function_ = acc / acc.sum(axis=1, keepdims=True)
         self.oob_score_ = float(np.mean(np.argmax(acc, axis=1) == codes))
 
-    def _member_proba(self, member: Any, X: Any) -> np.ndarray:
+    def _member_proba(self, member: Any, X: Any, routed: Any = None) -> np.ndarray:
         """Member's probabilities over all classes (a member may have missed some classes)."""
         out = np.zeros((X.shape[0], self.n_classes_))
         if hasattr(member, "predict_proba"):
-            out[:, np.asarray(member.classes_, dtype=np.int64)] = member.predict_proba(X)
+            params = routed_to(routed, "estimator", "predict_proba")
+            out[:, np.asarray(member.classes_, dtype=np.int64)] = member.predict_proba(X, **params)
         else:
-            out[np.arange(X.shape[0]), np.asarray(member.predict(X), dtype=np.int64)] = 1.0
+            codes = member.predict(X, **routed_to(routed, "estimator", "predict"))
+            out[np.arange(X.shape[0]), np.asarray(codes, dtype=np.int64)] = 1.0
         return out
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Mean of the members' class probabilities (vote shares for members without them)."""
-        return sum(self._member_proba(m, Xm) for m, Xm in self._members_X(X)) / len(self)
+    def _proba(self, X: Any, routed: Any) -> np.ndarray:
+        members = self._members_X(X)
+        return sum(self._member_proba(m, Xm, routed) for m, Xm in members) / len(self)
 
-    def predict_log_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: Any, **params: Any) -> np.ndarray:
+        """Mean of the members' class probabilities (vote shares for members without them);
+        ``params`` are metadata, routed when routing is on."""
+        return self._proba(X, route(self, "predict_proba", params))
+
+    def predict_log_proba(self, X: Any, **params: Any) -> np.ndarray:
         """Log of :meth:`predict_proba`, from the members' log-probabilities when they have
         them (:math:`\\log \\frac1B \\sum_b p_b` by log-sum-exp)."""
+        routed = route(self, "predict_log_proba", params)
         members = list(self._members_X(X))
         if not hasattr(self.estimator_, "predict_log_proba"):
             with np.errstate(divide="ignore"):
-                return np.log(self.predict_proba(X))
+                return np.log(self._proba(X, routed))
         logs = []
         for m, Xm in members:
             lp = np.full((Xm.shape[0], self.n_classes_), -np.inf)
-            lp[:, np.asarray(m.classes_, dtype=np.int64)] = m.predict_log_proba(Xm)
+            log_proba = m.predict_log_proba(
+                Xm, **routed_to(routed, "estimator", "predict_log_proba")
+            )
+            lp[:, np.asarray(m.classes_, dtype=np.int64)] = log_proba
             logs.append(lp)
         return logsumexp(logs, axis=0) - np.log(len(self))
 
     @available_if(base_has("decision_function"))
-    def decision_function(self, X: Any) -> np.ndarray:
+    def decision_function(self, X: Any, **params: Any) -> np.ndarray:
         """Mean of the members' decision functions."""
-        return sum(m.decision_function(Xm) for m, Xm in self._members_X(X)) / len(self)
+        kw = routed_to(route(self, "decision_function", params), "estimator", "decision_function")
+        return sum(m.decision_function(Xm, **kw) for m, Xm in self._members_X(X)) / len(self)
 
-    def predict(self, X: Any) -> np.ndarray:
-        index = np.argmax(self.predict_proba(X), axis=1)
+    def predict(self, X: Any, **params: Any) -> np.ndarray:
+        index = np.argmax(self._proba(X, route(self, "predict", params)), axis=1)
         return self.classes_[index]
 
 
@@ -159,11 +180,13 @@ class BaggingRegressor(RegressorMixin, BaseBagging):
 
     _default = DecisionTreeRegressor()
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaggingRegressor:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any) -> BaggingRegressor:
         """Fit the members on bootstrap samples of ``X`` (dense or scipy.sparse) and ``y``
-        (1-D, or ``(n_samples, n_outputs)`` for members that predict several outputs)."""
+        (1-D, or ``(n_samples, n_outputs)`` for members that predict several outputs);
+        ``fit_params`` are metadata, routed when routing is on."""
+        routed = route(self, "fit", fit_params)
         X, y = check_meta_X_y(self, X, y, classifier=False, allow_inf=True, multi_output=True)
-        self._fit_members(X, y, sample_weight)
+        self._fit_members(X, y, sample_weight, routed)
         if self.oob_score:
             self._set_oob_score(X, y)
         return self
@@ -187,6 +210,7 @@ class BaggingRegressor(RegressorMixin, BaseBagging):
         r2[~constant] = 1 - resid[~constant] / total[~constant]
         self.oob_score_ = float(np.mean(r2))
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Any, **params: Any) -> np.ndarray:
         """Mean of the members' predictions, of shape (n_samples,) or (n_samples, n_outputs)."""
-        return np.mean([m.predict(Xm) for m, Xm in self._members_X(X)], axis=0)
+        kw = routed_to(route(self, "predict", params), "estimator", "predict")
+        return np.mean([m.predict(Xm, **kw) for m, Xm in self._members_X(X)], axis=0)

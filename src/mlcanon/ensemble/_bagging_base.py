@@ -1,6 +1,6 @@
 """The machinery of bagging (see :mod:`mlcanon.ensemble._bagging`): the rows and columns each
 member draws from its own seed, the members' parallel fits (growing with ``warm_start``), and
-the out-of-bag masks.
+the out-of-bag masks, and scikit-learn's metadata routing to the members.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 from joblib import delayed
 from sklearn.base import BaseEstimator
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, get_routing_for_object
 
 from mlcanon._estimator import sample_weight_or_none, store_params
 from mlcanon._validation import BOOL, Interval, check_random_state, validate_params
@@ -24,6 +25,9 @@ from ._base import (
     fit_member,
     fit_members,
     new_member,
+    routed_to,
+    routing_enabled,
+    rows_of,
 )
 
 __all__ = ["BaseBagging", "base_has", "warn_no_oob"]
@@ -73,12 +77,22 @@ def _draw(seed: int, n: int, d: int, n_rows: int, n_cols: int, params: tuple, p)
     return rows.astype(np.int64), cols.astype(np.int64)
 
 
-def _fit_member(learner, X, y, rows, cols, by_weight, message):
-    """Fit one member on its rows (as counts when it takes sample weights) and columns."""
+def _fit_member(learner, X, y, rows, cols, by_weight, params, message):
+    """Fit one member on its rows (as counts when it takes sample weights) and columns, with
+    the routed metadata ``params``."""
     X_cols = X if cols is None else X[:, cols]
     if by_weight:
-        return fit_member(learner, X_cols, y, np.bincount(rows, minlength=X.shape[0]), message)
-    return fit_member(learner, X_cols[rows], y[rows], None, message)
+        counts = np.bincount(rows, minlength=X.shape[0])
+        return fit_member(learner, X_cols, y, {**params, "sample_weight": counts}, message)
+    return fit_member(learner, X_cols[rows], y[rows], rows_of(params, X.shape[0], rows), message)
+
+
+def _takes_weights(learner: Any) -> bool:
+    """Whether the drawn rows reach ``learner`` as counts in ``sample_weight``: its ``fit``
+    takes them (routing off) or requests them (routing on)."""
+    if routing_enabled():
+        return bool(get_routing_for_object(learner).consumes("fit", ("sample_weight",)))
+    return accepts_sample_weight(learner)
 
 
 class BaseBagging(BaseLearnerMixin, MemberSequence, BaseEstimator):
@@ -134,7 +148,7 @@ class BaseBagging(BaseLearnerMixin, MemberSequence, BaseEstimator):
         if self.oob_score and self.warm_start:
             raise ValueError("Out of bag estimate only available if warm_start=False")
 
-    def _fit_members(self, X: Any, y: np.ndarray, sample_weight: Any) -> None:
+    def _fit_members(self, X: Any, y: np.ndarray, sample_weight: Any, routed: Any) -> None:
         """Draw and fit the members this call adds (all of them unless ``warm_start``)."""
         self._check_fit_params()
         sw = None
@@ -174,14 +188,15 @@ class BaseBagging(BaseLearnerMixin, MemberSequence, BaseEstimator):
             for s in seeds
         ]
         keep_all_cols = n_cols == d and not self.bootstrap_features
-        by_weight = accepts_sample_weight(self.estimator_)
+        by_weight = _takes_weights(self.estimator_)
+        params = routed_to(routed, "estimator", "fit")
         cols = [None if keep_all_cols else c for _, c in draws]
         said = [
             f"[Bagging] ({i} of {self.n_estimators}) Building estimator" if self.verbose else None
             for i in range(n_done + 1, self.n_estimators + 1)
         ]
         jobs = (
-            delayed(_fit_member)(new_member(self.estimator_, s), X, y, r, c, by_weight, m)
+            delayed(_fit_member)(new_member(self.estimator_, s), X, y, r, c, by_weight, params, m)
             for s, (r, _), c, m in zip(seeds, draws, cols, said, strict=True)
         )
         fitted = fit_members(self.n_jobs, jobs, n_more)  # nothing is stored if this fails
@@ -202,11 +217,34 @@ class BaseBagging(BaseLearnerMixin, MemberSequence, BaseEstimator):
             mask[rows] = False
             yield m, cols, mask
 
+    def get_metadata_routing(self) -> MetadataRouter:
+        """Routing of each method's metadata to the base learner's method that serves it:
+        ``predict`` and ``predict_proba`` go to its ``predict_proba`` (to ``predict`` when it
+        has none), ``predict_log_proba`` to the first of ``predict_log_proba``,
+        ``predict_proba``, ``predict`` it has."""
+        base = self._base_learner()
+        proba = _first_of(base, "predict_proba", "predict")
+        mapping = MethodMapping()
+        for caller, callee in [
+            ("fit", "fit"),
+            ("decision_function", "decision_function"),
+            ("predict", proba),
+            ("predict_proba", proba),
+            ("predict_log_proba", _first_of(base, "predict_log_proba", proba)),
+        ]:
+            mapping.add(caller=caller, callee=callee)
+        return MetadataRouter(owner=self).add(estimator=base, method_mapping=mapping)
+
     def _members_X(self, X: Any):
         """(member, the columns of ``X`` it was fit on) for every member."""
         X = check_meta_X(self, X, reset=False, allow_inf=True)
         members = zip(self.estimators_, self.estimators_features_, strict=True)
         return ((m, X[:, f]) for m, f in members)
+
+
+def _first_of(learner: Any, *methods: str) -> str:
+    """The first of ``methods`` that ``learner`` has (the last when it has none)."""
+    return next((m for m in methods if hasattr(learner, m)), methods[-1])
 
 
 def warn_no_oob(seen: np.ndarray) -> None:

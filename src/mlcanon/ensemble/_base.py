@@ -7,6 +7,8 @@
 - :func:`accepts_sample_weight`: whether a learner's ``fit`` takes ``sample_weight``;
 - :func:`fit_members`: the members' fits run through joblib (threads, or the workers of a Dask
   cluster under ``joblib.parallel_config(backend="dask")``), all of them or an error;
+- :func:`route`, :func:`routed_to`, :func:`rows_of`: scikit-learn's metadata routing (the extra
+  keyword arguments of ``fit`` and ``predict`` passed on to the members that request them);
 - :class:`BaseLearnerMixin`: the base learner of bagging and AdaBoost (``estimator`` or a
   default) and the input tags it passes on;
 - :class:`MemberSequence`: ``ensemble[i]``, ``len(ensemble)`` and iteration over the fitted
@@ -17,6 +19,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import time
 from collections.abc import Iterable
@@ -25,7 +28,10 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel
+from sklearn import config_context, get_config
 from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
+from sklearn.utils import _safe_indexing
+from sklearn.utils.metadata_routing import UNUSED, MetadataRouter, MethodMapping, process_routing
 
 from mlcanon._estimator import _object_labels, as_float_array, check_X, check_X_y
 from mlcanon._validation import RANDOM_STATE, HasMethods, check_array, check_consistent_length
@@ -44,6 +50,11 @@ __all__ = [
     "is_drop",
     "named_members",
     "new_member",
+    "route",
+    "routed_to",
+    "routing_enabled",
+    "rows_of",
+    "weight_params",
 ]
 
 
@@ -63,22 +74,79 @@ def accepts_sample_weight(learner: Any) -> bool:
 
 
 def fit_member(
-    learner: Any, X: Any, y: Any, sample_weight: Any = None, message: str | None = None
+    learner: Any, X: Any, y: Any, params: dict | None = None, message: str | None = None
 ) -> Any:
-    """Fit ``learner`` (with the weights when given; a learner without ``sample_weight`` is
-    then a TypeError) and print ``message`` with the time it took when there is one."""
+    """Fit ``learner`` with the keyword arguments ``params`` (weights, routed metadata) and print
+    ``message`` with the time it took when there is one. With routing off, ``sample_weight`` for
+    a learner whose ``fit`` does not take it is a TypeError."""
     start = time.perf_counter()
-    if sample_weight is None:
-        learner.fit(X, y)
-    elif not accepts_sample_weight(learner):
+    params = params or {}
+    if "sample_weight" in params and not routing_enabled() and not accepts_sample_weight(learner):
         raise TypeError(
             f"Underlying estimator {type(learner).__name__} does not support sample weights."
         )
-    else:
-        learner.fit(X, y, sample_weight=sample_weight)
+    learner.fit(X, y, **params)
     if message:
         print(f"{message}, total={time.perf_counter() - start:5.1f}s")
     return learner
+
+
+def routing_enabled() -> bool:
+    """Whether scikit-learn's metadata routing is on (``sklearn.set_config``)."""
+    return bool(get_config()["enable_metadata_routing"])
+
+
+def route(owner: Any, method: str, params: dict, sample_weight: Any = None) -> Any:
+    """The metadata passed to ``owner.method`` as routed to its children (``routed[child]
+    [callee]``, from ``owner.get_metadata_routing()``), or None when routing is off; then any
+    metadata beyond ``sample_weight`` is scikit-learn's ValueError."""
+    if not routing_enabled():
+        if params:
+            raise ValueError(
+                f"Passing extra keyword arguments to {type(owner).__name__}.{method} is only "
+                "supported if enable_metadata_routing=True, which you can set using "
+                f"`sklearn.set_config`. Extra parameters passed are: {set(params)}"
+            )
+        return None
+    return process_routing(owner, method, **weight_params(sample_weight), **params)
+
+
+def routed_to(routed: Any, child: str, method: str, sample_weight: Any = None) -> dict:
+    """Keyword arguments of ``child.method``: as routed, or (routing off) the weights if any."""
+    if routed is None:
+        return weight_params(sample_weight)
+    return dict(routed[child].get(method, {}))
+
+
+def weight_params(sample_weight: Any) -> dict:
+    """``{"sample_weight": sample_weight}``, or nothing when it is None."""
+    return {} if sample_weight is None else {"sample_weight": sample_weight}
+
+
+def rows_of(params: dict, n_samples: int, rows: np.ndarray) -> dict:
+    """``params`` for a fit on ``rows`` only: a value with one entry per sample is indexed,
+    others pass as they are (scikit-learn's rule in cross-validation)."""
+    out = {}
+    for key, value in params.items():
+        if hasattr(value, "__array__") and not hasattr(value, "shape"):
+            value = np.asarray(value)  # an array-like known by its __array__ only
+        out[key] = _safe_indexing(value, rows) if _n_entries(value) == n_samples else value
+    return out
+
+
+def _n_entries(value: Any) -> int | None:
+    """Length of a list, an array or a sparse matrix; None for a str or a scalar."""
+    if isinstance(value, str):
+        return None
+    if hasattr(value, "shape"):
+        return value.shape[0] if len(value.shape) else None
+    return len(value) if hasattr(value, "__len__") else None
+
+
+def _with_config(config: dict, func: Any, *args: Any, **kwargs: Any) -> Any:
+    """``func(*args, **kwargs)`` under scikit-learn's configuration ``config``."""
+    with config_context(**config):
+        return func(*args, **kwargs)
 
 
 def fit_members(n_jobs: int | None, jobs: Iterable, n_estimators: int) -> list:
@@ -88,6 +156,9 @@ def fit_members(n_jobs: int | None, jobs: Iterable, n_estimators: int) -> list:
     cannot (the data joblib scattered to that worker died with it) Dask cancels the batch, which
     is reported here as a ``RuntimeError`` rather than as Dask's internal cancellation.
     """
+    # each fit runs under the caller's scikit-learn config (thread-local: routing on or off)
+    config = get_config()
+    jobs = ((functools.partial(_with_config, config, f), a, k) for f, a, k in jobs)
     try:
         members = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
     except BaseException as e:  # Dask's FutureCancelledError derives from BaseException
@@ -255,8 +326,12 @@ class NamedMembers(BaseEstimator):
 
     ``get_params(deep=True)`` lists each member under its name (and the member's own
     parameters as ``name__param``); ``set_params(name=...)`` replaces a member, ``"drop"``
-    removes it from the ensemble.
+    removes it from the ensemble. With metadata routing on, ``fit`` passes each member the
+    metadata it requests (the ensemble's own ``set_fit_request`` is left out, as in
+    scikit-learn).
     """
+
+    __metadata_request__fit: ClassVar[dict] = {"sample_weight": UNUSED}
 
     def _pairs(self) -> list:
         """``estimators`` when it is a list of (name, estimator) pairs, else nothing."""
@@ -282,6 +357,15 @@ class NamedMembers(BaseEstimator):
             value = params.pop(name)  # "drop" or an estimator
             self.estimators = [(n, value if n == name else e) for n, e in self.estimators]
         return super().set_params(**params) if params else self
+
+    def get_metadata_routing(self) -> MetadataRouter:
+        """Routing of ``fit``'s metadata to each member's ``fit``."""
+        router = MetadataRouter(owner=self)
+        for name, est in self._pairs():
+            router.add(
+                **{name: est}, method_mapping=MethodMapping().add(caller="fit", callee="fit")
+            )
+        return router
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -9,6 +9,10 @@ matrix, one column per label) stacks one column per label and member: the label'
 (the second column of that output's pair, when the member gives one pair per output as a forest
 does), decision value or predicted label.
 
+With scikit-learn's metadata routing on, ``fit``'s metadata go to the members that request them
+(row-indexed for the fold fits) and all of it to the final estimator's ``fit``; ``predict``'s
+go to the final estimator's ``predict`` if it requests them (as scikit-learn 1.9 routes them).
+
 References
 ----------
 Wolpert (1992). Stacked generalization. Neural Networks 5(2), 241-259.
@@ -25,6 +29,7 @@ import scipy.sparse as sp
 from joblib import delayed
 from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin, clone
 from sklearn.utils import Bunch
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -41,6 +46,11 @@ from ._base import (
     fit_members,
     is_drop,
     named_members,
+    route,
+    routed_to,
+    routing_enabled,
+    rows_of,
+    weight_params,
 )
 
 __all__ = ["StackingClassifier", "StackingRegressor"]
@@ -81,9 +91,9 @@ class _Splitter:
         return "a splitter (an object with split(X, y)) or a list of (train, test) pairs"
 
 
-def _fold_output(model, method, X, y, w, train, test):
+def _fold_output(model, method, X, y, params, train, test):
     """Fit a copy of a member on one training fold; its outputs on the held-out fold."""
-    fitted = fit_member(clone(model), X[train], y[train], None if w is None else w[train])
+    fitted = fit_member(clone(model), X[train], y[train], rows_of(params, len(y), train))
     return test, fitted, getattr(fitted, method)(X[test])
 
 
@@ -120,9 +130,11 @@ class _BaseStacking(TransformerMixin, NamedMembers):
         """The output each member contributes (``stack_method_``)."""
         return ["predict"] * len(members)
 
-    def _fit_stack(self, X: Any, y: np.ndarray, sample_weight: Any) -> None:
+    def _fit_stack(self, X: Any, y: np.ndarray, sample_weight: Any, fit_params: dict) -> None:
+        routed = route(self, "fit", fit_params, sample_weight)  # before the members are checked
         validate_params(self)
         members = named_members(self)
+        params = [routed_to(routed, name, "fit", sample_weight) for name, _ in members]
         final = self._final()
         check_kind(final, self._kind, "'final_estimator' parameter")
         if self.cv == "prefit":
@@ -138,29 +150,30 @@ class _BaseStacking(TransformerMixin, NamedMembers):
                 for i, (name, _) in enumerate(members, 1)
             ]
             jobs = (
-                delayed(fit_member)(clone(e), X, y, sample_weight, m)
-                for (_, e), m in zip(members, said, strict=True)
+                delayed(fit_member)(clone(e), X, y, p, m)
+                for (_, e), p, m in zip(members, params, said, strict=True)
             )
             self.estimators_ = fit_members(self.n_jobs, jobs, n)
             self.stack_method_ = self._methods(members)
-            blocks = self._out_of_fold(X, y, sample_weight, [e for _, e in members])
+            blocks = self._out_of_fold(X, y, [e for _, e in members], params)
         names = [name for name, _ in members]
         self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_, strict=True)))
         self._widths = [b.shape[1] for b in blocks]
         Z = self._with_passthrough(blocks, X)
-        self.final_estimator_ = fit_member(clone(final), Z, y, sample_weight)
+        # the final estimator's fit takes all of fit's metadata, unrouted (as in scikit-learn)
+        final_params = {**weight_params(sample_weight), **fit_params}
+        self.final_estimator_ = fit_member(clone(final), Z, y, final_params)
 
-    def _out_of_fold(self, X: Any, y: np.ndarray, w: Any, members: list) -> list[np.ndarray]:
+    def _out_of_fold(self, X: Any, y: np.ndarray, members: list, params: list) -> list:
         """Each member's outputs on every sample, from the fold model that did not see it."""
-        w = None if w is None else np.asarray(w, dtype=np.float64)
         # folds stratified by class for a 1-D classification target; a multilabel y gets
         # plain k-fold, as scikit-learn's check_cv gives it
         folds = _folds(self.cv, X, y, stratify=self._kind == "classifier" and y.ndim == 1)
         blocks = []
-        for est, method in zip(members, self.stack_method_, strict=True):
+        for est, method, p in zip(members, self.stack_method_, params, strict=True):
             parts = fit_members(
                 self.n_jobs,
-                (delayed(_fold_output)(est, method, X, y, w, tr, te) for tr, te in folds),
+                (delayed(_fold_output)(est, method, X, y, p, tr, te) for tr, te in folds),
                 len(folds),
             )
             outs = [(te, self._columns(m, method, out, oof=True)) for te, m, out in parts]
@@ -191,6 +204,20 @@ class _BaseStacking(TransformerMixin, NamedMembers):
     def _blocks(self, X: Any) -> list[np.ndarray]:
         members = zip(self.estimators_, self.stack_method_, strict=True)
         return [self._columns(e, m, getattr(e, m)(X)) for e, m in members]
+
+    def get_metadata_routing(self) -> MetadataRouter:
+        """Routing of ``fit``'s metadata to the members, ``predict``'s to the final estimator."""
+        final = getattr(self, "final_estimator_", self.final_estimator)
+        mapping = MethodMapping().add(caller="predict", callee="predict")
+        return super().get_metadata_routing().add(final_estimator_=final, method_mapping=mapping)
+
+    def _final_predict(self, X: Any, params: dict) -> Any:
+        """The final estimator's ``predict`` on the stacked features, with ``params`` as routed
+        (routing on) or as given (off)."""
+        Z = self.transform(X)  # checks that the ensemble is fitted
+        if routing_enabled():
+            params = process_routing(self, "predict", **params)["final_estimator_"]["predict"]
+        return self.final_estimator_.predict(Z, **params)
 
     def transform(self, X: Any) -> Any:
         """Features the final estimator sees: the members' outputs (and ``X`` if passthrough)."""
@@ -289,9 +316,12 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
             methods.append(have[0])
         return methods
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> StackingClassifier:
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any
+    ) -> StackingClassifier:
         """Fit the members and the final classifier on their out-of-fold outputs; ``y`` holds
-        labels (1-D) or a multilabel indicator matrix of shape (n_samples, n_labels)."""
+        labels (1-D) or a multilabel indicator matrix of shape (n_samples, n_labels);
+        ``fit_params`` are metadata, routed when routing is on."""
         X, y = check_meta_X_y(self, X, y, classifier=True, multi_output=True)
         if y.ndim == 2:
             _check_multilabel(y)
@@ -300,7 +330,7 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
             codes = np.stack([c for _, c in pairs], axis=1)
         else:
             self.classes_, codes = encode_labels(y)
-        self._fit_stack(X, codes, sample_weight)
+        self._fit_stack(X, codes, sample_weight, fit_params)
         return self
 
     def _columns(self, model: Any, method: str, out: Any, oof: bool = False) -> np.ndarray:
@@ -326,8 +356,7 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
     def predict(self, X: Any, **predict_params: Any) -> np.ndarray:
         """Final estimator's labels on the stacked features, of shape (n_samples,) or
         (n_samples, n_labels) for a multilabel target."""
-        Z = self.transform(X)
-        labels = np.asarray(self.final_estimator_.predict(Z, **predict_params), dtype=np.int64)
+        labels = np.asarray(self._final_predict(X, predict_params), dtype=np.int64)
         if isinstance(self.classes_, list):
             return np.stack([c[k] for c, k in zip(self.classes_, labels.T, strict=True)], axis=1)
         return self.classes_[labels]
@@ -430,14 +459,16 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
     ) -> None:
         store_params(self, locals())
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> StackingRegressor:
-        """Fit the members and the final regressor on their out-of-fold predictions."""
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any
+    ) -> StackingRegressor:
+        """Fit the members and the final regressor on their out-of-fold predictions
+        (``fit_params`` are metadata, routed when routing is on)."""
         X, y = check_meta_X_y(self, X, y, classifier=False)
-        self._fit_stack(X, y, sample_weight)
+        self._fit_stack(X, y, sample_weight, fit_params)
         return self
 
     def predict(self, X: Any, **predict_params: Any) -> Any:
         """Final estimator's prediction on the stacked features (``predict_params``, e.g.
         ``return_std=True``, go to it)."""
-        Z = self.transform(X)
-        return self.final_estimator_.predict(Z, **predict_params)
+        return self._final_predict(X, predict_params)

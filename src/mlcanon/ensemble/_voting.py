@@ -5,7 +5,9 @@ of largest weighted mean probability; a voting regressor predicts the weighted m
 
 .. math:: \\hat y = \\arg\\max_k \\sum_j w_j \\hat p_j(k \\mid x) \\big/ \\textstyle\\sum_j w_j.
 
-A member set to ``"drop"`` (``set_params(name="drop")``) is left out with its weight.
+A member set to ``"drop"`` (``set_params(name="drop")``) is left out with its weight. With
+scikit-learn's metadata routing on, ``fit``'s ``sample_weight`` and other metadata go to the
+members that request them.
 
 References
 ----------
@@ -27,7 +29,16 @@ from sklearn.utils.validation import check_is_fitted
 from mlcanon._estimator import check_X, check_X_y, encode_labels, store_params
 from mlcanon._validation import BOOL, ArrayLike, InstanceOf, Interval, Options, validate_params
 
-from ._base import NamedMembers, feature_names, fit_member, fit_members, is_drop, named_members
+from ._base import (
+    NamedMembers,
+    feature_names,
+    fit_member,
+    fit_members,
+    is_drop,
+    named_members,
+    route,
+    routed_to,
+)
 
 __all__ = ["VotingClassifier", "VotingRegressor"]
 
@@ -54,7 +65,8 @@ class _BaseVoting(TransformerMixin, NamedMembers):
             [wi for (_, e), wi in zip(self.estimators, w, strict=True) if not is_drop(e)]
         )
 
-    def _fit_all(self, X: np.ndarray, y: np.ndarray, sample_weight: Any, kind: str) -> None:
+    def _fit_all(self, X: Any, y: Any, sample_weight: Any, fit_params: dict, kind: str) -> None:
+        routed = route(self, "fit", fit_params, sample_weight)  # before the members are checked
         validate_params(self)
         members = named_members(self, kind)
         self._w = self._weights()
@@ -64,7 +76,7 @@ class _BaseVoting(TransformerMixin, NamedMembers):
                 clone(est),
                 X,
                 y,
-                sample_weight,
+                routed_to(routed, name, "fit", sample_weight),
                 f"[Voting] ({i} of {n}) Processing {name}" if self.verbose else None,
             )
             for i, (name, est) in enumerate(members, 1)
@@ -129,8 +141,9 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
     ) -> None:
         store_params(self, locals())
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> VotingClassifier:
-        """Fit every member on ``X`` and the class codes of ``y`` (with the weights, if any)."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any) -> VotingClassifier:
+        """Fit every member on ``X`` and the class codes of ``y`` (with the weights, if any;
+        ``fit_params`` are metadata, routed when routing is on)."""
         y_arr = np.asarray(y)
         if y_arr.ndim == 2 and y_arr.shape[1] > 1:
             raise NotImplementedError(
@@ -138,7 +151,7 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
             )
         X, y = check_X_y(self, X, y, classifier=True, allow_nan=True)
         self.classes_, codes = encode_labels(y)
-        self._fit_all(X, codes, sample_weight, "classifier")
+        self._fit_all(X, codes, sample_weight, fit_params, "classifier")
         return self
 
     def _probas(self, X: Any) -> np.ndarray:
@@ -212,10 +225,11 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
     ) -> None:
         store_params(self, locals())
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> VotingRegressor:
-        """Fit every member on ``X``, ``y`` (with the weights, if any)."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any) -> VotingRegressor:
+        """Fit every member on ``X``, ``y`` (with the weights, if any; ``fit_params`` are
+        metadata, routed when routing is on)."""
         X, y = check_X_y(self, X, y, classifier=False, allow_nan=True)
-        self._fit_all(X, y, sample_weight, "regressor")
+        self._fit_all(X, y, sample_weight, fit_params, "regressor")
         return self
 
     def transform(self, X: Any) -> np.ndarray:
