@@ -5,6 +5,7 @@ dtype and gradients; where torch refuses, ours raises a ``ValueError`` (that is 
 ``RuntimeError`` where torch raises one) whose message names the parameter.
 """
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as tnn
@@ -292,3 +293,47 @@ def test_mlp_target_of_the_wrong_shape_is_refused():
     y = r(2, 2).numpy()
     out = mlp.forward(X)[1][-1]
     assert mlp.cost(X, y) == pytest.approx(0.5 * ((out - y) ** 2).sum() / 2)
+
+
+# --- NumPy integers for sizes and options, as torch takes them (they raised TypeError) --------
+i64 = np.int64
+NUMPY_INT_MODULES = {
+    "Linear": (lambda M: M.Linear(i64(3), i64(4)), (2, 3)),
+    "Conv2d": (
+        lambda M: M.Conv2d(i64(3), i64(4), i64(3), i64(1), i64(1), groups=i64(1)),
+        (1, 3, 5, 5),
+    ),
+    "BatchNorm2d": (lambda M: M.BatchNorm2d(i64(3)), (2, 3, 4, 4)),
+    "GroupNorm": (lambda M: M.GroupNorm(i64(1), i64(3)), (2, 3, 4, 4)),
+    "LayerNorm": (lambda M: M.LayerNorm(i64(4)), (2, 4)),
+    "PReLU": (lambda M: M.PReLU(i64(3)), (2, 3)),
+    "Softmax": (lambda M: M.Softmax(i64(1)), (2, 3)),
+    "MultiheadAttention": (lambda M: M.MultiheadAttention(i64(4), i64(2)), (3, 1, 4)),
+}
+
+
+@pytest.mark.parametrize("name", NUMPY_INT_MODULES)
+def test_modules_take_numpy_integers_like_torch(name):
+    make, shape = NUMPY_INT_MODULES[name]
+    torch.manual_seed(0)
+    theirs = make(tnn).double()
+    ours = make(N).double()
+    ours.load_state_dict(theirs.state_dict())
+    if name == "MultiheadAttention":
+        check_same(lambda x: ours(x, x, x)[0], lambda x: theirs(x, x, x)[0], [r(*shape)])
+    else:
+        check_same(ours, theirs, [r(*shape)])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda M: M.softmax(r(2, 3), i64(1)),
+        lambda M: M.group_norm(r(2, 4, 3), i64(2)),
+        lambda M: M.layer_norm(r(2, 4), (i64(4),)),
+        lambda M: M.cross_entropy(r(2, 4), torch.tensor([0, -1]), ignore_index=i64(-1)),
+    ],
+    ids=["softmax dim", "group_norm num_groups", "layer_norm shape", "ignore_index"],
+)
+def test_functions_take_numpy_integers_like_torch(call):
+    torch.testing.assert_close(call(F), call(TF))

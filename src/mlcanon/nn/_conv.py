@@ -22,7 +22,6 @@ import torch
 from torch import Tensor
 from torch.autograd import Function
 
-from mlcanon._validation import check_scalar
 from mlcanon.vision import conv_output_size, conv_transpose_output_size
 
 from ._depthwise import depthwise_conv2d
@@ -33,6 +32,7 @@ from ._utils import (
     check_nonempty,
     check_param,
     check_tensor,
+    integer,
     pair,
     zeros_from,
 )
@@ -237,7 +237,7 @@ def _check_conv_args(
 ) -> tuple[Tensor, bool]:
     x = check_tensor(x, "input", ndim=(3, 4))
     check_tensor(weight, "weight", ndim=4)
-    check_scalar(groups, "groups", kind=int, low=1)
+    integer(groups, "groups", low=1)
     unbatched = x.dim() == 3
     c = x.shape[-3]
     # torch refuses a kernel without output maps (dimension 0; transposed: dimension 1 too)

@@ -8,13 +8,12 @@ Because names and shapes match torch, ``load_state_dict`` works in both directio
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
-
-from mlcanon._validation import check_scalar
 
 from . import _activations as A
 from ._conv import conv2d, conv_padding, conv_transpose2d
@@ -23,7 +22,7 @@ from ._linear import linear
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm
 from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ._softmax import log_softmax, softmax
-from ._utils import pair, probability
+from ._utils import integer, pair, probability
 
 __all__ = [
     "ELU",
@@ -66,8 +65,8 @@ class Linear(nn.Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
-        check_scalar(in_features, "in_features", kind=int, low=1)
-        check_scalar(out_features, "out_features", kind=int, low=1)
+        in_features = integer(in_features, "in_features", low=1)
+        out_features = integer(out_features, "out_features", low=1)
         self.in_features, self.out_features = in_features, out_features
         self.weight = nn.Parameter(torch.empty(out_features, in_features))
         self.bias = nn.Parameter(torch.empty(out_features)) if bias else None
@@ -94,9 +93,9 @@ class _ConvNd(nn.Module):
         transposed,
     ) -> None:
         super().__init__()
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            check_scalar(v, name, kind=int, low=1)
-        check_scalar(groups, "groups", kind=int, low=1)
+        in_channels = integer(in_channels, "in_channels", low=1)
+        out_channels = integer(out_channels, "out_channels", low=1)
+        groups = integer(groups, "groups", low=1)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"in_channels={in_channels} and out_channels={out_channels} must both be "
@@ -284,7 +283,7 @@ class _BatchNorm(nn.Module):
         track_running_stats: bool = True,
     ) -> None:
         super().__init__()
-        check_scalar(num_features, "num_features", kind=int, low=1)
+        num_features = integer(num_features, "num_features", low=1)
         if momentum is not None:
             probability(momentum, "momentum")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -382,7 +381,7 @@ class GroupNorm(nn.Module):
         self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True
     ) -> None:
         super().__init__()
-        check_scalar(num_groups, "num_groups", kind=int, low=1)
+        num_groups = integer(num_groups, "num_groups", low=1)
         if num_channels % num_groups:
             raise ValueError(
                 f"num_channels={num_channels} must be divisible by num_groups={num_groups}"
@@ -413,10 +412,11 @@ class LayerNorm(nn.Module):
     ) -> None:
         super().__init__()
         shape = (
-            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+            (normalized_shape,)
+            if isinstance(normalized_shape, numbers.Integral)
+            else tuple(normalized_shape)
         )
-        for size in shape:
-            check_scalar(size, "normalized_shape", kind=int, low=0)
+        shape = tuple(integer(size, "normalized_shape", low=0) for size in shape)
         self.normalized_shape, self.eps = shape, eps
         self.weight = nn.Parameter(torch.ones(shape)) if elementwise_affine else None
         self.bias = nn.Parameter(torch.zeros(shape)) if elementwise_affine and bias else None
@@ -442,7 +442,7 @@ class PReLU(nn.Module):
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
         super().__init__()
-        check_scalar(num_parameters, "num_parameters", kind=int, low=1)
+        num_parameters = integer(num_parameters, "num_parameters", low=1)
         self.num_parameters = num_parameters
         self.weight = nn.Parameter(torch.full((num_parameters,), float(init)))
 

@@ -7,12 +7,12 @@ import math
 import torch
 from torch import Tensor, nn
 
-from mlcanon._validation import check_option, check_scalar
+from mlcanon._validation import check_option
 
 from ._attention import additive_attention, attend, multiplicative_attention
 from ._linear import linear
 from ._modules import Linear
-from ._utils import InputMismatchError, check_tensor, probability
+from ._utils import InputMismatchError, check_tensor, integer, probability
 
 __all__ = ["AdditiveAttention", "MultiheadAttention", "MultiplicativeAttention"]
 
@@ -52,8 +52,8 @@ class MultiheadAttention(nn.Module):
         batch_first: bool = False,
     ) -> None:
         super().__init__()
-        check_scalar(embed_dim, "embed_dim", kind=int, low=1)
-        check_scalar(num_heads, "num_heads", kind=int, low=1)
+        embed_dim = integer(embed_dim, "embed_dim", low=1)
+        num_heads = integer(num_heads, "num_heads", low=1)
         if embed_dim % num_heads:
             raise ValueError(f"embed_dim={embed_dim} must be divisible by num_heads={num_heads}")
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
@@ -185,7 +185,7 @@ def _to_additive(mask: Tensor, like: Tensor) -> Tensor:
 
 def _check_sizes(**sizes: int) -> None:
     for name, size in sizes.items():
-        check_scalar(size, name, kind=int, low=1)
+        integer(size, name, low=1)
 
 
 class AdditiveAttention(nn.Module):

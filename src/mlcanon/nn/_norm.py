@@ -35,6 +35,7 @@ References
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -43,7 +44,7 @@ from torch.autograd import Function
 
 from mlcanon._validation import check_scalar
 
-from ._utils import check_param, check_tensor, zeros_from
+from ._utils import check_param, check_tensor, integer, zeros_from
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
 
@@ -308,7 +309,7 @@ def group_norm(
     .. [1] Wu & He, "Group normalization", ECCV 2018, eq. (1)-(3).
     """
     x = check_tensor(input, "input", ndim=tuple(range(2, 9)))
-    check_scalar(num_groups, "num_groups", kind=int, low=1)
+    num_groups = integer(num_groups, "num_groups", low=1)
     if x.shape[1] % num_groups:
         raise ValueError(f"num_channels={x.shape[1]} must be divisible by num_groups={num_groups}")
     weight, bias = _check_affine(x, weight, bias, eps, "group_norm")
@@ -339,7 +340,11 @@ def layer_norm(
     .. [1] Ba, Kiros & Hinton, "Layer normalization", 2016, eq. (4).
     """
     x = check_tensor(input, "input")
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = (
+        (normalized_shape,)
+        if isinstance(normalized_shape, numbers.Integral)
+        else tuple(normalized_shape)
+    )
     k = len(shape)
     if k == 0 or x.dim() < k or tuple(x.shape[x.dim() - k :]) != shape:
         raise ValueError(

@@ -15,6 +15,7 @@ References
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import torch
@@ -256,10 +257,14 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     x = check_tensor(input, "input", ndim=(3, 4))
     check_nonempty(x, "adaptive_avg_pool2d", 2)
     h, w = x.shape[-2:]
-    sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    single = isinstance(output_size, numbers.Integral)
+    sizes = (output_size, output_size) if single else tuple(output_size)
     if len(sizes) != 2:
         raise ValueError(f"output_size must be an int or a pair, got {output_size!r}")
     ho, wo = (size if o is None else o for o, size in zip(sizes, (h, w), strict=True))
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (ho, wo)):
+    if not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in (ho, wo)
+    ):
         raise ValueError(f"output_size must hold positive ints (or None), got {output_size!r}")
+    ho, wo = int(ho), int(wo)
     return _AdaptiveAvgPool2d.apply(x, _adaptive_matrix(h, ho, x), _adaptive_matrix(w, wo, x))

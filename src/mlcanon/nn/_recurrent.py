@@ -15,7 +15,7 @@ from mlcanon._validation import check_option, check_scalar
 
 from ._dropout import dropout
 from ._rnn import GRULayer, LSTMLayer, RNNLayer
-from ._utils import InputMismatchError, check_like, check_tensor, zeros_from
+from ._utils import InputMismatchError, check_like, check_tensor, integer, zeros_from
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
@@ -36,9 +36,9 @@ class _RNNBase(nn.Module):
         bidirectional: bool = False,
     ) -> None:
         super().__init__()
-        check_scalar(input_size, "input_size", kind=int, low=1)
-        check_scalar(hidden_size, "hidden_size", kind=int, low=1)
-        check_scalar(num_layers, "num_layers", kind=int, low=1)
+        input_size = integer(input_size, "input_size", low=1)
+        hidden_size = integer(hidden_size, "hidden_size", low=1)
+        num_layers = integer(num_layers, "num_layers", low=1)
         check_scalar(dropout, "dropout", low=0.0, high=1.0)
         self.input_size, self.hidden_size = input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first

@@ -21,7 +21,7 @@ from torch.autograd import Function
 
 from mlcanon._validation import check_scalar
 
-from ._utils import check_param, check_reduction, check_tensor, zeros_from
+from ._utils import check_param, check_reduction, check_tensor, integer, zeros_from
 
 __all__ = ["cross_entropy", "log_softmax", "softmax"]
 
@@ -50,7 +50,7 @@ class _Softmax(Function):
 
 
 def _check_dim(x: Tensor, dim: int) -> int:
-    check_scalar(dim, "dim", kind=int)
+    dim = integer(dim, "dim")
     nd = max(x.dim(), 1)
     if not -nd <= dim < nd:
         raise ValueError(f"dim={dim} is out of range for a {x.dim()}-D input")
@@ -152,7 +152,7 @@ def _check_ce(x: Tensor, target, weight, ignore_index, reduction, label_smoothin
     x = check_tensor(x, "input", ndim=tuple(range(1, 9)))
     check_reduction(reduction)
     check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
-    check_scalar(ignore_index, "ignore_index", kind=int)
+    integer(ignore_index, "ignore_index")
     c = x.shape[0] if x.dim() == 1 else x.shape[1]
     check_param(weight, "weight", (c,), x, "cross_entropy")
     if not isinstance(target, Tensor):

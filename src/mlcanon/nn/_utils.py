@@ -134,6 +134,11 @@ def pair(value: Any, name: str, *, low: int = 0) -> tuple[int, int]:
     return int(items[0]), int(items[1])
 
 
+def integer(value: Any, name: str, *, low: int | None = None) -> int:
+    """An int (a NumPy integer too, as torch takes) ``>= low``, as a Python int."""
+    return int(check_scalar(value, name, kind=numbers.Integral, low=low))
+
+
 def probability(p: float, name: str) -> float:
     return float(check_scalar(p, name, low=0.0, high=1.0))
 
