@@ -114,11 +114,12 @@ def routing():
 
 
 def _named_members(log, recorder):
-    """Member "a" requests both metadata, "b" only ``metadata`` (its weights refused)."""
+    """Member "a" requests both metadata, "b" only ``metadata`` (its weights refused), "c" is
+    dropped."""
     with routing():
         a = recorder(log).set_fit_request(sample_weight=True, metadata=True)
         b = recorder(log).set_fit_request(sample_weight=False, metadata=True)
-    return [("a", a), ("b", b)]
+    return [("a", a), ("b", b), ("c", "drop")]
 
 
 FAMILIES = [

@@ -358,6 +358,12 @@ class NamedMembers(BaseEstimator):
             self.estimators = [(n, value if n == name else e) for n, e in self.estimators]
         return super().set_params(**params) if params else self
 
+    def _members_fit_params(self, sample_weight: Any, fit_params: dict) -> dict[str, dict]:
+        """Each member's ``fit`` keyword arguments by name: the metadata it requests (routing
+        on) or the weights if any (off, where other metadata are refused)."""
+        routed = route(self, "fit", fit_params, sample_weight)
+        return {name: routed_to(routed, name, "fit", sample_weight) for name, _ in self._pairs()}
+
     def get_metadata_routing(self) -> MetadataRouter:
         """Routing of ``fit``'s metadata to each member's ``fit``."""
         router = MetadataRouter(owner=self)

@@ -46,8 +46,6 @@ from ._base import (
     fit_members,
     is_drop,
     named_members,
-    route,
-    routed_to,
     routing_enabled,
     rows_of,
     weight_params,
@@ -131,10 +129,10 @@ class _BaseStacking(TransformerMixin, NamedMembers):
         return ["predict"] * len(members)
 
     def _fit_stack(self, X: Any, y: np.ndarray, sample_weight: Any, fit_params: dict) -> None:
-        routed = route(self, "fit", fit_params, sample_weight)  # before the members are checked
+        by_name = self._members_fit_params(sample_weight, fit_params)  # before members are checked
         validate_params(self)
         members = named_members(self)
-        params = [routed_to(routed, name, "fit", sample_weight) for name, _ in members]
+        params = [by_name[name] for name, _ in members]
         final = self._final()
         check_kind(final, self._kind, "'final_estimator' parameter")
         if self.cv == "prefit":

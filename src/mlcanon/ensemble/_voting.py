@@ -29,16 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 from mlcanon._estimator import check_X, check_X_y, encode_labels, store_params
 from mlcanon._validation import BOOL, ArrayLike, InstanceOf, Interval, Options, validate_params
 
-from ._base import (
-    NamedMembers,
-    feature_names,
-    fit_member,
-    fit_members,
-    is_drop,
-    named_members,
-    route,
-    routed_to,
-)
+from ._base import NamedMembers, feature_names, fit_member, fit_members, is_drop, named_members
 
 __all__ = ["VotingClassifier", "VotingRegressor"]
 
@@ -66,7 +57,7 @@ class _BaseVoting(TransformerMixin, NamedMembers):
         )
 
     def _fit_all(self, X: Any, y: Any, sample_weight: Any, fit_params: dict, kind: str) -> None:
-        routed = route(self, "fit", fit_params, sample_weight)  # before the members are checked
+        params = self._members_fit_params(sample_weight, fit_params)  # before members are checked
         validate_params(self)
         members = named_members(self, kind)
         self._w = self._weights()
@@ -76,7 +67,7 @@ class _BaseVoting(TransformerMixin, NamedMembers):
                 clone(est),
                 X,
                 y,
-                routed_to(routed, name, "fit", sample_weight),
+                params[name],
                 f"[Voting] ({i} of {n}) Processing {name}" if self.verbose else None,
             )
             for i, (name, est) in enumerate(members, 1)
