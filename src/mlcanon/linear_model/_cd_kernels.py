@@ -1,34 +1,43 @@
 r"""Numba kernels: cyclic coordinate descent for the elastic net, with a duality-gap stop.
 
-Both kernels minimize the unscaled objective
+Both kernels minimize the unscaled objective over the coefficients ``W`` (k targets, one row
+each, p features)
 
 .. math::
 
-    P(w) = \tfrac12 \lVert y - Xw \rVert_2^2 + \alpha \lVert w \rVert_1
-           + \tfrac{\beta}{2} \lVert w \rVert_2^2
+    P(W) = \tfrac12 \lVert Y - W X^T \rVert_F^2 + \alpha \sum_j \lVert W_{:j} \rVert_2
+           + \tfrac{\beta}{2} \lVert W \rVert_F^2
 
-one coordinate at a time. With the partial residual ``rho_j = x_j^T (y - Xw) + w_j ||x_j||^2``
-the exact minimizer over ``w_j`` is the soft-thresholded value
+one feature at a time. For one target (k = 1) the penalty is the elastic net's
+``alpha ||w||_1``; for several it is the multi-task (group) penalty, which keeps or drops a
+feature for all targets at once. With the partial residual correlation
+``rho_j = (Y - W X^T) x_j + W_{:j} ||x_j||^2`` (a vector over targets) the exact minimizer over
+``W_{:j}`` is the block soft-thresholding
 
-.. math:: w_j \leftarrow S(\rho_j, \alpha) / (\lVert x_j \rVert^2 + \beta),
-          \qquad S(z, t) = \operatorname{sign}(z) \max(|z| - t, 0).
+.. math:: W_{:j} \leftarrow \frac{S(\lVert \rho_j \rVert_2, \alpha)}
+          {\lVert \rho_j \rVert_2 \, (\lVert x_j \rVert^2 + \beta)}\, \rho_j ,
+
+which for k = 1 is ``S(rho_j, alpha) / (||x_j||^2 + beta)``, ``S(z, t) = sign(z) max(|z| - t, 0)``.
 
 A sweep whose largest relative coefficient change falls below ``tol`` triggers the real test:
-the duality gap ``G = P(w) - D(v)`` at the dual point ``v = s R`` (the residual ``R`` scaled
-into the dual-feasible set ``||X^T v - beta w||_inf <= alpha``) must fall below
-``tol * ||y||^2``. The gap also drives Gap Safe screening: a feature whose dual constraint is
+the duality gap ``G = P(W) - D(V)`` at the dual point ``V = s R`` (the residual ``R`` scaled
+into the dual-feasible set ``max_j ||(X^T V - beta W^T)_j||_2 <= alpha``) must fall below
+``tol * ||Y||_F^2``. The gap also drives Gap Safe screening: a feature whose dual constraint is
 provably inactive is fixed at zero and skipped.
 
 ``enet_cd`` works on the residual (``XT`` is ``X`` transposed, C-ordered, so column ``j`` is the
-contiguous row ``XT[j]``); ``enet_cd_gram`` works on the Gram matrix ``Q = X^T X`` and
-``q = X^T y`` (cheaper per sweep when ``n_samples > n_features``).
+contiguous row ``XT[j]``; ``Y`` and the residual hold one target per row); ``enet_cd_gram``
+works on the Gram matrix ``Q = X^T X`` and ``q = Y X`` (cheaper per sweep when
+``n_samples > n_features``).
 
 References
 ----------
 Friedman, Hastie & Tibshirani (2010), "Regularization paths for generalized linear models via
-coordinate descent", J. Stat. Softw. 33(1). Fercoq, Gramfort & Salmon (2015), "Mind the duality
-gap: safer rules for the Lasso", ICML. Ndiaye, Fercoq, Gramfort & Salmon (2017), "Gap Safe
-screening rules for sparsity enforcing penalties", JMLR 18, Eq. (11).
+coordinate descent", J. Stat. Softw. 33(1). Obozinski, Taskar & Jordan (2010), "Joint covariate
+selection and joint subspace selection for multiple classification problems", Stat. Comput.
+20(2) (the multi-task penalty). Fercoq, Gramfort & Salmon (2015), "Mind the duality gap: safer
+rules for the Lasso", ICML. Ndiaye, Fercoq, Gramfort & Salmon (2017), "Gap Safe screening rules
+for sparsity enforcing penalties", JMLR 18, Eq. (11).
 """
 
 from __future__ import annotations
@@ -43,7 +52,8 @@ __all__ = ["enet_cd", "enet_cd_gram"]
 
 @njit(cache=True)
 def _gap_from_parts(alpha, beta, w_l1, w_l2sq, R_norm2, Ry, XtA, positive):
-    """Duality gap given the pieces; returns ``(gap, dual_norm)``.
+    """Duality gap given the pieces; returns ``(gap, dual_norm)``. ``XtA`` holds one entry per
+    feature: the dual correlation (k = 1) or its norm over the targets.
 
     alpha > 0: the Lasso dual with the residual rescaled to be feasible.
     alpha = 0 < beta: ridge dual (no feasibility constraint).
@@ -91,38 +101,45 @@ def _sweep_order(n_active, random):
 
 
 @njit(cache=True)
-def _sweep(w, active, n_active, random, rows, curvature, acc, q, alpha, beta, positive):
-    """One pass of exact coordinate updates over the active features, in place.
+def _sweep(W, active, n_active, random, rows, curvature, acc, q, alpha, beta, positive, rho):
+    """One pass of exact block updates over the active features, in place.
 
-    Returns the largest ``|w_j|`` and the largest change, for the stopping test. ``acc`` is
-    what the updates keep current: the residual ``R = y - Xw`` when ``q`` is empty (``rows`` is
-    ``XT``, the correlation ``x_j^T R``), else ``Qw`` (``rows`` is ``Q``, the correlation
-    ``q_j - (Qw)_j``). ``curvature[j]`` is ``||x_j||^2``.
+    Returns the largest ``|W_tj|`` and the largest change, for the stopping test. ``acc`` is
+    what the updates keep current, one row per target: the residual ``R = Y - W X^T`` when
+    ``q`` is empty (``rows`` is ``XT``, the correlation ``R_t x_j``), else ``W Q`` (``rows`` is
+    ``Q``, the correlation ``q_tj - (WQ)_tj``). ``curvature[j]`` is ``||x_j||^2``; ``rho`` is
+    scratch space of one entry per target.
     """
-    gram = q.shape[0] > 0
+    gram = q.shape[1] > 0
+    n_targets = W.shape[0]
     w_max = 0.0
     d_w_max = 0.0
     for k in _sweep_order(n_active, random):
         j = active[k]
         if curvature[j] == 0.0:
             continue
-        w_j = w[j]
-        correlation = q[j] - acc[j] if gram else np.dot(rows[j], acc)
-        rho = correlation + w_j * curvature[j]
-        if positive and rho < 0.0:
-            w[j] = 0.0
-        else:
-            w[j] = soft_threshold(rho, alpha) / (curvature[j] + beta)
-        if w[j] != w_j:  # R loses (w_j' - w_j) x_j; Qw gains (w_j' - w_j) Q_j
-            _axpy(w[j] - w_j if gram else w_j - w[j], rows[j], acc)
-        d_w_max = max(d_w_max, abs(w[j] - w_j))
-        w_max = max(w_max, abs(w[j]))
+        for t in range(n_targets):
+            correlation = q[t, j] - acc[t, j] if gram else np.dot(rows[j], acc[t])
+            rho[t] = correlation + W[t, j] * curvature[j]
+        norm = abs(rho[0]) if n_targets == 1 else np.sqrt(np.dot(rho, rho))
+        if norm == 0.0 or (positive and rho[0] < 0.0):
+            shrink = 0.0
+        else:  # block soft-thresholding: rho rescaled to the norm S(||rho||, alpha)
+            shrink = soft_threshold(norm, alpha) / (norm * (curvature[j] + beta))
+        for t in range(n_targets):
+            w_tj = W[t, j]
+            W[t, j] = shrink * rho[t]
+            if W[t, j] != w_tj:  # R_t loses (w' - w) x_j; (WQ)_t gains (w' - w) Q_j
+                _axpy(W[t, j] - w_tj if gram else w_tj - W[t, j], rows[j], acc[t])
+            d_w_max = max(d_w_max, abs(W[t, j] - w_tj))
+            w_max = max(w_max, abs(W[t, j]))
     return w_max, d_w_max
 
 
 @njit(cache=True)
-def enet_cd(w, alpha, beta, XT, y, max_iter, tol, positive, screening, random, seed):
-    """Coordinate descent on the residual. ``w`` (n_features,) is updated in place.
+def enet_cd(W, alpha, beta, XT, Y, max_iter, tol, positive, screening, random, seed):
+    """Coordinate descent on the residual. ``W`` (n_targets, n_features) is updated in place;
+    ``Y`` is (n_targets, n_samples).
 
     Returns ``(gap, scaled_tol, n_iter, converged)``.
     """
@@ -130,40 +147,48 @@ def enet_cd(w, alpha, beta, XT, y, max_iter, tol, positive, screening, random, s
     norm2 = np.empty(XT.shape[0])
     for j in range(XT.shape[0]):
         norm2[j] = np.dot(XT[j], XT[j])
-    R = y.copy()
-    for j in range(XT.shape[0]):
-        if w[j] != 0.0:
-            R -= w[j] * XT[j]
-    no_gram = np.empty(0)
+    R = Y.copy()
+    for t in range(Y.shape[0]):
+        for j in range(XT.shape[0]):
+            if W[t, j] != 0.0:
+                _axpy(-W[t, j], XT[j], R[t])
+    no_q = np.empty((Y.shape[0], 0))
+    y_norm2 = _dot(Y, Y)
     return _descend(
-        w, alpha, beta, XT, norm2, R, no_gram, y, y @ y, max_iter, tol, positive, screening, random
+        W, alpha, beta, XT, norm2, R, no_q, Y, y_norm2, max_iter, tol, positive, screening, random
     )
 
 
 @njit(cache=True)
-def enet_cd_gram(w, alpha, beta, Q, q, y_norm2, max_iter, tol, positive, screening, random, seed):
-    """Coordinate descent on ``Q = X^T X``, ``q = X^T y``. ``w`` is updated in place.
+def enet_cd_gram(W, alpha, beta, Q, q, y_norm2, max_iter, tol, positive, screening, random, seed):
+    """Coordinate descent on ``Q = X^T X``, ``q = Y X`` (n_targets, n_features). ``W`` is
+    updated in place; ``y_norm2`` is ``||Y||_F^2``.
 
     Returns ``(gap, scaled_tol, n_iter, converged)``.
     """
     np.random.seed(seed)  # noqa: NPY002 (numba has no Generator; this seeds its own RNG)
-    diag, Qw, no_y = np.diag(Q).copy(), Q @ w, np.empty(0)
+    WQ = np.empty_like(W)
+    for t in range(W.shape[0]):
+        WQ[t] = Q @ W[t]  # Q is symmetric
+    diag, no_y = np.diag(Q).copy(), np.empty((W.shape[0], 0))
     return _descend(
-        w, alpha, beta, Q, diag, Qw, q, no_y, y_norm2, max_iter, tol, positive, screening, random
+        W, alpha, beta, Q, diag, WQ, q, no_y, y_norm2, max_iter, tol, positive, screening, random
     )
 
 
 @njit(cache=True)
 def _descend(
-    w, alpha, beta, rows, curvature, acc, q, y, y_norm2, max_iter, tol, positive, screening, random
+    W, alpha, beta, rows, curvature, acc, q, Y, y_norm2, max_iter, tol, positive, screening, random
 ):
-    """The loop of both kernels: sweeps until the duality gap falls below ``tol * ||y||^2``,
+    """The loop of both kernels: sweeps until the duality gap falls below ``tol * ||Y||^2``,
     screening out features between sweeps (``rows``, ``curvature``, ``acc`` and ``q`` as in
-    :func:`_sweep`; ``y`` is used on the residual only)."""
-    gram = q.shape[0] > 0
-    dropped = -1.0 if gram else 1.0  # zeroing w_j adds w_j x_j to R and takes w_j Q_j from Qw
-    n_features = w.shape[0]
-    XtA = np.empty(n_features)
+    :func:`_sweep`; ``Y`` is used on the residual only)."""
+    gram = q.shape[1] > 0
+    dropped = -1.0 if gram else 1.0  # zeroing w_tj adds w_tj x_j to R_t, takes w_tj Q_j from WQ_t
+    n_targets, n_features = W.shape
+    XtA = np.empty((n_targets, n_features))
+    scores = np.empty(n_features)
+    rho = np.empty(n_targets)
     d_w_tol = tol
     tol = tol * y_norm2
     screening = screening and alpha > 0.0
@@ -171,36 +196,29 @@ def _descend(
     active = np.arange(n_features)
     n_active = n_features
 
-    gap, dual_norm = _gap(w, alpha, beta, rows, acc, q, y, y_norm2, XtA, positive)
+    gap, dual_norm = _gap(W, alpha, beta, rows, acc, q, Y, y_norm2, XtA, scores, positive)
     if gap <= tol and (gap >= 0.0 or not gram):  # a singular Q can give a slightly negative gap
         return gap, tol, 0, True
     if screening:
         for j in range(n_features):
             if curvature[j] == 0.0:
-                w[j] = 0.0
+                W[:, j] = 0.0
                 excluded[j] = True
-        n_active = _screen(alpha, beta, gap, dual_norm, XtA, curvature, excluded, active)
-        _drop_excluded(w, excluded, rows, acc, dropped)
+        n_active = _screen(alpha, beta, gap, dual_norm, scores, curvature, excluded, active)
+        _drop_excluded(W, excluded, rows, acc, dropped)
 
     for n_iter in range(max_iter):
         w_max, d_w_max = _sweep(
-            w, active, n_active, random, rows, curvature, acc, q, alpha, beta, positive
+            W, active, n_active, random, rows, curvature, acc, q, alpha, beta, positive, rho
         )
         if w_max == 0.0 or d_w_max / w_max <= d_w_tol or n_iter == max_iter - 1:
-            gap, dual_norm = _gap(w, alpha, beta, rows, acc, q, y, y_norm2, XtA, positive)
+            gap, dual_norm = _gap(W, alpha, beta, rows, acc, q, Y, y_norm2, XtA, scores, positive)
             if gap <= tol:
                 return gap, tol, n_iter + 1, True
             if screening:
-                n_active = _screen(alpha, beta, gap, dual_norm, XtA, curvature, excluded, active)
-                _drop_excluded(w, excluded, rows, acc, dropped)
+                n_active = _screen(alpha, beta, gap, dual_norm, scores, curvature, excluded, active)
+                _drop_excluded(W, excluded, rows, acc, dropped)
     return gap, tol, max_iter, False
-
-
-@njit(cache=True)
-def _gap(w, alpha, beta, rows, acc, q, y, y_norm2, XtA, positive):
-    if q.shape[0] > 0:
-        return _gram_gap(w, alpha, beta, acc, q, y_norm2, XtA, positive)
-    return _residual_gap(w, alpha, beta, rows, y, acc, XtA, positive)
 
 
 @njit(cache=True)
@@ -210,36 +228,59 @@ def _axpy(a, x, y):
 
 
 @njit(cache=True)
-def _drop_excluded(w, excluded, rows, acc, sign):
+def _dot(A, B):
+    """Frobenius inner product of two arrays of one row per target."""
+    total = 0.0
+    for t in range(A.shape[0]):
+        total += np.dot(A[t], B[t])
+    return total
+
+
+@njit(cache=True)
+def _block_norm(A, j):
+    """``||A[:, j]||_2``, feature j's block over the targets (``|A[0, j]|`` for one)."""
+    if A.shape[0] == 1:
+        return abs(A[0, j])
+    total = 0.0
+    for t in range(A.shape[0]):
+        total += A[t, j] * A[t, j]
+    return np.sqrt(total)
+
+
+@njit(cache=True)
+def _drop_excluded(W, excluded, rows, acc, sign):
     """Zero screened-out coefficients, keeping ``acc`` consistent.
 
-    The residual gains ``w_j x_j`` (``sign=+1``); ``Qw`` loses ``w_j Q_j`` (``sign=-1``).
+    The residual gains ``w_tj x_j`` (``sign=+1``); ``WQ`` loses ``w_tj Q_j`` (``sign=-1``).
     """
-    for j in range(w.shape[0]):
-        if excluded[j] and w[j] != 0.0:
-            _axpy(sign * w[j], rows[j], acc)
-            w[j] = 0.0
+    for j in range(W.shape[1]):
+        if excluded[j]:
+            for t in range(W.shape[0]):
+                if W[t, j] != 0.0:
+                    _axpy(sign * W[t, j], rows[j], acc[t])
+                    W[t, j] = 0.0
 
 
 @njit(cache=True)
-def _residual_gap(w, alpha, beta, XT, y, R, XtA, positive):
-    w_l2sq = np.dot(w, w) if beta > 0.0 else 0.0
-    XtA[:] = XT @ R
-    if alpha > 0.0:
-        XtA -= beta * w
-    return _gap_from_parts(
-        alpha, beta, np.sum(np.abs(w)), w_l2sq, np.dot(R, R), np.dot(R, y), XtA, positive
-    )
+def _gap(W, alpha, beta, rows, acc, q, Y, y_norm2, XtA, scores, positive):
+    """Duality gap from the residual (``R = acc``) or from the Gram matrix (``WQ = acc``):
+    ``||R||^2 = ||Y||^2 + <W, WQ> - 2 <W, q>`` and ``<R, Y> = ||Y||^2 - <W, q>`` need no ``X``.
 
-
-@njit(cache=True)
-def _gram_gap(w, alpha, beta, Qw, q, y_norm2, XtA, positive):
-    w_l2sq = np.dot(w, w) if beta > 0.0 else 0.0
-    q_w = np.dot(w, q)
-    R_norm2 = y_norm2 + np.dot(w, Qw) - 2.0 * q_w  # ||y - Xw||^2 without X
-    XtA[:] = q - Qw
+    ``XtA`` receives ``R X - beta W`` (one row per target) and ``scores`` its per-feature size.
+    """
+    if q.shape[1] > 0:
+        q_w = _dot(W, q)
+        R_norm2, Ry = y_norm2 + _dot(W, acc) - 2.0 * q_w, y_norm2 - q_w
+        XtA[:] = q - acc
+    else:
+        R_norm2, Ry = _dot(acc, acc), _dot(acc, Y)
+        for t in range(W.shape[0]):
+            XtA[t] = rows @ acc[t]
     if alpha > 0.0:
-        XtA -= beta * w
-    return _gap_from_parts(
-        alpha, beta, np.sum(np.abs(w)), w_l2sq, R_norm2, y_norm2 - q_w, XtA, positive
-    )
+        XtA -= beta * W
+    w_l2sq = _dot(W, W) if beta > 0.0 else 0.0
+    w_l1 = 0.0
+    for j in range(W.shape[1]):
+        w_l1 += _block_norm(W, j)
+        scores[j] = XtA[0, j] if W.shape[0] == 1 else _block_norm(XtA, j)  # signed for k = 1
+    return _gap_from_parts(alpha, beta, w_l1, w_l2sq, R_norm2, Ry, scores, positive)

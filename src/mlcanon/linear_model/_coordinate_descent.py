@@ -23,7 +23,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 
-from mlcanon._estimator import check_X_y, sample_weight_or_none, store_params
+from mlcanon._estimator import (
+    as_float_array,
+    check_X,
+    float_dtype,
+    sample_weight_or_none,
+    store_params,
+)
 from mlcanon._validation import (
     BOOL,
     RANDOM_STATE,
@@ -80,12 +86,23 @@ def _alpha_grid(
     Xy: np.ndarray, n_samples: int, l1_ratio: float, eps: float, n_alphas: int, positive: bool
 ) -> np.ndarray:
     """``n_alphas`` values from ``alpha_max`` (the smallest alpha giving w = 0) down to
-    ``eps * alpha_max``, evenly spaced on a log scale."""
-    top = max(0.0, Xy.max()) if positive else np.abs(Xy).max()
+    ``eps * alpha_max``, evenly spaced on a log scale. ``Xy`` is ``X^T y``, one column per target
+    when there are several (``alpha_max`` then bounds the norm of a feature's row)."""
+    if positive:
+        top = max(0.0, Xy.max())
+    else:
+        top = np.linalg.norm(Xy.reshape(len(Xy), -1), axis=1).max()
     alpha_max = top / (n_samples * l1_ratio)
     if alpha_max <= np.finfo(np.float64).resolution:
         return np.full(n_alphas, np.finfo(np.float64).resolution)
     return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
+
+
+def _uses_gram(precompute: Any, X: np.ndarray) -> bool:
+    """Whether the solver works on the Gram matrix ('auto': when ``n_samples > n_features``)."""
+    if isinstance(precompute, np.ndarray):
+        return True
+    return precompute is True or (precompute == "auto" and X.shape[0] > X.shape[1])
 
 
 def _path(
@@ -103,26 +120,31 @@ def _path(
     selection,
     random_state,
 ):
-    """Solve along ``alphas`` (in the given order), each solve warm-started from the last."""
+    """Solve along ``alphas`` (in the given order), each solve warm-started from the last.
+
+    ``y`` of shape (n_samples,) gives coefs (n_features, n_alphas); ``y`` of shape
+    (n_samples, n_targets) is the multi-task problem (the penalty on the norms of the features'
+    rows, see :mod:`._cd_kernels`), coefs (n_targets, n_features, n_alphas).
+    """
     n_samples, n_features = X.shape
-    given = isinstance(precompute, np.ndarray)
-    gram = given or precompute is True or (precompute == "auto" and n_samples > n_features)
-    if gram:
+    Y = np.ascontiguousarray(y.reshape(n_samples, -1).T)  # (n_targets, n_samples)
+    if _uses_gram(precompute, X):
+        given = isinstance(precompute, np.ndarray)
         Q = np.ascontiguousarray(_checked_gram(precompute, X) if given else X.T @ X)
-        q = X.T @ y if Xy is None else Xy
-    else:
-        XT = np.ascontiguousarray(X.T)  # column j of X is the contiguous row XT[j]
+        q = Y @ X if Xy is None else np.ascontiguousarray(Xy.reshape(n_features, -1).T)
+        kernel, operands = enet_cd_gram, (Q, q, np.vdot(Y, Y))
+    else:  # column j of X is the contiguous row XT[j]
+        kernel, operands = enet_cd, (np.ascontiguousarray(X.T), Y)
     seed = int(check_random_state(random_state).integers(2**31 - 1))
-    w = np.zeros(n_features) if coef_init is None else np.array(coef_init, dtype=np.float64)
-    coefs = np.empty((n_features, len(alphas)))
+    W = np.zeros((len(Y), n_features))
+    if coef_init is not None:
+        W[:] = np.reshape(coef_init, W.shape)
+    coefs = np.empty((*W.shape, len(alphas)))
     gaps, n_iters = np.empty(len(alphas)), []
     for i, alpha in enumerate(alphas):
         l1, l2 = alpha * l1_ratio * n_samples, alpha * (1.0 - l1_ratio) * n_samples
         args = (max_iter, tol, positive, True, selection == "random", seed)
-        if gram:
-            gap, scaled_tol, n_iter, ok = enet_cd_gram(w, l1, l2, Q, q, y @ y, *args)
-        else:
-            gap, scaled_tol, n_iter, ok = enet_cd(w, l1, l2, XT, y, *args)
+        gap, scaled_tol, n_iter, ok = kernel(W, l1, l2, *operands, *args)
         if not ok:
             warnings.warn(
                 "Objective did not converge. You might want to increase the number of "
@@ -132,10 +154,10 @@ def _path(
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        coefs[:, i] = w
+        coefs[..., i] = W
         gaps[i] = gap / n_samples  # report the gap of the 1/(2n)-scaled objective
         n_iters.append(n_iter)
-    return coefs, gaps, n_iters
+    return (coefs[0] if y.ndim == 1 else coefs), gaps, n_iters
 
 
 def _deprecated_alphas(alphas: Any, n_alphas: Any) -> Any:
@@ -183,9 +205,13 @@ def enet_path(
 
     Parameters
     ----------
-    X : array of shape (n_samples, n_features)
-        Data, used as given (center it first to mimic an intercept).
-    y : array of shape (n_samples,)
+    X : array or scipy.sparse matrix of shape (n_samples, n_features)
+        Data, used as given (center it first to mimic an intercept); a sparse matrix is
+        densified.
+    y : array of shape (n_samples,) or (n_samples, n_targets)
+        Several targets make it the multi-task problem (as scikit-learn's ``enet_path``): the
+        L1 norm becomes the sum over features of the Euclidean norm of their coefficients
+        across targets, so a feature is kept or dropped for all targets at once.
     l1_ratio : float in (0, 1], default 0.5
         Share of the L1 penalty, ``rho`` in the objective of :class:`ElasticNet`.
     eps : float, default 1e-3
@@ -195,12 +221,12 @@ def enet_path(
     precompute : bool, 'auto' or array of shape (n_features, n_features), default 'auto'
         Work on the Gram matrix ``X^T X`` ('auto': when ``n_samples > n_features``), or on
         the one given (one entry is checked against ``X``).
-    Xy : array of shape (n_features,), optional
+    Xy : array of shape (n_features,) or (n_features, n_targets), optional
         Precomputed ``X^T y`` (used with the Gram matrix).
-    coef_init : array of shape (n_features,), optional
+    coef_init : array of shape (n_features,) or (n_targets, n_features), optional
         Starting point of the first solve.
     positive, tol, max_iter, selection, random_state
-        As in :class:`ElasticNet`.
+        As in :class:`ElasticNet` (``positive`` for a single target only).
     return_n_iter : bool, default False
         Also return the number of sweeps per alpha.
     check_input : bool, default True
@@ -212,7 +238,8 @@ def enet_path(
     Returns
     -------
     alphas : array of shape (n_alphas,)
-    coefs : array of shape (n_features, n_alphas)
+    coefs : array of shape (n_features, n_alphas) or (n_targets, n_features, n_alphas)
+        In the dtype of ``X`` (float32 stays float32; the solver runs in float64).
     dual_gaps : array of shape (n_alphas,)
     n_iters : list of int, only with ``return_n_iter=True``
 
@@ -241,17 +268,28 @@ def enet_path(
         positive=positive,
         random_state=random_state,
     )
+    dtype = float_dtype(X)
+    X = as_float_array(X, "X", accept_sparse=True)  # scipy.sparse X is densified
     if check_input:
         X = check_array(X, "X", ndim=2)
-        y = check_array(y, "y", ndim=1)
+        y = check_array(y, "y", ndim=(1, 2))
+    else:
+        y = np.asarray(y, dtype=np.float64)
     check_consistent_length(X=X, y=y)
+    if positive and y.ndim == 2:
+        raise ValueError(
+            f"positive=True needs a single target: y has shape {y.shape}, and the multi-task "
+            "penalty has no sign constraint (pass one column of y at a time)"
+        )
+    coef_shape = (X.shape[1],) if y.ndim == 1 else (y.shape[1], X.shape[1])
     if Xy is not None:
-        Xy = check_array(Xy, "Xy", ndim=1)
+        Xy = check_array(Xy, "Xy", ndim=y.ndim)
     if coef_init is not None:
-        coef_init = check_array(coef_init, "coef_init", ndim=1)
-        if coef_init.shape[0] != X.shape[1]:
+        coef_init = check_array(coef_init, "coef_init", ndim=y.ndim)
+        if coef_init.shape != coef_shape:
             raise ValueError(
-                f"coef_init has {coef_init.shape[0]} entries, expected n_features={X.shape[1]}"
+                f"coef_init has shape {coef_init.shape}, expected {coef_shape} (n_targets, "
+                "n_features for several targets)"
             )
     if isinstance(alphas, numbers.Integral):
         Xy_grid = X.T @ y if Xy is None else Xy
@@ -272,6 +310,7 @@ def enet_path(
         selection=selection,
         random_state=random_state,
     )
+    coefs = coefs.astype(dtype, copy=False)
     return (grid, coefs, gaps, n_iters) if return_n_iter else (grid, coefs, gaps)
 
 
@@ -321,12 +360,15 @@ class ElasticNet(RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    coef_ : array of shape (n_features,)
-    intercept_ : float
-    n_iter_ : int
-        Sweeps run by the solver.
-    dual_gap_ : float
-        Duality gap at the end (of the 1/(2n)-scaled problem).
+    coef_ : array of shape (n_features,) or (n_targets, n_features)
+        One row per target when ``y`` has several columns: each target is fitted on its own
+        (as scikit-learn; the joint multi-task problem is :func:`enet_path`'s with 2-D ``y``).
+        float32 when ``X`` is float32 (the solver runs in float64).
+    intercept_ : float or array of shape (n_targets,)
+    n_iter_ : int or list of int
+        Sweeps run by the solver, per target.
+    dual_gap_ : float or array of shape (n_targets,)
+        Duality gap at the end (of the 1/(2n)-scaled problem), per target.
     n_features_in_ : int
 
     Notes
@@ -379,17 +421,25 @@ class ElasticNet(RegressorMixin, BaseEstimator):
     def fit(
         self, X: Any, y: Any, sample_weight: Any = None, check_input: bool = True
     ) -> ElasticNet:
-        """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,); ``check_input=False``
-        skips the conversion and finiteness checks (the caller passes float arrays)."""
+        """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_targets),
+        one target at a time. ``check_input=False`` skips the conversion and finiteness checks
+        (the caller passes float arrays)."""
         validate_params(self)
+        dtype = float_dtype(X)
         if check_input:
-            X, y = check_X_y(self, X, y, classifier=False, min_samples=2, accept_sparse=True)
-        else:  # float64 arrays are used as they are (and centered in place with copy_X=False)
-            X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-            if X.ndim != 2 or y.shape != (X.shape[0],):  # the unchecked input must still fit
+            X = check_X(self, X, reset=True, min_samples=2, accept_sparse=True)
+            if y is None:
                 raise ValueError(
-                    f"check_input=False needs a 2-D X and a 1-D y of as many samples (multi-"
-                    f"output targets are not supported); got X {X.shape}, y {y.shape}"
+                    f"{type(self).__name__} requires y to be passed, but the target y is None"
+                )
+            y = check_array(y, "y", ndim=(1, 2))
+            check_consistent_length(X=X, y=y)
+        else:  # float64 arrays are used as they are (and centered in place with copy_X=False)
+            X, y = as_float_array(X, "X", accept_sparse=True), np.asarray(y, dtype=np.float64)
+            if X.ndim != 2 or y.ndim not in (1, 2) or len(y) != X.shape[0]:
+                raise ValueError(
+                    "check_input=False needs a 2-D X and a y of shape (n_samples,) or "
+                    f"(n_samples, n_targets) with as many samples; got X {X.shape}, y {y.shape}"
                 )
             self.n_features_in_ = X.shape[1]
         sw = sample_weight_or_none(sample_weight, X.shape[0])
@@ -416,13 +466,36 @@ class ElasticNet(RegressorMixin, BaseEstimator):
                 stacklevel=2,
             )
             precompute = "auto"
-        coef_init = None
-        if self.warm_start and getattr(self, "coef_", None) is not None:
-            if self.coef_.shape == (X.shape[1],):
-                coef_init = self.coef_
+        Y = yc.reshape(len(yc), -1)  # (n_samples, n_targets)
+        n_targets = Y.shape[1]
+        if n_targets > 1 and _uses_gram(precompute, Xc) and not isinstance(precompute, np.ndarray):
+            precompute = Xc.T @ Xc  # once for all targets
+        init = [None] * n_targets
+        previous = getattr(self, "coef_", None) if self.warm_start else None
+        if previous is not None and np.size(previous) == n_targets * Xc.shape[1]:
+            init = np.reshape(previous, (n_targets, Xc.shape[1]))
+        fits = [self._solve(Xc, Y[:, k], precompute, init[k]) for k in range(n_targets)]
+        coef, gaps, n_iters = (np.array(v) for v in zip(*fits, strict=True))  # row per target
+        if n_targets == 1:  # a single target, even as a column: 1-D coef_, as scikit-learn
+            coef, gaps, n_iters = coef[0], gaps[0], n_iters[0]
+        self.dual_gap_, self.n_iter_ = gaps.astype(dtype), n_iters.tolist()
+        with np.errstate(invalid="ignore", over="ignore"):  # refused just below
+            intercept = np.asarray(y_offset - X_offset @ coef.T)
+        self.coef_ = coef.astype(dtype)
+        self.intercept_ = intercept.astype(dtype)[()] if self.fit_intercept else 0.0  # as sklearn
+        if not (np.isfinite(self.coef_).all() and np.isfinite(self.intercept_).all()):
+            raise ValueError(
+                "Coordinate descent iterations resulted in non-finite parameter values "
+                f"(coef_ or intercept_ is NaN or infinite); X has values up to "
+                f"{np.abs(X).max():.3g}: scale the input data"
+            )
+        return self
+
+    def _solve(self, X, y, precompute, coef_init):
+        """One target: ``(coef, dual_gap, n_iter)`` at ``self.alpha``."""
         coefs, gaps, n_iters = _path(
-            Xc,
-            yc,
+            X,
+            y,
             np.array([float(self.alpha)]),
             float(self.l1_ratio),
             precompute=precompute,
@@ -434,26 +507,16 @@ class ElasticNet(RegressorMixin, BaseEstimator):
             selection=self.selection,
             random_state=self.random_state,
         )
-        self.coef_ = coefs[:, 0]
-        self.dual_gap_ = float(gaps[0])
-        self.n_iter_ = int(n_iters[0])
-        with np.errstate(invalid="ignore", over="ignore"):  # refused just below
-            self.intercept_ = float(y_offset - X_offset @ self.coef_)
-        if not (np.isfinite(self.coef_).all() and np.isfinite(self.intercept_)):
-            raise ValueError(
-                "Coordinate descent iterations resulted in non-finite parameter values "
-                f"(coef_ or intercept_ is NaN or infinite); X has values up to "
-                f"{np.abs(X).max():.3g}: scale the input data"
-            )
-        return self
+        return coefs[:, 0], gaps[0], n_iters[0]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # scipy.sparse X is densified
+        tags.target_tags.multi_output = True
         return tags
 
     def predict(self, X: Any) -> np.ndarray:
-        """``X @ coef_ + intercept_``, shape (n_samples,)."""
+        """``X @ coef_.T + intercept_``, shape (n_samples,) or (n_samples, n_targets)."""
         return linear_predict(self, X)
 
 
