@@ -1,5 +1,7 @@
 """Bagging, voting and stacking against scikit-learn's meta-estimators."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn import ensemble as ske
@@ -62,15 +64,39 @@ def test_stacking_regressor_equals_sklearn():
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-10)
 
 
-def test_own_stratified_folds_keep_class_ratios():
+@pytest.mark.parametrize("stratify", [False, True])
+@pytest.mark.parametrize("counts", [[30, 20, 10], [7, 1, 4], [3, 9]])
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_integer_cv_gives_sklearns_folds(stratify, counts, k):
     from mlcanon.ensemble._stacking import _folds
 
-    y = np.repeat([0, 1, 2], [30, 20, 10])
-    folds = _folds(5, np.zeros((60, 1)), y, stratify=True)
-    for train, test in folds:
-        np.testing.assert_array_equal(np.bincount(y[test]), [6, 4, 2])
-        assert len(np.intersect1d(train, test)) == 0
-    assert sorted(np.concatenate([t for _, t in folds]).tolist()) == list(range(60))
+    y = np.random.default_rng(len(counts) + k).permutation(
+        np.repeat(["b", "a", "c"][: len(counts)], counts)
+    )
+    X = np.zeros((y.size, 1))
+    ref = (StratifiedKFold if stratify else KFold)(k).split(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a class smaller than k: StratifiedKFold warns
+        ref = list(ref)
+    ours = _folds(k, X, y, stratify=stratify)
+    assert len(ours) == len(ref) == k
+    for (train, test), (ref_train, ref_test) in zip(ours, ref, strict=True):
+        np.testing.assert_array_equal(test, ref_test)
+        np.testing.assert_array_equal(train, ref_train)
+
+
+def test_stacking_default_cv_equals_sklearn():
+    X, y = load_iris(return_X_y=True)
+    X, y = X[::2], y[::2]  # 75 rows: the folds are not all of one size
+    final = LogisticRegression(max_iter=2000)
+    ours = me.StackingClassifier(MEMBERS, final_estimator=final).fit(X, y)
+    ref = ske.StackingClassifier(MEMBERS, final_estimator=final).fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-9)
+    members = [("ridge", Ridge()), ("tree", SkTreeRegressor(max_depth=3, random_state=0))]
+    Xr, yr = load_diabetes(return_X_y=True)
+    ours = me.StackingRegressor(members, final_estimator=Ridge(), cv=7).fit(Xr, yr)
+    ref = ske.StackingRegressor(members, final_estimator=Ridge(), cv=7).fit(Xr, yr)
+    np.testing.assert_allclose(ours.predict(Xr), ref.predict(Xr), rtol=1e-10)
 
 
 def test_stacking_default_final_estimator_is_our_logistic_regression():

@@ -57,8 +57,9 @@ _METHODS = ("predict_proba", "decision_function", "predict")
 
 
 def _folds(cv: Any, X: Any, y: np.ndarray, stratify: bool) -> list:
-    """(train, test) index pairs: an int ``k`` (``None``: 5) gives (stratified) k-fold without
-    shuffling; any object with ``split(X, y)`` (a scikit-learn splitter) is used as is."""
+    """(train, test) index pairs: an int ``k`` (``None``: 5) gives the folds of scikit-learn's
+    ``KFold(k)``, or with ``stratify`` of its ``StratifiedKFold(k)`` (no shuffling); any object
+    with ``split(X, y)`` (a scikit-learn splitter) is used as is."""
     if hasattr(cv, "split"):
         return list(cv.split(X, y))
     if isinstance(cv, list | tuple):
@@ -67,13 +68,19 @@ def _folds(cv: Any, X: Any, y: np.ndarray, stratify: bool) -> list:
     n = len(y)
     if n < cv:
         raise ValueError(f"cv={cv} folds need at least {cv} samples, got n_samples={n}")
-    fold = np.empty(n, np.int64)
-    if stratify:  # deal each class's samples round-robin over the folds
-        for c in np.unique(y):
-            idx = np.flatnonzero(y == c)
-            fold[idx] = np.arange(len(idx)) % cv
-    else:
-        fold[:] = np.arange(n) * cv // n
+    if stratify:
+        # number the classes in order of first appearance, sort the labels and deal them to the
+        # folds in turn: that fixes how many of each class a fold tests; each class then fills
+        # its folds in order of its rows
+        _, first, inverse = np.unique(y, return_index=True, return_inverse=True)
+        code = np.argsort(np.argsort(first))[inverse.ravel()]
+        dealt = np.sort(code)
+        per_fold = [np.bincount(dealt[k::cv], minlength=first.size) for k in range(cv)]
+        fold = np.empty(n, np.int64)
+        for c, counts in enumerate(np.transpose(per_fold)):
+            fold[code == c] = np.repeat(np.arange(cv), counts)
+    else:  # consecutive blocks, the first n % cv of them one row longer
+        fold = np.repeat(np.arange(cv), n // cv + (np.arange(cv) < n % cv))
     return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(cv)]
 
 
