@@ -475,3 +475,13 @@ def test_unreadable_inputs_are_named():
         mean_average_precision(ok, ok, class_metrics="yes")
     with pytest.raises(ValueError, match=r"n_gt must be an integer .* got True"):
         interpolated_average_precision([0.5], [1], True)
+
+
+def test_voc_at_threshold_zero_needs_an_overlap():
+    """The VOC devkit (VOCevaldet.m) computes IoU only for ground truths that intersect the
+    detection (iw > 0 and ih > 0), so a disjoint detection is a false positive even at a
+    threshold of 0: here FP then TP, AP = 1 (recall) x 1/2 (precision at it)."""
+    gt = [{"boxes": [[0.0, 0, 10, 10]], "labels": [0]}]
+    dets = [{"boxes": [[20.0, 20, 30, 30], [0, 0, 10, 10]], "scores": [0.9, 0.8], "labels": [0, 0]}]
+    assert voc_average_precision(dets, gt, iou_threshold=0.0)["map"] == pytest.approx(0.5)
+    assert voc_average_precision(dets, gt, iou_threshold=1.0)["map"] == pytest.approx(0.5)

@@ -133,8 +133,10 @@ def _voc_match_kernel(
     det_boxes: np.ndarray, gt_boxes: np.ndarray, groups: np.ndarray, threshold: float
 ) -> np.ndarray:
     """PASCAL VOC's matching for every (class, image) group: each detection, in decreasing score
-    order, is a true positive if the ground truth of highest IoU (the first on a tie) has
-    IoU >= ``threshold`` and is not taken yet; otherwise a false positive."""
+    order, is a true positive if the ground truth of highest IoU (the first on a tie) overlaps
+    it, has IoU >= ``threshold`` and is not taken yet; otherwise a false positive. (The devkit
+    only looks at overlapping ground truths, so at ``threshold`` 0 a disjoint one is no
+    match.)"""
     is_tp = np.zeros(det_boxes.shape[0], dtype=np.bool_)
     for grp in range(groups.shape[0]):
         d0, d1, g0, g1 = groups[grp]
@@ -142,7 +144,7 @@ def _voc_match_kernel(
         taken = np.zeros(g1 - g0, dtype=np.bool_)
         for d in range(d1 - d0):
             j = np.argmax(iou[d])
-            if iou[d, j] >= threshold and not taken[j]:
+            if iou[d, j] > 0 and iou[d, j] >= threshold and not taken[j]:
                 taken[j] = True
                 is_tp[d0 + d] = True
     return is_tp
@@ -505,7 +507,8 @@ def voc_average_precision(
         As in :func:`mean_average_precision`.
     iou_threshold : float
         A detection is a true positive if its best ground truth (highest IoU, same class and
-        image) has IoU >= ``iou_threshold`` and was not taken by a higher-scoring detection.
+        image) overlaps it with IoU >= ``iou_threshold`` and was not taken by a higher-scoring
+        detection.
     box_format : {'xyxy', 'xywh', 'cxcywh'}
 
     Returns

@@ -152,7 +152,7 @@ def retinanet_loss(
         raise TypeError(f"box_coder must be a BoxCoder or None, got {type(box_coder).__name__}")
     coder = box_coder if box_coder is not None else BoxCoder()
     if not isinstance(outputs, dict) or any(
-        not outputs.get(key) for key in ("cls_logits", "bbox_regression")
+        len(outputs.get(key, ())) == 0 for key in ("cls_logits", "bbox_regression")
     ):
         raise ValueError("outputs must be a dict with non-empty 'cls_logits' and 'bbox_regression'")
     if len(anchors) == 0:
