@@ -1,7 +1,5 @@
 """Bagging, voting and stacking against scikit-learn's meta-estimators."""
 
-import warnings
-
 import numpy as np
 import pytest
 from sklearn import ensemble as ske
@@ -64,25 +62,18 @@ def test_stacking_regressor_equals_sklearn():
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-10)
 
 
-@pytest.mark.parametrize("stratify", [False, True])
-@pytest.mark.parametrize("counts", [[30, 20, 10], [7, 1, 4], [3, 9]])
-@pytest.mark.parametrize("k", [2, 3, 5])
-def test_integer_cv_gives_sklearns_folds(stratify, counts, k):
-    from mlcanon.ensemble._stacking import _folds
-
-    y = np.random.default_rng(len(counts) + k).permutation(
-        np.repeat(["b", "a", "c"][: len(counts)], counts)
-    )
-    X = np.zeros((y.size, 1))
-    ref = (StratifiedKFold if stratify else KFold)(k).split(X, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a class smaller than k: StratifiedKFold warns
-        ref = list(ref)
-    ours = _folds(k, X, y, stratify=stratify)
-    assert len(ours) == len(ref) == k
-    for (train, test), (ref_train, ref_test) in zip(ours, ref, strict=True):
-        np.testing.assert_array_equal(test, ref_test)
-        np.testing.assert_array_equal(train, ref_train)
+@pytest.mark.parametrize(
+    "y, expect",
+    [
+        ([1, 3, 1, 4, 2, 4], pytest.raises(ValueError, match="n_splits=3 cannot be greater")),
+        ([0, 0, 0, 0, 1, 1], pytest.warns(UserWarning, match="least populated class")),
+    ],
+)
+def test_integer_cv_refuses_and_warns_as_sklearn(y, expect):
+    X = np.arange(12.0).reshape(6, 2)
+    for stacking in (me.StackingClassifier, ske.StackingClassifier):
+        with expect:
+            stacking([("nb", GaussianNB())], cv=3).fit(X, y)
 
 
 def test_stacking_default_cv_equals_sklearn():

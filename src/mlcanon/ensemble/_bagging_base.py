@@ -10,9 +10,9 @@ import warnings
 from typing import Any, ClassVar
 
 import numpy as np
-from joblib import delayed
 from sklearn.base import BaseEstimator
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, get_routing_for_object
+from sklearn.utils.parallel import delayed
 
 from mlcanon._estimator import sample_weight_or_none, store_params
 from mlcanon._validation import BOOL, Interval, check_random_state, validate_params

@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import time
 from collections.abc import Iterable
@@ -27,11 +26,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel
-from sklearn import config_context, get_config
+from sklearn import get_config
 from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
 from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import UNUSED, MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.parallel import Parallel
 
 from mlcanon._estimator import _object_labels, as_float_array, check_X, check_X_y
 from mlcanon._validation import RANDOM_STATE, HasMethods, check_array, check_consistent_length
@@ -143,22 +142,16 @@ def _n_entries(value: Any) -> int | None:
     return len(value) if hasattr(value, "__len__") else None
 
 
-def _with_config(config: dict, func: Any, *args: Any, **kwargs: Any) -> Any:
-    """``func(*args, **kwargs)`` under scikit-learn's configuration ``config``."""
-    with config_context(**config):
-        return func(*args, **kwargs)
-
-
 def fit_members(n_jobs: int | None, jobs: Iterable, n_estimators: int) -> list:
     """Run the members' fits through joblib; all of them come back fitted, or this raises.
+
+    scikit-learn's ``Parallel`` runs each job (made with its ``delayed``) under the caller's
+    configuration, so a worker thread sees metadata routing on when the caller turned it on.
 
     On a Dask cluster a worker that dies is rerun elsewhere by Dask when it can be; when it
     cannot (the data joblib scattered to that worker died with it) Dask cancels the batch, which
     is reported here as a ``RuntimeError`` rather than as Dask's internal cancellation.
     """
-    # each fit runs under the caller's scikit-learn config (thread-local: routing on or off)
-    config = get_config()
-    jobs = ((functools.partial(_with_config, config, f), a, k) for f, a, k in jobs)
     try:
         members = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
     except BaseException as e:  # Dask's FutureCancelledError derives from BaseException

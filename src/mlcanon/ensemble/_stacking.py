@@ -26,11 +26,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import delayed
 from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin, clone
+from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import encode_labels, store_params
@@ -54,34 +55,6 @@ from ._base import (
 __all__ = ["StackingClassifier", "StackingRegressor"]
 
 _METHODS = ("predict_proba", "decision_function", "predict")
-
-
-def _folds(cv: Any, X: Any, y: np.ndarray, stratify: bool) -> list:
-    """(train, test) index pairs: an int ``k`` (``None``: 5) gives the folds of scikit-learn's
-    ``KFold(k)``, or with ``stratify`` of its ``StratifiedKFold(k)`` (no shuffling); any object
-    with ``split(X, y)`` (a scikit-learn splitter) is used as is."""
-    if hasattr(cv, "split"):
-        return list(cv.split(X, y))
-    if isinstance(cv, list | tuple):
-        return list(cv)
-    cv = 5 if cv is None else cv
-    n = len(y)
-    if n < cv:
-        raise ValueError(f"cv={cv} folds need at least {cv} samples, got n_samples={n}")
-    if stratify:
-        # number the classes in order of first appearance, sort the labels and deal them to the
-        # folds in turn: that fixes how many of each class a fold tests; each class then fills
-        # its folds in order of its rows
-        _, first, inverse = np.unique(y, return_index=True, return_inverse=True)
-        code = np.argsort(np.argsort(first))[inverse.ravel()]
-        dealt = np.sort(code)
-        per_fold = [np.bincount(dealt[k::cv], minlength=first.size) for k in range(cv)]
-        fold = np.empty(n, np.int64)
-        for c, counts in enumerate(np.transpose(per_fold)):
-            fold[code == c] = np.repeat(np.arange(cv), counts)
-    else:  # consecutive blocks, the first n % cv of them one row longer
-        fold = np.repeat(np.arange(cv), n // cv + (np.arange(cv) < n % cv))
-    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(cv)]
 
 
 class _Splitter:
@@ -171,9 +144,9 @@ class _BaseStacking(TransformerMixin, NamedMembers):
 
     def _out_of_fold(self, X: Any, y: np.ndarray, members: list, params: list) -> list:
         """Each member's outputs on every sample, from the fold model that did not see it."""
-        # folds stratified by class for a 1-D classification target; a multilabel y gets
-        # plain k-fold, as scikit-learn's check_cv gives it
-        folds = _folds(self.cv, X, y, stratify=self._kind == "classifier" and y.ndim == 1)
+        # scikit-learn's folds: an int cv (None: 5) is StratifiedKFold for a binary or
+        # multiclass target, KFold otherwise (a multilabel y, a regression)
+        folds = list(check_cv(self.cv, y, classifier=self._kind == "classifier").split(X, y))
         blocks = []
         for est, method, p in zip(members, self.stack_method_, params, strict=True):
             parts = fit_members(

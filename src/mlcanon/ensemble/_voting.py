@@ -20,10 +20,10 @@ import numbers
 from typing import Any, ClassVar
 
 import numpy as np
-from joblib import delayed
 from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin, clone
 from sklearn.utils import Bunch
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import check_X, check_X_y, encode_labels, store_params
