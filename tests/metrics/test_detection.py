@@ -230,13 +230,16 @@ def test_tied_scores_within_and_across_images():
     assert_matches_coco(preds, [gt, gt])
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_custom_thresholds_match_cocoeval(seed):
+@pytest.mark.parametrize(("seed", "as_array"), [(0, True), (1, False), (2, False)])
+def test_custom_thresholds_match_cocoeval(seed, as_array):
     preds, targets = detector_like(seed, n_images=12, crowded=(2,))
     thrs, max_dets = [0.3, 0.5, 0.6, 0.75, 0.9], (1, 5, 20)
     ev = coco_eval(preds, targets, iou_thrs=thrs, max_dets=max_dets)
-    ours = mean_average_precision(
-        preds, targets, iou_thresholds=thrs, max_detection_thresholds=max_dets
+    ours = mean_average_precision(  # the limits also as a NumPy array of NumPy integers
+        preds,
+        targets,
+        iou_thresholds=thrs,
+        max_detection_thresholds=np.array(max_dets) if as_array else max_dets,
     )
     # COCOeval.summarize hard-codes 100 detections: take its arrays at the last limit
     p, r = ev.eval["precision"], ev.eval["recall"]

@@ -104,8 +104,12 @@ def test_targets_that_are_not_arrays_of_numbers(build):
         loss(out, [torch.tensor(BOX)], ["a"])
     with pytest.raises(ValueError, match=r"labels\[0\] must hold 1 integer .* torch\.bool"):
         loss(out, [torch.tensor(BOX)], [[True]])
-    with pytest.raises(ValueError, match=r"sequences with one entry per image \(1\), got 5"):
+    with pytest.raises(
+        TypeError, match=r"boxes must be a sequence with one entry per image \(1\), got int 5"
+    ):
         loss(out, 5, [[1]])
+    with pytest.raises(TypeError, match=r"labels must be a sequence .* got int 1"):
+        loss(out, [torch.tensor(BOX)], 1)
 
 
 def test_yolo_functions_check_outputs_and_anchors():
@@ -243,3 +247,39 @@ def test_retinanet_functions_name_their_bad_arguments():
         retinanet_loss({"cls_logits": out["cls_logits"]}, levels, [BOX], [[1]])
     with pytest.raises(ValueError, match="anchors must hold one tensor per level, got none"):
         retinanet_loss(out, [], [BOX], [[1]])
+
+
+def test_yolo_v1_refuses_an_infinite_target_size_and_a_target_that_is_not_a_tensor():
+    target = torch.zeros(1, 2, 2, 8)
+    target[0, 0, 0] = torch.tensor([0.5, 0.5, float("inf"), 0.1, 1, 1, 0, 0])
+    with pytest.raises(ValueError, match=r"must be finite and >= 0 .* got \[inf\]"):
+        yolo_v1_loss(torch.rand(1, 2, 2, 13), target)
+    with pytest.raises(TypeError, match=r"target must be a torch\.Tensor, got list"):
+        yolo_v1_loss(torch.rand(1, 2, 2, 13), [[0.0]])
+
+
+def test_numpy_booleans_arrays_and_tensors_where_the_meaning_is_plain():
+    # match_anchors: np.True_ as True; each anchor's best IoU is 64 / 72 with the box one pixel
+    # taller, between the thresholds 0.4 and 0.9 (ignored, -2) unless low-quality matches count
+    a = torch.tensor([[0.0, 0, 8, 8], [4, 4, 12, 12]])
+    for flag, want in ((np.True_, [0, 1]), (np.False_, [-2, -2])):
+        got = match_anchors(a, a + torch.tensor([0.0, 0, 0, 1]), 0.9, 0.4, flag)
+        assert got.tolist() == want
+    # strides as a tensor or an array decode as the same numbers in a tuple
+    model = _yolo()
+    out = model(torch.rand(1, 3, 32, 32))
+    want = decode_yolo(out, model.anchors, (4, 8, 16))
+    for strides in (torch.tensor([4, 8, 16]), np.array([4, 8, 16])):
+        for got, ref in zip(decode_yolo(out, model.anchors, strides), want, strict=True):
+            torch.testing.assert_close(got, ref, rtol=0, atol=0)
+    # aspect ratios and sizes as 1-d arrays: the anchors of the same values as tuples
+    gen = AnchorGenerator((np.array([32.0, 64.0]),), (np.array([0.5, 1.0, 2.0]),))
+    ref = AnchorGenerator(((32.0, 64.0),), ((0.5, 1.0, 2.0),))
+    torch.testing.assert_close(gen.cell_anchors[0], ref.cell_anchors[0], rtol=0, atol=0)
+
+
+def test_passthrough_layer_with_no_channels():
+    # (N, C b^2, H/b, W/b) by definition; torch's pixel_unshuffle returns an empty input
+    # unchanged, so the shape is written out rather than taken from it
+    assert SpaceToDepth(2)(torch.zeros(2, 0, 4, 4)).shape == (2, 0, 2, 2)
+    assert SpaceToDepth(2)(torch.zeros(3, 2, 0, 4, 4)).shape == (3, 2, 0, 2, 2)

@@ -245,7 +245,8 @@ def _thresholds(values: Any, name: str, default: np.ndarray) -> np.ndarray:
 
 
 def _max_dets(values: Any) -> tuple[int, ...]:
-    v = tuple(values) if isinstance(values, Sequence) and not isinstance(values, str) else ()
+    listlike = isinstance(values, Sequence | np.ndarray) and not isinstance(values, str)
+    v = tuple(values) if listlike and np.ndim(values) == 1 else ()
     if (
         not v
         or not all(isinstance(m, numbers.Integral) and not isinstance(m, bool) for m in v)

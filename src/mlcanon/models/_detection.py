@@ -33,7 +33,17 @@ def check_targets(
     outside the image are kept as given: the YOLO assignment clamps their centre cell to the
     grid, RetinaNet matches them by IoU like any other box.
     """
-    sizes = [len(v) if isinstance(v, Sized) else v for v in (boxes, labels)]
+    for name, value in (("boxes", boxes), ("labels", labels)):
+        if (
+            not isinstance(value, Sized)
+            or isinstance(value, str | bytes)
+            or getattr(value, "ndim", 1) == 0
+        ):
+            raise TypeError(
+                f"{name} must be a sequence with one entry per image ({batch}), "
+                f"got {type(value).__name__} {value!r:.40}"
+            )
+    sizes = [len(boxes), len(labels)]
     if sizes != [batch, batch]:
         raise ValueError(
             f"boxes and labels must be sequences with one entry per image ({batch}), "

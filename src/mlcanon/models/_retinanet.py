@@ -8,12 +8,14 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from .._validation import check_option, check_scalar
 from ..nn.functional import binary_cross_entropy_with_logits, sigmoid_focal_loss, smooth_l1_loss
-from ..vision import AnchorGenerator, BoxCoder, box_iou, check_boxes, generalized_box_iou_loss
+from ..vision import AnchorGenerator, BoxCoder, check_boxes, generalized_box_iou_loss
+from ..vision._boxes import pairwise_terms
 from ._detection import best_detections, check_targets
 from ._detection_backbone import ON_MOBILENET_V2, build_backbone
 
@@ -62,22 +64,35 @@ def match_anchors(
     T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollar, "Focal Loss for Dense Object
     Detection", ICCV 2017, Section 4 ("Anchors").
     """
-    anchors = check_boxes(anchors, "anchors")
-    check_scalar(allow_low_quality_matches, "allow_low_quality_matches", kind=bool)
+    low_quality = allow_low_quality_matches
+    if not isinstance(low_quality, bool | np.bool_):  # NumPy booleans too, as class_metrics
+        raise TypeError(
+            f"allow_low_quality_matches must be bool, got {type(low_quality).__name__} "
+            f"{low_quality!r:.40}"
+        )
     fg = float(check_scalar(fg_iou_thresh, "fg_iou_thresh", low=0.0, high=1.0))
     bg = float(check_scalar(bg_iou_thresh, "bg_iou_thresh", low=0.0, high=1.0))
     if bg > fg:
         raise ValueError(f"bg_iou_thresh={bg} should be <= fg_iou_thresh={fg}")
+    anchors, gt_boxes = check_boxes(anchors, "anchors"), check_boxes(gt_boxes, "gt_boxes")
+    return _match_anchors(anchors, gt_boxes, fg, bg, bool(low_quality))
+
+
+def _match_anchors(
+    anchors: torch.Tensor, gt_boxes: torch.Tensor, fg: float, bg: float, low_quality: bool
+) -> torch.Tensor:
+    """:func:`match_anchors` on boxes checked by :func:`~mlcanon.vision.check_boxes`."""
     matches = torch.full(
         (len(anchors),), BELOW_LOW_THRESHOLD, dtype=torch.long, device=anchors.device
     )
     if len(gt_boxes) == 0 or len(anchors) == 0:
         return matches
-    iou = box_iou(anchors, gt_boxes)  # (N, k)
+    t = pairwise_terms(anchors, gt_boxes)
+    iou = t.inter / t.union  # (N, k)
     best, idx = iou.max(dim=1)
     matches = torch.where(best >= fg, idx, matches)
     matches[(best >= bg) & (best < fg)] = BETWEEN_THRESHOLDS
-    if allow_low_quality_matches:
+    if low_quality:
         top, anchor_of_gt = iou.max(dim=0)  # (k,) best anchor of each ground truth
         has = top > 0
         matches[anchor_of_gt[has]] = torch.arange(len(gt_boxes), device=anchors.device)[has]
@@ -160,7 +175,8 @@ def retinanet_loss(
     logits = torch.cat(outputs["cls_logits"], dim=1)  # (B, N, K)
     deltas = torch.cat(outputs["bbox_regression"], dim=1)  # (B, N, 4)
     anc = torch.cat(list(anchors), dim=-2).to(device=logits.device, dtype=logits.dtype)
-    anc = anc.expand(logits.shape[0], -1, -1) if anc.dim() == 2 else anc  # (B, N, 4)
+    checked = check_boxes(anc, "anchors", ndim=None)  # once, for all images (half -> float32)
+    anc, checked = (a.expand(len(logits), -1, -1) if a.dim() == 2 else a for a in (anc, checked))
     if anc.shape[:2] != logits.shape[:2]:
         raise ValueError(f"anchors give {tuple(anc.shape[:2])} anchors, outputs {logits.shape[1]}")
     batch, k = logits.shape[0], logits.shape[2]
@@ -168,7 +184,9 @@ def retinanet_loss(
     zero = logits.sum() * 0
     if batch == 0:  # an empty batch: nothing to learn from, a zero loss that keeps the graph
         return {"classification": zero, "bbox_regression": zero, "total": zero, "num_pos": zero}
-    matches = torch.stack([match_anchors(a, gt) for a, gt in zip(anc, gts, strict=True)])
+    matches = torch.stack(
+        [_match_anchors(a, gt, 0.5, 0.4, True) for a, gt in zip(checked, gts, strict=True)]
+    )
     pos, valid = matches >= 0, matches != BETWEEN_THRESHOLDS  # (B, N)
     n_pos = pos.sum(dim=1)
     norm = n_pos.clamp(min=1).to(logits.dtype)  # (B,)

@@ -52,13 +52,16 @@ def _check_anchors(anchors: Any, n_levels: int) -> torch.Tensor:
     return torch.as_tensor(a, dtype=torch.float32)
 
 
-def _check_levels(outputs: Sequence[torch.Tensor], anchors: Any, strides: Any) -> None:
+def _check_levels(outputs: Sequence[torch.Tensor], anchors: Any, strides: Any) -> list[Any]:
     """One output ``Tensor[B, A, H, W, 5 + C]``, one row of A anchors and one stride per level
-    (at least one level), every output with the same batch and class count."""
+    (at least one level), every output with the same batch and class count. Returns the strides
+    as a list of numbers (a 1-d tensor or array of strides is read as its values)."""
     if not isinstance(anchors, torch.Tensor) or anchors.dim() != 3 or anchors.shape[2] != 2:
         raise TypeError(f"anchors must be a Tensor of shape (L, A, 2), got {anchors!r:.60}")
     if anchors.device.type != "meta" and not (torch.isfinite(anchors) & (anchors > 0)).all():
         raise ValueError(f"anchors must hold finite positive (w, h), got {anchors.tolist()!r:.80}")
+    if isinstance(strides, torch.Tensor | np.ndarray) and strides.ndim == 1:
+        strides = strides.tolist()
     if not len(outputs) == len(anchors) == len(strides) or not len(outputs):
         raise ValueError(
             f"outputs, anchors and strides must have one entry per level, got {len(outputs)}, "
@@ -75,6 +78,7 @@ def _check_levels(outputs: Sequence[torch.Tensor], anchors: Any, strides: Any) -
             )
     if outputs[0].shape[-1] < 5:
         raise ValueError(f"outputs must hold 5 + C >= 5 values per anchor, got {outputs[0].shape}")
+    return list(strides)
 
 
 def decode_yolo(
@@ -87,7 +91,13 @@ def decode_yolo(
     :math:`s` and anchor :math:`(p_w, p_h)` (Redmon & Farhadi 2018, Section 2.1). The
     result has the outputs' device and dtype.
     """
-    _check_levels(outputs, anchors, strides)
+    return _decode_yolo(outputs, anchors, _check_levels(outputs, anchors, strides))
+
+
+def _decode_yolo(
+    outputs: Sequence[torch.Tensor], anchors: torch.Tensor, strides: Sequence[Any]
+) -> list[torch.Tensor]:
+    """:func:`decode_yolo` on checked levels."""
     boxes = []
     for out, anc, s in zip(outputs, anchors, strides, strict=True):
         h, w = out.shape[2], out.shape[3]
@@ -127,8 +137,21 @@ def assign_yolo_targets(
             f"{len(grid_sizes)}, {len(strides)} and {len(anchors)}"
         )
     boxes, labels = check_targets(boxes, labels, None, len(boxes), like)
+    return _assign_yolo_targets(boxes, labels, anchors, strides, grid_sizes, like)
+
+
+def _assign_yolo_targets(
+    gts: Sequence[torch.Tensor],
+    labs: Sequence[torch.Tensor],
+    anchors: torch.Tensor,
+    strides: Sequence[Any],
+    grid_sizes: Sequence[tuple[int, int]],
+    like: torch.Tensor,
+) -> list[dict[str, torch.Tensor]]:
+    """:func:`assign_yolo_targets` on targets checked by
+    :func:`~mlcanon.models._detection.check_targets` (on ``like``'s device and dtype)."""
     dev, dt = like.device, like.dtype
-    n_anchors, batch = anchors.shape[1], len(boxes)
+    n_anchors, batch = anchors.shape[1], len(gts)
     targets = [
         {
             "obj": torch.zeros(batch, n_anchors, h, w, device=dev, dtype=dt),
@@ -137,7 +160,6 @@ def assign_yolo_targets(
         }
         for h, w in grid_sizes
     ]
-    gts, labs = boxes, labels
     if sum(len(g) for g in gts) == 0:  # no box in the batch (or no image)
         return targets
     gt = torch.cat(gts)  # (K, 4) over the batch
@@ -212,13 +234,13 @@ def yolo_loss(
     """
     thr = float(check_scalar(ignore_thresh, "ignore_thresh", low=0.0, high=1.0))
     check_option(box_loss, "box_loss", tuple(_BOX_LOSSES))
-    _check_levels(outputs, anchors, strides)
+    strides = _check_levels(outputs, anchors, strides)
     ref = outputs[0]
     n_classes = ref.shape[-1] - 5
     gts, labs = check_targets(boxes, labels, n_classes, len(ref), ref.detach())
     grids = [(o.shape[2], o.shape[3]) for o in outputs]
-    targets = assign_yolo_targets(gts, labs, anchors, strides, grids, like=ref.detach())
-    pred_boxes = decode_yolo(outputs, anchors, strides)
+    targets = _assign_yolo_targets(gts, labs, anchors, strides, grids, ref.detach())
+    pred_boxes = _decode_yolo(outputs, anchors, strides)
     zero = ref.sum() * 0
     box_l, obj_l, cls_l = zero, zero, zero
     for out, pred, t in zip(outputs, pred_boxes, targets, strict=True):

@@ -5,6 +5,7 @@ loss live in :mod:`~mlcanon.models._yolo` and :mod:`~mlcanon.vision`.)"""
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -110,19 +111,19 @@ def yolo_v1_loss(
     Section 2.2, equation (3).
     """
     box, cls = _split_v1(output, boxes_per_cell)
-    if not isinstance(target, torch.Tensor) or target.shape != (
-        *output.shape[:-1],
-        5 + cls.shape[-1],
-    ):
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
+    if target.shape != (*output.shape[:-1], 5 + cls.shape[-1]):
         raise ValueError(
-            f"target must have shape {(*output.shape[:-1], 5 + cls.shape[-1])} (a Tensor), "
-            f"got {type(target).__name__} of shape {tuple(getattr(target, 'shape', ()))}"
+            f"target must have shape {(*output.shape[:-1], 5 + cls.shape[-1])}, "
+            f"got {tuple(target.shape)}"
         )
     wh_target = target[..., 2:4].detach()
-    if target.device.type != "meta" and not (wh_target >= 0).all():  # NaN compares False
+    ok = torch.isfinite(wh_target) & (wh_target >= 0)
+    if target.device.type != "meta" and not ok.all():
         raise ValueError(
             "target widths and heights (target[..., 2:4]) must be finite and >= 0 (their "
-            f"square roots are taken), got {wh_target[~(wh_target >= 0)][:3].tolist()} among them"
+            f"square roots are taken), got {wh_target[~ok][:3].tolist()} among them"
         )
     obj = target[..., 4]  # (N, S, S)
     t = target[..., None, :4]  # (N, S, S, 1, 4)
@@ -170,7 +171,8 @@ class SpaceToDepth(nn.Module):
         b = self.block
         if h % b or w % b:
             raise ValueError(f"height and width must be multiples of block={b}, got {(h, w)}")
-        x = x.reshape(-1, c, h // b, b, w // b, b)  # (N, C, H/b, b, W/b, b)
+        # (N, C, H/b, b, W/b, b); N from the leading dims, not -1, which is ambiguous at C = 0
+        x = x.reshape(math.prod(lead), c, h // b, b, w // b, b)
         return x.permute(0, 1, 3, 5, 2, 4).reshape(*lead, c * b * b, h // b, w // b)
 
 

@@ -45,7 +45,7 @@ class AnchorGenerator:
         sizes: Sequence[Sequence[float]] = ((128, 256, 512),),
         aspect_ratios: Sequence[Sequence[float]] = ((0.5, 1.0, 2.0),),
     ):
-        if len(sizes) == 0 or not all(isinstance(s, Sequence) and len(s) > 0 for s in sizes):
+        if len(sizes) == 0 or not all(_is_row(s) for s in sizes):
             raise ValueError(f"sizes must be a non-empty tuple of tuples, got {sizes!r}")
         if len(aspect_ratios) == 1:
             aspect_ratios = tuple(aspect_ratios) * len(sizes)
@@ -53,7 +53,7 @@ class AnchorGenerator:
             raise ValueError(
                 f"aspect_ratios must have one tuple per level ({len(sizes)}), got {aspect_ratios!r}"
             )
-        if not all(isinstance(a, Sequence) and len(a) > 0 for a in aspect_ratios):
+        if not all(_is_row(a) for a in aspect_ratios):
             raise ValueError(
                 f"aspect_ratios must be a tuple of non-empty tuples, got {aspect_ratios!r}"
             )
@@ -297,3 +297,10 @@ def kmeans_anchors(
     centers = centers[order]
     mean_iou = float(_wh_iou(wh, centers, np).max(axis=1).mean())
     return KMeansAnchors(centers, rank[labels], mean_iou, n_iter)
+
+
+def _is_row(values: object) -> bool:
+    """A non-empty sequence or 1-d array (one level's sizes or aspect ratios)."""
+    if isinstance(values, np.ndarray):
+        return values.ndim == 1 and len(values) > 0
+    return isinstance(values, Sequence) and not isinstance(values, str) and len(values) > 0

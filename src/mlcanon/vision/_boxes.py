@@ -204,8 +204,12 @@ def iou_terms(b1: torch.Tensor, b2: torch.Tensor) -> IoUTerms:
 
 
 def _pairwise(boxes1: torch.Tensor, boxes2: torch.Tensor) -> IoUTerms:
-    b1 = check_boxes(boxes1, "boxes1")
-    b2 = check_boxes(boxes2, "boxes2")
+    return pairwise_terms(check_boxes(boxes1, "boxes1"), check_boxes(boxes2, "boxes2"))
+
+
+def pairwise_terms(b1: torch.Tensor, b2: torch.Tensor) -> IoUTerms:
+    """:func:`iou_terms` of every pair (N, M) of boxes ``b1`` (N, 4) and ``b2`` (M, 4) already
+    returned by :func:`check_boxes` (for callers that check one set once and pair it often)."""
     dtype = torch.promote_types(b1.dtype, b2.dtype)
     return iou_terms(b1.to(dtype)[:, None, :], b2.to(dtype)[None, :, :])  # (N, M) terms
 
