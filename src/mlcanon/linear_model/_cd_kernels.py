@@ -109,31 +109,63 @@ def _sweep(W, active, n_active, random, rows, curvature, acc, q, alpha, beta, po
     ``q`` is empty (``rows`` is ``XT``, the correlation ``R_t x_j``), else ``W Q`` (``rows`` is
     ``Q``, the correlation ``q_tj - (WQ)_tj``). ``curvature[j]`` is ``||x_j||^2``; ``rho`` is
     scratch space of one entry per target.
+
+    One target takes a scalar path with the same arithmetic as :func:`_block_update` (so the
+    same bits): a loop over targets and a row view per coordinate made the single-target
+    residual sweep about a quarter slower.
     """
     gram = q.shape[1] > 0
-    n_targets = W.shape[0]
     w_max = 0.0
     d_w_max = 0.0
+    w0, acc0, q0 = W[0], acc[0], q[0]  # one target's rows, taken once rather than per update
     for k in _sweep_order(n_active, random):
         j = active[k]
         if curvature[j] == 0.0:
             continue
-        for t in range(n_targets):
-            correlation = q[t, j] - acc[t, j] if gram else np.dot(rows[j], acc[t])
-            rho[t] = correlation + W[t, j] * curvature[j]
-        norm = abs(rho[0]) if n_targets == 1 else np.sqrt(np.dot(rho, rho))
-        if norm == 0.0 or (positive and rho[0] < 0.0):
-            shrink = 0.0
-        else:  # block soft-thresholding: rho rescaled to the norm S(||rho||, alpha)
-            shrink = soft_threshold(norm, alpha) / (norm * (curvature[j] + beta))
-        for t in range(n_targets):
-            w_tj = W[t, j]
-            W[t, j] = shrink * rho[t]
-            if W[t, j] != w_tj:  # R_t loses (w' - w) x_j; (WQ)_t gains (w' - w) Q_j
-                _axpy(W[t, j] - w_tj if gram else w_tj - W[t, j], rows[j], acc[t])
-            d_w_max = max(d_w_max, abs(W[t, j] - w_tj))
-            w_max = max(w_max, abs(W[t, j]))
+        if W.shape[0] > 1:
+            d_w, w_abs = _block_update(W, j, rows, curvature, acc, q, alpha, beta, positive, rho)
+        else:  # one target: the same update on scalars (the hot loop of Lasso / ElasticNet)
+            w_j = w0[j]
+            rho0 = (q0[j] - acc0[j] if gram else np.dot(rows[j], acc0)) + w_j * curvature[j]
+            w0[j] = _shrink(abs(rho0), positive and rho0 < 0.0, alpha, beta, curvature[j]) * rho0
+            if w0[j] != w_j:  # R loses (w' - w) x_j; WQ gains (w' - w) Q_j
+                _axpy(w0[j] - w_j if gram else w_j - w0[j], rows[j], acc0)
+            d_w, w_abs = abs(w0[j] - w_j), abs(w0[j])
+        d_w_max = max(d_w_max, d_w)
+        w_max = max(w_max, w_abs)
     return w_max, d_w_max
+
+
+@njit(cache=True)
+def _block_update(W, j, rows, curvature, acc, q, alpha, beta, positive, rho):
+    """Feature j's block soft-thresholding over all targets (as the scalar update in
+    :func:`_sweep`, target by target); returns the largest change and the largest ``|W_tj|``."""
+    gram = q.shape[1] > 0
+    for t in range(W.shape[0]):
+        correlation = q[t, j] - acc[t, j] if gram else np.dot(rows[j], acc[t])
+        rho[t] = correlation + W[t, j] * curvature[j]
+    shrink = _shrink(
+        np.sqrt(np.dot(rho, rho)), positive and rho[0] < 0.0, alpha, beta, curvature[j]
+    )
+    d_w_max = 0.0
+    w_max = 0.0
+    for t in range(W.shape[0]):
+        w_tj = W[t, j]
+        W[t, j] = shrink * rho[t]
+        if W[t, j] != w_tj:
+            _axpy(W[t, j] - w_tj if gram else w_tj - W[t, j], rows[j], acc[t])
+        d_w_max = max(d_w_max, abs(W[t, j] - w_tj))
+        w_max = max(w_max, abs(W[t, j]))
+    return d_w_max, w_max
+
+
+@njit(cache=True)
+def _shrink(norm, negative, alpha, beta, curvature_j):
+    """The factor taking ``rho`` (of norm ``norm``) to the new coefficients,
+    ``S(norm, alpha) / (norm (||x_j||^2 + beta))``; 0 for a zero or (positive) negative ``rho``."""
+    if norm == 0.0 or negative:
+        return 0.0
+    return soft_threshold(norm, alpha) / (norm * (curvature_j + beta))
 
 
 @njit(cache=True)
