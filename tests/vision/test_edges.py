@@ -70,31 +70,44 @@ def test_suppression_needs_values_and_real_scores(call):
             call(BOXES, bad)
 
 
-def _giou_loss_by_formula(a, b):
-    """1 - IoU + (C - U) / C in float64, eps = 1e-7 as the loss."""
+def _box_losses_by_formula(a, b):
+    """GIoU, DIoU and CIoU losses written out in float64, eps = 1e-7 as the losses:
+    GIoU = 1 - IoU + (C - U) / C, DIoU = 1 - IoU + rho^2 / c^2 (centre distance over the
+    enclosing diagonal), CIoU = DIoU + alpha v with v = 4 / pi^2 (atan(w_b / h_b) -
+    atan(w_a / h_a))^2 and alpha = v / (1 - IoU + v)."""
     a, b = a.double(), b.double()
     iw = (torch.minimum(a[:, 2], b[:, 2]) - torch.maximum(a[:, 0], b[:, 0])).clamp(min=0)
     ih = (torch.minimum(a[:, 3], b[:, 3]) - torch.maximum(a[:, 1], b[:, 1])).clamp(min=0)
     inter = iw * ih
-    area = lambda x: (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])  # noqa: E731
-    union = area(a) + area(b) - inter
+    wa, ha, wb, hb = a[:, 2] - a[:, 0], a[:, 3] - a[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    union = wa * ha + wb * hb - inter
+    iou = inter / (union + 1e-7)
     cw = torch.maximum(a[:, 2], b[:, 2]) - torch.minimum(a[:, 0], b[:, 0])
     ch = torch.maximum(a[:, 3], b[:, 3]) - torch.minimum(a[:, 1], b[:, 1])
-    return 1 - inter / (union + 1e-7) + (cw * ch - union) / (cw * ch + 1e-7)
+    rho2 = ((a[:, 0] + a[:, 2] - b[:, 0] - b[:, 2]) / 2) ** 2
+    rho2 = rho2 + ((a[:, 1] + a[:, 3] - b[:, 1] - b[:, 3]) / 2) ** 2
+    diou = 1 - iou + rho2 / (cw**2 + ch**2 + 1e-7)
+    v = 4 / math.pi**2 * (torch.atan(wb / hb) - torch.atan(wa / ha)) ** 2
+    return {
+        generalized_box_iou_loss: 1 - iou + (cw * ch - union) / (cw * ch + 1e-7),
+        distance_box_iou_loss: diou,
+        complete_box_iou_loss: diou + v / (1 - iou + v + 1e-7) * v,
+    }
 
 
 @pytest.mark.parametrize("dtype", HALVES)
 @pytest.mark.parametrize("loss", LOSSES)
 def test_box_losses_come_back_in_the_half_dtype_of_the_boxes(loss, dtype):
-    a, b = (300 * BOXES).to(dtype), (300 * BOXES.flip(0)).to(dtype)  # areas overflow float16
+    # rectangles of different aspect ratios (CIoU's v term), areas that overflow float16
+    rects = torch.tensor([[0.0, 0, 10, 20], [5, 5, 25, 15], [20, 20, 30, 24]])
+    a, b = (300 * rects).to(dtype), (300 * rects.flip(0)).to(dtype)
     out = loss(a, b)
     assert out.dtype == dtype and torch.isfinite(out).all()
     assert loss(a, b, reduction="sum").dtype == dtype
-    if loss is generalized_box_iou_loss:
-        # one rounding to the half dtype (relative 2^-8 at most), after a float32 computation
-        # whose error on terms of size ~1 stays below 1e-6
-        want = _giou_loss_by_formula(a, b)
-        torch.testing.assert_close(out.double(), want, rtol=2**-8, atol=1e-6)
+    # one rounding to the half dtype (relative 2^-8 at most), after a float32 computation
+    # whose error on terms of size ~1 stays below 1e-6
+    want = _box_losses_by_formula(a, b)[loss]
+    torch.testing.assert_close(out.double(), want, rtol=2**-8, atol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", HALVES)

@@ -21,6 +21,8 @@ def check_targets(
     num_classes: int | None,
     batch: int,
     like: torch.Tensor,
+    *,
+    positive: bool = True,
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Per-image boxes ``Tensor[k_i, 4]`` (xyxy) and labels ``Tensor[k_i]`` (int64) on
     ``like``'s device, boxes in ``like``'s dtype.
@@ -29,7 +31,8 @@ def check_targets(
     a count of images other than ``batch``, boxes not of shape (k, 4), labels not of length k,
     non-finite coordinates or degenerate boxes (x2 <= x1 or y2 <= y1, the rule of
     :func:`~mlcanon.vision.check_boxes`), labels outside ``[0, num_classes)`` (negative ones
-    only, when ``num_classes`` is None). Boxes reaching
+    only, when ``num_classes`` is None). With ``positive=False`` boxes of zero width or height
+    pass (as :func:`~mlcanon.vision.check_boxes` lets them). Boxes reaching
     outside the image are kept as given: the YOLO assignment clamps their centre cell to the
     grid, RetinaNet matches them by IoU like any other box.
     """
@@ -52,26 +55,54 @@ def check_targets(
     out_boxes, out_labels = [], []
     for i, (b, lab) in enumerate(zip(boxes, labels, strict=True)):
         b = _as_tensor(b, f"boxes[{i}]").to(device=like.device, dtype=like.dtype)
-        if b.numel() == 0:
-            b = b.reshape(0, 4)
+        b = b.reshape(0, 4) if b.numel() == 0 else b
+        if b.dim() != 2 or b.shape[1] != 4:
+            raise ValueError(f"boxes[{i}] must have shape (N, 4), got {tuple(b.shape)}")
         lab = _as_tensor(lab, f"labels[{i}]").to(device=like.device).reshape(-1)
-        b = check_boxes(b, f"boxes[{i}]", positive=True)
         integer = not (lab.is_floating_point() or lab.is_complex() or lab.dtype == torch.bool)
         if len(lab) != len(b) or (len(lab) and not integer):
             raise ValueError(
                 f"labels[{i}] must hold {len(b)} integer class indices, "
                 f"got {tuple(lab.shape)} of dtype {lab.dtype}"
             )
-        if lab.device.type != "meta" and len(lab):
-            bad = (lab < 0) | (lab >= (num_classes if num_classes is not None else math.inf))
-            if bad.any():
-                j = int(bad.nonzero()[0])
-                raise ValueError(
-                    f"labels[{i}][{j}] = {int(lab[j])} is outside [0, num_classes={num_classes})"
-                )
-        out_boxes.append(b.to(like.dtype))  # check_boxes promotes half precision
+        out_boxes.append(b)
         out_labels.append(lab.long())
+    if (
+        out_boxes
+        and like.device.type != "meta"
+        and not _values_ok(out_boxes, out_labels, num_classes, positive)
+    ):
+        _name_bad_values(out_boxes, out_labels, num_classes, positive)
     return out_boxes, out_labels
+
+
+def _values_ok(
+    boxes: list[torch.Tensor], labels: list[torch.Tensor], num_classes: int | None, positive: bool
+) -> bool:
+    """Whether every box of the batch passes :func:`~mlcanon.vision.check_boxes` and every label
+    is in range, checked over the concatenated batch: two host synchronisations, not two per
+    image."""
+    try:
+        check_boxes(torch.cat(boxes), "boxes", positive=positive)
+    except ValueError:
+        return False
+    lab = torch.cat(labels)
+    return bool(((lab >= 0) & (lab < (num_classes if num_classes is not None else math.inf))).all())
+
+
+def _name_bad_values(
+    boxes: list[torch.Tensor], labels: list[torch.Tensor], num_classes: int | None, positive: bool
+) -> None:
+    """Raise the ValueError naming the first bad box or label (the batch failed _values_ok)."""
+    for i, (b, lab) in enumerate(zip(boxes, labels, strict=True)):
+        check_boxes(b, f"boxes[{i}]", positive=positive)
+        bad = (lab < 0) | (lab >= (num_classes if num_classes is not None else math.inf))
+        if bad.any():
+            j = int(bad.nonzero()[0])
+            raise ValueError(
+                f"labels[{i}][{j}] = {int(lab[j])} is outside [0, num_classes={num_classes})"
+            )
+    raise AssertionError("_values_ok failed, yet no image holds a bad box or label")
 
 
 def _as_tensor(value: Any, name: str) -> torch.Tensor:

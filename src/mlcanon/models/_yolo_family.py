@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_array, check_random_state, check_scalar
-from ..vision import check_boxes
+from .._validation import check_random_state, check_scalar
 from ._blocks import ConvBNAct
+from ._detection import check_targets
 
 __all__ = ["CSPBlock", "PANet", "SpaceToDepth", "mosaic", "yolo_v1_decode", "yolo_v1_loss"]
 
@@ -264,12 +264,20 @@ def mosaic(
     and its boxes are shifted, clipped to the quadrant and dropped when a side falls below
     ``min_side`` pixels (Bochkovskiy et al. 2020, Section 3.3, Figure 3)."""
     if len(images) != 4 or len(boxes) != 4 or len(labels) != 4:
-        raise ValueError(f"mosaic takes 4 images, boxes and labels, got {len(images)}")
+        raise ValueError(
+            f"mosaic takes 4 images, boxes and labels, got {len(images)}, {len(boxes)} and "
+            f"{len(labels)}"
+        )
     c, s, s2 = images[0].shape
     if s != s2 or any(im.shape != (c, s, s) for im in images):
         raise ValueError("mosaic takes four square images of one shape")
     min_side = float(check_scalar(min_side, "min_side", low=0.0))
-    boxes, labels = _check_mosaic_targets(boxes, labels)
+    # zero-area boxes pass here (clipping drops them below min_side anyway)
+    like = torch.zeros((), dtype=torch.float64)
+    boxes, labels = (
+        [t.numpy() for t in ts]
+        for ts in check_targets(boxes, labels, None, 4, like, positive=False)
+    )
     rng = check_random_state(random_state)
     cx, cy = (int(v) for v in rng.integers(s // 4, 3 * s // 4 + 1, size=2))
     out = np.zeros_like(images[0])
@@ -293,23 +301,3 @@ def mosaic(
         np.concatenate(all_boxes).astype(np.float32),
         np.concatenate(all_labels).astype(np.int64),
     )
-
-
-def _check_mosaic_targets(
-    boxes: Sequence[Any], labels: Sequence[Any]
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per image, float64 boxes ``(k, 4)`` under the rule of
-    :func:`~mlcanon.vision.check_boxes` and ``k`` integer labels."""
-    out_boxes, out_labels = [], []
-    for k, (b, lab) in enumerate(zip(boxes, labels, strict=True)):
-        b = check_array(b, f"boxes[{k}]", min_samples=0, allow_nan=True, allow_inf=True)
-        b = b.reshape(0, 4) if b.size == 0 else b
-        check_boxes(torch.from_numpy(b), f"boxes[{k}]")
-        lab = check_array(lab, f"labels[{k}]", ndim=1, min_samples=0, dtype=None)
-        if len(lab) != len(b) or (lab.size and lab.dtype.kind not in "iu"):
-            raise ValueError(
-                f"labels[{k}] must hold {len(b)} integers (one per box), got {lab!r:.60}"
-            )
-        out_boxes.append(b)
-        out_labels.append(lab)
-    return out_boxes, out_labels

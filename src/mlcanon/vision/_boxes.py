@@ -88,13 +88,18 @@ def as_compute_float(t: torch.Tensor, name: str) -> torch.Tensor:
     """``t`` in a float dtype fit for products of coordinates: integers go to the default float
     dtype and half precision to float32 (a 300 x 300 area overflows float16); booleans and
     complex numbers raise a TypeError naming ``name``."""
-    if t.is_complex() or t.dtype == torch.bool:
-        raise TypeError(f"{name} must hold real numbers, got dtype={t.dtype}")
+    check_real(t, name)
     if not t.is_floating_point():
         return t.to(torch.get_default_dtype())
     if t.dtype in (torch.float16, torch.bfloat16):
         return t.float()
     return t
+
+
+def check_real(t: torch.Tensor, name: str) -> None:
+    """Refuse a boolean or complex tensor with a TypeError naming ``name``."""
+    if t.is_complex() or t.dtype == torch.bool:
+        raise TypeError(f"{name} must hold real numbers, got dtype={t.dtype}")
 
 
 def result_dtype(*tensors: torch.Tensor) -> torch.dtype:

@@ -16,7 +16,7 @@ import torch
 from numba import njit
 
 from .._validation import check_option, check_scalar
-from ._boxes import as_compute_float, check_boxes, result_dtype
+from ._boxes import check_boxes, check_real, result_dtype
 
 __all__ = ["batched_nms", "nms", "soft_nms"]
 
@@ -105,7 +105,7 @@ def _prepare(boxes: object, scores: object) -> tuple[torch.Tensor, np.ndarray, n
             f"scores must have shape (N,) with N = {boxes.shape[0]} boxes, "
             f"got {tuple(scores.shape)}"
         )
-    as_compute_float(scores, "scores")  # refuses boolean and complex scores
+    check_real(scores, "scores")
     if "meta" in (boxes.device.type, scores.device.type):
         raise ValueError(
             "boxes and scores must hold values: suppression depends on them, and tensors on the "
