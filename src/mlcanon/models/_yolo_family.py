@@ -272,7 +272,7 @@ def mosaic(
     if s != s2 or any(im.shape != (c, s, s) for im in images):
         raise ValueError("mosaic takes four square images of one shape")
     min_side = float(check_scalar(min_side, "min_side", low=0.0))
-    # zero-area boxes pass here (clipping drops them below min_side anyway)
+    # boxes of zero width or height are valid input (min_side decides what is kept)
     like = torch.zeros((), dtype=torch.float64)
     boxes, labels = (
         [t.numpy() for t in ts]
