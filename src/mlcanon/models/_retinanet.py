@@ -14,8 +14,13 @@ from torch import nn
 
 from .._validation import check_option, check_scalar
 from ..nn.functional import binary_cross_entropy_with_logits, sigmoid_focal_loss, smooth_l1_loss
-from ..vision import AnchorGenerator, BoxCoder, check_boxes, generalized_box_iou_loss
-from ..vision._boxes import pairwise_terms
+from ..vision import (
+    AnchorGenerator,
+    BoxCoder,
+    check_boxes,
+    generalized_box_iou_loss,
+    pairwise_terms,
+)
 from ._detection import best_detections, check_targets
 from ._detection_backbone import ON_MOBILENET_V2, build_backbone
 

@@ -12,6 +12,7 @@ from ._boxes import (
     complete_box_iou,
     distance_box_iou,
     generalized_box_iou,
+    pairwise_terms,
 )
 from ._conv_arithmetic import conv_output_size, conv_transpose_output_size, pool_output_size
 from ._graph import check_input_shape
@@ -52,6 +53,7 @@ __all__ = [
     "kmeans_anchors",
     "nms",
     "output_shapes",
+    "pairwise_terms",
     "pool_output_size",
     "profile",
     "receptive_field",
