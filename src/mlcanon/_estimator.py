@@ -142,13 +142,16 @@ def check_X_y(
     classifier: bool,
     allow_nan: bool = False,
     min_samples: int = 1,
-    accept_sparse: bool = False,
+    accept_sparse: bool | str = False,
     allow_inf: bool = False,
+    multi_output: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate training data: ``X`` as in :func:`check_X` (``reset=True``), ``y`` 1-D of equal
     length — float64 for a regressor, labels keeping their dtype for a classifier.
 
-    A column vector ``y`` of shape (n, 1) is accepted with a ``DataConversionWarning``.
+    A column vector ``y`` of shape (n, 1) is accepted with a ``DataConversionWarning``. With
+    ``multi_output`` (a regressor's), ``y`` may be 2-D, one float64 column per target, and a
+    column vector stays as it is.
     """
     if y is None:
         raise ValueError(
@@ -163,6 +166,10 @@ def check_X_y(
         accept_sparse=accept_sparse,
         allow_inf=allow_inf,
     )
+    if multi_output:
+        y_arr = check_array(y, "y", ndim=(1, 2))
+        check_consistent_length(X=X, y=y_arr)
+        return X, y_arr
     y_arr = np.asarray(y)
     if y_arr.ndim == 2 and y_arr.shape[1] == 1:
         warnings.warn(

@@ -25,7 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from mlcanon._estimator import (
     as_float_array,
-    check_X,
+    check_X_y,
     float_dtype,
     sample_weight_or_none,
     store_params,
@@ -427,13 +427,9 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         validate_params(self)
         dtype = float_dtype(X)
         if check_input:
-            X = check_X(self, X, reset=True, min_samples=2, accept_sparse=True)
-            if y is None:
-                raise ValueError(
-                    f"{type(self).__name__} requires y to be passed, but the target y is None"
-                )
-            y = check_array(y, "y", ndim=(1, 2))
-            check_consistent_length(X=X, y=y)
+            X, y = check_X_y(
+                self, X, y, classifier=False, min_samples=2, accept_sparse=True, multi_output=True
+            )
         else:  # float64 arrays are used as they are (and centered in place with copy_X=False)
             X, y = as_float_array(X, "X", accept_sparse=True), np.asarray(y, dtype=np.float64)
             if X.ndim != 2 or y.ndim not in (1, 2) or len(y) != X.shape[0]:

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from mlcanon._estimator import (
     ConvergenceWarning,
-    check_X,
+    check_X_y,
     float_dtype,
     sample_weight_or_none,
     store_params,
@@ -24,8 +24,6 @@ from mlcanon._validation import (
     ArrayLike,
     Interval,
     Options,
-    check_array,
-    check_consistent_length,
     check_random_state,
     validate_params,
 )
@@ -34,20 +32,6 @@ from ._base import linear_predict, preprocess_data
 from ._saga import SQUARED, saga, step_size
 
 __all__ = ["LinearRegression", "Ridge"]
-
-
-def _check_X_y_multi(
-    estimator: Any, X: Any, y: Any, accept_sparse: bool | str = True
-) -> tuple[Any, np.ndarray]:
-    """Like ``check_X_y`` but ``y`` may be 2-D (one column per target)."""
-    if y is None:
-        raise ValueError(
-            f"{type(estimator).__name__} requires y to be passed, but the target y is None"
-        )
-    X = check_X(estimator, X, reset=True, accept_sparse=accept_sparse)
-    y = check_array(y, "y", ndim=(1, 2))
-    check_consistent_length(X=X, y=y)
-    return X, y
 
 
 def _lstsq(X: np.ndarray, y: np.ndarray, cond: float) -> np.ndarray:
@@ -169,7 +153,8 @@ class LinearRegression(_LeastSquaresBase):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearRegression:
         """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_targets)."""
         validate_params(self)
-        X, y = _check_X_y_multi(self, X, y, accept_sparse=False if self.positive else "csr")
+        sparse = False if self.positive else "csr"
+        X, y = check_X_y(self, X, y, classifier=False, accept_sparse=sparse, multi_output=True)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         if hasattr(X, "tocsr"):
             return self._fit_sparse(X, y, sw)
@@ -499,7 +484,7 @@ class Ridge(_LeastSquaresBase):
         """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_targets)."""
         solver = self._resolve_solver()
         dtype = float_dtype(X)
-        X, y = _check_X_y_multi(self, X, y)
+        X, y = check_X_y(self, X, y, classifier=False, accept_sparse=True, multi_output=True)
         alphas = self._alphas(1 if y.ndim == 1 else y.shape[1])
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         stochastic = solver in ("sag", "saga")
