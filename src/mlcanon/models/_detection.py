@@ -86,8 +86,12 @@ def _values_ok(
         check_boxes(torch.cat(boxes), "boxes", positive=positive)
     except ValueError:
         return False
-    lab = torch.cat(labels)
-    return bool(((lab >= 0) & (lab < (num_classes if num_classes is not None else math.inf))).all())
+    return not bool(_bad_labels(torch.cat(labels), num_classes).any())
+
+
+def _bad_labels(lab: torch.Tensor, num_classes: int | None) -> torch.Tensor:
+    """Mask of the labels outside ``[0, num_classes)`` (negative ones, with no ``num_classes``)."""
+    return (lab < 0) | (lab >= (num_classes if num_classes is not None else math.inf))
 
 
 def _name_bad_values(
@@ -96,7 +100,7 @@ def _name_bad_values(
     """Raise the ValueError naming the first bad box or label (the batch failed _values_ok)."""
     for i, (b, lab) in enumerate(zip(boxes, labels, strict=True)):
         check_boxes(b, f"boxes[{i}]", positive=positive)
-        bad = (lab < 0) | (lab >= (num_classes if num_classes is not None else math.inf))
+        bad = _bad_labels(lab, num_classes)
         if bad.any():
             j = int(bad.nonzero()[0])
             raise ValueError(
