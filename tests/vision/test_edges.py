@@ -110,6 +110,12 @@ def test_box_losses_come_back_in_the_half_dtype_of_the_boxes(loss, dtype):
     torch.testing.assert_close(out.double(), want, rtol=2**-8, atol=1e-6)
 
 
+@pytest.mark.parametrize("boxes", [[[0, 0, 1, 1]], "abc", None])
+def test_box_convert_names_boxes_that_are_not_a_tensor(boxes):
+    with pytest.raises(TypeError, match=r"boxes must be a torch\.Tensor"):
+        box_convert(boxes, "xyxy", "cxcywh")
+
+
 @pytest.mark.parametrize("dtype", HALVES)
 def test_box_convert_and_box_coding_keep_half_precision(dtype):
     a = BOXES.to(dtype)
