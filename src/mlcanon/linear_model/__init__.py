@@ -3,12 +3,15 @@
 from ._coordinate_descent import ElasticNet, Lasso, enet_path, lasso_path
 from ._least_squares import LinearRegression, Ridge
 from ._logistic import LogisticRegression
+from ._multi_task import MultiTaskElasticNet, MultiTaskLasso
 
 __all__ = [
     "ElasticNet",
     "Lasso",
     "LinearRegression",
     "LogisticRegression",
+    "MultiTaskElasticNet",
+    "MultiTaskLasso",
     "Ridge",
     "enet_path",
     "lasso_path",

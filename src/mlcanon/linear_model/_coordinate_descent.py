@@ -438,9 +438,6 @@ class ElasticNet(RegressorMixin, BaseEstimator):
                     f"(n_samples, n_targets) with as many samples; got X {X.shape}, y {y.shape}"
                 )
             self.n_features_in_ = X.shape[1]
-        sw = sample_weight_or_none(sample_weight, X.shape[0])
-        if sw is not None:
-            sw = sw * (X.shape[0] / sw.sum())  # so that alpha keeps its per-sample meaning
         if self.alpha == 0:
             warnings.warn(
                 "With alpha=0, this algorithm does not converge well. You are advised to use "
@@ -449,9 +446,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=2,
             )
-        Xc, yc, X_offset, y_offset = preprocess_data(
-            X, y, fit_intercept=self.fit_intercept, sample_weight=sw, copy=self.copy_X
-        )
+        Xc, yc, X_offset, y_offset = self._center(X, y, sample_weight)
         precompute = self.precompute
         centered = self.fit_intercept and not np.allclose(X_offset, 0.0)
         if isinstance(precompute, np.ndarray) and centered:
@@ -474,7 +469,22 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         coef, gaps, n_iters = (np.array(v) for v in zip(*fits, strict=True))  # row per target
         if n_targets == 1:  # a single target, even as a column: 1-D coef_, as scikit-learn
             coef, gaps, n_iters = coef[0], gaps[0], n_iters[0]
-        self.dual_gap_, self.n_iter_ = gaps.astype(dtype), n_iters.tolist()
+        return self._set_fitted(coef, gaps, n_iters.tolist(), X, X_offset, y_offset, dtype)
+
+    def _center(self, X, y, sample_weight):
+        """Weights rescaled to sum to n_samples (so that alpha keeps its per-sample meaning),
+        then :func:`preprocess_data`: ``(Xc, yc, X_offset, y_offset)``."""
+        sw = sample_weight_or_none(sample_weight, X.shape[0])
+        if sw is not None:
+            sw = sw * (X.shape[0] / sw.sum())
+        return preprocess_data(
+            X, y, fit_intercept=self.fit_intercept, sample_weight=sw, copy=self.copy_X
+        )
+
+    def _set_fitted(self, coef, gaps, n_iters, X, X_offset, y_offset, dtype):
+        """Store ``coef_``, ``intercept_`` (from the offsets), ``dual_gap_`` and ``n_iter_`` in
+        ``dtype``, refusing non-finite parameters."""
+        self.dual_gap_, self.n_iter_ = np.asarray(gaps).astype(dtype)[()], n_iters
         with np.errstate(invalid="ignore", over="ignore"):  # refused just below
             intercept = np.asarray(y_offset - X_offset @ coef.T)
         self.coef_ = coef.astype(dtype)
