@@ -1,5 +1,6 @@
 """Linear models: least squares, ridge, lasso / elastic net (coordinate descent), logistic."""
 
+from ._cd_cv import ElasticNetCV, LassoCV, MultiTaskElasticNetCV, MultiTaskLassoCV
 from ._coordinate_descent import ElasticNet, Lasso, enet_path, lasso_path
 from ._least_squares import LinearRegression, Ridge
 from ._logistic import LogisticRegression
@@ -7,11 +8,15 @@ from ._multi_task import MultiTaskElasticNet, MultiTaskLasso
 
 __all__ = [
     "ElasticNet",
+    "ElasticNetCV",
     "Lasso",
+    "LassoCV",
     "LinearRegression",
     "LogisticRegression",
     "MultiTaskElasticNet",
+    "MultiTaskElasticNetCV",
     "MultiTaskLasso",
+    "MultiTaskLassoCV",
     "Ridge",
     "enet_path",
     "lasso_path",

@@ -98,6 +98,20 @@ def _alpha_grid(
     return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
 
 
+def _usable_gram(precompute: Any, fit_intercept: bool, X_offset: np.ndarray) -> Any:
+    """A user's Gram matrix is that of ``X`` as given: once the fit has centered ``X`` it no
+    longer applies and is recomputed ('auto'), with a warning as scikit-learn gives."""
+    if isinstance(precompute, np.ndarray) and fit_intercept and not np.allclose(X_offset, 0.0):
+        warnings.warn(
+            "Gram matrix was provided but X was centered to fit intercept: recomputing "
+            "Gram matrix.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return "auto"
+    return precompute
+
+
 def _uses_gram(precompute: Any, X: np.ndarray) -> bool:
     """Whether the solver works on the Gram matrix ('auto': when ``n_samples > n_features``)."""
     if isinstance(precompute, np.ndarray):
@@ -447,16 +461,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
                 stacklevel=2,
             )
         Xc, yc, X_offset, y_offset = self._center(X, y, sample_weight)
-        precompute = self.precompute
-        centered = self.fit_intercept and not np.allclose(X_offset, 0.0)
-        if isinstance(precompute, np.ndarray) and centered:
-            warnings.warn(
-                "Gram matrix was provided but X was centered to fit intercept: recomputing "
-                "Gram matrix.",
-                UserWarning,
-                stacklevel=2,
-            )
-            precompute = "auto"
+        precompute = _usable_gram(self.precompute, self.fit_intercept, X_offset)
         Y = yc.reshape(len(yc), -1)  # (n_samples, n_targets)
         n_targets = Y.shape[1]
         if n_targets > 1 and _uses_gram(precompute, Xc) and not isinstance(precompute, np.ndarray):
