@@ -36,8 +36,16 @@ from mlcanon._validation import (
     validate_params,
 )
 
-from ._base import linear_predict, preprocess_data
-from ._coordinate_descent import _PRECOMPUTE, ElasticNet, Lasso, _alpha_grid, _path, _usable_gram
+from ._base import linear_predict
+from ._coordinate_descent import (
+    _PRECOMPUTE,
+    ElasticNet,
+    Lasso,
+    _alpha_grid,
+    _center,
+    _path,
+    _usable_gram,
+)
 from ._multi_task import MultiTaskElasticNet, MultiTaskLasso
 
 __all__ = ["ElasticNetCV", "LassoCV", "MultiTaskElasticNetCV", "MultiTaskLassoCV"]
@@ -69,11 +77,7 @@ def _fold_mse(X, y, sample_weight, train, test, alphas, l1_ratio, fit_intercept,
     """Mean squared test error, averaged over targets, of each alpha's model fitted on the
     training rows (weights rescaled to sum to the number of training rows)."""
     sw = None if sample_weight is None else sample_weight[train]
-    if sw is not None:
-        sw = sw * (len(sw) / sw.sum())
-    Xc, yc, X_offset, y_offset = preprocess_data(
-        X[train], y[train], fit_intercept=fit_intercept, sample_weight=sw, copy=False
-    )
+    Xc, yc, X_offset, y_offset = _center(X[train], y[train], sw, fit_intercept, copy=False)
     precompute = _usable_gram(path_kw["precompute"], fit_intercept, X_offset)
     coefs, _, _ = _path(Xc, yc, alphas, l1_ratio, **{**path_kw, "precompute": precompute})
     coefs = coefs.reshape(-1, X.shape[1], len(alphas))  # (n_targets, n_features, n_alphas)
@@ -162,11 +166,7 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
                 "supply a grid by providing your estimator with the appropriate `alphas=` "
                 f"argument (l1_ratios {l1_ratios.tolist()})."
             )
-        if sample_weight is not None:
-            sample_weight = sample_weight * (len(X) / sample_weight.sum())
-        Xc, yc, _, _ = preprocess_data(
-            X, y, fit_intercept=self.fit_intercept, sample_weight=sample_weight
-        )
+        Xc, yc, _, _ = _center(X, y, sample_weight, self.fit_intercept, copy=True)
         Xy, positive = Xc.T @ yc, getattr(self, "positive", False)
         return np.array(
             [_alpha_grid(Xy, len(X), r, self.eps, self.alphas, positive) for r in l1_ratios]

@@ -98,6 +98,15 @@ def _alpha_grid(
     return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
 
 
+def _center(X, y, sample_weight, fit_intercept, copy):
+    """Weights rescaled to sum to n_samples (so that alpha keeps its per-sample meaning), then
+    :func:`preprocess_data`: ``(Xc, yc, X_offset, y_offset)``."""
+    sw = sample_weight_or_none(sample_weight, X.shape[0])
+    if sw is not None:
+        sw = sw * (X.shape[0] / sw.sum())
+    return preprocess_data(X, y, fit_intercept=fit_intercept, sample_weight=sw, copy=copy)
+
+
 def _usable_gram(precompute: Any, fit_intercept: bool, X_offset: np.ndarray) -> Any:
     """A user's Gram matrix is that of ``X`` as given: once the fit has centered ``X`` it no
     longer applies and is recomputed ('auto'), with a warning as scikit-learn gives."""
@@ -460,7 +469,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=2,
             )
-        Xc, yc, X_offset, y_offset = self._center(X, y, sample_weight)
+        Xc, yc, X_offset, y_offset = _center(X, y, sample_weight, self.fit_intercept, self.copy_X)
         precompute = _usable_gram(self.precompute, self.fit_intercept, X_offset)
         Y = yc.reshape(len(yc), -1)  # (n_samples, n_targets)
         n_targets = Y.shape[1]
@@ -475,16 +484,6 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         if n_targets == 1:  # a single target, even as a column: 1-D coef_, as scikit-learn
             coef, gaps, n_iters = coef[0], gaps[0], n_iters[0]
         return self._set_fitted(coef, gaps, n_iters.tolist(), X, X_offset, y_offset, dtype)
-
-    def _center(self, X, y, sample_weight):
-        """Weights rescaled to sum to n_samples (so that alpha keeps its per-sample meaning),
-        then :func:`preprocess_data`: ``(Xc, yc, X_offset, y_offset)``."""
-        sw = sample_weight_or_none(sample_weight, X.shape[0])
-        if sw is not None:
-            sw = sw * (X.shape[0] / sw.sum())
-        return preprocess_data(
-            X, y, fit_intercept=self.fit_intercept, sample_weight=sw, copy=self.copy_X
-        )
 
     def _set_fitted(self, coef, gaps, n_iters, X, X_offset, y_offset, dtype):
         """Store ``coef_``, ``intercept_`` (from the offsets), ``dual_gap_`` and ``n_iter_`` in

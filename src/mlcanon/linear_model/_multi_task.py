@@ -24,7 +24,7 @@ import numpy as np
 from mlcanon._estimator import check_X_y, float_dtype, store_params
 from mlcanon._validation import validate_params
 
-from ._coordinate_descent import ElasticNet, _path
+from ._coordinate_descent import ElasticNet, _center, _path
 
 __all__ = ["MultiTaskElasticNet", "MultiTaskLasso"]
 
@@ -116,7 +116,7 @@ class MultiTaskElasticNet(ElasticNet):
                 f"For mono-task outputs, use {single}: {type(self).__name__} needs y of shape "
                 f"(n_samples, n_targets), got shape {y.shape}"
             )
-        Xc, Yc, X_offset, y_offset = self._center(X, y, sample_weight)
+        Xc, Yc, X_offset, y_offset = _center(X, y, sample_weight, self.fit_intercept, self.copy_X)
         init = None
         previous = getattr(self, "coef_", None) if self.warm_start else None
         if previous is not None and np.shape(previous) == (y.shape[1], X.shape[1]):
