@@ -141,8 +141,10 @@ def _block_update(W, j, rows, curvature, acc, q, alpha, beta, positive, rho):
     """Feature j's block soft-thresholding over all targets (as the scalar update in
     :func:`_sweep`, target by target); returns the largest change and the largest ``|W_tj|``."""
     gram = q.shape[1] > 0
+    if not gram:  # R x_j for all targets in one matrix-vector product, not one dot per target
+        np.dot(acc, rows[j], rho)
     for t in range(W.shape[0]):
-        correlation = q[t, j] - acc[t, j] if gram else np.dot(rows[j], acc[t])
+        correlation = q[t, j] - acc[t, j] if gram else rho[t]
         rho[t] = correlation + W[t, j] * curvature[j]
     shrink = _shrink(
         np.sqrt(np.dot(rho, rho)), positive and rho[0] < 0.0, alpha, beta, curvature[j]
