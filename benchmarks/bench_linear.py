@@ -1,5 +1,5 @@
-"""Lasso, MultiTaskLasso, LassoCV, LogisticRegression, SVC and PCA: ours vs scikit-learn, same
-data, same settings.
+"""Lasso, MultiTaskLasso, LassoCV, RidgeCV, LogisticRegression, SVC and PCA: ours vs scikit-learn,
+same data, same settings.
 
 Each pair is checked to produce the same model before it is timed (same iteration counts where
 both report them). Everything runs with one BLAS thread, which measures work rather than how
@@ -87,6 +87,29 @@ def _lasso_cv_case() -> None:
     )
 
 
+def _ridge_cv_case() -> None:
+    from sklearn.linear_model import RidgeCV as SkRidgeCV
+
+    from mlcanon.linear_model import RidgeCV
+
+    rng = np.random.default_rng(0)
+    for n, p, mode in ((5000, 200, "eigen"), (5000, 200, "svd"), (500, 2000, "eigen")):
+        X = rng.standard_normal((n, p))
+        Y = X @ rng.standard_normal((p, 3)) + 10.0 * rng.standard_normal((n, 3))
+        kw = dict(alphas=np.logspace(-3, 3, 13), gcv_mode=mode, alpha_per_target=True)
+        ours, ref = RidgeCV(**kw).fit(X, Y), SkRidgeCV(**kw).fit(X, Y)
+        assert np.array_equal(ours.alpha_, ref.alpha_)
+        assert np.allclose(ours.coef_, ref.coef_, rtol=1e-8)
+        compare(
+            f"RidgeCV {n}x{p} 3 targets, 13 alphas, {mode}",
+            lambda X=X, Y=Y, kw=kw: RidgeCV(**kw).fit(X, Y),
+            lambda X=X, Y=Y, kw=kw: SkRidgeCV(**kw).fit(X, Y),
+            ref_name="sklearn",
+            target=1.5,
+            repeat=5,
+        )
+
+
 def _logistic_case() -> None:
     from sklearn.datasets import load_digits
     from sklearn.linear_model import LogisticRegression as SkLogisticRegression
@@ -163,6 +186,7 @@ def main() -> None:
             _lasso_case,
             _multi_task_lasso_case,
             _lasso_cv_case,
+            _ridge_cv_case,
             _logistic_case,
             _svc_case,
             _pca_case,

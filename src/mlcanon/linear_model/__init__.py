@@ -5,6 +5,7 @@ from ._coordinate_descent import ElasticNet, Lasso, enet_path, lasso_path
 from ._least_squares import LinearRegression, Ridge
 from ._logistic import LogisticRegression
 from ._multi_task import MultiTaskElasticNet, MultiTaskLasso
+from ._ridge_cv import RidgeCV
 
 __all__ = [
     "ElasticNet",
@@ -18,6 +19,7 @@ __all__ = [
     "MultiTaskLasso",
     "MultiTaskLassoCV",
     "Ridge",
+    "RidgeCV",
     "enet_path",
     "lasso_path",
 ]
