@@ -10,7 +10,14 @@ from types import SimpleNamespace
 import numpy as np
 
 from mlcanon.lessons import Context, lesson
-from mlcanon.linear_model import Lasso, LogisticRegression, Ridge, lasso_path
+from mlcanon.linear_model import (
+    Lasso,
+    LassoCV,
+    LogisticRegression,
+    Ridge,
+    RidgeCV,
+    lasso_path,
+)
 
 
 def _diabetes() -> SimpleNamespace:
@@ -117,7 +124,8 @@ def l1_l2_lesson(ctx: Context) -> None:
         curve below shows it on held-out data: test error falls as alpha grows from zero, then
         rises when the penalty starts erasing signal.
         """)
-    _held_out_curve(ctx)
+    held_out = _held_out_curve(ctx)
+    _choosing_alpha(ctx, held_out)
     _paths_figure(ctx, alphas, coefs, ridge, d.names)
 
 
@@ -191,7 +199,7 @@ def _constraint_picture(ctx: Context) -> None:
             ax.legend(fontsize=7, loc="upper right")
 
 
-def _held_out_curve(ctx: Context) -> None:
+def _held_out_curve(ctx: Context) -> SimpleNamespace:
     from sklearn.model_selection import train_test_split
 
     d = _diabetes()
@@ -226,6 +234,101 @@ def _held_out_curve(ctx: Context) -> None:
             title="diabetes + 40 noise features: held-out error",
         )
         ax.legend()
+    return SimpleNamespace(
+        X_tr=X_tr, X_te=X_te, y_tr=y_tr, y_te=y_te, alphas=alphas, err=err, best=best
+    )
+
+
+def _loo_by_refits(X: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
+    """Squared leave-one-out errors of ridge, written out: n fits of scikit-learn's Ridge."""
+    from sklearn.linear_model import Ridge as SkRidge
+
+    errors = np.empty(len(y))
+    for i in range(len(y)):
+        rest = np.arange(len(y)) != i
+        errors[i] = y[i] - SkRidge(alpha=alpha).fit(X[rest], y[rest]).predict(X[i : i + 1])[0]
+    return errors**2
+
+
+def _choosing_alpha(ctx: Context, h: SimpleNamespace) -> None:
+    from sklearn import linear_model as sk
+
+    n = len(h.y_tr)
+    ctx.say(f"""
+        The curve above picked alpha by looking at the test set, which a real fit cannot do.
+        Cross-validation picks it from the training half alone: hold part of it out, fit on
+        the rest, score the held-out part, and average over the splits. Ridge gets
+        leave-one-out (n = {n} splits here) for the price of one fit. Its fitted values are
+        linear in y, y_hat = H y with H = X (X^T X + alpha I)^{{-1}} X^T, and leaving sample i
+        out changes its residual from e_i to e_i / (1 - H_ii). One SVD of X gives H for every
+        alpha of the grid. The lasso has no such shortcut (its fit is not linear in y): LassoCV
+        runs the warm-started path once per fold, here 5 folds.
+        """)
+    grid = h.alphas * n  # ridge's scale for the lasso-scale grid of the curve above
+    start = time.perf_counter()
+    ridge = RidgeCV(alphas=grid, store_cv_results=True).fit(h.X_tr, h.y_tr)
+    closed_form = time.perf_counter() - start
+    ref = sk.RidgeCV(alphas=grid, store_cv_results=True).fit(h.X_tr, h.y_tr)
+    ctx.check("RidgeCV: chosen alpha", ridge.alpha_, ref.alpha_, ref="sklearn RidgeCV")
+    ctx.check(
+        "RidgeCV: leave-one-out errors, every sample and alpha",
+        ridge.cv_results_,
+        ref.cv_results_,
+        rtol=1e-8,
+        ref="sklearn RidgeCV",
+    )
+    picks = [0, len(grid) // 2, len(grid) - 1]
+    start = time.perf_counter()
+    refits = np.column_stack([_loo_by_refits(h.X_tr, h.y_tr, grid[j]) for j in picks])
+    per_alpha = (time.perf_counter() - start) / len(picks)
+    ctx.check(
+        "e_i / (1 - H_ii) = error of the fit without sample i (3 alphas)",
+        ridge.cv_results_[:, picks],
+        refits,
+        rtol=1e-8,
+        atol=1e-10 * refits.max(),
+        ref=f"{n} refits of sklearn Ridge per alpha",
+    )
+    speedup = per_alpha * len(grid) / closed_form
+    ctx.claim(
+        "the closed form beats refitting n times by more than 10x",
+        speedup > 10,
+        f"{len(grid)} alphas: {closed_form * 1e3:.1f} ms in closed form against about "
+        f"{per_alpha * len(grid):.1f} s for {n} refits per alpha ({speedup:.0f}x; the refits "
+        f"timed on {len(picks)} alphas)",
+    )
+    lasso = LassoCV(alphas=h.alphas, cv=5).fit(h.X_tr, h.y_tr)
+    lasso_ref = sk.LassoCV(alphas=h.alphas, cv=5).fit(h.X_tr, h.y_tr)
+    ctx.check("LassoCV: chosen alpha", lasso.alpha_, lasso_ref.alpha_, ref="sklearn LassoCV")
+    ctx.check(
+        "LassoCV: mean squared error per alpha and fold",
+        lasso.mse_path_,
+        lasso_ref.mse_path_,
+        rtol=1e-8,
+        ref="sklearn LassoCV",
+    )
+    test = {
+        "ridge": np.mean((ridge.predict(h.X_te) - h.y_te) ** 2),
+        "lasso": np.mean((lasso.predict(h.X_te) - h.y_te) ** 2),
+    }
+    ctx.table(
+        "alpha chosen on the training half, scored on the test half",
+        ["model", "alpha (lasso scale)", "test MSE", "best on the grid", "smallest alpha"],
+        [
+            ["ridge", ridge.alpha_ / n, test["ridge"], h.best["ridge"], h.err["ridge"][0]],
+            ["lasso", lasso.alpha_, test["lasso"], h.best["lasso"], h.err["lasso"][0]],
+        ],
+    )
+    ctx.claim(
+        "the alpha chosen by cross-validation tests within 10% of the grid's best, and beats the "
+        "smallest alpha",
+        all(test[k] <= 1.1 * h.best[k] and test[k] < h.err[k][0] for k in test),
+        ", ".join(
+            f"{k}: {test[k]:.0f} against {h.best[k]:.0f} at best, {h.err[k][0]:.0f} at the "
+            "smallest alpha"
+            for k in test
+        ),
+    )
 
 
 # --- optimizing the L1 penalty ----------------------------------------------------------------
