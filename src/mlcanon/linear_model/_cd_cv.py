@@ -228,6 +228,14 @@ _PARAMETERS = """
     The other parameters are those of the refitted model.
 """
 
+_L1_RATIO = """
+    ``l1_ratio`` (float in [0, 1] or a list of them, default 0.5): each value gets its own grid,
+    and the pair with the smallest mean test error wins.
+"""
+_L1_RATIO_ = """    l1_ratio_ : float
+        The chosen l1_ratio.
+"""
+
 
 class LassoCV(_CoordinateDescentCV):
     __doc__ = (
@@ -264,12 +272,12 @@ class LassoCV(_CoordinateDescentCV):
 class ElasticNetCV(_CoordinateDescentCV):
     __doc__ = (
         "Elastic net with ``alpha`` and ``l1_ratio`` chosen by cross-validation.\n"
-        + "\n    ``l1_ratio`` may be a list: each value gets its own grid, and the pair with the "
-        "smallest\n    mean test error wins (``l1_ratio_``).\n"
+        + _L1_RATIO
         + _PARAMETERS
         + _ATTRIBUTES
-        + "    l1_ratio_ : float\n\n    References\n    ----------\n    Zou & Hastie (2005), "
-        "JRSS B 67(2). Friedman, Hastie & Tibshirani (2010), J. Stat. Softw. 33(1).\n"
+        + _L1_RATIO_
+        + "\n    References\n    ----------\n    Zou & Hastie (2005), JRSS B 67(2). Friedman, "
+        "Hastie & Tibshirani (2010), J. Stat. Softw. 33(1).\n"
     )
     _model = ElasticNet
     _multitask = False
@@ -328,7 +336,7 @@ class MultiTaskLassoCV(_CoordinateDescentCV):
 class MultiTaskElasticNetCV(_CoordinateDescentCV):
     __doc__ = (
         "Multi-task elastic net (:class:`MultiTaskElasticNet`) with ``alpha`` and ``l1_ratio`` "
-        "chosen\n    by cross-validation (as :class:`ElasticNetCV`).\n" + _PARAMETERS + _ATTRIBUTES
+        "chosen\n    by cross-validation.\n" + _L1_RATIO + _PARAMETERS + _ATTRIBUTES + _L1_RATIO_
     )
     _model = MultiTaskElasticNet
     _multitask = True
