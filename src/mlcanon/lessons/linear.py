@@ -260,8 +260,9 @@ def _choosing_alpha(ctx: Context, h: SimpleNamespace) -> None:
         the rest, score the held-out part, and average over the splits. Ridge gets
         leave-one-out (n = {n} splits here) for the price of one fit. Its fitted values are
         linear in y, y_hat = H y with H = X (X^T X + alpha I)^{{-1}} X^T, and leaving sample i
-        out changes its residual from e_i to e_i / (1 - H_ii). One SVD of X gives H for every
-        alpha of the grid. The lasso has no such shortcut (its fit is not linear in y): LassoCV
+        out changes its residual from e_i to e_i / (1 - H_ii). One factorization of X (here the
+        eigendecomposition of X^T X, X having more rows than columns) gives H for every alpha
+        of the grid. The lasso has no such shortcut (its fit is not linear in y): LassoCV
         runs the warm-started path once per fold, here 5 folds.
         """)
     grid = h.alphas * n  # ridge's scale for the lasso-scale grid of the curve above
