@@ -15,10 +15,12 @@ import numpy as np
 
 __all__ = [
     "BOOL",
+    "CV",
     "RANDOM_STATE",
     "AnyValue",
     "ArrayLike",
     "Boolean",
+    "CVFolds",
     "HasMethods",
     "InstanceOf",
     "Interval",
@@ -315,7 +317,32 @@ class Boolean:
         return "bool (True or False)"
 
 
+@dataclass(frozen=True)
+class CVFolds:
+    """Cross-validation folds, as :func:`sklearn.model_selection.check_cv` reads them: None, an
+    int >= 2 (k-fold), a scikit-learn splitter (``split`` and ``get_n_splits``) or an iterable
+    of (train, test) index pairs. A string is refused, though it has a ``split`` method."""
+
+    def check(self, value: Any, name: str) -> Any:
+        if value is None or (hasattr(value, "split") and hasattr(value, "get_n_splits")):
+            return value
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return check_scalar(value, name, kind=numbers.Integral, low=2)
+        if isinstance(value, str | bytes):  # iterable, but of characters
+            raise ValueError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
+        if not isinstance(value, Iterable):
+            raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
+        return value
+
+    def __str__(self) -> str:
+        return (
+            "None, an int >= 2, a splitter (an object with split and get_n_splits) or an "
+            "iterable of (train, test) index pairs"
+        )
+
+
 BOOL = Boolean()
+CV = CVFolds()
 # What ``check_random_state`` accepts.
 RANDOM_STATE = (
     None,

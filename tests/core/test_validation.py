@@ -7,6 +7,7 @@ import pytest
 
 from mlcanon._validation import (
     BOOL,
+    CV,
     RANDOM_STATE,
     ArrayLike,
     HasMethods,
@@ -180,6 +181,24 @@ def _declaring_classes():
 
 
 DECLARING = _declaring_classes()
+
+
+def test_cv_folds_accepts_what_check_cv_reads_and_refuses_a_string():
+    from sklearn.model_selection import KFold
+
+    pairs = [(np.arange(5, 10), np.arange(5)), (np.arange(5), np.arange(5, 10))]
+    for value in (None, 2, np.int64(5), KFold(3), pairs, iter(pairs)):
+        validate_args({"cv": CV}, cv=value)
+    allowed = r"cv must be None, an int >= 2, a splitter \(an object with split and get_n_splits"
+    with pytest.raises(ValueError, match=allowed + r".*; got str 'abc'"):
+        validate_args({"cv": CV}, cv="abc")  # a str has .split, but is no splitter
+    with pytest.raises(ValueError, match="cv must be >= 2, got 1"):
+        validate_args({"cv": CV}, cv=1)
+    for value in (2.5, True, object()):
+        with pytest.raises(TypeError, match=allowed):
+            validate_args({"cv": CV}, cv=value)
+    with pytest.raises(ValueError, match=r"cv must be one of 'prefit' or None, an int >= 2"):
+        validate_args({"cv": (Options("prefit"), CV)}, cv="abc")
 
 
 @pytest.mark.parametrize("cls", list(DECLARING.values()), ids=list(DECLARING))

@@ -152,6 +152,8 @@ def test_bad_parameters():
         me.StackingClassifier([]).fit(X, y)
     with pytest.raises(ValueError, match="cv must be >= 2"):
         me.StackingClassifier(MEMBERS, cv=1).fit(X, y)
+    with pytest.raises(ValueError, match=r"cv must be one of 'prefit' or None, .*got str 'abc'"):
+        me.StackingClassifier(MEMBERS, cv="abc").fit(X, y)
     with pytest.raises(ValueError, match="max_samples must be <= 1"):
         me.BaggingClassifier(max_samples=1.5).fit(X, y)
     with pytest.raises(AttributeError, match="has no attribute 'predict_proba'"):

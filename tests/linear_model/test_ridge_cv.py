@@ -157,6 +157,7 @@ def test_ties_keep_the_first_alpha():
         ({"gcv_mode": "cholesky"}, ValueError, "gcv_mode must be None or one of 'auto', 'svd'"),
         ({"scoring": "accuracyy"}, ValueError, "scoring must be None or one of .*'r2'"),
         ({"cv": 1}, ValueError, "cv must be >= 2, got 1"),
+        ({"cv": "abc"}, ValueError, r"cv must be None, an int >= 2, .*; got str 'abc'"),
         ({"cv": 3, "store_cv_results": True}, ValueError, "cv!=None and store_cv_results=True"),
         ({"cv": 3, "alpha_per_target": True}, ValueError, "cv!=None and alpha_per_target=True"),
         ({"fit_intercept": 1}, TypeError, "fit_intercept must be bool"),

@@ -35,7 +35,15 @@ from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import encode_labels, store_params
-from mlcanon._validation import BOOL, HasMethods, InstanceOf, Interval, Options, validate_params
+from mlcanon._validation import (
+    BOOL,
+    CV,
+    HasMethods,
+    InstanceOf,
+    Interval,
+    Options,
+    validate_params,
+)
 
 from ._base import (
     NamedMembers,
@@ -55,18 +63,6 @@ from ._base import (
 __all__ = ["StackingClassifier", "StackingRegressor"]
 
 _METHODS = ("predict_proba", "decision_function", "predict")
-
-
-class _Splitter:
-    """Parameter constraint: an object with ``split(X, y)`` (a scikit-learn splitter)."""
-
-    def check(self, value: Any, name: str) -> Any:
-        if not (hasattr(value, "split") or isinstance(value, list | tuple)):
-            raise TypeError(f"{name} must have a split method; got {value!r}")
-        return value
-
-    def __str__(self) -> str:
-        return "a splitter (an object with split(X, y)) or a list of (train, test) pairs"
 
 
 def _fold_output(model, method, X, y, params, train, test):
@@ -90,7 +86,7 @@ class _BaseStacking(TransformerMixin, NamedMembers):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "estimators": InstanceOf(list),
         "final_estimator": (None, HasMethods("fit")),
-        "cv": (None, Options("prefit"), Interval(numbers.Integral, low=2), _Splitter()),
+        "cv": (Options("prefit"), CV),
         "passthrough": BOOL,
         "n_jobs": (None, Interval(numbers.Integral)),
         "verbose": Interval(numbers.Integral, low=0),

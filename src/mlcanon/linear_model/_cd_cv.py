@@ -16,7 +16,6 @@ case), down to ``eps * alpha_max``, evenly on a log scale.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,8 +26,8 @@ from sklearn.utils.parallel import Parallel, delayed
 from mlcanon._estimator import check_X_y, float_dtype, sample_weight_or_none, store_params
 from mlcanon._validation import (
     BOOL,
+    CV,
     RANDOM_STATE,
-    HasMethods,
     InstanceOf,
     Interval,
     Options,
@@ -60,7 +59,7 @@ _CV_CONSTRAINTS: dict[str, Any] = {
     "max_iter": Interval(numbers.Integral, low=1),
     "tol": Interval(low=0),
     "copy_X": BOOL,
-    "cv": (None, Interval(numbers.Integral, low=2), HasMethods("split"), InstanceOf(Iterable)),
+    "cv": CV,
     "verbose": (BOOL, Interval(numbers.Integral, low=0)),
     "n_jobs": (None, Interval(numbers.Integral)),
     "positive": BOOL,

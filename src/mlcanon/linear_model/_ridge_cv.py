@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -43,6 +43,7 @@ from sklearn.model_selection import GridSearchCV
 from mlcanon._estimator import check_X_y, float_dtype, sample_weight_or_none, store_params
 from mlcanon._validation import (
     BOOL,
+    CV,
     ArrayLike,
     Interval,
     IsCallable,
@@ -54,20 +55,6 @@ from ._base import preprocess_data
 from ._least_squares import Ridge, _LeastSquaresBase
 
 __all__ = ["RidgeCV"]
-
-
-class _Splits:
-    """Parameter constraint: a scikit-learn splitter or an iterable of (train, test) pairs."""
-
-    def check(self, value: Any, name: str) -> Any:
-        if not (
-            hasattr(value, "split") or (isinstance(value, Iterable) and not isinstance(value, str))
-        ):
-            raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
-        return value
-
-    def __str__(self) -> str:
-        return "a splitter (an object with split(X, y)) or an iterable of (train, test) pairs"
 
 
 class _Predictions(RegressorMixin, BaseEstimator):
@@ -193,7 +180,7 @@ class RidgeCV(_LeastSquaresBase):
         "alphas": (Interval(low=0, include_low=False), ArrayLike()),
         "fit_intercept": BOOL,
         "scoring": (None, Options(*get_scorer_names()), IsCallable()),
-        "cv": (None, Interval(numbers.Integral, low=2), _Splits()),
+        "cv": CV,
         "gcv_mode": (None, Options("auto", "svd", "eigen")),
         "store_cv_results": BOOL,
         "alpha_per_target": BOOL,
