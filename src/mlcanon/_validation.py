@@ -32,6 +32,7 @@ __all__ = [
     "check_random_state",
     "check_sample_weight",
     "check_scalar",
+    "check_scalars",
     "validate_args",
     "validate_params",
 ]
@@ -62,6 +63,47 @@ def check_scalar(
     if high is not None and (value > high if include_high else value >= high):
         raise ValueError(f"{name} must be {'<=' if include_high else '<'} {high}, got {value!r}")
     return value
+
+
+def check_scalars(
+    values: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    include_low: bool = True,
+    include_high: bool = True,
+) -> np.ndarray:
+    """Check a real scalar, or each entry of a sequence of them, against ``[low, high]``; return
+    the values as a 1-D float64 array.
+
+    A grid of hyper-parameters (``alphas``, a list of ``l1_ratio``) is checked here. An entry is
+    named by its index, and the wording is scikit-learn's (``alphas[1] == -1, must be >= 0.0.``,
+    ``alphas[2] must be an instance of float, not str``), so tests written against scikit-learn
+    match. An empty sequence, a bool, NaN and infinity are refused too.
+    """
+    scalar = not isinstance(values, list | tuple) and np.ndim(values) == 0
+    entries = [values] if scalar else list(values)
+    if not entries:
+        raise ValueError(
+            f"{name} must hold at least one value; got an empty {type(values).__name__}"
+        )
+    for i, value in enumerate(entries):
+        label = name if scalar else f"{name}[{i}]"
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            kind = type(value).__name__
+            raise TypeError(f"{label} must be an instance of float, not {kind} ({value!r})")
+        if not np.isfinite(value):
+            raise ValueError(f"{label} == {value}, must be finite.")
+        if low is not None and (value < low if include_low else value <= low):
+            raise ValueError(
+                f"{label} == {value}, must be {'>=' if include_low else '>'} {float(low)}."
+            )
+        if high is not None and (value > high if include_high else value >= high):
+            raise ValueError(
+                f"{label} == {value}, must be {'<=' if include_high else '<'} {float(high)}."
+            )
+    return np.asarray(entries, dtype=np.float64)
 
 
 def check_option(value: Any, name: str, options: Iterable[Any]) -> Any:

@@ -19,6 +19,7 @@ from mlcanon._validation import (
     check_random_state,
     check_sample_weight,
     check_scalar,
+    check_scalars,
     validate_args,
     validate_params,
 )
@@ -181,6 +182,26 @@ def _declaring_classes():
 
 
 DECLARING = _declaring_classes()
+
+
+def test_check_scalars_names_the_entry_in_scikit_learns_wording():
+    np.testing.assert_array_equal(check_scalars((1, 0.5), "alphas", low=0), [1.0, 0.5])
+    np.testing.assert_array_equal(check_scalars(0.5, "l1_ratio", low=0, high=1), [0.5])
+    with pytest.raises(ValueError, match=r"^alphas\[1\] == -1, must be >= 0.0.$"):
+        check_scalars((1, -1, -100), "alphas", low=0)
+    with pytest.raises(ValueError, match=r"^alphas\[0\] == 0.0, must be > 0.0.$"):
+        check_scalars(np.array([0.0, 1.0]), "alphas", low=0, include_low=False)
+    with pytest.raises(ValueError, match=r"^l1_ratio == 1.5, must be <= 1.0.$"):
+        check_scalars(1.5, "l1_ratio", low=0, high=1)
+    with pytest.raises(TypeError, match=r"^alphas\[2\] must be an instance of float, not str"):
+        check_scalars((1, 1.0, "1"), "alphas")
+    for bad in (True, [1.0, [2.0, 3.0]]):
+        with pytest.raises(TypeError, match="must be an instance of float"):
+            check_scalars(bad, "alphas")
+    with pytest.raises(ValueError, match="must be finite"):
+        check_scalars([np.nan], "alphas")
+    with pytest.raises(ValueError, match="alphas must hold at least one value; got an empty list"):
+        check_scalars([], "alphas")
 
 
 def test_cv_folds_accepts_what_check_cv_reads_and_refuses_a_string():

@@ -31,7 +31,7 @@ from mlcanon._validation import (
     InstanceOf,
     Interval,
     Options,
-    check_scalar,
+    check_scalars,
     validate_params,
 )
 
@@ -105,14 +105,7 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
                 f"folds as cv instead. Extra parameters passed: {sorted(params)}"
             )
         validate_params(self)
-        l1_ratio = getattr(self, "l1_ratio", 1.0)
-        l1_ratios = np.array(
-            [
-                check_scalar(value, f"l1_ratio[{i}]", low=0, high=1)
-                for i, value in enumerate(l1_ratio if np.ndim(l1_ratio) else [l1_ratio])
-            ],
-            dtype=float,
-        )
+        l1_ratios = check_scalars(getattr(self, "l1_ratio", 1.0), "l1_ratio", low=0, high=1)
         dtype = float_dtype(X)
         shape = np.shape(np.asarray(y))
         if not self._multitask and len(shape) == 2 and shape[1] > 1:
@@ -156,9 +149,8 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
     def _grids(self, X, y, sample_weight, l1_ratios):
         """One decreasing alpha grid per l1_ratio, shape (n_l1_ratios, n_alphas)."""
         if not isinstance(self.alphas, numbers.Integral):
-            for i, alpha in enumerate(self.alphas):
-                check_scalar(alpha, f"alphas[{i}]", low=0)
-            return np.tile(np.sort(np.asarray(self.alphas, dtype=float))[::-1], (len(l1_ratios), 1))
+            alphas = np.sort(check_scalars(self.alphas, "alphas", low=0))[::-1]
+            return np.tile(alphas, (len(l1_ratios), 1))
         if (l1_ratios == 0).any():
             raise ValueError(
                 "Automatic alpha grid generation is not supported for l1_ratio=0. Please "

@@ -28,7 +28,6 @@ squares", MIT-CSAIL-TR-2007-025, Section 4 (leave-one-out from one eigendecompos
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -48,6 +47,7 @@ from mlcanon._validation import (
     Interval,
     IsCallable,
     Options,
+    check_scalars,
     validate_params,
 )
 
@@ -177,7 +177,7 @@ class RidgeCV(_LeastSquaresBase):
     """
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
-        "alphas": (Interval(low=0, include_low=False), ArrayLike()),
+        "alphas": (Interval(), ArrayLike()),  # each alpha checked in fit
         "fit_intercept": BOOL,
         "scoring": (None, Options(*get_scorer_names()), IsCallable()),
         "cv": CV,
@@ -199,30 +199,13 @@ class RidgeCV(_LeastSquaresBase):
     ) -> None:
         store_params(self, locals())
 
-    def _alpha_grid(self) -> np.ndarray:
-        """The grid as a float array, each alpha checked (> 0 for leave-one-out, else >= 0)."""
-        scalar = np.ndim(self.alphas) == 0
-        values = [self.alphas] if scalar else list(self.alphas)
-        loo = self.cv is None
-        for i, a in enumerate(values):
-            name = "alphas" if scalar else f"alphas[{i}]"
-            if isinstance(a, bool) or not isinstance(a, numbers.Real):
-                raise TypeError(
-                    f"{name} must be an instance of float, not {type(a).__name__} ({a!r}): "
-                    "every alpha is a number"
-                )
-            if not (np.isfinite(a) and (a > 0 if loo else a >= 0)):
-                raise ValueError(
-                    f"{name} == {a}, must be {'>' if loo else '>='} 0.0 and finite"
-                    + (" (leave-one-out, cv=None, needs alpha > 0)" if loo else "")
-                )
-        return np.asarray(values, dtype=np.float64)
-
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> RidgeCV:
         """Choose alpha and fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or
         (n_samples, n_targets)."""
         validate_params(self)
-        alphas = self._alpha_grid()
+        # leave-one-out (cv=None) needs alpha > 0, as scikit-learn: at alpha = 0 the hat matrix
+        # of a wide X is the identity, and every 1 - H_ii is 0
+        alphas = check_scalars(self.alphas, "alphas", low=0, include_low=self.cv is not None)
         self.__dict__.pop("cv_results_", None)  # a previous fit's
         if self.cv is not None:
             return self._fit_grid_search(X, y, sample_weight, alphas)
