@@ -166,6 +166,19 @@ def test_bad_input_is_named(model, y_shape, error, match):
         model.fit(rng.normal(size=(30, 4)), rng.normal(size=y_shape))
 
 
+@pytest.mark.parametrize("cls", [LassoCV, ElasticNetCV, MultiTaskLassoCV, MultiTaskElasticNetCV])
+@pytest.mark.parametrize(("zero", "part"), [(slice(0, 6), "test"), (slice(6, None), "training")])
+def test_a_fold_without_weight_is_named(cls, zero, part):
+    """KFold(5) on 30 rows: fold 0 tests rows 0-5 and trains on the rest (scikit-learn 1.9
+    stops with a ZeroDivisionError or a NaN error)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 4)), rng.normal(size=(30, 2) if "MultiTask" in cls.__name__ else 30)
+    w = np.ones(30)
+    w[zero] = 0.0
+    with pytest.raises(ValueError, match=f"sample_weight is 0 on every {part} row of fold 0"):
+        cls(alphas=3).fit(X, y, sample_weight=w)
+
+
 def test_splitter_parameters_need_routing():
     X, y = SINGLE["synthetic"]
     with pytest.raises(ValueError, match="only supported if enable_metadata_routing=True"):

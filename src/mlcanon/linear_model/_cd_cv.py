@@ -87,6 +87,21 @@ def _fold_mse(X, y, sample_weight, train, test, alphas, l1_ratio, fit_intercept,
     return np.average(residuals**2, axis=0, weights=weights).mean(axis=0)
 
 
+def _check_fold_weights(sample_weight, folds):
+    """Each fold's training rows and test rows need some weight: a fold's test error is the
+    average weighted by them (scikit-learn 1.9 stops with a ZeroDivisionError or NaN here)."""
+    if sample_weight is None:
+        return
+    for k, fold in enumerate(folds):
+        for part, rows in zip(("training", "test"), fold, strict=True):
+            if not sample_weight[rows].sum() > 0:
+                raise ValueError(
+                    f"sample_weight is 0 on every {part} row of fold {k} ({len(rows)} rows): "
+                    "that fold's error cannot be weighted; give some of those rows a positive "
+                    "weight, or choose other folds (cv)"
+                )
+
+
 class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
     """The fit shared by the four estimators: the grids, the folds, the choice, the refit."""
 
@@ -128,6 +143,7 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
             "random_state": self.random_state,
         }
         folds = list(check_cv(self.cv).split(X, y))
+        _check_fold_weights(sw, folds)
         jobs = (
             delayed(_fold_mse)(X, y, sw, train, test, grid, rho, self.fit_intercept, path_kw)
             for rho, grid in zip(l1_ratios, grids, strict=True)
