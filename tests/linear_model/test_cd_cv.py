@@ -116,6 +116,13 @@ def test_n_jobs_gives_the_same_fit():
     np.testing.assert_array_equal(one.coef_, two.coef_)
 
 
+def test_the_kernels_release_the_gil():
+    """n_jobs runs the folds in threads; they run at once only if the kernels drop the GIL."""
+    from mlcanon.linear_model._cd_kernels import enet_cd, enet_cd_gram
+
+    assert enet_cd.targetoptions.get("nogil") and enet_cd_gram.targetoptions.get("nogil")
+
+
 @pytest.mark.parametrize(("precompute", "refit_with"), [(True, True), ("auto", False)])
 def test_refit_precompute_follows_sklearn(monkeypatch, precompute, refit_with):
     """'auto' decides for each fold; the refit then runs without the Gram matrix, as sklearn."""

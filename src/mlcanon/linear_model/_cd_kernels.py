@@ -50,7 +50,7 @@ from mlcanon._special import soft_threshold
 __all__ = ["enet_cd", "enet_cd_gram"]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gap_from_parts(alpha, beta, w_l1, w_l2sq, R_norm2, Ry, XtA, positive):
     """Duality gap given the pieces; returns ``(gap, dual_norm)``. ``XtA`` holds one entry per
     feature: the dual correlation (k = 1) or its norm over the targets.
@@ -71,7 +71,7 @@ def _gap_from_parts(alpha, beta, w_l1, w_l2sq, R_norm2, Ry, XtA, positive):
     return primal - dual, dual_norm
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _screen(alpha, beta, gap, dual_norm, XtA, diag, excluded, active):
     """Gap Safe rule: keep feature j only if its dual constraint may be active.
 
@@ -91,7 +91,7 @@ def _screen(alpha, beta, gap, dual_norm, XtA, diag, excluded, active):
     return n_active
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sweep_order(n_active, random):
     order = np.arange(n_active)
     if random:
@@ -100,7 +100,7 @@ def _sweep_order(n_active, random):
     return order
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sweep(W, active, n_active, random, rows, curvature, acc, q, alpha, beta, positive, rho):
     """One pass of exact block updates over the active features, in place.
 
@@ -136,7 +136,7 @@ def _sweep(W, active, n_active, random, rows, curvature, acc, q, alpha, beta, po
     return w_max, d_w_max
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _block_update(W, j, rows, curvature, acc, q, alpha, beta, positive, rho):
     """Feature j's block soft-thresholding over all targets (as the scalar update in
     :func:`_sweep`, target by target); returns the largest change and the largest ``|W_tj|``."""
@@ -161,7 +161,7 @@ def _block_update(W, j, rows, curvature, acc, q, alpha, beta, positive, rho):
     return d_w_max, w_max
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _shrink(norm, negative, alpha, beta, curvature_j):
     """The factor taking ``rho`` (of norm ``norm``) to the new coefficients,
     ``S(norm, alpha) / (norm (||x_j||^2 + beta))``; 0 for a zero or (positive) negative ``rho``."""
@@ -170,7 +170,7 @@ def _shrink(norm, negative, alpha, beta, curvature_j):
     return soft_threshold(norm, alpha) / (norm * (curvature_j + beta))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def enet_cd(W, alpha, beta, XT, Y, max_iter, tol, positive, screening, random, seed):
     """Coordinate descent on the residual. ``W`` (n_targets, n_features) is updated in place;
     ``Y`` is (n_targets, n_samples).
@@ -193,7 +193,7 @@ def enet_cd(W, alpha, beta, XT, Y, max_iter, tol, positive, screening, random, s
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def enet_cd_gram(W, alpha, beta, Q, q, y_norm2, max_iter, tol, positive, screening, random, seed):
     """Coordinate descent on ``Q = X^T X``, ``q = Y X`` (n_targets, n_features). ``W`` is
     updated in place; ``y_norm2`` is ``||Y||_F^2``.
@@ -210,7 +210,7 @@ def enet_cd_gram(W, alpha, beta, Q, q, y_norm2, max_iter, tol, positive, screeni
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _descend(
     W, alpha, beta, rows, curvature, acc, q, Y, y_norm2, max_iter, tol, positive, screening, random
 ):
@@ -255,13 +255,13 @@ def _descend(
     return gap, tol, max_iter, False
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _axpy(a, x, y):
     for i in range(y.shape[0]):
         y[i] += a * x[i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _dot(A, B):
     """Frobenius inner product of two arrays of one row per target."""
     total = 0.0
@@ -270,7 +270,7 @@ def _dot(A, B):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _block_norm(A, j):
     """``||A[:, j]||_2``, feature j's block over the targets (``|A[0, j]|`` for one)."""
     if A.shape[0] == 1:
@@ -281,7 +281,7 @@ def _block_norm(A, j):
     return np.sqrt(total)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _drop_excluded(W, excluded, rows, acc, sign):
     """Zero screened-out coefficients, keeping ``acc`` consistent.
 
@@ -295,7 +295,7 @@ def _drop_excluded(W, excluded, rows, acc, sign):
                     W[t, j] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gap(W, alpha, beta, rows, acc, q, Y, y_norm2, XtA, scores, positive):
     """Duality gap from the residual (``R = acc``) or from the Gram matrix (``WQ = acc``):
     ``||R||^2 = ||Y||^2 + <W, WQ> - 2 <W, q>`` and ``<R, Y> = ||Y||^2 - <W, q>`` need no ``X``.
