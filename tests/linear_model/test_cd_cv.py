@@ -186,6 +186,28 @@ def test_a_fold_without_weight_is_named(cls, zero, part):
         cls(alphas=3).fit(X, y, sample_weight=w)
 
 
+@pytest.mark.parametrize("cls", [LassoCV, ElasticNetCV, MultiTaskLassoCV, MultiTaskElasticNetCV])
+def test_docstring_lists_l1_ratio_and_copy_x_and_states_the_objective(cls):
+    doc = cls.__doc__
+    parameters = doc.split("Parameters\n    ----------\n")[1].split("Attributes")[0]
+    assert ("l1_ratio : " in parameters) == ("l1_ratio" in cls().get_params())
+    assert "default" not in doc.split("Parameters")[0]  # no parameter above its header
+    assert "copy_X : " in parameters and "in place" in parameters
+    assert "The objective is that of the refitted" in doc.split("Notes\n    -----\n")[1]
+
+
+@pytest.mark.parametrize("copy_X", [True, False])
+def test_copy_x_false_centers_the_callers_x_in_place_as_documented(copy_X):
+    X, y = SINGLE["synthetic"]
+    X = X + 3.0
+    before = X.copy()
+    LassoCV(alphas=3, cv=3, copy_X=copy_X).fit(X, y)
+    if copy_X:
+        np.testing.assert_array_equal(X, before)
+    else:
+        np.testing.assert_allclose(X, before - before.mean(axis=0), atol=1e-12)
+
+
 def test_splitter_parameters_need_routing():
     X, y = SINGLE["synthetic"]
     with pytest.raises(ValueError, match="only supported if enable_metadata_routing=True"):

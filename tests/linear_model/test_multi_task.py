@@ -174,6 +174,7 @@ def test_one_dimensional_y_and_single_task_options_are_refused():
     with pytest.raises(TypeError, match="positive"):
         MultiTaskLasso(positive=True)
     assert "l1_ratio" not in MultiTaskLasso().get_params()
+    assert "l1_ratio" not in vars(MultiTaskLasso())  # a fixed class attribute, not a parameter
 
 
 @parametrize_with_checks([MultiTaskLasso(), MultiTaskElasticNet()])

@@ -129,7 +129,10 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
             self, X, y, classifier=False, accept_sparse=True, multi_output=self._multitask
         )
         if self._multitask and y.ndim == 1:
-            raise ValueError(f"For mono-task outputs, use {name[9:]}: y has shape {y.shape}")
+            raise ValueError(
+                f"For mono-task outputs, use {name.removeprefix('MultiTask')}: y has shape "
+                f"{y.shape}"
+            )
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         grids = self._grids(X, y, sw, l1_ratios)
         path_kw = {
@@ -219,36 +222,59 @@ _ATTRIBUTES = """
     n_features_in_ : int
 """
 
-_PARAMETERS = """
-    Parameters
-    ----------
-    eps : float > 0, default 1e-3
+_L1_RATIO = """    l1_ratio : float in [0, 1] or list of them, default 0.5
+        Share of the L1 penalty. Each value gets its own grid, and the pair (alpha, l1_ratio)
+        with the smallest mean test error wins.
+"""
+
+
+def _parameters(l1_ratio: bool) -> str:
+    return (
+        "\n    Parameters\n    ----------\n"
+        + (_L1_RATIO if l1_ratio else "")
+        + """    eps : float > 0, default 1e-3
         ``alpha_min / alpha_max`` of a generated grid.
     alphas : int or array-like of floats >= 0, default 100
         Number of grid points, or the alphas themselves.
     cv : None, int >= 2, splitter or iterable of (train, test) index arrays, default None
         Folds, read by :func:`sklearn.model_selection.check_cv` (None: 5-fold ``KFold``).
+    copy_X : bool, default True
+        False lets the refit center (and weight) a float64 ``X`` in place: the caller's array
+        is changed.
     n_jobs : int or None, default None
-        Folds (and l1_ratios) solved in parallel threads by joblib.
+        Folds (and l1_ratios) run by joblib in that many threads (the numba kernels release
+        the GIL).
     verbose : bool or int, default False
         joblib's progress messages.
     The other parameters are those of the refitted model.
 """
+    )
 
-_L1_RATIO = """
-    ``l1_ratio`` (float in [0, 1] or a list of them, default 0.5): each value gets its own grid,
-    and the pair with the smallest mean test error wins.
-"""
+
 _L1_RATIO_ = """    l1_ratio_ : float
         The chosen l1_ratio.
+"""
+
+
+def _notes(model: str, rho: bool) -> str:
+    denominator, where = (r"n \rho", " (:math:`\\rho` = ``l1_ratio``)") if rho else ("n", "")
+    return rf"""
+    Notes
+    -----
+    The objective is that of the refitted :class:`{model}`. A generated grid runs from
+    :math:`\alpha_{{\max}} = \max_j \lVert X_{{c,j}}^T y_c \rVert / ({denominator})`{where},
+    the smallest alpha that zeroes every coefficient (``X_c``, ``y_c`` centered; the norm is
+    over the targets of the multi-task ones), down to ``eps * alpha_max``, evenly on a log
+    scale.
 """
 
 
 class LassoCV(_CoordinateDescentCV):
     __doc__ = (
         "Lasso with ``alpha`` chosen by cross-validation along the regularization path.\n"
-        + _PARAMETERS
+        + _parameters(l1_ratio=False)
         + _ATTRIBUTES
+        + _notes("Lasso", rho=False)
         + "\n    References\n    ----------\n    Friedman, Hastie & Tibshirani (2010), "
         "J. Stat. Softw. 33(1), Section 2.5.\n"
     )
@@ -279,10 +305,10 @@ class LassoCV(_CoordinateDescentCV):
 class ElasticNetCV(_CoordinateDescentCV):
     __doc__ = (
         "Elastic net with ``alpha`` and ``l1_ratio`` chosen by cross-validation.\n"
-        + _L1_RATIO
-        + _PARAMETERS
+        + _parameters(l1_ratio=True)
         + _ATTRIBUTES
         + _L1_RATIO_
+        + _notes("ElasticNet", rho=True)
         + "\n    References\n    ----------\n    Zou & Hastie (2005), JRSS B 67(2). Friedman, "
         "Hastie & Tibshirani (2010), J. Stat. Softw. 33(1).\n"
     )
@@ -314,7 +340,10 @@ class ElasticNetCV(_CoordinateDescentCV):
 class MultiTaskLassoCV(_CoordinateDescentCV):
     __doc__ = (
         "Multi-task Lasso (:class:`MultiTaskLasso`) with ``alpha`` chosen by cross-validation; "
-        "the\n    test error is averaged over the targets.\n" + _PARAMETERS + _ATTRIBUTES
+        "the\n    test error is averaged over the targets.\n"
+        + _parameters(l1_ratio=False)
+        + _ATTRIBUTES
+        + _notes("MultiTaskLasso", rho=False)
     )
     _model = MultiTaskLasso
     _multitask = True
@@ -343,7 +372,11 @@ class MultiTaskLassoCV(_CoordinateDescentCV):
 class MultiTaskElasticNetCV(_CoordinateDescentCV):
     __doc__ = (
         "Multi-task elastic net (:class:`MultiTaskElasticNet`) with ``alpha`` and ``l1_ratio`` "
-        "chosen\n    by cross-validation.\n" + _L1_RATIO + _PARAMETERS + _ATTRIBUTES + _L1_RATIO_
+        "chosen\n    by cross-validation.\n"
+        + _parameters(l1_ratio=True)
+        + _ATTRIBUTES
+        + _L1_RATIO_
+        + _notes("MultiTaskElasticNet", rho=True)
     )
     _model = MultiTaskElasticNet
     _multitask = True

@@ -40,7 +40,8 @@ class MultiTaskElasticNet(ElasticNet):
         Share of the group (L2/L1) penalty; 0 leaves the ridge penalty alone.
     fit_intercept : bool, default True
     copy_X : bool, default True
-        False lets the fit center (and weight) a float64 ``X`` in place.
+        False lets the fit center (and weight) a float64 ``X`` in place: the caller's array is
+        changed.
     max_iter : int, default 1000
         Maximum number of sweeps over the features.
     tol : float, default 1e-4
@@ -111,7 +112,7 @@ class MultiTaskElasticNet(ElasticNet):
         dtype = float_dtype(X)
         X, y = check_X_y(self, X, y, classifier=False, accept_sparse=True, multi_output=True)
         if y.ndim == 1:
-            single = "ElasticNet" if "l1_ratio" in self._parameter_constraints else "Lasso"
+            single = "Lasso" if isinstance(self, MultiTaskLasso) else "ElasticNet"
             raise ValueError(
                 f"For mono-task outputs, use {single}: {type(self).__name__} needs y of shape "
                 f"(n_samples, n_targets), got shape {y.shape}"
@@ -162,6 +163,9 @@ class MultiTaskLasso(MultiTaskElasticNet):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         k: v for k, v in MultiTaskElasticNet._parameter_constraints.items() if k != "l1_ratio"
     }
+    # fixed, so not a parameter (get_params leaves it out, as scikit-learn's does); the fit
+    # inherited from MultiTaskElasticNet reads it
+    l1_ratio: ClassVar[float] = 1.0
 
     def __init__(
         self,
@@ -176,4 +180,3 @@ class MultiTaskLasso(MultiTaskElasticNet):
         selection: str = "cyclic",
     ) -> None:
         store_params(self, locals())
-        self.l1_ratio = 1.0  # not a parameter: the fit reads it as MultiTaskElasticNet's
