@@ -83,7 +83,8 @@ def test_callable_scoring_and_column_y_match_sklearn():
 def test_loo_errors_equal_n_refits(shape, fit_intercept):
     # the definition written out: refit without sample i (scikit-learn's Ridge), predict it.
     # Down to alpha = 1e-10 on square and wide X, where scikit-learn's RidgeCV (which cancels
-    # the intercept's leverage against a near-null eigenvector) is off by up to ~1e-4.
+    # the intercept's leverage against a near-null eigenvector) is off by up to 7e-4, relative
+    # (scikit-learn 1.9.1: square X with intercept, alpha = 1e-10; 6e-5 on the wide X).
     X, Y, w = _data(*shape, 2, seed=3)
     n, alphas = len(X), [1e-10, 1e-6, 1e-3, 1.0, 1e3]
     kw = dict(alphas=alphas, fit_intercept=fit_intercept, store_cv_results=True)
@@ -120,7 +121,9 @@ def test_sparse_input_matches_sklearn_and_svd_falls_back_to_eigen():
     _assert_same(RidgeCV(**kw).fit(Xs, y, w), sk.RidgeCV(**kw).fit(Xs, y, w))
     with pytest.warns(FutureWarning, match="'svd' mode is not supported for sparse X"):
         ours = RidgeCV(gcv_mode="svd", **kw).fit(Xs, y, w)
-    np.testing.assert_allclose(ours.coef_, RidgeCV(gcv_mode="eigen", **kw).fit(X, y, w).coef_)
+    with pytest.warns(FutureWarning):  # scikit-learn falls back to 'eigen' too
+        ref = sk.RidgeCV(gcv_mode="svd", **kw).fit(Xs, y, w)
+    _assert_same(ours, ref)
 
 
 @pytest.mark.parametrize("scoring", [None, "neg_mean_squared_error"])
