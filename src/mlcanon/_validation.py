@@ -361,9 +361,10 @@ class Boolean:
 
 @dataclass(frozen=True)
 class CVFolds:
-    """Cross-validation folds, as :func:`sklearn.model_selection.check_cv` reads them: None, an
-    int >= 2 (k-fold), a scikit-learn splitter (``split`` and ``get_n_splits``) or an iterable
-    of (train, test) index pairs. A string is refused, though it has a ``split`` method."""
+    """Cross-validation folds for :func:`sklearn.model_selection.check_cv`, what scikit-learn's
+    own parameter check accepts as ``cv``: None, an int >= 2 (k-fold), a splitter (``split`` and
+    ``get_n_splits``) or an iterable of (train, test) index pairs. A string is refused, though
+    it has a ``split`` method."""
 
     def check(self, value: Any, name: str) -> Any:
         if value is None or (hasattr(value, "split") and hasattr(value, "get_n_splits")):

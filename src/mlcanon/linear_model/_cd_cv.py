@@ -223,8 +223,8 @@ _ATTRIBUTES = """
 """
 
 _L1_RATIO = """    l1_ratio : float in [0, 1] or list of them, default 0.5
-        Share of the L1 penalty. Each value gets its own grid, and the pair (alpha, l1_ratio)
-        with the smallest mean test error wins.
+        Share of the L1 penalty (the group penalty, multi-task). Each value gets its own grid,
+        and the pair (alpha, l1_ratio) with the smallest mean test error wins.
 """
 
 
