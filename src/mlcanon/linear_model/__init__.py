@@ -5,6 +5,7 @@ from ._coordinate_descent import ElasticNet, Lasso, enet_path, lasso_path
 from ._least_squares import LinearRegression, Ridge
 from ._logistic import LogisticRegression
 from ._multi_task import MultiTaskElasticNet, MultiTaskLasso
+from ._ridge_classifier import RidgeClassifier, RidgeClassifierCV
 from ._ridge_cv import RidgeCV
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "MultiTaskLassoCV",
     "Ridge",
     "RidgeCV",
+    "RidgeClassifier",
+    "RidgeClassifierCV",
     "enet_path",
     "lasso_path",
 ]

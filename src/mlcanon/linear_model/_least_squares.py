@@ -376,6 +376,8 @@ class Ridge(_LeastSquaresBase):
     alpha : float >= 0 or array of shape (n_targets,), default 1.0
         Penalty strength; an array gives each target its own.
     fit_intercept : bool, default True
+    copy_X : bool, default True
+        False lets the fit center (and weight) a float64 ``X`` in place instead of in a copy.
     solver : {'auto', 'svd', 'cholesky', 'sparse_cg', 'lsqr', 'sag', 'saga', 'lbfgs'}
         'cholesky' solves the normal equations (primal or dual, whichever system is smaller);
         'svd' filters the singular values (also for ``alpha = 0``); 'sparse_cg' is conjugate
@@ -434,6 +436,7 @@ class Ridge(_LeastSquaresBase):
         alpha: Any = 1.0,
         *,
         fit_intercept: bool = True,
+        copy_X: bool = True,
         max_iter: int | None = None,
         tol: float = 1e-4,
         solver: str = "auto",
@@ -444,6 +447,7 @@ class Ridge(_LeastSquaresBase):
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "fit_intercept": BOOL,
+        "copy_X": BOOL,
         "max_iter": (None, Interval(numbers.Integral, low=1)),
         "tol": Interval(low=0),
         "alpha": (Interval(low=0), ArrayLike(low=0)),
@@ -489,7 +493,12 @@ class Ridge(_LeastSquaresBase):
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         stochastic = solver in ("sag", "saga")
         Xc, yc, X_offset, y_offset = preprocess_data(
-            X, y, fit_intercept=self.fit_intercept, sample_weight=sw, rescale=not stochastic
+            X,
+            y,
+            fit_intercept=self.fit_intercept,
+            sample_weight=sw,
+            rescale=not stochastic,
+            copy=self.copy_X,
         )
         Y = yc[:, None] if yc.ndim == 1 else yc
         self.n_iter_ = None  # as scikit-learn, which reports iterations only for sag and lsqr

@@ -185,6 +185,9 @@ class RidgeCV(_LeastSquaresBase):
         "store_cv_results": BOOL,
         "alpha_per_target": BOOL,
     }
+    # what a grid search (cv != None) fits, and its score when scoring=None
+    _grid_model: ClassVar[type] = Ridge
+    _default_scoring: ClassVar[str] = "r2"
 
     def __init__(
         self,
@@ -274,21 +277,22 @@ class RidgeCV(_LeastSquaresBase):
         return scorer(_Predictions(), predictions, y, **params)
 
     def _fit_grid_search(self, X: Any, y: Any, sample_weight: Any, alphas: np.ndarray) -> RidgeCV:
-        """``GridSearchCV`` over :class:`Ridge` (as scikit-learn), the best model refit."""
+        """``GridSearchCV`` over :class:`Ridge` (:class:`RidgeClassifier` for the classifier, as
+        scikit-learn), the best model refit."""
         for name in ("store_cv_results", "alpha_per_target"):
             if getattr(self, name):
                 raise ValueError(
                     f"cv!=None and {name}=True are incompatible: {name} needs leave-one-out "
                     f"(cv=None); got cv={self.cv!r}"
                 )
-        ridge = Ridge(
+        ridge = self._grid_model(
             fit_intercept=self.fit_intercept, solver="sparse_cg" if sp.issparse(X) else "auto"
         )
         scoring = self.scoring
         if get_config()["enable_metadata_routing"]:
             ridge.set_fit_request(sample_weight=True)
-            if scoring is None:  # R², given the weights the fit is given
-                scoring = get_scorer("r2").set_score_request(sample_weight=True)
+            if scoring is None:  # R² (accuracy), given the weights the fit is given
+                scoring = get_scorer(self._default_scoring).set_score_request(sample_weight=True)
         search = GridSearchCV(ridge, {"alpha": alphas}, cv=self.cv, scoring=scoring)
         search.fit(X, y, **({} if sample_weight is None else {"sample_weight": sample_weight}))
         best = search.best_estimator_
