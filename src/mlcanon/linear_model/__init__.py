@@ -4,6 +4,7 @@ from ._cd_cv import ElasticNetCV, LassoCV, MultiTaskElasticNetCV, MultiTaskLasso
 from ._coordinate_descent import ElasticNet, Lasso, enet_path, lasso_path
 from ._least_squares import LinearRegression, Ridge
 from ._logistic import LogisticRegression
+from ._logistic_cv import LogisticRegressionCV
 from ._multi_task import MultiTaskElasticNet, MultiTaskLasso
 from ._ridge_classifier import RidgeClassifier, RidgeClassifierCV
 from ._ridge_cv import RidgeCV
@@ -15,6 +16,7 @@ __all__ = [
     "LassoCV",
     "LinearRegression",
     "LogisticRegression",
+    "LogisticRegressionCV",
     "MultiTaskElasticNet",
     "MultiTaskElasticNetCV",
     "MultiTaskLasso",

@@ -268,6 +268,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         per_class = class_weights(self.class_weight, self.classes_, y_index, sw)
         sw = (np.ones(X.shape[0]) if sw is None else sw) * per_class[y_index]
+        return self._fit_encoded(X, y_index, sw, rho, dtype)
+
+    def _fit_encoded(self, X, y_index, sw, rho, dtype) -> LogisticRegression:
+        """Fit on checked ``X``, class indices ``y_index`` into ``classes_`` and the final
+        weights ``sw``. A class of ``classes_`` may have no row (a fold of
+        :class:`LogisticRegressionCV`): its scores are pushed down by the data, held by the
+        penalty."""
         n_classes = len(self.classes_)
         if n_classes == 2:
             targets = [(y_index == 1).astype(float)[:, None]]
@@ -325,7 +332,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 f"{f' ({message})' if message else ''}. Increase the number of iterations "
                 "(max_iter) or scale the data.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         W, b = loss.unpack(w)
         return W.copy(), b.copy(), n_iter
@@ -350,7 +357,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             warnings.warn(
                 f"{LIBLINEAR_NOT_CONVERGED} ({n_iter} iterations, tol={self.tol})",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         return coef[None, :], np.array([b]), n_iter
 
@@ -374,7 +381,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             "for a Cholesky factorization (collinear features, or more features than samples, "
             "with little or no penalty): newton-cholesky goes on with lbfgs instead.",
             scipy.linalg.LinAlgWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
         budget = self.max_iter - n_iter - 1  # the failed iteration counts, as in scikit-learn
         if budget == 0:
