@@ -223,3 +223,11 @@ def test_extra_fit_parameters_are_refused():
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_fold_without_weight_is_refused():
+    X, y = IRIS
+    sw = np.ones(len(y))
+    sw[:50] = 0.0  # the test rows of the first unshuffled fold
+    with pytest.raises(ValueError, match="sample_weight is 0 on every test row of fold 0"):
+        LogisticRegressionCV(cv=KFold(3), scoring="accuracy").fit(X, y, sample_weight=sw)

@@ -38,6 +38,7 @@ from mlcanon._validation import (
     validate_params,
 )
 
+from ._cd_cv import _check_fold_weights
 from ._logistic import LogisticRegression
 from ._logistic_liblinear import check_liblinear_data
 
@@ -300,6 +301,7 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         per_class = class_weights(self.class_weight, self.classes_, y_index, sw)
         weights = (np.ones(X.shape[0]) if sw is None else sw) * per_class[y_index]
         folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
+        _check_fold_weights(sw, folds)
         scorer = _scorer(scoring, self.classes_)
         jobs = (
             delayed(_fold_path)(
@@ -317,7 +319,7 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         if self.refit:
             C, ratio = self._refit(X, y_index, weights, models, Cs, ratios, paths, scores)
         else:
-            C, ratio = self._average(Cs, ratios, paths, scores, penalty)
+            C, ratio = self._average(Cs, ratios, paths, scores)
         self.Cs_ = Cs
         self.l1_ratios_ = np.asarray([None] if l1_ratios is None else l1_ratios)
         if legacy:
@@ -346,10 +348,10 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         model.coef_ = start[:, :n]
         model.intercept_ = start[:, n] if self.fit_intercept else np.zeros(len(start))
         model._fit_encoded(X, y_index, weights, model._l1_share(), float)
-        self.coef_, self.intercept_, self.n_features_in_ = model.coef_, model.intercept_, n
+        self.coef_, self.intercept_ = model.coef_, model.intercept_
         return Cs[i], ratios[j]
 
-    def _average(self, Cs, ratios, paths, scores, penalty):
+    def _average(self, Cs, ratios, paths, scores):
         """Average each fold's best coefficients, C and l1_ratio (refit=False)."""
         flat = scores.transpose(0, 2, 1).reshape(len(scores), -1)  # (n_folds, n_cs * n_l1)
         i, j = np.unravel_index(np.argmax(flat, axis=1), scores.shape[2:0:-1])
@@ -357,7 +359,6 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         n = paths.shape[-1] - self.fit_intercept
         self.coef_ = w[:, :n]
         self.intercept_ = w[:, n] if self.fit_intercept else np.zeros(len(w))
-        self.n_features_in_ = n
         return float(np.mean(Cs[i])), float(np.mean(np.asarray(ratios)[j]))
 
     def _legacy(self, paths, scores, n_iter, C, ratio, drop):
