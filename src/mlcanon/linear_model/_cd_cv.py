@@ -27,17 +27,14 @@ from mlcanon._estimator import check_X_y, float_dtype, sample_weight_or_none, st
 from mlcanon._validation import (
     BOOL,
     CV,
-    RANDOM_STATE,
     InstanceOf,
     Interval,
-    Options,
     check_scalars,
     validate_params,
 )
 
 from ._base import linear_predict
 from ._coordinate_descent import (
-    _PRECOMPUTE,
     ElasticNet,
     Lasso,
     _alpha_grid,
@@ -51,20 +48,18 @@ __all__ = ["ElasticNetCV", "LassoCV", "MultiTaskElasticNetCV", "MultiTaskLassoCV
 
 _SEQUENCE = InstanceOf(list, tuple, np.ndarray)  # entries are checked one by one in fit
 _CV_CONSTRAINTS: dict[str, Any] = {
+    # the refitted model's own parameters, checked as the model checks them
+    **{
+        k: v
+        for k, v in ElasticNet._parameter_constraints.items()
+        if k not in ("alpha", "l1_ratio", "warm_start")
+    },
     "l1_ratio": (Interval(low=0, high=1), _SEQUENCE),
     "eps": Interval(low=0, include_low=False),
     "alphas": (Interval(numbers.Integral, low=1), _SEQUENCE),
-    "fit_intercept": BOOL,
-    "precompute": _PRECOMPUTE,
-    "max_iter": Interval(numbers.Integral, low=1),
-    "tol": Interval(low=0),
-    "copy_X": BOOL,
     "cv": CV,
     "verbose": (BOOL, Interval(numbers.Integral, low=0)),
     "n_jobs": (None, Interval(numbers.Integral)),
-    "positive": BOOL,
-    "random_state": RANDOM_STATE,
-    "selection": Options("cyclic", "random"),
 }
 
 
