@@ -227,6 +227,28 @@ def test_bad_parameters(estimator, match):
         estimator.fit(X, y)
 
 
+@pytest.mark.parametrize("Estimator", [RidgeClassifier, RidgeClassifierCV])
+@pytest.mark.parametrize("code", [(1, 2), (0, 2), (-1, 0)], ids=["1/2", "0/2", "-1/0"])
+def test_multilabel_y_other_than_indicator_is_refused(Estimator, code):
+    # values other than 1 for 'set' and 0 or -1 for 'not set' were all read as 'set' (+1);
+    # scikit-learn 1.9.1 regresses on the raw values, so {1, 2} predicts every label everywhere
+    X, y, _ = _data("multilabel")
+    with pytest.raises(ValueError, match=r"y: .*multilabel indicator.*got the values \["):
+        Estimator().fit(X, np.where(y == 1, code[1], code[0]))
+
+
+@pytest.mark.parametrize("Estimator", [RidgeClassifier, RidgeClassifierCV])
+def test_multilabel_y_coded_minus_one_matches_sklearn(Estimator):
+    # -1 for 'not this label' is the ±1 coding itself: the fit of the 0/1 indicator, and
+    # scikit-learn's (which fits the values as given); it was read as +1 everywhere
+    X, y, _ = _data("multilabel")
+    signed = 2 * y - 1
+    ours = Estimator().fit(X, signed)
+    _assert_same(ours, getattr(sk, Estimator.__name__)().fit(X, signed), X)
+    np.testing.assert_allclose(ours.coef_, Estimator().fit(X, y).coef_, rtol=1e-12)
+    assert 0 < ours.predict(X).mean() < 1
+
+
 def test_bad_targets():
     X, y, _ = _data("multilabel")
     with pytest.raises(ValueError, match="multilabel indicator"):

@@ -63,13 +63,16 @@ class _RidgeClassifierMixin(ClassifierMixin):
             y = check_array(y, "y", ndim=2, dtype=None)
             check_consistent_length(X=X, y=y)
             values = np.unique(y)
-            if len(values) > 2 or y.dtype.kind not in "biuf" or np.any(np.mod(values, 1)):
+            # 0 or -1 (the coding itself, which scikit-learn 1.9 fits as given) is 'not set'
+            if y.dtype.kind not in "biuf" or not (
+                np.isin(values, [0, 1]).all() or np.isin(values, [-1, 1]).all()
+            ):
                 raise ValueError(
-                    "a 2-D y must be a multilabel indicator matrix (at most two integer values, "
-                    f"0 meaning 'not this label'); got the values {values[:5].tolist()}"
+                    "y: a 2-D y must be a multilabel indicator matrix, holding 1 ('this label') "
+                    f"and 0 or -1 ('not this label'); got the values {values[:5].tolist()}"
                 )
             self.classes_ = np.arange(y.shape[1])
-            Y = np.where(y != 0, 1.0, -1.0)
+            Y = np.where(y == 1, 1.0, -1.0)
             columns = [encode_labels(y[:, k]) for k in range(y.shape[1])]
         else:
             dtype = float_dtype(X)
