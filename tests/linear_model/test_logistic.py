@@ -260,6 +260,22 @@ def test_errors_name_the_parameter():
         LogisticRegression().fit(np.where(X > 2, np.nan, X), y)
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "saga", "liblinear"])
+def test_class_weights_zeroing_every_row_are_refused(solver):
+    # scikit-learn 1.9.1 stops here with a bare ZeroDivisionError ('float division by zero');
+    # an all-zero sample_weight it refuses itself ('at least one non-zero number')
+    X, y = DATA["breast_cancer"]
+    est = LogisticRegression(class_weight={0: 0, 1: 0}, solver=solver)
+    with pytest.raises(
+        ValueError,
+        match=r"sample_weight, class_weight: the sample weights times the class weights sum to "
+        r"zero: nothing to fit; got class_weight=\{0: 0, 1: 0\}",
+    ):
+        est.fit(X, y)
+    with pytest.raises(ValueError, match="sample_weight: all weights are zero"):
+        LogisticRegression(solver=solver).fit(X, y, sample_weight=np.zeros(len(y)))
+
+
 # scikit-learn 1.9's spellings of the penalty, and its warnings for the deprecated ones
 # (upstream test_logistic.py: the l1_ratio / penalty / C=inf consistency warnings)
 @pytest.mark.parametrize(

@@ -231,3 +231,17 @@ def test_fold_without_weight_is_refused():
     sw[:50] = 0.0  # the test rows of the first unshuffled fold
     with pytest.raises(ValueError, match="sample_weight is 0 on every test row of fold 0"):
         LogisticRegressionCV(cv=KFold(3), scoring="accuracy").fit(X, y, sample_weight=sw)
+
+
+def test_fold_whose_training_rows_have_zero_class_weight_is_refused():
+    # the first fold trains on class 0 alone, which class_weight zeroes: scikit-learn 1.9.1
+    # fits that fold silently (coefficients ~1e-10) and scores it; ours would end in a NaN loss
+    X, y = IRIS
+    zeros, rest = np.flatnonzero(y == 0), np.flatnonzero(y != 0)
+    est = LogisticRegressionCV(class_weight={0: 0.0}, cv=[(zeros, rest)], scoring="accuracy")
+    with pytest.raises(
+        ValueError, match="sample_weight times class_weight is 0 on every training row of fold 0"
+    ):
+        est.fit(X, y)
+    with pytest.raises(ValueError, match="the sample weights times the class weights sum to zero"):
+        LogisticRegressionCV(class_weight={0: 0, 1: 0, 2: 0}, scoring="accuracy").fit(X, y)

@@ -82,16 +82,17 @@ def _fold_mse(X, y, sample_weight, train, test, alphas, l1_ratio, fit_intercept,
     return np.average(residuals**2, axis=0, weights=weights).mean(axis=0)
 
 
-def _check_fold_weights(sample_weight, folds):
-    """Each fold's training rows and test rows need some weight: a fold's test error is the
-    average weighted by them (scikit-learn 1.9 stops with a ZeroDivisionError or NaN here)."""
+def _check_fold_weights(sample_weight, folds, parts=("training", "test"), name="sample_weight"):
+    """Each fold's training rows and test rows (``parts``) need some weight: a fold's test
+    error is the average weighted by them (scikit-learn 1.9 stops with a ZeroDivisionError or
+    NaN here). ``name`` says what ``sample_weight`` is in the message."""
     if sample_weight is None:
         return
     for k, fold in enumerate(folds):
         for part, rows in zip(("training", "test"), fold, strict=True):
-            if not sample_weight[rows].sum() > 0:
+            if part in parts and not sample_weight[rows].sum() > 0:
                 raise ValueError(
-                    f"sample_weight is 0 on every {part} row of fold {k} ({len(rows)} rows): "
+                    f"{name} is 0 on every {part} row of fold {k} ({len(rows)} rows): "
                     "that fold's error cannot be weighted; give some of those rows a positive "
                     "weight, or choose other folds (cv)"
                 )

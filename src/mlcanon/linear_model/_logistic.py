@@ -56,6 +56,22 @@ NOT_CONVERGED["saga"] = NOT_CONVERGED["sag"]
 LIBLINEAR_NOT_CONVERGED = "Liblinear failed to converge, increase the number of iterations."
 
 
+def fit_weights(sample_weight, class_weight, classes, y_index) -> tuple[Any, np.ndarray]:
+    """``(sw, weights)``: the checked ``sample_weight`` (None when not given) and each row's
+    weight in the loss, ``sw`` times its class's weight; refused when those sum to zero."""
+    sw = sample_weight_or_none(sample_weight, len(y_index))
+    per_class = class_weights(class_weight, classes, y_index, sw)
+    weights = (np.ones(len(y_index)) if sw is None else sw) * per_class[y_index]
+    if not weights.sum() > 0:
+        raise ValueError(
+            "sample_weight, class_weight: the sample weights times the class weights sum to "
+            f"zero: nothing to fit; got class_weight={class_weight!r} (weights by class "
+            f"{dict(zip(classes.tolist(), per_class.tolist(), strict=True))}) and sample_weight "
+            f"{'None (all ones)' if sw is None else f'summing to {sw.sum():g}'}"
+        )
+    return sw, weights
+
+
 class LogisticRegression(ClassifierMixin, BaseEstimator):
     r"""Logistic regression fitted by L-BFGS, Newton (IRLS), gradient descent or FISTA.
 
@@ -265,9 +281,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.solver == "liblinear":
             scaling = self.intercept_scaling if self.fit_intercept else None
             check_liblinear_data(X, len(self.classes_), self.multi_class, scaling)
-        sw = sample_weight_or_none(sample_weight, X.shape[0])
-        per_class = class_weights(self.class_weight, self.classes_, y_index, sw)
-        sw = (np.ones(X.shape[0]) if sw is None else sw) * per_class[y_index]
+        _, sw = fit_weights(sample_weight, self.class_weight, self.classes_, y_index)
         return self._fit_encoded(X, y_index, sw, rho, dtype)
 
     def _fit_encoded(self, X, y_index, sw, rho, dtype) -> LogisticRegression:

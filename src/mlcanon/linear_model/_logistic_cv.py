@@ -22,9 +22,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from mlcanon._estimator import (
     check_X_y,
-    class_weights,
     encode_labels,
-    sample_weight_or_none,
     store_params,
 )
 from mlcanon._validation import (
@@ -39,12 +37,13 @@ from mlcanon._validation import (
 )
 
 from ._cd_cv import _check_fold_weights
-from ._logistic import LogisticRegression
+from ._logistic import LogisticRegression, fit_weights
 from ._logistic_liblinear import check_liblinear_data
 
 __all__ = ["LogisticRegressionCV"]
 
 _SEQUENCE = InstanceOf(list, tuple, np.ndarray)  # entries are checked one by one in fit
+_WEIGHTS = "sample_weight times class_weight"
 _SHARED = ("fit_intercept", "solver", "tol", "max_iter", "class_weight", "random_state", "dual")
 
 
@@ -297,11 +296,12 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
             check_liblinear_data(
                 X, 2, "auto", self.intercept_scaling if self.fit_intercept else None
             )
-        sw = sample_weight_or_none(sample_weight, X.shape[0])
-        per_class = class_weights(self.class_weight, self.classes_, y_index, sw)
-        weights = (np.ones(X.shape[0]) if sw is None else sw) * per_class[y_index]
+        sw, weights = fit_weights(sample_weight, self.class_weight, self.classes_, y_index)
         folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
-        _check_fold_weights(sw, folds)
+        # the training rows are fitted with the class-weighted weights, the test rows scored
+        # with sample_weight alone (as scikit-learn)
+        _check_fold_weights(weights, folds, parts=("training",), name=_WEIGHTS)
+        _check_fold_weights(sw, folds, parts=("test",))
         scorer = _scorer(scoring, self.classes_)
         jobs = (
             delayed(_fold_path)(
