@@ -1,11 +1,13 @@
 """LogisticRegressionCV against scikit-learn's, and its fold scores recomputed by hand."""
 
+import inspect
 import warnings
 
 import numpy as np
 import pytest
 import sklearn.linear_model as sk
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris
+from sklearn.metrics import get_scorer
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -245,3 +247,30 @@ def test_fold_whose_training_rows_have_zero_class_weight_is_refused():
         est.fit(X, y)
     with pytest.raises(ValueError, match="the sample weights times the class weights sum to zero"):
         LogisticRegressionCV(class_weight={0: 0, 1: 0, 2: 0}, scoring="accuracy").fit(X, y)
+
+
+@pytest.mark.parametrize("scoring", ["neg_log_loss", "neg_brier_score", "accuracy"])
+def test_named_scorers_keep_the_private_parts_read_for_labels(scoring):
+    # the fold scorer is rebuilt from a scikit-learn scorer's private attributes (checked on
+    # scikit-learn 1.9.1): if a release drops them, this test names the missing one
+    from mlcanon.linear_model._logistic_cv import _SCORER_PARTS, _scorer
+
+    scorer = get_scorer(scoring)
+    for name in _SCORER_PARTS:
+        assert hasattr(scorer, name), f"scikit-learn's {scoring} scorer has no {name}"
+    # and the rebuilt scorer binds every class as labels where the metric takes them
+    classes = np.array([0, 1, 2])
+    rebuilt = _scorer(scoring, classes)
+    if "labels" in inspect.signature(scorer._score_func).parameters:
+        np.testing.assert_array_equal(rebuilt._kwargs["labels"], classes)
+
+
+def test_named_scorer_without_the_private_parts_fails_loudly(monkeypatch):
+    from mlcanon.linear_model import _logistic_cv
+
+    def bare(estimator, X, y):
+        return 0.0
+
+    monkeypatch.setattr(_logistic_cv, "get_scorer", lambda name: bare)
+    with pytest.raises(RuntimeError, match=r"lacks \['_score_func'.*scikit-learn 1.9.1"):
+        LogisticRegressionCV(scoring="neg_log_loss", Cs=2).fit(*IRIS)

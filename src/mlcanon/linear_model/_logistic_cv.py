@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import get_scorer, get_scorer_names, make_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import (
     check_X_y,
@@ -47,12 +48,25 @@ _WEIGHTS = "sample_weight times class_weight"
 _SHARED = ("fit_intercept", "solver", "tol", "max_iter", "class_weight", "random_state", "dual")
 
 
+# A scorer's metric, sign, response method and bound arguments are private attributes: checked
+# on scikit-learn 1.9.1, whose LogisticRegressionCV rebuilds its scorer from them the same way.
+# No public route does this job: a scorer takes extra arguments such as ``labels`` only with
+# metadata routing enabled, and there they would override the scorer's own bound arguments.
+_SCORER_PARTS = ("_score_func", "_sign", "_response_method", "_kwargs")
+
+
 def _scorer(scoring, classes):
     """The scorer of the folds: accuracy for None. A metric that takes ``labels`` gets all the
     classes (and, with two, the second as ``pos_label``), since a fold may lack some."""
     scorer = get_scorer("accuracy" if scoring is None else scoring)
+    missing = [name for name in _SCORER_PARTS if not hasattr(scorer, name)]
+    if missing and not callable(scoring):  # a named scorer: scikit-learn changed its scorers
+        raise RuntimeError(
+            f"the scorer {scoring!r} of this scikit-learn lacks {missing} (checked on "
+            "scikit-learn 1.9.1): LogisticRegressionCV cannot pass it the labels of every class"
+        )
     func = getattr(scorer, "_score_func", None)
-    params = inspect.signature(func).parameters if func is not None else {}
+    params = inspect.signature(func).parameters if not missing else {}
     if "labels" not in params:
         return scorer
     kwargs = {"labels": classes}
@@ -402,8 +416,6 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
 
     def _fitted_model(self) -> LogisticRegression:
         """A :class:`LogisticRegression` holding the fitted coefficients (it checks ``X``)."""
-        from sklearn.utils.validation import check_is_fitted
-
         check_is_fitted(self)
         model = LogisticRegression(fit_intercept=self.fit_intercept)
         for name in ("classes_", "coef_", "intercept_", "n_features_in_", "feature_names_in_"):
