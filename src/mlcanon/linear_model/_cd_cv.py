@@ -93,8 +93,8 @@ def _check_fold_weights(sample_weight, folds, parts=("training", "test"), name="
             if part in parts and not sample_weight[rows].sum() > 0:
                 raise ValueError(
                     f"{name} is 0 on every {part} row of fold {k} ({len(rows)} rows): "
-                    "that fold's error cannot be weighted; give some of those rows a positive "
-                    "weight, or choose other folds (cv)"
+                    "that fold cannot be fitted or its error weighted; give some of those rows "
+                    "a positive weight, or choose other folds (cv)"
                 )
 
 

@@ -44,7 +44,6 @@ from ._logistic_liblinear import check_liblinear_data
 __all__ = ["LogisticRegressionCV"]
 
 _SEQUENCE = InstanceOf(list, tuple, np.ndarray)  # entries are checked one by one in fit
-_WEIGHTS = "sample_weight times class_weight"
 _SHARED = ("fit_intercept", "solver", "tol", "max_iter", "class_weight", "random_state", "dual")
 
 
@@ -65,15 +64,14 @@ def _scorer(scoring, classes):
             f"the scorer {scoring!r} of this scikit-learn lacks {missing} (checked on "
             "scikit-learn 1.9.1): LogisticRegressionCV cannot pass it the labels of every class"
         )
-    func = getattr(scorer, "_score_func", None)
-    params = inspect.signature(func).parameters if not missing else {}
+    params = {} if missing else inspect.signature(scorer._score_func).parameters
     if "labels" not in params:
         return scorer
     kwargs = {"labels": classes}
     if len(classes) == 2 and "pos_label" in params:
         kwargs["pos_label"] = classes[-1]
     return make_scorer(
-        func,
+        scorer._score_func,
         greater_is_better=scorer._sign == 1,
         response_method=scorer._response_method,
         **{**kwargs, **getattr(scorer, "_kwargs", {})},
@@ -314,7 +312,9 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
         # the training rows are fitted with the class-weighted weights, the test rows scored
         # with sample_weight alone (as scikit-learn)
-        _check_fold_weights(weights, folds, parts=("training",), name=_WEIGHTS)
+        _check_fold_weights(
+            weights, folds, parts=("training",), name="sample_weight times class_weight"
+        )
         _check_fold_weights(sw, folds, parts=("test",))
         scorer = _scorer(scoring, self.classes_)
         jobs = (
