@@ -11,7 +11,7 @@ import numpy as np
 
 from mlcanon._estimator import check_X, float_dtype
 
-__all__ = ["linear_predict", "preprocess_data"]
+__all__ = ["check_fold_weights", "linear_predict", "preprocess_data", "refuse_metadata"]
 
 
 def preprocess_data(
@@ -55,3 +55,30 @@ def linear_predict(estimator: Any, X: Any) -> np.ndarray:
     float32 when the model is float32)."""
     X = check_X(estimator, X, reset=False, accept_sparse=True, dtype=float_dtype(X))
     return X @ estimator.coef_.T + estimator.intercept_
+
+
+def check_fold_weights(sample_weight, folds, parts=("training", "test"), name="sample_weight"):
+    """Each fold's training rows and test rows (``parts``) need some weight: a fold's fit, and
+    its test error averaged with those weights, need them (scikit-learn 1.9 stops with a
+    ZeroDivisionError or NaN here). ``name`` says what ``sample_weight`` is in the message."""
+    if sample_weight is None:
+        return
+    for k, fold in enumerate(folds):
+        for part, rows in zip(("training", "test"), fold, strict=True):
+            if part in parts and not sample_weight[rows].sum() > 0:
+                raise ValueError(
+                    f"{name} is 0 on every {part} row of fold {k} ({len(rows)} rows): "
+                    "that fold cannot be fitted or its error weighted; give some of those rows "
+                    "a positive weight, or choose other folds (cv)"
+                )
+
+
+def refuse_metadata(owner: Any, method: str, params: dict) -> None:
+    """Metadata beyond ``sample_weight`` (``groups``, ...) needs scikit-learn's metadata
+    routing, which the cross-validated estimators do not implement: refused, naming it."""
+    if params:
+        raise ValueError(
+            f"Passing extra keyword arguments to {type(owner).__name__}.{method} is only "
+            "supported if enable_metadata_routing=True, which mlcanon does not implement; pass "
+            f"the folds as cv instead. Extra parameters passed: {sorted(params)}"
+        )

@@ -33,7 +33,7 @@ from mlcanon._validation import (
     validate_params,
 )
 
-from ._base import linear_predict
+from ._base import check_fold_weights, linear_predict, refuse_metadata
 from ._coordinate_descent import (
     ElasticNet,
     Lasso,
@@ -82,22 +82,6 @@ def _fold_mse(X, y, sample_weight, train, test, alphas, l1_ratio, fit_intercept,
     return np.average(residuals**2, axis=0, weights=weights).mean(axis=0)
 
 
-def _check_fold_weights(sample_weight, folds, parts=("training", "test"), name="sample_weight"):
-    """Each fold's training rows and test rows (``parts``) need some weight: a fold's test
-    error is the average weighted by them (scikit-learn 1.9 stops with a ZeroDivisionError or
-    NaN here). ``name`` says what ``sample_weight`` is in the message."""
-    if sample_weight is None:
-        return
-    for k, fold in enumerate(folds):
-        for part, rows in zip(("training", "test"), fold, strict=True):
-            if part in parts and not sample_weight[rows].sum() > 0:
-                raise ValueError(
-                    f"{name} is 0 on every {part} row of fold {k} ({len(rows)} rows): "
-                    "that fold cannot be fitted or its error weighted; give some of those rows "
-                    "a positive weight, or choose other folds (cv)"
-                )
-
-
 class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
     """The fit shared by the four estimators: the grids, the folds, the choice, the refit."""
 
@@ -108,13 +92,8 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
         """Choose ``alpha`` (and ``l1_ratio``) by cross-validation on ``X`` (n_samples,
         n_features) and ``y``, then refit on all of it. ``sample_weight`` weighs the fits and
         each fold's test error (the folds' errors are then averaged unweighted)."""
+        refuse_metadata(self, "fit", params)
         name = type(self).__name__
-        if params:
-            raise ValueError(
-                f"Passing extra keyword arguments to {name}.fit is only supported if "
-                "enable_metadata_routing=True, which mlcanon does not implement; pass the "
-                f"folds as cv instead. Extra parameters passed: {sorted(params)}"
-            )
         validate_params(self)
         l1_ratios = check_scalars(getattr(self, "l1_ratio", 1.0), "l1_ratio", low=0, high=1)
         dtype = float_dtype(X)
@@ -142,7 +121,7 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
             "random_state": self.random_state,
         }
         folds = list(check_cv(self.cv).split(X, y))
-        _check_fold_weights(sw, folds)
+        check_fold_weights(sw, folds)
         jobs = (
             delayed(_fold_mse)(X, y, sw, train, test, grid, rho, self.fit_intercept, path_kw)
             for rho, grid in zip(l1_ratios, grids, strict=True)

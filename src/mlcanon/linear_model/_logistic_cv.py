@@ -37,7 +37,7 @@ from mlcanon._validation import (
     validate_params,
 )
 
-from ._cd_cv import _check_fold_weights
+from ._base import check_fold_weights, refuse_metadata
 from ._logistic import LogisticRegression, fit_weights
 from ._logistic_liblinear import check_liblinear_data
 
@@ -74,7 +74,7 @@ def _scorer(scoring, classes):
         scorer._score_func,
         greater_is_better=scorer._sign == 1,
         response_method=scorer._response_method,
-        **{**kwargs, **getattr(scorer, "_kwargs", {})},
+        **{**kwargs, **scorer._kwargs},
     )
 
 
@@ -291,7 +291,7 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None, **params: Any) -> LogisticRegressionCV:
         """Choose C (and l1_ratio) by cross-validation on ``X`` (n_samples, n_features) and
         labels ``y``; ``sample_weight`` weighs the fits and each fold's test score."""
-        _no_routing(type(self).__name__, "fit", params)
+        refuse_metadata(self, "fit", params)
         l1_ratios, penalty, scoring, legacy = self._settings()
         Cs = self._grid()
         models = self._models(l1_ratios, penalty, Cs)
@@ -312,10 +312,10 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
         # the training rows are fitted with the class-weighted weights, the test rows scored
         # with sample_weight alone (as scikit-learn)
-        _check_fold_weights(
+        check_fold_weights(
             weights, folds, parts=("training",), name="sample_weight times class_weight"
         )
-        _check_fold_weights(sw, folds, parts=("test",))
+        check_fold_weights(sw, folds, parts=("test",))
         scorer = _scorer(scoring, self.classes_)
         jobs = (
             delayed(_fold_path)(
@@ -406,7 +406,7 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
 
     def score(self, X: Any, y: Any, sample_weight: Any = None, **params: Any) -> float:
         """The ``scoring`` metric (accuracy for None) of the model on ``X``, ``y``."""
-        _no_routing(type(self).__name__, "score", params)
+        refuse_metadata(self, "score", params)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return self._get_scorer()(self, X, y, **kwargs)
 
@@ -431,12 +431,3 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
 
 def _future(message: str) -> None:
     warnings.warn(message, FutureWarning, stacklevel=4)
-
-
-def _no_routing(name: str, method: str, params: dict) -> None:
-    if params:
-        raise ValueError(
-            f"Passing extra keyword arguments to {name}.{method} is only supported if "
-            "enable_metadata_routing=True, which mlcanon does not implement. Extra "
-            f"parameters passed: {sorted(params)}"
-        )
