@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "BOOL",
+    "CLASS_WEIGHT",
     "CV",
     "RANDOM_STATE",
     "AnyValue",
@@ -392,6 +393,8 @@ RANDOM_STATE = (
     Interval(numbers.Integral, low=0),
     InstanceOf(np.random.Generator, np.random.RandomState),
 )
+# What ``mlcanon._estimator.class_weights`` takes for one target: 'balanced' or {class: weight}.
+CLASS_WEIGHT = (None, Options("balanced"), InstanceOf(dict))
 
 
 def validate_params(estimator: Any) -> None:

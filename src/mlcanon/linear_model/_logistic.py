@@ -24,8 +24,8 @@ from mlcanon._estimator import (
 from mlcanon._special import expit, log_softmax
 from mlcanon._validation import (
     BOOL,
+    CLASS_WEIGHT,
     RANDOM_STATE,
-    InstanceOf,
     Interval,
     Options,
     check_random_state,
@@ -187,7 +187,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         "max_iter": Interval(numbers.Integral, low=0),
         "warm_start": BOOL,
         "n_jobs": (None, Interval(numbers.Integral)),
-        "class_weight": (None, Options("balanced"), InstanceOf(dict)),
+        "class_weight": CLASS_WEIGHT,
         "random_state": RANDOM_STATE,
         "dual": BOOL,
         "intercept_scaling": Interval(low=0, include_low=False),

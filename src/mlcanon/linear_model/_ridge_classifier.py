@@ -32,8 +32,7 @@ from mlcanon._estimator import (
     store_params,
 )
 from mlcanon._validation import (
-    InstanceOf,
-    Options,
+    CLASS_WEIGHT,
     check_array,
     check_consistent_length,
     validate_params,
@@ -44,8 +43,6 @@ from ._least_squares import Ridge
 from ._ridge_cv import RidgeCV
 
 __all__ = ["RidgeClassifier", "RidgeClassifierCV"]
-
-CLASS_WEIGHT = (None, Options("balanced"), InstanceOf(dict))
 
 
 class _RidgeClassifierMixin(ClassifierMixin):

@@ -14,8 +14,8 @@ from sklearn.utils.validation import check_is_fitted
 from mlcanon._estimator import check_X, check_X_y, class_weights, encode_labels, store_params
 from mlcanon._validation import (
     BOOL,
+    CLASS_WEIGHT,
     RANDOM_STATE,
-    InstanceOf,
     Interval,
     IsCallable,
     Options,
@@ -180,7 +180,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         "max_iter": Interval(numbers.Integral, low=-1),
         "decision_function_shape": Options("ovr", "ovo"),
         "break_ties": BOOL,
-        "class_weight": (None, Options("balanced"), InstanceOf(dict)),
+        "class_weight": CLASS_WEIGHT,
         "random_state": RANDOM_STATE,
     }
 
