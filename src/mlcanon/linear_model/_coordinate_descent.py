@@ -475,15 +475,26 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         n_targets = Y.shape[1]
         if n_targets > 1 and _uses_gram(precompute, Xc) and not isinstance(precompute, np.ndarray):
             precompute = Xc.T @ Xc  # once for all targets
-        init = [None] * n_targets
-        previous = getattr(self, "coef_", None) if self.warm_start else None
-        if previous is not None and np.size(previous) == n_targets * Xc.shape[1]:
-            init = np.reshape(previous, (n_targets, Xc.shape[1]))
+        init = self._warm_coef(n_targets, Xc.shape[1])
+        init = [None] * n_targets if init is None else init
         fits = [self._solve(Xc, Y[:, k], precompute, init[k]) for k in range(n_targets)]
         coef, gaps, n_iters = (np.array(v) for v in zip(*fits, strict=True))  # row per target
         if n_targets == 1:  # a single target, even as a column: 1-D coef_, as scikit-learn
             coef, gaps, n_iters = coef[0], gaps[0], n_iters[0]
         return self._set_fitted(coef, gaps, n_iters.tolist(), X, X_offset, y_offset, dtype)
+
+    def _warm_coef(self, n_targets: int, n_features: int) -> np.ndarray | None:
+        """The previous ``coef_`` as (n_targets, n_features) to start from (``warm_start``),
+        or None: no warm start, no previous fit, or one of another shape."""
+        previous = getattr(self, "coef_", None) if self.warm_start else None
+        shape = np.shape(previous)
+        if (
+            previous is None
+            or shape[-1:] != (n_features,)
+            or np.prod(shape) != n_targets * n_features
+        ):
+            return None
+        return np.reshape(previous, (n_targets, n_features))
 
     def _set_fitted(self, coef, gaps, n_iters, X, X_offset, y_offset, dtype):
         """Store ``coef_``, ``intercept_`` (from the offsets), ``dual_gap_`` and ``n_iter_`` in

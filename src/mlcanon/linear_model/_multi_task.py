@@ -118,10 +118,6 @@ class MultiTaskElasticNet(ElasticNet):
                 f"(n_samples, n_targets), got shape {y.shape}"
             )
         Xc, Yc, X_offset, y_offset = _center(X, y, sample_weight, self.fit_intercept, self.copy_X)
-        init = None
-        previous = getattr(self, "coef_", None) if self.warm_start else None
-        if previous is not None and np.shape(previous) == (y.shape[1], X.shape[1]):
-            init = previous
         coefs, gaps, n_iters = _path(
             Xc,
             Yc,
@@ -129,7 +125,7 @@ class MultiTaskElasticNet(ElasticNet):
             float(self.l1_ratio),
             precompute=False,
             Xy=None,
-            coef_init=init,
+            coef_init=self._warm_coef(y.shape[1], X.shape[1]),
             positive=False,
             tol=self.tol,
             max_iter=self.max_iter,
