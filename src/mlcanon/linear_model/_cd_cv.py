@@ -132,12 +132,12 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
         self.mse_path_ = np.squeeze(np.moveaxis(mse, 2, 1))
         mean = mse.mean(axis=1)
         best = np.unravel_index(np.argmin(mean), mean.shape)  # first of equals, as sklearn
-        self.alpha_, self.l1_ratio_ = float(grids[best]), float(l1_ratios[best[0]])
+        self.alpha_ = float(grids[best])
+        if hasattr(self, "l1_ratio"):  # the elastic nets; the lassos have no l1_ratio_
+            self.l1_ratio_ = float(l1_ratios[best[0]])
         integral = isinstance(self.alphas, numbers.Integral)
         self.alphas_ = grids[0] if len(grids) == 1 or not integral else grids
         self._refit(X.astype(dtype, copy=False), y, sample_weight)
-        if not hasattr(self, "l1_ratio"):
-            del self.l1_ratio_
         return self
 
     def _grids(self, X, y, sample_weight, l1_ratios):
@@ -159,11 +159,10 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
 
     def _refit(self, X, y, sample_weight):
         """Fit ``_model`` on all the data with the chosen alpha (and l1_ratio)."""
-        model = self._model()
-        own = self.get_params()
+        model, own = self._model(), self.get_params()
         model.set_params(**{k: v for k, v in own.items() if k in model.get_params()})
         model.set_params(alpha=self.alpha_)
-        if "l1_ratio" in model.get_params():
+        if hasattr(self, "l1_ratio_"):
             model.set_params(l1_ratio=self.l1_ratio_)
         if isinstance(own.get("precompute"), str):  # 'auto' means the folds' choice only
             model.set_params(precompute=False)
