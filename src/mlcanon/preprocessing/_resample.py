@@ -3,11 +3,13 @@
 The samplers follow imbalanced-learn's API: ``fit_resample(X, y)`` returns a new data set, and
 ``sampling_strategy`` says how many samples each class should end with. Resample the training
 split only: a resampled test set no longer measures the class balance the model will meet.
+As in imbalanced-learn, a pandas DataFrame ``X`` and a Series ``y`` come back as such.
 """
 
 from __future__ import annotations
 
 import numbers
+import sys
 from typing import Any, ClassVar
 
 import numpy as np
@@ -130,17 +132,50 @@ def sampling_targets(strategy: Any, y: np.ndarray, kind: str) -> dict[Any, int]:
     return dict(sorted(targets.items()))
 
 
+def _is_pandas(obj: Any, kind: str) -> bool:
+    """Whether ``obj`` is a pandas ``kind`` ('DataFrame' or 'Series'); pandas is optional, and
+    an object cannot be one unless pandas has been imported."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(obj, getattr(pd, kind))
+
+
+def _take_rows(X: Any, rows: np.ndarray) -> Any:
+    """Rows of an array, a sparse matrix or a DataFrame, by position."""
+    return X.iloc[rows] if _is_pandas(X, "DataFrame") else X[rows]
+
+
+def _like_input(X_res: Any, y_res: np.ndarray, X: Any, y: Any) -> tuple[Any, Any]:
+    """Give the resampled data the containers of the input, as imbalanced-learn does.
+
+    A DataFrame ``X`` gives a DataFrame with its columns and dtypes: rows taken from it keep
+    them, computed rows (SMOTE, smoothed bootstrap) are cast back to them, so an integer column
+    of synthetic points is truncated. A Series ``y`` gives a Series with its name and dtype,
+    indexed like the resampled DataFrame (or 0..n-1). Anything else comes back as an array.
+    """
+    index = None
+    if _is_pandas(X, "DataFrame"):
+        if not _is_pandas(X_res, "DataFrame"):
+            X_res = sys.modules["pandas"].DataFrame(X_res, columns=X.columns).astype(X.dtypes)
+        index = X_res.index
+    if _is_pandas(y, "Series"):
+        y_res = sys.modules["pandas"].Series(y_res, index=index, dtype=y.dtype, name=y.name)
+    return X_res, y_res
+
+
 def _check_any_X(estimator: Any, X: Any) -> Any:
-    """Rows to copy as they are: any dtype (object columns, NaN and infinity included), or a
-    CSR/CSC matrix; only the shape is checked."""
+    """Rows to copy as they are: any dtype (object columns, NaN and infinity included), a
+    CSR/CSC matrix, or a DataFrame (kept as it is, so that each column keeps its dtype); only
+    the shape is checked."""
     if sp.issparse(X):
         X = X if X.format in ("csr", "csc") else X.tocsr()
-    else:
+    elif not _is_pandas(X, "DataFrame"):
         X = np.asarray(X)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got {X.ndim}-D array of shape {X.shape}")
-    if X.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: X has dtype {X.dtype}")
+    dtypes = X.dtypes if _is_pandas(X, "DataFrame") else [X.dtype]
+    complex_ = [dtype for dtype in dtypes if dtype.kind == "c"]
+    if complex_:
+        raise ValueError(f"Complex data not supported: X has dtype {complex_[0]}")
     check_n_features(estimator, X, reset=True)
     return X
 
@@ -182,11 +217,18 @@ class _BaseSampler(BaseEstimator):
         classes, counts = self._target_classes.tolist(), self._target_counts.tolist()
         return dict(zip(classes, counts, strict=True))
 
-    def fit_resample(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Resample ``(X, y)``; returns ``X_resampled`` and ``y_resampled``."""
-        X = self._check_X(X)
-        y = self._fit(X, y)
-        return self._resample(X, y, check_random_state(self.random_state))
+    def fit_resample(self, X: Any, y: Any) -> tuple[Any, Any]:
+        """Resample ``(X, y)``; returns ``X_resampled`` and ``y_resampled``.
+
+        A DataFrame ``X`` and a Series ``y`` come back as a DataFrame and a Series with the
+        same columns, dtypes and name; other input comes back as arrays (or a sparse matrix).
+        As in imbalanced-learn, the rows of an over-sampled DataFrame are numbered 0..n-1 and
+        those of an under-sampled one keep their labels.
+        """
+        X_checked = self._check_X(X)
+        y_checked = self._fit(X_checked, y)
+        rng = check_random_state(self.random_state)
+        return _like_input(*self._resample(X_checked, y_checked, rng), X, y)
 
     def _resample(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> Any:
         raise NotImplementedError
@@ -275,7 +317,12 @@ class RandomOverSampler(_BaseSampler):
         self.sample_indices_ = np.concatenate([np.arange(len(y)), *extra]).astype(np.int64)
         y_new = y[self.sample_indices_]
         if self.shrinkage_ is None:
-            return X[self.sample_indices_], y_new
+            X_new = _take_rows(X, self.sample_indices_)
+            if _is_pandas(X_new, "DataFrame"):  # copies repeat row labels: number rows afresh
+                X_new = X_new.reset_index(drop=True)
+            return X_new, y_new
+        if _is_pandas(X, "DataFrame"):
+            X = X.to_numpy()
         if X.dtype.kind not in "iuf":
             raise ValueError(
                 "When shrinkage is not None, X needs to contain only numerical data to "
@@ -354,4 +401,4 @@ class RandomUnderSampler(_BaseSampler):
                 idx = idx[rng.choice(idx.size, size=n, replace=self.replacement)]
             keep.append(idx)
         self.sample_indices_ = np.concatenate(keep).astype(np.int64)
-        return X[self.sample_indices_], y[self.sample_indices_]
+        return _take_rows(X, self.sample_indices_), y[self.sample_indices_]
