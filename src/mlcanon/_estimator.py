@@ -2,9 +2,10 @@
 
 The value checks live in :mod:`mlcanon._validation`; this module adds what a scikit-learn style
 estimator needs around them: a float matrix with messages scikit-learn users recognise,
-``n_features_in_`` recorded at fit and checked afterwards, class labels turned into indices,
-sample weights and class priors checked, and a typed warning for EM or Lloyd iterations that stop
-before converging. Every family imports these from here; none borrows another family's copy.
+``n_features_in_`` and a pandas data frame's column names (``feature_names_in_``) recorded at
+fit and checked afterwards, class labels turned into indices, sample weights and class priors
+checked, and a typed warning for EM or Lloyd iterations that stop before converging. Every
+family imports these from here; none borrows another family's copy.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ __all__ = [
     "as_float_array",
     "check_X",
     "check_X_y",
+    "check_feature_names",
     "check_priors",
     "class_weights",
     "encode_labels",
     "float_dtype",
+    "input_feature_names",
     "sample_weight_array",
     "sample_weight_or_none",
     "store_params",
@@ -81,6 +84,85 @@ def as_float_array(
         raise TypeError(f"{name} must be array-like of numbers: {exc}") from exc
 
 
+def _feature_names(X: Any) -> np.ndarray | None:
+    """The column names of a data frame as an object array when they are all strings; None for
+    arrays, unnamed or non-string columns. Strings mixed with other names are refused."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not hasattr(X, "iloc") or len(columns) == 0:
+        return None
+    names = np.asarray(columns, dtype=object)
+    kinds = sorted({type(name).__qualname__ for name in names})
+    if len(kinds) > 1 and "str" in kinds:
+        raise TypeError(
+            "Feature names are only supported if all input features have string names, but "
+            f"your input has {kinds} as feature name / column name types. Convert them all to "
+            "strings (X.columns = X.columns.astype(str)) or to a non-string type."
+        )
+    return names if kinds == ["str"] else None
+
+
+def _name_list(names: list[Any], most: int = 5) -> str:
+    more = "- ...\n" if len(names) > most else ""
+    return "".join(f"- {name}\n" for name in names[:most]) + more
+
+
+def check_feature_names(estimator: Any, X: Any, *, reset: bool) -> None:
+    """At fit (``reset=True``) record the string column names of a data frame as
+    ``feature_names_in_`` (and forget earlier ones when ``X`` has none); afterwards warn when
+    exactly one of the fit data and ``X`` had names, and refuse names that differ from the fit's.
+    """
+    names = _feature_names(X)
+    if reset:
+        if names is not None:
+            estimator.feature_names_in_ = names
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        return
+    fitted = getattr(estimator, "feature_names_in_", None)
+    owner = type(estimator).__name__
+    if fitted is None and names is not None:
+        warnings.warn(
+            f"X has feature names, but {owner} was fitted without feature names", stacklevel=3
+        )
+    elif fitted is not None and names is None:
+        warnings.warn(
+            f"X does not have valid feature names, but {owner} was fitted with feature names",
+            stacklevel=3,
+        )
+    elif fitted is not None and (len(fitted) != len(names) or np.any(fitted != names)):
+        unseen = sorted(set(names) - set(fitted))
+        missing = sorted(set(fitted) - set(names))
+        message = "The feature names should match those that were passed during fit.\n"
+        if unseen:
+            message += "Feature names unseen at fit time:\n" + _name_list(unseen)
+        if missing:
+            message += "Feature names seen at fit time, yet now missing:\n" + _name_list(missing)
+        if not unseen and not missing:
+            message += "Feature names must be in the same order as they were in fit.\n"
+        raise ValueError(message)
+
+
+def input_feature_names(estimator: Any, input_features: Any = None) -> np.ndarray:
+    """The names of the fitted estimator's input columns, for ``get_feature_names_out``:
+    ``input_features`` when given (checked against ``feature_names_in_`` and the width), else
+    ``feature_names_in_``, else ``x0, x1, ...``."""
+    check_is_fitted(estimator)
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if input_features is None:
+        if fitted is not None:
+            return fitted
+        return np.asarray([f"x{i}" for i in range(estimator.n_features_in_)], dtype=object)
+    given = np.asarray(input_features, dtype=object)
+    if fitted is not None and not np.array_equal(fitted, given):
+        raise ValueError("input_features is not equal to feature_names_in_")
+    if len(given) != estimator.n_features_in_:
+        raise ValueError(
+            f"input_features should have length equal to number of features "
+            f"({estimator.n_features_in_}), got {len(given)}"
+        )
+    return given
+
+
 def check_X(
     estimator: Any,
     X: Any,
@@ -93,7 +175,8 @@ def check_X(
     accept_sparse: bool | str = False,
     allow_inf: bool = False,
 ) -> Any:
-    """Validate a 2-D sample matrix; at fit (``reset=True``) record ``n_features_in_``.
+    """Validate a 2-D sample matrix; at fit (``reset=True``) record ``n_features_in_`` (and
+    ``feature_names_in_``, see :func:`check_feature_names`).
 
     After fit the estimator must be fitted and ``X`` must have as many columns as the training
     data. A 1-D ``X`` is refused (a single sample and a single feature look the same). With
@@ -102,6 +185,7 @@ def check_X(
     """
     if not reset:
         check_is_fitted(estimator)
+    check_feature_names(estimator, X, reset=reset)
     arr = as_float_array(X, name, dtype, accept_sparse)
     if arr.ndim != 2:
         raise ValueError(

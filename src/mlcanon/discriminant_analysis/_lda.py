@@ -17,6 +17,7 @@ from mlcanon._estimator import (
     check_X_y,
     encode_labels,
     float_dtype,
+    input_feature_names,
     store_params,
 )
 from mlcanon._special import log_softmax
@@ -331,6 +332,8 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         return Z[:, : self._max_components]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names ``lineardiscriminantanalysis0``, ... of the projected columns."""
-        check_is_fitted(self)
-        return np.array([f"lineardiscriminantanalysis{i}" for i in range(self._max_components)])
+        """Names ``lineardiscriminantanalysis0``, ... of the projected columns (a given
+        ``input_features`` is only checked)."""
+        input_feature_names(self, input_features)
+        names = [f"lineardiscriminantanalysis{i}" for i in range(self._max_components)]
+        return np.asarray(names, dtype=object)

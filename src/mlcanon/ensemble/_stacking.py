@@ -34,7 +34,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import encode_labels, store_params
+from mlcanon._estimator import encode_labels, input_feature_names, store_params
 from mlcanon._validation import (
     BOOL,
     CV,
@@ -201,12 +201,9 @@ class _BaseStacking(TransformerMixin, NamedMembers):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """``<class>_<member>[<column>]`` for the members' outputs, then the input features
         when ``passthrough``."""
-        check_is_fitted(self)
+        given = input_feature_names(self, input_features)  # checked even without passthrough
         names = feature_names(self, self._widths, list(self.named_estimators_))
         if self.passthrough:
-            given = input_features
-            if given is None:
-                given = [f"x{i}" for i in range(self.n_features_in_)]
             names += list(given)
         return np.asarray(names, dtype=object)
 

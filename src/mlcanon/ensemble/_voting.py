@@ -26,7 +26,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import check_X, check_X_y, encode_labels, store_params
+from mlcanon._estimator import check_X, check_X_y, encode_labels, input_feature_names, store_params
 from mlcanon._validation import BOOL, ArrayLike, InstanceOf, Interval, Options, validate_params
 
 from ._base import NamedMembers, feature_names, fit_member, fit_members, is_drop, named_members
@@ -180,7 +180,9 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
         return np.hstack(list(P)) if self.flatten_transform else P
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """``votingclassifier_<name>`` (hard) or ``votingclassifier_<name><class>`` (soft)."""
+        """``votingclassifier_<name>`` (hard) or ``votingclassifier_<name><class>`` (soft); a
+        given ``input_features`` is only checked."""
+        input_feature_names(self, input_features)
         if self.voting == "soft" and not self.flatten_transform:
             raise ValueError(
                 "get_feature_names_out is not supported when `voting='soft'` and "
@@ -233,5 +235,7 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
         return np.average(self.transform(X), axis=1, weights=self._w)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """``votingregressor_<name>``; a given ``input_features`` is only checked."""
+        input_feature_names(self, input_features)
         names = self._member_names()
         return np.asarray(feature_names(self, [1] * len(names), names), dtype=object)

@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import ClassifierTags
 
 from mlcanon._estimator import (
+    check_feature_names,
     check_X,
     check_X_y,
     class_weights,
@@ -172,8 +173,9 @@ class RidgeClassifier(_RidgeClassifierMixin, Ridge):
         """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,), or a multilabel
         indicator ``y`` (n_samples, n_labels)."""
         self._resolve_solver()  # validates the parameters before the data
-        X, Y, sw = self._code_targets(X, y, sample_weight)
-        super().fit(X, Y, sample_weight=sw)
+        X_checked, Y, sw = self._code_targets(X, y, sample_weight)
+        super().fit(X_checked, Y, sample_weight=sw)
+        check_feature_names(self, X, reset=True)  # the caller's columns, not the array's
         if not self.fit_intercept:
             self.intercept_ = 0.0  # whatever the number of classes, as scikit-learn
         return self
@@ -266,7 +268,9 @@ class RidgeClassifierCV(_RidgeClassifierMixin, RidgeCV):
         X_checked, Y, sw = self._code_targets(X, y, sample_weight)
         # leave-one-out regresses the coded targets; a grid search refits the classifier
         target = Y if self.cv is None else np.asarray(y)
-        return super().fit(X_checked, target, sample_weight=sw)
+        super().fit(X_checked, target, sample_weight=sw)
+        check_feature_names(self, X, reset=True)  # the caller's columns, not the array's
+        return self
 
     def _score(self, scorer: Any, predictions: np.ndarray, Y: np.ndarray, sw: Any) -> Any:
         params = {} if sw is None else {"sample_weight": sw}

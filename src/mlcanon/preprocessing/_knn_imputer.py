@@ -28,14 +28,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import store_params
+from mlcanon._estimator import input_feature_names, store_params
 from mlcanon._validation import BOOL, Interval, IsCallable, Options, validate_params
 
 from ._missing import (
     MISSING_VALUES,
     as_imputer_input,
-    check_n_features,
-    is_scalar_nan,
+    indicator_names,
+    marks_nan,
     missing_mask,
 )
 
@@ -107,9 +107,9 @@ class KNNImputer(TransformerMixin, BaseEstimator):
         store_params(self, locals())
 
     def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
-        X = as_imputer_input(self, X, dtype="float", allowed_kinds="f", copy=True, sparse=False)
-        check_n_features(self, X, reset=reset)
-        return X
+        return as_imputer_input(
+            self, X, reset=reset, dtype="float", allowed_kinds="f", copy=True, sparse=False
+        )
 
     def fit(self, X: Any, y: Any = None) -> KNNImputer:
         """Store the training rows (the donors)."""
@@ -196,13 +196,25 @@ class KNNImputer(TransformerMixin, BaseEstimator):
                 if (~lonely).any():
                     out[~lonely] = self._impute_column(sub[~lonely], donors, col)
                 filled[rows[receivers], col] = out
-        keep = self._valid if not self.keep_empty_features else np.ones_like(self._valid)
-        out = filled[:, keep]
+        out = filled[:, self._kept()]
         if self.add_indicator:
             out = np.hstack([out, mask[:, self.indicator_features_].astype(X.dtype)])
         return out
 
+    def _kept(self) -> np.ndarray:
+        """Columns in the output: those observed at fit, or all with ``keep_empty_features``."""
+        return self._valid if not self.keep_empty_features else np.ones_like(self._valid)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The names of the imputed columns, then ``missingindicator_<name>`` for the
+        indicators."""
+        names = input_feature_names(self, input_features)
+        kept = names[self._kept()]
+        if not self.add_indicator:
+            return kept
+        return np.concatenate([kept, indicator_names(names[self.indicator_features_])])
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = is_scalar_nan(self.missing_values)
+        tags.input_tags.allow_nan = marks_nan(self.missing_values)
         return tags

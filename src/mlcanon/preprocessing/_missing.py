@@ -3,13 +3,17 @@
 
 A missing entry is one equal to the marker ``missing_values`` (a number, a string or ``None``),
 or, for the marker ``np.nan``, one that is NaN (in an object array: an entry unequal to itself,
-the defining property of NaN). In a scipy.sparse matrix only stored entries can be missing; an
-implicit zero is an observed zero, which is why the marker 0 is refused for sparse input.
+the defining property of NaN). The marker ``pandas.NA`` matches NaN in a float array and, in an
+object array, what ``pandas.isna`` calls missing (``pandas.NA``, ``None``, NaN); data frames with
+pandas' nullable numeric columns become float arrays with NaN where a value is ``pandas.NA``.
+In a scipy.sparse matrix only stored entries can be missing; an implicit zero is an observed
+zero, which is why the marker 0 is refused for sparse input.
 """
 
 from __future__ import annotations
 
 import numbers
+import sys
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,7 +21,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import store_params
+from mlcanon._estimator import check_feature_names, input_feature_names, store_params
 from mlcanon._validation import BOOL, Options, validate_params
 
 __all__ = ["MissingIndicator", "is_scalar_nan", "missing_mask"]
@@ -28,10 +32,23 @@ def is_scalar_nan(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and bool(np.isnan(value))
 
 
+def is_pandas_na(value: Any) -> bool:
+    """Whether ``value`` is ``pandas.NA`` (pandas is not imported for this)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and value is getattr(pandas, "NA", None)
+
+
+def marks_nan(value: Any) -> bool:
+    """Whether the marker ``value`` matches NaN: ``np.nan`` or ``pandas.NA``."""
+    return is_scalar_nan(value) or is_pandas_na(value)
+
+
 def missing_mask(X: np.ndarray, missing_values: Any) -> np.ndarray:
     """Boolean array of the entries of ``X`` (an ndarray, or a sparse matrix's ``data``)
     equal to the marker."""
-    if is_scalar_nan(missing_values):
+    if is_pandas_na(missing_values) and X.dtype.kind == "O":
+        return np.asarray(sys.modules["pandas"].isna(X), dtype=bool)
+    if marks_nan(missing_values):
         if X.dtype.kind == "f":
             return np.isnan(X)
         if X.dtype.kind in "iub":
@@ -41,24 +58,41 @@ def missing_mask(X: np.ndarray, missing_values: Any) -> np.ndarray:
 
 
 class MissingValuesOption:
-    """Parameter constraint: a missing-value marker (a number, NaN, a string or ``None``)."""
+    """Parameter constraint: a missing-value marker (a number, NaN, ``pandas.NA``, a string or
+    ``None``)."""
 
     def check(self, value: Any, name: str) -> Any:
-        if not isinstance(value, numbers.Real | str) or isinstance(value, bool):
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not (number or isinstance(value, str) or is_pandas_na(value)):
             raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
         return value
 
     def __str__(self) -> str:
-        return "a number, np.nan or a string"
+        return "a number, np.nan, pandas.NA or a string"
 
 
 MISSING_VALUES = (None, MissingValuesOption())
+
+
+def _is_zero(marker: Any) -> bool:
+    return isinstance(marker, numbers.Real) and marker == 0
+
+
+def _nullable_to_float(X: Any) -> Any:
+    """A data frame whose columns are all numeric, some of them pandas' nullable (extension)
+    dtypes, as float64 with NaN for ``pandas.NA``; anything else unchanged."""
+    dtypes = list(getattr(X, "dtypes", []) if hasattr(X, "iloc") else [])
+    nullable = [not isinstance(d, np.dtype) for d in dtypes]
+    if any(nullable) and all(getattr(d, "kind", "O") in "iufb" for d in dtypes):
+        return X.astype(np.float64)
+    return X
 
 
 def as_imputer_input(
     estimator: Any,
     X: Any,
     *,
+    reset: bool,
     dtype: Any,
     allowed_kinds: str,
     copy: bool,
@@ -69,13 +103,16 @@ def as_imputer_input(
 
     ``dtype="float"`` keeps a floating dtype and casts anything else to float64; ``None`` keeps
     the dtype (a list holding strings becomes an object array). Entries equal to NaN or infinity
-    are refused unless NaN is the marker; a numeric ``X`` needs a numeric marker.
+    are refused unless NaN is the marker; a numeric ``X`` needs a numeric marker. The width and
+    column names are recorded (``reset=True``, at fit) or checked against the fit's.
     """
     name = type(estimator).__name__
+    check_feature_names(estimator, X, reset=reset)
+    X = _nullable_to_float(X)
     if sp.issparse(X):
         if not sparse:
             raise TypeError(f"{name} does not accept sparse input; pass a dense array")
-        if estimator.missing_values == 0:
+        if _is_zero(estimator.missing_values):
             raise ValueError(
                 "Imputation not possible when missing_values == 0 and input is sparse. "
                 "Provide a dense array instead."
@@ -111,17 +148,27 @@ def as_imputer_input(
             )
         values = X
     if values.dtype.kind == "f":
-        if not is_scalar_nan(estimator.missing_values) and np.isnan(values).any():
+        if not marks_nan(estimator.missing_values) and np.isnan(values).any():
             raise ValueError(
                 f"Input X contains NaN. {name} does not accept missing values "
                 "encoded as NaN unless missing_values=np.nan."
             )
         if np.isinf(values).any():
             raise ValueError(f"Input X contains infinity or a value too large for {X.dtype!r}.")
-    elif values.dtype.kind == "O" and not is_scalar_nan(estimator.missing_values):
+    elif values.dtype.kind == "O" and not is_pandas_na(estimator.missing_values):
+        pandas_na = getattr(sys.modules.get("pandas"), "NA", None)
+        if pandas_na is not None and any(v is pandas_na for v in values.flat):
+            raise ValueError(
+                f"X holds pandas.NA, which missing_values={estimator.missing_values!r} does not "
+                "mark: pass missing_values=pandas.NA to impute it"
+            )
+    if values.dtype.kind == "O" and not marks_nan(estimator.missing_values):
         if (values != values).any():
             raise ValueError("Input X contains NaN.")
-    if values.dtype.kind in "iuf" and not isinstance(estimator.missing_values, numbers.Real):
+    numeric_marker = isinstance(estimator.missing_values, numbers.Real)
+    if values.dtype.kind in "iuf" and not (
+        numeric_marker or is_pandas_na(estimator.missing_values)
+    ):
         raise ValueError(
             "'X' and 'missing_values' types are expected to be both numerical. Got "
             f"X.dtype={X.dtype} and type(missing_values)={type(estimator.missing_values)}."
@@ -133,7 +180,13 @@ def as_imputer_input(
             "either as an array with integer dtype or an array of string values with an object "
             "dtype."
         )
+    check_n_features(estimator, X, reset=reset)
     return X
+
+
+def indicator_names(names: Any) -> np.ndarray:
+    """``missingindicator_<name>``: the output names of missing-value indicator columns."""
+    return np.asarray([f"missingindicator_{name}" for name in names], dtype=object)
 
 
 def check_n_features(estimator: Any, X: Any, *, reset: bool) -> None:
@@ -200,13 +253,14 @@ class MissingIndicator(TransformerMixin, BaseEstimator):
         store_params(self, locals())
 
     def _mask(self, X: Any, *, reset: bool) -> Any:
-        if sp.issparse(X) and self.missing_values == 0:
+        if sp.issparse(X) and _is_zero(self.missing_values):
             raise ValueError(
                 "Sparse input with missing_values=0 is not supported. Provide a dense array "
                 "instead."
             )
-        X = as_imputer_input(self, X, dtype=None, allowed_kinds="iufO", copy=False, sparse=True)
-        check_n_features(self, X, reset=reset)
+        X = as_imputer_input(
+            self, X, reset=reset, dtype=None, allowed_kinds="iufO", copy=False, sparse=True
+        )
         return mask_of(X, self.missing_values)
 
     def _output(self, mask: Any) -> Any:
@@ -252,9 +306,13 @@ class MissingIndicator(TransformerMixin, BaseEstimator):
                 )
         return self._output(mask)
 
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """``missingindicator_<name>`` for each feature in ``features_``."""
+        return indicator_names(input_feature_names(self, input_features)[self.features_])
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = is_scalar_nan(self.missing_values)
+        tags.input_tags.allow_nan = marks_nan(self.missing_values)
         tags.input_tags.sparse = True
         tags.input_tags.string = True
         return tags

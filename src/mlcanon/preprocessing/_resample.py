@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from mlcanon._estimator import check_X, store_params
+from mlcanon._estimator import check_feature_names, check_X, store_params
 from mlcanon._validation import (
     BOOL,
     RANDOM_STATE,
@@ -165,7 +165,8 @@ def _like_input(X_res: Any, y_res: np.ndarray, X: Any, y: Any) -> tuple[Any, Any
 def _check_any_X(estimator: Any, X: Any) -> Any:
     """Rows to copy as they are: any dtype (object columns, NaN and infinity included), a
     CSR/CSC matrix, or a DataFrame (kept as it is, so that each column keeps its dtype); only
-    the shape is checked."""
+    the shape (and a DataFrame's column names) is checked."""
+    check_feature_names(estimator, X, reset=True)
     if sp.issparse(X):
         X = X if X.format in ("csr", "csc") else X.tocsr()
     elif not _is_pandas(X, "DataFrame"):

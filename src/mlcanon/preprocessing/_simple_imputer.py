@@ -29,15 +29,15 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import store_params
+from mlcanon._estimator import input_feature_names, store_params
 from mlcanon._validation import BOOL, AnyValue, IsCallable, Options, validate_params
 
 from ._missing import (
     MISSING_VALUES,
     MissingIndicator,
     as_imputer_input,
-    check_n_features,
     is_scalar_nan,
+    marks_nan,
     mask_of,
     missing_mask,
 )
@@ -148,13 +148,13 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
         X = as_imputer_input(
             self,
             X,
+            reset=in_fit,
             dtype=dtype,
             allowed_kinds="iufO",
             copy=copy,
             sparse=True,
             non_numeric_hint=f"Cannot use {self.strategy} strategy with non-numeric data",
         )
-        check_n_features(self, X, reset=in_fit)
         if self.strategy == "constant":
             if in_fit and self.fill_value is not None:
                 source = (
@@ -233,8 +233,11 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
         X = self._validate(X, in_fit=False, copy=self.copy)
         valid = self._valid()
         if not valid.all():
+            skipped = np.flatnonzero(~valid)
+            if hasattr(self, "feature_names_in_"):
+                skipped = self.feature_names_in_[skipped]
             warnings.warn(
-                f"Skipping features without any observed values: {np.flatnonzero(~valid)}. At "
+                f"Skipping features without any observed values: {skipped}. At "
                 f"least one non-missing value is needed for imputation with "
                 f"strategy={self.strategy!r}.",
                 UserWarning,
@@ -290,8 +293,16 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
         out[:, features] = block
         return out
 
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The names of the imputed columns (those with a statistic), then the indicators'."""
+        names = input_feature_names(self, input_features)
+        kept = names[self._valid()]
+        if not self.add_indicator:
+            return kept
+        return np.concatenate([kept, self.indicator_.get_feature_names_out(names)])
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = is_scalar_nan(self.missing_values)
+        tags.input_tags.allow_nan = marks_nan(self.missing_values)
         tags.input_tags.sparse = True
         return tags

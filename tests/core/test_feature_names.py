@@ -1,0 +1,256 @@
+"""Data frames in, as scikit-learn takes them: ``feature_names_in_`` recorded at fit and checked
+afterwards, ``get_feature_names_out`` and ``set_output(transform="pandas")`` on the transformers,
+and ``pandas.NA`` as the imputers' missing-value marker.
+
+The references are scikit-learn's own estimator checks (run on every public estimator) and
+scikit-learn's estimators given the same frames.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import warnings
+
+import numpy as np
+import pytest
+import sklearn.ensemble as ske
+import sklearn.impute as ski
+import sklearn.linear_model as sklm
+from sklearn.base import BaseEstimator
+from sklearn.utils import estimator_checks as checks
+
+import mlcanon
+from mlcanon.ensemble import (
+    StackingClassifier,
+    StackingRegressor,
+    VotingClassifier,
+    VotingRegressor,
+)
+from mlcanon.linear_model import LogisticRegression, Ridge
+from mlcanon.preprocessing import KNNImputer, MissingIndicator, SimpleImputer
+from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+pd = pytest.importorskip("pandas")
+
+# HMMs follow hmmlearn, which records no column names; the Dask boosters take Dask arrays.
+_OUT_OF_SCOPE = ("mlcanon.hmm", "DaskXGB")
+_MEMBERS = {
+    "Classifier": [("lr", LogisticRegression()), ("tree", DecisionTreeClassifier())],
+    "Regressor": [("ridge", Ridge()), ("tree", DecisionTreeRegressor())],
+}
+
+
+def _instance(cls: type) -> BaseEstimator:
+    if cls in (StackingClassifier, StackingRegressor, VotingClassifier, VotingRegressor):
+        return cls(
+            estimators=_MEMBERS["Classifier" if "Classifier" in cls.__name__ else "Regressor"]
+        )
+    return cls()
+
+
+def _public_estimators() -> list[BaseEstimator]:
+    found = []
+    for info in pkgutil.iter_modules(mlcanon.__path__):
+        if info.name.startswith("_") or info.name in ("lessons", "report", "cli"):
+            continue
+        module = importlib.import_module(f"mlcanon.{info.name}")
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if not (inspect.isclass(obj) and issubclass(obj, BaseEstimator)):
+                continue
+            if any(mark in f"{obj.__module__}.{name}" for mark in _OUT_OF_SCOPE):
+                continue
+            found.append(_instance(obj))
+    return found
+
+
+ESTIMATORS = _public_estimators()
+TRANSFORMERS = [e for e in ESTIMATORS if hasattr(e, "transform")] + [
+    SimpleImputer(add_indicator=True),
+    KNNImputer(add_indicator=True),
+    StackingClassifier(estimators=_MEMBERS["Classifier"], passthrough=True),
+]
+
+
+def _id(estimator: BaseEstimator) -> str:
+    return type(estimator).__name__
+
+
+def test_every_family_is_covered():
+    families = {type(e).__module__.split(".")[1] for e in ESTIMATORS}
+    assert len(ESTIMATORS) >= 45
+    assert families >= {"linear_model", "tree", "ensemble", "svm", "preprocessing", "cluster"}
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
+def test_column_names_consistency(estimator):
+    """scikit-learn's check: names recorded at fit, warnings for arrays after frames (and the
+    reverse), and its error wording for renamed, reordered, missing or extra columns."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        checks.check_dataframe_column_names_consistency(_id(estimator), estimator)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        checks.check_get_feature_names_out_error,
+        checks.check_transformer_get_feature_names_out,
+        checks.check_transformer_get_feature_names_out_pandas,
+        checks.check_set_output_transform,
+        checks.check_set_output_transform_pandas,
+        checks.check_global_output_transform_pandas,
+    ],
+    ids=lambda check: check.__name__,
+)
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=_id)
+def test_transformer_output_names(transformer, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the checks mix frames and arrays
+        check(_id(transformer), transformer)
+
+
+def _frame_with_gaps() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"age": [31.0, np.nan, 45.0, 22.0], "income": [np.nan, np.nan, np.nan, 1.0],
+         "score": [0.5, 0.7, np.nan, 0.1], "empty": [np.nan] * 4},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("ours", "ref"),
+    [
+        (SimpleImputer(add_indicator=True), ski.SimpleImputer(add_indicator=True)),
+        (KNNImputer(add_indicator=True), ski.KNNImputer(add_indicator=True)),
+        (MissingIndicator(features="all"), ski.MissingIndicator(features="all")),
+    ],
+    ids=lambda e: repr(e),
+)
+def test_imputer_names_match_scikit_learn(ours, ref):
+    X = _frame_with_gaps()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the all-missing column is dropped
+        ours.fit(X)
+        ref.fit(X)
+    np.testing.assert_array_equal(ours.feature_names_in_, ref.feature_names_in_)
+    out, expected = ours.get_feature_names_out(), ref.get_feature_names_out()
+    assert out.dtype == object
+    np.testing.assert_array_equal(out, expected)
+    given = ["a", "b", "c", "d"]  # input_features when fitted without names
+    ours.fit(X.to_numpy())
+    ref.fit(X.to_numpy())
+    assert not hasattr(ours, "feature_names_in_")
+    np.testing.assert_array_equal(
+        ours.get_feature_names_out(given), ref.get_feature_names_out(given)
+    )
+
+
+def test_kept_empty_feature_is_named():
+    """With ``keep_empty_features`` the all-missing column stays in the output, so it keeps its
+    name. (scikit-learn 1.9's KNNImputer drops the name but not the column: 7 names for 8
+    columns, and ``set_output(transform="pandas")`` fails on the length mismatch.)"""
+    X = _frame_with_gaps()
+    imputer = KNNImputer(add_indicator=True, keep_empty_features=True).set_output(
+        transform="pandas"
+    )
+    out = imputer.fit_transform(X)
+    expected = ["age", "income", "score", "empty"] + [
+        f"missingindicator_{name}" for name in ("age", "income", "score", "empty")
+    ]
+    assert list(out.columns) == expected
+    np.testing.assert_array_equal(imputer.get_feature_names_out(), expected)
+
+
+def test_stacking_passthrough_names_match_scikit_learn():
+    X = pd.DataFrame({"petal": [0.1, 0.9, 0.2, 0.8, 0.3, 0.7] * 3, "sepal": np.arange(18.0)})
+    y = np.array([0, 1] * 9)
+    members = [("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(random_state=0))]
+    ours = StackingClassifier(estimators=members, passthrough=True, cv=3).fit(X, y)
+    ref_members = [("lr", sklm.LogisticRegression()), ("tree", DecisionTreeClassifier())]
+    ref = ske.StackingClassifier(estimators=ref_members, passthrough=True, cv=3).fit(X, y)
+    np.testing.assert_array_equal(ours.get_feature_names_out(), ref.get_feature_names_out())
+
+
+def _error(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray, X_new: pd.DataFrame) -> str:
+    estimator.fit(X, y)
+    with pytest.raises(ValueError) as info:
+        estimator.predict(X_new)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    "rename",
+    [
+        {"a": "z"},  # one unseen, one missing
+        {"a": "b", "b": "a"},  # the same names in another order
+    ],
+)
+def test_mismatch_message_is_scikit_learns(rename):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(20, 3)), columns=["a", "b", "c"])
+    y = X.to_numpy() @ [1.0, -2.0, 0.5]
+    X_new = X.rename(columns=rename)
+    assert _error(Ridge(), X, y, X_new) == _error(sklm.Ridge(), X, y, X_new)
+
+
+def test_mixed_column_name_types_are_refused():
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0], 0: [0.0, 1.0, 0.0]})
+    with pytest.raises(TypeError, match="Feature names are only supported if all input"):
+        sklm.Ridge().fit(X, [1.0, 2.0, 3.0])  # the reference refuses it the same way
+    with pytest.raises(TypeError, match="Feature names are only supported if all input"):
+        Ridge().fit(X, [1.0, 2.0, 3.0])
+
+
+def test_refit_on_an_array_forgets_the_names():
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
+    model = Ridge().fit(X, [0.0, 1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(model.feature_names_in_, ["a", "b"])
+    model.fit(X.to_numpy(), [0.0, 1.0, 2.0, 3.0])
+    assert not hasattr(model, "feature_names_in_")
+
+
+_NULLABLE = [
+    (pd.Series([1, None, 3, 3], dtype="Int64"), dict(strategy="constant", fill_value=-1)),
+    (pd.Series([1, None, 2, 3], dtype="Int64"), dict(strategy="median")),
+    (pd.Series([1, None, 2, 7], dtype="Int64"), dict(strategy="mean")),
+    (pd.Series([1.5, None, 2.0, 2.0], dtype="Float64"), dict(strategy="most_frequent")),
+]
+_STRINGS = [
+    (pd.Series(["x", None, "yy", "x"], dtype="string"), dict(strategy="most_frequent")),
+    (pd.Series(["x", None, "yy", "x"], dtype="string"), dict(strategy="constant", fill_value="?")),
+]
+
+
+def _case_id(value):
+    if isinstance(value, dict):
+        return value["strategy"]
+    return value.dtype.name if hasattr(value, "dtype") else repr(value)
+
+
+@pytest.mark.parametrize(
+    ("column", "params", "missing"),
+    [(*case, pd.NA) for case in _NULLABLE + _STRINGS] + [(*case, np.nan) for case in _NULLABLE],
+    ids=_case_id,
+)
+def test_pandas_na_marker_matches_scikit_learn(column, params, missing):
+    X = pd.DataFrame({"f": column})
+    ours = SimpleImputer(missing_values=missing, **params).fit_transform(X)
+    ref = ski.SimpleImputer(missing_values=missing, **params).fit_transform(X)
+    assert ours.dtype == ref.dtype
+    np.testing.assert_array_equal(ours, ref)
+
+
+@pytest.mark.parametrize(("column", "params"), _STRINGS, ids=_case_id)
+def test_pandas_na_under_a_nan_marker_is_refused(column, params):
+    """A string column holds pandas.NA, not NaN: np.nan does not mark it. (scikit-learn 1.9
+    fails inside its mask with "TypeError: boolean value of NA is ambiguous".)"""
+    X = pd.DataFrame({"f": column})
+    with pytest.raises(ValueError, match=r"pass missing_values=pandas\.NA"):
+        SimpleImputer(missing_values=np.nan, **params).fit(X)
+
+
+def test_pandas_na_marker_in_the_constraint_message():
+    with pytest.raises(TypeError, match=r"missing_values must be .*pandas\.NA"):
+        SimpleImputer(missing_values=[0]).fit([[1.0]])
