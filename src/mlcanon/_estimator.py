@@ -11,6 +11,7 @@ family imports these from here; none borrows another family's copy.
 from __future__ import annotations
 
 import numbers
+import sys
 import warnings
 from typing import Any
 
@@ -32,6 +33,7 @@ __all__ = [
     "encode_labels",
     "float_dtype",
     "input_feature_names",
+    "is_pandas",
     "sample_weight_array",
     "sample_weight_or_none",
     "store_params",
@@ -84,13 +86,19 @@ def as_float_array(
         raise TypeError(f"{name} must be array-like of numbers: {exc}") from exc
 
 
+def is_pandas(obj: Any, kind: str) -> bool:
+    """Whether ``obj`` is a pandas ``kind`` (``"DataFrame"``, ``"Series"``). pandas is not a
+    dependency and is not imported here: nothing can be a pandas object unless it is loaded."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(obj, getattr(pandas, kind))
+
+
 def _feature_names(X: Any) -> np.ndarray | None:
     """The column names of a data frame as an object array when they are all strings; None for
     arrays, unnamed or non-string columns. Strings mixed with other names are refused."""
-    columns = getattr(X, "columns", None)
-    if columns is None or not hasattr(X, "iloc") or len(columns) == 0:
+    if not is_pandas(X, "DataFrame") or len(X.columns) == 0:
         return None
-    names = np.asarray(columns, dtype=object)
+    names = np.asarray(X.columns, dtype=object)
     kinds = sorted({type(name).__qualname__ for name in names})
     if len(kinds) > 1 and "str" in kinds:
         raise TypeError(

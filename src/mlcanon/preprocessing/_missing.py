@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import check_feature_names, input_feature_names, store_params
+from mlcanon._estimator import check_feature_names, input_feature_names, is_pandas, store_params
 from mlcanon._validation import BOOL, Options, validate_params
 
 __all__ = ["MissingIndicator", "is_scalar_nan", "missing_mask"]
@@ -81,7 +81,7 @@ def _is_zero(marker: Any) -> bool:
 def _nullable_to_float(X: Any) -> Any:
     """A data frame whose columns are all numeric, some of them pandas' nullable (extension)
     dtypes, as float64 with NaN for ``pandas.NA``; anything else unchanged."""
-    dtypes = list(getattr(X, "dtypes", []) if hasattr(X, "iloc") else [])
+    dtypes = list(X.dtypes) if is_pandas(X, "DataFrame") else []
     nullable = [not isinstance(d, np.dtype) for d in dtypes]
     if any(nullable) and all(getattr(d, "kind", "O") in "iufb" for d in dtypes):
         return X.astype(np.float64)

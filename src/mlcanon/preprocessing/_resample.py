@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from mlcanon._estimator import check_feature_names, check_X, store_params
+from mlcanon._estimator import check_feature_names, check_X, is_pandas, store_params
 from mlcanon._validation import (
     BOOL,
     RANDOM_STATE,
@@ -132,16 +132,9 @@ def sampling_targets(strategy: Any, y: np.ndarray, kind: str) -> dict[Any, int]:
     return dict(sorted(targets.items()))
 
 
-def _is_pandas(obj: Any, kind: str) -> bool:
-    """Whether ``obj`` is a pandas ``kind`` ('DataFrame' or 'Series'); pandas is optional, and
-    an object cannot be one unless pandas has been imported."""
-    pd = sys.modules.get("pandas")
-    return pd is not None and isinstance(obj, getattr(pd, kind))
-
-
 def _take_rows(X: Any, rows: np.ndarray) -> Any:
     """Rows of an array, a sparse matrix or a DataFrame, by position."""
-    return X.iloc[rows] if _is_pandas(X, "DataFrame") else X[rows]
+    return X.iloc[rows] if is_pandas(X, "DataFrame") else X[rows]
 
 
 def _like_input(X_res: Any, y_res: np.ndarray, X: Any, y: Any) -> tuple[Any, Any]:
@@ -153,11 +146,11 @@ def _like_input(X_res: Any, y_res: np.ndarray, X: Any, y: Any) -> tuple[Any, Any
     indexed like the resampled DataFrame (or 0..n-1). Anything else comes back as an array.
     """
     index = None
-    if _is_pandas(X, "DataFrame"):
-        if not _is_pandas(X_res, "DataFrame"):
+    if is_pandas(X, "DataFrame"):
+        if not is_pandas(X_res, "DataFrame"):
             X_res = sys.modules["pandas"].DataFrame(X_res, columns=X.columns).astype(X.dtypes)
         index = X_res.index
-    if _is_pandas(y, "Series"):
+    if is_pandas(y, "Series"):
         y_res = sys.modules["pandas"].Series(y_res, index=index, dtype=y.dtype, name=y.name)
     return X_res, y_res
 
@@ -169,11 +162,11 @@ def _check_any_X(estimator: Any, X: Any) -> Any:
     check_feature_names(estimator, X, reset=True)
     if sp.issparse(X):
         X = X if X.format in ("csr", "csc") else X.tocsr()
-    elif not _is_pandas(X, "DataFrame"):
+    elif not is_pandas(X, "DataFrame"):
         X = np.asarray(X)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got {X.ndim}-D array of shape {X.shape}")
-    dtypes = X.dtypes if _is_pandas(X, "DataFrame") else [X.dtype]
+    dtypes = X.dtypes if is_pandas(X, "DataFrame") else [X.dtype]
     complex_ = [dtype for dtype in dtypes if dtype.kind == "c"]
     if complex_:
         raise ValueError(f"Complex data not supported: X has dtype {complex_[0]}")
@@ -319,10 +312,10 @@ class RandomOverSampler(_BaseSampler):
         y_new = y[self.sample_indices_]
         if self.shrinkage_ is None:
             X_new = _take_rows(X, self.sample_indices_)
-            if _is_pandas(X_new, "DataFrame"):  # copies repeat row labels: number rows afresh
+            if is_pandas(X_new, "DataFrame"):  # copies repeat row labels: number rows afresh
                 X_new = X_new.reset_index(drop=True)
             return X_new, y_new
-        if _is_pandas(X, "DataFrame"):
+        if is_pandas(X, "DataFrame"):
             X = X.to_numpy()
         if X.dtype.kind not in "iuf":
             raise ValueError(
