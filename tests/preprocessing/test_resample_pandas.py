@@ -105,6 +105,26 @@ def test_array_X_with_series_y_as_imblearn():
     assert (yo.name, yo.dtype) == (yr.name, yr.dtype)
 
 
+@pytest.mark.parametrize("as_list", ["X", "y", "both"])
+@pytest.mark.parametrize(
+    "ours, ref",
+    [
+        (RandomOverSampler(random_state=0), over_sampling.RandomOverSampler(random_state=0)),
+        (SMOTE(k_neighbors=2, random_state=0), over_sampling.SMOTE(k_neighbors=2, random_state=0)),
+    ],
+    ids=["random", "smote"],
+)
+def test_lists_come_back_as_lists_as_imblearn(ours, ref, as_list):
+    X, y = _frame()
+    X, y = X[["x", "count"]].to_numpy(), y.cat.codes.to_numpy()
+    X = X.tolist() if as_list in ("X", "both") else X
+    y = y.tolist() if as_list in ("y", "both") else y
+    Xo, yo = ours.fit_resample(X, y)
+    Xr, yr = ref.fit_resample(X, y)
+    assert (type(Xo), type(yo)) == (type(Xr), type(yr))
+    assert len(Xo) == len(Xr) and len(yo) == len(yr)
+
+
 @pytest.mark.parametrize(
     "sampler, X, y, error, match",
     [

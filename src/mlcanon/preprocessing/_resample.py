@@ -143,7 +143,8 @@ def _like_input(X_res: Any, y_res: np.ndarray, X: Any, y: Any) -> tuple[Any, Any
     A DataFrame ``X`` gives a DataFrame with its columns and dtypes: rows taken from it keep
     them, computed rows (SMOTE, smoothed bootstrap) are cast back to them, so an integer column
     of synthetic points is truncated. A Series ``y`` gives a Series with its name and dtype,
-    indexed like the resampled DataFrame (or 0..n-1). Anything else comes back as an array.
+    indexed like the resampled DataFrame (or 0..n-1). A list comes back as a list; anything
+    else as an array.
     """
     index = None
     if is_pandas(X, "DataFrame"):
@@ -152,7 +153,8 @@ def _like_input(X_res: Any, y_res: np.ndarray, X: Any, y: Any) -> tuple[Any, Any
         index = X_res.index
     if is_pandas(y, "Series"):
         y_res = sys.modules["pandas"].Series(y_res, index=index, dtype=y.dtype, name=y.name)
-    return X_res, y_res
+    X_res = X_res.tolist() if isinstance(X, list) else X_res
+    return X_res, y_res.tolist() if isinstance(y, list) else y_res
 
 
 def _check_any_X(estimator: Any, X: Any) -> Any:
