@@ -19,6 +19,9 @@ import sklearn.ensemble as ske
 import sklearn.impute as ski
 import sklearn.linear_model as sklm
 from sklearn.base import BaseEstimator
+from sklearn.datasets import load_diabetes
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import estimator_checks as checks
 
 import mlcanon
@@ -254,3 +257,21 @@ def test_pandas_na_under_a_nan_marker_is_refused(column, params):
 def test_pandas_na_marker_in_the_constraint_message():
     with pytest.raises(TypeError, match=r"missing_values must be .*pandas\.NA"):
         SimpleImputer(missing_values=[0]).fit([[1.0]])
+
+
+def test_pipeline_of_frames_matches_scikit_learn():
+    """In a pipeline whose steps output frames, the final estimator sees the step's column
+    names as scikit-learn's does, and nothing warns about names along the way."""
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+
+    def fitted(model):
+        steps = [SimpleImputer(), StandardScaler()]
+        steps = [step.set_output(transform="pandas") for step in steps]
+        return make_pipeline(*steps, model).fit(X, y)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        ours, ref = fitted(Ridge(alpha=0.5)), fitted(sklm.Ridge(alpha=0.5))
+        np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-10)
+    np.testing.assert_array_equal(ours[-1].feature_names_in_, ref[-1].feature_names_in_)
+    np.testing.assert_array_equal(ours[0].get_feature_names_out(), X.columns)
