@@ -116,10 +116,13 @@ def test_transformer_output_names(transformer, check):
 
 
 def _frame_with_gaps() -> pd.DataFrame:
-    return pd.DataFrame(
-        {"age": [31.0, np.nan, 45.0, 22.0], "income": [np.nan, np.nan, np.nan, 1.0],
-         "score": [0.5, 0.7, np.nan, 0.1], "empty": [np.nan] * 4},
-    )  # fmt: skip
+    nan = np.nan
+    columns = {
+        "age": [31, nan, 45, 22],
+        "income": [nan, nan, nan, 1],
+        "score": [0.5, 0.7, nan, 0.1],
+    }
+    return pd.DataFrame({**columns, "empty": [nan] * 4}, dtype=float)
 
 
 @pytest.mark.parametrize(
