@@ -29,6 +29,7 @@ __all__ = [
     "check_X_y",
     "check_feature_names",
     "check_priors",
+    "check_y",
     "class_weights",
     "encode_labels",
     "float_dtype",
@@ -106,7 +107,12 @@ def _feature_names(X: Any) -> np.ndarray | None:
             f"your input has {kinds} as feature name / column name types. Convert them all to "
             "strings (X.columns = X.columns.astype(str)) or to a non-string type."
         )
-    return names if kinds == ["str"] else None
+    if kinds != ["str"]:
+        return None
+    if len(set(names)) < len(names):
+        repeated = sorted({name for name in names if (names == name).sum() > 1})
+        raise ValueError(f"X has repeated column names {repeated}: give every column its own name")
+    return names
 
 
 def _name_list(names: list[Any], most: int = 5) -> str:
@@ -238,13 +244,8 @@ def check_X_y(
     allow_inf: bool = False,
     multi_output: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Validate training data: ``X`` as in :func:`check_X` (``reset=True``), ``y`` 1-D of equal
-    length — float64 for a regressor, labels keeping their dtype for a classifier.
-
-    A column vector ``y`` of shape (n, 1) is accepted with a ``DataConversionWarning``. With
-    ``multi_output`` (a regressor's), ``y`` may be 2-D, one float64 column per target, and a
-    column vector stays as it is.
-    """
+    """Validate training data: ``X`` as in :func:`check_X` (``reset=True``), ``y`` as in
+    :func:`check_y`, of equal length."""
     if y is None:
         raise ValueError(
             f"{type(estimator).__name__} requires y to be passed, but the target y is None"
@@ -258,27 +259,34 @@ def check_X_y(
         accept_sparse=accept_sparse,
         allow_inf=allow_inf,
     )
+    y_arr = check_y(y, classifier=classifier, multi_output=multi_output)
+    check_consistent_length(X=X, y=y_arr)
+    return X, y_arr
+
+
+def check_y(y: Any, *, classifier: bool, multi_output: bool = False) -> np.ndarray:
+    """A target 1-D: float64 for a regressor, labels keeping their dtype for a classifier.
+
+    A column vector ``y`` of shape (n, 1) is accepted with a ``DataConversionWarning``. With
+    ``multi_output`` (a regressor's), ``y`` may be 2-D, one float64 column per target, and a
+    column vector stays as it is.
+    """
     if multi_output:
-        y_arr = check_array(y, "y", ndim=(1, 2))
-        check_consistent_length(X=X, y=y_arr)
-        return X, y_arr
+        return check_array(y, "y", ndim=(1, 2))
     y_arr = np.asarray(y)
     if y_arr.ndim == 2 and y_arr.shape[1] == 1:
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected. Please change the shape of "
             "y to (n_samples, ), for example using ravel().",
             DataConversionWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         y_arr = y_arr.ravel()
     if classifier:
         if y_arr.dtype == object:
             y_arr = _object_labels(y_arr)
-        y_arr = check_array(y_arr, "y", ndim=1, dtype=None)
-    else:
-        y_arr = check_array(as_float_array(y_arr, "y"), "y", ndim=1)
-    check_consistent_length(X=X, y=y_arr)
-    return X, y_arr
+        return check_array(y_arr, "y", ndim=1, dtype=None)
+    return check_array(as_float_array(y_arr, "y"), "y", ndim=1)
 
 
 def _object_labels(y: np.ndarray) -> np.ndarray:

@@ -18,27 +18,32 @@ import pytest
 import sklearn.ensemble as ske
 import sklearn.impute as ski
 import sklearn.linear_model as sklm
+import sklearn.tree as sktree
 from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_diabetes
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import estimator_checks as checks
 
 import mlcanon
+import mlcanon.ensemble
+import mlcanon.tree
 from mlcanon.ensemble import (
     StackingClassifier,
     StackingRegressor,
     VotingClassifier,
     VotingRegressor,
 )
-from mlcanon.linear_model import LogisticRegression, Ridge
+from mlcanon.linear_model import LogisticRegression, Ridge, RidgeClassifierCV, RidgeCV
 from mlcanon.preprocessing import KNNImputer, MissingIndicator, SimpleImputer
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 pd = pytest.importorskip("pandas")
 
-# HMMs follow hmmlearn, which records no column names; the Dask boosters take Dask arrays.
-_OUT_OF_SCOPE = ("mlcanon.hmm", "DaskXGB")
+# CategoricalHMM takes one column of integer symbols (the check feeds continuous columns); the
+# Dask boosters take Dask arrays.
+_OUT_OF_SCOPE = ("CategoricalHMM", "DaskXGB")
 _MEMBERS = {
     "Classifier": [("lr", LogisticRegression()), ("tree", DecisionTreeClassifier())],
     "Regressor": [("ridge", Ridge()), ("tree", DecisionTreeRegressor())],
@@ -54,7 +59,7 @@ def _instance(cls: type) -> BaseEstimator:
 
 
 def _public_estimators() -> list[BaseEstimator]:
-    found = []
+    found = [RidgeCV(cv=3), RidgeClassifierCV(cv=3)]  # the grid-search path
     for info in pkgutil.iter_modules(mlcanon.__path__):
         if info.name.startswith("_") or info.name in ("lessons", "report", "cli"):
             continue
@@ -78,7 +83,8 @@ TRANSFORMERS = [e for e in ESTIMATORS if hasattr(e, "transform")] + [
 
 
 def _id(estimator: BaseEstimator) -> str:
-    return type(estimator).__name__
+    cv = getattr(estimator, "cv", None)
+    return type(estimator).__name__ + ("" if cv is None else f"(cv={cv})")
 
 
 def test_every_family_is_covered():
@@ -93,6 +99,8 @@ def test_column_names_consistency(estimator):
     reverse), and its error wording for renamed, reordered, missing or extra columns."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
+        # scikit-learn's check turns only its own modules' name warnings into errors
+        warnings.filterwarnings("error", message="X (does not have valid|has) feature names")
         checks.check_dataframe_column_names_consistency(_id(estimator), estimator)
 
 
@@ -174,7 +182,7 @@ def test_stacking_passthrough_names_match_scikit_learn():
     y = np.array([0, 1] * 9)
     members = [("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(random_state=0))]
     ours = StackingClassifier(estimators=members, passthrough=True, cv=3).fit(X, y)
-    ref_members = [("lr", sklm.LogisticRegression()), ("tree", DecisionTreeClassifier())]
+    ref_members = [("lr", sklm.LogisticRegression()), ("tree", sktree.DecisionTreeClassifier())]
     ref = ske.StackingClassifier(estimators=ref_members, passthrough=True, cv=3).fit(X, y)
     np.testing.assert_array_equal(ours.get_feature_names_out(), ref.get_feature_names_out())
 
@@ -278,3 +286,53 @@ def test_pipeline_of_frames_matches_scikit_learn():
         np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-10)
     np.testing.assert_array_equal(ours[-1].feature_names_in_, ref[-1].feature_names_in_)
     np.testing.assert_array_equal(ours[0].get_feature_names_out(), X.columns)
+
+
+@pytest.mark.parametrize(
+    "name", ["DecisionTreeRegressor", "ExtraTreeRegressor", "RandomForestRegressor"]
+)
+def test_multi_output_trees_keep_the_names(name):
+    """A 2-D y is validated column by column; the names of X survive it, as in scikit-learn."""
+    ours_cls = getattr(mlcanon.tree, name, None) or getattr(mlcanon.ensemble, name)
+    ref_cls = getattr(sktree, name, None) or getattr(ske, name)
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(30, 3)), columns=["a", "b", "c"])
+    Y = np.c_[X["a"] - X["b"], X["c"]]
+    for model in (ours_cls(random_state=0), ref_cls(random_state=0)):
+        model.fit(X, Y)
+        np.testing.assert_array_equal(model.feature_names_in_, ["a", "b", "c"])
+        with pytest.raises(ValueError, match="Feature names must be in the same order"):
+            model.predict(X[["c", "b", "a"]])
+
+
+def test_members_get_the_frame():
+    """Voting and stacking hand a data frame to their members as it came, so a member that
+    picks columns by name works, as in scikit-learn."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+    y = (X["a"] > 0).astype(int).to_numpy()
+
+    def member():
+        pick = ColumnTransformer([("s", StandardScaler(), ["a", "b"])])
+        return make_pipeline(pick, sklm.LogisticRegression())
+
+    for ours, ref in [
+        (
+            VotingClassifier([("p", member())], voting="soft"),
+            ske.VotingClassifier([("p", member())], voting="soft"),
+        ),
+        (  # the same final estimator on both sides: only the members' input is under test
+            StackingClassifier([("p", member())], final_estimator=sklm.LogisticRegression(), cv=3),
+            ske.StackingClassifier([("p", member())], cv=3),
+        ),
+    ]:
+        ours.fit(X, y)
+        ref.fit(X, y)
+        np.testing.assert_array_equal(ours.estimators_[0].feature_names_in_, X.columns)
+        np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-10)
+
+
+def test_repeated_column_names_are_refused():
+    X = pd.DataFrame([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]], columns=["a", "a"])
+    with pytest.raises(ValueError, match=r"repeated column names \['a'\]"):
+        Ridge().fit(X, [1.0, 2.0, 3.0])

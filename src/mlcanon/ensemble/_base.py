@@ -32,7 +32,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import UNUSED, MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.parallel import Parallel
 
-from mlcanon._estimator import _object_labels, as_float_array, check_X, check_X_y
+from mlcanon._estimator import _object_labels, as_float_array, check_X, check_X_y, is_pandas
 from mlcanon._validation import RANDOM_STATE, HasMethods, check_array, check_consistent_length
 
 __all__ = [
@@ -325,6 +325,12 @@ class NamedMembers(BaseEstimator):
     """
 
     __metadata_request__fit: ClassVar[dict] = {"sample_weight": UNUSED}
+
+    @staticmethod
+    def _members_input(X: Any, checked: Any) -> Any:
+        """What the members are given: a pandas data frame as it came (its column names reach
+        them, as in scikit-learn's voting and stacking), anything else as validated."""
+        return X if is_pandas(X, "DataFrame") else checked
 
     def _pairs(self) -> list:
         """``estimators`` when it is a list of (name, estimator) pairs, else nothing."""

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin, clone
 from sklearn.model_selection import check_cv
-from sklearn.utils import Bunch
+from sklearn.utils import Bunch, _safe_indexing
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import delayed
@@ -67,8 +67,9 @@ _METHODS = ("predict_proba", "decision_function", "predict")
 
 def _fold_output(model, method, X, y, params, train, test):
     """Fit a copy of a member on one training fold; its outputs on the held-out fold."""
-    fitted = fit_member(clone(model), X[train], y[train], rows_of(params, len(y), train))
-    return test, fitted, getattr(fitted, method)(X[test])
+    rows = rows_of(params, len(y), train)
+    fitted = fit_member(clone(model), _safe_indexing(X, train), y[train], rows)
+    return test, fitted, getattr(fitted, method)(_safe_indexing(X, test))
 
 
 def _final_has(method: str):
@@ -170,7 +171,7 @@ class _BaseStacking(TransformerMixin, NamedMembers):
             return np.hstack(blocks)
         if sp.issparse(X):
             return sp.hstack([*blocks, X], format=X.format)
-        return np.hstack([*blocks, X])
+        return np.hstack([*blocks, np.asarray(X, dtype=np.float64)])
 
     def _columns(self, model: Any, method: str, out: Any, oof: bool = False) -> np.ndarray:
         return np.asarray(out, dtype=np.float64).reshape(out.shape[0], -1)
@@ -195,7 +196,7 @@ class _BaseStacking(TransformerMixin, NamedMembers):
 
     def transform(self, X: Any) -> Any:
         """Features the final estimator sees: the members' outputs (and ``X`` if passthrough)."""
-        X = check_meta_X(self, X, reset=False)
+        X = self._members_input(X, check_meta_X(self, X, reset=False))
         return self._with_passthrough(self._blocks(X), X)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -293,7 +294,8 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
         """Fit the members and the final classifier on their out-of-fold outputs; ``y`` holds
         labels (1-D) or a multilabel indicator matrix of shape (n_samples, n_labels);
         ``fit_params`` are metadata, routed when routing is on."""
-        X, y = check_meta_X_y(self, X, y, classifier=True, multi_output=True)
+        X_checked, y = check_meta_X_y(self, X, y, classifier=True, multi_output=True)
+        X = self._members_input(X, X_checked)
         if y.ndim == 2:
             _check_multilabel(y)
             pairs = [encode_labels(column) for column in y.T]
@@ -435,8 +437,8 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
     ) -> StackingRegressor:
         """Fit the members and the final regressor on their out-of-fold predictions
         (``fit_params`` are metadata, routed when routing is on)."""
-        X, y = check_meta_X_y(self, X, y, classifier=False)
-        self._fit_stack(X, y, sample_weight, fit_params)
+        X_checked, y = check_meta_X_y(self, X, y, classifier=False)
+        self._fit_stack(self._members_input(X, X_checked), y, sample_weight, fit_params)
         return self
 
     def predict(self, X: Any, **predict_params: Any) -> Any:

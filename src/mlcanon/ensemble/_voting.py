@@ -29,7 +29,14 @@ from sklearn.utils.validation import check_is_fitted
 from mlcanon._estimator import check_X, check_X_y, encode_labels, input_feature_names, store_params
 from mlcanon._validation import BOOL, ArrayLike, InstanceOf, Interval, Options, validate_params
 
-from ._base import NamedMembers, feature_names, fit_member, fit_members, is_drop, named_members
+from ._base import (
+    NamedMembers,
+    feature_names,
+    fit_member,
+    fit_members,
+    is_drop,
+    named_members,
+)
 
 __all__ = ["VotingClassifier", "VotingRegressor"]
 
@@ -140,19 +147,21 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
             raise NotImplementedError(
                 "Multilabel and multi-output classification is not supported."
             )
-        X, y = check_X_y(self, X, y, classifier=True, allow_nan=True)
+        X_checked, y = check_X_y(self, X, y, classifier=True, allow_nan=True)
         self.classes_, codes = encode_labels(y)
-        self._fit_all(X, codes, sample_weight, fit_params, "classifier")
+        self._fit_all(
+            self._members_input(X, X_checked), codes, sample_weight, fit_params, "classifier"
+        )
         return self
 
     def _probas(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
-        X = check_X(self, X, reset=False, allow_nan=True)
+        X = self._members_input(X, check_X(self, X, reset=False, allow_nan=True))
         return np.asarray([e.predict_proba(X) for e in self.estimators_])
 
     def _votes(self, X: Any) -> np.ndarray:
         """Members' predicted class codes, shape (n_samples, n_members)."""
-        X = check_X(self, X, reset=False, allow_nan=True)
+        X = self._members_input(X, check_X(self, X, reset=False, allow_nan=True))
         return np.column_stack([np.asarray(e.predict(X), dtype=np.int64) for e in self.estimators_])
 
     @available_if(_soft_only)
@@ -221,13 +230,13 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
     def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any) -> VotingRegressor:
         """Fit every member on ``X``, ``y`` (with the weights, if any; ``fit_params`` are
         metadata, routed when routing is on)."""
-        X, y = check_X_y(self, X, y, classifier=False, allow_nan=True)
-        self._fit_all(X, y, sample_weight, fit_params, "regressor")
+        X_checked, y = check_X_y(self, X, y, classifier=False, allow_nan=True)
+        self._fit_all(self._members_input(X, X_checked), y, sample_weight, fit_params, "regressor")
         return self
 
     def transform(self, X: Any) -> np.ndarray:
         """Members' predictions, shape (n_samples, n_members)."""
-        X = check_X(self, X, reset=False, allow_nan=True)
+        X = self._members_input(X, check_X(self, X, reset=False, allow_nan=True))
         return np.column_stack([e.predict(X) for e in self.estimators_])
 
     def predict(self, X: Any) -> np.ndarray:

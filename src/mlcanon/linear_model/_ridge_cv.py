@@ -39,7 +39,13 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import check_scoring, get_scorer, get_scorer_names
 from sklearn.model_selection import GridSearchCV
 
-from mlcanon._estimator import check_X_y, float_dtype, sample_weight_or_none, store_params
+from mlcanon._estimator import (
+    check_feature_names,
+    check_X_y,
+    float_dtype,
+    sample_weight_or_none,
+    store_params,
+)
 from mlcanon._validation import (
     BOOL,
     CV,
@@ -299,4 +305,5 @@ class RidgeCV(_LeastSquaresBase):
         self.alpha_, self.best_score_ = best.alpha, search.best_score_
         self.coef_, self.intercept_ = best.coef_, best.intercept_
         self.n_features_in_ = best.n_features_in_
+        check_feature_names(self, X, reset=True)  # the search validated X, not this estimator
         return self

@@ -133,10 +133,12 @@ def as_imputer_input(
                 raise ValueError(f"Complex data not supported: X has dtype {raw.dtype}")
             if dtype == "float":
                 want = raw.dtype if raw.dtype.kind == "f" else np.float64
+                if raw.dtype.kind == "O" and is_pandas_na(estimator.missing_values):
+                    raw = np.where(sys.modules["pandas"].isna(raw), np.nan, raw)
             else:
                 want = raw.dtype if dtype is None else dtype
             X = np.array(raw, dtype=want, copy=True) if copy else np.asarray(raw, dtype=want)
-        except ValueError as exc:
+        except (TypeError, ValueError) as exc:
             if non_numeric_hint is None or "could not convert" not in str(exc):
                 raise
             raise ValueError(f"{non_numeric_hint}:\n{exc}") from None
@@ -156,11 +158,10 @@ def as_imputer_input(
         if np.isinf(values).any():
             raise ValueError(f"Input X contains infinity or a value too large for {X.dtype!r}.")
     elif values.dtype.kind == "O" and not is_pandas_na(estimator.missing_values):
-        pandas_na = getattr(sys.modules.get("pandas"), "NA", None)
-        if pandas_na is not None and any(v is pandas_na for v in values.flat):
+        if any(is_pandas_na(v) for v in values.flat):
             raise ValueError(
                 f"X holds pandas.NA, which missing_values={estimator.missing_values!r} does not "
-                "mark: pass missing_values=pandas.NA to impute it"
+                "mark: pass missing_values=pandas.NA to treat it as missing"
             )
     if values.dtype.kind == "O" and not marks_nan(estimator.missing_values):
         if (values != values).any():

@@ -317,8 +317,9 @@ class RandomOverSampler(_BaseSampler):
             if is_pandas(X_new, "DataFrame"):  # copies repeat row labels: number rows afresh
                 X_new = X_new.reset_index(drop=True)
             return X_new, y_new
-        if is_pandas(X, "DataFrame"):
-            X = X.to_numpy()
+        if is_pandas(X, "DataFrame"):  # numbers and booleans (cast back at the end) as floats
+            numeric = all(dtype.kind in "biuf" for dtype in X.dtypes)
+            X = X.to_numpy(dtype=np.float64 if numeric else None)
         if X.dtype.kind not in "iuf":
             raise ValueError(
                 "When shrinkage is not None, X needs to contain only numerical data to "

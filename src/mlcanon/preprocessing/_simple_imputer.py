@@ -36,6 +36,7 @@ from ._missing import (
     MISSING_VALUES,
     MissingIndicator,
     as_imputer_input,
+    indicator_names,
     is_scalar_nan,
     marks_nan,
     mask_of,
@@ -299,7 +300,7 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
         kept = names[self._valid()]
         if not self.add_indicator:
             return kept
-        return np.concatenate([kept, self.indicator_.get_feature_names_out(names)])
+        return np.concatenate([kept, indicator_names(names[self.indicator_.features_])])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

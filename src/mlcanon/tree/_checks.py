@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from mlcanon._estimator import check_X as _check_X
 from mlcanon._estimator import check_X_y as _check_X_y
-from mlcanon._estimator import encode_labels
+from mlcanon._estimator import check_y, encode_labels
 
 __all__ = [
     "as_float32",
@@ -80,9 +80,7 @@ def check_X_y(
     if not multi_output or y_arr is None or y_arr.ndim != 2 or y_arr.shape[1] == 1:
         return _check_X_y(estimator, X, y, **kw)
     X_arr, _ = _check_X_y(estimator, X, y_arr[:, 0], **kw)
-    columns = [_check_X_y(estimator, X_arr[:, :1], c, classifier=classifier)[1] for c in y_arr.T]
-    estimator.n_features_in_ = X_arr.shape[1]
-    return X_arr, np.stack(columns, axis=1)
+    return X_arr, np.stack([check_y(c, classifier=classifier) for c in y_arr.T], axis=1)
 
 
 def as_float32(X: np.ndarray) -> np.ndarray:
