@@ -6,11 +6,12 @@ Both sides run cyclic coordinate descent with the same duality-gap stopping rule
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn import linear_model as sk
 from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 
-from mlcanon.linear_model import ElasticNet, Lasso, enet_path, lasso_path
+from mlcanon.linear_model import ElasticNet, Lasso, MultiTaskLasso, enet_path, lasso_path
 
 RTOL = 1e-6  # required agreement for coefficients and intercepts
 
@@ -220,3 +221,20 @@ def test_path_deprecations_and_unknown_parameters_as_sklearn():
         assert len(lasso_path(X, y, alphas=None)[0]) == 100
     with pytest.raises(ValueError, match="Unexpected parameters in params"):
         enet_path(X, y, normalize=True)
+
+
+@pytest.mark.parametrize("interface", ["spmatrix", "sparray"])
+@pytest.mark.parametrize("n_targets", [1, 3])
+def test_sparse_coef_as_sklearn(diabetes, interface, n_targets):
+    """``sparse_coef_``: coef_ as one CSR row per target, in the configured sparse interface."""
+    X, y = diabetes
+    Y = np.column_stack([y * (k + 1) for k in range(n_targets)]) if n_targets > 1 else y
+    pairs = [(Lasso(alpha=1.0), sk.Lasso(alpha=1.0))]
+    if n_targets > 1:
+        pairs += [(MultiTaskLasso(alpha=1.0), sk.MultiTaskLasso(alpha=1.0))]
+    with sklearn.config_context(sparse_interface=interface):
+        for ours, ref in pairs:
+            got, want = ours.fit(X, Y).sparse_coef_, ref.fit(X, Y).sparse_coef_
+            assert type(got) is type(want) and got.format == want.format == "csr"
+            assert got.shape == want.shape == (n_targets, X.shape[1])
+            assert_coef_close(got.toarray(), want.toarray())

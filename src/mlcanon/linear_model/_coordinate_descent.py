@@ -20,6 +20,8 @@ import warnings
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 
@@ -539,6 +541,14 @@ class ElasticNet(RegressorMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """``X @ coef_.T + intercept_``, shape (n_samples,) or (n_samples, n_targets)."""
         return linear_predict(self, X)
+
+    @property
+    def sparse_coef_(self) -> Any:
+        """``coef_`` as a CSR matrix of shape (n_targets, n_features), one row per target: a
+        scipy.sparse matrix, or a sparse array under ``sklearn.set_config(sparse_interface=
+        "sparray")``."""
+        rows = sp.csr_array(np.atleast_2d(self.coef_))
+        return rows if get_config().get("sparse_interface") == "sparray" else sp.csr_matrix(rows)
 
 
 class Lasso(ElasticNet):
