@@ -129,7 +129,7 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
         )
         mse = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(jobs)
         mse = np.reshape(mse, (len(l1_ratios), len(folds), -1))  # (l1_ratios, folds, alphas)
-        self.mse_path_ = np.squeeze(np.moveaxis(mse, 2, 1))
+        self.mse_path_ = np.squeeze(np.moveaxis(mse, 2, 1)).astype(dtype)  # as scikit-learn
         mean = mse.mean(axis=1)
         best = np.unravel_index(np.argmin(mean), mean.shape)  # first of equals, as sklearn
         self.alpha_ = float(grids[best])
