@@ -38,6 +38,20 @@ def is_pandas_na(value: Any) -> bool:
     return pandas is not None and value is getattr(pandas, "NA", None)
 
 
+def _unequal_to_itself(X: np.ndarray, missing_values: Any) -> np.ndarray:
+    """The NaN entries of an object array: NaN is the one value unequal to itself. An entry
+    ``pandas.NA`` (whose comparisons have no truth value) under another marker is refused."""
+    try:
+        return np.asarray(X != X, dtype=bool)
+    except TypeError:
+        if not any(is_pandas_na(v) for v in X.flat):
+            raise
+        raise ValueError(
+            f"X holds pandas.NA, which missing_values={missing_values!r} does not mark: pass "
+            "missing_values=pandas.NA to treat it as missing"
+        ) from None
+
+
 def marks_nan(value: Any) -> bool:
     """Whether the marker ``value`` matches NaN: ``np.nan`` or ``pandas.NA``."""
     return is_scalar_nan(value) or is_pandas_na(value)
@@ -53,7 +67,7 @@ def missing_mask(X: np.ndarray, missing_values: Any) -> np.ndarray:
             return np.isnan(X)
         if X.dtype.kind in "iub":
             return np.zeros(X.shape, dtype=bool)
-        return X != X  # object entries: NaN is the one value unequal to itself
+        return _unequal_to_itself(X, missing_values)
     return np.asarray(X == missing_values, dtype=bool)
 
 
@@ -157,14 +171,8 @@ def as_imputer_input(
             )
         if np.isinf(values).any():
             raise ValueError(f"Input X contains infinity or a value too large for {X.dtype!r}.")
-    elif values.dtype.kind == "O" and not is_pandas_na(estimator.missing_values):
-        if any(is_pandas_na(v) for v in values.flat):
-            raise ValueError(
-                f"X holds pandas.NA, which missing_values={estimator.missing_values!r} does not "
-                "mark: pass missing_values=pandas.NA to treat it as missing"
-            )
-    if values.dtype.kind == "O" and not marks_nan(estimator.missing_values):
-        if (values != values).any():
+    elif values.dtype.kind == "O" and not marks_nan(estimator.missing_values):
+        if _unequal_to_itself(values, estimator.missing_values).any():
             raise ValueError("Input X contains NaN.")
     numeric_marker = isinstance(estimator.missing_values, numbers.Real)
     if values.dtype.kind in "iuf" and not (
