@@ -1,0 +1,114 @@
+"""Half-precision inputs (float16, bfloat16): every functional op returns the input's dtype and
+agrees with torch.nn.functional run in the same dtype, outputs and input gradients, to within a
+few units of that dtype's rounding error.
+
+The error is measured relative to the largest reference value; float16 carries 2^-10 of relative
+precision, bfloat16 2^-7, and the ops reduce over a handful of terms, so 3 units are allowed
+(measured: at most 1.47 units, adaptive_avg_pool2d in bfloat16).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as T
+
+import mlcanon.nn.functional as F
+
+UNITS = 3
+
+
+def _labels(n: int, k: int) -> torch.Tensor:
+    return torch.arange(n) % k
+
+
+def _binary(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+    return (torch.arange(torch.Size(shape).numel()).reshape(shape) % 2).to(dtype)
+
+
+# name: (input shapes, ours, torch's); inputs are drawn in float64, then rounded to the dtype
+CASES = {
+    "conv2d": (
+        [(2, 3, 8, 8), (4, 3, 3, 3)],
+        lambda x, w: F.conv2d(x, w, padding=1),
+        lambda x, w: T.conv2d(x, w, padding=1),
+    ),
+    "conv_transpose2d": (
+        [(2, 3, 6, 6), (3, 4, 3, 3)],
+        lambda x, w: F.conv_transpose2d(x, w, stride=2),
+        lambda x, w: T.conv_transpose2d(x, w, stride=2),
+    ),
+    "linear": ([(5, 6), (4, 6)], F.linear, T.linear),
+    "batch_norm": (
+        [(4, 3, 5, 5)],
+        lambda x: F.batch_norm(x, None, None, training=True),
+        lambda x: T.batch_norm(x, None, None, training=True),
+    ),
+    "group_norm": ([(4, 6, 5, 5)], lambda x: F.group_norm(x, 3), lambda x: T.group_norm(x, 3)),
+    "instance_norm": ([(4, 3, 5, 5)], F.instance_norm, T.instance_norm),
+    "layer_norm": ([(4, 6, 5)], lambda x: F.layer_norm(x, (5,)), lambda x: T.layer_norm(x, (5,))),
+    "max_pool2d": ([(2, 3, 8, 8)], lambda x: F.max_pool2d(x, 2), lambda x: T.max_pool2d(x, 2)),
+    "avg_pool2d": (
+        [(2, 3, 8, 8)],
+        lambda x: F.avg_pool2d(x, 3, 2, 1),
+        lambda x: T.avg_pool2d(x, 3, 2, 1),
+    ),
+    "adaptive_avg_pool2d": (
+        [(2, 3, 7, 7)],
+        lambda x: F.adaptive_avg_pool2d(x, 3),
+        lambda x: T.adaptive_avg_pool2d(x, 3),
+    ),
+    "softmax": ([(8, 5)], lambda x: F.softmax(x, 1), lambda x: T.softmax(x, 1)),
+    "log_softmax": ([(8, 5)], lambda x: F.log_softmax(x, 1), lambda x: T.log_softmax(x, 1)),
+    "gelu": ([(8, 5)], F.gelu, T.gelu),
+    "elu": ([(8, 5)], F.elu, T.elu),
+    "leaky_relu": ([(8, 5)], F.leaky_relu, T.leaky_relu),
+    "hardswish": ([(8, 5)], F.hardswish, T.hardswish),
+    "hardsigmoid": ([(8, 5)], F.hardsigmoid, T.hardsigmoid),
+    "prelu": ([(8, 5), (5,)], F.prelu, T.prelu),
+    "cross_entropy": (
+        [(8, 5)],
+        lambda x: F.cross_entropy(x, _labels(8, 5)),
+        lambda x: T.cross_entropy(x, _labels(8, 5)),
+    ),
+    "bce_with_logits": (
+        [(8, 5)],
+        lambda x: F.binary_cross_entropy_with_logits(x, _binary((8, 5), x.dtype)),
+        lambda x: T.binary_cross_entropy_with_logits(x, _binary((8, 5), x.dtype)),
+    ),
+    "smooth_l1_loss": ([(8, 5), (8, 5)], F.smooth_l1_loss, T.smooth_l1_loss),
+    "huber_loss": ([(8, 5), (8, 5)], F.huber_loss, T.huber_loss),
+    "kl_div": (
+        [(8, 5), (8, 5)],
+        lambda x, t: F.kl_div(x.log_softmax(1), t.softmax(1), reduction="batchmean"),
+        lambda x, t: T.kl_div(x.log_softmax(1), t.softmax(1), reduction="batchmean"),
+    ),
+    "scaled_dot_product_attention": (
+        [(2, 4, 6)] * 3,
+        F.scaled_dot_product_attention,
+        T.scaled_dot_product_attention,
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("name", list(CASES))
+def test_half_precision_matches_torch(name, dtype):
+    shapes, ours, ref = CASES[name]
+    gen = torch.Generator().manual_seed(0)
+    drawn = [torch.randn(s, dtype=torch.float64, generator=gen).to(dtype) for s in shapes]
+    results = []
+    for op in (ours, ref):
+        inputs = [x.clone().requires_grad_() for x in drawn]
+        out = op(*inputs)
+        weights = torch.randn(out.shape, dtype=torch.float64, generator=gen.manual_seed(1))
+        grads = torch.autograd.grad((out.double() * weights).sum(), inputs)
+        results.append((out, grads))
+    (out, grads), (want, want_grads) = results
+    assert out.dtype == want.dtype == dtype
+    assert all(g.dtype == dtype for g in grads)
+    unit = torch.finfo(dtype).eps
+    for got, expected in [(out, want), *zip(grads, want_grads, strict=True)]:
+        scale = expected.double().abs().max().clamp_min(unit)
+        error = (got.double() - expected.double()).abs().max() / scale
+        assert error <= UNITS * unit, f"{name}: {error / unit:.2f} units"
