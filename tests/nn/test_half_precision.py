@@ -13,6 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as T
 
+import mlcanon.nn
 import mlcanon.nn.functional as F
 
 UNITS = 3
@@ -111,4 +112,30 @@ def test_half_precision_matches_torch(name, dtype):
     for got, expected in [(out, want), *zip(grads, want_grads, strict=True)]:
         scale = expected.double().abs().max().clamp_min(unit)
         error = (got.double() - expected.double()).abs().max() / scale
+        assert error <= UNITS * unit, f"{name}: {error / unit:.2f} units"
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU", "MultiheadAttention"])
+def test_half_precision_recurrent_and_attention_modules_match_torch(name, dtype):
+    """Seven steps of a recurrence (or one attention layer) with torch's weights, in the dtype:
+    the outputs and the input's gradient within the same 3 units."""
+    torch.manual_seed(0)
+    args = (6, 2) if name == "MultiheadAttention" else (6, 5)
+    ref = getattr(torch.nn, name)(*args, batch_first=True).to(dtype)
+    ours = getattr(mlcanon.nn, name)(*args, batch_first=True).to(dtype)
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(3, 7, 6, dtype=torch.float64).to(dtype)
+    results = []
+    for module in (ours, ref):
+        inp = x.clone().requires_grad_()
+        out = module(inp, inp, inp)[0] if name == "MultiheadAttention" else module(inp)[0]
+        weights = torch.randn(
+            out.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(1)
+        )
+        results.append((out, *torch.autograd.grad((out.double() * weights).sum(), inp)))
+    unit = torch.finfo(dtype).eps
+    for got, want in zip(*results, strict=True):
+        assert got.dtype == want.dtype == dtype
+        error = (got.double() - want.double()).abs().max() / want.double().abs().max()
         assert error <= UNITS * unit, f"{name}: {error / unit:.2f} units"
