@@ -156,7 +156,13 @@ def test_lists_come_back_as_lists_as_imblearn(ours, ref, as_list):
             ValueError,
             "continuous",
         ),
-        (RandomOverSampler(), _frame()[0], _frame()[0][["x", "count"]], ValueError, "1d array"),
+        (
+            RandomOverSampler(),
+            _frame()[0],
+            _frame()[0][["x", "count"]],
+            ValueError,
+            "Multilabel and multioutput",
+        ),
     ],
 )
 def test_bad_frames_are_refused(sampler, X, y, error, match):

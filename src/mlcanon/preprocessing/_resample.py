@@ -3,20 +3,29 @@
 The samplers follow imbalanced-learn's API: ``fit_resample(X, y)`` returns a new data set, and
 ``sampling_strategy`` says how many samples each class should end with. Resample the training
 split only: a resampled test set no longer measures the class balance the model will meet.
-As in imbalanced-learn, a pandas DataFrame ``X`` and a Series ``y`` come back as such.
+As in imbalanced-learn, a pandas DataFrame ``X`` and a Series ``y`` come back as such, and
+``y`` may also be a column vector or a one-vs-all indicator matrix (given back in that format).
 """
 
 from __future__ import annotations
 
 import numbers
 import sys
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
+from sklearn.utils import InputTags, Tags
 
-from mlcanon._estimator import check_feature_names, check_X, is_pandas, store_params
+from mlcanon._estimator import (
+    check_feature_names,
+    check_X,
+    input_feature_names,
+    is_pandas,
+    store_params,
+)
 from mlcanon._validation import (
     BOOL,
     RANDOM_STATE,
@@ -37,9 +46,25 @@ _STRATEGIES = ("auto", "minority", "majority", "not minority", "not majority", "
 
 
 def _check_y(y: Any, X: Any, owner: str) -> np.ndarray:
+    """The class labels of ``y``: a 1-D array, a column vector (a one-column DataFrame), or a
+    one-vs-all indicator matrix, whose labels are the column indices of the ones.
+
+    Unlike imbalanced-learn, which takes the first column for a row without a one, an
+    indicator row must hold exactly one 1.
+    """
     if y is None:
         raise ValueError(f"{owner} requires y to be passed, but the target y is None")
     y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    elif y.ndim == 2:
+        if not (np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()):
+            raise ValueError(
+                "Multilabel and multioutput targets are not supported: a 2-D y must be a "
+                "column of labels or a one-vs-all indicator matrix (one 1 in each row); got "
+                f"shape {y.shape} with other values or row sums"
+            )
+        y = y.argmax(axis=1)
     if y.ndim != 1:
         raise ValueError(f"y should be a 1d array of class labels, got shape {y.shape}")
     check_consistent_length(X=X, y=y)
@@ -142,17 +167,30 @@ def _like_input(X_res: Any, y_res: np.ndarray, X: Any, y: Any) -> tuple[Any, Any
 
     A DataFrame ``X`` gives a DataFrame with its columns and dtypes: rows taken from it keep
     them, computed rows (SMOTE, smoothed bootstrap) are cast back to them, so an integer column
-    of synthetic points is truncated. A Series ``y`` gives a Series with its name and dtype,
-    indexed like the resampled DataFrame (or 0..n-1). A list comes back as a list; anything
-    else as an array.
+    of synthetic points is truncated. A CSR or CSC matrix gives one of its format (other sparse
+    formats give CSR). A one-vs-all ``y`` gives an indicator matrix of its width and dtype. A
+    Series or DataFrame ``y`` gives a Series or DataFrame with its name (or
+    columns) and dtypes, indexed like the resampled DataFrame (or 0..n-1). A list comes back as
+    a list; anything else as an array (a column-vector array ``y`` as a 1-D array).
     """
     index = None
+    if sp.issparse(X_res) and X.format in ("csr", "csc"):
+        X_res = X_res.asformat(X.format)
     if is_pandas(X, "DataFrame"):
         if not is_pandas(X_res, "DataFrame"):
             X_res = sys.modules["pandas"].DataFrame(X_res, columns=X.columns).astype(X.dtypes)
         index = X_res.index
+    shape = np.shape(y)
+    if len(shape) == 2 and shape[1] > 1:  # one-vs-all indicator
+        y_res = np.eye(shape[1], dtype=np.asarray(y).dtype)[y_res]
     if is_pandas(y, "Series"):
         y_res = sys.modules["pandas"].Series(y_res, index=index, dtype=y.dtype, name=y.name)
+    elif is_pandas(y, "DataFrame"):
+        y_res = (
+            sys.modules["pandas"]
+            .DataFrame(y_res.reshape(len(y_res), -1), index=index, columns=y.columns)
+            .astype(y.dtypes)
+        )
     X_res = X_res.tolist() if isinstance(X, list) else X_res
     return X_res, y_res.tolist() if isinstance(y, list) else y_res
 
@@ -174,6 +212,30 @@ def _check_any_X(estimator: Any, X: Any) -> Any:
         raise ValueError(f"Complex data not supported: X has dtype {complex_[0]}")
     check_n_features(estimator, X, reset=True)
     return X
+
+
+@dataclass(slots=True)
+class _SamplerTags:
+    """imbalanced-learn's sampler tag: whether the sampler sets ``sample_indices_``."""
+
+    sample_indices: bool = False
+
+
+@dataclass(slots=True)
+class _InputTags(InputTags):
+    dataframe: bool = True  # imbalanced-learn's tag: a DataFrame X comes back as one
+
+
+@dataclass(slots=True)
+class _Tags(Tags):
+    """scikit-learn's tags with imbalanced-learn's ``sampler_tags`` added (its checks read it)."""
+
+    sampler_tags: _SamplerTags | None = None
+
+
+def _with_fields(kind: type, tags: Any, **extra: Any) -> Any:
+    """``tags`` (a dataclass) copied into its subclass ``kind``, ``extra`` fields set or added."""
+    return kind(**{**{f.name: getattr(tags, f.name) for f in fields(tags)}, **extra})
 
 
 class _BaseSampler(BaseEstimator):
@@ -229,12 +291,24 @@ class _BaseSampler(BaseEstimator):
     def _resample(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> Any:
         raise NotImplementedError
 
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The output columns are the input columns: ``feature_names_in_`` (or
+        ``input_features``, or ``x0, x1, ...``)."""
+        return input_feature_names(self, input_features)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
+        tags.input_tags.sparse = True
         if self._copies_rows:
-            tags.input_tags.allow_nan = tags.input_tags.sparse = tags.input_tags.string = True
-        return tags
+            tags.input_tags.allow_nan = tags.input_tags.string = True
+        sampler_tags = _SamplerTags(sample_indices=self._copies_rows)  # the row samplers set it
+        return _with_fields(
+            _Tags,
+            tags,
+            input_tags=_with_fields(_InputTags, tags.input_tags),
+            sampler_tags=sampler_tags,
+        )
 
 
 class RandomOverSampler(_BaseSampler):

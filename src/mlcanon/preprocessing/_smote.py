@@ -13,9 +13,10 @@ import numbers
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone
 
-from mlcanon._estimator import store_params
+from mlcanon._estimator import check_X, float_dtype, store_params
 from mlcanon._validation import HasMethods, Interval
 
 from ._resample import _BaseSampler
@@ -23,13 +24,16 @@ from ._resample import _BaseSampler
 __all__ = ["SMOTE"]
 
 
-def _nearest_neighbors(X: np.ndarray, k: int, chunk: int = 1024) -> np.ndarray:
-    """Indices (n, k) of each row's k nearest other rows, nearest first (ties by index)."""
-    sq = np.einsum("ij,ij->i", X, X)
+def _nearest_neighbors(X: Any, k: int, chunk: int = 1024) -> np.ndarray:
+    """Indices (n, k) of each row's k nearest other rows, nearest first (ties by index); ``X``
+    dense or a scipy.sparse matrix."""
+    sq = np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X) else (X * X).sum(1)
     out = np.empty((X.shape[0], k), dtype=np.int64)
     for start in range(0, X.shape[0], chunk):
         rows = np.arange(start, min(start + chunk, X.shape[0]))
-        d = sq[rows, None] - 2.0 * X[rows] @ X.T + sq[None, :]  # (chunk, n) squared distances
+        dot = X[rows] @ X.T
+        dot = dot.toarray() if sp.issparse(dot) else dot
+        d = sq[rows, None] - 2.0 * dot + sq[None, :]  # (chunk, n) squared distances
         d[np.arange(rows.size), rows] = np.inf  # a sample is not its own neighbour
         part = np.argpartition(d, k - 1, axis=1)[:, :k] if k < X.shape[0] else np.argsort(d, 1)
         order = np.lexsort((part, np.take_along_axis(d, part, axis=1)), axis=1)
@@ -56,6 +60,9 @@ class SMOTE(_BaseSampler):
         is cloned and fitted on each class; its ``n_neighbors`` counts the sample itself, as
         in imbalanced-learn (``NearestNeighbors(n_neighbors=6)`` is ``k_neighbors=5``).
 
+    As in imbalanced-learn, float32 data gives float32 samples, a CSR or CSC matrix gives a
+    matrix of the same format, and NaN or non-numeric data are refused.
+
     Attributes
     ----------
     sampling_strategy_ : dict
@@ -78,7 +85,11 @@ class SMOTE(_BaseSampler):
     ) -> None:
         store_params(self, locals())
 
-    def _neighbours(self, Xc: np.ndarray, c: Any) -> np.ndarray:
+    def _check_X(self, X: Any) -> Any:
+        # a sparse matrix is worked on as CSR (fit_resample gives the input's format back)
+        return check_X(self, X, reset=True, dtype=float_dtype(X), accept_sparse="csr")
+
+    def _neighbours(self, Xc: Any, c: Any) -> np.ndarray:
         """(n_c, k) indices of each sample's k nearest other samples of its class."""
         if hasattr(self.k_neighbors, "kneighbors"):
             # a neighbours estimator: as in imbalanced-learn, it is asked for each sample's
@@ -102,7 +113,11 @@ class SMOTE(_BaseSampler):
             nn = self._neighbours(Xc, c)
             rows = rng.integers(0, Xc.shape[0], size=n)
             cols = rng.integers(0, nn.shape[1], size=n)
-            gap = rng.uniform(size=(n, 1))
-            X_parts.append(Xc[rows] + gap * (Xc[nn[rows, cols]] - Xc[rows]))
+            gap = rng.uniform(size=n)
+            step = Xc[nn[rows, cols]] - Xc[rows]
+            step = sp.diags(gap) @ step if sp.issparse(step) else gap[:, None] * step
+            X_parts.append((Xc[rows] + step).astype(X.dtype))
             y_parts.append(np.full(n, c, dtype=y.dtype))
+        if sp.issparse(X):
+            return sp.vstack(X_parts, format="csr"), np.concatenate(y_parts)
         return np.vstack(X_parts), np.concatenate(y_parts)
