@@ -16,8 +16,11 @@ import warnings
 from typing import Any
 
 import numpy as np
+from sklearn import get_config
 from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
 from sklearn.exceptions import DataConversionWarning
+from sklearn.utils import _safe_indexing
+from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._validation import check_array, check_consistent_length, check_sample_weight
@@ -35,9 +38,13 @@ __all__ = [
     "float_dtype",
     "input_feature_names",
     "is_pandas",
+    "route",
+    "routing_enabled",
+    "rows_of",
     "sample_weight_array",
     "sample_weight_or_none",
     "store_params",
+    "weight_params",
 ]
 
 
@@ -175,6 +182,51 @@ def input_feature_names(estimator: Any, input_features: Any = None) -> np.ndarra
             f"({estimator.n_features_in_}), got {len(given)}"
         )
     return given
+
+
+def routing_enabled() -> bool:
+    """Whether scikit-learn's metadata routing is on (``sklearn.set_config``)."""
+    return bool(get_config()["enable_metadata_routing"])
+
+
+def route(owner: Any, method: str, params: dict, sample_weight: Any = None) -> Any:
+    """The metadata passed to ``owner.method`` as routed to its children (``routed[child]
+    [callee]``, from ``owner.get_metadata_routing()``), or None when routing is off; then any
+    metadata beyond ``sample_weight`` is scikit-learn's ValueError."""
+    if not routing_enabled():
+        if params:
+            raise ValueError(
+                f"Passing extra keyword arguments to {type(owner).__name__}.{method} is only "
+                "supported if enable_metadata_routing=True, which you can set using "
+                f"`sklearn.set_config`. Extra parameters passed are: {set(params)}"
+            )
+        return None
+    return process_routing(owner, method, **weight_params(sample_weight), **params)
+
+
+def weight_params(sample_weight: Any) -> dict:
+    """``{"sample_weight": sample_weight}``, or nothing when it is None."""
+    return {} if sample_weight is None else {"sample_weight": sample_weight}
+
+
+def rows_of(params: dict, n_samples: int, rows: np.ndarray) -> dict:
+    """``params`` for a fit on ``rows`` only: a value with one entry per sample is indexed,
+    others pass as they are (scikit-learn's rule in cross-validation)."""
+    out = {}
+    for key, value in params.items():
+        if hasattr(value, "__array__") and not hasattr(value, "shape"):
+            value = np.asarray(value)  # an array-like known by its __array__ only
+        out[key] = _safe_indexing(value, rows) if _n_entries(value) == n_samples else value
+    return out
+
+
+def _n_entries(value: Any) -> int | None:
+    """Length of a list, an array or a sparse matrix; None for a str or a scalar."""
+    if isinstance(value, str):
+        return None
+    if hasattr(value, "shape"):
+        return value.shape[0] if len(value.shape) else None
+    return len(value) if hasattr(value, "__len__") else None
 
 
 def check_X(

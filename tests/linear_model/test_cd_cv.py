@@ -3,9 +3,10 @@ folds, and the cross-validation error and alpha grid recomputed from their defin
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn import linear_model as sk
 from sklearn.datasets import load_diabetes
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlcanon import io
@@ -250,3 +251,15 @@ def test_float32_input_gives_float32_results_as_sklearn(ours, ref, k):
         # scikit-learn solves the folds in float32, we in float64: 1.3e-5 apart at most here
         # (ElasticNetCV's mse_path_), 2e-7 for the rest
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+
+
+@pytest.mark.parametrize(("ours", "ref"), [(LassoCV, sk.LassoCV), (ElasticNetCV, sk.ElasticNetCV)])
+def test_groups_reach_the_splitter_with_routing_as_sklearn(ours, ref):
+    X, y = SINGLE["diabetes"]
+    groups = np.arange(len(y)) % 5
+    with sklearn.config_context(enable_metadata_routing=True):
+        a = ours(cv=GroupKFold(3), tol=TOL).fit(X, y, groups=groups)
+        b = ref(cv=GroupKFold(3), tol=TOL).fit(X, y, groups=groups)
+    np.testing.assert_allclose(a.alpha_, b.alpha_, rtol=1e-14)  # the same grid point
+    np.testing.assert_allclose(a.mse_path_, b.mse_path_, rtol=RTOL)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=RTOL, atol=RTOL * np.abs(b.coef_).max())

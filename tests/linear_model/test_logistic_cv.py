@@ -5,10 +5,11 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 import sklearn.linear_model as sk
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris
 from sklearn.metrics import get_scorer
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -274,3 +275,32 @@ def test_named_scorer_without_the_private_parts_fails_loudly(monkeypatch):
     monkeypatch.setattr(_logistic_cv, "get_scorer", lambda name: bare)
     with pytest.raises(RuntimeError, match=r"lacks \['_score_func'.*scikit-learn 1.9.1"):
         LogisticRegressionCV(scoring="neg_log_loss", Cs=2).fit(*IRIS)
+
+
+def test_metadata_routing_matches_scikit_learn():
+    """With routing on, ``groups`` reach the splitter, and the folds' scorer takes
+    ``sample_weight`` only if it asks for it (``set_score_request``), as in scikit-learn."""
+    X, y = BC
+    groups = np.arange(len(y)) % 7
+    w = np.random.default_rng(0).uniform(0.2, 3.0, size=len(y))
+    kw = {"Cs": 4, "tol": 1e-10, "solver": "newton-cholesky", "l1_ratios": (0.0,)}
+    kw["use_legacy_attributes"] = False
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        for wants_weights in (True, False):
+            fits = []
+            for cls in (LogisticRegressionCV, sk.LogisticRegressionCV):
+                scoring = get_scorer("neg_log_loss").set_score_request(sample_weight=wants_weights)
+                model = cls(cv=GroupKFold(3), scoring=scoring, **kw)
+                model.set_fit_request(sample_weight=True)
+                fits.append(model.fit(X, y, sample_weight=w, groups=groups))
+            ours, theirs = fits
+            assert ours.C_ == theirs.C_
+            np.testing.assert_allclose(ours.scores_, theirs.scores_, rtol=0, atol=1e-10)
+            if wants_weights:
+                got, want = ours.score(X, y, sample_weight=w), theirs.score(X, y, sample_weight=w)
+                np.testing.assert_allclose(got, want, rtol=1e-9)
+            else:  # weights that nothing asked for are refused by the routing, on both sides
+                for model in fits:
+                    with pytest.raises(TypeError, match="not routed to any object"):
+                        model.score(X, y, sample_weight=w)

@@ -8,10 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.model_selection import check_cv
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 
 from mlcanon._estimator import check_X, float_dtype
 
-__all__ = ["check_fold_weights", "linear_predict", "preprocess_data", "refuse_metadata"]
+__all__ = [
+    "check_fold_weights",
+    "cv_router",
+    "linear_predict",
+    "preprocess_data",
+    "split_params",
+]
 
 
 def preprocess_data(
@@ -73,12 +81,19 @@ def check_fold_weights(sample_weight, folds, parts=("training", "test"), name="s
                 )
 
 
-def refuse_metadata(owner: Any, method: str, params: dict) -> None:
-    """Metadata beyond ``sample_weight`` (``groups``, ...) needs scikit-learn's metadata
-    routing, which the cross-validated estimators do not implement: refused, naming it."""
-    if params:
-        raise ValueError(
-            f"Passing extra keyword arguments to {type(owner).__name__}.{method} is only "
-            "supported if enable_metadata_routing=True, which mlcanon does not implement; pass "
-            f"the folds as cv instead. Extra parameters passed: {sorted(params)}"
+def cv_router(estimator: Any) -> MetadataRouter:
+    """Metadata routing of a cross-validated estimator, as scikit-learn's: its own requests
+    (``sample_weight``), and ``fit``'s other metadata (``groups``, ...) to the splitter."""
+    return (
+        MetadataRouter(owner=estimator)
+        .add_self_request(estimator)
+        .add(
+            splitter=check_cv(estimator.cv),
+            method_mapping=MethodMapping().add(caller="fit", callee="split"),
         )
+    )
+
+
+def split_params(routed: Any) -> dict:
+    """What the splitter's ``split`` is given: as routed, or nothing with routing off."""
+    return {} if routed is None else dict(routed.splitter.split)

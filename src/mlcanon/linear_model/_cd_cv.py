@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils.parallel import Parallel, delayed
 
-from mlcanon._estimator import check_X_y, float_dtype, sample_weight_or_none, store_params
+from mlcanon._estimator import check_X_y, float_dtype, route, sample_weight_or_none, store_params
 from mlcanon._validation import (
     BOOL,
     CV,
@@ -33,7 +33,7 @@ from mlcanon._validation import (
     validate_params,
 )
 
-from ._base import check_fold_weights, linear_predict, refuse_metadata
+from ._base import check_fold_weights, cv_router, linear_predict, split_params
 from ._coordinate_descent import (
     ElasticNet,
     Lasso,
@@ -92,7 +92,7 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
         """Choose ``alpha`` (and ``l1_ratio``) by cross-validation on ``X`` (n_samples,
         n_features) and ``y``, then refit on all of it. ``sample_weight`` weighs the fits and
         each fold's test error (the folds' errors are then averaged unweighted)."""
-        refuse_metadata(self, "fit", params)
+        routed = route(self, "fit", params)  # sample_weight is this estimator's own
         name = type(self).__name__
         validate_params(self)
         l1_ratios = check_scalars(getattr(self, "l1_ratio", 1.0), "l1_ratio", low=0, high=1)
@@ -120,7 +120,7 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
             "selection": self.selection,
             "random_state": self.random_state,
         }
-        folds = list(check_cv(self.cv).split(X, y))
+        folds = list(check_cv(self.cv).split(X, y, **split_params(routed)))
         check_fold_weights(sw, folds)
         jobs = (
             delayed(_fold_mse)(X, y, sw, train, test, grid, rho, self.fit_intercept, path_kw)
@@ -169,6 +169,11 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
         model.fit(X, y, sample_weight=sample_weight)
         self.coef_, self.intercept_ = model.coef_, model.intercept_
         self.dual_gap_, self.n_iter_ = model.dual_gap_, model.n_iter_
+
+    def get_metadata_routing(self) -> Any:
+        """``fit``'s metadata other than ``sample_weight`` (``groups``, ...) go to the splitter
+        (with ``sklearn.set_config(enable_metadata_routing=True)``)."""
+        return cv_router(self)
 
     def predict(self, X: Any) -> np.ndarray:
         """``X @ coef_.T + intercept_``."""

@@ -18,13 +18,18 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import get_scorer, get_scorer_names, make_scorer
 from sklearn.model_selection import check_cv
+from sklearn.utils import metadata_routing
+from sklearn.utils.metadata_routing import MethodMapping
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import (
     check_X_y,
     encode_labels,
+    route,
+    rows_of,
     store_params,
+    weight_params,
 )
 from mlcanon._validation import (
     BOOL,
@@ -37,7 +42,7 @@ from mlcanon._validation import (
     validate_params,
 )
 
-from ._base import check_fold_weights, refuse_metadata
+from ._base import check_fold_weights, cv_router, split_params
 from ._logistic import LogisticRegression, fit_weights
 from ._logistic_liblinear import check_liblinear_data
 
@@ -78,12 +83,12 @@ def _scorer(scoring, classes):
     )
 
 
-def _fold_path(model, classes, X, y, y_index, weights, train, test, Cs, scorer, test_weights):
+def _fold_path(model, classes, X, y, y_index, weights, train, test, Cs, scorer, score_params):
     """Fit ``model`` along ``Cs`` on the training rows, each C warm-started from the last;
     return the path (n_cs, K, n_dof), the test scores (n_cs,) and the iterations (n_cs,)."""
     model = clone(model).set_params(warm_start=True)
     model.classes_, model.n_features_in_ = classes, X.shape[1]
-    score_kw = {} if test_weights is None else {"sample_weight": test_weights[test]}
+    score_kw = rows_of(score_params, len(y), test)
     path, scores, n_iter = [], [], []
     for C in Cs:
         model.set_params(C=C)
@@ -180,6 +185,8 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
     Sections 4.4 and 7.10 (cross-validation).
     """
 
+    # score's sample_weight goes to the scorer (routed, or as given), not to this estimator
+    __metadata_request__score: ClassVar[dict] = {"sample_weight": metadata_routing.UNUSED}
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         **{k: LogisticRegression._parameter_constraints[k] for k in _SHARED},
         "intercept_scaling": LogisticRegression._parameter_constraints["intercept_scaling"],
@@ -291,7 +298,7 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None, **params: Any) -> LogisticRegressionCV:
         """Choose C (and l1_ratio) by cross-validation on ``X`` (n_samples, n_features) and
         labels ``y``; ``sample_weight`` weighs the fits and each fold's test score."""
-        refuse_metadata(self, "fit", params)
+        routed = route(self, "fit", params, sample_weight)
         l1_ratios, penalty, scoring, legacy = self._settings()
         Cs = self._grid()
         models = self._models(l1_ratios, penalty, Cs)
@@ -309,7 +316,7 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
                 X, 2, "auto", self.intercept_scaling if self.fit_intercept else None
             )
         sw, weights = fit_weights(sample_weight, self.class_weight, self.classes_, y_index)
-        folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
+        folds = list(check_cv(self.cv, y, classifier=True).split(X, y, **split_params(routed)))
         # the training rows are fitted with the class-weighted weights, the test rows scored
         # with sample_weight alone (as scikit-learn)
         check_fold_weights(
@@ -317,9 +324,11 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         )
         check_fold_weights(sw, folds, parts=("test",))
         scorer = _scorer(scoring, self.classes_)
+        # the folds' scores take fit's sample_weight (routing off) or what routing sends
+        scored = weight_params(sw) if routed is None else dict(routed.scorer.score)
         jobs = (
             delayed(_fold_path)(
-                model, self.classes_, X, y, y_index, weights, train, test, Cs, scorer, sw
+                model, self.classes_, X, y, y_index, weights, train, test, Cs, scorer, scored
             )
             for train, test in folds
             for model in models
@@ -406,9 +415,18 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
 
     def score(self, X: Any, y: Any, sample_weight: Any = None, **params: Any) -> float:
         """The ``scoring`` metric (accuracy for None) of the model on ``X``, ``y``."""
-        refuse_metadata(self, "score", params)
-        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        routed = route(self, "score", params, sample_weight)
+        kwargs = weight_params(sample_weight) if routed is None else routed.scorer.score
         return self._get_scorer()(self, X, y, **kwargs)
+
+    def get_metadata_routing(self) -> Any:
+        """With ``sklearn.set_config(enable_metadata_routing=True)``: ``fit``'s metadata
+        (``groups``, ...) go to the splitter, and ``fit``'s and ``score``'s to the scorer as
+        it requests them (``set_score_request``), as in scikit-learn."""
+        scores = (
+            MethodMapping().add(caller="score", callee="score").add(caller="fit", callee="score")
+        )
+        return cv_router(self).add(scorer=self._get_scorer(), method_mapping=scores)
 
     def _get_scorer(self) -> Any:
         """The scorer that ``scoring`` names (accuracy for None and 'warn')."""
