@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn
 from sklearn import linear_model as sk
-from sklearn.model_selection import KFold
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlcanon import io
@@ -189,3 +191,29 @@ def test_save_load_round_trip(tmp_path):
 @parametrize_with_checks([RidgeCV()])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("cv", ["loo", "groups"])
+@pytest.mark.parametrize("wants_weights", [True, False])
+def test_metadata_routing_as_sklearn(cv, wants_weights):
+    """With routing on, ``groups`` reach the grid search's splitter, and the scorer takes the
+    fit's ``sample_weight`` only when it asks for it, as in scikit-learn."""
+    X, y, w = _data(60, 8, None)
+    metadata = {"sample_weight": w}
+    splitter = None
+    if cv == "groups":
+        splitter, metadata["groups"] = GroupKFold(3), np.arange(len(y)) % 6
+    fits = []
+    with sklearn.config_context(enable_metadata_routing=True):
+        for cls in (RidgeCV, sk.RidgeCV):
+            scoring = get_scorer("neg_mean_absolute_error")
+            model = cls(
+                alphas=ALPHAS,
+                cv=splitter,
+                scoring=scoring.set_score_request(sample_weight=wants_weights),
+            )
+            fits.append(model.set_fit_request(sample_weight=True).fit(X, y, **metadata))
+    ours, ref = fits
+    assert ours.alpha_ == ref.alpha_
+    np.testing.assert_allclose(ours.best_score_, ref.best_score_, rtol=RTOL)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=RTOL)

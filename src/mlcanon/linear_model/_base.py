@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import check_cv
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 
 from mlcanon._estimator import check_X, float_dtype
@@ -81,16 +80,13 @@ def check_fold_weights(sample_weight, folds, parts=("training", "test"), name="s
                 )
 
 
-def cv_router(estimator: Any) -> MetadataRouter:
+def cv_router(estimator: Any, splitter: Any) -> MetadataRouter:
     """Metadata routing of a cross-validated estimator, as scikit-learn's: its own requests
     (``sample_weight``), and ``fit``'s other metadata (``groups``, ...) to the splitter."""
     return (
         MetadataRouter(owner=estimator)
         .add_self_request(estimator)
-        .add(
-            splitter=check_cv(estimator.cv),
-            method_mapping=MethodMapping().add(caller="fit", callee="split"),
-        )
+        .add(splitter=splitter, method_mapping=MethodMapping().add(caller="fit", callee="split"))
     )
 
 

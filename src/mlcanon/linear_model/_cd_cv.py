@@ -173,7 +173,7 @@ class _CoordinateDescentCV(RegressorMixin, BaseEstimator):
     def get_metadata_routing(self) -> Any:
         """``fit``'s metadata other than ``sample_weight`` (``groups``, ...) go to the splitter
         (with ``sklearn.set_config(enable_metadata_routing=True)``)."""
-        return cv_router(self)
+        return cv_router(self, check_cv(self.cv))
 
     def predict(self, X: Any) -> np.ndarray:
         """``X @ coef_.T + intercept_``."""

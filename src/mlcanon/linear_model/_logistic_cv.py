@@ -426,7 +426,9 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         scores = (
             MethodMapping().add(caller="score", callee="score").add(caller="fit", callee="score")
         )
-        return cv_router(self).add(scorer=self._get_scorer(), method_mapping=scores)
+        return cv_router(self, check_cv(self.cv)).add(
+            scorer=self._get_scorer(), method_mapping=scores
+        )
 
     def _get_scorer(self) -> Any:
         """The scorer that ``scoring`` names (accuracy for None and 'warn')."""

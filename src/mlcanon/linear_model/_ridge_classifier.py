@@ -261,14 +261,15 @@ class RidgeClassifierCV(_RidgeClassifierMixin, RidgeCV):
     ) -> None:
         store_params(self, locals())
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> RidgeClassifierCV:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **params: Any) -> RidgeClassifierCV:
         """Choose alpha and fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,),
-        or a multilabel indicator ``y`` (n_samples, n_labels)."""
+        or a multilabel indicator ``y`` (n_samples, n_labels); ``params`` are metadata, routed
+        when routing is on."""
         validate_params(self)
         X_checked, Y, sw = self._code_targets(X, y, sample_weight)
         # leave-one-out regresses the coded targets; a grid search refits the classifier
         target = Y if self.cv is None else np.asarray(y)
-        super().fit(X_checked, target, sample_weight=sw)
+        super().fit(X_checked, target, sample_weight=sw, **params)
         check_feature_names(self, X, reset=True)  # the caller's columns, not the array's
         return self
 

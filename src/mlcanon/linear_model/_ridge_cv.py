@@ -34,17 +34,20 @@ from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn import get_config
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import check_scoring, get_scorer, get_scorer_names
 from sklearn.model_selection import GridSearchCV
+from sklearn.utils.metadata_routing import MethodMapping
 
 from mlcanon._estimator import (
     check_feature_names,
     check_X_y,
     float_dtype,
+    route,
+    routing_enabled,
     sample_weight_or_none,
     store_params,
+    weight_params,
 )
 from mlcanon._validation import (
     BOOL,
@@ -57,7 +60,7 @@ from mlcanon._validation import (
     validate_params,
 )
 
-from ._base import preprocess_data
+from ._base import cv_router, preprocess_data
 from ._least_squares import Ridge, _LeastSquaresBase
 
 __all__ = ["RidgeCV"]
@@ -208,16 +211,18 @@ class RidgeCV(_LeastSquaresBase):
     ) -> None:
         store_params(self, locals())
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> RidgeCV:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **params: Any) -> RidgeCV:
         """Choose alpha and fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or
-        (n_samples, n_targets)."""
+        (n_samples, n_targets); ``params`` (``groups``, ...) are metadata, routed when routing
+        is on."""
+        routed = route(self, "fit", params, sample_weight)
         validate_params(self)
         # leave-one-out (cv=None) needs alpha > 0, as scikit-learn: at alpha = 0 the hat matrix
         # of a wide X is the identity, and every 1 - H_ii is 0
         alphas = check_scalars(self.alphas, "alphas", low=0, include_low=self.cv is not None)
         self.__dict__.pop("cv_results_", None)  # a previous fit's
         if self.cv is not None:
-            return self._fit_grid_search(X, y, sample_weight, alphas)
+            return self._fit_grid_search(X, y, sample_weight, alphas, params)
         mode = self.gcv_mode if self.gcv_mode == "svd" else "eigen"
         if mode == "svd" and sp.issparse(X):
             warnings.warn(
@@ -237,6 +242,8 @@ class RidgeCV(_LeastSquaresBase):
         root = np.ones(X.shape[0]) if sw is None else np.sqrt(sw)
         loo = _LeaveOneOut(Xc, yc.reshape(len(yc), -1), root, mode, self.fit_intercept)
         scorer = None if self.scoring is None else check_scoring(self, scoring=self.scoring)
+        # the scorer is given the weights (routing off) or what it requests (routing on)
+        score_sw = sw if routed is None else routed.scorer.score.get("sample_weight")
         scores, results = [], []
         for alpha in alphas:
             residual = loo.residuals(alpha).reshape(y.shape)
@@ -245,7 +252,7 @@ class RidgeCV(_LeastSquaresBase):
                 scores.append(-values.mean(axis=0) if self.alpha_per_target else -values.mean())
             else:
                 values = y - (residual / (root if y.ndim == 1 else root[:, None]))
-                scores.append(self._score(scorer, values, y, sw))
+                scores.append(self._score(scorer, values, y, score_sw))
             if self.store_cv_results:
                 results.append(values)
         best_alphas = self._select(alphas, scores, 1 if y.ndim == 1 else y.shape[1])
@@ -270,6 +277,21 @@ class RidgeCV(_LeastSquaresBase):
         self.alpha_, self.best_score_ = float(alphas[best]), scores[best]
         return np.full(n_targets, self.alpha_)
 
+    def _scorer(self) -> Any:
+        """``scoring``; for None with routing on, R² (accuracy) asking for the weights the fit
+        is given, as scikit-learn."""
+        if self.scoring is None and routing_enabled():
+            return get_scorer(self._default_scoring).set_score_request(sample_weight=True)
+        return self.scoring
+
+    def get_metadata_routing(self) -> Any:
+        """With ``sklearn.set_config(enable_metadata_routing=True)``: ``fit``'s metadata go to
+        the scorer as it requests them, and to the splitter (``groups``, ...) when ``cv`` is
+        given, as in scikit-learn."""
+        scores = MethodMapping().add(caller="fit", callee="score")
+        scorer = check_scoring(self, scoring=self._scorer(), allow_none=True)
+        return cv_router(self, self.cv).add(scorer=scorer, method_mapping=scores)
+
     def _score(self, scorer: Any, predictions: np.ndarray, y: np.ndarray, sw: Any) -> Any:
         """The scorer on the leave-one-out predictions: one score, or one per target."""
         params = {} if sw is None else {"sample_weight": sw}
@@ -282,9 +304,11 @@ class RidgeCV(_LeastSquaresBase):
             )
         return scorer(_Predictions(), predictions, y, **params)
 
-    def _fit_grid_search(self, X: Any, y: Any, sample_weight: Any, alphas: np.ndarray) -> RidgeCV:
+    def _fit_grid_search(
+        self, X: Any, y: Any, sample_weight: Any, alphas: np.ndarray, params: dict
+    ) -> RidgeCV:
         """``GridSearchCV`` over :class:`Ridge` (:class:`RidgeClassifier` for the classifier, as
-        scikit-learn), the best model refit."""
+        scikit-learn), the best model refit; the search routes ``params`` itself."""
         for name in ("store_cv_results", "alpha_per_target"):
             if getattr(self, name):
                 raise ValueError(
@@ -294,13 +318,10 @@ class RidgeCV(_LeastSquaresBase):
         ridge = self._grid_model(
             fit_intercept=self.fit_intercept, solver="sparse_cg" if sp.issparse(X) else "auto"
         )
-        scoring = self.scoring
-        if get_config()["enable_metadata_routing"]:
+        if routing_enabled():
             ridge.set_fit_request(sample_weight=True)
-            if scoring is None:  # R² (accuracy), given the weights the fit is given
-                scoring = get_scorer(self._default_scoring).set_score_request(sample_weight=True)
-        search = GridSearchCV(ridge, {"alpha": alphas}, cv=self.cv, scoring=scoring)
-        search.fit(X, y, **({} if sample_weight is None else {"sample_weight": sample_weight}))
+        search = GridSearchCV(ridge, {"alpha": alphas}, cv=self.cv, scoring=self._scorer())
+        search.fit(X, y, **weight_params(sample_weight), **params)
         best = search.best_estimator_
         self.alpha_, self.best_score_ = best.alpha, search.best_score_
         self.coef_, self.intercept_ = best.coef_, best.intercept_
