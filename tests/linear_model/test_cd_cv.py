@@ -253,9 +253,18 @@ def test_float32_input_gives_float32_results_as_sklearn(ours, ref, k):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
 
 
-@pytest.mark.parametrize(("ours", "ref"), [(LassoCV, sk.LassoCV), (ElasticNetCV, sk.ElasticNetCV)])
+@pytest.mark.parametrize(
+    ("ours", "ref"),
+    [
+        (LassoCV, sk.LassoCV),
+        (ElasticNetCV, sk.ElasticNetCV),
+        (MultiTaskLassoCV, sk.MultiTaskLassoCV),
+        (MultiTaskElasticNetCV, sk.MultiTaskElasticNetCV),
+    ],
+    ids=lambda cls: cls.__name__,
+)
 def test_groups_reach_the_splitter_with_routing_as_sklearn(ours, ref):
-    X, y = SINGLE["diabetes"]
+    X, y = (MULTI if ours._multitask else SINGLE)["diabetes"]
     groups = np.arange(len(y)) % 5
     with sklearn.config_context(enable_metadata_routing=True):
         a = ours(cv=GroupKFold(3), tol=TOL).fit(X, y, groups=groups)

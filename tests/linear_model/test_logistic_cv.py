@@ -304,3 +304,21 @@ def test_metadata_routing_matches_scikit_learn():
                 for model in fits:
                     with pytest.raises(TypeError, match="not routed to any object"):
                         model.score(X, y, sample_weight=w)
+
+
+def test_routing_with_folds_from_a_generator_and_unweighted_scores_as_scikit_learn():
+    """Routing reads cv without consuming a generator of folds; a test fold whose rows all weigh
+    zero is fine when the scorer does not take the weights (the training rows are weighted)."""
+    X, y = BC
+    w = np.ones(len(y))
+    w[: len(y) // 3] = 0.0  # KFold(3)'s first test fold
+    fits = []
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        for cls in (LogisticRegressionCV, sk.LogisticRegressionCV):
+            scoring = get_scorer("accuracy").set_score_request(sample_weight=False)
+            model = cls(cv=KFold(3).split(X), Cs=3, solver="newton-cholesky", scoring=scoring)
+            fits.append(model.set_fit_request(sample_weight=True).fit(X, y, sample_weight=w))
+    ours, theirs = fits
+    assert ours.C_ == theirs.C_
+    np.testing.assert_allclose(ours.scores_[1], theirs.scores_[1], rtol=0, atol=1e-12)

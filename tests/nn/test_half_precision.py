@@ -4,7 +4,8 @@ few units of that dtype's rounding error.
 
 The error is measured relative to the largest reference value; float16 carries 2^-10 of relative
 precision, bfloat16 2^-7, and the ops reduce over a handful of terms, so 3 units are allowed
-(measured: at most 1.47 units, adaptive_avg_pool2d in bfloat16).
+(measured: at most 1.47 units for the functional ops, adaptive_avg_pool2d in bfloat16, and
+1.61 for the modules, LSTM in float16).
 """
 
 from __future__ import annotations

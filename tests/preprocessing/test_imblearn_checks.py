@@ -51,14 +51,32 @@ def _pair(sampler):
 
 @pytest.mark.parametrize("sampler", SAMPLERS, ids=lambda s: type(s).__name__)
 def test_one_vs_all_target_like_imblearn(sampler):
+    """An int64 one-vs-all y comes back as int64 one-vs-all rows, with imbalanced-learn's class
+    counts; each library's rows follow its own random stream, so they are compared by counts,
+    and each library's indicator result with its own 1-D result."""
     X, y = _data()
     Y = np.eye(3, dtype=np.int64)[y]
+    counts = []
     for est in _pair(sampler):
         _, Y_res = est.fit_resample(X, Y)
         _, y_res = est.fit_resample(X, y)
-        assert Y_res.shape == (y_res.size, 3) and Y_res.dtype == Y.dtype
+        assert Y_res.shape == (y_res.size, 3) and Y_res.dtype == np.int64
+        np.testing.assert_array_equal(Y_res.argmax(axis=1), y_res)
         np.testing.assert_array_equal(Y_res.sum(axis=1), 1)
-        assert Counter(Y_res.argmax(axis=1).tolist()) == Counter(y_res.tolist())
+        counts.append(Counter(y_res.tolist()))
+    assert counts[0] == counts[1]
+
+
+def test_one_vs_all_target_keeps_its_dtype_and_width():
+    """Deliberate difference: the indicator comes back in the dtype and width it came in
+    (imbalanced-learn 0.14 gives int64, and one column for two classes)."""
+    X, y = _data()
+    y = (y == 2).astype(int)  # two classes, 50 and 10 samples
+    Y = np.eye(2, dtype=bool)[y]
+    _, Y_res = RandomOverSampler(random_state=0).fit_resample(X, Y)
+    assert Y_res.dtype == bool and Y_res.shape[1] == 2
+    np.testing.assert_array_equal(Y_res.sum(axis=1), 1)
+    assert Counter(Y_res.argmax(axis=1).tolist()) == {0: 50, 1: 50}
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS, ids=lambda s: type(s).__name__)

@@ -4,14 +4,17 @@ from collections import Counter
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import compute_class_weight as sk_compute_class_weight
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlcanon import io
 from mlcanon.preprocessing import SMOTE, RandomOverSampler, RandomUnderSampler, compute_class_weight
+from mlcanon.preprocessing._smote import _nearest_neighbors
 
 imblearn = pytest.importorskip("imblearn")
 from imblearn import over_sampling, under_sampling  # noqa: E402
@@ -116,6 +119,16 @@ def test_smote_points_lie_between_a_sample_and_one_of_its_k_neighbours(minority,
             for j in range(n_min)
             if D[i, j] <= kth[i] * (1 + 1e-12)
         )
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+def test_smote_neighbours_of_float32_data_far_from_the_origin(fmt):
+    """float32 data at 1000 + N(0, 0.05): the neighbours are scikit-learn's NearestNeighbors'
+    (in float32, |a|^2 - 2 a.b + |b|^2 cancels to noise there)."""
+    X = (1000 + 0.05 * np.random.default_rng(0).normal(size=(200, 3))).astype(np.float32)
+    want = NearestNeighbors(n_neighbors=6).fit(X).kneighbors(X, return_distance=False)[:, 1:]
+    got = _nearest_neighbors(sp.csr_matrix(X) if fmt == "csr" else X, 5)
+    assert all(set(a) == set(b) for a, b in zip(got, want, strict=True))
 
 
 def test_smote_needs_more_minority_samples_than_neighbours():

@@ -31,11 +31,11 @@ from scipy.special import logsumexp
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.metaestimators import available_if
 
-from mlcanon._estimator import encode_labels
+from mlcanon._estimator import encode_labels, route
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from ._bagging_base import BaseBagging, base_has, warn_no_oob
-from ._base import check_meta_X_y, route, routed_to
+from ._base import check_meta_X_y, routed_to
 
 __all__ = ["BaggingClassifier", "BaggingRegressor"]
 

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, get_routing_for_object
 from sklearn.utils.parallel import delayed
 
-from mlcanon._estimator import sample_weight_or_none, store_params
+from mlcanon._estimator import routing_enabled, rows_of, sample_weight_or_none, store_params
 from mlcanon._validation import BOOL, Interval, check_random_state, validate_params
 
 from ._base import (
@@ -26,8 +26,6 @@ from ._base import (
     fit_members,
     new_member,
     routed_to,
-    routing_enabled,
-    rows_of,
 )
 
 __all__ = ["BaseBagging", "base_has", "warn_no_oob"]

@@ -7,8 +7,8 @@
 - :func:`accepts_sample_weight`: whether a learner's ``fit`` takes ``sample_weight``;
 - :func:`fit_members`: the members' fits run through joblib (threads, or the workers of a Dask
   cluster under ``joblib.parallel_config(backend="dask")``), all of them or an error;
-- :func:`route`, :func:`routed_to`, :func:`rows_of`: scikit-learn's metadata routing (the extra
-  keyword arguments of ``fit`` and ``predict`` passed on to the members that request them);
+- :func:`routed_to`: what scikit-learn's metadata routing sends to one member (the extra
+  keyword arguments of ``fit`` and ``predict``; :func:`mlcanon._estimator.route` routes them);
 - :class:`BaseLearnerMixin`: the base learner of bagging and AdaBoost (``estimator`` or a
   default) and the input tags it passes on;
 - :class:`MemberSequence`: ``ensemble[i]``, ``len(ensemble)`` and iteration over the fitted
@@ -38,7 +38,6 @@ from mlcanon._estimator import (
     is_pandas,
     route,
     routing_enabled,
-    rows_of,
     weight_params,
 )
 from mlcanon._validation import RANDOM_STATE, HasMethods, check_array, check_consistent_length
@@ -57,11 +56,7 @@ __all__ = [
     "is_drop",
     "named_members",
     "new_member",
-    "route",
     "routed_to",
-    "routing_enabled",
-    "rows_of",
-    "weight_params",
 ]
 
 

@@ -34,7 +34,14 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import encode_labels, input_feature_names, store_params
+from mlcanon._estimator import (
+    encode_labels,
+    input_feature_names,
+    routing_enabled,
+    rows_of,
+    store_params,
+    weight_params,
+)
 from mlcanon._validation import (
     BOOL,
     CV,
@@ -55,9 +62,6 @@ from ._base import (
     fit_members,
     is_drop,
     named_members,
-    routing_enabled,
-    rows_of,
-    weight_params,
 )
 
 __all__ = ["StackingClassifier", "StackingRegressor"]

@@ -18,8 +18,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import get_scorer, get_scorer_names, make_scorer
 from sklearn.model_selection import check_cv
-from sklearn.utils import metadata_routing
-from sklearn.utils.metadata_routing import MethodMapping
+from sklearn.utils.metadata_routing import UNUSED, MethodMapping
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
@@ -186,7 +185,7 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
     """
 
     # score's sample_weight goes to the scorer (routed, or as given), not to this estimator
-    __metadata_request__score: ClassVar[dict] = {"sample_weight": metadata_routing.UNUSED}
+    __metadata_request__score: ClassVar[dict] = {"sample_weight": UNUSED}
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         **{k: LogisticRegression._parameter_constraints[k] for k in _SHARED},
         "intercept_scaling": LogisticRegression._parameter_constraints["intercept_scaling"],
@@ -322,10 +321,13 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         check_fold_weights(
             weights, folds, parts=("training",), name="sample_weight times class_weight"
         )
-        check_fold_weights(sw, folds, parts=("test",))
-        scorer = _scorer(scoring, self.classes_)
         # the folds' scores take fit's sample_weight (routing off) or what routing sends
         scored = weight_params(sw) if routed is None else dict(routed.scorer.score)
+        test_weights = scored.get("sample_weight")
+        check_fold_weights(
+            None if test_weights is None else np.asarray(test_weights), folds, parts=("test",)
+        )
+        scorer = _scorer(scoring, self.classes_)
         jobs = (
             delayed(_fold_path)(
                 model, self.classes_, X, y, y_index, weights, train, test, Cs, scorer, scored
@@ -426,9 +428,8 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         scores = (
             MethodMapping().add(caller="score", callee="score").add(caller="fit", callee="score")
         )
-        return cv_router(self, check_cv(self.cv)).add(
-            scorer=self._get_scorer(), method_mapping=scores
-        )
+        # cv as given, as scikit-learn: check_cv would consume a generator of folds
+        return cv_router(self, self.cv).add(scorer=self._get_scorer(), method_mapping=scores)
 
     def _get_scorer(self) -> Any:
         """The scorer that ``scoring`` names (accuracy for None and 'warn')."""

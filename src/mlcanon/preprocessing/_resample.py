@@ -50,10 +50,13 @@ def _check_y(y: Any, X: Any, owner: str) -> np.ndarray:
     one-vs-all indicator matrix, whose labels are the column indices of the ones.
 
     Unlike imbalanced-learn, which takes the first column for a row without a one, an
-    indicator row must hold exactly one 1.
+    indicator row must hold exactly one 1; and the resampled indicator keeps the dtype and the
+    width it came in (imbalanced-learn 0.14 gives int64, and one column for two classes).
     """
     if y is None:
         raise ValueError(f"{owner} requires y to be passed, but the target y is None")
+    if sp.issparse(y):
+        raise TypeError(f"y must be a dense array of class labels; got a {type(y).__name__}")
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()

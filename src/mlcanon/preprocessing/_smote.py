@@ -26,7 +26,9 @@ __all__ = ["SMOTE"]
 
 def _nearest_neighbors(X: Any, k: int, chunk: int = 1024) -> np.ndarray:
     """Indices (n, k) of each row's k nearest other rows, nearest first (ties by index); ``X``
-    dense or a scipy.sparse matrix."""
+    dense or a scipy.sparse matrix. The distances are taken in float64: |a|^2 - 2 a.b + |b|^2
+    in float32 cancels to noise for data far from the origin."""
+    X = X.astype(np.float64, copy=False)
     sq = np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X) else (X * X).sum(1)
     out = np.empty((X.shape[0], k), dtype=np.int64)
     for start in range(0, X.shape[0], chunk):
