@@ -172,9 +172,9 @@ def _like_input(X_res: Any, y_res: np.ndarray, X: Any, y: Any) -> tuple[Any, Any
     them, computed rows (SMOTE, smoothed bootstrap) are cast back to them, so an integer column
     of synthetic points is truncated. A CSR or CSC matrix gives one of its format (other sparse
     formats give CSR). A one-vs-all ``y`` gives an indicator matrix of its width and dtype. A
-    Series or DataFrame ``y`` gives a Series or DataFrame with its name (or
-    columns) and dtypes, indexed like the resampled DataFrame (or 0..n-1). A list comes back as
-    a list; anything else as an array (a column-vector array ``y`` as a 1-D array).
+    Series or DataFrame ``y`` gives a Series or DataFrame with its name (or columns) and dtypes,
+    indexed like the resampled DataFrame (or 0..n-1). A list comes back as a list; anything
+    else as an array (a column-vector array ``y`` as a 1-D array).
     """
     index = None
     if sp.issparse(X_res) and X.format in ("csr", "csc"):
