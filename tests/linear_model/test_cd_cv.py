@@ -245,6 +245,8 @@ def test_float32_input_gives_float32_results_as_sklearn(ours, ref, k):
     X, y = _synthetic(60, 15, k, 2)
     X, y = X.astype(np.float32), y.astype(np.float32)
     a, b = ours(cv=3).fit(X, y), ref(cv=3).fit(X, y)
+    # the dual gap: float32 for one target, float64 for several (the multi-task kernel's)
+    assert np.asarray(a.dual_gap_).dtype == np.asarray(b.dual_gap_).dtype
     for name in ("coef_", "intercept_", "mse_path_"):
         got, want = np.asarray(getattr(a, name)), np.asarray(getattr(b, name))
         assert got.dtype == want.dtype == np.float32, name

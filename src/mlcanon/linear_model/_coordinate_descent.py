@@ -498,10 +498,11 @@ class ElasticNet(RegressorMixin, BaseEstimator):
             return None
         return np.reshape(previous, (n_targets, n_features))
 
-    def _set_fitted(self, coef, gaps, n_iters, X, X_offset, y_offset, dtype):
-        """Store ``coef_``, ``intercept_`` (from the offsets), ``dual_gap_`` and ``n_iter_`` in
-        ``dtype``, refusing non-finite parameters."""
-        self.dual_gap_, self.n_iter_ = np.asarray(gaps).astype(dtype)[()], n_iters
+    def _set_fitted(self, coef, gaps, n_iters, X, X_offset, y_offset, dtype, gap_dtype=None):
+        """Store ``coef_``, ``intercept_`` (from the offsets), ``dual_gap_`` (in ``gap_dtype``
+        if given) and ``n_iter_`` in ``dtype``, refusing non-finite parameters."""
+        self.dual_gap_ = np.asarray(gaps).astype(gap_dtype or dtype)[()]
+        self.n_iter_ = n_iters
         with np.errstate(invalid="ignore", over="ignore"):  # refused just below
             intercept = np.asarray(y_offset - X_offset @ coef.T)
         self.coef_ = coef.astype(dtype)

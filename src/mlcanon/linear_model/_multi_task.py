@@ -133,7 +133,9 @@ class MultiTaskElasticNet(ElasticNet):
             random_state=self.random_state,
         )
         self.eps_ = dtype(self.tol * np.vdot(Yc, Yc))
-        return self._set_fitted(coefs[..., 0], gaps[0], n_iters[0], X, X_offset, y_offset, dtype)
+        # the block kernel's gap is float64 whatever X is, as scikit-learn's
+        fitted = (coefs[..., 0], gaps[0], n_iters[0], X, X_offset, y_offset, dtype, np.float64)
+        return self._set_fitted(*fitted)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
