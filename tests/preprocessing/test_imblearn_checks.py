@@ -131,3 +131,11 @@ def test_feature_names_out_like_imblearn(sampler):
     ours, ref = (est.fit(X, y).get_feature_names_out() for est in _pair(sampler))
     np.testing.assert_array_equal(ours, ref)
     assert ours.dtype == ref.dtype == object
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_smote_keeps_a_floating_dtype_like_imblearn(dtype):
+    X, y = _data()
+    ours, _ = SMOTE(random_state=0).fit_resample(X.astype(dtype), y)
+    ref, _ = imb_over.SMOTE(random_state=0).fit_resample(X.astype(dtype), y)
+    assert ours.dtype == ref.dtype == dtype

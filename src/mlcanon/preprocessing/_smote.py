@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 
-from mlcanon._estimator import check_X, float_dtype, store_params
+from mlcanon._estimator import check_X, store_params
 from mlcanon._validation import HasMethods, Interval
 
 from ._resample import _BaseSampler
@@ -62,8 +62,9 @@ class SMOTE(_BaseSampler):
         is cloned and fitted on each class; its ``n_neighbors`` counts the sample itself, as
         in imbalanced-learn (``NearestNeighbors(n_neighbors=6)`` is ``k_neighbors=5``).
 
-    As in imbalanced-learn, float32 data gives float32 samples, a CSR or CSC matrix gives a
-    matrix of the same format, and NaN or non-numeric data are refused.
+    As in imbalanced-learn, float16 and float32 data give samples of their dtype, a CSR or CSC
+    matrix gives a matrix of the same format, and NaN or non-numeric data are refused. Integer
+    data give float64 samples (imbalanced-learn truncates the synthetic points to integers).
 
     Attributes
     ----------
@@ -89,7 +90,10 @@ class SMOTE(_BaseSampler):
 
     def _check_X(self, X: Any) -> Any:
         # a sparse matrix is worked on as CSR (fit_resample gives the input's format back)
-        return check_X(self, X, reset=True, dtype=float_dtype(X), accept_sparse="csr")
+        # a floating X keeps its dtype (float16 and float32 too), as in imbalanced-learn
+        dtype = getattr(X, "dtype", None)
+        keep = dtype if dtype is not None and np.dtype(dtype).kind == "f" else np.float64
+        return check_X(self, X, reset=True, dtype=keep, accept_sparse="csr")
 
     def _neighbours(self, Xc: Any, c: Any) -> np.ndarray:
         """(n_c, k) indices of each sample's k nearest other samples of its class."""
