@@ -168,3 +168,25 @@ def test_negative_priors_are_refused():
     X, y = DATA["iris"]
     with pytest.raises(ValueError, match=r"priors must be non-negative, got \[2.0, -1.0, 0.0\]"):
         LDA(priors=[2.0, -1.0, 0.0]).fit(X, y)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("solver", ["svd", "lsqr", "eigen"])
+def test_float32_input_as_sklearn(solver, n_classes):
+    """float32 X: the outputs and the fitted arrays in scikit-learn's dtypes, values to float32
+    rounding. One deliberate difference: for several classes scikit-learn's lsqr and eigen
+    solvers give a float64 coef_ and intercept_ (float32 for two classes); ours are float32."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4)).astype(np.float32)
+    y = np.digitize(X[:, 0] + 0.3 * X[:, 1], [0.0] if n_classes == 2 else [-0.5, 0.5])
+    ours, ref = LDA(solver=solver).fit(X, y), sk.LinearDiscriminantAnalysis(solver=solver).fit(X, y)
+    own_choice = {"coef_", "intercept_"} if solver != "svd" and n_classes > 2 else set()
+    for name, value in vars(ref).items():
+        if name.endswith("_") and isinstance(value, np.ndarray) and name not in own_choice:
+            assert getattr(ours, name).dtype == value.dtype, name
+    methods = ["predict_proba", "decision_function"] + (["transform"] if solver == "svd" else [])
+    for method in methods:
+        got, want = getattr(ours, method)(X), getattr(ref, method)(X)
+        assert got.dtype == np.float32
+        if method != "transform":  # the projection is defined up to sign
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)

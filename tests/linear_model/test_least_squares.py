@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn import exceptions as sk_exceptions
 from sklearn import linear_model as sk
 from sklearn.datasets import load_diabetes
@@ -227,8 +228,6 @@ def test_ridge_lsqr_matches_sklearn_iterates(diabetes, params):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_linear_regression_sparse_lsqr_matches_sklearn(fmt, fit_intercept):
     """Sparse X stays sparse (implicit centering, LSQR with tol) and gives scikit-learn's fit."""
-    import scipy.sparse as sp
-
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 6)) * (rng.random((40, 6)) < 0.4)
     Y = rng.normal(size=(40, 2))
@@ -290,3 +289,17 @@ def test_scalar_sample_weight_is_every_samples_weight(diabetes):
     ours = Ridge(alpha=1.0).fit(X, y, sample_weight=2.0)
     ref = sk.Ridge(alpha=1.0).fit(X, y, sample_weight=2.0)
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_linear_regression_keeps_float32_as_sklearn(sparse):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 4)).astype(np.float32)
+    y = (X @ np.arange(4.0) + rng.normal(size=80)).astype(np.float32)
+    X = sp.csr_matrix(X) if sparse else X
+    ours, ref = LinearRegression().fit(X, y), sk.LinearRegression().fit(X, y)
+    for name in ("coef_", "intercept_"):
+        got, want = np.asarray(getattr(ours, name)), np.asarray(getattr(ref, name))
+        assert got.dtype == want.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert ours.predict(X).dtype == ref.predict(X).dtype == np.float32

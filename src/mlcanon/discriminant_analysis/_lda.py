@@ -237,8 +237,13 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         if n_classes == 2:  # one score suffices: the log-odds of class 1 against class 0
             self.coef_ = (self.coef_[1] - self.coef_[0])[None, :]
             self.intercept_ = np.array([self.intercept_[1] - self.intercept_[0]])
-        # computed in float64; float32 input gets float32 coefficients, as scikit-learn
-        self.coef_, self.intercept_ = self.coef_.astype(dtype), self.intercept_.astype(dtype)
+        # computed in float64; float32 input gets scikit-learn's float32 attributes (the
+        # eigen solver's scalings_ and every covariance_ stay float64, as there)
+        float32_attributes = ["coef_", "intercept_", "priors_", "means_"]
+        if self.solver == "svd":
+            float32_attributes += ["xbar_", "explained_variance_ratio_", "scalings_"]
+        for name in float32_attributes:
+            setattr(self, name, getattr(self, name).astype(dtype))
         return self
 
     def _solve_svd(self, X: np.ndarray, y_index: np.ndarray) -> None:
@@ -299,7 +304,7 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
 
     def decision_function(self, X: Any) -> np.ndarray:
         """``δ_k(x)``, shape (n_samples, n_classes), or the log-odds (n_samples,) for 2 classes."""
-        X = check_X(self, X, reset=False)
+        X = check_X(self, X, reset=False, dtype=float_dtype(X))  # float32 stays float32
         scores = X @ self.coef_.T + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
@@ -327,7 +332,7 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
                 "transform not implemented for 'lsqr' solver; use 'svd' or 'eigen'"
             )
         check_is_fitted(self)
-        X = check_X(self, X, reset=False)
+        X = check_X(self, X, reset=False, dtype=float_dtype(X))
         Z = (X - self.xbar_) @ self.scalings_ if self.solver == "svd" else X @ self.scalings_
         return Z[:, : self._max_components]
 

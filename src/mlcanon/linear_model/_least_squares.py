@@ -154,10 +154,11 @@ class LinearRegression(_LeastSquaresBase):
         """Fit on ``X`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_targets)."""
         validate_params(self)
         sparse = False if self.positive else "csr"
+        dtype = float_dtype(X)  # the solvers run in float64; float32 in gives float32 out
         X, y = check_X_y(self, X, y, classifier=False, accept_sparse=sparse, multi_output=True)
         sw = sample_weight_or_none(sample_weight, X.shape[0])
         if hasattr(X, "tocsr"):
-            return self._fit_sparse(X, y, sw)
+            return self._fit_sparse(X, y, sw, dtype)
         Xc, yc, X_offset, y_offset = preprocess_data(
             X, y, fit_intercept=self.fit_intercept, sample_weight=sw, copy=self.copy_X
         )
@@ -167,9 +168,11 @@ class LinearRegression(_LeastSquaresBase):
             coef = coef[:, 0] if yc.ndim == 1 else coef
         else:
             coef = _lstsq(Xc, yc, self.tol)
-        return self._set_coef(coef, X_offset, y_offset)
+        return self._set_coef(coef, X_offset, y_offset, dtype)
 
-    def _fit_sparse(self, X: Any, y: np.ndarray, sw: np.ndarray | None) -> LinearRegression:
+    def _fit_sparse(
+        self, X: Any, y: np.ndarray, sw: np.ndarray | None, dtype: Any
+    ) -> LinearRegression:
         """LSQR on the implicitly centered sparse ``X`` (scikit-learn's sparse path)."""
         if self.fit_intercept:
             X_offset = np.asarray(X.T @ (np.ones(X.shape[0]) if sw is None else sw)).ravel()
@@ -183,7 +186,7 @@ class LinearRegression(_LeastSquaresBase):
         coef = np.column_stack(
             [_ridge_lsqr(A, Y[:, k], 0.0, self.tol, 2 * X.shape[1])[0] for k in range(Y.shape[1])]
         )
-        return self._set_coef(coef[:, 0] if y.ndim == 1 else coef, X_offset, y_offset)
+        return self._set_coef(coef[:, 0] if y.ndim == 1 else coef, X_offset, y_offset, dtype)
 
 
 def _ridge_solve(X: np.ndarray, y: np.ndarray, alpha: float, solver: str) -> tuple[Any, str]:
