@@ -15,6 +15,8 @@ Mahalanobis distance is :math:`\lVert (x - \mu)^T U \rVert^2` and
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.linalg import solve_triangular
 
@@ -58,7 +60,7 @@ def estimate_gaussian_parameters(
     means = (resp.T @ X) / nk[:, None]
     n_features = X.shape[1]
     if covariance_type == "full":
-        cov = np.empty((len(nk), n_features, n_features))
+        cov = np.empty((len(nk), n_features, n_features), dtype=means.dtype)
         for k in range(len(nk)):
             diff = X - means[k]
             cov[k] = (resp[:, k] * diff.T) @ diff / nk[k]
@@ -80,21 +82,28 @@ def estimate_gaussian_parameters(
 def precision_cholesky(covariances: np.ndarray, covariance_type: str) -> np.ndarray:
     r"""Factor :math:`U = L^{-T}` of each precision, from :math:`\Sigma = L L^T` (upper).
 
-    Raises ``ValueError`` when a covariance is not positive definite.
+    Raises ``ValueError`` when a covariance is not positive definite. The factor keeps the
+    covariances' dtype (float32 stays float32).
     """
+    message = _ILL_DEFINED
+    if covariances.dtype == np.float32:
+        message += (
+            " The numerical accuracy can also be improved by passing float64 data instead of "
+            "float32."
+        )
     if covariance_type in ("full", "tied"):
         covs = covariances if covariance_type == "full" else covariances[None]
         out = np.empty_like(covs)
-        eye = np.eye(covs.shape[-1])
+        eye = np.eye(covs.shape[-1], dtype=covs.dtype)
         for k, cov in enumerate(covs):
             try:
                 L = np.linalg.cholesky(cov)
             except np.linalg.LinAlgError:
-                raise ValueError(_ILL_DEFINED) from None
+                raise ValueError(message) from None
             out[k] = solve_triangular(L, eye, lower=True).T
         return out if covariance_type == "full" else out[0]
     if np.any(covariances <= 0.0):
-        raise ValueError(_ILL_DEFINED)
+        raise ValueError(message)
     return 1.0 / np.sqrt(covariances)
 
 
@@ -133,7 +142,8 @@ def log_gaussian_prob(
     """
     n_samples, n_features = X.shape
     n_components = means.shape[0]
-    maha = np.empty((n_samples, n_components))
+    # the inputs' common dtype: float32 data with float32 parameters stays float32
+    maha = np.empty((n_samples, n_components), dtype=np.result_type(X, means, prec_chol))
     for k in range(n_components):
         if covariance_type in ("full", "tied"):
             U = prec_chol[k] if covariance_type == "full" else prec_chol
@@ -145,4 +155,5 @@ def log_gaussian_prob(
             diff = X - means[k]
             maha[:, k] = np.einsum("ij,ij->i", diff, diff) * prec_chol[k] ** 2
     log_det = _log_det_cholesky(prec_chol, covariance_type, n_features)
-    return -0.5 * (n_features * np.log(2 * np.pi) + maha) + log_det
+    # a Python float constant, so that it does not promote float32 to float64
+    return -0.5 * (n_features * math.log(2 * math.pi) + maha) + log_det

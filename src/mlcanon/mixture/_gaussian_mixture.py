@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import ConvergenceWarning, check_X, store_params
+from mlcanon._estimator import ConvergenceWarning, check_X, float_dtype, store_params
 from mlcanon._special import logsumexp
 from mlcanon._validation import (
     BOOL,
@@ -46,9 +46,10 @@ INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 
 
 def _check_init_array(value: Any, param: str, shape: tuple[int, ...]) -> np.ndarray:
-    """A user-given starting parameter as float64 of the expected shape (``param`` is its name
-    in scikit-learn's messages: 'weights', 'means', 'full precision', ...)."""
-    arr = np.array(value, dtype=np.float64)
+    """A user-given starting parameter of the expected shape, float32 if given as float32, else
+    float64 (``param`` is its name in scikit-learn's messages: 'weights', 'means', ...)."""
+    arr = np.array(value)
+    arr = arr.astype(float_dtype(arr))
     if arr.shape != shape:
         raise ValueError(
             f"The parameter '{param}' should have the shape of {shape}, but got {arr.shape}"
@@ -66,7 +67,7 @@ def _check_weights(value: Any, k: int) -> np.ndarray:
             f"min value {w.min():.5f}, max value {w.max():.5f}"
         )
     # float32 weights sum to 1 only within float32 rounding (scikit-learn's tolerances)
-    atol = 1e-6 if np.asarray(value).dtype == np.float32 else 1e-8
+    atol = 1e-6 if w.dtype == np.float32 else 1e-8
     if not np.isclose(w.sum(), 1.0, rtol=0, atol=atol):
         raise ValueError(
             f"The parameter 'weights' should be normalized, but got sum(weights) = {w.sum():.5f}"
@@ -199,7 +200,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _initial_resp(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         n, k = X.shape[0], self.n_components
-        resp = np.zeros((n, k))
+        resp = np.zeros((n, k), dtype=X.dtype)
         if self.init_params == "kmeans":
             labels = KMeans(n_clusters=k, n_init=1, random_state=rng).fit(X).labels_
             resp[np.arange(n), labels] = 1.0
@@ -207,7 +208,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             _, idx = kmeans_plusplus(X, k, random_state=rng)
             resp[idx, np.arange(k)] = 1.0
         elif self.init_params == "random":
-            resp = rng.uniform(size=(n, k))
+            resp = rng.uniform(size=(n, k)).astype(X.dtype)
             resp /= resp.sum(axis=1, keepdims=True)
         else:
             resp[rng.choice(n, size=k, replace=False), np.arange(k)] = 1.0
@@ -240,10 +241,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         with np.errstate(divide="ignore"):  # a zero weight is a component that never fires
             return log_prob + np.log(self.weights_)
 
-    def _e_step(self, X: np.ndarray) -> tuple[float, np.ndarray]:
+    def _e_step(self, X: np.ndarray) -> tuple[np.floating, np.ndarray]:
+        """Mean log-likelihood and log-responsibilities; both in the parameters' dtype, as
+        scikit-learn's (for float32 data, numpy's pairwise float32 sum)."""
         wlp = self._weighted_log_prob(X)
         log_norm = logsumexp(wlp, axis=1)
-        return float(np.mean(log_norm)), wlp - log_norm[:, None]
+        return np.mean(log_norm), wlp - log_norm[:, None]
 
     def _m_step(self, X: np.ndarray, log_resp: np.ndarray) -> None:
         nk, self.means_, self.covariances_ = estimate_gaussian_parameters(
@@ -300,7 +303,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return self._fit(X)
 
     def _fit(self, X: Any) -> np.ndarray:
-        X = check_X(self, X, reset=True, min_samples=2)
+        X = check_X(self, X, reset=True, min_samples=2, dtype=float_dtype(X))
         if X.shape[0] < self.n_components:
             raise ValueError(
                 f"Expected n_samples >= n_components but got n_components = "
@@ -334,7 +337,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.precisions_ = self._precisions()
         self.converged_ = converged
         self.n_iter_ = best_n_iter
-        self.lower_bound_ = float(best_bound)
+        self.lower_bound_ = best_bound
         self.lower_bounds_ = best_bounds
         # labels from the final parameters, so fit_predict(X) == fit(X).predict(X)
         return np.argmax(self._e_step(X)[1], axis=1)
@@ -350,7 +353,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # -- inference ---------------------------------------------------------------------------
     def score_samples(self, X: Any) -> np.ndarray:
         r"""Log density :math:`\log p(x_i)` of each sample, shape (n_samples,)."""
-        X = check_X(self, X, reset=False)
+        X = check_X(self, X, reset=False, dtype=float_dtype(X))
         return logsumexp(self._weighted_log_prob(X), axis=1)
 
     def score(self, X: Any, y: Any = None) -> float:
@@ -359,12 +362,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         r"""Responsibilities :math:`p(z = k \mid x_i)`, shape (n_samples, n_components)."""
-        X = check_X(self, X, reset=False)
+        X = check_X(self, X, reset=False, dtype=float_dtype(X))
         return _exp(self._e_step(X)[1])
 
     def predict(self, X: Any) -> np.ndarray:
         """Most responsible component of each sample."""
-        X = check_X(self, X, reset=False)
+        X = check_X(self, X, reset=False, dtype=float_dtype(X))
         return np.argmax(self._weighted_log_prob(X), axis=1)
 
     def _n_parameters(self) -> int:
