@@ -60,7 +60,7 @@ def estimate_gaussian_parameters(
     means = (resp.T @ X) / nk[:, None]
     n_features = X.shape[1]
     if covariance_type == "full":
-        cov = np.empty((len(nk), n_features, n_features), dtype=means.dtype)
+        cov = np.empty((len(nk), n_features, n_features), dtype=X.dtype)
         for k in range(len(nk)):
             diff = X - means[k]
             cov[k] = (resp[:, k] * diff.T) @ diff / nk[k]

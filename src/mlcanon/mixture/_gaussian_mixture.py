@@ -122,12 +122,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     Attributes
     ----------
     weights_, means_, covariances_ : ndarray
+        float32 for float32 data (and starting values), as scikit-learn's; else float64.
     precisions_, precisions_cholesky_ : ndarray
         :math:`\Lambda_k = \Sigma_k^{-1}` and its factor :math:`U_k` (:math:`\Lambda = U U^T`).
     converged_ : bool
     n_iter_ : int
     lower_bound_ : float
-        Mean log-likelihood of the training data at the start of the last EM iteration.
+        Mean log-likelihood of the training data at the start of the last EM iteration (a
+        numpy scalar of the data's dtype).
     lower_bounds_ : list of float
         That value after every iteration of the best initialization (never decreasing).
 
