@@ -64,8 +64,10 @@ class ConvergenceWarning(_SklearnConvergenceWarning):
 
 
 def float_dtype(X: Any) -> type:
-    """``np.float32`` for float32 input (dense or sparse), else ``np.float64``: the dtype an
-    estimator that keeps float32 as float32 computes and returns in."""
+    """``np.float32`` for float32 input (dense, sparse, or a data frame of float32 columns),
+    else ``np.float64``: the dtype an estimator that keeps float32 as float32 works in."""
+    if is_pandas(X, "DataFrame"):
+        return np.float32 if len(X.dtypes) and all(X.dtypes == np.float32) else np.float64
     return np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
 
 

@@ -336,3 +336,12 @@ def test_repeated_column_names_are_refused():
     X = pd.DataFrame([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]], columns=["a", "a"])
     with pytest.raises(ValueError, match=r"repeated column names \['a'\]"):
         Ridge().fit(X, [1.0, 2.0, 3.0])
+
+
+def test_float32_frame_stays_float32_as_scikit_learn():
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32))
+    X.columns = ["a", "b", "c"]
+    y = X.to_numpy() @ [1.0, 2.0, 3.0]
+    assert Ridge().fit(X, y).coef_.dtype == sklm.Ridge().fit(X, y).coef_.dtype == np.float32
+    mixed = X.astype({"a": np.float64})  # one float64 column: float64, as scikit-learn
+    assert Ridge().fit(mixed, y).coef_.dtype == sklm.Ridge().fit(mixed, y).coef_.dtype
