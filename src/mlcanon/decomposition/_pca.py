@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import check_X, store_params
+from mlcanon._estimator import check_X, float_dtype, store_params
 from mlcanon._validation import (
     BOOL,
     RANDOM_STATE,
@@ -203,7 +203,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 'PCA only support sparse inputs with the "arpack" and "covariance_eigh" '
                 f'solvers, while "{solver}" was passed (a sparse X is densified by these two).'
             )
-        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+        dtype = float_dtype(X)
         X = check_X(self, X, reset=True, min_samples=2, accept_sparse=True)
         n_samples, n_features = X.shape
         if solver == "auto":
@@ -243,6 +243,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if dtype == np.float32:  # float32 data get float32 results (computed in float64)
             for name in _FITTED_ARRAYS:
                 setattr(self, name, getattr(self, name).astype(np.float32))
+            self.noise_variance_ = np.float32(noise)
         return scores
 
     def _fit_truncated(self, X: np.ndarray, solver: str, limit: int) -> tuple[Any, ...]:
@@ -292,15 +293,23 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         scores = U * (s * np.sign(np.sum(flipped * Vt, axis=1)))
         return k, variances, flipped, ratio, float(max(noise, 0.0)), scores
 
+    def _out_dtype(self, X: Any) -> np.dtype:
+        """float32 only when both ``X`` and the fitted components are float32, as numpy's
+        promotion of scikit-learn's products gives (the products here are computed in
+        float64, then rounded)."""
+        check_is_fitted(self)
+        return np.result_type(float_dtype(X), self.components_.dtype)
+
     def transform(self, X: Any) -> np.ndarray:
         """Project ``X`` (n_samples, n_features) to (n_samples, n_components_)."""
-        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+        dtype = self._out_dtype(X)
         X = check_X(self, X, reset=False, accept_sparse=True)
         V = self.components_.astype(np.float64)
         Z = X @ V.T - self.mean_.astype(np.float64) @ V.T  # center after projecting
         if self.whiten:
             # a component with (numerically) zero variance would divide by zero
-            Z /= np.maximum(np.sqrt(self.explained_variance_), np.finfo(np.float64).eps)
+            sd = np.sqrt(self.explained_variance_.astype(np.float64))
+            Z /= np.maximum(sd, np.finfo(np.float64).eps)
         return Z.astype(dtype, copy=False)
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
@@ -308,51 +317,62 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         projection is the decomposition's own :math:`U \\Sigma` (whitened:
         :math:`U \\sqrt{n - 1}`), whose column variances are ``explained_variance_`` exactly, as
         in scikit-learn (and which ``copy=False`` does not disturb)."""
-        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+        dtype = float_dtype(X)
         scores = self._fit(X)
         if scores is None:
             return self.transform(X)
         if self.whiten:
-            scores = scores / np.maximum(np.sqrt(self.explained_variance_), np.finfo(float).eps)
+            sd = np.sqrt(self.explained_variance_.astype(np.float64))
+            scores = scores / np.maximum(sd, np.finfo(np.float64).eps)
         return scores.astype(dtype, copy=False)
+
+    def _model(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """The probabilistic model's pieces in float64: ``V_k``, ``(λ_k - σ²)_+`` and ``σ²``."""
+        check_is_fitted(self)
+        s2 = float(self.noise_variance_)
+        spread = np.maximum(self.explained_variance_.astype(np.float64) - s2, 0.0)  # (k,)
+        return self.components_.astype(np.float64), spread, s2
+
+    def _covariance(self) -> np.ndarray:
+        V, spread, s2 = self._model()  # (k, d), (k,)
+        cov = (V.T * spread) @ V
+        cov.flat[:: cov.shape[0] + 1] += s2
+        return cov
+
+    def _precision(self) -> np.ndarray:
+        V, spread, s2 = self._model()
+        if s2 <= 0:
+            return np.linalg.inv(self._covariance())
+        precision = -(V.T * (spread / (spread + s2))) @ V
+        precision.flat[:: precision.shape[0] + 1] += 1.0
+        return precision / s2
 
     def get_covariance(self) -> np.ndarray:
         r"""Covariance of the data under the probabilistic PCA model, (n_features, n_features).
 
         :math:`\Sigma = V_k^T \operatorname{diag}(\lambda_k - \sigma^2)_+ V_k + \sigma^2 I`
         with :math:`\sigma^2` = ``noise_variance_`` (Tipping & Bishop 1999, eq. 7 at the
-        maximum-likelihood :math:`W`).
+        maximum-likelihood :math:`W`). Computed in float64, returned in the components' dtype.
         """
-        check_is_fitted(self)
-        V = self.components_.astype(np.float64)  # (k, d)
-        spread = np.maximum(self.explained_variance_ - self.noise_variance_, 0.0)  # (k,)
-        cov = (V.T * spread) @ V
-        cov.flat[:: cov.shape[0] + 1] += self.noise_variance_
-        return cov
+        return self._covariance().astype(self.components_.dtype, copy=False)
 
     def get_precision(self) -> np.ndarray:
         r"""Inverse of :meth:`get_covariance`, by the matrix inversion lemma when
         :math:`\sigma^2 > 0`: :math:`\Sigma^{-1} = (I - V_k^T \operatorname{diag}(
         \frac{d_j}{d_j + \sigma^2}) V_k) / \sigma^2`, :math:`d_j = (\lambda_j - \sigma^2)_+`."""
-        check_is_fitted(self)
-        s2 = self.noise_variance_
-        if s2 <= 0:
-            return np.linalg.inv(self.get_covariance())
-        V = self.components_.astype(np.float64)
-        spread = np.maximum(self.explained_variance_ - s2, 0.0)
-        precision = -(V.T * (spread / (spread + s2))) @ V
-        precision.flat[:: precision.shape[0] + 1] += 1.0
-        return precision / s2
+        return self._precision().astype(self.components_.dtype, copy=False)
 
     def score_samples(self, X: Any) -> np.ndarray:
         r"""Log-likelihood of each sample under :math:`\mathcal N(\mu, \Sigma)` of
         :meth:`get_covariance`, shape (n_samples,)."""
+        dtype = self._out_dtype(X)
         X = check_X(self, X, reset=False, accept_sparse=True)
         R = X - self.mean_.astype(np.float64)
-        P = self.get_precision()
+        P = self._precision()
         _, logdet = np.linalg.slogdet(P)
         d = X.shape[1]
-        return -0.5 * np.einsum("ij,ij->i", R @ P, R) - 0.5 * (d * np.log(2 * np.pi) - logdet)
+        ll = -0.5 * np.einsum("ij,ij->i", R @ P, R) - 0.5 * (d * np.log(2 * np.pi) - logdet)
+        return ll.astype(dtype, copy=False)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-likelihood of the samples (see :meth:`score_samples`)."""
@@ -361,15 +381,16 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Map projections (n_samples, n_components_) back to (n_samples, n_features)."""
         check_is_fitted(self)
+        dtype = self._out_dtype(X)
         Z = check_array(X, "X", ndim=2)
         if Z.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {Z.shape[1]} columns, expected n_components_={self.n_components_}"
             )
-        W = self.components_
+        W = self.components_.astype(np.float64)
         if self.whiten:
-            W = np.sqrt(self.explained_variance_)[:, None] * W
-        return Z @ W + self.mean_
+            W = np.sqrt(self.explained_variance_.astype(np.float64))[:, None] * W
+        return (Z @ W + self.mean_).astype(dtype, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
