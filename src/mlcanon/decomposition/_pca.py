@@ -130,6 +130,9 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     and ``V_k`` maximizes the retained variance ``tr(V_k^T C V_k)`` among orthonormal ``k``-frames.
 
+    A float32 ``X`` gives float32 attributes and outputs, as in scikit-learn; the arithmetic is
+    float64, rounded at the end (float64 data or a float64 model give float64).
+
     References
     ----------
     Pearson (1901), "On lines and planes of closest fit to systems of points in space". Jolliffe

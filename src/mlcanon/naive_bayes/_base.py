@@ -16,7 +16,13 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from mlcanon._estimator import check_X, check_X_y, encode_labels, sample_weight_or_none
+from mlcanon._estimator import (
+    check_X,
+    check_X_y,
+    encode_labels,
+    float_dtype,
+    sample_weight_or_none,
+)
 from mlcanon._validation import check_array, check_consistent_length
 
 __all__ = ["BaseNB", "weighted_class_counts"]
@@ -31,17 +37,19 @@ class BaseNB(ClassifierMixin, BaseEstimator):
     """Prediction from the joint log-likelihood, and fitting by sufficient statistics.
 
     ``fit`` is one ``partial_fit`` from empty statistics: a subclass implements
-    ``_reset(n_features)`` (zero statistics), ``_accumulate(X, Yw, sw, y_index)`` (add a
-    batch) and ``_finish()`` (the parameters from the statistics).
+    ``_reset(n_features, dtype)`` (zero statistics; ``dtype`` is float32 for float32 data,
+    for a subclass that keeps it), ``_accumulate(X, Yw, sw, y_index)`` (add a batch) and
+    ``_finish()`` (the parameters from the statistics).
     """
 
     _accept_sparse: ClassVar[bool | str] = True  # scipy.sparse X densified; "csr": kept sparse
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
         """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
+        dtype = float_dtype(X)
         X, y = check_X_y(self, X, y, classifier=True, accept_sparse=self._accept_sparse)
         self.classes_ = encode_labels(y)[0]
-        self._reset(X.shape[1])
+        self._reset(X.shape[1], dtype)
         return self._update(X, y, sample_weight)
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> Any:
@@ -49,9 +57,10 @@ class BaseNB(ClassifierMixin, BaseEstimator):
         needs ``classes``, every label the stream will hold."""
         first = self._first_partial_call(classes)
         if first:
+            dtype = float_dtype(X)
             X, y = check_X_y(self, X, y, classifier=True, accept_sparse=self._accept_sparse)
             self.classes_ = encode_labels(np.asarray(classes))[0]
-            self._reset(X.shape[1])
+            self._reset(X.shape[1], dtype)
         else:
             X = check_X(self, X, reset=False, accept_sparse=self._accept_sparse)
             y = check_array(np.asarray(y).ravel(), "y", ndim=1, dtype=None)
@@ -91,25 +100,44 @@ class BaseNB(ClassifierMixin, BaseEstimator):
     def _check_X_predict(self, X: Any) -> np.ndarray:
         return check_X(self, X, reset=False, accept_sparse=self._accept_sparse)
 
+    def _model_dtype(self) -> type:
+        """The dtype of the fitted parameters (float64 unless a subclass keeps float32)."""
+        return np.float64
+
+    def _jll(self, X: Any) -> tuple[np.ndarray, np.dtype]:
+        """The joint log-likelihood in float64, and the dtype the public methods return it in:
+        float32 only when both ``X`` and the fitted parameters are (scikit-learn's products
+        promote so)."""
+        given = float_dtype(X)
+        X = self._check_X_predict(X)  # checks the model is fitted, too
+        return self._joint_log_likelihood(X), np.result_type(given, self._model_dtype())
+
     def predict_joint_log_proba(self, X: Any) -> np.ndarray:
         """``log P(x, c)`` for each sample and class, shape (n_samples, n_classes)."""
-        return self._joint_log_likelihood(self._check_X_predict(X))
+        jll, dtype = self._jll(X)
+        return jll.astype(dtype, copy=False)
 
-    def predict_log_proba(self, X: Any) -> np.ndarray:
-        """``log P(c | x)``, shape (n_samples, n_classes)."""
-        jll = self.predict_joint_log_proba(X)
+    def _log_proba(self, X: Any) -> tuple[np.ndarray, np.dtype]:
+        """``log P(c | x)`` in float64, and the dtype to return it in (see :meth:`_jll`)."""
+        jll, dtype = self._jll(X)
         # jll - logsumexp(jll), the evidence log P(x) formed as one number (scikit-learn's
         # order of operations: with |jll| ~ 1e9 for near-constant pixels the last bits differ)
         top = jll.max(axis=1, keepdims=True)
         # a row of -inf (every class impossible) -> nan; terms below the smallest float add 0
         with np.errstate(invalid="ignore", under="ignore"):
             evidence = top + np.log(np.exp(jll - top).sum(axis=1, keepdims=True))
-        return jll - evidence
+        return jll - evidence, dtype
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """``log P(c | x)``, shape (n_samples, n_classes)."""
+        log_proba, dtype = self._log_proba(X)
+        return log_proba.astype(dtype, copy=False)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """``P(c | x)``, shape (n_samples, n_classes); rows sum to 1."""
+        log_proba, dtype = self._log_proba(X)
         with np.errstate(under="ignore"):  # probabilities below the smallest float are 0
-            return np.exp(self.predict_log_proba(X))
+            return np.exp(log_proba).astype(dtype, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -118,5 +146,5 @@ class BaseNB(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The class of largest posterior, shape (n_samples,)."""
-        jll = self.predict_joint_log_proba(X)
+        jll = self._jll(X)[0]
         return self.classes_[np.argmax(jll, axis=1)]

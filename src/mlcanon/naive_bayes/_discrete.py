@@ -71,7 +71,8 @@ class _DiscreteNB(BaseNB):
 
     _accept_sparse = "csr"  # counts are sums over rows: a sparse X stays sparse
 
-    def _reset(self, n_features: int) -> None:
+    def _reset(self, n_features: int, dtype: type) -> None:
+        # counts stay float64 whatever the data's dtype, as scikit-learn keeps them
         self.feature_count_ = np.zeros((len(self.classes_), n_features))
         self.class_count_ = np.zeros(len(self.classes_))
 

@@ -66,6 +66,9 @@ class GaussianNB(BaseNB):
     The "naive" assumption is that features are independent given the class, so the class
     density is a product of one-dimensional densities (a diagonal covariance per class).
 
+    A float32 ``X`` (the first batch's, for ``partial_fit``) gives float32 parameters and
+    probabilities, as in scikit-learn; the arithmetic is float64, rounded when stored.
+
     References
     ----------
     Hastie, Tibshirani & Friedman (2009), *The Elements of Statistical Learning*, 2nd ed.,
@@ -82,21 +85,27 @@ class GaussianNB(BaseNB):
     def __init__(self, *, priors: Any = None, var_smoothing: float = 1e-9) -> None:
         store_params(self, locals())
 
-    def _reset(self, n_features: int) -> None:
+    def _reset(self, n_features: int, dtype: type) -> None:
+        # float32 data get float32 statistics, as in scikit-learn; the arithmetic below is
+        # float64 (a float32 array stores its rounded result)
         validate_params(self)
         n_classes = len(self.classes_)
-        self.theta_ = np.zeros((n_classes, n_features))
-        self.var_ = np.zeros((n_classes, n_features))
-        self.class_count_ = np.zeros(n_classes)
+        self.theta_ = np.zeros((n_classes, n_features), dtype=dtype)
+        self.var_ = np.zeros((n_classes, n_features), dtype=dtype)
+        self.class_count_ = np.zeros(n_classes, dtype=dtype)
         self.epsilon_ = None
+
+    def _model_dtype(self) -> type:
+        return self.theta_.dtype
 
     def _accumulate(self, X: np.ndarray, Yw: np.ndarray, sw: Any, y_index: np.ndarray) -> None:
         # scikit-learn's rule, kept for identical partial_fit results: epsilon_ comes from the
         # latest batch, and that new value is what is taken off the stored variances
         first = self.epsilon_ is None
-        self.epsilon_ = float(self.var_smoothing * np.var(X, axis=0).max())
+        epsilon = float(self.var_smoothing * np.var(X, axis=0).max())
+        self.epsilon_ = self.theta_.dtype.type(epsilon)
         if not first:
-            self.var_ -= self.epsilon_
+            self.var_ -= epsilon
         for k in range(len(self.classes_)):
             rows = y_index == k
             weights = None if sw is None else sw[rows]
@@ -104,23 +113,29 @@ class GaussianNB(BaseNB):
             if n_new == 0:
                 continue  # a class absent (or only with zero weight) carries no information
             self.theta_[k], self.var_[k] = _update_mean_variance(
-                self.class_count_[k], self.theta_[k], self.var_[k], X[rows], weights, n_new
+                float(self.class_count_[k]),
+                np.asarray(self.theta_[k], dtype=np.float64),
+                np.asarray(self.var_[k], dtype=np.float64),
+                X[rows],
+                weights,
+                n_new,
             )
             self.class_count_[k] += n_new
-        self.var_ += self.epsilon_
+        self.var_ += epsilon
 
     def _finish(self) -> None:
         priors = check_priors(self.priors, len(self.classes_), "priors")
-        self.class_prior_ = (
-            self.class_count_ / self.class_count_.sum() if priors is None else priors
-        )
+        if priors is None:
+            priors = self.class_count_ / self.class_count_.astype(np.float64).sum()
+        self.class_prior_ = priors.astype(self.theta_.dtype)
 
     def _joint_log_likelihood(self, X: np.ndarray) -> np.ndarray:
+        theta, var = (np.asarray(a, dtype=np.float64) for a in (self.theta_, self.var_))
         with np.errstate(divide="ignore"):  # a zero prior gives log 0 = -inf on purpose
-            log_prior = np.log(self.class_prior_)
-        log_norm = -0.5 * np.log(2.0 * np.pi * self.var_).sum(axis=1)  # (n_classes,)
+            log_prior = np.log(np.asarray(self.class_prior_, dtype=np.float64))
+        log_norm = -0.5 * np.log(2.0 * np.pi * var).sum(axis=1)  # (n_classes,)
         sq = np.empty((X.shape[0], len(self.classes_)))
         for k in range(len(self.classes_)):  # a loop keeps memory at (n_samples, n_features)
-            sq[:, k] = ((X - self.theta_[k]) ** 2 / self.var_[k]).sum(axis=1)
+            sq[:, k] = ((X - theta[k]) ** 2 / var[k]).sum(axis=1)
         # log_norm - sq/2 first: both are huge for near-constant pixels and mostly cancel
         return log_prior + (log_norm - 0.5 * sq)
