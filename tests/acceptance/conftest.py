@@ -389,7 +389,7 @@ def pytest_collect_file(file_path, parent):
 
 # Fixtures the upstream files use, from scikit-learn's own conftest. Its float32 cases run too
 # (scikit-learn skips them unless this is set; it reads the variable when its conftest loads).
-os.environ.setdefault("SKLEARN_RUN_FLOAT32_TESTS", "1")
+os.environ["SKLEARN_RUN_FLOAT32_TESTS"] = "1"
 from sklearn.conftest import global_dtype, pyplot  # noqa: E402, F401
 
 

@@ -238,7 +238,9 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
             self.coef_ = (self.coef_[1] - self.coef_[0])[None, :]
             self.intercept_ = np.array([self.intercept_[1] - self.intercept_[0]])
         # computed in float64; float32 input gets scikit-learn's float32 attributes (the
-        # eigen solver's scalings_ and every covariance_ stay float64, as there)
+        # eigen solver's scalings_ and every covariance_ stay float64, as there), except that
+        # coef_ and intercept_ are float32 for every solver (scikit-learn's lsqr and eigen give
+        # float64 ones for more than two classes)
         float32_attributes = ["coef_", "intercept_", "priors_", "means_"]
         if self.solver == "svd":
             float32_attributes += ["xbar_", "explained_variance_ratio_", "scalings_"]

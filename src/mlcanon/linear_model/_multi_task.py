@@ -133,9 +133,16 @@ class MultiTaskElasticNet(ElasticNet):
             random_state=self.random_state,
         )
         self.eps_ = dtype(self.tol * np.vdot(Yc, Yc))
-        # the block kernel's gap is float64 whatever X is, as scikit-learn's
-        fitted = (coefs[..., 0], gaps[0], n_iters[0], X, X_offset, y_offset, dtype, np.float64)
-        return self._set_fitted(*fitted)
+        return self._set_fitted(
+            coefs[..., 0],
+            gaps[0],
+            n_iters[0],
+            X,
+            X_offset,
+            y_offset,
+            dtype,
+            gap_dtype=np.float64,  # the block kernel's gap, float64 as scikit-learn's
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

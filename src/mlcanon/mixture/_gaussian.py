@@ -56,11 +56,18 @@ def estimate_gaussian_parameters(
     means : ndarray of shape (n_components, n_features)
     covariances : ndarray, shape per ``covariance_type``
     """
-    nk = resp.sum(axis=0) + 10 * np.finfo(resp.dtype).eps
+    # computed in float64 and returned in X's dtype: the tied, diag and spherical forms below
+    # subtract N_k mu mu^T from a raw second moment, which float32 cancels to noise once the
+    # data sit far from the origin (|mu| = 1000: ill-defined covariances)
+    # (the dtypes returned are those of the same arithmetic in the inputs' dtypes)
+    nk_dtype, full_dtype = resp.dtype, X.dtype
+    dtype, eps = np.result_type(resp, X), 10 * np.finfo(resp.dtype).eps
+    X, resp = X.astype(np.float64, copy=False), resp.astype(np.float64, copy=False)
+    nk = resp.sum(axis=0) + eps
     means = (resp.T @ X) / nk[:, None]
     n_features = X.shape[1]
     if covariance_type == "full":
-        cov = np.empty((len(nk), n_features, n_features), dtype=X.dtype)
+        cov = np.empty((len(nk), n_features, n_features))
         for k in range(len(nk)):
             diff = X - means[k]
             cov[k] = (resp[:, k] * diff.T) @ diff / nk[k]
@@ -76,7 +83,8 @@ def estimate_gaussian_parameters(
         cov = (resp.T @ (X * X)) / nk[:, None] - means**2 + reg_covar
         if covariance_type == "spherical":
             cov = cov.mean(axis=1)
-    return nk, means, cov
+    cov_dtype = full_dtype if covariance_type == "full" else dtype
+    return nk.astype(nk_dtype), means.astype(dtype), cov.astype(cov_dtype)
 
 
 def precision_cholesky(covariances: np.ndarray, covariance_type: str) -> np.ndarray:
