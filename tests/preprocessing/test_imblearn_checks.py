@@ -116,6 +116,8 @@ def test_smote_sparse_and_float32_like_imblearn(fmt):
     ref, yr = imb_over.SMOTE(random_state=0).fit_resample(sp.csr_matrix(X).asformat(fmt), y)
     assert ours_sparse.format == ref.format == fmt
     assert ours_sparse.dtype == ours_dense.dtype == ref.dtype == np.float32
+    # a property, not a reference: the sparse path gives the dense path's points (imbalanced-
+    # learn's draw other points, so against it only the format, dtype and counts are compared)
     np.testing.assert_allclose(ours_sparse.toarray(), ours_dense, rtol=1e-6)
     np.testing.assert_array_equal(ys, yd)
     assert Counter(ys.tolist()) == Counter(yr.tolist())
@@ -139,3 +141,9 @@ def test_smote_keeps_a_floating_dtype_like_imblearn(dtype):
     ours, _ = SMOTE(random_state=0).fit_resample(X.astype(dtype), y)
     ref, _ = imb_over.SMOTE(random_state=0).fit_resample(X.astype(dtype), y)
     assert ours.dtype == ref.dtype == dtype
+
+
+def test_sparse_target_is_refused_by_name():
+    X, y = _data()
+    with pytest.raises(TypeError, match="y must be a dense array of class labels"):
+        RandomOverSampler().fit_resample(X, sp.csr_matrix(y[:, None]))

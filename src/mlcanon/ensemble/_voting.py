@@ -83,6 +83,11 @@ class _BaseVoting(TransformerMixin, NamedMembers):
         fitted = dict(zip((name for name, _ in members), self.estimators_, strict=True))
         self.named_estimators_ = Bunch(**{n: fitted.get(n, "drop") for n, _ in self.estimators})
 
+    def _members_X(self, X: Any) -> Any:
+        """``X`` checked against the fit (NaN let through: the members decide), as the members
+        take it (a data frame stays one)."""
+        return self._members_input(X, check_X(self, X, reset=False, allow_nan=True))
+
     def _member_names(self) -> list[str]:
         return [name for name, _ in named_members(self)]
 
@@ -156,12 +161,12 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
 
     def _probas(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
-        X = self._members_input(X, check_X(self, X, reset=False, allow_nan=True))
+        X = self._members_X(X)
         return np.asarray([e.predict_proba(X) for e in self.estimators_])
 
     def _votes(self, X: Any) -> np.ndarray:
         """Members' predicted class codes, shape (n_samples, n_members)."""
-        X = self._members_input(X, check_X(self, X, reset=False, allow_nan=True))
+        X = self._members_X(X)
         return np.column_stack([np.asarray(e.predict(X), dtype=np.int64) for e in self.estimators_])
 
     @available_if(_soft_only)
@@ -236,7 +241,7 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
 
     def transform(self, X: Any) -> np.ndarray:
         """Members' predictions, shape (n_samples, n_members)."""
-        X = self._members_input(X, check_X(self, X, reset=False, allow_nan=True))
+        X = self._members_X(X)
         return np.column_stack([e.predict(X) for e in self.estimators_])
 
     def predict(self, X: Any) -> np.ndarray:
