@@ -211,6 +211,19 @@ def test_verbose_prints_scikit_learns_lines(capsys, algorithm, tol):
     assert ("strict convergence" in ours[-1]) == ("strict convergence" in ref[-1])
 
 
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+def test_label_dtype_is_sklearns(algorithm):
+    X, k = _data("iris")
+    ours = KMeans(k, algorithm=algorithm, random_state=0).fit(X)
+    ref = skc.KMeans(k, algorithm=algorithm, random_state=0).fit(X)
+    for a, b in [
+        (ours.labels_, ref.labels_),
+        (ours.predict(X), ref.predict(X)),
+        (ours.fit_predict(X), ref.fit_predict(X)),
+    ]:
+        assert a.dtype == b.dtype == np.int32
+
+
 def test_float32_centers_transform_and_copy_x():
     X, k = _data("iris")
     X32 = X.astype(np.float32)

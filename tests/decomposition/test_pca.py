@@ -181,6 +181,27 @@ def test_probabilistic_pca_covariance_and_scores_match_sklearn(n_components):
     np.testing.assert_allclose(ours.score(X), ref.score(X), rtol=1e-9)
 
 
+@pytest.mark.parametrize("solver", ["full", "covariance_eigh"])
+def test_whitening_leaves_the_probabilistic_model_unchanged(solver):
+    """Whitening rescales the projections only: with every component kept, the model's
+    covariance is the sample covariance (ddof=1) and its log-likelihood the Gaussian's,
+    whitened or not. scikit-learn 1.9's whitened get_covariance scales the components by
+    sqrt(explained_variance_) and then weighs them by it again, so it is not compared here."""
+    from scipy.stats import multivariate_normal
+
+    X = DATA["wine"]
+    model = PCA(svd_solver=solver, whiten=True).fit(X)
+    S = np.cov(X, rowvar=False)
+    np.testing.assert_allclose(model.get_covariance(), S, rtol=1e-9, atol=1e-9 * np.abs(S).max())
+    np.testing.assert_allclose(model.get_precision() @ S, np.eye(13), atol=1e-7)
+    ll = multivariate_normal(X.mean(axis=0), S).logpdf(X)
+    np.testing.assert_allclose(model.score_samples(X), ll, rtol=1e-9)
+    reduced = PCA(5, svd_solver=solver, whiten=True).fit(X)
+    plain = sk.PCA(5, svd_solver=solver).fit(X)
+    np.testing.assert_allclose(reduced.get_covariance(), plain.get_covariance(), rtol=1e-9)
+    np.testing.assert_allclose(reduced.score_samples(X), plain.score_samples(X), rtol=1e-9)
+
+
 def assert_close_in_float32(ours, ref):
     """Equal dtypes, and values within 1e-4 of the reference's largest magnitude: scikit-learn
     computes in float32 (eps 1.2e-7), we in float64 then round; on digits the largest gap

@@ -66,10 +66,10 @@ def elkan(X, w, centers, max_iter, tol, progress):
     :mod:`._lloyd`, so that both algorithms handle them identically.
     """
     n, k = X.shape[0], centers.shape[0]
-    labels = np.zeros(n, dtype=np.int64)
+    labels = np.zeros(n, dtype=np.int32)
     upper = np.full(n, np.inf)
     lower = np.zeros((n, k))
-    labels_old = np.full(n, -1, dtype=np.int64)
+    labels_old = np.full(n, -1, dtype=np.int32)
     strict = False
     it = 0
     for it in range(1, max_iter + 1):

@@ -248,7 +248,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
 
     def _labels(self, X: np.ndarray) -> np.ndarray:
         C = self.cluster_centers_.astype(np.float64)
-        labels = np.empty(X.shape[0], dtype=np.int64)
+        labels = np.empty(X.shape[0], dtype=np.int32)
         no_sums, no_weights = np.empty((0, 0)), np.empty(0)
         c_sq = np.einsum("ij,ij->i", C, C)
         assign(X, no_weights, C @ X.T, c_sq, labels, no_sums, no_weights, False)

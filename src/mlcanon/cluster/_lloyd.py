@@ -114,7 +114,7 @@ def relocate_empty(X, w, centers_old, labels, sums, weights):
 def lloyd(X, w, centers, max_iter, tol, progress):
     """One run of Lloyd's algorithm from ``centers``; returns labels, inertia, centers, n_iter."""
     n, k = X.shape[0], centers.shape[0]
-    labels = np.full(n, -1, dtype=np.int64)
+    labels = np.full(n, -1, dtype=np.int32)
     labels_old = labels.copy()
     sums, weights = np.zeros_like(centers), np.zeros(k)
     dots = np.empty((k, n))  # C X^T: BLAS is ~3x faster with the long axis last

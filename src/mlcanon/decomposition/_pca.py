@@ -356,6 +356,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         :math:`\Sigma = V_k^T \operatorname{diag}(\lambda_k - \sigma^2)_+ V_k + \sigma^2 I`
         with :math:`\sigma^2` = ``noise_variance_`` (Tipping & Bishop 1999, eq. 7 at the
         maximum-likelihood :math:`W`). Computed in float64, returned in the components' dtype.
+        Whitening does not change it (scikit-learn 1.9's whitened model weighs the components
+        by the explained variance twice, so its covariance differs from this one).
         """
         return self._covariance().astype(self.components_.dtype, copy=False)
 
