@@ -86,6 +86,22 @@ def test_yolo_decoding_in_float64_is_exact_to_float64_precision():
     assert boxes[0][0, 0, 2, 3, :3].tolist() == pytest.approx(want, abs=1e-12)
 
 
+def test_yolo_half_precision_keeps_large_boxes_finite():
+    """t_w = t_h = 8 (the clamp) with a 30-pixel anchor is a 89,000-pixel box, past float16's
+    largest value (65504): the sizes stop at a quarter of it, the edges stay finite."""
+    model = _yolo()
+    out = [torch.zeros(1, 3, h, h, 8, dtype=torch.float16) for h in (16, 8, 4)]
+    for t in out:
+        t[..., 2:4] = 8.0
+    boxes = decode_yolo(out, model.anchors, model.strides)
+    assert all(b.dtype == torch.float16 and torch.isfinite(b).all() for b in boxes)
+    widths = torch.cat([(b[..., 2] - b[..., 0]).flatten() for b in boxes]).float()
+    assert widths.max() <= 65504 / 4
+    loss = model.loss(out, [torch.tensor(BOX)], [[1]])
+    assert torch.isfinite(loss["total"])
+    assert len(model.postprocess(out)) == 1
+
+
 @pytest.mark.parametrize("build", [_yolo, _retina])
 @pytest.mark.parametrize(
     ("boxes", "labels", "match"),

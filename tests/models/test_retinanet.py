@@ -74,6 +74,19 @@ def test_low_quality_match_gives_each_ground_truth_its_best_anchor():
     assert match_anchors(anchors, torch.zeros(0, 4)).tolist() == [-1, -1]
 
 
+def test_low_quality_match_keeps_tied_anchors_and_their_own_best_box():
+    # two anchors tie at the box's best IoU, 4*8 / (256 + 64 - 32) = 1/9 each: both positive
+    anchors = torch.tensor([[0.0, 0.0, 16.0, 16.0], [16.0, 0.0, 32.0, 16.0]])
+    assert match_anchors(anchors, torch.tensor([[12.0, 4.0, 20.0, 12.0]])).tolist() == [0, 0]
+    # box 0's best anchor is anchor 0 (IoU 100/400 = 0.25; anchor 1: 40/400), but anchor 0
+    # overlaps box 1 more (30/100 = 0.3, below 0.4): it is matched to box 1, whose own best
+    # anchor is anchor 1 (30/40 = 0.75, above 0.5)
+    anchors = torch.tensor([[0.0, 0.0, 10.0, 10.0], [0.0, 0.0, 10.0, 4.0]])
+    gt = torch.tensor([[0.0, 0.0, 20.0, 20.0], [0.0, 0.0, 10.0, 3.0]])
+    assert match_anchors(anchors, gt).tolist() == [1, 1]
+    assert match_anchors(anchors, gt, allow_low_quality_matches=False).tolist() == [-1, 1]
+
+
 def _batch(n=4, seed=0):
     images, boxes, labels = make_shapes(n, image_size=32, random_state=seed)
     return torch.from_numpy(images), boxes, labels
@@ -145,6 +158,55 @@ def test_bce_and_ssd_hard_negative_mining_follow_their_definitions(kind):
             kept = bce[pos].sum() + sum(negatives[: 3 * max(1, n_pos)])
         want += kept / max(1, n_pos)
     torch.testing.assert_close(got, want / 2, rtol=1e-10, atol=0)
+
+
+def test_anchor_mask_discards_anchors_from_both_terms():
+    """RefineDet's negative anchor filtering: a masked anchor is discarded, a positive one too
+    (out of the classification and box terms and of N_pos), written out with BCE and the
+    smooth L1 of the offsets (dx, dy, log dw, log dh) of Girshick et al."""
+    torch.manual_seed(6)
+    net = TinyRetinaNet(width=8, num_convs=1)
+    x, boxes, labels = _batch(2, seed=7)
+    out = {k: [t.double() for t in v] for k, v in net(x).items()}
+    anchors = net.anchors((32, 32))
+    logits, deltas = (torch.cat(out[k], 1) for k in ("cls_logits", "bbox_regression"))
+    anc = torch.cat(anchors).double()
+    gen = torch.Generator().manual_seed(0)
+    mask = torch.rand(2, len(anc), generator=gen) < 0.5
+    got = retinanet_loss(out, anchors, boxes, labels, classification="bce", anchor_mask=mask)
+    want_cls = want_box = n_pos_all = 0.0
+    for b in range(2):
+        gt = torch.as_tensor(boxes[b], dtype=torch.float64)
+        m = match_anchors(anc, gt)
+        assert (~mask[b] & (m >= 0)).any()  # positives are masked in this draw
+        m[~mask[b]] = -2
+        pos = m >= 0
+        t = torch.zeros_like(logits[b])
+        t[pos, torch.as_tensor(labels[b])[m[pos]]] = 1.0
+        p = torch.sigmoid(logits[b])
+        bce = -(t * torch.log(p) + (1 - t) * torch.log(1 - p)).sum(1)
+        n_pos = max(1, int(pos.sum()))
+        want_cls += bce[m != -2].sum() / n_pos
+        a, g = anc[pos], gt[m[pos]]
+        aw, ah, gw, gh = a[:, 2] - a[:, 0], a[:, 3] - a[:, 1], g[:, 2] - g[:, 0], g[:, 3] - g[:, 1]
+        target = torch.stack(
+            [
+                (g[:, 0] + gw / 2 - a[:, 0] - aw / 2) / aw,
+                (g[:, 1] + gh / 2 - a[:, 1] - ah / 2) / ah,
+                torch.log(gw / aw),
+                torch.log(gh / ah),
+            ],
+            1,
+        )
+        diff = (deltas[b][pos] - target).abs()
+        beta = 1 / 9
+        want_box += torch.where(diff < beta, 0.5 * diff**2 / beta, diff - 0.5 * beta).sum() / n_pos
+        n_pos_all += int(pos.sum())
+    torch.testing.assert_close(got["classification"], want_cls / 2, rtol=1e-10, atol=0)
+    torch.testing.assert_close(got["bbox_regression"], want_box / 2, rtol=1e-10, atol=0)
+    assert got["num_pos"].item() == n_pos_all
+    nothing = retinanet_loss(out, anchors, boxes, labels, anchor_mask=torch.zeros_like(mask))
+    assert all(v.item() == 0 for v in nothing.values())
 
 
 def test_unknown_classification_loss():

@@ -26,7 +26,8 @@ class TinyRefineDet(TinyRetinaNet):
     ----------
     filter_threshold : float, default=0.01
         Anchors whose ARM objectness is below this (negative confidence above 0.99, the
-        paper's theta) are dropped from the ODM's classification loss and from the detections.
+        paper's theta) are discarded in training the ODM (both loss terms) and give no
+        detection.
     **kwargs
         As :class:`TinyRetinaNet`.
 

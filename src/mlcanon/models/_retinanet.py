@@ -57,8 +57,10 @@ def match_anchors(
         An anchor whose best IoU is >= ``fg_iou_thresh`` is positive, < ``bg_iou_thresh``
         negative, in between ignored.
     allow_low_quality_matches : bool
-        Also give each ground truth the anchor of highest IoU with it (if that IoU is > 0),
-        so that no object is left without a positive anchor.
+        Also make positive the anchor (or the tied anchors) of highest IoU with each ground
+        truth, if that IoU is > 0. Such an anchor is matched to the ground truth it overlaps
+        most, as every anchor is (torchvision's ``Matcher``): an object whose best anchor
+        overlaps another object more is left without a positive anchor.
 
     Returns
     -------
@@ -97,10 +99,10 @@ def _match_anchors(
     best, idx = iou.max(dim=1)
     matches = torch.where(best >= fg, idx, matches)
     matches[(best >= bg) & (best < fg)] = BETWEEN_THRESHOLDS
-    if low_quality:
-        top, anchor_of_gt = iou.max(dim=0)  # (k,) best anchor of each ground truth
-        has = top > 0
-        matches[anchor_of_gt[has]] = torch.arange(len(gt_boxes), device=anchors.device)[has]
+    if low_quality:  # every anchor tied at a ground truth's best IoU keeps its own best match
+        top = iou.max(dim=0).values  # (k,)
+        is_best = ((iou == top) & (top > 0)).any(dim=1)
+        matches = torch.where(is_best, idx, matches)
     return matches
 
 
@@ -145,8 +147,8 @@ def retinanet_loss(
     neg_pos_ratio : int
         Negatives kept per positive with ``'hard_negative'`` (3 in SSD).
     anchor_mask : Tensor[B, N] of bool, optional
-        Anchors to use; the others are left out of the classification term as if ignored
-        (RefineDet's negative anchor filtering).
+        Anchors to use; the others are discarded as ignored anchors, positives among them too:
+        out of both terms and of :math:`N_{pos}` (RefineDet's negative anchor filtering).
 
     Returns
     -------
@@ -192,6 +194,15 @@ def retinanet_loss(
     matches = torch.stack(
         [_match_anchors(a, gt, 0.5, 0.4, True) for a, gt in zip(checked, gts, strict=True)]
     )
+    if anchor_mask is not None:
+        if not isinstance(anchor_mask, torch.Tensor) or anchor_mask.dtype != torch.bool:
+            raise TypeError(f"anchor_mask must be a boolean Tensor, got {anchor_mask!r:.60}")
+        if anchor_mask.shape != matches.shape:
+            raise ValueError(
+                f"anchor_mask must have shape {tuple(matches.shape)} (images, anchors), got "
+                f"{tuple(anchor_mask.shape)}"
+            )
+        matches = matches.masked_fill(~anchor_mask.to(matches.device), BETWEEN_THRESHOLDS)
     pos, valid = matches >= 0, matches != BETWEEN_THRESHOLDS  # (B, N)
     n_pos = pos.sum(dim=1)
     norm = n_pos.clamp(min=1).to(logits.dtype)  # (B,)
@@ -206,16 +217,6 @@ def retinanet_loss(
         per_anchor = sigmoid_focal_loss(logits, target, alpha, gamma, "none").sum(dim=2)
     else:
         per_anchor = binary_cross_entropy_with_logits(logits, target, reduction="none").sum(2)
-    if anchor_mask is not None:
-        if not isinstance(anchor_mask, torch.Tensor) or anchor_mask.dtype != torch.bool:
-            raise TypeError(f"anchor_mask must be a boolean Tensor, got {anchor_mask!r:.60}")
-        if anchor_mask.shape != matches.shape:
-            raise ValueError(
-                f"anchor_mask must have shape {tuple(matches.shape)} (images, anchors), got "
-                f"{tuple(anchor_mask.shape)}"
-            )
-        matches = matches.masked_fill(~anchor_mask & (matches < 0), BETWEEN_THRESHOLDS)
-        valid = valid & (anchor_mask | pos)
     if classification == "hard_negative":
         valid = pos | _hardest_negatives(per_anchor.detach(), matches, ratio * n_pos.clamp(min=1))
     cls_l = ((per_anchor * valid).sum(dim=1) / norm).sum()  # per_anchor: (B, N)

@@ -107,8 +107,10 @@ def _decode_yolo(
         cy = (torch.sigmoid(out[..., 1]) + gy) * s
         anc = anc.to(device=out.device, dtype=out.dtype)
         pw, ph = anc[:, 0].view(1, -1, 1, 1), anc[:, 1].view(1, -1, 1, 1)
-        # clamp: an untrained net must not overflow exp
-        w_, h_ = pw * torch.exp(out[..., 2].clamp(max=8)), ph * torch.exp(out[..., 3].clamp(max=8))
+        # clamps: an untrained net must not overflow exp, nor float16 the box edges
+        big = torch.finfo(out.dtype).max / 4
+        w_ = (pw * torch.exp(out[..., 2].clamp(max=8))).clamp(max=big)
+        h_ = (ph * torch.exp(out[..., 3].clamp(max=8))).clamp(max=big)
         boxes.append(torch.stack((cx - w_ / 2, cy - h_ / 2, cx + w_ / 2, cy + h_ / 2), dim=-1))
     return boxes
 
