@@ -3,7 +3,9 @@
 One checkpoint is one ``.safetensors`` file. Its tensors carry the model weights, the optimizer
 moments and the random-generator states under prefixes (``model/``, ``optimizer/``, ...); its
 header's ``__metadata__`` holds the rest of the state as JSON (numbers, step counters, learning
-rates) plus a SHA-256 digest of the tensor bytes. A file is written to a temporary name in the
+rates) plus a SHA-256 digest of every other byte of the file: the header (tensor names, dtypes,
+shapes, offsets, the JSON state) with the digest's own 64 characters left out, and the tensor
+data. A file is written to a temporary name in the
 same folder, flushed to disk, then renamed over the final name with :func:`os.replace`, so a
 process killed while writing leaves the previous checkpoints untouched and at worst a stray
 ``.tmp`` file.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import struct
 from pathlib import Path
 from typing import Any
@@ -26,9 +29,12 @@ from safetensors.torch import save as _st_save
 
 __all__ = ["CheckpointError", "load_state_file", "save_state_file"]
 
-FORMAT = "mlcanon-checkpoint-1"
+FORMAT = "mlcanon-checkpoint-2"
+# format 1 hashed only the tensor bytes, so its header (the JSON state) cannot be checked
+_OLD_FORMATS = ("mlcanon-checkpoint-1",)
 _FORMAT_KEY, _STATE_KEY, _DIGEST_KEY = "mlcanon.format", "mlcanon.state", "mlcanon.sha256"
 _PLACEHOLDER = "0" * 64  # replaced in place by the digest, so header offsets do not move
+_DIGEST_FIELD = f'"{_DIGEST_KEY}":"'.encode()  # how safetensors writes the key (compact JSON)
 
 
 class CheckpointError(ValueError):
@@ -63,18 +69,28 @@ def encode_state(obj: Any, tensors: dict[str, torch.Tensor], key: str) -> Any:
 
 
 def decode_state(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
-    """Inverse of :func:`encode_state`."""
+    """Inverse of :func:`encode_state`; ``ValueError`` on an entry it would never write."""
     if isinstance(obj, list):
         return [decode_state(v, tensors) for v in obj]
     if not isinstance(obj, dict):
         return obj
-    if "__tensor__" in obj:
-        return tensors[obj["__tensor__"]]
-    if "__ndarray__" in obj:
-        return tensors[obj["__ndarray__"]].numpy()
-    if "__tuple__" in obj:
-        return tuple(decode_state(v, tensors) for v in obj["__tuple__"])
-    return {k: decode_state(v, tensors) for k, v in obj["__items__"]}
+    if len(obj) != 1:
+        raise ValueError(f"state entry with keys {sorted(obj)[:5]}, expected one tag")
+    ((tag, value),) = obj.items()
+    if tag in ("__tensor__", "__ndarray__"):
+        if not isinstance(value, str) or value not in tensors:
+            raise ValueError(f"{tag} {value!r} names no tensor of the file")
+        return tensors[value] if tag == "__tensor__" else tensors[value].numpy()
+    if tag == "__tuple__" and isinstance(value, list):
+        return tuple(decode_state(v, tensors) for v in value)
+    if tag == "__items__" and isinstance(value, list):
+        items = {}
+        for pair in value:
+            if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str | int)):
+                raise ValueError(f"__items__ entry {str(pair)[:60]} is not a [key, value] pair")
+            items[pair[0]] = decode_state(pair[1], tensors)
+        return items
+    raise ValueError(f"unknown state entry {tag!r} holding {type(value).__name__}")
 
 
 def save_state_file(
@@ -92,10 +108,9 @@ def save_state_file(
     meta = {_FORMAT_KEY: FORMAT, _STATE_KEY: json.dumps(encoded), _DIGEST_KEY: _PLACEHOLDER}
     blob = bytearray(_st_save(tensors, metadata=meta))
     (n,) = struct.unpack("<Q", blob[:8])
-    digest = hashlib.sha256(memoryview(blob)[8 + n :]).hexdigest()
-    at = blob.find(_PLACEHOLDER.encode(), 8, 8 + n)
-    assert at > 0 and blob.find(_PLACEHOLDER.encode(), at + 1, 8 + n) < 0
-    blob[at : at + 64] = digest.encode()
+    at = blob.find(_DIGEST_FIELD + _PLACEHOLDER.encode(), 8, 8 + n) + len(_DIGEST_FIELD)
+    assert at > len(_DIGEST_FIELD) and blob.count(_DIGEST_FIELD, 8, 8 + n) == 1
+    blob[at : at + 64] = _digest(blob, at).encode()
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
         f.write(blob)
@@ -104,6 +119,14 @@ def save_state_file(
     os.replace(tmp, path)
     _fsync_dir(path.parent)
     return path
+
+
+def _digest(blob: bytes | bytearray, at: int) -> str:
+    """SHA-256 of the whole file but the 64 digest characters at ``at``."""
+    view = memoryview(blob)
+    h = hashlib.sha256(view[:at])
+    h.update(view[at + 64 :])
+    return h.hexdigest()
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -145,17 +168,35 @@ def load_state_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], A
             f"header of {n} bytes runs past the end of the {len(data)}-byte file (truncated?)"
         )
     try:
-        meta = json.loads(data[8 : 8 + n]).get("__metadata__") or {}
-    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as e:
+        header = json.loads(data[8 : 8 + n])
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise bad(f"header is not valid JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise bad(f"header is a JSON {type(header).__name__}, expected an object")
+    meta = header.get("__metadata__") or {}
+    if not isinstance(meta, dict):
+        raise bad(f"header's __metadata__ is a JSON {type(meta).__name__}, expected an object")
+    if meta.get(_FORMAT_KEY) in _OLD_FORMATS:
+        raise bad(
+            f"format {meta[_FORMAT_KEY]!r} was written by an older mlcanon whose digest does not "
+            f"cover the header, so it cannot be checked; expected {FORMAT!r} (train again)"
+        )
     if meta.get(_FORMAT_KEY) != FORMAT:
         raise bad(f"format is {meta.get(_FORMAT_KEY)!r}, expected {FORMAT!r}")
-    digest = hashlib.sha256(memoryview(data)[8 + n :]).hexdigest()
-    if digest != meta.get(_DIGEST_KEY):
-        raise bad("SHA-256 of the tensor bytes does not match the header (corrupted or truncated)")
+    stored, state_json = meta.get(_DIGEST_KEY), meta.get(_STATE_KEY)
+    if not (isinstance(stored, str) and re.fullmatch("[0-9a-f]{64}", stored)):
+        raise bad(f"{_DIGEST_KEY} is {str(stored)[:80]!r}, expected 64 hexadecimal digits")
+    if not isinstance(state_json, str):
+        raise bad(f"{_STATE_KEY} is a {type(state_json).__name__}, expected a JSON string")
+    field = _DIGEST_FIELD + stored.encode() + b'"'
+    at = data.find(field, 8, 8 + n)
+    if at < 0 or data.count(_DIGEST_FIELD, 8, 8 + n) != 1:
+        raise bad(f"the header does not hold {_DIGEST_KEY} exactly once as the writer puts it")
+    if _digest(data, at + len(_DIGEST_FIELD)) != stored:
+        raise bad("SHA-256 of the header and tensor bytes does not match (corrupted or truncated)")
     try:
         tensors = _st_load(data)
-        state = decode_state(json.loads(meta[_STATE_KEY]), tensors)
-    except (SafetensorError, json.JSONDecodeError, KeyError, TypeError) as e:
+        state = decode_state(json.loads(state_json), tensors)
+    except (SafetensorError, json.JSONDecodeError, RecursionError, TypeError, ValueError) as e:
         raise bad(f"{type(e).__name__}: {e}") from None
     return tensors, state

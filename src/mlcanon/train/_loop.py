@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import numbers
 import random
 import re
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -357,29 +358,44 @@ class Trainer:
         Raises
         ------
         CheckpointError
-            The file is truncated or corrupted (the message names it).
+            The file is truncated or corrupted, or it holds a state that is not a Trainer's
+            (a field of the wrong type, generator states that cannot be restored); the message
+            names the file and the field.
         ValueError
-            The checkpoint was written by a different model (names the differing keys).
+            The checkpoint was written by a different model (names the differing keys), or for
+            a Trainer set up differently (scheduler, optimizer groups, loader generators).
         """
         _, s = load_state_file(path)
+        _check_state(s, path)
         _check_same_model(self.model, s["model"], s.get("model_class"), path)
-        self.model.load_state_dict(s["model"])
-        self.optimizer.load_state_dict(s["optimizer"])
         if (s["scheduler"] is None) != (self.scheduler is None):
             raise ValueError(
                 f"checkpoint {str(path)!r}: scheduler present in only one of "
                 f"the checkpoint and this Trainer"
             )
+        ranks = s.get("ranks") or []
+        own = ranks[self.rank] if self.rank < len(ranks) else s
+        gens = _generators(self.train_loader)
+        for rng in (own["rng"], own["epoch_rng"]):
+            if rng is not None:
+                _check_generator_count(rng, gens)
+        self.model.load_state_dict(s["model"])
+        with _unusable(path, "optimizer state"):
+            self.optimizer.load_state_dict(s["optimizer"])
         if self.scheduler is not None:
-            self.scheduler.load_state_dict(s["scheduler"])
+            with _unusable(path, "scheduler state"):
+                self.scheduler.load_state_dict(s["scheduler"])
         if self.early_stopping is not None and s["early_stopping"] is not None:
+            _check_same_kinds(vars(self.early_stopping), s["early_stopping"], path)
             vars(self.early_stopping).update(s["early_stopping"])
         self.epoch, self.step, self._batch = s["epoch"], s["step"], s["batch_in_epoch"]
         self._loss_sum, self._stop, self.history = s["loss_sum"], s["stop"], s["history"]
-        ranks = s.get("ranks") or []
-        own = ranks[self.rank] if self.rank < len(ranks) else s
         self._epoch_rng = own["epoch_rng"]
-        _set_rng_state(own["rng"], _generators(self.train_loader))
+        now = _rng_state(gens)
+        with _unusable(path, "generator states", restore=lambda: _set_rng_state(now, gens)):
+            if own["epoch_rng"] is not None:  # tried now: it is used when the epoch resumes
+                _set_rng_state(own["epoch_rng"], gens)
+            _set_rng_state(own["rng"], gens)
 
     def resume(self) -> Path | None:
         """Load the newest valid checkpoint of ``checkpoint_dir``; return its path.
@@ -405,6 +421,102 @@ class Trainer:
         if errors:
             raise CheckpointError("no valid checkpoint: " + "; ".join(errors))
         return None
+
+
+# what load_checkpoint reads from a checkpoint's state, and the types it must have
+_STATE_FIELDS: dict[str, tuple[type, ...]] = {
+    "epoch": (int,),
+    "step": (int,),
+    "batch_in_epoch": (int,),
+    "loss_sum": (int, float),
+    "stop": (bool,),
+    "history": (list,),
+    "model": (dict,),
+    "optimizer": (dict,),
+    "scheduler": (dict, type(None)),
+    "early_stopping": (dict, type(None)),
+    "rng": (dict,),
+    "epoch_rng": (dict, type(None)),
+    "model_class": (str, type(None)),
+    "ranks": (list, type(None)),
+}
+_RNG_FIELDS = {"torch": torch.Tensor, "numpy": tuple, "python": tuple, "generators": list}
+
+
+def _check_state(s: Any, path: str | Path) -> None:
+    """``CheckpointError`` naming ``path`` and the field unless ``s`` has the shape of
+    :meth:`Trainer.state` (a file whose digest matches but whose content was forged)."""
+
+    def bad(why: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint {str(path)!r} is unusable: {why}")
+
+    def check(value: Any, kinds: tuple[type, ...], where: str) -> None:
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            allowed = " or ".join(k.__name__ for k in kinds)
+            raise bad(f"{where} is {type(value).__name__} {str(value)[:40]}, expected {allowed}")
+
+    check(s, (dict,), "the state")
+    for key, kinds in _STATE_FIELDS.items():
+        if key not in s and type(None) not in kinds:
+            raise bad(f"the state has no {key!r}")
+        check(s.get(key), kinds, key)
+    for key in ("epoch", "step", "batch_in_epoch"):
+        if s[key] < 0:
+            raise bad(f"{key} is {s[key]}, expected >= 0")
+    for i, entry in enumerate(s["history"]):
+        check(entry, (dict,), f"history[{i}]")
+    for name, tensor in s["model"].items():
+        check(tensor, (torch.Tensor,), f"model weight {name!r}")
+    rngs = {"rng": s["rng"], "epoch_rng": s["epoch_rng"]}
+    for i, entry in enumerate(s.get("ranks") or []):
+        check(entry, (dict,), f"ranks[{i}]")
+        check(entry.get("rng"), (dict,), f"ranks[{i}].rng")
+        rngs.update({f"ranks[{i}].{k}": entry.get(k) for k in ("rng", "epoch_rng")})
+    for where, rng in rngs.items():
+        check(rng, (dict, type(None)), where)
+        for key, kind in [] if rng is None else _RNG_FIELDS.items():
+            check(rng.get(key), (kind,), f"{where}[{key!r}]")
+
+
+def _check_same_kinds(ours: dict[str, Any], saved: dict[str, Any], path: str | Path) -> None:
+    """The early-stopping counters of a checkpoint: our names, each a bool, a number or a
+    string where ours is one."""
+
+    def kind(v: Any) -> type:
+        return (
+            bool
+            if isinstance(v, bool)
+            else numbers.Real
+            if isinstance(v, numbers.Real)
+            else type(v)
+        )
+
+    for key, value in saved.items():
+        if key not in ours or kind(value) is not kind(ours[key]):
+            raise CheckpointError(
+                f"checkpoint {str(path)!r} is unusable: early_stopping.{key} = {str(value)[:40]} "
+                f"does not fit this EarlyStopping"
+            )
+
+
+@contextmanager
+def _unusable(path: str | Path, what: str, restore: Callable[[], None] | None = None):
+    """Report a state that torch or NumPy refuses to restore as a ``CheckpointError``.
+
+    With ``restore`` (called first) a ``ValueError`` counts too; without it a ``ValueError``
+    passes through: the optimizer raises it for a checkpoint of another set of parameters.
+    """
+    refused = (KeyError, TypeError, IndexError, AttributeError, RuntimeError)
+    refused += (ValueError,) if restore is not None else ()
+    try:
+        yield
+    except refused as e:
+        if restore is not None:
+            restore()
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} is unusable: its {what} cannot be restored "
+            f"({type(e).__name__}: {e})"
+        ) from None
 
 
 def _check_same_model(model: nn.Module, saved: dict, saved_class: str | None, path) -> None:
@@ -446,15 +558,19 @@ def _rng_state(gens: list[torch.Generator]) -> dict[str, Any]:
     return state
 
 
-def _set_rng_state(state: dict[str, Any], gens: list[torch.Generator]) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])  # noqa: NPY002
-    random.setstate(state["python"])
+def _check_generator_count(state: dict[str, Any], gens: list[torch.Generator]) -> None:
     if len(state["generators"]) != len(gens):
         raise ValueError(
             f"the checkpoint has {len(state['generators'])} loader generators, the train_loader "
             f"has {len(gens)}: it must be built the same way as when the checkpoint was written"
         )
+
+
+def _set_rng_state(state: dict[str, Any], gens: list[torch.Generator]) -> None:
+    _check_generator_count(state, gens)
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])  # noqa: NPY002
+    random.setstate(state["python"])
     for g, s in zip(gens, state["generators"], strict=True):
         g.set_state(s)
     if "cuda" in state and torch.cuda.is_available():
@@ -496,6 +612,8 @@ def save_weights(model: nn.Module, path: str | Path) -> Path:
 def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
     """Load weights written by :func:`save_weights` into ``model`` (checked key by key)."""
     tensors, state = load_state_file(path)
+    if not isinstance(state, dict) or not isinstance(state.get("model_class"), str | None):
+        raise CheckpointError(f"weights file {str(path)!r} is unusable: its state is {state!r:.60}")
     _check_same_model(model, tensors, state.get("model_class"), path)
     model.load_state_dict(tensors)
     return model

@@ -1,0 +1,213 @@
+"""Tampered checkpoints: every byte but the digest is covered, and a forged header is refused.
+
+The digest is recomputed here from its definition (SHA-256 of the file with the 64 digest
+characters left out), so a forged file can pass the digest and reach the state checks.
+"""
+
+import hashlib
+import json
+import re
+import struct
+import warnings
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from mlcanon.train import CheckpointError, Trainer, load_weights, save_weights
+
+DIGEST = re.compile(rb'"mlcanon\.sha256":"([0-9a-f]{64})"')
+
+
+def _trainer(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+    torch.manual_seed(1)
+    x = torch.randn(40, 4)
+    loader = DataLoader(TensorDataset(x, (x.sum(1) > 0).long()), batch_size=10, shuffle=True)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    return Trainer(
+        model,
+        opt,
+        lambda m, b: F.cross_entropy(m(b[0]), b[1]),
+        loader,
+        checkpoint_dir=tmp_path / "ckpt",
+        progress=False,
+    )
+
+
+def _two_epochs(tmp_path):
+    t = _trainer(tmp_path)
+    t.fit(2)
+    newest, previous = t.checkpoints()
+    return newest, previous
+
+
+def _header(data):
+    (n,) = struct.unpack("<Q", data[:8])
+    return n, json.loads(data[8 : 8 + n])
+
+
+def _reseal(data):
+    """``data`` with its digest recomputed from the definition, as a forger would do."""
+    data = bytearray(data)
+    (n,) = struct.unpack("<Q", data[:8])
+    m = DIGEST.search(bytes(data[: 8 + n]))
+    at = m.start(1)
+    digest = hashlib.sha256(bytes(data[:at]) + bytes(data[at + 64 :])).hexdigest()
+    data[at : at + 64] = digest.encode()
+    return bytes(data)
+
+
+def _rewrite_header(data, edit):
+    """Replace the header by ``edit(header)`` (data offsets count from the data's start)."""
+    n, header = _header(data)
+    edit(header)
+    new = json.dumps(header, separators=(",", ":")).encode()
+    new += b" " * (-len(new) % 8)
+    return struct.pack("<Q", len(new)) + new + data[8 + n :]
+
+
+def _assert_refused_and_resume_falls_back(tmp_path, newest, previous, match):
+    fresh = _trainer(tmp_path)
+    with pytest.raises(CheckpointError, match=rf"{newest.name}.*{match}"):
+        fresh.load_checkpoint(newest)
+    fresh = _trainer(tmp_path)
+    with pytest.warns(RuntimeWarning, match=newest.name):
+        assert fresh.resume() == previous
+    assert (fresh.epoch, fresh.step, len(fresh.history)) == (1, 4, 1)
+
+
+def test_digest_matches_its_definition(tmp_path):
+    newest, _ = _two_epochs(tmp_path)
+    data = newest.read_bytes()
+    assert _reseal(data) == data
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b'\\"epoch\\", 2', b'\\"epoch\\", 6'),  # one bit of the JSON state: epoch 2 -> 6
+        (b'"dtype":"F32"', b'"dtype":"I32"'),  # a tensor's dtype in the header
+    ],
+    ids=["state", "dtype"],
+)
+def test_flipped_header_byte_is_caught(tmp_path, old, new):
+    newest, previous = _two_epochs(tmp_path)
+    data = newest.read_bytes()
+    assert data.count(old) >= 1
+    newest.write_bytes(data.replace(old, new, 1))
+    _assert_refused_and_resume_falls_back(tmp_path, newest, previous, "SHA-256")
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda h: h.update(__metadata__=["x"]), "__metadata__ is a JSON list"),
+        (lambda h: h["__metadata__"].update({"mlcanon.sha256": 7}), "sha256 is '7'"),
+        (lambda h: h["__metadata__"].update({"mlcanon.state": "x"}), "SHA-256"),
+    ],
+    ids=["metadata-list", "digest-int", "state-edited"],
+)
+def test_hostile_metadata_is_refused(tmp_path, edit, match):
+    newest, previous = _two_epochs(tmp_path)
+    newest.write_bytes(_rewrite_header(newest.read_bytes(), edit))
+    _assert_refused_and_resume_falls_back(tmp_path, newest, previous, match)
+
+
+def _forge_state(edit):
+    def on_header(header):
+        state = json.loads(header["__metadata__"]["mlcanon.state"])
+        header["__metadata__"]["mlcanon.state"] = json.dumps(edit(state))
+
+    return on_header
+
+
+def _set_item(key, value):
+    """Edit the encoded top-level state dict (``{"__items__": [[key, value], ...]}``)."""
+
+    def edit(state):
+        for pair in state["__items__"]:
+            if pair[0] == key:
+                pair[1] = value
+        return state
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda s: ["not", "a", "dict"], "the state is list"),
+        (_set_item("epoch", "3"), "epoch is str 3, expected int"),
+        (_set_item("step", -4), "step is -4, expected >= 0"),
+        (_set_item("history", {"__tuple__": []}), "history is tuple"),
+        (_set_item("rng", None), "rng is NoneType"),
+        (_set_item("model", {"__tensor__": "nowhere"}), "names no tensor"),
+        (_set_item("stop", {"__items__": [[1]]}), "is not a \\[key, value\\] pair"),
+        (_set_item("stop", {"__what__": 1}), "unknown state entry '__what__'"),
+        (_set_item("optimizer", {"__items__": []}), "optimizer state cannot be restored"),
+    ],
+)
+def test_forged_state_with_valid_digest_is_refused(tmp_path, edit, match):
+    newest, previous = _two_epochs(tmp_path)
+    newest.write_bytes(_reseal(_rewrite_header(newest.read_bytes(), _forge_state(edit))))
+    _assert_refused_and_resume_falls_back(tmp_path, newest, previous, match)
+
+
+def test_forged_generator_state_is_refused_and_generators_are_left_alone(tmp_path):
+    newest, _ = _two_epochs(tmp_path)
+
+    def other_generator(state):
+        rng = dict(state["__items__"])["rng"]
+        dict(rng["__items__"])["numpy"]["__tuple__"][0] = "PCG64"  # NumPy restores only MT19937
+        return state
+
+    forged = _rewrite_header(newest.read_bytes(), _forge_state(other_generator))
+    newest.write_bytes(_reseal(forged))
+    fresh = _trainer(tmp_path)
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    with pytest.raises(CheckpointError, match=r"generator states cannot be restored.*MT19937"):
+        fresh.load_checkpoint(newest)
+    assert torch.equal(torch.get_rng_state(), before)  # the half-restored state is undone
+
+
+def test_checkpoint_of_the_older_format_is_refused_by_name(tmp_path):
+    newest, previous = _two_epochs(tmp_path)
+
+    def older(header):
+        header["__metadata__"]["mlcanon.format"] = "mlcanon-checkpoint-1"
+
+    newest.write_bytes(_reseal(_rewrite_header(newest.read_bytes(), older)))
+    _assert_refused_and_resume_falls_back(tmp_path, newest, previous, "older mlcanon")
+
+
+def test_weights_file_with_forged_state_is_refused(tmp_path):
+    path = save_weights(torch.nn.Linear(2, 1), tmp_path / "w.safetensors")
+
+    def edit(header):
+        header["__metadata__"]["mlcanon.state"] = json.dumps([1, 2])
+
+    path.write_bytes(_reseal(_rewrite_header(path.read_bytes(), edit)))
+    with pytest.raises(CheckpointError, match=r"w\.safetensors.*unusable"):
+        load_weights(torch.nn.Linear(2, 1), path)
+
+
+def test_one_flipped_bit_anywhere_is_caught(tmp_path):
+    newest, _ = _two_epochs(tmp_path)
+    data = newest.read_bytes()
+    n, _ = _header(data)
+    m = DIGEST.search(data[: 8 + n])
+    fresh = _trainer(tmp_path)
+    # every 97th byte of the header and the data, the digest's own characters excepted
+    for i in range(0, len(data), 97):
+        if m.start(1) <= i < m.end(1):
+            continue
+        flipped = bytearray(data)
+        flipped[i] ^= 0x01
+        newest.write_bytes(bytes(flipped))
+        with pytest.raises(CheckpointError), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fresh.load_checkpoint(newest)
