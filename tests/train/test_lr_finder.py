@@ -152,3 +152,37 @@ def test_suggestion_ignores_the_curve_past_its_minimum():
     np.testing.assert_allclose(res.losses, values)
     # slopes per log-step before the minimum (index 4): -0.1, -0.5, -0.55, -0.15, -0.1
     assert res.suggested_lr == pytest.approx(4.0)  # index 2; over the whole curve: 64
+
+
+@pytest.mark.parametrize(
+    ("losses", "n_steps", "diverged"),
+    [
+        ([1.0, 1.0, 1.0, 6.0], 4, True),  # 6 > 5 x 1 at the last of 4 steps
+        ([1.0, 1.0, 1.0, 4.0], 4, False),
+        ([2.0, 1.0, 5.5, 1.0], 3, True),  # 5.5 > 5 x 1 at step 3 ends the sweep there
+        ([1.0, 1.0, 1.0, float("inf")], 4, True),
+    ],
+)
+def test_divergence_is_reported_at_any_step(losses, n_steps, diverged):
+    """smooth=1 makes the smoothed loss the raw one, so the threshold is read off the list."""
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    values = iter(losses)
+
+    def loss_fn(out, y):
+        return out.sum() * 0.0 + next(values)
+
+    batch = (torch.ones(2, 1), torch.ones(2, 1))
+    res = lr_range_test(model, loss_fn, [batch], opt, 1e-3, 1.0, 4, smooth=1.0, diverge_th=5.0)
+    assert len(res.losses) == n_steps
+    assert res.diverged is diverged
+
+
+def test_train_and_eval_modes_are_restored():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Dropout(0.5), torch.nn.Linear(4, 1))
+    model.eval()
+    model[1].train()  # a mix: the dropout alone in training mode
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    batch = (torch.randn(8, 2), torch.randn(8, 1))
+    lr_range_test(model, torch.nn.MSELoss(), [batch], opt, 1e-4, 1e-2, 5)
+    assert [m.training for m in model.modules()] == [False, False, True, False]

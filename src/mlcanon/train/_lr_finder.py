@@ -30,7 +30,8 @@ class LRRangeTestResult:
         Rate at which the smoothed loss falls fastest per unit of :math:`\\log \\eta`, looked
         for before the minimum of the smoothed loss.
     diverged : bool
-        Whether the sweep stopped early because the loss blew up.
+        Whether the smoothed loss blew up (became non-finite or passed ``diverge_th`` times its
+        minimum), which ends the sweep; also true when that happened at the last step.
     """
 
     lrs: np.ndarray
@@ -53,8 +54,9 @@ def lr_range_test(
 ) -> LRRangeTestResult:
     r"""Train for ``num_iter`` mini-batches with an exponentially growing learning rate.
 
-    The model and optimizer are restored to their state at entry when the test ends, so the
-    suggested rate can be used to train from the same starting point.
+    The model (weights and each module's train/eval mode) and the optimizer are restored to
+    their state at entry when the test ends, so the suggested rate can be used to train from
+    the same starting point.
 
     Parameters
     ----------
@@ -88,6 +90,7 @@ def lr_range_test(
     """
     _validate(model, optimizer, start_lr, end_lr, num_iter, smooth, diverge_th)
     model_state = copy.deepcopy(model.state_dict())
+    modes = [(m, m.training) for m in model.modules()]
     opt_state = copy.deepcopy(optimizer.state_dict())
     try:
         lrs, raw, smoothed, diverged = _sweep(
@@ -95,13 +98,15 @@ def lr_range_test(
         )
     finally:
         model.load_state_dict(model_state)
+        for m, training in modes:
+            m.train(training)
         optimizer.load_state_dict(opt_state)
     return LRRangeTestResult(lrs, smoothed, raw, _steepest(lrs, smoothed), diverged)
 
 
 def _sweep(model, loss_fn, loader, optimizer, start_lr, end_lr, num_iter, smooth, diverge_th):
     schedule = start_lr * (end_lr / start_lr) ** (np.arange(num_iter) / (num_iter - 1))
-    raw, smoothed, best = [], [], np.inf
+    raw, smoothed, best, diverged = [], [], np.inf, False
     batches = iter(loader)
     model.train()
     for lr in schedule:
@@ -127,9 +132,9 @@ def _sweep(model, loss_fn, loader, optimizer, start_lr, end_lr, num_iter, smooth
         smoothed.append(value if not smoothed else smooth * value + (1 - smooth) * smoothed[-1])
         best = min(best, smoothed[-1])
         if not np.isfinite(smoothed[-1]) or smoothed[-1] > diverge_th * best:
+            diverged = True  # also when this was the last step
             break
     n = len(raw)
-    diverged = n < num_iter or not np.isfinite(smoothed[-1])
     return schedule[:n], np.array(raw), np.array(smoothed), diverged
 
 
