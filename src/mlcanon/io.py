@@ -7,11 +7,16 @@ explicitly with :func:`register`). An estimator is saved as its class name and i
 
 - ``None``, ``bool``, ``int``, ``float``, ``str`` as JSON;
 - NumPy arrays (numeric, boolean or string dtypes) and NumPy scalars as archive members;
-- lists, tuples and string-keyed dicts of the above;
+- object arrays of ``None``, ``bool``, ``int``, ``float`` and ``str`` entries (a data frame's
+  ``feature_names_in_``) as JSON lists;
+- lists, tuples, dicts (keys of the types above, as ``class_weight``'s class labels) and
+  scikit-learn's ``Bunch`` of the above;
 - nested mlcanon estimators (e.g. the trees of a forest) the same way.
 
-Anything else (a lambda, a file handle, an object array) raises ``TypeError`` at save time naming
-the attribute, so a model that cannot round-trip is never written.
+Each comes back with its type (a NumPy float64 as a NumPy float64, a ``Bunch`` as a ``Bunch``).
+Anything else (a lambda, a file handle, an object array of other objects, a dict subclass) raises
+``TypeError`` at save time naming the attribute, so a model that cannot round-trip is never
+written.
 
 A file is checked before it becomes a model, and every failure is a ``ValueError`` naming the
 file and what is wrong:
@@ -19,6 +24,9 @@ file and what is wrong:
 - a SHA-256 digest of the metadata and of every array, written by :func:`save`, must match, so a
   damaged file (flipped bits, a truncated or edited member) is refused rather than loaded as a
   different model;
+- the archive's declared size, unpacked, is at most ``MAX_MODEL_BYTES`` (2 GiB; raise it to
+  load larger models), checked before anything is unpacked, so a small file cannot unpack into
+  gigabytes;
 - the metadata is bounded in size and nesting depth, and every entry must be one that
   :func:`save` writes;
 - a class must be one that :func:`save` writes, its stored attributes must be its own (every
@@ -40,6 +48,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import math
 import numbers
 import struct
 import zipfile
@@ -50,6 +59,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.utils import Bunch
 
 __all__ = ["load", "on_load", "register", "save"]
 
@@ -58,6 +68,7 @@ VERSION = 2  # version 2 added the digest
 _META = "__meta__"
 _DIGEST = "__sha256__"
 MAX_META_BYTES = 64 << 20
+MAX_MODEL_BYTES = 2 << 30  # the arrays and the metadata, unpacked
 MAX_DEPTH = 64  # nesting of the metadata: a stacking of forests of trees is about 12 deep
 _REGISTRY: dict[str, type] = {}
 _CHECKS: dict[type, list[Callable[[Any], None]]] = {}
@@ -121,22 +132,39 @@ class _Encoder:
         return {"__array__": key}
 
     def encode(self, v: Any, where: str) -> Any:
-        if v is None or isinstance(v, bool | int | float | str):
+        if isinstance(v, np.generic):  # before float: np.float64 is a float and must stay one
+            return {"__scalar__": self.array(np.asarray(v), where)["__array__"]}
+        if v is None or type(v) in (bool, int, float, str):
             return v
         if isinstance(v, np.ndarray):
-            return self.array(v, where)
-        if isinstance(v, np.generic):
-            return {"__scalar__": self.array(np.asarray(v), where)["__array__"]}
-        if isinstance(v, list | tuple):
+            return self.objects(v, where) if v.dtype == object else self.array(v, where)
+        if type(v) in (list, tuple):
             items = [self.encode(x, f"{where}[{i}]") for i, x in enumerate(v)]
             return {"__tuple__": items} if isinstance(v, tuple) else {"__list__": items}
-        if isinstance(v, dict):
-            if not all(isinstance(k, str) for k in v):
-                raise TypeError(f"cannot save {where}: dict keys must be strings")
-            return {"__dict__": {k: self.encode(x, f"{where}[{k!r}]") for k, x in v.items()}}
+        if type(v) in (dict, Bunch):
+            if type(v) is dict and not all(type(k) is str for k in v):
+                pairs = [
+                    [self.encode(k, f"{where} key"), self.encode(x, f"{where}[{k!r}]")]
+                    for k, x in v.items()
+                ]
+                return {"__pairs__": pairs}
+            if not all(type(k) is str for k in v):
+                raise TypeError(f"cannot save {where}: a Bunch's keys must be strings")
+            items = {k: self.encode(x, f"{where}[{k!r}]") for k, x in v.items()}
+            return {"__bunch__" if type(v) is Bunch else "__dict__": items}
         if _is_persistable(v):
             return {"__object__": self.state(v, where)}
         raise TypeError(f"cannot save {where}: values of type {type(v).__name__} are not supported")
+
+    def objects(self, a: np.ndarray, where: str) -> dict[str, Any]:
+        """An object array of JSON scalars (``feature_names_in_``, ``l1_ratios_ = [None]``)."""
+        items = a.ravel().tolist()
+        if not all(x is None or type(x) in (bool, int, float, str) for x in items):
+            raise TypeError(
+                f"cannot save {where}: arrays of dtype object are supported with None, bool, "
+                f"int, float and str entries only"
+            )
+        return {"__objects__": {"shape": list(a.shape), "items": items}}
 
     def state(self, obj: Any, where: str) -> dict[str, Any]:
         attrs = {k: self.encode(x, f"{where}.{k}") for k, x in vars(obj).items()}
@@ -274,7 +302,15 @@ class _Decoder:
         if not (isinstance(v, dict) and len(v) == 1):
             raise self.fail(where, f"unexpected entry of type {type(v).__name__}")
         ((tag, payload),) = v.items()
-        kinds = {"__list__": list, "__tuple__": list, "__dict__": dict, "__object__": dict}
+        kinds = {
+            "__list__": list,
+            "__tuple__": list,
+            "__dict__": dict,
+            "__bunch__": dict,
+            "__pairs__": list,
+            "__objects__": dict,
+            "__object__": dict,
+        }
         if tag == "__array__":
             return self.array(payload, where)
         if tag == "__scalar__":
@@ -289,9 +325,46 @@ class _Decoder:
         if tag in ("__list__", "__tuple__"):
             items = [self.decode(x, f"{where}[{i}]", depth + 1) for i, x in enumerate(payload)]
             return items if tag == "__list__" else tuple(items)
-        if tag == "__dict__":
-            return {k: self.decode(x, f"{where}[{k!r}]", depth + 1) for k, x in payload.items()}
+        if tag in ("__dict__", "__bunch__"):
+            items = {k: self.decode(x, f"{where}[{k!r}]", depth + 1) for k, x in payload.items()}
+            return items if tag == "__dict__" else Bunch(**items)
+        if tag == "__pairs__":
+            return self.pairs(payload, where, depth)
+        if tag == "__objects__":
+            return self.objects(payload, where)
         return self.object(payload, where, depth)
+
+    def pairs(self, payload: list[Any], where: str, depth: int) -> dict[Any, Any]:
+        """A dict whose keys are not all strings, stored as ``[key, value]`` pairs."""
+        out = {}
+        for i, pair in enumerate(payload):
+            if not (isinstance(pair, list) and len(pair) == 2):
+                raise self.fail(where, f"entry {i} must be a [key, value] pair")
+            key = self.decode(pair[0], f"{where} key {i}", depth + 1)
+            try:
+                hash(key)
+            except TypeError:
+                raise self.fail(
+                    where, f"the key of entry {i} is an unhashable {type(key).__name__}"
+                ) from None
+            out[key] = self.decode(pair[1], f"{where}[{key!r}]", depth + 1)
+        return out
+
+    def objects(self, payload: dict[str, Any], where: str) -> np.ndarray:
+        """An object array of JSON scalars, stored as its shape and its entries."""
+        shape, items = payload.get("shape"), payload.get("items")
+        if not (
+            set(payload) == {"shape", "items"}
+            and isinstance(shape, list)
+            and all(type(n) is int and n >= 0 for n in shape)
+            and isinstance(items, list)
+            and len(items) == math.prod(shape)
+            and all(x is None or isinstance(x, bool | int | float | str) for x in items)
+        ):
+            raise self.fail(where, "an object array needs a 'shape' and its scalar 'items'")
+        out = np.empty(len(items), dtype=object)
+        out[:] = items
+        return out.reshape(shape)
 
     def object(self, payload: dict[str, Any], where: str, depth: int) -> Any:
         if set(payload) != {"class", "attrs"} or not isinstance(payload["attrs"], dict):
@@ -314,7 +387,30 @@ class _Decoder:
         return obj
 
 
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse an archive whose members declare more than ``MAX_MODEL_BYTES`` unpacked (zipfile
+    unpacks a member up to its declared size and no further)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sizes = [(info.filename, info.file_size) for info in archive.infolist()]
+    except _READ_ERRORS:
+        return  # not a zip archive: np.load says what it is
+    total = sum(size for _, size in sizes)
+    if total > MAX_MODEL_BYTES:
+        raise ValueError(
+            f"{path} unpacks to {total} bytes, more than mlcanon.io.MAX_MODEL_BYTES = "
+            f"{MAX_MODEL_BYTES} (raise it to load a larger model from a trusted file)"
+        )
+    meta = dict(sizes).get(f"{_META}.npy", 0)
+    if meta > MAX_META_BYTES + 1024:  # the .npy header is at most a few hundred bytes
+        raise ValueError(
+            f"{path} is a corrupt mlcanon model file: its metadata unpacks to {meta} bytes, "
+            f"more than {MAX_META_BYTES}"
+        )
+
+
 def _read(path: Path) -> dict[str, np.ndarray]:
+    _check_unpacked_size(path)
     try:
         archive = np.load(path, allow_pickle=False)
     except _READ_ERRORS as exc:

@@ -1,13 +1,20 @@
 """Safe save/load: round trip, refusal of foreign or corrupt files, no pickle anywhere."""
 
+import collections
 import hashlib
+import importlib
+import inspect
 import json
+import pkgutil
+import warnings
 import zipfile
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassifierMixin, is_regressor
+from sklearn.utils import Bunch
 
+import mlcanon
 from mlcanon import io
 
 
@@ -36,6 +43,58 @@ def test_round_trip(tmp_path):
     assert [t.get_params() for t in back.trees_] == [t.get_params() for t in model.trees_]
     assert back.info_["path"] == (1, 2.5, None) and back.info_["flag"] is True
     np.testing.assert_array_equal(back.info_["counts"], np.arange(3))
+
+
+def test_types_come_back_as_they_were(tmp_path):
+    """Dicts keyed by class labels, scikit-learn's Bunch, NumPy scalars and object arrays of
+    names (a data frame's feature_names_in_) come back with their types."""
+    model = Toy()
+    model.weights_ = {0: 1.0, 1: 2.5, "other": None, (1, 2): 3}
+    model.named_ = Bunch(a=Toy(alpha=3.0), b=np.float32(1.5))
+    model.intercept_ = np.float64(0.25)
+    model.feature_names_in_ = np.array(["sepal length (cm)", "width"], dtype=object)
+    model.l1_ratios_ = np.array([[None, 0.5]], dtype=object)
+    back = io.load(io.save(model, tmp_path / "m.npz"))
+    assert back.weights_ == model.weights_
+    assert [type(k) for k in back.weights_] == [int, int, str, tuple]
+    assert type(back.named_) is Bunch and back.named_.a.alpha == 3.0
+    assert type(back.named_.b) is np.float32 and back.named_.b == 1.5
+    assert type(back.intercept_) is np.float64 and back.intercept_ == 0.25
+    for name in ("feature_names_in_", "l1_ratios_"):
+        got, want = getattr(back, name), getattr(model, name)
+        assert got.dtype == object and got.shape == want.shape and got.tolist() == want.tolist()
+
+
+def test_values_that_cannot_round_trip_are_refused(tmp_path):
+    for value, words in [
+        (np.array([None, object()], dtype=object), "dtype object are supported with None"),
+        (collections.OrderedDict(a=1), "values of type OrderedDict"),
+    ]:
+        model = Toy()
+        model.extra_ = value
+        with pytest.raises(TypeError, match=words):
+            io.save(model, tmp_path / "m.npz")
+    model = Toy()
+    model.extra_ = Bunch(a=1)
+    model.extra_[1] = 2
+    with pytest.raises(TypeError, match="a Bunch's keys must be strings"):
+        io.save(model, tmp_path / "m.npz")
+
+
+def test_archive_unpacking_past_the_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    """A small file that unpacks to much more (a 'zip bomb') is refused from the sizes its
+    archive declares, before a byte is unpacked."""
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("__meta__.npy", b"\0" * (4 << 20))
+    assert path.stat().st_size < 10_000
+    monkeypatch.setattr(io, "MAX_MODEL_BYTES", 1 << 20)
+    with pytest.raises(ValueError, match=r"bomb\.npz unpacks to 4194304 bytes, more than"):
+        io.load(path)
+    monkeypatch.setattr(io, "MAX_META_BYTES", 1 << 20)
+    monkeypatch.setattr(io, "MAX_MODEL_BYTES", 1 << 30)
+    with pytest.raises(ValueError, match="its metadata unpacks to 4194304 bytes"):
+        io.load(path)
 
 
 def test_file_contains_no_pickle(tmp_path):
@@ -106,3 +165,85 @@ def test_truncated_archive_is_refused(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="mlcanon model file"):
         io.load(path)
+
+
+def _public_estimators():
+    for info in pkgutil.iter_modules(mlcanon.__path__):
+        if info.name.startswith("_") or info.name in ("lessons", "report", "cli"):
+            continue
+        module = importlib.import_module(f"mlcanon.{info.name}")
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if inspect.isclass(obj) and issubclass(obj, BaseEstimator) and "Dask" not in name:
+                yield obj
+
+
+def _fitted(cls):
+    """``cls`` fitted on a data frame (so it records feature_names_in_), with a class_weight
+    keyed by class labels where it takes one."""
+    from sklearn.datasets import load_diabetes, load_iris
+
+    from mlcanon.linear_model import LogisticRegression, Ridge
+    from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    pytest.importorskip("pandas")
+    name, clf = cls.__name__, issubclass(cls, ClassifierMixin)
+    if "Voting" in name or "Stacking" in name:
+        members = [("lr", LogisticRegression()), ("tree", DecisionTreeClassifier())]
+        est = cls(members if clf else [("ridge", Ridge()), ("tree", DecisionTreeRegressor())])
+    else:
+        est = cls()
+    if "class_weight" in est.get_params():
+        est.set_params(class_weight={0: 1.0, 1: 2.0, 2: 0.5})
+    iris, diabetes = load_iris(as_frame=True), load_diabetes(as_frame=True)
+    X, y = (iris.data, iris.target) if clf else (diabetes.data.iloc[:150], diabetes.target[:150])
+    if name.startswith("MultiTask"):
+        y = np.c_[y, 2 * y]
+    if name == "CategoricalHMM":
+        X = (iris.data[["petal length (cm)"]] > 4).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if hasattr(est, "fit_resample"):
+            est.fit(iris.data, iris.target)
+        elif clf or is_regressor(est) or name.startswith("MultiTask"):
+            est.fit(X, y)
+        else:
+            est.fit(X)
+    return est, X
+
+
+def _assert_same(got, want, where):
+    assert type(got) is type(want), f"{where}: {type(want).__name__} came back as {type(got)}"
+    if isinstance(want, np.ndarray):
+        assert got.dtype == want.dtype and got.shape == want.shape, where
+        if want.dtype == object:
+            assert got.tolist() == want.tolist(), where
+        else:
+            np.testing.assert_array_equal(got, want, err_msg=where)
+    elif isinstance(want, dict):
+        assert list(got) == list(want), where
+        for k in want:
+            _assert_same(got[k], want[k], f"{where}[{k!r}]")
+    elif isinstance(want, list | tuple):
+        assert len(got) == len(want), where
+        for i, (a, b) in enumerate(zip(got, want, strict=True)):
+            _assert_same(a, b, f"{where}[{i}]")
+    elif hasattr(want, "__dict__"):  # estimators, and the trees' node arrays
+        _assert_same(vars(got), vars(want), where)
+    elif isinstance(want, float | np.floating) and np.isnan(want):
+        assert np.isnan(got), where
+    else:
+        assert got == want, where
+
+
+@pytest.mark.parametrize("cls", list(_public_estimators()), ids=lambda c: c.__name__)
+def test_every_public_estimator_round_trips_with_its_types(cls, tmp_path):
+    """Fitted on a data frame (feature_names_in_ is an object array), with class_weight keyed
+    by class labels where the estimator takes it: every attribute comes back with its type,
+    dtype and value, and the predictions are identical."""
+    est, X = _fitted(cls)
+    back = io.load(io.save(est, tmp_path / "m.npz"))
+    _assert_same(back, est, cls.__name__)
+    for method in ("predict", "predict_proba", "transform", "score_samples"):
+        if hasattr(est, method) and not hasattr(est, "fit_resample"):
+            _assert_same(getattr(back, method)(X), getattr(est, method)(X), method)

@@ -261,6 +261,12 @@ def test_meta_holding_raw_bytes_is_refused(saved, tmp_path):
         ({"__list__": {"a": 1}}, "__list__ holds a dict"),
         ({"__what__": 1}, "unknown entry '__what__'"),
         ([1, 2], "unexpected entry of type list"),
+        ({"__objects__": {"shape": [3], "items": ["a"]}}, "an object array needs a 'shape'"),
+        ({"__objects__": {"shape": [-1], "items": []}}, "an object array needs a 'shape'"),
+        ({"__objects__": {"shape": [1], "items": [[1]]}}, "an object array needs a 'shape'"),
+        ({"__pairs__": [[1]]}, r"entry 0 must be a \[key, value\] pair"),
+        ({"__pairs__": [[{"__list__": []}, 1]]}, "the key of entry 0 is an unhashable list"),
+        ({"__bunch__": [1]}, "__bunch__ holds a list"),
         (
             {"__object__": {"class": "x"}},
             "an object needs exactly a 'class' name and an 'attrs' dict",
