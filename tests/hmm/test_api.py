@@ -131,6 +131,24 @@ def test_lengths_must_describe_x():
         model.fit(X, [4, 8])  # positional, as hmmlearn users write it
 
 
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "shape"),
+    [
+        (GaussianHMM, {"startprob_prior": np.ones(5)}, r"\(2,\), got shape \(5,\)"),
+        (GaussianHMM, {"transmat_prior": np.ones(3)}, r"\(2, 2\), got shape \(3,\)"),
+        (GaussianHMM, {"means_prior": np.ones((3, 3))}, r"\(2, 2\), got shape \(3, 3\)"),
+        (GaussianHMM, {"covars_weight": np.ones(4)}, r"\(2, 2\), got shape \(4,\)"),
+        (CategoricalHMM, {"emissionprob_prior": np.ones((4, 4))}, r"\(2, 3\), got shape"),
+    ],
+)
+def test_prior_of_the_wrong_shape_is_named(cls, kwargs, shape):
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, (30, 1)) if cls is CategoricalHMM else rng.normal(size=(30, 2))
+    (name,) = kwargs
+    with pytest.raises(ValueError, match=rf"{name} must be a scalar or an array .* {shape}"):
+        cls(2, n_iter=1, random_state=0, **kwargs).fit(X)
+
+
 def test_gaussian_bad_input():
     with pytest.raises(ValueError, match="X contains NaN"):
         GaussianHMM(2).fit([[0.0], [np.nan], [1.0]])

@@ -81,6 +81,20 @@ def test_scikit_learn_y_in_second_place_is_ignored():
     assert a.score(X, y) == b.score(X)
 
 
+def test_lengths_that_do_not_sum_to_n_samples_warn():
+    """Positive integers, one per sample, not summing to n_samples: hmmlearn refuses them as
+    lengths; they are taken as scikit-learn's y (as above), with a warning that names them."""
+    X = np.random.default_rng(4).normal(size=(4, 1))
+    with pytest.raises(ValueError, match="doesn't sum to 4 samples"):
+        _quiet(hmm.GaussianHMM(2, n_iter=2).fit, X, [2, 2, 2, 2])
+    model = _quiet(GaussianHMM(2, n_iter=2, random_state=0).fit, X)
+    for call in (GaussianHMM(2, n_iter=2, random_state=0).fit, model.score):
+        with pytest.warns(UserWarning, match="lengths has one entry per sample but sums to 8"):
+            call(X, [2, 2, 2, 2])
+    with pytest.raises(ValueError, match="lengths must be a non-empty 1-D array of integers"):
+        GaussianHMM(2).fit(X, np.array([], dtype=int))
+
+
 @pytest.mark.parametrize("cov_type", ["spherical", "diag", "full", "tied"])
 def test_covars_read_and_set_as_hmmlearn(cov_type):
     rng = np.random.default_rng(3)
@@ -198,6 +212,49 @@ def test_scaling_survives_tiny_emission_densities():
     log_model.means_, log_model.covars_ = model.means_, np.array([[1e-3], [1e-3]])
     assert np.isfinite(model.score(X))
     np.testing.assert_allclose(model.score(X), log_model.score(X), rtol=1e-12)
+
+
+def _two_state_gaussian(implementation):
+    model = GaussianHMM(2, init_params="", implementation=implementation)
+    model.startprob_, model.transmat_ = np.array([1.0, 0.0]), np.eye(2)
+    model.means_, model.covars_ = np.array([[40.0], [0.0]]), np.array([[1.0], [1.0]])
+    return model
+
+
+def test_scaling_underflow_gives_the_log_space_answer():
+    """State 0 must emit x = 0 from a mean of 40 (density e^-800.9 each step): the scaled
+    recursion underflows (c_t = 0) and the sequence is done again in log space; hmmlearn's
+    log implementation is the reference (its scaling raises)."""
+    X = np.array([[0.0], [0.0]])
+    ref = hmm.GaussianHMM(2, init_params="", implementation="log")
+    ref.startprob_, ref.transmat_ = np.array([1.0, 0.0]), np.eye(2)
+    ref.means_, ref.covars_ = np.array([[40.0], [0.0]]), np.array([[1.0], [1.0]])
+    ref_lp, ref_post = ref.score_samples(X)
+    lp, post = _two_state_gaussian("scaling").score_samples(X)
+    np.testing.assert_allclose(lp, ref_lp, rtol=1e-12)  # -1601.84
+    np.testing.assert_allclose(post, ref_post, atol=1e-12)
+    # with another, well-scaled sequence beside it, and through one EM step
+    X2, lengths = np.array([[0.0], [0.0], [39.0], [41.0]]), [2, 2]
+    ref_lp2 = ref.score(X2, lengths)
+    np.testing.assert_allclose(_two_state_gaussian("scaling").score(X2, lengths), ref_lp2)
+    fits = [_quiet(_two_state_gaussian(i).set_params(n_iter=1).fit, X2, lengths) for i in
+            ("log", "scaling")]  # fmt: skip
+    np.testing.assert_allclose(fits[1].means_, fits[0].means_, rtol=1e-12)
+
+
+def test_scaling_sequence_of_probability_zero_is_the_log_spaces():
+    """The start state cannot emit the first symbol: log P = -inf and undefined (NaN)
+    posteriors, as hmmlearn's log implementation gives, not uninitialized memory."""
+    X = np.array([[1], [0], [1]])
+    answers = []
+    for model in (CategoricalHMM(2, implementation="scaling", init_params=""),
+                  hmm.CategoricalHMM(2, implementation="log", init_params="")):  # fmt: skip
+        model.n_features = 2
+        model.startprob_, model.transmat_ = np.array([1.0, 0.0]), np.array([[0.5, 0.5], [0, 1]])
+        model.emissionprob_ = np.array([[1.0, 0.0], [0.5, 0.5]])
+        answers.append(_quiet(model.score_samples, X))
+    assert answers[0][0] == answers[1][0] == -np.inf
+    assert np.isnan(answers[0][1]).all() and np.isnan(answers[1][1]).all()
 
 
 def test_unknown_implementation_is_refused():

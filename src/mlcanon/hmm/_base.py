@@ -90,6 +90,18 @@ def _log(a: np.ndarray) -> np.ndarray:
         return np.log(a)
 
 
+def prior_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A prior hyper-parameter broadcast to the shape of the parameter it regularizes."""
+    v = np.asarray(value, dtype=np.float64)
+    try:
+        return np.broadcast_to(v, shape)
+    except ValueError:
+        raise ValueError(
+            f"{name} must be a scalar or an array that broadcasts to shape {shape}, got shape "
+            f"{v.shape}"
+        ) from None
+
+
 def _normalize_rows(a: np.ndarray, old: np.ndarray) -> np.ndarray:
     """Rows scaled to sum to 1; a row with no mass keeps its previous value."""
     s = a.sum(axis=-1, keepdims=True)
@@ -294,14 +306,23 @@ class BaseHMM(BaseEstimator):
         """Sequence offsets from ``lengths`` (hmmlearn's second argument of fit and score).
 
         scikit-learn passes its ``y`` in that position (pipelines, estimator checks): a vector
-        with one entry per sample that is not all ones cannot be lengths (they would have to
-        sum to ``n_samples``), so it is read as that ignored ``y``.
+        with one entry per sample that does not sum to ``n_samples`` cannot be lengths, so it
+        is read as that ignored ``y`` -- with a warning when it could have been meant as
+        lengths (positive integers: ``[2, 2, 2, 2]`` for 4 samples), which hmmlearn refuses.
         """
         n = X.shape[0]
         if lengths is not None and not np.isscalar(lengths) and np.ndim(lengths) == 1:
             arr = np.asarray(lengths)
-            lengths_like = arr.dtype.kind in "iu" and arr.min() >= 1 and arr.sum() == n
-            if len(arr) == n and n > 1 and not lengths_like:
+            positive = arr.dtype.kind in "iu" and arr.size > 0 and arr.min() >= 1
+            if len(arr) == n and n > 1 and not (positive and arr.sum() == n):
+                if positive:
+                    warnings.warn(
+                        f"lengths has one entry per sample but sums to {int(arr.sum())}, not "
+                        f"n_samples={n}: it is taken as scikit-learn's y and ignored, and X "
+                        "as one sequence",
+                        UserWarning,
+                        stacklevel=3,
+                    )
                 lengths = None
         return check_lengths(lengths, n)
 
@@ -341,11 +362,13 @@ class BaseHMM(BaseEstimator):
         """
         posteriors, start, trans = stats
         if "s" in self.params:
-            new = np.maximum(np.asarray(self.startprob_prior) - 1.0 + start, 0.0)
+            prior = prior_array(self.startprob_prior, "startprob_prior", start.shape)
+            new = np.maximum(prior - 1.0 + start, 0.0)
             new = np.where(self.startprob_ == 0, 0.0, new)
             self.startprob_ = _normalize_rows(new, self.startprob_)
         if "t" in self.params:
-            new = np.maximum(np.asarray(self.transmat_prior) - 1.0 + trans, 0.0)
+            prior = prior_array(self.transmat_prior, "transmat_prior", trans.shape)
+            new = np.maximum(prior - 1.0 + trans, 0.0)
             new = np.where(self.transmat_ == 0, 0.0, new)
             self.transmat_ = _normalize_rows(new, self.transmat_)
         self._emission_mstep(X, posteriors)

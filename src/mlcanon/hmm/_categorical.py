@@ -10,7 +10,14 @@ import numpy as np
 from mlcanon._estimator import check_X, store_params
 from mlcanon._validation import Interval, check_scalar
 
-from ._base import BaseHMM, _check_distribution, _log, _normalize_rows, chain_constraints
+from ._base import (
+    BaseHMM,
+    _check_distribution,
+    _log,
+    _normalize_rows,
+    chain_constraints,
+    prior_array,
+)
 
 __all__ = ["CategoricalHMM"]
 
@@ -160,7 +167,8 @@ class CategoricalHMM(BaseHMM):
                 for j in range(len(posteriors.T))
             ]
         )
-        new = np.maximum(np.asarray(self.emissionprob_prior) - 1.0 + counts, 0.0)
+        prior = prior_array(self.emissionprob_prior, "emissionprob_prior", counts.shape)
+        new = np.maximum(prior - 1.0 + counts, 0.0)
         self.emissionprob_ = _normalize_rows(new, self.emissionprob_)
 
     def _emit(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -12,7 +12,7 @@ from mlcanon._validation import Interval, Options, check_option
 from mlcanon.cluster import KMeans
 from mlcanon.mixture._gaussian import COVARIANCE_TYPES, log_gaussian_prob
 
-from ._base import BaseHMM, chain_constraints
+from ._base import BaseHMM, chain_constraints, prior_array
 
 __all__ = ["GaussianHMM"]
 
@@ -60,12 +60,12 @@ def _compact_covars(full: np.ndarray, covariance_type: str) -> np.ndarray:
     return compact
 
 
-def _per_component(value: Any, shape: tuple[int, ...]) -> np.ndarray:
+def _per_component(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
     """A prior given as a scalar, one value per state, or in full ``shape``, broadcast."""
     v = np.asarray(value, dtype=np.float64)
     if v.ndim == 1 and v.shape[0] == shape[0] and len(shape) > 1:
         v = v.reshape((-1,) + (1,) * (len(shape) - 1))
-    return np.broadcast_to(v, shape)
+    return prior_array(v, name, shape)
 
 
 class GaussianHMM(BaseHMM):
@@ -242,8 +242,8 @@ class GaussianHMM(BaseHMM):
         n, d = self.n_components, X.shape[1]
         nk = post.sum(axis=0)  # (n_components,)
         obs = post.T @ X  # (n_components, n_features)
-        m0 = _per_component(self.means_prior, (n, d))
-        lam = _per_component(self.means_weight, (n, d))
+        m0 = _per_component(self.means_prior, "means_prior", (n, d))
+        lam = _per_component(self.means_weight, "means_weight", (n, d))
         if "m" in self.params:
             self.means_ = (lam * m0 + obs) / (lam + nk[:, None])
         if "c" not in self.params:
@@ -252,8 +252,9 @@ class GaussianHMM(BaseHMM):
         shape = self._covars_shape(d)
         if self.covariance_type in ("spherical", "diag"):
             c_n = lam * (mu - m0) ** 2 + post.T @ (X * X) - 2 * mu * obs + mu**2 * nk[:, None]
-            c_d = np.maximum(_per_component(self.covars_weight, (n, d)) - 1, 0) + nk[:, None]
-            psi = _per_component(self.covars_prior, (n, d))
+            weight = _per_component(self.covars_weight, "covars_weight", (n, d))
+            c_d = np.maximum(weight - 1, 0) + nk[:, None]
+            psi = _per_component(self.covars_prior, "covars_prior", (n, d))
             cov = (psi + c_n) / np.maximum(c_d, 1e-5)
             self.covars_ = cov.mean(axis=1) if self.covariance_type == "spherical" else cov
             return
@@ -268,8 +269,8 @@ class GaussianHMM(BaseHMM):
                 - outer_obs.T
                 + np.outer(mu[j], mu[j]) * nk[j]
             )
-        nu = np.maximum(_per_component(self.covars_weight, (n,)) - d, 0)
-        psi = _per_component(self.covars_prior, shape)
+        nu = np.maximum(_per_component(self.covars_weight, "covars_weight", (n,)) - d, 0)
+        psi = _per_component(self.covars_prior, "covars_prior", shape)
         if self.covariance_type == "tied":
             self.covars_ = (psi + c_n.sum(axis=0)) / (nu.max() + nk.sum())
         else:

@@ -13,7 +13,11 @@ and the backward variables reuse the same constants,
 emission probabilities enter as :math:`b_j(x_t) e^{-m_t}` with :math:`m_t = \max_j \log
 b_j(x_t)` (the shift is added back to the log-likelihood), so an emission density far below
 the smallest float does not underflow. Results equal the log-space kernels' (``_kernels``)
-up to rounding; this one needs no exponential or logarithm inside the N^2 loops.
+up to rounding; this one needs no exponential or logarithm inside the N^2 loops. A sequence
+whose scaled recursion reaches :math:`c_t = 0` (its probability is 0, or underflowed in the
+products of transitions and shifted densities) is done again by the log-space kernels, which
+tell the two apart: the results are then the log-space ones (-inf and NaN posteriors for a
+sequence of probability 0, as hmmlearn's log implementation gives).
 
 References
 ----------
@@ -27,6 +31,8 @@ import itertools
 
 import numpy as np
 from numba import njit
+
+from . import _kernels
 
 
 @njit(cache=True)
@@ -105,12 +111,17 @@ def _one_sequence(
     return lp
 
 
-def _shifted(log_frameprob: np.ndarray) -> tuple[np.ndarray, float]:
-    """``exp(log b - m_t)`` per row, and ``sum_t m_t`` to add back to the log-likelihood."""
+def _shifted(log_frameprob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``exp(log b - m_t)`` per row, and ``m_t`` to add back to the log-likelihood."""
     m = log_frameprob.max(axis=1)
     m = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(under="ignore"):  # a state far below the best one gets probability 0
-        return np.exp(log_frameprob - m[:, None]), float(m.sum())
+        return np.exp(log_frameprob - m[:, None]), m
+
+
+def _logs(startprob: np.ndarray, transmat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(divide="ignore"):
+        return np.log(startprob), np.log(transmat)
 
 
 def score_sequences(startprob, transmat, log_frameprob, bounds, posteriors):
@@ -122,12 +133,20 @@ def score_sequences(startprob, transmat, log_frameprob, bounds, posteriors):
         np.empty(len(frameprob)),
     )
     no_xi = np.zeros((0, 0))
-    total = shift
+    total = 0.0
     for a, b in itertools.pairwise(bounds):
         post = posteriors[a:b] if posteriors.shape[0] else posteriors
-        total += _one_sequence(
+        lp = _one_sequence(
             startprob, transmat, frameprob[a:b], alpha[a:b], beta[a:b], scale[a:b], post, no_xi
         )
+        if lp == -np.inf:  # probability 0 or underflow: the log-space kernels tell which
+            log_start, log_trans = _logs(startprob, transmat)
+            lp = _kernels.score_sequences(
+                log_start, transmat, log_trans, log_frameprob[a:b], np.array([0, b - a]), post
+            )
+        else:
+            lp += shift[a:b].sum()
+        total += lp
     return total
 
 
@@ -137,9 +156,9 @@ def estep(startprob, transmat, log_frameprob, bounds):
     T, N = frameprob.shape
     alpha, beta, scale = np.empty_like(frameprob), np.empty_like(frameprob), np.empty(T)
     posteriors, start, xi_sum = np.empty((T, N)), np.zeros(N), np.zeros((N, N))
-    total = shift
+    total = 0.0
     for a, b in itertools.pairwise(bounds):
-        total += _one_sequence(
+        lp = _one_sequence(
             startprob,
             transmat,
             frameprob[a:b],
@@ -149,5 +168,14 @@ def estep(startprob, transmat, log_frameprob, bounds):
             posteriors[a:b],
             xi_sum,
         )
+        if lp == -np.inf:  # probability 0 or underflow: the log-space kernels tell which
+            log_start, log_trans = _logs(startprob, transmat)
+            lp, posteriors[a:b], _, xi = _kernels.estep(
+                log_start, transmat, log_trans, log_frameprob[a:b], np.array([0, b - a])
+            )
+            xi_sum += xi
+        else:
+            lp += shift[a:b].sum()
         start += posteriors[a]
+        total += lp
     return total, posteriors, start, xi_sum
