@@ -224,3 +224,14 @@ def test_callable_kernel_sees_raw_input_and_the_training_set_as_sklearn():
     ours, ref = SVC(kernel=counts).fit(data, y), sk.SVC(kernel=counts).fit(data, y)
     np.testing.assert_allclose(ours.decision_function(data), ref.decision_function(data), atol=1e-6)
     np.testing.assert_array_equal(ours.predict(["A", "B B B"]), ref.predict(["A", "B B B"]))
+
+
+def test_a_class_without_weight_is_named():
+    """class_weight 0 on a whole class leaves the intercept undefined; scikit-learn reports
+    non-finite dual coefficients, ours names the class."""
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(ValueError, match="not finite"):
+        sk.SVC(class_weight={1: 0.0}).fit(X, y)
+    with pytest.raises(ValueError, match=r"class 1 has C \* class_weight \* sample_weight = 0"):
+        SVC(class_weight={1: 0.0}).fit(X, y)

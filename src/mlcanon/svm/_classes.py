@@ -274,6 +274,13 @@ class SVC(ClassifierMixin, BaseEstimator):
                 C_sub = self.C * np.concatenate(
                     [self.class_weight_[a] * sw[members[a]], self.class_weight_[b] * sw[members[b]]]
                 )
+                for k, part in ((a, C_sub[: members[a].size]), (b, C_sub[members[a].size :])):
+                    if not part.any():  # every alpha of the class is 0: rho has no value
+                        raise ValueError(
+                            f"class {self.classes_[k]} has C * class_weight * sample_weight "
+                            "= 0 for every sample, so its pairwise problems have no "
+                            f"intercept; got class_weight={self.class_weight!r}"
+                        )
                 n_slots = int(self.cache_size * 2**20 / (4 * idx.size))
                 coef, rho, n_iter, ok = smo_solve(
                     np.ascontiguousarray(X[np.ix_(idx, idx)] if gram else X[idx]),
