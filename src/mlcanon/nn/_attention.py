@@ -51,15 +51,23 @@ def _safe_softmax(e: Tensor) -> Tensor:
     """
     if e.numel() == 0:
         return e.new_zeros(e.shape)
-    m = e.amax(-1, keepdim=True)
+    m = e.detach().amax(-1, keepdim=True)  # a constant shift: softmax does not depend on it
     m = torch.where(torch.isneginf(m), 0.0, m)
     p = (e - m).exp_()
     s = p.sum(-1, keepdim=True)
-    return p.div_(torch.where(s == 0, 1.0, s))
+    s = torch.where(s == 0, 1.0, s)
+    # in place unless autograd records it (exp_ saved p for its own backward)
+    return p / s if torch.is_grad_enabled() else p.div_(s)
 
 
 def _softmax_backward(p: Tensor, dp: Tensor) -> Tensor:
     return p * (dp - (dp * p).sum(-1, keepdim=True))
+
+
+def _attention_weights(q: Tensor, k: Tensor, mask: Tensor | None, scale: float) -> Tensor:
+    """softmax(scale * Q K^T + mask) over the keys: (..., L, S)."""
+    e = q.matmul(k.transpose(-2, -1)).mul_(scale)  # (..., L, S)
+    return _safe_softmax(e + mask if mask is not None else e)
 
 
 class _Attend(Function):
@@ -67,10 +75,7 @@ class _Attend(Function):
 
     @staticmethod
     def forward(ctx, q, k, v, mask, scale, keep):
-        e = q.matmul(k.transpose(-2, -1)).mul_(scale)  # (..., L, S)
-        if mask is not None:
-            e = e + mask
-        p = _safe_softmax(e)
+        p = _attention_weights(q, k, mask, scale)
         pd = p * keep if keep is not None else p  # keep = bernoulli mask / (1 - dropout_p)
         ctx.save_for_backward(q, k, v, p, pd, keep, mask)
         ctx.scale = scale
@@ -79,6 +84,8 @@ class _Attend(Function):
     @staticmethod
     def backward(ctx, grad_out, grad_w):
         q, k, v, p, pd, keep, mask = ctx.saved_tensors
+        if torch.is_grad_enabled() and keep is not None:  # create_graph: p in the graph (without
+            p = _attention_weights(q, k, mask, ctx.scale)  # dropout it is the output pd)
         grad_v = sum_to(pd.transpose(-2, -1).matmul(grad_out), v.shape)
         dpd = grad_out.matmul(v.transpose(-2, -1)) + grad_w
         de = _softmax_backward(p, dpd * keep if keep is not None else dpd)
@@ -230,12 +237,15 @@ def multiplicative_attention(
     return attend(query, key, value, _additive_mask(mask, query, key, "mask"), 1.0, 0.0)
 
 
+def _additive_hidden(q: Tensor, k: Tensor, w_q: Tensor, w_k: Tensor) -> Tensor:
+    """tanh(W_q q_i + W_k k_j) for every pair: (B, L, S, A)."""
+    return torch.tanh(q.matmul(w_q.t()).unsqueeze(2) + k.matmul(w_k.t()).unsqueeze(1))
+
+
 class _Additive(Function):
     @staticmethod
     def forward(ctx, q, k, v, w_q, w_k, v_a, mask):
-        qa = q.matmul(w_q.t())  # (B, L, A)
-        ka = k.matmul(w_k.t())  # (B, S, A)
-        h = torch.tanh(qa.unsqueeze(2) + ka.unsqueeze(1))  # (B, L, S, A)
+        h = _additive_hidden(q, k, w_q, w_k)
         e = h.matmul(v_a)  # (B, L, S)
         if mask is not None:
             e = e + mask
@@ -246,6 +256,8 @@ class _Additive(Function):
     @staticmethod
     def backward(ctx, grad_ctx, grad_p):
         q, k, v, w_q, w_k, v_a, h, p = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph: rebuild h from the inputs, in the graph
+            h = _additive_hidden(q, k, w_q, w_k)
         grad_v = p.transpose(1, 2).matmul(grad_ctx)
         de = _softmax_backward(p, grad_ctx.matmul(v.transpose(1, 2)) + grad_p)  # (B, L, S)
         grad_va = torch.einsum("bls,blsa->a", de, h)

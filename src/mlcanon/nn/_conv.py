@@ -49,7 +49,8 @@ def _column_blocks(xp, kernel, stride, dilation, out_hw, groups):
     """Yield (first sample, cols (n_block, G, K, L)) for consecutive blocks of samples.
 
     Every block is unrolled into the same buffer: a fresh 16 MB allocation per block would be
-    paid again in page faults each time.
+    paid again in page faults each time. Not so while autograd records (a double backward):
+    the graph keeps each block, so each gets its own copy.
     """
     n, c = xp.shape[:2]
     if kernel == (1, 1) and stride == (1, 1):  # a pointwise convolution reads x as it is
@@ -58,9 +59,13 @@ def _column_blocks(xp, kernel, stride, dilation, out_hw, groups):
     per_sample = c * kernel[0] * kernel[1] * out_hw[0] * out_hw[1]
     step = max(1, min(n, _COLS_BUDGET // per_sample))
     length = out_hw[0] * out_hw[1]
-    buf = xp.new_empty((step, groups, per_sample // (groups * length), length))
+    shape = (groups, per_sample // (groups * length), length)
+    buf = None if torch.is_grad_enabled() else xp.new_empty((step, *shape))
     for s in range(0, n, step):
         win = windows(xp[s : s + step], kernel, stride, dilation, out_hw)  # view, no copy
+        if buf is None:
+            yield s, win.reshape(win.shape[0], *shape)
+            continue
         cols = buf[: win.shape[0]]
         cols.view(win.shape).copy_(win)
         yield s, cols
@@ -98,14 +103,17 @@ class _Conv2d(Function):
         y = _correlate(xp, w2, (kh, kw), stride, dilation, (ho, wo), groups)
         if bias is not None:
             y.add_(bias.view(1, o, 1, 1))
-        ctx.save_for_backward(xp, weight)
+        ctx.save_for_backward(x, xp, weight)
         ctx.geometry = (pads, stride, dilation, groups)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        xp, weight = ctx.saved_tensors
+        x, xp, weight = ctx.saved_tensors
         pads, stride, dilation, groups = ctx.geometry
+        recording = torch.is_grad_enabled()  # create_graph: the backward must be differentiable
+        if recording:
+            xp = pad2d(x, pads)  # in the graph, unlike the copy saved by the forward
         n, o, ho, wo = grad.shape
         _, cg, kh, kw = weight.shape
         g = grad.reshape(n, groups, o // groups, ho * wo)  # (N, G, Og, L)
@@ -115,7 +123,8 @@ class _Conv2d(Function):
         # one well-shaped product per block, like the forward, instead of kh*kw thin ones
         reach = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
         gpads = (reach[0] - pads[0], reach[0] - pads[1], reach[1] - pads[2], reach[1] - pads[3])
-        if ctx.needs_input_grad[0] and stride == (1, 1) and min(gpads) >= 0:
+        # (the correlation writes into one preallocated output, which autograd cannot record)
+        if ctx.needs_input_grad[0] and stride == (1, 1) and min(gpads) >= 0 and not recording:
             h, w = xp.shape[2] - pads[0] - pads[1], xp.shape[3] - pads[2] - pads[3]
             w_flip = weight.flip(2, 3).reshape(groups, o // groups, cg, kh * kw)
             w_flip = w_flip.transpose(1, 2).reshape(groups, cg, -1)  # (G, Cg, Og*kh*kw)
@@ -147,6 +156,16 @@ def _mix_channels(w2: Tensor, cols: Tensor) -> Tensor:
     return torch.bmm(w2.expand(cols.shape[0], *w2.shape), cols)
 
 
+def _pointwise_columns(x: Tensor, stride: tuple[int, int]) -> Tensor:
+    """The pixels a 1x1 convolution reads: (N, C, L), or (C, N*L) when a sample has fewer than
+    ``_FOLD_BELOW`` positions."""
+    xs = x[:, :, :: stride[0], :: stride[1]]
+    n, c, ho, wo = xs.shape
+    if ho * wo < _FOLD_BELOW:
+        return xs.transpose(0, 1).reshape(c, n * ho * wo)  # (C, N*L)
+    return xs.reshape(n, c, ho * wo)  # (N, C, L)
+
+
 class _PointwiseConv2d(Function):
     """A 1x1 convolution (groups 1, no padding) is a plain matrix product over the channels:
     Y = W X, dX = W^T G, dW = G X^T, with X the (C, L) matrix of each sample, or the (C, N*L)
@@ -154,26 +173,26 @@ class _PointwiseConv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride):
-        xs = x[:, :, :: stride[0], :: stride[1]]
-        n, c, ho, wo = xs.shape
-        length, w2 = ho * wo, weight.reshape(-1, c)  # (O, C)
-        if length < _FOLD_BELOW:
-            cols = xs.transpose(0, 1).reshape(c, n * length)  # (C, N*L)
-            y = w2.mm(cols).view(-1, n, length).transpose(0, 1).contiguous()  # (N, O, L)
+        cols = _pointwise_columns(x, stride)
+        n, c, ho, wo = x[:, :, :: stride[0], :: stride[1]].shape
+        w2 = weight.reshape(-1, c)  # (O, C)
+        if cols.dim() == 2:
+            y = w2.mm(cols).view(-1, n, ho * wo).transpose(0, 1).contiguous()  # (N, O, L)
         else:
-            cols = xs.reshape(n, c, length)  # (N, C, L)
             y = _mix_channels(w2, cols)
         y = y.view(n, -1, ho, wo)
         if bias is not None:
             y.add_(bias.view(1, -1, 1, 1))
-        ctx.save_for_backward(cols, weight)
+        ctx.save_for_backward(x, cols, weight)
         ctx.geometry = (x.shape, stride)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        cols, weight = ctx.saved_tensors
+        x, cols, weight = ctx.saved_tensors
         shape, stride = ctx.geometry
+        if torch.is_grad_enabled():  # create_graph: rebuild the columns from x, in the graph
+            cols = _pointwise_columns(x, stride)
         n, o, ho, wo = grad.shape
         fold = cols.dim() == 2
         g = grad.reshape(n, o, ho * wo)  # (N, O, L)

@@ -109,14 +109,17 @@ class _DepthwiseConv2d(Function):
         out = wide[..., :wo].contiguous()  # drop the wide rows' extra columns
         if bias is not None:
             out.add_(bias.view(1, c, 1, 1))
-        ctx.save_for_backward(phases, weight)
+        ctx.save_for_backward(x, phases, weight)
         ctx.geometry = (x.shape[-2:], stride, pads, dilation)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        phases, weight = ctx.saved_tensors
+        x, phases, weight = ctx.saved_tensors
         hw, stride, pads, dilation = ctx.geometry
+        recording = torch.is_grad_enabled()  # create_graph: the backward must be differentiable
+        if recording:  # the phases rebuilt from x, in the graph
+            phases = _to_phases(x, pads, stride, phases.shape[-2:])
         n, c, ho, wo = grad.shape
         hq, wq = phases.shape[-2:]
         flat = phases.view(*phases.shape[:4], hq * wq)
@@ -137,7 +140,10 @@ class _DepthwiseConv2d(Function):
                 )
             if need_w:
                 x_t = flat[a, b, :, :, off : off + span]
-                torch.sum(torch.mul(g, x_t, out=product), 2, out=sums[t])
+                if recording:  # autograd cannot record an op with out=
+                    sums[t] = (g * x_t).sum(2)
+                else:
+                    torch.sum(torch.mul(g, x_t, out=product), 2, out=sums[t])
         grad_w = sums.sum(1).t().reshape(weight.shape) if need_w else None  # taps in (i, j) order
         grad_x = _from_phases(grad_phases, pads, stride, hw) if need_x else None
         grad_b = grad.sum((0, 2, 3)) if need_b else None  # need_b is False without a bias

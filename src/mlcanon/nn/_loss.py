@@ -44,16 +44,22 @@ __all__ = [
 
 
 def _make_loss(name: str, f: Callable, df: Callable) -> type[Function]:
-    """Function for ``reduce(f(x - t, *args))`` whose backward uses ``df`` = dl/dx = -dl/dt."""
+    """Function for ``reduce(f(x - t, *args))`` whose backward uses ``df`` = dl/dx = -dl/dt.
+
+    Under ``create_graph`` the backward recomputes ``x - t`` from the saved inputs, so that
+    it is itself differentiable (the saved difference carries no graph).
+    """
 
     def forward(ctx, x, t, reduction, *args):
         d = x - t
-        ctx.save_for_backward(d)
+        ctx.save_for_backward(x, t, d)
         ctx.reduction, ctx.args = reduction, args
         return reduce_loss(f(d, *args), reduction)
 
     def backward(ctx, grad):
-        (d,) = ctx.saved_tensors
+        x, t, d = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            d = x - t
         g = expand_reduced_grad(grad, d.shape, ctx.reduction) * df(d, *ctx.args)
         return g, -g, None, *([None] * len(ctx.args))
 
@@ -161,6 +167,8 @@ class _BCEWithLogits(Function):
     @staticmethod
     def backward(ctx, grad):
         x, t, weight, pos_weight, sp_neg, sp_pos = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph: the softplus terms rebuilt from x, in the graph
+            sp_neg, sp_pos = _softplus(-x), _softplus(x)
         g = expand_reduced_grad(grad, x.shape, ctx.reduction)
         gw = g * weight if weight is not None else g
         pw = pos_weight if pos_weight is not None else 1.0
@@ -273,13 +281,19 @@ def kl_div(
     return _KLDiv.apply(x, t, reduction, bool(log_target))
 
 
+def _focal_terms(x, t, alpha):
+    """sigma(x), the BCE of logits, m = 1 - p_t and alpha_t of the focal loss."""
+    p = torch.sigmoid(x)
+    ce = t * _softplus(-x) + (1.0 - t) * _softplus(x)  # BCE of logits
+    m = 1.0 - (p * t + (1.0 - p) * (1.0 - t))  # 1 - p_t: how wrong the prediction is
+    a = alpha * t + (1.0 - alpha) * (1.0 - t) if alpha >= 0 else torch.ones_like(x)
+    return p, ce, m, a
+
+
 class _SigmoidFocal(Function):
     @staticmethod
     def forward(ctx, x, t, alpha, gamma, reduction):
-        p = torch.sigmoid(x)
-        ce = t * _softplus(-x) + (1.0 - t) * _softplus(x)  # BCE of logits
-        m = 1.0 - (p * t + (1.0 - p) * (1.0 - t))  # 1 - p_t: how wrong the prediction is
-        a = alpha * t + (1.0 - alpha) * (1.0 - t) if alpha >= 0 else torch.ones_like(x)
+        p, ce, m, a = _focal_terms(x, t, alpha)
         loss = a * ce * m.pow(gamma)
         ctx.save_for_backward(x, t, p, ce, m, a)
         ctx.config = (alpha, gamma, reduction)
@@ -287,8 +301,10 @@ class _SigmoidFocal(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, t, p, ce, m, a = ctx.saved_tensors
+        x, t, *terms = ctx.saved_tensors
         alpha, gamma, reduction = ctx.config
+        # under create_graph the terms are rebuilt from x and t, so that they carry the graph
+        p, ce, m, a = _focal_terms(x, t, alpha) if torch.is_grad_enabled() else terms
         g = expand_reduced_grad(grad, x.shape, reduction)
         mg = m.pow(gamma)
         # gamma m^(gamma-1), taken as its limit 0 at m = 0 (gamma >= 1) to avoid 0 * inf

@@ -78,17 +78,22 @@ class _ChannelNorm(Function):
         else:
             y.mul_(invstd)
         ctx.save_for_backward(x, mean, invstd, weight)
-        ctx.config = (over_batch, m, groups)
+        ctx.config = (over_batch, m, groups, eps)
         ctx.mark_non_differentiable(mean, var)
         return y.view(x.shape), mean.reshape(-1), var.reshape(-1)
 
     @staticmethod
     def backward(ctx, grad, _grad_mean, _grad_var):
         x, mean, invstd, weight = ctx.saved_tensors
-        over_batch, m, groups = ctx.config
+        over_batch, m, groups, eps = ctx.config
         n, c = x.shape[:2]
         g4 = grad.reshape(n, groups, c // groups, -1)  # (N, G, Cg, L)
         x4 = x.reshape(g4.shape)
+        recording = torch.is_grad_enabled()
+        if recording:  # create_graph: the statistics rebuilt from x, in the graph
+            stats = (0, 2, 3) if over_batch else (2, 3)
+            mean = x4.mean(stats, keepdim=True)
+            invstd = ((x4 - mean).square().mean(stats, keepdim=True) + eps).rsqrt()
         # two reductions per (sample, channel): sum g, and sum g x (its product buffer becomes
         # the gradient); sum g xhat = invstd (sum g x - mean sum g)
         s1 = g4.sum(3, keepdim=True)  # (N, G, Cg, 1)
@@ -105,7 +110,8 @@ class _ChannelNorm(Function):
         mean_gx = s2.sum(dims, keepdim=True).div_(m)
         # dx = inv (g_hat - mean_g - xhat mean_gx) with xhat = (x - mean) inv:  x B + g A + C
         b = -invstd * invstd * mean_gx
-        torch.mul(x4, b, out=dx)
+        # (into the product buffer, unless autograd records: it cannot record an out= op)
+        dx = x4 * b if recording else torch.mul(x4, b, out=dx)
         dx.addcmul_(g4, invstd * w).sub_(invstd * mean_g + b * mean)
         return dx.view(grad.shape), grad_w, grad_b, None, None, None
 
@@ -135,21 +141,29 @@ class _ChannelAffine(Function):
         return grad_x, grad_w, grad_b, None, None
 
 
+def _standardize_rows(x: Tensor, d: int, eps: float) -> tuple[Tensor, Tensor]:
+    """x viewed as (M, D) rows: the standardized rows and 1/sqrt(var + eps) of each, (M, 1)."""
+    xv = x.reshape(-1, d)  # (M, D): one row per normalized block
+    xhat = xv - xv.mean(1, keepdim=True)
+    invstd = (xhat.square().mean(1, keepdim=True) + eps).rsqrt()
+    # in place unless autograd records it (square() saved xhat for its own backward)
+    return (xhat * invstd if torch.is_grad_enabled() else xhat.mul_(invstd)), invstd
+
+
 class _LayerNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, d, eps):
-        xv = x.reshape(-1, d)  # (M, D): one row per normalized block
-        mean = xv.mean(1, keepdim=True)
-        xhat = xv - mean
-        invstd = (xhat.square().mean(1, keepdim=True) + eps).rsqrt()
-        xhat.mul_(invstd)
+        xhat, invstd = _standardize_rows(x, d, eps)
         y = xhat if weight is None else xhat.mul(weight.reshape(1, d)).add_(bias.reshape(1, d))
-        ctx.save_for_backward(xhat, invstd, weight)
+        ctx.save_for_backward(x, xhat, invstd, weight)
+        ctx.config = (d, eps)
         return y.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
-        xhat, invstd, weight = ctx.saved_tensors
+        x, xhat, invstd, weight = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph: rebuild xhat and invstd from x, in the graph
+            xhat, invstd = _standardize_rows(x, *ctx.config)
         g = grad.reshape(xhat.shape)
         grad_w = grad_b = None
         if weight is not None:

@@ -20,9 +20,57 @@ References
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import Tensor
 from torch.autograd import Function
+
+
+class _SecondOrderError(Function):
+    """Identity on a first-order-only backward's gradients, linked in the graph to every tensor
+    they depend on; differentiating through it raises."""
+
+    @staticmethod
+    def forward(ctx, n, *tensors):
+        return tuple(t.clone() for t in tensors[:n])
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(
+            "trying to differentiate twice a function that was marked with @once_differentiable "
+            "(mlcanon's LSTM and GRU layers are first-order only: use torch.nn.LSTM/GRU for "
+            "second derivatives)"
+        )
+
+
+def _first_order_only(backward):
+    """Like torch's ``once_differentiable``: the backward runs without recording, and under
+    ``create_graph=True`` its results lead to an error if they are differentiated.
+
+    torch's decorator ties its error to copies of the results only when an incoming gradient
+    requires grad, so after ``out.sum()``, or under ``autograd.grad(..., inputs=weights)``,
+    the dependence on the saved inputs would be dropped without a word; here the error node
+    takes the saved inputs as its inputs too.
+    """
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with torch.no_grad():
+            results = backward(ctx, *grads)
+        if not torch.is_grad_enabled():
+            return results
+        linked = [t for t in (*grads, *ctx.saved_tensors) if t is not None and t.requires_grad]
+        present = [i for i, r in enumerate(results) if r is not None]
+        if not linked or not present:
+            return results
+        guarded = _SecondOrderError.apply(len(present), *(results[i] for i in present), *linked)
+        results = list(results)
+        for i, r in zip(present, guarded, strict=True):
+            results[i] = r
+        return tuple(results)
+
+    return wrapper
 
 
 def _input_projection(x: Tensor, w_ih: Tensor, bias: Tensor | None) -> Tensor:
@@ -113,6 +161,9 @@ class LSTMLayer(Function):
         \delta a_t = [\delta c_t\, g\, i(1-i),\ \delta c_t\, c_{t-1} f(1-f),\
         \delta c_t\, i (1-g^2),\ \delta h_t \tanh c_t\, o(1-o)],\quad
         \delta c_{t-1} = \delta c_t f .
+
+    First-order only: double backward raises (the backward works in place on preallocated
+    per-step buffers, which autograd cannot record).
     """
 
     @staticmethod
@@ -143,6 +194,7 @@ class LSTMLayer(Function):
         return out, h.clone(), c.clone()
 
     @staticmethod
+    @_first_order_only
     def backward(ctx, grad_out, grad_hn, grad_cn):
         x, h0, c0, w_ih, w_hh, gates, out, cells, tanh_c = ctx.saved_tensors
         n = h0.shape[-1]
@@ -183,6 +235,9 @@ class GRULayer(Function):
 
     :math:`r, z = \sigma(W_i x_t + b_i + W_h h_{t-1} + b_h)`, :math:`n = \tanh(W_{in} x_t + b_{in}
     + r \odot (W_{hn} h_{t-1} + b_{hn}))`, :math:`h_t = (1 - z) n + z h_{t-1}`.
+
+    First-order only: double backward raises (the backward writes each step's gate gradients
+    into preallocated buffers with ``out=``, which autograd cannot record).
     """
 
     @staticmethod
@@ -208,6 +263,7 @@ class GRULayer(Function):
         return out, h.clone()
 
     @staticmethod
+    @_first_order_only
     def backward(ctx, grad_out, grad_hn):
         x, h0, w_ih, w_hh, gates, hid_n, out = ctx.saved_tensors
         n_h = h0.shape[-1]

@@ -4,6 +4,12 @@
 Each op validates its arguments and calls a ``torch.autograd.Function`` whose ``backward`` is
 written out (no autograd inside it); the implementations live in the private modules listed
 below, grouped by family.
+
+Second derivatives (``torch.autograd.grad(..., create_graph=True)``, e.g. a gradient penalty or
+a Hessian-vector product) work through every op here: under ``create_graph`` a backward
+rebuilds what it needs from the saved inputs with differentiable torch ops, while the plain
+first-order backward keeps its in-place, preallocated fast path. Only the recurrent layers'
+LSTM and GRU backwards are first-order only: differentiating them again raises.
 """
 
 from ._activations import (
