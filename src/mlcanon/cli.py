@@ -252,6 +252,9 @@ def _cmd_profile(args: argparse.Namespace, console: Console) -> int:
 def _cmd_train(args: argparse.Namespace, console: Console) -> int:
     from mlcanon.train import run_task
 
+    if not 0 <= args.seed <= 2**32 - 1:  # NumPy's seed range, the narrowest of the generators
+        raise UsageError(f"--seed must be an integer in [0, 2**32 - 1], got {args.seed}")
+    _writable_dir(args.out)
     try:
         run_task(args.task, args.out, epochs=args.epochs, seed=args.seed, resume=args.resume)
     except ValueError as exc:

@@ -44,6 +44,27 @@ def test_cli_usage_errors(tmp_path, capsys):
     assert "pass --resume" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("seed", ["-1", "4294967296", "99999999999999999999"])
+def test_cli_seed_out_of_range_is_refused_before_training(tmp_path, capsys, seed):
+    out = tmp_path / "run"
+    assert main(["train", "digits-cnn", "--out", str(out), "--epochs", "1", "--seed", seed]) == 2
+    captured = capsys.readouterr()
+    assert f"--seed must be an integer in [0, 2**32 - 1], got {seed}" in captured.err
+    assert "weights sha256" not in captured.out and not out.exists()  # nothing trained
+    with pytest.raises(ValueError, match=r"seed must be <= 4294967295, got 4294967296"):
+        run_task("digits-cnn", out, epochs=1, seed=2**32)
+    assert not out.exists()
+
+
+def test_cli_out_that_cannot_be_written_is_refused_before_training(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(["train", "digits-cnn", "--out", str(blocker / "sub"), "--epochs", "1"]) == 2
+    captured = capsys.readouterr()
+    assert "--out" in captured.err and "cannot be written" in captured.err
+    assert "weights sha256" not in captured.out  # nothing trained
+
+
 def test_world_size_that_cannot_split_the_batch():
     with pytest.raises(ValueError, match=r"num_replicas=3 \(the world size\)"):
         get_task("digits-cnn").build(TaskConfig(epochs=1, seed=0, rank=0, world_size=3))

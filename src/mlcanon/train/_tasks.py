@@ -151,12 +151,14 @@ def run_task(
     Raises
     ------
     ValueError
-        Unknown task; ``out/checkpoints`` already holds checkpoints and ``resume`` is false.
+        Unknown task; ``epochs`` < 1 or ``seed`` outside [0, 2**32 - 1] (checked before
+        anything is built); ``out/checkpoints`` already holds checkpoints and ``resume`` is
+        false.
     """
     task = get_task(name)
     epochs = task.default_epochs if epochs is None else epochs
     check_scalar(epochs, "epochs", kind=int, low=1)
-    check_scalar(seed, "seed", kind=int, low=0)
+    check_scalar(seed, "seed", kind=int, low=0, high=2**32 - 1)  # np.random.seed's range
     out = Path(out)
     ckpt = out / "checkpoints"
     rank, size = init_distributed()
