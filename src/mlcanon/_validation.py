@@ -197,6 +197,8 @@ def check_random_state(seed: Any) -> np.random.Generator:
     if seed is None:
         return np.random.default_rng(np.random.randint(np.iinfo(np.int32).max))  # noqa: NPY002
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if seed < 0:  # NumPy's seed sequences take only non-negative integers
+            raise ValueError(f"random_state must be an int >= 0, got {seed}")
         return np.random.default_rng(seed)
     if isinstance(seed, np.random.Generator):
         return seed

@@ -80,6 +80,16 @@ def test_lengths_weights_and_random_state():
         check_random_state("seed")
 
 
+@pytest.mark.parametrize("seed", [-1, np.int64(-5)])
+def test_negative_random_state_is_named(seed):
+    from mlcanon.datasets import make_shapes
+
+    with pytest.raises(ValueError, match=rf"random_state must be an int >= 0, got {int(seed)}"):
+        check_random_state(seed)
+    with pytest.raises(ValueError, match=r"random_state must be an int >= 0, got -1"):
+        make_shapes(2, random_state=-1)
+
+
 class _Toy:
     _parameter_constraints = {  # noqa: RUF012
         "alpha": Interval(low=0.0),
