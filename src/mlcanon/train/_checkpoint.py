@@ -151,8 +151,9 @@ def load_state_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], A
     Raises
     ------
     CheckpointError
-        If the file is truncated, its digest does not match its bytes, or it is not a
-        checkpoint; the message names the file.
+        If the file is truncated, its digest does not match its bytes, a header field has the
+        wrong type, it was written in an older format, or it is not a checkpoint; the message
+        names the file and what is wrong.
     """
     path = Path(path)
     data = path.read_bytes()
