@@ -187,3 +187,30 @@ def test_bad_attention_arguments():
         F.multiplicative_attention(q, torch.zeros(2, 5, 6), torch.zeros(2, 5, 6), torch.zeros(6, 4))
     with pytest.raises(ValueError, match="score='dot' needs query_size == key_size, got 4 and 6"):
         nn.MultiplicativeAttention(4, 6, score="dot")
+
+
+FLOATS = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
+
+
+@pytest.mark.parametrize("query_dtype", FLOATS)
+def test_sdpa_float_mask_dtypes_as_torch(query_dtype):
+    g = torch.Generator().manual_seed(0)
+    q = torch.randn(2, 3, 4, generator=g, dtype=torch.float64).to(query_dtype)
+    k = torch.randn(2, 5, 4, generator=g, dtype=torch.float64).to(query_dtype)
+    m = torch.randn(3, 5, generator=g, dtype=torch.float64)
+    for mask_dtype in FLOATS:
+        mask = m.to(mask_dtype)
+        try:  # torch takes float32 or the query's dtype
+            ref = TF.scaled_dot_product_attention(q, k, k, mask)
+        except RuntimeError:
+            with pytest.raises(
+                ValueError,
+                match=f"attn_mask must be bool, float32 or the query's dtype {query_dtype}, "
+                f"got {mask_dtype}",
+            ):
+                F.scaled_dot_product_attention(q, k, k, mask)
+            continue
+        ours = F.scaled_dot_product_attention(q, k, k, mask)
+        assert ours.dtype == ref.dtype == query_dtype
+        tol = 1e-10 if query_dtype == torch.float64 else 1e-2
+        torch.testing.assert_close(ours, ref, rtol=tol, atol=tol)

@@ -264,3 +264,23 @@ def test_device_mismatch_is_named():
         RuntimeError, match=r"input has dtype torch\.float32 on meta but weight has"
     ):
         F.linear(x, torch.randn(4, 3))
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda x: F.conv2d(x, r(2, 2, 3, 3), stride=1.5), "stride .* got float 1.5"),
+        (lambda x: F.max_pool2d(x, 2.0), "kernel_size .* got float 2.0"),
+        (lambda x: F.avg_pool2d(x, 2, padding=None), "padding .* got NoneType None"),
+        (lambda x: N.MaxPool2d(2.0)(x), "kernel_size .* got float 2.0"),
+        (lambda x: N.Conv2d(2, 2, 3.0), "kernel_size .* got float 3.0"),
+        (
+            lambda x: N.ConvTranspose2d(2, 2, 3, stride=(2.0, 1)),
+            "stride must be Integral, got float",
+        ),
+    ],
+)
+def test_a_float_size_argument_is_a_type_error_naming_it(call, words):
+    # torch refuses these as TypeErrors too ("must be tuple of ints, not float")
+    with pytest.raises(TypeError, match=words):
+        call(r(1, 2, 6, 6))

@@ -191,3 +191,46 @@ def test_options_we_do_not_implement_are_refused(layer, match):
 def test_not_a_module_is_refused():
     with pytest.raises(TypeError, match=r"module must be a torch.nn.Module, got list"):
         from_torch([nn.ReLU()])
+
+
+def _hooked_net():
+    """Hooks of every kind torch stores: plain, with kwargs, always_call, prepended; the
+    forward hooks change the values, so a hook that does not fire changes the output."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Conv2d(2, 1, 1)).double()
+    seen = []
+    net[0].register_forward_pre_hook(lambda m, args: (args[0] * 2,))
+    net[0].register_forward_hook(lambda m, args, out: seen.append("conv") or out + 1)
+    net[1].register_forward_pre_hook(
+        lambda m, args, kwargs: seen.append("relu pre, kwargs") or (args, kwargs), with_kwargs=True
+    )
+    net[1].register_forward_pre_hook(lambda m, args: seen.append("relu pre, first"), prepend=True)
+    net[2].register_forward_hook(
+        lambda m, args, kwargs, out: seen.append("last, kwargs") or out * 3, with_kwargs=True
+    )
+    net[2].register_forward_hook(lambda m, args, out: seen.append("always"), always_call=True)
+    return net, seen
+
+
+def test_hooks_fire_on_the_converted_model_as_on_torch():
+    x = torch.randn(2, 1, 5, 5, dtype=torch.float64)
+    theirs, seen_theirs = _hooked_net()
+    ref = theirs(x)
+    ours, seen_ours = _hooked_net()
+    ours = from_torch(ours)
+    assert not _torch_layers_left(ours)
+    torch.testing.assert_close(ours(x), ref, **TOL)
+    assert seen_ours == seen_theirs == [
+        "conv", "relu pre, first", "relu pre, kwargs", "last, kwargs", "always"
+    ]  # fmt: skip
+
+
+def test_hook_handles_still_remove_hooks_after_an_inplace_conversion():
+    net = nn.Sequential(nn.Linear(3, 2))
+    seen = []
+    handle = net[0].register_forward_hook(lambda m, args, out: seen.append(type(m).__module__))
+    from_torch(net, inplace=True)(torch.zeros(1, 3))
+    assert seen == ["mlcanon.nn._modules"]
+    handle.remove()
+    net(torch.zeros(1, 3))
+    assert seen == ["mlcanon.nn._modules"]

@@ -250,3 +250,16 @@ def test_bad_loss_arguments():
         F.dropout(x, 1.5)
     with pytest.raises(ValueError, match="dim=2 is out of range for a 2-D input"):
         F.softmax(x, 2)
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"label_smoothing": 0.1}, {"reduction": "none"}, {"ignore_index": 2}]
+)
+def test_cross_entropy_runs_on_the_meta_device_as_torch(options):
+    x = torch.empty(2, 4, 3, 3, device="meta", requires_grad=True)
+    t = torch.empty(2, 3, 3, dtype=torch.long, device="meta")  # no values to check
+    w = torch.empty(4, device="meta")
+    ours, ref = F.cross_entropy(x, t, w, **options), TF.cross_entropy(x, t, w, **options)
+    assert (ours.shape, ours.dtype, ours.device) == (ref.shape, ref.dtype, ref.device)
+    (grad,) = torch.autograd.grad(ours.sum(), x)
+    assert grad.shape == x.shape and grad.device.type == "meta"

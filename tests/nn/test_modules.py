@@ -29,6 +29,11 @@ MODULES = [
         lambda: torch.nn.InstanceNorm2d(4, affine=True),
         (3, 4, 5, 2),
     ),
+    (  # torch: momentum=None leaves the running statistics as they are
+        lambda: nn.InstanceNorm2d(4, momentum=None, track_running_stats=True),
+        lambda: torch.nn.InstanceNorm2d(4, momentum=None, track_running_stats=True),
+        (3, 4, 5, 2),
+    ),
     (lambda: nn.GroupNorm(2, 4), lambda: torch.nn.GroupNorm(2, 4), (3, 4, 5, 2)),
     (lambda: nn.LayerNorm((5, 2)), lambda: torch.nn.LayerNorm((5, 2)), (3, 4, 5, 2)),
     (lambda: nn.PReLU(4), lambda: torch.nn.PReLU(4), (3, 4, 5)),
@@ -149,3 +154,38 @@ def test_bad_module_arguments():
         ValueError, match="reduction must be one of 'none', 'mean', 'sum'; got 'batchmean'"
     ):
         nn.MSELoss("batchmean")
+
+
+@pytest.mark.parametrize("unbatched", [False, True])
+def test_conv_transpose_output_size_picks_the_output_padding_as_torch(rand, unbatched):
+    torch.manual_seed(0)
+    ref = torch.nn.ConvTranspose2d(4, 2, 3, stride=(2, 3), padding=1, dilation=(1, 2)).double()
+    ours = nn.ConvTranspose2d(4, 2, 3, stride=(2, 3), padding=1, dilation=(1, 2)).double()
+    ours.load_state_dict(ref.state_dict())
+    x = rand(4, 5, 3) if unbatched else rand(2, 4, 5, 3)
+    lead = tuple(x.shape[:-2])[:1] if unbatched else (2, 2)
+    for size in [(9, 9), (10, 9), (9, 11), (10, 10)]:  # every size torch accepts for this input
+        for given in (size, [*lead, *size], torch.Size(size)):
+            torch.testing.assert_close(ours(x, output_size=given), ref(x, output_size=given))
+    for size in [(8, 9), (11, 9), (9, 12)]:
+        with pytest.raises(ValueError, match="valid sizes range"):  # torch refuses these too
+            ref(x, output_size=size)
+        with pytest.raises(
+            ValueError, match=r"output_size=\(\d+, \d+\) cannot be reached: valid sizes range "
+            r"from \(9, 9\) to \(10, 11\)"
+        ):  # fmt: skip
+            ours(x, output_size=size)
+    with pytest.raises(ValueError, match="output_size must hold 2 ints"):
+        ours(x, output_size=(9,))
+
+
+def test_batch_norm_module_names_the_channel_count():
+    with pytest.raises(
+        ValueError, match=r"num_features=4 but the input has 3 channels \(dim 1 of shape"
+    ):
+        nn.BatchNorm2d(4).eval()(torch.randn(2, 3, 4, 4))
+    with pytest.raises(ValueError, match=r"num_features=4 but the input has 3 channels \(dim 0"):
+        nn.InstanceNorm2d(4, affine=True)(torch.randn(3, 4, 4))
+    # no per-channel tensor to fit: torch runs these, so do we
+    assert nn.BatchNorm2d(4, affine=False, track_running_stats=False)(torch.randn(2, 3, 4, 4)).shape
+    assert nn.InstanceNorm2d(4)(torch.randn(2, 3, 4, 4)).shape == (2, 3, 4, 4)

@@ -154,3 +154,15 @@ def test_bad_norm_arguments():
         F.batch_norm(x, None, None, training=True, momentum=2.0)
     with pytest.raises(ValueError, match=r"eps must be > 0\.0, got 0\.0"):
         F.group_norm(x, 2, eps=0.0)
+
+
+def test_instance_norm_checks_momentum_and_running_statistics():
+    x = torch.randn(3, 4, 5, 5)
+    running = [torch.zeros(4), torch.ones(4)]
+    with pytest.raises(ValueError, match=r"momentum must be <= 1\.0, got 5\.0"):
+        F.instance_norm(x, *running, momentum=5.0)
+    with pytest.raises(TypeError, match="momentum must be Real, got str 'a'"):
+        F.instance_norm(x, *running, momentum="a")
+    with pytest.raises(ValueError, match=r"running_mean must have shape \(4,\), got \(1,\)"):
+        F.instance_norm(x, torch.zeros(1), torch.ones(4))
+    assert torch.equal(running[0], torch.zeros(4))  # nothing updated on refusal

@@ -88,3 +88,94 @@ def test_bad_pool_arguments():
         F.avg_pool2d(x, 2, divisor_override=0)
     with pytest.raises(ValueError, match="output_size must hold positive ints"):
         F.adaptive_avg_pool2d(x, (0, 2))
+
+
+@pytest.mark.parametrize(("size", "hw"), [(3, (4, 4)), (2, (4, 4)), ((4, 3), (7, 10)), (9, (5, 6))])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_adaptive_avg_pool2d_keeps_nan_and_inf_in_their_bins_as_torch(rand, size, hw, dtype):
+    x = rand(2, 3, *hw).to(dtype)
+    x[0, 1, -1, -1] = float("nan")
+    x[1, 0, 0, 0] = float("inf")
+    x[1, 2, hw[0] // 2, 1] = float("-inf")
+    x[1, 2, hw[0] // 2, 2] = float("inf")  # +inf and -inf in one bin: NaN there only
+    ours, ref = F.adaptive_avg_pool2d(x, size), TF.adaptive_avg_pool2d(x, size)
+    assert ref.isfinite().any()  # torch keeps the other bins finite
+    torch.testing.assert_close(ours, ref, equal_nan=True, rtol=1e-6, atol=1e-6)
+
+
+# 1-D windows along the width (height 1); ceil mode may keep a last window that overhangs the
+# padded input by less than a stride, if it starts inside the input or the left padding
+CEIL_GRID = [
+    (w, k, s, p)
+    for w in range(1, 6)
+    for k in range(1, 5)
+    for s in range(1, 4)
+    for p in range(k // 2 + 1)
+]
+
+
+@pytest.mark.parametrize("ceil_mode", [True, False])
+@pytest.mark.parametrize("op", ["max", "avg", "avg-exclude-pad"])
+def test_pool_output_size_rule_matches_torch(op, ceil_mode):
+    pools = {
+        "max": (F.max_pool2d, TF.max_pool2d, {}),
+        "avg": (F.avg_pool2d, TF.avg_pool2d, {}),
+        "avg-exclude-pad": (F.avg_pool2d, TF.avg_pool2d, {"count_include_pad": False}),
+    }
+    ours, theirs, kw = pools[op]
+    kept = 0
+    for w, k, s, p in CEIL_GRID:
+        x = torch.arange(2.0 * w, dtype=torch.float64).view(1, 2, 1, w) ** 1.5
+        args = ((1, k), (1, s), (0, p))
+        try:
+            ref = theirs(x, *args, ceil_mode=ceil_mode, **kw)
+        except RuntimeError:
+            with pytest.raises(ValueError, match="larger than the padded input"):
+                ours(x, *args, ceil_mode=ceil_mode, **kw)
+            continue
+        torch.testing.assert_close(ours(x, *args, ceil_mode=ceil_mode, **kw), ref)
+        kept += 1
+    assert kept > 50
+
+
+def test_ceil_mode_kernel_larger_than_the_input_as_torch():
+    x = torch.arange(8.0, dtype=torch.float64).view(1, 1, 2, 4)
+    # torch 2.13 gives [[6, 7]] and [[3, 5]]: the window rows overhang the 2 input rows
+    assert F.max_pool2d(x, 3, 3, 0, 1, True).tolist() == [[[[6.0, 7.0]]]]
+    assert F.avg_pool2d(x, 3, 3, 0, True).tolist() == [[[[3.0, 5.0]]]]
+    for ours, theirs in ((F.max_pool2d, TF.max_pool2d), (F.avg_pool2d, TF.avg_pool2d)):
+        xs = [x.clone().requires_grad_() for _ in range(2)]
+        ours(xs[0], 3, 3, ceil_mode=True).sum().backward()
+        theirs(xs[1], 3, 3, ceil_mode=True).sum().backward()
+        torch.testing.assert_close(xs[0].grad, xs[1].grad)
+
+
+def _window_misses_input(size, n_out, k, s, p, d):
+    """Written out: some window's taps o*s - p + j*d (j < k) all lie outside [0, size)."""
+    return any(all(not 0 <= o * s - p + j * d < size for j in range(k)) for o in range(n_out))
+
+
+def test_max_pool2d_refuses_a_window_that_reads_only_padding():
+    x = torch.zeros(2, 3, 2, 3, dtype=torch.float64)
+    # rows of window 0 with dilation 3 and padding 1 on 2 rows: {-1, 2}, none of them input
+    with pytest.raises(ValueError, match=r"dilation=3 along height .* window 0 reads .* padding"):
+        F.max_pool2d(x, (2, 2), (1, 2), (1, 1), (3, 2))
+    refused = 0
+    for size in range(1, 6):
+        for k, s, p, d in [(2, 1, 1, 2), (2, 1, 1, 3), (3, 2, 1, 4), (2, 3, 1, 5), (3, 1, 1, 2)]:
+            for ceil in (False, True):
+                x = torch.randn(1, 1, 1, size, dtype=torch.float64)
+                span = size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil else 0)
+                n_out = span // s + 1
+                if ceil and (n_out - 1) * s >= size + p:  # torch: start inside the input
+                    n_out -= 1
+                if n_out < 1:
+                    continue
+                args = ((1, k), (1, s), (0, p), (1, d), ceil)
+                if _window_misses_input(size, n_out, k, s, p, d):
+                    refused += 1  # torch returns -inf and garbage indices, or aborts, here
+                    with pytest.raises(ValueError, match="all in the padding"):
+                        F.max_pool2d(x, *args)
+                else:
+                    torch.testing.assert_close(F.max_pool2d(x, *args), TF.max_pool2d(x, *args))
+    assert refused > 5

@@ -96,17 +96,22 @@ class _Attend(Function):
 
 
 def _additive_mask(mask: Tensor | None, query: Tensor, key: Tensor, name: str) -> Tensor | None:
-    """Boolean masks (True = may attend) become 0 / -inf; float masks are added as they are.
-    Either must broadcast to the scores' shape (..., L, S)."""
+    """Boolean masks (True = may attend) become 0 / -inf; float masks (float32 or the query's
+    dtype, as torch allows) are added in the query's dtype. Either must broadcast to the scores'
+    shape (..., L, S)."""
     if mask is None:
         return None
     if not (isinstance(mask, Tensor) and mask.dtype == torch.bool):
         check_tensor(mask, name)
+        if mask.dtype not in (torch.float32, query.dtype):  # torch's rule
+            raise InputMismatchError(
+                f"{name} must be bool, float32 or the query's dtype {query.dtype}, got {mask.dtype}"
+            )
     batch = torch.broadcast_shapes(query.shape[:-2], key.shape[:-2])
     check_broadcast(mask, name, (*batch, query.shape[-2], key.shape[-2]), "the attention scores'")
     if mask.dtype == torch.bool:
         return query.new_zeros(()).masked_fill(~mask.to(query.device), float("-inf"))
-    return mask
+    return mask.to(query.dtype)  # a float32 mask joins scores of any dtype
 
 
 def _check_qkv(query: Tensor, key: Tensor, value: Tensor) -> None:

@@ -6,7 +6,8 @@ that counterpart, built with the same options and holding the very same paramete
 tensors. The ``state_dict`` is therefore unchanged (same keys, shapes, dtypes, devices and
 values), and the converted model computes the same function with the project's own forward and
 backward passes. Everything else (containers, user modules, functional calls inside a
-``forward``) stays as it is.
+``forward``) stays as it is. A converted layer also takes over the torch layer's hook tables, so
+forward, pre-forward, backward and state-dict hooks registered on the torch model keep firing.
 """
 
 from __future__ import annotations
@@ -130,6 +131,11 @@ _CONVERSIONS: dict[type[nn.Module], tuple[type[nn.Module], Callable[[Any], dict[
 }
 
 
+# the attributes in which torch.nn.Module keeps its hooks (_forward_hooks,
+# _forward_hooks_with_kwargs, _forward_pre_hooks, _backward_hooks, _state_dict_hooks, ...)
+_HOOK_TABLES = tuple(name for name in vars(nn.Module()) if "hook" in name)
+
+
 def _convert_layer(layer: nn.Module) -> nn.Module:
     """Our counterpart of one torch layer, holding the torch layer's own tensors."""
     cls, options = _CONVERSIONS[type(layer)]
@@ -141,6 +147,11 @@ def _convert_layer(layer: nn.Module) -> nn.Module:
         )
     for table, theirs in ((ours._parameters, layer._parameters), (ours._buffers, layer._buffers)):
         table.update({k: t for k, t in theirs.items() if t is not None})  # the same tensors
+    # the same hook tables too (forward and pre-hooks with their with_kwargs/always_call flags,
+    # backward and state-dict hooks): every registered hook fires on the converted layer, and
+    # a handle from register_forward_hook still removes its hook
+    for name in _HOOK_TABLES:
+        setattr(ours, name, getattr(layer, name))
     return ours.train(layer.training)
 
 
@@ -167,7 +178,8 @@ def from_torch(module: nn.Module, *, inplace: bool = False) -> nn.Module:
     torch.nn.Module
         The converted model. Its ``state_dict`` equals the input's (the converted layers hold the
         input layers' tensors; with ``inplace=True`` the very same ``Parameter`` objects, so an
-        optimizer built on the input keeps training the result). Train/eval mode is kept.
+        optimizer built on the input keeps training the result). Train/eval mode is kept, and so
+        are the layers' hooks (with ``inplace=True`` their handles still remove them).
 
     Raises
     ------

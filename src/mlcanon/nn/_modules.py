@@ -190,17 +190,59 @@ class ConvTranspose2d(_ConvNd):
         )
         self.output_padding = pair(output_padding, "output_padding")
 
-    def forward(self, input: Tensor) -> Tensor:
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        """``output_size`` (H, W), or with the leading (N, C) or (C,) dims, picks the output
+        padding: a stride above 1 maps several output sizes to one input size."""
+        output_padding = (
+            self.output_padding if output_size is None else self._output_padding(input, output_size)
+        )
         return conv_transpose2d(
             input,
             self.weight,
             self.bias,
             self.stride,
             self.padding,
-            self.output_padding,
+            output_padding,
             self.groups,
             self.dilation,
         )
+
+    def _output_padding(self, input: Tensor, output_size: Sequence[int]) -> tuple[int, int]:
+        """torch's rule: each size must lie in [smallest, smallest + stride - 1], the smallest
+        being the output size with no output padding."""
+        if not isinstance(input, Tensor) or input.dim() not in (3, 4):
+            return self.output_padding  # conv_transpose2d reports the bad input
+        try:
+            sizes = tuple(output_size)
+        except TypeError:  # an int or None: refused below
+            sizes = ()
+        if len(sizes) == input.dim():
+            sizes = sizes[-2:]  # the (N, C) or (C,) dims are ignored, as torch
+        if len(sizes) != 2 or not all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in sizes
+        ):
+            raise ValueError(
+                f"output_size must hold 2 ints (H, W), or {input.dim()} for a "
+                f"{input.dim()}-D input; got {output_size!r}"
+            )
+        low = tuple(
+            (n - 1) * s - 2 * p + d * (k - 1) + 1
+            for n, s, p, d, k in zip(
+                input.shape[-2:],
+                self.stride,
+                self.padding,
+                self.dilation,
+                self.kernel_size,
+                strict=True,
+            )
+        )
+        high = tuple(lo + s - 1 for lo, s in zip(low, self.stride, strict=True))
+        if any(not lo <= v <= hi for v, lo, hi in zip(sizes, low, high, strict=True)):
+            raise ValueError(
+                f"output_size={tuple(sizes)} cannot be reached: valid sizes range from {low} to "
+                f"{high} for an input of spatial size {tuple(input.shape[-2:])}"
+            )
+        return tuple(int(v) - lo for v, lo in zip(sizes, low, strict=True))
 
 
 class MaxPool2d(nn.Module):
@@ -297,15 +339,23 @@ class _BatchNorm(nn.Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
-    def _check_ndim(self, input: Tensor) -> None:
+    def _check_input(self, input: Tensor, channel_dim: int = 1) -> None:
+        name = type(self).__name__
         if input.dim() not in self._ndims:
             raise ValueError(
-                f"{type(self).__name__} expects {' or '.join(map(str, self._ndims))}-D input, "
+                f"{name} expects {' or '.join(map(str, self._ndims))}-D input, "
                 f"got shape {tuple(input.shape)}"
+            )
+        channels = input.shape[channel_dim]
+        # as torch: the channel count matters only where a per-channel tensor must fit it
+        if channels != self.num_features and (self.affine or self.track_running_stats):
+            raise ValueError(
+                f"{name} was built with num_features={self.num_features} but the input has "
+                f"{channels} channels (dim {channel_dim} of shape {tuple(input.shape)})"
             )
 
     def forward(self, input: Tensor) -> Tensor:
-        self._check_ndim(input)
+        self._check_input(input)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
@@ -351,15 +401,15 @@ class InstanceNorm2d(_BatchNorm):
         self,
         num_features: int,
         eps: float = 1e-5,
-        momentum: float = 0.1,
+        momentum: float | None = 0.1,
         affine: bool = False,
         track_running_stats: bool = False,
     ) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats)
 
     def forward(self, input: Tensor) -> Tensor:
-        self._check_ndim(input)
         unbatched = input.dim() == 3  # (C, H, W), as torch: one sample
+        self._check_input(input, 0 if unbatched else 1)
         use_input_stats = self.training or not self.track_running_stats
         y = instance_norm(
             input.unsqueeze(0) if unbatched else input,
@@ -368,7 +418,7 @@ class InstanceNorm2d(_BatchNorm):
             self.weight,
             self.bias,
             use_input_stats,
-            self.momentum,
+            0.0 if self.momentum is None else self.momentum,  # torch: None freezes the stats
             self.eps,
         )
         return y.squeeze(0) if unbatched else y

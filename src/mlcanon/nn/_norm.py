@@ -191,6 +191,13 @@ def _check_affine(x: Tensor, weight, bias, eps, op: str, shape: Sequence[int] | 
     return weight, bias
 
 
+def _check_running(x: Tensor, running_mean, running_var, momentum, op: str) -> None:
+    """``momentum`` in [0, 1] and the running statistics of shape (C,), like the input."""
+    check_scalar(momentum, "momentum", low=0.0, high=1.0)
+    for name, r in (("running_mean", running_mean), ("running_var", running_var)):
+        check_param(r, name, (x.shape[1],), x, op)
+
+
 def batch_norm(
     input: Tensor,
     running_mean: Tensor | None,
@@ -228,9 +235,7 @@ def batch_norm(
     """
     x = check_tensor(input, "input", ndim=tuple(range(2, 9)))
     weight, bias = _check_affine(x, weight, bias, eps, "batch_norm")
-    check_scalar(momentum, "momentum", low=0.0, high=1.0)
-    for name, r in (("running_mean", running_mean), ("running_var", running_var)):
-        check_param(r, name, (x.shape[1],), x, "batch_norm")
+    _check_running(x, running_mean, running_var, momentum, "batch_norm")
     if x.numel() == 0:  # torch: an empty result, running statistics untouched
         return zeros_from(x.shape, x, weight, bias)
     if not training:
@@ -276,6 +281,7 @@ def instance_norm(
     """
     x = check_tensor(input, "input", ndim=tuple(range(3, 9)))
     weight, bias = _check_affine(x, weight, bias, eps, "instance_norm")
+    _check_running(x, running_mean, running_var, momentum, "instance_norm")
     if x.numel() == 0:
         return zeros_from(x.shape, x, weight, bias)
     if not use_input_stats:

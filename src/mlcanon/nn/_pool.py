@@ -14,7 +14,6 @@ References
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Any
 
@@ -94,7 +93,7 @@ def _divisor(length, k, s, p, n_out, count_include_pad):
     return torch.clamp(end, max=length) - torch.clamp(start, min=0)
 
 
-def _check_pool_args(input, kernel_size, stride, padding, dilation=1, op="max_pool2d"):
+def _check_pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
     x = check_tensor(input, "input", ndim=(3, 4))
     check_nonempty(x, op, 3)
     kernel = pair(kernel_size, "kernel_size", low=1)
@@ -104,13 +103,32 @@ def _check_pool_args(input, kernel_size, stride, padding, dilation=1, op="max_po
         # torch bounds the padding by the undilated kernel, whatever the dilation
         raise ValueError(f"padding={padding} must be at most half of kernel_size={kernel}")
     h, w = x.shape[-2:]
-    for size, p, k, d in zip((h, w), padding, kernel, dilation, strict=True):
-        if d * (k - 1) + 1 > size + 2 * p:
+    for size, p, k, s, d in zip((h, w), padding, kernel, stride, dilation, strict=True):
+        # ceil mode keeps a last window that overhangs the padded input by less than a stride
+        overhang = d * (k - 1) + 1 - (size + 2 * p)
+        if overhang > 0 and (not ceil_mode or overhang >= s):
             raise ValueError(
                 f"kernel_size={kernel} (dilation {dilation}) is larger than the padded input "
                 f"({h + 2 * padding[0]}, {w + 2 * padding[1]})"
+                + (f" by a stride={stride} or more" if ceil_mode else "")
             )
     return x, kernel, stride, padding, dilation
+
+
+def _check_windows_see_input(size, n_out, kernel, stride, padding, dilation, axis):
+    """With dilation a window's taps may straddle the input and fall in the padding on both
+    sides (or all on the left). Windows start below the input's end (the output-size rule), so
+    only those that start in the left padding can miss it: find the first tap at or after row 0."""
+    for o in range(min(n_out, -(-padding // stride))):
+        start = o * stride - padding  # < 0
+        first = (dilation - 1 - start) // dilation  # the first tap j with start + j d >= 0
+        if first >= kernel or start + first * dilation >= size:
+            taps = [start + j * dilation for j in range(kernel)]
+            raise ValueError(
+                f"max_pool2d: with kernel_size={kernel}, stride={stride}, padding={padding} and "
+                f"dilation={dilation} along {axis} (input size {size}), window {o} reads "
+                f"positions {taps}, all in the padding; lower the dilation or the padding"
+            )
 
 
 def max_pool2d(
@@ -128,9 +146,11 @@ def max_pool2d(
     ----------
     input : Tensor[N, C, H, W] or Tensor[C, H, W]
     kernel_size, stride (default ``kernel_size``), padding, dilation : int or (int, int)
-        Padding is implicit :math:`-\infty` and at most half the effective kernel.
+        Padding is implicit :math:`-\infty` and at most half the (undilated) kernel, as in
+        torch; a dilated window whose taps all fall in the padding is refused.
     ceil_mode : bool
-        Round the output size up (the last window may overhang, but must start inside).
+        Round the output size up: the last window may overhang the padded input by less than a
+        stride, but must start inside the input or the left padding.
     return_indices : bool
         Also return the flat index ``h * W + w`` of each maximum in its input plane.
 
@@ -144,11 +164,19 @@ def max_pool2d(
     .. [1] Boureau, Ponce & LeCun, ICML 2010.
     """
     x, kernel, stride, padding, dilation = _check_pool_args(
-        input, kernel_size, stride, padding, dilation
+        input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
     )
     unbatched = x.dim() == 3
     x = x.unsqueeze(0) if unbatched else x
     out_hw, pads = _geometry(x, kernel, stride, padding, dilation, ceil_mode)
+    if max(dilation) > 1:
+        for axis in range(2):
+            _check_windows_see_input(
+                x.shape[2 + axis],
+                out_hw[axis],
+                *(t[axis] for t in (kernel, stride, padding, dilation)),
+                ("height", "width")[axis],
+            )
     y, arg = _MaxPool2d.apply(x, kernel, stride, dilation, out_hw, pads)
     if unbatched:
         y, arg = y.squeeze(0), arg.squeeze(0)
@@ -177,6 +205,7 @@ def avg_pool2d(
     input : Tensor[N, C, H, W] or Tensor[C, H, W]
     kernel_size, stride (default ``kernel_size``), padding : int or (int, int)
     ceil_mode : bool
+        As in :func:`max_pool2d`.
     count_include_pad : bool
         Whether the zero padding counts in the divisor (the overhang of ceil mode never does).
     divisor_override : int, optional
@@ -191,7 +220,7 @@ def avg_pool2d(
     .. [1] Boureau, Ponce & LeCun, ICML 2010.
     """
     x, kernel, stride, padding, _ = _check_pool_args(
-        input, kernel_size, stride, padding, op="avg_pool2d"
+        input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d"
     )
     if divisor_override is not None and (
         isinstance(divisor_override, bool)
@@ -214,20 +243,54 @@ def avg_pool2d(
     return y.squeeze(0) if unbatched else y
 
 
+def _bin_bounds(length: int, n_out: int) -> list[tuple[int, int]]:
+    """Bin i covers [floor(i L/n), ceil((i+1) L/n)) (bins overlap when n does not divide L)."""
+    return [((i * length) // n_out, -(-(i + 1) * length // n_out)) for i in range(n_out)]
+
+
 def _adaptive_matrix(length: int, n_out: int, like: Tensor) -> Tensor:
-    """(n_out, length) averaging matrix; bin i covers [floor(i L/n), ceil((i+1) L/n))."""
+    """(n_out, length) averaging matrix: row i holds 1/|B_i| on the bin's entries."""
     m = like.new_zeros((n_out, length))
-    for i in range(n_out):
-        start, end = (i * length) // n_out, math.ceil((i + 1) * length / n_out)
+    for i, (start, end) in enumerate(_bin_bounds(length, n_out)):
         m[i, start:end] = 1.0 / (end - start)
     return m
+
+
+def _bin_sums(x: Tensor, dim: int, n_out: int) -> Tensor:
+    """Sum of each bin along ``dim`` over the bin's own entries only: the entries are gathered
+    into (n_out, widest bin) slots, a short bin's spare slots reading an appended zero."""
+    length = x.shape[dim]
+    bounds = _bin_bounds(length, n_out)
+    width = max(end - start for start, end in bounds)
+    index = [
+        start + j if start + j < end else length for start, end in bounds for j in range(width)
+    ]
+    zero = x.new_zeros(()).expand(*x.shape[:dim], 1, *x.shape[dim + 1 :])
+    picked = torch.cat([x, zero], dim).index_select(dim, torch.tensor(index, device=x.device))
+    return picked.unflatten(dim, (n_out, width)).sum(dim + 1)
+
+
+def _local_average(x: Tensor, ho: int, wo: int) -> Tensor:
+    """Adaptive average pooling that sums each bin over its own pixels only (a NaN or inf stays
+    in the bins that contain it, as in torch)."""
+    h, w = x.shape[-2:]
+    rows, cols = ([end - start for start, end in _bin_bounds(n, o)] for n, o in ((h, ho), (w, wo)))
+    area = x.new_tensor(rows).view(-1, 1) * x.new_tensor(cols)  # (Ho, Wo) pixels per bin
+    return _bin_sums(_bin_sums(x, x.dim() - 2, ho), x.dim() - 1, wo) / area
 
 
 class _AdaptiveAvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, ah, aw):
         ctx.save_for_backward(ah, aw)
-        return ah.matmul(x).matmul(aw.t())  # (Ho, H) @ (N, C, H, W) @ (W, Wo)
+        y = ah.matmul(x).matmul(aw.t())  # (Ho, H) @ (N, C, H, W) @ (W, Wo)
+        # a NaN or inf makes its bins non-finite, and the products spread it further (0 * inf
+        # is NaN): then each bin is summed again over its own entries only. The check is one
+        # sum over the output (a half-precision sum of many finite values could overflow)
+        total = y.sum(dtype=torch.float32) if y.element_size() < 4 else y.sum()
+        if x.device.type != "meta" and not bool(total.isfinite()):
+            y = _local_average(x, ah.shape[0], aw.shape[0])
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -248,7 +311,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     -----
     The average over a rectangle is the product of averages along rows and columns, so
     :math:`Y = A_H X A_W^T` with :math:`(A_H)_{ij} = 1/|B_i|` for :math:`j \in B_i =
-    [\lfloor iH/H_o\rfloor, \lceil (i+1)H/H_o\rceil)`; backward: :math:`A_H^T G A_W`.
+    [\lfloor iH/H_o\rfloor, \lceil (i+1)H/H_o\rceil)`; backward: :math:`A_H^T G A_W`. In the
+    products a NaN or inf would reach every bin (:math:`0 \cdot \infty` is NaN), so an input
+    that is not all finite is averaged bin by bin instead, as torch does.
 
     References
     ----------

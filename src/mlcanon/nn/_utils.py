@@ -126,7 +126,14 @@ def check_reduction(reduction: str, options: Sequence[str] = REDUCTIONS) -> str:
 
 def pair(value: Any, name: str, *, low: int = 0) -> tuple[int, int]:
     """Turn an int or a pair of ints into a pair, each ``>= low`` (torch's ``_pair``)."""
-    items = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+    try:
+        items = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+    except TypeError:  # not iterable: a float, None, a 0-d tensor
+        items = None
+    if items is None or isinstance(value, str | bytes):
+        raise TypeError(
+            f"{name} must be an int or a pair of ints, got {type(value).__name__} {value!r}"
+        )
     if len(items) != 2:
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
     for v in items:
