@@ -257,17 +257,12 @@ def _adaptive_matrix(length: int, n_out: int, like: Tensor) -> Tensor:
 
 
 def _bin_sums(x: Tensor, dim: int, n_out: int) -> Tensor:
-    """Sum of each bin along ``dim`` over the bin's own entries only: the entries are gathered
-    into (n_out, widest bin) slots, a short bin's spare slots reading an appended zero."""
+    """Sum of each bin along ``dim``, over the bin's own entries only."""
     length = x.shape[dim]
-    bounds = _bin_bounds(length, n_out)
-    width = max(end - start for start, end in bounds)
-    index = [
-        start + j if start + j < end else length for start, end in bounds for j in range(width)
-    ]
-    zero = x.new_zeros(()).expand(*x.shape[:dim], 1, *x.shape[dim + 1 :])
-    picked = torch.cat([x, zero], dim).index_select(dim, torch.tensor(index, device=x.device))
-    return picked.unflatten(dim, (n_out, width)).sum(dim + 1)
+    if length % n_out == 0:  # equal bins that tile the axis
+        return x.unflatten(dim, (n_out, length // n_out)).sum(dim + 1)
+    bins = [x.narrow(dim, start, end - start).sum(dim) for start, end in _bin_bounds(length, n_out)]
+    return torch.stack(bins, dim)
 
 
 def _local_average(x: Tensor, ho: int, wo: int) -> Tensor:
