@@ -361,3 +361,109 @@ def test_bins_are_searchsorted_of_the_edges(max_bin, nan):
     for f in range(4):
         expected = np.searchsorted(edges[f, : n_edges[f]], X[:, f], side="left")
         np.testing.assert_array_equal(binned[f], np.where(np.isnan(X[:, f]), max_bin, expected))
+
+
+def _xgb_base_score(model) -> np.ndarray:
+    """xgboost's fitted intercept: a probability for binary:logistic, margins for softprob."""
+    config = json.loads(model.get_booster().save_config())
+    return np.asarray(json.loads(config["learner"]["learner_model_param"]["base_score"]))
+
+
+def test_leaf_lighter_than_min_child_weight_is_zero_as_xgboost():
+    """Total hessian 0.5 < min_child_weight = 1: the root cannot split and xgboost's CalcWeight
+    gives it 0 (not -G / (H + lambda)), so the model stays at base_score."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 2))
+    y = 3 * X[:, 0] + rng.normal(size=100) + 10
+    w = np.full(100, 0.005)
+    kw = dict(n_estimators=5, min_child_weight=1.0, reg_lambda=1e-3, base_score=0.0)
+    ours = XGBRegressor(**kw).fit(X, y, sample_weight=w)
+    ref = xgb.XGBRegressor(tree_method="hist", **kw).fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(ref.predict(X), 0.0)
+    np.testing.assert_array_equal(ours.predict(X), 0.0)
+    assert np.all(ours.nodes_["value"] == 0.0)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_saturated_classifier_stops_moving_as_xgboost(n_classes):
+    """learning_rate=50 saturates the margins within a few rounds; then a tree's root hessian
+    sum p(1-p) falls below min_child_weight and its value is 0, in ours as in xgboost."""
+    X, y = make_classification(
+        200, 4, n_informative=3, n_redundant=0, n_classes=n_classes, random_state=0
+    )
+    X = np.round(X, 1)  # fewer distinct values than bins: the same candidate splits
+    kw = dict(n_estimators=30, learning_rate=50.0)
+    ours = XGBClassifier(**kw).fit(X, y)
+    ref = xgb.XGBClassifier(tree_method="hist", **kw).fit(X, y)
+    margin = ref.predict(X, output_margin=True)
+    np.testing.assert_allclose(
+        ours.decision_function_raw(X), margin.reshape(len(X), -1), rtol=1e-5, atol=1e-3
+    )
+    assert ours.score(X, y) == ref.score(X, y)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_default_base_score_equals_xgboost(n_classes, weighted):
+    """base_score=None: xgboost 3.2 starts binary:logistic at the log-odds of the weighted
+    mean label and multi:softprob at log(freq_k + 1e-6) - mean_j log(freq_j + 1e-6)."""
+    X, y = make_classification(
+        300,
+        4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=n_classes,
+        weights=[0.6, 0.3] if n_classes == 3 else [0.7],
+        random_state=0,
+    )
+    X = np.round(X, 1)
+    w = np.random.default_rng(0).uniform(0.1, 2.0, len(y)) if weighted else None
+    ours = XGBClassifier(n_estimators=10).fit(X, y, sample_weight=w)
+    ref = xgb.XGBClassifier(tree_method="hist", n_estimators=10).fit(X, y, sample_weight=w)
+    start = ours.base_margin_ if n_classes == 3 else expit(ours.base_margin_)
+    np.testing.assert_allclose(start, _xgb_base_score(ref), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("metric", ["rmse", "mae", "logloss", "error"])
+def test_binary_eval_metrics_and_early_stopping_equal_xgboost(metric):
+    """rmse and mae of a binary classifier score its probabilities, as xgboost's do: the same
+    curve, so early stopping keeps the same round."""
+    X, y = make_classification(300, 5, random_state=0)
+    X = np.round(X, 1)
+    kw = dict(n_estimators=60, early_stopping_rounds=5, eval_metric=metric, base_score=0.5)
+    fit = dict(eval_set=[(X[200:], y[200:])])
+    ours = XGBClassifier(**kw).fit(X[:200], y[:200], **fit)
+    ref = xgb.XGBClassifier(tree_method="hist", **kw).fit(X[:200], y[:200], verbose=False, **fit)
+    curve, ref_curve = (m.evals_result()["validation_0"][metric] for m in (ours, ref))
+    np.testing.assert_allclose(curve, ref_curve, rtol=1e-5, atol=1e-6)
+    assert ours.best_iteration == ref.best_iteration
+
+
+@pytest.mark.parametrize(
+    "n_classes, metric, allowed",
+    [
+        (2, "merror", "'rmse', 'mae', 'logloss', 'error' for a binary model"),
+        (2, "mlogloss", "'rmse', 'mae', 'logloss', 'error' for a binary model"),
+        (3, "logloss", "'mlogloss', 'merror' for a multiclass model"),
+        (3, "error", "'mlogloss', 'merror' for a multiclass model"),
+        (3, "rmse", "'mlogloss', 'merror' for a multiclass model"),
+    ],
+)
+def test_eval_metric_of_another_class_count_raises_as_xgboost(n_classes, metric, allowed):
+    X, y = make_classification(
+        60, 4, n_informative=3, n_redundant=0, n_classes=n_classes, random_state=0
+    )
+    kw = dict(n_estimators=2, eval_metric=metric)
+    with pytest.raises(ValueError, match=f"^eval_metric must be None or one of {allowed} .*"):
+        XGBClassifier(**kw).fit(X, y, eval_set=[(X, y)])
+    with pytest.raises(xgb.core.XGBoostError):
+        xgb.XGBClassifier(tree_method="hist", **kw).fit(X, y, eval_set=[(X, y)], verbose=False)
+
+
+@pytest.mark.parametrize("metric", ["logloss", "error", "mlogloss", "merror"])
+def test_regressor_refuses_classification_metrics(metric):
+    X, y = make_regression(50, 3, random_state=0)
+    match = f"one of 'rmse', 'mae' for a regression model .*; got '{metric}'$"
+    with pytest.raises(ValueError, match=match):
+        XGBRegressor(n_estimators=2, eval_metric=metric).fit(X, y, eval_set=[(X, y)])

@@ -4,7 +4,9 @@ Level by level: build the histograms of the nodes to split (only the smaller chi
 larger one is its parent minus it), score every bin boundary of every feature
 (:func:`~mlcanon.ensemble._hist_kernels.find_splits`), split the nodes whose best gain exceeds
 ``gamma`` (and a tiny tolerance), and partition their samples. Leaves take the Newton step
-:math:`w^* = -T_\\alpha(G) / (H + \\lambda)`, shrunk by ``learning_rate``.
+:math:`w^* = -T_\\alpha(G) / (H + \\lambda)`, shrunk by ``learning_rate`` (0 for a leaf
+whose :math:`H` is below ``min_child_weight``: the root of a tree that cannot split, e.g.
+once a logistic margin saturates).
 
 Nodes are numbered breadth-first; the tree is returned as parallel arrays.
 
@@ -277,7 +279,7 @@ def _to_arrays(sums, splits, edges, p: GrowParams) -> dict[str, np.ndarray]:
     threshold = np.where(inner, edges[feature, np.where(inner, split_bin, 0)], np.inf)
     threshold[left == LEAF] = 0.0
     value = np.empty(n)
-    leaf_weights(G, H, p.reg_lambda, p.reg_alpha, value)
+    leaf_weights(G, H, p.reg_lambda, p.reg_alpha, p.min_child_weight, value)
     return {
         "left": left,
         "right": right,

@@ -39,8 +39,13 @@ def score(G, H, lam, alpha):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def leaf_weight(G, H, lam, alpha):
-    """Optimal leaf value -T(G) / (H + lambda) of the second-order objective."""
+def leaf_weight(G, H, lam, alpha, min_child_weight):
+    """Optimal leaf value -T(G) / (H + lambda) of the second-order objective; 0 when the node's
+    hessian sum is below ``min_child_weight`` (or not positive), as xgboost's ``CalcWeight``
+    (3.2, the pinned reference; 3.4 dropped the check): a node too light to split does not
+    move the margins."""
+    if H < min_child_weight or H <= 0.0:
+        return 0.0
     return -soft_threshold(G, alpha) / (H + lam)
 
 
@@ -106,10 +111,10 @@ def build_histograms(rows, gh, starts, ends, nodes, features, hist, slots=None):
 
 
 @njit(cache=True, nogil=True)
-def leaf_weights(G, H, lam, alpha, out):
+def leaf_weights(G, H, lam, alpha, min_child_weight, out):
     """``out[v]`` = :func:`leaf_weight` of every node ``v``."""
     for v in range(G.shape[0]):
-        out[v] = leaf_weight(G[v], H[v], lam, alpha)
+        out[v] = leaf_weight(G[v], H[v], lam, alpha, min_child_weight)
 
 
 @njit(cache=True, nogil=True)

@@ -9,6 +9,11 @@ current margins:
 - ``multi:softprob``: :math:`p = \\operatorname{softmax}(F)`, :math:`g_k = p_k - y_k`,
   :math:`h_k = 2 p_k (1 - p_k)` (xgboost's diagonal bound; cross terms are dropped).
 
+Boosting starts from xgboost's intercept estimates: the weighted mean of :math:`y`, its log-odds,
+or, with :math:`K` classes of weighted frequencies :math:`\\pi_k`,
+:math:`F_k = \\log(\\pi_k + \\epsilon) - \\frac1K \\sum_j \\log(\\pi_j + \\epsilon)`,
+:math:`\\epsilon = 10^{-6}` (xgboost >= 3.1).
+
 References
 ----------
 Friedman, Hastie, Tibshirani (2000). Additive logistic regression, Ann. Statist. 28(2).
@@ -22,9 +27,10 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
 
-__all__ = ["METRICS", "OBJECTIVES", "Objective", "metric_sums", "metric_value"]
+__all__ = ["METRICS", "OBJECTIVES", "Objective", "check_metric", "metric_sums", "metric_value"]
 
 HESS_FLOOR = 1e-16  # keeps a saturated logistic hessian from dividing by zero
+INTERCEPT_EPS = 1e-6  # keeps the starting margins finite (xgboost's kRtEps)
 
 
 class Objective:
@@ -61,7 +67,7 @@ class Logistic(Objective):
     name = "binary:logistic"
 
     def base_margin(self, y, w, n_outputs):
-        p = np.clip(np.average(y, weights=w), 1e-6, 1 - 1e-6)
+        p = np.clip(np.average(y, weights=w), INTERCEPT_EPS, 1 - INTERCEPT_EPS)
         return np.array([np.log(p / (1 - p))])
 
     def grad_hess(self, y, F):
@@ -73,7 +79,11 @@ class Softmax(Objective):
     name = "multi:softprob"
 
     def base_margin(self, y, w, n_outputs):
-        return np.zeros(n_outputs)
+        # the log of each class's weighted frequency, centred: their softmax is the frequencies
+        # (up to the 1e-6 that keeps the log of a class of zero weight finite)
+        freq = np.bincount(y.astype(np.int64), weights=w, minlength=n_outputs) / np.sum(w)
+        log_freq = np.log(freq + INTERCEPT_EPS)
+        return log_freq - log_freq.mean()
 
     def grad_hess(self, y, F):
         P = softmax(F, axis=1)
@@ -85,52 +95,74 @@ class Softmax(Objective):
 OBJECTIVES = {c.name: c for c in (SquaredError, Logistic, Softmax)}
 
 
-# Per-row losses l(y, F) of the metrics. Every metric is a map of the weighted mean of its
-# loss, so sums over row partitions add up to the metric of all rows (see metric_sums).
-def _squared(y, F):
-    return (y - F[:, 0]) ** 2
+# Per-row losses l(y, F) of the metrics, from the margins F (n, n_outputs) of a task: a
+# "regression", "binary" or "multiclass" model. Every metric is a map of the weighted mean of
+# its loss, so sums over row partitions add up to the metric of all rows (see metric_sums).
+def _prediction(F, task):
+    """What the model predicts from one margin column: the target, or P(class 1)."""
+    return expit(F[:, 0]) if task == "binary" else F[:, 0]
 
 
-def _absolute(y, F):
-    return np.abs(y - F[:, 0])
+def _squared(y, F, task):
+    return (y - _prediction(F, task)) ** 2
 
 
-def _logloss(y, F):
+def _absolute(y, F, task):
+    return np.abs(y - _prediction(F, task))
+
+
+def _logloss(y, F, task):
     # -log sigma(F) = log(1 + e^-F), computed without overflow
     return np.logaddexp(0, -F[:, 0]) * y + np.logaddexp(0, F[:, 0]) * (1 - y)
 
 
-def _error(y, F):
-    return ((F[:, 0] > 0) != (y > 0.5)).astype(np.float64)
+def _error(y, F, task):
+    return ((F[:, 0] > 0) != (y > 0.5)).astype(np.float64)  # sigma(F) > 1/2
 
 
-def _mlogloss(y, F):
+def _mlogloss(y, F, task):
     return -log_softmax(F, axis=1)[np.arange(len(y)), y.astype(np.int64)]
 
 
-def _merror(y, F):
+def _merror(y, F, task):
     return (np.argmax(F, axis=1) != y).astype(np.float64)
 
 
-# name -> (per-row loss, map from the weighted mean loss to the metric); every metric is a
-# loss (lower is better)
+# name -> (per-row loss, map from the weighted mean loss to the metric, tasks it applies to);
+# every metric is a loss (lower is better). As in xgboost, "rmse" and "mae" of a binary
+# classifier score its probabilities, and a metric of another task is an error (xgboost also
+# scores "logloss" and "error" of a regressor's raw predictions; here they are refused).
 METRICS = {
-    "rmse": (_squared, np.sqrt),
-    "mae": (_absolute, float),
-    "logloss": (_logloss, float),
-    "error": (_error, float),
-    "mlogloss": (_mlogloss, float),
-    "merror": (_merror, float),
+    "rmse": (_squared, np.sqrt, ("regression", "binary")),
+    "mae": (_absolute, float, ("regression", "binary")),
+    "logloss": (_logloss, float, ("binary",)),
+    "error": (_error, float, ("binary",)),
+    "mlogloss": (_mlogloss, float, ("multiclass",)),
+    "merror": (_merror, float, ("multiclass",)),
 }
 
 
-def metric_sums(name: str, y: np.ndarray, F: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """``(sum_i w_i l(y_i, F_i), sum_i w_i)`` over the rows given, for the metric ``name``.
+def check_metric(name: str, task: str, objective: str) -> str:
+    """``name`` if the metric applies to ``task``; a ValueError naming the allowed ones if not."""
+    if task not in METRICS[name][2]:
+        allowed = ", ".join(repr(m) for m, spec in METRICS.items() if task in spec[2])
+        raise ValueError(
+            f"eval_metric must be None or one of {allowed} for a {task} model (objective "
+            f"{objective!r}); got {name!r}"
+        )
+    return name
+
+
+def metric_sums(
+    name: str, y: np.ndarray, F: np.ndarray, w: np.ndarray, task: str
+) -> tuple[float, float]:
+    """``(sum_i w_i l(y_i, F_i), sum_i w_i)`` over the rows given, for the metric ``name`` of
+    the margins ``F`` of a ``task`` model.
 
     The sums of row partitions add up to those of all rows, which :func:`metric_value` turns
     into the metric: a data-parallel fit evaluates each partition where it lives.
     """
-    loss = METRICS[name][0](y, F)
+    loss = METRICS[name][0](y, F, task)
     return float(np.sum(loss * w)), float(np.sum(w))
 
 
@@ -140,9 +172,4 @@ def metric_value(name: str, sums: tuple[float, float]) -> float:
     return float(METRICS[name][1](total / weight))
 
 
-DEFAULT_METRIC = {
-    "reg:squarederror": "rmse",
-    "binary:logistic": "logloss",
-    "multi:softprob": "mlogloss",
-    "custom": "rmse",
-}
+DEFAULT_METRIC = {"regression": "rmse", "binary": "logloss", "multiclass": "mlogloss"}

@@ -30,7 +30,15 @@ from mlcanon.tree._tree import check_nodes
 from ._binning import apply_bins, fit_bin_edges
 from ._hist_grower import GrowParams, RowBlock, add_tree, grow_tree
 from ._hist_kernels import predict_raw
-from ._objectives import DEFAULT_METRIC, METRICS, OBJECTIVES, Objective, metric_sums, metric_value
+from ._objectives import (
+    DEFAULT_METRIC,
+    METRICS,
+    OBJECTIVES,
+    Objective,
+    check_metric,
+    metric_sums,
+    metric_value,
+)
 
 __all__ = ["DOC_PARAMS", "BaseXGB"]
 
@@ -151,11 +159,15 @@ class BaseXGB(BaseEstimator):
                 trees.append(tree)
             return trees
 
+        task = self._task()
+
         def score_round(nodes: dict, offsets: np.ndarray, metric: str) -> list[float]:
             scores = []
             for Xe, ye, Fe in evals:
                 _add_margins(Xe, Fe, nodes, offsets, K, 0, K)
-                scores.append(metric_value(metric, metric_sums(metric, ye, Fe, np.ones(len(ye)))))
+                scores.append(
+                    metric_value(metric, metric_sums(metric, ye, Fe, np.ones(len(ye)), task))
+                )
             return scores
 
         self._boost_rounds(grow_round, score_round, obj, len(evals), rng, n, d)
@@ -177,7 +189,7 @@ class BaseXGB(BaseEstimator):
         metric)`` adds them to the margins of each eval set and returns each set's metric.
         The last eval set drives early stopping.
         """
-        metric = self.eval_metric or self._default_metric(obj.name)
+        metric = self._metric(obj)
         self.evals_result_ = {f"validation_{i}": {metric: []} for i in range(n_evals)}
         patience = self.early_stopping_rounds if n_evals else None
         n_rows = max(1, round(self.subsample * n))
@@ -217,10 +229,17 @@ class BaseXGB(BaseEstimator):
     def _score_to_margin(self, score: float) -> float:
         return score
 
-    def _default_metric(self, objective: str) -> str:
-        if objective == "custom" and isinstance(self, ClassifierMixin):
-            return "logloss" if self.n_outputs_ == 1 else "mlogloss"
-        return DEFAULT_METRIC[objective]
+    def _task(self) -> str:
+        """What the margins predict: "regression", "binary" or "multiclass" probabilities."""
+        if not isinstance(self, ClassifierMixin):
+            return "regression"
+        return "binary" if self.n_outputs_ == 1 else "multiclass"
+
+    def _metric(self, obj: Objective) -> str:
+        """``eval_metric``, checked to apply to the task, or the task's default metric."""
+        if self.eval_metric is None:
+            return DEFAULT_METRIC[self._task()]
+        return check_metric(self.eval_metric, self._task(), obj.name)
 
     def fit(
         self,
@@ -402,12 +421,17 @@ DOC_PARAMS = """
         Built-in name (``"reg:squarederror"``; ``"binary:logistic"`` for two classes,
         ``"multi:softprob"`` for more) or ``fn(y_true, margin) -> (grad, hess)``.
     base_score : float, optional
-        Initial prediction; estimated from ``y`` (mean, or log-odds) when ``None``.
+        Initial prediction (a probability for two classes, a margin of every class for more);
+        estimated from ``y`` when ``None``, as xgboost does: the weighted mean, its log-odds,
+        or the centred logs of the class frequencies (see :mod:`._objectives`).
     early_stopping_rounds : int, optional
         Stop when the metric on the last ``eval_set`` has not improved for this many rounds;
         predictions then use the best round (``best_iteration_``).
     eval_metric : str, optional
-        One of "rmse", "mae", "logloss", "error", "mlogloss", "merror".
+        "rmse" or "mae" (regression, and the probabilities of two classes), "logloss" or
+        "error" (two classes), "mlogloss" or "merror" (more classes); by default the first
+        of its task's. A metric of another task is a ValueError (xgboost scores "logloss" and
+        "error" of a regressor's raw predictions).
     n_jobs : int, optional
         Threads of the numba kernels (default: all).
     random_state : int, Generator or None

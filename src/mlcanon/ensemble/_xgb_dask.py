@@ -156,11 +156,13 @@ class _EvalPartition:
         self.y = np.asarray(y, np.float64)
         self.F = np.tile(base_margin, (len(self.y), 1))
 
-    def score(self, nodes: dict, offsets: np.ndarray, metric: str) -> tuple[float, float]:
+    def score(
+        self, nodes: dict, offsets: np.ndarray, metric: str, task: str
+    ) -> tuple[float, float]:
         """Add one round's trees to the margins; the metric's sums over these rows."""
         K = self.F.shape[1]
         _add_margins(self.X, self.F, nodes, offsets, K, 0, K)
-        return metric_sums(metric, self.y, self.F, np.ones(len(self.y)))
+        return metric_sums(metric, self.y, self.F, np.ones(len(self.y)), task)
 
 
 class _DaskBoost:
@@ -239,9 +241,11 @@ class _DaskBoost:
                 trees.append(tree)
             return trees
 
+        task = self._task()
+
         def score_round(nodes: dict, offsets: np.ndarray, metric: str) -> list[float]:
             return [
-                metric_value(metric, np.sum(s._all("score", nodes, offsets, metric), axis=0))
+                metric_value(metric, np.sum(s._all("score", nodes, offsets, metric, task), axis=0))
                 for s in scored
             ]
 
