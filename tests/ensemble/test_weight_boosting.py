@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 from sklearn import ensemble as ske
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_iris,
+    load_wine,
+    make_regression,
+)
 from sklearn.model_selection import train_test_split
 
 from mlcanon import io
@@ -115,3 +121,20 @@ def test_sparse_X_gives_the_dense_result():
     np.testing.assert_allclose(sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X))
     with pytest.raises(ValueError, match=r"sample_weight.shape == \(2,\), expected \(569,\)"):
         AdaBoostClassifier().fit(X, y, sample_weight=[1.0, 2.0])
+
+
+def test_regressor_zero_weight_row_takes_no_part():
+    """A row of weight 0 is never drawn and, as in scikit-learn, does not set the error scale
+    e_max: its target cannot change the fit. Before, an outlier y = 1e6 of weight 0 scaled
+    every error to ~5e-5 (scikit-learn: ~0.2)."""
+    X, y = make_regression(100, 4, noise=5, random_state=0)
+    Xo, w = np.r_[X, np.zeros((1, 4))], np.r_[np.ones(100), 0.0]
+    outlier, tame = (
+        AdaBoostRegressor(n_estimators=5, random_state=0).fit(Xo, np.r_[y, y_last], w)
+        for y_last in (1e6, y[0])
+    )
+    np.testing.assert_array_equal(outlier.estimator_errors_, tame.estimator_errors_)
+    np.testing.assert_array_equal(outlier.estimator_weights_, tame.estimator_weights_)
+    ref = ske.AdaBoostRegressor(n_estimators=5, random_state=0).fit(Xo, np.r_[y, 1e6], w)
+    # other bootstrap draws than scikit-learn's: the errors agree on average, not one by one
+    assert abs(outlier.estimator_errors_.mean() - ref.estimator_errors_.mean()) < 0.05

@@ -317,8 +317,10 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
     ) -> None:
         store_params(self, locals())
 
-    def _scaled_errors(self, learner: Any, X: Any, y: np.ndarray) -> np.ndarray:
-        e = np.abs(learner.predict(X) - y)
+    def _scaled_errors(self, learner: Any, X: Any, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """:math:`L_i` of the rows with positive weight (0 elsewhere): a row of weight 0 takes
+        no part in the boosting, so it neither sets :math:`e_{\\max}` nor gets reweighed."""
+        e = np.where(w > 0, np.abs(learner.predict(X) - y), 0.0)
         L = e / e.max() if e.max() > 0 else e
         if self.loss == "square":
             return L**2
@@ -335,7 +337,7 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
             boot = rng.choice(n, size=n, replace=True, p=w)
             learner = self._new_learner(rng)
             learner.fit(X[boot], y[boot])
-            L = self._scaled_errors(learner, X, y)
+            L = self._scaled_errors(learner, X, y, w)
             avg = float(np.sum(w * L))
             if avg <= 0.0:  # a perfect fit ends the boosting
                 self.estimators_.append(learner)
