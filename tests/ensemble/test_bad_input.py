@@ -100,3 +100,24 @@ def test_stacking_rare_class_with_decision_function_only():
     y[0] = 2
     with pytest.raises(ValueError, match="training fold holds only 2 of the 3 classes"):
         StackingClassifier([("svc", SVC())]).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda w: VotingClassifier([("a", LogisticRegression()), ("b", GaussianNB())], weights=w),
+        lambda w: VotingClassifier(
+            [("a", LogisticRegression()), ("b", GaussianNB())], voting="soft", weights=w
+        ),
+        lambda w: VotingRegressor(
+            [("a", LinearRegression()), ("b", LinearRegression())], weights=w
+        ),
+    ],
+)
+def test_voting_weights_all_zero_are_refused(make):
+    """All-zero weights leave no vote: scikit-learn's hard vote silently returns the first
+    class, its soft vote and its regressor divide by 0 (as this did)."""
+    with pytest.raises(ValueError, match=r"positive weight .*; got weights=\[0, 0\]"):
+        make([0, 0]).fit(X, Y)
+    with pytest.raises(ValueError, match=r"got weights=\[0, 1\]"):  # the weighted one dropped
+        make([0, 1]).set_params(b="drop").fit(X, Y)

@@ -127,3 +127,19 @@ def test_infinite_inputs_reach_a_member_that_imputes_them():
     plain = me.BaggingClassifier(DecisionTreeClassifier(), **kw)
     with pytest.raises(ValueError, match="infinity"):  # the tree refuses it, as it should
         plain.fit(X, y)
+
+
+@pytest.mark.parametrize("max_samples", [None, 10])
+def test_draw_without_replacement_needs_enough_weighted_rows(max_samples):
+    """bootstrap=False draws rows without replacement in proportion to sample_weight: 3 rows of
+    positive weight cannot give 10 or 40 (scikit-learn and before: numpy's "Fewer non-zero
+    entries in p than size")."""
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    w = np.r_[np.ones(3), np.zeros(37)]
+    model = me.BaggingRegressor(n_estimators=3, bootstrap=False, max_samples=max_samples)
+    with pytest.raises(ValueError, match="but only 3 rows have a positive sample_weight"):
+        model.fit(X, X[:, 0], sample_weight=w)
+    with pytest.raises(ValueError, match="Fewer non-zero entries in p than size"):
+        ske.BaggingRegressor(n_estimators=3, bootstrap=False, max_samples=max_samples).fit(
+            X, X[:, 0], sample_weight=w
+        )

@@ -225,3 +225,50 @@ def test_feature_importances_before_fit_is_not_fitted_error():
     for est in (GradientBoostingRegressor(), ske.GradientBoostingRegressor()):
         with pytest.raises(NotFittedError):
             est.feature_importances_
+
+
+@pytest.mark.parametrize(
+    ("fraction", "n", "words"),
+    [
+        (0.03, 30, "The test_size = 1 should be greater or equal to the number of classes = 3"),
+        (0.95, 30, "The train_size = 1 should be greater or equal to the number of classes = 3"),
+    ],
+)
+def test_early_stopping_split_too_small_for_the_classes(fraction, n, words):
+    """The stratified hold-out of ceil(0.03 * 30) = 1 row cannot hold 3 classes: scikit-learn's
+    error (before, every class rounded to 0 rows and the empty validation loss divided by 0)."""
+    X = np.random.default_rng(0).normal(size=(n, 3))
+    y = np.arange(n) % 3
+    for model in (GradientBoostingClassifier, ske.GradientBoostingClassifier):
+        with pytest.raises(ValueError, match=words):
+            model(n_iter_no_change=2, validation_fraction=fraction).fit(X, y)
+
+
+def test_hold_out_of_every_row_is_refused():
+    X = np.random.default_rng(0).normal(size=(2, 3))
+    with pytest.raises(ValueError, match=r"validation_fraction=0\.9 holds out .* = 2 of the 2"):
+        GradientBoostingRegressor(n_iter_no_change=2, validation_fraction=0.9).fit(X, [0.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("params", "weights", "words"),
+    [
+        ({"subsample": 0.3}, slice(0, 3), "subsample=0.3 draws 12 of 40 rows .* drawn rows"),
+        ({"subsample": 0.5}, slice(0, 1), "subsample=0.5 draws 20 of 40 rows .* out-of-bag rows"),
+        (
+            {"n_iter_no_change": 2, "validation_fraction": 0.1},
+            slice(0, 1),
+            r"validation_fraction=0\.1 holds out .* validation rows all have sample_weight 0",
+        ),
+    ],
+)
+def test_parts_without_weight_are_refused(params, weights, words):
+    """A stage's drawn rows (or its out-of-bag rows, or the validation rows) all of weight 0:
+    scikit-learn says "Sample weights must contain at least one non-zero number" or divides by
+    0; so did this (ZeroDivisionError)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    w = np.zeros(40)
+    w[weights] = 1.0
+    with pytest.raises(ValueError, match=words):
+        GradientBoostingRegressor(n_estimators=5, random_state=0, **params).fit(X, X[:, 0], w)

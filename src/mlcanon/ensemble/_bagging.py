@@ -35,7 +35,7 @@ from mlcanon._estimator import encode_labels, route
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from ._bagging_base import BaseBagging, base_has, warn_no_oob
-from ._base import check_meta_X_y, routed_to
+from ._base import check_meta_X_y, check_warm_classes, routed_to
 
 __all__ = ["BaggingClassifier", "BaggingRegressor"]
 
@@ -91,7 +91,10 @@ class BaggingClassifier(ClassifierMixin, BaseBagging):
         """Fit the members on bootstrap samples of ``X`` (dense or scipy.sparse) and ``y``
         (``fit_params`` are metadata, routed when routing is on)."""
         routed = route(self, "fit", fit_params)
+        warm = self._check_warm_X(X)
         X, y = check_meta_X_y(self, X, y, classifier=True, allow_inf=True)
+        if warm:
+            check_warm_classes(self, [self.classes_], y)
         self.classes_, codes = encode_labels(y)
         self.n_classes_ = len(self.classes_)
         self._fit_members(X, codes, sample_weight, routed)
@@ -185,6 +188,7 @@ class BaggingRegressor(RegressorMixin, BaseBagging):
         (1-D, or ``(n_samples, n_outputs)`` for members that predict several outputs);
         ``fit_params`` are metadata, routed when routing is on."""
         routed = route(self, "fit", fit_params)
+        self._check_warm_X(X)
         X, y = check_meta_X_y(self, X, y, classifier=False, allow_inf=True, multi_output=True)
         self._fit_members(X, y, sample_weight, routed)
         if self.oob_score:

@@ -133,6 +133,14 @@ class BaseBagging(BaseLearnerMixin, MemberSequence, BaseEstimator):
                 f"max_samples={n_rows} must be <= n_samples={n} to be able to sample without "
                 "replacement."
             )
+        n_weighted = n if sample_weight is None else np.count_nonzero(sample_weight)
+        if not self.bootstrap and n_rows > n_weighted:
+            raise ValueError(
+                f"max_samples={self.max_samples} draws {n_rows} rows without replacement "
+                f"(bootstrap=False) with probabilities proportional to sample_weight, but only "
+                f"{n_weighted} rows have a positive sample_weight; lower max_samples or use "
+                "bootstrap=True"
+            )
         if isinstance(self.max_features, numbers.Integral):
             if self.max_features > d:
                 raise ValueError(f"max_features={self.max_features} must be <= n_features={d}")
@@ -145,6 +153,14 @@ class BaseBagging(BaseLearnerMixin, MemberSequence, BaseEstimator):
             raise ValueError("Out of bag estimation only available if bootstrap=True")
         if self.oob_score and self.warm_start:
             raise ValueError("Out of bag estimate only available if warm_start=False")
+
+    def _check_warm_X(self, X: Any) -> bool:
+        """Whether this fit adds to fitted members (``warm_start``); their columns must then
+        be ``X``'s (checked before the refit records ``X``'s width)."""
+        warm = self.warm_start and "estimators_" in vars(self)
+        if warm:
+            check_meta_X(self, X, reset=False, allow_inf=True)
+        return warm
 
     def _fit_members(self, X: Any, y: np.ndarray, sample_weight: Any, routed: Any) -> None:
         """Draw and fit the members this call adds (all of them unless ``warm_start``)."""

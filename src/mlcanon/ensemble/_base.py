@@ -4,6 +4,8 @@
   a pipeline) is set from the ensemble's generator, so that a fit is reproducible;
 - :func:`check_meta_X`: the ensemble's ``X``, dense as float64, or scipy.sparse kept sparse (as
   CSR or CSC) for members that take it;
+- :func:`check_warm_classes`: a ``warm_start`` refit's ``y`` has the classes that the kept
+  members were fitted on;
 - :func:`accepts_sample_weight`: whether a learner's ``fit`` takes ``sample_weight``;
 - :func:`fit_members`: the members' fits run through joblib (threads, or the workers of a Dask
   cluster under ``joblib.parallel_config(backend="dask")``), all of them or an error;
@@ -50,6 +52,7 @@ __all__ = [
     "check_kind",
     "check_meta_X",
     "check_meta_X_y",
+    "check_warm_classes",
     "feature_names",
     "fit_member",
     "fit_members",
@@ -198,6 +201,28 @@ def check_meta_X(estimator: Any, X: Any, *, reset: bool, allow_inf: bool = False
     dense_head = X[:1].toarray()  # shape and n_features_in_ checks without densifying X
     check_X(estimator, dense_head, reset=reset, allow_nan=True, allow_inf=allow_inf)
     return X
+
+
+def check_warm_classes(estimator: Any, fitted: list[np.ndarray], y: np.ndarray) -> None:
+    """With ``warm_start`` a refit adds members to those already fitted, which score the classes
+    ``fitted`` (one array per output): ``y`` (one column per output) must have those classes.
+
+    A refit whose width differs is refused before this by ``check_X(..., reset=False)``.
+    """
+    Y = y.reshape(len(y), -1)
+    given = [np.unique(Y[:, k]) for k in range(Y.shape[1])]
+    if len(given) == len(fitted) and all(
+        np.array_equal(a, b) for a, b in zip(given, fitted, strict=True)
+    ):
+        return
+    as_text = [c.tolist() for c in fitted], [c.tolist() for c in given]
+    if len(fitted) == 1 and len(given) == 1:
+        as_text = as_text[0][0], as_text[1][0]
+    raise ValueError(
+        f"warm_start=True adds members to the fitted {type(estimator).__name__}, whose members "
+        f"were fitted on the classes {as_text[0]}; y has the classes {as_text[1]}. Fit with "
+        "warm_start=False to learn other classes"
+    )
 
 
 def check_meta_X_y(

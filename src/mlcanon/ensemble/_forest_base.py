@@ -38,6 +38,7 @@ from mlcanon.tree._base import (
 from mlcanon.tree._checks import (
     as_float32,
     check_class_weight,
+    check_class_weighted,
     check_poisson_targets,
     check_X,
     check_X_y,
@@ -45,7 +46,7 @@ from mlcanon.tree._checks import (
     encode_columns,
 )
 
-from ._base import fit_members
+from ._base import check_warm_classes, fit_members
 
 __all__ = ["BaseForest", "ForestClassifier", "ForestRegressor", "bootstrap_indices"]
 
@@ -113,12 +114,19 @@ class BaseForest(TreeTagsMixin, BaseEstimator):
         validate_params(self)
         if sp.issparse(y):
             raise ValueError("sparse multilabel-indicator for y is not supported.")
+        warm = self.warm_start and "estimators_" in vars(self)
+        if warm:  # the kept trees read the fitted columns
+            check_X(self, X, reset=False, accept_sparse=True)
         X, y = check_X_y(self, X, y, classifier=self._is_clf, accept_sparse=True, multi_output=True)
         Y = y.reshape(len(y), -1)
+        if warm:
+            self._check_warm_targets(Y)
         self._n_samples, self.n_outputs_ = Y.shape
         sw = sample_weight_or_none(sample_weight, len(X))
         ycode, yval, n_stats, factors = self._encode(Y)
         weights = factors if sw is None else (sw if factors is None else sw * factors)
+        if factors is not None:
+            check_class_weighted(weights, self.class_weight)
         self._sample_weight = weights
         self._n_samples_bootstrap = self._bootstrap_size(len(X), weights)
         if self.oob_score and not self.bootstrap:
@@ -139,6 +147,17 @@ class BaseForest(TreeTagsMixin, BaseEstimator):
         if self.oob_score and (trees or not hasattr(self, "oob_score_")):
             self._set_oob(as_float32(X), ycode if self._is_clf else yval)
         return self
+
+    def _check_warm_targets(self, Y: np.ndarray) -> None:
+        """A ``warm_start`` refit's targets: the kept trees' outputs (and classes)."""
+        if self._is_clf:
+            check_warm_classes(self, self._classes_per_output(), Y)
+        elif Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"warm_start=True adds trees to the fitted {type(self).__name__}, whose trees "
+                f"predict {self.n_outputs_} output(s); y has {Y.shape[1]}. Fit with "
+                "warm_start=False to change the outputs"
+            )
 
     def _subsample_balanced(self) -> bool:
         return self.bootstrap and getattr(self, "class_weight", None) == "balanced_subsample"

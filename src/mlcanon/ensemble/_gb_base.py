@@ -23,8 +23,17 @@ from mlcanon.tree import DecisionTreeRegressor
 from mlcanon.tree._base import TREE_CONSTRAINTS
 from mlcanon.tree._checks import as_float32, resolve_max_features
 
+from ._base import check_warm_classes
 from ._gb_losses import Huber
-from ._gb_stages import Progress, ValidationStop, fit_init, line_search, stage_raw, validation_mask
+from ._gb_stages import (
+    Progress,
+    ValidationStop,
+    check_split_weights,
+    fit_init,
+    line_search,
+    stage_raw,
+    validation_mask,
+)
 
 __all__ = ["BaseGB"]
 
@@ -63,7 +72,12 @@ class BaseGB(BaseEstimator):
                 FutureWarning,
                 stacklevel=2,
             )
+        warm = self.warm_start and "_stages" in vars(self)
+        if warm:  # the kept stages read the fitted columns and score the fitted classes
+            self._validate_X(X)
         X, y = check_X_y(self, X, y, classifier=self._is_clf, allow_nan=True, accept_sparse=True)
+        if warm and self._is_clf:
+            check_warm_classes(self, [self.classes_], y)
         w = sample_weight_array(sample_weight, X.shape[0])
         y, loss = self._target_and_loss(y, w)
         self.max_features_ = resolve_max_features(self.max_features, X.shape[1])
@@ -72,6 +86,8 @@ class BaseGB(BaseEstimator):
         val = None
         if self.n_iter_no_change is not None:
             val = validation_mask(y, self.validation_fraction, self.random_state, self._is_clf)
+            why = f"validation_fraction={self.validation_fraction} holds out rows to stop early"
+            check_split_weights(w, ~val, why, ("training", "validation"))
             X, Xv, y, yv, w, wv = X[~val], X[val], y[~val], y[val], w[~val], w[val]
         if "_stages" not in vars(self):
             self._start(X, y, w, loss, sample_weight is not None)
@@ -144,6 +160,8 @@ class BaseGB(BaseEstimator):
             if do_oob:
                 mask[:] = False
                 mask[rng.choice(n, n_inbag, replace=False)] = True
+                why = f"subsample={self.subsample} draws {n_inbag} of {n} rows for stage {i}"
+                check_split_weights(w, mask, why, ("drawn", "out-of-bag"))
                 oob_before = factor * loss(y[~mask], F[~mask], w[~mask])
             F = self._fit_stage(XT32, X32, y, w, F, mask, loss, rng)
             self.train_score_[i] = factor * loss(y[mask], F[mask], w[mask])

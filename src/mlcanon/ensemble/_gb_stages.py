@@ -81,6 +81,11 @@ def validation_mask(y: np.ndarray, fraction: float, random_state: Any, stratify:
     rng = check_random_state(random_state)
     n = len(y)
     n_val = int(np.ceil(fraction * n))
+    if n_val == n:
+        raise ValueError(
+            f"validation_fraction={fraction} holds out ceil({fraction} * {n}) = {n} of the {n} "
+            "samples for early stopping, leaving none to train on; lower validation_fraction"
+        )
     mask = np.zeros(n, bool)
     if not stratify:
         mask[rng.choice(n, n_val, replace=False)] = True
@@ -92,6 +97,13 @@ def validation_mask(y: np.ndarray, fraction: float, random_state: Any, stratify:
             "few to split them between training and validation data. Classes with too few "
             f"members are: {classes[counts < 2].tolist()}"
         )
+    for size, part in ((n - n_val, "train_size"), (n_val, "test_size")):
+        if size < len(classes):  # the stratified split could leave a part empty
+            raise ValueError(
+                f"The {part} = {size} should be greater or equal to the number of classes = "
+                f"{len(classes)}: validation_fraction={fraction} of {n} samples holds out "
+                f"{n_val} for early stopping and trains on {n - n_val}"
+            )
     for c, size in zip(classes, counts, strict=True):
         rows = np.flatnonzero(y == c)
         mask[rng.choice(rows, round(n_val * size / n), replace=False)] = True
@@ -101,6 +113,17 @@ def validation_mask(y: np.ndarray, fraction: float, random_state: Any, stratify:
             "using another random seed."
         )
     return mask
+
+
+def check_split_weights(w: np.ndarray, inside: np.ndarray, why: str, names: tuple) -> None:
+    """Rows split in two (``inside`` and the rest) for a tree and a loss: each part needs a
+    positive total weight, else its tree or its weighted mean loss is undefined."""
+    for part, name in ((inside, names[0]), (~inside, names[1])):
+        if not w[part].sum() > 0:
+            raise ValueError(
+                f"{why}, and the {np.count_nonzero(part)} {name} rows all have sample_weight "
+                "0; give more rows a positive weight or change that parameter"
+            )
 
 
 class ValidationStop:

@@ -59,9 +59,15 @@ class _BaseVoting(TransformerMixin, NamedMembers):
                 f"Number of `estimators` and weights must be equal; got {w.size} weights, "
                 f"{len(self.estimators)} estimators"
             )
-        return np.array(
+        kept = np.array(
             [wi for (_, e), wi in zip(self.estimators, w, strict=True) if not is_drop(e)]
         )
+        if not kept.sum() > 0:
+            raise ValueError(
+                "weights must give at least one member that is not dropped a positive weight "
+                f"(the vote is a weighted average); got weights={self.weights!r}"
+            )
+        return kept
 
     def _fit_all(self, X: Any, y: Any, sample_weight: Any, fit_params: dict, kind: str) -> None:
         params = self._members_fit_params(sample_weight, fit_params)  # before members are checked
