@@ -33,6 +33,7 @@ __all__ = [
     "check_feature_names",
     "check_priors",
     "check_y",
+    "class_weight_by_label",
     "class_weights",
     "encode_labels",
     "float_dtype",
@@ -413,12 +414,33 @@ def class_weights(
     if isinstance(class_weight, str):  # 'balanced'
         counts = np.bincount(y_index, weights=sample_weight, minlength=len(classes))
         return counts.sum() / (len(classes) * counts)
-    unknown = [c for c in class_weight if c not in set(classes.tolist())]
-    if unknown:
+    return class_weight_by_label(class_weight, classes)
+
+
+def class_weight_by_label(class_weight: dict, classes: np.ndarray) -> np.ndarray:
+    """Weight of each of ``classes`` from a dict by label, 1 for a class it leaves out.
+
+    As in scikit-learn, labels that are not classes are refused when some class is left out
+    (they are allowed when every class has its weight, as a cross-validation fold can miss a
+    class); every weight must be a finite number >= 0.
+    """
+    labels = classes.tolist()
+    unknown = [c for c in class_weight if c not in set(labels)]
+    missing = [c for c in labels if c not in class_weight]
+    if unknown and missing:
         raise ValueError(
-            f"class_weight has labels {unknown!r} that are not in y's classes {classes.tolist()!r}"
+            f"The classes, {missing}, are not in class_weight: class_weight has labels "
+            f"{unknown!r} that are not in classes {labels!r}"
         )
-    return np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
+    try:
+        weights = np.array([float(class_weight.get(c, 1.0)) for c in labels])
+    except (TypeError, ValueError):
+        raise TypeError(f"class_weight values must be numbers; got {class_weight!r}") from None
+    if not np.all(np.isfinite(weights) & (weights >= 0)):
+        raise ValueError(
+            f"class_weight values must be finite numbers >= 0; got class_weight={class_weight!r}"
+        )
+    return weights
 
 
 def check_priors(priors: Any, n_classes: int, name: str) -> np.ndarray | None:

@@ -249,6 +249,22 @@ def test_export_text_layout():
     assert export_text(t, feature_names=["age"], show_missing=False) == ref
 
 
+@pytest.mark.parametrize("show_weights", [False, True])
+def test_export_text_of_several_outputs_equals_sklearn(show_weights):
+    """scikit-learn prints, for several outputs, the first entry of each output: every
+    regression value, or each output's share of its first class and the index of the largest
+    share as the class (before, the leaves printed arrays of labels, `class: [0 1]`)."""
+    X = np.arange(8.0).reshape(-1, 1)
+    Y = np.c_[[0, 0, 1, 1, 0, 0, 1, 1], [5, 5, 5, 5, 7, 7, 9, 9]]
+    Yr = np.c_[np.sin(X[:, 0]), X[:, 0] ** 2]
+    for ours, theirs, y in [
+        (DecisionTreeClassifier(), sk.DecisionTreeClassifier(), Y),
+        (DecisionTreeRegressor(max_depth=2), sk.DecisionTreeRegressor(max_depth=2), Yr),
+    ]:
+        got = export_text(ours.fit(X, y), show_missing=False, show_weights=show_weights)
+        assert got == sk.export_text(theirs.fit(X, y), show_weights=show_weights)
+
+
 def test_save_load_round_trip(tmp_path):
     X, y = _gaussian(8, classes=3, nan_rate=0.1)
     t = DecisionTreeClassifier(max_depth=5, random_state=0).fit(X, y)

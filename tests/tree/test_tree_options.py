@@ -10,9 +10,11 @@ must build the very same tree.
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn import ensemble as ske
 from sklearn import tree as skt
 from sklearn.exceptions import NotFittedError
 
+from mlcanon.ensemble import RandomForestClassifier
 from mlcanon.tree import (
     DecisionTreeClassifier,
     DecisionTreeRegressor,
@@ -274,3 +276,48 @@ def test_tree_object_reads_float32_dense_or_sparse():
         tree.tree_.compute_feature_importances(normalize=False),
         ref.tree_.compute_feature_importances(normalize=False),
     )
+
+
+CLASS_WEIGHTED = {  # ours, scikit-learn's, and options that make them deterministic
+    "tree": (DecisionTreeClassifier, skt.DecisionTreeClassifier, {}),
+    "forest": (RandomForestClassifier, ske.RandomForestClassifier, {"bootstrap": False}),
+}
+
+
+@pytest.mark.parametrize("kind", CLASS_WEIGHTED)
+def test_class_weight_labels_follow_sklearn(kind):
+    """scikit-learn's rule: a label that is not a class is refused when some class has no
+    weight ("Yes" for "yes"), and allowed when every class has one (a fold can miss a class)."""
+    ours, theirs, same = CLASS_WEIGHTED[kind]
+    X = np.arange(10.0).reshape(-1, 1)
+    y = np.array(["no"] * 7 + ["yes"] * 3)
+    words = r"The classes, \['no', 'yes'\], are not in class_weight"
+    for model in (ours, theirs):
+        with pytest.raises(ValueError, match=words):
+            model(class_weight={"Yes": 10}).fit(X, y)
+    spec = {"no": 1.0, "yes": 3.0, "maybe": 2.0}
+    got = ours(class_weight=spec, max_depth=1, **same).fit(X, y).predict_proba(X)
+    want = theirs(class_weight=spec, max_depth=1, **same).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", CLASS_WEIGHTED)
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ({0: -1.0, 1: 1.0}, r"class_weight values must be finite numbers >= 0; got .*-1\.0"),
+        ({0: np.nan, 1: 1.0}, r"class_weight values must be finite numbers >= 0; got .*nan"),
+        ({0: np.inf, 1: 1.0}, r"class_weight values must be finite numbers >= 0; got .*inf"),
+        ({0: 0.0, 1: 0.0}, r"class_weight=\{0: 0\.0, 1: 0\.0\} leaves every sample with weight 0"),
+        ([{0: 1.0, 1: 1.0}, {5: 0.0, 7: 0.0}], r"leaves every sample with weight 0"),
+    ],
+)
+def test_class_weight_values_are_checked(kind, spec, words):
+    """Before, a negative or NaN weight silently dropped its class and all-zero weights failed
+    in a reshape (tree) or in numpy's sampler (forest)."""
+    X = np.arange(10.0).reshape(-1, 1)
+    y = np.array([0] * 5 + [1] * 5)
+    if isinstance(spec, list):
+        y = np.c_[y, np.where(y == 0, 5, 7)]
+    with pytest.raises(ValueError, match=words):
+        CLASS_WEIGHTED[kind][0](class_weight=spec).fit(X, y)

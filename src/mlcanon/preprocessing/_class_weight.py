@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from mlcanon._estimator import class_weight_by_label
 from mlcanon._validation import check_array, check_sample_weight
 
 __all__ = ["compute_class_weight"]
@@ -67,7 +68,4 @@ def compute_class_weight(
         return recip[np.searchsorted(present, classes)]
     if not isinstance(class_weight, dict):
         raise TypeError(f"class_weight must be 'balanced', a dict or None; got {class_weight!r}")
-    unknown = [c for c in class_weight if c not in set(classes.tolist())]
-    if unknown:
-        raise ValueError(f"class_weight names labels that are not in classes: {unknown}")
-    return np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
+    return class_weight_by_label(class_weight, classes)

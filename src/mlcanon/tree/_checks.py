@@ -20,13 +20,14 @@ import scipy.sparse as sp
 
 from mlcanon._estimator import check_X as _check_X
 from mlcanon._estimator import check_X_y as _check_X_y
-from mlcanon._estimator import check_y, encode_labels
+from mlcanon._estimator import check_y, class_weight_by_label, encode_labels
 
 __all__ = [
     "as_float32",
     "check_X",
     "check_X_y",
     "check_class_weight",
+    "check_class_weighted",
     "check_poisson_targets",
     "class_weight_factors",
     "deprecated_criterion",
@@ -151,7 +152,7 @@ def class_weight_factors(
     ``"balanced"`` weighs class ``c`` of an output by ``n / (n_present * n_c)``, counted over
     ``rows`` (default: every row; a bootstrap sample for "balanced_subsample"), where
     ``n_present`` is the number of classes among them; a dict maps labels to weights (labels
-    not in it weigh 1).
+    not in it weigh 1, see :func:`mlcanon._estimator.class_weight_by_label`).
     """
     rows = slice(None) if rows is None else rows
     factors = np.ones(codes.shape[0])
@@ -163,9 +164,18 @@ def class_weight_factors(
             counts = np.bincount(codes[rows, k], minlength=len(labels))
             per_class = counts.sum() / (np.count_nonzero(counts) * np.maximum(counts, 1))
         else:
-            per_class = np.array([float(spec.get(c, 1.0)) for c in labels.tolist()])
+            per_class = class_weight_by_label(spec, labels)
         factors *= per_class[codes[:, k]]
     return factors
+
+
+def check_class_weighted(weights: np.ndarray, class_weight: Any) -> None:
+    """The sample weights times the class weights must leave some weight to fit."""
+    if not weights.sum() > 0:
+        raise ValueError(
+            f"class_weight={class_weight!r} leaves every sample with weight 0 (the class weights "
+            "times sample_weight): at least one class present in y must have a positive weight"
+        )
 
 
 def resolve_min_samples(value: Any, n_samples: int, *, low: int) -> int:

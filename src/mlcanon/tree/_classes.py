@@ -34,6 +34,7 @@ from mlcanon._validation import Options
 from ._base import CLASS_WEIGHT, BaseDecisionTree, ClassifierOutputsMixin, RegressorOutputsMixin
 from ._checks import (
     check_class_weight,
+    check_class_weighted,
     check_poisson_targets,
     class_weight_factors,
     deprecated_criterion,
@@ -141,6 +142,7 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierOutputsMixin, BaseDecisi
         classes, codes = encode_columns(y)
         check_class_weight(self.class_weight, len(classes))
         w = w * class_weight_factors(self.class_weight, classes, codes)
+        check_class_weighted(w, self.class_weight)
         self._set_classes(classes)
         stride = max(len(c) for c in classes)
         self.tree_ = self._grow(XT32, codes, np.zeros((1, 1)), w, stride)

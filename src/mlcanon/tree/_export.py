@@ -33,6 +33,10 @@ def export_text(
         Digits printed for thresholds and values.
     show_weights : bool, default=False
         Print the weighted class counts of each leaf (classification).
+
+    With several outputs the leaves read as scikit-learn's do: a regressor prints every
+    output's value; a classifier, the share of each output's first class and, as ``class``,
+    the index of the output where that share is largest (not a class label).
     show_missing : bool, default=True
         Mark the side that NaN goes to with ``(NaN)`` on split lines.
 
@@ -55,14 +59,22 @@ def export_text(
     classes = getattr(decision_tree, "classes_", None)
     lines: list[str] = []
 
+    one_output = decision_tree.n_outputs_ == 1
+
+    def numbers(values: np.ndarray) -> str:
+        return "[" + ", ".join(f"{v:.{decimals}f}" for v in values) + "]"
+
     def leaf_text(node: int) -> str:
-        value = tree.value[node, 0]
+        # with several outputs, scikit-learn prints the first entry of every output (the
+        # outputs' values; for a classifier the share of each output's first class) and, as
+        # the class, the index of the largest of them
+        value = tree.value[node, 0] if one_output else tree.value[node, :, 0]
         if classes is None:
-            return f"value: [{value[0]:.{decimals}f}]"
-        text = f"class: {classes[int(np.argmax(value))]}"
+            return f"value: {numbers(value)}"
+        index = int(np.argmax(value))
+        text = f"class: {classes[index] if one_output else index}"
         if show_weights:
-            counts = value * tree.weighted_n_node_samples[node]
-            text = f"weights: [{', '.join(f'{c:.{decimals}f}' for c in counts)}] {text}"
+            text = f"weights: {numbers(value * tree.weighted_n_node_samples[node])} {text}"
         return text
 
     def walk(node: int, depth: int) -> None:
