@@ -54,7 +54,8 @@ _PARAMS_DOC = """
     oob_score : bool, default=False
         Score each sample with the members that did not draw it.
     warm_start : bool, default=False
-        A new ``fit`` keeps the fitted members and adds ``n_estimators - len(estimators_)``.
+        A new ``fit`` keeps the fitted members and adds ``n_estimators - len(estimators_)``;
+        its ``X`` (and a classifier's ``y``) must have the fitted columns (and classes).
     n_jobs : int or None
         joblib workers (threads) for fitting.
     random_state : int, Generator or None

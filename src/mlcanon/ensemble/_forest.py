@@ -77,7 +77,8 @@ max_leaf_nodes, min_impurity_decrease
     verbose : int, default=0
         Above 1, print a line as each tree starts.
     warm_start : bool, default=False
-        Keep the fitted trees and add ``n_estimators - len(estimators_)`` new ones.
+        Keep the fitted trees and add ``n_estimators - len(estimators_)`` new ones; the new
+        ``X`` and ``y`` must have the fitted columns, outputs and classes (else ValueError).
     class_weight : dict, list of dicts, "balanced", "balanced_subsample" or None, default=None
         Class weights multiplied into ``sample_weight`` (``"balanced_subsample"``: balanced on
         each tree's bootstrap sample).

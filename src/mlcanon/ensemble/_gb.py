@@ -64,7 +64,8 @@ _PARAMS_DOC = """
     verbose : int, default=0
         Print the training loss (and out-of-bag improvement) every 1, 10, 100... stages.
     warm_start : bool, default=False
-        A new ``fit`` keeps the fitted stages and adds up to ``n_estimators``.
+        A new ``fit`` keeps the fitted stages and adds up to ``n_estimators``; its ``X`` and
+        ``y`` must have the fitted columns and classes (else ValueError).
     validation_fraction : float, default=0.1
         Share of the data held out for early stopping (stratified for a classifier).
     n_iter_no_change : int or None, default=None
