@@ -343,7 +343,9 @@ def test_bad_sample_weight():
         roc_auc_score([0, 1], [0.1, 0.2], sample_weight=[1, -1])
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         roc_auc_score([0, 1], [0.1, 0.2], sample_weight=[1, 1, 1])
-    with pytest.raises(ValueError, match="zero for every sample"):
+    with pytest.raises(
+        ValueError, match="Sample weights must contain at least one non-zero number"
+    ):
         roc_auc_score([0, 1], [0.1, 0.2], sample_weight=[0, 0])
 
 

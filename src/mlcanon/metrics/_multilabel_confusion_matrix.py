@@ -62,9 +62,8 @@ def multilabel_confusion_matrix(
     tp, pred, true = label_sums(t, chosen, samplewise)
     fp, fn = pred - tp, true - tp
     w = t.sample_weight
-    if not samplewise:
-        tn = (t.y_true.shape[0] if w is None else w.sum()) - tp - fp - fn
-        return np.stack([tn, fp, fn, tp], axis=-1).reshape(-1, 2, 2)
-    # a sample's counts over its len(chosen) labels, in integers, then scaled by its weight
-    cm = np.stack([len(chosen) - tp - fp - fn, fp, fn, tp], axis=-1)
-    return (cm if w is None else cm * w[:, None]).reshape(-1, 2, 2)
+    if samplewise:  # a sample's cells over its len(chosen) labels, scaled by its weight
+        total = len(chosen) if w is None else len(chosen) * w
+    else:
+        total = t.y_true.shape[0] if w is None else w.sum()
+    return np.stack([total - tp - fp - fn, fp, fn, tp], axis=-1).reshape(-1, 2, 2)

@@ -77,8 +77,6 @@ def _binary_inputs(
         return is_pos, score, None
     w = check_weights(sample_weight, n)
     keep = w != 0
-    if not keep.any():
-        raise ValueError("sample_weight is zero for every sample: there is nothing to rank")
     return is_pos[keep], score[keep], w[keep]
 
 

@@ -96,11 +96,18 @@ def _class_sums(
 def _indicator_sums(
     t: Targets, labels: np.ndarray, samplewise: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The same sums from 0/1 indicator columns: per column, or per sample (row)."""
+    """The same sums from 0/1 indicator columns: per column, or per sample (row).
+
+    A sample's own sums are scaled by its weight, as scikit-learn does: a ratio of them is
+    unchanged, but a sample of weight 0 has nothing to divide (``zero_division``), so with
+    ``zero_division=np.nan`` it drops out of the average rather than entering at weight 0.
+    """
     yt, yp = t.y_true[:, labels], t.y_pred[:, labels]
-    if samplewise:  # per row; sample weights enter the average instead
-        return (yt & yp).sum(axis=1), yp.sum(axis=1), yt.sum(axis=1)
-    w = np.ones(yt.shape[0], np.int64) if t.sample_weight is None else t.sample_weight
+    w = t.sample_weight
+    if samplewise:
+        tp, pred, true = (yt & yp).sum(axis=1), yp.sum(axis=1), yt.sum(axis=1)
+        return (tp, pred, true) if w is None else (tp * w, pred * w, true * w)
+    w = np.ones(yt.shape[0], np.int64) if w is None else w
     return w @ (yt & yp), w @ yp, w @ yt
 
 
@@ -134,7 +141,11 @@ def divide(
 
 
 def nan_average(values: np.ndarray, weights: np.ndarray | None) -> float:
-    """Mean that skips NaN (zero_division=np.nan); falls back to unweighted if weights sum to 0."""
+    """Mean that skips NaN (zero_division=np.nan); unweighted if the weights left sum to 0.
+
+    The fallback is scikit-learn's; it serves ``average='weighted'`` (values defined only for
+    labels of zero support). For ``'samples'`` it cannot happen: a sample of weight 0 has no
+    counts, so its value is ``zero_division`` like those of the weighted ones."""
     ok = ~np.isnan(values)
     if not ok.any():
         return float("nan")

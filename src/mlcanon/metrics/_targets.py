@@ -131,7 +131,14 @@ def check_lengths(*arrays: Any) -> int:
 
 
 def check_weights(sample_weight: Any, n: int) -> np.ndarray | None:
-    """``sample_weight`` as 1-D float64 of length ``n`` (a scalar is broadcast), or None."""
+    """``sample_weight`` as 1-D float64 of length ``n`` (a scalar is broadcast), or None.
+
+    The weights must be finite and non-negative, and not all zero: a weighted mean over no
+    weight is undefined. The wording is scikit-learn's ("Sample weights must contain at least
+    one non-zero number"), which raises it for the classification and curve metrics; for the
+    others its division by the total weight fails (``ZeroDivisionError``, or NaN from
+    ``label_ranking_average_precision_score``), where every metric here raises this error.
+    """
     if sample_weight is None:
         return None
     w = np.asarray(sample_weight)
@@ -151,6 +158,11 @@ def check_weights(sample_weight: Any, n: int) -> np.ndarray | None:
     _non_finite(w, "sample_weight")
     if (w < 0).any():
         raise ValueError(f"sample_weight must be non-negative, got min {w.min()!r}")
+    if n and not w.any():  # (empty input is refused by each metric in its own words)
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number: sample_weight is 0 for "
+            f"all {n} samples"
+        )
     return w
 
 
