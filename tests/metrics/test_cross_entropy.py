@@ -121,6 +121,23 @@ def test_log_loss_errors():
         log_loss(["a", "b"], [[0.5, 0.5], [0.5, 0.5]], labels=["b", "a"])
 
 
+@pytest.mark.parametrize("normalize", ["yes", 1, None])
+def test_log_loss_normalize_must_be_bool(normalize):
+    # scikit-learn raises InvalidParameterError, a TypeError and ValueError subclass
+    with pytest.raises(TypeError, match="normalize"):
+        skm.log_loss([0, 1, 1, 0], [0.1, 0.9, 0.4, 0.3], normalize=normalize)
+    with pytest.raises(
+        TypeError, match=f"normalize must be a bool, got {type(normalize).__name__}"
+    ):
+        log_loss([0, 1, 1, 0], [0.1, 0.9, 0.4, 0.3], normalize=normalize)
+
+
+def test_log_loss_normalize_takes_numpy_bool():
+    y, p = [0, 1, 1, 0], [0.1, 0.9, 0.4, 0.3]
+    for flag in (np.False_, np.True_):
+        assert_allclose(log_loss(y, p, normalize=flag), skm.log_loss(y, p, normalize=flag))
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 def test_log_loss_multilabel_matches_sklearn(weighted):
     rng = np.random.default_rng(0)

@@ -436,6 +436,91 @@ def test_partial_auc_matches_sklearn(cancer, max_fpr):
     )
 
 
+@pytest.mark.parametrize(
+    "max_fpr", [np.float32(0.3), np.float16(0.5), np.float64(0.05), np.int64(1)]
+)
+def test_partial_auc_takes_numpy_numbers(cancer, max_fpr):
+    y, score, _ = cancer
+    # the reference gets the same value as a Python float: scikit-learn's own result for a
+    # float16 or float32 max_fpr is partly computed in that precision (0.991 for float16 0.5)
+    ref = skm.roc_auc_score(y, score, max_fpr=float(max_fpr))
+    assert_allclose(roc_auc_score(y, score, max_fpr=max_fpr), ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("max_fpr", "error", "match"),
+    [
+        (0, ValueError, r"max_fpr must be a float in \(0, 1\], got 0"),
+        (np.float32(1.5), ValueError, r"max_fpr must be a float in \(0, 1\], got np.float32"),
+        (np.nan, ValueError, r"max_fpr must be a float in \(0, 1\], got nan"),
+        ("0.5", TypeError, "max_fpr must be a float in .* or None, got str '0.5'"),
+        (True, TypeError, "max_fpr must be a float in .* or None, got bool True"),
+    ],
+)
+def test_max_fpr_errors(max_fpr, error, match):
+    with pytest.raises(error, match=match):
+        roc_auc_score([0, 1, 1, 0], [0.1, 0.9, 0.4, 0.3], max_fpr=max_fpr)
+
+
+_Y_NO_POSITIVE_IN_1 = np.array([[1, 0], [0, 0], [1, 0], [0, 0]])
+_S_TWO = np.array([[0.9, 0.1], [0.2, 0.3], [0.6, 0.4], [0.3, 0.2]])
+_Y3 = np.array([0, 1, 0, 1, 0, 1])
+_P3 = np.array([[0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.5, 0.4, 0.1], [0.3, 0.6, 0.1], [0.4, 0.5, 0.1],
+                [0.5, 0.4, 0.1]])  # fmt: skip
+ZERO_SUPPORT = {
+    "multilabel, a label without positives": (_Y_NO_POSITIVE_IN_1, _S_TWO, {}),
+    "multilabel, a label whose positives weigh 0": (
+        np.array([[1, 0], [0, 1], [1, 0], [0, 0]]),
+        _S_TWO,
+        {"sample_weight": [1, 0, 1, 1]},
+    ),
+    "one-vs-rest, a class in labels but not in y_true": (
+        _Y3,
+        _P3,
+        {"multi_class": "ovr", "labels": [0, 1, 2], "sample_weight": [1, 2, 1, 1, 3, 1]},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ZERO_SUPPORT))
+def test_weighted_auc_skips_labels_without_support(case):
+    """A label of zero (weighted) support has weight 0 in average='weighted': scikit-learn
+    leaves its undefined AUC out, and so do we."""
+    y, s, kw = ZERO_SUPPORT[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's warning for the label it leaves out
+        ref = skm.roc_auc_score(y, s, average="weighted", **kw)
+    assert_allclose(roc_auc_score(y, s, average="weighted", **kw), ref, rtol=1e-12)
+
+
+def test_weighted_auc_on_digits_with_an_unseen_class_matches_sklearn():
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_digits(return_X_y=True)
+    P = LogisticRegression(max_iter=200).fit(X[:900], y[:900]).predict_proba(X[900:1100])
+    keep = y[900:1100] != 9  # class 9 keeps its probability column but has no sample
+    y, P = y[900:1100][keep], P[keep]
+    w = np.random.default_rng(0).random(y.size)
+    kw = {"multi_class": "ovr", "average": "weighted", "labels": np.arange(10), "sample_weight": w}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = skm.roc_auc_score(y, P, **kw)
+    assert_allclose(roc_auc_score(y, P, **kw), ref, rtol=1e-12)
+
+
+def test_auc_error_names_the_label_or_sample():
+    no_pos = "needs both classes in y_true, but there is no positive sample"
+    with pytest.raises(
+        ValueError, match=rf"label 1 \(column 1 of y_score\): roc_auc_score {no_pos}"
+    ):
+        roc_auc_score(_Y_NO_POSITIVE_IN_1, _S_TWO, average="macro")
+    with pytest.raises(ValueError, match=rf"label 'c' \(column 2 of y_score\): .*{no_pos}"):
+        roc_auc_score(np.array(["a", "b"] * 3), _P3, multi_class="ovr", labels=["a", "b", "c"])
+    with pytest.raises(ValueError, match=rf"row 1 of y_true: .*{no_pos}"):
+        roc_auc_score(_Y_NO_POSITIVE_IN_1, _S_TWO, average="samples")
+
+
 def test_multiclass_auc_errors(iris_probabilities):
     y, P = iris_probabilities
     with pytest.raises(ValueError, match="pass multi_class='ovr' or 'ovo'"):

@@ -12,8 +12,8 @@ then combined:
 - ``'samples'``: the metric of each sample's row (its labels ranked by its scores), averaged
   over samples with the sample weights.
 
-A label (or sample) of zero weight in the average enters as 0, so an undefined value there
-does not spoil the mean.
+A label (or sample) of zero weight in the average enters as 0, so a value undefined there
+(a ROC AUC without positives) does not spoil the mean.
 """
 
 from __future__ import annotations
@@ -32,24 +32,60 @@ BinaryMetric = Callable[[np.ndarray, np.ndarray, np.ndarray | None], float]
 
 
 def average_binary_score(
-    binary: BinaryMetric, Y: np.ndarray, S: np.ndarray, average: Any, w: np.ndarray | None
+    binary: BinaryMetric,
+    Y: np.ndarray,
+    S: np.ndarray,
+    average: Any,
+    w: np.ndarray | None,
+    labels: np.ndarray | None = None,
 ) -> Any:
-    """Average of ``binary(y_column, score_column, w)`` over the columns of 0/1 ``Y``."""
+    """Average of ``binary(y_column, score_column, w)`` over the columns of 0/1 ``Y``.
+
+    ``labels`` names the columns in an error (default: their indices). With
+    ``average='weighted'`` a label of zero support weighs 0, so its value may be undefined: a
+    metric that needs positives (ROC AUC) does not raise for it, as scikit-learn's NaN there
+    does not spread either. (It is still computed, for the warnings it draws.)
+    """
     average = check_option(average, "average", AVERAGES)
     if average == "micro":
         ww = None if w is None else np.repeat(w, Y.shape[1])
         return binary(Y.ravel(), S.ravel(), ww)
     if average == "samples":
         keep = np.ones(Y.shape[0], bool) if w is None else w != 0
-        per_row = [binary(Y[i], S[i], None) for i in np.flatnonzero(keep)]
+        per_row = [
+            _scored(f"row {i} of y_true", binary, Y[i], S[i], None) for i in np.flatnonzero(keep)
+        ]
         return float(np.average(per_row, weights=None if w is None else w[keep]))
-    scores = np.array([binary(Y[:, k], S[:, k], w) for k in range(Y.shape[1])])
+    support = Y.sum(axis=0) if w is None else w @ Y
+    if average == "weighted" and support.sum() == 0:
+        return 0.0
+    names = range(Y.shape[1]) if labels is None else labels.tolist()
+    weightless = support == 0 if average == "weighted" else np.zeros(Y.shape[1], bool)
+    scores = np.zeros(Y.shape[1])
+    for k in range(Y.shape[1]):
+        where = f"label {names[k]!r} (column {k} of y_score)"
+        scores[k] = _scored(where, binary, Y[:, k], S[:, k], w, may_be_undefined=weightless[k])
     if average is None:
         return scores
-    if average == "weighted":
-        support = Y.sum(axis=0) if w is None else w @ Y
-        if support.sum() == 0:
+    if average == "macro":
+        return float(scores.mean())
+    scores[weightless] = 0.0
+    return float(np.average(scores, weights=support))
+
+
+def _scored(
+    where: str,
+    binary: BinaryMetric,
+    y: np.ndarray,
+    s: np.ndarray,
+    w: np.ndarray | None,
+    may_be_undefined: bool = False,
+) -> float:
+    """``binary(y, s, w)``; an error names ``where`` (the label or sample) it comes from, unless
+    the value may be undefined (its weight in the average is 0): then it is 0."""
+    try:
+        return binary(y, s, w)
+    except ValueError as err:
+        if may_be_undefined:
             return 0.0
-        scores[support == 0] = 0.0
-        return float(np.average(scores, weights=support))
-    return float(scores.mean())
+        raise ValueError(f"{where}: {err}") from err

@@ -9,7 +9,7 @@ import numpy as np
 
 from mlcanon._validation import check_array, check_consistent_length, check_option
 
-from ._checks import check_label_kinds, check_labels
+from ._checks import check_bool, check_label_kinds, check_labels
 from ._targets import as_target, check_lengths, check_weights, target_type
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy_with_logits", "log_loss"]
@@ -175,6 +175,7 @@ def log_loss(
     .. [1] C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer, 2006,
        Section 4.3.2 (eq. 4.90) and 4.3.4 (eq. 4.108).
     """
+    normalize = check_bool(normalize, "normalize")
     onehot, p, w = probability_targets(y_true, y_proba, sample_weight, labels)
     loss = sample_log_losses(onehot, p)
     if w is None:

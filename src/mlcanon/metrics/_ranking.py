@@ -7,6 +7,7 @@ group is one threshold, so tied scores move the ROC curve diagonally.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -222,6 +223,17 @@ def _binary_auc(is_pos: np.ndarray, score: Any, w: Any, max_fpr: float | None = 
     return 0.5 * (1 + (partial - min_area) / (max_area - min_area))
 
 
+def _check_max_fpr(max_fpr: Any) -> float:
+    """``max_fpr`` as a float in (0, 1]: any real number (NumPy's too), not a bool."""
+    if isinstance(max_fpr, bool | np.bool_) or not isinstance(max_fpr, numbers.Real):
+        raise TypeError(
+            f"max_fpr must be a float in (0, 1] or None, got {type(max_fpr).__name__} {max_fpr!r}"
+        )
+    if not 0 < max_fpr <= 1:
+        raise ValueError(f"max_fpr must be a float in (0, 1], got {max_fpr!r}")
+    return float(max_fpr)
+
+
 def roc_auc_score(
     y_true: Any,
     y_score: Any,
@@ -249,6 +261,7 @@ def roc_auc_score(
         Non-negative weights.
     max_fpr : float in (0, 1], default=None
         Binary only: the standardized partial AUC over false positive rates ``[0, max_fpr]``.
+        Any real number (a NumPy scalar too) but a bool; it is used as a Python float.
     multi_class : {'raise', 'ovr', 'ovo'}, default='raise'
         Required for multiclass ``y_true``: one-vs-rest or one-vs-one (Hand & Till).
     labels : array-like of shape (n_classes,), default=None
@@ -264,7 +277,9 @@ def roc_auc_score(
     ValueError
         If a binary ``y_true`` has one class (AUC is undefined; scikit-learn 1.9 warns and
         returns NaN -- a deliberate difference: a number that means "undefined" is easy to
-        average by mistake).
+        average by mistake). Per label (multilabel, one-vs-rest) the error names the label;
+        with ``average='weighted'`` a label of zero support weighs 0 and is left out instead,
+        as in scikit-learn. All-zero ``sample_weight`` is refused too.
 
     Notes
     -----
@@ -289,8 +304,8 @@ def roc_auc_score(
     """
     from ._ranking_multiclass import multiclass_roc_auc
 
-    if max_fpr is not None and not (isinstance(max_fpr, (int, float)) and 0 < max_fpr <= 1):
-        raise ValueError(f"max_fpr must be a float in (0, 1], got {max_fpr!r}")
+    if max_fpr is not None:
+        max_fpr = _check_max_fpr(max_fpr)
     y = as_target(y_true, "y_true")
     kind = target_type(y, "y_true")
     if kind == "multilabel-indicator":

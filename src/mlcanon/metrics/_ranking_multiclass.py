@@ -71,7 +71,8 @@ def multiclass_roc_auc(
         )
     classes = classes_of_columns(y, labels, S.shape[1], _COUNT_MESSAGES)
     if multi_class == "ovr":
-        return average_binary_score(binary, (y[:, None] == classes).astype(int), S, average, w)
+        Y = (y[:, None] == classes).astype(int)
+        return average_binary_score(binary, Y, S, average, w, labels=classes)
     assert w is None, "roc_auc_score refuses sample_weight for one-vs-one"
     present = np.unique(y)
     index = {c: k for k, c in enumerate(classes.tolist())}
