@@ -145,7 +145,7 @@ def nan_average(values: np.ndarray, weights: np.ndarray | None) -> float:
 
     The fallback is scikit-learn's; it serves ``average='weighted'`` (values defined only for
     labels of zero support). For ``'samples'`` it cannot happen: a sample of weight 0 has no
-    counts, so its value is ``zero_division`` like those of the weighted ones."""
+    counts, so with ``zero_division=np.nan`` its value is NaN too."""
     ok = ~np.isnan(values)
     if not ok.any():
         return float("nan")
