@@ -251,9 +251,10 @@ def _cmd_profile(args: argparse.Namespace, console: Console) -> int:
 
 def _cmd_train(args: argparse.Namespace, console: Console) -> int:
     from mlcanon.train import run_task
+    from mlcanon.train._tasks import SEED_MAX
 
-    if not 0 <= args.seed <= 2**32 - 1:  # NumPy's seed range, the narrowest of the generators
-        raise UsageError(f"--seed must be an integer in [0, 2**32 - 1], got {args.seed}")
+    if not 0 <= args.seed <= SEED_MAX:  # checked here to name the option, before any import
+        raise UsageError(f"--seed must be an integer in [0, {SEED_MAX}], got {args.seed}")
     _writable_dir(args.out)
     try:
         run_task(args.task, args.out, epochs=args.epochs, seed=args.seed, resume=args.resume)

@@ -172,6 +172,37 @@ def test_forged_generator_state_is_refused_and_generators_are_left_alone(tmp_pat
     with pytest.raises(CheckpointError, match=r"generator states cannot be restored.*MT19937"):
         fresh.load_checkpoint(newest)
     assert torch.equal(torch.get_rng_state(), before)  # the half-restored state is undone
+    assert (fresh.epoch, fresh.step, fresh.history) == (0, 0, [])  # and nothing else moved
+
+
+def test_refused_checkpoint_leaves_the_trainer_as_it_was(tmp_path):
+    """An optimizer set up with two parameter groups cannot take a one-group state: the
+    load is refused after the weights would have been replaced, and they are put back."""
+    newest, _ = _two_epochs(tmp_path)
+    fresh = _trainer(tmp_path)
+    first, second = list(fresh.model.parameters())[:2], list(fresh.model.parameters())[2:]
+    fresh.optimizer = torch.optim.SGD([{"params": first}, {"params": second}], lr=0.1)
+    weights = {k: v.clone() for k, v in fresh.model.state_dict().items()}
+    with pytest.raises(ValueError, match="parameter groups"):
+        fresh.load_checkpoint(newest)
+    for k, v in fresh.model.state_dict().items():
+        assert torch.equal(v, weights[k]), k
+    assert (fresh.epoch, fresh.step, fresh.history) == (0, 0, [])
+    assert len(fresh.optimizer.param_groups) == 2
+
+
+def test_rank_entry_without_its_epoch_generators_is_refused(tmp_path):
+    newest, previous = _two_epochs(tmp_path)
+
+    def add_rank_without_epoch_rng(state):
+        rank = {"__items__": [["rng", dict(state["__items__"])["rng"]]]}
+        state["__items__"] = [p for p in state["__items__"] if p[0] != "ranks"]
+        state["__items__"].append(["ranks", [rank]])
+        return state
+
+    forged = _rewrite_header(newest.read_bytes(), _forge_state(add_rank_without_epoch_rng))
+    newest.write_bytes(_reseal(forged))
+    _assert_refused_and_resume_falls_back(tmp_path, newest, previous, "ranks\\[0\\] has no")
 
 
 def test_checkpoint_of_the_older_format_is_refused_by_name(tmp_path):

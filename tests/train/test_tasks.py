@@ -49,7 +49,7 @@ def test_cli_seed_out_of_range_is_refused_before_training(tmp_path, capsys, seed
     out = tmp_path / "run"
     assert main(["train", "digits-cnn", "--out", str(out), "--epochs", "1", "--seed", seed]) == 2
     captured = capsys.readouterr()
-    assert f"--seed must be an integer in [0, 2**32 - 1], got {seed}" in captured.err
+    assert f"--seed must be an integer in [0, 4294967295], got {seed}" in captured.err
     assert "weights sha256" not in captured.out and not out.exists()  # nothing trained
     with pytest.raises(ValueError, match=r"seed must be <= 4294967295, got 4294967296"):
         run_task("digits-cnn", out, epochs=1, seed=2**32)

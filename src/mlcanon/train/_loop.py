@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import random
@@ -353,7 +354,8 @@ class Trainer:
         return sorted(found, key=lambda p: p.name, reverse=True)
 
     def load_checkpoint(self, path: str | Path) -> None:
-        """Restore the whole training state from ``path``.
+        """Restore the whole training state from ``path``; a refused checkpoint leaves the
+        Trainer (weights, optimizer, scheduler, counters, generators) as it was.
 
         Raises
         ------
@@ -368,6 +370,41 @@ class Trainer:
         _, s = load_state_file(path)
         _check_state(s, path)
         _check_same_model(self.model, s["model"], s.get("model_class"), path)
+        before = self._restorable()
+        try:
+            self._load_state(s, path)
+        except BaseException:  # a refused checkpoint leaves the Trainer as it was
+            self._put_back(before)
+            raise
+
+    _COUNTERS = ("epoch", "step", "_batch", "_loss_sum", "_stop", "history", "_epoch_rng")
+
+    def _restorable(self) -> dict[str, Any]:
+        """Copies of everything :meth:`load_checkpoint` changes but the generators (which it
+        puts back itself)."""
+        return copy.deepcopy(
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+                "early_stopping": None
+                if self.early_stopping is None
+                else dict(vars(self.early_stopping)),
+                "counters": {k: getattr(self, k, None) for k in self._COUNTERS},
+            }
+        )
+
+    def _put_back(self, before: dict[str, Any]) -> None:
+        self.model.load_state_dict(before["model"])
+        self.optimizer.load_state_dict(before["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(before["scheduler"])
+        if self.early_stopping is not None:
+            vars(self.early_stopping).update(before["early_stopping"])
+        for k, v in before["counters"].items():
+            setattr(self, k, v)
+
+    def _load_state(self, s: dict[str, Any], path: str | Path) -> None:
         if (s["scheduler"] is None) != (self.scheduler is None):
             raise ValueError(
                 f"checkpoint {str(path)!r}: scheduler present in only one of "
@@ -471,6 +508,8 @@ def _check_state(s: Any, path: str | Path) -> None:
     for i, entry in enumerate(s.get("ranks") or []):
         check(entry, (dict,), f"ranks[{i}]")
         check(entry.get("rng"), (dict,), f"ranks[{i}].rng")
+        if "epoch_rng" not in entry:
+            raise bad(f"ranks[{i}] has no 'epoch_rng'")
         rngs.update({f"ranks[{i}].{k}": entry.get(k) for k in ("rng", "epoch_rng")})
     for where, rng in rngs.items():
         check(rng, (dict, type(None)), where)
@@ -567,7 +606,6 @@ def _check_generator_count(state: dict[str, Any], gens: list[torch.Generator]) -
 
 
 def _set_rng_state(state: dict[str, Any], gens: list[torch.Generator]) -> None:
-    _check_generator_count(state, gens)
     torch.set_rng_state(state["torch"])
     np.random.set_state(state["numpy"])  # noqa: NPY002
     random.setstate(state["python"])

@@ -43,6 +43,8 @@ from ._loop import Trainer, save_weights
 
 __all__ = ["TaskConfig", "TaskSetup", "get_task", "register_task", "registered_tasks", "run_task"]
 
+SEED_MAX = 2**32 - 1  # np.random.seed's range, the narrowest of the three generators
+
 
 @dataclass(frozen=True)
 class TaskConfig:
@@ -151,14 +153,14 @@ def run_task(
     Raises
     ------
     ValueError
-        Unknown task; ``epochs`` < 1 or ``seed`` outside [0, 2**32 - 1] (checked before
+        Unknown task; ``epochs`` < 1 or ``seed`` outside [0, SEED_MAX = 2**32 - 1] (checked before
         anything is built); ``out/checkpoints`` already holds checkpoints and ``resume`` is
         false.
     """
     task = get_task(name)
     epochs = task.default_epochs if epochs is None else epochs
     check_scalar(epochs, "epochs", kind=int, low=1)
-    check_scalar(seed, "seed", kind=int, low=0, high=2**32 - 1)  # np.random.seed's range
+    check_scalar(seed, "seed", kind=int, low=0, high=SEED_MAX)
     out = Path(out)
     ckpt = out / "checkpoints"
     rank, size = init_distributed()

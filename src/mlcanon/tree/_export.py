@@ -33,10 +33,6 @@ def export_text(
         Digits printed for thresholds and values.
     show_weights : bool, default=False
         Print the weighted class counts of each leaf (classification).
-
-    With several outputs the leaves read as scikit-learn's do: a regressor prints every
-    output's value; a classifier, the share of each output's first class and, as ``class``,
-    the index of the output where that share is largest (not a class label).
     show_missing : bool, default=True
         Mark the side that NaN goes to with ``(NaN)`` on split lines.
 
@@ -44,6 +40,12 @@ def export_text(
     -------
     str
         e.g. ``|--- petal_len <= 2.45 (NaN)\\n|   |--- class: 0\\n...``.
+
+    Notes
+    -----
+    With several outputs the leaves read as scikit-learn's do: a regressor prints every
+    output's value; a classifier, the share of each output's first class and, as ``class``,
+    the index of the output where that share is largest (not a class label).
     """
     check_is_fitted(decision_tree, "tree_")
     tree = decision_tree.tree_
@@ -65,9 +67,7 @@ def export_text(
         return "[" + ", ".join(f"{v:.{decimals}f}" for v in values) + "]"
 
     def leaf_text(node: int) -> str:
-        # with several outputs, scikit-learn prints the first entry of every output (the
-        # outputs' values; for a classifier the share of each output's first class) and, as
-        # the class, the index of the largest of them
+        # several outputs: the first entry of each (see Notes)
         value = tree.value[node, 0] if one_output else tree.value[node, :, 0]
         if classes is None:
             return f"value: {numbers(value)}"
