@@ -425,7 +425,8 @@ def class_weight_by_label(class_weight: dict, classes: np.ndarray) -> np.ndarray
     class); every weight must be a finite number >= 0.
     """
     labels = classes.tolist()
-    unknown = [c for c in class_weight if c not in set(labels)]
+    known = set(labels)
+    unknown = [c for c in class_weight if c not in known]
     missing = [c for c in labels if c not in class_weight]
     if unknown and missing:
         raise ValueError(
