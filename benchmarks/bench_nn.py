@@ -140,6 +140,17 @@ def main() -> None:
         target=2.0,
     )
 
+    # layer norm over a transformer's token features (batch 32, 128 tokens, width 512): a
+    # memory-bound op against torch's fused kernel, so the target allows the extra sweeps
+    tokens, ln_w, ln_b = torch.randn(32, 128, 512), torch.rand(512) + 0.5, torch.randn(512)
+    compare(
+        "layer_norm fwd+bwd 32x128x512",
+        _fwd_bwd(lambda *a: F.layer_norm(a[0], (512,), a[1], a[2]), *_leaves(tokens, ln_w, ln_b)),
+        _fwd_bwd(lambda *a: TF.layer_norm(a[0], (512,), a[1], a[2]), *_leaves(tokens, ln_w, ln_b)),
+        ref_name="torch",
+        target=3.0,
+    )
+
     # cross-entropy of 1000-class logits
     logits, labels = torch.randn(2048, 1000), torch.randint(0, 1000, (2048,))
     compare(

@@ -145,16 +145,29 @@ def _standardize_rows(x: Tensor, d: int, eps: float) -> tuple[Tensor, Tensor]:
     """x viewed as (M, D) rows: the standardized rows and 1/sqrt(var + eps) of each, (M, 1)."""
     xv = x.reshape(-1, d)  # (M, D): one row per normalized block
     xhat = xv - xv.mean(1, keepdim=True)
-    invstd = (xhat.square().mean(1, keepdim=True) + eps).rsqrt()
-    # in place unless autograd records it (square() saved xhat for its own backward)
-    return (xhat * invstd if torch.is_grad_enabled() else xhat.mul_(invstd)), invstd
+    if torch.is_grad_enabled():  # recorded by autograd (create_graph): no in-place ops
+        invstd = (xhat.square().mean(1, keepdim=True) + eps).rsqrt()
+        return xhat * invstd, invstd
+    # a norm reduction needs no squared temporary; the centred buffer becomes xhat
+    sq = torch.linalg.vector_norm(xhat, dim=1, keepdim=True).square_()
+    invstd = sq.div_(d).add_(eps).rsqrt_()
+    return xhat.mul_(invstd), invstd
 
 
 class _LayerNorm(Function):
+    """Per row of D entries: y = xhat w + b. Backward, with g_hat = g w and row means,
+    dx = invstd (g_hat - mean(g_hat) - xhat mean(g_hat xhat)); the two row sums of g_hat are
+    matrix-vector products g w and (g xhat) w, and (g xhat) is also the buffer dx is formed in.
+    """
+
     @staticmethod
     def forward(ctx, x, weight, bias, d, eps):
         xhat, invstd = _standardize_rows(x, d, eps)
-        y = xhat if weight is None else xhat.mul(weight.reshape(1, d)).add_(bias.reshape(1, d))
+        y = (
+            xhat
+            if weight is None
+            else torch.addcmul(bias.reshape(1, d), xhat, weight.reshape(1, d))
+        )
         ctx.save_for_backward(x, xhat, invstd, weight)
         ctx.config = (d, eps)
         return y.reshape(x.shape)
@@ -162,18 +175,25 @@ class _LayerNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         x, xhat, invstd, weight = ctx.saved_tensors
-        if torch.is_grad_enabled():  # create_graph: rebuild xhat and invstd from x, in the graph
+        d = ctx.config[0]
+        recording = torch.is_grad_enabled()
+        if recording:  # create_graph: rebuild xhat and invstd from x, in the graph
             xhat, invstd = _standardize_rows(x, *ctx.config)
         g = grad.reshape(xhat.shape)
+        gx = g * xhat  # (M, D)
         grad_w = grad_b = None
-        if weight is not None:
-            grad_w = (g * xhat).sum(0).reshape(weight.shape)
-            grad_b = g.sum(0).reshape(weight.shape)
-            g = g * weight.reshape(1, -1)
-        mean_g = g.mean(1, keepdim=True)
-        mean_gx = (g * xhat).mean(1, keepdim=True)
-        grad_x = invstd * (g - mean_g - xhat * mean_gx)
-        return grad_x.reshape(grad.shape), grad_w, grad_b, None, None
+        if weight is None:
+            mean_g, mean_gx = g.mean(1, keepdim=True), gx.mean(1, keepdim=True)
+            dx = g - mean_g if recording else torch.sub(g, mean_g, out=gx)
+        else:
+            w = weight.reshape(d, 1)
+            grad_w, grad_b = gx.sum(0).reshape(weight.shape), g.sum(0).reshape(weight.shape)
+            mean_g, mean_gx = (g @ w).div_(d), (gx @ w).div_(d)
+            dx = g * w.T if recording else torch.mul(g, w.T, out=gx)
+            dx.sub_(mean_g)
+        dx.addcmul_(xhat, mean_gx, value=-1)
+        dx = dx * invstd if recording else dx.mul_(invstd)
+        return dx.reshape(grad.shape), grad_w, grad_b, None, None
 
 
 def _check_affine(x: Tensor, weight, bias, eps, op: str, shape: Sequence[int] | None = None):
