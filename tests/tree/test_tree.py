@@ -240,13 +240,54 @@ def test_max_features_draws_a_subset():
 def test_export_text_layout():
     X = np.array([[1.0], [2.0], [3.0], [4.0], [np.nan], [np.nan]])
     t = DecisionTreeClassifier().fit(X, [0, 0, 1, 1, 1, 1])
-    assert export_text(t, feature_names=["age"]) == (
+    assert export_text(t, feature_names=["age"], show_missing=True) == (
         "|--- age <= 2.50\n|   |--- class: 0\n|--- age >  2.50 (NaN)\n|   |--- class: 1\n"
     )
     ref = sk.export_text(
         sk.DecisionTreeClassifier().fit(X, [0, 0, 1, 1, 1, 1]), feature_names=["age"]
     )
-    assert export_text(t, feature_names=["age"], show_missing=False) == ref
+    assert export_text(t, feature_names=["age"]) == ref  # the default is scikit-learn's text
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(max_depth=0),
+        dict(max_depth=1, spacing=1),
+        dict(max_depth=2, spacing=5, decimals=0),
+        dict(max_depth=3, show_weights=True, decimals=3),
+        dict(class_names=["setosa", "versicolor", "virginica"], max_depth=1),
+    ],
+)
+def test_export_text_options_equal_sklearn(kw):
+    """Truncated branches, indentation width, digits and class names as scikit-learn prints
+    them (iris, a depth-3 tree: the split features are checked equal first)."""
+    X, y = load_iris(return_X_y=True)
+    ours = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    ref = sk.DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(ours.tree_.feature, ref.tree_.feature)
+    assert export_text(ours, **kw) == sk.export_text(ref, **kw)
+    Xd, yd = load_diabetes(return_X_y=True)
+    reg = DecisionTreeRegressor(max_depth=3).fit(Xd, yd)
+    ref_reg = sk.DecisionTreeRegressor(max_depth=3).fit(Xd, yd)
+    np.testing.assert_array_equal(reg.tree_.feature, ref_reg.tree_.feature)
+    kw.pop("class_names", None)
+    assert export_text(reg, **kw) == sk.export_text(ref_reg, **kw)
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(max_depth=-1), "max_depth"),
+        (dict(spacing=0), "spacing"),
+        (dict(decimals=1.5), "decimals"),
+        (dict(class_names=["a", "b"]), "class_names"),
+    ],
+)
+def test_export_text_bad_options(kw, match):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises((ValueError, TypeError), match=match):
+        export_text(DecisionTreeClassifier(max_depth=2).fit(X, y), **kw)
 
 
 @pytest.mark.parametrize("show_weights", [False, True])

@@ -105,7 +105,7 @@ def decision_tree(ctx: Context) -> None:
         are then equally good; the test suite checks that every disagreement is such a tie.
         """)
     names = [f"x{j}" for j in range(Xtr.shape[1])]
-    rules = export_text(ours, feature_names=names).rstrip("\n").split("\n")
+    rules = export_text(ours, feature_names=names, show_missing=True).rstrip("\n").split("\n")
     ctx.table(
         "the fitted tree (export_text; '(NaN)' marks where missing values go)",
         ["rule"],
