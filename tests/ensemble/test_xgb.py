@@ -207,6 +207,42 @@ def test_custom_objective_matches_xgboost_custom_objective():
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=2e-5, atol=1e-3)
 
 
+@pytest.mark.parametrize("n_classes", [0, 2, 3])
+def test_custom_objective_starts_from_xgboost_default_base_score(n_classes):
+    """A callable objective leaves xgboost no intercept to estimate: it starts from
+    base_score=0.5, a margin of 0.5 (regression, each of several classes) or logit(0.5) = 0
+    (two classes). Compared on the raw margins of one shrunken round (before, ours started
+    from 0: every regression margin was 0.5 lower)."""
+    X = np.random.default_rng(0).normal(size=(120, 3))
+    if n_classes == 0:
+        y, est, ref = X[:, 0] * 3 + 5, XGBRegressor, xgb.XGBRegressor
+
+        def fn(y_true, margin):
+            return margin - y_true, np.ones_like(margin)
+    else:
+        y, est, ref = (
+            (X[:, 0] > 0).astype(int) + (X[:, 1] > 1) * (n_classes - 2),
+            XGBClassifier,
+            xgb.XGBClassifier,
+        )
+
+        def fn(y_true, margin):
+            if margin.ndim == 1:
+                p = expit(margin)
+                return p - y_true, p * (1 - p)
+            p = np.exp(margin - margin.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            g = p.copy()
+            g[np.arange(len(y_true)), y_true.astype(int)] -= 1
+            return g, 2 * p * (1 - p)
+
+    kw = dict(n_estimators=1, max_depth=1, learning_rate=1e-3)
+    ours = est(objective=fn, **kw).fit(X, y)
+    theirs = ref(objective=fn, tree_method="hist", **kw).fit(X, y)
+    margins = theirs.predict(X, output_margin=True).reshape(len(X), -1)
+    np.testing.assert_allclose(ours.decision_function_raw(X), margins, atol=1e-5)
+
+
 @pytest.mark.parametrize("kind", ["reg", "clf"])
 def test_equal_to_xgboost_when_bins_are_exact(kind):
     """Every feature has fewer distinct values than max_bin: the same boosting, tree by tree."""

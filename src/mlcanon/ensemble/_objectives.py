@@ -41,8 +41,10 @@ class Objective:
     def __init__(self, fn: Callable | None = None) -> None:
         self.fn = fn
 
-    def base_margin(self, y: np.ndarray, w: np.ndarray, n_outputs: int) -> np.ndarray:
-        return np.zeros(n_outputs)
+    def base_margin(self, y: np.ndarray, w: np.ndarray, n_outputs: int) -> np.ndarray | None:
+        """None: an arbitrary loss has no intercept estimate (the estimator then starts from
+        xgboost's default ``base_score``)."""
+        return None
 
     def grad_hess(self, y: np.ndarray, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         g, h = self.fn(y, F[:, 0] if F.shape[1] == 1 else F)

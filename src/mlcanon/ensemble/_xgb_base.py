@@ -42,6 +42,8 @@ from ._objectives import (
 
 __all__ = ["DOC_PARAMS", "BaseXGB"]
 
+DEFAULT_BASE_SCORE = 0.5  # xgboost's base_score where it cannot estimate one
+
 _NODE_KEYS = (
     "left",
     "right",
@@ -222,9 +224,13 @@ class BaseXGB(BaseEstimator):
             self.best_iteration_, self.best_score_ = best_iter, float(best_score)
 
     def _base_margin(self, obj: Objective, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-        if self.base_score is None:
-            return obj.base_margin(y, w, self.n_outputs_).astype(np.float64)
-        return np.full(self.n_outputs_, self._score_to_margin(float(self.base_score)))
+        score = self.base_score
+        if score is None:
+            estimate = obj.base_margin(y, w, self.n_outputs_)
+            if estimate is not None:
+                return estimate.astype(np.float64)
+            score = DEFAULT_BASE_SCORE  # a callable objective: xgboost's default
+        return np.full(self.n_outputs_, self._score_to_margin(float(score)))
 
     def _score_to_margin(self, score: float) -> float:
         return score
@@ -423,7 +429,8 @@ DOC_PARAMS = """
     base_score : float, optional
         Initial prediction (a probability for two classes, a margin of every class for more);
         estimated from ``y`` when ``None``, as xgboost does: the weighted mean, its log-odds,
-        or the centred logs of the class frequencies (see :mod:`._objectives`).
+        or the centred logs of the class frequencies (see :mod:`._objectives`); with a callable
+        ``objective``, xgboost's default 0.5 (a margin of 0 for two classes).
     early_stopping_rounds : int, optional
         Stop when the metric on the last ``eval_set`` has not improved for this many rounds;
         predictions then use the best round (``best_iteration_``).
