@@ -247,3 +247,31 @@ def test_walk_equals_executed_shapes_bundled(name):
 def test_walk_reports_too_small_input():
     with pytest.raises(ValueError, match="output size would be"):
         output_shapes(nn.Sequential(nn.Conv2d(1, 1, 5)), (1, 3, 3))
+
+
+class PoolUnpool(nn.Module):
+    """Max pooling that returns its indices, fed to an unpooling layer (SegNet's decoder)."""
+
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.MaxPool2d(3, 2, 1, ceil_mode=True, return_indices=True)
+        self.unpool = nn.MaxUnpool2d(3, 2, 1)
+
+    def forward(self, x):
+        y, indices = self.pool(x)
+        return self.unpool(y, indices)
+
+
+def test_walk_max_pool_with_indices():
+    # the pooling layer returns (values, indices); the walk returned one tensor and crashed
+    model = PoolUnpool()
+    walked = output_shapes(model, (2, 9, 12))
+    y, indices = model.pool(torch.zeros(1, 2, 9, 12))
+    assert walked["getitem"] == walked["getitem_1"] == tuple(y.shape[1:]) == (2, 5, 7)
+    assert walked["unpool"] == tuple(model.unpool(y, indices).shape[1:]) == (2, 9, 13)
+
+
+def test_walk_of_a_bare_layer():
+    # a torch layer given as the model itself, not inside a container
+    layer = nn.ConvTranspose2d(3, 4, 3, stride=2, output_padding=1)
+    assert output_shapes(layer, (3, 5, 6)) == {"0": tuple(layer(torch.zeros(1, 3, 5, 6)).shape[1:])}

@@ -202,3 +202,36 @@ def test_errors():
         profile(nn.Conv2d(3, 4, 3), (2, 8, 8))
     with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module"):
         profile("mobilenet_v2", (3, 8, 8))
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape"),
+    [
+        (nn.ConvTranspose2d(3, 4, 3, stride=2), (3, 5, 5)),
+        (nn.BatchNorm2d(3), (3, 4, 4)),
+        (nn.Conv2d(4, 8, 3, padding=1, groups=2, padding_mode="reflect"), (4, 9, 9)),
+    ],
+)
+def test_bare_layer_agrees_with_fvcore(layer, shape):
+    # a torch layer given as the model itself: a transposed conv or a batch norm could not be
+    # traced at all, a reflect-padded conv was counted through its functional call
+    fvcore = pytest.importorskip("fvcore.nn")
+    analysis = fvcore.FlopCountAnalysis(layer.eval(), torch.zeros(1, *shape))
+    p = profile(layer, shape)
+    assert p.uncounted == () and len(p.layers) == 1
+    counted = p.flops if isinstance(layer, nn.BatchNorm2d) else p.macs  # see the module notes
+    assert counted == analysis.total()
+
+
+def test_bare_recurrent_layer_and_pooling():
+    # LSTM: per step, layer and direction 4 H (I_l + H) multiply-adds (written out)
+    lstm = nn.LSTM(5, 7, num_layers=2, bidirectional=True)
+    steps_times_batch = 4
+    expected = steps_times_batch * (2 * 4 * 7 * (5 + 7) + 2 * 4 * 7 * (2 * 7 + 7))
+    assert profile(lstm, (4, 5)).macs == expected
+    # a bare max pooling layer costs what it costs inside a container: kernel - 1 per output
+    bare, wrapped = (
+        profile(nn.MaxPool2d(2), (3, 4, 4)),
+        profile(nn.Sequential(nn.MaxPool2d(2)), (3, 4, 4)),
+    )
+    assert bare.flops == wrapped.flops == 3 * 2 * 2 * 3 and bare.uncounted == ()

@@ -66,6 +66,10 @@ def trace(model: nn.Module) -> fx.GraphModule:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if isinstance(model, fx.GraphModule):
         return model
+    if fx.Tracer().is_leaf_module(model, ""):
+        # a bare torch layer is traced into its functional call (an LSTM or a batch norm not
+        # at all): wrapped, it stays one module node that the layer rules recognise
+        model = nn.Sequential(model)
     try:
         return fx.symbolic_trace(model)
     except Exception as exc:  # fx raises many kinds of errors on data-dependent control flow

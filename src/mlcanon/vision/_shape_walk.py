@@ -57,7 +57,10 @@ class _FormulaRecorder(ShapeRecorder):
             if spatial is not None:
                 out_channels = getattr(m, "out_channels", x.shape[1])
                 shape = (x.shape[0], out_channels, *spatial)
-                return torch.empty(shape, device=x.device, dtype=x.dtype)
+                out = torch.empty(shape, device=x.device, dtype=x.dtype)
+                if getattr(m, "return_indices", False):  # (values, indices), as max pooling
+                    return out, torch.zeros(shape, device=x.device, dtype=torch.int64)
+                return out
         return super().call_module(target, args, kwargs)
 
 
