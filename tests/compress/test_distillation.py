@@ -59,3 +59,46 @@ def test_errors():
         distillation_loss(s, s, y, alpha=1.5)
     with pytest.raises(ValueError, match="2-D"):
         distillation_loss(s[0], s[0], y)
+
+
+def test_class_ruled_out_by_the_teacher():
+    # a masked class (teacher logit -inf) has p = 0 and adds 0 log 0 = 0 to the KL, as in torch's
+    # kl_div on probabilities; the log-probability form gave 0 * (-inf) = NaN
+    g = torch.Generator().manual_seed(0)
+    s = torch.randn(6, 5, generator=g, dtype=torch.float64).requires_grad_()
+    t = torch.randn(6, 5, generator=g, dtype=torch.float64)
+    t[:, 0] = -math.inf
+    y = torch.randint(0, 5, (6,), generator=g)
+    kl = F.kl_div(F.log_softmax(s / 3.0, 1), F.softmax(t / 3.0, 1), reduction="batchmean")
+    ref = 0.7 * 9.0 * kl + 0.3 * F.cross_entropy(s, y)
+    ours = distillation_loss(s, t, y, T=3.0, alpha=0.7)
+    torch.testing.assert_close(ours, ref, rtol=1e-12, atol=1e-12)
+    (g1,) = torch.autograd.grad(ours, s)
+    (g2,) = torch.autograd.grad(ref, s)
+    torch.testing.assert_close(g1, g2, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "words"),
+    [
+        (torch.tensor([0.0, 1.0, 2.0, 0.0]), TypeError, "target must hold integer class indices"),
+        (torch.tensor([True, False, True, True]), TypeError, "got dtype torch.bool"),
+        (
+            torch.tensor([0, 1, 3, 0]),
+            ValueError,
+            r"class indices in \[0, 2\], got values in \[0, 3\]",
+        ),
+        (torch.tensor([0, -1, 2, 0]), ValueError, r"in \[0, 2\], got values in \[-1, 2\]"),
+    ],
+)
+def test_bad_target_is_refused(target, error, words):
+    s = torch.randn(4, 3)
+    with pytest.raises(error, match=words):
+        distillation_loss(s, s, target)
+
+
+def test_narrow_integer_targets_equal_int64():
+    s, t = torch.randn(4, 3), torch.randn(4, 3)
+    y = torch.tensor([0, 1, 2, 0])
+    for narrow in (y.int(), y.to(torch.uint8)):  # uint8 indices failed in gather
+        assert distillation_loss(s, t, narrow).item() == distillation_loss(s, t, y).item()

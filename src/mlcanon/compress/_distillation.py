@@ -22,8 +22,8 @@ def distillation_loss(
     ----------
     student_logits, teacher_logits : Tensor[N, C]
         Unnormalised scores; the teacher's are detached (no gradient flows into the teacher).
-    target : Tensor[N] (int64)
-        Class indices for the hard-label term.
+    target : Tensor[N] (integer)
+        Class indices in [0, C) for the hard-label term.
     T : float, default 4.0
         Temperature (> 0); larger T flattens both distributions and exposes the teacher's
         ranking of the wrong classes ("dark knowledge").
@@ -63,10 +63,20 @@ def distillation_loss(
             f"target must be a tensor of shape ({student_logits.shape[0]},), "
             f"got {getattr(target, 'shape', target)}"
         )
+    if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
+        raise TypeError(f"target must hold integer class indices, got dtype {target.dtype}")
+    n_classes = student_logits.shape[1]
+    if target.numel() and not bool(((target >= 0) & (target < n_classes)).all()):
+        raise ValueError(
+            f"target must hold class indices in [0, {n_classes - 1}], got values in "
+            f"[{int(target.min())}, {int(target.max())}]"
+        )
     check_scalar(T, "T", low=0.0, include_low=False)
     check_scalar(alpha, "alpha", low=0.0, high=1.0)
     log_q = torch.log_softmax(student_logits / T, dim=1)  # (N, C)
     log_p = torch.log_softmax(teacher_logits.detach() / T, dim=1)
-    kl = (log_p.exp() * (log_p - log_q)).sum(1).mean()
-    ce = -torch.log_softmax(student_logits, dim=1).gather(1, target[:, None]).mean()
+    p = log_p.exp()
+    # 0 log 0 = 0: a class the teacher rules out (logit -inf, a masked class) adds nothing
+    kl = torch.where(p > 0, p * (log_p - log_q), 0.0).sum(1).mean()
+    ce = -torch.log_softmax(student_logits, dim=1).gather(1, target[:, None].long()).mean()
     return alpha * T**2 * kl + (1.0 - alpha) * ce
