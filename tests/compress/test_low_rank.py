@@ -65,7 +65,40 @@ def test_errors():
         truncated_svd(torch.randn(3, 5), 4)
     with pytest.raises(ValueError, match="2-D"):
         truncated_svd(torch.randn(3), 1)
+    with pytest.raises(
+        TypeError, match=r"weight must be a floating-point tensor, got dtype torch\.int64"
+    ):
+        truncated_svd(torch.ones(3, 5, dtype=torch.int64), 1)
     with pytest.raises(TypeError, match=r"nn\.Linear"):
         low_rank_linear(nn.Conv2d(2, 2, 1), 1)
     with pytest.raises(ValueError, match="groups=1"):
         low_rank_conv2d(nn.Conv2d(4, 4, 3, groups=2), 1)
+
+
+def test_layers_follow_the_device_and_dtype_of_the_weight():
+    # the factor layers were built on the CPU whatever the layer's device (a meta layer failed)
+    with torch.device("meta"):
+        lin, conv = nn.Linear(12, 9), nn.Conv2d(6, 10, 3, padding=1)
+    for seq in (low_rank_linear(lin, 3), low_rank_conv2d(conv, 2)):
+        assert {p.device.type for p in seq.parameters()} == {"meta"}
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_weights(dtype):
+    # no SVD kernel in half precision: the factors come from a float32 SVD, cast back
+    torch.manual_seed(2)
+    lin = nn.Linear(12, 9).to(dtype)
+    seq = low_rank_linear(lin, 3)
+    assert all(p.dtype == dtype for p in seq.parameters())
+    w = lin.weight.detach().double()
+    u, s, vh = torch.linalg.svd(w, full_matrices=False)  # the best rank-3 fit, in float64
+    best = (u[:, :3] * s[:3]) @ vh[:3]
+    got = seq[1].weight.detach().double() @ seq[0].weight.detach().double()
+    eps = torch.finfo(dtype).eps
+    assert (got - best).abs().max().item() <= 4 * eps * w.abs().max().item()
+
+
+def test_numpy_integer_rank():
+    np = pytest.importorskip("numpy")
+    a, b = truncated_svd(torch.randn(5, 4, dtype=torch.float64), np.int64(2))
+    assert a.shape == (5, 2) and b.shape == (2, 4)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 
@@ -30,11 +32,21 @@ def truncated_svd(weight: torch.Tensor, rank: int) -> tuple[torch.Tensor, torch.
     """
     if not isinstance(weight, torch.Tensor) or weight.ndim != 2:
         raise ValueError(f"weight must be a 2-D tensor, got {getattr(weight, 'shape', weight)}")
-    if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= min(weight.shape):
+    if not (weight.is_floating_point() or weight.is_complex()):
+        raise TypeError(f"weight must be a floating-point tensor, got dtype {weight.dtype}")
+    if (
+        isinstance(rank, bool)
+        or not isinstance(rank, numbers.Integral)
+        or not 1 <= rank <= min(weight.shape)
+    ):
         raise ValueError(f"rank must be an int in [1, {min(weight.shape)}], got {rank!r}")
-    u, s, vh = torch.linalg.svd(weight.detach(), full_matrices=False)
+    rank, w = int(rank), weight.detach()
+    # float16 and bfloat16 have no SVD kernel: factor in float32, hand back the weight's dtype
+    work = w.float() if w.is_floating_point() and w.dtype != torch.float64 else w
+    u, s, vh = torch.linalg.svd(work, full_matrices=False)
     root = s[:rank].sqrt()
-    return u[:, :rank] * root, root[:, None] * vh[:rank]  # (m, r), (r, n)
+    a, b = u[:, :rank] * root, root[:, None] * vh[:rank]  # (m, r), (r, n)
+    return a.to(w.dtype), b.to(w.dtype)
 
 
 def low_rank_linear(layer: nn.Linear, rank: int) -> nn.Sequential:
@@ -45,8 +57,9 @@ def low_rank_linear(layer: nn.Linear, rank: int) -> nn.Sequential:
     if not isinstance(layer, nn.Linear):
         raise TypeError(f"layer must be a torch.nn.Linear, got {type(layer).__name__}")
     a, b = truncated_svd(layer.weight, rank)
-    first = nn.Linear(layer.in_features, rank, bias=False, dtype=b.dtype)
-    second = nn.Linear(rank, layer.out_features, bias=layer.bias is not None, dtype=a.dtype)
+    like = {"device": layer.weight.device, "dtype": layer.weight.dtype}
+    first = nn.Linear(layer.in_features, rank, bias=False, **like)
+    second = nn.Linear(rank, layer.out_features, bias=layer.bias is not None, **like)
     with torch.no_grad():
         first.weight.copy_(b)
         second.weight.copy_(a)
@@ -68,6 +81,7 @@ def low_rank_conv2d(conv: nn.Conv2d, rank: int) -> nn.Sequential:
         raise ValueError(f"conv must have groups=1, got groups={conv.groups}")
     c_out, c_in, kh, kw = conv.weight.shape
     a, b = truncated_svd(conv.weight.reshape(c_out, -1), rank)  # (C_out, r), (r, C_in kh kw)
+    like = {"device": conv.weight.device, "dtype": conv.weight.dtype}
     first = nn.Conv2d(
         c_in,
         rank,
@@ -77,9 +91,9 @@ def low_rank_conv2d(conv: nn.Conv2d, rank: int) -> nn.Sequential:
         conv.dilation,
         bias=False,
         padding_mode=conv.padding_mode,
-        dtype=b.dtype,
+        **like,
     )
-    second = nn.Conv2d(rank, c_out, 1, bias=conv.bias is not None, dtype=a.dtype)
+    second = nn.Conv2d(rank, c_out, 1, bias=conv.bias is not None, **like)
     with torch.no_grad():
         first.weight.copy_(b.reshape(rank, c_in, kh, kw))
         second.weight.copy_(a[:, :, None, None])
