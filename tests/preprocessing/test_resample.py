@@ -225,6 +225,15 @@ def test_compute_class_weight_errors(class_weight, classes, y, match):
         compute_class_weight(class_weight, classes=classes, y=y)
 
 
+def test_balanced_weights_refuse_all_zero_sample_weight_as_sklearn():
+    # every class would weigh 0 / 0 (NaN); scikit-learn refuses the weights too
+    y, sw = np.array([0, 0, 1]), np.zeros(3)
+    with pytest.raises(ValueError, match="non-zero"):
+        sk_compute_class_weight("balanced", classes=np.array([0, 1]), y=y, sample_weight=sw)
+    with pytest.raises(ValueError, match="sample_weight must contain at least one non-zero"):
+        compute_class_weight("balanced", classes=[0, 1], y=y, sample_weight=sw)
+
+
 @parametrize_with_checks([RandomOverSampler(), RandomUnderSampler(), SMOTE(k_neighbors=2)])
 def test_sklearn_estimator_contract(estimator, check):
     check(estimator)

@@ -62,6 +62,10 @@ def compute_class_weight(
         if not np.isin(classes, y).all():
             raise ValueError("classes should have valid labels that are in y")
         w = check_sample_weight(sample_weight, y.shape[0])
+        if not w.any():  # every class would weigh 0 / 0
+            raise ValueError(
+                "sample_weight must contain at least one non-zero number; got all zeros"
+            )
         present, y_ind = np.unique(y, return_inverse=True)
         per_class = np.bincount(y_ind, weights=w)
         recip = per_class.sum() / (present.size * per_class)
