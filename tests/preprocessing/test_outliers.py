@@ -82,3 +82,21 @@ def test_bad_input():
         drop_duplicates(np.zeros((3, 1)), [1, 2])
     with pytest.raises(ValueError, match="infinity"):
         iqr_outliers([1.0, np.inf])
+
+
+@pytest.mark.parametrize("keep", ["first", "last", "none"])
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.array([[2**53 + 1, 1], [2**53, 1], [2**53 + 1, 1]], dtype=np.int64),  # not floats
+        np.array([[np.inf, 1.0], [-np.inf, 1.0], [np.inf, 1.0], [np.nan, np.inf]]),
+        np.array([["a", "b"], ["a", "c"], ["a", "b"]]),
+    ],
+)
+def test_duplicated_equals_pandas_on_exact_dtypes(X, keep):
+    pd = pytest.importorskip("pandas")
+    ref = pd.DataFrame(X).duplicated(keep=False if keep == "none" else keep).to_numpy()
+    np.testing.assert_array_equal(duplicated(X, keep=keep), ref)
+    unique = drop_duplicates(X, keep=keep)
+    assert unique.dtype == X.dtype
+    np.testing.assert_array_equal(unique, X[~ref])

@@ -78,12 +78,20 @@ def zscore_outliers(X: Any, *, threshold: float = 3.0, ddof: int = 0) -> np.ndar
     return out[:, 0] if flat else out
 
 
+def _rows(X: Any) -> np.ndarray:
+    """``X`` as a 2-D array of its own dtype (integers stay exact, strings allowed), NaN and
+    infinity allowed."""
+    arr = check_array(X, "X", ndim=(1, 2), dtype=None, allow_nan=True, allow_inf=True)
+    return arr[:, None] if arr.ndim == 1 else arr
+
+
 def duplicated(X: Any, *, keep: str = "first") -> np.ndarray:
-    """Mask of rows that repeat another row exactly (NaN equals NaN).
+    """Mask of rows that repeat another row exactly (NaN equals NaN, as in pandas).
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features) or (n_samples,)
+        Numbers (compared in their own dtype: integers are not rounded to float) or strings.
     keep : {"first", "last", "none"}, default="first"
         Which occurrence is *not* flagged: the first, the last, or none (flag every copy).
 
@@ -92,11 +100,10 @@ def duplicated(X: Any, *, keep: str = "first") -> np.ndarray:
     ndarray of bool of shape (n_samples,)
     """
     check_option(keep, "keep", ("first", "last", "none"))
-    M, _ = _matrix(X)
-    # Row keys: NaN replaced by a sentinel pattern so that equal rows with NaN compare equal.
-    keyed = np.where(np.isnan(M), np.inf, M)
-    nan_flags = np.isnan(M)
-    rows = np.hstack([keyed, nan_flags.astype(float)])
+    rows = _rows(X)
+    if rows.dtype.kind == "f":  # NaN is unequal to itself: key a row by its values and NaN flags
+        nan = np.isnan(rows)
+        rows = np.hstack([np.where(nan, 0.0, rows), nan])
     _, first, inverse, counts = np.unique(
         rows, axis=0, return_index=True, return_inverse=True, return_counts=True
     )
@@ -111,12 +118,12 @@ def duplicated(X: Any, *, keep: str = "first") -> np.ndarray:
 
 
 def drop_duplicates(X: Any, y: Any = None, *, keep: str = "first") -> Any:
-    """Rows of ``X`` (and ``y``) without repeats, in their original order.
+    """Rows of ``X`` (and ``y``) without repeats, in their original order and dtype.
 
     Returns ``X_unique`` or ``(X_unique, y_unique)`` when ``y`` is given. Rows are compared on
     ``X`` only; with ``y`` given, conflicting labels on equal rows are kept as in ``keep``.
     """
-    X_arr = check_array(X, "X", ndim=(1, 2), allow_nan=True)
+    X_arr = check_array(X, "X", ndim=(1, 2), dtype=None, allow_nan=True, allow_inf=True)
     mask = ~duplicated(X_arr, keep=keep)
     if y is None:
         return X_arr[mask]
