@@ -66,6 +66,22 @@ def test_float_strategy_counts_match_imblearn(kind, ratio):
     assert Counter(y_ours.tolist()) == Counter(y_ref.tolist())
 
 
+@pytest.mark.parametrize("labels", [(0, 1), (1, 0), ("a", "b")])
+def test_float_strategy_with_tied_counts_picks_imblearns_class(labels):
+    # equal counts: imbalanced-learn under-samples the class that is not min(counts)'s, i.e.
+    # the larger label, and keeps the other one untouched
+    y = np.array(labels * 6)
+    X = np.arange(12.0)[:, None]
+    ours = RandomUnderSampler(sampling_strategy=1.0, random_state=0)
+    ref = under_sampling.RandomUnderSampler(sampling_strategy=1.0, random_state=0)
+    ours.fit_resample(X, y)
+    ref.fit_resample(X, y)
+    assert ours.sampling_strategy_ == ref.sampling_strategy_
+    kept = np.flatnonzero(y == min(labels))  # the untouched class, first in sorted order
+    np.testing.assert_array_equal(ours.sample_indices_[:6], kept)
+    np.testing.assert_array_equal(ref.sample_indices_[:6], kept)
+
+
 def test_string_labels_and_resampled_rows():
     X, y_int = _imbalanced(2)
     y = np.array(["a", "b", "c", "d"])[y_int]
@@ -301,6 +317,21 @@ def test_random_samplers_copy_any_rows_as_imblearn():
         assert set(Xo[:, 0]) <= set(X[:, 0])  # rows of X, copied
     with pytest.raises(ValueError, match="X needs to contain only numerical data"):
         RandomOverSampler(shrinkage=1.0).fit_resample(X, y)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+def test_smoothed_bootstrap_refuses_non_finite_x_as_imblearn(bad, fmt):
+    # the noise scale std(class) of a feature holding NaN or infinity is NaN
+    X, y = _two_classes(n_major=20, n_minor=5)
+    X[-1, 0] = bad
+    X = sp.csr_matrix(X) if fmt == "csr" else X
+    with pytest.raises(ValueError, match="numerical data"):
+        over_sampling.RandomOverSampler(shrinkage=1.0).fit_resample(X, y)
+    with pytest.raises(ValueError, match="must not contain NaN or infinity"):
+        RandomOverSampler(shrinkage=1.0).fit_resample(X, y)
+    Xo, _ = RandomOverSampler(random_state=0).fit_resample(X, y)  # copies need no spread
+    assert Xo.shape == (40, 3)
 
 
 @pytest.mark.parametrize("fmt", ["csr", "csc"])

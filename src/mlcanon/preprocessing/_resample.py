@@ -119,14 +119,16 @@ def _ratio_targets(ratio: float, stats: dict[Any, int], kind: str) -> dict[Any, 
         raise ValueError("a float sampling_strategy needs binary y; use a dict for more classes")
     if not 0 < ratio <= 1:
         raise ValueError(f"sampling_strategy as a float must lie in (0, 1], got {ratio}")
-    lo, hi = min(stats, key=stats.get), max(stats, key=stats.get)
-    if kind == "over":
-        targets = {lo: int(stats[hi] * ratio - stats[lo])}
-        if targets[lo] <= 0:
+    lo, hi = min(stats, key=stats.get), max(stats, key=stats.get)  # ties: the smaller label
+    if kind == "over":  # the class that is not the majority grows (with tied counts: the larger)
+        (c,) = set(stats) - {hi}
+        targets = {c: int(stats[hi] * ratio - stats[c])}
+        if targets[c] <= 0:
             raise ValueError(f"sampling_strategy={ratio} would remove minority samples")
-    else:
-        targets = {hi: int(stats[lo] / ratio)}
-        if targets[hi] > stats[hi]:
+    else:  # the class that is not the minority shrinks (with tied counts: the larger)
+        (c,) = set(stats) - {lo}
+        targets = {c: int(stats[lo] / ratio)}
+        if targets[c] > stats[c]:
             raise ValueError(f"sampling_strategy={ratio} would add majority samples")
     return targets
 
@@ -401,6 +403,11 @@ class RandomOverSampler(_BaseSampler):
             raise ValueError(
                 "When shrinkage is not None, X needs to contain only numerical data to "
                 f"generate a smoothed bootstrap sample; got dtype {X.dtype}"
+            )
+        if not np.isfinite(X.data if sp.issparse(X) else X).all():  # the class spread is NaN
+            raise ValueError(
+                "When shrinkage is not None, X must not contain NaN or infinity: the noise is "
+                "scaled by each feature's standard deviation in the class"
             )
         n, d = X.shape
         bandwidth = (4 / ((d + 2) * n)) ** (1 / (d + 4))
