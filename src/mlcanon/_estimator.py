@@ -279,7 +279,9 @@ def check_X(
                 f"{name} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required."
             )
         estimator.n_features_in_ = n_features
-    elif n_features != estimator.n_features_in_:
+    # a fitted estimator that recorded no width (a subclass may drop it) is not checked, as
+    # in scikit-learn
+    elif n_features != getattr(estimator, "n_features_in_", n_features):
         raise ValueError(
             f"X has {n_features} features, but {type(estimator).__name__} is expecting "
             f"{estimator.n_features_in_} features as input"

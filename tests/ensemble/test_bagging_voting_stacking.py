@@ -53,6 +53,26 @@ def test_stacking_classifier_equals_sklearn(load, passthrough):
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-9)
 
 
+def test_stacking_member_without_n_features_in():
+    """A member whose fit drops n_features_in_ (scikit-learn supports this: its width check is
+    skipped) is stacked as scikit-learn stacks it; before, its predict_proba raised
+    AttributeError inside the out-of-fold loop."""
+    from mlcanon.linear_model import LogisticRegression as OurLogistic
+
+    class NoWidth(OurLogistic):
+        def fit(self, X, y):
+            super().fit(X, y)
+            del self.n_features_in_
+            return self
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    kw = dict(final_estimator=LogisticRegression(), cv=StratifiedKFold(3))
+    ours = me.StackingClassifier([("lr", NoWidth())], **kw).fit(X, y)
+    ref = ske.StackingClassifier([("lr", OurLogistic())], **kw).fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-9)
+
+
 def test_stacking_regressor_equals_sklearn():
     X, y = load_diabetes(return_X_y=True)
     members = [("ridge", Ridge()), ("tree", SkTreeRegressor(max_depth=3, random_state=0))]
