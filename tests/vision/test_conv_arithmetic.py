@@ -275,3 +275,20 @@ def test_walk_of_a_bare_layer():
     # a torch layer given as the model itself, not inside a container
     layer = nn.ConvTranspose2d(3, 4, 3, stride=2, output_padding=1)
     assert output_shapes(layer, (3, 5, 6)) == {"0": tuple(layer(torch.zeros(1, 3, 5, 6)).shape[1:])}
+
+
+@pytest.mark.parametrize("layer", [nn.Conv2d(3, 4, 3), nn.ConvTranspose2d(3, 4, 3)])
+def test_walk_refuses_a_channel_mismatch(layer):
+    # the formulas gave shapes for 5 channels into a 3-channel layer; torch refuses it
+    with pytest.raises(RuntimeError):
+        layer(torch.zeros(1, 5, 8, 8))
+    with pytest.raises(
+        ValueError, match=r"expects in_channels=3, got an input of shape \(1, 5, 8, 8\)"
+    ):
+        output_shapes(nn.Sequential(layer), (5, 8, 8))
+
+
+def test_walk_of_an_input_torch_reads_as_unbatched():
+    # (1, 3, 8) into MaxPool2d is an unbatched (C=1, H=3, W=8) map for torch: torch decides
+    pool = nn.Sequential(nn.MaxPool2d(2))
+    assert output_shapes(pool, (3, 8)) == {"0": tuple(pool(torch.zeros(1, 3, 8)).shape[1:])}

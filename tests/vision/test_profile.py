@@ -235,3 +235,12 @@ def test_bare_recurrent_layer_and_pooling():
         profile(nn.Sequential(nn.MaxPool2d(2)), (3, 4, 4)),
     )
     assert bare.flops == wrapped.flops == 3 * 2 * 2 * 3 and bare.uncounted == ()
+
+
+def test_channel_mismatch_of_a_transposed_conv_is_refused():
+    # torch's meta kernel does not check a transposed conv's channels: it was counted silently
+    net = nn.Sequential(nn.ConvTranspose2d(3, 4, 3))
+    with pytest.raises(RuntimeError):
+        net(torch.zeros(1, 5, 8, 8))
+    with pytest.raises(ValueError, match=r"layer '0' \(ConvTranspose2d\) expects in_channels=3"):
+        profile(net, (5, 8, 8))

@@ -119,6 +119,21 @@ class ShapeRecorder(fx.Interpreter):
         self.shapes[n] = tuple(out.shape) if isinstance(out, torch.Tensor) else None
         return out
 
+    def call_module(self, target: Any, args: tuple, kwargs: dict) -> Any:
+        m, x = self.fetch_attr(target), args[0] if args else None
+        # torch's meta kernel of a transposed convolution does not check the channels
+        if (
+            isinstance(m, nn.modules.conv._ConvNd)
+            and isinstance(x, torch.Tensor)
+            and x.dim() == len(m.kernel_size) + 2
+            and x.shape[1] != m.in_channels
+        ):
+            raise ValueError(
+                f"layer {target!r} ({type(m).__name__}) expects in_channels={m.in_channels}, "
+                f"got an input of shape {tuple(x.shape)}"
+            )
+        return super().call_module(target, args, kwargs)
+
 
 class _Runner(nn.Module):
     """Lets ``torch.func.functional_call`` swap the graph's tensors for the interpreter's run."""

@@ -46,13 +46,23 @@ def _spatial_out(m: nn.Module, spatial: tuple[int, ...], kwargs: dict) -> tuple[
     return None
 
 
+def _fits(m: nn.Module, x: torch.Tensor) -> bool:
+    """Whether ``x`` is the input the formulas assume: batched ``(N, C, *spatial)`` with the
+    layer's number of spatial axes (the digit of ``Conv2d``, ``MaxPool3d``, ...) and, for a
+    convolution, its ``in_channels``. Anything else is left to torch, which refuses it (or reads
+    it as unbatched)."""
+    name = type(m).__name__
+    axes = int(name[-2]) if name.endswith("d") and name[-2].isdigit() else -1
+    return x.dim() == axes + 2 and getattr(m, "in_channels", x.shape[1]) == x.shape[1]
+
+
 class _FormulaRecorder(ShapeRecorder):
     """Replaces the call of every window layer by an empty tensor of the predicted shape."""
 
     def call_module(self, target: Any, args: tuple, kwargs: dict) -> Any:
         m = self.fetch_attr(target)
         x = args[0] if args else None
-        if isinstance(x, torch.Tensor) and x.dim() >= 3:
+        if isinstance(x, torch.Tensor) and x.dim() >= 3 and _fits(m, x):
             spatial = _spatial_out(m, tuple(x.shape[2:]), kwargs)
             if spatial is not None:
                 out_channels = getattr(m, "out_channels", x.shape[1])
