@@ -103,6 +103,21 @@ def test_adaptive_avg_pool2d_keeps_nan_and_inf_in_their_bins_as_torch(rand, size
     torch.testing.assert_close(ours, ref, equal_nan=True, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize(("size", "hw"), [(3, (4, 4)), ((4, 3), (7, 10)), (9, (5, 6))])
+def test_adaptive_avg_pool2d_gradient_keeps_nan_and_inf_in_their_bins_as_torch(rand, size, hw):
+    """A non-finite upstream gradient of one bin reaches only that bin's pixels (before, the
+    matrix products spread it to every pixel)."""
+    x = rand(2, 3, *hw).requires_grad_()
+    ho, wo = (size, size) if isinstance(size, int) else size
+    g = torch.ones(2, 3, ho, wo, dtype=x.dtype)
+    g[0, 1, -1, -1] = float("nan")
+    g[1, 0, 0, 0] = float("inf")
+    ours = torch.autograd.grad(F.adaptive_avg_pool2d(x, size), x, g)[0]
+    ref = torch.autograd.grad(TF.adaptive_avg_pool2d(x, size), x, g)[0]
+    assert ref.isfinite().any()
+    torch.testing.assert_close(ours, ref, equal_nan=True, rtol=1e-12, atol=1e-12)
+
+
 # 1-D windows along the width (height 1); ceil mode may keep a last window that overhangs the
 # padded input by less than a stride, if it starts inside the input or the left padding
 CEIL_GRID = [

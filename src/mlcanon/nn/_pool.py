@@ -274,23 +274,43 @@ def _local_average(x: Tensor, ho: int, wo: int) -> Tensor:
     return _bin_sums(_bin_sums(x, x.dim() - 2, ho), x.dim() - 1, wo) / area
 
 
+def _finite_sum(t: Tensor) -> bool:
+    """Whether every entry is finite, by one sum (in float32 for half precision, whose sum of
+    many finite values could overflow)."""
+    total = t.sum(dtype=torch.float32) if t.element_size() < 4 else t.sum()
+    return bool(total.isfinite())
+
+
+def _local_spread(g: Tensor, a: Tensor, dim: int) -> Tensor:
+    """``a^T g`` along ``dim`` (a: (n_out, length) averaging matrix), each bin's value added to
+    its own entries only, so a NaN or inf stays inside its bin."""
+    shape = list(g.shape)
+    shape[dim] = a.shape[1]
+    out = g.new_zeros(shape)
+    for i, (start, end) in enumerate(_bin_bounds(a.shape[1], a.shape[0])):
+        out.narrow(dim, start, end - start).add_(g.narrow(dim, i, 1) / (end - start))
+    return out
+
+
 class _AdaptiveAvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, ah, aw):
         ctx.save_for_backward(ah, aw)
         y = ah.matmul(x).matmul(aw.t())  # (Ho, H) @ (N, C, H, W) @ (W, Wo)
         # a NaN or inf makes its bins non-finite, and the products spread it further (0 * inf
-        # is NaN): then each bin is summed again over its own entries only. The check is one
-        # sum over the output (a half-precision sum of many finite values could overflow)
-        total = y.sum(dtype=torch.float32) if y.element_size() < 4 else y.sum()
-        if x.device.type != "meta" and not bool(total.isfinite()):
+        # is NaN): then each bin is summed again over its own entries only
+        if x.device.type != "meta" and not _finite_sum(y):
             y = _local_average(x, ah.shape[0], aw.shape[0])
         return y
 
     @staticmethod
     def backward(ctx, grad):
         ah, aw = ctx.saved_tensors
-        return ah.t().matmul(grad).matmul(aw), None, None
+        dx = ah.t().matmul(grad).matmul(aw)
+        # likewise a non-finite gradient of one bin reaches only that bin's pixels
+        if grad.device.type != "meta" and not _finite_sum(dx):
+            dx = _local_spread(_local_spread(grad, ah, grad.dim() - 2), aw, grad.dim() - 1)
+        return dx, None, None
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
