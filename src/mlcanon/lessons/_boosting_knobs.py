@@ -116,6 +116,13 @@ def shrinkage(ctx: Context) -> None:
         rounds == sorted(rounds) and rows[2][2] < rows[0][2],
         "; ".join(f"lr {r[0]}: {r[2]:.4f} at {r[1]}" for r in rows),
     )
+    ctx.claim(
+        "learning rate 1 overfits before 400 rounds, and every smaller rate ends lower at 400",
+        rows[0][1] < max(grid)
+        and rows[0][3] > rows[0][2]
+        and all(r[3] < rows[0][3] for r in rows[1:]),
+        "; ".join(f"lr {r[0]}: {r[3]:.4f} at 400" for r in rows),
+    )
     with ctx.figure("shrinkage", figsize=(6, 3.8)) as fig:
         ax = fig.subplots()
         for lr, c in curves.items():

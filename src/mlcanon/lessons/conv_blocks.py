@@ -201,11 +201,13 @@ def dilated_conv_lesson(ctx: Context) -> None:
         rows[2][5] > 0.5 and rows[1][5] == 0.0,
         f"holes: {rows[2][5]:.2f} vs {rows[1][5]:.2f}",
     )
-    ctx.say("""
-        The same three layers see 15 x 15 pixels with dilations 1, 2, 4 and 7 x 7 without.
-        Dilation 2 everywhere also reaches 13 x 13, but only every second pixel: the
-        "gridding" artefact, avoided by mixing rates (Wang et al. 2018, hybrid dilated
-        convolution).
+    rf = {r[0]: r[3] for r in rows}
+    ctx.say(f"""
+        The same three layers see {rf["1, 2, 4"]} x {rf["1, 2, 4"]} pixels with dilations
+        1, 2, 4 and {rf["1, 1, 1"]} x {rf["1, 1, 1"]} without. Dilation 2 everywhere also
+        reaches {rf["2, 2, 2"]} x {rf["2, 2, 2"]}, but with holes ({rows[2][5]:.0%} of that
+        square is never seen): the "gridding" artefact, avoided by mixing rates (Wang et al.
+        2018, hybrid dilated convolution).
         """)
     with ctx.figure("dilated-receptive-fields", figsize=(10, 2.8)) as fig:
         axes = fig.subplots(1, len(supports))
@@ -272,12 +274,13 @@ def transposed_conv_lesson(ctx: Context) -> None:
         ].numpy()
         for k in (3, 4)
     }
-    ctx.say("""
+    uneven = ", ".join(f"{v:g}" for v in sorted(set(counts[3].ravel()), reverse=True))
+    ctx.say(f"""
         Checkerboard artefacts (Odena et al. 2016): with kernel 3 and stride 2 the painted
-        copies overlap unevenly — some output pixels receive 4 contributions, some 2, some 1
-        — so even a constant input produces a checkerboard. A kernel divisible by the stride
-        (4 with stride 2) overlaps evenly. The figure shows the number of contributions per
-        output pixel, away from the border.
+        copies overlap unevenly — output pixels receive {uneven} contributions by position —
+        so even a constant input produces a checkerboard. A kernel divisible by the stride
+        (4 with stride 2) overlaps evenly: every pixel receives {counts[4].max():g}. The figure
+        shows the number of contributions per output pixel, away from the border.
         """)
     ctx.claim(
         "kernel 3, stride 2 overlaps unevenly; kernel 4, stride 2 evenly",

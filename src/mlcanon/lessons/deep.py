@@ -224,15 +224,28 @@ def vanishing_gradients_lesson(ctx: Context) -> None:
         spread < 100,
         f"max/min over layers = {spread:.1f} (sigmoid and ReLU nets)",
     )
-    ctx.say("""
+    relu_bn = norms["relu + small + BN"]
+    ctx.claim(
+        "with BN the ReLU net's first layer gets a larger gradient than its last",
+        relu_bn[0] > relu_bn[-1],
+        f"layer 1 {relu_bn[0]:.2e}, layer 20 {relu_bn[-1]:.2e}",
+    )
+    ctx.say(f"""
         The ReLU net with tiny weights shows why the ratio alone can mislead: dC/dW^l =
         delta^l (a^(l-1))^T, and here both factors vanish — the activations die going forward
-        and the error dies going backward — so every layer's gradient is ~1e-25 and their
-        ratio is near 1. With BN the first layers get somewhat larger gradients than the last
-        in the ReLU net: in a deep plain network batch normalization itself makes gradients
-        grow mildly towards the input (Yang et al. 2019), one reason residual connections
-        accompany it in practice.
+        and the error dies going backward — so every layer's gradient lies between
+        {min(small):.0e} and {max(small):.0e} and the ratio of the first to the last is
+        {small[0] / small[-1]:.2f}. With BN the first layers get somewhat larger gradients than
+        the last in the ReLU net ({relu_bn[0] / relu_bn[-1]:.1f} times): in a deep plain
+        network batch normalization itself makes gradients grow mildly towards the input (Yang
+        et al. 2019), one reason residual connections accompany it in practice.
         """)
+    ctx.claim(
+        "ReLU with tiny weights gives every layer a smaller gradient than the sigmoid net "
+        "with Xavier weights gives its first",
+        max(small) < sig[0],
+        f"largest |dC/dW| {max(small):.1e} (ReLU, std 0.01) vs {sig[0]:.1e} (sigmoid, layer 1)",
+    )
     ctx.say("""
         So the notes' explanation is half the story: the sigmoid's small derivative does make
         deep sigmoid networks vanish, but the scale of the weights matters as much — ReLU with

@@ -128,17 +128,17 @@ def svm_kernels_lesson(ctx: Context) -> None:
         f"linear train accuracy {train_acc:.3f}; test accuracy linear "
         f"{acc[wide, 'linear']:.3f} vs rbf {acc[wide, 'rbf']:.3f}",
     )
-    ctx.say("""
-        When to use which. Linear kernel: when the number of features is large compared with
-        the number of samples (text, genomics). With p >= n a hyperplane already separates the
-        training set, so the RBF map has nothing left to fit; on the text-like data above the
-        two kernels end within a few points of each other on the test half (both limited by
-        150 training documents), and the linear model is the cheaper one: it can be trained in
-        the primal (LinearSVC / liblinear) in time linear in n and predicts with one dot
-        product. Gaussian kernel: few features, enough samples and a boundary that bends
-        (moons); it needs scaled features and tuning of C and gamma, and its cost grows as n^2
-        (the kernel matrix) to n^3. When the boundary is linear (blobs) both give the same
-        answer, so start linear and move to RBF when the linear model underfits.
+    ctx.say(f"""
+        When to use which. Linear kernel: when the number of features is large compared with the
+        number of samples (text, genomics). With p >= n a hyperplane already separates the training
+        set, so the RBF map has nothing left to fit; on the text-like data above the two kernels
+        reach {acc[wide, "linear"]:.3f} (linear) and {acc[wide, "rbf"]:.3f} (RBF) on the test half
+        (both limited by 150 training documents), and the linear model is the cheaper one: it can be
+        trained in the primal (LinearSVC / liblinear) in time linear in n and predicts with one dot
+        product. Gaussian kernel: few features, enough samples and a boundary that bends (moons); it
+        needs scaled features and tuning of C and gamma, and its cost grows as n^2 (the kernel
+        matrix) to n^3. When the boundary is linear (blobs) both give the same answer, so start
+        linear and move to RBF when the linear model underfits.
         """)
     _boundary_figure(ctx, models)
 
@@ -233,11 +233,23 @@ def pca_lesson(ctx: Context) -> None:
         ref="Eckart-Young theorem",
     )
     Z = PCA(2).fit_transform(X)
+    # a digit is set apart when most of its images lie nearest its own mean in the plane
+    means = np.array([Z[y == d].mean(0) for d in range(10)])
+    nearest = np.argmin(((Z[:, None] - means[None]) ** 2).sum(-1), axis=1)
+    own = np.array([(nearest[y == d] == d).mean() for d in range(10)])
+    apart = [int(d) for d in np.argsort(-own) if own[d] >= 0.8]
+    ctx.claim(
+        "two components already set several digits apart (>= 80% nearest their own mean)",
+        len(apart) >= 2,
+        ", ".join(f"{d}: {own[d]:.2f}" for d in range(10)),
+    )
+    shares = ", ".join(f"{d} ({own[d]:.0%})" for d in apart)
     ctx.say(f"""
-        Two components keep {ratio[1]:.0%} of the variance of the digits, yet the projection
-        below already sets several digits apart (0, 4, 6 and 3); {need[0.9]} components keep
-        90%. PCA is unsupervised: it ignores the labels, so a direction of large variance is
-        not necessarily a direction that separates classes (compare LDA).
+        Two components keep {ratio[1]:.0%} of the variance of the digits, yet the projection below
+        already sets several digits apart: {shares} of their images lie nearest their own digit's
+        mean in the plane, against {own.min():.0%} for digit {int(own.argmin())}. {need[0.9]}
+        components keep 90%. PCA is unsupervised: it ignores the labels, so a direction of large
+        variance is not necessarily a direction that separates classes (compare LDA).
         """)
     with ctx.figure("digits-2d", figsize=(9, 3.8)) as fig:
         ax1, ax2 = fig.subplots(1, 2)
@@ -483,8 +495,9 @@ def discriminative_vs_generative_lesson(ctx: Context) -> None:
     )
     cross = [int(m) for i, m in enumerate(sizes) if err["NB"][i] <= err["LR"][i]]
     ctx.say(f"""
-        Result: naive Bayes' error is almost flat after a couple of dozen examples, logistic
-        regression keeps improving and ends clearly lower. Naive Bayes is as good or better at
+        Result: from m = 24 to {sizes[-1]} naive Bayes' error falls by only {drop["NB"]:.3f},
+        while logistic regression keeps improving (by {drop["LR"]:.3f}) and ends lower
+        ({err["LR"][-1]:.3f} against {err["NB"][-1]:.3f}). Naive Bayes is as good or better at
         m in {cross if cross else "none of the sizes"}. So with little data, or as a fast
         baseline, the generative model is competitive; with enough data the discriminative
         model wins, because it does not pay for the wrong independence assumption (the 30

@@ -540,14 +540,15 @@ def logistic_regression_lesson(ctx: Context) -> None:
         iters["newton-cholesky"] < iters["lbfgs"] < iters["gd"],
         f"iterations {iters}",
     )
-    ctx.say("""
-        Gradient descent follows -X^T (p - y) with a line search: cheap steps, many of them,
-        and slow when the problem is badly conditioned. Newton's method solves
-        H Delta = -g with the Hessian H = X^T diag(p(1-p)) X + lambda I; each step is a weighted
-        least-squares problem with weights p(1-p) and working response z + (y - p) / (p(1-p)),
-        hence the name iteratively reweighted least squares (IRLS). It converges in a handful of
-        steps, each costing O(n d^2 + d^3). L-BFGS builds curvature from the last 10 gradient
-        differences: nearly Newton's iteration count at gradient-descent cost per step.
+    ctx.say(f"""
+        Gradient descent follows -X^T (p - y) with a line search: cheap steps, many of them
+        ({iters["gd"]} here), and slow when the problem is badly conditioned. Newton's method
+        solves H Delta = -g with the Hessian H = X^T diag(p(1-p)) X + lambda I; each step is a
+        weighted least-squares problem with weights p(1-p) and working response
+        z + (y - p) / (p(1-p)), hence the name iteratively reweighted least squares (IRLS). It
+        converges in {iters["newton-cholesky"]} steps here, each costing O(n d^2 + d^3). L-BFGS
+        builds curvature from the last 10 gradient differences: {iters["lbfgs"]} iterations,
+        between Newton's count and gradient descent's, at gradient-descent cost per step.
         """)
     _why_not_squared_loss(ctx)
     _l1_selects_features(ctx)

@@ -416,3 +416,8 @@ def _beta2_sweep(ctx: Context, C: float, T: int) -> None:
         ]
         rows.append([f"{b2:.3g}", *ends])
     ctx.table(f"mean x over the last 30 of {T} steps (optimum -1)", ["β₂", "Adam", "AMSGrad"], rows)
+    ctx.claim(
+        "with β₂ = 0.999 Adam solves this instance (ends near x* = -1)",
+        rows[-1][1] < -0.9,
+        f"mean x over the last 30 steps = {rows[-1][1]:.4f}",
+    )

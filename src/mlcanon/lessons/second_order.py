@@ -423,10 +423,17 @@ def _rosen_100_runs(ctx: Context, so) -> None:
         ],
         rows,
     )
-    ctx.say("""
-        In 100 dimensions Newton's method (and scipy's exact-Hessian trust region) stop at
-        x[0] ~ -0.99: chained Rosenbrock has a second local minimizer near (-1, 1, ..., 1) for
-        n >= 4, and a method that follows the local curvature closely can land there.
+    ends = {r[0]: r[-1] for r in rows}
+    ctx.claim(
+        "in 100 dimensions Newton ends near x[0] = -1, the quasi-Newton methods and CG at 1",
+        abs(ends["newton"] + 1) < 0.02
+        and all(abs(ends[m] - 1) < 1e-6 for m in ("bfgs", "lbfgs", "cg")),
+        ", ".join(f"{m}: {x:.6f}" for m, x in ends.items()),
+    )
+    ctx.say(f"""
+        In 100 dimensions Newton's method (and scipy's exact-Hessian trust region) stop at x[0] =
+        {ends["newton"]:.3f}: chained Rosenbrock has a second local minimizer near (-1, 1, ..., 1)
+        for n >= 4, and a method that follows the local curvature closely can land there.
         """)
 
 
