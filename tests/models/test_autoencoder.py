@@ -47,3 +47,14 @@ def test_not_in_backbone_registry_and_errors():
         model.encode(torch.rand(2, 1, 28, 28))
     with pytest.raises(ValueError, match=r"z must have shape \(N, 2\)"):
         model.decode(torch.rand(2, 3))
+
+
+def test_profiled_like_any_model():
+    # the shape checks of encode/decode stopped torch.fx from tracing the model
+    from mlcanon.vision import profile
+
+    model = ConvAutoEncoder(2)
+    p = profile(model, (1, 8, 8))
+    assert p.params == sum(q.numel() for q in model.parameters()) and p.uncounted == ()
+    rows = {r.name: r for r in p.layers}
+    assert rows["encoder.0"].macs == 16 * 64 * 9  # 16 filters of 3x3 on every pixel

@@ -191,3 +191,36 @@ def test_errors():
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(TypeError, match="criterion must be a CycleGANLoss"):
         model.training_step(torch.rand(2, 1, 8, 8), torch.rand(2, 1, 8, 8), nn.L1Loss(), opt, opt)
+
+
+def test_patch_size_of_the_default_critic():
+    # brute force: the input pixels that reach one score, with the instance norms (which mix
+    # in statistics of the whole map) taken out; kernels 4, 4, 3 and strides 2, 2, 1 give
+    # 1 + 3 + 3 * 2 + 2 * 4 = 18, the size stated in the docstring
+    torch.manual_seed(0)
+    d = patch_discriminator()
+    plain = nn.Sequential(
+        *[nn.Identity() if isinstance(m, nn.InstanceNorm2d) else m for m in d.net]
+    )
+    x = torch.randn(1, 1, 32, 32, dtype=torch.float64, requires_grad=True)
+    plain.double()(x)[0, 0, 4, 4].backward()
+    seen = x.grad[0, 0] != 0
+    rows, cols = seen.any(1).nonzero().flatten(), seen.any(0).nonzero().flatten()
+    assert (rows.max() - rows.min() + 1, cols.max() - cols.min() + 1) == (18, 18)
+    assert "18 x 18 pixel patch" in PatchDiscriminator.__doc__
+
+
+@pytest.mark.parametrize(
+    ("model", "shape"),
+    [(patch_discriminator(), (1, 32, 32)), (resnet_generator(), (1, 16, 16))],
+)
+def test_profiled_and_walked_like_any_model(model, shape):
+    # the input checks in forward stopped torch.fx from tracing the models
+    from mlcanon.vision import output_shapes, profile, receptive_field
+
+    assert profile(model, shape).params == sum(p.numel() for p in model.parameters())
+    out = model.eval()(torch.zeros(1, *shape))
+    assert list(output_shapes(model, shape).values())[-1] == tuple(out.shape[1:])
+    if isinstance(model, PatchDiscriminator):
+        field = receptive_field(model, shape).final
+        assert field.size == (18, 18) and field.global_context  # instance norm: whole image

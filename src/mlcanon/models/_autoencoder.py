@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import nn
+from torch import fx, nn
 
 __all__ = ["ConvAutoEncoder", "conv_autoencoder"]
 
@@ -67,13 +67,13 @@ class ConvAutoEncoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Codes ``(N, latent_dim)`` of images ``(N, 1, 8, 8)``."""
-        if x.ndim != 4 or tuple(x.shape[1:]) != (1, 8, 8):
+        if not isinstance(x, fx.Proxy) and (x.ndim != 4 or tuple(x.shape[1:]) != (1, 8, 8)):
             raise ValueError(f"x must have shape (N, 1, 8, 8), got {tuple(x.shape)}")
         return self.encoder(x)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Images ``(N, 1, 8, 8)`` in [0, 1] from codes ``(N, latent_dim)``."""
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+        if not isinstance(z, fx.Proxy) and (z.ndim != 2 or z.shape[1] != self.latent_dim):
             raise ValueError(f"z must have shape (N, {self.latent_dim}), got {tuple(z.shape)}")
         return self.decoder(z)
 

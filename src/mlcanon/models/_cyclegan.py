@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import nn
+from torch import fx, nn
 
 from mlcanon._validation import check_scalar
 
@@ -28,11 +28,17 @@ def _check_int(value: Any, name: str, low: int) -> int:
     return check_scalar(value, name, kind=int, low=low)
 
 
-def _check_image(x: Any, name: str, channels: int) -> None:
+def _check_image(x: Any, name: str, channels: int, multiple: int, rule: str) -> None:
+    """``x`` is ``(N, channels, H, W)`` with H and W multiples of ``multiple`` (a symbolic
+    ``torch.fx`` trace, as the profiler makes, carries no shape to check)."""
+    if isinstance(x, fx.Proxy):
+        return
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if x.ndim != 4 or x.shape[1] != channels:
         raise ValueError(f"{name} must have shape (N, {channels}, H, W), got {tuple(x.shape)}")
+    if x.shape[2] % multiple or x.shape[3] % multiple:
+        raise ValueError(f"{name} height and width must be {rule}, got {tuple(x.shape[2:])}")
 
 
 class _ResidualBlock(nn.Module):
@@ -114,9 +120,7 @@ class ResnetGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map images ``(N, in_channels, H, W)`` (H, W even) to ``(N, out_channels, H, W)``."""
-        _check_image(x, "x", self.in_channels)
-        if x.shape[2] % 2 or x.shape[3] % 2:
-            raise ValueError(f"x height and width must be even, got {tuple(x.shape[2:])}")
+        _check_image(x, "x", self.in_channels, 2, "even")
         return self.net(x)
 
 
@@ -133,7 +137,7 @@ class PatchDiscriminator(nn.Module):
     =================================  ============================  =====================
 
     The score map has no sigmoid because the least-squares loss regresses it to 1 (real) and
-    0 (fake) directly. With the defaults each score sees a 10 x 10 pixel patch: 8 x 8 images
+    0 (fake) directly. With the defaults each score sees an 18 x 18 pixel patch: 8 x 8 images
     give a 2 x 2 map, 16 x 16 images a 4 x 4 map.
 
     Parameters
@@ -166,13 +170,8 @@ class PatchDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Scores ``(N, 1, H / 2**n_layers, W / 2**n_layers)`` for images ``(N, C, H, W)``."""
-        _check_image(x, "x", self.in_channels)
         step = 2**self.n_layers
-        if x.shape[2] % step or x.shape[3] % step:
-            raise ValueError(
-                f"x height and width must be divisible by 2**n_layers={step}, "
-                f"got {tuple(x.shape[2:])}"
-            )
+        _check_image(x, "x", self.in_channels, step, f"divisible by 2**n_layers={step}")
         return self.net(x)
 
 
