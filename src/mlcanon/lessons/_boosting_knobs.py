@@ -62,6 +62,12 @@ def histogram_vs_exact(ctx: Context) -> None:
         rtol=1e-5,
         ref="xgboost tree_method='exact'",
     )
+    best = min(rows, key=lambda r: r[3])
+    ctx.claim(
+        "the held-out loss does not follow the gain: some binned search beats exact splits",
+        best is not rows[-1] and best[3] < rows[-1][3],
+        ", ".join(f"{r[0]}: {r[3]:.4f}" for r in rows),
+    )
     ctx.say(f"""
         Histogram split search first cuts every feature into max_bin quantile bins and then
         scans only bin boundaries: the scan costs O(bins) per feature and node instead of
@@ -69,8 +75,9 @@ def histogram_vs_exact(ctx: Context) -> None:
         the parent's minus its sibling's. The price is that the best threshold may fall inside
         a bin: here the root split loses {rows[0][2]:.1%} of the exact gain with 4 bins and
         {rows[2][2]:.2%} with 64. The held-out loss does not follow the gain: after 100 rounds
-        it is {rows[-1][3]:.4f} with exact splits, {rows[2][3]:.4f} with 64 bins and
-        {rows[0][3]:.4f} with 4, because coarser thresholds also fit the training noise less.
+        {best[0]} bins give the lowest test log-loss ({best[3]:.4f}, against {rows[-1][3]:.4f}
+        with exact splits and {rows[0][3]:.4f} with 4 bins): coarser thresholds also fit the
+        training noise less, and too coarse ones miss signal.
         (At this size the fit time is dominated by fixed costs; the histogram's advantage
         grows with the rows.)
         """)

@@ -40,8 +40,14 @@ def lr_finder(ctx: Context) -> None:
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     start = {k: v.clone() for k, v in model.state_dict().items()}
     res = lr_range_test(model, torch.nn.functional.cross_entropy, loader, opt, 1e-4, 10.0, 100)
+    stopped = (
+        f"stopped after {len(res.lrs)} of 100 steps"
+        if len(res.lrs) < 100
+        else f"ran all 100 steps, ending at {res.losses[-1] / res.losses.min():.1f} times "
+        "its minimum"
+    )
     ctx.say(
-        """The learning-rate range test (Smith 2017) trains for one short run while the rate
+        f"""The learning-rate range test (Smith 2017) trains for one short run while the rate
         grows exponentially, eta_i = eta_0 (eta_1/eta_0)^(i/(n-1)), and records an exponential
         moving average of the mini-batch loss. At tiny rates the loss barely moves; over a
         window of rates it falls quickly; past the stability limit it climbs and the sweep stops
@@ -49,8 +55,8 @@ def lr_finder(ctx: Context) -> None:
         falls steepest (our suggestion), or about a tenth of the rate at the minimum of the
         curve (the rule of thumb of fastai): both leave a margin below divergence.
 
-        The test costs one pass of a few hundred steps and must not change the model: the weights
-        and the optimizer state are saved before and restored after."""
+        The test costs one short pass (here the sweep {stopped}) and must not change the model:
+        the weights and the optimizer state are saved before and restored after."""
     )
     ctx.check(
         "the swept rates are geometric",

@@ -75,11 +75,18 @@ def receptive_field_lesson(ctx: Context) -> None:
         for n, rf in [("VGG-16", vgg), ("MobileNetV1", mb)]
     ]
     ctx.table("final feature map, 224 x 224 input", ["network", "r", "S", "P (torch)"], rows)
-    ctx.say("""
-        MobileNetV1 reaches 315 pixels in 28 layers because its strides come early. Its P differs
-        from the article's 126: torch pads 1 on both sides at stride 2 where TensorFlow's 'SAME'
-        pads only on the right for even sizes, which adds 1 + 2 + 4 + 8 + 16 = 31. The field is
-        larger than the image: border units see mostly padding.
+    article_p = DISTILL["mobilenet_v1"][2]
+    ctx.claim(
+        "torch's symmetric padding adds 1 + 2 + 4 + 8 + 16 = 31 to MobileNetV1's P",
+        mb.padding[0] - article_p == 31,
+        f"P = {mb.padding[0]} (torch) vs {article_p} (article, TensorFlow 'SAME')",
+    )
+    ctx.say(f"""
+        MobileNetV1 reaches {mb.size[0]} pixels in 28 layers because its strides come early. Its
+        P ({mb.padding[0]}) differs from the article's {article_p}: torch pads 1 on both sides
+        at stride 2 where TensorFlow's 'SAME' pads only on the right for even sizes, which adds
+        1 + 2 + 4 + 8 + 16 = 31. The field is larger than the image: border units see mostly
+        padding.
         """)
     net = nn.Sequential(nn.Conv2d(2, 3, 3, 2), nn.AvgPool2d(2), nn.Conv2d(3, 2, 3, dilation=2))
     net = net.double()
@@ -90,10 +97,11 @@ def receptive_field_lesson(ctx: Context) -> None:
     region = [list(b) for b in receptive_field(net, (2, 40, 40)).final.region((3, 4))]
     ctx.check("field of unit (3, 4) = non-zero gradient box", region, box, ref="autograd")
     se = nn.Sequential(nn.Conv2d(3, 8, 3), models.SqueezeExcitation(8, 4))
+    se_rf = receptive_field(se, (3, 32, 32)).final
     ctx.claim(
         "squeeze-excitation gives every unit the whole image",
-        receptive_field(se, (3, 32, 32)).final.global_context,
-        "the SE branch pools globally: local field 3, plus global context",
+        se_rf.global_context,
+        f"the SE branch pools globally: local field {se_rf.size[0]}, plus global context",
     )
     with ctx.figure("growth", figsize=(10, 4)) as fig:
         ax1, ax2 = fig.subplots(1, 2)
