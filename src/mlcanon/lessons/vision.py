@@ -220,15 +220,16 @@ def _counters(ctx: Context) -> None:
         ["FLOPs (model)", "seconds (this machine)", "achieved FLOPS"],
         [[f"{p.flops:,}", seconds, f"{p.flops / seconds / 1e9:.1f} G"]],
     )
-    ctx.say("""
-        The counters agree on convolutions and linear layers and differ elsewhere, each by its
-        own convention (batch norm at 2 or 4 per element, pooling per input or per output). A
-        MAC count alone does not predict speed: depthwise layers hold a small share of
-        MobileNetV2's MACs but are limited by memory traffic, not arithmetic.
-        """)
     dw = sum(
         r.macs for r in p.layers if r.type == "Conv2d" and model.get_submodule(r.name).groups > 1
     )
+    ctx.say(f"""
+        The counters agree on convolutions and linear layers and differ elsewhere, each by its
+        own convention (batch norm at 2 or 4 per element, pooling per input or per output). A
+        MAC count alone does not predict speed: depthwise layers hold {dw / p.macs:.1%} of
+        MobileNetV2's MACs but are limited by memory traffic, not arithmetic (the
+        latency-vs-macs lesson times them).
+        """)
     with ctx.figure("macs-by-kind", figsize=(6, 3.5)) as fig:
         ax = fig.subplots()
         labels = ["dense conv (1x1, stem)", "depthwise 3x3", "classifier"]
