@@ -35,8 +35,16 @@ def logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
 
 
 def log_softmax(Z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``Z - logsumexp(Z)`` along ``axis``."""
-    return Z - np.expand_dims(logsumexp(Z, axis), axis)
+    """``Z - logsumexp(Z)`` along ``axis``, formed as ``(Z - m) - log(sum(exp(Z - m)))``.
+
+    Shifting first keeps the result exact to rounding relative to the log-probabilities: with
+    ``|Z| ~ 1e14`` (scores of far-off features) ``logsumexp(Z)`` rounds at ``1e14 * eps``, which
+    ``Z - logsumexp(Z)`` would carry into every log-probability.
+    """
+    m = np.max(Z, axis=axis, keepdims=True)
+    shifted = Z - np.where(np.isfinite(m), m, 0.0)  # an all -inf slice stays -inf
+    with np.errstate(divide="ignore"):
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax(Z: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -190,3 +190,17 @@ def test_float32_input_as_sklearn(solver, n_classes):
         assert got.dtype == np.float32
         if method != "transform":  # the projection is defined up to sign
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_probabilities_of_far_off_features_sum_to_one_as_sklearn():
+    # lsqr scores are x^T Σ^{-1} μ_k: ~1e10 for features near 1e5; a log-softmax that subtracts
+    # logsumexp(scores) rounds at 1e10 * eps ~ 1e-6 (rows summed to 1 ± 9e-7)
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 30)
+    X = rng.normal(size=(90, 2)) + 0.3 * y[:, None] + 1e5
+    ours, ref = fit_both(X, y, solver="lsqr")
+    scores = ours.decision_function(X)
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))  # softmax written out
+    np.testing.assert_allclose(ours.predict_proba(X), e / e.sum(axis=1, keepdims=True), atol=1e-15)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-14)
+    np.testing.assert_allclose(np.exp(ours.predict_log_proba(X)).sum(axis=1), 1.0, atol=1e-15)
