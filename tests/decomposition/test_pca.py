@@ -181,6 +181,38 @@ def test_probabilistic_pca_covariance_and_scores_match_sklearn(n_components):
     np.testing.assert_allclose(ours.score(X), ref.score(X), rtol=1e-9)
 
 
+@pytest.mark.parametrize(
+    ("case", "solver"),
+    [
+        ("constant feature", "full"),
+        ("constant feature", "covariance_eigh"),
+        ("more features than samples", "full"),
+    ],
+)
+def test_a_singular_model_scores_as_scipys_degenerate_gaussian(case, solver):
+    # noise_variance_ = 0 and a component of (rounding-level) zero variance: the covariance is
+    # singular (np.linalg.inv raised "Singular matrix", or returned ~1e30 entries); the density
+    # is the degenerate Gaussian's on the span of the other components
+    from scipy.stats import multivariate_normal
+
+    X = DATA["wine"].copy()
+    if case == "constant feature":
+        X[:, 3] = 2.0
+    else:
+        X = X[:8]  # 8 samples: centered rank 7 < 13 features
+    model = PCA(svd_solver=solver).fit(X)
+    assert model.noise_variance_ == 0.0
+    cov = model.get_covariance()
+    ref = multivariate_normal(model.mean_, cov, allow_singular=True)
+    np.testing.assert_allclose(model.score_samples(X), ref.logpdf(X), rtol=1e-8)
+    np.testing.assert_allclose(
+        model.get_precision(),
+        np.linalg.pinv(cov, rcond=1e-10, hermitian=True),
+        rtol=1e-6,
+        atol=1e-8 * np.abs(model.get_precision()).max(),
+    )
+
+
 @pytest.mark.parametrize("solver", ["full", "covariance_eigh"])
 def test_whitening_leaves_the_probabilistic_model_unchanged(solver):
     """Whitening rescales the projections only: with every component kept, the model's
@@ -262,6 +294,22 @@ def test_mle_rank_and_evidence_match_sklearn(name):
         np.testing.assert_allclose(log_evidence(spectrum, rank, X.shape[0]), want, rtol=1e-10)
     with pytest.raises(ValueError, match="only supported if n_samples >= n_features"):
         PCA("mle").fit(X[:3])
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide")  # sklearn's 0/0 ratio
+@pytest.mark.parametrize("case", ["one feature", "constant data"])
+@pytest.mark.parametrize("solver", ["full", "covariance_eigh"])
+def test_mle_without_a_finite_evidence_keeps_no_component_as_sklearn(case, solver):
+    # Minka's evidence exists for ranks 1..d-1 only: none with one feature, and every rank of
+    # a zero spectrum has evidence -inf; scikit-learn then keeps 0 components (we raised
+    # "argmax of an empty sequence", and kept 1 of a constant X)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 1)) if case == "one feature" else np.full((20, 3), 2.5)
+    ours = PCA("mle", svd_solver=solver).fit(X)
+    ref = sk.PCA("mle", svd_solver=solver).fit(X)
+    assert ours.n_components_ == ref.n_components_ == 0
+    np.testing.assert_allclose(ours.noise_variance_, ref.noise_variance_, rtol=1e-12)
+    assert ours.transform(X).shape == ref.transform(X).shape == (20, 0)
 
 
 @pytest.mark.parametrize("solver", ["full", "arpack", "randomized", "covariance_eigh"])

@@ -342,10 +342,19 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         cov.flat[:: cov.shape[0] + 1] += s2
         return cov
 
+    def _support(self) -> tuple[np.ndarray, np.ndarray]:
+        """Without noise (``noise_variance_ = 0``): the components of non-zero variance and their
+        variances, ``V_r (r, d)`` and ``λ_r``; a variance at rounding level (a constant feature)
+        is zero by scipy's ``allow_singular`` rule, ``λ <= 1e6 eps max λ``."""
+        V, spread, _ = self._model()
+        keep = spread > 1e6 * np.finfo(np.float64).eps * spread.max(initial=0.0)
+        return V[keep], spread[keep]
+
     def _precision(self) -> np.ndarray:
         V, spread, s2 = self._model()
-        if s2 <= 0:
-            return np.linalg.inv(self._covariance())
+        if s2 <= 0:  # V_r^T diag(1 / λ_r) V_r: the inverse, or pseudo-inverse if r < d
+            V, spread = self._support()
+            return (V.T / spread) @ V
         precision = -(V.T * (spread / (spread + s2))) @ V
         precision.flat[:: precision.shape[0] + 1] += 1.0
         return precision / s2
@@ -364,19 +373,31 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def get_precision(self) -> np.ndarray:
         r"""Inverse of :meth:`get_covariance`, by the matrix inversion lemma when
         :math:`\sigma^2 > 0`: :math:`\Sigma^{-1} = (I - V_k^T \operatorname{diag}(
-        \frac{d_j}{d_j + \sigma^2}) V_k) / \sigma^2`, :math:`d_j = (\lambda_j - \sigma^2)_+`."""
+        \frac{d_j}{d_j + \sigma^2}) V_k) / \sigma^2`, :math:`d_j = (\lambda_j - \sigma^2)_+`.
+        Without noise, :math:`V_r^T \operatorname{diag}(1 / \lambda_r) V_r` over the components of
+        non-zero variance: the pseudo-inverse when they span fewer than ``n_features``
+        dimensions (scikit-learn inverts the singular matrix)."""
         return self._precision().astype(self.components_.dtype, copy=False)
 
     def score_samples(self, X: Any) -> np.ndarray:
         r"""Log-likelihood of each sample under :math:`\mathcal N(\mu, \Sigma)` of
-        :meth:`get_covariance`, shape (n_samples,)."""
+        :meth:`get_covariance`, shape (n_samples,).
+
+        Without noise and with components of zero variance :math:`\Sigma` is singular: the
+        density is that of the degenerate Gaussian on the span of the others (pseudo-inverse and
+        pseudo-determinant, as ``scipy.stats.multivariate_normal(allow_singular=True)``).
+        """
         dtype = self._out_dtype(X)
         X = check_X(self, X, reset=False, accept_sparse=True)
         R = X - self.mean_.astype(np.float64)
-        P = self._precision()
-        _, logdet = np.linalg.slogdet(P)
-        d = X.shape[1]
-        ll = -0.5 * np.einsum("ij,ij->i", R @ P, R) - 0.5 * (d * np.log(2 * np.pi) - logdet)
+        if float(self.noise_variance_) > 0:
+            P = self._precision()
+            maha, logdet, dim = np.einsum("ij,ij->i", R @ P, R), np.linalg.slogdet(P)[1], X.shape[1]
+        else:
+            V, spread = self._support()
+            maha = ((R @ V.T) ** 2 / spread).sum(axis=1)
+            logdet, dim = -np.log(spread).sum(), len(spread)
+        ll = -0.5 * maha - 0.5 * (dim * np.log(2 * np.pi) - logdet)
         return ll.astype(dtype, copy=False)
 
     def score(self, X: Any, y: Any = None) -> float:

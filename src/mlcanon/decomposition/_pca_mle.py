@@ -14,7 +14,8 @@ where :math:`\log p(U) = -k \log 2 + \sum_{i=1}^k [\log\Gamma(\frac{d - i + 1}2)
 - \frac{d - i + 1}2 \log \pi]` is the uniform prior over the Stiefel manifold and
 :math:`\log |A_Z| = \sum_{i \le k} \sum_{j > i} \log\big(N (\lambda_i - \lambda_j)
 (\hat\lambda_j^{-1} - \hat\lambda_i^{-1})\big)`, :math:`\hat\lambda_j = \lambda_j` for
-:math:`j \le k` and :math:`v` beyond. The chosen rank maximizes it over :math:`1 \le k < d`.
+:math:`j \le k` and :math:`v` beyond. The chosen rank maximizes it over :math:`1 \le k < d`
+(0 when every evidence is :math:`-\infty`).
 
 References
 ----------
@@ -63,6 +64,7 @@ def log_evidence(spectrum: np.ndarray, rank: int, n_samples: int) -> float:
 
 
 def mle_rank(spectrum: np.ndarray, n_samples: int) -> int:
-    """The rank :math:`1 \\le k < d` of largest evidence (``spectrum`` decreasing)."""
-    evidence = [log_evidence(spectrum, k, n_samples) for k in range(1, spectrum.shape[0])]
-    return int(np.argmax(evidence)) + 1
+    """The rank :math:`1 \\le k < d` of largest evidence (``spectrum`` decreasing); 0, as in
+    scikit-learn, when no rank has a finite evidence (one feature, or a zero spectrum)."""
+    evidence = [-np.inf] + [log_evidence(spectrum, k, n_samples) for k in range(1, len(spectrum))]
+    return int(np.argmax(evidence))
