@@ -204,3 +204,25 @@ def test_probabilities_of_far_off_features_sum_to_one_as_sklearn():
     np.testing.assert_allclose(ours.predict_proba(X), e / e.sum(axis=1, keepdims=True), atol=1e-15)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-14)
     np.testing.assert_allclose(np.exp(ours.predict_log_proba(X)).sum(axis=1), 1.0, atol=1e-15)
+
+
+def test_eigen_ratios_of_an_indefinite_between_scatter_are_sorted_as_sklearn():
+    # collinear features with Ledoit-Wolf shrinkage: S_b = S_t - S_w is indefinite and its two
+    # generalized eigenvalues sum to a negative number, so the top eigenvalue's ratio is -0.746;
+    # scikit-learn sorts the ratios themselves and reports 1.746 first (we gave -0.746)
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 10)
+    x = rng.normal(size=20) + y
+    X = np.column_stack([x, 2 * x])
+    ours, ref = fit_both(X, y, solver="eigen", shrinkage="auto")
+    np.testing.assert_allclose(ours.explained_variance_ratio_, ref.explained_variance_ratio_)
+    np.testing.assert_allclose(ours.explained_variance_ratio_, [1.74610074], rtol=1e-8)
+
+
+def test_svd_with_no_within_class_variance_is_refused():
+    # every feature constant within each class: nothing to whiten (an IndexError before, and
+    # in scikit-learn)
+    y = np.repeat([0, 1, 2], 4)
+    X = np.column_stack([y, np.full(12, 3.0)]).astype(float)
+    with pytest.raises(ValueError, match=r"within-class scatter is zero: .* tol=0.0001"):
+        LDA().fit(X, y)

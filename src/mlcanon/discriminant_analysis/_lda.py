@@ -258,6 +258,12 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         std[std == 0] = 1.0
         _, S, Vt = scipy.linalg.svd(within / std / np.sqrt(n_samples), full_matrices=False)
         rank = int(np.sum(S > self.tol))
+        if rank == 0:  # nothing to whiten: the classes would be told apart by zero variances
+            raise ValueError(
+                "The within-class scatter is zero: every feature is constant within each class "
+                f"(all singular values of the standardized within-class data <= tol={self.tol}); "
+                "solver='svd' needs within-class variance"
+            )
         if rank < X.shape[1]:
             warnings.warn("variables are collinear", UserWarning, stacklevel=3)
         whiten = (Vt[:rank] / std).T / S[:rank]  # x -> coordinates with identity within-cov
@@ -297,7 +303,10 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
                     "use shrinkage or solver='svd'"
                 ) from exc
             order = np.argsort(evals)[::-1]
-            self.explained_variance_ratio_ = (evals[order] / evals.sum())[: self._max_components]
+            # the ratios sorted themselves, as scikit-learn's (the eigenvalues of an indefinite
+            # shrunk S_b can sum to a negative number, which reverses their order)
+            ratio = np.sort(evals / evals.sum())[::-1]
+            self.explained_variance_ratio_ = ratio[: self._max_components]
             self.scalings_ = evecs[:, order]
             self.coef_ = (self.means_ @ self.scalings_) @ self.scalings_.T
         self.intercept_ = -0.5 * np.einsum("kj,kj->k", self.means_, self.coef_) + np.log(
