@@ -132,3 +132,33 @@ def test_errors():
         fake_quantize(x, 0.1, 300, 0, 255)
     with pytest.raises(TypeError, match=r"integer torch\.Tensor"):
         dequantize(x, 0.1, 0)
+
+
+def test_per_tensor_calls_refuse_per_channel_parameters():
+    # a vector of scales with axis=None was broadcast along the last axis, silently; torch's
+    # per-tensor functions take one scale and one zero point
+    x = torch.randn(3, 4)
+    scales, zps = torch.full((4,), 0.1), torch.zeros(4, dtype=torch.int64)
+    with pytest.raises(RuntimeError):
+        torch.fake_quantize_per_tensor_affine(x, scales, zps, -128, 127)
+    with pytest.raises(ValueError, match=r"scalars when axis is None .* got shapes \(4,\) and"):
+        fake_quantize(x, scales, zps)
+    q = quantize_per_tensor(x, 0.1, 0, "qint8")
+    with pytest.raises(ValueError, match="scalars when axis is None"):
+        dequantize(q, scales, zps)
+    with pytest.raises(ValueError, match=r"must have shape \(4,\) for axis=1, got \(3,\)"):
+        dequantize(q, scales[:3], zps[:3], axis=1)  # was a RuntimeError from broadcasting
+
+
+def test_fractional_zero_point_is_refused_everywhere():
+    # dequantize truncated 3.7 to 3 and fake_quantize shifted the codes by 2.5
+    x = torch.randn(3, 4)
+    with pytest.raises(TypeError):  # torch takes an int zero point only
+        torch.fake_quantize_per_tensor_affine(x, 0.1, 2.5, -128, 127)
+    with pytest.raises(TypeError, match=r"zero_point must hold integers, got 2\.5"):
+        fake_quantize(x, 0.1, 2.5)
+    with pytest.raises(TypeError, match=r"zero_point must hold integers, got 3\.7"):
+        dequantize(quantize_per_tensor(x, 0.1, 3, "qint8"), 0.1, 3.7)
+    # an integer held in a float is an integer
+    q = quantize_per_tensor(x, 0.1, 3, "qint8")
+    assert torch.equal(dequantize(q, 0.1, 3.0), dequantize(q, 0.1, 3))

@@ -39,13 +39,18 @@ def _check_scale(scale: torch.Tensor) -> torch.Tensor:
     return scale
 
 
-def _check_zero_point(zero_point: object, dtype: str) -> torch.Tensor:
-    """Integer zero point(s) inside the code range of ``dtype`` (torch refuses others too)."""
+def _integer_zero_point(zero_point: object) -> torch.Tensor:
+    """Zero point(s) as int64; a fraction, a bool or a complex number is refused."""
     zp = torch.as_tensor(zero_point)
     integral = zp.is_floating_point() and bool(torch.all(zp == torch.round(zp)))
     if zp.is_complex() or zp.dtype == torch.bool or (zp.is_floating_point() and not integral):
         raise TypeError(f"zero_point must hold integers, got {zero_point!r}")
-    zp = zp.to(torch.int64)
+    return zp.to(torch.int64)
+
+
+def _check_zero_point(zero_point: object, dtype: str) -> torch.Tensor:
+    """Integer zero point(s) inside the code range of ``dtype`` (torch refuses others too)."""
+    zp = _integer_zero_point(zero_point)
     qmin, qmax, _ = _RANGES[dtype]
     if zp.numel() and (int(zp.min()) < qmin or int(zp.max()) > qmax):
         raise ValueError(
@@ -65,6 +70,28 @@ def _along(v: torch.Tensor, x: torch.Tensor, axis: int) -> torch.Tensor:
     shape = [1] * x.ndim
     shape[axis] = -1
     return v.reshape(shape)
+
+
+def _broadcastable(
+    x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor, axis: int | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``scale`` and ``zero_point`` shaped to broadcast over ``x``: one pair for the tensor
+    (``axis=None``) or one pair per slice along ``axis``."""
+    if axis is None:
+        if scale.numel() != 1 or zero_point.numel() != 1:
+            raise ValueError(
+                f"scale and zero_point must be scalars when axis is None (per tensor), got "
+                f"shapes {tuple(scale.shape)} and {tuple(zero_point.shape)}; give axis for "
+                "one pair per channel"
+            )
+        return scale.reshape(()), zero_point.reshape(())
+    axis = _check_axis(x, axis)
+    if scale.shape != (x.shape[axis],) or zero_point.shape != scale.shape:
+        raise ValueError(
+            f"scale and zero_point must have shape ({x.shape[axis]},) for axis={axis}, "
+            f"got {tuple(scale.shape)} and {tuple(zero_point.shape)}"
+        )
+    return _along(scale, x, axis), _along(zero_point, x, axis)
 
 
 def calibrate_minmax(
@@ -190,11 +217,9 @@ def dequantize(
     """Real values ``scale * (q - zero_point)`` (float32), per tensor or per channel (``axis``)."""
     if not isinstance(q, torch.Tensor) or q.is_floating_point():
         raise TypeError(f"q must be an integer torch.Tensor, got {getattr(q, 'dtype', type(q))}")
-    scale = _check_scale(scale)
-    zero_point = torch.as_tensor(zero_point)
-    if axis is not None:
-        axis = _check_axis(q, axis)
-        scale, zero_point = _along(scale, q, axis), _along(zero_point, q, axis)
+    scale, zero_point = _broadcastable(
+        q, _check_scale(scale), _integer_zero_point(zero_point), axis
+    )
     return (q.to(torch.int32) - zero_point.to(torch.int32)).float() * scale
 
 
@@ -258,16 +283,10 @@ def fake_quantize(
             f"quant_min and quant_max must be ints with quant_min < quant_max, "
             f"got {quant_min!r} and {quant_max!r}"
         )
-    scale = _check_scale(scale).to(x.dtype)
-    zero_point = torch.as_tensor(zero_point).to(x.dtype)
-    if axis is not None:
-        axis = _check_axis(x, axis)
-        if scale.shape != (x.shape[axis],) or zero_point.shape != scale.shape:
-            raise ValueError(
-                f"scale and zero_point must have shape ({x.shape[axis]},) for axis={axis}, "
-                f"got {tuple(scale.shape)} and {tuple(zero_point.shape)}"
-            )
-        scale, zero_point = _along(scale, x, axis), _along(zero_point, x, axis)
+    scale, zero_point = _broadcastable(
+        x, _check_scale(scale), _integer_zero_point(zero_point), axis
+    )
+    scale, zero_point = scale.to(x.dtype), zero_point.to(x.dtype)
     if bool(torch.any(zero_point < quant_min)) or bool(torch.any(zero_point > quant_max)):
         raise ValueError(f"zero_point must lie in [{quant_min}, {quant_max}]")
     return _FakeQuantize.apply(x, scale, zero_point, float(quant_min), float(quant_max))
