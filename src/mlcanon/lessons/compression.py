@@ -270,13 +270,13 @@ def _distillation(ctx: Context, xtr: Any, ytr: Any, xte: Any, yte: Any, t_logits
     best_full = max((k for k in gain_full if k != "labels only"), key=gain_full.get)
     best_few = max((k for k in gain_few if k != "labels only"), key=gain_few.get)
     ctx.say(f"""
-        With all the labels, the better temperature ({best_full}) changes the 8-unit student's
-        mean accuracy by {gain_full[best_full]:+.3f}: the labels of 1,200 clean images already
+        With all the labels, the better temperature ({best_full}) changes the 8-unit student's mean
+        accuracy by {gain_full[best_full]:+.3f}: the labels of {len(ytr):,} clean images already
         carry what the student can hold, and it is capacity-bound. With 100 labelled images the
         teacher's soft targets on those same images change it by {gain_few[best_few]:+.3f} at
         {best_few} ({gain_few["T = 1"]:+.3f} at T = 1): each soft target says how much an image
-        looks like every other class, information a one-hot label throws away, and it matters
-        when labels are scarce (Hinton et al. 2015 trained on 3% of the data the same way).
+        looks like every other class, information a one-hot label throws away, and it matters when
+        labels are scarce (Hinton et al. 2015 trained on 3% of the data the same way).
         """)
     ctx.claim(
         "with 100 labelled images, distillation at its best temperature beats labels "
