@@ -84,3 +84,5 @@ def test_errors():
         apply_masks(nn.Linear(3, 4), {"kernel": w})
     with pytest.raises(ValueError, match="has shape"):
         apply_masks(nn.Linear(3, 4), {"weight": w.T})
+    with pytest.raises(TypeError, match=r"mask for 'weight' must be a torch\.Tensor, got ndarray"):
+        apply_masks(nn.Linear(3, 4), {"weight": w.numpy()})  # was an AttributeError

@@ -189,6 +189,12 @@ def test_check_input_shape():
         check_input_shape("3x224xa")
     with pytest.raises(ValueError, match="input_shape must be positive ints"):
         check_input_shape((3, -1))
+    # NumPy integers and arrays of sizes were refused as "not positive ints"
+    np = pytest.importorskip("numpy")
+    assert check_input_shape(np.array([3, 8, 8])) == check_input_shape((np.int64(3), 8, 8))
+    assert check_input_shape(torch.Size([3, 8, 8])) == (3, 8, 8)
+    with pytest.raises(ValueError, match="input_shape must be positive ints"):
+        check_input_shape(np.array([3.5, 8.0]))
 
 
 def test_errors():

@@ -121,10 +121,12 @@ def apply_masks(model: nn.Module, masks: dict[str, torch.Tensor]) -> nn.Module:
     for name, mask in masks.items():
         if name not in params:
             raise ValueError(f"masks names unknown parameter {name!r}; known: {sorted(params)}")
+        if not isinstance(mask, torch.Tensor):
+            raise TypeError(f"mask for {name!r} must be a torch.Tensor, got {type(mask).__name__}")
         if mask.shape != params[name].shape:
             raise ValueError(
                 f"mask for {name!r} has shape {tuple(mask.shape)}, parameter has "
                 f"{tuple(params[name].shape)}"
             )
-        params[name].mul_(mask.to(params[name].dtype))
+        params[name].mul_(mask.to(params[name]))  # the parameter's device and dtype
     return model

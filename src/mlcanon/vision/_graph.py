@@ -334,10 +334,12 @@ def check_input_shape(input_shape: Any) -> tuple[int, ...]:
         if not all(p.isdigit() for p in parts):
             raise ValueError(f"input_shape must look like '3x224x224', got {input_shape!r}")
         input_shape = [int(p) for p in parts]
+    elif hasattr(input_shape, "tolist"):  # a NumPy array or a tensor of sizes
+        input_shape = input_shape.tolist()
     if not isinstance(input_shape, Sequence) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_shape
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in input_shape
     ):
         raise ValueError(f"input_shape must be positive ints (C, H, W, ...), got {input_shape!r}")
     if len(input_shape) < 1:
         raise ValueError("input_shape must have at least one axis (channels), got ()")
-    return tuple(input_shape)
+    return tuple(int(v) for v in input_shape)
