@@ -348,3 +348,24 @@ def test_float32_far_from_the_origin_follows_sklearns_float64_run(cov_type):
     want = ref.covariances_
     np.testing.assert_allclose(ours.covariances_, want, rtol=0, atol=1e-2 * np.abs(want).max())
     np.testing.assert_allclose(ours.means_, ref.means_, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_one_component_far_from_the_origin_has_the_data_covariance(cov_type):
+    # one component: r_ik = 1, so the fit is the sample mean and the (ddof=0) covariance plus
+    # reg_covar, written out with numpy's two-pass formula. Near 1e7 a raw second moment minus
+    # N mu mu^T lost 4-5% of a unit variance (tied, diag, spherical; scikit-learn's too), and
+    # near 1e8 all of it ("ill-defined empirical covariance")
+    rng = np.random.default_rng(0)
+    for offset in (1e7, 1e8):
+        X = rng.normal(size=(500, 2)) * [1.0, 2.0] + offset
+        gm = GaussianMixture(1, covariance_type=cov_type, reg_covar=1e-6).fit(X)
+        S = np.cov(X.T, bias=True) + 1e-6 * np.eye(2)
+        want = {
+            "full": S[None],
+            "tied": S,
+            "diag": np.diag(S)[None],
+            "spherical": np.diag(S).mean(keepdims=True),
+        }[cov_type]
+        np.testing.assert_allclose(gm.covariances_, want, rtol=1e-9)
+        np.testing.assert_allclose(gm.means_, X.mean(axis=0, keepdims=True), rtol=1e-13)
