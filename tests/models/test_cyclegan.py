@@ -224,3 +224,30 @@ def test_profiled_and_walked_like_any_model(model, shape):
     if isinstance(model, PatchDiscriminator):
         field = receptive_field(model, shape).final
         assert field.size == (18, 18) and field.global_context  # instance norm: whole image
+
+
+def test_identity_term_needs_equal_channels():
+    # with 1 and 3 channels, G: A -> B cannot take domain-B images; the error named a tensor
+    # "x" the user never passed (the reference implementation asserts input_nc == output_nc)
+    model = CycleGAN(channels_a=1, channels_b=3, ngf=4, n_blocks=1, ndf=4)
+    a, b = torch.rand(2, 1, 8, 8), torch.rand(2, 3, 8, 8)
+    with pytest.raises(ValueError, match=r"as many channels in both domains, got 1 and 3"):
+        CycleGANLoss().generator(model, a, b)
+    terms = CycleGANLoss(lambda_id=0.0).generator(model, a, b)
+    assert terms["fake_b"].shape == b.shape and terms["identity"].item() == 0.0
+
+
+def test_a_failed_generator_half_leaves_the_critics_as_they_were():
+    model = CycleGAN(ngf=4, n_blocks=1, ndf=4)
+    model.d_a.net[0].bias.requires_grad_(False)  # a critic parameter the user froze
+    before = [p.requires_grad for p in model.discriminator_parameters()]
+    opt_g = torch.optim.SGD(model.generator_parameters(), lr=0.1)
+    opt_d = torch.optim.SGD(model.discriminator_parameters(), lr=0.1)
+    real_a, real_b = torch.rand(2, 1, 8, 8), torch.rand(2, 1, 6, 6)  # 6 x 6: critic refuses
+    with pytest.raises(ValueError, match="divisible by 2"):
+        model.training_step(real_a, real_b, CycleGANLoss(), opt_g, opt_d)
+    # before: every critic parameter stayed frozen after the error, and a successful step
+    # unfroze the one the user had frozen
+    assert [p.requires_grad for p in model.discriminator_parameters()] == before
+    model.training_step(real_a, torch.rand(2, 1, 8, 8), CycleGANLoss(), opt_g, opt_d)
+    assert [p.requires_grad for p in model.discriminator_parameters()] == before

@@ -243,6 +243,12 @@ class CycleGANLoss(nn.Module):
         Returns a dict with keys ``'gan_ab'``, ``'gan_ba'``, ``'cycle'``, ``'identity'``,
         ``'total'``, ``'fake_a'`` and ``'fake_b'``.
         """
+        if self.lambda_id > 0 and real_a.shape[1] != real_b.shape[1]:
+            raise ValueError(
+                "the identity term feeds domain-B images to G: A -> B, so it needs as many "
+                f"channels in both domains, got {real_a.shape[1]} and {real_b.shape[1]}; "
+                "use lambda_id=0"
+            )
         fake_b, fake_a = model.g_ab(real_a), model.g_ba(real_b)
         out = {
             "gan_ab": self.adversarial(model.d_b(fake_b), True),
@@ -329,14 +335,17 @@ class CycleGAN(nn.Module):
         if not isinstance(criterion, CycleGANLoss):
             raise TypeError(f"criterion must be a CycleGANLoss, got {type(criterion).__name__}")
         critics = self.discriminator_parameters()
+        flags = [p.requires_grad for p in critics]
         for p in critics:  # the generator loss must not move the critics
             p.requires_grad_(False)
-        opt_g.zero_grad()
-        terms = criterion.generator(self, real_a, real_b)
-        terms["total"].backward()
-        opt_g.step()
-        for p in critics:
-            p.requires_grad_(True)
+        try:
+            opt_g.zero_grad()
+            terms = criterion.generator(self, real_a, real_b)
+            terms["total"].backward()
+            opt_g.step()
+        finally:  # an error in the generator half must not leave the critics frozen
+            for p, flag in zip(critics, flags, strict=True):
+                p.requires_grad_(flag)
         opt_d.zero_grad()
         loss_da = criterion.discriminator(self.d_a, real_a, terms["fake_a"])
         loss_db = criterion.discriminator(self.d_b, real_b, terms["fake_b"])
