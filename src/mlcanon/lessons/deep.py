@@ -235,10 +235,10 @@ def vanishing_gradients_lesson(ctx: Context) -> None:
         delta^l (a^(l-1))^T, and here both factors vanish — the activations die going forward
         and the error dies going backward — so every layer's gradient lies between
         {min(small):.0e} and {max(small):.0e} and the ratio of the first to the last is
-        {small[0] / small[-1]:.2f}. With BN the first layers get somewhat larger gradients than
-        the last in the ReLU net ({relu_bn[0] / relu_bn[-1]:.1f} times): in a deep plain
-        network batch normalization itself makes gradients grow mildly towards the input (Yang
-        et al. 2019), one reason residual connections accompany it in practice.
+        {small[0] / small[-1]:.2f}. With BN the ReLU net's first layer gets
+        {relu_bn[0] / relu_bn[-1]:.1f} times the gradient of its last: in a deep plain network
+        batch normalization itself makes gradients grow towards the input (Yang et al. 2019),
+        one reason residual connections accompany it in practice.
         """)
     ctx.claim(
         "ReLU with tiny weights gives every layer a smaller gradient than the sigmoid net "

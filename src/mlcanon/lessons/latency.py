@@ -81,8 +81,9 @@ def latency_vs_macs_lesson(ctx: Context) -> None:
         Rank correlation between MACs and latency over the {len(rows)} networks: Spearman
         rho = {rho:.2f} (1 would mean the MAC count orders them exactly as the clock does).
         Ordered by MACs they are {", ".join(order)}; the achieved rate differs by a factor
-        {spread:.1f} between them ({rate.min():.1f} to {rate.max():.1f} GMAC/s), as large as
-        their differences in MACs, so the count alone cannot tell which one is faster.
+        {spread:.1f} between them ({rate.min():.1f} to {rate.max():.1f} GMAC/s), against a
+        factor {macs.max() / macs.min():.1f} between their MAC counts, so the count alone cannot
+        tell which one is faster.
         """)
     ctx.claim(
         "MACs alone do not rank the networks' latency (Spearman rho < 0.9)",

@@ -259,8 +259,9 @@ def lstm_gru_lesson(ctx: Context) -> None:
         steps are noise, and the network must name the symbol at the end. Same budget for all
         (24 units, 250 Adam steps of 64 sequences): accuracy RNN {acc["RNN"]:.2f}, LSTM
         {acc["LSTM"]:.2f}, GRU {acc["GRU"]:.2f} (chance 0.25). The vanilla RNN has to carry
-        the symbol through 19 multiplications by W_hh and tanh'; the gated cells learn to
-        close their forget/update gate and keep it.
+        the symbol through 19 multiplications by W_hh and tanh'; the gated cells carry it on
+        their additive path (c_t = f c_(t-1) + i g, h_t = (1 - z) n + z h_(t-1)) and learn
+        gates that keep it there.
         """)
     ctx.claim(
         "LSTM and GRU solve the 20-step copy task, the vanilla RNN does not",
