@@ -54,6 +54,24 @@ def test_ln_structured_matches_torch(seed, amount, n, dim):
     assert torch.equal(ours, layer.weight_mask)
 
 
+@pytest.mark.parametrize("n", [float("inf"), float("-inf"), -1, 0.5, "fro"])
+@pytest.mark.parametrize("shape", [(12, 5, 3), (7, 30)])
+def test_ln_structured_other_norm_orders_match_torch(n, shape):
+    # torch's ln_structured takes any norm order and 'fro'; only n > 0 was accepted
+    torch.manual_seed(3)
+    layer = nn.Module()
+    layer.weight = nn.Parameter(torch.randn(shape))
+    ours = ln_structured_mask(layer.weight, 0.4, n=n, dim=0)
+    prune.ln_structured(layer, "weight", 0.4, n=n, dim=0)
+    assert torch.equal(ours, layer.weight_mask)
+
+
+def test_ln_structured_order_zero_counts_nonzeros():
+    # rows with 1, 3 and 2 non-zero weights: removing one row removes the sparsest
+    w = torch.tensor([[0.0, 0.0, 9.0], [1.0, 1.0, 1.0], [0.0, 2.0, 2.0]])
+    assert ln_structured_mask(w, 1, n=0)[:, 0].tolist() == [0.0, 1.0, 1.0]
+
+
 def test_hand_cases_and_apply():
     w = torch.tensor([[0.1, -3.0], [2.0, -0.5]])
     assert magnitude_mask(w, 2).tolist() == [[0.0, 1.0], [1.0, 0.0]]
@@ -76,8 +94,10 @@ def test_errors():
         magnitude_mask(w, "half")
     with pytest.raises(ValueError, match="dim must be an int"):
         ln_structured_mask(w, 1, dim=2)
-    with pytest.raises(ValueError, match="n must be a positive number"):
-        ln_structured_mask(w, 1, n=0)
+    with pytest.raises(ValueError, match=r"n must be a number .* or 'fro', got 'nuc'"):
+        ln_structured_mask(w, 1, n="nuc")
+    with pytest.raises(ValueError, match="n must be a number"):
+        ln_structured_mask(w, 1, n=float("nan"))
     with pytest.raises(ValueError, match="non-empty sequence"):
         global_magnitude_masks([], 0.5)
     with pytest.raises(ValueError, match="unknown parameter"):

@@ -83,8 +83,10 @@ def ln_structured_mask(
         E.g. a conv weight (C_out, C_in, kh, kw).
     amount : int or float
         Number or fraction of slices along ``dim`` to remove.
-    n : float, default 1
-        Order of the norm over each slice (1: the L1 filter pruning of Li et al.).
+    n : float or 'fro', default 1
+        Order of the norm over each slice (1: the L1 filter pruning of Li et al.); any order
+        ``torch.linalg.vector_norm`` takes (``inf``, ``-inf``, 0 counts non-zeros), as
+        ``torch.nn.utils.prune.ln_structured``.
     dim : int, default 0
         Axis of the slices (0: output channels / filters).
 
@@ -104,11 +106,16 @@ def ln_structured_mask(
         raise ValueError(f"weight must be a tensor with at least 1 axis, got {weight!r}")
     if not isinstance(dim, int) or not -weight.ndim <= dim < weight.ndim:
         raise ValueError(f"dim must be an int in [{-weight.ndim}, {weight.ndim - 1}], got {dim!r}")
-    if isinstance(n, bool) or not isinstance(n, numbers.Real) or n <= 0:
-        raise ValueError(f"n must be a positive number (the norm order), got {n!r}")
+    if n == "fro":
+        n = 2  # the Frobenius norm of a slice is the 2-norm of its entries
+    if isinstance(n, bool) or not isinstance(n, numbers.Real) or n != n:
+        raise ValueError(
+            f"n must be a number (the norm order, inf and -inf too) or 'fro', got {n!r}"
+        )
     dim = dim % weight.ndim
     w = weight.detach().movedim(dim, 0).reshape(weight.shape[dim], -1)  # (slices, rest)
-    keep = _keep_largest(torch.linalg.vector_norm(w, ord=n, dim=1), _n_prune(amount, w.shape[0]))
+    norms = torch.linalg.vector_norm(w, ord=float(n), dim=1)
+    keep = _keep_largest(norms, _n_prune(amount, w.shape[0]))
     shape = [1] * weight.ndim
     shape[dim] = -1
     return keep.reshape(shape).expand(weight.shape).clone()
