@@ -358,7 +358,7 @@ def adam_nonconvergence_lesson(ctx: Context) -> None:
     r_adam, r_ams = _average_regret(xs_adam, C), _average_regret(xs_ams, C)
     ctx.table(
         "the last cycles and the average regret R_T / T",
-        ["method", "mean x over the last 30 steps", "R/T at T=300", "R/T at T=3000"],
+        ["method", "mean x over the last 30 steps", "R/T at T=300", f"R/T at T={T}"],
         [
             ["Adam", xs_adam[-30:].mean(), r_adam[299], r_adam[-1]],
             ["AMSGrad", xs_ams[-30:].mean(), r_ams[299], r_ams[-1]],

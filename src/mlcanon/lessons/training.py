@@ -193,8 +193,8 @@ def warmup(ctx: Context) -> None:
         [
             "lr",
             "warmup steps",
-            "max loss, steps 0-19",
-            "mean loss, steps 0-49",
+            "max loss, steps 0-49",
+            "mean loss, steps 5-59",
             "mean loss, last 50",
         ],
         rows,
