@@ -92,7 +92,7 @@ def make_shapes(
         Side S of the square images (at least 16).
     max_objects : int, default=3
         Each image holds between 1 and ``max_objects`` objects (fewer if they cannot be
-        placed without overlap).
+        placed without overlap); at most ``(image_size // 4) ** 2``.
     classes : sequence of {'square', 'disk', 'triangle'}
         Shapes to draw; label ``i`` means ``classes[i]``.
     random_state : None, int or numpy Generator
@@ -123,7 +123,11 @@ def make_shapes(
     """
     n = check_scalar(n_images, "n_images", kind=numbers.Integral, low=1)
     size = check_scalar(image_size, "image_size", kind=numbers.Integral, low=16)
-    k = check_scalar(max_objects, "max_objects", kind=numbers.Integral, low=1)
+    # one object per 4 x 4 cell at most (sides are >= 4 pixels): the placement tries
+    # 20 positions per object, so an unbounded max_objects would never end
+    k = check_scalar(
+        max_objects, "max_objects", kind=numbers.Integral, low=1, high=(size // 4) ** 2
+    )
     noise = check_scalar(noise, "noise", low=0.0)
     if isinstance(classes, str) or len(classes) == 0:
         raise ValueError(f"classes must be a non-empty sequence of shape names, got {classes!r}")
