@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn import impute as ski
 from sklearn.datasets import load_diabetes
 
@@ -52,6 +53,14 @@ def test_simple_imputer_hand_computed():
         SimpleImputer(strategy="most_frequent").fit(X).statistics_,
         [1.0, 2.0],  # tie -> smallest
     )
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+def test_simple_imputer_mean_near_the_float64_maximum(fmt):
+    # the sum 2e308 + 7 overflows; the mean (2e308 + 7) / 3 does not
+    X = np.array([[1e308, 1.0], [np.nan, 2.0], [1e308, 3.0], [7.0, 4.0]])
+    stats = SimpleImputer().fit(sp.csc_matrix(X) if fmt == "csc" else X).statistics_
+    np.testing.assert_allclose(stats, [2 / 3 * 1e308 + 7 / 3, 2.5], rtol=1e-15)
 
 
 def _continuous(seed, n=200, d=6, rate=0.15):

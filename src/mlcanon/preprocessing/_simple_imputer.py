@@ -66,6 +66,17 @@ def most_frequent(values: np.ndarray) -> Any:
         return min(tied, key=lambda v: (str(type(v)), str(v)))
 
 
+def _mean(values: np.ndarray) -> float:
+    """Mean of finite float64 values; their sum may overflow where the mean does not (values
+    near the float64 maximum), then the values are scaled by the largest magnitude first."""
+    with np.errstate(over="ignore"):
+        mean = values.mean()
+    if np.isfinite(mean):
+        return mean
+    scale = np.abs(values).max()
+    return scale * (values / scale).mean()
+
+
 def _columns_of_stored(X: Any) -> np.ndarray:
     """Column index of every stored entry of a CSC matrix."""
     return np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
@@ -180,7 +191,7 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
 
     def _statistic(self, values: np.ndarray) -> Any:
         if self.strategy == "mean":
-            return values.astype(np.float64).mean()
+            return _mean(values.astype(np.float64))
         if self.strategy == "median":
             return np.median(values.astype(np.float64))
         if self.strategy == "most_frequent":
