@@ -147,6 +147,25 @@ def test_smote_neighbours_of_float32_data_far_from_the_origin(fmt):
     assert all(set(a) == set(b) for a, b in zip(got, want, strict=True))
 
 
+@pytest.mark.parametrize("d", [3, 20])  # the k-d tree and the brute force
+def test_smote_neighbours_of_float64_data_far_from_the_origin(d):
+    # 1e6 + N(0, 1e-3): |a|^2 ~ 1e13 next to squared distances ~ 1e-5
+    X = 1e6 + 1e-3 * np.random.default_rng(0).normal(size=(150, d))
+    D = np.linalg.norm(X[:, None] - X[None], axis=2)  # the differences themselves
+    np.fill_diagonal(D, np.inf)
+    want = np.argsort(D, axis=1)[:, :5]
+    np.testing.assert_array_equal(_nearest_neighbors(X, 5), want)
+
+
+@pytest.mark.parametrize("d", [2, 20])
+def test_smote_neighbours_exclude_the_sample_among_copies(d):
+    # four copies of a point: each one's 2 nearest others are 2 of the other copies
+    X = np.vstack([np.zeros((4, d)), np.ones((3, d))])
+    nn = _nearest_neighbors(X, 2)
+    assert (nn[:4] < 4).all() and (nn[:4] != np.arange(4)[:, None]).all()
+    assert (nn[4:] >= 4).all() and (nn[4:] != np.arange(4, 7)[:, None]).all()
+
+
 def test_smote_needs_more_minority_samples_than_neighbours():
     X, y = _imbalanced(3, (100, 5))
     with pytest.raises(
