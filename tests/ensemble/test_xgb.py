@@ -258,6 +258,35 @@ def test_equal_to_xgboost_when_bins_are_exact(kind):
         np.testing.assert_allclose(ours, ref, atol=1e-5)
 
 
+@pytest.mark.parametrize("n_classes", [0, 2, 3])
+def test_predict_takes_xgboost_output_margin_and_iteration_range(n_classes):
+    """xgboost's predict(X, output_margin=, iteration_range=) and predict_proba(X,
+    iteration_range=): a sub-range of rounds still starts from the base margin, and a stop of
+    0 means the default rounds. Every feature has fewer values than bins, so the trees are
+    xgboost's."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 20, size=(300, 4)).astype(float)
+    score = X[:, 0] - X[:, 1] + rng.normal(scale=4, size=300)
+    kw = dict(n_estimators=6, max_depth=3, learning_rate=0.3)
+    if n_classes == 0:
+        ours, ref = XGBRegressor(**kw).fit(X, score), xgb.XGBRegressor(**kw).fit(X, score)
+    else:
+        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+        ours, ref = XGBClassifier(**kw).fit(X, y), xgb.XGBClassifier(**kw).fit(X, y)
+    for rounds in [None, (0, 0), (0, 6), (2, 5), (5, 6)]:
+        margin = dict(output_margin=True, iteration_range=rounds)
+        np.testing.assert_allclose(ours.predict(X, **margin), ref.predict(X, **margin), atol=1e-5)
+        if n_classes:
+            np.testing.assert_allclose(
+                ours.predict_proba(X, iteration_range=rounds),
+                ref.predict_proba(X, iteration_range=rounds),
+                atol=1e-6,
+            )
+            np.testing.assert_array_equal(
+                ours.predict(X, iteration_range=rounds), ref.predict(X, iteration_range=rounds)
+            )
+
+
 def test_early_stopping_keeps_the_best_round():
     X, y = make_classification(600, 10, flip_y=0.2, random_state=0)
     Xtr, ytr, Xva, yva = X[:400], y[:400], X[400:], y[400:]

@@ -303,9 +303,13 @@ class BaseXGB(BaseEstimator):
         return self.best_score_
 
     def decision_function_raw(self, X: Any, iteration_range: tuple[int, int] | None = None):
-        """Raw margins (n_samples, n_outputs), by default of rounds ``0..best_iteration_``."""
+        """Raw margins (n_samples, n_outputs) of the rounds ``start..stop-1`` of
+        ``iteration_range``; by default (``None``, or a stop of 0, as in xgboost) of rounds
+        ``0..best_iteration_``."""
         X = check_X(self, X, reset=False)
-        start, stop = iteration_range or (0, self.best_iteration_ + 1)
+        if iteration_range is None or iteration_range[1] == 0:
+            iteration_range = (0, self.best_iteration_ + 1)
+        start, stop = iteration_range
         if not 0 <= start < stop <= self.n_iterations_:
             raise ValueError(
                 f"iteration_range must satisfy 0 <= start < stop <= "
