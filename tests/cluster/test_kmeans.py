@@ -244,6 +244,20 @@ def test_float32_centers_transform_and_copy_x():
     assert list(fitted.get_feature_names_out()) == [f"kmeans{i}" for i in range(k)]
 
 
+@pytest.mark.parametrize("fit_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("input_dtype", [np.float32, np.float64, np.int64])
+def test_transform_dtype_promotes_input_and_centers_as_sklearn(fit_dtype, input_dtype):
+    # float32 distances only from float32 data AND float32 centers: a float64 model
+    # transforming float32 data gave float32 (scikit-learn: float64, distances to float64 centers)
+    X, k = _data("iris")
+    Xf = X.astype(fit_dtype)
+    ours = KMeans(k, init=Xf[:k], n_init=1).fit(Xf)
+    ref = skc.KMeans(k, init=Xf[:k], n_init=1).fit(Xf)
+    Xt = (10 * X).astype(input_dtype)
+    assert ours.transform(Xt).dtype == ref.transform(Xt).dtype
+    np.testing.assert_allclose(ours.transform(Xt), ref.transform(Xt), rtol=1e-5)
+
+
 def test_kmeans_plusplus_sparse_and_precomputed_norms():
     import scipy.sparse as sp
 

@@ -271,10 +271,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         """Euclidean distance of each sample to each center, shape (n_samples, n_clusters).
 
         Computed from the differences themselves (in blocks of rows), so that a sample equal to
-        a center is at distance exactly 0; float32 data give float32 distances.
+        a center is at distance exactly 0; float32 data and float32 centers give float32
+        distances (numpy's promotion of the two, as scikit-learn's).
         """
-        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+        given = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
         X = check_X(self, X, reset=False, accept_sparse=True)
+        dtype = np.result_type(given, self.cluster_centers_.dtype)
         C = self.cluster_centers_.astype(np.float64)
         out = np.empty((X.shape[0], C.shape[0]), dtype=dtype)
         step = max(1, _BLOCK // max(1, C.size))
