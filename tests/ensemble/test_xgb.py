@@ -287,6 +287,22 @@ def test_predict_takes_xgboost_output_margin_and_iteration_range(n_classes):
             )
 
 
+@pytest.mark.parametrize("n_classes", [0, 2, 3])
+def test_feature_importances_equal_xgboost_gain(n_classes):
+    """feature_importances_ is xgboost's default "gain" importance (exact bins: same trees)."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 20, size=(300, 5)).astype(float)
+    score = X[:, 0] - 2 * X[:, 1] + 0.3 * X[:, 2] + rng.normal(scale=4, size=300)
+    kw = dict(n_estimators=8, max_depth=3, learning_rate=0.3, reg_lambda=1.5)
+    if n_classes == 0:
+        ours, ref = XGBRegressor(**kw).fit(X, score), xgb.XGBRegressor(**kw).fit(X, score)
+    else:
+        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+        ours, ref = XGBClassifier(**kw).fit(X, y), xgb.XGBClassifier(**kw).fit(X, y)
+    np.testing.assert_allclose(ours.feature_importances_, ref.feature_importances_, atol=1e-6)
+    assert ours.feature_importances_.sum() == pytest.approx(1.0)
+
+
 def test_early_stopping_keeps_the_best_round():
     X, y = make_classification(600, 10, flip_y=0.2, random_state=0)
     Xtr, ytr, Xva, yva = X[:400], y[:400], X[400:], y[400:]

@@ -49,6 +49,8 @@ class XGBRegressor(RegressorMixin, BaseXGB):
         ``threshold``, ``split_bin``, ``default_left``, ``value``, ``gain``, ``cover``); tree
         ``t`` is ``tree_offsets_[t]:tree_offsets_[t + 1]``, child ids relative to its start.
     base_margin_, bin_edges_, n_bin_edges_, best_iteration_, evals_result_, n_features_in_
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        Mean split gain of each feature, normalized (xgboost's default ``"gain"``).
 
     Notes
     -----
@@ -95,7 +97,7 @@ class XGBClassifier(ClassifierMixin, BaseXGB):
     Attributes
     ----------
     classes_ : ndarray
-    nodes_, tree_offsets_, base_margin_, best_iteration_, evals_result_
+    nodes_, tree_offsets_, base_margin_, best_iteration_, evals_result_, feature_importances_
         As in :class:`XGBRegressor`; with ``K > 2`` classes each round adds ``K`` trees.
 
     Notes

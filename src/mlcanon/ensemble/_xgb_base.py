@@ -29,7 +29,7 @@ from mlcanon.tree._tree import check_nodes
 
 from ._binning import apply_bins, fit_bin_edges
 from ._hist_grower import GrowParams, RowBlock, add_tree, grow_tree
-from ._hist_kernels import predict_raw
+from ._hist_kernels import LEAF, predict_raw
 from ._objectives import (
     DEFAULT_METRIC,
     METRICS,
@@ -301,6 +301,18 @@ class BaseXGB(BaseEstimator):
     def best_score(self) -> float:
         """``best_score_``: the best metric on the last eval set, set by early stopping."""
         return self.best_score_
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        """xgboost's default importance, "gain": the mean gain of the splits on each feature
+        over every tree, scaled to sum to 1 (all zeros when no tree splits)."""
+        nodes = self.nodes_
+        split = nodes["left"] != LEAF
+        feature, d = nodes["feature"][split], self.n_features_in_
+        total = np.bincount(feature, weights=nodes["gain"][split], minlength=d)
+        count = np.bincount(feature, minlength=d)
+        mean = np.divide(total, count, out=np.zeros(d), where=count > 0)
+        return mean / mean.sum() if mean.sum() > 0 else mean
 
     def decision_function_raw(self, X: Any, iteration_range: tuple[int, int] | None = None):
         """Raw margins (n_samples, n_outputs) of the rounds ``start..stop-1`` of
