@@ -63,6 +63,16 @@ def test_simple_imputer_mean_near_the_float64_maximum(fmt):
     np.testing.assert_allclose(stats, [2 / 3 * 1e308 + 7 / 3, 2.5], rtol=1e-15)
 
 
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_knn_imputer_mean_near_the_float64_maximum(weights):
+    # two donors of 1e308 (their sum overflows), and a row without any observed coordinate,
+    # which gets the column mean (1e308 + 1e308 + 4e307) / 3 = 8e307
+    X = np.array([[0.0, 1e308, np.nan], [0.1, 1e308, np.nan], [np.nan, 4e307, 1.0]])
+    new = np.array([[0.05, np.nan, np.nan], [np.nan, np.nan, np.nan]])
+    out = KNNImputer(n_neighbors=2, weights=weights).fit(X).transform(new)
+    np.testing.assert_allclose(out[:, 1], [1e308, 8e307], rtol=1e-15)
+
+
 def _continuous(seed, n=200, d=6, rate=0.15):
     """Continuous values, so no two neighbours are at exactly the same distance."""
     X = np.random.default_rng(seed).normal(size=(n, d))

@@ -37,6 +37,7 @@ from ._missing import (
     indicator_names,
     marks_nan,
     missing_mask,
+    overflow_free_mean,
 )
 
 __all__ = ["KNNImputer"]
@@ -173,7 +174,8 @@ class KNNImputer(TransformerMixin, BaseEstimator):
         ranked = np.where(np.isnan(dist), np.inf, dist)
         nearest = np.argsort(ranked, axis=1, kind="stable")[:, :k]
         w = self._neighbour_weights(np.take_along_axis(dist, nearest, axis=1))
-        return np.sum(w * values[nearest], axis=1) / np.sum(w, axis=1)
+        w /= np.sum(w, axis=1, keepdims=True)  # a convex combination cannot overflow
+        return np.sum(w * values[nearest], axis=1)
 
     def transform(self, X: Any) -> np.ndarray:
         """Impute every missing entry of a valid column from the nearest training rows."""
@@ -192,7 +194,7 @@ class KNNImputer(TransformerMixin, BaseEstimator):
                 sub = dist[np.ix_(receivers, donors)]
                 lonely = np.isnan(sub).all(axis=1)
                 out = np.empty(receivers.size)
-                out[lonely] = self._fit_X[donors, col].mean()
+                out[lonely] = overflow_free_mean(self._fit_X[donors, col])
                 if (~lonely).any():
                     out[~lonely] = self._impute_column(sub[~lonely], donors, col)
                 filled[rows[receivers], col] = out

@@ -71,6 +71,17 @@ def missing_mask(X: np.ndarray, missing_values: Any) -> np.ndarray:
     return np.asarray(X == missing_values, dtype=bool)
 
 
+def overflow_free_mean(values: np.ndarray) -> float:
+    """Mean of finite float64 values; their sum may overflow where the mean does not (values
+    near the float64 maximum), then the values are scaled by the largest magnitude first."""
+    with np.errstate(over="ignore"):
+        mean = values.mean()
+    if np.isfinite(mean):
+        return mean
+    scale = np.abs(values).max()
+    return scale * (values / scale).mean()
+
+
 class MissingValuesOption:
     """Parameter constraint: a missing-value marker (a number, NaN, ``pandas.NA``, a string or
     ``None``)."""

@@ -41,6 +41,7 @@ from ._missing import (
     marks_nan,
     mask_of,
     missing_mask,
+    overflow_free_mean,
 )
 
 __all__ = ["SimpleImputer"]
@@ -64,17 +65,6 @@ def most_frequent(values: np.ndarray) -> Any:
         return min(tied)
     except TypeError:
         return min(tied, key=lambda v: (str(type(v)), str(v)))
-
-
-def _mean(values: np.ndarray) -> float:
-    """Mean of finite float64 values; their sum may overflow where the mean does not (values
-    near the float64 maximum), then the values are scaled by the largest magnitude first."""
-    with np.errstate(over="ignore"):
-        mean = values.mean()
-    if np.isfinite(mean):
-        return mean
-    scale = np.abs(values).max()
-    return scale * (values / scale).mean()
 
 
 def _columns_of_stored(X: Any) -> np.ndarray:
@@ -191,7 +181,7 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
 
     def _statistic(self, values: np.ndarray) -> Any:
         if self.strategy == "mean":
-            return _mean(values.astype(np.float64))
+            return overflow_free_mean(values.astype(np.float64))
         if self.strategy == "median":
             return np.median(values.astype(np.float64))
         if self.strategy == "most_frequent":
