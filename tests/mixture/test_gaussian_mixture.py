@@ -369,3 +369,20 @@ def test_one_component_far_from_the_origin_has_the_data_covariance(cov_type):
         }[cov_type]
         np.testing.assert_allclose(gm.covariances_, want, rtol=1e-9)
         np.testing.assert_allclose(gm.means_, X.mean(axis=0, keepdims=True), rtol=1e-13)
+
+
+@pytest.mark.filterwarnings("ignore::mlcanon.mixture.ConvergenceWarning")
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+def test_max_iter_zero_keeps_the_covariances_of_the_given_precisions(cov_type):
+    # no EM step: the fitted covariances are the inverses of precisions_init (written out
+    # with np.linalg.inv); they were left from an earlier fit, from the seeding, or None
+    # (scikit-learn raises AttributeError here)
+    X, k = _data("iris")
+    start = _start(X, k, cov_type, seed=0)
+    precisions = start["precisions_init"]
+    want = np.linalg.inv(precisions) if cov_type in ("full", "tied") else 1.0 / precisions
+    gm = GaussianMixture(k, covariance_type=cov_type, random_state=0).fit(X)
+    for weights in (start["weights_init"], None):  # all three given, then the seeding's weights
+        gm.set_params(**start, max_iter=0).set_params(weights_init=weights).fit(X)
+        np.testing.assert_allclose(gm.covariances_, want, rtol=1e-12)
+        np.testing.assert_allclose(gm.precisions_, precisions, rtol=1e-12)

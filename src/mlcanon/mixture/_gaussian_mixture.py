@@ -230,9 +230,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if self._precisions_init is None:
             self.precisions_cholesky_ = precision_cholesky(self.covariances_, self.covariance_type)
         else:
-            self.precisions_cholesky_ = precision_cholesky_from_precisions(
-                self._precisions_init, self.covariance_type
-            )
+            P = self._precisions_init
+            self.precisions_cholesky_ = precision_cholesky_from_precisions(P, self.covariance_type)
+            # the covariances these precisions stand for (the first M-step replaces them; with
+            # max_iter=0 they are the fitted ones, not those of the seeding or an earlier fit)
+            full = self.covariance_type in ("full", "tied")
+            self.covariances_ = np.linalg.inv(P) if full else 1.0 / P
 
     # -- EM ----------------------------------------------------------------------------------
     def _weighted_log_prob(self, X: np.ndarray) -> np.ndarray:
