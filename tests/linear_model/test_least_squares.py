@@ -303,3 +303,34 @@ def test_linear_regression_keeps_float32_as_sklearn(sparse):
         assert got.dtype == want.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     assert ours.predict(X).dtype == ref.predict(X).dtype == np.float32
+
+
+@pytest.mark.parametrize(("sparse", "positive"), [(False, False), (True, False), (False, True)])
+def test_linear_regression_y_column_keeps_2d_coef_as_sklearn(diabetes, sparse, positive):
+    # scikit-learn's LinearRegression keeps a (n_samples, 1) target 2-D: coef_ (1, n_features),
+    # predict (n_samples, 1) (Ridge, by contrast, ravels coef_); ours raveled both
+    X, y = diabetes
+    X = sp.csr_matrix(X) if sparse else X
+    Y = y[:, None]
+    ours = LinearRegression(positive=positive).fit(X, Y)
+    ref = sk.LinearRegression(positive=positive).fit(X, Y)
+    assert ours.coef_.shape == ref.coef_.shape == (1, X.shape[1])
+    assert ours.intercept_.shape == ref.intercept_.shape == (1,)
+    assert ours.predict(X).shape == ref.predict(X).shape == (len(y), 1)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-6)
+
+
+@pytest.mark.parametrize("n_targets", [None, 1, 3])
+@pytest.mark.parametrize("Estimator", ["LinearRegression", "Ridge"])
+def test_no_intercept_gives_intercept_zero_as_sklearn(Estimator, n_targets):
+    # without an intercept scikit-learn stores the float 0.0, whatever the number of targets
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    y = rng.normal(size=20 if n_targets is None else (20, n_targets))
+    ours = {"LinearRegression": LinearRegression, "Ridge": Ridge}[Estimator](
+        fit_intercept=False
+    ).fit(X, y)
+    ref = getattr(sk, Estimator)(fit_intercept=False).fit(X, y)
+    assert ref.intercept_ == 0.0 and np.ndim(ref.intercept_) == 0
+    assert ours.intercept_ == 0.0 and np.ndim(ours.intercept_) == 0
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-6)

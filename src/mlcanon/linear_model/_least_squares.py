@@ -74,16 +74,24 @@ class _LeastSquaresBase(RegressorMixin, BaseEstimator):
     and several targets at once."""
 
     def _set_coef(
-        self, coef: np.ndarray, X_offset: np.ndarray, y_offset: Any, dtype: Any = np.float64
+        self,
+        coef: np.ndarray,
+        X_offset: np.ndarray,
+        y_offset: Any,
+        dtype: Any = np.float64,
+        *,
+        ravel_column: bool = True,
     ) -> Any:
         # coef is (n_features,) or (n_features, n_targets); the intercept undoes the centering.
         # The solvers run in float64; float32 input gets float32 attributes (as scikit-learn).
         self.coef_ = coef.T.astype(dtype)
         self.intercept_ = np.asarray(y_offset - X_offset @ coef).astype(dtype)
-        if self.coef_.ndim == 2 and self.coef_.shape[0] == 1:
-            self.coef_ = self.coef_[0]  # a single target as a column: 1-D coef_, as scikit-learn
+        if ravel_column and self.coef_.ndim == 2 and self.coef_.shape[0] == 1:
+            self.coef_ = self.coef_[0]  # y as one column: 1-D coef_ (scikit-learn's Ridge)
         if coef.ndim == 1:
             self.intercept_ = self.intercept_[()]  # a NumPy scalar: a float with a shape
+        if not self.fit_intercept:
+            self.intercept_ = 0.0  # whatever the shape of y, as scikit-learn
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -168,7 +176,8 @@ class LinearRegression(_LeastSquaresBase):
             coef = coef[:, 0] if yc.ndim == 1 else coef
         else:
             coef = _lstsq(Xc, yc, self.tol)
-        return self._set_coef(coef, X_offset, y_offset, dtype)
+        # y as one column keeps coef_ (1, n_features), as scikit-learn's LinearRegression
+        return self._set_coef(coef, X_offset, y_offset, dtype, ravel_column=False)
 
     def _fit_sparse(
         self, X: Any, y: np.ndarray, sw: np.ndarray | None, dtype: Any
@@ -186,7 +195,8 @@ class LinearRegression(_LeastSquaresBase):
         coef = np.column_stack(
             [_ridge_lsqr(A, Y[:, k], 0.0, self.tol, 2 * X.shape[1])[0] for k in range(Y.shape[1])]
         )
-        return self._set_coef(coef[:, 0] if y.ndim == 1 else coef, X_offset, y_offset, dtype)
+        coef = coef[:, 0] if y.ndim == 1 else coef
+        return self._set_coef(coef, X_offset, y_offset, dtype, ravel_column=False)
 
 
 def _ridge_solve(X: np.ndarray, y: np.ndarray, alpha: float, solver: str) -> tuple[Any, str]:

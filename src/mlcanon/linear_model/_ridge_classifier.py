@@ -176,8 +176,6 @@ class RidgeClassifier(_RidgeClassifierMixin, Ridge):
         X_checked, Y, sw = self._code_targets(X, y, sample_weight)
         super().fit(X_checked, Y, sample_weight=sw)
         check_feature_names(self, X, reset=True)  # the caller's columns, not the array's
-        if not self.fit_intercept:
-            self.intercept_ = 0.0  # whatever the number of classes, as scikit-learn
         return self
 
 

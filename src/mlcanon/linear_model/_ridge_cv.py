@@ -259,10 +259,7 @@ class RidgeCV(_LeastSquaresBase):
         if self.store_cv_results:
             self.cv_results_ = np.stack(results, axis=-1).astype(dtype)
         coef = loo.coef(best_alphas)
-        self._set_coef(coef[:, 0] if y.ndim == 1 else coef, X_offset, y_offset, dtype)
-        if not self.fit_intercept:
-            self.intercept_ = 0.0  # whatever the shape of y, as scikit-learn
-        return self
+        return self._set_coef(coef[:, 0] if y.ndim == 1 else coef, X_offset, y_offset, dtype)
 
     def _select(self, alphas: np.ndarray, scores: list, n_targets: int) -> np.ndarray:
         """Set ``alpha_`` and ``best_score_`` from the scores of the grid (the first alpha on
