@@ -405,3 +405,30 @@ def test_solver_warnings_name_the_callers_line(kw, category):
     with pytest.warns(category) as record:
         LogisticRegression(**kw).fit(X, y)
     assert {w.filename for w in record if w.category is category} == {__file__}
+
+
+def test_ovr_probabilities_whose_sigmoids_all_underflow_are_their_ratios():
+    # every one-vs-rest score far below 0: the K sigmoids are e^{s_k} (to rounding), so the
+    # normalized probabilities are softmax(s); normalizing the underflowed sigmoids gave 0 / 0
+    from scipy.special import log_softmax, softmax
+
+    X, y = load_iris(return_X_y=True)
+    model = LogisticRegression(multi_class="ovr").fit(X, y)
+    model.intercept_ = model.intercept_ - 2000.0
+    scores = model.decision_function(X[:5])
+    assert (scores < -1900).all()
+    np.testing.assert_allclose(model.predict_proba(X[:5]), softmax(scores, axis=1), rtol=1e-12)
+    np.testing.assert_allclose(
+        model.predict_log_proba(X[:5]), log_softmax(scores, axis=1), rtol=0, atol=1e-12
+    )  # differences of scores near -2000 round at 2000 * 2^-52 = 4.4e-13
+
+
+def test_binary_log_probabilities_stay_finite_for_confident_scores():
+    # log P(y=0) = log σ(-s) = -s - log(1 + e^{-s}) for s >> 0 (log(1 - σ(s)) rounds to -inf)
+    X, y = load_breast_cancer(return_X_y=True)
+    model = LogisticRegression(max_iter=5).fit(X, y)  # unscaled: confident scores
+    scores = model.decision_function(X)
+    log_proba = model.predict_log_proba(X)
+    assert np.isfinite(log_proba).all()
+    np.testing.assert_allclose(log_proba[:, 0], -np.logaddexp(0.0, scores), rtol=1e-12)
+    np.testing.assert_allclose(log_proba[:, 1], -np.logaddexp(0.0, -scores), rtol=1e-12)

@@ -462,18 +462,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if scores.ndim == 1:
             p = expit(scores)
             return np.column_stack([1.0 - p, p])
-        if self.multi_class == "ovr":
-            p = expit(scores)
-            return p / p.sum(axis=1, keepdims=True)
-        return np.exp(log_softmax(scores))
+        return np.exp(self._log_proba(scores))
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba`, computed in the log domain."""
         scores = self.decision_function(X)
-        if scores.ndim == 2 and self.multi_class != "ovr":
-            return log_softmax(scores)
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+        if scores.ndim == 1:  # log σ(-s), log σ(s)
+            return -np.logaddexp(0.0, np.column_stack([scores, -scores]))
+        return self._log_proba(scores)
+
+    def _log_proba(self, scores: np.ndarray) -> np.ndarray:
+        """Log-probabilities of K >= 3 classes: the log-softmax of the scores, or (one-vs-rest)
+        of the K log-sigmoids, ``σ_k / Σ_j σ_j`` normalized in the log domain, so that scores
+        whose sigmoids all underflow to 0 still give their ratios (not 0 / 0)."""
+        if self.multi_class == "ovr":
+            scores = -np.logaddexp(0.0, -scores)  # log σ(s)
+        return log_softmax(scores)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
