@@ -77,7 +77,7 @@ def test_classes_subset_gives_labels_into_it():
         ({"n_images": 2.5}, TypeError, "n_images"),
         ({"n_images": 2, "image_size": 8}, ValueError, "image_size"),
         ({"n_images": 2, "max_objects": 0}, ValueError, "max_objects"),
-        ({"n_images": 1, "max_objects": 10**9}, ValueError, "max_objects must be <= 256"),
+        ({"n_images": 1, "max_objects": 10**9}, ValueError, "max_objects must be <= 64"),
         ({"n_images": 1, "image_size": 16, "max_objects": 17}, ValueError, "<= 16, got 17"),
         ({"n_images": 2, "classes": ("circle",)}, ValueError, "classes"),
         ({"n_images": 2, "classes": ()}, ValueError, "classes"),
@@ -92,7 +92,7 @@ def test_errors(kwargs, exc, match):
 
 
 def test_the_largest_max_objects_ends_with_non_overlapping_boxes():
-    # (16 // 4) ** 2 = 16 objects asked of a 16-pixel image: as many as fit are placed
+    # (16 // max(4, 16 // 8)) ** 2 = 16 objects asked of a 16-pixel image: as many as fit
     _, boxes, labels = make_shapes(2, image_size=16, max_objects=16, random_state=0)
     for b, lab in zip(boxes, labels, strict=True):
         assert 1 <= len(lab) <= 16

@@ -19,18 +19,21 @@ _KNOWN = ("square", "disk", "triangle")
 SHAPES_SPLITS = {"train": (2000, 20261), "val": (200, 20262), "test": (200, 20263)}
 
 
-def _mask(kind: str, x0: int, y0: int, s: int, size: int) -> np.ndarray:
-    """Boolean ``(size, size)`` mask of a shape inscribed in the ``s x s`` square at (x0, y0),
-    tested at pixel centres."""
-    yy, xx = np.mgrid[0:size, 0:size] + 0.5  # pixel centres
-    u, v = (xx - x0) / s, (yy - y0) / s  # coordinates in the unit square
-    inside = (u >= 0) & (u < 1) & (v >= 0) & (v < 1)
+def _smallest_side(size: int) -> int:
+    """The smallest side of a shape on an image of side ``size``."""
+    return max(4, size // 8)
+
+
+def _mask(kind: str, s: int) -> np.ndarray:
+    """Boolean ``(s, s)`` mask of a shape inscribed in an ``s x s`` square, tested at pixel
+    centres (the shape never leaves its square, so the rest of the image is not scanned)."""
+    v, u = (np.mgrid[0:s, 0:s] + 0.5) / s  # pixel centres in unit-square coordinates
     if kind == "square":
-        return inside
+        return np.ones((s, s), dtype=bool)
     if kind == "disk":
         return (u - 0.5) ** 2 + (v - 0.5) ** 2 <= 0.25
     # isosceles triangle, apex at the top centre, base on the bottom edge
-    return inside & (v >= 2 * np.abs(u - 0.5))
+    return v >= 2 * np.abs(u - 0.5)
 
 
 def _tight_box(mask: np.ndarray) -> np.ndarray:
@@ -50,19 +53,19 @@ def _draw_image(
     boxes: list[np.ndarray] = []
     labels: list[int] = []
     n_objects = int(rng.integers(1, max_objects + 1))
-    lo, hi = max(4, size // 8), max(5, size // 2)
+    lo, hi = _smallest_side(size), max(5, size // 2)
     for _ in range(20 * n_objects):  # rejection sampling: objects never overlap
         if len(boxes) == n_objects:
             break
         label = int(rng.integers(len(kinds)))
         s = int(rng.integers(lo, hi + 1))
         x0, y0 = (int(v) for v in rng.integers(0, size - s + 1, size=2))
-        mask = _mask(kinds[label], x0, y0, s, size)
-        box = _tight_box(mask)
+        mask = _mask(kinds[label], s)
+        box = _tight_box(mask) + np.array([x0, y0, x0, y0], dtype=np.float32)
         if _overlaps(box, boxes):
             continue
         colour = rng.uniform(0.5, 1.0, size=3)  # always brighter than the background
-        image[:, mask] = colour[:, None]
+        image[:, y0 : y0 + s, x0 : x0 + s][:, mask] = colour[:, None]
         boxes.append(box)
         labels.append(label)
     image += rng.normal(0.0, noise, size=image.shape)
@@ -92,7 +95,8 @@ def make_shapes(
         Side S of the square images (at least 16).
     max_objects : int, default=3
         Each image holds between 1 and ``max_objects`` objects (fewer if they cannot be
-        placed without overlap); at most ``(image_size // 4) ** 2``.
+        placed without overlap); at most ``(image_size // max(4, image_size // 8)) ** 2`` (64
+        from 32 pixels on), the number of squares of the smallest side that tile the image.
     classes : sequence of {'square', 'disk', 'triangle'}
         Shapes to draw; label ``i`` means ``classes[i]``.
     random_state : None, int or numpy Generator
@@ -123,11 +127,9 @@ def make_shapes(
     """
     n = check_scalar(n_images, "n_images", kind=numbers.Integral, low=1)
     size = check_scalar(image_size, "image_size", kind=numbers.Integral, low=16)
-    # one object per 4 x 4 cell at most (sides are >= 4 pixels): the placement tries
-    # 20 positions per object, so an unbounded max_objects would never end
-    k = check_scalar(
-        max_objects, "max_objects", kind=numbers.Integral, low=1, high=(size // 4) ** 2
-    )
+    # the placement tries 20 positions per object asked: an unbounded max_objects never ends
+    most = (size // _smallest_side(size)) ** 2
+    k = check_scalar(max_objects, "max_objects", kind=numbers.Integral, low=1, high=most)
     noise = check_scalar(noise, "noise", low=0.0)
     if isinstance(classes, str) or len(classes) == 0:
         raise ValueError(f"classes must be a non-empty sequence of shape names, got {classes!r}")
