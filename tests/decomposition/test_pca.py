@@ -320,3 +320,23 @@ def test_fit_transform_with_copy_false_matches_sklearn(solver):
     ref = sk.PCA(copy=False, **kw).fit_transform(X.copy())
     signs = np.sign(np.sum(ours * ref, axis=0))
     np.testing.assert_allclose(ours * signs, ref, atol=1e-7)
+
+
+def test_fraction_above_the_last_cumulated_ratio_keeps_every_component():
+    # the cumulated ratios end at 0.9999999999999998 here (rounding): the next float counted
+    # one past the end, n_components_ = 7 for 6 features and 6 components_
+    X = np.random.default_rng(2).normal(size=(10, 6))
+    last = np.cumsum(PCA(svd_solver="covariance_eigh").fit(X).explained_variance_ratio_)[-1]
+    assert last < np.nextafter(last, 1.0) < 1.0
+    model = PCA(float(np.nextafter(last, 1.0)), svd_solver="covariance_eigh").fit(X)
+    assert model.n_components_ == model.components_.shape[0] == 6
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide")  # sklearn's 0/0 ratio
+@pytest.mark.parametrize("solver", ["full", "covariance_eigh"])
+def test_fraction_of_no_variance_keeps_one_component_as_sklearn(solver):
+    # constant data: every ratio is 0 (nan in scikit-learn), and we kept 4 of 3 features
+    constant = np.full((20, 3), 2.0)
+    ours = PCA(0.5, svd_solver=solver).fit(constant)
+    ref = sk.PCA(0.5, svd_solver=solver).fit(constant)
+    assert ours.n_components_ == ref.n_components_ == ours.components_.shape[0] == 1

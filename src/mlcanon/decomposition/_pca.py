@@ -188,8 +188,11 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     f"{limit} with svd_solver={solver!r}"
                 )
             return int(k)
-        # the first count whose cumulated ratio exceeds the requested fraction
-        return int(np.searchsorted(np.cumsum(ratio), k, side="right") + 1)
+        if total == 0:  # nothing to explain: one component, as scikit-learn (nan ratios)
+            return 1
+        # the first count whose cumulated ratio exceeds the requested fraction; a fraction above
+        # the last cumulated ratio (1 - 2e-16 by rounding) keeps them all
+        return int(min(np.searchsorted(np.cumsum(ratio), k, side="right") + 1, limit))
 
     def fit(self, X: Any, y: Any = None) -> PCA:
         """Fit on ``X`` (n_samples, n_features); ``y`` is ignored."""
