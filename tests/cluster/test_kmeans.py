@@ -275,3 +275,21 @@ def test_kmeans_plusplus_sparse_and_precomputed_norms():
         kmeans_plusplus(X, k, x_squared_norms=norms[:2])
     with pytest.warns(RuntimeWarning, match="doesn't make sense for a single cluster"):
         KMeans(1, algorithm="elkan").fit(X)
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "match"),
+    [
+        (0, ValueError, r"^n_local_trials must be >= 1, got 0$"),
+        (-1, ValueError, r"^n_local_trials must be >= 1, got -1$"),
+        (1.5, TypeError, r"^n_local_trials must be Integral, got float 1.5$"),
+    ],
+)
+def test_kmeans_plusplus_refuses_a_bad_n_local_trials(value, error, match):
+    # scikit-learn refuses these too; we raised "attempt to get argmin of an empty sequence",
+    # "negative dimensions are not allowed" and a numpy TypeError
+    X, _ = _data("iris")
+    with pytest.raises(error, match=match):
+        kmeans_plusplus(X, 3, n_local_trials=value, random_state=0)
+    with pytest.raises(ValueError, match="n_local_trials"):
+        skc.kmeans_plusplus(X, 3, n_local_trials=value, random_state=0)

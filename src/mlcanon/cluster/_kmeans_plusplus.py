@@ -68,6 +68,8 @@ def kmeans_plusplus(
     if not w.sum() > 0:
         raise ValueError("sample_weight must not be all zero")
     check_scalar(n_clusters, "n_clusters", kind=numbers.Integral, low=1, high=X.shape[0])
+    if n_local_trials is not None:
+        check_scalar(n_local_trials, "n_local_trials", kind=numbers.Integral, low=1)
     if x_squared_norms is not None:
         x_squared_norms = as_float_array(x_squared_norms, "x_squared_norms").ravel()
         if x_squared_norms.shape[0] != X.shape[0]:
