@@ -95,11 +95,13 @@ class Progress:
 
 
 def relocate_empty(X, w, centers_old, labels, sums, weights):
-    """Give each empty cluster the sample farthest from its current center (as scikit-learn)."""
+    """Give each empty cluster the sample of positive weight farthest from its current center
+    (scikit-learn takes the farthest of any weight: one of weight 0 leaves the cluster empty)."""
     empty = np.flatnonzero(weights == 0)
     if empty.size == 0:
         return
     dist = ((X - centers_old[labels]) ** 2).sum(axis=1)
+    dist[w == 0] = 0.0
     if dist.max() == 0:  # fewer distinct points than clusters: nothing to move
         return
     far = np.argsort(-dist, kind="stable")[: empty.size]
