@@ -238,3 +238,18 @@ def test_sparse_coef_as_sklearn(diabetes, interface, n_targets):
             assert type(got) is type(want) and got.format == want.format == "csr"
             assert got.shape == want.shape == (n_targets, X.shape[1])
             assert_coef_close(got.toarray(), want.toarray())
+
+
+@pytest.mark.parametrize("n_targets", [None, 2])
+def test_path_refuses_an_Xy_of_the_wrong_shape(n_targets):
+    # X^T y has one entry per feature (a row per feature for several targets); a wrong one was
+    # a bare reshape error (scikit-learn uses it unchecked)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    y = rng.normal(size=20 if n_targets is None else (20, n_targets))
+    with pytest.raises(ValueError, match=r"Xy has shape \(2,.*expected X\^T y of shape \(3,"):
+        enet_path(X, y, Xy=(X.T @ y)[:2])
+    alphas, coefs, _ = enet_path(X, y, Xy=X.T @ y, alphas=3)
+    ref_alphas, ref_coefs, _ = sk.enet_path(X, y, Xy=X.T @ y, alphas=3)
+    np.testing.assert_allclose(alphas, ref_alphas, rtol=1e-12)
+    np.testing.assert_allclose(coefs, ref_coefs, rtol=1e-6, atol=1e-10)

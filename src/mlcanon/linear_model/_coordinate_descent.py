@@ -309,6 +309,11 @@ def enet_path(
     coef_shape = (X.shape[1],) if y.ndim == 1 else (y.shape[1], X.shape[1])
     if Xy is not None:
         Xy = check_array(Xy, "Xy", ndim=y.ndim)
+        if Xy.shape != coef_shape[::-1]:
+            raise ValueError(
+                f"Xy has shape {Xy.shape}, expected X^T y of shape {coef_shape[::-1]} "
+                "(n_features, or n_features x n_targets for several targets)"
+            )
     if coef_init is not None:
         coef_init = check_array(coef_init, "coef_init", ndim=y.ndim)
         if coef_init.shape != coef_shape:
