@@ -432,3 +432,23 @@ def test_binary_log_probabilities_stay_finite_for_confident_scores():
     assert np.isfinite(log_proba).all()
     np.testing.assert_allclose(log_proba[:, 0], -np.logaddexp(0.0, scores), rtol=1e-12)
     np.testing.assert_allclose(log_proba[:, 1], -np.logaddexp(0.0, -scores), rtol=1e-12)
+
+
+# the penalty's curvature (1e12 / n) makes the last digits of the coefficients (~1e-12) lower f
+# by less than its rounding, so lbfgs may end on "no lower point" with the answer already found
+@pytest.mark.filterwarnings("ignore:lbfgs failed to converge:sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg", "newton-cholesky"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_tiny_C_leaves_the_intercept_at_the_class_log_odds(solver, n_classes):
+    # C -> 0 holds every coefficient at 0; the unpenalized intercept then fits the class
+    # proportions: softmax(b) (two classes: σ(b)) equals them. lbfgs stopped at zeros with a
+    # failed line search at C=1e-12 (the first step had to shrink by 1e-11)
+    X, y = load_iris(return_X_y=True)
+    rows = slice(0, 90) if n_classes == 2 else slice(10, None)  # unequal proportions
+    X, y = X[rows], y[rows]
+    model = LogisticRegression(C=1e-12, solver=solver, tol=1e-8).fit(X, y)
+    share = np.bincount(y)[np.unique(y)] / len(y)
+    assert np.abs(model.coef_).max() < 1e-9
+    b = model.intercept_
+    scores = np.r_[0.0, b] if n_classes == 2 else b  # two classes: σ(b) = softmax([0, b])
+    np.testing.assert_allclose(np.exp(scores) / np.exp(scores).sum(), share, rtol=1e-6)

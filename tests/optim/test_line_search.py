@@ -78,6 +78,24 @@ def test_near_exact_search_on_a_quadratic_matches_closed_form_and_scipy(seed):
     assert loose.alpha == exact and loose.nfev == 2  # the trial + f(xk), g(xk)
 
 
+def test_wolfe_step_far_below_the_first_trial_is_found():
+    # phi(alpha) = (alpha - 1e-11)^2 on [0, 1]: the minimizer sits 1e-11 of the bracket from
+    # its left end; halving the bracket 30 times reaches only 1e-9 (the search gave up)
+    scale = 1e11
+
+    def f(x):
+        return 0.5 * scale * (x[0] - 1.0 / scale**2) ** 2
+
+    def grad(x):
+        return np.array([scale * (x[0] - 1.0 / scale**2)])
+
+    x, p = np.zeros(1), np.array([1.0 / scale])  # descent: phi'(0) = -1 / scale^2
+    exact = 1.0 / scale  # x + alpha p = 1 / scale^2
+    res = line_search_wolfe(f, grad, x, p, alpha0=1.0)
+    assert_strong_wolfe(f, grad, x, p, res, 1e-4, 0.9)
+    assert 0.0 < res.alpha < 2.0 * exact  # sufficient decrease on a parabola: alpha < 2 alpha*
+
+
 def test_jac_true_and_given_start_values():
     def fg(x):
         return optimize.rosen(x), optimize.rosen_der(x)
