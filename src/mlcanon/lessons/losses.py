@@ -109,17 +109,19 @@ def smooth_l1_lesson(ctx: Context) -> None:
         [[k, v[0], v[1], errs[k]] for k, v in fits.items()],
     )
     ctx.claim(
-        "outliers pull the L2 fit more than twice as far as the smooth L1 fit",
-        errs["L2"] > 2 * errs["smooth L1"],
-        f"parameter error L2 {errs['L2']:.3f}, smooth L1 {errs['smooth L1']:.3f}",
+        "outliers pull the L2 fit more than twice as far as the smooth L1 and L1 fits",
+        errs["L2"] > 2 * max(errs["smooth L1"], errs["L1"]),
+        f"parameter error L2 {errs['L2']:.3f}, smooth L1 {errs['smooth L1']:.3f}, "
+        f"L1 {errs['L1']:.3f}",
     )
-    ctx.say("""
-        With outliers, the L2 fit pays for each one quadratically and moves its intercept
-        towards them; smooth L1 and L1 charge outliers linearly, so they barely move. Near the
-        optimum smooth L1 behaves like L2 (gradient proportional to the residual), which is
-        why it converges as smoothly as least squares on the clean points. This is the
-        trade-off the detection losses adopt; for the same reason some detectors replace
-        offset regression entirely with IoU-based losses (see iou-family).
+    ctx.say(f"""
+        With outliers, the L2 fit pays for each one quadratically and moves its intercept towards
+        them (parameter error {errs["L2"]:.3f}); smooth L1 and L1 charge outliers linearly, so they
+        barely move ({errs["smooth L1"]:.3f} and {errs["L1"]:.3f}). Near the optimum smooth L1
+        behaves like L2 (gradient proportional to the residual), which is why it converges as
+        smoothly as least squares on the clean points. This is the trade-off the detection losses
+        adopt; for the same reason some detectors replace offset regression entirely with IoU-based
+        losses (see iou-family).
         """)
     with ctx.figure("smooth-l1", figsize=(11, 3.6)) as fig:
         ax1, ax2, ax3 = fig.subplots(1, 3)
