@@ -157,6 +157,21 @@ def test_unsmoothed_zero_counts_follow_zero_log_zero_convention():
     np.testing.assert_allclose(bern.predict_proba([[0.0, 1.0]]), [[0.0, 1.0]])
 
 
+def test_unbinarized_counts_above_one_give_sklearns_nan():
+    # binarize=None with counts: p_cj = (N_cj + 1) / (N_c + 2) = 6/4 > 1 for feature 0 of class
+    # 0, so log(1 - p) is nan and scikit-learn's probabilities are nan; the 0 log 0 masking
+    # turned that nan into 0 and returned finite probabilities (0.992, 0.008)
+    X = np.array([[3.0, 0.0], [2.0, 1.0], [0.0, 1.0], [0.0, 0.0]])
+    y = np.array([0, 0, 1, 1])
+    with np.errstate(all="ignore"):
+        want = sk.BernoulliNB(binarize=None).fit(X, y).predict_proba(X)
+    assert np.isnan(want[0]).all()
+    ours = BernoulliNB(binarize=None).fit(X, y)
+    with pytest.warns(RuntimeWarning, match="invalid value encountered in log1p"):
+        got = ours.predict_proba(X)  # log(1 - p) of p > 1
+    np.testing.assert_allclose(got, want)  # nan where scikit-learn's is nan, equal elsewhere
+
+
 @pytest.mark.parametrize(("name", "params"), CASES)
 def test_partial_fit_in_batches_matches_sklearn(name, params):
     """Three weighted batches give scikit-learn's partial_fit model; for counts, the same

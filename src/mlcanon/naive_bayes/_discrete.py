@@ -23,11 +23,11 @@ def _log_dot(X: np.ndarray, log_theta: np.ndarray) -> np.ndarray:
     Without smoothing a parameter can be exactly 0 (log = -inf); a sample that does not use
     that feature must not get ``0 * -inf = nan``, and one that does gets ``-inf``.
     """
-    finite = np.isfinite(log_theta)
-    if finite.all():
+    impossible = np.isneginf(log_theta)  # a nan (a Bernoulli p > 1) stays nan, as scikit-learn's
+    if not impossible.any():
         return X @ log_theta.T
-    out = X @ np.where(finite, log_theta, 0.0).T
-    out[(X > 0).astype(float) @ (~finite).T.astype(float) > 0] = -np.inf
+    out = X @ np.where(impossible, 0.0, log_theta).T
+    out[(X > 0).astype(float) @ impossible.T.astype(float) > 0] = -np.inf
     return out
 
 
