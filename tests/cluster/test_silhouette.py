@@ -49,6 +49,38 @@ def test_cosine_and_precomputed_match_sklearn():
     )
 
 
+@pytest.mark.parametrize("metric", ["l2", "l1", "cityblock"])
+def test_metric_aliases_match_sklearn(metric):
+    X, labels = _data("iris"), np.repeat([0, 1, 2], 50)
+    np.testing.assert_allclose(
+        silhouette_samples(X, labels, metric=metric),
+        skm.silhouette_samples(X, labels, metric=metric),
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_precomputed_diagonal_rounding_allowed_as_sklearn(dtype):
+    """A diagonal within 100 eps of the matrix's dtype is accepted (rounding of a computed
+    distance matrix); beyond it, both refuse."""
+    X, labels = _data("iris"), np.repeat([0, 1, 2], 50)
+    D = skm.pairwise_distances(X).astype(dtype)
+    eps = np.finfo(dtype).eps
+    np.fill_diagonal(D, 50 * eps)
+    # scikit-learn sums float32 distances in float32, ours in float64
+    tol = dict(rtol=1e-12) if dtype == np.float64 else dict(atol=1e-5)
+    np.testing.assert_allclose(
+        silhouette_samples(D, labels, metric="precomputed"),
+        skm.silhouette_samples(D, labels, metric="precomputed"),
+        **tol,
+    )
+    np.fill_diagonal(D, 200 * eps)
+    with pytest.raises(ValueError, match="non-zero elements on the diagonal"):
+        skm.silhouette_samples(D, labels, metric="precomputed")
+    with pytest.raises(ValueError, match="zero diagonal"):
+        silhouette_samples(D, labels, metric="precomputed")
+
+
 def test_hand_computed():
     X = np.array([[0.0], [1.0], [4.0], [5.0], [20.0]])
     labels = np.array([0, 0, 1, 1, 2])

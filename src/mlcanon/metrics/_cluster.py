@@ -23,8 +23,17 @@ from mlcanon._validation import (
 
 __all__ = ["silhouette_samples", "silhouette_score"]
 
-_METRICS = ("euclidean", "sqeuclidean", "manhattan", "cosine", "precomputed")
-_METRIC_CODE = {"euclidean": 0, "sqeuclidean": 1, "manhattan": 2, "cosine": 3}
+# scikit-learn's names, aliases included (l2 is euclidean; l1 and cityblock are manhattan)
+_METRIC_CODE = {
+    "euclidean": 0,
+    "l2": 0,
+    "sqeuclidean": 1,
+    "manhattan": 2,
+    "l1": 2,
+    "cityblock": 2,
+    "cosine": 3,
+}
+_METRICS = (*_METRIC_CODE, "precomputed")
 
 
 @njit(cache=True)
@@ -73,7 +82,9 @@ def silhouette_samples(X: Any, labels: Any, *, metric: str = "euclidean") -> np.
         ``metric='precomputed'``
     labels : array-like of shape (n_samples,)
         Cluster of each sample; between 2 and n_samples - 1 distinct values.
-    metric : {'euclidean', 'sqeuclidean', 'manhattan', 'cosine', 'precomputed'}
+    metric : {'euclidean', 'l2', 'sqeuclidean', 'manhattan', 'l1', 'cityblock', 'cosine', \
+'precomputed'}
+        A precomputed matrix must have a zero diagonal, up to 100 eps of its float dtype.
 
     References
     ----------
@@ -81,6 +92,7 @@ def silhouette_samples(X: Any, labels: Any, *, metric: str = "euclidean") -> np.
     analysis", J. Comput. Appl. Math. 20, 1987.
     """
     check_option(metric, "metric", _METRICS)
+    dtype = np.asarray(X).dtype
     X = check_array(X, "X", ndim=2)
     labels = check_array(labels, "labels", ndim=1, dtype=None)
     check_consistent_length(X=X, labels=labels)
@@ -93,8 +105,13 @@ def silhouette_samples(X: Any, labels: Any, *, metric: str = "euclidean") -> np.
     if metric == "precomputed":
         if X.shape[0] != X.shape[1]:
             raise ValueError(f"a precomputed distance matrix must be square, got {X.shape}")
-        if np.any(np.diag(X) != 0):
-            raise ValueError("a precomputed distance matrix must have a zero diagonal")
+        # rounding allowed on the diagonal, as in scikit-learn: 100 eps of the given dtype
+        atol = 100 * np.finfo(dtype).eps if dtype.kind == "f" else 0.0
+        if np.any(np.abs(np.diag(X)) > atol):
+            raise ValueError(
+                f"a precomputed distance matrix must have a zero diagonal (up to {atol:.3g}); "
+                f"use np.fill_diagonal(X, 0)"
+            )
         sums = X @ np.eye(k)[codes]  # (n, k): distance sums per cluster
     else:
         sums = _cluster_distance_sums(np.ascontiguousarray(X), codes, k, _METRIC_CODE[metric])
