@@ -334,3 +334,17 @@ def test_no_intercept_gives_intercept_zero_as_sklearn(Estimator, n_targets):
     assert ref.intercept_ == 0.0 and np.ndim(ref.intercept_) == 0
     assert ours.intercept_ == 0.0 and np.ndim(ours.intercept_) == 0
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-6)
+
+
+@pytest.mark.parametrize(("sparse", "positive"), [(True, False), (False, True)])
+def test_linear_regression_n_jobs_solves_targets_in_parallel_as_sklearn(sparse, positive):
+    # scikit-learn's LinearRegression takes n_jobs (one problem per target when X is sparse or
+    # positive=True); ours refused it with a TypeError
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    Y = X @ rng.uniform(0, 1, size=(4, 3)) + 0.1 * rng.normal(size=(30, 3))
+    X = sp.csr_matrix(X) if sparse else X
+    ours = LinearRegression(n_jobs=2, positive=positive).fit(X, Y)
+    ref = sk.LinearRegression(n_jobs=2, positive=positive).fit(X, Y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6, atol=1e-10)

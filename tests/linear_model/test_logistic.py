@@ -452,3 +452,16 @@ def test_tiny_C_leaves_the_intercept_at_the_class_log_odds(solver, n_classes):
     b = model.intercept_
     scores = np.r_[0.0, b] if n_classes == 2 else b  # two classes: σ(b) = softmax([0, b])
     np.testing.assert_allclose(np.exp(scores) / np.exp(scores).sum(), share, rtol=1e-6)
+
+
+def test_verbose_prints_one_line_per_model(capsys):
+    # scikit-learn's LogisticRegression takes verbose; ours refused it with a TypeError
+    X, y = load_iris(return_X_y=True)
+    quiet = LogisticRegression(max_iter=1000).fit(X, y)
+    loud = LogisticRegression(max_iter=1000, verbose=1).fit(X, y)
+    assert capsys.readouterr().out.count("LogisticRegression(lbfgs)") == 1
+    np.testing.assert_array_equal(loud.coef_, quiet.coef_)  # printing changes nothing
+    LogisticRegression(solver="liblinear", multi_class="ovr", verbose=1).fit(X, y)
+    assert capsys.readouterr().out.count("LogisticRegression(liblinear)") == 3  # one per class
+    with pytest.raises(ValueError, match="verbose must be >= 0"):
+        LogisticRegression(verbose=-1).fit(X, y)

@@ -119,6 +119,10 @@ class LinearRegression(_LeastSquaresBase):
     positive : bool, default False
         Constrain the coefficients to be >= 0 (non-negative least squares, Lawson-Hanson, via
         :func:`scipy.optimize.nnls`); dense ``X`` only.
+    n_jobs : int or None, default None
+        Threads that solve the targets of a sparse ``X`` or of ``positive=True`` (one problem
+        per target) in parallel (joblib's convention: None is 1, -1 all cores); the dense
+        unconstrained fit solves every target in one factorization.
 
     Attributes
     ----------
@@ -146,6 +150,7 @@ class LinearRegression(_LeastSquaresBase):
         "copy_X": BOOL,
         "tol": Interval(low=0),
         "positive": BOOL,
+        "n_jobs": (None, Interval(numbers.Integral)),
     }
 
     def __init__(
@@ -154,6 +159,7 @@ class LinearRegression(_LeastSquaresBase):
         fit_intercept: bool = True,
         copy_X: bool = True,
         tol: float = 1e-6,
+        n_jobs: int | None = None,
         positive: bool = False,
     ) -> None:
         store_params(self, locals())
@@ -172,12 +178,19 @@ class LinearRegression(_LeastSquaresBase):
         )
         if self.positive:
             Y = yc[:, None] if yc.ndim == 1 else yc
-            coef = np.column_stack([scipy.optimize.nnls(Xc, Y[:, k])[0] for k in range(Y.shape[1])])
+            coef = self._per_target(lambda k: scipy.optimize.nnls(Xc, Y[:, k])[0], Y.shape[1])
             coef = coef[:, 0] if yc.ndim == 1 else coef
         else:
             coef = _lstsq(Xc, yc, self.tol)
         # y as one column keeps coef_ (1, n_features), as scikit-learn's LinearRegression
         return self._set_coef(coef, X_offset, y_offset, dtype, ravel_column=False)
+
+    def _per_target(self, solve: Any, n_targets: int) -> np.ndarray:
+        """``solve(k)`` for every target ``k`` on ``n_jobs`` threads, as columns."""
+        from joblib import Parallel, delayed
+
+        jobs = (delayed(solve)(k) for k in range(n_targets))
+        return np.column_stack(Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs))
 
     def _fit_sparse(
         self, X: Any, y: np.ndarray, sw: np.ndarray | None, dtype: Any
@@ -192,8 +205,8 @@ class LinearRegression(_LeastSquaresBase):
         root = None if sw is None else np.sqrt(sw)
         A = _centered_operator(X, X_offset, root)
         Y = (y - y_offset).reshape(len(y), -1) * (1.0 if root is None else root[:, None])
-        coef = np.column_stack(
-            [_ridge_lsqr(A, Y[:, k], 0.0, self.tol, 2 * X.shape[1])[0] for k in range(Y.shape[1])]
+        coef = self._per_target(
+            lambda k: _ridge_lsqr(A, Y[:, k], 0.0, self.tol, 2 * X.shape[1])[0], Y.shape[1]
         )
         coef = coef[:, 0] if y.ndim == 1 else coef
         return self._set_coef(coef, X_offset, y_offset, dtype, ravel_column=False)

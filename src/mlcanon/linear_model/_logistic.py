@@ -124,6 +124,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     max_iter : int >= 0, default 100
         0 returns the starting point (zeros, or the previous fit with ``warm_start``).
     warm_start : bool, default False
+    verbose : int >= 0, default 0
+        A positive value prints one line per fitted model (the solver, its iterations, the
+        smooth part of the objective and its largest gradient entry, whether it converged).
 
     Attributes
     ----------
@@ -170,6 +173,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         tol: float = 1e-4,
         max_iter: int = 100,
         warm_start: bool = False,
+        verbose: int = 0,
         n_jobs: int | None = None,
         dual: bool = False,
         intercept_scaling: float = 1.0,
@@ -186,6 +190,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         "tol": Interval(low=0),
         "max_iter": Interval(numbers.Integral, low=0),
         "warm_start": BOOL,
+        "verbose": (BOOL, Interval(numbers.Integral, low=0)),
         "n_jobs": (None, Interval(numbers.Integral)),
         "class_weight": CLASS_WEIGHT,
         "random_state": RANDOM_STATE,
@@ -348,6 +353,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=4,
             )
+        if self.verbose:
+            f, g = loss.loss_grad(w)
+            print(
+                f"LogisticRegression({name}): {n_iter} iterations, smooth objective {f:.6g}, "
+                f"largest gradient entry {np.abs(g).max():.3g}, "
+                f"{'converged' if ok else 'not converged'}"
+            )
         W, b = loss.unpack(w)
         return W.copy(), b.copy(), n_iter
 
@@ -373,6 +385,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=5,
             )
+        if self.verbose:
+            print(f"LogisticRegression(liblinear): {n_iter} iterations, converged={ok}")
         return coef[None, :], np.array([b]), n_iter
 
     def _minimize(self, loss, w0, method, max_iter):
