@@ -77,16 +77,8 @@ class XGBRegressor(RegressorMixin, BaseXGB):
     def _encode_eval(self, ye: np.ndarray) -> np.ndarray:
         return np.asarray(ye, dtype=np.float64)
 
-    def predict(
-        self,
-        X: Any,
-        output_margin: bool = False,
-        iteration_range: tuple[int, int] | None = None,
-    ) -> np.ndarray:
-        """Predicted targets: the margins of the rounds in ``iteration_range`` (see
-        :meth:`decision_function_raw`); the link is the identity, so ``output_margin`` (accepted
-        for xgboost's signature) changes nothing."""
-        return self.decision_function_raw(X, iteration_range)[:, 0]
+    def _from_margins(self, F: np.ndarray) -> np.ndarray:
+        return F[:, 0]  # the identity link: the targets are the margins
 
 
 class XGBClassifier(ClassifierMixin, BaseXGB):
@@ -165,22 +157,13 @@ class XGBClassifier(ClassifierMixin, BaseXGB):
     def predict_proba(self, X: Any, iteration_range: tuple[int, int] | None = None) -> np.ndarray:
         """Class probabilities: sigmoid (two classes) or softmax of the margins of the rounds
         in ``iteration_range`` (see :meth:`decision_function_raw`)."""
-        F = self.decision_function_raw(X, iteration_range)
+        return self._proba(self.decision_function_raw(X, iteration_range))
+
+    def _proba(self, F: np.ndarray) -> np.ndarray:
         if self.n_outputs_ == 1:
             p = expit(F[:, 0])
             return np.column_stack([1 - p, p])
         return softmax(F, axis=1)
 
-    def predict(
-        self,
-        X: Any,
-        output_margin: bool = False,
-        iteration_range: tuple[int, int] | None = None,
-    ) -> np.ndarray:
-        """Labels of the most probable class, or with ``output_margin`` the raw margins, as
-        xgboost gives them: shape (n_samples,) for two classes, (n_samples, n_classes) else."""
-        if output_margin:
-            F = self.decision_function_raw(X, iteration_range)
-            return F[:, 0] if self.n_outputs_ == 1 else F
-        index = np.argmax(self.predict_proba(X, iteration_range), axis=1)
-        return self.classes_[index]
+    def _from_margins(self, F: np.ndarray) -> np.ndarray:
+        return self.classes_[np.argmax(self._proba(F), axis=1)]

@@ -302,6 +302,25 @@ class BaseXGB(BaseEstimator):
         """``best_score_``: the best metric on the last eval set, set by early stopping."""
         return self.best_score_
 
+    def predict(
+        self,
+        X: Any,
+        output_margin: bool = False,
+        iteration_range: tuple[int, int] | None = None,
+    ) -> np.ndarray:
+        """Predicted targets or class labels from the margins of the rounds in
+        ``iteration_range`` (see :meth:`decision_function_raw`); with ``output_margin`` the
+        margins themselves, as xgboost gives them: shape (n_samples,) for one margin,
+        (n_samples, n_classes) for several."""
+        F = self.decision_function_raw(X, iteration_range)
+        if output_margin:
+            return F[:, 0] if self.n_outputs_ == 1 else F
+        return self._from_margins(F)
+
+    def _from_margins(self, F: np.ndarray) -> np.ndarray:
+        """Predictions from the margins (n_samples, n_outputs)."""
+        raise NotImplementedError
+
     @property
     def feature_importances_(self) -> np.ndarray:
         """xgboost's default importance, "gain": the mean gain of the splits on each feature
