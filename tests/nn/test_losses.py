@@ -263,3 +263,35 @@ def test_cross_entropy_runs_on_the_meta_device_as_torch(options):
     assert (ours.shape, ours.dtype, ours.device) == (ref.shape, ref.dtype, ref.device)
     (grad,) = torch.autograd.grad(ours.sum(), x)
     assert grad.shape == x.shape and grad.device.type == "meta"
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_gives_no_gradient_to_ignored_rows_even_when_all_are(
+    label_smoothing, weighted
+):
+    # every target ignored: the mean is 0/0 = nan in torch and here, but torch's gradient is 0
+    # (an all-padding batch must not write nan into the weights); it was nan here
+    x = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    w = torch.rand(4, dtype=torch.float64) + 0.5 if weighted else None
+    t = torch.tensor([-100, -100, -100])
+    for reduction in REDUCTIONS:
+        ours = F.cross_entropy(x, t, w, reduction=reduction, label_smoothing=label_smoothing)
+        ref = TF.cross_entropy(x, t, w, reduction=reduction, label_smoothing=label_smoothing)
+        torch.testing.assert_close(ours, ref, equal_nan=True)
+        upstream = torch.full_like(ref, 1.5)
+        (g_ours,) = torch.autograd.grad(ours, x, upstream)
+        (g_ref,) = torch.autograd.grad(ref, x, upstream)
+        assert torch.equal(g_ref, torch.zeros_like(x))
+        torch.testing.assert_close(g_ours, g_ref)
+
+
+def test_cross_entropy_refuses_an_ignore_index_with_probability_targets_as_torch():
+    x, p = torch.randn(3, 4), torch.rand(3, 4).softmax(1)
+    with pytest.raises(RuntimeError, match="ignore_index is not supported"):
+        TF.cross_entropy(x, p, ignore_index=1)
+    with pytest.raises(ValueError, match="ignore_index=1 applies to class-index targets only"):
+        F.cross_entropy(x, p, ignore_index=1)
+    with pytest.raises(RuntimeError, match="ignore_index=0 applies to class-index targets"):
+        F.cross_entropy(x, p, ignore_index=0)
+    torch.testing.assert_close(F.cross_entropy(x, p, ignore_index=-1), TF.cross_entropy(x, p))

@@ -21,7 +21,14 @@ from torch.autograd import Function
 
 from mlcanon._validation import check_scalar
 
-from ._utils import check_param, check_reduction, check_tensor, integer, zeros_from
+from ._utils import (
+    InputMismatchError,
+    check_param,
+    check_reduction,
+    check_tensor,
+    integer,
+    zeros_from,
+)
 
 __all__ = ["cross_entropy", "log_softmax", "softmax"]
 
@@ -139,6 +146,9 @@ class _CrossEntropy(Function):
         scale = scale.reshape(-1, 1) if reduction == "none" else scale
         grad_t = None
         if target.dtype == torch.long:
+            # an ignored row gets no gradient, also when every row is ignored and the mean is
+            # 0/0 (torch's rule: its loss is nan, its gradient 0)
+            scale = torch.where(keep.unsqueeze(1) > 0, scale, 0.0)  # (M, 1)
             # q_n = (1-eps) w_{y_n} onehot(y_n) + (eps/C) w keep_n, and its sum over classes
             w_sum = weight.sum() if weight is not None else c
             q_sum = ((1.0 - eps) * w_t + (eps / c) * keep * w_sum).unsqueeze(1)
@@ -167,6 +177,11 @@ def _check_ce(x: Tensor, target, weight, ignore_index, reduction, label_smoothin
     if not isinstance(target, Tensor):
         raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
     if target.is_floating_point():
+        if ignore_index >= 0:  # a negative one (the default -100) matches no class: harmless
+            raise InputMismatchError(
+                f"ignore_index={ignore_index} applies to class-index targets only; probability "
+                "targets take no ignore_index (leave it at -100), as in torch"
+            )
         if target.shape != x.shape:
             raise ValueError(
                 f"probability targets must have the input's shape {tuple(x.shape)}, got "
