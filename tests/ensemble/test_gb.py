@@ -86,6 +86,18 @@ def test_hand_computed_two_stages():
     assert m.train_score_[0] == pytest.approx(np.mean(np.square([1 - 3, 2 - 3, 3 - 3, 10 - 7])))
 
 
+@pytest.mark.parametrize("classes", [2, 3])
+def test_staged_decision_function_shapes_equal_sklearn(classes):
+    """Two classes: decision_function is (n,), but each stage is (n, 1) in scikit-learn."""
+    X, y = _data(7, classes=classes)
+    kw = dict(n_estimators=3, max_depth=2, min_samples_leaf=15, random_state=0)
+    ours = GradientBoostingClassifier(**kw).fit(X, y)
+    ref = ske.GradientBoostingClassifier(**kw).fit(X, y)
+    for a, b in zip(ours.staged_decision_function(X), ref.staged_decision_function(X), strict=True):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
 def test_staged_predictions_end_at_predict():
     X, y = _data(5, classes=3)
     m = GradientBoostingClassifier(n_estimators=8, random_state=0).fit(X, y)

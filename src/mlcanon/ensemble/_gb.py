@@ -250,8 +250,9 @@ class GradientBoostingClassifier(ClassifierMixin, BaseGB):
         return F[:, 0] if F.shape[1] == 1 else F
 
     def staged_decision_function(self, X: Any) -> Iterator[np.ndarray]:
-        for F in self._raw_stages(X):
-            yield F[:, 0] if F.shape[1] == 1 else F
+        """Raw scores after each stage, shape (n_samples, 1) for two classes (as scikit-learn:
+        unlike decision_function, the stages keep the column axis), else (n, K)."""
+        yield from self._raw_stages(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Sigmoid (two classes) or softmax of the raw scores."""
