@@ -50,7 +50,10 @@ def coco_eval(preds, targets, iou_thrs=None, max_dets=(1, 10, 100), cat_ids=None
     cats = [{"id": c} for c in classes]
     anns = []
     for i, t in enumerate(targets):
-        for box, lab in zip(_xywh(t["boxes"]), np.asarray(t["labels"]).tolist(), strict=True):
+        crowd = np.asarray(t.get("iscrowd", np.zeros(len(t["labels"]))), dtype=int).tolist()
+        for box, lab, c in zip(
+            _xywh(t["boxes"]), np.asarray(t["labels"]).tolist(), crowd, strict=True
+        ):
             anns.append(
                 {
                     "id": len(anns) + 1,
@@ -58,7 +61,7 @@ def coco_eval(preds, targets, iou_thrs=None, max_dets=(1, 10, 100), cat_ids=None
                     "category_id": lab,
                     "bbox": box.tolist(),
                     "area": float(box[2] * box[3]),
-                    "iscrowd": 0,
+                    "iscrowd": c,
                 }
             )
     results = [
@@ -181,6 +184,28 @@ def test_random_detections_match_cocoeval(seed):
     preds, targets = random_images(seed)
     ours = assert_matches_coco(preds, targets)
     assert all(-1 <= ours[k] <= 1 for k in KEYS)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_crowd_regions_match_cocoeval(seed):
+    """About a third of the ground truths are crowd regions, with detections inside them: COCO
+    measures their overlap by the detection's area, lets many detections match one region and
+    ignores those that do (they were refused before)."""
+    preds, targets = random_images(seed)
+    rng = np.random.default_rng(seed)
+    for p, t in zip(preds, targets, strict=True):
+        t["iscrowd"] = (rng.uniform(size=len(t["labels"])) < 0.35).astype(int)
+        inside = t["boxes"][rng.integers(0, len(t["boxes"]), 3)] if len(t["boxes"]) else []
+        if len(inside):  # small detections within ground truths (crowd or not)
+            c = (inside[:, :2] + inside[:, 2:]) / 2
+            inside = np.hstack([c - 2, c + 2])
+            p["boxes"] = np.vstack([p["boxes"], inside])
+            p["scores"] = np.append(p["scores"], [0.95, 0.6, 0.6])
+            p["labels"] = np.append(p["labels"], t["labels"][:1].repeat(3))
+    assert sum(t["iscrowd"].sum() for t in targets) > 10
+    ours = assert_matches_coco(preds, targets)
+    plain = mean_average_precision(preds, [{**t, "iscrowd": 0 * t["iscrowd"]} for t in targets])
+    assert ours["map"] != plain["map"]
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -322,8 +347,10 @@ def test_errors():
         mean_average_precision([{**ok_p[0], "scores": [np.nan]}], ok_t)
     with pytest.raises(TypeError, match=r"targets\[0\]\['labels'\] must hold integers"):
         mean_average_precision(ok_p, [{**ok_t[0], "labels": [0.5]}])
-    with pytest.raises(ValueError, match="crowd annotations are not supported"):
-        mean_average_precision(ok_p, [{**ok_t[0], "iscrowd": [1]}])
+    with pytest.raises(ValueError, match=r"targets\[0\]\['iscrowd'\] must hold 1 flags 0/1"):
+        mean_average_precision(ok_p, [{**ok_t[0], "iscrowd": [2]}])
+    with pytest.raises(ValueError, match="VOC has no crowd annotations"):
+        voc_average_precision(ok_p, [{**ok_t[0], "iscrowd": [1]}])
     with pytest.raises(ValueError, match=r"iou_thresholds must lie in \[0, 1\]"):
         mean_average_precision(ok_p, ok_t, iou_thresholds=[0.5, 1.5])
     with pytest.raises(ValueError, match="max_detection_thresholds must be increasing integers"):

@@ -34,6 +34,7 @@ class _Flat(NamedTuple):
     scores: np.ndarray  # (n,) (ones for ground truths)
     group: np.ndarray  # (n,) class index * n_images + image, non-decreasing
     rank: np.ndarray  # (n,) position within its group (score order for detections)
+    crowd: np.ndarray  # (n,) bool: a crowd region (ground truths only; False for detections)
 
 
 def _side(dicts: Any, name: str, keys: tuple[str, ...], box_format: str) -> list[dict]:
@@ -68,8 +69,19 @@ def _side(dicts: Any, name: str, keys: tuple[str, ...], box_format: str) -> list
             if key == "scores" and v.dtype.kind not in "iuf":
                 raise TypeError(f"{name}[{i}]['scores'] must hold numbers, got dtype={v.dtype}")
             entry[key] = v.astype(np.int64 if key == "labels" else np.float64)
+        entry["iscrowd"] = _crowd(d.get("iscrowd"), f"{name}[{i}]['iscrowd']", len(b))
         out.append(entry)
     return out
+
+
+def _crowd(value: Any, name: str, n: int) -> np.ndarray:
+    """The optional crowd flags of one image's ground truths, as bools (all False if absent)."""
+    if value is None:
+        return np.zeros(n, dtype=bool)
+    v = _numbers(value, name, ndim=1, finite=True)
+    if len(v) != n or (v.size and not np.isin(v, (0, 1)).all()):
+        raise ValueError(f"{name} must hold {n} flags 0/1 (one per box), got {v.tolist()!r:.80}")
+    return v.astype(bool)
 
 
 def _numbers(value: Any, name: str, ndim: int | None, finite: bool) -> np.ndarray:
@@ -104,18 +116,21 @@ def _flatten(per_image: list[dict], classes: np.ndarray, is_det: bool) -> _Flat:
     boxes = np.concatenate([d["boxes"] for d in per_image]) if n else np.zeros((0, 4))
     labels = np.concatenate([d["labels"] for d in per_image]) if n else np.zeros(0, np.int64)
     scores = np.concatenate([d["scores"] for d in per_image]) if is_det and n else np.ones(n)
+    crowd = np.concatenate([d["iscrowd"] for d in per_image]) if n else np.zeros(0, bool)
     image = np.repeat(np.arange(len(per_image)), [len(d["labels"]) for d in per_image])
     group = np.searchsorted(classes, labels) * len(per_image) + image
     # np.lexsort: last key first; the input position breaks ties, as COCO's stable mergesort
     order = np.lexsort((np.arange(n), -scores, group))
     group = group[order]
     starts = np.searchsorted(group, group, side="left")
-    return _Flat(boxes[order], scores[order], group, np.arange(n) - starts)
+    return _Flat(boxes[order], scores[order], group, np.arange(n) - starts, crowd[order])
 
 
 @njit(cache=True)
-def _group_iou(det: np.ndarray, gt: np.ndarray) -> np.ndarray:
-    """IoU (n_det, n_gt) of xyxy boxes; 0 when they do not overlap (also for empty boxes)."""
+def _group_iou(det: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray:
+    """IoU (n_det, n_gt) of xyxy boxes; 0 when they do not overlap (also for empty boxes). For a
+    crowd region the union is the detection's own area (COCO: the part of a detection inside
+    the crowd)."""
     iou = np.zeros((det.shape[0], gt.shape[0]))
     for d in range(det.shape[0]):
         da = (det[d, 2] - det[d, 0]) * (det[d, 3] - det[d, 1])
@@ -124,13 +139,17 @@ def _group_iou(det: np.ndarray, gt: np.ndarray) -> np.ndarray:
             h = min(det[d, 3], gt[g, 3]) - max(det[d, 1], gt[g, 1])
             if w > 0 and h > 0:
                 ga = (gt[g, 2] - gt[g, 0]) * (gt[g, 3] - gt[g, 1])
-                iou[d, g] = w * h / (da + ga - w * h)
+                iou[d, g] = w * h / (da if crowd[g] else da + ga - w * h)
     return iou
 
 
 @njit(cache=True)
 def _voc_match_kernel(
-    det_boxes: np.ndarray, gt_boxes: np.ndarray, groups: np.ndarray, threshold: float
+    det_boxes: np.ndarray,
+    gt_boxes: np.ndarray,
+    gt_crowd: np.ndarray,
+    groups: np.ndarray,
+    threshold: float,
 ) -> np.ndarray:
     """PASCAL VOC's matching for every (class, image) group: each detection, in decreasing score
     order, is a true positive if the ground truth of highest IoU (the first on a tie) overlaps
@@ -140,7 +159,7 @@ def _voc_match_kernel(
     is_tp = np.zeros(det_boxes.shape[0], dtype=np.bool_)
     for grp in range(groups.shape[0]):
         d0, d1, g0, g1 = groups[grp]
-        iou = _group_iou(det_boxes[d0:d1], gt_boxes[g0:g1])
+        iou = _group_iou(det_boxes[d0:d1], gt_boxes[g0:g1], gt_crowd[g0:g1])
         taken = np.zeros(g1 - g0, dtype=np.bool_)
         for d in range(d1 - d0):
             j = np.argmax(iou[d])
@@ -154,6 +173,7 @@ def _voc_match_kernel(
 def _match_kernel(
     det_boxes: np.ndarray,
     gt_boxes: np.ndarray,
+    gt_crowd: np.ndarray,
     groups: np.ndarray,
     thresholds: np.ndarray,
     area_ranges: np.ndarray,
@@ -162,18 +182,19 @@ def _match_kernel(
 
     Detections of a group come in decreasing score order. For each one, among the ground truths
     not matched yet whose IoU reaches the threshold, take the one of highest IoU (on a tie the
-    later one), preferring ground truths inside the area range to those outside it.
+    later one), preferring ground truths inside the area range to those outside it. A crowd
+    region counts as outside every range and may be matched any number of times.
     Returns the matched ground truth's index (-1: none), shape (A, T, n_detections).
     """
     A, T = area_ranges.shape[0], thresholds.shape[0]
     match = np.full((A, T, det_boxes.shape[0]), -1, dtype=np.int64)
     for grp in range(groups.shape[0]):
         d0, d1, g0, g1 = groups[grp]
-        gt = gt_boxes[g0:g1]
-        iou = _group_iou(det_boxes[d0:d1], gt)
+        gt, crowd = gt_boxes[g0:g1], gt_crowd[g0:g1]
+        iou = _group_iou(det_boxes[d0:d1], gt, crowd)
         area = (gt[:, 2] - gt[:, 0]) * (gt[:, 3] - gt[:, 1])
         for a in range(A):
-            outside = (area < area_ranges[a, 0]) | (area > area_ranges[a, 1])
+            outside = (area < area_ranges[a, 0]) | (area > area_ranges[a, 1]) | crowd
             for t in range(T):
                 thr = min(thresholds[t], 1 - 1e-10)
                 taken = np.zeros(g1 - g0, dtype=np.bool_)
@@ -182,7 +203,9 @@ def _match_kernel(
                     for p in range(2):  # inside-range ground truths first, then outside ones
                         best = thr
                         for g in range(g1 - g0):
-                            if taken[g] or outside[g] != (p == 1) or iou[d, g] < best:
+                            if (taken[g] and not crowd[g]) or outside[g] != (p == 1):
+                                continue
+                            if iou[d, g] < best:
                                 continue
                             best, m = iou[d, g], g  # >=: on a tie the later one
                         if m >= 0:
@@ -276,7 +299,9 @@ def mean_average_precision(
     preds : list of dict, one per image
         ``boxes`` (N, 4), ``scores`` (N,), ``labels`` (N,) integers.
     targets : list of dict, one per image
-        ``boxes`` (M, 4), ``labels`` (M,). Crowd annotations are not supported.
+        ``boxes`` (M, 4), ``labels`` (M,), optionally ``iscrowd`` (M,) flags 0/1. A crowd
+        region is never a positive to find: a detection matched to it (IoU = intersection over
+        the detection's area; any number of detections may match one) is ignored.
     box_format : {'xyxy', 'xywh', 'cxcywh'}
     iou_thresholds : sequence of float, default 0.5, 0.55, ..., 0.95
     rec_thresholds : sequence of float, default 0, 0.01, ..., 1 (101 points)
@@ -342,7 +367,8 @@ def _coco_arrays(
     the classes (K,)."""
     det, gt, classes, n_img = _prepare(preds, targets, box_format)
     det = _Flat(*(v[det.rank < max_dets[-1]] for v in det))
-    match = _match_kernel(det.boxes, gt.boxes, _shared_groups(det, gt), ious, AREA_RANGES)
+    groups = _shared_groups(det, gt)
+    match = _match_kernel(det.boxes, gt.boxes, gt.crowd, groups, ious, AREA_RANGES)
     precision, recall = _accumulate(det, gt, match, len(classes), n_img, recs, max_dets)
     return precision, recall, classes
 
@@ -356,10 +382,6 @@ def _prepare(preds: Any, targets: Any, box_format: str) -> tuple[_Flat, _Flat, n
         raise ValueError(
             f"preds and targets must hold one dict per image each, got {len(dets)} and {len(gts)}"
         )
-    for i, t in enumerate(targets):
-        crowd = t.get("iscrowd")
-        if crowd is not None and np.asarray(crowd).any():
-            raise ValueError(f"targets[{i}]['iscrowd']: crowd annotations are not supported")
     labels = [d["labels"] for d in dets + gts]
     classes = np.unique(np.concatenate([*labels, np.zeros(0, np.int64)]))
     return _flatten(dets, classes, True), _flatten(gts, classes, False), classes, len(gts)
@@ -385,7 +407,7 @@ def _accumulate(
     precision = -np.ones((T, len(recs), K, A, M))
     recall = -np.ones((T, K, A, M))
     lo, hi = AREA_RANGES[:, :1], AREA_RANGES[:, 1:]
-    gt_out = (_area(gt.boxes) < lo) | (_area(gt.boxes) > hi)  # (A, n_gt)
+    gt_out = (_area(gt.boxes) < lo) | (_area(gt.boxes) > hi) | gt.crowd  # (A, n_gt)
     det_out = (_area(det.boxes) < lo) | (_area(det.boxes) > hi)  # (A, n_det)
     matched = match >= 0
     # a detection matched to an out-of-range ground truth, or unmatched and out of range itself
@@ -531,7 +553,9 @@ def voc_average_precision(
     """
     thr = float(check_scalar(iou_threshold, "iou_threshold", low=0.0, high=1.0))
     det, gt, classes, n_img = _prepare(preds, targets, box_format)
-    is_tp = _voc_match_kernel(det.boxes, gt.boxes, _shared_groups(det, gt), thr)
+    if gt.crowd.any():
+        raise ValueError("targets[i]['iscrowd']: VOC has no crowd annotations (COCO's mAP does)")
+    is_tp = _voc_match_kernel(det.boxes, gt.boxes, gt.crowd, _shared_groups(det, gt), thr)
     det_k = _bounds(det.group // n_img, np.arange(len(classes)))
     n_gt = np.bincount(gt.group // max(n_img, 1), minlength=len(classes))
     ap = np.array(
