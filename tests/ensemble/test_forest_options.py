@@ -57,6 +57,24 @@ def test_class_weights_equal_sklearn_without_randomness(class_weight):
     np.testing.assert_allclose(ours.feature_importances_, ref.feature_importances_)
 
 
+@pytest.mark.parametrize("class_weight", ["balanced", "balanced_subsample"])
+def test_balanced_class_weights_count_sample_weights_as_sklearn(class_weight):
+    """The forests' "balanced" weighs class c by W / (K W_c), W_c the class's sum of
+    sample weights (scikit-learn's compute_class_weight with sample_weight; a lone tree
+    counts samples). So every class weighs the same at the root of each tree."""
+    X, _, labels = _data()
+    y = labels[:, 0]
+    sw = np.random.default_rng(1).uniform(0.2, 3.0, len(y)) * np.where(y == 2, 4.0, 1.0)
+    sw[:30] = 0.0
+    kw = dict(SHALLOW, class_weight=class_weight)
+    ours = RandomForestClassifier(**kw).fit(X, y, sample_weight=sw)
+    ref = ske.RandomForestClassifier(**kw).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-12)
+    np.testing.assert_allclose(ours.feature_importances_, ref.feature_importances_, atol=1e-12)
+    root = ours.estimators_[0].tree_.value[0, 0]
+    np.testing.assert_allclose(root, np.full(3, 1 / 3))
+
+
 def test_sparse_X_forest_equals_dense():
     X, Y, _ = _data()
     X[np.abs(X) < 0.5] = 0.0

@@ -123,7 +123,7 @@ class BaseForest(TreeTagsMixin, BaseEstimator):
             self._check_warm_targets(Y)
         self._n_samples, self.n_outputs_ = Y.shape
         sw = sample_weight_or_none(sample_weight, len(X))
-        ycode, yval, n_stats, factors = self._encode(Y)
+        ycode, yval, n_stats, factors = self._encode(Y, sw)
         weights = factors if sw is None else (sw if factors is None else sw * factors)
         if factors is not None:
             check_class_weighted(weights, self.class_weight)
@@ -308,7 +308,7 @@ class ForestClassifier(ClassifierMixin, ClassifierOutputsMixin, BaseForest):
 
     _is_clf = True
 
-    def _encode(self, Y: np.ndarray) -> tuple:
+    def _encode(self, Y: np.ndarray, sw: np.ndarray | None) -> tuple:
         classes, codes = encode_columns(Y)
         self._set_classes(classes)
         spec = self.class_weight
@@ -322,7 +322,7 @@ class ForestClassifier(ClassifierMixin, ClassifierOutputsMixin, BaseForest):
                 )
             spec = None if self._subsample_balanced() else "balanced"
         check_class_weight(spec, len(classes))
-        factors = None if spec is None else class_weight_factors(spec, classes, codes)
+        factors = None if spec is None else class_weight_factors(spec, classes, codes, None, sw)
         return codes, np.zeros((1, 1)), max(len(c) for c in classes), factors
 
     def _set_oob(self, X32: np.ndarray, codes: np.ndarray) -> None:
@@ -352,7 +352,7 @@ class ForestRegressor(RegressorMixin, RegressorOutputsMixin, BaseForest):
 
     _is_clf = False
 
-    def _encode(self, Y: np.ndarray) -> tuple:
+    def _encode(self, Y: np.ndarray, sw: np.ndarray | None) -> tuple:
         if self.criterion == "poisson":
             check_poisson_targets(Y)
         return np.zeros((1, 1), np.int64), np.ascontiguousarray(Y, dtype=np.float64), 1, None

@@ -145,24 +145,32 @@ def check_class_weight(class_weight: Any, n_outputs: int) -> None:
 
 
 def class_weight_factors(
-    class_weight: Any, classes: list[np.ndarray], codes: np.ndarray, rows: Any = None
+    class_weight: Any,
+    classes: list[np.ndarray],
+    codes: np.ndarray,
+    rows: Any = None,
+    sample_weight: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per-sample product over the outputs of the weight of the sample's class.
 
     ``"balanced"`` weighs class ``c`` of an output by ``n / (n_present * n_c)``, counted over
     ``rows`` (default: every row; a bootstrap sample for "balanced_subsample"), where
-    ``n_present`` is the number of classes among them; a dict maps labels to weights (labels
-    not in it weigh 1, see :func:`mlcanon._estimator.class_weight_by_label`).
+    ``n_present`` is the number of classes among them; with ``sample_weight`` (the forests, as
+    scikit-learn's ``compute_class_weight``) ``n`` and ``n_c`` are sums of sample weights. A dict
+    maps labels to weights (labels not in it weigh 1, see
+    :func:`mlcanon._estimator.class_weight_by_label`).
     """
     rows = slice(None) if rows is None else rows
+    w = None if sample_weight is None else sample_weight[rows]
     factors = np.ones(codes.shape[0])
     if class_weight is None:
         return factors
     dicts = class_weight if isinstance(class_weight, list) else [class_weight] * len(classes)
     for k, (labels, spec) in enumerate(zip(classes, dicts, strict=True)):
         if isinstance(spec, str):  # "balanced"
-            counts = np.bincount(codes[rows, k], minlength=len(labels))
-            per_class = counts.sum() / (np.count_nonzero(counts) * np.maximum(counts, 1))
+            present = np.count_nonzero(np.bincount(codes[rows, k], minlength=len(labels)))
+            counts = np.bincount(codes[rows, k], weights=w, minlength=len(labels))
+            per_class = counts.sum() / (present * np.where(counts > 0, counts, 1))
         else:
             per_class = class_weight_by_label(spec, labels)
         factors *= per_class[codes[:, k]]
