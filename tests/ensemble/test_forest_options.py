@@ -45,6 +45,8 @@ def test_multi_output_forests_equal_sklearn_without_randomness():
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
     for p, q in zip(ours.predict_proba(X), ref.predict_proba(X), strict=True):
         np.testing.assert_allclose(p, q)
+    assert type(ours.n_classes_) is type(ref.n_classes_) is list
+    assert ours.n_classes_ == ref.n_classes_
 
 
 @pytest.mark.parametrize("class_weight", ["balanced", {0: 1.7, 1: 0.6}])

@@ -311,6 +311,8 @@ class ForestClassifier(ClassifierMixin, ClassifierOutputsMixin, BaseForest):
     def _encode(self, Y: np.ndarray, sw: np.ndarray | None) -> tuple:
         classes, codes = encode_columns(Y)
         self._set_classes(classes)
+        if len(classes) > 1:  # a list in scikit-learn's forests (an array in its trees)
+            self.n_classes_ = [len(c) for c in classes]
         spec = self.class_weight
         if isinstance(spec, str) and spec in ("balanced", "balanced_subsample"):
             if self.warm_start:
