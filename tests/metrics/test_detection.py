@@ -50,17 +50,17 @@ def coco_eval(preds, targets, iou_thrs=None, max_dets=(1, 10, 100), cat_ids=None
     cats = [{"id": c} for c in classes]
     anns = []
     for i, t in enumerate(targets):
-        crowd = np.asarray(t.get("iscrowd", np.zeros(len(t["labels"]))), dtype=int).tolist()
-        for box, lab, c in zip(
-            _xywh(t["boxes"]), np.asarray(t["labels"]).tolist(), crowd, strict=True
-        ):
+        xywh, labels = _xywh(t["boxes"]), np.asarray(t["labels"]).tolist()
+        crowd = np.asarray(t.get("iscrowd", np.zeros(len(labels))), dtype=int).tolist()
+        areas = np.asarray(t.get("area", xywh[:, 2] * xywh[:, 3]), dtype=np.float64).tolist()
+        for box, lab, c, area in zip(xywh, labels, crowd, areas, strict=True):
             anns.append(
                 {
                     "id": len(anns) + 1,
                     "image_id": i + 1,
                     "category_id": lab,
                     "bbox": box.tolist(),
-                    "area": float(box[2] * box[3]),
+                    "area": area,
                     "iscrowd": c,
                 }
             )
@@ -191,7 +191,7 @@ def test_crowd_regions_match_cocoeval(seed):
     """About a third of the ground truths are crowd regions, with detections inside them: COCO
     measures their overlap by the detection's area, lets many detections match one region and
     ignores those that do (they were refused before)."""
-    preds, targets = random_images(seed)
+    preds, targets = detector_like(seed, n_images=12)
     rng = np.random.default_rng(seed)
     for p, t in zip(preds, targets, strict=True):
         t["iscrowd"] = (rng.uniform(size=len(t["labels"])) < 0.35).astype(int)
@@ -202,10 +202,24 @@ def test_crowd_regions_match_cocoeval(seed):
             p["boxes"] = np.vstack([p["boxes"], inside])
             p["scores"] = np.append(p["scores"], [0.95, 0.6, 0.6])
             p["labels"] = np.append(p["labels"], t["labels"][:1].repeat(3))
-    assert sum(t["iscrowd"].sum() for t in targets) > 10
+    assert sum(t["iscrowd"].sum() for t in targets) >= 5
     ours = assert_matches_coco(preds, targets)
     plain = mean_average_precision(preds, [{**t, "iscrowd": 0 * t["iscrowd"]} for t in targets])
     assert ours["map"] != plain["map"]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_given_areas_match_cocoeval(seed):
+    """COCO places a ground truth in the small/medium/large ranges by its annotation's area (a
+    segment's, below its box's), not by its box: targets' ``area`` was silently ignored."""
+    preds, targets = detector_like(seed, n_images=12)
+    rng = np.random.default_rng(seed)
+    for t in targets:
+        wh = np.asarray(t["boxes"])[:, 2:] - np.asarray(t["boxes"])[:, :2]
+        t["area"] = wh.prod(axis=1) * rng.uniform(0.2, 1.0, len(wh))
+    ours = assert_matches_coco(preds, targets)
+    boxes_only = mean_average_precision(preds, [{**t, "area": None} for t in targets])
+    assert ours["map_medium"] != boxes_only["map_medium"]
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -349,6 +363,8 @@ def test_errors():
         mean_average_precision(ok_p, [{**ok_t[0], "labels": [0.5]}])
     with pytest.raises(ValueError, match=r"targets\[0\]\['iscrowd'\] must hold 1 flags 0/1"):
         mean_average_precision(ok_p, [{**ok_t[0], "iscrowd": [2]}])
+    with pytest.raises(ValueError, match=r"targets\[0\]\['area'\] must hold 1 areas >= 0"):
+        mean_average_precision(ok_p, [{**ok_t[0], "area": [-1.0]}])
     with pytest.raises(ValueError, match="VOC has no crowd annotations"):
         voc_average_precision(ok_p, [{**ok_t[0], "iscrowd": [1]}])
     with pytest.raises(ValueError, match=r"iou_thresholds must lie in \[0, 1\]"):

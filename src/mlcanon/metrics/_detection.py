@@ -35,6 +35,7 @@ class _Flat(NamedTuple):
     group: np.ndarray  # (n,) class index * n_images + image, non-decreasing
     rank: np.ndarray  # (n,) position within its group (score order for detections)
     crowd: np.ndarray  # (n,) bool: a crowd region (ground truths only; False for detections)
+    area: np.ndarray  # (n,) the area that sets the size range (the box's, unless given)
 
 
 def _side(dicts: Any, name: str, keys: tuple[str, ...], box_format: str) -> list[dict]:
@@ -70,6 +71,8 @@ def _side(dicts: Any, name: str, keys: tuple[str, ...], box_format: str) -> list
                 raise TypeError(f"{name}[{i}]['scores'] must hold numbers, got dtype={v.dtype}")
             entry[key] = v.astype(np.int64 if key == "labels" else np.float64)
         entry["iscrowd"] = _crowd(d.get("iscrowd"), f"{name}[{i}]['iscrowd']", len(b))
+        given = d.get("area") if name == "targets" else None  # detections: box areas, as COCO
+        entry["area"] = _given_area(given, f"{name}[{i}]['area']", entry["boxes"])
         out.append(entry)
     return out
 
@@ -82,6 +85,17 @@ def _crowd(value: Any, name: str, n: int) -> np.ndarray:
     if len(v) != n or (v.size and not np.isin(v, (0, 1)).all()):
         raise ValueError(f"{name} must hold {n} flags 0/1 (one per box), got {v.tolist()!r:.80}")
     return v.astype(bool)
+
+
+def _given_area(value: Any, name: str, boxes: np.ndarray) -> np.ndarray:
+    """The optional areas of one image's ground truths (COCO's ``area`` field: a segment's area
+    may be below its box's), finite and >= 0; the box areas if absent."""
+    if value is None:
+        return _area(boxes)
+    v = _numbers(value, name, ndim=1, finite=True)
+    if len(v) != len(boxes) or (v < 0).any():
+        raise ValueError(f"{name} must hold {len(boxes)} areas >= 0, got {v.tolist()!r:.80}")
+    return v.astype(np.float64)
 
 
 def _numbers(value: Any, name: str, ndim: int | None, finite: bool) -> np.ndarray:
@@ -117,13 +131,16 @@ def _flatten(per_image: list[dict], classes: np.ndarray, is_det: bool) -> _Flat:
     labels = np.concatenate([d["labels"] for d in per_image]) if n else np.zeros(0, np.int64)
     scores = np.concatenate([d["scores"] for d in per_image]) if is_det and n else np.ones(n)
     crowd = np.concatenate([d["iscrowd"] for d in per_image]) if n else np.zeros(0, bool)
+    area = np.concatenate([d["area"] for d in per_image]) if n else np.zeros(0)
     image = np.repeat(np.arange(len(per_image)), [len(d["labels"]) for d in per_image])
     group = np.searchsorted(classes, labels) * len(per_image) + image
     # np.lexsort: last key first; the input position breaks ties, as COCO's stable mergesort
     order = np.lexsort((np.arange(n), -scores, group))
     group = group[order]
     starts = np.searchsorted(group, group, side="left")
-    return _Flat(boxes[order], scores[order], group, np.arange(n) - starts, crowd[order])
+    return _Flat(
+        boxes[order], scores[order], group, np.arange(n) - starts, crowd[order], area[order]
+    )
 
 
 @njit(cache=True)
@@ -174,33 +191,33 @@ def _match_kernel(
     det_boxes: np.ndarray,
     gt_boxes: np.ndarray,
     gt_crowd: np.ndarray,
+    gt_ignored: np.ndarray,
     groups: np.ndarray,
     thresholds: np.ndarray,
-    area_ranges: np.ndarray,
 ) -> np.ndarray:
     """COCO's greedy matching for every (class, image) group, area range and IoU threshold.
 
     Detections of a group come in decreasing score order. For each one, among the ground truths
     not matched yet whose IoU reaches the threshold, take the one of highest IoU (on a tie the
-    later one), preferring ground truths inside the area range to those outside it. A crowd
-    region counts as outside every range and may be matched any number of times.
+    later one), preferring the ground truths not ignored in the area range (``gt_ignored``,
+    (A, n_gt): out of the range, or a crowd) to the others. A crowd region may be matched any
+    number of times.
     Returns the matched ground truth's index (-1: none), shape (A, T, n_detections).
     """
-    A, T = area_ranges.shape[0], thresholds.shape[0]
+    A, T = gt_ignored.shape[0], thresholds.shape[0]
     match = np.full((A, T, det_boxes.shape[0]), -1, dtype=np.int64)
     for grp in range(groups.shape[0]):
         d0, d1, g0, g1 = groups[grp]
         gt, crowd = gt_boxes[g0:g1], gt_crowd[g0:g1]
         iou = _group_iou(det_boxes[d0:d1], gt, crowd)
-        area = (gt[:, 2] - gt[:, 0]) * (gt[:, 3] - gt[:, 1])
         for a in range(A):
-            outside = (area < area_ranges[a, 0]) | (area > area_ranges[a, 1]) | crowd
+            outside = gt_ignored[a, g0:g1]
             for t in range(T):
                 thr = min(thresholds[t], 1 - 1e-10)
                 taken = np.zeros(g1 - g0, dtype=np.bool_)
                 for d in range(d1 - d0):
                     m = -1
-                    for p in range(2):  # inside-range ground truths first, then outside ones
+                    for p in range(2):  # ground truths not ignored first, then ignored ones
                         best = thr
                         for g in range(g1 - g0):
                             if (taken[g] and not crowd[g]) or outside[g] != (p == 1):
@@ -299,9 +316,11 @@ def mean_average_precision(
     preds : list of dict, one per image
         ``boxes`` (N, 4), ``scores`` (N,), ``labels`` (N,) integers.
     targets : list of dict, one per image
-        ``boxes`` (M, 4), ``labels`` (M,), optionally ``iscrowd`` (M,) flags 0/1. A crowd
-        region is never a positive to find: a detection matched to it (IoU = intersection over
-        the detection's area; any number of detections may match one) is ignored.
+        ``boxes`` (M, 4), ``labels`` (M,), optionally ``iscrowd`` (M,) flags 0/1 and ``area``
+        (M,), the areas that place the ground truths in the size ranges (COCO's annotation
+        area, e.g. a segment's; default the box areas). A crowd region is never a positive to
+        find: a detection matched to it (IoU = intersection over the detection's area; any
+        number of detections may match one) is ignored.
     box_format : {'xyxy', 'xywh', 'cxcywh'}
     iou_thresholds : sequence of float, default 0.5, 0.55, ..., 0.95
     rec_thresholds : sequence of float, default 0, 0.01, ..., 1 (101 points)
@@ -325,12 +344,12 @@ def mean_average_precision(
     -----
     For each IoU threshold t, image and class, the detections (best ``max`` by score) are
     matched greedily in decreasing score order: each takes the unmatched ground truth of
-    highest IoU >= t. Ground truths whose box area lies outside the area range (small:
-    :math:`[0, 32^2]`, medium: :math:`[32^2, 96^2]`, large: :math:`[96^2, \infty)`) are
-    matched only when no ground truth inside the range qualifies, and a detection matched to
-    one, or unmatched with its own area outside the range, is ignored (neither true nor false
-    positive). Over all images, detections are ranked by score (ties in image, then input,
-    order); with :math:`p(r)` precision at recall r,
+    highest IoU >= t. Ground truths whose area (``area`` if given, else the box's) lies
+    outside the area range (small: :math:`[0, 32^2]`, medium: :math:`[32^2, 96^2]`, large:
+    :math:`[96^2, \infty)`), and crowd regions, are matched only when no other ground truth
+    qualifies, and a detection matched to one, or unmatched with its own area outside the
+    range, is ignored (neither true nor false positive). Over all images, detections are
+    ranked by score (ties in image, then input, order); with :math:`p(r)` precision at recall r,
 
     .. math::
         \mathrm{AP}_{t,k} = \frac{1}{101} \sum_{r \in \{0, 0.01, \ldots, 1\}}
@@ -367,9 +386,10 @@ def _coco_arrays(
     the classes (K,)."""
     det, gt, classes, n_img = _prepare(preds, targets, box_format)
     det = _Flat(*(v[det.rank < max_dets[-1]] for v in det))
+    gt_ignored = _out_of_range(gt.area) | gt.crowd  # (A, n_gt)
     groups = _shared_groups(det, gt)
-    match = _match_kernel(det.boxes, gt.boxes, gt.crowd, groups, ious, AREA_RANGES)
-    precision, recall = _accumulate(det, gt, match, len(classes), n_img, recs, max_dets)
+    match = _match_kernel(det.boxes, gt.boxes, gt.crowd, gt_ignored, groups, ious)
+    precision, recall = _accumulate(det, gt, gt_ignored, match, len(classes), n_img, recs, max_dets)
     return precision, recall, classes
 
 
@@ -391,9 +411,15 @@ def _area(boxes: np.ndarray) -> np.ndarray:
     return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
 
 
+def _out_of_range(area: np.ndarray) -> np.ndarray:
+    """(A, n): whether each area lies outside each of COCO's area ranges."""
+    return (area < AREA_RANGES[:, :1]) | (area > AREA_RANGES[:, 1:])
+
+
 def _accumulate(
     det: _Flat,
     gt: _Flat,
+    gt_out: np.ndarray,
     match: np.ndarray,
     n_classes: int,
     n_images: int,
@@ -406,9 +432,7 @@ def _accumulate(
     K, M = n_classes, len(max_dets)
     precision = -np.ones((T, len(recs), K, A, M))
     recall = -np.ones((T, K, A, M))
-    lo, hi = AREA_RANGES[:, :1], AREA_RANGES[:, 1:]
-    gt_out = (_area(gt.boxes) < lo) | (_area(gt.boxes) > hi) | gt.crowd  # (A, n_gt)
-    det_out = (_area(det.boxes) < lo) | (_area(det.boxes) > hi)  # (A, n_det)
+    det_out = _out_of_range(det.area)  # (A, n_det)
     matched = match >= 0
     # a detection matched to an out-of-range ground truth, or unmatched and out of range itself
     gt_out_ext = np.concatenate([gt_out, np.zeros((A, 1), bool)], axis=1)  # index -1 -> False
