@@ -123,6 +123,17 @@ def test_stacking_default_final_estimator_is_our_logistic_regression():
     assert m.score(X, y) > 0.95
 
 
+def test_stacking_regressor_default_final_estimator_is_ridge_cv_as_sklearn():
+    """scikit-learn's default final regressor is RidgeCV (alphas 0.1, 1, 10), not Ridge."""
+    members = [("ridge", Ridge()), ("tree", SkTreeRegressor(max_depth=3, random_state=0))]
+    X, y = load_diabetes(return_X_y=True)
+    ours = me.StackingRegressor(members, cv=5).fit(X, y)
+    ref = ske.StackingRegressor(members, cv=5).fit(X, y)
+    assert type(ours.final_estimator_).__name__ == type(ref.final_estimator_).__name__
+    assert ours.final_estimator_.alpha_ == ref.final_estimator_.alpha_
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-8)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_bagging_accuracy_close_to_sklearn(seed):
     X, y = load_breast_cancer(return_X_y=True)

@@ -409,7 +409,7 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
     Parameters
     ----------
     estimators : list of (str, regressor or "drop")
-    final_estimator : regressor, default=mlcanon.linear_model.Ridge()"""
+    final_estimator : regressor, default=mlcanon.linear_model.RidgeCV() (as scikit-learn)"""
         + _PARAMS_DOC
         + """
     Attributes
@@ -422,7 +422,7 @@ class StackingRegressor(RegressorMixin, _BaseStacking):
     """
     )
 
-    _kind, _default_final = "regressor", "Ridge"
+    _kind, _default_final = "regressor", "RidgeCV"
 
     def __init__(
         self,
