@@ -197,6 +197,12 @@ def test_estimator_is_the_template_tree():
         assert type(ours).__name__ == type(ref).__name__
         assert ours.get_params().keys() <= ref.get_params().keys()
         assert ours.splitter == ref.splitter and not hasattr(ours, "tree_")
+    X, _, labels = _data()
+    fitted = RandomForestClassifier(n_estimators=2, max_depth=2).fit(X, labels[:, 0])
+    ref = ske.RandomForestClassifier(n_estimators=2, max_depth=2).fit(X, labels[:, 0])
+    assert type(fitted.estimator_).__name__ == type(ref.estimator_).__name__
+    assert not hasattr(fitted.estimator_, "tree_") and not hasattr(ref.estimator_, "tree_")
+    assert not hasattr(RandomForestRegressor(), "estimator_")
 
 
 def test_poisson_messages_are_sklearn_s():

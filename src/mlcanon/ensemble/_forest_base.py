@@ -213,6 +213,12 @@ class BaseForest(TreeTagsMixin, BaseEstimator):
         ``estimator`` attribute."""
         return self._tree_class()
 
+    @property
+    def estimator_(self):
+        """The fitted forest's template tree (``estimator``), as scikit-learn's ``estimator_``."""
+        check_is_fitted(self)
+        return self.estimator
+
     def _make_tree(self, seed: int, n_features: int):
         params = {name: getattr(self, name) for name in TREE_PARAMS}
         tree = self._tree_class(**params, random_state=seed)
