@@ -180,7 +180,6 @@ def test_a_single_layer_and_a_subclass():
     [
         (nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect"), "padding_mode='zeros'"),
         (nn.LSTM(3, 4, proj_size=2), "proj_size"),
-        (nn.Softmax(dim=None), "dim=None"),
     ],
 )
 def test_options_we_do_not_implement_are_refused(layer, match):
@@ -234,3 +233,12 @@ def test_hook_handles_still_remove_hooks_after_an_inplace_conversion():
     handle.remove()
     net(torch.zeros(1, 3))
     assert seen == ["mlcanon.nn._modules"]
+
+
+def test_softmax_with_implicit_dim_converts_and_agrees():
+    x = torch.randn(2, 3, 4, dtype=torch.float64)
+    layer = nn.Sequential(nn.Softmax(dim=None))
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        ref = layer(x)
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        torch.testing.assert_close(from_torch(layer)(x), ref, rtol=1e-12, atol=1e-12)

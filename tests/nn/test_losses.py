@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
+import mlcanon.nn as mnn
 import mlcanon.nn.functional as F
 
 REDUCTIONS = ["none", "mean", "sum"]
@@ -295,3 +296,22 @@ def test_cross_entropy_refuses_an_ignore_index_with_probability_targets_as_torch
     with pytest.raises(RuntimeError, match="ignore_index=0 applies to class-index targets"):
         F.cross_entropy(x, p, ignore_index=0)
     torch.testing.assert_close(F.cross_entropy(x, p, ignore_index=-1), TF.cross_entropy(x, p))
+
+
+@pytest.mark.parametrize("shape", [(4,), (2, 3), (2, 3, 4), (2, 3, 4, 5)])
+@pytest.mark.parametrize("which", ["Softmax", "LogSoftmax"])
+def test_softmax_modules_without_dim_take_torchs_implicit_dim(rand, which, shape):
+    # torch.nn.Softmax() normalizes over dim 0 of a 3-D input and dim 1 of a 4-D one; these
+    # modules defaulted to dim=-1 and normalized other entries without a word
+    x = rand(*shape)
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        ref = getattr(torch.nn, which)()(x)
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        ours = getattr(mnn, which)()(x)
+    torch.testing.assert_close(ours, ref, rtol=1e-12, atol=1e-12)
+    dim = 0 if len(shape) in (1, 3) else 1  # the rule written out
+    torch.testing.assert_close(
+        ref, TF.softmax(x, dim).log() if which == "LogSoftmax" else TF.softmax(x, dim)
+    )
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        torch.testing.assert_close(F.softmax(x), TF.softmax(x, dim), rtol=1e-12, atol=1e-12)

@@ -85,12 +85,6 @@ def _recurrent(m: nn.RNNBase) -> dict[str, Any]:
     return options
 
 
-def _softmax(m: nn.Softmax | nn.LogSoftmax) -> dict[str, Any]:
-    if m.dim is None:
-        raise ValueError(f"from_torch needs an explicit dim; {m} has dim=None")
-    return {"dim": m.dim}
-
-
 def _linear(m: nn.Linear) -> dict[str, Any]:
     return {
         "in_features": m.in_features,
@@ -123,8 +117,8 @@ _CONVERSIONS: dict[type[nn.Module], tuple[type[nn.Module], Callable[[Any], dict[
     nn.ELU: (M.ELU, _options("alpha")),
     nn.GELU: (M.GELU, _options("approximate")),
     nn.PReLU: (M.PReLU, _options("num_parameters")),
-    nn.Softmax: (M.Softmax, _softmax),
-    nn.LogSoftmax: (M.LogSoftmax, _softmax),
+    nn.Softmax: (M.Softmax, _options("dim")),
+    nn.LogSoftmax: (M.LogSoftmax, _options("dim")),
     nn.RNN: (R.RNN, _recurrent),
     nn.LSTM: (R.LSTM, _recurrent),
     nn.GRU: (R.GRU, _recurrent),
@@ -185,7 +179,7 @@ def from_torch(module: nn.Module, *, inplace: bool = False) -> nn.Module:
     ------
     ValueError
         For a layer option the hand-written modules do not implement (``padding_mode`` other
-        than zeros, an LSTM projection, ``Softmax(dim=None)``).
+        than zeros, an LSTM projection).
 
     Examples
     --------

@@ -15,6 +15,8 @@ References
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import Tensor
 from torch.autograd import Function
@@ -56,7 +58,15 @@ class _Softmax(Function):
         return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None, None
 
 
-def _check_dim(x: Tensor, dim: int) -> int:
+def _check_dim(x: Tensor, dim: int | None, op: str) -> int:
+    if dim is None:  # torch's legacy implicit choice, and its warning
+        dim = 0 if x.dim() in (0, 1, 3) else 1
+        warnings.warn(
+            f"Implicit dimension choice for {op} has been deprecated (torch's rule picked "
+            f"dim={dim} for a {x.dim()}-D input); pass dim explicitly",
+            UserWarning,
+            stacklevel=4,
+        )
     dim = integer(dim, "dim")
     nd = max(x.dim(), 1)
     if not -nd <= dim < nd:
@@ -64,14 +74,17 @@ def _check_dim(x: Tensor, dim: int) -> int:
     return dim % nd
 
 
-def _softmax(input: Tensor, dim: int, log: bool) -> Tensor:
+def _softmax(input: Tensor, dim: int | None, log: bool) -> Tensor:
     x = check_tensor(input, "input")
-    dim = _check_dim(x, dim)
+    dim = _check_dim(x, dim, "log_softmax" if log else "softmax")
     return zeros_from(x.shape, x) if x.numel() == 0 else _Softmax.apply(x, dim, log)
 
 
-def softmax(input: Tensor, dim: int) -> Tensor:
+def softmax(input: Tensor, dim: int | None = None) -> Tensor:
     r"""Softmax along ``dim``: :math:`y_i = e^{x_i - m} / \sum_j e^{x_j - m}`.
+
+    ``dim=None`` is torch's deprecated implicit choice (0 for a 0-, 1- or 3-D input, else 1),
+    with its warning.
 
     Notes
     -----
@@ -80,7 +93,7 @@ def softmax(input: Tensor, dim: int) -> Tensor:
     return _softmax(input, dim, log=False)
 
 
-def log_softmax(input: Tensor, dim: int) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
     r"""Log-softmax along ``dim``: :math:`y_i = x_i - m - \log\sum_j e^{x_j - m}`.
 
     Notes
