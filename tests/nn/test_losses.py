@@ -119,6 +119,17 @@ def test_bce_weight_gradients_by_gradcheck(rand):
     assert torch.autograd.gradcheck(fn, args)
 
 
+@pytest.mark.parametrize("which", ["weight", "pos_weight"])
+def test_bce_weights_of_another_dtype_keep_the_loss_dtype_as_torch(which):
+    # a float64 pos_weight (e.g. from NumPy class counts) made a float32 loss float64 here
+    x, t = torch.randn(3, 4), torch.rand(3, 4)
+    w = torch.rand(4, dtype=torch.float64) + 0.5
+    ours = F.binary_cross_entropy_with_logits(x, t, **{which: w})
+    ref = TF.binary_cross_entropy_with_logits(x, t, **{which: w})
+    assert ours.dtype == ref.dtype == torch.float32
+    torch.testing.assert_close(ours, ref)
+
+
 def test_bce_with_logits_is_stable_for_huge_logits():
     x = torch.tensor([-1000.0, 1000.0], dtype=torch.float64)
     t = torch.tensor([1.0, 0.0], dtype=torch.float64)

@@ -23,6 +23,7 @@ from torch.autograd import Function
 from mlcanon._validation import check_scalar
 
 from ._utils import (
+    InputMismatchError,
     check_broadcast,
     check_reduction,
     check_same_shape,
@@ -184,9 +185,15 @@ class _BCEWithLogits(Function):
         return grad_x, grad_t, grad_w, grad_pw, None
 
 
-def _check_broadcast(p: Tensor | None, name: str, shape: torch.Size) -> None:
-    if p is not None:
-        check_broadcast(check_tensor(p, name), name, shape)
+def _loss_weight(p: Tensor | None, name: str, x: Tensor, t: Tensor) -> Tensor | None:
+    """A weight that broadcasts to the input, in the loss's dtype: as in torch, a float64
+    ``pos_weight`` leaves a float32 loss float32."""
+    if p is None:
+        return None
+    check_broadcast(check_tensor(p, name), name, x.shape)
+    if p.device != x.device:
+        raise InputMismatchError(f"{name} is on {p.device} but input is on {x.device}")
+    return p.to(torch.promote_types(x.dtype, t.dtype))
 
 
 def binary_cross_entropy_with_logits(
@@ -218,8 +225,8 @@ def binary_cross_entropy_with_logits(
     .. [1] Bishop, "Pattern recognition and machine learning", 2006, sec. 4.3.2.
     """
     x, t = _pair_args(input, target, reduction)
-    _check_broadcast(weight, "weight", x.shape)
-    _check_broadcast(pos_weight, "pos_weight", x.shape)
+    weight = _loss_weight(weight, "weight", x, t)
+    pos_weight = _loss_weight(pos_weight, "pos_weight", x, t)
     return _BCEWithLogits.apply(x, t, weight, pos_weight, reduction)
 
 
