@@ -113,6 +113,27 @@ def test_cell_anchors_hand_case():
     assert base.tolist() == expected
 
 
+def test_flat_sizes_and_ratios_as_torchvision():
+    """torchvision's shorthands: flat sizes are one size per level and flat ratios serve every
+    level (they raised a ValueError). Cell anchors written out: w = s / sqrt(r), h = s sqrt(r),
+    halves rounded."""
+    gen = AnchorGenerator((32, 64), (0.5, 1.0, 2.0))
+    assert gen.num_anchors_per_location() == [3, 3]
+    assert gen.cell_anchors[0].tolist() == [
+        [-23, -11, 23, 11],
+        [-16, -16, 16, 16],
+        [-11, -23, 11, 23],
+    ]
+    # size 64: w = 90.51, h = 45.25 for ratio 0.5 -> halves 45.25, 22.63
+    assert gen.cell_anchors[1].tolist() == [
+        [-45, -23, 45, 23],
+        [-32, -32, 32, 32],
+        [-23, -45, 23, 45],
+    ]
+    nested = AnchorGenerator(((32,), (64,)), ((0.5, 1.0, 2.0), (0.5, 1.0, 2.0)))
+    torch.testing.assert_close(gen((64, 64), [(8, 8), (4, 4)]), nested((64, 64), [(8, 8), (4, 4)]))
+
+
 def test_anchor_grid():
     gen = AnchorGenerator(((16, 32), (64,)), ((0.5, 1.0, 2.0),))
     assert gen.num_anchors_per_location() == [6, 3]

@@ -22,9 +22,11 @@ class AnchorGenerator:
     Parameters
     ----------
     sizes : tuple of tuples of float
-        Anchor sides (square-root areas) per feature level, e.g. ``((32,), (64,), (128,))``.
+        Anchor sides (square-root areas) per feature level, e.g. ``((32,), (64,), (128,))``;
+        a flat tuple ``(32, 64, 128)`` means one size per level, as in torchvision.
     aspect_ratios : tuple of tuples of float
-        Height/width ratios per level (one tuple is used for every level).
+        Height/width ratios per level; one tuple, or a flat tuple ``(0.5, 1.0, 2.0)``, is used
+        for every level.
 
     Notes
     -----
@@ -45,6 +47,10 @@ class AnchorGenerator:
         sizes: Sequence[Sequence[float]] = ((128, 256, 512),),
         aspect_ratios: Sequence[Sequence[float]] = ((0.5, 1.0, 2.0),),
     ):
+        if _is_flat(sizes):  # torchvision's shorthand: one size per level
+            sizes = tuple((s,) for s in sizes)
+        if _is_flat(aspect_ratios):  # the same ratios for every level
+            aspect_ratios = (tuple(aspect_ratios),)
         if len(sizes) == 0 or not all(_is_row(s) for s in sizes):
             raise ValueError(f"sizes must be a non-empty tuple of tuples, got {sizes!r}")
         if len(aspect_ratios) == 1:
@@ -297,6 +303,13 @@ def kmeans_anchors(
     centers = centers[order]
     mean_iou = float(_wh_iou(wh, centers, np).max(axis=1).mean())
     return KMeansAnchors(centers, rank[labels], mean_iou, n_iter)
+
+
+def _is_flat(values: Any) -> bool:
+    """A non-empty row of plain numbers (not a tuple of rows)."""
+    return _is_row(values) and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values
+    )
 
 
 def _is_row(values: object) -> bool:
