@@ -130,6 +130,16 @@ def test_bce_weights_of_another_dtype_keep_the_loss_dtype_as_torch(which):
     torch.testing.assert_close(ours, ref)
 
 
+def test_smooth_l1_gradient_of_a_nan_input_is_nan_as_torch():
+    # the saturated branch took sign(nan) = 0 and hid the NaN from the gradient
+    x = torch.tensor([float("nan"), 0.3, -2.0, 1.0], dtype=torch.float64, requires_grad=True)
+    t = torch.zeros(4, dtype=torch.float64)
+    (ours,) = torch.autograd.grad(F.smooth_l1_loss(x, t, "sum", beta=1.0), x)
+    (ref,) = torch.autograd.grad(TF.smooth_l1_loss(x, t, reduction="sum", beta=1.0), x)
+    torch.testing.assert_close(ours, ref, equal_nan=True)
+    assert ours[0].isnan() and ours[1:].tolist() == [0.3, -1.0, 1.0]
+
+
 def test_bce_with_logits_is_stable_for_huge_logits():
     x = torch.tensor([-1000.0, 1000.0], dtype=torch.float64)
     t = torch.tensor([1.0, 0.0], dtype=torch.float64)

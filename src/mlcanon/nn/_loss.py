@@ -75,7 +75,8 @@ def _smooth_l1(d, beta):
 
 
 def _d_smooth_l1(d, beta):
-    return torch.where(d.abs() < beta, d / beta, d.sign()) if beta > 0 else d.sign()
+    # d / beta saturated at +-1; clamp, unlike a where on |d| < beta, keeps a NaN a NaN
+    return (d / beta).clamp(-1.0, 1.0) if beta > 0 else d.sign()
 
 
 def _huber(d, delta):
