@@ -405,14 +405,16 @@ def plain_iou(a, b):
 
 def voc_by_definition(preds, targets, thr):
     """Per class: every detection over all images by decreasing score; TP if the ground truth
-    of highest IoU in its image (the first on a tie) reaches ``thr`` and is still free."""
+    of highest IoU in its image (the first on a tie) reaches ``thr`` and is still free; left
+    out if that ground truth is difficult (which counts in no recall either)."""
     classes = sorted({int(c) for d in [*preds, *targets] for c in np.asarray(d["labels"]).tolist()})
     aps = []
     for c in classes:
         taken, scores, hits, n_gt = set(), [], [], 0
         dets = []
         for i, (p, t) in enumerate(zip(preds, targets, strict=True)):
-            n_gt += int((np.asarray(t["labels"]) == c).sum())
+            hard = np.asarray(t.get("difficult", np.zeros(len(t["labels"]))), dtype=bool)
+            n_gt += int(((np.asarray(t["labels"]) == c) & ~hard).sum())
             for box, s, lab in zip(p["boxes"], p["scores"], p["labels"], strict=True):
                 if lab == c:
                     dets.append((i, list(box), float(s)))
@@ -428,6 +430,11 @@ def voc_by_definition(preds, targets, thr):
             for j, g in gts:
                 if plain_iou(box, g) > best:
                     best, best_j = plain_iou(box, g), j
+            hard = np.asarray(
+                targets[i].get("difficult", np.zeros(len(targets[i]["labels"]))), bool
+            )
+            if best_j is not None and best >= thr and hard[best_j]:
+                continue  # a difficult object: neither true nor false positive
             hit = best_j is not None and best >= thr and (i, best_j) not in taken
             if hit:
                 taken.add((i, best_j))
@@ -463,6 +470,23 @@ def test_voc_matches_definition(seed, thr):
     assert ours["classes"].tolist() == classes
     np.testing.assert_allclose(ours["ap_per_class"], aps, rtol=0, atol=1e-12)
     assert ours["map"] == pytest.approx(np.mean([a for a in aps if a > -1]), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_voc_difficult_objects_match_definition(seed):
+    """The devkit's 'difficult' flag: such objects are out of the recall and detections whose
+    best ground truth is one are ignored (the flag was silently ignored)."""
+    preds, targets = detector_like(seed, n_images=10)
+    rng = np.random.default_rng(seed)
+    for t in targets:
+        t["difficult"] = (rng.uniform(size=len(t["labels"])) < 0.3).astype(int)
+    assert sum(t["difficult"].sum() for t in targets) >= 3
+    ours = voc_average_precision(preds, targets)
+    classes, aps = voc_by_definition(preds, targets, 0.5)
+    assert ours["classes"].tolist() == classes
+    np.testing.assert_allclose(ours["ap_per_class"], aps, rtol=0, atol=1e-12)
+    easy = voc_average_precision(preds, [{**t, "difficult": None} for t in targets])
+    assert not np.allclose(easy["ap_per_class"], ours["ap_per_class"])
 
 
 def test_voc_differs_from_coco_matching():

@@ -35,6 +35,7 @@ class _Flat(NamedTuple):
     group: np.ndarray  # (n,) class index * n_images + image, non-decreasing
     rank: np.ndarray  # (n,) position within its group (score order for detections)
     crowd: np.ndarray  # (n,) bool: a crowd region (ground truths only; False for detections)
+    difficult: np.ndarray  # (n,) bool: a VOC 'difficult' object (ground truths only)
     area: np.ndarray  # (n,) the area that sets the size range (the box's, unless given)
 
 
@@ -70,15 +71,17 @@ def _side(dicts: Any, name: str, keys: tuple[str, ...], box_format: str) -> list
             if key == "scores" and v.dtype.kind not in "iuf":
                 raise TypeError(f"{name}[{i}]['scores'] must hold numbers, got dtype={v.dtype}")
             entry[key] = v.astype(np.int64 if key == "labels" else np.float64)
-        entry["iscrowd"] = _crowd(d.get("iscrowd"), f"{name}[{i}]['iscrowd']", len(b))
-        given = d.get("area") if name == "targets" else None  # detections: box areas, as COCO
-        entry["area"] = _given_area(given, f"{name}[{i}]['area']", entry["boxes"])
+        # ground truths' optional annotations; detections have box areas (as COCO) and no flags
+        given = d if name == "targets" else {}
+        for key in ("iscrowd", "difficult"):
+            entry[key] = _flags(given.get(key), f"{name}[{i}]['{key}']", len(b))
+        entry["area"] = _given_area(given.get("area"), f"{name}[{i}]['area']", entry["boxes"])
         out.append(entry)
     return out
 
 
-def _crowd(value: Any, name: str, n: int) -> np.ndarray:
-    """The optional crowd flags of one image's ground truths, as bools (all False if absent)."""
+def _flags(value: Any, name: str, n: int) -> np.ndarray:
+    """Optional flags (crowd, difficult) of one image's boxes, as bools (all False if absent)."""
     if value is None:
         return np.zeros(n, dtype=bool)
     v = _numbers(value, name, ndim=1, finite=True)
@@ -131,6 +134,7 @@ def _flatten(per_image: list[dict], classes: np.ndarray, is_det: bool) -> _Flat:
     labels = np.concatenate([d["labels"] for d in per_image]) if n else np.zeros(0, np.int64)
     scores = np.concatenate([d["scores"] for d in per_image]) if is_det and n else np.ones(n)
     crowd = np.concatenate([d["iscrowd"] for d in per_image]) if n else np.zeros(0, bool)
+    hard = np.concatenate([d["difficult"] for d in per_image]) if n else np.zeros(0, bool)
     area = np.concatenate([d["area"] for d in per_image]) if n else np.zeros(0)
     image = np.repeat(np.arange(len(per_image)), [len(d["labels"]) for d in per_image])
     group = np.searchsorted(classes, labels) * len(per_image) + image
@@ -139,7 +143,13 @@ def _flatten(per_image: list[dict], classes: np.ndarray, is_det: bool) -> _Flat:
     group = group[order]
     starts = np.searchsorted(group, group, side="left")
     return _Flat(
-        boxes[order], scores[order], group, np.arange(n) - starts, crowd[order], area[order]
+        boxes[order],
+        scores[order],
+        group,
+        np.arange(n) - starts,
+        crowd[order],
+        hard[order],
+        area[order],
     )
 
 
@@ -164,26 +174,30 @@ def _group_iou(det: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray
 def _voc_match_kernel(
     det_boxes: np.ndarray,
     gt_boxes: np.ndarray,
-    gt_crowd: np.ndarray,
+    gt_difficult: np.ndarray,
     groups: np.ndarray,
     threshold: float,
 ) -> np.ndarray:
     """PASCAL VOC's matching for every (class, image) group: each detection, in decreasing score
-    order, is a true positive if the ground truth of highest IoU (the first on a tie) overlaps
-    it, has IoU >= ``threshold`` and is not taken yet; otherwise a false positive. (The devkit
-    only looks at overlapping ground truths, so at ``threshold`` 0 a disjoint one is no
-    match.)"""
-    is_tp = np.zeros(det_boxes.shape[0], dtype=np.bool_)
+    order, is ignored (-1) if the ground truth of highest IoU (the first on a tie) overlaps it
+    with IoU >= ``threshold`` and is difficult, a true positive (1) if that one is not difficult
+    and not taken yet, otherwise a false positive (0). (The devkit only looks at overlapping
+    ground truths, so at ``threshold`` 0 a disjoint one is no match.)"""
+    outcome = np.zeros(det_boxes.shape[0], dtype=np.int8)
     for grp in range(groups.shape[0]):
         d0, d1, g0, g1 = groups[grp]
-        iou = _group_iou(det_boxes[d0:d1], gt_boxes[g0:g1], gt_crowd[g0:g1])
+        plain = np.zeros(g1 - g0, dtype=np.bool_)  # no crowd regions in VOC
+        iou = _group_iou(det_boxes[d0:d1], gt_boxes[g0:g1], plain)
         taken = np.zeros(g1 - g0, dtype=np.bool_)
         for d in range(d1 - d0):
             j = np.argmax(iou[d])
-            if iou[d, j] > 0 and iou[d, j] >= threshold and not taken[j]:
-                taken[j] = True
-                is_tp[d0 + d] = True
-    return is_tp
+            if iou[d, j] > 0 and iou[d, j] >= threshold:
+                if gt_difficult[g0 + j]:
+                    outcome[d0 + d] = -1
+                elif not taken[j]:
+                    taken[j] = True
+                    outcome[d0 + d] = 1
+    return outcome
 
 
 @njit(cache=True)
@@ -551,7 +565,9 @@ def voc_average_precision(
     Parameters
     ----------
     preds, targets : list of dict, one per image
-        As in :func:`mean_average_precision`.
+        As in :func:`mean_average_precision`; targets may hold ``difficult`` (M,) flags 0/1:
+        such objects count in no recall, and a detection whose best ground truth is one (IoU
+        >= ``iou_threshold``) is ignored, neither true nor false positive, as in the devkit.
     iou_threshold : float
         A detection is a true positive if its best ground truth (highest IoU, same class and
         image) overlaps it with IoU >= ``iou_threshold`` and was not taken by a higher-scoring
@@ -579,12 +595,16 @@ def voc_average_precision(
     det, gt, classes, n_img = _prepare(preds, targets, box_format)
     if gt.crowd.any():
         raise ValueError("targets[i]['iscrowd']: VOC has no crowd annotations (COCO's mAP does)")
-    is_tp = _voc_match_kernel(det.boxes, gt.boxes, gt.crowd, _shared_groups(det, gt), thr)
+    outcome = _voc_match_kernel(det.boxes, gt.boxes, gt.difficult, _shared_groups(det, gt), thr)
     det_k = _bounds(det.group // n_img, np.arange(len(classes)))
-    n_gt = np.bincount(gt.group // max(n_img, 1), minlength=len(classes))
+    n_gt = np.bincount(gt.group[~gt.difficult] // max(n_img, 1), minlength=len(classes))
     ap = np.array(
         [
-            interpolated_average_precision(det.scores[lo:hi], is_tp[lo:hi], int(n_gt[k]))
+            interpolated_average_precision(
+                det.scores[lo:hi][outcome[lo:hi] >= 0],
+                outcome[lo:hi][outcome[lo:hi] >= 0] == 1,
+                int(n_gt[k]),
+            )
             for k, (lo, hi) in enumerate(det_k)
         ]
     )
