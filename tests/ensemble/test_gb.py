@@ -123,12 +123,22 @@ def test_save_load_round_trip(tmp_path):
     np.testing.assert_array_equal(back.predict_proba(X), m.predict_proba(X))
 
 
+def test_zero_learning_rate_keeps_the_initial_model_as_sklearn():
+    """scikit-learn takes learning_rate=0 (range [0, inf)): every stage adds 0 to F_0."""
+    X, y = _data(8, classes=3)
+    kw = dict(n_estimators=3, learning_rate=0.0, random_state=0)
+    ours = GradientBoostingClassifier(**kw).fit(X, y)
+    ref = ske.GradientBoostingClassifier(**kw).fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-12)
+    np.testing.assert_allclose(ours.predict_proba(X)[0], np.bincount(y) / len(y))
+
+
 def test_bad_parameters():
     X, y = _data(0)
     with pytest.raises(ValueError, match="loss must be one of"):
         GradientBoostingRegressor(loss="log_loss").fit(X, y)
-    with pytest.raises(ValueError, match="learning_rate must be > 0"):
-        GradientBoostingRegressor(learning_rate=0).fit(X, y)
+    with pytest.raises(ValueError, match="learning_rate must be >= 0"):
+        GradientBoostingRegressor(learning_rate=-0.1).fit(X, y)
     with pytest.raises(ValueError, match="subsample must be <= 1"):
         GradientBoostingRegressor(subsample=2.0).fit(X, y)
     with pytest.raises(ValueError, match="alpha must be < 1"):

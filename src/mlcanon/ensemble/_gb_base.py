@@ -42,7 +42,7 @@ class BaseGB(BaseEstimator):
     """Shared fit, stages and raw scores of the gradient-boosting estimators."""
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
-        "learning_rate": Interval(low=0.0, include_low=False),
+        "learning_rate": Interval(low=0.0),  # 0 keeps the initial model, as scikit-learn
         "n_estimators": Interval(numbers.Integral, low=1),
         "subsample": Interval(low=0.0, high=1.0, include_low=False),
         "criterion": Options("deprecated", "friedman_mse", "squared_error"),
