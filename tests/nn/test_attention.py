@@ -214,3 +214,19 @@ def test_sdpa_float_mask_dtypes_as_torch(query_dtype):
         assert ours.dtype == ref.dtype == query_dtype
         tol = 1e-10 if query_dtype == torch.float64 else 1e-2
         torch.testing.assert_close(ours, ref, rtol=tol, atol=tol)
+
+
+def test_multihead_attention_positional_arguments_bind_as_in_torch(rand):
+    # torch's order is (embed_dim, num_heads, dropout, bias, add_bias_kv, add_zero_attn, kdim,
+    # vdim, batch_first); without the two add_* slots, kdim=3 and vdim=5 given by position
+    # landed in other parameters here and the layer was built for 8-wide keys and values
+    args = (8, 2, 0.0, True, False, False, 3, 5, True)
+    ref, ours = torch.nn.MultiheadAttention(*args).double(), nn.MultiheadAttention(*args).double()
+    assert (ours.kdim, ours.vdim, ours.batch_first) == (ref.kdim, ref.vdim, ref.batch_first)
+    ours.load_state_dict(ref.state_dict())
+    q, k, v = rand(2, 4, 8), rand(2, 5, 3, seed=1), rand(2, 5, 5, seed=2)
+    for got, want in zip(ours(q, k, v), ref(q, k, v), strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+    for name in ("add_bias_kv", "add_zero_attn"):
+        with pytest.raises(ValueError, match=f"{name}=True is not implemented"):
+            nn.MultiheadAttention(8, 2, **{name: True})

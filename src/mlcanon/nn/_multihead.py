@@ -27,6 +27,8 @@ class MultiheadAttention(nn.Module):
     num_heads : int, must divide ``embed_dim``
     dropout : float, dropout on the attention weights (training only)
     bias : bool
+    add_bias_kv, add_zero_attn : bool, must be False (torch's extra key/value rows are not
+        implemented; the parameters hold torch's positions)
     kdim, vdim : int, optional, feature sizes of key and value (default ``embed_dim``)
     batch_first : bool
 
@@ -47,11 +49,17 @@ class MultiheadAttention(nn.Module):
         num_heads: int,
         dropout: float = 0.0,
         bias: bool = True,
+        add_bias_kv: bool = False,
+        add_zero_attn: bool = False,
         kdim: int | None = None,
         vdim: int | None = None,
         batch_first: bool = False,
     ) -> None:
         super().__init__()
+        # in torch's positions, so that kdim, vdim and batch_first given by position bind as there
+        for name, value in (("add_bias_kv", add_bias_kv), ("add_zero_attn", add_zero_attn)):
+            if value:
+                raise ValueError(f"{name}=True is not implemented here; got {name}={value!r}")
         embed_dim = integer(embed_dim, "embed_dim", low=1)
         num_heads = integer(num_heads, "num_heads", low=1)
         if embed_dim % num_heads:
