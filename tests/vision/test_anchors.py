@@ -63,6 +63,33 @@ def test_coder_matches_the_definition(seed, weights):
     torch.testing.assert_close(coder.decode_single(codes, anchors), expected, rtol=1e-12, atol=1e-9)
 
 
+def test_batched_encode_decode_match_the_definition():
+    """torchvision's list API (it was missing): encode splits the offsets per image, decode takes
+    per-image anchors and returns (sum N_i, k, 4)."""
+    rng = np.random.default_rng(5)
+    gts, anchors = (
+        [random_boxes(rng, n) for n in (3, 0, 5)],
+        [random_boxes(rng, n) for n in (3, 0, 5)],
+    )
+    coder, weights = BoxCoder((10.0, 10.0, 5.0, 5.0)), (10.0, 10.0, 5.0, 5.0)
+    codes = coder.encode(gts, anchors)
+    assert [len(c) for c in codes] == [3, 0, 5]
+    for c, g, a in zip(codes, gts, anchors, strict=True):
+        if len(g):
+            torch.testing.assert_close(
+                c, encode_by_definition(g, a, weights), rtol=1e-12, atol=1e-12
+            )
+    flat = torch.cat(codes)
+    decoded = coder.decode(flat, anchors)
+    assert decoded.shape == (8, 1, 4)
+    want = decode_by_definition(flat, torch.cat(anchors), weights)
+    torch.testing.assert_close(decoded[:, 0], want, rtol=1e-12, atol=1e-9)
+    with pytest.raises(TypeError, match="boxes must be a list of tensors"):
+        coder.decode(flat, torch.cat(anchors))
+    with pytest.raises(ValueError, match="as many boxes per image"):
+        coder.encode(gts, anchors[::-1])
+
+
 def test_encode_hand_case():
     anchor = torch.tensor([[0.0, 0, 10, 10]])  # centre (5, 5), 10 x 10
     gt = torch.tensor([[5.0, 5, 25, 15]])  # centre (15, 10), 20 x 10

@@ -57,6 +57,33 @@ class BoxCoder:
         self.weights = tuple(float(w) for w in weights)
         self.bbox_xform_clip = float(check_scalar(bbox_xform_clip, "bbox_xform_clip"))
 
+    def encode(
+        self, reference_boxes: Sequence[torch.Tensor], proposals: Sequence[torch.Tensor]
+    ) -> tuple[torch.Tensor, ...]:
+        """:meth:`encode_single` over a batch: one ``Tensor[N_i, 4]`` of ground truths and of
+        proposals per image; the offsets come back split per image (as torchvision)."""
+        per_image = _lengths(reference_boxes, "reference_boxes")
+        if per_image != _lengths(proposals, "proposals"):
+            raise ValueError(
+                f"reference_boxes and proposals must hold as many boxes per image, got "
+                f"{per_image} and {_lengths(proposals, 'proposals')}"
+            )
+        return self.encode_single(
+            torch.cat(list(reference_boxes)), torch.cat(list(proposals))
+        ).split(per_image)
+
+    def decode(self, rel_codes: torch.Tensor, boxes: Sequence[torch.Tensor]) -> torch.Tensor:
+        """:meth:`decode_single` over a batch: ``rel_codes`` ``Tensor[sum N_i, 4k]`` for the
+        anchors ``boxes`` (one ``Tensor[N_i, 4]`` per image, concatenated in order); returns
+        ``Tensor[sum N_i, k, 4]`` (as torchvision)."""
+        n = sum(_lengths(boxes, "boxes"))
+        if not isinstance(rel_codes, torch.Tensor):
+            raise TypeError(f"rel_codes must be a torch.Tensor, got {type(rel_codes).__name__}")
+        if n > 0:
+            rel_codes = rel_codes.reshape(n, -1)
+        pred = self.decode_single(rel_codes, torch.cat(list(boxes)))
+        return pred.reshape(n, -1, 4) if n > 0 else pred
+
     def encode_single(self, reference_boxes: torch.Tensor, proposals: torch.Tensor) -> torch.Tensor:
         """Offsets ``Tensor[N, 4]`` that move ``proposals[i]`` (anchors) onto
         ``reference_boxes[i]`` (ground truth); both ``Tensor[N, 4]`` in xyxy with positive
@@ -114,3 +141,12 @@ class BoxCoder:
         half_w, half_h = 0.5 * torch.exp(dw) * aw, 0.5 * torch.exp(dh) * ah
         out = torch.stack((cx - half_w, cy - half_h, cx + half_w, cy + half_h), dim=2)  # (N, k, 4)
         return out.flatten(1)
+
+
+def _lengths(boxes: object, name: str) -> list[int]:
+    """Boxes per image of a list or tuple of tensors (one per image)."""
+    if not isinstance(boxes, list | tuple) or not all(isinstance(b, torch.Tensor) for b in boxes):
+        raise TypeError(f"{name} must be a list of tensors (one per image), got {boxes!r:.60}")
+    if not boxes:
+        raise ValueError(f"{name} must hold one tensor per image, got none")
+    return [len(b) for b in boxes]
