@@ -189,3 +189,30 @@ def test_batch_norm_module_names_the_channel_count():
     # no per-channel tensor to fit: torch runs these, so do we
     assert nn.BatchNorm2d(4, affine=False, track_running_stats=False)(torch.randn(2, 3, 4, 4)).shape
     assert nn.InstanceNorm2d(4)(torch.randn(2, 3, 4, 4)).shape == (2, 3, 4, 4)
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("Linear", (3, 4)),
+        ("Conv2d", (3, 4, 3)),
+        ("ConvTranspose2d", (3, 4, 3)),
+        ("BatchNorm2d", (3,)),
+        ("InstanceNorm2d", (3, 1e-5, 0.1, True, True)),
+        ("GroupNorm", (2, 4)),
+        ("LayerNorm", (5,)),
+        ("PReLU", (3,)),
+        ("MultiheadAttention", (8, 2)),
+        ("LSTM", (3, 4, 2)),
+        ("RNN", (3, 4)),
+    ],
+)
+@pytest.mark.parametrize(
+    "factory", [{"dtype": torch.float64}, {"device": "meta"}, {"dtype": torch.float16}]
+)
+def test_modules_take_torchs_device_and_dtype_options(name, args, factory):
+    # torch.nn layers take device= and dtype=; here they were TypeErrors
+    ref = getattr(torch.nn, name)(*args, **factory)
+    ours = getattr(nn, name)(*args, **factory)
+    spec = lambda m: {k: (v.dtype, v.device, v.shape) for k, v in m.state_dict().items()}  # noqa: E731
+    assert spec(ours) == spec(ref)

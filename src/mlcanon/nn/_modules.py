@@ -22,7 +22,7 @@ from ._linear import linear
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm
 from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ._softmax import log_softmax, softmax
-from ._utils import integer, pair, probability
+from ._utils import integer, pair, place, probability
 
 __all__ = [
     "ELU",
@@ -63,7 +63,9 @@ def _fan_in_uniform(weight: Tensor, bias: Tensor | None, fan_in: int) -> None:
 class Linear(nn.Module):
     """:math:`y = xW^T + b` (see :func:`mlcanon.nn.functional.linear`)."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, *, device=None, dtype=None
+    ) -> None:
         super().__init__()
         in_features = integer(in_features, "in_features", low=1)
         out_features = integer(out_features, "out_features", low=1)
@@ -71,6 +73,7 @@ class Linear(nn.Module):
         self.weight = nn.Parameter(torch.empty(out_features, in_features))
         self.bias = nn.Parameter(torch.empty(out_features)) if bias else None
         _fan_in_uniform(self.weight, self.bias, in_features)
+        place(self, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return linear(input, self.weight, self.bias)
@@ -91,6 +94,8 @@ class _ConvNd(nn.Module):
         groups,
         bias,
         transposed,
+        device,
+        dtype,
     ) -> None:
         super().__init__()
         in_channels = integer(in_channels, "in_channels", low=1)
@@ -121,6 +126,7 @@ class _ConvNd(nn.Module):
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
         fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
         _fan_in_uniform(self.weight, self.bias, fan_in)
+        place(self, device, dtype)
 
     def extra_repr(self) -> str:
         return (
@@ -143,6 +149,9 @@ class Conv2d(_ConvNd):
         dilation: Any = 1,
         groups: int = 1,
         bias: bool = True,
+        *,
+        device=None,
+        dtype=None,
     ) -> None:
         super().__init__(
             in_channels,
@@ -154,6 +163,8 @@ class Conv2d(_ConvNd):
             groups,
             bias,
             transposed=False,
+            device=device,
+            dtype=dtype,
         )
 
     def forward(self, input: Tensor) -> Tensor:
@@ -176,6 +187,9 @@ class ConvTranspose2d(_ConvNd):
         groups: int = 1,
         bias: bool = True,
         dilation: Any = 1,
+        *,
+        device=None,
+        dtype=None,
     ) -> None:
         super().__init__(
             in_channels,
@@ -187,6 +201,8 @@ class ConvTranspose2d(_ConvNd):
             groups,
             bias,
             transposed=True,
+            device=device,
+            dtype=dtype,
         )
         self.output_padding = pair(output_padding, "output_padding")
 
@@ -323,6 +339,9 @@ class _BatchNorm(nn.Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        *,
+        device=None,
+        dtype=None,
     ) -> None:
         super().__init__()
         num_features = integer(num_features, "num_features", low=1)
@@ -338,6 +357,7 @@ class _BatchNorm(nn.Module):
             self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
+        place(self, device, dtype)
 
     def _check_input(self, input: Tensor, channel_dim: int = 1) -> None:
         name = type(self).__name__
@@ -404,8 +424,19 @@ class InstanceNorm2d(_BatchNorm):
         momentum: float | None = 0.1,
         affine: bool = False,
         track_running_stats: bool = False,
+        *,
+        device=None,
+        dtype=None,
     ) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+        super().__init__(
+            num_features,
+            eps,
+            momentum,
+            affine,
+            track_running_stats,
+            device=device,
+            dtype=dtype,
+        )
 
     def forward(self, input: Tensor) -> Tensor:
         unbatched = input.dim() == 3  # (C, H, W), as torch: one sample
@@ -428,7 +459,14 @@ class GroupNorm(nn.Module):
     """Group norm (see :func:`mlcanon.nn.functional.group_norm`)."""
 
     def __init__(
-        self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        *,
+        device=None,
+        dtype=None,
     ) -> None:
         super().__init__()
         num_groups = integer(num_groups, "num_groups", low=1)
@@ -444,6 +482,7 @@ class GroupNorm(nn.Module):
         )
         self.weight = nn.Parameter(torch.ones(num_channels)) if affine else None
         self.bias = nn.Parameter(torch.zeros(num_channels)) if affine else None
+        place(self, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -459,6 +498,9 @@ class LayerNorm(nn.Module):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
+        *,
+        device=None,
+        dtype=None,
     ) -> None:
         super().__init__()
         shape = (
@@ -470,6 +512,7 @@ class LayerNorm(nn.Module):
         self.normalized_shape, self.eps = shape, eps
         self.weight = nn.Parameter(torch.ones(shape)) if elementwise_affine else None
         self.bias = nn.Parameter(torch.zeros(shape)) if elementwise_affine and bias else None
+        place(self, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -490,11 +533,14 @@ class PReLU(nn.Module):
     """PReLU with ``num_parameters`` learned slopes (1, or one per channel), initialized to
     ``init``."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, *, device=None, dtype=None
+    ) -> None:
         super().__init__()
         num_parameters = integer(num_parameters, "num_parameters", low=1)
         self.num_parameters = num_parameters
         self.weight = nn.Parameter(torch.full((num_parameters,), float(init)))
+        place(self, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return A.prelu(input, self.weight)

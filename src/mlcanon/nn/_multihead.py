@@ -12,7 +12,7 @@ from mlcanon._validation import check_option
 from ._attention import additive_attention, attend, multiplicative_attention
 from ._linear import linear
 from ._modules import Linear
-from ._utils import InputMismatchError, check_tensor, integer, probability
+from ._utils import InputMismatchError, check_tensor, integer, place, probability
 
 __all__ = ["AdditiveAttention", "MultiheadAttention", "MultiplicativeAttention"]
 
@@ -31,6 +31,7 @@ class MultiheadAttention(nn.Module):
         implemented; the parameters hold torch's positions)
     kdim, vdim : int, optional, feature sizes of key and value (default ``embed_dim``)
     batch_first : bool
+    device, dtype : optional, where and in which dtype the parameters are made (as torch)
 
     Notes
     -----
@@ -54,6 +55,9 @@ class MultiheadAttention(nn.Module):
         kdim: int | None = None,
         vdim: int | None = None,
         batch_first: bool = False,
+        *,
+        device=None,
+        dtype=None,
     ) -> None:
         super().__init__()
         # in torch's positions, so that kdim, vdim and batch_first given by position bind as there
@@ -85,6 +89,7 @@ class MultiheadAttention(nn.Module):
                 nn.init.xavier_uniform_(w)
         if bias:
             nn.init.zeros_(self.out_proj.bias)
+        place(self, device, dtype)
 
     def _projections(self) -> list[tuple[Tensor, Tensor | None]]:
         e = self.embed_dim

@@ -15,7 +15,7 @@ from mlcanon._validation import check_option, check_scalar
 
 from ._dropout import dropout
 from ._rnn import GRULayer, LSTMLayer, RNNLayer
-from ._utils import InputMismatchError, check_like, check_tensor, integer, zeros_from
+from ._utils import InputMismatchError, check_like, check_tensor, integer, place, zeros_from
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
@@ -34,6 +34,9 @@ class _RNNBase(nn.Module):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        *,
+        device=None,
+        dtype=None,
     ) -> None:
         super().__init__()
         input_size = integer(input_size, "input_size", low=1)
@@ -59,6 +62,7 @@ class _RNNBase(nn.Module):
                     self.register_parameter(f"bias_ih_{name}", nn.Parameter(torch.empty(gate_rows)))
                     self.register_parameter(f"bias_hh_{name}", nn.Parameter(torch.empty(gate_rows)))
         self.reset_parameters()
+        place(self, device, dtype)
 
     def reset_parameters(self) -> None:
         """Uniform(-1/sqrt(H), 1/sqrt(H)) for every weight and bias, as torch does."""
@@ -181,12 +185,23 @@ class RNN(_RNNBase):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        *,
+        device=None,
+        dtype=None,
     ) -> None:
         check_option(nonlinearity, "nonlinearity", ("tanh", "relu"))
         self.nonlinearity = nonlinearity
         self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device=device,
+            dtype=dtype,
         )
 
     def _cell(self, x, init, params, reverse):

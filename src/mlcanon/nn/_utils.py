@@ -56,6 +56,13 @@ def zeros_from(shape: Sequence[int], *inputs: Tensor | None) -> Tensor:
     return _ZerosFrom.apply(tuple(shape), *(t for t in inputs if t is not None))
 
 
+def place(module: torch.nn.Module, device: Any, dtype: torch.dtype | None) -> None:
+    """torch's ``device=`` and ``dtype=`` constructor options: move the parameters and the
+    floating-point buffers there (integer buffers such as ``num_batches_tracked`` keep theirs)."""
+    if device is not None or dtype is not None:
+        module.to(device=device, dtype=dtype)
+
+
 def check_tensor(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None) -> Tensor:
     """Check that ``x`` is a floating-point tensor with one of the allowed numbers of dims."""
     if not isinstance(x, Tensor):
