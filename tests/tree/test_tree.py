@@ -347,7 +347,6 @@ def test_load_refuses_a_wrong_class_count(tmp_path, n_classes, words):
         (dict(min_samples_split=1), "min_samples_split must be >= 2"),
         (dict(min_samples_leaf=1.5), "min_samples_leaf must be <= 1"),
         (dict(max_features="all"), "max_features must be None"),
-        (dict(max_features=99), "max_features=99 must be <= n_features"),
         (dict(min_impurity_decrease=-1.0), "min_impurity_decrease must be >= 0"),
     ],
 )
@@ -355,6 +354,17 @@ def test_bad_parameters(params, match):
     X, y = _gaussian(0, classes=2)
     with pytest.raises(ValueError, match=match):
         DecisionTreeClassifier(**params).fit(X, y)
+
+
+def test_max_features_above_n_features_searches_every_feature_as_sklearn():
+    """scikit-learn's trees take an int max_features above n_features (kept in max_features_)
+    and then search every feature: the tree of max_features=None."""
+    X, y = _gaussian(0, classes=3)
+    ref = sk.DecisionTreeClassifier(max_features=99, max_depth=3, random_state=0).fit(X, y)
+    ours = DecisionTreeClassifier(max_features=99, max_depth=3, random_state=0).fit(X, y)
+    assert ours.max_features_ == ref.max_features_ == 99
+    np.testing.assert_array_equal(ours.tree_.feature, ref.tree_.feature)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X))
 
 
 def test_bad_input():

@@ -196,13 +196,12 @@ def resolve_min_samples(value: Any, n_samples: int, *, low: int) -> int:
 
 def resolve_max_features(value: Any, n_features: int) -> int:
     """``None`` -> all, ``"sqrt"``/``"log2"``, an int count or a float fraction in (0, 1]
-    (a value that the estimator's constraints accepted)."""
+    (a value that the estimator's constraints accepted). An int above ``n_features`` is kept,
+    as scikit-learn's trees keep it: the search then visits every feature."""
     if value is None:
         return n_features
     if isinstance(value, str):
         return max(1, int(np.sqrt(n_features) if value == "sqrt" else np.log2(n_features)))
     if isinstance(value, numbers.Integral):
-        if value > n_features:
-            raise ValueError(f"max_features={value} must be <= n_features={n_features}")
         return int(value)
     return max(1, int(value * n_features))
