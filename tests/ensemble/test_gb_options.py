@@ -79,6 +79,7 @@ def test_warm_start_continues_as_one_fit_and_apply_equals_sklearn():
     ref = ske.GradientBoostingClassifier(**KW).fit(X, y)
     assert ours.estimators_.shape == ref.estimators_.shape == (20, 3)
     np.testing.assert_array_equal(ours.apply(X), ref.apply(X))
+    assert ours.apply(X).dtype == ref.apply(X).dtype
 
 
 def test_sparse_X_gives_the_dense_model():

@@ -228,9 +228,10 @@ class BaseGB(BaseEstimator):
 
     def apply(self, X: Any) -> np.ndarray:
         """Leaf index of every sample in every tree: (n_samples, n_stages, K) for a classifier,
-        (n_samples, n_stages) for a regressor."""
+        (n_samples, n_stages) for a regressor; float64, as scikit-learn's."""
         X32 = as_float32(self._validate_X(X))
-        leaves = np.array([[t.tree_.apply(X32) for t in stage] for stage in self._stages])
+        stages = [[t.tree_.apply(X32) for t in stage] for stage in self._stages]
+        leaves = np.array(stages, dtype=np.float64)
         leaves = leaves.transpose(2, 0, 1)
         return leaves if self._is_clf else leaves[:, :, 0]
 
