@@ -74,6 +74,23 @@ def test_robust_losses_equal_sklearn(loss):
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-6, atol=1e-6)
 
 
+def test_absolute_error_gradient_at_a_zero_residual_is_sklearn_s():
+    """With sample weights the initial median is one of the targets; scikit-learn's negative
+    gradient there is +1 (not sign(0) = 0), which moves every node's mean and impurity of the
+    first tree, and so the feature importances."""
+    X, y = _data(4)
+    sw = np.random.default_rng(4).uniform(0.3, 2.0, len(y))
+    kw = dict(loss="absolute_error", n_estimators=5, max_depth=3, min_samples_leaf=15)
+    ours = GradientBoostingRegressor(**kw, random_state=0).fit(X, y, sample_weight=sw)
+    ref = ske.GradientBoostingRegressor(**kw, random_state=0).fit(X, y, sample_weight=sw)
+    assert np.isin(ours.init_, y).all()
+    first, ref_first = ours.estimators_[0, 0].tree_, ref.estimators_[0, 0].tree_
+    np.testing.assert_allclose(first.value, ref_first.value, atol=1e-12)
+    np.testing.assert_allclose(first.impurity, ref_first.impurity, atol=1e-12)
+    np.testing.assert_allclose(ours.feature_importances_, ref.feature_importances_, atol=1e-12)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), atol=1e-9)
+
+
 def test_hand_computed_two_stages():
     """y = (1, 2, 3, 10), stumps, learning rate 0.5.
     F0 = mean = 4; residuals (-3, -2, -1, 6): best stump {1,2,3} | {10}, leaves -2 and 6;

@@ -67,7 +67,9 @@ class SquaredError:
 
 
 class AbsoluteError:
-    """:math:`L = |y - F|`; :math:`r = \\operatorname{sign}(y - F)`; a leaf is a median."""
+    """:math:`L = |y - F|`; :math:`r = \\operatorname{sign}(y - F)`, taken as +1 at
+    :math:`y = F` (scikit-learn's subgradient there: the initial weighted median is often one
+    of the targets); a leaf is a median."""
 
     n_outputs = 1
     score_factor = 1.0
@@ -76,7 +78,7 @@ class AbsoluteError:
         return np.array([median(y, w)])
 
     def negative_gradient(self, y, F):
-        return np.sign(y - F[:, 0])[:, None]
+        return np.where(y >= F[:, 0], 1.0, -1.0)[:, None]
 
     def leaf_value(self, y, F, r, w, k):
         return weighted_percentile(y - F[:, 0], w, 50)
