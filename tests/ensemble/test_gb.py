@@ -91,6 +91,20 @@ def test_absolute_error_gradient_at_a_zero_residual_is_sklearn_s():
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), atol=1e-9)
 
 
+@pytest.mark.parametrize("loss", ["absolute_error", "huber", "quantile"])
+def test_initial_constant_with_equal_sample_weights_is_sklearn_s(loss):
+    """Given sample_weight (even all equal), scikit-learn's initial median or quantile is the
+    weighted percentile, not numpy's interpolated one; without weights it is numpy's."""
+    rng = np.random.default_rng(10)
+    X, y = rng.normal(size=(10, 2)), rng.normal(size=10)
+    for sw in (None, np.full(10, 2.0)):
+        kw = dict(loss=loss, alpha=0.3, n_estimators=1, random_state=0)
+        ours = GradientBoostingRegressor(**kw).fit(X, y, sample_weight=sw)
+        ref = ske.GradientBoostingRegressor(**kw).fit(X, y, sample_weight=sw)
+        np.testing.assert_allclose(ours.init_, ref.init_.constant_.ravel(), rtol=1e-12)
+        np.testing.assert_allclose(ours.predict(X), ref.predict(X), atol=1e-9)
+
+
 def test_hand_computed_two_stages():
     """y = (1, 2, 3, 10), stumps, learning rate 0.5.
     F0 = mean = 4; residuals (-3, -2, -1, 6): best stump {1,2,3} | {10}, leaves -2 and 6;

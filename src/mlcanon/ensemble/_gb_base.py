@@ -111,7 +111,9 @@ class BaseGB(BaseEstimator):
     def _start(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, loss: Any, weighted: bool):
         """First fit: the initial model and the seed every stage's randomness derives from."""
         if self.init is None:
-            self.init_ = loss.init(y, w)
+            # scikit-learn's initial constant takes weighted percentiles whenever
+            # sample_weight is given, even when the weights are all equal
+            self.init_ = loss.init(y, w if weighted else None)
         elif isinstance(self.init, str):
             self.init_ = "zero"
         else:

@@ -33,9 +33,9 @@ def weighted_percentile(x: np.ndarray, w: np.ndarray, q: float) -> float:
     return float(x[order[k]])
 
 
-def median(x: np.ndarray, w: np.ndarray) -> float:
-    """Weighted median; with equal weights the usual median (midpoint for an even count)."""
-    if np.all(w == w[0]):
+def median(x: np.ndarray, w: np.ndarray | None) -> float:
+    """Weighted median; without weights the usual median (midpoint for an even count)."""
+    if w is None:
         return float(np.median(x))
     return weighted_percentile(x, w, 50)
 
@@ -172,9 +172,8 @@ class MultinomialLogLoss:
 
     def init(self, y, w):
         eps = np.finfo(float).eps
-        prior = np.clip(
-            np.bincount(y.astype(int), weights=w, minlength=self.n_outputs) / w.sum(), eps, 1 - eps
-        )
+        counts = np.bincount(y.astype(int), weights=w, minlength=self.n_outputs)
+        prior = np.clip(counts / counts.sum(), eps, 1 - eps)
         logp = np.log(prior)
         return logp - logp.mean()  # symmetric parametrisation: margins sum to zero
 
@@ -238,7 +237,7 @@ class QuantileLoss:
         self.alpha = alpha
 
     def init(self, y, w):
-        if np.all(w == w[0]):
+        if w is None:
             return np.array([np.percentile(y, 100 * self.alpha)])
         return np.array([weighted_percentile(y, w, 100 * self.alpha)])
 
