@@ -97,3 +97,13 @@ def test_verbose_prints_each_member_fit(capsys):
         "[Voting] (2 of 2) Processing b",
         "[Stacking] (1 of 1) Processing a",
     ]
+
+
+@pytest.mark.parametrize("name", ["VotingClassifier", "StackingClassifier"])
+def test_named_estimators_before_fit_as_sklearn(name):
+    """scikit-learn's ``named_estimators``: the unfitted members by name, readable before fit."""
+    members = [("nb", GaussianNB()), ("x", "drop"), ("lr", LogisticRegression())]
+    ours, ref = getattr(me, name)(members), getattr(ske, name)(members)
+    assert list(ours.named_estimators) == list(ref.named_estimators) == ["nb", "x", "lr"]
+    assert ours.named_estimators.nb is ref.named_estimators.nb is members[0][1]
+    assert ours.named_estimators["x"] == ref.named_estimators["x"] == "drop"

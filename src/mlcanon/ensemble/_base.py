@@ -323,6 +323,13 @@ class NamedMembers(BaseEstimator):
         )
         return list(pairs) if ok else []
 
+    @property
+    def named_estimators(self) -> Any:
+        """The (unfitted) members by name, a ``Bunch`` as scikit-learn's ``named_estimators``."""
+        from sklearn.utils import Bunch
+
+        return Bunch(**dict(self.estimators))
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         params = super().get_params(deep=deep)
         for name, est in self._pairs() if deep else ():
