@@ -64,6 +64,18 @@ def test_target_assignment_hand_made():
     torch.testing.assert_close(t[1]["box"][0, 2, 6, 1], boxes[0][2])
 
 
+def test_target_assignment_keeps_one_box_per_cell():
+    """Two boxes of one size centred in the same cell claim one (anchor, cell): the last box
+    given is kept for the class and the coordinates alike (on a GPU a repeated-index write could
+    take the class of one and the box of the other; here both come from box 2)."""
+    boxes = [torch.tensor([[16.0, 23.5, 26.0, 36.5], [16.5, 24.0, 26.5, 37.0]])]
+    labels = [torch.tensor([2, 1])]
+    t = assign_yolo_targets(boxes, labels, ANCHORS, STRIDES, GRIDS)
+    assert torch.nonzero(t[0]["obj"]).tolist() == [[0, 1, 7, 5]]
+    assert t[0]["cls"][0, 1, 7, 5] == 1
+    torch.testing.assert_close(t[0]["box"][0, 1, 7, 5], boxes[0][1])
+
+
 def _perfect_outputs(boxes, labels, num_classes=3):
     """Raw outputs that decode exactly to the ground truth: t_x = logit(frac), t_w = log(w/p_w),
     objectness and the right class at +20 logits, everything else at -20."""

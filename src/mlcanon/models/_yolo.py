@@ -175,10 +175,16 @@ def _assign_yolo_targets(
         m = level == lv
         j = torch.div(centre[m, 0], s, rounding_mode="floor").long().clamp(0, w - 1)
         i = torch.div(centre[m, 1], s, rounding_mode="floor").long().clamp(0, h - 1)
-        where = (img[m], a[m], i, j)
+        # boxes that claim one (image, anchor, cell): the last one is kept, for all three
+        # targets alike (repeated indices in an indexed write may pick any one on a GPU)
+        cell = ((img[m] * n_anchors + a[m]) * h + i) * w + j
+        order = torch.arange(cell.numel(), device=dev)
+        last = torch.full((batch * n_anchors * h * w,), -1, device=dev, dtype=torch.long)
+        keep = last.scatter_reduce_(0, cell, order, "amax")[cell] == order
+        where = (img[m][keep], a[m][keep], i[keep], j[keep])
         t["obj"][where] = 1.0
-        t["cls"][where] = lab[m]
-        t["box"][where] = gt[m]
+        t["cls"][where] = lab[m][keep]
+        t["box"][where] = gt[m][keep]
     return targets
 
 
