@@ -197,7 +197,7 @@ def test_torchrun_resume_restores_each_rank_generators(tmp_path):
     cmd += [str(SCRIPT.with_name("_ddp_resume_run.py")), str(tmp_path)]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
-    found = re.findall(r"rank (\d) whole (\w+) resumed (\w+)", r.stdout)
+    found = re.findall(r"rank (\d) whole ([0-9a-f]{16}) resumed ([0-9a-f]{16})", r.stdout)
     assert sorted(rank for rank, _, _ in found) == ["0", "1"], r.stdout
     for _, whole, resumed in found:
         assert whole == resumed
