@@ -367,3 +367,23 @@ def test_bad_objective():
         minimize_newton(lambda x: x @ x, [1.0, 2.0], lambda x: 2 * x, lambda x: np.eye(3))
     with pytest.raises(ValueError, match=r"hess\(x\) returned NaN"):
         minimize_newton(lambda x: x @ x, [1.0], lambda x: 2 * x, lambda x: np.full((1, 1), np.nan))
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "bfgs", "cg", "gd"])
+@pytest.mark.parametrize(
+    "fun",
+    [lambda x: np.sum(np.sqrt(x)), lambda x: -np.sum(x**2)],
+    ids=["nan-off-domain", "unbounded-below"],
+)
+def test_numerical_gradient_at_a_non_finite_trial_point_stops_as_scipy(method, fun):
+    # A line-search trial off the domain (f NaN) or stepped to infinity: scipy's BFGS, CG and
+    # L-BFGS-B stop with success=False ("precision loss", "NaN result", "ABNORMAL"); the finite
+    # differences taken there raised "Input x contains NaN/infinity" instead.
+    scipy_method = {"lbfgs": "L-BFGS-B", "bfgs": "BFGS", "cg": "CG", "gd": "BFGS"}[method]
+    with np.errstate(invalid="ignore", over="ignore"):
+        theirs = optimize.minimize(fun, np.ones(2), method=scipy_method)
+        ours = minimize(fun, np.ones(2), method=method, max_iter=200)
+    assert not theirs.success
+    assert not ours.success and ours.status == 2
+    assert np.isfinite(ours.fun) and np.all(np.isfinite(ours.x))
+    assert ours.fun < fun(np.ones(2))

@@ -99,6 +99,11 @@ class _Objective:
             return _scalar(f), np.asarray(g, dtype=float)
         f = self._f(x)
         if self.jac is None:
+            if not (np.isfinite(f) and np.all(np.isfinite(x))):
+                # a trial point off the objective's domain (NaN) or past its range (a line
+                # search stepping to infinity): no gradient to take there, and the line search
+                # treats a non-finite value as a failed trial, as it does with an analytic jac
+                return f, np.full(self.n, np.nan)
             return f, approx_gradient(self._f, x)
         self.njev += 1
         return f, np.asarray(self.jac(x), dtype=float)
