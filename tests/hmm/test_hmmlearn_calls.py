@@ -339,3 +339,43 @@ def test_check_and_spherical_covars_of_one_value_per_state():
     ours.transmat_ = np.ones((2, 2))
     with pytest.raises(ValueError, match="transmat_ must sum to 1"):
         ours._check()
+
+
+@pytest.mark.parametrize("covariance_type", ["spherical", "diag", "full", "tied"])
+@pytest.mark.parametrize("params", ["", "st", "mc", "sm"])
+def test_aic_bic_count_every_parameter_whatever_params_fits(covariance_type, params):
+    # hmmlearn's aic and bic count the free scalars of all of the model's parameters, those
+    # left out of ``params`` too; ours counted only the fitted ones (params='sm', 3 states,
+    # 2 features: 18 scalars fewer, aic lower by 36)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(25, 2))
+    ours, ref = _both(
+        GaussianHMM,
+        hmm.GaussianHMM,
+        3,
+        covariance_type=covariance_type,
+        params=params,
+        n_iter=2,
+        random_state=0,
+    )
+    _quiet(ref.fit, X)
+    ours.startprob_, ours.transmat_ = ref.startprob_, ref.transmat_
+    covars = ref._covars_  # hmmlearn keeps spherical variances repeated per feature
+    ours.means_ = ref.means_
+    ours.covars_ = covars[:, 0] if covariance_type == "spherical" else covars
+    np.testing.assert_allclose(ours.aic(X), ref.aic(X), rtol=1e-10)
+    np.testing.assert_allclose(ours.bic(X), ref.bic(X), rtol=1e-10)
+
+
+@pytest.mark.parametrize("params", ["", "e", "st"])
+def test_categorical_aic_bic_count_every_parameter(params):
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 4, size=(30, 1))
+    ours, ref = _both(CategoricalHMM, hmm.CategoricalHMM, 2, params=params, n_iter=2)
+    ref.random_state = 0
+    _quiet(ref.fit, X)
+    ours.n_features = ref.n_features
+    ours.startprob_, ours.transmat_ = ref.startprob_, ref.transmat_
+    ours.emissionprob_ = ref.emissionprob_
+    np.testing.assert_allclose(ours.aic(X), ref.aic(X), rtol=1e-10)
+    np.testing.assert_allclose(ours.bic(X), ref.bic(X), rtol=1e-10)

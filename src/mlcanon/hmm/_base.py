@@ -181,7 +181,7 @@ class BaseHMM(BaseEstimator):
     def _emit(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
 
-    def _n_emission_parameters(self) -> int:
+    def _n_emission_parameters(self, codes: str) -> int:
         raise NotImplementedError
 
     # -- checks ---------------------------------------------------------------------------------
@@ -421,16 +421,23 @@ class BaseHMM(BaseEstimator):
             )
         return self
 
-    def _n_parameters(self) -> int:
+    def _n_parameters(self, codes: str | None = None) -> int:
+        """Free scalar parameters of the parameters ``codes`` names (default: ``params``)."""
+        codes = self.params if codes is None else codes
         n = self.n_components
         chain = {"s": n - 1, "t": n * (n - 1)}
-        return sum(chain[c] for c in "st" if c in self.params) + self._n_emission_parameters()
+        return sum(chain[c] for c in "st" if c in codes) + self._n_emission_parameters(codes)
 
     def aic(self, X: Any, lengths: Any = None) -> float:
-        r"""Akaike information criterion :math:`-2 \log L + 2p` (lower is better)."""
-        return -2 * self.score(X, lengths) + 2 * self._n_parameters()
+        r"""Akaike information criterion :math:`-2 \log L + 2p` (lower is better).
+
+        :math:`p` counts the free scalars of every parameter of the model, those left out of
+        ``params`` (held fixed by the fit) too, as hmmlearn counts them."""
+        return -2 * self.score(X, lengths) + 2 * self._n_parameters(self._param_codes)
 
     def bic(self, X: Any, lengths: Any = None) -> float:
-        r"""Bayesian information criterion :math:`-2 \log L + p \log n` (lower is better)."""
+        r"""Bayesian information criterion :math:`-2 \log L + p \log n` (lower is better).
+
+        :math:`p` is that of :meth:`aic`: every parameter of the model, as hmmlearn counts."""
         n = len(X)
-        return -2 * self.score(X, lengths) + self._n_parameters() * np.log(n)
+        return -2 * self.score(X, lengths) + self._n_parameters(self._param_codes) * np.log(n)

@@ -182,5 +182,5 @@ class CategoricalHMM(BaseHMM):
         tags.input_tags.categorical = True  # symbols: estimator checks send non-negative ints
         return tags
 
-    def _n_emission_parameters(self) -> int:
-        return self.n_components * (self._n_symbols() - 1) if "e" in self.params else 0
+    def _n_emission_parameters(self, codes: str) -> int:
+        return self.n_components * (self._n_symbols() - 1) if "e" in codes else 0

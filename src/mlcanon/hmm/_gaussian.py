@@ -286,7 +286,7 @@ class GaussianHMM(BaseHMM):
             X[idx] = self.means_[j] + z @ _cholesky(covars[j], f"state {j}").T
         return X
 
-    def _n_emission_parameters(self) -> int:
+    def _n_emission_parameters(self, codes: str) -> int:
         n, d = np.shape(self.means_)
         cov = {
             "spherical": n,
@@ -294,4 +294,4 @@ class GaussianHMM(BaseHMM):
             "full": n * d * (d + 1) // 2,
             "tied": d * (d + 1) // 2,
         }
-        return ("m" in self.params) * n * d + ("c" in self.params) * cov[self.covariance_type]
+        return ("m" in codes) * n * d + ("c" in codes) * cov[self.covariance_type]
