@@ -171,3 +171,19 @@ def test_left_right_model_keeps_its_zeros():
     _assert_inference_matches(ours, ref, X, None)
     _fit_both(ours, ref, X, None)
     assert np.all(ours.transmat_[trans == 0] == 0)
+
+
+@pytest.mark.parametrize(("n_iter", "tol"), [(0, 1e-2), (3, 0.0), (50, 1e-2), (50, 1e3)])
+def test_convergence_monitor_as_hmmlearn(n_iter, tol):
+    # hmmlearn exposes Baum-Welch's record as model.monitor_ (history, iter, converged, tol,
+    # n_iter, verbose); it was an AttributeError here
+    ours, ref, X = _pair_categorical(3, n_iter=n_iter, tol=tol)
+    X = X[:2000]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours.fit(X)
+        ref.fit(X)
+    m, r = ours.monitor_, ref.monitor_
+    np.testing.assert_allclose(list(m.history), list(r.history), rtol=1e-8)
+    assert (m.iter, m.converged, m.tol, m.n_iter) == (r.iter, r.converged, r.tol, r.n_iter)
+    assert m.iter == ours.n_iter_ and list(m.history) == ours.lower_bounds_

@@ -10,6 +10,7 @@ import logging
 import numbers
 import sys
 import warnings
+from collections import deque
 from typing import Any, ClassVar
 
 import numpy as np
@@ -134,6 +135,38 @@ def _check_distribution(a: np.ndarray, name: str, shape: tuple[int, ...]) -> np.
     if not np.allclose(a.sum(axis=-1), 1.0):
         raise ValueError(f"{name} must sum to 1 along its last axis, got sums {a.sum(axis=-1)}")
     return a
+
+
+class ConvergenceMonitor:
+    """Baum-Welch's record, under hmmlearn's name and attributes (``model.monitor_``).
+
+    Attributes
+    ----------
+    tol, n_iter, verbose
+        The model's.
+    history : deque of float
+        Log-likelihood of the training data before each M-step (``lower_bounds_``).
+    iter : int
+        Iterations run (``n_iter_``).
+    converged : bool
+        hmmlearn's test: ``n_iter`` iterations were run, or the last one gained less than
+        ``tol``. (``converged_`` is True only for the second.)
+    """
+
+    def __init__(self, tol: float, n_iter: int, verbose: Any) -> None:
+        self.tol, self.n_iter, self.verbose = tol, n_iter, verbose
+        self.history: deque[float] = deque()
+        self.iter = 0
+
+    def __repr__(self) -> str:
+        fields = sorted(dict(vars(self), history=list(self.history)).items())
+        return f"{type(self).__name__}(" + ", ".join(f"{k}={v!r}" for k, v in fields) + ")"
+
+    @property
+    def converged(self) -> bool:
+        return self.iter == self.n_iter or (
+            len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol
+        )
 
 
 class BaseHMM(BaseEstimator):
@@ -420,6 +453,19 @@ class BaseHMM(BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    @property
+    def monitor_(self) -> ConvergenceMonitor:
+        """The fit's record under hmmlearn's names (``history``, ``iter``, ``converged``),
+        read from ``lower_bounds_``."""
+        if not hasattr(self, "lower_bounds_"):
+            raise AttributeError(
+                f"{type(self).__name__} has no monitor_ before fit: it records Baum-Welch"
+            )
+        monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
+        monitor.history.extend(self.lower_bounds_)
+        monitor.iter = len(self.lower_bounds_)
+        return monitor
 
     def _n_parameters(self, codes: str | None = None) -> int:
         """Free scalar parameters of the parameters ``codes`` names (default: ``params``)."""

@@ -61,6 +61,9 @@ class CategoricalHMM(BaseHMM):
         Log-likelihood of the training data before each M-step (never decreasing).
     n_iter_ : int
     converged_ : bool
+    monitor_ : ConvergenceMonitor
+        The same record under hmmlearn's names: ``history``, ``iter``, ``converged`` (which,
+        as hmmlearn's, is also True when ``n_iter`` iterations ran).
 
     Notes
     -----

@@ -99,7 +99,7 @@ class GaussianHMM(BaseHMM):
         set in the compact form of the type -- (n_components,) 'spherical',
         (n_components, n_features) 'diag', (n_components, n_features, n_features) 'full',
         (n_features, n_features) 'tied' -- or as full matrices of that structure.
-    lower_bounds_, n_iter_, converged_
+    lower_bounds_, n_iter_, converged_, monitor_
         As in :class:`~mlcanon.hmm.CategoricalHMM`.
 
     Notes
