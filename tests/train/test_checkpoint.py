@@ -242,3 +242,59 @@ def test_one_flipped_bit_anywhere_is_caught(tmp_path):
         with pytest.raises(CheckpointError), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fresh.load_checkpoint(newest)
+
+
+class _Batches(torch.utils.data.IterableDataset):
+    """``n`` fixed batches of a 4-feature, 2-class problem; no ``len()``."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        g = torch.Generator().manual_seed(5)
+        for _ in range(self.n):
+            x = torch.randn(10, 4, generator=g)
+            yield x, (x.sum(1) > 0).long()
+
+
+def _stopped_mid_epoch(tmp_path, loader):
+    """A Trainer over ``loader`` stopped after 3 of the first epoch's batches (checkpointed)."""
+
+    class Stop(Exception):
+        pass
+
+    def halt(t):
+        if t.step == 3:
+            raise Stop
+
+    t = _trainer(tmp_path)
+    t.train_loader, t.checkpoint_every, t.on_step = loader, 1, halt
+    with pytest.raises(Stop):
+        t.fit(1)
+    (newest, _) = t.checkpoints()
+    assert newest.name == "ckpt-000000002.safetensors"  # the step-3 file was not reached
+    return newest
+
+
+def test_resume_with_a_shorter_loader_says_so(tmp_path):
+    """A checkpoint 2 batches into its epoch, resumed with a loader of one batch an epoch: the
+    old code drew past the loader's end inside a generator and raised ``RuntimeError:
+    generator raised StopIteration``."""
+    x = torch.randn(40, 4)
+    data = TensorDataset(x, (x.sum(1) > 0).long())
+    newest = _stopped_mid_epoch(tmp_path, DataLoader(data, batch_size=10))
+    fresh = _trainer(tmp_path)
+    fresh.train_loader = DataLoader(TensorDataset(x[:10], data.tensors[1][:10]), batch_size=10)
+    with pytest.raises(ValueError, match=r"after batch 2, but the train_loader yields 1 batch"):
+        fresh.resume()
+    assert (fresh.epoch, fresh.step, fresh.history) == (0, 0, [])  # nothing was restored
+    # a loader without len() is found short while the batches are replayed, before any step
+    newest = _stopped_mid_epoch(tmp_path / "iterable", DataLoader(_Batches(4), batch_size=None))
+    fresh = _trainer(tmp_path / "iterable")
+    fresh.train_loader = DataLoader(_Batches(1), batch_size=None)
+    assert fresh.resume() == newest
+    weights = {k: v.clone() for k, v in fresh.model.state_dict().items()}
+    with pytest.raises(ValueError, match=r"after batch 2, but the train_loader yields 1 batch"):
+        fresh.fit(1)
+    assert fresh.step == 2
+    assert all(torch.equal(v, weights[k]) for k, v in fresh.model.state_dict().items())

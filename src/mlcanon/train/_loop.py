@@ -219,8 +219,10 @@ class Trainer:
                 holder.set_epoch(self.epoch)
         batches = iter(loader)
         if resuming:  # draw and drop the batches already trained on, then return to the present
-            for _ in range(self._batch):
-                next(batches)
+            for drawn in range(self._batch):
+                if next(batches, _END) is _END:  # a loader without len() that yields fewer
+                    _set_rng_state(now, gens)
+                    raise _short_loader("the resumed checkpoint", self._batch, drawn)
             _set_rng_state(now, gens)
         self.model.train()
         for batch in batches:
@@ -365,7 +367,8 @@ class Trainer:
             names the file and the field.
         ValueError
             The checkpoint was written by a different model (names the differing keys), or for
-            a Trainer set up differently (scheduler, optimizer groups, loader generators).
+            a Trainer set up differently (scheduler, optimizer groups, loader generators, a
+            loader with fewer batches an epoch than the checkpoint has trained on).
         """
         _, s = load_state_file(path)
         _check_state(s, path)
@@ -413,6 +416,9 @@ class Trainer:
         ranks = s.get("ranks") or []
         own = ranks[self.rank] if self.rank < len(ranks) else s
         gens = _generators(self.train_loader)
+        n_batches = _len(self.train_loader)
+        if n_batches is not None and s["batch_in_epoch"] > n_batches:
+            raise _short_loader(f"checkpoint {str(path)!r}", s["batch_in_epoch"], n_batches)
         for rng in (own["rng"], own["epoch_rng"]):
             if rng is not None:
                 _check_generator_count(rng, gens)
@@ -624,6 +630,17 @@ def _to_device(batch: Any, device: torch.device) -> Any:
         moved = [_to_device(v, device) for v in batch]
         return type(batch)(moved) if not hasattr(batch, "_fields") else type(batch)(*moved)
     return batch
+
+
+_END = object()
+
+
+def _short_loader(what: str, resume_at: int, n_batches: int) -> ValueError:
+    return ValueError(
+        f"{what} resumes its epoch after batch {resume_at}, but the "
+        f"train_loader yields {n_batches} batches per epoch: it must be built the same way as "
+        f"when the checkpoint was written"
+    )
 
 
 def _len(loader: DataLoader) -> int | None:
