@@ -1,15 +1,18 @@
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+from torch.utils.data import DataLoader, TensorDataset
 
 from mlcanon.cli import main
-from mlcanon.train import TaskConfig, get_task, register_task, run_task
+from mlcanon.train import TaskConfig, TaskSetup, get_task, register_task, run_task
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -96,3 +99,54 @@ def test_torchrun_two_ranks_match_each_other_and_one_process(tmp_path):
     # float32 sums differs, so 22 Adam steps stay within 1e-5 (66 steps measured: 3.8e-7)
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-5)
+
+
+def test_metrics_given_as_tensors_reach_history_json(tmp_path):
+    """``evaluate`` returning a 0-d tensor and a NumPy float32 (``mse.item()`` and ``0.25``
+    written by hand): the old code kept them as they were, so ``run_task`` trained, saved the
+    weights and then failed writing ``history.json`` (``TypeError: Object of type Tensor is not
+    JSON serializable``)."""
+    torch.manual_seed(0)
+    x, y = torch.randn(8, 3), torch.randn(8, 1)
+    seen = []
+
+    def build(cfg):
+        model = torch.nn.Linear(3, 1)
+
+        def evaluate(m):
+            mse = torch.nn.functional.mse_loss(m(x), y)
+            seen.append(mse.item())
+            return {"mse": mse, "quarter": np.float32(0.25), "ok": np.bool_(True)}
+
+        return TaskSetup(
+            model,
+            torch.optim.SGD(model.parameters(), lr=0.1),
+            lambda m, b: torch.nn.functional.mse_loss(m(b[0]), b[1]),
+            DataLoader(TensorDataset(x, y), batch_size=4),
+            evaluate=evaluate,
+        )
+
+    register_task("test-tensor-metrics", build)
+    history = run_task("test-tensor-metrics", tmp_path, epochs=2, progress=False)
+    written = json.loads((tmp_path / "history.json").read_text())
+    assert [e["mse"] for e in written] == seen and len(seen) == 2
+    assert [e["quarter"] for e in written] == [0.25, 0.25]
+    assert [e["ok"] for e in written] == [1.0, 1.0]
+    assert all(type(v) is float for e in history for k, v in e.items() if k != "epoch")
+
+
+@pytest.mark.parametrize(
+    "metric", [torch.ones(2), np.zeros(3), "0.5", None, torch.tensor(1j)], ids=repr
+)
+def test_metric_that_is_not_a_number_is_refused_by_name(tmp_path, metric):
+    model = torch.nn.Linear(3, 1)
+    x = torch.randn(4, 3)
+    trainer = TaskSetup(
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        lambda m, b: m(b[0]).pow(2).mean(),
+        DataLoader(TensorDataset(x), batch_size=4),
+        evaluate=lambda m: {"score": metric},
+    ).trainer(progress=False)
+    with pytest.raises(TypeError, match=r"evaluate must return a number .* for 'score'"):
+        trainer.fit(1)

@@ -63,7 +63,8 @@ class Trainer:
         Clip the global L2 norm of the gradients to this value (``clip_grad_norm_``).
     evaluate : callable ``(model) -> dict[str, float] | float``, optional
         Run after each epoch under ``model.eval()`` and ``torch.no_grad()``; a bare number is
-        stored as ``'val'``. Its values join the epoch's entry in :attr:`history`.
+        stored as ``'val'``. Its values (numbers or 0-d tensors) join the epoch's entry in
+        :attr:`history` as Python floats.
     early_stopping : EarlyStopping, optional
         Stepped with the ``monitor`` value after each epoch; training stops when it says so.
     monitor : str, optional
@@ -271,7 +272,8 @@ class Trainer:
             with torch.no_grad():
                 metrics = self.evaluate(self.model)
             self.model.train()
-            entry.update(metrics if isinstance(metrics, dict) else {"val": float(metrics)})
+            metrics = metrics if isinstance(metrics, dict) else {"val": metrics}
+            entry.update({k: _metric(k, v) for k, v in metrics.items()})
         if self.scheduler is not None and self.scheduler_interval == "epoch":
             self.scheduler.step()
         if self.early_stopping is not None:
@@ -648,6 +650,23 @@ def _len(loader: DataLoader) -> int | None:
         return len(loader)
     except TypeError:
         return None
+
+
+def _metric(name: Any, value: Any) -> float:
+    """A metric of ``evaluate`` as a Python float (a 0-d tensor or a NumPy float32 would not
+    go into ``history.json``)."""
+    if isinstance(value, torch.Tensor):
+        ok = value.ndim == 0 and not value.dtype.is_complex
+    elif isinstance(value, np.ndarray):
+        ok = value.ndim == 0 and value.dtype.kind in "biuf"
+    else:  # NumPy registers its floats and ints as numbers.Real, not its bool
+        ok = isinstance(value, (numbers.Real, np.bool_))
+    if ok:
+        return float(value)
+    raise TypeError(
+        f"evaluate must return a number or a dict of numbers (floats, 0-d tensors), got "
+        f"{_describe(value)} for {name!r}"
+    )
 
 
 def _describe(x: Any) -> str:
