@@ -250,11 +250,18 @@ def _cmd_profile(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_train(args: argparse.Namespace, console: Console) -> int:
-    from mlcanon.train import run_task
+    from mlcanon.train import get_task, run_task
     from mlcanon.train._tasks import SEED_MAX
 
-    if not 0 <= args.seed <= SEED_MAX:  # checked here to name the option, before any import
+    # checked here, to name the option, before --out is created
+    if not 0 <= args.seed <= SEED_MAX:
         raise UsageError(f"--seed must be an integer in [0, {SEED_MAX}], got {args.seed}")
+    if args.epochs is not None and args.epochs < 1:
+        raise UsageError(f"--epochs must be an integer >= 1, got {args.epochs}")
+    try:
+        get_task(args.task)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     _writable_dir(args.out)
     try:
         run_task(args.task, args.out, epochs=args.epochs, seed=args.seed, resume=args.resume)

@@ -150,3 +150,25 @@ def test_metric_that_is_not_a_number_is_refused_by_name(tmp_path, metric):
     ).trainer(progress=False)
     with pytest.raises(TypeError, match=r"evaluate must return a number .* for 'score'"):
         trainer.fit(1)
+
+
+def test_cli_unknown_task_is_refused_before_out_is_created(tmp_path):
+    """As README says of bad input (and as --seed already was): one line, status 2, nothing
+    written. The old code created --out first and left an empty folder behind."""
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    cmd = [sys.executable, "-m", "mlcanon", "train", "no-such-task", "--out", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("error: unknown task 'no-such-task'; known tasks: digits-cnn")
+    assert len(r.stderr.splitlines()) == 1 and r.stdout == "" and not out.exists()
+
+
+@pytest.mark.parametrize("epochs", ["0", "-3"])
+def test_cli_epochs_below_one_is_refused_by_the_option_name(tmp_path, capsys, epochs):
+    """The old code said ``epochs must be >= 1`` (not the option) after creating --out."""
+    out = tmp_path / "run"
+    assert main(["train", "digits-cnn", "--out", str(out), "--epochs", epochs]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == f"error: --epochs must be an integer >= 1, got {epochs}"
+    assert captured.out == "" and not out.exists()
