@@ -166,10 +166,11 @@ def _check_records(result: Any) -> list[dict[str, Any]]:
         }
         for c in result.checks
     ]
-    if result.error:
+    if result.error:  # the same fields as a check's, those that a check compares left null
         last = result.error.strip().splitlines()[-1]
         error = {"name": "lesson raised an error", "kind": "error", "status": "fail"}
-        records.append({"lesson": slug, **error, "detail": last})
+        empty = dict.fromkeys(("value", "reference_value", "tolerance", "reference"))
+        records.append({"lesson": slug, **error, **empty, "detail": last})
     return records
 
 

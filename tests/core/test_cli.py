@@ -77,6 +77,34 @@ def test_verify_json_one_record_per_check(monkeypatch, capsys):
     assert records[0]["tolerance"] == "rtol=1e-09, atol=0"
 
 
+def test_verify_json_error_record_has_every_field(monkeypatch, capsys):
+    """A lesson that raises gives one more record, with the fields README lists for every
+    record (lesson, name, kind, status, value, reference_value, tolerance, reference, detail);
+    the old one lacked the four that a check compares, so ``r["value"]`` was a KeyError."""
+
+    def body(ctx):
+        _mixed(ctx)
+        raise RuntimeError("lost the thread")
+
+    _fake(monkeypatch, body)
+    assert cli.main(["verify", "--json", "auc"]) == 1
+    records = _json_lines(capsys.readouterr().out)
+    fields = ["lesson", "name", "kind", "status", "value", "reference_value", "tolerance"]
+    fields += ["reference", "detail"]
+    assert [sorted(r) for r in records] == [sorted(fields)] * 4
+    assert records[-1] == {
+        "lesson": "auc",
+        "name": "lesson raised an error",
+        "kind": "error",
+        "status": "fail",
+        "value": None,
+        "reference_value": None,
+        "tolerance": None,
+        "reference": None,
+        "detail": "RuntimeError: lost the thread",
+    }
+
+
 def test_verify_counts_claims_apart_and_fails_on_a_failed_check(monkeypatch, capsys):
     def body(ctx):
         _mixed(ctx)
