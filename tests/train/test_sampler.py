@@ -113,3 +113,31 @@ def test_replica_errors():
         ClassBalancedSampler(y, seed=0, num_replicas=2, rank=2)
     with pytest.raises(ValueError, match="either seed or generator"):
         ClassBalancedSampler(y, seed=0, generator=torch.Generator())
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["cat", "dog", "dog", "eel", "eel", "eel"], dtype=object),
+        np.array([3, 7, 7, 9, 9, 9], dtype=object),
+    ],
+    ids=["strings", "ints"],
+)
+def test_object_labels_as_scikit_learn_weighs_them(labels):
+    """Labels in an object array (a pandas column of strings) were a TypeError; scikit-learn's
+    'balanced' sample weights are n / (K n_c), ours 1 / n_c: the same up to K / n."""
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    expected = compute_sample_weight("balanced", labels) * 3 / len(labels)
+    np.testing.assert_allclose(class_balanced_weights(labels), expected, rtol=1e-15)
+    g1, g2 = torch.Generator().manual_seed(4), torch.Generator().manual_seed(4)
+    ours = list(ClassBalancedSampler(labels, num_samples=12, generator=g1))
+    ref = list(WeightedRandomSampler(torch.as_tensor(expected), 12, generator=g2))
+    assert ours == ref
+
+
+def test_object_labels_of_mixed_kinds_are_refused():
+    with pytest.raises(
+        ValueError, match=r"labels must be all strings or all numbers, .*'int', 'str'"
+    ):
+        class_balanced_weights(np.array([0, "a", "a"], dtype=object))

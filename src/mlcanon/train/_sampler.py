@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +23,8 @@ def class_balanced_weights(labels: Any) -> np.ndarray:
     Parameters
     ----------
     labels : array-like of shape (n_samples,)
-        Class label of each sample (integers or strings).
+        Class label of each sample (integers or strings; an object array holding only strings
+        or only numbers too).
 
     Returns
     -------
@@ -39,9 +41,24 @@ def class_balanced_weights(labels: Any) -> np.ndarray:
     .. [1] Buda, Maki and Mazurowski, "A systematic study of the class imbalance problem in
        convolutional neural networks", Neural Networks 106, 2018 (oversampling, sec. 2.1).
     """
+    if not isinstance(labels, torch.Tensor):
+        labels = np.asarray(labels)
+        if labels.dtype == object:  # a pandas column of strings, or of numbers
+            labels = _plain_labels(labels)
     y = check_array(labels, "labels", ndim=1, dtype=None)
     _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
     return 1.0 / counts[inverse].astype(np.float64)
+
+
+def _plain_labels(labels: np.ndarray) -> np.ndarray:
+    """An object array of labels as strings or as float64; a mix of kinds is refused."""
+    items = labels.ravel().tolist()
+    if all(isinstance(v, str) for v in items):
+        return labels.astype(str)
+    if all(isinstance(v, numbers.Real) for v in items):
+        return labels.astype(np.float64)
+    kinds = sorted({type(v).__name__ for v in items})
+    raise ValueError(f"labels must be all strings or all numbers, got a mix of {kinds}")
 
 
 class ClassBalancedSampler(Sampler[int]):
