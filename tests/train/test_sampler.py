@@ -141,3 +141,21 @@ def test_object_labels_of_mixed_kinds_are_refused():
         ValueError, match=r"labels must be all strings or all numbers, .*'int', 'str'"
     ):
         class_balanced_weights(np.array([0, "a", "a"], dtype=object))
+
+
+def test_seed_outside_torch_range_is_refused_at_construction():
+    """torch.Generator.manual_seed takes seeds in [-2**63, 2**64 - 1]; a seed past it failed
+    only when the first epoch was drawn, with torch's 'Overflow when unpacking long long'."""
+    too_big = "seed must be <= 18446744073709551615, got 18446744073709551616"
+    with pytest.raises(ValueError, match=too_big):
+        ClassBalancedSampler([0, 1, 1], seed=2**64)
+    with pytest.raises(ValueError, match="seed must be >= -9223372036854775808"):
+        ClassBalancedSampler([0, 1, 1], seed=-(2**63) - 1)
+    # the largest seed is usable, and its next epoch wraps to seed 0 instead of overflowing
+    sampler = ClassBalancedSampler([0, 1, 1, 1], seed=np.uint64(2**64 - 1))
+    w = torch.as_tensor(class_balanced_weights([0, 1, 1, 1]))
+    first = torch.multinomial(w, 4, True, generator=torch.Generator().manual_seed(2**64 - 1))
+    assert list(sampler) == first.tolist()
+    sampler.set_epoch(1)
+    wrapped = torch.multinomial(w, 4, True, generator=torch.Generator().manual_seed(0))
+    assert list(sampler) == wrapped.tolist()

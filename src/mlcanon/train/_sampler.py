@@ -16,6 +16,8 @@ from ._distributed import world
 
 __all__ = ["ClassBalancedSampler", "class_balanced_weights"]
 
+_SEED_MAX = 2**64 - 1
+
 
 def class_balanced_weights(labels: Any) -> np.ndarray:
     r"""Per-sample weights :math:`w_i = 1 / n_{y_i}` that give every class the same total mass.
@@ -138,8 +140,9 @@ class ClassBalancedSampler(Sampler[int]):
         rank = dist_rank if rank is None else rank
         check_scalar(num_replicas, "num_replicas", kind=int, low=1)
         check_scalar(rank, "rank", kind=int, low=0, high=num_replicas - 1)
-        if seed is not None:
-            check_scalar(seed, "seed", kind=int)
+        if seed is not None:  # torch.Generator.manual_seed's range
+            check_scalar(seed, "seed", kind=numbers.Integral, low=-(2**63), high=_SEED_MAX)
+            seed = int(seed)
             if generator is not None:
                 raise ValueError("pass either seed or generator, not both")
         if num_replicas > 1 and seed is None:
@@ -164,8 +167,11 @@ class ClassBalancedSampler(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         gen = self.generator
-        if self.seed is not None:
-            gen = torch.Generator().manual_seed(self.seed + self.epoch)
+        if self.seed is not None:  # wraps past manual_seed's largest seed rather than failing
+            seed = self.seed + self.epoch
+            gen = torch.Generator().manual_seed(
+                seed - (_SEED_MAX + 1) if seed > _SEED_MAX else seed
+            )
         idx = torch.multinomial(self.weights, self.num_samples, self.replacement, generator=gen)
         yield from idx[self.rank :: self.num_replicas].tolist()
 
