@@ -409,7 +409,21 @@ def _check_unpacked_size(path: Path) -> None:
         )
 
 
+_ZIP_MAGIC = b"PK\x03\x04"  # what np.savez_compressed writes first
+
+
 def _read(path: Path) -> dict[str, np.ndarray]:
+    # np.load reads anything that is neither a zip archive nor an .npy array as a pickle, and
+    # refuses it with advice to unpickle it: a file that is not an archive is refused here
+    with path.open("rb") as fh:  # a missing file or a folder raises as open() does
+        magic = fh.read(len(_ZIP_MAGIC))
+    if magic == b"\x93NUM":
+        raise ValueError(f"{path} is not an mlcanon model file (a bare .npy array)")
+    if magic != _ZIP_MAGIC:
+        raise ValueError(
+            f"{path} is not a readable mlcanon model file: not an .npz archive (which starts "
+            f"with {_ZIP_MAGIC!r}; this file starts with {magic!r})"
+        )
     _check_unpacked_size(path)
     try:
         archive = np.load(path, allow_pickle=False)
@@ -450,7 +464,9 @@ def _parse_meta(path: Path, members: dict[str, np.ndarray]) -> Any:
 def load(path: str | Path) -> Any:
     """Load an estimator written by :func:`save`. Never unpickles; rejects foreign files.
 
-    Raises ``ValueError`` naming the file for anything that :func:`save` would not have written.
+    Raises ``ValueError`` naming the file for anything that :func:`save` would not have written,
+    and, as ``np.load`` does, the ``OSError`` of a path that cannot be opened
+    (``FileNotFoundError``, ``IsADirectoryError``).
     """
     path = Path(path)
     members = _read(path)

@@ -5,6 +5,7 @@ import hashlib
 import importlib
 import inspect
 import json
+import pickle
 import pkgutil
 import warnings
 import zipfile
@@ -165,6 +166,39 @@ def test_truncated_archive_is_refused(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="mlcanon model file"):
         io.load(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("data.csv", b"a,b\n1,2\n"),
+        ("model.pkl", pickle.dumps({"coef_": [1.0]})),
+        ("empty.npz", b""),
+    ],
+)
+def test_file_that_is_not_an_archive_is_refused_without_advice_to_unpickle(tmp_path, name, content):
+    """np.load reads whatever is neither an archive nor an .npy array as a pickle and refuses it
+    with "you can load it unsafely using ... pickle.load()": the old message passed that advice
+    on for a CSV or a pickle handed to io.load."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="not a readable mlcanon model file") as info:
+        io.load(path)
+    assert str(path) in str(info.value) and "not an .npz archive" in str(info.value)
+    assert "pickle" not in str(info.value)
+    if content:  # numpy's advice, which is left out (an empty file is an EOFError there)
+        with pytest.raises(ValueError, match="pickle"):
+            np.load(path, allow_pickle=False)
+
+
+def test_missing_file_or_folder_raises_as_numpy_does(tmp_path):
+    """A path that is not there, or a folder, raises the OSError that np.load (and open) raise;
+    it was a ValueError calling it "not a readable mlcanon model file"."""
+    for path, error in [(tmp_path / "none.npz", FileNotFoundError), (tmp_path, IsADirectoryError)]:
+        with pytest.raises(error):
+            np.load(path, allow_pickle=False)
+        with pytest.raises(error):
+            io.load(path)
 
 
 def _public_estimators():
