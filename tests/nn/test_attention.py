@@ -230,3 +230,41 @@ def test_multihead_attention_positional_arguments_bind_as_in_torch(rand):
     for name in ("add_bias_kv", "add_zero_attn"):
         with pytest.raises(ValueError, match=f"{name}=True is not implemented"):
             nn.MultiheadAttention(8, 2, **{name: True})
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("which", ["key_padding_mask", "attn_mask", "float-attn_mask"])
+def test_multihead_attention_fully_masked_query_as_torch(rand, need_weights, which):
+    """A query with every key masked: torch's general path (training mode here) gives NaN
+    weights and output when it returns the weights (softmax of a row of -inf) and weights 0
+    (output = out_proj.bias) when it does not (scaled_dot_product_attention). Gradients follow:
+    NaN spreads through the softmax's backward with need_weights=True."""
+    torch.manual_seed(0)
+    ref = torch.nn.MultiheadAttention(8, 2, batch_first=True).double()
+    with torch.no_grad():
+        ref.out_proj.bias.normal_()  # torch initialises it to zero: make the output visible
+    ours = nn.MultiheadAttention(8, 2, batch_first=True).double()
+    ours.load_state_dict(ref.state_dict())
+    n, lq, s = 2, 3, 4
+    q, k, v = rand(n, lq, 8), rand(n, s, 8, seed=1), rand(n, s, 8, seed=2)
+    if which == "key_padding_mask":
+        mask = torch.zeros(n, s, dtype=torch.bool)
+        mask[0] = True  # every key of sample 0 is padding
+    else:
+        mask = torch.zeros(lq, s, dtype=torch.bool)
+        mask[1] = True  # query 1 may attend to no key
+        if which == "float-attn_mask":
+            mask = torch.zeros(lq, s, dtype=torch.float64).masked_fill(mask, float("-inf"))
+    kw = {which.removeprefix("float-"): mask, "need_weights": need_weights}
+    results = []
+    for module in (ours, ref):
+        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+        out, weights = module(*leaves, **kw)
+        loss = (out * torch.arange(out.numel(), dtype=torch.float64).reshape(out.shape)).sum()
+        results.append((out, weights, *torch.autograd.grad(loss, [*leaves, *module.parameters()])))
+    assert results[1][0].isnan().any() == need_weights  # the reference does what is described
+    for a, b in zip(results[0], results[1], strict=True):
+        if b is None:
+            assert a is None
+        else:
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10, equal_nan=True)

@@ -44,18 +44,22 @@ from ._utils import (
 __all__ = ["additive_attention", "multiplicative_attention", "scaled_dot_product_attention"]
 
 
-def _safe_softmax(e: Tensor) -> Tensor:
-    """Softmax over the last dim; a row whose scores are all -inf gets weights 0 (as torch).
+def _safe_softmax(e: Tensor, safe: bool = True) -> Tensor:
+    """Softmax over the last dim; a row whose scores are all -inf gets weights 0 (as torch's
+    ``scaled_dot_product_attention``), or NaN weights with ``safe=False`` (as ``torch.softmax``,
+    which ``torch.nn.MultiheadAttention`` uses when it returns the weights).
 
     With no keys (or no queries) the weights are empty and the weighted sum of values is zero.
     """
     if e.numel() == 0:
         return e.new_zeros(e.shape)
     m = e.detach().amax(-1, keepdim=True)  # a constant shift: softmax does not depend on it
-    m = torch.where(torch.isneginf(m), 0.0, m)
-    p = (e - m).exp_()
+    if safe:
+        m = torch.where(torch.isneginf(m), 0.0, m)
+    p = (e - m).exp_()  # unsafe: -inf - (-inf) = NaN for a fully masked row
     s = p.sum(-1, keepdim=True)
-    s = torch.where(s == 0, 1.0, s)
+    if safe:
+        s = torch.where(s == 0, 1.0, s)
     # in place unless autograd records it (exp_ saved p for its own backward)
     return p / s if torch.is_grad_enabled() else p.div_(s)
 
@@ -64,35 +68,38 @@ def _softmax_backward(p: Tensor, dp: Tensor) -> Tensor:
     return p * (dp - (dp * p).sum(-1, keepdim=True))
 
 
-def _attention_weights(q: Tensor, k: Tensor, mask: Tensor | None, scale: float) -> Tensor:
+def _attention_weights(
+    q: Tensor, k: Tensor, mask: Tensor | None, scale: float, safe: bool = True
+) -> Tensor:
     """softmax(scale * Q K^T + mask) over the keys: (..., L, S)."""
     e = q.matmul(k.transpose(-2, -1)).mul_(scale)  # (..., L, S)
-    return _safe_softmax(e + mask if mask is not None else e)
+    return _safe_softmax(e + mask if mask is not None else e, safe)
 
 
 class _Attend(Function):
     """O = dropout(softmax(scale * Q K^T + mask)) V; returns (O, weights after dropout)."""
 
     @staticmethod
-    def forward(ctx, q, k, v, mask, scale, keep):
-        p = _attention_weights(q, k, mask, scale)
+    def forward(ctx, q, k, v, mask, scale, keep, safe):
+        p = _attention_weights(q, k, mask, scale, safe)
         pd = p * keep if keep is not None else p  # keep = bernoulli mask / (1 - dropout_p)
         ctx.save_for_backward(q, k, v, p, pd, keep, mask)
-        ctx.scale = scale
+        ctx.scale, ctx.safe = scale, safe
         return pd.matmul(v), pd
 
     @staticmethod
     def backward(ctx, grad_out, grad_w):
         q, k, v, p, pd, keep, mask = ctx.saved_tensors
-        if torch.is_grad_enabled() and keep is not None:  # create_graph: p in the graph (without
-            p = _attention_weights(q, k, mask, ctx.scale)  # dropout it is the output pd)
+        # create_graph: p in the graph (without dropout it is the output pd)
+        if torch.is_grad_enabled() and keep is not None:
+            p = _attention_weights(q, k, mask, ctx.scale, ctx.safe)
         grad_v = sum_to(pd.transpose(-2, -1).matmul(grad_out), v.shape)
         dpd = grad_out.matmul(v.transpose(-2, -1)) + grad_w
         de = _softmax_backward(p, dpd * keep if keep is not None else dpd)
         grad_q = sum_to(de.matmul(k) * ctx.scale, q.shape)
         grad_k = sum_to(de.transpose(-2, -1).matmul(q) * ctx.scale, k.shape)
         grad_mask = sum_to(de, mask.shape) if mask is not None and ctx.needs_input_grad[3] else None
-        return grad_q, grad_k, grad_v, grad_mask, None, None
+        return grad_q, grad_k, grad_v, grad_mask, None, None, None
 
 
 def _additive_mask(mask: Tensor | None, query: Tensor, key: Tensor, name: str) -> Tensor | None:
@@ -135,13 +142,16 @@ def _check_qkv(query: Tensor, key: Tensor, value: Tensor) -> None:
         ) from None
 
 
-def attend(q, k, v, mask, scale, dropout_p, training=True):
-    """Shared core: weighted values and the weights, with optional dropout on the weights."""
+def attend(q, k, v, mask, scale, dropout_p, training=True, safe=True):
+    """Shared core: weighted values and the weights, with optional dropout on the weights.
+
+    ``safe``: a query whose keys are all masked gets weights 0 and output 0 (torch's
+    ``scaled_dot_product_attention``); otherwise NaN weights and output (``torch.softmax``)."""
     keep = None
     if dropout_p > 0 and training:
         shape = (*torch.broadcast_shapes(q.shape[:-1], k.shape[:-2]), k.shape[-2])
         keep = q.new_empty(shape).bernoulli_(1.0 - dropout_p) / (1.0 - dropout_p)
-    return _Attend.apply(q, k, v, mask, scale, keep)
+    return _Attend.apply(q, k, v, mask, scale, keep, safe)
 
 
 def scaled_dot_product_attention(

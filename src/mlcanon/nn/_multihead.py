@@ -35,6 +35,15 @@ class MultiheadAttention(nn.Module):
 
     Notes
     -----
+    A query whose keys are all masked (by ``key_padding_mask``, ``attn_mask`` or both) gets, as
+    in torch's general (slow) path: NaN weights and a NaN output with ``need_weights=True``
+    (torch's softmax of a row of -inf); weights 0, so an output equal to ``out_proj.bias``, with
+    ``need_weights=False`` (torch's ``scaled_dot_product_attention``). torch's fast path
+    (evaluation mode without autograd, ``batch_first``, one tensor passed as query, key and
+    value, an even number of heads) gives NaN in both cases; this module always follows the
+    general path.
+
+
     :math:`\operatorname{head}_h = \operatorname{softmax}(Q W^Q_h (K W^K_h)^T/\sqrt{d_h})
     V W^V_h`, :math:`d_h = E/H`; the heads are concatenated and projected by ``out_proj``.
     Every step is one of the hand-differentiated ops (:func:`linear` and the attention core).
@@ -177,7 +186,12 @@ class MultiheadAttention(nn.Module):
             heads(linear(key, wk, bk)),
             heads(linear(value, wv, bv)),
         )
-        out, weights = attend(q, k, v, mask, 1.0 / math.sqrt(d), self.dropout, self.training)
+        # torch computes the weights with softmax when it returns them (a query whose keys are
+        # all masked gets NaN weights and output) and calls scaled_dot_product_attention when it
+        # does not (weights 0, output out_proj.bias)
+        out, weights = attend(
+            q, k, v, mask, 1.0 / math.sqrt(d), self.dropout, self.training, safe=not need_weights
+        )
         out = self.out_proj(out.permute(2, 0, 1, 3).reshape(length, n, e))  # (L, N, E)
         if unbatched:
             out = out.squeeze(1)
