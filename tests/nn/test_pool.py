@@ -70,6 +70,40 @@ def test_max_pool_ties_go_to_the_first_position_as_torch():
     assert torch.equal(a.grad, b.grad)
 
 
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    "plane, kw",
+    [
+        ([[NAN, 1.0], [NAN, 2.0]], dict(kernel_size=2)),  # two NaNs: the last one wins
+        ([[NAN, 2.0], [3.0, NAN]], dict(kernel_size=2)),
+        ([[INF, NAN], [NAN, INF]], dict(kernel_size=2)),  # NaN beats +inf, last NaN
+        ([[1.0, INF], [INF, 2.0]], dict(kernel_size=2)),  # +inf ties: the first
+        ([[-INF] * 3] * 3, dict(kernel_size=3, stride=2, padding=1)),  # never the padding
+        ([[-INF] * 4] * 4, dict(kernel_size=3, stride=2, padding=1, dilation=2)),
+        ([[-INF, 1.0, -INF], [NAN, -INF, NAN], [-INF, -INF, -INF]], dict(kernel_size=2, stride=1)),
+    ],
+)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_max_pool2d_nan_and_infinite_winner_as_torch(plane, kw, dtype):
+    """torch's kernel scans a window row by row and takes v when v > best or v is NaN, from
+    best = -inf at the first input position: the last NaN wins, the first of equal (also
+    infinite) maxima, and a window of -inf inputs answers its first input position. Both the
+    indices and the gradient go there."""
+    x = torch.tensor(plane, dtype=dtype).expand(2, 1, -1, -1)
+    got = []
+    for fn in (F.max_pool2d, TF.max_pool2d):
+        leaf = x.clone().requires_grad_()
+        y, idx = fn(leaf, return_indices=True, **kw)
+        y.backward(torch.arange(1.0, y.numel() + 1, dtype=dtype).reshape(y.shape))
+        got.append((y.detach(), idx, leaf.grad))
+    (y, idx, grad), (ref_y, ref_idx, ref_grad) = got
+    torch.testing.assert_close(y, ref_y, equal_nan=True, rtol=0, atol=0)
+    assert torch.equal(idx, ref_idx)
+    torch.testing.assert_close(grad, ref_grad, rtol=0, atol=0)
+
+
 def test_bad_pool_arguments():
     x = torch.zeros(1, 2, 5, 5)
     with pytest.raises(ValueError, match=r"padding=\(2, 2\) must be at most half of kernel_size"):

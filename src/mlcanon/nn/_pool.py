@@ -40,6 +40,23 @@ def _geometry(x: Tensor, kernel, stride, padding, dilation, ceil_mode):
     return (ho, wo), pads
 
 
+def _torch_winner(y, arg, win, x, kernel, stride, dilation, out_hw, pads):
+    """The winner torch's kernel picks, which scans a window row by row and takes a value when
+    ``v > best or isnan(v)``, starting from ``best = -inf`` at the window's first tap inside the
+    input: among equal maxima the first; among NaNs the *last*; in a window whose input taps
+    are all -inf the first input tap (never the implicit padding)."""
+    if any(pads) and torch.isneginf(y).any():
+        ones = pad2d(x.new_ones((1, 1, *x.shape[-2:])), pads, 0.0)
+        inside = windows(ones, kernel, stride, dilation, out_hw).reshape(1, 1, -1, *out_hw) > 0
+        first_input = (inside & (win == y.unsqueeze(2))).byte().argmax(dim=2)
+        arg = torch.where(torch.isneginf(y), first_input, arg)
+    nan = y.isnan()
+    if nan.any():
+        last = win.shape[2] - 1 - win.isnan().flip(2).byte().argmax(dim=2)
+        arg = torch.where(nan, last, arg)
+    return arg
+
+
 class _MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, dilation, out_hw, pads):
@@ -48,6 +65,7 @@ class _MaxPool2d(Function):
         win = windows(xp, kernel, stride, dilation, out_hw)  # (N, C, kh, kw, Ho, Wo)
         win = win.reshape(n, c, kernel[0] * kernel[1], *out_hw)
         y, arg = win.max(dim=2)  # arg: flat offset of the winner inside its window
+        arg = _torch_winner(y, arg, win, x, kernel, stride, dilation, out_hw, pads)
         ctx.save_for_backward(arg)
         ctx.geometry = (xp.shape[-2:], kernel, stride, dilation, pads)
         ctx.mark_non_differentiable(arg)
@@ -157,7 +175,9 @@ def max_pool2d(
     Notes
     -----
     :math:`y_o = \max_{i \in R_o} x_i`; backward: :math:`\partial L/\partial x_i =
-    \sum_o g_o [i = \arg\max_{R_o} x]` (ties go to the first position in the window).
+    \sum_o g_o [i = \arg\max_{R_o} x]`. The winner (for the gradient and ``return_indices``) is
+    torch's: among equal maxima (+inf included) the first position in the window, row by row;
+    among NaNs the last; in a window of -inf inputs the first input position, not the padding.
 
     References
     ----------
