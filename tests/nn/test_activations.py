@@ -55,6 +55,65 @@ def test_kinks_take_torch_subgradient(ours, theirs, dtype):
     torch.testing.assert_close(a.grad, b.grad, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize(("ours", "theirs"), POINTWISE, ids=IDS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_gradient_at_nan_and_inf_as_torch(ours, theirs, dtype):
+    """NaN and +-inf inputs, with every other input (kinks included), against torch autograd.
+    torch's CPU kernels for relu6, elu and hardswish give NaN another derivative in the scalar
+    loop that handles a tensor's last few elements than in the vectorised loop; 1024 elements
+    (a multiple of every vector width) keep them all in the vectorised one. relu passes the
+    gradient at NaN on (derivative 1: its backward zeroes only where the output is <= 0)."""
+    special = torch.tensor([float("nan"), float("inf"), -float("inf"), 0.0, 3.0, -3.0, 6.0])
+    x = torch.linspace(-8.0, 8.0, 1024, dtype=dtype)
+    x[::7] = special.repeat(147)[: len(x[::7])].to(dtype)
+    x = x.reshape(4, 256)
+    if ours is F.hardsigmoid:  # the exact-op reference above has no NaN rule of its own
+        theirs = TF.hardsigmoid
+    if dtype == torch.float32 and ours in (POINTWISE[6][0], POINTWISE[7][0]):
+        # torch's float32 GELU kernels give NaN at +inf (gelu(inf) = inf, as torch's float64)
+        x[x.isinf()] = 0.0
+    upstream = torch.linspace(0.5, 1.5, 1024, dtype=dtype).reshape(4, 256)
+    got = []
+    for fn in (ours, theirs):
+        leaf = x.clone().requires_grad_()
+        y = fn(leaf)
+        got.append((y.detach(), torch.autograd.grad(y, leaf, upstream)[0]))
+    for a, b in zip(*got, strict=True):
+        torch.testing.assert_close(a, b, equal_nan=True)  # dtype's default tolerance
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.7])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_elu_second_derivative_as_torch(alpha, dtype):
+    """torch's double backward of ELU is alpha e^x for x < 0 and 0 elsewhere: 0 at x = 0 and
+    finite (0) for large x, where exp(x) overflows (ours gave NaN: inf * 0 through torch.where)."""
+    x = torch.tensor([-5.0, -1.0, -1e-3, 0.0, 1e-3, 1.0, 100.0, 800.0], dtype=dtype)
+    got = []
+    for fn in (F.elu, TF.elu):
+        leaf = x.clone().requires_grad_()
+        (g,) = torch.autograd.grad(fn(leaf, alpha).sum(), leaf, create_graph=True)
+        got.append((g.detach(), torch.autograd.grad(g.sum(), leaf)[0]))
+    closed_form = torch.where(x < 0, alpha * torch.exp(x.clamp_max(0.0)), 0.0)
+    torch.testing.assert_close(got[0][1], closed_form)
+    for a, b in zip(*got, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize(("ours", "theirs"), KINKS[:3], ids=["relu", "relu6", "leaky"])
+def test_piecewise_linear_second_derivative_is_zero_as_torch(ours, theirs):
+    """The gradient of relu, relu6 and leaky_relu taken with create_graph is differentiable
+    again, with derivative 0, as in torch (it raised: the step f' carried no graph)."""
+    x = torch.tensor([-2.0, -0.5, 0.5, 2.0, 7.0], dtype=torch.float64)
+    got = []
+    for fn in (ours, theirs):
+        leaf = x.clone().requires_grad_()
+        (g,) = torch.autograd.grad(fn(leaf).sum(), leaf, create_graph=True)
+        assert g.requires_grad
+        got.append(torch.autograd.grad((g * g).sum(), leaf)[0])
+    torch.testing.assert_close(got[0], got[1], rtol=0, atol=0)
+    assert torch.equal(got[0], torch.zeros_like(x))
+
+
 def test_hardsigmoid_forward_equals_torch_builtin(rand):
     x = 3.5 * rand(3, 5, 7)
     torch.testing.assert_close(F.hardsigmoid(x), TF.hardsigmoid(x), rtol=1e-10, atol=1e-10)

@@ -4,6 +4,11 @@ Every pointwise activation is a pair ``(f, f')`` listed side by side below; one 
 turns a pair into an autograd Function whose backward is ``grad * f'(x)``. When ``f'`` is cheaper
 from the output (sigmoid, tanh) the output is saved instead of the input.
 
+At a NaN input ``f'`` is torch's: 1 for relu, the slope for leaky_relu and prelu, 0 for relu6 and
+hardsigmoid, NaN for the others. (torch's CPU kernels for relu6, elu and hardswish answer
+differently in the scalar loop that finishes a tensor's last few elements; the value here is
+that of its vectorised loop, which every other element takes.)
+
 References
 ----------
 .. [1] Nair & Hinton, "Rectified linear units improve restricted Boltzmann machines", ICML 2010.
@@ -25,7 +30,7 @@ from torch.autograd import Function
 
 from mlcanon._validation import check_option, check_scalar
 
-from ._utils import check_like, check_tensor
+from ._utils import check_like, check_tensor, zeros_from
 
 __all__ = [
     "elu",
@@ -58,7 +63,12 @@ def _make_pointwise(name: str, f: Callable, df: Callable, *, from_output: bool) 
 
     def backward(ctx, grad: Tensor):
         (saved,) = ctx.saved_tensors
-        return (df(saved, *ctx.args).mul_(grad), *([None] * len(ctx.args)))
+        grad_x = df(saved, *ctx.args).mul_(grad)
+        if torch.is_grad_enabled() and saved.requires_grad and not grad_x.requires_grad:
+            # create_graph through a piecewise-linear f (f' is a step, built without a graph):
+            # the gradient still depends on x, with derivative 0, as torch's (not an error)
+            grad_x = grad_x + zeros_from((), saved)
+        return (grad_x, *([None] * len(ctx.args)))
 
     return type(
         name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)}
@@ -94,7 +104,11 @@ def _d_gelu_tanh(x):
 _Sigmoid = _make_pointwise("_Sigmoid", torch.sigmoid, lambda y: y * (1.0 - y), from_output=True)
 _Tanh = _make_pointwise("_Tanh", torch.tanh, lambda y: 1.0 - y * y, from_output=True)
 _ReLU = _make_pointwise(
-    "_ReLU", lambda x: x.clamp_min(0.0), lambda x: _above(x, 0), from_output=False
+    "_ReLU",
+    lambda x: x.clamp_min(0.0),
+    # 1 unless x <= 0, so NaN passes the gradient on, as torch's threshold_backward
+    lambda x: torch.le(x, 0, out=torch.empty_like(x)).neg_().add_(1.0),
+    from_output=False,
 )
 _LeakyReLU = _make_pointwise(
     "_LeakyReLU",
@@ -112,7 +126,9 @@ _ReLU6 = _make_pointwise(
 _ELU = _make_pointwise(
     "_ELU",
     lambda x, a: torch.where(x > 0, x, a * torch.expm1(x)),
-    lambda x, a: torch.where(x > 0, 1.0, a * torch.exp(x)).to(x.dtype),
+    # exp of min(x, 0) (NaN kept): no exp overflow, so no inf * 0 = NaN in the second
+    # derivative at large x; and that derivative is 0 at x = 0, as torch's (x < 0 only)
+    lambda x, a: torch.where(x > 0, 1.0, a * torch.exp(torch.where(x >= 0, 0.0, x))).to(x.dtype),
     from_output=False,
 )
 _GELU = _make_pointwise(
@@ -131,8 +147,9 @@ _Hardsigmoid = _make_pointwise(
 _Hardswish = _make_pointwise(
     "_Hardswish",
     lambda x: x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
-    # at the kinks -3 and 3 take the outer one-sided values 0 and 1, as torch does
-    lambda x: torch.where(x <= -3, 0.0, torch.where(x < 3, x / 3.0 + 0.5, 1.0)).to(x.dtype),
+    # at the kinks -3 and 3 take the outer one-sided values 0 and 1, as torch does; NaN at
+    # NaN, as torch's vectorised kernel (its scalar loop for a tensor's last few elements gives 1)
+    lambda x: torch.where(x <= -3, 0.0, torch.where(x >= 3, 1.0, x / 3.0 + 0.5)).to(x.dtype),
     from_output=False,
 )
 
@@ -156,7 +173,8 @@ def tanh(input: Tensor) -> Tensor:
 def relu(input: Tensor) -> Tensor:
     r"""Rectified linear unit :math:`\max(x, 0)` [1]_; its derivative is :math:`[x > 0]`.
 
-    At :math:`x = 0` the derivative is taken as 0, as torch does.
+    At :math:`x = 0` the derivative is taken as 0, and at NaN as 1 (the upstream gradient
+    passes), as torch does.
     """
     return _ReLU.apply(check_tensor(input, "input"))
 

@@ -80,7 +80,7 @@ class _Attend(Function):
     """O = dropout(softmax(scale * Q K^T + mask)) V; returns (O, weights after dropout)."""
 
     @staticmethod
-    def forward(ctx, q, k, v, mask, scale, keep, safe):
+    def forward(ctx, q, k, v, mask, scale, keep, safe=True):
         p = _attention_weights(q, k, mask, scale, safe)
         pd = p * keep if keep is not None else p  # keep = bernoulli mask / (1 - dropout_p)
         ctx.save_for_backward(q, k, v, p, pd, keep, mask)
