@@ -216,3 +216,46 @@ def test_modules_take_torchs_device_and_dtype_options(name, args, factory):
     ours = getattr(nn, name)(*args, **factory)
     spec = lambda m: {k: (v.dtype, v.device, v.shape) for k, v in m.state_dict().items()}  # noqa: E731
     assert spec(ours) == spec(ref)
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "kwargs"),
+    [
+        ("Linear", (5, 7), {}),
+        ("Conv2d", (3, 4, 3), {}),
+        ("ConvTranspose2d", (3, 4, (2, 3)), {"groups": 1}),
+        ("BatchNorm2d", (3,), {}),
+        ("PReLU", (3, 0.1), {}),
+        ("MultiheadAttention", (8, 2), {}),
+        ("MultiheadAttention", (8, 2), {"kdim": 3, "vdim": 5}),
+        ("LSTM", (3, 4, 2), {"bidirectional": True}),
+        ("GRU", (3, 4), {}),
+        ("RNN", (3, 4, 1), {"nonlinearity": "relu"}),
+    ],
+)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16, torch.bfloat16])
+def test_initial_values_equal_torchs_for_a_dtype(name, args, kwargs, dtype):
+    """torch draws the initial values in the dtype asked for (a float64 uniform draw is not a
+    float32 draw cast up): with the same seed our module's state_dict must equal torch's,
+    exactly. Ours drew in float32 and cast, so float64 (and float16, bfloat16) differed."""
+    torch.manual_seed(123)
+    ref = getattr(torch.nn, name)(*args, **kwargs, dtype=dtype).state_dict()
+    torch.manual_seed(123)
+    ours = getattr(nn, name)(*args, **kwargs, dtype=dtype).state_dict()
+    assert list(ours) == list(ref)
+    for key, value in ref.items():
+        assert ours[key].dtype == value.dtype and torch.equal(ours[key], value), key
+
+
+def test_meta_device_allocates_nothing():
+    """Parameters are made on the device asked for: 10^6 x 10^6 float64 weights (8 TB) on the
+    meta device, which a CPU draw moved afterwards could not hold."""
+    for module in (
+        nn.Linear(10**6, 10**6, device="meta", dtype=torch.float64),
+        nn.Conv2d(10**5, 10**5, 30, device="meta"),
+        nn.LSTM(10**5, 10**5, device="meta"),
+        nn.MultiheadAttention(10**6, 2, device="meta"),
+    ):
+        assert {p.device.type for p in module.parameters()} == {"meta"}
+    with pytest.raises(TypeError, match=r"dtype must be a floating-point torch.dtype.*int64"):
+        nn.Linear(2, 3, dtype=torch.int64)

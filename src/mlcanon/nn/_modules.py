@@ -22,7 +22,7 @@ from ._linear import linear
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm
 from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ._softmax import log_softmax, softmax
-from ._utils import integer, pair, place, probability
+from ._utils import factory, integer, pair, probability
 
 __all__ = [
     "ELU",
@@ -70,10 +70,10 @@ class Linear(nn.Module):
         in_features = integer(in_features, "in_features", low=1)
         out_features = integer(out_features, "out_features", low=1)
         self.in_features, self.out_features = in_features, out_features
-        self.weight = nn.Parameter(torch.empty(out_features, in_features))
-        self.bias = nn.Parameter(torch.empty(out_features)) if bias else None
+        fk = factory(device, dtype)
+        self.weight = nn.Parameter(torch.empty(out_features, in_features, **fk))
+        self.bias = nn.Parameter(torch.empty(out_features, **fk)) if bias else None
         _fan_in_uniform(self.weight, self.bias, in_features)
-        place(self, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return linear(input, self.weight, self.bias)
@@ -122,11 +122,11 @@ class _ConvNd(nn.Module):
             if transposed
             else (out_channels, in_channels // groups)
         )
-        self.weight = nn.Parameter(torch.empty(*shape, *self.kernel_size))
-        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        fk = factory(device, dtype)
+        self.weight = nn.Parameter(torch.empty(*shape, *self.kernel_size, **fk))
+        self.bias = nn.Parameter(torch.empty(out_channels, **fk)) if bias else None
         fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
         _fan_in_uniform(self.weight, self.bias, fan_in)
-        place(self, device, dtype)
 
     def extra_repr(self) -> str:
         return (
@@ -349,15 +349,17 @@ class _BatchNorm(nn.Module):
             probability(momentum, "momentum")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = nn.Parameter(torch.ones(num_features)) if affine else None
-        self.bias = nn.Parameter(torch.zeros(num_features)) if affine else None
+        fk = factory(device, dtype)
+        self.weight = nn.Parameter(torch.ones(num_features, **fk)) if affine else None
+        self.bias = nn.Parameter(torch.zeros(num_features, **fk)) if affine else None
         if track_running_stats:
-            self.register_buffer("running_mean", torch.zeros(num_features))
-            self.register_buffer("running_var", torch.ones(num_features))
-            self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+            self.register_buffer("running_mean", torch.zeros(num_features, **fk))
+            self.register_buffer("running_var", torch.ones(num_features, **fk))
+            self.register_buffer(
+                "num_batches_tracked", torch.tensor(0, dtype=torch.long, device=device)
+            )
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
-        place(self, device, dtype)
 
     def _check_input(self, input: Tensor, channel_dim: int = 1) -> None:
         name = type(self).__name__
@@ -480,9 +482,9 @@ class GroupNorm(nn.Module):
             eps,
             affine,
         )
-        self.weight = nn.Parameter(torch.ones(num_channels)) if affine else None
-        self.bias = nn.Parameter(torch.zeros(num_channels)) if affine else None
-        place(self, device, dtype)
+        fk = factory(device, dtype)
+        self.weight = nn.Parameter(torch.ones(num_channels, **fk)) if affine else None
+        self.bias = nn.Parameter(torch.zeros(num_channels, **fk)) if affine else None
 
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -510,9 +512,9 @@ class LayerNorm(nn.Module):
         )
         shape = tuple(integer(size, "normalized_shape", low=0) for size in shape)
         self.normalized_shape, self.eps = shape, eps
-        self.weight = nn.Parameter(torch.ones(shape)) if elementwise_affine else None
-        self.bias = nn.Parameter(torch.zeros(shape)) if elementwise_affine and bias else None
-        place(self, device, dtype)
+        fk = factory(device, dtype)
+        self.weight = nn.Parameter(torch.ones(shape, **fk)) if elementwise_affine else None
+        self.bias = nn.Parameter(torch.zeros(shape, **fk)) if elementwise_affine and bias else None
 
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -539,8 +541,9 @@ class PReLU(nn.Module):
         super().__init__()
         num_parameters = integer(num_parameters, "num_parameters", low=1)
         self.num_parameters = num_parameters
-        self.weight = nn.Parameter(torch.full((num_parameters,), float(init)))
-        place(self, device, dtype)
+        self.weight = nn.Parameter(
+            torch.full((num_parameters,), float(init), **factory(device, dtype))
+        )
 
     def forward(self, input: Tensor) -> Tensor:
         return A.prelu(input, self.weight)

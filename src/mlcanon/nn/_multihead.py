@@ -12,7 +12,7 @@ from mlcanon._validation import check_option
 from ._attention import additive_attention, attend, multiplicative_attention
 from ._linear import linear
 from ._modules import Linear
-from ._utils import InputMismatchError, check_tensor, integer, place, probability
+from ._utils import InputMismatchError, check_tensor, factory, integer, probability
 
 __all__ = ["AdditiveAttention", "MultiheadAttention", "MultiplicativeAttention"]
 
@@ -81,24 +81,24 @@ class MultiheadAttention(nn.Module):
         self.kdim, self.vdim = kdim or embed_dim, vdim or embed_dim
         self.dropout, self.batch_first = probability(dropout, "dropout"), batch_first
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        fk = factory(device, dtype)
         if self._qkv_same_embed_dim:
-            self.in_proj_weight = nn.Parameter(torch.empty(3 * embed_dim, embed_dim))
+            self.in_proj_weight = nn.Parameter(torch.empty(3 * embed_dim, embed_dim, **fk))
             self.register_parameter("q_proj_weight", None)
             self.register_parameter("k_proj_weight", None)
             self.register_parameter("v_proj_weight", None)
         else:
-            self.q_proj_weight = nn.Parameter(torch.empty(embed_dim, embed_dim))
-            self.k_proj_weight = nn.Parameter(torch.empty(embed_dim, self.kdim))
-            self.v_proj_weight = nn.Parameter(torch.empty(embed_dim, self.vdim))
+            self.q_proj_weight = nn.Parameter(torch.empty(embed_dim, embed_dim, **fk))
+            self.k_proj_weight = nn.Parameter(torch.empty(embed_dim, self.kdim, **fk))
+            self.v_proj_weight = nn.Parameter(torch.empty(embed_dim, self.vdim, **fk))
             self.register_parameter("in_proj_weight", None)
-        self.in_proj_bias = nn.Parameter(torch.zeros(3 * embed_dim)) if bias else None
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias)
+        self.in_proj_bias = nn.Parameter(torch.zeros(3 * embed_dim, **fk)) if bias else None
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, **fk)
         for w in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
             if w is not None:
                 nn.init.xavier_uniform_(w)
         if bias:
             nn.init.zeros_(self.out_proj.bias)
-        place(self, device, dtype)
 
     def _projections(self) -> list[tuple[Tensor, Tensor | None]]:
         e = self.embed_dim

@@ -15,7 +15,7 @@ from mlcanon._validation import check_option, check_scalar
 
 from ._dropout import dropout
 from ._rnn import GRULayer, LSTMLayer, RNNLayer
-from ._utils import InputMismatchError, check_like, check_tensor, integer, place, zeros_from
+from ._utils import InputMismatchError, check_like, check_tensor, factory, integer, zeros_from
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
@@ -48,21 +48,21 @@ class _RNNBase(nn.Module):
         self.dropout, self.bidirectional = float(dropout), bidirectional
         self.num_directions = 2 if bidirectional else 1
         gate_rows = _GATES[self.mode] * hidden_size
+        fk = factory(device, dtype)
         for layer in range(num_layers):
             width = input_size if layer == 0 else hidden_size * self.num_directions
             for suffix in ("", "_reverse")[: self.num_directions]:
                 name = f"l{layer}{suffix}"
                 self.register_parameter(
-                    f"weight_ih_{name}", nn.Parameter(torch.empty(gate_rows, width))
+                    f"weight_ih_{name}", nn.Parameter(torch.empty(gate_rows, width, **fk))
                 )
                 self.register_parameter(
-                    f"weight_hh_{name}", nn.Parameter(torch.empty(gate_rows, hidden_size))
+                    f"weight_hh_{name}", nn.Parameter(torch.empty(gate_rows, hidden_size, **fk))
                 )
-                if bias:
-                    self.register_parameter(f"bias_ih_{name}", nn.Parameter(torch.empty(gate_rows)))
-                    self.register_parameter(f"bias_hh_{name}", nn.Parameter(torch.empty(gate_rows)))
+                for kind in ("ih", "hh")[: 2 if bias else 0]:
+                    bias_p = nn.Parameter(torch.empty(gate_rows, **fk))
+                    self.register_parameter(f"bias_{kind}_{name}", bias_p)
         self.reset_parameters()
-        place(self, device, dtype)
 
     def reset_parameters(self) -> None:
         """Uniform(-1/sqrt(H), 1/sqrt(H)) for every weight and bias, as torch does."""

@@ -56,11 +56,16 @@ def zeros_from(shape: Sequence[int], *inputs: Tensor | None) -> Tensor:
     return _ZerosFrom.apply(tuple(shape), *(t for t in inputs if t is not None))
 
 
-def place(module: torch.nn.Module, device: Any, dtype: torch.dtype | None) -> None:
-    """torch's ``device=`` and ``dtype=`` constructor options: move the parameters and the
-    floating-point buffers there (integer buffers such as ``num_batches_tracked`` keep theirs)."""
-    if device is not None or dtype is not None:
-        module.to(device=device, dtype=dtype)
+def factory(device: Any, dtype: torch.dtype | None) -> dict[str, Any]:
+    """torch's ``device=`` and ``dtype=`` constructor options as factory keyword arguments
+    (``torch.empty(..., **factory(device, dtype))``): parameters and floating-point buffers are
+    made there directly and initialised there, as torch does. So the random draws are torch's
+    for that dtype (a float64 uniform draw is not a float32 one cast up) and a module on the
+    ``meta`` device allocates nothing. Integer buffers (``num_batches_tracked``) take only the
+    device."""
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating-point torch.dtype or None, got {dtype!r}")
+    return {"device": device, "dtype": dtype}
 
 
 def check_tensor(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None) -> Tensor:
