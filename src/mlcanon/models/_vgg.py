@@ -17,7 +17,8 @@ _CONFIG_D = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
 
 class VGG16(nn.Module):
     """VGG-16: thirteen 3x3 convolutions (padding 1, ReLU), five max poolings, three fully
-    connected layers, laid out as torchvision's ``vgg16`` (138,357,544 parameters).
+    connected layers, laid out and initialised as torchvision's ``vgg16`` (138,357,544
+    parameters); ``init_weights=False`` keeps torch's default layer initialisation.
 
     References
     ----------
@@ -25,7 +26,7 @@ class VGG16(nn.Module):
     Recognition", ICLR 2015, Table 1 (configuration D).
     """
 
-    def __init__(self, num_classes: int = 1000, dropout: float = 0.5):
+    def __init__(self, num_classes: int = 1000, dropout: float = 0.5, init_weights: bool = True):
         super().__init__()
         layers: list[nn.Module] = []
         in_channels = 3
@@ -46,6 +47,21 @@ class VGG16(nn.Module):
             nn.Dropout(dropout),
             nn.Linear(4096, num_classes),
         )
+        if init_weights:
+            self._init_weights()
+
+    def _init_weights(self) -> None:
+        r"""torchvision's ``VGG`` initialisation, applied after every layer is built (so, for one
+        seed, the same draws): convolutions He-normal with fan_out, :math:`\mathcal N(0,
+        2 / (C_{out} k^2))`, bias 0; linear layers :math:`\mathcal N(0, 0.01^2)`, bias 0."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                if m.bias is not None:
+                    nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.constant_(m.bias, 0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.avgpool(self.features(x))  # (N, 512, 7, 7)
