@@ -177,7 +177,7 @@ def test_errors():
     g, d = ResnetGenerator(ngf=4), PatchDiscriminator(ndf=4)
     with pytest.raises(ValueError, match=r"x must have shape \(N, 1, H, W\), got \(2, 3, 8, 8\)"):
         g(torch.rand(2, 3, 8, 8))
-    with pytest.raises(ValueError, match="height and width must be even"):
+    with pytest.raises(ValueError, match="height and width must be positive and even"):
         g(torch.rand(2, 1, 7, 8))
     with pytest.raises(ValueError, match=r"divisible by 2\*\*n_layers=4"):
         d(torch.rand(2, 1, 6, 6))
@@ -251,3 +251,30 @@ def test_a_failed_generator_half_leaves_the_critics_as_they_were():
     assert [p.requires_grad for p in model.discriminator_parameters()] == before
     model.training_step(real_a, torch.rand(2, 1, 8, 8), CycleGANLoss(), opt_g, opt_d)
     assert [p.requires_grad for p in model.discriminator_parameters()] == before
+
+
+@pytest.mark.parametrize(
+    ("n_blocks", "smallest", "too_small"),
+    [(2, [(4, 4)], [(2, 2), (2, 4), (4, 2), (2, 8)]), (0, [(2, 4), (4, 2)], [(2, 2)])],
+)
+def test_generator_names_the_smallest_input(n_blocks, smallest, too_small):
+    """Below the minimum torch fails deep inside (reflection pad of a 1-row map: 'Padding size
+    should be less than the corresponding input dimension'; instance norm of a 1 x 1 map):
+    a ValueError naming the input size and the minimum instead. At the minimum torch runs."""
+    g = ResnetGenerator(ngf=4, n_blocks=n_blocks)
+    for h, w in smallest:
+        assert g(torch.rand(1, 1, h, w)).shape == (1, 1, h, w)
+    least = "4 x 4" if n_blocks else "2 x 4 or 4 x 2"
+    for h, w in too_small:
+        with pytest.raises(ValueError, match=rf"x of {h} x {w} pixels is too small.*is {least}$"):
+            g(torch.rand(1, 1, h, w))
+    with pytest.raises(ValueError, match=r"positive and even, got \(0, 4\)"):
+        g(torch.rand(1, 1, 0, 4))
+
+
+def test_discriminator_names_the_smallest_input():
+    d = PatchDiscriminator(ndf=4, n_layers=2)
+    assert d(torch.rand(1, 1, 4, 8)).shape == (1, 1, 1, 2)
+    with pytest.raises(ValueError, match=r"x of 4 x 4 pixels is too small.*is 4 x 8 or 8 x 4$"):
+        d(torch.rand(1, 1, 4, 4))
+    assert PatchDiscriminator(ndf=4, n_layers=1)(torch.rand(1, 1, 2, 2)).shape == (1, 1, 1, 1)

@@ -37,8 +37,28 @@ def _check_image(x: Any, name: str, channels: int, multiple: int, rule: str) -> 
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if x.ndim != 4 or x.shape[1] != channels:
         raise ValueError(f"{name} must have shape (N, {channels}, H, W), got {tuple(x.shape)}")
-    if x.shape[2] % multiple or x.shape[3] % multiple:
-        raise ValueError(f"{name} height and width must be {rule}, got {tuple(x.shape[2:])}")
+    if x.shape[2] % multiple or x.shape[3] % multiple or 0 in x.shape[2:]:
+        raise ValueError(
+            f"{name} height and width must be positive and {rule}, got {tuple(x.shape[2:])}"
+        )
+
+
+def _check_min_size(x: Any, name: str, model: str, step: int, square: bool, why: str) -> None:
+    """The map that ``x`` (H, W) becomes after ``step``-fold downsampling must be at least 2 x 2
+    (``square``: a reflection pad of 1 needs 2 rows and 2 columns) or hold at least 2 pixels
+    (instance norm in training needs more than one value per channel)."""
+    if isinstance(x, fx.Proxy):
+        return
+    h, w = x.shape[2], x.shape[3]
+    small = min(h, w) < 2 * step if square else h * w < 2 * step * step
+    if small:
+        least = (
+            f"{2 * step} x {2 * step}" if square else f"{step} x {2 * step} or {2 * step} x {step}"
+        )
+        raise ValueError(
+            f"{name} of {h} x {w} pixels is too small for {model}: it becomes a "
+            f"{h // step} x {w // step} map, and {why}; the smallest input is {least}"
+        )
 
 
 class _ResidualBlock(nn.Module):
@@ -75,7 +95,8 @@ class ResnetGenerator(nn.Module):
 
     The paper uses 7x7 outer convolutions, two halvings and 6 or 9 blocks for 128-256 pixel
     images; for 8 x 8 or 16 x 16 images one halving and 3x3 kernels keep the receptive field
-    inside the image. H and W must be even.
+    inside the image. H and W must be even, and at least 4 (2 x 4 or 4 x 2 without residual
+    blocks).
 
     Parameters
     ----------
@@ -100,7 +121,7 @@ class ResnetGenerator(nn.Module):
         self.in_channels = _check_int(in_channels, "in_channels", 1)
         _check_int(out_channels, "out_channels", 1)
         _check_int(ngf, "ngf", 1)
-        _check_int(n_blocks, "n_blocks", 0)
+        self.n_blocks = _check_int(n_blocks, "n_blocks", 0)
         self.net = nn.Sequential(
             nn.ReflectionPad2d(1),
             nn.Conv2d(in_channels, ngf, 3),
@@ -121,6 +142,12 @@ class ResnetGenerator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map images ``(N, in_channels, H, W)`` (H, W even) to ``(N, out_channels, H, W)``."""
         _check_image(x, "x", self.in_channels, 2, "even")
+        if self.n_blocks:
+            why = "the residual blocks reflect-pad it by 1 pixel, which needs 2 rows and 2 columns"
+        else:
+            why = "instance norm needs more than one pixel in it"
+        model = f"ResnetGenerator(n_blocks={self.n_blocks})"
+        _check_min_size(x, "x", model, 2, bool(self.n_blocks), why)
         return self.net(x)
 
 
@@ -172,6 +199,11 @@ class PatchDiscriminator(nn.Module):
         """Scores ``(N, 1, H / 2**n_layers, W / 2**n_layers)`` for images ``(N, C, H, W)``."""
         step = 2**self.n_layers
         _check_image(x, "x", self.in_channels, step, f"divisible by 2**n_layers={step}")
+        if self.n_layers > 1:  # the last instance norm sees the map downsampled 2**n_layers-fold
+            model = f"PatchDiscriminator(n_layers={self.n_layers})"
+            _check_min_size(
+                x, "x", model, step, False, "instance norm needs more than one pixel in it"
+            )
         return self.net(x)
 
 
