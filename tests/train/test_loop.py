@@ -201,3 +201,70 @@ def test_torchrun_resume_restores_each_rank_generators(tmp_path):
     assert sorted(rank for rank, _, _ in found) == ["0", "1"], r.stdout
     for _, whole, resumed in found:
         assert whole == resumed
+
+
+def _plateau_setup():
+    """A model, SGD, a fixed-order loader and a held-out loss, for ReduceLROnPlateau runs."""
+    model = _mlp(seed=3)
+    torch.manual_seed(4)
+    x, x_val = torch.randn(40, 4), torch.randn(20, 4)
+    y, y_val = (x[:, 0] > 0).long(), (x_val[:, 1] > 0).long()  # validation disagrees: plateaus
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=0)
+    loader = DataLoader(TensorDataset(x, y), batch_size=10)
+
+    def val(m):
+        return F.cross_entropy(m(x_val), y_val).item()
+
+    return model, opt, plateau, loader, val
+
+
+def test_reduce_lr_on_plateau_steps_on_the_monitored_metric(tmp_path):
+    """torch's ReduceLROnPlateau needs the metric in step(): the old Trainer called step()
+    without it (TypeError: missing 'metrics' after the first epoch). Reference: the same
+    training written as a plain torch loop, stepping the scheduler with the held-out loss."""
+    model, opt, plateau, loader, val = _plateau_setup()
+    ref_lrs = []
+    for _ in range(6):
+        for xb, yb in loader:
+            opt.zero_grad()
+            F.cross_entropy(model(xb), yb).backward()
+            opt.step()
+        ref_lrs.append(opt.param_groups[0]["lr"])
+        with torch.no_grad():
+            plateau.step(val(model))
+    ref = [p.detach().clone() for p in model.parameters()]
+    assert len(set(ref_lrs)) > 1  # the rate did drop
+
+    def trainer(folder, on_step=None):
+        model, opt, plateau, loader, val = _plateau_setup()
+        return Trainer(
+            model,
+            opt,
+            lambda m, b: F.cross_entropy(m(b[0]), b[1]),
+            loader,
+            scheduler=plateau,
+            scheduler_interval="epoch",
+            evaluate=val,
+            checkpoint_dir=folder,
+            progress=False,
+            on_step=on_step,
+        )
+
+    t = trainer(tmp_path / "whole")
+    history = t.fit(6)
+    assert [e["lr"] for e in history] == ref_lrs
+    assert all(torch.equal(a, b) for a, b in zip(t.model.parameters(), ref, strict=True))
+    # stopped after epoch 3 and resumed: the scheduler's counters come back from the checkpoint
+    broken = trainer(tmp_path / "broken")
+    broken.fit(3)
+    resumed = trainer(tmp_path / "broken")
+    assert resumed.resume() is not None and resumed.epoch == 3
+    assert [e["lr"] for e in resumed.fit(6)] == ref_lrs
+    assert all(torch.equal(a, b) for a, b in zip(resumed.model.parameters(), ref, strict=True))
+
+
+def test_reduce_lr_on_plateau_needs_epoch_interval(tmp_path):
+    model, opt, plateau, loader, _ = _plateau_setup()
+    with pytest.raises(ValueError, match="pass scheduler_interval='epoch', got 'step'"):
+        Trainer(model, opt, lambda m, b: m(b[0]).sum(), loader, scheduler=plateau)

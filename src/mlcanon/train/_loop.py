@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 from torch.utils.data import DataLoader
 
 from mlcanon._validation import check_option, check_scalar
@@ -57,7 +58,8 @@ class Trainer:
         :class:`ClassBalancedSampler`); the states of all of these are checkpointed.
     scheduler : torch.optim.lr_scheduler.LRScheduler, optional
         E.g. :func:`warmup_cosine`. Stepped after every optimizer step, or after every epoch
-        with ``scheduler_interval='epoch'``.
+        with ``scheduler_interval='epoch'``. A ``ReduceLROnPlateau`` (which needs
+        ``scheduler_interval='epoch'``) is stepped with the ``monitor`` value.
     scheduler_interval : {'step', 'epoch'}, default='step'
     clip_grad_norm : float > 0, optional
         Clip the global L2 norm of the gradients to this value (``clip_grad_norm_``).
@@ -68,8 +70,8 @@ class Trainer:
     early_stopping : EarlyStopping, optional
         Stepped with the ``monitor`` value after each epoch; training stops when it says so.
     monitor : str, optional
-        Metric that ``early_stopping`` watches; default ``'val'`` when ``evaluate`` is given,
-        else the mean training loss ``'loss'``.
+        Metric that ``early_stopping`` and a ``ReduceLROnPlateau`` scheduler watch; default
+        ``'val'`` when ``evaluate`` is given, else the mean training loss ``'loss'``.
     checkpoint_dir : path, optional
         Folder of ``ckpt-<step>.safetensors`` files; no checkpoints when ``None``.
     checkpoint_every : int >= 1, optional
@@ -150,6 +152,11 @@ class Trainer:
                 f"train_loader must be a torch DataLoader, got {type(train_loader).__name__}"
             )
         check_option(scheduler_interval, "scheduler_interval", ("step", "epoch"))
+        if isinstance(scheduler, ReduceLROnPlateau) and scheduler_interval != "epoch":
+            raise ValueError(
+                "a ReduceLROnPlateau scheduler steps on the monitored metric after each epoch: "
+                f"pass scheduler_interval='epoch', got {scheduler_interval!r}"
+            )
         if clip_grad_norm is not None:
             check_scalar(clip_grad_norm, "clip_grad_norm", low=0.0, include_low=False)
         if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
@@ -274,18 +281,23 @@ class Trainer:
             self.model.train()
             metrics = metrics if isinstance(metrics, dict) else {"val": metrics}
             entry.update({k: _metric(k, v) for k, v in metrics.items()})
-        if self.scheduler is not None and self.scheduler_interval == "epoch":
+        if isinstance(self.scheduler, ReduceLROnPlateau):
+            self.scheduler.step(self._monitored(entry))
+        elif self.scheduler is not None and self.scheduler_interval == "epoch":
             self.scheduler.step()
         if self.early_stopping is not None:
-            if self.monitor not in entry:
-                raise ValueError(
-                    f"monitor={self.monitor!r} is not among the epoch's metrics {sorted(entry)}"
-                )
-            self._stop = self.early_stopping.step(entry[self.monitor])
+            self._stop = self.early_stopping.step(self._monitored(entry))
         self.history.append(entry)
         self.epoch += 1
         self._batch, self._loss_sum, self._epoch_rng = 0, 0.0, None
         self.save_checkpoint()
+
+    def _monitored(self, entry: dict[str, float]) -> float:
+        if self.monitor not in entry:
+            raise ValueError(
+                f"monitor={self.monitor!r} is not among the epoch's metrics {sorted(entry)}"
+            )
+        return entry[self.monitor]
 
     def _progress_bar(self):
         if not self.progress or self.rank != 0:
