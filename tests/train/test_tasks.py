@@ -101,6 +101,22 @@ def test_torchrun_two_ranks_match_each_other_and_one_process(tmp_path):
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-5)
 
 
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="NCCL needs a GPU for each rank")
+def test_torchrun_with_nccl_on_two_gpus(tmp_path):
+    """README: NCCL on GPUs. The epoch's mean loss was all-reduced from a CPU tensor, which
+    NCCL refuses ('No backend type associated with device type cpu') at the first epoch's end.
+    Reference: the two replicas hold bit-identical weights, as under gloo."""
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    cmd += ["-m", "mlcanon", "train", "digits-cnn", "--out", str(tmp_path), "--epochs", "1"]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    digests = dict(re.findall(r"rank (\d)/2 weights sha256 ([0-9a-f]{16})", r.stdout))
+    assert set(digests) == {"0", "1"} and digests["0"] == digests["1"]
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert len(history) == 1 and history[0]["test_acc"] > 0.5
+
+
 def test_metrics_given_as_tensors_reach_history_json(tmp_path):
     """``evaluate`` returning a 0-d tensor and a NumPy float32 (``mse.item()`` and ``0.25``
     written by hand): the old code kept them as they were, so ``run_task`` trained, saved the

@@ -9,7 +9,13 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-__all__ = ["average_gradients", "broadcast_module", "init_distributed", "world"]
+__all__ = [
+    "average_gradients",
+    "broadcast_module",
+    "collective_device",
+    "init_distributed",
+    "world",
+]
 
 
 def world() -> tuple[int, int]:
@@ -17,6 +23,14 @@ def world() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
+
+
+def collective_device() -> torch.device:
+    """Where a tensor made for a collective must live: NCCL reduces only CUDA tensors (this
+    process's device), gloo takes CPU tensors."""
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
 
 
 def init_distributed() -> tuple[int, int]:

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 from mlcanon._validation import check_option, check_scalar
 
 from ._checkpoint import CheckpointError, load_state_file, save_state_file
-from ._distributed import average_gradients, broadcast_module, world
+from ._distributed import average_gradients, broadcast_module, collective_device, world
 from ._early_stopping import EarlyStopping
 
 __all__ = ["Trainer", "load_weights", "save_weights"]
@@ -270,7 +270,7 @@ class Trainer:
     def _end_epoch(self) -> None:
         loss = self._loss_sum / max(self._batch, 1)
         if self.world_size > 1:
-            t = torch.tensor([loss], dtype=torch.float64)
+            t = torch.tensor([loss], dtype=torch.float64, device=collective_device())
             torch.distributed.all_reduce(t)
             loss = float(t) / self.world_size
         entry = {"epoch": self.epoch + 1, "loss": loss, "lr": self.optimizer.param_groups[0]["lr"]}
