@@ -268,3 +268,36 @@ def test_multihead_attention_fully_masked_query_as_torch(rand, need_weights, whi
             assert a is None
         else:
             torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10, equal_nan=True)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_multihead_attention_dropout_in_training_as_torch(rand, need_weights):
+    """Dropout on the attention weights draws one Bernoulli per (batch, head, query, key), in
+    torch's order: under one seed the outputs, weights and gradients equal torch's. It raised
+    (the mask's shape broadcast (N, H, L) against (N, H)) unless the sizes happened to fit."""
+    torch.manual_seed(0)
+    ref = torch.nn.MultiheadAttention(8, 2, dropout=0.4, batch_first=True).double()
+    ours = nn.MultiheadAttention(8, 2, dropout=0.4, batch_first=True).double()
+    ours.load_state_dict(ref.state_dict())
+    q, k, v = rand(2, 3, 8), rand(2, 5, 8, seed=1), rand(2, 5, 8, seed=2)
+    results = []
+    for module in (ours, ref):
+        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+        torch.manual_seed(5)
+        out, weights = module(*leaves, need_weights=need_weights)
+        loss = (out * torch.arange(out.numel(), dtype=torch.float64).reshape(out.shape)).sum()
+        results.append((out, weights, *torch.autograd.grad(loss, [*leaves, *module.parameters()])))
+    for a, b in zip(*results, strict=True):
+        if b is None:
+            assert a is None
+        else:
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_sdpa_dropout_as_torch(rand):
+    q, k, v = rand(2, 3, 4, 5), rand(2, 3, 6, 5, seed=1), rand(2, 3, 6, 7, seed=2)
+    outs = []
+    for fn in (F.scaled_dot_product_attention, TF.scaled_dot_product_attention):
+        torch.manual_seed(5)
+        outs.append(fn(q, k, v, dropout_p=0.3))
+    torch.testing.assert_close(outs[0], outs[1], rtol=1e-10, atol=1e-10)

@@ -149,7 +149,8 @@ def attend(q, k, v, mask, scale, dropout_p, training=True, safe=True):
     ``scaled_dot_product_attention``); otherwise NaN weights and output (``torch.softmax``)."""
     keep = None
     if dropout_p > 0 and training:
-        shape = (*torch.broadcast_shapes(q.shape[:-1], k.shape[:-2]), k.shape[-2])
+        # one weight per (batch..., query, key), drawn as torch's dropout draws its mask
+        shape = (*torch.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2])
         keep = q.new_empty(shape).bernoulli_(1.0 - dropout_p) / (1.0 - dropout_p)
     return _Attend.apply(q, k, v, mask, scale, keep, safe)
 
