@@ -186,3 +186,37 @@ def test_train_and_eval_modes_are_restored():
     batch = (torch.randn(8, 2), torch.randn(8, 1))
     lr_range_test(model, torch.nn.MSELoss(), [batch], opt, 1e-4, 1e-2, 5)
     assert [m.training for m in model.modules()] == [False, False, True, False]
+
+
+@pytest.mark.parametrize("offset", [0.0, -1.0, -100.0])
+def test_a_loss_below_zero_is_swept_like_a_positive_one(offset):
+    """Gradient descent on f(w) = (w - 3)^2 + offset: w - 3 shrinks by |1 - 2 lr| a step, so
+    the loss falls for lr < 1 and blows up past it whatever the offset (the gradient does not
+    see it). The old test 'smoothed > 5 x best' holds as soon as the minimum is negative
+    (-1 > -5): the sweep stopped there as 'diverged', at its first step for offset -100 and at
+    step 30 (lr 0.09) for offset -1."""
+    w = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    model = torch.nn.Module()
+    model.w = w
+    opt = torch.optim.SGD([w], lr=0.1)
+    batch = (torch.zeros(1, dtype=torch.float64), None)
+
+    def loss_fn(out, _):
+        return ((out - 3) ** 2).sum() + offset
+
+    def forward(x):
+        return x + w
+
+    model.forward = forward
+    res = lr_range_test(model, loss_fn, [batch], opt, 1e-3, 10.0, 60, smooth=1.0)
+    lrs = 1e-3 * (10.0 / 1e-3) ** (np.arange(60) / 59)
+    # the closed form of the raw losses, step by step, until the sweep stops
+    dist, expected = 3.0, []
+    for lr in lrs[: len(res.raw_losses)]:
+        expected.append(dist**2 + offset)
+        dist *= abs(1 - 2 * lr)
+    stable = res.lrs < 1.0  # past lr = 1 each step multiplies the rounding error by up to 19
+    np.testing.assert_allclose(res.raw_losses[stable], np.array(expected)[stable], atol=1e-12)
+    np.testing.assert_allclose(res.raw_losses, expected, rtol=1e-6, atol=1e-12)
+    assert res.diverged and len(res.lrs) > 30  # it stopped in the blow-up, not at the start
+    assert res.lrs[-1] > 1.0 and res.suggested_lr < 1.0

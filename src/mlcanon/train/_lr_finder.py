@@ -69,7 +69,9 @@ def lr_range_test(
     smooth : float in (0, 1], default=0.05
         Weight of the new loss in the moving average (1 means no smoothing).
     diverge_th : float > 1, default=5.0
-        Stop once the smoothed loss exceeds ``diverge_th`` times its minimum so far.
+        Stop once the smoothed loss exceeds ``diverge_th`` times its minimum so far :math:`m`
+        (for any sign of :math:`m`: once it exceeds :math:`m` by more than
+        ``(diverge_th - 1) * |m|``).
 
     Returns
     -------
@@ -131,7 +133,9 @@ def _sweep(model, loss_fn, loader, optimizer, start_lr, end_lr, num_iter, smooth
         raw.append(value)
         smoothed.append(value if not smoothed else smooth * value + (1 - smooth) * smoothed[-1])
         best = min(best, smoothed[-1])
-        if not np.isfinite(smoothed[-1]) or smoothed[-1] > diverge_th * best:
+        # above diverge_th times the minimum, for a positive loss; a loss that can be negative
+        # (a log-density) would otherwise "diverge" at its first step, being above 5 x itself
+        if not np.isfinite(smoothed[-1]) or smoothed[-1] - best > (diverge_th - 1) * abs(best):
             diverged = True  # also when this was the last step
             break
     n = len(raw)
