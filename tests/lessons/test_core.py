@@ -125,8 +125,17 @@ def test_register_rejects_unknown_slug_and_wrong_module():
 
 def test_get_lesson_imports_its_module_only_and_refuses_unknown_slugs():
     assert get_lesson("auc").fn.__module__ == "mlcanon.lessons.metrics"
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match=r"unknown lesson slug 'no-such' .*CATALOG lists"):
         get_lesson("no-such")
+
+
+@pytest.mark.parametrize(("slug", "close"), [("aucc", "auc"), ("AUC", "auc")])
+def test_unknown_slug_names_the_closest_ones(slug, close):
+    """The KeyError said only the slug (``KeyError: 'aucc'``); ``mlcanon verify aucc`` already
+    suggested the closest slugs, the library call now does too."""
+    assert close in CATALOG
+    with pytest.raises(KeyError, match=rf"unknown lesson slug '{slug}' \(did you mean {close}\b"):
+        get_lesson(slug)
 
 
 def test_catalogue_covers_all_sections():

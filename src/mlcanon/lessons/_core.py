@@ -11,6 +11,7 @@ passed. Warnings raised while a lesson runs are recorded in its result.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import importlib
 import io
 import sys
@@ -81,14 +82,19 @@ def _import_home(entry: Entry) -> bool:
 def get_lesson(slug: str) -> Lesson:
     """The lesson for ``slug``; only its own module is imported.
 
-    Raises ``KeyError`` for a slug outside the catalogue and for one whose lesson is not written.
+    Raises ``KeyError`` for a slug outside the catalogue (naming the closest slugs) and for one
+    whose lesson is not written.
     """
+    if slug not in CATALOG:
+        close = difflib.get_close_matches(str(slug).lower(), list(CATALOG), n=3, cutoff=0.5)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise KeyError(f"unknown lesson slug {slug!r}{hint}; CATALOG lists every slug")
     entry = CATALOG[slug]
     _import_home(entry)
     try:
         return Lesson(entry, _FUNCTIONS[slug])
     except KeyError:
-        raise KeyError(slug) from None
+        raise KeyError(f"lesson {slug!r} is in the catalogue but not written yet") from None
 
 
 def registered_lessons() -> list[Lesson]:
