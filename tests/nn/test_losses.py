@@ -190,6 +190,20 @@ def test_kl_div_matches_torch(check_op, rand, reduction, log_target):
     check_op(make(F.kl_div), make(TF.kl_div), [q, target])
 
 
+def test_kl_div_target_gradient_at_zero_as_torch(rand):
+    """A zero target probability: torch differentiates xlogy(t, t) as log t + t/t, NaN at
+    t = 0 (ours gave log 0 + 1 = -inf); elsewhere log t + 1 - x, and NaN for t < 0."""
+    x = torch.log_softmax(rand(3, 4), 1)
+    t = torch.tensor([[0.0, 0.2, 0.3, 0.5], [0.25] * 4, [-0.1, 0.1, 0.0, 1.0]], dtype=x.dtype)
+    grads = []
+    for fn in (F.kl_div, TF.kl_div):
+        leaves = [x.clone().requires_grad_(), t.clone().requires_grad_()]
+        grads.append(torch.autograd.grad(fn(*leaves, reduction="sum"), leaves))
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b, equal_nan=True)
+    assert grads[0][1][0, 0].isnan() and grads[0][1][0, 1].isfinite()
+
+
 def _torchvision_focal(inputs, targets, alpha=0.25, gamma=2.0, reduction="none"):
     """torchvision.ops.sigmoid_focal_loss's formula written with torch built-ins (torchvision is
     optional; ``test_focal_loss_matches_torchvision`` uses the real one when installed)."""

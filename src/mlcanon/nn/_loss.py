@@ -257,7 +257,8 @@ class _KLDiv(Function):
             return -g * pt, g * pt * (t - x + 1.0), None, None
         grad_t = None
         if ctx.needs_input_grad[1]:
-            grad_t = g * (torch.log(t) + 1.0 - x)
+            # d/dt xlogy(t, t) as torch differentiates it, log t + t/t: NaN at t = 0
+            grad_t = g * (torch.log(t) + t / t - x)
         return -g * t, grad_t, None, None
 
 
