@@ -242,3 +242,21 @@ def test_softmax_with_implicit_dim_converts_and_agrees():
         ref = layer(x)
     with pytest.warns(UserWarning, match="Implicit dimension choice"):
         torch.testing.assert_close(from_torch(layer)(x), ref, rtol=1e-12, atol=1e-12)
+
+
+def test_conversion_leaves_the_random_stream_alone():
+    """Converting draws nothing: after torch.manual_seed, a dropout mask (or any draw) is the
+    same whether or not from_torch ran in between, as with the torch model alone. Building our
+    layers drew their own (discarded) initial values from the global generator, and allocated
+    them (a 4096 x 25088 Linear: 400 MB) only to throw them away."""
+    net = nn.Sequential(
+        nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Flatten(), nn.Linear(8, 4), nn.PReLU()
+    )
+    rnn = nn.LSTM(3, 4, num_layers=2)
+    torch.manual_seed(0)
+    expected = torch.rand(5)
+    torch.manual_seed(0)
+    converted = (from_torch(net), from_torch(rnn))
+    torch.testing.assert_close(torch.rand(5), expected, rtol=0, atol=0)
+    for model in converted:
+        assert {t.device.type for t in model.state_dict().values()} == {"cpu"}

@@ -16,6 +16,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+import torch
 from torch import nn
 
 from . import _modules as M
@@ -133,7 +134,8 @@ _HOOK_TABLES = tuple(name for name in vars(nn.Module()) if "hook" in name)
 def _convert_layer(layer: nn.Module) -> nn.Module:
     """Our counterpart of one torch layer, holding the torch layer's own tensors."""
     cls, options = _CONVERSIONS[type(layer)]
-    ours = cls(**options(layer))
+    with torch.device("meta"):  # its own tensors are replaced: neither memory nor random draws
+        ours = cls(**options(layer))
     if ours.state_dict().keys() != layer.state_dict().keys():
         raise ValueError(
             f"from_torch: {layer} has tensors {sorted(layer.state_dict())} but its counterpart "
