@@ -1,3 +1,4 @@
+import io
 import json
 import os
 import re
@@ -188,3 +189,43 @@ def test_cli_epochs_below_one_is_refused_by_the_option_name(tmp_path, capsys, ep
     captured = capsys.readouterr()
     assert captured.err.strip() == f"error: --epochs must be an integer >= 1, got {epochs}"
     assert captured.out == "" and not out.exists()
+
+
+def test_each_rank_line_is_one_write(tmp_path, monkeypatch):
+    """POSIX makes one write of at most PIPE_BUF (4096) bytes to a pipe atomic, so ranks that
+    share stdout cannot split each other's lines if a line and its newline go out together.
+    print() writes the newline apart, a separate write(2) when unbuffered (PYTHONUNBUFFERED=1,
+    as on CI): another rank's line could land in between."""
+
+    class Recorder(io.StringIO):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def write(self, text):
+            self.calls.append(text)
+            return super().write(text)
+
+    x = torch.randn(8, 3)
+
+    def build(cfg):
+        model = torch.nn.Linear(3, 1)
+        return TaskSetup(
+            model,
+            torch.optim.SGD(model.parameters(), lr=0.1),
+            lambda m, b: m(b[0]).pow(2).mean(),
+            DataLoader(TensorDataset(x), batch_size=4),
+        )
+
+    register_task("test-one-write", build)
+    recorder = Recorder()
+    monkeypatch.setattr(sys, "stdout", recorder)
+    run_task("test-one-write", tmp_path, epochs=1, progress=False)
+    run_task("test-one-write", tmp_path, epochs=2, resume=True, progress=False)
+    lines = [c for c in recorder.calls if c.strip()]
+    assert len(lines) == 3, recorder.calls
+    assert re.fullmatch(r"rank 0/1 weights sha256 [0-9a-f]{16}\n", lines[0])
+    assert re.fullmatch(
+        r"resumed from \S+ckpt-000000002\.safetensors \(epoch 1, step 2\)\n", lines[1]
+    )
+    assert re.fullmatch(r"rank 0/1 weights sha256 [0-9a-f]{16}\n", lines[2])

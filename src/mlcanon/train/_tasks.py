@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -176,14 +177,14 @@ def run_task(
         path = trainer.resume()
         if rank == 0:
             where = f"{path} (epoch {trainer.epoch}, step {trainer.step})" if path else "nothing"
-            print(f"resumed from {where}", flush=True)
+            _say(f"resumed from {where}")
     elif trainer.checkpoints():
         raise ValueError(
             f"{ckpt} already holds checkpoints; pass --resume to continue that run or choose "
             f"another --out"
         )
     history = trainer.fit(epochs)
-    print(f"rank {rank}/{size} weights sha256 {_digest(setup.model)}", flush=True)
+    _say(f"rank {rank}/{size} weights sha256 {_digest(setup.model)}")
     if rank == 0:
         save_weights(setup.model, out / "model.safetensors")
         (out / "history.json").write_text(json.dumps(history, indent=1))
@@ -191,6 +192,14 @@ def run_task(
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return history
+
+
+def _say(line: str) -> None:
+    """Print ``line`` in one write: the ranks share stdout, and ``print`` writes the newline
+    apart (a write each when unbuffered, ``PYTHONUNBUFFERED=1``), so another rank's line could
+    land between a line and its newline."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def _digest(model: nn.Module) -> str:
