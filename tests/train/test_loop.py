@@ -268,3 +268,18 @@ def test_reduce_lr_on_plateau_needs_epoch_interval(tmp_path):
     model, opt, plateau, loader, _ = _plateau_setup()
     with pytest.raises(ValueError, match="pass scheduler_interval='epoch', got 'step'"):
         Trainer(model, opt, lambda m, b: m(b[0]).sum(), loader, scheduler=plateau)
+
+
+@pytest.mark.parametrize("n_samples", [0, 5])
+def test_loader_without_batches_is_refused(tmp_path, n_samples):
+    """torch's DataLoader has len 0 here (drop_last with fewer samples than batch_size, or an
+    empty dataset): the old Trainer 'trained' the epochs, recording a loss of 0.0 each."""
+    model = _mlp()
+    data = TensorDataset(torch.randn(n_samples, 4), torch.zeros(n_samples, dtype=torch.long))
+    loader = DataLoader(data, batch_size=10, drop_last=True)
+    assert len(loader) == 0
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    t = Trainer(model, opt, lambda m, b: F.cross_entropy(m(b[0]), b[1]), loader, progress=False)
+    with pytest.raises(ValueError, match="train_loader yielded no batches in epoch 1"):
+        t.fit(2)
+    assert (t.epoch, t.step, t.history) == (0, 0, [])

@@ -206,6 +206,11 @@ class Trainer:
                 for _ in self._epoch_steps():
                     if bar:
                         bar.update(task, completed=self._batch, loss=self._loss_sum / self._batch)
+                if self._batch == 0:  # its loss would read 0.0 and the epoch count as trained
+                    raise ValueError(
+                        f"train_loader yielded no batches in epoch {self.epoch + 1} (a "
+                        f"DataLoader with drop_last=True and fewer samples than batch_size?)"
+                    )
                 self._end_epoch()
                 if bar:
                     bar.remove_task(task)
