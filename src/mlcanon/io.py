@@ -50,6 +50,7 @@ import importlib
 import json
 import math
 import numbers
+import stat
 import struct
 import zipfile
 import zlib
@@ -415,7 +416,14 @@ _ZIP_MAGIC = b"PK\x03\x04"  # what np.savez_compressed writes first
 def _read(path: Path) -> dict[str, np.ndarray]:
     # np.load reads anything that is neither a zip archive nor an .npy array as a pickle, and
     # refuses it with advice to unpickle it: a file that is not an archive is refused here
-    with path.open("rb") as fh:  # a missing file or a folder raises as open() does
+    mode = path.stat().st_mode  # a missing file raises FileNotFoundError, as np.load
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a folder: open() says so
+        # opening a FIFO blocks until a writer comes; /dev/zero never ends
+        raise ValueError(
+            f"{path} is not a readable mlcanon model file: not a regular file (a pipe, a "
+            f"socket or a device)"
+        )
+    with path.open("rb") as fh:  # a folder raises IsADirectoryError
         magic = fh.read(len(_ZIP_MAGIC))
     if magic == b"\x93NUM":
         raise ValueError(f"{path} is not an mlcanon model file (a bare .npy array)")

@@ -281,3 +281,26 @@ def test_every_public_estimator_round_trips_with_its_types(cls, tmp_path):
     for method in ("predict", "predict_proba", "transform", "score_samples"):
         if hasattr(est, method) and not hasattr(est, "fit_resample"):
             _assert_same(getattr(back, method)(X), getattr(est, method)(X), method)
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    """Opening a named pipe blocks until a writer comes (np.load would wait for ever); /dev/zero
+    and other devices are refused the same way, before a byte is read."""
+    import os
+    import signal
+
+    def timeout(*_):
+        raise TimeoutError("io.load blocked for 10 s")
+
+    fifo = tmp_path / "model.npz"
+    os.mkfifo(fifo)
+    before = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(10)
+    try:
+        with pytest.raises(ValueError, match="not a regular file"):
+            io.load(fifo)
+        with pytest.raises(ValueError, match="not a regular file"):
+            io.load("/dev/zero")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)

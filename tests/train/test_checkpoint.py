@@ -298,3 +298,36 @@ def test_resume_with_a_shorter_loader_says_so(tmp_path):
         fresh.fit(1)
     assert fresh.step == 2
     assert all(torch.equal(v, weights[k]) for k, v in fresh.model.state_dict().items())
+
+
+@pytest.fixture
+def alarm():
+    """Fail a test that blocks for 10 s (opening a FIFO waits for a writer) instead of hanging."""
+    import signal
+
+    def timeout(*_):
+        raise TimeoutError("blocked for 10 s")
+
+    before = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, before)
+
+
+def test_fifo_named_as_the_newest_checkpoint_is_skipped(tmp_path, alarm):
+    """A named pipe among the checkpoints: reading it blocked until some process wrote to it
+    (and a link to /dev/zero would have been read until memory ran out). Now it is refused
+    as not a regular file, and resume falls back to the newest real checkpoint."""
+    import os
+
+    newest, _ = _two_epochs(tmp_path)
+    fifo = newest.with_name("ckpt-000000999.safetensors")
+    os.mkfifo(fifo)
+    with pytest.raises(CheckpointError, match=r"ckpt-000000999.* not a regular file"):
+        _trainer(tmp_path).load_checkpoint(fifo)
+    fresh = _trainer(tmp_path)
+    with pytest.warns(RuntimeWarning, match="ckpt-000000999"):
+        assert fresh.resume() == newest
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        load_weights(torch.nn.Linear(4, 8), fifo)

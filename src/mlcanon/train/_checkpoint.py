@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import struct
 from pathlib import Path
 from typing import Any
@@ -156,10 +157,15 @@ def load_state_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], A
         names the file and what is wrong.
     """
     path = Path(path)
-    data = path.read_bytes()
 
     def bad(why: str) -> CheckpointError:
         return CheckpointError(f"checkpoint {str(path)!r} is unusable: {why}")
+
+    mode = path.stat().st_mode  # a missing file raises FileNotFoundError
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a folder: read_bytes says so
+        # a FIFO would block the read forever and /dev/zero would fill the memory
+        raise bad("not a regular file (a pipe, a socket or a device)")
+    data = path.read_bytes()
 
     if len(data) < 8:
         raise bad(f"{len(data)} bytes, too short for a header (truncated?)")
