@@ -190,6 +190,27 @@ def test_kl_div_matches_torch(check_op, rand, reduction, log_target):
     check_op(make(F.kl_div), make(TF.kl_div), [q, target])
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(
+    ("name", "options"), [("mse_loss", {}), ("l1_loss", {}), ("huber_loss", {"delta": 0.7})]
+)
+def test_element_weight_as_torch(check_op, rand, name, options, reduction):
+    """torch 2.13's weight= of mse_loss, l1_loss and huber_loss: w_i times each term; 'mean'
+    divides by sum(w) for mse and l1 but by the element count for huber. Gradients for the
+    input, the target and the weight (it was a TypeError)."""
+    x, t, w = rand(3, 4), rand(3, 4, seed=1), rand(3, 4, seed=2, low=0.1, high=2.0)
+    make = lambda fn: lambda x, t, w: fn(x, t, reduction=reduction, weight=w, **options)  # noqa: E731
+    check_op(make(getattr(F, name)), make(getattr(TF, name)), [x, t, w])
+
+
+def test_element_weight_must_have_the_input_shape():
+    x = torch.zeros(3, 4)
+    with pytest.raises(ValueError, match=r"weight must have the input's shape \(3, 4\), got \(4"):
+        F.mse_loss(x, x, weight=torch.ones(4))
+    with pytest.raises(TypeError, match="weight must be a floating-point tensor"):
+        F.l1_loss(x, x, weight=torch.ones(3, 4, dtype=torch.long))
+
+
 def test_kl_div_target_gradient_at_zero_as_torch(rand):
     """A zero target probability: torch differentiates xlogy(t, t) as log t + t/t, NaN at
     t = 0 (ours gave log 0 + 1 = -inf); elsewhere log t + 1 - x, and NaN for t < 0."""

@@ -25,6 +25,7 @@ from mlcanon._validation import check_scalar
 from ._utils import (
     InputMismatchError,
     check_broadcast,
+    check_like,
     check_reduction,
     check_same_shape,
     check_tensor,
@@ -45,24 +46,45 @@ __all__ = [
 
 
 def _make_loss(name: str, f: Callable, df: Callable) -> type[Function]:
-    """Function for ``reduce(f(x - t, *args))`` whose backward uses ``df`` = dl/dx = -dl/dt.
+    """Function for ``reduce(w * f(x - t, *args))`` whose backward uses ``df`` = dl/dx = -dl/dt.
 
-    Under ``create_graph`` the backward recomputes ``x - t`` from the saved inputs, so that
-    it is itself differentiable (the saved difference carries no graph).
+    ``w`` (optional, the shape of ``x``) weighs each element; ``'mean'`` then divides by
+    ``sum(w)`` (``by_weight``, torch's rule for mse_loss and l1_loss) or by the element count
+    (huber_loss). Under ``create_graph`` the backward recomputes ``x - t`` from the saved
+    inputs, so that it is itself differentiable (the saved difference carries no graph).
     """
 
-    def forward(ctx, x, t, reduction, *args):
+    def forward(ctx, x, t, w, reduction, by_weight, *args):
         d = x - t
-        ctx.save_for_backward(x, t, d)
-        ctx.reduction, ctx.args = reduction, args
-        return reduce_loss(f(d, *args), reduction)
+        ctx.save_for_backward(x, t, d, w)
+        ctx.reduction, ctx.by_weight, ctx.args = reduction, by_weight, args
+        loss = f(d, *args)
+        if w is None:
+            return reduce_loss(loss, reduction)
+        if reduction == "mean" and by_weight:
+            return (loss * w).sum() / w.sum()
+        return reduce_loss(loss * w, reduction)
 
     def backward(ctx, grad):
-        x, t, d = ctx.saved_tensors
+        x, t, d, w = ctx.saved_tensors
         if torch.is_grad_enabled():
             d = x - t
-        g = expand_reduced_grad(grad, d.shape, ctx.reduction) * df(d, *ctx.args)
-        return g, -g, None, *([None] * len(ctx.args))
+        if w is None:
+            g = expand_reduced_grad(grad, d.shape, ctx.reduction) * df(d, *ctx.args)
+            return g, -g, None, None, None, *([None] * len(ctx.args))
+        grad_w = None
+        if ctx.reduction == "mean" and ctx.by_weight:  # L = sum(w l) / sum(w)
+            total = w.sum()
+            g = (grad / total).expand(d.shape)
+            if ctx.needs_input_grad[2]:  # dL/dw_i = (l_i - L) / sum(w)
+                loss = f(d, *ctx.args)
+                grad_w = g * (loss - (loss * w).sum() / total)
+        else:
+            g = expand_reduced_grad(grad, d.shape, ctx.reduction)
+            if ctx.needs_input_grad[2]:
+                grad_w = g * f(d, *ctx.args)
+        gx = g * w * df(d, *ctx.args)
+        return gx, -gx, grad_w, None, None, *([None] * len(ctx.args))
 
     return type(
         name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)}
@@ -97,20 +119,42 @@ def _pair_args(input, target, reduction):
     return x, t
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def _element_weight(weight: Tensor | None, x: Tensor, op: str) -> Tensor | None:
+    """torch's ``weight=`` of mse_loss, l1_loss and huber_loss: one weight per element of the
+    input, of its shape (torch does not broadcast it), dtype and device."""
+    if weight is None:
+        return None
+    check_tensor(weight, "weight")
+    if weight.shape != x.shape:
+        raise ValueError(
+            f"weight must have the input's shape {tuple(x.shape)}, got {tuple(weight.shape)}"
+        )
+    check_like(weight, "weight", x, op)
+    return weight
+
+
+def mse_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", weight: Tensor | None = None
+) -> Tensor:
     r"""Squared error :math:`(x - t)^2`; gradient :math:`2(x - t)`.
 
     ``input`` and ``target`` must have the same shape (torch broadcasts with a warning; a shape
-    mismatch here is almost always a bug, so it raises).
+    mismatch here is almost always a bug, so it raises). With ``weight`` (the input's shape)
+    each term is :math:`w_i (x_i - t_i)^2` and ``'mean'`` is :math:`\sum_i w_i \ell_i /
+    \sum_i w_i`, as torch.
     """
     x, t = _pair_args(input, target, reduction)
-    return _MSE.apply(x, t, reduction)
+    return _MSE.apply(x, t, _element_weight(weight, x, "mse_loss"), reduction, True)
 
 
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    r"""Absolute error :math:`|x - t|`; gradient :math:`\operatorname{sign}(x - t)` (0 at 0)."""
+def l1_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", weight: Tensor | None = None
+) -> Tensor:
+    r"""Absolute error :math:`|x - t|`; gradient :math:`\operatorname{sign}(x - t)` (0 at 0).
+
+    ``weight``: as :func:`mse_loss` (``'mean'`` divides by :math:`\sum_i w_i`)."""
     x, t = _pair_args(input, target, reduction)
-    return _L1.apply(x, t, reduction)
+    return _L1.apply(x, t, _element_weight(weight, x, "l1_loss"), reduction, True)
 
 
 def smooth_l1_loss(
@@ -131,14 +175,21 @@ def smooth_l1_loss(
     """
     x, t = _pair_args(input, target, reduction)
     check_scalar(beta, "beta", low=0.0)
-    return _SmoothL1.apply(x, t, reduction, float(beta))
+    return _SmoothL1.apply(x, t, None, reduction, False, float(beta))
 
 
 def huber_loss(
-    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
 ) -> Tensor:
     r"""Huber loss: :math:`\tfrac12 d^2` for :math:`|d| < \delta`, else
     :math:`\delta(|d| - \tfrac12\delta)`; equals ``delta * smooth_l1_loss(beta=delta)``.
+
+    ``weight`` (the input's shape) multiplies each term; unlike :func:`mse_loss`, ``'mean'``
+    then divides by the number of elements, as torch does.
 
     References
     ----------
@@ -146,7 +197,8 @@ def huber_loss(
     """
     x, t = _pair_args(input, target, reduction)
     check_scalar(delta, "delta", low=0.0, include_low=False)
-    return _Huber.apply(x, t, reduction, float(delta))
+    w = _element_weight(weight, x, "huber_loss")
+    return _Huber.apply(x, t, w, reduction, False, float(delta))
 
 
 def _softplus(x: Tensor) -> Tensor:
