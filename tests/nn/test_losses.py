@@ -17,6 +17,29 @@ def test_softmax_matches_torch(check_op, rand, shape, dim, which):
     check_op(lambda x: ours(x, dim), lambda x: ref(x, dim), [3 * rand(*shape)])
 
 
+@pytest.mark.parametrize("which", ["softmax", "log_softmax"])
+@pytest.mark.parametrize(
+    ("given", "dtype"), [(torch.float32, torch.float64), (torch.float64, torch.float32)]
+)
+def test_softmax_dtype_casts_first_as_torch(rand, which, given, dtype):
+    """torch's dtype=: the input is cast before the op; the output has that dtype and the
+    gradient the input's (it was a TypeError)."""
+    x = 30.0 * rand(4, 6)
+    got = []
+    for fn in (getattr(F, which), getattr(TF, which)):
+        leaf = x.to(given).requires_grad_()
+        y = fn(leaf, 1, dtype=dtype)
+        upstream = torch.linspace(-1.0, 1.0, y.numel(), dtype=dtype).reshape(y.shape)
+        got.append((y, torch.autograd.grad(y, leaf, upstream)[0]))
+    (y, g), (ref_y, ref_g) = got
+    assert y.dtype == ref_y.dtype == dtype and g.dtype == ref_g.dtype == given
+    # computed in float32 if either is: float32's default tolerance
+    torch.testing.assert_close(y, ref_y, rtol=1.3e-6, atol=1e-5)
+    torch.testing.assert_close(g, ref_g, rtol=1.3e-6, atol=1e-5)
+    with pytest.raises(TypeError, match=r"dtype must be a floating-point torch\.dtype"):
+        getattr(F, which)(x, 1, dtype=torch.int64)
+
+
 def test_log_softmax_is_stable_for_huge_logits():
     x = torch.tensor([[1000.0, 0.0, -1000.0]], dtype=torch.float64)
     torch.testing.assert_close(F.log_softmax(x, 1), TF.log_softmax(x, 1), rtol=1e-12, atol=1e-12)

@@ -74,33 +74,38 @@ def _check_dim(x: Tensor, dim: int | None, op: str) -> int:
     return dim % nd
 
 
-def _softmax(input: Tensor, dim: int | None, log: bool) -> Tensor:
+def _softmax(input: Tensor, dim: int | None, log: bool, dtype: torch.dtype | None) -> Tensor:
     x = check_tensor(input, "input")
     dim = _check_dim(x, dim, "log_softmax" if log else "softmax")
+    if dtype is not None:  # torch: cast first (a float32 input summed in float64, say)
+        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise TypeError(f"dtype must be a floating-point torch.dtype or None, got {dtype!r}")
+        x = x.to(dtype)
     return zeros_from(x.shape, x) if x.numel() == 0 else _Softmax.apply(x, dim, log)
 
 
-def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+def softmax(input: Tensor, dim: int | None = None, dtype: torch.dtype | None = None) -> Tensor:
     r"""Softmax along ``dim``: :math:`y_i = e^{x_i - m} / \sum_j e^{x_j - m}`.
 
     ``dim=None`` is torch's deprecated implicit choice (0 for a 0-, 1- or 3-D input, else 1),
-    with its warning.
+    with its warning. ``dtype``: the input is cast to it first, as torch.
 
     Notes
     -----
     Backward: :math:`\partial L/\partial x = y \odot (g - \langle g, y\rangle)`.
     """
-    return _softmax(input, dim, log=False)
+    return _softmax(input, dim, False, dtype)
 
 
-def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
-    r"""Log-softmax along ``dim``: :math:`y_i = x_i - m - \log\sum_j e^{x_j - m}`.
+def log_softmax(input: Tensor, dim: int | None = None, dtype: torch.dtype | None = None) -> Tensor:
+    r"""Log-softmax along ``dim``: :math:`y_i = x_i - m - \log\sum_j e^{x_j - m}`; ``dtype``
+    as :func:`softmax`.
 
     Notes
     -----
     Backward: :math:`\partial L/\partial x = g - e^{y} \sum_j g_j`.
     """
-    return _softmax(input, dim, log=True)
+    return _softmax(input, dim, True, dtype)
 
 
 def _exp_sums(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
