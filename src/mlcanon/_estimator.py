@@ -31,6 +31,7 @@ __all__ = [
     "check_X",
     "check_X_y",
     "check_feature_names",
+    "check_labels",
     "check_priors",
     "check_y",
     "class_weight_by_label",
@@ -340,28 +341,38 @@ def check_y(y: Any, *, classifier: bool, multi_output: bool = False) -> np.ndarr
         )
         y_arr = y_arr.ravel()
     if classifier:
-        if y_arr.dtype == object:
-            y_arr = _object_labels(y_arr)
-        return check_array(y_arr, "y", ndim=1, dtype=None)
+        return check_labels(y_arr, ndim=1)
     return check_array(as_float_array(y_arr, "y"), "y", ndim=1)
 
 
-def _object_labels(y: np.ndarray) -> np.ndarray:
-    """Labels given as an object array: all strings, or all numbers; anything else is refused."""
-    if all(isinstance(v, str) for v in y.ravel()):
-        return y.astype(str)
-    try:
-        return y.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        kinds = sorted({type(v).__name__ for v in y.ravel()})
-        raise ValueError(f"Unknown label type: y mixes label types {kinds}") from exc
+def check_labels(y: np.ndarray, *, ndim: int) -> np.ndarray:
+    """Class labels of ``ndim`` dimensions, keeping their dtype: an object array (as pandas
+    gives for strings) stays an object array, as scikit-learn keeps it, once it is seen to hold
+    only strings. An object array of numbers (or of anything else) is refused, as scikit-learn
+    refuses it (its type of target is 'unknown')."""
+    if y.dtype != object:
+        return check_array(y, "y", ndim=ndim, dtype=None)
+    kinds = sorted({type(v).__name__ for v in y.ravel()})
+    if kinds and kinds != ["str"]:
+        raise ValueError(
+            f"Unknown label type: unknown; y is an object array holding {kinds} values, while "
+            "a classifier takes class labels as strings (an object or str array) or as a "
+            "numeric array (for numbers in an object array: y.astype(int))"
+        )
+    check_array(y.astype(str), "y", ndim=ndim, dtype=None)
+    return y
 
 
-def encode_labels(y: np.ndarray, *, min_classes: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def encode_labels(
+    y: np.ndarray, *, min_classes: int = 1, object_to_str: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(classes_, codes)`` with ``classes_[codes] == y``; refuse continuous targets.
 
     ``min_classes=2`` is for the classifiers that cannot learn from a single class (a tree can:
-    it predicts that class).
+    it predicts that class). ``classes_`` keeps the dtype of ``y`` (object strings stay object,
+    as scikit-learn's ``np.unique``), except with ``object_to_str``, for the classifiers whose
+    scikit-learn counterpart takes its classes from ``unique_labels`` (a sorted list made an
+    array again: object strings come back as a str array).
     """
     if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
         raise ValueError(
@@ -378,6 +389,8 @@ def encode_labels(y: np.ndarray, *, min_classes: int = 1) -> tuple[np.ndarray, n
             f"a classifier needs samples of at least {min_classes} classes in y, but y "
             f"contains only one class: {classes[0]!r}"
         )
+    if object_to_str and classes.dtype == object:
+        classes = classes.astype(str)
     return classes, codes.ravel().astype(np.int64)
 
 

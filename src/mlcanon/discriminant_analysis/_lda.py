@@ -215,7 +215,7 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
         dtype = float_dtype(X)
         X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
-        self.classes_, y_index = encode_labels(y, min_classes=2)
+        self.classes_, y_index = encode_labels(y, min_classes=2, object_to_str=True)
         n_samples, n_features = X.shape
         n_classes = len(self.classes_)
         if n_samples == n_classes:

@@ -33,8 +33,8 @@ from sklearn.utils.metadata_routing import UNUSED, MetadataRouter, MethodMapping
 from sklearn.utils.parallel import Parallel
 
 from mlcanon._estimator import (
-    _object_labels,
     as_float_array,
+    check_labels,
     check_X,
     check_X_y,
     is_pandas,
@@ -245,8 +245,7 @@ def check_meta_X_y(
     if multi_output and y_2d is not None and y_2d.ndim == 2 and y_2d.shape[1] > 1:
         X, _ = check_meta_X_y(estimator, X, y_2d[:, 0], classifier=classifier, allow_inf=allow_inf)
         if classifier:
-            labels = _object_labels(y_2d) if y_2d.dtype == object else y_2d
-            return X, check_array(labels, "y", ndim=2, dtype=None)
+            return X, check_labels(y_2d, ndim=2)
         return X, check_array(as_float_array(y_2d, "y"), "y", ndim=2)
     if not sp.issparse(X):
         return check_X_y(
@@ -254,12 +253,8 @@ def check_meta_X_y(
         )
     X = check_meta_X(estimator, X, reset=True, allow_inf=allow_inf)
     y = np.asarray(y)
-    y = check_array(
-        y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y,
-        "y",
-        ndim=1,
-        dtype=None if classifier else np.float64,
-    )
+    y = y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
+    y = check_labels(y, ndim=1) if classifier else check_array(y, "y", ndim=1)
     check_consistent_length(X=X, y=y)
     return X, y
 

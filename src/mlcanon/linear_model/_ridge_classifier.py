@@ -76,7 +76,7 @@ class _RidgeClassifierMixin(ClassifierMixin):
             dtype = float_dtype(X)
             X, y = check_X_y(self, X, y, classifier=True, accept_sparse="csr")
             X = X.astype(dtype, copy=False)
-            self.classes_, codes = encode_labels(y)
+            self.classes_, codes = encode_labels(y, object_to_str=True)
             Y = np.full((len(y), len(self.classes_)), -1.0)
             Y[np.arange(len(y)), codes] = 1.0
             if len(self.classes_) <= 2:  # one column; a single class is all -1, as scikit-learn

@@ -17,13 +17,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from mlcanon._estimator import (
+    check_labels,
     check_X,
     check_X_y,
     encode_labels,
     float_dtype,
     sample_weight_or_none,
 )
-from mlcanon._validation import check_array, check_consistent_length
+from mlcanon._validation import check_consistent_length
 
 __all__ = ["BaseNB", "weighted_class_counts"]
 
@@ -48,7 +49,7 @@ class BaseNB(ClassifierMixin, BaseEstimator):
         """Fit on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,)."""
         dtype = float_dtype(X)
         X, y = check_X_y(self, X, y, classifier=True, accept_sparse=self._accept_sparse)
-        self.classes_ = encode_labels(y)[0]
+        self.classes_ = encode_labels(y, object_to_str=True)[0]
         self._reset(X.shape[1], dtype)
         return self._update(X, y, sample_weight)
 
@@ -59,11 +60,11 @@ class BaseNB(ClassifierMixin, BaseEstimator):
         if first:
             dtype = float_dtype(X)
             X, y = check_X_y(self, X, y, classifier=True, accept_sparse=self._accept_sparse)
-            self.classes_ = encode_labels(np.asarray(classes))[0]
+            self.classes_ = encode_labels(np.asarray(classes), object_to_str=True)[0]
             self._reset(X.shape[1], dtype)
         else:
             X = check_X(self, X, reset=False, accept_sparse=self._accept_sparse)
-            y = check_array(np.asarray(y).ravel(), "y", ndim=1, dtype=None)
+            y = check_labels(np.asarray(y).ravel(), ndim=1)
             check_consistent_length(X=X, y=y)
         return self._update(X, y, sample_weight)
 
