@@ -63,6 +63,21 @@ def test_stacking_stack_method_equals_sklearn(stack_method):
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-8)
 
 
+@pytest.mark.parametrize("passthrough", [False, True])
+@pytest.mark.parametrize("labels", ["str", "int", "float"])
+def test_stacking_predict_outputs_keep_their_dtype_as_sklearn(labels, passthrough):
+    """With stack_method='predict' the members predict the class codes they were fitted on
+    (int64, whatever the labels), and scikit-learn stacks them as they are: transform was
+    float64 (int64 without passthrough in scikit-learn)."""
+    y = {"str": np.array(["setosa", "versicolor", "virginica"])[Y], "int": Y}.get(labels, Y * 2.0)
+    members = [("lr", LogisticRegression()), ("nb", GaussianNB())]
+    kw = dict(cv=3, stack_method="predict", passthrough=passthrough)
+    ours = me.StackingClassifier(members, **kw).fit(X, y).transform(X)
+    ref = ske.StackingClassifier(members, **kw).fit(X, y).transform(X)
+    assert ours.dtype == ref.dtype == (np.float64 if passthrough else np.int64)
+    np.testing.assert_array_equal(ours, ref)
+
+
 def test_stacking_prefit_uses_members_as_given():
     fitted = [
         ("a", Ridge(alpha=1.0).fit(XR[:200], YR[:200])),

@@ -156,7 +156,8 @@ class _BaseStacking(TransformerMixin, NamedMembers):
                 len(folds),
             )
             outs = [(te, self._columns(m, method, out, oof=True)) for te, m, out in parts]
-            block = np.zeros((X.shape[0], outs[0][1].shape[1]))
+            dtype = np.result_type(*(out for _, out in outs))  # as cross_val_predict's concat
+            block = np.zeros((X.shape[0], outs[0][1].shape[1]), dtype=dtype)
             for te, out in outs:
                 block[te] = out
             blocks.append(block)
@@ -175,10 +176,14 @@ class _BaseStacking(TransformerMixin, NamedMembers):
             return np.hstack(blocks)
         if sp.issparse(X):
             return sp.hstack([*blocks, X], format=X.format)
-        return np.hstack([*blocks, np.asarray(X, dtype=np.float64)])
+        X = np.asarray(X)
+        return np.hstack([*blocks, X if X.dtype.kind == "f" else X.astype(np.float64)])
 
     def _columns(self, model: Any, method: str, out: Any, oof: bool = False) -> np.ndarray:
-        return np.asarray(out, dtype=np.float64).reshape(out.shape[0], -1)
+        """A member's outputs as columns, of their own dtype (as scikit-learn stacks them:
+        a classifier's ``predict`` gives the integer class codes it was fitted on)."""
+        out = np.asarray(out)
+        return out.reshape(out.shape[0], -1)
 
     def _blocks(self, X: Any) -> list[np.ndarray]:
         members = zip(self.estimators_, self.stack_method_, strict=True)
@@ -322,7 +327,8 @@ class StackingClassifier(ClassifierMixin, _BaseStacking):
             blocks = zip(out, seen, self.classes_, strict=True)
             full = [_all_classes(model, b, s, len(c), method) for b, s, c in blocks]
             return np.hstack([b[:, 1:] for b in full])
-        out = np.asarray(out, dtype=np.float64).reshape(out.shape[0], -1)
+        out = np.asarray(out)
+        out = out.reshape(out.shape[0], -1)
         if isinstance(self.classes_, list):
             return out
         n_classes = len(self.classes_)
@@ -371,7 +377,7 @@ def _all_classes(model: Any, out: Any, seen: Any, n_classes: int, method: str) -
     """Columns of a fold model that saw only the classes ``seen`` (of one output), spread over
     all ``n_classes`` (labels are the codes ``0..n_classes-1``, so ``seen`` are column indices);
     a missing class gets probability 0, or the lowest float as its decision value."""
-    out = np.asarray(out, dtype=np.float64)
+    out = np.asarray(out)
     if seen is None or len(seen) == n_classes:
         return out
     seen = np.asarray(seen, dtype=np.int64)
@@ -381,8 +387,8 @@ def _all_classes(model: Any, out: Any, seen: Any, n_classes: int, method: str) -
             f"{type(model).__name__} gives {out.shape[1]} decision column(s): use a member with "
             "predict_proba or fewer folds (cv)"
         )
-    fill = 0.0 if method == "predict_proba" else np.finfo(np.float64).min
-    full = np.full((out.shape[0], n_classes), fill)
+    fill = 0.0 if method == "predict_proba" else np.finfo(out.dtype).min
+    full = np.full((out.shape[0], n_classes), fill, dtype=out.dtype)
     full[:, seen] = out
     return full
 
