@@ -1,6 +1,7 @@
 """Samplers against imbalanced-learn (class counts), SMOTE geometry, class weights vs sklearn."""
 
 from collections import Counter
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.exceptions import DataConversionWarning
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import compute_class_weight as sk_compute_class_weight
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -237,6 +239,29 @@ def test_compute_class_weight_matches_sklearn(class_weight, weighted):
     ours = compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sw)
     ref = sk_compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sw)
     np.testing.assert_allclose(ours, ref, rtol=1e-14)
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", None, {0: 2.0}])
+@pytest.mark.parametrize("labels", ["int", "object str"])
+def test_compute_class_weight_reads_a_column_vector_y_as_sklearn(class_weight, labels):
+    """scikit-learn reads y of shape (n, 1) as its column (warning for 'balanced'); it was
+    refused ('y must be 1-D'), and an object array of strings too ('dtype=object')."""
+    _, y = _imbalanced(5)
+    classes = np.unique(y)
+    if labels == "object str":
+        names = np.array(list("abcd"), dtype=object)
+        y, classes = names[y], names
+        class_weight = {"a": 2.0} if isinstance(class_weight, dict) else class_weight
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    column = y.reshape(-1, 1)
+    warns = pytest.warns(DataConversionWarning) if class_weight == "balanced" else nullcontext()
+    with warns:
+        ref = sk_compute_class_weight(class_weight, classes=classes, y=column, sample_weight=sw)
+    with warns:
+        ours = compute_class_weight(class_weight, classes=classes, y=column, sample_weight=sw)
+    np.testing.assert_allclose(ours, ref, rtol=1e-14)
+    with pytest.raises(ValueError, match=r"y must be 1-D, got 2-D array of shape \(2, 100\)"):
+        compute_class_weight(class_weight, classes=classes, y=y[:200].reshape(2, 100))
 
 
 def test_balanced_weights_hand_computed():

@@ -7,9 +7,11 @@ King & Zeng, "Logistic regression in rare events data", Political Analysis 9(2),
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import DataConversionWarning
 
 from mlcanon._estimator import class_weight_by_label
 from mlcanon._validation import check_array, check_sample_weight
@@ -36,6 +38,8 @@ def compute_class_weight(
     classes : array-like of shape (n_classes,)
         The labels, in the order of the returned weights.
     y : array-like of shape (n_samples,)
+        A column vector (n_samples, 1) is read as its one column, as scikit-learn reads it
+        (with a ``DataConversionWarning`` for ``'balanced'``).
     sample_weight : array-like of shape (n_samples,), default=None
 
     Returns
@@ -46,8 +50,18 @@ def compute_class_weight(
     ----------
     King & Zeng, "Logistic regression in rare events data", Political Analysis 9(2), 2001.
     """
-    classes = check_array(classes, "classes", ndim=1, dtype=None)
-    y = check_array(y, "y", ndim=1, dtype=None)
+    classes = _labels(classes, "classes")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        if isinstance(class_weight, str):
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change the "
+                "shape of y to (n_samples, ), for example using ravel().",
+                DataConversionWarning,
+                stacklevel=2,
+            )
+        y = y.ravel()
+    y = _labels(y, "y")
     if np.setdiff1d(y, classes).size:
         raise ValueError(
             f"classes should include all labels of y; missing {np.setdiff1d(y, classes)}"
@@ -73,3 +87,13 @@ def compute_class_weight(
     if not isinstance(class_weight, dict):
         raise TypeError(f"class_weight must be 'balanced', a dict or None; got {class_weight!r}")
     return class_weight_by_label(class_weight, classes)
+
+
+def _labels(values: Any, name: str) -> np.ndarray:
+    """A 1-D array of labels of any dtype (strings in an object array as well)."""
+    arr = np.asarray(values)
+    if arr.dtype == object:
+        if arr.ndim != 1:
+            raise ValueError(f"{name} must be 1-D, got {arr.ndim}-D array of shape {arr.shape}")
+        return arr
+    return check_array(arr, name, ndim=1, dtype=None)
