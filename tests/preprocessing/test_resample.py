@@ -149,14 +149,31 @@ def test_smote_neighbours_of_float32_data_far_from_the_origin(fmt):
     assert all(set(a) == set(b) for a, b in zip(got, want, strict=True))
 
 
-@pytest.mark.parametrize("d", [3, 20])  # the k-d tree and the brute force
-def test_smote_neighbours_of_float64_data_far_from_the_origin(d):
-    # 1e6 + N(0, 1e-3): |a|^2 ~ 1e13 next to squared distances ~ 1e-5
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+@pytest.mark.parametrize("d", [3, 20])  # dense: the k-d tree and the brute force
+def test_smote_neighbours_of_float64_data_far_from_the_origin(d, fmt):
+    """1e6 + N(0, 1e-3): |a|^2 ~ 1e13 next to squared distances ~ 1e-5. The sparse path took
+    the expansion as it came and found no true neighbour (nor does imbalanced-learn's
+    NearestNeighbors on a sparse matrix)."""
     X = 1e6 + 1e-3 * np.random.default_rng(0).normal(size=(150, d))
     D = np.linalg.norm(X[:, None] - X[None], axis=2)  # the differences themselves
     np.fill_diagonal(D, np.inf)
     want = np.argsort(D, axis=1)[:, :5]
-    np.testing.assert_array_equal(_nearest_neighbors(X, 5), want)
+    np.testing.assert_array_equal(
+        _nearest_neighbors(sp.csr_matrix(X) if fmt == "csr" else X, 5), want
+    )
+
+
+def test_sparse_smote_neighbours_far_from_the_origin_with_rows_of_other_patterns():
+    """Half the stored entries of every row dropped at random: rows of one pattern are close,
+    the others 1e6 away; the order of the neighbours is that of the differences."""
+    rng = np.random.default_rng(1)
+    X = (1e6 + 1e-3 * rng.normal(size=(120, 12))) * (rng.random((120, 12)) < 0.9)
+    X[60:] = X[:60] + 1e-3 * rng.normal(size=(60, 12)) * (X[:60] != 0)  # pairs of one pattern
+    D = ((X[:, None] - X[None]) ** 2).sum(axis=2)
+    np.fill_diagonal(D, np.inf)
+    want = np.lexsort((np.broadcast_to(np.arange(120), D.shape), D), axis=1)[:, :3]
+    np.testing.assert_array_equal(_nearest_neighbors(sp.csr_matrix(X), 3), want)
 
 
 @pytest.mark.parametrize("d", [2, 20])

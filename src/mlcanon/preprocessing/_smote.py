@@ -26,14 +26,16 @@ __all__ = ["SMOTE"]
 
 
 def _nearest_neighbors(X: Any, k: int, chunk: int = 1024) -> np.ndarray:
-    """Indices (n, k) of each row's k nearest other rows, nearest first; ``X`` dense or a
-    scipy.sparse matrix, ``k < n``.
+    """Indices (n, k) of each row's k nearest other rows, nearest first (ties: the smaller
+    index); ``X`` dense or a scipy.sparse matrix, ``k < n``.
 
     Dense data of at most 15 features go to a k-d tree, which takes the differences themselves
     (exact, and O(n log n) rather than O(n^2)); wider or sparse data to a blocked brute force
     in float64, |a|^2 - 2 a.b + |b|^2 with dense data centred first: far from the origin the
     expansion cancels to noise (data at 1e6 + N(0, 1e-3) lost every neighbour). scikit-learn's
-    ``NearestNeighbors(algorithm='auto')`` draws the same 15-feature line.
+    ``NearestNeighbors(algorithm='auto')`` draws the same 15-feature line. Sparse rows cannot be
+    centred without densifying them: there the expansion only picks the candidates its rounding
+    error cannot rule out, whose distances are then taken from the differences.
     """
     X = X.astype(np.float64, copy=False)
     n = X.shape[0]
@@ -42,9 +44,15 @@ def _nearest_neighbors(X: Any, k: int, chunk: int = 1024) -> np.ndarray:
         self_ = idx == np.arange(n)[:, None]
         self_[~self_.any(axis=1), -1] = True  # k + 1 copies at distance 0 crowded it out
         return idx[~self_].reshape(n, k)
-    if not sp.issparse(X):
+    if sp.issparse(X):
+        X = X.tocsr()
+        sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+        # bound on the rounding error of the expansion, relative to |a|^2 + |b|^2: sums of at
+        # most m products (m stored entries in a row) and three more operations, twice over
+        rel = 4.0 * (np.diff(X.indptr).max(initial=0) + 2) * np.finfo(np.float64).eps
+    else:
         X = X - X.mean(axis=0)
-    sq = np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X) else (X * X).sum(1)
+        sq = (X * X).sum(1)
     out = np.empty((n, k), dtype=np.int64)
     for start in range(0, n, chunk):
         rows = np.arange(start, min(start + chunk, n))
@@ -52,10 +60,34 @@ def _nearest_neighbors(X: Any, k: int, chunk: int = 1024) -> np.ndarray:
         dot = dot.toarray() if sp.issparse(dot) else dot
         d = sq[rows, None] - 2.0 * dot + sq[None, :]  # (chunk, n) squared distances
         d[np.arange(rows.size), rows] = np.inf  # a sample is not its own neighbour
+        if sp.issparse(X):
+            out[rows] = _nearest_by_differences(X, rows, d, rel * sq, k)
+            continue
         part = np.argpartition(d, k - 1, axis=1)[:, :k]
         order = np.lexsort((part, np.take_along_axis(d, part, axis=1)), axis=1)
         out[rows] = np.take_along_axis(part, order, axis=1)
     return out
+
+
+def _nearest_by_differences(
+    X: Any, rows: np.ndarray, d: np.ndarray, slack: np.ndarray, k: int
+) -> np.ndarray:
+    """The k nearest of ``rows`` (CSR ``X``) by distances computed from the differences, among
+    the samples whose expanded distance ``d`` may be below the k-th: the error of ``d[i, j]``
+    is at most ``slack[rows[i]] + slack[j]``."""
+    part = np.argpartition(d, k - 1, axis=1)[:, :k]
+    own = slack[rows]
+    kth_at_most = (np.take_along_axis(d, part, axis=1) + slack[part]).max(axis=1) + own
+    d -= slack  # d is the caller's scratch
+    r, c = np.nonzero(d <= (kth_at_most + own)[:, None])  # the k of part among them, not self
+    exact = np.empty(r.size)
+    batch = max(1, 2**22 // max(1, np.diff(X.indptr).max()))  # pairs of rows at a time
+    for s in range(0, r.size, batch):
+        diff = X[rows[r[s : s + batch]]] - X[c[s : s + batch]]
+        exact[s : s + batch] = np.asarray(diff.multiply(diff).sum(axis=1)).ravel()
+    order = np.lexsort((c, exact, r))  # by row, then distance, then index
+    first = np.searchsorted(r[order], np.arange(rows.size))
+    return c[order][first[:, None] + np.arange(k)]
 
 
 class SMOTE(_BaseSampler):
