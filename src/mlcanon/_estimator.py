@@ -244,6 +244,7 @@ def check_X(
     allow_nan: bool = False,
     accept_sparse: bool | str = False,
     allow_inf: bool = False,
+    allow_nd: bool = False,
 ) -> Any:
     """Validate a 2-D sample matrix; at fit (``reset=True``) record ``n_features_in_`` (and
     ``feature_names_in_``, see :func:`check_feature_names`).
@@ -252,12 +253,14 @@ def check_X(
     data. A 1-D ``X`` is refused (a single sample and a single feature look the same). With
     ``accept_sparse=True`` a scipy.sparse matrix is converted to a dense array, with
     ``accept_sparse="csr"`` it stays sparse (a float CSR copy, its stored values checked).
+    ``allow_nd`` also takes an array of more than two dimensions (for an ensemble whose
+    members decide, as scikit-learn's ``allow_nd``); ``shape[1]`` is then its width.
     """
     if not reset:
         check_is_fitted(estimator)
     check_feature_names(estimator, X, reset=reset)
     arr = as_float_array(X, name, dtype, accept_sparse)
-    if arr.ndim != 2:
+    if arr.ndim != 2 and not (allow_nd and arr.ndim > 2):
         raise ValueError(
             f"{name} must be 2-D, got {arr.ndim}-D array of shape {arr.shape}. Reshape your "
             "data with array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) "
@@ -272,7 +275,8 @@ def check_X(
                 f"{min_samples} are required"
             )
     else:
-        arr = check_array(arr, name, ndim=2, dtype=dtype, min_samples=min_samples, **finiteness)
+        ndim = None if allow_nd else 2
+        arr = check_array(arr, name, ndim=ndim, dtype=dtype, min_samples=min_samples, **finiteness)
     n_features = arr.shape[1]
     if reset:
         if n_features == 0:
@@ -301,6 +305,7 @@ def check_X_y(
     accept_sparse: bool | str = False,
     allow_inf: bool = False,
     multi_output: bool = False,
+    allow_nd: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate training data: ``X`` as in :func:`check_X` (``reset=True``), ``y`` as in
     :func:`check_y`, of equal length."""
@@ -316,6 +321,7 @@ def check_X_y(
         min_samples=min_samples,
         accept_sparse=accept_sparse,
         allow_inf=allow_inf,
+        allow_nd=allow_nd,
     )
     y_arr = check_y(y, classifier=classifier, multi_output=multi_output)
     check_consistent_length(X=X, y=y_arr)

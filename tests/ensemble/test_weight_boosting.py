@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn import ensemble as ske
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
@@ -11,6 +12,7 @@ from sklearn.datasets import (
     make_regression,
 )
 from sklearn.model_selection import train_test_split
+from sklearn.tree import DecisionTreeClassifier as SkTree
 
 from mlcanon import io
 from mlcanon.ensemble import AdaBoostClassifier, AdaBoostRegressor
@@ -138,3 +140,34 @@ def test_regressor_zero_weight_row_takes_no_part():
     ref = ske.AdaBoostRegressor(n_estimators=5, random_state=0).fit(Xo, np.r_[y, 1e6], w)
     # other bootstrap draws than scikit-learn's: the errors agree on average, not one by one
     assert abs(outlier.estimator_errors_.mean() - ref.estimator_errors_.mean()) < 0.05
+
+
+class _FlatStump(ClassifierMixin, BaseEstimator):
+    """A stump on the flattened samples: a member that takes X of any number of dimensions."""
+
+    def fit(self, X, y, sample_weight=None):
+        flat = np.reshape(X, (len(X), -1))
+        self.tree_ = SkTree(max_depth=1, random_state=0).fit(flat, y, sample_weight)
+        self.classes_ = self.tree_.classes_
+        return self
+
+    def predict(self, X):
+        return self.tree_.predict(np.reshape(X, (len(X), -1)))
+
+
+def test_x_of_three_dimensions_reaches_the_members_as_sklearn():
+    """scikit-learn's AdaBoost validates X with allow_nd and lets the members decide; a 3-D X
+    was refused ('X must be 2-D'). The boosted stumps on the flattened samples are
+    scikit-learn's, weight for weight."""
+    X3, y = load_wine(return_X_y=True)
+    X3 = X3[:, :12].reshape(-1, 3, 4)
+    ours = AdaBoostClassifier(_FlatStump(), n_estimators=10).fit(X3, y)
+    ref = ske.AdaBoostClassifier(_FlatStump(), n_estimators=10).fit(X3, y)
+    assert ours.n_features_in_ == ref.n_features_in_ == 3
+    np.testing.assert_allclose(ours.estimator_weights_, ref.estimator_weights_, rtol=1e-12)
+    np.testing.assert_allclose(ours.decision_function(X3), ref.decision_function(X3), atol=1e-12)
+    np.testing.assert_array_equal(ours.predict(X3), ref.predict(X3))
+    with pytest.raises(ValueError, match="X has 2 features, but AdaBoostClassifier is expecting 3"):
+        ours.predict(X3[:, :2])
+    with pytest.raises(ValueError, match=r"X must be 2-D, got 3-D"):  # the default stump refuses
+        AdaBoostClassifier(n_estimators=2).fit(X3, y)

@@ -187,15 +187,19 @@ def feature_names(ensemble: Any, widths: list[int], names: list[str]) -> list[st
     return out
 
 
-def check_meta_X(estimator: Any, X: Any, *, reset: bool, allow_inf: bool = False) -> Any:
+def check_meta_X(
+    estimator: Any, X: Any, *, reset: bool, allow_inf: bool = False, allow_nd: bool = False
+) -> Any:
     """Validate ``X`` for an ensemble whose members do the numerical work.
 
     A scipy.sparse matrix stays sparse (converted to CSR unless it is CSR or CSC) with its
-    width recorded or checked like a dense one; anything else becomes a 2-D float64 array.
-    NaN is let through, and infinity with ``allow_inf``: the members decide what they accept.
+    width recorded or checked like a dense one; anything else becomes a 2-D float64 array
+    (or of more dimensions with ``allow_nd``). NaN is let through, and infinity with
+    ``allow_inf``: the members decide what they accept.
     """
     if not sp.issparse(X):
-        return check_X(estimator, X, reset=reset, allow_nan=True, allow_inf=allow_inf)
+        finite = dict(allow_nan=True, allow_inf=allow_inf, allow_nd=allow_nd)
+        return check_X(estimator, X, reset=reset, **finite)
     if X.format not in ("csr", "csc"):
         X = X.tocsr()
     dense_head = X[:1].toarray()  # shape and n_features_in_ checks without densifying X
@@ -233,13 +237,14 @@ def check_meta_X_y(
     classifier: bool,
     allow_inf: bool = False,
     multi_output: bool = False,
+    allow_nd: bool = False,
 ) -> tuple[Any, np.ndarray]:
     """Training data of an ensemble: ``X`` as in :func:`check_meta_X`, ``y`` of equal length
     (labels keep their dtype for a classifier; float64 for a regressor).
 
     ``y`` is 1-D (a single column is raveled); with ``multi_output`` a ``y`` of shape
     ``(n_samples, n_outputs)``, ``n_outputs >= 2``, stays 2-D, one column per output, for the
-    members to take or refuse.
+    members to take or refuse. ``allow_nd``: see :func:`check_meta_X`.
     """
     y_2d = None if y is None or sp.issparse(y) else np.asarray(y)
     if multi_output and y_2d is not None and y_2d.ndim == 2 and y_2d.shape[1] > 1:
@@ -248,9 +253,8 @@ def check_meta_X_y(
             return X, check_labels(y_2d, ndim=2)
         return X, check_array(as_float_array(y_2d, "y"), "y", ndim=2)
     if not sp.issparse(X):
-        return check_X_y(
-            estimator, X, y, classifier=classifier, allow_nan=True, allow_inf=allow_inf
-        )
+        finite = dict(allow_nan=True, allow_inf=allow_inf, allow_nd=allow_nd)
+        return check_X_y(estimator, X, y, classifier=classifier, **finite)
     X = check_meta_X(estimator, X, reset=True, allow_inf=allow_inf)
     y = np.asarray(y)
     y = y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y

@@ -78,7 +78,8 @@ class _BaseAdaBoost(BaseLearnerMixin, MemberSequence, BaseEstimator):
     def _prepare(self, X: Any, y: Any, sample_weight: Any) -> tuple:
         """Validated parameters, data and starting weights; the generator seeding the members."""
         validate_params(self)
-        X, y = check_meta_X_y(self, X, y, classifier=self._is_clf)
+        # X of more than two dimensions reaches the members, as in scikit-learn
+        X, y = check_meta_X_y(self, X, y, classifier=self._is_clf, allow_nd=True)
         w = _initial_weights(sample_weight, X.shape[0])
         self.estimator_ = self._base_learner()
         return check_random_state(self.random_state), X, y, w
@@ -87,7 +88,7 @@ class _BaseAdaBoost(BaseLearnerMixin, MemberSequence, BaseEstimator):
         return new_member(self.estimator_, int(rng.integers(2**31)))
 
     def _check_X(self, X: Any) -> Any:
-        return check_meta_X(self, X, reset=False)
+        return check_meta_X(self, X, reset=False, allow_nd=True)
 
     def staged_score(self, X: Any, y: Any, sample_weight: Any = None) -> Iterator[float]:
         """Score after each round: (weighted) accuracy for a classifier, :math:`R^2` for a
