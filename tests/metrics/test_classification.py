@@ -349,3 +349,32 @@ def test_precision_recall_fscore_beta_inf_is_recall():
     y, p = [0, 1, 1, 1, 0], [1, 1, 0, 1, 0]
     _, r, f, _ = precision_recall_fscore_support(y, p, beta=np.inf, average="binary")
     assert f == r == skm.fbeta_score(y, p, beta=np.inf)
+
+
+@pytest.mark.parametrize("labels", [[], np.array([])], ids=["list", "float64 array"])
+def test_empty_labels_with_string_targets_as_sklearn(labels):
+    """labels=[] is a float64 array to NumPy; with string targets it was refused as a mix of
+    strings and numbers. scikit-learn scores no label (NaN, an empty array) or, for the
+    confusion matrix, asks for one."""
+    from mlcanon.metrics import jaccard_score, multilabel_confusion_matrix
+
+    y_true, y_pred = ["cat", "dog", "cat", "bird"], ["cat", "cat", "dog", "bird"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for ours, ref in [
+            (f1_score, skm.f1_score),
+            (precision_score, skm.precision_score),
+            (jaccard_score, skm.jaccard_score),
+        ]:
+            for average in ("macro", None):
+                got = ours(y_true, y_pred, labels=labels, average=average)
+                want = ref(y_true, y_pred, labels=labels, average=average)
+                assert_array_equal(got, want)  # NaN for 'macro', [] for None
+                assert np.shape(got) == np.shape(want)
+        got = multilabel_confusion_matrix(y_true, y_pred, labels=labels)
+        want = skm.multilabel_confusion_matrix(y_true, y_pred, labels=labels)
+        assert got.shape == want.shape == (0, 2, 2)
+    with pytest.raises(ValueError, match="should contain at least one label"):
+        skm.confusion_matrix(y_true, y_pred, labels=labels)
+    with pytest.raises(ValueError, match="'labels' should contain at least one label"):
+        confusion_matrix(y_true, y_pred, labels=labels)

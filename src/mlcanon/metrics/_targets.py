@@ -167,8 +167,9 @@ def check_weights(sample_weight: Any, n: int) -> np.ndarray | None:
 
 
 def check_label_kinds(**arrays: np.ndarray) -> None:
-    """Refuse a mix of string and numeric labels (they cannot be compared or sorted)."""
-    kinds = {k: "string" if a.dtype.kind in "US" else "number" for k, a in arrays.items()}
+    """Refuse a mix of string and numeric labels (they cannot be compared or sorted); an
+    empty array (``labels=[]``, float64 to NumPy) holds neither."""
+    kinds = {k: "string" if a.dtype.kind in "US" else "number" for k, a in arrays.items() if a.size}
     if len(set(kinds.values())) > 1:
         desc = ", ".join(f"{k} holds {v}s" for k, v in kinds.items())
         raise ValueError(f"Mix of label input types (string and number): {desc}")
