@@ -331,3 +331,13 @@ def test_fifo_named_as_the_newest_checkpoint_is_skipped(tmp_path, alarm):
         assert fresh.resume() == newest
     with pytest.raises(CheckpointError, match="not a regular file"):
         load_weights(torch.nn.Linear(4, 8), fifo)
+
+
+def test_folder_named_as_the_newest_checkpoint_is_skipped(tmp_path):
+    """resume() read it and stopped with IsADirectoryError instead of falling back."""
+    newest, _ = _two_epochs(tmp_path)
+    folder = newest.with_name("ckpt-000000999.safetensors")
+    folder.mkdir()
+    fresh = _trainer(tmp_path)
+    with pytest.warns(RuntimeWarning, match=r"ckpt-000000999.*a folder, not a file"):
+        assert fresh.resume() == newest

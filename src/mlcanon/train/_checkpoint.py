@@ -162,8 +162,9 @@ def load_state_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], A
         return CheckpointError(f"checkpoint {str(path)!r} is unusable: {why}")
 
     mode = path.stat().st_mode  # a missing file raises FileNotFoundError
-    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a folder: read_bytes says so
-        # a FIFO would block the read forever and /dev/zero would fill the memory
+    if stat.S_ISDIR(mode):  # named like a checkpoint: resume skips it as it skips a bad file
+        raise bad("a folder, not a file")
+    if not stat.S_ISREG(mode):  # a FIFO would block the read, /dev/zero fill the memory
         raise bad("not a regular file (a pipe, a socket or a device)")
     data = path.read_bytes()
 
