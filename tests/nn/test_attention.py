@@ -301,3 +301,25 @@ def test_sdpa_dropout_as_torch(rand):
         torch.manual_seed(5)
         outs.append(fn(q, k, v, dropout_p=0.3))
     torch.testing.assert_close(outs[0], outs[1], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("q", "k", "v"),
+    [((2, 6, 4, 5), (2, 2, 3, 5), (2, 3, 3, 7)), ((6, 4, 5), (1, 3, 5), (6, 3, 2))],
+    ids=["4-D", "3-D"],
+)
+def test_sdpa_grouped_query_attention_as_torch(check_op, rand, q, k, v):
+    """torch's enable_gqa=True: key and value heads (dim -3) divide the query's and are
+    repeated for each group (it was a TypeError)."""
+    inputs = [rand(*q), rand(*k, seed=1), rand(*v, seed=2)]
+    make = lambda fn: lambda q, k, v: fn(q, k, v, enable_gqa=True)  # noqa: E731
+    check_op(make(F.scaled_dot_product_attention), make(TF.scaled_dot_product_attention), inputs)
+
+
+def test_sdpa_grouped_query_attention_refuses_heads_that_do_not_divide(rand):
+    with pytest.raises(RuntimeError, match=r"key's 4 heads \(dim -3\) must divide the query's 6"):
+        F.scaled_dot_product_attention(
+            rand(1, 6, 2, 3), rand(1, 4, 2, 3), rand(1, 4, 2, 3), enable_gqa=True
+        )
+    with pytest.raises(ValueError, match="enable_gqa=True needs query with a heads dim"):
+        F.scaled_dot_product_attention(rand(2, 3), rand(2, 3), rand(2, 3), enable_gqa=True)

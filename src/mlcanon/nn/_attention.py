@@ -155,6 +155,27 @@ def attend(q, k, v, mask, scale, dropout_p, training=True, safe=True):
     return _Attend.apply(q, k, v, mask, scale, keep, safe)
 
 
+def _share_heads(query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor]:
+    """Grouped-query attention: repeat each key and value head for its group of query heads."""
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        check_tensor(t, name)
+        if t.dim() < 3:
+            raise ValueError(
+                f"enable_gqa=True needs {name} with a heads dim (..., heads, length, features), "
+                f"got shape {tuple(t.shape)}"
+            )
+    heads = query.shape[-3]
+    shared = []
+    for name, t in (("key", key), ("value", value)):
+        if t.shape[-3] == 0 or heads % t.shape[-3]:
+            raise InputMismatchError(
+                f"enable_gqa=True: the {name}'s {t.shape[-3]} heads (dim -3) must divide the "
+                f"query's {heads}"
+            )
+        shared.append(t.repeat_interleave(heads // t.shape[-3], dim=-3))
+    return shared[0], shared[1]
+
+
 def scaled_dot_product_attention(
     query: Tensor,
     key: Tensor,
@@ -163,6 +184,7 @@ def scaled_dot_product_attention(
     dropout_p: float = 0.0,
     is_causal: bool = False,
     scale: float | None = None,
+    enable_gqa: bool = False,
 ) -> Tensor:
     r"""Scaled dot-product attention, as ``torch.nn.functional.scaled_dot_product_attention``.
 
@@ -176,6 +198,10 @@ def scaled_dot_product_attention(
     dropout_p : float, dropout on the attention weights
     is_causal : bool, query i attends to keys j <= i (cannot be combined with ``attn_mask``)
     scale : float, default :math:`1/\sqrt{E}`
+    enable_gqa : bool
+        Grouped-query attention: key and value may have fewer heads (dim -3) than the query,
+        a divisor of its count; each key/value head serves that many consecutive query heads
+        (``repeat_interleave`` along dim -3, as torch).
 
     Returns
     -------
@@ -190,6 +216,8 @@ def scaled_dot_product_attention(
     ----------
     .. [1] Vaswani et al., NeurIPS 2017, sec. 3.2.1.
     """
+    if enable_gqa:
+        key, value = _share_heads(query, key, value)
     _check_qkv(query, key, value)
     if query.shape[-1] != key.shape[-1]:
         raise ValueError(
