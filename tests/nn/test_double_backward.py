@@ -270,6 +270,20 @@ CASES = [
         [_r(3, 4), _r(3, 4, seed=1)],
     ),
     (
+        "pad-reflect",
+        _conv._PadMode,
+        lambda x: _conv.pad_mode(x, (1, 2, 3, 0), "reflect"),
+        lambda x: TF.pad(x, (3, 0, 1, 2), mode="reflect"),
+        [_r(2, 3, 4, 5)],
+    ),
+    (
+        "pad-circular",
+        _conv._PadMode,
+        lambda x: _conv.pad_mode(x, (2, 0, 1, 5), "circular"),
+        lambda x: TF.pad(x, (1, 5, 2, 0), mode="circular"),
+        [_r(1, 2, 3, 5)],
+    ),
+    (
         "huber_loss",
         _loss._Huber,
         lambda x, t: F.huber_loss(x, t, delta=0.7),

@@ -259,3 +259,45 @@ def test_meta_device_allocates_nothing():
         assert {p.device.type for p in module.parameters()} == {"meta"}
     with pytest.raises(TypeError, match=r"dtype must be a floating-point torch.dtype.*int64"):
         nn.Linear(2, 3, dtype=torch.int64)
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(kernel_size=3, padding=1),
+        dict(kernel_size=3, padding=(2, 1), stride=2),
+        dict(kernel_size=(2, 3), padding="same", dilation=2),  # uneven: extra at bottom/right
+        dict(kernel_size=4, padding="same"),
+        dict(kernel_size=3, padding="valid"),
+    ],
+    ids=["1", "2x1-stride2", "same-dilated", "same-even", "valid"],
+)
+@pytest.mark.parametrize("unbatched", [False, True])
+def test_conv2d_padding_mode_as_torch(rand, mode, options, unbatched):
+    """torch's padding_mode (it was a TypeError): the input padded by reflection, edge
+    replication or wrapping, then an unpadded convolution; gradients for input and parameters."""
+    torch.manual_seed(0)
+    ref = torch.nn.Conv2d(4, 6, groups=2, padding_mode=mode, **options).double()
+    ours = nn.Conv2d(4, 6, groups=2, padding_mode=mode, **options).double()
+    ours.load_state_dict(ref.state_dict())
+    x = rand(4, 6, 7) if unbatched else rand(2, 4, 6, 7)
+    got = []
+    for module in (ours, ref):
+        leaf = x.clone().requires_grad_()
+        y = module(leaf)
+        upstream = torch.linspace(-1.0, 1.0, y.numel(), dtype=y.dtype).reshape(y.shape)
+        got.append((y, *torch.autograd.grad(y, [leaf, *module.parameters()], upstream)))
+    for a, b in zip(*got, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_padding_mode_limits_and_transposed_convolution():
+    with pytest.raises(ValueError, match=r"padding_mode must be one of 'zeros', 'reflect'"):
+        nn.Conv2d(2, 3, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match="ConvTranspose2d supports only padding_mode='zeros'"):
+        nn.ConvTranspose2d(2, 3, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match=r"the top padding 3 must be less than the input's size 3"):
+        nn.Conv2d(1, 1, 3, padding=3, padding_mode="reflect")(torch.randn(1, 1, 3, 8))
+    with pytest.raises(ValueError, match=r"the left padding 4 must be at most the input's size 3"):
+        nn.Conv2d(1, 1, 3, padding=(0, 4), padding_mode="circular")(torch.randn(1, 1, 3, 3))

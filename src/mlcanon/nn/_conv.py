@@ -39,6 +39,60 @@ from ._utils import (
 
 __all__ = ["conv2d", "conv_transpose2d"]
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _source_rows(size: int, before: int, after: int, mode: str) -> Tensor:
+    """For each row of the padded axis, the input row it copies: ``reflect`` mirrors without
+    repeating the edge (``2 1 | 0 1 2 | 1 0``), ``replicate`` repeats the edge, ``circular``
+    wraps around."""
+    p = torch.arange(-before, size + after)
+    if mode == "reflect":
+        p = p.abs()
+        return torch.where(p >= size, 2 * (size - 1) - p, p)
+    if mode == "replicate":
+        return p.clamp(0, size - 1)
+    return p.remainder(size)
+
+
+class _PadMode(Function):
+    """Reflect / replicate / circular padding of the last two dims: each padded row (column)
+    copies one input row (column); the backward adds each gradient row back onto its source."""
+
+    @staticmethod
+    def forward(ctx, x, rows, cols):
+        ctx.save_for_backward(rows, cols)
+        ctx.hw = tuple(x.shape[-2:])
+        return x.index_select(-2, rows).index_select(-1, cols)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, cols = ctx.saved_tensors
+        h, w = ctx.hw
+        g = grad.new_zeros((*grad.shape[:-1], w)).index_add(-1, cols, grad)
+        return g.new_zeros((*g.shape[:-2], h, w)).index_add(-2, rows, g), None, None
+
+
+def pad_mode(x: Tensor, pads: tuple[int, int, int, int], mode: str) -> Tensor:
+    """``torch.nn.functional.pad(x, (left, right, top, bottom), mode)`` for the last two dims,
+    ``pads = (top, bottom, left, right)``, ``mode`` one of reflect, replicate, circular, with
+    torch's limits: reflect pads less than the size, circular at most the size."""
+    (h, w), names = x.shape[-2:], ("top", "bottom", "left", "right")
+    if h == 0 or w == 0:
+        raise InputMismatchError(
+            f"padding_mode={mode!r} needs a non-empty height and width, got shape {tuple(x.shape)}"
+        )
+    limit = {"reflect": ("less than", 0), "circular": ("at most", 1)}.get(mode)
+    for name, pad, size in zip(names, pads, (h, h, w, w), strict=True):
+        if limit is not None and pad >= size + limit[1]:
+            raise ValueError(
+                f"padding_mode={mode!r}: the {name} padding {pad} must be {limit[0]} the input's "
+                f"size {size} along that axis (input shape {tuple(x.shape)})"
+            )
+    rows = _source_rows(h, pads[0], pads[1], mode).to(x.device)
+    cols = _source_rows(w, pads[2], pads[3], mode).to(x.device)
+    return _PadMode.apply(x, rows, cols)
+
 
 # Unrolled patches are built for a few samples at a time: a block of ~16 MB stays in cache
 # for the matrix product that reads it, which is ~25% faster than unrolling the whole batch.
@@ -297,7 +351,7 @@ def conv_padding(padding: Any, stride: tuple[int, int]) -> str | tuple[int, int]
     return padding
 
 
-def _same_pads(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int, int, int]:
+def same_pads(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int, int, int]:
     # total padding d(k-1); an odd total puts the extra row/column at the bottom/right (as torch)
     th, tw = (d * (k - 1) for k, d in zip(kernel, dilation, strict=True))
     return th // 2, th - th // 2, tw // 2, tw - tw // 2
@@ -349,7 +403,7 @@ def conv2d(
     stride, dilation = pair(stride, "stride", low=1), pair(dilation, "dilation", low=1)
     padding = conv_padding(padding, stride)
     if isinstance(padding, str):
-        pads = _same_pads(kernel, dilation) if padding == "same" else (0, 0, 0, 0)
+        pads = same_pads(kernel, dilation) if padding == "same" else (0, 0, 0, 0)
     else:
         pads = (padding[0], padding[0], padding[1], padding[1])
     check_like(weight, "weight", x, "conv2d")

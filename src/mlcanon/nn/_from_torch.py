@@ -26,12 +26,12 @@ __all__ = ["from_torch"]
 
 
 def _conv(m: nn.Conv2d | nn.ConvTranspose2d) -> dict[str, Any]:
-    if m.padding_mode != "zeros":
-        raise ValueError(
-            f"from_torch converts convolutions with padding_mode='zeros'; {m} has "
-            f"padding_mode={m.padding_mode!r} (pad with a separate layer instead)"
-        )
-    options = {"stride": m.stride, "padding": m.padding, "dilation": m.dilation}
+    options = {
+        "stride": m.stride,
+        "padding": m.padding,
+        "dilation": m.dilation,
+        "padding_mode": m.padding_mode,
+    }
     if isinstance(m, nn.ConvTranspose2d):
         options["output_padding"] = m.output_padding
     return {

@@ -15,14 +15,16 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from mlcanon._validation import check_option
+
 from . import _activations as A
-from ._conv import conv2d, conv_padding, conv_transpose2d
+from ._conv import PADDING_MODES, conv2d, conv_padding, conv_transpose2d, pad_mode, same_pads
 from ._dropout import dropout
 from ._linear import linear
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm
 from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ._softmax import log_softmax, softmax
-from ._utils import factory, integer, pair, probability
+from ._utils import check_tensor, factory, integer, pair, probability
 
 __all__ = [
     "ELU",
@@ -96,8 +98,16 @@ class _ConvNd(nn.Module):
         transposed,
         device,
         dtype,
+        padding_mode="zeros",
     ) -> None:
         super().__init__()
+        check_option(padding_mode, "padding_mode", PADDING_MODES)
+        if transposed and padding_mode != "zeros":
+            raise ValueError(
+                f"ConvTranspose2d supports only padding_mode='zeros' (as torch), got "
+                f"{padding_mode!r}"
+            )
+        self.padding_mode = padding_mode
         in_channels = integer(in_channels, "in_channels", low=1)
         out_channels = integer(out_channels, "out_channels", low=1)
         groups = integer(groups, "groups", low=1)
@@ -133,6 +143,7 @@ class _ConvNd(nn.Module):
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}, "
             f"groups={self.groups}"
+            + ("" if self.padding_mode == "zeros" else f", padding_mode={self.padding_mode}")
         )
 
 
@@ -149,6 +160,7 @@ class Conv2d(_ConvNd):
         dilation: Any = 1,
         groups: int = 1,
         bias: bool = True,
+        padding_mode: str = "zeros",
         *,
         device=None,
         dtype=None,
@@ -165,12 +177,23 @@ class Conv2d(_ConvNd):
             transposed=False,
             device=device,
             dtype=dtype,
+            padding_mode=padding_mode,
         )
 
     def forward(self, input: Tensor) -> Tensor:
-        return conv2d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+        if self.padding_mode == "zeros" or self.padding == "valid":
+            return conv2d(
+                input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            )
+        # torch: pad with the mode (for 'same' the extra row/column at the bottom/right), then
+        # an unpadded convolution
+        if self.padding == "same":
+            pads = same_pads(self.kernel_size, self.dilation)
+        else:
+            pads = (self.padding[0], self.padding[0], self.padding[1], self.padding[1])
+        x = check_tensor(input, "input", ndim=(3, 4))
+        x = pad_mode(x, pads, self.padding_mode)
+        return conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -187,6 +210,7 @@ class ConvTranspose2d(_ConvNd):
         groups: int = 1,
         bias: bool = True,
         dilation: Any = 1,
+        padding_mode: str = "zeros",
         *,
         device=None,
         dtype=None,
@@ -203,6 +227,7 @@ class ConvTranspose2d(_ConvNd):
             transposed=True,
             device=device,
             dtype=dtype,
+            padding_mode=padding_mode,
         )
         self.output_padding = pair(output_padding, "output_padding")
 
