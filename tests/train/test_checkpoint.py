@@ -341,3 +341,37 @@ def test_folder_named_as_the_newest_checkpoint_is_skipped(tmp_path):
     fresh = _trainer(tmp_path)
     with pytest.warns(RuntimeWarning, match=r"ckpt-000000999.*a folder, not a file"):
         assert fresh.resume() == newest
+
+
+def test_unreadable_later_checkpoint_does_not_push_out_the_fresh_one(tmp_path):
+    """keep_last=1, the step-8 file damaged, resumed from step 4: the old pruning kept the
+    newest names, so the damaged step-8 file stayed and each fresh checkpoint was deleted as
+    soon as it was written, leaving nothing to resume from."""
+    t = _trainer(tmp_path)
+    t.checkpoint_every, t.keep_last = 1, 10
+    t.fit(2)  # 4 batches an epoch: a file for each of the steps 1 to 8
+    files = {int(p.name[5:14]): p for p in t.checkpoints()}
+    assert sorted(files) == list(range(1, 9))
+    for step in (5, 6, 7):
+        files[step].unlink()
+    files[8].write_bytes(files[8].read_bytes()[:-50])
+
+    class Stop(Exception):
+        pass
+
+    def halt(tr):
+        if tr.step == 6:  # before step 6 is saved
+            raise Stop
+
+    fresh = _trainer(tmp_path)
+    fresh.checkpoint_every, fresh.keep_last, fresh.on_step = 1, 1, halt
+    with pytest.warns(RuntimeWarning, match="ckpt-000000008"):
+        assert fresh.resume() == files[4]
+    with pytest.raises(Stop):
+        fresh.fit(2)
+    names = [p.name for p in fresh.checkpoints()]
+    assert names == ["ckpt-000000008.safetensors", "ckpt-000000005.safetensors"]
+    again = _trainer(tmp_path)
+    with pytest.warns(RuntimeWarning, match="ckpt-000000008"):
+        assert again.resume().name == "ckpt-000000005.safetensors"
+    assert again.step == 5

@@ -77,7 +77,8 @@ class Trainer:
     checkpoint_every : int >= 1, optional
         Optimizer steps between checkpoints within an epoch (epoch ends always checkpoint).
     keep_last : int >= 1, default=2
-        Newest checkpoints kept; older ones are deleted after a new one is written.
+        Newest checkpoints kept; older ones are deleted after a new one is written (files of
+        later steps, which a resume skipped as unreadable, are left alone and not counted).
     device : torch.device or str, optional
         Where batches go; default: the device of the model's first parameter.
     progress : bool, default=True
@@ -363,7 +364,10 @@ class Trainer:
             return None
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         path = save_state_file(self.checkpoint_dir / f"ckpt-{self.step:09d}.safetensors", state)
-        for old in self.checkpoints()[self.keep_last :]:
+        # files past this step are not of this run (left unreadable when it resumed from an
+        # older one): they neither take a place among the kept nor get deleted
+        ours = [p for p in self.checkpoints() if int(_CKPT.match(p.name)[1]) <= self.step]
+        for old in ours[self.keep_last :]:
             old.unlink(missing_ok=True)
         return path
 
