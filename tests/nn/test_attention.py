@@ -227,9 +227,6 @@ def test_multihead_attention_positional_arguments_bind_as_in_torch(rand):
     q, k, v = rand(2, 4, 8), rand(2, 5, 3, seed=1), rand(2, 5, 5, seed=2)
     for got, want in zip(ours(q, k, v), ref(q, k, v), strict=True):
         torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
-    for name in ("add_bias_kv", "add_zero_attn"):
-        with pytest.raises(ValueError, match=f"{name}=True is not implemented"):
-            nn.MultiheadAttention(8, 2, **{name: True})
 
 
 @pytest.mark.parametrize("need_weights", [True, False])
@@ -323,3 +320,51 @@ def test_sdpa_grouped_query_attention_refuses_heads_that_do_not_divide(rand):
         )
     with pytest.raises(ValueError, match="enable_gqa=True needs query with a heads dim"):
         F.scaled_dot_product_attention(rand(2, 3), rand(2, 3), rand(2, 3), enable_gqa=True)
+
+
+@pytest.mark.parametrize(
+    ("add_bias_kv", "add_zero_attn"), [(True, False), (False, True), (True, True)]
+)
+@pytest.mark.parametrize("masks", ["none", "padding+attn", "all-masked"])
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_multihead_attention_bias_kv_and_zero_attn_as_torch(
+    rand, add_bias_kv, add_zero_attn, masks, need_weights, dtype
+):
+    """torch's add_bias_kv (a learned key/value appended, Xavier-normal, drawn in torch's
+    order: same seed, same state_dict) and add_zero_attn (a zero key/value per head); the
+    appended positions are never masked, so even a query whose keys are all masked attends to
+    them. Outputs, weights (N, L, S + extras) and every gradient (they were refused)."""
+    torch.manual_seed(0)
+    options = dict(add_bias_kv=add_bias_kv, add_zero_attn=add_zero_attn, dtype=dtype)
+    ref = torch.nn.MultiheadAttention(8, 2, kdim=3, vdim=5, **options)
+    torch.manual_seed(0)
+    ours = nn.MultiheadAttention(8, 2, kdim=3, vdim=5, **options)
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    for key, value in ref.state_dict().items():
+        assert torch.equal(ours.state_dict()[key], value), key
+    n, lq, s = 2, 3, 4
+    q, k, v = (
+        rand(lq, n, 8).to(dtype),
+        rand(s, n, 3, seed=1).to(dtype),
+        rand(s, n, 5, seed=2).to(dtype),
+    )
+    kw = {"need_weights": need_weights}
+    if masks == "padding+attn":
+        kw |= {
+            "key_padding_mask": ~_bool_mask(n, s, seed=1),
+            "attn_mask": ~_bool_mask(lq, s, seed=3),
+        }
+    elif masks == "all-masked":
+        kw["key_padding_mask"] = torch.ones(n, s, dtype=torch.bool)
+    results = []
+    for module in (ours, ref):
+        leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+        out, weights = module(*leaves, **kw)
+        loss = (out * torch.linspace(-1, 1, out.numel(), dtype=dtype).reshape(out.shape)).sum()
+        results.append((out, weights, *torch.autograd.grad(loss, [*leaves, *module.parameters()])))
+    for a, b in zip(*results, strict=True):
+        if b is None:
+            assert a is None
+        else:
+            torch.testing.assert_close(a, b, equal_nan=True)  # dtype's default tolerance

@@ -27,8 +27,12 @@ class MultiheadAttention(nn.Module):
     num_heads : int, must divide ``embed_dim``
     dropout : float, dropout on the attention weights (training only)
     bias : bool
-    add_bias_kv, add_zero_attn : bool, must be False (torch's extra key/value rows are not
-        implemented; the parameters hold torch's positions)
+    add_bias_kv : bool
+        Append a learned key ``bias_k`` and value ``bias_v`` (``(1, 1, E)``, Xavier-normal) to
+        every sequence, after the projections, as torch.
+    add_zero_attn : bool
+        Append a zero key and value per head (after ``bias_k``/``bias_v``). The appended
+        positions are never masked, so a query always has something to attend to.
     kdim, vdim : int, optional, feature sizes of key and value (default ``embed_dim``)
     batch_first : bool
     device, dtype : optional, where and in which dtype the parameters are made (as torch)
@@ -69,10 +73,6 @@ class MultiheadAttention(nn.Module):
         dtype=None,
     ) -> None:
         super().__init__()
-        # in torch's positions, so that kdim, vdim and batch_first given by position bind as there
-        for name, value in (("add_bias_kv", add_bias_kv), ("add_zero_attn", add_zero_attn)):
-            if value:
-                raise ValueError(f"{name}=True is not implemented here; got {name}={value!r}")
         embed_dim = integer(embed_dim, "embed_dim", low=1)
         num_heads = integer(num_heads, "num_heads", low=1)
         if embed_dim % num_heads:
@@ -99,6 +99,14 @@ class MultiheadAttention(nn.Module):
                 nn.init.xavier_uniform_(w)
         if bias:
             nn.init.zeros_(self.out_proj.bias)
+        if add_bias_kv:  # a learned key and value appended to every sequence (torch's order)
+            self.bias_k = nn.Parameter(torch.empty(1, 1, embed_dim, **fk))
+            self.bias_v = nn.Parameter(torch.empty(1, 1, embed_dim, **fk))
+            nn.init.xavier_normal_(self.bias_k)
+            nn.init.xavier_normal_(self.bias_v)
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = bool(add_zero_attn)
 
     def _projections(self) -> list[tuple[Tensor, Tensor | None]]:
         e = self.embed_dim
@@ -181,11 +189,17 @@ class MultiheadAttention(nn.Module):
         (wq, bq), (wk, bk), (wv, bv) = self._projections()
         h, d = self.num_heads, self.head_dim
         heads = lambda t: t.reshape(t.shape[0], n, h, d).permute(1, 2, 0, 3)  # noqa: E731  (N, H, T, d)
-        q, k, v = (
-            heads(linear(query, wq, bq)),
-            heads(linear(key, wk, bk)),
-            heads(linear(value, wv, bv)),
-        )
+        k, v = linear(key, wk, bk), linear(value, wv, bv)  # (S, N, E)
+        if self.bias_k is not None:  # one more key and value, bias_k and bias_v, for every sample
+            k = torch.cat([k, self.bias_k.expand(1, n, e)])
+            v = torch.cat([v, self.bias_v.expand(1, n, e)])
+        q, k, v = heads(linear(query, wq, bq)), heads(k), heads(v)
+        if self.add_zero_attn:  # and a zero key and value per head
+            k = torch.cat([k, k.new_zeros((n, h, 1, d))], dim=2)
+            v = torch.cat([v, v.new_zeros((n, h, 1, d))], dim=2)
+        extra = k.shape[2] - source
+        if mask is not None and extra:  # every query may attend to the appended positions
+            mask = torch.cat([mask, mask.new_zeros((*mask.shape[:-1], extra))], dim=-1)
         # torch computes the weights with softmax when it returns them (a query whose keys are
         # all masked gets NaN weights and output) and calls scaled_dot_product_attention when it
         # does not (weights 0, output out_proj.bias)
