@@ -306,6 +306,7 @@ def check_X_y(
     allow_inf: bool = False,
     multi_output: bool = False,
     allow_nd: bool = False,
+    dtype: Any = np.float64,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate training data: ``X`` as in :func:`check_X` (``reset=True``), ``y`` as in
     :func:`check_y`, of equal length."""
@@ -322,6 +323,7 @@ def check_X_y(
         accept_sparse=accept_sparse,
         allow_inf=allow_inf,
         allow_nd=allow_nd,
+        dtype=dtype,
     )
     y_arr = check_y(y, classifier=classifier, multi_output=multi_output)
     check_consistent_length(X=X, y=y_arr)

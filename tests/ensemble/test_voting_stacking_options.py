@@ -122,3 +122,31 @@ def test_named_estimators_before_fit_as_sklearn(name):
     assert list(ours.named_estimators) == list(ref.named_estimators) == ["nb", "x", "lr"]
     assert ours.named_estimators.nb is ref.named_estimators.nb is members[0][1]
     assert ours.named_estimators["x"] == ref.named_estimators["x"] == "drop"
+
+
+def test_float32_x_reaches_the_members_as_float32_as_sklearn():
+    """scikit-learn's voting, stacking and bagging hand X to the members as given; a float32 X
+    was made float64 first, so the members computed in float64 and the outputs were float64
+    (scikit-learn: float32 for an unweighted vote, stacked outputs, bagged predictions)."""
+    X32, y32 = XR.astype(np.float32), YR.astype(np.float32)
+    members = [("ridge", Ridge(alpha=1.0)), ("ridge10", Ridge(alpha=10.0))]
+    pairs = [
+        (me.VotingRegressor(members), ske.VotingRegressor(members), "predict"),
+        (me.VotingRegressor(members), ske.VotingRegressor(members), "transform"),
+        (me.StackingRegressor(members, cv=3), ske.StackingRegressor(members, cv=3), "transform"),
+        (me.StackingRegressor(members, cv=3), ske.StackingRegressor(members, cv=3), "predict"),
+    ]
+    for ours, ref, method in pairs:
+        got = getattr(ours.fit(X32, y32), method)(X32)
+        want = getattr(ref.fit(X32, y32), method)(X32)
+        assert got.dtype == want.dtype, (type(ours).__name__, method)
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    kw = dict(voting="soft")
+    ours = me.VotingClassifier(MEMBERS[:2], **kw).fit(X.astype(np.float32), Y)
+    ref = ske.VotingClassifier(MEMBERS[:2], **kw).fit(X.astype(np.float32), Y)
+    got, want = ours.predict_proba(X.astype(np.float32)), ref.predict_proba(X.astype(np.float32))
+    assert got.dtype == want.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    bag = dict(n_estimators=3, random_state=0)
+    got = me.BaggingRegressor(Ridge(), **bag).fit(X32, y32).predict(X32)
+    assert got.dtype == ske.BaggingRegressor(Ridge(), **bag).fit(X32, y32).predict(X32).dtype

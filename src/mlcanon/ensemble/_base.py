@@ -37,6 +37,7 @@ from mlcanon._estimator import (
     check_labels,
     check_X,
     check_X_y,
+    float_dtype,
     is_pandas,
     route,
     routing_enabled,
@@ -193,13 +194,14 @@ def check_meta_X(
     """Validate ``X`` for an ensemble whose members do the numerical work.
 
     A scipy.sparse matrix stays sparse (converted to CSR unless it is CSR or CSC) with its
-    width recorded or checked like a dense one; anything else becomes a 2-D float64 array
-    (or of more dimensions with ``allow_nd``). NaN is let through, and infinity with
-    ``allow_inf``: the members decide what they accept.
+    width recorded or checked like a dense one; anything else becomes a 2-D array (or of
+    more dimensions with ``allow_nd``), float32 if it was float32 (the members get it so, as
+    scikit-learn's), else float64. NaN is let through, and infinity with ``allow_inf``: the
+    members decide what they accept.
     """
     if not sp.issparse(X):
         finite = dict(allow_nan=True, allow_inf=allow_inf, allow_nd=allow_nd)
-        return check_X(estimator, X, reset=reset, **finite)
+        return check_X(estimator, X, reset=reset, dtype=float_dtype(X), **finite)
     if X.format not in ("csr", "csc"):
         X = X.tocsr()
     dense_head = X[:1].toarray()  # shape and n_features_in_ checks without densifying X
@@ -254,7 +256,7 @@ def check_meta_X_y(
         return X, check_array(as_float_array(y_2d, "y"), "y", ndim=2)
     if not sp.issparse(X):
         finite = dict(allow_nan=True, allow_inf=allow_inf, allow_nd=allow_nd)
-        return check_X_y(estimator, X, y, classifier=classifier, **finite)
+        return check_X_y(estimator, X, y, classifier=classifier, dtype=float_dtype(X), **finite)
     X = check_meta_X(estimator, X, reset=True, allow_inf=allow_inf)
     y = np.asarray(y)
     y = y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y

@@ -26,7 +26,14 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import check_X, check_X_y, encode_labels, input_feature_names, store_params
+from mlcanon._estimator import (
+    check_X,
+    check_X_y,
+    encode_labels,
+    float_dtype,
+    input_feature_names,
+    store_params,
+)
 from mlcanon._validation import BOOL, ArrayLike, InstanceOf, Interval, Options, validate_params
 
 from ._base import (
@@ -69,6 +76,11 @@ class _BaseVoting(TransformerMixin, NamedMembers):
             )
         return kept
 
+    def _mean_weights(self) -> np.ndarray | None:
+        """The weights of the mean, None for a plain mean (which keeps float32 outputs of the
+        members float32, as scikit-learn's; weights make it float64)."""
+        return None if self.weights is None else self._w
+
     def _fit_all(self, X: Any, y: Any, sample_weight: Any, fit_params: dict, kind: str) -> None:
         params = self._members_fit_params(sample_weight, fit_params)  # before members are checked
         validate_params(self)
@@ -92,7 +104,8 @@ class _BaseVoting(TransformerMixin, NamedMembers):
     def _members_X(self, X: Any) -> Any:
         """``X`` checked against the fit (NaN let through: the members decide), as the members
         take it (a data frame stays one)."""
-        return self._members_input(X, check_X(self, X, reset=False, allow_nan=True))
+        checked = check_X(self, X, reset=False, allow_nan=True, dtype=float_dtype(X))
+        return self._members_input(X, checked)
 
     def _member_names(self) -> list[str]:
         return [name for name, _ in named_members(self)]
@@ -158,7 +171,7 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
             raise NotImplementedError(
                 "Multilabel and multi-output classification is not supported."
             )
-        X_checked, y = check_X_y(self, X, y, classifier=True, allow_nan=True)
+        X_checked, y = check_X_y(self, X, y, classifier=True, allow_nan=True, dtype=float_dtype(X))
         self.classes_, codes = encode_labels(y)
         self._fit_all(
             self._members_input(X, X_checked), codes, sample_weight, fit_params, "classifier"
@@ -178,7 +191,7 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
     @available_if(_soft_only)
     def predict_proba(self, X: Any) -> np.ndarray:
         """Weighted mean of the members' probabilities (soft voting only)."""
-        return np.average(self._probas(X), axis=0, weights=self._w)
+        return np.average(self._probas(X), axis=0, weights=self._mean_weights())
 
     def predict(self, X: Any) -> np.ndarray:
         """Class of largest weighted mean probability (soft) or weighted vote (hard; a tie goes
@@ -241,7 +254,7 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
     def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any) -> VotingRegressor:
         """Fit every member on ``X``, ``y`` (with the weights, if any; ``fit_params`` are
         metadata, routed when routing is on)."""
-        X_checked, y = check_X_y(self, X, y, classifier=False, allow_nan=True)
+        X_checked, y = check_X_y(self, X, y, classifier=False, allow_nan=True, dtype=float_dtype(X))
         self._fit_all(self._members_input(X, X_checked), y, sample_weight, fit_params, "regressor")
         return self
 
@@ -252,7 +265,7 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
 
     def predict(self, X: Any) -> np.ndarray:
         """Weighted mean of the members' predictions."""
-        return np.average(self.transform(X), axis=1, weights=self._w)
+        return np.average(self.transform(X), axis=1, weights=self._mean_weights())
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """``votingregressor_<name>``; a given ``input_features`` is only checked."""
