@@ -21,8 +21,14 @@ POINTWISE = [
     # (relative error 3e-8), so the float64 reference is the same function composed of exact ops
     (F.hardsigmoid, lambda x: torch.clamp(x / 6.0 + 0.5, 0.0, 1.0)),
     (F.hardswish, TF.hardswish),
+    (F.silu, TF.silu),
+    (lambda x: F.softplus(x, 1.5, 4.0), lambda x: TF.softplus(x, 1.5, 4.0)),  # both regimes
+    (lambda x: F.softplus(x, -0.7), lambda x: TF.softplus(x, -0.7)),
 ]
-IDS = ["sigmoid", "tanh", "relu", "relu6", "leaky", "elu", "gelu", "gelu_tanh", "hsig", "hswish"]
+IDS = [
+    *("sigmoid", "tanh", "relu", "relu6", "leaky", "elu", "gelu", "gelu_tanh", "hsig", "hswish"),
+    *("silu", "softplus", "softplus_negative_beta"),
+]
 
 
 @pytest.mark.parametrize("shape", SHAPES)

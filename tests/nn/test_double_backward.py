@@ -117,6 +117,14 @@ CASES = [
         [_r(2, 3, scale=4)],
     ),
     ("hardswish", act._Hardswish, F.hardswish, TF.hardswish, [_r(2, 3, scale=4)]),
+    ("silu", act._SiLU, F.silu, TF.silu, [_r(2, 3, scale=4)]),
+    (
+        "softplus",
+        act._Softplus,
+        lambda x: F.softplus(x, 2.0, 3.0),
+        lambda x: TF.softplus(x, 2.0, 3.0),
+        [_r(2, 3, scale=2)],
+    ),
     ("prelu", act._PReLU, F.prelu, TF.prelu, [_r(2, 3, 2), _u(3, seed=1)]),
     ("linear", _linear._Linear, F.linear, TF.linear, [_r(2, 3), _r(4, 3, seed=1), _r(4, seed=2)]),
     (

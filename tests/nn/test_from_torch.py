@@ -88,6 +88,8 @@ def test_every_listed_layer_converts_in_a_mixed_network():
         nn.MaxPool2d(2, ceil_mode=True),
         nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
         nn.Hardswish(),
+        nn.SiLU(),
+        nn.Softplus(2.0, 3.0),
         nn.AdaptiveAvgPool2d(2),
         nn.Flatten(),
         nn.Linear(16, 10, bias=False),

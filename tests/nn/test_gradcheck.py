@@ -30,6 +30,8 @@ CASES = {
     "gelu-tanh": (lambda x: F.gelu(x, "tanh"), [_r(2, 3)]),
     "hardsigmoid": (lambda x: F.hardsigmoid(4 * x), [_r(2, 3)]),
     "hardswish": (lambda x: F.hardswish(4 * x), [_r(2, 3)]),
+    "silu": (lambda x: F.silu(4 * x), [_r(2, 3)]),
+    "softplus": (lambda x: F.softplus(4 * x, 0.8, 2.0), [_r(2, 3)]),
     "prelu": (F.prelu, [_r(2, 3, 2), _r(3, seed=1)]),
     "linear": (F.linear, [_r(2, 3), _r(4, 3, seed=1), _r(4, seed=2)]),
     "conv2d": (

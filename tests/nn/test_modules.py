@@ -52,6 +52,8 @@ MODULES = [
     (lambda: nn.Softmax(dim=1), lambda: torch.nn.Softmax(dim=1), (3, 4)),
     (lambda: nn.LogSoftmax(1), lambda: torch.nn.LogSoftmax(1), (3, 4)),
     (lambda: nn.GELU(approximate="tanh"), lambda: torch.nn.GELU(approximate="tanh"), (3, 4)),
+    (lambda: nn.SiLU(), lambda: torch.nn.SiLU(), (3, 4)),
+    (lambda: nn.Softplus(2.0, 1.5), lambda: torch.nn.Softplus(2.0, 1.5), (3, 4)),
 ]
 
 

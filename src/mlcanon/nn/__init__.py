@@ -43,7 +43,9 @@ from ._modules import (
     ReLU,
     ReLU6,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softplus,
     Tanh,
 )
 from ._multihead import AdditiveAttention, MultiheadAttention, MultiplicativeAttention
@@ -84,9 +86,11 @@ __all__ = [
     "PReLU",
     "ReLU",
     "ReLU6",
+    "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
+    "Softplus",
     "Tanh",
     "from_torch",
     "functional",

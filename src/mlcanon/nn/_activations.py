@@ -42,6 +42,8 @@ __all__ = [
     "relu",
     "relu6",
     "sigmoid",
+    "silu",
+    "softplus",
     "tanh",
 ]
 
@@ -154,6 +156,25 @@ _Hardswish = _make_pointwise(
 )
 
 
+def _d_silu(x):
+    s = torch.sigmoid(x)
+    return s * (1.0 + x * (1.0 - s))
+
+
+_SiLU = _make_pointwise("_SiLU", lambda x: x * torch.sigmoid(x), _d_silu, from_output=False)
+_Softplus = _make_pointwise(
+    "_Softplus",
+    # linear above the threshold, as torch (log1p(e^z) = z there to float precision)
+    lambda x, beta, threshold: torch.where(
+        x * beta > threshold, x, torch.log1p(torch.exp(x * beta)) / beta
+    ),
+    lambda x, beta, threshold: torch.where(x * beta > threshold, 1.0, torch.sigmoid(x * beta)).to(
+        x.dtype
+    ),
+    from_output=False,
+)
+
+
 # --- public functions -------------------------------------------------------------------------
 def sigmoid(input: Tensor) -> Tensor:
     r"""Logistic sigmoid :math:`\sigma(x) = 1 / (1 + e^{-x})`.
@@ -218,6 +239,23 @@ def hardsigmoid(input: Tensor) -> Tensor:
 def hardswish(input: Tensor) -> Tensor:
     r"""h-swish [6]_: :math:`x \cdot \operatorname{ReLU6}(x + 3) / 6`."""
     return _Hardswish.apply(check_tensor(input, "input"))
+
+
+def silu(input: Tensor) -> Tensor:
+    r"""SiLU (swish) :math:`x\,\sigma(x)`, with derivative :math:`\sigma(x)(1 + x(1 -
+    \sigma(x)))`."""
+    return _SiLU.apply(check_tensor(input, "input"))
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    r"""Softplus :math:`\tfrac1\beta \log(1 + e^{\beta x})`, and :math:`x` itself where
+    :math:`\beta x > ` ``threshold`` (as torch); derivative :math:`\sigma(\beta x)` (1 above the
+    threshold)."""
+    check_scalar(beta, "beta")
+    check_scalar(threshold, "threshold")
+    if beta == 0:
+        raise ValueError("beta must be non-zero, got 0")
+    return _Softplus.apply(check_tensor(input, "input"), float(beta), float(threshold))
 
 
 class _PReLU(Function):

@@ -114,6 +114,8 @@ _CONVERSIONS: dict[type[nn.Module], tuple[type[nn.Module], Callable[[Any], dict[
     nn.Tanh: (M.Tanh, _options()),
     nn.Hardsigmoid: (M.Hardsigmoid, _options()),
     nn.Hardswish: (M.Hardswish, _options()),
+    nn.SiLU: (M.SiLU, _options()),
+    nn.Softplus: (M.Softplus, _options("beta", "threshold")),
     nn.LeakyReLU: (M.LeakyReLU, _options("negative_slope")),
     nn.ELU: (M.ELU, _options("alpha")),
     nn.GELU: (M.GELU, _options("approximate")),
@@ -154,11 +156,12 @@ def _convert_layer(layer: nn.Module) -> nn.Module:
 def from_torch(module: nn.Module, *, inplace: bool = False) -> nn.Module:
     """Replace the ``torch.nn`` layers of ``module`` by the hand-written-backward modules.
 
-    Converted: ``Conv2d``, ``ConvTranspose2d`` (``padding_mode='zeros'``), ``Linear``,
+    Converted: ``Conv2d`` (any ``padding_mode``), ``ConvTranspose2d``, ``Linear``,
     ``BatchNorm1d/2d``, ``InstanceNorm2d``, ``GroupNorm``, ``LayerNorm``, ``MaxPool2d``,
     ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``Dropout``, the activations (``ReLU``, ``ReLU6``,
-    ``Sigmoid``, ``Tanh``, ``Hardsigmoid``, ``Hardswish``, ``LeakyReLU``, ``ELU``, ``GELU``,
-    ``PReLU``, ``Softmax``, ``LogSoftmax``) and ``RNN``, ``LSTM``, ``GRU``. A layer is matched by
+    ``Sigmoid``, ``Tanh``, ``Hardsigmoid``, ``Hardswish``, ``SiLU``, ``Softplus``,
+    ``LeakyReLU``, ``ELU``, ``GELU``, ``PReLU``, ``Softmax``, ``LogSoftmax``) and ``RNN``,
+    ``LSTM``, ``GRU``. A layer is matched by
     its exact type, so a user subclass with its own ``forward`` is left alone; so is every other
     module (containers, custom blocks) and every functional call inside a ``forward``.
 

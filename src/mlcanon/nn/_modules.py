@@ -48,8 +48,10 @@ __all__ = [
     "PReLU",
     "ReLU",
     "ReLU6",
+    "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softplus",
     "Tanh",
 ]
 
@@ -606,6 +608,8 @@ ELU = _simple("ELU", A.elu, "Exponential linear unit.", alpha=1.0)
 GELU = _simple("GELU", A.gelu, "Gaussian error linear unit.", approximate="none")
 Hardsigmoid = _simple("Hardsigmoid", A.hardsigmoid, "Piecewise-linear sigmoid.")
 Hardswish = _simple("Hardswish", A.hardswish, "h-swish.")
+SiLU = _simple("SiLU", A.silu, "x sigmoid(x) (swish).")
+Softplus = _simple("Softplus", A.softplus, "log(1 + exp(beta x)) / beta.", beta=1.0, threshold=20.0)
 # dim=None is torch's default too: its deprecated implicit choice (0 for 0/1/3-D input, else 1)
 Softmax = _simple("Softmax", softmax, "Softmax along ``dim``.", dim=None)
 LogSoftmax = _simple("LogSoftmax", log_softmax, "Log-softmax along ``dim``.", dim=None)

@@ -22,6 +22,8 @@ from ._activations import (
     relu,
     relu6,
     sigmoid,
+    silu,
+    softplus,
     tanh,
 )
 from ._attention import additive_attention, multiplicative_attention, scaled_dot_product_attention
@@ -73,7 +75,9 @@ __all__ = [
     "scaled_dot_product_attention",
     "sigmoid",
     "sigmoid_focal_loss",
+    "silu",
     "smooth_l1_loss",
     "softmax",
+    "softplus",
     "tanh",
 ]
