@@ -168,6 +168,8 @@ def test_bad_activation_arguments():
         F.prelu(x, torch.ones(2))
     with pytest.raises(TypeError, match=r"input must be a torch\.Tensor, got list"):
         F.relu([1.0, 2.0])
+    with pytest.raises(ValueError, match="beta must be non-zero, got 0"):
+        F.softplus(x, beta=0)
     with pytest.raises(TypeError, match="floating-point"):
         F.sigmoid(torch.arange(3))
     with pytest.raises(ValueError, match=r"input.shape\[-1\]=3 must equal in_features=4"):
