@@ -35,6 +35,8 @@ def fit_both(X, y, **params):
 
 def assert_same_model(ours, ref, X):
     np.testing.assert_array_equal(ours.support_, ref.support_)
+    for name in ("support_", "n_support_", "n_iter_", "dual_coef_", "intercept_"):
+        assert getattr(ours, name).dtype == getattr(ref, name).dtype, name
     np.testing.assert_array_equal(ours.n_support_, ref.n_support_)
     np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, rtol=1e-3, atol=1e-3)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-3, atol=1e-3)

@@ -318,7 +318,8 @@ class SVC(ClassifierMixin, BaseEstimator):
             nonzero[a] |= coef[: members[a].size] != 0
             nonzero[b] |= coef[members[a].size :] != 0
         self.n_support_ = np.array([nz.sum() for nz in nonzero], dtype=np.int32)
-        self.support_ = np.concatenate([m[nz] for m, nz in zip(members, nonzero, strict=True)])
+        support = [m[nz] for m, nz in zip(members, nonzero, strict=True)]
+        self.support_ = np.concatenate(support).astype(np.int32)  # LIBSVM's int, as sklearn
         self.support_vectors_ = X[self.support_]
         start = np.concatenate([[0], np.cumsum(self.n_support_)])
         dual = np.zeros((max(n_classes - 1, 1), self.support_.size))
