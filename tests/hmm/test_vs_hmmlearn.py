@@ -187,3 +187,13 @@ def test_convergence_monitor_as_hmmlearn(n_iter, tol):
     np.testing.assert_allclose(list(m.history), list(r.history), rtol=1e-8)
     assert (m.iter, m.converged, m.tol, m.n_iter) == (r.iter, r.converged, r.tol, r.n_iter)
     assert m.iter == ours.n_iter_ and list(m.history) == ours.lower_bounds_
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stationary_distribution_as_hmmlearn(seed):
+    # hmmlearn's get_stationary_distribution(); it was an AttributeError here
+    ours, ref, _ = _pair_categorical(seed, N=4)
+    pi = ours.get_stationary_distribution()
+    np.testing.assert_allclose(pi, ref.get_stationary_distribution(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(pi @ ours.transmat_, pi, atol=1e-12)  # pi A = pi, plainly
+    assert pi.sum() == pytest.approx(1.0)

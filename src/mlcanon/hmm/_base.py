@@ -305,6 +305,16 @@ class BaseHMM(BaseEstimator):
         total, path = _kernels.viterbi(_log(self.startprob_), _log(self.transmat_), lfp, bounds)
         return float(total), path
 
+    def get_stationary_distribution(self) -> np.ndarray:
+        r"""Stationary distribution :math:`\pi` of the chain, :math:`\pi A = \pi`,
+        :math:`\sum_i \pi_i = 1`: the left eigenvector of ``transmat_`` of eigenvalue 1 (its
+        largest), as hmmlearn computes it. Unique when the chain is irreducible; otherwise
+        one of the stationary distributions."""
+        check_is_fitted(self, "transmat_")
+        eigvals, eigvecs = np.linalg.eig(np.asarray(self.transmat_, dtype=np.float64).T)
+        eigvec = np.real_if_close(eigvecs[:, np.argmax(eigvals)])
+        return eigvec / eigvec.sum()
+
     def predict(self, X: Any, lengths: Any = None) -> np.ndarray:
         """Hidden state of each sample by :meth:`decode` with ``self.algorithm``."""
         return self.decode(X, lengths)[1]
