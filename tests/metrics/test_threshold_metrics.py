@@ -80,3 +80,29 @@ def test_top_k_accuracy_binary_and_errors():
         top_k_accuracy_score([0, 1, 2, 2], S, labels=[2, 1, 0])
     with pytest.raises(ValueError, match="y type must be 'binary' or 'multiclass'"):
         top_k_accuracy_score([0.5, 1, 2, 2], S)
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [
+        [1, 3, 2, 2, 5],
+        np.array([1, 3, 2, 2, 5], dtype=np.int32),
+        np.array([0.1, 0.3, 0.2, 0.2, 0.5], dtype=np.float32),
+        np.array([0.1, 0.3, 0.2, 0.2, 0.5], dtype=np.float16),
+        [True, False, True, True, False],
+    ],
+    ids=["int-list", "int32", "float32", "float16", "bool-list"],
+)
+@pytest.mark.parametrize(
+    "name", ["precision_recall_curve", "confusion_matrix_at_thresholds", "roc_curve", "det_curve"]
+)
+def test_thresholds_keep_the_dtype_of_the_scores_as_sklearn(scores, name):
+    # the thresholds are the scores: scikit-learn returns them in the scores' dtype (float32
+    # stays float32) where no inf is prepended; they came back as float64 here
+    import mlcanon.metrics
+
+    y = [0, 1, 1, 0, 1]
+    ours = getattr(mlcanon.metrics, name)(y, scores)[-1]
+    theirs = getattr(skm, name)(y, scores)[-1]
+    assert ours.dtype == theirs.dtype
+    assert_array_equal(ours, theirs)

@@ -86,6 +86,20 @@ def check_scores(y_score: Any, name: str = "y_score") -> np.ndarray:
     return score.reshape(-1)
 
 
+def score_dtype(y_score: Any) -> np.dtype:
+    """The dtype of the scores as given (bool, int or float; float64 otherwise): the threshold
+    arrays of the curves are the scores themselves, returned in it as scikit-learn does."""
+    dtype = getattr(y_score, "dtype", None)
+    if dtype is None:
+        dtype = np.asarray(y_score).dtype
+    elif not isinstance(dtype, np.dtype):  # a torch tensor: its NumPy counterpart
+        try:
+            dtype = np.asarray(y_score[:0].detach().cpu()).dtype
+        except (AttributeError, TypeError, RuntimeError):
+            dtype = np.dtype(np.float64)
+    return dtype if dtype.kind in "biuf" else np.dtype(np.float64)
+
+
 def check_score_matrix(y_score: Any) -> np.ndarray:
     """Scores of a multiclass or multilabel target: one column per class, finite."""
     score = check_array(y_score, "y_score", ndim=(1, 2))

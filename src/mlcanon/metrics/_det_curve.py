@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_bool, positive_mask
+from ._checks import check_bool, positive_mask, score_dtype
 from ._ranking import _binary_inputs, _counts_at_thresholds, _drop_flat_tps
 
 __all__ = ["confusion_matrix_at_thresholds", "det_curve"]
@@ -27,7 +27,7 @@ def confusion_matrix_at_thresholds(
     tns, fps, fns, tps : ndarray of shape (n_thresholds,)
         (Weighted) counts at each threshold, as float64.
     thresholds : ndarray of shape (n_thresholds,)
-        The distinct scores, decreasing.
+        The distinct scores, decreasing, in the dtype of ``y_score`` (as scikit-learn).
 
     Notes
     -----
@@ -44,7 +44,7 @@ def confusion_matrix_at_thresholds(
     is_pos, score, w = _binary_inputs(positive_mask(y_true, pos_label), y_score, sample_weight)
     fps, tps, thresholds = _counts_at_thresholds(is_pos, score, w)
     fps, tps = fps.astype(np.float64), tps.astype(np.float64)
-    return fps[-1] - fps, fps, tps[-1] - tps, tps, thresholds
+    return fps[-1] - fps, fps, tps[-1] - tps, tps, thresholds.astype(score_dtype(y_score))
 
 
 def det_curve(

@@ -10,7 +10,14 @@ import numpy as np
 from mlcanon._validation import check_option
 
 from ._average import AVERAGES, average_binary_score
-from ._checks import UndefinedMetricWarning, check_bool, check_score_matrix, contains, positive_mask
+from ._checks import (
+    UndefinedMetricWarning,
+    check_bool,
+    check_score_matrix,
+    contains,
+    positive_mask,
+    score_dtype,
+)
 from ._ranking import _binary_inputs, _counts_at_thresholds, _drop_flat_tps
 from ._targets import as_target, check_lengths, check_weights, target_type
 
@@ -56,7 +63,7 @@ def precision_recall_curve(
     recall : ndarray of shape (n_thresholds + 1,)
         Decreasing; the last entry is 0, so the plotted curve reaches the precision axis.
     thresholds : ndarray of shape (n_thresholds,)
-        Increasing distinct scores.
+        Increasing distinct scores, in the dtype of ``y_score`` (as scikit-learn).
 
     Notes
     -----
@@ -91,7 +98,7 @@ def precision_recall_curve(
     return (
         np.concatenate((precision[::-1], [1.0])),
         np.concatenate((recall[::-1], [0.0])),
-        thresholds[::-1].copy(),
+        thresholds[::-1].astype(score_dtype(y_score)),
     )
 
 
