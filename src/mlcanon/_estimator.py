@@ -335,10 +335,14 @@ def check_y(y: Any, *, classifier: bool, multi_output: bool = False) -> np.ndarr
 
     A column vector ``y`` of shape (n, 1) is accepted with a ``DataConversionWarning``. With
     ``multi_output`` (a regressor's), ``y`` may be 2-D, one float64 column per target, and a
-    column vector stays as it is.
+    column vector stays as it is. A pandas Series of a nullable dtype (Int64, boolean,
+    Float64) is read as float64, as scikit-learn's check_array reads it (``astype(None)``):
+    its labels are floats (0.0, 1.0) there too.
     """
     if multi_output:
         return check_array(y, "y", ndim=(1, 2))
+    if is_pandas(y, "Series") and not isinstance(y.dtype, np.dtype) and y.dtype.kind in "biuf":
+        y = y.astype(np.float64)  # pd.NA becomes NaN, refused below as scikit-learn does
     y_arr = np.asarray(y)
     if y_arr.ndim == 2 and y_arr.shape[1] == 1:
         warnings.warn(

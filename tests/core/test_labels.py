@@ -128,3 +128,21 @@ def test_numbers_in_an_object_array_are_refused_as_scikit_learn(name, values):
         _fit(MAKERS[name], THEIRS, y)
     with pytest.raises(ValueError, match=r"Unknown label type: unknown; y is an object array"):
         _fit(MAKERS[name], OURS, y)
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "boolean", "Float64", "string", "category"])
+@pytest.mark.parametrize("name", ["DecisionTree", "LogisticRegression", "GaussianNB", "VotingSoft"])
+def test_pandas_nullable_labels_are_read_as_scikit_learn_reads_them(name, dtype):
+    """scikit-learn's check_array turns a Series of a nullable numeric or boolean dtype into
+    float64 (classes 0.0, 1.0, ...); they stayed int64 / bool here. Strings and categories
+    keep their labels."""
+    pd = pytest.importorskip("pandas")
+    values = CODES == 1 if dtype == "boolean" else CODES
+    if dtype in ("string", "category"):
+        values = np.array(["a", "bb", "c"])[CODES]
+    y = pd.Series(values).astype(dtype)
+    ours, theirs = _fit(MAKERS[name], OURS, y), _fit(MAKERS[name], THEIRS, y)
+    assert ours.classes_.dtype == theirs.classes_.dtype
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+    assert ours.predict(X).dtype == theirs.predict(X).dtype
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
