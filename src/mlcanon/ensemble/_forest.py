@@ -62,7 +62,7 @@ class RandomForestClassifier(ForestClassifier):
     n_estimators : int, default=100
         Number of trees.
     criterion, max_depth, min_samples_split, min_samples_leaf, min_weight_fraction_leaf, \\
-max_leaf_nodes, min_impurity_decrease
+max_leaf_nodes, min_impurity_decrease, monotonic_cst
         Passed to each tree (see :class:`~mlcanon.tree.DecisionTreeClassifier`).
     max_features : int, float, {"sqrt", "log2"} or None, default="sqrt"
         Features searched at each node.
@@ -127,6 +127,7 @@ max_leaf_nodes, min_impurity_decrease
         class_weight: dict | list | str | None = None,
         ccp_alpha: float = 0.0,
         max_samples: int | float | None = None,
+        monotonic_cst: Any = None,
     ) -> None:
         store_params(self, locals())
 
@@ -176,6 +177,7 @@ class RandomForestRegressor(ForestRegressor):
         warm_start: bool = False,
         ccp_alpha: float = 0.0,
         max_samples: int | float | None = None,
+        monotonic_cst: Any = None,
     ) -> None:
         criterion = deprecated_criterion(criterion)
         store_params(self, locals())

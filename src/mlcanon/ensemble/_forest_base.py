@@ -30,6 +30,7 @@ from mlcanon._validation import (
 )
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from mlcanon.tree._base import (
+    MONOTONIC_CST,
     TREE_CONSTRAINTS,
     ClassifierOutputsMixin,
     RegressorOutputsMixin,
@@ -44,6 +45,7 @@ from mlcanon.tree._checks import (
     check_X_y,
     class_weight_factors,
     encode_columns,
+    resolve_monotonic_cst,
 )
 
 from ._base import check_warm_classes, fit_members
@@ -52,7 +54,11 @@ __all__ = ["BaseForest", "ForestClassifier", "ForestRegressor", "bootstrap_indic
 
 MAX_SEED = np.iinfo(np.int32).max
 # the parameters a forest hands to each of its trees (which it seeds itself)
-TREE_PARAMS = ("criterion", *(name for name in TREE_CONSTRAINTS if name != "random_state"))
+TREE_PARAMS = (
+    "criterion",
+    "monotonic_cst",
+    *(name for name in TREE_CONSTRAINTS if name != "random_state"),
+)
 
 
 def bootstrap_indices(
@@ -106,6 +112,7 @@ class BaseForest(TreeTagsMixin, BaseEstimator):
         "n_jobs": (None, Interval(numbers.Integral)),
         "verbose": Interval(numbers.Integral, low=0),
         **TREE_CONSTRAINTS,  # passed on to each tree
+        "monotonic_cst": MONOTONIC_CST,
     }
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaseForest:
@@ -124,6 +131,8 @@ class BaseForest(TreeTagsMixin, BaseEstimator):
         self._n_samples, self.n_outputs_ = Y.shape
         sw = sample_weight_or_none(sample_weight, len(X))
         ycode, yval, n_stats, factors = self._encode(Y, sw)
+        n_classes = max(len(c) for c in self._classes_per_output()) if self._is_clf else None
+        resolve_monotonic_cst(self.monotonic_cst, X.shape[1], Y.shape[1], n_classes)  # early
         weights = factors if sw is None else (sw if factors is None else sw * factors)
         if factors is not None:
             check_class_weighted(weights, self.class_weight)

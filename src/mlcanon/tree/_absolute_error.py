@@ -11,7 +11,9 @@ median is found by a binary search for half the weight, and the error follows fr
     \\sum_{y_i \\ge m} w_i (y_i - m) + \\sum_{y_i < m} w_i (m - y_i)
     = (S^{wy}_{\\ge} - m S^{w}_{\\ge}) + (m S^{w}_{<} - S^{wy}_{<}).
 
-One pass forwards gives the prefixes, one backwards the suffixes (summed over the outputs).
+One pass forwards gives the prefixes, one backwards the suffixes (summed over the outputs);
+their medians are kept too (those of the last output: the monotonicity constraints, which
+read them, allow one output only).
 
 References
 ----------
@@ -27,9 +29,12 @@ from numba import njit
 from ._criterion import WEIGHT, YVAL
 
 # Scratch arrays of the criterion (``mae``): the rank of each sample's target within the node
-# (per output), the node's sorted targets, the two Fenwick arrays, the errors of the prefixes
-# and of the suffixes, and the sample sequence being scanned.
+# (per output), the node's sorted targets, the two Fenwick arrays, the errors and medians of
+# the prefixes and of the suffixes (rows ``ERRORS``, ``MEDIANS``), and the sample sequence being
+# scanned. (The medians share an array with the errors: every array of the tuple costs the
+# split search reference counts at each call, even where it is not read.)
 RANKS, SORTED_Y, TREE_W, TREE_WY, AE_PREFIX, AE_SUFFIX, SEQ = 0, 1, 2, 3, 4, 5, 6
+ERRORS, MEDIANS = 0, 1
 
 
 @njit(cache=True, nogil=True)
@@ -41,8 +46,8 @@ def new_scratch(n_rows, n, n_outputs):
         np.zeros((n, n_outputs)),
         np.zeros(n + 1),
         np.zeros(n + 1),
-        np.zeros(n),
-        np.zeros(n),
+        np.zeros((2, n)),
+        np.zeros((2, n)),
         np.zeros(n, np.int64),
     )
 
@@ -90,7 +95,8 @@ def _prefix_wy(tree_wy, pos):
 
 @njit(cache=True, nogil=True)
 def _pass(target, k, mae, n, forward, out):
-    """Add the absolute error (output ``k``) of each prefix (or suffix) of ``mae[SEQ][:n]``."""
+    """Add the absolute error (output ``k``) of each prefix (or suffix) of ``mae[SEQ][:n]`` to
+    ``out[ERRORS]``; write their medians to ``out[MEDIANS]``."""
     yval, w = target[YVAL], target[WEIGHT]
     ranks, sorted_y, tw, twy, seq = mae[RANKS], mae[SORTED_Y], mae[TREE_W], mae[TREE_WY], mae[SEQ]
     tw[: n + 1] = 0.0
@@ -114,15 +120,18 @@ def _pass(target, k, mae, n, forward, out):
             prev, _ = _search(tw, n, half, True)
             median = 0.5 * (sorted_y[prev, k] + median)
         wy_left = _prefix_wy(twy, pos)
-        out[p] += (total_wy - wy_left - median * (total_w - w_left)) + (median * w_left - wy_left)
+        err = (total_wy - wy_left - median * (total_w - w_left)) + (median * w_left - wy_left)
+        out[ERRORS, p] += err
+        out[MEDIANS, p] = median
 
 
 @njit(cache=True, nogil=True)
 def sequence_errors(target, mae, n):
-    """``mae[AE_PREFIX][j]``: error of ``SEQ[:j + 1]``; ``mae[AE_SUFFIX][j]``: of ``SEQ[j:n]``."""
+    """``mae[AE_PREFIX][ERRORS, j]``: error of ``SEQ[:j + 1]``; ``mae[AE_SUFFIX][ERRORS, j]``: of
+    ``SEQ[j:n]`` (their medians in row ``MEDIANS``)."""
     prefix, suffix = mae[AE_PREFIX], mae[AE_SUFFIX]
-    prefix[:n] = 0.0
-    suffix[:n] = 0.0
+    prefix[ERRORS, :n] = 0.0
+    suffix[ERRORS, :n] = 0.0
     for k in range(target[YVAL].shape[1]):
         _pass(target, k, mae, n, True, prefix)
         _pass(target, k, mae, n, False, suffix)

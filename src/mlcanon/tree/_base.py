@@ -31,8 +31,17 @@ from mlcanon._validation import (
 )
 
 from ._builder import build_tree
-from ._checks import as_float32, check_X, check_X_y, resolve_max_features, resolve_min_samples
+from ._checks import (
+    MonotonicCst,
+    as_float32,
+    check_X,
+    check_X_y,
+    resolve_max_features,
+    resolve_min_samples,
+    resolve_monotonic_cst,
+)
 from ._criterion import CRITERIA
+from ._monotonic import clip_values
 from ._prune import prune, pruning_path
 from ._tree import Tree
 
@@ -114,6 +123,9 @@ TREE_CONSTRAINTS: dict[str, Any] = {
     "ccp_alpha": Interval(low=0.0),
     "random_state": RANDOM_STATE,
 }
+# The monotonicity constraints of the trees and forests (not of gradient boosting, whose trees
+# scikit-learn does not constrain): None, or one of -1, 0, 1 per feature.
+MONOTONIC_CST = (None, MonotonicCst())
 # None, "balanced", a dict (one output) or a list of dicts (one per output: see
 # check_class_weight, which counts them once the outputs are known).
 CLASS_WEIGHT = (None, Options("balanced"), InstanceOf(dict, list))
@@ -126,6 +138,7 @@ class BaseDecisionTree(TreeTagsMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "splitter": Options("best", "random"),
         **TREE_CONSTRAINTS,
+        "monotonic_cst": MONOTONIC_CST,
     }
 
     def _settings(self, n: int, n_features: int, weight_sum: float) -> tuple:
@@ -157,18 +170,25 @@ class BaseDecisionTree(TreeTagsMixin, BaseEstimator):
         n_out = ycode.shape[1] if self._is_clf else yval.shape[1]
         n_stats = n_out * n_stats if self._is_clf else 3 * n_out + 1
         rules, limits = self._settings(XT32.shape[1], XT32.shape[0], float(w.sum()))
+        n_classes = [len(c) for c in self._classes_per_output()] if self._is_clf else None
+        cst = resolve_monotonic_cst(
+            self.monotonic_cst,
+            XT32.shape[0],
+            n_out,
+            max(n_classes) if self._is_clf else None,
+        )
         seed = int(check_random_state(self.random_state).integers(0, 2**62))
         target = (CRITERIA[self.criterion], self._is_clf, ycode, yval, w, n_stats // n_out)
-        left, right, feat, thr, miss, imp, n_nodes, wn, stats = build_tree(
-            XT32, target, n_stats, rules, limits, seed
-        )
+        nodes, bounds = build_tree(XT32, target, n_stats, rules, limits, seed, cst)
+        left, right, feat, thr, miss, imp, n_nodes, wn, stats = nodes
         if self._is_clf:
             value = stats.reshape(len(wn), n_out, -1) / wn[:, None, None]
         elif self.criterion == "absolute_error":  # the weighted medians
             value = stats[:, 2 * n_out + 1 :, None].copy()
         else:
             value = (stats[:, :n_out] / wn[:, None])[:, :, None]
-        n_classes = [len(c) for c in self._classes_per_output()] if self._is_clf else None
+        if cst is not None:
+            clip_values(value, bounds, self._is_clf)
         tree = Tree(
             n_features=XT32.shape[0],
             n_classes=n_classes,

@@ -10,6 +10,12 @@ least ``min_impurity_decrease``. Then the node's samples are partitioned around 
   decrease; the best one is expanded (its two children created, left first, and evaluated)
   until ``max_leaf_nodes - 1`` splits are made, and the nodes left on the heap become leaves.
 
+Under monotonicity constraints every node also carries bounds on its value, which a child
+inherits from its parent when it is linked to it (see :mod:`mlcanon.tree._monotonic`). The
+constraints ``cst`` and the ``bounds`` travel as arguments of their own, ``None`` when there are
+no constraints: numba then compiles a version of the growth in which every ``cst is None`` test
+is decided, and the unconstrained trees run the code they ran before constraints existed.
+
 References
 ----------
 Breiman et al. (1984). Classification and Regression Trees, ch. 2-4.
@@ -23,6 +29,7 @@ from numba import njit
 
 from ._absolute_error import new_scratch
 from ._criterion import ABSOLUTE_ERROR, CRIT, EPSILON, WEIGHT, YVAL, add_sample, impurity
+from ._monotonic import LOWER, MIDDLE, UPPER, inherit_bounds, middle_value, new_bounds
 from ._splitter import LEFT, RIGHT, find_split
 
 LEAF = -1
@@ -68,7 +75,9 @@ def _partition(XT, samples, start, end, feature, threshold, missing_left, buf):
 @njit(cache=True, nogil=True)
 def _decrease(target, samples, start, mid, end, imp, total, w_node, ws, w_root):
     """scikit-learn's weighted impurity decrease of a split:
-    ``N_t / N * (impurity - N_tR / N_t * right_impurity - N_tL / N_t * left_impurity)``."""
+    ``N_t / N * (impurity - N_tR / N_t * right_impurity - N_tL / N_t * left_impurity)``, and the
+    weight of the left child (the children's statistics are left in ``ws[LEFT]``,
+    ``ws[RIGHT]``)."""
     s_l, s_r = ws[LEFT], ws[RIGHT]
     w_l = _node_stats(s_l, target, samples, start, mid)
     for c in range(s_r.shape[0]):  # by hand: ``total - s_l`` would allocate at every node
@@ -76,7 +85,7 @@ def _decrease(target, samples, start, mid, end, imp, total, w_node, ws, w_root):
     w_r = w_node - w_l
     imp_l = impurity(target, s_l, w_l, samples, start, mid)
     imp_r = impurity(target, s_r, w_r, samples, mid, end)
-    return (w_node / w_root) * (imp - w_r / w_node * imp_r - w_l / w_node * imp_l)
+    return (w_node / w_root) * (imp - w_r / w_node * imp_r - w_l / w_node * imp_l), w_l
 
 
 @njit(cache=True, nogil=True)
@@ -114,11 +123,12 @@ def _trim(nodes, n):
 
 
 @njit(cache=True, nogil=True)
-def _evaluate(data, search, nodes, limits, node, start, end, depth, w_root):
+def _evaluate(data, search, nodes, limits, node, start, end, depth, w_root, cst, bounds):
     """Fill node ``node`` (``samples[start:end]``), find its split and partition its samples.
 
     Returns ``(mid, decrease)``; ``mid`` is the first sample of the right child, -1 when the
-    node stays a leaf.
+    node stays a leaf. A split node under monotonicity constraints records its children's
+    middle value.
     """
     XT, target, samples, buf = data
     features, rules, rng, ws = search
@@ -135,18 +145,24 @@ def _evaluate(data, search, nodes, limits, node, start, end, depth, w_root):
         or imp <= EPSILON
     ):
         return -1, 0.0
+    if cst is None:
+        lower, upper = -np.inf, np.inf
+    else:
+        lower, upper = bounds[node, LOWER], bounds[node, UPPER]
     f, thr, mleft, n_left = find_split(
-        XT, target, samples, start, end, total, w_node, features, rules, rng, ws
+        XT, target, samples, start, end, total, w_node, features, rules, rng, ws, cst, lower, upper
     )
     if f < 0:
         return -1, 0.0
     mid = _partition(XT, samples, start, end, f, thr, mleft, buf)
     if mid != start + n_left:
         raise RuntimeError("partition disagrees with the split search")
-    decrease = _decrease(target, samples, start, mid, end, imp, total, w_node, ws, w_root)
+    decrease, w_l = _decrease(target, samples, start, mid, end, imp, total, w_node, ws, w_root)
     if decrease + EPSILON < limits[MIN_DECREASE]:
         return -1, 0.0
     feat_a[node], thr_a[node], miss_a[node] = f, thr, mleft
+    if cst is not None:
+        bounds[node, MIDDLE] = middle_value(target, ws[LEFT], w_l, ws[RIGHT], w_node - w_l)
     return mid, decrease
 
 
@@ -161,13 +177,16 @@ def _get(row):
 
 
 @njit(cache=True, nogil=True)
-def _link(nodes, parent, is_left, node):
+def _link(nodes, cst, bounds, parent, is_left, node):
+    """Make ``node`` a child of ``parent`` (none for the root), inheriting its bounds."""
     if parent >= 0:
         (nodes[0] if is_left else nodes[1])[parent] = node
+        if cst is not None:
+            inherit_bounds(bounds, cst, nodes[2], parent, is_left, node)
 
 
 @njit(cache=True, nogil=True)
-def _grow_depth_first(data, search, nodes, limits, n, w_root):
+def _grow_depth_first(data, search, nodes, limits, n, w_root, cst, bounds):
     stack = np.zeros((n + 1, 5), np.int64)  # pending nodes, columns START ... IS_LEFT
     _set(stack[0], 0, n, 0, -1, 0)
     top, n_nodes = 1, 0
@@ -176,8 +195,10 @@ def _grow_depth_first(data, search, nodes, limits, n, w_root):
         start, end, depth, parent, is_left = _get(stack[top])
         node = n_nodes
         n_nodes += 1
-        _link(nodes, parent, is_left, node)
-        mid, _ = _evaluate(data, search, nodes, limits, node, start, end, depth, w_root)
+        _link(nodes, cst, bounds, parent, is_left, node)
+        mid, _ = _evaluate(
+            data, search, nodes, limits, node, start, end, depth, w_root, cst, bounds
+        )
         if mid < 0:
             continue
         _set(stack[top], mid, end, depth + 1, node, 0)  # the right child waits below the left
@@ -224,10 +245,10 @@ def _heap_pop(key, rec, size):
 
 
 @njit(cache=True, nogil=True)
-def _grow_best_first(data, search, nodes, limits, n, w_root):
+def _grow_best_first(data, search, nodes, limits, n, w_root, cst, bounds):
     key, rec = np.zeros(n + 1), np.zeros((n + 1, 5), np.int64)
     splits_left = int(limits[MAX_LEAF_NODES]) - 1
-    mid, gain = _evaluate(data, search, nodes, limits, 0, 0, n, 0, w_root)
+    mid, gain = _evaluate(data, search, nodes, limits, 0, 0, n, 0, w_root, cst, bounds)
     size = _heap_push(key, rec, 0, gain, 0, n, 0, 0, mid) if mid >= 0 else 0
     n_nodes = 1
     while size > 0:
@@ -240,22 +261,26 @@ def _grow_best_first(data, search, nodes, limits, n, w_root):
         for lo, hi, is_left in ((start, mid, 1), (mid, end, 0)):
             child = n_nodes
             n_nodes += 1
-            _link(nodes, node, is_left, child)
-            c_mid, gain = _evaluate(data, search, nodes, limits, child, lo, hi, depth + 1, w_root)
+            _link(nodes, cst, bounds, node, is_left, child)
+            c_mid, gain = _evaluate(
+                data, search, nodes, limits, child, lo, hi, depth + 1, w_root, cst, bounds
+            )
             if c_mid >= 0:
                 size = _heap_push(key, rec, size, gain, lo, hi, depth + 1, child, c_mid)
     return n_nodes
 
 
 @njit(cache=True, nogil=True)
-def build_tree(XT, target, n_stats, rules, limits, seed):
+def build_tree(XT, target, n_stats, rules, limits, seed, cst):
     """Grow a CART tree on the samples with positive weight; return its node arrays.
 
     ``target`` is the criterion's tuple (see :mod:`mlcanon.tree._criterion`), ``rules`` the
-    split-search settings (see :mod:`mlcanon.tree._splitter`) and ``limits`` the growth settings
-    (``MAX_DEPTH`` ... ``MAX_LEAF_NODES``). Returns ``(left, right, feature, threshold,
-    missing_left, impurity, n_samples, weighted_n_samples, stats)`` trimmed to the number of
-    nodes; ``stats[node]`` holds the node's statistics.
+    split-search settings (see :mod:`mlcanon.tree._splitter`), ``limits`` the growth settings
+    (``MAX_DEPTH`` ... ``MAX_LEAF_NODES``) and ``cst`` the monotonicity constraint of each
+    feature (int8, or None). Returns ``(left, right, feature, threshold, missing_left,
+    impurity, n_samples, weighted_n_samples, stats)`` trimmed to the number of nodes
+    (``stats[node]`` holds the node's statistics), and the nodes' bounds (``LOWER``, ``UPPER``,
+    ``MIDDLE`` columns; None without constraints).
     """
     w = target[WEIGHT]
     samples = np.flatnonzero(w > 0.0)
@@ -269,14 +294,20 @@ def build_tree(XT, target, n_stats, rules, limits, seed):
     ws = (vals, ids, *stats, np.zeros(4), mae, np.empty(128, np.int64))
     rng = np.array([np.uint64(seed) * np.uint64(2) + np.uint64(1)])
     search = (np.arange(XT.shape[0]), rules, rng, ws)
+    if cst is None:
+        bounds = None
+    else:
+        bounds = new_bounds(2 * n)
     w_root = 0.0
     for i in samples:
         w_root += w[i]
     if limits[MAX_LEAF_NODES] > 0:
-        n_nodes = _grow_best_first(data, search, nodes, limits, n, w_root)
+        n_nodes = _grow_best_first(data, search, nodes, limits, n, w_root, cst, bounds)
     else:
-        n_nodes = _grow_depth_first(data, search, nodes, limits, n, w_root)
-    return _trim(nodes, n_nodes)
+        n_nodes = _grow_depth_first(data, search, nodes, limits, n, w_root, cst, bounds)
+    if cst is None:
+        return _trim(nodes, n_nodes), None
+    return _trim(nodes, n_nodes), bounds[:n_nodes].copy()
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -6,7 +6,8 @@ refused with a clear message, scipy.sparse ``X`` densified (the kernels read den
 ``y`` with several outputs (one column each), ``n_features_in_`` recorded at fit and enforced at
 predict, ``X`` cast to float32 (as scikit-learn's trees do), class labels encoded per output,
 class weights turned into per-sample factors, and the size parameters
-(``min_samples_leaf=0.1``, ``max_features="sqrt"``) resolved to counts.
+(``min_samples_leaf=0.1``, ``max_features="sqrt"``) resolved to counts, and the monotonicity
+constraints (``monotonic_cst``) checked against the data.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mlcanon._estimator import check_X_y as _check_X_y
 from mlcanon._estimator import check_y, class_weight_by_label, encode_labels
 
 __all__ = [
+    "MonotonicCst",
     "as_float32",
     "check_X",
     "check_X_y",
@@ -34,6 +36,7 @@ __all__ = [
     "encode_columns",
     "resolve_max_features",
     "resolve_min_samples",
+    "resolve_monotonic_cst",
 ]
 
 
@@ -205,3 +208,54 @@ def resolve_max_features(value: Any, n_features: int) -> int:
     if isinstance(value, numbers.Integral):
         return int(value)
     return max(1, int(value * n_features))
+
+
+class MonotonicCst:
+    """The ``monotonic_cst`` constraint of ``_parameter_constraints``: an array-like of -1, 0 or
+    1 (one per feature: decreasing, unconstrained, increasing). Its length is checked against
+    ``X`` at fit (:func:`resolve_monotonic_cst`). The message is scikit-learn's, so that tests
+    matching it pass."""
+
+    def check(self, value: Any, name: str) -> Any:
+        if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
+            raise TypeError(f"{name} must be {self}; got {type(value).__name__} {value!r}")
+        arr = np.asarray(value)
+        if arr.ndim != 1:
+            raise ValueError(f"{name} must be 1-D, {self} (one per feature); got shape {arr.shape}")
+        if arr.dtype.kind not in "biuf" or not np.all(np.isin(arr, (-1, 0, 1))):
+            raise ValueError(f"{name} must be None or {self}, but got {np.unique(arr)}")
+        return value
+
+    def __str__(self) -> str:
+        return "an array-like of -1, 0 or 1"
+
+
+def resolve_monotonic_cst(
+    monotonic_cst: Any, n_features: int, n_outputs: int, n_classes: int | None
+) -> np.ndarray | None:
+    """The constraint of each feature as int8 (None when ``monotonic_cst`` is None), as the
+    kernels read it: one output only, and for a classifier (``n_classes`` given) two classes at
+    most, with the signs flipped, because the kernels constrain the first class's probability
+    while ``monotonic_cst`` speaks of the positive (second) class, as in scikit-learn."""
+    if monotonic_cst is None:
+        return None
+    if n_outputs > 1:
+        raise ValueError(
+            "Monotonicity constraints are not supported with multiple outputs: monotonic_cst "
+            f"must be None when y has {n_outputs} outputs"
+        )
+    cst = np.asarray(monotonic_cst)
+    if cst.shape[0] != n_features:
+        raise ValueError(
+            f"monotonic_cst has shape {cst.shape[0]} but the input data X has {n_features} "
+            "features. It needs one constraint in {-1, 0, 1} per feature"
+        )
+    cst = cst.astype(np.int8)
+    if n_classes is None:
+        return cst
+    if n_classes > 2:
+        raise ValueError(
+            "Monotonicity constraints are not supported with multiclass classification: "
+            f"monotonic_cst must be None when y has {n_classes} classes (binary only)"
+        )
+    return -cst

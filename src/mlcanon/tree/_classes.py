@@ -71,7 +71,13 @@ _PARAMS_DOC = """
         Seeds the feature order at each node (and the thresholds of the random splitter).
     ccp_alpha : float >= 0, default=0.0
         Minimal cost-complexity pruning: collapse the weakest links whose effective alpha is at
-        most this (see ``cost_complexity_pruning_path``)."""
+        most this (see ``cost_complexity_pruning_path``).
+    monotonic_cst : array-like of int of shape (n_features,) or None, default=None
+        Monotonicity constraint of each feature: 1 increasing, -1 decreasing, 0 none (the
+        probability of the positive class for a binary classifier; several outputs and
+        multiclass targets are refused). A split that breaks a constraint, or the bounds that
+        the splits above set, is not made, and node values are clipped into those bounds (see
+        :mod:`mlcanon.tree._monotonic`)."""
 
 
 class DecisionTreeClassifier(ClassifierMixin, ClassifierOutputsMixin, BaseDecisionTree):
@@ -132,6 +138,7 @@ class DecisionTreeClassifier(ClassifierMixin, ClassifierOutputsMixin, BaseDecisi
         min_impurity_decrease: float = 0.0,
         class_weight: dict | list | str | None = None,
         ccp_alpha: float = 0.0,
+        monotonic_cst: Any = None,
     ) -> None:
         store_params(self, locals())
 
@@ -200,6 +207,7 @@ class DecisionTreeRegressor(RegressorMixin, RegressorOutputsMixin, BaseDecisionT
         max_leaf_nodes: int | None = None,
         min_impurity_decrease: float = 0.0,
         ccp_alpha: float = 0.0,
+        monotonic_cst: Any = None,
     ) -> None:
         criterion = deprecated_criterion(criterion)
         store_params(self, locals())

@@ -8,6 +8,12 @@ the scan runs twice: once with the missing samples sent right, once sent left, p
 criterion is stored with the split; when a node saw no missing value for the chosen feature,
 missing values at predict time follow the child that received more samples.
 
+Under monotonicity constraints (see :mod:`mlcanon.tree._monotonic`) a split on a constrained
+feature is a candidate only when its children's values respect the node's bounds and order.
+That test is made only for a split that beats the best one so far (rejecting candidates is a
+filter, which commutes with taking the maximum). Without constraints ``cst`` and ``bounds`` are
+None, and numba compiles the search with those tests removed.
+
 The random splitter (Extremely Randomized Trees) draws, for each visited feature, one threshold
 uniformly between the node's smallest and largest non-missing value, and a random side for the
 missing values; the best of these candidates wins.
@@ -23,7 +29,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._absolute_error import AE_PREFIX, AE_SUFFIX, SEQ, rank_targets, sequence_errors
+from ._absolute_error import (
+    AE_PREFIX,
+    AE_SUFFIX,
+    ERRORS,
+    MEDIANS,
+    SEQ,
+    rank_targets,
+    sequence_errors,
+)
 from ._criterion import (
     ABSOLUTE_ERROR,
     CRIT,
@@ -39,6 +53,7 @@ from ._criterion import (
     proxy_improvement,
     scan_add,
 )
+from ._monotonic import split_ok
 from ._sort import sort_pairs
 
 FEATURE_THRESHOLD = 1e-7  # values closer than this are treated as tied (float32 data)
@@ -114,17 +129,22 @@ def is_plain(target):
 
 
 @njit(cache=True, nogil=True)
-def _plain_scan(crit, sv, ss, y, yc, w, left, right, total, best, node, base, leaf, missing_right):
+def _plain_scan(
+    crit, sv, ss, y, yc, w, left, right, total, best, node, base, leaf, bounds, missing_right
+):
     """:func:`_scan` in the plain case, on arrays passed one by one: an array taken out of a
     tuple costs numba an atomic reference count, which small nodes pay at every call.
 
     ``y``, ``yc`` and ``w`` hold the targets, class codes and weights of the samples; ``left``,
     ``right`` and ``total`` class counts (``left`` starts with those of the left child);
     ``node`` is ``(nm, n_node, w_total)``, ``base`` the starting weight and target sum of the
-    left child and the node's target sum, ``leaf`` the minimum samples and weight of a child.
+    left child and the node's target sum, ``leaf`` the minimum samples and weight of a child,
+    ``bounds`` the feature's monotonicity bounds (see :func:`split_ok`; None without
+    constraints).
     """
     nm, n_node, w_total = node
     w_left, s_left, s_total = base
+    min_leaf, min_weight = leaf
     squared = crit == SQUARED_ERROR
     n_base = n_node - nm if not missing_right else 0
     last = nm if (missing_right and nm < n_node) else nm - 1
@@ -139,7 +159,7 @@ def _plain_scan(crit, sv, ss, y, yc, w, left, right, total, best, node, base, le
         if p < nm and sv[p] <= sv[p - 1] + FEATURE_THRESHOLD:
             continue
         n_left, w_right = n_base + p, w_total - w_left
-        if not _admissible(n_left, n_node - n_left, w_left, w_right, leaf[0], leaf[1]):
+        if not _admissible(n_left, n_node - n_left, w_left, w_right, min_leaf, min_weight):
             continue
         if squared:
             s_right = s_total - s_left
@@ -147,17 +167,28 @@ def _plain_scan(crit, sv, ss, y, yc, w, left, right, total, best, node, base, le
         else:
             proxy = class_proxy(crit, left, w_left, total, w_total, right)
         if proxy > best[PROXY]:
+            if bounds is not None:  # decided at compile time
+                if not _plain_ok(bounds, squared, s_left, s_total, left, total, w_left, w_right):
+                    continue
             _record_boundary(best, proxy, sv, p, nm, n_node, missing_right)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _plain_best(crit, sv, ss, y, yc, w, left, right, total, best, node, leaf, best_proxy):
+def _plain_ok(bounds, squared, s_left, s_total, left, total, w_left, w_right):
+    """:func:`split_ok` on the children's mean targets (squared error) or first-class shares."""
+    if squared:
+        return split_ok(bounds, s_left / w_left, (s_total - s_left) / w_right)
+    return split_ok(bounds, left[0] / w_left, (total[0] - left[0]) / w_right)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _plain_best(crit, sv, ss, y, yc, w, left, right, total, best, node, leaf, bounds, best_proxy):
     """:func:`_best_of_feature` in the plain case (arguments as :func:`_plain_scan`)."""
     nm, n_node, _ = node
     _record(best, best_proxy, -1.0, 0.0, False)
     left[:] = 0.0
     base = (0.0, 0.0, total[0])
-    _plain_scan(crit, sv, ss, y, yc, w, left, right, total, best, node, base, leaf, True)
+    _plain_scan(crit, sv, ss, y, yc, w, left, right, total, best, node, base, leaf, bounds, True)
     if nm < n_node:
         left[:] = 0.0
         w_miss, s_miss = 0.0, 0.0
@@ -169,17 +200,20 @@ def _plain_best(crit, sv, ss, y, yc, w, left, right, total, best, node, leaf, be
             else:
                 left[yc[i]] += w[i]
         base = (w_miss, s_miss, total[0])
-        _plain_scan(crit, sv, ss, y, yc, w, left, right, total, best, node, base, leaf, False)
+        _plain_scan(
+            crit, sv, ss, y, yc, w, left, right, total, best, node, base, leaf, bounds, False
+        )
 
 
 @njit(cache=True, nogil=True)
-def _scan(target, ws, nm, n_node, w_base, total, w_total, rules, missing_right):
+def _scan(target, ws, nm, n_node, w_base, total, w_total, rules, bounds, missing_right):
     """Scan the boundaries of the sorted values ``ws[VALS][:nm]`` (samples ``ws[IDS]``); the left
     child starts from ``ws[MISS]`` (weight ``w_base``): nothing, or the missing samples.
 
     ``ws[BEST]`` is updated in place when a split is strictly better (so the first of equal
     splits wins, as in scikit-learn). With ``missing_right`` the last boundary (all non-missing
-    left) is also a candidate.
+    left) is also a candidate. ``bounds`` are the feature's monotonicity bounds (see
+    :func:`split_ok`).
     """
     sv, ss, left, right, best = ws[VALS], ws[IDS], ws[LEFT], ws[RIGHT], ws[BEST]
     w, miss = target[WEIGHT], ws[MISS]
@@ -189,7 +223,7 @@ def _scan(target, ws, nm, n_node, w_base, total, w_total, rules, missing_right):
     n_base = n_node - nm if not missing_right else 0
     last = nm if (missing_right and nm < n_node) else nm - 1
     mae = target[CRIT] == ABSOLUTE_ERROR
-    ae_prefix, ae_suffix = ws[MAE][AE_PREFIX], ws[MAE][AE_SUFFIX]
+    ae_prefix, ae_suffix = ws[MAE][AE_PREFIX][ERRORS], ws[MAE][AE_SUFFIX][ERRORS]
     for k in range(last):
         i = ss[k]
         w_left += w[i]
@@ -206,11 +240,26 @@ def _scan(target, ws, nm, n_node, w_base, total, w_total, rules, missing_right):
         else:
             proxy = proxy_improvement(target, left, w_left, total, w_total, right)
         if proxy > best[PROXY]:
+            if bounds is not None:  # decided at compile time
+                if not _scan_ok(target, ws, bounds, left, total, w_left, w_right, n_left):
+                    continue
             _record_boundary(best, proxy, sv, p, nm, n_node, missing_right)
 
 
 @njit(cache=True, nogil=True)
-def _best_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy):
+def _scan_ok(target, ws, bounds, left, total, w_left, w_right, n_left):
+    """:func:`split_ok` on the children's values in a scan: the medians of the prefix and suffix
+    (absolute error), or the means of the first output (the shares of the first class)."""
+    if target[CRIT] == ABSOLUTE_ERROR:
+        mae = ws[MAE]
+        return split_ok(
+            bounds, mae[AE_PREFIX][MEDIANS, n_left - 1], mae[AE_SUFFIX][MEDIANS, n_left]
+        )
+    return split_ok(bounds, left[0] / w_left, (total[0] - left[0]) / w_right)
+
+
+@njit(cache=True, nogil=True)
+def _best_of_feature(target, ws, nm, n_node, total, w_total, rules, bounds, best_proxy):
     """Exact search over the sorted values of one feature, missing samples right then left."""
     ids, miss, w = ws[IDS], ws[MISS], target[WEIGHT]
     _record(ws[BEST], best_proxy, -1.0, 0.0, False)
@@ -218,7 +267,7 @@ def _best_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy):
     mae = target[CRIT] == ABSOLUTE_ERROR
     if mae:
         _sequence(target, ws, nm, n_node, True)
-    _scan(target, ws, nm, n_node, 0.0, total, w_total, rules, True)
+    _scan(target, ws, nm, n_node, 0.0, total, w_total, rules, bounds, True)
     if nm < n_node:
         w_miss = 0.0
         for k in range(nm, n_node):
@@ -226,7 +275,7 @@ def _best_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy):
             w_miss += w[ids[k]]
         if mae:
             _sequence(target, ws, nm, n_node, False)
-        _scan(target, ws, nm, n_node, w_miss, total, w_total, rules, False)
+        _scan(target, ws, nm, n_node, w_miss, total, w_total, rules, bounds, False)
 
 
 @njit(cache=True, nogil=True)
@@ -264,7 +313,8 @@ def _random_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy
     if not _admissible(n_left, n_node - n_left, w_left, w_total - w_left, leaf, min_weight):
         return
     if target[CRIT] == ABSOLUTE_ERROR:
-        proxy = -_random_absolute_error(target, ws, vals, nm, n_node, thr, missing_left, w_left)
+        err = _random_absolute_error(target, ws, vals, nm, n_node, thr, missing_left, w_left)[0]
+        proxy = -err
     else:
         proxy = proxy_improvement(target, left, w_left, total, w_total, ws[RIGHT])
     if proxy > best_proxy:
@@ -272,8 +322,32 @@ def _random_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy
 
 
 @njit(cache=True, nogil=True)
+def _random_ok(target, ws, nm, n_node, total, w_total, bounds):
+    """Whether the split recorded by :func:`_random_of_feature` (if any) passes
+    :func:`split_ok`: the children's medians (absolute error) or first-output means (first-class
+    shares), recomputed here so that the unconstrained search pays nothing."""
+    vals, ids, left, best, w = ws[VALS], ws[IDS], ws[LEFT], ws[BEST], target[WEIGHT]
+    if best[POS] < 0.0:
+        return True
+    thr, missing_left = best[THRESHOLD], best[MISSING_LEFT] == 1.0
+    left[:] = 0.0
+    w_left = 0.0
+    for k in range(n_node):
+        if (vals[k] <= thr) if k < nm else missing_left:
+            add_sample(left, target, ids[k], 1.0)
+            w_left += w[ids[k]]
+    if target[CRIT] == ABSOLUTE_ERROR:
+        _, median_left, median_right = _random_absolute_error(
+            target, ws, vals, nm, n_node, thr, missing_left, w_left
+        )
+        return split_ok(bounds, median_left, median_right)
+    return split_ok(bounds, left[0] / w_left, (total[0] - left[0]) / (w_total - w_left))
+
+
+@njit(cache=True, nogil=True)
 def _random_absolute_error(target, ws, vals, nm, n_node, thr, missing_left, w_left):
-    """``w_L I_L + w_R I_R`` of the random split, from the children's weighted medians."""
+    """``w_L I_L + w_R I_R`` of the random split, from the children's weighted medians, and the
+    medians (of the first output) of the left and of the right child."""
     ids, seq, w = ws[IDS], ws[MAE][SEQ], target[WEIGHT]
     n_left, n_right = 0, 0
     for k in range(n_node):
@@ -285,8 +359,11 @@ def _random_absolute_error(target, ws, vals, nm, n_node, thr, missing_left, w_le
             seq[n_node - n_right] = ids[k]
     w_right = w[seq[n_left:n_node]].sum()
     scratch = ws[RIGHT]
+    median = 2 * target[YVAL].shape[1] + 1  # the slot of the first output's median
     err = w_left * absolute_error(target, scratch, w_left, seq[:n_left])
-    return err + w_right * absolute_error(target, scratch, w_right, seq[n_left:n_node])
+    median_left = scratch[median]
+    err += w_right * absolute_error(target, scratch, w_right, seq[n_left:n_node])
+    return err, median_left, scratch[median]
 
 
 @njit(cache=True, nogil=True)
@@ -321,9 +398,12 @@ def _is_constant(vals, nm, n_node, random):
 
 
 @njit(cache=True, nogil=True)
-def find_split(XT, target, samples, start, end, total, w_total, features, rules, rng, ws):
+def find_split(
+    XT, target, samples, start, end, total, w_total, features, rules, rng, ws, cst, lower, upper
+):
     """Best split of ``samples[start:end]`` -> (feature, threshold, missing_left, n_left); the
-    feature is -1 when no admissible split exists."""
+    feature is -1 when no admissible split exists. ``cst`` is the monotonicity constraint of
+    each feature (int8, or None) and ``[lower, upper]`` the node's bounds."""
     vals, ids, best = ws[VALS], ws[IDS], ws[BEST]
     plain, crit, w = is_plain(target), target[CRIT], target[WEIGHT]
     y, yc = target[YVAL][:, 0], target[YCODE][:, 0]  # the plain case's one output
@@ -347,13 +427,22 @@ def find_split(XT, target, samples, start, end, total, w_total, features, rules,
         if _is_constant(vals, nm, n_node, rules[RANDOM] != 0.0):
             continue  # no split, and it does not count as visited
         n_visited += 1
+        if cst is None:  # decided at compile time
+            bounds = None
+        else:
+            bounds = (cst[f], lower, upper)
         if rules[RANDOM] != 0.0:
             _random_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy, rng)
+            if cst is not None:
+                if not _random_ok(target, ws, nm, n_node, total, w_total, (cst[f], lower, upper)):
+                    best[POS] = -1.0  # the split breaks the constraint: no candidate
         elif plain:
             node = (nm, n_node, w_total)
-            _plain_best(crit, vals, ids, y, yc, w, left, right, total, best, node, leaf, best_proxy)
+            _plain_best(
+                crit, vals, ids, y, yc, w, left, right, total, best, node, leaf, bounds, best_proxy
+            )
         else:
-            _best_of_feature(target, ws, nm, n_node, total, w_total, rules, best_proxy)
+            _best_of_feature(target, ws, nm, n_node, total, w_total, rules, bounds, best_proxy)
         if best[POS] >= 0.0 and best[PROXY] > best_proxy:
             best_proxy = best[PROXY]
             best_feature, best_threshold = f, best[THRESHOLD]
