@@ -129,8 +129,15 @@ def check_array(
 ) -> np.ndarray:
     """Convert ``X`` to an ndarray and check its dimensions, size and finiteness.
 
-    ``dtype=None`` keeps the input dtype (used for labels, which may be strings).
+    ``dtype=None`` keeps the input dtype (used for labels, which may be strings). A
+    scipy.sparse matrix is refused with scikit-learn's message (``np.asarray`` would wrap it in
+    a 0-d object array, whose conversion error says nothing of sparsity).
     """
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):
+        raise TypeError(
+            f"Sparse data was passed for {name}, but dense data is required. Use '.toarray()' to "
+            "convert to a dense numpy array."
+        )
     try:
         raw = np.asarray(X)
         if raw.dtype.kind != "c":

@@ -65,6 +65,20 @@ def test_check_array():
         check_array(np.array([1 + 2j, 3]))
 
 
+def test_check_array_names_sparse_input():
+    # a scipy.sparse matrix: the error said "X must be array-like of numbers, got csr_matrix
+    # (setting an array element with a sequence.)"; scikit-learn's check_array names sparsity
+    sparse = pytest.importorskip("scipy.sparse")
+    from sklearn.utils import check_array as sk_check_array
+
+    X = sparse.csr_matrix(np.eye(3))
+    with pytest.raises(TypeError) as theirs:
+        sk_check_array(X, accept_sparse=False, input_name="X")
+    with pytest.raises(TypeError) as ours:
+        check_array(X)
+    assert str(ours.value) == str(theirs.value)
+
+
 def test_lengths_weights_and_random_state():
     assert check_consistent_length(a=[1, 2], b=[3, 4]) == 2
     with pytest.raises(ValueError, match="a=2, b=3"):
