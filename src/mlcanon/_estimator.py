@@ -364,7 +364,7 @@ def check_labels(y: np.ndarray, *, ndim: int) -> np.ndarray:
     refuses it (its type of target is 'unknown')."""
     if y.dtype != object:
         return check_array(y, "y", ndim=ndim, dtype=None)
-    kinds = sorted({type(v).__name__ for v in y.ravel()})
+    kinds = _label_kinds(y)
     if kinds and kinds != ["str"]:
         raise ValueError(
             f"Unknown label type: unknown; y is an object array holding {kinds} values, while "
@@ -373,6 +373,12 @@ def check_labels(y: np.ndarray, *, ndim: int) -> np.ndarray:
         )
     check_array(y.astype(str), "y", ndim=ndim, dtype=None)
     return y
+
+
+def _label_kinds(y: np.ndarray) -> list[str]:
+    """The kinds of the values of an object array: 'str' for every string (NumPy's str_
+    too, a subclass of str), else the type's name."""
+    return sorted({"str" if isinstance(v, str) else type(v).__name__ for v in y.ravel()})
 
 
 def encode_labels(
@@ -392,9 +398,9 @@ def encode_labels(
             "strings), got floating-point values with a fractional part"
         )
     if y.dtype.kind == "O":
-        kinds = {type(v).__name__ for v in y}
+        kinds = _label_kinds(y)
         if len(kinds) > 1:
-            raise ValueError(f"Unknown label type: y mixes label types {sorted(kinds)}")
+            raise ValueError(f"Unknown label type: y mixes label types {kinds}")
     classes, codes = np.unique(y, return_inverse=True)
     if len(classes) < min_classes:
         raise ValueError(

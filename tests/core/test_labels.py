@@ -146,3 +146,15 @@ def test_pandas_nullable_labels_are_read_as_scikit_learn_reads_them(name, dtype)
     np.testing.assert_array_equal(ours.classes_, theirs.classes_)
     assert ours.predict(X).dtype == theirs.predict(X).dtype
     np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+@pytest.mark.parametrize("name", ["DecisionTree", "LogisticRegression", "GaussianNB", "SVC"])
+def test_numpy_strings_in_an_object_array_are_strings(name):
+    """NumPy's str_ is a str: an object array mixing it with Python strings holds strings,
+    as scikit-learn reads it (the label check named them 'str_' and refused them)."""
+    y = np.array(["a", "bb", "c"], dtype=object)[CODES]
+    y[::2] = [np.str_(v) for v in y[::2]]
+    ours, theirs = _fit(MAKERS[name], OURS, y), _fit(MAKERS[name], THEIRS, y)
+    assert ours.classes_.dtype == theirs.classes_.dtype
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
