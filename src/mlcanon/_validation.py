@@ -66,6 +66,17 @@ def check_scalar(
     return value
 
 
+def check_integer(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """Check that ``value`` is an integer inside ``[low, high]``; return it as a Python ``int``.
+
+    Any ``numbers.Integral`` counts (NumPy's ``np.int64`` and the like, as torch and scikit-learn
+    accept them); booleans and integral floats (``3.0``) are refused.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be int, got {type(value).__name__} {value!r}")
+    return check_scalar(int(value), name, kind=int, low=low, high=high)
+
+
 def check_scalars(
     values: Any,
     name: str,

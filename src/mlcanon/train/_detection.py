@@ -19,12 +19,13 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
+from .._validation import check_integer
 from ..datasets import load_shapes
 from ..metrics import mean_average_precision
 from ..models import refinedet_mobilenet_v2, retinanet_mobilenet_v2, yolov3_mobilenet_v2
 from ..vision import kmeans_anchors
 from ._schedule import warmup_cosine
-from ._tasks import TaskConfig, TaskSetup, register_task
+from ._tasks import SEED_MAX, TaskConfig, TaskSetup, register_task
 
 __all__ = ["ShapesDetection", "detect", "evaluate_detector", "fit_detector"]
 
@@ -192,7 +193,8 @@ def fit_detector(
     if name not in RECIPES:
         allowed = ", ".join(repr(n) for n in RECIPES)
         raise ValueError(f"name must be one of {allowed}; got {name!r}")
-    epochs = RECIPES[name][2] if epochs is None else epochs
+    epochs = check_integer(RECIPES[name][2] if epochs is None else epochs, "epochs", low=1)
+    seed = check_integer(seed, "seed", low=0, high=SEED_MAX)
     torch.manual_seed(seed)
     setup = _build(name, TaskConfig(epochs, seed), model_kwargs, loss_kwargs)
     trainer = setup.trainer(progress=progress)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from mlcanon._validation import check_option, check_scalar
+from mlcanon._validation import check_integer, check_option, check_scalar
 
 __all__ = ["EarlyStopping"]
 
@@ -51,7 +51,7 @@ class EarlyStopping:
     """
 
     def __init__(self, patience: int = 5, min_delta: float = 0.0, mode: str = "min") -> None:
-        check_scalar(patience, "patience", kind=int, low=1)
+        patience = check_integer(patience, "patience", low=1)
         check_scalar(min_delta, "min_delta", low=0.0)
         check_option(mode, "mode", ("min", "max"))
         self.patience = patience

@@ -20,7 +20,7 @@ from torch import nn
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 from torch.utils.data import DataLoader
 
-from mlcanon._validation import check_option, check_scalar
+from mlcanon._validation import check_integer, check_option, check_scalar
 
 from ._checkpoint import CheckpointError, load_state_file, save_state_file
 from ._distributed import average_gradients, broadcast_module, collective_device, world
@@ -165,8 +165,8 @@ class Trainer:
                 f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}"
             )
         if checkpoint_every is not None:
-            check_scalar(checkpoint_every, "checkpoint_every", kind=int, low=1)
-        check_scalar(keep_last, "keep_last", kind=int, low=1)
+            checkpoint_every = check_integer(checkpoint_every, "checkpoint_every", low=1)
+        keep_last = check_integer(keep_last, "keep_last", low=1)
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.train_loader, self.scheduler = train_loader, scheduler
         self.scheduler_interval, self.clip_grad_norm = scheduler_interval, clip_grad_norm
@@ -197,7 +197,7 @@ class Trainer:
 
         Returns :attr:`history`. Stops earlier when ``early_stopping`` says so.
         """
-        check_scalar(epochs, "epochs", kind=int, low=1)
+        epochs = check_integer(epochs, "epochs", low=1)
         bar = self._progress_bar()
         with bar or nullcontext():
             while self.epoch < epochs and not self._stop:

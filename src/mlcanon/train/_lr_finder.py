@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mlcanon._validation import check_scalar
+from mlcanon._validation import check_integer, check_scalar
 
 __all__ = ["LRRangeTestResult", "lr_range_test"]
 
@@ -167,6 +167,6 @@ def _validate(model, optimizer, start_lr, end_lr, num_iter, smooth, diverge_th) 
     check_scalar(end_lr, "end_lr", low=0.0, include_low=False)
     if end_lr <= start_lr:
         raise ValueError(f"end_lr={end_lr} must be > start_lr={start_lr}")
-    check_scalar(num_iter, "num_iter", kind=int, low=2)
+    num_iter = check_integer(num_iter, "num_iter", low=2)
     check_scalar(smooth, "smooth", low=0.0, high=1.0, include_low=False)
     check_scalar(diverge_th, "diverge_th", low=1.0, include_low=False)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
-from mlcanon._validation import check_array, check_scalar
+from mlcanon._validation import check_array, check_integer, check_scalar
 
 from ._distributed import world
 
@@ -126,7 +126,7 @@ class ClassBalancedSampler(Sampler[int]):
         n = len(weights)
         if num_samples is None:
             num_samples = n
-        check_scalar(num_samples, "num_samples", kind=int, low=1)
+        num_samples = check_integer(num_samples, "num_samples", low=1)
         if not isinstance(replacement, bool):
             raise TypeError(f"replacement must be bool, got {type(replacement).__name__}")
         if not replacement and num_samples > n:
@@ -138,8 +138,8 @@ class ClassBalancedSampler(Sampler[int]):
         dist_rank, dist_size = world()
         num_replicas = dist_size if num_replicas is None else num_replicas
         rank = dist_rank if rank is None else rank
-        check_scalar(num_replicas, "num_replicas", kind=int, low=1)
-        check_scalar(rank, "rank", kind=int, low=0, high=num_replicas - 1)
+        num_replicas = check_integer(num_replicas, "num_replicas", low=1)
+        rank = check_integer(rank, "rank", low=0, high=num_replicas - 1)
         if seed is not None:  # torch.Generator.manual_seed's range
             check_scalar(seed, "seed", kind=numbers.Integral, low=-(2**63), high=_SEED_MAX)
             seed = int(seed)

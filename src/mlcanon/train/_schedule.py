@@ -7,7 +7,7 @@ import math
 import torch
 from torch.optim.lr_scheduler import LambdaLR
 
-from mlcanon._validation import check_scalar
+from mlcanon._validation import check_integer, check_scalar
 
 __all__ = ["warmup_cosine"]
 
@@ -67,8 +67,8 @@ def warmup_cosine(
         raise TypeError(
             f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
         )
-    check_scalar(warmup_steps, "warmup_steps", kind=int, low=0)
-    check_scalar(total_steps, "total_steps", kind=int, low=1)
+    warmup_steps = check_integer(warmup_steps, "warmup_steps", low=0)
+    total_steps = check_integer(total_steps, "total_steps", low=1)
     if total_steps <= warmup_steps:
         raise ValueError(f"total_steps={total_steps} must be > warmup_steps={warmup_steps}")
     check_scalar(min_lr, "min_lr", low=0.0)

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from mlcanon._validation import check_scalar
+from mlcanon._validation import check_integer
 
 from ._distributed import init_distributed
 from ._early_stopping import EarlyStopping
@@ -113,7 +113,7 @@ def register_task(
         raise ValueError(f"name must be a non-empty string, got {name!r}")
     if not callable(build):
         raise TypeError(f"build must be callable, got {type(build).__name__}")
-    check_scalar(default_epochs, "default_epochs", kind=int, low=1)
+    default_epochs = check_integer(default_epochs, "default_epochs", low=1)
     if name in _TASKS and _TASKS[name].build is not build:
         raise ValueError(f"task {name!r} is already registered")
     _TASKS[name] = Task(name, build, description, default_epochs)
@@ -160,8 +160,8 @@ def run_task(
     """
     task = get_task(name)
     epochs = task.default_epochs if epochs is None else epochs
-    check_scalar(epochs, "epochs", kind=int, low=1)
-    check_scalar(seed, "seed", kind=int, low=0, high=SEED_MAX)
+    epochs = check_integer(epochs, "epochs", low=1)
+    seed = check_integer(seed, "seed", low=0, high=SEED_MAX)
     out = Path(out)
     ckpt = out / "checkpoints"
     rank, size = init_distributed()
