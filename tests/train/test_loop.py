@@ -283,3 +283,61 @@ def test_loader_without_batches_is_refused(tmp_path, n_samples):
     with pytest.raises(ValueError, match="train_loader yielded no batches in epoch 1"):
         t.fit(2)
     assert (t.epoch, t.step, t.history) == (0, 0, [])
+
+
+def test_history_lr_is_the_rate_of_the_epochs_last_step(tmp_path):
+    """With a per-step schedule the old history held the rate set for the NEXT step (the
+    digits-cnn run ended on lr 0.0, a rate no step used). Reference: a plain torch loop that
+    reads ``param_groups[0]['lr']`` before each ``optimizer.step()``, keeping the last of each
+    epoch; the torch scheduler is ``CosineAnnealingLR`` stepped per batch. Also resumed from a
+    checkpoint written after an epoch's last step but before its end (evaluate raised)."""
+
+    def setup():
+        model = _mlp(seed=2)
+        torch.manual_seed(5)
+        x = torch.randn(30, 4)
+        loader = DataLoader(TensorDataset(x, (x.sum(1) > 0).long()), batch_size=10)
+        opt = torch.optim.SGD(model.parameters(), lr=0.4)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=12)
+        return model, opt, sched, loader
+
+    model, opt, sched, loader = setup()
+    ref = []
+    for _ in range(4):
+        for xb, yb in loader:
+            opt.zero_grad()
+            F.cross_entropy(model(xb), yb).backward()
+            used = opt.param_groups[0]["lr"]
+            opt.step()
+            sched.step()
+        ref.append(used)
+    assert ref[-1] > 0.0 and opt.param_groups[0]["lr"] == 0.0  # the next rate is 0
+
+    def trainer(folder, evaluate=None):
+        model, opt, sched, loader = setup()
+        return Trainer(
+            model,
+            opt,
+            lambda m, b: F.cross_entropy(m(b[0]), b[1]),
+            loader,
+            scheduler=sched,
+            evaluate=evaluate,
+            checkpoint_dir=folder,
+            checkpoint_every=3,
+            progress=False,
+        )
+
+    assert [e["lr"] for e in trainer(tmp_path / "whole").fit(4)] == ref
+
+    def fails_in_epoch_2(m, calls=[]):  # noqa: B006 (counts the calls)
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("evaluation failed")
+        return 0.0
+
+    broken = trainer(tmp_path / "broken", evaluate=fails_in_epoch_2)
+    with pytest.raises(RuntimeError, match="evaluation failed"):
+        broken.fit(4)
+    resumed = trainer(tmp_path / "broken", evaluate=lambda m: 0.0)
+    assert resumed.resume().name == "ckpt-000000006.safetensors" and resumed._batch == 3
+    assert [e["lr"] for e in resumed.fit(4)] == ref

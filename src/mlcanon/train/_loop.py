@@ -94,7 +94,11 @@ class Trainer:
         Completed optimizer steps.
     history : list of dict
         One entry per completed epoch: ``epoch``, ``loss`` (mean training loss over the epoch's
-        batches and ranks), ``lr`` and the ``evaluate`` metrics.
+        batches and ranks), ``lr`` and the ``evaluate`` metrics. ``lr`` is the rate that the
+        epoch's last optimizer step used (``optimizer.param_groups[0]['lr']`` read before that
+        step, so before the scheduler moves it on): what a plain torch loop prints at the end of
+        the epoch with a per-epoch scheduler, and not the next step's rate, which a per-step
+        schedule has already set (0 after the last step of a cosine decay).
 
     Notes
     -----
@@ -189,6 +193,7 @@ class Trainer:
         self._batch = 0  # batches of the current epoch already trained on
         self._loss_sum = 0.0
         self._epoch_rng: dict[str, Any] | None = None
+        self._last_lr: float | None = None  # rate of the latest optimizer step
         self._stop = False
 
     # ------------------------------------------------------------------ training
@@ -264,6 +269,7 @@ class Trainer:
             average_gradients(params)
         if self.clip_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(params, self.clip_grad_norm)
+        self._last_lr = float(self.optimizer.param_groups[0]["lr"])  # the rate this step uses
         self.optimizer.step()
         if self.scheduler is not None and self.scheduler_interval == "step":
             self.scheduler.step()
@@ -279,7 +285,8 @@ class Trainer:
             t = torch.tensor([loss], dtype=torch.float64, device=collective_device())
             torch.distributed.all_reduce(t)
             loss = float(t) / self.world_size
-        entry = {"epoch": self.epoch + 1, "loss": loss, "lr": self.optimizer.param_groups[0]["lr"]}
+        lr = self.optimizer.param_groups[0]["lr"] if self._last_lr is None else self._last_lr
+        entry = {"epoch": self.epoch + 1, "loss": loss, "lr": lr}
         if self.evaluate is not None:
             self.model.eval()
             with torch.no_grad():
@@ -344,6 +351,7 @@ class Trainer:
             "early_stopping": None if self.early_stopping is None else vars(self.early_stopping),
             "rng": _rng_state(_generators(self.train_loader)),
             "epoch_rng": self._epoch_rng,
+            "last_lr": self._last_lr,
         }
 
     def save_checkpoint(self) -> Path | None:
@@ -403,7 +411,16 @@ class Trainer:
             self._put_back(before)
             raise
 
-    _COUNTERS = ("epoch", "step", "_batch", "_loss_sum", "_stop", "history", "_epoch_rng")
+    _COUNTERS = (
+        "epoch",
+        "step",
+        "_batch",
+        "_loss_sum",
+        "_stop",
+        "history",
+        "_epoch_rng",
+        "_last_lr",
+    )
 
     def _restorable(self) -> dict[str, Any]:
         """Copies of everything :meth:`load_checkpoint` changes but the generators (which it
@@ -457,6 +474,7 @@ class Trainer:
         self.epoch, self.step, self._batch = s["epoch"], s["step"], s["batch_in_epoch"]
         self._loss_sum, self._stop, self.history = s["loss_sum"], s["stop"], s["history"]
         self._epoch_rng = own["epoch_rng"]
+        self._last_lr = s.get("last_lr")  # absent from older checkpoints
         now = _rng_state(gens)
         with _unusable(path, "generator states", restore=lambda: _set_rng_state(now, gens)):
             if own["epoch_rng"] is not None:  # tried now: it is used when the epoch resumes
@@ -505,6 +523,7 @@ _STATE_FIELDS: dict[str, tuple[type, ...]] = {
     "epoch_rng": (dict, type(None)),
     "model_class": (str, type(None)),
     "ranks": (list, type(None)),
+    "last_lr": (int, float, type(None)),
 }
 _RNG_FIELDS = {"torch": torch.Tensor, "numpy": tuple, "python": tuple, "generators": list}
 
