@@ -251,7 +251,7 @@ def _cmd_profile(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_train(args: argparse.Namespace, console: Console) -> int:
-    from mlcanon.train import get_task, run_task
+    from mlcanon.train import SettingsMismatch, get_task, run_task
     from mlcanon.train._tasks import SEED_MAX
 
     # checked here, to name the option, before --out is created
@@ -266,6 +266,12 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
     _writable_dir(args.out)
     try:
         run_task(args.task, args.out, epochs=args.epochs, seed=args.seed, resume=args.resume)
+    except SettingsMismatch as exc:  # the run's sample order or schedule would change
+        option = "TASK" if exc.key == "task" else f"--{exc.key}"
+        raise UsageError(
+            f"{option} {exc.given} does not match the checkpointed run's {option} {exc.saved} "
+            f"({exc.path}); resume with {option} {exc.saved}, or train into another --out"
+        ) from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return 0
@@ -308,7 +314,12 @@ def _args_profile(p: argparse.ArgumentParser) -> None:
 def _args_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("task", metavar="TASK", help="task name, e.g. digits-cnn")
     p.add_argument("--out", required=True, help="output folder (checkpoints/, model.safetensors)")
-    p.add_argument("--epochs", type=int, default=None, help="total epochs (task default)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="total epochs (task default; with --resume, the checkpointed run's)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of every generator (0)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
 

@@ -229,3 +229,77 @@ def test_each_rank_line_is_one_write(tmp_path, monkeypatch):
         r"resumed from \S+ckpt-000000002\.safetensors \(epoch 1, step 2\)\n", lines[1]
     )
     assert re.fullmatch(r"rank 0/1 weights sha256 [0-9a-f]{16}\n", lines[2])
+
+
+def test_cli_resume_with_another_seed_or_epochs_is_refused(tmp_path, capsys):
+    """The old checkpoint held no run settings: ``--resume --seed 1`` continued a seed-0 run with
+    another sample order, and ``--resume --epochs 1`` on a finished 2-epoch run saved the 2-epoch
+    weights as the 1-epoch result. Documented behaviour (cli.py): bad input ends with one line
+    naming the option and exit status 2, and nothing is written."""
+    out = tmp_path / "run"
+    assert main(["train", "digits-cnn", "--out", str(out), "--epochs", "2", "--seed", "0"]) == 0
+    weights = load_file(out / "model.safetensors")
+    capsys.readouterr()
+    cases = [(["--seed", "1"], "--seed", "1", "0"), ([], "--epochs", "1", "2")]
+    cases += [(["--seed", "0"], "--epochs", "3", "2")]
+    written = (out / "model.safetensors").stat().st_mtime_ns
+    for extra, option, given, saved in cases:
+        args = ["train", "digits-cnn", "--out", str(out), "--resume", *extra]
+        args += ["--epochs", given] if option == "--epochs" else ["--epochs", "2"]
+        assert main(args) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert err.startswith(
+            f"error: {option} {given} does not match the checkpointed run's {option} {saved} ("
+        ), err
+        assert (out / "model.safetensors").stat().st_mtime_ns == written  # not rewritten
+    # the same settings resume (nothing left to train) and leave the same weights
+    assert main(["train", "digits-cnn", "--out", str(out), "--resume", "--epochs", "2"]) == 0
+    again = load_file(out / "model.safetensors")
+    assert again.keys() == weights.keys() and all(torch.equal(again[k], weights[k]) for k in again)
+
+
+def test_resume_without_epochs_continues_the_checkpointed_schedule(tmp_path):
+    """Without --epochs the old resume used the task default (3) with a 2-epoch checkpoint: a
+    cosine schedule over another number of steps and a third epoch. Reference: the same run
+    uninterrupted, bit for bit."""
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    assert main(["train", "digits-cnn", "--out", str(whole), "--epochs", "2"]) == 0
+    assert main(["train", "digits-cnn", "--out", str(broken), "--epochs", "2"]) == 0
+    ckpts = sorted((broken / "checkpoints").iterdir())
+    assert [p.name for p in ckpts] == ["ckpt-000000040.safetensors", "ckpt-000000044.safetensors"]
+    ckpts[-1].unlink()  # as if killed after step 40
+    (broken / "model.safetensors").unlink()
+    assert main(["train", "digits-cnn", "--out", str(broken), "--resume"]) == 0
+    a, b = load_file(whole / "model.safetensors"), load_file(broken / "model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    history = json.loads((broken / "history.json").read_text())
+    assert len(history) == 2 and history == json.loads((whole / "history.json").read_text())
+
+
+def test_checkpoint_without_settings_still_resumes(tmp_path):
+    """Checkpoints written before the settings were saved hold none: they resume unchecked."""
+    from mlcanon.train._checkpoint import load_state_file, save_state_file
+
+    out = tmp_path / "run"
+    run_task("digits-cnn", out, epochs=1, seed=0, progress=False)
+    for path in (out / "checkpoints").iterdir():
+        _, state = load_state_file(path)
+        assert state.pop("settings") == {"task": "digits-cnn", "seed": 0, "epochs": 1}
+        save_state_file(path, state)
+    history = run_task("digits-cnn", out, epochs=1, seed=5, resume=True, progress=False)
+    assert len(history) == 1
+
+
+def test_fit_to_fewer_epochs_than_done_is_refused(tmp_path):
+    model = torch.nn.Linear(3, 1)
+    x = torch.randn(4, 3)
+    trainer = TaskSetup(
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        lambda m, b: m(b[0]).pow(2).mean(),
+        DataLoader(TensorDataset(x), batch_size=4),
+    ).trainer(progress=False)
+    assert len(trainer.fit(2)) == 2 and len(trainer.fit(2)) == 2
+    with pytest.raises(ValueError, match=r"epochs=1 but 2 epochs are already complete"):
+        trainer.fit(1)

@@ -3,7 +3,7 @@ the LR range test, warmup schedules and early stopping."""
 
 from ._checkpoint import CheckpointError
 from ._early_stopping import EarlyStopping
-from ._loop import Trainer, load_weights, save_weights
+from ._loop import SettingsMismatch, Trainer, load_weights, save_weights
 from ._lr_finder import LRRangeTestResult, lr_range_test
 from ._sampler import ClassBalancedSampler, class_balanced_weights
 from ._schedule import warmup_cosine
@@ -14,6 +14,7 @@ __all__ = [
     "ClassBalancedSampler",
     "EarlyStopping",
     "LRRangeTestResult",
+    "SettingsMismatch",
     "TaskConfig",
     "TaskSetup",
     "Trainer",

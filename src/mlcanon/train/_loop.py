@@ -26,9 +26,24 @@ from ._checkpoint import CheckpointError, load_state_file, save_state_file
 from ._distributed import average_gradients, broadcast_module, collective_device, world
 from ._early_stopping import EarlyStopping
 
-__all__ = ["Trainer", "load_weights", "save_weights"]
+__all__ = ["SettingsMismatch", "Trainer", "load_weights", "save_weights"]
 
 _CKPT = re.compile(r"^ckpt-(\d{9})\.safetensors$")
+
+
+class SettingsMismatch(ValueError):
+    """A checkpoint written by a run with another setting (seed, epochs, task) than this one.
+
+    Attributes ``path``, ``key``, ``saved`` (the checkpoint's value) and ``given`` (this run's).
+    """
+
+    def __init__(self, path: str | Path, key: str, saved: Any, given: Any) -> None:
+        self.path, self.key, self.saved, self.given = str(path), key, saved, given
+        super().__init__(
+            f"checkpoint {str(path)!r} was written by a run with {key}={saved!r}, this run has "
+            f"{key}={given!r}: resuming would continue it with another "
+            f"{'sample order' if key == 'seed' else key}"
+        )
 
 
 class Trainer:
@@ -85,6 +100,12 @@ class Trainer:
         Show a progress bar and one line per epoch (rank 0 only).
     on_step : callable ``(trainer) -> None``, optional
         Called after every optimizer step (logging, or a test that kills the process).
+    settings : dict of str to JSON values, optional
+        The run's settings that the loader and schedule were built from (:func:`run_task` gives
+        ``task``, ``seed`` and ``epochs``). Saved in every checkpoint; :meth:`load_checkpoint`
+        refuses a checkpoint whose saved settings differ on a key both hold
+        (:class:`SettingsMismatch`), as resuming it would silently train another sample order
+        or schedule. Checkpoints without settings (older ones) are not checked.
 
     Attributes
     ----------
@@ -143,6 +164,7 @@ class Trainer:
         device: torch.device | str | None = None,
         progress: bool = True,
         on_step: Callable[[Trainer], None] | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -171,6 +193,10 @@ class Trainer:
         if checkpoint_every is not None:
             checkpoint_every = check_integer(checkpoint_every, "checkpoint_every", low=1)
         keep_last = check_integer(keep_last, "keep_last", low=1)
+        if settings is not None and not (
+            isinstance(settings, dict) and all(isinstance(k, str) for k in settings)
+        ):
+            raise TypeError(f"settings must be a dict with str keys, got {settings!r:.80}")
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.train_loader, self.scheduler = train_loader, scheduler
         self.scheduler_interval, self.clip_grad_norm = scheduler_interval, clip_grad_norm
@@ -185,6 +211,7 @@ class Trainer:
             else (first.device if first is not None else torch.device("cpu"))
         )
         self.progress, self.on_step = progress, on_step
+        self.settings = None if settings is None else dict(settings)
         self.rank, self.world_size = world()
         if self.world_size > 1:
             broadcast_module(model)
@@ -200,9 +227,15 @@ class Trainer:
     def fit(self, epochs: int) -> list[dict[str, float]]:
         """Train until ``epochs`` epochs are complete in total (resumed epochs count).
 
-        Returns :attr:`history`. Stops earlier when ``early_stopping`` says so.
+        Returns :attr:`history`. Stops earlier when ``early_stopping`` says so. ``ValueError``
+        when more than ``epochs`` epochs are already complete (a resumed longer run).
         """
         epochs = check_integer(epochs, "epochs", low=1)
+        if epochs < self.epoch:
+            raise ValueError(
+                f"epochs={epochs} but {self.epoch} epochs are already complete (resumed from a "
+                f"longer run?): its weights are not those of a {epochs}-epoch run"
+            )
         bar = self._progress_bar()
         with bar or nullcontext():
             while self.epoch < epochs and not self._stop:
@@ -352,6 +385,7 @@ class Trainer:
             "rng": _rng_state(_generators(self.train_loader)),
             "epoch_rng": self._epoch_rng,
             "last_lr": self._last_lr,
+            "settings": self.settings,
         }
 
     def save_checkpoint(self) -> Path | None:
@@ -396,6 +430,8 @@ class Trainer:
             The file is truncated or corrupted, or it holds a state that is not a Trainer's
             (a field of the wrong type, generator states that cannot be restored); the message
             names the file and the field.
+        SettingsMismatch
+            The checkpoint's run had another value of a key of ``settings``.
         ValueError
             The checkpoint was written by a different model (names the differing keys), or for
             a Trainer set up differently (scheduler, optimizer groups, loader generators, a
@@ -403,6 +439,10 @@ class Trainer:
         """
         _, s = load_state_file(path)
         _check_state(s, path)
+        saved = s.get("settings") or {}
+        for key, given in (self.settings or {}).items():
+            if key in saved and saved[key] != given:
+                raise SettingsMismatch(path, key, saved[key], given)
         _check_same_model(self.model, s["model"], s.get("model_class"), path)
         before = self._restorable()
         try:
@@ -524,6 +564,7 @@ _STATE_FIELDS: dict[str, tuple[type, ...]] = {
     "model_class": (str, type(None)),
     "ranks": (list, type(None)),
     "last_lr": (int, float, type(None)),
+    "settings": (dict, type(None)),
 }
 _RNG_FIELDS = {"torch": torch.Tensor, "numpy": tuple, "python": tuple, "generators": list}
 

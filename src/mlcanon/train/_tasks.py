@@ -15,7 +15,8 @@ Registering one takes a few lines::
     register_task("my-task", build, "what it trains", default_epochs=10)
 
 :func:`run_task` joins the torchrun process group when there is one, seeds every generator,
-builds the task, resumes from ``OUT/checkpoints`` if asked, trains with :class:`Trainer`
+builds the task, resumes from ``OUT/checkpoints`` if asked (refusing a checkpoint of a run with
+another task, seed or number of epochs), trains with :class:`Trainer`
 (checkpoints under ``OUT/checkpoints``) and writes the weights to ``OUT/model.safetensors``
 and the per-epoch history to ``OUT/history.json``.
 """
@@ -38,9 +39,10 @@ from torch.utils.data import DataLoader
 
 from mlcanon._validation import check_integer
 
+from ._checkpoint import CheckpointError, load_state_file
 from ._distributed import init_distributed
 from ._early_stopping import EarlyStopping
-from ._loop import Trainer, save_weights
+from ._loop import _CKPT, Trainer, save_weights
 
 __all__ = ["TaskConfig", "TaskSetup", "get_task", "register_task", "registered_tasks", "run_task"]
 
@@ -157,13 +159,20 @@ def run_task(
         Unknown task; ``epochs`` < 1 or ``seed`` outside [0, SEED_MAX = 2**32 - 1] (checked before
         anything is built); ``out/checkpoints`` already holds checkpoints and ``resume`` is
         false.
+    SettingsMismatch
+        ``resume`` found a checkpoint of a run with another task, ``seed`` or ``epochs``
+        (``epochs=None`` takes the checkpointed run's; the task's default without one).
     """
     task = get_task(name)
-    epochs = task.default_epochs if epochs is None else epochs
-    epochs = check_integer(epochs, "epochs", low=1)
+    if epochs is not None:
+        epochs = check_integer(epochs, "epochs", low=1)
     seed = check_integer(seed, "seed", low=0, high=SEED_MAX)
     out = Path(out)
     ckpt = out / "checkpoints"
+    if epochs is None:  # resuming continues the checkpointed run's schedule
+        saved = _saved_settings(ckpt) if resume else {}
+        epochs = saved.get("epochs", task.default_epochs)
+        epochs = check_integer(epochs, "the checkpoint's epochs", low=1)
     rank, size = init_distributed()
     device = torch.device(
         f"cuda:{torch.cuda.current_device()}" if torch.cuda.is_available() else "cpu"
@@ -172,7 +181,12 @@ def run_task(
     np.random.seed(seed)  # noqa: NPY002 (seeds user code that draws from the global state)
     random.seed(seed)
     setup = task.build(TaskConfig(epochs, seed, rank, size, device))
-    trainer = setup.trainer(checkpoint_dir=ckpt, device=device, progress=progress)
+    # the world size may change on resume (the Trainer supports it: the global batch and the
+    # sampler's global stream do not depend on it), so it is not among the checked settings
+    settings = {"task": name, "seed": seed, "epochs": epochs}
+    trainer = setup.trainer(
+        checkpoint_dir=ckpt, device=device, progress=progress, settings=settings
+    )
     if resume:
         path = trainer.resume()
         if rank == 0:
@@ -192,6 +206,19 @@ def run_task(
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return history
+
+
+def _saved_settings(ckpt: Path) -> dict[str, Any]:
+    """The settings of the newest readable checkpoint in ``ckpt`` (``{}`` if none holds any);
+    :meth:`Trainer.resume` warns about the unreadable ones."""
+    for path in sorted((p for p in ckpt.glob("ckpt-*") if _CKPT.match(p.name)), reverse=True):
+        try:
+            _, state = load_state_file(path)
+        except (CheckpointError, OSError):
+            continue
+        settings = state.get("settings") if isinstance(state, dict) else None
+        return settings if isinstance(settings, dict) else {}
+    return {}
 
 
 def _say(line: str) -> None:
