@@ -285,19 +285,31 @@ def _on_dask_processes(ctx: Context, Xtr, ytr, seq, rows: list) -> None:
         return model, seconds, tasks.data
 
     # started here, inside the lesson function: worker processes re-import mlcanon, nothing
-    # of the caller's module-level state
+    # of the caller's module-level state. No dashboard; the scheduler's small HTTP server takes
+    # any free port (its default, 8787, warns when another cluster on the machine holds it).
     cluster = LocalCluster(
         n_workers=2,
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         silence_logs=logging.ERROR,
     )
     with cluster, Client(cluster) as client:
+        # silence_logs quiets a worker only while it runs: a closing worker logged "Connection
+        # to <scheduler> has been closed" to stderr at INFO
+        client.run(_quiet_dask_logs)
         fit(client)  # warm-up: imports and numba's cached kernels load in each worker
         two, t_two, stream = fit(client)
         pids = client.run(os.getpid)
-        client.retire_workers(workers=list(pids)[1:], close_workers=True)
+        # the cluster stops the second worker through its nanny, which tells the process to
+        # stop; retire_workers(close_workers=True) made the worker close itself behind the
+        # nanny's back, which could close its end of the stop queue first, and the worker
+        # printed "Worker process died unexpectedly" with a traceback
+        cluster.scale(1)
+        deadline = time.monotonic() + 60
+        while len(client.nthreads()) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
         one, t_one, _ = fit(client)
     rows += [["Dask, 2 worker processes", t_two], ["Dask, 1 worker process", t_one]]
     ctx.check(
@@ -340,6 +352,11 @@ def _on_dask_processes(ctx: Context, Xtr, ytr, seq, rows: list) -> None:
                     )
         ax.set_yticks(range(len(workers)), [f"worker {i + 1}" for i in range(len(workers))])
         ax.set(xlabel="seconds", title="Dask task stream: tree-fitting tasks per worker process")
+
+
+def _quiet_dask_logs() -> None:
+    """Run in each Dask worker process: log only errors."""
+    logging.getLogger("distributed").setLevel(logging.ERROR)
 
 
 def _against_sklearn_over_seeds(ctx: Context, Xtr, Xte, ytr, yte) -> None:

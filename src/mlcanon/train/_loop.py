@@ -41,9 +41,16 @@ class SettingsMismatch(ValueError):
         self.path, self.key, self.saved, self.given = str(path), key, saved, given
         super().__init__(
             f"checkpoint {str(path)!r} was written by a run with {key}={saved!r}, this run has "
-            f"{key}={given!r}: resuming would continue it with another "
-            f"{'sample order' if key == 'seed' else key}"
+            f"{key}={given!r}: resuming would continue it with "
+            f"{_WHAT_CHANGES.get(key, f'another {key}')}"
         )
+
+
+_WHAT_CHANGES = {
+    "seed": "another sample order",
+    "epochs": "another schedule and length",
+    "task": "another model or data",
+}
 
 
 class Trainer:
