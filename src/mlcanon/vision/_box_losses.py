@@ -29,7 +29,10 @@ def _terms(
             f"boxes1 and boxes2 must have the same shape, got {tuple(b1.shape)} and "
             f"{tuple(b2.shape)}"
         )
-    return iou_terms(b1, b2), check_eps(eps), result_dtype(boxes1, boxes2)
+    # the intersection has a gradient only where the boxes overlap with both sides > 0, as
+    # torchvision's losses (touching boxes and a zero-width box inside the other give none)
+    terms = iou_terms(b1, b2, strict_overlap=True)
+    return terms, check_eps(eps), result_dtype(boxes1, boxes2)
 
 
 def _reduce(loss: torch.Tensor, reduction: str, dtype: torch.dtype) -> torch.Tensor:

@@ -192,13 +192,23 @@ class IoUTerms(NamedTuple):
     aspect_v: torch.Tensor  # CIoU aspect-ratio term v
 
 
-def iou_terms(b1: torch.Tensor, b2: torch.Tensor) -> IoUTerms:
-    """Every quantity of the IoU family for broadcastable boxes ``b1``, ``b2`` (..., 4)."""
+def iou_terms(b1: torch.Tensor, b2: torch.Tensor, *, strict_overlap: bool = False) -> IoUTerms:
+    """Every quantity of the IoU family for broadcastable boxes ``b1``, ``b2`` (..., 4).
+
+    The intersection is ``max(0, iw) * max(0, ih)``; its value is the same either way, only its
+    gradient where an overlap side is exactly 0 (touching boxes, a zero-width box inside the
+    other) depends on ``strict_overlap``. False: the clamp passes the gradient there, as
+    torchvision's pairwise ``box_iou`` family. True: the intersection counts (and has a
+    gradient) only where both sides are > 0, as torchvision's ``*_box_iou_loss`` functions.
+    """
     x1, y1, x2, y2 = b1.unbind(-1)
     u1, v1, u2, v2 = b2.unbind(-1)
-    iw = (torch.minimum(x2, u2) - torch.maximum(x1, u1)).clamp(min=0)
-    ih = (torch.minimum(y2, v2) - torch.maximum(y1, v1)).clamp(min=0)
-    inter = iw * ih
+    iw = torch.minimum(x2, u2) - torch.maximum(x1, u1)
+    ih = torch.minimum(y2, v2) - torch.maximum(y1, v1)
+    if strict_overlap:
+        inter = torch.where((iw > 0) & (ih > 0), iw * ih, torch.zeros_like(iw))
+    else:
+        inter = iw.clamp(min=0) * ih.clamp(min=0)
     w1, h1, w2, h2 = x2 - x1, y2 - y1, u2 - u1, v2 - v1
     union = w1 * h1 + w2 * h2 - inter
     cw = torch.maximum(x2, u2) - torch.minimum(x1, u1)
