@@ -158,3 +158,21 @@ def test_numpy_strings_in_an_object_array_are_strings(name):
     assert ours.classes_.dtype == theirs.classes_.dtype
     np.testing.assert_array_equal(ours.classes_, theirs.classes_)
     np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+def test_labels_beside_a_sparse_x_are_read_as_beside_a_dense_one():
+    """The meta-ensembles read y by their own steps when X was scipy.sparse: a pandas Int64
+    y kept int64 classes (scikit-learn: float64, as for a dense X) and a column vector was
+    raveled without scikit-learn's DataConversionWarning."""
+    import scipy.sparse as sp
+    from sklearn.exceptions import DataConversionWarning
+
+    pd = pytest.importorskip("pandas")
+    Xs = sp.csr_matrix(X)
+    y = pd.Series(CODES, dtype="Int64")
+    kw = dict(n_estimators=2, random_state=0)
+    ours = mc_ens.BaggingClassifier(sk_tree.DecisionTreeClassifier(), **kw).fit(Xs, y)
+    theirs = sk_ens.BaggingClassifier(sk_tree.DecisionTreeClassifier(), **kw).fit(Xs, y)
+    assert ours.classes_.dtype == theirs.classes_.dtype == np.float64
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        mc_ens.BaggingClassifier(sk_tree.DecisionTreeClassifier(), **kw).fit(Xs, CODES[:, None])

@@ -37,6 +37,7 @@ from mlcanon._estimator import (
     check_labels,
     check_X,
     check_X_y,
+    check_y,
     float_dtype,
     is_pandas,
     route,
@@ -258,9 +259,7 @@ def check_meta_X_y(
         finite = dict(allow_nan=True, allow_inf=allow_inf, allow_nd=allow_nd)
         return check_X_y(estimator, X, y, classifier=classifier, dtype=float_dtype(X), **finite)
     X = check_meta_X(estimator, X, reset=True, allow_inf=allow_inf)
-    y = np.asarray(y)
-    y = y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
-    y = check_labels(y, ndim=1) if classifier else check_array(y, "y", ndim=1)
+    y = check_y(y, classifier=classifier)  # as for a dense X
     check_consistent_length(X=X, y=y)
     return X, y
 
