@@ -56,8 +56,10 @@ def check_boxes(
     Returns
     -------
     Tensor
-        ``boxes`` itself, or a float copy: integer boxes are promoted to the default float
-        dtype and half-precision ones to float32 (products of coordinates overflow them).
+        ``boxes`` itself, or a float copy: integer boxes are promoted to float64 (exact for
+        coordinates up to 2**53; float32 rounds those above 2**24) and half-precision ones to
+        float32 (products of coordinates overflow them). :func:`output_dtype` gives the dtype
+        results are returned in.
 
     Raises
     ------
@@ -85,12 +87,13 @@ def check_boxes(
 
 
 def as_compute_float(t: torch.Tensor, name: str) -> torch.Tensor:
-    """``t`` in a float dtype fit for products of coordinates: integers go to the default float
-    dtype and half precision to float32 (a 300 x 300 area overflows float16); booleans and
-    complex numbers raise a TypeError naming ``name``."""
+    """``t`` in a float dtype fit for products of coordinates: integers go to float64 (exact up
+    to 2**53, where float32 would round coordinates above 2**24 to multiples of 2 or more before
+    any difference is taken) and half precision to float32 (a 300 x 300 area overflows float16);
+    booleans and complex numbers raise a TypeError naming ``name``."""
     check_real(t, name)
     if not t.is_floating_point():
-        return t.to(torch.get_default_dtype())
+        return t.to(torch.float64)
     if t.dtype in (torch.float16, torch.bfloat16):
         return t.float()
     return t
@@ -109,6 +112,22 @@ def result_dtype(*tensors: torch.Tensor) -> torch.dtype:
     for t in tensors[1:]:
         dtype = torch.promote_types(dtype, t.dtype)
     return dtype if dtype.is_floating_point else torch.get_default_dtype()
+
+
+def output_dtype(*tensors: torch.Tensor) -> torch.dtype:
+    """The dtype the box ops return for inputs ``tensors``: their promoted dtype, with integers
+    counted as the default float dtype and half precision as float32 (as torchvision's
+    ``box_iou``, whose areas are computed in float32 for half-precision boxes)."""
+    dtype = None
+    for t in tensors:
+        d = t.dtype
+        if not d.is_floating_point:
+            d = torch.get_default_dtype()
+        elif d in (torch.float16, torch.bfloat16):
+            d = torch.float32
+        dtype = d if dtype is None else torch.promote_types(dtype, d)
+    assert dtype is not None
+    return dtype
 
 
 def check_eps(eps: object) -> float:
@@ -179,8 +198,8 @@ def box_convert(boxes: torch.Tensor, in_fmt: str, out_fmt: str) -> torch.Tensor:
 
 def box_area(boxes: torch.Tensor) -> torch.Tensor:
     """Area ``(x2 - x1) * (y2 - y1)`` of boxes ``Tensor[N, 4]`` in xyxy format -> ``Tensor[N]``."""
-    boxes = check_boxes(boxes, ndim=None)
-    return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
+    dtype, boxes = output_dtype(boxes), check_boxes(boxes, ndim=None)
+    return ((boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])).to(dtype)
 
 
 class IoUTerms(NamedTuple):
@@ -218,8 +237,10 @@ def iou_terms(b1: torch.Tensor, b2: torch.Tensor, *, strict_overlap: bool = Fals
     return IoUTerms(inter, union, cw * ch, cw**2 + ch**2, center_dist2, v)
 
 
-def _pairwise(boxes1: torch.Tensor, boxes2: torch.Tensor) -> IoUTerms:
-    return pairwise_terms(check_boxes(boxes1, "boxes1"), check_boxes(boxes2, "boxes2"))
+def _pairwise(boxes1: torch.Tensor, boxes2: torch.Tensor) -> tuple[IoUTerms, torch.dtype]:
+    """The pairwise terms of the checked boxes, and the dtype the result is returned in."""
+    b1, b2 = check_boxes(boxes1, "boxes1"), check_boxes(boxes2, "boxes2")
+    return pairwise_terms(b1, b2), output_dtype(boxes1, boxes2)
 
 
 def pairwise_terms(b1: torch.Tensor, b2: torch.Tensor) -> IoUTerms:
@@ -244,8 +265,8 @@ def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
         Values in [0, 1]; NaN for two boxes of zero area (0 / 0), as torchvision. A reversed
         box (``x2 < x1`` or ``y2 < y1``) or a non-finite coordinate raises a ValueError.
     """
-    t = _pairwise(boxes1, boxes2)
-    return t.inter / t.union
+    t, dtype = _pairwise(boxes1, boxes2)
+    return (t.inter / t.union).to(dtype)
 
 
 def generalized_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
@@ -263,8 +284,8 @@ def generalized_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Ten
     ----------
     H. Rezatofighi et al., "Generalized Intersection over Union", CVPR 2019, Algorithm 1.
     """
-    t = _pairwise(boxes1, boxes2)
-    return t.inter / t.union - (t.enclose_area - t.union) / t.enclose_area
+    t, dtype = _pairwise(boxes1, boxes2)
+    return (t.inter / t.union - (t.enclose_area - t.union) / t.enclose_area).to(dtype)
 
 
 def distance_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
@@ -281,8 +302,8 @@ def distance_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float = 1e
     Regression", AAAI 2020, eq. (6).
     """
     eps = check_eps(eps)
-    t = _pairwise(boxes1, boxes2)
-    return t.inter / t.union - t.center_dist2 / (t.enclose_diag2 + eps)
+    t, dtype = _pairwise(boxes1, boxes2)
+    return (t.inter / t.union - t.center_dist2 / (t.enclose_diag2 + eps)).to(dtype)
 
 
 def complete_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
@@ -304,8 +325,8 @@ def complete_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float = 1e
     Regression", AAAI 2020, eqs. (9)-(11).
     """
     eps = check_eps(eps)
-    t = _pairwise(boxes1, boxes2)
+    t, dtype = _pairwise(boxes1, boxes2)
     iou = t.inter / t.union
     # alpha is a trade-off weight, held constant when differentiating (Section 4 of the paper)
     alpha = (t.aspect_v / (1 - iou + t.aspect_v + eps)).detach()
-    return iou - t.center_dist2 / (t.enclose_diag2 + eps) - alpha * t.aspect_v
+    return (iou - t.center_dist2 / (t.enclose_diag2 + eps) - alpha * t.aspect_v).to(dtype)
