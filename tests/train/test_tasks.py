@@ -118,6 +118,18 @@ def test_torchrun_with_nccl_on_two_gpus(tmp_path):
     assert len(history) == 1 and history[0]["test_acc"] > 0.5
 
 
+def _least_squares_setup(x, **options):
+    """A linear model fitted to ``x`` by SGD on the mean square of its output, in batches of 4."""
+    model = torch.nn.Linear(3, 1)
+    return TaskSetup(
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        lambda m, b: m(b[0]).pow(2).mean(),
+        DataLoader(TensorDataset(x), batch_size=4),
+        **options,
+    )
+
+
 def test_metrics_given_as_tensors_reach_history_json(tmp_path):
     """``evaluate`` returning a 0-d tensor and a NumPy float32 (``mse.item()`` and ``0.25``
     written by hand): the old code kept them as they were, so ``run_task`` trained, saved the
@@ -156,15 +168,8 @@ def test_metrics_given_as_tensors_reach_history_json(tmp_path):
     "metric", [torch.ones(2), np.zeros(3), "0.5", None, torch.tensor(1j)], ids=repr
 )
 def test_metric_that_is_not_a_number_is_refused_by_name(tmp_path, metric):
-    model = torch.nn.Linear(3, 1)
-    x = torch.randn(4, 3)
-    trainer = TaskSetup(
-        model,
-        torch.optim.SGD(model.parameters(), lr=0.1),
-        lambda m, b: m(b[0]).pow(2).mean(),
-        DataLoader(TensorDataset(x), batch_size=4),
-        evaluate=lambda m: {"score": metric},
-    ).trainer(progress=False)
+    setup = _least_squares_setup(torch.randn(4, 3), evaluate=lambda m: {"score": metric})
+    trainer = setup.trainer(progress=False)
     with pytest.raises(TypeError, match=r"evaluate must return a number .* for 'score'"):
         trainer.fit(1)
 
@@ -208,16 +213,7 @@ def test_each_rank_line_is_one_write(tmp_path, monkeypatch):
 
     x = torch.randn(8, 3)
 
-    def build(cfg):
-        model = torch.nn.Linear(3, 1)
-        return TaskSetup(
-            model,
-            torch.optim.SGD(model.parameters(), lr=0.1),
-            lambda m, b: m(b[0]).pow(2).mean(),
-            DataLoader(TensorDataset(x), batch_size=4),
-        )
-
-    register_task("test-one-write", build)
+    register_task("test-one-write", lambda cfg: _least_squares_setup(x))
     recorder = Recorder()
     monkeypatch.setattr(sys, "stdout", recorder)
     run_task("test-one-write", tmp_path, epochs=1, progress=False)
@@ -292,14 +288,7 @@ def test_checkpoint_without_settings_still_resumes(tmp_path):
 
 
 def test_fit_to_fewer_epochs_than_done_is_refused(tmp_path):
-    model = torch.nn.Linear(3, 1)
-    x = torch.randn(4, 3)
-    trainer = TaskSetup(
-        model,
-        torch.optim.SGD(model.parameters(), lr=0.1),
-        lambda m, b: m(b[0]).pow(2).mean(),
-        DataLoader(TensorDataset(x), batch_size=4),
-    ).trainer(progress=False)
+    trainer = _least_squares_setup(torch.randn(4, 3)).trainer(progress=False)
     assert len(trainer.fit(2)) == 2 and len(trainer.fit(2)) == 2
     with pytest.raises(ValueError, match=r"epochs=1 but 2 epochs are already complete"):
         trainer.fit(1)
