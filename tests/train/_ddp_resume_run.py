@@ -64,7 +64,9 @@ def main(out):
     resumed = trainer(rank, Path(out) / "broken", seed=12345)
     resumed.resume()
     resumed.fit(2)
-    print(f"rank {rank} whole {digest(whole)} resumed {digest(resumed)}", flush=True)
+    # the line and its newline in one write, so two ranks' lines cannot interleave
+    sys.stdout.write(f"rank {rank} whole {digest(whole)} resumed {digest(resumed)}\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
