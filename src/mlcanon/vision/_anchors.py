@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .._validation import check_array, check_option, check_random_state, check_scalar
-from ._boxes import as_compute_float, output_dtype
+from ._boxes import as_compute_float, result_dtype
 
 __all__ = ["AnchorGenerator", "KMeansAnchors", "kmeans_anchors", "wh_iou"]
 
@@ -175,7 +175,9 @@ def wh_iou(wh1: Any, wh2: Any) -> Any:
     if isinstance(wh1, torch.Tensor) and isinstance(wh2, torch.Tensor):
         a, b = _check_wh(wh1, "wh1", torch), _check_wh(wh2, "wh2", torch)
         dtype = torch.promote_types(a.dtype, b.dtype)  # integers are computed in float64
-        return _wh_iou(a.to(dtype), b.to(dtype), torch).to(output_dtype(wh1, wh2))
+        return _wh_iou(a.to(dtype), b.to(dtype), torch).to(
+            result_dtype(wh1, wh2, half_as_float32=True)
+        )
     return _wh_iou(_check_wh(wh1, "wh1", np), _check_wh(wh2, "wh2", np), np)
 
 

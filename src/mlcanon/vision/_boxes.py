@@ -58,7 +58,7 @@ def check_boxes(
     Tensor
         ``boxes`` itself, or a float copy: integer boxes are promoted to float64 (exact for
         coordinates up to 2**53; float32 rounds those above 2**24) and half-precision ones to
-        float32 (products of coordinates overflow them). :func:`output_dtype` gives the dtype
+        float32 (products of coordinates overflow them). :func:`result_dtype` gives the dtype
         results are returned in.
 
     Raises
@@ -105,28 +105,18 @@ def check_real(t: torch.Tensor, name: str) -> None:
         raise TypeError(f"{name} must hold real numbers, got dtype={t.dtype}")
 
 
-def result_dtype(*tensors: torch.Tensor) -> torch.dtype:
+def result_dtype(*tensors: torch.Tensor, half_as_float32: bool = False) -> torch.dtype:
     """The dtype a result created from ``tensors`` is returned in: their promoted float dtype
-    (the default float dtype for integers), half precision included."""
+    (the default float dtype for integers), half precision included, or float32 for it with
+    ``half_as_float32`` (the areas and IoUs, which torchvision computes in float32 for
+    half-precision boxes)."""
     dtype = tensors[0].dtype
     for t in tensors[1:]:
         dtype = torch.promote_types(dtype, t.dtype)
-    return dtype if dtype.is_floating_point else torch.get_default_dtype()
-
-
-def output_dtype(*tensors: torch.Tensor) -> torch.dtype:
-    """The dtype the box ops return for inputs ``tensors``: their promoted dtype, with integers
-    counted as the default float dtype and half precision as float32 (as torchvision's
-    ``box_iou``, whose areas are computed in float32 for half-precision boxes)."""
-    dtype = None
-    for t in tensors:
-        d = t.dtype
-        if not d.is_floating_point:
-            d = torch.get_default_dtype()
-        elif d in (torch.float16, torch.bfloat16):
-            d = torch.float32
-        dtype = d if dtype is None else torch.promote_types(dtype, d)
-    assert dtype is not None
+    if not dtype.is_floating_point:
+        return torch.get_default_dtype()
+    if half_as_float32 and dtype in (torch.float16, torch.bfloat16):
+        return torch.float32
     return dtype
 
 
@@ -198,7 +188,7 @@ def box_convert(boxes: torch.Tensor, in_fmt: str, out_fmt: str) -> torch.Tensor:
 
 def box_area(boxes: torch.Tensor) -> torch.Tensor:
     """Area ``(x2 - x1) * (y2 - y1)`` of boxes ``Tensor[N, 4]`` in xyxy format -> ``Tensor[N]``."""
-    dtype, boxes = output_dtype(boxes), check_boxes(boxes, ndim=None)
+    dtype, boxes = result_dtype(boxes, half_as_float32=True), check_boxes(boxes, ndim=None)
     return ((boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])).to(dtype)
 
 
@@ -240,7 +230,7 @@ def iou_terms(b1: torch.Tensor, b2: torch.Tensor, *, strict_overlap: bool = Fals
 def _pairwise(boxes1: torch.Tensor, boxes2: torch.Tensor) -> tuple[IoUTerms, torch.dtype]:
     """The pairwise terms of the checked boxes, and the dtype the result is returned in."""
     b1, b2 = check_boxes(boxes1, "boxes1"), check_boxes(boxes2, "boxes2")
-    return pairwise_terms(b1, b2), output_dtype(boxes1, boxes2)
+    return pairwise_terms(b1, b2), result_dtype(boxes1, boxes2, half_as_float32=True)
 
 
 def pairwise_terms(b1: torch.Tensor, b2: torch.Tensor) -> IoUTerms:
