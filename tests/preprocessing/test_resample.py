@@ -176,6 +176,32 @@ def test_sparse_smote_neighbours_far_from_the_origin_with_rows_of_other_patterns
     np.testing.assert_array_equal(_nearest_neighbors(sp.csr_matrix(X), 3), want)
 
 
+def test_sparse_smote_neighbours_of_a_matrix_with_unsorted_and_repeated_entries():
+    """A CSR matrix whose rows store their columns out of order and some twice (summed, as
+    scipy reads them) and explicit zeros: the neighbours of the matrix it stands for, ties to
+    the smaller index, and the caller's matrix left as it was."""
+    rng = np.random.default_rng(2)
+    dense = np.round(1e6 + rng.normal(size=(80, 6)), 1) * (rng.random((80, 6)) < 0.7)
+    dense[40:50] = dense[30:40]  # exact ties
+    rows, cols = np.nonzero(dense)
+    half = dense[rows, cols] / 2  # each entry stored as two halves, columns reversed per row
+    order = np.lexsort((-cols, rows))
+    r = np.concatenate([rows[order], rows[order], [0, 5]])
+    c = np.concatenate([cols[order], cols[order], [0, 1]])
+    v = np.concatenate([half[order], half[order], [0.0, 0.0]])
+    order = np.argsort(r, kind="stable")
+    X = sp.csr_matrix((v[order], c[order], np.searchsorted(r[order], np.arange(81))), (80, 6))
+    assert not X.has_canonical_format
+    np.testing.assert_array_equal(X.toarray(), dense)
+    before = (X.data.copy(), X.indices.copy())
+    D = ((dense[:, None] - dense[None]) ** 2).sum(axis=2)
+    np.fill_diagonal(D, np.inf)
+    want = np.lexsort((np.broadcast_to(np.arange(80), D.shape), D), axis=1)[:, :4]
+    np.testing.assert_array_equal(_nearest_neighbors(X, 4), want)
+    np.testing.assert_array_equal(X.data, before[0])
+    np.testing.assert_array_equal(X.indices, before[1])
+
+
 @pytest.mark.parametrize("d", [2, 20])
 def test_smote_neighbours_exclude_the_sample_among_copies(d):
     # four copies of a point: each one's 2 nearest others are 2 of the other copies

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 from scipy.spatial import cKDTree
 from sklearn.base import clone
 
@@ -46,6 +47,9 @@ def _nearest_neighbors(X: Any, k: int, chunk: int = 1024) -> np.ndarray:
         return idx[~self_].reshape(n, k)
     if sp.issparse(X):
         X = X.tocsr()
+        if not X.has_canonical_format:  # the merge below needs sorted, unique column indices
+            X = X.copy()
+            X.sum_duplicates()
         sq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
         # bound on the rounding error of the expansion, relative to |a|^2 + |b|^2: sums of at
         # most m products (m stored entries in a row) and three more operations, twice over
@@ -80,14 +84,51 @@ def _nearest_by_differences(
     kth_at_most = (np.take_along_axis(d, part, axis=1) + slack[part]).max(axis=1) + own
     d -= slack  # d is the caller's scratch
     r, c = np.nonzero(d <= (kth_at_most + own)[:, None])  # the k of part among them, not self
-    exact = np.empty(r.size)
-    batch = max(1, 2**22 // max(1, np.diff(X.indptr).max()))  # pairs of rows at a time
-    for s in range(0, r.size, batch):
-        diff = X[rows[r[s : s + batch]]] - X[c[s : s + batch]]
-        exact[s : s + batch] = np.asarray(diff.multiply(diff).sum(axis=1)).ravel()
-    order = np.lexsort((c, exact, r))  # by row, then distance, then index
-    first = np.searchsorted(r[order], np.arange(rows.size))
-    return c[order][first[:, None] + np.arange(k)]
+    return _nearest_of_candidates(X.indptr, X.indices, X.data, rows, r, c, k)
+
+
+@njit(cache=True, nogil=True)
+def _squared_distance(indptr, indices, data, i, j):
+    """|X[i] - X[j]|^2 from the differences of two CSR rows with sorted, unique column
+    indices: a merge of the two rows' entries."""
+    p, p_end = indptr[i], indptr[i + 1]
+    q, q_end = indptr[j], indptr[j + 1]
+    total = 0.0
+    while p < p_end or q < q_end:
+        if q == q_end or (p < p_end and indices[p] < indices[q]):
+            d = data[p]
+            p += 1
+        elif p == p_end or indices[q] < indices[p]:
+            d = data[q]
+            q += 1
+        else:  # the same column in both rows
+            d = data[p] - data[q]
+            p += 1
+            q += 1
+        total += d * d
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _nearest_of_candidates(indptr, indices, data, rows, r, c, k):
+    """For each ``rows[i]``, its k nearest among the candidates ``c[t]`` with ``r[t] == i``
+    (``r`` non-decreasing, ``c`` increasing within a row, at least k candidates a row),
+    nearest first, ties to the smaller index."""
+    best = np.full((rows.size, k), np.inf)
+    out = np.empty((rows.size, k), dtype=np.int64)
+    for t in range(r.size):
+        i = r[t]
+        dist = _squared_distance(indptr, indices, data, rows[i], c[t])
+        if dist >= best[i, k - 1]:  # an equal distance keeps the earlier (smaller) index
+            continue
+        slot = k - 1
+        while slot > 0 and best[i, slot - 1] > dist:
+            best[i, slot] = best[i, slot - 1]
+            out[i, slot] = out[i, slot - 1]
+            slot -= 1
+        best[i, slot] = dist
+        out[i, slot] = c[t]
+    return out
 
 
 class SMOTE(_BaseSampler):
