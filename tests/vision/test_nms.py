@@ -79,6 +79,26 @@ def test_batched_nms_matches_oracle(seed):
     assert batched_nms(boxes, scores, labels, 0.5).tolist() == expected
 
 
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32, torch.float64])
+def test_batched_nms_takes_float_categories(seed, dtype):
+    """torchvision takes idxs of any dtype (it offsets the boxes by ``idxs.to(boxes)``, or runs
+    NMS per value of ``torch.unique(idxs)``): float categories group by equal value, fractional
+    ones included. It was a TypeError."""
+    boxes, scores, labels = detections(seed)
+    values = torch.tensor([-1.5, 0.25, 3.0], dtype=dtype)[labels]  # exact in float16
+    expected = py_nms(boxes.double().tolist(), scores.double().tolist(), 0.5, values.tolist())
+    assert expected == py_nms(
+        boxes.double().tolist(), scores.double().tolist(), 0.5, labels.tolist()
+    )
+    assert batched_nms(boxes, scores, values, 0.5).tolist() == expected
+    # two boxes that overlap (IoU 0.81): one category when the float values are equal
+    two = torch.tensor([[0.0, 0.0, 10.0, 10.0], [0.0, 0.0, 10.0, 8.1]])
+    s = torch.tensor([0.9, 0.8])
+    assert batched_nms(two, s, torch.tensor([2.0, 2.0], dtype=dtype), 0.5).tolist() == [0]
+    assert batched_nms(two, s, torch.tensor([2.0, 2.5], dtype=dtype), 0.5).tolist() == [0, 1]
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_nms_properties(seed):
     boxes, scores, labels = detections(seed, 400, torch.float64)
@@ -146,8 +166,10 @@ def test_errors():
         nms(b, torch.tensor([0.1, float("nan"), 0.3]), 0.5)
     with pytest.raises(TypeError, match="iou_threshold must be Real"):
         nms(b, torch.rand(3), "0.5")
-    with pytest.raises(TypeError, match="idxs must be an integer tensor"):
-        batched_nms(b, torch.rand(3), torch.rand(3), 0.5)
+    with pytest.raises(TypeError, match="idxs must be an integer or float tensor"):
+        batched_nms(b, torch.rand(3), torch.zeros(3, dtype=torch.complex64), 0.5)
+    with pytest.raises(ValueError, match=r"idxs must be finite category values, got \[nan\]"):
+        batched_nms(b, torch.rand(3), torch.tensor([0.0, float("nan"), 1.0]), 0.5)
     with pytest.raises(ValueError, match=r"idxs must be a Tensor of shape \(3,\)"):
         batched_nms(b, torch.rand(3), torch.zeros(2, dtype=torch.int64), 0.5)
     with pytest.raises(ValueError, match="method must be one of 'gaussian', 'linear'"):

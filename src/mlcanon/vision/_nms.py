@@ -165,8 +165,10 @@ def batched_nms(
     ----------
     boxes : Tensor[N, 4]
     scores : Tensor[N]
-    idxs : Tensor[N] (int)
-        Category of each box.
+    idxs : Tensor[N]
+        Category of each box: integers, or floats (finite) where boxes of equal value share a
+        category, as torchvision, which takes any dtype (``torch.unique`` per class, or an offset
+        ``idxs.to(boxes)`` times the largest coordinate that keeps the categories apart).
     iou_threshold : float
 
     Returns
@@ -181,9 +183,16 @@ def batched_nms(
         raise ValueError(f"idxs must be a Tensor of shape ({boxes.shape[0]},), got {idxs!r}")
     if len(order) == 0:  # whatever the dtype of idxs, as torchvision
         return torch.empty(0, dtype=torch.int64, device=boxes.device)
-    if idxs.is_floating_point() or idxs.is_complex():
-        raise TypeError(f"idxs must be an integer tensor, got dtype={idxs.dtype}")
-    labels = idxs.detach().cpu().to(torch.int64).numpy()[order]
+    if idxs.is_complex():
+        raise TypeError(f"idxs must be an integer or float tensor, got dtype={idxs.dtype}")
+    if idxs.is_floating_point():
+        values = idxs.detach().cpu().to(torch.float64).numpy()
+        if not np.isfinite(values).all():
+            bad = values[~np.isfinite(values)][:3].tolist()
+            raise ValueError(f"idxs must be finite category values, got {bad} among them")
+        labels = np.unique(values, return_inverse=True)[1].reshape(-1)[order]  # equal = same
+    else:
+        labels = idxs.detach().cpu().to(torch.int64).numpy()[order]
     kept = _greedy_kernel(b, np.ascontiguousarray(labels), thr)
     return torch.from_numpy(order[kept]).to(boxes.device)
 
