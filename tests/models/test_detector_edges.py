@@ -303,3 +303,140 @@ def test_a_bad_target_in_a_later_image_is_named_by_image_and_index():
         _yolo().loss(out, [torch.tensor([good])] * 3, [[0], [2], [7]])
     with pytest.raises(ValueError, match=r"labels\[1\]\[0\] = -1 is outside"):
         assign_yolo_targets([[good]] * 2, [[0], [-1]], _yolo().anchors, (4, 8, 16), [(8, 8)] * 3)
+
+
+def _iou(a, b):
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    return w * h / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h)
+
+
+def _per_class_nms(boxes, scores, labels, thr):
+    """Written-out greedy NMS per class: visit by decreasing score, keep a box unless a kept box
+    of its class overlaps it by IoU > thr."""
+    keep = []
+    for i in sorted(range(len(scores)), key=lambda i: -scores[i]):
+        if all(labels[j] != labels[i] or not _iou(boxes[i], boxes[j]) > thr for j in keep):
+            keep.append(i)
+    return keep
+
+
+def _nan_candidates(out_logits, out_reg, anchors):
+    """Five candidates on level 0 (anchors 0-4 share a cell: they overlap) with known scores;
+    the other logits are -30. Candidates 1 and 3 get a NaN offset (all four, or tw only)."""
+    logits = [torch.full_like(c, -30.0) for c in out_logits]
+    reg = [r.clone() for r in out_reg]
+    picks = [(0, 0, 2.0), (1, 0, 1.5), (2, 0, 1.0), (3, 1, 0.5), (4, 0, 0.0)]
+    for a, k, z in picks:
+        logits[0][0, a, k] = z
+    reg[0][0, 1] = float("nan")
+    reg[0][0, 3, 2] = float("nan")
+    expected = []  # torchvision's decode (weights 1, tw clamped to log(1000/16)) and clipping
+    for a, k, z in picks:
+        t = reg[0][0, a].double().tolist()
+        x1, y1, x2, y2 = anchors[0][a].double().tolist()
+        aw, ah = x2 - x1, y2 - y1
+        cx, cy = x1 + 0.5 * aw + t[0] * aw, y1 + 0.5 * ah + t[1] * ah
+        w = aw * np.exp(min(t[2], np.log(1000 / 16)))
+        h = ah * np.exp(min(t[3], np.log(1000 / 16)))
+        box = [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]
+        box = [min(max(v, 0.0), 32.0) for v in box]
+        if all(np.isfinite(box)):
+            expected.append((box, 1 / (1 + np.exp(-z)), k))
+    return logits, reg, expected
+
+
+def _assert_detections(det, expected, thr):
+    boxes, scores, labels = zip(*expected, strict=True)
+    keep = _per_class_nms(boxes, scores, labels, thr)
+    assert det["labels"].tolist() == [labels[i] for i in keep]
+    np.testing.assert_allclose(det["scores"].double(), [scores[i] for i in keep], rtol=1e-6)
+    np.testing.assert_allclose(det["boxes"].double(), [boxes[i] for i in keep], atol=1e-4)
+
+
+@pytest.mark.parametrize("thr", [0.3, 0.9])
+def test_retinanet_postprocess_drops_nan_boxes_instead_of_raising(thr):
+    """A NaN box offset gives a NaN box (torchvision's decode and clamp keep it); postprocess
+    raised a ValueError from the box check of its NMS. Now that candidate is dropped and the rest
+    is torchvision's pipeline, written out here."""
+    net = _retina().eval()
+    with torch.no_grad():
+        out = net(torch.rand(1, 3, 32, 32))
+    anchors = net.anchors((32, 32))
+    logits, reg, expected = _nan_candidates(out["cls_logits"], out["bbox_regression"], anchors)
+    assert len(expected) == 3
+    det = net.postprocess({"cls_logits": logits, "bbox_regression": reg}, (32, 32), nms_thresh=thr)
+    _assert_detections(det[0], expected, thr)
+
+
+def test_refinedet_postprocess_drops_anchors_refined_to_nan():
+    """A NaN ARM offset refines an anchor to NaN; the ODM decoded from it raised a ValueError
+    (the anchors' box check). Such an anchor now gives no detection, as a filtered one."""
+    from mlcanon.models import TinyRefineDet
+
+    torch.manual_seed(0)
+    net = TinyRefineDet(num_classes=3, width=8, num_convs=1).eval()
+    with torch.no_grad():
+        out = net(torch.rand(1, 3, 32, 32))
+    out["arm_logits"] = [torch.zeros_like(t) for t in out["arm_logits"]]  # none filtered
+    out["arm_regression"] = [torch.zeros_like(r) for r in out["arm_regression"]]  # = anchors
+    out["arm_regression"][0][0, 2, 0] = float("nan")  # anchor 2: refined to NaN
+    anchors = net.anchors((32, 32))
+    out["cls_logits"], out["bbox_regression"], expected = _nan_candidates(
+        out["cls_logits"], out["bbox_regression"], anchors
+    )
+    expected = [e for e in expected if e[1] != pytest.approx(1 / (1 + np.exp(-1.0)))]  # anchor 2
+    assert len(expected) == 2
+    _assert_detections(net.postprocess(out, (32, 32), nms_thresh=0.3)[0], expected, 0.3)
+
+
+def test_yolo_postprocess_drops_nan_boxes_instead_of_raising():
+    """YOLO's decoded box is NaN for a NaN t_x or t_w; postprocess raised a ValueError. The
+    other candidates are decoded by Redmon & Farhadi's formulas, written out here."""
+    net = _yolo().eval()
+    with torch.no_grad():
+        out = net(torch.rand(1, 3, 32, 32))
+    picks = [(0, 1, 1, 0, 3.0), (1, 1, 1, 0, 2.0), (2, 1, 2, 0, 1.0), (0, 1, 2, 2, 0.5)]
+    out = [o.clone() for o in out]
+    out[0][..., 4] = -30.0
+    for a, i, j, k, z in picks:
+        out[0][0, a, i, j, 4] = z
+        out[0][0, a, i, j, 5:] = -30.0
+        out[0][0, a, i, j, 5 + k] = 30.0
+    out[0][0, 1, 1, 1, 0] = float("nan")  # second pick: t_x
+    out[0][0, 0, 1, 2, 2] = float("nan")  # fourth pick: t_w
+    s = net.strides[0]
+    expected = []
+    for a, i, j, k, z in picks:
+        tx, ty, tw, th = out[0][0, a, i, j, :4].double().tolist()
+        pw, ph = net.anchors[0, a].double().tolist()
+        cx, cy = (1 / (1 + np.exp(-tx)) + j) * s, (1 / (1 + np.exp(-ty)) + i) * s
+        w, h = pw * np.exp(tw), ph * np.exp(th)
+        box = [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]
+        if all(np.isfinite(box)):
+            expected.append((box, 1 / (1 + np.exp(-z)) / (1 + np.exp(-30.0)), k))
+    assert len(expected) == 2
+    det = net.postprocess(out, score_thresh=0.3, iou_threshold=0.3)
+    _assert_detections(det[0], expected, 0.3)
+
+
+def test_refinedet_loss_filters_anchors_refined_to_nan():
+    """The ODM loss matched the ground truth to the refined anchors and raised a ValueError on
+    a NaN one. Such an anchor is now filtered: the ODM terms are those of the same anchor
+    filtered by its ARM objectness (0.01 threshold, logit -30)."""
+    from mlcanon.models import TinyRefineDet
+
+    torch.manual_seed(0)
+    net = TinyRefineDet(num_classes=3, width=8, num_convs=1)
+    with torch.no_grad():
+        out = net(torch.rand(1, 3, 32, 32))
+    out["arm_logits"] = [torch.zeros_like(t) for t in out["arm_logits"]]
+    nan, filtered = dict(out), dict(out)
+    nan["arm_regression"] = [r.clone() for r in out["arm_regression"]]
+    nan["arm_regression"][0][0, 7, 1] = float("nan")
+    filtered["arm_logits"] = [t.clone() for t in out["arm_logits"]]
+    filtered["arm_logits"][0][0, 7] = -30.0
+    got = net.loss(nan, [BOX], [[1]], (32, 32))
+    want = net.loss(filtered, [BOX], [[1]], (32, 32))
+    for key in ("classification", "bbox_regression", "num_pos"):
+        assert torch.isfinite(got[key]) and got[key] == want[key], key

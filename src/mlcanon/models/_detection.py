@@ -132,7 +132,18 @@ def best_detections(
 ) -> dict[str, torch.Tensor]:
     """One image's candidates (``Tensor[N, 4]`` xyxy boxes, ``Tensor[N]`` scores, labels and
     pyramid levels) after per-class NMS at ``iou_threshold``: the ``max_detections`` best,
-    best first."""
+    best first.
+
+    Candidates whose box is not finite (a NaN offset from an untrained or diverged network) are
+    dropped first: they are no detection, and they take part in no suppression. torchvision
+    keeps them through its NMS (a NaN IoU suppresses nothing; in its small-input path one NaN
+    coordinate even turns the whole per-class offset to NaN, so that nothing is suppressed);
+    the finite detections here are those of its per-class path.
+    """
+    if boxes.device.type != "meta":
+        finite = torch.isfinite(boxes).all(dim=1)
+        if not bool(finite.all()):
+            boxes, scores, labels, levels = (t[finite] for t in (boxes, scores, labels, levels))
     keep = batched_nms(boxes, scores, labels, iou_threshold)[:max_detections]
     return {
         "boxes": boxes[keep],

@@ -69,14 +69,21 @@ class TinyRefineDet(TinyRetinaNet):
         self, outputs: dict[str, list[torch.Tensor]], image_size: Sequence[int]
     ) -> tuple[list[torch.Tensor], torch.Tensor]:
         """Per level ``Tensor[B, H W A, 4]`` of ARM-refined anchors (no gradient), and the mask
-        ``Tensor[B, N]`` of anchors kept by the filter."""
-        coder, refined = BoxCoder(), []
+        ``Tensor[B, N]`` of anchors kept by the filter.
+
+        An anchor whose refinement is not finite (a NaN ARM offset) is filtered too, and stays
+        as it was: it then neither matches a ground truth in the loss nor gives a detection
+        (its NaN box made both raise)."""
+        coder, refined, finite = BoxCoder(), [], []
         anchors = self._anchors_like(outputs, image_size)
         for anc, deltas in zip(anchors, outputs["arm_regression"], strict=True):
             d = deltas.detach()
-            refined.append(coder.decode_single(d.reshape(-1, 4), anc.repeat(len(d), 1)).view_as(d))
+            r = coder.decode_single(d.reshape(-1, 4), anc.repeat(len(d), 1)).view_as(d)
+            ok = torch.isfinite(r).all(dim=-1)  # (B, H W A)
+            refined.append(torch.where(ok[..., None], r, anc.to(r.dtype)))
+            finite.append(ok)
         objectness = torch.sigmoid(torch.cat(outputs["arm_logits"], dim=1).detach())[..., 0]
-        return refined, objectness >= self.filter_threshold
+        return refined, (objectness >= self.filter_threshold) & torch.cat(finite, dim=1)
 
     def loss(
         self,
