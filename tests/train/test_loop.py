@@ -1,3 +1,4 @@
+import json
 import os
 import re
 import signal
@@ -166,6 +167,24 @@ def test_early_stopping_ends_the_run(tmp_path):
     assert [h["val"] for h in hist] == [0.5, 0.6, 0.6, 0.6]
 
 
+def test_on_step_set_after_construction_runs_after_each_step_before_its_checkpoint(tmp_path):
+    """4 batches per epoch, a checkpoint every 2 steps: the callback set on the attribute sees
+    steps 1..8 in order, each before that step's checkpoint file exists."""
+    t = _trainer(_mlp(), tmp_path, checkpoint_every=2, keep_last=10)
+    seen = []
+
+    def record(tr):
+        seen.append((tr.step, len(tr.checkpoints())))
+
+    t.on_step = record
+    t.fit(2)
+    # files ckpt-<step>: steps 2, 4, 6, 8 (the epoch ends, steps 4 and 8, rewrite the same file)
+    assert seen == [(1, 0), (2, 0), (3, 1), (4, 1), (5, 2), (6, 2), (7, 3), (8, 3)]
+    t.on_step = None
+    t.fit(3)
+    assert len(seen) == 8
+
+
 def test_bad_loss_values(tmp_path):
     t = _trainer(_mlp(), tmp_path, checkpoint_dir=None)
     t.loss_fn = lambda m, b: m(b[0])
@@ -183,6 +202,8 @@ def test_bad_loss_values(tmp_path):
         ({"checkpoint_every": 0}, ValueError, "checkpoint_every must be >= 1"),
         ({"scheduler_interval": "batch"}, ValueError, "scheduler_interval must be one of"),
         ({"early_stopping": 3}, TypeError, "early_stopping must be an EarlyStopping"),
+        ({"on_step": "log"}, TypeError, "on_step must be callable or None, got str"),
+        ({"evaluate": 0.5}, TypeError, "evaluate must be callable or None, got float"),
     ],
 )
 def test_bad_parameters(tmp_path, kw, err, match):
@@ -201,6 +222,27 @@ def test_torchrun_resume_restores_each_rank_generators(tmp_path):
     assert sorted(rank for rank, _, _ in found) == ["0", "1"], r.stdout
     for _, whole, resumed in found:
         assert whole == resumed
+
+
+def test_torchrun_gradient_missing_on_one_rank_averages_as_zeros(tmp_path):
+    """A parameter with a gradient on rank 0 only made the ranks all-reduce buffers of different
+    lengths (gloo raised, or the ranks could hang). As DistributedDataParallel with unused
+    parameters: the missing gradient counts as zeros, both ranks get the mean; a parameter with no
+    gradient anywhere keeps None."""
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    cmd += [str(SCRIPT.with_name("_ddp_unused_grad_run.py"))]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    found = dict(re.findall(r"rank (\d) (\{.*\})", r.stdout))
+    assert sorted(found) == ["0", "1"], r.stdout
+    for grads in found.values():
+        assert json.loads(grads) == {
+            "a": [(1 + 2) / 2 * v for v in (1.0, 2.0, 3.0)],
+            "b": [(4.0 + 0) / 2, (8.0 + 0) / 2],
+            "c": None,
+            "d": None,
+        }
 
 
 def _plateau_setup():

@@ -55,19 +55,42 @@ def average_gradients(params: Iterable[nn.Parameter]) -> None:
     This is the all-reduce that ``DistributedDataParallel`` runs after ``backward`` (here in one
     flat buffer, without overlapping it with the backward pass). With the same number of samples
     on every rank and a mean loss, the averaged gradient equals the gradient of the mean loss
-    over the global batch. Parameters without a gradient are left as they are.
+    over the global batch.
+
+    Every rank must pass the same parameters (those of the same model, in the same order); each
+    one's gradient may be missing (``None``) on some ranks, as for a branch that only some ranks'
+    batches take. A missing gradient counts as zeros in the mean, and the rank gets the mean as
+    its gradient, as ``DistributedDataParallel(find_unused_parameters=True)`` does; a parameter
+    without a gradient on every rank keeps ``None``. Parameters with ``requires_grad=False`` are
+    skipped. (Reducing only the gradients present on each rank made the ranks reduce buffers of
+    different lengths, or mix up parameters: an error, a hang, or wrong gradients.)
     """
-    grads = [p.grad for p in params if p.grad is not None]
-    if not grads:
+    params = [p for p in params if p.requires_grad]
+    if not params:
         return
     _, size = world()
-    flat = torch.cat([g.reshape(-1) for g in grads])
+    dtype = params[0].dtype
+    for p in params[1:]:
+        dtype = torch.promote_types(dtype, p.dtype)
+    device = params[0].device
+    present = torch.tensor([p.grad is not None for p in params], dtype=torch.int32, device=device)
+    flat = torch.cat(
+        [
+            (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).to(dtype)
+            for p in params
+        ]
+    )
+    dist.all_reduce(present)
     dist.all_reduce(flat)
     flat /= size
     offset = 0
-    for g in grads:
-        g.copy_(flat[offset : offset + g.numel()].view_as(g))
-        offset += g.numel()
+    for p, used in zip(params, present.tolist(), strict=True):
+        mean = flat[offset : offset + p.numel()].view_as(p)
+        offset += p.numel()
+        if p.grad is not None:
+            p.grad.copy_(mean)
+        elif used:
+            p.grad = mean.to(p.dtype).clone()
 
 
 def broadcast_module(module: nn.Module, params: bool = True) -> None:

@@ -106,7 +106,10 @@ class Trainer:
     progress : bool, default=True
         Show a progress bar and one line per epoch (rank 0 only).
     on_step : callable ``(trainer) -> None``, optional
-        Called after every optimizer step (logging, or a test that kills the process).
+        Called after every optimizer step (logging, or a test that kills the process), once
+        :attr:`step` counts that step and before its checkpoint is written. Like the other
+        arguments it is an attribute: setting ``trainer.on_step`` later takes effect from the
+        next step.
     settings : dict of str to JSON values, optional
         The run's settings that the loader and schedule were built from (:func:`run_task` gives
         ``task``, ``seed`` and ``epochs``). Saved in every checkpoint; :meth:`load_checkpoint`
@@ -193,6 +196,9 @@ class Trainer:
             )
         if clip_grad_norm is not None:
             check_scalar(clip_grad_norm, "clip_grad_norm", low=0.0, include_low=False)
+        for name, fn in (("evaluate", evaluate), ("on_step", on_step)):
+            if fn is not None and not callable(fn):  # else a TypeError after a whole epoch
+                raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
         if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
             raise TypeError(
                 f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}"
@@ -320,7 +326,7 @@ class Trainer:
         self._loss_sum += value
 
     def _end_epoch(self) -> None:
-        loss = self._loss_sum / max(self._batch, 1)
+        loss = self._loss_sum / self._batch  # fit refused an epoch without batches
         if self.world_size > 1:
             t = torch.tensor([loss], dtype=torch.float64, device=collective_device())
             torch.distributed.all_reduce(t)
