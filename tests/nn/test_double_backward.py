@@ -538,3 +538,19 @@ def test_gradient_penalty_through_a_first_order_layer_raises_clearly(layer, how)
             torch.autograd.grad(g.square().sum(), list(ours.parameters()))
         else:
             g.square().sum().backward()
+
+
+def test_hardswish_second_derivative_at_special_values_matches_torch():
+    # torch's second derivative of hardswish is 1/3 on -3 < x < 3 and 0 elsewhere, NaN
+    # included (ours gave 1/3 at NaN); 16 copies so that torch's vectorised loop runs
+    x = torch.tensor(
+        [float("nan"), -3.0, 3.0, 0.5, -4.0, 4.0, float("inf"), -float("inf")] * 16,
+        dtype=torch.float64,
+    )
+    out = []
+    for f in (F.hardswish, TF.hardswish):
+        xx = x.clone().requires_grad_()
+        (g,) = torch.autograd.grad(f(xx).sum(), xx, create_graph=True)
+        (gg,) = torch.autograd.grad(g.sum(), xx)
+        out.append(gg)
+    torch.testing.assert_close(out[0], out[1], rtol=0, atol=0)

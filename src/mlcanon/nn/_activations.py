@@ -146,12 +146,23 @@ _Hardsigmoid = _make_pointwise(
     lambda x: _between(x, -3, 3).div_(6.0),
     from_output=False,
 )
+
+
+def _d_hardswish(x):
+    # at the kinks -3 and 3 take the outer one-sided values 0 and 1, as torch does; NaN at
+    # NaN, as torch's vectorised kernel (its scalar loop for a tensor's last few elements gives 1)
+    inner = x / 3.0 + 0.5
+    if torch.is_grad_enabled() and x.requires_grad:
+        # create_graph: torch's second derivative is 1/3 only where -3 < x < 3, so 0 at NaN;
+        # the NaN of f' taken from a detached x carries no derivative
+        inner = torch.where(x.isnan(), x.detach(), inner)
+    return torch.where(x <= -3, 0.0, torch.where(x >= 3, 1.0, inner)).to(x.dtype)
+
+
 _Hardswish = _make_pointwise(
     "_Hardswish",
     lambda x: x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
-    # at the kinks -3 and 3 take the outer one-sided values 0 and 1, as torch does; NaN at
-    # NaN, as torch's vectorised kernel (its scalar loop for a tensor's last few elements gives 1)
-    lambda x: torch.where(x <= -3, 0.0, torch.where(x >= 3, 1.0, x / 3.0 + 0.5)).to(x.dtype),
+    _d_hardswish,
     from_output=False,
 )
 
