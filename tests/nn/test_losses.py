@@ -308,7 +308,8 @@ def test_bad_loss_arguments():
     ):
         F.kl_div(x, x, reduction="max")
     with pytest.raises(
-        ValueError, match=r"input and target must have the same shape, got \(3, 4\) and \(4, 3\)"
+        ValueError,
+        match=r"input of shape \(3, 4\) and target of shape \(4, 3\) do not broadcast",
     ):
         F.mse_loss(x, torch.zeros(4, 3))
     with pytest.raises(
@@ -394,3 +395,88 @@ def test_softmax_modules_without_dim_take_torchs_implicit_dim(rand, which, shape
     )
     with pytest.warns(UserWarning, match="Implicit dimension choice"):
         torch.testing.assert_close(F.softmax(x), TF.softmax(x, dim), rtol=1e-12, atol=1e-12)
+
+
+_BROADCAST_SHAPES = [((3, 4), (4,)), ((4,), (3, 4)), ((3, 1), (1, 4)), ((), (3,)), ((0, 4), (4,))]
+
+
+def _normal(shape, seed):
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def _run_with_warnings(fn, leaves, kwargs):
+    """fn(input, target, **kwargs), its gradients for leaves (input, target and any weight in
+    kwargs) under an upstream linspace, and the warnings it gave."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        y = fn(leaves[0], leaves[1], **kwargs)
+    v = torch.linspace(-1.0, 2.0, y.numel(), dtype=y.dtype).reshape(y.shape)
+    grads = torch.autograd.grad(y, leaves, v)
+    return y, grads, [(w.category, str(w.message)) for w in caught]
+
+
+def _assert_same_run(got):
+    (y, grads, warned), (ref_y, ref_grads, ref_warned) = got
+    assert y.shape == ref_y.shape  # the mean of an empty loss is NaN in both
+    torch.testing.assert_close(y, ref_y, rtol=1e-10, atol=1e-10, equal_nan=True)
+    for g, ref_g in zip(grads, ref_grads, strict=True):
+        torch.testing.assert_close(g, ref_g, rtol=1e-8, atol=1e-10)
+    assert warned == ref_warned
+    return ref_warned
+
+
+@pytest.mark.parametrize(("x_shape", "t_shape"), _BROADCAST_SHAPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(
+    ("name", "kwargs", "weighted"),
+    [
+        ("mse_loss", {}, False),
+        ("mse_loss", {}, True),
+        ("l1_loss", {}, True),
+        ("smooth_l1_loss", {"beta": 0.7}, False),
+        ("smooth_l1_loss", {"beta": 0.0}, False),
+        ("huber_loss", {"delta": 0.6}, False),
+        ("huber_loss", {"delta": 0.6}, True),
+    ],
+)
+def test_regression_losses_broadcast_target_like_torch(
+    name, kwargs, weighted, reduction, x_shape, t_shape
+):
+    """torch broadcasts input against target with a UserWarning (and a weight of the input's
+    shape against both; 'mean' then divides by the sum of the weight as given). These raised."""
+    x, t = 2.0 * _normal(x_shape, 0), _normal(t_shape, 1)
+    got = []
+    for fn in (getattr(F, name), getattr(TF, name)):
+        leaves = [x.clone().requires_grad_(), t.clone().requires_grad_()]
+        kw = dict(kwargs, reduction=reduction)
+        if weighted:
+            leaves.append((x.abs() + 0.5).requires_grad_())
+            kw["weight"] = leaves[2]
+        got.append(_run_with_warnings(fn, leaves, kw))
+    warned = _assert_same_run(got)
+    assert warned and warned[0][0] is UserWarning
+
+
+@pytest.mark.parametrize(("x_shape", "t_shape"), _BROADCAST_SHAPES)
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum", "batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_broadcasts_and_warns_like_torch(x_shape, t_shape, reduction, log_target):
+    """torch's kl_div broadcasts silently, 'batchmean' dividing by input.shape[0], and warns
+    (UserWarning) that 'mean' divides by every element. Different shapes raised here."""
+    x = _normal(x_shape, 0)
+    t = torch.rand(t_shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    t = (t + 0.1).log() if log_target else t + 0.1
+    kw = {"reduction": reduction, "log_target": log_target}
+    leaves = [x.requires_grad_(), t.requires_grad_()]
+    _assert_same_run([_run_with_warnings(fn, leaves, kw) for fn in (F.kl_div, TF.kl_div)])
+
+
+def test_regression_loss_shapes_that_do_not_broadcast_raise_like_torch():
+    x, t = torch.zeros(3), torch.zeros(4)
+    with pytest.raises(RuntimeError), pytest.warns(UserWarning):
+        TF.mse_loss(x, t)
+    for fn in (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss, F.kl_div):
+        with pytest.raises(RuntimeError, match=r"input of shape \(3,\) and target of shape \(4,\)"):
+            fn(x, t, reduction="sum")

@@ -14,6 +14,7 @@ References
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -46,17 +47,20 @@ __all__ = [
 
 
 def _make_loss(name: str, f: Callable, df: Callable) -> type[Function]:
-    """Function for ``reduce(w * f(x - t, *args))`` whose backward uses ``df`` = dl/dx = -dl/dt.
+    """Function for ``reduce(w * f(d, *args))`` of the difference ``d = x - t``, whose backward
+    uses ``df`` = dl/dd.
 
-    ``w`` (optional, the shape of ``x``) weighs each element; ``'mean'`` then divides by
-    ``sum(w)`` (``by_weight``, torch's rule for mse_loss and l1_loss) or by the element count
-    (huber_loss). Under ``create_graph`` the backward recomputes ``x - t`` from the saved
-    inputs, so that it is itself differentiable (the saved difference carries no graph).
+    The difference is taken before, by torch's subtraction, which broadcasts ``x`` against ``t``
+    and sums their gradients back to their shapes; so the Function saves only ``d`` (and ``w``),
+    not the inputs beside it, and under ``create_graph`` its backward, made of torch ops on the
+    saved ``d``, is itself differentiable. ``w`` (optional, the shape of the input, broadcast
+    against ``d`` as torch does) weighs each element; ``'mean'`` then divides by ``sum(w)``
+    (``by_weight``, torch's rule for mse_loss and l1_loss) or by the element count
+    (huber_loss).
     """
 
-    def forward(ctx, x, t, w, reduction, by_weight, *args):
-        d = x - t
-        ctx.save_for_backward(x, t, d, w)
+    def forward(ctx, d, w, reduction, by_weight, *args):
+        ctx.save_for_backward(d, w)
         ctx.reduction, ctx.by_weight, ctx.args = reduction, by_weight, args
         loss = f(d, *args)
         if w is None:
@@ -66,25 +70,23 @@ def _make_loss(name: str, f: Callable, df: Callable) -> type[Function]:
         return reduce_loss(loss * w, reduction)
 
     def backward(ctx, grad):
-        x, t, d, w = ctx.saved_tensors
-        if torch.is_grad_enabled():
-            d = x - t
+        d, w = ctx.saved_tensors
         if w is None:
             g = expand_reduced_grad(grad, d.shape, ctx.reduction) * df(d, *ctx.args)
-            return g, -g, None, None, None, *([None] * len(ctx.args))
+            return g, None, None, None, *([None] * len(ctx.args))
         grad_w = None
         if ctx.reduction == "mean" and ctx.by_weight:  # L = sum(w l) / sum(w)
             total = w.sum()
             g = (grad / total).expand(d.shape)
-            if ctx.needs_input_grad[2]:  # dL/dw_i = (l_i - L) / sum(w)
+            if ctx.needs_input_grad[1]:
+                # dL/dw_i = (sum of l over the places w_i is broadcast to - L) / sum(w)
                 loss = f(d, *ctx.args)
-                grad_w = g * (loss - (loss * w).sum() / total)
+                grad_w = sum_to(g * loss, w.shape) - grad * (loss * w).sum() / total**2
         else:
             g = expand_reduced_grad(grad, d.shape, ctx.reduction)
-            if ctx.needs_input_grad[2]:
-                grad_w = g * f(d, *ctx.args)
-        gx = g * w * df(d, *ctx.args)
-        return gx, -gx, grad_w, None, None, *([None] * len(ctx.args))
+            if ctx.needs_input_grad[1]:
+                grad_w = sum_to(g * f(d, *ctx.args), w.shape)
+        return g * w * df(d, *ctx.args), grad_w, None, None, *([None] * len(ctx.args))
 
     return type(
         name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)}
@@ -119,6 +121,30 @@ def _pair_args(input, target, reduction):
     return x, t
 
 
+def _difference(input, target, reduction) -> Tensor:
+    """``input - target`` for the regression losses, which broadcast the two as torch does:
+    with torch's ``UserWarning`` when the shapes differ, and an error naming both when they do
+    not broadcast."""
+    x, t = check_tensor(input, "input"), check_tensor(target, "target")
+    check_reduction(reduction)
+    if x.shape != t.shape:
+        try:
+            torch.broadcast_shapes(x.shape, t.shape)
+        except RuntimeError:
+            raise InputMismatchError(
+                f"input of shape {tuple(x.shape)} and target of shape {tuple(t.shape)} do not "
+                "broadcast to a common shape"
+            ) from None
+        warnings.warn(
+            f"Using a target size ({t.size()}) that is different to the input size "
+            f"({x.size()}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return x - t
+
+
 def _element_weight(weight: Tensor | None, x: Tensor, op: str) -> Tensor | None:
     """torch's ``weight=`` of mse_loss, l1_loss and huber_loss: one weight per element of the
     input, of its shape (torch does not broadcast it), dtype and device."""
@@ -138,13 +164,13 @@ def mse_loss(
 ) -> Tensor:
     r"""Squared error :math:`(x - t)^2`; gradient :math:`2(x - t)`.
 
-    ``input`` and ``target`` must have the same shape (torch broadcasts with a warning; a shape
-    mismatch here is almost always a bug, so it raises). With ``weight`` (the input's shape)
-    each term is :math:`w_i (x_i - t_i)^2` and ``'mean'`` is :math:`\sum_i w_i \ell_i /
-    \sum_i w_i`, as torch.
+    ``input`` and ``target`` of different shapes are broadcast against each other, with
+    torch's ``UserWarning`` (a shape mismatch is usually a bug). With ``weight`` (the input's
+    shape, broadcast like it) each term is :math:`w_i (x_i - t_i)^2` and ``'mean'`` is
+    :math:`\sum_i w_i \ell_i / \sum_i w_i`, the sum of ``weight`` as given, as torch.
     """
-    x, t = _pair_args(input, target, reduction)
-    return _MSE.apply(x, t, _element_weight(weight, x, "mse_loss"), reduction, True)
+    d = _difference(input, target, reduction)
+    return _MSE.apply(d, _element_weight(weight, input, "mse_loss"), reduction, True)
 
 
 def l1_loss(
@@ -153,8 +179,8 @@ def l1_loss(
     r"""Absolute error :math:`|x - t|`; gradient :math:`\operatorname{sign}(x - t)` (0 at 0).
 
     ``weight``: as :func:`mse_loss` (``'mean'`` divides by :math:`\sum_i w_i`)."""
-    x, t = _pair_args(input, target, reduction)
-    return _L1.apply(x, t, _element_weight(weight, x, "l1_loss"), reduction, True)
+    d = _difference(input, target, reduction)
+    return _L1.apply(d, _element_weight(weight, input, "l1_loss"), reduction, True)
 
 
 def smooth_l1_loss(
@@ -173,9 +199,9 @@ def smooth_l1_loss(
     ----------
     .. [1] Girshick, "Fast R-CNN", ICCV 2015, eq. (3).
     """
-    x, t = _pair_args(input, target, reduction)
+    d = _difference(input, target, reduction)
     check_scalar(beta, "beta", low=0.0)
-    return _SmoothL1.apply(x, t, None, reduction, False, float(beta))
+    return _SmoothL1.apply(d, None, reduction, False, float(beta))
 
 
 def huber_loss(
@@ -195,10 +221,10 @@ def huber_loss(
     ----------
     .. [1] Huber, Ann. Math. Stat. 35, 1964.
     """
-    x, t = _pair_args(input, target, reduction)
+    d = _difference(input, target, reduction)
     check_scalar(delta, "delta", low=0.0, include_low=False)
-    w = _element_weight(weight, x, "huber_loss")
-    return _Huber.apply(x, t, w, reduction, False, float(delta))
+    w = _element_weight(weight, input, "huber_loss")
+    return _Huber.apply(d, w, reduction, False, float(delta))
 
 
 def _softplus(x: Tensor) -> Tensor:
@@ -285,33 +311,33 @@ def binary_cross_entropy_with_logits(
 
 class _KLDiv(Function):
     @staticmethod
-    def forward(ctx, x, t, reduction, log_target):
+    def forward(ctx, x, t, reduction, log_target, batch):
         if log_target:
             loss = t.exp() * (t - x)
         else:  # t log t with 0 log 0 = 0
             loss = torch.xlogy(t, t) - t * x
         ctx.save_for_backward(x, t)
-        ctx.config = (reduction, log_target)
+        ctx.config = (reduction, log_target, batch)
         if reduction == "batchmean":
-            return loss.sum() / (x.shape[0] if x.dim() else 1)
+            return loss.sum() / batch
         return reduce_loss(loss, reduction)
 
     @staticmethod
     def backward(ctx, grad):
         x, t = ctx.saved_tensors
-        reduction, log_target = ctx.config
+        reduction, log_target, batch = ctx.config
         if reduction == "batchmean":
-            g = (grad / (x.shape[0] if x.dim() else 1)).expand(x.shape)
+            g = (grad / batch).expand(x.shape)
         else:
             g = expand_reduced_grad(grad, x.shape, reduction)
         if log_target:
             pt = t.exp()
-            return -g * pt, g * pt * (t - x + 1.0), None, None
+            return -g * pt, g * pt * (t - x + 1.0), None, None, None
         grad_t = None
         if ctx.needs_input_grad[1]:
             # d/dt xlogy(t, t) as torch differentiates it, log t + t/t: NaN at t = 0
             grad_t = g * (torch.log(t) + t / t - x)
-        return -g * t, grad_t, None, None
+        return -g * t, grad_t, None, None, None
 
 
 def kl_div(
@@ -322,10 +348,11 @@ def kl_div(
     Parameters
     ----------
     input : Tensor, log-probabilities :math:`\log q`
-    target : Tensor, same shape, probabilities :math:`p` (or :math:`\log p` if ``log_target``)
+    target : Tensor, probabilities :math:`p` (or :math:`\log p` if ``log_target``), broadcast
+        against ``input`` as torch does (silently)
     reduction : {'none', 'mean', 'sum', 'batchmean'}
-        ``'batchmean'`` (sum / batch size) is the true :math:`KL(p\|q)` per sample; ``'mean'``
-        divides by the number of elements, as torch does.
+        ``'batchmean'`` (sum / ``input.shape[0]``) is the true :math:`KL(p\|q)` per sample;
+        ``'mean'`` divides by the number of elements, as torch does, with its ``UserWarning``.
     log_target : bool
 
     Notes
@@ -337,9 +364,26 @@ def kl_div(
     .. [1] Kullback & Leibler, 1951.
     """
     x, t = check_tensor(input, "input"), check_tensor(target, "target")
-    check_same_shape(x, t, "input", "target")
     check_reduction(reduction, ("none", "mean", "sum", "batchmean"))
-    return _KLDiv.apply(x, t, reduction, bool(log_target))
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            UserWarning,
+            stacklevel=2,
+        )
+    batch = x.shape[0] if x.dim() else 1  # 'batchmean' divides by the input's first size
+    if x.shape != t.shape:  # broadcast against each other, silently, as torch
+        try:
+            x, t = torch.broadcast_tensors(x, t)
+        except RuntimeError:
+            raise InputMismatchError(
+                f"input of shape {tuple(x.shape)} and target of shape {tuple(t.shape)} do not "
+                "broadcast to a common shape"
+            ) from None
+    return _KLDiv.apply(x, t, reduction, bool(log_target), batch)
 
 
 def _focal_terms(x, t, alpha):
