@@ -181,8 +181,6 @@ def test_bad_attention_arguments():
         F.scaled_dot_product_attention(q, torch.zeros(2, 6, 5), torch.zeros(2, 6, 5))
     with pytest.raises(ValueError, match=r"key and value must have the same length .* got 6 and 5"):
         F.scaled_dot_product_attention(q, torch.zeros(2, 6, 4), torch.zeros(2, 5, 4))
-    with pytest.raises(ValueError, match="either attn_mask or is_causal"):
-        F.scaled_dot_product_attention(q, q, q, torch.ones(3, 3, dtype=torch.bool), is_causal=True)
     with pytest.raises(ValueError, match=r"weight must have shape \(4, 6\)"):
         F.multiplicative_attention(q, torch.zeros(2, 5, 6), torch.zeros(2, 5, 6), torch.zeros(6, 4))
     with pytest.raises(ValueError, match="score='dot' needs query_size == key_size, got 4 and 6"):
@@ -368,3 +366,100 @@ def test_multihead_attention_bias_kv_and_zero_attn_as_torch(
             assert a is None
         else:
             torch.testing.assert_close(a, b, equal_nan=True)  # dtype's default tolerance
+
+
+def test_sdpa_causal_with_a_mask_raises_a_runtime_error_as_torch(rand):
+    """torch documents an error for attn_mask with is_causal, and raises a RuntimeError when
+    the inputs need a gradient; this raised a ValueError only."""
+    q = rand(2, 3, 4).requires_grad_()
+    mask = torch.ones(3, 3, dtype=torch.bool)
+    with pytest.raises(RuntimeError, match="attn_mask should not be set when is_causal"):
+        TF.scaled_dot_product_attention(q, q, q, mask, is_causal=True)
+    with pytest.raises(RuntimeError, match="either attn_mask or is_causal=True, not both"):
+        F.scaled_dot_product_attention(q, q, q, mask, is_causal=True)
+
+
+def _mha_pair(batch_first=True):
+    torch.manual_seed(0)
+    ref = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first).double()
+    ours = nn.MultiheadAttention(8, 2, batch_first=batch_first).double()
+    ours.load_state_dict(ref.state_dict())
+    return ours, ref
+
+
+def _run_mha(module, x, **kw):
+    """Output, weights and the warnings of one call, or the exception it raised."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out = module(x, x, x, **kw)
+        except Exception as e:  # compared with torch's below
+            return e
+    return out, {(w.category, str(w.message)) for w in caught}
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("padding", [False, True])
+def test_multihead_attention_is_causal_is_a_hint_as_torch(rand, need_weights, padding):
+    """is_causal needs attn_mask (torch raises a RuntimeError without; this applied a causal
+    mask), and torch puts a causal mask in the mask's place only where it calls
+    scaled_dot_product_attention (no key_padding_mask, need_weights=False)."""
+    ours, ref = _mha_pair()
+    x = rand(2, 5, 8)
+    kpm = {"key_padding_mask": ~_bool_mask(2, 5, seed=1)} if padding else {}
+    kw = dict(kpm, need_weights=need_weights, is_causal=True)
+    with pytest.raises(RuntimeError, match="Need attn_mask"):
+        ref(x, x, x, **kw)
+    with pytest.raises(RuntimeError, match=r"is_causal=True .* needs attn_mask, got None"):
+        ours(x, x, x, **kw)
+    not_causal = ~_bool_mask(5, 5, seed=2)  # True = masked out, not a causal pattern
+    (out, w), _ = _run_mha(ours, x, attn_mask=not_causal, **kw)
+    (ref_out, ref_w), _ = _run_mha(ref, x, attn_mask=not_causal, **kw)
+    torch.testing.assert_close(out, ref_out, rtol=1e-10, atol=1e-10)
+    if need_weights:
+        torch.testing.assert_close(w, ref_w, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize(
+    ("attn", "padding"),
+    [
+        (torch.float32, None),
+        (None, torch.float32),
+        (torch.float32, torch.float32),
+        (torch.float32, torch.bool),
+        (torch.bool, torch.float32),
+        (torch.float64, torch.bool),
+        (torch.float16, None),
+        (torch.float64, torch.float64),
+    ],
+)
+def test_multihead_attention_float_mask_dtypes_as_torch(rand, attn, padding, need_weights):
+    """float64 queries: torch refuses a float mask of another dtype where it computes the
+    weights itself (need_weights) and allows float32 in scaled_dot_product_attention; a bool
+    mask beside a float one is taken in the query's dtype, with a UserWarning. This took
+    every float mask."""
+    ours, ref = _mha_pair()
+    x = rand(2, 4, 8)
+    kw = {"need_weights": need_weights}
+    if attn is not None:
+        kw["attn_mask"] = (
+            ~_bool_mask(4, 4, seed=2) if attn == torch.bool else rand(4, 4, seed=2).to(attn)
+        )
+    if padding is not None:
+        pad = ~_bool_mask(2, 4, seed=3)
+        kw["key_padding_mask"] = pad if padding == torch.bool else -2.0 * pad.to(padding)
+    got, expected = _run_mha(ours, x, **kw), _run_mha(ref, x, **kw)
+    if isinstance(expected, Exception):
+        assert isinstance(expected, RuntimeError)
+        assert isinstance(got, RuntimeError) and "make a float mask of dtype" in str(got)
+        return
+    assert not isinstance(got, Exception), got
+    (out, w), warned = got
+    (ref_out, ref_w), ref_warned = expected
+    torch.testing.assert_close(out, ref_out, rtol=1e-10, atol=1e-10)
+    if need_weights:
+        torch.testing.assert_close(w, ref_w, rtol=1e-10, atol=1e-10)
+    assert warned == ref_warned

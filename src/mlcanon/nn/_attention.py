@@ -226,8 +226,11 @@ def scaled_dot_product_attention(
         )
     dropout_p = probability(dropout_p, "dropout_p")
     if is_causal:
-        if attn_mask is not None:
-            raise ValueError("pass either attn_mask or is_causal=True, not both")
+        if attn_mask is not None:  # torch's documented rule, and its error with autograd
+            raise InputMismatchError(
+                "pass either attn_mask or is_causal=True, not both (torch: 'Explicit attn_mask "
+                "should not be set when is_causal=True')"
+            )
         length, source = query.shape[-2], key.shape[-2]
         attn_mask = torch.ones(length, source, dtype=torch.bool, device=query.device).tril()
     if scale is None:  # with 0 features every score is an empty sum, 0, whatever the scale

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 from torch import Tensor, nn
@@ -142,7 +143,8 @@ class MultiheadAttention(nn.Module):
                 )
             pad = _to_additive(key_padding_mask, like).reshape(n, 1, 1, source)
             total = pad if total is None else total + pad
-        return total
+        # float masks are added in their own dtype, as torch, and only then join the scores
+        return None if total is None else total.to(like.dtype)
 
     def forward(
         self,
@@ -183,7 +185,7 @@ class MultiheadAttention(nn.Module):
                 f"feature sizes must be query {self.embed_dim}, key {self.kdim}, value "
                 f"{self.vdim}; got {e}, {key.shape[-1]}, {value.shape[-1]}"
             )
-        if is_causal and attn_mask is None:
+        if _check_masks(attn_mask, key_padding_mask, need_weights, is_causal, query):
             attn_mask = torch.ones(length, source, dtype=torch.bool, device=query.device).triu(1)
         mask = self._mask(attn_mask, key_padding_mask, n, length, source, query)
         (wq, bq), (wk, bk), (wv, bv) = self._projections()
@@ -217,11 +219,72 @@ class MultiheadAttention(nn.Module):
         return out, (weights.squeeze(0) if unbatched else weights)
 
 
+def _mask_dtype(mask: Tensor | None, name: str, query: Tensor) -> torch.dtype | None:
+    """The dtype a mask has once torch turned it into an additive one (bool: the query's)."""
+    if mask is None:
+        return None
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor or None, got {type(mask).__name__}")
+    if mask.dtype == torch.bool:
+        return query.dtype
+    check_tensor(mask, name)
+    return mask.dtype
+
+
+def _check_masks(attn_mask, key_padding_mask, need_weights, is_causal, query) -> bool:
+    """torch.nn.MultiheadAttention's rules for its two masks; whether to use a causal mask in
+    place of attn_mask.
+
+    ``is_causal`` is only a hint that ``attn_mask`` is causal: torch requires the mask, and
+    uses a causal mask in its place only where it then calls scaled_dot_product_attention
+    with is_causal (no key_padding_mask, need_weights=False). The float masks (bool ones taken
+    in the query's dtype) are added together; their dtype must be the query's where torch
+    computes the weights itself (need_weights), float32 or the query's in
+    scaled_dot_product_attention. torch warns when the two masks differ in dtype.
+    """
+    if is_causal and attn_mask is None:
+        raise InputMismatchError(
+            "is_causal=True is a hint that attn_mask is causal and needs attn_mask, got None "
+            "(torch: 'Need attn_mask if specifying the is_causal hint'; "
+            "torch.nn.Transformer.generate_square_subsequent_mask makes one)"
+        )
+    dtypes = [
+        _mask_dtype(m, name, query)
+        for m, name in ((attn_mask, "attn_mask"), (key_padding_mask, "key_padding_mask"))
+    ]
+    if None not in dtypes and attn_mask.dtype != key_padding_mask.dtype:
+        warnings.warn(
+            "Support for mismatched key_padding_mask and attn_mask is deprecated. Use same type "
+            "for both instead.",
+            UserWarning,
+            stacklevel=2,
+        )
+    if is_causal and key_padding_mask is None and not need_weights:
+        return True
+    given = [d for d in dtypes if d is not None]
+    if given:
+        merged = given[0] if len(given) == 1 else torch.promote_types(*given)
+        allowed = (query.dtype,) if need_weights else (torch.float32, query.dtype)
+        if merged not in allowed:
+            names = " + ".join(
+                f"{name} of dtype {m.dtype}"
+                for m, name in ((attn_mask, "attn_mask"), (key_padding_mask, "key_padding_mask"))
+                if m is not None
+            )
+            want = "the query's dtype" if need_weights else "float32 or the query's dtype"
+            when = " with need_weights=True" if need_weights else ""
+            raise InputMismatchError(
+                f"{names} make a float mask of dtype {merged}, but torch needs {want} "
+                f"{query.dtype} there{when}; pass a bool mask or convert it"
+            )
+    return False
+
+
 def _to_additive(mask: Tensor, like: Tensor) -> Tensor:
     """torch.nn.MultiheadAttention convention: a True entry is *masked out* (-inf)."""
     if mask.dtype == torch.bool:
         return like.new_zeros(mask.shape).masked_fill(mask.to(like.device), float("-inf"))
-    return check_tensor(mask, "mask").to(like.dtype)
+    return check_tensor(mask, "mask")
 
 
 def _check_sizes(**sizes: int) -> None:
