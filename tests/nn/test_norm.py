@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
+import mlcanon.nn as mnn
 import mlcanon.nn.functional as F
 
 SHAPES = [(4, 3, 5, 7), (1, 6, 3, 5), (5, 3), (3, 2, 9)]
@@ -166,3 +167,25 @@ def test_instance_norm_checks_momentum_and_running_statistics():
     with pytest.raises(ValueError, match=r"running_mean must have shape \(4,\), got \(1,\)"):
         F.instance_norm(x, torch.zeros(1), torch.ones(4))
     assert torch.equal(running[0], torch.zeros(4))  # nothing updated on refusal
+
+
+@pytest.mark.parametrize("affine", [False, True])
+@pytest.mark.parametrize("batch", [0, 2])
+def test_instance_norm_one_spatial_element_refused_whatever_the_batch_as_torch(batch, affine):
+    """torch refuses one spatial element when using input statistics, for an empty batch too
+    (this returned an empty result for N = 0); with running statistics in eval both return
+    (torch's affine instance norm fails on an empty batch with an IndexError: not compared)."""
+    x = torch.randn(batch, 3, 1, 1, dtype=torch.float64)
+    for module in (torch.nn.InstanceNorm2d(3, affine=affine), mnn.InstanceNorm2d(3, affine=affine)):
+        with pytest.raises(ValueError, match="more than 1 spatial element"):
+            module.double()(x)
+    if batch == 0 and affine:
+        return
+    tracked = [
+        cls(3, affine=affine, track_running_stats=True).double().eval()
+        for cls in (torch.nn.InstanceNorm2d, mnn.InstanceNorm2d)
+    ]
+    tracked[1].load_state_dict(tracked[0].state_dict())
+    ys = [m(x) for m in tracked]
+    assert ys[0].shape == ys[1].shape == x.shape
+    torch.testing.assert_close(ys[1], ys[0], rtol=1e-10, atol=1e-10)

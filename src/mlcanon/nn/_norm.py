@@ -35,6 +35,7 @@ References
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -302,16 +303,16 @@ def instance_norm(
     x = check_tensor(input, "input", ndim=tuple(range(3, 9)))
     weight, bias = _check_affine(x, weight, bias, eps, "instance_norm")
     _check_running(x, running_mean, running_var, momentum, "instance_norm")
+    m = math.prod(x.shape[2:])
+    if use_input_stats and m == 1:  # a shape rule, checked whatever the batch size, as torch
+        raise ValueError(
+            f"instance_norm needs more than 1 spatial element, got shape {tuple(x.shape)}"
+        )
     if x.numel() == 0:
         return zeros_from(x.shape, x, weight, bias)
     if not use_input_stats:
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
     n, c = x.shape[:2]
-    m = x[0, 0].numel()
-    if m < 2:
-        raise ValueError(
-            f"instance_norm needs more than 1 spatial element, got shape {tuple(x.shape)}"
-        )
     y, mean, var = _ChannelNorm.apply(x, weight, bias, c, False, float(eps))
     with torch.no_grad():
         if running_mean is not None:
