@@ -228,3 +228,38 @@ def test_max_pool2d_refuses_a_window_that_reads_only_padding():
                 else:
                     torch.testing.assert_close(F.max_pool2d(x, *args), TF.max_pool2d(x, *args))
     assert refused > 5
+
+
+@pytest.mark.parametrize(("size", "hw"), [(3, (4, 4)), (2, (4, 4)), ((4, 3), (7, 10)), (9, (5, 6))])
+@pytest.mark.parametrize("special", [False, True])
+def test_adaptive_avg_pool2d_accelerator_path_reads_no_value_on_the_host(
+    monkeypatch, rand, size, hw, special
+):
+    """On an accelerator the finiteness check (a sum turned into a Python bool) would wait for
+    the device at every step; there the bin-by-bin path runs without it. Run here on the CPU by
+    taking the accelerator's branch, with every way of reading a value on the host refused;
+    forward and backward against torch, NaN and inf included."""
+    from mlcanon.nn import _pool
+
+    x = rand(2, 3, *hw)
+    ho, wo = (size, size) if isinstance(size, int) else size
+    g = torch.linspace(-1.0, 1.0, 2 * 3 * ho * wo, dtype=x.dtype).reshape(2, 3, ho, wo)
+    if special:
+        x[0, 1, -1, -1], x[1, 0, 0, 0] = float("nan"), float("inf")
+        g[1, 2, -1, 0], g[0, 0, 0, 0] = float("nan"), float("-inf")
+    ref_x = x.clone().requires_grad_()
+    ref = TF.adaptive_avg_pool2d(ref_x, size)
+    (ref_grad,) = torch.autograd.grad(ref, ref_x, g)
+
+    def host_read(*_args, **_kwargs):
+        raise AssertionError("a tensor value was read on the host")
+
+    monkeypatch.setattr(_pool, "_host_checks", lambda t: False, raising=False)
+    for name in ("__bool__", "item", "tolist", "__float__", "__int__"):
+        monkeypatch.setattr(torch.Tensor, name, host_read)
+    leaf = x.clone().requires_grad_()
+    ours = F.adaptive_avg_pool2d(leaf, size)
+    (grad,) = torch.autograd.grad(ours, leaf, g)
+    monkeypatch.undo()
+    torch.testing.assert_close(ours, ref, equal_nan=True, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(grad, ref_grad, equal_nan=True, rtol=1e-12, atol=1e-12)

@@ -285,13 +285,28 @@ def _bin_sums(x: Tensor, dim: int, n_out: int) -> Tensor:
     return torch.stack(bins, dim)
 
 
+def _bin_sizes(length: int, n_out: int, like: Tensor) -> Tensor:
+    """The sizes of :func:`_bin_bounds`'s bins, computed on ``like``'s device (no list copied
+    from the host, which would wait for the device)."""
+    i = torch.arange(n_out, device=like.device)
+    return torch.div(-(i + 1) * length, n_out, rounding_mode="floor").neg() - torch.div(
+        i * length, n_out, rounding_mode="floor"
+    )
+
+
 def _local_average(x: Tensor, ho: int, wo: int) -> Tensor:
     """Adaptive average pooling that sums each bin over its own pixels only (a NaN or inf stays
     in the bins that contain it, as in torch)."""
     h, w = x.shape[-2:]
-    rows, cols = ([end - start for start, end in _bin_bounds(n, o)] for n, o in ((h, ho), (w, wo)))
-    area = x.new_tensor(rows).view(-1, 1) * x.new_tensor(cols)  # (Ho, Wo) pixels per bin
+    area = (_bin_sizes(h, ho, x).view(-1, 1) * _bin_sizes(w, wo, x)).to(x.dtype)  # (Ho, Wo)
     return _bin_sums(_bin_sums(x, x.dim() - 2, ho), x.dim() - 1, wo) / area
+
+
+def _host_checks(t: Tensor) -> bool:
+    """Whether to look at values on the host (one sum, then ``bool``): on the CPU, where that
+    costs nothing; on an accelerator it would wait for the device (a sync every step), so
+    there the bin-by-bin path, right for any values, runs instead. Not on ``meta``."""
+    return t.device.type == "cpu"
 
 
 def _finite_sum(t: Tensor) -> bool:
@@ -316,20 +331,25 @@ class _AdaptiveAvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, ah, aw):
         ctx.save_for_backward(ah, aw)
+        ho, wo = ah.shape[0], aw.shape[0]
+        if x.device.type != "meta" and not _host_checks(x):
+            return _local_average(x, ho, wo)
         y = ah.matmul(x).matmul(aw.t())  # (Ho, H) @ (N, C, H, W) @ (W, Wo)
         # a NaN or inf makes its bins non-finite, and the products spread it further (0 * inf
         # is NaN): then each bin is summed again over its own entries only
         if x.device.type != "meta" and not _finite_sum(y):
-            y = _local_average(x, ah.shape[0], aw.shape[0])
+            y = _local_average(x, ho, wo)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         ah, aw = ctx.saved_tensors
+        if grad.device.type != "meta" and not _host_checks(grad):
+            return _local_spread(_local_spread(grad, ah, -2), aw, -1), None, None
         dx = ah.t().matmul(grad).matmul(aw)
         # likewise a non-finite gradient of one bin reaches only that bin's pixels
         if grad.device.type != "meta" and not _finite_sum(dx):
-            dx = _local_spread(_local_spread(grad, ah, grad.dim() - 2), aw, grad.dim() - 1)
+            dx = _local_spread(_local_spread(grad, ah, -2), aw, -1)
         return dx, None, None
 
 
