@@ -8,10 +8,9 @@ scikit-learn's estimators given the same frames.
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
+import importlib.util
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -39,11 +38,16 @@ from mlcanon.linear_model import LogisticRegression, Ridge, RidgeClassifierCV, R
 from mlcanon.preprocessing import KNNImputer, MissingIndicator, SimpleImputer
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+_SPEC = importlib.util.spec_from_file_location(
+    "_mlcanon_test_estimators", Path(__file__).with_name("_estimators.py")
+)
+_estimators = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_estimators)
+
 pd = pytest.importorskip("pandas")
 
-# CategoricalHMM takes one column of integer symbols (the check feeds continuous columns); the
-# Dask boosters take Dask arrays.
-_OUT_OF_SCOPE = ("CategoricalHMM", "DaskXGB")
+# CategoricalHMM takes one column of integer symbols (the check feeds continuous columns).
+_OUT_OF_SCOPE = ("CategoricalHMM",)
 _MEMBERS = {
     "Classifier": [("lr", LogisticRegression()), ("tree", DecisionTreeClassifier())],
     "Regressor": [("ridge", Ridge()), ("tree", DecisionTreeRegressor())],
@@ -60,18 +64,7 @@ def _instance(cls: type) -> BaseEstimator:
 
 def _public_estimators() -> list[BaseEstimator]:
     found = [RidgeCV(cv=3), RidgeClassifierCV(cv=3)]  # the grid-search path
-    for info in pkgutil.iter_modules(mlcanon.__path__):
-        if info.name.startswith("_") or info.name in ("lessons", "report", "cli"):
-            continue
-        module = importlib.import_module(f"mlcanon.{info.name}")
-        for name in getattr(module, "__all__", []):
-            obj = getattr(module, name)
-            if not (inspect.isclass(obj) and issubclass(obj, BaseEstimator)):
-                continue
-            if any(mark in f"{obj.__module__}.{name}" for mark in _OUT_OF_SCOPE):
-                continue
-            found.append(_instance(obj))
-    return found
+    return found + [_instance(cls) for cls in _estimators.public_estimator_classes(_OUT_OF_SCOPE)]
 
 
 ESTIMATORS = _public_estimators()
