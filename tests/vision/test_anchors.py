@@ -282,6 +282,37 @@ def test_anchors_follow_dtype_and_device(device):
         torch.testing.assert_close(out, gen((64, 96), [(8, 12), (4, 6)]).double(), rtol=0, atol=0)
 
 
+@pytest.mark.parametrize(
+    ("dtype", "grid", "stride"),
+    [(torch.bfloat16, (300, 600), 3), (torch.float16, (2, 2500), 7), (torch.float32, (9, 5), 5)],
+)
+def test_half_precision_grid_shifts_are_rounded_once_as_torchvision(dtype, grid, stride):
+    """torchvision shifts by ``arange(int32) * stride`` (exact), rounded once to the anchors'
+    dtype when added. The shifts were an arange in that dtype times the stride: in bfloat16 a
+    300 x 600 grid at stride 3 moved 503100 coordinates by up to 8 px, in float16 a 2500-wide
+    grid at stride 7 moved 3350 by up to 24 px."""
+    gen = AnchorGenerator(((32, 64),), ((0.5, 1.0, 2.0),))
+    gh, gw = grid
+    sx = torch.arange(gw, dtype=torch.int32) * stride
+    sy = torch.arange(gh, dtype=torch.int32) * stride
+    yy, xx = (t.reshape(-1) for t in torch.meshgrid(sy, sx, indexing="ij"))
+    shifts = torch.stack((xx, yy, xx, yy), dim=1)
+    base = torch.tensor(
+        [
+            [-23, -11, 23, 11],
+            [-45, -23, 45, 23],
+            [-16, -16, 16, 16],
+            [-32, -32, 32, 32],
+            [-11, -23, 11, 23],
+            [-23, -45, 23, 45],
+        ],
+        dtype=dtype,
+    )  # sizes 32, 64 at ratios 0.5, 1, 2: (w, h) = (s / sqrt(a), s sqrt(a)) / 2, rounded
+    expected = (shifts.view(-1, 1, 4) + base.view(1, -1, 4)).reshape(-1, 4)
+    got = gen.grid_anchors([grid], [(stride, stride)], dtype=dtype)[0]
+    assert got.dtype == dtype and torch.equal(got, expected)
+
+
 @pytest.mark.parametrize("device", ["cpu", "meta"])
 def test_box_coding_follows_dtype_and_device(device):
     rng = np.random.default_rng(0)

@@ -112,8 +112,10 @@ class AnchorGenerator:
         for (gh, gw), (sh, sw), base in zip(grid_sizes, strides, self.cell_anchors, strict=True):
             # cell anchors are rounded integers, exact in any float dtype
             base = base.to(device=device, dtype=dtype)
-            ys = torch.arange(gh, dtype=dtype, device=device) * sh
-            xs = torch.arange(gw, dtype=dtype, device=device) * sw
+            # shifts exact in integers, rounded once to dtype (as torchvision's int32 shifts);
+            # an arange in float16 / bfloat16 rounds past 2048 / 256 cells, then again * stride
+            ys = (torch.arange(gh, device=device) * sh).to(dtype)
+            xs = (torch.arange(gw, device=device) * sw).to(dtype)
             sy, sx = torch.meshgrid(ys, xs, indexing="ij")
             shifts = torch.stack((sx, sy, sx, sy), dim=-1).reshape(-1, 1, 4)  # (H W, 1, 4)
             out.append((shifts + base[None]).reshape(-1, 4))
