@@ -440,3 +440,34 @@ def test_refinedet_loss_filters_anchors_refined_to_nan():
     want = net.loss(filtered, [BOX], [[1]], (32, 32))
     for key in ("classification", "bbox_regression", "num_pos"):
         assert torch.isfinite(got[key]) and got[key] == want[key], key
+
+
+def test_yolo_loss_with_a_nan_box_output_away_from_the_targets():
+    """A NaN box output at an anchor responsible for nothing raised a ValueError (the ignore
+    mask's IoU checked the predictions), and ``ref.sum() * 0`` made every term NaN. As a torch
+    YOLO loss: its NaN IoUs exceed no threshold, so the anchor is not ignored, and the loss is
+    that of the same output with a finite box there that overlaps no target."""
+    torch.manual_seed(0)
+    net = _yolo()
+    with torch.no_grad():
+        out = [o.clone() for o in net(torch.rand(1, 3, 32, 32))]
+    out[0][0, 0, 0, 0, :4] = 0.0  # cell (0, 0): a box around (2, 2), IoU < 0.5 with BOX
+    finite = net.loss(out, [BOX], [[1]])
+    out[0][0, 0, 0, 0, :4] = float("nan")
+    got = net.loss(out, [BOX], [[1]])
+    for key in ("box", "obj", "cls", "total"):
+        assert torch.isfinite(got[key]) and got[key] == finite[key], key
+
+
+@pytest.mark.parametrize("bbox_loss", ["smooth_l1", "giou"])
+def test_retinanet_loss_of_nan_offsets_is_nan_for_both_box_losses(bbox_loss):
+    """NaN offsets at the positive anchors: the smooth L1 term was NaN, the GIoU term raised a
+    ValueError about boxes1 (the decoded predictions were checked as user boxes). Both are NaN
+    now, as torchvision's losses give, and Trainer reports it as a diverged run."""
+    net = _retina()
+    with torch.no_grad():
+        out = net(torch.rand(1, 3, 32, 32))
+    out["bbox_regression"] = [torch.full_like(r, float("nan")) for r in out["bbox_regression"]]
+    parts = net.loss(out, [BOX], [[1]], (32, 32), bbox_loss=bbox_loss)
+    assert torch.isnan(parts["bbox_regression"])
+    assert torch.isfinite(parts["classification"])

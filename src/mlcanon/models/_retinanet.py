@@ -18,9 +18,9 @@ from ..vision import (
     AnchorGenerator,
     BoxCoder,
     check_boxes,
-    generalized_box_iou_loss,
     pairwise_terms,
 )
+from ..vision._box_losses import predicted_box_loss
 from ._detection import best_detections, check_targets
 from ._detection_backbone import ON_MOBILENET_V2, build_backbone
 
@@ -188,7 +188,7 @@ def retinanet_loss(
         raise ValueError(f"anchors give {tuple(anc.shape[:2])} anchors, outputs {logits.shape[1]}")
     batch, k = logits.shape[0], logits.shape[2]
     gts, labs = check_targets(boxes, labels, k, batch, logits.detach())
-    zero = logits.sum() * 0
+    zero = logits.flatten()[:0].sum()  # 0 on the graph (logits.sum() * 0 would be NaN for a NaN)
     if batch == 0:  # an empty batch: nothing to learn from, a zero loss that keeps the graph
         return {"classification": zero, "bbox_regression": zero, "total": zero, "num_pos": zero}
     matches = torch.stack(
@@ -228,7 +228,7 @@ def retinanet_loss(
             reg = smooth_l1_loss(deltas[img, a_idx], t, reduction="none", beta=beta).sum(1)
         else:
             pred = coder.decode_single(deltas[img, a_idx], anc[img, a_idx])
-            reg = generalized_box_iou_loss(pred, matched_gt, reduction="none")
+            reg = predicted_box_loss("giou", pred, matched_gt, "none")
         box_l = (reg * weight).sum()
     parts = {"classification": cls_l / batch, "bbox_regression": box_l / batch}
     parts["total"] = parts["classification"] + parts["bbox_regression"]

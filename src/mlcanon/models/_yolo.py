@@ -13,12 +13,9 @@ from torch import nn
 
 from .._validation import check_array, check_option, check_scalar
 from ..nn.functional import binary_cross_entropy_with_logits
-from ..vision import (
-    box_iou,
-    complete_box_iou_loss,
-    generalized_box_iou_loss,
-    wh_iou,
-)
+from ..vision import pairwise_terms, wh_iou
+from ..vision._box_losses import predicted_box_loss
+from ..vision._boxes import as_compute_float
 from ._detection import best_detections, check_targets
 from ._detection_backbone import ON_MOBILENET_V2, build_backbone
 
@@ -39,7 +36,7 @@ DEFAULT_YOLO_ANCHORS = (
     ((16.0, 16.0), (14.0, 20.0), (20.0, 14.0)),
     ((30.0, 30.0), (24.0, 34.0), (34.0, 24.0)),
 )
-_BOX_LOSSES = {"giou": generalized_box_iou_loss, "ciou": complete_box_iou_loss}
+_BOX_LOSSES = ("giou", "ciou")
 
 
 def _check_anchors(anchors: Any, n_levels: int) -> torch.Tensor:
@@ -189,11 +186,15 @@ def _assign_yolo_targets(
 
 
 def _ignore_mask(pred: torch.Tensor, gts: Sequence[torch.Tensor], thr: float) -> torch.Tensor:
-    """True where a predicted box overlaps some ground truth by more than ``thr``."""
+    """True where a predicted box overlaps some ground truth by more than ``thr``.
+
+    The predictions are not checked: a NaN box has NaN IoUs, which exceed no threshold (as in a
+    torch YOLO loss), so it is not ignored; the objectness of its anchor is trained as usual."""
     out = torch.zeros(pred.shape[:-1], dtype=torch.bool, device=pred.device)
     for b, gt in enumerate(gts):
         if len(gt):
-            iou = box_iou(pred[b].detach().reshape(-1, 4), gt)  # (A H W, k)
+            t = pairwise_terms(as_compute_float(pred[b].detach().reshape(-1, 4), "pred"), gt)
+            iou = t.inter / t.union  # (A H W, k)
             out[b] = (iou.max(dim=1).values > thr).reshape(out.shape[1:])
     return out
 
@@ -241,7 +242,7 @@ def yolo_loss(
     Z. Zheng et al., "Distance-IoU Loss", AAAI 2020.
     """
     thr = float(check_scalar(ignore_thresh, "ignore_thresh", low=0.0, high=1.0))
-    check_option(box_loss, "box_loss", tuple(_BOX_LOSSES))
+    check_option(box_loss, "box_loss", _BOX_LOSSES)
     strides = _check_levels(outputs, anchors, strides)
     ref = outputs[0]
     n_classes = ref.shape[-1] - 5
@@ -249,7 +250,7 @@ def yolo_loss(
     grids = [(o.shape[2], o.shape[3]) for o in outputs]
     targets = _assign_yolo_targets(gts, labs, anchors, strides, grids, ref.detach())
     pred_boxes = _decode_yolo(outputs, anchors, strides)
-    zero = ref.sum() * 0
+    zero = ref.flatten()[:0].sum()  # 0 on the graph, whatever ref holds (ref.sum() * 0: NaN)
     box_l, obj_l, cls_l = zero, zero, zero
     for out, pred, t in zip(outputs, pred_boxes, targets, strict=True):
         pos = t["obj"] > 0
@@ -257,7 +258,7 @@ def yolo_loss(
         obj = binary_cross_entropy_with_logits(out[..., 4][keep], t["obj"][keep], reduction="sum")
         obj_l = obj_l + obj
         if pos.any():
-            box_l = box_l + _BOX_LOSSES[box_loss](pred[pos], t["box"][pos], reduction="sum")
+            box_l = box_l + predicted_box_loss(box_loss, pred[pos], t["box"][pos], "sum")
             cls_pos = t["cls"][pos]
             onehot = torch.zeros_like(out[..., 5:][pos])
             onehot[torch.arange(len(cls_pos), device=onehot.device), cls_pos] = 1.0
@@ -332,7 +333,7 @@ class TinyYOLOv3(nn.Module):
             check_scalar(num_classes, "num_classes", kind=numbers.Integral, low=1)
         )
         width = int(check_scalar(width, "width", kind=numbers.Integral, low=1))
-        self.box_loss = check_option(box_loss, "box_loss", tuple(_BOX_LOSSES))
+        self.box_loss = check_option(box_loss, "box_loss", _BOX_LOSSES)
         self.backbone = build_backbone(backbone, width)
         self.strides = tuple(self.backbone.strides)
         self.register_buffer("anchors", _check_anchors(anchors, len(self.strides)))

@@ -11,18 +11,30 @@ from __future__ import annotations
 import torch
 
 from .._validation import check_option
-from ._boxes import IoUTerms, check_boxes, check_eps, iou_terms, result_dtype
+from ._boxes import IoUTerms, as_compute_float, check_boxes, check_eps, iou_terms, result_dtype
 
 __all__ = ["complete_box_iou_loss", "distance_box_iou_loss", "generalized_box_iou_loss"]
 
 
 def _terms(
-    boxes1: torch.Tensor, boxes2: torch.Tensor, reduction: str, eps: float
+    boxes1: torch.Tensor,
+    boxes2: torch.Tensor,
+    reduction: str,
+    eps: float,
+    *,
+    predicted: bool = False,
 ) -> tuple[IoUTerms, float, torch.dtype]:
     """The IoU terms (computed in at least float32), ``eps`` checked, and the dtype the loss is
-    returned in: that of the boxes, as torchvision's losses."""
+    returned in: that of the boxes, as torchvision's losses. With ``predicted``, ``boxes1`` are
+    a network's decoded boxes: not checked (only their type and shape), so that a NaN
+    prediction gives a NaN loss, as torchvision's losses and :class:`BoxCoder`'s decoding."""
     check_option(reduction, "reduction", ("none", "mean", "sum"))
-    b1 = check_boxes(boxes1, "boxes1", ndim=None)
+    if predicted:
+        if not isinstance(boxes1, torch.Tensor) or boxes1.shape[-1:] != (4,):
+            raise ValueError(f"boxes1 must be a Tensor of shape (..., 4), got {boxes1!r:.60}")
+        b1 = as_compute_float(boxes1, "boxes1")
+    else:
+        b1 = check_boxes(boxes1, "boxes1", ndim=None)
     b2 = check_boxes(boxes2, "boxes2", ndim=None)
     if b1.shape != b2.shape:
         raise ValueError(
@@ -33,6 +45,17 @@ def _terms(
     # torchvision's losses (touching boxes and a zero-width box inside the other give none)
     terms = iou_terms(b1, b2, strict_overlap=True)
     return terms, check_eps(eps), result_dtype(boxes1, boxes2)
+
+
+def predicted_box_loss(
+    kind: str, pred: torch.Tensor, target: torch.Tensor, reduction: str = "none", eps: float = 1e-7
+) -> torch.Tensor:
+    """The ``kind`` ('giou', 'diou' or 'ciou') loss of a detector's decoded boxes ``pred``
+    against checked targets, ``pred`` not checked: a NaN prediction gives a NaN loss (which
+    :class:`~mlcanon.train.Trainer` reports as a diverged run) rather than a ValueError about
+    boxes the user never passed."""
+    t, eps, dtype = _terms(pred, target, reduction, eps, predicted=True)
+    return _reduce(_LOSSES[kind](t, eps), reduction, dtype)
 
 
 def _reduce(loss: torch.Tensor, reduction: str, dtype: torch.dtype) -> torch.Tensor:
@@ -61,9 +84,11 @@ def generalized_box_iou_loss(
     H. Rezatofighi et al., "Generalized Intersection over Union", CVPR 2019, Algorithm 2.
     """
     t, eps, dtype = _terms(boxes1, boxes2, reduction, eps)
-    iou = t.inter / (t.union + eps)
-    loss = 1 - iou + (t.enclose_area - t.union) / (t.enclose_area + eps)
-    return _reduce(loss, reduction, dtype)
+    return _reduce(_giou(t, eps), reduction, dtype)
+
+
+def _giou(t: IoUTerms, eps: float) -> torch.Tensor:
+    return 1 - t.inter / (t.union + eps) + (t.enclose_area - t.union) / (t.enclose_area + eps)
 
 
 def distance_box_iou_loss(
@@ -84,8 +109,11 @@ def distance_box_iou_loss(
     Z. Zheng et al., "Distance-IoU Loss", AAAI 2020, eq. (7).
     """
     t, eps, dtype = _terms(boxes1, boxes2, reduction, eps)
-    loss = 1 - t.inter / (t.union + eps) + t.center_dist2 / (t.enclose_diag2 + eps)
-    return _reduce(loss, reduction, dtype)
+    return _reduce(_diou(t, eps), reduction, dtype)
+
+
+def _diou(t: IoUTerms, eps: float) -> torch.Tensor:
+    return 1 - t.inter / (t.union + eps) + t.center_dist2 / (t.enclose_diag2 + eps)
 
 
 def complete_box_iou_loss(
@@ -112,7 +140,13 @@ def complete_box_iou_loss(
     Z. Zheng et al., "Distance-IoU Loss", AAAI 2020, eqs. (9)-(11).
     """
     t, eps, dtype = _terms(boxes1, boxes2, reduction, eps)
+    return _reduce(_ciou(t, eps), reduction, dtype)
+
+
+def _ciou(t: IoUTerms, eps: float) -> torch.Tensor:
     iou = t.inter / (t.union + eps)
     alpha = (t.aspect_v / (1 - iou + t.aspect_v + eps)).detach()
-    loss = 1 - iou + t.center_dist2 / (t.enclose_diag2 + eps) + alpha * t.aspect_v
-    return _reduce(loss, reduction, dtype)
+    return 1 - iou + t.center_dist2 / (t.enclose_diag2 + eps) + alpha * t.aspect_v
+
+
+_LOSSES = {"giou": _giou, "diou": _diou, "ciou": _ciou}
