@@ -1,4 +1,4 @@
-"""Pruning masks against torch.nn.utils.prune (tie-free random weights)."""
+"""Pruning masks against torch.nn.utils.prune (random weights, and tied ones)."""
 
 import pytest
 import torch
@@ -106,3 +106,43 @@ def test_errors():
         apply_masks(nn.Linear(3, 4), {"weight": w.T})
     with pytest.raises(TypeError, match=r"mask for 'weight' must be a torch\.Tensor, got ndarray"):
         apply_masks(nn.Linear(3, 4), {"weight": w.numpy()})  # was an AttributeError
+
+
+def _tied_weights():
+    g = torch.Generator().manual_seed(0)
+    return [
+        torch.full((6, 5), -1.5),  # every magnitude equal
+        torch.randint(-2, 3, (4, 3, 2, 2), generator=g).float(),  # five values, many ties
+        torch.round(torch.randn(9, 7, generator=g) * 2) / 2,
+    ]
+
+
+@pytest.mark.parametrize("amount", [1, 0.3, 0.5, 7, 0.9])
+@pytest.mark.parametrize("case", range(3))
+def test_ties_are_broken_as_torch_prune(case, amount):
+    # torch.nn.utils.prune picks among equal scores with torch.topk (smallest to prune for
+    # unstructured, largest to keep for ln_structured); a stable argsort picked other entries:
+    # on 30 equal weights with amount=0.5 all 30 mask entries differed
+    w = _tied_weights()[case]
+    layer = nn.Module()
+    layer.weight = nn.Parameter(w.clone())
+    prune.l1_unstructured(layer, "weight", amount)
+    assert torch.equal(magnitude_mask(w, amount), layer.weight_mask)
+    for n, dim in [(1, 0), (2, 1), (float("inf"), -1), (0, 0)]:
+        n_slices = w.shape[dim]
+        k = amount if isinstance(amount, float) else min(amount, n_slices)
+        layer = nn.Module()
+        layer.weight = nn.Parameter(w.clone())
+        prune.ln_structured(layer, "weight", k, n=n, dim=dim)
+        assert torch.equal(ln_structured_mask(w, k, n=n, dim=dim), layer.weight_mask), (n, dim)
+    others = [w, torch.full((3, 3), 1.0), torch.full((2, 4), -1.5)]
+    layers = []
+    for t in others:
+        m = nn.Module()
+        m.weight = nn.Parameter(t.clone())
+        layers.append(m)
+    prune.global_unstructured(
+        [(m, "weight") for m in layers], pruning_method=prune.L1Unstructured, amount=amount
+    )
+    for mask, m in zip(global_magnitude_masks(others, amount), layers, strict=True):
+        assert torch.equal(mask, m.weight_mask)

@@ -28,11 +28,29 @@ def _n_prune(amount: float, size: int) -> int:
     return round(amount * size)
 
 
-def _keep_largest(scores: torch.Tensor, n_prune: int) -> torch.Tensor:
-    """0/1 mask (float) zeroing the ``n_prune`` smallest entries of a 1-D score vector."""
+def _prune_smallest(scores: torch.Tensor, n_prune: int) -> torch.Tensor:
+    """0/1 mask (float) zeroing the ``n_prune`` smallest entries of a 1-D score vector.
+
+    The entries are those of ``torch.topk(scores, n_prune, largest=False)``, the call
+    ``torch.nn.utils.prune.L1Unstructured`` makes, so that among tied scores the same ones go.
+    """
     mask = torch.ones_like(scores)
     if n_prune:
-        mask[torch.argsort(scores, stable=True)[:n_prune]] = 0.0
+        mask[torch.topk(scores, k=n_prune, largest=False).indices] = 0.0
+    return mask
+
+
+def _keep_largest(scores: torch.Tensor, n_prune: int) -> torch.Tensor:
+    """0/1 mask (float) keeping the ``len(scores) - n_prune`` largest entries of a 1-D vector.
+
+    The kept entries are those of ``torch.topk(scores, n_keep, largest=True)``, the call
+    ``torch.nn.utils.prune.LnStructured`` makes (it keeps the top rather than pruning the
+    bottom, which picks differently among tied scores).
+    """
+    if not n_prune:
+        return torch.ones_like(scores)
+    mask = torch.zeros_like(scores)
+    mask[torch.topk(scores, k=scores.numel() - n_prune, largest=True).indices] = 1.0
     return mask
 
 
@@ -42,7 +60,7 @@ def magnitude_mask(weight: torch.Tensor, amount: float) -> torch.Tensor:
     Notes
     -----
     Keep :math:`w_j` iff :math:`|w_j|` is not among the k smallest, k = round(amount * n).
-    Same mask as ``torch.nn.utils.prune.l1_unstructured`` (ties aside).
+    Same mask as ``torch.nn.utils.prune.l1_unstructured``, ties included.
 
     References
     ----------
@@ -53,7 +71,7 @@ def magnitude_mask(weight: torch.Tensor, amount: float) -> torch.Tensor:
         raise TypeError(f"weight must be a torch.Tensor, got {type(weight).__name__}")
     w = weight.detach()
     k = _n_prune(amount, w.numel())
-    return _keep_largest(w.abs().reshape(-1), k).reshape(w.shape)
+    return _prune_smallest(w.abs().reshape(-1), k).reshape(w.shape)
 
 
 def global_magnitude_masks(weights: Sequence[torch.Tensor], amount: float) -> list[torch.Tensor]:
@@ -67,7 +85,7 @@ def global_magnitude_masks(weights: Sequence[torch.Tensor], amount: float) -> li
     if not weights or not all(isinstance(w, torch.Tensor) for w in weights):
         raise ValueError("weights must be a non-empty sequence of tensors")
     scores = torch.cat([w.detach().abs().reshape(-1) for w in weights])
-    flat = _keep_largest(scores, _n_prune(amount, scores.numel()))
+    flat = _prune_smallest(scores, _n_prune(amount, scores.numel()))
     sizes = [w.numel() for w in weights]
     return [m.reshape(w.shape) for m, w in zip(flat.split(sizes), weights, strict=True)]
 
@@ -95,7 +113,7 @@ def ln_structured_mask(
     Slice j is scored by :math:`\\|W_{j}\\|_n`; the k lowest-scoring slices are zeroed.
     Removing a filter also removes the matching input channel of the next layer, so the
     saving is real on dense hardware (unlike unstructured sparsity). Same mask as
-    ``torch.nn.utils.prune.ln_structured`` (ties aside).
+    ``torch.nn.utils.prune.ln_structured``, ties included.
 
     References
     ----------
@@ -113,9 +131,12 @@ def ln_structured_mask(
             f"n must be a number (the norm order, inf and -inf too) or 'fro', got {n!r}"
         )
     dim = dim % weight.ndim
-    w = weight.detach().movedim(dim, 0).reshape(weight.shape[dim], -1)  # (slices, rest)
-    norms = torch.linalg.vector_norm(w, ord=float(n), dim=1)
-    keep = _keep_largest(norms, _n_prune(amount, w.shape[0]))
+    w = weight.detach()
+    if w.ndim == 1:  # each entry a slice (torch.nn.utils.prune refuses 1-D weights)
+        norms = torch.linalg.vector_norm(w[:, None], ord=float(n), dim=1)
+    else:  # torch.nn.utils.prune's own reduction, so that near-equal norms rank the same
+        norms = torch.norm(w, p=float(n), dim=[d for d in range(w.ndim) if d != dim])
+    keep = _keep_largest(norms, _n_prune(amount, weight.shape[dim]))
     shape = [1] * weight.ndim
     shape[dim] = -1
     return keep.reshape(shape).expand(weight.shape).clone()
