@@ -227,16 +227,23 @@ class _FakeQuantize(torch.autograd.Function):
     """Quantize-dequantize forward; straight-through (masked identity) backward."""
 
     @staticmethod
-    def forward(ctx, x, scale, zero_point, quant_min, quant_max):
-        q = torch.round(x * (1.0 / scale)) + zero_point  # rounded before the shift, as torch
+    def forward(ctx, x, scale, zero_point, quant_min, quant_max, per_channel):
+        # torch's kernels: the float32 reciprocal of the float32 scale, the input in at least
+        # float32 (half and bfloat16 are widened, float64 kept), rounded before the shift
+        work = torch.promote_types(x.dtype, torch.float32)
+        zp = zero_point.to(work)
+        q = torch.round(x.to(work) * (1.0 / scale).to(work)) + zp
         inside = (q >= quant_min) & (q <= quant_max)
         ctx.save_for_backward(inside)
-        return (torch.clamp(q, quant_min, quant_max) - zero_point) * scale
+        codes = torch.clamp(q, quant_min, quant_max) - zp
+        if per_channel:  # (q - z) * s in the widened type
+            return (codes * scale.to(work)).to(x.dtype)
+        return (codes.float() * scale).to(x.dtype)  # per tensor: a float32 product
 
     @staticmethod
     def backward(ctx, grad_output):
         (inside,) = ctx.saved_tensors
-        return grad_output * inside, None, None, None, None
+        return grad_output * inside, None, None, None, None, None
 
 
 def fake_quantize(
@@ -251,7 +258,8 @@ def fake_quantize(
 
     Parameters
     ----------
-    input : Tensor (float32)
+    input : Tensor (float16, bfloat16, float32 or float64)
+        Computed in float32 (float64 for float64 input) and returned in its own dtype.
     scale, zero_point : scalars, or vectors of length ``input.shape[axis]`` when ``axis`` is set
     quant_min, quant_max : int
         Integer range (e.g. -128, 127; or -8, 7 for 4 bits).
@@ -286,7 +294,9 @@ def fake_quantize(
     scale, zero_point = _broadcastable(
         x, _check_scale(scale), _integer_zero_point(zero_point), axis
     )
-    scale, zero_point = scale.to(x.dtype), zero_point.to(x.dtype)
     if bool(torch.any(zero_point < quant_min)) or bool(torch.any(zero_point > quant_max)):
         raise ValueError(f"zero_point must lie in [{quant_min}, {quant_max}]")
-    return _FakeQuantize.apply(x, scale, zero_point, float(quant_min), float(quant_max))
+    scale, zero_point = scale.to(x.device), zero_point.to(x.device)
+    return _FakeQuantize.apply(
+        x, scale, zero_point, float(quant_min), float(quant_max), axis is not None
+    )
