@@ -222,3 +222,66 @@ def test_conv2d_unrolled_in_blocks_of_samples_matches_torch(check_op, rand, monk
         make(TF.conv2d),
         [rand(3, 4, 7, 6), rand(6, 2, 3, 3, seed=1), rand(6, seed=2)],
     )
+
+
+def _saved_bytes(fn, *inputs):
+    """Bytes of the distinct storages that autograd keeps for the backward of fn(*inputs)."""
+    storages = {}
+
+    def pack(t):
+        storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn(*inputs)
+    return sum(storages.values())
+
+
+def _nbytes(*tensors):
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+@pytest.mark.parametrize(
+    ("name", "fn", "shapes", "budget"),
+    [
+        # x and the weight only: the padded copy (conv) and the folded or strided columns
+        # (1x1 conv) were saved beside x
+        (
+            "conv 3x3 padded",
+            lambda x, w: F.conv2d(x, w, padding=1),
+            [(2, 4, 9, 9), (5, 4, 3, 3)],
+            lambda x, w: _nbytes(x, w),
+        ),
+        ("conv 1x1 folded", F.conv2d, [(3, 8, 5, 5), (6, 8, 1, 1)], lambda x, w: _nbytes(x, w)),
+        (
+            "conv 1x1 strided",
+            lambda x, w: F.conv2d(x, w, stride=2),
+            [(2, 8, 16, 16), (6, 8, 1, 1)],
+            lambda x, w: _nbytes(x, w),
+        ),
+        # input and target only: the two softplus terms were saved too
+        (
+            "bce with logits",
+            F.binary_cross_entropy_with_logits,
+            [(6, 7), (6, 7)],
+            lambda x, t: _nbytes(x, t),
+        ),
+        # the difference only: input, target and difference were saved
+        ("mse", F.mse_loss, [(6, 7), (6, 7)], lambda x, t: _nbytes(x)),
+        ("huber", F.huber_loss, [(6, 7), (6, 7)], lambda x, t: _nbytes(x)),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_backward_keeps_no_copy_of_the_input(name, fn, shapes, budget):
+    g = torch.Generator().manual_seed(0)
+    inputs = [torch.rand(s, generator=g, dtype=torch.float64).requires_grad_() for s in shapes]
+    assert _saved_bytes(fn, *inputs) <= budget(*inputs)
+    # and the gradients are torch's
+    ref = getattr(TF, fn.__name__) if fn.__name__ != "<lambda>" else None
+    if ref is not None:
+        out = fn(*inputs)
+        v = torch.linspace(-1.0, 1.0, out.numel(), dtype=out.dtype).reshape(out.shape)
+        ours = torch.autograd.grad(out, inputs, v)
+        theirs = torch.autograd.grad(ref(*inputs), inputs, v)
+        for a, b in zip(ours, theirs, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)

@@ -157,17 +157,19 @@ class _Conv2d(Function):
         y = _correlate(xp, w2, (kh, kw), stride, dilation, (ho, wo), groups)
         if bias is not None:
             y.add_(bias.view(1, o, 1, 1))
-        ctx.save_for_backward(x, xp, weight)
+        # the padded copy is not saved: the backward pads x again when it needs the weight's
+        # gradient, so that only x (which the caller often keeps anyway) stays in memory
+        ctx.save_for_backward(x, weight)
         ctx.geometry = (pads, stride, dilation, groups)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, xp, weight = ctx.saved_tensors
+        x, weight = ctx.saved_tensors
         pads, stride, dilation, groups = ctx.geometry
         recording = torch.is_grad_enabled()  # create_graph: the backward must be differentiable
-        if recording:
-            xp = pad2d(x, pads)  # in the graph, unlike the copy saved by the forward
+        h, w = x.shape[-2:]
+        canvas = (h + pads[0] + pads[1], w + pads[2] + pads[3])  # the padded input's size
         n, o, ho, wo = grad.shape
         _, cg, kh, kw = weight.shape
         g = grad.reshape(n, groups, o // groups, ho * wo)  # (N, G, Og, L)
@@ -179,14 +181,14 @@ class _Conv2d(Function):
         gpads = (reach[0] - pads[0], reach[0] - pads[1], reach[1] - pads[2], reach[1] - pads[3])
         # (the correlation writes into one preallocated output, which autograd cannot record)
         if ctx.needs_input_grad[0] and stride == (1, 1) and min(gpads) >= 0 and not recording:
-            h, w = xp.shape[2] - pads[0] - pads[1], xp.shape[3] - pads[2] - pads[3]
             w_flip = weight.flip(2, 3).reshape(groups, o // groups, cg, kh * kw)
             w_flip = w_flip.transpose(1, 2).reshape(groups, cg, -1)  # (G, Cg, Og*kh*kw)
             gp = pad2d(grad, gpads)
             grad_x = _correlate(gp, w_flip, (kh, kw), stride, dilation, (h, w), groups)
         elif ctx.needs_input_grad[0]:  # dX = col2im(W^T G), one kernel offset at a time
-            grad_x = _paint(grad, weight, groups, tuple(xp.shape[-2:]), stride, dilation, pads)
+            grad_x = _paint(grad, weight, groups, canvas, stride, dilation, pads)
         if ctx.needs_input_grad[1]:
+            xp = pad2d(x, pads)  # in the graph under create_graph
             grad_w = weight.new_zeros((groups, o // groups, cg * kh * kw))
             for s, cols in _column_blocks(xp, (kh, kw), stride, dilation, (ho, wo), groups):
                 grad_w += g[s : s + cols.shape[0]].matmul(cols.transpose(2, 3)).sum(0)  # G X^T
@@ -237,18 +239,18 @@ class _PointwiseConv2d(Function):
         y = y.view(n, -1, ho, wo)
         if bias is not None:
             y.add_(bias.view(1, -1, 1, 1))
-        ctx.save_for_backward(x, cols, weight)
+        # the columns (a copy when folded or strided) are not saved: the backward takes them
+        # from x again when it needs the weight's gradient
+        ctx.save_for_backward(x, weight)
         ctx.geometry = (x.shape, stride)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, cols, weight = ctx.saved_tensors
+        x, weight = ctx.saved_tensors
         shape, stride = ctx.geometry
-        if torch.is_grad_enabled():  # create_graph: rebuild the columns from x, in the graph
-            cols = _pointwise_columns(x, stride)
         n, o, ho, wo = grad.shape
-        fold = cols.dim() == 2
+        fold = ho * wo < _FOLD_BELOW  # as _pointwise_columns folds
         g = grad.reshape(n, o, ho * wo)  # (N, O, L)
         if fold:
             g = g.transpose(0, 1).reshape(o, -1)  # (O, N*L)
@@ -264,6 +266,7 @@ class _PointwiseConv2d(Function):
                 grad_x = grad.new_zeros(shape)
                 grad_x[:, :, :: stride[0], :: stride[1]] = gx
         if ctx.needs_input_grad[1]:
+            cols = _pointwise_columns(x, stride)  # in the graph under create_graph
             gw = g.mm(cols.t()) if fold else torch.bmm(g, cols.transpose(1, 2)).sum(0)  # G X^T
             grad_w = gw.view(weight.shape)
         if ctx.needs_input_grad[2]:

@@ -240,14 +240,16 @@ class _BCEWithLogits(Function):
         pw = pos_weight if pos_weight is not None else 1.0
         raw = pw * t * sp_neg + (1.0 - t) * sp_pos  # unweighted loss
         loss = raw * weight if weight is not None else raw
-        ctx.save_for_backward(x, t, weight, pos_weight, sp_neg, sp_pos)
+        # the softplus terms are not saved: only the gradients of the target and the weights
+        # need them, and the backward recomputes them then
+        ctx.save_for_backward(x, t, weight, pos_weight)
         ctx.reduction = reduction
         return reduce_loss(loss, reduction)
 
     @staticmethod
     def backward(ctx, grad):
-        x, t, weight, pos_weight, sp_neg, sp_pos = ctx.saved_tensors
-        if torch.is_grad_enabled():  # create_graph: the softplus terms rebuilt from x, in the graph
+        x, t, weight, pos_weight = ctx.saved_tensors
+        if any(ctx.needs_input_grad[1:4]):  # in the graph under create_graph
             sp_neg, sp_pos = _softplus(-x), _softplus(x)
         g = expand_reduced_grad(grad, x.shape, ctx.reduction)
         gw = g * weight if weight is not None else g
