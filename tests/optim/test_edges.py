@@ -4,6 +4,8 @@ Every optimizer, on its torch path and on its NumPy path, takes the same steps a
 ``torch.optim`` (``foreach=False``) on parameters of unusual shapes and layouts.
 """
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -84,3 +86,55 @@ def test_empty_parameter_list_is_refused_like_torch():
         O.Adam([])
     with pytest.raises(ValueError, match="params must contain at least one array"):
         O.Adam.for_arrays([])
+
+
+COMPLEX_HYPER = {
+    "SGD": [
+        {"momentum": 0.9, "dampening": 0.3, "weight_decay": 0.1},
+        {"momentum": 0.9, "nesterov": True},
+    ],
+    "Adam": [
+        {"amsgrad": True, "weight_decay": 0.1},
+        {"weight_decay": 0.1, "decoupled_weight_decay": True},
+    ],
+    "AdamW": [{"amsgrad": True}],
+    "Adamax": [{"weight_decay": 0.1}],
+    "Adagrad": [{"lr_decay": 0.1, "initial_accumulator_value": 0.5, "weight_decay": 0.1}],
+    "Adadelta": [{"weight_decay": 0.1}],
+    "RMSprop": [{"centered": True, "momentum": 0.5, "weight_decay": 0.1}, {}],
+}
+
+
+@pytest.mark.parametrize(("name", "hyper"), [(n, h) for n, hs in COMPLEX_HYPER.items() for h in hs])
+@pytest.mark.parametrize("maximize", [False, True])
+def test_complex_parameters_step_as_torch(name, hyper, maximize):
+    # torch.optim takes complex parameters (weight decay in complex arithmetic, then the real
+    # and imaginary parts as two real coordinates; SGD wholly in complex arithmetic); they were
+    # refused with a TypeError. 50 steps, with torch's state dict loaded half-way, bit for bit.
+    g = torch.Generator().manual_seed(0)
+    start = [
+        torch.randn(3, 2, generator=g, dtype=torch.complex128),
+        torch.randn((), generator=g, dtype=torch.complex128),
+        torch.randn(0, 2, generator=g, dtype=torch.complex128),
+        torch.randn(4, generator=g, dtype=torch.float64),  # a real one in the same group
+    ]
+    ours = [p.clone().requires_grad_() for p in start]
+    theirs = [p.clone().requires_grad_() for p in start]
+    hyper = {"lr": 0.05, "maximize": maximize, **hyper}
+    opt = getattr(O, name)(ours, **hyper)
+    ref = getattr(torch.optim, name)(theirs, foreach=False, **hyper)
+    for step in range(50):
+        gen = torch.Generator().manual_seed(step)
+        grads = [torch.randn(p.shape, generator=gen, dtype=p.dtype) for p in start]
+        for params in (ours, theirs):
+            for p, grad in zip(params, grads, strict=True):
+                p.grad = grad + 0.3 * p.detach()
+        opt.step()
+        ref.step()
+        if step == 25:
+            opt.load_state_dict(copy.deepcopy(ref.state_dict()))  # as a checkpoint would
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.dtype == b.dtype
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    for p in ours[:3]:  # the buffers are stored complex, as torch's
+        assert all(v.is_complex() for k, v in opt.state[p].items() if k != "step")

@@ -222,6 +222,8 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
         "maximize": BOOL,
     }
     _init_state: ClassVar[Callable[..., State]]
+    # complex parameters: the rule runs on their real views (False: on the complex tensors)
+    _complex_as_real: ClassVar[bool] = True
     _update: ClassVar[Callable[..., None]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -255,13 +257,39 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
                     raise TypeError(f"{type(self).__name__} does not support sparse gradients")
                 state = self.state[p]
                 if not state:
-                    if p.is_complex():
-                        raise TypeError(f"{type(self).__name__} supports real parameters only")
                     state.update(self._init_state(TORCH_OPS, p, group))
-                self._update(
-                    TORCH_OPS, p, objective_gradient(TORCH_OPS, p, p.grad, group), state, group
-                )
+                if p.is_complex():
+                    self._complex_update(p, state, group)
+                else:
+                    self._update(
+                        TORCH_OPS, p, objective_gradient(TORCH_OPS, p, p.grad, group), state, group
+                    )
         return loss
+
+    def _complex_update(self, p: torch.Tensor, state: State, group: Group) -> None:
+        """One step of a complex parameter, as ``torch.optim`` takes it.
+
+        The sign and the weight decay are applied in complex arithmetic; then, unless the rule
+        is linear (SGD, which ``torch.optim`` also runs on the complex tensors), the parameter,
+        the gradient and the complex buffers are seen as real tensors with a trailing axis
+        (real part, imaginary part), so that every coordinate-wise rule (``sqrt``, ``max``,
+        ``g * g``) treats the two parts as two real coordinates.
+        """
+        g = objective_gradient(TORCH_OPS, p, p.grad, group)
+        if not self._complex_as_real:
+            self._update(TORCH_OPS, p, g, state, group)
+            return
+        real = torch.view_as_real
+        views = {
+            k: real(v) if torch.is_tensor(v) and v.is_complex() else v for k, v in state.items()
+        }
+        p_real = real(p)
+        self._update(TORCH_OPS, p_real, real(g), views, group)
+        for k, v in views.items():
+            if torch.is_tensor(state.get(k)) and state[k].is_complex():
+                continue  # updated in place through its view
+            new_buffer = torch.is_tensor(v) and k not in state and v.shape == p_real.shape
+            state[k] = torch.view_as_complex(v) if new_buffer else v
 
     @classmethod
     def for_arrays(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import torch
+
 from mlcanon._validation import BOOL
 
 from ._first_order import (
@@ -82,7 +84,10 @@ class Adagrad(FirstOrderOptimizer):
 
     @staticmethod
     def _init_state(ops: Any, p: Any, group: Group) -> State:
-        return {"step": 0, "sum": ops.full_like(p, group["initial_accumulator_value"])}
+        value = group["initial_accumulator_value"]
+        if isinstance(p, torch.Tensor) and p.is_complex():
+            value = complex(value, value)  # torch.optim.Adagrad starts both parts at the value
+        return {"step": 0, "sum": ops.full_like(p, value)}
 
     @staticmethod
     def _update(ops: Any, p: Any, g: Any, state: State, group: Group) -> None:

@@ -81,6 +81,7 @@ class SGD(FirstOrderOptimizer):
         "dampening": UNIT,
         "nesterov": BOOL,
     }
+    _complex_as_real = False  # a linear rule: torch.optim.SGD runs it in complex arithmetic
 
     def __init__(
         self,
