@@ -140,3 +140,29 @@ def test_half_precision_recurrent_and_attention_modules_match_torch(name, dtype)
         assert got.dtype == want.dtype == dtype
         error = (got.double() - want.double()).abs().max() / want.double().abs().max()
         assert error <= UNITS * unit, f"{name}: {error / unit:.2f} units"
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_is_as_accurate_as_torch_in_half_precision(name, dtype):
+    """torch computes softmax and its gradient of float16/bfloat16 in float32 and rounds once;
+    this computed them in the half dtype, 1.6x torch's error in the output and 2-3x in the
+    gradient (bfloat16 softmax: mean 0.0073 against 0.0036 of the largest gradient). Over 100
+    draws, the mean error against the float64 answer (for the rounded input and the half
+    output) is no more than torch's, to 5%."""
+    g = torch.Generator().manual_seed(0)
+    errors = {"ours": [0.0, 0.0], "torch": [0.0, 0.0]}
+    for _ in range(100):
+        x = (3 * torch.randn(4, 16, generator=g)).to(dtype)
+        v = torch.randn(4, 16, generator=g).to(dtype)
+        for who, fn in (("ours", getattr(F, name)), ("torch", getattr(T, name))):
+            leaf = x.clone().requires_grad_()
+            y = fn(leaf, 1)
+            (grad,) = torch.autograd.grad(y, leaf, v)
+            exact_x = x.double().requires_grad_()
+            exact = getattr(torch, name)(exact_x, 1)
+            (exact_grad,) = torch.autograd.grad(exact, exact_x, v.double())
+            for k, (got, ref) in enumerate(((y, exact), (grad, exact_grad))):
+                errors[who][k] += ((got.double() - ref).abs().max() / ref.abs().max()).item()
+    for k in range(2):
+        assert errors["ours"][k] <= 1.05 * errors["torch"][k]

@@ -42,9 +42,10 @@ class _Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim, log):
-        z = x - x.amax(dim, keepdim=True)
+        xf = _widened(x)
+        z = xf - xf.amax(dim, keepdim=True)
         s = z.exp().sum(dim, keepdim=True)
-        y = z.sub_(s.log()) if log else z.exp_().div_(s)
+        y = (z.sub_(s.log()) if log else z.exp_().div_(s)).to(x.dtype)
         ctx.save_for_backward(y)
         ctx.dim, ctx.log = dim, log
         return y
@@ -52,10 +53,18 @@ class _Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
+        yf, gf = _widened(y), _widened(grad)
         if ctx.log:
-            return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None, None
-        # Jacobian diag(y) - y y^T applied to g
-        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None, None
+            gx = gf - yf.exp() * gf.sum(ctx.dim, keepdim=True)
+        else:  # Jacobian diag(y) - y y^T applied to g
+            gx = yf * (gf - (gf * yf).sum(ctx.dim, keepdim=True))
+        return gx.to(grad.dtype), None, None
+
+
+def _widened(t: Tensor) -> Tensor:
+    """float16 and bfloat16 in float32, as torch's kernels compute them (rounded once at the
+    end); other dtypes as they are."""
+    return t.float() if t.element_size() < 4 else t
 
 
 def _check_dim(x: Tensor, dim: int | None, op: str) -> int:
