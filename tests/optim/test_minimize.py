@@ -387,3 +387,26 @@ def test_numerical_gradient_at_a_non_finite_trial_point_stops_as_scipy(method, f
     assert not ours.success and ours.status == 2
     assert np.isfinite(ours.fun) and np.all(np.isfinite(ours.x))
     assert ours.fun < fun(np.ones(2))
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "bfgs", "cg", "gd", "newton"])
+@pytest.mark.parametrize("x0", [np.float64(-1.5), -1.5, 2, np.array(0.5)])
+def test_scalar_x0_is_a_point_of_shape_1_as_scipy(method, x0):
+    # scipy.optimize.minimize reads a 0-d x0 as shape (1,) (fun sees (1,), x comes back (1,));
+    # it was refused ("x0 must be 1-D")
+    def f(x):
+        assert x.shape == (1,)
+        return float((x[0] - 0.3) ** 4 / 4 + (x[0] - 0.3) ** 2)
+
+    def g(x):
+        return np.array([(x[0] - 0.3) ** 3 + 2 * (x[0] - 0.3)])
+
+    def h(x):
+        return np.array([[3 * (x[0] - 0.3) ** 2 + 2]])
+
+    ref = optimize.minimize(f, x0, jac=g, method="BFGS", options={"gtol": 1e-8})
+    ours = minimize(f, x0, g, hess=h if method == "newton" else None, method=method, tol=1e-8)
+    assert ours.success and ref.success
+    assert ours.x.shape == ref.x.shape == (1,)
+    np.testing.assert_allclose(ours.x, ref.x, rtol=0, atol=2e-8)
+    np.testing.assert_allclose(ours.fun, ref.fun, rtol=0, atol=1e-15)

@@ -179,8 +179,8 @@ def minimize(
     ----------
     fun : callable
         Objective ``fun(x) -> float``, or ``fun(x) -> (float, ndarray)`` when ``jac=True``.
-    x0 : array-like of shape (n,)
-        Starting point (1-D, finite).
+    x0 : array-like of shape (n,) or scalar
+        Starting point (1-D, finite); a scalar is the point of shape (1,), as in SciPy.
     jac : callable, True or None, default=None
         Gradient ``jac(x) -> ndarray of shape (n,)``; ``True`` if ``fun`` returns it; ``None``
         estimates it by central differences (``2n`` extra calls per gradient).

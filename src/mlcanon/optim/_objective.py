@@ -134,6 +134,8 @@ class _Objective:
 
 
 def _check_inputs(fun, x0, jac, hess, tol, max_iter):
+    if np.ndim(x0) == 0:  # a scalar start is a point of R^1, as scipy.optimize.minimize reads it
+        x0 = np.reshape(x0, (1,))
     x0 = check_array(x0, "x0", ndim=1, copy=True)
     check_scalar(tol, "tol", low=0.0)
     if max_iter is None:
