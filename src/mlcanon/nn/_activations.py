@@ -58,14 +58,18 @@ def _make_pointwise(name: str, f: Callable, df: Callable, *, from_output: bool) 
     (``df`` returns a new tensor, which the backward multiplies by ``g`` in place)."""
 
     def forward(ctx, x: Tensor, *args):
-        y = f(x, *args)
+        # float16 and bfloat16 are computed in float32 and rounded once, as torch's kernels
+        y = f(x.float(), *args).to(x.dtype) if x.element_size() < 4 else f(x, *args)
         ctx.save_for_backward(y if from_output else x)
         ctx.args = args
         return y
 
     def backward(ctx, grad: Tensor):
         (saved,) = ctx.saved_tensors
-        grad_x = df(saved, *ctx.args).mul_(grad)
+        if saved.element_size() < 4:  # in float32, as the forward
+            grad_x = df(saved.float(), *ctx.args).mul_(grad).to(grad.dtype)
+        else:
+            grad_x = df(saved, *ctx.args).mul_(grad)
         if torch.is_grad_enabled() and saved.requires_grad and not grad_x.requires_grad:
             # create_graph through a piecewise-linear f (f' is a step, built without a graph):
             # the gradient still depends on x, with derivative 0, as torch's (not an error)
