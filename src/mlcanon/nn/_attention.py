@@ -152,6 +152,13 @@ def attend(q, k, v, mask, scale, dropout_p, training=True, safe=True):
         # one weight per (batch..., query, key), drawn as torch's dropout draws its mask
         shape = (*torch.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2])
         keep = q.new_empty(shape).bernoulli_(1.0 - dropout_p) / (1.0 - dropout_p)
+    if q.element_size() < 4:
+        # float16 and bfloat16 in float32, rounded once at the end (the casts' backward rounds
+        # the gradients once too), as torch's fused attention kernels accumulate
+        half = q.dtype
+        wide = [None if t is None else t.float() for t in (q, k, v, mask, keep)]
+        out, weights = _Attend.apply(*wide[:4], scale, wide[4], safe)
+        return out.to(half), weights.to(half)
     return _Attend.apply(q, k, v, mask, scale, keep, safe)
 
 
