@@ -157,6 +157,14 @@ ACCURACY = {
     "elu": (lambda m, x: m.elu(x), None),
     "softplus": (lambda m, x: m.softplus(x), None),
     "leaky_relu": (lambda m, x: m.leaky_relu(x, 0.1), None),
+    # about 2x torch's error, output and gradient
+    "layer_norm": (lambda m, x: m.layer_norm(x, (16,)), None),
+    "group_norm": (lambda m, x: m.group_norm(x.view(4, 4, 4), 2).reshape(4, 16), None),
+    "batch_norm": (
+        lambda m, x: m.batch_norm(x.view(4, 4, 4), None, None, training=True).reshape(4, 16),
+        None,
+    ),
+    "instance_norm": (lambda m, x: m.instance_norm(x.view(2, 4, 8)).reshape(4, 16), None),
     # 2x torch's output error, 6-8x its gradient error
     "scaled_dot_product_attention": (
         lambda m, x: m.scaled_dot_product_attention(
