@@ -297,8 +297,6 @@ def test_prfs_errors():
         f1_score(["a", "b"], ["a", "a"])
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         recall_score([0, 1, 1], [0, 1])
-    with pytest.raises(ValueError, match=r"Mix of label input types \(string and number\)"):
-        f1_score(y3, p3, labels=["a"], average="macro")
     with pytest.raises(ValueError, match="zero_division must be one of"):
         f1_score([0, 1], [0, 1], zero_division="ignore")
     with pytest.raises(ValueError, match=r"beta must be >= 0\.0"):
@@ -378,3 +376,59 @@ def test_empty_labels_with_string_targets_as_sklearn(labels):
         skm.confusion_matrix(y_true, y_pred, labels=labels)
     with pytest.raises(ValueError, match="'labels' should contain at least one label"):
         confusion_matrix(y_true, y_pred, labels=labels)
+
+
+def _outcome(fn, *args, **kwargs):
+    """(value or error message, the warning classes raised) of one metric call."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value = fn(*args, **kwargs)
+        except ValueError as e:
+            value = f"ValueError: {str(e).split(';')[0]}"
+    return value, sorted({type(w.message).__name__ for w in caught})
+
+
+@pytest.mark.parametrize(
+    "name, y_true, y_pred, kwargs",
+    [
+        # one string class, the default pos_label=1 absent: 0.0 with a warning, not an error
+        ("f1_score", ["a", "a", "a"], ["a", "a", "a"], {}),
+        ("precision_score", ["a", "a", "a"], ["a", "a", "a"], {}),
+        ("recall_score", ["a", "a"], ["a", "a"], {"sample_weight": [1, 2]}),
+        ("fbeta_score", ["a", "a"], ["a", "a"], {"beta": 2.0}),
+        ("jaccard_score", ["a", "a"], ["a", "a"], {}),
+        ("f1_score", [0, 0], [0, 0], {"pos_label": "a"}),
+        # numbers asked of string classes (and the reverse) are compared as strings
+        ("f1_score", ["1", "1"], ["1", "1"], {}),
+        ("f1_score", [1, 1], [1, 1], {"pos_label": "1"}),
+        ("f1_score", ["a", "a"], ["a", "a"], {"labels": [1], "average": None}),
+        ("f1_score", [0, 1, 2], [0, 2, 1], {"labels": ["a"], "average": "macro"}),
+        ("f1_score", [0, 0], [0, 0], {"labels": ["0"], "average": None}),
+        ("multilabel_confusion_matrix", ["a", "a"], ["a", "b"], {"labels": [1]}),
+        # two classes: pos_label must still be one of them
+        ("f1_score", ["a", "b"], ["a", "b"], {}),
+    ],
+)
+def test_labels_of_the_other_kind_match_sklearn(name, y_true, y_pred, kwargs):
+    from mlcanon import metrics
+
+    ours, ours_warned = _outcome(getattr(metrics, name), y_true, y_pred, **kwargs)
+    ref, ref_warned = _outcome(getattr(skm, name), y_true, y_pred, **kwargs)
+    assert ours_warned == ref_warned
+    if isinstance(ref, str):
+        assert isinstance(ours, str) and ours.startswith(ref.split(". It")[0])
+    else:
+        assert_allclose(ours, ref, rtol=RTOL)
+
+
+def test_confusion_matrix_labels_of_the_other_kind_match_sklearn():
+    # the check that a label occurs in y_true reads 1 as '1'; the counting does not
+    for y, labels in [(["1", "2"], [1, 2]), (["1", "2", "a"], [1, "a"])]:
+        assert_array_equal(
+            confusion_matrix(y, y, labels=labels), skm.confusion_matrix(y, y, labels=labels)
+        )
+    with pytest.raises(ValueError, match="At least one label specified must be in y_true"):
+        skm.confusion_matrix(["a", "b"], ["a", "b"], labels=[1])
+    with pytest.raises(ValueError, match="At least one label specified must be in y_true"):
+        confusion_matrix(["a", "b"], ["a", "b"], labels=[1])

@@ -121,6 +121,17 @@ def test_log_loss_errors():
         log_loss(["a", "b"], [[0.5, 0.5], [0.5, 0.5]], labels=["b", "a"])
 
 
+@pytest.mark.parametrize("y_true", [["a", "b"], ["1", "2"]])
+def test_log_loss_labels_of_the_other_kind_hold_no_label(y_true):
+    # numbers declared for string labels: none belongs, even '1' to 1 (scikit-learn's words)
+    proba = [[0.2, 0.8], [0.5, 0.5]]
+    match = r"y_true contains values \{.*\} not belonging to the passed labels \[1, 2\]"
+    with pytest.raises(ValueError, match=match):
+        skm.log_loss(y_true, proba, labels=[1, 2])
+    with pytest.raises(ValueError, match=match):
+        log_loss(y_true, proba, labels=[1, 2])
+
+
 @pytest.mark.parametrize("normalize", ["yes", 1, None])
 def test_log_loss_normalize_must_be_bool(normalize):
     # scikit-learn raises InvalidParameterError, a TypeError and ValueError subclass

@@ -9,7 +9,7 @@ import numpy as np
 
 from mlcanon._validation import check_option
 
-from ._targets import as_target, check_class_targets, check_label_kinds
+from ._targets import as_label_kind, as_target, check_class_targets
 
 __all__ = ["confusion_matrix"]
 
@@ -71,22 +71,29 @@ def confusion_matrix(
             "multilabel-indicator is not supported: confusion_matrix takes class labels; "
             "score each column of an indicator matrix as its own binary problem"
         )
+    other_kind = False
     if labels is None:
         labels = labels_seen
     else:
         labels = as_target(labels, "labels").reshape(-1)
-        check_label_kinds(y_true=yt, labels=labels)
         if labels.size == 0:
             raise ValueError("'labels' should contain at least one label, got an empty list")
         if np.unique(labels).size != labels.size:
             raise ValueError(f"labels must be distinct, got {labels.tolist()}")
-        if not np.isin(labels, yt).any():
+        # As in scikit-learn, labels of the other kind (numbers for string classes) pass this
+        # check by their string form ('1' for 1), but then count nothing: a 1 is not a '1'.
+        seen, asked = as_label_kind(yt, labels)
+        other_kind = seen is not yt
+        if not np.isin(asked, seen).any():
             raise ValueError(
                 f"At least one label specified must be in y_true; none of "
                 f"labels={labels.tolist()[:10]} occurs in it"
             )
     n = labels.size
-    ti, pi = _index_in(labels, yt), _index_in(labels, yp)
+    if other_kind:
+        ti = pi = np.full(yt.size, n)
+    else:
+        ti, pi = _index_in(labels, yt), _index_in(labels, yp)
     keep = (ti < n) & (pi < n)
     cell = ti[keep] * n + pi[keep]
     if w is not None and np.asarray(sample_weight).dtype.kind in "iub":

@@ -9,8 +9,8 @@ import numpy as np
 
 from mlcanon._validation import check_array, check_consistent_length, check_option
 
-from ._checks import check_bool, check_label_kinds, check_labels
-from ._targets import as_target, check_lengths, check_weights, target_type
+from ._checks import check_bool, check_labels
+from ._targets import as_label_kind, as_target, check_lengths, check_weights, target_type
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy_with_logits", "log_loss"]
 
@@ -52,7 +52,6 @@ def _log_loss_classes(yt: np.ndarray, labels: Any) -> np.ndarray:
         return classes
     given = check_labels(labels, "labels")
     classes = np.unique(given)
-    check_label_kinds(y_true=yt, labels=classes)
     if not np.array_equal(classes, given):
         warnings.warn(
             f"Labels passed were {given.tolist()}. But this function assumes labels are ordered "
@@ -61,7 +60,10 @@ def _log_loss_classes(yt: np.ndarray, labels: Any) -> np.ndarray:
             UserWarning,
             stacklevel=3,
         )
-    outside = ~np.isin(yt, classes)
+    # classes of the other kind (numbers for string labels) hold none of y_true, as in
+    # scikit-learn, which compares them without promoting 1 to '1'
+    seen, _ = as_label_kind(yt, classes)
+    outside = ~np.isin(yt, classes) if seen is yt else np.ones(yt.size, bool)
     if outside.any():
         raise ValueError(
             f"y_true contains values {set(np.unique(yt[outside]).tolist())} not belonging to the "

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import UndefinedMetricWarning, contains
-from ._targets import Targets, as_target, check_class_targets, check_label_kinds
+from ._targets import Targets, as_label_kind, as_target, check_class_targets
 
 __all__ = ["AVERAGES", "divide", "label_sums", "nan_average", "set_wise_counts", "set_wise_labels"]
 
@@ -35,16 +35,13 @@ def _binary_label(t: Targets, pos_label: Any) -> np.ndarray:
         raise ValueError(
             f"pos_label={pos_label!r} is not a valid label. It should be one of {t.labels}"
         )
-    chosen = np.asarray([pos_label])
-    check_label_kinds(y_true=t.y_true, pos_label=chosen)
-    return chosen
+    return np.asarray([pos_label])
 
 
 def _chosen_labels(labels: Any, t: Targets) -> np.ndarray:
     """``labels`` as given: class labels, or column indices of an indicator matrix."""
     labels = as_target(labels, "labels").reshape(-1)
     if t.kind != "multilabel-indicator":
-        check_label_kinds(y_true=t.y_true, labels=labels)
         return labels
     n = t.y_true.shape[1]
     if labels.dtype.kind not in "iu":
@@ -81,7 +78,13 @@ def set_wise_labels(t: Targets, average: str | None, labels: Any, pos_label: Any
 def _class_sums(
     yt: np.ndarray, yp: np.ndarray, w: np.ndarray | None, labels: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """True positives, predicted positives and true positives + false negatives per label."""
+    """True positives, predicted positives and true positives + false negatives per label.
+
+    A label of the other kind than ``yt`` (``pos_label=1`` for string classes) is compared as
+    a string (:func:`as_label_kind`): absent, it counts nothing, as in scikit-learn.
+    """
+    yt, labels = as_label_kind(yt, labels)
+    yp, _ = as_label_kind(yp, labels)
     classes = np.union1d(np.union1d(yt, yp), labels)
     ti, pi = np.searchsorted(classes, yt), np.searchsorted(classes, yp)
     hit = ti == pi

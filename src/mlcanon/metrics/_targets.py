@@ -23,7 +23,14 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Targets", "as_target", "check_class_targets", "check_weights", "target_type"]
+__all__ = [
+    "Targets",
+    "as_label_kind",
+    "as_target",
+    "check_class_targets",
+    "check_weights",
+    "target_type",
+]
 
 CLASS_KINDS = ("binary", "multiclass", "multilabel-indicator")
 
@@ -173,6 +180,19 @@ def check_label_kinds(**arrays: np.ndarray) -> None:
     if len(set(kinds.values())) > 1:
         desc = ", ".join(f"{k} holds {v}s" for k, v in kinds.items())
         raise ValueError(f"Mix of label input types (string and number): {desc}")
+
+
+def as_label_kind(y: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``y`` and the requested ``labels`` (or ``pos_label``) comparable with one another.
+
+    Labels of the other kind (numbers asked of string labels, or the reverse) are not refused:
+    both are read as strings, as NumPy promotes them and scikit-learn compares them, so a
+    label ``1`` absent from ``['a', 'b']`` simply counts nothing (and ``1`` matches ``'1'``).
+    Labels of one kind are returned unchanged.
+    """
+    if not (y.size and labels.size) or (y.dtype.kind in "US") == (labels.dtype.kind in "US"):
+        return y, labels
+    return y.astype(str), labels.astype(str)
 
 
 class Targets(NamedTuple):
