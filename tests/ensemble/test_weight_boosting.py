@@ -171,3 +171,40 @@ def test_x_of_three_dimensions_reaches_the_members_as_sklearn():
         ours.predict(X3[:, :2])
     with pytest.raises(ValueError, match=r"X must be 2-D, got 3-D"):  # the default stump refuses
         AdaBoostClassifier(n_estimators=2).fit(X3, y)
+
+
+def test_early_stop_keeps_n_estimators_entries_as_sklearn():
+    """Boosting that stops early keeps estimator_weights_/estimator_errors_ of length
+    n_estimators, weight 0 and error 1 for the rounds not run, as scikit-learn does (they
+    were cut to the rounds run: a perfect first tree gave [1.0] where scikit-learn has
+    [1, 0, 0, 0, 0])."""
+    from sklearn.dummy import DummyRegressor
+    from sklearn.tree import DecisionTreeRegressor as SkRegTree
+
+    X, y = load_iris(return_X_y=True)
+    kw = dict(n_estimators=5, random_state=0)
+    X2, y2 = X[:100, [0, 2]], y[:100]  # one feature (petal length) splits the classes
+    perfect = (
+        AdaBoostClassifier(DecisionTreeClassifier(), **kw).fit(X2, y2),
+        ske.AdaBoostClassifier(SkTree(), **kw).fit(X2, y2),
+    )
+    constant_y = (  # every learner fits a constant target exactly: error 0 in the first round
+        AdaBoostRegressor(SkRegTree(max_depth=1), **kw).fit(X, np.full(150, 2.0)),
+        ske.AdaBoostRegressor(SkRegTree(max_depth=1), **kw).fit(X, np.full(150, 2.0)),
+    )
+    far = DummyRegressor(strategy="constant", constant=1e3)  # average loss ~1 >= 1/2
+    hopeless = (
+        AdaBoostRegressor(far, **kw).fit(X, y),
+        ske.AdaBoostRegressor(far, **kw).fit(X, y),
+    )
+    for (ours, ref), Xi in ((perfect, X2), (constant_y, X), (hopeless, X)):
+        assert len(ours.estimators_) == len(ref.estimators_) == 1
+        np.testing.assert_array_equal(ours.estimator_weights_, ref.estimator_weights_)
+        np.testing.assert_array_equal(ours.estimator_errors_, ref.estimator_errors_)
+        np.testing.assert_array_equal(ours.predict(Xi), ref.predict(Xi))
+    np.testing.assert_array_equal(perfect[0].estimator_weights_, [1, 0, 0, 0, 0])
+    np.testing.assert_array_equal(hopeless[0].estimator_errors_, [1, 1, 1, 1, 1])
+    ours, ref = perfect
+    np.testing.assert_allclose(ours.predict_proba(X2), ref.predict_proba(X2), atol=1e-12)
+    np.testing.assert_allclose(ours.feature_importances_, ref.feature_importances_, atol=1e-12)
+    assert [p.shape for p in ours.staged_predict(X2)] == [p.shape for p in ref.staged_predict(X2)]

@@ -102,6 +102,19 @@ class _BaseAdaBoost(BaseLearnerMixin, MemberSequence, BaseEstimator):
             resid = np.average((y - pred) ** 2, weights=sample_weight)
             yield float(1.0 - resid / np.average((y - mean) ** 2, weights=sample_weight))
 
+    def _record(self, alphas: list[float], errors: list[float]) -> None:
+        """``estimator_weights_`` and ``estimator_errors_`` of length ``n_estimators``, as
+        scikit-learn keeps them: the rounds not run (boosting stopped early) hold weight 0 and
+        error 1."""
+        self.estimator_weights_ = np.zeros(self.n_estimators)
+        self.estimator_errors_ = np.ones(self.n_estimators)
+        self.estimator_weights_[: len(alphas)] = alphas
+        self.estimator_errors_[: len(errors)] = errors
+
+    def _member_weights(self) -> np.ndarray:
+        """The votes of the fitted members, one per entry of ``estimators_``."""
+        return self.estimator_weights_[: len(self.estimators_)]
+
     @property
     def feature_importances_(self) -> np.ndarray:
         """Members' impurity-based importances averaged with the weights
@@ -109,7 +122,7 @@ class _BaseAdaBoost(BaseLearnerMixin, MemberSequence, BaseEstimator):
         try:
             imp = [
                 w * m.feature_importances_
-                for w, m in zip(self.estimator_weights_, self.estimators_, strict=True)
+                for w, m in zip(self._member_weights(), self.estimators_, strict=True)
             ]
         except AttributeError as exc:
             raise AttributeError(
@@ -136,10 +149,10 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
     Attributes
     ----------
     estimator_, estimators_ : the base learner and the fitted learners
-    estimator_weights_ : ndarray of shape (n_estimators_,)
-        Votes :math:`\\alpha_m`.
-    estimator_errors_ : ndarray of shape (n_estimators_,)
-        Weighted training errors :math:`\\mathrm{err}_m`.
+    estimator_weights_ : ndarray of shape (n_estimators,)
+        Votes :math:`\\alpha_m`; 0 for the rounds not run when boosting stopped early.
+    estimator_errors_ : ndarray of shape (n_estimators,)
+        Weighted training errors :math:`\\mathrm{err}_m`; 1 for the rounds not run.
     classes_ : ndarray
     feature_importances_ : ndarray of shape (n_features,)
 
@@ -208,8 +221,7 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
             if w.sum() <= 0:
                 break
             w /= w.sum()
-        self.estimator_weights_ = np.array(alphas)
-        self.estimator_errors_ = np.array(errors)
+        self._record(alphas, errors)
         return self
 
     def staged_decision_function(self, X: Any) -> Iterator[np.ndarray]:
@@ -224,7 +236,7 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
         votes = np.zeros((X.shape[0], self.n_classes_))
         total = 0.0
         wrong_vote = -1.0 / (self.n_classes_ - 1)  # SAMME's symmetric class code
-        for learner, alpha in zip(self.estimators_, self.estimator_weights_, strict=True):
+        for learner, alpha in zip(self.estimators_, self._member_weights(), strict=True):
             hit = learner.predict(X)[:, None] == self.classes_[None, :]
             votes += alpha * np.where(hit, 1.0, wrong_vote)
             total += alpha
@@ -287,7 +299,10 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
 
     Attributes
     ----------
-    estimator_, estimators_, estimator_weights_, estimator_errors_, feature_importances_
+    estimator_, estimators_, feature_importances_
+    estimator_weights_, estimator_errors_ : ndarray of shape (n_estimators,)
+        Votes and weighted average losses :math:`\\bar L_m`; weight 0 and error 1 for the
+        rounds not run when boosting stopped early.
 
     Notes
     -----
@@ -346,10 +361,10 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
                 errors.append(0.0)
                 break
             if avg >= 0.5:
-                if not self.estimators_:  # keep one learner so the model can predict
+                # scikit-learn keeps a first learner so the model can predict, but records no
+                # round for it: weight 0, error 1 (its weighted median is its prediction)
+                if not self.estimators_:
                     self.estimators_.append(learner)
-                    alphas.append(1.0)
-                    errors.append(avg)
                 break
             beta = avg / (1.0 - avg)
             self.estimators_.append(learner)
@@ -357,8 +372,7 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
             errors.append(avg)
             w = w * np.power(beta, (1.0 - L) * self.learning_rate)
             w /= w.sum()
-        self.estimator_weights_ = np.array(alphas)
-        self.estimator_errors_ = np.array(errors)
+        self._record(alphas, errors)
         return self
 
     def _weighted_median(self, preds: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -373,7 +387,7 @@ class AdaBoostRegressor(RegressorMixin, _BaseAdaBoost):
         """Weighted median of the learners' predictions."""
         X = self._check_X(X)
         preds = np.column_stack([est.predict(X) for est in self.estimators_])
-        return self._weighted_median(preds, self.estimator_weights_)
+        return self._weighted_median(preds, self._member_weights())
 
     def staged_predict(self, X: Any) -> Iterator[np.ndarray]:
         X = self._check_X(X)

@@ -658,7 +658,8 @@ def _adaboost_weights(ctx: Context, X: np.ndarray, y: np.ndarray) -> None:
     """Replay SAMME's weight updates and look at where the weight went."""
     ada = AdaBoostClassifier(n_estimators=60, random_state=0).fit(X, y)
     w = np.full(len(y), 1 / len(y))
-    for learner, alpha in zip(ada.estimators_, ada.estimator_weights_, strict=True):
+    alphas = ada.estimator_weights_[: len(ada.estimators_)]  # 0 for rounds not run
+    for learner, alpha in zip(ada.estimators_, alphas, strict=True):
         w *= np.exp(alpha * (learner.predict(X) != y))
         w /= w.sum()
     margin = ada.decision_function(X) * np.where(y == ada.classes_[1], 1, -1)
