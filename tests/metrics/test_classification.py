@@ -432,3 +432,34 @@ def test_confusion_matrix_labels_of_the_other_kind_match_sklearn():
         skm.confusion_matrix(["a", "b"], ["a", "b"], labels=[1])
     with pytest.raises(ValueError, match="At least one label specified must be in y_true"):
         confusion_matrix(["a", "b"], ["a", "b"], labels=[1])
+
+
+@pytest.mark.parametrize(
+    "name, y_true, y_pred",
+    [
+        ("f1_score", [0, 1, 1], [0, 1, 0]),
+        ("accuracy_score", [0, 1, 2], [0, 1, 0]),
+        ("confusion_matrix", [0.0, 1.0, 1.0], [0.0, 1.0, 0.0]),
+        ("matthews_corrcoef", [True, False, True], [True, False, False]),
+        ("roc_auc_score", [0, 1, 1], [0.1, 0.5, 0.3]),
+        ("log_loss", [0, 1, 1], [0.1, 0.5, 0.3]),
+    ],
+)
+def test_numbers_in_an_object_array_are_refused_as_sklearn(name, y_true, y_pred):
+    """scikit-learn's type_of_target calls numbers in an object array 'unknown', and its
+    classification metrics refuse them (as the classifiers here refuse such a y); they were
+    read as numeric labels and scored."""
+    from mlcanon import metrics
+
+    y_obj = np.array(y_true, dtype=object)
+    p_obj = np.array(y_pred, dtype=object) if name not in ("roc_auc_score", "log_loss") else y_pred
+    with pytest.raises(ValueError, match="nknown"):
+        getattr(skm, name)(y_obj, p_obj)
+    with pytest.raises(ValueError, match="unknown"):
+        getattr(metrics, name)(y_obj, p_obj)
+    if name == "f1_score":  # against numeric labels: a mix of unknown and binary targets
+        match = "Classification metrics can't handle a mix of unknown and binary targets"
+        with pytest.raises(ValueError, match=match):
+            skm.f1_score(y_obj, y_pred)
+        with pytest.raises(ValueError, match=match):
+            f1_score(y_obj, y_pred)

@@ -47,7 +47,13 @@ def _non_finite(values: np.ndarray, name: str) -> None:
 
 
 def _object_labels(arr: np.ndarray, name: str) -> np.ndarray:
-    """An object array of labels as a string or numeric array (mixed kinds refused)."""
+    """An object array of strings as a str array; mixed strings and numbers are refused.
+
+    Numbers (or anything else) in an object array stay an object array, which
+    :func:`target_type` calls ``'unknown'``, as scikit-learn's ``type_of_target`` does: the
+    classification metrics refuse it ("unknown is not supported"), as scikit-learn's do and
+    as the classifiers here refuse such a ``y``.
+    """
     flat = arr.ravel()
     if flat.size and isinstance(flat[0], Sequence | np.ndarray) and not isinstance(flat[0], str):
         raise ValueError(
@@ -61,10 +67,7 @@ def _object_labels(arr: np.ndarray, name: str) -> np.ndarray:
         raise ValueError(
             f"Mix of label input types (string and number): {name} holds both strings and numbers"
         )
-    try:
-        return np.asarray(arr.tolist())
-    except (TypeError, ValueError):
-        return arr
+    return arr
 
 
 def as_target(y: Any, name: str) -> np.ndarray:
@@ -228,9 +231,12 @@ def check_class_targets(y_true: Any, y_pred: Any, sample_weight: Any = None) -> 
             "(y_true and y_pred must both be class labels, or both label-indicator matrices)"
         )
     if kind not in CLASS_KINDS:
+        hint = ""
+        if object in (yt.dtype, yp.dtype):
+            hint = " (numbers in an object array are not class labels: pass y.astype(int))"
         raise ValueError(
             f"{kind} is not supported: classification metrics take binary, multiclass or "
-            "multilabel-indicator targets"
+            f"multilabel-indicator targets{hint}"
         )
     if kind == "multilabel-indicator":
         if yt.shape[1] != yp.shape[1]:
