@@ -255,14 +255,24 @@ class Interval:
         return check_scalar(value, name, kind=self.kind, **bounds, **closed)
 
     def __str__(self) -> str:
+        """scikit-learn's wording: "an int in the range [2, inf)", "a float in the range (0.0,
+        1.0]" (the bounds as declared, an absent one as -inf or inf, open)."""
         kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
-        text = " or ".join(getattr(k, "__name__", str(k)) for k in kinds)
-        if self.low is not None:
-            text += f" {'>=' if self.include_low else '>'} {self.low}"
-        if self.high is not None:
-            text += f"{',' if self.low is not None else ''} {'<=' if self.include_high else '<'} "
-            text += f"{self.high}"
-        return text
+        names: list[str] = []
+        for k in kinds:
+            if isinstance(k, type) and issubclass(k, numbers.Integral | np.integer):
+                name = "an int"
+            elif isinstance(k, type) and issubclass(k, numbers.Real | np.floating):
+                name = "a float"
+            else:
+                name = getattr(k, "__name__", str(k))
+            if name not in names:
+                names.append(name)
+        left = "[" if self.include_low and self.low is not None else "("
+        right = "]" if self.include_high and self.high is not None else ")"
+        low = "-inf" if self.low is None else self.low
+        high = "inf" if self.high is None else self.high
+        return f"{' or '.join(names)} in the range {left}{low}, {high}{right}"
 
 
 @dataclass(frozen=True, init=False)
@@ -419,9 +429,10 @@ CLASS_WEIGHT = (None, Options("balanced"), InstanceOf(dict))
 
 def validate_params(estimator: Any) -> None:
     """Check every parameter of ``type(estimator)._parameter_constraints`` against its entry
-    (see :func:`validate_args`)."""
+    (see :func:`validate_args`); an error names the estimator's class too."""
     constraints = type(estimator)._parameter_constraints
-    validate_args(constraints, **{name: getattr(estimator, name) for name in constraints})
+    values = {name: getattr(estimator, name) for name in constraints}
+    _validate(constraints, values, f" of {type(estimator).__name__}")
 
 
 def validate_args(constraints: dict[str, Any], **values: Any) -> None:
@@ -429,11 +440,18 @@ def validate_args(constraints: dict[str, Any], **values: Any) -> None:
 
     A failing parameter raises the error of the one alternative whose type it has (a
     ``ValueError`` naming the parameter, the allowed values and the value given: "alpha must be
-    >= 0, got -1"), or else an error listing every alternative (a ``ValueError`` when some
-    alternative had its type, a ``TypeError`` when none had). A value outside a set of
-    options is answered with every alternative when there are others (``max_features="all"``:
-    None, 'sqrt', 'log2', an int or a fraction).
+    >= 0, got -1"), followed, when there are other alternatives than None, by all of them in
+    scikit-learn's words ("min_samples_split must be >= 2, got 1 (the 'min_samples_split'
+    parameter of DecisionTreeClassifier must be an int in the range [2, inf) or a float in the
+    range (0.0, 1.0])"). Otherwise the error lists every alternative ("max_depth must be None
+    or an int in the range [1, inf); got float 2.5"): a
+    ``ValueError`` when some alternative had the value's type (a string not among the
+    options), a ``TypeError`` when none had.
     """
+    _validate(constraints, values, "")
+
+
+def _validate(constraints: dict[str, Any], values: dict[str, Any], owner: str) -> None:
     for name, value in values.items():
         alternatives = constraints[name]
         alternatives = alternatives if isinstance(alternatives, tuple) else (alternatives,)
@@ -449,10 +467,16 @@ def validate_args(constraints: dict[str, Any], **values: Any) -> None:
             except ValueError as exc:
                 wrong_value.append((constraint, exc))
         else:
+            others = [c for c in alternatives if c is not None]
             if len(wrong_value) == 1 and not (
                 isinstance(wrong_value[0][0], Options) and len(alternatives) > 1
             ):
-                raise wrong_value[0][1]
+                constraint, exc = wrong_value[0]
+                if len(others) == 1:  # "alpha must be >= 0, got -1"
+                    raise exc
+                # of the same type as another alternative's: name them all, as scikit-learn does
+                allowed = " or ".join("None" if c is None else str(c) for c in alternatives)
+                raise ValueError(f"{exc} (the {name!r} parameter{owner} must be {allowed})")
             if len(alternatives) == 1:
                 raise wrong_type[0]
             allowed = " or ".join("None" if c is None else str(c) for c in alternatives)

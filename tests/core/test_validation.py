@@ -122,14 +122,28 @@ class _Toy:
         ({"alpha": -1.0}, ValueError, r"^alpha must be >= 0.0, got -1.0$"),
         ({"alpha": "big"}, TypeError, r"^alpha must be Real, got str 'big'$"),
         ({"depth": 0}, ValueError, r"^depth must be >= 1, got 0$"),
-        ({"depth": 2.5}, TypeError, r"^depth must be None or Integral >= 1; got float 2.5$"),
+        (
+            {"depth": 2.5},
+            TypeError,
+            r"^depth must be None or an int in the range \[1, inf\); got float 2.5$",
+        ),
         (
             {"gamma": "fast"},
             ValueError,
-            r"^gamma must be one of 'scale', 'auto' or Real > 0; got str 'fast'$",
+            r"^gamma must be one of 'scale', 'auto' or a float in the range \(0, inf\); got str "
+            r"'fast'$",
         ),
-        ({"gamma": 0.0}, ValueError, r"^gamma must be > 0, got 0.0$"),
-        ({"gamma": [1]}, TypeError, r"^gamma must be one of 'scale', 'auto' or Real > 0; got list"),
+        (  # the alternatives too, in scikit-learn's words (which its tests match)
+            {"gamma": 0.0},
+            ValueError,
+            r"^gamma must be > 0, got 0.0 \(the 'gamma' parameter of _Toy must be one of "
+            r"'scale', 'auto' or a float in the range \(0, inf\)\)$",
+        ),
+        (
+            {"gamma": [1]},
+            TypeError,
+            r"^gamma must be one of 'scale', 'auto' or a float in the range \(0, inf\); got list",
+        ),
         ({"solver": 3}, TypeError, r"^solver must be one of 'svd', 'lsqr'; got int 3$"),
     ],
 )
@@ -164,9 +178,13 @@ _ARGS = {
         ({"weights": "abc"}, TypeError, r"^weights must be None or an array-like"),
         ({"weights": [[1.0], [1.0, 2.0]]}, TypeError, r"^weights must be None or an array-lik"),
         ({"estimator": object()}, TypeError, r"^estimator must be an object with methods fit, pre"),
-        ({"seed": -1}, ValueError, r"^seed must be >= 0, got -1$"),
+        ({"seed": -1}, ValueError, r"^seed must be >= 0, got -1 \(the 'seed' parameter must be"),
         ({"flag": 1}, TypeError, r"^flag must be bool \(True or False\); got int 1$"),
-        ({"seed": "x"}, TypeError, r"^seed must be None or Integral >= 0 or an instance of Gen"),
+        (
+            {"seed": "x"},
+            TypeError,
+            r"^seed must be None or an int in the range \[0, inf\) or an instance of Gen",
+        ),
     ],
 )
 def test_validate_args_names_argument_allowed_values_and_value(args, error, match):
@@ -257,3 +275,26 @@ def test_every_constructor_parameter_is_declared(cls):
     """Each hyper-parameter is checked in one place, validate_params (issue 15, item 2)."""
     params = set(inspect.signature(cls.__init__).parameters) - {"self"}
     assert params - set(cls._parameter_constraints) == set()
+
+
+@pytest.mark.parametrize("value", [1, 0, 1.5, 0.0])
+def test_a_value_of_an_alternatives_type_names_all_alternatives_as_sklearn(value):
+    """min_samples_split=1 is an int below 2, but also not the fraction 1.0: as scikit-learn
+    does, the error lists both alternatives in its words, which its own tests match
+    (sklearn/tree/tests/test_tree.py::test_min_sample_split_1_error); it said only
+    "min_samples_split must be >= 2, got 1"."""
+    from sklearn.tree import DecisionTreeClassifier as SkTree
+
+    from mlcanon.tree import DecisionTreeClassifier
+
+    X, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1])
+    match = (
+        r"'min_samples_split' .* must be an int in the range \[2, inf\) "
+        r"or a float in the range \(0.0, 1.0\]"
+    )
+    with pytest.raises(ValueError, match=match):
+        SkTree(min_samples_split=value).fit(X, y)
+    with pytest.raises(ValueError, match=match) as caught:
+        DecisionTreeClassifier(min_samples_split=value).fit(X, y)
+    assert str(caught.value).startswith("min_samples_split must be ")  # the failed bound first
+    assert f"got {value!r}" in str(caught.value)

@@ -100,10 +100,12 @@ def test_errors_name_the_parameter():
         PCA(1.5).fit(X)
     with pytest.raises(
         ValueError,
-        match=r"^n_components must be None or Integral >= 0 or .* or one of 'mle'; got str 'all'$",
+        match=r"^n_components must be None or an int in the range \[0, inf\) or .* or one of "
+        r"'mle'; got str 'all'$",
     ):
         PCA("all").fit(X)
-    with pytest.raises(TypeError, match=r"^n_components must be None or Integral >= 0 or Real"):
+    match = r"^n_components must be None or an int in the range \[0, inf\) or a float"
+    with pytest.raises(TypeError, match=match):
         PCA([2]).fit(X)
     with pytest.raises(ValueError, match="svd_solver must be one of 'auto', 'full'"):
         PCA(svd_solver="lapack").fit(X)

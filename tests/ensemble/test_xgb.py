@@ -359,7 +359,11 @@ def test_save_load_round_trip(tmp_path):
             dict(objective="reg:gamma"),
             "objective must be None or one of .reg:squarederror. or a call",
         ),
-        (dict(n_jobs=0), "n_jobs must be None or Integral >= 1 or Integral <= -1; got int 0"),
+        (
+            dict(n_jobs=0),
+            r"n_jobs must be None or an int in the range \[1, inf\) or an int in the range "
+            r"\(-inf, -1\]; got int 0",
+        ),
     ],
 )
 def test_bad_parameters(params, match):

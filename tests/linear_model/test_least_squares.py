@@ -181,7 +181,8 @@ def test_ridge_parameter_errors(diabetes):
     X, y = diabetes
     with pytest.raises(ValueError, match="number of penalties do not correspond: 2 != 1"):
         Ridge(alpha=[1.0, 2.0]).fit(X, y)
-    with pytest.raises(ValueError, match=r"^alpha must be >= 0 in every entry; got min -1.0$"):
+    match = r"^alpha must be >= 0 in every entry; got min -1.0 \(the 'alpha' parameter"
+    with pytest.raises(ValueError, match=match):
         Ridge(alpha=[-1.0]).fit(X, y)
     with pytest.raises(ValueError, match="alpha contains infinity"):
         Ridge(alpha=[np.inf]).fit(X, y)

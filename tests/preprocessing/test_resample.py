@@ -381,7 +381,8 @@ def test_shrinkage_errors():
         ValueError, match=r"shrinkage factor for each class that will be resampled; missing: \[1\]"
     ):
         RandomOverSampler(shrinkage={0: 1.0}).fit_resample(X, y)
-    with pytest.raises(ValueError, match=r"^shrinkage must be >= 0, got -1.0$"):
+    match = r"^shrinkage must be >= 0, got -1.0 \(the 'shrinkage' parameter of"
+    with pytest.raises(ValueError, match=match):
         RandomOverSampler(shrinkage=-1.0).fit_resample(X, y)
     with pytest.raises(ValueError, match=r"shrinkage of class 1 must be >= 0, got -1\.0"):
         RandomOverSampler(shrinkage={1: -1.0}).fit_resample(X, y)

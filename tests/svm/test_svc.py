@@ -146,7 +146,8 @@ def test_errors_name_the_parameter():
         match=r"kernel must be one of 'linear', .* 'precomputed' or a callable; got str 'cosine'",
     ):
         SVC(kernel="cosine").fit(X, y)
-    with pytest.raises(ValueError, match=r"^gamma must be one of 'scale', 'auto' or Real >= 0;"):
+    match = r"^gamma must be one of 'scale', 'auto' or a float in the range \[0, inf\);"
+    with pytest.raises(ValueError, match=match):
         SVC(gamma="big").fit(X, y)
     with pytest.raises(ValueError, match="C must be > 0, got 0"):
         SVC(C=0).fit(X, y)
