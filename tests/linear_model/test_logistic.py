@@ -465,3 +465,30 @@ def test_verbose_prints_one_line_per_model(capsys):
     assert capsys.readouterr().out.count("LogisticRegression(liblinear)") == 3  # one per class
     with pytest.raises(ValueError, match="verbose must be >= 0"):
         LogisticRegression(verbose=-1).fit(X, y)
+
+
+@pytest.mark.parametrize("loader", [load_iris, load_breast_cancer, load_wine, load_digits])
+@pytest.mark.parametrize("scaled", [True, False])
+@pytest.mark.parametrize("binary", [True, False])
+@pytest.mark.parametrize("C", [0.01, 1.0, 100.0])
+def test_lbfgs_at_the_default_tol_stops_where_sklearn_does(loader, scaled, binary, C):
+    """At the default tol=1e-4, lbfgs takes scikit-learn's L-BFGS-B path: the same n_iter_
+    and, where that run converges, the same coefficients to ~1e-8. Before, the first step
+    (min(1, 1/||g||) against 1/||g||) and another line search (zoom against Moré-Thuente)
+    made another path: n_iter_ 7 against 8 (iris scaled, binary, C=0.01), 99 against 40
+    (iris unscaled, 3 classes, C=100), coefficients apart by up to 34% of their scale."""
+    X, y = loader(return_X_y=True)
+    X = StandardScaler().fit_transform(X) if scaled else X
+    y = (y == y.max()).astype(int) if binary else y
+    if loader is load_breast_cancer and not binary:
+        pytest.skip("breast_cancer has two classes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = LogisticRegression(C=C).fit(X, y)
+        ref = sk.LogisticRegression(C=C).fit(X, y)
+    np.testing.assert_array_equal(ours.n_iter_, ref.n_iter_)
+    if ref.n_iter_[0] < 100:  # converged: one path to the same stop (rounding apart, which
+        # 80 steps on unscaled digits grow to ~1e-7 of the coefficients' scale)
+        scale = max(np.abs(ref.coef_).max(), np.abs(ref.intercept_).max())
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=1e-6 * scale)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=0, atol=1e-6 * scale)

@@ -343,7 +343,9 @@ def test_individual_functions_equal_minimize():
         ({"hess": optimize.rosen_hess}, ValueError, "hess is only used by method='newton'"),
         ({"callback": 3}, TypeError, "callback must be None or callable"),
         ({"m": 0}, ValueError, "m must be >= 1"),
-        ({"line_search": "exact"}, TypeError, "unknown option"),
+        ({"restart": 3}, TypeError, "unknown option"),
+        ({"line_search": "exact"}, ValueError, "line_search must be one of 'wolfe', 'more-th"),
+        ({"max_ls": 0}, ValueError, "max_ls must be >= 1"),
         ({"method": "gd", "line_search": "exact"}, ValueError, "line_search must be one of"),
         ({"method": "cg", "restart": 0}, ValueError, "restart must be >= 1"),
     ],
@@ -410,3 +412,30 @@ def test_scalar_x0_is_a_point_of_shape_1_as_scipy(method, x0):
     assert ours.x.shape == ref.x.shape == (1,)
     np.testing.assert_allclose(ours.x, ref.x, rtol=0, atol=2e-8)
     np.testing.assert_allclose(ours.fun, ref.fun, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("x0", [[-1.2, 1.0], [2.0, 2.0, -1.0, 0.5, 3.0]])
+def test_lbfgs_more_thuente_follows_scipy_lbfgsb(x0):
+    """line_search='more-thuente' (with L-BFGS-B's ftol=1e-3 as c1) takes scipy's L-BFGS-B
+    path on an unconstrained problem: the same iterates, iteration and evaluation counts."""
+    path = [np.asarray(x0, float)]
+    ref = optimize.minimize(
+        optimize.rosen,
+        x0,
+        jac=optimize.rosen_der,
+        method="L-BFGS-B",
+        callback=lambda xk: path.append(xk.copy()),
+        options={"gtol": 1e-8, "ftol": 0.0, "maxiter": 1000},
+    )
+    ours = minimize(
+        optimize.rosen,
+        x0,
+        jac=optimize.rosen_der,
+        tol=1e-8,
+        line_search="more-thuente",
+        c1=1e-3,
+        return_path=True,
+    )
+    assert (ours.nit, ours.nfev) == (ref.nit, ref.nfev)
+    assert_allclose(ours.path, np.array(path), rtol=0, atol=1e-9)
+    assert_allclose(ours.x, ref.x, rtol=0, atol=1e-12)

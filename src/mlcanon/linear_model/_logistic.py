@@ -393,7 +393,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """'lbfgs' or 'gd' through :func:`mlcanon.optim.minimize`: ``(w, n_iter, ok, message)``."""
         from mlcanon.optim import minimize  # optim imports torch: load it on first use
 
-        res = minimize(loss.loss_grad, w0, jac=True, method=method, tol=self.tol, max_iter=max_iter)
+        # lbfgs follows scipy's L-BFGS-B as scikit-learn calls it (maxls=50, its line search
+        # and first step), so that n_iter_ and the coefficients at tol agree with the reference
+        options = {"line_search": "more-thuente", "c1": 1e-3, "max_ls": 50}
+        res = minimize(
+            loss.loss_grad,
+            w0,
+            jac=True,
+            method=method,
+            tol=self.tol,
+            max_iter=max_iter,
+            **(options if method == "lbfgs" else {}),
+        )
         return res.x, res.nit, res.success, res.message
 
     def _newton(self, loss, w0):

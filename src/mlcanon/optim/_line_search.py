@@ -170,6 +170,162 @@ def _wolfe_search(
     return LineSearchResult(alpha, fa, ga, nfev, False, msg)
 
 
+# --- Moré-Thuente (MINPACK-2 dcsrch, the search of L-BFGS-B) ---------------------------------
+
+
+def _step_safeguarded(bracket, trial, brackt, stpmin, stpmax):
+    """One update of the interval of uncertainty and the next trial step (dcstep).
+
+    ``bracket`` is ``(stx, fx, dx, sty, fy, dy)``: the best step so far and the other end;
+    ``trial`` is ``(stp, fp, dp)``. Returns the new bracket, the next step and ``brackt``.
+    """
+    stx, fx, dx, sty, fy, dy = bracket
+    stp, fp, dp = trial
+    sgnd = dp * np.sign(dx)
+    if fp > fx:  # higher value: the minimum is bracketed; cubic or quadratic step
+        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
+        s = max(abs(theta), abs(dx), abs(dp))
+        gamma = s * np.sqrt((theta / s) ** 2 - (dx / s) * (dp / s))
+        gamma = -gamma if stp < stx else gamma
+        r = ((gamma - dx) + theta) / (((gamma - dx) + gamma) + dp)
+        stpc = stx + r * (stp - stx)
+        stpq = stx + ((dx / ((fx - fp) / (stp - stx) + dx)) / 2.0) * (stp - stx)
+        stpf = stpc if abs(stpc - stx) < abs(stpq - stx) else stpc + (stpq - stpc) / 2.0
+        brackt = True
+    elif sgnd < 0:  # lower value, slopes of opposite sign: bracketed
+        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
+        s = max(abs(theta), abs(dx), abs(dp))
+        gamma = s * np.sqrt((theta / s) ** 2 - (dx / s) * (dp / s))
+        gamma = -gamma if stp > stx else gamma
+        r = ((gamma - dp) + theta) / (((gamma - dp) + gamma) + dx)
+        stpc = stp + r * (stx - stp)
+        stpq = stp + (dp / (dp - dx)) * (stx - stp)
+        stpf = stpc if abs(stpc - stp) > abs(stpq - stp) else stpq
+        brackt = True
+    elif abs(dp) < abs(dx):  # lower value, same sign, the slope shrinks
+        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
+        s = max(abs(theta), abs(dx), abs(dp))
+        gamma = s * np.sqrt(max(0.0, (theta / s) ** 2 - (dx / s) * (dp / s)))
+        gamma = -gamma if stp > stx else gamma
+        r = ((gamma - dp) + theta) / ((gamma + (dx - dp)) + gamma)
+        if r < 0 and gamma != 0:
+            stpc = stp + r * (stx - stp)
+        else:
+            stpc = stpmax if stp > stx else stpmin
+        stpq = stp + (dp / (dp - dx)) * (stx - stp)
+        if brackt:
+            stpf = stpc if abs(stpc - stp) < abs(stpq - stp) else stpq
+            if stp > stx:
+                stpf = min(stp + 0.66 * (sty - stp), stpf)
+            else:
+                stpf = max(stp + 0.66 * (sty - stp), stpf)
+        else:
+            stpf = stpc if abs(stpc - stp) > abs(stpq - stp) else stpq
+            stpf = max(stpmin, min(stpmax, stpf))
+    elif brackt:  # lower value, same sign, the slope does not shrink: cubic in [stp, sty]
+        theta = 3.0 * (fp - fy) / (sty - stp) + dy + dp
+        s = max(abs(theta), abs(dy), abs(dp))
+        gamma = s * np.sqrt((theta / s) ** 2 - (dy / s) * (dp / s))
+        gamma = -gamma if stp > sty else gamma
+        r = ((gamma - dp) + theta) / (((gamma - dp) + gamma) + dy)
+        stpf = stp + r * (sty - stp)
+    else:
+        stpf = stpmax if stp > stx else stpmin
+    if fp > fx:
+        sty, fy, dy = stp, fp, dp
+    else:
+        if sgnd < 0:
+            sty, fy, dy = stx, fx, dx
+        stx, fx, dx = stp, fp, dp
+    return (stx, fx, dx, sty, fy, dy), stpf, brackt
+
+
+def _more_thuente(phi, f0, g0, stp, ftol, gtol, xtol, stpmin, stpmax, max_iter):
+    """The search of Moré and Thuente (MINPACK-2's dcsrch): a step with
+    ``phi(stp) <= f0 + ftol stp g0`` and ``|phi'(stp)| <= gtol |g0|``, safeguarded cubic and
+    quadratic steps inside an interval of uncertainty. Returns ``(stp, status)``: status
+    'convergence', 'warning' (rounding or the bounds stop it; the step is still taken, as
+    L-BFGS-B takes it) or 'max_iter'."""
+    xtrapl, xtrapu = 1.1, 4.0
+    brackt, stage = False, 1
+    gtest = ftol * g0
+    width = stpmax - stpmin
+    width1 = width / 0.5
+    bracket = (0.0, f0, g0, 0.0, f0, g0)
+    stmin, stmax = 0.0, stp + xtrapu * stp
+    for _ in range(max_iter):
+        f, g = phi(stp)
+        ftest = f0 + stp * gtest
+        if stage == 1 and f <= ftest and g >= 0:
+            stage = 2
+        if f <= ftest and abs(g) <= gtol * -g0:
+            return stp, "convergence"
+        if (
+            (brackt and (stp <= stmin or stp >= stmax))
+            or (brackt and stmax - stmin <= xtol * stmax)
+            or (stp == stpmax and f <= ftest and g <= gtest)
+            or (stp == stpmin and (f > ftest or g >= gtest))
+        ):
+            return stp, "warning"
+        stx, fx, gx, sty, fy, gy = bracket
+        if stage == 1 and fx >= f > ftest:  # the modified function psi = phi - gtest stp
+            shifted = (stx, fx - stx * gtest, gx - gtest, sty, fy - sty * gtest, gy - gtest)
+            trial = (stp, f - stp * gtest, g - gtest)
+            (stx, fxm, gxm, sty, fym, gym), stp, brackt = _step_safeguarded(
+                shifted, trial, brackt, stmin, stmax
+            )
+            bracket = (stx, fxm + stx * gtest, gxm + gtest, sty, fym + sty * gtest, gym + gtest)
+        else:
+            bracket, stp, brackt = _step_safeguarded(bracket, (stp, f, g), brackt, stmin, stmax)
+        stx, sty = bracket[0], bracket[3]
+        if brackt:
+            if abs(sty - stx) >= 0.66 * width1:
+                stp = stx + 0.5 * (sty - stx)
+            width1, width = width, abs(sty - stx)
+            stmin, stmax = min(stx, sty), max(stx, sty)
+        else:
+            stmin, stmax = stp + xtrapl * (stp - stx), stp + xtrapu * (stp - stx)
+        stp = min(max(stp, stpmin), stpmax)
+        if brackt and (stp <= stmin or stp >= stmax or stmax - stmin <= xtol * stmax):
+            stp = stx
+    return stp, "max_iter"
+
+
+def _more_thuente_search(
+    fun_grad: FunGrad,
+    x: np.ndarray,
+    p: np.ndarray,
+    f: float,
+    g: np.ndarray,
+    *,
+    alpha0: float,
+    c1: float,
+    c2: float,
+    xtol: float = 0.1,
+    alpha_max: float = 1e10,
+    max_iter: int = 20,
+) -> LineSearchResult:
+    """Moré-Thuente search (:func:`_more_thuente`) from ``x`` along ``p``, with ``ftol = c1``
+    and ``gtol = c2``; a search that has not ended after ``max_iter`` evaluations returns
+    ``alpha = 0`` (no step)."""
+    seen: dict[float, tuple[float, np.ndarray]] = {0.0: (f, g)}
+
+    def phi(alpha: float) -> tuple[float, float]:
+        fa, ga = fun_grad(x + alpha * p)
+        seen[alpha] = (fa, ga)
+        return fa, float(ga @ p)
+
+    alpha, status = _more_thuente(
+        phi, f, float(g @ p), alpha0, c1, c2, xtol, 0.0, alpha_max, max_iter
+    )
+    nfev = len(seen) - 1
+    if status == "max_iter" or alpha not in seen:
+        msg = f"no step met the conditions in {max_iter} evaluations"
+        return LineSearchResult(0.0, f, g, nfev, False, msg)
+    fa, ga = seen[alpha]
+    return LineSearchResult(alpha, fa, ga, nfev, status == "convergence", status)
+
+
 def _armijo_search(
     fun_grad: Callable[[np.ndarray], tuple[float, np.ndarray | None]],
     x: np.ndarray,

@@ -11,7 +11,13 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_array, check_scalar
-from ._line_search import LineSearchResult, _armijo_search, _check_constants, _wolfe_search
+from ._line_search import (
+    LineSearchResult,
+    _armijo_search,
+    _check_constants,
+    _more_thuente_search,
+    _wolfe_search,
+)
 from ._numdiff import approx_gradient
 
 __all__ = ["OptimizeResult"]
@@ -190,10 +196,25 @@ class _Run:
         return alpha0 if alpha0 > 0 else 1.0  # slope >= 0 cannot happen for a descent direction
 
     def search(
-        self, p: np.ndarray, alpha0: float, *, armijo: bool = False
+        self, p: np.ndarray, alpha0: float, *, armijo: bool = False, max_ls: int | None = None
     ) -> LineSearchResult | None:
-        """Line search along ``p``; returns the step or None (and stops) when none lowers f."""
-        if armijo:
+        """Line search along ``p``; returns the step or None (and stops) when none lowers f.
+
+        Strong Wolfe with zoom, backtracking Armijo (``armijo``), or Moré-Thuente's search
+        (L-BFGS-B's) given at most ``max_ls`` evaluations."""
+        if max_ls is not None:
+            ls = _more_thuente_search(
+                self.obj,
+                self.x,
+                p,
+                self.f,
+                self.g,
+                alpha0=alpha0,
+                c1=self.c1,
+                c2=self.c2,
+                max_iter=max_ls,
+            )
+        elif armijo:
             ls = _armijo_search(
                 self.obj, self.x, p, self.f, float(self.g @ p), alpha0=alpha0, c1=self.c1
             )

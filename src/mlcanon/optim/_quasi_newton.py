@@ -10,8 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_scalar
+from .._validation import check_option, check_scalar
 from ._objective import OptimizeResult, _Run
+
+EPS = float(np.finfo(np.float64).eps)
 
 __all__ = ["minimize_bfgs", "minimize_lbfgs"]
 
@@ -122,6 +124,8 @@ def minimize_lbfgs(
     m: int = 10,
     c1: float = 1e-4,
     c2: float = 0.9,
+    line_search: str = "wolfe",
+    max_ls: int = 20,
 ) -> OptimizeResult:
     r"""L-BFGS: BFGS that remembers only the last ``m`` steps, for large ``n``.
 
@@ -131,6 +135,15 @@ def minimize_lbfgs(
         As in :func:`minimize_gd`.
     m : int, default=10
         Number of curvature pairs :math:`(s_i, y_i)` kept (scipy's ``maxcor``).
+    line_search : {'wolfe', 'more-thuente'}, default='wolfe'
+        'wolfe': strong Wolfe search with zoom (N&W Algorithm 3.5), first step
+        :math:`\min(1, 1/\|\nabla f_0\|)`. 'more-thuente': the path of scipy's L-BFGS-B
+        on an unconstrained problem: Moré-Thuente's search (MINPACK-2 dcsrch, ``xtol=0.1``),
+        first step :math:`1/\|\nabla f_0\|`, a pair dropped when
+        :math:`s^\top y \le \epsilon\, (-\nabla f^\top s)`; scipy's defaults
+        ``c1=1e-3``, ``c2=0.9`` are L-BFGS-B's ``ftol`` and ``gtol`` of that search.
+    max_ls : int, default=20
+        Evaluations a 'more-thuente' search may make (scipy's ``maxls``).
 
     Returns
     -------
@@ -151,6 +164,9 @@ def minimize_lbfgs(
        Section 7.2 (Algorithms 7.4 and 7.5).
     """
     check_scalar(m, "m", kind=numbers.Integral, low=1)
+    check_option(line_search, "line_search", ("wolfe", "more-thuente"))
+    check_scalar(max_ls, "max_ls", kind=numbers.Integral, low=1)
+    lbfgsb = line_search == "more-thuente"
     run = _Run.start(locals())
     pairs: deque = deque(maxlen=m)
     gamma = 1.0
@@ -159,11 +175,16 @@ def minimize_lbfgs(
         if run.g @ p >= 0:  # rounding spoiled the memory: forget it
             pairs.clear()
             p = -run.g
-        ls = run.search(p, 1.0 if pairs else run.initial_step(p))
+        if lbfgsb:  # L-BFGS-B: 1 / ||p|| for the first step, else 1
+            alpha0 = min(1.0 / float(np.linalg.norm(p)), 1e10) if run.nit == 0 else 1.0
+            ls = run.search(p, alpha0, max_ls=max_ls)
+        else:
+            ls = run.search(p, 1.0 if pairs else run.initial_step(p))
         if ls is None:
             break
         s, y = ls.alpha * p, ls.jac - run.g
-        if _curvature_ok(s, y):
+        ok = float(s @ y) > EPS * -float(run.g @ s) if lbfgsb else _curvature_ok(s, y)
+        if ok:
             sy = float(s @ y)
             pairs.append((s, y, 1.0 / sy))
             gamma = sy / float(y @ y)
