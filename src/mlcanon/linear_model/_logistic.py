@@ -98,7 +98,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Order in which 'sag', 'saga' and 'liblinear' with ``dual=True`` visit the samples (the
         other solvers are deterministic).
     solver : {'lbfgs', 'newton-cholesky', 'newton-cg', 'gd', 'fista', 'sag', 'saga', 'liblinear'}
-        Default 'lbfgs'. 'lbfgs' and 'gd' use :func:`mlcanon.optim.minimize`;
+        Default 'lbfgs'. 'lbfgs' and 'gd' use :func:`mlcanon.optim.minimize` ('lbfgs' with
+        L-BFGS-B's line search and first step, scikit-learn's path and ``n_iter_``);
         'newton-cholesky' is Newton's method with the exact Hessian (iteratively reweighted
         least squares; on a Hessian too ill-conditioned to factor it warns
         (``LinAlgWarning``) and goes on with 'lbfgs', as scikit-learn's), 'newton-cg' solves
