@@ -142,6 +142,12 @@ def test_half_precision_recurrent_and_attention_modules_match_torch(name, dtype)
         assert error <= UNITS * unit, f"{name}: {error / unit:.2f} units"
 
 
+def _exact_weight(like: torch.Tensor, *shape: int) -> torch.Tensor:
+    """A fixed weight of quarters in [-1, 1], exact in float16 and bfloat16, in like's dtype."""
+    g = torch.Generator().manual_seed(5)
+    return (torch.randint(-4, 5, shape, generator=g) / 4).to(like.dtype)
+
+
 # torch computes these of float16/bfloat16 in float32 and rounds once; they were computed in the
 # half dtype: softmax 1.6x torch's error in the output and 2-3x in the gradient (bfloat16:
 # mean 0.0073 against 0.0036 of the largest gradient), gelu (tanh) 2.9x, silu and hardswish 2x
@@ -165,6 +171,26 @@ ACCURACY = {
         None,
     ),
     "instance_norm": (lambda m, x: m.instance_norm(x.view(2, 4, 8)).reshape(4, 16), None),
+    # about 1.7x torch's output error (depthwise: gradient too), 1.4x for the adaptive pool
+    "depthwise_conv2d": (
+        lambda m, x: m.conv2d(
+            x.view(2, 4, 2, 4), _exact_weight(x, 4, 1, 3, 3), padding=1, groups=4
+        ).reshape(4, 16),
+        None,
+    ),
+    "conv_transpose2d": (
+        lambda m, x: (
+            m.conv_transpose2d(x.view(2, 4, 2, 4), _exact_weight(x, 4, 3, 3, 3), stride=2)
+            .sum(1)
+            .reshape(2, -1)[:, :32]
+            .reshape(4, 16)
+        ),
+        None,
+    ),
+    "adaptive_avg_pool2d": (
+        lambda m, x: m.adaptive_avg_pool2d(x.view(1, 1, 8, 8), (4, 4)).reshape(1, 16).repeat(4, 1),
+        None,
+    ),
     # 2x torch's output error, 6-8x its gradient error
     "scaled_dot_product_attention": (
         lambda m, x: m.scaled_dot_product_attention(

@@ -32,6 +32,7 @@ from ._utils import (
     check_nonempty,
     check_param,
     check_tensor,
+    in_float32,
     integer,
     pair,
     zeros_from,
@@ -497,5 +498,7 @@ def conv_transpose2d(
     out_hw = tuple(f - 2 * p for f, p in zip(full, padding, strict=True))
     if min(out_hw) < 1:
         raise ValueError(f"padding={padding} is too large: the output would be {out_hw}")
-    y = _ConvTranspose2d.apply(x, weight, bias, stride, padding, output_padding, dilation, groups)
+    y = in_float32(
+        _ConvTranspose2d.apply, x, weight, bias, stride, padding, output_padding, dilation, groups
+    )
     return y.squeeze(0) if unbatched else y

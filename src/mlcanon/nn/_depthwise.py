@@ -42,6 +42,7 @@ from torch import Tensor
 from torch.autograd import Function
 
 from ._im2col import Pads
+from ._utils import in_float32
 
 __all__ = ["depthwise_conv2d"]
 
@@ -161,4 +162,4 @@ def depthwise_conv2d(
 ) -> Tensor:
     """Depthwise correlation of validated (N, C, H, W) ``x`` with (C, 1, kh, kw) ``weight``,
     padded by ``pads`` = (top, bottom, left, right): (N, C, Ho, Wo)."""
-    return _DepthwiseConv2d.apply(x, weight, bias, stride, pads, dilation, out_hw)
+    return in_float32(_DepthwiseConv2d.apply, x, weight, bias, stride, pads, dilation, out_hw)

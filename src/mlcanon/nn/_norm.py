@@ -45,26 +45,9 @@ from torch.autograd import Function
 
 from mlcanon._validation import check_scalar
 
-from ._utils import check_param, check_tensor, integer, zeros_from
+from ._utils import check_param, check_tensor, in_float32, integer, widened, zeros_from
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
-
-
-def _widened(t: Tensor | None, x: Tensor) -> Tensor | None:
-    """``t`` in float32 when the input ``x`` is float16 or bfloat16, else as it is."""
-    return t.float() if t is not None and x.element_size() < 4 else t
-
-
-def _in_float32(apply, x: Tensor, *args):
-    """``apply(x, *args)``, computed in float32 for a float16 or bfloat16 ``x`` (its tensor
-    arguments widened) with the normalized output rounded once to x's dtype, as torch's kernels
-    do; the casts' backward rounds the gradients once too. The statistics stay in float32."""
-    if x.element_size() >= 4:
-        return apply(x, *args)
-    out = apply(x.float(), *(_widened(a, x) if isinstance(a, Tensor) else a for a in args))
-    if isinstance(out, tuple):
-        return (out[0].to(x.dtype), *out[1:])
-    return out.to(x.dtype)
 
 
 class _ChannelNorm(Function):
@@ -279,15 +262,15 @@ def batch_norm(
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("running_mean and running_var are required when training=False")
-        invstd = (_widened(running_var, x) + eps).rsqrt()
-        return _in_float32(_ChannelAffine.apply, x, weight, bias, running_mean, invstd)
+        invstd = (widened(running_var, x) + eps).rsqrt()
+        return in_float32(_ChannelAffine.apply, x, weight, bias, running_mean, invstd)
     m = x.numel() // x.shape[1]
     if m < 2:
         raise ValueError(
             f"batch_norm in training needs more than 1 value per channel, got input shape "
             f"{tuple(x.shape)}"
         )
-    y, mean, var = _in_float32(_ChannelNorm.apply, x, weight, bias, x.shape[1], True, float(eps))
+    y, mean, var = in_float32(_ChannelNorm.apply, x, weight, bias, x.shape[1], True, float(eps))
     with torch.no_grad():
         if running_mean is not None:
             running_mean.mul_(1 - momentum).add_(mean, alpha=momentum)
@@ -330,7 +313,7 @@ def instance_norm(
     if not use_input_stats:
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
     n, c = x.shape[:2]
-    y, mean, var = _in_float32(_ChannelNorm.apply, x, weight, bias, c, False, float(eps))
+    y, mean, var = in_float32(_ChannelNorm.apply, x, weight, bias, c, False, float(eps))
     with torch.no_grad():
         if running_mean is not None:
             running_mean.mul_(1 - momentum).add_(mean.view(n, c).mean(0), alpha=momentum)
@@ -373,7 +356,7 @@ def group_norm(
     weight, bias = _check_affine(x, weight, bias, eps, "group_norm")
     if x.numel() == 0:
         return zeros_from(x.shape, x, weight, bias)
-    return _in_float32(_ChannelNorm.apply, x, weight, bias, num_groups, False, float(eps))[0]
+    return in_float32(_ChannelNorm.apply, x, weight, bias, num_groups, False, float(eps))[0]
 
 
 def layer_norm(
@@ -414,4 +397,4 @@ def layer_norm(
         d *= s
     if x.numel() == 0:
         return zeros_from(x.shape, x, weight, bias)
-    return _in_float32(_LayerNorm.apply, x, weight, bias, d, float(eps))
+    return in_float32(_LayerNorm.apply, x, weight, bias, d, float(eps))

@@ -24,7 +24,7 @@ from torch.autograd import Function
 from mlcanon.vision import pool_output_size
 
 from ._im2col import col2im, crop2d, pad2d, windows
-from ._utils import check_nonempty, check_tensor, pair
+from ._utils import check_nonempty, check_tensor, in_float32, pair
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]
 
@@ -387,4 +387,6 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     ):
         raise ValueError(f"output_size must hold positive ints (or None), got {output_size!r}")
     ho, wo = int(ho), int(wo)
-    return _AdaptiveAvgPool2d.apply(x, _adaptive_matrix(h, ho, x), _adaptive_matrix(w, wo, x))
+    return in_float32(
+        _AdaptiveAvgPool2d.apply, x, _adaptive_matrix(h, ho, x), _adaptive_matrix(w, wo, x)
+    )

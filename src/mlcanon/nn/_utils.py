@@ -182,6 +182,24 @@ def expand_reduced_grad(grad: Tensor, shape: torch.Size, reduction: str) -> Tens
     return scale.expand(shape)
 
 
+def widened(t: Tensor | None, x: Tensor) -> Tensor | None:
+    """``t`` in float32 when the input ``x`` is float16 or bfloat16, else as it is."""
+    return t.float() if t is not None and x.element_size() < 4 else t
+
+
+def in_float32(apply, x: Tensor, *args):
+    """``apply(x, *args)``, computed in float32 for a float16 or bfloat16 ``x`` (its tensor
+    arguments widened) with the first output rounded once to x's dtype, as torch's CPU kernels
+    accumulate half precision; the casts' backward rounds the gradients once too. Any further
+    outputs (statistics) stay in float32."""
+    if x.element_size() >= 4:
+        return apply(x, *args)
+    out = apply(x.float(), *(widened(a, x) if isinstance(a, Tensor) else a for a in args))
+    if isinstance(out, tuple):
+        return (out[0].to(x.dtype), *out[1:])
+    return out.to(x.dtype)
+
+
 def sum_to(grad: Tensor | None, shape: torch.Size) -> Tensor | None:
     """Sum a broadcast gradient back to the shape of the tensor that was broadcast."""
     if grad is None or grad.shape == shape:
