@@ -552,3 +552,24 @@ def test_regressor_refuses_classification_metrics(metric):
     match = f"one of 'rmse', 'mae' for a regression model .*; got '{metric}'$"
     with pytest.raises(ValueError, match=match):
         XGBRegressor(n_estimators=2, eval_metric=metric).fit(X, y, eval_set=[(X, y)])
+
+
+@pytest.mark.parametrize("n_classes", [0, 2, 3])
+def test_zero_weight_rows_do_not_move_the_bins_as_xgboost(n_classes):
+    """xgboost's sketch leaves out rows of weight 0: values held only by such rows are no bin
+    boundary, so those rows fall where xgboost's thresholds put them, and the model is the one
+    fitted without them. Values of feature 0 that are 1 mod 3 have weight 0."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 15, size=(200, 3)).astype(float)
+    score = X[:, 0] - X[:, 1] + rng.normal(scale=2, size=200)
+    w = np.where(X[:, 0] % 3 == 1, 0.0, 1.0)
+    kw = dict(n_estimators=5, max_depth=3, learning_rate=0.3)
+    if n_classes == 0:
+        y, ours, ref = score, XGBRegressor(**kw), xgb.XGBRegressor(**kw)
+    else:
+        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+        ours, ref = XGBClassifier(**kw), xgb.XGBClassifier(**kw)
+    ours.fit(X, y, sample_weight=w)
+    ref.set_params(tree_method="hist").fit(X, y, sample_weight=w)
+    margin = dict(output_margin=True)
+    np.testing.assert_allclose(ours.predict(X, **margin), ref.predict(X, **margin), atol=1e-5)

@@ -58,9 +58,18 @@ def _fit_edges(sorted_values, n_valid, max_bin, edges, n_edges):
 
 
 def fit_bin_edges(
-    X: np.ndarray, max_bin: int, *, subsample: int = 200_000, rng: np.random.Generator
+    X: np.ndarray,
+    max_bin: int,
+    *,
+    subsample: int = 200_000,
+    rng: np.random.Generator,
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bin edges of each column of ``X`` (NaN ignored).
+
+    Rows of zero ``sample_weight`` are left out, as xgboost's weighted sketch leaves them: a
+    row of weight 0 then changes nothing, as if it were not there (its value would otherwise
+    become a bin boundary that moves the splits' thresholds).
 
     Returns
     -------
@@ -69,6 +78,8 @@ def fit_bin_edges(
     n_edges : ndarray of shape (n_features,)
         Feature ``f`` has ``n_edges[f] + 1`` non-missing bins.
     """
+    if sample_weight is not None and np.any(sample_weight == 0):
+        X = X[sample_weight != 0]
     if X.shape[0] > subsample:  # quantiles of a large sample are as good and much cheaper
         X = X[np.sort(rng.choice(X.shape[0], subsample, replace=False))]
     edges = np.full((X.shape[1], max(max_bin - 1, 1)), np.inf)

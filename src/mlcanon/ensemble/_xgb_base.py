@@ -130,7 +130,9 @@ class BaseXGB(BaseEstimator):
         obj = self._objective()
         n, d = X.shape
         K = self.n_outputs_
-        self.bin_edges_, self.n_bin_edges_ = fit_bin_edges(X, self.max_bin, rng=rng)
+        self.bin_edges_, self.n_bin_edges_ = fit_bin_edges(
+            X, self.max_bin, rng=rng, sample_weight=w
+        )
         binned = apply_bins(X, self.bin_edges_, self.n_bin_edges_, self.max_bin)
         data = RowBlock(binned, self.max_bin)
         n_bins = self.n_bin_edges_ + 1

@@ -205,7 +205,11 @@ class _DaskBoost:
         sample = np.sort(rng.choice(n, EDGE_SAMPLE, replace=False)) if n > EDGE_SAMPLE else None
         X_edges = np.asarray((X if sample is None else X[sample]).compute(), np.float64)
         self.bin_edges_, self.n_bin_edges_ = fit_bin_edges(
-            X_edges, self.max_bin, subsample=max(n, 1), rng=rng
+            X_edges,
+            self.max_bin,
+            subsample=max(n, 1),
+            rng=rng,
+            sample_weight=w_all if sample is None else w_all[sample],
         )
         obj = self._objective()
         self.base_margin_ = self._base_margin(obj, codes, w_all)
