@@ -142,7 +142,18 @@ def _difference(input, target, reduction) -> Tensor:
             UserWarning,
             stacklevel=3,
         )
+    if torch.result_type(x, t).itemsize < 4:  # float16/bfloat16 in float32, as torch's kernels
+        return x.float() - t.float()
     return x - t
+
+
+def _apply_loss(loss: type[Function], d: Tensor, w: Tensor | None, input, target, *args) -> Tensor:
+    """``loss.apply(d, w, *args)`` in the dtype of ``input - target``: a half-precision loss
+    was computed in float32 (see :func:`_difference`) and is rounded once here."""
+    dtype = torch.result_type(input, target)
+    if w is not None and dtype.itemsize < 4:
+        w = w.float()
+    return loss.apply(d, w, *args).to(dtype)
 
 
 def _element_weight(weight: Tensor | None, x: Tensor, op: str) -> Tensor | None:
@@ -170,7 +181,8 @@ def mse_loss(
     :math:`\sum_i w_i \ell_i / \sum_i w_i`, the sum of ``weight`` as given, as torch.
     """
     d = _difference(input, target, reduction)
-    return _MSE.apply(d, _element_weight(weight, input, "mse_loss"), reduction, True)
+    w = _element_weight(weight, input, "mse_loss")
+    return _apply_loss(_MSE, d, w, input, target, reduction, True)
 
 
 def l1_loss(
@@ -180,7 +192,8 @@ def l1_loss(
 
     ``weight``: as :func:`mse_loss` (``'mean'`` divides by :math:`\sum_i w_i`)."""
     d = _difference(input, target, reduction)
-    return _L1.apply(d, _element_weight(weight, input, "l1_loss"), reduction, True)
+    w = _element_weight(weight, input, "l1_loss")
+    return _apply_loss(_L1, d, w, input, target, reduction, True)
 
 
 def smooth_l1_loss(
@@ -201,7 +214,7 @@ def smooth_l1_loss(
     """
     d = _difference(input, target, reduction)
     check_scalar(beta, "beta", low=0.0)
-    return _SmoothL1.apply(d, None, reduction, False, float(beta))
+    return _apply_loss(_SmoothL1, d, None, input, target, reduction, False, float(beta))
 
 
 def huber_loss(
@@ -224,7 +237,7 @@ def huber_loss(
     d = _difference(input, target, reduction)
     check_scalar(delta, "delta", low=0.0, include_low=False)
     w = _element_weight(weight, input, "huber_loss")
-    return _Huber.apply(d, w, reduction, False, float(delta))
+    return _apply_loss(_Huber, d, w, input, target, reduction, False, float(delta))
 
 
 def _softplus(x: Tensor) -> Tensor:
