@@ -537,3 +537,26 @@ def test_multiclass_auc_errors(iris_probabilities):
         roc_auc_score(y, P, multi_class="ovo", sample_weight=np.ones(len(y)))
     with pytest.raises(ValueError, match="max_fpr must be a float in"):
         roc_auc_score([0, 1], [0.2, 0.4], max_fpr=0)
+
+
+@pytest.mark.parametrize(
+    "average, y_true, weights",
+    [
+        ("weighted", [[1, 0, 0], [0, 0, 0], [0, 1, 0], [1, 1, 0]], None),  # label 2: no positive
+        ("weighted", [[0, 1], [0, 1], [0, 0], [0, 1]], None),  # label 0: no positive
+        ("samples", [[1, 1], [1, 0], [0, 1], [0, 0]], [0.0, 1.0, 1.0, 0.0]),  # rows 0, 3 weigh 0
+    ],
+)
+def test_undefined_auc_of_weight_zero_warns_as_sklearn(average, y_true, weights):
+    """A label (or sample) whose ROC AUC is undefined but weighs 0 in the average leaves the
+    value as scikit-learn's and draws its UndefinedMetricWarning; it was left out silently."""
+    y_true = np.array(y_true)
+    y_score = np.random.default_rng(0).random(y_true.shape)
+    from sklearn.exceptions import UndefinedMetricWarning as SkUndefinedMetricWarning
+
+    kwargs = {"average": average, "sample_weight": weights}
+    with pytest.warns(SkUndefinedMetricWarning):
+        ref = skm.roc_auc_score(y_true, y_score, **kwargs)
+    with pytest.warns(UndefinedMetricWarning, match="weighs 0 in the average"):
+        ours = roc_auc_score(y_true, y_score, **kwargs)
+    assert_allclose(ours, ref, rtol=RTOL)

@@ -18,12 +18,15 @@ A label (or sample) of zero weight in the average enters as 0, so a value undefi
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from mlcanon._validation import check_option
+
+from ._checks import UndefinedMetricWarning
 
 __all__ = ["AVERAGES", "average_binary_score"]
 
@@ -51,11 +54,13 @@ def average_binary_score(
         ww = None if w is None else np.repeat(w, Y.shape[1])
         return binary(Y.ravel(), S.ravel(), ww)
     if average == "samples":
-        keep = np.ones(Y.shape[0], bool) if w is None else w != 0
+        weightless = np.zeros(Y.shape[0], bool) if w is None else w == 0
         per_row = [
-            _scored(f"row {i} of y_true", binary, Y[i], S[i], None) for i in np.flatnonzero(keep)
+            _scored(f"row {i} of y_true", binary, Y[i], S[i], None, weightless[i])
+            for i in range(Y.shape[0])
         ]
-        return float(np.average(per_row, weights=None if w is None else w[keep]))
+        keep = ~weightless
+        return float(np.average(np.asarray(per_row)[keep], weights=None if w is None else w[keep]))
     support = Y.sum(axis=0) if w is None else w @ Y
     if average == "weighted" and support.sum() == 0:
         return 0.0
@@ -82,10 +87,16 @@ def _scored(
     may_be_undefined: bool = False,
 ) -> float:
     """``binary(y, s, w)``; an error names ``where`` (the label or sample) it comes from, unless
-    the value may be undefined (its weight in the average is 0): then it is 0."""
+    the value may be undefined (its weight in the average is 0): then it is 0, with the
+    ``UndefinedMetricWarning`` scikit-learn gives for its NaN there."""
     try:
         return binary(y, s, w)
     except ValueError as err:
         if may_be_undefined:
+            warnings.warn(
+                f"{where}: {err}; it weighs 0 in the average, which leaves it out",
+                UndefinedMetricWarning,
+                stacklevel=4,
+            )
             return 0.0
         raise ValueError(f"{where}: {err}") from err
