@@ -259,7 +259,7 @@ def avg_pool2d(
             for size, k, s, p, n in zip(x.shape[-2:], kernel, stride, padding, out_hw, strict=True)
         )
         divisor = (dh.view(-1, 1) * dw.view(1, -1)).to(x.dtype)  # (Ho, Wo)
-    y = _AvgPool2d.apply(x, kernel, stride, out_hw, pads, divisor.to(x.device))
+    y = in_float32(_AvgPool2d.apply, x, kernel, stride, out_hw, pads, divisor.to(x.device))
     return y.squeeze(0) if unbatched else y
 
 

@@ -28,6 +28,7 @@ from ._utils import (
     check_param,
     check_reduction,
     check_tensor,
+    in_float32,
     integer,
     zeros_from,
 )
@@ -282,7 +283,8 @@ def cross_entropy(
             t2 = target.reshape(1, c)
     else:
         t2 = target.reshape(-1).long()
-    loss = _CrossEntropy.apply(x2, t2, weight, ignore_index, reduction, float(label_smoothing))
+    eps = float(label_smoothing)
+    loss = in_float32(_CrossEntropy.apply, x2, t2, weight, ignore_index, reduction, eps)
     if reduction == "none":
         loss = loss.reshape(() if unbatched else (x.shape[0], *rest))
     return loss

@@ -183,8 +183,9 @@ def expand_reduced_grad(grad: Tensor, shape: torch.Size, reduction: str) -> Tens
 
 
 def widened(t: Tensor | None, x: Tensor) -> Tensor | None:
-    """``t`` in float32 when the input ``x`` is float16 or bfloat16, else as it is."""
-    return t.float() if t is not None and x.element_size() < 4 else t
+    """A floating-point ``t`` in float32 when the input ``x`` is float16 or bfloat16, else as
+    it is (class indices stay integers)."""
+    return t.float() if t is not None and t.is_floating_point() and x.element_size() < 4 else t
 
 
 def in_float32(apply, x: Tensor, *args):
