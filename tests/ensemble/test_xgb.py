@@ -351,7 +351,7 @@ def test_save_load_round_trip(tmp_path):
     "params, match",
     [
         (dict(learning_rate=0.0), "learning_rate must be > 0"),
-        (dict(max_depth=0), "max_depth must be >= 1"),
+        (dict(max_depth=-1), "max_depth must be >= 0"),
         (dict(subsample=1.5), "subsample must be <= 1"),
         (dict(max_bin=1), "max_bin must be >= 2"),
         (dict(eval_metric="auc"), "eval_metric must be None or one of .rmse., .mae."),
@@ -573,3 +573,87 @@ def test_zero_weight_rows_do_not_move_the_bins_as_xgboost(n_classes):
     ref.set_params(tree_method="hist").fit(X, y, sample_weight=w)
     margin = dict(output_margin=True)
     np.testing.assert_allclose(ours.predict(X, **margin), ref.predict(X, **margin), atol=1e-5)
+
+
+@pytest.mark.parametrize("n_classes", [0, 2, 3])
+def test_eval_set_column_labels_score_as_xgboost(n_classes):
+    """Eval labels given as a column (n, 1) are the labels, as xgboost reads them; they were
+    broadcast against the (n,) predictions into an (n, n) table, so the metric was that of
+    every prediction against every label (12.9 instead of xgboost's rmse 1.43)."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 6, size=(60, 2)).astype(float)
+    score = X[:, 0] + rng.normal(size=60)
+    # (min_child_weight 0.5: no child's hessian sum lands on the bound, up to rounding)
+    kw = dict(n_estimators=3, max_depth=3, min_child_weight=0.5)
+    if n_classes == 0:
+        y, ours, ref = score, XGBRegressor(**kw), xgb.XGBRegressor(**kw)
+    else:
+        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+        ours, ref = XGBClassifier(**kw), xgb.XGBClassifier(**kw)
+    ours.fit(X, y, eval_set=[(X, y[:, None])])
+    ref.set_params(tree_method="hist").fit(X, y, eval_set=[(X, y[:, None])], verbose=False)
+    ((metric, curve),) = ref.evals_result()["validation_0"].items()
+    np.testing.assert_allclose(ours.evals_result_["validation_0"][metric], curve, rtol=1e-6)
+
+
+def test_eval_set_bad_labels_raise():
+    """Non-finite regression labels in eval_set are refused, as xgboost refuses them (the metric
+    was NaN, and early stopping kept round 0); labels of another shape name the shape."""
+    X, y = make_regression(40, 3, random_state=0)
+    with pytest.raises(ValueError, match="eval_set y must be finite"):
+        XGBRegressor(n_estimators=2).fit(X, y, eval_set=[(X, np.r_[np.nan, y[1:]])])
+    with pytest.raises(ValueError, match=r"eval_set\[0\]: X has 40 rows, so y must have shape"):
+        XGBRegressor(n_estimators=2).fit(X, y, eval_set=[(X, np.c_[y, y])])
+
+
+def test_custom_objective_of_wrong_shape_names_the_shapes():
+    X, y = make_regression(40, 3, random_state=0)
+    with pytest.raises(ValueError, match=r"margins' shape \(40,\); got \(3,\) and \(3,\)"):
+        XGBRegressor(n_estimators=2, objective=lambda t, f: (np.ones(3), np.ones(3))).fit(X, y)
+
+
+@pytest.mark.parametrize("n_classes", [0, 2, 3])
+def test_empty_iteration_range_predicts_the_base_margin_as_xgboost(n_classes):
+    """xgboost's iteration_range=(k, k) predicts the base margin; it was a ValueError."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 20, size=(150, 3)).astype(float)
+    score = X[:, 0] - X[:, 1] + rng.normal(scale=3, size=150)
+    kw = dict(n_estimators=3, max_depth=3, min_child_weight=0.5)
+    if n_classes == 0:
+        y, ours, ref = score, XGBRegressor(**kw), xgb.XGBRegressor(**kw)
+    else:
+        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+        ours, ref = XGBClassifier(**kw), xgb.XGBClassifier(**kw)
+    ours.fit(X, y)
+    ref.set_params(tree_method="hist").fit(X, y)
+    for rounds in [(1, 1), (3, 3)]:
+        margin = dict(output_margin=True, iteration_range=rounds)
+        np.testing.assert_allclose(ours.predict(X, **margin), ref.predict(X, **margin), atol=1e-5)
+        if n_classes:
+            np.testing.assert_allclose(
+                ours.predict_proba(X, iteration_range=rounds),
+                ref.predict_proba(X, iteration_range=rounds),
+                atol=1e-6,
+            )
+
+
+def test_max_depth_zero_grows_without_limit_as_xgboost():
+    """xgboost's max_depth=0 grows trees without a depth limit; it was a ValueError."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 20, size=(150, 3)).astype(float)
+    y = X[:, 0] - X[:, 1] + rng.normal(scale=3, size=150)
+    kw = dict(n_estimators=3, max_depth=0, min_child_weight=0.5)
+    ours = XGBRegressor(**kw).fit(X, y)
+    ref = xgb.XGBRegressor(**kw, tree_method="hist").fit(X, y)
+    n_nodes = ref.get_booster().trees_to_dataframe().groupby("Tree").size().to_numpy()
+    np.testing.assert_array_equal(np.diff(ours.tree_offsets_), n_nodes)
+    margin = dict(output_margin=True)
+    np.testing.assert_allclose(ours.predict(X, **margin), ref.predict(X, **margin), atol=1e-5)
+    depth = np.zeros(len(ours.nodes_["left"]), int)  # children are numbered after parents
+    for t in range(len(n_nodes)):
+        first = ours.tree_offsets_[t]
+        for v in range(n_nodes[t]):
+            if ours.nodes_["left"][first + v] >= 0:
+                for c in (ours.nodes_["left"][first + v], ours.nodes_["right"][first + v]):
+                    depth[first + c] = depth[first + v] + 1
+    assert depth.max() > 6  # deeper than the default depth allows

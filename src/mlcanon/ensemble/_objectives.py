@@ -48,8 +48,14 @@ class Objective:
 
     def grad_hess(self, y: np.ndarray, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         g, h = self.fn(y, F[:, 0] if F.shape[1] == 1 else F)
-        g = np.asarray(g, dtype=np.float64).reshape(F.shape)
-        h = np.asarray(h, dtype=np.float64).reshape(F.shape)
+        g, h = np.asarray(g, dtype=np.float64), np.asarray(h, dtype=np.float64)
+        if g.size != F.size or h.size != F.size:
+            shape = F.shape[:1] if F.shape[1] == 1 else F.shape
+            raise ValueError(
+                f"the objective callable must return grad and hess of the margins' shape "
+                f"{shape}; got {g.shape} and {h.shape}"
+            )
+        g, h = g.reshape(F.shape), h.reshape(F.shape)
         if not (np.isfinite(g).all() and np.isfinite(h).all()):
             raise ValueError("the objective callable returned non-finite gradients or hessians")
         return g, h

@@ -75,7 +75,10 @@ class XGBRegressor(RegressorMixin, BaseXGB):
         return self._encode_eval(y)
 
     def _encode_eval(self, ye: np.ndarray) -> np.ndarray:
-        return np.asarray(ye, dtype=np.float64)
+        ye = np.asarray(ye, dtype=np.float64)
+        if not np.isfinite(ye).all():  # its metric would be NaN, and early stopping blind
+            raise ValueError("eval_set y must be finite; got NaN or infinity")
+        return ye
 
     def _from_margins(self, F: np.ndarray) -> np.ndarray:
         return F[:, 0]  # the identity link: the targets are the margins

@@ -42,6 +42,7 @@ from ._objectives import (
 
 __all__ = ["DOC_PARAMS", "BaseXGB"]
 
+NO_DEPTH_LIMIT = 2**62  # max_depth=0: grow until no split gains (xgboost's "no limit")
 DEFAULT_BASE_SCORE = 0.5  # xgboost's base_score where it cannot estimate one
 
 _NODE_KEYS = (
@@ -86,7 +87,7 @@ class BaseXGB(BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "n_estimators": Interval(numbers.Integral, low=1),
         "learning_rate": Interval(low=0.0, include_low=False),
-        "max_depth": Interval(numbers.Integral, low=1),
+        "max_depth": Interval(numbers.Integral, low=0),
         "reg_lambda": Interval(low=0.0),
         "reg_alpha": Interval(low=0.0),
         "gamma": Interval(low=0.0),
@@ -104,7 +105,7 @@ class BaseXGB(BaseEstimator):
     def _grow_params(self) -> GrowParams:
         """The hyper-parameters that the tree grower reads, as plain floats and ints."""
         return GrowParams(
-            self.max_depth,
+            self.max_depth or NO_DEPTH_LIMIT,
             float(self.learning_rate),
             float(self.reg_lambda),
             float(self.reg_alpha),
@@ -266,9 +267,15 @@ class BaseXGB(BaseEstimator):
         evals = []
         for i, (Xe, ye) in enumerate(self._eval_pairs(eval_set)):
             Xe = check_X(self, Xe, reset=False)
-            ye = self._encode_eval(np.asarray(ye))
-            if len(ye) != len(Xe):
-                raise ValueError(f"eval_set[{i}]: X has {len(Xe)} rows but y has {len(ye)}")
+            ye = np.asarray(ye)
+            if ye.ndim == 2 and ye.shape[1] == 1:
+                ye = ye[:, 0]  # a column of labels, as xgboost takes it
+            if ye.ndim != 1 or len(ye) != len(Xe):
+                raise ValueError(
+                    f"eval_set[{i}]: X has {len(Xe)} rows, so y must have shape "
+                    f"({len(Xe)},); got {ye.shape}"
+                )
+            ye = self._encode_eval(ye)
             evals.append((Xe, ye))
         previous = numba.get_num_threads()
         numba.set_num_threads(self._n_threads())
@@ -338,14 +345,14 @@ class BaseXGB(BaseEstimator):
     def decision_function_raw(self, X: Any, iteration_range: tuple[int, int] | None = None):
         """Raw margins (n_samples, n_outputs) of the rounds ``start..stop-1`` of
         ``iteration_range``; by default (``None``, or a stop of 0, as in xgboost) of rounds
-        ``0..best_iteration_``."""
+        ``0..best_iteration_``. An empty range (``start == stop``) gives the base margins."""
         X = check_X(self, X, reset=False)
         if iteration_range is None or iteration_range[1] == 0:
             iteration_range = (0, self.best_iteration_ + 1)
         start, stop = iteration_range
-        if not 0 <= start < stop <= self.n_iterations_:
+        if not 0 <= start <= stop <= self.n_iterations_:  # start == stop: the base margin
             raise ValueError(
-                f"iteration_range must satisfy 0 <= start < stop <= "
+                f"iteration_range must satisfy 0 <= start <= stop <= "
                 f"{self.n_iterations_}, got {(start, stop)}"
             )
         F = np.tile(self.base_margin_, (X.shape[0], 1))
@@ -449,7 +456,7 @@ DOC_PARAMS = """
     learning_rate : float, default=0.3
         Shrinkage :math:`\\eta` of each tree.
     max_depth : int, default=6
-        Depth of each tree (grown level by level).
+        Depth of each tree (grown level by level); 0 for no limit, as in xgboost.
     reg_lambda, reg_alpha : float, default=1.0, 0.0
         L2 and L1 penalties on leaf values.
     gamma : float, default=0.0
