@@ -492,3 +492,22 @@ def test_lbfgs_at_the_default_tol_stops_where_sklearn_does(loader, scaled, binar
         scale = max(np.abs(ref.coef_).max(), np.abs(ref.intercept_).max())
         np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=1e-6 * scale)
         np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=0, atol=1e-6 * scale)
+
+
+def test_lbfgs_stops_on_scipys_relative_reduction_as_sklearn():
+    """scikit-learn runs L-BFGS-B with ftol=64 eps: a step that lowers the objective by no
+    more than 64 eps of it ends the fit as converged. On iris shifted by 1e7 (a loss too flat
+    to descend in float64) it stops after 1 iteration without a warning; we went on for 37
+    and warned that lbfgs had not converged."""
+    X, y = DATA["iris"]
+    X = X + 1e7
+    fits = {}
+    for name, cls in (("ours", LogisticRegression), ("ref", sk.LogisticRegression)):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            fits[name] = (cls().fit(X, y), [w.category for w in record])
+    (ours, ours_warned), (ref, ref_warned) = fits["ours"], fits["ref"]
+    assert ours_warned == ref_warned == []
+    np.testing.assert_array_equal(ours.n_iter_, ref.n_iter_)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-9, atol=1e-15)

@@ -439,3 +439,28 @@ def test_lbfgs_more_thuente_follows_scipy_lbfgsb(x0):
     assert (ours.nit, ours.nfev) == (ref.nit, ref.nfev)
     assert_allclose(ours.path, np.array(path), rtol=0, atol=1e-9)
     assert_allclose(ours.x, ref.x, rtol=0, atol=1e-12)
+
+
+def test_lbfgs_ftol_stops_as_scipy_lbfgsb():
+    """ftol ends the run on a relative reduction of f, as scipy's L-BFGS-B (converged)."""
+    x0 = [-1.2, 1.0]
+    ref = optimize.minimize(
+        optimize.rosen,
+        x0,
+        jac=optimize.rosen_der,
+        method="L-BFGS-B",
+        options={"gtol": 1e-12, "ftol": 1e-6},
+    )
+    ours = minimize(
+        optimize.rosen,
+        x0,
+        jac=optimize.rosen_der,
+        tol=1e-12,
+        line_search="more-thuente",
+        c1=1e-3,
+        ftol=1e-6,
+    )
+    assert "RELATIVE REDUCTION OF F" in ref.message and ref.success
+    assert ours.success and ours.message == "relative reduction of f is below ftol"
+    assert ours.nit == ref.nit
+    assert_allclose(ours.x, ref.x, rtol=0, atol=1e-9)

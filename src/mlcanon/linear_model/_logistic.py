@@ -394,9 +394,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """'lbfgs' or 'gd' through :func:`mlcanon.optim.minimize`: ``(w, n_iter, ok, message)``."""
         from mlcanon.optim import minimize  # optim imports torch: load it on first use
 
-        # lbfgs follows scipy's L-BFGS-B as scikit-learn calls it (maxls=50, its line search
-        # and first step), so that n_iter_ and the coefficients at tol agree with the reference
-        options = {"line_search": "more-thuente", "c1": 1e-3, "max_ls": 50}
+        # lbfgs follows scipy's L-BFGS-B as scikit-learn calls it (maxls=50, ftol=64 eps, its
+        # line search and first step), so that n_iter_ and the coefficients agree with it
+        eps = np.finfo(np.float64).eps
+        options = {"line_search": "more-thuente", "c1": 1e-3, "max_ls": 50, "ftol": 64 * eps}
         res = minimize(
             loss.loss_grad,
             w0,

@@ -126,6 +126,7 @@ def minimize_lbfgs(
     c2: float = 0.9,
     line_search: str = "wolfe",
     max_ls: int = 20,
+    ftol: float = 0.0,
 ) -> OptimizeResult:
     r"""L-BFGS: BFGS that remembers only the last ``m`` steps, for large ``n``.
 
@@ -144,6 +145,10 @@ def minimize_lbfgs(
         ``c1=1e-3``, ``c2=0.9`` are L-BFGS-B's ``ftol`` and ``gtol`` of that search.
     max_ls : int, default=20
         Evaluations a 'more-thuente' search may make (scipy's ``maxls``).
+    ftol : float, default=0.0
+        Also stop (converged) when a step lowers f by no more than
+        :math:`\mathrm{ftol} \cdot \max(|f_k|, |f_{k+1}|, 1)`, scipy's L-BFGS-B test
+        (its ``ftol``, ``factr * eps``); 0 never stops there.
 
     Returns
     -------
@@ -166,6 +171,7 @@ def minimize_lbfgs(
     check_scalar(m, "m", kind=numbers.Integral, low=1)
     check_option(line_search, "line_search", ("wolfe", "more-thuente"))
     check_scalar(max_ls, "max_ls", kind=numbers.Integral, low=1)
+    check_scalar(ftol, "ftol", low=0.0)
     lbfgsb = line_search == "more-thuente"
     run = _Run.start(locals())
     pairs: deque = deque(maxlen=m)
@@ -188,5 +194,9 @@ def minimize_lbfgs(
             sy = float(s @ y)
             pairs.append((s, y, 1.0 / sy))
             gamma = sy / float(y @ y)
+        f_old = run.f
         run.accept(run.x + s, ls.fun, ls.jac)
+        if f_old - run.f <= ftol * max(abs(f_old), abs(run.f), 1.0) and run.status < 0:
+            if np.max(np.abs(run.g), initial=0.0) > run.tol:  # else: the gradient test's stop
+                run.status, run.message = 0, "relative reduction of f is below ftol"
     return run.result()
