@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 from torch.autograd import Function
 
-from ._utils import check_like, check_param, check_tensor, zeros_from
+from ._utils import check_like, check_param, check_tensor, in_float32, zeros_from
 
 __all__ = ["linear"]
 
@@ -64,4 +64,4 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if w.shape[1] == 0:  # a sum over no inputs: the bias alone
         y = zeros_from((*x.shape[:-1], w.shape[0]), x, w)
         return y if bias is None else y + bias
-    return _Linear.apply(x, w, bias)
+    return in_float32(_Linear.apply, x, w, bias)  # half precision: bias added before rounding

@@ -15,7 +15,15 @@ from mlcanon._validation import check_option, check_scalar
 
 from ._dropout import dropout
 from ._rnn import GRULayer, LSTMLayer, RNNLayer
-from ._utils import InputMismatchError, check_like, check_tensor, factory, integer, zeros_from
+from ._utils import (
+    InputMismatchError,
+    check_like,
+    check_tensor,
+    factory,
+    in_float32,
+    integer,
+    zeros_from,
+)
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
@@ -205,7 +213,8 @@ class RNN(_RNNBase):
         )
 
     def _cell(self, x, init, params, reverse):
-        return RNNLayer.apply(x, init[0], *params, reverse, self.nonlinearity == "relu")
+        relu = self.nonlinearity == "relu"
+        return in_float32(RNNLayer.apply, x, init[0], *params, reverse, relu, rounded=2)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """input (T, B, I) [or (B, T, I) if batch_first, or (T, I)] -> (output, h_n)."""
@@ -238,7 +247,7 @@ class LSTM(_RNNBase):
     mode = "LSTM"  # constructor: that of _RNNBase (torch's arguments)
 
     def _cell(self, x, init, params, reverse):
-        return LSTMLayer.apply(x, init[0], init[1], *params, reverse)
+        return in_float32(LSTMLayer.apply, x, init[0], init[1], *params, reverse, rounded=3)
 
     def forward(
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
@@ -272,7 +281,7 @@ class GRU(_RNNBase):
     mode = "GRU"  # constructor: that of _RNNBase (torch's arguments)
 
     def _cell(self, x, init, params, reverse):
-        return GRULayer.apply(x, init[0], *params, reverse)
+        return in_float32(GRULayer.apply, x, init[0], *params, reverse, rounded=2)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """input -> (output, h_n)."""

@@ -188,16 +188,16 @@ def widened(t: Tensor | None, x: Tensor) -> Tensor | None:
     return t.float() if t is not None and t.is_floating_point() and x.element_size() < 4 else t
 
 
-def in_float32(apply, x: Tensor, *args):
+def in_float32(apply, x: Tensor, *args, rounded: int = 1):
     """``apply(x, *args)``, computed in float32 for a float16 or bfloat16 ``x`` (its tensor
-    arguments widened) with the first output rounded once to x's dtype, as torch's CPU kernels
-    accumulate half precision; the casts' backward rounds the gradients once too. Any further
-    outputs (statistics) stay in float32."""
+    arguments widened) with the first ``rounded`` outputs rounded once to x's dtype, as torch's
+    CPU kernels accumulate half precision; the casts' backward rounds the gradients once too.
+    Any further outputs (statistics) stay in float32."""
     if x.element_size() >= 4:
         return apply(x, *args)
     out = apply(x.float(), *(widened(a, x) if isinstance(a, Tensor) else a for a in args))
     if isinstance(out, tuple):
-        return (out[0].to(x.dtype), *out[1:])
+        return (*(t.to(x.dtype) for t in out[:rounded]), *out[rounded:])
     return out.to(x.dtype)
 
 
