@@ -657,3 +657,27 @@ def test_max_depth_zero_grows_without_limit_as_xgboost():
                 for c in (ours.nodes_["left"][first + v], ours.nodes_["right"][first + v]):
                     depth[first + c] = depth[first + v] + 1
     assert depth.max() > 6  # deeper than the default depth allows
+
+
+@pytest.mark.parametrize("kind", ["gain", "weight", "cover", "total_gain", "total_cover"])
+@pytest.mark.parametrize("n_classes", [0, 3])
+def test_feature_importance_types_equal_xgboost(kind, n_classes):
+    """xgboost's importance_type (exact bins: same trees); only "gain" was available."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 20, size=(300, 5)).astype(float)
+    score = X[:, 0] - 2 * X[:, 1] + 0.3 * X[:, 2] + rng.normal(scale=4, size=300)
+    kw = dict(n_estimators=8, max_depth=3, learning_rate=0.3, importance_type=kind)
+    if n_classes == 0:
+        ours, ref = XGBRegressor(**kw).fit(X, score), xgb.XGBRegressor(**kw).fit(X, score)
+    else:
+        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+        ours, ref = XGBClassifier(**kw).fit(X, y), xgb.XGBClassifier(**kw).fit(X, y)
+    np.testing.assert_allclose(ours.feature_importances_, ref.feature_importances_, atol=1e-6)
+
+
+def test_bad_importance_type_names_the_allowed_values():
+    X, y = make_regression(40, 3, random_state=0)
+    m = XGBRegressor(n_estimators=2).fit(X, y)
+    m.set_params(importance_type="split")
+    with pytest.raises(ValueError, match="importance_type must be None or one of 'gain', 'wei"):
+        m.feature_importances_

@@ -50,7 +50,8 @@ class XGBRegressor(RegressorMixin, BaseXGB):
         ``t`` is ``tree_offsets_[t]:tree_offsets_[t + 1]``, child ids relative to its start.
     base_margin_, bin_edges_, n_bin_edges_, best_iteration_, evals_result_, n_features_in_
     feature_importances_ : ndarray of shape (n_features_in_,)
-        Mean split gain of each feature, normalized (xgboost's default ``"gain"``).
+        Mean split gain of each feature, normalized (xgboost's default ``"gain"``; see
+        ``importance_type``).
 
     Notes
     -----

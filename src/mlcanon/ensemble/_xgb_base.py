@@ -42,6 +42,7 @@ from ._objectives import (
 
 __all__ = ["DOC_PARAMS", "BaseXGB"]
 
+IMPORTANCE_TYPES = ("gain", "weight", "cover", "total_gain", "total_cover")  # xgboost's
 NO_DEPTH_LIMIT = 2**62  # max_depth=0: grow until no split gains (xgboost's "no limit")
 DEFAULT_BASE_SCORE = 0.5  # xgboost's base_score where it cannot estimate one
 
@@ -80,6 +81,7 @@ class BaseXGB(BaseEstimator):
         eval_metric: str | None = None,
         n_jobs: int | None = None,
         random_state: int | np.random.Generator | None = None,
+        importance_type: str | None = None,
     ) -> None:
         store_params(self, locals())
 
@@ -100,6 +102,7 @@ class BaseXGB(BaseEstimator):
         "eval_metric": (None, Options(*METRICS)),
         "n_jobs": (None, Interval(numbers.Integral, low=1), Interval(numbers.Integral, high=-1)),
         "base_score": (None, Interval()),
+        "importance_type": (None, Options(*IMPORTANCE_TYPES)),
     }
 
     def _grow_params(self) -> GrowParams:
@@ -332,15 +335,24 @@ class BaseXGB(BaseEstimator):
 
     @property
     def feature_importances_(self) -> np.ndarray:
-        """xgboost's default importance, "gain": the mean gain of the splits on each feature
-        over every tree, scaled to sum to 1 (all zeros when no tree splits)."""
+        """xgboost's importance of each feature over the splits of every tree, scaled to sum to
+        1 (all zeros when no tree splits): by ``importance_type``, the mean ("gain", the
+        default) or total ("total_gain") split gain, the number of splits ("weight"), or the
+        mean or total hessian sum of the split nodes ("cover", "total_cover")."""
+        kind = self.importance_type or "gain"
+        validate_params(self)
         nodes = self.nodes_
         split = nodes["left"] != LEAF
         feature, d = nodes["feature"][split], self.n_features_in_
-        total = np.bincount(feature, weights=nodes["gain"][split], minlength=d)
-        count = np.bincount(feature, minlength=d)
-        mean = np.divide(total, count, out=np.zeros(d), where=count > 0)
-        return mean / mean.sum() if mean.sum() > 0 else mean
+        count = np.bincount(feature, minlength=d).astype(np.float64)
+        if kind == "weight":
+            score = count
+        else:
+            key = "gain" if kind.endswith("gain") else "cover"
+            score = np.bincount(feature, weights=nodes[key][split], minlength=d)
+            if not kind.startswith("total_"):
+                score = np.divide(score, count, out=np.zeros(d), where=count > 0)
+        return score / score.sum() if score.sum() > 0 else score
 
     def decision_function_raw(self, X: Any, iteration_range: tuple[int, int] | None = None):
         """Raw margins (n_samples, n_outputs) of the rounds ``start..stop-1`` of
@@ -487,4 +499,6 @@ DOC_PARAMS = """
         Threads of the numba kernels (default: all).
     random_state : int, Generator or None
         Seeds row/column subsampling and the quantile sample.
+    importance_type : {"gain", "weight", "cover", "total_gain", "total_cover"}, optional
+        What ``feature_importances_`` measures, as in xgboost (default "gain").
 """
