@@ -76,8 +76,6 @@ _WEIGHTS_NOT_REPEATS = {
     "AdaBoostClassifier": "randomised learners: equal in distribution, not sample by sample",
     "AdaBoostRegressor": "weighted bootstrap resampling: equal in distribution only",
     "GradientBoostingClassifier": "float sums of repeated vs weighted rows break exact ties",
-    "XGBClassifier": "quantile bin edges are computed from rows, not weights",
-    "XGBRegressor": "quantile bin edges are computed from rows, not weights",
     "BaggingClassifier": "rows are drawn with probabilities proportional to the weights",
     "BaggingRegressor": "rows are drawn with probabilities proportional to the weights",
 }
