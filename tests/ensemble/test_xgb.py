@@ -681,3 +681,37 @@ def test_bad_importance_type_names_the_allowed_values():
     m.set_params(importance_type="split")
     with pytest.raises(ValueError, match="importance_type must be None or one of 'gain', 'wei"):
         m.feature_importances_
+
+
+@pytest.mark.parametrize("n_classes", [0, 3])
+def test_custom_objective_with_sample_weight_parameter_weighs_itself_as_xgboost(n_classes):
+    """xgboost hands the weights to a callable with a ``sample_weight`` parameter and uses its
+    gradients as they are; ours called it without them (a required parameter: TypeError) and
+    then multiplied its gradients by the weights again."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 20, size=(200, 3)).astype(float)
+    score = X[:, 0] - X[:, 1] + rng.normal(scale=3, size=200)
+    w = rng.integers(1, 4, size=200).astype(float)
+
+    def squared(y_true, margin, sample_weight):
+        return (margin - y_true) * sample_weight, sample_weight
+
+    def softmax_obj(y_true, margin, sample_weight):
+        p = np.exp(margin - margin.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        onehot = np.eye(margin.shape[1])[y_true.astype(int)]
+        sw = sample_weight[:, None]
+        return (p - onehot) * sw, np.maximum(2 * p * (1 - p), 1e-16) * sw
+
+    kw = dict(n_estimators=5, max_depth=3, base_score=0.5)
+    if n_classes == 0:
+        y, ours, ref = score, XGBRegressor(objective=squared, **kw), xgb.XGBRegressor
+        ref = ref(objective=squared, tree_method="hist", **kw)
+    else:
+        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+        ours = XGBClassifier(objective=softmax_obj, **kw)
+        ref = xgb.XGBClassifier(objective=softmax_obj, tree_method="hist", **kw)
+    ours.fit(X, y, sample_weight=w)
+    ref.fit(X, y, sample_weight=w)
+    margin = dict(output_margin=True)
+    np.testing.assert_allclose(ours.predict(X, **margin), ref.predict(X, **margin), atol=1e-5)

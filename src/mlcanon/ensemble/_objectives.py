@@ -22,6 +22,7 @@ Chen, Guestrin (2016). XGBoost, KDD, eq. (2)-(3).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import numpy as np
@@ -46,8 +47,21 @@ class Objective:
         xgboost's default ``base_score``)."""
         return None
 
-    def grad_hess(self, y: np.ndarray, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        g, h = self.fn(y, F[:, 0] if F.shape[1] == 1 else F)
+    def weighted_grad_hess(
+        self, y: np.ndarray, F: np.ndarray, w: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Gradients and hessians of the rows' weighted losses :math:`w_i l(y_i, F_i)`.
+
+        A callable with a ``sample_weight`` parameter receives the weights and applies them
+        itself, as in xgboost; the result of one without it is multiplied by them.
+        """
+        if self.fn is not None and _takes_sample_weight(self.fn):
+            return self.grad_hess(y, F, sample_weight=w)
+        g, h = self.grad_hess(y, F)
+        return g * w[:, None], h * w[:, None]
+
+    def grad_hess(self, y: np.ndarray, F: np.ndarray, **kw) -> tuple[np.ndarray, np.ndarray]:
+        g, h = self.fn(y, F[:, 0] if F.shape[1] == 1 else F, **kw)
         g, h = np.asarray(g, dtype=np.float64), np.asarray(h, dtype=np.float64)
         if g.size != F.size or h.size != F.size:
             shape = F.shape[:1] if F.shape[1] == 1 else F.shape
@@ -59,6 +73,13 @@ class Objective:
         if not (np.isfinite(g).all() and np.isfinite(h).all()):
             raise ValueError("the objective callable returned non-finite gradients or hessians")
         return g, h
+
+
+def _takes_sample_weight(fn: Callable) -> bool:
+    try:
+        return "sample_weight" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # a callable without a signature (some builtins)
+        return False
 
 
 class SquaredError(Objective):

@@ -146,8 +146,7 @@ class BaseXGB(BaseEstimator):
         evals = [(Xe, ye, np.tile(self.base_margin_, (len(ye), 1))) for Xe, ye in eval_set]
 
         def grow_round(rows: np.ndarray, cols: np.ndarray) -> list[dict[str, np.ndarray]]:
-            g, h = obj.grad_hess(y, FT.T)
-            g, h = g * w[:, None], h * w[:, None]
+            g, h = obj.weighted_grad_hess(y, FT.T, w)
             trees = []
             for k in range(K):
                 tree = grow_tree(
@@ -481,7 +480,9 @@ DOC_PARAMS = """
         Maximum number of quantile bins per feature (missing values get their own).
     objective : str or callable, optional
         Built-in name (``"reg:squarederror"``; ``"binary:logistic"`` for two classes,
-        ``"multi:softprob"`` for more) or ``fn(y_true, margin) -> (grad, hess)``.
+        ``"multi:softprob"`` for more) or ``fn(y_true, margin) -> (grad, hess)``, whose
+        results are multiplied by the sample weights; as in xgboost, a callable with a
+        ``sample_weight`` parameter receives the weights and applies them itself.
     base_score : float, optional
         Initial prediction (a probability for two classes, a margin of every class for more);
         estimated from ``y`` when ``None``, as xgboost does: the weighted mean, its log-odds,

@@ -57,8 +57,7 @@ class _Partition:
         self.FT = np.tile(np.asarray(base_margin)[:, None], (1, len(y)))
 
     def gradients(self) -> None:
-        g, h = self.obj.grad_hess(self.y, self.FT.T)
-        self.g, self.h = g * self.w[:, None], h * self.w[:, None]
+        self.g, self.h = self.obj.weighted_grad_hess(self.y, self.FT.T, self.w)
 
     def start_tree(self, k: int, rows: np.ndarray) -> tuple:
         g, h = np.ascontiguousarray(self.g[:, k]), np.ascontiguousarray(self.h[:, k])
