@@ -511,3 +511,23 @@ def test_lbfgs_stops_on_scipys_relative_reduction_as_sklearn():
     np.testing.assert_array_equal(ours.n_iter_, ref.n_iter_)
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("loader", [load_iris, load_breast_cancer, load_wine])
+@pytest.mark.parametrize("binary", [True, False])
+@pytest.mark.parametrize("C", [0.01, 1.0, 100.0])
+def test_newton_cg_takes_sklearns_steps(loader, binary, C):
+    """newton-cg ends its inner conjugate gradient as scikit-learn's _newton_cg (1-norm of the
+    residual against min(0.5, sqrt(|g|_1)) |g|_1) and searches the step with scipy's
+    line_search_wolfe1 (Moré-Thuente from min(1, 2.02 (f_k - f_k-1) / g.d)): the same n_iter_
+    and coefficients at the default tol. Before (2-norm forcing term, Armijo backtracking
+    from 1), n_iter_ agreed in 18 of 48 fits of four data sets, e.g. 7 against 6 on iris."""
+    X, y = loader(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    y = (y == y.max()).astype(int) if binary else y
+    ours = LogisticRegression(C=C, solver="newton-cg").fit(X, y)
+    ref = sk.LogisticRegression(C=C, solver="newton-cg").fit(X, y)
+    np.testing.assert_array_equal(ours.n_iter_, ref.n_iter_)
+    scale = max(np.abs(ref.coef_).max(), np.abs(ref.intercept_).max())
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=1e-5 * scale)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=0, atol=1e-5 * scale)

@@ -2,7 +2,9 @@ r"""Newton's method for the logistic objectives, the step solved by Cholesky or 
 gradient.
 
 At :math:`w` the Newton step :math:`d` solves :math:`\nabla^2 f(w)\, d = -\nabla f(w)`; a
-backtracking line search with the Armijo condition then picks the step length, and the
+line search then picks the step length ('newton-cg': scipy's ``line_search_wolfe1``, a
+Moré-Thuente search, as scikit-learn's; else, or if that fails, backtracking with the Armijo
+condition), and the
 iteration stops when the largest gradient entry is at most ``tol``; 'newton-cholesky' also
 asks that half the squared Newton decrement of its last step,
 :math:`\lambda^2 / 2 = d^\top \nabla^2 f\, d / 2`, be at most ``tol`` (Boyd & Vandenberghe,
@@ -15,9 +17,10 @@ then stops and says so, and :class:`~mlcanon.linear_model.LogisticRegression` go
 L-BFGS from there, as scikit-learn's ``NewtonCholeskySolver`` does.
 
 'newton-cg' (truncated Newton) solves it inexactly by conjugate gradient, stopped when the
-residual falls below :math:`\eta \lVert \nabla f \rVert` with the forcing term
-:math:`\eta = \min(0.5, \lVert \nabla f \rVert^{1/2})` (superlinear convergence near the
-optimum). Only Hessian-vector products are used, so the Hessian is never formed or factored,
+residual falls below :math:`\eta \lVert \nabla f \rVert_1` with the forcing term
+:math:`\eta = \min(0.5, \lVert \nabla f \rVert_1^{1/2})` (superlinear convergence near the
+optimum; the 1-norms are scikit-learn's). Only Hessian-vector products are used, so the
+Hessian is never formed or factored,
 and a singular one is fine; the softmax model's is: adding one vector to every class changes
 nothing, and the gradient and every product ``H p`` are orthogonal to those shifts, so the
 iterates never move along them (the classes keep summing to zero, as scikit-learn's do). The
@@ -42,29 +45,58 @@ import scipy.linalg
 __all__ = ["newton"]
 
 
-def _cg(hess_vec: Callable[[np.ndarray], np.ndarray], b: np.ndarray, rtol: float) -> np.ndarray:
-    """Conjugate gradient for ``H d = b`` from ``d = 0``, to ``||r|| <= rtol ||b||``."""
-    d, r = np.zeros_like(b), b.copy()
-    p, rs = r.copy(), r @ r
-    stop = (rtol**2) * rs
-    for _ in range(2 * b.size):
-        if rs <= stop:
+def _cg_step(hess_vec: Callable[[np.ndarray], np.ndarray], g: np.ndarray) -> np.ndarray:
+    """The truncated Newton step as scikit-learn's ``_newton_cg`` takes it: conjugate gradient
+    until the residual's 1-norm is at most :math:`\\eta \\lVert g \rVert_1`,
+    :math:`\\eta = \\min(0.5, \\lVert g \rVert_1^{1/2})`, at most 200 + 1 products; it stops
+    early on a direction of (near) zero curvature, and on a negative one keeps what it has
+    (the first: a steepest-descent step scaled by it)."""
+    tiny = 16 * np.finfo(g.dtype).eps
+    mag = np.abs(g).sum()
+    stop = min(0.5, np.sqrt(mag)) * mag
+    d, r = np.zeros_like(g), g.copy()  # r = g + H d
+    p, rs = -r, r @ r
+    for i in range(201):
+        if np.abs(r).sum() <= stop:
             break
         Hp = hess_vec(p)
         curvature = p @ Hp
-        if curvature <= 0:  # not positive definite along p: keep what we have
+        if 0 <= curvature <= tiny * (p @ p):
+            break
+        if curvature < 0:
+            if i == 0:
+                d += rs / curvature * p
             break
         step = rs / curvature
         d += step * p
-        r -= step * Hp
+        r += step * Hp
         rs_new = r @ r
-        p = r + (rs_new / rs) * p
+        p = -r + (rs_new / rs) * p
         rs = rs_new
-    return d if d.any() else b  # no progress: fall back to steepest descent
+    return d
 
 
-def _cg_step(hess_vec: Callable[[np.ndarray], np.ndarray], g: np.ndarray) -> np.ndarray:
-    return _cg(hess_vec, -g, rtol=min(0.5, np.sqrt(np.linalg.norm(g))))
+def _wolfe_step(loss_grad, w, d, f, g, f_before):
+    """scipy's ``line_search_wolfe1`` as scikit-learn's newton-cg calls it: Moré-Thuente
+    (c1=1e-4, c2=0.9, xtol=1e-14, steps in [1e-8, 50]) from :math:`\\min(1, 2.02 (f_k -
+    f_{k-1}) / g^\top d)` (1 at the first step). Returns ``(t, f, g)``, or None if it fails."""
+    from mlcanon.optim._line_search import _more_thuente
+
+    seen = {}
+
+    def phi(t):
+        seen[t] = loss_grad(w + t * d)
+        return seen[t][0], float(seen[t][1] @ d)
+
+    slope = float(g @ d)
+    t0 = 1.0
+    if f_before is not None and slope != 0:
+        t0 = min(1.0, 1.01 * 2 * (f - f_before) / slope)
+        t0 = 1.0 if t0 < 0 else t0
+    t, status = _more_thuente(phi, f, slope, t0, 1e-4, 0.9, 1e-14, 1e-8, 50.0, 100)
+    if status != "convergence" or t not in seen:
+        return None
+    return (t, *seen[t])
 
 
 def _cholesky_step(H: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -97,6 +129,7 @@ def newton(loss_grad, hessian, w0: np.ndarray, tol: float, max_iter: int, inner:
     w = np.array(w0, dtype=np.float64)
     f, g = loss_grad(w)
     decrement = np.inf if inner == "cholesky" else 0.0  # λ²/2 of the last exact step
+    f_before = None  # f one step back, for the first trial step of newton-cg's search
     for it in range(max_iter):
         if _converged(g, tol) and decrement <= tol:
             return w, it, True, False
@@ -104,6 +137,11 @@ def newton(loss_grad, hessian, w0: np.ndarray, tol: float, max_iter: int, inner:
             d = step(hessian(w), g)
         except np.linalg.LinAlgError:
             return w, it, False, True
+        wolfe = _wolfe_step(loss_grad, w, d, f, g, f_before) if inner == "cg" else None
+        if wolfe is not None:
+            t, f_new, g_new = wolfe
+            w, f_before, f, g = w + t * d, f, f_new, g_new
+            continue
         slope, t = g @ d, 1.0
         while True:
             f_new, g_new = loss_grad(w + t * d)
@@ -114,5 +152,5 @@ def newton(loss_grad, hessian, w0: np.ndarray, tol: float, max_iter: int, inner:
                 return w, it + 1, False, False
         if inner == "cholesky":
             decrement = -0.5 * slope  # d = -H^{-1} g, so -g^T d = d^T H d = λ²
-        w, f, g = w + t * d, f_new, g_new
+        w, f_before, f, g = w + t * d, f, f_new, g_new
     return w, max_iter, _converged(g, tol) and decrement <= tol, False
