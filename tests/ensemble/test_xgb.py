@@ -715,3 +715,36 @@ def test_custom_objective_with_sample_weight_parameter_weighs_itself_as_xgboost(
     ref.fit(X, y, sample_weight=w)
     margin = dict(output_margin=True)
     np.testing.assert_allclose(ours.predict(X, **margin), ref.predict(X, **margin), atol=1e-5)
+
+
+def _printed_metrics(text):
+    rows = []
+    for line in text.strip().splitlines():
+        head, *fields = line.split("\t")
+        rows.append(
+            (head, [f.split(":")[0] for f in fields], [float(f.split(":")[1]) for f in fields])
+        )
+    return rows
+
+
+@pytest.mark.parametrize("verbose", [True, 3])
+def test_fit_verbose_prints_the_metrics_as_xgboost(verbose, capsys):
+    """fit(..., verbose=) as in xgboost: every round (True) or every 3rd and the last one; it
+    was a TypeError (an unexpected keyword), which broke code written for xgboost."""
+    X, y = make_classification(300, 5, flip_y=0.2, random_state=0)
+    X = np.round(X * 4) / 4  # fewer values than bins: the same trees
+    kw = dict(n_estimators=40, max_depth=3, early_stopping_rounds=4, learning_rate=0.5)
+    evals = [(X[:200], y[:200]), (X[200:], y[200:])]
+    XGBClassifier(**kw).fit(X[:200], y[:200], eval_set=evals, verbose=verbose)
+    ours = _printed_metrics(capsys.readouterr().out)
+    xgb.XGBClassifier(**kw, tree_method="hist").fit(
+        X[:200], y[:200], eval_set=evals, verbose=verbose
+    )
+    ref = _printed_metrics(capsys.readouterr().out)
+    assert [r[:2] for r in ours] == [r[:2] for r in ref]
+    assert len(ours) < 40
+    np.testing.assert_allclose([r[2] for r in ours], [r[2] for r in ref], atol=1.01e-5)
+    XGBClassifier(**kw).fit(X[:200], y[:200], eval_set=evals)
+    assert capsys.readouterr().out == ""
+    with pytest.raises(ValueError, match="verbose must be a bool or an int >= 0; got -1"):
+        XGBClassifier(n_estimators=2).fit(X, y, verbose=-1)

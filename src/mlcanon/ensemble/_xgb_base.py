@@ -129,7 +129,9 @@ class BaseXGB(BaseEstimator):
         return OBJECTIVES[self._default_objective()]()
 
     # --- fitting -----------------------------------------------------------------------------
-    def _boost(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, eval_set: list) -> None:
+    def _boost(
+        self, X: np.ndarray, y: np.ndarray, w: np.ndarray, eval_set: list, verbose: int = 0
+    ) -> None:
         rng = check_random_state(self.random_state)
         obj = self._objective()
         n, d = X.shape
@@ -177,7 +179,7 @@ class BaseXGB(BaseEstimator):
                 )
             return scores
 
-        self._boost_rounds(grow_round, score_round, obj, len(evals), rng, n, d)
+        self._boost_rounds(grow_round, score_round, obj, len(evals), rng, n, d, verbose)
 
     def _boost_rounds(
         self,
@@ -188,13 +190,15 @@ class BaseXGB(BaseEstimator):
         rng: np.random.Generator,
         n: int,
         d: int,
+        verbose: int = 0,
     ) -> None:
         """The boosting rounds, wherever the rows live (one process, or Dask workers).
 
         ``grow_round(rows, cols)`` grows one round's trees (one per output) on the drawn rows
         and features and adds them to the training margins; ``score_round(nodes, offsets,
         metric)`` adds them to the margins of each eval set and returns each set's metric.
-        The last eval set drives early stopping.
+        The last eval set drives early stopping. ``verbose`` > 0 prints the metrics every
+        ``verbose`` rounds, and those of the last round, as xgboost's ``EvaluationMonitor``.
         """
         metric = self._metric(obj)
         self.evals_result_ = {f"validation_{i}": {metric: []} for i in range(n_evals)}
@@ -202,6 +206,7 @@ class BaseXGB(BaseEstimator):
         n_rows = max(1, round(self.subsample * n))
         n_cols = max(1, int(self.colsample_bytree * d))
         trees: list[dict[str, np.ndarray]] = []
+        unprinted = None  # the metrics of the last round, when verbose skipped it
         best_score, best_iter = np.inf, 0
         for it in range(self.n_estimators):
             rows = np.arange(n) if n_rows == n else np.sort(rng.choice(n, n_rows, replace=False))
@@ -214,12 +219,21 @@ class BaseXGB(BaseEstimator):
             scores = score_round(*_join(new), metric)
             for i, score in enumerate(scores):
                 self.evals_result_[f"validation_{i}"][metric].append(score)
+            if verbose:
+                line = f"[{it}]" + "".join(
+                    f"\tvalidation_{i}-{metric}:{score:.5f}" for i, score in enumerate(scores)
+                )
+                unprinted = None if it % verbose == 0 else line
+                if unprinted is None:
+                    print(line, flush=True)
             if patience is None:
                 continue
             if scores[-1] < best_score:
                 best_score, best_iter = scores[-1], it
             elif it - best_iter >= patience:
                 break
+        if unprinted is not None:
+            print(unprinted, flush=True)
         self.nodes_, self.tree_offsets_ = _join(trees)
         self.n_iterations_ = len(trees) // self.n_outputs_
         vars(self).pop("best_score_", None)  # a score of an earlier fit would be stale
@@ -258,10 +272,13 @@ class BaseXGB(BaseEstimator):
         y: Any,
         sample_weight: Any = None,
         eval_set: Sequence[tuple[Any, Any]] | None = None,
+        verbose: bool | int = False,
     ) -> BaseXGB:
         """Boost ``n_estimators`` rounds on ``X`` (NaN allowed) and ``y`` (targets, or class
         labels of at least two classes); each ``(X, y)`` of ``eval_set`` is scored after every
-        round, and the last one drives early stopping."""
+        round, and the last one drives early stopping. ``verbose`` (True, or a period of
+        rounds) prints the metrics as xgboost's ``fit(verbose=)`` does; by default nothing is
+        printed (xgboost prints every round)."""
         X, y = check_X_y(self, X, y, classifier=isinstance(self, ClassifierMixin))
         w = sample_weight_array(sample_weight, X.shape[0])
         y = self._encode_y(y)
@@ -282,7 +299,7 @@ class BaseXGB(BaseEstimator):
         previous = numba.get_num_threads()
         numba.set_num_threads(self._n_threads())
         try:
-            self._boost(X, y, w, evals)
+            self._boost(X, y, w, evals, _verbose_period(verbose))
         finally:
             numba.set_num_threads(previous)
         return self
@@ -387,6 +404,15 @@ class BaseXGB(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _verbose_period(verbose: Any) -> int:
+    """The rounds between printed metrics: 0 (none) for False/None/0, 1 for True."""
+    if verbose is None or isinstance(verbose, bool | np.bool_):
+        return int(bool(verbose))
+    if not isinstance(verbose, numbers.Integral) or verbose < 0:
+        raise ValueError(f"verbose must be a bool or an int >= 0; got {verbose!r}")
+    return int(verbose)
 
 
 def _join(trees: list[dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], np.ndarray]:
