@@ -748,3 +748,32 @@ def test_fit_verbose_prints_the_metrics_as_xgboost(verbose, capsys):
     assert capsys.readouterr().out == ""
     with pytest.raises(ValueError, match="verbose must be a bool or an int >= 0; got -1"):
         XGBClassifier(n_estimators=2).fit(X, y, verbose=-1)
+
+
+@pytest.mark.parametrize(
+    "n_classes, metric", [(0, "rmse"), (0, "mae"), (2, "logloss"), (2, "error"), (3, "mlogloss")]
+)
+def test_sample_weight_eval_set_weighs_the_metrics_as_xgboost(n_classes, metric):
+    """xgboost's fit(..., sample_weight_eval_set=): weighted eval metrics, and early stopping
+    on them; it was a TypeError (an unexpected keyword)."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 20, size=(300, 3)).astype(float)
+    score = X[:, 0] - X[:, 1] + rng.normal(scale=4, size=300)
+    kw = dict(n_estimators=30, max_depth=3, eval_metric=metric, early_stopping_rounds=3)
+    if n_classes == 0:
+        y, ours, ref = score, XGBRegressor(**kw), xgb.XGBRegressor(**kw)
+    else:
+        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+        ours, ref = XGBClassifier(**kw), xgb.XGBClassifier(**kw)
+    evals = [(X[:200], y[:200]), (X[200:], y[200:])]
+    weights = [None, rng.exponential(size=100)]
+    ours.fit(X[:200], y[:200], eval_set=evals, sample_weight_eval_set=weights)
+    ref.set_params(tree_method="hist")
+    ref.fit(X[:200], y[:200], eval_set=evals, sample_weight_eval_set=weights, verbose=False)
+    for name, curves in ref.evals_result().items():
+        np.testing.assert_allclose(ours.evals_result_[name][metric], curves[metric], rtol=1e-5)
+    assert ours.best_iteration_ == ref.best_iteration
+    with pytest.raises(ValueError, match=r"one entry per eval_set pair \(2\); got 1"):
+        ours.fit(X[:200], y[:200], eval_set=evals, sample_weight_eval_set=weights[:1])
+    with pytest.raises(ValueError, match=r"sample_weight_eval_set\[1\]: sample_weight has 3"):
+        ours.fit(X[:200], y[:200], eval_set=evals, sample_weight_eval_set=[None, np.ones(3)])

@@ -145,7 +145,7 @@ class BaseXGB(BaseEstimator):
         self.base_margin_ = self._base_margin(obj, y, w)
         FT = np.tile(self.base_margin_[:, None], (1, n))  # margins, one row per output
         params = self._grow_params()
-        evals = [(Xe, ye, np.tile(self.base_margin_, (len(ye), 1))) for Xe, ye in eval_set]
+        evals = [(Xe, ye, we, np.tile(self.base_margin_, (len(ye), 1))) for Xe, ye, we in eval_set]
 
         def grow_round(rows: np.ndarray, cols: np.ndarray) -> list[dict[str, np.ndarray]]:
             g, h = obj.weighted_grad_hess(y, FT.T, w)
@@ -172,11 +172,9 @@ class BaseXGB(BaseEstimator):
 
         def score_round(nodes: dict, offsets: np.ndarray, metric: str) -> list[float]:
             scores = []
-            for Xe, ye, Fe in evals:
+            for Xe, ye, we, Fe in evals:
                 _add_margins(Xe, Fe, nodes, offsets, K, 0, K)
-                scores.append(
-                    metric_value(metric, metric_sums(metric, ye, Fe, np.ones(len(ye)), task))
-                )
+                scores.append(metric_value(metric, metric_sums(metric, ye, Fe, we, task)))
             return scores
 
         self._boost_rounds(grow_round, score_round, obj, len(evals), rng, n, d, verbose)
@@ -273,18 +271,29 @@ class BaseXGB(BaseEstimator):
         sample_weight: Any = None,
         eval_set: Sequence[tuple[Any, Any]] | None = None,
         verbose: bool | int = False,
+        sample_weight_eval_set: Sequence[Any] | None = None,
     ) -> BaseXGB:
         """Boost ``n_estimators`` rounds on ``X`` (NaN allowed) and ``y`` (targets, or class
         labels of at least two classes); each ``(X, y)`` of ``eval_set`` is scored after every
         round, and the last one drives early stopping. ``verbose`` (True, or a period of
         rounds) prints the metrics as xgboost's ``fit(verbose=)`` does; by default nothing is
-        printed (xgboost prints every round)."""
+        printed (xgboost prints every round). ``sample_weight_eval_set`` holds the weights of
+        each eval set's rows (or None for equal weights): its metrics are weighted means, as
+        in xgboost."""
         X, y = check_X_y(self, X, y, classifier=isinstance(self, ClassifierMixin))
         w = sample_weight_array(sample_weight, X.shape[0])
         y = self._encode_y(y)
         validate_params(self)
         evals = []
-        for i, (Xe, ye) in enumerate(self._eval_pairs(eval_set)):
+        pairs = self._eval_pairs(eval_set)
+        if sample_weight_eval_set is None:
+            sample_weight_eval_set = [None] * len(pairs)
+        elif len(sample_weight_eval_set) != len(pairs):
+            raise ValueError(
+                f"sample_weight_eval_set must have one entry per eval_set pair ({len(pairs)}); "
+                f"got {len(sample_weight_eval_set)}"
+            )
+        for i, (Xe, ye) in enumerate(pairs):
             Xe = check_X(self, Xe, reset=False)
             ye = np.asarray(ye)
             if ye.ndim == 2 and ye.shape[1] == 1:
@@ -295,7 +304,11 @@ class BaseXGB(BaseEstimator):
                     f"({len(Xe)},); got {ye.shape}"
                 )
             ye = self._encode_eval(ye)
-            evals.append((Xe, ye))
+            try:
+                we = sample_weight_array(sample_weight_eval_set[i], len(ye))
+            except ValueError as exc:
+                raise ValueError(f"sample_weight_eval_set[{i}]: {exc}") from exc
+            evals.append((Xe, ye, we))
         previous = numba.get_num_threads()
         numba.set_num_threads(self._n_threads())
         try:
