@@ -777,3 +777,48 @@ def test_sample_weight_eval_set_weighs_the_metrics_as_xgboost(n_classes, metric)
         ours.fit(X[:200], y[:200], eval_set=evals, sample_weight_eval_set=weights[:1])
     with pytest.raises(ValueError, match=r"sample_weight_eval_set\[1\]: sample_weight has 3"):
         ours.fit(X[:200], y[:200], eval_set=evals, sample_weight_eval_set=[None, np.ones(3)])
+
+
+@pytest.mark.parametrize(
+    "n_classes, metrics",
+    [
+        (0, ["mae", "rmse"]),
+        (2, ["error", "logloss"]),
+        (2, ["logloss", "rmse"]),
+        (3, ["merror", "mlogloss"]),
+    ],
+)
+def test_eval_metric_list_records_all_and_stops_on_the_last_as_xgboost(n_classes, metrics):
+    """xgboost's eval_metric=[...]: each metric's curve on each eval set, and early stopping
+    (best_iteration, best_score) on the last metric of the last set; a list was refused."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 20, size=(300, 3)).astype(float)
+    score = X[:, 0] - X[:, 1] + rng.normal(scale=4, size=300)
+    kw = dict(n_estimators=40, max_depth=3, eval_metric=metrics, early_stopping_rounds=3)
+    if n_classes == 0:
+        y, ours, ref = score, XGBRegressor(**kw), xgb.XGBRegressor(**kw)
+    else:
+        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+        ours, ref = XGBClassifier(**kw), xgb.XGBClassifier(**kw)
+    evals = [(X[:200], y[:200]), (X[200:], y[200:])]
+    ours.fit(X[:200], y[:200], eval_set=evals)
+    ref.set_params(tree_method="hist").fit(X[:200], y[:200], eval_set=evals, verbose=False)
+    result = ref.evals_result()
+    assert {k: list(v) for k, v in ours.evals_result_.items()} == {
+        k: list(v) for k, v in result.items()
+    }
+    for name, curves in result.items():
+        for metric, curve in curves.items():
+            np.testing.assert_allclose(ours.evals_result_[name][metric], curve, rtol=1e-5)
+    assert ours.best_iteration == ref.best_iteration
+    assert ours.best_score == pytest.approx(ref.best_score, rel=1e-5)
+
+
+def test_bad_eval_metric_list_names_the_allowed_values():
+    X, y = make_regression(40, 3, random_state=0)
+    with pytest.raises(ValueError, match=r"or a list of them; got 'auc' in \['rmse', 'auc'\]"):
+        XGBRegressor(n_estimators=2, eval_metric=["rmse", "auc"]).fit(X, y, eval_set=[(X, y)])
+    with pytest.raises(ValueError, match="eval_metric must be None or one of 'rmse', 'mae' for"):
+        XGBRegressor(n_estimators=2, eval_metric=["rmse", "logloss"]).fit(X, y, eval_set=[(X, y)])
+    with pytest.raises(ValueError, match="at least one metric; got an empty list"):
+        XGBRegressor(n_estimators=2, eval_metric=[]).fit(X, y, eval_set=[(X, y)])

@@ -110,7 +110,11 @@ def test_errors(client):
 
 
 def _curves(model):
-    return {name: np.array(c) for name, sets in model.evals_result().items() for c in sets.values()}
+    return {
+        f"{name}-{metric}": np.array(c)
+        for name, sets in model.evals_result().items()
+        for metric, c in sets.items()
+    }
 
 
 @pytest.mark.parametrize(
@@ -124,8 +128,15 @@ def _curves(model):
             partial(load_digits, n_class=5),
             {"n_estimators": 12, "eval_metric": "merror", "early_stopping_rounds": 2},
         ),
+        (load_breast_cancer, {"eval_metric": ["error", "logloss"], "learning_rate": 0.5}),
     ],
-    ids=["diabetes-mae", "cancer-logloss", "cancer-error-subsample", "digits5-merror"],
+    ids=[
+        "diabetes-mae",
+        "cancer-logloss",
+        "cancer-error-subsample",
+        "digits5-merror",
+        "cancer-error,logloss",
+    ],
 )
 def test_eval_set_and_early_stopping_equal_single_process(client, load, kw):
     """Metric curves, best round and the stopped model equal the single-process fit's; the
@@ -150,7 +161,11 @@ def test_eval_set_and_early_stopping_equal_single_process(client, load, kw):
     assert ours.best_iteration_ == ref.best_iteration_
     assert ours.n_iterations_ == ref.n_iterations_
     ref_curves, our_curves = _curves(ref), _curves(ours)
-    assert ref_curves.keys() == our_curves.keys() == {"validation_0", "validation_1"}
+    metrics = kw.get("eval_metric", ["logloss"])
+    metrics = [metrics] if isinstance(metrics, str) else metrics
+    assert ref_curves.keys() == our_curves.keys()
+    assert {k.split("-")[0] for k in our_curves} == {"validation_0", "validation_1"}
+    assert len(our_curves) == 2 * len(metrics)
     for name, curve in ref_curves.items():
         # the leaf values agree to rtol 1e-9 (see _same_model); the sums over partitions
         # differ from one sum over all rows only by float64 rounding

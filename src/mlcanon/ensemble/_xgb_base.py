@@ -19,6 +19,7 @@ from mlcanon import io
 from mlcanon._estimator import sample_weight_array, store_params
 from mlcanon._validation import (
     RANDOM_STATE,
+    InstanceOf,
     Interval,
     Options,
     check_random_state,
@@ -78,7 +79,7 @@ class BaseXGB(BaseEstimator):
         objective: str | Callable | None = None,
         base_score: float | None = None,
         early_stopping_rounds: int | None = None,
-        eval_metric: str | None = None,
+        eval_metric: str | list[str] | None = None,
         n_jobs: int | None = None,
         random_state: int | np.random.Generator | None = None,
         importance_type: str | None = None,
@@ -99,7 +100,7 @@ class BaseXGB(BaseEstimator):
         "max_bin": Interval(numbers.Integral, low=2, high=65535),
         "random_state": RANDOM_STATE,
         "early_stopping_rounds": (None, Interval(numbers.Integral, low=1)),
-        "eval_metric": (None, Options(*METRICS)),
+        "eval_metric": (None, Options(*METRICS), InstanceOf(list, tuple)),
         "n_jobs": (None, Interval(numbers.Integral, low=1), Interval(numbers.Integral, high=-1)),
         "base_score": (None, Interval()),
         "importance_type": (None, Options(*IMPORTANCE_TYPES)),
@@ -170,11 +171,11 @@ class BaseXGB(BaseEstimator):
 
         task = self._task()
 
-        def score_round(nodes: dict, offsets: np.ndarray, metric: str) -> list[float]:
+        def score_round(nodes: dict, offsets: np.ndarray, metrics: list) -> list[list[float]]:
             scores = []
             for Xe, ye, we, Fe in evals:
                 _add_margins(Xe, Fe, nodes, offsets, K, 0, K)
-                scores.append(metric_value(metric, metric_sums(metric, ye, Fe, we, task)))
+                scores.append([metric_value(m, metric_sums(m, ye, Fe, we, task)) for m in metrics])
             return scores
 
         self._boost_rounds(grow_round, score_round, obj, len(evals), rng, n, d, verbose)
@@ -194,12 +195,13 @@ class BaseXGB(BaseEstimator):
 
         ``grow_round(rows, cols)`` grows one round's trees (one per output) on the drawn rows
         and features and adds them to the training margins; ``score_round(nodes, offsets,
-        metric)`` adds them to the margins of each eval set and returns each set's metric.
-        The last eval set drives early stopping. ``verbose`` > 0 prints the metrics every
-        ``verbose`` rounds, and those of the last round, as xgboost's ``EvaluationMonitor``.
+        metrics)`` adds them to the margins of each eval set and returns each set's metrics.
+        The last metric on the last eval set drives early stopping, as in xgboost.
+        ``verbose`` > 0 prints the metrics every ``verbose`` rounds, and those of the last
+        round, as xgboost's ``EvaluationMonitor``.
         """
-        metric = self._metric(obj)
-        self.evals_result_ = {f"validation_{i}": {metric: []} for i in range(n_evals)}
+        metrics = self._metrics(obj)
+        self.evals_result_ = {f"validation_{i}": {m: [] for m in metrics} for i in range(n_evals)}
         patience = self.early_stopping_rounds if n_evals else None
         n_rows = max(1, round(self.subsample * n))
         n_cols = max(1, int(self.colsample_bytree * d))
@@ -214,20 +216,23 @@ class BaseXGB(BaseEstimator):
             if not n_evals:
                 continue
             # this round's trees only: joining all of them each round is quadratic
-            scores = score_round(*_join(new), metric)
-            for i, score in enumerate(scores):
-                self.evals_result_[f"validation_{i}"][metric].append(score)
+            scores = score_round(*_join(new), metrics)
+            for i, set_scores in enumerate(scores):
+                for m, score in zip(metrics, set_scores, strict=True):
+                    self.evals_result_[f"validation_{i}"][m].append(score)
             if verbose:
                 line = f"[{it}]" + "".join(
-                    f"\tvalidation_{i}-{metric}:{score:.5f}" for i, score in enumerate(scores)
+                    f"\tvalidation_{i}-{m}:{score:.5f}"
+                    for i, set_scores in enumerate(scores)
+                    for m, score in zip(metrics, set_scores, strict=True)
                 )
                 unprinted = None if it % verbose == 0 else line
                 if unprinted is None:
                     print(line, flush=True)
             if patience is None:
                 continue
-            if scores[-1] < best_score:
-                best_score, best_iter = scores[-1], it
+            if scores[-1][-1] < best_score:
+                best_score, best_iter = scores[-1][-1], it
             elif it - best_iter >= patience:
                 break
         if unprinted is not None:
@@ -258,11 +263,22 @@ class BaseXGB(BaseEstimator):
             return "regression"
         return "binary" if self.n_outputs_ == 1 else "multiclass"
 
-    def _metric(self, obj: Objective) -> str:
-        """``eval_metric``, checked to apply to the task, or the task's default metric."""
+    def _metrics(self, obj: Objective) -> list[str]:
+        """``eval_metric`` (one name or a list), each checked to apply to the task, or the
+        task's default metric."""
         if self.eval_metric is None:
-            return DEFAULT_METRIC[self._task()]
-        return check_metric(self.eval_metric, self._task(), obj.name)
+            return [DEFAULT_METRIC[self._task()]]
+        names = [self.eval_metric] if isinstance(self.eval_metric, str) else self.eval_metric
+        if len(names) == 0:
+            raise ValueError("eval_metric must name at least one metric; got an empty list")
+        for name in names:
+            if name not in METRICS:
+                raise ValueError(
+                    f"eval_metric must be None, one of {', '.join(map(repr, METRICS))} or a "
+                    f"list of them; got {name!r} in {self.eval_metric!r}"
+                )
+            check_metric(name, self._task(), obj.name)
+        return list(dict.fromkeys(names))
 
     def fit(
         self,
@@ -530,11 +546,12 @@ DOC_PARAMS = """
     early_stopping_rounds : int, optional
         Stop when the metric on the last ``eval_set`` has not improved for this many rounds;
         predictions then use the best round (``best_iteration_``).
-    eval_metric : str, optional
+    eval_metric : str or list of str, optional
         "rmse" or "mae" (regression, and the probabilities of two classes), "logloss" or
         "error" (two classes), "mlogloss" or "merror" (more classes); by default the first
-        of its task's. A metric of another task is a ValueError (xgboost scores "logloss" and
-        "error" of a regressor's raw predictions).
+        of its task's. With a list, every metric is recorded and the last one drives early
+        stopping, as in xgboost. A metric of another task is a ValueError (xgboost scores
+        "logloss" and "error" of a regressor's raw predictions).
     n_jobs : int, optional
         Threads of the numba kernels (default: all).
     random_state : int, Generator or None

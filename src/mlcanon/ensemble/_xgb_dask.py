@@ -156,12 +156,12 @@ class _EvalPartition:
         self.F = np.tile(base_margin, (len(self.y), 1))
 
     def score(
-        self, nodes: dict, offsets: np.ndarray, metric: str, task: str
-    ) -> tuple[float, float]:
-        """Add one round's trees to the margins; the metric's sums over these rows."""
+        self, nodes: dict, offsets: np.ndarray, metrics: list, task: str
+    ) -> list[tuple[float, float]]:
+        """Add one round's trees to the margins; each metric's sums over these rows."""
         K = self.F.shape[1]
         _add_margins(self.X, self.F, nodes, offsets, K, 0, K)
-        return metric_sums(metric, self.y, self.F, np.ones(len(self.y)), task)
+        return [metric_sums(m, self.y, self.F, np.ones(len(self.y)), task) for m in metrics]
 
 
 class _DaskBoost:
@@ -246,11 +246,12 @@ class _DaskBoost:
 
         task = self._task()
 
-        def score_round(nodes: dict, offsets: np.ndarray, metric: str) -> list[float]:
-            return [
-                metric_value(metric, np.sum(s._all("score", nodes, offsets, metric, task), axis=0))
-                for s in scored
-            ]
+        def score_round(nodes: dict, offsets: np.ndarray, metrics: list) -> list[list[float]]:
+            scores = []
+            for s in scored:
+                sums = np.sum(s._all("score", nodes, offsets, metrics, task), axis=0)
+                scores.append([metric_value(m, tuple(sums[j])) for j, m in enumerate(metrics)])
+            return scores
 
         self._boost_rounds(grow_round, score_round, obj, len(evals), rng, n, d)
 
