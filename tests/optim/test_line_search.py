@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy import optimize
+from scipy.optimize._linesearch import line_search_wolfe1  # MINPACK-2 dcsrch
 
 from mlcanon.optim import line_search_armijo, line_search_wolfe
 
@@ -60,6 +61,54 @@ def test_strong_wolfe_holds_along_rosenbrock_directions(seed, n, newton, c2):
         p = q if q @ g < 0 else p
     res = line_search_wolfe(optimize.rosen, optimize.rosen_der, x, p, c2=c2)
     assert_strong_wolfe(optimize.rosen, optimize.rosen_der, x, p, res, 1e-4, c2)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_more_thuente_takes_scipys_line_search_wolfe1_step(seed):
+    """method='more-thuente' is MINPACK-2's dcsrch, which SciPy's line_search_wolfe1 wraps:
+    the same step, value and gradient along Rosenbrock's steepest-descent and Newton
+    directions, with SciPy's defaults (c1=1e-4, c2=0.9, steps in [1e-8, 50], xtol=1e-14)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 2, size=int(rng.integers(2, 12)))
+    g = optimize.rosen_der(x)
+    q = -np.linalg.solve(optimize.rosen_hess(x), g)
+    p = q if seed % 2 and q @ g < 0 else -g
+    alpha0 = float(rng.choice([1.0, 1e-3, 0.3]))
+    # scipy's first trial is min(1, 1.01 * 2 (f - old_old_fval) / slope): old_old_fval made so
+    # that it is alpha0
+    old_old = optimize.rosen(x) - alpha0 * float(g @ p) / 2.02
+    want = line_search_wolfe1(
+        optimize.rosen,
+        optimize.rosen_der,
+        x,
+        p,
+        g,
+        optimize.rosen(x),
+        old_old,
+        c1=1e-4,
+        c2=0.9,
+        amax=50,
+        amin=1e-8,
+        xtol=1e-14,
+    )
+    got = line_search_wolfe(
+        optimize.rosen,
+        optimize.rosen_der,
+        x,
+        p,
+        gfk=g,
+        old_fval=optimize.rosen(x),
+        alpha0=alpha0,
+        alpha_max=50.0,
+        max_iter=100,
+        method="more-thuente",
+        alpha_min=1e-8,
+        xtol=1e-14,
+    )
+    assert want[0] is not None and got.success
+    assert_allclose(got.alpha, want[0], rtol=1e-12)
+    assert_allclose(got.fun, want[3], rtol=1e-12)
+    assert_allclose(got.jac, want[5], rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -154,6 +203,8 @@ def test_armijo_returns_the_first_step_that_decreases_enough(seed, rho):
         ({"c2": 1.0}, ValueError, "c2 must be < 1"),
         ({"alpha0": -1.0}, ValueError, "alpha0 must be > 0"),
         ({"max_iter": 0}, ValueError, "max_iter must be >= 1"),
+        ({"method": "brent"}, ValueError, "method must be one of"),
+        ({"alpha_min": -1.0}, ValueError, "alpha_min must be >= 0"),
         ({"jac": None}, TypeError, "jac must be callable or True"),
         ({"fun": "rosen"}, TypeError, "fun must be callable"),
     ],

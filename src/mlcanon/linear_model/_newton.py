@@ -80,23 +80,34 @@ def _wolfe_step(loss_grad, w, d, f, g, f_before):
     """scipy's ``line_search_wolfe1`` as scikit-learn's newton-cg calls it: Moré-Thuente
     (c1=1e-4, c2=0.9, xtol=1e-14, steps in [1e-8, 50]) from :math:`\\min(1, 2.02 (f_k -
     f_{k-1}) / g^\top d)` (1 at the first step). Returns ``(t, f, g)``, or None if it fails."""
-    from mlcanon.optim._line_search import _more_thuente
-
-    seen = {}
-
-    def phi(t):
-        seen[t] = loss_grad(w + t * d)
-        return seen[t][0], float(seen[t][1] @ d)
+    from mlcanon.optim import line_search_wolfe  # optim imports torch: load it on first use
 
     slope = float(g @ d)
+    if not slope < 0:  # not a descent direction: no search
+        return None
     t0 = 1.0
-    if f_before is not None and slope != 0:
+    if f_before is not None:
         t0 = min(1.0, 1.01 * 2 * (f - f_before) / slope)
         t0 = 1.0 if t0 < 0 else t0
-    t, status = _more_thuente(phi, f, slope, t0, 1e-4, 0.9, 1e-14, 1e-8, 50.0, 100)
-    if status != "convergence" or t not in seen:
-        return None
-    return (t, *seen[t])
+        if t0 == 0:  # no decrease at the last step: scipy's searches fail from a zero step
+            return None
+    res = line_search_wolfe(
+        loss_grad,
+        True,
+        w,
+        d,
+        gfk=g,
+        old_fval=f,
+        alpha0=t0,
+        c1=1e-4,
+        c2=0.9,
+        alpha_max=50.0,
+        max_iter=100,
+        method="more-thuente",
+        alpha_min=1e-8,
+        xtol=1e-14,
+    )
+    return (res.alpha, res.fun, res.jac) if res.success else None
 
 
 def _cholesky_step(H: np.ndarray, g: np.ndarray) -> np.ndarray:

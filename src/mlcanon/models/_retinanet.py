@@ -19,8 +19,8 @@ from ..vision import (
     BoxCoder,
     check_boxes,
     pairwise_terms,
+    predicted_box_loss,
 )
-from ..vision._box_losses import predicted_box_loss
 from ._detection import best_detections, check_targets
 from ._detection_backbone import ON_MOBILENET_V2, build_backbone
 

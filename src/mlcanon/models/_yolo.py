@@ -13,9 +13,7 @@ from torch import nn
 
 from .._validation import check_array, check_option, check_scalar
 from ..nn.functional import binary_cross_entropy_with_logits
-from ..vision import pairwise_terms, wh_iou
-from ..vision._box_losses import predicted_box_loss
-from ..vision._boxes import as_compute_float
+from ..vision import pairwise_terms, predicted_box_loss, wh_iou
 from ._detection import best_detections, check_targets
 from ._detection_backbone import ON_MOBILENET_V2, build_backbone
 
@@ -193,7 +191,8 @@ def _ignore_mask(pred: torch.Tensor, gts: Sequence[torch.Tensor], thr: float) ->
     out = torch.zeros(pred.shape[:-1], dtype=torch.bool, device=pred.device)
     for b, gt in enumerate(gts):
         if len(gt):
-            t = pairwise_terms(as_compute_float(pred[b].detach().reshape(-1, 4), "pred"), gt)
+            p = pred[b].detach().reshape(-1, 4)
+            t = pairwise_terms(p.to(torch.promote_types(p.dtype, torch.float32)), gt)  # no overflow
             iou = t.inter / t.union  # (A H W, k)
             out[b] = (iou.max(dim=1).values > thr).reshape(out.shape[1:])
     return out

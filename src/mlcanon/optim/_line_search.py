@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_scalar
+from .._validation import check_array, check_option, check_scalar
 
 __all__ = ["LineSearchResult", "line_search_armijo", "line_search_wolfe"]
 
@@ -302,6 +302,7 @@ def _more_thuente_search(
     c1: float,
     c2: float,
     xtol: float = 0.1,
+    alpha_min: float = 0.0,
     alpha_max: float = 1e10,
     max_iter: int = 20,
 ) -> LineSearchResult:
@@ -316,7 +317,7 @@ def _more_thuente_search(
         return fa, float(ga @ p)
 
     alpha, status = _more_thuente(
-        phi, f, float(g @ p), alpha0, c1, c2, xtol, 0.0, alpha_max, max_iter
+        phi, f, float(g @ p), alpha0, c1, c2, xtol, alpha_min, alpha_max, max_iter
     )
     nfev = len(seen) - 1
     if status == "max_iter" or alpha not in seen:
@@ -410,6 +411,9 @@ def line_search_wolfe(
     c2: float = 0.9,
     alpha_max: float = 1e10,
     max_iter: int = 30,
+    method: str = "zoom",
+    alpha_min: float = 0.0,
+    xtol: float = 0.1,
 ) -> LineSearchResult:
     r"""Find a step satisfying the strong Wolfe conditions.
 
@@ -432,7 +436,16 @@ def line_search_wolfe(
     alpha_max : float, default=1e10
         Largest step tried.
     max_iter : int, default=30
-        Most trials in each phase (bracketing, zoom).
+        Most trials in each phase (bracketing, zoom); with ``method='more-thuente'``, most
+        evaluations in all.
+    method : {'zoom', 'more-thuente'}, default='zoom'
+        Nocedal and Wright's bracketing and zoom, or the search of Moré and Thuente that
+        L-BFGS-B and SciPy's ``line_search_wolfe1`` use (MINPACK-2's ``dcsrch``).
+    alpha_min : float, default=0.0
+        Smallest step tried (``'more-thuente'`` only).
+    xtol : float, default=0.1
+        ``'more-thuente'`` stops with a warning once the interval of uncertainty is narrower
+        than ``xtol`` times its right end.
 
     Returns
     -------
@@ -461,6 +474,9 @@ def line_search_wolfe(
     check_scalar(alpha0, "alpha0", low=0.0, include_low=False)
     check_scalar(alpha_max, "alpha_max", low=0.0, include_low=False)
     check_scalar(max_iter, "max_iter", kind=numbers.Integral, low=1)
+    check_option(method, "method", ("zoom", "more-thuente"))
+    check_scalar(alpha_min, "alpha_min", low=0.0, high=alpha_max)
+    check_scalar(xtol, "xtol", low=0.0)
     xk, pk = _check_point(fun, xk, pk)
     fun_grad = _fun_grad(fun, jac)
     extra = 0
@@ -470,7 +486,9 @@ def line_search_wolfe(
         old_fval = f0 if old_fval is None else old_fval
         gfk = g0 if gfk is None else gfk
     gfk, _ = _check_slope(gfk, xk, pk)
-    res = _wolfe_search(
+    search = _wolfe_search if method == "zoom" else _more_thuente_search
+    extra_args = {} if method == "zoom" else {"alpha_min": alpha_min, "xtol": xtol}
+    res = search(
         fun_grad,
         xk,
         pk,
@@ -481,6 +499,7 @@ def line_search_wolfe(
         c2=c2,
         alpha_max=alpha_max,
         max_iter=max_iter,
+        **extra_args,
     )
     res.nfev += extra
     return res

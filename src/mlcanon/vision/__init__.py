@@ -3,7 +3,12 @@ anchors (box-op names and signatures follow ``torchvision.ops``)."""
 
 from ._anchors import AnchorGenerator, KMeansAnchors, kmeans_anchors, wh_iou
 from ._box_coder import BoxCoder
-from ._box_losses import complete_box_iou_loss, distance_box_iou_loss, generalized_box_iou_loss
+from ._box_losses import (
+    complete_box_iou_loss,
+    distance_box_iou_loss,
+    generalized_box_iou_loss,
+    predicted_box_loss,
+)
 from ._boxes import (
     box_area,
     box_convert,
@@ -55,6 +60,7 @@ __all__ = [
     "output_shapes",
     "pairwise_terms",
     "pool_output_size",
+    "predicted_box_loss",
     "profile",
     "receptive_field",
     "receptive_field_single_path",
