@@ -6,6 +6,7 @@ gradients after :func:`average_gradients` as JSON (``null`` for a missing one).
 """
 
 import json
+import sys
 
 import torch
 from torch import nn
@@ -25,7 +26,10 @@ def main():
         k: None if p.grad is None else p.grad.tolist()
         for k, p in zip("abcd", (a, b, c, d), strict=True)
     }
-    print(f"rank {rank} {json.dumps(grads)}", flush=True)
+    # the line and its newline in one write: print() sends the newline apart when unbuffered,
+    # and the two ranks' lines could meet
+    sys.stdout.write(f"rank {rank} {json.dumps(grads)}\n")
+    sys.stdout.flush()
     torch.distributed.destroy_process_group()
 
 
