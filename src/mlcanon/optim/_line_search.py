@@ -149,9 +149,14 @@ def _wolfe_search(
     c2: float,
     alpha_max: float = 1e10,
     max_iter: int = 30,
+    method: str = "zoom",
+    alpha_min: float = 0.0,
+    xtol: float = 0.1,
 ) -> LineSearchResult:
     """Strong Wolfe search (:func:`line_search_wolfe`) on validated input; ``fun_grad(x)``
-    returns ``(f, grad)``."""
+    returns ``(f, grad)``. With ``method='more-thuente'`` (:func:`_more_thuente`, ``ftol = c1``,
+    ``gtol = c2``), a search that has not ended after ``max_iter`` evaluations returns
+    ``alpha = 0`` (no step)."""
     seen: dict[float, tuple[float, np.ndarray]] = {0.0: (f, g)}
     calls = [0]
 
@@ -161,6 +166,15 @@ def _wolfe_search(
         calls[0] += 1
         return fa, float(ga @ p)
 
+    if method == "more-thuente":
+        alpha, status = _more_thuente(
+            phi, f, float(g @ p), alpha0, c1, c2, xtol, alpha_min, alpha_max, max_iter
+        )
+        nfev = len(seen) - 1
+        if status == "max_iter" or alpha not in seen:
+            msg = f"no step met the conditions in {max_iter} evaluations"
+            return LineSearchResult(0.0, f, g, nfev, False, msg)
+        return LineSearchResult(alpha, *seen[alpha], nfev, status == "convergence", status)
     alpha, ok = _wolfe(phi, f, float(g @ p), alpha0, c1, c2, alpha_max, max_iter)
     fa, ga = seen[alpha]
     nfev = calls[0]
@@ -289,42 +303,6 @@ def _more_thuente(phi, f0, g0, stp, ftol, gtol, xtol, stpmin, stpmax, max_iter):
         if brackt and (stp <= stmin or stp >= stmax or stmax - stmin <= xtol * stmax):
             stp = stx
     return stp, "max_iter"
-
-
-def _more_thuente_search(
-    fun_grad: FunGrad,
-    x: np.ndarray,
-    p: np.ndarray,
-    f: float,
-    g: np.ndarray,
-    *,
-    alpha0: float,
-    c1: float,
-    c2: float,
-    xtol: float = 0.1,
-    alpha_min: float = 0.0,
-    alpha_max: float = 1e10,
-    max_iter: int = 20,
-) -> LineSearchResult:
-    """Moré-Thuente search (:func:`_more_thuente`) from ``x`` along ``p``, with ``ftol = c1``
-    and ``gtol = c2``; a search that has not ended after ``max_iter`` evaluations returns
-    ``alpha = 0`` (no step)."""
-    seen: dict[float, tuple[float, np.ndarray]] = {0.0: (f, g)}
-
-    def phi(alpha: float) -> tuple[float, float]:
-        fa, ga = fun_grad(x + alpha * p)
-        seen[alpha] = (fa, ga)
-        return fa, float(ga @ p)
-
-    alpha, status = _more_thuente(
-        phi, f, float(g @ p), alpha0, c1, c2, xtol, alpha_min, alpha_max, max_iter
-    )
-    nfev = len(seen) - 1
-    if status == "max_iter" or alpha not in seen:
-        msg = f"no step met the conditions in {max_iter} evaluations"
-        return LineSearchResult(0.0, f, g, nfev, False, msg)
-    fa, ga = seen[alpha]
-    return LineSearchResult(alpha, fa, ga, nfev, status == "convergence", status)
 
 
 def _armijo_search(
@@ -486,9 +464,7 @@ def line_search_wolfe(
         old_fval = f0 if old_fval is None else old_fval
         gfk = g0 if gfk is None else gfk
     gfk, _ = _check_slope(gfk, xk, pk)
-    search = _wolfe_search if method == "zoom" else _more_thuente_search
-    extra_args = {} if method == "zoom" else {"alpha_min": alpha_min, "xtol": xtol}
-    res = search(
+    res = _wolfe_search(
         fun_grad,
         xk,
         pk,
@@ -499,7 +475,9 @@ def line_search_wolfe(
         c2=c2,
         alpha_max=alpha_max,
         max_iter=max_iter,
-        **extra_args,
+        method=method,
+        alpha_min=alpha_min,
+        xtol=xtol,
     )
     res.nfev += extra
     return res

@@ -15,7 +15,6 @@ from ._line_search import (
     LineSearchResult,
     _armijo_search,
     _check_constants,
-    _more_thuente_search,
     _wolfe_search,
 )
 from ._numdiff import approx_gradient
@@ -203,7 +202,7 @@ class _Run:
         Strong Wolfe with zoom, backtracking Armijo (``armijo``), or Moré-Thuente's search
         (L-BFGS-B's) given at most ``max_ls`` evaluations."""
         if max_ls is not None:
-            ls = _more_thuente_search(
+            ls = _wolfe_search(
                 self.obj,
                 self.x,
                 p,
@@ -213,6 +212,7 @@ class _Run:
                 c1=self.c1,
                 c2=self.c2,
                 max_iter=max_ls,
+                method="more-thuente",
             )
         elif armijo:
             ls = _armijo_search(
