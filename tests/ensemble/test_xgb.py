@@ -750,21 +750,27 @@ def test_fit_verbose_prints_the_metrics_as_xgboost(verbose, capsys):
         XGBClassifier(n_estimators=2).fit(X, y, verbose=-1)
 
 
+def _eval_set_problem(n_classes, **kw):
+    """300 samples of 3 integer features, a noisy score as the target (0 classes) or cut into
+    ``n_classes`` quantile classes; ours and xgboost's estimator with ``kw``, max_depth 3 and
+    early stopping after 3 rounds. Returns the generator too, for draws that follow."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 20, size=(300, 3)).astype(float)
+    score = X[:, 0] - X[:, 1] + rng.normal(scale=4, size=300)
+    kw = dict(max_depth=3, early_stopping_rounds=3, **kw)
+    if n_classes == 0:
+        return rng, X, score, XGBRegressor(**kw), xgb.XGBRegressor(**kw)
+    y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
+    return rng, X, y, XGBClassifier(**kw), xgb.XGBClassifier(**kw)
+
+
 @pytest.mark.parametrize(
     "n_classes, metric", [(0, "rmse"), (0, "mae"), (2, "logloss"), (2, "error"), (3, "mlogloss")]
 )
 def test_sample_weight_eval_set_weighs_the_metrics_as_xgboost(n_classes, metric):
     """xgboost's fit(..., sample_weight_eval_set=): weighted eval metrics, and early stopping
     on them; it was a TypeError (an unexpected keyword)."""
-    rng = np.random.default_rng(0)
-    X = rng.integers(0, 20, size=(300, 3)).astype(float)
-    score = X[:, 0] - X[:, 1] + rng.normal(scale=4, size=300)
-    kw = dict(n_estimators=30, max_depth=3, eval_metric=metric, early_stopping_rounds=3)
-    if n_classes == 0:
-        y, ours, ref = score, XGBRegressor(**kw), xgb.XGBRegressor(**kw)
-    else:
-        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
-        ours, ref = XGBClassifier(**kw), xgb.XGBClassifier(**kw)
+    rng, X, y, ours, ref = _eval_set_problem(n_classes, n_estimators=30, eval_metric=metric)
     evals = [(X[:200], y[:200]), (X[200:], y[200:])]
     weights = [None, rng.exponential(size=100)]
     ours.fit(X[:200], y[:200], eval_set=evals, sample_weight_eval_set=weights)
@@ -791,15 +797,7 @@ def test_sample_weight_eval_set_weighs_the_metrics_as_xgboost(n_classes, metric)
 def test_eval_metric_list_records_all_and_stops_on_the_last_as_xgboost(n_classes, metrics):
     """xgboost's eval_metric=[...]: each metric's curve on each eval set, and early stopping
     (best_iteration, best_score) on the last metric of the last set; a list was refused."""
-    rng = np.random.default_rng(0)
-    X = rng.integers(0, 20, size=(300, 3)).astype(float)
-    score = X[:, 0] - X[:, 1] + rng.normal(scale=4, size=300)
-    kw = dict(n_estimators=40, max_depth=3, eval_metric=metrics, early_stopping_rounds=3)
-    if n_classes == 0:
-        y, ours, ref = score, XGBRegressor(**kw), xgb.XGBRegressor(**kw)
-    else:
-        y = np.digitize(score, np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1]))
-        ours, ref = XGBClassifier(**kw), xgb.XGBClassifier(**kw)
+    _, X, y, ours, ref = _eval_set_problem(n_classes, n_estimators=40, eval_metric=metrics)
     evals = [(X[:200], y[:200]), (X[200:], y[200:])]
     ours.fit(X[:200], y[:200], eval_set=evals)
     ref.set_params(tree_method="hist").fit(X[:200], y[:200], eval_set=evals, verbose=False)
