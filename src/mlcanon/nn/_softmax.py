@@ -30,6 +30,7 @@ from ._utils import (
     check_tensor,
     in_float32,
     integer,
+    widened,
     zeros_from,
 )
 
@@ -43,7 +44,7 @@ class _Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim, log):
-        xf = _widened(x)
+        xf = widened(x)
         z = xf - xf.amax(dim, keepdim=True)
         s = z.exp().sum(dim, keepdim=True)
         y = (z.sub_(s.log()) if log else z.exp_().div_(s)).to(x.dtype)
@@ -54,18 +55,12 @@ class _Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        yf, gf = _widened(y), _widened(grad)
+        yf, gf = widened(y), widened(grad)
         if ctx.log:
             gx = gf - yf.exp() * gf.sum(ctx.dim, keepdim=True)
         else:  # Jacobian diag(y) - y y^T applied to g
             gx = yf * (gf - (gf * yf).sum(ctx.dim, keepdim=True))
         return gx.to(grad.dtype), None, None
-
-
-def _widened(t: Tensor) -> Tensor:
-    """float16 and bfloat16 in float32, as torch's kernels compute them (rounded once at the
-    end); other dtypes as they are."""
-    return t.float() if t.element_size() < 4 else t
 
 
 def _check_dim(x: Tensor, dim: int | None, op: str) -> int:

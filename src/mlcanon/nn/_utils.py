@@ -182,9 +182,10 @@ def expand_reduced_grad(grad: Tensor, shape: torch.Size, reduction: str) -> Tens
     return scale.expand(shape)
 
 
-def widened(t: Tensor | None, x: Tensor) -> Tensor | None:
-    """A floating-point ``t`` in float32 when the input ``x`` is float16 or bfloat16, else as
-    it is (class indices stay integers)."""
+def widened(t: Tensor | None, x: Tensor | None = None) -> Tensor | None:
+    """A floating-point ``t`` in float32 when the input ``x`` (default ``t`` itself) is float16
+    or bfloat16, else as it is (class indices stay integers)."""
+    x = t if x is None else x
     return t.float() if t is not None and t.is_floating_point() and x.element_size() < 4 else t
 
 
