@@ -30,7 +30,7 @@ from torch.autograd import Function
 
 from mlcanon._validation import check_option, check_scalar
 
-from ._utils import check_like, check_tensor, zeros_from
+from ._utils import check_like, check_tensor, in_float32, zeros_from
 
 __all__ = [
     "elu",
@@ -58,8 +58,7 @@ def _make_pointwise(name: str, f: Callable, df: Callable, *, from_output: bool) 
     (``df`` returns a new tensor, which the backward multiplies by ``g`` in place)."""
 
     def forward(ctx, x: Tensor, *args):
-        # float16 and bfloat16 are computed in float32 and rounded once, as torch's kernels
-        y = f(x.float(), *args).to(x.dtype) if x.element_size() < 4 else f(x, *args)
+        y = in_float32(f, x, *args)  # half precision in float32, rounded once, as torch
         ctx.save_for_backward(y if from_output else x)
         ctx.args = args
         return y
