@@ -18,6 +18,7 @@ from mlcanon.vision import (
     distance_box_iou_loss,
     generalized_box_iou,
     generalized_box_iou_loss,
+    predicted_box_loss,
 )
 
 PAIRWISE = [box_iou, generalized_box_iou, distance_box_iou, complete_box_iou]
@@ -232,6 +233,36 @@ def test_losses_and_gradients_match_the_definitions(seed, loss):
     )
     # identical boxes (row 0) sit on the kinks of min/max: no gradient to compare there
     torch.testing.assert_close(ours.grad[1:], plain.grad[1:], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["giou", "diou", "ciou"])
+def test_predicted_box_loss_matches_the_definitions_and_keeps_nan(kind):
+    """A detector's decoded boxes, unchecked: the loss of the definitions (values and
+    gradients) on valid boxes; a NaN or inverted prediction gives a NaN or a number, not the
+    ValueError the user-facing losses raise; the targets, kind and shapes are still checked."""
+    pred, target = random_boxes(5, 8).double(), random_boxes(105, 8).double()
+    name = {"giou": "generalized", "diou": "distance", "ciou": "complete"}[kind] + "_box_iou_loss"
+    ours = pred.clone().requires_grad_(True)
+    got = predicted_box_loss(kind, ours, target, "sum")
+    got.backward()
+    plain = pred.clone().requires_grad_(True)
+    want = sum(family_by_definition(p, q)[name] for p, q in zip(plain, target, strict=True))
+    want.backward()
+    torch.testing.assert_close(got, want.detach(), rtol=0, atol=1e-12)
+    torch.testing.assert_close(ours.grad, plain.grad, rtol=1e-10, atol=1e-12)
+    bad = pred.clone()
+    bad[0, 0] = float("nan")
+    bad[1] = bad[1, [2, 3, 0, 1]]  # x2 < x1: a box no user may pass
+    out = predicted_box_loss(kind, bad, target)
+    assert torch.isnan(out[0]) and torch.isfinite(out[1:]).all()
+    with pytest.raises(ValueError, match=r"boxes1\[0\] = \[nan, .* is not a valid xyxy box"):
+        generalized_box_iou_loss(bad, target)
+    with pytest.raises(ValueError, match="kind must be one of 'giou', 'diou', 'ciou'"):
+        predicted_box_loss("iou", pred, target)
+    with pytest.raises(ValueError, match=r"boxes1 must be a Tensor of shape \(\.\.\., 4\)"):
+        predicted_box_loss(kind, pred[:, :3], target)
+    with pytest.raises(ValueError, match=r"boxes2\[0\] = .* is not a valid xyxy box"):
+        predicted_box_loss(kind, pred, target[:, [2, 3, 0, 1]])
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -54,6 +54,7 @@ def predicted_box_loss(
     against checked targets, ``pred`` not checked: a NaN prediction gives a NaN loss (which
     :class:`~mlcanon.train.Trainer` reports as a diverged run) rather than a ValueError about
     boxes the user never passed."""
+    check_option(kind, "kind", tuple(_LOSSES))
     t, eps, dtype = _terms(pred, target, reduction, eps, predicted=True)
     return _reduce(_LOSSES[kind](t, eps), reduction, dtype)
 
