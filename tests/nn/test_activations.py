@@ -168,11 +168,29 @@ def test_bad_activation_arguments():
         F.prelu(x, torch.ones(2))
     with pytest.raises(TypeError, match=r"input must be a torch\.Tensor, got list"):
         F.relu([1.0, 2.0])
-    with pytest.raises(ValueError, match="beta must be non-zero, got 0"):
-        F.softplus(x, beta=0)
+    with pytest.raises(ValueError, match="threshold must be finite, got nan"):
+        F.softplus(x, threshold=float("nan"))
     with pytest.raises(TypeError, match="floating-point"):
         F.sigmoid(torch.arange(3))
     with pytest.raises(ValueError, match=r"input.shape\[-1\]=3 must equal in_features=4"):
         F.linear(x, torch.ones(5, 4))
     with pytest.raises(ValueError, match=r"bias must have shape \(5,\), got \(4,\)"):
         F.linear(x, torch.ones(5, 3), torch.ones(4))
+
+
+@pytest.mark.parametrize("beta", [0.0, -0.0, 0, 1.5, -0.7])
+@pytest.mark.parametrize("threshold", [20.0, -5.0, float("inf"), -float("inf")])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16])
+def test_softplus_zero_beta_and_infinite_threshold_as_torch(beta, threshold, dtype):
+    """torch takes beta=0 (log 2 / 0 = +-inf by the zero's sign, derivative 1/2; or x where
+    0 > threshold) and an infinite threshold (never or always linear); both were refused.
+    |beta x| stays below exp's overflow, where torch's derivative e^z / (e^z + 1) is NaN."""
+    x = torch.cat([torch.linspace(-40.0, 40.0, 61), torch.tensor([0.0, -0.0, float("nan")])])
+    a, b = x.to(dtype).requires_grad_(), x.to(dtype).requires_grad_()
+    ours, theirs = F.softplus(a, beta, threshold), TF.softplus(b, beta, threshold)
+    g = torch.linspace(-2.0, 2.0, len(x)).to(dtype)
+    (ga,) = torch.autograd.grad(ours, a, g)
+    (gb,) = torch.autograd.grad(theirs, b, g)
+    tol = {"rtol": 1e-3, "atol": 1e-3} if dtype == torch.float16 else {}
+    torch.testing.assert_close(ours, theirs, equal_nan=True, **tol)
+    torch.testing.assert_close(ga, gb, equal_nan=True, **tol)

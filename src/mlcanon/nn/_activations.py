@@ -264,11 +264,16 @@ def silu(input: Tensor) -> Tensor:
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     r"""Softplus :math:`\tfrac1\beta \log(1 + e^{\beta x})`, and :math:`x` itself where
     :math:`\beta x > ` ``threshold`` (as torch); derivative :math:`\sigma(\beta x)` (1 above the
-    threshold)."""
+    threshold).
+
+    ``beta=0`` is taken as torch takes it, the limit of the formula rather than an error:
+    :math:`\log 2 / 0 = \pm\infty` (the sign of the zero) with derivative :math:`\sigma(0) =
+    1/2`, or :math:`x` with derivative 1 where :math:`0 > ` ``threshold``. Where
+    :math:`\beta x` overflows ``exp`` below the threshold the derivative is 1, where torch's
+    :math:`e^z / (e^z + 1)` gives NaN."""
     check_scalar(beta, "beta")
-    check_scalar(threshold, "threshold")
-    if beta == 0:
-        raise ValueError("beta must be non-zero, got 0")
+    if not (isinstance(threshold, float) and math.isinf(threshold)):  # +-inf as torch: never
+        check_scalar(threshold, "threshold")  # (or always) the linear branch
     return _Softplus.apply(check_tensor(input, "input"), float(beta), float(threshold))
 
 
