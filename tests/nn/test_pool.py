@@ -199,35 +199,47 @@ def test_ceil_mode_kernel_larger_than_the_input_as_torch():
         torch.testing.assert_close(xs[0].grad, xs[1].grad)
 
 
-def _window_misses_input(size, n_out, k, s, p, d):
-    """Written out: some window's taps o*s - p + j*d (j < k) all lie outside [0, size)."""
-    return any(all(not 0 <= o * s - p + j * d < size for j in range(k)) for o in range(n_out))
-
-
-def test_max_pool2d_refuses_a_window_that_reads_only_padding():
-    x = torch.zeros(2, 3, 2, 3, dtype=torch.float64)
-    # rows of window 0 with dilation 3 and padding 1 on 2 rows: {-1, 2}, none of them input
-    with pytest.raises(ValueError, match=r"dilation=3 along height .* window 0 reads .* padding"):
-        F.max_pool2d(x, (2, 2), (1, 2), (1, 1), (3, 2))
-    refused = 0
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16])
+def test_max_pool2d_window_of_padding_only_as_torch(dtype):
+    """A dilated window whose taps all fall in the padding (it was refused): torch answers
+    -inf, and as index that of its first row and column at or after 0. torch's backward adds
+    the gradient at that index, outside the window and perhaps past the tensor's end (it can
+    abort the process), so the gradient is compared with the derivative written out: each
+    finite output's gradient at torch's index, none from the -inf ones (constant outputs)."""
+    x = torch.zeros(2, 3, 2, 3, dtype=dtype)
+    y = F.max_pool2d(x, (2, 2), (1, 2), (1, 1), (3, 2))  # rows of window 0: {-1, 2}
+    assert torch.isneginf(y[:, :, 0]).all()
+    blind = 0
+    g = torch.Generator().manual_seed(0)
     for size in range(1, 6):
         for k, s, p, d in [(2, 1, 1, 2), (2, 1, 1, 3), (3, 2, 1, 4), (2, 3, 1, 5), (3, 1, 1, 2)]:
             for ceil in (False, True):
-                x = torch.randn(1, 1, 1, size, dtype=torch.float64)
-                span = size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil else 0)
-                n_out = span // s + 1
-                if ceil and (n_out - 1) * s >= size + p:  # torch: start inside the input
-                    n_out -= 1
-                if n_out < 1:
-                    continue
-                args = ((1, k), (1, s), (0, p), (1, d), ceil)
-                if _window_misses_input(size, n_out, k, s, p, d):
-                    refused += 1  # torch returns -inf and garbage indices, or aborts, here
-                    with pytest.raises(ValueError, match="all in the padding"):
-                        F.max_pool2d(x, *args)
-                else:
-                    torch.testing.assert_close(F.max_pool2d(x, *args), TF.max_pool2d(x, *args))
-    assert refused > 5
+                for shape, args in [
+                    ((2, 3, 1, size), ((1, k), (1, s), (0, p), (1, d), ceil)),
+                    ((3, size, 2), ((k, 2), (s, 1), (p, 1), (d, 1), ceil)),
+                ]:
+                    x = torch.randn(shape, generator=g, dtype=torch.float64).to(dtype)
+                    try:
+                        ref_y, ref_idx = TF.max_pool2d(x, *args, return_indices=True)
+                    except RuntimeError:  # output size < 1: both refuse
+                        with pytest.raises(ValueError):
+                            F.max_pool2d(x, *args)
+                        continue
+                    leaf = x.clone().requires_grad_()
+                    y, idx = F.max_pool2d(leaf, *args, return_indices=True)
+                    torch.testing.assert_close(y, ref_y, rtol=0, atol=0)
+                    assert torch.equal(idx, ref_idx)
+                    up = torch.randn(y.shape, generator=g, dtype=torch.float64).to(dtype)
+                    y.backward(up)
+                    seen = ref_y.isfinite()
+                    blind += int((~seen).any())
+                    expected = torch.zeros_like(x.flatten(-2)).scatter_add(
+                        -1,
+                        torch.where(seen, ref_idx, 0).flatten(-2),
+                        torch.where(seen, up, 0).flatten(-2),
+                    )
+                    torch.testing.assert_close(leaf.grad, expected.reshape(x.shape))
+    assert blind > 10
 
 
 @pytest.mark.parametrize(("size", "hw"), [(3, (4, 4)), (2, (4, 4)), ((4, 3), (7, 10)), (9, (5, 6))])

@@ -133,20 +133,15 @@ def _check_pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, o
     return x, kernel, stride, padding, dilation
 
 
-def _check_windows_see_input(size, n_out, kernel, stride, padding, dilation, axis):
-    """With dilation a window's taps may straddle the input and fall in the padding on both
-    sides (or all on the left). Windows start below the input's end (the output-size rule), so
-    only those that start in the left padding can miss it: find the first tap at or after row 0."""
-    for o in range(min(n_out, -(-padding // stride))):
-        start = o * stride - padding  # < 0
-        first = (dilation - 1 - start) // dilation  # the first tap j with start + j d >= 0
-        if first >= kernel or start + first * dilation >= size:
-            taps = [start + j * dilation for j in range(kernel)]
-            raise ValueError(
-                f"max_pool2d: with kernel_size={kernel}, stride={stride}, padding={padding} and "
-                f"dilation={dilation} along {axis} (input size {size}), window {o} reads "
-                f"positions {taps}, all in the padding; lower the dilation or the padding"
-            )
+def _first_tap(n_out, kernel, stride, padding, dilation, size, device):
+    """Along one axis, torch's kernel's first tap of each window at or after position 0
+    (``start`` stepped by the dilation while negative) and whether any tap lies in
+    ``[0, size)``: with dilation a window that starts in the left padding may step over the
+    whole input and read only padding."""
+    start = torch.arange(n_out, device=device) * stride - padding
+    first = torch.where(start < 0, start + (-start + dilation - 1) // dilation * dilation, start)
+    sees = (first < size) & (first <= start + (kernel - 1) * dilation)
+    return first, sees
 
 
 def max_pool2d(
@@ -165,7 +160,10 @@ def max_pool2d(
     input : Tensor[N, C, H, W] or Tensor[C, H, W]
     kernel_size, stride (default ``kernel_size``), padding, dilation : int or (int, int)
         Padding is implicit :math:`-\infty` and at most half the (undilated) kernel, as in
-        torch; a dilated window whose taps all fall in the padding is refused.
+        torch. A dilated window whose taps all fall in the padding gives :math:`-\infty`, as in
+        torch, with gradient 0 and torch's index for it (that of its first row and column at or
+        after 0, a position outside the window, perhaps outside the plane; torch's backward
+        adds the gradient there, into another plane or past the tensor's end).
     ceil_mode : bool
         Round the output size up: the last window may overhang the padded input by less than a
         stride, but must start inside the input or the left padding.
@@ -189,14 +187,6 @@ def max_pool2d(
     unbatched = x.dim() == 3
     x = x.unsqueeze(0) if unbatched else x
     out_hw, pads = _geometry(x, kernel, stride, padding, dilation, ceil_mode)
-    if max(dilation) > 1:
-        for axis in range(2):
-            _check_windows_see_input(
-                x.shape[2 + axis],
-                out_hw[axis],
-                *(t[axis] for t in (kernel, stride, padding, dilation)),
-                ("height", "width")[axis],
-            )
     y, arg = _MaxPool2d.apply(x, kernel, stride, dilation, out_hw, pads)
     if unbatched:
         y, arg = y.squeeze(0), arg.squeeze(0)
@@ -206,7 +196,15 @@ def max_pool2d(
     rows = torch.arange(out_hw[0], device=x.device).view(-1, 1) * stride[0] - padding[0]
     cols = torch.arange(out_hw[1], device=x.device) * stride[1] - padding[1]
     rows, cols = rows + ki * dilation[0], cols + kj * dilation[1]
-    return y, rows * x.shape[-1] + cols
+    indices = rows * x.shape[-1] + cols
+    if max(dilation) > 1:  # a window of padding only: torch's index of its first taps >= 0
+        (fh, sh), (fw, sw) = (
+            _first_tap(*(t[a] for t in (out_hw, kernel, stride, padding, dilation)), n, x.device)
+            for a, n in enumerate(x.shape[-2:])
+        )
+        blind = ~(sh.view(-1, 1) & sw)
+        indices = torch.where(blind, fh.view(-1, 1) * x.shape[-1] + fw, indices)
+    return y, indices
 
 
 def avg_pool2d(
