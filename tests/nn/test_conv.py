@@ -1,5 +1,6 @@
 """conv2d and conv_transpose2d against torch (float64 forward 1e-10, gradients 1e-8)."""
 
+import itertools
 from unittest import mock
 
 import pytest
@@ -285,3 +286,31 @@ def test_backward_keeps_no_copy_of_the_input(name, fn, shapes, budget):
         theirs = torch.autograd.grad(ref(*inputs), inputs, v)
         for a, b in zip(ours, theirs, strict=True):
             torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_conv_transpose2d_empty_batch_as_torch():
+    """A batch of 0 samples: torch only sizes the output, so it accepts an output_padding not
+    smaller than stride or dilation, an empty height or width, and an output of size 0, all
+    refused before; it still refuses a negative output size."""
+    g = torch.Generator().manual_seed(0)
+    grid = itertools.product([(5, 4), (0, 3), (1, 1)], [1, 2], [0, 2], [0, 1, 3], [1, 2], [1, 2])
+    accepted = 0
+    for hw, s, p, op, d, groups in grid:
+        x = torch.randn(0, 4, *hw, generator=g, dtype=torch.float64)
+        w = torch.randn(4, 3, 2, 3, generator=g, dtype=torch.float64)
+        b = torch.randn(3 * groups, generator=g, dtype=torch.float64)
+        args = (s, p, op, groups, d)
+        try:
+            ref = TF.conv_transpose2d(x, w, b, *args)
+        except RuntimeError:
+            with pytest.raises(ValueError, match=r"padding=.* is too large"):
+                F.conv_transpose2d(x, w, b, *args)
+            continue
+        accepted += 1
+        leaves = [t.clone().requires_grad_() for t in (x, w, b)]
+        y = F.conv_transpose2d(*leaves, *args)
+        assert y.shape == ref.shape and y.dtype == ref.dtype
+        grads = torch.autograd.grad(y.sum(), leaves)
+        for grad, t in zip(grads, (x, w, b), strict=True):
+            assert torch.equal(grad, torch.zeros_like(t))
+    assert accepted > 100

@@ -462,7 +462,8 @@ def conv_transpose2d(
     padding : int or (int, int)
         Rows/columns cropped from each side of the full output.
     output_padding : int or (int, int)
-        Extra rows/columns added at the bottom/right; must be smaller than stride or dilation.
+        Extra rows/columns added at the bottom/right; must be smaller than stride or dilation
+        (unchecked for a batch of 0 samples, whose output torch only sizes).
 
     Returns
     -------
@@ -480,12 +481,16 @@ def conv_transpose2d(
     .. [2] Zeiler et al., "Deconvolutional networks", CVPR 2010.
     """
     x, unbatched = _check_conv_args(input, weight, groups, transposed=True)
-    check_nonempty(x, "conv_transpose2d", 2)
+    # a batch of 0 samples: torch only sizes the (empty) output, so it takes an empty height or
+    # width and any output_padding, and an output of height or width 0
+    no_samples = x.shape[0] == 0
+    if not no_samples:
+        check_nonempty(x, "conv_transpose2d", 2)
     stride, dilation = pair(stride, "stride", low=1), pair(dilation, "dilation", low=1)
     padding = pair(padding, "padding")
     output_padding = pair(output_padding, "output_padding")
     for op, s, d in zip(output_padding, stride, dilation, strict=True):
-        if op >= s and op >= d:
+        if op >= s and op >= d and not no_samples:
             raise ValueError(
                 f"output_padding={output_padding} must be smaller than stride={stride} or "
                 f"dilation={dilation}"
@@ -494,10 +499,16 @@ def conv_transpose2d(
     check_param(bias, "bias", (weight.shape[1] * groups,), x, "conv_transpose2d")
     h, w = x.shape[-2:]
     kernel = weight.shape[-2:]
-    full = conv_transpose_output_size((h, w), kernel, stride, 0, output_padding, dilation)
-    out_hw = tuple(f - 2 * p for f, p in zip(full, padding, strict=True))
-    if min(out_hw) < 1:
+    if no_samples:  # the size rule written out: the shared one checks what torch skips here
+        geometry = zip((h, w), kernel, stride, padding, output_padding, dilation, strict=True)
+        out_hw = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, k, s, p, o, d in geometry)
+    else:
+        full = conv_transpose_output_size((h, w), kernel, stride, 0, output_padding, dilation)
+        out_hw = tuple(f - 2 * p for f, p in zip(full, padding, strict=True))
+    if min(out_hw) < (0 if no_samples else 1):
         raise ValueError(f"padding={padding} is too large: the output would be {out_hw}")
+    if no_samples:
+        return zeros_from((0, weight.shape[1] * groups, *out_hw), x, weight, bias)
     y = in_float32(
         _ConvTranspose2d.apply, x, weight, bias, stride, padding, output_padding, dilation, groups
     )
