@@ -65,10 +65,9 @@ def _make_pointwise(name: str, f: Callable, df: Callable, *, from_output: bool) 
 
     def backward(ctx, grad: Tensor):
         (saved,) = ctx.saved_tensors
-        if saved.element_size() < 4:  # in float32, as the forward
-            grad_x = df(saved.float(), *ctx.args).mul_(grad).to(grad.dtype)
-        else:
-            grad_x = df(saved, *ctx.args).mul_(grad)
+        # half precision in float32, as the forward; grad is multiplied in as it is (not an
+        # argument of in_float32, which would first copy it to float32)
+        grad_x = in_float32(lambda s: df(s, *ctx.args).mul_(grad), saved)
         if torch.is_grad_enabled() and saved.requires_grad and not grad_x.requires_grad:
             # create_graph through a piecewise-linear f (f' is a step, built without a graph):
             # the gradient still depends on x, with derivative 0, as torch's (not an error)
