@@ -245,30 +245,3 @@ def test_bad_gradients_raise():
         opt.step([np.ones(2)])
     with pytest.raises(ValueError, match=r"grads\[1\] has shape \(2,\), expected .* \(3,\)"):
         opt.step([np.ones(2), np.ones(2)])
-
-
-def test_sparse_gradients_are_refused():
-    p = torch.zeros(3, requires_grad=True)
-    opt = optim.SGD([p], lr=0.1)
-    p.grad = torch.sparse_coo_tensor([[0]], [1.0], (3,), check_invariants=True)
-    with pytest.raises(TypeError, match="sparse"):
-        opt.step()
-
-
-@pytest.mark.parametrize(
-    "name", ["SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax"]
-)
-def test_signature_matches_torch(name):
-    """Same names, defaults and positions as torch.optim (its device/compile switches aside)."""
-    import inspect
-
-    ours = inspect.signature(getattr(optim, name).__init__).parameters
-    ref = inspect.signature(getattr(torch.optim, name).__init__).parameters
-    ref_names = list(ref)
-    for position, (key, param) in enumerate(ours.items()):
-        assert key in ref, key
-        assert param.default == ref[key].default, key
-        if param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
-            assert ref_names.index(key) == position, key
-    left_out = set(ref) - set(ours)
-    assert left_out <= {"foreach", "fused", "capturable", "differentiable"}, left_out

@@ -140,7 +140,27 @@ class Betas:
         return "a pair (beta1, beta2) in [0, 1)"
 
 
+class LearningRate:
+    """A learning rate >= 0: a real number or, as torch.optim takes it, a one-element tensor."""
+
+    def check(self, value: Any, name: str) -> Any:
+        if isinstance(value, torch.Tensor):
+            if value.numel() != 1:
+                raise ValueError(
+                    f"{name} as a Tensor must have one element, got shape {tuple(value.shape)}"
+                )
+            if value.is_complex() or value.dtype == torch.bool:
+                raise TypeError(f"{name} as a Tensor must be real, got dtype {value.dtype}")
+            check_scalar(value.item(), name, low=0.0)
+            return value
+        return check_scalar(value, name, low=0.0)
+
+    def __str__(self) -> str:
+        return "a float >= 0 or a one-element Tensor"
+
+
 BETAS = Betas()
+LR = LearningRate()
 NON_NEGATIVE = Interval(low=0.0)
 UNIT = Interval(low=0.0, high=1.0)  # a decay rate or a dampening in [0, 1]
 
@@ -156,7 +176,37 @@ PARAMETER_DOCS = {
         r"    L2 penalty :math:`\lambda >= 0`, added to the gradient."
     ),
     "maximize": "maximize : bool, default=False\n    Ascend the objective instead of descending.",
+    "foreach": (
+        "foreach : bool or None, default=None\n"
+        "    Accepted and kept in the param groups as in torch.optim; the update is the same."
+    ),
+    "fused": (
+        "fused : bool or None, default=None\n"
+        "    As in torch.optim: ``True`` needs floating-point parameters and no sparse gradient\n"
+        "    and cannot go with ``foreach=True``; the update is the same (a tensor ``lr`` is\n"
+        "    read as a Python float, as torch's fused kernels read it)."
+    ),
+    "capturable": (
+        "capturable : bool, default=False\n"
+        "    As in torch.optim: ``True`` needs parameters on a CUDA-like device (``cpu`` is\n"
+        "    refused at the step); the update is the same."
+    ),
+    "differentiable": (
+        "differentiable : bool, default=False\n"
+        "    Only ``False``: the step runs in place without autograd (``True`` is refused)."
+    ),
 }
+
+# torch.optim's implementation switches and their constraints; each class takes those its
+# torch.optim counterpart's constructor takes
+SWITCHES: dict[str, Any] = {
+    "foreach": (None, BOOL),
+    "fused": (None, BOOL),
+    "capturable": BOOL,
+    "differentiable": BOOL,
+}
+# where torch.optim accepts capturable=True (its _get_capturable_supported_devices)
+CAPTURABLE_DEVICES = ("cuda", "xpu", "hpu", "xla", torch._C._get_privateuse1_backend_name())
 
 
 def fill_doc(doc: str | None) -> str | None:
@@ -217,30 +267,110 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
     """
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
-        "lr": NON_NEGATIVE,
+        "lr": LR,
         "weight_decay": NON_NEGATIVE,
         "maximize": BOOL,
     }
     _init_state: ClassVar[Callable[..., State]]
     # complex parameters: the rule runs on their real views (False: on the complex tensors)
     _complex_as_real: ClassVar[bool] = True
+    # hyper-parameters that torch.optim reads from the optimizer's defaults, not from the
+    # parameter's group, when it creates a parameter's state (Adagrad's initial accumulator)
+    _init_from_defaults: ClassVar[tuple[str, ...]] = ()
+    # torch.optim's rule for sparse gradients exists (SGD, Adagrad)
+    _supports_sparse: ClassVar[bool] = False
+    # foreach=True with a tensor lr: refused unless capturable (Adam, AdamW), or the lr read as
+    # a Python float (Adamax's multi-tensor step); elsewhere the same arithmetic as foreach=False
+    _tensor_lr_foreach: ClassVar[str] = "same"
     _update: ClassVar[Callable[..., None]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.__doc__ = fill_doc(cls.__doc__)  # the shared entries: %(params)s, %(maximize)s, ...
+        if "__init__" in cls.__dict__:  # the switches its constructor takes, as torch's does
+            names = inspect.signature(cls.__init__).parameters
+            cls._parameter_constraints = {
+                **cls._parameter_constraints,
+                **{k: v for k, v in SWITCHES.items() if k in names},
+            }
 
     @classmethod
     def _check_group(cls, group: Group) -> None:
         """Raise ``ValueError``/``TypeError`` for a bad hyper-parameter of ``group``."""
         constraints = cls._parameter_constraints
         validate_args(constraints, **{name: group[name] for name in constraints})
+        if group.get("differentiable", False):
+            raise ValueError(
+                "differentiable=True is not supported: the step updates the parameters in "
+                "place without autograd; use differentiable=False (the default)"
+            )
+        if group.get("fused") and group.get("foreach"):
+            raise ValueError(
+                "fused=True and foreach=True cannot be used together (torch.optim refuses "
+                "it too); set one of them to False or None"
+            )
+        if (
+            isinstance(group["lr"], torch.Tensor)
+            and group.get("foreach")
+            and not group.get("capturable", False)
+            and cls._tensor_lr_foreach == "refused"
+        ):
+            raise ValueError(
+                "lr as a Tensor is not supported with foreach=True and capturable=False "
+                "(torch.optim refuses it too); give a float, or set foreach=False"
+            )
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         # validate the group's own hyper-parameters (e.g. a per-group lr) before torch adds it
         merged = {**self.defaults, **{k: v for k, v in param_group.items() if k != "params"}}
         self._check_group(merged)
         super().add_param_group(param_group)
+
+    def _step_group(self, group: Group) -> Group:
+        """The hyper-parameters one step reads: ``group`` with a tensor ``lr`` taken as
+        torch.optim takes it (0-d; a Python float where torch's kernel reads it as one)."""
+        lr = group["lr"]
+        if not isinstance(lr, torch.Tensor):
+            return group
+        lr = lr.detach().reshape(())  # torch's _to_scalar: a one-element tensor, made 0-d
+        as_float = group.get("fused") or (
+            group.get("foreach") and self._tensor_lr_foreach == "float"
+        )
+        return {**group, "lr": lr.item() if as_float else lr}
+
+    def _init_group(self, group: Group) -> Group:
+        """The hyper-parameters a parameter's new state is built from (see _init_from_defaults)."""
+        return {**group, **{k: self.defaults[k] for k in self._init_from_defaults}}
+
+    def _check_param(self, p: torch.Tensor, group: Group, where: str) -> None:
+        """Refuse, as torch.optim does, a parameter the group's switches or rule cannot take."""
+        name = type(self).__name__
+        if group.get("fused") and not p.is_floating_point():
+            raise ValueError(
+                f"fused=True requires floating-point parameters; {where} has dtype {p.dtype}"
+            )
+        if group.get("capturable") and p.device.type not in CAPTURABLE_DEVICES:
+            raise ValueError(
+                f"capturable=True requires parameters on one of {list(CAPTURABLE_DEVICES)}; "
+                f"{where} is on {p.device.type} (use capturable=False)"
+            )
+        if p.grad.is_sparse:
+            if not self._supports_sparse:
+                raise TypeError(
+                    f"{name} does not support sparse gradients ({where} has a sparse grad); "
+                    "SGD and Adagrad do, as in torch.optim"
+                )
+            if group.get("fused"):
+                raise ValueError(
+                    f"fused=True does not support sparse gradients ({where} has one); "
+                    "use fused=False"
+                )
+            if group["weight_decay"] != 0:
+                raise ValueError(
+                    f"weight_decay must be 0 with sparse gradients (torch.optim refuses it "
+                    f"too); got weight_decay={group['weight_decay']!r} and {where} has a "
+                    "sparse grad"
+                )
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -249,16 +379,16 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
+        for i, stored in enumerate(self.param_groups):
+            group = self._step_group(stored)
+            for j, p in enumerate(group["params"]):
                 if p.grad is None:
                     continue
-                if p.grad.is_sparse:
-                    raise TypeError(f"{type(self).__name__} does not support sparse gradients")
+                self._check_param(p, group, f"parameter {j} of param group {i}")
                 state = self.state[p]
                 if not state:
-                    state.update(self._init_state(TORCH_OPS, p, group))
-                if p.is_complex():
+                    state.update(self._init_state(TORCH_OPS, p, self._init_group(group)))
+                if p.is_complex() and not p.grad.is_sparse:  # torch's sparse rules: complex too
                     self._complex_update(p, state, group)
                 else:
                     self._update(
@@ -354,6 +484,8 @@ class ArrayOptimizer:
         merged = {**self.defaults, **group}
         merged["params"] = list(group["params"])
         self.rule._check_group(merged)
+        if isinstance(merged["lr"], torch.Tensor):
+            raise TypeError(f"lr must be a float for NumPy arrays, got a Tensor {merged['lr']!r}")
         for i, p in enumerate(merged["params"], start=len(self.params)):
             if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
                 raise TypeError(
@@ -396,7 +528,8 @@ class ArrayOptimizer:
                         )
                     state = self.state[k]
                     if not state:
-                        state.update(self.rule._init_state(NUMPY_OPS, p, group))
+                        init = {n: self.defaults[n] for n in self.rule._init_from_defaults}
+                        state.update(self.rule._init_state(NUMPY_OPS, p, {**group, **init}))
                     g = objective_gradient(NUMPY_OPS, p, g, group)
                     self.rule._update(NUMPY_OPS, p, g, state, group)
                 k += 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import torch
+
 from mlcanon._validation import BOOL
 
 from ._first_order import (
@@ -28,7 +30,7 @@ class Adam(FirstOrderOptimizer):
     Parameters
     ----------
     %(params)s
-    lr : float, default=1e-3
+    lr : float or Tensor, default=1e-3
         Learning rate :math:`\gamma >= 0`.
     betas : (float, float), default=(0.9, 0.999)
         Decays :math:`\beta_1, \beta_2 \in [0, 1)` of the first and second moment estimates.
@@ -39,7 +41,11 @@ class Adam(FirstOrderOptimizer):
         ``decoupled_weight_decay``, a shrinkage :math:`\theta \leftarrow (1 - \gamma\lambda)\theta`.
     amsgrad : bool, default=False
         Normalize by the running maximum of :math:`v_t` (AMSGrad).
+    %(foreach)s
     %(maximize)s
+    %(capturable)s
+    %(differentiable)s
+    %(fused)s
     decoupled_weight_decay : bool, default=False
         Apply weight decay to the parameters directly (AdamW).
 
@@ -78,17 +84,22 @@ class Adam(FirstOrderOptimizer):
         "amsgrad": BOOL,
         "decoupled_weight_decay": BOOL,
     }
+    _tensor_lr_foreach = "refused"  # as torch.optim.Adam: a tensor lr needs capturable there
 
     def __init__(
         self,
         params: Params,
-        lr: float = 1e-3,
+        lr: float | torch.Tensor = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
         super().__init__(params, hyper_parameters(locals()))
@@ -126,7 +137,7 @@ class AdamW(Adam):
 
     Parameters
     ----------
-    params, lr, betas, eps, amsgrad, maximize
+    params, lr, betas, eps, amsgrad, maximize, foreach, capturable, differentiable, fused
         As in :class:`Adam`.
     weight_decay : float, default=1e-2
         Shrinkage :math:`\lambda >= 0`.
@@ -154,13 +165,17 @@ class AdamW(Adam):
     def __init__(
         self,
         params: Params,
-        lr: float = 1e-3,
+        lr: float | torch.Tensor = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(
             params,
@@ -169,7 +184,11 @@ class AdamW(Adam):
             eps,
             weight_decay,
             amsgrad,
+            foreach=foreach,
             maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
             decoupled_weight_decay=True,
         )
 
@@ -186,14 +205,17 @@ class Adamax(FirstOrderOptimizer):
     Parameters
     ----------
     %(params)s
-    lr : float, default=2e-3
+    lr : float or Tensor, default=2e-3
         Learning rate :math:`\gamma >= 0`.
     betas : (float, float), default=(0.9, 0.999)
         Decays :math:`\beta_1, \beta_2 \in [0, 1)`.
     eps : float, default=1e-8
         :math:`\epsilon >= 0`, added to :math:`|g_t|` so that :math:`u_t > 0`.
     %(weight_decay)s
+    %(foreach)s
     %(maximize)s
+    %(differentiable)s
+    %(capturable)s
 
     Notes
     -----
@@ -220,16 +242,21 @@ class Adamax(FirstOrderOptimizer):
         "eps": NON_NEGATIVE,
         "betas": BETAS,
     }
+    # torch.optim.Adamax's multi-tensor step reads a tensor lr as a Python float
+    _tensor_lr_foreach = "float"
 
     def __init__(
         self,
         params: Params,
-        lr: float = 2e-3,
+        lr: float | torch.Tensor = 2e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
     ) -> None:
         super().__init__(params, hyper_parameters(locals()))
 

@@ -10,6 +10,7 @@ from mlcanon._validation import BOOL
 
 from ._first_order import (
     NON_NEGATIVE,
+    TORCH_OPS,
     UNIT,
     FirstOrderOptimizer,
     Group,
@@ -29,17 +30,21 @@ class Adagrad(FirstOrderOptimizer):
     Parameters
     ----------
     %(params)s
-    lr : float, default=1e-2
+    lr : float or Tensor, default=1e-2
         Learning rate :math:`\gamma >= 0`.
     lr_decay : float, default=0
         Learning-rate decay :math:`\eta >= 0`: step :math:`t` uses
         :math:`\gamma / (1 + (t - 1)\eta)`.
     %(weight_decay)s
     initial_accumulator_value : float, default=0
-        Starting value :math:`G_0 >= 0` of the accumulator.
+        Starting value :math:`G_0 >= 0` of the accumulator, for every parameter: as in
+        torch.optim, a value given in a param group is kept there but not used.
     eps : float, default=1e-10
         :math:`\epsilon >= 0` added to the root for stability.
+    %(foreach)s
     %(maximize)s
+    %(differentiable)s
+    %(fused)s
 
     Notes
     -----
@@ -68,19 +73,29 @@ class Adagrad(FirstOrderOptimizer):
         "initial_accumulator_value": NON_NEGATIVE,
         "eps": NON_NEGATIVE,
     }
+    # torch.optim.Adagrad starts every accumulator at the constructor's value
+    _init_from_defaults = ("initial_accumulator_value",)
+    _supports_sparse = True
 
     def __init__(
         self,
         params: Params,
-        lr: float = 1e-2,
+        lr: float | torch.Tensor = 1e-2,
         lr_decay: float = 0,
         weight_decay: float = 0,
         initial_accumulator_value: float = 0,
         eps: float = 1e-10,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(params, hyper_parameters(locals()))
+        # as torch.optim.Adagrad: every parameter's state exists from the start
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p].update(self._init_state(TORCH_OPS, p, self._init_group(group)))
 
     @staticmethod
     def _init_state(ops: Any, p: Any, group: Group) -> State:
@@ -94,10 +109,28 @@ class Adagrad(FirstOrderOptimizer):
         state["step"] = t = int(state["step"]) + 1
         lr_t = group["lr"] / (1 + (t - 1) * group["lr_decay"])
         G = state["sum"]
+        if isinstance(g, torch.Tensor) and g.is_sparse:
+            _sparse_adagrad_update(p, g, G, lr_t, group["eps"])
+            return
         ops.addcmul_(G, g, g, value=1)  # G <- G + g^2
         std = ops.sqrt(G)
         std += group["eps"]  # sqrt(G) + eps
         ops.addcdiv_(p, g, std, value=-lr_t)  # theta <- theta - lr_t g / (sqrt(G) + eps)
+
+
+def _sparse_adagrad_update(
+    p: torch.Tensor, g: torch.Tensor, G: torch.Tensor, lr_t: Any, eps: float
+) -> None:
+    """Adagrad's step on the coordinates a sparse gradient holds, as torch.optim takes it."""
+    g = g.coalesce()  # the update is not linear in g: one value per coordinate
+    indices, values = g._indices(), g._values()
+
+    def sparse(v: torch.Tensor) -> torch.Tensor:
+        return torch.sparse_coo_tensor(indices, v, g.size(), check_invariants=False)
+
+    G.add_(sparse(values.pow(2)))  # G <- G + g^2 where g is stored
+    std = G.sparse_mask(g)._values().sqrt_().add_(eps)  # sqrt(G) + eps there
+    p.add_(sparse(values / std), alpha=-lr_t)  # theta <- theta - lr_t g / (sqrt(G) + eps)
 
 
 class Adadelta(FirstOrderOptimizer):
@@ -108,14 +141,17 @@ class Adadelta(FirstOrderOptimizer):
     Parameters
     ----------
     %(params)s
-    lr : float, default=1.0
+    lr : float or Tensor, default=1.0
         Factor :math:`\gamma >= 0` on the step (the paper has none, i.e. 1).
     rho : float, default=0.9
         Decay :math:`\rho \in [0, 1]` of both running averages.
     eps : float, default=1e-6
         :math:`\epsilon >= 0` inside both square roots.
     %(weight_decay)s
+    %(foreach)s
+    %(capturable)s
     %(maximize)s
+    %(differentiable)s
 
     Notes
     -----
@@ -147,12 +183,15 @@ class Adadelta(FirstOrderOptimizer):
     def __init__(
         self,
         params: Params,
-        lr: float = 1.0,
+        lr: float | torch.Tensor = 1.0,
         rho: float = 0.9,
         eps: float = 1e-6,
         weight_decay: float = 0,
+        foreach: bool | None = None,
         *,
+        capturable: bool = False,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
         super().__init__(params, hyper_parameters(locals()))
 
@@ -184,7 +223,7 @@ class RMSprop(FirstOrderOptimizer):
     Parameters
     ----------
     %(params)s
-    lr : float, default=1e-2
+    lr : float or Tensor, default=1e-2
         Learning rate :math:`\gamma >= 0`.
     alpha : float, default=0.99
         Decay :math:`\alpha \in [0, 1]` of the running averages.
@@ -195,7 +234,10 @@ class RMSprop(FirstOrderOptimizer):
         Momentum :math:`\mu >= 0` on the normalized gradient.
     centered : bool, default=False
         Normalize by an estimate of the gradient's standard deviation instead of its RMS.
+    %(capturable)s
+    %(foreach)s
     %(maximize)s
+    %(differentiable)s
 
     Notes
     -----
@@ -232,14 +274,16 @@ class RMSprop(FirstOrderOptimizer):
     def __init__(
         self,
         params: Params,
-        lr: float = 1e-2,
+        lr: float | torch.Tensor = 1e-2,
         alpha: float = 0.99,
         eps: float = 1e-8,
         weight_decay: float = 0,
         momentum: float = 0,
         centered: bool = False,
-        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
         super().__init__(params, hyper_parameters(locals()))
 

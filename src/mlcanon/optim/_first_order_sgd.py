@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import torch
+
 from mlcanon._validation import BOOL
 
 from ._first_order import (
@@ -28,7 +30,7 @@ class SGD(FirstOrderOptimizer):
     Parameters
     ----------
     %(params)s
-    lr : float, default=1e-3
+    lr : float or Tensor, default=1e-3
         Learning rate :math:`\gamma >= 0`.
     momentum : float, default=0
         Momentum factor :math:`\mu >= 0`.
@@ -39,6 +41,9 @@ class SGD(FirstOrderOptimizer):
     nesterov : bool, default=False
         Nesterov momentum (needs ``momentum > 0`` and ``dampening = 0``).
     %(maximize)s
+    %(foreach)s
+    %(differentiable)s
+    %(fused)s
 
     Notes
     -----
@@ -82,17 +87,21 @@ class SGD(FirstOrderOptimizer):
         "nesterov": BOOL,
     }
     _complex_as_real = False  # a linear rule: torch.optim.SGD runs it in complex arithmetic
+    _supports_sparse = True  # a linear rule: sparse gradients and buffers, as torch.optim.SGD
 
     def __init__(
         self,
         params: Params,
-        lr: float = 1e-3,
+        lr: float | torch.Tensor = 1e-3,
         momentum: float = 0,
         dampening: float = 0,
         weight_decay: float = 0,
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(params, hyper_parameters(locals()))
 

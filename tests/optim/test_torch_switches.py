@@ -1,0 +1,347 @@
+"""torch.optim's constructor switches, tensor learning rates and sparse gradients, against torch.
+
+``torch.optim`` (2.13) takes a one-element tensor ``lr`` and the switches ``foreach``, ``fused``,
+``capturable`` and ``differentiable``; its SGD and Adagrad take sparse gradients. Each test runs
+the same loop with ``torch.optim`` and with ours and compares every parameter after many steps in
+float64, bit for bit where torch's own paths agree bit for bit.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+
+import numpy as np
+import pytest
+import torch
+
+from mlcanon import optim
+
+NAMES = ["SGD", "Adam", "AdamW", "Adamax", "Adagrad", "Adadelta", "RMSprop"]
+FUSED = ["SGD", "Adam", "AdamW", "Adagrad"]  # the optimizers with fused kernels in torch.optim
+HYPER = {
+    "SGD": {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-2},
+    "Adam": {"lr": 1e-2, "amsgrad": True, "weight_decay": 1e-2},
+    "AdamW": {"lr": 1e-2, "weight_decay": 0.1},
+    "Adamax": {"lr": 1e-2, "weight_decay": 1e-2},
+    "Adagrad": {"lr": 0.1, "lr_decay": 1e-2, "initial_accumulator_value": 0.1},
+    "Adadelta": {"lr": 0.3, "weight_decay": 1e-3},
+    "RMSprop": {"lr": 1e-3, "centered": True, "momentum": 0.5},
+}
+STEPS = 300
+
+
+def _trajectory(cls, hyper, steps=STEPS, dtype=torch.float64):
+    """Both parameters after every step of a loop fed the same random gradients."""
+    gen = torch.Generator().manual_seed(1)
+    p = torch.randn(7, dtype=dtype, generator=gen).requires_grad_()
+    q = torch.randn(2, 3, dtype=dtype, generator=gen).requires_grad_()
+    opt = cls([p, q], **hyper)
+    out = []
+    for _ in range(steps):
+        p.grad = torch.randn(7, dtype=dtype, generator=gen)
+        q.grad = 3 * torch.randn(2, 3, dtype=dtype, generator=gen)
+        opt.step()
+        out.append(torch.cat([p.detach().ravel(), q.detach().ravel()]))
+    return torch.stack(out).numpy()
+
+
+def _lr_tensors(lr):
+    return {
+        "float32-0d": torch.tensor(lr),
+        "float64-0d": torch.tensor(lr, dtype=torch.float64),
+        "float32-1elem": torch.tensor([lr]),
+    }
+
+
+# tensor lr ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("foreach", [None, False, True])
+@pytest.mark.parametrize("kind", ["float32-0d", "float64-0d", "float32-1elem"])
+@pytest.mark.parametrize("name", NAMES)
+def test_tensor_lr_steps_as_torch(name, kind, foreach):
+    """A tensor lr enters torch's arithmetic in its own dtype (a float32 lr rounds the step
+    size in float32): ours takes the same steps, bit for bit."""
+    hyper = {**HYPER[name], "foreach": foreach}
+    hyper["lr"] = _lr_tensors(hyper["lr"])[kind]
+    if name in ("Adam", "AdamW") and foreach:
+        with pytest.raises(ValueError, match="lr as a Tensor is not supported"):
+            torch.optim.__dict__[name]([torch.zeros(1, requires_grad=True)], **hyper)
+        with pytest.raises(ValueError, match="lr as a Tensor is not supported"):
+            getattr(optim, name)([torch.zeros(1, requires_grad=True)], **hyper)
+        return
+    ref = _trajectory(getattr(torch.optim, name), hyper)
+    ours = _trajectory(getattr(optim, name), hyper)
+    np.testing.assert_array_equal(ours, ref)
+    if kind == "float32-0d":  # the float32 rounding of lr is seen: not the float lr's run
+        assert np.abs(ref - _trajectory(getattr(torch.optim, name), HYPER[name])).max() > 0
+
+
+def test_tensor_lr_is_kept_and_scheduled_like_torch():
+    """The tensor stays in the group (schedulers rewrite it in place, as torch documents)."""
+    lr = torch.tensor(0.1)
+    p = torch.ones(2, requires_grad=True)
+    opt = optim.SGD([p], lr=lr)
+    assert opt.param_groups[0]["lr"] is lr
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    p.grad = torch.ones(2)
+    opt.step()
+    sched.step()
+    assert torch.is_tensor(opt.param_groups[0]["lr"])
+    np.testing.assert_array_equal(opt.param_groups[0]["lr"].item(), np.float32(0.05))
+
+
+def test_tensor_lr_refused_for_numpy_arrays():
+    with pytest.raises(TypeError, match="lr must be a float for NumPy arrays"):
+        optim.SGD.for_arrays([np.zeros(2)], lr=torch.tensor(0.1))
+
+
+# the switches -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_signature_is_torchs(name):
+    """Same parameters as torch.optim, in the same order, kinds and defaults."""
+    ours = inspect.signature(getattr(optim, name).__init__).parameters
+    ref = inspect.signature(getattr(torch.optim, name).__init__).parameters
+    assert list(ours) == list(ref)
+    for key, param in ours.items():
+        assert param.kind == ref[key].kind, key
+        assert param.default == ref[key].default, key
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_param_groups_hold_torchs_keys(name):
+    ours = getattr(optim, name)([torch.zeros(2, requires_grad=True)])
+    ref = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)])
+    assert ours.param_groups[0].keys() == ref.param_groups[0].keys()
+    for key in ("foreach", "fused", "capturable", "differentiable"):
+        assert ours.param_groups[0].get(key, "absent") == ref.param_groups[0].get(key, "absent")
+
+
+@pytest.mark.parametrize("foreach", [None, False, True])
+@pytest.mark.parametrize("name", NAMES)
+def test_foreach_takes_torchs_steps(name, foreach):
+    hyper = {**HYPER[name], "foreach": foreach}
+    ref = _trajectory(getattr(torch.optim, name), hyper)
+    np.testing.assert_array_equal(_trajectory(getattr(optim, name), hyper), ref)
+    # and torch's foreach and single-tensor steps agree: one rule serves them all
+    np.testing.assert_array_equal(ref, _trajectory(getattr(torch.optim, name), HYPER[name]))
+
+
+@pytest.mark.parametrize("lr", ["float", "tensor"])
+@pytest.mark.parametrize("name", FUSED)
+def test_fused_matches_torchs_fused_kernel(name, lr):
+    """torch's fused CPU kernels round a few products differently (1e-14 after 300 steps);
+    a float32 tensor lr is read there as a Python float, not rounded in float32."""
+    hyper = {**HYPER[name], "fused": True}
+    if lr == "tensor":
+        hyper["lr"] = torch.tensor(hyper["lr"])
+    ref = _trajectory(getattr(torch.optim, name), hyper)
+    np.testing.assert_allclose(_trajectory(getattr(optim, name), hyper), ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_state_dict_with_switches_loads_both_ways(name):
+    """A checkpoint carries the switches in its groups; each side resumes the other's."""
+    hyper = {**HYPER[name], "foreach": False}
+    ours, theirs = getattr(optim, name), getattr(torch.optim, name)
+    for src_cls, dst_cls in [(theirs, ours), (ours, theirs)]:
+        p = torch.ones(3, dtype=torch.float64, requires_grad=True)
+        src = src_cls([p], **hyper)
+        p.grad = torch.full((3,), 0.5, dtype=torch.float64)
+        src.step()
+        dst = dst_cls([p], **HYPER[name])
+        dst.load_state_dict(copy.deepcopy(src.state_dict()))
+        assert dst.param_groups[0]["foreach"] is False
+        ref = theirs([p.detach().clone().requires_grad_()], **hyper)
+        ref.load_state_dict(copy.deepcopy(src.state_dict()))  # no shared buffers
+        for opt in (dst, ref):
+            for q in opt.param_groups[0]["params"]:
+                q.grad = torch.full((3,), -0.25, dtype=torch.float64)
+            opt.step()
+        torch.testing.assert_close(
+            dst.param_groups[0]["params"][0], ref.param_groups[0]["params"][0], rtol=0, atol=0
+        )
+
+
+# refusals: what torch refuses, and only that ----------------------------------------------------
+def _one_step(cls, hyper, p):
+    opt = cls([p], **hyper)
+    p.grad = torch.ones_like(p)
+    opt.step()
+
+
+REFUSED = [
+    # (optimizers, hyper-parameters, our message)
+    (FUSED, {"fused": True, "foreach": True}, "cannot be used together"),
+    (NAMES, {"lr": torch.tensor([0.1, 0.2])}, "must have one element"),
+    (NAMES, {"lr": torch.tensor(-0.1)}, "lr must be >= 0"),
+    (["Adam", "AdamW", "Adamax", "Adadelta", "RMSprop"], {"capturable": True}, "on one of"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "hyper", "match"),
+    [(n, h, m) for names, h, m in REFUSED for n in names],
+)
+def test_refused_as_torch_refuses(name, hyper, match):
+    with pytest.raises((ValueError, RuntimeError, AssertionError)):
+        _one_step(getattr(torch.optim, name), hyper, torch.ones(2, requires_grad=True))
+    with pytest.raises(ValueError, match=match):
+        _one_step(getattr(optim, name), hyper, torch.ones(2, requires_grad=True))
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+def test_fused_refuses_non_float_parameters_as_torch(name):
+    hyper = {"fused": True}
+    with pytest.raises(RuntimeError, match="floating point"):
+        _one_step(getattr(torch.optim, name), hyper, torch.ones(2, dtype=torch.complex128))
+    with pytest.raises(ValueError, match="fused=True requires floating-point parameters"):
+        _one_step(getattr(optim, name), hyper, torch.ones(2, dtype=torch.complex128))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_differentiable_true_is_refused_clearly(name):
+    # torch takes it (its step then runs under autograd); ours updates in place only
+    getattr(torch.optim, name)([torch.ones(2, requires_grad=True)], differentiable=True)
+    with pytest.raises(ValueError, match="differentiable=True is not supported"):
+        getattr(optim, name)([torch.ones(2, requires_grad=True)], differentiable=True)
+
+
+# Adagrad's initial accumulator ------------------------------------------------------------------
+@pytest.mark.parametrize("module", ["torch", "numpy"])
+def test_adagrad_accumulator_starts_at_the_constructors_value(module):
+    """torch.optim.Adagrad fills every accumulator with the constructor's
+    initial_accumulator_value: one given in a param group (or added later) is not used."""
+
+    def groups(p, q, r):
+        return [{"params": [p]}, {"params": [q], "initial_accumulator_value": 5.0}], {
+            "params": [r],
+            "initial_accumulator_value": 7.0,
+        }
+
+    def run_torch(cls):
+        p, q, r = (torch.ones(n, dtype=torch.float64, requires_grad=True) for n in (3, 2, 2))
+        first, later = groups(p, q, r)
+        opt = cls(first, lr=0.1, initial_accumulator_value=0.5)
+        opt.add_param_group(later)
+        for t in range(3):
+            for x in (p, q, r):
+                x.grad = torch.full_like(x, 0.3 * (t + 1))
+            opt.step()
+        return np.concatenate([x.detach().numpy() for x in (p, q, r)])
+
+    ref = run_torch(torch.optim.Adagrad)
+    # worked out by hand: every accumulator starts at 0.5
+    g2 = np.cumsum([0.09, 0.36, 0.81])
+    expect = 1 - 0.1 * 0.3 * np.array([1, 2, 3]) / (np.sqrt(0.5 + g2) + 1e-10)
+    np.testing.assert_allclose(ref, np.full(7, expect.sum() - 2), rtol=1e-15)
+    if module == "torch":
+        ours = run_torch(optim.Adagrad)
+    else:
+        arrays = [np.ones(3), np.ones(2), np.ones(2)]
+        first, _ = groups(*arrays)
+        opt = optim.Adagrad.for_arrays(first, lr=0.1, initial_accumulator_value=0.5)
+        for t in range(3):
+            opt.step([np.full(3, 0.3 * (t + 1)), np.full(2, 0.3 * (t + 1))])
+        ours = np.concatenate(arrays[:2])
+        ref = ref[:5]
+    np.testing.assert_array_equal(ours, ref)
+
+
+def test_adagrad_state_exists_before_the_first_step_as_in_torch():
+    p = torch.ones(2, dtype=torch.float64, requires_grad=True)
+    ref = torch.optim.Adagrad([p], initial_accumulator_value=0.25).state_dict()["state"]
+    ours = optim.Adagrad([p], initial_accumulator_value=0.25).state_dict()["state"]
+    assert ours.keys() == ref.keys() == {0}
+    torch.testing.assert_close(ours[0]["sum"], ref[0]["sum"])
+    assert float(ours[0]["step"]) == float(ref[0]["step"]) == 0.0
+
+
+# sparse gradients -------------------------------------------------------------------------------
+def _sparse_trajectory(cls, hyper, steps=200):
+    gen = torch.Generator().manual_seed(3)
+    p = torch.randn(6, 3, dtype=torch.float64, generator=gen).requires_grad_()
+    q = torch.randn(4, dtype=torch.float64, generator=gen).requires_grad_()
+    opt = cls([p, q], **hyper)
+    out = []
+    for _ in range(steps):
+        rows = torch.randint(0, 6, (1, 5), generator=gen)  # repeated rows: uncoalesced
+        values = torch.randn(5, 3, dtype=torch.float64, generator=gen)
+        p.grad = torch.sparse_coo_tensor(rows, values, (6, 3), check_invariants=True)
+        q.grad = torch.randn(4, dtype=torch.float64, generator=gen)
+        opt.step()
+        out.append(torch.cat([p.detach().ravel(), q.detach()]))
+    return torch.stack(out).numpy()
+
+
+SPARSE = [
+    ("SGD", {"lr": 0.05}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.3, "maximize": True}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("SGD", {"lr": torch.tensor(0.05), "momentum": 0.9, "foreach": True}),
+    ("Adagrad", {"lr": 0.1}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 1e-2, "initial_accumulator_value": 0.3, "maximize": True}),
+    ("Adagrad", {"lr": torch.tensor(0.1), "eps": 1e-3, "foreach": True}),
+]
+
+SPARSE_IDS = [f"{name}-{i}" for i, (name, _) in enumerate(SPARSE)]
+
+
+@pytest.mark.parametrize(("name", "hyper"), SPARSE, ids=SPARSE_IDS)
+def test_sparse_gradients_step_as_torch(name, hyper):
+    ref = _sparse_trajectory(getattr(torch.optim, name), hyper)
+    np.testing.assert_array_equal(_sparse_trajectory(getattr(optim, name), hyper), ref)
+
+
+@pytest.mark.parametrize(
+    ("name", "hyper"),
+    [("SGD", {"momentum": 0.9, "nesterov": True, "maximize": True}), ("Adagrad", {})],
+)
+def test_sparse_gradients_of_complex_parameters_step_as_torch(name, hyper):
+    """torch applies its sparse rules to complex tensors as they are (Adagrad then sums the
+    complex squares g*g, not |g|^2): ours takes the same steps."""
+
+    def run(cls):
+        gen = torch.Generator().manual_seed(0)
+        p = torch.ones(3, dtype=torch.complex128, requires_grad=True)
+        opt = cls([p], lr=0.1, **hyper)
+        for _ in range(50):
+            rows = torch.randint(0, 3, (1, 2), generator=gen)
+            values = torch.randn(2, dtype=torch.complex128, generator=gen)
+            p.grad = torch.sparse_coo_tensor(rows, values, (3,), check_invariants=True)
+            opt.step()
+        return p.detach()
+
+    torch.testing.assert_close(
+        run(getattr(optim, name)), run(getattr(torch.optim, name)), rtol=0, atol=0
+    )
+
+
+def _sparse_step(cls, hyper):
+    p = torch.ones(3, requires_grad=True)
+    opt = cls([torch.ones(2, requires_grad=True), p], **hyper)
+    p.grad = torch.sparse_coo_tensor([[0]], [1.0], (3,), check_invariants=True)
+    opt.step()
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "Adadelta", "RMSprop"])
+def test_sparse_gradients_refused_naming_the_parameter(name):
+    with pytest.raises(RuntimeError, match="does not support sparse gradients"):
+        _sparse_step(getattr(torch.optim, name), {})
+    with pytest.raises(TypeError, match=r"parameter 1 of param group 0 has a sparse grad"):
+        _sparse_step(getattr(optim, name), {})
+
+
+@pytest.mark.parametrize(
+    ("name", "hyper", "match"),
+    [
+        ("SGD", {"weight_decay": 0.1}, "weight_decay must be 0 with sparse gradients"),
+        ("Adagrad", {"weight_decay": 0.1}, "weight_decay must be 0 with sparse gradients"),
+        ("SGD", {"fused": True}, "fused=True does not support sparse gradients"),
+        ("Adagrad", {"fused": True}, "fused=True does not support sparse gradients"),
+    ],
+)
+def test_sparse_gradients_refused_where_torch_refuses(name, hyper, match):
+    with pytest.raises(RuntimeError):
+        _sparse_step(getattr(torch.optim, name), hyper)
+    with pytest.raises(ValueError, match=match):
+        _sparse_step(getattr(optim, name), hyper)
