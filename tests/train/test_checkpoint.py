@@ -375,3 +375,29 @@ def test_unreadable_later_checkpoint_does_not_push_out_the_fresh_one(tmp_path):
     with pytest.warns(RuntimeWarning, match="ckpt-000000008"):
         assert again.resume().name == "ckpt-000000005.safetensors"
     assert again.step == 5
+
+
+def test_same_state_gives_the_same_bytes(tmp_path):
+    """safetensors writes its metadata from a Rust HashMap, in an order that changes from call
+    to call: the same weights gave files (and digests) differing byte for byte, and two runs of
+    the same seed gave different checkpoints. The files read back with safetensors itself."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Linear(8, 2))
+    files = {save_weights(model, tmp_path / "w.safetensors").read_bytes() for _ in range(12)}
+    assert len(files) == 1
+    loaded = load_file(tmp_path / "w.safetensors")
+    assert loaded.keys() == model.state_dict().keys()
+    for k, v in model.state_dict().items():
+        assert torch.equal(loaded[k], v)
+    with safe_open(tmp_path / "w.safetensors", "pt") as f:
+        assert set(f.metadata()) == {"mlcanon.format", "mlcanon.state", "mlcanon.sha256"}
+
+    runs = []
+    for run in ("a", "b"):
+        _trainer(tmp_path / run).fit(2)
+        runs.append({p.name: p.read_bytes() for p in (tmp_path / run / "ckpt").iterdir()})
+    assert runs[0].keys() == runs[1].keys() and len(runs[0]) == 2
+    assert runs[0] == runs[1]

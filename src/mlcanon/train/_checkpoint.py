@@ -107,7 +107,7 @@ def save_state_file(
     tensors = dict(tensors or {})
     encoded = encode_state(state, tensors, "state")
     meta = {_FORMAT_KEY: FORMAT, _STATE_KEY: json.dumps(encoded), _DIGEST_KEY: _PLACEHOLDER}
-    blob = bytearray(_st_save(tensors, metadata=meta))
+    blob = _in_fixed_order(bytearray(_st_save(tensors, metadata=meta)))
     (n,) = struct.unpack("<Q", blob[:8])
     at = blob.find(_DIGEST_FIELD + _PLACEHOLDER.encode(), 8, 8 + n) + len(_DIGEST_FIELD)
     assert at > len(_DIGEST_FIELD) and blob.count(_DIGEST_FIELD, 8, 8 + n) == 1
@@ -120,6 +120,24 @@ def save_state_file(
     os.replace(tmp, path)
     _fsync_dir(path.parent)
     return path
+
+
+def _in_fixed_order(blob: bytearray) -> bytearray:
+    """``blob`` with its header's ``__metadata__`` entries in sorted order.
+
+    safetensors writes the metadata from a Rust ``HashMap``, whose order changes from one call
+    to the next, so the same state gave files (and digests) that differed byte for byte. The
+    header is written again as the same compact JSON, so its length, and every tensor offset,
+    stay as they were; the padding spaces that follow it are kept.
+    """
+    (n,) = struct.unpack("<Q", blob[:8])
+    text = bytes(blob[8 : 8 + n])
+    header = json.loads(text)
+    header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+    again = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(again) == len(text.rstrip(b" ")):  # else an escape written another way: keep it
+        blob[8 : 8 + len(again)] = again
+    return blob
 
 
 def _digest(blob: bytes | bytearray, at: int) -> str:
