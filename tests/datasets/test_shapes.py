@@ -82,6 +82,11 @@ def test_classes_subset_gives_labels_into_it():
         ({"n_images": 2, "classes": ("circle",)}, ValueError, "classes"),
         ({"n_images": 2, "classes": ()}, ValueError, "classes"),
         ({"n_images": 2, "classes": "disk"}, ValueError, "classes"),
+        ({"n_images": 2, "classes": None}, TypeError, "classes must be a sequence"),
+        ({"n_images": 2, "classes": 3}, TypeError, "classes must be a sequence"),
+        # a set's order follows the strings' hashes, which change from process to process, so
+        # label i would mean another shape in the next run with the same random_state
+        ({"n_images": 2, "classes": {"disk", "square"}}, TypeError, "classes must be a sequence"),
         ({"n_images": 2, "noise": -1.0}, ValueError, "noise"),
         ({"n_images": 2, "random_state": "a"}, TypeError, "random_state"),
     ],

@@ -98,7 +98,8 @@ def make_shapes(
         placed without overlap); at most ``(image_size // max(4, image_size // 8)) ** 2`` (64
         from 32 pixels on), the number of squares of the smallest side that tile the image.
     classes : sequence of {'square', 'disk', 'triangle'}
-        Shapes to draw; label ``i`` means ``classes[i]``.
+        Shapes to draw; label ``i`` means ``classes[i]`` (a list, tuple or array: a set has no
+        fixed order).
     random_state : None, int or numpy Generator
     noise : float, default=0.05
         Standard deviation of the Gaussian pixel noise (added after drawing, then clipped).
@@ -131,6 +132,11 @@ def make_shapes(
     most = (size // _smallest_side(size)) ** 2
     k = check_scalar(max_objects, "max_objects", kind=numbers.Integral, low=1, high=most)
     noise = check_scalar(noise, "noise", low=0.0)
+    if not isinstance(classes, str | Sequence | np.ndarray):  # a set's order is the hash's
+        raise TypeError(
+            f"classes must be a sequence (list, tuple or array) of shape names, got "
+            f"{type(classes).__name__} {classes!r:.60}"
+        )
     if isinstance(classes, str) or len(classes) == 0:
         raise ValueError(f"classes must be a non-empty sequence of shape names, got {classes!r}")
     for c in classes:
