@@ -345,3 +345,23 @@ def test_sparse_gradients_refused_where_torch_refuses(name, hyper, match):
         _sparse_step(getattr(torch.optim, name), hyper)
     with pytest.raises(ValueError, match=match):
         _sparse_step(getattr(optim, name), hyper)
+
+
+# state entries ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("hyper", [{}, {"momentum": 0.9}])
+def test_sgd_state_holds_what_torchs_holds(hyper):
+    """torch.optim.SGD without momentum keeps no state: no empty entry per parameter."""
+
+    def state(cls):
+        p, q = torch.ones(2, requires_grad=True), torch.ones(3, requires_grad=True)
+        opt = cls([p, q], lr=0.1, **hyper)
+        for _ in range(3):
+            p.grad = torch.ones(2)
+            opt.step()
+        return opt.state_dict()["state"], len(opt.state)
+
+    (ours, n_ours), (ref, n_ref) = state(optim.SGD), state(torch.optim.SGD)
+    assert n_ours == n_ref
+    assert ours.keys() == ref.keys()
+    for key in ref:
+        assert ours[key].keys() == ref[key].keys()

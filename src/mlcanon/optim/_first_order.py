@@ -394,6 +394,8 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
                     self._update(
                         TORCH_OPS, p, objective_gradient(TORCH_OPS, p, p.grad, group), state, group
                     )
+                if not state:  # a rule without state (SGD without momentum): no entry, as torch
+                    del self.state[p]
         return loss
 
     def _complex_update(self, p: torch.Tensor, state: State, group: Group) -> None:
