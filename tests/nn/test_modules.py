@@ -78,6 +78,35 @@ def test_module_matches_torch(rand, ours, theirs, shape, train):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("cls", ["BatchNorm2d", "InstanceNorm2d"])
+@pytest.mark.parametrize("built_with", [True, False])
+def test_norm_track_running_stats_switched_after_init_as_torch(rand, cls, built_with):
+    """torch decides by the buffers, not the flag: a BatchNorm built with running statistics
+    and then switched off (a fine-tuning idiom) normalizes by batch statistics in training
+    without updating them, and by the running statistics in eval mode. It updated them and
+    used batch statistics in eval mode; switched on without buffers it raised AttributeError."""
+    mods = [getattr(lib, cls)(3, track_running_stats=built_with).double() for lib in (nn, torch.nn)]
+    for m in mods:
+        m.track_running_stats = not built_with
+    for step, train in enumerate([True, True, False, True, False]):
+        x = 2.0 * rand(4, 3, 5, 2, seed=step) + 1.0
+        got = []
+        for m in mods:
+            m.train(train)
+            try:
+                got.append((m(x), m.state_dict()))
+            except (RuntimeError, ValueError) as e:  # eval with no statistics at all
+                got.append(type(e))
+        (mine, ref) = got
+        if isinstance(ref, type):
+            assert isinstance(mine, type)  # both refuse
+            continue
+        torch.testing.assert_close(mine[0], ref[0], rtol=1e-10, atol=1e-10)
+        assert list(mine[1]) == list(ref[1])
+        for a, b in zip(mine[1].values(), ref[1].values(), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
 def _cnn(lib):
     return torch.nn.Sequential(
         lib.Conv2d(1, 4, 3, padding=1), lib.BatchNorm2d(4), lib.ReLU(), lib.MaxPool2d(2),

@@ -406,15 +406,19 @@ class _BatchNorm(nn.Module):
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
         momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
             if self.momentum is None:  # cumulative average of all batches seen
                 momentum = 1.0 / float(self.num_batches_tracked)
-        use_batch = self.training or not self.track_running_stats
+        # as torch, the buffers decide, not the flag (which may be switched after __init__):
+        # with running statistics, eval mode uses them; training updates them only while the
+        # flag is on
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+        update = not self.training or self.track_running_stats
         return batch_norm(
             input,
-            self.running_mean,
-            self.running_var,
+            self.running_mean if update else None,
+            self.running_var if update else None,
             self.weight,
             self.bias,
             use_batch,
