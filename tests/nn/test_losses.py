@@ -367,6 +367,27 @@ def test_cross_entropy_gives_no_gradient_to_ignored_rows_even_when_all_are(
         torch.testing.assert_close(g_ours, g_ref)
 
 
+@pytest.mark.parametrize("label_smoothing", [0.1, 0.5, 1.0])
+@pytest.mark.parametrize("batched", [False, True])
+def test_cross_entropy_mean_over_zero_total_weight_is_nan_as_torch(label_smoothing, batched):
+    """Every kept target weighted 0: torch's mean adds the smoothing term's x/0 to the class
+    term's 0/0, NaN; it was inf here (both terms' sum over the zero total weight). The
+    gradient is NaN in both."""
+    x = torch.randn(3, 4, dtype=torch.float64)
+    w = torch.tensor([0.0, 0.7, 0.2, 0.5], dtype=torch.float64)
+    t = torch.tensor([0, 0, -100])
+    if not batched:
+        x, t = x[0], t[0]
+    a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ours = F.cross_entropy(a, t, w, label_smoothing=label_smoothing)
+    ref = TF.cross_entropy(b, t, w, label_smoothing=label_smoothing)
+    assert ref.isnan()
+    torch.testing.assert_close(ours, ref, equal_nan=True)
+    (g_ours,) = torch.autograd.grad(ours, a)
+    (g_ref,) = torch.autograd.grad(ref, b)
+    torch.testing.assert_close(g_ours, g_ref, equal_nan=True)
+
+
 def test_cross_entropy_refuses_an_ignore_index_with_probability_targets_as_torch():
     x, p = torch.randn(3, 4), torch.rand(3, 4).softmax(1)
     with pytest.raises(RuntimeError, match="ignore_index is not supported"):

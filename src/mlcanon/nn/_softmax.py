@@ -156,7 +156,11 @@ class _CrossEntropy(Function):
         ctx.config = (safe_t, keep, reduction, eps)
         if reduction == "none":
             return loss
-        return loss.sum() / denom if reduction == "mean" else loss.sum()
+        if reduction == "sum":
+            return loss.sum()
+        # a total weight of 0 (every target ignored or weighted 0): NaN, as torch, whose mean of
+        # the smoothing term alone would be inf but is added to the 0/0 of the class term
+        return torch.where(denom != 0, loss.sum() / denom, torch.nan)
 
     @staticmethod
     def backward(ctx, grad):
