@@ -1,5 +1,7 @@
 """Softmax, cross-entropy and the other losses against torch (float64 forward 1e-10, grads 1e-8)."""
 
+import itertools
+
 import pytest
 import torch
 import torch.nn.functional as TF
@@ -501,3 +503,46 @@ def test_regression_loss_shapes_that_do_not_broadcast_raise_like_torch():
     for fn in (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss, F.kl_div):
         with pytest.raises(RuntimeError, match=r"input of shape \(3,\) and target of shape \(4,\)"):
             fn(x, t, reduction="sum")
+
+
+_F16, _F32, _F64 = torch.float16, torch.float32, torch.float64
+
+
+@pytest.mark.filterwarnings("ignore:Using a target size")
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mse_loss",
+        "l1_loss",
+        "smooth_l1_loss",
+        "huber_loss",
+        "kl_div",
+        "binary_cross_entropy_with_logits",
+    ],
+)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_loss_result_dtype_with_mixed_dtypes_as_torch(name, reduction):
+    """The result's dtype for inputs, targets (and weights) of different dtypes, as torch's:
+    the regression losses broadcast first, so a 0-d input or target is promoted like any other
+    (it was the other's dtype); huber_loss answers in the input's dtype, kl_div in that of
+    ``t * x`` (0-d deferring), BCE with logits in the target's dtype (all promoted here); and
+    a weight of another dtype is promoted (it was refused)."""
+    g = torch.Generator().manual_seed(0)
+    cases = [((3,), (3,)), ((), (2,)), ((2,), ()), ((2, 3), (3,))]
+    pairs = [(_F64, _F32), (_F32, _F64), (_F16, _F32), (_F32, _F16), (_F16, torch.bfloat16)]
+    for (xs, ts), (xd, td) in itertools.product(cases, pairs):
+        if name == "binary_cross_entropy_with_logits" and xs != ts:
+            continue  # it takes equal shapes only
+        x = torch.randn(xs, generator=g).to(xd)
+        t = torch.rand(ts, generator=g).to(td)
+        weights = [None]
+        if name in ("mse_loss", "l1_loss", "huber_loss"):
+            weights += [torch.rand(xs, generator=g).to(wd) for wd in (_F64, _F16)]
+        for w in weights:
+            kw = {} if w is None else {"weight": w}
+            ref = getattr(TF, name)(x, t, reduction=reduction, **kw)
+            ours = getattr(F, name)(x, t, reduction=reduction, **kw)
+            assert ours.dtype == ref.dtype, (xs, ts, xd, td, None if w is None else w.dtype)
+            # torch computes half precision in half (and rounds its steps), here in float32
+            torch.testing.assert_close(ours, ref, rtol=2e-2, atol=2e-2)

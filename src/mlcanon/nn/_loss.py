@@ -26,7 +26,6 @@ from mlcanon._validation import check_scalar
 from ._utils import (
     InputMismatchError,
     check_broadcast,
-    check_like,
     check_reduction,
     check_same_shape,
     check_tensor,
@@ -121,10 +120,19 @@ def _pair_args(input, target, reduction):
     return x, t
 
 
-def _difference(input, target, reduction) -> Tensor:
-    """``input - target`` for the regression losses, which broadcast the two as torch does:
-    with torch's ``UserWarning`` when the shapes differ, and an error naming both when they do
-    not broadcast."""
+def _difference(
+    input, target, reduction, weight=None, op="", *, like_input=False
+) -> tuple[Tensor, Tensor | None, torch.dtype]:
+    """``input - target`` for the regression losses, the element ``weight`` checked, and the
+    dtype of torch's result.
+
+    The two are broadcast as torch does: with torch's ``UserWarning`` when the shapes differ,
+    and an error naming both when they do not broadcast. torch broadcasts them before it
+    subtracts, so a 0-d one is promoted like any other (``x - t`` would keep the other's
+    dtype); huber_loss (``like_input``) writes into a tensor like the input; a ``weight`` then
+    multiplies that result, with torch's promotion (its sum divides the ``'mean'`` of mse_loss
+    and l1_loss). Everything is computed in the widest of these dtypes (float32 for half
+    precision, as torch's kernels) and rounded once to the result's dtype."""
     x, t = check_tensor(input, "input"), check_tensor(target, "target")
     check_reduction(reduction)
     if x.shape != t.shape:
@@ -142,23 +150,31 @@ def _difference(input, target, reduction) -> Tensor:
             UserWarning,
             stacklevel=3,
         )
-    if torch.result_type(x, t).itemsize < 4:  # float16/bfloat16 in float32, as torch's kernels
-        return x.float() - t.float()
-    return x - t
+    w = _element_weight(weight, x, op)
+    pair = torch.promote_types(x.dtype, t.dtype)
+    out = x.dtype if like_input else pair
+    compute = pair
+    if w is not None:
+        compute = torch.promote_types(pair, w.dtype)
+        # a 0-d weight (a 0-d input) against a broadcast loss takes that loss's dtype
+        if w.dim() > 0 or not torch.broadcast_shapes(x.shape, t.shape):
+            out = torch.promote_types(out, w.dtype)
+        if reduction == "mean" and not like_input:  # sum(w l) / sum(w), two 0-d tensors
+            out = torch.promote_types(out, w.dtype)
+    if compute.itemsize < 4:
+        compute = torch.float32
+    return x.to(compute) - t.to(compute), None if w is None else w.to(compute), out
 
 
-def _apply_loss(loss: type[Function], d: Tensor, w: Tensor | None, input, target, *args) -> Tensor:
-    """``loss.apply(d, w, *args)`` in the dtype of ``input - target``: a half-precision loss
-    was computed in float32 (see :func:`_difference`) and is rounded once here."""
-    dtype = torch.result_type(input, target)
-    if w is not None and dtype.itemsize < 4:
-        w = w.float()
+def _apply_loss(loss: type[Function], d: Tensor, w: Tensor | None, dtype, *args) -> Tensor:
+    """``loss.apply(d, w, *args)``, rounded to torch's result dtype (see :func:`_difference`)."""
     return loss.apply(d, w, *args).to(dtype)
 
 
 def _element_weight(weight: Tensor | None, x: Tensor, op: str) -> Tensor | None:
     """torch's ``weight=`` of mse_loss, l1_loss and huber_loss: one weight per element of the
-    input, of its shape (torch does not broadcast it), dtype and device."""
+    input, of its shape (torch does not broadcast it) and device; any floating dtype, promoted
+    as torch's ``loss * weight``."""
     if weight is None:
         return None
     check_tensor(weight, "weight")
@@ -166,7 +182,8 @@ def _element_weight(weight: Tensor | None, x: Tensor, op: str) -> Tensor | None:
         raise ValueError(
             f"weight must have the input's shape {tuple(x.shape)}, got {tuple(weight.shape)}"
         )
-    check_like(weight, "weight", x, op)
+    if weight.device != x.device:
+        raise InputMismatchError(f"{op}: weight is on {weight.device} but input is on {x.device}")
     return weight
 
 
@@ -180,9 +197,8 @@ def mse_loss(
     shape, broadcast like it) each term is :math:`w_i (x_i - t_i)^2` and ``'mean'`` is
     :math:`\sum_i w_i \ell_i / \sum_i w_i`, the sum of ``weight`` as given, as torch.
     """
-    d = _difference(input, target, reduction)
-    w = _element_weight(weight, input, "mse_loss")
-    return _apply_loss(_MSE, d, w, input, target, reduction, True)
+    d, w, dtype = _difference(input, target, reduction, weight, "mse_loss")
+    return _apply_loss(_MSE, d, w, dtype, reduction, True)
 
 
 def l1_loss(
@@ -191,9 +207,8 @@ def l1_loss(
     r"""Absolute error :math:`|x - t|`; gradient :math:`\operatorname{sign}(x - t)` (0 at 0).
 
     ``weight``: as :func:`mse_loss` (``'mean'`` divides by :math:`\sum_i w_i`)."""
-    d = _difference(input, target, reduction)
-    w = _element_weight(weight, input, "l1_loss")
-    return _apply_loss(_L1, d, w, input, target, reduction, True)
+    d, w, dtype = _difference(input, target, reduction, weight, "l1_loss")
+    return _apply_loss(_L1, d, w, dtype, reduction, True)
 
 
 def smooth_l1_loss(
@@ -212,9 +227,9 @@ def smooth_l1_loss(
     ----------
     .. [1] Girshick, "Fast R-CNN", ICCV 2015, eq. (3).
     """
-    d = _difference(input, target, reduction)
+    d, _, dtype = _difference(input, target, reduction)
     check_scalar(beta, "beta", low=0.0)
-    return _apply_loss(_SmoothL1, d, None, input, target, reduction, False, float(beta))
+    return _apply_loss(_SmoothL1, d, None, dtype, reduction, False, float(beta))
 
 
 def huber_loss(
@@ -234,10 +249,9 @@ def huber_loss(
     ----------
     .. [1] Huber, Ann. Math. Stat. 35, 1964.
     """
-    d = _difference(input, target, reduction)
+    d, w, dtype = _difference(input, target, reduction, weight, "huber_loss", like_input=True)
     check_scalar(delta, "delta", low=0.0, include_low=False)
-    w = _element_weight(weight, input, "huber_loss")
-    return _apply_loss(_Huber, d, w, input, target, reduction, False, float(delta))
+    return _apply_loss(_Huber, d, w, dtype, reduction, False, float(delta))
 
 
 def _softplus(x: Tensor) -> Tensor:
@@ -321,7 +335,8 @@ def binary_cross_entropy_with_logits(
     x, t = _pair_args(input, target, reduction)
     weight = _loss_weight(weight, "weight", x, t)
     pos_weight = _loss_weight(pos_weight, "pos_weight", x, t)
-    return _BCEWithLogits.apply(x, t, weight, pos_weight, reduction)
+    # in the target's dtype, as torch (whose loss is built in place on 1 - target)
+    return _BCEWithLogits.apply(x, t, weight, pos_weight, reduction).to(t.dtype)
 
 
 class _KLDiv(Function):
@@ -390,6 +405,9 @@ def kl_div(
             stacklevel=2,
         )
     batch = x.shape[0] if x.dim() else 1  # 'batchmean' divides by the input's first size
+    # torch's dtype: that of t * x before any broadcast (a 0-d tensor defers to the other)
+    dtype = torch.result_type(x, t)
+    x, t = x.to(dtype), t.to(dtype)
     if x.shape != t.shape:  # broadcast against each other, silently, as torch
         try:
             x, t = torch.broadcast_tensors(x, t)
