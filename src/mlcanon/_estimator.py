@@ -23,7 +23,12 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._validation import check_array, check_consistent_length, check_sample_weight
+from mlcanon._validation import (
+    check_array,
+    check_consistent_length,
+    check_sample_weight,
+    pandas_nullable_as_float,
+)
 
 __all__ = [
     "ConvergenceWarning",
@@ -87,6 +92,7 @@ def as_float_array(
         if accept_sparse == "csr":
             return X.tocsr().astype(np.float64 if dtype is None else dtype)
         X = X.toarray()  # the estimators that take scipy.sparse matrices compute densely
+    X = pandas_nullable_as_float(X, dtype)  # pandas.NA becomes NaN, as in scikit-learn
     raw = X if isinstance(X, np.ndarray) else np.asarray(X)
     if raw.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: {name} has dtype {raw.dtype}")

@@ -7,6 +7,7 @@ Messages name the parameter, what is allowed and what was given, e.g.
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = [
     "check_sample_weight",
     "check_scalar",
     "check_scalars",
+    "pandas_nullable_as_float",
     "validate_args",
     "validate_params",
 ]
@@ -127,6 +129,29 @@ def check_option(value: Any, name: str, options: Iterable[Any]) -> Any:
     return value
 
 
+def pandas_nullable_as_float(X: Any, dtype: Any = np.float64) -> Any:
+    """A pandas DataFrame or Series with a nullable (extension) integer, float or boolean
+    column converted as scikit-learn's ``check_array`` converts it, before anything else: with
+    ``X.astype(dtype)`` (float64 for ``dtype=None``, object when a column is of object dtype),
+    ``pandas.NA`` becoming NaN, which the caller then refuses or keeps as for any array.
+    Anything else comes back unchanged (``np.asarray`` of such a frame is an object array of
+    ``pandas.NA`` that no float conversion takes). pandas is not imported here."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None or not isinstance(X, pandas.DataFrame | pandas.Series):
+        return X
+    dtypes = list(X.dtypes) if isinstance(X, pandas.DataFrame) else [X.dtype]
+    if not any(_is_nullable_number(d) for d in dtypes):
+        return X
+    if dtype is None:
+        dtype = object if any(getattr(d, "kind", None) == "O" for d in dtypes) else np.float64
+    return X.astype(dtype)
+
+
+def _is_nullable_number(dtype: Any) -> bool:
+    """Whether a pandas column dtype is an extension (nullable) bool, integer or float dtype."""
+    return not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "O") in "biuf"
+
+
 def check_array(
     X: Any,
     name: str = "X",
@@ -150,7 +175,7 @@ def check_array(
             "convert to a dense numpy array."
         )
     try:
-        raw = np.asarray(X)
+        raw = np.asarray(pandas_nullable_as_float(X, dtype))
         if raw.dtype.kind != "c":
             arr = np.array(raw, dtype=dtype, copy=True) if copy else np.asarray(raw, dtype=dtype)
     except (TypeError, ValueError) as exc:

@@ -338,3 +338,54 @@ def test_float32_frame_stays_float32_as_scikit_learn():
     assert Ridge().fit(X, y).coef_.dtype == sklm.Ridge().fit(X, y).coef_.dtype == np.float32
     mixed = X.astype({"a": np.float64})  # one float64 column: float64, as scikit-learn
     assert Ridge().fit(mixed, y).coef_.dtype == sklm.Ridge().fit(mixed, y).coef_.dtype
+
+
+def _nullable_frame(with_na: bool) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=40)
+    if with_na:
+        a[[3, 7]] = np.nan
+    counts = rng.integers(0, 5, 40).astype(object)
+    if with_na:
+        counts[11] = None
+    return pd.DataFrame({"a": pd.array(a, dtype="Float64"), "b": pd.array(counts, dtype="Int64")})
+
+
+_TWO_CENTRES = np.array([[-1.0, 0.0], [1.0, 4.0]])
+_NULLABLE_FITS = [
+    ("KMeans", "cluster", dict(n_clusters=2, init=_TWO_CENTRES), "transform"),
+    ("PCA", "decomposition", dict(n_components=1), "transform"),
+    ("GaussianNB", "naive_bayes", {}, "predict_proba"),
+    ("LinearDiscriminantAnalysis", "discriminant_analysis", {}, "predict_proba"),
+    ("SVC", "svm", {}, "decision_function"),
+    ("GaussianMixture", "mixture", dict(n_components=1), "score_samples"),
+    ("DecisionTreeClassifier", "tree", dict(random_state=0), "predict_proba"),
+]
+
+
+@pytest.mark.parametrize("with_na", [False, True], ids=["no_na", "pandas_na"])
+@pytest.mark.parametrize(("name", "package", "params", "method"), _NULLABLE_FITS, ids=lambda v: v)
+def test_nullable_columns_are_read_as_scikit_learn_reads_them(
+    name, package, params, method, with_na
+):
+    """Float64 and Int64 columns (pandas' nullable dtypes) become float64 with NaN for
+    pandas.NA, as scikit-learn's check_array converts them: without NA the fit is the one on the
+    float64 array; with NA an estimator that takes NaN (the tree) predicts as scikit-learn's,
+    the others refuse NaN as scikit-learn's do. (They were refused as not numeric.)"""
+    import importlib
+
+    ours_cls = getattr(importlib.import_module(f"mlcanon.{package}"), name)
+    ref_cls = getattr(importlib.import_module(f"sklearn.{package}"), name)
+    X = _nullable_frame(with_na)
+    y = np.arange(40) % 2
+    try:
+        ref = ref_cls(**params).fit(X, y)
+    except ValueError as exc:
+        assert "contains NaN" in str(exc)
+        with pytest.raises(ValueError, match="contains NaN"):
+            ours_cls(**params).fit(X, y)
+        return
+    ours = ours_cls(**params).fit(X, y)
+    expected = getattr(ref, method)(X)
+    np.testing.assert_allclose(getattr(ours, method)(X), expected, rtol=1e-7, atol=1e-9)
+    np.testing.assert_array_equal(ours.feature_names_in_, ["a", "b"])
