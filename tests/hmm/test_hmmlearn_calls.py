@@ -379,3 +379,44 @@ def test_categorical_aic_bic_count_every_parameter(params):
     ours.emissionprob_ = ref.emissionprob_
     np.testing.assert_allclose(ours.aic(X), ref.aic(X), rtol=1e-10)
     np.testing.assert_allclose(ours.bic(X), ref.bic(X), rtol=1e-10)
+
+
+@pytest.mark.parametrize("cov_type", ["spherical", "diag"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(params="mc"),
+        dict(params="smc", n_iter=1),
+        dict(params="smc", covars_prior=0.5, covars_weight=3, means_prior=1.0, means_weight=2.0),
+    ],
+)
+def test_one_sample_fits_as_hmmlearn(cov_type, kwargs):
+    """hmmlearn fits one sample with one state (its initial covariance is NaN, which the first
+    M-step replaces): the same means_, covars_ and score. (It was refused: "at least 2 samples
+    are required".)"""
+    X = np.array([[0.7, 0.2]])
+    ref = _quiet(hmm.GaussianHMM(1, cov_type, random_state=0, **kwargs).fit, X)
+    ours = _quiet(GaussianHMM(1, covariance_type=cov_type, random_state=0, **kwargs).fit, X)
+    np.testing.assert_allclose(ours.means_, ref.means_, rtol=1e-12)
+    # hmmlearn's spherical covars_ of a one-sample fit comes out (n, n, d, d); each is the same
+    np.testing.assert_allclose(ours.covars_[0], ref.covars_.reshape(-1, 2, 2)[0], rtol=1e-12)
+    np.testing.assert_allclose(ours.startprob_, ref.startprob_)
+    np.testing.assert_allclose(ours.score(X), ref.score(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize("cov_type", ["full", "tied"])
+def test_one_sample_full_covariance_is_refused_as_by_hmmlearn(cov_type):
+    """One sample has no covariance matrix to start from: hmmlearn's NaN one fails its check,
+    ours is refused by name; with covars_ given (not initialized) both fit."""
+    X = np.array([[0.7, 0.2]])
+    with pytest.raises(ValueError, match="covars must be symmetric, positive-definite"):
+        _quiet(hmm.GaussianHMM(1, cov_type, params="mc").fit, X)
+    with pytest.raises(ValueError, match=f"covariance_type='{cov_type}' needs at least 2"):
+        _quiet(GaussianHMM(1, covariance_type=cov_type, params="mc").fit, X)
+    covars = np.eye(2) if cov_type == "tied" else np.eye(2)[None]
+    models = []
+    for model in _both(GaussianHMM, hmm.GaussianHMM, 1, cov_type, params="mc", init_params="m"):
+        model.startprob_, model.transmat_, model.covars_ = [1.0], [[1.0]], covars
+        models.append(_quiet(model.fit, X))
+    np.testing.assert_allclose(models[0].covars_, models[1].covars_, rtol=1e-12)
+    np.testing.assert_allclose(models[0].score(X), models[1].score(X), rtol=1e-12)

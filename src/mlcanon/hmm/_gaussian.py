@@ -156,7 +156,7 @@ class GaussianHMM(BaseHMM):
         ]
 
     def _check_X(self, X: Any, *, reset: bool) -> np.ndarray:
-        return check_X(self, X, reset=reset, min_samples=2 if reset else 1)
+        return check_X(self, X, reset=reset)
 
     @property
     def covars_(self) -> np.ndarray:
@@ -199,7 +199,17 @@ class GaussianHMM(BaseHMM):
             km = KMeans(n_clusters=self.n_components, n_init=10, random_state=rng).fit(X)
             self.means_ = km.cluster_centers_
         if self._needs_init("c", "covars_"):
-            cv = np.atleast_2d(np.cov(X.T)) + self.min_covar * np.eye(d)
+            # One sample has no covariance (np.cov's is NaN, hmmlearn's initial one). A diagonal
+            # one is taken as 0, which the first M-step replaces by the prior as hmmlearn's
+            # does; a full or tied matrix is refused, as hmmlearn refuses its NaN one.
+            if X.shape[0] == 1 and self.covariance_type in ("full", "tied"):
+                raise ValueError(
+                    f"covariance_type={self.covariance_type!r} needs at least 2 samples to "
+                    "initialize covars_ (one sample has no covariance); got 1. Use 'diag' or "
+                    "'spherical', or set covars_ and leave 'c' out of init_params"
+                )
+            spread = np.cov(X.T) if X.shape[0] > 1 else np.zeros((d, d))
+            cv = np.atleast_2d(spread) + self.min_covar * np.eye(d)
             self.covars_ = {
                 "spherical": np.full(self.n_components, np.diag(cv).mean()),
                 "diag": np.tile(np.diag(cv), (self.n_components, 1)),
