@@ -103,6 +103,17 @@ def test_jaccard_warns_on_empty_label():
         assert jaccard_score([[0, 1]], [[0, 1]], average="macro") == 0.5
 
 
+@pytest.mark.parametrize("zero_division", [np.nan, float("nan"), 0.5, "nan", None])
+def test_jaccard_refuses_the_zero_divisions_scikit_learn_refuses(zero_division):
+    """scikit-learn's jaccard_score takes 'warn', 0 or 1 (NaN is the precision-type scores'
+    option only); ours returned NaN for zero_division=np.nan where scikit-learn raises."""
+    y = [[0, 0], [0, 1]]
+    with pytest.raises(ValueError, match="zero_division"):
+        skm.jaccard_score(y, y, average="samples", zero_division=zero_division)
+    with pytest.raises(ValueError, match=r"zero_division must be one of 'warn', 0\.0, 1\.0;"):
+        jaccard_score(y, y, average="samples", zero_division=zero_division)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("labels", [None, "subset"])

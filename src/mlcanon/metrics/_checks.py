@@ -111,17 +111,17 @@ def check_score_matrix(y_score: Any) -> np.ndarray:
     return score
 
 
-def check_zero_division(zero_division: Any) -> float | str:
-    """``zero_division`` as scikit-learn spells it: ``"warn"``, 0, 1 or ``np.nan``."""
+def check_zero_division(zero_division: Any, *, allow_nan: bool = True) -> float | str:
+    """``zero_division`` as scikit-learn spells it: ``"warn"``, 0, 1 or ``np.nan`` (not for
+    ``jaccard_score``, whose scikit-learn constraint has no NaN: ``allow_nan=False``)."""
+    allowed = "'warn', 0.0, 1.0" + (", np.nan" if allow_nan else "")
     if isinstance(zero_division, str):
         if zero_division == "warn":
             return zero_division
     elif isinstance(zero_division, int | float) and not isinstance(zero_division, bool):
-        if zero_division in (0, 1) or np.isnan(zero_division):
+        if zero_division in (0, 1) or (allow_nan and np.isnan(zero_division)):
             return float(zero_division)
-    raise ValueError(
-        f"zero_division must be one of 'warn', 0.0, 1.0, np.nan; got {zero_division!r}"
-    )
+    raise ValueError(f"zero_division must be one of {allowed}; got {zero_division!r}")
 
 
 def check_bool(value: Any, name: str) -> bool:

@@ -33,7 +33,8 @@ def jaccard_score(
     labels, pos_label, average, sample_weight, zero_division
         As in :func:`precision_recall_fscore_support`: ``average`` is one of ``'binary'``
         (default), ``'micro'``, ``'macro'``, ``'weighted'``, ``'samples'`` (multilabel) or
-        None; ``zero_division`` is the value of 0/0 (a label neither true nor predicted).
+        None; ``zero_division`` is the value of 0/0 (a label neither true nor predicted):
+        ``"warn"`` (0 with a warning), 0 or 1. NaN is refused, as scikit-learn refuses it here.
 
     Returns
     -------
@@ -48,7 +49,6 @@ def jaccard_score(
 
     ``'samples'`` takes the same ratio between the true and predicted label sets of each
     sample. :math:`J = F_1 / (2 - F_1)`, so the two rank classifiers alike on one label.
-    Unlike the precision-type averages, a NaN (``zero_division=np.nan``) is not skipped.
 
     References
     ----------
@@ -63,7 +63,7 @@ def _jaccard(y_true, y_pred, labels, pos_label, average, sample_weight, zero_div
     is below the precision-type scores, so that the shared warnings' ``stacklevel`` names the
     caller."""
     average = check_option(average, "average", AVERAGES)
-    zero_division = check_zero_division(zero_division)
+    zero_division = check_zero_division(zero_division, allow_nan=False)
     tp, pred, true, weights = set_wise_counts(
         y_true, y_pred, sample_weight, average, labels, pos_label
     )
