@@ -151,7 +151,9 @@ def test_duplicate_initial_centers_stop_after_one_iteration():
         with pytest.warns(SkConvergenceWarning, match=r"Number of distinct clusters \(4\)"):
             model.fit(X)
     assert ours.n_iter_ == ref.n_iter_ == 1
-    np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
+    # scikit-learn centers the float32 data in float32: its centers are off by an ulp
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-6)
+    np.testing.assert_array_equal(ours.cluster_centers_, X.astype(np.float32))
 
 
 def test_callable_init_as_sklearn():
@@ -312,3 +314,53 @@ def test_zero_weight_samples_change_nothing_when_a_cluster_empties(algorithm):
     np.testing.assert_array_equal(ours.labels_[3:], ref.labels_)
     np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-12)
     np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+@pytest.mark.parametrize("max_iter", [1, 300])
+@pytest.mark.parametrize("init", [[[0.0], [1.0], [5.0]], [[0.0], [5.0], [1.0]]])
+def test_cluster_left_empty_goes_to_the_heaviest_center_as_in_sklearn(algorithm, max_iter, init):
+    """Two distinct points, three clusters: the one that stays empty is put at the heaviest
+    cluster's center, as scikit-learn puts it; it kept its starting center 5.0 (and stopped
+    one iteration early, its shift being 0)."""
+    X = np.array([[0.0], [0.0], [0.0], [1.0], [1.0]])
+    kw = dict(init=np.array(init), n_init=1, algorithm=algorithm, max_iter=max_iter)
+    with pytest.warns(SkConvergenceWarning, match="distinct clusters"):
+        ours = KMeans(3, **kw).fit(X)
+    with pytest.warns(SkConvergenceWarning, match="distinct clusters"):
+        ref = skc.KMeans(3, **kw).fit(X)
+    np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    assert ours.n_iter_ == ref.n_iter_
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+def test_empty_cluster_takes_the_farthest_sample_among_ties_as_sklearn(algorithm):
+    """Two samples equally far from their centers: the empty cluster (a duplicate starting
+    center) takes the one scikit-learn's argpartition picks (it took the lower index)."""
+    X = np.array(
+        [[0, 0, -1], [0, 0, 1], [0, 1, 1], [-1, 0, 0], [0, 1, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]],
+        dtype=float,
+    )
+    X = np.vstack([X, [[-1, 0, 0], [0, 0, 0], [0, 0, 0]]])
+    init = np.array([[0, 0, 0], [0, 0, 1], [0, 0, -1], [-1, 0, 0], [0, 0, 0]], dtype=float)
+    ours = KMeans(5, init=init, algorithm=algorithm).fit(X)
+    ref = skc.KMeans(5, init=init, n_init=1, algorithm=algorithm).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-12)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+def test_given_centers_are_rounded_to_float32_data_as_sklearn(algorithm):
+    """scikit-learn casts init to X's dtype: float64 centers equal to the samples before
+    rounding are the samples themselves for float32 data, and the run stops at once (ours took
+    a second iteration to move them by the rounding)."""
+    X = np.random.default_rng(3).normal(size=(5, 3)) * 2.3
+    kw = dict(init=X, n_init=1, algorithm=algorithm, tol=0.0)
+    ours = KMeans(5, **kw).fit(X.astype(np.float32))
+    ref = skc.KMeans(5, **kw).fit(X.astype(np.float32))
+    assert ours.n_iter_ == ref.n_iter_ == 1
+    # scikit-learn centers the float32 data in float32: its centers are off by an ulp
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-6)
+    np.testing.assert_array_equal(ours.cluster_centers_, X.astype(np.float32))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._lloyd import inertia, relocate_empty
+from ._lloyd import average_centers, inertia, relocate_empty
 
 
 def _center_distances(centers: np.ndarray) -> np.ndarray:
@@ -79,8 +79,7 @@ def elkan(X, w, centers, max_iter, tol, progress):
         sums = np.zeros_like(centers)
         np.add.at(sums, labels, w[:, None] * X)
         relocate_empty(X, w, centers, labels, sums, weights)
-        new = centers.copy()  # a cluster left empty keeps its center
-        np.divide(sums, weights[:, None], out=new, where=weights[:, None] > 0)
+        new = average_centers(sums, weights)
         shift = np.sqrt(((new - centers) ** 2).sum(axis=1))
         centers = new
         upper += shift[labels]

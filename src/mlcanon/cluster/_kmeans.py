@@ -127,13 +127,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         "random_state": RANDOM_STATE,
     }
 
-    def _check_params(self, X: np.ndarray) -> tuple[np.ndarray | None, int]:
+    def _check_params(self, X: np.ndarray, dtype: type) -> tuple[np.ndarray | None, int]:
         validate_params(self)
         if X.shape[0] < self.n_clusters:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         init = None
         if not isinstance(self.init, str) and not callable(self.init):
-            init = self._check_centers(self.init, X.shape[1])
+            init = self._check_centers(self.init, X.shape[1], dtype)
         if self.n_init == "auto":
             n_init = 10 if init is None and self.init != "k-means++" else 1
         else:
@@ -148,8 +148,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
                 n_init = 1
         return init, n_init
 
-    def _check_centers(self, init: Any, n_features: int) -> np.ndarray:
-        centers = np.array(init, dtype=np.float64)
+    def _check_centers(self, init: Any, n_features: int, dtype: type) -> np.ndarray:
+        """Given centers as float64, rounded first to ``dtype``, the data's (scikit-learn
+        casts them to X's dtype: float32 data start from float32 centers)."""
+        centers = np.array(init, dtype=dtype).astype(np.float64)
         if centers.shape != (self.n_clusters, n_features):
             which = (
                 f"clusters {self.n_clusters}"
@@ -165,13 +167,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
             raise ValueError("init contains NaN or infinity")
         return centers
 
-    def _seed(self, Xc, w, init, mean, rng) -> np.ndarray:
+    def _seed(self, Xc, w, init, mean, rng, dtype) -> np.ndarray:
         """Initial centers (in the centered coordinates of ``Xc``)."""
         if init is not None:
             return init - mean
         if callable(self.init):
             centers = self.init(Xc + mean, self.n_clusters, rng)
-            return self._check_centers(centers, Xc.shape[1]) - mean
+            return self._check_centers(centers, Xc.shape[1], dtype) - mean
         if self.init == "k-means++":
             return _kmeans_plusplus(Xc, self.n_clusters, w, rng)[0]
         idx = rng.choice(Xc.shape[0], size=self.n_clusters, replace=False, p=w / w.sum())
@@ -199,7 +201,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         """
         dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
         X = check_X(self, X, reset=True, accept_sparse=True)
-        init, n_init = self._check_params(X)
+        init, n_init = self._check_params(X, dtype)
         if self.algorithm == "elkan" and self.n_clusters == 1:
             warnings.warn(
                 "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead.",
@@ -222,7 +224,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
             with threadpools().limit(limits=1, user_api="blas"):
                 best = None
                 for _ in range(n_init):
-                    run = self._run(Xc, w, self._seed(Xc, w, init, mean, rng), tol)
+                    run = self._run(Xc, w, self._seed(Xc, w, init, mean, rng, dtype), tol)
                     if best is None or (
                         run[1] < best[1] and not _same_clustering(run[0], best[0], self.n_clusters)
                     ):

@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["Progress", "assign", "inertia", "lloyd", "relocate_empty", "threadpools"]
+__all__ = [
+    "Progress",
+    "assign",
+    "average_centers",
+    "inertia",
+    "lloyd",
+    "relocate_empty",
+    "threadpools",
+]
 
 
 @njit(cache=True)
@@ -104,13 +112,27 @@ def relocate_empty(X, w, centers_old, labels, sums, weights):
     dist[w == 0] = 0.0
     if dist.max() == 0:  # fewer distinct points than clusters: nothing to move
         return
-    far = np.argsort(-dist, kind="stable")[: empty.size]
+    # the farthest ones as scikit-learn picks them (its argpartition breaks ties alike)
+    far = np.argpartition(dist, -empty.size)[: -empty.size - 1 : -1]
     for new, i in zip(empty, far, strict=True):
         old = labels[i]
         sums[old] -= w[i] * X[i]
         sums[new] = w[i] * X[i]
         weights[old] -= w[i]
         weights[new] = w[i]
+
+
+def average_centers(sums, weights):
+    """The new centers: each cluster's weighted mean; a cluster still empty after
+    :func:`relocate_empty` (fewer distinct points than clusters) is put at the center of the
+    heaviest cluster (the first of equal weight), as scikit-learn puts it."""
+    filled = weights > 0
+    new = np.zeros_like(sums)
+    # times the reciprocal, as scikit-learn scales (one rounding fewer: 3 x -0.4 sums to
+    # -1.2000000000000002, whose third is -0.4 this way, -0.4000000000000001 divided)
+    new[filled] = sums[filled] * (1.0 / weights[filled])[:, None]
+    new[~filled] = new[np.argmax(weights)]
+    return new
 
 
 def lloyd(X, w, centers, max_iter, tol, progress):
@@ -126,9 +148,7 @@ def lloyd(X, w, centers, max_iter, tol, progress):
         assign(X, w, dots, np.einsum("ij,ij->i", centers, centers), labels, sums, weights, True)
         progress.iteration(it, X, w, centers, labels)
         relocate_empty(X, w, centers, labels, sums, weights)
-        # a cluster left empty (fewer distinct points than clusters) keeps its center
-        new = centers.copy()
-        np.divide(sums, weights[:, None], out=new, where=weights[:, None] > 0)
+        new = average_centers(sums, weights)
         shift = ((new - centers) ** 2).sum()
         centers = new
         if np.array_equal(labels, labels_old):
