@@ -342,3 +342,34 @@ def test_fraction_of_no_variance_keeps_one_component_as_sklearn(solver):
     ours = PCA(0.5, svd_solver=solver).fit(constant)
     ref = sk.PCA(0.5, svd_solver=solver).fit(constant)
     assert ours.n_components_ == ref.n_components_ == ours.components_.shape[0] == 1
+
+
+def test_sparse_input_under_auto_is_solved_by_arpack_as_sklearn():
+    """scikit-learn's 'auto' takes 'arpack' for scipy.sparse X: n_components=None keeps
+    min(n_samples, n_features) - 1 components (we kept 13 of wine's 13), and a fraction or
+    'mle' is refused as with 'arpack'."""
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(DATA["wine"])
+    ours = PCA(random_state=0).fit(X)
+    ref = sk.PCA(random_state=0).fit(X)
+    assert ours.n_components_ == ref.n_components_ == 12
+    np.testing.assert_allclose(ours.explained_variance_, ref.explained_variance_, rtol=1e-8)
+    np.testing.assert_allclose(ours.noise_variance_, ref.noise_variance_, rtol=1e-8)
+    for n_components, match in [(0.5, "must be between 1 and"), ("mle", "cannot be a string")]:
+        with pytest.raises(ValueError, match=match):
+            sk.PCA(n_components).fit(X)
+        with pytest.raises(ValueError, match=match):
+            PCA(n_components).fit(X)
+
+
+@pytest.mark.parametrize("solver", ["full", "covariance_eigh", "randomized"])
+@pytest.mark.parametrize("n_components", [2, 4])
+def test_noise_variance_type_of_float32_data_as_sklearn(solver, n_components):
+    """float32 data: a mean of discarded float32 variances is float32; with every component
+    kept scikit-learn's noise is the Python float 0.0 (ours was a float32 0)."""
+    X = DATA["iris"].astype(np.float32)
+    ours = PCA(n_components, svd_solver=solver, random_state=0).fit(X)
+    ref = sk.PCA(n_components, svd_solver=solver, random_state=0).fit(X)
+    assert type(ours.noise_variance_) is type(ref.noise_variance_)
+    np.testing.assert_allclose(ours.noise_variance_, ref.noise_variance_, rtol=1e-4)

@@ -84,10 +84,11 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     whiten : bool, default False
         Scale the projections to unit variance.
     svd_solver : {'auto', 'full', 'covariance_eigh', 'arpack', 'randomized'}, default 'auto'
-        'auto' uses 'covariance_eigh' when ``n_features <= 1000`` and
-        ``n_samples >= 10 n_features``, else 'full'. 'arpack' (Lanczos, ``n_components`` <
-        ``min(n_samples, n_features)``) and 'randomized' (Halko et al.) compute only the
-        leading ``n_components`` (an int) components; see :mod:`._truncated_svd`.
+        'auto' uses 'arpack' for scipy.sparse ``X`` (as scikit-learn), else 'covariance_eigh'
+        when ``n_features <= 1000`` and ``n_samples >= 10 n_features``, else 'full'.
+        'arpack' (Lanczos, ``n_components`` < ``min(n_samples, n_features)``) and 'randomized'
+        (Halko et al.) compute only the leading ``n_components`` (an int) components; see
+        :mod:`._truncated_svd`.
     copy : bool, default True
         With ``False``, the 'full', 'arpack' and 'randomized' solvers center ``X`` in place
         (a float64 array passed to ``fit`` is overwritten).
@@ -209,10 +210,12 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 'PCA only support sparse inputs with the "arpack" and "covariance_eigh" '
                 f'solvers, while "{solver}" was passed (a sparse X is densified by these two).'
             )
-        dtype = float_dtype(X)
+        dtype, sparse = float_dtype(X), sp.issparse(X)
         X = check_X(self, X, reset=True, min_samples=2, accept_sparse=True)
         n_samples, n_features = X.shape
-        if solver == "auto":
+        if solver == "auto" and sparse:  # as scikit-learn: no densifying on its own
+            solver = "arpack"
+        elif solver == "auto":
             small = n_features <= 1_000 and n_samples >= 10 * n_features
             solver = "covariance_eigh" if small else "full"
         if k == "mle":
@@ -249,7 +252,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if dtype == np.float32:  # float32 data get float32 results (computed in float64)
             for name in _FITTED_ARRAYS:
                 setattr(self, name, getattr(self, name).astype(np.float32))
-            self.noise_variance_ = np.float32(noise)
+            # all kept: scikit-learn's noise is its Python 0.0 (float64), else a float32 mean
+            self.noise_variance_ = np.float32(noise) if k < limit else noise
         return scores
 
     def _fit_truncated(self, X: np.ndarray, solver: str, limit: int) -> tuple[Any, ...]:
