@@ -76,6 +76,58 @@ def test_tensor_lr_steps_as_torch(name, kind, foreach):
         assert np.abs(ref - _trajectory(getattr(torch.optim, name), HYPER[name])).max() > 0
 
 
+TENSOR_HYPER = (
+    [
+        # torch.optim takes a one-element tensor weight_decay everywhere, tensor betas in Adam,
+        # AdamW and Adamax; float32 tensors round their products in float32 there
+        (name, {"weight_decay": torch.tensor(0.03)}, dtype)
+        for name in NAMES
+        for dtype in (torch.float64, torch.float32)
+    ]
+    + [
+        (name, {"betas": (torch.tensor(0.8), torch.tensor(0.95)), **extra}, dtype)
+        for name in ("Adam", "AdamW", "Adamax")
+        for extra in ({}, {"lr": torch.tensor(0.03), "weight_decay": torch.tensor(0.1)})
+        for dtype in (torch.float64, torch.float32)
+    ]
+    + [
+        (
+            "Adam",
+            {"betas": (torch.tensor(0.9), torch.tensor(0.99)), "amsgrad": True},
+            torch.float64,
+        ),
+        (
+            "Adam",
+            {"weight_decay": torch.tensor(0.1), "decoupled_weight_decay": True},
+            torch.float64,
+        ),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "hyper", "dtype"), TENSOR_HYPER, ids=[str(i) for i in range(len(TENSOR_HYPER))]
+)
+def test_tensor_weight_decay_and_betas_step_as_torch(name, hyper, dtype):
+    hyper = {**HYPER[name], **hyper}
+    ref = _trajectory(getattr(torch.optim, name), hyper, dtype=dtype)
+    np.testing.assert_array_equal(_trajectory(getattr(optim, name), hyper, dtype=dtype), ref)
+
+
+@pytest.mark.parametrize(
+    ("hyper", "error", "match"),
+    [
+        ({"betas": (torch.tensor(0.9), torch.tensor(0.99)), "foreach": True}, ValueError, "betas"),
+        ({"betas": (torch.tensor(0.9), 0.99)}, ValueError, "both numbers or both Tensors"),
+        ({"betas": (torch.tensor(1.0), torch.tensor(0.99))}, ValueError, r"betas\[0\] must be < 1"),
+        ({"weight_decay": torch.tensor([0.1, 0.2])}, ValueError, "must have one element"),
+    ],
+)
+def test_bad_tensor_hyper_parameters_raise(hyper, error, match):
+    with pytest.raises(error, match=match):
+        optim.Adam([torch.zeros(2, requires_grad=True)], **hyper)
+
+
 def test_tensor_lr_is_kept_and_scheduled_like_torch():
     """The tensor stays in the group (schedulers rewrite it in place, as torch documents)."""
     lr = torch.tensor(0.1)
@@ -90,9 +142,17 @@ def test_tensor_lr_is_kept_and_scheduled_like_torch():
     np.testing.assert_array_equal(opt.param_groups[0]["lr"].item(), np.float32(0.05))
 
 
-def test_tensor_lr_refused_for_numpy_arrays():
-    with pytest.raises(TypeError, match="lr must be a float for NumPy arrays"):
-        optim.SGD.for_arrays([np.zeros(2)], lr=torch.tensor(0.1))
+@pytest.mark.parametrize(
+    "hyper",
+    [
+        {"lr": torch.tensor(0.1)},
+        {"weight_decay": torch.tensor(0.1)},
+        {"betas": (torch.tensor(0.9), torch.tensor(0.99))},
+    ],
+)
+def test_tensor_hyper_parameters_refused_for_numpy_arrays(hyper):
+    with pytest.raises(TypeError, match=f"{next(iter(hyper))} must be floats for NumPy arrays"):
+        optim.Adam.for_arrays([np.zeros(2)], **hyper)
 
 
 # the switches -----------------------------------------------------------------------------------

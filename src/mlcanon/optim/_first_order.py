@@ -126,22 +126,12 @@ NUMPY_OPS = _NumpyOps()
 
 
 # hyper-parameter constraints shared by the optimizers (read by _validation.validate_args) -----
-class Betas:
-    """A pair of decay rates ``(beta1, beta2)``, each in ``[0, 1)``."""
+class ScalarOrTensor:
+    """A real number in an interval or, as torch.optim takes its ``lr``, ``weight_decay`` and
+    ``betas``, a one-element real tensor holding one."""
 
-    def check(self, value: Any, name: str) -> Any:
-        if not isinstance(value, Sequence) or len(value) != 2:
-            raise TypeError(f"{name} must be a pair (beta1, beta2) in [0, 1), got {value!r}")
-        for i, beta in enumerate(value):
-            check_scalar(beta, f"{name}[{i}]", low=0.0, high=1.0, include_high=False)
-        return value
-
-    def __str__(self) -> str:
-        return "a pair (beta1, beta2) in [0, 1)"
-
-
-class LearningRate:
-    """A learning rate >= 0: a real number or, as torch.optim takes it, a one-element tensor."""
+    def __init__(self, low: float, high: float | None = None, include_high: bool = True) -> None:
+        self.bounds = {"low": low, "high": high, "include_high": include_high}
 
     def check(self, value: Any, name: str) -> Any:
         if isinstance(value, torch.Tensor):
@@ -151,16 +141,36 @@ class LearningRate:
                 )
             if value.is_complex() or value.dtype == torch.bool:
                 raise TypeError(f"{name} as a Tensor must be real, got dtype {value.dtype}")
-            check_scalar(value.item(), name, low=0.0)
+            check_scalar(value.item(), name, **self.bounds)
             return value
-        return check_scalar(value, name, low=0.0)
+        return check_scalar(value, name, **self.bounds)
 
     def __str__(self) -> str:
-        return "a float >= 0 or a one-element Tensor"
+        return f"{Interval(**self.bounds)} or a one-element Tensor"
+
+
+class Betas:
+    """A pair of decay rates ``(beta1, beta2)``, each in ``[0, 1)``: two numbers or, as
+    torch.optim takes them, two one-element tensors."""
+
+    beta = ScalarOrTensor(low=0.0, high=1.0, include_high=False)
+
+    def check(self, value: Any, name: str) -> Any:
+        if not isinstance(value, Sequence) or len(value) != 2:
+            raise TypeError(f"{name} must be a pair (beta1, beta2) in [0, 1), got {value!r}")
+        for i, beta in enumerate(value):
+            self.beta.check(beta, f"{name}[{i}]")
+        if isinstance(value[0], torch.Tensor) != isinstance(value[1], torch.Tensor):
+            raise ValueError(f"{name} must be both numbers or both Tensors, got {value!r}")
+        return value
+
+    def __str__(self) -> str:
+        return "a pair (beta1, beta2) in [0, 1)"
 
 
 BETAS = Betas()
-LR = LearningRate()
+# lr and weight_decay: >= 0, a number or a one-element tensor
+NON_NEGATIVE_OR_TENSOR = ScalarOrTensor(low=0.0)
 NON_NEGATIVE = Interval(low=0.0)
 UNIT = Interval(low=0.0, high=1.0)  # a decay rate or a dampening in [0, 1]
 
@@ -267,8 +277,8 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
     """
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
-        "lr": LR,
-        "weight_decay": NON_NEGATIVE,
+        "lr": NON_NEGATIVE_OR_TENSOR,
+        "weight_decay": NON_NEGATIVE_OR_TENSOR,
         "maximize": BOOL,
     }
     _init_state: ClassVar[Callable[..., State]]
@@ -309,16 +319,16 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
                 "fused=True and foreach=True cannot be used together (torch.optim refuses "
                 "it too); set one of them to False or None"
             )
-        if (
-            isinstance(group["lr"], torch.Tensor)
-            and group.get("foreach")
-            and not group.get("capturable", False)
-            and cls._tensor_lr_foreach == "refused"
-        ):
-            raise ValueError(
-                "lr as a Tensor is not supported with foreach=True and capturable=False "
-                "(torch.optim refuses it too); give a float, or set foreach=False"
-            )
+        if group.get("foreach") and not group.get("capturable", False):
+            tensor_lr = isinstance(group["lr"], torch.Tensor)
+            tensor_betas = isinstance(group.get("betas", (None,))[0], torch.Tensor)
+            if (tensor_lr and cls._tensor_lr_foreach == "refused") or tensor_betas:
+                name = "lr" if tensor_lr and cls._tensor_lr_foreach == "refused" else "betas"
+                raise ValueError(
+                    f"{name} as a Tensor is not supported with foreach=True and "
+                    "capturable=False (torch.optim refuses it too); give floats, or set "
+                    "foreach=False"
+                )
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         # validate the group's own hyper-parameters (e.g. a per-group lr) before torch adds it
@@ -486,8 +496,12 @@ class ArrayOptimizer:
         merged = {**self.defaults, **group}
         merged["params"] = list(group["params"])
         self.rule._check_group(merged)
-        if isinstance(merged["lr"], torch.Tensor):
-            raise TypeError(f"lr must be a float for NumPy arrays, got a Tensor {merged['lr']!r}")
+        for name in ("lr", "weight_decay", "betas"):
+            value = merged.get(name)
+            if isinstance(value, torch.Tensor) or (
+                isinstance(value, Sequence) and any(isinstance(v, torch.Tensor) for v in value)
+            ):
+                raise TypeError(f"{name} must be floats for NumPy arrays, got {value!r}")
         for i, p in enumerate(merged["params"], start=len(self.params)):
             if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
                 raise TypeError(

@@ -32,7 +32,7 @@ class Adam(FirstOrderOptimizer):
     %(params)s
     lr : float or Tensor, default=1e-3
         Learning rate :math:`\gamma >= 0`.
-    betas : (float, float), default=(0.9, 0.999)
+    betas : (float, float) or (Tensor, Tensor), default=(0.9, 0.999)
         Decays :math:`\beta_1, \beta_2 \in [0, 1)` of the first and second moment estimates.
     eps : float, default=1e-8
         :math:`\epsilon >= 0` added to the root.
@@ -117,12 +117,14 @@ class Adam(FirstOrderOptimizer):
         beta1, beta2 = group["betas"]
         state["step"] = t = int(state["step"]) + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        ops.lerp_(m, g, 1 - beta1)  # m <- beta1 m + (1 - beta1) g
+        # a tensor beta1 enters the average in the parameter's dtype, as in torch.optim.Adam
+        w1 = 1 - (beta1.to(p.dtype) if isinstance(beta1, torch.Tensor) else beta1)
+        ops.lerp_(m, g, w1)  # m <- beta1 m + (1 - beta1) g
         v *= beta2
         ops.addcmul_(v, g, g, value=1 - beta2)  # v <- beta2 v + (1 - beta2) g^2
         if group["amsgrad"]:
             v = ops.maximum_(state["max_exp_avg_sq"], v)  # v_hat <- max(v_hat, v)
-        bias1, bias2 = 1 - beta1**t, 1 - beta2**t
+        bias1, bias2 = 1 - beta1 ** float(t), 1 - beta2 ** float(t)
         denom = ops.sqrt(v)
         denom /= bias2**0.5
         denom += group["eps"]  # sqrt(v / (1 - beta2^t)) + eps
@@ -207,7 +209,7 @@ class Adamax(FirstOrderOptimizer):
     %(params)s
     lr : float or Tensor, default=2e-3
         Learning rate :math:`\gamma >= 0`.
-    betas : (float, float), default=(0.9, 0.999)
+    betas : (float, float) or (Tensor, Tensor), default=(0.9, 0.999)
         Decays :math:`\beta_1, \beta_2 \in [0, 1)`.
     eps : float, default=1e-8
         :math:`\epsilon >= 0`, added to :math:`|g_t|` so that :math:`u_t > 0`.
@@ -274,4 +276,5 @@ class Adamax(FirstOrderOptimizer):
         abs_g = ops.abs(g)
         abs_g += group["eps"]
         ops.maximum_(u, abs_g)  # u <- max(beta2 u, |g| + eps)
-        ops.addcdiv_(p, m, u, value=-group["lr"] / (1 - beta1**t))  # theta <- theta - lr m_hat/u
+        bias1 = 1 - beta1 ** float(t)
+        ops.addcdiv_(p, m, u, value=-group["lr"] / bias1)  # theta <- theta - lr m_hat / u
