@@ -218,3 +218,20 @@ def test_os_error_while_writing_is_a_message_not_a_traceback(monkeypatch, tmp_pa
     err = capsys.readouterr().err
     assert f"error: Permission denied: {tmp_path / 'index.html'}" in err
     assert "Traceback" not in err
+
+
+def test_figure_path_with_brackets_is_printed_as_it_is(monkeypatch, tmp_path, capsys):
+    """A figure's name and path were printed as rich markup: an --out folder named ``a[/b]`` (a
+    legal path) ended `mlcanon run` with a MarkupError traceback, and ``[bold]`` vanished."""
+
+    def body(ctx):
+        with ctx.figure("curve[bold]") as fig:
+            fig.add_subplot().plot([0, 1])
+
+    _fake(monkeypatch, body)
+    out = tmp_path / "a[/b]" / "figs"
+    assert cli.main(["run", "auc", "--out", str(out)]) == 0
+    printed = "".join(capsys.readouterr().out.split())  # rich wraps long lines
+    (written,) = out.iterdir()
+    assert written.name.startswith("auc-curve[bold].")
+    assert f"figurecurve[bold]writtento{written}" in printed

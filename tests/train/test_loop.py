@@ -383,3 +383,23 @@ def test_history_lr_is_the_rate_of_the_epochs_last_step(tmp_path):
     resumed = trainer(tmp_path / "broken", evaluate=lambda m: 0.0)
     assert resumed.resume().name == "ckpt-000000006.safetensors" and resumed._batch == 3
     assert [e["lr"] for e in resumed.fit(4)] == ref
+
+
+def test_metric_names_are_printed_as_they_are(tmp_path, capsys):
+    """The epoch's line was printed as rich markup: a metric named ``acc[/top1]`` ended the run
+    with a MarkupError after its first epoch had trained, and ``[bold]`` vanished."""
+    torch.manual_seed(0)
+    x = torch.randn(12, 3)
+    model = torch.nn.Linear(3, 2)
+    trainer = Trainer(
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        lambda m, b: F.cross_entropy(m(b[0]), b[1]),
+        DataLoader(TensorDataset(x, (x[:, 0] > 0).long()), batch_size=4),
+        evaluate=lambda m: {"acc[/top1]": 0.5, "[bold]": 0.25},
+        progress=True,
+    )
+    history = trainer.fit(1)
+    assert history[0]["acc[/top1]"] == 0.5
+    out = capsys.readouterr().out
+    assert "acc[/top1] 0.5" in out and "[bold] 0.25" in out

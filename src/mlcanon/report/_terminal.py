@@ -31,7 +31,8 @@ def print_result(result: LessonResult, console: Console, *, checks_only: bool = 
                     t.add_row(*(escape(c) for c in row))
                 console.print(t)
             elif kind == "figure" and payload.path is not None:
-                console.print(f"figure [cyan]{payload.name}[/cyan] written to {payload.path}")
+                name, path = escape(payload.name), escape(str(payload.path))
+                console.print(f"figure [cyan]{name}[/cyan] written to {path}")
     if result.checks:
         t = Table(title=f"checks ({result.seconds:.1f} s)", title_justify="left")
         for h in ("result", "kind", "check", "ours", "reference", "tolerance", "against", "detail"):

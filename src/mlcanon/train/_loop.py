@@ -266,9 +266,8 @@ class Trainer:
                 self._end_epoch()
                 if bar:
                     bar.remove_task(task)
-                    bar.console.print(
-                        "  ".join(f"{k} {v:.4g}" for k, v in self.history[-1].items())
-                    )
+                    line = "  ".join(f"{k} {v:.4g}" for k, v in self.history[-1].items())
+                    bar.console.print(line, markup=False)  # metric names are not rich markup
         return self.history
 
     def _epoch_steps(self) -> Iterator[None]:
