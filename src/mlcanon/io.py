@@ -31,7 +31,8 @@ file and what is wrong:
   :func:`save` writes;
 - a class must be one that :func:`save` writes, its stored attributes must be its own (every
   hyper-parameter, no foreign ones; fitted classifiers carry ``classes_``, nothing else does;
-  per-feature arrays such as ``coef_`` or ``means_`` end in an axis of ``n_features_in_``);
+  per-feature arrays such as ``coef_`` or ``means_`` end in an axis of ``n_features_in_``, and
+  are float arrays but for an imputer's fill values ``statistics_``, which may be strings);
 - classes with invariants that prediction relies on (a tree's node arrays: indices in range,
   every node reachable exactly once from the root, split features below ``n_features_in_``)
   register a check with :func:`on_load`; those checks defend against a file that was edited
@@ -244,6 +245,9 @@ _PER_FEATURE = (
     "var_",
     "xbar_",
 )
+# Of these, the ones that hold values of X rather than weights: an imputer's fill values are
+# strings or booleans (an object array) when it was fitted on such columns.
+_ANY_DTYPE = ("statistics_",)
 
 
 def _check_attrs(cls: type, attrs: dict[str, Any]) -> None:
@@ -271,15 +275,17 @@ def _check_attrs(cls: type, attrs: dict[str, Any]) -> None:
         raise ValueError(f"n_features_in_ must be a non-negative integer, got {n!r}")
     for name in _PER_FEATURE if ours and "n_features_in_" in attrs else ():
         a = attrs.get(name)
+        kinds = "fiubO" if name in _ANY_DTYPE else "f"
         if a is not None and not (
             isinstance(a, np.ndarray)
-            and a.dtype.kind == "f"
+            and a.dtype.kind in kinds
             and a.ndim in (1, 2)
             and a.shape[-1] == n
         ):
             got = f"{a.dtype} {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
+            what = "an array" if name in _ANY_DTYPE else "a float array"
             raise ValueError(
-                f"{name} must be a float array with a last axis of n_features_in_={n}, got {got}"
+                f"{name} must be {what} with a last axis of n_features_in_={n}, got {got}"
             )
 
 

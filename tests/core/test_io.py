@@ -299,3 +299,42 @@ def test_fifo_is_refused_without_blocking(tmp_path):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, before)
+
+
+@pytest.mark.parametrize(
+    ("X", "params"),
+    [
+        (
+            np.array([["a", "x"], ["b", np.nan], ["a", "y"], [np.nan, "y"]], dtype=object),
+            {"strategy": "most_frequent"},
+        ),
+        (
+            np.array([["a", None], [None, "y"]], dtype=object),
+            {"strategy": "constant", "fill_value": "zz", "missing_values": None},
+        ),
+        (
+            np.array([[True, False], [None, True], [True, None]], dtype=object),
+            {"strategy": "most_frequent", "missing_values": None},
+        ),
+    ],
+)
+def test_imputer_fitted_on_strings_loads_back(X, params, tmp_path):
+    """An imputer fitted on string or boolean columns keeps its fill values in an object array;
+    the load-time check that per-feature arrays are float refused the file that save had just
+    written. It now loads and imputes as scikit-learn's SimpleImputer does."""
+    from sklearn.impute import SimpleImputer as Reference
+
+    from mlcanon.preprocessing import SimpleImputer
+
+    back = io.load(io.save(SimpleImputer(**params).fit(X), tmp_path / "imputer.npz"))
+    assert back.transform(X).tolist() == Reference(**params).fit(X).transform(X).tolist()
+
+
+def test_imputer_fill_values_of_the_wrong_length_are_still_refused(tmp_path):
+    from mlcanon.preprocessing import SimpleImputer
+
+    X = np.array([["a", "x"], ["b", np.nan]], dtype=object)
+    model = SimpleImputer(strategy="most_frequent").fit(X)
+    model.statistics_ = model.statistics_[:1]
+    with pytest.raises(ValueError, match="statistics_ must be an array with a last axis of"):
+        io.load(io.save(model, tmp_path / "imputer.npz"))
