@@ -232,6 +232,21 @@ def test_bad_arrays_raise(params, error, match):
         optim.SGD.for_arrays(params)
 
 
+@pytest.mark.parametrize(
+    "groups",
+    [
+        lambda w: [w, np.zeros(1), w],
+        lambda w: [{"params": [w]}, {"params": [np.zeros(1), w], "lr": 0.1}],
+    ],
+)
+def test_an_array_given_twice_raises(groups):
+    # torch.optim refuses a tensor in two groups; here each entry would get its own state and
+    # its own gradient, silently stepping one array twice
+    w = np.zeros(2)
+    with pytest.raises(ValueError, match=r"params\[2\] is params\[0\]"):
+        optim.Adam.for_arrays(groups(w))
+
+
 def test_read_only_array_raises():
     w = np.zeros(2)
     w.flags.writeable = False

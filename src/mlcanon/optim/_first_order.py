@@ -510,6 +510,13 @@ class ArrayOptimizer:
                 )
             if not p.flags.writeable:
                 raise ValueError(f"params[{i}] is read-only; it must be updated in place")
+            earlier = self.params + merged["params"][: i - len(self.params)]
+            if any(p is q for q in earlier):
+                first = next(k for k, q in enumerate(earlier) if p is q)
+                raise ValueError(
+                    f"params[{i}] is params[{first}]: each array may appear once (torch.optim "
+                    "refuses a parameter in two groups too)"
+                )
         self.param_groups.append(merged)
 
     @property
