@@ -338,3 +338,24 @@ def test_imputer_fill_values_of_the_wrong_length_are_still_refused(tmp_path):
     model.statistics_ = model.statistics_[:1]
     with pytest.raises(ValueError, match="statistics_ must be an array with a last axis of"):
         io.load(io.save(model, tmp_path / "imputer.npz"))
+
+
+def test_svc_on_a_precomputed_kernel_loads_back(tmp_path):
+    """With kernel='precomputed' the support vectors are rows of the kernel matrix, so
+    support_vectors_ is empty, shape (0, 0), as in scikit-learn; the load-time check that it
+    ends in an axis of n_features_in_ (the number of training samples) refused the file."""
+    from sklearn.datasets import load_iris
+    from sklearn.svm import SVC as Reference
+
+    from mlcanon.svm import SVC
+
+    X, y = load_iris(return_X_y=True)
+    K = X @ X.T
+    back = io.load(io.save(SVC(kernel="precomputed").fit(K, y), tmp_path / "svc.npz"))
+    reference = Reference(kernel="precomputed").fit(K, y)
+    assert back.support_vectors_.shape == reference.support_vectors_.shape == (0, 0)
+    np.testing.assert_array_equal(back.predict(K), reference.predict(K))
+    model = SVC(kernel="linear").fit(X, y)
+    model.support_vectors_ = np.empty((0, 0))  # only a precomputed kernel keeps none
+    with pytest.raises(ValueError, match="support_vectors_ must be a float array"):
+        io.load(io.save(model, tmp_path / "svc.npz"))
