@@ -153,8 +153,10 @@ def test_bad_norm_arguments():
         F.layer_norm(x, 5)
     with pytest.raises(ValueError, match=r"momentum must be <= 1\.0, got 2\.0"):
         F.batch_norm(x, None, None, training=True, momentum=2.0)
-    with pytest.raises(ValueError, match=r"eps must be > 0\.0, got 0\.0"):
-        F.group_norm(x, 2, eps=0.0)
+    with pytest.raises(ValueError, match=r"eps must be >= 0\.0, got -0\.1"):
+        F.group_norm(x, 2, eps=-0.1)
+    with pytest.raises(ValueError, match=r"eps must be > 0 for batch_norm in training"):
+        F.batch_norm(x, None, None, training=True, eps=0.0)
 
 
 def test_instance_norm_checks_momentum_and_running_statistics():
@@ -189,3 +191,73 @@ def test_instance_norm_one_spatial_element_refused_whatever_the_batch_as_torch(b
     ys = [m(x) for m in tracked]
     assert ys[0].shape == ys[1].shape == x.shape
     torch.testing.assert_close(ys[1], ys[0], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_input_with_float32_parameters_as_torch(dtype):
+    """torch's mixed-type CPU kernels take a float16/bfloat16 input with float32 parameters and
+    running statistics (a float32 norm layer in a half-precision network): same output dtype
+    and values, float32 gradients and statistics; it was refused. Other mixes stay refused."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 4, 5, generator=g).to(dtype)
+    w, b = torch.randn(4, generator=g), torch.randn(4, generator=g)
+    wl, bl = torch.randn(5, generator=g), torch.randn(5, generator=g)
+    rm, rv = torch.randn(4, generator=g), torch.rand(4, generator=g) + 0.5
+    cases = {
+        "layer_norm": lambda M, p: M.layer_norm(p[0], (5,), p[3], p[4]),
+        "group_norm": lambda M, p: M.group_norm(p[0], 2, p[1], p[2]),
+        "batch_norm train": lambda M, p: M.batch_norm(p[0], p[5], p[6], p[1], p[2], True),
+        "batch_norm eval": lambda M, p: M.batch_norm(p[0], p[5], p[6], p[1], p[2], False),
+        "batch_norm stats only": lambda M, p: M.batch_norm(p[0], p[5], p[6], None, None, True),
+        "instance_norm": lambda M, p: M.instance_norm(p[0], p[5], p[6], p[1], p[2]),
+    }
+    for name, fn in cases.items():
+        results = []
+        for M in (F, TF):
+            leaves = [t.clone().requires_grad_() for t in (x, w, b, wl, bl)]
+            params = [*leaves, rm.clone(), rv.clone()]
+            y = fn(M, params)
+            grads = torch.autograd.grad(y.float().square().sum(), leaves, allow_unused=True)
+            results.append((y, grads, params[5:]))
+        (y, grads, stats), (ref_y, ref_grads, ref_stats) = results
+        assert y.dtype == ref_y.dtype == dtype, name
+        torch.testing.assert_close(y, ref_y, rtol=2e-2, atol=2e-2, msg=name)
+        for a, r in zip(grads, ref_grads, strict=True):
+            assert (a is None) == (r is None), name
+            if a is not None:
+                assert a.dtype == r.dtype, name
+                torch.testing.assert_close(a, r, rtol=5e-2, atol=5e-2, msg=name)
+        for a, r in zip(stats, ref_stats, strict=True):
+            torch.testing.assert_close(a, r, rtol=1e-2, atol=1e-2, msg=name)
+    # a float32 weight beside a half bias, or float64 parameters: refused by both
+    for bad in ((w, b.to(dtype)), (w.double(), b.double())):
+        with pytest.raises(RuntimeError):
+            TF.group_norm(x, 2, *bad)
+        with pytest.raises(RuntimeError, match="must have the input's dtype"):
+            F.group_norm(x, 2, *bad)
+
+
+def test_zero_eps_and_single_value_groups_as_torch():
+    """eps = 0 is taken by layer_norm, group_norm, instance_norm and batch_norm in eval mode,
+    as torch (it was refused); group_norm refuses one sample whose groups hold one value each,
+    as torch (it returned the bias)."""
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(3, 4, 5, generator=g, dtype=torch.float64)
+    rm, rv = torch.randn(4, generator=g, dtype=torch.float64), torch.rand(4, dtype=torch.float64)
+    pairs = [
+        (lambda M: M.layer_norm(x, (4, 5), eps=0.0)),
+        (lambda M: M.group_norm(x, 2, eps=0.0)),
+        (lambda M: M.instance_norm(x, eps=0.0)),
+        (lambda M: M.batch_norm(x, rm, rv, training=False, eps=0.0)),
+    ]
+    for fn in pairs:
+        torch.testing.assert_close(fn(F), fn(TF), rtol=1e-10, atol=1e-10)
+    for shape, groups in [((1, 2), 2), ((1, 3, 1), 3), ((1, 1, 1, 1), 1)]:
+        x = torch.randn(shape, dtype=torch.float64)
+        with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+            TF.group_norm(x, groups)
+        with pytest.raises(ValueError, match="more than 1 value per group for a single sample"):
+            F.group_norm(x, groups)
+    for shape, groups in [((2, 2), 2), ((1, 2, 1), 1), ((1, 4), 2)]:  # accepted by both
+        x = torch.randn(shape, dtype=torch.float64)
+        torch.testing.assert_close(F.group_norm(x, groups), TF.group_norm(x, groups))

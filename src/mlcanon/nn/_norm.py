@@ -45,7 +45,15 @@ from torch.autograd import Function
 
 from mlcanon._validation import check_scalar
 
-from ._utils import check_param, check_tensor, in_float32, integer, widened, zeros_from
+from ._utils import (
+    InputMismatchError,
+    check_param,
+    check_tensor,
+    in_float32,
+    integer,
+    widened,
+    zeros_from,
+)
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
 
@@ -197,26 +205,55 @@ class _LayerNorm(Function):
         return dx.reshape(grad.shape), grad_w, grad_b, None, None
 
 
-def _check_affine(x: Tensor, weight, bias, eps, op: str, shape: Sequence[int] | None = None):
-    """Check ``eps`` and the affine parameters (of ``shape``, default ``(C,)``); return
-    ``(weight, bias)``. Given only one of them, as torch allows (``LayerNorm(bias=False)``),
-    the other is the identity: ones for the weight, zeros for the bias."""
-    check_scalar(eps, "eps", low=0.0, include_low=False)
+def _check_affine(
+    x: Tensor,
+    weight,
+    bias,
+    eps,
+    op: str,
+    shape: Sequence[int] | None = None,
+    running: tuple[Tensor | None, ...] = (),
+):
+    """Check ``eps`` (>= 0, as torch) and the affine parameters (of ``shape``, default
+    ``(C,)``); return ``(weight, bias)``. Given only one of them, as torch allows
+    (``LayerNorm(bias=False)``), the other is the identity: ones for the weight, zeros for the
+    bias. The parameters and the ``running`` statistics share the input's dtype, or, for a
+    float16/bfloat16 input, are all float32 (torch's mixed-type kernels: a float32 norm layer
+    in a half-precision network)."""
+    check_scalar(eps, "eps", low=0.0)
     shape = (x.shape[1],) if shape is None else tuple(shape)
-    check_param(weight, "weight", shape, x, op)
-    check_param(bias, "bias", shape, x, op)
+    check_param(weight, "weight", shape)
+    check_param(bias, "bias", shape)
+    named = [
+        ("weight", weight),
+        ("bias", bias),
+        *zip(("running_mean", "running_var")[: len(running)], running, strict=True),
+    ]
+    given = [(n, p) for n, p in named if isinstance(p, Tensor)]
+    mixed = x.element_size() < 4 and bool(given)
+    mixed = mixed and all(p.dtype == torch.float32 for _, p in given)
+    want = torch.float32 if mixed else x.dtype
+    for name, p in given:
+        if p.dtype != want or p.device != x.device:
+            raise InputMismatchError(
+                f"{op}: input has dtype {x.dtype} on {x.device} but {name} has dtype {p.dtype} "
+                f"on {p.device}; the parameters and running statistics must have the input's "
+                "dtype and device (or all be float32 for a float16/bfloat16 input)"
+            )
     if weight is None and bias is not None:
-        weight = x.new_ones(shape)
+        weight = x.new_ones(shape, dtype=want)
     elif bias is None and weight is not None:
-        bias = x.new_zeros(shape)
+        bias = x.new_zeros(shape, dtype=want)
     return weight, bias
 
 
-def _check_running(x: Tensor, running_mean, running_var, momentum, op: str) -> None:
-    """``momentum`` in [0, 1] and the running statistics of shape (C,), like the input."""
+def _check_running(x: Tensor, running_mean, running_var, momentum) -> tuple:
+    """``momentum`` in [0, 1] and the running statistics of shape (C,) (their dtype is checked
+    with the parameters, by :func:`_check_affine`)."""
     check_scalar(momentum, "momentum", low=0.0, high=1.0)
     for name, r in (("running_mean", running_mean), ("running_var", running_var)):
-        check_param(r, name, (x.shape[1],), x, op)
+        check_param(r, name, (x.shape[1],))
+    return running_mean, running_var
 
 
 def batch_norm(
@@ -243,7 +280,7 @@ def batch_norm(
         :math:`\gamma, \beta` (either may be given alone: the other is then 1 or 0).
     training : bool
     momentum : float in [0, 1]
-    eps : float > 0
+    eps : float >= 0 (> 0 in training, as torch)
 
     Notes
     -----
@@ -255,8 +292,10 @@ def batch_norm(
     .. [1] Ioffe & Szegedy, "Batch normalization", ICML 2015, Algorithms 1 and 2.
     """
     x = check_tensor(input, "input", ndim=tuple(range(2, 9)))
-    weight, bias = _check_affine(x, weight, bias, eps, "batch_norm")
-    _check_running(x, running_mean, running_var, momentum, "batch_norm")
+    running = _check_running(x, running_mean, running_var, momentum)
+    weight, bias = _check_affine(x, weight, bias, eps, "batch_norm", running=running)
+    if training and eps <= 0:
+        raise ValueError(f"eps must be > 0 for batch_norm in training (as torch), got {eps!r}")
     if x.numel() == 0:  # torch: an empty result, running statistics untouched
         return zeros_from(x.shape, x, weight, bias)
     if not training:
@@ -301,8 +340,8 @@ def instance_norm(
        stylization", 2016.
     """
     x = check_tensor(input, "input", ndim=tuple(range(3, 9)))
-    weight, bias = _check_affine(x, weight, bias, eps, "instance_norm")
-    _check_running(x, running_mean, running_var, momentum, "instance_norm")
+    running = _check_running(x, running_mean, running_var, momentum)
+    weight, bias = _check_affine(x, weight, bias, eps, "instance_norm", running=running)
     m = math.prod(x.shape[2:])
     if use_input_stats and m == 1:  # a shape rule, checked whatever the batch size, as torch
         raise ValueError(
@@ -338,7 +377,7 @@ def group_norm(
     input : Tensor[N, C, *]
     num_groups : int, must divide C
     weight, bias : Tensor[C], optional
-    eps : float > 0
+    eps : float >= 0
 
     Notes
     -----
@@ -354,6 +393,13 @@ def group_norm(
     if x.shape[1] % num_groups:
         raise ValueError(f"num_channels={x.shape[1]} must be divisible by num_groups={num_groups}")
     weight, bias = _check_affine(x, weight, bias, eps, "group_norm")
+    if x.shape[0] * (x.shape[1] // num_groups) * math.prod(x.shape[2:]) == 1:
+        # torch's batch-size check, on (N * C / G, G, *spatial): one sample whose every group
+        # holds a single value
+        raise ValueError(
+            f"group_norm needs more than 1 value per group for a single sample, got input shape "
+            f"{tuple(x.shape)} with num_groups={num_groups}"
+        )
     if x.numel() == 0:
         return zeros_from(x.shape, x, weight, bias)
     return in_float32(_ChannelNorm.apply, x, weight, bias, num_groups, False, float(eps))[0]
@@ -374,7 +420,7 @@ def layer_norm(
     normalized_shape : int or sequence of int
     weight, bias : Tensor[*normalized_shape], optional
         Elementwise affine; either may be given alone (the other is then 1 or 0).
-    eps : float > 0
+    eps : float >= 0
 
     References
     ----------
