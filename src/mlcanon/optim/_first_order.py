@@ -199,7 +199,8 @@ PARAMETER_DOCS = {
     "capturable": (
         "capturable : bool, default=False\n"
         "    As in torch.optim: ``True`` needs parameters on a CUDA-like device (``cpu`` is\n"
-        "    refused at the step); the update is the same."
+        "    refused at the step) and takes torch's capturable arithmetic (Adam and Adamax\n"
+        "    compute their bias corrections in float32 there)."
     ),
     "differentiable": (
         "differentiable : bool, default=False\n"
@@ -502,6 +503,11 @@ class ArrayOptimizer:
                 isinstance(value, Sequence) and any(isinstance(v, torch.Tensor) for v in value)
             ):
                 raise TypeError(f"{name} must be floats for NumPy arrays, got {value!r}")
+        if merged.get("capturable"):
+            raise ValueError(
+                "capturable=True needs tensors on a CUDA-like device (torch.optim refuses it "
+                "on CPU too); NumPy arrays take capturable=False"
+            )
         for i, p in enumerate(merged["params"], start=len(self.params)):
             if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
                 raise TypeError(

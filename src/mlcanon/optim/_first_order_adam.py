@@ -21,6 +21,13 @@ from ._first_order import (
 __all__ = ["Adam", "AdamW", "Adamax"]
 
 
+def step_tensor(t: int, p: torch.Tensor) -> torch.Tensor:
+    """Step ``t`` as torch.optim keeps it with ``capturable=True``: a 0-d tensor on the
+    parameter's device, float32 (float64 when that is torch's default dtype)."""
+    dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+    return torch.tensor(float(t), dtype=dtype, device=p.device)
+
+
 class Adam(FirstOrderOptimizer):
     r"""Adam: momentum on the gradient, RMSprop on its scale, both bias-corrected.
 
@@ -124,6 +131,23 @@ class Adam(FirstOrderOptimizer):
         ops.addcmul_(v, g, g, value=1 - beta2)  # v <- beta2 v + (1 - beta2) g^2
         if group["amsgrad"]:
             v = ops.maximum_(state["max_exp_avg_sq"], v)  # v_hat <- max(v_hat, v)
+        if group.get("capturable"):
+            # torch.optim.Adam's capturable arithmetic: the bias corrections are tensors of
+            # the step's dtype (float32), folded into the denominator, in the order of its
+            # multi-tensor (foreach) or single-tensor step
+            step = step_tensor(t, p)
+            if group.get("foreach"):
+                neg_step_size = (beta1**step - 1).div_(lr).reciprocal_()  # lr/(beta1^t - 1)
+                denom = ops.sqrt(v)
+                denom /= (1 - beta2**step).sqrt()
+                denom += group["eps"]
+                denom /= neg_step_size
+            else:
+                step_size_neg = (lr / (1 - beta1**step)).neg()
+                denom = ops.sqrt(v) / ((1 - beta2**step).sqrt() * step_size_neg)
+                denom += group["eps"] / step_size_neg
+            ops.addcdiv_(p, m, denom, value=1)  # theta <- theta - lr m_hat / denom
+            return
         bias1, bias2 = 1 - beta1 ** float(t), 1 - beta2 ** float(t)
         denom = ops.sqrt(v)
         denom /= bias2**0.5
@@ -276,5 +300,10 @@ class Adamax(FirstOrderOptimizer):
         abs_g = ops.abs(g)
         abs_g += group["eps"]
         ops.maximum_(u, abs_g)  # u <- max(beta2 u, |g| + eps)
+        if group.get("capturable"):  # torch.optim.Adamax's: in the step's dtype (float32)
+            neg_bias1 = beta1 ** step_tensor(t, p) - 1
+            neg_bias1.div_(group["lr"])
+            ops.addcdiv_(p, m, u * neg_bias1, value=1)  # theta <- theta - lr m_hat / u
+            return
         bias1 = 1 - beta1 ** float(t)
         ops.addcdiv_(p, m, u, value=-group["lr"] / bias1)  # theta <- theta - lr m_hat / u
