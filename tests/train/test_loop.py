@@ -403,3 +403,36 @@ def test_metric_names_are_printed_as_they_are(tmp_path, capsys):
     assert history[0]["acc[/top1]"] == 0.5
     out = capsys.readouterr().out
     assert "acc[/top1] 0.5" in out and "[bold] 0.25" in out
+
+
+@pytest.mark.parametrize("name", ["loss", "lr", "epoch"])
+def test_metric_named_as_a_history_field_is_refused(tmp_path, name):
+    """evaluate returning {'loss': validation loss} replaced the epoch's mean training loss in
+    history (and what early stopping on 'loss' watched) without a word."""
+    torch.manual_seed(0)
+    x = torch.randn(12, 3)
+    y = (x[:, 0] > 0).long()
+    model = torch.nn.Linear(3, 2)
+    batch_losses = []
+
+    def loss_fn(m, b):
+        loss = F.cross_entropy(m(b[0]), b[1])
+        batch_losses.append(loss.item())
+        return loss
+
+    def trainer(metric):
+        return Trainer(
+            model,
+            torch.optim.SGD(model.parameters(), lr=0.1),
+            loss_fn,
+            DataLoader(TensorDataset(x, y), batch_size=4),
+            evaluate=lambda m: {metric: 123.0},
+            progress=False,
+        )
+
+    with pytest.raises(ValueError, match=rf"metrics named \['{name}'\].*e\.g\. 'val_loss'"):
+        trainer(name).fit(1)
+    batch_losses.clear()
+    history = trainer(f"val_{name}").fit(1)
+    assert history[0]["loss"] == sum(batch_losses) / len(batch_losses)
+    assert history[0][f"val_{name}"] == 123.0

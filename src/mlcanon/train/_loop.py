@@ -88,7 +88,8 @@ class Trainer:
     evaluate : callable ``(model) -> dict[str, float] | float``, optional
         Run after each epoch under ``model.eval()`` and ``torch.no_grad()``; a bare number is
         stored as ``'val'``. Its values (numbers or 0-d tensors) join the epoch's entry in
-        :attr:`history` as Python floats.
+        :attr:`history` as Python floats, under names other than ``'epoch'``, ``'loss'`` and
+        ``'lr'`` (a ``ValueError`` otherwise: use e.g. ``'val_loss'``).
     early_stopping : EarlyStopping, optional
         Stepped with the ``monitor`` value after each epoch; training stops when it says so.
     monitor : str, optional
@@ -338,6 +339,13 @@ class Trainer:
                 metrics = self.evaluate(self.model)
             self.model.train()
             metrics = metrics if isinstance(metrics, dict) else {"val": metrics}
+            taken = [k for k in metrics if k in entry]
+            if taken:  # "loss" would replace the training loss in history, silently
+                raise ValueError(
+                    f"evaluate returned metrics named {taken}, which history keeps for the "
+                    f"epoch's own {', '.join(map(repr, entry))} (its number, mean training loss "
+                    f"and learning rate); rename them, e.g. 'val_loss'"
+                )
             entry.update({k: _metric(k, v) for k, v in metrics.items()})
         if isinstance(self.scheduler, ReduceLROnPlateau):
             self.scheduler.step(self._monitored(entry))
