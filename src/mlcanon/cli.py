@@ -28,12 +28,15 @@ class UsageError(Exception):
 
 
 def _select(slugs: Sequence[str]) -> list[Lesson]:
-    """The lessons named on the command line (all of them when none is named).
+    """The lessons named on the command line (all of them when none is named), each once.
 
     Every slug is looked up before anything runs, so one unknown slug stops the whole command.
+    A slug named twice runs once: twice, its checks counted twice in the totals and the report
+    held two sections with the same ids.
     """
     if not slugs:
         return registered_lessons()
+    slugs = list(dict.fromkeys(slugs))
     unknown = [s for s in slugs if s not in CATALOG]
     if unknown:
         hints = []

@@ -235,3 +235,17 @@ def test_figure_path_with_brackets_is_printed_as_it_is(monkeypatch, tmp_path, ca
     (written,) = out.iterdir()
     assert written.name.startswith("auc-curve[bold].")
     assert f"figurecurve[bold]writtento{written}" in printed
+
+
+def test_slug_named_twice_runs_once(monkeypatch, capsys):
+    """`mlcanon verify auc auc` ran the lesson twice and counted its checks twice in the totals
+    (a report held two sections with the same ids)."""
+    runs = []
+
+    def body(ctx):
+        runs.append(1)
+        ctx.check("one", 1.0, 1.0, ref="the same number")
+
+    _fake(monkeypatch, body)
+    assert cli.main(["verify", "--json", "auc", "auc"]) == 0
+    assert len(runs) == 1 and len(_json_lines(capsys.readouterr().out)) == 1
