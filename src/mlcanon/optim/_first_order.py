@@ -349,7 +349,7 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
         )
         return {**group, "lr": lr.item() if as_float else lr}
 
-    def _init_group(self, group: Group) -> Group:
+    def _hyper_for_new_state(self, group: Group) -> Group:
         """The hyper-parameters a parameter's new state is built from (see _init_from_defaults)."""
         return {**group, **{k: self.defaults[k] for k in self._init_from_defaults}}
 
@@ -398,7 +398,7 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
                 self._check_param(p, group, f"parameter {j} of param group {i}")
                 state = self.state[p]
                 if not state:
-                    state.update(self._init_state(TORCH_OPS, p, self._init_group(group)))
+                    state.update(self._init_state(TORCH_OPS, p, self._hyper_for_new_state(group)))
                 if p.is_complex() and not p.grad.is_sparse:  # torch's sparse rules: complex too
                     self._complex_update(p, state, group)
                 else:

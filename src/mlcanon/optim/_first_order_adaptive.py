@@ -95,7 +95,9 @@ class Adagrad(FirstOrderOptimizer):
         # as torch.optim.Adagrad: every parameter's state exists from the start
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p].update(self._init_state(TORCH_OPS, p, self._init_group(group)))
+                self.state[p].update(
+                    self._init_state(TORCH_OPS, p, self._hyper_for_new_state(group))
+                )
 
     @staticmethod
     def _init_state(ops: Any, p: Any, group: Group) -> State:
