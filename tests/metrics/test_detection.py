@@ -36,12 +36,23 @@ TOL = 1e-12
 # ------------------------------------------------------------------------------------------
 # the reference: pycocotools on the same detections
 def _xywh(boxes):
+    return _xyxy_to_xywh(boxes)
+
+
+def _xyxy_to_xywh(boxes):
     b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     return np.column_stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]])
 
 
-def coco_eval(preds, targets, iou_thrs=None, max_dets=(1, 10, 100), cat_ids=None):
-    """COCOeval on the same detections (image ids 1..n in list order, categories = all labels)."""
+def coco_eval(preds, targets, iou_thrs=None, max_dets=(1, 10, 100), cat_ids=None, fmt="xyxy"):
+    """COCOeval on the same detections (image ids 1..n in list order, categories = all labels);
+    boxes in ``fmt`` 'xyxy' (converted to COCO's xywh) or 'xywh' (passed as they are)."""
+
+    def _xywh(boxes):
+        if fmt == "xywh":
+            return np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        return _xyxy_to_xywh(boxes)
+
     coco = pytest.importorskip("pycocotools.coco")
     cocoeval = pytest.importorskip("pycocotools.cocoeval")
     labels = [np.asarray(d["labels"], dtype=np.int64) for d in [*preds, *targets]]
@@ -325,6 +336,37 @@ def test_inputs_tensors_and_box_formats():
         got = mean_average_precision(p, t, box_format=fmt)
         for k in KEYS:
             assert got[k] == pytest.approx(expected[k], abs=1e-9), (fmt, k)
+
+
+def test_xywh_boxes_match_cocoeval_on_the_same_boxes():
+    """COCO's own format: pycocotools takes the areas as w * h and intersects at x + w. They
+    were computed from the xyxy corners, (x + w) - x, which for 0.3 + 32 is 31.999999999999996:
+    a 32 x 32 box at x = 0.3 fell out of the medium range (map_medium -1 instead of 1), and
+    IoUs that sit on a threshold (a detection half as wide as its object: IoU 0.5) came out on
+    the other side of it in a third of the cases (AP 0 instead of 1, or 1 instead of 0)."""
+    rng = np.random.default_rng(0)
+    preds, targets = [], []
+    for _ in range(40):
+        xy = np.round(rng.uniform(0, 600, (3, 2)), 1)
+        wh = np.round(rng.uniform(1, 60, (3, 2)), 1)
+        wh[0] = 32.0 if rng.uniform() < 0.5 else 96.0  # on an area-range end
+        gt = np.hstack([xy, wh])
+        half = gt * [1, 1, 0.5, 1]  # IoU 0.5 with its object, in exact arithmetic
+        targets.append({"boxes": gt, "labels": [1, 1, 2]})
+        scores = np.round(rng.uniform(0, 1, 6), 2)
+        preds.append({"boxes": np.vstack([gt[:1], half]), "scores": scores[:4]})
+        preds[-1]["labels"] = [1, 1, 1, 2]
+    ours = mean_average_precision(preds, targets, box_format="xywh")
+    ev = coco_eval(preds, targets, fmt="xywh")
+    np.testing.assert_allclose([ours[k] for k in KEYS], ev.stats, rtol=0, atol=TOL)
+    precision, recall, _ = _coco_arrays(
+        preds, targets, "xywh", ev.params.iouThrs, ev.params.recThrs, (1, 10, 100)
+    )
+    np.testing.assert_allclose(precision, ev.eval["precision"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(recall, ev.eval["recall"], rtol=0, atol=TOL)
+    one = [{"boxes": [[0.3, 0.0, 32.0, 32.0]], "labels": [0]}]
+    got = mean_average_precision([{**one[0], "scores": [0.9]}], one, box_format="xywh")
+    assert got["map_medium"] == got["map_small"] == pytest.approx(1.0)  # 32 x 32: both ranges
 
 
 def test_hand_case():

@@ -30,7 +30,8 @@ AREA_RANGES = np.array([[0.0, 1e10], [0.0, 32.0**2], [32.0**2, 96.0**2], [96.0**
 class _Flat(NamedTuple):
     """Every box of one side (detections or ground truths), grouped by (class, image)."""
 
-    boxes: np.ndarray  # (n, 4) xyxy float64
+    boxes: np.ndarray  # (n, 4) xyxy float64 (COCO: x, y, x + w, y + h of its xywh box)
+    box_area: np.ndarray  # (n,) the boxes' areas in the IoU (COCO: w * h)
     scores: np.ndarray  # (n,) (ones for ground truths)
     group: np.ndarray  # (n,) class index * n_images + image, non-decreasing
     rank: np.ndarray  # (n,) position within its group (score order for detections)
@@ -39,8 +40,13 @@ class _Flat(NamedTuple):
     area: np.ndarray  # (n,) the area that sets the size range (the box's, unless given)
 
 
-def _side(dicts: Any, name: str, keys: tuple[str, ...], box_format: str) -> list[dict]:
-    """Validated per-image arrays: ``boxes`` as float64 xyxy, ``scores``, integer ``labels``."""
+def _side(dicts: Any, name: str, keys: tuple[str, ...], box_format: str, coco: bool) -> list[dict]:
+    """Validated per-image arrays: ``boxes`` as float64 xyxy and their ``box_area``, ``scores``,
+    integer ``labels``. With ``coco`` the boxes are those pycocotools computes with: the
+    corners ``(x, y, x + w, y + h)`` of the COCO box ``(x, y, w, h)`` (``w = x2 - x1`` for xyxy
+    input, ``x = cx - w / 2`` for cxcywh), of area ``w * h``; in float64, ``x + w - x`` and
+    ``x2 - x1`` may differ from ``w`` in the last bit, which moves IoUs that sit on a threshold
+    and areas on a size-range end."""
     import torch
 
     from mlcanon.vision import box_convert, check_boxes
@@ -56,11 +62,18 @@ def _side(dicts: Any, name: str, keys: tuple[str, ...], box_format: str) -> list
         where = f"{name}[{i}]['boxes']"
         b = _numbers(d["boxes"], where, ndim=None, finite=False)  # check_boxes says which box
         b = torch.from_numpy(np.ascontiguousarray(b.reshape(0, 4) if b.size == 0 else b))
-        if box_format == "xyxy":
-            b = check_boxes(b, where)
-        else:  # in float64: converting in the input's (perhaps half) precision would round
-            b = box_convert(check_boxes(b, where, fmt=box_format).double(), box_format, "xyxy")
-        entry = {"boxes": b.to(torch.float64).numpy()}
+        # in float64: converting in the input's (perhaps half) precision would round
+        b = check_boxes(b, where, fmt=box_format).double()
+        if coco:
+            if box_format == "cxcywh":  # the box's own w and h, not (cx + w/2) - (cx - w/2)
+                cx, cy, w, h = b.numpy().T
+                x, y = cx - 0.5 * w, cy - 0.5 * h
+            else:
+                x, y, w, h = box_convert(b, box_format, "xywh").numpy().T
+            entry = {"boxes": np.column_stack((x, y, x + w, y + h)), "box_area": w * h}
+        else:
+            b = box_convert(b, box_format, "xyxy").numpy()
+            entry = {"boxes": b, "box_area": _area(b)}
         for key in keys[1:]:
             v = _numbers(d[key], f"{name}[{i}]['{key}']", ndim=1, finite=True)
             if len(v) != len(b):
@@ -75,7 +88,7 @@ def _side(dicts: Any, name: str, keys: tuple[str, ...], box_format: str) -> list
         given = d if name == "targets" else {}
         for key in ("iscrowd", "difficult"):
             entry[key] = _flags(given.get(key), f"{name}[{i}]['{key}']", len(b))
-        entry["area"] = _given_area(given.get("area"), f"{name}[{i}]['area']", entry["boxes"])
+        entry["area"] = _given_area(given.get("area"), f"{name}[{i}]['area']", entry["box_area"])
         out.append(entry)
     return out
 
@@ -90,14 +103,14 @@ def _flags(value: Any, name: str, n: int) -> np.ndarray:
     return v.astype(bool)
 
 
-def _given_area(value: Any, name: str, boxes: np.ndarray) -> np.ndarray:
+def _given_area(value: Any, name: str, box_area: np.ndarray) -> np.ndarray:
     """The optional areas of one image's ground truths (COCO's ``area`` field: a segment's area
     may be below its box's), finite and >= 0; the box areas if absent."""
     if value is None:
-        return _area(boxes)
+        return box_area
     v = _numbers(value, name, ndim=1, finite=True)
-    if len(v) != len(boxes) or (v < 0).any():
-        raise ValueError(f"{name} must hold {len(boxes)} areas >= 0, got {v.tolist()!r:.80}")
+    if len(v) != len(box_area) or (v < 0).any():
+        raise ValueError(f"{name} must hold {len(box_area)} areas >= 0, got {v.tolist()!r:.80}")
     return v.astype(np.float64)
 
 
@@ -131,6 +144,7 @@ def _flatten(per_image: list[dict], classes: np.ndarray, is_det: bool) -> _Flat:
     """Concatenate the images, sort by (class, image, decreasing score, input order)."""
     n = sum(len(d["labels"]) for d in per_image)
     boxes = np.concatenate([d["boxes"] for d in per_image]) if n else np.zeros((0, 4))
+    box_area = np.concatenate([d["box_area"] for d in per_image]) if n else np.zeros(0)
     labels = np.concatenate([d["labels"] for d in per_image]) if n else np.zeros(0, np.int64)
     scores = np.concatenate([d["scores"] for d in per_image]) if is_det and n else np.ones(n)
     crowd = np.concatenate([d["iscrowd"] for d in per_image]) if n else np.zeros(0, bool)
@@ -144,6 +158,7 @@ def _flatten(per_image: list[dict], classes: np.ndarray, is_det: bool) -> _Flat:
     starts = np.searchsorted(group, group, side="left")
     return _Flat(
         boxes[order],
+        box_area[order],
         scores[order],
         group,
         np.arange(n) - starts,
@@ -154,19 +169,20 @@ def _flatten(per_image: list[dict], classes: np.ndarray, is_det: bool) -> _Flat:
 
 
 @njit(cache=True)
-def _group_iou(det: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray:
-    """IoU (n_det, n_gt) of xyxy boxes; 0 when they do not overlap (also for empty boxes). For a
-    crowd region the union is the detection's own area (COCO: the part of a detection inside
-    the crowd)."""
+def _group_iou(
+    det: np.ndarray, gt: np.ndarray, det_area: np.ndarray, gt_area: np.ndarray, crowd: np.ndarray
+) -> np.ndarray:
+    """IoU (n_det, n_gt) of xyxy boxes of the given areas; 0 when they do not overlap (also for
+    empty boxes). For a crowd region the union is the detection's own area (COCO: the part of a
+    detection inside the crowd)."""
     iou = np.zeros((det.shape[0], gt.shape[0]))
     for d in range(det.shape[0]):
-        da = (det[d, 2] - det[d, 0]) * (det[d, 3] - det[d, 1])
         for g in range(gt.shape[0]):
             w = min(det[d, 2], gt[g, 2]) - max(det[d, 0], gt[g, 0])
             h = min(det[d, 3], gt[g, 3]) - max(det[d, 1], gt[g, 1])
             if w > 0 and h > 0:
-                ga = (gt[g, 2] - gt[g, 0]) * (gt[g, 3] - gt[g, 1])
-                iou[d, g] = w * h / (da if crowd[g] else da + ga - w * h)
+                i = w * h
+                iou[d, g] = i / (det_area[d] if crowd[g] else det_area[d] + gt_area[g] - i)
     return iou
 
 
@@ -174,6 +190,8 @@ def _group_iou(det: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray
 def _voc_match_kernel(
     det_boxes: np.ndarray,
     gt_boxes: np.ndarray,
+    det_area: np.ndarray,
+    gt_area: np.ndarray,
     gt_difficult: np.ndarray,
     groups: np.ndarray,
     threshold: float,
@@ -187,7 +205,7 @@ def _voc_match_kernel(
     for grp in range(groups.shape[0]):
         d0, d1, g0, g1 = groups[grp]
         plain = np.zeros(g1 - g0, dtype=np.bool_)  # no crowd regions in VOC
-        iou = _group_iou(det_boxes[d0:d1], gt_boxes[g0:g1], plain)
+        iou = _group_iou(det_boxes[d0:d1], gt_boxes[g0:g1], det_area[d0:d1], gt_area[g0:g1], plain)
         taken = np.zeros(g1 - g0, dtype=np.bool_)
         for d in range(d1 - d0):
             j = np.argmax(iou[d])
@@ -204,6 +222,8 @@ def _voc_match_kernel(
 def _match_kernel(
     det_boxes: np.ndarray,
     gt_boxes: np.ndarray,
+    det_area: np.ndarray,
+    gt_area: np.ndarray,
     gt_crowd: np.ndarray,
     gt_ignored: np.ndarray,
     groups: np.ndarray,
@@ -223,7 +243,7 @@ def _match_kernel(
     for grp in range(groups.shape[0]):
         d0, d1, g0, g1 = groups[grp]
         gt, crowd = gt_boxes[g0:g1], gt_crowd[g0:g1]
-        iou = _group_iou(det_boxes[d0:d1], gt, crowd)
+        iou = _group_iou(det_boxes[d0:d1], gt, det_area[d0:d1], gt_area[g0:g1], crowd)
         for a in range(A):
             outside = gt_ignored[a, g0:g1]
             for t in range(T):
@@ -398,20 +418,25 @@ def _coco_arrays(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """COCOeval's ``eval['precision']`` (T, R, K, A, M), ``eval['recall']`` (T, K, A, M) and
     the classes (K,)."""
-    det, gt, classes, n_img = _prepare(preds, targets, box_format)
+    det, gt, classes, n_img = _prepare(preds, targets, box_format, coco=True)
     det = _Flat(*(v[det.rank < max_dets[-1]] for v in det))
     gt_ignored = _out_of_range(gt.area) | gt.crowd  # (A, n_gt)
     groups = _shared_groups(det, gt)
-    match = _match_kernel(det.boxes, gt.boxes, gt.crowd, gt_ignored, groups, ious)
+    match = _match_kernel(
+        det.boxes, gt.boxes, det.box_area, gt.box_area, gt.crowd, gt_ignored, groups, ious
+    )
     precision, recall = _accumulate(det, gt, gt_ignored, match, len(classes), n_img, recs, max_dets)
     return precision, recall, classes
 
 
-def _prepare(preds: Any, targets: Any, box_format: str) -> tuple[_Flat, _Flat, np.ndarray, int]:
-    """Validated detections and ground truths, flattened; the sorted classes; the image count."""
+def _prepare(
+    preds: Any, targets: Any, box_format: str, coco: bool
+) -> tuple[_Flat, _Flat, np.ndarray, int]:
+    """Validated detections and ground truths, flattened (boxes as COCO computes with them if
+    ``coco``); the sorted classes; the image count."""
     check_option(box_format, "box_format", ("xyxy", "xywh", "cxcywh"))
-    dets = _side(preds, "preds", ("boxes", "scores", "labels"), box_format)
-    gts = _side(targets, "targets", ("boxes", "labels"), box_format)
+    dets = _side(preds, "preds", ("boxes", "scores", "labels"), box_format, coco)
+    gts = _side(targets, "targets", ("boxes", "labels"), box_format, coco)
     if len(dets) != len(gts):
         raise ValueError(
             f"preds and targets must hold one dict per image each, got {len(dets)} and {len(gts)}"
@@ -592,10 +617,18 @@ def voc_average_precision(
     Section 4.1.
     """
     thr = float(check_scalar(iou_threshold, "iou_threshold", low=0.0, high=1.0))
-    det, gt, classes, n_img = _prepare(preds, targets, box_format)
+    det, gt, classes, n_img = _prepare(preds, targets, box_format, coco=False)
     if gt.crowd.any():
         raise ValueError("targets[i]['iscrowd']: VOC has no crowd annotations (COCO's mAP does)")
-    outcome = _voc_match_kernel(det.boxes, gt.boxes, gt.difficult, _shared_groups(det, gt), thr)
+    outcome = _voc_match_kernel(
+        det.boxes,
+        gt.boxes,
+        det.box_area,
+        gt.box_area,
+        gt.difficult,
+        _shared_groups(det, gt),
+        thr,
+    )
     det_k = _bounds(det.group // n_img, np.arange(len(classes)))
     n_gt = np.bincount(gt.group[~gt.difficult] // max(n_img, 1), minlength=len(classes))
     ap = np.array(
