@@ -481,3 +481,35 @@ def test_capturable_takes_torchs_capturable_steps(capturable_on_cpu, name, extra
 def test_capturable_refused_for_numpy_arrays():
     with pytest.raises(ValueError, match="capturable=True needs tensors on a CUDA-like device"):
         optim.Adam.for_arrays([np.zeros(2)], capturable=True)
+
+
+@pytest.mark.parametrize("switch", [{}, {"fused": True}, {"foreach": True}])
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "SGD"])
+def test_step_counter_is_kept_as_torch_keeps_it(name, switch):
+    """state["step"]: a 0-d float32 tensor (on the parameter's device with fused), from the
+    start (Adagrad) and after each step, in state_dict() as in torch.optim."""
+    if "fused" in switch and name not in FUSED:
+        pytest.skip("no fused kernel in torch.optim")
+
+    def steps(cls):
+        p = torch.ones(3, dtype=torch.float64, requires_grad=True)
+        q = torch.ones(2, dtype=torch.float64, requires_grad=True)
+        opt = cls([p, q], **switch)
+        out = [opt.state_dict()["state"]]
+        for _ in range(2):
+            p.grad = torch.ones_like(p)
+            opt.step()
+            out.append(opt.state_dict()["state"])
+        return [{k: s["step"] for k, s in state.items()} for state in out]
+
+    ours_steps, ref_steps = steps(getattr(optim, name)), steps(getattr(torch.optim, name))
+    for ours, ref in zip(ours_steps, ref_steps, strict=True):
+        assert ours.keys() == ref.keys()
+        for k in ref:
+            assert torch.is_tensor(ours[k])
+            assert (ours[k].dtype, ours[k].device, ours[k].shape) == (
+                ref[k].dtype,
+                ref[k].device,
+                ref[k].shape,
+            )
+            assert ours[k].item() == ref[k].item()

@@ -238,6 +238,21 @@ def hyper_parameters(arguments: dict[str, Any]) -> Group:
     return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
 
 
+def _step_as_torch(t: Any, previous: Any, p: torch.Tensor, group: Group) -> Any:
+    """The step count ``t`` (an int, as the update rules count) kept as torch.optim keeps it: a
+    0-d float tensor (float32, or float64 when that is torch's default dtype), on the
+    parameter's device with ``capturable`` or ``fused`` (float32 there); the tensor counted
+    before, updated in place, when there is one."""
+    if isinstance(t, torch.Tensor):
+        return t
+    if isinstance(previous, torch.Tensor):
+        return previous.fill_(t)
+    on_device = group.get("capturable") or group.get("fused")
+    default = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+    dtype = torch.float32 if group.get("fused") else default
+    return torch.tensor(float(t), dtype=dtype, device=p.device if on_device else "cpu")
+
+
 def objective_gradient(ops: Any, p: Any, g: Any, group: Group) -> Any:
     r"""The preamble every update rule shares: the gradient of the objective actually minimized.
 
@@ -398,7 +413,8 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
                 self._check_param(p, group, f"parameter {j} of param group {i}")
                 state = self.state[p]
                 if not state:
-                    state.update(self._init_state(TORCH_OPS, p, self._hyper_for_new_state(group)))
+                    self._new_state(p, group)
+                step = state.get("step")
                 if p.is_complex() and not p.grad.is_sparse:  # torch's sparse rules: complex too
                     self._complex_update(p, state, group)
                 else:
@@ -407,7 +423,16 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
                     )
                 if not state:  # a rule without state (SGD without momentum): no entry, as torch
                     del self.state[p]
+                elif "step" in state:
+                    state["step"] = _step_as_torch(state["step"], step, p, group)
         return loss
+
+    def _new_state(self, p: torch.Tensor, group: Group) -> None:
+        """Create the state of ``p``, its step counter a tensor as torch.optim keeps it."""
+        state = self.state[p]
+        state.update(self._init_state(TORCH_OPS, p, self._hyper_for_new_state(group)))
+        if "step" in state:
+            state["step"] = _step_as_torch(state["step"], None, p, group)
 
     def _complex_update(self, p: torch.Tensor, state: State, group: Group) -> None:
         """One step of a complex parameter, as ``torch.optim`` takes it.

@@ -10,7 +10,6 @@ from mlcanon._validation import BOOL
 
 from ._first_order import (
     NON_NEGATIVE,
-    TORCH_OPS,
     UNIT,
     FirstOrderOptimizer,
     Group,
@@ -95,9 +94,7 @@ class Adagrad(FirstOrderOptimizer):
         # as torch.optim.Adagrad: every parameter's state exists from the start
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p].update(
-                    self._init_state(TORCH_OPS, p, self._hyper_for_new_state(group))
-                )
+                self._new_state(p, group)
 
     @staticmethod
     def _init_state(ops: Any, p: Any, group: Group) -> State:
