@@ -252,6 +252,40 @@ def test_kmeans_recovers_clusters_and_is_a_fixed_point(seed):
     assert 0.8 < result.mean_iou <= 1
 
 
+@pytest.mark.parametrize("max_iter", [1, 2, 3])
+def test_kmeans_stopped_by_max_iter_labels_the_returned_anchors(max_iter):
+    """Stopped by ``max_iter``, the anchors had moved after the last assignment and the labels
+    were that stale assignment: 28 of 500 boxes (max_iter=1) were labelled with an anchor other
+    than their best one. Labels are now each box's anchor of highest IoU among those returned
+    (scikit-learn's KMeans also ends with an assignment step); the oracle's anchors are
+    unchanged."""
+    rng = np.random.default_rng(0)
+    wh = np.exp(rng.normal(3, 0.7, (500, 2)))
+    init = wh[rng.choice(len(wh), 5, replace=False)]
+    result = kmeans_anchors(wh, 5, init=init, max_iter=max_iter)
+    assert result.n_iter == max_iter  # not converged yet
+    centers, _ = py_kmeans(wh, init, max_iter=max_iter)
+    order = np.argsort(centers[:, 0] * centers[:, 1], kind="stable")
+    np.testing.assert_allclose(result.anchors, centers[order], rtol=1e-12)
+    best = [
+        int(
+            np.argmax(
+                [
+                    min(w, cw) * min(h, ch) / (w * h + cw * ch - min(w, cw) * min(h, ch))
+                    for cw, ch in result.anchors
+                ]
+            )
+        )
+        for w, h in wh
+    ]
+    np.testing.assert_array_equal(result.labels, best)
+    iou = [
+        min(w, cw) * min(h, ch) / (w * h + cw * ch - min(w, cw) * min(h, ch))
+        for (w, h), (cw, ch) in zip(wh, result.anchors[best], strict=True)
+    ]
+    assert result.mean_iou == pytest.approx(np.mean(iou), rel=1e-12)
+
+
 def test_kmeans_errors():
     wh, _ = shape_clusters(0)
     with pytest.raises(ValueError, match="n_samples=600 should be >= n_clusters=601"):

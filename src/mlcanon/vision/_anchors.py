@@ -301,6 +301,10 @@ def kmeans_anchors(
             members = wh[labels == c]
             if len(members):
                 centers[c] = members.mean(axis=0)
+    # stopped by max_iter, the centres moved after the last assignment: assign once more, so
+    # that each label is the anchor of highest IoU among those returned (as scikit-learn's
+    # KMeans ends with an E-step); after convergence this changes nothing
+    labels = _wh_iou(wh, centers, np).argmax(axis=1)
     order = np.argsort(centers[:, 0] * centers[:, 1], kind="stable")
     rank = np.empty(k, dtype=np.int64)
     rank[order] = np.arange(k)
