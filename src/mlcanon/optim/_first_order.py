@@ -182,7 +182,7 @@ PARAMETER_DOCS = {
         '    Parameters to optimize, or param groups (dicts with ``"params"`` and overrides).'
     ),
     "weight_decay": (
-        "weight_decay : float, default=0\n"
+        "weight_decay : float or Tensor, default=0\n"
         r"    L2 penalty :math:`\lambda >= 0`, added to the gradient."
     ),
     "maximize": "maximize : bool, default=False\n    Ascend the objective instead of descending.",
@@ -193,8 +193,9 @@ PARAMETER_DOCS = {
     "fused": (
         "fused : bool or None, default=None\n"
         "    As in torch.optim: ``True`` needs floating-point parameters and no sparse gradient\n"
-        "    and cannot go with ``foreach=True``; the update is the same (a tensor ``lr`` is\n"
-        "    read as a Python float, as torch's fused kernels read it)."
+        "    and cannot go with ``foreach=True``. The update stays the single-tensor one (a\n"
+        "    tensor ``lr`` read as a Python float, as torch's fused kernels read it), which\n"
+        "    torch's fused CPU kernels round differently (1e-14 apart after 300 float64 steps)."
     ),
     "capturable": (
         "capturable : bool, default=False\n"

@@ -43,7 +43,7 @@ class Adam(FirstOrderOptimizer):
         Decays :math:`\beta_1, \beta_2 \in [0, 1)` of the first and second moment estimates.
     eps : float, default=1e-8
         :math:`\epsilon >= 0` added to the root.
-    weight_decay : float, default=0
+    weight_decay : float or Tensor, default=0
         :math:`\lambda >= 0`: an L2 penalty added to the gradient or, with
         ``decoupled_weight_decay``, a shrinkage :math:`\theta \leftarrow (1 - \gamma\lambda)\theta`.
     amsgrad : bool, default=False
@@ -165,7 +165,7 @@ class AdamW(Adam):
     ----------
     params, lr, betas, eps, amsgrad, maximize, foreach, capturable, differentiable, fused
         As in :class:`Adam`.
-    weight_decay : float, default=1e-2
+    weight_decay : float or Tensor, default=1e-2
         Shrinkage :math:`\lambda >= 0`.
 
     Notes

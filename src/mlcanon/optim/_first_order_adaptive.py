@@ -45,6 +45,9 @@ class Adagrad(FirstOrderOptimizer):
     %(differentiable)s
     %(fused)s
 
+    Sparse gradients (``nn.Embedding(..., sparse=True)``) are taken as torch.optim takes them,
+    with ``weight_decay=0`` and ``fused`` off; the other optimizers refuse them.
+
     Notes
     -----
     With :math:`g_t = \nabla f(\theta_{t-1}) + \lambda \theta_{t-1}` and element-wise operations:
