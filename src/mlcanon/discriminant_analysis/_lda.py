@@ -238,10 +238,13 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
             self.coef_ = (self.coef_[1] - self.coef_[0])[None, :]
             self.intercept_ = np.array([self.intercept_[1] - self.intercept_[0]])
         # computed in float64; float32 input gets scikit-learn's float32 attributes (the
-        # eigen solver's scalings_ and every covariance_ stay float64, as there), except that
-        # coef_ and intercept_ are float32 for every solver (scikit-learn's lsqr and eigen give
-        # float64 ones for more than two classes)
-        float32_attributes = ["coef_", "intercept_", "priors_", "means_"]
+        # eigen solver's scalings_ and every covariance_ stay float64, as there). The lsqr and
+        # eigen solvers keep a float64 coef_ and intercept_ for more than two classes, as
+        # scikit-learn's: rounded to float32, an intercept of -8e6 (features near 1e3) moved
+        # the scores by 0.5 and changed half the predictions
+        float32_attributes = ["priors_", "means_"]
+        if self.solver == "svd" or n_classes == 2:
+            float32_attributes += ["coef_", "intercept_"]
         if self.solver == "svd":
             float32_attributes += ["xbar_", "explained_variance_ratio_", "scalings_"]
         for name in float32_attributes:
@@ -315,7 +318,8 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
 
     def decision_function(self, X: Any) -> np.ndarray:
         """``δ_k(x)``, shape (n_samples, n_classes), or the log-odds (n_samples,) for 2 classes."""
-        X = check_X(self, X, reset=False, dtype=float_dtype(X))  # float32 stays float32
+        # float32 X and a float32 model give float32 scores; a float64 coef_ gives float64
+        X = check_X(self, X, reset=False, dtype=float_dtype(X))
         scores = X @ self.coef_.T + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
