@@ -455,3 +455,21 @@ def test_smote_takes_a_neighbours_estimator_as_imblearn():
         gap = np.linalg.norm(Xc[:, None] + t[..., None] * steps - x, axis=2)
         assert np.any((gap < 1e-10) & (t >= 0) & (t <= 1))
     assert Counter(yo.tolist()) == Counter(SMOTE(k_neighbors=3).fit_resample(X, y)[1].tolist())
+
+
+@pytest.mark.parametrize("k_neighbors", [3, NearestNeighbors(n_neighbors=5)])
+def test_smote_exposes_imblearns_nn_k(k_neighbors):
+    """imbalanced-learn's SMOTE keeps its neighbours estimator as nn_k_ (k_neighbors + 1
+    neighbours, or a clone of the one given), fitted on the last class over-sampled; ours had
+    no nn_k_."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [30, 8, 12])
+    X = rng.normal(size=(len(y), 2))
+    ours = SMOTE(k_neighbors=k_neighbors, random_state=0)
+    ref = over_sampling.SMOTE(k_neighbors=k_neighbors, random_state=0)
+    ours.fit_resample(X, y)
+    ref.fit_resample(X, y)
+    assert type(ours.nn_k_) is type(ref.nn_k_)
+    assert ours.nn_k_.get_params() == ref.nn_k_.get_params()
+    assert ours.nn_k_.n_samples_fit_ == ref.nn_k_.n_samples_fit_ == 12
+    assert ours.nn_k_ is not k_neighbors

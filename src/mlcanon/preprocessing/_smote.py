@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from numba import njit
 from scipy.spatial import cKDTree
 from sklearn.base import clone
+from sklearn.neighbors import NearestNeighbors
 
 from mlcanon._estimator import check_X, store_params
 from mlcanon._validation import HasMethods, Interval
@@ -158,6 +159,9 @@ class SMOTE(_BaseSampler):
     ----------
     sampling_strategy_ : dict
         Number of synthetic samples made for each class.
+    nn_k_ : neighbours estimator
+        As imbalanced-learn's: ``NearestNeighbors(n_neighbors=k_neighbors + 1)`` (or a clone
+        of the given estimator), fitted on the last class that was over-sampled.
 
     References
     ----------
@@ -188,18 +192,23 @@ class SMOTE(_BaseSampler):
         if hasattr(self.k_neighbors, "kneighbors"):
             # a neighbours estimator: as in imbalanced-learn, it is asked for each sample's
             # n_neighbors nearest samples of the class, the first of which is the sample itself
-            nn = clone(self.k_neighbors).fit(Xc)
-            return nn.kneighbors(Xc, return_distance=False)[:, 1:]
+            self.nn_k_.fit(Xc)
+            return self.nn_k_.kneighbors(Xc, return_distance=False)[:, 1:]
         k = self.k_neighbors
         if k >= Xc.shape[0]:
             raise ValueError(
                 f"k_neighbors={k} must be smaller than the number of samples of class "
                 f"{c!r} ({Xc.shape[0]}): SMOTE needs k_neighbors + 1 samples of a class"
             )
+        self.nn_k_.fit(Xc)  # imbalanced-learn's attribute; the search below is exact
         return _nearest_neighbors(Xc, k)
 
     def _resample(self, X, y, rng):
         X_parts, y_parts = [X], [y]
+        if hasattr(self.k_neighbors, "kneighbors"):
+            self.nn_k_ = clone(self.k_neighbors)
+        else:
+            self.nn_k_ = NearestNeighbors(n_neighbors=self.k_neighbors + 1)
         for c, n in self.sampling_strategy_.items():
             if n == 0:
                 continue
