@@ -1,3 +1,4 @@
+import copy
 import json
 import os
 import re
@@ -436,3 +437,41 @@ def test_metric_named_as_a_history_field_is_refused(tmp_path, name):
     history = trainer(f"val_{name}").fit(1)
     assert history[0]["loss"] == sum(batch_losses) / len(batch_losses)
     assert history[0][f"val_{name}"] == 123.0
+
+
+@pytest.mark.parametrize(
+    ("saved", "given"),
+    [
+        ((torch.optim.SGD, {"momentum": 0.9}), (torch.optim.Adam, {})),
+        ((torch.optim.Adam, {}), (torch.optim.SGD, {"momentum": 0.9})),
+        ((torch.optim.Adam, {}), (torch.optim.RMSprop, {})),
+    ],
+    ids=["sgd-into-adam", "adam-into-sgd", "adam-into-rmsprop"],
+)
+def test_checkpoint_of_another_optimizer_is_refused(tmp_path, saved, given):
+    """A checkpoint holds its optimizer's state_dict, which only that torch.optim class can
+    continue from. Resuming an Adam run with SGD loaded and then failed at the first step
+    (KeyError: 'momentum'); with RMSprop it trained on, with Adam's hyper-parameters and
+    moments in RMSprop's groups. Both are refused at load now, and the Trainer is untouched."""
+
+    def trainer(opt_class, options):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 2)
+        x = torch.randn(12, 3)
+        return Trainer(
+            model,
+            opt_class(model.parameters(), lr=0.1, **options),
+            lambda m, b: F.cross_entropy(m(b[0]), b[1]),
+            DataLoader(TensorDataset(x, (x[:, 0] > 0).long()), batch_size=4),
+            checkpoint_dir=tmp_path / "ckpt",
+            progress=False,
+        )
+
+    trainer(*saved).fit(1)
+    t = trainer(*given)
+    before = copy.deepcopy(t.optimizer.state_dict())
+    match = f"with the optimizer {saved[0].__name__}, this Trainer has {given[0].__name__}:"
+    with pytest.raises(ValueError, match=match):
+        t.resume()
+    assert t.epoch == 0 and t.optimizer.state_dict() == before
+    trainer(*saved).resume()  # the optimizer it was written with resumes it

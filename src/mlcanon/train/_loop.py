@@ -392,6 +392,8 @@ class Trainer:
         """Everything a checkpoint holds (nested dicts of numbers and tensors)."""
         return {
             "model_class": type(self.model).__qualname__,
+            "optimizer_class": _class_name(self.optimizer),
+            "scheduler_class": _class_name(self.scheduler),
             "epoch": self.epoch,
             "step": self.step,
             "batch_in_epoch": self._batch,
@@ -454,8 +456,9 @@ class Trainer:
             The checkpoint's run had another value of a key of ``settings``.
         ValueError
             The checkpoint was written by a different model (names the differing keys), or for
-            a Trainer set up differently (scheduler, optimizer groups, loader generators, a
-            loader with fewer batches an epoch than the checkpoint has trained on).
+            a Trainer set up differently (another optimizer or scheduler class, optimizer
+            groups, loader generators, a loader with fewer batches an epoch than the checkpoint
+            has trained on).
         """
         _, s = load_state_file(path)
         _check_state(s, path)
@@ -464,6 +467,15 @@ class Trainer:
             if key in saved and saved[key] != given:
                 raise SettingsMismatch(path, key, saved[key], given)
         _check_same_model(self.model, s["model"], s.get("model_class"), path)
+        for what, ours in (("optimizer", self.optimizer), ("scheduler", self.scheduler)):
+            saved_class = s.get(f"{what}_class")  # absent from older checkpoints
+            # (a scheduler in only one of them is refused below, saying so)
+            if None not in (saved_class, ours) and saved_class != _class_name(ours):
+                raise ValueError(
+                    f"checkpoint {str(path)!r} was written with the {what} {saved_class}, this "
+                    f"Trainer has {_class_name(ours)}: its state (moments, hyper-parameters, "
+                    f"counters) is not one that {_class_name(ours)} can continue from"
+                )
         before = self._restorable()
         try:
             self._load_state(s, path)
@@ -582,6 +594,8 @@ _STATE_FIELDS: dict[str, tuple[type, ...]] = {
     "rng": (dict,),
     "epoch_rng": (dict, type(None)),
     "model_class": (str, type(None)),
+    "optimizer_class": (str, type(None)),
+    "scheduler_class": (str, type(None)),
     "ranks": (list, type(None)),
     "last_lr": (int, float, type(None)),
     "settings": (dict, type(None)),
@@ -665,6 +679,11 @@ def _unusable(path: str | Path, what: str, restore: Callable[[], None] | None = 
             f"checkpoint {str(path)!r} is unusable: its {what} cannot be restored "
             f"({type(e).__name__}: {e})"
         ) from None
+
+
+def _class_name(obj: Any) -> str | None:
+    """The qualified name of ``obj``'s class, as ``model_class`` (``None`` for ``None``)."""
+    return None if obj is None else type(obj).__qualname__
 
 
 def _check_same_model(model: nn.Module, saved: dict, saved_class: str | None, path) -> None:
