@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
+import mlcanon.nn as mnn
 import mlcanon.nn.functional as F
 
 SHAPES = [(3, 5, 7), (1, 4), (2, 3, 4, 5)]  # odd sizes, batch size 1, 4-D
@@ -194,3 +195,28 @@ def test_softplus_zero_beta_and_infinite_threshold_as_torch(beta, threshold, dty
     tol = {"rtol": 1e-3, "atol": 1e-3} if dtype == torch.float16 else {}
     torch.testing.assert_close(ours, theirs, equal_nan=True, **tol)
     torch.testing.assert_close(ga, gb, equal_nan=True, **tol)
+
+
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors is a no-op")
+@pytest.mark.parametrize(("in_features", "out_features"), [(4, 0), (0, 3), (0, 0), (3, 2)])
+@pytest.mark.parametrize("lead", [(2,), (2, 3), (0,), ()])
+def test_linear_with_zero_features_as_torch(in_features, out_features, lead):
+    """torch.nn.Linear takes 0 input or output features (refused here); with 0 outputs the
+    backward failed to reshape the empty gradient. Same initialization, outputs, gradients."""
+    torch.manual_seed(0)
+    ref = torch.nn.Linear(in_features, out_features).double()
+    torch.manual_seed(0)
+    mod = mnn.Linear(in_features, out_features).double()
+    for a, b in zip(mod.state_dict().values(), ref.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    x = torch.randn(*lead, in_features, dtype=torch.float64)
+    results = []
+    for m in (mod, ref):
+        leaf = x.clone().requires_grad_()
+        y = m(leaf)
+        up = torch.linspace(-1.0, 1.0, y.numel(), dtype=torch.float64).reshape(y.shape)
+        results.append((y, torch.autograd.grad(y, [leaf, *m.parameters()], up)))
+    (y, grads), (ref_y, ref_grads) = results
+    torch.testing.assert_close(y, ref_y)
+    for a, b in zip(grads, ref_grads, strict=True):
+        torch.testing.assert_close(a, b)

@@ -20,8 +20,9 @@ class _Linear(Function):
     @staticmethod
     def backward(ctx, grad: Tensor):
         x, weight = ctx.saved_tensors
-        g2 = grad.reshape(-1, grad.shape[-1])  # (M, out), M = product of the leading dims
-        x2 = x.reshape(-1, x.shape[-1])  # (M, in)
+        m = x.numel() // x.shape[-1]  # M = product of the leading dims (in_features >= 1 here)
+        g2 = grad.reshape(m, grad.shape[-1])  # (M, out), also when out_features = 0
+        x2 = x.reshape(m, x.shape[-1])  # (M, in)
         grad_x = grad.matmul(weight) if ctx.needs_input_grad[0] else None
         grad_w = g2.t().matmul(x2) if ctx.needs_input_grad[1] else None
         grad_b = g2.sum(0) if ctx.needs_input_grad[2] else None  # False without a bias

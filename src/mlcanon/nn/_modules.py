@@ -71,8 +71,9 @@ class Linear(nn.Module):
         self, in_features: int, out_features: int, bias: bool = True, *, device=None, dtype=None
     ) -> None:
         super().__init__()
-        in_features = integer(in_features, "in_features", low=1)
-        out_features = integer(out_features, "out_features", low=1)
+        # 0 is allowed, as torch: no inputs gives the bias alone, no outputs an empty result
+        in_features = integer(in_features, "in_features", low=0)
+        out_features = integer(out_features, "out_features", low=0)
         self.in_features, self.out_features = in_features, out_features
         fk = factory(device, dtype)
         self.weight = nn.Parameter(torch.empty(out_features, in_features, **fk))
