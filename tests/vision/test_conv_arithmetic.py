@@ -292,3 +292,23 @@ def test_walk_of_an_input_torch_reads_as_unbatched():
     # (1, 3, 8) into MaxPool2d is an unbatched (C=1, H=3, W=8) map for torch: torch decides
     pool = nn.Sequential(nn.MaxPool2d(2))
     assert output_shapes(pool, (3, 8)) == {"0": tuple(pool(torch.zeros(1, 3, 8)).shape[1:])}
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape"),
+    [
+        (nn.ReflectionPad2d(3), (2, 2, 5)),  # reflection wider than the input
+        (nn.ReflectionPad1d((0, 4)), (2, 4)),
+        (nn.Conv2d(2, 2, 3, padding=3, padding_mode="reflect"), (2, 2, 8)),
+        (nn.Conv1d(2, 2, 3, padding=3, padding_mode="circular"), (2, 2)),  # wraps twice
+        (nn.AvgPool3d(4, 1, 1), (2, 2, 7, 6)),  # kernel larger than the unpadded input
+        (nn.ConstantPad1d((2, -2), 0.0), (2, 1)),  # crops more than the input holds
+    ],
+)
+def test_walk_refuses_what_torch_refuses(layer, shape):
+    """The formulas gave a shape (e.g. (2, 8, 11) for a 3-wide reflection of a 2 x 5 map) to
+    inputs torch refuses; the walk now fails where a run fails."""
+    with pytest.raises(RuntimeError):
+        layer(torch.zeros(1, *shape))
+    with pytest.raises(ValueError, match="model failed on an input of shape"):
+        output_shapes(nn.Sequential(layer), shape)

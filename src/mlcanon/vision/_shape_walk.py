@@ -57,7 +57,7 @@ def _fits(m: nn.Module, x: torch.Tensor) -> bool:
 
 
 class _FormulaRecorder(ShapeRecorder):
-    """Replaces the call of every window layer by an empty tensor of the predicted shape."""
+    """Replaces the output of every window layer by an empty tensor of the predicted shape."""
 
     def call_module(self, target: Any, args: tuple, kwargs: dict) -> Any:
         m = self.fetch_attr(target)
@@ -65,6 +65,11 @@ class _FormulaRecorder(ShapeRecorder):
         if isinstance(x, torch.Tensor) and x.dim() >= 3 and _fits(m, x):
             spatial = _spatial_out(m, tuple(x.shape[2:]), kwargs)
             if spatial is not None:
+                # torch's kernel runs too (on meta tensors: shapes only), for the inputs it
+                # refuses that the formulas size: a reflection or circular padding wider than
+                # the input (padding layers, or padding_mode of a convolution), AvgPool3d's
+                # kernel larger than the unpadded input, a cropping ConstantPad
+                super().call_module(target, args, kwargs)
                 out_channels = getattr(m, "out_channels", x.shape[1])
                 shape = (x.shape[0], out_channels, *spatial)
                 out = torch.empty(shape, device=x.device, dtype=x.dtype)
@@ -79,8 +84,9 @@ def output_shapes(model: nn.Module, input_shape: Sequence[int]) -> dict[str, tup
 
     Convolutions, transposed convolutions, pooling, adaptive pooling and padding layers are
     sized by :func:`conv_output_size`, :func:`conv_transpose_output_size` and
-    :func:`pool_output_size` (their torch ``forward`` is never called); every other node is
-    evaluated by torch on ``meta`` tensors, which carry shapes but no data.
+    :func:`pool_output_size` (their torch ``forward`` runs only for its checks of the input,
+    so that the walk refuses what a run refuses); every other node is evaluated by torch on
+    ``meta`` tensors, which carry shapes but no data.
 
     Parameters
     ----------
