@@ -462,6 +462,9 @@ CAPTURABLE = [
     ("Adam", {"foreach": True}, torch.float64),  # torch's multi-tensor capturable order
     ("AdamW", {"foreach": True, "amsgrad": False}, torch.float32),
     ("Adamax", {"foreach": True}, torch.float64),
+    # torch's capturable multi-tensor Adamax keeps a tensor lr a tensor (not a Python float)
+    ("Adamax", {"foreach": True, "lr": torch.tensor(0.02, dtype=torch.float64)}, torch.float64),
+    ("Adamax", {"foreach": True, "lr": torch.tensor(0.03)}, torch.float32),
     ("Adadelta", {}, torch.float64),
 ]
 

@@ -361,7 +361,9 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
             return group
         lr = lr.detach().reshape(())  # torch's _to_scalar: a one-element tensor, made 0-d
         as_float = group.get("fused") or (
-            group.get("foreach") and self._tensor_lr_foreach == "float"
+            group.get("foreach")
+            and self._tensor_lr_foreach == "float"
+            and not group.get("capturable")  # torch's capturable steps keep the tensor
         )
         return {**group, "lr": lr.item() if as_float else lr}
 
