@@ -154,3 +154,21 @@ def test_frozen_weights_get_no_gradient_and_the_others_match_torch(name):
     assert ours.weight_hh_l0.grad is None and ours.bias_ih_l0.grad is None
     for key in ("weight_ih_l0", "bias_hh_l0"):
         torch.testing.assert_close(getattr(ours, key).grad, getattr(theirs, key).grad)
+
+
+def test_lstm_takes_torch_default_proj_size():
+    """torch.nn.LSTM's ``proj_size`` (positional after ``bidirectional``) at its default 0 is
+    taken (it raised TypeError): same parameters and outputs as torch; > 0 is refused with a
+    ValueError naming it."""
+    torch.manual_seed(0)
+    ref = torch.nn.LSTM(3, 4, 2, True, True, 0.0, True, 0).double()
+    torch.manual_seed(0)
+    ours = nn.LSTM(3, 4, 2, True, True, 0.0, True, 0).double()
+    assert ours.proj_size == ref.proj_size == 0
+    for a, b in zip(ours.state_dict().values(), ref.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    (y, (h, c)), (ref_y, (ref_h, ref_c)) = ours(x), ref(x)
+    torch.testing.assert_close((y, h, c), (ref_y, ref_h, ref_c))
+    with pytest.raises(ValueError, match=r"proj_size=2: LSTM with a projection"):
+        nn.LSTM(3, 4, proj_size=2)

@@ -236,7 +236,8 @@ class LSTM(_RNNBase):
     :math:`\delta c_{t-1} = \delta c_t f` — the additive cell path that lets gradients survive
     many steps when :math:`f \approx 1`.
 
-    Parameters are those of :class:`RNN` (no ``nonlinearity``; ``proj_size`` is not supported).
+    Parameters are those of :class:`RNN` (no ``nonlinearity``), and ``proj_size``, which must be
+    0 (its default: a projected LSTM is not supported).
 
     References
     ----------
@@ -244,7 +245,40 @@ class LSTM(_RNNBase):
     .. [2] Greff et al., "LSTM: a search space odyssey", IEEE TNNLS 2017 (the backward formulas).
     """
 
-    mode = "LSTM"  # constructor: that of _RNNBase (torch's arguments)
+    mode = "LSTM"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        *,
+        device=None,
+        dtype=None,
+    ) -> None:
+        # torch's arguments; proj_size only at its default 0 (no projection of h)
+        if integer(proj_size, "proj_size", low=0):
+            raise ValueError(
+                f"proj_size={proj_size}: LSTM with a projection (proj_size > 0) is not "
+                "supported here; use proj_size=0"
+            )
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device=device,
+            dtype=dtype,
+        )
+        self.proj_size = 0
 
     def _cell(self, x, init, params, reverse):
         return in_float32(LSTMLayer.apply, x, init[0], init[1], *params, reverse, rounded=3)
