@@ -125,6 +125,7 @@ def test_dual_constraints_hold():
         # as for scikit-learn's SVC: weights rescale C, and two solves stopped at tol=1e-3
         # from different starting problems agree only to about that tolerance
         "check_sample_weight_equivalence_on_dense_data": "agrees only up to the solver tol",
+        "check_sample_weight_equivalence_on_sparse_data": "agrees only up to the solver tol",
     },
 )
 def test_sklearn_estimator_checks(estimator, check):
@@ -238,3 +239,28 @@ def test_a_class_without_weight_is_named():
         sk.SVC(class_weight={1: 0.0}).fit(X, y)
     with pytest.raises(ValueError, match=r"class 1 has C \* class_weight \* sample_weight = 0"):
         SVC(class_weight={1: 0.0}).fit(X, y)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_sparse_input_fits_as_sklearn(kernel, fmt):
+    """scikit-learn's SVC fits scipy.sparse data (ours refused it with a TypeError): the same
+    support vectors, dual coefficients and decisions, sparse or dense X to score; a model fitted
+    on dense data refuses sparse X with scikit-learn's ValueError."""
+    import scipy.sparse as sp
+
+    X, y = DATA["wine"]
+    X = np.where(np.abs(X) < 0.5, 0.0, X)  # a sparse-looking matrix
+    Xs = sp.csr_matrix(X).asformat(fmt)
+    ours, ref = SVC(kernel=kernel).fit(Xs, y), sk.SVC(kernel=kernel).fit(Xs, y)
+    np.testing.assert_array_equal(ours.support_, ref.support_)
+    np.testing.assert_allclose(ours.support_vectors_, ref.support_vectors_.toarray())
+    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_.toarray(), rtol=1e-5, atol=1e-8)
+    for X_test in (Xs, X):
+        want = ref.decision_function(X_test)
+        np.testing.assert_allclose(ours.decision_function(X_test), want, rtol=1e-5, atol=1e-8)
+        np.testing.assert_array_equal(ours.predict(X_test), ref.predict(X_test))
+    dense_ours, dense_ref = SVC(kernel=kernel).fit(X, y), sk.SVC(kernel=kernel).fit(X, y)
+    for model in (dense_ours, dense_ref):
+        with pytest.raises(ValueError, match="cannot use sparse input in 'SVC' trained on dense"):
+            model.predict(Xs)

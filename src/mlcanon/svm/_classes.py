@@ -7,6 +7,7 @@ import warnings
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
@@ -143,7 +144,9 @@ class SVC(ClassifierMixin, BaseEstimator):
     Differences from scikit-learn's ``SVC``: no ``shrinking`` heuristic (the kernel cache
     already holds every row for a few thousand samples, and the steps taken are the same as
     LIBSVM's with ``shrinking=False``) and no ``probability`` (deprecated there; use
-    ``CalibratedClassifierCV``).
+    ``CalibratedClassifierCV``). A scipy.sparse ``X`` is taken, as there, but densified: the
+    fitted ``support_vectors_`` and ``dual_coef_`` are dense arrays (scikit-learn's are CSR
+    matrices after a sparse fit). As there, a model fitted on dense data refuses sparse ``X``.
 
     References
     ----------
@@ -195,6 +198,9 @@ class SVC(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SVC:
         """Fit on ``X`` (n_samples, n_features) and labels ``y``; ``sample_weight`` scales C."""
         validate_params(self)
+        # scikit-learn's record: a model fitted on sparse data scores sparse data (predict
+        # refuses sparse X for one fitted on dense data, as scikit-learn's)
+        sparse = sp.issparse(X) and not callable(self.kernel)
         X, y, gram = self._check_fit_input(X, y)
         self.classes_, y_index = encode_labels(y, min_classes=2)
         sw = _masking_weights(sample_weight, len(y), y_index)
@@ -209,6 +215,7 @@ class SVC(ClassifierMixin, BaseEstimator):
                     "sample_weight; every class needs at least one"
                 )
         self._fit_pairs(X if gram is None else gram, sw, members, gram is not None)
+        self._sparse = sparse
         self.shape_fit_ = np.shape(X) if gram is None or callable(self.kernel) else gram.shape
         if self.kernel == "precomputed":
             self.support_vectors_ = np.empty((0, 0))
@@ -222,7 +229,8 @@ class SVC(ClassifierMixin, BaseEstimator):
         if self.kernel == "precomputed" and hasattr(X, "tocsr"):
             raise TypeError("Sparse precomputed kernels are not supported (kernel='precomputed')")
         if not callable(self.kernel):
-            X, y = check_X_y(self, X, y, classifier=True, min_samples=2)
+            # a scipy.sparse X is densified, as the SMO solver works on dense rows
+            X, y = check_X_y(self, X, y, classifier=True, min_samples=2, accept_sparse=True)
             if self.kernel != "precomputed":
                 return X, y, None
             if X.shape[0] != X.shape[1]:
@@ -346,7 +354,11 @@ class SVC(ClassifierMixin, BaseEstimator):
         elif self.kernel == "precomputed":
             K = check_X(self, X, reset=False)[:, self.support_]  # K(test, train) at the SVs
         else:
-            X = check_X(self, X, reset=False)
+            if sp.issparse(X) and not getattr(self, "_sparse", False):
+                raise ValueError(
+                    f"cannot use sparse input in {type(self).__name__!r} trained on dense data"
+                )
+            X = check_X(self, X, reset=False, accept_sparse=True)
             K = kernel_matrix(
                 X, self.support_vectors_, self.kernel, self._gamma, self.coef0, int(self.degree)
             )
@@ -365,6 +377,11 @@ class SVC(ClassifierMixin, BaseEstimator):
                 )
                 p += 1
         return dec
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X is densified
+        return tags
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Signed distance-like scores: (n_samples,) for two classes (positive means
