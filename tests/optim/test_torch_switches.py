@@ -465,6 +465,10 @@ CAPTURABLE = [
     # torch's capturable multi-tensor Adamax keeps a tensor lr a tensor (not a Python float)
     ("Adamax", {"foreach": True, "lr": torch.tensor(0.02, dtype=torch.float64)}, torch.float64),
     ("Adamax", {"foreach": True, "lr": torch.tensor(0.03)}, torch.float32),
+    # and its capturable multi-tensor RMSprop multiplies by a tensor lr, or divides by it
+    ("RMSprop", {"foreach": True, "lr": torch.tensor(0.03)}, torch.float32),
+    ("RMSprop", {"foreach": True, "lr": torch.tensor(0.03), "momentum": 0}, torch.float32),
+    ("RMSprop", {"foreach": True, "lr": torch.tensor(0.02, dtype=torch.float64)}, torch.float64),
     ("Adadelta", {}, torch.float64),
 ]
 

@@ -311,10 +311,18 @@ class RMSprop(FirstOrderOptimizer):
         else:
             s = ops.sqrt(v)
         s += group["eps"]
+        # torch's capturable multi-tensor step multiplies by a tensor lr as a tensor
+        tensor_lr = isinstance(lr, torch.Tensor) and group["capturable"] and group["foreach"]
         if mu > 0:
             b = state["momentum_buffer"]
             b *= mu
             ops.addcdiv_(b, g, s, value=1)  # b <- mu b + g / s
-            ops.add_(p, b, alpha=-lr)  # theta <- theta - lr b
+            if tensor_lr:
+                p += b * -lr
+            else:
+                ops.add_(p, b, alpha=-lr)  # theta <- theta - lr b
+        elif tensor_lr:
+            s /= -lr
+            ops.addcdiv_(p, g, s, value=1)
         else:
             ops.addcdiv_(p, g, s, value=-lr)  # theta <- theta - lr g / s
