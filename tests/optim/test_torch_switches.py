@@ -469,6 +469,7 @@ CAPTURABLE = [
     ("RMSprop", {"foreach": True, "lr": torch.tensor(0.03)}, torch.float32),
     ("RMSprop", {"foreach": True, "lr": torch.tensor(0.03), "momentum": 0}, torch.float32),
     ("RMSprop", {"foreach": True, "lr": torch.tensor(0.02, dtype=torch.float64)}, torch.float64),
+    ("Adadelta", {"foreach": True, "lr": torch.tensor(0.3)}, torch.float32),
     ("Adadelta", {}, torch.float64),
 ]
 

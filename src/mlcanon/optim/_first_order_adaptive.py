@@ -214,7 +214,12 @@ class Adadelta(FirstOrderOptimizer):
         delta *= g  # Delta = RMS[Delta] / RMS[g] * g
         Ed2 *= rho
         ops.addcmul_(Ed2, delta, delta, value=1 - rho)  # E[D^2] <- rho E[D^2] + (1-rho) D^2
-        ops.add_(p, delta, alpha=-group["lr"])  # theta <- theta - lr Delta
+        lr = group["lr"]
+        if isinstance(lr, torch.Tensor) and group["capturable"] and group["foreach"]:
+            delta *= -lr  # torch's capturable multi-tensor step: lr as a tensor factor
+            p += delta
+        else:
+            ops.add_(p, delta, alpha=-lr)  # theta <- theta - lr Delta
 
 
 class RMSprop(FirstOrderOptimizer):
