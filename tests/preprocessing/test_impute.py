@@ -245,3 +245,18 @@ def test_knn_imputer_callable_metric_and_weights():
         ours = KNNImputer(n_neighbors=3, **kw).fit_transform(X)
         ref = ski.KNNImputer(n_neighbors=3, **kw).fit_transform(X)
         np.testing.assert_allclose(ours, ref, rtol=1e-9)
+
+
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_knn_donors_among_equal_distances_are_sklearns(weights):
+    """Integer features give equal distances: the donors among them are the ones
+    scikit-learn's argpartition keeps (ours took the lowest indices; row 2 was imputed 0.2
+    where scikit-learn gives -0.2)."""
+    nan = np.nan
+    head = [[nan, -4], [-5, 0], [-2, nan], [-6, 4], [-3, -7], [4, -2], [nan, nan], [2, 2]]
+    tail = [[-3, 4], [-6, nan], [3, -3], [nan, nan], [-3, nan], [-1, 0], [nan, 5], [nan, nan]]
+    X = np.array([*head, *tail, [nan, 4]])
+    kw = dict(n_neighbors=5, weights=weights)
+    np.testing.assert_allclose(
+        KNNImputer(**kw).fit_transform(X), ski.KNNImputer(**kw).fit_transform(X), rtol=1e-12
+    )

@@ -171,8 +171,9 @@ class KNNImputer(TransformerMixin, BaseEstimator):
         """Imputed values for receivers with distances ``dist`` to the ``donors`` rows."""
         values = self._fit_X[donors, col]
         k = min(self.n_neighbors, donors.size)
-        ranked = np.where(np.isnan(dist), np.inf, dist)
-        nearest = np.argsort(ranked, axis=1, kind="stable")[:, :k]
+        # the k nearest as scikit-learn picks them, NaN (no shared feature) last: among equal
+        # distances its argpartition's choice, not the lowest index
+        nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
         w = self._neighbour_weights(np.take_along_axis(dist, nearest, axis=1))
         w /= np.sum(w, axis=1, keepdims=True)  # a convex combination cannot overflow
         return np.sum(w * values[nearest], axis=1)
