@@ -33,8 +33,9 @@ def test_simple_imputer_equals_sklearn(diabetes, strategy, keep_empty_features):
     kw = dict(strategy=strategy, keep_empty_features=keep_empty_features, add_indicator=True)
     ours, ref = SimpleImputer(**kw).fit(X), ski.SimpleImputer(**kw).fit(X)
     np.testing.assert_allclose(ours.transform(X_new), ref.transform(X_new), rtol=1e-12, atol=0)
-    ref_stats = np.asarray(ref.statistics_, dtype=float)
-    np.testing.assert_allclose(ours.statistics_, ref_stats, rtol=1e-12, equal_nan=True)
+    assert ours.statistics_.dtype == ref.statistics_.dtype  # object for 'constant'
+    ours_stats, ref_stats = (np.asarray(m.statistics_, dtype=float) for m in (ours, ref))
+    np.testing.assert_allclose(ours_stats, ref_stats, rtol=1e-12, equal_nan=True)
 
 
 def test_simple_imputer_numeric_marker_and_fill_value():
@@ -260,3 +261,23 @@ def test_knn_donors_among_equal_distances_are_sklearns(weights):
     np.testing.assert_allclose(
         KNNImputer(**kw).fit_transform(X), ski.KNNImputer(**kw).fit_transform(X), rtol=1e-12
     )
+
+
+@pytest.mark.parametrize(
+    ("strategy", "dtype"),
+    [("median", np.float32), ("median", np.float64), ("constant", np.float32), ("constant", int)],
+)
+def test_statistics_dtype_as_sklearn(strategy, dtype):
+    """Dense data: scikit-learn's median of float32 data is float32 and its constant
+    statistics_ an object array holding the fill value as given (ours were float64)."""
+    X = np.array([[1, -1, 3], [4, 5, -1], [7, 8, 9]]).astype(dtype)
+    for keep in (False, True):
+        kw = dict(strategy=strategy, missing_values=-1, keep_empty_features=keep)
+        ours = SimpleImputer(**kw).fit(X).statistics_
+        ref = ski.SimpleImputer(**kw).fit(X).statistics_
+        assert ours.dtype == ref.dtype
+        assert [type(v) for v in ours] == [type(v) for v in ref]
+        np.testing.assert_array_equal(ours, ref)
+        np.testing.assert_array_equal(
+            SimpleImputer(**kw).fit_transform(X), ski.SimpleImputer(**kw).fit_transform(X)
+        )

@@ -215,6 +215,12 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
                 stats[j] = self._statistic(_observed(X, missing, j))
         if not self.keep_empty_features:
             stats[empty] = np.nan
+        if not sp.issparse(X):  # scikit-learn's dtypes for dense data:
+            if self.strategy == "median" and X.dtype == np.float32:
+                stats = stats.astype(np.float32)  # its masked median keeps float32
+            elif self.strategy == "constant":
+                stats = stats.astype(object)  # the fill value as given: 0 stays the int 0
+                stats[~np.array([is_scalar_nan(v) for v in stats], dtype=bool)] = fill_value
         self.statistics_ = stats
         self.indicator_ = None
         if self.add_indicator:
