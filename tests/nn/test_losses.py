@@ -390,6 +390,20 @@ def test_cross_entropy_mean_over_zero_total_weight_is_nan_as_torch(label_smoothi
     torch.testing.assert_close(g_ours, g_ref, equal_nan=True)
 
 
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int16, torch.int8, torch.bool])
+def test_cross_entropy_refuses_index_targets_torch_refuses(dtype):
+    """torch takes class indices as int64 or uint8 only; an int32 (say) target was converted
+    here. Now refused, with an error that is a RuntimeError as torch's (and a ValueError)."""
+    x = torch.randn(3, 4)
+    t = torch.tensor([0, 1, 1]).to(dtype)
+    with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte"):
+        TF.cross_entropy(x, t)
+    with pytest.raises(RuntimeError, match=r"target must hold class indices as int64 \(or uint8\)"):
+        F.cross_entropy(x, t)
+    for ok in (torch.int64, torch.uint8):  # both take these
+        torch.testing.assert_close(F.cross_entropy(x, t.to(ok)), TF.cross_entropy(x, t.to(ok)))
+
+
 def test_cross_entropy_refuses_an_ignore_index_with_probability_targets_as_torch():
     x, p = torch.randn(3, 4), torch.rand(3, 4).softmax(1)
     with pytest.raises(RuntimeError, match="ignore_index is not supported"):

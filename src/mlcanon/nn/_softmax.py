@@ -215,6 +215,11 @@ def _check_ce(x: Tensor, target, weight, ignore_index, reduction, label_smoothin
                 f"{tuple(target.shape)}"
             )
     else:
+        if target.dtype not in (torch.long, torch.uint8):  # torch takes no other index type
+            raise InputMismatchError(
+                f"target must hold class indices as int64 (or uint8), or class probabilities "
+                f"as floats, as torch; got dtype {target.dtype} (convert it with target.long())"
+            )
         expected = () if x.dim() == 1 else (x.shape[0], *x.shape[2:])
         if tuple(target.shape) != expected:
             raise ValueError(
