@@ -560,3 +560,33 @@ def test_loss_result_dtype_with_mixed_dtypes_as_torch(name, reduction):
             assert ours.dtype == ref.dtype, (xs, ts, xd, td, None if w is None else w.dtype)
             # torch computes half precision in half (and rounds its steps), here in float32
             torch.testing.assert_close(ours, ref, rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.filterwarnings("ignore:Using a target size")
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"])
+@pytest.mark.parametrize("target_dtype", [torch.int64, torch.int32, torch.uint8, torch.bool])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16])
+def test_regression_losses_take_integer_targets_as_torch(name, target_dtype, dtype):
+    """torch promotes an integer or bool target to the input's dtype (it was refused with a
+    TypeError): same value and dtype, also broadcast; l1_loss refuses a bool target, as torch.
+    The input gradient is compared with torch's for the target converted to the input's dtype
+    (torch's own huber_loss backward fails on an integer target)."""
+    g = torch.Generator().manual_seed(0)
+    x = (3.0 * torch.randn(3, 4, generator=g)).to(dtype)
+    ours, ref = getattr(F, name), getattr(TF, name)
+    for t in (torch.randint(0, 5, (3, 4), generator=g), torch.randint(0, 5, (4,), generator=g)):
+        t = t.to(target_dtype)
+        if name == "l1_loss" and target_dtype == torch.bool:
+            with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool"):
+                ref(x, t)
+            with pytest.raises(RuntimeError, match="l1_loss: target must be a floating-point"):
+                ours(x, t)
+            continue
+        leaves = [x.clone().requires_grad_() for _ in range(2)]
+        y, ref_y = ours(leaves[0], t, reduction="sum"), ref(x, t, reduction="sum")
+        assert y.dtype == ref_y.dtype == dtype
+        tol = {"rtol": 1e-2, "atol": 1e-2} if dtype == torch.float16 else {}
+        torch.testing.assert_close(y, ref_y, **tol)
+        (grad,) = torch.autograd.grad(y, leaves[0])
+        (ref_grad,) = torch.autograd.grad(ref(leaves[1], t.to(dtype), reduction="sum"), leaves[1])
+        torch.testing.assert_close(grad, ref_grad, **tol)

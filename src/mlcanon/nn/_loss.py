@@ -121,7 +121,7 @@ def _pair_args(input, target, reduction):
 
 
 def _difference(
-    input, target, reduction, weight=None, op="", *, like_input=False
+    input, target, reduction, weight=None, op="", *, like_input=False, bool_target=True
 ) -> tuple[Tensor, Tensor | None, torch.dtype]:
     """``input - target`` for the regression losses, the element ``weight`` checked, and the
     dtype of torch's result.
@@ -132,8 +132,18 @@ def _difference(
     dtype); huber_loss (``like_input``) writes into a tensor like the input; a ``weight`` then
     multiplies that result, with torch's promotion (its sum divides the ``'mean'`` of mse_loss
     and l1_loss). Everything is computed in the widest of these dtypes (float32 for half
-    precision, as torch's kernels) and rounded once to the result's dtype."""
-    x, t = check_tensor(input, "input"), check_tensor(target, "target")
+    precision, as torch's kernels) and rounded once to the result's dtype. An integer or bool
+    target is taken in the input's dtype, as torch promotes it (a bool one only where torch
+    subtracts it: not for l1_loss, ``bool_target=False``)."""
+    x = check_tensor(input, "input")
+    if isinstance(target, Tensor) and not (target.is_floating_point() or target.is_complex()):
+        if target.dtype == torch.bool and not bool_target:
+            raise InputMismatchError(
+                f"{op}: target must be a floating-point or integer tensor, got dtype torch.bool "
+                "(torch cannot subtract it); convert it with target.float()"
+            )
+        target = target.to(x.dtype)
+    t = check_tensor(target, "target")
     check_reduction(reduction)
     if x.shape != t.shape:
         try:
@@ -207,7 +217,7 @@ def l1_loss(
     r"""Absolute error :math:`|x - t|`; gradient :math:`\operatorname{sign}(x - t)` (0 at 0).
 
     ``weight``: as :func:`mse_loss` (``'mean'`` divides by :math:`\sum_i w_i`)."""
-    d, w, dtype = _difference(input, target, reduction, weight, "l1_loss")
+    d, w, dtype = _difference(input, target, reduction, weight, "l1_loss", bool_target=False)
     return _apply_loss(_L1, d, w, dtype, reduction, True)
 
 
