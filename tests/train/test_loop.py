@@ -156,6 +156,27 @@ def test_clip_grad_norm_bounds_the_sgd_step(tmp_path):
     assert torch.linalg.vector_norm(after - before).item() == pytest.approx(0.5e-3, rel=1e-5)
 
 
+def test_infinite_clip_grad_norm_leaves_the_step_as_torch(tmp_path):
+    """torch.nn.utils.clip_grad_norm_(max_norm=inf) scales by min(1, inf / norm) = 1; the
+    Trainer took only a finite bound (ValueError) and still refuses NaN."""
+    steps = {}
+    for clip in (None, float("inf")):
+        model = _mlp()
+        t = _trainer(model, tmp_path / str(clip), clip_grad_norm=clip, checkpoint_dir=None)
+        t.fit(1)
+        steps[clip] = [p.detach().clone() for p in model.parameters()]
+    for a, b in zip(steps[None], steps[float("inf")], strict=True):
+        assert torch.equal(a, b)
+    grads = [torch.randn(3, 4), torch.randn(5)]
+    params = [torch.zeros_like(g, requires_grad=True) for g in grads]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g.clone()
+    torch.nn.utils.clip_grad_norm_(params, float("inf"))  # the reference: grads untouched
+    assert all(torch.equal(p.grad, g) for p, g in zip(params, grads, strict=True))
+    with pytest.raises(ValueError, match="clip_grad_norm must be finite, got nan"):
+        _trainer(_mlp(), tmp_path, clip_grad_norm=float("nan"))
+
+
 def test_early_stopping_ends_the_run(tmp_path):
     scores = iter([0.5, 0.6, 0.6, 0.6, 0.9])
     t = _trainer(

@@ -83,8 +83,9 @@ class Trainer:
         with ``scheduler_interval='epoch'``. A ``ReduceLROnPlateau`` (which needs
         ``scheduler_interval='epoch'``) is stepped with the ``monitor`` value.
     scheduler_interval : {'step', 'epoch'}, default='step'
-    clip_grad_norm : float > 0, optional
-        Clip the global L2 norm of the gradients to this value (``clip_grad_norm_``).
+    clip_grad_norm : float > 0 or inf, optional
+        Clip the global L2 norm of the gradients to this value (``clip_grad_norm_``; ``inf``
+        computes the norm and clips nothing, as torch).
     evaluate : callable ``(model) -> dict[str, float] | float``, optional
         Run after each epoch under ``model.eval()`` and ``torch.no_grad()``; a bare number is
         stored as ``'val'``. Its values (numbers or 0-d tensors) join the epoch's entry in
@@ -195,7 +196,7 @@ class Trainer:
                 "a ReduceLROnPlateau scheduler steps on the monitored metric after each epoch: "
                 f"pass scheduler_interval='epoch', got {scheduler_interval!r}"
             )
-        if clip_grad_norm is not None:
+        if clip_grad_norm is not None and clip_grad_norm != math.inf:  # inf: norm, no clip
             check_scalar(clip_grad_norm, "clip_grad_norm", low=0.0, include_low=False)
         for name, fn in (("evaluate", evaluate), ("on_step", on_step)):
             if fn is not None and not callable(fn):  # else a TypeError after a whole epoch
