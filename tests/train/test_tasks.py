@@ -130,6 +130,28 @@ def _least_squares_setup(x, **options):
     )
 
 
+def test_history_json_is_strict_json_when_a_metric_is_not_finite(tmp_path):
+    """A NaN or infinite metric was written as the bare tokens NaN / Infinity, which JSON (RFC
+    8259) does not have: a strict parser (here Python's with parse_constant raising, as
+    JavaScript's JSON.parse) refused the file. They are now null; finite values unchanged."""
+    torch.manual_seed(0)
+    x = torch.randn(8, 3)
+    values = iter([float("nan"), float("inf"), 0.5, float("-inf")])
+
+    def build(cfg):
+        return _least_squares_setup(x, evaluate=lambda m: {"a": next(values), "b": next(values)})
+
+    register_task("test-nan-metric", build)
+    run_task("test-nan-metric", tmp_path, epochs=2, progress=False)
+
+    def refuse(token):
+        raise ValueError(f"not JSON: {token}")
+
+    written = json.loads((tmp_path / "history.json").read_text(), parse_constant=refuse)
+    assert [(e["a"], e["b"]) for e in written] == [(None, None), (0.5, None)]
+    assert all(isinstance(e["loss"], float) for e in written)
+
+
 def test_metrics_given_as_tensors_reach_history_json(tmp_path):
     """``evaluate`` returning a 0-d tensor and a NumPy float32 (``mse.item()`` and ``0.25``
     written by hand): the old code kept them as they were, so ``run_task`` trained, saved the

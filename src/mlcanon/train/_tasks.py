@@ -201,7 +201,9 @@ def run_task(
     _say(f"rank {rank}/{size} weights sha256 {_digest(setup.model)}")
     if rank == 0:
         save_weights(setup.model, out / "model.safetensors")
-        (out / "history.json").write_text(json.dumps(history, indent=1))
+        # strict JSON (RFC 8259) has no NaN or Infinity: a non-finite metric is written null
+        rows = [{k: v if np.isfinite(v) else None for k, v in row.items()} for row in history]
+        (out / "history.json").write_text(json.dumps(rows, indent=1, allow_nan=False))
     if size > 1:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
