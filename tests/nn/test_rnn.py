@@ -172,3 +172,37 @@ def test_lstm_takes_torch_default_proj_size():
     torch.testing.assert_close((y, h, c), (ref_y, ref_h, ref_c))
     with pytest.raises(ValueError, match=r"proj_size=2: LSTM with a projection"):
         nn.LSTM(3, 4, proj_size=2)
+
+
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+@pytest.mark.parametrize(("ours_cls", "ref_cls", "kw"), PAIRS, ids=IDS)
+def test_packed_sequence_matches_torch(ours_cls, ref_cls, kw, enforce_sorted):
+    # a PackedSequence was refused ("input must be a torch.Tensor"), so a model converted with
+    # from_torch broke on packed batches; torch runs each sequence over its own length only
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    ours, ref = _pair(ours_cls, ref_cls, kw, 2, True, True, True)
+    g = torch.Generator().manual_seed(3)
+    lengths = torch.tensor([6, 4, 1] if enforce_sorted else [2, 6, 1, 4])
+    x = torch.randn(len(lengths), 6, 4, generator=g, dtype=torch.float64)
+    state = _states(ours_cls, 2, 2, len(lengths), seed=4)
+    results = []
+    for model in (ours, ref):
+        model.zero_grad()
+        xi = x.clone().requires_grad_()
+        packed = pack_padded_sequence(xi, lengths, batch_first=True, enforce_sorted=enforce_sorted)
+        y, h = model(packed, state)
+        flat = [y.data, *(h if isinstance(h, tuple) else (h,))]
+        g_out = torch.Generator().manual_seed(5)
+        sum(
+            (f * torch.randn(f.shape, generator=g_out, dtype=f.dtype)).sum() for f in flat
+        ).backward()
+        grads = [xi.grad] + [p.grad for p in model.parameters()]
+        results.append((y, flat, grads))
+    (y, flat, grads), (y_ref, flat_ref, grads_ref) = results
+    assert torch.equal(y.batch_sizes, y_ref.batch_sizes)
+    for key in ("sorted_indices", "unsorted_indices"):
+        a, b = getattr(y, key), getattr(y_ref, key)
+        assert (a is None and b is None) or torch.equal(a, b)
+    for a, b in zip(flat + grads, flat_ref + grads_ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)

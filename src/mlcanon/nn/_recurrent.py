@@ -10,6 +10,7 @@ import math
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
 from mlcanon._validation import check_option, check_scalar
 
@@ -119,7 +120,37 @@ class _RNNBase(nn.Module):
                 f"the model (model.to({x.dtype}))"
             )
 
+    def _run_packed(self, packed: PackedSequence, states: list[Tensor | None]):
+        """A ``PackedSequence`` input, as torch's: each sequence runs over its own length only
+        (the reverse direction starts at its last real step, h_n is taken there), the output is
+        packed like the input and ``hx`` / h_n are in the caller's batch order."""
+        padded, lengths = pad_packed_sequence(packed)  # (T, B, I), the caller's order
+        batch = padded.shape[1]
+        names = ("hx", "cx") if len(states) == 2 else ("hx",)
+        states = [
+            self._check_state(s, n, batch, padded, False)
+            for s, n in zip(states, names, strict=True)
+        ]
+        outs, finals = [], []
+        for b in range(batch):  # one unbatched run per sequence, on its real steps
+            out, last = self._run(padded[: int(lengths[b]), b], [s[:, b] for s in states])
+            outs.append(out)
+            finals.append(last)
+        # the packed rows: time step t of the sequences still running, in the packed order
+        order = packed.sorted_indices
+        rows = []
+        for t, n in enumerate(packed.batch_sizes.tolist()):
+            for j in range(n):
+                rows.append(outs[int(order[j]) if order is not None else j][t])
+        data = torch.stack(rows)
+        out = PackedSequence(
+            data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
+        )
+        return out, [torch.stack([f[i] for f in finals], dim=1) for i in range(len(states))]
+
     def _run(self, input: Tensor, states: list[Tensor | None]):
+        if isinstance(input, PackedSequence):
+            return self._run_packed(input, states)
         x = check_tensor(input, "input", ndim=(2, 3))
         unbatched = x.dim() == 2
         if x.shape[-1] != self.input_size:
