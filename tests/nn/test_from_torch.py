@@ -274,3 +274,38 @@ def test_convolutions_with_a_padding_mode_convert(mode):
         nn.Flatten(),
     ).double()
     _assert_same_training_step(theirs, torch.randn(3, 2, 5, 6, dtype=torch.float64))
+
+
+def _pruned_net() -> nn.Sequential:
+    from torch.nn.utils import prune
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(12, 2)).double()
+    prune.l1_unstructured(net[0], "weight", 0.5)
+    prune.ln_structured(net[0], "weight", 1, 2, 0)  # a PruningContainer of two masks
+    prune.l1_unstructured(net[3], "bias", 1)
+    return net
+
+
+def test_a_layer_pruned_with_torch_prune_converts_and_keeps_its_mask():
+    # a pruned layer (weight_orig parameter, weight_mask buffer, weight a plain attribute set by
+    # a forward pre-hook) was refused with a ValueError about mismatched tensors, and
+    # from_torch(model) without inplace failed in copy.deepcopy with torch's message about
+    # weight_norm; torch.nn.utils.prune's own modules are the reference
+    from torch.nn.utils import prune
+
+    theirs, ours = _pruned_net(), from_torch(_pruned_net(), inplace=True)
+    assert not _torch_layers_left(ours)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = torch.randn(2, 2, 4, 4, dtype=torch.float64)
+    torch.testing.assert_close(ours(x), theirs(x), rtol=1e-10, atol=1e-10)
+    ours(x).square().sum().backward()
+    theirs(x).square().sum().backward()
+    for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-10, atol=1e-10, msg=name)
+    prune.remove(ours[0], "weight")  # prune.remove works on the converted layer too
+    prune.remove(theirs[0], "weight")
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    torch.testing.assert_close(ours(x), theirs(x), rtol=1e-10, atol=1e-10)
+    with pytest.raises(ValueError, match="inplace=True"):
+        from_torch(_pruned_net())

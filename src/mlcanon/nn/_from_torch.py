@@ -138,7 +138,18 @@ def _convert_layer(layer: nn.Module) -> nn.Module:
     cls, options = _CONVERSIONS[type(layer)]
     with torch.device("meta"):  # its own tensors are replaced: neither memory nor random draws
         ours = cls(**options(layer))
-    if ours.state_dict().keys() != layer.state_dict().keys():
+    # a tensor that torch.nn.utils.prune (or the old weight_norm / spectral_norm) turned into a
+    # plain attribute, recomputed by a forward pre-hook from ``name_orig`` (and ``name_mask``):
+    # the same attribute here, so that hook (taken over below) keeps feeding the forward
+    moved = []
+    for name in list(ours._parameters):
+        if name not in layer._parameters and isinstance(vars(layer).get(name), torch.Tensor):
+            del ours._parameters[name]
+            vars(ours)[name] = vars(layer)[name]
+            moved.append(name)
+    # the reparametrization's own tensors (weight_orig, weight_mask, weight_g, ...) come along
+    theirs_keys = [k for k in layer.state_dict() if not k.startswith(tuple(f"{n}_" for n in moved))]
+    if list(ours.state_dict()) != theirs_keys:
         raise ValueError(
             f"from_torch: {layer} has tensors {sorted(layer.state_dict())} but its counterpart "
             f"{cls.__name__} has {sorted(ours.state_dict())}"
@@ -163,7 +174,10 @@ def from_torch(module: nn.Module, *, inplace: bool = False) -> nn.Module:
     ``LeakyReLU``, ``ELU``, ``GELU``, ``PReLU``, ``Softmax``, ``LogSoftmax``) and ``RNN``,
     ``LSTM``, ``GRU``. A layer is matched by
     its exact type, so a user subclass with its own ``forward`` is left alone; so is every other
-    module (containers, custom blocks) and every functional call inside a ``forward``.
+    module (containers, custom blocks) and every functional call inside a ``forward``. A layer
+    pruned with ``torch.nn.utils.prune`` converts with its ``weight_orig`` / ``weight_mask`` and
+    its pruning hook (``prune.remove`` still works); such a model holds non-leaf tensors that
+    ``copy.deepcopy`` refuses, so convert it with ``inplace=True``.
 
     Parameters
     ----------
@@ -183,8 +197,8 @@ def from_torch(module: nn.Module, *, inplace: bool = False) -> nn.Module:
     Raises
     ------
     ValueError
-        For a layer option the hand-written modules do not implement (``padding_mode`` other
-        than zeros, an LSTM projection).
+        For a layer option the hand-written modules do not implement (an LSTM projection), or
+        when ``module`` cannot be deep-copied (``inplace=False``).
 
     Examples
     --------
@@ -195,7 +209,18 @@ def from_torch(module: nn.Module, *, inplace: bool = False) -> nn.Module:
     """
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
-    root = module if inplace else copy.deepcopy(module)
+    if inplace:
+        root = module
+    else:
+        try:
+            root = copy.deepcopy(module)
+        except RuntimeError as error:  # torch's own refusal, e.g. a pruned layer's weight
+            raise ValueError(
+                "from_torch: copy.deepcopy(module) failed, as it does for a model holding "
+                "non-leaf tensors (a layer pruned with torch.nn.utils.prune, or wrapped by "
+                "torch.nn.utils.weight_norm); pass inplace=True to convert the model itself, "
+                f"or make those tensors leaves first (prune.remove). torch said: {error}"
+            ) from error
     if type(root) in _CONVERSIONS:
         return _convert_layer(root)
     converted: dict[int, nn.Module] = {}  # a layer used in two places stays one layer
