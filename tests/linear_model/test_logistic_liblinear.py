@@ -106,6 +106,22 @@ def test_float32_gives_float64_coefficients_as_sklearn():
     assert ours.coef_.dtype == ref.coef_.dtype == np.float64
 
 
+@pytest.mark.parametrize("warm_start", [False, True])
+def test_no_intercept_is_the_float_zero_as_sklearn(warm_start):
+    """scikit-learn's liblinear fit without intercept sets ``intercept_ = 0.0`` (a float, where
+    the other solvers give ``zeros(1)``); ours gave ``array([0.])``. A warm refit keeps it."""
+    X, y = BINARY
+    kw = {"fit_intercept": False, "warm_start": warm_start}
+    ours = LogisticRegression(**TIGHT, **kw).fit(X, y)
+    ref = sk.LogisticRegression(**SK_TIGHT, **kw).fit(X, y)
+    if warm_start:
+        ours.fit(X, y)
+        ref.fit(X, y)
+    assert type(ours.intercept_) is type(ref.intercept_) is float
+    assert ours.intercept_ == ref.intercept_ == 0.0
+    _assert_same_model(ours.coef_, ours.intercept_, ref.coef_, ref.intercept_)
+
+
 @pytest.mark.parametrize("params", [{}, {"dual": True}, {"l1_ratio": 1.0}], ids=str)
 def test_max_iter_warns_in_sklearn_words(params):
     X, y = BINARY

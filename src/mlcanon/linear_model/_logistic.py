@@ -135,6 +135,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     coef_ : array of shape (1, n_features) for two classes, else (n_classes, n_features)
         float32 for float32 ``X`` (the solvers run in float64), as scikit-learn.
     intercept_ : array of shape (1,) or (n_classes,)
+        (the float 0.0 with ``solver='liblinear'`` and ``fit_intercept=False``, as scikit-learn)
     n_iter_ : array of shape (1,) or (n_classes,) for 'ovr'
     n_features_in_ : int
 
@@ -288,7 +289,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             scaling = self.intercept_scaling if self.fit_intercept else None
             check_liblinear_data(X, len(self.classes_), self.multi_class, scaling)
         _, sw = fit_weights(sample_weight, self.class_weight, self.classes_, y_index)
-        return self._fit_encoded(X, y_index, sw, rho, dtype)
+        self._fit_encoded(X, y_index, sw, rho, dtype)
+        if self.solver == "liblinear" and not self.fit_intercept:
+            self.intercept_ = 0.0  # scikit-learn's liblinear fit: a float, not an array
+        return self
 
     def _fit_encoded(self, X, y_index, sw, rho, dtype) -> LogisticRegression:
         """Fit on checked ``X``, class indices ``y_index`` into ``classes_`` and the final
@@ -317,7 +321,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         coef = getattr(self, "coef_", None)
         if not self.warm_start or coef is None or coef.shape != (K, n_features):
             return [None] * len(targets)
-        rows = np.split(np.hstack([coef, self.intercept_[:, None]]), len(targets))
+        intercept = np.broadcast_to(self.intercept_, (K,))[:, None]  # 0.0 after liblinear
+        rows = np.split(np.hstack([coef, intercept]), len(targets))
         return [
             r[:, :-1].ravel().tolist() + (r[:, -1].tolist() if self.fit_intercept else [])
             for r in rows
