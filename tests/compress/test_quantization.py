@@ -126,8 +126,8 @@ def test_errors():
         quantize_per_channel(x, torch.ones(4), torch.zeros(4), 1)
     with pytest.raises(ValueError, match="qscheme must be one of"):
         calibrate_minmax(x, qscheme="asymmetric")
-    with pytest.raises(ValueError, match="quant_min < quant_max"):
-        fake_quantize(x, 0.1, 0, 5, 5)
+    with pytest.raises(ValueError, match="quant_min <= quant_max"):
+        fake_quantize(x, 0.1, 0, 6, 5)
     with pytest.raises(ValueError, match="zero_point must lie"):
         fake_quantize(x, 0.1, 300, 0, 255)
     with pytest.raises(TypeError, match=r"integer torch\.Tensor"):
@@ -189,3 +189,43 @@ def test_fake_quantize_other_float_dtypes_match_torch(dtype, per_channel):
     ref.backward(w)
     ours.backward(w)
     assert torch.equal(x2.grad, x1.grad)
+
+
+@pytest.mark.parametrize("zp_dtype", [torch.float32, torch.float16])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16])
+def test_per_channel_floating_zero_point_matches_torch(dtype, zp_dtype):
+    # torch.fake_quantize_per_channel_affine takes a float / half zero point and rounds
+    # x/s + z (the shift inside the rounding); ours refused it with a TypeError
+    g = torch.Generator().manual_seed(0)
+    x = (torch.randn(4, 6, 5, generator=g) * 3).to(dtype)
+    scale = torch.rand(6, generator=g) * 0.3 + 0.01
+    zp = (torch.rand(6, generator=g) * 255 - 128).to(zp_dtype)  # fractional, e.g. 126.5
+    zp[0] = 126.5
+    xs, xt = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ours = fake_quantize(xs, scale, zp, -128, 127, axis=1)
+    ref = torch.fake_quantize_per_channel_affine(xt, scale, zp, 1, -128, 127)
+    grad = torch.randn(x.shape, generator=g).to(dtype)
+    ours.backward(grad)
+    ref.backward(grad)
+    assert ours.dtype == ref.dtype
+    assert torch.equal(ours, ref)
+    assert torch.equal(xs.grad, xt.grad)  # the straight-through mask, clamped codes included
+
+
+@pytest.mark.parametrize("axis", [None, 0])
+def test_a_one_code_range_matches_torch(axis):
+    # quant_min == quant_max is allowed by torch (every value on one code, gradient 0 except
+    # where the unclamped code is that one); ours refused it
+    x = torch.tensor([[-1.0, 0.0, 0.04, 0.2, 2.0]]).T.repeat(1, 2).requires_grad_()
+    xt = x.detach().clone().requires_grad_()
+    if axis is None:
+        ours = fake_quantize(x, 0.1, 3, 3, 3)
+        ref = torch.fake_quantize_per_tensor_affine(xt, 0.1, 3, 3, 3)
+    else:
+        scale, zp = torch.full((5,), 0.1), torch.full((5,), 3, dtype=torch.int32)
+        ours = fake_quantize(x, scale, zp, 3, 3, axis=0)
+        ref = torch.fake_quantize_per_channel_affine(xt, scale, zp, 0, 3, 3)
+    ours.sum().backward()
+    ref.sum().backward()
+    assert torch.equal(ours, ref)
+    assert torch.equal(x.grad, xt.grad)

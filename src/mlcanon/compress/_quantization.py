@@ -229,10 +229,14 @@ class _FakeQuantize(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, scale, zero_point, quant_min, quant_max, per_channel):
         # torch's kernels: the float32 reciprocal of the float32 scale, the input in at least
-        # float32 (half and bfloat16 are widened, float64 kept), rounded before the shift
+        # float32 (half and bfloat16 are widened, float64 kept), rounded before the shift; a
+        # floating-point zero point (per channel) is added before rounding instead
         work = torch.promote_types(x.dtype, torch.float32)
         zp = zero_point.to(work)
-        q = torch.round(x.to(work) * (1.0 / scale).to(work)) + zp
+        if zero_point.is_floating_point():
+            q = torch.round(x.to(work) * (1.0 / scale).to(work) + zp)
+        else:
+            q = torch.round(x.to(work) * (1.0 / scale).to(work)) + zp
         inside = (q >= quant_min) & (q <= quant_max)
         ctx.save_for_backward(inside)
         codes = torch.clamp(q, quant_min, quant_max) - zp
@@ -261,8 +265,11 @@ def fake_quantize(
     input : Tensor (float16, bfloat16, float32 or float64)
         Computed in float32 (float64 for float64 input) and returned in its own dtype.
     scale, zero_point : scalars, or vectors of length ``input.shape[axis]`` when ``axis`` is set
+        Per tensor the zero point is an integer. Per channel it may also be a floating-point
+        tensor (as torch's): then the code is :math:`\\lfloor x/s + z \\rceil` (the shift inside
+        the rounding) and :math:`\\hat x = s\\,(\\mathrm{clamp}(\\cdot) - z)`.
     quant_min, quant_max : int
-        Integer range (e.g. -128, 127; or -8, 7 for 4 bits).
+        Integer range (e.g. -128, 127; or -8, 7 for 4 bits), ``quant_min <= quant_max``.
     axis : int or None
         Per-channel axis; None for per tensor.
 
@@ -286,14 +293,18 @@ def fake_quantize(
     CVPR 2018, Section 3 (simulated quantization during training).
     """
     x = _check_tensor(input, "input")
-    if not (isinstance(quant_min, int) and isinstance(quant_max, int) and quant_min < quant_max):
+    if not (isinstance(quant_min, int) and isinstance(quant_max, int) and quant_min <= quant_max):
         raise ValueError(
-            f"quant_min and quant_max must be ints with quant_min < quant_max, "
+            f"quant_min and quant_max must be ints with quant_min <= quant_max, "
             f"got {quant_min!r} and {quant_max!r}"
         )
-    scale, zero_point = _broadcastable(
-        x, _check_scale(scale), _integer_zero_point(zero_point), axis
+    float_zp = (
+        axis is not None
+        and isinstance(zero_point, torch.Tensor)
+        and zero_point.dtype in (torch.float32, torch.float16)
     )
+    zero_point = zero_point if float_zp else _integer_zero_point(zero_point)
+    scale, zero_point = _broadcastable(x, _check_scale(scale), zero_point, axis)
     if bool(torch.any(zero_point < quant_min)) or bool(torch.any(zero_point > quant_max)):
         raise ValueError(f"zero_point must lie in [{quant_min}, {quant_max}]")
     scale, zero_point = scale.to(x.device), zero_point.to(x.device)
