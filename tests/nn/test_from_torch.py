@@ -309,3 +309,29 @@ def test_a_layer_pruned_with_torch_prune_converts_and_keeps_its_mask():
     torch.testing.assert_close(ours(x), theirs(x), rtol=1e-10, atol=1e-10)
     with pytest.raises(ValueError, match="inplace=True"):
         from_torch(_pruned_net())
+
+
+@pytest.mark.parametrize("cell", [nn.RNN, nn.LSTM, nn.GRU])
+def test_a_forward_calling_flatten_parameters_runs_after_conversion(cell):
+    # many torch models call self.rnn.flatten_parameters() in forward; the converted layer had
+    # no such method (AttributeError), nor torch's all_weights
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = cell(3, 4, 2, batch_first=True, bidirectional=True)
+
+        def forward(self, x):
+            self.rnn.flatten_parameters()
+            return self.rnn(x)[0]
+
+    torch.manual_seed(0)
+    theirs = Tagger().double()
+    ours = from_torch(theirs)
+    assert not _torch_layers_left(ours)
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    torch.testing.assert_close(ours(x), theirs(x), rtol=1e-10, atol=1e-10)
+    assert [[p.shape for p in ws] for ws in ours.rnn.all_weights] == [
+        [p.shape for p in ws] for ws in theirs.rnn.all_weights
+    ]
+    for ws, ws_ref in zip(ours.rnn.all_weights, theirs.rnn.all_weights, strict=True):
+        assert all(torch.equal(p, q) for p, q in zip(ws, ws_ref, strict=True))

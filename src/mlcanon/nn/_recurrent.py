@@ -79,6 +79,19 @@ class _RNNBase(nn.Module):
         for p in self.parameters():
             nn.init.uniform_(p, -bound, bound)
 
+    def flatten_parameters(self) -> None:
+        """Nothing to do (torch packs the weights for cuDNN here); kept so that a model whose
+        ``forward`` calls ``self.rnn.flatten_parameters()``, as many torch models do, runs."""
+
+    @property
+    def all_weights(self) -> list[list[nn.Parameter]]:
+        """The parameters of each layer and direction, ``[w_ih, w_hh, b_ih, b_hh]``, as torch."""
+        return [
+            [p for p in self._layer_params(layer, d == 1) if p is not None]
+            for layer in range(self.num_layers)
+            for d in range(self.num_directions)
+        ]
+
     def extra_repr(self) -> str:
         return (
             f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
