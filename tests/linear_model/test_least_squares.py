@@ -59,6 +59,59 @@ def test_rank_deficient_least_squares_gives_minimum_norm(diabetes):
     assert ours.coef_[0] == pytest.approx(ours.coef_[-1])  # the norm is split evenly
 
 
+@pytest.mark.parametrize(
+    ("shape", "tol", "weighted", "fit_intercept", "dtype"),
+    [
+        ((30, 4), 1e-6, False, True, np.float64),
+        ((30, 4), 1e-6, True, False, np.float64),
+        ((30, 4), 0.5, True, True, np.float64),
+        ((30, 4), 1e-6, True, True, np.float32),
+        ((3, 6), 1e-6, False, True, np.float64),  # wide: min(n_samples, n_features) values
+    ],
+)
+def test_linear_regression_rank_and_singular_values_match_sklearn(
+    shape, tol, weighted, fit_intercept, dtype
+):
+    """scikit-learn's LinearRegression exposes ``rank_`` and ``singular_`` (scipy's lstsq of
+    the centered, weighted X); ours set neither. Column 3 is 2 x column 0: rank deficient."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=shape)
+    X[:, 3] = 2 * X[:, 0]
+    y = rng.normal(size=(shape[0], 2))
+    sw = rng.uniform(0.5, 2.0, size=shape[0]) if weighted else None
+    kw = {"fit_intercept": fit_intercept, "tol": tol}
+    ours = LinearRegression(**kw).fit(X.astype(dtype), y.astype(dtype), sample_weight=sw)
+    ref = sk.LinearRegression(**kw).fit(X.astype(dtype), y.astype(dtype), sample_weight=sw)
+    assert ours.rank_ == ref.rank_ and type(ours.rank_) is type(ref.rank_)
+    assert ours.singular_.shape == ref.singular_.shape
+    assert ours.singular_.dtype == ref.singular_.dtype
+    atol = 1e-5 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(ours.singular_, ref.singular_, rtol=1e-5, atol=atol)
+
+
+@pytest.mark.parametrize("tol", [0.99, 1.0, 10.0])
+def test_linear_regression_tol_of_one_or_more_is_machine_epsilon_as_sklearn(diabetes, tol):
+    """LAPACK's gelsd, which scikit-learn calls with ``cond=tol``, reads a cond >= 1 as machine
+    epsilon and returns the full least-squares fit; ours dropped every singular value and
+    returned coef_ = 0 (the intercept alone). 0.99 still truncates, in both."""
+    X, y = diabetes
+    ours = LinearRegression(tol=tol).fit(X, y)
+    ref = sk.LinearRegression(tol=tol).fit(X, y)
+    scale = np.abs(ref.coef_).max()
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=RTOL * scale)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=RTOL)
+    assert ours.rank_ == ref.rank_
+
+
+def test_linear_regression_positive_or_sparse_sets_no_rank_as_sklearn(diabetes):
+    X, y = diabetes
+    for kw, data in [({"positive": True}, X), ({}, sp.csr_matrix(X))]:
+        ours = LinearRegression(**kw).fit(data, y)
+        ref = sk.LinearRegression(**kw).fit(data, y)
+        for name in ("rank_", "singular_"):
+            assert hasattr(ours, name) == hasattr(ref, name) is False
+
+
 def test_exact_line_is_recovered():
     x = np.arange(6.0)[:, None]
     model = LinearRegression().fit(x, 2.0 * x.ravel() + 1.0)

@@ -34,13 +34,16 @@ from ._saga import SQUARED, saga, step_size
 __all__ = ["LinearRegression", "Ridge"]
 
 
-def _lstsq(X: np.ndarray, y: np.ndarray, cond: float) -> np.ndarray:
+def _lstsq(X: np.ndarray, y: np.ndarray, cond: float) -> tuple[np.ndarray, int, np.ndarray]:
     """Solve ``min ||Xw - y||`` by Householder QR, ``X = QR``, then the SVD of the small ``R``.
 
     QR never forms ``X^T X`` (which would square the condition number); the SVD of ``R``
     (``d x d``) gives the singular values of ``X``, and those below ``cond`` times the largest
     are dropped (scipy's ``lstsq(cond=...)``, which scikit-learn calls with ``tol``): the
     minimum-norm solution of the rank-truncated problem.
+
+    Returns ``(coef, rank, s)``: ``rank`` counts the singular values ``s`` kept, as
+    :func:`scipy.linalg.lstsq` reports it.
     """
     if X.shape[0] >= X.shape[1]:
         Q, R = np.linalg.qr(X)
@@ -48,9 +51,13 @@ def _lstsq(X: np.ndarray, y: np.ndarray, cond: float) -> np.ndarray:
         U = Q @ U
     else:
         U, s, Vt = np.linalg.svd(X, full_matrices=False)
-    keep = s > max(cond, np.finfo(np.float64).eps) * s[0]
+    # LAPACK's gelsd (scipy's lstsq) takes a cond outside (0, 1) as machine epsilon: tol >= 1
+    # keeps every nonzero singular value rather than none
+    rcond = cond if 0 < cond < 1 else np.finfo(np.float64).eps
+    keep = s > max(rcond, np.finfo(np.float64).eps) * s[0]
     Uty = U[:, keep].T @ y
-    return Vt[keep].T @ (Uty / (s[keep] if y.ndim == 1 else s[keep, None]))
+    rank = int(np.count_nonzero(keep))
+    return Vt[keep].T @ (Uty / (s[keep] if y.ndim == 1 else s[keep, None])), rank, s
 
 
 def _centered_operator(X: Any, X_offset: np.ndarray, root: np.ndarray | None) -> Any:
@@ -115,7 +122,8 @@ class LinearRegression(_LeastSquaresBase):
         False lets the fit center (and weight) a float64 ``X`` in place instead of in a copy.
     tol : float, default 1e-6
         Dense ``X``: singular values below ``tol`` times the largest are treated as zero (the
-        ``cond`` of :func:`scipy.linalg.lstsq`). Sparse ``X``: the ``atol``/``btol`` of LSQR.
+        ``cond`` of :func:`scipy.linalg.lstsq`; as LAPACK, ``tol >= 1`` means machine
+        epsilon). Sparse ``X``: the ``atol``/``btol`` of LSQR.
     positive : bool, default False
         Constrain the coefficients to be >= 0 (non-negative least squares, Lawson-Hanson, via
         :func:`scipy.optimize.nnls`); dense ``X`` only.
@@ -128,6 +136,11 @@ class LinearRegression(_LeastSquaresBase):
     ----------
     coef_ : array of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or array of shape (n_targets,)
+    rank_ : int
+        Rank of the centered (and weighted) ``X``: its singular values above ``tol`` times the
+        largest. Dense ``X`` and ``positive=False`` only, as scikit-learn.
+    singular_ : array of shape (min(n_samples, n_features),)
+        Singular values of the centered (and weighted) ``X``; set with ``rank_``.
     n_features_in_ : int
 
     Notes
@@ -181,7 +194,8 @@ class LinearRegression(_LeastSquaresBase):
             coef = self._per_target(lambda k: scipy.optimize.nnls(Xc, Y[:, k])[0], Y.shape[1])
             coef = coef[:, 0] if yc.ndim == 1 else coef
         else:
-            coef = _lstsq(Xc, yc, self.tol)
+            coef, self.rank_, singular = _lstsq(Xc, yc, self.tol)
+            self.singular_ = singular.astype(dtype)  # of the centered (and weighted) X
         # y as one column keeps coef_ (1, n_features), as scikit-learn's LinearRegression
         return self._set_coef(coef, X_offset, y_offset, dtype, ravel_column=False)
 
