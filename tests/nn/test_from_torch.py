@@ -335,3 +335,44 @@ def test_a_forward_calling_flatten_parameters_runs_after_conversion(cell):
     ]
     for ws, ws_ref in zip(ours.rnn.all_weights, theirs.rnn.all_weights, strict=True):
         assert all(torch.equal(p, q) for p, q in zip(ws, ws_ref, strict=True))
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        nn.Linear(5, 3),
+        nn.Linear(4, 2, bias=False),
+        nn.Conv2d(4, 6, (3, 2), groups=2),
+        nn.ConvTranspose2d(4, 6, 3, groups=2),
+        nn.BatchNorm1d(3),
+        nn.BatchNorm2d(3, affine=False),
+        nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
+        nn.GroupNorm(2, 4),
+        nn.LayerNorm([2, 3], bias=False),
+        nn.PReLU(3, init=0.1),
+        nn.LSTM(3, 4, 2),
+    ],
+    ids=repr,
+)
+def test_reset_parameters_and_running_stats_as_torch(layer):
+    # the converted layers had no reset_parameters / reset_running_stats: a re-initialization
+    # loop "if hasattr(m, 'reset_parameters')" skipped them silently, and BN recalibration
+    # code calling m.reset_running_stats() failed; torch's own layer, reset under the same
+    # seed, is the reference
+    theirs = copy.deepcopy(layer)
+    ours = from_torch(layer)
+    assert type(ours).__module__.startswith("mlcanon")
+    with torch.no_grad():  # move everything away from its initial values
+        for t in [*theirs.parameters(), *theirs.buffers(), *ours.parameters(), *ours.buffers()]:
+            t.add_(3)
+    for method in ("reset_running_stats", "reset_parameters"):
+        if not hasattr(theirs, method):
+            continue
+        torch.manual_seed(7)
+        getattr(theirs, method)()
+        torch.manual_seed(7)
+        getattr(ours, method)()
+        for (name, a), (_, b) in zip(
+            ours.state_dict().items(), theirs.state_dict().items(), strict=True
+        ):
+            assert torch.equal(a, b), (method, name)

@@ -119,7 +119,7 @@ _CONVERSIONS: dict[type[nn.Module], tuple[type[nn.Module], Callable[[Any], dict[
     nn.LeakyReLU: (M.LeakyReLU, _options("negative_slope")),
     nn.ELU: (M.ELU, _options("alpha")),
     nn.GELU: (M.GELU, _options("approximate")),
-    nn.PReLU: (M.PReLU, _options("num_parameters")),
+    nn.PReLU: (M.PReLU, _options("num_parameters", "init")),
     nn.Softmax: (M.Softmax, _options("dim")),
     nn.LogSoftmax: (M.LogSoftmax, _options("dim")),
     nn.RNN: (R.RNN, _recurrent),

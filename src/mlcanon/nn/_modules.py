@@ -78,7 +78,11 @@ class Linear(nn.Module):
         fk = factory(device, dtype)
         self.weight = nn.Parameter(torch.empty(out_features, in_features, **fk))
         self.bias = nn.Parameter(torch.empty(out_features, **fk)) if bias else None
-        _fan_in_uniform(self.weight, self.bias, in_features)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """torch's initialization again (see :func:`_fan_in_uniform`), same random draws."""
+        _fan_in_uniform(self.weight, self.bias, self.weight.shape[1])
 
     def forward(self, input: Tensor) -> Tensor:
         return linear(input, self.weight, self.bias)
@@ -138,7 +142,11 @@ class _ConvNd(nn.Module):
         fk = factory(device, dtype)
         self.weight = nn.Parameter(torch.empty(*shape, *self.kernel_size, **fk))
         self.bias = nn.Parameter(torch.empty(out_channels, **fk)) if bias else None
-        fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """torch's initialization again (see :func:`_fan_in_uniform`), same random draws."""
+        fan_in = self.weight.shape[1] * self.weight.shape[2] * self.weight.shape[3]
         _fan_in_uniform(self.weight, self.bias, fan_in)
 
     def extra_repr(self) -> str:
@@ -389,6 +397,20 @@ class _BatchNorm(nn.Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches seen (as torch)."""
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        """The running statistics reset, and weight 1, bias 0 (as torch)."""
+        self.reset_running_stats()
+        if self.affine:
+            nn.init.ones_(self.weight)
+            nn.init.zeros_(self.bias)
+
     def _check_input(self, input: Tensor, channel_dim: int = 1) -> None:
         name = type(self).__name__
         if input.dim() not in self._ndims:
@@ -518,6 +540,12 @@ class GroupNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(num_channels, **fk)) if affine else None
         self.bias = nn.Parameter(torch.zeros(num_channels, **fk)) if affine else None
 
+    def reset_parameters(self) -> None:
+        """Weight 1, bias 0 (as torch)."""
+        if self.affine:
+            nn.init.ones_(self.weight)
+            nn.init.zeros_(self.bias)
+
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
@@ -544,9 +572,17 @@ class LayerNorm(nn.Module):
         )
         shape = tuple(integer(size, "normalized_shape", low=0) for size in shape)
         self.normalized_shape, self.eps = shape, eps
+        self.elementwise_affine = elementwise_affine
         fk = factory(device, dtype)
         self.weight = nn.Parameter(torch.ones(shape, **fk)) if elementwise_affine else None
         self.bias = nn.Parameter(torch.zeros(shape, **fk)) if elementwise_affine and bias else None
+
+    def reset_parameters(self) -> None:
+        """Weight 1, bias 0 (as torch)."""
+        if self.weight is not None:
+            nn.init.ones_(self.weight)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -572,10 +608,14 @@ class PReLU(nn.Module):
     ) -> None:
         super().__init__()
         num_parameters = integer(num_parameters, "num_parameters", low=1)
-        self.num_parameters = num_parameters
+        self.num_parameters, self.init = num_parameters, init
         self.weight = nn.Parameter(
             torch.full((num_parameters,), float(init), **factory(device, dtype))
         )
+
+    def reset_parameters(self) -> None:
+        """Every slope back to ``init`` (as torch)."""
+        nn.init.constant_(self.weight, self.init)
 
     def forward(self, input: Tensor) -> Tensor:
         return A.prelu(input, self.weight)
