@@ -376,3 +376,27 @@ def test_reset_parameters_and_running_stats_as_torch(layer):
             ours.state_dict().items(), theirs.state_dict().items(), strict=True
         ):
             assert torch.equal(a, b), (method, name)
+
+
+@pytest.mark.parametrize(
+    ("layer", "option", "value"),
+    [
+        (nn.LeakyReLU(0.2), "negative_slope", 0.5),
+        (nn.ELU(1.5), "alpha", 0.3),
+        (nn.GELU(), "approximate", "tanh"),
+        (nn.Softplus(2.0, 5.0), "beta", 0.5),
+        (nn.Softmax(1), "dim", 0),
+        (nn.LogSoftmax(0), "dim", 1),
+    ],
+    ids=repr,
+)
+def test_activation_options_are_attributes_as_torch(layer, option, value):
+    # the options lived in a private dict: m.dim / m.negative_slope raised AttributeError on a
+    # converted layer, and setting them (annealing a slope) was silently ignored
+    theirs = copy.deepcopy(layer)
+    ours = from_torch(layer)
+    assert getattr(ours, option) == getattr(theirs, option)
+    setattr(ours, option, value)
+    setattr(theirs, option, value)
+    x = torch.randn(4, 3, dtype=torch.float64)
+    torch.testing.assert_close(ours(x), theirs(x), rtol=1e-12, atol=1e-12)

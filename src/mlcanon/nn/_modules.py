@@ -632,13 +632,15 @@ def _simple(name: str, fn, doc: str, **defaults: Any) -> type[nn.Module]:
         unknown = set(options) - set(defaults)
         if unknown:
             raise TypeError(f"{name} got unexpected arguments {sorted(unknown)}")
-        self.options = {**defaults, **options}
+        # attributes, as torch's (m.dim, m.negative_slope, ...): read, and set, like theirs
+        for key, value in {**defaults, **options}.items():
+            setattr(self, key, value)
 
     def forward(self, input: Tensor) -> Tensor:
-        return fn(input, **self.options)
+        return fn(input, **{key: getattr(self, key) for key in defaults})
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+        return ", ".join(f"{key}={getattr(self, key)!r}" for key in defaults)
 
     body = {"__init__": __init__, "forward": forward, "extra_repr": extra_repr, "__doc__": doc}
     return type(name, (nn.Module,), body)
