@@ -104,6 +104,39 @@ def test_log_loss_warns_when_rows_do_not_sum_to_one():
         log_loss([0, 1], [[0.5, 0.6], [0.4, 0.6]])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_log_loss_clips_at_the_epsilon_of_the_probabilities_dtype_as_sklearn(dtype):
+    """scikit-learn clips float32 (float16) probabilities at their own epsilon, 1.2e-7
+    (9.8e-4): a confident float32 mistake costs -log(1.2e-7) = 15.9 nats. Ours clipped at
+    float64's 2.2e-16 (36 nats): 18.0 instead of 7.97 here, and D² differed too."""
+    y = np.array([0, 1, 1, 0, 1])
+    p = np.array([0.0, 1.0, 0.0, 0.0, 0.7], dtype=dtype)  # one confident mistake
+    rtol = 10 * np.finfo(dtype).eps  # sklearn takes the logarithms in that dtype, ours in float64
+    for kw in [{}, {"normalize": False}, {"sample_weight": [1.0, 2.0, 3.0, 0.5, 1.0]}]:
+        expected = skm.log_loss(y, p, **kw)
+        assert_allclose(log_loss(y, p, **kw), expected, rtol=rtol)
+        assert_allclose(log_loss(y, np.c_[1 - p, p], **kw), expected, rtol=rtol)
+    P3 = np.c_[1 - p, p, np.zeros_like(p)]
+    expected = skm.d2_log_loss_score(y, P3, labels=[0, 1, 2])
+    assert_allclose(d2_log_loss_score(y, P3, labels=[0, 1, 2]), expected, rtol=rtol)
+
+
+def test_float32_probabilities_that_sum_to_one_in_float32_do_not_warn_as_sklearn():
+    """Softmax rows in float32 sum to one only to about 1e-7; scikit-learn checks the sum at
+    rtol = sqrt(eps of the dtype) and stays quiet, ours checked at float64's 1.5e-8 and
+    warned that they "do not sum to one" (log_loss, brier_score_loss, the D² scores)."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(1000, 5)).astype(np.float32)
+    P = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    y = rng.integers(0, 5, 1000)
+    assert np.abs(P.sum(axis=1) - 1).max() > np.sqrt(np.finfo(np.float64).eps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        expected = skm.log_loss(y, P), skm.brier_score_loss(y, P), skm.d2_log_loss_score(y, P)
+        got = log_loss(y, P), brier_score_loss(y, P), d2_log_loss_score(y, P)
+    assert_allclose(got, expected, rtol=1e-6)
+
+
 def test_log_loss_errors():
     with pytest.raises(ValueError, match=r"y_prob contains values greater than 1: 1\.2"):
         log_loss([0, 1], [0.1, 1.2])

@@ -90,9 +90,18 @@ def _one_hot(y_true: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     return (yt[:, None] == classes).astype(np.float64), classes
 
 
-def sample_log_losses(onehot: np.ndarray, p: np.ndarray) -> np.ndarray:
-    r"""Per-sample :math:`-\sum_c y_{ic} \log p_{ic}`, probabilities clipped to [eps, 1 - eps]."""
-    eps = np.finfo(np.float64).eps
+def proba_eps(y_proba: Any) -> float:
+    """Machine epsilon of the probabilities as given: float32 (or float16) ones are only that
+    precise, so scikit-learn clips them, and checks that rows sum to one, at their own
+    epsilon; anything else is taken as float64."""
+    name = str(getattr(y_proba, "dtype", "float64")).rsplit(".", 1)[-1]  # numpy or torch
+    return float(np.finfo(name if name in ("float32", "float16") else "float64").eps)
+
+
+def sample_log_losses(onehot: np.ndarray, p: np.ndarray, eps: float | None = None) -> np.ndarray:
+    r"""Per-sample :math:`-\sum_c y_{ic} \log p_{ic}`, probabilities clipped to [eps, 1 - eps]
+    (``eps``: that of :func:`proba_eps`; float64's by default)."""
+    eps = np.finfo(np.float64).eps if eps is None else eps
     return -(onehot * np.log(np.clip(p, eps, 1 - eps))).sum(axis=1)
 
 
@@ -111,8 +120,7 @@ def probability_targets(
         p = p[:, None]
     if p.shape[1] == 1:
         p = np.hstack((1.0 - p, p))
-    eps = np.finfo(np.float64).eps
-    if not np.allclose(p.sum(axis=1), 1.0, rtol=np.sqrt(eps), atol=0.0):
+    if not np.allclose(p.sum(axis=1), 1.0, rtol=np.sqrt(proba_eps(y_proba)), atol=0.0):
         warnings.warn(
             "The y_prob values do not sum to one. Make sure y_proba holds probabilities.",
             UserWarning,
@@ -170,7 +178,9 @@ def log_loss(
 
     the cross-entropy between the one-hot target and the prediction, averaged over samples.
     Probabilities are clipped to :math:`[\epsilon, 1 - \epsilon]` with :math:`\epsilon` the
-    float64 machine epsilon, so a confident mistake costs about 36 nats instead of infinity.
+    machine epsilon of their dtype (float64's for anything but float32 and float16, as
+    scikit-learn), so a confident mistake costs about 36 nats (float32: about 16) instead of
+    infinity.
 
     References
     ----------
@@ -179,7 +189,7 @@ def log_loss(
     """
     normalize = check_bool(normalize, "normalize")
     onehot, p, w = probability_targets(y_true, y_proba, sample_weight, labels)
-    loss = sample_log_losses(onehot, p)
+    loss = sample_log_losses(onehot, p, proba_eps(y_proba))
     if w is None:
         return float(loss.mean() if normalize else loss.sum())
     total = (loss * w).sum()

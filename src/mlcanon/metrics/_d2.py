@@ -23,7 +23,7 @@ import numpy as np
 
 from ._brier import brier_targets
 from ._checks import UndefinedMetricWarning
-from ._cross_entropy import probability_targets, sample_log_losses
+from ._cross_entropy import proba_eps, probability_targets, sample_log_losses
 from ._targets import check_lengths
 
 __all__ = ["d2_brier_score", "d2_log_loss_score"]
@@ -57,7 +57,9 @@ def d2_log_loss_score(
     if _too_few(y_true, y_proba, sample_weight):
         return float("nan")
     T, P, w = probability_targets(y_true, y_proba, sample_weight, labels)
-    return _d2(sample_log_losses, T, P, w)
+    baseline = np.broadcast_to(np.average(T, axis=0, weights=w), T.shape)  # float64, as sklearn
+    model = np.average(sample_log_losses(T, P, proba_eps(y_proba)), weights=w)
+    return float(1 - model / np.average(sample_log_losses(T, baseline), weights=w))
 
 
 def d2_brier_score(
