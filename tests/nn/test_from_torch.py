@@ -400,3 +400,32 @@ def test_activation_options_are_attributes_as_torch(layer, option, value):
     setattr(theirs, option, value)
     x = torch.randn(4, 3, dtype=torch.float64)
     torch.testing.assert_close(ours(x), theirs(x), rtol=1e-12, atol=1e-12)
+
+
+def test_a_checkpoint_without_num_batches_tracked_loads_as_in_torch():
+    # batch-norm state dicts from before torch's version 2 (older pretrained weights) have no
+    # num_batches_tracked; torch loads them (keeping its count), the converted model refused with
+    # "Missing key(s)"; its state_dict metadata also said version 1 where torch says 2
+    def net():
+        return nn.Sequential(
+            nn.Conv2d(3, 4, 3),
+            nn.BatchNorm2d(4),
+            nn.InstanceNorm2d(4, affine=True, track_running_stats=True),
+        )
+
+    torch.manual_seed(0)
+    old = net().state_dict()
+    for name in ("1", "2"):
+        del old[f"{name}.num_batches_tracked"]
+        old._metadata[name]["version"] = 1
+    theirs, ours = net(), from_torch(net())
+    for model in (theirs, ours):
+        model[1].num_batches_tracked.fill_(5)
+        model[2].num_batches_tracked.fill_(5)
+        model.load_state_dict(copy.deepcopy(old))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for (name, a), (_, b) in zip(
+        ours.state_dict().items(), theirs.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), name
+    assert ours.state_dict()._metadata == theirs.state_dict()._metadata

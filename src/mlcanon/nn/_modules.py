@@ -367,6 +367,23 @@ class AdaptiveAvgPool2d(nn.Module):
 
 class _BatchNorm(nn.Module):
     _ndims: tuple[int, ...] = ()
+    _version = 2  # torch's state-dict version: 2 added num_batches_tracked
+
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, errors
+    ):
+        # a checkpoint from before version 2 has no num_batches_tracked: as torch, the layer's
+        # own count is kept (0 where it has none yet)
+        version = local_metadata.get("version", None)
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats:
+            if key not in state_dict:
+                own = self.num_batches_tracked
+                usable = own is not None and own.device != torch.device("meta")
+                state_dict[key] = own if usable else torch.tensor(0, dtype=torch.long)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, errors
+        )
 
     def __init__(
         self,
