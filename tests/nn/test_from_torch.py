@@ -429,3 +429,34 @@ def test_a_checkpoint_without_num_batches_tracked_loads_as_in_torch():
     ):
         assert torch.equal(a, b), name
     assert ours.state_dict()._metadata == theirs.state_dict()._metadata
+
+
+def test_a_layer_with_user_tensors_and_attributes_converts_and_keeps_them():
+    # a buffer or parameter the user registered on a layer (and a plain attribute) made
+    # from_torch fail ("has tensors ... but its counterpart has ...") or, for attributes, be
+    # dropped; the torch model itself is the reference
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+            self.fc.register_buffer("temperature", torch.tensor(2.0))
+            self.fc.register_buffer("cache", torch.zeros(3), persistent=False)
+            self.fc.register_parameter("gain", nn.Parameter(torch.full((3,), 1.5)))
+            self.fc.tag = "logits"
+
+        def forward(self, x):
+            assert self.fc.tag == "logits"
+            return self.fc(x) * self.fc.gain / self.fc.temperature + self.fc.cache
+
+    torch.manual_seed(0)
+    theirs = Head().double()
+    ours = from_torch(theirs)
+    assert not _torch_layers_left(ours)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert {n for n, _ in ours.named_buffers()} == {n for n, _ in theirs.named_buffers()}
+    x = torch.randn(5, 4, dtype=torch.float64)
+    torch.testing.assert_close(ours(x), theirs(x), rtol=1e-10, atol=1e-10)
+    ours(x).square().sum().backward()
+    theirs(x).square().sum().backward()
+    for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-10, atol=1e-10, msg=name)

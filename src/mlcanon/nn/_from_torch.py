@@ -147,15 +147,22 @@ def _convert_layer(layer: nn.Module) -> nn.Module:
             del ours._parameters[name]
             vars(ours)[name] = vars(layer)[name]
             moved.append(name)
-    # the reparametrization's own tensors (weight_orig, weight_mask, weight_g, ...) come along
-    theirs_keys = [k for k in layer.state_dict() if not k.startswith(tuple(f"{n}_" for n in moved))]
-    if list(ours.state_dict()) != theirs_keys:
+    # every tensor ours needs must be there; the layer's other tensors (a reparametrization's
+    # weight_orig, weight_mask, weight_g, ..., or a buffer the user registered) come along
+    lacking = sorted(set(ours.state_dict()) - set(layer.state_dict()))
+    if lacking:
         raise ValueError(
             f"from_torch: {layer} has tensors {sorted(layer.state_dict())} but its counterpart "
-            f"{cls.__name__} has {sorted(ours.state_dict())}"
+            f"{cls.__name__} needs {sorted(ours.state_dict())} (lacking {lacking})"
         )
     for table, theirs in ((ours._parameters, layer._parameters), (ours._buffers, layer._buffers)):
         table.update({k: t for k, t in theirs.items() if t is not None})  # the same tensors
+    ours._non_persistent_buffers_set |= layer._non_persistent_buffers_set
+    # the layer's other public attributes (torch's own, such as inplace or output_padding, and
+    # any the user set, such as a tag read elsewhere in the model) stay readable
+    for name, value in vars(layer).items():
+        if not name.startswith("_") and name not in vars(ours) and not hasattr(type(ours), name):
+            vars(ours)[name] = value
     # the same hook tables too (forward and pre-hooks with their with_kwargs/always_call flags,
     # backward and state-dict hooks): every registered hook fires on the converted layer, and
     # a handle from register_forward_hook still removes its hook
