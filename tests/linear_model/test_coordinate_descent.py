@@ -67,6 +67,32 @@ def test_positive_and_sample_weight_match_sklearn(diabetes):
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=RTOL)
 
 
+@pytest.mark.parametrize(
+    ("cls", "multi"),
+    [(Lasso, False), (ElasticNet, False), (MultiTaskLasso, True)],
+    ids=["Lasso", "ElasticNet", "MultiTaskLasso"],
+)
+@pytest.mark.parametrize("precompute", [False, True])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # both: gap 8.7
+def test_features_of_magnitude_1e140_are_fitted_as_sklearn(cls, multi, precompute):
+    """The coordinate update divided by rho * ||x_j||^2, which overflows to inf for features
+    of size 1e140 (rho ~ 1e141, ||x_j||^2 ~ 1e281): every coefficient came out 0 (the intercept
+    alone) where scikit-learn fits (coef_ * 1e140 = [1.35, 2.14, 2.26] here)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    y = X @ [1.0, 2.0, 3.0] + rng.normal(size=20)
+    Y = np.c_[y, -y] if multi else y
+    kw = {"alpha": 0.01, "tol": 1e-10, "max_iter": 100_000}
+    if not multi:
+        kw["precompute"] = precompute
+    elif precompute:
+        pytest.skip("MultiTaskLasso has no precompute")
+    ours = cls(**kw).fit(X * 1e140, Y)
+    ref = getattr(sk, cls.__name__)(**kw).fit(X * 1e140, Y)
+    np.testing.assert_allclose(ours.coef_ * 1e140, ref.coef_ * 1e140, rtol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_random_selection_reaches_the_same_optimum(diabetes, seed):
     X, y = diabetes

@@ -164,10 +164,12 @@ def _block_update(W, j, rows, curvature, acc, q, alpha, beta, positive, rho):
 @njit(cache=True, nogil=True)
 def _shrink(norm, negative, alpha, beta, curvature_j):
     """The factor taking ``rho`` (of norm ``norm``) to the new coefficients,
-    ``S(norm, alpha) / (norm (||x_j||^2 + beta))``; 0 for a zero or (positive) negative ``rho``."""
+    ``S(norm, alpha) / (norm (||x_j||^2 + beta))``; 0 for a zero or (positive) negative ``rho``.
+    Divided in two steps: the product ``norm (||x_j||^2 + beta)`` overflows to inf (and the
+    coefficient to 0) for features of magnitude 1e140, where ``S / norm`` is at most 1."""
     if norm == 0.0 or negative:
         return 0.0
-    return soft_threshold(norm, alpha) / (norm * (curvature_j + beta))
+    return soft_threshold(norm, alpha) / norm / (curvature_j + beta)
 
 
 @njit(cache=True, nogil=True)
