@@ -21,15 +21,17 @@ NETWORKS = (
 )
 
 
-def _median_seconds(fn: Any, x: Any, min_run_time: float = 0.1) -> float:
-    """Median time of ``fn(x)`` by torch.utils.benchmark (it synchronizes CUDA itself)."""
+def _fastest_seconds(fn: Any, x: Any, min_run_time: float = 0.1) -> float:
+    """Time of ``fn(x)`` by torch.utils.benchmark (it synchronizes CUDA itself): the fastest of
+    its blocks of runs, the one least disturbed by other processes on a shared machine (the
+    median follows the load: under a loaded CI run it reordered the networks)."""
     import torch
     from torch.utils import benchmark
 
     with torch.inference_mode():
         fn(x)  # warm-up: allocations, cuDNN / oneDNN algorithm choice
         timer = benchmark.Timer("fn(x)", globals={"fn": fn, "x": x}, num_threads=1)
-        return timer.blocked_autorange(min_run_time=min_run_time).median
+        return min(timer.blocked_autorange(min_run_time=min_run_time).times)
 
 
 def _networks(device: str, batch: int = 1) -> dict[str, tuple[int, float]]:
@@ -46,7 +48,7 @@ def _networks(device: str, batch: int = 1) -> dict[str, tuple[int, float]]:
             net = models.get_model(name).eval().to(device)
         macs = profile(net, (3, SIDE, SIDE)).macs
         x = torch.randn(batch, 3, SIDE, SIDE, device=device)
-        out[name] = (macs, _median_seconds(net, x))
+        out[name] = (macs, _fastest_seconds(net, x))
     return out
 
 
@@ -61,8 +63,8 @@ def latency_vs_macs_lesson(ctx: Context) -> None:
         bandwidth), plus a fixed cost per operator call; which bound wins depends on the
         layer's arithmetic intensity (MACs per byte) and on the device. Below, every bundled
         network at {SIDE} x {SIDE}, batch 1, float32, one CPU thread, timed with
-        torch.utils.benchmark (median of repeated runs; the machine is shared, so the numbers
-        carry noise of a few tens of percent).
+        torch.utils.benchmark (the fastest block of repeated runs; the machine is shared, so the
+        numbers carry noise of a few tens of percent).
         """)
     cpu = _networks("cpu")
     rows = [[n, macs / 1e6, t * 1e3, macs / t / 1e9] for n, (macs, t) in cpu.items()]
@@ -140,7 +142,7 @@ def _layer_rates(ctx: Context) -> None:
                 per_position(c) * hw * hw,
                 ref="k^2 C_in C_out / groups per output position",
             )
-            t = _median_seconds(layer, x, 0.05)
+            t = _fastest_seconds(layer, x, 0.05)
             total[name][0] += macs
             total[name][1] += t
             row.append(macs / t / 1e9)
