@@ -188,8 +188,8 @@ def test_bad_input_is_refused():
         Lasso().fit(np.where(X > 1, np.nan, X), y)
     with pytest.raises(ValueError, match="contains infinity"):
         Lasso().fit(X, np.where(y > 5, np.inf, y))
-    with pytest.raises(ValueError, match="at least 2 are required"):
-        Lasso().fit(X[:1], y[:1])
+    with pytest.raises(ValueError, match="at least 1 is required"):
+        Lasso().fit(X[:0], y[:0])  # one sample is fitted, as scikit-learn
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         Lasso().fit(X, y[:-1])
     with pytest.raises(ValueError, match="X has 2 features, but Lasso is expecting 3"):
@@ -284,3 +284,25 @@ def test_path_refuses_an_Xy_of_the_wrong_shape(n_targets):
     ref_alphas, ref_coefs, _ = sk.enet_path(X, y, Xy=X.T @ y, alphas=3)
     np.testing.assert_allclose(alphas, ref_alphas, rtol=1e-12)
     np.testing.assert_allclose(coefs, ref_coefs, rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kw"),
+    [
+        (Lasso, {}),
+        (ElasticNet, {"precompute": True}),
+        (Lasso, {"fit_intercept": False}),
+        (ElasticNet, {"fit_intercept": False, "l1_ratio": 0.3}),
+    ],
+    ids=str,
+)
+def test_one_sample_is_fitted_as_sklearn(cls, kw):
+    """scikit-learn's Lasso and ElasticNet fit a single sample (as our LinearRegression and
+    Ridge do): with an intercept the model is that sample's y, without one the penalized fit
+    of one equation. Ours refused it (X has 1 sample(s), while at least 2 are required)."""
+    X, y = np.array([[1.0, 2.0]]), np.array([3.0])
+    ours = cls(**kw).fit(X, y, sample_weight=[2.0])
+    ref = getattr(sk, cls.__name__)(**kw).fit(X, y, sample_weight=[2.0])
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-12)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-12)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), atol=1e-12)

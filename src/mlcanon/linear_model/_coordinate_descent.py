@@ -457,9 +457,7 @@ class ElasticNet(RegressorMixin, BaseEstimator):
         validate_params(self)
         dtype = float_dtype(X)
         if check_input:
-            X, y = check_X_y(
-                self, X, y, classifier=False, min_samples=2, accept_sparse=True, multi_output=True
-            )
+            X, y = check_X_y(self, X, y, classifier=False, accept_sparse=True, multi_output=True)
         else:  # float64 arrays are used as they are (and centered in place with copy_X=False)
             X, y = as_float_array(X, "X", accept_sparse=True), np.asarray(y, dtype=np.float64)
             if X.ndim != 2 or y.ndim not in (1, 2) or len(y) != X.shape[0]:
