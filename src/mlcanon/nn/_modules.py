@@ -56,6 +56,15 @@ __all__ = [
 ]
 
 
+def _unit_affine(weight: Tensor | None, bias: Tensor | None) -> None:
+    """A norm layer's affine map back to the identity, as torch: weight 1, bias 0 (either may
+    be absent)."""
+    if weight is not None:
+        nn.init.ones_(weight)
+    if bias is not None:
+        nn.init.zeros_(bias)
+
+
 def _fan_in_uniform(weight: Tensor, bias: Tensor | None, fan_in: int) -> None:
     """torch's default: kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
     nn.init.kaiming_uniform_(weight, a=math.sqrt(5))
@@ -424,9 +433,7 @@ class _BatchNorm(nn.Module):
     def reset_parameters(self) -> None:
         """The running statistics reset, and weight 1, bias 0 (as torch)."""
         self.reset_running_stats()
-        if self.affine:
-            nn.init.ones_(self.weight)
-            nn.init.zeros_(self.bias)
+        _unit_affine(self.weight, self.bias)
 
     def _check_input(self, input: Tensor, channel_dim: int = 1) -> None:
         name = type(self).__name__
@@ -559,9 +566,7 @@ class GroupNorm(nn.Module):
 
     def reset_parameters(self) -> None:
         """Weight 1, bias 0 (as torch)."""
-        if self.affine:
-            nn.init.ones_(self.weight)
-            nn.init.zeros_(self.bias)
+        _unit_affine(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -596,10 +601,7 @@ class LayerNorm(nn.Module):
 
     def reset_parameters(self) -> None:
         """Weight 1, bias 0 (as torch)."""
-        if self.weight is not None:
-            nn.init.ones_(self.weight)
-        if self.bias is not None:
-            nn.init.zeros_(self.bias)
+        _unit_affine(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
