@@ -10,7 +10,7 @@ import math
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence, pad_sequence
 
 from mlcanon._validation import check_option, check_scalar
 
@@ -149,13 +149,14 @@ class _RNNBase(nn.Module):
             out, last = self._run(padded[: int(lengths[b]), b], [s[:, b] for s in states])
             outs.append(out)
             finals.append(last)
-        # the packed rows: time step t of the sequences still running, in the packed order
-        order = packed.sorted_indices
-        rows = []
-        for t, n in enumerate(packed.batch_sizes.tolist()):
-            for j in range(n):
-                rows.append(outs[int(order[j]) if order is not None else j][t])
-        data = torch.stack(rows)
+        # the packed rows: step t of the first batch_sizes[t] sequences in the packed order,
+        # gathered from the outputs padded to (T, B, H)
+        sizes = packed.batch_sizes
+        steps = torch.repeat_interleave(torch.arange(len(sizes)), sizes)
+        slots = torch.cat([torch.arange(n) for n in sizes.tolist()])
+        seqs = slots if packed.sorted_indices is None else packed.sorted_indices.cpu()[slots]
+        padded_out = pad_sequence(outs)
+        data = padded_out[steps.to(padded_out.device), seqs.to(padded_out.device)]
         out = PackedSequence(
             data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
         )
