@@ -27,6 +27,10 @@ class UsageError(Exception):
     """A mistake on the command line: printed without a traceback, exit status 2."""
 
 
+class RunFailed(Exception):
+    """A command that started but could not finish: printed without a traceback, exit status 1."""
+
+
 def _select(slugs: Sequence[str]) -> list[Lesson]:
     """The lessons named on the command line (all of them when none is named), each once.
 
@@ -277,6 +281,11 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
         ) from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    except FloatingPointError as exc:  # the run diverged: say where, keep what was saved
+        raise RunFailed(
+            f"training stopped: {exc}; the checkpoints saved before it are kept in "
+            f"{Path(args.out) / 'checkpoints'}"
+        ) from None
     return 0
 
 
@@ -364,6 +373,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         fail(str(exc))
         return 2
+    except RunFailed as exc:
+        fail(str(exc))
+        return 1
     except BrokenPipeError:  # the reader stopped early (`mlcanon list | head`): end quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141

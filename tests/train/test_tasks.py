@@ -314,3 +314,25 @@ def test_fit_to_fewer_epochs_than_done_is_refused(tmp_path):
     assert len(trainer.fit(2)) == 2 and len(trainer.fit(2)) == 2
     with pytest.raises(ValueError, match=r"epochs=1 but 2 epochs are already complete"):
         trainer.fit(1)
+
+
+def test_cli_diverging_run_is_one_line_and_keeps_its_checkpoints(tmp_path, capsys):
+    """A registered task whose loss turns NaN ended ``mlcanon train`` with a FloatingPointError
+    traceback; it is now one line naming the epoch and step, exit status 1, and the checkpoints
+    saved before the failing step stay on disk."""
+    x = torch.randn(8, 3, generator=torch.Generator().manual_seed(0))
+    x[4:] = float("nan")  # the second batch of the first epoch
+
+    def build(cfg):
+        setup = _least_squares_setup(x, checkpoint_every=1)
+        setup.train_loader = DataLoader(TensorDataset(x), batch_size=4)  # no shuffling
+        return setup
+
+    register_task("test-diverging", build)
+    out = tmp_path / "run"
+    assert main(["train", "test-diverging", "--out", str(out), "--epochs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert re.search(r"error: training stopped: loss is nan at epoch 0, step 1;", err), err
+    assert str(out / "checkpoints") in err.replace("\n", "")
+    assert any((out / "checkpoints").iterdir())
