@@ -531,3 +531,23 @@ def test_newton_cg_takes_sklearns_steps(loader, binary, C):
     scale = max(np.abs(ref.coef_).max(), np.abs(ref.intercept_).max())
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=1e-5 * scale)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=0, atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize(("C", "tol"), [(100.0, 1e-10), (1.0, 1e-10), (1e4, 1e-8)])
+def test_newton_cg_stops_where_no_step_is_found_as_sklearn(C, tol):
+    """On unscaled breast-cancer features (up to ~4e3) a gradient of 1e-10 is below what
+    rounding lets the loss show. scikit-learn's newton-cg then falls back from line_search_wolfe1
+    to the full step (if the loss moved by at most 16 epsilons of itself and |g|_1 fell), then to
+    line_search_wolfe2, and stops when all fail ("Line Search failed"): 55 iterations at
+    C=100. Ours backtracked from the full step instead and ran to max_iter (1,000 here, 10,000
+    took 77 s) without moving the coefficients further."""
+    X, y = load_breast_cancer(return_X_y=True)
+    params = {"C": C, "solver": "newton-cg", "tol": tol, "max_iter": 1000}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = LogisticRegression(**params).fit(X, y)
+        ref = sk.LogisticRegression(**params).fit(X, y)
+    assert abs(int(ours.n_iter_[0]) - int(ref.n_iter_[0])) <= 3, (ours.n_iter_, ref.n_iter_)
+    scale = max(np.abs(ref.coef_).max(), np.abs(ref.intercept_).max())
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=1e-5 * scale)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=0, atol=1e-5 * scale)

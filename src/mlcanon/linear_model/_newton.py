@@ -77,37 +77,41 @@ def _cg_step(hess_vec: Callable[[np.ndarray], np.ndarray], g: np.ndarray) -> np.
 
 
 def _wolfe_step(loss_grad, w, d, f, g, f_before):
-    """scipy's ``line_search_wolfe1`` as scikit-learn's newton-cg calls it: Moré-Thuente
-    (c1=1e-4, c2=0.9, xtol=1e-14, steps in [1e-8, 50]) from :math:`\\min(1, 2.02 (f_k -
-    f_{k-1}) / g^\top d)` (1 at the first step). Returns ``(t, f, g)``, or None if it fails."""
+    """The step of scikit-learn's newton-cg: scipy's ``line_search_wolfe1`` (Moré-Thuente, c1=1e-4,
+    c2=0.9, xtol=1e-14, steps in [1e-8, 50]); where it fails, the full step if the loss changes
+    by at most 16 machine epsilons of itself and the gradient's 1-norm falls (a step at the
+    precision limit); else ``line_search_wolfe2`` (bracketing and zoom, 10 trials). Each search
+    starts from :math:`\\min(1, 2.02 (f_k - f_{k-1}) / g^\top d)` (1 at the first step).
+    Returns ``(t, f, g)``, or None if all fail."""
     from mlcanon.optim import line_search_wolfe  # optim imports torch: load it on first use
 
     slope = float(g @ d)
-    if not slope < 0:  # not a descent direction: no search
-        return None
     t0 = 1.0
-    if f_before is not None:
+    if f_before is not None and slope < 0:
         t0 = min(1.0, 1.01 * 2 * (f - f_before) / slope)
         t0 = 1.0 if t0 < 0 else t0
-        if t0 == 0:  # no decrease at the last step: scipy's searches fail from a zero step
-            return None
-    res = line_search_wolfe(
-        loss_grad,
-        True,
-        w,
-        d,
-        gfk=g,
-        old_fval=f,
-        alpha0=t0,
-        c1=1e-4,
-        c2=0.9,
-        alpha_max=50.0,
-        max_iter=100,
-        method="more-thuente",
-        alpha_min=1e-8,
-        xtol=1e-14,
-    )
-    return (res.alpha, res.fun, res.jac) if res.success else None
+    # scipy's searches fail at once along a direction that does not descend, or from a zero
+    # first step (no decrease at the last one)
+    searches = slope < 0 and t0 > 0
+    search = dict(gfk=g, old_fval=f, alpha0=t0, c1=1e-4, c2=0.9)
+    if searches:
+        more_thuente = dict(alpha_max=50.0, max_iter=100, alpha_min=1e-8, xtol=1e-14)
+        res = line_search_wolfe(
+            loss_grad, True, w, d, method="more-thuente", **search, **more_thuente
+        )
+        if res.success:
+            return res.alpha, res.fun, res.jac
+    f_new, g_new = loss_grad(w + d)
+    if (
+        abs(f_new - f) <= 16 * np.finfo(w.dtype).eps * abs(f)
+        and np.abs(g_new).sum() < np.abs(g).sum()
+    ):
+        return 1.0, f_new, g_new
+    if searches:
+        res = line_search_wolfe(loss_grad, True, w, d, method="zoom", max_iter=10, **search)
+        if res.success:
+            return res.alpha, res.fun, res.jac
+    return None
 
 
 def _cholesky_step(H: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -148,8 +152,10 @@ def newton(loss_grad, hessian, w0: np.ndarray, tol: float, max_iter: int, inner:
             d = step(hessian(w), g)
         except np.linalg.LinAlgError:
             return w, it, False, True
-        wolfe = _wolfe_step(loss_grad, w, d, f, g, f_before) if inner == "cg" else None
-        if wolfe is not None:
+        if inner == "cg":  # as scikit-learn's newton-cg: no step found ends the iteration
+            wolfe = _wolfe_step(loss_grad, w, d, f, g, f_before)
+            if wolfe is None:
+                return w, it, False, False
             t, f_new, g_new = wolfe
             w, f_before, f, g = w + t * d, f, f_new, g_new
             continue
