@@ -174,30 +174,49 @@ def test_lstm_takes_torch_default_proj_size():
         nn.LSTM(3, 4, proj_size=2)
 
 
-@pytest.mark.parametrize("enforce_sorted", [True, False])
+PACKED = [  # (num_layers, bidirectional, bias, lengths, sorted)
+    (2, True, True, [6, 4, 1], True),
+    (2, True, True, [2, 6, 1, 4], False),
+    (3, False, False, [5, 5, 2, 2, 2, 1], True),
+    (1, True, False, [3, 7, 1, 7, 3, 3, 2], False),
+    (2, False, True, [4], True),
+]
+
+
+@pytest.mark.parametrize("case", PACKED, ids=["sorted", "unsorted", "3layer", "ties", "one"])
 @pytest.mark.parametrize(("ours_cls", "ref_cls", "kw"), PAIRS, ids=IDS)
-def test_packed_sequence_matches_torch(ours_cls, ref_cls, kw, enforce_sorted):
+def test_packed_sequence_matches_torch(ours_cls, ref_cls, kw, case):
     # a PackedSequence was refused ("input must be a torch.Tensor"), so a model converted with
-    # from_torch broke on packed batches; torch runs each sequence over its own length only
+    # from_torch broke on packed batches; torch runs each sequence over its own length only.
+    # The batch runs step by step on the sequences still going (it ran one sequence at a time):
+    # outputs, h_n (c_n) and the gradients of the input, hx and every weight stay torch's
     from torch.nn.utils.rnn import pack_padded_sequence
 
-    ours, ref = _pair(ours_cls, ref_cls, kw, 2, True, True, True)
+    layers, bidirectional, bias, lengths, enforce_sorted = case
+    ours, ref = _pair(ours_cls, ref_cls, kw, layers, True, bidirectional, bias)
     g = torch.Generator().manual_seed(3)
-    lengths = torch.tensor([6, 4, 1] if enforce_sorted else [2, 6, 1, 4])
-    x = torch.randn(len(lengths), 6, 4, generator=g, dtype=torch.float64)
-    state = _states(ours_cls, 2, 2, len(lengths), seed=4)
+    lengths = torch.tensor(lengths)
+    x = torch.randn(len(lengths), int(lengths.max()), 4, generator=g, dtype=torch.float64)
+    directions = 2 if bidirectional else 1
+    state = _states(ours_cls, layers, directions, len(lengths), seed=4)
     results = []
     for model in (ours, ref):
         model.zero_grad()
         xi = x.clone().requires_grad_()
+        hi = (
+            tuple(s.clone().requires_grad_() for s in state)
+            if isinstance(state, tuple)
+            else state.clone().requires_grad_()
+        )
         packed = pack_padded_sequence(xi, lengths, batch_first=True, enforce_sorted=enforce_sorted)
-        y, h = model(packed, state)
+        y, h = model(packed, hi)
         flat = [y.data, *(h if isinstance(h, tuple) else (h,))]
         g_out = torch.Generator().manual_seed(5)
         sum(
             (f * torch.randn(f.shape, generator=g_out, dtype=f.dtype)).sum() for f in flat
         ).backward()
-        grads = [xi.grad] + [p.grad for p in model.parameters()]
+        hx_grads = [s.grad for s in (hi if isinstance(hi, tuple) else (hi,))]
+        grads = [xi.grad, *hx_grads] + [p.grad for p in model.parameters()]
         results.append((y, flat, grads))
     (y, flat, grads), (y_ref, flat_ref, grads_ref) = results
     assert torch.equal(y.batch_sizes, y_ref.batch_sizes)

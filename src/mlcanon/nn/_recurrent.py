@@ -10,7 +10,7 @@ import math
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence, pad_sequence
+from torch.nn.utils.rnn import PackedSequence
 
 from mlcanon._validation import check_option, check_scalar
 
@@ -134,33 +134,58 @@ class _RNNBase(nn.Module):
             )
 
     def _run_packed(self, packed: PackedSequence, states: list[Tensor | None]):
-        """A ``PackedSequence`` input, as torch's: each sequence runs over its own length only
-        (the reverse direction starts at its last real step, h_n is taken there), the output is
-        packed like the input and ``hx`` / h_n are in the caller's batch order."""
-        padded, lengths = pad_packed_sequence(packed)  # (T, B, I), the caller's order
-        batch = padded.shape[1]
+        """A ``PackedSequence`` input, as torch's: the batch, in decreasing length order, runs
+        step by step on the sequences still going (each over its own length: the reverse
+        direction starts at its last real step, h_n is taken there); the output is packed like
+        the input and ``hx`` / h_n are in the caller's batch order."""
+        data = check_tensor(packed.data, "input.data", ndim=2)
+        if data.shape[-1] != self.input_size:
+            raise ValueError(
+                f"input.data.shape[-1]={data.shape[-1]} must equal input_size={self.input_size}"
+            )
+        sizes_cpu = packed.batch_sizes.cpu()
+        sizes = tuple(sizes_cpu.tolist())
+        batch, dev = sizes[0], data.device
+        # (step, slot) of every packed row; slot = position in the length-sorted batch
+        steps = torch.repeat_interleave(torch.arange(len(sizes)), sizes_cpu)
+        starts = torch.cumsum(sizes_cpu, 0) - sizes_cpu
+        slots = torch.arange(len(steps)) - torch.repeat_interleave(starts, sizes_cpu)
+        index = (steps.to(dev), slots.to(dev))
+        x = data.new_zeros((len(sizes), batch, data.shape[1])).index_put(index, data)
+        self._check_input(x)
         names = ("hx", "cx") if len(states) == 2 else ("hx",)
         states = [
-            self._check_state(s, n, batch, padded, False)
-            for s, n in zip(states, names, strict=True)
+            self._check_state(s, n, batch, x, False) for s, n in zip(states, names, strict=True)
         ]
-        outs, finals = [], []
-        for b in range(batch):  # one unbatched run per sequence, on its real steps
-            out, last = self._run(padded[: int(lengths[b]), b], [s[:, b] for s in states])
-            outs.append(out)
-            finals.append(last)
-        # the packed rows: step t of the first batch_sizes[t] sequences in the packed order,
-        # gathered from the outputs padded to (T, B, H)
-        sizes = packed.batch_sizes
-        steps = torch.repeat_interleave(torch.arange(len(sizes)), sizes)
-        slots = torch.cat([torch.arange(n) for n in sizes.tolist()])
-        seqs = slots if packed.sorted_indices is None else packed.sorted_indices.cpu()[slots]
-        padded_out = pad_sequence(outs)
-        data = padded_out[steps.to(padded_out.device), seqs.to(padded_out.device)]
-        out = PackedSequence(
-            data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
+        if packed.sorted_indices is not None:  # caller's order -> length order, as torch
+            order = packed.sorted_indices.to(dev)
+            states = [s.index_select(1, order) for s in states]
+        out, finals = self._layers(x, states, sizes)
+        if packed.unsorted_indices is not None:
+            order = packed.unsorted_indices.to(dev)
+            finals = [f.index_select(1, order) for f in finals]
+        result = PackedSequence(
+            out[index], packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
         )
-        return out, [torch.stack([f[i] for f in finals], dim=1) for i in range(len(states))]
+        return result, finals
+
+    def _layers(self, x: Tensor, states: list[Tensor], sizes: tuple[int, ...] | None):
+        """Every layer and direction on a (T, B, I) input -> (output (T, B, D * H), final
+        states, each (L * D, B, H)); ``sizes``: a packed batch's size at every step."""
+        finals: list[list[Tensor]] = [[] for _ in states]
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(self.num_directions):
+                k = layer * self.num_directions + d
+                init = [s[k] for s in states]
+                out, *last = self._cell(x, init, self._layer_params(layer, d == 1), d == 1, sizes)
+                outs.append(out)
+                for acc, s in zip(finals, last, strict=True):
+                    acc.append(s)
+            x = outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = dropout(x, self.dropout, True)
+        return x, [torch.stack(f) for f in finals]
 
     def _run(self, input: Tensor, states: list[Tensor | None]):
         if isinstance(input, PackedSequence):
@@ -187,20 +212,7 @@ class _RNNBase(nn.Module):
             out = zeros_from((*x.shape[:2], self.num_directions * self.hidden_size), x, *params)
             finals_t = [zeros_from(s.shape, s, *params) for s in states]
             return (out.transpose(0, 1) if self.batch_first else out), finals_t
-        finals: list[list[Tensor]] = [[] for _ in states]
-        for layer in range(self.num_layers):
-            outs = []
-            for d in range(self.num_directions):
-                k = layer * self.num_directions + d
-                init = [s[k] for s in states]
-                out, *last = self._cell(x, init, self._layer_params(layer, d == 1), d == 1)
-                outs.append(out)
-                for acc, s in zip(finals, last, strict=True):
-                    acc.append(s)
-            x = outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)
-            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                x = dropout(x, self.dropout, True)
-        finals_t = [torch.stack(f) for f in finals]  # (L * D, B, H)
+        x, finals_t = self._layers(x, states, None)
         if unbatched:
             return x.squeeze(1), [f.squeeze(1) for f in finals_t]
         return (x.transpose(0, 1) if self.batch_first else x), finals_t
@@ -257,9 +269,9 @@ class RNN(_RNNBase):
             dtype=dtype,
         )
 
-    def _cell(self, x, init, params, reverse):
+    def _cell(self, x, init, params, reverse, sizes):
         relu = self.nonlinearity == "relu"
-        return in_float32(RNNLayer.apply, x, init[0], *params, reverse, relu, rounded=2)
+        return in_float32(RNNLayer.apply, x, init[0], *params, reverse, relu, sizes, rounded=2)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """input (T, B, I) [or (B, T, I) if batch_first, or (T, I)] -> (output, h_n)."""
@@ -325,8 +337,9 @@ class LSTM(_RNNBase):
         )
         self.proj_size = 0
 
-    def _cell(self, x, init, params, reverse):
-        return in_float32(LSTMLayer.apply, x, init[0], init[1], *params, reverse, rounded=3)
+    def _cell(self, x, init, params, reverse, sizes):
+        args = (x, init[0], init[1], *params, reverse, sizes)
+        return in_float32(LSTMLayer.apply, *args, rounded=3)
 
     def forward(
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
@@ -359,8 +372,8 @@ class GRU(_RNNBase):
 
     mode = "GRU"  # constructor: that of _RNNBase (torch's arguments)
 
-    def _cell(self, x, init, params, reverse):
-        return in_float32(GRULayer.apply, x, init[0], *params, reverse, rounded=2)
+    def _cell(self, x, init, params, reverse, sizes):
+        return in_float32(GRULayer.apply, x, init[0], *params, reverse, sizes, rounded=2)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """input -> (output, h_n)."""

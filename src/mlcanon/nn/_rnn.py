@@ -85,11 +85,52 @@ def _order(length: int, reverse: bool) -> range:
     return range(length - 1, -1, -1) if reverse else range(length)
 
 
-def _previous_states(out: Tensor, h0: Tensor, reverse: bool) -> Tensor:
+def _steps(v: Tensor, sizes: tuple[int, ...] | None):
+    """Per-step views of a (T, B, ...) buffer: all B rows, or for a ``PackedSequence`` (batch in
+    decreasing length order) the ``sizes[t]`` rows still running at step t."""
+    if sizes is None:
+        return v.unbind(0)
+    return [v[t, :n] for t, n in enumerate(sizes)]
+
+
+def _resize(state: Tensor, n: int, fill: Tensor, sink: Tensor) -> Tensor:
+    """A running state (first rows of the batch) brought to ``n`` rows when the batch of the
+    next step differs (a ``PackedSequence``): the rows that stop are written into ``sink`` (their
+    final value), the rows that start are taken from ``fill`` (their initial value)."""
+    m = state.shape[0]
+    if n < m:
+        sink[n:m] = state[n:]
+        return state[:n]
+    return torch.cat([state, fill[m:n]])
+
+
+def _finish(state: Tensor, sink: Tensor | None) -> Tensor:
+    """The final state of every row: ``state`` itself, or the rows that stopped earlier
+    (``sink``) completed by those still running."""
+    if sink is None:
+        return state
+    sink[: state.shape[0]] = state
+    return sink
+
+
+def _active(sizes: tuple[int, ...], like: Tensor) -> Tensor:
+    """(T, B, 1) mask of the (step, sequence) pairs that are real steps, not padding, for a
+    (T, B, ...) buffer ``like``."""
+    rows = torch.arange(like.shape[1], device=like.device)
+    return (rows < torch.tensor(sizes, device=like.device)[:, None]).unsqueeze(-1)
+
+
+def _previous_states(
+    out: Tensor, h0: Tensor, reverse: bool, sizes: tuple[int, ...] | None = None
+) -> Tensor:
     """h_{t-1} for every t in processing order: the state each step started from."""
-    if reverse:
-        return torch.cat([out[1:], h0.unsqueeze(0)])
-    return torch.cat([h0.unsqueeze(0), out[:-1]])
+    if not reverse:  # padded steps come last: every real step follows a real one (or h0)
+        return torch.cat([h0.unsqueeze(0), out[:-1]])
+    prev = torch.cat([out[1:], h0.unsqueeze(0)])
+    if sizes is not None:  # a sequence's last real step runs first, from h0
+        started = _active((*sizes[1:], 0), out)
+        prev = torch.where(started, prev, h0)
+    return prev
 
 
 def _weight_grads(ctx, d_in: Tensor, d_hid: Tensor, x: Tensor, h_prev: Tensor, w_ih, first: int):
@@ -114,35 +155,49 @@ def _weight_grads(ctx, d_in: Tensor, d_hid: Tensor, x: Tensor, h_prev: Tensor, w
 
 class RNNLayer(Function):
     r""":math:`h_t = \phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})`, :math:`\phi` = tanh
-    or ReLU."""
+    or ReLU.
+
+    ``sizes`` (this and the other layers): ``None``, or for a ``PackedSequence`` the batch size
+    of every step (the sequences in decreasing length order, ``x`` zero beyond each one's end).
+    Each step then runs on the sequences still going only, as torch does: a sequence's state
+    stops changing after its last step (forward direction) or starts from ``h0`` at its last step
+    (reverse direction), and padding rows of the output are zero.
+    """
 
     @staticmethod
-    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reverse, relu, sizes=None):
         bias = b_ih + b_hh if b_ih is not None else None
         pre = _input_projection(x, w_ih, bias)  # (T, B, H)
-        out = torch.empty_like(pre)
-        h = h0
+        out = torch.empty_like(pre) if sizes is None else torch.zeros_like(pre)
+        pre_t, out_t = _steps(pre, sizes), _steps(out, sizes)
+        h, h_n = h0, (None if sizes is None else torch.empty_like(h0))
         for t in _order(x.shape[0], reverse):
-            a = torch.addmm(pre[t], h, w_hh.t())
-            h = torch.clamp_min(a, 0.0, out=out[t]) if relu else torch.tanh(a, out=out[t])
+            if sizes is not None and h.shape[0] != sizes[t]:
+                h = _resize(h, sizes[t], h0, h_n)
+            a = torch.addmm(pre_t[t], h, w_hh.t())
+            h = torch.clamp_min(a, 0.0, out=out_t[t]) if relu else torch.tanh(a, out=out_t[t])
         ctx.save_for_backward(x, h0, w_ih, w_hh, out)
-        ctx.has_bias, ctx.reverse, ctx.relu = b_ih is not None, reverse, relu
-        return out, h.clone()
+        ctx.has_bias, ctx.reverse, ctx.relu, ctx.sizes = b_ih is not None, reverse, relu, sizes
+        return out, _finish(h.clone(), h_n)
 
     @staticmethod
     def backward(ctx, grad_out, grad_hn):
         x, h0, w_ih, w_hh, out = ctx.saved_tensors
-        d_pre = torch.empty_like(out)
-        dh = grad_hn.clone()
+        sizes = ctx.sizes
+        d_pre = torch.empty_like(out) if sizes is None else torch.zeros_like(out)
+        g_out, out_t = _steps(grad_out, sizes), _steps(out, sizes)
+        dh, d_h0 = grad_hn.clone(), (None if sizes is None else torch.empty_like(h0))
         for t in _order(x.shape[0], not ctx.reverse):
-            dh += grad_out[t]
-            y = out[t]
+            if sizes is not None and dh.shape[0] != sizes[t]:
+                dh = _resize(dh, sizes[t], grad_hn, d_h0)
+            dh += g_out[t]
+            y = out_t[t]
             dp = dh * (y > 0) if ctx.relu else dh * (1.0 - y * y)  # phi'(a) from the output
-            d_pre[t] = dp
+            d_pre[t, : dp.shape[0]] = dp
             dh = dp.matmul(w_hh)
-        h_prev = _previous_states(out, h0, ctx.reverse)
+        h_prev = _previous_states(out, h0, ctx.reverse, sizes)
         grads = _weight_grads(ctx, d_pre, d_pre, x, h_prev, w_ih, first=2)
-        return grads[0], dh, *grads[1:], None, None
+        return grads[0], _finish(dh, d_h0), *grads[1:], None, None, None
 
 
 class LSTMLayer(Function):
@@ -163,11 +218,11 @@ class LSTMLayer(Function):
         \delta c_{t-1} = \delta c_t f .
 
     First-order only: double backward raises (the backward works in place on preallocated
-    per-step buffers, which autograd cannot record).
+    per-step buffers, which autograd cannot record). ``sizes``: see :class:`RNNLayer`.
     """
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes=None):
         n = h0.shape[-1]
         # tanh(a) = 2 sigmoid(2a) - 1: with the g rows of the weights doubled, one sigmoid covers
         # all four gates (torch's CPU tanh is several times slower than its sigmoid)
@@ -178,28 +233,33 @@ class LSTMLayer(Function):
         # and activates, so this buffer ends holding the gates (kept for backward)
         gates = _input_projection(x, w_ih * rows, bias)  # (T, B, 4H)
         w_hh_t = (w_hh * rows).t()
-        out, cells, tanh_c = (gates.new_empty((*gates.shape[:2], n)) for _ in range(3))
-        # per-step views made once (unbind), so the loop below only dispatches arithmetic
-        gates_t, out_t, cells_t, tanh_t = (v.unbind(0) for v in (gates, out, cells, tanh_c))
-        i_t, f_t, g_t, o_t = (v.unbind(0) for v in gates.split(n, dim=2))
+        alloc = gates.new_empty if sizes is None else gates.new_zeros
+        out, cells, tanh_c = (alloc((*gates.shape[:2], n)) for _ in range(3))
+        # per-step views made once, so the loop below only dispatches arithmetic
+        gates_t, out_t, cells_t, tanh_t = (_steps(v, sizes) for v in (gates, out, cells, tanh_c))
+        i_t, f_t, g_t, o_t = (_steps(v, sizes) for v in gates.split(n, dim=2))
         h, c = h0, c0
+        h_n, c_n = (None, None) if sizes is None else (torch.empty_like(h0), torch.empty_like(c0))
         for t in _order(x.shape[0], reverse):
+            if sizes is not None and h.shape[0] != sizes[t]:
+                h, c = _resize(h, sizes[t], h0, h_n), _resize(c, sizes[t], c0, c_n)
             gates_t[t].addmm_(h, w_hh_t).sigmoid_()  # one product for all 4 gates
             g_t[t].mul_(2.0).sub_(1.0)  # = tanh of the (undoubled) pre-activation
             c = torch.mul(f_t[t], c, out=cells_t[t]).addcmul_(i_t[t], g_t[t])
             tc = torch.mul(c, 2.0, out=tanh_t[t]).sigmoid_().mul_(2.0).sub_(1.0)  # tanh c_t
             h = torch.mul(o_t[t], tc, out=out_t[t])
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, out, cells, tanh_c)
-        ctx.has_bias, ctx.reverse = b_ih is not None, reverse
-        return out, h.clone(), c.clone()
+        ctx.has_bias, ctx.reverse, ctx.sizes = b_ih is not None, reverse, sizes
+        return out, _finish(h.clone(), h_n), _finish(c.clone(), c_n)
 
     @staticmethod
     @_first_order_only
     def backward(ctx, grad_out, grad_hn, grad_cn):
         x, h0, c0, w_ih, w_hh, gates, out, cells, tanh_c = ctx.saved_tensors
+        sizes = ctx.sizes
         n = h0.shape[-1]
         i, f, g, o = gates.split(n, dim=2)  # (T, B, H) each
-        c_prev = _previous_states(cells, c0, ctx.reverse)
+        c_prev = _previous_states(cells, c0, ctx.reverse, sizes)
         # local derivatives of all steps: d_gates holds d a / d c_t (gates i, f, g) and
         # d a / d h_t (gate o) until the loop multiplies in dc_t and dh_t
         d_gates = torch.empty_like(gates)
@@ -209,11 +269,13 @@ class LSTMLayer(Function):
         torch.addcmul(i, i, torch.mul(g, g, out=dg), value=-1.0, out=dg)  # i(1-g^2)
         torch.addcmul(o, o, o, value=-1.0, out=do).mul_(tanh_c)  # o(1-o) tanh c_t
         dc_dh = torch.addcmul(o, o, tanh_c * tanh_c, value=-1.0)  # o(1 - tanh^2 c_t)
-        d_t, dc_dh_t, f_t, g_out = (v.unbind(0) for v in (d_gates, dc_dh, f, grad_out))
-        d_ifg = d_gates[..., : 3 * n].view(*d_gates.shape[:2], 3, n).unbind(0)  # (B, 3, H)
-        d_o = do.unbind(0)
+        d_t, dc_dh_t, f_t, g_out = (_steps(v, sizes) for v in (d_gates, dc_dh, f, grad_out))
+        d_ifg = _steps(d_gates[..., : 3 * n].view(*d_gates.shape[:2], 3, n), sizes)  # (B, 3, H)
+        d_o = _steps(do, sizes)
         steps = list(_order(x.shape[0], not ctx.reverse))
-        dh, dc = grad_hn + g_out[steps[0]], grad_cn.clone()
+        first = x.shape[1] if sizes is None else sizes[steps[0]]
+        dh, dc = grad_hn[:first] + g_out[steps[0]], grad_cn[:first].clone()
+        d_h0, d_c0 = (None, None) if sizes is None else (torch.empty_like(h0), torch.empty_like(c0))
         dc3 = dc.unsqueeze(1)  # (B, 1, H) view of dc, broadcast over the gates i, f, g
         for k, t in enumerate(steps):
             dc.addcmul_(dh, dc_dh_t[t])
@@ -221,13 +283,20 @@ class LSTMLayer(Function):
             d_o[t].mul_(dh)
             dc.mul_(f_t[t])  # c_{t-1} reaches c_t through the forget gate only
             # dh_{t-1} = W_hh^T da_t (+ the output gradient of step t-1)
-            if k + 1 < len(steps):
-                dh = torch.addmm(g_out[steps[k + 1]], d_t[t], w_hh)
-            else:
+            if k + 1 == len(steps):
                 dh = d_t[t].matmul(w_hh)
-        h_prev = _previous_states(out, h0, ctx.reverse)
+            elif sizes is None or sizes[steps[k + 1]] == sizes[t]:
+                dh = torch.addmm(g_out[steps[k + 1]], d_t[t], w_hh)
+            else:  # a packed batch changes size: sequences end or start here
+                m = sizes[steps[k + 1]]
+                dh = _resize(d_t[t].matmul(w_hh), m, grad_hn, d_h0).add_(g_out[steps[k + 1]])
+                dc = _resize(dc, m, grad_cn, d_c0)
+                dc3 = dc.unsqueeze(1)
+        if sizes is not None:  # padding rows hold local derivatives only
+            d_gates.masked_fill_(~_active(sizes, d_gates), 0.0)
+        h_prev = _previous_states(out, h0, ctx.reverse, sizes)
         grads = _weight_grads(ctx, d_gates, d_gates, x, h_prev, w_ih, first=3)
-        return grads[0], dh, dc, *grads[1:], None
+        return grads[0], _finish(dh, d_h0), _finish(dc, d_c0), *grads[1:], None, None
 
 
 class GRULayer(Function):
@@ -237,49 +306,61 @@ class GRULayer(Function):
     + r \odot (W_{hn} h_{t-1} + b_{hn}))`, :math:`h_t = (1 - z) n + z h_{t-1}`.
 
     First-order only: double backward raises (the backward writes each step's gate gradients
-    into preallocated buffers with ``out=``, which autograd cannot record).
+    into preallocated buffers with ``out=``, which autograd cannot record). ``sizes``: see
+    :class:`RNNLayer`.
     """
 
     @staticmethod
-    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reverse, sizes=None):
         pre = _input_projection(x, w_ih, b_ih)  # (T, B, 3H)
         n_h = h0.shape[-1]
-        gates = torch.empty_like(pre)  # [r, z, n] after activation
-        hid_n = pre.new_empty((*pre.shape[:2], n_h))  # W_hn h + b_hn, needed by dr
-        out = torch.empty_like(hid_n)
-        h = h0
+        alloc = pre.new_empty if sizes is None else pre.new_zeros
+        gates = alloc(pre.shape)  # [r, z, n] after activation
+        hid_n = alloc((*pre.shape[:2], n_h))  # W_hn h + b_hn, needed by dr
+        out = alloc(hid_n.shape)
+        pre_t, gates_t, hid_t, out_t = (_steps(v, sizes) for v in (pre, gates, hid_n, out))
+        h, h_n = h0, (None if sizes is None else torch.empty_like(h0))
         for t in _order(x.shape[0], reverse):
+            if sizes is not None and h.shape[0] != sizes[t]:
+                h = _resize(h, sizes[t], h0, h_n)
             hw = torch.addmm(b_hh, h, w_hh.t()) if b_hh is not None else h.matmul(w_hh.t())
-            xr, xz, xn = pre[t].split(n_h, dim=1)
+            xr, xz, xn = pre_t[t].split(n_h, dim=1)
             hr, hz, hn = hw.split(n_h, dim=1)
-            r, z, nn_ = gates[t].split(n_h, dim=1)
+            r, z, nn_ = gates_t[t].split(n_h, dim=1)
             torch.sigmoid(xr + hr, out=r)
             torch.sigmoid(xz + hz, out=z)
-            hid_n[t] = hn
+            hid_t[t].copy_(hn)
             torch.tanh(torch.addcmul(xn, r, hn), out=nn_)
-            h = torch.addcmul(nn_, z, h - nn_, out=out[t])
+            h = torch.addcmul(nn_, z, h - nn_, out=out_t[t])
         ctx.save_for_backward(x, h0, w_ih, w_hh, gates, hid_n, out)
-        ctx.has_bias, ctx.reverse = b_ih is not None, reverse
-        return out, h.clone()
+        ctx.has_bias, ctx.reverse, ctx.sizes = b_ih is not None, reverse, sizes
+        return out, _finish(h.clone(), h_n)
 
     @staticmethod
     @_first_order_only
     def backward(ctx, grad_out, grad_hn):
         x, h0, w_ih, w_hh, gates, hid_n, out = ctx.saved_tensors
+        sizes = ctx.sizes
         n_h = h0.shape[-1]
-        h_prev = _previous_states(out, h0, ctx.reverse)
-        d_in = torch.empty_like(gates)  # gradient of the input-side pre-activations
-        d_hid = torch.empty_like(gates)  # ... and of the hidden-side ones (differ in n)
-        dh = grad_hn.clone()
+        h_prev = _previous_states(out, h0, ctx.reverse, sizes)
+        alloc = torch.empty_like if sizes is None else torch.zeros_like
+        d_in = alloc(gates)  # gradient of the input-side pre-activations
+        d_hid = alloc(gates)  # ... and of the hidden-side ones (differ in n)
+        gates_t, hid_t, prev_t, g_out, d_in_t, d_hid_t = (
+            _steps(v, sizes) for v in (gates, hid_n, h_prev, grad_out, d_in, d_hid)
+        )
+        dh, d_h0 = grad_hn.clone(), (None if sizes is None else torch.empty_like(h0))
         for t in _order(x.shape[0], not ctx.reverse):
-            r, z, nn_ = gates[t].split(n_h, dim=1)
-            dh += grad_out[t]
-            dr, dz, dn = d_in[t].split(n_h, dim=1)
+            if sizes is not None and dh.shape[0] != sizes[t]:
+                dh = _resize(dh, sizes[t], grad_hn, d_h0)
+            r, z, nn_ = gates_t[t].split(n_h, dim=1)
+            dh += g_out[t]
+            dr, dz, dn = d_in_t[t].split(n_h, dim=1)
             torch.mul(dh * (1.0 - z), 1.0 - nn_ * nn_, out=dn)
-            torch.mul(dh * (h_prev[t] - nn_), z * (1.0 - z), out=dz)
-            torch.mul(dn * hid_n[t], r * (1.0 - r), out=dr)
-            d_hid[t, :, : 2 * n_h] = d_in[t, :, : 2 * n_h]
-            torch.mul(dn, r, out=d_hid[t, :, 2 * n_h :])
-            dh = torch.addmm(dh * z, d_hid[t], w_hh)
+            torch.mul(dh * (prev_t[t] - nn_), z * (1.0 - z), out=dz)
+            torch.mul(dn * hid_t[t], r * (1.0 - r), out=dr)
+            d_hid_t[t][:, : 2 * n_h] = d_in_t[t][:, : 2 * n_h]
+            torch.mul(dn, r, out=d_hid_t[t][:, 2 * n_h :])
+            dh = torch.addmm(dh * z, d_hid_t[t], w_hh)
         grads = _weight_grads(ctx, d_in, d_hid, x, h_prev, w_ih, first=2)
-        return grads[0], dh, *grads[1:], None
+        return grads[0], _finish(dh, d_h0), *grads[1:], None, None
