@@ -176,3 +176,17 @@ def test_bad_parameters():
         GradientBoostingRegressor(loss="huber", alpha=1.0).fit(X, y)
     with pytest.raises(ValueError, match="a minimum of 2 classes are required"):
         GradientBoostingClassifier().fit(X, np.zeros(len(y)))
+
+
+@pytest.mark.parametrize("loss", ["log_loss", "exponential"])
+def test_a_zero_raw_score_predicts_the_second_class_as_sklearn(loss):
+    """Two balanced classes and a constant feature: the raw score stays exactly 0 (probability
+    1/2); scikit-learn predicts the second class there (``raw >= 0``), at every stage too."""
+    X, y = np.ones((6, 2)), np.array(["no", "yes"] * 3)
+    kw = dict(loss=loss, n_estimators=3, random_state=0)
+    ours = GradientBoostingClassifier(**kw).fit(X, y)
+    ref = ske.GradientBoostingClassifier(**kw).fit(X, y)
+    np.testing.assert_array_equal(ref.decision_function(X), 0.0)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    for a, b in zip(ours.staged_predict(X), ref.staged_predict(X), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -263,14 +263,20 @@ class GradientBoostingClassifier(ClassifierMixin, BaseGB):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
-    def predict(self, X: Any) -> np.ndarray:
-        index = np.argmax(self.predict_proba(X), axis=1)
+    def _label(self, F: np.ndarray) -> np.ndarray:
+        """Class of the raw scores, as scikit-learn: the second class where the one score is
+        >= 0 (a score of exactly 0, probability 1/2, goes to the second class), else the
+        largest score."""
+        index = (F[:, 0] >= 0).astype(int) if F.shape[1] == 1 else np.argmax(F, axis=1)
         return self.classes_[index]
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self._label(self._raw_predict(X))
 
     def staged_predict_proba(self, X: Any) -> Iterator[np.ndarray]:
         for F in self._raw_stages(X):
             yield self._fitted_loss().proba(F)
 
     def staged_predict(self, X: Any) -> Iterator[np.ndarray]:
-        for P in self.staged_predict_proba(X):
-            yield self.classes_[np.argmax(P, axis=1)]
+        for F in self._raw_stages(X):
+            yield self._label(F)
