@@ -214,3 +214,83 @@ def test_eval_curve_equals_xgboost(client, kind):
     assert len(curve) < params["n_estimators"]  # early stopping did stop both fits
     np.testing.assert_allclose(ours.evals_result()["validation_0"][metric], curve, rtol=1e-6)
     assert ours.best_score == pytest.approx(ref.best_score, rel=1e-6)
+
+
+def _printed_rows(out: str) -> list[tuple[str, list[str], list[float]]]:
+    """``[round]\\tset-metric:value...`` lines as (round, names, values)."""
+    rows = []
+    for line in out.strip().splitlines():
+        head, *fields = line.split("\t")
+        names = [f.rsplit(":", 1)[0] for f in fields]
+        rows.append((head, names, [float(f.rsplit(":", 1)[1]) for f in fields]))
+    return rows
+
+
+@pytest.mark.parametrize("kind", ["reg", "binary", "multi"])
+def test_fit_takes_xgboost_verbose_and_sample_weight_eval_set(client, kind, capsys):
+    """xgboost.dask's fit(..., verbose=, sample_weight_eval_set=) against xgboost (hist) on
+    one machine, on an integer grid where both grow the same trees (see
+    test_eval_curve_equals_xgboost): weighted eval metrics, early stopping on them, and the
+    printed metric lines. Both keywords were a TypeError (unexpected keyword)."""
+    xgb = pytest.importorskip("xgboost")
+    from sklearn.datasets import make_classification, make_regression
+
+    if kind == "reg":
+        X, y = make_regression(300, 6, noise=40.0, random_state=2)
+    else:
+        n_classes = 2 if kind == "binary" else 3
+        X, y = make_classification(
+            300, 6, n_informative=4, n_classes=n_classes, flip_y=0.2, random_state=2
+        )
+    X = np.round(X * 3)
+    we = np.random.default_rng(0).exponential(size=100)
+    params = dict(n_estimators=40, max_depth=3, learning_rate=0.5, early_stopping_rounds=4)
+    params["base_score"] = 0.0 if kind == "multi" else 0.5
+    ref_cls, our_cls = (
+        (xgb.XGBRegressor, DaskXGBRegressor)
+        if kind == "reg"
+        else (xgb.XGBClassifier, DaskXGBClassifier)
+    )
+    evals = [(X[:200], y[:200]), (X[200:], y[200:])]
+    ref = ref_cls(tree_method="hist", n_jobs=1, **params)
+    ref.fit(X[:200], y[:200], eval_set=evals, sample_weight_eval_set=[None, we], verbose=3)
+    printed_ref = _printed_rows(capsys.readouterr().out)
+    ours = our_cls(**params).fit(
+        da.from_array(X[:200], chunks=(70, 6)),
+        da.from_array(y[:200], chunks=70),
+        eval_set=[evals[0], (da.from_array(X[200:], chunks=(40, 6)), y[200:])],
+        sample_weight_eval_set=[None, da.from_array(we, chunks=30)],
+        verbose=3,
+    )
+    printed = _printed_rows(capsys.readouterr().out)
+    assert ours.best_iteration == ref.best_iteration
+    for name, curves in ref.evals_result().items():
+        (metric,) = curves
+        assert len(curves[metric]) < params["n_estimators"]  # early stopping stopped both
+        np.testing.assert_allclose(ours.evals_result()[name][metric], curves[metric], rtol=1e-6)
+    assert [r[:2] for r in printed] == [r[:2] for r in printed_ref]
+    np.testing.assert_allclose([r[2] for r in printed], [r[2] for r in printed_ref], atol=1.01e-5)
+    # the weights do weigh: unit weights give another curve on the second set
+    plain = our_cls(**params).fit(
+        da.from_array(X[:200], chunks=(70, 6)), da.from_array(y[:200], chunks=70), eval_set=evals
+    )
+    (metric,) = ref.evals_result()["validation_1"]
+    unit, weighted = plain.evals_result()["validation_1"][metric], _curves(ours)
+    weighted = weighted[f"validation_1-{metric}"]
+    n = min(len(unit), len(weighted))
+    assert not np.allclose(unit[:n], weighted[:n])
+
+
+def test_sample_weight_eval_set_errors(client):
+    X, y = load_diabetes(return_X_y=True)
+    dX, dy = da.from_array(X, chunks=(150, 10)), da.from_array(y, chunks=150)
+    model = DaskXGBRegressor(n_estimators=2)
+    evals = [(X[:50], y[:50]), (X[50:80], y[50:80])]
+    with pytest.raises(ValueError, match=r"one entry per eval_set pair \(2\); got 1"):
+        model.fit(dX, dy, eval_set=evals, sample_weight_eval_set=[None])
+    with pytest.raises(ValueError, match=r"sample_weight_eval_set\[1\]: sample_weight has 3"):
+        model.fit(dX, dy, eval_set=evals, sample_weight_eval_set=[None, np.ones(3)])
+    with pytest.raises(ValueError, match=r"sample_weight_eval_set\[0\] must have shape \(50,\)"):
+        model.fit(dX, dy, eval_set=evals, sample_weight_eval_set=[da.ones(7), None])
+    with pytest.raises(ValueError, match="verbose must be a bool or an int >= 0; got -1"):
+        model.fit(dX, dy, verbose=-1)

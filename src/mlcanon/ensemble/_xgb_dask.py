@@ -34,13 +34,14 @@ from typing import Any
 
 import numpy as np
 
+from mlcanon._estimator import sample_weight_array
 from mlcanon._validation import check_random_state, validate_params
 
 from ._binning import apply_bins, fit_bin_edges
 from ._hist_grower import RowBlock, add_tree, grow_from
 from ._objectives import metric_sums, metric_value
 from ._xgb import XGBClassifier, XGBRegressor
-from ._xgb_base import _add_margins
+from ._xgb_base import _add_margins, _verbose_period
 
 __all__ = ["DaskXGBClassifier", "DaskXGBRegressor"]
 
@@ -150,9 +151,10 @@ def _actors(client, cls, arrays: list, *args) -> list:
 class _EvalPartition:
     """One row partition of an eval set on a worker (a Dask actor): rows, labels, margins."""
 
-    def __init__(self, X, y, base_margin) -> None:
+    def __init__(self, X, y, w, base_margin) -> None:
         self.X = np.ascontiguousarray(X, dtype=np.float64)
         self.y = np.asarray(y, np.float64)
+        self.w = np.asarray(w, np.float64)
         self.F = np.tile(base_margin, (len(self.y), 1))
 
     def score(
@@ -161,7 +163,7 @@ class _EvalPartition:
         """Add one round's trees to the margins; each metric's sums over these rows."""
         K = self.F.shape[1]
         _add_margins(self.X, self.F, nodes, offsets, K, 0, K)
-        return [metric_sums(m, self.y, self.F, np.ones(len(self.y)), task) for m in metrics]
+        return [metric_sums(m, self.y, self.F, self.w, task) for m in metrics]
 
 
 class _DaskBoost:
@@ -174,13 +176,18 @@ class _DaskBoost:
         sample_weight: Any = None,
         eval_set: Sequence[tuple[Any, Any]] | None = None,
         client: Any = None,
+        verbose: bool | int = False,
+        sample_weight_eval_set: Sequence[Any] | None = None,
     ):
         """Boost on the Dask arrays ``X`` (n, d) and ``y`` (n,) (targets, or class labels) with
         the workers of ``client`` (default: the current client); each ``(X, y)`` of
         ``eval_set`` (Dask or NumPy arrays) is scored after every round on the workers that
-        hold it, and the last one drives early stopping."""
+        hold it, and the last one drives early stopping. ``verbose`` and
+        ``sample_weight_eval_set`` (one weight array, Dask or NumPy, or None per eval pair)
+        are those of the single-process ``fit`` and of ``xgboost.dask``."""
         import dask.array as da
 
+        period = _verbose_period(verbose)
         client = _client(client)
         if not isinstance(X, da.Array) or X.ndim != 2:
             raise TypeError(f"X must be a 2-D dask array, got {type(X).__name__}")
@@ -190,7 +197,7 @@ class _DaskBoost:
         self.n_features_in_ = d
         y_all = np.asarray(y.compute())  # labels are small: classes and base margin need all
         codes = self._encode_y(y_all)
-        evals = self._dask_evals(eval_set, X.chunks[0][0])
+        evals = self._dask_evals(eval_set, X.chunks[0][0], sample_weight_eval_set)
         if sample_weight is None:
             w = da.ones(n, chunks=(X.chunks[0],))
             w_all = np.ones(n)
@@ -213,12 +220,15 @@ class _DaskBoost:
         obj = self._objective()
         self.base_margin_ = self._base_margin(obj, codes, w_all)
         codes_d = da.from_array(codes, chunks=(X.chunks[0],))
-        self._boost_on_workers(client, [X, codes_d, w], evals, obj, rng)
+        self._boost_on_workers(client, [X, codes_d, w], evals, obj, rng, period)
         return self
 
-    def _boost_on_workers(self, client, rows: list, evals: list, obj, rng) -> None:
+    def _boost_on_workers(
+        self, client, rows: list, evals: list, obj, rng, verbose: int = 0
+    ) -> None:
         """The rounds, with the training ``rows`` (X, codes, weights) and each eval set's
-        partitions held by actors on the workers."""
+        partitions (X, codes, weights) held by actors on the workers; ``verbose`` prints the
+        metrics every that many rounds."""
         X = rows[0]
         n, d = X.shape
         args = (self.bin_edges_, self.n_bin_edges_, self.max_bin, self.base_margin_, obj)
@@ -253,15 +263,24 @@ class _DaskBoost:
                 scores.append([metric_value(m, tuple(sums[j])) for j, m in enumerate(metrics)])
             return scores
 
-        self._boost_rounds(grow_round, score_round, obj, len(evals), rng, n, d)
+        self._boost_rounds(grow_round, score_round, obj, len(evals), rng, n, d, verbose)
 
-    def _dask_evals(self, eval_set, chunk_rows: int) -> list[tuple]:
-        """Each ``(X, y)`` of ``eval_set`` as row-aligned Dask arrays, labels encoded lazily
-        (on the workers); NumPy arrays are cut into partitions of ``chunk_rows`` rows."""
+    def _dask_evals(self, eval_set, chunk_rows: int, weights: Sequence | None) -> list[tuple]:
+        """Each ``(X, y)`` of ``eval_set`` and its row weights (``weights``: one entry per
+        pair, None for unit weights) as row-aligned Dask arrays, labels encoded lazily (on the
+        workers); NumPy arrays are cut into partitions of ``chunk_rows`` rows."""
         import dask.array as da
 
+        pairs = self._eval_pairs(eval_set)
+        if weights is None:
+            weights = [None] * len(pairs)
+        elif len(weights) != len(pairs):
+            raise ValueError(
+                f"sample_weight_eval_set must have one entry per eval_set pair ({len(pairs)}); "
+                f"got {len(weights)}"
+            )
         evals = []
-        for i, (Xe, ye) in enumerate(self._eval_pairs(eval_set)):
+        for i, (Xe, ye) in enumerate(pairs):
             in_memory = not isinstance(Xe, da.Array)
             Xe = _as_dask(Xe)
             if Xe.ndim != 2 or Xe.shape[1] != self.n_features_in_:
@@ -272,21 +291,44 @@ class _DaskBoost:
             if in_memory:
                 Xe = Xe.rechunk((chunk_rows, -1))
             Xe, ye = _rows(Xe, ye, f"eval_set[{i}]: ")
-            evals.append((Xe, ye.map_blocks(self._encode_eval, dtype=np.float64)))
+            we = _eval_weights(weights[i], Xe, i)
+            evals.append((Xe, ye.map_blocks(self._encode_eval, dtype=np.float64), we))
         return evals
+
+
+def _eval_weights(w: Any, Xe, i: int):
+    """The weights of eval set ``i`` (None: ones) as a Dask array chunked as its rows."""
+    import dask.array as da
+
+    n = Xe.shape[0]
+    if w is None:
+        return da.ones(n, chunks=(Xe.chunks[0],))
+    if not isinstance(w, da.Array):
+        try:
+            w = sample_weight_array(w, n)
+        except ValueError as exc:
+            raise ValueError(f"sample_weight_eval_set[{i}]: {exc}") from exc
+    w = _as_dask(w)
+    if w.shape != (n,):
+        raise ValueError(
+            f"sample_weight_eval_set[{i}] must have shape ({n},) (one weight per row of "
+            f"eval_set[{i}]), got {w.shape}"
+        )
+    return w.astype(np.float64).rechunk((Xe.chunks[0],))
 
 
 class DaskXGBRegressor(_DaskBoost, XGBRegressor):
     """:class:`XGBRegressor` fitted data-parallel on the workers of a Dask cluster.
 
-    ``fit(X, y, sample_weight=None, eval_set=None, client=None)`` takes Dask arrays (row
-    chunks become the partitions) and uses ``client``, or the current ``dask.distributed``
-    client. The fitted model is an ordinary in-memory :class:`XGBRegressor` for prediction
-    and saving. ``eval_set`` takes pairs of Dask (or NumPy) arrays; each eval partition stays
-    on a worker, which adds every round's trees to its margins and returns the sums of the
-    metric's loss over its rows, so the client only adds numbers. Metric values,
-    ``best_iteration_`` and early stopping are those of :class:`XGBRegressor` on the computed
-    arrays.
+    ``fit(X, y, sample_weight=None, eval_set=None, client=None, verbose=False,
+    sample_weight_eval_set=None)`` takes Dask arrays (row chunks become the partitions) and
+    uses ``client``, or the current ``dask.distributed`` client. The fitted model is an
+    ordinary in-memory :class:`XGBRegressor` for prediction and saving. ``eval_set`` takes
+    pairs of Dask (or NumPy) arrays, ``sample_weight_eval_set`` their row weights; each eval
+    partition stays on a worker, which adds every round's trees to its margins and returns the
+    weighted sums of the metric's loss over its rows, so the client only adds numbers. Metric
+    values, ``best_iteration_`` and early stopping are those of :class:`XGBRegressor` on the
+    computed arrays.
     """
 
 
