@@ -166,10 +166,10 @@ def dilated_conv_lesson(ctx: Context) -> None:
     ctx.check(
         "dilation 2 = a 5x5 kernel with zeros inserted",
         F.conv2d(x, w, padding=2, dilation=2).numpy(),
-        F.conv2d(x, spread, padding=2).numpy(),
+        torch.nn.functional.conv2d(x, spread, padding=2).numpy(),
         rtol=1e-12,
         atol=1e-13,
-        ref="zero-inserted kernel",
+        ref="zero-inserted kernel, torch conv2d",
     )
 
     stacks = {
@@ -247,17 +247,20 @@ def transposed_conv_lesson(ctx: Context) -> None:
     up[:, :, ::s, ::s] = x  # s - 1 zeros between input pixels
     q = 3 - 1 - p  # padding d(k - 1) - p, plus output_padding at the bottom/right
     flipped = w.flip(2, 3).transpose(0, 1)  # (out, in, k, k), kernel rotated by 180 degrees
-    zero_inserted = F.conv2d(torch.nn.functional.pad(up, (q, q + 1, q, q + 1)), flipped)
+    zero_inserted = torch.nn.functional.conv2d(
+        torch.nn.functional.pad(up, (q, q + 1, q, q + 1)), flipped
+    )
     ctx.check(
         "= zero insertion + convolution with the flipped kernel",
         ours.numpy(),
         zero_inserted.numpy(),
         rtol=1e-12,
         atol=1e-12,
-        ref="zero-insertion construction",
+        ref="zero-insertion construction, torch conv2d",
     )
     big = torch.zeros(2, 2, 10, 8, dtype=torch.float64, requires_grad=True)
-    F.conv2d(big, w, stride=s, padding=p).backward(x)  # d <conv2d(big, w), x> / d big
+    # d <conv2d(big, w), x> / d big, through torch's own conv2d (ours has a hand-written backward)
+    torch.nn.functional.conv2d(big, w, stride=s, padding=p).backward(x)
     ctx.check(
         "= the gradient of conv2d (same kernel, stride, padding) w.r.t. its input",
         ours.numpy(),

@@ -489,12 +489,17 @@ def kl_divergence_lesson(ctx: Context) -> None:
     )
     ctx.check(
         "cross-entropy = entropy + KL",
-        -np.sum(p * np.log(q)),
         M.entropy(p) + kl_pq,
+        -np.sum(p * np.log(q)),
         rtol=1e-12,
-        ref="identity",
+        ref="definition H(p, q) = -sum p log q",
     )
-    ctx.check("JS(p, q) = JS(q, p)", M.js_divergence(q, p), js, rtol=1e-15, ref="identity")
+    js_qp = M.js_divergence(q, p)
+    ctx.claim(
+        "JS is symmetric: JS(q, p) = JS(p, q)",
+        abs(js_qp - js) <= 1e-15 * abs(js),
+        f"JS(q, p) = {js_qp!r}, JS(p, q) = {js!r}",
+    )
     ctx.claim(
         "KL(p || q) and KL(q || p) differ by more than 1%",
         abs(kl_pq / kl_qp - 1) > 0.01,

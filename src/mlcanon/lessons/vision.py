@@ -142,15 +142,15 @@ def params_flops_lesson(ctx: Context) -> None:
     numel = sum(prm.numel() for prm in conv.parameters())
     ctx.check("params (k k Cin + 1) Cout", (3 * 3 * 16 + 1) * 32, numel, ref="torch numel")
     notes = ((16 * 9) + (16 * 9 - 1) + 1) * 32 * 28 * 28
-    ctx.check("notes' conv FLOPs = 2 MACs", notes, 2 * p.macs, ref="the notes' formula")
+    ctx.check("notes' conv FLOPs = 2 MACs", 2 * p.macs, notes, ref="the notes' formula")
     ctx.check(
         "our FLOPs = notes + 1 bias add per output", p.flops, notes + 32 * 28 * 28, ref="convention"
     )
     fc = profile(nn.Linear(512, 10), (512,))
     ctx.check(
         "notes' FC FLOPs [In + (In-1) + 1] Out = 2 MACs",
-        (512 + 511 + 1) * 10,
         2 * fc.macs,
+        (512 + 511 + 1) * 10,
         ref="the notes' formula",
     )
     rows = []
