@@ -266,9 +266,11 @@ def _choosing_alpha(ctx: Context, h: SimpleNamespace) -> None:
         runs the warm-started path once per fold, here 5 folds.
         """)
     grid = h.alphas * n  # ridge's scale for the lasso-scale grid of the curve above
-    start = time.perf_counter()
-    ridge = RidgeCV(alphas=grid, store_cv_results=True).fit(h.X_tr, h.y_tr)
-    closed_form = time.perf_counter() - start
+    closed_form = np.inf
+    for _ in range(3):  # best of 3: the run least disturbed by other jobs on the machine
+        start = time.perf_counter()
+        ridge = RidgeCV(alphas=grid, store_cv_results=True).fit(h.X_tr, h.y_tr)
+        closed_form = min(closed_form, time.perf_counter() - start)
     ref = sk.RidgeCV(alphas=grid, store_cv_results=True).fit(h.X_tr, h.y_tr)
     ctx.check("RidgeCV: chosen alpha", ridge.alpha_, ref.alpha_, ref="sklearn RidgeCV")
     ctx.check(
@@ -279,9 +281,12 @@ def _choosing_alpha(ctx: Context, h: SimpleNamespace) -> None:
         ref="sklearn RidgeCV",
     )
     picks = [0, len(grid) // 2, len(grid) - 1]
-    start = time.perf_counter()
-    refits = np.column_stack([_loo_by_refits(h.X_tr, h.y_tr, grid[j]) for j in picks])
-    per_alpha = (time.perf_counter() - start) / len(picks)
+    columns, per_alpha = [], np.inf
+    for j in picks:  # the same n refits at each alpha: the fastest of the 3 is a best of 3
+        start = time.perf_counter()
+        columns.append(_loo_by_refits(h.X_tr, h.y_tr, grid[j]))
+        per_alpha = min(per_alpha, time.perf_counter() - start)
+    refits = np.column_stack(columns)
     ctx.check(
         "e_i / (1 - H_ii) = error of the fit without sample i (3 alphas)",
         ridge.cv_results_[:, picks],
@@ -295,8 +300,8 @@ def _choosing_alpha(ctx: Context, h: SimpleNamespace) -> None:
         "the closed form beats refitting n times by more than 10x",
         speedup > 10,
         f"{len(grid)} alphas: {closed_form * 1e3:.1f} ms in closed form against about "
-        f"{per_alpha * len(grid):.1f} s for {n} refits per alpha ({speedup:.0f}x; the refits "
-        f"timed on {len(picks)} alphas)",
+        f"{per_alpha * len(grid):.1f} s for {n} refits per alpha ({speedup:.0f}x; best of 3 "
+        f"closed-form fits against the fastest of the {len(picks)} alphas refitted)",
     )
     lasso = LassoCV(alphas=h.alphas, cv=5).fit(h.X_tr, h.y_tr)
     lasso_ref = sk.LassoCV(alphas=h.alphas, cv=5).fit(h.X_tr, h.y_tr)
@@ -770,12 +775,17 @@ def _two_class_softmax(ctx: Context) -> None:
     soft = LogisticLoss(c.X, Y, np.ones(n), 1.0 / n, True)  # C = 1, two softmax rows
     res = minimize(soft.loss_grad, np.zeros(soft.n_params), jac=True, tol=1e-9, max_iter=2000)
     W, _ = soft.unpack(res.x)
-    binary = LogisticRegression(C=2.0, tol=1e-9, max_iter=2000).fit(c.X, c.y)
+
+    def binary():
+        from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+        return SkLogisticRegression(C=2.0, tol=1e-9, max_iter=2000).fit(c.X, c.y).coef_[0]
+
     ctx.check(
         "2-class softmax: w_1 - w_0 = binary logistic weights with C doubled",
         W[1] - W[0],
-        binary.coef_[0],
+        binary,
         rtol=1e-5,
         atol=1e-6,
-        ref="algebra (own fits)",
+        ref="sklearn LogisticRegression (binary, C = 2)",
     )

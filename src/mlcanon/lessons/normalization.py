@@ -146,7 +146,8 @@ def batchnorm_lesson(ctx: Context) -> None:
 
         Larger, but not unlimited: the same BN network at learning rate 0.5 (dashed) reaches
         {min(l5[:spike]):.2f} and then jumps back to {max(l5[spike:]):.2f} at step
-        {spike + 1} before recovering; with momentum 0.9 the effective step is ten times the
+        {spike + 1} before recovering to {l5[-1]:.2f} at step {len(l5)}; with momentum 0.9
+        the effective step is ten times the
         learning rate, and it overshoots the sharpest direction of the loss once the
         gradients have grown. At 0.2 the largest rise between two steps is
         {rise["with BN, lr 0.2"]:.3f}.
@@ -160,6 +161,11 @@ def batchnorm_lesson(ctx: Context) -> None:
         "at learning rate 0.2 the BN run decreases smoothly; at 0.5 it spikes",
         rise["with BN, lr 0.2"] < 0.05 < 0.5 < rise["with BN, lr 0.5"],
         ", ".join(f"{k}: largest rise {v:.3f}" for k, v in rise.items()),
+    )
+    ctx.claim(
+        "after its spike the lr-0.5 BN run recovers: it ends below a quarter of its peak",
+        l5[-1] < 0.25 * max(l5[spike:]),
+        f"peak {max(l5[spike:]):.3f} from step {spike + 1}, final {l5[-1]:.3f} at step {len(l5)}",
     )
     with ctx.figure("bn-training", figsize=(6, 3.8)) as fig:
         ax = fig.subplots()

@@ -274,6 +274,12 @@ def _adagrad_part(ctx: Context, X: np.ndarray, y: np.ndarray, wb0: np.ndarray) -
         med_g[:10].mean() > med_g[-10:].mean(),
         f"median |g|: {med_g[0]:.3g} at step 1, {med_g[-1]:.3g} at step 200",
     )
+    ctx.claim(
+        "nor does Adagrad shrink the gradient late: the median factor 1/(√G+ε) is still "
+        "above 1 at the last step",
+        med_amp[-1] > 1,
+        f"median factor {med_amp[0]:.3g} at step 1, {med_amp[-1]:.3g} at step {steps}",
+    )
     runs = []
     for scale in (1.0, 1000.0):
         w = wb0.copy()

@@ -171,7 +171,7 @@ def gradient_lesson(ctx: Context) -> None:
         central,
         exact,
         atol=1e-9,
-        ref="numerical differentiation",
+        ref="analytic gradient X^T (p - y) / n + lam w, written out",
     )
     ctx.check(
         "forward differences vs scipy.optimize.approx_fprime",
@@ -547,7 +547,7 @@ def beyond_gd_lesson(ctx: Context) -> None:
         And more memory is not always better: L-BFGS rescales its starting matrix
         H_0 = gamma_k I at every step with the
         latest curvature (gamma_k = s^T y / y^T y), while BFGS still carries the poor guesses
-        of its first steps in H_k; on this problem that makes the 10-pair method faster, and
+        of its first steps in H_k; on this problem the 10-pair method needs fewer iterations, and
         scipy's BFGS and L-BFGS-B show the same gap.
         """)
     with ctx.figure("loss-vs-evaluations", figsize=(6.4, 4.2)) as fig:
@@ -712,7 +712,8 @@ def _naive(ctx: Context) -> None:
         ref="1 - 8 alpha y < -1 for y > 250",
     )
     ctx.claim(
-        "alpha = 0.001 overflows for all large y (from about 500 up to 1e12)",
+        f"alpha = 0.001 overflows for all large y (every y tried from {first_div:g} up to "
+        "1e12, and it starts at or below 1000)",
         bool(np.all(status[ys >= first_div] == "diverged")) and first_div <= 1000,
         f"first overflow at y = {first_div:g}; y = 1e12 -> "
         f"{O.sqrt_gradient_descent_naive(1e12).status}",
