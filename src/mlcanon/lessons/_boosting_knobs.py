@@ -3,6 +3,7 @@ column subsampling and variance, and where the booster's parallelism lives."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -195,9 +196,12 @@ def parallelism(ctx: Context) -> None:
             model.fit(Xtr, ytr)
             times.append((time.perf_counter() - start) / 20)
         per_tree[threads], preds[threads] = min(times), model.decision_function_raw(Xtr)
-    start = time.perf_counter()
-    XGBClassifier(n_estimators=40, max_depth=6, learning_rate=0.1, n_jobs=1).fit(Xtr, ytr)
-    forty = time.perf_counter() - start
+    forty = np.inf
+    for _ in range(2):  # best of 2, as for the 20-round fits: the run least disturbed by others
+        start = time.perf_counter()
+        XGBClassifier(n_estimators=40, max_depth=6, learning_rate=0.1, n_jobs=1).fit(Xtr, ytr)
+        forty = min(forty, time.perf_counter() - start)
+    rounds_ratio = forty / (20 * per_tree[1])
     ctx.table(
         f"where the booster's time goes ({len(ytr):,} rows x 10, depth 6)",
         ["measurement", "value"],
@@ -205,7 +209,7 @@ def parallelism(ctx: Context) -> None:
             ["seconds per tree, 1 thread", per_tree[1]],
             ["seconds per tree, 2 threads", per_tree[2]],
             ["speed-up from the second thread", per_tree[1] / per_tree[2]],
-            ["40 rounds / 20 rounds (1 thread)", forty / (20 * per_tree[1])],
+            ["40 rounds / 20 rounds (1 thread)", rounds_ratio],
         ],
     )
     ctx.claim(
@@ -213,14 +217,20 @@ def parallelism(ctx: Context) -> None:
         bool(np.array_equal(preds[1], preds[2])),
         "identical margins with 1 and 2 threads",
     )
+    ctx.claim(
+        "boosting is sequential across trees: 40 rounds take at least 1.5 times as long as 20",
+        rounds_ratio > 1.5,
+        f"40 rounds / 20 rounds = {rounds_ratio:.2f} (best of 2 fits each, 1 thread)",
+    )
     ctx.say(f"""
         Boosting is sequential across trees: tree m is fitted to the gradients that trees 1 to
-        m - 1 leave, so twice the rounds take about twice the time (measured ratio
-        {forty / (20 * per_tree[1]):.2f}) and no two trees can be built at once. XGBoost, like
+        m - 1 leave, so the time grows with the rounds (40 rounds took {rounds_ratio:.2f} times
+        as long as 20) and no two trees can be built at once. XGBoost, like
         this booster, parallelizes inside each tree instead: the gradient/hessian histograms of
         row blocks are built by different threads and summed, and the split scan runs over
-        features in parallel. On this machine (2 cores shared with other jobs, so the timing is
-        noisy) the second thread gave a {per_tree[1] / per_tree[2]:.2f}x speed-up per tree.
+        features in parallel. On this machine ({os.cpu_count()} CPU cores, which other jobs may
+        share, so the timing is noisy) the second thread gave a
+        {per_tree[1] / per_tree[2]:.2f}x speed-up per tree.
         The same sum of histograms over row partitions is how the distributed version splits
         the work across machines.
         """)
