@@ -118,8 +118,8 @@ def smooth_l1_lesson(ctx: Context) -> None:
         With outliers, the L2 fit pays for each one quadratically and moves its intercept towards
         them (parameter error {errs["L2"]:.3f}); smooth L1 and L1 charge outliers linearly, so they
         barely move ({errs["smooth L1"]:.3f} and {errs["L1"]:.3f}). Near the optimum smooth L1
-        behaves like L2 (gradient proportional to the residual), which is why it converges as
-        smoothly as least squares on the clean points. This is the trade-off the detection losses
+        behaves like L2 (gradient proportional to the residual), so its steps shrink as the fit
+        converges, where L1's keep their size. This is the trade-off the detection losses
         adopt; for the same reason some detectors replace offset regression entirely with IoU-based
         losses (see iou-family).
         """)

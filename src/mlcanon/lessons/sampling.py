@@ -349,7 +349,8 @@ def focal_loss(ctx: Context) -> None:
 
     ctx.say(
         """Focal loss (Lin et al. 2017, RetinaNet) reshapes binary cross-entropy for dense
-        detection, where a few hundred thousand anchors are almost all easy background. With
+        detection, where some 10^5 anchors per image (the retinanet lesson counts them) are
+        almost all easy background. With
         p = sigmoid(x) and p_t = p for a positive, 1 - p for a negative,
         CE = -log p_t and FL = -alpha_t (1 - p_t)^gamma log p_t. The modulating factor
         (1 - p_t)^gamma leaves misclassified examples (p_t small) almost untouched and crushes
