@@ -157,11 +157,13 @@ def report_training(
         f"AP@0.5 {scores['map_50']:.3f}, AP@[.5:.95] {scores['map']:.3f}, "
         f"{seconds:.0f} s of training",
     )
+    from mlcanon.train._detection import RECIPES
+
     ctx.say(f"""
         This lesson trains {epochs} epochs ({seconds:.0f} s here). The full recipe,
-        `mlcanon train {name} --out DIR` (15 epochs, the same data and schedule shape), is
-        measured by `make bench` (benchmarks/bench_detectors.py); its figures are in the
-        README.""")
+        `mlcanon train {name} --out DIR` ({RECIPES[name][2]} epochs, the same data and schedule
+        shape), is measured by `make bench` (benchmarks/bench_detectors.py); its figures are in
+        the README.""")
     return scores
 
 
@@ -312,7 +314,7 @@ def fpn(ctx: Context) -> None:
     ctx.check(
         "pyramid grid sizes for a 64 x 64 image",
         [f.shape[-1] for f in feats],
-        [64 // s for s in model.strides],
+        [64 // 4, 64 // 8, 64 // 16],
         ref="Lin et al. 2017, strides 4/8/16 here",
     )
     rows, medians = [], []

@@ -91,8 +91,8 @@ def retinanet(ctx: Context) -> None:
     ctx.check(
         "anchors per level = H * W * 9 (64 x 64 image)",
         [len(v) for v in anchors],
-        [h * w * 9 for h, w in grids],
-        ref="Lin et al. 2017, Section 4 (A = 9)",
+        [(_SIZE[0] // s) * (_SIZE[1] // s) * 9 for s in (4, 8, 16)],
+        ref="Lin et al. 2017, Section 4 (A = 9), strides 4/8/16 here",
     )
     ctx.table(
         "anchors per level (sides in pixels for ratio 1:1)",
@@ -143,12 +143,13 @@ def retinanet(ctx: Context) -> None:
         ["image", "anchors"],
         [["64 x 64 (this lesson)", sum(len(v) for v in anchors)], ["800 x 1024", n_big]],
     )
-    ctx.say("""
+    ctx.say(f"""
         Explanation (from the paper, not measured here): why RetinaNet beat SSD-style one-stage
-        detectors. A dense detector scores on the order of 10^5 anchors per image (the count
-        above), almost all of them easy background. With cross-entropy the sum of their small
-        losses dominates training, so SSD samples negatives by hard-negative mining (at most
-        3 negatives per positive) and discards the rest. The focal loss multiplies each term
+        detectors. A dense detector scores on the order of 10^5 anchors per image ({n_big:,} at
+        the paper's scale, counted above), almost all of them easy background. With
+        cross-entropy the sum of their small losses dominates training, so SSD samples
+        negatives by hard-negative mining (at most 3 negatives per positive) and discards the
+        rest. The focal loss multiplies each term
         by (1 - p_t)^gamma, which shrinks the easy negatives' contribution (the table above
         measures by how much on this batch), so the head can be trained on all anchors with
         no sampling, normalised by the number of positives; with the prior-probability bias
