@@ -63,8 +63,8 @@ def latency_vs_macs_lesson(ctx: Context) -> None:
         bandwidth), plus a fixed cost per operator call; which bound wins depends on the
         layer's arithmetic intensity (MACs per byte) and on the device. Below, every bundled
         network at {SIDE} x {SIDE}, batch 1, float32, one CPU thread, timed with
-        torch.utils.benchmark (the fastest block of repeated runs; the machine is shared, so the
-        numbers carry noise of a few tens of percent).
+        torch.utils.benchmark (the fastest block of repeated runs, the one least disturbed by
+        other jobs on a shared machine; what is left of their noise is not measured here).
         """)
     cpu = _networks("cpu")
     rows = [[n, macs / 1e6, t * 1e3, macs / t / 1e9] for n, (macs, t) in cpu.items()]
@@ -163,8 +163,8 @@ def _layer_rates(ctx: Context) -> None:
         library vectorizes a per-channel loop, not by arithmetic. Over the four map shapes of
         MobileNet v1's stages the depthwise layers ran at {rate["depthwise 3x3"]:.1f} GMAC/s
         against {rate["dense 3x3"]:.1f} for dense 3x3 convs and {rate["pointwise 1x1"]:.1f}
-        for pointwise ones, {ratio:.1f}x slower per MAC than the dense conv (single timings
-        on this shared machine vary several-fold; the sums over shapes are steadier). This is
+        for pointwise ones, {ratio:.1f}x slower per MAC than the dense conv (each time the
+        fastest block of repeated runs, summed over the four shapes). This is
         why a network built of depthwise layers is slower than its MAC count suggests, and why
         ShuffleNet v2 and MobileNetV3 were designed with measured latency in the loop.
         """)
