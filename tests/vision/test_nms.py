@@ -31,10 +31,10 @@ def py_nms(boxes, scores, thr, labels=None):
 
 
 def py_soft_nms(boxes, scores, thr, sigma, score_thr, method):
+    """Algorithm 1 of Bodla et al.: every box starts in play; rescored boxes under the
+    threshold are dropped."""
     scores = list(scores)
-    alive = [
-        i for i in sorted(range(len(scores)), key=lambda i: -scores[i]) if scores[i] >= score_thr
-    ]
+    alive = sorted(range(len(scores)), key=lambda i: -scores[i])
     keep, kept = [], []
     while alive:
         m = max(alive, key=lambda i: (scores[i], -alive.index(i)))
@@ -135,6 +135,52 @@ def test_soft_nms_matches_oracle(seed, method):
     assert keep.tolist() == k
     np.testing.assert_allclose(kept.numpy(), s, rtol=1e-12)
     assert (kept[:-1] >= kept[1:]).all()  # decay only lowers scores: selection is monotone
+
+
+def swap_soft_nms(boxes, scores, thr, sigma, min_score, method):
+    """The loop of the authors' cpu_soft_nms and mmcv's softnms_cpu (offset 0), on lists: the
+    best of positions i.. is swapped to i and kept; each later box is rescored and, under
+    min_score, swapped with the last one and dropped. Returns kept indices and scores."""
+    b, sc, ind = [list(x) for x in boxes], list(scores), list(range(len(scores)))
+    n, i = len(sc), 0
+    while i < n:
+        m = max(range(i, n), key=lambda p: (sc[p], -p))  # first maximum
+        for arr in (b, sc, ind):
+            arr[i], arr[m] = arr[m], arr[i]
+        pos = i + 1
+        while pos < n:
+            iou = py_iou(b[i], b[pos])
+            if method == "gaussian":
+                sc[pos] *= math.exp(-iou * iou / sigma)
+            elif iou >= thr:
+                sc[pos] *= 1 - iou
+            if sc[pos] < min_score:
+                for arr in (b, sc, ind):
+                    arr[pos] = arr[n - 1]
+                n -= 1
+                pos -= 1
+            pos += 1
+        i += 1
+    return ind[:n], sc[:n]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("method", ["linear", "gaussian"])
+def test_soft_nms_keeps_its_first_box_under_the_threshold_as_the_authors_code(seed, method):
+    """Scores that start under score_threshold were dropped before the first round: with every
+    score under it, nothing was returned, where the authors' and mmcv's loop keep the best box
+    (a box is dropped only once rescored)."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 60, (12, 2))
+    boxes = torch.tensor(np.hstack([xy, xy + rng.uniform(10, 40, (12, 2))]))
+    scale = [1.0, 0.05, 0.01][seed % 3]  # some, most or all of the scores under 0.02
+    scores = torch.tensor(rng.permutation(np.linspace(0.001, 1, 12)) * scale)
+    keep, kept = soft_nms(boxes, scores, 0.3, sigma=0.5, score_threshold=0.02, method=method)
+    k, s = swap_soft_nms(boxes.tolist(), scores.tolist(), 0.3, 0.5, 0.02, method)
+    assert keep.tolist() == k
+    np.testing.assert_allclose(kept.numpy(), s, rtol=1e-12)
+    one = soft_nms(boxes[:1], torch.tensor([1e-4], dtype=torch.float64), score_threshold=0.02)
+    assert one[0].tolist() == [0] and one[1].tolist() == [1e-4]
 
 
 def test_soft_nms_hand_case():

@@ -60,11 +60,14 @@ def _soft_kernel(
     score_threshold: float,
     gaussian: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Soft-NMS (Bodla et al. 2017, Algorithm 1) over boxes sorted by decreasing score."""
+    """Soft-NMS (Bodla et al. 2017, Algorithm 1) over boxes sorted by decreasing score.
+
+    Every box is in play at the start: the threshold drops the boxes that are rescored, so the
+    best box is kept whatever its score (as the authors' ``cpu_soft_nms`` and mmcv's)."""
     n = b.shape[0]
     area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     scores = s.copy()
-    alive = np.nonzero(scores >= score_threshold)[0]  # positions still in play, in order
+    alive = np.arange(n)  # positions still in play, in order
     keep = np.empty(n, dtype=np.int64)
     kept_scores = np.empty(n, dtype=np.float64)
     n_keep = 0
@@ -208,7 +211,9 @@ def soft_nms(
     r"""Soft-NMS: decay the scores of overlapping boxes instead of discarding them.
 
     At each step the box M with the highest current score is kept and every remaining box
-    :math:`b_i` is rescored, then dropped if its score falls below ``score_threshold``.
+    :math:`b_i` is rescored, then dropped if its score falls below ``score_threshold``. The
+    first box is kept whatever its score (a box under the threshold is dropped once rescored),
+    as in the authors' implementation and mmcv's ``soft_nms``.
 
     Parameters
     ----------
@@ -219,7 +224,7 @@ def soft_nms(
     sigma : float
         :math:`\sigma` of the Gaussian rule, > 0.
     score_threshold : float
-        Boxes whose score falls below this are removed.
+        Rescored boxes whose score is below this are removed.
     method : {'gaussian', 'linear'}
 
     Returns
