@@ -471,3 +471,126 @@ def test_retinanet_loss_of_nan_offsets_is_nan_for_both_box_losses(bbox_loss):
     parts = net.loss(out, [BOX], [[1]], (32, 32), bbox_loss=bbox_loss)
     assert torch.isnan(parts["bbox_regression"])
     assert torch.isfinite(parts["classification"])
+
+
+# ground truth at ~300 px whose coordinates half precision cannot hold: bfloat16 (spacing 2
+# there) rounds it to (300, 258, 340, 290), which moves its centre from x = 319.7 to 320, across
+# the cell edge at 320 of a stride-32 grid, and changes the IoU of anchors near 0.4 and 0.5
+GT_300 = [300.3, 257.7, 339.1, 289.9]
+
+
+def _giou_loss_by_formula(p, g):
+    """1 - GIoU of paired xyxy boxes (Rezatofighi et al. 2019, Algorithm 1), written out."""
+    iw = (torch.minimum(p[:, 2], g[:, 2]) - torch.maximum(p[:, 0], g[:, 0])).clamp(min=0)
+    ih = (torch.minimum(p[:, 3], g[:, 3]) - torch.maximum(p[:, 1], g[:, 1])).clamp(min=0)
+    inter = iw * ih
+    union = (p[:, 2] - p[:, 0]) * (p[:, 3] - p[:, 1]) + (g[:, 2] - g[:, 0]) * (g[:, 3] - g[:, 1])
+    union = union - inter
+    cw = torch.maximum(p[:, 2], g[:, 2]) - torch.minimum(p[:, 0], g[:, 0])
+    ch = torch.maximum(p[:, 3], g[:, 3]) - torch.minimum(p[:, 1], g[:, 1])
+    return 1 - (inter / union - (cw * ch - union) / (cw * ch))
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_yolo_loss_in_half_precision_keeps_the_targets_in_float32(dtype):
+    """The targets were built in the outputs' dtype: in bfloat16 the box above moved to the
+    next cell (the loss of another anchor, 30% off). Reference: YOLOv3's loss written out in
+    float64 (one level, one anchor, nothing ignored) on the same half-precision outputs."""
+    torch.manual_seed(3)
+    s, n, anchor = 32, 16, (36.0, 30.0)
+    out = (0.5 * torch.randn(1, 1, n, n, 8)).to(dtype)
+    anchors = torch.tensor([[anchor]])
+    parts = yolo_loss(
+        [out], [torch.tensor([GT_300], dtype=torch.float64)], [[2]], anchors, [s], 1.0
+    )
+    o = out.double()[0, 0]  # (H, W, 8)
+    gy, gx = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
+    cx, cy = (torch.sigmoid(o[..., 0]) + gx) * s, (torch.sigmoid(o[..., 1]) + gy) * s
+    w, h = anchor[0] * torch.exp(o[..., 2]), anchor[1] * torch.exp(o[..., 3])
+    gt = torch.tensor([GT_300], dtype=torch.float64)
+    j, i = int((gt[0, 0] + gt[0, 2]) / 2 // s), int((gt[0, 1] + gt[0, 3]) / 2 // s)  # cell 9, 8
+    pred = torch.stack((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), -1)[i, j][None]
+    obj_t = torch.zeros(n, n, dtype=torch.float64)
+    obj_t[i, j] = 1
+    want = {
+        "box": _giou_loss_by_formula(pred, gt).sum(),
+        "obj": F.binary_cross_entropy_with_logits(o[..., 4], obj_t, reduction="sum"),
+        "cls": F.binary_cross_entropy_with_logits(
+            o[i, j, 5:], torch.tensor([0.0, 0, 1], dtype=torch.float64), reduction="sum"
+        ),
+    }
+    want["total"] = want["box"] + want["obj"] + want["cls"]
+    eps = torch.finfo(dtype).eps  # one rounding of a float32 result: half a unit, 2^-8 relative
+    for key, value in want.items():
+        assert parts[key].dtype == dtype
+        assert float(parts[key]) == pytest.approx(float(value), rel=eps, abs=0), key
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_retinanet_loss_in_half_precision_keeps_the_targets_in_float32(dtype):
+    """The ground truth, the anchors, the matching and the offsets were rounded to the outputs'
+    dtype: in bfloat16, 2 anchors more were positive than by the true IoU, and the box term was
+    8 units of the last place off. Reference: the focal and smooth L1 terms written out in
+    float64 on the same half-precision outputs, anchors matched by IoU (0.5 / 0.4, plus the
+    best anchor of the box)."""
+    torch.manual_seed(4)
+    alpha, gamma, beta = 0.25, 2.0, 1.0 / 9
+    # 32 x 32 and 28 x 36 anchors, centres every 4 px around the box: exact in both dtypes
+    c = torch.arange(296.0, 348.0, 4.0)
+    cy, cx = torch.meshgrid(c - 32, c, indexing="ij")
+    cx, cy = cx.reshape(-1, 1), cy.reshape(-1, 1)
+    anchors = torch.cat(
+        [
+            torch.cat((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), 1)
+            for w, h in ((32, 32), (28, 36))
+        ]
+    ).double()
+    n = len(anchors)
+    logits = (torch.randn(1, n, 3) - 2).to(dtype)
+    deltas = (0.1 * torch.randn(1, n, 4)).to(dtype)
+    gt = torch.tensor([GT_300], dtype=torch.float64)
+    parts = retinanet_loss(
+        {"cls_logits": [logits], "bbox_regression": [deltas]}, [anchors], [gt], [[1]], beta=beta
+    )
+    iw = (torch.minimum(anchors[:, 2], gt[0, 2]) - torch.maximum(anchors[:, 0], gt[0, 0])).clamp(
+        min=0
+    )
+    ih = (torch.minimum(anchors[:, 3], gt[0, 3]) - torch.maximum(anchors[:, 1], gt[0, 1])).clamp(
+        min=0
+    )
+    area = (anchors[:, 2] - anchors[:, 0]) * (anchors[:, 3] - anchors[:, 1])
+    iou = iw * ih / (area + (gt[0, 2] - gt[0, 0]) * (gt[0, 3] - gt[0, 1]) - iw * ih)
+    pos = (iou >= 0.5) | (iou == iou.max())
+    valid = pos | (iou < 0.4)
+    x, t = logits.double()[0], torch.zeros(n, 3, dtype=torch.float64)
+    t[pos, 1] = 1
+    p = torch.sigmoid(x)
+    p_t = p * t + (1 - p) * (1 - t)
+    focal = (alpha * t + (1 - alpha) * (1 - t)) * (1 - p_t) ** gamma
+    focal = focal * F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    a = anchors[pos]
+    aw, ah = a[:, 2] - a[:, 0], a[:, 3] - a[:, 1]
+    gw, gh = gt[0, 2] - gt[0, 0], gt[0, 3] - gt[0, 1]
+    target = torch.stack(
+        (
+            (gt[0, 0] + gw / 2 - a[:, 0] - aw / 2) / aw,
+            (gt[0, 1] + gh / 2 - a[:, 1] - ah / 2) / ah,
+            torch.log(gw / aw),
+            torch.log(gh / ah),
+        ),
+        1,
+    )
+    n_pos = int(pos.sum())
+    want = {
+        "classification": focal[valid].sum() / n_pos,
+        "bbox_regression": F.smooth_l1_loss(
+            deltas.double()[0][pos], target, beta=beta, reduction="sum"
+        )
+        / n_pos,
+        "num_pos": torch.tensor(float(n_pos)),
+    }
+    want["total"] = want["classification"] + want["bbox_regression"]
+    eps = torch.finfo(dtype).eps
+    for key, value in want.items():
+        assert parts[key].dtype == dtype
+        assert float(parts[key]) == pytest.approx(float(value), rel=eps, abs=0), key

@@ -77,7 +77,7 @@ class TinyRefineDet(TinyRetinaNet):
         coder, refined, finite = BoxCoder(), [], []
         anchors = self._anchors_like(outputs, image_size)
         for anc, deltas in zip(anchors, outputs["arm_regression"], strict=True):
-            d = deltas.detach()
+            d = deltas.detach().to(anc.dtype)  # decoded in at least float32, as the anchors
             r = coder.decode_single(d.reshape(-1, 4), anc.repeat(len(d), 1)).view_as(d)
             ok = torch.isfinite(r).all(dim=-1)  # (B, H W A)
             refined.append(torch.where(ok[..., None], r, anc.to(r.dtype)))

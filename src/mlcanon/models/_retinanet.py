@@ -180,9 +180,16 @@ def retinanet_loss(
     if len(anchors) == 0:
         raise ValueError("anchors must hold one tensor per level, got none")
     logits = torch.cat(outputs["cls_logits"], dim=1)  # (B, N, K)
-    deltas = torch.cat(outputs["bbox_regression"], dim=1)  # (B, N, 4)
-    anc = torch.cat(list(anchors), dim=-2).to(device=logits.device, dtype=logits.dtype)
-    checked = check_boxes(anc, "anchors", ndim=None)  # once, for all images (half -> float32)
+    out_dtype = logits.dtype
+    # the targets (ground truth, anchors, matching, offsets) and the loss are computed in at
+    # least float32 and the loss rounded once to the outputs' dtype, as torch's autocast runs
+    # losses in float32: ground truth rounded to half precision moves boxes by up to 1 px in
+    # bfloat16 at 300 px, enough to change which anchors are positive
+    work = torch.promote_types(out_dtype, torch.float32)
+    logits = logits.to(work)
+    deltas = torch.cat(outputs["bbox_regression"], dim=1).to(work)  # (B, N, 4)
+    anc = torch.cat(list(anchors), dim=-2).to(device=logits.device, dtype=work)
+    checked = check_boxes(anc, "anchors", ndim=None)  # once, for all images
     anc, checked = (a.expand(len(logits), -1, -1) if a.dim() == 2 else a for a in (anc, checked))
     if anc.shape[:2] != logits.shape[:2]:
         raise ValueError(f"anchors give {tuple(anc.shape[:2])} anchors, outputs {logits.shape[1]}")
@@ -190,6 +197,7 @@ def retinanet_loss(
     gts, labs = check_targets(boxes, labels, k, batch, logits.detach())
     zero = logits.flatten()[:0].sum()  # 0 on the graph (logits.sum() * 0 would be NaN for a NaN)
     if batch == 0:  # an empty batch: nothing to learn from, a zero loss that keeps the graph
+        zero = zero.to(out_dtype)
         return {"classification": zero, "bbox_regression": zero, "total": zero, "num_pos": zero}
     matches = torch.stack(
         [_match_anchors(a, gt, 0.5, 0.4, True) for a, gt in zip(checked, gts, strict=True)]
@@ -232,8 +240,8 @@ def retinanet_loss(
         box_l = (reg * weight).sum()
     parts = {"classification": cls_l / batch, "bbox_regression": box_l / batch}
     parts["total"] = parts["classification"] + parts["bbox_regression"]
-    parts["num_pos"] = n_pos.sum().to(logits.dtype)
-    return parts
+    parts["num_pos"] = n_pos.sum().to(work)
+    return {key: value.to(out_dtype) for key, value in parts.items()}
 
 
 def _hardest_negatives(loss: torch.Tensor, matches: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
@@ -376,10 +384,12 @@ class TinyRetinaNet(nn.Module):
     def _anchors_like(
         self, outputs: dict[str, list[torch.Tensor]], image_size: Sequence[int]
     ) -> list[torch.Tensor]:
-        """:meth:`anchors` on the device and in the dtype of ``outputs``, as many per level as
-        the outputs have rows (a wrong ``image_size`` would pair outputs with other anchors)."""
+        """:meth:`anchors` on the device of ``outputs``, in their dtype or float32 if narrower
+        (the anchors are targets' references, not rounded to half precision), as many per level
+        as the outputs have rows (a wrong ``image_size`` would pair outputs with other anchors)."""
         ref = outputs["cls_logits"]
-        anchors = self.anchors(image_size, ref[0].device, ref[0].dtype)
+        work = torch.promote_types(ref[0].dtype, torch.float32)
+        anchors = self.anchors(image_size, ref[0].device, work)
         rows = [r.shape[1] for r in ref]
         if [len(a) for a in anchors] != rows:
             raise ValueError(

@@ -243,6 +243,12 @@ def yolo_loss(
     thr = float(check_scalar(ignore_thresh, "ignore_thresh", low=0.0, high=1.0))
     check_option(box_loss, "box_loss", _BOX_LOSSES)
     strides = _check_levels(outputs, anchors, strides)
+    out_dtype = outputs[0].dtype
+    # targets, decoded boxes and loss in at least float32, the loss rounded once to the outputs'
+    # dtype (torch's autocast runs losses in float32): ground truth rounded to half precision
+    # moves boxes (by up to 1 px at 300 px in bfloat16) and may move their centre cell
+    work = torch.promote_types(out_dtype, torch.float32)
+    outputs = [o.to(work) for o in outputs]
     ref = outputs[0]
     n_classes = ref.shape[-1] - 5
     gts, labs = check_targets(boxes, labels, n_classes, len(ref), ref.detach())
@@ -267,7 +273,7 @@ def yolo_loss(
     n = max(1, len(ref))
     parts = {"box": box_l / n, "obj": obj_l / n, "cls": cls_l / n}
     parts["total"] = parts["box"] + parts["obj"] + parts["cls"]
-    return parts
+    return {key: value.to(out_dtype) for key, value in parts.items()}
 
 
 def yolo_postprocess(
