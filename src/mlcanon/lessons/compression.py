@@ -279,6 +279,13 @@ def _distillation(ctx: Context, xtr: Any, ytr: Any, xte: Any, yte: Any, t_logits
         labels are scarce (Hinton et al. 2015 trained on 3% of the data the same way).
         """)
     ctx.claim(
+        f"with all {len(ytr):,} labels, distillation at its better temperature moves the "
+        "8-unit student's mean accuracy by less than 1 point (capacity-bound)",
+        abs(gain_full[best_full]) < 0.01,
+        f"{best_full}: {gain_full[best_full]:+.3f} against labels only "
+        f"({np.mean(full['labels only']):.3f}, mean of 5 seeds)",
+    )
+    ctx.claim(
         "with 100 labelled images, distillation at its best temperature beats labels "
         "alone on every seed",
         bool(np.all(np.array(few[best_few]) > np.array(few["labels only"]))),
