@@ -373,3 +373,26 @@ def test_noise_variance_type_of_float32_data_as_sklearn(solver, n_components):
     ref = sk.PCA(n_components, svd_solver=solver, random_state=0).fit(X)
     assert type(ours.noise_variance_) is type(ref.noise_variance_)
     np.testing.assert_allclose(ours.noise_variance_, ref.noise_variance_, rtol=1e-4)
+
+
+@pytest.mark.parametrize("solver", ["full", "covariance_eigh", "arpack", "randomized"])
+@pytest.mark.parametrize("n_components", [1, 2, 0.5])
+@pytest.mark.parametrize("shape", [(5, 10), (3, 20), (10, 5)])
+def test_noise_variance_with_fewer_samples_than_features_as_sklearn(solver, n_components, shape):
+    """With n_samples < n_features scikit-learn's 'covariance_eigh' averages every discarded
+    eigenvalue of the (n_features, n_features) covariance, its zeros too; ours averaged only the
+    first min(n_samples, n_features) (22.5 vs 50.6 on the (5, 10) case, one component)."""
+    if solver in ("arpack", "randomized") and not isinstance(n_components, int):
+        pytest.skip("the truncated solvers take an int n_components")
+    X = np.random.default_rng(0).normal(size=shape) * np.arange(1, shape[1] + 1)
+    ours = PCA(n_components, svd_solver=solver, random_state=0).fit(X)
+    ref = sk.PCA(n_components, svd_solver=solver, random_state=0).fit(X)
+    assert ours.n_components_ == ref.n_components_
+    # atol: a noise of zero (the rank is n_samples - 1) comes out at rounding level, ~1e-13
+    scale = ref.explained_variance_[0]
+    np.testing.assert_allclose(
+        ours.noise_variance_, ref.noise_variance_, rtol=1e-8, atol=1e-12 * scale
+    )
+    if ref.noise_variance_ > 1e-8 * ref.explained_variance_[0]:  # else the covariance is
+        # singular and scikit-learn inverts it anyway (see test_a_singular_model_...)
+        np.testing.assert_allclose(ours.score_samples(X), ref.score_samples(X), rtol=1e-8)

@@ -119,7 +119,12 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     n_components_ : int
     n_samples_ : int
     noise_variance_ : float
-        Mean of the discarded eigenvalues (probabilistic-PCA noise estimate).
+        Mean of the discarded eigenvalues (probabilistic-PCA noise estimate), 0 when
+        ``n_components_ = min(n_samples, n_features)``. As in scikit-learn, with
+        ``n_samples < n_features`` 'covariance_eigh' averages all ``n_features - n_components_``
+        discarded eigenvalues of the covariance, zeros included (Tipping & Bishop's estimate),
+        while the SVD solvers average the ``min(n_samples, n_features) - n_components_`` they
+        compute, so it is larger there.
     n_features_in_ : int
 
     Notes
@@ -238,7 +243,9 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             total = variances.sum()
             ratio = variances / total if total > 0 else np.zeros_like(variances)
             k = self._n_kept(variances, limit, solver, n_samples)
-            noise = float(variances[k:limit].mean()) if k < limit else 0.0
+            # the mean of every discarded eigenvalue, as scikit-learn: 'full' has min(n, p) of
+            # them, 'covariance_eigh' all p (with n < p, the p - n + 1 zero ones dilute it)
+            noise = float(variances[k:].mean()) if k < limit else 0.0
             if scores is not None:  # X may be overwritten (copy=False): keep U diag(s)
                 scores = scores[:, :k] * np.sign(np.sum(Vt[:k] * raw[:k], axis=1))
         self.n_components_ = k
