@@ -197,3 +197,35 @@ def test_stationary_distribution_as_hmmlearn(seed):
     np.testing.assert_allclose(pi, ref.get_stationary_distribution(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(pi @ ours.transmat_, pi, atol=1e-12)  # pi A = pi, plainly
     assert pi.sum() == pytest.approx(1.0)
+
+
+def test_a_state_with_no_observed_transition_keeps_its_row_and_warns(caplog):
+    """States 1 and 2 of a deterministic cycle 0 -> 1 -> 2 are never left in sequences of two
+    steps: hmmlearn warns and leaves their rows at 0 (its score then refuses the model); ours
+    warns the same and keeps their previous rows, the observed row 0 as hmmlearn's."""
+    X, lengths = np.array([[0], [1], [0], [1]]), [2, 2]
+    params = dict(
+        startprob_=[1.0, 0.0, 0.0],
+        transmat_=[[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]],
+        emissionprob_=[[0.9, 0.1], [0.1, 0.9], [0.5, 0.5]],
+    )
+    models = [
+        _set(cls(n_components=3, init_params="", params="t", n_iter=2), **params)
+        for cls in (hmm.CategoricalHMM, CategoricalHMM)
+    ]
+    warned = []
+    for model in models:
+        caplog.clear()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, lengths)
+        warned.append(any("no transition from the state" in r.message for r in caplog.records))
+    ref, ours = models
+    assert warned == [True, True]
+    np.testing.assert_array_equal(ref.transmat_[1:], 0.0)  # hmmlearn's rows with no mass
+    with pytest.raises(ValueError, match="transmat_ rows must sum to 1"):
+        ref.score(X, lengths)
+    np.testing.assert_allclose(ours.transmat_[0], ref.transmat_[0], atol=1e-12)
+    np.testing.assert_array_equal(ours.transmat_[1:], params["transmat_"][1:])
+    # each sequence is the path 0 -> 1 emitting 0 then 1: probability 0.9 * 0.9
+    np.testing.assert_allclose(ours.score(X, lengths), 2 * np.log(0.9 * 0.9), rtol=1e-12)

@@ -402,6 +402,11 @@ class BaseHMM(BaseEstimator):
         :math:`\pi_i \propto \max(\gamma_1(i) + p_i - 1, 0)`,
         :math:`a_{ij} \propto \max(\sum_t \xi_t(i, j) + q_{ij} - 1, 0)`; a start or a
         transition that is 0 stays 0, so left-to-right structure survives training.
+
+        A state with no observed transition (``\sum_t \xi_t(i, \cdot) = 0``, e.g. one visited
+        only at the last step of the sequences) keeps its previous row, with hmmlearn's warning
+        through :mod:`logging`; hmmlearn leaves that row at 0, so its ``transmat_`` is no longer
+        stochastic and its own ``score`` then refuses the model.
         """
         posteriors, start, trans = stats
         if "s" in self.params:
@@ -413,6 +418,11 @@ class BaseHMM(BaseEstimator):
             prior = prior_array(self.transmat_prior, "transmat_prior", trans.shape)
             new = np.maximum(prior - 1.0 + trans, 0.0)
             new = np.where(self.transmat_ == 0, 0.0, new)
+            if (new.sum(axis=1) == 0).any():
+                logger.warning(
+                    "Some rows of transmat_ have zero sum because no transition from the state "
+                    "was ever observed; they keep their previous values."
+                )
             self.transmat_ = _normalize_rows(new, self.transmat_)
         self._emission_mstep(X, posteriors)
 
