@@ -220,9 +220,12 @@ def check_consistent_length(**arrays: Any) -> int:
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
-    """Return weights of length ``n_samples`` (ones for ``None``), non-negative and finite."""
+    """Return weights of length ``n_samples`` (ones for ``None``), non-negative and finite; a
+    number is that weight for every sample, as scikit-learn's (a 0-D array is refused)."""
     if sample_weight is None:
         return np.ones(n_samples)
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
     w = check_array(sample_weight, "sample_weight", ndim=1)
     if w.shape[0] != n_samples:
         raise ValueError(f"sample_weight has {w.shape[0]} entries, expected n_samples={n_samples}")

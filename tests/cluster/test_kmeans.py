@@ -364,3 +364,19 @@ def test_given_centers_are_rounded_to_float32_data_as_sklearn(algorithm):
     # scikit-learn centers the float32 data in float32: its centers are off by an ulp
     np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-6)
     np.testing.assert_array_equal(ours.cluster_centers_, X.astype(np.float32))
+
+
+def test_a_number_as_sample_weight_is_every_samples_weight_as_sklearn():
+    """scikit-learn takes a number for sample_weight (KMeans.fit/score, kmeans_plusplus); ours
+    refused it ('sample_weight must be 1-D, got 0-D array')."""
+    X, _ = make_blobs(300, 4, centers=3, random_state=0)
+    init = X[:3]
+    ours = KMeans(3, init=init).fit(X, sample_weight=2.5)
+    ref = skc.KMeans(3, init=init, n_init=1).fit(X, sample_weight=2.5)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-10)
+    np.testing.assert_allclose(ours.score(X, sample_weight=3), ref.score(X, sample_weight=3))
+    centers, indices = kmeans_plusplus(X, 3, sample_weight=2.0, random_state=0)
+    assert centers.shape == (3, 4)
+    np.testing.assert_array_equal(centers, X[indices])
