@@ -7,6 +7,8 @@ explicitly with :func:`register`). An estimator is saved as its class name and i
 
 - ``None``, ``bool``, ``int``, ``float``, ``str`` as JSON;
 - NumPy arrays (numeric, boolean or string dtypes) and NumPy scalars as archive members;
+- scipy.sparse CSR matrices and arrays (an SVC's support vectors after a sparse fit) as their
+  shape and their ``data``, ``indices`` and ``indptr`` members, checked on load;
 - object arrays of ``None``, ``bool``, ``int``, ``float`` and ``str`` entries (a data frame's
   ``feature_names_in_``) as JSON lists;
 - lists, tuples, dicts (keys of the types above, as ``class_weight``'s class labels) and
@@ -60,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import ClassifierMixin
 from sklearn.utils import Bunch
 
@@ -140,6 +143,10 @@ class _Encoder:
             return v
         if isinstance(v, np.ndarray):
             return self.objects(v, where) if v.dtype == object else self.array(v, where)
+        if type(v) in (sp.csr_matrix, sp.csr_array):
+            parts = {k: self.array(getattr(v, k), f"{where}.{k}")["__array__"] for k in _CSR_PARTS}
+            csr = {"shape": list(v.shape), "array": type(v) is sp.csr_array, **parts}
+            return {"__csr__": csr}
         if type(v) in (list, tuple):
             items = [self.encode(x, f"{where}[{i}]") for i, x in enumerate(v)]
             return {"__tuple__": items} if isinstance(v, tuple) else {"__list__": items}
@@ -230,6 +237,9 @@ def _resolve(key: str) -> type:
     return _REGISTRY[key]
 
 
+_CSR_PARTS = ("data", "indices", "indptr")
+
+
 # Fitted arrays whose last axis runs over the input features; prediction multiplies them with X.
 _PER_FEATURE = (
     "cluster_centers_",
@@ -281,7 +291,7 @@ def _check_attrs(cls: type, attrs: dict[str, Any]) -> None:
             if isinstance(a, np.ndarray) and a.shape == (0, 0) and a.dtype.kind == "f":
                 continue
         if a is not None and not (
-            isinstance(a, np.ndarray)
+            isinstance(a, np.ndarray | sp.csr_matrix | sp.csr_array)
             and a.dtype.kind in kinds
             and a.ndim in (1, 2)
             and a.shape[-1] == n
@@ -321,6 +331,7 @@ class _Decoder:
             "__pairs__": list,
             "__objects__": dict,
             "__object__": dict,
+            "__csr__": dict,
         }
         if tag == "__array__":
             return self.array(payload, where)
@@ -343,7 +354,44 @@ class _Decoder:
             return self.pairs(payload, where, depth)
         if tag == "__objects__":
             return self.objects(payload, where)
+        if tag == "__csr__":
+            return self.csr(payload, where)
         return self.object(payload, where, depth)
+
+    def csr(self, payload: dict[str, Any], where: str) -> sp.csr_matrix | sp.csr_array:
+        """A CSR matrix from its shape and members, its structure checked by scipy (indices
+        in range, ``indptr`` non-decreasing from 0 to ``nnz``), so that no product reads out of
+        bounds."""
+        shape, array = payload.get("shape"), payload.get("array")
+        if not (
+            set(payload) == {"shape", "array", *_CSR_PARTS}
+            and isinstance(shape, list)
+            and len(shape) == 2
+            and all(type(n) is int and n >= 0 for n in shape)
+            and type(array) is bool
+        ):
+            raise self.fail(where, "a CSR matrix needs a 2-D 'shape', 'array' and its members")
+        data, indices, indptr = (self.array(payload[k], f"{where}.{k}") for k in _CSR_PARTS)
+        if not (
+            data.ndim == indices.ndim == indptr.ndim == 1
+            and data.dtype.kind in "biufc"
+            and indices.dtype.kind in "iu"
+            and indptr.dtype.kind in "iu"
+        ):
+            raise self.fail(where, "a CSR matrix needs 1-D numeric data and integer indices")
+        if not (indptr.size and data.size == indices.size == indptr[-1]):  # scipy would prune
+            raise self.fail(
+                where,
+                f"an invalid CSR matrix: {data.size} data, {indices.size} indices and an "
+                f"indptr ending in {indptr[-1] if indptr.size else None} must agree",
+            )
+        try:
+            cls = sp.csr_array if array else sp.csr_matrix
+            m = cls((data, indices, indptr), shape=tuple(shape))
+            m.check_format(full_check=True)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise self.fail(where, f"an invalid CSR matrix: {exc}") from exc
+        return m
 
     def pairs(self, payload: list[Any], where: str, depth: int) -> dict[Any, Any]:
         """A dict whose keys are not all strings, stored as ``[key, value]`` pairs."""

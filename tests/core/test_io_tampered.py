@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import make_classification
 
 from mlcanon import io
@@ -36,6 +37,7 @@ from mlcanon.ensemble import (
 )
 from mlcanon.linear_model import LogisticRegression
 from mlcanon.naive_bayes import GaussianNB
+from mlcanon.svm import SVC
 from mlcanon.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 WORKER = Path(__file__).with_name("io_mutation_worker.py")
@@ -56,6 +58,8 @@ MODELS = {
     "xgb_clf": lambda: XGBClassifier(n_estimators=2, max_depth=2, max_bin=16).fit(X, Y % 2),
     "kmeans": lambda: KMeans(n_clusters=3, n_init=1, random_state=0).fit(X_CLEAN),
     "nb": lambda: GaussianNB().fit(X_CLEAN, Y),
+    # a sparse fit keeps CSR support vectors: stored as their data, indices and indptr
+    "svc_sparse": lambda: SVC(kernel="linear").fit(sp.csr_matrix(np.maximum(X_CLEAN, 0)), Y),
 }
 
 
@@ -140,6 +144,28 @@ def test_tree_with_broken_nodes_is_refused(saved, tmp_path, attr, value, words):
     path = tree_edit(saved, tmp_path, "tree", attr, value)
     with pytest.raises(ValueError, match=rf"t\.npz is not a valid.*model(\.tree_)?: .*{words}"):
         io.load(path)
+
+
+@pytest.mark.parametrize(
+    ("part", "index", "value", "words"),
+    [
+        ("indices", 0, 4, "indices must be < 4"),
+        ("indices", 0, -1, "indices must be >= 0"),
+        ("indptr", 1, 10**6, "indptr must be a non-decreasing sequence"),
+        ("indptr", -1, 0, "indptr ending in 0 must agree"),
+    ],
+)
+def test_csr_support_vectors_with_broken_structure_are_refused(
+    saved, tmp_path, part, index, value, words
+):
+    """A re-sealed edit of the CSR support vectors of a sparse SVC fit (column indices past
+    n_features, a pointer past the data) is refused before a product reads out of bounds."""
+    members = unpack(saved["svc_sparse"])
+    key = meta_of(members)["object"]["attrs"]["support_vectors_"]["__csr__"][part]
+    members[key] = members[key].copy()
+    members[key][index] = value
+    with pytest.raises(ValueError, match=rf"model\.support_vectors_: an invalid CSR.*{words}"):
+        io.load(pack(tmp_path / "t.npz", members))
 
 
 def test_tree_with_shared_child_is_refused(saved, tmp_path):

@@ -254,8 +254,16 @@ def test_sparse_input_fits_as_sklearn(kernel, fmt):
     Xs = sp.csr_matrix(X).asformat(fmt)
     ours, ref = SVC(kernel=kernel).fit(Xs, y), sk.SVC(kernel=kernel).fit(Xs, y)
     np.testing.assert_array_equal(ours.support_, ref.support_)
-    np.testing.assert_allclose(ours.support_vectors_, ref.support_vectors_.toarray())
-    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_.toarray(), rtol=1e-5, atol=1e-8)
+    # after a sparse fit both keep CSR matrices (ours kept dense arrays)
+    for name in ("support_vectors_", "dual_coef_") + (("coef_",) if kernel == "linear" else ()):
+        assert type(getattr(ours, name)) is type(getattr(ref, name)) is sp.csr_matrix, name
+    np.testing.assert_allclose(ours.support_vectors_.toarray(), ref.support_vectors_.toarray())
+    assert ours.support_vectors_.nnz == ref.support_vectors_.nnz
+    np.testing.assert_allclose(
+        ours.dual_coef_.toarray(), ref.dual_coef_.toarray(), rtol=1e-5, atol=1e-8
+    )
+    if kernel == "linear":
+        np.testing.assert_allclose(ours.coef_.toarray(), ref.coef_.toarray(), rtol=1e-5, atol=1e-7)
     for X_test in (Xs, X):
         want = ref.decision_function(X_test)
         np.testing.assert_allclose(ours.decision_function(X_test), want, rtol=1e-5, atol=1e-8)
@@ -264,3 +272,19 @@ def test_sparse_input_fits_as_sklearn(kernel, fmt):
     for model in (dense_ours, dense_ref):
         with pytest.raises(ValueError, match="cannot use sparse input in 'SVC' trained on dense"):
             model.predict(Xs)
+
+
+def test_a_model_fitted_on_sparse_data_saves_and_loads(tmp_path):
+    """The CSR support vectors and dual coefficients of a sparse fit round-trip through
+    mlcanon.io (they were dense arrays before), and the loaded model decides as scikit-learn's."""
+    import scipy.sparse as sp
+
+    X, y = DATA["wine"]
+    Xs = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
+    ours, ref = SVC(kernel="linear").fit(Xs, y), sk.SVC(kernel="linear").fit(Xs, y)
+    back = io.load(io.save(ours, tmp_path / "svc.npz"))
+    assert type(back.support_vectors_) is type(back.dual_coef_) is sp.csr_matrix
+    assert (back.support_vectors_ != ours.support_vectors_).nnz == 0
+    want = ref.decision_function(Xs)
+    np.testing.assert_allclose(back.decision_function(Xs), want, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(back.coef_.toarray(), ref.coef_.toarray(), rtol=1e-5, atol=1e-7)

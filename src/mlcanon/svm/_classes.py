@@ -144,9 +144,9 @@ class SVC(ClassifierMixin, BaseEstimator):
     Differences from scikit-learn's ``SVC``: no ``shrinking`` heuristic (the kernel cache
     already holds every row for a few thousand samples, and the steps taken are the same as
     LIBSVM's with ``shrinking=False``) and no ``probability`` (deprecated there; use
-    ``CalibratedClassifierCV``). A scipy.sparse ``X`` is taken, as there, but densified: the
-    fitted ``support_vectors_`` and ``dual_coef_`` are dense arrays (scikit-learn's are CSR
-    matrices after a sparse fit). As there, a model fitted on dense data refuses sparse ``X``.
+    ``CalibratedClassifierCV``). A scipy.sparse ``X`` is taken, as there, and densified for the
+    solver; after a sparse fit ``support_vectors_``, ``dual_coef_`` and ``coef_`` are CSR
+    matrices, as scikit-learn's. As there, a model fitted on dense data refuses sparse ``X``.
 
     References
     ----------
@@ -216,6 +216,9 @@ class SVC(ClassifierMixin, BaseEstimator):
                 )
         self._fit_pairs(X if gram is None else gram, sw, members, gram is not None)
         self._sparse = sparse
+        if sparse:  # scikit-learn's record of a sparse fit: CSR support vectors and dual_coef_
+            self.support_vectors_ = sp.csr_matrix(self.support_vectors_)
+            self.dual_coef_ = sp.csr_matrix(self.dual_coef_)
         self.shape_fit_ = np.shape(X) if gram is None or callable(self.kernel) else gram.shape
         if self.kernel == "precomputed":
             self.support_vectors_ = np.empty((0, 0))
@@ -259,7 +262,7 @@ class SVC(ClassifierMixin, BaseEstimator):
             raise AttributeError("coef_ is only available when using a linear kernel")
         check_is_fitted(self, "support_")
         start = np.concatenate([[0], np.cumsum(self.n_support_)])
-        sv, dual, n_classes = self.support_vectors_, self._dual_coef_, len(self.classes_)
+        sv, dual, n_classes = self._dense_support_vectors(), self._dual_coef_, len(self.classes_)
         rows = []
         for a in range(n_classes):
             sa = slice(start[a], start[a + 1])
@@ -267,8 +270,16 @@ class SVC(ClassifierMixin, BaseEstimator):
                 sb = slice(start[b], start[b + 1])
                 rows.append(dual[b - 1, sa] @ sv[sa] + dual[a, sb] @ sv[sb])
         coef = np.array(rows) * (-1.0 if n_classes == 2 else 1.0)
-        coef.flags.writeable = False  # a write would not change the model: refuse it
+        if sp.issparse(self.support_vectors_):  # a sparse fit: CSR, as scikit-learn's
+            coef = sp.csr_matrix(coef)
+            coef.data.flags.writeable = False
+        else:
+            coef.flags.writeable = False  # a write would not change the model: refuse it
         return coef
+
+    def _dense_support_vectors(self) -> np.ndarray:
+        sv = self.support_vectors_
+        return sv.toarray() if sp.issparse(sv) else sv
 
     def _fit_pairs(
         self, X: np.ndarray, sw: np.ndarray, members: list[np.ndarray], gram: bool
@@ -360,7 +371,12 @@ class SVC(ClassifierMixin, BaseEstimator):
                 )
             X = check_X(self, X, reset=False, accept_sparse=True)
             K = kernel_matrix(
-                X, self.support_vectors_, self.kernel, self._gamma, self.coef0, int(self.degree)
+                X,
+                self._dense_support_vectors(),
+                self.kernel,
+                self._gamma,
+                self.coef0,
+                int(self.degree),
             )
         start = np.concatenate([[0], np.cumsum(self.n_support_)])
         n_classes = len(self.classes_)
