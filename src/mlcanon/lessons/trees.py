@@ -263,8 +263,8 @@ def _parallel_fits(ctx: Context, Xtr, ytr) -> None:
     else:
         _on_dask_processes(ctx, Xtr, ytr, seq, rows)
     ctx.table(
-        f"fit time of 40 trees, {len(ytr):,} x {Xtr.shape[1]} (seconds; a shared 2-core "
-        "machine, indicative)",
+        f"fit time of 40 trees, {len(ytr):,} x {Xtr.shape[1]} (seconds; {os.cpu_count()} CPU "
+        "cores that other jobs may share: indicative)",
         ["backend", "seconds"],
         rows,
     )
@@ -332,8 +332,8 @@ def _on_dask_processes(ctx: Context, Xtr, ytr, seq, rows: list) -> None:
         The same 40-tree fit on a local Dask cluster of worker processes took {t_two:.2f} s
         with two workers and {t_one:.2f} s with one ({t_one / t_two:.2f}x; this machine has
         {os.cpu_count()} CPU cores, which other jobs may share, so take the ratio as
-        indicative). The task stream below
-        shows the batches of tree fits running side by side in the two processes.
+        indicative). The task stream below shows when each batch of tree fits ran, in each of
+        the two processes.
         """)
     t0 = min(ss["start"] for t in stream for ss in t["startstops"])
     with ctx.figure("dask-task-stream", figsize=(6.5, 2.4)) as fig:
