@@ -820,3 +820,37 @@ def test_bad_eval_metric_list_names_the_allowed_values():
         XGBRegressor(n_estimators=2, eval_metric=["rmse", "logloss"]).fit(X, y, eval_set=[(X, y)])
     with pytest.raises(ValueError, match="at least one metric; got an empty list"):
         XGBRegressor(n_estimators=2, eval_metric=[]).fit(X, y, eval_set=[(X, y)])
+
+
+@pytest.mark.parametrize("n_classes", [0, 2, 3])  # 3: several classes (4)
+def test_apply_gives_the_leaf_of_every_tree_as_xgboost(n_classes):
+    """xgboost's apply(X, iteration_range=): the leaf id each row reaches in each tree, float32
+    (n_samples, n_rounds * n_outputs); by default the rounds up to best_iteration. On an
+    integer grid (fewer values than bins, NaN in one column) both grow the same trees, so the
+    leaf ids are the same. It was an AttributeError."""
+    X, y = make_classification(300, 4, n_informative=3, n_redundant=0, random_state=0)
+    X = np.round(X * 2)
+    X[::7, 1] = np.nan
+    if n_classes == 0:
+        y = X[:, 0] * 2 + y
+    elif n_classes == 3:
+        y = np.digitize(X[:, 0] + np.nan_to_num(X[:, 1]), [-1.5, 0.5]) + y  # 4 classes
+    kw = dict(n_estimators=30, max_depth=3, learning_rate=1.0, early_stopping_rounds=2)
+    kw["base_score"] = 0.5
+    if n_classes == 3:
+        kw["base_score"] = 0.0
+    ours_cls, ref_cls = (
+        (XGBRegressor, xgb.XGBRegressor) if n_classes == 0 else (XGBClassifier, xgb.XGBClassifier)
+    )
+    evals = [(X[200:], y[200:])]
+    ours = ours_cls(**kw).fit(X[:200], y[:200], eval_set=evals)
+    ref = ref_cls(tree_method="hist", **kw).fit(X[:200], y[:200], eval_set=evals, verbose=False)
+    assert 2 < ours.best_iteration == ref.best_iteration < 29  # the default range stops early
+    # the training rows: an unseen value between two bins may route differently, as the
+    # thresholds differ there (ours halfway between the bins' values, xgboost's at a bin edge)
+    Xt = X[:200]
+    leaves = ours.apply(Xt)
+    assert leaves.dtype == np.float32
+    assert leaves.shape == (200, (ours.best_iteration + 1) * (4 if n_classes == 3 else 1))
+    np.testing.assert_array_equal(leaves, ref.apply(Xt))
+    np.testing.assert_array_equal(ours.apply(Xt, iteration_range=(0, 2)), ref.apply(Xt, (0, 2)))

@@ -306,6 +306,21 @@ def add_tree_binned(binned, missing_bin, left, right, feature, split_bin, defaul
         out[i] += value[node]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _leaf(X, i, left, right, feature, threshold, default_left, base):
+    """The leaf (an id relative to ``base``) that row ``i`` of ``X`` reaches in the tree whose
+    nodes start at ``base`` of the concatenated node arrays."""
+    node = 0
+    while left[base + node] != LEAF:
+        x = X[i, feature[base + node]]
+        if np.isnan(x):
+            go_left = default_left[base + node]
+        else:
+            go_left = x <= threshold[base + node]
+        node = left[base + node] if go_left else right[base + node]
+    return node
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def predict_raw(
     X, left, right, feature, threshold, default_left, value, offsets, n_outputs, first, stop, out
@@ -318,12 +333,15 @@ def predict_raw(
     for i in prange(X.shape[0]):
         for t in range(first, stop):
             base = offsets[t]
-            node = 0
-            while left[base + node] != LEAF:
-                x = X[i, feature[base + node]]
-                if np.isnan(x):
-                    go_left = default_left[base + node]
-                else:
-                    go_left = x <= threshold[base + node]
-                node = left[base + node] if go_left else right[base + node]
+            node = _leaf(X, i, left, right, feature, threshold, default_left, base)
             out[i, t % n_outputs] += value[base + node]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def predict_leaves(X, left, right, feature, threshold, default_left, offsets, first, stop, out):
+    """``out[i, t - first]`` = the leaf (its id within tree ``t``) that row ``i`` reaches, for
+    the trees ``first <= t < stop`` (node arrays as in :func:`predict_raw`)."""
+    for i in prange(X.shape[0]):
+        for t in range(first, stop):
+            base = offsets[t]
+            out[i, t - first] = _leaf(X, i, left, right, feature, threshold, default_left, base)

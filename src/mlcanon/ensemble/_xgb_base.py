@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numba
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 
 from mlcanon import io
 from mlcanon._estimator import sample_weight_array, store_params
@@ -30,7 +31,7 @@ from mlcanon.tree._tree import check_nodes
 
 from ._binning import apply_bins, fit_bin_edges
 from ._hist_grower import GrowParams, RowBlock, add_tree, grow_tree
-from ._hist_kernels import LEAF, predict_raw
+from ._hist_kernels import LEAF, predict_leaves, predict_raw
 from ._objectives import (
     DEFAULT_METRIC,
     METRICS,
@@ -404,14 +405,7 @@ class BaseXGB(BaseEstimator):
         ``iteration_range``; by default (``None``, or a stop of 0, as in xgboost) of rounds
         ``0..best_iteration_``. An empty range (``start == stop``) gives the base margins."""
         X = check_X(self, X, reset=False)
-        if iteration_range is None or iteration_range[1] == 0:
-            iteration_range = (0, self.best_iteration_ + 1)
-        start, stop = iteration_range
-        if not 0 <= start <= stop <= self.n_iterations_:  # start == stop: the base margin
-            raise ValueError(
-                f"iteration_range must satisfy 0 <= start <= stop <= "
-                f"{self.n_iterations_}, got {(start, stop)}"
-            )
+        start, stop = self._rounds(iteration_range)
         F = np.tile(self.base_margin_, (X.shape[0], 1))
         previous = numba.get_num_threads()
         numba.set_num_threads(self._n_threads())
@@ -428,6 +422,50 @@ class BaseXGB(BaseEstimator):
         finally:
             numba.set_num_threads(previous)
         return F
+
+    def _rounds(self, iteration_range: tuple[int, int] | None) -> tuple[int, int]:
+        """``(start, stop)`` of ``iteration_range``: by default (``None``, or a stop of 0, as in
+        xgboost) rounds ``0..best_iteration_``."""
+        check_is_fitted(self, "nodes_")
+        if iteration_range is None or iteration_range[1] == 0:
+            iteration_range = (0, self.best_iteration_ + 1)
+        start, stop = iteration_range
+        if not 0 <= start <= stop <= self.n_iterations_:  # start == stop: the base margin
+            raise ValueError(
+                f"iteration_range must satisfy 0 <= start <= stop <= "
+                f"{self.n_iterations_}, got {(start, stop)}"
+            )
+        return start, stop
+
+    def apply(self, X: Any, iteration_range: tuple[int, int] | None = None) -> np.ndarray:
+        """The leaf that each sample reaches in each tree of the rounds of ``iteration_range``
+        (as :meth:`decision_function_raw`), as xgboost's ``apply``: float32 of shape
+        (n_samples, n_rounds * n_outputs), trees in round order (one per output within a
+        round), leaves numbered within their tree as in ``nodes_`` (xgboost's node ids when
+        the trees are the same)."""
+        X = check_X(self, X, reset=False)
+        start, stop = self._rounds(iteration_range)
+        K = self.n_outputs_
+        out = np.zeros((X.shape[0], (stop - start) * K), np.int64)
+        nodes = self.nodes_
+        previous = numba.get_num_threads()
+        numba.set_num_threads(self._n_threads())
+        try:
+            predict_leaves(
+                X,
+                nodes["left"],
+                nodes["right"],
+                nodes["feature"],
+                nodes["threshold"],
+                nodes["default_left"],
+                self.tree_offsets_,
+                start * K,
+                stop * K,
+                out,
+            )
+        finally:
+            numba.set_num_threads(previous)
+        return out.astype(np.float32)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
