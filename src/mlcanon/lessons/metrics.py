@@ -163,7 +163,6 @@ def auc_lesson(ctx: Context) -> None:
     from sklearn import metrics as skm
 
     vs_sk = partial(ctx.check, rtol=1e-12, ref="sklearn.metrics")
-    identity = partial(ctx.check, rtol=1e-12, ref="identity")
     c = _cancer()
     y, s = c.y, c.logit
     fpr, tpr, _ = M.roc_curve(y, s)
@@ -218,18 +217,27 @@ def auc_lesson(ctx: Context) -> None:
         matters: reversing it gives 1 - AUC, and probabilities rank like the logits they come
         from.
         """)
-    identity(
-        "heavy ties: trapezoids = Mann-Whitney",
-        M.roc_auc_score(y, coarse),
-        M.auc_mann_whitney(y, coarse),
+    ctx.check(
+        "heavy ties: trapezoids and our Mann-Whitney both = Mann-Whitney U / (P N)",
+        [M.roc_auc_score(y, coarse), M.auc_mann_whitney(y, coarse)],
+        lambda: (
+            [stats.mannwhitneyu(coarse[y == 1], coarse[y == 0]).statistic / (pos.size * neg.size)]
+            * 2
+        ),
+        rtol=1e-12,
+        ref="scipy.stats.mannwhitneyu (a tie counts 1/2)",
     )
     vs_sk(
         "heavy ties: roc_auc_score",
         M.roc_auc_score(y, coarse),
         lambda: skm.roc_auc_score(y, coarse),
     )
-    identity("AUC(-s) = 1 - AUC(s)", M.roc_auc_score(y, -s), 1.0 - area)
-    identity("AUC(probabilities) = AUC(logits)", M.roc_auc_score(y, c.proba), area)
+    vs_sk("AUC(-s) = 1 - AUC(s)", M.roc_auc_score(y, -s), lambda: 1.0 - skm.roc_auc_score(y, s))
+    vs_sk(
+        "AUC(probabilities) = AUC(logits)",
+        M.roc_auc_score(y, c.proba),
+        lambda: skm.roc_auc_score(y, s),
+    )
 
     d = _digits()
     ovr = np.mean([M.roc_auc_score(d.y == k, d.proba[:, k]) for k in range(10)])
