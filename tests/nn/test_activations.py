@@ -197,6 +197,19 @@ def test_softplus_zero_beta_and_infinite_threshold_as_torch(beta, threshold, dty
     torch.testing.assert_close(ga, gb, equal_nan=True, **tol)
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_softplus_derivative_where_exp_overflows(dtype):
+    """Below the threshold but past exp's overflow (beta x > 709 in float64, > 88 in float32),
+    the derivative is sigma(beta x) = 1; torch 2.13's e^z / (e^z + 1) gives inf / inf = NaN
+    there. Kept deliberately (documented in softplus); the outputs are torch's."""
+    x = torch.tensor([-800.0, -100.0, 100.0, 710.0, 800.0], dtype=dtype).requires_grad_()
+    for beta in (1.0, -1.0, 2.0):
+        ours = F.softplus(x, beta, float("inf"))
+        torch.testing.assert_close(ours, TF.softplus(x.detach(), beta, float("inf")))
+        (grad,) = torch.autograd.grad(ours.sum(), x)
+        torch.testing.assert_close(grad, torch.sigmoid(beta * x.detach()))
+
+
 @pytest.mark.filterwarnings("ignore:Initializing zero-element tensors is a no-op")
 @pytest.mark.parametrize(("in_features", "out_features"), [(4, 0), (0, 3), (0, 0), (3, 2)])
 @pytest.mark.parametrize("lead", [(2,), (2, 3), (0,), ()])

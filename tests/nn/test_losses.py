@@ -1,6 +1,7 @@
 """Softmax, cross-entropy and the other losses against torch (float64 forward 1e-10, grads 1e-8)."""
 
 import itertools
+import math
 
 import pytest
 import torch
@@ -171,6 +172,31 @@ def test_bce_with_logits_is_stable_for_huge_logits():
     torch.testing.assert_close(
         F.binary_cross_entropy_with_logits(x, t), torch.tensor(1000.0, dtype=torch.float64)
     )
+
+
+def test_bce_with_logits_at_infinite_logits():
+    """At x = +-inf the loss is its limit: 0 for the right class (it was NaN, 0 * inf, as
+    torch 2.13's), +inf for the wrong one (torch: NaN at -inf, inf at +inf). Written plainly:
+    -t log sigma(x) - (1 - t) log(1 - sigma(x)) with sigma(-inf) = 0, sigma(inf) = 1, 0 log 0 = 0.
+    Gradients (sigma(x) - t) and finite logits stay torch's."""
+    x = torch.tensor([-math.inf, -math.inf, math.inf, math.inf, -math.inf, math.inf, 3.0])
+    x = x.to(torch.float64).requires_grad_()
+    t = torch.tensor([1.0, 0.5, 0.0, 0.5, 0.0, 1.0, 0.25], dtype=torch.float64)
+    pw = torch.tensor(2.0, dtype=torch.float64)
+    ours = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    ref = TF.binary_cross_entropy_with_logits(x.detach(), t, reduction="none")
+    s = torch.sigmoid(x.detach())
+    plain = -torch.xlogy(t, s) - torch.xlogy(1.0 - t, 1.0 - s)
+    assert ours[:6].tolist() == plain[:6].tolist() == [math.inf] * 4 + [0.0, 0.0]
+    torch.testing.assert_close(ours[[2, 3, 6]], ref[[2, 3, 6]])
+    weighted = F.binary_cross_entropy_with_logits(x, t, reduction="none", pos_weight=pw)
+    assert weighted[:6].tolist() == [math.inf] * 4 + [0.0, 0.0]
+    (grad,) = torch.autograd.grad(ours.sum(), x)
+    x_ref = x.detach().clone().requires_grad_()
+    (grad_ref,) = torch.autograd.grad(
+        TF.binary_cross_entropy_with_logits(x_ref, t, reduction="none").sum(), x_ref
+    )
+    torch.testing.assert_close(grad, grad_ref)  # sigma(x) - t: -1, -0.5, 1, 0.5, 0, 0
 
 
 REGRESSION = [

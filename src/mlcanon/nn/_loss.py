@@ -269,13 +269,25 @@ def _softplus(x: Tensor) -> Tensor:
     return x.clamp_min(0) + torch.log1p(torch.exp(-x.abs()))
 
 
+def _term(coef: Tensor, sp: Tensor) -> Tensor:
+    """``coef * sp`` with an absent term (``coef == 0``) 0 even where the softplus is infinite
+    (x = +-inf): the loss's limit, where 0 * inf would be NaN."""
+    return torch.where((coef == 0) & sp.isinf(), 0.0, coef * sp)
+
+
+def _bce_logits_raw(x, t, pw, sp_neg, sp_pos):
+    r"""Unweighted BCE of logits, :math:`p t \operatorname{softplus}(-x) + (1 - t)
+    \operatorname{softplus}(x)`."""
+    return _term(pw * t, sp_neg) + _term(1.0 - t, sp_pos)
+
+
 class _BCEWithLogits(Function):
     @staticmethod
     def forward(ctx, x, t, weight, pos_weight, reduction):
         # -log sigma(x) = softplus(-x),  -log(1 - sigma(x)) = softplus(x)
         sp_neg, sp_pos = _softplus(-x), _softplus(x)
         pw = pos_weight if pos_weight is not None else 1.0
-        raw = pw * t * sp_neg + (1.0 - t) * sp_pos  # unweighted loss
+        raw = _bce_logits_raw(x, t, pw, sp_neg, sp_pos)  # unweighted loss
         loss = raw * weight if weight is not None else raw
         # the softplus terms are not saved: only the gradients of the target and the weights
         # need them, and the backward recomputes them then
@@ -296,10 +308,10 @@ class _BCEWithLogits(Function):
         grad_t = gw * (pw * sp_neg - sp_pos) if ctx.needs_input_grad[1] else None
         grad_w = grad_pw = None
         if weight is not None and ctx.needs_input_grad[2]:
-            raw = (pw * t * sp_neg + (1.0 - t) * sp_pos) * g
+            raw = _bce_logits_raw(x, t, pw, sp_neg, sp_pos) * g
             grad_w = sum_to(raw, weight.shape)
         if pos_weight is not None and ctx.needs_input_grad[3]:
-            grad_pw = sum_to(gw * t * sp_neg, pos_weight.shape)
+            grad_pw = sum_to(gw * _term(t, sp_neg), pos_weight.shape)
         return grad_x, grad_t, grad_w, grad_pw, None
 
 
@@ -337,6 +349,11 @@ def binary_cross_entropy_with_logits(
     = w[p\,t\operatorname{softplus}(-x) + (1-t)\operatorname{softplus}(x)]`;
     :math:`\partial\ell/\partial x = w[\sigma(x)(p t + 1 - t) - p t]` (:math:`\sigma(x) - t` when
     :math:`p = 1`).
+
+    At :math:`x = \pm\infty` the loss is its limit: 0 for the right class (:math:`x = -\infty,
+    t = 0` or :math:`x = +\infty, t = 1`), :math:`+\infty` for the wrong one. torch 2.13 gives
+    NaN in both cases at :math:`-\infty` and for the right class at :math:`+\infty` (a term
+    :math:`0 \cdot \infty` or :math:`\infty - \infty`); the gradients are the same.
 
     References
     ----------
