@@ -112,7 +112,7 @@ class _Recurrent(nn.Module):
     def __init__(self, cell: type[nn.RNNBase], **options):
         super().__init__()
         self.rnn = cell(5, 4, num_layers=2, batch_first=True, bidirectional=True, **options)
-        self.head = nn.Linear(8, 3)
+        self.head = nn.Linear(2 * (options.get("proj_size") or 4), 3)
 
     def forward(self, x):
         out, _ = self.rnn(x)  # (B, T, 2H)
@@ -121,10 +121,11 @@ class _Recurrent(nn.Module):
 
 @pytest.mark.parametrize(
     ("cell", "options"),
-    [(nn.LSTM, {}), (nn.GRU, {}), (nn.RNN, {"nonlinearity": "relu"})],
-    ids=["lstm", "gru", "rnn-relu"],
+    [(nn.LSTM, {}), (nn.LSTM, {"proj_size": 3}), (nn.GRU, {}), (nn.RNN, {"nonlinearity": "relu"})],
+    ids=["lstm", "lstm-proj", "gru", "rnn-relu"],
 )
 def test_recurrent_layers_convert(cell, options):
+    # an LSTM with proj_size > 0 was refused (ValueError); now converted, same training step
     torch.manual_seed(0)
     theirs = _Recurrent(cell, **options).double()
     _assert_same_training_step(theirs, torch.randn(3, 6, 5, dtype=torch.float64))
@@ -175,17 +176,6 @@ def test_a_single_layer_and_a_subclass():
 
     assert type(from_torch(nn.Conv2d(1, 1, 1))).__module__ == "mlcanon.nn._modules"
     assert type(from_torch(MyConv(1, 1, 1))) is MyConv
-
-
-@pytest.mark.parametrize(
-    ("layer", "match"),
-    [
-        (nn.LSTM(3, 4, proj_size=2), "proj_size"),
-    ],
-)
-def test_options_we_do_not_implement_are_refused(layer, match):
-    with pytest.raises(ValueError, match=match):
-        from_torch(nn.Sequential(layer))
 
 
 def test_not_a_module_is_refused():

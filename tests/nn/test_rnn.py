@@ -170,8 +170,8 @@ def test_lstm_takes_torch_default_proj_size():
     x = torch.randn(2, 5, 3, dtype=torch.float64)
     (y, (h, c)), (ref_y, (ref_h, ref_c)) = ours(x), ref(x)
     torch.testing.assert_close((y, h, c), (ref_y, ref_h, ref_c))
-    with pytest.raises(ValueError, match=r"proj_size=2: LSTM with a projection"):
-        nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match=r"proj_size=4 must be smaller than hidden_size=4"):
+        nn.LSTM(3, 4, proj_size=4)
 
 
 PACKED = [  # (num_layers, bidirectional, bias, lengths, sorted)
@@ -224,4 +224,46 @@ def test_packed_sequence_matches_torch(ours_cls, ref_cls, kw, case):
         a, b = getattr(y, key), getattr(y_ref, key)
         assert (a is None and b is None) or torch.equal(a, b)
     for a, b in zip(flat + grads, flat_ref + grads_ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["padded", "packed"])
+@pytest.mark.parametrize(
+    ("layers", "bidirectional", "bias", "batch_first"),
+    [(1, False, True, False), (2, True, True, True), (3, True, False, False)],
+    ids=["1layer", "2layer-bi-bf", "3layer-bi-nobias"],
+)
+def test_lstm_projection_matches_torch(layers, bidirectional, bias, batch_first, packed):
+    """proj_size > 0 was refused: h_t = W_hr (o tanh c_t) of size proj_size (weight_hr_l{k}),
+    h_0 and the outputs that size, c hidden_size. Same state_dict keys and shapes as torch,
+    outputs, h_n, c_n and the gradients of input, h_0, c_0 and every weight to 1e-10."""
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    torch.manual_seed(0)
+    kw = {"bidirectional": bidirectional, "bias": bias, "batch_first": batch_first}
+    ref = torch.nn.LSTM(4, 5, layers, proj_size=2, **kw).double()
+    ours = nn.LSTM(4, 5, layers, proj_size=2, **kw).double()
+    assert [(k, v.shape) for k, v in ours.state_dict().items()] == [
+        (k, v.shape) for k, v in ref.state_dict().items()
+    ]
+    ours.load_state_dict(ref.state_dict())
+    g = torch.Generator().manual_seed(1)
+    lengths = torch.tensor([3, 6, 1, 6])
+    shape = (4, 6, 4) if batch_first else (6, 4, 4)
+    x = torch.randn(shape, generator=g, dtype=torch.float64)
+    d = 2 if bidirectional else 1
+    h0 = torch.randn(layers * d, 4, 2, generator=g, dtype=torch.float64)
+    c0 = torch.randn(layers * d, 4, 5, generator=g, dtype=torch.float64)
+    results = []
+    for model in (ours, ref):
+        leaves = [t.clone().requires_grad_() for t in (x, h0, c0)]
+        inp = leaves[0]
+        if packed:
+            inp = pack_padded_sequence(inp, lengths, batch_first=batch_first, enforce_sorted=False)
+        y, (h, c) = model(inp, (leaves[1], leaves[2]))
+        flat = [y.data if packed else y, h, c]
+        g_out = torch.Generator().manual_seed(2)
+        loss = sum((f * torch.randn(f.shape, generator=g_out, dtype=f.dtype)).sum() for f in flat)
+        results.append(flat + list(torch.autograd.grad(loss, [*leaves, *model.parameters()])))
+    for a, b in zip(*results, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)

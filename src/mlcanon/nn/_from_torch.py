@@ -78,11 +78,11 @@ def _layer_norm(m: nn.LayerNorm) -> dict[str, Any]:
 
 
 def _recurrent(m: nn.RNNBase) -> dict[str, Any]:
-    if getattr(m, "proj_size", 0):
-        raise ValueError(f"from_torch converts LSTMs without projection; {m} has proj_size > 0")
     options = _options(*_RECURRENT)(m)
     if isinstance(m, nn.RNN):
         options["nonlinearity"] = m.nonlinearity
+    if isinstance(m, nn.LSTM):
+        options["proj_size"] = m.proj_size
     return options
 
 
@@ -204,8 +204,7 @@ def from_torch(module: nn.Module, *, inplace: bool = False) -> nn.Module:
     Raises
     ------
     ValueError
-        For a layer option the hand-written modules do not implement (an LSTM projection), or
-        when ``module`` cannot be deep-copied (``inplace=False``).
+        When ``module`` cannot be deep-copied (``inplace=False``).
 
     Examples
     --------

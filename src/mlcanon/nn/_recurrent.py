@@ -46,6 +46,7 @@ class _RNNBase(nn.Module):
         *,
         device=None,
         dtype=None,
+        proj_size: int = 0,
     ) -> None:
         super().__init__()
         input_size = integer(input_size, "input_size", low=1)
@@ -56,21 +57,26 @@ class _RNNBase(nn.Module):
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bidirectional
         self.num_directions = 2 if bidirectional else 1
+        self.proj_size = proj_size
+        out_size = proj_size or hidden_size  # the size of h (of c: hidden_size)
         gate_rows = _GATES[self.mode] * hidden_size
         fk = factory(device, dtype)
         for layer in range(num_layers):
-            width = input_size if layer == 0 else hidden_size * self.num_directions
+            width = input_size if layer == 0 else out_size * self.num_directions
             for suffix in ("", "_reverse")[: self.num_directions]:
                 name = f"l{layer}{suffix}"
                 self.register_parameter(
                     f"weight_ih_{name}", nn.Parameter(torch.empty(gate_rows, width, **fk))
                 )
                 self.register_parameter(
-                    f"weight_hh_{name}", nn.Parameter(torch.empty(gate_rows, hidden_size, **fk))
+                    f"weight_hh_{name}", nn.Parameter(torch.empty(gate_rows, out_size, **fk))
                 )
                 for kind in ("ih", "hh")[: 2 if bias else 0]:
                     bias_p = nn.Parameter(torch.empty(gate_rows, **fk))
                     self.register_parameter(f"bias_{kind}_{name}", bias_p)
+                if proj_size:  # torch's order: after the biases
+                    w_hr = nn.Parameter(torch.empty(proj_size, hidden_size, **fk))
+                    self.register_parameter(f"weight_hr_{name}", w_hr)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -85,7 +91,8 @@ class _RNNBase(nn.Module):
 
     @property
     def all_weights(self) -> list[list[nn.Parameter]]:
-        """The parameters of each layer and direction, ``[w_ih, w_hh, b_ih, b_hh]``, as torch."""
+        """The parameters of each layer and direction, ``[w_ih, w_hh, b_ih, b_hh(, w_hr)]``, as
+        torch."""
         return [
             [p for p in self._layer_params(layer, d == 1) if p is not None]
             for layer in range(self.num_layers)
@@ -93,19 +100,23 @@ class _RNNBase(nn.Module):
         ]
 
     def extra_repr(self) -> str:
+        proj = f", proj_size={self.proj_size}" if self.proj_size else ""
         return (
             f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
             f"bias={self.bias}, batch_first={self.batch_first}, dropout={self.dropout}, "
-            f"bidirectional={self.bidirectional}"
+            f"bidirectional={self.bidirectional}{proj}"
         )
 
     def _layer_params(self, layer: int, reverse: bool) -> list[Tensor | None]:
+        """``[w_ih, w_hh, b_ih, b_hh, w_hr]``, None for those the module does not have."""
         name = f"l{layer}{'_reverse' if reverse else ''}"
         get = lambda kind: getattr(self, f"{kind}_{name}", None)  # noqa: E731
-        return [get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")]
+        kinds = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+        return [get(kind) for kind in kinds]
 
     def _check_state(self, h: Tensor | None, name: str, batch: int, like: Tensor, unbatched: bool):
-        shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
+        size = (self.proj_size or self.hidden_size) if name == "hx" else self.hidden_size
+        shape = (self.num_layers * self.num_directions, batch, size)
         if h is None:
             return like.new_zeros(shape)
         check_tensor(h, name)
@@ -114,7 +125,9 @@ class _RNNBase(nn.Module):
         if tuple(h.shape) != want:
             raise ValueError(
                 f"{name} must have shape {want} (num_layers * num_directions, "
-                f"{'' if unbatched else 'batch, '}hidden_size), got {tuple(h.shape)}"
+                f"{'' if unbatched else 'batch, '}"
+                f"{'proj_size' if size != self.hidden_size else 'hidden_size'}), "
+                f"got {tuple(h.shape)}"
             )
         return h.unsqueeze(1) if unbatched else h
 
@@ -209,7 +222,8 @@ class _RNNBase(nn.Module):
         ]
         if x.shape[1] == 0:  # an empty batch: empty outputs, as torch
             params = list(self.parameters())
-            out = zeros_from((*x.shape[:2], self.num_directions * self.hidden_size), x, *params)
+            width = self.num_directions * (self.proj_size or self.hidden_size)
+            out = zeros_from((*x.shape[:2], width), x, *params)
             finals_t = [zeros_from(s.shape, s, *params) for s in states]
             return (out.transpose(0, 1) if self.batch_first else out), finals_t
         x, finals_t = self._layers(x, states, None)
@@ -271,7 +285,8 @@ class RNN(_RNNBase):
 
     def _cell(self, x, init, params, reverse, sizes):
         relu = self.nonlinearity == "relu"
-        return in_float32(RNNLayer.apply, x, init[0], *params, reverse, relu, sizes, rounded=2)
+        args = (x, init[0], *params[:4], reverse, relu, sizes)
+        return in_float32(RNNLayer.apply, *args, rounded=2)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """input (T, B, I) [or (B, T, I) if batch_first, or (T, I)] -> (output, h_n)."""
@@ -293,13 +308,18 @@ class LSTM(_RNNBase):
     :math:`\delta c_{t-1} = \delta c_t f` — the additive cell path that lets gradients survive
     many steps when :math:`f \approx 1`.
 
-    Parameters are those of :class:`RNN` (no ``nonlinearity``), and ``proj_size``, which must be
-    0 (its default: a projected LSTM is not supported).
+    Parameters are those of :class:`RNN` (no ``nonlinearity``), and ``proj_size`` (default 0:
+    none), smaller than ``hidden_size``: with it the state passed on and output is
+    :math:`h_t = W_{hr}(o \odot \tanh c_t)` of size ``proj_size`` (``weight_hr_l{k}``, as
+    torch), so ``h_0``, the outputs and the next layer's inputs have that size; ``c`` keeps
+    ``hidden_size``.
 
     References
     ----------
     .. [1] Hochreiter & Schmidhuber, Neural Computation 9, 1997.
     .. [2] Greff et al., "LSTM: a search space odyssey", IEEE TNNLS 2017 (the backward formulas).
+    .. [3] Sak, Senior & Beaufays, "Long short-term memory recurrent neural network
+       architectures for large scale acoustic modeling", Interspeech 2014 (the projection).
     """
 
     mode = "LSTM"
@@ -318,11 +338,10 @@ class LSTM(_RNNBase):
         device=None,
         dtype=None,
     ) -> None:
-        # torch's arguments; proj_size only at its default 0 (no projection of h)
-        if integer(proj_size, "proj_size", low=0):
+        proj_size = integer(proj_size, "proj_size", low=0)
+        if proj_size >= integer(hidden_size, "hidden_size", low=1):  # torch's rule
             raise ValueError(
-                f"proj_size={proj_size}: LSTM with a projection (proj_size > 0) is not "
-                "supported here; use proj_size=0"
+                f"proj_size={proj_size} must be smaller than hidden_size={hidden_size}"
             )
         super().__init__(
             input_size,
@@ -334,11 +353,11 @@ class LSTM(_RNNBase):
             bidirectional,
             device=device,
             dtype=dtype,
+            proj_size=proj_size,
         )
-        self.proj_size = 0
 
     def _cell(self, x, init, params, reverse, sizes):
-        args = (x, init[0], init[1], *params, reverse, sizes)
+        args = (x, init[0], init[1], *params[:4], reverse, sizes, params[4])
         return in_float32(LSTMLayer.apply, *args, rounded=3)
 
     def forward(
@@ -373,7 +392,7 @@ class GRU(_RNNBase):
     mode = "GRU"  # constructor: that of _RNNBase (torch's arguments)
 
     def _cell(self, x, init, params, reverse, sizes):
-        return in_float32(GRULayer.apply, x, init[0], *params, reverse, sizes, rounded=2)
+        return in_float32(GRULayer.apply, x, init[0], *params[:4], reverse, sizes, rounded=2)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """input -> (output, h_n)."""

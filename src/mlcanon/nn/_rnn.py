@@ -217,13 +217,18 @@ class LSTMLayer(Function):
         \delta c_t\, i (1-g^2),\ \delta h_t \tanh c_t\, o(1-o)],\quad
         \delta c_{t-1} = \delta c_t f .
 
+    With a projection ``w_hr`` (torch's ``proj_size``, Sak et al. 2014) the state passed on is
+    :math:`h_t = W_{hr} m_t` with :math:`m_t = o \tanh c_t` (what :math:`h_t` is without it):
+    :math:`\delta m_t = W_{hr}^T \delta h_t` enters the recurrence above in place of
+    :math:`\delta h_t`, and :math:`\partial L/\partial W_{hr} = \sum_t \delta h_t^T m_t`.
+
     First-order only: double backward raises (the backward works in place on preallocated
     per-step buffers, which autograd cannot record). ``sizes``: see :class:`RNNLayer`.
     """
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes=None):
-        n = h0.shape[-1]
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, sizes=None, w_hr=None):
+        n = c0.shape[-1]
         # tanh(a) = 2 sigmoid(2a) - 1: with the g rows of the weights doubled, one sigmoid covers
         # all four gates (torch's CPU tanh is several times slower than its sigmoid)
         rows = w_hh.new_ones(4 * n, 1)
@@ -234,9 +239,12 @@ class LSTMLayer(Function):
         gates = _input_projection(x, w_ih * rows, bias)  # (T, B, 4H)
         w_hh_t = (w_hh * rows).t()
         alloc = gates.new_empty if sizes is None else gates.new_zeros
-        out, cells, tanh_c = (alloc((*gates.shape[:2], n)) for _ in range(3))
+        cells, tanh_c = (alloc((*gates.shape[:2], n)) for _ in range(2))
+        out = alloc((*gates.shape[:2], h0.shape[-1]))  # h_t
+        m = out if w_hr is None else alloc(cells.shape)  # o tanh c_t, projected to h_t
         # per-step views made once, so the loop below only dispatches arithmetic
         gates_t, out_t, cells_t, tanh_t = (_steps(v, sizes) for v in (gates, out, cells, tanh_c))
+        m_t, w_hr_t = _steps(m, sizes), (None if w_hr is None else w_hr.t())
         i_t, f_t, g_t, o_t = (_steps(v, sizes) for v in gates.split(n, dim=2))
         h, c = h0, c0
         h_n, c_n = (None, None) if sizes is None else (torch.empty_like(h0), torch.empty_like(c0))
@@ -247,17 +255,19 @@ class LSTMLayer(Function):
             g_t[t].mul_(2.0).sub_(1.0)  # = tanh of the (undoubled) pre-activation
             c = torch.mul(f_t[t], c, out=cells_t[t]).addcmul_(i_t[t], g_t[t])
             tc = torch.mul(c, 2.0, out=tanh_t[t]).sigmoid_().mul_(2.0).sub_(1.0)  # tanh c_t
-            h = torch.mul(o_t[t], tc, out=out_t[t])
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, out, cells, tanh_c)
+            h = torch.mul(o_t[t], tc, out=m_t[t])
+            if w_hr is not None:
+                h = torch.mm(h, w_hr_t, out=out_t[t])
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, out, cells, tanh_c, w_hr, m)
         ctx.has_bias, ctx.reverse, ctx.sizes = b_ih is not None, reverse, sizes
         return out, _finish(h.clone(), h_n), _finish(c.clone(), c_n)
 
     @staticmethod
     @_first_order_only
     def backward(ctx, grad_out, grad_hn, grad_cn):
-        x, h0, c0, w_ih, w_hh, gates, out, cells, tanh_c = ctx.saved_tensors
+        x, h0, c0, w_ih, w_hh, gates, out, cells, tanh_c, w_hr, m = ctx.saved_tensors
         sizes = ctx.sizes
-        n = h0.shape[-1]
+        n = c0.shape[-1]
         i, f, g, o = gates.split(n, dim=2)  # (T, B, H) each
         c_prev = _previous_states(cells, c0, ctx.reverse, sizes)
         # local derivatives of all steps: d_gates holds d a / d c_t (gates i, f, g) and
@@ -277,7 +287,13 @@ class LSTMLayer(Function):
         dh, dc = grad_hn[:first] + g_out[steps[0]], grad_cn[:first].clone()
         d_h0, d_c0 = (None, None) if sizes is None else (torch.empty_like(h0), torch.empty_like(c0))
         dc3 = dc.unsqueeze(1)  # (B, 1, H) view of dc, broadcast over the gates i, f, g
+        if w_hr is not None:  # dh_t of every step, for the gradient of W_hr
+            d_out = grad_out.new_empty(out.shape) if sizes is None else torch.zeros_like(out)
+            d_out_t = _steps(d_out, sizes)
         for k, t in enumerate(steps):
+            if w_hr is not None:  # dm_t = W_hr^T dh_t takes dh_t's place below
+                d_out_t[t].copy_(dh)
+                dh = dh.matmul(w_hr)
             dc.addcmul_(dh, dc_dh_t[t])
             d_ifg[t].mul_(dc3)  # di, df, dg: dc_t times their local derivatives
             d_o[t].mul_(dh)
@@ -288,15 +304,18 @@ class LSTMLayer(Function):
             elif sizes is None or sizes[steps[k + 1]] == sizes[t]:
                 dh = torch.addmm(g_out[steps[k + 1]], d_t[t], w_hh)
             else:  # a packed batch changes size: sequences end or start here
-                m = sizes[steps[k + 1]]
-                dh = _resize(d_t[t].matmul(w_hh), m, grad_hn, d_h0).add_(g_out[steps[k + 1]])
-                dc = _resize(dc, m, grad_cn, d_c0)
+                size = sizes[steps[k + 1]]
+                dh = _resize(d_t[t].matmul(w_hh), size, grad_hn, d_h0).add_(g_out[steps[k + 1]])
+                dc = _resize(dc, size, grad_cn, d_c0)
                 dc3 = dc.unsqueeze(1)
         if sizes is not None:  # padding rows hold local derivatives only
             d_gates.masked_fill_(~_active(sizes, d_gates), 0.0)
         h_prev = _previous_states(out, h0, ctx.reverse, sizes)
         grads = _weight_grads(ctx, d_gates, d_gates, x, h_prev, w_ih, first=3)
-        return grads[0], _finish(dh, d_h0), _finish(dc, d_c0), *grads[1:], None, None
+        grad_w_hr = None
+        if w_hr is not None and ctx.needs_input_grad[9]:
+            grad_w_hr = d_out.reshape(-1, out.shape[-1]).t().matmul(m.reshape(-1, n))
+        return grads[0], _finish(dh, d_h0), _finish(dc, d_c0), *grads[1:], None, None, grad_w_hr
 
 
 class GRULayer(Function):
