@@ -245,7 +245,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             k = self._n_kept(variances, limit, solver, n_samples)
             # the mean of every discarded eigenvalue, as scikit-learn: 'full' has min(n, p) of
             # them, 'covariance_eigh' all p (with n < p, the p - n + 1 zero ones dilute it)
-            noise = float(variances[k:].mean()) if k < limit else 0.0
+            noise = np.float64(variances[k:].mean()) if k < limit else 0.0
             if scores is not None:  # X may be overwritten (copy=False): keep U diag(s)
                 scores = scores[:, :k] * np.sign(np.sum(Vt[:k] * raw[:k], axis=1))
         self.n_components_ = k
@@ -308,7 +308,9 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         flipped = _flip_signs(Vt)
         # the scores of the truncated decomposition, U diag(s), signs following the components
         scores = U * (s * np.sign(np.sum(flipped * Vt, axis=1)))
-        return k, variances, flipped, ratio, float(max(noise, 0.0)), scores
+        # a NumPy float64 mean, or scikit-learn's Python 0.0 when every component is kept
+        noise = np.float64(max(noise, 0.0)) if k < limit else 0.0
+        return k, variances, flipped, ratio, noise, scores
 
     def _out_dtype(self, X: Any) -> np.dtype:
         """float32 only when both ``X`` and the fitted components are float32, as numpy's
