@@ -278,6 +278,33 @@ def test_tree_object_reads_float32_dense_or_sparse():
     )
 
 
+@pytest.mark.parametrize("n_outputs", [1, 2])
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+def test_tree_object_predict_and_node_depths_are_sklearn_s(kind, n_outputs):
+    """``Tree.predict`` keeps every output, (n_samples, n_outputs, n_values), as scikit-learn's
+    (it returned the first output's values only), and ``Tree.compute_node_depths`` (root 1) was
+    missing."""
+    X, y_count, y_class = _data()
+    if kind == "regressor":
+        Y = np.column_stack([y_count, X[:, 3] ** 2])
+        ours_cls, ref_cls = DecisionTreeRegressor, skt.DecisionTreeRegressor
+    else:
+        Y = np.column_stack([y_class, (X[:, 4] > 0).astype(int)])
+        ours_cls, ref_cls = DecisionTreeClassifier, skt.DecisionTreeClassifier
+    Y = Y[:, 0] if n_outputs == 1 else Y
+    ours = ours_cls(max_depth=4, min_samples_leaf=10).fit(X, Y)
+    ref = ref_cls(max_depth=4, min_samples_leaf=10).fit(X, Y)
+    assert_same_tree(ours, ref)
+    X32 = X.astype(np.float32)
+    got, want = ours.tree_.predict(X32), ref.tree_.predict(X32)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    depths = ours.tree_.compute_node_depths()
+    assert depths.dtype == np.int64
+    np.testing.assert_array_equal(depths, ref.tree_.compute_node_depths())
+    assert ours.get_depth() == ref.get_depth() == 4
+
+
 CLASS_WEIGHTED = {  # ours, scikit-learn's, and options that make them deterministic
     "tree": (DecisionTreeClassifier, skt.DecisionTreeClassifier, {}),
     "forest": (RandomForestClassifier, ske.RandomForestClassifier, {"bootstrap": False}),

@@ -92,11 +92,16 @@ class Tree:
 
     @property
     def max_depth(self) -> int:
-        depth = np.zeros(self.node_count, np.int64)
+        return int(self.compute_node_depths().max()) - 1
+
+    def compute_node_depths(self) -> np.ndarray:
+        """Depth of each node, counted as scikit-learn's ``Tree.compute_node_depths`` counts
+        it: 1 for the root, int64 of shape (node_count,)."""
+        depth = np.ones(self.node_count, np.int64)
         for node in range(self.node_count):  # pre-order: parents come before children
             if self.children_left[node] != LEAF:
                 depth[self.children_left[node]] = depth[self.children_right[node]] = depth[node] + 1
-        return int(depth.max())
+        return depth
 
     def _nodes(self) -> tuple:
         return (
@@ -130,8 +135,10 @@ class Tree:
         return sp.csr_matrix((data, indices, indptr), shape=(len(X32), self.node_count))
 
     def predict(self, X32: Any) -> np.ndarray:
-        """``value`` of the leaf reached by each row: shape (n_samples, n_values)."""
-        return self.value[self.apply(X32), 0]
+        """``value`` of the leaf reached by each row, as scikit-learn's ``Tree.predict``: shape
+        (n_samples, n_values) for one output, (n_samples, n_outputs, n_values) for more."""
+        out = self.value[self.apply(X32)]
+        return out[:, 0] if self.n_outputs == 1 else out
 
     def compute_feature_importances(
         self, n_features: int | None = None, normalize: bool = True
