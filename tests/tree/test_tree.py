@@ -345,7 +345,7 @@ def test_load_refuses_a_wrong_class_count(tmp_path, n_classes, words):
         (dict(criterion="mse"), "criterion must be one of"),
         (dict(max_depth=0), "max_depth must be >= 1"),
         (dict(min_samples_split=1), "min_samples_split must be >= 2"),
-        (dict(min_samples_leaf=1.5), "min_samples_leaf must be <= 1"),
+        (dict(min_samples_leaf=1.5), "min_samples_leaf must be < 1"),
         (dict(max_features="all"), "max_features must be None"),
         (dict(min_impurity_decrease=-1.0), "min_impurity_decrease must be >= 0"),
     ],
@@ -354,6 +354,29 @@ def test_bad_parameters(params, match):
     X, y = _gaussian(0, classes=2)
     with pytest.raises(ValueError, match=match):
         DecisionTreeClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "name", ["DecisionTreeRegressor", "RandomForestRegressor", "GradientBoostingRegressor"]
+)
+def test_min_samples_leaf_share_of_one_is_refused_as_sklearn(name):
+    """scikit-learn takes a min_samples_leaf share in the open range (0, 1) (1.0 would ask each
+    leaf to hold every sample); 1.0 was accepted and grew a single leaf."""
+    from sklearn import ensemble as ske
+
+    from mlcanon import ensemble, tree
+
+    X, y = _gaussian(0)
+    ours = getattr(tree, name, None) or getattr(ensemble, name)
+    ref = getattr(sk, name, None) or getattr(ske, name)
+    with pytest.raises(ValueError, match=r"range \(0.0, 1.0\)"):
+        ref(min_samples_leaf=1.0).fit(X, y)
+    with pytest.raises(ValueError, match=r"min_samples_leaf must be < 1.0, got 1.0"):
+        ours(min_samples_leaf=1.0).fit(X, y)
+    kw = dict(min_samples_leaf=0.4, random_state=0)
+    if name == "RandomForestRegressor":
+        kw.update(bootstrap=False, n_estimators=3)  # every tree the same: no random draws
+    np.testing.assert_allclose(ours(**kw).fit(X, y).predict(X), ref(**kw).fit(X, y).predict(X))
 
 
 def test_max_features_above_n_features_searches_every_feature_as_sklearn():

@@ -110,12 +110,17 @@ class RegressorOutputsMixin:
 
 # A share of the samples or features: a float in (0, 1] (where an int is a count).
 _FRACTION = Interval((float, np.floating), low=0.0, high=1.0, include_low=False)
+# min_samples_leaf's share is below 1 (scikit-learn's range (0, 1)): a leaf of every sample
+# would leave nothing to split.
+_LEAF_FRACTION = Interval(
+    (float, np.floating), low=0.0, high=1.0, include_low=False, include_high=False
+)
 # One tree's hyper-parameters, which the ensembles made of trees declare too. Counts and
 # fractions are turned into counts against the data by resolve_min_samples/resolve_max_features.
 TREE_CONSTRAINTS: dict[str, Any] = {
     "max_depth": (None, Interval(numbers.Integral, low=1)),
     "min_samples_split": (Interval(numbers.Integral, low=2), _FRACTION),
-    "min_samples_leaf": (Interval(numbers.Integral, low=1), _FRACTION),
+    "min_samples_leaf": (Interval(numbers.Integral, low=1), _LEAF_FRACTION),
     "min_weight_fraction_leaf": Interval(low=0.0, high=0.5),
     "max_features": (None, Options("sqrt", "log2"), Interval(numbers.Integral, low=1), _FRACTION),
     "max_leaf_nodes": (None, Interval(numbers.Integral, low=2)),
