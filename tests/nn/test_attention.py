@@ -463,3 +463,21 @@ def test_multihead_attention_float_mask_dtypes_as_torch(rand, attn, padding, nee
     if need_weights:
         torch.testing.assert_close(w, ref_w, rtol=1e-10, atol=1e-10)
     assert warned == ref_warned
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int64])
+def test_integer_masks_are_refused_naming_the_allowed_dtypes(dtype):
+    """torch takes bool or floating masks only (uint8 ones are refused since torch 2); the error
+    said '... must be a floating-point tensor', as if a bool mask were refused too."""
+    q = torch.randn(2, 4, 8)
+    ref = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+    ours = nn.MultiheadAttention(8, 2, batch_first=True)
+    pad, square = torch.zeros(2, 4, dtype=dtype), torch.zeros(4, 4, dtype=dtype)
+    for kw in ({"key_padding_mask": pad}, {"attn_mask": square}):
+        name = next(iter(kw))
+        with pytest.raises(AssertionError, match="only bool and floating types"):
+            ref(q, q, q, **kw)
+        with pytest.raises(TypeError, match=rf"{name} must be a bool or floating-point tensor, "):
+            ours(q, q, q, **kw)
+    with pytest.raises(TypeError, match=r"attn_mask must be a bool or floating-point tensor, "):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=square)

@@ -36,6 +36,7 @@ from ._utils import (
     InputMismatchError,
     check_broadcast,
     check_like,
+    check_mask,
     check_tensor,
     probability,
     sum_to,
@@ -108,8 +109,7 @@ def _additive_mask(mask: Tensor | None, query: Tensor, key: Tensor, name: str) -
     shape (..., L, S)."""
     if mask is None:
         return None
-    if not (isinstance(mask, Tensor) and mask.dtype == torch.bool):
-        check_tensor(mask, name)
+    if check_mask(mask, name).dtype != torch.bool:
         if mask.dtype not in (torch.float32, query.dtype):  # torch's rule
             raise InputMismatchError(
                 f"{name} must be bool, float32 or the query's dtype {query.dtype}, got {mask.dtype}"

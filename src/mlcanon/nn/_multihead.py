@@ -13,7 +13,7 @@ from mlcanon._validation import check_option
 from ._attention import additive_attention, attend, multiplicative_attention
 from ._linear import linear
 from ._modules import Linear
-from ._utils import InputMismatchError, check_tensor, factory, integer, probability
+from ._utils import InputMismatchError, check_mask, check_tensor, factory, integer, probability
 
 __all__ = ["AdditiveAttention", "MultiheadAttention", "MultiplicativeAttention"]
 
@@ -223,11 +223,8 @@ def _mask_dtype(mask: Tensor | None, name: str, query: Tensor) -> torch.dtype | 
     """The dtype a mask has once torch turned it into an additive one (bool: the query's)."""
     if mask is None:
         return None
-    if not isinstance(mask, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor or None, got {type(mask).__name__}")
-    if mask.dtype == torch.bool:
+    if check_mask(mask, name).dtype == torch.bool:
         return query.dtype
-    check_tensor(mask, name)
     return mask.dtype
 
 

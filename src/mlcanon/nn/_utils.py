@@ -82,6 +82,15 @@ def check_tensor(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None
     return x
 
 
+def check_mask(mask: Any, name: str) -> Tensor:
+    """A mask: a bool or floating-point tensor (torch's attention masks take no other dtype)."""
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor or None, got {type(mask).__name__}")
+    if mask.dtype != torch.bool and not mask.is_floating_point():
+        raise TypeError(f"{name} must be a bool or floating-point tensor, got dtype={mask.dtype}")
+    return mask
+
+
 def check_nonempty(x: Tensor, op: str, dims: int) -> None:
     """torch's rule for 2-D convolution (``dims=2``) and pooling (``dims=3``): the last ``dims``
     dimensions of the input must be non-empty; only the leading ones (batch, channels) may be 0."""
