@@ -267,3 +267,27 @@ def test_lstm_projection_matches_torch(layers, bidirectional, bias, batch_first,
         results.append(flat + list(torch.autograd.grad(loss, [*leaves, *model.parameters()])))
     for a, b in zip(*results, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_packed_rnn_double_backward_matches_torch(nonlinearity):
+    """The Elman RNN's backward is differentiable (create_graph): on a packed batch, whose
+    states stop and start with the sequences, the second derivatives are torch's too."""
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    torch.manual_seed(0)
+    ref = torch.nn.RNN(3, 4, 2, nonlinearity=nonlinearity, bidirectional=True).double()
+    ours = nn.RNN(3, 4, 2, nonlinearity=nonlinearity, bidirectional=True).double()
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(5, 3, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    results = []
+    for model in (ours, ref):
+        leaf = x.clone().requires_grad_()
+        packed = pack_padded_sequence(leaf, torch.tensor([2, 5, 3]), enforce_sorted=False)
+        y, h = model(packed)
+        wrt = [leaf, *model.parameters()]
+        grads = torch.autograd.grad(y.data.pow(2).sum() + h.pow(3).sum(), wrt, create_graph=True)
+        second = torch.autograd.grad(sum(g.pow(2).sum() for g in grads), wrt)
+        results.append([*grads, *second])
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
