@@ -68,9 +68,10 @@ def _greedy_loop(boxes: Any, scores: Any, thr: float, labels: Any = None) -> lis
 def _soft_nms_loop(
     boxes: Any, scores: Any, method: str, nt: float = 0.3, sigma: float = 0.5, floor: float = 0.001
 ) -> tuple[list[int], list[float]]:
-    """Soft-NMS (Bodla et al. 2017, Algorithm 1) with lists: pick the best, decay the rest."""
+    """Soft-NMS (Bodla et al. 2017, Algorithm 1) with lists: pick the best, decay the rest,
+    drop the decayed boxes under ``floor`` (every box starts in play, as the authors' code)."""
     b, s = boxes.tolist(), [float(v) for v in scores]
-    alive = [i for i in sorted(range(len(s)), key=lambda i: -s[i]) if s[i] >= floor]
+    alive = sorted(range(len(s)), key=lambda i: -s[i])
     keep, kept = [], []
     while alive:
         m = max(alive, key=lambda i: s[i])  # the first of equal scores
