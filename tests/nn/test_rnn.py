@@ -291,3 +291,21 @@ def test_packed_rnn_double_backward_matches_torch(nonlinearity):
         results.append([*grads, *second])
     for a, b in zip(*results, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+def test_dropout_with_one_layer_warns_as_torch(cls):
+    """dropout > 0 acts between layers only, so with num_layers=1 it does nothing: torch warns
+    (UserWarning), ours was silent. The same message; none with 2 layers or dropout 0."""
+    import warnings
+
+    messages = []
+    for lib in (nn, torch.nn):
+        with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater") as w:
+            getattr(lib, cls)(3, 4, 1, dropout=0.25)
+        messages.append([str(r.message) for r in w])
+    assert messages[0] == messages[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        getattr(nn, cls)(3, 4, 2, dropout=0.25)
+        getattr(nn, cls)(3, 4, 1, dropout=0.0)

@@ -7,6 +7,7 @@ Parameter names, shapes, initialization and call signature follow ``torch.nn.RNN
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 from torch import Tensor, nn
@@ -53,6 +54,14 @@ class _RNNBase(nn.Module):
         hidden_size = integer(hidden_size, "hidden_size", low=1)
         num_layers = integer(num_layers, "num_layers", low=1)
         check_scalar(dropout, "dropout", low=0.0, high=1.0)
+        if dropout > 0 and num_layers == 1:  # torch's warning: nothing to drop
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero "
+                f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}",
+                UserWarning,
+                stacklevel=3,
+            )
         self.input_size, self.hidden_size = input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bidirectional
