@@ -350,7 +350,7 @@ def test_save_load_round_trip(tmp_path):
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(learning_rate=0.0), "learning_rate must be > 0"),
+        (dict(learning_rate=-0.1), "learning_rate must be >= 0"),
         (dict(max_depth=-1), "max_depth must be >= 0"),
         (dict(subsample=1.5), "subsample must be <= 1"),
         (dict(max_bin=1), "max_bin must be >= 2"),
@@ -854,3 +854,27 @@ def test_apply_gives_the_leaf_of_every_tree_as_xgboost(n_classes):
     assert leaves.shape == (200, (ours.best_iteration + 1) * (4 if n_classes == 3 else 1))
     np.testing.assert_array_equal(leaves, ref.apply(Xt))
     np.testing.assert_array_equal(ours.apply(Xt, iteration_range=(0, 2)), ref.apply(Xt, (0, 2)))
+
+
+@pytest.mark.parametrize("n_classes", [0, 2, 3])
+def test_zero_learning_rate_keeps_the_base_margin_as_xgboost(n_classes):
+    """xgboost takes learning_rate=0 (eta in [0, inf)): the trees are grown (their gains count
+    in feature_importances_) but add nothing to the base margin; it was refused."""
+    X, y = make_classification(200, 4, random_state=0)
+    X = np.round(X * 2)  # fewer values than bins: the same trees
+    if n_classes == 0:
+        y = X[:, 0] + y
+    elif n_classes == 3:
+        y = np.digitize(X[:, 0], [-1, 1])
+    kw = dict(n_estimators=4, max_depth=3, learning_rate=0.0)
+    ours_cls, ref_cls = (
+        (XGBRegressor, xgb.XGBRegressor) if n_classes == 0 else (XGBClassifier, xgb.XGBClassifier)
+    )
+    ours = ours_cls(**kw).fit(X, y)
+    ref = ref_cls(tree_method="hist", **kw).fit(X, y)
+    margins = ref.predict(X, output_margin=True).reshape(len(X), -1)
+    np.testing.assert_allclose(ours.decision_function_raw(X), margins, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        ours.decision_function_raw(X), ours.base_margin_[None, :].repeat(200, 0)
+    )
+    np.testing.assert_allclose(ours.feature_importances_, ref.feature_importances_, atol=1e-6)

@@ -90,7 +90,7 @@ class BaseXGB(BaseEstimator):
     # --- validation --------------------------------------------------------------------------
     _parameter_constraints: ClassVar[dict[str, Any]] = {
         "n_estimators": Interval(numbers.Integral, low=1),
-        "learning_rate": Interval(low=0.0, include_low=False),
+        "learning_rate": Interval(low=0.0),  # 0 keeps the base margin, as in xgboost
         "max_depth": Interval(numbers.Integral, low=0),
         "reg_lambda": Interval(low=0.0),
         "reg_alpha": Interval(low=0.0),
@@ -558,7 +558,7 @@ DOC_PARAMS = """
     n_estimators : int, default=100
         Boosting rounds (trees per output).
     learning_rate : float, default=0.3
-        Shrinkage :math:`\\eta` of each tree.
+        Shrinkage :math:`\\eta` of each tree (>= 0; 0 leaves the base margin, as in xgboost).
     max_depth : int, default=6
         Depth of each tree (grown level by level); 0 for no limit, as in xgboost.
     reg_lambda, reg_alpha : float, default=1.0, 0.0
