@@ -229,3 +229,24 @@ def test_a_state_with_no_observed_transition_keeps_its_row_and_warns(caplog):
     np.testing.assert_array_equal(ours.transmat_[1:], params["transmat_"][1:])
     # each sequence is the path 0 -> 1 emitting 0 then 1: probability 0.9 * 0.9
     np.testing.assert_allclose(ours.score(X, lengths), 2 * np.log(0.9 * 0.9), rtol=1e-12)
+
+
+def test_gaussian_n_features_is_read_as_in_hmmlearn():
+    """hmmlearn's GaussianHMM exposes n_features after fit and score; ours had no such
+    attribute (AttributeError), only n_features_in_."""
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    ref = hmm.GaussianHMM(n_components=2, n_iter=2, random_state=0).fit(X)
+    ours = GaussianHMM(n_components=2, n_iter=2, random_state=0)
+    with pytest.raises(AttributeError, match="n_features"):
+        ours.n_features  # unknown before fit or means_, as in hmmlearn
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours.fit(X)
+    assert ours.n_features == ref.n_features == 3
+    user_set = GaussianHMM(n_components=2, init_params="")
+    user_set.means_ = np.zeros((2, 4))
+    assert user_set.n_features == 4
+    user_set.n_features = 4  # hmmlearn's users set it to sample from a model built by hand
+    assert user_set.n_features == 4
+    with pytest.raises(ValueError, match="n_features"):
+        user_set.n_features = 0

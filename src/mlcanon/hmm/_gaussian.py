@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy.linalg import solve_triangular
 
 from mlcanon._estimator import check_X, store_params
-from mlcanon._validation import Interval, Options, check_option
+from mlcanon._validation import Interval, Options, check_option, check_scalar
 from mlcanon.cluster import KMeans
 from mlcanon.mixture._gaussian import COVARIANCE_TYPES, log_gaussian_prob
 
@@ -157,6 +158,26 @@ class GaussianHMM(BaseHMM):
 
     def _check_X(self, X: Any, *, reset: bool) -> np.ndarray:
         return check_X(self, X, reset=reset)
+
+    @property
+    def n_features(self) -> int:
+        """Dimension of the observations, hmmlearn's name for it: ``n_features_in_`` once fitted
+        (or scored), else the value set by hand (hmmlearn's users set it to sample from a model
+        built by hand), else the width of a ``means_`` set by hand."""
+        if hasattr(self, "n_features_in_"):
+            return self.n_features_in_
+        if hasattr(self, "_n_features"):
+            return self._n_features
+        if hasattr(self, "means_"):
+            return int(np.shape(self.means_)[1])
+        raise AttributeError(
+            "'GaussianHMM' object has no attribute 'n_features' (it is known once fitted or "
+            "once means_ is set)"
+        )
+
+    @n_features.setter
+    def n_features(self, value: int) -> None:
+        self._n_features = check_scalar(value, "n_features", kind=numbers.Integral, low=1)
 
     @property
     def covars_(self) -> np.ndarray:
