@@ -250,3 +250,84 @@ def test_channel_mismatch_of_a_transposed_conv_is_refused():
         net(torch.zeros(1, 5, 8, 8))
     with pytest.raises(ValueError, match=r"layer '0' \(ConvTranspose2d\) expects in_channels=3"):
         profile(net, (5, 8, 8))
+
+
+def _torch_flops(model, x):
+    """torch's own counter (torch.utils.flop_counter): 2 FLOPs per multiply-add of every
+    mm / addmm / bmm / baddbmm the forward actually runs."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model.eval()(x)
+    return counter.get_total_flops()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"add_bias_kv": True},
+        {"add_zero_attn": True},
+        {"add_bias_kv": True, "add_zero_attn": True},
+    ],
+)
+@pytest.mark.parametrize("n_keys", [5, 3])
+def test_attention_macs_with_extra_keys_equal_torch_counter(options, n_keys):
+    # add_bias_kv / add_zero_attn append one key (and value) each after the in-projection:
+    # every query scores and weighs it (we counted L_k keys, 2 L_q E MACs short per extra key)
+    class Attend(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.mha = nn.MultiheadAttention(8, 2, batch_first=True, kdim=6, vdim=5, **options)
+
+        def forward(self, x):
+            k = x[:, :n_keys]
+            return self.mha(x, k[..., :6], k[..., :5], need_weights=True)[0]
+
+    model = Attend()
+    p = profile(model, (7, 8))
+    assert 2 * p.macs == _torch_flops(model, torch.randn(1, 7, 8))
+    assert p.uncounted == ()
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("num_layers", [1, 2, 3])
+def test_lstm_with_projection_macs_equal_torch_counter(bidirectional, num_layers):
+    # proj_size > 0 was not counted at all (listed as uncounted, 0 MACs)
+    model = nn.LSTM(5, 7, num_layers, batch_first=True, bidirectional=bidirectional, proj_size=3)
+    p = profile(model, (6, 5))
+    assert p.uncounted == ()
+    assert 2 * p.macs == _torch_flops(model, torch.randn(1, 6, 5))
+    # per step: 4 H (I_l + P) + P H per direction; I_0 = 5, then I_l = D P
+    d = 2 if bidirectional else 1
+    widths = [5] + [d * 3] * (num_layers - 1)
+    assert p.macs == 6 * sum(d * (4 * 7 * (w + 3) + 3 * 7) for w in widths)
+
+
+def test_pooling_flops_of_an_unbatched_input():
+    # (1, 7, 9) into a 2-d pooling layer is an unbatched (C=1, H=7, W=9) map for torch; the
+    # int kernel_size of max pooling was expanded to the input's rank minus 2 (one axis), and
+    # adaptive pooling took the first two axes for batch and channel
+    x = torch.randn(1, 7, 9)
+    for layer, per_output in [
+        (nn.MaxPool2d(2), 2 * 2 - 1),
+        (nn.MaxPool2d(3, stride=1, padding=1), 3 * 3 - 1),
+        (nn.AvgPool2d(2), 2 * 2),
+    ]:
+        n_out = layer(x).numel()  # torch runs it unbatched
+        assert profile(layer, (7, 9)).flops == n_out * per_output, layer
+    assert profile(nn.MaxPool1d(3), (5,)).flops == nn.MaxPool1d(3)(torch.randn(1, 5)).numel() * 2
+
+    # adaptive average pooling: the sum of its window sizes is the number of nonzero entries
+    # of its Jacobian (each output reads exactly its window)
+    class Functional(nn.Module):
+        def forward(self, x):
+            return F.adaptive_avg_pool2d(x, (3, 4))
+
+    for layer in (nn.AdaptiveAvgPool2d((3, 4)), Functional()):
+        jac = torch.autograd.functional.jacobian(layer, x)
+        assert profile(layer, (7, 9)).flops == int((jac != 0).sum()), layer
+    # a max over a window of w elements takes w - 1 comparisons; the windows are the average
+    # pool's (torch uses the same start/end indices)
+    windows = int((torch.autograd.functional.jacobian(nn.AdaptiveAvgPool2d((3, 4)), x) != 0).sum())
+    assert profile(nn.AdaptiveMaxPool2d((3, 4)), (7, 9)).flops == windows - 3 * 4

@@ -10,10 +10,12 @@ transposed conv        in elements x (C_out / groups) x prod(kernel)   bias: 1 a
 linear, matmul, bmm    out elements x inner dimension                  bias: 1 add per output
 RNN / GRU / LSTM       per step, layer and direction: G H (I_l + H),   bias: 2 G H per step;
                        G = 1 / 3 / 4 gate blocks, I_l = input_size,    gates per hidden unit and
-                       then D H (D = 2 if bidirectional)               step: RNN 1, GRU 15, LSTM 18
+                       then D H (D = 2 if bidirectional); LSTM with    step: RNN 1, GRU 15, LSTM 18
+                       proj_size P: 4 H (I_l + P) + P H, I_l = D P
 multi-head attention   E (L_q E + L_k k_dim + L_k v_dim)  (in-proj.)   in/out biases, q scaling
-                       + 2 L_q L_k E  (scores, weighted values)        L_q E, softmax 3 per score
-                       + L_q E^2  (out-projection)                     (heads x L_q x L_k scores)
+                       + 2 L_q L'_k E  (scores, weighted values)       L_q E, softmax 3 per score
+                       + L_q E^2  (out-projection); L'_k = L_k, +1     (heads x L_q x L'_k scores)
+                       with add_bias_kv, +1 with add_zero_attn
 batch norm (eval)      0 (foldable into the previous conv)             2 per element
 layer/group/inst norm  0                                               5 per element, +2 affine
 activations            0                                               per element: ReLU 1, ReLU6
@@ -207,10 +209,25 @@ def _numel(shape: tuple[int, ...] | None) -> int:
     return math.prod(shape) if shape is not None else 0
 
 
-def _adaptive_window_total(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> int:
-    """Sum of the window sizes of adaptive pooling (windows [floor(iI/O), ceil((i+1)I/O)))."""
-    total = in_shape[0] * in_shape[1]
-    for i, o in zip(in_shape[2:], out_shape[2:], strict=True):
+def _spatial_rank(name: str) -> int | None:
+    """Number of spatial axes of a pooling layer or function from its name (``MaxPool2d``,
+    ``adaptive_avg_pool3d``: the digit before the final ``d``); None if there is none."""
+    return int(name[-2]) if name.endswith("d") and name[-2:-1].isdigit() else None
+
+
+def _window_numel(m: nn.Module) -> int:
+    """Elements of a pooling window. Max pooling keeps an int ``kernel_size`` as given, so it
+    is expanded to the layer's own number of spatial axes (not the input's, which is one less
+    for an unbatched input)."""
+    k = m.kernel_size
+    return math.prod(k) if isinstance(k, tuple) else k ** _spatial_rank(type(m).__name__)
+
+
+def _adaptive_window_total(in_shape: tuple[int, ...], out_shape: tuple[int, ...], n: int) -> int:
+    """Sum of the window sizes of adaptive pooling over the last ``n`` axes (windows
+    [floor(jI/O), ceil((j+1)I/O))), times the leading (batch and channel, or channel) sizes."""
+    total = math.prod(in_shape[:-n])
+    for i, o in zip(in_shape[-n:], out_shape[-n:], strict=True):
         total *= sum(-(-(j + 1) * i // o) - (j * i // o) for j in range(o))
     return total
 
@@ -222,13 +239,16 @@ _GATES = {"RNN_TANH": (1, 1), "RNN_RELU": (1, 1), "GRU": (3, 15), "LSTM": (4, 18
 
 
 def _recurrent_cost(m: nn.RNNBase, x: tuple[int, ...]) -> tuple[int, int] | None:
-    if m.mode not in _GATES or getattr(m, "proj_size", 0):
+    if m.mode not in _GATES:
         return None
     gates, per_unit = _GATES[m.mode]
     steps, batch = (x[0], 1) if len(x) == 2 else ((x[1], x[0]) if m.batch_first else x[:2])
     h, d = m.hidden_size, 2 if m.bidirectional else 1
-    widths = [m.input_size] + [d * h] * (m.num_layers - 1)
-    macs = sum(d * gates * h * (w + h) for w in widths)
+    # an LSTM with proj_size P > 0 outputs h_t = W_hr (o * tanh(c_t)) of size P (P H MACs more),
+    # which is what the recurrence and the next layer read
+    p = getattr(m, "proj_size", 0) or h
+    widths = [m.input_size] + [d * p] * (m.num_layers - 1)
+    macs = sum(d * (gates * h * (w + p) + (p * h if p != h else 0)) for w in widths)
     extra = m.num_layers * d * h * (2 * gates * m.bias + per_unit)
     return steps * batch * macs, steps * batch * extra
 
@@ -241,9 +261,12 @@ def _attention_cost(m: nn.MultiheadAttention, q, k, v) -> tuple[int, int]:
     else:
         lq, batch, lk = q[0], q[1], k[0]
     e = m.embed_dim
-    macs = e * (lq * e + lk * m.kdim + lk * m.vdim) + 2 * lq * lk * e + lq * e * e
+    # add_bias_kv appends the learnt bias_k / bias_v and add_zero_attn a zero key and value
+    # after the in-projection: each is one more key every query scores and weighs
+    keys = lk + (m.bias_k is not None) + bool(m.add_zero_attn)
+    macs = e * (lq * e + lk * m.kdim + lk * m.vdim) + 2 * lq * keys * e + lq * e * e
     bias = (lq + 2 * lk) * e * (m.in_proj_bias is not None) + lq * e * (m.out_proj.bias is not None)
-    extra = bias + lq * e + 3 * m.num_heads * lq * lk
+    extra = bias + lq * e + 3 * m.num_heads * lq * keys
     return batch * macs, batch * extra
 
 
@@ -270,15 +293,13 @@ def _module_cost(m: nn.Module, ins: list, out: tuple[int, ...] | None) -> tuple[
         affine = getattr(m, "affine", False) or getattr(m, "elementwise_affine", False)
         return 0, (5 + 2 * bool(affine)) * n_out
     if isinstance(m, nn.modules.pooling._MaxPoolNd):
-        k = m.kernel_size if isinstance(m.kernel_size, tuple) else (m.kernel_size,) * (len(out) - 2)
-        return 0, n_out * (math.prod(k) - 1)
+        return 0, n_out * (_window_numel(m) - 1)
     if isinstance(m, nn.modules.pooling._AvgPoolNd) and hasattr(m, "kernel_size"):
-        k = m.kernel_size if isinstance(m.kernel_size, tuple) else (m.kernel_size,) * (len(out) - 2)
-        return 0, n_out * math.prod(k)
+        return 0, n_out * _window_numel(m)
     if isinstance(m, nn.modules.pooling._AdaptiveAvgPoolNd):
-        return 0, _adaptive_window_total(x, out)
+        return 0, _adaptive_window_total(x, out, _spatial_rank(kind))
     if isinstance(m, nn.modules.pooling._AdaptiveMaxPoolNd):
-        return 0, _adaptive_window_total(x, out) - n_out
+        return 0, _adaptive_window_total(x, out, _spatial_rank(kind)) - n_out
     if isinstance(m, nn.Upsample) and m.mode == "nearest":
         return 0, 0
     if kind in ELEMENT_FLOPS:
@@ -299,8 +320,8 @@ def _function_cost(name: str, ins: list, out: tuple[int, ...]) -> tuple | None:
         return n_out * w[1] * math.prod(w[2:]), n_out * has_bias
     if name in ("matmul", "mm", "bmm"):
         return n_out * tensors[0][-1], 0
-    if name.startswith("adaptive_avg_pool"):
-        return 0, _adaptive_window_total(tensors[0], out)
+    if name.startswith("adaptive_avg_pool") and _spatial_rank(name):
+        return 0, _adaptive_window_total(tensors[0], out, _spatial_rank(name))
     if name in ("mean", "sum") and len(tensors) == 1:
         return 0, _numel(tensors[0]) - (n_out if name == "sum" else 0)
     if name in ELEMENT_FLOPS:
