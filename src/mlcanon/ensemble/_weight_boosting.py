@@ -208,8 +208,11 @@ class AdaBoostClassifier(ClassifierMixin, _BaseAdaBoost):
             self.estimators_.append(learner)
             alphas.append(alpha)
             errors.append(err)
-            with np.errstate(over="ignore"):
-                w = w * np.exp(alpha * wrong * (w > 0))
+            # w e^{alpha} on the misclassified rows, computed as scikit-learn computes it (in
+            # the log domain), so that learners sensitive to the last bits of the weights (an
+            # SVC's C * w) are fitted on the very same weights
+            with np.errstate(over="ignore", divide="ignore"):
+                w = np.exp(np.log(w) + alpha * wrong * (w > 0))
             if not np.isfinite(w.sum()):
                 warnings.warn(
                     f"Sample weights have reached infinite values, at iteration {m}, causing "
