@@ -481,3 +481,36 @@ def test_integer_masks_are_refused_naming_the_allowed_dtypes(dtype):
             ours(q, q, q, **kw)
     with pytest.raises(TypeError, match=r"attn_mask must be a bool or floating-point tensor, "):
         F.scaled_dot_product_attention(q, q, q, attn_mask=square)
+
+
+def test_dropout_one_drops_every_weight_as_torch():
+    """dropout_p=1 (and MultiheadAttention(dropout=1) in training) gave NaN outputs and
+    gradients (the kept weights scaled by 1 / (1 - p) = 1/0); torch drops every weight: output 0
+    (MultiheadAttention: out_proj.bias), weights 0, gradients 0, and no random number drawn."""
+    g = torch.Generator().manual_seed(0)
+    q = torch.randn(2, 3, 4, generator=g, dtype=torch.float64)
+    results = []
+    for f in (F.scaled_dot_product_attention, TF.scaled_dot_product_attention):
+        leaf = q.clone().requires_grad_()
+        torch.manual_seed(1)
+        out = f(leaf, leaf, leaf, dropout_p=1.0)
+        (grad,) = torch.autograd.grad(out.sum(), leaf)
+        results.append((out, grad, torch.rand(3)))  # the random stream after the call
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b)
+    assert not results[0][0].any()
+    torch.manual_seed(0)
+    ref = torch.nn.MultiheadAttention(4, 2, dropout=1.0).double()
+    ours = nn.MultiheadAttention(4, 2, dropout=1.0).double()
+    ours.load_state_dict(ref.state_dict())
+    with torch.no_grad():
+        ref.out_proj.bias.normal_(generator=g)
+        ours.out_proj.bias.copy_(ref.out_proj.bias)
+    x = torch.randn(3, 2, 4, generator=g, dtype=torch.float64)
+    for need_weights in (True, False):
+        kw = {"need_weights": need_weights}
+        (a, wa), (b, wb) = ours(x, x, x, **kw), ref(x, x, x, **kw)
+        torch.testing.assert_close(a, b)
+        torch.testing.assert_close(a, ref.out_proj.bias.detach().expand_as(a))
+        if need_weights:
+            torch.testing.assert_close(wa, wb)

@@ -151,7 +151,10 @@ def attend(q, k, v, mask, scale, dropout_p, training=True, safe=True):
     if dropout_p > 0 and training:
         # one weight per (batch..., query, key), drawn as torch's dropout draws its mask
         shape = (*torch.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2])
-        keep = q.new_empty(shape).bernoulli_(1.0 - dropout_p) / (1.0 - dropout_p)
+        if dropout_p == 1.0:  # every weight dropped, nothing drawn (as torch): output 0, not 0/0
+            keep = q.new_zeros(shape)
+        else:
+            keep = q.new_empty(shape).bernoulli_(1.0 - dropout_p) / (1.0 - dropout_p)
     if q.element_size() < 4:
         # float16 and bfloat16 in float32, rounded once at the end (the casts' backward rounds
         # the gradients once too), as torch's fused attention kernels accumulate
