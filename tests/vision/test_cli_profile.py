@@ -22,3 +22,15 @@ def test_profile_errors(capsys):
     assert "input_shape must look like '3x224x224'" in capsys.readouterr().err
     assert cli.main(["profile", "ghostnet", "--input", "1x32x32"]) == 2
     assert "model failed on an input of shape (1, 1, 32, 32)" in capsys.readouterr().err
+
+
+def test_profile_star_note_only_when_a_row_has_a_star(capsys):
+    # the note "RF with * : ..." was printed for every model with global pooling (its 'global'
+    # rows carry the global-context flag) although no row showed a '*'
+    assert cli.main(["profile", "mobilenet_v2", "--input", "3x64x48", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "*" not in out.replace("RF with *", "")  # MobileNetV2 has no squeeze-excitation
+    assert "RF with *" not in out
+    assert cli.main(["profile", "mobilenet_v3_small", "--input", "3x64x48"]) == 0
+    out = capsys.readouterr().out
+    assert "7*" in out and "RF with *" in out  # its SE blocks pool the whole map

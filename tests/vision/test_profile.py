@@ -331,3 +331,22 @@ def test_pooling_flops_of_an_unbatched_input():
     # pool's (torch uses the same start/end indices)
     windows = int((torch.autograd.functional.jacobian(nn.AdaptiveAvgPool2d((3, 4)), x) != 0).sum())
     assert profile(nn.AdaptiveMaxPool2d((3, 4)), (7, 9)).flops == windows - 3 * 4
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (nn.CircularPad1d(2), (2, 5)),
+        (nn.CircularPad2d((1, 2, 0, 1)), (2, 5, 6)),
+        (nn.CircularPad3d(1), (2, 3, 4, 5)),
+        (nn.ReflectionPad3d(1), (2, 3, 4, 5)),
+        (nn.ReplicationPad3d((1, 0, 2, 1, 0, 1)), (2, 3, 4, 5)),
+    ],
+)
+def test_every_padding_layer_is_counted_as_a_copy(layer, shape):
+    # these were listed as uncounted ("(?)" in the table) while ZeroPad / ReflectionPad2d were
+    # counted; torch's own counter finds no arithmetic in any of them
+    p = profile(layer, shape)
+    assert p.uncounted == ()
+    assert p.layers[0].flops == _torch_flops(layer, torch.randn(1, *shape)) == 0
+    assert p.layers[0].output_shape == tuple(layer(torch.randn(1, *shape)).shape[1:])

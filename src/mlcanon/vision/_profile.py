@@ -172,6 +172,7 @@ class Profile:
     def table(self, *, skip_zero: bool = False) -> str:
         """Plain-text table; ``skip_zero`` hides rows with no parameters and no FLOPs."""
         head = ("layer", "type", "output", "params", "MACs", "FLOPs", "RF")
+        shown = [r for r in self.layers if not (skip_zero and r.params == 0 and r.flops == 0)]
         rows = [
             (
                 r.name,
@@ -182,8 +183,7 @@ class Profile:
                 f"{r.flops:,}",
                 str(r.receptive_field) if r.receptive_field is not None else "-",
             )
-            for r in self.layers
-            if not (skip_zero and r.params == 0 and r.flops == 0)
+            for r in shown
         ]
         rows.append(("total", "", "", f"{self.params:,}", f"{self.macs:,}", f"{self.flops:,}", ""))
         widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
@@ -194,9 +194,9 @@ class Profile:
 
         out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
         out.append(self.summary())
-        if any(
-            r.receptive_field is not None and r.receptive_field.global_context for r in self.layers
-        ):
+        # the note explains a '*' in the RF column: a field with global context that still has
+        # spatial positions ('global' rows carry the flag too but print no star)
+        if any("*" in str(r.receptive_field) for r in shown if r.receptive_field is not None):
             out.append("RF with * : also sees the whole input through a global-pooling branch")
         if self.uncounted:
             out.append(f"(?) no counting rule, counted as 0: {', '.join(self.uncounted)}")
@@ -301,6 +301,14 @@ def _module_cost(m: nn.Module, ins: list, out: tuple[int, ...] | None) -> tuple[
     if isinstance(m, nn.modules.pooling._AdaptiveMaxPoolNd):
         return 0, _adaptive_window_total(x, out, _spatial_rank(kind)) - n_out
     if isinstance(m, nn.Upsample) and m.mode == "nearest":
+        return 0, 0
+    pads = (
+        nn.modules.padding._ConstantPadNd,
+        nn.modules.padding._ReflectionPadNd,
+        nn.modules.padding._ReplicationPadNd,
+        nn.modules.padding._CircularPadNd,
+    )
+    if isinstance(m, pads):  # every padding layer copies (ReflectionPad3d, CircularPad2d, ...)
         return 0, 0
     if kind in ELEMENT_FLOPS:
         return 0, ELEMENT_FLOPS[kind] * n_out
