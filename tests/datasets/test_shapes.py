@@ -87,6 +87,8 @@ def test_classes_subset_gives_labels_into_it():
         # a set's order follows the strings' hashes, which change from process to process, so
         # label i would mean another shape in the next run with the same random_state
         ({"n_images": 2, "classes": {"disk", "square"}}, TypeError, "classes must be a sequence"),
+        # label i means classes[i]: a repeated shape would carry two labels (it was accepted)
+        ({"n_images": 2, "classes": ("disk", "square", "disk")}, ValueError, "at most once"),
         ({"n_images": 2, "noise": -1.0}, ValueError, "noise"),
         ({"n_images": 2, "random_state": "a"}, TypeError, "random_state"),
     ],

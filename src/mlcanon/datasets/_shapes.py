@@ -141,6 +141,10 @@ def make_shapes(
         raise ValueError(f"classes must be a non-empty sequence of shape names, got {classes!r}")
     for c in classes:
         check_option(c, "classes entries", _KNOWN)
+    if len(set(classes)) != len(classes):  # two labels would mean the same shape
+        raise ValueError(
+            f"classes must name each shape at most once, got {list(map(str, classes))}"
+        )
     rng = check_random_state(random_state)
     images = np.empty((n, 3, size, size), dtype=np.float32)
     boxes, labels = [], []
