@@ -381,3 +381,22 @@ def test_hinge_loss_hand_computed_and_errors():
         hinge_loss([0, 1, 2], [0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match="Please include all labels in y_true"):
         hinge_loss([0, 1, 2], np.zeros((3, 4)))
+
+
+@pytest.mark.parametrize("name", ["log_loss", "d2_log_loss_score"])
+def test_y_pred_keyword_is_taken_with_a_future_warning_as_sklearn(name):
+    """scikit-learn 1.9 renamed y_pred to y_proba and still takes y_pred= (FutureWarning);
+    ours refused it (TypeError: unexpected keyword argument 'y_pred')."""
+    y, p = [0, 1, 1, 0], [[0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.6, 0.4]]
+    ours_f, ref_f = globals()[name], getattr(skm, name)
+    with pytest.warns(FutureWarning, match="`y_pred` was renamed to `y_proba`"):
+        ref = ref_f(y, y_pred=p)
+    with pytest.warns(FutureWarning, match="`y_pred` was renamed to `y_proba`"):
+        ours = ours_f(y, y_pred=p)
+    assert_allclose(ours, ref, rtol=RTOL)
+    assert_allclose(ours_f(y_true=y, y_proba=p), ref_f(y_true=y, y_proba=p), rtol=RTOL)
+    for f in (ours_f, ref_f):
+        with pytest.raises(ValueError, match="Cannot use both `y_pred` and `y_proba`"):
+            f(y, p, y_pred=p)
+    with pytest.raises(TypeError, match="y_proba"):
+        ours_f(y)

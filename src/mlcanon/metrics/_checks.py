@@ -7,6 +7,7 @@ input. What kind of target an array is (binary, multiclass, multilabel indicator
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,27 @@ class UndefinedMetricWarning(_SklearnUndefinedMetricWarning):
 
     Subclasses scikit-learn's ``UndefinedMetricWarning`` so that its warning filters catch it.
     """
+
+
+def renamed_y_proba(y_proba: Any, y_pred: Any, func: str) -> Any:
+    """The probabilities of :func:`log_loss` and :func:`d2_log_loss_score`: scikit-learn 1.9
+    renamed their ``y_pred`` to ``y_proba`` and still takes ``y_pred=`` with a FutureWarning
+    (until 1.11), as this does."""
+    if isinstance(y_pred, str) and y_pred == "deprecated":
+        if y_proba is None:
+            raise TypeError(f"{func}() missing the required argument 'y_proba'")
+        return y_proba
+    if y_proba is not None:
+        raise ValueError(
+            "Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, use `y_proba` instead."
+        )
+    warnings.warn(
+        "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed in 1.11. Use "
+        "`y_proba` instead.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return y_pred
 
 
 def check_labels(y: Any, name: str) -> np.ndarray:

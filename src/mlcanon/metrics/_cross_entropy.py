@@ -9,7 +9,7 @@ import numpy as np
 
 from mlcanon._validation import check_array, check_consistent_length, check_option
 
-from ._checks import check_bool, check_labels
+from ._checks import check_bool, check_labels, renamed_y_proba
 from ._targets import as_label_kind, as_target, check_lengths, check_weights, target_type
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy_with_logits", "log_loss"]
@@ -142,11 +142,12 @@ def probability_targets(
 
 def log_loss(
     y_true: Any,
-    y_proba: Any,
+    y_proba: Any = None,
     *,
     normalize: bool = True,
     sample_weight: Any = None,
     labels: Any = None,
+    y_pred: Any = "deprecated",
 ) -> float:
     r"""Log loss: the negative log-likelihood of the true classes under predicted probabilities.
 
@@ -166,6 +167,8 @@ def log_loss(
     labels : array-like, default=None
         All classes, when ``y_true`` does not show them all. A ``y_true`` outside them raises;
         labels not in sorted order draw a ``UserWarning`` (the columns follow sorted order).
+    y_pred : array-like
+        ``y_proba``'s name before scikit-learn 1.9, taken with a ``FutureWarning`` as there.
 
     Returns
     -------
@@ -187,6 +190,7 @@ def log_loss(
     .. [1] C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer, 2006,
        Section 4.3.2 (eq. 4.90) and 4.3.4 (eq. 4.108).
     """
+    y_proba = renamed_y_proba(y_proba, y_pred, "log_loss")
     normalize = check_bool(normalize, "normalize")
     onehot, p, w = probability_targets(y_true, y_proba, sample_weight, labels)
     loss = sample_log_losses(onehot, p, proba_eps(y_proba))

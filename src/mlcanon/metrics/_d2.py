@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ._brier import brier_targets
-from ._checks import UndefinedMetricWarning
+from ._checks import UndefinedMetricWarning, renamed_y_proba
 from ._cross_entropy import proba_eps, probability_targets, sample_log_losses
 from ._targets import check_lengths
 
@@ -48,12 +48,19 @@ def _d2(loss: Any, T: np.ndarray, P: np.ndarray, w: np.ndarray | None) -> float:
 
 
 def d2_log_loss_score(
-    y_true: Any, y_proba: Any, *, sample_weight: Any = None, labels: Any = None
+    y_true: Any,
+    y_proba: Any = None,
+    *,
+    sample_weight: Any = None,
+    labels: Any = None,
+    y_pred: Any = "deprecated",
 ) -> float:
-    """D² of the log loss (see the module doc); parameters are those of :func:`log_loss`.
+    """D² of the log loss (see the module doc); parameters are those of :func:`log_loss`
+    (``y_pred``: ``y_proba``'s name before scikit-learn 1.9, taken with a FutureWarning).
 
     NaN, with an :class:`UndefinedMetricWarning`, for fewer than two samples.
     """
+    y_proba = renamed_y_proba(y_proba, y_pred, "d2_log_loss_score")
     if _too_few(y_true, y_proba, sample_weight):
         return float("nan")
     T, P, w = probability_targets(y_true, y_proba, sample_weight, labels)
