@@ -309,3 +309,30 @@ def test_dropout_with_one_layer_warns_as_torch(cls):
         warnings.simplefilter("error")
         getattr(nn, cls)(3, 4, 2, dropout=0.25)
         getattr(nn, cls)(3, 4, 1, dropout=0.0)
+
+
+@pytest.mark.parametrize(("ours_cls", "ref_cls", "kw"), PAIRS, ids=IDS)
+def test_packed_dropout_draws_as_torch(ours_cls, ref_cls, kw):
+    """Dropout between layers on a packed batch in training: torch drops the packed rows
+    (sum of lengths, D * H); ours dropped the padded (T, B, D * H) tensor, other draws, so the
+    outputs differed from torch's under the same seed. Now the same masks, outputs, gradients
+    and random stream afterwards."""
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    torch.manual_seed(0)
+    ref = ref_cls(3, 4, 3, dropout=0.4, bidirectional=True, **kw).double()
+    ours = ours_cls(3, 4, 3, dropout=0.4, bidirectional=True, **kw).double()
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(5, 3, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    results = []
+    for model in (ours, ref):
+        leaf = x.clone().requires_grad_()
+        torch.manual_seed(5)
+        packed = pack_padded_sequence(leaf, torch.tensor([2, 5, 3]), enforce_sorted=False)
+        y, h = model(packed)
+        flat = [y.data, *(h if isinstance(h, tuple) else (h,))]
+        loss = sum(f.pow(2).sum() for f in flat)
+        results.append([*flat, *torch.autograd.grad(loss, [leaf, *model.parameters()])])
+        results[-1].append(torch.rand(3))
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)

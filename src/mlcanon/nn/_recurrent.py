@@ -182,7 +182,7 @@ class _RNNBase(nn.Module):
         if packed.sorted_indices is not None:  # caller's order -> length order, as torch
             order = packed.sorted_indices.to(dev)
             states = [s.index_select(1, order) for s in states]
-        out, finals = self._layers(x, states, sizes)
+        out, finals = self._layers(x, states, sizes, index)
         if packed.unsorted_indices is not None:
             order = packed.unsorted_indices.to(dev)
             finals = [f.index_select(1, order) for f in finals]
@@ -191,9 +191,10 @@ class _RNNBase(nn.Module):
         )
         return result, finals
 
-    def _layers(self, x: Tensor, states: list[Tensor], sizes: tuple[int, ...] | None):
+    def _layers(self, x: Tensor, states: list[Tensor], sizes: tuple[int, ...] | None, index=None):
         """Every layer and direction on a (T, B, I) input -> (output (T, B, D * H), final
-        states, each (L * D, B, H)); ``sizes``: a packed batch's size at every step."""
+        states, each (L * D, B, H)); ``sizes``: a packed batch's size at every step, ``index``:
+        the (step, slot) of its packed rows."""
         finals: list[list[Tensor]] = [[] for _ in states]
         for layer in range(self.num_layers):
             outs = []
@@ -206,7 +207,10 @@ class _RNNBase(nn.Module):
                     acc.append(s)
             x = outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                x = dropout(x, self.dropout, True)
+                if index is None:
+                    x = dropout(x, self.dropout, True)
+                else:  # on the packed rows, as torch: the same draws, padding left 0
+                    x = x.index_put(index, dropout(x[index], self.dropout, True))
         return x, [torch.stack(f) for f in finals]
 
     def _run(self, input: Tensor, states: list[Tensor | None]):
