@@ -105,10 +105,61 @@ def test_subsample_uses_sample_size_rows():
         (np.eye(4), [0, 1, 2, 3], {}, "Number of labels is 4"),
         (np.eye(4), [0, 1, 1], {}, "inconsistent numbers of samples"),
         (np.ones((3, 4)), [0, 1, 1], {"metric": "precomputed"}, "must be square"),
-        (np.eye(4), [0, 1, 1, 0], {"metric": "chebyshev"}, "metric must be one of"),
+        (np.eye(4), [0, 1, 1, 0], {"metric": "haversine"}, "metric must be one of"),
         ([[np.nan, 1.0], [0.0, 1.0], [1.0, 1.0]], [0, 1, 1], {}, "X contains NaN"),
     ],
 )
 def test_errors(X, labels, kwargs, match):
     with pytest.raises(ValueError, match=match):
         silhouette_score(X, labels, **kwargs)
+
+
+def _chebyshev(u, v):
+    return np.abs(u - v).max()
+
+
+def _weighted_l1(u, v, w=1.0):
+    return w * np.abs(u - v).sum()
+
+
+@pytest.mark.parametrize(
+    ("metric", "kwds"),
+    [
+        ("chebyshev", {}),
+        ("minkowski", {"p": 3}),
+        ("canberra", {}),
+        ("braycurtis", {}),
+        ("correlation", {}),
+        ("hamming", {}),
+        ("seuclidean", {}),  # V from X, as scikit-learn's
+        ("seuclidean", {"V": np.array([1.0, 2.0, 3.0])}),
+        ("mahalanobis", {}),  # VI from X
+        ("jaccard", {}),  # the boolean metrics read X != 0
+        ("russellrao", {}),  # nonzero d(x, x): the diagonal is 0 as in scikit-learn's pdist
+        ("yule", {}),
+        (_chebyshev, {}),
+        (_weighted_l1, {"w": 2.0}),
+        ("minkowski", {"p": 1, "w": np.array([1.0, 2.0, 1.0])}),
+    ],
+)
+def test_scipy_metrics_callables_and_keywords_as_sklearn(metric, kwds):
+    """scikit-learn's silhouette takes every scipy metric, a callable and keyword arguments for
+    it (**kwds); ours refused all but 7 names ('metric must be one of ...') and any keyword."""
+    rng = np.random.default_rng(0)
+    X = (
+        rng.integers(0, 3, (40, 3)).astype(float)
+        if metric != "mahalanobis"
+        else rng.normal(size=(40, 3))
+    )
+    labels = rng.integers(0, 3, 40)
+    np.testing.assert_allclose(
+        silhouette_samples(X, labels, metric=metric, **kwds),
+        skm.silhouette_samples(X, labels, metric=metric, **kwds),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        silhouette_score(X, labels, metric=metric, **kwds),
+        skm.silhouette_score(X, labels, metric=metric, **kwds),
+        rtol=1e-12,
+    )

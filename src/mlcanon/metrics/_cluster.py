@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from numba import njit
+from scipy.spatial.distance import pdist, squareform
 
 from mlcanon._validation import (
     check_array,
@@ -34,6 +35,18 @@ _METRIC_CODE = {
     "cosine": 3,
 }
 _METRICS = (*_METRIC_CODE, "precomputed")
+# the other metrics scikit-learn hands to scipy's pdist (its "boolean" ones on X != 0)
+_SCIPY_METRICS = (
+    "braycurtis",
+    "canberra",
+    "chebyshev",
+    "correlation",
+    "hamming",
+    "mahalanobis",
+    "minkowski",
+    "seuclidean",
+)
+_BOOLEAN_METRICS = ("dice", "jaccard", "rogerstanimoto", "russellrao", "sokalsneath", "yule")
 
 
 @njit(cache=True)
@@ -67,7 +80,26 @@ def _cluster_distance_sums(X, labels, n_clusters, metric):  # pragma: no cover
     return out
 
 
-def silhouette_samples(X: Any, labels: Any, *, metric: str = "euclidean") -> np.ndarray:
+def _distance_matrix(X: np.ndarray, metric: Any, kwds: dict[str, Any]) -> np.ndarray:
+    """The (n, n) distances of a metric the numba kernel does not have (a scipy metric or a
+    callable ``metric(u, v, **kwds)`` on two rows), or of a built-in one given ``kwds``."""
+    if isinstance(metric, str) and metric in _BOOLEAN_METRICS:
+        X = X != 0  # as scikit-learn, which converts X to bool for these
+    name = {"l2": "euclidean", "l1": "cityblock", "manhattan": "cityblock"}.get(metric, metric)
+    try:
+        # scikit-learn's pdist: each pair once, a zero diagonal, and the defaults of
+        # 'seuclidean' (V) and 'mahalanobis' (VI) taken from X itself
+        D = squareform(pdist(X, name, **kwds))
+        if callable(metric):  # the diagonal as scikit-learn's: metric(x, x)
+            D[np.diag_indices_from(D)] = [metric(x, x, **kwds) for x in X]
+    except TypeError as exc:
+        raise TypeError(f"silhouette: metric={metric!r} does not take {kwds}: {exc}") from exc
+    return D
+
+
+def silhouette_samples(
+    X: Any, labels: Any, *, metric: Any = "euclidean", **kwds: Any
+) -> np.ndarray:
     r"""Silhouette coefficient of every sample, shape (n_samples,).
 
     .. math:: s_i = \frac{b_i - a_i}{\max(a_i, b_i)}, \quad
@@ -82,16 +114,24 @@ def silhouette_samples(X: Any, labels: Any, *, metric: str = "euclidean") -> np.
         ``metric='precomputed'``
     labels : array-like of shape (n_samples,)
         Cluster of each sample; between 2 and n_samples - 1 distinct values.
-    metric : {'euclidean', 'l2', 'sqeuclidean', 'manhattan', 'l1', 'cityblock', 'cosine', \
-'precomputed'}
-        A precomputed matrix must have a zero diagonal, up to 100 eps of its float dtype.
+    metric : str or callable, default='euclidean'
+        'euclidean', 'l2', 'sqeuclidean', 'manhattan', 'l1', 'cityblock' and 'cosine' are
+        summed by the kernel; 'precomputed' takes ``X`` as the distance matrix (a zero diagonal,
+        up to 100 eps of its float dtype); scipy's 'braycurtis', 'canberra', 'chebyshev',
+        'correlation', 'hamming', 'mahalanobis', 'minkowski', 'seuclidean' and, on ``X != 0``,
+        'dice', 'jaccard', 'rogerstanimoto', 'russellrao', 'sokalsneath', 'yule', or a callable
+        ``metric(u, v, **kwds)`` of two rows, form the (n_samples, n_samples) matrix with
+        ``scipy.spatial.distance.pdist``, as scikit-learn does.
+    **kwds
+        Passed to the metric (``p`` of 'minkowski', ``V`` of 'seuclidean', ...).
 
     References
     ----------
     Rousseeuw, "Silhouettes: a graphical aid to the interpretation and validation of cluster
     analysis", J. Comput. Appl. Math. 20, 1987.
     """
-    check_option(metric, "metric", _METRICS)
+    if not callable(metric):
+        check_option(metric, "metric", _METRICS + _SCIPY_METRICS + _BOOLEAN_METRICS)
     dtype = np.asarray(X).dtype
     X = check_array(X, "X", ndim=2)
     labels = check_array(labels, "labels", ndim=1, dtype=None)
@@ -102,7 +142,9 @@ def silhouette_samples(X: Any, labels: Any, *, metric: str = "euclidean") -> np.
         raise ValueError(
             f"Number of labels is {k}. Valid values are 2 to n_samples - 1 (inclusive)"
         )
-    if metric == "precomputed":
+    if callable(metric) or metric not in _METRICS or (kwds and metric != "precomputed"):
+        sums = _distance_matrix(X, metric, kwds) @ np.eye(k)[codes]
+    elif metric == "precomputed":
         if X.shape[0] != X.shape[1]:
             raise ValueError(f"a precomputed distance matrix must be square, got {X.shape}")
         # rounding allowed on the diagonal, as in scikit-learn: 100 eps of the given dtype
@@ -131,9 +173,10 @@ def silhouette_score(
     X: Any,
     labels: Any,
     *,
-    metric: str = "euclidean",
+    metric: Any = "euclidean",
     sample_size: int | None = None,
     random_state: Any = None,
+    **kwds: Any,
 ) -> float:
     """Mean silhouette coefficient over all samples (or a random subset of ``sample_size``).
 
@@ -146,4 +189,4 @@ def silhouette_score(
         idx = check_random_state(random_state).permutation(X.shape[0])[:sample_size]
         labels = np.asarray(labels)[idx]
         X = X[idx][:, idx] if metric == "precomputed" else X[idx]
-    return float(np.mean(silhouette_samples(X, labels, metric=metric)))
+    return float(np.mean(silhouette_samples(X, labels, metric=metric, **kwds)))
