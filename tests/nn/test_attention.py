@@ -514,3 +514,33 @@ def test_dropout_one_drops_every_weight_as_torch():
         torch.testing.assert_close(a, ref.out_proj.bias.detach().expand_as(a))
         if need_weights:
             torch.testing.assert_close(wa, wb)
+
+
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors is a no-op")
+def test_multihead_kdim_zero_is_a_size_and_bad_sizes_are_named():
+    """kdim=0 was read as 'not given' (kdim or embed_dim): ours then wanted keys of embed_dim
+    features where torch takes keys of none (the key projection is its bias alone). Same
+    parameters and outputs as torch now; a negative or fractional kdim/vdim is refused naming
+    it (torch: 'Trying to create tensor with negative dimension')."""
+    torch.manual_seed(0)
+    ref = torch.nn.MultiheadAttention(8, 2, kdim=0, vdim=3, bias=True).double()
+    ours = nn.MultiheadAttention(8, 2, kdim=0, vdim=3, bias=True).double()
+    assert (ours.kdim, ours.vdim) == (ref.kdim, ref.vdim) == (0, 3)
+    assert [(k, v.shape) for k, v in ours.state_dict().items()] == [
+        (k, v.shape) for k, v in ref.state_dict().items()
+    ]
+    ours.load_state_dict(ref.state_dict())
+    with torch.no_grad():  # a key bias, so that the scores are not all equal
+        ref.in_proj_bias.normal_()
+        ours.in_proj_bias.copy_(ref.in_proj_bias)
+    g = torch.Generator().manual_seed(1)
+    q = torch.randn(4, 2, 8, generator=g, dtype=torch.float64)
+    k = torch.randn(5, 2, 0, dtype=torch.float64)
+    v = torch.randn(5, 2, 3, generator=g, dtype=torch.float64)
+    (a, wa), (b, wb) = ours(q, k, v), ref(q, k, v)
+    torch.testing.assert_close(a, b)
+    torch.testing.assert_close(wa, wb)
+    with pytest.raises(ValueError, match=r"kdim must be >= 0, got -1"):
+        nn.MultiheadAttention(8, 2, kdim=-1)
+    with pytest.raises(TypeError, match=r"vdim must be Integral, got float 2.5"):
+        nn.MultiheadAttention(8, 2, vdim=2.5)

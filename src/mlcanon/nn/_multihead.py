@@ -79,7 +79,9 @@ class MultiheadAttention(nn.Module):
         if embed_dim % num_heads:
             raise ValueError(f"embed_dim={embed_dim} must be divisible by num_heads={num_heads}")
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
-        self.kdim, self.vdim = kdim or embed_dim, vdim or embed_dim
+        # None: embed_dim; 0 is a size like any other (torch: a key or value of no features)
+        self.kdim = embed_dim if kdim is None else integer(kdim, "kdim", low=0)
+        self.vdim = embed_dim if vdim is None else integer(vdim, "vdim", low=0)
         self.dropout, self.batch_first = probability(dropout, "dropout"), batch_first
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         fk = factory(device, dtype)
