@@ -172,6 +172,11 @@ def test_lstm_takes_torch_default_proj_size():
     torch.testing.assert_close((y, h, c), (ref_y, ref_h, ref_c))
     with pytest.raises(ValueError, match=r"proj_size=4 must be smaller than hidden_size=4"):
         nn.LSTM(3, 4, proj_size=4)
+    # a GRU has no projection: refused as torch refuses it, not built with an unused weight_hr
+    with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
+        torch.nn.GRU(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
+        nn.GRU(3, 4, proj_size=2)
 
 
 PACKED = [  # (num_layers, bidirectional, bias, lengths, sorted)

@@ -50,6 +50,11 @@ class _RNNBase(nn.Module):
         proj_size: int = 0,
     ) -> None:
         super().__init__()
+        if proj_size and self.mode != "LSTM":  # torch's error
+            raise ValueError(
+                f"proj_size={proj_size}: the proj_size argument is only supported for LSTM, "
+                "not RNN or GRU"
+            )
         input_size = integer(input_size, "input_size", low=1)
         hidden_size = integer(hidden_size, "hidden_size", low=1)
         num_layers = integer(num_layers, "num_layers", low=1)
