@@ -350,3 +350,23 @@ def test_every_padding_layer_is_counted_as_a_copy(layer, shape):
     assert p.uncounted == ()
     assert p.layers[0].flops == _torch_flops(layer, torch.randn(1, *shape)) == 0
     assert p.layers[0].output_shape == tuple(layer(torch.randn(1, *shape)).shape[1:])
+
+
+def test_functional_pooling_is_counted():
+    # F.max_pool2d / F.avg_pool{1,2,3}d were listed as uncounted (0 FLOPs)
+    class Pools(nn.Module):
+        def forward(self, x):
+            y = F.max_pool2d(x, 3, stride=2, padding=1)
+            z = F.avg_pool2d(y, kernel_size=(2, 3), stride=1)
+            return F.max_pool1d(z.flatten(2), 4), F.avg_pool3d(x[:, None], 2)
+
+    p = profile(Pools(), (2, 11, 13))
+    assert p.uncounted == ()
+    x = torch.randn(1, 2, 11, 13)
+    y = F.max_pool2d(x, 3, stride=2, padding=1)
+    z = F.avg_pool2d(y, kernel_size=(2, 3), stride=1)
+    rows = {r.name: r.flops for r in p.layers}
+    assert rows["max_pool2d"] == y.numel() * (3 * 3 - 1)
+    assert rows["avg_pool2d"] == z.numel() * 2 * 3
+    assert rows["max_pool1d"] == F.max_pool1d(z.flatten(2), 4).numel() * 3
+    assert rows["avg_pool3d"] == F.avg_pool3d(x[:, None], 2).numel() * 8

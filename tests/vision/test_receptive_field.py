@@ -282,3 +282,63 @@ def test_errors():
         receptive_field(nn.Conv2d(1, 1, 1), (1, 0, 4))
     with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module"):
         receptive_field(lambda x: x, (1, 4, 4))
+
+
+class FunctionalWindows(nn.Module):
+    """Sliding windows written as functions: F.conv2d with padding='same' (was 'unsupported'),
+    F.avg_pool2d and F.max_pool2d (both were 'unsupported'), so the final field was reported
+    as the input's own (1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.rand(2, 2, 4, 3) + 0.5)
+        self.v = nn.Parameter(torch.rand(2, 2, 3, 3) + 0.5)
+
+    def forward(self, x):
+        x = torch.nn.functional.conv2d(x, self.w, None, 1, "same", 2)  # even kernel, dilated
+        x = torch.nn.functional.avg_pool2d(x, 3, 2, 1)
+        x = torch.nn.functional.conv2d(x, self.v, padding="valid", dilation=(1, 2))
+        return torch.nn.functional.avg_pool2d(x, (2, 3), stride=1)
+
+
+def test_functional_windows_match_the_gradient_support():
+    model, shape = positive(FunctionalWindows()), (2, 40, 37)
+    result = receptive_field(model, shape)
+    assert result.unsupported == []
+    out = model(torch.zeros(1, *shape, dtype=torch.float64)).shape[2:]
+    for index in [(out[0] // 2, out[1] // 2), (3, 4), (out[0] - 4, out[1] - 5)]:
+        region = result.final.region(index)
+        assert clip(region, shape) == region  # inside the input: the support is the box
+        assert gradient_region(model, shape, index) == region
+
+
+def test_functional_max_pool_window():
+    class Pool(nn.Module):
+        def forward(self, x):
+            return torch.nn.functional.max_pool2d(x, 3, stride=2, padding=1, dilation=2)
+
+    rf = receptive_field(Pool(), (1, 20, 20)).final
+    # one dilated window: r = 2 (3 - 1) + 1 = 5, S = 2, P = 1 (closed form, Distill eq. 2-5)
+    assert (rf.size, rf.stride, rf.padding) == ((5, 5), (2, 2), (1, 1))
+
+
+@pytest.mark.parametrize("insert", ["getitem", "unsqueeze"])
+def test_window_after_a_new_axis_is_unsupported_not_a_crash(insert):
+    # x[:, None] / x.unsqueeze(2) then a 3-d window: the 2-axis field met a 3-axis window and
+    # receptive_field and profile raised "zip() argument 4 is longer than arguments 1-3"
+    class NewAxis(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.pool = nn.AvgPool3d((1, 2, 2))
+
+        def forward(self, x):
+            return self.pool(x[:, None] if insert == "getitem" else x.unsqueeze(2))
+
+    result = receptive_field(NewAxis(), (2, 8, 8))
+    assert result.unsupported == ["pool"] and result.layers["pool"] is None
+    from mlcanon.vision import profile
+
+    p = profile(NewAxis(), (2, 8, 8))
+    out = NewAxis()(torch.zeros(1, 2, 8, 8))
+    assert p.flops == out.numel() * 4  # 4 FLOPs per output of a 1x2x2 average
+    assert p.layers[-1].output_shape == tuple(out.shape[1:])

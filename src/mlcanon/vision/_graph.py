@@ -28,8 +28,10 @@ from torch import fx, nn
 __all__ = [
     "ShapeRecorder",
     "Window",
+    "call_args",
     "classify",
     "data_inputs",
+    "functional_window",
     "node_label",
     "op_name",
     "run_shapes",
@@ -105,6 +107,43 @@ def data_inputs(node: fx.Node) -> Iterator[fx.Node]:
             yield a
         elif isinstance(a, list | tuple):
             stack[:0] = list(a)
+
+
+# Argument names of the functional sliding-window ops, in torch's positional order.
+_CONV_ARGS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+_MAX_POOL_ARGS = ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode")
+_AVG_POOL_ARGS = ("input", "kernel_size", "stride", "padding", "ceil_mode")
+
+
+def call_args(node: fx.Node, names: Sequence[str]) -> dict[str, Any]:
+    """The arguments of a call node by name (positional ones named by ``names``)."""
+    given = dict(zip(names, node.args, strict=False))
+    given.update(node.kwargs)
+    return given
+
+
+def functional_window(node: fx.Node, name: str, weight: tuple[int, ...] | None) -> Window | None:
+    """Window of ``F.conv{n}d`` (``weight``: its weight's shape), ``F.max_pool{n}d`` or
+    ``F.avg_pool{n}d``; None for other names. ``padding='same'`` pads ``d (k - 1) // 2`` on
+    the left, as torch does."""
+    digit = name[-2:-1]
+    if not (name.endswith("d") and digit.isdigit()):
+        return None
+    n = int(digit)
+    if name == f"conv{n}d" and weight is not None:
+        a = call_args(node, _CONV_ARGS)
+        k, d = tuple(weight[2:]), _tup(a.get("dilation", 1), n)
+        pad = a.get("padding", 0)
+        if pad == "same":
+            pad = tuple(di * (ki - 1) // 2 for ki, di in zip(k, d, strict=True))
+        elif pad == "valid":
+            pad = 0
+        return Window(k, _tup(a.get("stride", 1), n), _tup(pad, n), d)
+    if name in (f"max_pool{n}d", f"avg_pool{n}d"):
+        a = call_args(node, _MAX_POOL_ARGS if name.startswith("max") else _AVG_POOL_ARGS)
+        dilation = a.get("dilation", 1) if name.startswith("max") else 1
+        return _pool_window(a["kernel_size"], a.get("stride"), a.get("padding", 0), dilation, n)
+    return None
 
 
 class ShapeRecorder(fx.Interpreter):
@@ -290,14 +329,9 @@ def _classify_function(
         full = all(isinstance(i, slice) and i == slice(None) for i in spatial)
         return POINTWISE if full and Ellipsis not in index else OPAQUE
     if name in ("conv1d", "conv2d", "conv3d") and len(shapes) > 1 and shapes[1] is not None:
-        keys = ("stride", "padding", "dilation")  # positions 3, 4, 5 of torch.conv2d
-        given = dict(zip(keys, node.args[3:6], strict=False))
-        given.update({k: v for k, v in node.kwargs.items() if k in keys})
-        pad = given.get("padding", 0)
-        if isinstance(pad, str):
-            return OPAQUE
-        stride, dilation = _tup(given.get("stride", 1), n), _tup(given.get("dilation", 1), n)
-        return Window(tuple(shapes[1][2:]), stride, _tup(pad, n), dilation)
+        return functional_window(node, name, shapes[1])
+    if name in ("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d"):
+        return functional_window(node, name, None)
     if name.startswith("adaptive_") and "pool" in name:
         return _adaptive(x, out)
     if name in REDUCE_OPS or name in RESHAPE_OPS:

@@ -21,8 +21,8 @@ layer/group/inst norm  0                                               5 per ele
 activations            0                                               per element: ReLU 1, ReLU6
                                                                        2, sigmoid 4, h-sigmoid 4,
                                                                        h-swish 5 (ELEMENT_FLOPS)
-max pooling            0                                               prod(kernel) - 1 per output
-average pooling        0                                               prod(kernel) per output
+max pooling (or F.)    0                                               prod(kernel) - 1 per output
+average pooling (or F.) 0                                              prod(kernel) per output
 adaptive avg pooling   0                                               sum of window sizes (input
                                                                        elements if sizes divide)
 elementwise +, -, *, / 0                                               1 per output element
@@ -59,7 +59,15 @@ from dataclasses import dataclass
 
 from torch import fx, nn
 
-from ._graph import check_input_shape, data_inputs, node_label, op_name, run_shapes, trace
+from ._graph import (
+    check_input_shape,
+    data_inputs,
+    functional_window,
+    node_label,
+    op_name,
+    run_shapes,
+    trace,
+)
 from ._receptive_field import ReceptiveField, propagate
 
 __all__ = ["LayerProfile", "Profile", "check_input_shape", "profile"]
@@ -317,9 +325,15 @@ def _module_cost(m: nn.Module, ins: list, out: tuple[int, ...] | None) -> tuple[
     return None
 
 
-def _function_cost(name: str, ins: list, out: tuple[int, ...]) -> tuple | None:
+def _function_cost(node: fx.Node, name: str, ins: list, out: tuple[int, ...]) -> tuple | None:
     n_out = _numel(out)
     tensors = [s for s in ins if s is not None]
+    if name.startswith(("max_pool", "avg_pool")):
+        window = functional_window(node, name, None)
+        if window is None:
+            return None
+        k = math.prod(window.kernel_size)
+        return 0, n_out * (k - 1 if name.startswith("max") else k)
     if name in ("conv1d", "conv2d", "conv3d", "linear"):
         w = tensors[1]
         has_bias = len(tensors) > 2
@@ -407,7 +421,7 @@ def profile(model: nn.Module, input_shape: Sequence[int] | str) -> Profile:
         elif out is None:
             cost = (0, 0) if name in ZERO_COST else None
         else:
-            cost = _function_cost(name, ins, out)
+            cost = _function_cost(node, name, ins, out)
         if cost is None and name not in uncounted:
             uncounted.append(name)
         macs, extra = cost if cost is not None else (0, 0)

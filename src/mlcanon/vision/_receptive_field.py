@@ -247,9 +247,11 @@ def propagate(
             fields[node] = None  # computed from constants only
         elif geometry == GLOBAL or all(rf.is_global for rf in known):
             fields[node] = _GLOBAL
-        elif isinstance(geometry, Window):
+        elif isinstance(geometry, Window) and len(geometry.kernel_size) == len(known[0].size):
             fields[node] = _through_window(known[0], geometry)
-        elif geometry == OPAQUE:
+        elif geometry == OPAQUE or isinstance(geometry, Window):
+            # a window over other axes than the field's (AvgPool3d after x[:, None] or
+            # x.unsqueeze(2)): the positions were moved by a reshape this walk cannot follow
             unknown.add(node)
             unsupported.append(node_label(node))
             fields[node] = None
