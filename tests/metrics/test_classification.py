@@ -463,3 +463,33 @@ def test_numbers_in_an_object_array_are_refused_as_sklearn(name, y_true, y_pred)
             skm.f1_score(y_obj, y_pred)
         with pytest.raises(ValueError, match=match):
             f1_score(y_obj, y_pred)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "accuracy_score",
+        "balanced_accuracy_score",
+        "cohen_kappa_score",
+        "confusion_matrix",
+        "f1_score",
+        "hamming_loss",
+        "jaccard_score",
+        "matthews_corrcoef",
+        "multilabel_confusion_matrix",
+        "zero_one_loss",
+    ],
+)
+def test_multiclass_truth_against_continuous_predictions_is_refused_as_sklearn(name):
+    """Multiclass y_true against non-integral float y_pred (scores, not classes) is a mix of
+    multiclass and continuous targets, refused by scikit-learn; it was accepted (only a binary
+    y_true was checked) and scored the floats as classes: accuracy 0, a 6 x 6 matrix."""
+    from mlcanon import metrics
+
+    y_true = np.array([0, 1, 2, 2, 1, 0])
+    y_pred = y_true + 0.5
+    match = "Classification metrics can't handle a mix of multiclass and continuous targets"
+    with pytest.raises(ValueError, match=match):
+        getattr(skm, name)(y_true, y_pred)
+    with pytest.raises(ValueError, match=match):
+        getattr(metrics, name)(y_true, y_pred)

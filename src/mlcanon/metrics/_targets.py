@@ -224,8 +224,9 @@ def check_class_targets(y_true: Any, y_pred: Any, sample_weight: Any = None) -> 
             "is required."
         )
     w = check_weights(sample_weight, n)
-    kind = "multiclass" if set(kinds) == {"binary", "multiclass"} else kinds[0]
-    if kinds[0] != kinds[1] and kind != "multiclass":
+    mixed_labels = set(kinds) == {"binary", "multiclass"}
+    kind = "multiclass" if mixed_labels else kinds[0]
+    if kinds[0] != kinds[1] and not mixed_labels:
         raise ValueError(
             f"Classification metrics can't handle a mix of {kinds[0]} and {kinds[1]} targets "
             "(y_true and y_pred must both be class labels, or both label-indicator matrices)"
