@@ -106,3 +106,19 @@ def test_thresholds_keep_the_dtype_of_the_scores_as_sklearn(scores, name):
     theirs = getattr(skm, name)(y, scores)[-1]
     assert ours.dtype == theirs.dtype
     assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("k", [np.int64(2), np.int32(1), np.uint8(3)])
+def test_k_as_a_numpy_integer_is_accepted_as_sklearn(k):
+    """k given as a NumPy integer (e.g. from np.arange) is an int to scikit-learn; it was
+    refused with 'k must be int, got int64' (top_k_accuracy_score, dcg_score, ndcg_score)."""
+    from mlcanon.metrics import dcg_score, ndcg_score
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 20)
+    S = rng.random((20, 4))
+    got = top_k_accuracy_score(y, S, k=k)
+    assert_allclose(got, skm.top_k_accuracy_score(y, S, k=k), rtol=RTOL)
+    R = rng.integers(0, 3, (5, 4))
+    assert_allclose(dcg_score(R, S[:5], k=k), skm.dcg_score(R, S[:5], k=k), rtol=RTOL)
+    assert_allclose(ndcg_score(R, S[:5], k=k), skm.ndcg_score(R, S[:5], k=k), rtol=RTOL)

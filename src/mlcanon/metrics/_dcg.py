@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from mlcanon._validation import check_array, check_scalar
+from mlcanon._validation import check_array, check_integer
 
 from ._targets import as_target, check_lengths, check_weights, target_type
 
@@ -37,7 +37,7 @@ def _relevance_inputs(
     if S.shape != R.shape:
         raise ValueError(f"y_true has shape {R.shape} but y_score has shape {S.shape}")
     if k is not None:
-        check_scalar(k, "k", kind=int, low=1)
+        check_integer(k, "k", low=1)
     return R, S, w
 
 

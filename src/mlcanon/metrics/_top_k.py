@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mlcanon._validation import check_array, check_scalar
+from mlcanon._validation import check_array, check_integer
 
 from ._accuracy import _total
 from ._checks import (
@@ -74,7 +74,7 @@ def top_k_accuracy_score(
     .. [1] O. Russakovsky et al., "ImageNet Large Scale Visual Recognition Challenge",
        International Journal of Computer Vision 115, 211-252, 2015, Section 4.1 (top-5 error).
     """
-    k = check_scalar(k, "k", kind=int, low=1)
+    k = check_integer(k, "k", low=1)
     normalize = check_bool(normalize, "normalize")
     y = as_target(y_true, "y_true")
     kind = target_type(y, "y_true")
