@@ -493,3 +493,33 @@ def test_multiclass_truth_against_continuous_predictions_is_refused_as_sklearn(n
         getattr(skm, name)(y_true, y_pred)
     with pytest.raises(ValueError, match=match):
         getattr(metrics, name)(y_true, y_pred)
+
+
+@pytest.mark.parametrize("average", ["macro", "weighted", None])
+def test_fbeta_zero_is_precision_and_warns_as_sklearn(average):
+    """F_0 is precision. Where a class is never predicted but occurs (precision 0/0, the F_0
+    denominator 0 * true + pred = 0) fbeta_score warned 'F-score is ill-defined ... no true nor
+    predicted samples', though the class has true samples; scikit-learn takes precision and
+    warns only where precision is asked for (fbeta_score does not: no warning)."""
+    from mlcanon.metrics import fbeta_score
+
+    y_true = np.array([7, 5, 1, 7, 7, 5])
+    y_pred = np.array([1, 5, 9, 9, 1, 5])
+    with warnings.catch_warnings(record=True) as ref_w:
+        warnings.simplefilter("always")
+        ref = skm.fbeta_score(y_true, y_pred, beta=0, average=average)
+    with warnings.catch_warnings(record=True) as got_w:
+        warnings.simplefilter("always")
+        got = fbeta_score(y_true, y_pred, beta=0, average=average)
+    assert_allclose(got, ref, rtol=RTOL)
+    assert [str(w.message) for w in got_w] == [str(w.message) for w in ref_w] == []
+    with warnings.catch_warnings(record=True) as ref_w:
+        warnings.simplefilter("always")
+        ref = skm.precision_recall_fscore_support(y_true, y_pred, beta=0, average=average)
+    with warnings.catch_warnings(record=True) as got_w:
+        warnings.simplefilter("always")
+        got = precision_recall_fscore_support(y_true, y_pred, beta=0, average=average)
+    for g, r in zip(got[:3], ref[:3], strict=True):
+        assert_allclose(g, r, rtol=RTOL)
+    assert [w.category.__name__ for w in got_w] == [w.category.__name__ for w in ref_w]
+    assert len(got_w) == 2  # precision's and recall's, not the F-score's

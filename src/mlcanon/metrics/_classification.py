@@ -125,6 +125,8 @@ def _scores(
     recall = divide(tp, true, zero_division, ("Recall", "true", average), warn_for)
     if beta == np.inf:
         f_score = recall
+    elif beta == 0:  # F_0 is precision: its 0/0 is precision's, warned only as precision
+        f_score = precision.copy()
     else:
         f_score = divide(
             (1 + beta2) * tp,
