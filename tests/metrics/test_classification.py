@@ -523,3 +523,14 @@ def test_fbeta_zero_is_precision_and_warns_as_sklearn(average):
         assert_allclose(g, r, rtol=RTOL)
     assert [w.category.__name__ for w in got_w] == [w.category.__name__ for w in ref_w]
     assert len(got_w) == 2  # precision's and recall's, not the F-score's
+
+
+def test_confusion_matrix_is_float_for_float_weights_when_no_sample_is_kept():
+    """With float weights and labels that keep no sample the matrix is float zeros in
+    scikit-learn; it was int64 (NumPy's bincount of nothing is int64, weights or not)."""
+    y_true, y_pred = np.array([2.0, 1.0, 1.0]), np.array([1.0, 0.0, 1.0])
+    w = np.array([0.5, 0.75, 0.25])
+    ref = skm.confusion_matrix(y_true, y_pred, labels=[0.0, 2.0], sample_weight=w)
+    got = confusion_matrix(y_true, y_pred, labels=[0.0, 2.0], sample_weight=w)
+    assert got.dtype == ref.dtype == np.float64
+    assert_array_equal(got, ref)

@@ -104,6 +104,8 @@ def confusion_matrix(
     else:
         weights = None if w is None else w[keep]
         cm = np.bincount(cell, weights=weights, minlength=n * n).reshape(n, n)
+        if weights is not None:  # (bincount of no sample is int64, even with weights)
+            cm = cm.astype(np.float64, copy=False)
     if cm.shape == (1, 1):
         warnings.warn(
             "A single label was found in y_true and y_pred: the confusion matrix is 1 x 1. "
