@@ -189,3 +189,30 @@ def test_set_wise_warnings_name_the_callers_line(fn, kwargs):
     y_true, y_pred = ([0, 0, 1], [0, 0, 0]) if "pos_label" in kwargs else ([0, 0], [0, 0])
     line, places = _warning_places(fn, y_true, y_pred, **kwargs)
     assert places == {(__file__, line)}
+
+
+@pytest.mark.parametrize("bad", ["warn", None, 2, -1.5, "nan", [0.0]])
+def test_cohen_kappa_refuses_a_bad_replace_undefined_by_as_sklearn(bad):
+    """replace_undefined_by must be a float in [-1, 1] or NaN (scikit-learn's constraint); any
+    value was accepted, and unused unless kappa was undefined (then returned as the score)."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from mlcanon.metrics import cohen_kappa_score
+
+    y1, y2 = [0, 1, 1, 0], [0, 1, 0, 0]
+    with pytest.raises(InvalidParameterError, match="replace_undefined_by"):
+        skm.cohen_kappa_score(y1, y2, replace_undefined_by=bad)
+    with pytest.raises(ValueError, match=r"replace_undefined_by.*\[-1.0, 1.0\] or numpy.nan"):
+        cohen_kappa_score(y1, y2, replace_undefined_by=bad)
+
+
+@pytest.mark.parametrize("ok", [-1, 0.5, 1.0, np.nan, np.float32(0.0)])
+def test_cohen_kappa_takes_a_replace_undefined_by_as_sklearn(ok):
+    from mlcanon.metrics import cohen_kappa_score
+
+    y = [1, 1, 1]
+    with pytest.warns(UserWarning):
+        ref = skm.cohen_kappa_score(y, y, replace_undefined_by=ok)
+    with pytest.warns(UserWarning):
+        got = cohen_kappa_score(y, y, replace_undefined_by=ok)
+    np.testing.assert_array_equal(got, ref)

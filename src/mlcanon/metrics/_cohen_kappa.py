@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import Any
 
@@ -77,6 +78,12 @@ def cohen_kappa_score(
     .. [2] J. Cohen, "Weighted kappa", Psychological Bulletin 70(4), 213-220, 1968.
     """
     weights = check_option(weights, "weights", (None, "linear", "quadratic"))
+    r = replace_undefined_by
+    if isinstance(r, bool) or not isinstance(r, numbers.Real) or not (np.isnan(r) or -1 <= r <= 1):
+        raise ValueError(
+            "The 'replace_undefined_by' parameter of cohen_kappa_score must be a float in the "
+            f"range [-1.0, 1.0] or numpy.nan. Got {r!r} instead."
+        )
     if labels is not None and not np.isin(as_target(labels, "labels"), as_target(y1, "y1")).any():
         raise ValueError(
             "At least one label in `labels` must be present in `y1` (even though "
