@@ -370,3 +370,33 @@ def test_functional_pooling_is_counted():
     assert rows["avg_pool2d"] == z.numel() * 2 * 3
     assert rows["max_pool1d"] == F.max_pool1d(z.flatten(2), 4).numel() * 3
     assert rows["avg_pool3d"] == F.avg_pool3d(x[:, None], 2).numel() * 8
+
+
+@pytest.mark.parametrize("variant", ["plain", "mask", "causal", "gqa", "3d"])
+def test_scaled_dot_product_attention_macs_equal_torch_counter(variant):
+    # F.scaled_dot_product_attention was uncounted (0 MACs); torch's counter, with the math
+    # backend, counts the two batched products it runs
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    class Attend(nn.Module):
+        def forward(self, x):  # x: (N, 12, 5, 8): 12 = query heads, 5 queries of size 8
+            q = x[:, :, :, :4]
+            if variant == "3d":  # no head axis: (N, L, E)
+                q, k, v = q[:, 0], x[:, 0, :3, 4:], x[:, 0, :3, 2:]
+            elif variant == "gqa":  # 4 key/value heads shared by groups of 3 query heads
+                k, v = x[:, :4, :3, 4:], x[:, :4, :3, 2:]
+            else:
+                k, v = x[:, :, :3, 4:], x[:, :, :3, 2:]  # 3 keys; values of size 6
+            mask = x[0, 0, :, :3] if variant == "mask" else None  # additive, float
+            return F.scaled_dot_product_attention(
+                q, k, v, attn_mask=mask, is_causal=variant == "causal", enable_gqa=variant == "gqa"
+            )
+
+    x = torch.randn(1, 12, 5, 8)
+    p = profile(Attend(), (12, 5, 8))
+    assert p.uncounted == ()
+    with sdpa_kernel(SDPBackend.MATH):
+        expected = _torch_flops(Attend(), x)
+    assert 2 * p.macs == expected
+    heads = 1 if variant == "3d" else 12
+    assert p.macs == heads * 5 * 3 * (4 + 6)  # closed form: scores L S E + values L S Ev

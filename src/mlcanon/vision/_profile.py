@@ -16,6 +16,8 @@ multi-head attention   E (L_q E + L_k k_dim + L_k v_dim)  (in-proj.)   in/out bi
                        + 2 L_q L'_k E  (scores, weighted values)       L_q E, softmax 3 per score
                        + L_q E^2  (out-projection); L'_k = L_k, +1     (heads x L_q x L'_k scores)
                        with add_bias_kv, +1 with add_zero_attn
+F.scaled_dot_product_  B L S (E + E_v) per output (B L E_v), L        scaling B L E, mask B L S,
+attention              queries, S keys, B batch x heads                softmax 3 per score
 batch norm (eval)      0 (foldable into the previous conv)             2 per element
 layer/group/inst norm  0                                               5 per element, +2 affine
 activations            0                                               per element: ReLU 1, ReLU6
@@ -60,6 +62,7 @@ from dataclasses import dataclass
 from torch import fx, nn
 
 from ._graph import (
+    call_args,
     check_input_shape,
     data_inputs,
     functional_window,
@@ -325,9 +328,32 @@ def _module_cost(m: nn.Module, ins: list, out: tuple[int, ...] | None) -> tuple[
     return None
 
 
-def _function_cost(node: fx.Node, name: str, ins: list, out: tuple[int, ...]) -> tuple | None:
+_SDPA_ARGS = ("query", "key", "value", "attn_mask")
+
+
+def _sdpa_cost(node: fx.Node, shapes: dict, out: tuple[int, ...]) -> tuple[int, int] | None:
+    """``F.scaled_dot_product_attention``: L x S scores of E-dim queries and keys, then the
+    weighted Ev-dim values, for every (broadcast) batch and head of the output."""
+    a = call_args(node, _SDPA_ARGS)
+    q, k, v = (
+        shapes.get(a.get(n)) if isinstance(a.get(n), fx.Node) else None for n in _SDPA_ARGS[:3]
+    )
+    if q is None or k is None or v is None or len(out) < 2:
+        return None
+    groups, length, keys = math.prod(out[:-2]), out[-2], k[-2]
+    scores = groups * length * keys
+    mask = scores if isinstance(a.get("attn_mask"), fx.Node) else 0
+    # scaling (one multiply per query element, as torch scales q), the mask, softmax 3 per score
+    return scores * (q[-1] + v[-1]), groups * length * q[-1] + mask + 3 * scores
+
+
+def _function_cost(
+    node: fx.Node, name: str, ins: list, out: tuple[int, ...], shapes: dict
+) -> tuple | None:
     n_out = _numel(out)
     tensors = [s for s in ins if s is not None]
+    if name == "scaled_dot_product_attention":
+        return _sdpa_cost(node, shapes, out)
     if name.startswith(("max_pool", "avg_pool")):
         window = functional_window(node, name, None)
         if window is None:
@@ -421,7 +447,7 @@ def profile(model: nn.Module, input_shape: Sequence[int] | str) -> Profile:
         elif out is None:
             cost = (0, 0) if name in ZERO_COST else None
         else:
-            cost = _function_cost(node, name, ins, out)
+            cost = _function_cost(node, name, ins, out, shapes)
         if cost is None and name not in uncounted:
             uncounted.append(name)
         macs, extra = cost if cost is not None else (0, 0)
