@@ -312,3 +312,23 @@ def test_walk_refuses_what_torch_refuses(layer, shape):
         layer(torch.zeros(1, *shape))
     with pytest.raises(ValueError, match="model failed on an input of shape"):
         output_shapes(nn.Sequential(layer), shape)
+
+
+@pytest.mark.parametrize("how", ["positional", "keyword", "list"])
+def test_walk_of_a_transposed_conv_given_its_output_size(how):
+    # ConvTranspose2d.forward(input, output_size): given positionally it was ignored and the
+    # walk reported the formula's (3, 7, 9) where torch gives (3, 8, 10)
+    class UpDown(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.down = nn.Conv2d(2, 2, 3, stride=2, padding=1)
+            self.up = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+
+        def forward(self, x):
+            if how == "keyword":
+                return self.up(self.down(x), output_size=x.shape[2:])
+            return self.up(self.down(x), x.shape[2:] if how == "positional" else [8, 10])
+
+    model = UpDown()
+    shapes = output_shapes(model, (2, 8, 10))
+    assert shapes["up"] == tuple(model(torch.zeros(1, 2, 8, 10)).shape[1:]) == (3, 8, 10)

@@ -14,11 +14,15 @@ from ._graph import ShapeRecorder, check_input_shape, node_label, run_shapes, tr
 __all__ = ["output_shapes"]
 
 
-def _spatial_out(m: nn.Module, spatial: tuple[int, ...], kwargs: dict) -> tuple[int, ...] | None:
+def _spatial_out(
+    m: nn.Module, spatial: tuple[int, ...], args: tuple, kwargs: dict
+) -> tuple[int, ...] | None:
     """Output spatial size of a window layer by this package's formulas; None for others."""
     if isinstance(m, nn.modules.conv._ConvTransposeNd):
-        if kwargs.get("output_size") is not None:
-            return tuple(kwargs["output_size"])[-len(spatial) :]
+        # forward(input, output_size=None): given by keyword or as the second argument
+        output_size = kwargs.get("output_size", args[1] if len(args) > 1 else None)
+        if output_size is not None:
+            return tuple(int(v) for v in output_size)[-len(spatial) :]
         return conv_transpose_output_size(
             spatial, m.kernel_size, m.stride, m.padding, m.output_padding, m.dilation
         )
@@ -63,7 +67,7 @@ class _FormulaRecorder(ShapeRecorder):
         m = self.fetch_attr(target)
         x = args[0] if args else None
         if isinstance(x, torch.Tensor) and x.dim() >= 3 and _fits(m, x):
-            spatial = _spatial_out(m, tuple(x.shape[2:]), kwargs)
+            spatial = _spatial_out(m, tuple(x.shape[2:]), args, kwargs)
             if spatial is not None:
                 # torch's kernel runs too (on meta tensors: shapes only), for the inputs it
                 # refuses that the formulas size: a reflection or circular padding wider than
