@@ -288,3 +288,21 @@ def test_a_model_fitted_on_sparse_data_saves_and_loads(tmp_path):
     want = ref.decision_function(Xs)
     np.testing.assert_allclose(back.decision_function(Xs), want, rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(back.coef_.toarray(), ref.coef_.toarray(), rtol=1e-5, atol=1e-7)
+
+
+def test_sklearn_signature_shrinking_verbose_probability():
+    """scikit-learn's SVC(shrinking=..., verbose=..., probability=False) constructed and fitted
+    (ours raised TypeError: unexpected keyword argument); the solution is the same up to tol,
+    probability=False warns as scikit-learn 1.9.1 does and probability=True is refused."""
+    X, y = DATA["wine"]
+    kw = dict(shrinking=False, verbose=False)
+    ours, ref = SVC(**kw).fit(X, y), sk.SVC(**kw).fit(X, y)
+    np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X), atol=1e-4)
+    assert set(sk.SVC().get_params()) - {"probability"} <= set(SVC().get_params())
+    for model in (SVC(probability=False), sk.SVC(probability=False)):
+        with pytest.warns(FutureWarning, match=r"`probability` parameter was deprecated in 1\.9"):
+            model.fit(X, y)
+    with pytest.raises(ValueError, match=r"probability=True is not offered.*Calibrated"):
+        SVC(probability=True).fit(X, y)
+    with pytest.raises(TypeError, match="shrinking must be bool"):
+        SVC(shrinking="yes").fit(X, y)

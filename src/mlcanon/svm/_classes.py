@@ -90,12 +90,20 @@ class SVC(ClassifierMixin, BaseEstimator):
         Kernel coefficient: 'scale' is ``1 / (n_features * X.var())``, 'auto' ``1 / n_features``.
     coef0 : float, default 0.0
         Offset of the polynomial and sigmoid kernels.
+    shrinking : bool, default True
+        Accepted for scikit-learn's signature; no effect (see the differences below: the
+        solution is the same up to ``tol``).
+    probability : bool or 'deprecated', default 'deprecated'
+        scikit-learn 1.9's deprecated switch of Platt scaling: ``False`` is taken with its
+        FutureWarning, ``True`` refused at fit (use ``CalibratedClassifierCV``).
     tol : float > 0, default 1e-3
         Stop when the maximal KKT violation ``m(α) - M(α)`` is below ``tol``.
     cache_size : float > 0, default 200
         Kernel cache, in MB.
     class_weight : dict, 'balanced' or None
         Multiplies ``C`` per class.
+    verbose : bool or int, default False
+        Accepted for scikit-learn's signature (LIBSVM's trace); no effect.
     max_iter : int, default -1
         Iteration cap per SMO problem (-1: none).
     decision_function_shape : {'ovr', 'ovo'}, default 'ovr'
@@ -162,9 +170,12 @@ class SVC(ClassifierMixin, BaseEstimator):
         degree: int = 3,
         gamma: str | float = "scale",
         coef0: float = 0.0,
+        shrinking: bool = True,
+        probability: Any = "deprecated",
         tol: float = 1e-3,
         cache_size: float = 200,
         class_weight: Any = None,
+        verbose: bool = False,
         max_iter: int = -1,
         decision_function_shape: str = "ovr",
         break_ties: bool = False,
@@ -178,6 +189,9 @@ class SVC(ClassifierMixin, BaseEstimator):
         "degree": Interval(numbers.Integral, low=0),
         "gamma": (Options("scale", "auto"), Interval(low=0)),
         "coef0": Interval(),
+        "shrinking": BOOL,
+        "probability": (BOOL, Options("deprecated")),
+        "verbose": (BOOL, Interval(numbers.Integral, low=0)),
         "tol": Interval(low=0, include_low=False),
         "cache_size": Interval(low=0, include_low=False),
         "max_iter": Interval(numbers.Integral, low=-1),
@@ -198,6 +212,20 @@ class SVC(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SVC:
         """Fit on ``X`` (n_samples, n_features) and labels ``y``; ``sample_weight`` scales C."""
         validate_params(self)
+        if not (isinstance(self.probability, str) and self.probability == "deprecated"):
+            if self.probability:
+                raise ValueError(
+                    "probability=True is not offered (Platt scaling inside SVC is deprecated "
+                    "in scikit-learn 1.9); use CalibratedClassifierCV(SVC(), ensemble=False) "
+                    "for predict_proba"
+                )
+            warnings.warn(
+                "The `probability` parameter was deprecated in 1.9 and will be removed in "
+                "version 1.11. Use `CalibratedClassifierCV(SVC(), ensemble=False)` instead of "
+                "`SVC(probability=True)`",
+                FutureWarning,
+                stacklevel=2,
+            )
         # scikit-learn's record: a model fitted on sparse data scores sparse data (predict
         # refuses sparse X for one fitted on dense data, as scikit-learn's)
         sparse = sp.issparse(X) and not callable(self.kernel)
