@@ -2,7 +2,8 @@
 
 Distances are computed exactly, coordinate by coordinate, in a numba kernel that accumulates
 each sample's distance sums per cluster, so memory stays O(n_samples x n_clusters) and no
-n_samples^2 matrix is formed (unless a precomputed one is given).
+n_samples^2 matrix is formed (unless a precomputed one is given, or a metric the kernel does not
+have: scipy's others and callables go through ``scipy.spatial.distance.pdist``).
 """
 
 from __future__ import annotations
