@@ -400,3 +400,24 @@ def test_y_pred_keyword_is_taken_with_a_future_warning_as_sklearn(name):
             f(y, p, y_pred=p)
     with pytest.raises(TypeError, match="y_proba"):
         ours_f(y)
+
+
+@pytest.mark.parametrize("off", [2e-8, -2e-8, 5e-8])
+@pytest.mark.parametrize("name", ["log_loss", "brier_score_loss", "d2_log_loss_score"])
+def test_rows_summing_to_one_within_sklearns_tolerance_do_not_warn(name, off):
+    """scikit-learn warns 'do not sum to one' outside isclose(sum, 1, rtol=sqrt(eps)) with
+    array-api-extra's default atol=1e-8 (about 2.5e-8 in all for float64); the check here had
+    atol=0 and warned from 1.5e-8 on (e.g. rows of float32 probabilities given as a list)."""
+    from mlcanon import metrics
+
+    y = [0, 1, 2, 1]
+    P = np.array([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3], [0.2, 0.2, 0.6], [0.3, 0.4, 0.3]])
+    P[:, 0] += off
+    with warnings.catch_warnings(record=True) as ref_w:
+        warnings.simplefilter("always")
+        ref = getattr(skm, name)(y, P)
+    with warnings.catch_warnings(record=True) as got_w:
+        warnings.simplefilter("always")
+        got = getattr(metrics, name)(y, P)
+    assert_allclose(got, ref, rtol=1e-12)
+    assert [str(w.message)[:30] for w in got_w] == [str(w.message)[:30] for w in ref_w]

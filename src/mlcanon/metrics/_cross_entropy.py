@@ -120,7 +120,8 @@ def probability_targets(
         p = p[:, None]
     if p.shape[1] == 1:
         p = np.hstack((1.0 - p, p))
-    if not np.allclose(p.sum(axis=1), 1.0, rtol=np.sqrt(proba_eps(y_proba)), atol=0.0):
+    # scikit-learn: isclose(sum, 1, rtol=sqrt(eps)) with array-api-extra's default atol=1e-8
+    if not np.allclose(p.sum(axis=1), 1.0, rtol=np.sqrt(proba_eps(y_proba)), atol=1e-8):
         warnings.warn(
             "The y_prob values do not sum to one. Make sure y_proba holds probabilities.",
             UserWarning,
