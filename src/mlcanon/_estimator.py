@@ -483,8 +483,11 @@ def class_weight_by_label(class_weight: dict, classes: np.ndarray) -> np.ndarray
     return weights
 
 
-def check_priors(priors: Any, n_classes: int, name: str) -> np.ndarray | None:
-    """Validate user class priors: one non-negative entry per class, summing to 1."""
+def check_priors(
+    priors: Any, n_classes: int, name: str, *, sum_to_one: bool = True
+) -> np.ndarray | None:
+    """Validate user class priors: one non-negative entry per class, summing to 1 (unless
+    ``sum_to_one=False``: scikit-learn's discrete naive Bayes takes any weights there)."""
     if priors is None:
         return None
     p = check_array(priors, name, ndim=1)
@@ -495,6 +498,6 @@ def check_priors(priors: Any, n_classes: int, name: str) -> np.ndarray | None:
         )
     if (p < 0).any():
         raise ValueError(f"Priors must be non-negative: {name} = {p!r}")
-    if not np.isclose(p.sum(), 1.0):
+    if sum_to_one and not np.isclose(p.sum(), 1.0):
         raise ValueError(f"The sum of the priors should be 1: {name} sums to {float(p.sum())!r}")
     return p

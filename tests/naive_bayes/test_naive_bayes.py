@@ -292,3 +292,19 @@ def test_float32_model_save_load_round_trip(tmp_path):
     back = io.load(io.save(model, tmp_path / "nb.npz"))
     assert back.theta_.dtype == np.float32 and back.epsilon_ == model.epsilon_
     np.testing.assert_array_equal(back.predict_proba(X), model.predict_proba(X))
+
+
+@pytest.mark.parametrize("cls", ["MultinomialNB", "BernoulliNB"])
+@pytest.mark.parametrize("class_prior", [[0.2, 0.2, 0.2], [1.0, 2.0, 3.0], [0.0, 0.5, 0.1]])
+def test_discrete_class_prior_not_summing_to_one_as_sklearn(cls, class_prior):
+    """scikit-learn's MultinomialNB/BernoulliNB take class_prior weights that do not sum to 1
+    (class_log_prior_ is their log); ours refused them ('The sum of the priors should be 1')."""
+    X, y = DATA["iris"]
+    ours = globals()[cls](class_prior=class_prior).fit(X, y)
+    ref = getattr(sk, cls)(class_prior=class_prior).fit(X, y)
+    np.testing.assert_allclose(ours.class_log_prior_, ref.class_log_prior_, rtol=1e-12)
+    for method in ("predict_joint_log_proba", "predict_log_proba", "predict_proba"):
+        np.testing.assert_allclose(
+            getattr(ours, method)(X), getattr(ref, method)(X), rtol=1e-10, atol=1e-12
+        )
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))

@@ -83,7 +83,9 @@ class _DiscreteNB(BaseNB):
 
     def _finish(self) -> None:
         n_classes = len(self.classes_)
-        prior = check_priors(self.class_prior, n_classes, "class_prior")
+        # as scikit-learn: priors that do not sum to 1 are taken as given (class_log_prior_ is
+        # their log; the posteriors are normalized anyway)
+        prior = check_priors(self.class_prior, n_classes, "class_prior", sum_to_one=False)
         with np.errstate(divide="ignore"):  # an empty class has log prior -inf
             if prior is not None:
                 self.class_log_prior_ = np.log(prior)
@@ -115,7 +117,8 @@ class MultinomialNB(_DiscreteNB):
     fit_prior : bool, default True
         Learn class priors from the data; otherwise use uniform priors.
     class_prior : array of shape (n_classes,), optional
-        Fixed class priors (overrides ``fit_prior``).
+        Fixed class priors (overrides ``fit_prior``); as in scikit-learn they need not sum to 1
+        (``class_log_prior_`` is their log; the posteriors are normalized).
 
     Attributes
     ----------
