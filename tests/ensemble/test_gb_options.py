@@ -273,3 +273,31 @@ def test_parts_without_weight_are_refused(params, weights, words):
     w[weights] = 1.0
     with pytest.raises(ValueError, match=words):
         GradientBoostingRegressor(n_estimators=5, random_state=0, **params).fit(X, X[:, 0], w)
+
+
+@pytest.mark.parametrize(
+    ("kind", "random_state"),
+    [("reg", 0), ("reg", 1), ("reg", 2), ("clf", 0), ("clf", 1), ("clf", 3)],
+)
+def test_early_stopping_holds_out_sklearn_s_rows_and_stops_at_its_stage(kind, random_state):
+    """With an int random_state the validation rows are scikit-learn's (train_test_split,
+    stratified for a classifier), so n_iter_no_change stops at scikit-learn's stage and the
+    model is the same; they were drawn by our own generator, and the stage counts differed
+    (e.g. 25 vs 28)."""
+    from sklearn.datasets import load_breast_cancer, load_diabetes
+
+    load, ours_cls, ref_cls = (
+        (load_diabetes, GradientBoostingRegressor, ske.GradientBoostingRegressor)
+        if kind == "reg"
+        else (load_breast_cancer, GradientBoostingClassifier, ske.GradientBoostingClassifier)
+    )
+    X, y = load(return_X_y=True)
+    kw = dict(n_estimators=300, n_iter_no_change=3, max_depth=2, min_samples_leaf=5)
+    ours = ours_cls(random_state=random_state, **kw).fit(X, y)
+    ref = ref_cls(random_state=random_state, **kw).fit(X, y)
+    assert ours.n_estimators_ == ref.n_estimators_ < 300
+    np.testing.assert_allclose(ours.train_score_, ref.train_score_, rtol=1e-9)
+    if kind == "reg":
+        np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-9)
+    else:
+        np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-12)

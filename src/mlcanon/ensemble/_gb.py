@@ -67,7 +67,8 @@ _PARAMS_DOC = """
         A new ``fit`` keeps the fitted stages and adds up to ``n_estimators``; its ``X`` and
         ``y`` must have the fitted columns and classes (else ValueError).
     validation_fraction : float, default=0.1
-        Share of the data held out for early stopping (stratified for a classifier).
+        Share of the data held out for early stopping (stratified for a classifier); with
+        an int ``random_state`` the rows scikit-learn holds out (its ``train_test_split``).
     n_iter_no_change : int or None, default=None
         Stop once this many stages in a row do not lower the held-out loss by ``tol``.
     tol : float, default=1e-4

@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from mlcanon._validation import check_random_state
 from mlcanon.tree._checks import as_float32
 
 from ._base import accepts_sample_weight
@@ -77,8 +76,12 @@ def fit_init(init: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> A
 
 def validation_mask(y: np.ndarray, fraction: float, random_state: Any, stratify: bool):
     """Rows held out for early stopping: ``ceil(fraction * n)`` of them at random, spread over
-    the classes in proportion to their sizes when ``stratify``."""
-    rng = check_random_state(random_state)
+    the classes in proportion to their sizes when ``stratify``.
+
+    With an int, a ``RandomState`` or ``None`` as ``random_state`` these are the rows that
+    scikit-learn holds out (its ``train_test_split``, stratified for a classifier), so that
+    early stopping stops at the same stage; a ``numpy.random.Generator`` draws them itself.
+    """
     n = len(y)
     n_val = int(np.ceil(fraction * n))
     if n_val == n:
@@ -86,10 +89,33 @@ def validation_mask(y: np.ndarray, fraction: float, random_state: Any, stratify:
             f"validation_fraction={fraction} holds out ceil({fraction} * {n}) = {n} of the {n} "
             "samples for early stopping, leaving none to train on; lower validation_fraction"
         )
+    classes = _check_stratifiable(y, n, n_val, fraction) if stratify else None
     mask = np.zeros(n, bool)
-    if not stratify:
-        mask[rng.choice(n, n_val, replace=False)] = True
-        return mask
+    if not isinstance(random_state, np.random.Generator):
+        from sklearn.model_selection import train_test_split
+
+        rows = np.arange(n)
+        _, held_out = train_test_split(
+            rows, test_size=fraction, random_state=random_state, stratify=y if stratify else None
+        )
+        mask[held_out] = True
+    elif not stratify:
+        mask[random_state.choice(n, n_val, replace=False)] = True
+    else:
+        for c, size in zip(*np.unique(y, return_counts=True), strict=True):
+            rows = np.flatnonzero(y == c)
+            mask[random_state.choice(rows, round(n_val * size / n), replace=False)] = True
+    if stratify and len(np.unique(y[~mask])) != len(classes):
+        raise ValueError(
+            "The training data after the early stopping split is missing some classes. Try "
+            "using another random seed."
+        )
+    return mask
+
+
+def _check_stratifiable(y: np.ndarray, n: int, n_val: int, fraction: float) -> np.ndarray:
+    """The classes of ``y``, which a stratified split of ``n_val`` held-out rows needs: two
+    members of each, and as many rows as classes on both sides."""
     classes, counts = np.unique(y, return_counts=True)
     if counts.min() < 2:
         raise ValueError(
@@ -104,15 +130,7 @@ def validation_mask(y: np.ndarray, fraction: float, random_state: Any, stratify:
                 f"{len(classes)}: validation_fraction={fraction} of {n} samples holds out "
                 f"{n_val} for early stopping and trains on {n - n_val}"
             )
-    for c, size in zip(classes, counts, strict=True):
-        rows = np.flatnonzero(y == c)
-        mask[rng.choice(rows, round(n_val * size / n), replace=False)] = True
-    if len(np.unique(y[~mask])) != len(classes):
-        raise ValueError(
-            "The training data after the early stopping split is missing some classes. Try "
-            "using another random seed."
-        )
-    return mask
+    return classes
 
 
 def check_split_weights(w: np.ndarray, inside: np.ndarray, why: str, names: tuple) -> None:
