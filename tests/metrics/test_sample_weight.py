@@ -142,3 +142,38 @@ def test_samplewise_confusion_matrix_weighted_matches_sklearn(seed):
     got = ours.multilabel_confusion_matrix(y, p, sample_weight=w, samplewise=True)
     ref = skm.multilabel_confusion_matrix(y, p, sample_weight=w, samplewise=True)
     assert_array_equal(got, ref)
+
+
+@pytest.mark.parametrize(
+    "name, target, kw",
+    [
+        ("roc_curve", "binary", {}),
+        ("precision_recall_curve", "binary", {}),
+        ("det_curve", "binary", {}),
+        ("confusion_matrix_at_thresholds", "binary", {}),
+        ("roc_auc_score", "binary", {}),
+        ("roc_auc_score", "multilabel", {"average": "micro"}),
+        ("roc_auc_score", "multiclass", {"multi_class": "ovr"}),
+        ("average_precision_score", "binary", {}),
+        ("average_precision_score", "multilabel", {}),
+        ("average_precision_score", "multiclass", {}),
+    ],
+)
+def test_threshold_metrics_take_a_column_of_sample_weights_as_sklearn(name, target, kw):
+    """scikit-learn's threshold-curve metrics read sample_weight with column_or_1d, so a
+    (n_samples, 1) column is taken; here it was refused ('Sample weights must be 1D')."""
+    from mlcanon import metrics
+
+    rng = np.random.default_rng(0)
+    y, s = {
+        "binary": (rng.integers(0, 2, 12), rng.random(12)),
+        "multilabel": (rng.integers(0, 2, (12, 3)), rng.random((12, 3))),
+        "multiclass": (rng.integers(0, 3, 12), rng.dirichlet(np.ones(3), 12)),
+    }[target]
+    w = rng.random((12, 1))
+    ref = getattr(skm, name)(y, s, sample_weight=w, **kw)
+    got = getattr(metrics, name)(y, s, sample_weight=w, **kw)
+    if not isinstance(ref, tuple):
+        got, ref = (got,), (ref,)
+    for g, r in zip(got, ref, strict=True):
+        assert_allclose(g, r, rtol=1e-12)

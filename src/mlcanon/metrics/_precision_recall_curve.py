@@ -200,5 +200,5 @@ def average_precision_score(
             "`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains "
             f"multiple classes. Got `y_score.shape={S.shape}` for {Y.shape[1]} classes."
         )
-    w = check_weights(sample_weight, check_lengths(Y, S, sample_weight))
+    w = check_weights(sample_weight, check_lengths(Y, S, sample_weight), column=True)
     return average_binary_score(_binary_average_precision, Y, S, average, w)

@@ -76,7 +76,7 @@ def _binary_inputs(
     n = check_lengths(is_pos, score, sample_weight)
     if sample_weight is None:
         return is_pos, score, None
-    w = check_weights(sample_weight, n)
+    w = check_weights(sample_weight, n, column=True)
     keep = w != 0
     return is_pos[keep], score[keep], w[keep]
 
@@ -311,7 +311,7 @@ def roc_auc_score(
     if kind == "multilabel-indicator":
         S = check_score_matrix(y_score)
         n = check_lengths(y, S, sample_weight)
-        w = check_weights(sample_weight, n)
+        w = check_weights(sample_weight, n, column=True)
         binary = lambda p, s, ww: _binary_auc(p == 1, s, ww, max_fpr)  # noqa: E731
         return average_binary_score(binary, y, S, average, w)
     y = check_labels(y, "y_true")
@@ -332,7 +332,7 @@ def roc_auc_score(
                 "'sample_weight' must be None in this case"
             )
         n = check_lengths(y, y_score, sample_weight)
-        w = check_weights(sample_weight, n)
+        w = check_weights(sample_weight, n, column=True)
         return multiclass_roc_auc(
             _binary_auc, y, y_score, labels=labels, multi_class=multi_class, average=average, w=w
         )

@@ -140,8 +140,12 @@ def check_lengths(*arrays: Any) -> int:
     return lengths[0]
 
 
-def check_weights(sample_weight: Any, n: int) -> np.ndarray | None:
+def check_weights(sample_weight: Any, n: int, *, column: bool = False) -> np.ndarray | None:
     """``sample_weight`` as 1-D float64 of length ``n`` (a scalar is broadcast), or None.
+
+    ``column=True`` also takes a column vector of shape (n, 1), as scikit-learn's
+    threshold-curve metrics (roc_curve, roc_auc_score, precision_recall_curve,
+    average_precision_score, det_curve) do through ``column_or_1d``.
 
     The weights must be finite and non-negative, and not all zero: a weighted mean over no
     weight is undefined. The wording is scikit-learn's ("Sample weights must contain at least
@@ -160,6 +164,8 @@ def check_weights(sample_weight: Any, n: int) -> np.ndarray | None:
         raise TypeError(f"sample_weight must hold numbers, got dtype={w.dtype}")
     if w.ndim == 0:
         w = np.full(n, w.item())
+    if column and w.ndim == 2 and w.shape[1] == 1:
+        w = w.ravel()
     if w.ndim != 1:
         raise ValueError(f"Sample weights must be 1D array or scalar, got shape {w.shape}")
     if w.shape[0] != n:
