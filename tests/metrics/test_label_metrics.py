@@ -216,3 +216,23 @@ def test_cohen_kappa_takes_a_replace_undefined_by_as_sklearn(ok):
     with pytest.warns(UserWarning):
         got = cohen_kappa_score(y, y, replace_undefined_by=ok)
     np.testing.assert_array_equal(got, ref)
+
+
+def test_cohen_kappa_matches_labels_of_the_other_kind_as_confusion_matrix_does():
+    """labels=['0', '1'] for integer labels: scikit-learn (and confusion_matrix here) match a
+    label by its string form, so '0' is present in y1 and kappa is undefined (no sample counted:
+    NaN with a warning); cohen_kappa_score's own check compared them as they are and raised
+    'At least one label in `labels` must be present in `y1`'."""
+    from mlcanon.metrics import cohen_kappa_score
+
+    y1, y2 = np.array([-1, 0, 0, -1]), np.array([1, 0, 0, 0])
+    with pytest.warns(UserWarning, match="y2` contains no labels"):
+        ref = skm.cohen_kappa_score(y1, y2, labels=["0", "1"])
+    with pytest.warns(UserWarning, match="y2` contains no labels"):
+        got = cohen_kappa_score(y1, y2, labels=["0", "1"])
+    assert np.isnan(ref) and np.isnan(got)
+    match = "At least one label in `labels` must be present in `y1`"
+    with pytest.raises(ValueError, match=match):
+        skm.cohen_kappa_score(y1, y2, labels=[5])
+    with pytest.raises(ValueError, match=match):
+        cohen_kappa_score(y1, y2, labels=[5])

@@ -12,7 +12,6 @@ from mlcanon._validation import check_option
 
 from ._checks import UndefinedMetricWarning
 from ._confusion_matrix import confusion_matrix
-from ._targets import as_target
 
 __all__ = ["cohen_kappa_score"]
 
@@ -84,12 +83,15 @@ def cohen_kappa_score(
             "The 'replace_undefined_by' parameter of cohen_kappa_score must be a float in the "
             f"range [-1.0, 1.0] or numpy.nan. Got {r!r} instead."
         )
-    if labels is not None and not np.isin(as_target(labels, "labels"), as_target(y1, "y1")).any():
+    try:
+        observed = confusion_matrix(y1, y2, labels=labels, sample_weight=sample_weight)
+    except ValueError as e:  # labels as confusion_matrix matches them (1 is '1' to strings)
+        if "At least one label specified must be in y_true" not in str(e):
+            raise
         raise ValueError(
             "At least one label in `labels` must be present in `y1` (even though "
             "`cohen_kappa_score` is otherwise agnostic to the order of `y1` and `y2`)."
-        )
-    observed = confusion_matrix(y1, y2, labels=labels, sample_weight=sample_weight)
+        ) from e
     observed = observed.astype(np.float64)
     rows, cols = observed.sum(axis=1), observed.sum(axis=0)
     if cols.sum() == 0:
