@@ -342,3 +342,27 @@ def test_window_after_a_new_axis_is_unsupported_not_a_crash(insert):
     out = NewAxis()(torch.zeros(1, 2, 8, 8))
     assert p.flops == out.numel() * 4  # 4 FLOPs per output of a 1x2x2 average
     assert p.layers[-1].output_shape == tuple(out.shape[1:])
+
+
+def test_reduction_over_a_spatial_axis_is_not_pointwise():
+    # a C = H = W map: y.mean(-1) and y.amax(1) both give (1, 8, 8); the shape rule called
+    # both "channel reductions" (pointwise), so mean(-1) kept a 3x3 field although each of its
+    # outputs depends on a whole row of the input (autograd below)
+    class Reduce(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(8, 8, 3, padding=1)
+
+        def forward(self, x):
+            y = self.conv(x)
+            return y.mean(-1), y.amax(1), y.sum(dim=(1,), keepdim=True), torch.max(y, x)
+
+    model = positive(Reduce())
+    result = receptive_field(model, (8, 8, 8))
+    x = torch.rand(1, 8, 8, 8, dtype=torch.float64, requires_grad=True)
+    model(x)[0][0, 0, 3].backward()  # one output of mean(-1)
+    cols = np.nonzero(x.grad[0].abs().sum((0, 1)).numpy())[0]
+    assert (cols.min(), cols.max()) == (0, 7)  # the whole width: no 3-wide field holds it
+    assert result.layers["mean"].is_global
+    for name in ("amax", "sum_1", "max_1"):  # channel reductions and an elementwise max
+        assert result.layers[name].size == (3, 3), name

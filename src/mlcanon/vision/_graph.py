@@ -337,6 +337,16 @@ def _classify_function(
     if name in REDUCE_OPS or name in RESHAPE_OPS:
         if x is None or out is None:
             return OPAQUE
+        if name in REDUCE_OPS and x:
+            # the reduced axes decide, not the sizes: x.mean(-1) of a C = H = W map keeps the
+            # shape of a channel reduction but merges the positions along W
+            dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
+            dims = dim if isinstance(dim, list | tuple) else (dim,)
+            if dim is None:
+                return GLOBAL  # a full reduction
+            if all(isinstance(v, int) for v in dims):
+                return POINTWISE if all(v % len(x) < 2 for v in dims) else GLOBAL
+            # torch.max(x, other) and the like are elementwise: the shape rule below
         keeps_space = n > 0 and len(out) >= n and out[-n:] == x[-n:] and out[0] == x[0]
         return POINTWISE if keeps_space else GLOBAL
     if name in ("softmax", "log_softmax"):
