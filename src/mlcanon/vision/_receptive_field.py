@@ -66,7 +66,12 @@ class ReceptiveField:
     is_global: bool = False
 
     def region(self, index: Sequence[int]) -> tuple[tuple[int, int], ...]:
-        """Inclusive input interval ``(start, end)`` per axis seen by output unit ``index``."""
+        """Inclusive input interval ``(start, end)`` per axis seen by output unit ``index``.
+
+        Positions outside ``[0, W)`` are padding: zeros for zero padding, but copies of input
+        positions for ``padding_mode='reflect'`` / ``'replicate'`` (inside the interval's
+        clipped part) and ``'circular'`` (the opposite border, outside it: a border unit of a
+        circular convolution also sees input positions that this interval does not list)."""
         if self.is_global:
             raise ValueError("a global receptive field has no region; it covers the whole input")
         if len(index) != len(self.size):
