@@ -366,3 +366,31 @@ def test_reduction_over_a_spatial_axis_is_not_pointwise():
     assert result.layers["mean"].is_global
     for name in ("amax", "sum_1", "max_1"):  # channel reductions and an elementwise max
         assert result.layers[name].size == (3, 3), name
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate"])
+def test_functional_pad_is_a_shift(mode):
+    # F.pad (TF-style asymmetric 'same' padding) was 'unsupported': no field past it; it is a
+    # 1x1 window with the left paddings, listed last axis first as in torch
+    class Padded(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(2, 2, 3, stride=2)
+            self.b = nn.Conv2d(2, 2, 3)
+
+        def forward(self, x):
+            x = self.a(torch.nn.functional.pad(x, (0, 1, 2, 1), mode=mode))  # left 0, top 2
+            last_only = [1, 1] if mode == "constant" else [1, 1, 0, 0]  # torch needs 4 there
+            return self.b(torch.nn.functional.pad(x, last_only, mode=mode))
+
+    model, shape = positive(Padded()), (2, 31, 30)
+    result = receptive_field(model, shape)
+    assert result.unsupported == []
+    out = model(torch.zeros(1, *shape, dtype=torch.float64)).shape[2:]
+    for index in [(out[0] // 2, out[1] // 2), (4, 3), (out[0] - 3, out[1] - 3)]:
+        region = result.final.region(index)
+        assert clip(region, shape) == region
+        assert gradient_region(model, shape, index) == region
+    from mlcanon.vision import profile
+
+    assert profile(model, shape).uncounted == ()

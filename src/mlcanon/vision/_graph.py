@@ -332,6 +332,15 @@ def _classify_function(
         return functional_window(node, name, shapes[1])
     if name in ("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d"):
         return functional_window(node, name, None)
+    if name == "pad" and x is not None and out is not None and n > 0:
+        a = call_args(node, ("input", "pad", "mode", "value"))
+        pad = tuple(a.get("pad", ()))
+        if a.get("mode", "constant") == "circular" or len(pad) % 2 or len(pad) > 2 * n:
+            return OPAQUE  # wraps around, or pads the channel / batch axes
+        if not all(isinstance(v, int) for v in pad):
+            return OPAQUE
+        # F.pad lists (left, right) pairs from the last axis backwards; unlisted axes get 0
+        return _pad_window(pad + (0,) * (2 * n - len(pad)), n)
     if name.startswith("adaptive_") and "pool" in name:
         return _adaptive(x, out)
     if name in REDUCE_OPS or name in RESHAPE_OPS:

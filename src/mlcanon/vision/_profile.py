@@ -133,7 +133,7 @@ ZERO_COST = frozenset(
     "ZeroPad2d ZeroPad3d ConstantPad1d ConstantPad2d ConstantPad3d ReflectionPad1d "
     "ReflectionPad2d ReplicationPad1d ReplicationPad2d PixelShuffle PixelUnshuffle ChannelShuffle "
     "dropout cat stack getitem view reshape flatten permute transpose contiguous size chunk split "
-    "squeeze unsqueeze clone to float type_as expand dim numel getattr".split()
+    "pad squeeze unsqueeze clone to float type_as expand dim numel getattr".split()
 )
 
 
