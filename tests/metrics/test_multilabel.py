@@ -171,3 +171,43 @@ def test_roc_auc_multilabel_matches_sklearn(indicators, average):
     keep = (y.sum(axis=1) > 0) & ~y.all(axis=1)  # a sample needs both kinds for its own AUC
     y, s = y[keep], s[keep]
     assert_allclose(roc_auc_score(y, s, average=average), skm.roc_auc_score(y, s, average=average))
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "boolean", "Float64"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "roc_auc_score",
+        "average_precision_score",
+        "coverage_error",
+        "label_ranking_loss",
+        "label_ranking_average_precision_score",
+    ],
+)
+def test_a_nullable_pandas_indicator_frame_is_read_as_sklearn(name, dtype):
+    """A multilabel y_true as a pandas DataFrame of nullable columns (Int64, boolean, Float64)
+    is read by scikit-learn's check_array as numbers; NumPy makes it an object array, which
+    was refused here as an 'unknown' target."""
+    pd = pytest.importorskip("pandas")
+    from mlcanon import metrics
+
+    rng = np.random.default_rng(0)
+    Y = rng.integers(0, 2, (12, 3))
+    Y[:2] = [[0, 1, 1], [1, 0, 0]]
+    S = rng.random((12, 3))
+    frame = pd.DataFrame(Y).astype(dtype)
+    ref = getattr(skm, name)(frame, S)
+    got = getattr(metrics, name)(frame, S)
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    assert got == getattr(metrics, name)(Y, S)
+
+
+def test_a_nullable_pandas_frame_with_na_is_refused():
+    pd = pytest.importorskip("pandas")
+    from mlcanon.metrics import roc_auc_score
+
+    frame = pd.DataFrame([[0, 1], [1, pd.NA], [1, 0]], dtype="Int64")
+    with pytest.raises(ValueError, match="Input y_true contains NaN"):
+        skm.roc_auc_score(frame, np.ones((3, 2)))
+    with pytest.raises(ValueError, match="Input y_true contains NaN"):
+        roc_auc_score(frame, np.ones((3, 2)))

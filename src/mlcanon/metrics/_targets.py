@@ -17,11 +17,14 @@ inconsistent numbers of samples", "Classification metrics can't handle a mix of 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+
+from mlcanon._validation import pandas_nullable_as_float
 
 __all__ = [
     "Targets",
@@ -83,6 +86,11 @@ def as_target(y: Any, name: str) -> np.ndarray:
     """
     if sp.issparse(y):
         return np.asarray(y.toarray())
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(y, pandas.DataFrame):
+        # nullable (Int64, boolean, Float64) columns are an object array of numbers to NumPy;
+        # as float, as scikit-learn's check_array reads them (pandas.NA as NaN, then refused)
+        y = pandas_nullable_as_float(y)
     if isinstance(y, str) or not (isinstance(y, Sequence) or hasattr(y, "__array__")):
         raise ValueError(f"{name} must be array-like (array or non-string sequence), got {y!r}")
     try:
