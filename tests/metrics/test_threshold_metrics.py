@@ -122,3 +122,33 @@ def test_k_as_a_numpy_integer_is_accepted_as_sklearn(k):
     R = rng.integers(0, 3, (5, 4))
     assert_allclose(dcg_score(R, S[:5], k=k), skm.dcg_score(R, S[:5], k=k), rtol=RTOL)
     assert_allclose(ndcg_score(R, S[:5], k=k), skm.ndcg_score(R, S[:5], k=k), rtol=RTOL)
+
+
+@pytest.mark.parametrize("pos_label", [[1], np.array([1, 0, 1, 0]), (1,)])
+@pytest.mark.parametrize(
+    "name, scores",
+    [
+        ("f1_score", False),
+        ("jaccard_score", False),
+        ("precision_recall_fscore_support", False),
+        ("roc_curve", True),
+        ("precision_recall_curve", True),
+        ("det_curve", True),
+        ("confusion_matrix_at_thresholds", True),
+        ("average_precision_score", True),
+        ("brier_score_loss", True),
+        ("d2_brier_score", True),
+    ],
+)
+def test_pos_label_must_be_one_class_as_sklearn(name, scores, pos_label):
+    """pos_label is one class (a number, bool or str; scikit-learn refuses anything else). A
+    list or an array was compared with the labels element by element: [1] broadcast as 1 and
+    gave a score, an array of n labels a meaningless mask."""
+    from mlcanon import metrics
+
+    y = np.array([0, 1, 1, 0])
+    other = np.array([0.1, 0.9, 0.4, 0.5]) if scores else y[::-1]
+    with pytest.raises(ValueError, match="pos_label"):
+        getattr(skm, name)(y, other, pos_label=pos_label)
+    with pytest.raises(ValueError, match="pos_label"):
+        getattr(metrics, name)(y, other, pos_label=pos_label)

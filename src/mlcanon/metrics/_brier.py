@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_labels
+from ._checks import check_labels, check_pos_label
 from ._cross_entropy import _check_probabilities, probability_targets
 from ._targets import check_lengths, check_weights, target_type
 
@@ -21,7 +21,7 @@ def _binary_positive(y: np.ndarray, pos_label: Any) -> np.ndarray:
             f"The type of the target inferred from y_true is {kind} but should be binary "
             "according to the shape of y_prob."
         )
-    if pos_label is not None:
+    if check_pos_label(pos_label) is not None:
         return y == pos_label
     classes = np.unique(y)
     if classes.dtype.kind in "US":

@@ -7,6 +7,7 @@ input. What kind of target an array is (binary, multiclass, multilabel indicator
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import Any
 
@@ -146,6 +147,18 @@ def check_zero_division(zero_division: Any, *, allow_nan: bool = True) -> float 
     raise ValueError(f"zero_division must be one of {allowed}; got {zero_division!r}")
 
 
+def check_pos_label(pos_label: Any) -> Any:
+    """``pos_label`` as scikit-learn constrains it: a number, bool or str, or None. An array
+    or a list would be compared element by element with the labels (broadcast), not as one
+    class."""
+    if pos_label is None or isinstance(pos_label, numbers.Real | str | np.bool_):
+        return pos_label
+    raise ValueError(
+        "The 'pos_label' parameter must be an int, float, bool or str (one class) or None, got "
+        f"{type(pos_label).__name__} {pos_label!r}"
+    )
+
+
 def check_bool(value: Any, name: str) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
@@ -158,6 +171,7 @@ def positive_mask(y_true: Any, pos_label: Any) -> np.ndarray:
     ``pos_label=None`` accepts only {0, 1} or {-1, 1} (positive = 1), as scikit-learn does.
     With an explicit ``pos_label``, a multiclass target is read one-vs-rest.
     """
+    pos_label = check_pos_label(pos_label)
     y = as_target(y_true, "y_true")
     kind = target_type(y, "y_true")
     if kind != "binary" and not (kind == "multiclass" and pos_label is not None):

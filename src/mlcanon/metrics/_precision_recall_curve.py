@@ -13,6 +13,7 @@ from ._average import AVERAGES, average_binary_score
 from ._checks import (
     UndefinedMetricWarning,
     check_bool,
+    check_pos_label,
     check_score_matrix,
     contains,
     positive_mask,
@@ -178,6 +179,7 @@ def average_precision_score(
        curves", ICML 2006.
     """
     average = check_option(average, "average", AVERAGES)
+    pos_label = check_pos_label(pos_label)
     y = as_target(y_true, "y_true")
     kind = target_type(y, "y_true")
     if kind == "binary":

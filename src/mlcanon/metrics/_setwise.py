@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import UndefinedMetricWarning, contains
+from ._checks import UndefinedMetricWarning, check_pos_label, contains
 from ._targets import Targets, as_label_kind, as_target, check_class_targets
 
 __all__ = ["AVERAGES", "divide", "label_sums", "nan_average", "set_wise_counts", "set_wise_labels"]
@@ -62,6 +62,7 @@ def _chosen_labels(labels: Any, t: Targets) -> np.ndarray:
 
 def set_wise_labels(t: Targets, average: str | None, labels: Any, pos_label: Any) -> np.ndarray:
     """The classes to score: ``[pos_label]`` for a binary average, else ``labels`` or all."""
+    pos_label = check_pos_label(pos_label)
     if average == "binary":
         return _binary_label(t, pos_label)
     if pos_label not in (None, 1):
