@@ -150,3 +150,27 @@ def test_float32_x_reaches_the_members_as_float32_as_sklearn():
     bag = dict(n_estimators=3, random_state=0)
     got = me.BaggingRegressor(Ridge(), **bag).fit(X32, y32).predict(X32)
     assert got.dtype == ske.BaggingRegressor(Ridge(), **bag).fit(X32, y32).predict(X32).dtype
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_voting_passes_sparse_x_to_its_members_as_sklearn(fmt):
+    """scikit-learn's voting estimators hand a scipy.sparse X to their members; ours refused it
+    with a TypeError (dense data required)."""
+    import scipy.sparse as sp
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    X, y = load_iris(return_X_y=True)
+    X = sp.csr_matrix(np.where(X > 2.0, X, 0.0)).asformat(fmt)
+    members = [("lr", LogisticRegression(max_iter=500)), ("t", DecisionTreeClassifier(max_depth=3))]
+    for voting in ("hard", "soft"):
+        ours = me.VotingClassifier(members, voting=voting).fit(X, y)
+        ref = ske.VotingClassifier(members, voting=voting).fit(X, y)
+        np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+        np.testing.assert_allclose(ours.transform(X), ref.transform(X), atol=1e-12)
+        # the sparse tag follows the members, as scikit-learn's
+        assert ours.__sklearn_tags__().input_tags.sparse == ref.__sklearn_tags__().input_tags.sparse
+    Xr, yr = load_diabetes(return_X_y=True)
+    Xr = sp.csr_matrix(np.where(Xr > 0, Xr, 0.0)).asformat(fmt)
+    regs = [("r", Ridge()), ("t", DecisionTreeRegressor(max_depth=3))]
+    ours, ref = me.VotingRegressor(regs).fit(Xr, yr), ske.VotingRegressor(regs).fit(Xr, yr)
+    np.testing.assert_allclose(ours.predict(Xr), ref.predict(Xr), rtol=1e-12)

@@ -366,4 +366,6 @@ class NamedMembers(BaseEstimator):
         tags = super().__sklearn_tags__()
         members = [e for _, e in self._pairs() if not is_drop(e)]
         tags.input_tags.allow_nan = all(e.__sklearn_tags__().input_tags.allow_nan for e in members)
+        # scipy.sparse X reaches the members as it is (scikit-learn's heterogeneous ensembles)
+        tags.input_tags.sparse = all(e.__sklearn_tags__().input_tags.sparse for e in members)
         return tags

@@ -27,10 +27,7 @@ from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import (
-    check_X,
-    check_X_y,
     encode_labels,
-    float_dtype,
     input_feature_names,
     store_params,
 )
@@ -38,6 +35,8 @@ from mlcanon._validation import BOOL, ArrayLike, InstanceOf, Interval, Options, 
 
 from ._base import (
     NamedMembers,
+    check_meta_X,
+    check_meta_X_y,
     feature_names,
     fit_member,
     fit_members,
@@ -102,9 +101,9 @@ class _BaseVoting(TransformerMixin, NamedMembers):
         self.named_estimators_ = Bunch(**{n: fitted.get(n, "drop") for n, _ in self.estimators})
 
     def _members_X(self, X: Any) -> Any:
-        """``X`` checked against the fit (NaN let through: the members decide), as the members
-        take it (a data frame stays one)."""
-        checked = check_X(self, X, reset=False, allow_nan=True, dtype=float_dtype(X))
+        """``X`` checked against the fit (NaN let through: the members decide; scipy.sparse
+        stays sparse, as in scikit-learn), as the members take it (a data frame stays one)."""
+        checked = check_meta_X(self, X, reset=False)
         return self._members_input(X, checked)
 
     def _member_names(self) -> list[str]:
@@ -171,7 +170,7 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
             raise NotImplementedError(
                 "Multilabel and multi-output classification is not supported."
             )
-        X_checked, y = check_X_y(self, X, y, classifier=True, allow_nan=True, dtype=float_dtype(X))
+        X_checked, y = check_meta_X_y(self, X, y, classifier=True)
         self.classes_, codes = encode_labels(y)
         self._fit_all(
             self._members_input(X, X_checked), codes, sample_weight, fit_params, "classifier"
@@ -254,7 +253,7 @@ class VotingRegressor(RegressorMixin, _BaseVoting):
     def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any) -> VotingRegressor:
         """Fit every member on ``X``, ``y`` (with the weights, if any; ``fit_params`` are
         metadata, routed when routing is on)."""
-        X_checked, y = check_X_y(self, X, y, classifier=False, allow_nan=True, dtype=float_dtype(X))
+        X_checked, y = check_meta_X_y(self, X, y, classifier=False)
         self._fit_all(self._members_input(X, X_checked), y, sample_weight, fit_params, "regressor")
         return self
 
