@@ -179,8 +179,8 @@ def test_bad_module_arguments():
         nn.GroupNorm(4, 6)
     with pytest.raises(ValueError, match=r"BatchNorm2d expects 4-D input, got shape \(3, 4\)"):
         nn.BatchNorm2d(4)(torch.zeros(3, 4))
-    with pytest.raises(TypeError, match=r"LeakyReLU got unexpected arguments \['inplace'\]"):
-        nn.LeakyReLU(inplace=True)
+    with pytest.raises(TypeError, match=r"LeakyReLU got unexpected arguments \['slope'\]"):
+        nn.LeakyReLU(slope=0.1)
     with pytest.raises(
         ValueError, match="reduction must be one of 'none', 'mean', 'sum'; got 'batchmean'"
     ):

@@ -44,9 +44,15 @@ def _conv(m: nn.Conv2d | nn.ConvTranspose2d) -> dict[str, Any]:
     }
 
 
-def _options(*names: str) -> Callable[[nn.Module], dict[str, Any]]:
-    """The constructor options of a layer: the attributes of the same names."""
-    return lambda m: {k: getattr(m, k) for k in names}
+def _options(*names: str, bias: bool = False) -> Callable[[nn.Module], dict[str, Any]]:
+    """The constructor options of a layer: the attributes of the same names (and, with
+    ``bias``, whether the layer has a bias tensor)."""
+
+    def read(m: nn.Module) -> dict[str, Any]:
+        options = {k: getattr(m, k) for k in names}
+        return {**options, "bias": m.bias is not None} if bias else options
+
+    return read
 
 
 _BATCH_NORM = ("num_features", "eps", "momentum", "affine", "track_running_stats")
@@ -70,13 +76,6 @@ _AVG_POOL = (
 )
 
 
-def _layer_norm(m: nn.LayerNorm) -> dict[str, Any]:
-    return {
-        **_options("normalized_shape", "eps", "elementwise_affine")(m),
-        "bias": m.bias is not None,
-    }
-
-
 def _recurrent(m: nn.RNNBase) -> dict[str, Any]:
     options = _options(*_RECURRENT)(m)
     if isinstance(m, nn.RNN):
@@ -86,38 +85,33 @@ def _recurrent(m: nn.RNNBase) -> dict[str, Any]:
     return options
 
 
-def _linear(m: nn.Linear) -> dict[str, Any]:
-    return {
-        "in_features": m.in_features,
-        "out_features": m.out_features,
-        "bias": m.bias is not None,
-    }
-
-
 # torch layer type -> (our module type, the constructor options read off the torch layer)
 _CONVERSIONS: dict[type[nn.Module], tuple[type[nn.Module], Callable[[Any], dict[str, Any]]]] = {
     nn.Conv2d: (M.Conv2d, _conv),
     nn.ConvTranspose2d: (M.ConvTranspose2d, _conv),
-    nn.Linear: (M.Linear, _linear),
-    nn.BatchNorm1d: (M.BatchNorm1d, _options(*_BATCH_NORM)),
-    nn.BatchNorm2d: (M.BatchNorm2d, _options(*_BATCH_NORM)),
-    nn.InstanceNorm2d: (M.InstanceNorm2d, _options(*_BATCH_NORM)),
-    nn.GroupNorm: (M.GroupNorm, _options("num_groups", "num_channels", "eps", "affine")),
-    nn.LayerNorm: (M.LayerNorm, _layer_norm),
+    nn.Linear: (M.Linear, _options("in_features", "out_features", bias=True)),
+    nn.BatchNorm1d: (M.BatchNorm1d, _options(*_BATCH_NORM, bias=True)),
+    nn.BatchNorm2d: (M.BatchNorm2d, _options(*_BATCH_NORM, bias=True)),
+    nn.InstanceNorm2d: (M.InstanceNorm2d, _options(*_BATCH_NORM, bias=True)),
+    nn.GroupNorm: (M.GroupNorm, _options("num_groups", "num_channels", "eps", "affine", bias=True)),
+    nn.LayerNorm: (
+        M.LayerNorm,
+        _options("normalized_shape", "eps", "elementwise_affine", bias=True),
+    ),
     nn.MaxPool2d: (M.MaxPool2d, _options(*_MAX_POOL)),
     nn.AvgPool2d: (M.AvgPool2d, _options(*_AVG_POOL)),
     nn.AdaptiveAvgPool2d: (M.AdaptiveAvgPool2d, _options("output_size")),
-    nn.Dropout: (M.Dropout, _options("p")),
-    nn.ReLU: (M.ReLU, _options()),
-    nn.ReLU6: (M.ReLU6, _options()),
+    nn.Dropout: (M.Dropout, _options("p", "inplace")),
+    nn.ReLU: (M.ReLU, _options("inplace")),
+    nn.ReLU6: (M.ReLU6, _options("inplace")),
     nn.Sigmoid: (M.Sigmoid, _options()),
     nn.Tanh: (M.Tanh, _options()),
-    nn.Hardsigmoid: (M.Hardsigmoid, _options()),
-    nn.Hardswish: (M.Hardswish, _options()),
-    nn.SiLU: (M.SiLU, _options()),
+    nn.Hardsigmoid: (M.Hardsigmoid, _options("inplace")),
+    nn.Hardswish: (M.Hardswish, _options("inplace")),
+    nn.SiLU: (M.SiLU, _options("inplace")),
     nn.Softplus: (M.Softplus, _options("beta", "threshold")),
-    nn.LeakyReLU: (M.LeakyReLU, _options("negative_slope")),
-    nn.ELU: (M.ELU, _options("alpha")),
+    nn.LeakyReLU: (M.LeakyReLU, _options("negative_slope", "inplace")),
+    nn.ELU: (M.ELU, _options("alpha", "inplace")),
     nn.GELU: (M.GELU, _options("approximate")),
     nn.PReLU: (M.PReLU, _options("num_parameters", "init")),
     nn.Softmax: (M.Softmax, _options("dim")),

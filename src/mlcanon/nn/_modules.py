@@ -97,7 +97,10 @@ class Linear(nn.Module):
         return linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class _ConvNd(nn.Module):
@@ -159,12 +162,19 @@ class _ConvNd(nn.Module):
         _fan_in_uniform(self.weight, self.bias, fan_in)
 
     def extra_repr(self) -> str:
-        return (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}, "
-            f"groups={self.groups}"
-            + ("" if self.padding_mode == "zeros" else f", padding_mode={self.padding_mode}")
-        )
+        # as torch prints it: the options that differ from their defaults
+        out_pad = getattr(self, "output_padding", (0, 0))
+        shown = [
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}",
+            f"stride={self.stride}",
+            f"padding={self.padding}" if self.padding != (0, 0) else "",
+            f"dilation={self.dilation}" if self.dilation != (1, 1) else "",
+            f"output_padding={out_pad}" if out_pad != (0, 0) else "",
+            f"groups={self.groups}" if self.groups != 1 else "",
+            "bias=False" if self.bias is None else "",
+            f"padding_mode={self.padding_mode}" if self.padding_mode != "zeros" else "",
+        ]
+        return ", ".join(part for part in shown if part)
 
 
 class Conv2d(_ConvNd):
@@ -319,8 +329,16 @@ class MaxPool2d(nn.Module):
         ceil_mode: bool = False,
     ) -> None:
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        # as torch: no stride means the kernel's
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
+
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
 
     def forward(self, input: Tensor) -> Any:
         return max_pool2d(
@@ -347,9 +365,13 @@ class AvgPool2d(nn.Module):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
         self.divisor_override = divisor_override
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input: Tensor) -> Tensor:
         return avg_pool2d(
@@ -372,6 +394,9 @@ class AdaptiveAvgPool2d(nn.Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
 
 
 class _BatchNorm(nn.Module):
@@ -401,9 +426,10 @@ class _BatchNorm(nn.Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
-        *,
         device=None,
         dtype=None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         num_features = integer(num_features, "num_features", low=1)
@@ -413,7 +439,7 @@ class _BatchNorm(nn.Module):
         self.affine, self.track_running_stats = affine, track_running_stats
         fk = factory(device, dtype)
         self.weight = nn.Parameter(torch.ones(num_features, **fk)) if affine else None
-        self.bias = nn.Parameter(torch.zeros(num_features, **fk)) if affine else None
+        self.bias = nn.Parameter(torch.zeros(num_features, **fk)) if affine and bias else None
         if track_running_stats:
             self.register_buffer("running_mean", torch.zeros(num_features, **fk))
             self.register_buffer("running_var", torch.ones(num_features, **fk))
@@ -475,7 +501,8 @@ class _BatchNorm(nn.Module):
 
     def extra_repr(self) -> str:
         return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
 
@@ -504,9 +531,10 @@ class InstanceNorm2d(_BatchNorm):
         momentum: float | None = 0.1,
         affine: bool = False,
         track_running_stats: bool = False,
-        *,
         device=None,
         dtype=None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__(
             num_features,
@@ -516,6 +544,7 @@ class InstanceNorm2d(_BatchNorm):
             track_running_stats,
             device=device,
             dtype=dtype,
+            bias=bias,
         )
 
     def forward(self, input: Tensor) -> Tensor:
@@ -544,9 +573,10 @@ class GroupNorm(nn.Module):
         num_channels: int,
         eps: float = 1e-5,
         affine: bool = True,
-        *,
         device=None,
         dtype=None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         num_groups = integer(num_groups, "num_groups", low=1)
@@ -562,7 +592,7 @@ class GroupNorm(nn.Module):
         )
         fk = factory(device, dtype)
         self.weight = nn.Parameter(torch.ones(num_channels, **fk)) if affine else None
-        self.bias = nn.Parameter(torch.zeros(num_channels, **fk)) if affine else None
+        self.bias = nn.Parameter(torch.zeros(num_channels, **fk)) if affine and bias else None
 
     def reset_parameters(self) -> None:
         """Weight 1, bias 0 (as torch)."""
@@ -570,6 +600,12 @@ class GroupNorm(nn.Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class LayerNorm(nn.Module):
@@ -606,16 +642,26 @@ class LayerNorm(nn.Module):
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )
+
 
 class Dropout(nn.Module):
-    """Inverted dropout, active only in training mode."""
+    """Inverted dropout, active only in training mode. ``inplace`` is taken for torch's
+    signature; the result is computed out of place (the input is left as it was)."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        self.p = probability(p, "p")
+        self.p, self.inplace = probability(p, "p"), inplace
 
     def forward(self, input: Tensor) -> Tensor:
         return dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class PReLU(nn.Module):
@@ -639,27 +685,41 @@ class PReLU(nn.Module):
     def forward(self, input: Tensor) -> Tensor:
         return A.prelu(input, self.weight)
 
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
 
-def _simple(name: str, fn, doc: str, **defaults: Any) -> type[nn.Module]:
-    """A parameter-free module class calling ``fn(input, **options)``."""
+
+def _simple(
+    name: str, fn, doc: str, *, inplace: str | None = None, **defaults: Any
+) -> type[nn.Module]:
+    """A parameter-free module class calling ``fn(input, **options)``.
+
+    ``inplace`` ('shown' or 'hidden', as torch's repr shows it or not): the class also takes
+    torch's last argument ``inplace``, kept as an attribute; the result is computed out of
+    place all the same (the input is left as it was).
+    """
+    accepted = {**defaults, "inplace": False} if inplace else defaults
 
     def __init__(self, *args: Any, **options: Any) -> None:
         nn.Module.__init__(self)
-        if len(args) > len(defaults):
-            raise TypeError(f"{name} takes at most {len(defaults)} arguments, got {len(args)}")
-        options.update(zip(defaults, args, strict=False))  # positional options in torch's order
-        unknown = set(options) - set(defaults)
+        if len(args) > len(accepted):
+            raise TypeError(f"{name} takes at most {len(accepted)} arguments, got {len(args)}")
+        options.update(zip(accepted, args, strict=False))  # positional options in torch's order
+        unknown = set(options) - set(accepted)
         if unknown:
             raise TypeError(f"{name} got unexpected arguments {sorted(unknown)}")
         # attributes, as torch's (m.dim, m.negative_slope, ...): read, and set, like theirs
-        for key, value in {**defaults, **options}.items():
+        for key, value in {**accepted, **options}.items():
             setattr(self, key, value)
 
     def forward(self, input: Tensor) -> Tensor:
         return fn(input, **{key: getattr(self, key) for key in defaults})
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{key}={getattr(self, key)!r}" for key in defaults)
+        shown = [f"{key}={getattr(self, key)!r}" for key in defaults]
+        if inplace == "shown" and self.inplace:
+            shown.append("inplace=True")
+        return ", ".join(shown)
 
     body = {"__init__": __init__, "forward": forward, "extra_repr": extra_repr, "__doc__": doc}
     return type(name, (nn.Module,), body)
@@ -667,14 +727,14 @@ def _simple(name: str, fn, doc: str, **defaults: Any) -> type[nn.Module]:
 
 Sigmoid = _simple("Sigmoid", A.sigmoid, "Logistic sigmoid.")
 Tanh = _simple("Tanh", A.tanh, "Hyperbolic tangent.")
-ReLU = _simple("ReLU", A.relu, "max(x, 0).")
-ReLU6 = _simple("ReLU6", A.relu6, "min(max(x, 0), 6).")
-LeakyReLU = _simple("LeakyReLU", A.leaky_relu, "Leaky ReLU.", negative_slope=0.01)
-ELU = _simple("ELU", A.elu, "Exponential linear unit.", alpha=1.0)
+ReLU = _simple("ReLU", A.relu, "max(x, 0).", inplace="shown")
+ReLU6 = _simple("ReLU6", A.relu6, "min(max(x, 0), 6).", inplace="shown")
+LeakyReLU = _simple("LeakyReLU", A.leaky_relu, "Leaky ReLU.", inplace="shown", negative_slope=0.01)
+ELU = _simple("ELU", A.elu, "Exponential linear unit.", inplace="shown", alpha=1.0)
 GELU = _simple("GELU", A.gelu, "Gaussian error linear unit.", approximate="none")
-Hardsigmoid = _simple("Hardsigmoid", A.hardsigmoid, "Piecewise-linear sigmoid.")
-Hardswish = _simple("Hardswish", A.hardswish, "h-swish.")
-SiLU = _simple("SiLU", A.silu, "x sigmoid(x) (swish).")
+Hardsigmoid = _simple("Hardsigmoid", A.hardsigmoid, "Piecewise-linear sigmoid.", inplace="hidden")
+Hardswish = _simple("Hardswish", A.hardswish, "h-swish.", inplace="hidden")
+SiLU = _simple("SiLU", A.silu, "x sigmoid(x) (swish).", inplace="shown")
 Softplus = _simple("Softplus", A.softplus, "log(1 + exp(beta x)) / beta.", beta=1.0, threshold=20.0)
 # dim=None is torch's default too: its deprecated implicit choice (0 for 0/1/3-D input, else 1)
 Softmax = _simple("Softmax", softmax, "Softmax along ``dim``.", dim=None)

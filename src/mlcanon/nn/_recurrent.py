@@ -114,12 +114,17 @@ class _RNNBase(nn.Module):
         ]
 
     def extra_repr(self) -> str:
-        proj = f", proj_size={self.proj_size}" if self.proj_size else ""
-        return (
-            f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
-            f"bias={self.bias}, batch_first={self.batch_first}, dropout={self.dropout}, "
-            f"bidirectional={self.bidirectional}{proj}"
-        )
+        # as torch prints it: the options that differ from their defaults, in its order
+        shown = [
+            f"{self.input_size}, {self.hidden_size}",
+            f"proj_size={self.proj_size}" if self.proj_size else "",
+            f"num_layers={self.num_layers}" if self.num_layers != 1 else "",
+            f"bias={self.bias}" if self.bias is not True else "",
+            f"batch_first={self.batch_first}" if self.batch_first is not False else "",
+            f"dropout={self.dropout}" if self.dropout != 0 else "",
+            f"bidirectional={self.bidirectional}" if self.bidirectional is not False else "",
+        ]
+        return ", ".join(part for part in shown if part)
 
     def _layer_params(self, layer: int, reverse: bool) -> list[Tensor | None]:
         """``[w_ih, w_hh, b_ih, b_hh, w_hr]``, None for those the module does not have."""
