@@ -400,3 +400,67 @@ def test_scaled_dot_product_attention_macs_equal_torch_counter(variant):
     assert 2 * p.macs == expected
     heads = 1 if variant == "3d" else 12
     assert p.macs == heads * 5 * 3 * (4 + 6)  # closed form: scores L S E + values L S Ev
+
+
+def test_functional_norms_are_counted_as_the_modules():
+    # F.batch_norm, F.layer_norm, F.group_norm and F.instance_norm were uncounted (0 FLOPs);
+    # fvcore counts each norm's elements too (affine batch norm in eval: 2 per element, as ours)
+    class Norms(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w, self.b = nn.Parameter(torch.ones(4)), nn.Parameter(torch.zeros(4))
+            self.register_buffer("mean", torch.zeros(4))
+            self.register_buffer("var", torch.ones(4))
+
+        def forward(self, x):
+            return (
+                F.batch_norm(x, self.mean, self.var, training=False),
+                F.layer_norm(x, (5,)),
+                F.group_norm(x, 2, self.w, self.b),
+                F.instance_norm(x, None, None, self.w, self.b),
+            )
+
+    p = profile(Norms(), (4, 3, 5))
+    assert p.uncounted == ()
+    n = 4 * 3 * 5
+    rows = {r.name: r.flops for r in p.layers}
+    # closed forms of the documented rule: 2 per element; 5, plus 2 with weight and bias
+    assert rows == {
+        "batch_norm": 2 * n,
+        "layer_norm": 5 * n,
+        "group_norm": 7 * n,
+        "instance_norm": 7 * n,
+    }
+
+    from fvcore.nn import FlopCountAnalysis
+
+    class BatchNormOnly(Norms):
+        def forward(self, x):
+            return F.batch_norm(x, self.mean, self.var, self.w, self.b, training=False)
+
+    counter = FlopCountAnalysis(BatchNormOnly().eval(), torch.randn(1, 4, 3, 5))
+    counter.unsupported_ops_warnings(False)
+    assert counter.total() == profile(BatchNormOnly(), (4, 3, 5)).flops
+
+
+def test_functional_norms_carry_global_context_in_the_field():
+    # they were 'unsupported' (no field past them); like the modules they are pointwise with
+    # statistics over the map: one output depends on every input position (autograd)
+    from mlcanon.vision import receptive_field
+
+    class GroupNormed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(4, 4, 3, padding=1)
+
+        def forward(self, x):
+            return F.group_norm(self.conv(x), 2)
+
+    model = GroupNormed().double()
+    result = receptive_field(model, (4, 6, 7))
+    assert result.unsupported == []
+    rf = result.layers["group_norm"]
+    assert rf.size == (3, 3) and rf.global_context
+    x = torch.randn(1, 4, 6, 7, dtype=torch.float64, requires_grad=True)
+    model(x)[0, 0, 2, 3].backward()
+    assert bool((x.grad[0].abs().sum(0) != 0).all())  # the whole map, beyond the 3x3 field

@@ -358,6 +358,8 @@ def _classify_function(
             # torch.max(x, other) and the like are elementwise: the shape rule below
         keeps_space = n > 0 and len(out) >= n and out[-n:] == x[-n:] and out[0] == x[0]
         return POINTWISE if keeps_space else GLOBAL
+    if name in ("layer_norm", "group_norm", "instance_norm"):
+        return CONTEXT  # as the modules: pointwise, with statistics over the map
     if name in ("softmax", "log_softmax"):
         dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
         return POINTWISE if dim == 1 else CONTEXT

@@ -19,7 +19,7 @@ multi-head attention   E (L_q E + L_k k_dim + L_k v_dim)  (in-proj.)   in/out bi
 F.scaled_dot_product_  B L S (E + E_v) per output (B L E_v), L        scaling B L E, mask B L S,
 attention              queries, S keys, B batch x heads                softmax 3 per score
 batch norm (eval)      0 (foldable into the previous conv)             2 per element
-layer/group/inst norm  0                                               5 per element, +2 affine
+layer/group/inst norm  0 (modules or F. functions)                     5 per element, +2 affine
 activations            0                                               per element: ReLU 1, ReLU6
                                                                        2, sigmoid 4, h-sigmoid 4,
                                                                        h-swish 5 (ELEMENT_FLOPS)
@@ -329,6 +329,11 @@ def _module_cost(m: nn.Module, ins: list, out: tuple[int, ...] | None) -> tuple[
 
 
 _SDPA_ARGS = ("query", "key", "value", "attn_mask")
+_NORM_ARGS = {
+    "layer_norm": ("input", "normalized_shape", "weight", "bias"),
+    "group_norm": ("input", "num_groups", "weight", "bias"),
+    "instance_norm": ("input", "running_mean", "running_var", "weight", "bias"),
+}
 
 
 def _sdpa_cost(node: fx.Node, shapes: dict, out: tuple[int, ...]) -> tuple[int, int] | None:
@@ -354,6 +359,12 @@ def _function_cost(
     tensors = [s for s in ins if s is not None]
     if name == "scaled_dot_product_attention":
         return _sdpa_cost(node, shapes, out)
+    if name == "batch_norm":  # as the module: 2 per element in eval mode
+        return 0, 2 * n_out
+    if name in ("layer_norm", "group_norm", "instance_norm"):  # as the modules
+        a = call_args(node, _NORM_ARGS[name])
+        affine = isinstance(a.get("weight"), fx.Node) or isinstance(a.get("bias"), fx.Node)
+        return 0, (5 + 2 * affine) * n_out
     if name.startswith(("max_pool", "avg_pool")):
         window = functional_window(node, name, None)
         if window is None:
