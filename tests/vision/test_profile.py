@@ -464,3 +464,21 @@ def test_functional_norms_carry_global_context_in_the_field():
     x = torch.randn(1, 4, 6, 7, dtype=torch.float64, requires_grad=True)
     model(x)[0, 0, 2, 3].backward()
     assert bool((x.grad[0].abs().sum(0) != 0).all())  # the whole map, beyond the 3x3 field
+
+
+@pytest.mark.parametrize(
+    "layer, per_element",
+    [
+        (nn.LayerNorm(5), 5 + 2),
+        (nn.LayerNorm(5, bias=False), 5 + 1),  # was 7: the missing bias add was counted
+        (nn.LayerNorm(5, elementwise_affine=False), 5),
+        (nn.GroupNorm(2, 4), 5 + 2),
+        (nn.GroupNorm(2, 4, affine=False), 5),
+        (nn.InstanceNorm2d(4, affine=True), 5 + 2),
+        (nn.InstanceNorm2d(4), 5),
+    ],
+)
+def test_norm_flops_per_element(layer, per_element):
+    # closed form of the documented rule: 5 per element, +1 for the weight's multiply, +1 for
+    # the bias's add
+    assert profile(layer, (4, 3, 5)).flops == per_element * 4 * 3 * 5

@@ -19,7 +19,8 @@ multi-head attention   E (L_q E + L_k k_dim + L_k v_dim)  (in-proj.)   in/out bi
 F.scaled_dot_product_  B L S (E + E_v) per output (B L E_v), L        scaling B L E, mask B L S,
 attention              queries, S keys, B batch x heads                softmax 3 per score
 batch norm (eval)      0 (foldable into the previous conv)             2 per element
-layer/group/inst norm  0 (modules or F. functions)                     5 per element, +2 affine
+layer/group/inst norm  0 (modules or F. functions)                     5 per element, +1 weight,
+                                                                       +1 bias
 activations            0                                               per element: ReLU 1, ReLU6
                                                                        2, sigmoid 4, h-sigmoid 4,
                                                                        h-swish 5 (ELEMENT_FLOPS)
@@ -301,8 +302,10 @@ def _module_cost(m: nn.Module, ins: list, out: tuple[int, ...] | None) -> tuple[
     if isinstance(m, nn.modules.batchnorm._BatchNorm):
         return 0, 2 * n_out
     if isinstance(m, nn.GroupNorm | nn.LayerNorm | nn.modules.instancenorm._InstanceNorm):
-        affine = getattr(m, "affine", False) or getattr(m, "elementwise_affine", False)
-        return 0, (5 + 2 * bool(affine)) * n_out
+        # the affine step: 1 multiply per element with a weight, 1 add with a bias
+        # (LayerNorm(bias=False) has a weight only)
+        affine = (getattr(m, "weight", None) is not None) + (getattr(m, "bias", None) is not None)
+        return 0, (5 + affine) * n_out
     if isinstance(m, nn.modules.pooling._MaxPoolNd):
         return 0, n_out * (_window_numel(m) - 1)
     if isinstance(m, nn.modules.pooling._AvgPoolNd) and hasattr(m, "kernel_size"):
@@ -363,8 +366,8 @@ def _function_cost(
         return 0, 2 * n_out
     if name in ("layer_norm", "group_norm", "instance_norm"):  # as the modules
         a = call_args(node, _NORM_ARGS[name])
-        affine = isinstance(a.get("weight"), fx.Node) or isinstance(a.get("bias"), fx.Node)
-        return 0, (5 + 2 * affine) * n_out
+        affine = isinstance(a.get("weight"), fx.Node) + isinstance(a.get("bias"), fx.Node)
+        return 0, (5 + affine) * n_out
     if name.startswith(("max_pool", "avg_pool")):
         window = functional_window(node, name, None)
         if window is None:
