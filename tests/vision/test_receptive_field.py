@@ -394,3 +394,12 @@ def test_functional_pad_is_a_shift(mode):
     from mlcanon.vision import profile
 
     assert profile(model, shape).uncounted == ()
+
+
+def test_no_final_field_when_the_first_layer_is_unsupported():
+    # Upsample first (opaque): no layer's field is known, yet final was the input's own field
+    # (size 1), while a 3x3 conv after a 2x upsampling reads 2x2 input pixels (autograd)
+    model = positive(nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(1, 1, 3)))
+    result = receptive_field(model, (1, 8, 8))
+    assert result.unsupported == ["0"] and result.final is None
+    assert gradient_region(model, (1, 8, 8), (5, 5)) == ((2, 3), (2, 3))

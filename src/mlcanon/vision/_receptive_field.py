@@ -115,7 +115,9 @@ class ReceptiveFieldResult:
         node is not understood (those are listed in ``unsupported``).
     final : ReceptiveField or None
         The field of the last node that still has spatial positions (the "final feature map"
-        of the Distill article's table, i.e. before global pooling or the classifier).
+        of the Distill article's table, i.e. before global pooling or the classifier), among
+        the nodes whose field is known; None when no layer's field is known (a model that
+        starts with an unsupported layer).
     misaligned : list of Misalignment
         Merges (additions, concatenations) of paths whose fields are not centred alike.
     unsupported : list of str
@@ -300,8 +302,9 @@ def receptive_field(model: nn.Module, input_shape: Sequence[int]) -> ReceptiveFi
     fields, misaligned, unsupported = propagate(gm, shapes)
     result = ReceptiveFieldResult(misaligned=misaligned, unsupported=unsupported)
     for node, rf in fields.items():
-        if node.op != "placeholder":
-            result.layers[node_label(node)] = rf
+        if node.op == "placeholder":
+            continue  # the input's own field (1) is no layer's: it is never the final one
+        result.layers[node_label(node)] = rf
         if rf is not None and not rf.is_global:
             result.final = rf
     return result
