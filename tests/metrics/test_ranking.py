@@ -560,3 +560,21 @@ def test_undefined_auc_of_weight_zero_warns_as_sklearn(average, y_true, weights)
     with pytest.warns(UndefinedMetricWarning, match="weighs 0 in the average"):
         ours = roc_auc_score(y_true, y_score, **kwargs)
     assert_allclose(ours, ref, rtol=RTOL)
+
+
+def test_ovo_roc_auc_checks_average_and_probabilities_before_sample_weight_as_sklearn():
+    """With multi_class='ovo' and sample_weight, scikit-learn first checks the probabilities
+    and average=None (NotImplementedError) and only then refuses sample_weight; here the
+    sample_weight refusal (ValueError) came first, hiding the other errors."""
+    from mlcanon.metrics import roc_auc_score as ours
+
+    y = [0, 1, 2, 1]
+    P = np.array([[0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.3, 0.2, 0.5], [0.6, 0.2, 0.2]])
+    w = [1.0, 2.0, 1.0, 1.0]
+    for f in (skm.roc_auc_score, ours):
+        with pytest.raises(NotImplementedError, match="average=None is not implemented"):
+            f(y, P, multi_class="ovo", average=None, sample_weight=w)
+        with pytest.raises(ValueError, match="Target scores need to be probabilities"):
+            f(y, P * 2, multi_class="ovo", sample_weight=w)
+        with pytest.raises(ValueError, match="sample_weight is not supported for multiclass one"):
+            f(y, P, multi_class="ovo", sample_weight=w)

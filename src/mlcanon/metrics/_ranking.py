@@ -326,15 +326,14 @@ def roc_auc_score(
                 "multi_class must be in ('ovo', 'ovr'): y_true has more than two classes, so "
                 "pass multi_class='ovr' or 'ovo' (and one probability column per class)"
             )
-        if multi_class == "ovo" and sample_weight is not None:
-            raise ValueError(
-                "sample_weight is not supported for multiclass one-vs-one ROC AUC, "
-                "'sample_weight' must be None in this case"
-            )
-        n = check_lengths(y, y_score, sample_weight)
-        w = check_weights(sample_weight, n, column=True)
         return multiclass_roc_auc(
-            _binary_auc, y, y_score, labels=labels, multi_class=multi_class, average=average, w=w
+            _binary_auc,
+            y,
+            y_score,
+            labels=labels,
+            multi_class=multi_class,
+            average=average,
+            sample_weight=sample_weight,
         )
     return _binary_auc(greater_label_positive(y), y_score, sample_weight, max_fpr)
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from ._average import BinaryMetric, average_binary_score
 from ._checks import check_score_matrix, classes_of_columns
+from ._targets import check_lengths, check_weights
 
 __all__ = ["multiclass_roc_auc"]
 
@@ -48,7 +49,7 @@ def multiclass_roc_auc(
     labels: Any,
     multi_class: str,
     average: Any,
-    w: np.ndarray | None,
+    sample_weight: Any,
 ) -> Any:
     """One-vs-rest or one-vs-one AUC of class labels ``y`` and probability columns."""
     S = check_score_matrix(y_score)
@@ -69,11 +70,16 @@ def multiclass_roc_auc(
             "average=None is not implemented for multi_class='ovo'. Use average='macro' or "
             "'weighted'"
         )
+    if multi_class == "ovo" and sample_weight is not None:  # after the above, as scikit-learn
+        raise ValueError(
+            "sample_weight is not supported for multiclass one-vs-one ROC AUC, "
+            "'sample_weight' must be None in this case"
+        )
+    w = check_weights(sample_weight, check_lengths(y, S, sample_weight), column=True)
     classes = classes_of_columns(y, labels, S.shape[1], _COUNT_MESSAGES)
     if multi_class == "ovr":
         Y = (y[:, None] == classes).astype(int)
         return average_binary_score(binary, Y, S, average, w, labels=classes)
-    assert w is None, "roc_auc_score refuses sample_weight for one-vs-one"
     present = np.unique(y)
     index = {c: k for k, c in enumerate(classes.tolist())}
     pair_auc, prevalence = [], []
