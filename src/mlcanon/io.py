@@ -32,7 +32,9 @@ file and what is wrong:
 - the metadata is bounded in size and nesting depth, and every entry must be one that
   :func:`save` writes;
 - a class must be one that :func:`save` writes, its stored attributes must be its own (every
-  hyper-parameter, no foreign ones; fitted classifiers carry ``classes_``, nothing else does;
+  hyper-parameter, no foreign ones; a hyper-parameter the class gained after the file was
+  written takes its default, with a warning naming it; fitted classifiers carry ``classes_``,
+  nothing else does;
   per-feature arrays such as ``coef_`` or ``means_`` end in an axis of ``n_features_in_``, and
   are float arrays but for an imputer's fill values ``statistics_``, which may be strings);
 - classes with invariants that prediction relies on (a tree's node arrays: indices in range,
@@ -50,11 +52,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import inspect
 import json
 import math
 import numbers
 import stat
 import struct
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -266,15 +270,31 @@ def _check_attrs(cls: type, attrs: dict[str, Any]) -> None:
         return
     params = set(cls._get_param_names())
     missing = sorted(params - set(attrs))
-    if missing:
-        raise ValueError(f"attributes do not match class {cls.__name__}: missing {missing}")
+    # a parameter the class gained after the file was written takes its default, as the
+    # constructor would (a file of an older mlcanon loads); one without a default is refused
+    defaults = {
+        k: p.default
+        for k, p in inspect.signature(cls.__init__).parameters.items()
+        if k in missing and p.default is not inspect.Parameter.empty
+    }
+    if len(defaults) < len(missing):
+        lacking = sorted(set(missing) - set(defaults))
+        raise ValueError(f"attributes do not match class {cls.__name__}: missing {lacking}")
     # What the constructor stores (scikit-learn's rule: __init__ only stores its arguments).
-    made = set(vars(cls(**{k: attrs[k] for k in params})))
+    made = set(vars(cls(**{k: {**attrs, **defaults}[k] for k in params})))
     foreign = sorted(k for k in set(attrs) - made if not (k.endswith("_") or k[0] == "_"))
     if foreign:
         raise ValueError(
             f"attributes do not match class {cls.__name__}: it has no attributes {foreign}"
         )
+    if defaults:
+        warnings.warn(
+            f"the file has no {missing} of {cls.__name__} (written by an older mlcanon?): "
+            f"they take their defaults {defaults}",
+            UserWarning,
+            stacklevel=2,
+        )
+        attrs.update(defaults)
     fitted = any(k.endswith("_") and not k.startswith("__") for k in attrs)
     ours = cls.__module__.startswith("mlcanon.")
     if ours and fitted and issubclass(cls, ClassifierMixin) != ("classes_" in attrs):

@@ -220,11 +220,11 @@ def test_forest_member_of_another_width_is_refused(saved, tmp_path):
     [
         (
             "mlcanon.linear_model._least_squares:LinearRegression",
-            r"LinearRegression: missing \['copy_X'",
+            r"LinearRegression: it has no attributes \['C', 'class_weight'",
         ),
         (
             "mlcanon.cluster._kmeans:KMeans",
-            r"KMeans: missing \['algorithm', 'copy_x', 'init', 'n_clusters'",
+            r"KMeans: it has no attributes \['C', 'class_weight'",
         ),
         ("mlcanon.nn._modules:Conv2d", "writes public estimators"),
         ("mlcanon.tree._classes:BaseDecisionTree", "writes public estimators"),
@@ -240,6 +240,24 @@ def test_relabelled_class_is_refused(saved, tmp_path, cls, words):
         del meta["object"]["attrs"]["class_weight"]
     with pytest.raises(ValueError, match=words):
         io.load(pack(tmp_path / "r.npz", with_meta(members, meta)))
+
+
+def test_file_of_an_older_version_takes_the_new_parameters_defaults(saved, tmp_path):
+    """SVC gained shrinking, probability and verbose; a file written before (without them) was
+    refused ('missing [...]'). Missing parameters with a default now take it, with a warning
+    naming them, and the model predicts as saved; extra ones are still refused above."""
+    members = unpack(saved["svc_sparse"])
+    meta = meta_of(members)
+    for name in ("shrinking", "probability", "verbose"):
+        del meta["object"]["attrs"][name]
+    with pytest.warns(UserWarning, match=r"no \['probability', 'shrinking', 'verbose'\] of SVC"):
+        old = io.load(pack(tmp_path / "old.npz", with_meta(members, meta)))
+    assert (old.shrinking, old.probability, old.verbose) == (True, "deprecated", False)
+    assert old.get_params() == SVC(kernel="linear").get_params()
+    X = sp.csr_matrix(np.maximum(X_CLEAN, 0))
+    np.testing.assert_array_equal(
+        old.decision_function(X), io.load(saved["svc_sparse"]).decision_function(X)
+    )
 
 
 def test_regressor_relabelled_as_classifier_is_refused(saved, tmp_path):
