@@ -482,3 +482,21 @@ def test_norm_flops_per_element(layer, per_element):
     # closed form of the documented rule: 5 per element, +1 for the weight's multiply, +1 for
     # the bias's add
     assert profile(layer, (4, 3, 5)).flops == per_element * 4 * 3 * 5
+
+
+@pytest.mark.parametrize("cell", [nn.LSTMCell, nn.GRUCell, nn.RNNCell])
+@pytest.mark.parametrize("shape", [(5,), (3, 5)], ids=["unbatched", "batched"])
+def test_recurrent_cells_macs_equal_torch_counter(cell, shape):
+    # RNNCell / GRUCell / LSTMCell were uncounted (0 MACs)
+    class Step(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = cell(5, 7, bias=cell is not nn.RNNCell)
+
+        def forward(self, x):
+            return self.cell(x[0])  # (3, 5) batched, (5,) unbatched
+
+    model = Step()
+    p = profile(model, shape)
+    assert p.uncounted == ()
+    assert 2 * p.macs == _torch_flops(model, torch.randn(1, *shape))

@@ -11,7 +11,8 @@ linear, matmul, bmm    out elements x inner dimension                  bias: 1 a
 RNN / GRU / LSTM       per step, layer and direction: G H (I_l + H),   bias: 2 G H per step;
                        G = 1 / 3 / 4 gate blocks, I_l = input_size,    gates per hidden unit and
                        then D H (D = 2 if bidirectional); LSTM with    step: RNN 1, GRU 15, LSTM 18
-                       proj_size P: 4 H (I_l + P) + P H, I_l = D P
+                       proj_size P: 4 H (I_l + P) + P H, I_l = D P;
+                       RNNCell / GRUCell / LSTMCell: one step
 multi-head attention   E (L_q E + L_k k_dim + L_k v_dim)  (in-proj.)   in/out biases, q scaling
                        + 2 L_q L'_k E  (scores, weighted values)       L_q E, softmax 3 per score
                        + L_q E^2  (out-projection); L'_k = L_k, +1     (heads x L_q x L'_k scores)
@@ -248,6 +249,7 @@ def _adaptive_window_total(in_shape: tuple[int, ...], out_shape: tuple[int, ...]
 # 2 tanh, c = f*c + i*g (3), h = o*tanh(c) (1); GRU 2 sigmoids, tanh, r*(W h + b) (1), the add
 # into n (1), h = (1 - z)*n + z*h (4); plain RNN its one nonlinearity.
 _GATES = {"RNN_TANH": (1, 1), "RNN_RELU": (1, 1), "GRU": (3, 15), "LSTM": (4, 18)}
+_CELL_GATES = {"RNNCell": (1, 1), "GRUCell": (3, 15), "LSTMCell": (4, 18)}
 
 
 def _recurrent_cost(m: nn.RNNBase, x: tuple[int, ...]) -> tuple[int, int] | None:
@@ -287,6 +289,11 @@ def _module_cost(m: nn.Module, ins: list, out: tuple[int, ...] | None) -> tuple[
     x, n_out = ins[0] if ins else None, _numel(out)
     if isinstance(m, nn.RNNBase) and x is not None:
         return _recurrent_cost(m, x)
+    if isinstance(m, nn.RNNCellBase) and x is not None:  # one step of one layer
+        gates, per_unit = _CELL_GATES[type(m).__name__]
+        batch, h = (x[0] if len(x) == 2 else 1), m.hidden_size
+        macs = gates * h * (m.input_size + h)
+        return batch * macs, batch * h * (2 * gates * m.bias + per_unit)
     if isinstance(m, nn.MultiheadAttention) and len(ins) >= 3 and None not in ins[:3]:
         return _attention_cost(m, *ins[:3])
     if out is None:  # a tuple or another non-tensor result that no rule covers
