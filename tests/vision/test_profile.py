@@ -500,3 +500,22 @@ def test_recurrent_cells_macs_equal_torch_counter(cell, shape):
     p = profile(model, shape)
     assert p.uncounted == ()
     assert 2 * p.macs == _torch_flops(model, torch.randn(1, *shape))
+
+
+@pytest.mark.parametrize(
+    "layer, ours_minus_fvcore_per_element",
+    [
+        (nn.BatchNorm2d(4), 0),
+        (nn.BatchNorm2d(4, affine=False), 1),
+        (nn.GroupNorm(2, 4), 2),
+        (nn.GroupNorm(2, 4, affine=False), 1),
+        (nn.LayerNorm(5), 2),
+    ],
+)
+def test_norm_differences_from_fvcore_are_the_documented_ones(layer, ours_minus_fvcore_per_element):
+    from fvcore.nn import FlopCountAnalysis
+
+    counter = FlopCountAnalysis(layer.eval(), torch.randn(1, 4, 3, 5))
+    counter.unsupported_ops_warnings(False)
+    ours = profile(layer, (4, 3, 5)).flops
+    assert ours - counter.total() == ours_minus_fvcore_per_element * 4 * 3 * 5

@@ -38,9 +38,10 @@ column is what papers call "multiply-adds" (MobileNet v1-v3) or, loosely, "FLOPs
 what fvcore reports as "flops" and thop as "macs". The other counters differ as follows.
 
 * fvcore (``FlopCountAnalysis``): conv and linear MACs without bias (= our MACs; transposed
-  conv too), batch norm 2 per element in eval mode (= our FLOPs) but 5 in training mode,
-  adaptive average pooling 1 per input element (= our FLOPs), activations, pooling and
-  elementwise ops skipped (reported as unsupported).
+  conv too), affine batch norm 2 per element in eval mode (= our FLOPs; 1 without affine,
+  where we count 2) but 5 in training mode, layer/group/instance norm 5 per element with
+  affine, 4 without (ours 7 and 5), adaptive average pooling 1 per input element (= our
+  FLOPs), activations, pooling and elementwise ops skipped (reported as unsupported).
 * thop 0.1.x (``thop.profile``): conv and linear MACs without bias (= ours), but a transposed
   conv as *output* elements x C_in / groups x prod(kernel) (the cost of a convolution producing
   that output, not of the transposed one); batch norm 4 per element with affine, 2 without;
