@@ -302,14 +302,7 @@ class BaseXGB(BaseEstimator):
         y = self._encode_y(y)
         validate_params(self)
         evals = []
-        pairs = self._eval_pairs(eval_set)
-        if sample_weight_eval_set is None:
-            sample_weight_eval_set = [None] * len(pairs)
-        elif len(sample_weight_eval_set) != len(pairs):
-            raise ValueError(
-                f"sample_weight_eval_set must have one entry per eval_set pair ({len(pairs)}); "
-                f"got {len(sample_weight_eval_set)}"
-            )
+        pairs, sample_weight_eval_set = self._eval_pairs(eval_set, sample_weight_eval_set)
         for i, (Xe, ye) in enumerate(pairs):
             Xe = check_X(self, Xe, reset=False)
             ye = np.asarray(ye)
@@ -334,8 +327,11 @@ class BaseXGB(BaseEstimator):
             numba.set_num_threads(previous)
         return self
 
-    def _eval_pairs(self, eval_set: Sequence | None) -> list[tuple[Any, Any]]:
-        """The ``(X, y)`` pairs of ``eval_set``, checked to be pairs; early stopping needs one."""
+    def _eval_pairs(
+        self, eval_set: Sequence | None, weights: Sequence | None
+    ) -> tuple[list[tuple[Any, Any]], list[Any]]:
+        """The ``(X, y)`` pairs of ``eval_set``, checked to be pairs (early stopping needs one),
+        and their ``sample_weight_eval_set`` entries (None for unit weights), one per pair."""
         pairs = []
         for i, pair in enumerate(eval_set or []):
             if not (isinstance(pair, tuple | list) and len(pair) == 2):
@@ -343,7 +339,14 @@ class BaseXGB(BaseEstimator):
             pairs.append(tuple(pair))
         if self.early_stopping_rounds is not None and not pairs:
             raise ValueError("early_stopping_rounds needs at least one eval_set=[(X_val, y_val)]")
-        return pairs
+        if weights is None:
+            return pairs, [None] * len(pairs)
+        if len(weights) != len(pairs):
+            raise ValueError(
+                f"sample_weight_eval_set must have one entry per eval_set pair ({len(pairs)}); "
+                f"got {len(weights)}"
+            )
+        return pairs, list(weights)
 
     # xgboost's names for the results of early stopping and evaluation
     def evals_result(self) -> dict[str, dict[str, list[float]]]:

@@ -271,14 +271,7 @@ class _DaskBoost:
         workers); NumPy arrays are cut into partitions of ``chunk_rows`` rows."""
         import dask.array as da
 
-        pairs = self._eval_pairs(eval_set)
-        if weights is None:
-            weights = [None] * len(pairs)
-        elif len(weights) != len(pairs):
-            raise ValueError(
-                f"sample_weight_eval_set must have one entry per eval_set pair ({len(pairs)}); "
-                f"got {len(weights)}"
-            )
+        pairs, weights = self._eval_pairs(eval_set, weights)
         evals = []
         for i, (Xe, ye) in enumerate(pairs):
             in_memory = not isinstance(Xe, da.Array)
