@@ -176,31 +176,32 @@ def test_eval_set_and_early_stopping_equal_single_process(client, load, kw):
     np.testing.assert_allclose(ours.predict(Xv), ref.predict(Xv), rtol=1e-9)
 
 
+def _grid_problem(kind: str, seed: int):
+    """(X, y, xgboost's class, ours) on an integer grid, where xgboost (hist) and ours grow the
+    same trees: a regression, or a 2- or 3-class problem with noisy labels."""
+    xgb = pytest.importorskip("xgboost")
+    from sklearn.datasets import make_classification, make_regression
+
+    if kind == "reg":
+        X, y = make_regression(300, 6, noise=40.0, random_state=seed)
+        return np.round(X * 3), y, xgb.XGBRegressor, DaskXGBRegressor
+    n_classes = 2 if kind == "binary" else 3
+    X, y = make_classification(
+        300, 6, n_informative=4, n_classes=n_classes, flip_y=0.2, random_state=seed
+    )
+    return np.round(X * 3), y, xgb.XGBClassifier, DaskXGBClassifier
+
+
 @pytest.mark.parametrize("kind", ["reg", "binary", "multi"])
 def test_eval_curve_equals_xgboost(client, kind):
     """Against xgboost (hist) on one machine. On an integer grid every feature has fewer
     distinct values than bins and the eval rows take training values, so both boosters grow
     the same trees and route the eval rows alike; xgboost keeps margins in float32
     (eps 1.2e-7): the curves agree to 4e-8 when measured, checked at 1e-6 (8 eps)."""
-    xgb = pytest.importorskip("xgboost")
-    from sklearn.datasets import make_classification, make_regression
-
-    if kind == "reg":
-        X, y = make_regression(300, 6, noise=40.0, random_state=1)
-    else:
-        n_classes = 2 if kind == "binary" else 3
-        X, y = make_classification(
-            300, 6, n_informative=4, n_classes=n_classes, flip_y=0.2, random_state=1
-        )
-    X = np.round(X * 3)
+    X, y, ref_cls, our_cls = _grid_problem(kind, seed=1)
     params = dict(n_estimators=60, max_depth=3, learning_rate=0.5, early_stopping_rounds=5)
     # xgboost estimates its own intercept (one per class for softmax): fix the same start
     params["base_score"] = 0.0 if kind == "multi" else 0.5
-    ref_cls, our_cls = (
-        (xgb.XGBRegressor, DaskXGBRegressor)
-        if kind == "reg"
-        else (xgb.XGBClassifier, DaskXGBClassifier)
-    )
     ref = ref_cls(tree_method="hist", n_jobs=1, **params)
     ref.fit(X[:200], y[:200], eval_set=[(X[200:], y[200:])], verbose=False)
     ours = our_cls(**params).fit(
@@ -232,25 +233,10 @@ def test_fit_takes_xgboost_verbose_and_sample_weight_eval_set(client, kind, caps
     one machine, on an integer grid where both grow the same trees (see
     test_eval_curve_equals_xgboost): weighted eval metrics, early stopping on them, and the
     printed metric lines. Both keywords were a TypeError (unexpected keyword)."""
-    xgb = pytest.importorskip("xgboost")
-    from sklearn.datasets import make_classification, make_regression
-
-    if kind == "reg":
-        X, y = make_regression(300, 6, noise=40.0, random_state=2)
-    else:
-        n_classes = 2 if kind == "binary" else 3
-        X, y = make_classification(
-            300, 6, n_informative=4, n_classes=n_classes, flip_y=0.2, random_state=2
-        )
-    X = np.round(X * 3)
+    X, y, ref_cls, our_cls = _grid_problem(kind, seed=2)
     we = np.random.default_rng(0).exponential(size=100)
     params = dict(n_estimators=40, max_depth=3, learning_rate=0.5, early_stopping_rounds=4)
     params["base_score"] = 0.0 if kind == "multi" else 0.5
-    ref_cls, our_cls = (
-        (xgb.XGBRegressor, DaskXGBRegressor)
-        if kind == "reg"
-        else (xgb.XGBClassifier, DaskXGBClassifier)
-    )
     evals = [(X[:200], y[:200]), (X[200:], y[200:])]
     ref = ref_cls(tree_method="hist", n_jobs=1, **params)
     ref.fit(X[:200], y[:200], eval_set=evals, sample_weight_eval_set=[None, we], verbose=3)

@@ -495,6 +495,13 @@ def test_multiclass_truth_against_continuous_predictions_is_refused_as_sklearn(n
         getattr(metrics, name)(y_true, y_pred)
 
 
+def _with_warnings(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` and the warnings it raised (every one, none filtered)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        return fn(*args, **kwargs), caught
+
+
 @pytest.mark.parametrize("average", ["macro", "weighted", None])
 def test_fbeta_zero_is_precision_and_warns_as_sklearn(average):
     """F_0 is precision. Where a class is never predicted but occurs (precision 0/0, the F_0
@@ -505,20 +512,13 @@ def test_fbeta_zero_is_precision_and_warns_as_sklearn(average):
 
     y_true = np.array([7, 5, 1, 7, 7, 5])
     y_pred = np.array([1, 5, 9, 9, 1, 5])
-    with warnings.catch_warnings(record=True) as ref_w:
-        warnings.simplefilter("always")
-        ref = skm.fbeta_score(y_true, y_pred, beta=0, average=average)
-    with warnings.catch_warnings(record=True) as got_w:
-        warnings.simplefilter("always")
-        got = fbeta_score(y_true, y_pred, beta=0, average=average)
+    kw = {"beta": 0, "average": average}
+    ref, ref_w = _with_warnings(skm.fbeta_score, y_true, y_pred, **kw)
+    got, got_w = _with_warnings(fbeta_score, y_true, y_pred, **kw)
     assert_allclose(got, ref, rtol=RTOL)
     assert [str(w.message) for w in got_w] == [str(w.message) for w in ref_w] == []
-    with warnings.catch_warnings(record=True) as ref_w:
-        warnings.simplefilter("always")
-        ref = skm.precision_recall_fscore_support(y_true, y_pred, beta=0, average=average)
-    with warnings.catch_warnings(record=True) as got_w:
-        warnings.simplefilter("always")
-        got = precision_recall_fscore_support(y_true, y_pred, beta=0, average=average)
+    ref, ref_w = _with_warnings(skm.precision_recall_fscore_support, y_true, y_pred, **kw)
+    got, got_w = _with_warnings(precision_recall_fscore_support, y_true, y_pred, **kw)
     for g, r in zip(got[:3], ref[:3], strict=True):
         assert_allclose(g, r, rtol=RTOL)
     assert [w.category.__name__ for w in got_w] == [w.category.__name__ for w in ref_w]
