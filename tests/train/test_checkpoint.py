@@ -401,3 +401,49 @@ def test_same_state_gives_the_same_bytes(tmp_path):
         runs.append({p.name: p.read_bytes() for p in (tmp_path / run / "ckpt").iterdir()})
     assert runs[0].keys() == runs[1].keys() and len(runs[0]) == 2
     assert runs[0] == runs[1]
+
+
+def _bn_net(seed):
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.BatchNorm1d(5), torch.nn.Linear(5, 2))
+    net.train()(torch.randn(16, 3))  # running statistics and num_batches_tracked move
+    return net.eval()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_plain_safetensors_file_loads_as_torch_loads_it(tmp_path, dtype):
+    """A file written by safetensors.torch.save_file (no mlcanon metadata) was refused with
+    "format is None"; it now loads as torch's load_state_dict(load_file(path)) does, the
+    float16 file's values cast into the float32 model."""
+    from safetensors.torch import load_file, save_file
+
+    source = _bn_net(0)
+    state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in source.state_dict().items()}
+    save_file(state, tmp_path / "plain.safetensors", metadata={"format": "pt"})
+    ours = load_weights(_bn_net(1), tmp_path / "plain.safetensors")
+    ref = _bn_net(1)
+    ref.load_state_dict(load_file(tmp_path / "plain.safetensors"))
+    assert ours.state_dict().keys() == ref.state_dict().keys()
+    for k, v in ref.state_dict().items():
+        assert ours.state_dict()[k].dtype == v.dtype
+        assert torch.equal(ours.state_dict()[k], v), k
+    x = torch.randn(4, 3)
+    assert torch.equal(ours(x), ref(x))
+
+
+def test_plain_safetensors_file_of_another_model_names_the_keys(tmp_path):
+    from safetensors.torch import save_file
+
+    state = _bn_net(0).state_dict()
+    save_file({k: v for k, v in state.items() if k != "1.running_var"}, tmp_path / "a.safetensors")
+    with pytest.raises(ValueError, match=r"plain safetensors.*missing \['1.running_var'\]"):
+        load_weights(_bn_net(1), tmp_path / "a.safetensors")
+    save_file({**state, "3.bias": torch.zeros(2)}, tmp_path / "b.safetensors")
+    with pytest.raises(ValueError, match=r"unexpected \['3.bias'\]"):
+        load_weights(_bn_net(1), tmp_path / "b.safetensors")
+    save_file({**state, "2.weight": torch.zeros(2, 4)}, tmp_path / "c.safetensors")
+    with pytest.raises(ValueError, match=r"shape mismatches \['2.weight: \(2, 4\) vs \(2, 5\)'\]"):
+        load_weights(_bn_net(1), tmp_path / "c.safetensors")
+    (tmp_path / "d.safetensors").write_bytes((tmp_path / "c.safetensors").read_bytes()[:-7])
+    with pytest.raises(CheckpointError, match=r"d\.safetensors.*not a readable safetensors"):
+        load_weights(_bn_net(1), tmp_path / "d.safetensors")

@@ -162,10 +162,15 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def load_state_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], Any]:
+def load_state_file(
+    path: str | os.PathLike, *, plain: bool = False
+) -> tuple[dict[str, torch.Tensor], Any]:
     """Read a file written by :func:`save_state_file`: ``(tensors, state)``.
 
-    ``tensors`` holds every tensor of the file, ``state`` the decoded state.
+    ``tensors`` holds every tensor of the file, ``state`` the decoded state. With ``plain``, a
+    safetensors file with no mlcanon format in its metadata (one written by
+    ``safetensors.torch.save_file``) is read too, as ``(tensors, None)``: it has no digest, so
+    only its structure is checked (by safetensors).
 
     Raises
     ------
@@ -207,6 +212,11 @@ def load_state_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], A
             f"format {meta[_FORMAT_KEY]!r} was written by an older mlcanon whose digest does not "
             f"cover the header, so it cannot be checked; expected {FORMAT!r} (train again)"
         )
+    if plain and _FORMAT_KEY not in meta:
+        try:
+            return _st_load(data), None
+        except SafetensorError as e:
+            raise bad(f"not a readable safetensors file ({e})") from None
     if meta.get(_FORMAT_KEY) != FORMAT:
         raise bad(f"format is {meta.get(_FORMAT_KEY)!r}, expected {FORMAT!r}")
     stored, state_json = meta.get(_DIGEST_KEY), meta.get(_STATE_KEY)

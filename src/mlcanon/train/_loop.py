@@ -687,7 +687,9 @@ def _class_name(obj: Any) -> str | None:
     return None if obj is None else type(obj).__qualname__
 
 
-def _check_same_model(model: nn.Module, saved: dict, saved_class: str | None, path) -> None:
+def _check_same_model(
+    model: nn.Module, saved: dict, saved_class: str | None, path, *, plain: bool = False
+) -> None:
     ours = model.state_dict()
     missing = sorted(set(ours) - set(saved))
     extra = sorted(set(saved) - set(ours))
@@ -697,10 +699,11 @@ def _check_same_model(model: nn.Module, saved: dict, saved_class: str | None, pa
         if k in saved and saved[k].shape != v.shape
     ]
     if missing or extra or shapes:
+        writer = "a plain safetensors file" if plain else saved_class
         raise ValueError(
-            f"checkpoint {str(path)!r} was written by another model ({saved_class}, this is "
+            f"checkpoint {str(path)!r} was written by another model ({writer}, this is "
             f"{type(model).__qualname__}): missing {missing[:5]}, unexpected {extra[:5]}, "
-            f"shape mismatches {shapes[:5]}"
+            f"shape mismatches {shapes[:5]} (file vs model)"
         )
 
 
@@ -805,10 +808,20 @@ def save_weights(model: nn.Module, path: str | Path) -> Path:
 
 
 def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
-    """Load weights written by :func:`save_weights` into ``model`` (checked key by key)."""
-    tensors, state = load_state_file(path)
-    if not isinstance(state, dict) or not isinstance(state.get("model_class"), str | None):
+    """Load a weights file into ``model`` (checked key by key and shape by shape).
+
+    The file is one written by :func:`save_weights` (its digest checked) or a plain safetensors
+    file of a ``state_dict`` (``safetensors.torch.save_file(model.state_dict(), path)``), as
+    ``model.load_state_dict(safetensors.torch.load_file(path))`` reads it: the values are copied
+    into the model's tensors, keeping their dtype and device. A missing or unexpected key, or a
+    shape that differs, raises ``ValueError`` naming the keys.
+    """
+    tensors, state = load_state_file(path, plain=True)
+    if state is not None and (
+        not isinstance(state, dict) or not isinstance(state.get("model_class"), str | None)
+    ):
         raise CheckpointError(f"weights file {str(path)!r} is unusable: its state is {state!r:.60}")
-    _check_same_model(model, tensors, state.get("model_class"), path)
+    saved_class = state.get("model_class") if state is not None else None
+    _check_same_model(model, tensors, saved_class, path, plain=state is None)
     model.load_state_dict(tensors)
     return model
