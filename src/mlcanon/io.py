@@ -10,7 +10,8 @@ explicitly with :func:`register`). An estimator is saved as its class name and i
 - scipy.sparse CSR matrices and arrays (an SVC's support vectors after a sparse fit) as their
   shape and their ``data``, ``indices`` and ``indptr`` members, checked on load;
 - object arrays of ``None``, ``bool``, ``int``, ``float`` and ``str`` entries (a data frame's
-  ``feature_names_in_``) as JSON lists;
+  ``feature_names_in_``) and of NumPy scalars (``classes_`` of labels given as an object array
+  of ``np.str_`` or ``np.int64``) as JSON lists, a NumPy scalar as its dtype and its bytes;
 - lists, tuples, dicts (keys of the types above, as ``class_weight``'s class labels) and
   scikit-learn's ``Bunch`` of the above;
 - nested mlcanon estimators (e.g. the trees of a forest) the same way.
@@ -50,6 +51,8 @@ Example
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import importlib
 import inspect
@@ -170,13 +173,20 @@ class _Encoder:
         raise TypeError(f"cannot save {where}: values of type {type(v).__name__} are not supported")
 
     def objects(self, a: np.ndarray, where: str) -> dict[str, Any]:
-        """An object array of JSON scalars (``feature_names_in_``, ``l1_ratios_ = [None]``)."""
+        """An object array of JSON scalars (``feature_names_in_``, ``l1_ratios_ = [None]``) and
+        NumPy scalars (``classes_`` of an object array of ``np.str_`` labels), each of the
+        latter as ``{"__np__": [dtype, base64 of its bytes]}`` so that it comes back exactly."""
         items = a.ravel().tolist()
-        if not all(x is None or type(x) in (bool, int, float, str) for x in items):
-            raise TypeError(
-                f"cannot save {where}: arrays of dtype object are supported with None, bool, "
-                f"int, float and str entries only"
-            )
+        for i, x in enumerate(items):
+            if isinstance(x, np.generic) and np.asarray(x).dtype.kind in _SCALAR_KINDS:
+                b = np.asarray(x)
+                items[i] = {"__np__": [b.dtype.str, base64.b64encode(b.tobytes()).decode()]}
+            elif not (x is None or type(x) in (bool, int, float, str)):
+                raise TypeError(
+                    f"cannot save {where}: arrays of dtype object are supported with None, "
+                    f"bool, int, float and str entries and NumPy scalars (bool, numbers, "
+                    f"strings) only, got an entry of type {type(x).__name__}"
+                )
         return {"__objects__": {"shape": list(a.shape), "items": items}}
 
     def state(self, obj: Any, where: str) -> dict[str, Any]:
@@ -242,6 +252,7 @@ def _resolve(key: str) -> type:
 
 
 _CSR_PARTS = ("data", "indices", "indptr")
+_SCALAR_KINDS = "biufcUS"  # NumPy scalars that an object array may hold (no datetime, void)
 
 
 # Fitted arrays whose last axis runs over the input features; prediction multiplies them with X.
@@ -438,12 +449,40 @@ class _Decoder:
             and all(type(n) is int and n >= 0 for n in shape)
             and isinstance(items, list)
             and len(items) == math.prod(shape)
-            and all(x is None or isinstance(x, bool | int | float | str) for x in items)
         ):
             raise self.fail(where, "an object array needs a 'shape' and its scalar 'items'")
         out = np.empty(len(items), dtype=object)
-        out[:] = items
+        for i, x in enumerate(items):
+            if isinstance(x, dict):
+                out[i] = self.numpy_scalar(x, where, i)
+            elif x is None or isinstance(x, bool | int | float | str):
+                out[i] = x
+            else:
+                raise self.fail(where, "an object array needs a 'shape' and its scalar 'items'")
         return out.reshape(shape)
+
+    def numpy_scalar(self, entry: dict[str, Any], where: str, i: int) -> np.generic:
+        """A NumPy scalar stored as ``{"__np__": [dtype, base64 of its bytes]}``."""
+        spec = entry.get("__np__")
+        try:
+            if not (
+                len(entry) == 1
+                and isinstance(spec, list)
+                and len(spec) == 2
+                and all(isinstance(p, str) for p in spec)
+            ):
+                raise ValueError("not a [dtype, bytes] pair")
+            dtype = np.dtype(spec[0])
+            raw = base64.b64decode(spec[1], validate=True)
+            if dtype.kind not in _SCALAR_KINDS or dtype.hasobject or dtype.fields:
+                raise ValueError(f"dtype {dtype} is not one that save writes")
+            if len(raw) != dtype.itemsize or not raw:
+                raise ValueError(f"{len(raw)} bytes for a {dtype.itemsize}-byte {dtype}")
+        except (TypeError, ValueError, binascii.Error) as exc:
+            raise self.fail(
+                where, f"an invalid NumPy scalar at entry {i}, {str(entry)[:60]}: {exc}"
+            ) from None
+        return np.frombuffer(raw, dtype=dtype)[0]
 
     def object(self, payload: dict[str, Any], where: str, depth: int) -> Any:
         if set(payload) != {"class", "attrs"} or not isinstance(payload["attrs"], dict):

@@ -86,6 +86,58 @@ def test_values_that_cannot_round_trip_are_refused(tmp_path):
         io.save(model, tmp_path / "m.npz")
 
 
+def test_object_arrays_of_numpy_scalars_round_trip_exactly(tmp_path):
+    """scikit-learn keeps labels given as an object array of np.str_ as an object array of
+    np.str_ (classes_); save refused it ("dtype object are supported with None, ..."). Each
+    entry now comes back with its type and its exact value."""
+    from sklearn.tree import DecisionTreeClassifier as SkTree
+
+    from mlcanon.tree import DecisionTreeClassifier
+
+    X = np.arange(12.0).reshape(-1, 1)
+    y = np.empty(12, dtype=object)
+    y[:] = [np.str_(c) for c in "bacbcaabcbca"]
+    ref = SkTree(random_state=0).fit(X, y)
+    model = DecisionTreeClassifier(random_state=0).fit(X, y)
+    back = io.load(io.save(model, tmp_path / "m.npz"))
+    assert back.classes_.dtype == ref.classes_.dtype == object
+    assert [type(c) for c in back.classes_] == [type(c) for c in ref.classes_] == [np.str_] * 3
+    assert back.classes_.tolist() == ref.classes_.tolist()
+    pred = back.predict(X)
+    assert pred.tolist() == ref.predict(X).tolist() and type(pred[0]) is type(ref.predict(X)[0])
+
+    mixed = [
+        np.str_("a"),
+        np.str_(""),
+        np.int64(-(2**63)),
+        np.uint64(2**64 - 1),
+        np.float32(0.1),
+        np.float64(np.nextafter(1.0, 2.0)),
+        np.longdouble(1) / 3,
+        np.complex64(1 + 2j),
+        np.bool_(True),
+        np.bytes_(b"\x00z"),
+        np.float64("nan"),
+        "plain",
+        3,
+        None,
+    ]
+    toy = Toy()
+    toy.mixed_ = np.empty((2, 7), dtype=object)
+    toy.mixed_.ravel()[:] = mixed
+    got = io.load(io.save(toy, tmp_path / "t.npz")).mixed_
+    assert got.dtype == object and got.shape == (2, 7)
+    for a, b in zip(got.ravel(), mixed, strict=True):
+        assert type(a) is type(b)
+        if isinstance(b, np.generic):  # bit for bit (a NaN equal to itself)
+            assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+        else:
+            assert a == b
+    toy.mixed_[0, 0] = np.datetime64("2020-01-01")
+    with pytest.raises(TypeError, match=r"Toy\.mixed_: .* got an entry of type datetime64"):
+        io.save(toy, tmp_path / "t.npz")
+
+
 def test_archive_unpacking_past_the_limit_is_refused_before_reading(tmp_path, monkeypatch):
     """A small file that unpacks to much more (a 'zip bomb') is refused from the sizes its
     archive declares, before a byte is unpacked."""

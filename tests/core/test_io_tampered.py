@@ -308,6 +308,26 @@ def test_meta_holding_raw_bytes_is_refused(saved, tmp_path):
         ({"__objects__": {"shape": [3], "items": ["a"]}}, "an object array needs a 'shape'"),
         ({"__objects__": {"shape": [-1], "items": []}}, "an object array needs a 'shape'"),
         ({"__objects__": {"shape": [1], "items": [[1]]}}, "an object array needs a 'shape'"),
+        (
+            {"__objects__": {"shape": [1], "items": [{"__np__": ["|O", ""]}]}},
+            "an invalid NumPy scalar at entry 0, .* dtype object is not one",
+        ),
+        (
+            {"__objects__": {"shape": [1], "items": [{"__np__": ["<i8", "AAAA"]}]}},
+            "an invalid NumPy scalar .* 3 bytes for a 8-byte int64",
+        ),
+        (
+            {"__objects__": {"shape": [1], "items": [{"__np__": ["<i8", "!!"]}]}},
+            "an invalid NumPy scalar",
+        ),
+        (
+            {"__objects__": {"shape": [1], "items": [{"__np__": ["M8[s]", "AAAAAAAAAAA="]}]}},
+            "an invalid NumPy scalar .* datetime64",
+        ),
+        (
+            {"__objects__": {"shape": [1], "items": [{"__np__": "<i8", "x": 1}]}},
+            r"an invalid NumPy scalar .* not a \[dtype, bytes\] pair",
+        ),
         ({"__pairs__": [[1]]}, r"entry 0 must be a \[key, value\] pair"),
         ({"__pairs__": [[{"__list__": []}, 1]]}, "the key of entry 0 is an unhashable list"),
         ({"__bunch__": [1]}, "__bunch__ holds a list"),
