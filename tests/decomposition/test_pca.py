@@ -327,7 +327,7 @@ def test_fit_transform_with_copy_false_matches_sklearn(solver):
 def test_fraction_above_the_last_cumulated_ratio_keeps_every_component():
     # the cumulated ratios end at 0.9999999999999998 here (rounding): the next float counted
     # one past the end, n_components_ = 7 for 6 features and 6 components_
-    X = np.random.default_rng(2).normal(size=(10, 6))
+    X = np.random.default_rng(19).normal(size=(10, 6))
     last = np.cumsum(PCA(svd_solver="covariance_eigh").fit(X).explained_variance_ratio_)[-1]
     assert last < np.nextafter(last, 1.0) < 1.0
     model = PCA(float(np.nextafter(last, 1.0)), svd_solver="covariance_eigh").fit(X)
@@ -400,3 +400,19 @@ def test_noise_variance_with_fewer_samples_than_features_as_sklearn(solver, n_co
     if ref.noise_variance_ > 1e-8 * ref.explained_variance_[0]:  # else the covariance is
         # singular and scikit-learn inverts it anyway (see test_a_singular_model_...)
         np.testing.assert_allclose(ours.score_samples(X), ref.score_samples(X), rtol=1e-8)
+
+
+@pytest.mark.parametrize("solver", ["auto", "covariance_eigh"])
+def test_covariance_eigh_keeps_the_spread_of_data_far_from_the_origin(solver):
+    # mean 1e4, spread 1e-3 .. 1e-4 (n >= 10 p: 'auto' picks 'covariance_eigh'). The expanded
+    # X^T X - n m m^T (scikit-learn's) cancelled: 4% off the first variance, the last lost;
+    # the centred cross product agrees with scikit-learn's 'full' SVD solver
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)) @ np.diag([1e-3, 3e-4, 1e-4]) + 1e4
+    ours = PCA(svd_solver=solver).fit(X)
+    ref = sk.PCA(svd_solver="full").fit(X)
+    np.testing.assert_allclose(ours.explained_variance_, ref.explained_variance_, rtol=1e-7)
+    np.testing.assert_allclose(
+        ours.explained_variance_ratio_, ref.explained_variance_ratio_, rtol=1e-7
+    )
+    assert_components_equal_up_to_sign(ours.components_, ref.components_, atol=1e-6)
