@@ -281,3 +281,18 @@ def test_statistics_dtype_as_sklearn(strategy, dtype):
         np.testing.assert_array_equal(
             SimpleImputer(**kw).fit_transform(X), ski.SimpleImputer(**kw).fit_transform(X)
         )
+
+
+@pytest.mark.parametrize("strategy", ["mean", "most_frequent", "constant"])
+def test_simple_imputer_inverse_transform_of_its_sparse_output(strategy):
+    # transform of a sparse X is a CSC matrix; inverse_transform took np.asarray of it (a 0-d
+    # object array) and raised IndexError. scikit-learn 1.9 fails on it too (ValueError), so
+    # the reference is its inverse of the same output densified
+    X = np.array([[1.0, np.nan, 0.0], [2.0, 3.0, np.nan], [np.nan, 1.0, 4.0], [0.0, 5.0, 2.0]])
+    ours = SimpleImputer(strategy=strategy, add_indicator=True).fit(sp.csr_matrix(X))
+    ref = ski.SimpleImputer(strategy=strategy, add_indicator=True).fit(sp.csr_matrix(X))
+    T = ours.transform(sp.csr_matrix(X))
+    assert sp.issparse(T)
+    expected = ref.inverse_transform(ref.transform(sp.csr_matrix(X)).toarray())
+    np.testing.assert_array_equal(ours.inverse_transform(T), expected)
+    np.testing.assert_array_equal(expected, X)

@@ -273,8 +273,9 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Put the marker back where the indicator columns say a value was missing.
 
-        Only the features with an indicator (missing at fit) can be restored; a column dropped
-        at fit (no observed value) comes back filled with the marker.
+        ``X`` may be the sparse output of :meth:`transform` (the result is dense). Only the
+        features with an indicator (missing at fit) can be restored; a column dropped at fit
+        (no observed value) comes back filled with the marker.
         """
         check_is_fitted(self)
         if not self.add_indicator:
@@ -282,7 +283,8 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
                 "'inverse_transform' works only when 'SimpleImputer' is instantiated with "
                 f"'add_indicator=True'. Got 'add_indicator={self.add_indicator}' instead."
             )
-        X = np.asarray(X)
+        # transform's output for sparse input is a CSC matrix (np.asarray made it a 0-d array)
+        X = X.toarray() if sp.issparse(X) else np.asarray(X)
         features = self.indicator_.features_
         n_imputed = X.shape[1] - features.size
         kept = np.flatnonzero(self._valid())
