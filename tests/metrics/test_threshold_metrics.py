@@ -56,6 +56,27 @@ def test_det_curve_hand_computed_and_errors():
         det_curve([1, 1, 1], [0.1, 0.5, 0.9])
 
 
+@pytest.mark.parametrize(
+    ("y", "pos_label"), [([0, 1, 2, 1, 0, 2], 2), (["a", "b", "c", "a", "c", "b"], "a")]
+)
+def test_det_curve_refuses_multiclass_y_true_with_pos_label_as_sklearn(y, pos_label):
+    """scikit-learn's det_curve needs exactly two classes in y_true even with pos_label (its
+    confusion_matrix_at_thresholds and roc_curve read one-vs-rest); ours computed a
+    one-vs-rest curve where scikit-learn raises ValueError."""
+    s = [0.1, 0.4, 0.3, 0.8, 0.2, 0.9]
+    with pytest.raises(ValueError):
+        skm.det_curve(y, s, pos_label=pos_label)
+    with pytest.raises(ValueError, match=r"y_true must hold exactly two classes.* got 3.*pos_la"):
+        det_curve(y, s, pos_label=pos_label)
+    # the counts it builds on still read one-vs-rest, as scikit-learn's
+    for a, b in zip(
+        confusion_matrix_at_thresholds(y, s, pos_label=pos_label),
+        skm.confusion_matrix_at_thresholds(y, s, pos_label=pos_label),
+        strict=True,
+    ):
+        assert_allclose(a, b, rtol=RTOL)
+
+
 @pytest.mark.parametrize("k", [1, 2, 3])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_top_k_accuracy_matches_sklearn_with_ties(k, weighted):

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_bool, positive_mask, score_dtype
+from ._checks import as_target, check_bool, positive_mask, score_dtype, target_type
 from ._ranking import _binary_inputs, _counts_at_thresholds, _drop_flat_tps
 
 __all__ = ["confusion_matrix_at_thresholds", "det_curve"]
@@ -91,6 +91,14 @@ def det_curve(
     """
     drop_intermediate = check_bool(drop_intermediate, "drop_intermediate")
     is_pos = positive_mask(y_true, pos_label)
+    y = as_target(y_true, "y_true")
+    if target_type(y, "y_true") == "multiclass":  # scikit-learn reads no one-vs-rest here
+        shown = ", ".join(repr(c) for c in np.unique(y).tolist()[:10])
+        raise ValueError(
+            f"y_true must hold exactly two classes for a detection error tradeoff curve, got "
+            f"{len(np.unique(y))} ({shown}); pos_label={pos_label!r} does not make a "
+            f"multiclass y_true one-vs-rest here (pass y_true == pos_label for that)"
+        )
     if is_pos.all() or not is_pos.any():
         raise ValueError(
             "Only one class is present in y_true. Detection error tradeoff curve is not "
