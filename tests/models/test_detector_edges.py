@@ -592,5 +592,31 @@ def test_retinanet_loss_in_half_precision_keeps_the_targets_in_float32(dtype):
     want["total"] = want["classification"] + want["bbox_regression"]
     eps = torch.finfo(dtype).eps
     for key, value in want.items():
-        assert parts[key].dtype == dtype
+        assert parts[key].dtype == (torch.float32 if key == "num_pos" else dtype)
         assert float(parts[key]) == pytest.approx(float(value), rel=eps, abs=0), key
+
+
+@pytest.mark.parametrize(("dtype", "n"), [(torch.bfloat16, 257), (torch.float16, 2049)])
+def test_retinanet_loss_counts_positives_exactly_in_half_precision(dtype, n):
+    """num_pos was returned in the outputs' dtype: 257 positives read 256 in bfloat16 and
+    2049 read 2048 in float16. Reference: n ground-truth boxes, each equal to one of n
+    disjoint anchors, make exactly n positives (and so does the float64 run)."""
+    i = torch.arange(n, dtype=torch.float64)
+    x0, y0 = 10 * (i % 50), 10 * (i // 50)
+    anchors = torch.stack((x0, y0, x0 + 8, y0 + 8), 1)  # 8 px boxes 10 px apart: IoU 0
+    torch.manual_seed(0)
+    logits, deltas = torch.randn(1, n, 2), 0.1 * torch.randn(1, n, 4)
+    runs = {}
+    for dt in (dtype, torch.float64):
+        out = {"cls_logits": [logits.to(dt)], "bbox_regression": [deltas.to(dt)]}
+        runs[dt] = retinanet_loss(out, [anchors], [anchors], [torch.zeros(n, dtype=torch.long)])
+    assert runs[torch.float64]["num_pos"].item() == n
+    assert runs[dtype]["num_pos"].item() == n and runs[dtype]["num_pos"].dtype == torch.float32
+    assert runs[dtype]["total"].dtype == dtype
+    empty = retinanet_loss(
+        {"cls_logits": [logits[:0].to(dtype)], "bbox_regression": [deltas[:0].to(dtype)]},
+        [anchors],
+        [],
+        [],
+    )
+    assert empty["num_pos"].item() == 0 and empty["num_pos"].dtype == torch.float32

@@ -152,8 +152,9 @@ def retinanet_loss(
 
     Returns
     -------
-    dict with ``classification``, ``bbox_regression``, ``total`` and ``num_pos`` (total
-    number of positive anchors in the batch, float).
+    dict with ``classification``, ``bbox_regression``, ``total`` (in the outputs' dtype) and
+    ``num_pos`` (total number of positive anchors in the batch, exact: a float in at least
+    float32, which half precision outputs would round above 256 or 2048).
 
     Notes
     -----
@@ -197,8 +198,8 @@ def retinanet_loss(
     gts, labs = check_targets(boxes, labels, k, batch, logits.detach())
     zero = logits.flatten()[:0].sum()  # 0 on the graph (logits.sum() * 0 would be NaN for a NaN)
     if batch == 0:  # an empty batch: nothing to learn from, a zero loss that keeps the graph
-        zero = zero.to(out_dtype)
-        return {"classification": zero, "bbox_regression": zero, "total": zero, "num_pos": zero}
+        parts = {key: zero.to(out_dtype) for key in ("classification", "bbox_regression", "total")}
+        return {**parts, "num_pos": zero.detach()}
     matches = torch.stack(
         [_match_anchors(a, gt, 0.5, 0.4, True) for a, gt in zip(checked, gts, strict=True)]
     )
@@ -240,8 +241,9 @@ def retinanet_loss(
         box_l = (reg * weight).sum()
     parts = {"classification": cls_l / batch, "bbox_regression": box_l / batch}
     parts["total"] = parts["classification"] + parts["bbox_regression"]
-    parts["num_pos"] = n_pos.sum().to(work)
-    return {key: value.to(out_dtype) for key, value in parts.items()}
+    parts = {key: value.to(out_dtype) for key, value in parts.items()}
+    parts["num_pos"] = n_pos.sum().to(work)  # a count: bfloat16 would make 257 positives 256
+    return parts
 
 
 def _hardest_negatives(loss: torch.Tensor, matches: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
