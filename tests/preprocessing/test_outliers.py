@@ -100,3 +100,29 @@ def test_duplicated_equals_pandas_on_exact_dtypes(X, keep):
     unique = drop_duplicates(X, keep=keep)
     assert unique.dtype == X.dtype
     np.testing.assert_array_equal(unique, X[~ref])
+
+
+@pytest.mark.parametrize("keep", ["first", "last", "none"])
+def test_duplicated_of_object_data_and_data_frames_equals_pandas(keep):
+    # strings as pandas holds them (object dtype), mixed frames and None / NaN were refused
+    # with TypeError ('numeric or string array, got dtype=object'); a frame's int column is
+    # compared exactly (np.asarray of an int + float frame rounds 2**60 + 1 to 2**60)
+    pd = pytest.importorskip("pandas")
+    pk = False if keep == "none" else keep
+    frame = pd.DataFrame(
+        {
+            "a": ["x", "y", "x", "x", "y", None, None],
+            "b": [2**60 + 1, 2, 2**60 + 1, 2**60, 2, 5, 5],
+            "c": [np.nan, 1.0, np.nan, np.nan, 1.0, 0.0, -0.0],
+        }
+    )
+    values = np.array([None, np.nan, float("nan"), 1, 1.0, True, "1", "a", "a"], dtype=object)
+    for X in (frame, frame[["a"]], frame["a"].to_numpy(), values):
+        ref = pd.DataFrame(X).duplicated(keep=pk).to_numpy()
+        np.testing.assert_array_equal(duplicated(X, keep=keep), ref)
+    unique, y = drop_duplicates(frame, np.arange(7), keep=keep)
+    ref = frame.duplicated(keep=pk).to_numpy()
+    np.testing.assert_array_equal(y, np.flatnonzero(~ref))
+    np.testing.assert_array_equal(unique[:, 1], frame["b"].to_numpy()[~ref])
+    with pytest.raises(TypeError, match="hashable values"):
+        duplicated(np.array([[1], [[2]]], dtype=object))

@@ -18,7 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from mlcanon._validation import check_array, check_consistent_length, check_option, check_scalar
+from mlcanon._estimator import is_pandas
+from mlcanon._validation import (
+    check_array,
+    check_consistent_length,
+    check_option,
+    check_scalar,
+    pandas_nullable_as_float,
+)
+
+from ._missing import is_scalar_nan
 
 __all__ = ["drop_duplicates", "duplicated", "iqr_outliers", "zscore_outliers"]
 
@@ -78,11 +87,63 @@ def zscore_outliers(X: Any, *, threshold: float = 3.0, ddof: int = 0) -> np.ndar
     return out[:, 0] if flat else out
 
 
+def _as_array(X: Any) -> np.ndarray:
+    """``X`` as a 1-D or 2-D array of its own dtype (integers stay exact, strings allowed), NaN
+    and infinity allowed; an object array (strings or mixed values, as pandas gives them) and
+    a DataFrame with such columns are kept as objects."""
+    X = pandas_nullable_as_float(X, None)  # pandas.NA of nullable numbers: NaN, as before
+    arr = X.to_numpy() if is_pandas(X, "DataFrame") or is_pandas(X, "Series") else X
+    if hasattr(arr, "tocsr") or np.asarray(arr).dtype != np.dtype(object):  # sparse: refused
+        return check_array(arr, "X", ndim=(1, 2), dtype=None, allow_nan=True, allow_inf=True)
+    arr = np.asarray(arr)
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"X must be 1-D or 2-D, got {arr.ndim}-D array of shape {arr.shape}")
+    return arr
+
+
+def _object_codes(column: np.ndarray) -> np.ndarray:
+    """Integer codes of the values of an object column, equal values equal codes as in pandas:
+    Python equality (1, 1.0 and True are one value), every NaN one value, None another."""
+    seen: dict[Any, int] = {}
+    codes = np.empty(column.shape[0], dtype=np.int64)
+    nan = object()  # the key of every NaN (NaN is unequal to itself, and each has its identity)
+    for i, value in enumerate(column):
+        key = nan if is_scalar_nan(value) else value
+        try:
+            codes[i] = seen.setdefault(key, len(seen))
+        except TypeError:
+            raise TypeError(
+                f"X must hold hashable values to compare rows, got {type(value).__name__} "
+                f"{value!r} in row {i}"
+            ) from None
+    return codes
+
+
 def _rows(X: Any) -> np.ndarray:
-    """``X`` as a 2-D array of its own dtype (integers stay exact, strings allowed), NaN and
-    infinity allowed."""
-    arr = check_array(X, "X", ndim=(1, 2), dtype=None, allow_nan=True, allow_inf=True)
-    return arr[:, None] if arr.ndim == 1 else arr
+    """Keys of the rows of ``X``, equal rows equal keys: the values themselves (NaN flagged
+    apart, so that NaN equals NaN), or integer codes per column for an object array or a
+    DataFrame (each column in its own dtype)."""
+    X = pandas_nullable_as_float(X, None)
+    frame = X if is_pandas(X, "DataFrame") else None
+    arr = _as_array(X)
+    arr = arr[:, None] if arr.ndim == 1 else arr
+    if frame is None and arr.dtype != object:
+        if arr.dtype.kind == "f":  # NaN is unequal to itself: key by the values and NaN flags
+            nan = np.isnan(arr)
+            arr = np.hstack([np.where(nan, 0.0, arr), nan])
+        return arr
+    columns = (
+        [frame.iloc[:, j].to_numpy() for j in range(frame.shape[1])]
+        if frame is not None
+        else list(arr.T)
+    )
+    codes = np.empty((arr.shape[0], len(columns)), dtype=np.int64)
+    for j, column in enumerate(columns):
+        if column.dtype == object:
+            codes[:, j] = _object_codes(column)
+        else:  # np.unique sorts: NaN are one value, and -0.0 equals 0.0, as in pandas
+            codes[:, j] = np.unique(column, return_inverse=True)[1].ravel()
+    return codes
 
 
 def duplicated(X: Any, *, keep: str = "first") -> np.ndarray:
@@ -90,8 +151,10 @@ def duplicated(X: Any, *, keep: str = "first") -> np.ndarray:
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features) or (n_samples,)
-        Numbers (compared in their own dtype: integers are not rounded to float) or strings.
+    X : array-like of shape (n_samples, n_features) or (n_samples,), or a DataFrame
+        Numbers (compared in their own dtype: integers are not rounded to float), strings, or
+        any hashable values in an object array; a DataFrame's columns each in their own dtype.
+        Values compare as in pandas' ``DataFrame.duplicated``.
     keep : {"first", "last", "none"}, default="first"
         Which occurrence is *not* flagged: the first, the last, or none (flag every copy).
 
@@ -101,9 +164,6 @@ def duplicated(X: Any, *, keep: str = "first") -> np.ndarray:
     """
     check_option(keep, "keep", ("first", "last", "none"))
     rows = _rows(X)
-    if rows.dtype.kind == "f":  # NaN is unequal to itself: key a row by its values and NaN flags
-        nan = np.isnan(rows)
-        rows = np.hstack([np.where(nan, 0.0, rows), nan])
     _, first, inverse, counts = np.unique(
         rows, axis=0, return_index=True, return_inverse=True, return_counts=True
     )
@@ -123,8 +183,8 @@ def drop_duplicates(X: Any, y: Any = None, *, keep: str = "first") -> Any:
     Returns ``X_unique`` or ``(X_unique, y_unique)`` when ``y`` is given. Rows are compared on
     ``X`` only; with ``y`` given, conflicting labels on equal rows are kept as in ``keep``.
     """
-    X_arr = check_array(X, "X", ndim=(1, 2), dtype=None, allow_nan=True, allow_inf=True)
-    mask = ~duplicated(X_arr, keep=keep)
+    X_arr = _as_array(X)
+    mask = ~duplicated(X, keep=keep)
     if y is None:
         return X_arr[mask]
     y_arr = np.asarray(y)
