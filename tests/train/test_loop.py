@@ -496,3 +496,66 @@ def test_checkpoint_of_another_optimizer_is_refused(tmp_path, saved, given):
         t.resume()
     assert t.epoch == 0 and t.optimizer.state_dict() == before
     trainer(*saved).resume()  # the optimizer it was written with resumes it
+
+
+@pytest.mark.parametrize("kill_at", [8, 11], ids=["epoch-start", "mid-epoch"])
+def test_persistent_workers_resume_gives_the_plain_loops_weights(tmp_path, kill_at):
+    """A DataLoader with persistent_workers=True creates its iterator (drawing the workers'
+    base seed from the generator) only in the first epoch; later epochs only reset it, and the
+    shuffling sampler draws its seed from the epoch's starting state. A run resumed in epoch 2
+    created a fresh iterator there, so the base-seed draw shifted the sampler's seed: another
+    batch order and other weights than the uninterrupted run's. Reference: a plain torch loop
+    over the same loader (6 batches an epoch, 3 epochs)."""
+
+    def build():
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(
+            torch.nn.Linear(4, 8), torch.nn.Dropout(0.2), torch.nn.Linear(8, 2)
+        )
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        x = torch.randn(24, 4)
+        data = TensorDataset(x, (x[:, 0] > 0).long())
+        loader = DataLoader(
+            data, batch_size=4, shuffle=True, num_workers=1, persistent_workers=True
+        )
+        return model, opt, loader
+
+    model, opt, loader = build()
+    torch.manual_seed(7)
+    for _ in range(3):
+        for xb, yb in loader:
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(xb), yb).backward()
+            opt.step()
+    expected = [p.detach().clone() for p in model.parameters()]
+
+    class Killed(Exception):
+        pass
+
+    def kill(trainer):
+        if trainer.step == kill_at:
+            raise Killed
+
+    def trainer():
+        model, opt, loader = build()
+        torch.manual_seed(7)
+        return Trainer(
+            model,
+            opt,
+            lambda m, b: F.cross_entropy(m(b[0]), b[1]),
+            loader,
+            checkpoint_dir=tmp_path / "ckpt",
+            checkpoint_every=4,
+            progress=False,
+            on_step=kill,
+        )
+
+    with pytest.raises(Killed):
+        trainer().fit(3)
+    resumed = trainer()
+    resumed.on_step = None
+    torch.manual_seed(99)  # a new process: the global generator is anywhere
+    assert resumed.resume().name == f"ckpt-{8 if kill_at == 11 else 6:09d}.safetensors"
+    resumed.fit(3)
+    for a, b in zip(resumed.model.parameters(), expected, strict=True):
+        assert torch.equal(a, b)

@@ -142,10 +142,14 @@ class Trainer:
     rebuild the same batch order, draws and discards the batches already trained on, then
     restores the current generator states, so training continues exactly where it stopped:
     on the same device and thread count, the final weights are bit-identical to those of an
-    uninterrupted run. Under torchrun the checkpoint holds every rank's generator states
-    (gathered to rank 0, which writes the file) and each rank restores its own, so steps that
-    draw random numbers (dropout, augmentation) resume each rank's stream where it stopped, even
-    when the ranks draw differently. A checkpoint resumed with another world size restores
+    uninterrupted run. A loader with ``persistent_workers=True`` resumes the same batch order
+    too, but its workers start afresh, so random draws made inside them (augmentations in the
+    dataset's ``__getitem__``) differ from the uninterrupted run's after a resume; with
+    ``num_workers=0``, or workers that are not persistent, they resume exactly. Under torchrun
+    the checkpoint holds every rank's generator states (gathered to rank 0, which writes the
+    file) and each rank restores its own, so steps that draw random numbers (dropout,
+    augmentation) resume each rank's stream where it stopped, even when the ranks draw
+    differently. A checkpoint resumed with another world size restores
     weights and counters; the ranks it does not hold start from rank 0's generator states.
 
     Examples
@@ -274,6 +278,13 @@ class Trainer:
 
     def _epoch_steps(self) -> Iterator[None]:
         loader, gens = self.train_loader, _generators(self.train_loader)
+        if self.epoch > 0 and _idle_persistent_workers(loader):
+            # an uninterrupted run started these workers in its first epoch: from then on each
+            # epoch's iter(loader) only resets them, which draws the sampler's seed but not a
+            # new worker seed; start them here too, outside the generators' stream
+            before = _rng_state(gens)
+            iter(loader)
+            _set_rng_state(before, gens)
         resuming = self._batch > 0
         if resuming:  # rewind the generators to the epoch's start to rebuild its batch order
             now = _rng_state(gens)
@@ -715,6 +726,15 @@ def _generators(loader: DataLoader) -> list[torch.Generator]:
         if isinstance(g, torch.Generator) and all(g is not h for h in found):
             found.append(g)
     return found
+
+
+def _idle_persistent_workers(loader: DataLoader) -> bool:
+    """Whether ``loader`` keeps its workers between epochs but has not started them yet."""
+    return (
+        loader.num_workers > 0
+        and loader.persistent_workers
+        and getattr(loader, "_iterator", None) is None
+    )
 
 
 def _rng_state(gens: list[torch.Generator]) -> dict[str, Any]:
