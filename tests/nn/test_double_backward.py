@@ -86,6 +86,15 @@ _MASK = (_u(2, 3, 4, seed=11) > 0.5).double()
 _LABELS = torch.tensor([2, 0, 1, -100, 3])
 _X = _r(1, 4, 4, 4)
 
+
+def _inplace(name, *args):
+    """Ours and torch's in-place op, on a copy of the input (as ``x.clone()`` in a network)."""
+    return (
+        lambda x: getattr(F, name)(x.clone(), *args, inplace=True),
+        lambda x: getattr(TF, name)(x.clone(), *args, inplace=True),
+    )
+
+
 # (id, Function, ours, torch's or a written-out reference (None: none), inputs)
 CASES = [
     ("sigmoid", act._Sigmoid, F.sigmoid, torch.sigmoid, [_r(2, 3)]),
@@ -125,12 +134,33 @@ CASES = [
         lambda x: TF.softplus(x, 2.0, 3.0),
         [_r(2, 3, scale=2)],
     ),
+    # inplace=True (on a copy: a leaf that requires grad is refused, as torch refuses it)
+    ("relu_", act._ReLUInplace, *_inplace("relu"), [_r(2, 3)]),
+    ("relu6_", act._ReLU6Inplace, *_inplace("relu6"), [_r(2, 3, scale=4)]),
+    ("leaky_relu_", act._LeakyReLUInplace, *_inplace("leaky_relu", 0.1), [_r(2, 3)]),
+    ("elu_", act._ELUInplace, *_inplace("elu", 0.7), [_r(2, 3)]),
+    (
+        "hardsigmoid_",
+        act._HardsigmoidInplace,
+        lambda x: F.hardsigmoid(x.clone(), inplace=True),
+        lambda x: (x / 6 + 0.5).clamp(0, 1),
+        [_r(2, 3, scale=4)],
+    ),
+    ("hardswish_", act._HardswishInplace, *_inplace("hardswish"), [_r(2, 3, scale=4)]),
+    ("silu_", act._SiLUInplace, *_inplace("silu"), [_r(2, 3, scale=4)]),
     ("prelu", act._PReLU, F.prelu, TF.prelu, [_r(2, 3, 2), _u(3, seed=1)]),
     ("linear", _linear._Linear, F.linear, TF.linear, [_r(2, 3), _r(4, 3, seed=1), _r(4, seed=2)]),
     (
         "dropout",
         _dropout._MaskedScale,
         lambda x: _dropout._MaskedScale.apply(x, _MASK, 2.0),
+        lambda x: x * _MASK * 2.0,
+        [_r(2, 3, 4)],
+    ),
+    (
+        "dropout_",
+        _dropout._MaskedScaleInplace,
+        lambda x: _dropout._MaskedScaleInplace.apply(x.clone(), _MASK, 2.0),
         lambda x: x * _MASK * 2.0,
         [_r(2, 3, 4)],
     ),
@@ -554,3 +584,14 @@ def test_hardswish_second_derivative_at_special_values_matches_torch():
         (gg,) = torch.autograd.grad(g.sum(), xx)
         out.append(gg)
     torch.testing.assert_close(out[0], out[1], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_IDS)
+def test_outputs_can_be_modified_in_place(case):
+    """An output is no view of a buffer made inside the forward: autograd refuses in-place ops
+    on such views, so ``nn.ReLU(inplace=True)`` after a convolution or a norm (VGG, ResNet)
+    raised, where it works after torch's op."""
+    _, _, ours, theirs, inputs = case
+    for fn in (ours, theirs) if theirs is not None else (ours,):
+        for out in _outputs(fn(*_leaves(inputs))):
+            out.mul_(1.0)  # raised "Output 0 of _Conv2d is a view and is being modified inplace"

@@ -108,15 +108,16 @@ def test_norm_without_bias_as_torch(name):
 )
 def test_inplace_is_taken_and_gives_torchs_values(name):
     """``nn.ReLU(inplace=True)``, as torchvision's models write it, was a TypeError. The values
-    are torch's; ours are computed out of place (the input is left unchanged)."""
+    are torch's, written into the input as torch's (eval-mode Dropout returns it untouched;
+    test_inplace.py checks gradients and refusals)."""
     x = torch.linspace(-5, 5, 41, dtype=torch.float64)
     ours = getattr(nn, name)(inplace=True).eval()
     ref = getattr(torch.nn, name)(inplace=True).eval()
     assert ours.inplace is True
-    kept = x.clone()
+    want = ref(x.clone())
     out = ours(x)
-    torch.testing.assert_close(out, ref(x.clone()), rtol=1e-15, atol=1e-15)
-    assert torch.equal(x, kept)
+    assert out is x
+    torch.testing.assert_close(out, want, rtol=1e-15, atol=1e-15)
 
 
 def test_from_torch_keeps_inplace_and_norms_without_bias():

@@ -9,6 +9,11 @@ hardsigmoid, NaN for the others. (torch's CPU kernels for relu6, elu and hardswi
 differently in the scalar loop that finishes a tensor's last few elements; the value here is
 that of its vectorised loop, which every other element takes.)
 
+``inplace=True`` (relu, relu6, leaky_relu, elu, hardsigmoid, hardswish, silu, as torch's) writes
+the result into the input and returns that tensor, marked dirty for autograd; the backward
+then reads f' from the output, or, where f is not invertible (SiLU, hardswish), from a copy of
+the input kept for it, as torch's in-place kernels do.
+
 References
 ----------
 .. [1] Nair & Hinton, "Rectified linear units improve restricted Boltzmann machines", ICML 2010.
@@ -30,7 +35,7 @@ from torch.autograd import Function
 
 from mlcanon._validation import check_option, check_scalar
 
-from ._utils import check_like, check_tensor, in_float32, zeros_from
+from ._utils import check_inplace, check_like, check_tensor, in_float32, zeros_from
 
 __all__ = [
     "elu",
@@ -74,9 +79,63 @@ def _make_pointwise(name: str, f: Callable, df: Callable, *, from_output: bool) 
             grad_x = grad_x + zeros_from((), saved)
         return (grad_x, *([None] * len(ctx.args)))
 
-    return type(
-        name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)}
-    )
+    body = {"forward": staticmethod(forward), "backward": staticmethod(backward)}
+    return type(name, (Function,), {**body, "f": staticmethod(f), "df": staticmethod(df)})
+
+
+def _make_inplace(
+    name: str, f: Callable, df: Callable, *, from_output: bool, check: Callable | None = None
+) -> type[Function]:
+    """The in-place variant of ``_make_pointwise(name, f, df, ...)``: writes ``f(x, *args)``
+    into ``x`` and returns ``x`` itself, marked dirty (so its version counter moves and autograd
+    rebases its history, as for ``torch.relu_``).
+
+    ``from_output``: ``df`` takes the output (x is overwritten; for ReLU, ReLU6, leaky ReLU, ELU
+    and hardsigmoid f' is a function of f), as torch's in-place kernels do. Otherwise (SiLU,
+    hardswish: f is not invertible) the Function is applied as ``(x, kept, *args)``, with
+    ``kept`` a differentiable copy of x made by the caller when a gradient is wanted (None
+    otherwise), as torch keeps the original input of ``silu_``: ``f(kept)`` is written into x,
+    and the gradient, through ``kept``'s copy, reaches x's history (second derivatives too).
+    ``check(*args)`` runs in backward (torch refuses some backwards there, not in the forward).
+    """
+
+    def forward(ctx, x: Tensor, *args):
+        source = x
+        if not from_output:
+            kept, *args = args
+            source = x if kept is None else kept
+        # the out-of-place kernel's values, rounded once; written through .data so that
+        # mark_dirty's is the one version bump, as torch's one for an in-place op
+        x.data.copy_(in_float32(f, source, *args))
+        ctx.mark_dirty(x)
+        ctx.save_for_backward(x if from_output else kept)
+        ctx.args = args
+        return x
+
+    def backward(ctx, grad: Tensor):
+        if check is not None:
+            check(*ctx.args)
+        (saved,) = ctx.saved_tensors
+        grad_x = in_float32(lambda s: df(s, *ctx.args).mul_(grad), saved)
+        if torch.is_grad_enabled() and saved.requires_grad and not grad_x.requires_grad:
+            grad_x = grad_x + zeros_from((), saved)  # as _make_pointwise's backward
+        grads = (grad_x,) if from_output else (None, grad_x)
+        return (*grads, *([None] * len(ctx.args)))
+
+    body = {"forward": staticmethod(forward), "backward": staticmethod(backward)}
+    return type(name, (Function,), {**body, "keeps_input": not from_output})
+
+
+def _negative_slope_refused(op: str) -> Callable:
+    def check(slope: float) -> None:
+        if slope < 0:  # torch's message: the output does not tell where x was negative
+            raise RuntimeError(
+                f"In-place {op} backward calculation is triggered with a negative slope which is "
+                "not supported. This is caused by calling in-place forward function with a "
+                "negative slope, please call out-of-place version instead."
+            )
+
+    return check
 
 
 # --- (f, f') pairs ----------------------------------------------------------------------------
@@ -188,6 +247,53 @@ _Softplus = _make_pointwise(
 )
 
 
+# --- in-place variants (inplace=True) ---------------------------------------------------------
+# f' from the output y where it is a function of y, as torch's relu_, hardtanh_, leaky_relu_ and
+# elu_: ReLU's, ReLU6's and leaky ReLU's f' read the same from y as from x (y > 0 iff x > 0 for
+# a slope >= 0, y in (0, 6) iff x is, NaN stays NaN); the input's copy for SiLU and hardswish
+_ReLUInplace = _make_inplace("_ReLUInplace", _ReLU.f, _ReLU.df, from_output=True)
+_ReLU6Inplace = _make_inplace("_ReLU6Inplace", _ReLU6.f, _ReLU6.df, from_output=True)
+_LeakyReLUInplace = _make_inplace(
+    "_LeakyReLUInplace",
+    _LeakyReLU.f,
+    _LeakyReLU.df,
+    from_output=True,
+    check=_negative_slope_refused("leakyReLu"),
+)
+_ELUInplace = _make_inplace(
+    "_ELUInplace",
+    _ELU.f,
+    # a e^x = y + a below 0; a itself at y = 0, so that the second derivative there is 0, as
+    # torch's (y < 0 only); NaN at NaN, as the out-of-place f'
+    lambda y, a: torch.where(y > 0, 1.0, torch.where(y == 0, a, y + a)).to(y.dtype),
+    from_output=True,
+    check=_negative_slope_refused("elu"),
+)
+_HardsigmoidInplace = _make_inplace(
+    "_HardsigmoidInplace",
+    _Hardsigmoid.f,
+    lambda y: _between(y, 0, 1).div_(6.0),  # 0 < y < 1 iff -3 < x < 3; 0 at NaN, as from x
+    from_output=True,
+)
+_HardswishInplace = _make_inplace(
+    "_HardswishInplace", _Hardswish.f, _Hardswish.df, from_output=False
+)
+_SiLUInplace = _make_inplace("_SiLUInplace", _SiLU.f, _SiLU.df, from_output=False)
+
+
+def _apply(out_of_place: type[Function], in_place: type[Function], x: Tensor, inplace, *args):
+    check_scalar(inplace, "inplace", kind=bool)
+    if not inplace:
+        return out_of_place.apply(x, *args)
+    check_inplace(x)
+    if in_place.keeps_input:  # a copy of x for the backward, in x's graph
+        kept = x.clone() if torch.is_grad_enabled() and x.requires_grad else None
+        args = (kept, *args)
+    in_place.apply(x, *args)
+    # x itself: with a graph apply returns x, but under no_grad an alias of it
+    return x
+
+
 # --- public functions -------------------------------------------------------------------------
 def sigmoid(input: Tensor) -> Tensor:
     r"""Logistic sigmoid :math:`\sigma(x) = 1 / (1 + e^{-x})`.
@@ -204,30 +310,39 @@ def tanh(input: Tensor) -> Tensor:
     return _Tanh.apply(check_tensor(input, "input"))
 
 
-def relu(input: Tensor) -> Tensor:
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
     r"""Rectified linear unit :math:`\max(x, 0)` [1]_; its derivative is :math:`[x > 0]`.
 
     At :math:`x = 0` the derivative is taken as 0, and at NaN as 1 (the upstream gradient
-    passes), as torch does.
+    passes), as torch does. ``inplace=True`` writes the result into ``input`` and returns it
+    (as ``torch.relu_``; refused, as torch refuses it, on a leaf that requires grad).
     """
-    return _ReLU.apply(check_tensor(input, "input"))
+    return _apply(_ReLU, _ReLUInplace, check_tensor(input, "input"), inplace)
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    r"""Leaky ReLU [2]_: :math:`x` for :math:`x > 0`, else ``negative_slope`` :math:`\cdot x`."""
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    r"""Leaky ReLU [2]_: :math:`x` for :math:`x > 0`, else ``negative_slope`` :math:`\cdot x`.
+
+    ``inplace=True`` overwrites ``input``; its backward, from the output, is refused (in the
+    backward, as torch) for a negative slope."""
     check_scalar(negative_slope, "negative_slope")
-    return _LeakyReLU.apply(check_tensor(input, "input"), float(negative_slope))
+    x = check_tensor(input, "input")
+    return _apply(_LeakyReLU, _LeakyReLUInplace, x, inplace, float(negative_slope))
 
 
-def relu6(input: Tensor) -> Tensor:
-    r""":math:`\min(\max(x, 0), 6)`: ReLU capped at 6, as used by MobileNet for low precision."""
-    return _ReLU6.apply(check_tensor(input, "input"))
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    r""":math:`\min(\max(x, 0), 6)`: ReLU capped at 6, as used by MobileNet for low precision;
+    ``inplace=True`` overwrites ``input``."""
+    return _apply(_ReLU6, _ReLU6Inplace, check_tensor(input, "input"), inplace)
 
 
-def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
-    r"""Exponential linear unit [4]_: :math:`x` for :math:`x > 0`, :math:`\alpha(e^x - 1)` else."""
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    r"""Exponential linear unit [4]_: :math:`x` for :math:`x > 0`, :math:`\alpha(e^x - 1)` else.
+
+    ``inplace=True`` overwrites ``input``; the backward then takes :math:`\alpha e^x = y +
+    \alpha` from the output, and is refused (in the backward, as torch) for a negative alpha."""
     check_scalar(alpha, "alpha")
-    return _ELU.apply(check_tensor(input, "input"), float(alpha))
+    return _apply(_ELU, _ELUInplace, check_tensor(input, "input"), inplace, float(alpha))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -244,20 +359,23 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return _GELU.apply(x) if approximate == "none" else _GELUTanh.apply(x)
 
 
-def hardsigmoid(input: Tensor) -> Tensor:
-    r"""Piecewise-linear sigmoid [6]_: :math:`\operatorname{clip}(x/6 + 1/2, 0, 1)`."""
-    return _Hardsigmoid.apply(check_tensor(input, "input"))
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    r"""Piecewise-linear sigmoid [6]_: :math:`\operatorname{clip}(x/6 + 1/2, 0, 1)`;
+    ``inplace=True`` overwrites ``input``."""
+    return _apply(_Hardsigmoid, _HardsigmoidInplace, check_tensor(input, "input"), inplace)
 
 
-def hardswish(input: Tensor) -> Tensor:
-    r"""h-swish [6]_: :math:`x \cdot \operatorname{ReLU6}(x + 3) / 6`."""
-    return _Hardswish.apply(check_tensor(input, "input"))
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    r"""h-swish [6]_: :math:`x \cdot \operatorname{ReLU6}(x + 3) / 6`; ``inplace=True``
+    overwrites ``input`` (keeping a copy of it for the backward, as torch)."""
+    return _apply(_Hardswish, _HardswishInplace, check_tensor(input, "input"), inplace)
 
 
-def silu(input: Tensor) -> Tensor:
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     r"""SiLU (swish) :math:`x\,\sigma(x)`, with derivative :math:`\sigma(x)(1 + x(1 -
-    \sigma(x)))`."""
-    return _SiLU.apply(check_tensor(input, "input"))
+    \sigma(x)))`; ``inplace=True`` overwrites ``input`` (keeping a copy of it for the backward,
+    as torch)."""
+    return _apply(_SiLU, _SiLUInplace, check_tensor(input, "input"), inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

@@ -35,6 +35,7 @@ from ._utils import (
     in_float32,
     integer,
     pair,
+    unviewed,
     zeros_from,
 )
 
@@ -162,7 +163,7 @@ class _Conv2d(Function):
         # gradient, so that only x (which the caller often keeps anyway) stays in memory
         ctx.save_for_backward(x, weight)
         ctx.geometry = (pads, stride, dilation, groups)
-        return y
+        return unviewed(y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -244,7 +245,7 @@ class _PointwiseConv2d(Function):
         # from x again when it needs the weight's gradient
         ctx.save_for_backward(x, weight)
         ctx.geometry = (x.shape, stride)
-        return y
+        return unviewed(y)
 
     @staticmethod
     def backward(ctx, grad):

@@ -8,7 +8,7 @@ from torch.autograd import Function
 
 from mlcanon._validation import check_scalar
 
-from ._utils import check_tensor, probability
+from ._utils import check_inplace, check_tensor, probability
 
 __all__ = ["dropout"]
 
@@ -28,7 +28,24 @@ class _MaskedScale(Function):
         return grad * mask * ctx.scale, None, None
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+class _MaskedScaleInplace(Function):
+    """x *= mask * scale, in place (x returned, marked dirty); the backward needs only the mask,
+    so nothing of x is kept."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, mask: Tensor, scale: float) -> Tensor:
+        # the roundings of x * mask * scale; through .data, so that mark_dirty's is the one
+        # version bump, as torch's one for an in-place op
+        x.data.mul_(mask).mul_(scale)
+        ctx.mark_dirty(x)
+        ctx.save_for_backward(mask)
+        ctx.scale = scale
+        return x
+
+    backward = _MaskedScale.backward
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     r"""Inverted dropout, as ``torch.nn.functional.dropout``.
 
     Parameters
@@ -38,6 +55,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         Probability of zeroing an entry.
     training : bool
         Identity when False.
+    inplace : bool
+        Write the result into ``input`` and return it (refused, as torch refuses it, on a leaf
+        that requires grad). Nothing is written when ``training`` is False or ``p`` is 0.
 
     Notes
     -----
@@ -53,9 +73,14 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     x = check_tensor(input, "input")
     p = probability(p, "p")
     check_scalar(training, "training", kind=bool)
+    check_scalar(inplace, "inplace", kind=bool)
     if not training or p == 0.0:
         return x
     if p == 1.0:
-        return _MaskedScale.apply(x, torch.zeros_like(x), 0.0)
-    mask = torch.empty_like(x).bernoulli_(1.0 - p)
-    return _MaskedScale.apply(x, mask, 1.0 / (1.0 - p))
+        mask, scale = torch.zeros_like(x), 0.0
+    else:
+        mask, scale = torch.empty_like(x).bernoulli_(1.0 - p), 1.0 / (1.0 - p)
+    if not inplace:
+        return _MaskedScale.apply(x, mask, scale)
+    _MaskedScaleInplace.apply(check_inplace(x), mask, scale)
+    return x  # with a graph apply returns x, but under no_grad an alias of it

@@ -650,15 +650,15 @@ class LayerNorm(nn.Module):
 
 
 class Dropout(nn.Module):
-    """Inverted dropout, active only in training mode. ``inplace`` is taken for torch's
-    signature; the result is computed out of place (the input is left as it was)."""
+    """Inverted dropout, active only in training mode; ``inplace=True`` writes the result into
+    the input and returns it, as torch's."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         self.p, self.inplace = probability(p, "p"), inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return dropout(input, self.p, self.training)
+        return dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -695,8 +695,8 @@ def _simple(
     """A parameter-free module class calling ``fn(input, **options)``.
 
     ``inplace`` ('shown' or 'hidden', as torch's repr shows it or not): the class also takes
-    torch's last argument ``inplace``, kept as an attribute; the result is computed out of
-    place all the same (the input is left as it was).
+    torch's last argument ``inplace``, kept as an attribute and passed on to ``fn``, which then
+    writes the result into the input and returns it, as torch's.
     """
     accepted = {**defaults, "inplace": False} if inplace else defaults
 
@@ -713,7 +713,7 @@ def _simple(
             setattr(self, key, value)
 
     def forward(self, input: Tensor) -> Tensor:
-        return fn(input, **{key: getattr(self, key) for key in defaults})
+        return fn(input, **{key: getattr(self, key) for key in accepted})
 
     def extra_repr(self) -> str:
         shown = [f"{key}={getattr(self, key)!r}" for key in defaults]

@@ -51,6 +51,7 @@ from ._utils import (
     check_tensor,
     in_float32,
     integer,
+    unviewed,
     widened,
     zeros_from,
 )
@@ -89,7 +90,7 @@ class _ChannelNorm(Function):
         ctx.save_for_backward(x, mean, invstd, weight)
         ctx.config = (over_batch, m, groups, eps)
         ctx.mark_non_differentiable(mean, var)
-        return y.view(x.shape), mean.reshape(-1), var.reshape(-1)
+        return unviewed(y.view(x.shape)), mean.reshape(-1), var.reshape(-1)
 
     @staticmethod
     def backward(ctx, grad, _grad_mean, _grad_var):
@@ -179,7 +180,7 @@ class _LayerNorm(Function):
         )
         ctx.save_for_backward(x, xhat, invstd, weight)
         ctx.config = (d, eps)
-        return y.reshape(x.shape)
+        return unviewed(y.reshape(x.shape))
 
     @staticmethod
     def backward(ctx, grad):

@@ -82,6 +82,38 @@ def check_tensor(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None
     return x
 
 
+def check_inplace(x: Tensor) -> Tensor:
+    """torch's refusals of an in-place op, raised before ``x`` is touched (an autograd Function
+    would raise only after its forward had overwritten x): a leaf that requires grad, a view of
+    one, an inference tensor outside inference mode."""
+    if torch.is_grad_enabled() and x.requires_grad:
+        if x.is_leaf:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+        if x._base is not None and x._base.is_leaf and x._base.requires_grad:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
+    if x.is_inference() and not torch.is_inference_mode_enabled():
+        raise RuntimeError(
+            "Inplace update to inference tensor outside InferenceMode is not allowed. You can "
+            "make a clone to get a normal tensor before doing inplace update."
+        )
+    return x
+
+
+def unviewed(t: Tensor) -> Tensor:
+    """``t``, or when ``t`` is a view (of a buffer made inside a Function's forward, reshaped
+    to the output's shape) the same memory as a tensor that is no view. autograd refuses to
+    modify in place a view returned by a custom Function (``nn.ReLU(inplace=True)`` after a
+    convolution or a norm), where torch's own ops return a tensor that owns its memory."""
+    if not t._is_view():
+        return t
+    return t.new_empty(0).set_(t.untyped_storage(), t.storage_offset(), t.shape, t.stride())
+
+
 def check_mask(mask: Any, name: str) -> Tensor:
     """A mask: a bool or floating-point tensor (torch's attention masks take no other dtype)."""
     if not isinstance(mask, Tensor):
