@@ -559,3 +559,86 @@ def test_persistent_workers_resume_gives_the_plain_loops_weights(tmp_path, kill_
     resumed.fit(3)
     for a, b in zip(resumed.model.parameters(), expected, strict=True):
         assert torch.equal(a, b)
+
+
+class _ShuffledBatches(torch.utils.data.Sampler):
+    """A bucketing-style batch sampler: a permutation cut into batches, drawn either from
+    ``seed + epoch`` (``set_epoch``, the ``DistributedSampler`` convention) or from its own
+    ``generator``."""
+
+    def __init__(self, n, batch_size, seed=None, generator=None):
+        self.n, self.batch_size, self.seed, self.generator = n, batch_size, seed, generator
+        self.epoch = 0
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __iter__(self):
+        g = self.generator
+        if self.seed is not None:
+            g = torch.Generator().manual_seed(self.seed + self.epoch)
+        order = torch.randperm(self.n, generator=g).tolist()
+        for i in range(0, self.n, self.batch_size):
+            yield order[i : i + self.batch_size]
+
+    def __len__(self):
+        return -(-self.n // self.batch_size)
+
+
+@pytest.mark.parametrize("driven_by", ["set_epoch", "generator"])
+def test_custom_batch_sampler_is_stepped_and_checkpointed_as_a_sampler(tmp_path, driven_by):
+    """A DataLoader(batch_sampler=...) whose batch sampler shuffles by set_epoch was never told
+    the epoch (the Trainer called set_epoch only on loader.sampler and batch_sampler.sampler),
+    so every epoch repeated epoch 0's batches; one with its own generator was left out of the
+    checkpoint, so a resumed run drew other batches. Reference: a plain torch loop calling
+    set_epoch before each epoch; the Trainer is killed at step 10 (epoch 2) and resumed."""
+
+    def build():
+        torch.manual_seed(0)
+        model = torch.nn.Linear(4, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+        x = torch.randn(24, 4)
+        data = TensorDataset(x, (x[:, 0] > 0).long())
+        if driven_by == "set_epoch":
+            batches = _ShuffledBatches(24, 4, seed=3)
+        else:
+            batches = _ShuffledBatches(24, 4, generator=torch.Generator().manual_seed(3))
+        return model, opt, DataLoader(data, batch_sampler=batches)
+
+    model, opt, loader = build()
+    for epoch in range(3):
+        loader.batch_sampler.set_epoch(epoch)
+        for xb, yb in loader:
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(xb), yb).backward()
+            opt.step()
+    expected = [p.detach().clone() for p in model.parameters()]
+
+    class Killed(Exception):
+        pass
+
+    def kill(trainer):
+        if trainer.step == 10:
+            raise Killed
+
+    def trainer():
+        model, opt, loader = build()
+        return Trainer(
+            model,
+            opt,
+            lambda m, b: F.cross_entropy(m(b[0]), b[1]),
+            loader,
+            checkpoint_dir=tmp_path / "ckpt",
+            checkpoint_every=4,
+            progress=False,
+            on_step=kill,
+        )
+
+    with pytest.raises(Killed):
+        trainer().fit(3)
+    resumed = trainer()
+    resumed.on_step = None
+    assert resumed.resume().name == "ckpt-000000008.safetensors"
+    resumed.fit(3)
+    for a, b in zip(resumed.model.parameters(), expected, strict=True):
+        assert torch.equal(a, b)

@@ -77,7 +77,8 @@ class Trainer:
         Its order must be reproducible for a bit-identical resume: it is driven by the global
         torch generator, by ``loader.generator``, by a sampler's ``generator``, or by a sampler's
         ``set_epoch(epoch)`` (called before every epoch, as for ``DistributedSampler`` and
-        :class:`ClassBalancedSampler`); the states of all of these are checkpointed.
+        :class:`ClassBalancedSampler`); the states of all of these are checkpointed. A custom
+        ``batch_sampler`` counts as a sampler (its ``generator`` and ``set_epoch`` too).
     scheduler : torch.optim.lr_scheduler.LRScheduler, optional
         E.g. :func:`warmup_cosine`. Stepped after every optimizer step, or after every epoch
         with ``scheduler_interval='epoch'``. A ``ReduceLROnPlateau`` (which needs
@@ -291,7 +292,7 @@ class Trainer:
             _set_rng_state(self._epoch_rng, gens)
         else:
             self._epoch_rng = _rng_state(gens)
-        for holder in (loader.sampler, getattr(loader.batch_sampler, "sampler", None)):
+        for holder in _samplers(loader):
             if hasattr(holder, "set_epoch"):
                 holder.set_epoch(self.epoch)
         batches = iter(loader)
@@ -718,10 +719,21 @@ def _check_same_model(
         )
 
 
+def _samplers(loader: DataLoader) -> list[Any]:
+    """The distinct samplers of ``loader``: its sampler, its batch sampler's sampler and the
+    batch sampler itself (a custom one, such as a bucketing batch sampler, may shuffle)."""
+    found: list[Any] = []
+    batch_sampler = loader.batch_sampler
+    for holder in (loader.sampler, getattr(batch_sampler, "sampler", None), batch_sampler):
+        if holder is not None and all(holder is not h for h in found):
+            found.append(holder)
+    return found
+
+
 def _generators(loader: DataLoader) -> list[torch.Generator]:
     """Distinct torch generators that drive ``loader``'s order (loader's and samplers')."""
     found: list[torch.Generator] = []
-    for holder in (loader, loader.sampler, getattr(loader.batch_sampler, "sampler", None)):
+    for holder in (loader, *_samplers(loader)):
         g = getattr(holder, "generator", None)
         if isinstance(g, torch.Generator) and all(g is not h for h in found):
             found.append(g)
