@@ -235,8 +235,7 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         else:
             self._solve_covariance(X, y_index)
         if n_classes == 2:  # one score suffices: the log-odds of class 1 against class 0
-            self.coef_ = (self.coef_[1] - self.coef_[0])[None, :]
-            self.intercept_ = np.array([self.intercept_[1] - self.intercept_[0]])
+            self._binary_log_odds()
         # computed in float64; float32 input gets scikit-learn's float32 attributes (the
         # eigen solver's scalings_ and every covariance_ stay float64, as there). The lsqr and
         # eigen solvers keep a float64 coef_ and intercept_ for more than two classes, as
@@ -315,6 +314,31 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         self.intercept_ = -0.5 * np.einsum("kj,kj->k", self.means_, self.coef_) + np.log(
             self.priors_
         )
+
+    def _binary_log_odds(self) -> None:
+        r"""Two classes: ``coef_ = w_1 - w_0`` and ``intercept_ = b_1 - b_0``.
+
+        The 'lsqr' and 'eigen' scores are not centred: :math:`w_k = \Sigma^{-1} \mu_k` and
+        :math:`b_k = -\tfrac12 \mu_k^T w_k + \log \pi_k` are huge for features far from the
+        origin (|b_k| ~ 1e14 at 1e7), and ``b_1 - b_0`` kept their rounding (1e-2: wrong
+        probabilities). They are formed from the difference instead,
+        :math:`\Sigma^{-1} (\mu_1 - \mu_0)` and
+        :math:`-\tfrac12 (\mu_1 + \mu_0)^T \Sigma^{-1} (\mu_1 - \mu_0) + \log(\pi_1 / \pi_0)`,
+        the same numbers in exact arithmetic. The 'svd' scores are centred at ``xbar_`` already.
+        """
+        if self.solver == "svd":
+            coef, intercept = self.coef_[1] - self.coef_[0], self.intercept_[1] - self.intercept_[0]
+        else:
+            diff = self.means_[1] - self.means_[0]
+            if self.solver == "lsqr":
+                coef = scipy.linalg.lstsq(self.covariance_, diff)[0]
+            else:  # the scalings V satisfy V^T Σ V = I: Σ^{-1} = V V^T
+                coef = (diff @ self.scalings_) @ self.scalings_.T
+            with np.errstate(divide="ignore"):  # a zero prior: log 0 = -inf, as before
+                log_odds = np.log(self.priors_[1]) - np.log(self.priors_[0])
+            intercept = -0.5 * (self.means_[1] + self.means_[0]) @ coef + log_odds
+        self.coef_ = coef[None, :]
+        self.intercept_ = np.array([intercept])
 
     def decision_function(self, X: Any) -> np.ndarray:
         """``δ_k(x)``, shape (n_samples, n_classes), or the log-odds (n_samples,) for 2 classes."""
