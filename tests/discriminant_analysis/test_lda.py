@@ -1,5 +1,7 @@
 """LinearDiscriminantAnalysis against scikit-learn: predictions and probabilities to 1e-10."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn import discriminant_analysis as sk
@@ -139,6 +141,26 @@ def test_priors_not_summing_to_one_are_renormalized_with_a_warning():
     ref = sk.LinearDiscriminantAnalysis(priors=[0.2, 0.2, 0.2]).fit(X, y)
     np.testing.assert_allclose(ours.priors_, ref.priors_)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-8)
+
+
+@pytest.mark.parametrize("excess", [1.00001e-5, 9.99e-6])
+def test_priors_are_renormalized_where_sklearn_renormalizes_them(excess):
+    # scikit-learn renormalizes when |sum - 1| > 1e-5; np.isclose (tolerance 1e-5 + 1e-8) kept
+    # priors summing to 1 + 1.00001e-5 as given, without the warning
+    X, y = DATA["iris"]
+    priors = [0.3, 0.3, 0.4 + excess]
+    with warnings.catch_warnings(record=True) as ours_warned:
+        warnings.simplefilter("always")
+        ours = LDA(priors=priors).fit(X, y)
+    with warnings.catch_warnings(record=True) as ref_warned:
+        warnings.simplefilter("always")
+        ref = sk.LinearDiscriminantAnalysis(priors=priors).fit(X, y)
+    np.testing.assert_allclose(ours.priors_, ref.priors_, rtol=1e-15)
+    renormalized = [
+        [str(w.message).startswith("The priors do not sum to 1") for w in warned]
+        for warned in (ours_warned, ref_warned)
+    ]
+    assert any(renormalized[0]) == any(renormalized[1]) == (excess > 1e-5)
 
 
 @pytest.mark.parametrize("solver", ["lsqr", "eigen"])

@@ -87,7 +87,8 @@ def _normalized(priors: Any) -> Any:
     p = np.asarray(priors, dtype=np.float64)
     if (p < 0).any():  # scikit-learn's LDA wording (GaussianNB's is capitalized)
         raise ValueError(f"priors must be non-negative, got {p.tolist()}")
-    if p.ndim == 1 and p.sum() > 0 and not np.isclose(p.sum(), 1.0):
+    # scikit-learn's rule, |sum - 1| > 1e-5 (np.isclose let sums up to 1 + 1.001e-5 through)
+    if p.ndim == 1 and p.sum() > 0 and abs(p.sum() - 1.0) > 1e-5:
         warnings.warn(
             f"The priors do not sum to 1 (sum {p.sum()!r}). Renormalizing",
             UserWarning,
