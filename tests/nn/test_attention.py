@@ -544,3 +544,56 @@ def test_multihead_kdim_zero_is_a_size_and_bad_sizes_are_named():
         nn.MultiheadAttention(8, 2, kdim=-1)
     with pytest.raises(TypeError, match=r"vdim must be Integral, got float 2.5"):
         nn.MultiheadAttention(8, 2, vdim=2.5)
+
+
+# (query, key, value) shapes where torch returns zeros early: no query, or an empty value
+EARLY = [
+    ((2, 4, 0, 4), (2, 2, 3, 4), (2, 2, 3, 5)),  # no query; heads 4 vs 2 never broadcast
+    ((3, 0, 4), (2, 3, 4), (2, 3, 5)),  # no query; batch 3 vs 2
+    ((2, 0, 4), (2, 3, 3), (2, 3, 5)),  # no query; feature sizes 4 vs 3
+    ((2, 0, 4), (2, 3, 4), (2, 2, 5)),  # no query; 3 keys, 2 values
+    ((0, 4), (2, 3, 4), (2, 3, 5)),  # no query; torch's shape is the query's, (0, 5)
+    ((2, 4, 3, 4), (2, 2, 0, 4), (2, 2, 0, 5)),  # no key: zeros, heads 4 vs 2
+    ((2, 3, 4), (2, 0, 3), (2, 0, 5)),  # no key; feature sizes 4 vs 3
+    ((0, 4, 3, 4), (0, 2, 3, 4), (0, 2, 3, 5)),  # batch 0; heads 4 vs 2
+    ((2, 3, 4), (0, 3, 4), (0, 3, 5)),  # the key's batch 0: the query's shape, zeros
+    ((2, 4, 3, 4), (2, 2, 3, 4), (2, 2, 3, 0)),  # 0 value features
+]
+
+
+@pytest.mark.parametrize("shapes", EARLY, ids=lambda s: "-".join(map(str, s)))
+@pytest.mark.parametrize("options", [{}, {"enable_gqa": True}, {"is_causal": True}, "mask"])
+def test_sdpa_empty_attention_returns_torchs_zeros_early(shapes, options):
+    """torch returns zeros of the query's shape (last dim Ev) when there is no query or the
+    value is empty, before matching the shapes against each other; ours raised ValueError
+    (batch dims, feature sizes, key/value lengths, the mask's shape, enable_gqa's heads) or
+    broadcast the query's shape against the key's."""
+    results = []
+    for fn in (F.scaled_dot_product_attention, TF.scaled_dot_product_attention):
+        q, k, v = (torch.randn(s, dtype=torch.float64, requires_grad=True) for s in shapes)
+        kw = {"attn_mask": torch.ones(5, 7, dtype=torch.bool)} if options == "mask" else options
+        out = fn(q, k, v, **kw)
+        grads = torch.autograd.grad(out.square().sum() + out.sum(), (q, k, v))
+        results.append((out, *grads))
+    assert results[0][0].shape == results[1][0].shape
+    for ours, theirs in zip(*results, strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+
+
+def test_sdpa_empty_attention_still_checks_what_torch_checks_first():
+    """Before returning early torch still checks dtypes, dims and the mask's dtype; ours too.
+    The options are checked as for any input (torch skips dropout_p's range and the causal +
+    mask rule there; a wrong option is wrong whatever the batch)."""
+    q, k, v = torch.zeros(2, 0, 4), torch.zeros(2, 3, 4), torch.zeros(2, 3, 5)
+    cases = [
+        ((q, k.double(), v), {}),
+        ((torch.zeros(0), k, v), {}),
+        ((q, k, v), {"attn_mask": torch.ones(0, 3, dtype=torch.int64)}),
+    ]
+    for args, kw in cases:
+        with pytest.raises(RuntimeError):
+            TF.scaled_dot_product_attention(*args, **kw)
+        with pytest.raises((TypeError, ValueError)):
+            F.scaled_dot_product_attention(*args, **kw)
+    with pytest.raises(ValueError, match=r"dropout_p must be <= 1\.0, got 2\.0"):
+        F.scaled_dot_product_attention(q, k, v, dropout_p=2.0)

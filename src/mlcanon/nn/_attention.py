@@ -40,6 +40,7 @@ from ._utils import (
     check_tensor,
     probability,
     sum_to,
+    zeros_from,
 )
 
 __all__ = ["additive_attention", "multiplicative_attention", "scaled_dot_product_attention"]
@@ -109,11 +110,7 @@ def _additive_mask(mask: Tensor | None, query: Tensor, key: Tensor, name: str) -
     shape (..., L, S)."""
     if mask is None:
         return None
-    if check_mask(mask, name).dtype != torch.bool:
-        if mask.dtype not in (torch.float32, query.dtype):  # torch's rule
-            raise InputMismatchError(
-                f"{name} must be bool, float32 or the query's dtype {query.dtype}, got {mask.dtype}"
-            )
+    _check_mask_dtype(mask, query, name)
     batch = torch.broadcast_shapes(query.shape[:-2], key.shape[:-2])
     check_broadcast(mask, name, (*batch, query.shape[-2], key.shape[-2]), "the attention scores'")
     if mask.dtype == torch.bool:
@@ -121,13 +118,27 @@ def _additive_mask(mask: Tensor | None, query: Tensor, key: Tensor, name: str) -
     return mask.to(query.dtype)  # a float32 mask joins scores of any dtype
 
 
-def _check_qkv(query: Tensor, key: Tensor, value: Tensor) -> None:
+def _check_mask_dtype(mask: Tensor, query: Tensor, name: str) -> None:
+    if check_mask(mask, name).dtype != torch.bool:
+        if mask.dtype not in (torch.float32, query.dtype):  # torch's rule
+            raise InputMismatchError(
+                f"{name} must be bool, float32 or the query's dtype {query.dtype}, got {mask.dtype}"
+            )
+
+
+def _check_qkv_types(query: Tensor, key: Tensor, value: Tensor) -> None:
+    """What torch checks before anything else (even of an empty attention): floating tensors
+    of at least 2 dims, of one dtype and device."""
     for name, t in (("query", query), ("key", key), ("value", value)):
         check_tensor(t, name)
         if t.dim() < 2:
             raise ValueError(f"{name} must be at least 2-D (..., length, features), got 1-D")
     check_like(key, "key", query, "attention")
     check_like(value, "value", query, "attention")
+
+
+def _check_qkv(query: Tensor, key: Tensor, value: Tensor) -> None:
+    _check_qkv_types(query, key, value)
     if key.shape[-2] != value.shape[-2]:
         raise ValueError(
             f"key and value must have the same length (dim -2), got {key.shape[-2]} and "
@@ -222,10 +233,30 @@ def scaled_dot_product_attention(
     :math:`\operatorname{softmax}(QK^T/\sqrt{E} + M)V`. Dividing by :math:`\sqrt E` keeps the
     scores' variance near 1 for unit-variance inputs, so the softmax does not saturate.
 
+    With no queries (L = 0) or an empty ``value`` (0 keys, 0 value features, or a batch of 0)
+    the result is zeros of shape ``query.shape[:-1] + (Ev,)``, with zero gradients, returned
+    as torch returns it: before the shapes of query, key, value and mask are matched against
+    each other (a batch that is empty at run time does not fail where torch's does not). The
+    dtypes and devices, and the options (``dropout_p``, ``scale``, ``is_causal`` with a mask),
+    are checked all the same.
+
     References
     ----------
     .. [1] Vaswani et al., NeurIPS 2017, sec. 3.2.1.
     """
+    _check_qkv_types(query, key, value)
+    if attn_mask is not None:
+        _check_mask_dtype(attn_mask, query, "attn_mask")
+    dropout_p = probability(dropout_p, "dropout_p")
+    if is_causal and attn_mask is not None:  # torch's documented rule, and its error
+        raise InputMismatchError(
+            "pass either attn_mask or is_causal=True, not both (torch: 'Explicit attn_mask "
+            "should not be set when is_causal=True')"
+        )
+    if scale is not None:
+        check_scalar(scale, "scale")
+    if query.shape[-2] == 0 or value.numel() == 0:  # nothing to attend with, or to
+        return zeros_from((*query.shape[:-1], value.shape[-1]), query, key, value)
     if enable_gqa:
         key, value = _share_heads(query, key, value)
     _check_qkv(query, key, value)
@@ -234,18 +265,11 @@ def scaled_dot_product_attention(
             f"query and key must have the same feature size, got {query.shape[-1]} and "
             f"{key.shape[-1]}"
         )
-    dropout_p = probability(dropout_p, "dropout_p")
     if is_causal:
-        if attn_mask is not None:  # torch's documented rule, and its error with autograd
-            raise InputMismatchError(
-                "pass either attn_mask or is_causal=True, not both (torch: 'Explicit attn_mask "
-                "should not be set when is_causal=True')"
-            )
         length, source = query.shape[-2], key.shape[-2]
         attn_mask = torch.ones(length, source, dtype=torch.bool, device=query.device).tril()
     if scale is None:  # with 0 features every score is an empty sum, 0, whatever the scale
         scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0
-    check_scalar(scale, "scale")
     mask = _additive_mask(attn_mask, query, key, "attn_mask")
     return attend(query, key, value, mask, float(scale), dropout_p)[0]
 
