@@ -63,6 +63,13 @@ CASES = [
     ("LSTM", (2, 3), {"proj_size": 2, "num_layers": 2, "bidirectional": True}),
     ("GRU", (2, 3), {"batch_first": True}),
     ("CrossEntropyLoss", (), {"label_smoothing": 0.1}),
+    # out_proj printed as Linear, where torch's is a NonDynamicallyQuantizableLinear
+    ("MultiheadAttention", (8, 2), {}),
+    (
+        "MultiheadAttention",
+        (8, 2),
+        {"kdim": 3, "vdim": 5, "bias": False, "add_bias_kv": True, "batch_first": True},
+    ),
 ]
 
 
@@ -140,3 +147,12 @@ def test_from_torch_keeps_inplace_and_norms_without_bias():
     x = torch.randn(2, 3, 6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     ref.eval(), ours.eval()
     torch.testing.assert_close(ours(x), ref(x.clone()), rtol=1e-12, atol=1e-12)
+
+
+def test_multihead_out_proj_is_a_linear_under_torchs_name():
+    """torch's out_proj is a Linear subclass named NonDynamicallyQuantizableLinear; ours too
+    (the same layer, the same state_dict keys), without importing torch's private class."""
+    ours, ref = nn.MultiheadAttention(8, 2), torch.nn.MultiheadAttention(8, 2)
+    assert type(ours.out_proj).__name__ == type(ref.out_proj).__name__
+    assert isinstance(ours.out_proj, nn.Linear) and isinstance(ref.out_proj, torch.nn.Linear)
+    assert list(ours.state_dict()) == list(ref.state_dict())

@@ -103,6 +103,12 @@ class Linear(nn.Module):
         )
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """``Linear`` under the name torch gives ``MultiheadAttention.out_proj`` (torch's marker
+    that dynamic quantization must leave that layer alone); the same layer, so that a model
+    prints as torch's."""
+
+
 class _ConvNd(nn.Module):
     def __init__(
         self,

@@ -12,7 +12,7 @@ from mlcanon._validation import check_option
 
 from ._attention import additive_attention, attend, multiplicative_attention
 from ._linear import linear
-from ._modules import Linear
+from ._modules import NonDynamicallyQuantizableLinear
 from ._utils import InputMismatchError, check_mask, check_tensor, factory, integer, probability
 
 __all__ = ["AdditiveAttention", "MultiheadAttention", "MultiplicativeAttention"]
@@ -96,7 +96,7 @@ class MultiheadAttention(nn.Module):
             self.v_proj_weight = nn.Parameter(torch.empty(embed_dim, self.vdim, **fk))
             self.register_parameter("in_proj_weight", None)
         self.in_proj_bias = nn.Parameter(torch.zeros(3 * embed_dim, **fk)) if bias else None
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, **fk)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **fk)
         for w in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
             if w is not None:
                 nn.init.xavier_uniform_(w)
