@@ -50,3 +50,31 @@ def test_errors():
         EarlyStopping(min_delta=-1.0)
     with pytest.raises(ValueError, match="value is NaN"):
         EarlyStopping().step(float("nan"))
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("0.5", "str '0.5'"),
+        ([0.5], r"list \[0.5\]"),
+        (None, "NoneType None"),
+        (torch.tensor([0.5, 0.2]), r"Tensor of shape \(2,\)"),
+        (np.array([0.5]), r"ndarray of shape \(1,\)"),
+        (0.5 + 1j, r"complex \(0.5\+1j\)"),
+    ],
+)
+def test_value_that_is_not_a_real_number_is_refused_by_name(value, shown):
+    """float() took the string '0.5' as 0.5 and refused a list or None without naming the
+    argument; the rule: a real number, or a 0-d tensor or array of one."""
+    es = EarlyStopping()
+    with pytest.raises(
+        TypeError, match=f"value must be a real number or a 0-d tensor of one, got {shown}"
+    ):
+        es.step(value)
+    assert es._epoch == -1 and es.num_bad_epochs_ == 0  # nothing was counted
+
+
+@pytest.mark.parametrize("value", [0.5, np.float32(0.5), torch.tensor(0.5), np.array(0.5), 1])
+def test_real_values_of_any_kind_are_taken(value):
+    es = EarlyStopping(mode="max")
+    assert es.step(value) is False and es.best_ == float(value)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import math
+import numbers
+from typing import Any
+
+import numpy as np
+import torch
 
 from mlcanon._validation import check_integer, check_option, check_scalar
 
@@ -71,7 +76,7 @@ class EarlyStopping:
 
     def step(self, value: float) -> bool:
         """Record one evaluation of the metric; return ``True`` when training should stop."""
-        value = float(value)
+        value = _real(value)
         if math.isnan(value):
             raise ValueError("value is NaN: the monitored metric must be a number")
         self._epoch += 1
@@ -81,3 +86,20 @@ class EarlyStopping:
             self.num_bad_epochs_ += 1
         self.should_stop_ = self.num_bad_epochs_ >= self.patience
         return self.should_stop_
+
+
+def _real(value: Any) -> float:
+    """``value`` (a real number, or a 0-d tensor or array of one) as a float; ``TypeError``
+    otherwise (``float`` took the string ``'0.5'`` and gave an unnamed error for a list)."""
+    if isinstance(value, torch.Tensor):
+        ok = value.ndim == 0 and not value.dtype.is_complex
+    elif isinstance(value, np.ndarray):
+        ok = value.ndim == 0 and value.dtype.kind in "biuf"
+    else:  # NumPy registers its floats and ints as numbers.Real, not its bool
+        ok = isinstance(value, (numbers.Real, np.bool_))
+    if not ok:
+        what = f"of shape {tuple(value.shape)}" if hasattr(value, "shape") else repr(value)[:60]
+        raise TypeError(
+            f"value must be a real number or a 0-d tensor of one, got {type(value).__name__} {what}"
+        )
+    return float(value)
