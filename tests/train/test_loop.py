@@ -70,7 +70,7 @@ def _trainer(model, tmp_path, **kw):
     torch.manual_seed(1)
     x = torch.randn(40, 4)
     y = (x.sum(1) > 0).long()
-    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    opt = kw.pop("optimizer", None) or torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     loader = DataLoader(TensorDataset(x, y), batch_size=10, shuffle=True)
     kw.setdefault("checkpoint_dir", tmp_path / "ckpt")
     return Trainer(
@@ -132,8 +132,7 @@ def test_per_step_schedule_and_keep_last(tmp_path):
     model = _mlp()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     sched = warmup_cosine(opt, 2, 12)
-    t = _trainer(model, tmp_path, scheduler=sched, checkpoint_every=3, keep_last=3)
-    t.optimizer = opt
+    t = _trainer(model, tmp_path, optimizer=opt, scheduler=sched, checkpoint_every=3, keep_last=3)
     t.fit(3)
     assert t.step == 12 and sched.last_epoch == 12
     assert [p.name for p in t.checkpoints()] == [
@@ -205,6 +204,32 @@ def test_on_step_set_after_construction_runs_after_each_step_before_its_checkpoi
     t.on_step = None
     t.fit(3)
     assert len(seen) == 8
+
+
+def test_scheduler_of_another_optimizer_is_refused(tmp_path):
+    """A scheduler built on another optimizer (a copy made before wrapping, say) was stepped
+    without error but never moved the Trainer's rate: 5 epochs of StepLR(step_size=1,
+    gamma=0.1) left the rate at 0.1 where torch's loop gives 0.1 * 0.1**4 = 1e-5 at the last
+    epoch. Lightning refuses a scheduler whose optimizer was not returned by
+    configure_optimizers; so does the Trainer now (ValueError at construction)."""
+    model = _mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    other = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(other, step_size=1, gamma=0.1)
+    with pytest.raises(ValueError, match="scheduler StepLR is attached to another optimizer"):
+        _trainer(model, tmp_path, scheduler=sched, scheduler_interval="epoch")
+    t = Trainer(
+        model,
+        opt,
+        lambda m, b: F.cross_entropy(m(b[0]), b[1]),
+        _trainer(_mlp(), tmp_path).train_loader,
+        scheduler=torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.1),
+        scheduler_interval="epoch",
+        progress=False,
+    )
+    assert [h["lr"] for h in t.fit(5)] == pytest.approx([0.1 * 0.1**e for e in range(5)])
+    with pytest.raises(TypeError, match=re.escape("scheduler must be a torch.optim.lr_scheduler")):
+        _trainer(_mlp(), tmp_path, scheduler=lambda epoch: 0.5)
 
 
 def test_bad_loss_values(tmp_path):

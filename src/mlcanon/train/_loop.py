@@ -196,6 +196,17 @@ class Trainer:
                 f"train_loader must be a torch DataLoader, got {type(train_loader).__name__}"
             )
         check_option(scheduler_interval, "scheduler_interval", ("step", "epoch"))
+        if scheduler is not None:
+            if not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
+                raise TypeError(
+                    f"scheduler must be a torch.optim.lr_scheduler.LRScheduler or None, got "
+                    f"{type(scheduler).__name__}"
+                )
+            if scheduler.optimizer is not optimizer:  # it would move another optimizer's rates
+                raise ValueError(
+                    f"scheduler {type(scheduler).__name__} is attached to another optimizer than "
+                    f"the Trainer's: build it on the optimizer passed as optimizer"
+                )
         if isinstance(scheduler, ReduceLROnPlateau) and scheduler_interval != "epoch":
             raise ValueError(
                 "a ReduceLROnPlateau scheduler steps on the monitored metric after each epoch: "
