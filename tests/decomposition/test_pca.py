@@ -416,3 +416,20 @@ def test_covariance_eigh_keeps_the_spread_of_data_far_from_the_origin(solver):
         ours.explained_variance_ratio_, ref.explained_variance_ratio_, rtol=1e-7
     )
     assert_components_equal_up_to_sign(ours.components_, ref.components_, atol=1e-6)
+
+
+@pytest.mark.parametrize("whiten", [False, True])
+def test_transform_keeps_the_digits_of_data_far_from_the_origin(whiten):
+    # transform was X V^T - m V^T (scikit-learn's order): both terms ~1e6 here, the projections
+    # ~1e-4, so the difference kept 7 to 8 digits (4e-8 relative). The definition written out:
+    # X - m is exact for X and m this close (Sterbenz), then one product with unit rows
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)) @ np.diag([1e-3, 3e-4, 1e-4]) + 1e6
+    ours = PCA(svd_solver="full", whiten=whiten).fit(X)
+    want = (X - ours.mean_) @ ours.components_.T
+    if whiten:
+        want /= np.sqrt(ours.explained_variance_)
+    np.testing.assert_allclose(ours.transform(X), want, rtol=0, atol=1e-13 * np.abs(want).max())
+    # the model is scikit-learn's on the same data
+    ref = sk.PCA(svd_solver="full", whiten=whiten).fit(X)
+    assert_components_equal_up_to_sign(ours.components_, ref.components_, atol=1e-12)
