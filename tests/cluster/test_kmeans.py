@@ -380,3 +380,25 @@ def test_a_number_as_sample_weight_is_every_samples_weight_as_sklearn():
     centers, indices = kmeans_plusplus(X, 3, sample_weight=2.0, random_state=0)
     assert centers.shape == (3, 4)
     np.testing.assert_array_equal(centers, X[indices])
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+def test_lone_weighted_sample_is_not_relocated_into_an_empty_cluster(algorithm):
+    """Two samples of positive weight, four clusters: the mean of a lone weighted sample is
+    off it by rounding, so it looked like the farthest sample and was moved to an empty cluster,
+    emptying its own; the clusters swapped every iteration and the fit ran to max_iter=300
+    (scikit-learn stops after 2; 210 of 1500 random weighted runs were stuck so)."""
+    X = np.array([[0.32293436], [-1.40571442], [1.08330427], [0.79854055], [0.73824934]])
+    w = np.array([1.21733502, 0.0, 0.0, 0.89221019, 0.0])
+    kw = dict(init=X[[4, 0, 2, 3]], n_init=1, tol=0, algorithm=algorithm)
+    with pytest.warns(ConvergenceWarning, match="distinct clusters"):
+        ours = KMeans(4, **kw).fit(X, sample_weight=w)
+    with pytest.warns(SkConvergenceWarning, match="distinct clusters"):
+        ref = skc.KMeans(4, **kw).fit(X, sample_weight=w)
+    assert ours.n_iter_ == ref.n_iter_ == 2
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=0, atol=1e-30)
+    # each weighted sample sits on its own center, as in scikit-learn's
+    on = w > 0
+    np.testing.assert_array_equal(
+        ours.cluster_centers_[ours.labels_[on]], ref.cluster_centers_[ref.labels_[on]]
+    )
