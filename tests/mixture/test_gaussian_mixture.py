@@ -386,3 +386,14 @@ def test_max_iter_zero_keeps_the_covariances_of_the_given_precisions(cov_type):
         gm.set_params(**start, max_iter=0).set_params(weights_init=weights).fit(X)
         np.testing.assert_allclose(gm.covariances_, want, rtol=1e-12)
         np.testing.assert_allclose(gm.precisions_, precisions, rtol=1e-12)
+
+
+def test_bic_and_aic_are_python_floats_as_sklearn():
+    # scikit-learn's bic uses math.log, so it is a Python float; ours was a numpy float64
+    X, k = _data("iris")
+    kw = dict(n_components=k, covariance_type="diag", **_start(X, k, "diag", 0))
+    ours = GaussianMixture(**kw).fit(X)
+    ref = skm.GaussianMixture(**kw).fit(X)
+    for name in ["bic", "aic", "score"]:
+        assert type(getattr(ours, name)(X)) is type(getattr(ref, name)(X)) is float, name
+        np.testing.assert_allclose(getattr(ours, name)(X), getattr(ref, name)(X), rtol=1e-6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import time
 import warnings
@@ -385,7 +386,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def bic(self, X: Any) -> float:
         r"""Bayesian information criterion :math:`-2 \log L + p \log n` (lower is better)."""
         n = np.asarray(X).shape[0]
-        return -2 * self.score(X) * n + self._n_parameters() * np.log(n)
+        # math.log: a Python float, as scikit-learn's (np.log made it a numpy scalar)
+        return -2 * self.score(X) * n + self._n_parameters() * math.log(n)
 
     def aic(self, X: Any) -> float:
         r"""Akaike information criterion :math:`-2 \log L + 2p` (lower is better)."""
