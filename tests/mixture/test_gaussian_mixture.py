@@ -397,3 +397,18 @@ def test_bic_and_aic_are_python_floats_as_sklearn():
     for name in ["bic", "aic", "score"]:
         assert type(getattr(ours, name)(X)) is type(getattr(ref, name)(X)) is float, name
         np.testing.assert_allclose(getattr(ours, name)(X), getattr(ref, name)(X), rtol=1e-6)
+
+
+def test_warm_start_on_data_of_another_width_says_so():
+    # scikit-learn fails too, with numpy's "matmul: Input operand 1 has a mismatch in its core
+    # dimension 0"; so did we
+    X, k = _data("iris")
+    for model in [GaussianMixture(k, warm_start=True), skm.GaussianMixture(k, warm_start=True)]:
+        model.set_params(random_state=0).fit(X)
+        with pytest.raises(ValueError) as error:
+            model.fit(X[:, :2])
+        if isinstance(model, GaussianMixture):
+            assert "X has 2 features" in str(error.value)
+            assert "warm start (warm_start=True) continues from a fit on 4 features" in str(
+                error.value
+            )

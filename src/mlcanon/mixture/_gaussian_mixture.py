@@ -317,6 +317,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         self._check_params(X.shape[1])
         do_init = not (self.warm_start and hasattr(self, "converged_"))
+        if not do_init and self.means_.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the warm start (warm_start=True) continues "
+                f"from a fit on {self.means_.shape[1]} features; refit with warm_start=False"
+            )
         rng = check_random_state(self.random_state)
         best, best_bound = None, -np.inf
         for init in range(self.n_init if do_init else 1):
