@@ -246,6 +246,10 @@ def test_bad_loss_values(tmp_path):
     ("kw", "err", "match"),
     [
         ({"clip_grad_norm": 0.0}, ValueError, "clip_grad_norm must be > 0"),
+        # 0 and '' were taken for the default metric, silently
+        ({"monitor": ""}, TypeError, "monitor must be a metric name .* got ''"),
+        ({"monitor": 0}, TypeError, "monitor must be a metric name .* got 0"),
+        ({"monitor": ["val"]}, TypeError, "monitor must be a metric name .* got"),
         ({"checkpoint_every": 0}, ValueError, "checkpoint_every must be >= 1"),
         ({"scheduler_interval": "batch"}, ValueError, "scheduler_interval must be one of"),
         ({"early_stopping": 3}, TypeError, "early_stopping must be an EarlyStopping"),

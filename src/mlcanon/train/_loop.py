@@ -221,6 +221,11 @@ class Trainer:
             raise TypeError(
                 f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}"
             )
+        if monitor is not None and not (isinstance(monitor, str) and monitor):
+            # ``monitor or default`` took 0 or '' for the default metric, silently
+            raise TypeError(
+                f"monitor must be a metric name (a non-empty str) or None, got {monitor!r}"
+            )
         if checkpoint_every is not None:
             checkpoint_every = check_integer(checkpoint_every, "checkpoint_every", low=1)
         keep_last = check_integer(keep_last, "keep_last", low=1)
