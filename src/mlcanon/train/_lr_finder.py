@@ -112,17 +112,17 @@ def _sweep(model, loss_fn, loader, optimizer, start_lr, end_lr, num_iter, smooth
     batches = iter(loader)
     model.train()
     for lr in schedule:
-        try:
-            x, y = next(batches)
-        except StopIteration:  # a short loader is cycled, as an epoch boundary would be
+        batch = next(batches, _END)
+        if batch is _END:  # a short loader is cycled, as an epoch boundary would be
             batches = iter(loader)
-            x, y = next(batches, (None, None))
-            if x is None:
+            batch = next(batches, _END)
+            if batch is _END:
                 raise ValueError(
                     "loader yielded no batches: lr_range_test needs an iterable of (x, y) "
                     "batches that can be iterated again (a list or a DataLoader, not a spent "
                     "generator)"
-                ) from None
+                )
+        x, y = _pair(batch)
         for group in optimizer.param_groups:
             group["lr"] = float(lr)
         optimizer.zero_grad()
@@ -140,6 +140,20 @@ def _sweep(model, loss_fn, loader, optimizer, start_lr, end_lr, num_iter, smooth
             break
     n = len(raw)
     return schedule[:n], np.array(raw), np.array(smoothed), diverged
+
+
+_END = object()
+
+
+def _pair(batch):
+    """``(x, y)`` of one batch; ``TypeError`` naming the loader for anything else (unpacking
+    a batch of 3 said only 'too many values to unpack')."""
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        return batch
+    what = type(batch).__name__
+    if isinstance(batch, (tuple, list)):
+        what += f" of {len(batch)} items"
+    raise TypeError(f"loader must yield (x, y) batches for loss_fn(model(x), y), got {what}")
 
 
 def _steepest(lrs: np.ndarray, losses: np.ndarray) -> float:
