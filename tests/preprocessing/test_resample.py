@@ -473,3 +473,24 @@ def test_smote_exposes_imblearns_nn_k(k_neighbors):
     assert ours.nn_k_.get_params() == ref.nn_k_.get_params()
     assert ours.nn_k_.n_samples_fit_ == ref.nn_k_.n_samples_fit_ == 12
     assert ours.nn_k_ is not k_neighbors
+
+
+def test_smoothed_bootstrap_of_sparse_rows_far_from_the_origin():
+    """The class spread of a sparse X was E[x^2] - E[x]^2, which cancels for a column at
+    1e5 + N(0, 1e-3): std (and the added noise) off by 40%. imbalanced-learn (scikit-learn's
+    mean_variance_axis) and the formula on the dense class agree."""
+    imblearn = pytest.importorskip("imblearn.over_sampling")
+    X, y = _two_classes()
+    X[:, 0] = X[:, 0] * 1e-3 + 1e5
+    X[X[:, 2] < 0, 2] = 0.0  # a sparse column next to it
+    n, d = X.shape
+    h = (4 / ((d + 2) * n)) ** (1 / (d + 4))  # Silverman's bandwidth, written out
+    expected = 2.0 * h * X[y == 1].std(axis=0)
+    for sampler in (
+        RandomOverSampler(shrinkage=2.0, random_state=0),
+        imblearn.RandomOverSampler(shrinkage=2.0, random_state=0),
+    ):
+        Xr, yr = sampler.fit_resample(sp.csr_matrix(X), y)
+        assert Counter(yr.tolist()) == {0: 900, 1: 900}
+        noise = (Xr[n:] - sp.csr_matrix(X)[sampler.sample_indices_[n:]]).toarray()
+        np.testing.assert_allclose(noise.std(axis=0), expected, rtol=0.1)

@@ -426,12 +426,23 @@ class RandomOverSampler(_BaseSampler):
 
 
 def _column_std(X: Any) -> np.ndarray:
-    """Per-feature (population) standard deviation of a dense or sparse matrix."""
+    """Per-feature (population) standard deviation of a dense or sparse matrix.
+
+    Sparse: the squared deviations of the stored entries from the column mean, plus the
+    implicit zeros' ``mean^2`` each (two passes, as scikit-learn's ``mean_variance_axis``);
+    ``E[x^2] - E[x]^2`` cancelled for a column far from zero (values 1e4 + N(0, 1e-3): std
+    off by 0.3%, at 1e5 by 40%).
+    """
     if not sp.issparse(X):
         return X.std(axis=0)
-    mean = np.asarray(X.mean(axis=0)).ravel()
-    mean_sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
-    return np.sqrt(np.maximum(mean_sq - mean**2, 0.0))
+    X = sp.csc_matrix(X)
+    X.sum_duplicates()
+    n = X.shape[0]
+    stored = np.diff(X.indptr)
+    column = np.repeat(np.arange(X.shape[1]), stored)
+    mean = np.bincount(column, weights=X.data, minlength=X.shape[1]) / n
+    squares = np.bincount(column, weights=(X.data - mean[column]) ** 2, minlength=X.shape[1])
+    return np.sqrt((squares + (n - stored) * mean**2) / n)
 
 
 class RandomUnderSampler(_BaseSampler):
