@@ -258,12 +258,154 @@ def test_fused_refuses_non_float_parameters_as_torch(name):
         _one_step(getattr(optim, name), hyper, torch.ones(2, dtype=torch.complex128))
 
 
+# differentiable=True: autograd records the step -------------------------------------------------
+DIFFERENTIABLE = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.5, "dampening": 0.3, "maximize": True, "foreach": True}),
+    ("Adam", {"lr": 0.1}),
+    ("Adam", {"lr": 0.1, "amsgrad": True, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.1, "maximize": True, "decoupled_weight_decay": True, "weight_decay": 0.2}),
+    ("AdamW", {"lr": 0.1, "amsgrad": True}),
+    ("Adamax", {"lr": 0.1, "weight_decay": 0.1, "maximize": True}),
+    ("Adagrad", {"lr": 0.1}),
+    (
+        "Adagrad",
+        {"lr": 0.1, "lr_decay": 0.1, "weight_decay": 0.1, "initial_accumulator_value": 0.5},
+    ),
+    ("Adadelta", {"lr": 0.5, "weight_decay": 0.1, "maximize": True}),
+    ("RMSprop", {"lr": 0.1}),
+    ("RMSprop", {"lr": 0.1, "centered": True, "momentum": 0.9, "weight_decay": 0.1}),
+]
+
+
+def _state_after_a_few_steps(name, hyper, n):
+    """A state as torch.optim keeps it some steps in (second moments positive), as tensors."""
+    gen = torch.Generator().manual_seed(1)
+
+    def normal():
+        return torch.randn(n, generator=gen, dtype=torch.float64)
+
+    def positive():
+        return torch.rand(n, generator=gen, dtype=torch.float64) + 0.5
+
+    step = {"step": torch.tensor(3.0)}
+    if name == "SGD":
+        return {"momentum_buffer": normal()} if hyper.get("momentum") else {}
+    if name in ("Adam", "AdamW"):
+        extra = {"max_exp_avg_sq": 1.2 * positive()} if hyper.get("amsgrad") else {}
+        return {**step, "exp_avg": normal(), "exp_avg_sq": positive(), **extra}
+    if name == "Adamax":
+        return {**step, "exp_avg": normal(), "exp_inf": positive()}
+    if name == "Adagrad":
+        return {**step, "sum": positive()}
+    if name == "Adadelta":
+        return {**step, "square_avg": positive(), "acc_delta": positive()}
+    state = {**step, "square_avg": positive() + 1}  # RMSprop
+    if hyper.get("momentum"):
+        state["momentum_buffer"] = normal()
+    if hyper.get("centered"):
+        state["grad_avg"] = 0.1 * normal()
+    return state
+
+
+def _differentiable_step(cls, hyper, p, grad, keys, *values):
+    """torch.optim's own test of differentiable=True (test_optim.py's _diff_fn): one step of a
+    non-leaf parameter copy; the updated parameter and the state that requires grad."""
+    p = p.clone()
+    p.grad = grad
+    opt = cls([p], differentiable=True, **hyper)
+    opt.state[p].update({k: v.clone() for k, v in zip(keys, values, strict=True)})
+    opt.step()
+    return (p, *(v for v in opt.state[p].values() if torch.is_tensor(v) and v.requires_grad))
+
+
+def _grad(output, inputs):
+    return torch.autograd.grad(output, inputs, retain_graph=True, materialize_grads=True)
+
+
+@pytest.mark.parametrize(("name", "hyper"), DIFFERENTIABLE, ids=lambda v: str(v)[:60])
+def test_differentiable_step_and_its_jacobian_are_torchs(name, hyper):
+    """differentiable=True was refused. Now one step's results and their Jacobian with respect
+    to the parameter, its gradient and the state are torch.optim's; gradcheck passes too."""
+    gen = torch.Generator().manual_seed(2)
+    p = torch.randn(4, generator=gen, dtype=torch.float64, requires_grad=True)
+    grad = torch.randn(4, generator=gen, dtype=torch.float64, requires_grad=True)
+    state = _state_after_a_few_steps(name, hyper, 4)
+    keys = list(state)
+    values = [v if k == "step" else v.requires_grad_() for k, v in state.items()]
+    inputs = [p, grad, *(v for v in values if v.requires_grad)]
+    results = []
+    for cls in (getattr(optim, name), getattr(torch.optim, name)):
+        outs = _differentiable_step(cls, hyper, p, grad, keys, *values)
+        jacobian = [
+            torch.cat([g.reshape(-1) for g in _grad(o[i], inputs)])
+            for o in outs
+            for i in range(o.numel())
+        ]
+        results.append((outs, jacobian))
+    (ours, jac), (theirs, ref) = results
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-14, atol=1e-15)
+    torch.testing.assert_close(torch.stack(jac), torch.stack(ref), rtol=1e-12, atol=1e-14)
+    cls = getattr(optim, name)
+    assert torch.autograd.gradcheck(
+        lambda *t: _differentiable_step(cls, hyper, t[0], t[1], keys, *t[2:]),
+        (p, grad, *values),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "hyper"),
+    [("SGD", {"momentum": 0.9}), ("Adam", {}), ("AdamW", {}), ("Adagrad", {}), ("Adadelta", {})],
+)
+def test_differentiable_meta_gradient_through_three_steps_is_torchs(name, hyper):
+    """Unrolled optimization (a meta-gradient): three steps on gradients taken with
+    create_graph, then d(outer loss)/d(initial weights), as with torch.optim."""
+    results = []
+    for cls in (getattr(optim, name), getattr(torch.optim, name)):
+        gen = torch.Generator().manual_seed(0)
+        w0 = torch.randn(5, generator=gen, dtype=torch.float64, requires_grad=True)
+        x = torch.randn(8, 5, generator=gen, dtype=torch.float64)
+        p = w0.clone()
+        opt = cls([p], lr=0.05, differentiable=True, **hyper)
+        for _ in range(3):
+            (p.grad,) = torch.autograd.grad((x @ p).sin().square().sum(), p, create_graph=True)
+            opt.step()
+        results.append((p.detach(), *torch.autograd.grad((x @ p).cos().sum(), w0)))
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_differentiable_true_is_refused_clearly(name):
-    # torch takes it (its step then runs under autograd); ours updates in place only
-    getattr(torch.optim, name)([torch.ones(2, requires_grad=True)], differentiable=True)
-    with pytest.raises(ValueError, match="differentiable=True is not supported"):
-        getattr(optim, name)([torch.ones(2, requires_grad=True)], differentiable=True)
+def test_differentiable_refusals_are_torchs(name):
+    """torch refuses differentiable=True with fused=True (at construction) and with
+    foreach=True (at the step: its multi-tensor ops have no autograd), but in SGD; and a leaf
+    parameter that requires grad (updated in place under autograd)."""
+    if name in FUSED:
+        with pytest.raises(RuntimeError, match="`fused` does not support `differentiable`"):
+            getattr(torch.optim, name)([torch.ones(2)], differentiable=True, fused=True)
+        with pytest.raises(ValueError, match="fused=True does not support differentiable"):
+            getattr(optim, name)([torch.ones(2)], differentiable=True, fused=True)
+    for module in (torch.optim, optim):
+        leaf = torch.ones(2, dtype=torch.float64, requires_grad=True)
+        opt = getattr(module, name)([leaf], differentiable=True)
+        leaf.grad = torch.ones(2, dtype=torch.float64)
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+            opt.step()
+    if name == "SGD":
+        return
+    p = torch.ones(2, dtype=torch.float64, requires_grad=True).clone()
+    opt = getattr(torch.optim, name)([p], differentiable=True, foreach=True)
+    p.grad = torch.ones(2, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(AssertionError, match="_foreach ops don't support autograd"):
+        opt.step()
+    with pytest.raises(ValueError, match="foreach=True does not support differentiable=True"):
+        getattr(optim, name)([p], differentiable=True, foreach=True)
+    with pytest.raises(ValueError, match="NumPy arrays take differentiable=False"):
+        getattr(optim, name).for_arrays([np.ones(2)], differentiable=True)
 
 
 # Adagrad's initial accumulator ------------------------------------------------------------------

@@ -55,14 +55,29 @@ class _TorchOps:
     addcmul_ = staticmethod(torch.Tensor.addcmul_)
     addcdiv_ = staticmethod(torch.Tensor.addcdiv_)
     lerp_ = staticmethod(torch.Tensor.lerp_)
-    sqrt = staticmethod(torch.Tensor.sqrt)
-    sqrt_ = staticmethod(torch.Tensor.sqrt_)
+
+    # differentiable=True (autograd records the step): sqrt keeps its result for its backward,
+    # and the rules go on to modify that result in place (denom += eps); a copy takes those
+    # writes instead, as torch.optim's differentiable branches compute out of place there
+    @staticmethod
+    def sqrt(x: torch.Tensor) -> torch.Tensor:
+        root = x.sqrt()
+        return root.clone() if root.requires_grad else root
+
+    @staticmethod
+    def sqrt_(x: torch.Tensor) -> torch.Tensor:
+        return x.copy_(x.sqrt()) if torch.is_grad_enabled() and x.requires_grad else x.sqrt_()
+
     abs = staticmethod(torch.Tensor.abs)
     zeros_like = staticmethod(torch.zeros_like)
     full_like = staticmethod(torch.full_like)
 
     @staticmethod
     def maximum_(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled() and (x.requires_grad or y.requires_grad):
+            # differentiable=True: autograd has no out=, and maximum keeps its inputs for its
+            # backward, so x's old value as a copy (torch.optim's differentiable branch too)
+            return x.copy_(torch.maximum(x.clone(), y))
         return torch.maximum(x, y, out=x)
 
     @staticmethod
@@ -205,7 +220,10 @@ PARAMETER_DOCS = {
     ),
     "differentiable": (
         "differentiable : bool, default=False\n"
-        "    Only ``False``: the step runs in place without autograd (``True`` is refused)."
+        "    ``True``: autograd records the step (as torch.optim), so the updated parameters\n"
+        "    and state are differentiable functions of the parameters (non-leaf tensors),\n"
+        "    gradients and state before it, with torch's gradients. Not with ``fused``, nor\n"
+        "    with ``foreach`` (but in SGD), as torch; a tensor ``lr`` is taken as a constant."
     ),
 }
 
@@ -309,6 +327,8 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
     # foreach=True with a tensor lr: refused unless capturable (Adam, AdamW), or the lr read as
     # a Python float (Adamax's multi-tensor step); elsewhere the same arithmetic as foreach=False
     _tensor_lr_foreach: ClassVar[str] = "same"
+    # foreach=True with differentiable=True: torch.optim's multi-tensor step takes it (SGD)
+    _foreach_differentiable: ClassVar[bool] = False
     _update: ClassVar[Callable[..., None]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -327,10 +347,17 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
         constraints = cls._parameter_constraints
         validate_args(constraints, **{name: group[name] for name in constraints})
         if group.get("differentiable", False):
-            raise ValueError(
-                "differentiable=True is not supported: the step updates the parameters in "
-                "place without autograd; use differentiable=False (the default)"
-            )
+            if group.get("fused"):
+                raise ValueError(
+                    "fused=True does not support differentiable=True (torch.optim refuses it "
+                    "too); set fused to False or None"
+                )
+            if group.get("foreach") and not cls._foreach_differentiable:
+                raise ValueError(
+                    f"foreach=True does not support differentiable=True in {cls.__name__} "
+                    "(torch.optim's multi-tensor step refuses autograd); set foreach to False "
+                    "or None"
+                )
         if group.get("fused") and group.get("foreach"):
             raise ValueError(
                 "fused=True and foreach=True cannot be used together (torch.optim refuses "
@@ -401,13 +428,22 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
                     "sparse grad"
                 )
 
-    @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform one optimization step; ``closure`` re-evaluates the loss and returns it."""
+        """Perform one optimization step; ``closure`` re-evaluates the loss and returns it.
+
+        Without autograd, unless the optimizer was built with ``differentiable=True``: then
+        autograd records the step, so the updated parameters and state are functions of the
+        parameters, gradients and state before it (as torch.optim, whose
+        ``_use_grad_for_differentiable`` reads the constructor's value too)."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        with torch.set_grad_enabled(bool(self.defaults.get("differentiable", False))):
+            self._step_groups()
+        return loss
+
+    def _step_groups(self) -> None:
         for i, stored in enumerate(self.param_groups):
             group = self._step_group(stored)
             for j, p in enumerate(group["params"]):
@@ -428,7 +464,6 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
                     del self.state[p]
                 elif "step" in state:
                     state["step"] = _step_as_torch(state["step"], step, p, group)
-        return loss
 
     def _new_state(self, p: torch.Tensor, group: Group) -> None:
         """Create the state of ``p``, its step counter a tensor as torch.optim keeps it."""
@@ -535,6 +570,11 @@ class ArrayOptimizer:
             raise ValueError(
                 "capturable=True needs tensors on a CUDA-like device (torch.optim refuses it "
                 "on CPU too); NumPy arrays take capturable=False"
+            )
+        if merged.get("differentiable"):
+            raise ValueError(
+                "differentiable=True records the step with autograd, which NumPy arrays do not "
+                "have; NumPy arrays take differentiable=False"
             )
         for i, p in enumerate(merged["params"], start=len(self.params)):
             if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):

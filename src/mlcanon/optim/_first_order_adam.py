@@ -131,10 +131,10 @@ class Adam(FirstOrderOptimizer):
         ops.addcmul_(v, g, g, value=1 - beta2)  # v <- beta2 v + (1 - beta2) g^2
         if group["amsgrad"]:
             v = ops.maximum_(state["max_exp_avg_sq"], v)  # v_hat <- max(v_hat, v)
-        if group.get("capturable"):
-            # torch.optim.Adam's capturable arithmetic: the bias corrections are tensors of
-            # the step's dtype (float32), folded into the denominator, in the order of its
-            # multi-tensor (foreach) or single-tensor step
+        if group.get("capturable") or group.get("differentiable"):
+            # torch.optim.Adam's capturable (and differentiable) arithmetic: the bias
+            # corrections are tensors of the step's dtype (float32), folded into the
+            # denominator, in the order of its multi-tensor (foreach) or single-tensor step
             step = step_tensor(t, p)
             if group.get("foreach"):
                 neg_step_size = (beta1**step - 1).div_(lr).reciprocal_()  # lr/(beta1^t - 1)
@@ -146,6 +146,8 @@ class Adam(FirstOrderOptimizer):
                 step_size_neg = (lr / (1 - beta1**step)).neg()
                 denom = ops.sqrt(v) / ((1 - beta2**step).sqrt() * step_size_neg)
                 denom += group["eps"] / step_size_neg
+            if group.get("differentiable"):  # as torch: the state m is not what autograd keeps
+                m = m.clone()
             ops.addcdiv_(p, m, denom, value=1)  # theta <- theta - lr m_hat / denom
             return
         bias1, bias2 = 1 - beta1 ** float(t), 1 - beta2 ** float(t)

@@ -91,6 +91,7 @@ class SGD(FirstOrderOptimizer):
     }
     _complex_as_real = False  # a linear rule: torch.optim.SGD runs it in complex arithmetic
     _supports_sparse = True  # a linear rule: sparse gradients and buffers, as torch.optim.SGD
+    _foreach_differentiable = True  # as torch.optim.SGD's multi-tensor step
 
     def __init__(
         self,
