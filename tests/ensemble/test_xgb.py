@@ -878,3 +878,52 @@ def test_zero_learning_rate_keeps_the_base_margin_as_xgboost(n_classes):
         ours.decision_function_raw(X), ours.base_margin_[None, :].repeat(200, 0)
     )
     np.testing.assert_allclose(ours.feature_importances_, ref.feature_importances_, atol=1e-6)
+
+
+def _squared(y, p):
+    return p - y, np.ones_like(p)
+
+
+def _logistic(y, p):
+    q = expit(p)
+    return q - y, q * (1 - q)
+
+
+@pytest.mark.parametrize(
+    ("task", "kw"),
+    [
+        ("binary", {}),
+        ("multiclass", {}),
+        ("regression", {}),
+        ("binary", {"base_score": 0.3}),
+        ("multiclass", {"base_score": 0.3}),
+        ("regression", {"base_score": 0.3}),
+        ("binary", {"objective": _logistic}),
+        ("regression", {"objective": _squared}),
+    ],
+)
+def test_intercept_and_n_classes_as_xgboost(task, kw):
+    """xgboost's fitted XGBClassifier has n_classes_ and both estimators intercept_ (the base
+    score: a probability for binary:logistic, margins for multi:softprob, the mean target for
+    regression); ours had neither (AttributeError)."""
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 3))
+    y = {
+        "binary": (X[:, 0] > 0.5).astype(int),
+        "multiclass": (X[:, 0] * 3).astype(int),
+        "regression": X @ [1.0, 2.0, 3.0],
+    }[task]
+    ours_cls, ref_cls = (
+        (XGBRegressor, xgb.XGBRegressor)
+        if task == "regression"
+        else (XGBClassifier, xgb.XGBClassifier)
+    )
+    ours = ours_cls(n_estimators=3, **kw).fit(X, y)
+    ref = ref_cls(n_estimators=3, **kw).fit(X, y)
+    assert ours.intercept_.dtype == ref.intercept_.dtype == np.float32
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6)
+    if task != "regression":
+        assert ours.n_classes_ == ref.n_classes_ == len(np.unique(y))
+    else:
+        assert not hasattr(ours, "n_classes_") and not hasattr(ref, "n_classes_")
+    assert not hasattr(ours_cls(), "intercept_")  # not fitted

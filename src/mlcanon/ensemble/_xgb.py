@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import encode_labels
 from mlcanon._validation import IsCallable, Options, check_scalar
@@ -49,6 +50,8 @@ class XGBRegressor(RegressorMixin, BaseXGB):
         ``threshold``, ``split_bin``, ``default_left``, ``value``, ``gain``, ``cover``); tree
         ``t`` is ``tree_offsets_[t]:tree_offsets_[t + 1]``, child ids relative to its start.
     base_margin_, bin_edges_, n_bin_edges_, best_iteration_, evals_result_, n_features_in_
+    intercept_ : ndarray of shape (1,)
+        ``base_margin_`` as float32 (xgboost's ``intercept_``, its base score).
     feature_importances_ : ndarray of shape (n_features_in_,)
         Mean split gain of each feature, normalized (xgboost's default ``"gain"``; see
         ``importance_type``).
@@ -93,6 +96,10 @@ class XGBClassifier(ClassifierMixin, BaseXGB):
     Attributes
     ----------
     classes_ : ndarray
+    n_classes_ : int
+    intercept_ : ndarray of shape (1,) or (n_classes_,)
+        The base score as xgboost reports it: a probability with two classes, margins with
+        more.
     nodes_, tree_offsets_, base_margin_, best_iteration_, evals_result_, feature_importances_
         As in :class:`XGBRegressor`; with ``K > 2`` classes each round adds ``K`` trees.
 
@@ -137,6 +144,15 @@ class XGBClassifier(ClassifierMixin, BaseXGB):
             )
             return float(np.log(score / (1 - score)))
         return score
+
+    def _margin_to_score(self, margin: np.ndarray) -> np.ndarray:
+        return expit(margin) if self.n_outputs_ == 1 else margin
+
+    @property
+    def n_classes_(self) -> int:
+        """The number of classes, ``len(classes_)`` (xgboost's ``n_classes_``)."""
+        check_is_fitted(self, "classes_")
+        return len(self.classes_)
 
     def _encode_y(self, y: np.ndarray) -> np.ndarray:
         """Class codes of the labels ``y`` (at least two classes); sets ``classes_``."""

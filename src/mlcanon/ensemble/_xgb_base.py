@@ -354,6 +354,16 @@ class BaseXGB(BaseEstimator):
         return self.evals_result_
 
     @property
+    def intercept_(self) -> np.ndarray:
+        """The base score as xgboost's ``intercept_`` reports it (float32): ``base_margin_``,
+        except for ``"binary:logistic"``, whose base score is a probability (its sigmoid)."""
+        check_is_fitted(self, "base_margin_")
+        return self._margin_to_score(np.asarray(self.base_margin_)).astype(np.float32)
+
+    def _margin_to_score(self, margin: np.ndarray) -> np.ndarray:
+        return margin
+
+    @property
     def best_iteration(self) -> int:
         """``best_iteration_`` (the last round when there was no early stopping)."""
         return self.best_iteration_
