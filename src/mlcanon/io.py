@@ -34,8 +34,8 @@ file and what is wrong:
   :func:`save` writes;
 - a class must be one that :func:`save` writes, its stored attributes must be its own (every
   hyper-parameter, no foreign ones; a hyper-parameter the class gained after the file was
-  written takes its default, with a warning naming it; fitted classifiers carry ``classes_``,
-  nothing else does;
+  written takes its default, with a warning naming it; fitted classifiers (and label
+  encoders) carry ``classes_``, nothing else does;
   per-feature arrays such as ``coef_`` or ``means_`` end in an axis of ``n_features_in_``, and
   are float arrays but for an imputer's fill values ``statistics_``, which may be strings);
 - classes with invariants that prediction relies on (a tree's node arrays: indices in range,
@@ -308,7 +308,8 @@ def _check_attrs(cls: type, attrs: dict[str, Any]) -> None:
         attrs.update(defaults)
     fitted = any(k.endswith("_") and not k.startswith("__") for k in attrs)
     ours = cls.__module__.startswith("mlcanon.")
-    if ours and fitted and issubclass(cls, ClassifierMixin) != ("classes_" in attrs):
+    labels = getattr(cls, "_encodes_labels", False)  # a LabelEncoder: classes_, no classifier
+    if ours and fitted and (issubclass(cls, ClassifierMixin) or labels) != ("classes_" in attrs):
         kind = "a classifier without" if "classes_" not in attrs else "a non-classifier with"
         raise ValueError(f"attributes do not match class {cls.__name__}: {kind} classes_")
     n = attrs.get("n_features_in_", 1)

@@ -47,7 +47,7 @@ _SPEC.loader.exec_module(_estimators)
 pd = pytest.importorskip("pandas")
 
 # CategoricalHMM takes one column of integer symbols (the check feeds continuous columns).
-_OUT_OF_SCOPE = ("CategoricalHMM",)
+_OUT_OF_SCOPE = ("CategoricalHMM", "LabelEncoder")  # LabelEncoder: labels, not X
 _MEMBERS = {
     "Classifier": [("lr", LogisticRegression()), ("tree", DecisionTreeClassifier())],
     "Regressor": [("ridge", Ridge()), ("tree", DecisionTreeRegressor())],

@@ -275,6 +275,9 @@ def _fitted(cls):
     if "class_weight" in est.get_params():
         est.set_params(class_weight={0: 1.0, 1: 2.0, 2: 0.5})
     iris, diabetes = load_iris(as_frame=True), load_diabetes(as_frame=True)
+    if name == "LabelEncoder":  # fitted on labels alone; transform takes labels too
+        labels = np.asarray(iris.target_names, dtype=object)[iris.target]
+        return est.fit(labels), labels
     X, y = (iris.data, iris.target) if clf else (diabetes.data.iloc[:150], diabetes.target[:150])
     if name.startswith("MultiTask"):
         y = np.c_[y, 2 * y]
