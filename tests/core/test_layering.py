@@ -36,7 +36,7 @@ BELOW: dict[str, set[str]] = {
     "cluster": set(),
     "mixture": {"cluster"},
     "hmm": {"cluster", "mixture"},
-    "ensemble": {"tree", "linear_model"},
+    "ensemble": {"tree", "linear_model", "preprocessing"},  # VotingClassifier.le_: LabelEncoder
     "models": {"nn", "vision"},
     "train": {"nn", "optim", "models", "datasets", "metrics", "vision"},  # the training tasks
     "compress": {"nn"},

@@ -174,3 +174,31 @@ def test_voting_passes_sparse_x_to_its_members_as_sklearn(fmt):
     regs = [("r", Ridge()), ("t", DecisionTreeRegressor(max_depth=3))]
     ours, ref = me.VotingRegressor(regs).fit(Xr, yr), ske.VotingRegressor(regs).fit(Xr, yr)
     np.testing.assert_allclose(ours.predict(Xr), ref.predict(Xr), rtol=1e-12)
+
+
+@pytest.mark.parametrize("labels", ["str", "int"])
+def test_voting_classifier_le_as_sklearn(labels, tmp_path):
+    """scikit-learn's fitted VotingClassifier has le_ (a LabelEncoder: classes_, transform,
+    inverse_transform, which turns the hard votes of transform back into labels); ours had
+    none (AttributeError)."""
+    from mlcanon import io
+
+    X, y = load_iris(return_X_y=True)
+    y = np.array(["setosa", "versicolor", "virginica"])[y] if labels == "str" else 10 * y + 3
+    members = [("nb", GaussianNB()), ("knn", KNeighborsClassifier(3))]
+    ref = ske.VotingClassifier(members).fit(X, y)
+    ours = me.VotingClassifier(members).fit(X, y)
+    assert ours.le_.classes_.dtype == ref.le_.classes_.dtype
+    np.testing.assert_array_equal(ours.le_.classes_, ref.le_.classes_)
+    assert ours.le_.classes_ is ours.classes_
+    np.testing.assert_array_equal(ours.le_.transform(y), ref.le_.transform(y))
+    votes = ours.transform(X)
+    np.testing.assert_array_equal(votes, ref.transform(X))
+    np.testing.assert_array_equal(
+        ours.le_.inverse_transform(votes[:, 0]), ref.le_.inverse_transform(votes[:, 0])
+    )
+    from mlcanon.tree import DecisionTreeClassifier
+
+    saved = me.VotingClassifier([("tree", DecisionTreeClassifier())]).fit(X, y)
+    back = io.load(io.save(saved, tmp_path / "v.npz"))
+    np.testing.assert_array_equal(back.le_.inverse_transform([2, 0]), ref.le_.classes_[[2, 0]])

@@ -32,6 +32,7 @@ from mlcanon._estimator import (
     store_params,
 )
 from mlcanon._validation import BOOL, ArrayLike, InstanceOf, Interval, Options, validate_params
+from mlcanon.preprocessing import LabelEncoder
 
 from ._base import (
     NamedMembers,
@@ -138,6 +139,10 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
     estimators_ : list of fitted classifiers (dropped ones left out)
     named_estimators_ : Bunch
     classes_ : ndarray
+    le_ : LabelEncoder
+        Encodes the labels as the class codes the members were fitted on (``classes_`` is
+        ``le_.classes_``): ``le_.inverse_transform`` turns :meth:`transform`'s hard votes back
+        into labels.
 
     References
     ----------
@@ -172,6 +177,8 @@ class VotingClassifier(ClassifierMixin, _BaseVoting):
             )
         X_checked, y = check_meta_X_y(self, X, y, classifier=True)
         self.classes_, codes = encode_labels(y)
+        self.le_ = LabelEncoder()
+        self.le_.classes_ = self.classes_
         self._fit_all(
             self._members_input(X, X_checked), codes, sample_weight, fit_params, "classifier"
         )
