@@ -10,12 +10,14 @@ import re
 import struct
 import warnings
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from mlcanon.train import CheckpointError, Trainer, load_weights, save_weights
+from mlcanon.train._checkpoint import load_state_file, save_state_file
 
 DIGEST = re.compile(rb'"mlcanon\.sha256":"([0-9a-f]{64})"')
 
@@ -447,3 +449,58 @@ def test_plain_safetensors_file_of_another_model_names_the_keys(tmp_path):
     (tmp_path / "d.safetensors").write_bytes((tmp_path / "c.safetensors").read_bytes()[:-7])
     with pytest.raises(CheckpointError, match=r"d\.safetensors.*not a readable safetensors"):
         load_weights(_bn_net(1), tmp_path / "d.safetensors")
+
+
+class _Piecewise:
+    """An LR factor by fraction of training: a callable object, whose ``__dict__`` (with float
+    keys) LambdaLR.state_dict saves, as torch documents for callable objects."""
+
+    def __init__(self, total):
+        self.total, self.factors = total, {0.0: 1.0, 0.5: 0.1, 0.75: 0.01}
+
+    def __call__(self, step):
+        return self.factors[max(k for k in self.factors if k <= step / self.total)]
+
+
+@pytest.mark.parametrize(
+    "key", [0.5, (0, "a"), None, np.int64(3), True], ids=["float", "tuple", "none", "np", "bool"]
+)
+def test_state_with_keys_other_than_str_and_int_round_trips(tmp_path, key):
+    """A state whose dict keys were floats, tuples or None was written without complaint but
+    could never be read back ('__items__ entry [0.5, ...] is not a [key, value] pair'), and a
+    NumPy integer key failed the save with 'Object of type int64 is not JSON serializable'.
+    The rule: load(save(state)) == state, keys and values."""
+    state = {"a": {key: 1.5, "b": [1, 2]}}
+    save_state_file(tmp_path / "s.safetensors", state)
+    _, back = load_state_file(tmp_path / "s.safetensors")
+    assert back == state
+    plain = key.item() if isinstance(key, np.generic) else key  # NumPy scalars come back plain
+    assert type(next(iter(back["a"]))) is type(plain)
+    with pytest.raises(TypeError, match=r"cannot store a dict key of type Tensor at 'state.a'"):
+        save_state_file(tmp_path / "t.safetensors", {"a": {torch.zeros(1): 1}})
+
+
+def test_lambda_lr_of_a_callable_object_resumes(tmp_path):
+    """LambdaLR saves a callable object's __dict__; one keyed by floats made every checkpoint
+    unusable, so resume() found 'no valid checkpoint' after a whole run. Reference: the
+    uninterrupted run's rates and weights, equal to the resumed run's."""
+
+    def trainer():
+        t = _trainer(tmp_path)
+        t.scheduler = torch.optim.lr_scheduler.LambdaLR(t.optimizer, _Piecewise(12))
+        return t
+
+    full = trainer()
+    full.checkpoint_dir = None
+    full.fit(3)
+    first = trainer()
+    first.fit(2)
+    resumed = trainer()
+    assert resumed.resume() == first.checkpoints()[0]
+    assert resumed.scheduler.lr_lambdas[0].factors == {0.0: 1.0, 0.5: 0.1, 0.75: 0.01}
+    resumed.fit(3)
+    assert [h["lr"] for h in resumed.history] == [h["lr"] for h in full.history]
+    # 4 steps an epoch, 12 in all: the epochs end at 3/12, 7/12 and 11/12 of training
+    assert [h["lr"] for h in full.history] == pytest.approx([0.1, 0.01, 0.001], rel=1e-15)
+    for a, b in zip(resumed.model.parameters(), full.model.parameters(), strict=True):
+        assert torch.equal(a, b)

@@ -45,8 +45,9 @@ class CheckpointError(ValueError):
 def encode_state(obj: Any, tensors: dict[str, torch.Tensor], key: str) -> Any:
     """JSON-ready copy of ``obj``; tensors and arrays move into ``tensors`` under ``key``.
 
-    Dicts with non-string keys (the optimizer's per-parameter state is keyed by int) and tuples
-    are tagged so that :func:`decode_state` rebuilds them exactly.
+    Dicts (whose keys may be strings, ints, floats, ``None`` or tuples of these: the
+    optimizer's per-parameter state is keyed by int, a LambdaLR's callable object may hold
+    float keys) and tuples are tagged so that :func:`decode_state` rebuilds them exactly.
     """
     if isinstance(obj, (torch.Tensor, np.ndarray)) and key in tensors:
         raise ValueError(f"two tensors of the state map to the key {key!r}")
@@ -57,7 +58,12 @@ def encode_state(obj: Any, tensors: dict[str, torch.Tensor], key: str) -> Any:
         tensors[key] = torch.from_numpy(np.ascontiguousarray(obj).copy())
         return {"__ndarray__": key}
     if isinstance(obj, dict):
-        return {"__items__": [[k, encode_state(v, tensors, f"{key}.{k}")] for k, v in obj.items()]}
+        return {
+            "__items__": [
+                [_encode_key(k, key), encode_state(v, tensors, f"{key}.{k}")]
+                for k, v in obj.items()
+            ]
+        }
     if isinstance(obj, tuple):
         return {"__tuple__": [encode_state(v, tensors, f"{key}.{i}") for i, v in enumerate(obj)]}
     if isinstance(obj, list):
@@ -67,6 +73,31 @@ def encode_state(obj: Any, tensors: dict[str, torch.Tensor], key: str) -> Any:
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     raise TypeError(f"cannot store {type(obj).__name__} at {key!r} in a checkpoint")
+
+
+_KEY_TYPES = (str, int, float, type(None))  # bool is an int
+
+
+def _encode_key(k: Any, where: str) -> Any:
+    """A dict key as JSON: str, int, float, None, or a tuple of these (tagged); NumPy scalars
+    as Python ones. Others (tensors, which hash by identity) cannot come back equal."""
+    if isinstance(k, np.generic):
+        k = k.item()
+    if isinstance(k, tuple):
+        return {"__tuple__": [_encode_key(v, where) for v in k]}
+    if isinstance(k, _KEY_TYPES):
+        return k
+    raise TypeError(
+        f"cannot store a dict key of type {type(k).__name__} at {where!r} in a checkpoint"
+    )
+
+
+def _decode_key(k: Any) -> Any:
+    if isinstance(k, dict) and len(k) == 1 and isinstance(k.get("__tuple__"), list):
+        return tuple(_decode_key(v) for v in k["__tuple__"])
+    if isinstance(k, _KEY_TYPES):
+        return k
+    raise ValueError(f"dict key {str(k)[:60]} is not one a checkpoint writes")
 
 
 def decode_state(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
@@ -87,9 +118,9 @@ def decode_state(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
     if tag == "__items__" and isinstance(value, list):
         items = {}
         for pair in value:
-            if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str | int)):
+            if not (isinstance(pair, list) and len(pair) == 2):
                 raise ValueError(f"__items__ entry {str(pair)[:60]} is not a [key, value] pair")
-            items[pair[0]] = decode_state(pair[1], tensors)
+            items[_decode_key(pair[0])] = decode_state(pair[1], tensors)
         return items
     raise ValueError(f"unknown state entry {tag!r} holding {type(value).__name__}")
 
