@@ -217,18 +217,38 @@ def test_float32_input_as_sklearn(solver, n_classes):
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 
 
-def test_probabilities_of_far_off_features_sum_to_one_as_sklearn():
+@pytest.mark.parametrize("solver", ["lsqr", "eigen"])
+def test_probabilities_of_far_off_features_sum_to_one_as_sklearn(solver):
     # lsqr scores are x^T Σ^{-1} μ_k: ~1e10 for features near 1e5; a log-softmax that subtracts
-    # logsumexp(scores) rounds at 1e10 * eps ~ 1e-6 (rows summed to 1 ± 9e-7)
+    # logsumexp(scores) rounds at 1e10 * eps ~ 1e-6 (rows summed to 1 ± 9e-7). The posteriors
+    # are now taken from scores centred at the prior-weighted mean: scikit-learn's, on the raw
+    # features, are 1.2e-6 off its own fit on centred features (the same model), ours 1e-12
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1, 2], 30)
     X = rng.normal(size=(90, 2)) + 0.3 * y[:, None] + 1e5
-    ours, ref = fit_both(X, y, solver="lsqr")
-    scores = ours.decision_function(X)
-    e = np.exp(scores - scores.max(axis=1, keepdims=True))  # softmax written out
-    np.testing.assert_allclose(ours.predict_proba(X), e / e.sum(axis=1, keepdims=True), atol=1e-15)
-    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-14)
+    ours, ref = fit_both(X, y, solver=solver)
+    centred = sk.LinearDiscriminantAnalysis(solver=solver).fit(X - 1e5, y)  # an exact shift
+    np.testing.assert_allclose(ours.predict_proba(X), centred.predict_proba(X - 1e5), atol=1e-12)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=2e-6)
+    np.testing.assert_array_equal(ours.predict(X), centred.predict(X - 1e5))
     np.testing.assert_allclose(np.exp(ours.predict_log_proba(X)).sum(axis=1), 1.0, atol=1e-15)
+    # decision_function stays scikit-learn's uncentred x^T Σ^{-1} μ_k - μ_k^T Σ^{-1} μ_k / 2
+    scores = ref.decision_function(X)
+    np.testing.assert_allclose(ours.decision_function(X), scores, rtol=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["lsqr", "eigen"])
+def test_three_classes_far_from_the_origin_keep_their_posteriors(solver):
+    # features near 1e7: the uncentred scores are ~1e14, where floats are 0.016 apart; their
+    # softmax was off by 3e-2 (scikit-learn's too) and 7 of 300 predictions changed. LDA moves
+    # with the data: the reference is scikit-learn on the same data without the offset
+    rng = np.random.default_rng(8)
+    y = rng.integers(0, 3, 300)
+    X = rng.normal(size=(300, 4)) + 0.5 * y[:, None]
+    ours = LDA(solver=solver).fit(X + 1e7, y)
+    ref = sk.LinearDiscriminantAnalysis(solver=solver).fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X + 1e7), ref.predict_proba(X), atol=1e-7)
+    np.testing.assert_array_equal(ours.predict(X + 1e7), ref.predict(X))
 
 
 def test_eigen_ratios_of_an_indefinite_between_scatter_are_sorted_as_sklearn():
