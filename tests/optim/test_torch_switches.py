@@ -663,3 +663,38 @@ def test_step_counter_is_kept_as_torch_keeps_it(name, switch):
                 ref[k].shape,
             )
             assert ours[k].item() == ref[k].item()
+
+
+@pytest.mark.parametrize(
+    ("name", "hyper"),
+    [
+        ("SGD", {}),
+        ("SGD", {"momentum": 0.9, "nesterov": True}),
+        ("Adam", {"amsgrad": True}),
+        ("AdamW", {"weight_decay": 0.1}),
+        ("Adamax", {}),
+        ("Adagrad", {}),
+        ("Adadelta", {}),
+        ("RMSprop", {"momentum": 0.5}),
+    ],
+)
+def test_differentiable_gradient_with_respect_to_a_tensor_lr_is_torchs(name, hyper):
+    """An lr tensor that requires grad: torch.optim differentiates the step with respect to it
+    in SGD, Adam and AdamW (ours had no gradient: the lr was detached), and fails with a
+    TypeError in the others (ours too, saying so)."""
+    results = []
+    for module in (optim, torch.optim):
+        gen = torch.Generator().manual_seed(0)
+        w = torch.randn(4, generator=gen, dtype=torch.float64, requires_grad=True)
+        lr = torch.tensor(0.1, dtype=torch.float64, requires_grad=True)
+        p = w.clone()
+        opt = getattr(module, name)([p], lr=lr, differentiable=True, **hyper)
+        p.grad = torch.randn(4, generator=gen, dtype=torch.float64, requires_grad=True)
+        if name not in ("SGD", "Adam", "AdamW"):
+            with pytest.raises(TypeError):
+                opt.step()
+            continue
+        opt.step()
+        results.append((p.detach(), *torch.autograd.grad(p.sin().sum(), [w, lr, p.grad])))
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-14, atol=1e-15)

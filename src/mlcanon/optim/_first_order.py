@@ -223,7 +223,8 @@ PARAMETER_DOCS = {
         "    ``True``: autograd records the step (as torch.optim), so the updated parameters\n"
         "    and state are differentiable functions of the parameters (non-leaf tensors),\n"
         "    gradients and state before it, with torch's gradients. Not with ``fused``, nor\n"
-        "    with ``foreach`` (but in SGD), as torch; a tensor ``lr`` is taken as a constant."
+        "    with ``foreach`` (but in SGD), as torch; an ``lr`` tensor that requires grad gets\n"
+        "    its gradient in SGD, Adam and AdamW, as torch (elsewhere a TypeError)."
     ),
 }
 
@@ -329,6 +330,8 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
     _tensor_lr_foreach: ClassVar[str] = "same"
     # foreach=True with differentiable=True: torch.optim's multi-tensor step takes it (SGD)
     _foreach_differentiable: ClassVar[bool] = False
+    # differentiable=True with an lr that requires grad: differentiated (SGD, Adam, AdamW)
+    _differentiable_lr: ClassVar[bool] = False
     _update: ClassVar[Callable[..., None]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -386,6 +389,14 @@ class FirstOrderOptimizer(torch.optim.Optimizer):
         lr = group["lr"]
         if not isinstance(lr, torch.Tensor):
             return group
+        if group.get("differentiable") and lr.requires_grad and torch.is_grad_enabled():
+            if not self._differentiable_lr:  # torch.optim's step fails there with a TypeError
+                raise TypeError(
+                    f"{type(self).__name__} cannot differentiate with respect to an lr that "
+                    "requires grad (torch.optim differentiates it in SGD, Adam and AdamW, and "
+                    "raises a TypeError elsewhere); pass lr.detach() or a float"
+                )
+            return {**group, "lr": lr.reshape(())}  # in the graph: d(step)/d(lr), as torch
         lr = lr.detach().reshape(())  # torch's _to_scalar: a one-element tensor, made 0-d
         as_float = group.get("fused") or (
             group.get("foreach")

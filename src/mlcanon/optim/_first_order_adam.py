@@ -92,6 +92,7 @@ class Adam(FirstOrderOptimizer):
         "decoupled_weight_decay": BOOL,
     }
     _tensor_lr_foreach = "refused"  # as torch.optim.Adam: a tensor lr needs capturable there
+    _differentiable_lr = True  # differentiable=True: d(step)/d(lr), as torch.optim.Adam
 
     def __init__(
         self,

@@ -92,6 +92,7 @@ class SGD(FirstOrderOptimizer):
     _complex_as_real = False  # a linear rule: torch.optim.SGD runs it in complex arithmetic
     _supports_sparse = True  # a linear rule: sparse gradients and buffers, as torch.optim.SGD
     _foreach_differentiable = True  # as torch.optim.SGD's multi-tensor step
+    _differentiable_lr = True
 
     def __init__(
         self,
@@ -133,4 +134,7 @@ class SGD(FirstOrderOptimizer):
                 b *= mu
                 ops.add_(b, g, alpha=1 - group["dampening"])  # b <- mu b + (1 - tau) g
             g = ops.add(g, b, alpha=mu) if group["nesterov"] else b  # d = g + mu b  or  b
-        ops.add_(p, g, alpha=-lr)  # theta <- theta - lr d
+        if isinstance(lr, torch.Tensor) and lr.requires_grad:  # differentiable, as torch
+            p.addcmul_(g, lr, value=-1)
+        else:
+            ops.add_(p, g, alpha=-lr)  # theta <- theta - lr d
