@@ -289,7 +289,8 @@ def test_predict_takes_xgboost_output_margin_and_iteration_range(n_classes):
 
 @pytest.mark.parametrize("n_classes", [0, 2, 3])
 def test_feature_importances_equal_xgboost_gain(n_classes):
-    """feature_importances_ is xgboost's default "gain" importance (exact bins: same trees)."""
+    """feature_importances_ is xgboost's default "gain" importance (exact bins: same trees),
+    in its dtype, float32."""
     rng = np.random.default_rng(0)
     X = rng.integers(0, 20, size=(300, 5)).astype(float)
     score = X[:, 0] - 2 * X[:, 1] + 0.3 * X[:, 2] + rng.normal(scale=4, size=300)
@@ -301,6 +302,8 @@ def test_feature_importances_equal_xgboost_gain(n_classes):
         ours, ref = XGBClassifier(**kw).fit(X, y), xgb.XGBClassifier(**kw).fit(X, y)
     np.testing.assert_allclose(ours.feature_importances_, ref.feature_importances_, atol=1e-6)
     assert ours.feature_importances_.sum() == pytest.approx(1.0)
+    # xgboost's are float32 (ours were float64)
+    assert ours.feature_importances_.dtype == ref.feature_importances_.dtype == np.float32
 
 
 def test_early_stopping_keeps_the_best_round():
@@ -927,3 +930,21 @@ def test_intercept_and_n_classes_as_xgboost(task, kw):
     else:
         assert not hasattr(ours, "n_classes_") and not hasattr(ref, "n_classes_")
     assert not hasattr(ours_cls(), "intercept_")  # not fitted
+
+
+def test_best_iteration_and_best_score_exist_after_early_stopping_only_as_xgboost():
+    """Without early stopping xgboost's best_iteration and best_score raise AttributeError
+    (also after a refit without it); ours gave the last round for best_iteration."""
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 3))
+    y = X @ [1.0, 2.0, 3.0]
+    for cls in (XGBRegressor, xgb.XGBRegressor):
+        est = cls(n_estimators=4).fit(X, y)
+        for name in ("best_iteration", "best_score"):
+            with pytest.raises(AttributeError, match=f"`{name}` is only defined when early"):
+                getattr(est, name)
+        est.set_params(early_stopping_rounds=2).fit(X, y, eval_set=[(X, y)], verbose=False)
+        assert est.best_iteration == 3
+        est.set_params(early_stopping_rounds=None).fit(X, y)
+        assert not hasattr(est, "best_iteration") and not hasattr(est, "best_score")
+    assert XGBRegressor(n_estimators=4).fit(X, y).best_iteration_ == 3  # predictions use it

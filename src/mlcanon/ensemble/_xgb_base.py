@@ -363,14 +363,23 @@ class BaseXGB(BaseEstimator):
     def _margin_to_score(self, margin: np.ndarray) -> np.ndarray:
         return margin
 
+    def _early_stopped(self, name: str) -> None:
+        """xgboost's ``best_iteration`` and ``best_score`` exist after early stopping only."""
+        check_is_fitted(self, "best_iteration_")
+        if "best_score_" not in vars(self):
+            raise AttributeError(f"`{name}` is only defined when early stopping is used.")
+
     @property
     def best_iteration(self) -> int:
-        """``best_iteration_`` (the last round when there was no early stopping)."""
+        """``best_iteration_``, after early stopping only (AttributeError otherwise, as in
+        xgboost; ``best_iteration_`` is then the last round)."""
+        self._early_stopped("best_iteration")
         return self.best_iteration_
 
     @property
     def best_score(self) -> float:
         """``best_score_``: the best metric on the last eval set, set by early stopping."""
+        self._early_stopped("best_score")
         return self.best_score_
 
     def predict(
@@ -397,7 +406,8 @@ class BaseXGB(BaseEstimator):
         """xgboost's importance of each feature over the splits of every tree, scaled to sum to
         1 (all zeros when no tree splits): by ``importance_type``, the mean ("gain", the
         default) or total ("total_gain") split gain, the number of splits ("weight"), or the
-        mean or total hessian sum of the split nodes ("cover", "total_cover")."""
+        mean or total hessian sum of the split nodes ("cover", "total_cover"); float32, as
+        xgboost's."""
         kind = self.importance_type or "gain"
         validate_params(self)
         nodes = self.nodes_
@@ -411,7 +421,8 @@ class BaseXGB(BaseEstimator):
             score = np.bincount(feature, weights=nodes[key][split], minlength=d)
             if not kind.startswith("total_"):
                 score = np.divide(score, count, out=np.zeros(d), where=count > 0)
-        return score / score.sum() if score.sum() > 0 else score
+        # float32, as xgboost's (its scores are float32 from get_score)
+        return (score / score.sum() if score.sum() > 0 else score).astype(np.float32)
 
     def decision_function_raw(self, X: Any, iteration_range: tuple[int, int] | None = None):
         """Raw margins (n_samples, n_outputs) of the rounds ``start..stop-1`` of
