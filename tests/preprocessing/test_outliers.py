@@ -117,7 +117,16 @@ def test_duplicated_of_object_data_and_data_frames_equals_pandas(keep):
         }
     )
     values = np.array([None, np.nan, float("nan"), 1, 1.0, True, "1", "a", "a"], dtype=object)
-    for X in (frame, frame[["a"]], frame["a"].to_numpy(), values):
+    # with several columns pandas factorizes each: None, NaN, pandas.NA and NaT are one value
+    # (alone, None and NaN are two); a datetime column beside a nullable int one
+    missing = pd.DataFrame(
+        {
+            "m": np.array([None, np.nan, pd.NA, pd.NaT, "z", None, np.nan], dtype=object),
+            "k": pd.array([1, 1, 1, 1, None, 1, None], dtype="Int64"),
+            "t": pd.to_datetime(["2020-01-01"] * 4 + [None, "2020-01-01", None]),
+        }
+    )
+    for X in (frame, frame[["a"]], frame["a"].to_numpy(), values, missing):
         ref = pd.DataFrame(X).duplicated(keep=pk).to_numpy()
         np.testing.assert_array_equal(duplicated(X, keep=keep), ref)
     unique, y = drop_duplicates(frame, np.arange(7), keep=keep)

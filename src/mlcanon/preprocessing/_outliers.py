@@ -14,6 +14,7 @@ Shiffler (1988). Maximum Z scores and outliers. The American Statistician 42(1),
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,6 @@ from mlcanon._validation import (
     check_consistent_length,
     check_option,
     check_scalar,
-    pandas_nullable_as_float,
 )
 
 from ._missing import is_scalar_nan
@@ -87,11 +87,27 @@ def zscore_outliers(X: Any, *, threshold: float = 3.0, ddof: int = 0) -> np.ndar
     return out[:, 0] if flat else out
 
 
+def _nullable_as_float(X: Any) -> Any:
+    """A DataFrame's (or Series') nullable numeric columns as float64, pandas.NA becoming NaN
+    (as scikit-learn reads them); other columns, and anything else, unchanged."""
+    if is_pandas(X, "Series"):
+        dtype = X.dtype
+        return X.astype(np.float64) if _nullable_number(dtype) else X
+    if not is_pandas(X, "DataFrame"):
+        return X
+    nullable = {column: np.float64 for column, dtype in X.dtypes.items() if _nullable_number(dtype)}
+    return X.astype(nullable) if nullable else X
+
+
+def _nullable_number(dtype: Any) -> bool:
+    return not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "O") in "biuf"
+
+
 def _as_array(X: Any) -> np.ndarray:
     """``X`` as a 1-D or 2-D array of its own dtype (integers stay exact, strings allowed), NaN
     and infinity allowed; an object array (strings or mixed values, as pandas gives them) and
     a DataFrame with such columns are kept as objects."""
-    X = pandas_nullable_as_float(X, None)  # pandas.NA of nullable numbers: NaN, as before
+    X = _nullable_as_float(X)  # pandas.NA of nullable numbers: NaN, as before
     arr = X.to_numpy() if is_pandas(X, "DataFrame") or is_pandas(X, "Series") else X
     if hasattr(arr, "tocsr") or np.asarray(arr).dtype != np.dtype(object):  # sparse: refused
         return check_array(arr, "X", ndim=(1, 2), dtype=None, allow_nan=True, allow_inf=True)
@@ -101,14 +117,28 @@ def _as_array(X: Any) -> np.ndarray:
     return arr
 
 
-def _object_codes(column: np.ndarray) -> np.ndarray:
+def _is_missing(value: Any) -> bool:
+    """Whether ``value`` is a missing marker: None, a NaN, or (pandas loaded) pandas.NA, NaT."""
+    if value is None or is_scalar_nan(value):
+        return True
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and (value is pandas.NA or value is pandas.NaT)
+
+
+def _object_codes(column: np.ndarray, *, missing_equal: bool) -> np.ndarray:
     """Integer codes of the values of an object column, equal values equal codes as in pandas:
-    Python equality (1, 1.0 and True are one value), every NaN one value, None another."""
+    Python equality (1, 1.0 and True are one value), every NaN one value. With
+    ``missing_equal`` every missing marker (None, NaN, pandas.NA, NaT) is one value, as pandas'
+    ``DataFrame.duplicated`` of several columns (it factorizes each); without, None and NaN
+    are two values, as its one-column ``duplicated``."""
     seen: dict[Any, int] = {}
     codes = np.empty(column.shape[0], dtype=np.int64)
     nan = object()  # the key of every NaN (NaN is unequal to itself, and each has its identity)
     for i, value in enumerate(column):
-        key = nan if is_scalar_nan(value) else value
+        if missing_equal and _is_missing(value):
+            key = nan
+        else:
+            key = nan if is_scalar_nan(value) else value
         try:
             codes[i] = seen.setdefault(key, len(seen))
         except TypeError:
@@ -123,7 +153,7 @@ def _rows(X: Any) -> np.ndarray:
     """Keys of the rows of ``X``, equal rows equal keys: the values themselves (NaN flagged
     apart, so that NaN equals NaN), or integer codes per column for an object array or a
     DataFrame (each column in its own dtype)."""
-    X = pandas_nullable_as_float(X, None)
+    X = _nullable_as_float(X)
     frame = X if is_pandas(X, "DataFrame") else None
     arr = _as_array(X)
     arr = arr[:, None] if arr.ndim == 1 else arr
@@ -140,7 +170,7 @@ def _rows(X: Any) -> np.ndarray:
     codes = np.empty((arr.shape[0], len(columns)), dtype=np.int64)
     for j, column in enumerate(columns):
         if column.dtype == object:
-            codes[:, j] = _object_codes(column)
+            codes[:, j] = _object_codes(column, missing_equal=len(columns) > 1)
         else:  # np.unique sorts: NaN are one value, and -0.0 equals 0.0, as in pandas
             codes[:, j] = np.unique(column, return_inverse=True)[1].ravel()
     return codes
