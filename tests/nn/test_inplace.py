@@ -237,3 +237,13 @@ def test_inplace_relu_after_conv_and_norms_trains_as_torch():
         model(x).square().sum().backward()
     for (name, p), q in zip(ref.named_parameters(), ours.parameters(), strict=True):
         torch.testing.assert_close(q.grad, p.grad, rtol=1e-10, atol=1e-12, msg=name)
+
+
+def test_dropout_of_an_empty_input_returns_it_as_torch():
+    """torch's dropout returns an empty input itself, in place or not, before any check (a
+    leaf that requires grad included); ours made a new tensor, and refused the leaf in place."""
+    for fn in (F.dropout, TF.dropout):
+        x = torch.empty(0, 3)
+        assert fn(x, 0.5) is x
+        leaf = torch.empty(0, 3, requires_grad=True)
+        assert fn(leaf, 0.5, inplace=True) is leaf

@@ -57,7 +57,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         Identity when False.
     inplace : bool
         Write the result into ``input`` and return it (refused, as torch refuses it, on a leaf
-        that requires grad). Nothing is written when ``training`` is False or ``p`` is 0.
+        that requires grad). Nothing is written, and ``input`` itself is returned, when
+        ``training`` is False, ``p`` is 0 or ``input`` is empty (as torch, in or out of place).
 
     Notes
     -----
@@ -74,7 +75,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     p = probability(p, "p")
     check_scalar(training, "training", kind=bool)
     check_scalar(inplace, "inplace", kind=bool)
-    if not training or p == 0.0:
+    if not training or p == 0.0 or x.numel() == 0:  # the input itself, as torch's
         return x
     if p == 1.0:
         mask, scale = torch.zeros_like(x), 0.0
