@@ -296,3 +296,24 @@ def test_simple_imputer_inverse_transform_of_its_sparse_output(strategy):
     expected = ref.inverse_transform(ref.transform(sp.csr_matrix(X)).toarray())
     np.testing.assert_array_equal(ours.inverse_transform(T), expected)
     np.testing.assert_array_equal(expected, X)
+
+
+@pytest.mark.parametrize("missing", [np.nan, -1.0])
+def test_knn_imputer_indicator_as_sklearn(missing):
+    """scikit-learn's fitted KNNImputer has indicator_ (None, or with add_indicator the
+    MissingIndicator of the appended columns), as SimpleImputer; ours had none."""
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 4))
+    X[rng.random((30, 4)) < 0.2] = missing
+    X[:, 2] = np.where(X[:, 2] == missing, 0.5, X[:, 2])  # a column with nothing missing
+    X_new = X[::-1].copy()
+    X_new[0, 2] = missing  # missing at transform only
+    assert KNNImputer(missing_values=missing).fit(X).indicator_ is None
+    assert ski.KNNImputer(missing_values=missing).fit(X).indicator_ is None
+    ours = KNNImputer(missing_values=missing, add_indicator=True).fit(X)
+    ref = ski.KNNImputer(missing_values=missing, add_indicator=True).fit(X)
+    assert isinstance(ours.indicator_, MissingIndicator)
+    np.testing.assert_array_equal(ours.indicator_.features_, ref.indicator_.features_)
+    assert ours.indicator_.error_on_new is ref.indicator_.error_on_new is False
+    k = len(ref.indicator_.features_)
+    np.testing.assert_array_equal(ours.transform(X_new)[:, -k:], ref.transform(X_new)[:, -k:])

@@ -33,6 +33,7 @@ from mlcanon._validation import BOOL, Interval, IsCallable, Options, validate_pa
 
 from ._missing import (
     MISSING_VALUES,
+    MissingIndicator,
     as_imputer_input,
     indicator_names,
     marks_nan,
@@ -68,7 +69,8 @@ class KNNImputer(TransformerMixin, BaseEstimator):
     copy : bool, default=True
         Kept for scikit-learn compatibility: the input is never modified.
     add_indicator : bool, default=False
-        Append a 0/1 column per feature that had missing values at fit.
+        Append a 0/1 column per feature that had missing values at fit (the
+        :class:`MissingIndicator` kept in ``indicator_``, None without).
     keep_empty_features : bool, default=False
         Keep columns that were entirely missing at fit (filled with 0); otherwise they are
         dropped with a ``UserWarning``.
@@ -121,6 +123,13 @@ class KNNImputer(TransformerMixin, BaseEstimator):
         self._valid = ~self._fit_mask.all(axis=0)
         _warn_empty(self._valid, self.keep_empty_features)
         self.indicator_features_ = np.flatnonzero(self._fit_mask.any(axis=0))
+        self.indicator_ = None  # scikit-learn's: the MissingIndicator of the extra columns
+        if self.add_indicator:
+            self.indicator_ = MissingIndicator(
+                missing_values=self.missing_values, error_on_new=False
+            )
+            self.indicator_.n_features_in_ = X.shape[1]
+            self.indicator_._fit_mask(self._fit_mask)
         return self
 
     def _distances(self, X: np.ndarray, mask: np.ndarray) -> np.ndarray:
