@@ -698,3 +698,26 @@ def test_differentiable_gradient_with_respect_to_a_tensor_lr_is_torchs(name, hyp
         results.append((p.detach(), *torch.autograd.grad(p.sin().sum(), [w, lr, p.grad])))
     for a, b in zip(*results, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "hyper", [{}, {"amsgrad": True}, {"decoupled_weight_decay": True, "weight_decay": 0.1}]
+)
+def test_differentiable_gradient_with_respect_to_tensor_betas_is_torchs(hyper):
+    """Adam's betas as tensors that require grad: torch.optim differentiates the step with
+    respect to them; ours raised addcmul_'s TypeError (a tensor value)."""
+    results = []
+    for module in (optim, torch.optim):
+        gen = torch.Generator().manual_seed(0)
+        w = torch.randn(4, generator=gen, dtype=torch.float64, requires_grad=True)
+        grad = torch.randn(4, generator=gen, dtype=torch.float64, requires_grad=True)
+        betas = [torch.tensor(b, dtype=torch.float64, requires_grad=True) for b in (0.8, 0.95)]
+        state = _state_after_a_few_steps("Adam", hyper, 4)
+        p = w.clone()
+        p.grad = grad
+        opt = module.Adam([p], lr=0.1, betas=tuple(betas), differentiable=True, **hyper)
+        opt.state[p].update(state)
+        opt.step()
+        results.append((p.detach(), *_grad(p.sin().sum(), [w, grad, *betas])))
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-14, atol=1e-15)

@@ -128,8 +128,13 @@ class Adam(FirstOrderOptimizer):
         # a tensor beta1 enters the average in the parameter's dtype, as in torch.optim.Adam
         w1 = 1 - (beta1.to(p.dtype) if isinstance(beta1, torch.Tensor) else beta1)
         ops.lerp_(m, g, w1)  # m <- beta1 m + (1 - beta1) g
-        v *= beta2
-        ops.addcmul_(v, g, g, value=1 - beta2)  # v <- beta2 v + (1 - beta2) g^2
+        if isinstance(beta2, torch.Tensor) and beta2.requires_grad and torch.is_grad_enabled():
+            # differentiable=True with respect to beta2 (addcmul_ takes no tensor value): the
+            # same average as a lerp, as torch.optim.Adam's differentiable branch
+            ops.lerp_(v, g * g, 1 - beta2)
+        else:
+            v *= beta2
+            ops.addcmul_(v, g, g, value=1 - beta2)  # v <- beta2 v + (1 - beta2) g^2
         if group["amsgrad"]:
             v = ops.maximum_(state["max_exp_avg_sq"], v)  # v_hat <- max(v_hat, v)
         if group.get("capturable") or group.get("differentiable"):
