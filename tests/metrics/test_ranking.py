@@ -578,3 +578,15 @@ def test_ovo_roc_auc_checks_average_and_probabilities_before_sample_weight_as_sk
             f(y, P * 2, multi_class="ovo", sample_weight=w)
         with pytest.raises(ValueError, match="sample_weight is not supported for multiclass one"):
             f(y, P, multi_class="ovo", sample_weight=w)
+
+
+@pytest.mark.parametrize("y", [[0, 1, 1, 0], [1, 1, 1, 1], [0, 1, 2, 1]])
+def test_average_precision_refuses_pos_label_none_as_sklearn(y):
+    """scikit-learn constrains average_precision_score's pos_label to one class (None is an
+    InvalidParameterError, a ValueError); ours returned 0.0 for an all-ones y_true and other
+    messages for other targets."""
+    s = [0.1, 0.8, 0.6, 0.3]
+    with pytest.raises(ValueError, match="'pos_label' parameter of average_precision_score"):
+        skm.average_precision_score(y, s, pos_label=None)
+    with pytest.raises(ValueError, match="'pos_label' parameter of average_precision_score"):
+        average_precision_score(y, s, pos_label=None)

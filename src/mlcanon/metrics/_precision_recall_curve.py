@@ -180,6 +180,11 @@ def average_precision_score(
     """
     average = check_option(average, "average", AVERAGES)
     pos_label = check_pos_label(pos_label)
+    if pos_label is None:  # scikit-learn's constraint: one class, no "None means 1"
+        raise ValueError(
+            "The 'pos_label' parameter of average_precision_score must be an int, float, bool "
+            "or str (the positive class). Got None instead."
+        )
     y = as_target(y_true, "y_true")
     kind = target_type(y, "y_true")
     if kind == "binary":
