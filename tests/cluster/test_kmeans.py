@@ -387,7 +387,8 @@ def test_lone_weighted_sample_is_not_relocated_into_an_empty_cluster(algorithm):
     """Two samples of positive weight, four clusters: the mean of a lone weighted sample is
     off it by rounding, so it looked like the farthest sample and was moved to an empty cluster,
     emptying its own; the clusters swapped every iteration and the fit ran to max_iter=300
-    (scikit-learn stops after 2; 210 of 1500 random weighted runs were stuck so)."""
+    (scikit-learn, which moves the samples of weight 0 instead, stops after 2; 210 of 1500
+    random runs with zero weights were stuck so)."""
     X = np.array([[0.32293436], [-1.40571442], [1.08330427], [0.79854055], [0.73824934]])
     w = np.array([1.21733502, 0.0, 0.0, 0.89221019, 0.0])
     kw = dict(init=X[[4, 0, 2, 3]], n_init=1, tol=0, algorithm=algorithm)
@@ -402,3 +403,18 @@ def test_lone_weighted_sample_is_not_relocated_into_an_empty_cluster(algorithm):
     np.testing.assert_array_equal(
         ours.cluster_centers_[ours.labels_[on]], ref.cluster_centers_[ref.labels_[on]]
     )
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+def test_empty_cluster_takes_a_lone_sample_as_sklearn(algorithm):
+    """Enough samples for the clusters: an empty cluster takes the farthest sample even when
+    it is alone in its cluster, as scikit-learn does (refusing lone samples in every case
+    ended at inertia 1.0 here where scikit-learn reaches 0.0)."""
+    X = np.array([[1.0], [-2.0], [3.0], [3.0], [0.0]])
+    kw = dict(init=np.array([[4.0], [-4.0], [1.0], [1.0]]), n_init=1, algorithm=algorithm)
+    ours = KMeans(4, **kw).fit(X)
+    ref = skc.KMeans(4, **kw).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
+    assert ours.inertia_ == ref.inertia_ == 0.0
+    assert ours.n_iter_ == ref.n_iter_

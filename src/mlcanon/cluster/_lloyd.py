@@ -103,45 +103,33 @@ class Progress:
 
 
 def relocate_empty(X, w, centers_old, labels, sums, weights):
-    """Give each empty cluster the sample of positive weight farthest from its current center
-    (scikit-learn takes the farthest of any weight: one of weight 0 leaves the cluster empty).
+    """Give each empty cluster the sample of positive weight farthest from its current center,
+    as scikit-learn does on the data without the samples of weight 0 (it takes the farthest
+    of any weight: one of weight 0 leaves the cluster empty).
 
-    A sample is not taken from a cluster it is the only weight of: that would just empty its
-    own cluster instead (with weights the mean of a lone sample is off it by rounding, so it
-    looked farthest, and the clusters swapped places every iteration until ``max_iter``).
+    With fewer samples of positive weight than clusters, some clusters stay empty whatever is
+    moved; a sample alone (by weight) in its cluster is then not moved: its distance to the
+    cluster's mean, ``(w x) / w``, is rounding, and moving it only emptied its own cluster, so
+    the clusters swapped places every iteration until ``max_iter``.
     """
     empty = np.flatnonzero(weights == 0)
     if empty.size == 0:
         return
-    dist = ((X - centers_old[labels]) ** 2).sum(axis=1)
-    dist[w == 0] = 0.0
-    if dist.max() == 0:  # fewer distinct points than clusters: nothing to move
+    pos = np.flatnonzero(w > 0)
+    if pos.size < weights.size:
+        pos = pos[weights[labels[pos]] > w[pos]]  # those not alone in their cluster
+    dist = ((X[pos] - centers_old[labels[pos]]) ** 2).sum(axis=1)
+    if dist.size == 0 or dist.max() == 0:  # fewer distinct points than clusters: nothing to move
         return
     # the farthest ones as scikit-learn picks them (its argpartition breaks ties alike)
-    far = np.argpartition(dist, -empty.size)[: -empty.size - 1 : -1]
-    if len(_movable(far, w, labels, weights, empty.size)) < empty.size:
-        # some would leave their cluster empty: the farthest ones that can go, in order
-        far = _movable(np.argsort(-dist, kind="stable"), w, labels, weights, empty.size)
+    m = min(empty.size, dist.size)
+    far = pos[np.argpartition(dist, -m)[: -m - 1 : -1]]
     for new, i in zip(empty, far, strict=False):
         old = labels[i]
         sums[old] -= w[i] * X[i]
         sums[new] = w[i] * X[i]
         weights[old] -= w[i]
         weights[new] = w[i]
-
-
-def _movable(candidates, w, labels, weights, limit):
-    """The first ``limit`` candidates that, moved in turn, have positive weight and leave
-    weight behind in their cluster."""
-    left = weights.copy()
-    chosen = []
-    for i in candidates:
-        if len(chosen) == limit:
-            break
-        if w[i] > 0 and left[labels[i]] > w[i]:
-            left[labels[i]] -= w[i]
-            chosen.append(i)
-    return np.array(chosen, dtype=np.intp)
 
 
 def average_centers(sums, weights):
