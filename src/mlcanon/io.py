@@ -14,7 +14,9 @@ explicitly with :func:`register`). An estimator is saved as its class name and i
   of ``np.str_`` or ``np.int64``) as JSON lists, a NumPy scalar as its dtype and its bytes;
 - lists, tuples, dicts (keys of the types above, as ``class_weight``'s class labels) and
   scikit-learn's ``Bunch`` of the above;
-- nested mlcanon estimators (e.g. the trees of a forest) the same way.
+- nested mlcanon estimators (e.g. the trees of a forest) the same way;
+- a ``random_state`` given as a ``np.random.RandomState``, as its Mersenne Twister state (it
+  comes back at the same point of its stream).
 
 Each comes back with its type (a NumPy float64 as a NumPy float64, a ``Bunch`` as a ``Bunch``).
 Anything else (a lambda, a file handle, an object array of other objects, a dict subclass) raises
@@ -168,6 +170,10 @@ class _Encoder:
                 raise TypeError(f"cannot save {where}: a Bunch's keys must be strings")
             items = {k: self.encode(x, f"{where}[{k!r}]") for k, x in v.items()}
             return {"__bunch__" if type(v) is Bunch else "__dict__": items}
+        if type(v) is np.random.RandomState:  # a random_state given as an instance
+            name, keys, pos, has_gauss, cached = v.get_state(legacy=True)
+            key = self.array(keys, f"{where} state")["__array__"]
+            return {"__random_state__": [name, key, int(pos), int(has_gauss), float(cached)]}
         if _is_persistable(v):
             return {"__object__": self.state(v, where)}
         raise TypeError(f"cannot save {where}: values of type {type(v).__name__} are not supported")
@@ -364,6 +370,7 @@ class _Decoder:
             "__objects__": dict,
             "__object__": dict,
             "__csr__": dict,
+            "__random_state__": list,
         }
         if tag == "__array__":
             return self.array(payload, where)
@@ -388,7 +395,34 @@ class _Decoder:
             return self.objects(payload, where)
         if tag == "__csr__":
             return self.csr(payload, where)
+        if tag == "__random_state__":
+            return self.random_state(payload, where)
         return self.object(payload, where, depth)
+
+    def random_state(self, payload: list[Any], where: str) -> np.random.RandomState:
+        """A ``RandomState`` from its Mersenne Twister state (``get_state()``'s five parts)."""
+        ok = len(payload) == 5 and payload[0] == "MT19937"
+        if ok:
+            _, key, pos, has_gauss, cached = payload
+            keys = self.array(key, where)
+            ok = (
+                keys.dtype == np.uint32
+                and keys.shape == (624,)
+                and type(pos) is int
+                and 0 <= pos <= 624
+                and has_gauss in (0, 1)
+                and type(has_gauss) is int
+                and isinstance(cached, float)
+            )
+        if not ok:
+            raise self.fail(
+                where,
+                "a RandomState needs 'MT19937', 624 uint32 keys, a position in [0, 624], "
+                "a 0/1 flag and a float",
+            )
+        rs = np.random.RandomState()
+        rs.set_state(("MT19937", keys, pos, has_gauss, cached))
+        return rs
 
     def csr(self, payload: dict[str, Any], where: str) -> sp.csr_matrix | sp.csr_array:
         """A CSR matrix from its shape and members, its structure checked by scipy (indices

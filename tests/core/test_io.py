@@ -138,6 +138,37 @@ def test_object_arrays_of_numpy_scalars_round_trip_exactly(tmp_path):
         io.save(toy, tmp_path / "t.npz")
 
 
+def test_random_state_instance_round_trips_at_the_same_point_of_its_stream(tmp_path):
+    """random_state=np.random.RandomState(...) (which scikit-learn accepts everywhere) was
+    refused at save ("values of type RandomState"); it now comes back with numpy's exact state,
+    a cached Gaussian included, so the loaded copy draws what the original draws next."""
+    from sklearn.ensemble import RandomForestClassifier as SkForest
+
+    from mlcanon.ensemble import RandomForestClassifier
+
+    X = np.random.default_rng(0).random((30, 3))
+    y = np.arange(30) % 2
+    model = RandomForestClassifier(n_estimators=3, random_state=np.random.RandomState(7))
+    model.fit(X, y)
+    model.random_state.standard_normal()  # leaves the second Gaussian of a pair cached
+    back = io.load(io.save(model, tmp_path / "m.npz"))
+    assert type(back.random_state) is np.random.RandomState
+    want, got = model.random_state.get_state(), back.random_state.get_state()
+    assert got[0] == want[0] and np.array_equal(got[1], want[1]) and got[2:] == want[2:]
+    assert want[3] == 1  # the cached Gaussian was stored
+    assert back.random_state.standard_normal() == model.random_state.standard_normal()
+    np.testing.assert_array_equal(
+        back.random_state.random_sample(5), model.random_state.random_sample(5)
+    )
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))
+    # refitting both continues the same stream, as scikit-learn's forest draws its seeds from it
+    np.testing.assert_array_equal(back.fit(X, y).predict_proba(X), model.fit(X, y).predict_proba(X))
+    SkForest(random_state=np.random.RandomState(7)).fit(X, y)  # the reference takes one too
+    model.random_state = np.random.default_rng(0)  # a Generator is still refused
+    with pytest.raises(TypeError, match="random_state: values of type Generator"):
+        io.save(model, tmp_path / "g.npz")
+
+
 def test_archive_unpacking_past_the_limit_is_refused_before_reading(tmp_path, monkeypatch):
     """A small file that unpacks to much more (a 'zip bomb') is refused from the sizes its
     archive declares, before a byte is unpacked."""
