@@ -224,7 +224,8 @@ PARAMETER_DOCS = {
         "    and state are differentiable functions of the parameters (non-leaf tensors),\n"
         "    gradients and state before it, with torch's gradients. Not with ``fused``, nor\n"
         "    with ``foreach`` (but in SGD), as torch; an ``lr`` tensor that requires grad gets\n"
-        "    its gradient in SGD, Adam and AdamW, as torch (elsewhere a TypeError)."
+        "    its gradient in SGD, Adam and AdamW, as torch (elsewhere a TypeError), and so do\n"
+        "    Adam's ``betas`` tensors."
     ),
 }
 
