@@ -504,3 +504,16 @@ def test_lambda_lr_of_a_callable_object_resumes(tmp_path):
     assert [h["lr"] for h in full.history] == pytest.approx([0.1, 0.01, 0.001], rel=1e-15)
     for a, b in zip(resumed.model.parameters(), full.model.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("zipped", [True, False])
+def test_torch_save_file_is_named_as_such(tmp_path, zipped):
+    """A torch.save file (a zip archive, or a bare pickle in the legacy format) was refused as
+    'header of 578712552184433488 bytes runs past the end ... (truncated?)'; it is now named
+    as a pickle that is never loaded, with the conversion to safetensors."""
+    path = tmp_path / "w.pt"
+    model = torch.nn.Linear(2, 1)
+    torch.save(model.state_dict(), path, _use_new_zipfile_serialization=zipped)
+    assert torch.load(path, weights_only=True).keys() == model.state_dict().keys()
+    with pytest.raises(CheckpointError, match=r"w\.pt.* a torch\.save \(pickle\) file"):
+        load_weights(model, path)

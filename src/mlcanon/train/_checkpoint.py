@@ -38,6 +38,9 @@ _PLACEHOLDER = "0" * 64  # replaced in place by the digest, so header offsets do
 _DIGEST_FIELD = f'"{_DIGEST_KEY}":"'.encode()  # how safetensors writes the key (compact JSON)
 
 
+_PICKLE_STARTS = tuple(bytes([0x80, protocol]) for protocol in range(2, 6))  # PROTO opcode
+
+
 class CheckpointError(ValueError):
     """A checkpoint file that is truncated, corrupted or not a checkpoint at all."""
 
@@ -225,6 +228,12 @@ def load_state_file(
     if len(data) < 8:
         raise bad(f"{len(data)} bytes, too short for a header (truncated?)")
     (n,) = struct.unpack("<Q", data[:8])
+    if 8 + n > len(data) and (data[:4] == b"PK\x03\x04" or data[:2] in _PICKLE_STARTS):
+        raise bad(  # a zip archive (torch.save) or a pickle (its legacy format): no header
+            "a torch.save (pickle) file, not safetensors; pickles are never loaded here (they "
+            "can run code): convert a trusted one with safetensors.torch.save_file("
+            "torch.load(path, weights_only=True), new_path)"
+        )
     if 8 + n > len(data):
         raise bad(
             f"header of {n} bytes runs past the end of the {len(data)}-byte file (truncated?)"
