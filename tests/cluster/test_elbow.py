@@ -42,3 +42,12 @@ def test_elbow_errors():
         kmeans_elbow(np.eye(3), [])
     with pytest.raises(ValueError, match="n_clusters must be >= 1"):
         kmeans_elbow(np.eye(3), [0, 1])
+
+
+def test_elbow_refuses_unordered_n_clusters_by_name_before_fitting():
+    # it fitted every k first, then failed in find_knee with "x must be strictly increasing"
+    # (or, as here, in KMeans: k=5 > 3 samples)
+    with pytest.raises(ValueError, match=r"n_clusters must be strictly increasing, got \[5, 2\]"):
+        kmeans_elbow(np.eye(3), [5, 2])
+    with pytest.raises(ValueError, match=r"strictly increasing, got \[1, 2, 2\]"):
+        kmeans_elbow(np.eye(3), [1, 2, 2])

@@ -105,6 +105,8 @@ def kmeans_elbow(
     ks = np.array([check_scalar(k, "n_clusters", kind=numbers.Integral, low=1) for k in n_clusters])
     if ks.size == 0:
         raise ValueError("n_clusters must contain at least one value")
+    if np.any(np.diff(ks) <= 0):  # checked before fitting (find_knee's message names x)
+        raise ValueError(f"n_clusters must be strictly increasing, got {ks.tolist()}")
     inertia = np.array(
         [
             KMeans(n_clusters=int(k), **kmeans_params).fit(X, sample_weight=sample_weight).inertia_
