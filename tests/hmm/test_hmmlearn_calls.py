@@ -420,3 +420,21 @@ def test_one_sample_full_covariance_is_refused_as_by_hmmlearn(cov_type):
         models.append(_quiet(model.fit, X))
     np.testing.assert_allclose(models[0].covars_, models[1].covars_, rtol=1e-12)
     np.testing.assert_allclose(models[0].score(X), models[1].score(X), rtol=1e-12)
+
+
+def test_a_falling_log_likelihood_is_logged_as_hmmlearn(caplog):
+    """A MAP fit (emissionprob_prior=5) lowers the log-likelihood from its second iteration
+    on; hmmlearn logs "Model is not converging" then, we logged nothing."""
+    X = np.array([[0, 1, 0, 0, 2, 2, 0, 2, 2, 0, 1, 1]]).T
+    logs, histories = [], []
+    for cls in (CategoricalHMM, hmm.CategoricalHMM):
+        model = cls(2, init_params="", n_iter=5, tol=0, emissionprob_prior=5.0)
+        model.startprob_ = np.array([0.7, 0.3])
+        model.transmat_ = np.array([[0.8, 0.2], [0.3, 0.7]])
+        model.emissionprob_ = np.array([[0.6, 0.3, 0.1], [0.1, 0.2, 0.7]])
+        logs.append(_log_messages(caplog, lambda m=model: m.fit(X)))
+        histories.append(list(model.monitor_.history))
+    np.testing.assert_allclose(histories[0], histories[1], rtol=1e-12)
+    assert len(logs[0]) == len(logs[1]) == 1
+    assert logs[0][0].startswith("Model is not converging.  Current: -12.9474878159302")
+    assert logs[1][0].startswith("Model is not converging.  Current: -12.9474878159302")
