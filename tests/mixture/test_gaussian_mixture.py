@@ -1,5 +1,7 @@
 """GaussianMixture against scikit-learn: from the same starting parameters, the same EM run."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn import mixture as skm
@@ -408,7 +410,25 @@ def test_warm_start_on_data_of_another_width_says_so():
         with pytest.raises(ValueError) as error:
             model.fit(X[:, :2])
         if isinstance(model, GaussianMixture):
-            assert "X has 2 features" in str(error.value)
-            assert "warm start (warm_start=True) continues from a fit on 4 features" in str(
-                error.value
-            )
+            assert "last fit, which had n_features=4, but n_features=2 now" in str(error.value)
+
+
+def test_warm_start_with_another_covariance_type_or_n_components_says_so():
+    """scikit-learn fails inside numpy when covariance_type changed ('operands could not be
+    broadcast'; ours too), and with another n_components fits the old number of components
+    (weights_ of 2 for n_components=3); we did the same. Both are now refused by name."""
+    X, _ = _data("iris")
+    for name, value in [("covariance_type", "diag"), ("n_components", 3)]:
+        ours = GaussianMixture(2, warm_start=True, random_state=0).fit(X)
+        ref = skm.GaussianMixture(2, warm_start=True, random_state=0).fit(X)
+        ours.set_params(**{name: value})
+        ref.set_params(**{name: value})
+        with pytest.raises(ValueError, match=f"had {name}=.*, but {name}={value!r} now"):
+            ours.fit(X)
+        if name == "covariance_type":
+            with pytest.raises(ValueError, match="could not be broadcast"):
+                ref.fit(X)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                assert ref.fit(X).weights_.shape == (2,) != (ref.n_components,)

@@ -317,11 +317,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         self._check_params(X.shape[1])
         do_init = not (self.warm_start and hasattr(self, "converged_"))
-        if not do_init and self.means_.shape[1] != X.shape[1]:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but the warm start (warm_start=True) continues "
-                f"from a fit on {self.means_.shape[1]} features; refit with warm_start=False"
-            )
+        if not do_init:
+            self._check_warm_start(X.shape[1])
         rng = check_random_state(self.random_state)
         best, best_bound = None, -np.inf
         for init in range(self.n_init if do_init else 1):
@@ -350,8 +347,26 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.n_iter_ = best_n_iter
         self.lower_bound_ = best_bound
         self.lower_bounds_ = best_bounds
+        self._fitted_covariance_type = self.covariance_type
         # labels from the final parameters, so fit_predict(X) == fit(X).predict(X)
         return np.argmax(self._e_step(X)[1], axis=1)
+
+    def _check_warm_start(self, n_features: int) -> None:
+        """A warm start continues from the last fit: its parameters must have the shapes the
+        current settings ask for (scikit-learn failed inside numpy, or with another
+        ``n_components`` went on fitting the old number of components)."""
+        k, d = self.means_.shape
+        fitted_type = getattr(self, "_fitted_covariance_type", self.covariance_type)
+        for name, fitted, now in [
+            ("n_features", d, n_features),
+            ("n_components", k, self.n_components),
+            ("covariance_type", fitted_type, self.covariance_type),
+        ]:
+            if fitted != now:
+                raise ValueError(
+                    f"warm_start=True continues from the last fit, which had {name}={fitted!r}, "
+                    f"but {name}={now!r} now; refit with warm_start=False"
+                )
 
     def _precisions(self) -> np.ndarray:
         U = self.precisions_cholesky_
