@@ -124,3 +124,32 @@ def test_mosaic_tiles_four_images_and_moves_their_boxes():
         assert out[:, y1:y2, x1:x2].max() >= 0.5
     with pytest.raises(ValueError, match="mosaic takes 4"):
         mosaic(images[:3], boxes[:3], labels[:3])
+
+
+@pytest.mark.parametrize("min_side", [0.0, 0.5, 2.0])
+def test_mosaic_drops_boxes_left_outside_their_quadrant_also_with_min_side_zero(min_side):
+    # the rule written out box by box: shift the box by the quadrant's offset, clip it to the
+    # quadrant, keep it only if something of it is seen (both sides > 0) and both sides are
+    # >= min_side; with min_side=0 the old code kept boxes clipped to lines at the quadrant's
+    # edge ([64, 23, 64, 33]), which the detectors' losses refuse as degenerate
+    rng = np.random.default_rng(5)
+    s = 64
+    images = [rng.random((3, s, s)).astype(np.float32) for _ in range(4)]
+    boxes = [np.array([[0.0, 0, 10, 10], [50, 50, 60, 60], [20, 30, 45, 31]])] * 4
+    labels = [np.array([0, 1, 2])] * 4
+    _, got, got_lab = mosaic(images, boxes, labels, random_state=0, min_side=min_side)
+    cx, cy = (int(v) for v in np.random.default_rng(0).integers(s // 4, 3 * s // 4 + 1, 2))
+    want, want_lab = [], []
+    quadrants = [(0, 0, cx, cy), (cx, 0, s, cy), (0, cy, cx, s), (cx, cy, s, s)]
+    for q, (x1, y1, x2, y2) in enumerate(quadrants):
+        dx = x1 - (s - (x2 - x1) if x1 == 0 else 0)
+        dy = y1 - (s - (y2 - y1) if y1 == 0 else 0)
+        for (a, b, c, d), lab in zip(boxes[q], labels[q], strict=True):
+            a, c = min(max(a + dx, x1), x2), min(max(c + dx, x1), x2)
+            b, d = min(max(b + dy, y1), y2), min(max(d + dy, y1), y2)
+            if c - a > 0 and d - b > 0 and c - a >= min_side and d - b >= min_side:
+                want.append([a, b, c, d])
+                want_lab.append(lab)
+    np.testing.assert_array_equal(got, np.array(want, dtype=np.float32).reshape(-1, 4))
+    np.testing.assert_array_equal(got_lab, want_lab)
+    assert ((got[:, 2] > got[:, 0]) & (got[:, 3] > got[:, 1])).all()

@@ -262,7 +262,9 @@ def mosaic(
     """YOLOv4's mosaic augmentation: four images ``(C, S, S)`` tiled around a random centre
     into one ``(C, S, S)`` image; each quadrant shows the part of one image nearest the centre,
     and its boxes are shifted, clipped to the quadrant and dropped when a side falls below
-    ``min_side`` pixels (Bochkovskiy et al. 2020, Section 3.3, Figure 3)."""
+    ``min_side`` pixels or to zero (a box clipped to a line lies outside the quadrant: with
+    ``min_side=0`` too, only boxes of positive width and height remain, the boxes a detector's
+    loss takes) (Bochkovskiy et al. 2020, Section 3.3, Figure 3)."""
     if len(images) != 4 or len(boxes) != 4 or len(labels) != 4:
         raise ValueError(
             f"mosaic takes 4 images, boxes and labels, got {len(images)}, {len(boxes)} and "
@@ -272,7 +274,7 @@ def mosaic(
     if s != s2 or any(im.shape != (c, s, s) for im in images):
         raise ValueError("mosaic takes four square images of one shape")
     min_side = float(check_scalar(min_side, "min_side", low=0.0))
-    # boxes of zero width or height are valid input (min_side decides what is kept)
+    # boxes of zero width or height are valid input (and are not kept: nothing of them is seen)
     like = torch.zeros((), dtype=torch.float64)
     boxes, labels = (
         [t.numpy() for t in ts]
@@ -291,9 +293,10 @@ def mosaic(
         out[:, y1:y2, x1:x2] = im[:, sy : sy + y2 - y1, sx : sx + x2 - x1]
         shifted = b + np.array([x1 - sx, y1 - sy, x1 - sx, y1 - sy])
         clipped = np.clip(shifted, [x1, y1, x1, y1], [x2, y2, x2, y2])
-        keep = ((clipped[:, 2] - clipped[:, 0]) >= min_side) & (
-            (clipped[:, 3] - clipped[:, 1]) >= min_side
-        )
+        # a box is kept if it is still seen in the quadrant (width and height > 0: a box
+        # clipped to a line or a point lies outside it) with both sides >= min_side
+        w, h = clipped[:, 2] - clipped[:, 0], clipped[:, 3] - clipped[:, 1]
+        keep = (w > 0) & (h > 0) & (w >= min_side) & (h >= min_side)
         all_boxes.append(clipped[keep])
         all_labels.append(lab[keep])
     return (
