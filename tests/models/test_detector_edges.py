@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from mlcanon.models import (
     PANet,
     SpaceToDepth,
+    TinyRefineDet,
     TinyRetinaNet,
     TinyYOLOv3,
     assign_yolo_targets,
@@ -34,6 +35,11 @@ def _yolo(**kw):
 def _retina():
     torch.manual_seed(0)
     return TinyRetinaNet(num_classes=3, width=8, num_convs=1)
+
+
+def _refinedet():
+    torch.manual_seed(0)
+    return TinyRefineDet(num_classes=3, width=8, num_convs=1)
 
 
 def test_yolo_loss_without_targets_is_the_no_object_term():
@@ -98,8 +104,11 @@ def test_yolo_loss_stays_in_half_precision(dtype):
         assert float(value) == pytest.approx(float(ref[key]), rel=2 * eps, abs=0), key
 
 
-@pytest.mark.parametrize("build", [_yolo, _retina])
+@pytest.mark.parametrize("build", [_yolo, _retina, _refinedet])
 def test_targets_that_are_not_arrays_of_numbers(build):
+    # RefineDet made its ARM's one-class labels with torch.as_tensor before any check, so that
+    # these raised torch's own errors ("too many dimensions 'str'", "'int' object is not
+    # iterable", "Could not infer dtype of NoneType") instead of naming labels[i]
     model = build()
     out = model(torch.rand(1, 3, 32, 32))
     loss = model.loss if build is _yolo else lambda o, b, lab: model.loss(o, b, lab, (32, 32))
@@ -115,6 +124,12 @@ def test_targets_that_are_not_arrays_of_numbers(build):
         loss(out, 5, [[1]])
     with pytest.raises(TypeError, match=r"labels must be a sequence .* got int 1"):
         loss(out, [torch.tensor(BOX)], 1)
+    with pytest.raises(TypeError, match=r"labels\[0\] must be an array of numbers, got None"):
+        loss(out, [torch.tensor(BOX)], [None])
+    with pytest.raises(TypeError, match=r"labels\[0\] must be an array of numbers, got \['a'\]"):
+        loss(out, [torch.tensor(BOX)], [["a"]])
+    with pytest.raises(TypeError, match=r"labels must be a sequence .* got str 'ab'"):
+        loss(out, [torch.tensor(BOX)], "ab")
 
 
 def test_yolo_functions_check_outputs_and_anchors():

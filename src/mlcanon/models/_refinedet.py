@@ -11,6 +11,7 @@ import torch
 
 from .._validation import check_scalar
 from ..vision import BoxCoder
+from ._detection import check_targets
 from ._detection_backbone import ON_MOBILENET_V2
 from ._retinanet import TinyRetinaNet, retinanet_loss
 
@@ -95,14 +96,22 @@ class TinyRefineDet(TinyRetinaNet):
     ) -> dict[str, torch.Tensor]:
         """ARM loss (binary focal + smooth L1 on the original anchors) plus ODM loss
         (:func:`retinanet_loss` on the refined anchors, filtered); ``kwargs`` go to the ODM."""
+        keys = ("cls_logits", "bbox_regression", "arm_logits", "arm_regression")
+        if not isinstance(outputs, dict) or any(len(outputs.get(key, ())) == 0 for key in keys):
+            raise ValueError(f"outputs must be a dict with non-empty {', '.join(map(repr, keys))}")
+        # the targets checked once here, so that a bad label is named (labels[i]) as the ODM's
+        # loss names it, before the ARM's one-class labels are made from it; checked in at
+        # least float32, as the losses compute their targets
+        ref = outputs["cls_logits"][0]
+        like = torch.empty(
+            0, device=ref.device, dtype=torch.promote_types(ref.dtype, torch.float32)
+        )
+        _, labs = check_targets(boxes, labels, self.num_classes, len(ref), like)
         arm = retinanet_loss(
             {"cls_logits": outputs["arm_logits"], "bbox_regression": outputs["arm_regression"]},
             self._anchors_like(outputs, image_size),
             boxes,
-            [
-                torch.zeros(len(torch.as_tensor(lab).reshape(-1)), dtype=torch.long)
-                for lab in labels
-            ],
+            [torch.zeros_like(lab) for lab in labs],
         )
         refined, keep = self.refined_anchors(outputs, image_size)
         odm = retinanet_loss(outputs, refined, boxes, labels, anchor_mask=keep, **kwargs)
