@@ -418,3 +418,13 @@ def test_empty_cluster_takes_a_lone_sample_as_sklearn(algorithm):
     np.testing.assert_array_equal(ours.cluster_centers_, ref.cluster_centers_)
     assert ours.inertia_ == ref.inertia_ == 0.0
     assert ours.n_iter_ == ref.n_iter_
+
+
+def test_random_init_with_too_few_weighted_samples_says_so():
+    # scikit-learn fails in numpy's choice ("Fewer non-zero entries in p than size"); so did we
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    w = np.r_[np.zeros(8), 1.0, 1.0]
+    with pytest.raises(ValueError, match="Fewer non-zero entries in p than size"):
+        skc.KMeans(3, init="random", n_init=1, random_state=0).fit(X, sample_weight=w)
+    with pytest.raises(ValueError, match=r"init='random' draws n_clusters=3 .* only 2 samples"):
+        KMeans(3, init="random", n_init=1, random_state=0).fit(X, sample_weight=w)

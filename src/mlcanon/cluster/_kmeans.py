@@ -176,6 +176,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
             return self._check_centers(centers, Xc.shape[1], dtype) - mean
         if self.init == "k-means++":
             return _kmeans_plusplus(Xc, self.n_clusters, w, rng)[0]
+        if np.count_nonzero(w) < self.n_clusters:  # numpy: "Fewer non-zero entries in p"
+            raise ValueError(
+                f"init='random' draws n_clusters={self.n_clusters} distinct samples with "
+                f"probabilities proportional to sample_weight, but only {np.count_nonzero(w)} "
+                "samples have a positive weight"
+            )
         idx = rng.choice(Xc.shape[0], size=self.n_clusters, replace=False, p=w / w.sum())
         return Xc[idx].copy()
 
