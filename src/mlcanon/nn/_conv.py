@@ -32,6 +32,7 @@ from ._utils import (
     check_nonempty,
     check_param,
     check_tensor,
+    follow_layout,
     in_float32,
     integer,
     pair,
@@ -428,7 +429,7 @@ def conv2d(
         y = zeros_from((x.shape[0], out_channels, ho, wo), x, weight, bias)
     else:
         y = _conv2d(x, weight, bias, stride, pads, dilation, groups, padded)
-    return y.squeeze(0) if unbatched else y
+    return y.squeeze(0) if unbatched else follow_layout(y, x, weight)
 
 
 def _conv2d(x, weight, bias, stride, pads, dilation, groups, padded):
@@ -513,4 +514,4 @@ def conv_transpose2d(
     y = in_float32(
         _ConvTranspose2d.apply, x, weight, bias, stride, padding, output_padding, dilation, groups
     )
-    return y.squeeze(0) if unbatched else y
+    return y.squeeze(0) if unbatched else follow_layout(y, x, weight)

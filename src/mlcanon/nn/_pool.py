@@ -24,7 +24,7 @@ from torch.autograd import Function
 from mlcanon.vision import pool_output_size
 
 from ._im2col import col2im, crop2d, pad2d, windows
-from ._utils import check_nonempty, check_tensor, in_float32, pair
+from ._utils import check_nonempty, check_tensor, follow_layout, in_float32, pair
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]
 
@@ -190,6 +190,8 @@ def max_pool2d(
     y, arg = _MaxPool2d.apply(x, kernel, stride, dilation, out_hw, pads)
     if unbatched:
         y, arg = y.squeeze(0), arg.squeeze(0)
+    else:
+        y = follow_layout(y, x)
     if not return_indices:
         return y
     ki, kj = arg // kernel[1], arg % kernel[1]
@@ -204,7 +206,7 @@ def max_pool2d(
         )
         blind = ~(sh.view(-1, 1) & sw)
         indices = torch.where(blind, fh.view(-1, 1) * x.shape[-1] + fw, indices)
-    return y, indices
+    return y, indices if unbatched else follow_layout(indices, x)
 
 
 def avg_pool2d(
@@ -258,7 +260,7 @@ def avg_pool2d(
         )
         divisor = (dh.view(-1, 1) * dw.view(1, -1)).to(x.dtype)  # (Ho, Wo)
     y = in_float32(_AvgPool2d.apply, x, kernel, stride, out_hw, pads, divisor.to(x.device))
-    return y.squeeze(0) if unbatched else y
+    return y.squeeze(0) if unbatched else follow_layout(y, x)
 
 
 def _bin_bounds(length: int, n_out: int) -> list[tuple[int, int]]:
@@ -385,6 +387,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     ):
         raise ValueError(f"output_size must hold positive ints (or None), got {output_size!r}")
     ho, wo = int(ho), int(wo)
-    return in_float32(
+    y = in_float32(
         _AdaptiveAvgPool2d.apply, x, _adaptive_matrix(h, ho, x), _adaptive_matrix(w, wo, x)
     )
+    return follow_layout(y, x)

@@ -243,6 +243,32 @@ def in_float32(apply, x: Tensor, *args, rounded: int = 1):
     return out.to(x.dtype)
 
 
+def is_channels_last(t: Tensor | None) -> bool:
+    """Whether a 4-D tensor's strides are channels_last, by c10's rule
+    (``is_channels_last_strides_2d``, behind ``suggest_memory_format``): an ambiguous layout
+    (one channel, 1x1 planes, a tensor already contiguous both ways) counts as contiguous, and
+    an empty tensor is never channels_last."""
+    if t is None or t.dim() != 4 or t.stride(1) == 0:
+        return False
+    low = 0
+    for d in (1, 3, 2, 0):
+        size, stride = t.shape[d], t.stride(d)
+        if size == 0 or stride < low or (d == 0 and low == t.stride(1)):
+            return False
+        low = stride * size if size > 1 else stride
+    return True
+
+
+def follow_layout(y: Tensor, *sources: Tensor | None) -> Tensor:
+    """``y`` in channels_last memory format when any of ``sources`` (the input, a convolution's
+    weight) is channels_last, as torch's convolution and pooling kernels return it (their
+    output follows ``suggest_memory_format``), else ``y`` unchanged. A layout change only: the
+    values are the same, and the copy is differentiable."""
+    if y.dim() == 4 and any(is_channels_last(s) for s in sources):
+        return y.contiguous(memory_format=torch.channels_last)
+    return y
+
+
 def sum_to(grad: Tensor | None, shape: torch.Size) -> Tensor | None:
     """Sum a broadcast gradient back to the shape of the tensor that was broadcast."""
     if grad is None or grad.shape == shape:
