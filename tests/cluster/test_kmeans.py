@@ -428,3 +428,18 @@ def test_random_init_with_too_few_weighted_samples_says_so():
         skc.KMeans(3, init="random", n_init=1, random_state=0).fit(X, sample_weight=w)
     with pytest.raises(ValueError, match=r"init='random' draws n_clusters=3 .* only 2 samples"):
         KMeans(3, init="random", n_init=1, random_state=0).fit(X, sample_weight=w)
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+def test_subnormal_sample_weights_give_the_unweighted_run(algorithm):
+    """Scaling every weight leaves k-means unchanged; weights of 1e-310 (subnormal) made the
+    centers infinite: the mean was taken times 1 / weight = inf (scikit-learn's are inf too).
+    The reference is scikit-learn's run without weights."""
+    X, _ = make_blobs(200, 3, centers=4, random_state=0)
+    kw = dict(init=X[:4], n_init=1, algorithm=algorithm)
+    ours = KMeans(4, **kw).fit(X, sample_weight=np.full(len(X), 1e-310))
+    ref = skc.KMeans(4, **kw).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-9)
+    np.testing.assert_allclose(ours.inertia_ / 1e-310, ref.inertia_, rtol=1e-9)
+    assert ours.n_iter_ == ref.n_iter_

@@ -140,7 +140,14 @@ def average_centers(sums, weights):
     new = np.zeros_like(sums)
     # times the reciprocal, as scikit-learn scales (one rounding fewer: 3 x -0.4 sums to
     # -1.2000000000000002, whose third is -0.4 this way, -0.4000000000000001 divided)
-    new[filled] = sums[filled] * (1.0 / weights[filled])[:, None]
+    with np.errstate(over="ignore"):
+        recip = 1.0 / weights[filled]
+    new[filled] = sums[filled] * recip[:, None]
+    # a subnormal weight (below 2.2e-308) has no finite reciprocal (inf centers): divide
+    over = ~np.isfinite(recip)
+    if over.any():
+        rows = np.flatnonzero(filled)[over]
+        new[rows] = sums[rows] / weights[rows, None]
     new[~filled] = new[np.argmax(weights)]
     return new
 
