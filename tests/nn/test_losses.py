@@ -616,3 +616,28 @@ def test_regression_losses_take_integer_targets_as_torch(name, target_dtype, dty
         (grad,) = torch.autograd.grad(y, leaves[0])
         (ref_grad,) = torch.autograd.grad(ref(leaves[1], t.to(dtype), reduction="sum"), leaves[1])
         torch.testing.assert_close(grad, ref_grad, **tol)
+
+
+@pytest.mark.parametrize("shape", [(2, 0, 3, 4), (0, 0, 3, 4), (2, 0), (0, 0), (0,)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_of_zero_classes_matches_torch(shape, reduction, smoothing):
+    # an input with no classes (C = 0): every loss is an empty sum, 0, and the mean 0/0 = NaN,
+    # as torch; ours raised torch's reshape or amax RuntimeError
+    x = torch.randn(shape, dtype=torch.float64)
+    x_ours, x_ref = x.clone().requires_grad_(), x.clone().requires_grad_()
+    probs = torch.rand(shape, dtype=torch.float64)
+    kw = {"reduction": reduction, "label_smoothing": smoothing}
+    ours, ref = F.cross_entropy(x_ours, probs, **kw), TF.cross_entropy(x_ref, probs, **kw)
+    assert ours.shape == ref.shape and ours.dtype == ref.dtype
+    torch.testing.assert_close(ours, ref, equal_nan=True)
+    (g_ours,) = torch.autograd.grad(ours.sum(), x_ours)
+    (g_ref,) = torch.autograd.grad(ref.sum(), x_ref)
+    assert g_ours.shape == g_ref.shape
+    if len(shape) > 1:  # index targets, all ignored, or none at all
+        t = torch.full((shape[0], *shape[2:]), -100, dtype=torch.long)
+        w = torch.ones(0, dtype=torch.float64)
+        ours = F.cross_entropy(x, t, w, **kw)
+        ref = TF.cross_entropy(x, t, w, **kw)
+        assert ours.shape == ref.shape and ours.dtype == ref.dtype
+        torch.testing.assert_close(ours, ref, equal_nan=True)

@@ -276,6 +276,16 @@ def cross_entropy(
         x, target = x.to(dtype), target.to(dtype)
         weight = weight.to(dtype) if weight is not None else None
     unbatched = x.dim() == 1
+    if c == 0:  # no classes: each loss is an empty sum, 0, and torch's mean of them is 0/0;
+        # with index targets torch's smoothing term (eps / C) * 0 is NaN too, ignored rows and
+        # an empty sum included (its probability targets are smoothed first: no such term)
+        shape = () if unbatched else (x.shape[0], *x.shape[2:])
+        probs = target.is_floating_point()
+        loss = zeros_from(
+            shape if reduction == "none" else (), x, weight, target if probs else None
+        )
+        nan = reduction == "mean" or (label_smoothing > 0 and not probs)
+        return loss + torch.nan if nan else loss
     if unbatched:
         x, target = x.unsqueeze(0), target.unsqueeze(0)
     rest = x.shape[2:]
