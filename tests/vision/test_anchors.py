@@ -63,6 +63,23 @@ def test_coder_matches_the_definition(seed, weights):
     torch.testing.assert_close(coder.decode_single(codes, anchors), expected, rtol=1e-12, atol=1e-9)
 
 
+@pytest.mark.parametrize("as_", [np.array, torch.tensor, list])
+def test_coder_takes_weights_as_an_array_or_a_tensor(as_):
+    # torchvision's BoxCoder unpacks its weights (wx, wy, ww, wh = self.weights) and as_tensor()s
+    # them, so a 1-d array or tensor of 4 numbers works there; ours refused them with "weights
+    # must have 4 entries ... got array([10., 10., 5., 5.])"
+    weights = (10.0, 10.0, 5.0, 5.0)
+    rng = np.random.default_rng(7)
+    gt, anchors = random_boxes(rng, 20), random_boxes(rng, 20)
+    coder = BoxCoder(as_(weights))
+    assert coder.weights == weights
+    expected = encode_by_definition(gt, anchors, weights)
+    torch.testing.assert_close(coder.encode_single(gt, anchors), expected, rtol=1e-12, atol=1e-12)
+    codes = torch.tensor(rng.normal(0, 3, (20, 4)))
+    expected = decode_by_definition(codes, anchors, weights)
+    torch.testing.assert_close(coder.decode_single(codes, anchors), expected, rtol=1e-12, atol=1e-9)
+
+
 def test_batched_encode_decode_match_the_definition():
     """torchvision's list API (it was missing): encode splits the offsets per image, decode takes
     per-image anchors and returns (sum N_i, k, 4)."""
@@ -110,8 +127,12 @@ def test_decode_clamps_and_handles_several_classes():
 
 
 def test_box_coder_errors():
-    with pytest.raises(ValueError, match="weights must have 4 entries"):
+    with pytest.raises(ValueError, match=r"weights must be 4 numbers .* got \(1, 1\)"):
         BoxCoder((1, 1))
+    with pytest.raises(ValueError, match=r"weights must be 4 numbers .* got '1234'"):
+        BoxCoder("1234")
+    with pytest.raises(ValueError, match=r"weights must be 4 numbers .* got array"):
+        BoxCoder(np.ones((2, 2)))
     with pytest.raises(ValueError, match="weights must be > 0"):
         BoxCoder((1, 1, 0, 1))
     with pytest.raises(ValueError, match="reference_boxes and proposals must have the same shape"):

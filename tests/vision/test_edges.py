@@ -157,7 +157,7 @@ def test_eps_is_a_non_negative_number(call):
 
 
 def test_constructor_and_seed_arguments():
-    with pytest.raises(ValueError, match=r"weights must have 4 entries .* got 5"):
+    with pytest.raises(ValueError, match=r"weights must be 4 numbers .* got 5"):
         BoxCoder(weights=5)
     with pytest.raises(ValueError, match=r"aspect_ratios must be a tuple of non-empty tuples"):
         AnchorGenerator(((32,),), ((),))

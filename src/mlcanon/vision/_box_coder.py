@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from .._validation import check_scalar
@@ -20,7 +21,8 @@ class BoxCoder:
     ----------
     weights : tuple of 4 floats
         :math:`(w_x, w_y, w_w, w_h)` multiplying the four offsets (Faster R-CNN's second stage
-        uses (10, 10, 5, 5) so that targets have roughly unit variance).
+        uses (10, 10, 5, 5) so that targets have roughly unit variance); a list or a 1-d array
+        or tensor of 4 numbers too, as torchvision takes.
     bbox_xform_clip : float
         Upper clamp on :math:`t_w, t_h` before ``exp`` in :meth:`decode_single`, so that a wild
         prediction cannot overflow (default :math:`\log(1000/16)`, as torchvision).
@@ -50,8 +52,14 @@ class BoxCoder:
         weights: Sequence[float] = (1.0, 1.0, 1.0, 1.0),
         bbox_xform_clip: float = math.log(1000.0 / 16),
     ):
-        if not isinstance(weights, Sequence) or len(weights) != 4:
-            raise ValueError(f"weights must have 4 entries (wx, wy, ww, wh), got {weights!r}")
+        given = weights
+        if isinstance(weights, torch.Tensor | np.ndarray) and weights.ndim == 1:
+            weights = weights.tolist()  # torchvision unpacks and as_tensor()s them: any 4 numbers
+        if not isinstance(weights, Sequence) or isinstance(weights, str) or len(weights) != 4:
+            raise ValueError(
+                f"weights must be 4 numbers (wx, wy, ww, wh): a tuple, list or 1-d array, "
+                f"got {given!r}"
+            )
         for w in weights:
             check_scalar(w, "weights", low=0, include_low=False)
         self.weights = tuple(float(w) for w in weights)
