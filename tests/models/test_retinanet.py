@@ -131,6 +131,13 @@ def test_classification_loss_is_the_focal_formula_over_non_ignored_anchors():
         a_t = 0.25 * tt + 0.75 * (1 - tt)
         want += (-a_t * (1 - p_t) ** 2 * torch.log(p_t)).sum() / max(1, int(pos.sum()))
     torch.testing.assert_close(got, want / 2, rtol=1e-12, atol=0)
+    # the anchors as one tensor, all levels concatenated, shared or per image (this raised
+    # IndexError: "Dimension out of range (expected to be in range of [-1, 0], but got -2)")
+    for one in (anc, anc[None].expand(2, -1, -1)):
+        got = retinanet_loss(out, one, boxes, labels)["classification"]
+        torch.testing.assert_close(got, want / 2, rtol=1e-12, atol=0)
+    with pytest.raises(TypeError, match="anchors must be a Tensor or a list of tensors"):
+        retinanet_loss(out, [anc.numpy()], boxes, labels)
 
 
 @pytest.mark.parametrize("kind", ["bce", "hard_negative"])

@@ -129,9 +129,10 @@ def retinanet_loss(
     outputs : dict
         ``cls_logits`` (per level ``Tensor[B, H W A, K]``) and ``bbox_regression`` (per level
         ``Tensor[B, H W A, 4]``), as returned by :class:`TinyRetinaNet`.
-    anchors : sequence of Tensor[H W A, 4] or Tensor[B, H W A, 4]
+    anchors : sequence of Tensor[H W A, 4] or Tensor[B, H W A, 4], or one Tensor
         Anchors per level, in the same order as the outputs; shared by the images, or one set
-        per image (RefineDet's refined anchors).
+        per image (RefineDet's refined anchors). A single ``Tensor[N, 4]`` (or ``[B, N, 4]``)
+        holds the levels already concatenated.
     boxes, labels : sequences of B arrays of shapes (k_i, 4) and (k_i,)
     box_coder : BoxCoder, optional
         Offset encoding, default weights (1, 1, 1, 1).
@@ -178,6 +179,17 @@ def retinanet_loss(
         len(outputs.get(key, ())) == 0 for key in ("cls_logits", "bbox_regression")
     ):
         raise ValueError("outputs must be a dict with non-empty 'cls_logits' and 'bbox_regression'")
+    if isinstance(anchors, torch.Tensor):  # the levels already concatenated
+        anchors = [anchors]
+    if (
+        not isinstance(anchors, Sequence)
+        or isinstance(anchors, str)
+        or not all(isinstance(a, torch.Tensor) for a in anchors)
+    ):
+        raise TypeError(
+            f"anchors must be a Tensor or a list of tensors (one per level), got "
+            f"{type(anchors).__name__} {anchors!r:.60}"
+        )
     if len(anchors) == 0:
         raise ValueError("anchors must hold one tensor per level, got none")
     logits = torch.cat(outputs["cls_logits"], dim=1)  # (B, N, K)
