@@ -175,7 +175,9 @@ def test_bad_activation_arguments():
         F.sigmoid(torch.arange(3))
     with pytest.raises(ValueError, match=r"input.shape\[-1\]=3 must equal in_features=4"):
         F.linear(x, torch.ones(5, 4))
-    with pytest.raises(ValueError, match=r"bias must have shape \(5,\), got \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"bias of shape \(4,\) does not broadcast to output shape \(2, 5\)"
+    ):
         F.linear(x, torch.ones(5, 3), torch.ones(4))
 
 

@@ -337,3 +337,49 @@ def test_modules_take_numpy_integers_like_torch(name):
 )
 def test_functions_take_numpy_integers_like_torch(call):
     torch.testing.assert_close(call(F), call(TF))
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((5, 3), (3,), None),  # a 1-D weight: one output, its dimension dropped
+        ((3,), (3,), None),
+        ((2, 5, 3), (3,), None),
+        ((5, 3), (2, 3), (1,)),  # biases that broadcast to the output
+        ((5, 3), (2, 3), ()),
+        ((5, 3), (2, 3), (5, 2)),
+        ((5, 3), (2, 3), (5, 1)),
+        ((7, 5, 3), (2, 3), (5, 2)),
+        ((3,), (2, 3), (1,)),
+        ((5, 0), (2, 0), (5, 1)),
+    ],
+)
+def test_linear_vector_weight_and_broadcast_bias_match_torch(shapes):
+    # torch's linear takes a 1-D weight and any bias that broadcasts to the output; ours
+    # refused both (weight must be 2-D, bias must have shape (out_features,))
+    tensors = [r(*s, 1, seed=i).reshape(s) for i, s in enumerate(shapes) if s is not None]
+    out, grads = forward_backward(F.linear, tensors)
+    out_ref, grads_ref = forward_backward(TF.linear, tensors)
+    assert out.shape == out_ref.shape
+    torch.testing.assert_close(out, out_ref, rtol=1e-12, atol=1e-12)
+    for g, g_ref in zip(grads, grads_ref, strict=True):
+        assert g.shape == g_ref.shape
+        torch.testing.assert_close(g, g_ref, rtol=1e-12, atol=1e-12)
+    leaves = [t.clone().requires_grad_() for t in tensors]
+    assert torch.autograd.gradgradcheck(F.linear, leaves)
+
+
+@pytest.mark.parametrize(
+    ("shapes", "match"),
+    [
+        (((5, 3), (3,), (1,)), "1-D weight"),
+        (((5, 3), (2, 3), (4, 5, 2)), "does not broadcast"),
+        (((5, 3), (2, 3), (3,)), "does not broadcast"),
+    ],
+)
+def test_linear_bias_torch_refuses_is_refused(shapes, match):
+    tensors = [r(*s) for s in shapes]
+    with pytest.raises(RuntimeError):
+        TF.linear(*tensors)
+    with pytest.raises(ValueError, match=match):
+        F.linear(*tensors)

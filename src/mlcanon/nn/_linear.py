@@ -5,7 +5,15 @@ from __future__ import annotations
 from torch import Tensor
 from torch.autograd import Function
 
-from ._utils import check_like, check_param, check_tensor, in_float32, zeros_from
+from ._utils import (
+    InputMismatchError,
+    check_broadcast,
+    check_like,
+    check_tensor,
+    in_float32,
+    sum_to,
+    zeros_from,
+)
 
 __all__ = ["linear"]
 
@@ -14,6 +22,7 @@ class _Linear(Function):
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         ctx.save_for_backward(x, weight)
+        ctx.bias_shape = bias.shape if bias is not None else None
         y = x.matmul(weight.t())  # (*, out)
         return y + bias if bias is not None else y
 
@@ -25,7 +34,10 @@ class _Linear(Function):
         x2 = x.reshape(m, x.shape[-1])  # (M, in)
         grad_x = grad.matmul(weight) if ctx.needs_input_grad[0] else None
         grad_w = g2.t().matmul(x2) if ctx.needs_input_grad[1] else None
-        grad_b = g2.sum(0) if ctx.needs_input_grad[2] else None  # False without a bias
+        grad_b = None
+        if ctx.needs_input_grad[2]:  # False without a bias; a broadcast one sums back
+            grad_b = g2.sum(0) if len(ctx.bias_shape) == 1 else sum_to(grad, ctx.bias_shape)
+            grad_b = sum_to(grad_b, ctx.bias_shape)  # (out,), or (1,) for one output
         return grad_x, grad_w, grad_b
 
 
@@ -35,12 +47,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Parameters
     ----------
     input : Tensor[*, in_features]
-    weight : Tensor[out_features, in_features]
-    bias : Tensor[out_features], optional
+    weight : Tensor[out_features, in_features], or Tensor[in_features] (then no bias)
+        A 1-D weight is one output feature whose dimension is dropped, as in torch.
+    bias : Tensor[out_features] or any shape that broadcasts to the output, optional
 
     Returns
     -------
-    Tensor[*, out_features]
+    Tensor[*, out_features], or Tensor[*] for a 1-D weight
 
     Notes
     -----
@@ -54,15 +67,27 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
        Nature 323, 1986.
     """
     x = check_tensor(input, "input")
-    w = check_tensor(weight, "weight", ndim=2)
+    w = check_tensor(weight, "weight", ndim=(1, 2))
+    vector = w.dim() == 1  # torch's matmul with a vector: the output dimension is dropped
+    if vector and bias is not None:
+        raise InputMismatchError(
+            f"a 1-D weight (shape {tuple(w.shape)}) takes no bias, as in torch; pass a 2-D "
+            "weight of shape (1, in_features) to add one"
+        )
+    w = w.unsqueeze(0) if vector else w
     if x.dim() == 0 or x.shape[-1] != w.shape[1]:
         raise ValueError(
             f"input.shape[-1]={x.shape[-1] if x.dim() else None} must equal "
             f"in_features={w.shape[1]} (weight shape {tuple(w.shape)})"
         )
     check_like(w, "weight", x, "linear")
-    check_param(bias, "bias", (w.shape[0],), x, "linear")
+    out_shape = (*x.shape[:-1], w.shape[0])
+    if bias is not None:  # (out_features,) or broadcast to the output without enlarging it
+        check_like(check_tensor(bias, "bias"), "bias", x, "linear")
+        check_broadcast(bias, "bias", out_shape, "output")
     if w.shape[1] == 0:  # a sum over no inputs: the bias alone
-        y = zeros_from((*x.shape[:-1], w.shape[0]), x, w)
-        return y if bias is None else y + bias
-    return in_float32(_Linear.apply, x, w, bias)  # half precision: bias added before rounding
+        y = zeros_from(out_shape, x, w)
+        y = y if bias is None else y + bias
+    else:  # half precision: bias added before rounding
+        y = in_float32(_Linear.apply, x, w, bias)
+    return y.squeeze(-1) if vector else y
