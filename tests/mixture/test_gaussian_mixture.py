@@ -432,3 +432,23 @@ def test_warm_start_with_another_covariance_type_or_n_components_says_so():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 assert ref.fit(X).weights_.shape == (2,) != (ref.n_components,)
+
+
+@pytest.mark.parametrize("cov_type", ["full", "tied"])
+def test_float32_data_with_float64_means_init_stay_float32_as_sklearn(cov_type):
+    # scikit-learn fills the 'full'/'tied' log-densities into an array of X's dtype, so with
+    # float32 weights and precisions the fit stays float32; ours took float64 from a float64
+    # means_init (weights_, means_, lower_bound_, score_samples: 12 of 432 dtype combinations)
+    X, k = _data("iris")
+    kw = dict(n_components=k, covariance_type=cov_type, **_start(X, k, cov_type, 0))  # float64
+    kw["precisions_init"] = kw["precisions_init"].astype(np.float32)
+    kw["weights_init"] = kw["weights_init"].astype(np.float32)
+    X = X.astype(np.float32)
+    ours = GaussianMixture(**kw).fit(X)
+    ref = skm.GaussianMixture(**kw).fit(X)
+    for attr in ["weights_", "means_", "covariances_", "precisions_cholesky_"]:
+        assert getattr(ours, attr).dtype == getattr(ref, attr).dtype == np.float32, attr
+    assert type(ours.lower_bound_) is type(ref.lower_bound_) is np.float32
+    assert ours.score_samples(X).dtype == ref.score_samples(X).dtype == np.float32
+    assert ours.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(ours.means_, ref.means_, rtol=1e-4, atol=1e-4)

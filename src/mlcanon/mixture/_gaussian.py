@@ -155,8 +155,12 @@ def log_gaussian_prob(
     """
     n_samples, n_features = X.shape
     n_components = means.shape[0]
-    # the inputs' common dtype: float32 data with float32 parameters stays float32
-    maha = np.empty((n_samples, n_components), dtype=np.result_type(X, means, prec_chol))
+    # scikit-learn's dtypes: 'full' and 'tied' fill an array of X's dtype (float32 data with
+    # float64 means_init stay float32), 'diag' and 'spherical' take the inputs' common dtype
+    full = covariance_type in ("full", "tied")
+    maha = np.empty(
+        (n_samples, n_components), dtype=X.dtype if full else np.result_type(X, means, prec_chol)
+    )
     for k in range(n_components):
         if covariance_type in ("full", "tied"):
             U = prec_chol[k] if covariance_type == "full" else prec_chol
