@@ -275,3 +275,36 @@ def test_adaptive_avg_pool2d_accelerator_path_reads_no_value_on_the_host(
     monkeypatch.undo()
     torch.testing.assert_close(ours, ref, equal_nan=True, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(grad, ref_grad, equal_nan=True, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_max_pool2d_on_meta_tensors_sizes_like_torch(padding):
+    # ours called .any() on the output to look for -inf and NaN windows, which a meta tensor
+    # cannot answer (RuntimeError: Tensor.item() cannot be called on meta tensors)
+    x = torch.empty(2, 3, 7, 6, device="meta")
+    ours, ours_idx = F.max_pool2d(x, 3, 2, padding, return_indices=True)
+    ref, ref_idx = TF.max_pool2d(x, 3, 2, padding, return_indices=True)
+    for a, b in ((ours, ref), (ours_idx, ref_idx)):
+        assert a.shape == b.shape and a.dtype == b.dtype and a.device.type == "meta"
+
+
+def test_max_pool2d_off_cpu_path_picks_torch_winners(monkeypatch):
+    # off the CPU the NaN and -inf winner fixes run without looking at the values first (no
+    # device sync); the same winners as torch's, exercised here on the CPU
+    from mlcanon.nn import _pool
+
+    monkeypatch.setattr(_pool, "_host_checks", lambda t: False)
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(2, 3, 6, 7, generator=g, dtype=torch.float64)
+    x[0, 0, :3, :3] = float("-inf")
+    x[1, 2, 2, 2:4] = float("nan")
+    for args in ((3, 2, 1), (2, 1, 1, 2, True), (3, 1, 0)):
+        xo, xt = x.clone().requires_grad_(), x.clone().requires_grad_()
+        yo, io = F.max_pool2d(xo, *args, return_indices=True)
+        yt, it = TF.max_pool2d(xt, *args, return_indices=True)
+        torch.testing.assert_close(yo, yt, equal_nan=True)
+        assert torch.equal(io, it)
+        w = torch.randn(yt.shape, generator=g, dtype=torch.float64)
+        (go,) = torch.autograd.grad(yo, xo, w)
+        (gt,) = torch.autograd.grad(yt, xt, w)
+        torch.testing.assert_close(go, gt)

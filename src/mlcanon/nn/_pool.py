@@ -44,14 +44,17 @@ def _torch_winner(y, arg, win, x, kernel, stride, dilation, out_hw, pads):
     """The winner torch's kernel picks, which scans a window row by row and takes a value when
     ``v > best or isnan(v)``, starting from ``best = -inf`` at the window's first tap inside the
     input: among equal maxima the first; among NaNs the *last*; in a window whose input taps
-    are all -inf the first input tap (never the implicit padding)."""
-    if any(pads) and torch.isneginf(y).any():
+    are all -inf the first input tap (never the implicit padding). The fixes run whatever the
+    values off the CPU, where looking at them first would wait for the device (and a ``meta``
+    tensor has none)."""
+    look = _host_checks(y)
+    if any(pads) and (not look or torch.isneginf(y).any()):
         ones = pad2d(x.new_ones((1, 1, *x.shape[-2:])), pads, 0.0)
         inside = windows(ones, kernel, stride, dilation, out_hw).reshape(1, 1, -1, *out_hw) > 0
         first_input = (inside & (win == y.unsqueeze(2))).byte().argmax(dim=2)
         arg = torch.where(torch.isneginf(y), first_input, arg)
     nan = y.isnan()
-    if nan.any():
+    if not look or nan.any():
         last = win.shape[2] - 1 - win.isnan().flip(2).byte().argmax(dim=2)
         arg = torch.where(nan, last, arg)
     return arg
