@@ -91,15 +91,20 @@ class EarlyStopping:
 def _real(value: Any) -> float:
     """``value`` (a real number, or a 0-d tensor or array of one) as a float; ``TypeError``
     otherwise (``float`` took the string ``'0.5'`` and gave an unnamed error for a list)."""
-    if isinstance(value, torch.Tensor):
-        ok = value.ndim == 0 and not value.dtype.is_complex
-    elif isinstance(value, np.ndarray):
-        ok = value.ndim == 0 and value.dtype.kind in "biuf"
-    else:  # NumPy registers its floats and ints as numbers.Real, not its bool
-        ok = isinstance(value, (numbers.Real, np.bool_))
-    if not ok:
+    if not is_real_scalar(value):
         what = f"of shape {tuple(value.shape)}" if hasattr(value, "shape") else repr(value)[:60]
         raise TypeError(
             f"value must be a real number or a 0-d tensor of one, got {type(value).__name__} {what}"
         )
     return float(value)
+
+
+def is_real_scalar(value: Any) -> bool:
+    """Whether ``value`` is a real number: a Python or NumPy int, float or bool, or a 0-d
+    tensor or array of one (what ``EarlyStopping.step`` and the Trainer's metrics take)."""
+    if isinstance(value, torch.Tensor):
+        return value.ndim == 0 and not value.dtype.is_complex
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and value.dtype.kind in "biuf"
+    # NumPy registers its floats and ints as numbers.Real, not its bool
+    return isinstance(value, (numbers.Real, np.bool_))

@@ -24,7 +24,7 @@ from mlcanon._validation import check_integer, check_option, check_scalar
 
 from ._checkpoint import CheckpointError, load_state_file, save_state_file
 from ._distributed import average_gradients, broadcast_module, collective_device, world
-from ._early_stopping import EarlyStopping
+from ._early_stopping import EarlyStopping, is_real_scalar
 
 __all__ = ["SettingsMismatch", "Trainer", "load_weights", "save_weights"]
 
@@ -827,13 +827,7 @@ def _len(loader: DataLoader) -> int | None:
 def _metric(name: Any, value: Any) -> float:
     """A metric of ``evaluate`` as a Python float (a 0-d tensor or a NumPy float32 would not
     go into ``history.json``)."""
-    if isinstance(value, torch.Tensor):
-        ok = value.ndim == 0 and not value.dtype.is_complex
-    elif isinstance(value, np.ndarray):
-        ok = value.ndim == 0 and value.dtype.kind in "biuf"
-    else:  # NumPy registers its floats and ints as numbers.Real, not its bool
-        ok = isinstance(value, (numbers.Real, np.bool_))
-    if ok:
+    if is_real_scalar(value):
         return float(value)
     raise TypeError(
         f"evaluate must return a number or a dict of numbers (floats, 0-d tensors), got "
