@@ -332,15 +332,20 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
         """
         centre = self.priors_ @ self.means_
         dev = self.means_ - centre
-        if self.solver == "lsqr":
-            coef = scipy.linalg.lstsq(self.covariance_, dev.T)[0].T
-        else:  # the scalings V satisfy V^T Σ V = I: Σ^{-1} = V V^T
-            coef = (dev @ self.scalings_) @ self.scalings_.T
+        coef = self._solve_covariance_rows(dev)
         with np.errstate(divide="ignore"):  # a zero prior: log 0 = -inf, as in intercept_
             log_prior = np.log(self.priors_)
         self._centre = centre
         self._centred_coef = coef
         self._centred_intercept = -0.5 * np.einsum("kj,kj->k", dev, coef) + log_prior
+
+    def _solve_covariance_rows(self, rows: np.ndarray) -> np.ndarray:
+        r""":math:`\Sigma^{-1} r` for each row :math:`r` of ``rows`` (or for a 1-D ``rows``):
+        by least squares for 'lsqr', and for 'eigen' through the scalings :math:`V`, which
+        satisfy :math:`V^T \Sigma V = I`, so :math:`\Sigma^{-1} = V V^T`."""
+        if self.solver == "lsqr":
+            return scipy.linalg.lstsq(self.covariance_, rows.T)[0].T
+        return (rows @ self.scalings_) @ self.scalings_.T
 
     def _posterior_scores(self, X: Any) -> np.ndarray:
         """Scores whose softmax is the posterior: the centred ones where they exist, else
@@ -365,10 +370,7 @@ class LinearDiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimato
             coef, intercept = self.coef_[1] - self.coef_[0], self.intercept_[1] - self.intercept_[0]
         else:
             diff = self.means_[1] - self.means_[0]
-            if self.solver == "lsqr":
-                coef = scipy.linalg.lstsq(self.covariance_, diff)[0]
-            else:  # the scalings V satisfy V^T Σ V = I: Σ^{-1} = V V^T
-                coef = (diff @ self.scalings_) @ self.scalings_.T
+            coef = self._solve_covariance_rows(diff)
             with np.errstate(divide="ignore"):  # a zero prior: log 0 = -inf, as before
                 log_odds = np.log(self.priors_[1]) - np.log(self.priors_[0])
             intercept = -0.5 * (self.means_[1] + self.means_[0]) @ coef + log_odds
