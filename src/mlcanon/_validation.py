@@ -35,6 +35,7 @@ __all__ = [
     "check_sample_weight",
     "check_scalar",
     "check_scalars",
+    "is_nullable_number",
     "pandas_nullable_as_float",
     "validate_args",
     "validate_params",
@@ -140,14 +141,14 @@ def pandas_nullable_as_float(X: Any, dtype: Any = np.float64) -> Any:
     if pandas is None or not isinstance(X, pandas.DataFrame | pandas.Series):
         return X
     dtypes = list(X.dtypes) if isinstance(X, pandas.DataFrame) else [X.dtype]
-    if not any(_is_nullable_number(d) for d in dtypes):
+    if not any(is_nullable_number(d) for d in dtypes):
         return X
     if dtype is None:
         dtype = object if any(getattr(d, "kind", None) == "O" for d in dtypes) else np.float64
     return X.astype(dtype)
 
 
-def _is_nullable_number(dtype: Any) -> bool:
+def is_nullable_number(dtype: Any) -> bool:
     """Whether a pandas column dtype is an extension (nullable) bool, integer or float dtype."""
     return not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "O") in "biuf"
 

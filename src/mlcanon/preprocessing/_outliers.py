@@ -25,6 +25,8 @@ from mlcanon._validation import (
     check_consistent_length,
     check_option,
     check_scalar,
+    is_nullable_number,
+    pandas_nullable_as_float,
 )
 
 from ._missing import is_scalar_nan
@@ -90,17 +92,13 @@ def zscore_outliers(X: Any, *, threshold: float = 3.0, ddof: int = 0) -> np.ndar
 def _nullable_as_float(X: Any) -> Any:
     """A DataFrame's (or Series') nullable numeric columns as float64, pandas.NA becoming NaN
     (as scikit-learn reads them); other columns, and anything else, unchanged."""
-    if is_pandas(X, "Series"):
-        dtype = X.dtype
-        return X.astype(np.float64) if _nullable_number(dtype) else X
     if not is_pandas(X, "DataFrame"):
-        return X
-    nullable = {column: np.float64 for column, dtype in X.dtypes.items() if _nullable_number(dtype)}
+        return pandas_nullable_as_float(X)  # a Series as a whole, anything else unchanged
+    # column by column: pandas_nullable_as_float casts the whole frame (a datetime column too)
+    nullable = {
+        column: np.float64 for column, dtype in X.dtypes.items() if is_nullable_number(dtype)
+    }
     return X.astype(nullable) if nullable else X
-
-
-def _nullable_number(dtype: Any) -> bool:
-    return not isinstance(dtype, np.dtype) and getattr(dtype, "kind", "O") in "biuf"
 
 
 def _as_array(X: Any) -> np.ndarray:
