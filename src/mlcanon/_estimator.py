@@ -51,6 +51,7 @@ __all__ = [
     "sample_weight_array",
     "sample_weight_or_none",
     "store_params",
+    "warn_column_vector_y",
     "weight_params",
 ]
 
@@ -336,6 +337,18 @@ def check_X_y(
     return X, y_arr
 
 
+def warn_column_vector_y(stacklevel: int) -> None:
+    """scikit-learn's ``DataConversionWarning`` for a column vector ``y`` of shape (n, 1),
+    which the caller then ravels; ``stacklevel`` counts from this function's caller's caller
+    (2 names the line that called this function)."""
+    warnings.warn(
+        "A column-vector y was passed when a 1d array was expected. Please change the shape of "
+        "y to (n_samples, ), for example using ravel().",
+        DataConversionWarning,
+        stacklevel=stacklevel,
+    )
+
+
 def check_y(y: Any, *, classifier: bool, multi_output: bool = False) -> np.ndarray:
     """A target 1-D: float64 for a regressor, labels keeping their dtype for a classifier.
 
@@ -351,12 +364,7 @@ def check_y(y: Any, *, classifier: bool, multi_output: bool = False) -> np.ndarr
         y = y.astype(np.float64)  # pd.NA becomes NaN, refused below as scikit-learn does
     y_arr = np.asarray(y)
     if y_arr.ndim == 2 and y_arr.shape[1] == 1:
-        warnings.warn(
-            "A column-vector y was passed when a 1d array was expected. Please change the shape of "
-            "y to (n_samples, ), for example using ravel().",
-            DataConversionWarning,
-            stacklevel=4,
-        )
+        warn_column_vector_y(stacklevel=5)
         y_arr = y_arr.ravel()
     if classifier:
         return check_labels(y_arr, ndim=1)

@@ -7,13 +7,11 @@ King & Zeng, "Logistic regression in rare events data", Political Analysis 9(2),
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
-from sklearn.exceptions import DataConversionWarning
 
-from mlcanon._estimator import class_weight_by_label
+from mlcanon._estimator import class_weight_by_label, warn_column_vector_y
 from mlcanon._validation import check_array, check_sample_weight
 
 __all__ = ["compute_class_weight"]
@@ -54,12 +52,7 @@ def compute_class_weight(
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         if isinstance(class_weight, str):
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected. Please change the "
-                "shape of y to (n_samples, ), for example using ravel().",
-                DataConversionWarning,
-                stacklevel=2,
-            )
+            warn_column_vector_y(stacklevel=3)
         y = y.ravel()
     y = _labels(y, "y")
     if np.setdiff1d(y, classes).size:

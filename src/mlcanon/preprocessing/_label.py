@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_is_fitted
+
+from mlcanon._estimator import warn_column_vector_y
 
 __all__ = ["LabelEncoder"]
 
@@ -18,12 +18,7 @@ def _column(y: Any, dtype: Any = None) -> np.ndarray:
     """``y`` as a 1-D array; a column vector is raveled with a ``DataConversionWarning``."""
     a = np.asarray(y, dtype=dtype)
     if a.ndim == 2 and a.shape[1] == 1:
-        warnings.warn(
-            "A column-vector y was passed when a 1d array was expected. Please change the "
-            "shape of y to (n_samples, ), for example using ravel().",
-            DataConversionWarning,
-            stacklevel=3,
-        )
+        warn_column_vector_y(stacklevel=4)
         return a.ravel()
     if a.ndim != 1:
         raise ValueError(
