@@ -558,6 +558,19 @@ def test_persistent_workers_resume_gives_the_plain_loops_weights(tmp_path, kill_
             opt.step()
     expected = [p.detach().clone() for p in model.parameters()]
 
+    # a new process: the global generator is anywhere when it resumes
+    resumed, newest = _kill_then_resume(build, tmp_path, kill_at, seed=7, resume_seed=99)
+    assert newest.name == f"ckpt-{8 if kill_at == 11 else 6:09d}.safetensors"
+    for a, b in zip(resumed.model.parameters(), expected, strict=True):
+        assert torch.equal(a, b)
+
+
+def _kill_then_resume(build, tmp_path, kill_at, *, seed=None, resume_seed=None):
+    """Three epochs of a Trainer over ``build()``'s (model, optimizer, loader), checkpointing
+    every 4 steps, killed after step ``kill_at``; then a fresh Trainer resumes and finishes them.
+    ``seed`` seeds torch's global generator before each Trainer is built, ``resume_seed`` before
+    the resume. Returns the resumed Trainer and the checkpoint it resumed from."""
+
     class Killed(Exception):
         pass
 
@@ -567,7 +580,8 @@ def test_persistent_workers_resume_gives_the_plain_loops_weights(tmp_path, kill_
 
     def trainer():
         model, opt, loader = build()
-        torch.manual_seed(7)
+        if seed is not None:
+            torch.manual_seed(seed)
         return Trainer(
             model,
             opt,
@@ -583,11 +597,11 @@ def test_persistent_workers_resume_gives_the_plain_loops_weights(tmp_path, kill_
         trainer().fit(3)
     resumed = trainer()
     resumed.on_step = None
-    torch.manual_seed(99)  # a new process: the global generator is anywhere
-    assert resumed.resume().name == f"ckpt-{8 if kill_at == 11 else 6:09d}.safetensors"
+    if resume_seed is not None:
+        torch.manual_seed(resume_seed)
+    newest = resumed.resume()
     resumed.fit(3)
-    for a, b in zip(resumed.model.parameters(), expected, strict=True):
-        assert torch.equal(a, b)
+    return resumed, newest
 
 
 class _ShuffledBatches(torch.utils.data.Sampler):
@@ -643,31 +657,7 @@ def test_custom_batch_sampler_is_stepped_and_checkpointed_as_a_sampler(tmp_path,
             opt.step()
     expected = [p.detach().clone() for p in model.parameters()]
 
-    class Killed(Exception):
-        pass
-
-    def kill(trainer):
-        if trainer.step == 10:
-            raise Killed
-
-    def trainer():
-        model, opt, loader = build()
-        return Trainer(
-            model,
-            opt,
-            lambda m, b: F.cross_entropy(m(b[0]), b[1]),
-            loader,
-            checkpoint_dir=tmp_path / "ckpt",
-            checkpoint_every=4,
-            progress=False,
-            on_step=kill,
-        )
-
-    with pytest.raises(Killed):
-        trainer().fit(3)
-    resumed = trainer()
-    resumed.on_step = None
-    assert resumed.resume().name == "ckpt-000000008.safetensors"
-    resumed.fit(3)
+    resumed, newest = _kill_then_resume(build, tmp_path, 10)
+    assert newest.name == "ckpt-000000008.safetensors"
     for a, b in zip(resumed.model.parameters(), expected, strict=True):
         assert torch.equal(a, b)
