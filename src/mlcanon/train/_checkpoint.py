@@ -91,7 +91,8 @@ def _encode_key(k: Any, where: str) -> Any:
     if isinstance(k, _KEY_TYPES):
         return k
     raise TypeError(
-        f"cannot store a dict key of type {type(k).__name__} at {where!r} in a checkpoint"
+        f"cannot store a dict key of type {type(k).__name__} at {where!r} in a checkpoint: keys "
+        f"must be str, int, float, None or tuples of these, got {str(k)[:60]}"
     )
 
 
