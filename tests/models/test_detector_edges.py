@@ -265,8 +265,23 @@ def test_retinanet_functions_name_their_bad_arguments():
     model = _retina()
     out = model(torch.rand(1, 3, 32, 32))
     levels = model.anchors((32, 32))
-    with pytest.raises(ValueError, match="outputs must be a dict with non-empty 'cls_logits'"):
+    with pytest.raises(
+        ValueError,
+        match="outputs must be a dict with non-empty 'cls_logits' and 'bbox_regression', got no "
+        "entry or an empty one under 'bbox_regression'",
+    ):
         retinanet_loss({"cls_logits": out["cls_logits"]}, levels, [BOX], [[1]])
+    with pytest.raises(ValueError, match=r"non-empty 'cls_logits' and 'bbox_regression', got list"):
+        retinanet_loss([out["cls_logits"]], levels, [BOX], [[1]])
+    refinedet = _refinedet()
+    outputs = refinedet(torch.rand(1, 3, 32, 32))
+    outputs["arm_logits"] = []
+    match = (
+        "outputs must be a dict with non-empty 'cls_logits', 'bbox_regression', 'arm_logits' and "
+        "'arm_regression', got no entry or an empty one under 'arm_logits'"
+    )
+    with pytest.raises(ValueError, match=match):
+        refinedet.loss(outputs, [BOX], [[1]], (32, 32))
     with pytest.raises(ValueError, match="anchors must hold one tensor per level, got none"):
         retinanet_loss(out, [], [BOX], [[1]])
 

@@ -12,7 +12,22 @@ import torch
 
 from ..vision import batched_nms, check_boxes
 
-__all__ = ["best_detections", "check_targets"]
+__all__ = ["best_detections", "check_outputs", "check_targets"]
+
+
+def check_outputs(outputs: Any, keys: Sequence[str]) -> None:
+    """A detector's ``outputs``: a dict with a non-empty entry (one tensor per level) under
+    each of ``keys``; ``ValueError`` naming the keys and what was given otherwise."""
+    if not isinstance(outputs, dict):
+        got = type(outputs).__name__
+    else:
+        bad = [key for key in keys if len(outputs.get(key, ())) == 0]
+        if not bad:
+            return
+        got = f"no entry or an empty one under {', '.join(map(repr, bad))}"
+    names = [repr(key) for key in keys]
+    names = f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
+    raise ValueError(f"outputs must be a dict with non-empty {names}, got {got}")
 
 
 def check_targets(

@@ -11,7 +11,7 @@ import torch
 
 from .._validation import check_scalar
 from ..vision import BoxCoder
-from ._detection import check_targets
+from ._detection import check_outputs, check_targets
 from ._detection_backbone import ON_MOBILENET_V2
 from ._retinanet import TinyRetinaNet, retinanet_loss
 
@@ -96,9 +96,7 @@ class TinyRefineDet(TinyRetinaNet):
     ) -> dict[str, torch.Tensor]:
         """ARM loss (binary focal + smooth L1 on the original anchors) plus ODM loss
         (:func:`retinanet_loss` on the refined anchors, filtered); ``kwargs`` go to the ODM."""
-        keys = ("cls_logits", "bbox_regression", "arm_logits", "arm_regression")
-        if not isinstance(outputs, dict) or any(len(outputs.get(key, ())) == 0 for key in keys):
-            raise ValueError(f"outputs must be a dict with non-empty {', '.join(map(repr, keys))}")
+        check_outputs(outputs, ("cls_logits", "bbox_regression", "arm_logits", "arm_regression"))
         # the targets checked once here, so that a bad label is named (labels[i]) as the ODM's
         # loss names it, before the ARM's one-class labels are made from it; checked in at
         # least float32, as the losses compute their targets

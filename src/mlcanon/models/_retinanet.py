@@ -21,7 +21,7 @@ from ..vision import (
     pairwise_terms,
     predicted_box_loss,
 )
-from ._detection import best_detections, check_targets
+from ._detection import best_detections, check_outputs, check_targets
 from ._detection_backbone import ON_MOBILENET_V2, build_backbone
 
 __all__ = [
@@ -175,10 +175,7 @@ def retinanet_loss(
     if box_coder is not None and not isinstance(box_coder, BoxCoder):
         raise TypeError(f"box_coder must be a BoxCoder or None, got {type(box_coder).__name__}")
     coder = box_coder if box_coder is not None else BoxCoder()
-    if not isinstance(outputs, dict) or any(
-        len(outputs.get(key, ())) == 0 for key in ("cls_logits", "bbox_regression")
-    ):
-        raise ValueError("outputs must be a dict with non-empty 'cls_logits' and 'bbox_regression'")
+    check_outputs(outputs, ("cls_logits", "bbox_regression"))
     if isinstance(anchors, torch.Tensor):  # the levels already concatenated
         anchors = [anchors]
     if (
