@@ -36,8 +36,8 @@ class _Linear(Function):
         grad_w = g2.t().matmul(x2) if ctx.needs_input_grad[1] else None
         grad_b = None
         if ctx.needs_input_grad[2]:  # False without a bias; a broadcast one sums back
-            grad_b = g2.sum(0) if len(ctx.bias_shape) == 1 else sum_to(grad, ctx.bias_shape)
-            grad_b = sum_to(grad_b, ctx.bias_shape)  # (out,), or (1,) for one output
+            # a 1-D bias, (out,) or (1,), from the rows' sum; any other shape from grad itself
+            grad_b = sum_to(g2.sum(0) if len(ctx.bias_shape) == 1 else grad, ctx.bias_shape)
         return grad_x, grad_w, grad_b
 
 
