@@ -477,8 +477,8 @@ def test_smote_exposes_imblearns_nn_k(k_neighbors):
 
 def test_smoothed_bootstrap_of_sparse_rows_far_from_the_origin():
     """The class spread of a sparse X was E[x^2] - E[x]^2, which cancels for a column at
-    1e5 + N(0, 1e-3): std (and the added noise) off by 40%. imbalanced-learn (scikit-learn's
-    mean_variance_axis) and the formula on the dense class agree."""
+    1e5 + N(0, 1e-3): std (and the added noise) 5 times too wide here. imbalanced-learn
+    (scikit-learn's mean_variance_axis) and the formula on the dense class agree."""
     imblearn = pytest.importorskip("imblearn.over_sampling")
     X, y = _two_classes()
     X[:, 0] = X[:, 0] * 1e-3 + 1e5
