@@ -162,7 +162,7 @@ def log_gaussian_prob(
         (n_samples, n_components), dtype=X.dtype if full else np.result_type(X, means, prec_chol)
     )
     for k in range(n_components):
-        if covariance_type in ("full", "tied"):
+        if full:
             U = prec_chol[k] if covariance_type == "full" else prec_chol
             y = X @ U - means[k] @ U  # (n_samples, n_features)
             maha[:, k] = np.einsum("ij,ij->i", y, y)
