@@ -451,4 +451,4 @@ def test_float32_data_with_float64_means_init_stay_float32_as_sklearn(cov_type):
     assert type(ours.lower_bound_) is type(ref.lower_bound_) is np.float32
     assert ours.score_samples(X).dtype == ref.score_samples(X).dtype == np.float32
     assert ours.n_iter_ == ref.n_iter_
-    np.testing.assert_allclose(ours.means_, ref.means_, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ours.means_, ref.means_, rtol=1e-5, atol=1e-5)
