@@ -457,20 +457,17 @@ class BaseHMM(BaseEstimator):
                 raise ValueError("X has zero probability under the current parameters")
             with np.errstate(under="ignore"):  # posteriors below the smallest float count 0
                 self._mstep(X, tuple(stats))
+            gain = total - self.lower_bounds_[-1] if self.lower_bounds_ else np.nan
             if self.verbose:
-                gain = total - self.lower_bounds_[-1] if self.lower_bounds_ else np.nan
                 print(f"{n_iter:>10d} {total:>16.8f} {gain:>+16.8f}", file=sys.stderr)
             # EM cannot lower the log-likelihood; MAP priors (or a covariance rescued by
             # CHOLESKY_RETRY) can: said as hmmlearn says it, beyond sqrt(eps) of rounding
-            if (
-                self.lower_bounds_
-                and total - self.lower_bounds_[-1] < -(np.finfo(float).eps ** 0.5)
-            ):
+            if gain < -(np.finfo(float).eps ** 0.5):  # False for the first iteration's NaN
                 logger.warning(
                     "Model is not converging.  Current: %s is not greater than %s. Delta is %s",
                     total,
                     self.lower_bounds_[-1],
-                    total - self.lower_bounds_[-1],
+                    gain,
                 )
             self.lower_bounds_.append(float(total))
             if n_iter > 1 and total - self.lower_bounds_[-2] < self.tol:
