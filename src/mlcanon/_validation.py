@@ -6,6 +6,7 @@ Messages name the parameter, what is allowed and what was given, e.g.
 
 from __future__ import annotations
 
+import builtins
 import numbers
 import sys
 from collections.abc import Iterable
@@ -42,6 +43,16 @@ __all__ = [
 ]
 
 
+def _type_name(value: Any) -> str:
+    """The name of ``value``'s type, with its module where the name is a builtin's too
+    (NumPy's bool is named ``bool``: ``numpy.bool``), so that 'must be bool, got bool' cannot
+    be said."""
+    kind = type(value)
+    if kind.__module__ != "builtins" and hasattr(builtins, kind.__name__):
+        return f"{kind.__module__}.{kind.__name__}"
+    return kind.__name__
+
+
 def check_scalar(
     value: Any,
     name: str,
@@ -59,7 +70,7 @@ def check_scalar(
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
         allowed = " or ".join(getattr(k, "__name__", str(k)) for k in kinds)
-        raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be {allowed}, got {_type_name(value)} {value!r}")
     if isinstance(value, numbers.Real) and not isinstance(value, int) and not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
     if low is not None and (value < low if include_low else value <= low):
@@ -76,7 +87,7 @@ def check_integer(value: Any, name: str, *, low: int | None = None, high: int | 
     accept them); booleans and integral floats (``3.0``) are refused.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be int, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be int, got {_type_name(value)} {value!r}")
     return check_scalar(int(value), name, kind=int, low=low, high=high)
 
 

@@ -1,6 +1,7 @@
 import importlib
 import inspect
 import numbers
+import re
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from mlcanon._validation import (
     Options,
     check_array,
     check_consistent_length,
+    check_integer,
     check_option,
     check_random_state,
     check_sample_weight,
@@ -39,6 +41,22 @@ def test_check_scalar_bounds_and_types():
         check_scalar(True, "alpha")
     with pytest.raises(ValueError, match="finite"):
         check_scalar(float("nan"), "alpha")
+
+
+def test_numpy_bool_is_named_apart_from_pythons_bool():
+    # NumPy's bool type is named 'bool' too: the message said 'must be bool, got bool np.True_'
+    # (ClassBalancedSampler had a special case for it). Its name as Python spells it out:
+    numpy_bool = f"{type(np.True_).__module__}.{type(np.True_).__name__}"
+    assert numpy_bool == "numpy.bool"
+    with pytest.raises(TypeError, match=re.escape(f"flag must be bool, got {numpy_bool} np.True_")):
+        check_scalar(np.True_, "flag", kind=bool)
+    with pytest.raises(TypeError, match=re.escape(f"n must be int, got {numpy_bool} np.False_")):
+        check_integer(np.False_, "n")
+    # names that are no builtin's stay bare, as before
+    with pytest.raises(TypeError, match=re.escape("alpha must be Real, got str 'x'")):
+        check_scalar("x", "alpha")
+    with pytest.raises(TypeError, match=re.escape("n must be int, got float64 np.float64(2.0)")):
+        check_integer(np.float64(2.0), "n")
 
 
 def test_check_option_names_allowed_values():

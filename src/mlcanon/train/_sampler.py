@@ -127,14 +127,7 @@ class ClassBalancedSampler(Sampler[int]):
         if num_samples is None:
             num_samples = n
         num_samples = check_integer(num_samples, "num_samples", low=1)
-        if not isinstance(replacement, bool):
-            kind = type(replacement)  # NumPy's bool is also named 'bool': say whose it is
-            name = kind.__qualname__
-            if kind.__module__ != "builtins":
-                name = f"{kind.__module__}.{name}"
-            raise TypeError(
-                f"replacement must be a Python bool (True or False), got {name} {replacement!r}"
-            )
+        check_scalar(replacement, "replacement", kind=bool)  # NumPy's bool too, as torch
         if not replacement and num_samples > n:
             raise ValueError(
                 f"num_samples={num_samples} must be <= len(labels)={n} when replacement=False"
