@@ -348,13 +348,20 @@ def _two_classes(n_major=900, n_minor=100, d=3, seed=0):
     return X, np.r_[np.zeros(n_major, int), np.ones(n_minor, int)]
 
 
+def _noise_std(X, y, shrinkage):
+    """imbalanced-learn's smoothed-bootstrap noise for the minority class 1, written out:
+    std = shrinkage * h * std(class) per feature, h Silverman's bandwidth for n rows of X."""
+    n, d = X.shape
+    h = (4 / ((d + 2) * n)) ** (1 / (d + 4))
+    return shrinkage * h * X[y == 1].std(axis=0)
+
+
 def test_smoothed_bootstrap_noise_matches_imblearn():
     """imbalanced-learn's shrinkage: added noise has std = s * h * std(class) per feature."""
     imblearn = pytest.importorskip("imblearn.over_sampling")
     X, y = _two_classes()
-    n, d = X.shape
-    h = (4 / ((d + 2) * n)) ** (1 / (d + 4))  # Silverman's bandwidth, written out
-    expected = 2.0 * h * X[y == 1].std(axis=0)
+    n = X.shape[0]
+    expected = _noise_std(X, y, shrinkage=2.0)
     for sampler in (
         RandomOverSampler(shrinkage=2.0, random_state=0),
         imblearn.RandomOverSampler(shrinkage=2.0, random_state=0),
@@ -483,9 +490,8 @@ def test_smoothed_bootstrap_of_sparse_rows_far_from_the_origin():
     X, y = _two_classes()
     X[:, 0] = X[:, 0] * 1e-3 + 1e5
     X[X[:, 2] < 0, 2] = 0.0  # a sparse column next to it
-    n, d = X.shape
-    h = (4 / ((d + 2) * n)) ** (1 / (d + 4))  # Silverman's bandwidth, written out
-    expected = 2.0 * h * X[y == 1].std(axis=0)
+    n = X.shape[0]
+    expected = _noise_std(X, y, shrinkage=2.0)
     for sampler in (
         RandomOverSampler(shrinkage=2.0, random_state=0),
         imblearn.RandomOverSampler(shrinkage=2.0, random_state=0),
