@@ -261,3 +261,49 @@ def test_zero_eps_and_single_value_groups_as_torch():
     for shape, groups in [((2, 2), 2), ((1, 2, 1), 1), ((1, 4), 2)]:  # accepted by both
         x = torch.randn(shape, dtype=torch.float64)
         torch.testing.assert_close(F.group_norm(x, groups), TF.group_norm(x, groups))
+
+
+@pytest.mark.parametrize("op", ["layer_norm", "group_norm", "batch_norm", "instance_norm"])
+@pytest.mark.parametrize("affine", [False, True])
+def test_norm_of_constant_sets_is_exact(op, affine):
+    # sets of equal float32 values: the rounded mean left a residual of one ulp in the centred
+    # data, which 1/sqrt(eps) scaled to ~7e-5 (torch's layer_norm and group_norm give the exact
+    # 0, or the bias; its batch_norm and instance_norm are off by as much as ours was); the
+    # residual is now taken out. Reference: torch's op on the same values in float64
+    g = torch.Generator().manual_seed(0)
+    levels = torch.randn(4, 6, 1, 1, generator=g) * 3 + 2.7182817
+    x = levels.expand(4, 6, 5, 5).contiguous()
+    if op == "batch_norm":  # one value per channel over the whole batch
+        x = levels[:1].expand(4, 6, 5, 5).contiguous()
+    n = 5 if op == "layer_norm" else x.shape[1]
+    w = torch.randn(n, generator=g) if affine else None
+    b = torch.randn(n, generator=g) if affine else None
+    calls = {
+        "layer_norm": lambda f, x, w, b: f.layer_norm(x, (5,), w, b),
+        "group_norm": lambda f, x, w, b: f.group_norm(x, 6, w, b),
+        "batch_norm": lambda f, x, w, b: f.batch_norm(x, None, None, w, b, training=True),
+        "instance_norm": lambda f, x, w, b: f.instance_norm(x, weight=w, bias=b),
+    }
+    wide = [t.double() if t is not None else None for t in (x, w, b)]
+    truth = calls[op](TF, *wide)
+    ours, ref = calls[op](F, x, w, b), calls[op](TF, x, w, b)
+    err_ours = (ours.double() - truth).abs().max()
+    assert err_ours <= (ref.double() - truth).abs().max()
+    assert err_ours < 1e-6
+
+
+@pytest.mark.parametrize("op", ["layer_norm", "group_norm", "batch_norm"])
+def test_norm_with_a_large_offset_is_at_least_as_accurate_as_torch(op):
+    # float32 data around 1e4: errors against the float64 result of the same values
+    g = torch.Generator().manual_seed(1)
+    x = (torch.randn(8, 4, 16, generator=g, dtype=torch.float64) + 1e4).float()
+    calls = {
+        "layer_norm": lambda f, x: f.layer_norm(x, (16,)),
+        "group_norm": lambda f, x: f.group_norm(x, 2),
+        "batch_norm": lambda f, x: f.batch_norm(x, None, None, training=True),
+    }
+    truth = calls[op](TF, x.double())
+    err_ours = (calls[op](F, x).double() - truth).abs().max()
+    err_ref = (calls[op](TF, x).double() - truth).abs().max()
+    assert err_ours <= err_ref
+    assert err_ours < 1e-6
