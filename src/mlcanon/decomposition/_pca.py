@@ -36,6 +36,13 @@ def _flip_signs(Vt: np.ndarray) -> np.ndarray:
     return Vt * signs[:, None]
 
 
+def _row_blocks(n_rows: int, n_features: int):
+    """Slices of consecutive rows, about 2^20 values (8 MB of float64) each, so that a centred
+    block, never a centred copy of X, is held at a time."""
+    step = max(1, (1 << 20) // max(1, n_features))
+    return (slice(start, start + step) for start in range(0, n_rows, step))
+
+
 def _spectrum(
     X: np.ndarray, mean: np.ndarray, solver: str, copy: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -58,9 +65,8 @@ def _spectrum(
         return s**2 / (n_samples - 1), Vt, U * s
     n_features = X.shape[1]
     C = np.zeros((n_features, n_features))
-    block = max(1, (1 << 20) // max(1, n_features))  # rows per block: about 8 MB of float64
-    for start in range(0, n_samples, block):
-        B = X[start : start + block] - mean
+    for rows in _row_blocks(n_samples, n_features):
+        B = X[rows] - mean
         C += B.T @ B
     C /= n_samples - 1
     lam, V = np.linalg.eigh(C)  # ascending
@@ -335,9 +341,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         # X V^T - m V^T cancels for data far from the origin (features at 1e8 with a spread of
         # 1e-3 kept 5 digits of the projections)
         Z = np.empty((X.shape[0], V.shape[0]))
-        block = max(1, (1 << 20) // max(1, X.shape[1]))
-        for start in range(0, X.shape[0], block):
-            Z[start : start + block] = (X[start : start + block] - mean) @ V.T
+        for rows in _row_blocks(*X.shape):
+            Z[rows] = (X[rows] - mean) @ V.T
         if self.whiten:
             # a component with (numerically) zero variance would divide by zero
             sd = np.sqrt(self.explained_variance_.astype(np.float64))
