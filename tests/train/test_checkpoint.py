@@ -148,6 +148,11 @@ def _set_item(key, value):
         (_set_item("rng", None), "rng is NoneType"),
         (_set_item("model", {"__tensor__": "nowhere"}), "names no tensor"),
         (_set_item("stop", {"__items__": [[1]]}), "is not a \\[key, value\\] pair"),
+        (
+            _set_item("stop", {"__items__": [[[1], 2]]}),
+            "dict key \\[1\\] is not one a checkpoint writes \\(str, int, float, null or a "
+            "__tuple__ of these\\)",
+        ),
         (_set_item("stop", {"__what__": 1}), "unknown state entry '__what__'"),
         (_set_item("optimizer", {"__items__": []}), "optimizer state cannot be restored"),
     ],

@@ -101,7 +101,10 @@ def _decode_key(k: Any) -> Any:
         return tuple(_decode_key(v) for v in k["__tuple__"])
     if isinstance(k, _KEY_TYPES):
         return k
-    raise ValueError(f"dict key {str(k)[:60]} is not one a checkpoint writes")
+    raise ValueError(
+        f"dict key {str(k)[:60]} is not one a checkpoint writes (str, int, float, null or a "
+        f"__tuple__ of these)"
+    )
 
 
 def decode_state(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
