@@ -107,3 +107,26 @@ def test_channels_last_model_keeps_the_format_through_layers(padding_mode):
     (gx_ref,) = torch.autograd.grad(y_ref, x, g)
     (gx_ours,) = torch.autograd.grad(y_ours, x, g)
     torch.testing.assert_close(gx_ours, gx_ref, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("padding_mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("padding", ["valid", 0, 1, "same"])
+@pytest.mark.parametrize("weight_cl", [False, True])
+def test_padding_mode_layouts_follow_torch(padding_mode, padding, weight_cl):
+    # torch pads first (reflect and replicate keep channels_last, circular returns a contiguous
+    # copy, also with no padding at all), then convolves: ours skipped the copy for 'valid'
+    # and its reflect/replicate padding returned a contiguous tensor
+    torch.manual_seed(0)
+    ref = tnn.Conv2d(4, 3, 3, padding=padding, padding_mode=padding_mode).double()
+    ours = N.Conv2d(4, 3, 3, padding=padding, padding_mode=padding_mode).double()
+    ours.load_state_dict(ref.state_dict())
+    if weight_cl:
+        ref, ours = ref.to(memory_format=CL), ours.to(memory_format=CL)
+    x = _x().requires_grad_()
+    y_ref, y_ours = ref(x), ours(x)
+    assert _layout(y_ours) == _layout(y_ref)
+    torch.testing.assert_close(y_ours, y_ref, rtol=1e-12, atol=1e-12)
+    g = torch.randn(y_ref.shape, dtype=torch.float64)
+    torch.testing.assert_close(
+        torch.autograd.grad(y_ours, x, g)[0], torch.autograd.grad(y_ref, x, g)[0]
+    )

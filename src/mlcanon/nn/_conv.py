@@ -94,7 +94,10 @@ def pad_mode(x: Tensor, pads: tuple[int, int, int, int], mode: str) -> Tensor:
             )
     rows = _source_rows(h, pads[0], pads[1], mode).to(x.device)
     cols = _source_rows(w, pads[2], pads[3], mode).to(x.device)
-    return _PadMode.apply(x, rows, cols)
+    y = _PadMode.apply(x, rows, cols)
+    # torch's reflect and replicate kernels keep a channels_last layout, its circular one
+    # (built from slices and a cat) returns a contiguous tensor
+    return y if mode == "circular" else follow_layout(y, x)
 
 
 # Unrolled patches are built for a few samples at a time: a block of ~16 MB stays in cache

@@ -217,14 +217,17 @@ class Conv2d(_ConvNd):
         )
 
     def forward(self, input: Tensor) -> Tensor:
-        if self.padding_mode == "zeros" or self.padding == "valid":
+        if self.padding_mode == "zeros":
             return conv2d(
                 input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
             )
         # torch: pad with the mode (for 'same' the extra row/column at the bottom/right), then
-        # an unpadded convolution
+        # an unpadded convolution; also with no padding ('valid', 0), whose padded copy has
+        # torch's layout
         if self.padding == "same":
             pads = same_pads(self.kernel_size, self.dilation)
+        elif self.padding == "valid":
+            pads = (0, 0, 0, 0)
         else:
             pads = (self.padding[0], self.padding[0], self.padding[1], self.padding[1])
         x = check_tensor(input, "input", ndim=(3, 4))
