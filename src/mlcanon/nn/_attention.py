@@ -139,6 +139,12 @@ def _check_qkv_types(query: Tensor, key: Tensor, value: Tensor) -> None:
 
 def _check_qkv(query: Tensor, key: Tensor, value: Tensor) -> None:
     _check_qkv_types(query, key, value)
+    _check_qkv_shapes(query, key, value)
+
+
+def _check_qkv_shapes(query: Tensor, key: Tensor, value: Tensor) -> None:
+    """Tensors that passed :func:`_check_qkv_types`: key and value of one length, batch dims
+    that broadcast together."""
     if key.shape[-2] != value.shape[-2]:
         raise ValueError(
             f"key and value must have the same length (dim -2), got {key.shape[-2]} and "
@@ -259,7 +265,7 @@ def scaled_dot_product_attention(
         return zeros_from((*query.shape[:-1], value.shape[-1]), query, key, value)
     if enable_gqa:
         key, value = _share_heads(query, key, value)
-    _check_qkv(query, key, value)
+    _check_qkv_shapes(query, key, value)  # the types were checked above
     if query.shape[-1] != key.shape[-1]:
         raise ValueError(
             f"query and key must have the same feature size, got {query.shape[-1]} and "
