@@ -36,6 +36,10 @@ def _flip_signs(Vt: np.ndarray) -> np.ndarray:
     return Vt * signs[:, None]
 
 
+# m^2 / var above which X^T X - n m m^T keeps fewer than 12 of a variance's 16 digits
+_CANCELLATION = 1e4
+
+
 def _row_blocks(n_rows: int, n_features: int):
     """Slices of consecutive rows, about 2^20 values (8 MB of float64) each, so that a centred
     block, never a centred copy of X, is held at a time."""
@@ -51,10 +55,11 @@ def _spectrum(
     'covariance_eigh', which never forms it).
 
     'covariance_eigh': ``C = (X - m)^T (X - m) / (n - 1)`` then ``C = V diag(λ) V^T``; cheap when
-    ``n_samples >> n_features`` (a p x p problem) but it squares the condition number. The
-    centred rows are formed block by block (memory stays at a block of rows, not a copy of X):
-    scikit-learn's ``X^T X - n m m^T`` cancels when the mean is large against the spread (data at
-    1e4 with a spread of 1e-3 lost 4% of the first variance and all of the last).
+    ``n_samples >> n_features`` (a p x p problem) but it squares the condition number. ``C`` is
+    scikit-learn's ``X^T X - n m m^T`` unless that cancels, i.e. a mean is large against its
+    spread (data at 1e4 with a spread of 1e-3 lost 4% of the first variance and all of the
+    last); then the centred rows are formed block by block (memory stays at a block of rows, not
+    a copy of X).
     'full': ``X - m = U diag(s) V^T`` and ``λ = s^2 / (n - 1)``; accurate for the small
     components too.
     """
@@ -64,10 +69,15 @@ def _spectrum(
         U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
         return s**2 / (n_samples - 1), Vt, U * s
     n_features = X.shape[1]
-    C = np.zeros((n_features, n_features))
-    for rows in _row_blocks(n_samples, n_features):
-        B = X[rows] - mean
-        C += B.T @ B
+    C = X.T @ X  # one product and no centred copy of X (scikit-learn's form)
+    C -= n_samples * np.outer(mean, mean)
+    # the subtraction loses about log10(m_j^2 / var_j) of feature j's digits: where a mean is
+    # large against its spread (more than _CANCELLATION), the centred rows are summed instead
+    if np.any(n_samples * mean**2 > _CANCELLATION * np.diag(C)):
+        C = np.zeros((n_features, n_features))
+        for rows in _row_blocks(n_samples, n_features):
+            B = X[rows] - mean
+            C += B.T @ B
     C /= n_samples - 1
     lam, V = np.linalg.eigh(C)  # ascending
     lam, V = lam[::-1], V[:, ::-1]
