@@ -162,11 +162,12 @@ def _standardize_rows(x: Tensor, d: int, eps: float) -> tuple[Tensor, Tensor]:
     """x viewed as (M, D) rows: the standardized rows and 1/sqrt(var + eps) of each, (M, 1)."""
     xv = x.reshape(-1, d)  # (M, D): one row per normalized block
     xhat = xv - xv.mean(1, keepdim=True)
-    if torch.is_grad_enabled():  # recorded by autograd (create_graph): no in-place ops
-        invstd = (xhat.square().mean(1, keepdim=True) + eps).rsqrt()
-        return xhat * invstd, invstd
     # the residual of the rounded mean, taken out as in _ChannelNorm (a constant row gives 0)
     r = xhat.mean(1, keepdim=True)
+    if torch.is_grad_enabled():  # recorded by autograd (create_graph): no in-place ops
+        xhat = xhat - r
+        invstd = (xhat.square().mean(1, keepdim=True) + eps).rsqrt()
+        return xhat * invstd, invstd
     # a norm reduction needs no squared temporary; the centred buffer becomes xhat
     sq = torch.linalg.vector_norm(xhat, dim=1, keepdim=True).square_()
     invstd = sq.div_(d).sub_(r * r).clamp_min_(0.0).add_(eps).rsqrt_()
