@@ -4,6 +4,7 @@ losses) and the per-class NMS that ends their postprocessing."""
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence, Sized
 from typing import Any
 
@@ -12,7 +13,34 @@ import torch
 
 from ..vision import batched_nms, check_boxes
 
-__all__ = ["best_detections", "check_outputs", "check_targets"]
+__all__ = [
+    "best_detections",
+    "check_image_size",
+    "check_outputs",
+    "check_targets",
+    "clip_boxes_to_image",
+]
+
+
+def check_image_size(image_size: Any) -> tuple[int, int]:
+    """``(H, W)`` as two ints >= 1; ValueError otherwise."""
+    if not (
+        isinstance(image_size, Sequence)
+        and len(image_size) == 2
+        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in image_size)
+        and min(image_size) >= 1
+    ):
+        raise ValueError(f"image_size must be two integers (H, W) >= 1, got {image_size!r}")
+    return int(image_size[0]), int(image_size[1])
+
+
+def clip_boxes_to_image(boxes: torch.Tensor, size: tuple[float, float]) -> torch.Tensor:
+    """Boxes ``Tensor[N, 4]`` (xyxy) clipped to an image of ``size = (H, W)``: x to ``[0, W]``,
+    y to ``[0, H]`` (torchvision's ``box_ops.clip_boxes_to_image``). A NaN coordinate stays
+    NaN (:func:`best_detections` drops that box)."""
+    h, w = size
+    x, y = boxes[:, 0::2].clamp(0, w), boxes[:, 1::2].clamp(0, h)
+    return torch.stack((x[:, 0], y[:, 0], x[:, 1], y[:, 1]), dim=1)
 
 
 def check_outputs(outputs: Any, keys: Sequence[str]) -> None:

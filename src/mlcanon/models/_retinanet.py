@@ -21,7 +21,13 @@ from ..vision import (
     pairwise_terms,
     predicted_box_loss,
 )
-from ._detection import best_detections, check_outputs, check_targets
+from ._detection import (
+    best_detections,
+    check_image_size,
+    check_outputs,
+    check_targets,
+    clip_boxes_to_image,
+)
 from ._detection_backbone import ON_MOBILENET_V2, build_backbone
 
 __all__ = [
@@ -264,18 +270,6 @@ def _hardest_negatives(loss: torch.Tensor, matches: torch.Tensor, k: torch.Tenso
     return (rank < k[:, None]) & (matches == BELOW_LOW_THRESHOLD)
 
 
-def _image_size(image_size: Any) -> tuple[int, int]:
-    """``(H, W)`` as two ints >= 1."""
-    if not (
-        isinstance(image_size, Sequence)
-        and len(image_size) == 2
-        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in image_size)
-        and min(image_size) >= 1
-    ):
-        raise ValueError(f"image_size must be two integers (H, W) >= 1, got {image_size!r}")
-    return int(image_size[0]), int(image_size[1])
-
-
 class TinyRetinaNet(nn.Module):
     r"""RetinaNet on a three-level feature pyramid (strides 4, 8 and 16).
 
@@ -384,7 +378,7 @@ class TinyRetinaNet(nn.Module):
     ) -> list[torch.Tensor]:
         """Anchors ``Tensor[H_l W_l A, 4]`` per level for an image of size ``(H, W)``, on
         ``device`` in ``dtype`` (default: those of the model's parameters)."""
-        h, w = _image_size(image_size)
+        h, w = check_image_size(image_size)
         p = next(self.parameters())
         device = p.device if device is None else device
         dtype = p.dtype if dtype is None else dtype
@@ -482,8 +476,7 @@ class TinyRetinaNet(nn.Module):
                 a_idx = idx // k
                 deltas = bbox_regression[level][b][a_idx]
                 boxes = coder.decode_single(deltas, anc[a_idx].to(deltas.dtype))
-                x, y = boxes[:, 0::2].clamp(0, w), boxes[:, 1::2].clamp(0, h)
-                bx.append(torch.stack((x[:, 0], y[:, 0], x[:, 1], y[:, 1]), dim=1))
+                bx.append(clip_boxes_to_image(boxes, (h, w)))
                 sc.append(scores[idx])
                 lb.append(idx % k)
                 lv.append(torch.full((len(idx),), level, device=idx.device))
