@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -140,14 +141,13 @@ def test_classification_loss_is_the_focal_formula_over_non_ignored_anchors():
         retinanet_loss(out, [anc.numpy()], boxes, labels)
 
 
-@pytest.mark.parametrize("kind", ["bce", "hard_negative"])
-def test_bce_and_ssd_hard_negative_mining_follow_their_definitions(kind):
+def test_bce_follows_its_definition():
     torch.manual_seed(4)
     net = TinyRetinaNet(width=8, num_convs=1)
     x, boxes, labels = _batch(2, seed=5)
     out = {k: [t.double() for t in v] for k, v in net(x).items()}
     anchors = net.anchors((32, 32))
-    got = retinanet_loss(out, anchors, boxes, labels, classification=kind)["classification"]
+    got = retinanet_loss(out, anchors, boxes, labels, classification="bce")["classification"]
     logits, anc = torch.cat(out["cls_logits"], 1), torch.cat(anchors).double()
     want = 0.0
     for b in range(2):
@@ -157,14 +157,61 @@ def test_bce_and_ssd_hard_negative_mining_follow_their_definitions(kind):
         t[pos, torch.as_tensor(labels[b])[m[pos]]] = 1.0
         p = torch.sigmoid(logits[b])
         bce = -(t * torch.log(p) + (1 - t) * torch.log(1 - p)).sum(1)  # per anchor
-        n_pos = int(pos.sum())
-        if kind == "bce":
-            kept = bce[m != -2].sum()
-        else:  # positives + the 3 n_pos negatives of highest loss (SSD, Section 2.2)
-            negatives = sorted(bce[m == -1].tolist(), reverse=True)
-            kept = bce[pos].sum() + sum(negatives[: 3 * max(1, n_pos)])
-        want += kept / max(1, n_pos)
+        want += bce[m != -2].sum() / max(1, int(pos.sum()))
     torch.testing.assert_close(got, want / 2, rtol=1e-10, atol=0)
+
+
+@pytest.mark.parametrize("empty", [None, 0, 1, "all"])
+def test_ssd_hard_negative_mining_follows_torchvision(empty):
+    """torchvision's SSD.compute_loss written out (with BCE per anchor for its softmax cross
+    entropy): in each image the positives and the 3 N_pos negatives of highest loss (none in an
+    image without positives: ours kept 3 there), both terms summed over the batch and divided
+    by max(1, the batch's positives) (ours divided each image by its own and averaged)."""
+    torch.manual_seed(4)
+    net = TinyRetinaNet(width=8, num_convs=1)
+    x, boxes, labels = _batch(3, seed=5)
+    boxes, labels = list(boxes), list(labels)
+    for b in {None: [], 0: [0], 1: [1], "all": [0, 1, 2]}[empty]:
+        boxes[b], labels[b] = np.zeros((0, 4), np.float32), np.zeros(0, np.int64)
+    out = {k: [t.double() for t in v] for k, v in net(x).items()}
+    anchors = net.anchors((32, 32))
+    got = retinanet_loss(out, anchors, boxes, labels, classification="hard_negative")
+    logits, anc = torch.cat(out["cls_logits"], 1), torch.cat(anchors).double()
+    deltas = torch.cat(out["bbox_regression"], 1)
+    cls_sum, box_sum, n_pos_total = 0.0, 0.0, 0
+    for b in range(3):
+        gt = torch.as_tensor(boxes[b], dtype=torch.float64).reshape(-1, 4)
+        m = match_anchors(anc, gt)
+        t = torch.zeros_like(logits[b])
+        pos = m >= 0
+        t[pos, torch.as_tensor(labels[b])[m[pos]]] = 1.0
+        p = torch.sigmoid(logits[b])
+        bce = -(t * torch.log(p) + (1 - t) * torch.log(1 - p)).sum(1)  # per anchor
+        n_pos = int(pos.sum())
+        negatives = sorted(bce[m == -1].tolist(), reverse=True)
+        cls_sum += bce[pos].sum() + sum(negatives[: 3 * n_pos])
+        n_pos_total += n_pos
+        if n_pos:  # smooth L1 (beta 1/9) of the offsets (dx, dy, log dw, log dh)
+            a, g = anc[pos], gt[m[pos]]
+            aw, ah = a[:, 2] - a[:, 0], a[:, 3] - a[:, 1]
+            gw, gh = g[:, 2] - g[:, 0], g[:, 3] - g[:, 1]
+            target = torch.stack(
+                (
+                    (g[:, 0] + gw / 2 - a[:, 0] - aw / 2) / aw,
+                    (g[:, 1] + gh / 2 - a[:, 1] - ah / 2) / ah,
+                    torch.log(gw / aw),
+                    torch.log(gh / ah),
+                ),
+                1,
+            )
+            d = (deltas[b][pos] - target).abs()
+            box_sum += torch.where(d < 1 / 9, 0.5 * d**2 * 9, d - 0.5 / 9).sum()
+    n = max(1, n_pos_total)
+    torch.testing.assert_close(got["classification"], cls_sum / n, rtol=1e-10, atol=0)
+    torch.testing.assert_close(
+        got["bbox_regression"], torch.as_tensor(box_sum / n).double(), rtol=1e-10, atol=0
+    )
+    assert float(got["num_pos"]) == n_pos_total
 
 
 def _matches_by_definition(anchors, gt):

@@ -128,7 +128,9 @@ def retinanet_loss(
     anchor_mask: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     r"""RetinaNet loss: focal loss over all non-ignored anchors plus a box loss on positives,
-    each normalised by the number of positive anchors of the image, averaged over images.
+    each normalised by the number of positive anchors of the image, averaged over images
+    (with ``classification='hard_negative'``: SSD's loss, both terms summed over the batch and
+    divided by its number of positive anchors).
 
     Parameters
     ----------
@@ -149,8 +151,10 @@ def retinanet_loss(
     classification : {'focal', 'bce', 'hard_negative'}
         The classification term: the focal loss (RetinaNet); plain binary cross-entropy over
         every non-ignored anchor; or SSD's hard-negative mining, binary cross-entropy over the
-        positives and, of the negatives, only the ``neg_pos_ratio * max(1, N_pos)`` with the
-        highest loss in the image (Liu et al. 2016, Section 2.2).
+        positives and, of the negatives, only the ``neg_pos_ratio * N_pos`` with the highest
+        loss in the image (none in an image without positives), both terms then normalised
+        by the positives of the whole batch (Liu et al. 2016, Section 2.2; torchvision's
+        ``SSD.compute_loss``).
     neg_pos_ratio : int
         Negatives kept per positive with ``'hard_negative'`` (3 in SSD).
     anchor_mask : Tensor[B, N] of bool, optional
@@ -229,7 +233,10 @@ def retinanet_loss(
         matches = matches.masked_fill(~anchor_mask.to(matches.device), BETWEEN_THRESHOLDS)
     pos, valid = matches >= 0, matches != BETWEEN_THRESHOLDS  # (B, N)
     n_pos = pos.sum(dim=1)
-    norm = n_pos.clamp(min=1).to(logits.dtype)  # (B,)
+    if classification == "hard_negative":  # SSD: sums over the batch / its positives
+        scale = (1 / n_pos.sum().clamp(min=1).to(logits.dtype)).expand(batch)
+    else:  # RetinaNet: per image / its positives, averaged over the images
+        scale = 1 / (n_pos.clamp(min=1).to(logits.dtype) * batch)  # (B,)
     img, a_idx = pos.nonzero(as_tuple=True)  # positives over the batch
     # ground truth of every positive: index into the batch's concatenated boxes
     offsets = torch.tensor([0] + [len(g) for g in gts[:-1]], device=logits.device).cumsum(0)
@@ -242,11 +249,11 @@ def retinanet_loss(
     else:
         per_anchor = binary_cross_entropy_with_logits(logits, target, reduction="none").sum(2)
     if classification == "hard_negative":
-        valid = pos | _hardest_negatives(per_anchor.detach(), matches, ratio * n_pos.clamp(min=1))
-    cls_l = ((per_anchor * valid).sum(dim=1) / norm).sum()  # per_anchor: (B, N)
+        valid = pos | _hardest_negatives(per_anchor.detach(), matches, ratio * n_pos)
+    cls_l = ((per_anchor * valid).sum(dim=1) * scale).sum()  # per_anchor: (B, N)
     box_l = zero
     if len(img):
-        matched_gt, weight = all_gt[g_idx], 1 / norm[img]
+        matched_gt, weight = all_gt[g_idx], scale[img]
         if bbox_loss == "smooth_l1":
             t = coder.encode_single(matched_gt, anc[img, a_idx])
             reg = smooth_l1_loss(deltas[img, a_idx], t, reduction="none", beta=beta).sum(1)
@@ -254,7 +261,7 @@ def retinanet_loss(
             pred = coder.decode_single(deltas[img, a_idx], anc[img, a_idx])
             reg = predicted_box_loss("giou", pred, matched_gt, "none")
         box_l = (reg * weight).sum()
-    parts = {"classification": cls_l / batch, "bbox_regression": box_l / batch}
+    parts = {"classification": cls_l, "bbox_regression": box_l}
     parts["total"] = parts["classification"] + parts["bbox_regression"]
     parts = {key: value.to(out_dtype) for key, value in parts.items()}
     parts["num_pos"] = n_pos.sum().to(work)  # a count: bfloat16 would make 257 positives 256
