@@ -147,7 +147,9 @@ def _build(
     )
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     total = cfg.epochs * len(loader)
-    schedule = warmup_cosine(opt, min(warmup, total - 1), total)  # a 1-epoch run still works
+    # a run shorter than the warmup (RetinaNet's one epoch, 62 steps) ends within it, as the
+    # composed torch schedule does, rather than at the peak rate of a warmup cut to fit
+    schedule = warmup_cosine(opt, warmup, total)
     return TaskSetup(
         model,
         opt,

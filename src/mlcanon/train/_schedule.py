@@ -29,8 +29,9 @@ def warmup_cosine(
     optimizer : torch.optim.Optimizer
     warmup_steps : int >= 0
         Length :math:`W` of the warmup; 0 gives plain cosine decay.
-    total_steps : int > warmup_steps
-        Step :math:`T` at which the rate reaches ``min_lr``; it stays there afterwards.
+    total_steps : int >= 1
+        Step :math:`T` at which the rate reaches ``min_lr``; it stays there afterwards. A run
+        of :math:`T \le W` steps ends within its warmup (see the notes).
     min_lr : float >= 0, default=0.0
         Final rate :math:`\eta_{min}` (absolute, as ``eta_min`` of ``CosineAnnealingLR``); must
         not exceed any group's base rate.
@@ -53,6 +54,13 @@ def warmup_cosine(
     The warmup starts at :math:`\eta / W` rather than 0 so that the first step moves the
     weights; it equals ``LinearLR(start_factor=1/W, total_iters=W-1)`` followed at step
     :math:`W` by ``CosineAnnealingLR(T_max=T-W, eta_min=min_lr)`` through ``SequentialLR``.
+    A run no longer than its warmup (:math:`T \le W`) has no decay: step :math:`s` uses
+    :math:`\eta\,\min(s + 1, W) / W` (``LinearLR`` alone), so the last of its :math:`T` steps
+    uses :math:`\eta\,T / W`, as the composed torch schedule gives before its milestone
+    :math:`W` (where ``CosineAnnealingLR`` with ``T_max`` :math:`= T - W \le 0` would take
+    over, dividing by zero at :math:`T = W`). Shortening the warmup to fit instead (e.g.
+    :math:`W = T - 1`) would end the run at the peak rate :math:`\eta`, without decay.
+
     Warmup keeps Adam's first steps small while its second-moment estimate still rests on few
     gradients.
 
@@ -69,8 +77,6 @@ def warmup_cosine(
         )
     warmup_steps = check_integer(warmup_steps, "warmup_steps", low=0)
     total_steps = check_integer(total_steps, "total_steps", low=1)
-    if total_steps <= warmup_steps:
-        raise ValueError(f"total_steps={total_steps} must be > warmup_steps={warmup_steps}")
     check_scalar(min_lr, "min_lr", low=0.0)
     base = [g.get("initial_lr", g["lr"]) for g in optimizer.param_groups]
     if any(min_lr > b for b in base):
@@ -86,6 +92,8 @@ def _factor(warmup: int, total: int, floor: float):
     def f(s: int) -> float:
         if s < warmup:
             return (s + 1) / warmup
+        if total <= warmup:  # the run ended within the warmup: the rate stays at its end
+            return 1.0
         t = min(s - warmup, total - warmup) / (total - warmup)
         return floor + 0.5 * (1.0 - floor) * (1.0 + math.cos(math.pi * t))
 
