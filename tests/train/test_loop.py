@@ -661,3 +661,115 @@ def test_custom_batch_sampler_is_stepped_and_checkpointed_as_a_sampler(tmp_path,
     assert newest.name == "ckpt-000000008.safetensors"
     for a, b in zip(resumed.model.parameters(), expected, strict=True):
         assert torch.equal(a, b)
+
+
+def _plain_epoch_losses(model, opt, loader, epochs, scheduler=None):
+    """A plain torch loop's per-epoch training loss: sum(loss_b * n_b) / N over the batches."""
+    out = []
+    for _ in range(epochs):
+        total, n = 0.0, 0
+        for xb, yb in loader:
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+            if scheduler is not None:
+                scheduler.step()
+            total += loss.item() * len(xb)
+            n += len(xb)
+        out.append(total / n)
+    return out
+
+
+@pytest.mark.parametrize("batch_size", [10, 7])
+def test_epoch_loss_weights_each_batch_by_its_size(tmp_path, batch_size):
+    """23 samples in batches of 10 (10, 10, 3) or 7 (7, 7, 7, 2): the epoch's loss was the
+    mean of the batch means, so the short last batch counted as much as a full one (off by up
+    to 0.074 here, 0.546 for 0.621, from the loss over the epoch's samples). It is now
+    sum(loss_b n_b) / N, as a plain torch loop, Keras' History and Lightning's on_epoch logging
+    weight it, and it is the number early stopping and ReduceLROnPlateau watch under
+    monitor='loss'; a run resumed in the middle of an epoch reports the same."""
+
+    def setup():
+        model = _mlp()
+        torch.manual_seed(1)
+        x = torch.randn(23, 4, dtype=torch.float32)
+        y = (x.sum(1) > 0).long()
+        opt = torch.optim.SGD(model.parameters(), lr=0.5)
+        loader = DataLoader(
+            TensorDataset(x, y),
+            batch_size=batch_size,
+            shuffle=True,
+            generator=torch.Generator().manual_seed(3),
+        )
+        return model, opt, loader
+
+    model, opt, loader = setup()
+    expected = _plain_epoch_losses(model, opt, loader, 4)
+
+    model, opt, loader = setup()
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=100)
+    es = EarlyStopping(patience=100)
+    t = Trainer(
+        model,
+        opt,
+        lambda m, b: F.cross_entropy(m(b[0]), b[1]),
+        loader,
+        scheduler=plateau,
+        scheduler_interval="epoch",
+        early_stopping=es,
+        checkpoint_dir=tmp_path / "ckpt",
+        checkpoint_every=1,
+        keep_last=100,
+        progress=False,
+    )
+    history = t.fit(4)
+    losses = [e["loss"] for e in history]
+    assert losses == pytest.approx(expected, rel=1e-12, abs=0)
+    assert es.best_ == min(expected) and plateau.best == min(expected)
+
+    # resumed after the second batch of the third epoch: the epoch's loss is the same
+    per_epoch = len(loader)
+    model, opt, loader = setup()
+    resumed = Trainer(
+        model,
+        opt,
+        lambda m, b: F.cross_entropy(m(b[0]), b[1]),
+        loader,
+        scheduler=torch.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=100),
+        scheduler_interval="epoch",
+        early_stopping=EarlyStopping(patience=100),
+        progress=False,
+    )
+    resumed.load_checkpoint(tmp_path / "ckpt" / f"ckpt-{2 * per_epoch + 2:09d}.safetensors")
+    assert [e["loss"] for e in resumed.fit(4)] == losses
+
+
+def test_older_mid_epoch_checkpoint_without_sample_count_resumes_to_the_weighted_loss(tmp_path):
+    """A checkpoint written before the epoch loss was weighted holds the plain sum of its batch
+    losses and no sample count: its batches, all before the epoch's short last one, were full
+    ones of the loader's batch_size, so the resumed epoch reports sum(loss_b n_b) / N."""
+    from mlcanon.train._checkpoint import load_state_file, save_state_file
+
+    def setup():
+        model = _mlp()
+        torch.manual_seed(1)
+        x = torch.randn(23, 4)
+        loader = DataLoader(TensorDataset(x, (x.sum(1) > 0).long()), batch_size=10)
+        return model, torch.optim.SGD(model.parameters(), lr=0.5), loader
+
+    model, opt, loader = setup()
+    expected = _plain_epoch_losses(model, opt, loader, 2)
+    model, opt, loader = setup()
+    kw = {"progress": False, "checkpoint_dir": tmp_path, "checkpoint_every": 1, "keep_last": 9}
+    t = Trainer(model, opt, lambda m, b: F.cross_entropy(m(b[0]), b[1]), loader, **kw)
+    t.fit(2)
+    path = tmp_path / "ckpt-000000005.safetensors"  # after batch 2 of epoch 2
+    _, state = load_state_file(path)
+    assert state.pop("loss_samples") == 20
+    state["loss_sum"] /= 10  # the old format: the two full batches' losses, unweighted
+    save_state_file(path, state)
+    model, opt, loader = setup()
+    resumed = Trainer(model, opt, lambda m, b: F.cross_entropy(m(b[0]), b[1]), loader, **kw)
+    resumed.load_checkpoint(path)
+    assert [e["loss"] for e in resumed.fit(2)] == pytest.approx(expected, rel=1e-12, abs=0)

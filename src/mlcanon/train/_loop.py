@@ -128,7 +128,12 @@ class Trainer:
         Completed optimizer steps.
     history : list of dict
         One entry per completed epoch: ``epoch``, ``loss`` (mean training loss over the epoch's
-        batches and ranks), ``lr`` and the ``evaluate`` metrics. ``lr`` is the rate that the
+        samples on every rank: :math:`\sum_b n_b \ell_b / \sum_b n_b` over its batches
+        :math:`b`, with :math:`\ell_b` the batch's loss and :math:`n_b` its size, the length of
+        the first tensor in the batch, so a short last batch weighs its size as in Keras'
+        ``History`` and Lightning's ``on_epoch`` logging; it is the loss over all the epoch's
+        samples when ``loss_fn`` returns a mean; ``monitor='loss'`` watches this value),
+        ``lr`` and the ``evaluate`` metrics. ``lr`` is the rate that the
         epoch's last optimizer step used (``optimizer.param_groups[0]['lr']`` read before that
         step, so before the scheduler moves it on): what a plain torch loop prints at the end of
         the epoch with a per-epoch scheduler, and not the next step's rate, which a per-step
@@ -254,7 +259,8 @@ class Trainer:
         self.epoch = self.step = 0
         self.history: list[dict[str, float]] = []
         self._batch = 0  # batches of the current epoch already trained on
-        self._loss_sum = 0.0
+        self._loss_sum = 0.0  # sum over the epoch's batches of batch loss x batch size
+        self._loss_samples = 0  # samples of the epoch's batches (the sizes of that sum)
         self._epoch_rng: dict[str, Any] | None = None
         self._last_lr: float | None = None  # rate of the latest optimizer step
         self._stop = False
@@ -280,7 +286,9 @@ class Trainer:
                     task = bar.add_task(desc, total=total, completed=self._batch, loss=math.nan)
                 for _ in self._epoch_steps():
                     if bar:
-                        bar.update(task, completed=self._batch, loss=self._loss_sum / self._batch)
+                        bar.update(
+                            task, completed=self._batch, loss=self._loss_sum / self._loss_samples
+                        )
                 if self._batch == 0:  # its loss would read 0.0 and the epoch count as trained
                     raise ValueError(
                         f"train_loader yielded no batches in epoch {self.epoch + 1} (a "
@@ -352,14 +360,20 @@ class Trainer:
             broadcast_module(self.model, params=False)
         self.step += 1
         self._batch += 1
-        self._loss_sum += value
+        n = _batch_size(batch)
+        self._loss_sum += value * n
+        self._loss_samples += n
 
     def _end_epoch(self) -> None:
-        loss = self._loss_sum / self._batch  # fit refused an epoch without batches
+        # the mean over the epoch's samples (every rank's), as a plain loop's
+        # sum(loss_b * n_b) / N, Keras' History and Lightning's on_epoch logging give it: a
+        # short last batch weighs its size, not as much as a full one
+        loss_sum, samples = self._loss_sum, self._loss_samples
         if self.world_size > 1:
-            t = torch.tensor([loss], dtype=torch.float64, device=collective_device())
+            t = torch.tensor([loss_sum, samples], dtype=torch.float64, device=collective_device())
             torch.distributed.all_reduce(t)
-            loss = float(t) / self.world_size
+            loss_sum, samples = float(t[0]), float(t[1])
+        loss = loss_sum / samples if samples else math.nan  # no samples: batches of size 0
         lr = self.optimizer.param_groups[0]["lr"] if self._last_lr is None else self._last_lr
         entry = {"epoch": self.epoch + 1, "loss": loss, "lr": lr}
         if self.evaluate is not None:
@@ -384,7 +398,7 @@ class Trainer:
             self._stop = self.early_stopping.step(self._monitored(entry))
         self.history.append(entry)
         self.epoch += 1
-        self._batch, self._loss_sum, self._epoch_rng = 0, 0.0, None
+        self._batch, self._loss_sum, self._loss_samples, self._epoch_rng = 0, 0.0, 0, None
         self.save_checkpoint()
 
     def _monitored(self, entry: dict[str, float]) -> float:
@@ -427,6 +441,7 @@ class Trainer:
             "step": self.step,
             "batch_in_epoch": self._batch,
             "loss_sum": self._loss_sum,
+            "loss_samples": self._loss_samples,
             "stop": self._stop,
             "history": self.history,
             "model": self.model.state_dict(),
@@ -517,6 +532,7 @@ class Trainer:
         "step",
         "_batch",
         "_loss_sum",
+        "_loss_samples",
         "_stop",
         "history",
         "_epoch_rng",
@@ -574,6 +590,11 @@ class Trainer:
             vars(self.early_stopping).update(s["early_stopping"])
         self.epoch, self.step, self._batch = s["epoch"], s["step"], s["batch_in_epoch"]
         self._loss_sum, self._stop, self.history = s["loss_sum"], s["stop"], s["history"]
+        self._loss_samples = s.get("loss_samples")
+        if self._loss_samples is None:  # an older checkpoint summed the batch means unweighted:
+            # its batches, all before the epoch's last, were full ones of the loader's size
+            size = self.train_loader.batch_size or 1
+            self._loss_sum, self._loss_samples = self._loss_sum * size, self._batch * size
         self._epoch_rng = own["epoch_rng"]
         self._last_lr = s.get("last_lr")  # absent from older checkpoints
         now = _rng_state(gens)
@@ -614,6 +635,7 @@ _STATE_FIELDS: dict[str, tuple[type, ...]] = {
     "step": (int,),
     "batch_in_epoch": (int,),
     "loss_sum": (int, float),
+    "loss_samples": (int, type(None)),
     "stop": (bool,),
     "history": (list,),
     "model": (dict,),
@@ -833,6 +855,25 @@ def _metric(name: Any, value: Any) -> float:
         f"evaluate must return a number or a dict of numbers (floats, 0-d tensors), got "
         f"{_describe(value)} for {name!r}"
     )
+
+
+def _batch_size(batch: Any) -> int:
+    """Samples in ``batch``: the length of the first tensor found depth first through its
+    tuples, lists and dicts (1 for a 0-d tensor or a batch without tensors), as Lightning
+    infers the ``batch_size`` that weights a logged value in its epoch mean."""
+    first = _first_tensor(batch)
+    return 1 if first is None or first.ndim == 0 else int(first.shape[0])
+
+
+def _first_tensor(x: Any) -> torch.Tensor | None:
+    if isinstance(x, torch.Tensor):
+        return x
+    items = x.values() if isinstance(x, dict) else x if isinstance(x, (list, tuple)) else ()
+    for item in items:
+        found = _first_tensor(item)
+        if found is not None:
+            return found
+    return None
 
 
 def _describe(x: Any) -> str:
