@@ -48,8 +48,8 @@ def test_errors():
         EarlyStopping(patience=0)
     with pytest.raises(ValueError, match="min_delta must be >= 0"):
         EarlyStopping(min_delta=-1.0)
-    with pytest.raises(ValueError, match="value is NaN"):
-        EarlyStopping().step(float("nan"))
+    with pytest.raises(TypeError, match="check_finite must be a bool, got 'yes'"):
+        EarlyStopping(check_finite="yes")
 
 
 @pytest.mark.parametrize(
@@ -78,3 +78,40 @@ def test_value_that_is_not_a_real_number_is_refused_by_name(value, shown):
 def test_real_values_of_any_kind_are_taken(value):
     es = EarlyStopping(mode="max")
     assert es.step(value) is False and es.best_ == float(value)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_non_finite_value_stops_at_once_keeping_the_finite_best(bad, mode):
+    """A NaN raised ValueError, ending training with a traceback (and an infinity counted as a
+    value). As Lightning's EarlyStopping(check_finite=True) it now says to stop at that step,
+    with a reason; the best value and its step stay those of the finite values."""
+    sign = 1.0 if mode == "min" else -1.0
+    es = EarlyStopping(patience=3, mode=mode)
+    assert [es.step(sign * v) for v in [1.0, 0.8, 0.9]] == [False, False, False]
+    assert es.step(bad) is True and es.should_stop_
+    assert es.best_ == sign * 0.8 and es.best_epoch_ == 1 and es.num_bad_epochs_ == 1
+    assert es.stop_reason_ == (
+        f"the monitored value {bad} (step 3) is not finite; the best value was {sign * 0.8} "
+        f"(step 1)"
+    )
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_without_check_finite_non_finite_values_count_as_reduce_lr_on_plateau(mode):
+    """check_finite=False: NaN never improves and an infinity compares as a number, as torch's
+    ReduceLROnPlateau (and Lightning with check_finite=False) count them."""
+    nan, inf = float("nan"), float("inf")
+    values = [1.0, nan, 0.5, nan, nan, inf, -inf, 0.2, nan]
+    if mode == "max":
+        values = [-v for v in values]
+    ours = EarlyStopping(patience=100, mode=mode, check_finite=False)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    ref = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, mode=mode, patience=100, threshold=0.0, threshold_mode="abs"
+    )
+    for v in values:
+        assert ours.step(v) is False
+        ref.step(v)
+        assert ours.num_bad_epochs_ == ref.num_bad_epochs
+        assert ours.best_ == ref.best

@@ -773,3 +773,95 @@ def test_older_mid_epoch_checkpoint_without_sample_count_resumes_to_the_weighted
     resumed = Trainer(model, opt, lambda m, b: F.cross_entropy(m(b[0]), b[1]), loader, **kw)
     resumed.load_checkpoint(path)
     assert [e["loss"] for e in resumed.fit(2)] == pytest.approx(expected, rel=1e-12, abs=0)
+
+
+class _PoisonedAt(torch.utils.data.Sampler):
+    """Indices 0..n-1 in order; in epoch ``bad`` (``set_epoch``) the extra sample n as well,
+    alone in the last batch."""
+
+    def __init__(self, n, bad):
+        self.n, self.bad, self.epoch = n, bad, 0
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __iter__(self):
+        return iter(range(self.n + (self.epoch == self.bad)))
+
+    def __len__(self):
+        return self.n + (self.epoch == self.bad)
+
+
+def _poisoned_setup(bad_epoch):
+    """Least squares without bias on 20 samples (x ~ 1e-3, y = x0 - x1) by SGD with lr 1e3; in
+    epoch ``bad_epoch`` the sample x = (1e18, 0) comes last: its loss, 8e35, is finite in float32,
+    but the step it gives overflows w0 to -inf, so the validation MSE, on a set holding x0 = 0,
+    is NaN at the end of that epoch."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(20, 2, generator=g) * 1e-3
+    x = torch.cat([x, torch.tensor([[1e18, 0.0]])])
+    y = (x[:, :1] - x[:, 1:]).clone()
+    y[-1] = 0.0
+    x_val = torch.tensor([[0.0, 1e-3], [2e-3, -1e-3], [-1e-3, 0.0]])
+    y_val = x_val[:, :1] - x_val[:, 1:]
+    model = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[0.9, -0.8]]))
+    opt = torch.optim.SGD(model.parameters(), lr=1e3)
+    loader = DataLoader(TensorDataset(x, y), batch_size=5, sampler=_PoisonedAt(20, bad_epoch))
+    return model, opt, loader, lambda m: {"val_loss": F.mse_loss(m(x_val), y_val).item()}
+
+
+def test_non_finite_monitored_metric_stops_and_keeps_the_last_finite_epochs_checkpoint(tmp_path):
+    """The validation loss turns NaN at the end of epoch 3 (0-based 2): early stopping raised
+    ValueError('value is NaN'), a traceback after the epoch's training. As Lightning's
+    EarlyStopping(check_finite=True) the run now stops after epoch 3 with a warning naming the
+    metric, its value and the best epoch; that epoch writes no checkpoint, so the newest one
+    holds the weights of epoch 2, those of a plain torch loop run for 2 epochs."""
+    model, opt, loader, evaluate = _poisoned_setup(bad_epoch=2)
+    plain_val = []
+    for epoch in range(2):
+        loader.sampler.set_epoch(epoch)
+        for xb, yb in loader:
+            opt.zero_grad()
+            F.mse_loss(model(xb), yb).backward()
+            opt.step()
+        with torch.no_grad():
+            plain_val.append(evaluate(model)["val_loss"])
+    plain = copy.deepcopy(model.state_dict())
+
+    model, opt, loader, evaluate = _poisoned_setup(bad_epoch=2)
+    es = EarlyStopping(patience=5)
+    t = Trainer(
+        model,
+        opt,
+        lambda m, b: F.mse_loss(m(b[0]), b[1]),
+        loader,
+        evaluate=evaluate,
+        early_stopping=es,
+        monitor="val_loss",
+        checkpoint_dir=tmp_path,
+        keep_last=1,
+        progress=False,
+    )
+    best = min(plain_val)
+    message = (
+        f"early stopping after epoch 3: the monitored metric val_loss=nan is not finite; its "
+        f"best value was {best} at epoch {plain_val.index(best) + 1}; no checkpoint was "
+        f"written for this epoch"
+    )
+    with pytest.warns(RuntimeWarning, match=re.escape(message)):
+        history = t.fit(10)
+    assert [e["epoch"] for e in history] == [1, 2, 3] and t.epoch == 3
+    assert [e["val_loss"] for e in history[:2]] == plain_val and history[2]["val_loss"] != 0
+    assert t.stop_reason == message.removesuffix("; no checkpoint was written for this epoch")
+    assert es.best_ == best and es.best_epoch_ == plain_val.index(best)
+    assert torch.isinf(t.model.weight[0, 0])  # the model keeps its last weights, as Lightning
+    (newest,) = t.checkpoints()
+    assert newest.name == "ckpt-000000008.safetensors"  # the end of epoch 2 (4 steps each)
+    model, opt, loader, _ = _poisoned_setup(bad_epoch=2)
+    fresh = Trainer(model, opt, t.loss_fn, loader, early_stopping=EarlyStopping(), progress=False)
+    fresh.load_checkpoint(newest)
+    assert fresh.epoch == 2 and fresh.early_stopping.best_ == best
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, plain[k]), k

@@ -336,3 +336,36 @@ def test_cli_diverging_run_is_one_line_and_keeps_its_checkpoints(tmp_path, capsy
     assert re.search(r"error: training stopped: loss is nan at epoch 0, step 1;", err), err
     assert str(out / "checkpoints") in err.replace("\n", "")
     assert any((out / "checkpoints").iterdir())
+
+
+def test_cli_run_whose_monitored_metric_turns_nan_stops_in_one_line(tmp_path, capsys):
+    """Early stopping refused a NaN validation metric with a ValueError, which the command
+    printed as a usage error (status 2). The Trainer now stops there (Lightning's
+    check_finite); the command says so in one line, exit status 1, writes no weights file of
+    the NaN epoch and keeps the checkpoints of the epochs before it."""
+    from mlcanon.train import EarlyStopping
+
+    x = torch.randn(8, 3, generator=torch.Generator().manual_seed(0))
+    values = iter([0.5, 0.25, float("nan")])
+
+    def build(cfg):
+        return _least_squares_setup(
+            x,
+            evaluate=lambda m: {"val_loss": next(values)},
+            early_stopping=EarlyStopping(),
+            monitor="val_loss",
+        )
+
+    register_task("test-nan-monitored", build)
+    out = tmp_path / "run"
+    assert main(["train", "test-nan-monitored", "--out", str(out), "--epochs", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert re.search(
+        r"error: training stopped: early stopping after epoch 3: the monitored metric "
+        r"val_loss=nan is not finite; its best value was 0.25 at epoch 2;",
+        err,
+    ), err
+    assert not (out / "model.safetensors").exists()
+    names = sorted(p.name for p in (out / "checkpoints").iterdir())
+    assert names == ["ckpt-000000002.safetensors", "ckpt-000000004.safetensors"]

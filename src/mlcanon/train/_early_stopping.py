@@ -30,6 +30,12 @@ class EarlyStopping:
         Smallest change that counts as an improvement.
     mode : {'min', 'max'}, default='min'
         Whether a lower ('min', a loss) or higher ('max', an accuracy) value is better.
+    check_finite : bool, default=True
+        Stop at once when the value is NaN or infinite, as Lightning's
+        ``EarlyStopping(check_finite=True)``: ``best_`` and ``best_epoch_`` stay those of the
+        finite values and :attr:`stop_reason_` says why. With ``False`` such a value counts as
+        an epoch without improvement (a NaN never improves, as in ``ReduceLROnPlateau``; an
+        infinity compares as a number).
 
     Attributes
     ----------
@@ -40,6 +46,8 @@ class EarlyStopping:
     num_bad_epochs_ : int
         Consecutive steps without improvement.
     should_stop_ : bool
+    stop_reason_ : str
+        Why :meth:`step` said to stop (``''`` until it does).
 
     Notes
     -----
@@ -55,17 +63,27 @@ class EarlyStopping:
     .. [2] Goodfellow, Bengio and Courville, "Deep Learning", MIT Press, 2016, sec. 7.8.
     """
 
-    def __init__(self, patience: int = 5, min_delta: float = 0.0, mode: str = "min") -> None:
+    def __init__(
+        self,
+        patience: int = 5,
+        min_delta: float = 0.0,
+        mode: str = "min",
+        check_finite: bool = True,
+    ) -> None:
         patience = check_integer(patience, "patience", low=1)
         check_scalar(min_delta, "min_delta", low=0.0)
         check_option(mode, "mode", ("min", "max"))
+        if not isinstance(check_finite, (bool, np.bool_)):
+            raise TypeError(f"check_finite must be a bool, got {check_finite!r:.60}")
         self.patience = patience
         self.min_delta = float(min_delta)
         self.mode = mode
+        self.check_finite = bool(check_finite)
         self.best_ = math.inf if mode == "min" else -math.inf
         self.best_epoch_ = -1
         self.num_bad_epochs_ = 0
         self.should_stop_ = False
+        self.stop_reason_ = ""
         self._epoch = -1
 
     def is_better(self, value: float) -> bool:
@@ -77,14 +95,24 @@ class EarlyStopping:
     def step(self, value: float) -> bool:
         """Record one evaluation of the metric; return ``True`` when training should stop."""
         value = _real(value)
-        if math.isnan(value):
-            raise ValueError("value is NaN: the monitored metric must be a number")
         self._epoch += 1
+        if self.check_finite and not math.isfinite(value):
+            self.should_stop_ = True
+            self.stop_reason_ = (
+                f"the monitored value {value} (step {self._epoch}) is not finite; the best "
+                f"value was {self.best_} (step {self.best_epoch_})"
+            )
+            return True
         if self.is_better(value):
             self.best_, self.best_epoch_, self.num_bad_epochs_ = value, self._epoch, 0
         else:
             self.num_bad_epochs_ += 1
         self.should_stop_ = self.num_bad_epochs_ >= self.patience
+        if self.should_stop_:
+            self.stop_reason_ = (
+                f"{self.num_bad_epochs_} steps without improvement (patience {self.patience}); "
+                f"the best value was {self.best_} (step {self.best_epoch_})"
+            )
         return self.should_stop_
 
 

@@ -94,6 +94,12 @@ class Trainer:
         ``'lr'`` (a ``ValueError`` otherwise: use e.g. ``'val_loss'``).
     early_stopping : EarlyStopping, optional
         Stepped with the ``monitor`` value after each epoch; training stops when it says so.
+        When it stops on a value that is not finite (``check_finite``, as Lightning's
+        ``EarlyStopping``), the epoch joins :attr:`history` but writes no checkpoint, so the
+        checkpoints written before stay the newest (none is pruned for it: the epoch-end one of
+        the last finite epoch survives unless ``checkpoint_every`` wrote others since), and a
+        ``RuntimeWarning`` and :attr:`stop_reason` name the metric, its value, the epoch and
+        the best epoch. The model keeps the stopping epoch's weights, as in Lightning.
     monitor : str, optional
         Metric that ``early_stopping`` and a ``ReduceLROnPlateau`` scheduler watch; default
         ``'val'`` when ``evaluate`` is given, else the mean training loss ``'loss'``.
@@ -124,6 +130,8 @@ class Trainer:
     ----------
     epoch : int
         Completed epochs.
+    stop_reason : str or None
+        Why ``early_stopping`` stopped the run (``None`` while it has not).
     step : int
         Completed optimizer steps.
     history : list of dict
@@ -264,6 +272,8 @@ class Trainer:
         self._epoch_rng: dict[str, Any] | None = None
         self._last_lr: float | None = None  # rate of the latest optimizer step
         self._stop = False
+        self.stop_reason: str | None = None
+        self._stopped_non_finite = False
 
     # ------------------------------------------------------------------ training
     def fit(self, epochs: int) -> list[dict[str, float]]:
@@ -394,11 +404,38 @@ class Trainer:
             self.scheduler.step(self._monitored(entry))
         elif self.scheduler is not None and self.scheduler_interval == "epoch":
             self.scheduler.step()
+        diverged = False
         if self.early_stopping is not None:
-            self._stop = self.early_stopping.step(self._monitored(entry))
+            value = self._monitored(entry)
+            self._stop = self.early_stopping.step(value)
+            diverged = self._stop and self.early_stopping.check_finite and not math.isfinite(value)
+            if self._stop:
+                es = self.early_stopping
+                self.stop_reason = (
+                    f"early stopping after epoch {self.epoch + 1}: "
+                    + (
+                        f"the monitored metric {self.monitor}={value} is not finite"
+                        if diverged
+                        else f"{self.monitor} did not improve for {es.num_bad_epochs_} epochs"
+                    )
+                    + (
+                        f"; its best value was {es.best_} at epoch {es.best_epoch_ + 1}"
+                        if es.best_epoch_ >= 0
+                        else "; no epoch had a finite value"
+                    )
+                )
         self.history.append(entry)
         self.epoch += 1
         self._batch, self._loss_sum, self._loss_samples, self._epoch_rng = 0, 0.0, 0, None
+        if diverged:  # its weights gave a non-finite metric: no checkpoint, none pruned for it
+            self._stopped_non_finite = True
+            if self.rank == 0:
+                warnings.warn(
+                    f"{self.stop_reason}; no checkpoint was written for this epoch",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+            return
         self.save_checkpoint()
 
     def _monitored(self, entry: dict[str, float]) -> float:

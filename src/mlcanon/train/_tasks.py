@@ -27,6 +27,7 @@ import hashlib
 import json
 import random
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -159,6 +160,9 @@ def run_task(
         Unknown task; ``epochs`` < 1 or ``seed`` outside [0, SEED_MAX = 2**32 - 1] (checked before
         anything is built); ``out/checkpoints`` already holds checkpoints and ``resume`` is
         false.
+    FloatingPointError
+        The training loss, or the metric that the task's early stopping monitors, is not
+        finite (no ``model.safetensors`` is written; the checkpoints before it are kept).
     SettingsMismatch
         ``resume`` found a checkpoint of a run with another task, ``seed`` or ``epochs``
         (``epochs=None`` takes the checkpointed run's; the task's default without one).
@@ -197,7 +201,11 @@ def run_task(
             f"{ckpt} already holds checkpoints; pass --resume to continue that run or choose "
             f"another --out"
         )
-    history = trainer.fit(epochs)
+    with warnings.catch_warnings():  # said by the FloatingPointError below
+        warnings.filterwarnings("ignore", "early stopping after epoch", RuntimeWarning)
+        history = trainer.fit(epochs)
+    if trainer._stopped_non_finite:  # as a diverging loss: no weights file of that epoch
+        raise FloatingPointError(trainer.stop_reason)
     _say(f"rank {rank}/{size} weights sha256 {_digest(setup.model)}")
     if rank == 0:
         save_weights(setup.model, out / "model.safetensors")
