@@ -1,8 +1,10 @@
 """Run under torchrun (2 ranks): a run stopped mid-epoch and resumed ends like an unbroken one.
 
 The ranks seed their generators differently, so their dropout masks differ: a resumed rank must
-restore its own generator states, not rank 0's. Prints, per rank, the SHA-256 of the final
-weights and of the torch generator state of the unbroken and of the resumed run.
+restore its own generator states, not rank 0's. Their data differ too, so their shares of the
+epoch's loss differ: a resumed rank must continue its own sum. Prints, per rank, the SHA-256 of
+the final weights and of the torch generator state of the unbroken and of the resumed run, and
+the epoch losses of both.
 """
 
 import hashlib
@@ -66,6 +68,8 @@ def main(out):
     resumed.fit(2)
     # the line and its newline in one write, so two ranks' lines cannot interleave
     sys.stdout.write(f"rank {rank} whole {digest(whole)} resumed {digest(resumed)}\n")
+    losses = [[e["loss"] for e in t.history] for t in (whole, resumed)]
+    sys.stdout.write(f"rank {rank} losses {losses[0]!r} resumed {losses[1]!r}\n")
     sys.stdout.flush()
 
 

@@ -263,7 +263,10 @@ def test_bad_parameters(tmp_path, kw, err, match):
 
 
 def test_torchrun_resume_restores_each_rank_generators(tmp_path):
-    """Ranks with different dropout streams, stopped at step 9 and resumed from step 8's file."""
+    """Ranks with different dropout streams, stopped at step 9 and resumed from step 8's file.
+
+    The epoch losses too: each rank restored rank 0's sum of the epoch's losses, so the second
+    epoch's loss of the resumed run differed from the unbroken run's."""
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
     cmd += [str(SCRIPT.with_name("_ddp_resume_run.py")), str(tmp_path)]
@@ -273,6 +276,10 @@ def test_torchrun_resume_restores_each_rank_generators(tmp_path):
     assert sorted(rank for rank, _, _ in found) == ["0", "1"], r.stdout
     for _, whole, resumed in found:
         assert whole == resumed
+    losses = re.findall(r"rank (\d) losses (\[[^]]*\]) resumed (\[[^]]*\])", r.stdout)
+    assert sorted(rank for rank, _, _ in losses) == ["0", "1"], r.stdout
+    for _, whole, resumed in losses:
+        assert json.loads(whole) == json.loads(resumed)
 
 
 def test_torchrun_gradient_missing_on_one_rank_averages_as_zeros(tmp_path):

@@ -501,7 +501,9 @@ class Trainer:
             return None
         state = self.state()
         if self.world_size > 1:
-            mine = {"rng": state["rng"], "epoch_rng": state["epoch_rng"]}
+            # the epoch's loss sum too: each rank's own batches make up its share of the mean
+            keys = ("rng", "epoch_rng", "loss_sum", "loss_samples")
+            mine = {k: state[k] for k in keys}
             ranks: list[Any] = [None] * self.world_size
             dist.all_gather_object(ranks, mine)
             state["ranks"] = ranks
@@ -626,8 +628,10 @@ class Trainer:
             _check_same_kinds(vars(self.early_stopping), s["early_stopping"], path)
             vars(self.early_stopping).update(s["early_stopping"])
         self.epoch, self.step, self._batch = s["epoch"], s["step"], s["batch_in_epoch"]
-        self._loss_sum, self._stop, self.history = s["loss_sum"], s["stop"], s["history"]
-        self._loss_samples = s.get("loss_samples")
+        self._stop, self.history = s["stop"], s["history"]
+        # this rank's share of the epoch's loss (rank 0's in checkpoints that hold no ranks' own)
+        mean_of = own if "loss_sum" in own else s
+        self._loss_sum, self._loss_samples = mean_of["loss_sum"], mean_of.get("loss_samples")
         if self._loss_samples is None:  # an older checkpoint summed the batch means unweighted:
             # its batches, all before the epoch's last, were full ones of the loader's size
             size = self.train_loader.batch_size or 1
@@ -722,6 +726,9 @@ def _check_state(s: Any, path: str | Path) -> None:
         if "epoch_rng" not in entry:
             raise bad(f"ranks[{i}] has no 'epoch_rng'")
         rngs.update({f"ranks[{i}].{k}": entry.get(k) for k in ("rng", "epoch_rng")})
+        if "loss_sum" in entry:
+            check(entry["loss_sum"], (int, float), f"ranks[{i}].loss_sum")
+            check(entry.get("loss_samples"), (int, type(None)), f"ranks[{i}].loss_samples")
     for where, rng in rngs.items():
         check(rng, (dict, type(None)), where)
         for key, kind in [] if rng is None else _RNG_FIELDS.items():
