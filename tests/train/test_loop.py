@@ -1,5 +1,6 @@
 import copy
 import json
+import math
 import os
 import re
 import signal
@@ -872,3 +873,35 @@ def test_non_finite_monitored_metric_stops_and_keeps_the_last_finite_epochs_chec
     assert fresh.epoch == 2 and fresh.early_stopping.best_ == best
     for k, v in model.state_dict().items():
         assert torch.equal(v, plain[k]), k
+
+
+@pytest.mark.parametrize("nan", [False, True], ids=["stalls", "nan"])
+def test_torchrun_ranks_with_different_metrics_stop_together(tmp_path, nan):
+    """Each rank's evaluate gave its own value: the ranks' early stopping decided apart (rank 1
+    alone stops after epoch 3, rank 0 alone trains all 6), so one rank left fit while the other
+    waited in the next all-reduce (a hang; here a gloo timeout). The metrics are now averaged
+    over the ranks, as Lightning's sync_dist=True: both ranks see the means and stop together
+    where a plain count over them does (after epoch 5). With rank 1's NaN at epoch 3 the mean
+    is NaN there and both stop after epoch 3."""
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    cmd += [str(SCRIPT.with_name("_ddp_metric_run.py"))] + (["--nan"] if nan else [])
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=240)
+    assert r.returncode == 0, r.stderr[-3000:]
+    found = dict(re.findall(r"rank (\d) (\{[^{}]*\})", r.stdout))
+    assert sorted(found) == ["0", "1"], r.stdout
+    means = [(a + b) / 2 for a, b in zip([1.0, 0.9, 0.6, 0.5, 0.4, 0.2], [1.0] * 6, strict=True)]
+    if nan:
+        expected = {"val": [*means[:2], None], "epochs": 3}
+    else:  # a plain count: improvement needs v < best - 0.15
+        best, bad, stop = math.inf, 0, None
+        for e, v in enumerate(means):
+            best, bad = (v, 0) if v < best - 0.15 else (best, bad + 1)
+            if bad >= 2:
+                stop = e + 1
+                break
+        assert stop == 5
+        expected = {"val": means[:stop], "epochs": stop}
+    for out in found.values():
+        got = json.loads(out.replace("NaN", "null"))
+        assert got == expected

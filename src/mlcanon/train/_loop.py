@@ -91,7 +91,10 @@ class Trainer:
         Run after each epoch under ``model.eval()`` and ``torch.no_grad()``; a bare number is
         stored as ``'val'``. Its values (numbers or 0-d tensors) join the epoch's entry in
         :attr:`history` as Python floats, under names other than ``'epoch'``, ``'loss'`` and
-        ``'lr'`` (a ``ValueError`` otherwise: use e.g. ``'val_loss'``).
+        ``'lr'`` (a ``ValueError`` otherwise: use e.g. ``'val_loss'``). Under
+        ``torch.distributed`` every rank runs it and each metric is averaged over the ranks
+        (kept as it is when they all agree), as Lightning's ``sync_dist=True``, so that every
+        rank stops and schedules alike.
     early_stopping : EarlyStopping, optional
         Stepped with the ``monitor`` value after each epoch; training stops when it says so.
         When it stops on a value that is not finite (``check_finite``, as Lightning's
@@ -281,6 +284,8 @@ class Trainer:
 
         Returns :attr:`history`. Stops earlier when ``early_stopping`` says so. ``ValueError``
         when more than ``epochs`` epochs are already complete (a resumed longer run).
+        ``FloatingPointError`` when a batch's loss is not finite, at that step, before the
+        weights move (the checkpoints written before it are kept).
         """
         epochs = check_integer(epochs, "epochs", low=1)
         if epochs < self.epoch:
@@ -399,7 +404,10 @@ class Trainer:
                     f"epoch's own {', '.join(map(repr, entry))} (its number, mean training loss "
                     f"and learning rate); rename them, e.g. 'val_loss'"
                 )
-            entry.update({k: _metric(k, v) for k, v in metrics.items()})
+            values = {k: _metric(k, v) for k, v in metrics.items()}
+            if self.world_size > 1:  # one value per metric on every rank
+                values = _mean_over_ranks(values, self.world_size)
+            entry.update(values)
         if isinstance(self.scheduler, ReduceLROnPlateau):
             self.scheduler.step(self._monitored(entry))
         elif self.scheduler is not None and self.scheduler_interval == "epoch":
@@ -918,6 +926,31 @@ def _first_tensor(x: Any) -> torch.Tensor | None:
         if found is not None:
             return found
     return None
+
+
+def _mean_over_ranks(metrics: dict[str, float], world_size: int) -> dict[str, float]:
+    """Every rank's ``evaluate`` metrics averaged over the ranks (a value on which all ranks
+    agree is kept as it is), as Lightning's ``self.log(..., sync_dist=True)`` reduces them, so
+    that early stopping and ``ReduceLROnPlateau`` decide the same on every rank."""
+    gathered: list[Any] = [None] * world_size
+    dist.all_gather_object(gathered, metrics)
+    names = [list(m) for m in gathered]
+    for rank, own in enumerate(names):
+        if own != names[0]:
+            raise ValueError(
+                f"evaluate returned the metrics {names[0]} on rank 0 and {own} on rank {rank}: "
+                f"every rank must return the same names"
+            )
+    out = {}
+    for name in names[0]:
+        values = [m[name] for m in gathered]
+        if all(v == values[0] for v in values):
+            out[name] = values[0]
+        elif all(math.isfinite(v) for v in values):
+            out[name] = math.fsum(values) / world_size
+        else:  # NaN, or infinities (which fsum refuses to add when of both signs)
+            out[name] = sum(values) / world_size
+    return out
 
 
 def _describe(x: Any) -> str:
