@@ -76,6 +76,18 @@ EMPTY_OPS = {
         both("conv_transpose2d", groups=3, stride=2),
         [r(0, 3, 5, 5), r(3, 2, 3, 3)],
     ),
+    "conv1d, 0 samples, stride and padding": (
+        both("conv1d", stride=2, padding=1),
+        [r(0, 3, 5), r(4, 3, 3), r(4)],
+    ),
+    "conv1d, 0 input channels": (both("conv1d"), [r(2, 0, 5), r(4, 0, 3), r(4)]),
+    "conv_transpose1d, 0 samples, any output_padding": (
+        both("conv_transpose1d", stride=2, output_padding=3),
+        [r(0, 3, 5), r(3, 4, 3)],
+    ),
+    "max_pool1d, 0 samples": (both("max_pool1d", 2), [r(0, 3, 4)]),
+    "avg_pool1d, 0 samples": (both("avg_pool1d", 2), [r(0, 3, 4)]),
+    "adaptive_avg_pool1d, 0 samples": (both("adaptive_avg_pool1d", 2), [r(0, 3, 4)]),
     "group_norm, 0 samples": (
         both_fn(lambda M, x, w, b: M.group_norm(x, 2, w, b)),
         [r(0, 4, 3, 3), r(4), r(4)],

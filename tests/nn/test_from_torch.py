@@ -108,6 +108,33 @@ def test_every_listed_layer_converts_in_a_mixed_network():
     _assert_same_training_step(theirs, torch.randn(4, 2, 7, 7, dtype=torch.float64))
 
 
+@pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel lengths:UserWarning")
+def test_a_1d_network_converts_and_trains_the_same():
+    """Conv1d (padding modes, groups, dilation), ConvTranspose1d and the 1-D pools were left as
+    torch's layers; now converted, with the same printout, outputs, parameter gradients and
+    running statistics."""
+    torch.manual_seed(0)
+    theirs = nn.Sequential(
+        nn.Conv1d(3, 8, 4, padding="same", padding_mode="reflect"),
+        nn.BatchNorm1d(8),
+        nn.ReLU(),
+        nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True),
+        nn.Conv1d(8, 8, 3, padding=2, dilation=2, groups=4, padding_mode="circular"),
+        nn.ConvTranspose1d(8, 6, 4, stride=2, padding=1, output_padding=1, bias=False),
+        nn.AvgPool1d(3, stride=2, padding=1, count_include_pad=False),
+        nn.Conv1d(6, 6, 1, padding_mode="replicate", padding=1),
+        nn.AdaptiveAvgPool1d(4),
+        nn.Flatten(),
+        nn.Linear(24, 5),
+    ).double()
+    ours = from_torch(theirs)
+    assert {type(m).__module__ for m in ours if type(m) is not nn.Flatten} == {
+        "mlcanon.nn._modules"
+    }
+    assert repr(ours) == repr(theirs)
+    _assert_same_training_step(theirs, torch.randn(4, 3, 20, dtype=torch.float64))
+
+
 class _Recurrent(nn.Module):
     def __init__(self, cell: type[nn.RNNBase], **options):
         super().__init__()

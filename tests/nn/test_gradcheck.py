@@ -42,6 +42,21 @@ CASES = {
         lambda x, w, b: F.conv_transpose2d(x, w, b, 2, 1, 1, 2),
         [_r(1, 2, 3, 2), _r(2, 2, 2, 3, seed=1), _r(4, seed=2)],
     ),
+    "conv1d": (
+        lambda x, w, b: F.conv1d(x, w, b, 2, 1, 2, 2),
+        [_r(1, 2, 7), _r(4, 1, 3, seed=1), _r(4, seed=2)],
+    ),
+    "conv1d-same-unbatched": (
+        lambda x, w: F.conv1d(x, w, None, 1, "same", 1, 1),
+        [_r(3, 5), _r(2, 3, 4, seed=1)],
+    ),
+    "conv_transpose1d": (
+        lambda x, w, b: F.conv_transpose1d(x, w, b, 2, 1, 1, 2, 2),
+        [_r(1, 2, 4), _r(2, 2, 3, seed=1), _r(4, seed=2)],
+    ),
+    "max_pool1d": (lambda x: F.max_pool1d(x, 3, 2, 1, 2, ceil_mode=True), [_r(1, 2, 8)]),
+    "avg_pool1d": (lambda x: F.avg_pool1d(x, 3, 2, 1, True, False), [_r(2, 7)]),
+    "adaptive_avg_pool1d": (lambda x: F.adaptive_avg_pool1d(x, 3), [_r(1, 2, 7)]),
     "max_pool2d": (lambda x: F.max_pool2d(x, 2, 1, 1, ceil_mode=True), [_r(1, 2, 3, 4)]),
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 3, 2, 1, True, False), [_r(1, 2, 4, 5)]),
     "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x, (2, 3)), [_r(1, 2, 3, 5)]),

@@ -226,7 +226,9 @@ def test_batch_norm_module_names_the_channel_count():
     ("name", "args"),
     [
         ("Linear", (3, 4)),
+        ("Conv1d", (3, 4, 3)),
         ("Conv2d", (3, 4, 3)),
+        ("ConvTranspose1d", (3, 6, 3, 2, 1, 1, 3)),
         ("ConvTranspose2d", (3, 4, 3)),
         ("BatchNorm2d", (3,)),
         ("InstanceNorm2d", (3, 1e-5, 0.1, True, True)),
@@ -253,7 +255,9 @@ def test_modules_take_torchs_device_and_dtype_options(name, args, factory):
     ("name", "args", "kwargs"),
     [
         ("Linear", (5, 7), {}),
+        ("Conv1d", (3, 4, 3), {"groups": 1}),
         ("Conv2d", (3, 4, 3), {}),
+        ("ConvTranspose1d", (3, 6, 3), {"groups": 3}),
         ("ConvTranspose2d", (3, 4, (2, 3)), {"groups": 1}),
         ("BatchNorm2d", (3,), {}),
         ("PReLU", (3, 0.1), {}),

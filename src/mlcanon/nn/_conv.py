@@ -25,9 +25,10 @@ from torch.autograd import Function
 from mlcanon.vision import conv_output_size, conv_transpose_output_size
 
 from ._depthwise import depthwise_conv2d
-from ._im2col import col2im_matmul, crop2d, pad2d, windows
+from ._im2col import as_2d, as_image, col2im_matmul, crop2d, from_image, pad2d, windows
 from ._utils import (
     InputMismatchError,
+    check_input,
     check_like,
     check_nonempty,
     check_param,
@@ -35,7 +36,7 @@ from ._utils import (
     follow_layout,
     in_float32,
     integer,
-    pair,
+    ntuple,
     unviewed,
     zeros_from,
 )
@@ -76,28 +77,33 @@ class _PadMode(Function):
         return g.new_zeros((*g.shape[:-2], h, w)).index_add(-2, rows, g), None, None
 
 
-def pad_mode(x: Tensor, pads: tuple[int, int, int, int], mode: str) -> Tensor:
-    """``torch.nn.functional.pad(x, (left, right, top, bottom), mode)`` for the last two dims,
-    ``pads = (top, bottom, left, right)``, ``mode`` one of reflect, replicate, circular, with
-    torch's limits: reflect pads less than the size, circular at most the size."""
-    (h, w), names = x.shape[-2:], ("top", "bottom", "left", "right")
-    if h == 0 or w == 0:
+def pad_mode(x: Tensor, pads: tuple[int, ...], mode: str) -> Tensor:
+    """``torch.nn.functional.pad(x, (left, right[, top, bottom]), mode)`` for the last one or
+    two dims, ``pads = ([top, bottom,] left, right)``, ``mode`` one of reflect, replicate,
+    circular, with torch's limits: reflect pads less than the size, circular at most the size."""
+    spatial = len(pads) // 2
+    sizes, names = x.shape[-spatial:], ("top", "bottom", "left", "right")[-len(pads) :]
+    if 0 in sizes:
+        axes = "length" if spatial == 1 else "height and width"
         raise InputMismatchError(
-            f"padding_mode={mode!r} needs a non-empty height and width, got shape {tuple(x.shape)}"
+            f"padding_mode={mode!r} needs a non-empty {axes}, got shape {tuple(x.shape)}"
         )
     limit = {"reflect": ("less than", 0), "circular": ("at most", 1)}.get(mode)
-    for name, pad, size in zip(names, pads, (h, h, w, w), strict=True):
+    for name, pad, size in zip(names, pads, (n for n in sizes for _ in "ab"), strict=True):
         if limit is not None and pad >= size + limit[1]:
             raise ValueError(
                 f"padding_mode={mode!r}: the {name} padding {pad} must be {limit[0]} the input's "
                 f"size {size} along that axis (input shape {tuple(x.shape)})"
             )
-    rows = _source_rows(h, pads[0], pads[1], mode).to(x.device)
-    cols = _source_rows(w, pads[2], pads[3], mode).to(x.device)
-    y = _PadMode.apply(x, rows, cols)
+    img = x.unsqueeze(-2) if spatial == 1 else x
+    top, bottom, left, right = as_2d(pads, spatial, 0, 0)
+    rows = _source_rows(img.shape[-2], top, bottom, mode).to(x.device)
+    cols = _source_rows(img.shape[-1], left, right, mode).to(x.device)
+    y = _PadMode.apply(img, rows, cols)
     # torch's reflect and replicate kernels keep a channels_last layout, its circular one
     # (built from slices and a cat) returns a contiguous tensor
-    return y if mode == "circular" else follow_layout(y, x)
+    y = y if mode == "circular" else follow_layout(y, img)
+    return y.squeeze(-2) if spatial == 1 else y
 
 
 # Unrolled patches are built for a few samples at a time: a block of ~16 MB stays in cache
@@ -315,13 +321,13 @@ class _ConvTranspose2d(Function):
 
 
 def _check_conv_args(
-    x: Tensor, weight: Tensor, groups: int, transposed: bool
-) -> tuple[Tensor, bool]:
-    x = check_tensor(x, "input", ndim=(3, 4))
-    check_tensor(weight, "weight", ndim=4)
+    x: Tensor, weight: Tensor, groups: int, transposed: bool, spatial: int
+) -> Tensor:
+    op = f"conv{'_transpose' * transposed}{spatial}d"
+    x = check_input(x, op, spatial)
+    check_tensor(weight, "weight", ndim=spatial + 2)
     integer(groups, "groups", low=1)
-    unbatched = x.dim() == 3
-    c = x.shape[-3]
+    c = x.shape[-spatial - 1]
     # torch refuses a kernel without output maps (dimension 0; transposed: dimension 1 too)
     for dim in (0, 1) if transposed else (0,):
         if weight.shape[dim] == 0:
@@ -333,9 +339,10 @@ def _check_conv_args(
         raise ValueError(f"in_channels={c} must be divisible by groups={groups}")
     if transposed:
         if weight.shape[0] != c:
+            kernel = "kernel_size" if spatial == 1 else "kh, kw"
             raise ValueError(
-                f"weight.shape[0]={weight.shape[0]} must equal in_channels={c} "
-                f"(weight is (in_channels, out_channels/groups, kh, kw))"
+                f"weight.shape[0]={weight.shape[0]} must equal in_channels={c} (weight is "
+                f"(in_channels, out_channels/groups, {kernel}))"
             )
     else:
         if weight.shape[0] % groups:
@@ -345,25 +352,34 @@ def _check_conv_args(
                 f"weight.shape[1]={weight.shape[1]} times groups={groups} must equal "
                 f"in_channels={c}"
             )
-    return (x.unsqueeze(0) if unbatched else x), unbatched
+    return x
 
 
-def conv_padding(padding: Any, stride: tuple[int, int]) -> str | tuple[int, int]:
-    """A convolution's ``padding``: ``'valid'``, ``'same'`` (stride 1 only), or an int or a
-    pair of ints >= 0 (returned as a pair)."""
+def conv_padding(padding: Any, stride: tuple[int, ...]) -> str | tuple[int, ...]:
+    """A convolution's ``padding``: ``'valid'``, ``'same'`` (stride 1 only), or an int or one
+    int >= 0 per spatial dim of ``stride`` (returned as a tuple)."""
     if not isinstance(padding, str):
-        return pair(padding, "padding")
+        return ntuple(padding, "padding", len(stride))
     if padding not in ("valid", "same"):
-        raise ValueError(f"padding must be an int, a pair, 'valid' or 'same'; got {padding!r}")
-    if padding == "same" and stride != (1, 1):
+        each = "a pair" if len(stride) == 2 else "a 1-tuple"
+        raise ValueError(f"padding must be an int, {each}, 'valid' or 'same'; got {padding!r}")
+    if padding == "same" and max(stride) != 1:
         raise ValueError(f"padding='same' needs stride 1, got stride={stride}")
     return padding
 
 
-def same_pads(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int, int, int]:
-    # total padding d(k-1); an odd total puts the extra row/column at the bottom/right (as torch)
-    th, tw = (d * (k - 1) for k, d in zip(kernel, dilation, strict=True))
-    return th // 2, th - th // 2, tw // 2, tw - tw // 2
+def conv_pads(
+    padding: str | tuple[int, ...], kernel: tuple[int, ...], dilation: tuple[int, ...]
+) -> tuple[int, ...]:
+    """(before, after) per spatial dim for a checked ``padding`` (see :func:`conv_padding`).
+    ``'same'`` pads a total of d(k-1), an odd total with the extra row/column at the
+    bottom/right (as torch)."""
+    if padding == "valid":
+        return (0,) * (2 * len(kernel))
+    if padding == "same":
+        totals = (d * (k - 1) for k, d in zip(kernel, dilation, strict=True))
+        return tuple(side for t in totals for side in (t // 2, t - t // 2))
+    return tuple(side for p in padding for side in (p, p))
 
 
 def conv2d(
@@ -407,32 +423,38 @@ def conv2d(
     ----------
     .. [1] Dumoulin & Visin, "A guide to convolution arithmetic for deep learning", 2016.
     """
-    x, unbatched = _check_conv_args(input, weight, groups, transposed=False)
-    kernel = tuple(weight.shape[-2:])
-    stride, dilation = pair(stride, "stride", low=1), pair(dilation, "dilation", low=1)
-    padding = conv_padding(padding, stride)
-    if isinstance(padding, str):
-        pads = same_pads(kernel, dilation) if padding == "same" else (0, 0, 0, 0)
-    else:
-        pads = (padding[0], padding[0], padding[1], padding[1])
-    check_like(weight, "weight", x, "conv2d")
-    check_param(bias, "bias", (weight.shape[0],), x, "conv2d")
-    h, w = x.shape[-2:]
+    return conv_nd(input, weight, bias, stride, padding, dilation, groups, spatial=2)
+
+
+def conv_nd(input, weight, bias, stride, padding, dilation, groups, *, spatial: int) -> Tensor:
+    """:func:`conv2d`, or ``conv1d`` (``spatial=1``) on the signal seen as a 1 x L image."""
+    op = f"conv{spatial}d"
+    x = _check_conv_args(input, weight, groups, False, spatial)
+    kernel = tuple(weight.shape[2:])
+    stride = ntuple(stride, "stride", spatial, low=1)
+    dilation = ntuple(dilation, "dilation", spatial, low=1)
+    pads = conv_pads(conv_padding(padding, stride), kernel, dilation)
+    check_like(weight, "weight", x, op)
+    check_param(bias, "bias", (weight.shape[0],), x, op)
+    padded = tuple(n + pads[2 * a] + pads[2 * a + 1] for a, n in enumerate(x.shape[-spatial:]))
     reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
-    padded = (h + pads[0] + pads[1], w + pads[2] + pads[3])
-    if reach[0] > padded[0] or reach[1] > padded[1]:
+    if any(r > p for r, p in zip(reach, padded, strict=True)):
         raise InputMismatchError(
             f"kernel size {kernel} with dilation {dilation} spans {reach}, larger than the padded "
             f"input {padded}"
         )
-    check_nonempty(x, "conv2d", 2)
+    check_nonempty(x, op, spatial)
+    x, unbatched = as_image(x, spatial)
+    weight = weight.unsqueeze(2) if spatial == 1 else weight
+    kernel, stride, dilation = (as_2d(t, spatial, 1) for t in (kernel, stride, dilation))
+    pads, padded = as_2d(pads, spatial, 0, 0), as_2d(padded, spatial, 1)
     if x.numel() == 0:  # 0 samples, or 0 input channels: torch returns an empty result
         ho, wo = conv_output_size(padded, kernel, stride, 0, dilation)
         out_channels = weight.shape[0] if x.shape[1] else 0  # torch's shape for 0 channels
         y = zeros_from((x.shape[0], out_channels, ho, wo), x, weight, bias)
     else:
         y = _conv2d(x, weight, bias, stride, pads, dilation, groups, padded)
-    return y.squeeze(0) if unbatched else follow_layout(y, x, weight)
+    return from_image(y if unbatched else _follow(y, x, weight, spatial), spatial, unbatched)
 
 
 def _conv2d(x, weight, bias, stride, pads, dilation, groups, padded):
@@ -444,6 +466,12 @@ def _conv2d(x, weight, bias, stride, pads, dilation, groups, padded):
     if kernel == (1, 1) and groups == 1 and not any(pads):
         return _PointwiseConv2d.apply(x, weight, bias, stride)
     return _Conv2d.apply(x, weight, bias, stride, pads, dilation, groups)
+
+
+def _follow(y: Tensor, x: Tensor, weight: Tensor, spatial: int) -> Tensor:
+    """The output's layout, as torch's: channels_last where the input or the weight is; for
+    a 1-D convolution only where the weight is (torch's makes the input contiguous)."""
+    return follow_layout(y, weight) if spatial == 1 else follow_layout(y, x, weight)
 
 
 def conv_transpose2d(
@@ -485,36 +513,51 @@ def conv_transpose2d(
     .. [1] Dumoulin & Visin, "A guide to convolution arithmetic for deep learning", 2016, sec. 4.
     .. [2] Zeiler et al., "Deconvolutional networks", CVPR 2010.
     """
-    x, unbatched = _check_conv_args(input, weight, groups, transposed=True)
+    return conv_transpose_nd(
+        input, weight, bias, stride, padding, output_padding, groups, dilation, spatial=2
+    )
+
+
+def conv_transpose_nd(
+    input, weight, bias, stride, padding, output_padding, groups, dilation, *, spatial: int
+) -> Tensor:
+    """:func:`conv_transpose2d`, or ``conv_transpose1d`` (``spatial=1``) on the signal seen as
+    a 1 x L image."""
+    op = f"conv_transpose{spatial}d"
+    x = _check_conv_args(input, weight, groups, True, spatial)
     # a batch of 0 samples: torch only sizes the (empty) output, so it takes an empty height or
     # width and any output_padding, and an output of height or width 0
-    no_samples = x.shape[0] == 0
+    no_samples = x.dim() == spatial + 2 and x.shape[0] == 0
     if not no_samples:
-        check_nonempty(x, "conv_transpose2d", 2)
-    stride, dilation = pair(stride, "stride", low=1), pair(dilation, "dilation", low=1)
-    padding = pair(padding, "padding")
-    output_padding = pair(output_padding, "output_padding")
-    for op, s, d in zip(output_padding, stride, dilation, strict=True):
-        if op >= s and op >= d and not no_samples:
+        check_nonempty(x, op, spatial)
+    stride = ntuple(stride, "stride", spatial, low=1)
+    dilation = ntuple(dilation, "dilation", spatial, low=1)
+    padding = ntuple(padding, "padding", spatial)
+    output_padding = ntuple(output_padding, "output_padding", spatial)
+    for extra, s, d in zip(output_padding, stride, dilation, strict=True):
+        if extra >= s and extra >= d and not no_samples:
             raise ValueError(
                 f"output_padding={output_padding} must be smaller than stride={stride} or "
                 f"dilation={dilation}"
             )
-    check_like(weight, "weight", x, "conv_transpose2d")
-    check_param(bias, "bias", (weight.shape[1] * groups,), x, "conv_transpose2d")
-    h, w = x.shape[-2:]
-    kernel = weight.shape[-2:]
+    check_like(weight, "weight", x, op)
+    check_param(bias, "bias", (weight.shape[1] * groups,), x, op)
+    size, kernel = x.shape[-spatial:], weight.shape[2:]
     if no_samples:  # the size rule written out: the shared one checks what torch skips here
-        geometry = zip((h, w), kernel, stride, padding, output_padding, dilation, strict=True)
-        out_hw = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, k, s, p, o, d in geometry)
+        geometry = zip(size, kernel, stride, padding, output_padding, dilation, strict=True)
+        out = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, k, s, p, o, d in geometry)
     else:
-        full = conv_transpose_output_size((h, w), kernel, stride, 0, output_padding, dilation)
-        out_hw = tuple(f - 2 * p for f, p in zip(full, padding, strict=True))
-    if min(out_hw) < (0 if no_samples else 1):
-        raise ValueError(f"padding={padding} is too large: the output would be {out_hw}")
+        full = conv_transpose_output_size(size, kernel, stride, 0, output_padding, dilation)
+        out = tuple(f - 2 * p for f, p in zip(full, padding, strict=True))
+    if min(out) < (0 if no_samples else 1):
+        raise ValueError(f"padding={padding} is too large: the output would be {out}")
     if no_samples:
-        return zeros_from((0, weight.shape[1] * groups, *out_hw), x, weight, bias)
+        return zeros_from((0, weight.shape[1] * groups, *out), x, weight, bias)
+    x, unbatched = as_image(x, spatial)
+    weight = weight.unsqueeze(2) if spatial == 1 else weight
+    stride, dilation = as_2d(stride, spatial, 1), as_2d(dilation, spatial, 1)
+    padding, output_padding = as_2d(padding, spatial, 0), as_2d(output_padding, spatial, 0)
     y = in_float32(
         _ConvTranspose2d.apply, x, weight, bias, stride, padding, output_padding, dilation, groups
     )
-    return y.squeeze(0) if unbatched else follow_layout(y, x, weight)
+    return from_image(y if unbatched else _follow(y, x, weight, spatial), spatial, unbatched)

@@ -25,14 +25,14 @@ from . import _recurrent as R
 __all__ = ["from_torch"]
 
 
-def _conv(m: nn.Conv2d | nn.ConvTranspose2d) -> dict[str, Any]:
+def _conv(m: nn.Module) -> dict[str, Any]:
     options = {
         "stride": m.stride,
         "padding": m.padding,
         "dilation": m.dilation,
         "padding_mode": m.padding_mode,
     }
-    if isinstance(m, nn.ConvTranspose2d):
+    if m.transposed:
         options["output_padding"] = m.output_padding
     return {
         "in_channels": m.in_channels,
@@ -87,7 +87,9 @@ def _recurrent(m: nn.RNNBase) -> dict[str, Any]:
 
 # torch layer type -> (our module type, the constructor options read off the torch layer)
 _CONVERSIONS: dict[type[nn.Module], tuple[type[nn.Module], Callable[[Any], dict[str, Any]]]] = {
+    nn.Conv1d: (M.Conv1d, _conv),
     nn.Conv2d: (M.Conv2d, _conv),
+    nn.ConvTranspose1d: (M.ConvTranspose1d, _conv),
     nn.ConvTranspose2d: (M.ConvTranspose2d, _conv),
     nn.Linear: (M.Linear, _options("in_features", "out_features", bias=True)),
     nn.BatchNorm1d: (M.BatchNorm1d, _options(*_BATCH_NORM, bias=True)),
@@ -98,8 +100,11 @@ _CONVERSIONS: dict[type[nn.Module], tuple[type[nn.Module], Callable[[Any], dict[
         M.LayerNorm,
         _options("normalized_shape", "eps", "elementwise_affine", bias=True),
     ),
+    nn.MaxPool1d: (M.MaxPool1d, _options(*_MAX_POOL)),
     nn.MaxPool2d: (M.MaxPool2d, _options(*_MAX_POOL)),
+    nn.AvgPool1d: (M.AvgPool1d, _options(*_AVG_POOL[:-1])),  # no divisor_override in 1-D
     nn.AvgPool2d: (M.AvgPool2d, _options(*_AVG_POOL)),
+    nn.AdaptiveAvgPool1d: (M.AdaptiveAvgPool1d, _options("output_size")),
     nn.AdaptiveAvgPool2d: (M.AdaptiveAvgPool2d, _options("output_size")),
     nn.Dropout: (M.Dropout, _options("p", "inplace")),
     nn.ReLU: (M.ReLU, _options("inplace")),
@@ -168,9 +173,9 @@ def _convert_layer(layer: nn.Module) -> nn.Module:
 def from_torch(module: nn.Module, *, inplace: bool = False) -> nn.Module:
     """Replace the ``torch.nn`` layers of ``module`` by the hand-written-backward modules.
 
-    Converted: ``Conv2d`` (any ``padding_mode``), ``ConvTranspose2d``, ``Linear``,
-    ``BatchNorm1d/2d``, ``InstanceNorm2d``, ``GroupNorm``, ``LayerNorm``, ``MaxPool2d``,
-    ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``Dropout``, the activations (``ReLU``, ``ReLU6``,
+    Converted: ``Conv1d/2d`` (any ``padding_mode``), ``ConvTranspose1d/2d``, ``Linear``,
+    ``BatchNorm1d/2d``, ``InstanceNorm2d``, ``GroupNorm``, ``LayerNorm``, ``MaxPool1d/2d``,
+    ``AvgPool1d/2d``, ``AdaptiveAvgPool1d/2d``, ``Dropout``, the activations (``ReLU``, ``ReLU6``,
     ``Sigmoid``, ``Tanh``, ``Hardsigmoid``, ``Hardswish``, ``SiLU``, ``Softplus``,
     ``LeakyReLU``, ``ELU``, ``GELU``, ``PReLU``, ``Softmax``, ``LogSoftmax``) and ``RNN``,
     ``LSTM``, ``GRU``. A layer is matched by

@@ -101,3 +101,28 @@ def col2im_matmul(
         part = w_offsets[i, j].matmul(src).view(n, groups, a, *win_hw)
         out[..., rows, columns] += part
     return out.view(n, groups * a, *padded_hw)
+
+
+# The 1-D ops are the 2-D ones on a signal seen as an image of height 1: (N, C, L) is viewed as
+# (N, C, 1, L), each geometry tuple gets the height's neutral entry in front (kernel, stride and
+# dilation 1, padding 0), and the result is viewed back. The backward is the 2-D one.
+
+
+def as_image(x: Tensor, spatial: int) -> tuple[Tensor, bool]:
+    """A batched or unbatched input with ``spatial`` (1 or 2) spatial dims as (N, C, H, W),
+    and whether it came without the batch dim."""
+    unbatched = x.dim() == spatial + 1
+    x = x.unsqueeze(0) if unbatched else x
+    return (x.unsqueeze(2) if spatial == 1 else x), unbatched
+
+
+def from_image(y: Tensor, spatial: int, unbatched: bool) -> Tensor:
+    """Inverse of :func:`as_image` for the op's (N, C', H', W') result."""
+    y = y.squeeze(2) if spatial == 1 else y
+    return y.squeeze(0) if unbatched else y
+
+
+def as_2d(values: tuple[int, ...], spatial: int, *neutral: int) -> tuple[int, ...]:
+    """A geometry tuple of ``spatial`` dims (or its per-side pads) as the 2-D one, ``neutral``
+    (the height's kernel, stride or dilation 1, or pads 0, 0) put in front."""
+    return values if spatial == 2 else (*neutral, *values)

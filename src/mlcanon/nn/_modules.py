@@ -9,31 +9,37 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from mlcanon._validation import check_option
+from mlcanon.vision import conv_transpose_output_size
 
 from . import _activations as A
-from ._conv import PADDING_MODES, conv2d, conv_padding, conv_transpose2d, pad_mode, same_pads
+from ._conv import PADDING_MODES, conv_nd, conv_padding, conv_pads, conv_transpose_nd, pad_mode
 from ._dropout import dropout
 from ._linear import linear
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm
+from ._ops1d import adaptive_avg_pool1d, avg_pool1d, max_pool1d
 from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ._softmax import log_softmax, softmax
-from ._utils import check_tensor, factory, integer, pair, probability
+from ._utils import check_input, factory, integer, ntuple, probability
 
 __all__ = [
     "ELU",
     "GELU",
+    "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AvgPool1d",
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv1d",
     "Conv2d",
+    "ConvTranspose1d",
     "ConvTranspose2d",
     "Dropout",
     "GroupNorm",
@@ -44,6 +50,7 @@ __all__ = [
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
+    "MaxPool1d",
     "MaxPool2d",
     "PReLU",
     "ReLU",
@@ -110,6 +117,11 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 class _ConvNd(nn.Module):
+    """Options, parameters and printout of the convolutions over ``_spatial`` (1 or 2) dims,
+    with torch's attributes (sizes as tuples, ``transposed``, ``output_padding``)."""
+
+    _spatial = 2
+
     def __init__(
         self,
         in_channels,
@@ -118,18 +130,20 @@ class _ConvNd(nn.Module):
         stride,
         padding,
         dilation,
+        transposed,
+        output_padding,
         groups,
         bias,
-        transposed,
+        padding_mode,
         device,
         dtype,
-        padding_mode="zeros",
     ) -> None:
         super().__init__()
+        n = self._spatial
         check_option(padding_mode, "padding_mode", PADDING_MODES)
         if transposed and padding_mode != "zeros":
             raise ValueError(
-                f"ConvTranspose2d supports only padding_mode='zeros' (as torch), got "
+                f"{type(self).__name__} supports only padding_mode='zeros' (as torch), got "
                 f"{padding_mode!r}"
             )
         self.padding_mode = padding_mode
@@ -142,15 +156,15 @@ class _ConvNd(nn.Module):
                 f"divisible by groups={groups}"
             )
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = pair(kernel_size, "kernel_size", low=1)
-        self.stride, self.dilation = (
-            pair(stride, "stride", low=1),
-            pair(dilation, "dilation", low=1),
-        )
+        self.kernel_size = ntuple(kernel_size, "kernel_size", n, low=1)
+        self.stride = ntuple(stride, "stride", n, low=1)
+        self.dilation = ntuple(dilation, "dilation", n, low=1)
         # a string (valid/same) only for a convolution, as torch
         self.padding = (
-            pair(padding, "padding") if transposed else conv_padding(padding, self.stride)
+            ntuple(padding, "padding", n) if transposed else conv_padding(padding, self.stride)
         )
+        self.transposed = transposed
+        self.output_padding = ntuple(output_padding, "output_padding", n)
         self.groups = groups
         shape = (
             (in_channels, out_channels // groups)
@@ -159,23 +173,25 @@ class _ConvNd(nn.Module):
         )
         fk = factory(device, dtype)
         self.weight = nn.Parameter(torch.empty(*shape, *self.kernel_size, **fk))
-        self.bias = nn.Parameter(torch.empty(out_channels, **fk)) if bias else None
+        # registered when absent too, as torch's (no plain ``bias`` attribute)
+        self.register_parameter(
+            "bias", nn.Parameter(torch.empty(out_channels, **fk)) if bias else None
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """torch's initialization again (see :func:`_fan_in_uniform`), same random draws."""
-        fan_in = self.weight.shape[1] * self.weight.shape[2] * self.weight.shape[3]
-        _fan_in_uniform(self.weight, self.bias, fan_in)
+        _fan_in_uniform(self.weight, self.bias, math.prod(self.weight.shape[1:]))
 
     def extra_repr(self) -> str:
         # as torch prints it: the options that differ from their defaults
-        out_pad = getattr(self, "output_padding", (0, 0))
+        zeros, ones = (0,) * self._spatial, (1,) * self._spatial
         shown = [
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}",
             f"stride={self.stride}",
-            f"padding={self.padding}" if self.padding != (0, 0) else "",
-            f"dilation={self.dilation}" if self.dilation != (1, 1) else "",
-            f"output_padding={out_pad}" if out_pad != (0, 0) else "",
+            f"padding={self.padding}" if self.padding != zeros else "",
+            f"dilation={self.dilation}" if self.dilation != ones else "",
+            f"output_padding={self.output_padding}" if self.output_padding != zeros else "",
             f"groups={self.groups}" if self.groups != 1 else "",
             "bias=False" if self.bias is None else "",
             f"padding_mode={self.padding_mode}" if self.padding_mode != "zeros" else "",
@@ -183,9 +199,7 @@ class _ConvNd(nn.Module):
         return ", ".join(part for part in shown if part)
 
 
-class Conv2d(_ConvNd):
-    """2-D convolution (see :func:`mlcanon.nn.functional.conv2d`)."""
-
+class _Conv(_ConvNd):
     def __init__(
         self,
         in_channels: int,
@@ -208,36 +222,40 @@ class Conv2d(_ConvNd):
             stride,
             padding,
             dilation,
+            False,
+            0,
             groups,
             bias,
-            transposed=False,
-            device=device,
-            dtype=dtype,
-            padding_mode=padding_mode,
+            padding_mode,
+            device,
+            dtype,
         )
 
     def forward(self, input: Tensor) -> Tensor:
+        n, weights = self._spatial, (self.weight, self.bias)
         if self.padding_mode == "zeros":
-            return conv2d(
-                input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            return conv_nd(
+                input, *weights, self.stride, self.padding, self.dilation, self.groups, spatial=n
             )
         # torch: pad with the mode (for 'same' the extra row/column at the bottom/right), then
         # an unpadded convolution; also with no padding ('valid', 0), whose padded copy has
         # torch's layout
-        if self.padding == "same":
-            pads = same_pads(self.kernel_size, self.dilation)
-        elif self.padding == "valid":
-            pads = (0, 0, 0, 0)
-        else:
-            pads = (self.padding[0], self.padding[0], self.padding[1], self.padding[1])
-        x = check_tensor(input, "input", ndim=(3, 4))
-        x = pad_mode(x, pads, self.padding_mode)
-        return conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        x = check_input(input, f"conv{n}d", n)
+        x = pad_mode(x, conv_pads(self.padding, self.kernel_size, self.dilation), self.padding_mode)
+        return conv_nd(x, *weights, self.stride, 0, self.dilation, self.groups, spatial=n)
 
 
-class ConvTranspose2d(_ConvNd):
-    """Transposed 2-D convolution (see :func:`mlcanon.nn.functional.conv_transpose2d`)."""
+class Conv1d(_Conv):
+    """1-D convolution (see :func:`mlcanon.nn.functional.conv1d`)."""
 
+    _spatial = 1
+
+
+class Conv2d(_Conv):
+    """2-D convolution (see :func:`mlcanon.nn.functional.conv2d`)."""
+
+
+class _ConvTranspose(_ConvNd):
     def __init__(
         self,
         in_channels: int,
@@ -261,22 +279,22 @@ class ConvTranspose2d(_ConvNd):
             stride,
             padding,
             dilation,
+            True,
+            output_padding,
             groups,
             bias,
-            transposed=True,
-            device=device,
-            dtype=dtype,
-            padding_mode=padding_mode,
+            padding_mode,
+            device,
+            dtype,
         )
-        self.output_padding = pair(output_padding, "output_padding")
 
     def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
-        """``output_size`` (H, W), or with the leading (N, C) or (C,) dims, picks the output
-        padding: a stride above 1 maps several output sizes to one input size."""
+        """``output_size`` (L) or (H, W), or with the leading (N, C) or (C,) dims, picks the
+        output padding: a stride above 1 maps several output sizes to one input size."""
         output_padding = (
             self.output_padding if output_size is None else self._output_padding(input, output_size)
         )
-        return conv_transpose2d(
+        return conv_transpose_nd(
             input,
             self.weight,
             self.bias,
@@ -285,49 +303,51 @@ class ConvTranspose2d(_ConvNd):
             output_padding,
             self.groups,
             self.dilation,
+            spatial=self._spatial,
         )
 
-    def _output_padding(self, input: Tensor, output_size: Sequence[int]) -> tuple[int, int]:
+    def _output_padding(self, input: Tensor, output_size: Sequence[int]) -> tuple[int, ...]:
         """torch's rule: each size must lie in [smallest, smallest + stride - 1], the smallest
         being the output size with no output padding."""
-        if not isinstance(input, Tensor) or input.dim() not in (3, 4):
-            return self.output_padding  # conv_transpose2d reports the bad input
+        n = self._spatial
+        if not isinstance(input, Tensor) or input.dim() not in (n + 1, n + 2):
+            return self.output_padding  # the functional op reports the bad input
         try:
             sizes = tuple(output_size)
         except TypeError:  # an int or None: refused below
             sizes = ()
         if len(sizes) == input.dim():
-            sizes = sizes[-2:]  # the (N, C) or (C,) dims are ignored, as torch
-        if len(sizes) != 2 or not all(
+            sizes = sizes[-n:]  # the (N, C) or (C,) dims are ignored, as torch
+        if len(sizes) != n or not all(
             isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in sizes
         ):
             raise ValueError(
-                f"output_size must hold 2 ints (H, W), or {input.dim()} for a "
-                f"{input.dim()}-D input; got {output_size!r}"
+                f"output_size must hold {'1 int (L)' if n == 1 else '2 ints (H, W)'}, or "
+                f"{input.dim()} for a {input.dim()}-D input; got {output_size!r}"
             )
-        low = tuple(
-            (n - 1) * s - 2 * p + d * (k - 1) + 1
-            for n, s, p, d, k in zip(
-                input.shape[-2:],
-                self.stride,
-                self.padding,
-                self.dilation,
-                self.kernel_size,
-                strict=True,
-            )
-        )
+        spatial = tuple(input.shape[-n:])
+        geometry = (self.kernel_size, self.stride, self.padding, 0, self.dilation)
+        low = conv_transpose_output_size(spatial, *geometry)
         high = tuple(lo + s - 1 for lo, s in zip(low, self.stride, strict=True))
         if any(not lo <= v <= hi for v, lo, hi in zip(sizes, low, high, strict=True)):
             raise ValueError(
                 f"output_size={tuple(sizes)} cannot be reached: valid sizes range from {low} to "
-                f"{high} for an input of spatial size {tuple(input.shape[-2:])}"
+                f"{high} for an input of spatial size {spatial}"
             )
         return tuple(int(v) - lo for v, lo in zip(sizes, low, strict=True))
 
 
-class MaxPool2d(nn.Module):
-    """2-D max pooling (see :func:`mlcanon.nn.functional.max_pool2d`)."""
+class ConvTranspose1d(_ConvTranspose):
+    """Transposed 1-D convolution (see :func:`mlcanon.nn.functional.conv_transpose1d`)."""
 
+    _spatial = 1
+
+
+class ConvTranspose2d(_ConvTranspose):
+    """Transposed 2-D convolution (see :func:`mlcanon.nn.functional.conv_transpose2d`)."""
+
+
+class _MaxPoolNd(nn.Module):
     def __init__(
         self,
         kernel_size: Any,
@@ -338,7 +358,7 @@ class MaxPool2d(nn.Module):
         ceil_mode: bool = False,
     ) -> None:
         super().__init__()
-        # as torch: no stride means the kernel's
+        # as torch: the sizes as given, no stride meaning the kernel's
         self.kernel_size, self.padding = kernel_size, padding
         self.stride = kernel_size if stride is None else stride
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
@@ -350,7 +370,7 @@ class MaxPool2d(nn.Module):
         )
 
     def forward(self, input: Tensor) -> Any:
-        return max_pool2d(
+        return self._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -361,8 +381,64 @@ class MaxPool2d(nn.Module):
         )
 
 
-class AvgPool2d(nn.Module):
+class MaxPool1d(_MaxPoolNd):
+    """1-D max pooling (see :func:`mlcanon.nn.functional.max_pool1d`)."""
+
+    _pool = staticmethod(max_pool1d)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """2-D max pooling (see :func:`mlcanon.nn.functional.max_pool2d`)."""
+
+    _pool = staticmethod(max_pool2d)
+
+
+class _AvgPoolNd(nn.Module):
+    def __init__(self, kernel_size, stride, padding, ceil_mode, count_include_pad) -> None:
+        super().__init__()
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input: Tensor) -> Tensor:
+        # AvgPool2d's divisor_override, which AvgPool1d does not take (as torch's)
+        extra = (self.divisor_override,) if hasattr(self, "divisor_override") else ()
+        geometry = (self.kernel_size, self.stride, self.padding)
+        return self._pool(input, *geometry, self.ceil_mode, self.count_include_pad, *extra)
+
+
+def _single(value: Any) -> tuple:
+    """torch's ``_single``: a sequence as a tuple, anything else in a 1-tuple (checked later,
+    by the op)."""
+    return tuple(value) if isinstance(value, Iterable) else (value,)
+
+
+class AvgPool1d(_AvgPoolNd):
+    """1-D average pooling (see :func:`mlcanon.nn.functional.avg_pool1d`)."""
+
+    _pool = staticmethod(avg_pool1d)
+
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        # as torch: the sizes as 1-tuples
+        stride = _single(kernel_size if stride is None else stride)
+        sizes = (_single(kernel_size), stride, _single(padding))
+        super().__init__(*sizes, ceil_mode, count_include_pad)
+
+
+class AvgPool2d(_AvgPoolNd):
     """2-D average pooling (see :func:`mlcanon.nn.functional.avg_pool2d`)."""
+
+    _pool = staticmethod(avg_pool2d)
 
     def __init__(
         self,
@@ -373,39 +449,32 @@ class AvgPool2d(nn.Module):
         count_include_pad: bool = True,
         divisor_override: int | None = None,
     ) -> None:
-        super().__init__()
-        self.kernel_size, self.padding = kernel_size, padding
-        self.stride = kernel_size if stride is None else stride
-        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
         self.divisor_override = divisor_override
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-    def forward(self, input: Tensor) -> Tensor:
-        return avg_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-        )
-
-
-class AdaptiveAvgPool2d(nn.Module):
-    """Adaptive average pooling to a fixed output size."""
-
+class _AdaptiveAvgPoolNd(nn.Module):
     def __init__(self, output_size: Any) -> None:
         super().__init__()
         self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:
-        return adaptive_avg_pool2d(input, self.output_size)
+        return self._pool(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    """Adaptive average pooling of a signal to a fixed length."""
+
+    _pool = staticmethod(adaptive_avg_pool1d)
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    """Adaptive average pooling to a fixed output size."""
+
+    _pool = staticmethod(adaptive_avg_pool2d)
 
 
 class _BatchNorm(nn.Module):

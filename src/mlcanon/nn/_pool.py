@@ -23,8 +23,8 @@ from torch.autograd import Function
 
 from mlcanon.vision import pool_output_size
 
-from ._im2col import col2im, crop2d, pad2d, windows
-from ._utils import check_nonempty, check_tensor, follow_layout, in_float32, pair
+from ._im2col import as_2d, as_image, col2im, crop2d, from_image, pad2d, windows
+from ._utils import check_input, check_nonempty, follow_layout, in_float32, ntuple
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]
 
@@ -114,26 +114,29 @@ def _divisor(length, k, s, p, n_out, count_include_pad):
     return torch.clamp(end, max=length) - torch.clamp(start, min=0)
 
 
-def _check_pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, op):
-    x = check_tensor(input, "input", ndim=(3, 4))
-    check_nonempty(x, op, 3)
-    kernel = pair(kernel_size, "kernel_size", low=1)
-    stride = kernel if stride is None or stride == [] else pair(stride, "stride", low=1)
-    padding, dilation = pair(padding, "padding"), pair(dilation, "dilation", low=1)
+def _check_pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, op, spatial):
+    x = check_input(input, op, spatial)
+    check_nonempty(x, op, spatial, channels=True)
+    kernel = ntuple(kernel_size, "kernel_size", spatial, low=1)
+    stride = kernel if stride is None or stride == [] else ntuple(stride, "stride", spatial, low=1)
+    padding = ntuple(padding, "padding", spatial)
+    dilation = ntuple(dilation, "dilation", spatial, low=1)
     if any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
         # torch bounds the padding by the undilated kernel, whatever the dilation
         raise ValueError(f"padding={padding} must be at most half of kernel_size={kernel}")
-    h, w = x.shape[-2:]
-    for size, p, k, s, d in zip((h, w), padding, kernel, stride, dilation, strict=True):
+    padded = tuple(n + 2 * p for n, p in zip(x.shape[-spatial:], padding, strict=True))
+    for size, k, s, d in zip(padded, kernel, stride, dilation, strict=True):
         # ceil mode keeps a last window that overhangs the padded input by less than a stride
-        overhang = d * (k - 1) + 1 - (size + 2 * p)
+        overhang = d * (k - 1) + 1 - size
         if overhang > 0 and (not ceil_mode or overhang >= s):
             raise ValueError(
                 f"kernel_size={kernel} (dilation {dilation}) is larger than the padded input "
-                f"({h + 2 * padding[0]}, {w + 2 * padding[1]})"
-                + (f" by a stride={stride} or more" if ceil_mode else "")
+                f"{padded}" + (f" by a stride={stride} or more" if ceil_mode else "")
             )
-    return x, kernel, stride, padding, dilation
+    # the 2-D op on a signal seen as a 1 x L image (see as_image)
+    x, unbatched = as_image(x, spatial)
+    kernel, stride, dilation = (as_2d(t, spatial, 1) for t in (kernel, stride, dilation))
+    return x, unbatched, kernel, stride, as_2d(padding, spatial, 0), dilation
 
 
 def _first_tap(n_out, kernel, stride, padding, dilation, size, device):
@@ -184,32 +187,42 @@ def max_pool2d(
     ----------
     .. [1] Boureau, Ponce & LeCun, ICML 2010.
     """
-    x, kernel, stride, padding, dilation = _check_pool_args(
-        input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
+    args = (kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return max_pool_nd(input, *args, spatial=2)
+
+
+def max_pool_nd(
+    input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, *, spatial: int
+):
+    """:func:`max_pool2d`, or ``max_pool1d`` (``spatial=1``) on the signal seen as a 1 x L
+    image."""
+    x, unbatched, kernel, stride, padding, dilation = _check_pool_args(
+        input, kernel_size, stride, padding, dilation, ceil_mode, f"max_pool{spatial}d", spatial
     )
-    unbatched = x.dim() == 3
-    x = x.unsqueeze(0) if unbatched else x
     out_hw, pads = _geometry(x, kernel, stride, padding, dilation, ceil_mode)
     y, arg = _MaxPool2d.apply(x, kernel, stride, dilation, out_hw, pads)
-    if unbatched:
-        y, arg = y.squeeze(0), arg.squeeze(0)
-    else:
-        y = follow_layout(y, x)
+    y = from_image(y if unbatched else follow_layout(y, x), spatial, unbatched)
     if not return_indices:
         return y
+    indices = _flat_indices(arg, x.shape[-2:], kernel, stride, padding, dilation, out_hw)
+    return y, from_image(indices if unbatched else follow_layout(indices, x), spatial, unbatched)
+
+
+def _flat_indices(arg, hw, kernel, stride, padding, dilation, out_hw):
+    """torch's ``return_indices``: the flat index ``h * W + w`` in its input plane of each
+    window's winner (``arg``, its flat offset inside the window)."""
     ki, kj = arg // kernel[1], arg % kernel[1]
-    rows = torch.arange(out_hw[0], device=x.device).view(-1, 1) * stride[0] - padding[0]
-    cols = torch.arange(out_hw[1], device=x.device) * stride[1] - padding[1]
-    rows, cols = rows + ki * dilation[0], cols + kj * dilation[1]
-    indices = rows * x.shape[-1] + cols
+    rows = torch.arange(out_hw[0], device=arg.device).view(-1, 1) * stride[0] - padding[0]
+    cols = torch.arange(out_hw[1], device=arg.device) * stride[1] - padding[1]
+    indices = (rows + ki * dilation[0]) * hw[1] + cols + kj * dilation[1]
     if max(dilation) > 1:  # a window of padding only: torch's index of its first taps >= 0
         (fh, sh), (fw, sw) = (
-            _first_tap(*(t[a] for t in (out_hw, kernel, stride, padding, dilation)), n, x.device)
-            for a, n in enumerate(x.shape[-2:])
+            _first_tap(*(t[a] for t in (out_hw, kernel, stride, padding, dilation)), n, arg.device)
+            for a, n in enumerate(hw)
         )
         blind = ~(sh.view(-1, 1) & sw)
-        indices = torch.where(blind, fh.view(-1, 1) * x.shape[-1] + fw, indices)
-    return y, indices if unbatched else follow_layout(indices, x)
+        indices = torch.where(blind, fh.view(-1, 1) * hw[1] + fw, indices)
+    return indices
 
 
 def avg_pool2d(
@@ -242,8 +255,17 @@ def avg_pool2d(
     ----------
     .. [1] Boureau, Ponce & LeCun, ICML 2010.
     """
-    x, kernel, stride, padding, _ = _check_pool_args(
-        input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d"
+    args = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    return avg_pool_nd(input, *args, spatial=2)
+
+
+def avg_pool_nd(
+    input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, *, spatial
+):
+    """:func:`avg_pool2d`, or ``avg_pool1d`` (``spatial=1``, no ``divisor_override``) on the
+    signal seen as a 1 x L image."""
+    x, unbatched, kernel, stride, padding, _ = _check_pool_args(
+        input, kernel_size, stride, padding, 1, ceil_mode, f"avg_pool{spatial}d", spatial
     )
     if divisor_override is not None and (
         isinstance(divisor_override, bool)
@@ -251,8 +273,6 @@ def avg_pool2d(
         or divisor_override <= 0
     ):
         raise ValueError(f"divisor_override must be a positive int, got {divisor_override!r}")
-    unbatched = x.dim() == 3
-    x = x.unsqueeze(0) if unbatched else x
     out_hw, pads = _geometry(x, kernel, stride, padding, (1, 1), ceil_mode)
     if divisor_override is not None:
         divisor = torch.full(out_hw, float(divisor_override), dtype=x.dtype)
@@ -263,7 +283,7 @@ def avg_pool2d(
         )
         divisor = (dh.view(-1, 1) * dw.view(1, -1)).to(x.dtype)  # (Ho, Wo)
     y = in_float32(_AvgPool2d.apply, x, kernel, stride, out_hw, pads, divisor.to(x.device))
-    return y.squeeze(0) if unbatched else follow_layout(y, x)
+    return from_image(y if unbatched else follow_layout(y, x), spatial, unbatched)
 
 
 def _bin_bounds(length: int, n_out: int) -> list[tuple[int, int]]:
@@ -377,20 +397,31 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     ----------
     .. [1] He et al., "Spatial pyramid pooling in deep convolutional networks", ECCV 2014.
     """
-    x = check_tensor(input, "input", ndim=(3, 4))
-    check_nonempty(x, "adaptive_avg_pool2d", 2)
-    h, w = x.shape[-2:]
+    return adaptive_avg_pool_nd(input, output_size, spatial=2)
+
+
+def adaptive_avg_pool_nd(input: Tensor, output_size: Any, *, spatial: int) -> Tensor:
+    """:func:`adaptive_avg_pool2d`, or ``adaptive_avg_pool1d`` (``spatial=1``, an int or a
+    1-tuple ``output_size``, no ``None``) on the signal seen as a 1 x L image."""
+    op = f"adaptive_avg_pool{spatial}d"
+    x = check_input(input, op, spatial)
+    check_nonempty(x, op, spatial)
+    sizes = x.shape[-spatial:]
     single = isinstance(output_size, numbers.Integral)
-    sizes = (output_size, output_size) if single else tuple(output_size)
-    if len(sizes) != 2:
-        raise ValueError(f"output_size must be an int or a pair, got {output_size!r}")
-    ho, wo = (size if o is None else o for o, size in zip(sizes, (h, w), strict=True))
-    if not all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in (ho, wo)
-    ):
-        raise ValueError(f"output_size must hold positive ints (or None), got {output_size!r}")
-    ho, wo = int(ho), int(wo)
+    wanted = (output_size,) * spatial if single else tuple(output_size)
+    if len(wanted) != spatial:
+        each = "a pair" if spatial == 2 else "a 1-tuple"
+        raise ValueError(f"output_size must be an int or {each}, got {output_size!r}")
+    keep = spatial == 2  # None keeps that input size (torch's 2-D op only)
+    out = tuple(n if o is None and keep else o for o, n in zip(wanted, sizes, strict=True))
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in out):
+        allowed = "positive ints (or None)" if keep else "a positive int"
+        raise ValueError(f"output_size must hold {allowed}, got {output_size!r}")
+    x = x.unsqueeze(-2) if spatial == 1 else x  # (..., 1, L): a 1 x L image
+    ho, wo = as_2d(tuple(int(v) for v in out), spatial, 1)
+    h, w = x.shape[-2:]
     y = in_float32(
         _AdaptiveAvgPool2d.apply, x, _adaptive_matrix(h, ho, x), _adaptive_matrix(w, wo, x)
     )
-    return follow_layout(y, x)
+    y = follow_layout(y, x)
+    return y.squeeze(-2) if spatial == 1 else y

@@ -82,6 +82,19 @@ def check_tensor(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None
     return x
 
 
+def check_input(x: Any, op: str, spatial: int) -> Tensor:
+    """The input of a convolution or pooling ``op`` over ``spatial`` (1 or 2) dims: a
+    floating-point tensor, one sample (C, *spatial) or a batch (N, C, *spatial)."""
+    x = check_tensor(x, "input")
+    if x.dim() not in (spatial + 1, spatial + 2):
+        dims = "L" if spatial == 1 else "H, W"
+        raise ValueError(
+            f"input must be {spatial + 1}-D or {spatial + 2}-D for {op}, (C, {dims}) unbatched or "
+            f"(N, C, {dims}); got shape {tuple(x.shape)}"
+        )
+    return x
+
+
 def check_inplace(x: Tensor) -> Tensor:
     """torch's refusals of an in-place op, raised before ``x`` is touched (an autograd Function
     would raise only after its forward had overwritten x): a leaf that requires grad, a view of
@@ -123,16 +136,17 @@ def check_mask(mask: Any, name: str) -> Tensor:
     return mask
 
 
-def check_nonempty(x: Tensor, op: str, dims: int) -> None:
-    """torch's rule for 2-D convolution (``dims=2``) and pooling (``dims=3``): the last ``dims``
-    dimensions of the input must be non-empty; only the leading ones (batch, channels) may be 0."""
+def check_nonempty(x: Tensor, op: str, spatial: int = 2, *, channels: bool = False) -> None:
+    """torch's rule for convolution and (with ``channels``) pooling: the ``spatial`` last
+    dimensions of the input, and with ``channels`` the channel dimension before them, must be
+    non-empty; only the leading ones (batch, channels) may be 0."""
+    dims = spatial + channels
     if 0 in x.shape[-dims:]:
-        names, lead = {
-            2: ("height and width", "batch and channel dimensions"),
-            3: ("channels, height and width", "batch dimension"),
-        }[dims]
+        names = ("channels",) * channels + (("length",) if spatial == 1 else ("height", "width"))
+        lead = "batch dimension" if channels else "batch and channel dimensions"
+        listed = " and ".join((", ".join(names[:-1]), names[-1])) if dims > 1 else names[0]
         raise InputMismatchError(
-            f"{op}: the input must have non-zero {names} (only the {lead} may be empty), got "
+            f"{op}: the input must have non-zero {listed} (only the {lead} may be empty), got "
             f"shape {tuple(x.shape)}"
         )
 
@@ -177,21 +191,26 @@ def check_reduction(reduction: str, options: Sequence[str] = REDUCTIONS) -> str:
     return check_option(reduction, "reduction", options)
 
 
-def pair(value: Any, name: str, *, low: int = 0) -> tuple[int, int]:
-    """Turn an int or a pair of ints into a pair, each ``>= low`` (torch's ``_pair``)."""
+def ntuple(value: Any, name: str, n: int, *, low: int = 0) -> tuple[int, ...]:
+    """Turn an int or ``n`` ints into ``n`` ints, each ``>= low`` (torch's ``_single``,
+    ``_pair``); a message names ``value`` as given."""
+    what = "a pair of ints" if n == 2 else f"a {n}-tuple of ints"
     try:
-        items = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+        items = (value,) * n if isinstance(value, numbers.Integral) else tuple(value)
     except TypeError:  # not iterable: a float, None, a 0-d tensor
         items = None
     if items is None or isinstance(value, str | bytes):
-        raise TypeError(
-            f"{name} must be an int or a pair of ints, got {type(value).__name__} {value!r}"
-        )
-    if len(items) != 2:
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+        raise TypeError(f"{name} must be an int or {what}, got {type(value).__name__} {value!r}")
+    if len(items) != n:
+        raise ValueError(f"{name} must be an int or {what}, got {value!r}")
     for v in items:
         check_scalar(v, name, kind=numbers.Integral, low=low)
-    return int(items[0]), int(items[1])
+    return tuple(int(v) for v in items)
+
+
+def pair(value: Any, name: str, *, low: int = 0) -> tuple[int, int]:
+    """:func:`ntuple` for two spatial dims (torch's ``_pair``)."""
+    return ntuple(value, name, 2, low=low)
 
 
 def integer(value: Any, name: str, *, low: int | None = None) -> int:

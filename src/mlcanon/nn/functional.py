@@ -40,16 +40,21 @@ from ._loss import (
     smooth_l1_loss,
 )
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm
+from ._ops1d import adaptive_avg_pool1d, avg_pool1d, conv1d, conv_transpose1d, max_pool1d
 from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ._softmax import cross_entropy, log_softmax, softmax
 
 __all__ = [
+    "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
     "additive_attention",
+    "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy_with_logits",
+    "conv1d",
     "conv2d",
+    "conv_transpose1d",
     "conv_transpose2d",
     "cross_entropy",
     "dropout",
@@ -66,6 +71,7 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool1d",
     "max_pool2d",
     "mse_loss",
     "multiplicative_attention",
