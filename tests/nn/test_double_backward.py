@@ -73,6 +73,11 @@ def _bce_definition(x, t, w, pw):
     return (w * (pw * t * TF.softplus(-x) + (1 - t) * TF.softplus(x))).mean()
 
 
+def _bce_probabilities_definition(x, t, w):
+    """Weighted BCE of probabilities written out (torch's has no derivative in the weight)."""
+    return (-w * (t * x.log() + (1 - t) * (1 - x).log())).mean()
+
+
 def _focal_definition(x, t, alpha=0.25, gamma=2.0):
     """torchvision's sigmoid_focal_loss written out (torchvision is not a dependency)."""
     p = torch.sigmoid(x)
@@ -327,6 +332,20 @@ CASES = [
         lambda x, t: F.huber_loss(x, t, delta=0.7),
         lambda x, t: TF.huber_loss(x, t, delta=0.7),
         [_r(3, 4), _r(3, 4, seed=1)],
+    ),
+    (
+        "nll_loss",
+        _softmax._NLL,  # class weights are constants, as in torch
+        lambda x: F.nll_loss(x, _LABELS, _u(4, seed=1)),
+        lambda x: TF.nll_loss(x, _LABELS, _u(4, seed=1)),
+        [_r(5, 4)],
+    ),
+    (
+        "binary_cross_entropy",
+        _loss._BCE,
+        lambda x, t, w: F.binary_cross_entropy(x, t, w),
+        _bce_probabilities_definition,
+        [0.05 + 0.9 * _u(3, 4), _u(3, 4, seed=1), _u(4, seed=2)],
     ),
     (
         "bce_with_logits",

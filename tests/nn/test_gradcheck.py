@@ -95,6 +95,18 @@ CASES = {
         lambda x, t: F.cross_entropy(x, t, label_smoothing=0.2),
         [_r(2, 3), _r(2, 3, seed=1, low=0, high=1)],
     ),
+    "nll_loss": (
+        lambda x: F.nll_loss(x, LABELS, torch.tensor([0.5, 1.0, 2.0], dtype=x.dtype)),
+        [_r(2, 3, 2)],
+    ),
+    "binary_cross_entropy": (
+        lambda x, t, w: F.binary_cross_entropy(x, t, w, "mean"),
+        [
+            _r(2, 3, low=0.05, high=0.95),
+            _r(2, 3, seed=1, low=0, high=1),
+            _r(3, seed=2, low=0.1, high=1),
+        ],
+    ),
     "binary_cross_entropy_with_logits": (
         lambda x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, w, "mean", pw),
         [

@@ -73,6 +73,16 @@ CASES = {
         lambda x: F.cross_entropy(x, _labels(8, 5)),
         lambda x: T.cross_entropy(x, _labels(8, 5)),
     ),
+    "nll_loss": (
+        [(8, 5)],
+        lambda x: F.nll_loss(x, _labels(8, 5)),
+        lambda x: T.nll_loss(x, _labels(8, 5)),
+    ),
+    "binary_cross_entropy": (
+        [(8, 5)],
+        lambda x: F.binary_cross_entropy(x.sigmoid(), _binary((8, 5), x.dtype)),
+        lambda x: T.binary_cross_entropy(x.sigmoid(), _binary((8, 5), x.dtype)),
+    ),
     "bce_with_logits": (
         [(8, 5)],
         lambda x: F.binary_cross_entropy_with_logits(x, _binary((8, 5), x.dtype)),

@@ -74,6 +74,8 @@ CASES = [
     ("LSTM", (2, 3), {"proj_size": 2, "num_layers": 2, "bidirectional": True}),
     ("GRU", (2, 3), {"batch_first": True}),
     ("CrossEntropyLoss", (), {"label_smoothing": 0.1}),
+    ("NLLLoss", (), {"ignore_index": 1}),
+    ("BCELoss", (), {"reduction": "sum"}),
     # out_proj printed as Linear, where torch's is a NonDynamicallyQuantizableLinear
     ("MultiheadAttention", (8, 2), {}),
     (

@@ -11,12 +11,14 @@
 from . import functional
 from ._from_torch import from_torch
 from ._loss_modules import (
+    BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
     MSELoss,
+    NLLLoss,
     SmoothL1Loss,
 )
 from ._mlp import MLP
@@ -68,6 +70,7 @@ __all__ = [
     "AdditiveAttention",
     "AvgPool1d",
     "AvgPool2d",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
@@ -93,6 +96,7 @@ __all__ = [
     "MaxPool2d",
     "MultiheadAttention",
     "MultiplicativeAttention",
+    "NLLLoss",
     "PReLU",
     "ReLU",
     "ReLU6",

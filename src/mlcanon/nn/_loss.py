@@ -26,15 +26,18 @@ from mlcanon._validation import check_scalar
 from ._utils import (
     InputMismatchError,
     check_broadcast,
+    check_like,
     check_reduction,
     check_same_shape,
     check_tensor,
     expand_reduced_grad,
+    in_float32,
     reduce_loss,
     sum_to,
 )
 
 __all__ = [
+    "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "huber_loss",
     "kl_div",
@@ -364,6 +367,85 @@ def binary_cross_entropy_with_logits(
     pos_weight = _loss_weight(pos_weight, "pos_weight", x, t)
     # in the target's dtype, as torch (whose loss is built in place on 1 - target)
     return _BCEWithLogits.apply(x, t, weight, pos_weight, reduction).to(t.dtype)
+
+
+def _clamped_log(p: Tensor) -> tuple[Tensor, Tensor]:
+    """log p, and log(1 - p) by log1p(-p), each at least -100 as torch's: finite at 0 and 1."""
+    return torch.log(p).clamp_min(-100.0), torch.log1p(-p).clamp_min(-100.0)
+
+
+def _bce_raw(x: Tensor, t: Tensor) -> Tensor:
+    """Unweighted BCE of probabilities, :math:`-t \\log x - (1 - t) \\log(1 - x)`, logs clamped."""
+    log_x, log_1mx = _clamped_log(x)
+    return (t - 1.0) * log_1mx - t * log_x
+
+
+# torch's floor of x (1 - x) in the gradient, 1e-12 rounded to float32 in every dtype (measured
+# on float64 input: (x - t) / 9.999999960041972e-13 at x = 0)
+_BCE_EPS = float(torch.tensor(1e-12, dtype=torch.float32))
+
+
+class _BCE(Function):
+    @staticmethod
+    def forward(ctx, x, t, weight, reduction):
+        loss = _bce_raw(x, t)
+        ctx.save_for_backward(x, t, weight)
+        ctx.reduction = reduction
+        return reduce_loss(loss * weight if weight is not None else loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, weight = ctx.saved_tensors
+        g = expand_reduced_grad(grad, x.shape, ctx.reduction)
+        gw = g * weight if weight is not None else g
+        # torch's: d/dx = (x - t) / max(x (1 - x), eps), d/dt = -logit(x) (unclamped logs)
+        grad_x = gw * (x - t) / (x * (1.0 - x)).clamp_min(_BCE_EPS)
+        grad_t = -gw * torch.logit(x) if ctx.needs_input_grad[1] else None
+        grad_w = None
+        if weight is not None and ctx.needs_input_grad[2]:
+            grad_w = sum_to(g * _bce_raw(x, t), weight.shape)
+        return grad_x, grad_t, grad_w, None
+
+
+def _check_unit_interval(p: Tensor, name: str) -> None:
+    """Every value of ``p`` in [0, 1] (NaN is not), as torch's binary_cross_entropy checks."""
+    bad = ~((p >= 0) & (p <= 1))
+    if p.device.type != "meta" and bad.any():  # meta tensors hold no values
+        raise InputMismatchError(
+            f"all elements of {name} should be between 0 and 1 (binary_cross_entropy takes "
+            f"probabilities; for logits use binary_cross_entropy_with_logits), got "
+            f"{p[bad][0].item()}"
+        )
+
+
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
+    r"""Binary cross-entropy of probabilities, as torch's.
+
+    Parameters
+    ----------
+    input : Tensor, probabilities :math:`x \in [0, 1]`
+    target : Tensor, the input's shape, dtype and device, values in [0, 1]
+    weight : Tensor, optional, broadcastable to ``input`` (rescales each element's loss)
+    reduction : {'none', 'mean', 'sum'}; ``'mean'`` divides by the number of elements
+
+    Notes
+    -----
+    :math:`\ell = -w[t \log x + (1 - t)\log(1 - x)]`, each log clamped at :math:`-100` as torch's,
+    so the loss is finite at :math:`x \in \{0, 1\}`. Gradients as torch's:
+    :math:`\partial\ell/\partial x = w (x - t) / \max(x(1 - x), \epsilon)` (:math:`\epsilon` is
+    :math:`10^{-12}` rounded to float32, as torch's) and
+    :math:`\partial\ell/\partial t = -w \operatorname{logit}(x)`; the weight's (which torch does
+    not give) is the unweighted loss. For logits, :func:`binary_cross_entropy_with_logits` is
+    stabler.
+    """
+    x, t = _pair_args(input, target, reduction)
+    check_like(t, "target", x, "binary_cross_entropy")
+    weight = _loss_weight(weight, "weight", x, t)
+    _check_unit_interval(x, "input")
+    _check_unit_interval(t, "target")
+    return in_float32(_BCE.apply, x, t, weight, reduction)
 
 
 class _KLDiv(Function):

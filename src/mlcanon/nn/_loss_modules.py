@@ -7,6 +7,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from ._loss import (
+    binary_cross_entropy,
     binary_cross_entropy_with_logits,
     huber_loss,
     kl_div,
@@ -14,16 +15,18 @@ from ._loss import (
     mse_loss,
     smooth_l1_loss,
 )
-from ._softmax import cross_entropy
+from ._softmax import cross_entropy, nll_loss
 from ._utils import check_reduction
 
 __all__ = [
+    "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
     "MSELoss",
+    "NLLLoss",
     "SmoothL1Loss",
 ]
 
@@ -32,6 +35,14 @@ class _Loss(nn.Module):
     def __init__(self, reduction: str = "mean", options: tuple[str, ...] = ("none", "mean", "sum")):
         super().__init__()
         self.reduction = check_reduction(reduction, options)
+
+
+class _WeightedLoss(_Loss):
+    """A loss holding a ``weight`` tensor (or None) as a buffer, as torch's _WeightedLoss."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
 
 
 class MSELoss(_Loss):
@@ -81,7 +92,21 @@ class KLDivLoss(_Loss):
         return kl_div(input, target, self.reduction, self.log_target)
 
 
-class CrossEntropyLoss(_Loss):
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities (see
+    :func:`mlcanon.nn.functional.nll_loss`); the class weights are a buffer, as torch's."""
+
+    def __init__(
+        self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
+    ) -> None:
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class CrossEntropyLoss(_WeightedLoss):
     """Cross-entropy of logits (see :func:`mlcanon.nn.functional.cross_entropy`)."""
 
     def __init__(
@@ -91,8 +116,7 @@ class CrossEntropyLoss(_Loss):
         reduction: str = "mean",
         label_smoothing: float = 0.0,
     ) -> None:
-        super().__init__(reduction)
-        self.register_buffer("weight", weight)
+        super().__init__(weight, reduction)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -101,7 +125,15 @@ class CrossEntropyLoss(_Loss):
         )
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities (see
+    :func:`mlcanon.nn.functional.binary_cross_entropy`), with optional element weights."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
     """Binary cross-entropy of logits, with optional element and positive-class weights."""
 
     def __init__(
@@ -110,8 +142,7 @@ class BCEWithLogitsLoss(_Loss):
         reduction: str = "mean",
         pos_weight: Tensor | None = None,
     ) -> None:
-        super().__init__(reduction)
-        self.register_buffer("weight", weight)
+        super().__init__(weight, reduction)
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Any:

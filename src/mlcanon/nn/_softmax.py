@@ -1,4 +1,6 @@
-r"""Softmax, log-softmax and cross-entropy, computed through the log-sum-exp trick.
+r"""Softmax, log-softmax, cross-entropy and the negative log-likelihood of log-probabilities.
+
+Softmax and cross-entropy are computed through the log-sum-exp trick:
 
 :math:`\log\sum_j e^{x_j} = m + \log\sum_j e^{x_j - m}` with :math:`m = \max_j x_j` never
 overflows, and cross-entropy is computed from logits so that :math:`\log p` is never the log of
@@ -34,7 +36,7 @@ from ._utils import (
     zeros_from,
 )
 
-__all__ = ["cross_entropy", "log_softmax", "softmax"]
+__all__ = ["cross_entropy", "log_softmax", "nll_loss", "softmax"]
 
 _LOG2E = 1.4426950408889634  # log2(e)
 
@@ -125,6 +127,15 @@ def _exp_sums(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     return e, s, (row_max + s.log())[:, 0]
 
 
+def _index_weights(target: Tensor, weight: Tensor | None, ignore_index: int, dtype):
+    """For class indices (M, *): the indices with the ignored ones set to 0, (M, 1, *); whether
+    each is kept, 1 or 0; and the weight w_{y_n} of each target, 0 where it is ignored."""
+    keep = target != ignore_index
+    safe_t = torch.where(keep, target, 0).unsqueeze(1)
+    keep = keep.to(dtype)  # a bool tensor times a float would become float32
+    return safe_t, keep, weight[safe_t[:, 0]] * keep if weight is not None else keep
+
+
 class _CrossEntropy(Function):
     r"""Cross-entropy of logits (M, C) against class indices (M,) or probabilities (M, C).
 
@@ -137,10 +148,7 @@ class _CrossEntropy(Function):
         m, c = x.shape
         e, s, lse = _exp_sums(x)
         if target.dtype == torch.long:
-            keep = target != ignore_index
-            safe_t = torch.where(keep, target, 0).unsqueeze(1)  # (M, 1)
-            keep = keep.to(x.dtype)  # a bool tensor times a float would become float32
-            w_t = weight[safe_t[:, 0]] * keep if weight is not None else keep  # 0 if ignored
+            safe_t, keep, w_t = _index_weights(target, weight, ignore_index, x.dtype)
             loss = (1.0 - eps) * w_t * (lse - x.gather(1, safe_t)[:, 0])  # -w_y log p_y
             if eps > 0:  # sum_c w_c log p_c = sum_c w_c x_c - lse sum_c w_c
                 wx = x.matmul(weight) if weight is not None else x.sum(1)
@@ -194,45 +202,103 @@ class _CrossEntropy(Function):
         return grad_x, grad_t, None, None, None, None
 
 
-def _check_ce(x: Tensor, target, weight, ignore_index, reduction, label_smoothing):
-    x = check_tensor(x, "input", ndim=tuple(range(1, 9)))
+class _NLL(Function):
+    r"""Negative log-likelihood :math:`\ell_n = -w_{y_n} x_{n y_n}` of log-probabilities
+    (N, C, *) against class indices (N, *), read in place along dim 1; its gradient is
+    :math:`-w_{y_n}` at :math:`(n, y_n)`, 0 elsewhere, so the backward needs the indices and
+    weights only."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        safe_t, keep, w_t = _index_weights(target, weight, ignore_index, x.dtype)
+        loss = -w_t * x.gather(1, safe_t)[:, 0]
+        ctx.save_for_backward(safe_t, keep, w_t)
+        ctx.shape, ctx.reduction = x.shape, reduction
+        if reduction == "none":
+            return loss
+        # 'mean' divides by the kept targets' total weight: 0/0 = NaN when all are ignored
+        return loss.sum() / w_t.sum() if reduction == "mean" else loss.sum()
+
+    @staticmethod
+    def backward(ctx, grad):
+        safe_t, keep, w_t = ctx.saved_tensors
+        scale = grad / w_t.sum() if ctx.reduction == "mean" else grad  # () or (N, *)
+        scale = torch.where(keep > 0, scale, 0.0)  # ignored targets: 0, also at 0/0 (torch)
+        grad_x = grad.new_zeros(ctx.shape).scatter_(1, safe_t, (-w_t * scale).unsqueeze(1))
+        return grad_x, None, None, None, None
+
+
+def _check_classes(input, target, weight, ignore_index, reduction, op) -> tuple[Tensor, int]:
+    """The arguments shared by cross_entropy and nll_loss: input (C,) or (N, C, *), its
+    number of classes C, a weight (C,) of its dtype and device, ignore_index, reduction."""
+    x = check_tensor(input, "input", ndim=tuple(range(1, 9)))
     check_reduction(reduction)
-    check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     integer(ignore_index, "ignore_index")
     c = x.shape[0] if x.dim() == 1 else x.shape[1]
-    check_param(weight, "weight", (c,), x, "cross_entropy")
+    check_param(weight, "weight", (c,), x, op)
     if not isinstance(target, Tensor):
         raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
-    if target.is_floating_point():
-        if ignore_index >= 0:  # a negative one (the default -100) matches no class: harmless
-            raise InputMismatchError(
-                f"ignore_index={ignore_index} applies to class-index targets only; probability "
-                "targets take no ignore_index (leave it at -100), as in torch"
-            )
-        if target.shape != x.shape:
-            raise ValueError(
-                f"probability targets must have the input's shape {tuple(x.shape)}, got "
-                f"{tuple(target.shape)}"
-            )
-    else:
-        if target.dtype not in (torch.long, torch.uint8):  # torch takes no other index type
-            raise InputMismatchError(
-                f"target must hold class indices as int64 (or uint8), or class probabilities "
-                f"as floats, as torch; got dtype {target.dtype} (convert it with target.long())"
-            )
-        expected = () if x.dim() == 1 else (x.shape[0], *x.shape[2:])
-        if tuple(target.shape) != expected:
-            raise ValueError(
-                f"class-index target must have shape {expected} for input {tuple(x.shape)}, got "
-                f"{tuple(target.shape)}"
-            )
-        bad = (target != ignore_index) & ((target < 0) | (target >= c))
-        if target.device.type != "meta" and bad.any():  # meta tensors hold no values
-            raise ValueError(
-                f"target class indices must be in [0, {c}) or ignore_index={ignore_index}; got "
-                f"{int(target[bad][0])}"
-            )
     return x, c
+
+
+def _batch_shape(x: Tensor) -> tuple[int, ...]:
+    """The shape of the per-sample losses (and index targets) of input (C,) or (N, C, *)."""
+    return () if x.dim() == 1 else (x.shape[0], *x.shape[2:])
+
+
+def _rows(x: Tensor) -> Tensor:
+    """(C,) or (N, C, *) as (M, C) rows, M = N * prod(*), classes last."""
+    if x.dim() == 1:
+        return x.unsqueeze(0)
+    return x.movedim(1, -1).reshape(-1, x.shape[1]) if x.dim() > 2 else x
+
+
+def _check_index_target(x: Tensor, target: Tensor, ignore_index: int, c: int, op: str) -> None:
+    """Class indices as torch takes them: int64 or uint8, of the input's batch shape, each in
+    [0, C) or ignore_index."""
+    if target.dtype not in (torch.long, torch.uint8):  # torch takes no other index type
+        also = ", or class probabilities as floats" if op == "cross_entropy" else ""
+        raise InputMismatchError(
+            f"{op}: target must hold class indices as int64 (or uint8){also}, as torch; got "
+            f"dtype {target.dtype} (convert it with target.long())"
+        )
+    expected = _batch_shape(x)
+    if tuple(target.shape) != expected:
+        raise ValueError(
+            f"class-index target must have shape {expected} for input {tuple(x.shape)}, got "
+            f"{tuple(target.shape)}"
+        )
+    bad = (target != ignore_index) & ((target < 0) | (target >= c))
+    if target.device.type != "meta" and bad.any():  # meta tensors hold no values
+        raise ValueError(
+            f"target class indices must be in [0, {c}) or ignore_index={ignore_index}; got "
+            f"{int(target[bad][0])}"
+        )
+
+
+def _check_ce(x: Tensor, target, weight, ignore_index, reduction, label_smoothing):
+    x, c = _check_classes(x, target, weight, ignore_index, reduction, "cross_entropy")
+    check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
+    if not target.is_floating_point():
+        _check_index_target(x, target, ignore_index, c, "cross_entropy")
+    elif ignore_index >= 0:  # a negative one (the default -100) matches no class: harmless
+        raise InputMismatchError(
+            f"ignore_index={ignore_index} applies to class-index targets only; probability "
+            "targets take no ignore_index (leave it at -100), as in torch"
+        )
+    elif target.shape != x.shape:
+        raise ValueError(
+            f"probability targets must have the input's shape {tuple(x.shape)}, got "
+            f"{tuple(target.shape)}"
+        )
+    return x, c
+
+
+def _classless(x: Tensor, reduction: str, nan: bool, *inputs: Tensor | None) -> Tensor:
+    """The loss of an input with no classes (C = 0): each sample's loss is an empty sum, 0, and
+    torch's mean of them is 0/0 (``nan``: NaN added); zero gradients for ``x`` and ``inputs``."""
+    loss = zeros_from(_batch_shape(x) if reduction == "none" else (), x, *inputs)
+    return loss + torch.nan if nan else loss
 
 
 def cross_entropy(
@@ -271,34 +337,52 @@ def cross_entropy(
     .. [1] Bridle, 1990; [2] Szegedy et al., CVPR 2016, sec. 7.
     """
     x, c = _check_ce(input, target, weight, ignore_index, reduction, label_smoothing)
-    if target.is_floating_point() and target.dtype != x.dtype:  # torch promotes, so do we
+    probs = target.is_floating_point()
+    if probs and target.dtype != x.dtype:  # torch promotes, so do we
         dtype = torch.promote_types(x.dtype, target.dtype)
         x, target = x.to(dtype), target.to(dtype)
         weight = weight.to(dtype) if weight is not None else None
-    unbatched = x.dim() == 1
-    if c == 0:  # no classes: each loss is an empty sum, 0, and torch's mean of them is 0/0;
-        # with index targets torch's smoothing term (eps / C) * 0 is NaN too, ignored rows and
-        # an empty sum included (its probability targets are smoothed first: no such term)
-        shape = () if unbatched else (x.shape[0], *x.shape[2:])
-        probs = target.is_floating_point()
-        loss = zeros_from(
-            shape if reduction == "none" else (), x, weight, target if probs else None
-        )
+    if c == 0:  # with index targets torch's smoothing term (eps / C) * 0 is NaN too, ignored
+        # rows and an empty sum included (its probability targets are smoothed first)
         nan = reduction == "mean" or (label_smoothing > 0 and not probs)
-        return loss + torch.nan if nan else loss
-    if unbatched:
-        x, target = x.unsqueeze(0), target.unsqueeze(0)
-    rest = x.shape[2:]
-    x2 = x.movedim(1, -1).reshape(-1, c) if rest else x  # (M, C), M = N * prod(rest)
-    if target.is_floating_point():
-        t2 = target.unsqueeze(0) if unbatched else target
-        t2 = t2.movedim(1, -1).reshape(-1, c) if rest else t2
-        if unbatched:
-            t2 = target.reshape(1, c)
-    else:
-        t2 = target.reshape(-1).long()
+        return _classless(x, reduction, nan, weight, target if probs else None)
+    t2 = _rows(target) if probs else target.reshape(-1).long()
     eps = float(label_smoothing)
-    loss = in_float32(_CrossEntropy.apply, x2, t2, weight, ignore_index, reduction, eps)
-    if reduction == "none":
-        loss = loss.reshape(() if unbatched else (x.shape[0], *rest))
-    return loss
+    loss = in_float32(_CrossEntropy.apply, _rows(x), t2, weight, ignore_index, reduction, eps)
+    return loss.reshape(_batch_shape(x)) if reduction == "none" else loss
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Negative log-likelihood of log-probabilities and class indices, as torch's.
+
+    Parameters
+    ----------
+    input : Tensor[N, C, *] or Tensor[C]
+        Log-probabilities :math:`x_{nc} = \log p_{nc}` (e.g. :func:`log_softmax` over dim 1).
+    target : LongTensor[N, *] or LongTensor[] (uint8 too), class indices in [0, C)
+    weight : Tensor[C], optional
+        Class weights :math:`w_c` (constants: no gradient, as torch), the input's dtype.
+    ignore_index : int
+        Targets equal to it contribute nothing, not even to the mean's denominator.
+    reduction : {'none', 'mean', 'sum'}
+        ``'mean'`` divides by :math:`\sum_n w_{y_n}` over the kept targets (NaN if none).
+
+    Notes
+    -----
+    :math:`\ell_n = -w_{y_n} x_{n y_n}`; :math:`\partial \ell_n / \partial x_{nc} = -w_{y_n}
+    [c = y_n]`. ``nll_loss(log_softmax(z, 1), y)`` is ``cross_entropy(z, y)``.
+    """
+    x, c = _check_classes(input, target, weight, ignore_index, reduction, "nll_loss")
+    _check_index_target(x, target, ignore_index, c, "nll_loss")
+    if c == 0:  # every target is ignored
+        return _classless(x, reduction, reduction == "mean", weight)
+    unbatched = x.dim() == 1
+    x, t = (x.unsqueeze(0), target.unsqueeze(0)) if unbatched else (x, target)
+    loss = in_float32(_NLL.apply, x, t.long(), weight, ignore_index, reduction)
+    return loss[0] if unbatched and reduction == "none" else loss

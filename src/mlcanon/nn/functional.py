@@ -31,6 +31,7 @@ from ._conv import conv2d, conv_transpose2d
 from ._dropout import dropout
 from ._linear import linear
 from ._loss import (
+    binary_cross_entropy,
     binary_cross_entropy_with_logits,
     huber_loss,
     kl_div,
@@ -42,7 +43,7 @@ from ._loss import (
 from ._norm import batch_norm, group_norm, instance_norm, layer_norm
 from ._ops1d import adaptive_avg_pool1d, avg_pool1d, conv1d, conv_transpose1d, max_pool1d
 from ._pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
-from ._softmax import cross_entropy, log_softmax, softmax
+from ._softmax import cross_entropy, log_softmax, nll_loss, softmax
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -51,6 +52,7 @@ __all__ = [
     "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
+    "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "conv1d",
     "conv2d",
@@ -75,6 +77,7 @@ __all__ = [
     "max_pool2d",
     "mse_loss",
     "multiplicative_attention",
+    "nll_loss",
     "prelu",
     "relu",
     "relu6",
