@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from mlcanon.models import TinyYOLOv3, yolo_postprocess
+from mlcanon.models import TinyRefineDet, TinyRetinaNet, TinyYOLOv3, yolo_postprocess
 
 
 def _sigmoid(v):
@@ -116,3 +116,91 @@ def test_yolo_postprocess_refuses_a_bad_image_size():
     outs = net(torch.rand(1, 3, 32, 32))
     with pytest.raises(ValueError, match=r"image_size must be two integers \(H, W\) >= 1"):
         net.postprocess(outs, image_size=(0, 32))
+
+
+def test_yolo_postprocess_clips_each_image_to_its_own_size():
+    """Images of different sizes padded into one 32 x 32 batch: torchvision clips each image's
+    boxes to its own size (``image_sizes``); the keyword did not exist (every box was clipped
+    to the batch's size, or, before, not at all)."""
+    torch.manual_seed(0)
+    net = TinyYOLOv3(num_classes=3, width=8).eval()
+    gen = torch.Generator().manual_seed(2)
+    outs = [torch.randn(2, 3, g, g, 8, generator=gen) for g in (8, 4, 2)]
+    for o in outs:
+        o[..., 2:4] = o[..., 2:4].abs() + 0.7
+    sizes = [(32, 32), (20, 27)]
+    det = net.postprocess(outs, 0.2, 0.4, image_sizes=sizes)
+    for b, size in enumerate(sizes):
+        one = [o[b : b + 1] for o in outs]
+        _assert_same(det[b], _yolo_reference(one, net.anchors, net.strides, size, 0.2, 0.4, 100))
+    assert float(det[1]["boxes"][:, 2].max()) == 27.0 and float(det[1]["boxes"][:, 3].max()) == 20
+
+
+def _retina_reference(logits, deltas, anchors, size, score_thresh, thr, topk, n_max):
+    """torchvision's RetinaNet.postprocess_detections for one image: per level the scores
+    > score_thresh, their topk_candidates best, decoded (weights 1, t_w and t_h clamped to
+    log(1000 / 16)) and clipped; then per-class NMS and the detections_per_img best."""
+    h_img, w_img = size
+    candidates = []
+    for lg, dl, anc in zip(logits, deltas, anchors, strict=True):
+        n_cls = lg.shape[1]
+        scores = [(_sigmoid(v), i) for i, v in enumerate(lg.double().flatten().tolist())]
+        kept = sorted((s for s in scores if s[0] > score_thresh), key=lambda s: -s[0])[:topk]
+        for score, i in kept:
+            a, c = divmod(i, n_cls)
+            tx, ty, tw, th = dl[a].double().tolist()
+            x1, y1, x2, y2 = anc[a].double().tolist()
+            aw, ah = x2 - x1, y2 - y1
+            cx, cy = x1 + aw / 2 + tx * aw, y1 + ah / 2 + ty * ah
+            bw = aw * math.exp(min(tw, math.log(1000 / 16)))
+            bh = ah * math.exp(min(th, math.log(1000 / 16)))
+            box = [cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2]
+            box = [min(max(v, 0.0), w_img if k % 2 == 0 else h_img) for k, v in enumerate(box)]
+            candidates.append((box, score, c))
+    return _reference(candidates, thr, n_max)
+
+
+@pytest.mark.parametrize("refine", [False, True])
+def test_retinanet_postprocess_clips_each_image_to_its_own_size(refine):
+    """RetinaNet (and RefineDet, whose ARM here leaves the anchors as they are) against
+    torchvision's pipeline, one batch of two images padded to 32 x 32 of sizes 32 x 32 and
+    17 x 26: each image's boxes clipped to its own size."""
+    torch.manual_seed(0)
+    cls = TinyRefineDet if refine else TinyRetinaNet
+    net = cls(num_classes=3, width=8, num_convs=1).eval()
+    anchors = net.anchors((32, 32))
+    gen = torch.Generator().manual_seed(3)
+    logits = [torch.randn(2, len(a), 3, generator=gen) - 1 for a in anchors]
+    deltas = [torch.randn(2, len(a), 4, generator=gen) + 0.3 for a in anchors]
+    out = {"cls_logits": logits, "bbox_regression": deltas}
+    if refine:  # objectness 1 (nothing filtered), offsets 0 (refined anchors = anchors)
+        out["arm_logits"] = [torch.full((2, len(a), 1), 30.0) for a in anchors]
+        out["arm_regression"] = [torch.zeros(2, len(a), 4) for a in anchors]
+    sizes = [(32, 32), (17, 26)]
+    det = net.postprocess(out, (32, 32), 0.3, 0.5, 40, 25, image_sizes=sizes)
+    for b, size in enumerate(sizes):
+        want = _retina_reference(
+            [t[b] for t in logits], [t[b] for t in deltas], anchors, size, 0.3, 0.5, 40, 25
+        )
+        assert len(want) == 25
+        _assert_same(det[b], want)
+
+
+def test_image_sizes_are_checked():
+    net = TinyRetinaNet(num_classes=3, width=8, num_convs=1).eval()
+    yolo = TinyYOLOv3(num_classes=3, width=8).eval()
+    with torch.no_grad():
+        x = torch.rand(2, 3, 32, 32)
+        out, yout = net(x), yolo(x)
+    for post in (
+        lambda s: net.postprocess(out, (32, 32), image_sizes=s),
+        lambda s: yolo.postprocess(yout, image_sizes=s),
+    ):
+        with pytest.raises(ValueError, match=r"one \(H, W\) per image \(2\), got 1"):
+            post([(32, 32)])
+        with pytest.raises(ValueError, match=r"image_sizes\[1\] = \(32, 40\) is larger"):
+            post([(32, 32), (32, 40)])
+        with pytest.raises(ValueError, match=r"image_size must be two integers"):
+            post([(32, 32), (0, 4)])
+        with pytest.raises(TypeError, match="image_sizes must be a sequence"):
+            post(torch.tensor([[32, 32], [32, 32]]))

@@ -19,6 +19,7 @@ __all__ = [
     "check_outputs",
     "check_targets",
     "clip_boxes_to_image",
+    "clip_sizes",
 ]
 
 
@@ -32,6 +33,32 @@ def check_image_size(image_size: Any) -> tuple[int, int]:
     ):
         raise ValueError(f"image_size must be two integers (H, W) >= 1, got {image_size!r}")
     return int(image_size[0]), int(image_size[1])
+
+
+def clip_sizes(image_sizes: Any, batch: int, padded: tuple[int, int]) -> list[tuple[float, float]]:
+    """The ``(H, W)`` each image's detections are clipped to: ``padded`` (the batch's size)
+    for every image when ``image_sizes`` is None, else one checked ``(H, W)`` per image, none
+    larger than ``padded`` (images of different sizes padded into one batch, torchvision's
+    ``ImageList.image_sizes``)."""
+    if image_sizes is None:
+        return [(float(padded[0]), float(padded[1]))] * batch
+    if not isinstance(image_sizes, Sequence) or isinstance(image_sizes, str | bytes):
+        raise TypeError(
+            f"image_sizes must be a sequence of one (H, W) per image, got "
+            f"{type(image_sizes).__name__} {image_sizes!r:.60}"
+        )
+    if len(image_sizes) != batch:
+        raise ValueError(
+            f"image_sizes must hold one (H, W) per image ({batch}), got {len(image_sizes)}"
+        )
+    sizes = [check_image_size(size) for size in image_sizes]
+    for i, (h, w) in enumerate(sizes):
+        if h > padded[0] or w > padded[1]:
+            raise ValueError(
+                f"image_sizes[{i}] = {(h, w)} is larger than the batch's images {padded}: each "
+                f"must be the (H, W) of an image padded into the batch"
+            )
+    return [(float(h), float(w)) for h, w in sizes]
 
 
 def clip_boxes_to_image(boxes: torch.Tensor, size: tuple[float, float]) -> torch.Tensor:

@@ -27,6 +27,7 @@ from ._detection import (
     check_outputs,
     check_targets,
     clip_boxes_to_image,
+    clip_sizes,
 )
 from ._detection_backbone import ON_MOBILENET_V2, build_backbone
 
@@ -430,6 +431,8 @@ class TinyRetinaNet(nn.Module):
         nms_thresh: float = 0.5,
         topk_candidates: int = 1000,
         detections_per_img: int = 100,
+        *,
+        image_sizes: Sequence[Sequence[int]] | None = None,
     ) -> list[dict[str, torch.Tensor]]:
         """Detections per image: ``boxes`` (xyxy, clipped to the image), ``scores``,
         ``labels`` and ``levels``.
@@ -438,6 +441,11 @@ class TinyRetinaNet(nn.Module):
         at most ``topk_candidates`` of them, decoded with :class:`~mlcanon.vision.BoxCoder`;
         the levels are merged, per-class NMS at IoU ``nms_thresh`` is run and the
         ``detections_per_img`` best remain (torchvision's names and defaults).
+
+        ``image_size`` is the ``(H, W)`` of the batch (it gives the anchors); the boxes are
+        clipped to it, or, with ``image_sizes`` (one ``(H, W)`` per image), each image's to its
+        own size: images of different sizes padded into one batch, as torchvision's anchors
+        come from the padded batch and its boxes are clipped to ``image_sizes``.
         """
         check_scalar(score_thresh, "score_thresh", low=0.0, high=1.0)
         check_scalar(nms_thresh, "nms_thresh", low=0.0, high=1.0)
@@ -446,8 +454,9 @@ class TinyRetinaNet(nn.Module):
             check_scalar(detections_per_img, "detections_per_img", kind=numbers.Integral, low=1)
         )
         cls_logits, regression, anchors = self._decode_inputs(outputs, image_size)
+        sizes = clip_sizes(image_sizes, len(cls_logits[0]), check_image_size(image_size))
         return self._detect(
-            cls_logits, regression, anchors, image_size, score_thresh, nms_thresh, topk, n_det
+            cls_logits, regression, anchors, sizes, score_thresh, nms_thresh, topk, n_det
         )
 
     def _decode_inputs(
@@ -462,16 +471,15 @@ class TinyRetinaNet(nn.Module):
         cls_logits: Sequence[torch.Tensor],
         bbox_regression: Sequence[torch.Tensor],
         anchors: Sequence[torch.Tensor],
-        image_size: Sequence[int],
+        sizes: Sequence[tuple[float, float]],
         score_thresh: float,
         nms_thresh: float,
         topk: int,
         n_det: int,
     ) -> list[dict[str, torch.Tensor]]:
         """Per-level top-k, decoding from ``anchors`` (per level ``[N, 4]`` or ``[B, N, 4]``),
-        clipping, per-class NMS."""
+        clipping to ``sizes[b]`` (H, W), per-class NMS."""
         coder, k = BoxCoder(), self.num_classes
-        h, w = (float(v) for v in image_size)
         results = []
         for b in range(len(cls_logits[0])):
             bx, sc, lb, lv = [], [], [], []
@@ -483,7 +491,7 @@ class TinyRetinaNet(nn.Module):
                 a_idx = idx // k
                 deltas = bbox_regression[level][b][a_idx]
                 boxes = coder.decode_single(deltas, anc[a_idx].to(deltas.dtype))
-                bx.append(clip_boxes_to_image(boxes, (h, w)))
+                bx.append(clip_boxes_to_image(boxes, sizes[b]))
                 sc.append(scores[idx])
                 lb.append(idx % k)
                 lv.append(torch.full((len(idx),), level, device=idx.device))

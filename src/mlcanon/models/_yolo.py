@@ -14,7 +14,13 @@ from torch import nn
 from .._validation import check_array, check_option, check_scalar
 from ..nn.functional import binary_cross_entropy_with_logits
 from ..vision import pairwise_terms, predicted_box_loss, wh_iou
-from ._detection import best_detections, check_image_size, check_targets, clip_boxes_to_image
+from ._detection import (
+    best_detections,
+    check_image_size,
+    check_targets,
+    clip_boxes_to_image,
+    clip_sizes,
+)
 from ._detection_backbone import ON_MOBILENET_V2, build_backbone
 
 __all__ = [
@@ -285,6 +291,7 @@ def yolo_postprocess(
     max_detections: int = 100,
     *,
     image_size: Sequence[int] | None = None,
+    image_sizes: Sequence[Sequence[int]] | None = None,
 ) -> list[dict[str, torch.Tensor]]:
     """Detections per image: ``boxes`` (xyxy, clipped to the image), ``scores`` (objectness x
     class probability), ``labels`` and ``levels`` (pyramid level index), after per-class NMS;
@@ -295,16 +302,19 @@ def yolo_postprocess(
     image size when its sides are multiples of the strides, as the backbones require) before
     the score threshold and the NMS, in the order of torchvision's one-stage detectors
     (``clip_boxes_to_image`` before ``batched_nms``): a box reaching outside the image is
-    compared with the others by the part of it inside the image.
+    compared with the others by the part of it inside the image. ``image_sizes``, one
+    ``(H, W)`` per image, clips each image's boxes to its own size instead: images of different
+    sizes padded into one batch (torchvision's ``image_sizes``).
     """
     check_scalar(score_thresh, "score_thresh", low=0.0, high=1.0)
     check_scalar(iou_threshold, "iou_threshold", low=0.0, high=1.0)
     n_max = int(check_scalar(max_detections, "max_detections", kind=numbers.Integral, low=1))
     strides = _check_levels(outputs, anchors, strides)
     if image_size is None:
-        h, w = (float(n * strides[0]) for n in outputs[0].shape[2:4])
+        padded = (outputs[0].shape[2] * strides[0], outputs[0].shape[3] * strides[0])
     else:
-        h, w = (float(v) for v in check_image_size(image_size))
+        padded = check_image_size(image_size)
+    sizes = clip_sizes(image_sizes, len(outputs[0]), padded)
     decoded = _decode_yolo(outputs, anchors, strides)
     results = []
     for b in range(len(outputs[0])):
@@ -315,7 +325,7 @@ def yolo_postprocess(
             sc.append(prob.reshape(-1, prob.shape[-1]))  # (A H W, C)
             lv.append(torch.full((len(bx[-1]),), level, device=out.device))
         boxes, scores, levels = torch.cat(bx), torch.cat(sc), torch.cat(lv)
-        boxes = clip_boxes_to_image(boxes, (h, w))
+        boxes = clip_boxes_to_image(boxes, sizes[b])
         idx, cls = torch.nonzero(scores > score_thresh, as_tuple=True)
         boxes, scores, levels = boxes[idx], scores[idx, cls], levels[idx]
         results.append(best_detections(boxes, scores, cls, levels, iou_threshold, n_max))
@@ -396,6 +406,7 @@ class TinyYOLOv3(nn.Module):
         max_detections: int = 100,
         *,
         image_size: Sequence[int] | None = None,
+        image_sizes: Sequence[Sequence[int]] | None = None,
     ) -> list[dict[str, torch.Tensor]]:
         """:func:`yolo_postprocess` with this model's anchors and strides."""
         return yolo_postprocess(
@@ -406,6 +417,7 @@ class TinyYOLOv3(nn.Module):
             iou_threshold,
             max_detections,
             image_size=image_size,
+            image_sizes=image_sizes,
         )
 
 
