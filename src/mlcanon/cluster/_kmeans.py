@@ -8,6 +8,7 @@ import warnings
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -29,7 +30,16 @@ from mlcanon._validation import (
 )
 
 from ._kmeans_plusplus import _kmeans_plusplus, kmeans_plusplus
-from ._lloyd import Progress, assign, inertia, lloyd, threadpools
+from ._lloyd import (
+    Progress,
+    labels_of,
+    lloyd,
+    row_sq_norms,
+    sparse_rows,
+    sparse_variances,
+    threadpools,
+    total_inertia,
+)
 
 __all__ = ["KMeans", "kmeans_plusplus"]
 
@@ -69,8 +79,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
     verbose : int, default=0
         Print the inertia after each assignment step and why the iterations stopped.
     copy_x : bool, default=True
-        The data are centered before fitting (more accurate distances); with ``False`` a
+        Dense data are centered before fitting (more accurate distances); with ``False`` a
         float64 array is centered in place and restored (up to rounding) before ``fit`` returns.
+        A scipy.sparse ``X`` is read as CSR and never densified nor centered (as in
+        scikit-learn): the centers are dense, the cross terms sparse products.
 
     Attributes
     ----------
@@ -168,11 +180,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         return centers
 
     def _seed(self, Xc, w, init, mean, rng, dtype) -> np.ndarray:
-        """Initial centers (in the centered coordinates of ``Xc``)."""
+        """Initial centers (in the centered coordinates of ``Xc``; a CSR ``Xc`` is not
+        centered, ``mean`` is then 0)."""
         if init is not None:
             return init - mean
         if callable(self.init):
-            centers = self.init(Xc + mean, self.n_clusters, rng)
+            centers = self.init(Xc if sp.issparse(Xc) else Xc + mean, self.n_clusters, rng)
             return self._check_centers(centers, Xc.shape[1], dtype) - mean
         if self.init == "k-means++":
             return _kmeans_plusplus(Xc, self.n_clusters, w, rng)[0]
@@ -183,13 +196,15 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
                 "samples have a positive weight"
             )
         idx = rng.choice(Xc.shape[0], size=self.n_clusters, replace=False, p=w / w.sum())
-        return Xc[idx].copy()
+        return sparse_rows(Xc, idx)
 
     def _run(self, Xc, w, centers, tol):
         progress = Progress(self.verbose)
         if progress.on:
             print("Initialization complete")
-        if self.algorithm == "elkan" and self.n_clusters > 1:
+        # on CSR data Elkan's run is Lloyd's sparse one: the same labels, centers, inertia and
+        # iteration count as scikit-learn's sparse Elkan (tests/cluster/test_kmeans_sparse.py)
+        if self.algorithm == "elkan" and self.n_clusters > 1 and not sp.issparse(Xc):
             from ._elkan import elkan
 
             return elkan(Xc, w, centers, self.max_iter, tol, progress)
@@ -206,7 +221,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
             Weight of each sample in the means and the inertia (not used by a given ``init``).
         """
         dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
-        X = check_X(self, X, reset=True, accept_sparse=True)
+        X = check_X(self, X, reset=True, accept_sparse="csr")  # CSR stays sparse (a copy)
+        if sp.issparse(X):
+            X.sum_duplicates()  # canonical rows: each stored entry its own feature
         init, n_init = self._check_params(X, dtype)
         if self.algorithm == "elkan" and self.n_clusters == 1:
             warnings.warn(
@@ -218,12 +235,18 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         if not w.sum() > 0:
             raise ValueError("sample_weight must not be all zero: the cluster means are undefined")
         rng = check_random_state(self.random_state)
-        mean = X.mean(axis=0)
-        tol = self.tol * np.var(X, axis=0).mean()
-        # centering keeps the expanded distance accurate far from the origin; copy_x=False
-        # centers the caller's array in place (when it is already float64) and restores it
-        in_place = not self.copy_x and X.flags.writeable
-        Xc = np.subtract(X, mean, out=X if in_place else None)
+        if sp.issparse(X):
+            # not centered (that would densify X), as in scikit-learn
+            mean = np.zeros(X.shape[1])
+            tol = self.tol * sparse_variances(X.data, X.indices, *X.shape).mean()
+            in_place, Xc = False, X
+        else:
+            mean = X.mean(axis=0)
+            tol = self.tol * np.var(X, axis=0).mean()
+            # centering keeps the expanded distance accurate far from the origin; copy_x=False
+            # centers the caller's array in place (when it is already float64) and restores it
+            in_place = not self.copy_x and X.flags.writeable
+            Xc = np.subtract(X, mean, out=X if in_place else None)
         try:
             # one BLAS thread: an (n, d) x (d, k) product per iteration is too small to pay for
             # waking threads, and on a busy machine idle BLAS threads spin (as scikit-learn does)
@@ -255,12 +278,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         return self
 
     def _labels(self, X: np.ndarray) -> np.ndarray:
-        C = self.cluster_centers_.astype(np.float64)
-        labels = np.empty(X.shape[0], dtype=np.int32)
-        no_sums, no_weights = np.empty((0, 0)), np.empty(0)
-        c_sq = np.einsum("ij,ij->i", C, C)
-        assign(X, no_weights, C @ X.T, c_sq, labels, no_sums, no_weights, False)
-        return labels
+        return labels_of(X, self.cluster_centers_.astype(np.float64))
+
+    def _check_X(self, X: Any) -> Any:
+        X = check_X(self, X, reset=False, accept_sparse="csr")
+        if sp.issparse(X):
+            X.sum_duplicates()
+        return X
 
     @property
     def _n_features_out(self) -> int:
@@ -268,24 +292,30 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True  # scipy.sparse X is densified
+        tags.input_tags.sparse = True  # scipy.sparse X is read as CSR and never densified
         return tags
 
     def predict(self, X: Any) -> np.ndarray:
         """Index of the nearest center for each sample, shape (n_samples,)."""
-        return self._labels(check_X(self, X, reset=False, accept_sparse=True))
+        return self._labels(self._check_X(X))
 
     def transform(self, X: Any) -> np.ndarray:
         """Euclidean distance of each sample to each center, shape (n_samples, n_clusters).
 
         Computed from the differences themselves (in blocks of rows), so that a sample equal to
         a center is at distance exactly 0; float32 data and float32 centers give float32
-        distances (numpy's promotion of the two, as scikit-learn's).
+        distances (numpy's promotion of the two, as scikit-learn's). A CSR ``X`` gets
+        scikit-learn's ``sqrt(max(||x||^2 - 2 x.c + ||c||^2, 0))`` by a sparse product.
         """
         given = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
-        X = check_X(self, X, reset=False, accept_sparse=True)
+        X = self._check_X(X)
         dtype = np.result_type(given, self.cluster_centers_.dtype)
         C = self.cluster_centers_.astype(np.float64)
+        if sp.issparse(X):
+            sq = np.asarray(X @ C.T) * -2.0
+            sq += row_sq_norms(X)[:, None]
+            sq += np.einsum("ij,ij->i", C, C)[None, :]
+            return np.sqrt(np.maximum(sq, 0.0, out=sq), out=sq).astype(dtype, copy=False)
         out = np.empty((X.shape[0], C.shape[0]), dtype=dtype)
         step = max(1, _BLOCK // max(1, C.size))
         for start in range(0, X.shape[0], step):
@@ -295,7 +325,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """Opposite of the inertia of ``X`` under the fitted centers (higher is better)."""
-        X = check_X(self, X, reset=False, accept_sparse=True)
+        X = self._check_X(X)
         w = check_sample_weight(sample_weight, X.shape[0])
         C = self.cluster_centers_.astype(np.float64)
-        return -float(inertia(X, w, C, self._labels(X)))
+        return -float(total_inertia(X, w, C, self._labels(X)))

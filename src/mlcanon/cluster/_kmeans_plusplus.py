@@ -11,16 +11,21 @@ import numbers
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from mlcanon._estimator import as_float_array
 from mlcanon._validation import check_random_state, check_sample_weight, check_scalar
+
+from ._lloyd import row_sq_norms, sparse_rows
 
 __all__ = ["kmeans_plusplus"]
 
 
 def _sq_distances(X: np.ndarray, x_sq_norms: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """Squared distances (n_centers, n_samples) by the expanded form, clipped at 0."""
-    d = x_sq_norms[None, :] - 2.0 * (C @ X.T) + np.einsum("ij,ij->i", C, C)[:, None]
+    """Squared distances (n_centers, n_samples) by the expanded form, clipped at 0; a CSR
+    ``X`` by the sparse-dense product (the centers ``C`` are dense)."""
+    cross = (X @ C.T).T if sp.issparse(X) else C @ X.T
+    d = x_sq_norms[None, :] - 2.0 * cross + np.einsum("ij,ij->i", C, C)[:, None]
     return np.maximum(d, 0.0, out=d)
 
 
@@ -44,7 +49,8 @@ def kmeans_plusplus(
     Parameters
     ----------
     X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
-        A sparse matrix is densified; float32 data give float32 centers.
+        A sparse matrix is read as CSR, without densifying it; float32 data give float32
+        centers.
     n_clusters : int
     sample_weight : array-like of shape (n_samples,), default=None
     x_squared_norms : array-like of shape (n_samples,), default=None
@@ -63,7 +69,9 @@ def kmeans_plusplus(
     Arthur & Vassilvitskii, "k-means++: the advantages of careful seeding", SODA 2007.
     """
     dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
-    X = as_float_array(X, "X", accept_sparse=True)  # a sparse X is densified
+    X = as_float_array(X, "X", accept_sparse="csr")  # a float64 CSR copy; never densified
+    if sp.issparse(X):
+        X.sum_duplicates()
     w = check_sample_weight(sample_weight, X.shape[0])
     if not w.sum() > 0:
         raise ValueError("sample_weight must not be all zero")
@@ -86,17 +94,17 @@ def _kmeans_plusplus(X, n_clusters, w, rng, n_local_trials=None, x_sq=None):
     n_samples = X.shape[0]
     trials = 2 + int(np.log(n_clusters)) if n_local_trials is None else n_local_trials
     if x_sq is None:
-        x_sq = np.einsum("ij,ij->i", X, X)
+        x_sq = row_sq_norms(X)
     indices = np.empty(n_clusters, dtype=np.intp)
     indices[0] = rng.choice(n_samples, p=w / w.sum())
-    closest = _sq_distances(X, x_sq, X[indices[:1]])[0]
+    closest = _sq_distances(X, x_sq, sparse_rows(X, indices[:1]))[0]
     potential = closest @ w
     for c in range(1, n_clusters):
         # sample candidates proportionally to w * D^2 by inverting the cumulative sum
         draws = rng.uniform(size=trials) * potential
         cand = np.minimum(np.searchsorted(np.cumsum(w * closest), draws), n_samples - 1)
-        dist = np.minimum(closest, _sq_distances(X, x_sq, X[cand]))  # (trials, n_samples)
+        dist = np.minimum(closest, _sq_distances(X, x_sq, sparse_rows(X, cand)))  # (trials, n)
         pots = dist @ w
         best = int(np.argmin(pots))
         potential, closest, indices[c] = pots[best], dist[best], cand[best]
-    return X[indices].copy(), indices
+    return sparse_rows(X, indices), indices
