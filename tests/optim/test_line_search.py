@@ -252,3 +252,28 @@ def test_collapsed_bracket_ends_the_search_instead_of_dividing_by_zero():
     assert not r.success and "rounding" in r.message
     # strongly convex with modulus >= lam: |w - w*| <= |g(w)| / lam
     np.testing.assert_allclose(r.x, exact, atol=np.linalg.norm(g(r.x)) / lam + 1e-12)
+
+
+def test_gradient_returned_in_a_reused_buffer():
+    """With jac writing into one buffer, a failed search returned the gradient of its last trial
+    as the gradient at xk ([-18, -98901] for [2, 99])."""
+    A, b, buf = np.diag([1.0, 100.0]), np.ones(2), np.empty(2)
+
+    def jac(x):
+        np.dot(A, x, out=buf)
+        buf[:] -= b
+        return buf
+
+    x = np.array([3.0, 1.0])
+    p = -(A @ x - b)
+    res = line_search_wolfe(
+        lambda x: 0.5 * x @ A @ x - b @ x,
+        jac,
+        x,
+        p,
+        alpha0=10.0,
+        max_iter=1,
+        method="more-thuente",
+    )
+    assert res.alpha == 0.0 and not res.success
+    assert_allclose(res.jac, A @ x - b, rtol=0, atol=0)  # closed form at xk

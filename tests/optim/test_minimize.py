@@ -464,3 +464,68 @@ def test_lbfgs_ftol_stops_as_scipy_lbfgsb():
     assert ours.success and ours.message == "relative reduction of f is below ftol"
     assert ours.nit == ref.nit
     assert_allclose(ours.x, ref.x, rtol=0, atol=1e-9)
+
+
+def _ill_quadratic(n=6, cond=1e3, seed=0):
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    A = Q @ np.diag(np.logspace(0, np.log10(cond), n)) @ Q.T
+    return A, rng.normal(size=n)
+
+
+@pytest.mark.parametrize("method", ["bfgs", "lbfgs", "cg", "newton"])
+def test_objective_that_edits_its_argument_does_not_move_the_iterate(method):
+    """scipy hands fun a copy of x: an objective clipping or zeroing its argument in place
+    still reaches the minimizer. Ours passed the iterate itself, which fun set to 0 (status 2,
+    error 0.56)."""
+    A, b = _ill_quadratic(cond=10.0)
+    expected = np.linalg.solve(A, b)  # closed form
+
+    def fun(x):
+        value = 0.5 * x @ A @ x - b @ x
+        x[:] = 0.0
+        return value
+
+    def jac(x):
+        g = A @ x - b
+        x[:] = 0.0
+        return g
+
+    hess = (lambda x: A) if method == "newton" else None
+    ref = optimize.minimize(fun, np.ones(6), jac=jac, method="BFGS", options={"gtol": 1e-6})
+    ours = minimize(fun, np.ones(6), jac, hess, method=method, tol=1e-6)
+    assert ref.success and ours.success, ours.message
+    assert_allclose(ref.x, expected, rtol=0, atol=1e-6)
+    assert_allclose(ours.x, expected, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("jac_true", [False, True])
+@pytest.mark.parametrize("method", ["bfgs", "lbfgs"])
+def test_gradient_returned_in_a_reused_buffer(method, jac_true):
+    """A jac writing into one preallocated array overwrote the kept gradient, so
+    y = g_new - g_old was 0 and the quasi-Newton matrix never updated: BFGS became gradient
+    descent and ran out of 200 iterations on a condition-1e3 quadratic that scipy's BFGS (with
+    a fresh array per call) solves in 20."""
+    A, b = _ill_quadratic()
+    expected = np.linalg.solve(A, b)
+    buf = np.empty(6)
+
+    def fun(x):
+        return 0.5 * x @ A @ x - b @ x
+
+    def jac(x):
+        np.dot(A, x, out=buf)
+        buf[:] -= b
+        return buf
+
+    ref = optimize.minimize(fun, np.zeros(6), jac=lambda x: A @ x - b, method="BFGS", tol=1e-7)
+    assert ref.success and ref.nit < 50
+    if jac_true:
+        ours = minimize(
+            lambda x: (fun(x), jac(x)), np.zeros(6), True, method=method, tol=1e-5, max_iter=200
+        )
+    else:
+        ours = minimize(fun, np.zeros(6), jac, method=method, tol=1e-5, max_iter=200)
+    assert ours.success, ours.message
+    assert_allclose(ours.x, expected, rtol=0, atol=1e-5)
+    assert_allclose(ours.jac, A @ ours.x - b, rtol=0, atol=1e-12)

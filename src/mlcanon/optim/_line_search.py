@@ -358,15 +358,18 @@ def _check_slope(gfk: Any, xk: np.ndarray, pk: np.ndarray) -> tuple[np.ndarray, 
 def _fun_grad(fun: Callable, jac: Any) -> FunGrad:
     """``x -> (f(x), grad f(x))`` from ``fun`` and ``jac`` (a callable, or True when ``fun``
     returns the pair)."""
+    # fun and jac get their own copy of x and the gradient is copied out (as in scipy): a jac
+    # that returns one reused buffer would otherwise overwrite the gradients kept for the
+    # bracket, and the result's jac would be that of the last trial, not of x + alpha p
     if jac is True:
 
         def fun_grad(x):
-            f, g = fun(x)
-            return float(f), np.asarray(g, dtype=float)
+            f, g = fun(x.copy())
+            return float(f), np.array(g, dtype=float)
 
         return fun_grad
     if callable(jac):
-        return lambda x: (float(fun(x)), np.asarray(jac(x), dtype=float))
+        return lambda x: (float(fun(x.copy())), np.array(jac(x.copy()), dtype=float))
     raise TypeError(f"jac must be callable or True, got {jac!r}")
 
 

@@ -92,16 +92,21 @@ class _Objective:
         self.fun, self.jac, self._hess, self.n = fun, jac, hess, n
         self.nfev = self.njev = self.nhev = 0
 
+    # fun, jac and hess each get their own copy of x, and the gradient is copied out, as
+    # scipy.optimize does: an objective that edits its argument in place (clipping, say) would
+    # otherwise move the iterate, and a jac that returns one reused buffer would overwrite the
+    # previous gradient, so that y = g_new - g_old = 0 and BFGS never updated its matrix
+
     def _f(self, x: np.ndarray) -> float:
         self.nfev += 1
-        return _scalar(self.fun(x))
+        return _scalar(self.fun(x.copy()))
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         if self.jac is True:
             self.nfev += 1
             self.njev += 1
-            f, g = self.fun(x)
-            return _scalar(f), np.asarray(g, dtype=float)
+            f, g = self.fun(x.copy())
+            return _scalar(f), np.array(g, dtype=float)
         f = self._f(x)
         if self.jac is None:
             if not (np.isfinite(f) and np.all(np.isfinite(x))):
@@ -111,11 +116,11 @@ class _Objective:
                 return f, np.full(self.n, np.nan)
             return f, approx_gradient(self._f, x)
         self.njev += 1
-        return f, np.asarray(self.jac(x), dtype=float)
+        return f, np.array(self.jac(x.copy()), dtype=float)
 
     def hess(self, x: np.ndarray) -> np.ndarray:
         self.nhev += 1
-        return np.asarray(self._hess(x), dtype=float)
+        return np.array(self._hess(x.copy()), dtype=float)
 
     def first(self, x0: np.ndarray) -> tuple[float, np.ndarray]:
         """Evaluate at ``x0`` and check what ``fun``/``jac`` return, with clear errors."""
@@ -130,12 +135,12 @@ class _Objective:
         return f, g
 
     def _first_pair(self, x0: np.ndarray) -> tuple[float, np.ndarray]:
-        out = self.fun(x0)
+        out = self.fun(x0.copy())
         if not (isinstance(out, tuple | list) and len(out) == 2):
             raise ValueError("with jac=True, fun must return a pair (f, gradient)")
         self.nfev += 1
         self.njev += 1
-        return _scalar(out[0]), np.asarray(out[1], dtype=float)
+        return _scalar(out[0]), np.array(out[1], dtype=float)
 
 
 def _check_inputs(fun, x0, jac, hess, tol, max_iter):
