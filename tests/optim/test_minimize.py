@@ -337,7 +337,7 @@ def test_individual_functions_equal_minimize():
         ({"x0": [np.inf, 1.0]}, ValueError, "x0 contains infinity"),
         ({"method": "newton"}, ValueError, "needs hess"),
         ({"tol": -1e-3}, ValueError, "tol must be >= 0"),
-        ({"max_iter": 0}, ValueError, "max_iter must be >= 1"),
+        ({"max_iter": -1}, ValueError, "max_iter must be >= 0"),
         ({"max_iter": 2.5}, TypeError, "max_iter must be Integral"),
         ({"jac": "2-point"}, TypeError, "jac must be None, True or a callable"),
         ({"hess": optimize.rosen_hess}, ValueError, "hess is only used by method='newton'"),
@@ -529,3 +529,21 @@ def test_gradient_returned_in_a_reused_buffer(method, jac_true):
     assert ours.success, ours.message
     assert_allclose(ours.x, expected, rtol=0, atol=1e-5)
     assert_allclose(ours.jac, A @ ours.x - b, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["gd", "newton", "bfgs", "lbfgs", "cg"])
+def test_max_iter_zero_returns_the_start_as_scipy(method):
+    """max_iter=0 was refused ('max_iter must be >= 1'); scipy's BFGS and CG (maxiter=0)
+    evaluate x0 and return it unmoved with status 1, success False."""
+    x0 = np.array([-1.2, 1.0])
+    for ref_method in ("BFGS", "CG"):
+        ref = optimize.minimize(
+            optimize.rosen, x0, jac=optimize.rosen_der, method=ref_method, options={"maxiter": 0}
+        )
+        hess = optimize.rosen_hess if method == "newton" else None
+        ours = minimize(optimize.rosen, x0, optimize.rosen_der, hess, method=method, max_iter=0)
+        assert (ours.nit, ours.status, ours.success) == (ref.nit, ref.status, ref.success)
+        assert (ours.nfev, ours.njev, ours.nhev) == (1, 1, 0)
+        assert_allclose(ours.x, ref.x, rtol=0, atol=0)
+        assert ours.fun == ref.fun
+        assert_allclose(ours.jac, ref.jac, rtol=0, atol=0)

@@ -44,8 +44,8 @@ def minimize_gd(
         Gradient; ``None`` uses central differences (:func:`approx_gradient`).
     tol : float, default=1e-5
         Stop when :math:`\max_i |\nabla f(x)_i| \le` ``tol``.
-    max_iter : int, optional
-        Iteration limit (default ``max(1000, 200 n)``).
+    max_iter : int >= 0, optional
+        Iteration limit (default ``max(1000, 200 n)``); 0 evaluates ``x0`` and returns it.
     callback : callable, optional
         Called as ``callback(x)`` after each iteration; raising ``StopIteration`` stops.
     return_path : bool, default=False
@@ -191,8 +191,8 @@ def minimize(
         gradient descent.
     tol : float, default=1e-5
         Stop when :math:`\max_i |\nabla f(x)_i| \le` ``tol``.
-    max_iter : int, optional
-        Iteration limit (default ``max(1000, 200 n)``).
+    max_iter : int >= 0, optional
+        Iteration limit (default ``max(1000, 200 n)``); 0 evaluates ``x0`` and returns it.
     callback : callable, optional
         ``callback(x)`` after every iteration; raising ``StopIteration`` ends the run.
     return_path : bool, default=False

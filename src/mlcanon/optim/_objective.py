@@ -150,7 +150,9 @@ def _check_inputs(fun, x0, jac, hess, tol, max_iter):
     check_scalar(tol, "tol", low=0.0)
     if max_iter is None:
         max_iter = max(1000, 200 * x0.size)
-    check_scalar(max_iter, "max_iter", kind=numbers.Integral, low=1)
+    # 0 is allowed, as in scipy: the start is evaluated and returned (status 1 unless it passes
+    # the gradient test)
+    check_scalar(max_iter, "max_iter", kind=numbers.Integral, low=0)
     return _Objective(fun, jac, hess, x0.size), x0, int(max_iter)
 
 
