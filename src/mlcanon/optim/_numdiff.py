@@ -28,6 +28,26 @@ def _steps(x: np.ndarray, eps: Any, method: str) -> np.ndarray:
     return np.broadcast_to(h, x.shape).astype(float)
 
 
+def _point(x: Any) -> np.ndarray:
+    """``x`` as a finite 1-D float array (a copy); a scalar is the point of shape (1,), as
+    ``scipy.optimize.approx_fprime`` and ``minimize`` read it."""
+    if np.ndim(x) == 0:
+        x = np.reshape(x, (1,))
+    return check_array(x, "x", ndim=1, copy=True)
+
+
+def _value(f: Callable, x: np.ndarray) -> float:
+    """``f(x)`` as a float, with an error that says what is wrong when ``f`` is vector-valued."""
+    v = np.asarray(f(x))
+    if v.size != 1:
+        raise ValueError(
+            f"f(x) must return a scalar, got an array of shape {v.shape}; approx_gradient "
+            "differentiates a scalar function (for the Jacobian of a vector-valued one use "
+            "scipy.optimize.approx_fprime)"
+        )
+    return float(v.reshape(()))
+
+
 def approx_gradient(
     f: Callable[[np.ndarray], float],
     x: Any,
@@ -41,8 +61,8 @@ def approx_gradient(
     ----------
     f : callable
         ``f(x) -> float`` for ``x`` of shape (n,).
-    x : array-like of shape (n,)
-        Point at which to differentiate.
+    x : array-like of shape (n,) or scalar
+        Point at which to differentiate; a scalar is the point of shape (1,), as in SciPy.
     eps : float or array-like of shape (n,), optional
         Absolute step per coordinate. Default: :math:`\epsilon^{1/3} \max(1, |x_i|)` for central
         and :math:`\epsilon^{1/2} \max(1, |x_i|)` for forward differences (:math:`\epsilon` is the
@@ -74,19 +94,19 @@ def approx_gradient(
     check_option(method, "method", ("central", "forward"))
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
-    x = check_array(x, "x", ndim=1, copy=True)
+    x = _point(x)
     h = _steps(x, eps, method)
     grad = np.empty_like(x)
     # f sees a fresh copy each time, so a caller that keeps its argument is not surprised later
-    f0 = float(f(x.copy())) if method == "forward" else 0.0
+    f0 = _value(f, x.copy()) if method == "forward" else 0.0
     for i in range(x.size):
         xi = x[i]
         x[i] = xi + h[i]
         hi = x[i] - xi  # the representable step
-        f_plus = float(f(x.copy()))
+        f_plus = _value(f, x.copy())
         if method == "central":
             x[i] = xi - hi
-            grad[i] = (f_plus - float(f(x.copy()))) / (2.0 * hi)
+            grad[i] = (f_plus - _value(f, x.copy())) / (2.0 * hi)
         else:
             grad[i] = (f_plus - f0) / hi
         x[i] = xi
@@ -109,8 +129,8 @@ def check_grad(
         ``fun(x) -> float``.
     jac : callable
         The gradient to check, ``jac(x) -> ndarray of shape (n,)``.
-    x : array-like of shape (n,)
-        Point of the check.
+    x : array-like of shape (n,) or scalar
+        Point of the check (a scalar is the point of shape (1,)).
     eps, method
         Passed to :func:`approx_gradient`.
 
@@ -127,8 +147,8 @@ def check_grad(
     """
     if not callable(jac):
         raise TypeError(f"jac must be callable, got {type(jac).__name__}")
-    x = check_array(x, "x", ndim=1)
-    g = np.asarray(jac(x), dtype=float)
+    x = _point(x)
+    g = np.asarray(jac(x.copy()), dtype=float)
     if g.shape != x.shape:
         raise ValueError(f"jac(x) must have the shape of x {x.shape}, got {g.shape}")
     return float(np.linalg.norm(g - approx_gradient(fun, x, eps, method=method)))
