@@ -35,7 +35,7 @@ from torch.autograd import Function
 
 from mlcanon._validation import check_option, check_scalar
 
-from ._utils import check_inplace, check_like, check_tensor, in_float32, zeros_from
+from ._utils import check_inplace, check_like, check_tensor, in_float32, times_grad, zeros_from
 
 __all__ = [
     "elu",
@@ -58,9 +58,16 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_C = 0.044715  # cubic coefficient of the tanh approximation, Hendrycks & Gimpel eq. (2)
 
 
-def _make_pointwise(name: str, f: Callable, df: Callable, *, from_output: bool) -> type[Function]:
+def _make_pointwise(
+    name: str, f: Callable, df: Callable, *, from_output: bool, grad_first: bool = True
+) -> type[Function]:
     """Build a Function computing ``y = f(x, *args)`` with backward ``g * df(saved, *args)``
-    (``df`` returns a new tensor, which the backward multiplies by ``g`` in place)."""
+    (``df`` returns a new tensor, which the backward multiplies by ``g`` in place).
+
+    The gradient's layout is that of torch's kernel: ``g``'s (``grad_first``: most backward
+    kernels list the upstream gradient first), or the saved tensor's (``relu``'s
+    ``threshold_backward`` and ``leaky_relu_backward`` list the input first); they differ when
+    one is channels_last and the other contiguous."""
 
     def forward(ctx, x: Tensor, *args):
         y = in_float32(f, x, *args)  # half precision in float32, rounded once, as torch
@@ -72,19 +79,27 @@ def _make_pointwise(name: str, f: Callable, df: Callable, *, from_output: bool) 
         (saved,) = ctx.saved_tensors
         # half precision in float32, as the forward; grad is multiplied in as it is (not an
         # argument of in_float32, which would first copy it to float32)
-        grad_x = in_float32(lambda s: df(s, *ctx.args).mul_(grad), saved)
+        grad_x = in_float32(lambda s: product(df(s, *ctx.args), grad), saved)
         if torch.is_grad_enabled() and saved.requires_grad and not grad_x.requires_grad:
             # create_graph through a piecewise-linear f (f' is a step, built without a graph):
             # the gradient still depends on x, with derivative 0, as torch's (not an error)
             grad_x = grad_x + zeros_from((), saved)
         return (grad_x, *([None] * len(ctx.args)))
 
+    product = times_grad if grad_first else torch.Tensor.mul_
     body = {"forward": staticmethod(forward), "backward": staticmethod(backward)}
-    return type(name, (Function,), {**body, "f": staticmethod(f), "df": staticmethod(df)})
+    extra = {"f": staticmethod(f), "df": staticmethod(df), "grad_first": grad_first}
+    return type(name, (Function,), {**body, **extra})
 
 
 def _make_inplace(
-    name: str, f: Callable, df: Callable, *, from_output: bool, check: Callable | None = None
+    name: str,
+    f: Callable,
+    df: Callable,
+    *,
+    from_output: bool,
+    check: Callable | None = None,
+    grad_first: bool = True,
 ) -> type[Function]:
     """The in-place variant of ``_make_pointwise(name, f, df, ...)``: writes ``f(x, *args)``
     into ``x`` and returns ``x`` itself, marked dirty (so its version counter moves and autograd
@@ -97,6 +112,7 @@ def _make_inplace(
     otherwise), as torch keeps the original input of ``silu_``: ``f(kept)`` is written into x,
     and the gradient, through ``kept``'s copy, reaches x's history (second derivatives too).
     ``check(*args)`` runs in backward (torch refuses some backwards there, not in the forward).
+    ``grad_first``: the gradient's layout, as for ``_make_pointwise``.
     """
 
     def forward(ctx, x: Tensor, *args):
@@ -116,12 +132,13 @@ def _make_inplace(
         if check is not None:
             check(*ctx.args)
         (saved,) = ctx.saved_tensors
-        grad_x = in_float32(lambda s: df(s, *ctx.args).mul_(grad), saved)
+        grad_x = in_float32(lambda s: product(df(s, *ctx.args), grad), saved)
         if torch.is_grad_enabled() and saved.requires_grad and not grad_x.requires_grad:
             grad_x = grad_x + zeros_from((), saved)  # as _make_pointwise's backward
         grads = (grad_x,) if from_output else (None, grad_x)
         return (*grads, *([None] * len(ctx.args)))
 
+    product = times_grad if grad_first else torch.Tensor.mul_
     body = {"forward": staticmethod(forward), "backward": staticmethod(backward)}
     return type(name, (Function,), {**body, "keeps_input": not from_output})
 
@@ -172,6 +189,7 @@ _ReLU = _make_pointwise(
     # 1 unless x <= 0, so NaN passes the gradient on, as torch's threshold_backward
     lambda x: torch.le(x, 0, out=torch.empty_like(x)).neg_().add_(1.0),
     from_output=False,
+    grad_first=False,
 )
 _LeakyReLU = _make_pointwise(
     "_LeakyReLU",
@@ -179,6 +197,7 @@ _LeakyReLU = _make_pointwise(
     # scalars as 0-d tensors of x's dtype: torch.where on two Python floats would give float32
     lambda x, a: torch.where(x > 0, x.new_tensor(1.0), x.new_tensor(a)),
     from_output=False,
+    grad_first=False,
 )
 _ReLU6 = _make_pointwise(
     "_ReLU6",
@@ -251,7 +270,7 @@ _Softplus = _make_pointwise(
 # f' from the output y where it is a function of y, as torch's relu_, hardtanh_, leaky_relu_ and
 # elu_: ReLU's, ReLU6's and leaky ReLU's f' read the same from y as from x (y > 0 iff x > 0 for
 # a slope >= 0, y in (0, 6) iff x is, NaN stays NaN); the input's copy for SiLU and hardswish
-_ReLUInplace = _make_inplace("_ReLUInplace", _ReLU.f, _ReLU.df, from_output=True)
+_ReLUInplace = _make_inplace("_ReLUInplace", _ReLU.f, _ReLU.df, from_output=True, grad_first=False)
 _ReLU6Inplace = _make_inplace("_ReLU6Inplace", _ReLU6.f, _ReLU6.df, from_output=True)
 _LeakyReLUInplace = _make_inplace(
     "_LeakyReLUInplace",
@@ -259,6 +278,7 @@ _LeakyReLUInplace = _make_inplace(
     _LeakyReLU.df,
     from_output=True,
     check=_negative_slope_refused("leakyReLu"),
+    grad_first=False,
 )
 _ELUInplace = _make_inplace(
     "_ELUInplace",

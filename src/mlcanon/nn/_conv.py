@@ -34,8 +34,10 @@ from ._utils import (
     check_param,
     check_tensor,
     follow_layout,
+    grad_layout,
     in_float32,
     integer,
+    memory_format,
     ntuple,
     unviewed,
     zeros_from,
@@ -64,9 +66,12 @@ class _PadMode(Function):
     copies one input row (column); the backward adds each gradient row back onto its source."""
 
     @staticmethod
-    def forward(ctx, x, rows, cols):
+    def forward(ctx, x, rows, cols, keep_layout):
         ctx.save_for_backward(rows, cols)
         ctx.hw = tuple(x.shape[-2:])
+        # the input gradient's layout: torch's reflect and replicate backward kernels give x's,
+        # its circular padding (slices and a cat) a contiguous one
+        ctx.layout = memory_format(x) if keep_layout else torch.contiguous_format
         return x.index_select(-2, rows).index_select(-1, cols)
 
     @staticmethod
@@ -74,7 +79,8 @@ class _PadMode(Function):
         rows, cols = ctx.saved_tensors
         h, w = ctx.hw
         g = grad.new_zeros((*grad.shape[:-1], w)).index_add(-1, cols, grad)
-        return g.new_zeros((*g.shape[:-2], h, w)).index_add(-2, rows, g), None, None
+        gx = g.new_zeros((*g.shape[:-2], h, w)).index_add(-2, rows, g)
+        return grad_layout(gx, ctx.layout), None, None, None
 
 
 def pad_mode(x: Tensor, pads: tuple[int, ...], mode: str) -> Tensor:
@@ -99,7 +105,7 @@ def pad_mode(x: Tensor, pads: tuple[int, ...], mode: str) -> Tensor:
     top, bottom, left, right = as_2d(pads, spatial, 0, 0)
     rows = _source_rows(img.shape[-2], top, bottom, mode).to(x.device)
     cols = _source_rows(img.shape[-1], left, right, mode).to(x.device)
-    y = _PadMode.apply(img, rows, cols)
+    y = _PadMode.apply(img, rows, cols, mode != "circular")
     # torch's reflect and replicate kernels keep a channels_last layout, its circular one
     # (built from slices and a cat) returns a contiguous tensor
     y = y if mode == "circular" else follow_layout(y, img)
@@ -207,6 +213,8 @@ class _Conv2d(Function):
             grad_w = grad_w.reshape(weight.shape)
         if ctx.needs_input_grad[2]:  # False when there is no bias
             grad_b = grad.sum((0, 2, 3))
+        # in torch's layout: channels_last when x or the weight is (as the output)
+        grad_x, grad_w = grad_layout(grad_x, x, weight), grad_layout(grad_w, x, weight, like=weight)
         return grad_x, grad_w, grad_b, None, None, None, None
 
 
@@ -283,6 +291,7 @@ class _PointwiseConv2d(Function):
             grad_w = gw.view(weight.shape)
         if ctx.needs_input_grad[2]:
             grad_b = grad.sum((0, 2, 3))
+        grad_x, grad_w = grad_layout(grad_x, x, weight), grad_layout(grad_w, x, weight, like=weight)
         return grad_x, grad_w, grad_b, None
 
 
@@ -317,6 +326,7 @@ class _ConvTranspose2d(Function):
             grad_w = xg.matmul(gcols.transpose(2, 3)).sum(0).reshape(weight.shape)
         if ctx.needs_input_grad[2]:
             grad_b = grad.sum((0, 2, 3))
+        grad_x, grad_w = grad_layout(grad_x, x, weight), grad_layout(grad_w, x, weight, like=weight)
         return grad_x, grad_w, grad_b, None, None, None, None, None
 
 

@@ -51,6 +51,8 @@ from ._utils import (
     InputMismatchError,
     check_param,
     check_tensor,
+    follow_layout,
+    grad_layout,
     in_float32,
     integer,
     unviewed,
@@ -112,9 +114,10 @@ class _ChannelNorm(Function):
             mean = x4.mean(stats, keepdim=True)
             invstd = ((x4 - mean).square().mean(stats, keepdim=True) + eps).rsqrt()
         # two reductions per (sample, channel): sum g, and sum g x (its product buffer becomes
-        # the gradient); sum g xhat = invstd (sum g x - mean sum g)
+        # the gradient, so x first: it takes x's layout, as torch's grad_input, whatever g's);
+        # sum g xhat = invstd (sum g x - mean sum g)
         s1 = g4.sum(3, keepdim=True)  # (N, G, Cg, 1)
-        dx = torch.mul(g4, x4)
+        dx = torch.mul(x4, g4)
         s2 = (dx.sum(3, keepdim=True) - mean * s1).mul_(invstd)
         grad_w = grad_b = None
         w = 1.0
@@ -130,7 +133,7 @@ class _ChannelNorm(Function):
         # (into the product buffer, unless autograd records: it cannot record an out= op)
         dx = x4 * b if recording else torch.mul(x4, b, out=dx)
         dx.addcmul_(g4, invstd * w).sub_(invstd * mean_g + b * mean)
-        return dx.view(grad.shape), grad_w, grad_b, None, None, None
+        return grad_layout(dx.view(grad.shape), x), grad_w, grad_b, None, None, None
 
 
 class _ChannelAffine(Function):
@@ -150,7 +153,7 @@ class _ChannelAffine(Function):
         shape = [1, -1] + [1] * (x.dim() - 2)
         dims = [0, *range(2, x.dim())]
         scale = invstd if weight is None else invstd * weight
-        grad_x = grad * scale.view(shape)
+        grad_x = grad_layout(grad * scale.view(shape), x)  # x's layout, as torch's, not g's
         grad_w = grad_b = None
         if weight is not None:
             xhat = (x - mean.view(shape)) * invstd.view(shape)
@@ -353,6 +356,10 @@ def instance_norm(
     x = check_tensor(input, "input", ndim=tuple(range(3, 9)))
     running = _check_running(x, running_mean, running_var, momentum)
     weight, bias = _check_affine(x, weight, bias, eps, "instance_norm", running=running)
+    # torch normalizes a contiguous copy (viewed as one sample of N*C channels): its output and
+    # input gradient are contiguous whatever the input's layout (channels_last included; a
+    # 4-D one with torch's strides in dimensions of size 1 too)
+    x = follow_layout(x.contiguous())
     m = math.prod(x.shape[2:])
     if use_input_stats and m == 1:  # a shape rule, checked whatever the batch size, as torch
         raise ValueError(

@@ -24,7 +24,15 @@ from torch.autograd import Function
 from mlcanon.vision import pool_output_size
 
 from ._im2col import as_2d, as_image, col2im, crop2d, from_image, pad2d, windows
-from ._utils import check_input, check_nonempty, follow_layout, in_float32, ntuple
+from ._utils import (
+    check_input,
+    check_nonempty,
+    follow_layout,
+    grad_layout,
+    in_float32,
+    memory_format,
+    ntuple,
+)
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]
 
@@ -71,6 +79,7 @@ class _MaxPool2d(Function):
         arg = _torch_winner(y, arg, win, x, kernel, stride, dilation, out_hw, pads)
         ctx.save_for_backward(arg)
         ctx.geometry = (xp.shape[-2:], kernel, stride, dilation, pads)
+        ctx.layout = memory_format(x)  # torch's input gradient is dense, in x's layout
         ctx.mark_non_differentiable(arg)
         return y, arg
 
@@ -83,7 +92,8 @@ class _MaxPool2d(Function):
         gcols = grad.new_zeros((n, c, kernel[0] * kernel[1], ho, wo))
         gcols.scatter_(2, arg.unsqueeze(2), grad.unsqueeze(2))
         gcols = gcols.reshape(n, c, *kernel, ho, wo)
-        return crop2d(col2im(gcols, tuple(padded_hw), stride, dilation), pads), *([None] * 5)
+        grad_x = crop2d(col2im(gcols, tuple(padded_hw), stride, dilation), pads)
+        return grad_layout(grad_x, ctx.layout), *([None] * 5)
 
 
 class _AvgPool2d(Function):
@@ -92,6 +102,7 @@ class _AvgPool2d(Function):
         win = windows(pad2d(x, pads), kernel, stride, (1, 1), out_hw)  # (N, C, kh, kw, Ho, Wo)
         ctx.save_for_backward(divisor)
         ctx.geometry = (x.shape[-2:], kernel, stride, pads)
+        ctx.layout = memory_format(x)
         return win.sum(dim=(2, 3)) / divisor
 
     @staticmethod
@@ -102,7 +113,8 @@ class _AvgPool2d(Function):
         # every input of a window receives g / divisor (a broadcast view, no copy)
         share = (grad / divisor).reshape(n, c, 1, 1, ho, wo).expand(n, c, *kernel, ho, wo)
         padded = (h + pads[0] + pads[1], w + pads[2] + pads[3])
-        return crop2d(col2im(share, padded, stride, (1, 1)), pads), *([None] * 5)
+        grad_x = crop2d(col2im(share, padded, stride, (1, 1)), pads)
+        return grad_layout(grad_x, ctx.layout), *([None] * 5)
 
 
 def _divisor(length, k, s, p, n_out, count_include_pad):
@@ -354,6 +366,7 @@ class _AdaptiveAvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, ah, aw):
         ctx.save_for_backward(ah, aw)
+        ctx.layout = memory_format(x)
         ho, wo = ah.shape[0], aw.shape[0]
         if x.device.type != "meta" and not _host_checks(x):
             return _local_average(x, ho, wo)
@@ -368,12 +381,13 @@ class _AdaptiveAvgPool2d(Function):
     def backward(ctx, grad):
         ah, aw = ctx.saved_tensors
         if grad.device.type != "meta" and not _host_checks(grad):
-            return _local_spread(_local_spread(grad, ah, -2), aw, -1), None, None
+            dx = _local_spread(_local_spread(grad, ah, -2), aw, -1)
+            return grad_layout(dx, ctx.layout), None, None
         dx = ah.t().matmul(grad).matmul(aw)
         # likewise a non-finite gradient of one bin reaches only that bin's pixels
         if grad.device.type != "meta" and not _finite_sum(dx):
             dx = _local_spread(_local_spread(grad, ah, -2), aw, -1)
-        return dx, None, None
+        return grad_layout(dx, ctx.layout), None, None
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:

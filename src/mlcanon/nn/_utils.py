@@ -279,13 +279,77 @@ def is_channels_last(t: Tensor | None) -> bool:
 
 
 def follow_layout(y: Tensor, *sources: Tensor | None) -> Tensor:
-    """``y`` in channels_last memory format when any of ``sources`` (the input, a convolution's
-    weight) is channels_last, as torch's convolution and pooling kernels return it (their
-    output follows ``suggest_memory_format``), else ``y`` unchanged. A layout change only: the
-    values are the same, and the copy is differentiable."""
-    if y.dim() == 4 and any(is_channels_last(s) for s in sources):
-        return y.contiguous(memory_format=torch.channels_last)
-    return y
+    """``y`` with the strides torch's convolution and pooling kernels give their output:
+    dense, in channels_last memory format when any of ``sources`` (the input, a convolution's
+    weight) is channels_last, else contiguous (their output follows ``suggest_memory_format``),
+    with the strides of ``torch.empty(shape, memory_format=...)`` (a cropped view is made
+    dense). ``y`` itself when it already has them. A layout change only: the values are the
+    same, and the copy is differentiable."""
+    return _in_strides(y, _strides(y.shape, memory_format(*sources))) if y.dim() == 4 else y
+
+
+def _in_strides(t: Tensor, strides: tuple[int, ...]) -> Tensor:
+    """``t`` itself when it has ``strides``, else a (differentiable) copy with them."""
+    if t.stride() == strides:
+        return t
+    return t.new_empty_strided(t.shape, strides).copy_(t)
+
+
+def memory_format(*sources: Tensor | torch.memory_format | None) -> torch.memory_format:
+    """The memory format torch's convolution, pooling and normalization kernels give their
+    4-D results, outputs and gradients alike: channels_last when any of ``sources`` (tensors,
+    or a format recorded in a forward) is channels_last by :func:`is_channels_last`, else
+    contiguous."""
+    for s in sources:
+        if s is torch.channels_last or (isinstance(s, Tensor) and is_channels_last(s)):
+            return torch.channels_last
+    return torch.contiguous_format
+
+
+def _strides(shape: Sequence[int], fmt: torch.memory_format) -> tuple[int, ...]:
+    """The strides ``torch.empty(shape, memory_format=fmt)`` gets (c10's
+    ``get_channels_last_strides_2d`` for channels_last; a dimension of size 0 counts as 1)."""
+    order = (1, 3, 2, 0) if fmt == torch.channels_last else tuple(range(len(shape) - 1, -1, -1))
+    strides, step = [0] * len(shape), 1
+    for d in order:
+        strides[d] = step
+        step *= max(shape[d], 1)
+    return tuple(strides)
+
+
+def grad_layout(
+    grad: Tensor | None,
+    *sources: Tensor | torch.memory_format | None,
+    like: Tensor | None = None,
+) -> Tensor | None:
+    """A 4-D gradient returned by a backward pass with the strides torch's backward kernel
+    gives it: those of ``torch.empty(shape, memory_format=fmt)``, ``fmt`` the
+    :func:`memory_format` of ``sources`` (the input, a convolution's weight), whatever the
+    upstream gradient's layout (torch's ``*_backward`` kernels allocate ``grad_input`` so), or,
+    given ``like`` (a convolution's weight, for its gradient), ``like``'s own strides when they
+    are dense in ``fmt`` (they differ from those only in dimensions of size 1: a depthwise or
+    1x1 kernel). ``grad`` itself when it already has them (no copy); otherwise one copy (of a
+    strided view, e.g. a crop of a padded buffer, too). Values unchanged; differentiable under
+    ``create_graph``. Other ranks pass through."""
+    if grad is None or grad.dim() != 4:
+        return grad
+    fmt = memory_format(*sources)
+    if like is not None and like.shape == grad.shape and like.is_contiguous(memory_format=fmt):
+        strides = like.stride()
+    else:
+        strides = _strides(grad.shape, fmt)
+    return _in_strides(grad, strides)
+
+
+def times_grad(d: Tensor, grad: Tensor) -> Tensor:
+    """``grad * d`` for a pointwise backward whose local derivative ``d`` is a fresh buffer,
+    in the layout torch's kernel (``sigmoid_backward``, ``elu_backward``...: a TensorIterator
+    over ``(grad, x)``) gives it, that of its first dense operand, the upstream gradient: in
+    ``d``'s buffer where the two layouts agree, else a new tensor in ``grad``'s layout (a
+    channels_last ``x`` with a contiguous ``grad``, or the reverse)."""
+    if d.stride() == grad.stride():
+        return d.mul_(grad)
+    return torch.mul(grad, d)
 
 
 def sum_to(grad: Tensor | None, shape: torch.Size) -> Tensor | None:
