@@ -380,13 +380,14 @@ def test_bad_objective():
 def test_numerical_gradient_at_a_non_finite_trial_point_stops_as_scipy(method, fun):
     # A line-search trial off the domain (f NaN) or stepped to infinity: scipy's BFGS, CG and
     # L-BFGS-B stop with success=False ("precision loss", "NaN result", "ABNORMAL"); the finite
-    # differences taken there raised "Input x contains NaN/infinity" instead.
+    # differences taken there raised "Input x contains NaN/infinity" instead. Ours ends at a
+    # point where f is finite and its difference gradient is not (status 3).
     scipy_method = {"lbfgs": "L-BFGS-B", "bfgs": "BFGS", "cg": "CG", "gd": "BFGS"}[method]
     with np.errstate(invalid="ignore", over="ignore"):
         theirs = optimize.minimize(fun, np.ones(2), method=scipy_method)
         ours = minimize(fun, np.ones(2), method=method, max_iter=200)
     assert not theirs.success
-    assert not ours.success and ours.status == 2
+    assert not ours.success and ours.status == 3
     assert np.isfinite(ours.fun) and np.all(np.isfinite(ours.x))
     assert ours.fun < fun(np.ones(2))
 
@@ -547,3 +548,29 @@ def test_max_iter_zero_returns_the_start_as_scipy(method):
         assert_allclose(ours.x, ref.x, rtol=0, atol=0)
         assert ours.fun == ref.fun
         assert_allclose(ours.jac, ref.jac, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("method", ["gd", "bfgs", "lbfgs", "cg"])
+def test_step_to_a_point_with_non_finite_gradient_stops_there(method):
+    """f = sum sqrt|x - 1| is finite at its minimizer x = 1, where the gradient is infinite. A
+    step landing there was followed by a NaN direction: 31 more calls of fun at NaN points and
+    status 2, 'rounding limits further progress'. The run now stops at once (status 3, scipy's
+    number for a NaN result); like scipy it reports no success, and fun never sees NaN."""
+    seen = []
+
+    def fun(x):
+        seen.append(np.all(np.isfinite(x)))
+        return float(np.sum(np.sqrt(np.abs(x - 1.0))))
+
+    def jac(x):
+        with np.errstate(divide="ignore"):
+            return 0.5 * np.sign(x - 1.0) / np.sqrt(np.abs(x - 1.0))
+
+    ref = optimize.minimize(fun, np.zeros(2), jac=jac, method="BFGS")
+    assert not ref.success
+    seen.clear()
+    ours = minimize(fun, np.zeros(2), jac, method=method)
+    assert all(seen)
+    assert (ours.status, ours.success) == (3, False)
+    assert ours.message == "the gradient at x is NaN or infinite"
+    assert ours.fun == fun(ours.x) < fun(np.zeros(2))

@@ -42,7 +42,8 @@ class OptimizeResult:
     success : bool
         True when the gradient test ``max |g_i| <= tol`` was met.
     status : int
-        0 converged, 1 ``max_iter`` reached, 2 line search failed, 99 stopped by the callback.
+        0 converged, 1 ``max_iter`` reached, 2 line search failed, 3 the gradient at ``x`` is
+        NaN or infinite (``fun`` is finite there), 99 stopped by the callback.
     message : str
         Why the method stopped.
     hess_inv : ndarray of shape (n, n) or None
@@ -187,7 +188,11 @@ class _Run:
     def going(self) -> bool:
         if self.status >= 0:
             return False
-        if np.max(np.abs(self.g), initial=0.0) <= self.tol:
+        if not np.all(np.isfinite(self.g)):
+            # a step landed where f is finite but its gradient is not (sqrt(|x|) at 0, say): no
+            # direction can be taken from it, and trying one would call fun at NaN points
+            self.status, self.message = 3, "the gradient at x is NaN or infinite"
+        elif np.max(np.abs(self.g), initial=0.0) <= self.tol:
             self.status, self.message = 0, "gradient norm (max |g_i|) is below tol"
         elif self.nit >= self.max_iter:
             self.status, self.message = 1, f"max_iter={self.max_iter} iterations reached"
