@@ -92,6 +92,11 @@ CASES = {
     "prelu": (lambda f, x, w, b: f.prelu(x, w), (4,), None),
     "dropout": (_seeded(lambda f, x: f.dropout(x, 0.3)), None, None),
     "dropout_inplace": (_seeded(lambda f, x: f.dropout(x * 1, 0.3, inplace=True)), None, None),
+    # torch's softmax kernels: contiguous output and gradient, whatever the layouts
+    "softmax_dim1": (lambda f, x, w, b: f.softmax(x, 1), None, None),
+    "softmax_dim3": (lambda f, x, w, b: f.softmax(x, 3), None, None),
+    "log_softmax_dim1": (lambda f, x, w, b: f.log_softmax(x, 1), None, None),
+    "log_softmax_dim2": (lambda f, x, w, b: f.log_softmax(x, 2), None, None),
 }
 POINTWISE = {
     "relu": lambda f, x: f.relu(x),

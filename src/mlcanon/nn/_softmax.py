@@ -46,7 +46,9 @@ class _Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim, log):
-        xf = widened(x)
+        # torch's CPU kernels work on a contiguous copy: their output and input gradient are
+        # contiguous whatever the input's layout (a channels_last one, a transposed view)
+        xf = widened(x).contiguous()
         z = xf - xf.amax(dim, keepdim=True)
         s = z.exp().sum(dim, keepdim=True)
         y = (z.sub_(s.log()) if log else z.exp_().div_(s)).to(x.dtype)
@@ -62,7 +64,7 @@ class _Softmax(Function):
             gx = gf - yf.exp() * gf.sum(ctx.dim, keepdim=True)
         else:  # Jacobian diag(y) - y y^T applied to g
             gx = yf * (gf - (gf * yf).sum(ctx.dim, keepdim=True))
-        return gx.to(grad.dtype), None, None
+        return gx.to(grad.dtype).contiguous(), None, None
 
 
 def _check_dim(x: Tensor, dim: int | None, op: str) -> int:
