@@ -574,3 +574,39 @@ def test_step_to_a_point_with_non_finite_gradient_stops_there(method):
     assert (ours.status, ours.success) == (3, False)
     assert ours.message == "the gradient at x is NaN or infinite"
     assert ours.fun == fun(ours.x) < fun(np.zeros(2))
+
+
+@pytest.mark.parametrize("method", ["gd", "newton", "bfgs", "lbfgs", "cg"])
+def test_callback_with_intermediate_result_as_scipy(method):
+    """scipy calls a callback whose only parameter is named intermediate_result with an
+    OptimizeResult (x, fun) of the iterate; ours passed the bare x, so scipy-style callbacks
+    failed with "'numpy.ndarray' object has no attribute 'fun'"."""
+
+    def record(into):
+        def callback(intermediate_result):
+            into.append((intermediate_result.x.copy(), intermediate_result.fun))
+
+        return callback
+
+    ref_calls, ours_calls, stops = [], [], []
+    x0 = np.array([-1.2, 1.0])
+    ref = optimize.minimize(
+        optimize.rosen, x0, jac=optimize.rosen_der, method="BFGS", callback=record(ref_calls)
+    )
+    hess = optimize.rosen_hess if method == "newton" else None
+    ours = minimize(
+        optimize.rosen, x0, optimize.rosen_der, hess, method=method, callback=record(ours_calls)
+    )
+    for calls, res in ((ref_calls, ref), (ours_calls, ours)):
+        assert len(calls) == res.nit
+        for x, f in calls:
+            assert f == optimize.rosen(x)
+        assert_allclose(calls[-1][0], res.x, rtol=0, atol=0)
+
+    def stop(intermediate_result):
+        stops.append(intermediate_result.nit)
+        if intermediate_result.fun < 1.0:
+            raise StopIteration
+
+    res = minimize(optimize.rosen, x0, optimize.rosen_der, hess, method=method, callback=stop)
+    assert res.status == 99 and res.fun < 1.0 and stops == list(range(1, res.nit + 1))

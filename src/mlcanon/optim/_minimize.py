@@ -47,7 +47,10 @@ def minimize_gd(
     max_iter : int >= 0, optional
         Iteration limit (default ``max(1000, 200 n)``); 0 evaluates ``x0`` and returns it.
     callback : callable, optional
-        Called as ``callback(x)`` after each iteration; raising ``StopIteration`` stops.
+        Called as ``callback(x)`` after each iteration; raising ``StopIteration`` stops. As in
+        SciPy, a callback whose only parameter is named ``intermediate_result`` is called as
+        ``callback(intermediate_result=res)``, ``res`` an :class:`OptimizeResult` of the
+        current iterate (``x``, ``fun``, ``jac``, ``nit``, evaluation counts; ``status`` -1).
     return_path : bool, default=False
         Keep every iterate in ``result.path``.
     line_search : {'wolfe', 'armijo'}, default='wolfe'
@@ -194,7 +197,9 @@ def minimize(
     max_iter : int >= 0, optional
         Iteration limit (default ``max(1000, 200 n)``); 0 evaluates ``x0`` and returns it.
     callback : callable, optional
-        ``callback(x)`` after every iteration; raising ``StopIteration`` ends the run.
+        ``callback(x)`` after every iteration; raising ``StopIteration`` ends the run. A
+        callback whose only parameter is named ``intermediate_result`` gets the current
+        :class:`OptimizeResult` instead, as in SciPy (see :func:`minimize_gd`).
     return_path : bool, default=False
         Keep the iterates in ``result.path`` (shape ``(nit + 1, n)``).
     **options

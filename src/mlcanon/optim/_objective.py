@@ -3,6 +3,7 @@ the iteration bookkeeping (convergence test, path, callback) that every method r
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -157,6 +158,16 @@ def _check_inputs(fun, x0, jac, hess, tol, max_iter):
     return _Objective(fun, jac, hess, x0.size), x0, int(max_iter)
 
 
+def _takes_intermediate_result(callback: Callable) -> bool:
+    """scipy's rule: a callback whose one parameter is named ``intermediate_result`` is given
+    the current OptimizeResult (by keyword), any other the current ``x``."""
+    try:
+        params = inspect.signature(callback).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
+    return set(params) == {"intermediate_result"}
+
+
 class _Run:
     """The loop around every method: stop tests, line search, path and callback.
 
@@ -171,6 +182,7 @@ class _Run:
             raise TypeError(f"callback must be None or callable, got {type(callback).__name__}")
         self.obj, self.x, self.max_iter = _check_inputs(fun, x0, jac, hess, tol, max_iter)
         self.tol, self.callback = float(tol), callback
+        self.callback_takes_result = callback is not None and _takes_intermediate_result(callback)
         self.f, self.g = self.obj.first(self.x)
         self.f_prev = np.nan
         self.nit, self.status, self.message = 0, -1, ""
@@ -247,12 +259,32 @@ class _Run:
             self.path.append(x_new.copy())
         if self.callback is not None:
             try:
-                self.callback(x_new.copy())
+                if self.callback_takes_result:
+                    self.callback(intermediate_result=self.result(in_progress=True))
+                else:
+                    self.callback(x_new.copy())
             except StopIteration:
                 self.status, self.message = 99, "callback raised StopIteration"
 
-    def result(self, hess_inv: np.ndarray | None = None) -> OptimizeResult:
+    def result(
+        self, hess_inv: np.ndarray | None = None, *, in_progress: bool = False
+    ) -> OptimizeResult:
+        """The record of the run; ``in_progress``: a copy of the current state for the callback
+        (status -1, success False)."""
         o = self.obj
+        if in_progress:
+            return OptimizeResult(
+                x=self.x.copy(),
+                fun=self.f,
+                jac=self.g.copy(),
+                nit=self.nit,
+                nfev=o.nfev,
+                njev=o.njev,
+                nhev=o.nhev,
+                success=False,
+                status=-1,
+                message="in progress",
+            )
         return OptimizeResult(
             x=self.x,
             fun=self.f,
