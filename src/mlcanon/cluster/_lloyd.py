@@ -232,16 +232,20 @@ def total_inertia(X, w, centers, labels) -> float:
 def labels_of(X, centers) -> np.ndarray:
     """Index of the nearest of ``centers`` (float64) for each row of a dense or CSR ``X``."""
     labels = np.empty(X.shape[0], dtype=np.int32)
-    no_sums, no_weights = np.empty((0, 0)), np.empty(0)
+    _assign_step(X, np.empty(0), centers, labels, np.empty((0, 0)), np.empty(0), False)
+    return labels
+
+
+def _assign_step(X, w, centers, labels, sums, weights, update, dots=None) -> None:
+    """:func:`assign` (or :func:`assign_sparse` for a CSR ``X``) against ``centers``; a dense
+    ``X`` takes its (k, n) cross terms by BLAS into ``dots`` when given."""
     c_sq = np.einsum("ij,ij->i", centers, centers)
     if sp.issparse(X):
         ct = np.ascontiguousarray(centers.T)
-        assign_sparse(
-            X.data, X.indices, X.indptr, no_weights, ct, c_sq, labels, no_sums, no_weights, False
-        )
+        assign_sparse(X.data, X.indices, X.indptr, w, ct, c_sq, labels, sums, weights, update)
     else:
-        assign(X, no_weights, centers @ X.T, c_sq, labels, no_sums, no_weights, False)
-    return labels
+        dots = np.dot(centers, X.T, out=dots)
+        assign(X, w, dots, c_sq, labels, sums, weights, update)
 
 
 @functools.cache
@@ -327,18 +331,19 @@ def average_centers(sums, weights):
 
 
 def lloyd(X, w, centers, max_iter, tol, progress):
-    """One run of Lloyd's algorithm from ``centers``; returns labels, inertia, centers, n_iter."""
-    if sp.issparse(X):
-        return _lloyd_sparse(X, w, centers, max_iter, tol, progress)
+    """One run of Lloyd's algorithm from ``centers``; returns labels, inertia, centers, n_iter.
+
+    A CSR ``X`` (canonical, float64 data) takes the same steps, its cross terms and the sums
+    of the update step over the stored entries only."""
     n, k = X.shape[0], centers.shape[0]
     labels = np.full(n, -1, dtype=np.int32)
     labels_old = labels.copy()
     sums, weights = np.zeros_like(centers), np.zeros(k)
-    dots = np.empty((k, n))  # C X^T: BLAS is ~3x faster with the long axis last
+    # C X^T: BLAS is ~3x faster with the long axis last
+    dots = None if sp.issparse(X) else np.empty((k, n))
     strict = False
     for it in range(max_iter):
-        np.dot(centers, X.T, out=dots)  # (k, n) cross terms by BLAS
-        assign(X, w, dots, np.einsum("ij,ij->i", centers, centers), labels, sums, weights, True)
+        _assign_step(X, w, centers, labels, sums, weights, True, dots)
         progress.iteration(it, X, w, centers, labels)
         relocate_empty(X, w, centers, labels, sums, weights)
         new = average_centers(sums, weights)
@@ -353,37 +358,5 @@ def lloyd(X, w, centers, max_iter, tol, progress):
             break
         labels_old[:] = labels
     if not strict:  # make the labels consistent with the final centers
-        np.dot(centers, X.T, out=dots)
-        assign(X, w, dots, np.einsum("ij,ij->i", centers, centers), labels, sums, weights, False)
-    return labels, inertia(X, w, centers, labels), centers, it + 1
-
-
-def _lloyd_sparse(X, w, centers, max_iter, tol, progress):
-    """:func:`lloyd` for a CSR ``X`` (canonical, float64 data): the same steps, the cross
-    terms and the sums of the update step over the stored entries only."""
-    n, k = X.shape[0], centers.shape[0]
-    data, indices, indptr = X.data, X.indices, X.indptr
-    labels = np.full(n, -1, dtype=np.int32)
-    labels_old = labels.copy()
-    sums, weights = np.zeros_like(centers), np.zeros(k)
-    strict = False
-    for it in range(max_iter):
-        c_sq = np.einsum("ij,ij->i", centers, centers)
-        ct = np.ascontiguousarray(centers.T)
-        assign_sparse(data, indices, indptr, w, ct, c_sq, labels, sums, weights, True)
-        progress.iteration(it, X, w, centers, labels)
-        relocate_empty(X, w, centers, labels, sums, weights)
-        new = average_centers(sums, weights)
-        shift = ((new - centers) ** 2).sum()
-        centers = new
-        if np.array_equal(labels, labels_old):
-            strict = True
-            progress.strict(it)
-            break
-        if shift <= tol:
-            progress.shift(it, shift, tol)
-            break
-        labels_old[:] = labels
-    if not strict:
-        labels = labels_of(X, centers)
+        _assign_step(X, w, centers, labels, sums, weights, False, dots)
     return labels, total_inertia(X, w, centers, labels), centers, it + 1
