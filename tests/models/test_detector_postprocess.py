@@ -59,9 +59,11 @@ def _yolo_reference(outputs, anchors, strides, size, score_thresh, thr, n_max):
 
 
 def _assert_same(det, expected):
+    """float32 detections against the float64 reference: measured at most 1.9e-7 relative in
+    the scores and 3.1e-6 px in the boxes (coordinates up to 32 px)."""
     assert det["labels"].tolist() == [lab for _, _, lab in expected]
-    np.testing.assert_allclose(det["scores"].double(), [s for _, s, _ in expected], rtol=1e-5)
-    np.testing.assert_allclose(det["boxes"].double(), [b for b, _, _ in expected], atol=1e-4)
+    np.testing.assert_allclose(det["scores"].double(), [s for _, s, _ in expected], rtol=1e-6)
+    np.testing.assert_allclose(det["boxes"].double(), [b for b, _, _ in expected], atol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -108,7 +110,7 @@ def test_yolo_postprocess_suppresses_by_the_overlap_inside_the_image():
     want = _yolo_reference(outs, net.anchors, net.strides, (32, 32), 0.3, 0.5, 100)
     assert len(want) == 1
     _assert_same(det, want)
-    np.testing.assert_allclose(det["boxes"][0].tolist(), [0.0, 0.0, 22.0, 12.0], atol=1e-5)
+    np.testing.assert_allclose(det["boxes"][0].tolist(), [0.0, 0.0, 22.0, 12.0], atol=2e-6)
 
 
 def test_yolo_postprocess_refuses_a_bad_image_size():
