@@ -158,7 +158,7 @@ def test_bce_follows_its_definition():
         p = torch.sigmoid(logits[b])
         bce = -(t * torch.log(p) + (1 - t) * torch.log(1 - p)).sum(1)  # per anchor
         want += bce[m != -2].sum() / max(1, int(pos.sum()))
-    torch.testing.assert_close(got, want / 2, rtol=1e-10, atol=0)
+    torch.testing.assert_close(got, want / 2, rtol=1e-13, atol=0)
 
 
 @pytest.mark.parametrize("empty", [None, 0, 1, "all"])
@@ -207,9 +207,9 @@ def test_ssd_hard_negative_mining_follows_torchvision(empty):
             d = (deltas[b][pos] - target).abs()
             box_sum += torch.where(d < 1 / 9, 0.5 * d**2 * 9, d - 0.5 / 9).sum()
     n = max(1, n_pos_total)
-    torch.testing.assert_close(got["classification"], cls_sum / n, rtol=1e-10, atol=0)
+    torch.testing.assert_close(got["classification"], cls_sum / n, rtol=1e-13, atol=0)
     torch.testing.assert_close(
-        got["bbox_regression"], torch.as_tensor(box_sum / n).double(), rtol=1e-10, atol=0
+        got["bbox_regression"], torch.as_tensor(box_sum / n).double(), rtol=1e-13, atol=0
     )
     assert float(got["num_pos"]) == n_pos_total
 
