@@ -1,7 +1,8 @@
 """1-D convolution, transposed convolution and pooling (functional and modules) against torch.
 
-Random configurations (seeded): float64 values and gradients within 1e-12, float32 within 1e-5;
-the modules' attributes, state_dict and printout as torch's; bad arguments named as given.
+Random configurations (seeded): float64 values and gradients within 1e-12, float32 within 2e-6
+(measured at most 4.4e-7); the modules' attributes, state_dict and printout as torch's; bad
+arguments named as given.
 """
 
 import random
@@ -25,8 +26,8 @@ def _size(r: random.Random):
 
 def _assert_like_torch(ours, theirs, tensors, dtype):
     """Same values, and the same gradients of a random contraction of the first output with
-    respect to every tensor, in ``dtype`` (float64: 1e-12; float32: 1e-5)."""
-    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    respect to every tensor, in ``dtype`` (float64: 1e-12; float32: 2e-6)."""
+    tol = 1e-12 if dtype == torch.float64 else 2e-6
     results = []
     for fn in (ours, theirs):
         leaves = [t.detach().to(dtype).requires_grad_() for t in tensors]
