@@ -1,6 +1,7 @@
 """The second-order histogram booster against xgboost (hist) and LightGBM."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -948,3 +949,165 @@ def test_best_iteration_and_best_score_exist_after_early_stopping_only_as_xgboos
         est.set_params(early_stopping_rounds=None).fit(X, y)
         assert not hasattr(est, "best_iteration") and not hasattr(est, "best_score")
     assert XGBRegressor(n_estimators=4).fit(X, y).best_iteration_ == 3  # predictions use it
+
+
+def _multi_target_data(n=300, nan=False):
+    """Three targets of an integer grid (fewer values than bins: xgboost's trees are ours)."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 20, size=(n, 4)).astype(float)
+    Y = np.column_stack([X[:, 0] - X[:, 1], 2 * X[:, 2], X[:, 3] + X[:, 0]])
+    Y += rng.normal(size=Y.shape)
+    if nan:
+        X[::7, 1] = np.nan
+    return X, Y, rng.random(n)
+
+
+def _all_trees(model):
+    """Node dicts of every tree of an xgboost model, by node id, in xgboost's tree order."""
+    trees = []
+    for dump in model.get_booster().get_dump(dump_format="json", with_stats=True):
+        out, stack = {}, [json.loads(dump)]
+        while stack:
+            node = stack.pop()
+            out[node["nodeid"]] = node
+            stack.extend(node.get("children", []))
+        trees.append(out)
+    return trees
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"weighted": True}, {"base_score": 0.3}, {"weighted": True, "nan": True}],
+    ids=["plain", "weighted", "base_score", "weighted-nan"],
+)
+def test_multi_output_regression_equals_xgboost(kw):
+    """A 2-D y (n, 3): xgboost 3.2's multi_strategy="one_output_per_tree" grows one tree per
+    target each round from that target's gradients, starts each target from its weighted mean
+    (or base_score), predicts (n, 3) and scores the metrics over all n * 3 entries. Ours
+    refused a 2-D y ("y should be a 1d array")."""
+    kw = dict(kw)
+    X, Y, w = _multi_target_data(nan=kw.pop("nan", False))
+    sw = w if kw.pop("weighted", False) else None
+    params = dict(n_estimators=8, max_depth=3, learning_rate=0.3, eval_metric=["rmse", "mae"])
+    evals = [(X[:100], Y[:100]), (X[100:], Y[100:])]
+    ours = XGBRegressor(**params, **kw).fit(X, Y, sample_weight=sw, eval_set=evals)
+    ref = xgb.XGBRegressor(tree_method="hist", **params, **kw)
+    ref.fit(X, Y, sample_weight=sw, eval_set=evals, verbose=False)
+    assert ours.predict(X).shape == ref.predict(X).shape == (300, 3)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), atol=1e-5)
+    for rounds in [(0, 0), (2, 5)]:
+        margin = dict(output_margin=True, iteration_range=rounds)
+        np.testing.assert_allclose(ours.predict(X, **margin), ref.predict(X, **margin), atol=1e-5)
+    assert ours.intercept_.dtype == ref.intercept_.dtype == np.float32
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6)
+    for name in ("validation_0", "validation_1"):
+        for metric in ("rmse", "mae"):
+            np.testing.assert_allclose(
+                ours.evals_result_[name][metric], ref.evals_result_[name][metric], rtol=1e-5
+            )
+    np.testing.assert_allclose(ours.feature_importances_, ref.feature_importances_, atol=1e-6)
+    np.testing.assert_array_equal(ours.apply(X), ref.apply(X))
+    # the trees one by one: round r's tree for target k is tree 3 r + k in both (gains to
+    # 1e-5 of the tree's largest: xgboost's float32 gradients round the small ones)
+    trees = _all_trees(ref)
+    assert len(trees) == len(ours.tree_offsets_) - 1 == 8 * 3
+    nd, offsets = ours.nodes_, ours.tree_offsets_
+    for t, tree in enumerate(trees):
+        at = offsets[t]
+        assert offsets[t + 1] - at == len(tree)
+        top = max(node.get("gain", 0.0) for node in tree.values())
+        for i, node in tree.items():
+            if "leaf" in node:
+                assert nd["left"][at + i] == -1
+                assert nd["value"][at + i] == pytest.approx(node["leaf"], rel=1e-5, abs=1e-6)
+            else:
+                assert nd["feature"][at + i] == int(node["split"][1:])
+                assert nd["cover"][at + i] == pytest.approx(node["cover"], rel=1e-6)
+                assert nd["gain"][at + i] == pytest.approx(node["gain"], abs=1e-5 * top)
+
+
+def test_multi_output_early_stopping_equals_xgboost():
+    """Early stopping on a multi-output eval set: the last metric ("mae", over all entries)
+    of the last set decides; n_estimators counts rounds (3 trees each), best_iteration is a
+    round, as in xgboost."""
+    X, Y, _ = _multi_target_data()
+    params = dict(n_estimators=60, max_depth=3, early_stopping_rounds=3)
+    params["eval_metric"] = ["rmse", "mae"]
+    evals = [(X[200:], Y[200:])]
+    ours = XGBRegressor(**params).fit(X[:200], Y[:200], eval_set=evals)
+    ref = xgb.XGBRegressor(tree_method="hist", **params)
+    ref.fit(X[:200], Y[:200], eval_set=evals, verbose=False)
+    assert 2 < ours.best_iteration == ref.best_iteration < 50
+    assert ours.best_score == pytest.approx(ref.best_score, rel=1e-5)
+    n_rounds = ref.get_booster().num_boosted_rounds()
+    assert ours.n_iterations_ == n_rounds == len(ref.evals_result_["validation_0"]["mae"])
+    assert len(ours.tree_offsets_) - 1 == len(_all_trees(ref)) == 3 * n_rounds
+    for metric in ("rmse", "mae"):
+        np.testing.assert_allclose(
+            ours.evals_result_["validation_0"][metric],
+            ref.evals_result_["validation_0"][metric],
+            rtol=1e-5,
+        )
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), atol=1e-5)
+
+
+def test_multi_output_custom_objective_equals_xgboost():
+    """A callable objective gets y and the margins as (n, 3), in ours as in xgboost, and
+    starts from xgboost's default base score 0.5 for every target."""
+    X, Y, _ = _multi_target_data()
+
+    def squared(y, margin):
+        assert y.shape == margin.shape == (300, 3)
+        return margin - y, np.ones_like(margin)
+
+    kw = dict(n_estimators=6, max_depth=3)
+    ours = XGBRegressor(objective=squared, **kw).fit(X, Y)
+    ref = xgb.XGBRegressor(objective=squared, tree_method="hist", **kw).fit(X, Y)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), atol=1e-5)
+
+
+def test_single_column_y_is_one_output_as_xgboost():
+    """y of shape (n, 1) is one target: predictions (n,), as xgboost's, without the
+    column-vector DataConversionWarning that ours gave."""
+    X, Y, _ = _multi_target_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = XGBRegressor(n_estimators=4).fit(X, Y[:, :1])
+    ref = xgb.XGBRegressor(n_estimators=4, tree_method="hist").fit(X, Y[:, :1])
+    assert ours.predict(X).shape == ref.predict(X).shape == (300,)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), atol=1e-5)
+
+
+def test_multi_output_save_load_round_trip(tmp_path):
+    X, Y, w = _multi_target_data(nan=True)
+    m = XGBRegressor(n_estimators=5).fit(X, Y, sample_weight=w)
+    back = io.load(io.save(m, tmp_path / "multi.npz"))
+    assert back.n_outputs_ == 3
+    np.testing.assert_array_equal(back.predict(X), m.predict(X))
+    np.testing.assert_array_equal(back.intercept_, m.intercept_)
+
+
+def test_multi_output_bad_parameters_name_them():
+    X, Y, _ = _multi_target_data(60)
+    with pytest.raises(ValueError, match=r"^multi_strategy='multi_output_tree' .* not implemented"):
+        XGBRegressor(n_estimators=2, multi_strategy="multi_output_tree").fit(X, Y)
+    with pytest.raises(
+        ValueError,
+        match=r"^multi_strategy must be None or one of 'one_output_per_tree', "
+        r"'multi_output_tree'; got str 'vector'$",
+    ):
+        XGBRegressor(n_estimators=2, multi_strategy="vector").fit(X, Y)
+    with pytest.raises(
+        ValueError, match=r"^objective must be None or one of 'reg:squarederror' or a call"
+    ):
+        XGBRegressor(n_estimators=2, objective="reg:absoluteerror").fit(X, Y)
+    with pytest.raises(
+        ValueError,
+        match=r"^eval_set\[0\]: X has 10 rows, so y must have shape \(10, 3\) .*"
+        r"got \(10, 2\)$",
+    ):
+        XGBRegressor(n_estimators=2).fit(X, Y, eval_set=[(X[:10], Y[:10, :2])])
+    # the default strategy, named, is the same model
+    a = XGBRegressor(n_estimators=3, multi_strategy="one_output_per_tree").fit(X, Y).predict(X)
+    np.testing.assert_array_equal(a, XGBRegressor(n_estimators=3).fit(X, Y).predict(X))

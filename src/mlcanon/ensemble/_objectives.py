@@ -86,10 +86,11 @@ class SquaredError(Objective):
     name = "reg:squarederror"
 
     def base_margin(self, y, w, n_outputs):
-        return np.array([np.average(y, weights=w)])
+        # the weighted mean of each target (one column, or the columns of a 2-D y)
+        return np.atleast_1d(np.average(y, axis=0, weights=w))
 
     def grad_hess(self, y, F):
-        return F - y[:, None], np.ones_like(F)
+        return F - y.reshape(F.shape), np.ones_like(F)
 
 
 class Logistic(Objective):
@@ -127,17 +128,22 @@ OBJECTIVES = {c.name: c for c in (SquaredError, Logistic, Softmax)}
 # Per-row losses l(y, F) of the metrics, from the margins F (n, n_outputs) of a task: a
 # "regression", "binary" or "multiclass" model. Every metric is a map of the weighted mean of
 # its loss, so sums over row partitions add up to the metric of all rows (see metric_sums).
-def _prediction(F, task):
-    """What the model predicts from one margin column: the target, or P(class 1)."""
-    return expit(F[:, 0]) if task == "binary" else F[:, 0]
+def _residuals(y, F, task):
+    """``y`` minus what the model predicts, (n, n_outputs): the targets (one column per
+    output of a regression), or P(class 1)."""
+    if task == "binary":
+        return (y - expit(F[:, 0]))[:, None]
+    return y.reshape(F.shape) - F
 
 
+# With several regression targets a row's loss is the mean over its targets, so the metric
+# is the (weighted) mean over all n * n_outputs entries, as xgboost's multi-target metrics.
 def _squared(y, F, task):
-    return (y - _prediction(F, task)) ** 2
+    return np.mean(_residuals(y, F, task) ** 2, axis=1)
 
 
 def _absolute(y, F, task):
-    return np.abs(y - _prediction(F, task))
+    return np.mean(np.abs(_residuals(y, F, task)), axis=1)
 
 
 def _logloss(y, F, task):

@@ -50,15 +50,24 @@ class XGBRegressor(RegressorMixin, BaseXGB):
         ``threshold``, ``split_bin``, ``default_left``, ``value``, ``gain``, ``cover``); tree
         ``t`` is ``tree_offsets_[t]:tree_offsets_[t + 1]``, child ids relative to its start.
     base_margin_, bin_edges_, n_bin_edges_, best_iteration_, evals_result_, n_features_in_
-    intercept_ : ndarray of shape (1,)
-        ``base_margin_`` as float32 (xgboost's ``intercept_``, its base score).
+    n_outputs_ : int
+        Columns of a 2-D ``y`` (1 for a 1-D ``y``); each round adds one tree per output
+        (xgboost's ``multi_strategy="one_output_per_tree"``).
+    intercept_ : ndarray of shape (n_outputs_,)
+        ``base_margin_`` as float32 (xgboost's ``intercept_``, its base score: the weighted
+        mean of each target).
     feature_importances_ : ndarray of shape (n_features_in_,)
         Mean split gain of each feature, normalized (xgboost's default ``"gain"``; see
         ``importance_type``).
 
     Notes
     -----
-    Objective ``"reg:squarederror"``: :math:`g = F - y`, :math:`h = 1`.
+    Objective ``"reg:squarederror"``: :math:`g = F - y`, :math:`h = 1`. A 2-D ``y`` of shape
+    (n_samples, n_outputs) is fitted as xgboost does: every target has its own margin, base
+    score and trees (grown on its own gradients, with each row's weight), ``predict`` gives
+    (n_samples, n_outputs), and the metrics are means over all entries (every target of every
+    row, weighted by its row's weight). A callable objective receives ``y`` and the margins as
+    (n_samples, n_outputs).
 
     References
     ----------
@@ -75,7 +84,7 @@ class XGBRegressor(RegressorMixin, BaseXGB):
         return "reg:squarederror"
 
     def _encode_y(self, y: np.ndarray) -> np.ndarray:
-        self.n_outputs_ = 1
+        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]  # a 2-D y: one margin per column
         return self._encode_eval(y)
 
     def _encode_eval(self, ye: np.ndarray) -> np.ndarray:
@@ -85,7 +94,13 @@ class XGBRegressor(RegressorMixin, BaseXGB):
         return ye
 
     def _from_margins(self, F: np.ndarray) -> np.ndarray:
-        return F[:, 0]  # the identity link: the targets are the margins
+        # the identity link: the targets are the margins
+        return F[:, 0] if self.n_outputs_ == 1 else F
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
 
 class XGBClassifier(ClassifierMixin, BaseXGB):

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import numba
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -46,6 +47,7 @@ __all__ = ["DOC_PARAMS", "BaseXGB"]
 
 IMPORTANCE_TYPES = ("gain", "weight", "cover", "total_gain", "total_cover")  # xgboost's
 NO_DEPTH_LIMIT = 2**62  # max_depth=0: grow until no split gains (xgboost's "no limit")
+MULTI_STRATEGIES = ("one_output_per_tree", "multi_output_tree")  # xgboost's
 DEFAULT_BASE_SCORE = 0.5  # xgboost's base_score where it cannot estimate one
 
 _NODE_KEYS = (
@@ -84,6 +86,7 @@ class BaseXGB(BaseEstimator):
         n_jobs: int | None = None,
         random_state: int | np.random.Generator | None = None,
         importance_type: str | None = None,
+        multi_strategy: str | None = None,
     ) -> None:
         store_params(self, locals())
 
@@ -105,6 +108,7 @@ class BaseXGB(BaseEstimator):
         "n_jobs": (None, Interval(numbers.Integral, low=1), Interval(numbers.Integral, high=-1)),
         "base_score": (None, Interval()),
         "importance_type": (None, Options(*IMPORTANCE_TYPES)),
+        "multi_strategy": (None, Options(*MULTI_STRATEGIES)),
     }
 
     def _grow_params(self) -> GrowParams:
@@ -297,10 +301,21 @@ class BaseXGB(BaseEstimator):
         printed (xgboost prints every round). ``sample_weight_eval_set`` holds the weights of
         each eval set's rows (or None for equal weights): its metrics are weighted means, as
         in xgboost."""
-        X, y = check_X_y(self, X, y, classifier=isinstance(self, ClassifierMixin))
+        classifier = isinstance(self, ClassifierMixin)
+        if not classifier and not sp.issparse(y):
+            y_arr = np.asarray(y)
+            if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+                y = y_arr[:, 0]  # one target, as xgboost takes it (no conversion warning)
+        X, y = check_X_y(self, X, y, classifier=classifier, multi_output=not classifier)
         w = sample_weight_array(sample_weight, X.shape[0])
         y = self._encode_y(y)
         validate_params(self)
+        if self.multi_strategy == "multi_output_tree":
+            raise ValueError(
+                "multi_strategy='multi_output_tree' (one tree with vector leaves for all "
+                "outputs) is not implemented; use None or 'one_output_per_tree' (one tree per "
+                "output each round, xgboost's default)"
+            )
         evals = []
         pairs, sample_weight_eval_set = self._eval_pairs(eval_set, sample_weight_eval_set)
         for i, (Xe, ye) in enumerate(pairs):
@@ -308,10 +323,11 @@ class BaseXGB(BaseEstimator):
             ye = np.asarray(ye)
             if ye.ndim == 2 and ye.shape[1] == 1:
                 ye = ye[:, 0]  # a column of labels, as xgboost takes it
-            if ye.ndim != 1 or len(ye) != len(Xe):
+            shape = (len(Xe),) if y.ndim == 1 else (len(Xe), y.shape[1])
+            if ye.shape != shape:
                 raise ValueError(
-                    f"eval_set[{i}]: X has {len(Xe)} rows, so y must have shape "
-                    f"({len(Xe)},); got {ye.shape}"
+                    f"eval_set[{i}]: X has {len(Xe)} rows, so y must have shape {shape} (one "
+                    f"column per target of fit's y); got {ye.shape}"
                 )
             ye = self._encode_eval(ye)
             try:
@@ -620,4 +636,8 @@ DOC_PARAMS = """
         Seeds row/column subsampling and the quantile sample.
     importance_type : {"gain", "weight", "cover", "total_gain", "total_cover"}, optional
         What ``feature_importances_`` measures, as in xgboost (default "gain").
+    multi_strategy : {"one_output_per_tree"}, optional
+        How several outputs (classes, or the columns of a 2-D regression ``y``) are fitted:
+        one tree per output each round (``None`` is the same, xgboost's default).
+        ``"multi_output_tree"`` (vector leaves) is refused: not implemented.
 """
