@@ -221,9 +221,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
             Weight of each sample in the means and the inertia (not used by a given ``init``).
         """
         dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
-        X = check_X(self, X, reset=True, accept_sparse="csr")  # CSR stays sparse (a copy)
-        if sp.issparse(X):
-            X.sum_duplicates()  # canonical rows: each stored entry its own feature
+        X = self._check_X(X, reset=True)
         init, n_init = self._check_params(X, dtype)
         if self.algorithm == "elkan" and self.n_clusters == 1:
             warnings.warn(
@@ -280,8 +278,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
     def _labels(self, X: np.ndarray) -> np.ndarray:
         return labels_of(X, self.cluster_centers_.astype(np.float64))
 
-    def _check_X(self, X: Any) -> Any:
-        X = check_X(self, X, reset=False, accept_sparse="csr")
+    def _check_X(self, X: Any, reset: bool = False) -> Any:
+        """``X`` checked; a scipy.sparse one as a CSR copy (never densified) in canonical form:
+        duplicate entries summed, so that each stored entry is its own feature."""
+        X = check_X(self, X, reset=reset, accept_sparse="csr")
         if sp.issparse(X):
             X.sum_duplicates()
         return X
