@@ -23,6 +23,18 @@ def _trace(opt, sched, n):
     return np.array(out)
 
 
+def _torch_warmup_cosine(opt, warmup, total, min_lr=0.0):
+    """The reference: torch's LinearLR(1/W, W-1) then, at step W, CosineAnnealingLR(T-W)."""
+    return SequentialLR(
+        opt,
+        [
+            LinearLR(opt, start_factor=1 / warmup, total_iters=warmup - 1),
+            CosineAnnealingLR(opt, T_max=total - warmup, eta_min=min_lr),
+        ],
+        milestones=[warmup],
+    )
+
+
 @pytest.mark.parametrize(
     ("warmup", "total", "min_lr"), [(5, 50, 0.0), (10, 200, 1e-4), (1, 7, 1e-3), (37, 1000, 0.0)]
 )
@@ -31,14 +43,7 @@ def test_matches_torch_linear_plus_cosine(warmup, total, min_lr):
     opt = _opt(lrs)
     ours = _trace(opt, warmup_cosine(opt, warmup, total, min_lr), total + 1)
     ref_opt = _opt(lrs)
-    ref = SequentialLR(
-        ref_opt,
-        [
-            LinearLR(ref_opt, start_factor=1 / warmup, total_iters=warmup - 1),
-            CosineAnnealingLR(ref_opt, T_max=total - warmup, eta_min=min_lr),
-        ],
-        milestones=[warmup],
-    )
+    ref = _torch_warmup_cosine(ref_opt, warmup, total, min_lr)
     np.testing.assert_allclose(ours, _trace(ref_opt, ref, total + 1), rtol=1e-12, atol=1e-15)
 
 
@@ -82,14 +87,7 @@ def test_run_shorter_than_its_warmup_is_the_composed_torch_schedule(warmup, tota
     opt = _opt(lrs)
     ours = _trace(opt, warmup_cosine(opt, warmup, total), total + 1)
     ref_opt = _opt(lrs)
-    ref = SequentialLR(
-        ref_opt,
-        [
-            LinearLR(ref_opt, start_factor=1 / warmup, total_iters=warmup - 1),
-            CosineAnnealingLR(ref_opt, T_max=total - warmup),
-        ],
-        milestones=[warmup],
-    )
+    ref = _torch_warmup_cosine(ref_opt, warmup, total)
     np.testing.assert_allclose(ours, _trace(ref_opt, ref, total + 1), rtol=0, atol=1e-15)
     np.testing.assert_allclose(ours[total - 1], np.array(lrs) * total / warmup, rtol=1e-15)
 
@@ -123,12 +121,5 @@ def test_one_epoch_detection_run_follows_the_recipe_schedule():
         opt.step()
         setup.scheduler.step()
     ref_opt = _opt([lr])
-    ref = SequentialLR(
-        ref_opt,
-        [
-            LinearLR(ref_opt, start_factor=1 / warmup, total_iters=warmup - 1),
-            CosineAnnealingLR(ref_opt, T_max=total - warmup),
-        ],
-        milestones=[warmup],
-    )
+    ref = _torch_warmup_cosine(ref_opt, warmup, total)
     np.testing.assert_allclose(ours, _trace(ref_opt, ref, total)[:, 0], rtol=0, atol=1e-15)
