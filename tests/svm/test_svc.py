@@ -6,6 +6,7 @@ rows, so on the same data they take the same steps.
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn import svm as sk
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_blobs
 from sklearn.preprocessing import StandardScaler
@@ -306,3 +307,24 @@ def test_sklearn_signature_shrinking_verbose_probability():
         SVC(probability=True).fit(X, y)
     with pytest.raises(TypeError, match="shrinking must be bool"):
         SVC(shrinking="yes").fit(X, y)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_callable_kernel_on_sparse_input_matches_sklearn(fmt):
+    """A callable kernel receives scipy.sparse X as given (ours raised TypeError: sparse array
+    length is ambiguous, checking the Gram matrix's shape with len)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 4)) * (rng.random((40, 4)) < 0.5)
+    y = np.arange(40) % 3
+    Xs, Xt = sp.csr_matrix(X).asformat(fmt), sp.csr_matrix(rng.normal(size=(7, 4))).asformat(fmt)
+
+    def linear_plus_one(A, B):
+        return (A @ B.T).toarray() + 1.0
+
+    ours = SVC(kernel=linear_plus_one).fit(Xs, y)
+    ref = sk.SVC(kernel=linear_plus_one).fit(Xs, y)
+    np.testing.assert_allclose(ours.decision_function(Xt), ref.decision_function(Xt), atol=1e-6)
+    np.testing.assert_array_equal(ours.predict(Xt), ref.predict(Xt))
+    np.testing.assert_array_equal(ours.support_, ref.support_)
+    assert ours.shape_fit_ == ref.shape_fit_ == (40, 4)
+    np.testing.assert_array_equal(ours.support_vectors_.toarray(), X[ours.support_])

@@ -51,6 +51,13 @@ def _masking_weights(sample_weight: Any, n_samples: int, y_index: np.ndarray) ->
     return sw
 
 
+def _n_rows(A: Any) -> int:
+    """Number of samples of a callable kernel's raw input: ``shape[0]`` for arrays and
+    scipy.sparse matrices (whose ``len`` is refused), else ``len`` (lists of strings, ...)."""
+    shape = getattr(A, "shape", None)
+    return shape[0] if shape is not None and len(shape) > 0 else len(A)
+
+
 def _ovr_scores(dec: np.ndarray, n_classes: int) -> np.ndarray:
     """One-vs-one decisions to per-class scores: votes plus a tie-breaking confidence squeezed
     into (-1/3, 1/3), so it can reorder classes with equal votes but never override a vote.
@@ -247,11 +254,16 @@ class SVC(ClassifierMixin, BaseEstimator):
         if sparse:  # scikit-learn's record of a sparse fit: CSR support vectors and dual_coef_
             self.support_vectors_ = sp.csr_matrix(self.support_vectors_)
             self.dual_coef_ = sp.csr_matrix(self.dual_coef_)
-        self.shape_fit_ = np.shape(X) if gram is None or callable(self.kernel) else gram.shape
+        if gram is None or callable(self.kernel):  # a scipy.sparse X has no np.shape
+            self.shape_fit_ = X.shape if sp.issparse(X) else np.shape(X)
+        else:
+            self.shape_fit_ = gram.shape
         if self.kernel == "precomputed":
             self.support_vectors_ = np.empty((0, 0))
         elif callable(self.kernel):  # the callable's own input, to evaluate it at predict
-            self.support_vectors_ = np.asarray(X)[self.support_]
+            self.support_vectors_ = (
+                X.tocsr()[self.support_] if sp.issparse(X) else np.asarray(X)[self.support_]
+            )
             self._fit_X = X  # predict calls kernel(X, training input), as scikit-learn does
         return self
 
@@ -276,10 +288,10 @@ class SVC(ClassifierMixin, BaseEstimator):
 
     def _call_kernel(self, A: Any, B: Any) -> np.ndarray:
         K = check_array(self.kernel(A, B), "the kernel's output", ndim=2)
-        if K.shape != (len(A), len(B)):
+        if K.shape != (_n_rows(A), _n_rows(B)):
             raise ValueError(
                 f"kernel(A, B) must return the Gram matrix of shape (n_A, n_B) = "
-                f"({len(A)}, {len(B)}); got shape {K.shape}"
+                f"({_n_rows(A)}, {_n_rows(B)}); got shape {K.shape}"
             )
         return K
 
