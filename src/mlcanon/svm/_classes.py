@@ -86,7 +86,9 @@ class SVC(ClassifierMixin, BaseEstimator):
     ----------
     C : float > 0 or ``np.inf``, default 1.0
         Penalty on margin violations (upper bound of the dual variables); ``np.inf`` is the
-        hard margin (unbounded multipliers).
+        hard margin (unbounded multipliers). On data that the kernel does not separate the
+        hard-margin dual is unbounded, and with ``max_iter=-1`` SMO does not stop (LIBSVM,
+        and so scikit-learn, neither): give ``max_iter`` or a finite ``C`` there.
     kernel : {'linear', 'poly', 'rbf', 'sigmoid', 'precomputed'} or callable, default 'rbf'
         'precomputed': ``X`` is the Gram matrix (n_samples, n_samples) at fit and
         ``K(X_test, X_train)`` (n_test, n_samples) at predict. A callable ``k(A, B)`` returns
