@@ -44,6 +44,20 @@ __all__ = [
 
 
 @njit(cache=True)
+def _nearest(center_sq_norms, dots):  # pragma: no cover
+    """The center ``j`` of least ``||c_j||^2 - 2 c_j . x`` (``dots[j] = c_j . x``), the first of
+    equal ones."""
+    best = center_sq_norms[0] - 2.0 * dots[0]
+    label = 0
+    for j in range(1, dots.shape[0]):
+        dist = center_sq_norms[j] - 2.0 * dots[j]
+        if dist < best:
+            best = dist
+            label = j
+    return label
+
+
+@njit(cache=True)
 def assign(
     X, sample_weight, dots, center_sq_norms, labels, sums, weights, update
 ):  # pragma: no cover
@@ -52,19 +66,13 @@ def assign(
     ``dots[j, i] = c_j . x_i``, so ``center_sq_norms[j] - 2 dots[j, i]`` ranks the centers by
     distance to ``x_i`` (ties go to the lowest index).
     """
-    k, n = dots.shape
+    n = dots.shape[1]
     d = X.shape[1]
     if update:
         sums[:, :] = 0.0
         weights[:] = 0.0
     for i in range(n):
-        best = center_sq_norms[0] - 2.0 * dots[0, i]
-        label = 0
-        for j in range(1, k):
-            dist = center_sq_norms[j] - 2.0 * dots[j, i]
-            if dist < best:
-                best = dist
-                label = j
+        label = _nearest(center_sq_norms, dots[:, i])
         labels[i] = label
         if update:
             w = sample_weight[i]
@@ -117,13 +125,7 @@ def assign_sparse(
             f = indices[p]
             for j in range(k):
                 dots[j] += centers_t[f, j] * x
-        best = center_sq_norms[0] - 2.0 * dots[0]
-        label = 0
-        for j in range(1, k):
-            dist = center_sq_norms[j] - 2.0 * dots[j]
-            if dist < best:
-                best = dist
-                label = j
+        label = _nearest(center_sq_norms, dots)
         labels[i] = label
         if update:
             w = sample_weight[i]
