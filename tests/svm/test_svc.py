@@ -328,3 +328,17 @@ def test_callable_kernel_on_sparse_input_matches_sklearn(fmt):
     np.testing.assert_array_equal(ours.support_, ref.support_)
     assert ours.shape_fit_ == ref.shape_fit_ == (40, 4)
     np.testing.assert_array_equal(ours.support_vectors_.toarray(), X[ours.support_])
+
+
+@pytest.mark.parametrize(("bad", "word"), [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_callable_kernel_with_non_finite_output_is_named(bad, word):
+    """The error names the kernel's call (it read "Input the kernel's output contains NaN.")."""
+    X, y = np.arange(12.0).reshape(6, 2), np.arange(6) % 2
+
+    def kernel(A, B):
+        K = A @ B.T
+        K[0, 0] = bad
+        return K
+
+    with pytest.raises(ValueError, match=rf"^Input kernel\(A, B\) contains {word}\.$"):
+        SVC(kernel=kernel).fit(X, y)

@@ -289,7 +289,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         return X, y, self._call_kernel(X, X)
 
     def _call_kernel(self, A: Any, B: Any) -> np.ndarray:
-        K = check_array(self.kernel(A, B), "the kernel's output", ndim=2)
+        K = check_array(self.kernel(A, B), "kernel(A, B)", ndim=2)
         if K.shape != (_n_rows(A), _n_rows(B)):
             raise ValueError(
                 f"kernel(A, B) must return the Gram matrix of shape (n_A, n_B) = "
