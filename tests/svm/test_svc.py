@@ -323,7 +323,7 @@ def test_callable_kernel_on_sparse_input_matches_sklearn(fmt):
 
     ours = SVC(kernel=linear_plus_one).fit(Xs, y)
     ref = sk.SVC(kernel=linear_plus_one).fit(Xs, y)
-    np.testing.assert_allclose(ours.decision_function(Xt), ref.decision_function(Xt), atol=1e-6)
+    np.testing.assert_allclose(ours.decision_function(Xt), ref.decision_function(Xt), atol=1e-12)
     np.testing.assert_array_equal(ours.predict(Xt), ref.predict(Xt))
     np.testing.assert_array_equal(ours.support_, ref.support_)
     assert ours.shape_fit_ == ref.shape_fit_ == (40, 4)
