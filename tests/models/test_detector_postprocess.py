@@ -91,7 +91,7 @@ def test_yolo_postprocess_clips_boxes_to_the_image_before_nms(size, score_thresh
     want = _yolo_reference(
         outs, net.anchors, net.strides, size or (32, 32), score_thresh, thr, n_max
     )
-    assert len(want) == min(n_max, len(want)) and len(want) > 2
+    assert len(want) > 2  # a case with detections to compare (the reference keeps <= n_max)
     _assert_same(det, want)
     got = yolo_postprocess(outs, net.anchors, net.strides, score_thresh, thr, n_max, **kw)
     _assert_same(got[0], want)
