@@ -412,26 +412,7 @@ class Trainer:
             self.scheduler.step(self._monitored(entry))
         elif self.scheduler is not None and self.scheduler_interval == "epoch":
             self.scheduler.step()
-        diverged = False
-        if self.early_stopping is not None:
-            value = self._monitored(entry)
-            self._stop = self.early_stopping.step(value)
-            diverged = self._stop and self.early_stopping.check_finite and not math.isfinite(value)
-            if self._stop:
-                es = self.early_stopping
-                self.stop_reason = (
-                    f"early stopping after epoch {self.epoch + 1}: "
-                    + (
-                        f"the monitored metric {self.monitor}={value} is not finite"
-                        if diverged
-                        else f"{self.monitor} did not improve for {es.num_bad_epochs_} epochs"
-                    )
-                    + (
-                        f"; its best value was {es.best_} at epoch {es.best_epoch_ + 1}"
-                        if es.best_epoch_ >= 0
-                        else "; no epoch had a finite value"
-                    )
-                )
+        diverged = self._step_early_stopping(entry)
         self.history.append(entry)
         self.epoch += 1
         self._batch, self._loss_sum, self._loss_samples, self._epoch_rng = 0, 0.0, 0, None
@@ -445,6 +426,29 @@ class Trainer:
                 )
             return
         self.save_checkpoint()
+
+    def _step_early_stopping(self, entry: dict[str, float]) -> bool:
+        """Step ``early_stopping`` with the epoch's monitored value, recording
+        :attr:`stop_reason` when it says to stop; whether it stopped on a non-finite value."""
+        if self.early_stopping is None:
+            return False
+        es, value = self.early_stopping, self._monitored(entry)
+        self._stop = es.step(value)
+        if not self._stop:
+            return False
+        diverged = es.check_finite and not math.isfinite(value)
+        why = (
+            f"the monitored metric {self.monitor}={value} is not finite"
+            if diverged
+            else f"{self.monitor} did not improve for {es.num_bad_epochs_} epochs"
+        )
+        best = (
+            f"its best value was {es.best_} at epoch {es.best_epoch_ + 1}"
+            if es.best_epoch_ >= 0
+            else "no epoch had a finite value"
+        )
+        self.stop_reason = f"early stopping after epoch {self.epoch + 1}: {why}; {best}"
+        return diverged
 
     def _monitored(self, entry: dict[str, float]) -> float:
         if self.monitor not in entry:
