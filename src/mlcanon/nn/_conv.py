@@ -33,6 +33,7 @@ from ._utils import (
     check_nonempty,
     check_param,
     check_tensor,
+    conv_grad_layouts,
     follow_layout,
     grad_layout,
     in_float32,
@@ -214,7 +215,7 @@ class _Conv2d(Function):
         if ctx.needs_input_grad[2]:  # False when there is no bias
             grad_b = grad.sum((0, 2, 3))
         # in torch's layout: channels_last when x or the weight is (as the output)
-        grad_x, grad_w = grad_layout(grad_x, x, weight), grad_layout(grad_w, x, weight, like=weight)
+        grad_x, grad_w = conv_grad_layouts(grad_x, grad_w, x, weight)
         return grad_x, grad_w, grad_b, None, None, None, None
 
 
@@ -291,7 +292,7 @@ class _PointwiseConv2d(Function):
             grad_w = gw.view(weight.shape)
         if ctx.needs_input_grad[2]:
             grad_b = grad.sum((0, 2, 3))
-        grad_x, grad_w = grad_layout(grad_x, x, weight), grad_layout(grad_w, x, weight, like=weight)
+        grad_x, grad_w = conv_grad_layouts(grad_x, grad_w, x, weight)
         return grad_x, grad_w, grad_b, None
 
 
@@ -326,7 +327,7 @@ class _ConvTranspose2d(Function):
             grad_w = xg.matmul(gcols.transpose(2, 3)).sum(0).reshape(weight.shape)
         if ctx.needs_input_grad[2]:
             grad_b = grad.sum((0, 2, 3))
-        grad_x, grad_w = grad_layout(grad_x, x, weight), grad_layout(grad_w, x, weight, like=weight)
+        grad_x, grad_w = conv_grad_layouts(grad_x, grad_w, x, weight)
         return grad_x, grad_w, grad_b, None, None, None, None, None
 
 

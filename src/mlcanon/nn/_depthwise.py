@@ -42,7 +42,7 @@ from torch import Tensor
 from torch.autograd import Function
 
 from ._im2col import Pads
-from ._utils import grad_layout, in_float32
+from ._utils import conv_grad_layouts, in_float32
 
 __all__ = ["depthwise_conv2d"]
 
@@ -150,7 +150,7 @@ class _DepthwiseConv2d(Function):
         grad_b = grad.sum((0, 2, 3)) if need_b else None  # need_b is False without a bias
         # dense, in torch's layout (with stride 1, grad_x is a view of the padded phase plane;
         # grad_w is a transposed view of the per-tap sums)
-        grad_x, grad_w = grad_layout(grad_x, x, weight), grad_layout(grad_w, x, weight, like=weight)
+        grad_x, grad_w = conv_grad_layouts(grad_x, grad_w, x, weight)
         return grad_x, grad_w, grad_b, None, None, None, None
 
 

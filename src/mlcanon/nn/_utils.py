@@ -341,6 +341,15 @@ def grad_layout(
     return _in_strides(grad, strides)
 
 
+def conv_grad_layouts(
+    grad_x: Tensor | None, grad_w: Tensor | None, x: Tensor, weight: Tensor
+) -> tuple[Tensor | None, Tensor | None]:
+    """A convolution's input and weight gradients in torch's layout (see :func:`grad_layout`):
+    channels_last where ``x`` or ``weight`` is, as the output; the weight's keeping
+    ``weight``'s own strides where they are dense in that format."""
+    return grad_layout(grad_x, x, weight), grad_layout(grad_w, x, weight, like=weight)
+
+
 def times_grad(d: Tensor, grad: Tensor) -> Tensor:
     """``grad * d`` for a pointwise backward whose local derivative ``d`` is a fresh buffer,
     in the layout torch's kernel (``sigmoid_backward``, ``elu_backward``...: a TensorIterator
