@@ -92,7 +92,7 @@ def _factor(warmup: int, total: int, floor: float):
     def f(s: int) -> float:
         if s < warmup:
             return (s + 1) / warmup
-        if total <= warmup:  # the run ended within the warmup: the rate stays at its end
+        if total <= warmup:  # past a warmup no shorter than the run: the peak, as LinearLR alone
             return 1.0
         t = min(s - warmup, total - warmup) / (total - warmup)
         return floor + 0.5 * (1.0 - floor) * (1.0 + math.cos(math.pi * t))
