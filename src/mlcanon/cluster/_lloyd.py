@@ -150,15 +150,11 @@ def _sq_dist_sparse(data, indices, start, stop, center, center_sq_norm):  # prag
 @njit(cache=True)
 def inertia_sparse(data, indices, indptr, sample_weight, centers, labels):  # pragma: no cover
     """:func:`inertia` for a CSR ``X``, by scikit-learn's ``_inertia_sparse`` formula."""
-    k = centers.shape[0]
-    sq_norms = np.empty(k)
-    for j in range(k):
-        sq_norms[j] = np.dot(centers[j], centers[j])
+    rows = np.arange(indptr.shape[0] - 1)
+    sq = _rows_sq_dist_sparse(data, indices, indptr, rows, centers, labels)
     total = 0.0
-    for i in range(indptr.shape[0] - 1):
-        c = labels[i]
-        sq = _sq_dist_sparse(data, indices, indptr[i], indptr[i + 1], centers[c], sq_norms[c])
-        total += sample_weight[i] * sq
+    for i in range(sq.shape[0]):  # summed in row order, as scikit-learn's
+        total += sample_weight[i] * sq[i]
     return total
 
 
