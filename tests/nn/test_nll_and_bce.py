@@ -424,3 +424,45 @@ def test_nll_and_bce_modules_match_torch(rand, reduction):
     ours, ref = mnn.BCELoss(w, reduction=reduction), torch.nn.BCELoss(w, reduction=reduction)
     assert ours.state_dict().keys() == ref.state_dict().keys() == {"weight"}
     torch.testing.assert_close(ours(p, q), ref(p, q), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_cross_entropy_class_weight_gradient_with_probability_targets_matches_torch(
+    reduction, label_smoothing
+):
+    """torch differentiates the loss of probability targets in the class weights too (ours
+    returned no gradient for them)."""
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(5, 4, 3, dtype=torch.float64, generator=gen, requires_grad=True)
+    p = torch.rand(5, 4, 3, dtype=torch.float64, generator=gen)
+    p = p / p.sum(1, keepdim=True)
+    w = torch.rand(4, dtype=torch.float64, generator=gen, requires_grad=True)
+    g = torch.rand(5, 3, dtype=torch.float64, generator=gen) if reduction == "none" else 1.3
+    kw = {"weight": w, "reduction": reduction, "label_smoothing": label_smoothing}
+    want = torch.autograd.grad((TF.cross_entropy(x, p, **kw) * g).sum(), (x, w))
+    got = torch.autograd.grad((F.cross_entropy(x, p, **kw) * g).sum(), (x, w))
+    for a, b in zip(got, want, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-13, atol=1e-13)
+    assert torch.autograd.gradcheck(
+        lambda v: F.cross_entropy(
+            x.detach(), p, v, reduction=reduction, label_smoothing=label_smoothing
+        ),
+        (w,),
+    )
+
+
+@pytest.mark.parametrize("op", ["cross_entropy", "nll_loss"])
+def test_class_weight_requiring_grad_with_index_targets_is_refused_as_torch(op):
+    """torch refuses a class weight that requires grad with class-index targets while
+    gradients are recorded (ours silently gave it no gradient), and takes it under no_grad."""
+    x, t = torch.randn(6, 3, dtype=torch.float64), torch.tensor([0, 1, 2, 1, 0, 2])
+    w = torch.rand(3, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'weight'"):
+        getattr(TF, op)(x, t, weight=w)
+    with pytest.raises(ValueError, match=rf"^{op}: weight must not require grad .*requires_grad"):
+        getattr(F, op)(x, t, weight=w)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            getattr(F, op)(x, t, weight=w), getattr(TF, op)(x, t, weight=w), rtol=1e-14, atol=0
+        )

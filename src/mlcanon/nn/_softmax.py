@@ -198,10 +198,13 @@ class _CrossEntropy(Function):
         tq = target * (1.0 - eps) + eps / c if eps > 0 else target
         q = tq * weight if weight is not None else tq
         grad_x = (e * (q.sum(1, keepdim=True) / s)).sub_(q).mul_(scale)
+        grad_w = None
+        if weight is not None and ctx.needs_input_grad[2]:  # d l_n / d w_c = -tq_nc log p_nc
+            grad_w = (tq * (lse.unsqueeze(1) - x) * scale).sum(0)
         if ctx.needs_input_grad[1]:
             wq = weight if weight is not None else 1.0
             grad_t = (-(1.0 - eps) * (x - lse.unsqueeze(1))) * wq * scale  # -(1-eps) w log p
-        return grad_x, grad_t, None, None, None, None
+        return grad_x, grad_t, grad_w, None, None, None
 
 
 class _NLL(Function):
@@ -255,9 +258,18 @@ def _rows(x: Tensor) -> Tensor:
     return x.movedim(1, -1).reshape(-1, x.shape[1]) if x.dim() > 2 else x
 
 
-def _check_index_target(x: Tensor, target: Tensor, ignore_index: int, c: int, op: str) -> None:
+def _check_index_target(
+    x: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, c: int, op: str
+) -> None:
     """Class indices as torch takes them: int64 or uint8, of the input's batch shape, each in
-    [0, C) or ignore_index."""
+    [0, C) or ignore_index; class weights then are constants (torch refuses one that requires
+    grad while gradients are recorded)."""
+    if weight is not None and weight.requires_grad and torch.is_grad_enabled():
+        raise InputMismatchError(
+            f"{op}: weight must not require grad with class-index targets (the loss is not "
+            "differentiable in it, as torch's, which refuses it too): pass weight.detach(); "
+            "got a weight with requires_grad=True"
+        )
     if target.dtype not in (torch.long, torch.uint8):  # torch takes no other index type
         also = ", or class probabilities as floats" if op == "cross_entropy" else ""
         raise InputMismatchError(
@@ -282,7 +294,7 @@ def _check_ce(x: Tensor, target, weight, ignore_index, reduction, label_smoothin
     x, c = _check_classes(x, target, weight, ignore_index, reduction, "cross_entropy")
     check_scalar(label_smoothing, "label_smoothing", low=0.0, high=1.0)
     if not target.is_floating_point():
-        _check_index_target(x, target, ignore_index, c, "cross_entropy")
+        _check_index_target(x, target, weight, ignore_index, c, "cross_entropy")
     elif ignore_index >= 0:  # a negative one (the default -100) matches no class: harmless
         raise InputMismatchError(
             f"ignore_index={ignore_index} applies to class-index targets only; probability "
@@ -319,7 +331,8 @@ def cross_entropy(
         Unnormalized logits.
     target : LongTensor[N, *] of class indices, or Tensor[N, C, *] of probabilities
     weight : Tensor[C], optional
-        Class weights :math:`w_c` (treated as constants: no gradient).
+        Class weights :math:`w_c`: differentiable with probability targets; with class
+        indices constants (one that requires grad is refused, as torch's).
     ignore_index : int
         Index targets equal to it contribute nothing, not even to the mean's denominator.
     reduction : {'none', 'mean', 'sum'}
@@ -369,7 +382,8 @@ def nll_loss(
         Log-probabilities :math:`x_{nc} = \log p_{nc}` (e.g. :func:`log_softmax` over dim 1).
     target : LongTensor[N, *] or LongTensor[] (uint8 too), class indices in [0, C)
     weight : Tensor[C], optional
-        Class weights :math:`w_c` (constants: no gradient, as torch), the input's dtype.
+        Class weights :math:`w_c`, the input's dtype; constants (one that requires grad is
+        refused, as torch's).
     ignore_index : int
         Targets equal to it contribute nothing, not even to the mean's denominator.
     reduction : {'none', 'mean', 'sum'}
@@ -381,7 +395,7 @@ def nll_loss(
     [c = y_n]`. ``nll_loss(log_softmax(z, 1), y)`` is ``cross_entropy(z, y)``.
     """
     x, c = _check_classes(input, target, weight, ignore_index, reduction, "nll_loss")
-    _check_index_target(x, target, ignore_index, c, "nll_loss")
+    _check_index_target(x, target, weight, ignore_index, c, "nll_loss")
     if c == 0:  # every target is ignored
         return _classless(x, reduction, reduction == "mean", weight)
     unbatched = x.dim() == 1
