@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn import cluster as skc
+from sklearn.datasets import load_digits
 
 from mlcanon.cluster import KMeans, kmeans_plusplus
 
@@ -254,3 +255,18 @@ def test_large_sparse_matrix_is_not_densified():
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
     np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, atol=1e-13)
     assert ours.n_iter_ == ref.n_iter_
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bundled_digits_as_csr_is_sklearns_sparse_run(seed):
+    """scikit-learn's bundled digits (1,797 images of 64 pixels, half of them 0) as CSR: the
+    same run as scikit-learn's sparse KMeans from the same initial centers."""
+    X = sp.csr_matrix(load_digits().data)
+    init = _init(X, 10, seed)
+    ours = KMeans(10, init=init).fit(X)
+    ref = skc.KMeans(10, init=init, n_init=1).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-14)
+    assert ours.n_iter_ == ref.n_iter_
+    np.testing.assert_array_equal(ours.predict(X[:50]), ref.predict(X[:50]))

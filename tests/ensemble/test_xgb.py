@@ -6,7 +6,13 @@ import warnings
 import numpy as np
 import pytest
 from scipy.special import expit
-from sklearn.datasets import load_breast_cancer, load_digits, make_classification, make_regression
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_linnerud,
+    make_classification,
+    make_regression,
+)
 from sklearn.metrics import accuracy_score, mean_squared_error, roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold
 
@@ -1111,3 +1117,16 @@ def test_multi_output_bad_parameters_name_them():
     # the default strategy, named, is the same model
     a = XGBRegressor(n_estimators=3, multi_strategy="one_output_per_tree").fit(X, Y).predict(X)
     np.testing.assert_array_equal(a, XGBRegressor(n_estimators=3).fit(X, Y).predict(X))
+
+
+def test_multi_output_on_bundled_linnerud_equals_xgboost():
+    """scikit-learn's bundled multi-output set (20 athletes, 3 exercises -> 3 body measures;
+    fewer distinct values than bins, so the two histograms are the same): predictions and
+    intercepts as xgboost's."""
+    X, Y = load_linnerud(return_X_y=True)
+    params = dict(n_estimators=20, max_depth=2, learning_rate=0.3, min_child_weight=0.5)
+    ours = XGBRegressor(**params).fit(X, Y)
+    ref = xgb.XGBRegressor(tree_method="hist", **params).fit(X, Y)
+    assert ours.predict(X).shape == (20, 3)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-6, atol=0)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6)
