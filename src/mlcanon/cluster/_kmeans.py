@@ -29,7 +29,7 @@ from mlcanon._validation import (
     validate_params,
 )
 
-from ._kmeans_plusplus import _kmeans_plusplus, kmeans_plusplus
+from ._kmeans_plusplus import _kmeans_plusplus, _sq_distances, kmeans_plusplus
 from ._lloyd import (
     Progress,
     labels_of,
@@ -311,11 +311,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         X = self._check_X(X)
         dtype = np.result_type(given, self.cluster_centers_.dtype)
         C = self.cluster_centers_.astype(np.float64)
-        if sp.issparse(X):
-            sq = np.asarray(X @ C.T) * -2.0
-            sq += row_sq_norms(X)[:, None]
-            sq += np.einsum("ij,ij->i", C, C)[None, :]
-            return np.sqrt(np.maximum(sq, 0.0, out=sq), out=sq).astype(dtype, copy=False)
+        if sp.issparse(X):  # k-means++'s expanded distances, (n_clusters, n_samples)
+            sq = _sq_distances(X, row_sq_norms(X), C)
+            return np.sqrt(sq.T).astype(dtype, order="C", copy=False)
         out = np.empty((X.shape[0], C.shape[0]), dtype=dtype)
         step = max(1, _BLOCK // max(1, C.size))
         for start in range(0, X.shape[0], step):
