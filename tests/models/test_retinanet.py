@@ -161,27 +161,55 @@ def test_bce_follows_its_definition():
     torch.testing.assert_close(got, want / 2, rtol=1e-13, atol=0)
 
 
-@pytest.mark.parametrize("empty", [None, 0, 1, "all"])
-def test_ssd_hard_negative_mining_follows_torchvision(empty):
+def _ssd_matches_by_definition(anchors, gt):
+    """torchvision's SSDMatcher written out: IoU >= 0.5 matched to the anchor's best box (the
+    first on ties), every other anchor background (-1), nothing ignored; then, box by box in
+    order, the box's highest-IoU anchor (the first on ties) matched to it whatever the IoU."""
+    m = torch.full((len(anchors),), -1, dtype=torch.long)
+    if len(gt) == 0:
+        return m
+    iou = torch.empty(len(anchors), len(gt), dtype=torch.float64)
+    for i, a in enumerate(anchors.tolist()):
+        for j, g in enumerate(gt.tolist()):
+            w = max(0.0, min(a[2], g[2]) - max(a[0], g[0]))
+            h = max(0.0, min(a[3], g[3]) - max(a[1], g[1]))
+            area_a = (a[2] - a[0]) * (a[3] - a[1])
+            area_g = (g[2] - g[0]) * (g[3] - g[1])
+            iou[i, j] = w * h / (area_a + area_g - w * h)
+    for i in range(len(anchors)):
+        j = int(iou[i].argmax())
+        if iou[i, j] >= 0.5:
+            m[i] = j
+    for j in range(len(gt)):
+        m[int(iou[:, j].argmax())] = j
+    return m
+
+
+@pytest.mark.parametrize(("empty", "ratio"), [(None, 3), (0, 3.0), (1, 1.5), ("all", 3), (2, 0.7)])
+def test_ssd_hard_negative_mining_follows_torchvision(empty, ratio):
     """torchvision's SSD.compute_loss written out (with BCE per anchor for its softmax cross
-    entropy): in each image the positives and the 3 N_pos negatives of highest loss (none in an
-    image without positives: ours kept 3 there), both terms summed over the batch and divided
-    by max(1, the batch's positives) (ours divided each image by its own and averaged)."""
+    entropy): anchors matched by SSDMatcher (ours used RetinaNet's matcher, which ignores the
+    anchors at IoU 0.4 to 0.5 and forces a box's best anchor only at IoU > 0); in each image the
+    positives and the negatives whose loss rank is < ratio * N_pos (ratio a float in
+    torchvision, ours refused 1.5; none in an image without positives), both terms summed over
+    the batch and divided by max(1, the batch's positives)."""
     torch.manual_seed(4)
     net = TinyRetinaNet(width=8, num_convs=1)
     x, boxes, labels = _batch(3, seed=5)
     boxes, labels = list(boxes), list(labels)
-    for b in {None: [], 0: [0], 1: [1], "all": [0, 1, 2]}[empty]:
+    for b in {None: [], 0: [0], 1: [1], 2: [2], "all": [0, 1, 2]}[empty]:
         boxes[b], labels[b] = np.zeros((0, 4), np.float32), np.zeros(0, np.int64)
     out = {k: [t.double() for t in v] for k, v in net(x).items()}
     anchors = net.anchors((32, 32))
-    got = retinanet_loss(out, anchors, boxes, labels, classification="hard_negative")
+    got = retinanet_loss(
+        out, anchors, boxes, labels, classification="hard_negative", neg_pos_ratio=ratio
+    )
     logits, anc = torch.cat(out["cls_logits"], 1), torch.cat(anchors).double()
     deltas = torch.cat(out["bbox_regression"], 1)
     cls_sum, box_sum, n_pos_total = 0.0, 0.0, 0
     for b in range(3):
         gt = torch.as_tensor(boxes[b], dtype=torch.float64).reshape(-1, 4)
-        m = match_anchors(anc, gt)
+        m = _ssd_matches_by_definition(anc, gt)
         t = torch.zeros_like(logits[b])
         pos = m >= 0
         t[pos, torch.as_tensor(labels[b])[m[pos]]] = 1.0
@@ -189,7 +217,8 @@ def test_ssd_hard_negative_mining_follows_torchvision(empty):
         bce = -(t * torch.log(p) + (1 - t) * torch.log(1 - p)).sum(1)  # per anchor
         n_pos = int(pos.sum())
         negatives = sorted(bce[m == -1].tolist(), reverse=True)
-        cls_sum += bce[pos].sum() + sum(negatives[: 3 * n_pos])
+        kept = [v for rank, v in enumerate(negatives) if rank < ratio * n_pos]
+        cls_sum += bce[pos].sum() + sum(kept)
         n_pos_total += n_pos
         if n_pos:  # smooth L1 (beta 1/9) of the offsets (dx, dy, log dw, log dh)
             a, g = anc[pos], gt[m[pos]]
@@ -212,6 +241,45 @@ def test_ssd_hard_negative_mining_follows_torchvision(empty):
         got["bbox_regression"], torch.as_tensor(box_sum / n).double(), rtol=1e-13, atol=0
     )
     assert float(got["num_pos"]) == n_pos_total
+
+
+def test_ssd_matching_hand_made_case():
+    """SSDMatcher on a hand-made case: an anchor at IoU 0.45 is background (RetinaNet's matcher
+    ignores it), a box whose best anchor overlaps it at IoU 0.3 still gets that anchor, and two
+    boxes with the same best anchor leave it to the later box (torchvision's assignment order).
+    Checked through the loss: the positives counted and the box loss's matched boxes."""
+    anchors = torch.tensor(
+        [
+            [0.0, 0.0, 10.0, 10.0],  # IoU 1 with gt 0 -> positive (0)
+            [0.0, 0.0, 10.0, 4.5],  # IoU 0.45 with gt 0 -> background (RetinaNet: ignored)
+            [40.0, 40.0, 50.0, 50.0],  # IoU 0.3 with gt 1, its best -> positive (1)
+            [100.0, 100.0, 110.0, 110.0],  # best anchor of gt 2 and gt 3 -> positive (3)
+            [200.0, 200.0, 210.0, 210.0],  # no overlap -> background
+        ],
+        dtype=torch.float64,
+    )
+    gt = [[0.0, 0.0, 10.0, 10.0], [40.0, 40.0, 50.0, 43.0], [100.0, 100.0, 110.0, 111.0]]
+    gt.append([100.0, 100.0, 110.0, 112.0])
+    want = torch.tensor([0, -1, 1, 3, -1])
+    torch.testing.assert_close(_ssd_matches_by_definition(anchors, torch.tensor(gt)), want)
+    logits = torch.zeros(1, 5, 4, dtype=torch.float64)  # BCE log 2 per class and anchor
+    deltas = torch.zeros(1, 5, 4, dtype=torch.float64)
+    out = {"cls_logits": [logits], "bbox_regression": [deltas]}
+    got = retinanet_loss(
+        out, anchors, [np.array(gt)], [np.array([0, 1, 2, 3])], classification="hard_negative"
+    )
+    assert float(got["num_pos"]) == 3
+    # 3 positives and both negatives (rank < 9), 4 classes each: 5 * 4 * log 2 / 3
+    torch.testing.assert_close(
+        got["classification"], torch.tensor(20 * math.log(2) / 3, dtype=torch.float64)
+    )
+    # offsets to the matched boxes: only the height terms are non-zero, log(3/10), log(1.2)
+    # with the centre shift -3.5/10 for gt 1 and 1/10 for gt 3 (smooth L1, beta 1/9)
+    sl1 = lambda d: abs(d) - 0.5 / 9 if abs(d) >= 1 / 9 else 4.5 * d * d  # noqa: E731
+    box = sl1(-3.5 / 10) + sl1(math.log(0.3)) + sl1(1 / 10) + sl1(math.log(1.2))
+    torch.testing.assert_close(
+        got["bbox_regression"], torch.tensor(box / 3, dtype=torch.float64), rtol=1e-13, atol=0
+    )
 
 
 def _matches_by_definition(anchors, gt):

@@ -113,6 +113,29 @@ def _match_anchors(
     return matches
 
 
+def _match_anchors_ssd(
+    anchors: torch.Tensor, gt_boxes: torch.Tensor, threshold: float = 0.5
+) -> torch.Tensor:
+    """SSD's matching of checked boxes (torchvision's ``SSDMatcher``): an anchor whose best IoU
+    is >= ``threshold`` is matched to that ground truth, every other anchor is background (none
+    is ignored); then each ground truth's highest-IoU anchor (the first, on ties) is matched to
+    it whatever that IoU, a later ground truth taking the anchor from an earlier one that had
+    the same best anchor (as torchvision's in-place assignment does on the CPU)."""
+    matches = torch.full(
+        (len(anchors),), BELOW_LOW_THRESHOLD, dtype=torch.long, device=anchors.device
+    )
+    if len(gt_boxes) == 0 or len(anchors) == 0:
+        return matches
+    t = pairwise_terms(anchors, gt_boxes)
+    iou = t.inter / t.union  # (N, k)
+    best, idx = iou.max(dim=1)
+    matches = torch.where(best >= threshold, idx, matches)
+    forced = torch.full_like(matches, BELOW_LOW_THRESHOLD)
+    gt_index = torch.arange(len(gt_boxes), device=anchors.device)
+    forced.scatter_reduce_(0, iou.argmax(dim=0), gt_index, reduce="amax")  # the last gt wins
+    return torch.where(forced >= 0, forced, matches)
+
+
 def retinanet_loss(
     outputs: dict[str, list[torch.Tensor]],
     anchors: Sequence[torch.Tensor],
@@ -125,7 +148,7 @@ def retinanet_loss(
     bbox_loss: str = "smooth_l1",
     beta: float = 1.0 / 9,
     classification: str = "focal",
-    neg_pos_ratio: int = 3,
+    neg_pos_ratio: float = 3.0,
     anchor_mask: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     r"""RetinaNet loss: focal loss over all non-ignored anchors plus a box loss on positives,
@@ -151,13 +174,18 @@ def retinanet_loss(
         Smooth L1 on the offsets (``beta`` = transition point) or GIoU on decoded boxes.
     classification : {'focal', 'bce', 'hard_negative'}
         The classification term: the focal loss (RetinaNet); plain binary cross-entropy over
-        every non-ignored anchor; or SSD's hard-negative mining, binary cross-entropy over the
-        positives and, of the negatives, only the ``neg_pos_ratio * N_pos`` with the highest
-        loss in the image (none in an image without positives), both terms then normalised
-        by the positives of the whole batch (Liu et al. 2016, Section 2.2; torchvision's
-        ``SSD.compute_loss``).
-    neg_pos_ratio : int
-        Negatives kept per positive with ``'hard_negative'`` (3 in SSD).
+        every non-ignored anchor; or SSD's loss with hard-negative mining: anchors matched as
+        SSD matches them (torchvision's ``SSDMatcher``: IoU >= 0.5 positive, every other anchor
+        background, none ignored, and each ground truth's highest-IoU anchor made positive for
+        it), binary cross-entropy over the positives and, of the negatives, those whose rank
+        by loss in the image (0 for the highest) is < ``neg_pos_ratio * N_pos`` (none in an
+        image without positives), both terms then normalised by the positives of the whole
+        batch (Liu et al. 2016, Sections 2.2 and 3; torchvision's ``SSD.compute_loss``).
+    neg_pos_ratio : float
+        Negatives kept per positive with ``'hard_negative'``: torchvision's
+        ``neg_to_pos_ratio = (1 - positive_fraction) / positive_fraction``, 3 in SSD (>= 0).
+        Where it asks for more negatives than an image has, all of them are kept (torchvision
+        would then count some positives a second time as negatives).
     anchor_mask : Tensor[B, N] of bool, optional
         Anchors to use; the others are discarded as ignored anchors, positives among them too:
         out of both terms and of :math:`N_{pos}` (RefineDet's negative anchor filtering).
@@ -182,7 +210,7 @@ def retinanet_loss(
     check_option(bbox_loss, "bbox_loss", ("smooth_l1", "giou"))
     check_scalar(beta, "beta", low=0.0, include_low=False)
     check_option(classification, "classification", ("focal", "bce", "hard_negative"))
-    ratio = int(check_scalar(neg_pos_ratio, "neg_pos_ratio", kind=numbers.Integral, low=1))
+    ratio = float(check_scalar(neg_pos_ratio, "neg_pos_ratio", low=0.0))
     if box_coder is not None and not isinstance(box_coder, BoxCoder):
         raise TypeError(f"box_coder must be a BoxCoder or None, got {type(box_coder).__name__}")
     coder = box_coder if box_coder is not None else BoxCoder()
@@ -220,9 +248,11 @@ def retinanet_loss(
     if batch == 0:  # an empty batch: nothing to learn from, a zero loss that keeps the graph
         parts = {key: zero.to(out_dtype) for key in ("classification", "bbox_regression", "total")}
         return {**parts, "num_pos": zero.detach()}
-    matches = torch.stack(
-        [_match_anchors(a, gt, 0.5, 0.4, True) for a, gt in zip(checked, gts, strict=True)]
-    )
+    if classification == "hard_negative":  # SSD's matcher
+        match = [_match_anchors_ssd(a, gt, 0.5) for a, gt in zip(checked, gts, strict=True)]
+    else:
+        match = [_match_anchors(a, gt, 0.5, 0.4, True) for a, gt in zip(checked, gts, strict=True)]
+    matches = torch.stack(match)
     if anchor_mask is not None:
         if not isinstance(anchor_mask, torch.Tensor) or anchor_mask.dtype != torch.bool:
             raise TypeError(f"anchor_mask must be a boolean Tensor, got {anchor_mask!r:.60}")
@@ -250,7 +280,8 @@ def retinanet_loss(
     else:
         per_anchor = binary_cross_entropy_with_logits(logits, target, reduction="none").sum(2)
     if classification == "hard_negative":
-        valid = pos | _hardest_negatives(per_anchor.detach(), matches, ratio * n_pos)
+        k_neg = ratio * n_pos.to(logits.dtype)  # rank < 3.0 N_pos, torchvision's test
+        valid = pos | _hardest_negatives(per_anchor.detach(), matches, k_neg)
     cls_l = ((per_anchor * valid).sum(dim=1) * scale).sum()  # per_anchor: (B, N)
     box_l = zero
     if len(img):
@@ -270,7 +301,8 @@ def retinanet_loss(
 
 
 def _hardest_negatives(loss: torch.Tensor, matches: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    """Mask ``(B, N)`` of the ``k[b]`` background anchors of highest ``loss`` in each image."""
+    """Mask ``(B, N)`` of the background anchors whose rank by ``loss`` in their image (0 for
+    the highest) is < ``k[b]``."""
     neg_loss = loss.masked_fill(matches != BELOW_LOW_THRESHOLD, -math.inf)
     order = neg_loss.argsort(dim=1, descending=True)
     rank = torch.empty_like(order)
