@@ -185,7 +185,9 @@ def _ssd_matches_by_definition(anchors, gt):
     return m
 
 
-@pytest.mark.parametrize(("empty", "ratio"), [(None, 3), (0, 3.0), (1, 1.5), ("all", 3), (2, 0.7)])
+@pytest.mark.parametrize(
+    ("empty", "ratio"), [(None, 3), (0, 3.0), (1, 1.5), ("all", 3), (2, 0.7), (None, 0)]
+)
 def test_ssd_hard_negative_mining_follows_torchvision(empty, ratio):
     """torchvision's SSD.compute_loss written out (with BCE per anchor for its softmax cross
     entropy): anchors matched by SSDMatcher (ours used RetinaNet's matcher, which ignores the
@@ -241,6 +243,27 @@ def test_ssd_hard_negative_mining_follows_torchvision(empty, ratio):
         got["bbox_regression"], torch.as_tensor(box_sum / n).double(), rtol=1e-13, atol=0
     )
     assert float(got["num_pos"]) == n_pos_total
+
+
+def test_neg_pos_ratio_is_a_number_at_least_zero():
+    net = TinyRetinaNet(width=8, num_convs=1)
+    x, boxes, labels = _batch(1, seed=5)
+    out = net(x)
+    for bad, exc in (
+        (-0.5, ValueError),
+        ("3", TypeError),
+        (True, TypeError),
+        (math.inf, ValueError),
+    ):
+        with pytest.raises(exc, match="neg_pos_ratio"):
+            retinanet_loss(
+                out,
+                net.anchors((32, 32)),
+                boxes,
+                labels,
+                classification="hard_negative",
+                neg_pos_ratio=bad,
+            )
 
 
 def test_ssd_matching_hand_made_case():
