@@ -159,11 +159,19 @@ def _wolfe_search(
     ``alpha = 0`` (no step)."""
     seen: dict[float, tuple[float, np.ndarray]] = {0.0: (f, g)}
     calls = [0]
+    last: list[float | None] = [None]
 
     def phi(alpha: float) -> tuple[float, float]:
-        fa, ga = fun_grad(x + alpha * p)
-        seen[alpha] = (fa, ga)
-        calls[0] += 1
+        # Moré-Thuente may ask again for the step it just tried (when rounding sends it back
+        # to its best point); as scipy's ScalarFunction, which keeps the last point, that
+        # repeat is not evaluated (nor counted) again
+        if alpha == last[0]:
+            fa, ga = seen[alpha]
+        else:
+            fa, ga = fun_grad(x + alpha * p)
+            seen[alpha] = (fa, ga)
+            calls[0] += 1
+            last[0] = alpha
         return fa, float(ga @ p)
 
     if method == "more-thuente":

@@ -219,13 +219,50 @@ class _Run:
         return alpha0 if alpha0 > 0 else 1.0  # slope >= 0 cannot happen for a descent direction
 
     def search(
-        self, p: np.ndarray, alpha0: float, *, armijo: bool = False, max_ls: int | None = None
+        self,
+        p: np.ndarray,
+        alpha0: float,
+        *,
+        armijo: bool = False,
+        max_ls: int | None = None,
+        minpack: bool = False,
     ) -> LineSearchResult | None:
         """Line search along ``p``; returns the step or None (and stops) when none lowers f.
 
-        Strong Wolfe with zoom, backtracking Armijo (``armijo``), or Moré-Thuente's search
-        (L-BFGS-B's) given at most ``max_ls`` evaluations."""
-        if max_ls is not None:
+        Strong Wolfe with zoom, backtracking Armijo (``armijo``), Moré-Thuente's search
+        (L-BFGS-B's) given at most ``max_ls`` evaluations, or (``minpack``) SciPy's
+        ``_line_search_wolfe12``: Moré-Thuente with ``xtol=1e-14``, steps in
+        ``[1e-100, 1e100]`` and 100 evaluations, and the zoom search from the same first step
+        when that one ends without meeting the conditions."""
+        if minpack:
+            ls = _wolfe_search(
+                self.obj,
+                self.x,
+                p,
+                self.f,
+                self.g,
+                alpha0=alpha0,
+                c1=self.c1,
+                c2=self.c2,
+                alpha_min=1e-100,
+                alpha_max=1e100,
+                max_iter=100,
+                method="more-thuente",
+                xtol=1e-14,
+            )
+            if not ls.success:
+                ls = _wolfe_search(
+                    self.obj,
+                    self.x,
+                    p,
+                    self.f,
+                    self.g,
+                    alpha0=alpha0,
+                    c1=self.c1,
+                    c2=self.c2,
+                    alpha_max=1e100,
+                )
+        elif max_ls is not None:
             ls = _wolfe_search(
                 self.obj,
                 self.x,

@@ -35,6 +35,7 @@ def minimize_bfgs(
     return_path: bool = False,
     c1: float = 1e-4,
     c2: float = 0.9,
+    line_search: str = "more-thuente",
 ) -> OptimizeResult:
     r"""BFGS: quasi-Newton steps with a dense inverse-Hessian approximation.
 
@@ -42,6 +43,14 @@ def minimize_bfgs(
     ----------
     fun, x0, jac, tol, max_iter, callback, return_path, c1, c2
         As in :func:`minimize_gd`.
+    line_search : {'more-thuente', 'wolfe'}, default='more-thuente'
+        'more-thuente': the path of ``scipy.optimize.minimize(method='BFGS')``: Moré-Thuente's
+        search (MINPACK-2 dcsrch, ``xtol=1e-14``), falling back to the zoom search when it
+        ends with a warning, every first trial
+        :math:`\min(1, 2.02 (f_k - f_{k-1}) / \nabla f_k^\top p_k)` with
+        :math:`f_{-1} = f_0 + \|\nabla f_0\| / 2` (a first step of length about 1.01).
+        'wolfe': the strong Wolfe search with zoom (N&W Algorithm 3.5), first trial
+        :math:`\min(1, 1/\|\nabla f_0\|)`, then always the unit step.
 
     Returns
     -------
@@ -60,9 +69,13 @@ def minimize_bfgs(
     the matrix closest to :math:`H_k` (in a weighted Frobenius norm) that is symmetric and
     satisfies the secant equation :math:`H_{k+1} y_k = s_k`. The strong Wolfe search ensures
     :math:`y_k^\top s_k > 0`, so :math:`H_{k+1}` stays positive definite and :math:`p_k` stays a
-    descent direction. Before the first update :math:`H_0 = I` is rescaled to
-    :math:`(y_0^\top s_0 / y_0^\top y_0) I` (N&W eq. 6.20). Convergence is superlinear; on a
-    quadratic with exact line searches it ends in at most :math:`n` steps.
+    descent direction. :math:`H_0 = I`, as in SciPy. Nocedal and Wright's rescaling
+    :math:`H_0 \leftarrow (y_0^\top s_0 / y_0^\top y_0) I` before the first update (their
+    eq. 6.20), which this function used to apply, cost 3 to 10 times SciPy's iterations on
+    quadratics of condition :math:`10^2` to :math:`10^8` (5 to 20 variables: 24 to 256
+    iterations where SciPy takes 6 to 28) with either line search, and is not applied.
+    Convergence is superlinear; on a quadratic with exact line searches it ends in at most
+    :math:`n` steps.
 
     References
     ----------
@@ -70,29 +83,35 @@ def minimize_bfgs(
        Section 6.1 (Algorithm 6.1).
     .. [2] R. Fletcher, "A new approach to variable metric algorithms", Computer J. 13(3), 1970.
     """
+    check_option(line_search, "line_search", ("more-thuente", "wolfe"))
+    minpack = line_search == "more-thuente"
     run = _Run.start(locals())
     eye = np.eye(run.x.size)
     H = eye.copy()
     updated = False
+    f_before = run.f + float(np.linalg.norm(run.g)) / 2.0  # scipy's old_old_fval
     while run.going():
         p = -H @ run.g
         if (
             run.g @ p >= 0
         ):  # rounding destroyed positive definiteness: restart from steepest descent
             H, updated, p = eye.copy(), False, -run.g
-        ls = run.search(p, 1.0 if updated else run.initial_step(p))
+        if minpack:
+            alpha0 = min(1.0, 2.02 * (run.f - f_before) / float(run.g @ p))
+            ls = run.search(p, alpha0 if alpha0 > 0 else 1.0, minpack=True)
+        else:
+            ls = run.search(p, 1.0 if updated else run.initial_step(p))
         if ls is None:
             break
         s, y = ls.alpha * p, ls.jac - run.g
         if _curvature_ok(s, y):
             rho = 1.0 / float(y @ s)
-            if not updated:
-                H = eye / (rho * float(y @ y))
-                updated = True
+            updated = True
             Hy = H @ y
             # the product form above, expanded so that one update costs O(n^2)
             H += (rho * rho * float(y @ Hy) + rho) * np.outer(s, s)
             H -= rho * (np.outer(Hy, s) + np.outer(s, Hy))
+        f_before = run.f
         run.accept(run.x + s, ls.fun, ls.jac)
     return run.result(hess_inv=H)
 
@@ -160,6 +179,9 @@ def minimize_lbfgs(
     with the last :math:`m` pairs to :math:`H_k^0 = \gamma_k I`,
     :math:`\gamma_k = s_{k-1}^\top y_{k-1} / y_{k-1}^\top y_{k-1}`. It is never formed: the
     two-loop recursion computes :math:`H_k \nabla f_k` in :math:`O(mn)` operations and memory.
+    As in L-BFGS-B, a line search that fails along :math:`-H_k \nabla f_k` empties the memory
+    and the iteration is tried again along :math:`-\nabla f_k`; only a failed search along
+    :math:`-\nabla f_k` ends the run (status 2).
 
     References
     ----------
@@ -187,7 +209,15 @@ def minimize_lbfgs(
         else:
             ls = run.search(p, 1.0 if pairs else run.initial_step(p))
         if ls is None:
-            break
+            if not pairs:
+                break
+            # as L-BFGS-B: a failed search along the quasi-Newton direction forgets the
+            # memory and restarts from steepest descent; only a failed steepest-descent
+            # search ends the run
+            run.status, run.message = -1, ""
+            pairs.clear()
+            gamma = 1.0
+            continue
         s, y = ls.alpha * p, ls.jac - run.g
         ok = float(s @ y) > EPS * -float(run.g @ s) if lbfgsb else _curvature_ok(s, y)
         if ok:
