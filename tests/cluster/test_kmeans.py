@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn import cluster as skc
 from sklearn.datasets import load_digits, load_iris, make_blobs
 from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
@@ -170,7 +171,28 @@ def test_callable_init_as_sklearn():
     np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-12)
     assert ours.n_iter_ == ref.n_iter_
     with pytest.raises(ValueError, match=r"init must have shape \(n_clusters, n_features\)"):
-        KMeans(n_clusters=3, init=lambda X, k, rs: X[:2]).fit(X)
+        KMeans(n_clusters=3, init=lambda X, k, random_state: X[:2]).fit(X)
+
+
+def test_callable_init_gets_random_state_by_keyword_as_sklearn():
+    """scikit-learn calls init(X, n_clusters, random_state=...); a callable taking random_state
+    keyword-only failed here ('takes 2 positional arguments but 3 were given')."""
+    X, _ = make_blobs(200, centers=3, random_state=0)
+
+    def init(data, n_clusters, *, random_state):
+        return data[:n_clusters] + 0.1
+
+    ours = KMeans(n_clusters=3, init=init, n_init=1).fit(X)
+    ref = skc.KMeans(n_clusters=3, init=init, n_init=1).fit(X)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-12)
+    assert ours.n_iter_ == ref.n_iter_
+    # sparse centers: scikit-learn's check_array refuses them with a TypeError; ours said
+    # "setting an array element with a sequence"
+    sparse_init = lambda data, n_clusters, random_state: sp.csr_matrix(data[:n_clusters])  # noqa: E731
+    with pytest.raises(TypeError):
+        skc.KMeans(n_clusters=3, init=sparse_init, n_init=1).fit(X)
+    with pytest.raises(TypeError, match=r"init .* dense centers"):
+        KMeans(n_clusters=3, init=sparse_init, n_init=1).fit(X)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -60,8 +60,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         Number of clusters :math:`k`.
     init : {'k-means++', 'random'}, callable or array-like of shape (n_clusters, n_features)
         Seeding: greedy k-means++, ``k`` distinct samples drawn at random, given centers, or
-        ``init(X, n_clusters, random_state)`` returning the centers (as in scikit-learn; it
-        receives the random generator of the fit).
+        ``init(X, n_clusters, random_state=rng)`` returning dense centers (called as
+        scikit-learn calls it; ``rng`` is the fit's ``numpy.random.Generator``).
     n_init : 'auto' or int, default='auto'
         Number of seedings; the run with the lowest inertia is kept. ``'auto'`` means 1 for
         k-means++ and given centers, 10 for random and a callable.
@@ -185,7 +185,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         if init is not None:
             return init - mean
         if callable(self.init):
-            centers = self.init(Xc if sp.issparse(Xc) else Xc + mean, self.n_clusters, rng)
+            # random_state by keyword, as scikit-learn calls it (a callable may take it
+            # keyword-only)
+            data = Xc if sp.issparse(Xc) else Xc + mean
+            centers = self.init(data, self.n_clusters, random_state=rng)
+            if sp.issparse(centers):
+                raise TypeError(
+                    "init (a callable) must return dense centers of shape (n_clusters, "
+                    f"n_features), got a sparse {type(centers).__name__}; return "
+                    "centers.toarray()"
+                )
             return self._check_centers(centers, Xc.shape[1], dtype) - mean
         if self.init == "k-means++":
             return _kmeans_plusplus(Xc, self.n_clusters, w, rng)[0]
