@@ -2,60 +2,29 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mlcanon._estimator import check_X, check_X_y, class_weights, encode_labels, store_params
-from mlcanon._validation import (
-    BOOL,
-    CLASS_WEIGHT,
-    RANDOM_STATE,
-    Interval,
-    IsCallable,
-    Options,
-    check_array,
-    check_consistent_length,
-    validate_params,
-)
+from mlcanon._estimator import class_weights, encode_labels, store_params
+from mlcanon._validation import BOOL, CLASS_WEIGHT, RANDOM_STATE, Options, validate_params
 
-from ._kernels import KERNELS, PRECOMPUTED, kernel_matrix
-from ._smo import smo_solve
+from ._base import BaseSVM, positive_weights
 
 __all__ = ["SVC"]
 
 
 def _masking_weights(sample_weight: Any, n_samples: int, y_index: np.ndarray) -> np.ndarray:
-    """LIBSVM's reading of sample weights: they scale ``C``, and one <= 0 drops the sample.
-
-    Refused when no sample is left, or when those left are of a single class.
-    """
-    if sample_weight is None:
-        return np.ones(n_samples)
-    if isinstance(sample_weight, numbers.Number):
-        sample_weight = np.full(n_samples, float(sample_weight))
-    sw = check_array(sample_weight, "sample_weight", ndim=1)
-    check_consistent_length(sample_weight=sw, y=y_index)
-    if not (sw > 0).any():
-        raise ValueError("Invalid input - all samples have zero or negative weights.")
+    """:func:`positive_weights`, also refused when the samples left are of a single class."""
+    sw = positive_weights(sample_weight, n_samples)
     if np.unique(y_index[sw > 0]).size < 2:
         raise ValueError(
             "Invalid input - all samples with positive weights belong to the same class."
         )
     return sw
-
-
-def _n_rows(A: Any) -> int:
-    """Number of samples of a callable kernel's raw input: ``shape[0]`` for arrays and
-    scipy.sparse matrices (whose ``len`` is refused), else ``len`` (lists of strings, ...)."""
-    shape = getattr(A, "shape", None)
-    return shape[0] if shape is not None and len(shape) > 0 else len(A)
 
 
 def _ovr_scores(dec: np.ndarray, n_classes: int) -> np.ndarray:
@@ -79,7 +48,7 @@ def _ovr_scores(dec: np.ndarray, n_classes: int) -> np.ndarray:
     return votes + confidence / (3.0 * (np.abs(confidence) + 1.0))
 
 
-class SVC(ClassifierMixin, BaseEstimator):
+class SVC(ClassifierMixin, BaseSVM):
     r"""Kernel support vector classifier (C-SVM) trained by SMO; one-vs-one for many classes.
 
     Parameters
@@ -193,30 +162,13 @@ class SVC(ClassifierMixin, BaseEstimator):
         store_params(self, locals())
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {
-        "C": (Options(np.inf), Interval(low=0, include_low=False)),
-        "kernel": (Options(*KERNELS), IsCallable()),
-        "degree": Interval(numbers.Integral, low=0),
-        "gamma": (Options("scale", "auto"), Interval(low=0)),
-        "coef0": Interval(),
-        "shrinking": BOOL,
+        **BaseSVM._parameter_constraints,
         "probability": (BOOL, Options("deprecated")),
-        "verbose": (BOOL, Interval(numbers.Integral, low=0)),
-        "tol": Interval(low=0, include_low=False),
-        "cache_size": Interval(low=0, include_low=False),
-        "max_iter": Interval(numbers.Integral, low=-1),
         "decision_function_shape": Options("ovr", "ovo"),
         "break_ties": BOOL,
         "class_weight": CLASS_WEIGHT,
         "random_state": RANDOM_STATE,
     }
-
-    def _gamma_value(self, X: np.ndarray) -> float:
-        if self.gamma == "scale":
-            var = X.var()
-            return 1.0 / (X.shape[1] * var) if var != 0 else 1.0
-        if self.gamma == "auto":
-            return 1.0 / X.shape[1]
-        return float(self.gamma)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SVC:
         """Fit on ``X`` (n_samples, n_features) and labels ``y``; ``sample_weight`` scales C."""
@@ -235,14 +187,10 @@ class SVC(ClassifierMixin, BaseEstimator):
                 FutureWarning,
                 stacklevel=2,
             )
-        # scikit-learn's record: a model fitted on sparse data scores sparse data (predict
-        # refuses sparse X for one fitted on dense data, as scikit-learn's)
-        sparse = sp.issparse(X) and not callable(self.kernel)
-        X, y, gram = self._check_fit_input(X, y)
+        X, y, gram = self._check_fit_input(X, y, classifier=True)
         self.classes_, y_index = encode_labels(y, min_classes=2)
         sw = _masking_weights(sample_weight, len(y), y_index)
         self.class_weight_ = class_weights(self.class_weight, self.classes_, y_index)
-        self._gamma = self._gamma_value(X) if gram is None else 0.0
         keep = sw > 0  # a zero or negative weight removes the sample from the problem (LIBSVM)
         members = [np.flatnonzero(keep & (y_index == c)) for c in range(len(self.classes_))]
         for c, idx in enumerate(members):
@@ -252,50 +200,10 @@ class SVC(ClassifierMixin, BaseEstimator):
                     "sample_weight; every class needs at least one"
                 )
         self._fit_pairs(X if gram is None else gram, sw, members, gram is not None)
-        self._sparse = sparse
-        if sparse:  # scikit-learn's record of a sparse fit: CSR support vectors and dual_coef_
-            self.support_vectors_ = sp.csr_matrix(self.support_vectors_)
-            self.dual_coef_ = sp.csr_matrix(self.dual_coef_)
-        if gram is None or callable(self.kernel):  # a scipy.sparse X has no np.shape
-            self.shape_fit_ = X.shape if sp.issparse(X) else np.shape(X)
-        else:
-            self.shape_fit_ = gram.shape
-        if self.kernel == "precomputed":
-            self.support_vectors_ = np.empty((0, 0))
-        elif callable(self.kernel):  # the callable's own input, to evaluate it at predict
-            self.support_vectors_ = (
-                X.tocsr()[self.support_] if sp.issparse(X) else np.asarray(X)[self.support_]
-            )
-            self._fit_X = X  # predict calls kernel(X, training input), as scikit-learn does
+        if self.fit_status_:
+            self._warn_stopped_early()
+        self._record_input(X, gram)
         return self
-
-    def _check_fit_input(self, X: Any, y: Any) -> tuple[Any, np.ndarray, np.ndarray | None]:
-        """``(X, y, gram)``: the Gram matrix for a precomputed or callable kernel, else None."""
-        if self.kernel == "precomputed" and hasattr(X, "tocsr"):
-            raise TypeError("Sparse precomputed kernels are not supported (kernel='precomputed')")
-        if not callable(self.kernel):
-            # a scipy.sparse X is densified, as the SMO solver works on dense rows
-            X, y = check_X_y(self, X, y, classifier=True, min_samples=2, accept_sparse=True)
-            if self.kernel != "precomputed":
-                return X, y, None
-            if X.shape[0] != X.shape[1]:
-                raise ValueError(
-                    "Precomputed matrix must be a square matrix. Input is a "
-                    f"{X.shape[0]}x{X.shape[1]} matrix."
-                )
-            return X, y, X
-        y = check_array(y, "y", ndim=1, dtype=None)
-        check_consistent_length(X=X, y=y)
-        return X, y, self._call_kernel(X, X)
-
-    def _call_kernel(self, A: Any, B: Any) -> np.ndarray:
-        K = check_array(self.kernel(A, B), "kernel(A, B)", ndim=2)
-        if K.shape != (_n_rows(A), _n_rows(B)):
-            raise ValueError(
-                f"kernel(A, B) must return the Gram matrix of shape (n_A, n_B) = "
-                f"({_n_rows(A)}, {_n_rows(B)}); got shape {K.shape}"
-            )
-        return K
 
     @property
     def coef_(self) -> np.ndarray:
@@ -311,17 +219,7 @@ class SVC(ClassifierMixin, BaseEstimator):
             for b in range(a + 1, n_classes):
                 sb = slice(start[b], start[b + 1])
                 rows.append(dual[b - 1, sa] @ sv[sa] + dual[a, sb] @ sv[sb])
-        coef = np.array(rows) * (-1.0 if n_classes == 2 else 1.0)
-        if sp.issparse(self.support_vectors_):  # a sparse fit: CSR, as scikit-learn's
-            coef = sp.csr_matrix(coef)
-            coef.data.flags.writeable = False
-        else:
-            coef.flags.writeable = False  # a write would not change the model: refuse it
-        return coef
-
-    def _dense_support_vectors(self) -> np.ndarray:
-        sv = self.support_vectors_
-        return sv.toarray() if sp.issparse(sv) else sv
+        return self._read_only_coef(np.array(rows) * (-1.0 if n_classes == 2 else 1.0))
 
     def _fit_pairs(
         self, X: np.ndarray, sw: np.ndarray, members: list[np.ndarray], gram: bool
@@ -342,31 +240,12 @@ class SVC(ClassifierMixin, BaseEstimator):
                             "= 0 for every sample, so its pairwise problems have no "
                             f"intercept; got class_weight={self.class_weight!r}"
                         )
-                n_slots = int(self.cache_size * 2**20 / (4 * idx.size))
-                coef, rho, n_iter, ok = smo_solve(
-                    np.ascontiguousarray(X[np.ix_(idx, idx)] if gram else X[idx]),
-                    y_sub,
-                    C_sub,
-                    PRECOMPUTED if gram else KERNELS.index(self.kernel),
-                    self._gamma,
-                    float(self.coef0),
-                    int(self.degree),
-                    float(self.tol),
-                    int(self.max_iter),
-                    n_slots,
-                )
+                p, index = -np.ones(idx.size), np.arange(idx.size)  # C-SVC: p = -e, identity
+                coef, rho, n_iter, ok = self._solve(X, idx, y_sub, p, index, C_sub, gram)
                 alphas[a, b] = coef
                 rhos.append(rho)
                 n_iters.append(n_iter)
                 status = status or int(not ok)
-        if status:
-            warnings.warn(
-                f"Solver terminated early (max_iter={self.max_iter}).  Consider pre-processing "
-                "your data with StandardScaler or MinMaxScaler (SMO stopped before reaching "
-                f"tol={self.tol}).",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
         self._build_model(X, members, alphas, np.array(rhos))
         self.n_iter_ = np.array(n_iters, dtype=np.int32)
         self.fit_status_ = status
@@ -388,12 +267,7 @@ class SVC(ClassifierMixin, BaseEstimator):
             na = members[a].size
             dual[b - 1, start[a] : start[a + 1]] = coef[:na][nonzero[a]]
             dual[a, start[b] : start[b + 1]] = coef[na:][nonzero[b]]
-        if not (np.isfinite(dual).all() and np.isfinite(rho).all()):  # as scikit-learn refuses
-            raise ValueError(
-                "The dual coefficients or intercepts are not finite: the kernel overflowed. The "
-                f"input data may contain large values (max |X| = {np.abs(X).max():.3g}) and need "
-                "to be preprocessed (e.g. StandardScaler)."
-            )
+        self._check_finite(dual, rho, X)
         # LIBSVM's convention: decision = Σ coef K - ρ, positive for the first class of a pair
         self._dual_coef_, self._intercept_ = dual, -rho
         flip = -1.0 if n_classes == 2 else 1.0  # two classes: positive means classes_[1]
@@ -402,24 +276,7 @@ class SVC(ClassifierMixin, BaseEstimator):
     def _ovo_decision(self, X: Any) -> np.ndarray:
         """Pairwise decisions in LIBSVM's sign, shape (n_samples, n_pairs)."""
         check_is_fitted(self)
-        if callable(self.kernel):
-            K = self._call_kernel(X, self._fit_X)[:, self.support_]
-        elif self.kernel == "precomputed":
-            K = check_X(self, X, reset=False)[:, self.support_]  # K(test, train) at the SVs
-        else:
-            if sp.issparse(X) and not getattr(self, "_sparse", False):
-                raise ValueError(
-                    f"cannot use sparse input in {type(self).__name__!r} trained on dense data"
-                )
-            X = check_X(self, X, reset=False, accept_sparse=True)
-            K = kernel_matrix(
-                X,
-                self._dense_support_vectors(),
-                self.kernel,
-                self._gamma,
-                self.coef0,
-                int(self.degree),
-            )
+        K = self._support_kernel(X)
         start = np.concatenate([[0], np.cumsum(self.n_support_)])
         n_classes = len(self.classes_)
         dec = np.empty((K.shape[0], len(self._intercept_)))
@@ -435,11 +292,6 @@ class SVC(ClassifierMixin, BaseEstimator):
                 )
                 p += 1
         return dec
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True  # scipy.sparse X is densified
-        return tags
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Signed distance-like scores: (n_samples,) for two classes (positive means

@@ -1,11 +1,18 @@
-r"""Sequential minimal optimization for the C-SVM dual, as in LIBSVM.
+r"""Sequential minimal optimization for the SVM duals, as in LIBSVM.
 
-The dual of the soft-margin SVM with labels ``y_i = ±1`` and per-sample bounds ``C_i`` is
+LIBSVM's C-SVC and epsilon-SVR duals are one problem: with labels ``y_i = ±1``, a linear term
+``p`` and per-variable bounds ``C_i``,
 
 .. math::
 
-    \min_\alpha \tfrac12 \alpha^T Q \alpha - e^T \alpha \quad \text{s.t.} \quad
-    0 \le \alpha_i \le C_i, \; y^T \alpha = 0, \qquad Q_{ij} = y_i y_j K(x_i, x_j).
+    \min_\alpha \tfrac12 \alpha^T Q \alpha + p^T \alpha \quad \text{s.t.} \quad
+    0 \le \alpha_i \le C_i, \; y^T \alpha = 0, \qquad
+    Q_{ij} = y_i y_j K(x_{m(i)}, x_{m(j)}),
+
+where ``m`` maps each variable to its sample. C-SVC has ``p = -e`` and ``m`` the identity.
+Epsilon-SVR with targets ``z`` has ``2n`` variables ``[α; α*]``, ``y = [e; -e]``,
+``p = [ε e - z; ε e + z]`` and ``m(i) = m(i + n) = i``: two variables share one kernel row
+(Chang & Lin 2011, Section 2.3).
 
 SMO changes two multipliers at a time (the fewest that can keep ``y^T α = 0``), solving the
 two-variable problem in closed form and clipping it to the box. The pair is chosen by the
@@ -15,8 +22,11 @@ decrease of the objective, ``-(b_ij^2) / a_ij`` with ``b_ij = -y_i ∇f_i + y_j 
 ``a_ij = K_ii + K_jj - 2 K_ij``. The loop stops when the maximal violation
 ``m(α) - M(α)`` falls below ``tol``.
 
-Rows of ``Q`` are computed on demand and kept in a least-recently-used cache, stored in single
-precision as LIBSVM does (half the memory, so twice the rows fit); gradients stay in double.
+Rows are computed on demand and kept in a least-recently-used cache, stored in single precision
+as LIBSVM does (half the memory, so twice the rows fit); gradients stay in double. With the
+identity map the cache holds rows of ``Q`` themselves; otherwise it holds kernel rows, one per
+sample, and a row of ``Q`` is spread from one of them with the signs ``y_i y_j`` (LIBSVM's
+``SVC_Q`` and ``SVR_Q``).
 
 References
 ----------
@@ -41,10 +51,12 @@ LOWER, UPPER, FREE = 0, 1, 2
 
 # Slots of the row cache (a tuple, so that numba keeps each array's own type): the cached rows,
 # the slot holding each row (-1 if none), the row held by each slot, each slot's last use, the
-# counters, and scratch space for one kernel row.
-ROWS, SLOT_OF, OWNER, LAST_USE, COUNTERS, SCRATCH = 0, 1, 2, 3, 4, 5
-# COUNTERS: the clock (one tick per lookup) and the number of slots filled so far
-TICK, FILLED = 0, 1
+# counters, scratch space for one kernel row, and two rows of ``Q`` spread from the cache when
+# variables map onto samples many-to-one (two, as the rows ``Q_i`` and ``Q_j`` are used together).
+ROWS, SLOT_OF, OWNER, LAST_USE, COUNTERS, SCRATCH, SPREAD = 0, 1, 2, 3, 4, 5, 6
+# COUNTERS: the clock (one tick per lookup), the number of slots filled so far, the SPREAD row
+# to fill next, and whether the map is many-to-one (1) or the identity (0)
+TICK, FILLED, NEXT_SPREAD, MAPPED = 0, 1, 2, 3
 # kern: the kernel's code and parameters
 CODE, GAMMA, COEF0, DEGREE = 0, 1, 2, 3
 
@@ -59,11 +71,13 @@ def _status(alpha, C):
 
 
 @njit(cache=True)
-def _q_row(i, X, sq, y, kern, cache):
-    """Row ``Q[i]`` (float32) from the LRU cache, computing it on a miss."""
+def _q_row(i, X, sq, y, index, kern, cache):
+    """Row ``Q[i]`` (float32) from the LRU cache, computing the kernel row on a miss."""
     rows, slot_of, owner = cache[ROWS], cache[SLOT_OF], cache[OWNER]
     last_use, counters, buf = cache[LAST_USE], cache[COUNTERS], cache[SCRATCH]
-    s = slot_of[i]
+    mapped = counters[MAPPED] == 1
+    r = index[i]  # the sample whose kernel row is needed
+    s = slot_of[r]
     if s < 0:
         if counters[FILLED] < rows.shape[0]:  # a free slot is left
             s = counters[FILLED]
@@ -71,20 +85,31 @@ def _q_row(i, X, sq, y, kern, cache):
         else:  # evict the least recently used row
             s = np.argmin(last_use)
             slot_of[owner[s]] = -1
-        owner[s] = i
-        slot_of[i] = s
+        owner[s] = r
+        slot_of[r] = s
         degree = int(kern[DEGREE])
-        kernel_row(i, X, sq, kern[CODE], kern[GAMMA], kern[COEF0], degree, buf)
-        for k in range(X.shape[0]):
-            rows[s, k] = np.float32(y[i] * y[k] * buf[k])
+        kernel_row(r, X, sq, kern[CODE], kern[GAMMA], kern[COEF0], degree, buf)
+        if mapped:
+            for k in range(X.shape[0]):
+                rows[s, k] = np.float32(buf[k])
+        else:
+            for k in range(X.shape[0]):
+                rows[s, k] = np.float32(y[i] * y[k] * buf[k])
     counters[TICK] += 1
     last_use[s] = counters[TICK]
-    return rows[s]
+    if not mapped:
+        return rows[s]
+    out = cache[SPREAD][counters[NEXT_SPREAD]]
+    counters[NEXT_SPREAD] = 1 - counters[NEXT_SPREAD]
+    row = rows[s]
+    for k in range(y.shape[0]):  # the signs are exact in float32, as LIBSVM's SVR_Q::get_Q
+        out[k] = np.float32(y[i] * y[k]) * row[index[k]]
+    return out
 
 
 @njit(cache=True)
-def _select_working_set(G, y, status, QD, tol, X, sq, kern, cache):
-    """WSS 3 of Fan et al. (2005); returns ``(i, j)``, with ``j = -1`` when optimal."""
+def _select_working_set(G, y, status, QD, tol, X, sq, index, kern, cache):
+    """WSS 3 of Fan et al. (2005); returns ``(i, j, Q_i)``, with ``j = -1`` when optimal."""
     g_max, g_max2, i = -np.inf, -np.inf, -1
     for t in range(G.shape[0]):
         if y[t] > 0:
@@ -93,8 +118,8 @@ def _select_working_set(G, y, status, QD, tol, X, sq, kern, cache):
         elif status[t] != LOWER and G[t] >= g_max:
             g_max, i = G[t], t
     if i < 0:
-        return -1, -1
-    Qi = _q_row(i, X, sq, y, kern, cache)
+        return -1, -1, cache[ROWS][0, :0]
+    Qi = _q_row(i, X, sq, y, index, kern, cache)
     j, best = -1, np.inf
     for t in range(G.shape[0]):
         if y[t] > 0:
@@ -114,8 +139,8 @@ def _select_working_set(G, y, status, QD, tol, X, sq, kern, cache):
             if gain <= best:
                 j, best = t, gain
     if g_max + g_max2 < tol:
-        return i, -1
-    return i, j
+        return i, -1, Qi
+    return i, j, Qi
 
 
 @njit(cache=True)
@@ -181,29 +206,35 @@ def _rho(G, y, status):
 
 
 @njit(cache=True)
-def smo_solve(X, y, C, code, gamma, coef0, degree, tol, max_iter, n_slots):
-    """Solve the dual for ``X`` (l, d), labels ``y`` (±1.0) and bounds ``C`` (l,).
+def smo_solve(X, y, p, index, C, code, gamma, coef0, degree, tol, max_iter, n_slots):
+    """Solve the dual for samples ``X`` (n, d) (the Gram matrix for a precomputed kernel) and
+    variables with labels ``y`` (±1.0), linear term ``p``, samples ``index`` (int64, values in
+    ``[0, n)``) and bounds ``C``, all of shape (l,). C-SVC: ``p = -1``, ``index = arange(n)``.
 
-    Returns ``(y * alpha, rho, n_iter, converged)``.
+    Returns ``(y * alpha, rho, n_iter, converged)``; ``n_slots`` kernel rows are cached.
     """
-    l = X.shape[0]
-    sq = np.empty(l)
-    for k in range(l):
+    n, l = X.shape[0], y.shape[0]
+    sq = np.empty(n)
+    for k in range(n):
         sq[k] = np.dot(X[k], X[k])
-    QD = kernel_diagonal(X, sq, code, gamma, coef0, degree)
+    QD = kernel_diagonal(X, sq, code, gamma, coef0, degree)[index]
     kern = (code, gamma, coef0, float(degree))
-    n_slots = max(2, min(n_slots, l))
-    cache = (  # slots ROWS, SLOT_OF, OWNER, LAST_USE, COUNTERS, SCRATCH
-        np.empty((n_slots, l), dtype=np.float32),
-        np.full(l, -1, dtype=np.int64),
+    mapped = l != n
+    for k in range(l):
+        mapped = mapped or index[k] != k
+    n_slots = max(2, min(n_slots, n))
+    cache = (  # slots ROWS, SLOT_OF, OWNER, LAST_USE, COUNTERS, SCRATCH, SPREAD
+        np.empty((n_slots, n), dtype=np.float32),
+        np.full(n, -1, dtype=np.int64),
         np.full(n_slots, -1, dtype=np.int64),
         np.zeros(n_slots, dtype=np.int64),
-        np.zeros(2, dtype=np.int64),
-        np.empty(l),
+        np.array([0, 0, 0, int(mapped)], dtype=np.int64),
+        np.empty(n),
+        np.empty((2, l if mapped else 0), dtype=np.float32),
     )
 
     alpha = np.zeros(l)
-    G = -np.ones(l)  # gradient Qα - e at α = 0
+    G = p.copy()  # gradient Qα + p at α = 0
     status = np.empty(l, dtype=np.int8)
     for k in range(l):
         status[k] = _status(0.0, C[k])
@@ -212,12 +243,11 @@ def smo_solve(X, y, C, code, gamma, coef0, degree, tol, max_iter, n_slots):
         if max_iter >= 0 and n_iter >= max_iter:
             converged = False
             break
-        i, j = _select_working_set(G, y, status, QD, tol, X, sq, kern, cache)
+        i, j, Qi = _select_working_set(G, y, status, QD, tol, X, sq, index, kern, cache)
         if j < 0:
             break
         n_iter += 1
-        Qi = _q_row(i, X, sq, y, kern, cache)
-        Qj = _q_row(j, X, sq, y, kern, cache)
+        Qj = _q_row(j, X, sq, y, index, kern, cache)
         old_i, old_j = alpha[i], alpha[j]
         _two_variable_step(i, j, y, alpha, G, QD, np.float64(Qi[j]), C)
         d_i, d_j = alpha[i] - old_i, alpha[j] - old_j
