@@ -1,0 +1,158 @@
+"""Support vector regression (epsilon-SVR): one SMO problem on twice the samples."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from mlcanon._estimator import store_params
+from mlcanon._validation import Interval, validate_params
+
+from ._base import BaseSVM, positive_weights
+
+__all__ = ["SVR"]
+
+
+class SVR(RegressorMixin, BaseSVM):
+    r"""Epsilon-insensitive support vector regression trained by SMO, as LIBSVM's.
+
+    Parameters
+    ----------
+    kernel : {'linear', 'poly', 'rbf', 'sigmoid', 'precomputed'} or callable, default 'rbf'
+        As in :class:`SVC`: 'precomputed' takes the Gram matrix (n_samples, n_samples) at fit
+        and ``K(X_test, X_train)`` at predict; a callable ``k(A, B)`` returns the Gram matrix.
+    degree : int >= 0, default 3
+        Degree of the polynomial kernel.
+    gamma : {'scale', 'auto'} or float >= 0, default 'scale'
+        Kernel coefficient: 'scale' is ``1 / (n_features * X.var())``, 'auto' ``1 / n_features``.
+    coef0 : float, default 0.0
+        Offset of the polynomial and sigmoid kernels.
+    tol : float > 0, default 1e-3
+        Stop when the maximal KKT violation ``m(α) - M(α)`` is below ``tol``.
+    C : float > 0 or ``np.inf``, default 1.0
+        Penalty on errors beyond the tube (upper bound of the dual variables).
+    epsilon : float >= 0, default 0.1
+        Half-width of the tube inside which errors cost nothing.
+    shrinking : bool, default True
+        Accepted for scikit-learn's signature; no effect (as in :class:`SVC`).
+    cache_size : float > 0, default 200
+        Kernel cache, in MB.
+    verbose : bool or int, default False
+        Accepted for scikit-learn's signature (LIBSVM's trace); no effect.
+    max_iter : int, default -1
+        Iteration cap of SMO (-1: none).
+
+    Attributes
+    ----------
+    support_ : array of shape (n_SV,)
+        Indices of the support vectors (``α_i ≠ α_i*``) in the ``X`` given, ascending.
+    support_vectors_ : array of shape (n_SV, n_features)
+        Empty (0, 0) for ``kernel='precomputed'``; CSR after a sparse fit.
+    dual_coef_ : array of shape (1, n_SV)
+        ``α_i - α_i*`` of each support vector; CSR after a sparse fit.
+    coef_ : array of shape (1, n_features)
+        ``kernel='linear'`` only: the primal weights ``Σ_i (α_i - α_i*) x_i`` (read-only).
+    intercept_ : array of shape (1,)
+    n_support_ : array of shape (1,), int32
+    n_iter_ : int
+    fit_status_ : int
+        0 if SMO converged, 1 if it stopped at ``max_iter``.
+    shape_fit_ : tuple
+    n_features_in_ : int
+
+    Notes
+    -----
+    With targets ``z`` and per-sample bounds ``C_i = C w_i`` (``w`` the sample weights; a
+    sample of weight <= 0 is left out, as LIBSVM does), the dual is
+
+    .. math::
+
+        \min_{\alpha, \alpha^*} \tfrac12 (\alpha - \alpha^*)^T K (\alpha - \alpha^*)
+        + \varepsilon \mathbf 1^T (\alpha + \alpha^*) - z^T (\alpha - \alpha^*), \quad
+        0 \le \alpha_i, \alpha_i^* \le C_i, \; \mathbf 1^T (\alpha - \alpha^*) = 0,
+
+    the C-SVC form on ``2n`` variables that :func:`~mlcanon.svm._smo.smo_solve` takes
+    (``y = [e; -e]``, ``p = [ε e - z; ε e + z]``, both halves on the same kernel rows). It
+    predicts ``f(x) = Σ_i (α_i - α_i^*) K(x_i, x) + b``.
+
+    Differences from scikit-learn's ``SVR``: no ``shrinking`` heuristic (the solution is the
+    same up to ``tol``). After a fit with weights <= 0, ``support_`` indexes the ``X`` given
+    (scikit-learn's indexes the samples left after dropping them).
+
+    References
+    ----------
+    Vapnik (1995), "The Nature of Statistical Learning Theory", Springer. Smola & Schölkopf
+    (2004), "A tutorial on support vector regression", Statistics and Computing 14(3). Chang &
+    Lin (2011), "LIBSVM", ACM TIST 2(3), Sections 2.3 and 4.1.
+    """
+
+    def __init__(
+        self,
+        *,
+        kernel: str = "rbf",
+        degree: int = 3,
+        gamma: str | float = "scale",
+        coef0: float = 0.0,
+        tol: float = 1e-3,
+        C: float = 1.0,
+        epsilon: float = 0.1,
+        shrinking: bool = True,
+        cache_size: float = 200,
+        verbose: bool = False,
+        max_iter: int = -1,
+    ) -> None:
+        store_params(self, locals())
+
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **BaseSVM._parameter_constraints,
+        "epsilon": Interval(low=0),
+    }
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SVR:
+        """Fit on ``X`` (n_samples, n_features) and targets ``y``; ``sample_weight`` scales C."""
+        validate_params(self)
+        X, y, gram = self._check_fit_input(X, y, classifier=False)
+        sw = positive_weights(sample_weight, len(y))
+        keep = np.flatnonzero(sw > 0)  # a weight <= 0 removes the sample (LIBSVM)
+        z, n, eps = y[keep], keep.size, float(self.epsilon)
+        signs = np.concatenate([np.ones(n), -np.ones(n)])  # variables [α; α*]
+        p = np.concatenate([eps - z, eps + z])
+        index = np.concatenate([np.arange(n), np.arange(n)])  # both halves on sample i's row
+        C = np.tile(self.C * sw[keep], 2)
+        data = X if gram is None else gram
+        coef, rho, n_iter, ok = self._solve(data, keep, signs, p, index, C, gram is not None)
+        beta = coef[:n] + coef[n:]  # α - α*, as LIBSVM sums them
+        self._check_finite(beta, np.array([rho]), data)
+        nonzero = beta != 0
+        self.support_ = keep[nonzero].astype(np.int32)  # LIBSVM's int, as scikit-learn's
+        self.support_vectors_ = data[self.support_]
+        self.dual_coef_ = beta[nonzero][None, :]
+        self.intercept_ = np.array([-rho])
+        self.n_support_ = np.array([self.support_.size], dtype=np.int32)
+        self.n_iter_ = int(n_iter)
+        self.fit_status_ = int(not ok)
+        if self.fit_status_:
+            self._warn_stopped_early()
+        self._record_input(X, gram)
+        return self
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """Primal weights (``kernel='linear'`` only), shape (1, n_features), read-only."""
+        if self.kernel != "linear":
+            raise AttributeError("coef_ is only available when using a linear kernel")
+        check_is_fitted(self, "support_")
+        return self._read_only_coef(self._dense_dual_coef() @ self._dense_support_vectors())
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``Σ_i (α_i - α_i*) K(x_i, x) + b`` for each row of ``X``, shape (n_samples,)."""
+        check_is_fitted(self)
+        return self._support_kernel(X) @ self._dense_dual_coef()[0] + self.intercept_[0]
+
+    def _dense_dual_coef(self) -> np.ndarray:
+        dual = self.dual_coef_
+        return dual.toarray() if sp.issparse(dual) else dual
