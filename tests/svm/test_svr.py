@@ -247,3 +247,12 @@ def test_save_load_round_trip(tmp_path):
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "linear"])
+def test_overflowing_kernel_is_refused_like_scikit_learn(kernel):
+    X, y = DATA["generated"]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for model in (sk.SVR(kernel=kernel), SVR(kernel=kernel)):
+            with pytest.raises(ValueError, match="dual coefficients or intercepts are not finite"):
+                model.fit(X * 1e200, y)
