@@ -270,3 +270,24 @@ def test_bundled_digits_as_csr_is_sklearns_sparse_run(seed):
     np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-14)
     assert ours.n_iter_ == ref.n_iter_
     np.testing.assert_array_equal(ours.predict(X[:50]), ref.predict(X[:50]))
+
+
+def test_sparse_float32_far_from_the_origin_iterates_in_float64():
+    """scikit-learn iterates float32 CSR data in float32, with the expanded distance
+    ||x||^2 - 2 x.c + ||c||^2: 1e4 from the origin (squared norms 1e9, float32 spacing 64) that
+    cancels to noise, and its run wanders for 300 iterations with half the labels off. Ours runs
+    in float64 (still returning float32 centers and distances) and equals scikit-learn's float64
+    run on the same float32 values."""
+    from sklearn.datasets import make_blobs
+
+    X, _ = make_blobs(2000, 10, centers=6, random_state=0)
+    X32 = sp.csr_matrix((X + 1e4).astype(np.float32))
+    init = X32[:8].toarray().astype(np.float64)
+    ours = KMeans(8, init=init).fit(X32)
+    ref64 = skc.KMeans(8, init=init, n_init=1).fit(X32.astype(np.float64))
+    assert ours.cluster_centers_.dtype == np.float32
+    assert ours.transform(X32).dtype == np.float32
+    np.testing.assert_array_equal(ours.labels_, ref64.labels_)
+    assert ours.n_iter_ == ref64.n_iter_
+    np.testing.assert_allclose(ours.cluster_centers_, ref64.cluster_centers_, rtol=1e-7)
+    np.testing.assert_allclose(ours.inertia_, ref64.inertia_, rtol=1e-9)
