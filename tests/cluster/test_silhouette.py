@@ -163,3 +163,55 @@ def test_scipy_metrics_callables_and_keywords_as_sklearn(metric, kwds):
         skm.silhouette_score(X, labels, metric=metric, **kwds),
         rtol=1e-12,
     )
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        "euclidean",
+        "l2",
+        "cosine",
+        "precomputed",
+        "sqeuclidean",
+        "manhattan",
+        "chebyshev",
+        _chebyshev,
+    ],
+)
+def test_float32_data_give_the_dtype_of_sklearn(metric):
+    """scikit-learn returns float32 silhouettes for float32 data where its distances stay
+    float32 ('euclidean', 'l2', 'cosine', 'precomputed', callables) and float64 for the others;
+    ours returned float64 always. The values are those of the float64 sums, rounded: within
+    float32 rounding of the float64 result, and of scikit-learn's float32 computation."""
+    X = _data("iris").astype(np.float32)
+    labels = SkKMeans(3, n_init=1, random_state=0).fit_predict(X)
+    if metric == "precomputed":
+        X = skm.pairwise_distances(X.astype(np.float64)).astype(np.float32)
+    ref = skm.silhouette_samples(X, labels, metric=metric)
+    ours = silhouette_samples(X, labels, metric=metric)
+    assert ours.dtype == ref.dtype
+    # scikit-learn's float32 cosine is off by up to 1.4e-5 (its own rounding)
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=5e-5 if ref.dtype == np.float32 else 1e-12)
+    ref64 = skm.silhouette_samples(X.astype(np.float64), labels, metric=metric)
+    np.testing.assert_allclose(ours, ref64.astype(ours.dtype), rtol=0, atol=1e-7)
+    assert silhouette_samples(X.astype(np.float64), labels, metric=metric).dtype == np.float64
+
+
+def test_column_vector_labels_are_raveled_with_a_warning_as_sklearn():
+    """scikit-learn's check_X_y ravels labels of shape (n, 1) with a DataConversionWarning;
+    ours refused them ('labels must be 1-D')."""
+    from sklearn.exceptions import DataConversionWarning
+
+    X = _data("iris")
+    labels = SkKMeans(3, n_init=1, random_state=0).fit_predict(X)
+    with pytest.warns(DataConversionWarning):
+        ref = skm.silhouette_samples(X, labels[:, None])
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        ours = silhouette_samples(X, labels[:, None])
+    np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-15)
+    with pytest.warns(DataConversionWarning):
+        assert silhouette_score(X, labels[:, None]) == pytest.approx(
+            skm.silhouette_score(X, labels), rel=1e-12
+        )
+    with pytest.raises(ValueError, match="labels must be 1-D"):
+        silhouette_samples(X, np.c_[labels, labels])

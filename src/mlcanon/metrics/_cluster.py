@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 from scipy.spatial.distance import pdist, squareform
 
+from mlcanon._estimator import warn_column_vector_y
 from mlcanon._validation import (
     check_array,
     check_consistent_length,
@@ -36,6 +37,9 @@ _METRIC_CODE = {
     "cosine": 3,
 }
 _METRICS = (*_METRIC_CODE, "precomputed")
+# the metrics whose distances scikit-learn keeps in float32 for float32 data (a callable's too);
+# its 'sqeuclidean', 'manhattan' and scipy's metrics give float64
+_FLOAT32_METRICS = ("euclidean", "l2", "cosine", "precomputed")
 # the other metrics scikit-learn hands to scipy's pdist (its "boolean" ones on X != 0)
 _SCIPY_METRICS = (
     "braycurtis",
@@ -114,7 +118,9 @@ def silhouette_samples(
     X : array-like of shape (n_samples, n_features), or (n_samples, n_samples) if
         ``metric='precomputed'``
     labels : array-like of shape (n_samples,)
-        Cluster of each sample; between 2 and n_samples - 1 distinct values.
+        Cluster of each sample; between 2 and n_samples - 1 distinct values (a column vector
+        of shape (n_samples, 1) is raveled with a ``DataConversionWarning``, as in
+        scikit-learn).
     metric : str or callable, default='euclidean'
         'euclidean', 'l2', 'sqeuclidean', 'manhattan', 'l1', 'cityblock' and 'cosine' are
         summed by the kernel; 'precomputed' takes ``X`` as the distance matrix (a zero diagonal,
@@ -126,6 +132,12 @@ def silhouette_samples(
     **kwds
         Passed to the metric (``p`` of 'minkowski', ``V`` of 'seuclidean', ...).
 
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        float32 when ``X`` is float32 and the metric is 'euclidean', 'l2', 'cosine',
+        'precomputed' or a callable, as scikit-learn returns; else float64.
+
     References
     ----------
     Rousseeuw, "Silhouettes: a graphical aid to the interpretation and validation of cluster
@@ -135,6 +147,10 @@ def silhouette_samples(
         check_option(metric, "metric", _METRICS + _SCIPY_METRICS + _BOOLEAN_METRICS)
     dtype = np.asarray(X).dtype
     X = check_array(X, "X", ndim=2)
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:  # scikit-learn's check_X_y ravels it
+        warn_column_vector_y(stacklevel=3)
+        labels = labels.ravel()
     labels = check_array(labels, "labels", ndim=1, dtype=None)
     check_consistent_length(X=X, labels=labels)
     present, codes = np.unique(labels, return_inverse=True)
@@ -167,7 +183,10 @@ def silhouette_samples(
     denom = np.maximum(a, b)
     s = np.divide(b - a, denom, out=np.zeros(n), where=denom > 0)
     s[own == 1] = 0.0
-    return s
+    # float32 data give float32 coefficients where scikit-learn's distance matrix stays float32
+    # (it computes them in float32; here the sums are float64 and only the result is rounded)
+    keeps_float32 = callable(metric) or metric in _FLOAT32_METRICS
+    return s.astype(np.float32) if dtype == np.float32 and keeps_float32 else s
 
 
 def silhouette_score(
