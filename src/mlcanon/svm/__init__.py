@@ -1,6 +1,8 @@
-"""Support vector machines: SMO solver with kernel cache, kernel SVC and epsilon-SVR."""
+"""Support vector machines: SMO solver with kernel cache, kernel SVC and epsilon-SVR;
+LIBLINEAR's LinearSVC."""
 
 from ._classes import SVC
+from ._linear import LinearSVC
 from ._regression import SVR
 
-__all__ = ["SVC", "SVR"]
+__all__ = ["SVC", "SVR", "LinearSVC"]
