@@ -215,3 +215,68 @@ def test_column_vector_labels_are_raveled_with_a_warning_as_sklearn():
         )
     with pytest.raises(ValueError, match="labels must be 1-D"):
         silhouette_samples(X, np.c_[labels, labels])
+
+
+def _sparse_with_zero_rows_and_duplicates(dtype=np.float64):
+    import scipy.sparse as sp
+
+    X = sp.random(120, 30, density=0.2, format="csr", random_state=3) * 100.0
+    X = sp.vstack([X, sp.csr_matrix((2, 30)), X[:4]]).tocsr().astype(dtype)
+    return X, np.random.default_rng(3).integers(0, 4, X.shape[0])
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "l2", "manhattan", "l1", "cityblock", "cosine"])
+@pytest.mark.parametrize("data", ["digits", "zero rows and duplicates"])
+def test_sparse_X_as_sklearn(metric, data):
+    """scikit-learn takes a CSR X (its pairwise distances on sparse data); ours refused it
+    ('Sparse data was passed for X, but dense data is required')."""
+    import scipy.sparse as sp
+
+    if data == "digits":
+        X = sp.csr_matrix(_data("digits"))
+        labels = SkKMeans(10, n_init=1, random_state=0).fit_predict(X)
+    else:
+        X, labels = _sparse_with_zero_rows_and_duplicates()
+    ref = skm.silhouette_samples(X, labels, metric=metric)
+    ours = silhouette_samples(X, labels, metric=metric)
+    assert ours.dtype == ref.dtype == np.float64
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
+    assert silhouette_score(X, labels, metric=metric) == pytest.approx(
+        skm.silhouette_score(X, labels, metric=metric), rel=1e-12
+    )
+    X32 = X.astype(np.float32)
+    ref32 = skm.silhouette_samples(X32, labels, metric=metric)
+    ours32 = silhouette_samples(X32, labels, metric=metric)
+    assert ours32.dtype == ref32.dtype
+    np.testing.assert_allclose(ours32, ref32, rtol=0, atol=1e-5)  # scikit-learn's float32 sums
+
+
+def test_sparse_X_precomputed_refusals_and_subsampling():
+    import scipy.sparse as sp
+
+    X, labels = _sparse_with_zero_rows_and_duplicates()
+    D = sp.csr_matrix(skm.pairwise_distances(X.toarray()))
+    np.testing.assert_allclose(
+        silhouette_samples(D, labels, metric="precomputed"),
+        skm.silhouette_samples(D, labels, metric="precomputed"),
+        rtol=0,
+        atol=1e-12,
+    )
+    # scipy's metrics (scikit-learn counts 'sqeuclidean' among them) and callables: TypeError
+    for metric in ("chebyshev", "sqeuclidean"):
+        with pytest.raises(TypeError, match="do not support sparse"):
+            skm.silhouette_samples(X, labels, metric=metric)
+        with pytest.raises(TypeError, match=r"sparse X takes metric in .*X\.toarray\(\)"):
+            silhouette_samples(X, labels, metric=metric)
+    with pytest.raises(TypeError, match="sparse X takes metric"):
+        silhouette_samples(X, labels, metric=_chebyshev)
+    bad = X.copy()
+    bad.data[0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        skm.silhouette_samples(bad, labels)
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        silhouette_samples(bad, labels)
+    # sample_size draws the same rows from sparse and dense data
+    assert silhouette_score(X, labels, sample_size=50, random_state=0) == pytest.approx(
+        silhouette_score(X.toarray(), labels, sample_size=50, random_state=0), rel=1e-12
+    )

@@ -3,7 +3,8 @@
 Distances are computed exactly, coordinate by coordinate, in a numba kernel that accumulates
 each sample's distance sums per cluster, so memory stays O(n_samples x n_clusters) and no
 n_samples^2 matrix is formed (unless a precomputed one is given, or a metric the kernel does not
-have: scipy's others and callables go through ``scipy.spatial.distance.pdist``).
+have: scipy's others and callables go through ``scipy.spatial.distance.pdist``). Sparse data
+get their distances in blocks of rows from sparse products, as scikit-learn's.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numba import njit
 from scipy.spatial.distance import pdist, squareform
 
@@ -102,6 +104,73 @@ def _distance_matrix(X: np.ndarray, metric: Any, kwds: dict[str, Any]) -> np.nda
     return D
 
 
+def _check_sparse(X: Any, metric: Any, kwds: dict[str, Any]) -> Any:
+    """A scipy.sparse ``X`` as float64 CSR: for the kernel's metrics (their distances formed in
+    blocks of rows by sparse products, as scikit-learn forms them) and as a precomputed
+    distance matrix (made dense: it is n_samples^2 in any case); scikit-learn refuses it for
+    scipy's metrics ('sqeuclidean' among them), and so does this."""
+    if metric == "precomputed":
+        return check_array(X.toarray(), "X", ndim=2)
+    sparse_metrics = sorted(set(_METRIC_CODE) - {"sqeuclidean"})  # scikit-learn's own
+    if callable(metric) or metric not in sparse_metrics or kwds:
+        raise TypeError(
+            f"a scipy.sparse X takes metric in {sparse_metrics} or 'precomputed' without "
+            f"keywords, got metric={metric!r}{f' with {kwds}' if kwds else ''} (scikit-learn: "
+            "scipy distance metrics do not support sparse matrices); pass X.toarray()"
+        )
+    X = sp.csr_matrix(X, dtype=np.float64)
+    X.sum_duplicates()
+    if X.shape[0] < 1:
+        raise ValueError(f"X has 0 sample(s) (shape={X.shape}), while at least 1 is required")
+    if not np.all(np.isfinite(X.data)):
+        what = "NaN" if np.isnan(X.data).any() else "infinity"
+        raise ValueError(f"Input X contains {what}.")
+    return X
+
+
+def _sparse_distance_sums(X: Any, onehot: np.ndarray, code: int) -> np.ndarray:
+    """``_cluster_distance_sums`` for a CSR ``X``: each block of rows gets its dense
+    (rows, n_samples) distances from sparse products, as scikit-learn's pairwise distances on
+    sparse data: the square root of ``||x||^2 - 2 x.y + ||y||^2`` clipped at 0 (euclidean),
+    ``1 - x.y / (||x|| ||y||)`` (cosine, 1 against a zero row) and, exactly,
+    ``||x||_1 + ||y||_1 - sum over shared features of (|x_f| + |y_f| - |x_f - y_f|)``
+    (manhattan); a sample is at distance 0 from itself."""
+    n = X.shape[0]
+    sums = np.empty((n, onehot.shape[1]))
+    rows_of_entries = np.repeat(np.arange(n), np.diff(X.indptr))
+    # each row's entries summed in order, as scikit-learn's row norms and the sparse product
+    # x.x add them: a sample's duplicate is then at distance 0 exactly, not sqrt(1 ulp)
+    sq = np.bincount(rows_of_entries, weights=X.data * X.data, minlength=n)
+    norms = np.sqrt(sq)
+    l1 = np.bincount(rows_of_entries, weights=np.abs(X.data), minlength=n)
+    # entries -> their row, to sum the manhattan correction per row of X
+    gather = sp.csr_matrix((np.ones(X.nnz), (np.arange(X.nnz), rows_of_entries)), (X.nnz, n))
+    step = max(1, min(n, (1 << 22) // max(1, n, X.nnz if code == 2 else 0)))
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        B = X[start:stop]
+        if code == 2:
+            A = B[:, X.indices].toarray()  # (rows, nnz): each row's value at each entry's feature
+            v = X.data[None, :]
+            corr = (np.abs(A) + np.abs(v) - np.abs(A - v)) @ gather
+            D = l1[start:stop, None] + l1[None, :] - np.asarray(corr)
+            np.maximum(D, 0.0, out=D)
+        else:
+            dots = (B @ X.T).toarray()
+            if code == 3:
+                denom = norms[start:stop, None] * norms[None, :]
+                D = 1.0 - np.divide(dots, denom, out=np.zeros_like(dots), where=denom > 0)
+                np.clip(D, 0.0, 2.0, out=D)
+            else:
+                D = -2.0 * dots  # scikit-learn's order of the sums (the same rounding)
+                D += sq[start:stop, None]
+                D += sq[None, :]
+                np.sqrt(np.maximum(D, 0.0, out=D), out=D)
+        D[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        sums[start:stop] = D @ onehot
+    return sums
+
+
 def silhouette_samples(
     X: Any, labels: Any, *, metric: Any = "euclidean", **kwds: Any
 ) -> np.ndarray:
@@ -115,8 +184,10 @@ def silhouette_samples(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features), or (n_samples, n_samples) if
-        ``metric='precomputed'``
+    X : array-like or scipy.sparse matrix of shape (n_samples, n_features), or
+        (n_samples, n_samples) if ``metric='precomputed'``. A sparse ``X`` takes 'euclidean',
+        'l2', 'manhattan', 'l1', 'cityblock', 'cosine' (its distances formed block by block
+        from sparse products, as scikit-learn's) and 'precomputed', as scikit-learn does.
     labels : array-like of shape (n_samples,)
         Cluster of each sample; between 2 and n_samples - 1 distinct values (a column vector
         of shape (n_samples, 1) is raveled with a ``DataConversionWarning``, as in
@@ -145,8 +216,12 @@ def silhouette_samples(
     """
     if not callable(metric):
         check_option(metric, "metric", _METRICS + _SCIPY_METRICS + _BOOLEAN_METRICS)
-    dtype = np.asarray(X).dtype
-    X = check_array(X, "X", ndim=2)
+    if sp.issparse(X):
+        dtype = X.dtype
+        X = _check_sparse(X, metric, kwds)
+    else:
+        dtype = np.asarray(X).dtype
+        X = check_array(X, "X", ndim=2)
     labels = np.asarray(labels)
     if labels.ndim == 2 and labels.shape[1] == 1:  # scikit-learn's check_X_y ravels it
         warn_column_vector_y(stacklevel=3)
@@ -172,6 +247,8 @@ def silhouette_samples(
                 f"use np.fill_diagonal(X, 0)"
             )
         sums = X @ np.eye(k)[codes]  # (n, k): distance sums per cluster
+    elif sp.issparse(X):
+        sums = _sparse_distance_sums(X, np.eye(k)[codes], _METRIC_CODE[metric])
     else:
         sums = _cluster_distance_sums(np.ascontiguousarray(X), codes, k, _METRIC_CODE[metric])
     sizes = np.bincount(codes, minlength=k)
@@ -204,7 +281,7 @@ def silhouette_score(
     samples closer to another cluster than to their own. See :func:`silhouette_samples`.
     """
     if sample_size is not None:
-        X = check_array(X, "X", ndim=2)
+        X = sp.csr_matrix(X) if sp.issparse(X) else check_array(X, "X", ndim=2)
         check_scalar(sample_size, "sample_size", kind=numbers.Integral, low=2, high=X.shape[0])
         idx = check_random_state(random_state).permutation(X.shape[0])[:sample_size]
         labels = np.asarray(labels)[idx]
