@@ -25,14 +25,11 @@ from mlcanon._validation import (
 from ._kernels import KERNELS, PRECOMPUTED, kernel_matrix
 from ._smo import smo_solve
 
-__all__ = ["BaseSVM", "positive_weights"]
+__all__ = ["NU", "BaseSVM", "fill_to", "nu_total", "positive_weights", "read_weights"]
 
 
-def positive_weights(sample_weight: Any, n_samples: int) -> np.ndarray:
-    """LIBSVM's reading of sample weights: they scale ``C``, and one <= 0 drops the sample.
-
-    Refused when no sample is left. A number is that weight for every sample.
-    """
+def read_weights(sample_weight: Any, n_samples: int) -> np.ndarray:
+    """Sample weights as given, shape (n_samples,): ones for None, a number for every sample."""
     if sample_weight is None:
         return np.ones(n_samples)
     if isinstance(sample_weight, numbers.Number):
@@ -40,15 +37,54 @@ def positive_weights(sample_weight: Any, n_samples: int) -> np.ndarray:
     sw = check_array(sample_weight, "sample_weight", ndim=1)
     if sw.shape[0] != n_samples:
         check_consistent_length(sample_weight=sw, y=np.empty(n_samples))
+    return sw
+
+
+def positive_weights(sample_weight: Any, n_samples: int) -> np.ndarray:
+    """LIBSVM's reading of sample weights: they scale ``C``, and one <= 0 drops the sample.
+
+    Refused when no sample is left. A number is that weight for every sample.
+    """
+    sw = read_weights(sample_weight, n_samples)
     if not (sw > 0).any():
         raise ValueError("Invalid input - all samples have zero or negative weights.")
     return sw
 
 
+NU = Interval(low=0, high=1, include_low=False)  # nu in (0, 1], as LIBSVM checks it
+
+
+def fill_to(total: float, bounds: np.ndarray) -> np.ndarray:
+    """LIBSVM's starting point of the nu duals: the variables in order, each raised to its bound
+    until ``total`` is used up (``α_k = min(C_k, total left)``), the rest 0.
+
+    Subtracted one at a time in float64, as LIBSVM does, so that the start (and every step
+    after it) is LIBSVM's to the last bit."""
+    alpha = np.zeros(bounds.size)
+    left = float(total)
+    for k in range(bounds.size):
+        if left <= 0.0:
+            break
+        alpha[k] = min(float(bounds[k]), left)
+        left -= alpha[k]
+    return alpha
+
+
+def nu_total(nu: float, bounds: np.ndarray) -> float:
+    """``Σ_k nu C_k``, summed in order (LIBSVM's loop; numpy's pairwise sum can differ)."""
+    total = 0.0
+    for c in bounds:
+        total += float(c) * nu
+    return total
+
+
 def _n_rows(A: Any) -> int:
-    """Number of samples of a callable kernel's raw input: ``shape[0]`` for arrays and
-    scipy.sparse matrices (whose ``len`` is refused), else ``len`` (lists of strings, ...)."""
+    """Number of samples of a raw input: ``shape[0]`` for arrays and scipy.sparse matrices
+    (whose ``len`` is refused), else ``len`` (lists of strings, ...), else that of the array
+    the object converts to (``__array__``)."""
     shape = getattr(A, "shape", None)
+    if shape is None and not hasattr(A, "__len__"):
+        shape = np.asarray(A).shape
     return shape[0] if shape is not None and len(shape) > 0 else len(A)
 
 
@@ -124,9 +160,12 @@ class BaseSVM(BaseEstimator):
         index: np.ndarray,
         C: np.ndarray,
         gram: bool,
-    ) -> tuple[np.ndarray, float, int, bool]:
+        alpha0: np.ndarray | None = None,
+        nu: bool = False,
+    ) -> tuple[np.ndarray, float, float, int, bool]:
         """SMO on the samples ``rows`` of ``X`` (of the Gram matrix if ``gram``), variables as
-        in :func:`~mlcanon.svm._smo.smo_solve`; returns ``(y * alpha, rho, n_iter, converged)``.
+        in :func:`~mlcanon.svm._smo.smo_solve` (starting from ``alpha0``, default 0; ``nu``: the
+        nu-SVM duals); returns ``(y * alpha, rho, r, n_iter, converged)``.
         """
         n_slots = int(self.cache_size * 2**20 / (4 * rows.size))  # float32 kernel rows
         return smo_solve(
@@ -135,6 +174,8 @@ class BaseSVM(BaseEstimator):
             p,
             index.astype(np.int64),
             C,
+            np.zeros(y.size) if alpha0 is None else alpha0,
+            nu,
             PRECOMPUTED if gram else KERNELS.index(self.kernel),
             self._gamma,
             float(self.coef0),

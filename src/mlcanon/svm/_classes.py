@@ -241,7 +241,7 @@ class SVC(ClassifierMixin, BaseSVM):
                             f"intercept; got class_weight={self.class_weight!r}"
                         )
                 p, index = -np.ones(idx.size), np.arange(idx.size)  # C-SVC: p = -e, identity
-                coef, rho, n_iter, ok = self._solve(X, idx, y_sub, p, index, C_sub, gram)
+                coef, rho, _, n_iter, ok = self._solve(X, idx, y_sub, p, index, C_sub, gram)
                 alphas[a, b] = coef
                 rhos.append(rho)
                 n_iters.append(n_iter)

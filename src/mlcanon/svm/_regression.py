@@ -124,7 +124,7 @@ class SVR(RegressorMixin, BaseSVM):
         index = np.concatenate([np.arange(n), np.arange(n)])  # both halves on sample i's row
         C = np.tile(self.C * sw[keep], 2)
         data = X if gram is None else gram
-        coef, rho, n_iter, ok = self._solve(data, keep, signs, p, index, C, gram is not None)
+        coef, rho, _, n_iter, ok = self._solve(data, keep, signs, p, index, C, gram is not None)
         beta = coef[:n] + coef[n:]  # α - α*, as LIBSVM sums them
         self._check_finite(beta, np.array([rho]), data)
         nonzero = beta != 0

@@ -14,6 +14,13 @@ Epsilon-SVR with targets ``z`` has ``2n`` variables ``[α; α*]``, ``y = [e; -e]
 ``p = [ε e - z; ε e + z]`` and ``m(i) = m(i + n) = i``: two variables share one kernel row
 (Chang & Lin 2011, Section 2.3).
 
+The one-class SVM is the same problem with ``y = e``, ``p = 0`` and ``e^T α = ν Σ C_i`` fixed
+by a feasible start (LIBSVM's: the first variables at their bounds until the sum is reached).
+The nu-SVMs (nu-SVC, nu-SVR) also fix ``e^T α``: besides ``y^T α = 0`` they keep the sum of
+each label's multipliers, so a step pairs two variables of the same label, chosen within each
+label apart (LIBSVM's ``Solver_NU``), and the offset comes from two labels' means
+(Chang & Lin 2001, 2002).
+
 SMO changes two multipliers at a time (the fewest that can keep ``y^T α = 0``), solving the
 two-variable problem in closed form and clipping it to the box. The pair is chosen by the
 second-order rule of Fan, Chen & Lin (2005): ``i`` is the most violating index
@@ -33,7 +40,9 @@ References
 Platt (1998), "Sequential minimal optimization: a fast algorithm for training support vector
 machines", MSR-TR-98-14. Fan, Chen & Lin (2005), "Working set selection using second order
 information for training support vector machines", JMLR 6, Algorithm 1 / WSS 3. Chang & Lin
-(2011), "LIBSVM: a library for support vector machines", ACM TIST 2(3), Section 4.1.
+(2011), "LIBSVM: a library for support vector machines", ACM TIST 2(3), Section 4.1. Chang &
+Lin (2001), "Training nu-support vector classifiers", Neural Computation 13(9); (2002),
+"Training nu-support vector regression", Neural Computation 14(8).
 """
 
 from __future__ import annotations
@@ -51,8 +60,9 @@ LOWER, UPPER, FREE = 0, 1, 2
 
 # Slots of the row cache (a tuple, so that numba keeps each array's own type): the cached rows,
 # the slot holding each row (-1 if none), the row held by each slot, each slot's last use, the
-# counters, scratch space for one kernel row, and two rows of ``Q`` spread from the cache when
-# variables map onto samples many-to-one (two, as the rows ``Q_i`` and ``Q_j`` are used together).
+# counters, scratch space for one kernel row, and three rows of ``Q`` spread from the cache when
+# variables map onto samples many-to-one, filled in turn: ``Q_i`` and ``Q_j`` are used together,
+# and nu-SVM's selection reads two candidate rows, the one it picks then used beside ``Q_j``.
 ROWS, SLOT_OF, OWNER, LAST_USE, COUNTERS, SCRATCH, SPREAD = 0, 1, 2, 3, 4, 5, 6
 # COUNTERS: the clock (one tick per lookup), the number of slots filled so far, the SPREAD row
 # to fill next, and whether the map is many-to-one (1) or the identity (0)
@@ -100,7 +110,7 @@ def _q_row(i, X, sq, y, index, kern, cache):
     if not mapped:
         return rows[s]
     out = cache[SPREAD][counters[NEXT_SPREAD]]
-    counters[NEXT_SPREAD] = 1 - counters[NEXT_SPREAD]
+    counters[NEXT_SPREAD] = (counters[NEXT_SPREAD] + 1) % 3
     row = rows[s]
     for k in range(y.shape[0]):  # the signs are exact in float32, as LIBSVM's SVR_Q::get_Q
         out[k] = np.float32(y[i] * y[k]) * row[index[k]]
@@ -141,6 +151,52 @@ def _select_working_set(G, y, status, QD, tol, X, sq, index, kern, cache):
     if g_max + g_max2 < tol:
         return i, -1, Qi
     return i, j, Qi
+
+
+@njit(cache=True)
+def _select_working_set_nu(G, y, status, QD, tol, X, sq, index, kern, cache):
+    """WSS 3 for the nu-SVM duals (LIBSVM's ``Solver_NU``): with two equality constraints,
+    ``y^T α`` and ``e^T α`` fixed, both variables of a step have the same label, so the rule of
+    :func:`_select_working_set` runs within each label apart (candidates ``i_+`` and ``i_-``)
+    and the partner ``j`` with the largest decrease over both picks the pair. Optimal when the
+    violation of each label is below ``tol``; returns ``(i, j, Q_i)``, ``j = -1`` then."""
+    gmax_p, gmax_p2, ip = -np.inf, -np.inf, -1
+    gmax_n, gmax_n2, i_n = -np.inf, -np.inf, -1
+    for t in range(G.shape[0]):
+        if y[t] > 0:
+            if status[t] != UPPER and -G[t] >= gmax_p:
+                gmax_p, ip = -G[t], t
+        elif status[t] != LOWER and G[t] >= gmax_n:
+            gmax_n, i_n = G[t], t
+    empty = cache[ROWS][0, :0]
+    Qp = _q_row(ip, X, sq, y, index, kern, cache) if ip >= 0 else empty
+    Qn = _q_row(i_n, X, sq, y, index, kern, cache) if i_n >= 0 else empty
+    j, best = -1, np.inf
+    for t in range(G.shape[0]):
+        if y[t] > 0:
+            if status[t] == LOWER:
+                continue
+            grad_diff = gmax_p + G[t]
+            gmax_p2 = max(gmax_p2, G[t])
+            if grad_diff <= 0.0:  # also when no candidate i_+ exists (gmax_p = -inf)
+                continue
+            quad = QD[ip] + QD[t] - 2.0 * Qp[t]
+        else:
+            if status[t] == UPPER:
+                continue
+            grad_diff = gmax_n - G[t]
+            gmax_n2 = max(gmax_n2, -G[t])
+            if grad_diff <= 0.0:
+                continue
+            quad = QD[i_n] + QD[t] - 2.0 * Qn[t]
+        gain = -(grad_diff * grad_diff) / (quad if quad > 0.0 else TAU)
+        if gain <= best:
+            j, best = t, gain
+    if max(gmax_p + gmax_p2, gmax_n + gmax_n2) < tol or j < 0:
+        return -1, -1, empty
+    if y[j] > 0:
+        return ip, j, Qp
+    return i_n, j, Qn
 
 
 @njit(cache=True)
@@ -206,12 +262,37 @@ def _rho(G, y, status):
 
 
 @njit(cache=True)
-def smo_solve(X, y, p, index, C, code, gamma, coef0, degree, tol, max_iter, n_slots):
+def _rho_nu(G, y, status):
+    """nu-SVM's two offsets (LIBSVM's ``Solver_NU::calculate_rho``): ``r_+`` and ``r_-``, each
+    the mean of ``∇f`` over its label's free multipliers (else the middle of its feasible
+    interval); returns ``ρ = (r_+ - r_-) / 2`` and ``r = (r_+ + r_-) / 2``."""
+    ub, lb = np.full(2, np.inf), np.full(2, -np.inf)
+    total, n_free = np.zeros(2), np.zeros(2, dtype=np.int64)
+    for t in range(G.shape[0]):
+        g = 0 if y[t] > 0 else 1
+        if status[t] == UPPER:
+            lb[g] = max(lb[g], G[t])
+        elif status[t] == LOWER:
+            ub[g] = min(ub[g], G[t])
+        else:
+            n_free[g] += 1
+            total[g] += G[t]
+    r = np.empty(2)
+    for g in range(2):
+        r[g] = total[g] / n_free[g] if n_free[g] > 0 else (ub[g] + lb[g]) / 2.0
+    return (r[0] - r[1]) / 2.0, (r[0] + r[1]) / 2.0
+
+
+@njit(cache=True)
+def smo_solve(X, y, p, index, C, alpha0, nu, code, gamma, coef0, degree, tol, max_iter, n_slots):
     """Solve the dual for samples ``X`` (n, d) (the Gram matrix for a precomputed kernel) and
     variables with labels ``y`` (±1.0), linear term ``p``, samples ``index`` (int64, values in
-    ``[0, n)``) and bounds ``C``, all of shape (l,). C-SVC: ``p = -1``, ``index = arange(n)``.
+    ``[0, n)``), bounds ``C`` and feasible starting point ``alpha0``, all of shape (l,).
+    C-SVC: ``p = -1``, ``index = arange(n)``, ``alpha0 = 0``. ``nu``: the nu-SVM duals, which
+    also fix ``e^T α`` (selection within each label, :func:`_select_working_set_nu`).
 
-    Returns ``(y * alpha, rho, n_iter, converged)``; ``n_slots`` kernel rows are cached.
+    Returns ``(y * alpha, rho, r, n_iter, converged)``; ``r`` is nu-SVM's second offset (0
+    otherwise). ``n_slots`` kernel rows are cached.
     """
     n, l = X.shape[0], y.shape[0]
     sq = np.empty(n)
@@ -230,20 +311,28 @@ def smo_solve(X, y, p, index, C, code, gamma, coef0, degree, tol, max_iter, n_sl
         np.zeros(n_slots, dtype=np.int64),
         np.array([0, 0, 0, int(mapped)], dtype=np.int64),
         np.empty(n),
-        np.empty((2, l if mapped else 0), dtype=np.float32),
+        np.empty((3, l if mapped else 0), dtype=np.float32),
     )
 
-    alpha = np.zeros(l)
-    G = p.copy()  # gradient Qα + p at α = 0
+    alpha = alpha0.copy()
+    G = p.copy()  # gradient Qα + p, accumulated over the nonzero starting multipliers
     status = np.empty(l, dtype=np.int8)
     for k in range(l):
-        status[k] = _status(0.0, C[k])
+        status[k] = _status(alpha[k], C[k])
+    for k in range(l):
+        if status[k] != LOWER:
+            Qk = _q_row(k, X, sq, y, index, kern, cache)
+            for t in range(l):
+                G[t] += alpha[k] * Qk[t]
     n_iter, converged = 0, True
     while True:
         if max_iter >= 0 and n_iter >= max_iter:
             converged = False
             break
-        i, j, Qi = _select_working_set(G, y, status, QD, tol, X, sq, index, kern, cache)
+        if nu:
+            i, j, Qi = _select_working_set_nu(G, y, status, QD, tol, X, sq, index, kern, cache)
+        else:
+            i, j, Qi = _select_working_set(G, y, status, QD, tol, X, sq, index, kern, cache)
         if j < 0:
             break
         n_iter += 1
@@ -255,4 +344,8 @@ def smo_solve(X, y, p, index, C, code, gamma, coef0, degree, tol, max_iter, n_sl
             G[k] += Qi[k] * d_i + Qj[k] * d_j
         status[i] = _status(alpha[i], C[i])
         status[j] = _status(alpha[j], C[j])
-    return alpha * y, _rho(G, y, status), n_iter, converged
+    if nu:
+        rho, r = _rho_nu(G, y, status)
+    else:
+        rho, r = _rho(G, y, status), 0.0
+    return alpha * y, rho, r, n_iter, converged
