@@ -34,7 +34,6 @@ from mlcanon._validation import (
     IsCallable,
     Options,
     check_consistent_length,
-    check_random_state,
     validate_params,
 )
 
@@ -219,6 +218,44 @@ def _check_any_X(estimator: Any, X: Any) -> Any:
     return X
 
 
+class _GeneratorDrawer:
+    """The RandomState methods the samplers call, drawn from a numpy Generator."""
+
+    __slots__ = ("generator",)
+
+    def __init__(self, generator: np.random.Generator) -> None:
+        self.generator = generator
+
+    def choice(self, a: Any, size: int, replace: bool = True) -> np.ndarray:
+        return self.generator.choice(a, size=size, replace=replace)
+
+    def randint(self, low: int, high: int, size: int) -> np.ndarray:
+        return self.generator.integers(low, high, size=size)
+
+    def uniform(self, size: int) -> np.ndarray:
+        return self.generator.random(size)
+
+    def randn(self, *shape: int) -> np.ndarray:
+        return self.generator.standard_normal(shape)
+
+
+def drawer(random_state: Any) -> np.random.RandomState | _GeneratorDrawer:
+    """What the samplers draw from, called where imbalanced-learn calls scikit-learn's
+    ``check_random_state``: an int gives a fresh ``RandomState(seed)``, a ``RandomState`` is
+    used as it is, ``None`` gives NumPy's global ``RandomState``. The samplers then call
+    ``choice``, ``randint``, ``uniform`` and ``randn`` in imbalanced-learn's order, so the same
+    seed gives imbalanced-learn 0.14's rows. A ``numpy.random.Generator`` is wrapped to answer
+    the same calls from its own stream (other draws, the same distribution).
+    """
+    if isinstance(random_state, np.random.Generator):
+        return _GeneratorDrawer(random_state)
+    if random_state is None:
+        return np.random.mtrand._rand
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    return np.random.RandomState(random_state)
+
+
 @dataclass(slots=True)
 class _SamplerTags:
     """imbalanced-learn's sampler tag: whether the sampler sets ``sample_indices_``."""
@@ -290,10 +327,9 @@ class _BaseSampler(BaseEstimator):
         """
         X_checked = self._check_X(X)
         y_checked = self._fit(X_checked, y)
-        rng = check_random_state(self.random_state)
-        return _like_input(*self._resample(X_checked, y_checked, rng), X, y)
+        return _like_input(*self._resample(X_checked, y_checked), X, y)
 
-    def _resample(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> Any:
+    def _resample(self, X: np.ndarray, y: np.ndarray) -> Any:
         raise NotImplementedError
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -323,7 +359,10 @@ class RandomOverSampler(_BaseSampler):
     ----------
     sampling_strategy : str, float, dict or callable, default='auto'
         See :func:`sampling_targets`; ``'auto'`` grows every class to the majority count.
-    random_state : None, int or numpy.random.Generator
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        An int, a ``RandomState`` or ``None`` (NumPy's global ``RandomState``) draws what
+        imbalanced-learn 0.14 draws: the same seed gives the same rows. A ``Generator`` draws
+        from its own stream.
     shrinkage : float >= 0, dict or None, default=None
         ``None`` copies the drawn samples (plain bootstrap). A number (or one per targeted
         class, as a dict) draws a smoothed bootstrap instead: each copy is moved by Gaussian
@@ -384,18 +423,45 @@ class RandomOverSampler(_BaseSampler):
                 )
         return shrink
 
-    def _resample(self, X, y, rng):
+    def _resample(self, X, y):
         self.shrinkage_ = self._shrinkages()
-        extra = [
-            rng.choice(np.flatnonzero(y == c), size=n) for c, n in self.sampling_strategy_.items()
-        ]
-        self.sample_indices_ = np.concatenate([np.arange(len(y)), *extra]).astype(np.int64)
+        if self.shrinkage_ is not None:
+            X = self._numeric(X)
+        rng = drawer(self.random_state)
+        n, d = X.shape
+        extra, noise = [], []
+        # as imbalanced-learn: for each class in turn, its rows drawn, then (smoothed
+        # bootstrap) its noise, x' = x + z diag(s h sigma_c)
+        for c, count in self.sampling_strategy_.items():
+            rows = np.flatnonzero(y == c)
+            extra.append(rng.choice(rows, size=count, replace=True))
+            if self.shrinkage_ is not None:
+                scale = self.shrinkage_[c] * self._bandwidth(n, d) * _column_std(X[rows])
+                noise.append(rng.randn(count, d) * scale)
+        self.sample_indices_ = np.concatenate([np.arange(n), *extra]).astype(np.int64)
         y_new = y[self.sample_indices_]
         if self.shrinkage_ is None:
             X_new = _take_rows(X, self.sample_indices_)
             if is_pandas(X_new, "DataFrame"):  # copies repeat row labels: number rows afresh
                 X_new = X_new.reset_index(drop=True)
             return X_new, y_new
+        noise = np.concatenate(noise) if noise else np.zeros((0, d))
+        if sp.issparse(X):  # the jittered copies are dense rows
+            copies = sp.csr_matrix(X[self.sample_indices_[n:]].toarray() + noise)
+            return sp.vstack([X, copies], format=X.format), y_new
+        X_new = X[self.sample_indices_].astype(np.float64)
+        X_new[n:] += noise
+        return X_new, y_new
+
+    @staticmethod
+    def _bandwidth(n: int, d: int) -> float:
+        """Silverman's rule-of-thumb bandwidth for n samples of d features."""
+        return (4 / ((d + 2) * n)) ** (1 / (d + 4))
+
+    @staticmethod
+    def _numeric(X: Any) -> Any:
+        """``X`` as numbers for the smoothed bootstrap, refused if it holds other data, NaN
+        or infinity."""
         if is_pandas(X, "DataFrame"):  # numbers and booleans (cast back at the end) as floats
             numeric = all(dtype.kind in "biuf" for dtype in X.dtypes)
             X = X.to_numpy(dtype=np.float64 if numeric else None)
@@ -409,20 +475,7 @@ class RandomOverSampler(_BaseSampler):
                 "When shrinkage is not None, X must not contain NaN or infinity: the noise is "
                 "scaled by each feature's standard deviation in the class"
             )
-        n, d = X.shape
-        bandwidth = (4 / ((d + 2) * n)) ** (1 / (d + 4))
-        noise = np.zeros((self.sample_indices_.size - n, d))
-        start = 0
-        for c, count in self.sampling_strategy_.items():
-            scale = self.shrinkage_[c] * bandwidth * _column_std(X[y == c])  # (n_features,)
-            noise[start : start + count] = rng.standard_normal((count, d)) * scale
-            start += count
-        if sp.issparse(X):  # the jittered copies are dense rows
-            copies = sp.csr_matrix(X[self.sample_indices_[n:]].toarray() + noise)
-            return sp.vstack([X, copies], format=X.format), y_new
-        X_new = X[self.sample_indices_].astype(np.float64)
-        X_new[n:] += noise
-        return X_new, y_new
+        return X
 
 
 def _column_std(X: Any) -> np.ndarray:
@@ -452,7 +505,10 @@ class RandomUnderSampler(_BaseSampler):
     ----------
     sampling_strategy : str, float, dict or callable, default='auto'
         ``'auto'`` shrinks every class to the minority count.
-    random_state : None, int or numpy.random.Generator
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        An int, a ``RandomState`` or ``None`` (NumPy's global ``RandomState``) draws what
+        imbalanced-learn 0.14 draws: the same seed gives the same rows. A ``Generator`` draws
+        from its own stream.
     replacement : bool, default=False
         Draw the kept samples with replacement.
 
@@ -484,7 +540,8 @@ class RandomUnderSampler(_BaseSampler):
     ) -> None:
         store_params(self, locals())
 
-    def _resample(self, X, y, rng):
+    def _resample(self, X, y):
+        rng = drawer(self.random_state)
         keep = []
         for c in np.unique(y).tolist():
             idx = np.flatnonzero(y == c)

@@ -22,14 +22,14 @@ from sklearn.neighbors import NearestNeighbors
 from mlcanon._estimator import check_X, store_params
 from mlcanon._validation import HasMethods, Interval
 
-from ._resample import _BaseSampler
+from ._resample import _BaseSampler, drawer
 
 __all__ = ["SMOTE"]
 
 
 def _nearest_neighbors(X: Any, k: int, chunk: int = 1024) -> np.ndarray:
-    """Indices (n, k) of each row's k nearest other rows, nearest first (ties: the smaller
-    index); ``X`` dense or a scipy.sparse matrix, ``k < n``.
+    """Indices (n, k) of each row's k nearest other rows, nearest first (ties: in the k-d
+    tree's order, else the smaller index); ``X`` dense or a scipy.sparse matrix, ``k < n``.
 
     Dense data of at most 15 features go to a k-d tree, which takes the differences themselves
     (exact, and O(n log n) rather than O(n^2)); wider or sparse data to a blocked brute force
@@ -72,6 +72,18 @@ def _nearest_neighbors(X: Any, k: int, chunk: int = 1024) -> np.ndarray:
         order = np.lexsort((part, np.take_along_axis(d, part, axis=1)), axis=1)
         out[rows] = np.take_along_axis(part, order, axis=1)
     return out
+
+
+def _pair_distances(X: Any, nn: np.ndarray) -> np.ndarray:
+    """(n, k) squared distances from each row of ``X`` to its rows ``nn``, from the
+    differences."""
+    diff = X[nn.ravel()] - X[np.repeat(np.arange(nn.shape[0]), nn.shape[1])]
+    diff = diff.astype(np.float64, copy=False)
+    if sp.issparse(diff):
+        squares = np.asarray(diff.multiply(diff).sum(axis=1)).ravel()
+    else:
+        squares = (diff * diff).sum(axis=1)
+    return squares.reshape(nn.shape)
 
 
 def _nearest_by_differences(
@@ -144,12 +156,18 @@ class SMOTE(_BaseSampler):
     Parameters
     ----------
     sampling_strategy : str, float, dict or callable, default='auto'
-    random_state : None, int or numpy.random.Generator
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        An int, a ``RandomState`` or ``None`` (NumPy's global ``RandomState``) draws what
+        imbalanced-learn 0.14 draws: the same seed gives the same samples (for floating
+        data). A ``Generator`` draws from its own stream.
     k_neighbors : int or neighbours estimator, default=5
         Must be smaller than the number of samples of every class that is over-sampled. An
         estimator with ``fit`` and ``kneighbors`` (e.g. scikit-learn's ``NearestNeighbors``)
         is cloned and fitted on each class; its ``n_neighbors`` counts the sample itself, as
-        in imbalanced-learn (``NearestNeighbors(n_neighbors=6)`` is ``k_neighbors=5``).
+        in imbalanced-learn (``NearestNeighbors(n_neighbors=6)`` is ``k_neighbors=5``). With
+        an int, each sample's neighbours are listed as imbalanced-learn lists them (scikit-learn's
+        order among equal distances), except where that list is not the k nearest by the
+        exact distances (rounding in a brute-force search), where an exact search replaces it.
 
     As in imbalanced-learn, float16 and float32 data give samples of their dtype, a CSR or CSC
     matrix gives a matrix of the same format, and NaN or non-numeric data are refused. Integer
@@ -200,10 +218,20 @@ class SMOTE(_BaseSampler):
                 f"k_neighbors={k} must be smaller than the number of samples of class "
                 f"{c!r} ({Xc.shape[0]}): SMOTE needs k_neighbors + 1 samples of a class"
             )
-        self.nn_k_.fit(Xc)  # imbalanced-learn's attribute; the search below is exact
-        return _nearest_neighbors(Xc, k)
+        exact = _nearest_neighbors(Xc, k)
+        # imbalanced-learn's table: the k + 1 nearest of scikit-learn's NearestNeighbors, the
+        # first dropped as the sample itself. Samples at equal distances come in its order
+        # (not by index), so a seed picks the same neighbour as there. Where the table is not
+        # a set of k nearest (rounding in its distances took a farther sample, or left the
+        # sample itself in), the exact row replaces it.
+        table = self.nn_k_.fit(Xc).kneighbors(Xc, return_distance=False)[:, 1:]
+        same = (
+            np.sort(_pair_distances(Xc, table), axis=1)
+            == np.sort(_pair_distances(Xc, exact), axis=1)
+        ).all(axis=1)
+        return np.where(same[:, None], table, exact)
 
-    def _resample(self, X, y, rng):
+    def _resample(self, X, y):
         X_parts, y_parts = [X], [y]
         if hasattr(self.k_neighbors, "kneighbors"):
             self.nn_k_ = clone(self.k_neighbors)
@@ -214,8 +242,10 @@ class SMOTE(_BaseSampler):
                 continue
             Xc = X[y == c]
             nn = self._neighbours(Xc, c)
-            rows = rng.integers(0, Xc.shape[0], size=n)
-            cols = rng.integers(0, nn.shape[1], size=n)
+            # as imbalanced-learn: the drawer is taken afresh for each class (an int seed
+            # starts over), one draw over the (sample, neighbour) table, then the gaps
+            rng = drawer(self.random_state)
+            rows, cols = np.divmod(rng.randint(0, nn.size, size=n), nn.shape[1])
             gap = rng.uniform(size=n)
             step = Xc[nn[rows, cols]] - Xc[rows]
             step = sp.diags(gap) @ step if sp.issparse(step) else gap[:, None] * step
