@@ -324,7 +324,8 @@ def _crammer_singer(indptr, indices, data, y, C, W, tol, max_iter, seed):
     """Sequential dual method for the Crammer-Singer problem (Keerthi et al. 2008): for each
     sample, the dual variables ``α_i ∈ R^K`` (``α_im ≤ C_i δ_{m,y_i}``, ``Σ_m α_im = 0``) solve
     ``min ½ A_i ‖α_i‖² + B^T α_i`` exactly; ``W`` (p, K) is ``Σ_i x_i α_i^T`` throughout.
-    Stops when no sample's gradient spread exceeds ``tol``."""
+    A sample at ``α_i = 0`` whose margin holds by more than the last epoch's largest violation
+    is shrunk; the run stops when no sample's gradient spread exceeds ``tol``, all active."""
     np.random.seed(seed)  # noqa: NPY002
     n, K = y.size, W.shape[1]
     alpha = np.zeros((n, K))
@@ -332,35 +333,46 @@ def _crammer_singer(indptr, indices, data, y, C, W, tol, max_iter, seed):
     for i in range(n):
         for k in range(indptr[i], indptr[i + 1]):
             sq[i] += data[k] * data[k]
-    G = np.empty(K)
+    G, B, new = np.empty(K), np.empty(K), np.empty(K)
     order = np.arange(n)
+    active, spread_old = n, np.inf
     epoch = 0
     while epoch < max_iter:
-        for s in range(n):
-            t = s + np.random.randint(n - s)  # noqa: NPY002
+        for s in range(active):
+            t = s + np.random.randint(active - s)  # noqa: NPY002
             order[s], order[t] = order[t], order[s]
         spread = 0.0
-        for s in range(n):
-            i, yi = order[s], y[order[s]]
+        s = 0
+        while s < active:
+            i = order[s]
+            yi = y[i]
             if sq[i] <= 0:
+                s += 1
                 continue
             G[:] = 1.0  # gradient: 1 - δ_{m,y_i} + w_m^T x_i
             G[yi] = 0.0
             for k in range(indptr[i], indptr[i + 1]):
                 for m in range(K):
                     G[m] += W[indices[k], m] * data[k]
-            lo, hi = np.inf, -np.inf  # spread of the gradient over the movable variables
+            lo, hi, other = np.inf, -np.inf, -np.inf  # over the movable variables, all, m ≠ y_i
             for m in range(K):
                 hi = max(hi, G[m])
-                bound = C[i] if m == yi else 0.0
-                if alpha[i, m] < bound:
+                if m != yi:
+                    other = max(other, G[m])
+                if alpha[i, m] < (C[i] if m == yi else 0.0):
                     lo = min(lo, G[m])
+            if alpha[i, yi] == 0.0 and other - G[yi] < -spread_old:  # α_i = 0, margin firm
+                active -= 1
+                order[s], order[active] = order[active], order[s]
+                continue
+            s += 1
             if hi - lo <= 1e-12:
                 continue
             spread = max(spread, hi - lo)
             # closed form: α_m = min(bound_m, (β - B_m) / A) with β making Σ α_m = 0
             A = sq[i]
-            B = G - A * alpha[i]
+            for m in range(K):
+                B[m] = G[m] - A * alpha[i, m]
             D = B.copy()
             D[yi] += A * C[i]
             D = -np.sort(-D)
@@ -370,16 +382,19 @@ def _crammer_singer(indptr, indices, data, y, C, W, tol, max_iter, seed):
                 beta += D[r]
                 r += 1
             beta /= r
-            new = np.minimum((beta - B) / A, 0.0)
-            new[yi] = min(C[i], (beta - B[yi]) / A)
-            step = new - alpha[i]
-            alpha[i] = new
+            for m in range(K):
+                new[m] = min((beta - B[m]) / A, C[i] if m == yi else 0.0)
+                new[m], alpha[i, m] = new[m] - alpha[i, m], new[m]  # new now holds the step
             for k in range(indptr[i], indptr[i + 1]):
                 for m in range(K):
-                    W[indices[k], m] += step[m] * data[k]
+                    W[indices[k], m] += new[m] * data[k]
         epoch += 1
         if spread < tol:
-            break
+            if active == n:
+                break
+            active, spread_old = n, np.inf  # check every sample again
+            continue
+        spread_old = spread
     return epoch
 
 
