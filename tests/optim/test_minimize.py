@@ -387,7 +387,13 @@ def test_numerical_gradient_at_a_non_finite_trial_point_stops_as_scipy(method, f
         theirs = optimize.minimize(fun, np.ones(2), method=scipy_method)
         ours = minimize(fun, np.ones(2), method=method, max_iter=200)
     assert not theirs.success
-    assert not ours.success and ours.status == 3
+    assert not ours.success
+    if method == "cg" and theirs.status == 2:
+        # CG takes scipy's path: on -||x||^2 its search, as scipy's, stops first (status 2,
+        # precision loss) at a finite point beyond 1e100
+        assert ours.status == 2 and np.all(np.abs(ours.x) > 1e100)
+    else:
+        assert ours.status == 3
     assert np.isfinite(ours.fun) and np.all(np.isfinite(ours.x))
     assert ours.fun < fun(np.ones(2))
 

@@ -92,7 +92,7 @@ def _interpolate(lo: tuple[float, ...], hi: tuple[float, ...]) -> float:
 # --- strong Wolfe search (N&W Algorithms 3.5 and 3.6) ---------------------------------------
 
 
-def _zoom(phi, phi0, dphi0, lo, hi, c1, c2, max_iter):
+def _zoom(phi, phi0, dphi0, lo, hi, c1, c2, max_iter, extra=None):
     """Algorithm 3.6: shrink the bracket [lo, hi] (``lo`` has the lower phi) to a Wolfe point.
 
     Each end is a tuple ``(alpha, phi(alpha), phi'(alpha))``; the bracket keeps the invariant that
@@ -107,7 +107,7 @@ def _zoom(phi, phi0, dphi0, lo, hi, c1, c2, max_iter):
         if not np.isfinite(fa) or fa > phi0 + c1 * a * dphi0 or fa >= lo[1]:
             hi = (a, fa, da)
             continue
-        if abs(da) <= -c2 * dphi0:
+        if abs(da) <= -c2 * dphi0 and (extra is None or extra(a)):
             return a, True
         if da * (hi[0] - lo[0]) >= 0:
             hi = lo
@@ -115,21 +115,23 @@ def _zoom(phi, phi0, dphi0, lo, hi, c1, c2, max_iter):
     return lo[0], False
 
 
-def _wolfe(phi, phi0, dphi0, alpha0, c1, c2, alpha_max, max_iter):
+def _wolfe(phi, phi0, dphi0, alpha0, c1, c2, alpha_max, max_iter, extra=None):
     """Algorithm 3.5: grow the step until a bracket is found, then zoom into it.
 
-    ``phi(alpha)`` returns ``(value, slope)``. Returns ``(alpha, success)``.
+    ``phi(alpha)`` returns ``(value, slope)``. Returns ``(alpha, success)``. ``extra(alpha)``,
+    if given, must also hold at the step returned (SciPy's ``extra_condition``; a Wolfe point
+    failing it is passed over as one failing the curvature condition).
     """
     prev = (0.0, phi0, dphi0)
     a = min(alpha0, alpha_max)
     for i in range(max_iter):
         fa, da = phi(a)
         if not np.isfinite(fa) or fa > phi0 + c1 * a * dphi0 or (i > 0 and fa >= prev[1]):
-            return _zoom(phi, phi0, dphi0, prev, (a, fa, da), c1, c2, max_iter)
-        if abs(da) <= -c2 * dphi0:
+            return _zoom(phi, phi0, dphi0, prev, (a, fa, da), c1, c2, max_iter, extra)
+        if abs(da) <= -c2 * dphi0 and (extra is None or extra(a)):
             return a, True
         if da >= 0:
-            return _zoom(phi, phi0, dphi0, (a, fa, da), prev, c1, c2, max_iter)
+            return _zoom(phi, phi0, dphi0, (a, fa, da), prev, c1, c2, max_iter, extra)
         if a >= alpha_max:
             return a, False
         prev = (a, fa, da)
@@ -152,11 +154,13 @@ def _wolfe_search(
     method: str = "zoom",
     alpha_min: float = 0.0,
     xtol: float = 0.1,
+    extra: Callable[[float, np.ndarray], bool] | None = None,
 ) -> LineSearchResult:
     """Strong Wolfe search (:func:`line_search_wolfe`) on validated input; ``fun_grad(x)``
     returns ``(f, grad)``. With ``method='more-thuente'`` (:func:`_more_thuente`, ``ftol = c1``,
     ``gtol = c2``), a search that has not ended after ``max_iter`` evaluations returns
-    ``alpha = 0`` (no step)."""
+    ``alpha = 0`` (no step). ``extra(alpha, grad)``: a further condition a successful step
+    must meet (SciPy's ``extra_condition``)."""
     seen: dict[float, tuple[float, np.ndarray]] = {0.0: (f, g)}
     calls = [0]
     last: list[float | None] = [None]
@@ -179,11 +183,14 @@ def _wolfe_search(
             phi, f, float(g @ p), alpha0, c1, c2, xtol, alpha_min, alpha_max, max_iter
         )
         nfev = len(seen) - 1
-        if status == "max_iter" or alpha not in seen:
+        if status in ("max_iter", "non-finite step") or alpha not in seen:
             msg = f"no step met the conditions in {max_iter} evaluations"
             return LineSearchResult(0.0, f, g, nfev, False, msg)
+        if status == "convergence" and extra is not None and not extra(alpha, seen[alpha][1]):
+            status = "the step fails the extra condition"
         return LineSearchResult(alpha, *seen[alpha], nfev, status == "convergence", status)
-    alpha, ok = _wolfe(phi, f, float(g @ p), alpha0, c1, c2, alpha_max, max_iter)
+    extra_a = None if extra is None else (lambda a: extra(a, seen[a][1]))
+    alpha, ok = _wolfe(phi, f, float(g @ p), alpha0, c1, c2, alpha_max, max_iter, extra_a)
     fa, ga = seen[alpha]
     nfev = calls[0]
     if ok:
@@ -310,6 +317,8 @@ def _more_thuente(phi, f0, g0, stp, ftol, gtol, xtol, stpmin, stpmax, max_iter):
         stp = min(max(stp, stpmin), stpmax)
         if brackt and (stp <= stmin or stp >= stmax or stmax - stmin <= xtol * stmax):
             stp = stx
+        if not np.isfinite(stp):  # an infinite f or slope made the interpolation NaN: stop,
+            return stp, "non-finite step"  # as scipy's DCSRCH (no step is taken)
     return stp, "max_iter"
 
 

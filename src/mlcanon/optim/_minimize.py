@@ -204,7 +204,7 @@ def minimize(
         Keep the iterates in ``result.path`` (shape ``(nit + 1, n)``).
     **options
         Method-specific keywords: ``c1``, ``c2`` (line search), ``m`` (L-BFGS memory),
-        ``line_search`` (``'gd'``, ``'bfgs'``, ``'lbfgs'``), ``restart`` (``'cg'``).
+        ``line_search`` (``'gd'``, ``'bfgs'``, ``'lbfgs'``, ``'cg'``), ``restart`` (``'cg'``).
 
     Returns
     -------

@@ -226,6 +226,7 @@ class _Run:
         armijo: bool = False,
         max_ls: int | None = None,
         minpack: bool = False,
+        extra: Callable[[float, np.ndarray], bool] | None = None,
     ) -> LineSearchResult | None:
         """Line search along ``p``; returns the step or None (and stops) when none lowers f.
 
@@ -233,7 +234,8 @@ class _Run:
         (L-BFGS-B's) given at most ``max_ls`` evaluations, or (``minpack``) SciPy's
         ``_line_search_wolfe12``: Moré-Thuente with ``xtol=1e-14``, steps in
         ``[1e-100, 1e100]`` and 100 evaluations, and the zoom search from the same first step
-        when that one ends without meeting the conditions."""
+        when that one ends without meeting the conditions; ``extra(alpha, grad)`` is a further
+        condition on the step there (SciPy's ``extra_condition``)."""
         if minpack:
             ls = _wolfe_search(
                 self.obj,
@@ -249,8 +251,11 @@ class _Run:
                 max_iter=100,
                 method="more-thuente",
                 xtol=1e-14,
+                extra=extra,
             )
-            if not ls.success:
+            # a step to f = -inf (overflow) "converges" there; the zoom search refuses
+            # non-finite values, and so the run ends at the last finite point
+            if not (ls.success and np.isfinite(ls.fun)):
                 ls = _wolfe_search(
                     self.obj,
                     self.x,
@@ -261,6 +266,7 @@ class _Run:
                     c1=self.c1,
                     c2=self.c2,
                     alpha_max=1e100,
+                    extra=extra,
                 )
         elif max_ls is not None:
             ls = _wolfe_search(
