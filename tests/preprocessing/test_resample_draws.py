@@ -204,3 +204,17 @@ def test_smote_draws_imblearns_steps_on_exact_neighbours_far_from_the_origin(d, 
     X_res, y_res = SMOTE(random_state=3).fit_resample(sp.csr_matrix(X) if fmt == "csr" else X, y)
     np.testing.assert_array_equal(_dense(X_res)[450:], want)
     np.testing.assert_array_equal(y_res[450:], 1)
+
+
+@pytest.mark.parametrize("cls", [SMOTE, RandomOverSampler, RandomUnderSampler])
+@pytest.mark.parametrize("seed", [2**32, 2**40])
+def test_a_seed_beyond_randomstate_is_refused_naming_random_state(cls, seed):
+    """imbalanced-learn draws from ``RandomState(seed)``, which takes seeds in [0, 2**32 - 1]
+    and refuses larger ones with a ValueError; ours names the parameter and the range."""
+    X, y = _data(0)
+    ref_cls = getattr(over_sampling, cls.__name__, None) or getattr(under_sampling, cls.__name__)
+    with pytest.raises(ValueError):
+        ref_cls(random_state=seed).fit_resample(X, y)
+    with pytest.raises(ValueError, match=rf"random_state.*2\*\*32 - 1.*got {seed}"):
+        cls(random_state=seed).fit_resample(X, y)
+    cls(random_state=2**32 - 1).fit_resample(X, y)  # the largest seed is taken

@@ -253,6 +253,11 @@ def drawer(random_state: Any) -> np.random.RandomState | _GeneratorDrawer:
         return np.random.mtrand._rand
     if isinstance(random_state, np.random.RandomState):
         return random_state
+    if not 0 <= random_state < 2**32:  # RandomState's seeds; the constraints took any int >= 0
+        raise ValueError(
+            "random_state must be None, a numpy RandomState or Generator, or an int in "
+            f"[0, 2**32 - 1] (a RandomState seed, as in imbalanced-learn), got {random_state}"
+        )
     return np.random.RandomState(random_state)
 
 
