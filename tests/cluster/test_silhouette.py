@@ -251,6 +251,34 @@ def test_sparse_X_as_sklearn(metric, data):
     np.testing.assert_allclose(ours32, ref32, rtol=0, atol=1e-5)  # scikit-learn's float32 sums
 
 
+@pytest.mark.parametrize("metric, kwds", [(_chebyshev, {}), (_weighted_l1, {"w": 2.0})])
+def test_sparse_X_with_a_callable_as_sklearn(metric, kwds):
+    """scikit-learn hands a callable the rows of a sparse X as 1-row sparse matrices (and its
+    keywords); ours refused a callable with sparse X with a TypeError."""
+    import scipy.sparse as sp
+
+    X = sp.random(40, 8, density=0.3, format="csr", random_state=1) * 10.0
+    X = sp.vstack([X, sp.csr_matrix((1, 8)), X[:2]]).tocsr()  # a zero row, duplicates
+    labels = np.random.default_rng(1).integers(0, 3, X.shape[0])
+    ref = skm.silhouette_samples(X, labels, metric=metric, **kwds)
+    ours = silhouette_samples(X, labels, metric=metric, **kwds)
+    assert ours.dtype == ref.dtype == np.float64
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-15)
+
+
+def test_sparse_X_rejects_complex_data_as_sklearn():
+    """A complex sparse X lost its imaginary part (numpy's ComplexWarning) and got a result;
+    scikit-learn refuses it, as ours refuses complex dense data."""
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(np.arange(12.0).reshape(6, 2) + 1j)
+    labels = [0, 0, 0, 1, 1, 1]
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        skm.silhouette_samples(X, labels)
+    with pytest.raises(ValueError, match="X must be real: complex data are not supported"):
+        silhouette_samples(X, labels)
+
+
 def test_sparse_X_precomputed_refusals_and_subsampling():
     import scipy.sparse as sp
 
@@ -262,14 +290,16 @@ def test_sparse_X_precomputed_refusals_and_subsampling():
         rtol=0,
         atol=1e-12,
     )
-    # scipy's metrics (scikit-learn counts 'sqeuclidean' among them) and callables: TypeError
+    # scipy's metrics (scikit-learn counts 'sqeuclidean' among them), or keywords: TypeError
     for metric in ("chebyshev", "sqeuclidean"):
         with pytest.raises(TypeError, match="do not support sparse"):
             skm.silhouette_samples(X, labels, metric=metric)
-        with pytest.raises(TypeError, match=r"sparse X takes metric in .*X\.toarray\(\)"):
+        with pytest.raises(
+            TypeError, match=r"sparse X takes a callable metric, or metric in .*X\.toarray\(\)"
+        ):
             silhouette_samples(X, labels, metric=metric)
-    with pytest.raises(TypeError, match="sparse X takes metric"):
-        silhouette_samples(X, labels, metric=_chebyshev)
+    with pytest.raises(TypeError, match="sparse X takes a callable metric, or metric in"):
+        silhouette_samples(X, labels, metric="cosine", p=3)
     bad = X.copy()
     bad.data[0] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):

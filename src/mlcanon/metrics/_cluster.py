@@ -90,6 +90,8 @@ def _cluster_distance_sums(X, labels, n_clusters, metric):  # pragma: no cover
 def _distance_matrix(X: np.ndarray, metric: Any, kwds: dict[str, Any]) -> np.ndarray:
     """The (n, n) distances of a metric the numba kernel does not have (a scipy metric or a
     callable ``metric(u, v, **kwds)`` on two rows), or of a built-in one given ``kwds``."""
+    if sp.issparse(X):  # only a callable comes here with sparse X (see _check_sparse)
+        return _sparse_callable_matrix(X, metric, kwds)
     if isinstance(metric, str) and metric in _BOOLEAN_METRICS:
         X = X != 0  # as scikit-learn, which converts X to bool for these
     name = {"l2": "euclidean", "l1": "cityblock", "manhattan": "cityblock"}.get(metric, metric)
@@ -104,20 +106,40 @@ def _distance_matrix(X: np.ndarray, metric: Any, kwds: dict[str, Any]) -> np.nda
     return D
 
 
+def _sparse_callable_matrix(X: Any, metric: Any, kwds: dict[str, Any]) -> np.ndarray:
+    """The (n, n) distances ``metric(X[[i]], X[[j]], **kwds)`` of a callable on a CSR ``X``,
+    its rows passed as 1-row CSR matrices as scikit-learn passes them; each pair once (the
+    matrix symmetric, as from ``pdist``) and the diagonal ``metric(x, x)``."""
+    rows = [X[[i]] for i in range(X.shape[0])]
+    D = np.empty((len(rows), len(rows)))
+    try:
+        for i, x in enumerate(rows):
+            D[i, i] = metric(x, x, **kwds)
+            for j in range(i + 1, len(rows)):
+                D[i, j] = D[j, i] = metric(x, rows[j], **kwds)
+    except TypeError as exc:
+        raise TypeError(f"silhouette: metric={metric!r} does not take {kwds}: {exc}") from exc
+    return D
+
+
 def _check_sparse(X: Any, metric: Any, kwds: dict[str, Any]) -> Any:
     """A scipy.sparse ``X`` as float64 CSR: for the kernel's metrics (their distances formed in
-    blocks of rows by sparse products, as scikit-learn forms them) and as a precomputed
-    distance matrix (made dense: it is n_samples^2 in any case); scikit-learn refuses it for
-    scipy's metrics ('sqeuclidean' among them), and so does this."""
+    blocks of rows by sparse products, as scikit-learn forms them), for a callable (given
+    sparse rows, as in scikit-learn) and as a precomputed distance matrix (made dense: it is
+    n_samples^2 in any case); scikit-learn refuses it for scipy's metrics ('sqeuclidean'
+    among them), and so does this."""
     if metric == "precomputed":
         return check_array(X.toarray(), "X", ndim=2)
     sparse_metrics = sorted(set(_METRIC_CODE) - {"sqeuclidean"})  # scikit-learn's own
-    if callable(metric) or metric not in sparse_metrics or kwds:
+    if not callable(metric) and (metric not in sparse_metrics or kwds):
         raise TypeError(
-            f"a scipy.sparse X takes metric in {sparse_metrics} or 'precomputed' without "
-            f"keywords, got metric={metric!r}{f' with {kwds}' if kwds else ''} (scikit-learn: "
-            "scipy distance metrics do not support sparse matrices); pass X.toarray()"
+            f"a scipy.sparse X takes a callable metric, or metric in {sparse_metrics} or "
+            f"'precomputed' without keywords, got metric={metric!r}"
+            f"{f' with {kwds}' if kwds else ''} (scikit-learn: scipy distance metrics do not "
+            "support sparse matrices); pass X.toarray()"
         )
+    if X.dtype.kind == "c":
+        raise ValueError("X must be real: complex data are not supported")
     X = sp.csr_matrix(X, dtype=np.float64)
     X.sum_duplicates()
     if X.shape[0] < 1:
@@ -187,7 +209,8 @@ def silhouette_samples(
     X : array-like or scipy.sparse matrix of shape (n_samples, n_features), or
         (n_samples, n_samples) if ``metric='precomputed'``. A sparse ``X`` takes 'euclidean',
         'l2', 'manhattan', 'l1', 'cityblock', 'cosine' (its distances formed block by block
-        from sparse products, as scikit-learn's) and 'precomputed', as scikit-learn does.
+        from sparse products, as scikit-learn's), 'precomputed' and a callable (given rows as
+        1-row CSR matrices, each pair once), as scikit-learn does.
     labels : array-like of shape (n_samples,)
         Cluster of each sample; between 2 and n_samples - 1 distinct values (a column vector
         of shape (n_samples, 1) is raveled with a ``DataConversionWarning``, as in
