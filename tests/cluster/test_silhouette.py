@@ -240,15 +240,16 @@ def test_sparse_X_as_sklearn(metric, data):
     ref = skm.silhouette_samples(X, labels, metric=metric)
     ours = silhouette_samples(X, labels, metric=metric)
     assert ours.dtype == ref.dtype == np.float64
-    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-14)  # measured <= 1.9e-15
     assert silhouette_score(X, labels, metric=metric) == pytest.approx(
-        skm.silhouette_score(X, labels, metric=metric), rel=1e-12
+        skm.silhouette_score(X, labels, metric=metric), rel=1e-14
     )
     X32 = X.astype(np.float32)
     ref32 = skm.silhouette_samples(X32, labels, metric=metric)
     ours32 = silhouette_samples(X32, labels, metric=metric)
     assert ours32.dtype == ref32.dtype
-    np.testing.assert_allclose(ours32, ref32, rtol=0, atol=1e-5)  # scikit-learn's float32 sums
+    # scikit-learn's float32 sums against our float64 ones: measured <= 1.8e-7
+    np.testing.assert_allclose(ours32, ref32, rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("metric, kwds", [(_chebyshev, {}), (_weighted_l1, {"w": 2.0})])
