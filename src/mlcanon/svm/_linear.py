@@ -34,7 +34,9 @@ other, and the intercept is ``B w_{p+1}`` (write ``x`` for the augmented sample 
   y_i w^T x_i`` are kept up to date).
 
   Both primal solvers stop, as LIBLINEAR's, when the norm of the gradient (the 1-norm of the
-  minimum-norm subgradient for L1) has shrunk by ``tol · max(min(n_+, n_-), 1) / n``.
+  minimum-norm subgradient for L1) has shrunk by ``tol · max(min(n_+, n_-), 1) / n``; Newton's
+  method also stops when a step no longer changes the objective in double precision (as TRON
+  stops when its actual and predicted reductions fall below 1e-12 of the objective).
 
 * ``multi_class='crammer_singer'``: one joint problem over the K classes (Crammer & Singer
   2001), :math:`\min_W \tfrac12 \sum_m \lVert w_m \rVert^2 + \sum_i C_i \max_m (1 - δ_{m,y_i} +
@@ -457,7 +459,10 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
     See :mod:`mlcanon.svm._linear` for the problems and the solvers. With two classes the
     model is positive for ``classes_[1]``. ``n_iter_`` counts this module's iterations, which
     for the primal L2 solver (Newton-CG with a line search, not LIBLINEAR's trust-region
-    Newton) are not LIBLINEAR's.
+    Newton) are not LIBLINEAR's. With ``multi_class='crammer_singer'`` ``max_iter`` caps the
+    epochs, where scikit-learn's LIBLINEAR ignores it (its cap is 100000) yet still warns when
+    the count passes it; only samples at ``α_i = 0`` are shrunk (LIBLINEAR also shrinks single
+    variables), so on large data that the model does not separate an epoch costs more.
     """
 
     def __init__(
