@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import check_X, check_X_y
 from mlcanon._validation import (
@@ -25,7 +26,7 @@ from mlcanon._validation import (
 from ._kernels import KERNELS, PRECOMPUTED, kernel_matrix
 from ._smo import smo_solve
 
-__all__ = ["NU", "BaseSVM", "fill_to", "nu_total", "positive_weights", "read_weights"]
+__all__ = ["NU", "BaseSVM", "OneRowSVM", "fill_to", "nu_total", "positive_weights", "read_weights"]
 
 
 def read_weights(sample_weight: Any, n_samples: int) -> np.ndarray:
@@ -254,3 +255,42 @@ class BaseSVM(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # scipy.sparse X is densified
         return tags
+
+
+class OneRowSVM(BaseSVM):
+    """A kernel SVM with one decision function (SVR, NuSVR, OneClassSVM): one row of dual
+    coefficients, one intercept, and ``f(x) = Σ_i β_i K(x_i, x) + b``."""
+
+    def _record_solution(
+        self, keep: np.ndarray, beta: np.ndarray, rho: float, data: Any, n_iter: int, ok: bool
+    ) -> None:
+        """Keep the samples ``keep`` whose coefficient ``β`` is nonzero, as LIBSVM does."""
+        self._check_finite(beta, np.array([rho]), data)
+        nonzero = beta != 0
+        self.support_ = keep[nonzero].astype(np.int32)  # LIBSVM's int, as scikit-learn's
+        self.support_vectors_ = data[self.support_]
+        self.dual_coef_ = beta[nonzero][None, :]
+        self.intercept_ = np.array([-rho])
+        self.n_support_ = np.array([self.support_.size], dtype=np.int32)
+        self.n_iter_ = int(n_iter)
+        self.fit_status_ = int(not ok)
+        if self.fit_status_:
+            self._warn_stopped_early()
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """Primal weights ``Σ_i β_i x_i`` (``kernel='linear'`` only), shape (1, n_features),
+        read-only."""
+        if self.kernel != "linear":
+            raise AttributeError("coef_ is only available when using a linear kernel")
+        check_is_fitted(self, "support_")
+        return self._read_only_coef(self._dense_dual_coef() @ self._dense_support_vectors())
+
+    def _decision(self, X: Any) -> np.ndarray:
+        """``Σ_i β_i K(x_i, x) + b`` for each row of ``X``, shape (n_samples,)."""
+        check_is_fitted(self)
+        return self._support_kernel(X) @ self._dense_dual_coef()[0] + self.intercept_[0]
+
+    def _dense_dual_coef(self) -> np.ndarray:
+        dual = self.dual_coef_
+        return dual.toarray() if sp.issparse(dual) else dual

@@ -5,19 +5,17 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import OutlierMixin
-from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import store_params
 from mlcanon._validation import validate_params
 
-from ._base import NU, BaseSVM, _n_rows, fill_to, nu_total, positive_weights
+from ._base import NU, BaseSVM, OneRowSVM, _n_rows, fill_to, nu_total, positive_weights
 
 __all__ = ["OneClassSVM"]
 
 
-class OneClassSVM(OutlierMixin, BaseSVM):
+class OneClassSVM(OutlierMixin, OneRowSVM):
     r"""Unsupervised outlier detection: the one-class SVM of Schölkopf et al., as LIBSVM's.
 
     Parameters
@@ -128,37 +126,14 @@ class OneClassSVM(OutlierMixin, BaseSVM):
         alpha, rho, _, n_iter, ok = self._solve(
             data, keep, ones, np.zeros(keep.size), np.arange(keep.size), C, gram is not None, alpha0
         )
-        self._check_finite(alpha, np.array([rho]), data)
-        nonzero = alpha != 0
-        self.support_ = keep[nonzero].astype(np.int32)  # LIBSVM's int, as scikit-learn's
-        self.support_vectors_ = data[self.support_]
-        self.dual_coef_ = alpha[nonzero][None, :]
-        self.intercept_ = np.array([-rho])
+        self._record_solution(keep, alpha, rho, data, n_iter, ok)
         self.offset_ = np.array([rho])
-        self.n_support_ = np.array([self.support_.size], dtype=np.int32)
-        self.n_iter_ = int(n_iter)
-        self.fit_status_ = int(not ok)
-        if self.fit_status_:
-            self._warn_stopped_early()
         self._record_input(X, gram)
         return self
 
-    @property
-    def coef_(self) -> np.ndarray:
-        """``Σ_i α_i x_i`` (``kernel='linear'`` only), shape (1, n_features), read-only."""
-        if self.kernel != "linear":
-            raise AttributeError("coef_ is only available when using a linear kernel")
-        check_is_fitted(self, "support_")
-        return self._read_only_coef(self._dense_dual_coef() @ self._dense_support_vectors())
-
-    def _dense_dual_coef(self) -> np.ndarray:
-        dual = self.dual_coef_
-        return dual.toarray() if sp.issparse(dual) else dual
-
     def decision_function(self, X: Any) -> np.ndarray:
         """``Σ_i α_i K(x_i, x) - ρ``, shape (n_samples,): positive inside the boundary."""
-        check_is_fitted(self)
-        return self._support_kernel(X) @ self._dense_dual_coef()[0] + self.intercept_[0]
+        return self._decision(X)
 
     def score_samples(self, X: Any) -> np.ndarray:
         """``Σ_i α_i K(x_i, x)`` (the decision before the offset), shape (n_samples,)."""

@@ -5,19 +5,17 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import check_is_fitted
 
 from mlcanon._estimator import store_params
 from mlcanon._validation import Interval, validate_params
 
-from ._base import NU, BaseSVM, fill_to, nu_total, positive_weights
+from ._base import NU, BaseSVM, OneRowSVM, fill_to, nu_total, positive_weights
 
 __all__ = ["SVR", "NuSVR"]
 
 
-class _BaseSVR(RegressorMixin, BaseSVM):
+class _BaseSVR(RegressorMixin, OneRowSVM):
     """What :class:`SVR` and :class:`NuSVR` share: the ``2n``-variable dual on ``n`` kernel
     rows (a subclass gives its linear term and start in :meth:`_linear_term`), the model and
     its prediction."""
@@ -38,36 +36,13 @@ class _BaseSVR(RegressorMixin, BaseSVM):
             data, keep, signs, p, index, C, gram is not None, alpha0, nu
         )
         beta = coef[:n] + coef[n:]  # α - α*, as LIBSVM sums them
-        self._check_finite(beta, np.array([rho]), data)
-        nonzero = beta != 0
-        self.support_ = keep[nonzero].astype(np.int32)  # LIBSVM's int, as scikit-learn's
-        self.support_vectors_ = data[self.support_]
-        self.dual_coef_ = beta[nonzero][None, :]
-        self.intercept_ = np.array([-rho])
-        self.n_support_ = np.array([self.support_.size], dtype=np.int32)
-        self.n_iter_ = int(n_iter)
-        self.fit_status_ = int(not ok)
-        if self.fit_status_:
-            self._warn_stopped_early()
+        self._record_solution(keep, beta, rho, data, n_iter, ok)
         self._record_input(X, gram)
         return self
 
-    @property
-    def coef_(self) -> np.ndarray:
-        """Primal weights (``kernel='linear'`` only), shape (1, n_features), read-only."""
-        if self.kernel != "linear":
-            raise AttributeError("coef_ is only available when using a linear kernel")
-        check_is_fitted(self, "support_")
-        return self._read_only_coef(self._dense_dual_coef() @ self._dense_support_vectors())
-
     def predict(self, X: Any) -> np.ndarray:
         """``Σ_i (α_i - α_i*) K(x_i, x) + b`` for each row of ``X``, shape (n_samples,)."""
-        check_is_fitted(self)
-        return self._support_kernel(X) @ self._dense_dual_coef()[0] + self.intercept_[0]
-
-    def _dense_dual_coef(self) -> np.ndarray:
-        dual = self.dual_coef_
-        return dual.toarray() if sp.issparse(dual) else dual
+        return self._decision(X)
 
 
 class SVR(_BaseSVR):
