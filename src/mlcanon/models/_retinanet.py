@@ -93,9 +93,19 @@ def match_anchors(
 
 
 def _match_anchors(
-    anchors: torch.Tensor, gt_boxes: torch.Tensor, fg: float, bg: float, low_quality: bool
+    anchors: torch.Tensor,
+    gt_boxes: torch.Tensor,
+    fg: float,
+    bg: float,
+    low_quality: bool,
+    ssd: bool = False,
 ) -> torch.Tensor:
-    """:func:`match_anchors` on boxes checked by :func:`~mlcanon.vision.check_boxes`."""
+    """:func:`match_anchors` on boxes checked by :func:`~mlcanon.vision.check_boxes`.
+
+    ``ssd`` forces instead each ground truth's single highest-IoU anchor (the first, on ties)
+    whatever that IoU, a later ground truth taking the anchor from an earlier one that had the
+    same best anchor (as torchvision's in-place assignment in ``SSDMatcher`` does on the CPU);
+    with ``fg == bg`` no anchor is ignored, which is SSD's matching."""
     matches = torch.full(
         (len(anchors),), BELOW_LOW_THRESHOLD, dtype=torch.long, device=anchors.device
     )
@@ -106,34 +116,16 @@ def _match_anchors(
     best, idx = iou.max(dim=1)
     matches = torch.where(best >= fg, idx, matches)
     matches[(best >= bg) & (best < fg)] = BETWEEN_THRESHOLDS
-    if low_quality:  # every anchor tied at a ground truth's best IoU keeps its own best match
+    if ssd:
+        forced = torch.full_like(matches, BELOW_LOW_THRESHOLD)
+        gt_index = torch.arange(len(gt_boxes), device=anchors.device)
+        forced.scatter_reduce_(0, iou.argmax(dim=0), gt_index, reduce="amax")  # last gt wins
+        matches = torch.where(forced >= 0, forced, matches)
+    elif low_quality:  # every anchor tied at a ground truth's best IoU keeps its own best match
         top = iou.max(dim=0).values  # (k,)
         is_best = ((iou == top) & (top > 0)).any(dim=1)
         matches = torch.where(is_best, idx, matches)
     return matches
-
-
-def _match_anchors_ssd(
-    anchors: torch.Tensor, gt_boxes: torch.Tensor, threshold: float = 0.5
-) -> torch.Tensor:
-    """SSD's matching of checked boxes (torchvision's ``SSDMatcher``): an anchor whose best IoU
-    is >= ``threshold`` is matched to that ground truth, every other anchor is background (none
-    is ignored); then each ground truth's highest-IoU anchor (the first, on ties) is matched to
-    it whatever that IoU, a later ground truth taking the anchor from an earlier one that had
-    the same best anchor (as torchvision's in-place assignment does on the CPU)."""
-    matches = torch.full(
-        (len(anchors),), BELOW_LOW_THRESHOLD, dtype=torch.long, device=anchors.device
-    )
-    if len(gt_boxes) == 0 or len(anchors) == 0:
-        return matches
-    t = pairwise_terms(anchors, gt_boxes)
-    iou = t.inter / t.union  # (N, k)
-    best, idx = iou.max(dim=1)
-    matches = torch.where(best >= threshold, idx, matches)
-    forced = torch.full_like(matches, BELOW_LOW_THRESHOLD)
-    gt_index = torch.arange(len(gt_boxes), device=anchors.device)
-    forced.scatter_reduce_(0, iou.argmax(dim=0), gt_index, reduce="amax")  # the last gt wins
-    return torch.where(forced >= 0, forced, matches)
 
 
 def retinanet_loss(
@@ -249,7 +241,10 @@ def retinanet_loss(
         parts = {key: zero.to(out_dtype) for key in ("classification", "bbox_regression", "total")}
         return {**parts, "num_pos": zero.detach()}
     if classification == "hard_negative":  # SSD's matcher
-        match = [_match_anchors_ssd(a, gt, 0.5) for a, gt in zip(checked, gts, strict=True)]
+        match = [
+            _match_anchors(a, gt, 0.5, 0.5, True, ssd=True)
+            for a, gt in zip(checked, gts, strict=True)
+        ]
     else:
         match = [_match_anchors(a, gt, 0.5, 0.4, True) for a, gt in zip(checked, gts, strict=True)]
     matches = torch.stack(match)
