@@ -74,12 +74,12 @@ def test_binary_sign_and_ovo_shape_match_sklearn():
 
 
 def test_default_shrinking_reaches_the_same_model():
-    """scikit-learn's shrinking takes other steps to the same optimum (to about tol)."""
+    """scikit-learn's shrinking reaches the same optimum (measured equal on iris)."""
     ours = NuSVC(tol=TIGHT, nu=0.3).fit(X_IRIS, Y_IRIS)
     ref = sk.NuSVC(tol=TIGHT, nu=0.3).fit(X_IRIS, Y_IRIS)
     np.testing.assert_array_equal(ours.support_, ref.support_)
-    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=0, atol=1e-10)
 
 
 def test_is_csvc_with_c_one_over_r():
@@ -90,8 +90,9 @@ def test_is_csvc_with_c_one_over_r():
     C = np.abs(nu.dual_coef_).max()
     c_svc = SVC(kernel="linear", C=C, tol=1e-10).fit(X, y)
     np.testing.assert_array_equal(nu.support_, c_svc.support_)
-    np.testing.assert_allclose(nu.dual_coef_, c_svc.dual_coef_, rtol=0, atol=1e-6 * C)
-    np.testing.assert_allclose(nu.intercept_, c_svc.intercept_, rtol=0, atol=1e-6)
+    # two solvers to tol 1e-10: measured 3.7e-10 (C = 0.19) and 3.9e-10
+    np.testing.assert_allclose(nu.dual_coef_, c_svc.dual_coef_, rtol=0, atol=1e-8 * C)
+    np.testing.assert_allclose(nu.intercept_, c_svc.intercept_, rtol=0, atol=1e-8)
 
 
 def test_class_weight_is_recorded_and_ignored_as_libsvm():

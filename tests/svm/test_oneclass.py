@@ -70,13 +70,14 @@ def test_sample_weight_matches_sklearn(kernel):
 
 
 def test_default_shrinking_reaches_the_same_model():
-    """scikit-learn's shrinking takes other steps to the same optimum (to about tol)."""
+    """scikit-learn's shrinking reaches the same optimum (measured: dual coefficients equal,
+    decision values within 2e-14 on iris)."""
     ours = OneClassSVM(tol=TIGHT, nu=0.2).fit(X_IRIS)
     ref = sk.OneClassSVM(tol=TIGHT, nu=0.2).fit(X_IRIS)
     np.testing.assert_array_equal(ours.support_, ref.support_)
-    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, rtol=0, atol=1e-10)
     np.testing.assert_allclose(
-        ours.decision_function(X_IRIS), ref.decision_function(X_IRIS), rtol=0, atol=1e-6
+        ours.decision_function(X_IRIS), ref.decision_function(X_IRIS), rtol=0, atol=1e-10
     )
 
 
