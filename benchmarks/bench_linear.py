@@ -1,5 +1,5 @@
-"""Lasso, MultiTaskLasso, LassoCV, RidgeCV, LogisticRegression, SVC and PCA: ours vs scikit-learn,
-same data, same settings.
+"""Lasso, MultiTaskLasso, LassoCV, RidgeCV, LogisticRegression, the SVMs and PCA: ours vs
+scikit-learn, same data, same settings.
 
 Each pair is checked to produce the same model before it is timed (same iteration counts where
 both report them). Everything runs with one BLAS thread, which measures work rather than how
@@ -154,6 +154,60 @@ def _svc_case() -> None:
     )
 
 
+def _libsvm_family_case() -> None:
+    """SVR, NuSVC and OneClassSVM on the SMO solver that SVC uses (LIBSVM's, which shrinks
+    its working set where ours does not)."""
+    from sklearn import svm as sk
+    from sklearn.datasets import make_classification, make_regression
+
+    from mlcanon import svm
+
+    Xc, yc = make_classification(3000, 20, n_informative=10, flip_y=0.05, random_state=0)
+    Xr, yr = make_regression(3000, 20, noise=10.0, random_state=0)
+    for name, X, y, kw in (
+        ("SVR", Xr, yr / yr.std(), dict(epsilon=0.1)),
+        ("NuSVC", Xc, yc, {}),
+        ("OneClassSVM", Xc, None, {}),
+    ):
+        ours, ref = getattr(svm, name)(**kw).fit(X, y), getattr(sk, name)(**kw).fit(X, y)
+        assert np.array_equal(ours.support_, ref.support_)
+        compare(
+            f"{name} rbf 3000x20",
+            lambda name=name, X=X, y=y, kw=kw: getattr(svm, name)(**kw).fit(X, y),
+            lambda name=name, X=X, y=y, kw=kw: getattr(sk, name)(**kw).fit(X, y),
+            ref_name="sklearn",
+            target=3.0,
+            repeat=3,
+            note=f"{len(ours.support_)} SVs",
+        )
+
+
+def _linear_svc_case() -> None:
+    import scipy.sparse as sp
+    from sklearn.svm import LinearSVC as SkLinearSVC
+
+    from mlcanon.svm import LinearSVC
+
+    rng = np.random.default_rng(0)
+    Xd = rng.standard_normal((20_000, 50))
+    yd = (Xd[:, :5].sum(1) + rng.standard_normal(20_000) > 0).astype(int)
+    Xs = sp.random(20_000, 5_000, density=0.005, format="csr", random_state=0, dtype=np.float64)
+    ys = Xs[:, :200].sum(1).A1 + 0.02 * rng.standard_normal(20_000) > Xs[:, :200].sum(1).mean()
+    for label, X, y in (("dense 20000x50", Xd, yd), ("CSR 20000x5000, 0.5%", Xs, ys.astype(int))):
+        kw = dict(dual=True, C=0.1, tol=1e-6, max_iter=5000)
+        ours, ref = LinearSVC(**kw).fit(X, y), SkLinearSVC(**kw).fit(X, y)
+        assert np.allclose(ours.coef_, ref.coef_, rtol=1e-3, atol=1e-4)
+        compare(
+            f"LinearSVC dual {label}",
+            lambda X=X, y=y, kw=kw: LinearSVC(**kw).fit(X, y),
+            lambda X=X, y=y, kw=kw: SkLinearSVC(**kw).fit(X, y),
+            ref_name="sklearn",
+            target=3.0,
+            repeat=3,
+            note=f"{ours.n_iter_} vs {ref.n_iter_} epochs",
+        )
+
+
 def _pca_case() -> None:
     from sklearn.decomposition import PCA as SkPCA
 
@@ -191,6 +245,8 @@ def main() -> None:
             _ridge_cv_case,
             _logistic_case,
             _svc_case,
+            _libsvm_family_case,
+            _linear_svc_case,
             _pca_case,
         ):
             case()
