@@ -41,3 +41,15 @@ def test_nu_svms_refuse_an_overflowing_kernel_like_scikit_learn(name, kernel):
             getattr(sk_svm, name)(kernel=kernel).fit(*args)
         with pytest.raises(ValueError, match=r"not finite.*max \|X\| = .*StandardScaler"):
             getattr(mlcanon_svm, name)(kernel=kernel).fit(*args)
+
+
+@pytest.mark.parametrize("name", ["SVC", "NuSVC", "SVR", "NuSVR", "OneClassSVM"])
+def test_sample_weight_of_another_length_names_x(name):
+    """scikit-learn: 'sample_weight and X have incompatible shapes'. Ours named y, which
+    OneClassSVM is not given."""
+    w = np.ones(len(Y) - 1)
+    y = None if name == "OneClassSVM" else Y
+    with pytest.raises(ValueError, match="sample_weight and X have incompatible shapes"):
+        getattr(sk_svm, name)().fit(X, y, sample_weight=w)
+    with pytest.raises(ValueError, match=f"sample_weight={len(Y) - 1}, X={len(Y)}"):
+        getattr(mlcanon_svm, name)().fit(X, y, sample_weight=w)

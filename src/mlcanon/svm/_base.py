@@ -37,7 +37,7 @@ def read_weights(sample_weight: Any, n_samples: int) -> np.ndarray:
         sample_weight = np.full(n_samples, float(sample_weight))
     sw = check_array(sample_weight, "sample_weight", ndim=1)
     if sw.shape[0] != n_samples:
-        check_consistent_length(sample_weight=sw, y=np.empty(n_samples))
+        check_consistent_length(sample_weight=sw, X=np.empty(n_samples))  # X: OneClassSVM's too
     return sw
 
 
