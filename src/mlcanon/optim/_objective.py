@@ -3,6 +3,7 @@ the iteration bookkeeping (convergence test, path, callback) that every method r
 
 from __future__ import annotations
 
+import functools
 import inspect
 import numbers
 from collections.abc import Callable
@@ -236,16 +237,20 @@ class _Run:
         ``[1e-100, 1e100]`` and 100 evaluations, and the zoom search from the same first step
         when that one ends without meeting the conditions; ``extra(alpha, grad)`` is a further
         condition on the step there (SciPy's ``extra_condition``)."""
+        # the Wolfe searches all start from here, along p, with this first step and c1, c2
+        wolfe = functools.partial(
+            _wolfe_search,
+            self.obj,
+            self.x,
+            p,
+            self.f,
+            self.g,
+            alpha0=alpha0,
+            c1=self.c1,
+            c2=self.c2,
+        )
         if minpack:
-            ls = _wolfe_search(
-                self.obj,
-                self.x,
-                p,
-                self.f,
-                self.g,
-                alpha0=alpha0,
-                c1=self.c1,
-                c2=self.c2,
+            ls = wolfe(
                 alpha_min=1e-100,
                 alpha_max=1e100,
                 max_iter=100,
@@ -256,39 +261,15 @@ class _Run:
             # a step to f = -inf (overflow) "converges" there; the zoom search refuses
             # non-finite values, and so the run ends at the last finite point
             if not (ls.success and np.isfinite(ls.fun)):
-                ls = _wolfe_search(
-                    self.obj,
-                    self.x,
-                    p,
-                    self.f,
-                    self.g,
-                    alpha0=alpha0,
-                    c1=self.c1,
-                    c2=self.c2,
-                    alpha_max=1e100,
-                    extra=extra,
-                )
+                ls = wolfe(alpha_max=1e100, extra=extra)
         elif max_ls is not None:
-            ls = _wolfe_search(
-                self.obj,
-                self.x,
-                p,
-                self.f,
-                self.g,
-                alpha0=alpha0,
-                c1=self.c1,
-                c2=self.c2,
-                max_iter=max_ls,
-                method="more-thuente",
-            )
+            ls = wolfe(max_iter=max_ls, method="more-thuente")
         elif armijo:
             ls = _armijo_search(
                 self.obj, self.x, p, self.f, float(self.g @ p), alpha0=alpha0, c1=self.c1
             )
         else:
-            ls = _wolfe_search(
-                self.obj, self.x, p, self.f, self.g, alpha0=alpha0, c1=self.c1, c2=self.c2
-            )
+            ls = wolfe()
         if ls.alpha > 0 and ls.fun < self.f:
             return ls
         self.status = 2
