@@ -412,6 +412,19 @@ def _csr_arrays(X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 class LinearSVC(ClassifierMixin, BaseEstimator):
     r"""Linear support vector classifier, LIBLINEAR's model (scikit-learn's ``LinearSVC``).
 
+    Each one-vs-rest problem, with labels ``y_i = ±1``, costs ``C_i`` (``C`` times the sample's
+    weight and, for the positive class, its class weight) and ``x_i`` extended by LIBLINEAR's
+    intercept feature of value ``intercept_scaling``, is
+
+    .. math::
+
+        \min_w \; R(w) + \sum_i C_i \max(0, 1 - y_i w^T x_i)^q,
+
+    with ``R(w) = ||w||_2^2 / 2`` (``penalty='l2'``) or ``||w||_1`` (``'l1'``) and ``q = 1``
+    (``'hinge'``) or ``2`` (``'squared_hinge'``); ``multi_class='crammer_singer'`` solves instead
+    :math:`\min_W \tfrac12 \sum_m \lVert w_m \rVert^2 + \sum_i C_i \max_m (1 - δ_{m,y_i} +
+    w_m^T x_i - w_{y_i}^T x_i)`. It predicts the class of largest ``w_m^T x``.
+
     Parameters
     ----------
     penalty : {'l1', 'l2'}, default 'l2'
@@ -463,6 +476,13 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
     epochs, where scikit-learn's LIBLINEAR ignores it (its cap is 100000) yet still warns when
     the count passes it; only samples at ``α_i = 0`` are shrunk (LIBLINEAR also shrinks single
     variables), so on large data that the model does not separate an epoch costs more.
+
+    References
+    ----------
+    Fan, Chang, Hsieh, Wang & Lin (2008), "LIBLINEAR: a library for large linear
+    classification", JMLR 9. Hsieh et al. (2008), "A dual coordinate descent method for
+    large-scale linear SVM", ICML. Yuan et al. (2010), JMLR 11 (L1). Crammer & Singer (2001),
+    "On the algorithmic implementation of multiclass kernel-based vector machines", JMLR 2.
     """
 
     def __init__(
