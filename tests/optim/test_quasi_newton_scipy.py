@@ -45,7 +45,7 @@ def test_bfgs_takes_scipys_path_on_rosenbrock(n):
         optimize.rosen, x0, jac=optimize.rosen_der, method="BFGS", options={"maxiter": 20}
     )
     ours = minimize(optimize.rosen, x0, optimize.rosen_der, method="bfgs", max_iter=20)
-    assert_allclose(ours.hess_inv, ref.hess_inv, rtol=1e-6, atol=1e-9)
+    assert_allclose(ours.hess_inv, ref.hess_inv, rtol=1e-8, atol=1e-9)  # measured 6.5e-10
 
 
 def test_bfgs_iterations_close_to_scipy_on_rosenbrock_100():
@@ -125,7 +125,7 @@ def test_lbfgs_restarts_after_a_failed_line_search_as_scipy_lbfgsb():
     assert ref.nit == 50 and ref.nfev > 20 * 3  # scipy went through failed searches
     assert (ours.nit, ours.nfev, ours.status) == (ref.nit, ref.nfev, 1)
     assert_allclose(ours.x, ref.x, rtol=0, atol=1e-10)
-    assert_allclose(ours.fun, ref.fun, rtol=1e-3, atol=0)
+    assert_allclose(ours.fun, ref.fun, rtol=1e-4, atol=0)  # f ~ 5e-9: measured 3.8e-5
 
 
 def test_lbfgs_wolfe_restarts_after_a_failed_line_search():
