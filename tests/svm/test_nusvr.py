@@ -62,12 +62,13 @@ def test_sample_weight_matches_sklearn(kernel):
 
 
 def test_default_shrinking_reaches_the_same_model():
-    """scikit-learn's shrinking takes other steps to the same optimum (to about tol)."""
+    """scikit-learn's shrinking reaches the same optimum (measured: dual coefficients equal,
+    predictions within 3e-14)."""
     ours = NuSVR(tol=TIGHT, C=10.0).fit(X, Y)
     ref = sk.NuSVR(tol=TIGHT, C=10.0).fit(X, Y)
     np.testing.assert_array_equal(ours.support_, ref.support_)
-    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=0, atol=1e-10)
 
 
 def test_is_epsilon_svr_with_the_learned_tube():
@@ -79,7 +80,7 @@ def test_is_epsilon_svr_with_the_learned_tube():
     eps = np.abs(Y[nu.support_[free]] - nu.predict(X[nu.support_[free]]))
     np.testing.assert_allclose(eps, eps.mean(), atol=1e-7)
     eps_svr = SVR(kernel="linear", C=10.0, epsilon=eps.mean(), tol=1e-10).fit(X, Y)
-    np.testing.assert_allclose(eps_svr.predict(X), nu.predict(X), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(eps_svr.predict(X), nu.predict(X), rtol=0, atol=1e-7)  # 1.6e-8
     # at most nu of the samples lie outside the tube, at least nu are support vectors
     outside = np.abs(Y - nu.predict(X)) > eps.mean() + 1e-7
     assert outside.mean() <= 0.3 <= nu.support_.size / len(Y)
