@@ -174,6 +174,24 @@ def test_callable_init_as_sklearn():
         KMeans(n_clusters=3, init=lambda X, k, random_state: X[:2]).fit(X)
 
 
+@pytest.mark.parametrize(
+    "centers", [[["a", "b"]] * 3, [[1 + 1j, 2.0]] * 3], ids=["strings", "complex"]
+)
+def test_init_of_non_numbers_is_refused_naming_init(centers):
+    """A callable init returning centers that are not real numbers: scikit-learn lets numpy's
+    ValueError / TypeError through ('could not convert string to float: 'a''); ours raised the
+    same without naming init (given arrays are refused naming it by the parameter check)."""
+    X, _ = make_blobs(100, centers=3, random_state=0)
+
+    def init(data, k, random_state):
+        return centers
+
+    with pytest.raises((ValueError, TypeError)) as ref:
+        skc.KMeans(n_clusters=3, init=init, n_init=1).fit(X)
+    with pytest.raises(ref.type, match=r"init must give the initial centers as real numbers"):
+        KMeans(n_clusters=3, init=init, n_init=1).fit(X)
+
+
 def test_callable_init_gets_random_state_by_keyword_as_sklearn():
     """scikit-learn calls init(X, n_clusters, random_state=...); a callable taking random_state
     keyword-only failed here ('takes 2 positional arguments but 3 were given')."""

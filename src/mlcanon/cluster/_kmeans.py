@@ -163,7 +163,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
     def _check_centers(self, init: Any, n_features: int, dtype: type) -> np.ndarray:
         """Given centers as float64, rounded first to ``dtype``, the data's (scikit-learn
         casts them to X's dtype: float32 data start from float32 centers)."""
-        centers = np.array(init, dtype=dtype).astype(np.float64)
+        try:
+            centers = np.array(init, dtype=dtype).astype(np.float64)
+        except (TypeError, ValueError) as exc:  # numpy's class, as scikit-learn raises it
+            raise type(exc)(
+                "init must give the initial centers as real numbers, shape (n_clusters, "
+                f"n_features)=({self.n_clusters}, {n_features}); got {init!r:.80}: {exc}"
+            ) from exc
         if centers.shape != (self.n_clusters, n_features):
             which = (
                 f"clusters {self.n_clusters}"
