@@ -14,17 +14,23 @@ from ._objective import OptimizeResult, _Run
 __all__ = ["minimize_cg"]
 
 
+SUFFICIENT_DESCENT = 0.01  # SciPy's: a CG direction p must have p.g <= -0.01 ||g||^2
+
+
+def _pr_plus(g: np.ndarray, g_old: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The Polak-Ribière+ direction ``-g + max(0, g.(g - g_old) / ||g_old||^2) p``."""
+    return -g + max(0.0, float(g @ (g - g_old)) / float(g_old @ g_old)) * p
+
+
 def _descends(g_old: np.ndarray, p: np.ndarray, tol: float) -> Callable[[float, np.ndarray], bool]:
     """SciPy's condition on a CG step (its ``descent_condition``): the next PR+ direction is a
     sufficient descent direction, ``p_new . g_new <= -0.01 ||g_new||^2``, or ``g_new`` meets
     the gradient test."""
-    gg = float(g_old @ g_old)
 
     def ok(alpha: float, g: np.ndarray) -> bool:
         if np.max(np.abs(g), initial=0.0) <= tol:
             return True
-        beta = max(0.0, float(g @ (g - g_old)) / gg)
-        return float(g @ (-g + beta * p)) <= -0.01 * float(g @ g)
+        return float(g @ _pr_plus(g, g_old, p)) <= -SUFFICIENT_DESCENT * float(g @ g)
 
     return ok
 
@@ -116,12 +122,12 @@ def minimize_cg(
         g_old, f_before = run.g, run.f
         run.accept(run.x + ls.alpha * p, ls.fun, ls.jac)
         g = run.g
-        beta = max(0.0, float(g @ (g - g_old)) / float(g_old @ g_old))
         since_restart += 1
         if period is not None and since_restart >= period:
-            beta, since_restart = 0.0, 0
-        p = -g + beta * p
+            p, since_restart = -g, 0
+        else:
+            p = _pr_plus(g, g_old, p)
         slope = float(g @ p)
-        if (slope > -0.01 * float(g @ g)) if minpack else slope >= 0:
+        if (slope > -SUFFICIENT_DESCENT * float(g @ g)) if minpack else slope >= 0:
             p, since_restart = -g, 0
     return run.result()
