@@ -90,6 +90,8 @@ def as_float_array(
                 f"Sparse data was passed for {name}, but dense data is required (sparse input "
                 "is not supported here)"
             )
+        if getattr(X, "dtype", None) is not None and X.dtype.kind == "c":  # astype drops .imag
+            raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype}")
         if accept_sparse == "csr":
             return X.tocsr().astype(np.float64 if dtype is None else dtype)
         X = X.toarray()  # the estimators that take scipy.sparse matrices compute densely

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from numba import njit
 from scipy.spatial.distance import pdist, squareform
 
-from mlcanon._estimator import warn_column_vector_y
+from mlcanon._estimator import as_float_array, warn_column_vector_y
 from mlcanon._validation import (
     check_array,
     check_consistent_length,
@@ -138,15 +138,11 @@ def _check_sparse(X: Any, metric: Any, kwds: dict[str, Any]) -> Any:
             f"{f' with {kwds}' if kwds else ''} (scikit-learn: scipy distance metrics do not "
             "support sparse matrices); pass X.toarray()"
         )
-    if X.dtype.kind == "c":
-        raise ValueError("X must be real: complex data are not supported")
-    X = sp.csr_matrix(X, dtype=np.float64)
+    X = sp.csr_matrix(as_float_array(X, "X", np.float64, accept_sparse="csr"))  # not complex
     X.sum_duplicates()
     if X.shape[0] < 1:
         raise ValueError(f"X has 0 sample(s) (shape={X.shape}), while at least 1 is required")
-    if not np.all(np.isfinite(X.data)):
-        what = "NaN" if np.isnan(X.data).any() else "infinity"
-        raise ValueError(f"Input X contains {what}.")
+    check_array(X.data, "X", dtype=None, min_samples=0)  # NaN or infinity refused
     return X
 
 
