@@ -192,6 +192,33 @@ def test_init_of_non_numbers_is_refused_naming_init(centers):
         KMeans(n_clusters=3, init=init, n_init=1).fit(X)
 
 
+def test_callable_init_gets_a_randomstate_as_sklearn():
+    """scikit-learn hands the callable a numpy RandomState; ours handed the fit's Generator,
+    so a callable written for scikit-learn (random_state.randint, or scikit-learn's
+    check_random_state, which refuses a Generator) failed with AttributeError / ValueError."""
+    from sklearn.utils import check_random_state as sk_check_random_state
+
+    X, _ = make_blobs(200, centers=3, random_state=0)
+    given = {}
+
+    def init(data, n_clusters, random_state):
+        given.setdefault("types", []).append(type(random_state))
+        rs = sk_check_random_state(random_state)
+        return data[rs.choice(len(data), n_clusters, replace=False)]
+
+    def init_randint(data, n_clusters, random_state):
+        return data[random_state.randint(0, len(data), size=n_clusters)]
+
+    for make in (skc.KMeans, KMeans):
+        make(n_clusters=3, init=init, n_init=2, random_state=0).fit(X)
+        make(n_clusters=3, init=init_randint, n_init=1, random_state=0).fit(X)
+    assert given["types"] == [np.random.RandomState] * 4
+    # seeded from the fit's generator: the same random_state gives the same run
+    a = KMeans(n_clusters=3, init=init, n_init=2, random_state=5).fit(X)
+    b = KMeans(n_clusters=3, init=init, n_init=2, random_state=5).fit(X)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+
+
 def test_callable_init_gets_random_state_by_keyword_as_sklearn():
     """scikit-learn calls init(X, n_clusters, random_state=...); a callable taking random_state
     keyword-only failed here ('takes 2 positional arguments but 3 were given')."""

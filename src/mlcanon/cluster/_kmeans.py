@@ -60,8 +60,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         Number of clusters :math:`k`.
     init : {'k-means++', 'random'}, callable or array-like of shape (n_clusters, n_features)
         Seeding: greedy k-means++, ``k`` distinct samples drawn at random, given centers, or
-        ``init(X, n_clusters, random_state=rng)`` returning dense centers (called as
-        scikit-learn calls it; ``rng`` is the fit's ``numpy.random.Generator``).
+        ``init(X, n_clusters, random_state=rs)`` returning dense centers (called as
+        scikit-learn calls it, ``rs`` a ``numpy.random.RandomState`` as there, seeded from
+        the fit's generator).
     n_init : 'auto' or int, default='auto'
         Number of seedings; the run with the lowest inertia is kept. ``'auto'`` means 1 for
         k-means++ and given centers, 10 for random and a callable.
@@ -191,10 +192,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         if init is not None:
             return init - mean
         if callable(self.init):
-            # random_state by keyword, as scikit-learn calls it (a callable may take it
-            # keyword-only)
+            # random_state by keyword (a callable may take it keyword-only) and a RandomState,
+            # as scikit-learn passes them: a callable written for it may call randint or
+            # scikit-learn's check_random_state, which a Generator does not answer
             data = Xc if sp.issparse(Xc) else Xc + mean
-            centers = self.init(data, self.n_clusters, random_state=rng)
+            state = np.random.RandomState(rng.integers(2**32))
+            centers = self.init(data, self.n_clusters, random_state=state)
             if sp.issparse(centers):
                 raise TypeError(
                     "init (a callable) must return dense centers of shape (n_clusters, "
