@@ -263,16 +263,12 @@ def test_bad_parameters(tmp_path, kw, err, match):
         _trainer(_mlp(), tmp_path, **kw)
 
 
-def test_torchrun_resume_restores_each_rank_generators(tmp_path):
+def test_torchrun_resume_restores_each_rank_generators(tmp_path, torchrun):
     """Ranks with different dropout streams, stopped at step 9 and resumed from step 8's file.
 
     The epoch losses too: each rank restored rank 0's sum of the epoch's losses, so the second
     epoch's loss of the resumed run differed from the unbroken run's."""
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    cmd += [str(SCRIPT.with_name("_ddp_resume_run.py")), str(tmp_path)]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
+    r = torchrun([str(SCRIPT.with_name("_ddp_resume_run.py")), str(tmp_path)], timeout=300)
     found = re.findall(r"rank (\d) whole ([0-9a-f]{16}) resumed ([0-9a-f]{16})", r.stdout)
     assert sorted(rank for rank, _, _ in found) == ["0", "1"], r.stdout
     for _, whole, resumed in found:
@@ -283,16 +279,12 @@ def test_torchrun_resume_restores_each_rank_generators(tmp_path):
         assert json.loads(whole) == json.loads(resumed)
 
 
-def test_torchrun_gradient_missing_on_one_rank_averages_as_zeros(tmp_path):
+def test_torchrun_gradient_missing_on_one_rank_averages_as_zeros(tmp_path, torchrun):
     """A parameter with a gradient on rank 0 only made the ranks all-reduce buffers of different
     lengths (gloo raised, or the ranks could hang). As DistributedDataParallel with unused
     parameters: the missing gradient counts as zeros, both ranks get the mean; a parameter with no
     gradient anywhere keeps None."""
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    cmd += [str(SCRIPT.with_name("_ddp_unused_grad_run.py"))]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
-    assert r.returncode == 0, r.stderr[-3000:]
+    r = torchrun([str(SCRIPT.with_name("_ddp_unused_grad_run.py"))], timeout=120)
     found = dict(re.findall(r"rank (\d) (\{[^{}]*\})", r.stdout))
     assert sorted(found) == ["0", "1"], r.stdout
     for grads in found.values():
@@ -876,18 +868,16 @@ def test_non_finite_monitored_metric_stops_and_keeps_the_last_finite_epochs_chec
 
 
 @pytest.mark.parametrize("nan", [False, True], ids=["stalls", "nan"])
-def test_torchrun_ranks_with_different_metrics_stop_together(tmp_path, nan):
+def test_torchrun_ranks_with_different_metrics_stop_together(tmp_path, nan, torchrun):
     """Each rank's evaluate gave its own value: the ranks' early stopping decided apart (rank 1
     alone stops after epoch 3, rank 0 alone trains all 6), so one rank left fit while the other
     waited in the next all-reduce (a hang; here a gloo timeout). The metrics are now averaged
     over the ranks, as Lightning's sync_dist=True: both ranks see the means and stop together
     where a plain count over them does (after epoch 5). With rank 1's NaN at epoch 3 the mean
     is NaN there and both stop after epoch 3."""
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    cmd += [str(SCRIPT.with_name("_ddp_metric_run.py"))] + (["--nan"] if nan else [])
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=240)
-    assert r.returncode == 0, r.stderr[-3000:]
+    r = torchrun(
+        [str(SCRIPT.with_name("_ddp_metric_run.py"))] + (["--nan"] if nan else []), timeout=240
+    )
     found = dict(re.findall(r"rank (\d) (\{[^{}]*\})", r.stdout))
     assert sorted(found) == ["0", "1"], r.stdout
     means = [(a + b) / 2 for a, b in zip([1.0, 0.9, 0.6, 0.5, 0.4, 0.2], [1.0] * 6, strict=True)]

@@ -83,12 +83,11 @@ def test_register_task_twice_is_refused():
         register_task("digits-cnn", lambda cfg: None)
 
 
-def test_torchrun_two_ranks_match_each_other_and_one_process(tmp_path):
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    cmd += ["-m", "mlcanon", "train", "digits-cnn", "--out", str(tmp_path / "ddp"), "--epochs", "1"]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
+def test_torchrun_two_ranks_match_each_other_and_one_process(tmp_path, torchrun):
+    r = torchrun(
+        ["-m", "mlcanon", "train", "digits-cnn", "--out", str(tmp_path / "ddp"), "--epochs", "1"],
+        timeout=600,
+    )
     # the two ranks share stdout, so another line may follow a digest without a newline between
     digests = dict(re.findall(r"rank (\d)/2 weights sha256 ([0-9a-f]{16})", r.stdout))
     assert set(digests) == {"0", "1"}
@@ -103,15 +102,14 @@ def test_torchrun_two_ranks_match_each_other_and_one_process(tmp_path):
 
 
 @pytest.mark.skipif(torch.cuda.device_count() < 2, reason="NCCL needs a GPU for each rank")
-def test_torchrun_with_nccl_on_two_gpus(tmp_path):
+def test_torchrun_with_nccl_on_two_gpus(tmp_path, torchrun):
     """README: NCCL on GPUs. The epoch's mean loss was all-reduced from a CPU tensor, which
     NCCL refuses ('No backend type associated with device type cpu') at the first epoch's end.
     Reference: the two replicas hold bit-identical weights, as under gloo."""
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-    cmd += ["-m", "mlcanon", "train", "digits-cnn", "--out", str(tmp_path), "--epochs", "1"]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
+    r = torchrun(
+        ["-m", "mlcanon", "train", "digits-cnn", "--out", str(tmp_path), "--epochs", "1"],
+        timeout=600,
+    )
     digests = dict(re.findall(r"rank (\d)/2 weights sha256 ([0-9a-f]{16})", r.stdout))
     assert set(digests) == {"0", "1"} and digests["0"] == digests["1"]
     history = json.loads((tmp_path / "history.json").read_text())
