@@ -314,36 +314,3 @@ def test_conv_transpose2d_empty_batch_as_torch():
         for grad, t in zip(grads, (x, w, b), strict=True):
             assert torch.equal(grad, torch.zeros_like(t))
     assert accepted > 100
-
-
-@pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize(("dtype", "tol"), [(torch.float64, 1e-10), (torch.float32, 1e-4)])
-@pytest.mark.parametrize(
-    ("stride", "padding", "dilation", "bias"),
-    [(1, 1, 1, False), (1, "same", 2, True), (2, 1, 1, True)],
-)
-def test_depthwise_on_a_batch_split_over_threads_matches_torch(
-    threads, dtype, tol, stride, padding, dilation, bias
-):
-    # a batch above the size that one thread takes alone: the channels split into blocks, each
-    # block computed by its own thread, forward and backward (stride 1 runs the numba kernels,
-    # stride 2 the shifted sweeps); torch's kernels as the reference
-    gen = torch.Generator().manual_seed(threads)
-    x = torch.randn(3, 37, 26, 25, generator=gen, dtype=dtype)
-    w = torch.randn(37, 1, 3, 3, generator=gen, dtype=dtype)
-    b = torch.randn(37, generator=gen, dtype=dtype) if bias else None
-    g = torch.randn(3, 37, 26, 25, generator=gen, dtype=dtype)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        results = []
-        for conv in (F.conv2d, TF.conv2d):
-            leaves = [t.clone().requires_grad_() for t in (x, w, b) if t is not None]
-            b_leaf = leaves[2] if bias else None
-            y = conv(leaves[0], leaves[1], b_leaf, stride, padding, dilation, 37)
-            y.backward(g[..., : y.shape[2], : y.shape[3]])
-            results.append([y.detach()] + [t.grad for t in leaves])
-    finally:
-        torch.set_num_threads(previous)
-    for ours, ref in zip(*results, strict=True):
-        torch.testing.assert_close(ours, ref, rtol=tol, atol=tol)

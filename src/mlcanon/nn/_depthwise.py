@@ -27,13 +27,6 @@ Two layout choices keep every sweep a long contiguous run instead of short rows:
   with stride 1, so a strided convolution is :math:`s_h s_w` interleaved stride-1 ones and the
   wide-row trick applies to each.
 
-With stride 1 on a float32 or float64 CPU tensor (and no graph recorded for a double
-backward) the same sums run in numba kernels instead, one channel per task: the channel's
-padded planes are laid end to end (the batch as one tall image), and each tap is one loop over
-that whole run, wide rows and all, while it is in cache. The sweeps above, each over the whole
-batch, cost 3 - 6 times torch's fused kernel on the 3 x 3 to 12 x 12 maps of a network's last
-stages; the kernels, 1.2 - 3 times (CPU time, one thread).
-
 References
 ----------
 .. [1] Howard et al., "MobileNets: efficient convolutional neural networks for mobile vision
@@ -44,13 +37,7 @@ References
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-from itertools import pairwise
-
-import numpy as np
 import torch
-from numba import njit, uint64
 from torch import Tensor
 from torch.autograd import Function
 
@@ -103,175 +90,12 @@ def _taps(kernel, stride, dilation, row_length: int):
             yield i, j, a, b, di * row_length + dj
 
 
-# --- numba kernels: stride 1, float32 / float64 on the CPU ------------------------------------
-# Per channel: its N padded planes end to end, (N Hq Wq,) in one buffer (the "tall" image), and
-# a tap at offset (i dh, j dw) is the run tall[off : off + span], off = i dh Wq + j dw, as in
-# the wide-row sweeps above. Indices are unsigned, so that numba adds no negative-index
-# wrap-around to the loops (which keeps them vectorized).
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _fill_tall(x, ch, tall, top, left, hq, wq):  # pragma: no cover - numba
-    """Channel ``ch`` of every sample of x into the zeroed tall image, at (top, left)."""
-    n, _, h, w = x.shape
-    for b in range(n):
-        for r in range(h):
-            dst = uint64(b * hq * wq + (r + top) * wq + left)
-            for q in range(w):
-                tall[dst + uint64(q)] = x[b, ch, r, q]
-
-
-@njit(cache=True, nogil=True, fastmath={"reassoc"})
-def _dot(g, x, off, span, zero):  # pragma: no cover - numba
-    """sum of g[p] x[p + off] over p < span; reassociated into vector lanes (no fast-math
-    beyond that: NaN and inf propagate as in the plain sum)."""
-    s = zero
-    for p in range(span):
-        s += g[p] * x[p + off]
-    return s
-
-
-@njit(cache=True, nogil=True)
-def _forward_kernel(x, weight, bias, out, pads, dilation, c0, c1):  # pragma: no cover - numba
-    """out[n, c] for channels c0 <= c < c1: the sum of the taps, in (i, j) order, then
-    + bias[c] (an empty bias: none)."""
-    n, _, h, w = x.shape
-    _, _, ho, wo = out.shape
-    kh, kw = weight.shape[1:]
-    top, bottom, left, right = pads
-    hq, wq = h + top + bottom, w + left + right
-    plane = uint64(hq * wq)
-    span = uint64((n - 1) * hq * wq + (ho - 1) * wq + wo)
-    for ch in range(c0, c1):
-        tall = np.zeros(n * hq * wq, dtype=x.dtype)
-        _fill_tall(x, ch, tall, top, left, hq, wq)
-        acc = np.empty(span, dtype=x.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                off = uint64(i * dilation[0] * wq + j * dilation[1])
-                w_t = weight[ch, i, j]
-                if i == 0 and j == 0:
-                    for p in range(span):
-                        acc[p] = tall[p + off] * w_t
-                else:
-                    for p in range(span):
-                        acc[p] += tall[p + off] * w_t
-        for b in range(n):  # the wide rows' valid part
-            for r in range(ho):
-                src = uint64(b) * plane + uint64(r * wq)
-                if bias.shape[0]:
-                    for q in range(wo):
-                        out[b, ch, r, q] = acc[src + uint64(q)] + bias[ch]
-                else:
-                    for q in range(wo):
-                        out[b, ch, r, q] = acc[src + uint64(q)]
-
-
-@njit(cache=True, nogil=True)
-def _backward_kernel(x, weight, grad, grad_x, grad_w, pads, dilation, c0, c1):  # pragma: no cover
-    """For channels c0 <= c < c1: grad_w[c, i, j], the sum of grad times the tap's run (when
-    grad_w is not empty); grad_x, each tap scattering grad * w back onto the run it read, the
-    padding then cropped off (when grad_x is not empty)."""
-    n, _, h, w = x.shape
-    _, _, ho, wo = grad.shape
-    kh, kw = weight.shape[1:]
-    top, bottom, left, right = pads
-    hq, wq = h + top + bottom, w + left + right
-    plane = uint64(hq * wq)
-    span = uint64((n - 1) * hq * wq + (ho - 1) * wq + wo)
-    need_x, need_w = grad_x.shape[0] > 0, grad_w.shape[0] > 0
-    zero = np.zeros(1, dtype=x.dtype)[0]
-    for ch in range(c0, c1):
-        g = np.zeros(n * hq * wq, dtype=x.dtype)  # grad on the wide rows, 0 off the output
-        for b in range(n):
-            for r in range(ho):
-                dst = uint64(b) * plane + uint64(r * wq)
-                for q in range(wo):
-                    g[dst + uint64(q)] = grad[b, ch, r, q]
-        if need_w:
-            tall = np.zeros(n * hq * wq, dtype=x.dtype)
-            _fill_tall(x, ch, tall, top, left, hq, wq)
-            for i in range(kh):
-                for j in range(kw):
-                    off = uint64(i * dilation[0] * wq + j * dilation[1])
-                    grad_w[ch, i, j] = _dot(g, tall, off, span, zero)
-        if need_x:
-            gx = np.zeros(n * hq * wq, dtype=x.dtype)
-            for i in range(kh):
-                for j in range(kw):
-                    off = uint64(i * dilation[0] * wq + j * dilation[1])
-                    w_t = weight[ch, i, j]
-                    for p in range(span):
-                        gx[p + off] += g[p] * w_t
-            for b in range(n):
-                for r in range(h):
-                    src = uint64(b) * plane + uint64((r + top) * wq + left)
-                    for q in range(w):
-                        grad_x[b, ch, r, q] = gx[src + uint64(q)]
-
-
-_KERNEL_DTYPES = (torch.float32, torch.float64)
-
-
-def _kernel_applies(x: Tensor, stride: tuple[int, int]) -> bool:
-    """Whether the numba kernels take the convolution: stride 1, a float32 or float64 CPU
-    tensor, and no graph being recorded (a double backward differentiates the sweeps)."""
-    return (
-        stride == (1, 1)
-        and x.device.type == "cpu"
-        and x.dtype in _KERNEL_DTYPES
-        and not torch.is_grad_enabled()
-    )
-
-
-# Channels are independent: a kernel call is split into blocks of channels run by torch's
-# number of threads (``torch.set_num_threads``), each block in a worker thread (the kernels
-# release the GIL). Threads of Python's own pool, not numba's parallel loops: numba's OpenMP
-# layer and torch's each keep their threads spinning between calls, and on the same cores the
-# two pools slowed every op of a training step several times.
-_POOL: list[ThreadPoolExecutor] = []
-_MIN_WORK = 1 << 16  # elements of x below which one thread does it all
-# a forked child inherits the pool without its threads: it starts its own
-os.register_at_fork(after_in_child=_POOL.clear)
-
-
-def _by_channels(kernel, x: Tensor, *args) -> None:
-    """``kernel(*args, c0, c1)`` over blocks of x's channels, in torch's number of threads."""
-    c = x.shape[1]
-    threads = min(torch.get_num_threads(), c, os.cpu_count() or 1)
-    if threads <= 1 or x.numel() < _MIN_WORK:
-        kernel(*args, 0, c)
-        return
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="mlcanon-dw"))
-    bounds = [c * k // threads for k in range(threads + 1)]
-    # the first block in this thread, the others in the pool's
-    blocks = [_POOL[0].submit(kernel, *args, lo, hi) for lo, hi in pairwise(bounds[1:])]
-    kernel(*args, 0, bounds[1])
-    for block in blocks:
-        block.result()
-
-
-def _array(t: Tensor) -> np.ndarray:
-    """A C-contiguous NumPy view of ``t``'s values (a copy only where ``t`` is not)."""
-    return t.detach().contiguous().numpy()
-
-
 class _DepthwiseConv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, pads, dilation, out_hw):
         (sh, sw), (ho, wo) = stride, out_hw
         hp, wp = x.shape[2] + pads[0] + pads[1], x.shape[3] + pads[2] + pads[3]
-        ctx.geometry = (x.shape[-2:], stride, pads, dilation)
-        ctx.phase_hw = (-(-hp // sh), -(-wp // sw))
-        if _kernel_applies(x, stride):  # (a Function's forward runs with grad mode off)
-            out = x.new_empty((*x.shape[:2], ho, wo))
-            b = _array(bias) if bias is not None else np.empty(0, _array(x[:0]).dtype)
-            args = (_array(x), _array(weight[:, 0]), b, out.numpy(), pads, dilation)
-            _by_channels(_forward_kernel, x, *args)
-            ctx.save_for_backward(x, weight)
-            return out
-        phases = _to_phases(x, pads, stride, ctx.phase_hw)  # (sh, sw, N, C, Hq, Wq)
+        phases = _to_phases(x, pads, stride, (-(-hp // sh), -(-wp // sw)))  # (sh, sw, N, C, Hq, Wq)
         n, c, hq, wq = phases.shape[2:]
         flat = phases.view(sh, sw, n, c, hq * wq)
         span = (ho - 1) * wq + wo  # a tap's run in a flattened plane (the wide rows)
@@ -286,19 +110,17 @@ class _DepthwiseConv2d(Function):
         out = wide[..., :wo].contiguous()  # drop the wide rows' extra columns
         if bias is not None:
             out.add_(bias.view(1, c, 1, 1))
-        ctx.save_for_backward(x, weight, phases)
+        ctx.save_for_backward(x, phases, weight)
+        ctx.geometry = (x.shape[-2:], stride, pads, dilation)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, *saved = ctx.saved_tensors
+        x, phases, weight = ctx.saved_tensors
         hw, stride, pads, dilation = ctx.geometry
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        if _kernel_applies(x, stride):
-            return _kernel_backward(x, weight, grad, need_x, need_w, need_b, pads, dilation)
         recording = torch.is_grad_enabled()  # create_graph: the backward must be differentiable
-        # the phases the forward saved, or rebuilt from x (in the graph under create_graph)
-        phases = saved[0] if saved and not recording else _to_phases(x, pads, stride, ctx.phase_hw)
+        if recording:  # the phases rebuilt from x, in the graph
+            phases = _to_phases(x, pads, stride, phases.shape[-2:])
         n, c, ho, wo = grad.shape
         hq, wq = phases.shape[-2:]
         flat = phases.view(*phases.shape[:4], hq * wq)
@@ -306,6 +128,7 @@ class _DepthwiseConv2d(Function):
         wide = grad.new_zeros((n, c, ho, wq))  # the extra columns carry zero gradient
         wide[..., :wo] = grad
         g = wide.view(n, c, ho * wq)[..., :span]  # (N, C, span)
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
         grad_phases = torch.zeros_like(phases) if need_x else None
         grad_flat = grad_phases.view(flat.shape) if need_x else None
         product = torch.empty_like(g) if need_w else None
@@ -329,28 +152,6 @@ class _DepthwiseConv2d(Function):
         # grad_w is a transposed view of the per-tap sums)
         grad_x, grad_w = conv_grad_layouts(grad_x, grad_w, x, weight)
         return grad_x, grad_w, grad_b, None, None, None, None
-
-
-def _kernel_backward(x, weight, grad, need_x, need_w, need_b, pads, dilation):
-    """The backward of the numba forward: (grad_x, grad_w, grad_b, None...) in torch's layout."""
-    grad_x = x.new_empty(x.shape) if need_x else None  # contiguous
-    grad_w = x.new_empty((weight.shape[0], *weight.shape[2:])) if need_w else None
-    none = np.empty((0, 1, 1, 1), _array(x[:0]).dtype)
-    _by_channels(
-        _backward_kernel,
-        x,
-        _array(x),
-        _array(weight[:, 0]),
-        _array(grad),
-        grad_x.numpy() if need_x else none,
-        grad_w.numpy() if need_w else none[:, 0],
-        pads,
-        dilation,
-    )
-    grad_w = grad_w.view(weight.shape) if need_w else None
-    grad_b = grad.sum((0, 2, 3)) if need_b else None
-    grad_x, grad_w = conv_grad_layouts(grad_x, grad_w, x, weight)
-    return grad_x, grad_w, grad_b, None, None, None, None
 
 
 def depthwise_conv2d(
