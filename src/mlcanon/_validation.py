@@ -513,6 +513,13 @@ def _validate(constraints: dict[str, Any], values: dict[str, Any], owner: str) -
             ):
                 constraint, exc = wrong_value[0]
                 if len(others) == 1:  # "alpha must be >= 0, got -1"
+                    if isinstance(constraint, Interval) and None not in (
+                        constraint.low,
+                        constraint.high,
+                    ):  # a range bounded on both sides: the bound that held is named too
+                        raise ValueError(
+                            f"{exc} (the {name!r} parameter{owner} must be {constraint})"
+                        ) from None
                     raise exc
                 # of the same type as another alternative's: name them all, as scikit-learn does
                 allowed = " or ".join("None" if c is None else str(c) for c in alternatives)

@@ -316,3 +316,22 @@ def test_a_value_of_an_alternatives_type_names_all_alternatives_as_sklearn(value
         DecisionTreeClassifier(min_samples_split=value).fit(X, y)
     assert str(caught.value).startswith("min_samples_split must be ")  # the failed bound first
     assert f"got {value!r}" in str(caught.value)
+
+
+_NU_RANGE = r" \(the 'nu' parameter must be a float in the range \(0, 1\]\)$"
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [(1.5, r"^nu must be <= 1, got 1\.5" + _NU_RANGE), (0, r"^nu must be > 0, got 0" + _NU_RANGE)],
+)
+def test_two_sided_range_names_both_bounds(value, match):
+    # "nu must be <= 1, got 1.5" named only the bound that failed; scikit-learn's message for
+    # the same constraint reads "must be a float in the range (0.0, 1.0]"
+    with pytest.raises(ValueError, match=match):
+        validate_args({"nu": Interval(low=0, high=1, include_low=False)}, nu=value)
+
+
+def test_one_sided_range_message_unchanged():
+    with pytest.raises(ValueError, match=r"^alpha must be >= 0, got -1$"):
+        validate_args({"alpha": Interval(low=0)}, alpha=-1)
